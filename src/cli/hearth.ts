@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from "commander";
+import { loadConfig, ConfigError, type Config } from "../config.ts";
+import { ApiError } from "../domain/errors.ts";
+import { createAccount } from "../service/accounts.ts";
+import { setQuotaMax } from "../service/quotas.ts";
+import { bootstrap, createHearth } from "../server.ts";
+import { migrate } from "../store/migrations.ts";
+import { openStore, type Store } from "../store/store.ts";
+
+/** `hearth`: the server and operator CLI (SPEC §6). Operator commands act on the store directly. */
+async function withStore<T>(config: Config, run: (store: Store) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: options.migrate });
+  try {
+    return await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError("expected a non-negative integer");
+  return Number(value);
+}
+
+async function serve(config: Config): Promise<void> {
+  const hearth = await createHearth(config);
+  await bootstrap(hearth.deps, (line) => console.log(line));
+  await hearth.app.listen({ host: config.host, port: config.port });
+  console.log(`Hearth listening on http://${config.host}:${config.port} (store: ${hearth.deps.store.dialect})`);
+  const stop = (signal: string) => {
+    console.log(`${signal}: finishing in-flight requests and closing the store`);
+    hearth.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+export function hearthProgram(): Command {
+  const program = new Command("hearth").description("Hearth: account and access control plane for AI platforms").showHelpAfterError();
+
+  program
+    .command("serve")
+    .description("run the HTTP API (creates the first account and admin key on an empty store)")
+    .action(() => serve(loadConfig()));
+
+  program
+    .command("migrate")
+    .description("apply pending database migrations and exit")
+    .action(async () => {
+      const applied = await withStore(loadConfig(), (store) => migrate(store.db, store.dialect), { migrate: false });
+      console.log(applied.length ? `applied migrations ${applied.join(", ")}` : "database is up to date");
+    });
+
+  const account = program.command("account").description("operator commands for accounts");
+  account
+    .command("create <accountId>")
+    .description("create an account with a human admin; prints the admin's API key once")
+    .requiredOption("--admin-email <email>", "email of the account's first admin")
+    .addHelpText("after", "\nExample:\n  hearth account create acme --admin-email ops@acme.example")
+    .action(async (accountId: string, opts: { adminEmail: string }) => {
+      const config = loadConfig();
+      const created = await withStore(config, (store) => createAccount(store, config.keyPrefix, accountId, opts.adminEmail));
+      console.log(`Created account "${created.accountId}" with admin ${created.adminEmail} (user ${created.adminUserId}).`);
+      console.log("Admin API key (shown once; it cannot be shown again):");
+      console.log(`  ${created.apiKey}`);
+    });
+
+  account
+    .command("quota")
+    .description("operator quota commands")
+    .command("set <accountId> <quotaId>")
+    .description("set a quota's maximum (the ceiling an admin's value must stay under)")
+    .requiredOption("--max <n>", "the new maximum", positiveInt)
+    .addHelpText("after", "\nExample:\n  hearth account quota set my-account service-accounts --max 500")
+    .action(async (accountId: string, quotaId: string, opts: { max: number }) => {
+      await withStore(loadConfig(), (store) => setQuotaMax(store.db, accountId, quotaId, opts.max));
+      console.log(`quota "${quotaId}" of account "${accountId}": maxValue ${opts.max}`);
+    });
+
+  return program;
+}
+
+if (import.meta.main) {
+  hearthProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      if (error instanceof ApiError || error instanceof ConfigError) {
+        console.error(`hearth: ${error.message}`);
+      } else {
+        console.error(`hearth: ${(error as Error).message ?? String(error)}`);
+      }
+      process.exit(1);
+    });
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { isValidId } from "./domain/ids.ts";
+
+/** Configuration, parsed once from the environment into a frozen object; an unsafe value stops start-up. */
+const schema = z.object({
+  HEARTH_HOST: z.string().min(1).default("127.0.0.1"),
+  HEARTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HEARTH_DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (leave unset for the embedded SQLite store)")
+    .optional(),
+  HEARTH_ACCOUNT_ID: z.string().refine(isValidId, "must be a valid id (lowercase letters, digits, '-')").default("my-account"),
+  HEARTH_ADMIN_EMAIL: z.email().default("admin@example.com"),
+  HEARTH_SA_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a DNS domain")
+    .default("sa.hearth.local"),
+  HEARTH_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,7}_$/, "must be 1-8 lowercase letters/digits followed by '_'").default("hk_"),
+  HEARTH_LOG_LEVEL: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
+  HEARTH_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  HEARTH_LAST_USED_FLUSH_MS: z.coerce.number().int().min(10).default(1000),
+});
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly accountId: string;
+  readonly adminEmail: string;
+  readonly saDomain: string;
+  readonly keyPrefix: string;
+  readonly logLevel: "silent" | "error" | "warn" | "info" | "debug";
+  readonly bodyLimit: number;
+  readonly lastUsedFlushMs: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${issue.path.join(".")} ${issue.message}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    host: e.HEARTH_HOST,
+    port: e.HEARTH_PORT,
+    dataDir: e.HEARTH_DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    accountId: e.HEARTH_ACCOUNT_ID,
+    adminEmail: e.HEARTH_ADMIN_EMAIL.toLowerCase(),
+    saDomain: e.HEARTH_SA_DOMAIN,
+    keyPrefix: e.HEARTH_KEY_PREFIX,
+    logLevel: e.HEARTH_LOG_LEVEL,
+    bodyLimit: e.HEARTH_BODY_LIMIT,
+    lastUsedFlushMs: e.HEARTH_LAST_USED_FLUSH_MS,
+  });
+}

@@ -1,0 +1,75 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { crc32 } from "node:zlib";
+
+/**
+ * Key material: `{prefix}{body}{checksum}` where body is 22 base62 chars (≥128 random bits) and the
+ * checksum is the CRC32 of prefix+body as 6 base62 chars. The checksum lets a mistyped or made-up key
+ * fail before any lookup, and lets secret scanners recognise Hearth keys.
+ *
+ * Keys are stored as SHA-256 digests: they are high-entropy random strings, so a slow password hash
+ * (bcrypt, scrypt) adds nothing against guessing and would cost every request milliseconds.
+ */
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const BODY_LENGTH = 22; // 62^22 ≈ 2^131
+const CHECKSUM_LENGTH = 6; // 62^6 > 2^32
+const DEFAULT_PREFIX = "hk_";
+
+function base62(bytes: Buffer, length: number): string {
+  let n = BigInt(`0x${bytes.toString("hex") || "0"}`);
+  let out = "";
+  for (let i = 0; i < length; i++) {
+    out = ALPHABET[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  return out;
+}
+
+function checksum(text: string): string {
+  const buf = Buffer.alloc(4);
+  buf.writeUInt32BE(crc32(text) >>> 0);
+  return base62(buf, CHECKSUM_LENGTH);
+}
+
+export interface NewKey {
+  /** The secret, shown once. */
+  key: string;
+  /** What may be shown later: the prefix and the first characters of the body. */
+  displayPrefix: string;
+  digest: string;
+}
+
+export function generateKey(prefix: string = DEFAULT_PREFIX): NewKey {
+  const body = base62(randomBytes(24), BODY_LENGTH);
+  const key = `${prefix}${body}${checksum(prefix + body)}`;
+  return { key, displayPrefix: key.slice(0, prefix.length + 6), digest: digestKey(key) };
+}
+
+/** True when `key` has the shape and a valid checksum; checked before any lookup. */
+export function hasValidChecksum(key: string, prefix: string = DEFAULT_PREFIX): boolean {
+  if (key.length !== prefix.length + BODY_LENGTH + CHECKSUM_LENGTH || !key.startsWith(prefix)) return false;
+  const rest = key.slice(prefix.length);
+  for (const ch of rest) if (!ALPHABET.includes(ch)) return false;
+  const body = rest.slice(0, BODY_LENGTH);
+  const given = Buffer.from(rest.slice(BODY_LENGTH));
+  const expected = Buffer.from(checksum(prefix + body));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function digestKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+/** Constant-time comparison of two hex digests. */
+export function digestsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A key id (the public handle of a key): a letter then 15 lowercase letters or digits. */
+export function newKeyId(): string {
+  const bytes = randomBytes(16);
+  let id = ALPHABET[10 + 26 + (bytes[0]! % 26)]!;
+  for (let i = 1; i < 16; i++) id += ALPHABET[bytes[i]! % 36]!.toLowerCase();
+  return id;
+}

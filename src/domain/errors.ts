@@ -1,0 +1,51 @@
+/**
+ * The one list of error codes Hearth speaks (google.rpc names) and their HTTP statuses.
+ * Services throw `ApiError`; only the HTTP error handler turns it into
+ * `{"error": {"code", "status", "message"}}`.
+ */
+export const STATUS_HTTP = {
+  INVALID_ARGUMENT: 400,
+  FAILED_PRECONDITION: 400,
+  OUT_OF_RANGE: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  ABORTED: 409,
+  RESOURCE_EXHAUSTED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type StatusName = keyof typeof STATUS_HTTP;
+
+export class ApiError extends Error {
+  readonly status: StatusName;
+  /** Extra response headers (e.g. WWW-Authenticate, rate-limit headers). */
+  readonly headers: Record<string, string>;
+
+  constructor(status: StatusName, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.headers = headers;
+  }
+
+  get httpCode(): number {
+    return STATUS_HTTP[this.status];
+  }
+
+  toJSON(): { error: { code: number; status: StatusName; message: string } } {
+    return { error: { code: this.httpCode, status: this.status, message: this.message } };
+  }
+}
+
+export const invalidArgument = (message: string): ApiError => new ApiError("INVALID_ARGUMENT", message);
+export const failedPrecondition = (message: string): ApiError => new ApiError("FAILED_PRECONDITION", message);
+export const notFound = (message: string): ApiError => new ApiError("NOT_FOUND", message);
+export const alreadyExists = (message: string): ApiError => new ApiError("ALREADY_EXISTS", message);
+export const permissionDenied = (message: string): ApiError => new ApiError("PERMISSION_DENIED", message);
+export const resourceExhausted = (message: string, headers: Record<string, string> = {}): ApiError =>
+  new ApiError("RESOURCE_EXHAUSTED", message, headers);
+export const unauthenticated = (message: string): ApiError =>
+  new ApiError("UNAUTHENTICATED", message, { "www-authenticate": 'Bearer realm="hearth"' });

@@ -1,0 +1,17 @@
+/** The quotas every account has (SPEC §4) and their defaults: `maxValue` set by the operator, `value` ≤ max by an admin. */
+export const QUOTA_DEFAULTS = {
+  "serverless-inference-rpm": 6000,
+  "monthly-spend-usd": 1000,
+  deployments: 16,
+  datasets: 100,
+  "dataset-storage-bytes": 10 * 1024 ** 3,
+  "service-accounts": 100,
+  "api-keys-per-user": 10,
+} as const satisfies Record<string, number>;
+
+export type QuotaId = keyof typeof QUOTA_DEFAULTS;
+export const QUOTA_IDS = Object.keys(QUOTA_DEFAULTS) as QuotaId[];
+
+export function isQuotaId(value: string): value is QuotaId {
+  return Object.hasOwn(QUOTA_DEFAULTS, value);
+}

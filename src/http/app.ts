@@ -1,0 +1,75 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance } from "fastify";
+import { invalidArgument } from "../domain/errors.ts";
+import type { Deps } from "../service/context.ts";
+import { errorHandler } from "./errors.ts";
+import { Router } from "./route.ts";
+import { accountRoutes } from "./routes/account.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { serviceRoutes } from "./routes/service.ts";
+import { userRoutes } from "./routes/users.ts";
+
+export interface AppOptions {
+  /** Where the one-JSON-line-per-request log goes (default stdout); tests capture it. */
+  logStream?: NodeJS.WritableStream;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the HTTP application: every route, the one error handler, one log line per request. */
+export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger:
+      deps.config.logLevel === "silent"
+        ? false
+        : { level: deps.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    disableRequestLogging: true,
+    bodyLimit: deps.config.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // JSON bodies: an empty body is no body (DELETE with a Content-Type), a bad one names the problem.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(invalidArgument(`malformed JSON body: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    void reply.header("x-request-id", request.id);
+  });
+  // One structured line per request; only the path is logged (no query string, no headers).
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split("?")[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      "request",
+    );
+  });
+
+  app.setErrorHandler(errorHandler(deps.config.bodyLimit));
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 404, status: "NOT_FOUND", message: `no route for ${request.method} ${request.url.split("?")[0]}` } });
+  });
+
+  const router = new Router(app, deps);
+  serviceRoutes(router);
+  accountRoutes(router);
+  userRoutes(router);
+  apiKeyRoutes(router);
+  return app;
+}

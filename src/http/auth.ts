@@ -1,0 +1,50 @@
+import type { FastifyRequest } from "fastify";
+import { ApiError, invalidArgument, unauthenticated } from "../domain/errors.ts";
+import { getAccount } from "../store/accounts.ts";
+import { auditUnauthenticated } from "../service/audit.ts";
+import { authenticateApiKey } from "../service/authenticate.ts";
+import type { Deps, Principal, RequestMeta } from "../service/context.ts";
+import { requireSameAccount } from "../service/permissions.ts";
+
+// RFC 6750 b64token; the scheme name is case-insensitive.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+export function requestMeta(request: FastifyRequest): RequestMeta {
+  const ua = request.headers["user-agent"];
+  return { userAgent: typeof ua === "string" ? ua : "", clientIp: request.ip };
+}
+
+/** The credential of a request: undefined when there is none, 400 when the header is malformed. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined || header === "") return undefined;
+  const match = BEARER.exec(header);
+  if (!match) throw invalidArgument("malformed Authorization header: expected 'Bearer <API key>'");
+  return match[1];
+}
+
+async function principalOf(deps: Deps, request: FastifyRequest): Promise<Principal> {
+  const token = bearerToken(request);
+  if (token === undefined) throw unauthenticated("missing credentials: send 'Authorization: Bearer <API key>'");
+  return authenticateApiKey(deps, token);
+}
+
+/**
+ * Authenticates a request and checks that the account in its path is the principal's own. A refused
+ * attempt on an existing account is audited in that account; another account's path is NOT_FOUND.
+ */
+export async function authenticateRequest(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal> {
+  const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
+  let principal: Principal;
+  try {
+    principal = await principalOf(deps, request);
+  } catch (error) {
+    if (accountId && error instanceof ApiError && (await getAccount(deps.store.db, accountId))) {
+      const resource = request.url.split("?")[0]!.replace(/^\/v1\//, "");
+      await auditUnauthenticated(deps, accountId, requestMeta(request), { method: operationId, resource, isAdminAction: false }, error);
+    }
+    throw error;
+  }
+  if (accountId !== undefined) requireSameAccount(principal, accountId);
+  return principal;
+}

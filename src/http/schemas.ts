@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { isValidId } from "../domain/ids.ts";
+import { parseTimestamp } from "../domain/time.ts";
+import type { ListRequest } from "../store/list.ts";
+
+/** Request schemas shared by the routes (validation and OpenAPI both come from these). */
+export const id = (what: string) =>
+  z.string().refine(isValidId, { message: `${what} must be 1-63 lowercase letters, digits or '-', starting with a letter` });
+
+export const accountParams = z.object({ accountId: id("account id") });
+export const userParams = z.object({ accountId: id("account id"), userId: id("user id") });
+
+export const timestamp = (what: string) =>
+  z.string().transform((value, ctx) => {
+    try {
+      return parseTimestamp(value, what);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const MAX_PAGE_SIZE = 200;
+
+/** AIP-158 list parameters; `pageSize` 0 or absent means the default, above 200 is coerced to 200. */
+export function listQuery(defaultPageSize: number) {
+  return z.object({
+    pageSize: z.coerce.number().int().min(0).optional(),
+    pageToken: z.string().max(2048).optional(),
+    filter: z.string().optional(),
+    orderBy: z.string().max(256).optional(),
+    readMask: z.string().max(512).optional(),
+  }).transform((q) => ({
+    ...q,
+    pageSize: !q.pageSize ? defaultPageSize : Math.min(q.pageSize, MAX_PAGE_SIZE),
+  }));
+}
+
+export function listRequest(q: { pageSize: number; pageToken?: string | undefined; filter?: string | undefined; orderBy?: string | undefined }): ListRequest {
+  return { pageSize: q.pageSize, pageToken: q.pageToken || undefined, filter: q.filter, orderBy: q.orderBy };
+}

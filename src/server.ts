@@ -1,0 +1,59 @@
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "./config.ts";
+import { buildApp, type AppOptions } from "./http/app.ts";
+import { createAccount } from "./service/accounts.ts";
+import type { Deps } from "./service/context.ts";
+import { LastUsedRecorder } from "./service/last-used.ts";
+import { getAccount } from "./store/accounts.ts";
+import { openStore, type Store } from "./store/store.ts";
+import { ApiError } from "./domain/errors.ts";
+
+export interface Hearth {
+  app: FastifyInstance;
+  deps: Deps;
+  /** Stops accepting, finishes in-flight requests, flushes pending writes, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Opens the store (running migrations) and builds the application around it. */
+export async function createHearth(config: Config, options: AppOptions & { store?: Store } = {}): Promise<Hearth> {
+  const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const deps: Deps = { store, config, lastUsed: new LastUsedRecorder(store, config.lastUsedFlushMs) };
+  const app = buildApp(deps, options);
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    deps,
+    close: () =>
+      (closed ??= (async () => {
+        await app.close();
+        await deps.lastUsed.flush();
+        if (!options.store) await store.close();
+      })()),
+  };
+}
+
+/**
+ * First start on an empty store: creates the configured account with its human admin and prints
+ * the admin's API key once, also writing it to `<dataDir>/admin-api-key` (mode 0600). A restart
+ * (or a second process racing this one) finds the account and creates nothing.
+ */
+export async function bootstrap(deps: Deps, print: (line: string) => void): Promise<void> {
+  const { config, store } = deps;
+  if (await getAccount(store.db, config.accountId)) return;
+  let created;
+  try {
+    created = await createAccount(store, config.keyPrefix, config.accountId, config.adminEmail);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === "ALREADY_EXISTS") return;
+    throw error;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const keyFile = join(config.dataDir, "admin-api-key");
+  writeFileSync(keyFile, `${created.apiKey}\n`, { mode: 0o600 });
+  print(`Created account "${created.accountId}" with admin ${created.adminEmail}.`);
+  print(`Admin API key (shown once; also written to ${keyFile}):`);
+  print(`  ${created.apiKey}`);
+}

@@ -1,0 +1,71 @@
+import { notFound } from "../domain/errors.ts";
+import { checkEmail, checkId, idFromEmail } from "../domain/ids.ts";
+import { getAccount as getRow, insertAccount } from "../store/accounts.ts";
+import { insertDefaultQuotas } from "../store/quotas.ts";
+import { insertUser } from "../store/users.ts";
+import { insertApiKey } from "../store/api-keys.ts";
+import type { Store } from "../store/store.ts";
+import { generateKey, newKeyId } from "../domain/api-key-format.ts";
+import { writeAudit } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { requireSameAccount } from "./permissions.ts";
+import { accountView } from "./views.ts";
+
+export async function getAccount(deps: Deps, ctx: Ctx, accountId: string) {
+  requireSameAccount(ctx.principal, accountId);
+  const row = await getRow(deps.store.db, accountId);
+  if (!row) throw notFound(`account "${accountId}" not found`);
+  return accountView(row);
+}
+
+export interface NewAccount {
+  accountId: string;
+  adminUserId: string;
+  adminEmail: string;
+  /** The admin's first API key, shown once. */
+  apiKey: string;
+}
+
+/**
+ * Operator action: creates an account with its default quotas, a human admin and that admin's
+ * first API key, all in one transaction with their audit entries.
+ */
+export async function createAccount(store: Store, keyPrefix: string, accountId: string, adminEmail: string): Promise<NewAccount> {
+  checkId(accountId, "account id");
+  const email = checkEmail(adminEmail);
+  const adminUserId = idFromEmail(email);
+  const material = generateKey(keyPrefix);
+  const now = Date.now();
+  await store.db.transaction().execute(async (trx) => {
+    await insertAccount(trx, { id: accountId, display_name: accountId, email, state: "READY", create_time: now, update_time: now });
+    await insertDefaultQuotas(trx, accountId, now);
+    await insertUser(trx, {
+      account_id: accountId,
+      id: adminUserId,
+      display_name: "Administrator",
+      email,
+      role: "admin",
+      service_account: 0,
+      state: "READY",
+      create_time: now,
+      update_time: now,
+    });
+    const keyId = newKeyId();
+    await insertApiKey(trx, {
+      id: keyId,
+      account_id: accountId,
+      user_id: adminUserId,
+      display_name: "bootstrap",
+      digest: material.digest,
+      prefix: material.displayPrefix,
+      create_time: now,
+      expire_time: null,
+      last_used: null,
+      annotations: "{}",
+    });
+    const actor = { accountId, email: "operator", apiKeyId: "", meta: { userAgent: "hearth", clientIp: "" } };
+    await writeAudit(trx, actor, { method: "CreateAccount", resource: `accounts/${accountId}`, isAdminAction: true, payload: { adminEmail: email } });
+    await writeAudit(trx, actor, { method: "CreateApiKey", resource: `accounts/${accountId}/users/${adminUserId}/apiKeys/${keyId}`, isAdminAction: true });
+  });
+  return { accountId, adminUserId, adminEmail: email, apiKey: material.key };
+}

@@ -1,0 +1,101 @@
+import { invalidArgument, notFound, permissionDenied, resourceExhausted } from "../domain/errors.ts";
+import { generateKey, newKeyId } from "../domain/api-key-format.ts";
+import { apiKeyName, userName } from "../domain/ids.ts";
+import { lockAccount } from "../store/accounts.ts";
+import * as keys from "../store/api-keys.ts";
+import type { ListRequest } from "../store/list.ts";
+import type { ApiKeyRow, UserRow } from "../store/schema.ts";
+import { audited, auditRefusals } from "./audit.ts";
+import type { Ctx, Deps, Principal } from "./context.ts";
+import { require } from "./permissions.ts";
+import { readQuotaValue } from "./quotas.ts";
+import { getUserRow } from "./users.ts";
+import { apiKeyView, type ApiKey } from "./views.ts";
+
+export interface CreateApiKeyInput {
+  displayName?: string | undefined;
+  /** Epoch milliseconds. */
+  expireTime?: number | undefined;
+}
+
+/** Who may create a key for `owner`: anyone for itself; an admin for a service account; nobody for another human. */
+function checkCreate(principal: Principal, owner: UserRow): void {
+  if (owner.id === principal.userId) return require(principal, "apiKeys.manageOwn", "create its own API keys");
+  if (owner.service_account !== 1) {
+    throw permissionDenied("API keys of a human user can only be created by that user");
+  }
+  require(principal, "apiKeys.createForServiceAccount", "create API keys for service accounts");
+}
+
+function checkOthers(principal: Principal, userId: string, verb: string): void {
+  if (userId === principal.userId) return require(principal, "apiKeys.manageOwn", `${verb} its own API keys`);
+  require(principal, "apiKeys.deleteOthers", `${verb} other principals' API keys`);
+}
+
+export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: CreateApiKeyInput): Promise<ApiKey> {
+  const op = { method: "CreateApiKey", resource: userName(accountId, userId), isAdminAction: userId !== ctx.principal.userId, payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    const owner = await getUserRow(trx, accountId, userId);
+    checkCreate(ctx.principal, owner);
+    const displayName = input.displayName?.trim() || "default";
+    if (displayName.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
+    const now = Date.now();
+    if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");
+    await lockAccount(deps.store, trx, accountId);
+    const limit = await readQuotaValue(trx, accountId, "api-keys-per-user");
+    const used = await keys.countApiKeys(trx, accountId, userId);
+    if (used >= limit) {
+      throw resourceExhausted(`quota "api-keys-per-user" exceeded: ${owner.email} already has ${used} of ${limit} API keys`);
+    }
+    const material = generateKey(deps.config.keyPrefix);
+    const row: ApiKeyRow = {
+      id: newKeyId(),
+      account_id: accountId,
+      user_id: userId,
+      display_name: displayName,
+      digest: material.digest,
+      prefix: material.displayPrefix,
+      create_time: now,
+      expire_time: input.expireTime ?? null,
+      last_used: null,
+      annotations: "{}",
+    };
+    await keys.insertApiKey(trx, row);
+    return { ...apiKeyView(row, owner.email, null), key: material.key };
+  });
+}
+
+function view(deps: Deps, row: ApiKeyRow, email: string): ApiKey {
+  return apiKeyView(row, email, deps.lastUsed.peek(row.id) ?? row.last_used);
+}
+
+export async function listApiKeys(deps: Deps, ctx: Ctx, accountId: string, userId: string, req: ListRequest) {
+  const op = { method: "ListApiKeys", resource: userName(accountId, userId), isAdminAction: userId !== ctx.principal.userId };
+  return auditRefusals(deps, ctx, op, async () => {
+    checkOthers(ctx.principal, userId, "list");
+    const owner = await getUserRow(deps.store.db, accountId, userId);
+    const page = await keys.listApiKeys(deps.store.db, accountId, userId, req);
+    return { apiKeys: page.rows.map((r) => view(deps, r, owner.email)), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+  });
+}
+
+export async function getApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<ApiKey> {
+  const op = { method: "GetApiKey", resource: apiKeyName(accountId, userId, keyId), isAdminAction: userId !== ctx.principal.userId };
+  return auditRefusals(deps, ctx, op, async () => {
+    checkOthers(ctx.principal, userId, "view");
+    const owner = await getUserRow(deps.store.db, accountId, userId);
+    const row = await keys.getApiKey(deps.store.db, accountId, userId, keyId);
+    if (!row) throw notFound(`API key "${keyId}" not found`);
+    return view(deps, row, owner.email);
+  });
+}
+
+export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<void> {
+  const op = { method: "DeleteApiKey", resource: apiKeyName(accountId, userId, keyId), isAdminAction: userId !== ctx.principal.userId };
+  await audited(deps, ctx, op, async (trx) => {
+    checkOthers(ctx.principal, userId, "delete");
+    const row = await keys.getApiKey(trx, accountId, userId, keyId);
+    if (!row) throw notFound(`API key "${keyId}" not found`);
+    await keys.deleteApiKey(trx, keyId);
+  });
+}

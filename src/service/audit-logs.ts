@@ -1,0 +1,27 @@
+import { invalidArgument } from "../domain/errors.ts";
+import { listAuditLogs as listRows } from "../store/audit-logs.ts";
+import type { ListRequest } from "../store/list.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { auditLogView } from "./views.ts";
+
+const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
+
+export interface AuditQuery {
+  startTime?: number | undefined;
+  endTime?: number | undefined;
+  email?: string | undefined;
+}
+
+/** Admins see every entry of the account; others only entries naming them, never admin actions. */
+export async function listAuditLogs(deps: Deps, ctx: Ctx, accountId: string, query: AuditQuery, req: ListRequest) {
+  const endTime = query.endTime ?? Date.now() + 1;
+  const startTime = query.startTime ?? endTime - THIRTY_DAYS;
+  if (startTime >= endTime) throw invalidArgument("startTime must be before endTime");
+  const admin = ctx.principal.role === "admin";
+  const page = await listRows(
+    deps.store.db,
+    { accountId, startTime, endTime, email: query.email?.toLowerCase(), onlyPrincipal: admin ? undefined : ctx.principal.email },
+    req,
+  );
+  return { auditLogs: page.rows.map(auditLogView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+}

@@ -1,0 +1,33 @@
+import type { Config } from "../config.ts";
+import type { Role } from "../domain/roles.ts";
+import type { Store } from "../store/store.ts";
+import type { LastUsedRecorder } from "./last-used.ts";
+
+/** Who is acting: resolved from an API key (or, later, a session or OIDC token). */
+export interface Principal {
+  accountId: string;
+  userId: string;
+  email: string;
+  role: Role;
+  serviceAccount: boolean;
+  /** Empty when the principal did not authenticate with an API key. */
+  apiKeyId: string;
+}
+
+export interface RequestMeta {
+  userAgent: string;
+  clientIp: string;
+}
+
+/** A principal acting through one request. */
+export interface Ctx {
+  principal: Principal;
+  meta: RequestMeta;
+}
+
+/** What every use case needs: the store, the configuration and shared process state. */
+export interface Deps {
+  store: Store;
+  config: Config;
+  lastUsed: LastUsedRecorder;
+}

@@ -1,0 +1,148 @@
+import { failedPrecondition, invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
+import { checkEmail, checkId, idFromEmail, serviceAccountEmail, userName } from "../domain/ids.ts";
+import { isRole, ROLES, type Role } from "../domain/roles.ts";
+import { lockAccount } from "../store/accounts.ts";
+import * as users from "../store/users.ts";
+import type { Db } from "../store/store.ts";
+import type { UserRow } from "../store/schema.ts";
+import type { ListRequest } from "../store/list.ts";
+import { audited, auditRefusals } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { require } from "./permissions.ts";
+import { readQuotaValue } from "./quotas.ts";
+import { userView, type User } from "./views.ts";
+
+export interface CreateUserInput {
+  userId?: string | undefined;
+  displayName?: string | undefined;
+  email?: string | undefined;
+  role?: string | undefined;
+  serviceAccount?: boolean | undefined;
+}
+
+export interface UpdateUserInput {
+  displayName?: string | undefined;
+  role?: string | undefined;
+}
+
+function checkRole(role: string): Role {
+  if (role === "custom") {
+    throw invalidArgument('role "custom" (with a permissionPreset) is not supported yet; use one of ' + ROLES.join(", "));
+  }
+  if (!isRole(role)) throw invalidArgument(`unknown role ${JSON.stringify(role)}: use one of ${ROLES.join(", ")}`);
+  return role;
+}
+
+function checkDisplayName(name: string): string {
+  if (name.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
+  return name;
+}
+
+export async function getUserRow(db: Db, accountId: string, userId: string): Promise<UserRow> {
+  const row = await users.getUser(db, accountId, userId);
+  if (!row) throw notFound(`user "${userId}" not found`);
+  return row;
+}
+
+/** Refuses a change that would leave the account without an admin. */
+async function keepAnAdmin(db: Db, row: UserRow, newRole: string | null): Promise<void> {
+  if (row.role !== "admin" || newRole === "admin") return;
+  if ((await users.countUsers(db, row.account_id, { role: "admin" })) <= 1) {
+    throw failedPrecondition(`user "${row.id}" is the account's last admin; make another user admin first`);
+  }
+}
+
+export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input: CreateUserInput): Promise<User> {
+  const serviceAccount = input.serviceAccount === true;
+  const resource = userName(accountId, input.userId ?? input.email ?? "");
+  const op = { method: "CreateUser", resource, isAdminAction: true, payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    require(ctx.principal, "principals.manage", "create users or service accounts");
+    let userId: string;
+    let email: string;
+    if (serviceAccount) {
+      if (!input.userId) throw invalidArgument("userId is required for a service account");
+      userId = checkId(input.userId, "userId");
+      email = serviceAccountEmail(userId, accountId, deps.config.saDomain);
+      if (input.email && input.email.toLowerCase() !== email) {
+        throw invalidArgument(`a service account's email is generated (${email}); omit email`);
+      }
+    } else {
+      if (!input.email) throw invalidArgument("email is required for a human user");
+      email = checkEmail(input.email);
+      userId = input.userId ? checkId(input.userId, "userId") : idFromEmail(email);
+    }
+    if (!serviceAccount && !input.role) throw invalidArgument("role is required: use one of " + ROLES.join(", "));
+    const role = checkRole(input.role ?? "user");
+    const displayName = checkDisplayName(input.displayName ?? "");
+    if (serviceAccount) {
+      await lockAccount(deps.store, trx, accountId);
+      const limit = await readQuotaValue(trx, accountId, "service-accounts");
+      const used = await users.countUsers(trx, accountId, { serviceAccount: true });
+      if (used >= limit) {
+        throw resourceExhausted(`quota "service-accounts" exceeded: ${used} of ${limit} service accounts in use`);
+      }
+    }
+    const now = Date.now();
+    const row: UserRow = {
+      account_id: accountId,
+      id: userId,
+      display_name: displayName,
+      email,
+      role,
+      service_account: serviceAccount ? 1 : 0,
+      state: "READY",
+      create_time: now,
+      update_time: now,
+    };
+    await users.insertUser(trx, row);
+    return userView(row);
+  });
+}
+
+export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<User> {
+  const op = { method: "GetUser", resource: userName(accountId, userId), isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    require(ctx.principal, "principals.view", "view users");
+    return userView(await getUserRow(deps.store.db, accountId, userId));
+  });
+}
+
+export async function listUsers(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
+  const op = { method: "ListUsers", resource: `accounts/${accountId}/users`, isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    require(ctx.principal, "principals.view", "list users");
+    const page = await users.listUsers(deps.store.db, accountId, req);
+    return { users: page.rows.map(userView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+  });
+}
+
+export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: UpdateUserInput): Promise<User> {
+  const op = { method: "UpdateUser", resource: userName(accountId, userId), isAdminAction: true, payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    require(ctx.principal, "principals.manage", "modify users or their roles");
+    const row = await getUserRow(trx, accountId, userId);
+    const patch: users.UserPatch = {};
+    if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
+    if (input.role !== undefined) {
+      patch.role = checkRole(input.role);
+      await lockAccount(deps.store, trx, accountId);
+      await keepAnAdmin(trx, row, patch.role);
+    }
+    const updated: UserRow = { ...row, ...patch, update_time: Date.now() };
+    await users.updateUser(trx, accountId, userId, { ...patch, update_time: updated.update_time });
+    return userView(updated);
+  });
+}
+
+/** Deletes a user or service account; all its API keys are revoked in the same transaction. */
+export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<void> {
+  const op = { method: "DeleteUser", resource: userName(accountId, userId), isAdminAction: true };
+  await audited(deps, ctx, op, async (trx) => {
+    require(ctx.principal, "principals.manage", "delete users or service accounts");
+    const row = await getUserRow(trx, accountId, userId);
+    await lockAccount(deps.store, trx, accountId);
+    await keepAnAdmin(trx, row, null);
+    await users.deleteUser(trx, accountId, userId);
+  });
+}

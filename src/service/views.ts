@@ -1,0 +1,100 @@
+import { apiKeyName, quotaName, userName } from "../domain/ids.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import type { AccountRow, ApiKeyRow, AuditLogRow, QuotaRow, UserRow } from "../store/schema.ts";
+
+/** The API's JSON shapes (SPEC §4), built from store rows. */
+export interface User {
+  name: string;
+  displayName: string;
+  serviceAccount: boolean;
+  email: string;
+  role: string;
+  state: string;
+  status: { code: string; message: string };
+  createTime: string;
+  updateTime: string;
+}
+
+export function userView(row: UserRow): User {
+  return {
+    name: userName(row.account_id, row.id),
+    displayName: row.display_name,
+    serviceAccount: row.service_account === 1,
+    email: row.email,
+    role: row.role,
+    state: row.state,
+    status: { code: "OK", message: "" },
+    createTime: formatTimestamp(row.create_time),
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
+
+export interface ApiKey {
+  name: string;
+  keyId: string;
+  displayName: string;
+  key?: string;
+  prefix: string;
+  email: string;
+  createTime: string;
+  expireTime?: string;
+  lastUsed?: string;
+  secure: true;
+  annotations: Record<string, string>;
+}
+
+export function apiKeyView(row: ApiKeyRow, ownerEmail: string, lastUsed: number | null): ApiKey {
+  const view: ApiKey = {
+    name: apiKeyName(row.account_id, row.user_id, row.id),
+    keyId: row.id,
+    displayName: row.display_name,
+    prefix: row.prefix,
+    email: ownerEmail,
+    createTime: formatTimestamp(row.create_time),
+    secure: true,
+    annotations: JSON.parse(row.annotations) as Record<string, string>,
+  };
+  if (row.expire_time !== null) view.expireTime = formatTimestamp(row.expire_time);
+  if (lastUsed !== null) view.lastUsed = formatTimestamp(lastUsed);
+  return view;
+}
+
+export function accountView(row: AccountRow) {
+  return {
+    name: `accounts/${row.id}`,
+    displayName: row.display_name,
+    email: row.email,
+    state: row.state,
+    createTime: formatTimestamp(row.create_time),
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
+
+export function quotaView(row: QuotaRow, usage: number) {
+  return {
+    name: quotaName(row.account_id, row.id),
+    value: String(row.value),
+    maxValue: String(row.max_value),
+    usage,
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
+
+export function auditLogView(row: AuditLogRow) {
+  return {
+    name: `accounts/${row.account_id}/auditLogs/${row.id}`,
+    id: row.id,
+    timestamp: formatTimestamp(row.timestamp),
+    principal: row.principal,
+    email: row.principal,
+    method: row.method,
+    resource: row.resource,
+    message: row.message,
+    status: { code: row.status_code, message: row.status_message },
+    payload: JSON.parse(row.payload) as unknown,
+    isAdminAction: row.is_admin_action === 1,
+    userAgent: row.user_agent,
+    clientIp: row.client_ip,
+    apiKeyId: row.api_key_id,
+  };
+}

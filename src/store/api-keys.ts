@@ -1,0 +1,87 @@
+import type { ApiKeyRow, UserRow } from "./schema.ts";
+import type { Db } from "./store.ts";
+import { insertUnique } from "./errors.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+
+export async function insertApiKey(db: Db, row: ApiKeyRow): Promise<void> {
+  await insertUnique(() => db.insertInto("api_keys").values(row).execute(), `API key "${row.id}" already exists`);
+}
+
+export function getApiKey(db: Db, accountId: string, userId: string, keyId: string): Promise<ApiKeyRow | undefined> {
+  return db
+    .selectFrom("api_keys")
+    .selectAll()
+    .where("account_id", "=", accountId)
+    .where("user_id", "=", userId)
+    .where("id", "=", keyId)
+    .executeTakeFirst();
+}
+
+export async function deleteApiKey(db: Db, keyId: string): Promise<void> {
+  await db.deleteFrom("api_keys").where("id", "=", keyId).execute();
+}
+
+export async function countApiKeys(db: Db, accountId: string, userId: string): Promise<number> {
+  const r = await db
+    .selectFrom("api_keys")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("account_id", "=", accountId)
+    .where("user_id", "=", userId)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** The most keys any one principal of the account holds (usage of the per-user quota). */
+export async function maxApiKeysPerUser(db: Db, accountId: string): Promise<number> {
+  const r = await db
+    .selectFrom((eb) =>
+      eb
+        .selectFrom("api_keys")
+        .select((e) => e.fn.countAll().as("n"))
+        .where("account_id", "=", accountId)
+        .groupBy("user_id")
+        .as("per_user"),
+    )
+    .select((eb) => eb.fn.max("n").as("m"))
+    .executeTakeFirst();
+  return Number(r?.m ?? 0);
+}
+
+export type KeyWithOwner = ApiKeyRow & Pick<UserRow, "email" | "role" | "service_account">;
+
+/** The key with this digest and its owner, in one indexed lookup. */
+export function findKeyByDigest(db: Db, digest: string): Promise<KeyWithOwner | undefined> {
+  return db
+    .selectFrom("api_keys")
+    .innerJoin("users", (j) => j.onRef("users.account_id", "=", "api_keys.account_id").onRef("users.id", "=", "api_keys.user_id"))
+    .selectAll("api_keys")
+    .select(["users.email", "users.role", "users.service_account"])
+    .where("api_keys.digest", "=", digest)
+    .executeTakeFirst();
+}
+
+/** Writes the newest `lastUsed` of many keys at once. */
+export async function writeLastUsed(db: Db, entries: ReadonlyMap<string, number>): Promise<void> {
+  for (const [keyId, time] of entries) {
+    await db.updateTable("api_keys").set({ last_used: time }).where("id", "=", keyId).execute();
+  }
+}
+
+const apiKeysTable: ListTable = {
+  fields: {
+    key_id: { column: "id", type: "string" },
+    display_name: { column: "display_name", type: "string" },
+    create_time: { column: "create_time", type: "timestamp" },
+    expire_time: { column: "expire_time", type: "timestamp" },
+    last_used: { column: "last_used", type: "timestamp" },
+  },
+  order: { key_id: "id", display_name: "display_name", create_time: "create_time" },
+  defaultOrderBy: "create_time",
+  idColumn: "id",
+};
+
+export function listApiKeys(db: Db, accountId: string, userId: string | undefined, req: ListRequest): Promise<ListResult<ApiKeyRow>> {
+  let base = db.selectFrom("api_keys").where("account_id", "=", accountId);
+  if (userId !== undefined) base = base.where("user_id", "=", userId);
+  return listPage<ApiKeyRow>(base, apiKeysTable, req);
+}

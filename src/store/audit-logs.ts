@@ -1,0 +1,50 @@
+import type { AuditLogRow } from "./schema.ts";
+import type { Db } from "./store.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+
+export async function insertAuditLog(db: Db, row: AuditLogRow): Promise<void> {
+  await db.insertInto("audit_logs").values(row).execute();
+}
+
+const auditTable: ListTable = {
+  fields: {
+    resource: { column: "resource", type: "string" },
+    message: { column: "message", type: "string" },
+    method: { column: "method", type: "string" },
+    email: { column: "principal", type: "string", normalize: (v) => v.toLowerCase() },
+    principal: { column: "principal", type: "string", normalize: (v) => v.toLowerCase() },
+    timestamp: { column: "timestamp", type: "timestamp" },
+    is_admin_action: { column: "is_admin_action", type: "boolean" },
+    api_key_id: { column: "api_key_id", type: "string" },
+    status: { column: "status_message", type: "string" },
+  },
+  order: { timestamp: "timestamp" },
+  defaultOrderBy: "timestamp desc",
+  idColumn: "id",
+};
+
+export interface AuditScope {
+  accountId: string;
+  startTime: number;
+  endTime: number;
+  email?: string | undefined;
+  /** Set for non-admins: only entries naming this principal, and never admin actions. */
+  onlyPrincipal?: string | undefined;
+}
+
+export function listAuditLogs(db: Db, scope: AuditScope, req: ListRequest): Promise<ListResult<AuditLogRow>> {
+  let base = db
+    .selectFrom("audit_logs")
+    .where("account_id", "=", scope.accountId)
+    .where("timestamp", ">=", scope.startTime)
+    .where("timestamp", "<", scope.endTime);
+  if (scope.email !== undefined) base = base.where("principal", "=", scope.email);
+  if (scope.onlyPrincipal !== undefined) {
+    base = base.where("principal", "=", scope.onlyPrincipal).where("is_admin_action", "=", 0);
+  }
+  return listPage<AuditLogRow>(base, auditTable, {
+    ...req,
+    orderBy: "timestamp desc",
+    scope: JSON.stringify([scope.startTime, scope.endTime, scope.email ?? "", scope.onlyPrincipal ?? ""]),
+  });
+}

@@ -1,0 +1,81 @@
+import { sql, type RawBuilder, type SqlBool } from "kysely";
+import { invalidArgument } from "../domain/errors.ts";
+import type { FilterExpr, FilterValue } from "../domain/filter.ts";
+import { parseTimestamp } from "../domain/time.ts";
+
+/** What a filter field means: its column and how its values are read. */
+export interface FieldSpec {
+  column: string;
+  type: "string" | "boolean" | "timestamp" | "enum";
+  /** Allowed values of an enum field. */
+  values?: readonly string[];
+  /** Rewrites a value before comparison (e.g. a full resource name to its id). */
+  normalize?: (value: string) => string;
+}
+
+export type FieldTable = Readonly<Record<string, FieldSpec>>;
+
+function fail(message: string, pos: number): never {
+  throw invalidArgument(`invalid filter: ${message} at position ${pos}`);
+}
+
+function literal(spec: FieldSpec, field: string, value: FilterValue): string | number {
+  switch (spec.type) {
+    case "boolean":
+      if (value.text === "true") return 1;
+      if (value.text === "false") return 0;
+      return fail(`field '${field}' takes true or false, not ${JSON.stringify(value.text)}`, value.pos);
+    case "timestamp": {
+      try {
+        return parseTimestamp(value.text, "timestamp");
+      } catch {
+        return fail(`field '${field}' takes an RFC 3339 timestamp, not ${JSON.stringify(value.text)}`, value.pos);
+      }
+    }
+    case "enum": {
+      const text = spec.normalize ? spec.normalize(value.text) : value.text;
+      if (!spec.values?.includes(text)) {
+        return fail(`field '${field}' takes one of ${spec.values?.join(", ")}, not ${JSON.stringify(value.text)}`, value.pos);
+      }
+      return text;
+    }
+    case "string":
+      return spec.normalize ? spec.normalize(value.text) : value.text;
+  }
+}
+
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Compiles a parsed filter into a SQL condition over the given fields; unknown fields are INVALID_ARGUMENT. */
+export function compileFilter(expr: FilterExpr, fields: FieldTable): RawBuilder<SqlBool> {
+  switch (expr.kind) {
+    case "and":
+    case "or": {
+      const parts = expr.items.map((item) => compileFilter(item, fields));
+      return sql<SqlBool>`(${sql.join(parts, sql.raw(expr.kind === "and" ? " and " : " or "))})`;
+    }
+    case "not":
+      return sql<SqlBool>`(not ${compileFilter(expr.item, fields)})`;
+    case "compare": {
+      const spec = Object.hasOwn(fields, expr.field) ? fields[expr.field] : undefined;
+      if (!spec) {
+        fail(`unknown field '${expr.field}' (known fields: ${Object.keys(fields).join(", ")})`, expr.fieldPos);
+      }
+      const column = sql.ref(spec.column);
+      if (expr.op === ":") {
+        if (spec.type === "string") {
+          const pattern = `%${escapeLike(literal(spec, expr.field, expr.value) as string).toLowerCase()}%`;
+          return sql<SqlBool>`(lower(${column}) like ${pattern} escape '\\')`;
+        }
+        if (spec.type === "enum" || spec.type === "boolean") {
+          return sql<SqlBool>`(${column} = ${literal(spec, expr.field, expr.value)})`;
+        }
+        fail(`':' does not apply to field '${expr.field}'`, expr.fieldPos);
+      }
+      if (spec.type === "boolean" && expr.op !== "=" && expr.op !== "!=") {
+        fail(`'${expr.op}' does not apply to field '${expr.field}'`, expr.fieldPos);
+      }
+      return sql<SqlBool>`(${column} ${sql.raw(expr.op === "!=" ? "<>" : expr.op)} ${literal(spec, expr.field, expr.value)})`;
+    }
+  }
+}

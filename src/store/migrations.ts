@@ -1,0 +1,115 @@
+import { sql, type Kysely } from "kysely";
+import type { Dialect, Schema } from "./store.ts";
+
+/**
+ * Versioned migrations, applied in order inside one transaction each and recorded in
+ * `schema_migrations`. Never edit a released migration: add the next one.
+ */
+interface Migration {
+  version: number;
+  name: string;
+  /** SQL statements; `{id}` becomes a text type that sorts bytewise on every dialect. */
+  statements: string[];
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: "accounts users api keys audit quotas",
+    statements: [
+      `create table accounts (
+        id {id} primary key,
+        display_name text not null,
+        email text not null,
+        state text not null,
+        create_time bigint not null,
+        update_time bigint not null)`,
+      `create table users (
+        account_id {id} not null references accounts(id),
+        id {id} not null,
+        display_name text not null,
+        email {id} not null,
+        role text not null,
+        service_account integer not null,
+        state text not null,
+        create_time bigint not null,
+        update_time bigint not null,
+        primary key (account_id, id))`,
+      `create unique index users_email on users (account_id, email)`,
+      `create index users_service_account on users (account_id, service_account, id)`,
+      `create index users_create_time on users (account_id, create_time, id)`,
+      `create table api_keys (
+        id {id} primary key,
+        account_id {id} not null,
+        user_id {id} not null,
+        display_name text not null,
+        digest text not null,
+        prefix text not null,
+        create_time bigint not null,
+        expire_time bigint,
+        last_used bigint,
+        annotations text not null,
+        foreign key (account_id, user_id) references users(account_id, id) on delete cascade)`,
+      `create unique index api_keys_digest on api_keys (digest)`,
+      `create index api_keys_owner on api_keys (account_id, user_id, id)`,
+      `create table audit_logs (
+        id {id} primary key,
+        account_id {id} not null,
+        timestamp bigint not null,
+        principal {id} not null,
+        method text not null,
+        resource {id} not null,
+        message text not null,
+        status_code integer not null,
+        status_message text not null,
+        payload text not null,
+        is_admin_action integer not null,
+        user_agent text not null,
+        client_ip text not null,
+        api_key_id text not null)`,
+      `create index audit_logs_time on audit_logs (account_id, timestamp, id)`,
+      `create table quotas (
+        account_id {id} not null references accounts(id),
+        id {id} not null,
+        value bigint not null,
+        max_value bigint not null,
+        update_time bigint not null,
+        primary key (account_id, id))`,
+    ],
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;
+
+/** Applies every migration newer than the store's version; returns the versions applied. */
+export async function migrate(db: Kysely<Schema>, dialect: Dialect): Promise<number[]> {
+  // One connection throughout, so the PostgreSQL advisory lock is held by the connection that migrates.
+  return db.connection().execute(async (conn) => {
+    await sql`create table if not exists schema_migrations (
+      version integer primary key, name text not null, applied_time bigint not null)`.execute(conn);
+    // Several processes may start at once against one database: one migrates, the others wait.
+    if (dialect === "postgres") await sql`select pg_advisory_lock(7210461)`.execute(conn);
+    try {
+      const rows = await conn.selectFrom("schema_migrations").select("version").execute();
+      const done = new Set(rows.map((r) => Number(r.version)));
+      const applied: number[] = [];
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await conn.transaction().execute(async (trx) => {
+          for (const statement of m.statements) {
+            const text = statement.replaceAll("{id}", dialect === "postgres" ? 'text collate "C"' : "text");
+            await sql.raw(text).execute(trx);
+          }
+          await trx
+            .insertInto("schema_migrations")
+            .values({ version: m.version, name: m.name, applied_time: Date.now() })
+            .execute();
+        });
+        applied.push(m.version);
+      }
+      return applied;
+    } finally {
+      if (dialect === "postgres") await sql`select pg_advisory_unlock(7210461)`.execute(conn);
+    }
+  });
+}

@@ -1,0 +1,61 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from "kysely";
+import pg from "pg";
+import { NodeSqliteDatabase } from "./sqlite-database.ts";
+import { migrate } from "./migrations.ts";
+import type { Schema } from "./schema.ts";
+
+export type { Schema } from "./schema.ts";
+export type Dialect = "sqlite" | "postgres";
+/** A database handle or an open transaction: every repository function takes either. */
+export type Db = Kysely<Schema> | Transaction<Schema>;
+
+/** The one store interface: a typed query builder over the dialect in use. */
+export interface Store {
+  readonly db: Kysely<Schema>;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** `postgres://…` selects PostgreSQL; otherwise SQLite. */
+  databaseUrl?: string | undefined;
+  /** SQLite file (`:memory:` for tests); default `<dataDir>/hearth.db`. */
+  sqlitePath?: string | undefined;
+  dataDir?: string | undefined;
+  /** Run migrations on open (default true). */
+  migrate?: boolean | undefined;
+}
+
+const INT8_OID = 20;
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  let db: Kysely<Schema>;
+  let dialect: Dialect;
+  if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+    dialect = "postgres";
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      // bigint columns hold epoch milliseconds and quota values, all well inside 2^53.
+      types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text")) },
+    });
+    db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    dialect = "sqlite";
+    let path = options.sqlitePath;
+    if (!path) {
+      const dir = options.dataDir ?? "./data";
+      mkdirSync(dir, { recursive: true });
+      path = join(dir, "hearth.db");
+    }
+    db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(path) }) });
+  }
+  if (options.migrate !== false) await migrate(db, dialect);
+  return {
+    db,
+    dialect,
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,73 @@
+import type { UserRow } from "./schema.ts";
+import type { Db } from "./store.ts";
+import { insertUnique } from "./errors.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { ROLES } from "../domain/roles.ts";
+import { alreadyExists } from "../domain/errors.ts";
+
+export function getUser(db: Db, accountId: string, userId: string): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("account_id", "=", accountId).where("id", "=", userId).executeTakeFirst();
+}
+
+export function getUserByEmail(db: Db, accountId: string, email: string): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("account_id", "=", accountId).where("email", "=", email).executeTakeFirst();
+}
+
+export async function insertUser(db: Db, row: UserRow): Promise<void> {
+  // The pre-checks name the clash; the unique indexes stay the authority when two requests race.
+  if (await getUser(db, row.account_id, row.id)) throw alreadyExists(`user "${row.id}" already exists`);
+  if (await getUserByEmail(db, row.account_id, row.email)) {
+    throw alreadyExists(`a user with email "${row.email}" already exists`);
+  }
+  await insertUnique(() => db.insertInto("users").values(row).execute(), `user "${row.id}" already exists`);
+}
+
+export type UserPatch = Partial<Pick<UserRow, "display_name" | "role">>;
+
+export async function updateUser(db: Db, accountId: string, userId: string, patch: UserPatch & { update_time: number }): Promise<void> {
+  await db.updateTable("users").set(patch).where("account_id", "=", accountId).where("id", "=", userId).execute();
+}
+
+/** Deletes a user and its API keys. */
+export async function deleteUser(db: Db, accountId: string, userId: string): Promise<void> {
+  await db.deleteFrom("api_keys").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
+  await db.deleteFrom("users").where("account_id", "=", accountId).where("id", "=", userId).execute();
+}
+
+export async function countUsers(db: Db, accountId: string, where: { serviceAccount?: boolean; role?: string }): Promise<number> {
+  let q = db.selectFrom("users").select((eb) => eb.fn.countAll().as("n")).where("account_id", "=", accountId);
+  if (where.serviceAccount !== undefined) q = q.where("service_account", "=", where.serviceAccount ? 1 : 0);
+  if (where.role !== undefined) q = q.where("role", "=", where.role);
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+export function usersTable(accountId: string): ListTable {
+  const prefix = `accounts/${accountId}/users/`;
+  return {
+    fields: {
+      name: { column: "id", type: "string", normalize: (v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v) },
+      user_id: { column: "id", type: "string" },
+      display_name: { column: "display_name", type: "string" },
+      email: { column: "email", type: "string", normalize: (v) => v.toLowerCase() },
+      role: { column: "role", type: "enum", values: ROLES },
+      service_account: { column: "service_account", type: "boolean" },
+      state: { column: "state", type: "enum", values: ["CREATING", "READY", "UPDATING", "DELETING"] },
+      create_time: { column: "create_time", type: "timestamp" },
+      update_time: { column: "update_time", type: "timestamp" },
+    },
+    order: {
+      name: "id",
+      display_name: "display_name",
+      email: "email",
+      role: "role",
+      create_time: "create_time",
+      update_time: "update_time",
+    },
+    defaultOrderBy: "name",
+    idColumn: "id",
+  };
+}
+
+export function listUsers(db: Db, accountId: string, req: ListRequest): Promise<ListResult<UserRow>> {
+  return listPage<UserRow>(db.selectFrom("users").where("account_id", "=", accountId), usersTable(accountId), req);
+}
