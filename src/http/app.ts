@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { invalidArgument } from "../domain/errors.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler } from "./errors.ts";
@@ -23,7 +23,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
       deps.config.logLevel === "silent"
         ? false
         : { level: deps.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.bodyLimit,
     requestIdHeader: false,
     genReqId: (req) => {
