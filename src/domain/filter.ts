@@ -83,9 +83,15 @@ function tokenize(input: string): Token[] {
         tokens.push({ type: "op", text: ch as Comparator, pos });
         i++;
       }
+    } else if (ch === "-" && tokens.at(-1)?.type !== "op") {
+      // A leading '-' negates the term that follows (AIP-160); after an operator it is part of a value.
+      tokens.push({ type: "word", text: "-", pos });
+      i++;
     } else {
+      // A bare value may contain ':' (timestamps); a field name may not.
+      const stop = tokens.at(-1)?.type === "op" ? /[\s()"']/ : /[\s()<>=!:"']/;
       let j = i;
-      while (j < input.length && !/[\s()<>=!:"']/.test(input[j]!)) j++;
+      while (j < input.length && !stop.test(input[j]!)) j++;
       tokens.push({ type: "word", text: input.slice(i, j), pos });
       i = j;
     }

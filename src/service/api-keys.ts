@@ -10,6 +10,7 @@ import type { Ctx, Deps, Principal } from "./context.ts";
 import { require } from "./permissions.ts";
 import { readQuotaValue } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
+import { userEmails } from "../store/users.ts";
 import { apiKeyView, type ApiKey } from "./views.ts";
 
 export interface CreateApiKeyInput {
@@ -69,13 +70,22 @@ function view(deps: Deps, row: ApiKeyRow, email: string): ApiKey {
   return apiKeyView(row, email, deps.lastUsed.peek(row.id) ?? row.last_used);
 }
 
+/** Lists one principal's keys, or with `userId` "-" (AIP-159) every key of the account (admin). */
 export async function listApiKeys(deps: Deps, ctx: Ctx, accountId: string, userId: string, req: ListRequest) {
+  const everyone = userId === "-";
   const op = { method: "ListApiKeys", resource: userName(accountId, userId), isAdminAction: userId !== ctx.principal.userId };
   return auditRefusals(deps, ctx, op, async () => {
-    checkOthers(ctx.principal, userId, "list");
-    const owner = await getUserRow(deps.store.db, accountId, userId);
-    const page = await keys.listApiKeys(deps.store.db, accountId, userId, req);
-    return { apiKeys: page.rows.map((r) => view(deps, r, owner.email)), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+    if (everyone) require(ctx.principal, "apiKeys.deleteOthers", "list every principal's API keys");
+    else checkOthers(ctx.principal, userId, "list");
+    const db = deps.store.db;
+    if (!everyone) await getUserRow(db, accountId, userId);
+    const page = await keys.listApiKeys(db, accountId, everyone ? undefined : userId, req);
+    const emails = await userEmails(db, accountId, [...new Set(page.rows.map((r) => r.user_id))]);
+    return {
+      apiKeys: page.rows.map((r) => view(deps, r, emails.get(r.user_id) ?? "")),
+      nextPageToken: page.nextPageToken,
+      totalSize: page.totalSize,
+    };
   });
 }
 

@@ -13,6 +13,13 @@ export function getUserByEmail(db: Db, accountId: string, email: string): Promis
   return db.selectFrom("users").selectAll().where("account_id", "=", accountId).where("email", "=", email).executeTakeFirst();
 }
 
+/** Emails of the given users, by id. */
+export async function userEmails(db: Db, accountId: string, userIds: string[]): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db.selectFrom("users").select(["id", "email"]).where("account_id", "=", accountId).where("id", "in", userIds).execute();
+  return new Map(rows.map((r) => [r.id, r.email]));
+}
+
 export async function insertUser(db: Db, row: UserRow): Promise<void> {
   // The pre-checks name the clash; the unique indexes stay the authority when two requests race.
   if (await getUser(db, row.account_id, row.id)) throw alreadyExists(`user "${row.id}" already exists`);

@@ -19,9 +19,9 @@ export function apiKeyRoutes(router: Router): void {
     method: "GET",
     url: "/v1/accounts/{accountId}/users/{userId}/apiKeys",
     operationId: "ListApiKeys",
-    summary: "List a principal's API keys (never their secrets)",
+    summary: "List a principal's API keys (never their secrets); user `-` lists every key of the account (admin)",
     tag: "API keys",
-    params: userParams,
+    params: userParams.extend({ userId: z.union([z.literal("-"), id("user id")]) }),
     query: listQuery(50),
     handler: ({ deps, ctx, params, query }) => keys.listApiKeys(deps, ctx, params.accountId, params.userId, listRequest(query)),
   });

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ApiError } from "./errors.ts";
+import { checkEmail, idFromEmail, idFromName, isValidId, serviceAccountEmail } from "./ids.ts";
+
+test("valid ids: lowercase letters, digits and '-', 1-63 characters, starting with a letter", () => {
+  for (const ok of ["a", "my-service-account", "a1", "x".repeat(63)]) assert.ok(isValidId(ok), ok);
+  for (const bad of ["", "1a", "-a", "A", "a_b", "a.b", "x".repeat(64), "a b", "é"]) assert.ok(!isValidId(bad), bad);
+});
+
+test("a resource may be named by id or by full name", () => {
+  assert.equal(idFromName("bob", "accounts/acme/users", "user"), "bob");
+  assert.equal(idFromName("accounts/acme/users/bob", "accounts/acme/users", "user"), "bob");
+  assert.throws(() => idFromName("accounts/other/users/bob", "accounts/acme/users", "user"), ApiError);
+  assert.throws(() => idFromName("Bob", "accounts/acme/users", "user"), /invalid user "Bob"/);
+});
+
+test("ids derived from emails are valid ids", () => {
+  assert.equal(idFromEmail("Alice.Smith@Example.com"), "alice-smith-example-com");
+  assert.ok(isValidId(idFromEmail("9lives@cats.io")));
+  assert.ok(isValidId(idFromEmail(`${"a".repeat(80)}@b.co`)));
+});
+
+test("service-account emails follow {id}@{account}.{domain}", () => {
+  assert.equal(serviceAccountEmail("my-service-account", "my-account", "sa.fireworks.ai"), "my-service-account@my-account.sa.fireworks.ai");
+});
+
+test("emails are checked and lowercased", () => {
+  assert.equal(checkEmail("Ops@Acme.Example"), "ops@acme.example");
+  for (const bad of ["nope", "a@b", "a b@c.d", "@c.d"]) assert.throws(() => checkEmail(bad), /invalid email/);
+});
