@@ -20,7 +20,14 @@ export async function listAuditLogs(deps: Deps, ctx: Ctx, accountId: string, que
   const admin = ctx.principal.role === "admin";
   const page = await listRows(
     deps.store.db,
-    { accountId, startTime, endTime, email: query.email?.toLowerCase(), onlyPrincipal: admin ? undefined : ctx.principal.email },
+    {
+      accountId,
+      startTime,
+      endTime,
+      email: query.email?.toLowerCase(),
+      onlyPrincipal: admin ? undefined : ctx.principal.email,
+      givenRange: JSON.stringify([query.startTime ?? null, query.endTime ?? null]),
+    },
     req,
   );
   return { auditLogs: page.rows.map(auditLogView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };

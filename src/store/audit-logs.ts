@@ -30,6 +30,8 @@ export interface AuditScope {
   email?: string | undefined;
   /** Set for non-admins: only entries naming this principal, and never admin actions. */
   onlyPrincipal?: string | undefined;
+  /** The time range as the caller gave it (defaults move with the clock, so they do not bind a page token). */
+  givenRange: string;
 }
 
 export function listAuditLogs(db: Db, scope: AuditScope, req: ListRequest): Promise<ListResult<AuditLogRow>> {
@@ -45,6 +47,6 @@ export function listAuditLogs(db: Db, scope: AuditScope, req: ListRequest): Prom
   return listPage<AuditLogRow>(base, auditTable, {
     ...req,
     orderBy: "timestamp desc",
-    scope: JSON.stringify([scope.startTime, scope.endTime, scope.email ?? "", scope.onlyPrincipal ?? ""]),
+    scope: JSON.stringify([scope.givenRange, scope.email ?? "", scope.onlyPrincipal ?? ""]),
   });
 }
