@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { setQuotaMax } from "../src/service/quotas.ts";
+import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+
+const A = "/v1/accounts/my-account";
+
+for (const dialect of DIALECTS) {
+  describe(`quotas (${dialect})`, () => {
+    let h: TestHearth;
+    before(async () => {
+      h = await startHearth(dialect);
+    });
+    after(() => h.stop());
+
+    test("every account has the documented quotas and defaults", async () => {
+      const res = await h.call("GET", `${A}/quotas`);
+      assert.equal(res.status, 200);
+      const byId = Object.fromEntries(res.body.quotas.map((q: any) => [q.name.split("/").pop(), q]));
+      assert.deepEqual(Object.keys(byId).sort(), [
+        "api-keys-per-user", "dataset-storage-bytes", "datasets", "deployments", "monthly-spend-usd", "serverless-inference-rpm", "service-accounts",
+      ]);
+      assert.equal(byId["service-accounts"].value, "100");
+      assert.equal(byId["api-keys-per-user"].maxValue, "10");
+      assert.equal(byId["dataset-storage-bytes"].value, String(10 * 1024 ** 3));
+      assert.equal(byId["serverless-inference-rpm"].value, "6000");
+      assert.equal(byId["api-keys-per-user"].usage, 1, "the admin's bootstrap key");
+    });
+
+    test("service-accounts is enforced: RESOURCE_EXHAUSTED names the quota; usage is counted from the store", async () => {
+      const set = await h.call("PATCH", `${A}/quotas/service-accounts`, { body: { value: "2" } });
+      assert.equal(set.status, 200);
+      assert.equal(set.body.value, "2");
+      for (const id of ["q1", "q2"]) assert.equal((await h.call("POST", `${A}/users?userId=${id}`, { body: { serviceAccount: true } })).status, 200);
+      const third = await h.call("POST", `${A}/users?userId=q3`, { body: { serviceAccount: true } });
+      assert.equal(third.status, 429);
+      assert.equal(third.body.error.status, "RESOURCE_EXHAUSTED");
+      assert.match(third.body.error.message, /quota "service-accounts" exceeded: 2 of 2/);
+      assert.equal((await h.call("GET", `${A}/users/q3`)).status, 404);
+      assert.equal((await h.call("GET", `${A}/quotas/service-accounts`)).body.usage, 2);
+      // Humans do not count against service-accounts.
+      assert.equal((await h.call("POST", `${A}/users`, { body: { email: "hum@example.com", role: "user" } })).status, 200);
+      // Deleting one frees its place.
+      await h.call("DELETE", `${A}/users/q1`);
+      assert.equal((await h.call("POST", `${A}/users?userId=q3`, { body: { serviceAccount: true } })).status, 200);
+    });
+
+    test("api-keys-per-user is enforced per principal", async () => {
+      await h.call("PATCH", `${A}/quotas/api-keys-per-user`, { body: { value: 2 } });
+      for (let i = 0; i < 2; i++) assert.equal((await h.call("POST", `${A}/users/q2/apiKeys`, { body: { apiKey: {} } })).status, 200);
+      const over = await h.call("POST", `${A}/users/q2/apiKeys`, { body: { apiKey: {} } });
+      assert.equal(over.status, 429);
+      assert.match(over.body.error.message, /quota "api-keys-per-user" exceeded: q2@my-account.sa.hearth.local already has 2 of 2/);
+      assert.equal((await h.call("POST", `${A}/users/q3/apiKeys`, { body: { apiKey: {} } })).status, 200, "another principal has its own allowance");
+    });
+
+    test("concurrent creates cannot overshoot the service-accounts quota", async () => {
+      await h.call("PATCH", `${A}/quotas/service-accounts`, { body: { value: 10 } });
+      const before = (await h.call("GET", `${A}/quotas/service-accounts`)).body.usage;
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => h.call("POST", `${A}/users?userId=race-${i}`, { body: { serviceAccount: true } })),
+      );
+      const created = results.filter((r) => r.status === 200).length;
+      assert.equal(created, 10 - before);
+      assert.ok(results.every((r) => r.status === 200 || r.status === 429));
+      assert.equal((await h.call("GET", `${A}/quotas/service-accounts`)).body.usage, 10);
+    });
+
+    test("the operator's maximum bounds the admin's value", async () => {
+      await setQuotaMax(h.deps.store.db, "my-account", "deployments", 4);
+      const q = await h.call("GET", `${A}/quotas/deployments`);
+      assert.equal(q.body.maxValue, "4");
+      assert.equal(q.body.value, "4", "a value above the new maximum is lowered to it");
+      assert.equal((await h.call("PATCH", `${A}/quotas/deployments`, { body: { value: 5 } })).status, 400);
+      assert.equal((await h.call("PATCH", `${A}/quotas/deployments`, { body: { value: 3 } })).status, 200);
+    });
+  });
+}
