@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const HEARTH_CLI = fileURLToPath(new URL("../../src/cli/hearth.ts", import.meta.url));
+
+/** A free loopback port. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  return port;
+}
+
+export interface Served {
+  child: ChildProcess;
+  output: () => string;
+  baseUrl: string;
+  /** Sends `signal` and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `hearth serve` as a real process and waits until it listens. */
+export async function serve(env: Record<string, string>): Promise<Served> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [HEARTH_CLI, "serve"], {
+    env: { ...process.env, ...env, HEARTH_PORT: String(port), HEARTH_HOST: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let text = "";
+  child.stdout!.on("data", (d) => (text += d));
+  child.stderr!.on("data", (d) => (text += d));
+  const deadline = Date.now() + 20_000;
+  while (!text.includes("Hearth listening")) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`hearth serve did not start:\n${text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    output: () => text,
+    baseUrl: `http://127.0.0.1:${port}`,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await once(child, "exit");
+      return code as number | null;
+    },
+  };
+}
+
+/** Runs a `hearth` operator command to completion. */
+export async function hearth(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [HEARTH_CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const [code] = await once(child, "exit");
+  return { code: code as number | null, stdout, stderr };
+}
