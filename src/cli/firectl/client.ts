@@ -1,0 +1,152 @@
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { apiFailure } from "./errors.ts";
+
+/**
+ * The HTTP client: builds requests against the API base, sends them with the bearer key and turns
+ * every failure (API error, unreachable server, non-JSON answer) into one sentence saying what went
+ * wrong and what to do.
+ */
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+
+export interface ApiRequest {
+  method: Method;
+  /** Path below the base, starting with `/`; ids in it are already encoded. */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+}
+
+interface ApiErrorBody {
+  error?: { code?: number; status?: string; message?: string };
+}
+
+/** What to do about each API status, appended to the server's message. */
+const ADVICE: Readonly<Record<string, string>> = {
+  INVALID_ARGUMENT: "correct the arguments and run the command again",
+  OUT_OF_RANGE: "correct the arguments and run the command again",
+  UNAUTHENTICATED: "check --api-key / FIREWORKS_API_KEY, or store a valid key with 'firectl set-api-key KEY'",
+  PERMISSION_DENIED: "use the API key of a principal whose role allows this (account management needs an admin)",
+  NOT_FOUND: "check the name and the account (-a/--account-id); the list command shows what exists",
+  ALREADY_EXISTS: "choose another id, or use the existing resource",
+  ABORTED: "another change got there first; run the command again",
+  RESOURCE_EXHAUSTED: "a quota or rate limit was reached; see 'firectl quota list' or ask an admin to raise it",
+  INTERNAL: "the server failed; try again later or ask the operator to check its logs",
+  UNAVAILABLE: "the server is not ready; try again later",
+};
+
+/** Masks a key for display: the format prefix (`hk_`) stays, the secret does not. */
+export function maskKey(key: string | undefined): string {
+  if (!key) return "(none)";
+  const prefix = /^[A-Za-z]{1,8}_/.exec(key)?.[0] ?? "";
+  return `${prefix}****`;
+}
+
+const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  ETIMEDOUT: "connection timed out",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+  ECONNRESET: "connection reset",
+  UND_ERR_SOCKET: "connection closed unexpectedly",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+};
+
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? (error as { code?: string }).code;
+  if (code && NETWORK_REASONS[code]) return NETWORK_REASONS[code];
+  if (code && /CERT|SSL|TLS/.test(code)) return `TLS problem (${code})`;
+  return cause?.message ?? (error as Error).message;
+}
+
+/** The request timeout; long enough for a slow database, short enough that a hung server is noticed. */
+const TIMEOUT_MS = 60_000;
+
+/**
+ * One HTTP exchange with node:http(s). Not `fetch`: fetch refuses "bad ports" (9, 25, …) with a
+ * message that hides what happened, and its network errors carry less detail.
+ */
+function exchange(url: URL, method: Method, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const req = send(url, { method, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.setTimeout(TIMEOUT_MS, () => req.destroy(Object.assign(new Error("timed out"), { code: "FIRECTL_TIMEOUT" })));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+export class HearthClient {
+  readonly base: string;
+  readonly #key: string | undefined;
+  readonly #userAgent: string;
+
+  constructor(base: string, key: string | undefined, userAgent: string) {
+    this.base = base;
+    this.#key = key;
+    this.#userAgent = userAgent;
+  }
+
+  url(request: ApiRequest): string {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined && value !== "") params.set(name, String(value));
+    }
+    const query = params.toString();
+    return `${this.base}${request.path}${query ? `?${query}` : ""}`;
+  }
+
+  /** What `--dry-run` prints: method, URL, headers (key masked) and body. */
+  describe(request: ApiRequest, format: "text" | "json"): string {
+    const headers: Record<string, string> = { Authorization: `Bearer ${maskKey(this.#key)}` };
+    if (request.body !== undefined) headers["Content-Type"] = "application/json";
+    if (format === "json") {
+      return `${JSON.stringify({ dryRun: true, method: request.method, url: this.url(request), headers, body: request.body ?? null })}\n`;
+    }
+    const lines = [`${request.method} ${this.url(request)}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    if (request.body !== undefined) lines.push("", JSON.stringify(request.body, null, 2));
+    return `${lines.join("\n")}\n\n`;
+  }
+
+  /** Sends a request and returns the parsed JSON answer, or throws a CliError with exit code 1. */
+  async send<T>(request: ApiRequest): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json", "user-agent": this.#userAgent };
+    if (this.#key) headers.authorization = `Bearer ${this.#key}`;
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let answer: { status: number; text: string };
+    try {
+      answer = await exchange(new URL(this.url(request)), request.method, headers, body);
+    } catch (error) {
+      if ((error as { code?: string }).code === "FIRECTL_TIMEOUT") {
+        throw apiFailure(`Hearth at ${this.base} did not answer within ${TIMEOUT_MS / 1000} seconds; check that the server is healthy and --api-base / FIREWORKS_API_BASE is right`);
+      }
+      throw apiFailure(`cannot reach Hearth at ${this.base}: ${networkReason(error)}; check --api-base / FIREWORKS_API_BASE`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = answer.text === "" ? {} : JSON.parse(answer.text);
+    } catch {
+      throw apiFailure(
+        `${this.base} answered ${request.method} ${request.path} with HTTP ${answer.status} and no JSON; check that --api-base / FIREWORKS_API_BASE points at Hearth`,
+      );
+    }
+    if (answer.status < 200 || answer.status > 299) throw apiFailure(this.#describeError(answer.status, parsed as ApiErrorBody));
+    return parsed as T;
+  }
+
+  #describeError(httpStatus: number, body: ApiErrorBody): string {
+    const status = body.error?.status ?? `HTTP ${httpStatus}`;
+    const message = body.error?.message?.trim() || `request failed with HTTP ${httpStatus}`;
+    const advice = ADVICE[status] ?? (httpStatus >= 500 ? ADVICE.INTERNAL : undefined);
+    return `${message} (${status})${advice ? `; ${advice}` : ""}`;
+  }
+}

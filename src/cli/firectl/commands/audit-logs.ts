@@ -1,0 +1,66 @@
+import { Option } from "commander";
+import { runs } from "../context.ts";
+import type { Noun, Verb } from "../grammar.ts";
+import { list, withListFlags, type ListFlags } from "../listing.ts";
+import { paths } from "../names.ts";
+import { localTime, renderTable, type Column } from "../output.ts";
+import { parseTime } from "../parsers.ts";
+
+/** `firectl audit-logs list`: who did what, newest first (admins see every entry of the account). */
+interface AuditLog {
+  timestamp?: string;
+  principal?: string;
+  method?: string;
+  resource?: string;
+  status?: { code?: number; message?: string };
+}
+
+export const auditLogsNoun: Noun = { name: "audit-logs", aliases: ["audit-log", "auditlogs"], description: "the account's audit log" };
+
+/** `OK`, or the HTTP code and status name of a refused or failed attempt. */
+function outcome(entry: AuditLog): string {
+  const code = entry.status?.code ?? 0;
+  if (code === 0) return "OK";
+  return `${code} ${(entry.status?.message ?? "").split(":")[0]}`.trim();
+}
+
+const COLUMNS: ReadonlyArray<Column<AuditLog>> = [
+  ["TIME", (e) => localTime(e.timestamp)],
+  ["PRINCIPAL", (e) => e.principal || "(unauthenticated)"],
+  ["METHOD", (e) => e.method ?? ""],
+  ["RESOURCE", (e) => e.resource ?? ""],
+  ["STATUS", outcome],
+];
+
+interface AuditOptions extends ListFlags {
+  start?: string;
+  end?: string;
+  email?: string;
+}
+
+const listAuditLogs: Verb = {
+  noun: "audit-logs",
+  verb: "list",
+  summary: "list audit log entries, newest first (default: the last 30 days)",
+  examples: [
+    "firectl audit-logs list",
+    'firectl audit-logs list --start "2026-01-01" --end "2026-01-31 23:59:59"',
+    "firectl audit-logs list --filter 'email=\"my-service-account@my-account.sa.hearth.local\"'",
+  ],
+  define: (command) =>
+    runs<AuditOptions>(
+      withListFlags(
+        command
+          .addOption(new Option("--start <time>", 'earliest entry, "YYYY-MM-DD[ HH:MM:SS]" in local time (default: 30 days ago)').argParser(parseTime))
+          .addOption(new Option("--end <time>", 'latest entry, "YYYY-MM-DD[ HH:MM:SS]" in local time (default: now)').argParser(parseTime))
+          .option("--email <email>", "only entries of this principal"),
+        "'method=\"CreateUser\"'",
+      ),
+      async (ctx, _args, o) => {
+        const request = { method: "GET", path: paths.auditLogs(await ctx.accountId()), query: { startTime: o.start, endTime: o.end, email: o.email } } as const;
+        await list<AuditLog>(ctx, request, "auditLogs", o, (entries) => renderTable(COLUMNS, entries));
+      },
+    ),
+};
+
+export const auditLogsVerbs: Verb[] = [listAuditLogs];

@@ -1,0 +1,43 @@
+import { InvalidArgumentError } from "commander";
+import { ROLES } from "../../domain/roles.ts";
+
+/**
+ * Parsers for flag values. They throw commander's InvalidArgumentError, which `main.ts` turns into
+ * one usage sentence (`invalid --role 'x': use one of …`) and exit code 2.
+ */
+export function parseRole(value: string): string {
+  if (!(ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${ROLES.join(", ")}`);
+  return value;
+}
+
+/** A page size: a positive integer (the server caps it at 200). */
+export function parsePageSize(value: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("expected a positive integer");
+  return Number(value);
+}
+
+/** A quota value: a non-negative integer. */
+export function parseCount(value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError("expected a non-negative integer");
+  return Number(value);
+}
+
+const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * `YYYY-MM-DD[ HH:MM[:SS]]` in local time (the form Fireworks' firectl takes), or an RFC 3339 time
+ * with a zone; returns RFC 3339 in UTC, which is what the API takes.
+ */
+export function parseTime(value: string): string {
+  const trimmed = value.trim();
+  if (RFC3339.test(trimmed) && !Number.isNaN(Date.parse(trimmed))) return new Date(trimmed).toISOString();
+  const m = LOCAL.exec(trimmed);
+  const fail = () => new InvalidArgumentError('expected "YYYY-MM-DD[ HH:MM:SS]" in local time, or an RFC 3339 time like 2026-01-31T12:00:00Z');
+  if (!m) throw fail();
+  const [y, mo, d, h, mi, s] = m.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
+  const date = new Date(y, mo - 1, d, h, mi, s);
+  // Date rolls 2026-02-30 over to March; a rolled-over date was not a real one.
+  if (date.getFullYear() !== y || date.getMonth() !== mo - 1 || date.getDate() !== d || h > 23 || mi > 59 || s > 59) throw fail();
+  return date.toISOString();
+}
