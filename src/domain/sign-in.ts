@@ -1,0 +1,92 @@
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
+import { permissionDenied, type ApiError } from "./errors.ts";
+
+/**
+ * Pure pieces of human sign-in: opaque tokens and their digests, the service-account refusal, the
+ * shape tests that route a bearer token, same-origin `next` paths and tenant domains.
+ */
+
+/** The one sentence every refused service-account sign-in carries (SPEC §3.5). */
+export const SERVICE_ACCOUNT_SIGN_IN = "service accounts cannot sign in; use an API key";
+
+export const serviceAccountCannotSignIn = (): ApiError => permissionDenied(SERVICE_ACCOUNT_SIGN_IN);
+
+/** One-time sign-in links expire after 15 minutes. */
+export const SIGNIN_LINK_TTL_MS = 15 * 60 * 1000;
+
+export const SESSION_COOKIE = "hearth_session";
+
+/**
+ * A new opaque secret (session id, link token, CSRF token): 256 random bits, base64url. Like API
+ * keys these are high-entropy, so a plain SHA-256 digest is what the store keeps.
+ */
+export function newToken(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export function digestToken(token: string): string {
+  return hash("sha256", token);
+}
+
+/** Constant-time equality of two strings (lengths may differ; that alone is not secret). */
+export function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** True when `token` could be one of ours; anything else is refused before a lookup. */
+export function isTokenShaped(token: string): boolean {
+  return TOKEN_SHAPE.test(token);
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** A JWS in compact form: three base64url segments. */
+export function looksLikeJwt(token: string): boolean {
+  return JWT_SHAPE.test(token);
+}
+
+/** Which verifier a bearer token goes to: Hearth API keys carry the prefix and are never JWTs. */
+export function isApiKeyShaped(token: string, keyPrefix: string): boolean {
+  return token.startsWith(keyPrefix) && !looksLikeJwt(token);
+}
+
+/**
+ * The path to go to after sign-in: only a same-origin absolute path is accepted (no scheme, no
+ * `//host`, no backslash tricks); anything else falls back to `/`.
+ */
+export function safeNextPath(next: string | undefined): string {
+  if (!next || next.length > 1024 || !next.startsWith("/")) return "/";
+  if (next.startsWith("//") || next.includes("\\") || /[\u0000-\u001f\u007f]/.test(next)) return "/";
+  try {
+    const resolved = new URL(next, "http://hearth.invalid");
+    if (resolved.origin !== "http://hearth.invalid") return "/";
+    return `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  } catch {
+    return "/";
+  }
+}
+
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf("@") + 1).toLowerCase();
+}
+
+/**
+ * Whether JIT provisioning may create a user with `email`: its domain must be one of the tenant
+ * domains, or, when none are configured, the domain of the account's own email.
+ */
+export function domainAllowed(email: string, tenantDomains: readonly string[], accountEmail: string): boolean {
+  const domain = emailDomain(email);
+  const allowed = tenantDomains.length > 0 ? tenantDomains : [emailDomain(accountEmail)];
+  return allowed.some((d) => d.toLowerCase() === domain);
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Loopback hosts may speak plain HTTP (development and tests); every other issuer must use HTTPS. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
