@@ -20,6 +20,14 @@ const schema = z.object({
   HEARTH_LOG_LEVEL: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
   HEARTH_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
   HEARTH_LAST_USED_FLUSH_MS: z.coerce.number().int().min(10).default(1000),
+  HEARTH_KEY_CACHE_SIZE: z.coerce.number().int().min(0).default(100_000),
+  HEARTH_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  HEARTH_NEGATIVE_CACHE_SIZE: z.coerce.number().int().min(0).default(10_000),
+  HEARTH_NEGATIVE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  HEARTH_AUTH_FAILURES_SLOW: z.coerce.number().int().min(1).default(10),
+  HEARTH_AUTH_FAILURES_BLOCK: z.coerce.number().int().min(1).default(50),
+  HEARTH_AUTH_FAILURE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
+  HEARTH_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
 });
 
 export interface Config {
@@ -34,6 +42,11 @@ export interface Config {
   readonly logLevel: "silent" | "error" | "warn" | "info" | "debug";
   readonly bodyLimit: number;
   readonly lastUsedFlushMs: number;
+  readonly keyCache: { size: number; ttlMs: number; negativeSize: number; negativeTtlMs: number };
+  /** Failed authentications per client address: slowed after `slowAfter`, refused after `blockAfter`, per window. */
+  readonly authFailures: { slowAfter: number; blockAfter: number; windowMs: number };
+  /** Audit entries older than this are deleted (0 keeps them forever). */
+  readonly auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -58,5 +71,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.HEARTH_LOG_LEVEL,
     bodyLimit: e.HEARTH_BODY_LIMIT,
     lastUsedFlushMs: e.HEARTH_LAST_USED_FLUSH_MS,
+    keyCache: Object.freeze({
+      size: e.HEARTH_KEY_CACHE_SIZE,
+      ttlMs: e.HEARTH_KEY_CACHE_TTL_MS,
+      negativeSize: e.HEARTH_NEGATIVE_CACHE_SIZE,
+      negativeTtlMs: e.HEARTH_NEGATIVE_CACHE_TTL_MS,
+    }),
+    authFailures: Object.freeze({
+      slowAfter: e.HEARTH_AUTH_FAILURES_SLOW,
+      blockAfter: e.HEARTH_AUTH_FAILURES_BLOCK,
+      windowMs: e.HEARTH_AUTH_FAILURE_WINDOW_MS,
+    }),
+    auditRetentionDays: e.HEARTH_AUDIT_RETENTION_DAYS,
   });
 }

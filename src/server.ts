@@ -6,6 +6,9 @@ import { buildApp, type AppOptions } from "./http/app.ts";
 import { createAccount } from "./service/accounts.ts";
 import type { Deps } from "./service/context.ts";
 import { LastUsedRecorder } from "./service/last-used.ts";
+import { KeyCache } from "./service/key-cache.ts";
+import { AuthThrottle } from "./service/auth-throttle.ts";
+import { auditSuppressedAttempts } from "./service/audit.ts";
 import { getAccount } from "./store/accounts.ts";
 import { openStore, type Store } from "./store/store.ts";
 import { ApiError } from "./domain/errors.ts";
@@ -20,7 +23,13 @@ export interface Hearth {
 /** Opens the store (running migrations) and builds the application around it. */
 export async function createHearth(config: Config, options: AppOptions & { store?: Store } = {}): Promise<Hearth> {
   const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
-  const deps: Deps = { store, config, lastUsed: new LastUsedRecorder(store, config.lastUsedFlushMs) };
+  const deps: Deps = {
+    store,
+    config,
+    lastUsed: new LastUsedRecorder(store, config.lastUsedFlushMs),
+    keyCache: new KeyCache(config.keyCache),
+    authThrottle: new AuthThrottle(config.authFailures, (summary) => auditSuppressedAttempts(deps, summary)),
+  };
   const app = buildApp(deps, options);
   let closed: Promise<void> | undefined;
   return {
@@ -29,6 +38,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
     close: () =>
       (closed ??= (async () => {
         await app.close();
+        await deps.authThrottle.stop();
         await deps.lastUsed.flush();
         if (!options.store) await store.close();
       })()),

@@ -77,7 +77,7 @@ for (const dialect of DIALECTS) {
     });
 
     test("unauthenticated attempts on an account are audited without a principal", async () => {
-      const entries = await auditEntries(h, 'message="ListUsers" AND status:"UNAUTHENTICATED"');
+      const entries = await auditEntries(h, 'status:"UNAUTHENTICATED"');
       assert.ok(entries.length >= 1);
       assert.equal(entries[0].principal, "");
       assert.equal(entries[0].apiKeyId, "");

@@ -30,21 +30,35 @@ async function principalOf(deps: Deps, request: FastifyRequest): Promise<Princip
 }
 
 /**
- * Authenticates a request and checks that the account in its path is the principal's own. A refused
- * attempt on an existing account is audited in that account; another account's path is NOT_FOUND.
+ * Authenticates a request and checks that the account in its path is the principal's own. A
+ * refused attempt on an existing account is audited there (in aggregate past the first few);
+ * repeated failures from one address are slowed, then refused; another account's path is NOT_FOUND.
  */
 export async function authenticateRequest(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal> {
   const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
+  const retryAfter = deps.authThrottle.blockedFor(request.ip);
+  if (retryAfter > 0) {
+    throw new ApiError("RESOURCE_EXHAUSTED", `too many failed authentication attempts from this address; retry in ${retryAfter} seconds`, {
+      "retry-after": String(retryAfter),
+    });
+  }
   let principal: Principal;
   try {
     principal = await principalOf(deps, request);
   } catch (error) {
-    if (accountId && error instanceof ApiError && (await getAccount(deps.store.db, accountId))) {
-      const resource = request.url.split("?")[0]!.replace(/^\/v1\//, "");
-      await auditUnauthenticated(deps, accountId, requestMeta(request), { method: operationId, resource, isAdminAction: false }, error);
-    }
+    if (error instanceof ApiError) await refused(deps, request, accountId, operationId, error);
     throw error;
   }
   if (accountId !== undefined) requireSameAccount(principal, accountId);
   return principal;
+}
+
+async function refused(deps: Deps, request: FastifyRequest, accountId: string | undefined, operationId: string, error: ApiError): Promise<void> {
+  const onAccount = accountId !== undefined && (await getAccount(deps.store.db, accountId)) ? accountId : undefined;
+  const { audit, delayMs } = deps.authThrottle.fail(request.ip, onAccount);
+  if (audit && onAccount) {
+    const resource = request.url.split("?")[0]!.replace(/^\/v1\//, "");
+    await auditUnauthenticated(deps, onAccount, requestMeta(request), { method: operationId, resource, isAdminAction: false }, error);
+  }
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
 }

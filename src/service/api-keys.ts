@@ -62,6 +62,7 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       annotations: "{}",
     };
     await keys.insertApiKey(trx, row);
+    deps.keyCache.forgetMissing(material.digest);
     return { ...apiKeyView(row, owner.email, null), key: material.key };
   });
 }
@@ -108,4 +109,5 @@ export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     if (!row) throw notFound(`API key "${keyId}" not found`);
     await keys.deleteApiKey(trx, keyId);
   });
+  deps.keyCache.invalidateKey(keyId);
 }

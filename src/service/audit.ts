@@ -103,3 +103,15 @@ export async function auditRefusals<T>(deps: Deps, ctx: Ctx, op: Operation, read
 export async function auditUnauthenticated(deps: Deps, accountId: string, meta: RequestMeta, op: Operation, error: ApiError): Promise<void> {
   await writeAudit(deps.store.db, { accountId, email: "", apiKeyId: "", meta }, op, error).catch(() => undefined);
 }
+
+/** One entry standing for the refused attempts from an address that were not audited one by one. */
+export async function auditSuppressedAttempts(deps: Deps, s: { accountId: string; clientIp: string; suppressed: number; windowStart: number }): Promise<void> {
+  const actor = { accountId: s.accountId, email: "", apiKeyId: "", meta: { userAgent: "", clientIp: s.clientIp } };
+  const op = {
+    method: "UnauthenticatedAttempts",
+    resource: `accounts/${s.accountId}`,
+    isAdminAction: true,
+    payload: { attempts: s.suppressed, windowStart: new Date(s.windowStart).toISOString() },
+  };
+  await writeAudit(deps.store.db, actor, op, new ApiError("UNAUTHENTICATED", `${s.suppressed} more refused attempts from ${s.clientIp}`)).catch(() => undefined);
+}

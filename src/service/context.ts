@@ -2,6 +2,8 @@ import type { Config } from "../config.ts";
 import type { Role } from "../domain/roles.ts";
 import type { Store } from "../store/store.ts";
 import type { LastUsedRecorder } from "./last-used.ts";
+import type { KeyCache } from "./key-cache.ts";
+import type { AuthThrottle } from "./auth-throttle.ts";
 
 /** Who is acting: resolved from an API key (or, later, a session or OIDC token). */
 export interface Principal {
@@ -30,4 +32,6 @@ export interface Deps {
   store: Store;
   config: Config;
   lastUsed: LastUsedRecorder;
+  keyCache: KeyCache;
+  authThrottle: AuthThrottle;
 }

@@ -25,7 +25,8 @@ export interface UpdateUserInput {
   role?: string | undefined;
 }
 
-function checkRole(role: string): Role {
+/** A role named in a request: one of ROLES; `custom` is refused until permission presets exist. */
+export function checkRole(role: string): Role {
   if (role === "custom") {
     throw invalidArgument('role "custom" (with a permissionPreset) is not supported yet; use one of ' + ROLES.join(", "));
   }
@@ -119,7 +120,7 @@ export async function listUsers(deps: Deps, ctx: Ctx, accountId: string, req: Li
 
 export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: UpdateUserInput): Promise<User> {
   const op = { method: "UpdateUser", resource: userName(accountId, userId), isAdminAction: true, payload: input };
-  return audited(deps, ctx, op, async (trx) => {
+  const user = await audited(deps, ctx, op, async (trx) => {
     require(ctx.principal, "principals.manage", "modify users or their roles");
     const row = await getUserRow(trx, accountId, userId);
     const patch: users.UserPatch = {};
@@ -133,6 +134,9 @@ export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId
     await users.updateUser(trx, accountId, userId, { ...patch, update_time: updated.update_time });
     return userView(updated);
   });
+  // After the commit, before the response: the next request with any of its keys sees the new role.
+  if (input.role !== undefined) deps.keyCache.invalidateUser(accountId, userId);
+  return user;
 }
 
 /** Deletes a user or service account; all its API keys are revoked in the same transaction. */
@@ -145,4 +149,5 @@ export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId
     await keepAnAdmin(trx, row, null);
     await users.deleteUser(trx, accountId, userId);
   });
+  deps.keyCache.invalidateUser(accountId, userId);
 }

@@ -78,7 +78,15 @@ export interface TestHearth extends Hearth {
 
 export async function startHearth(dialect: Dialect, env: Record<string, string> = {}): Promise<TestHearth> {
   const db = await freshDatabase(dialect);
-  const fullEnv = { HEARTH_LOG_LEVEL: "info", HEARTH_LAST_USED_FLUSH_MS: "50", ...db.env, ...env };
+  // Suites send many bad credentials from one address on purpose: throttling is tested on its own.
+  const fullEnv = {
+    HEARTH_LOG_LEVEL: "info",
+    HEARTH_LAST_USED_FLUSH_MS: "50",
+    HEARTH_AUTH_FAILURES_SLOW: "1000000",
+    HEARTH_AUTH_FAILURES_BLOCK: "1000000",
+    ...db.env,
+    ...env,
+  };
   const config = loadConfig(fullEnv);
   const logs: string[] = [];
   const logStream = new Writable({
