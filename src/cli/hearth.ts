@@ -84,15 +84,18 @@ export function hearthProgram(): Command {
   return program;
 }
 
-if (import.meta.main) {
-  hearthProgram()
-    .parseAsync(process.argv)
-    .catch((error: unknown) => {
-      if (error instanceof ApiError || error instanceof ConfigError) {
-        console.error(`hearth: ${error.message}`);
-      } else {
-        console.error(`hearth: ${(error as Error).message ?? String(error)}`);
-      }
-      process.exit(1);
-    });
+/** Runs the CLI; resolves to the exit code (`serve` keeps the process alive after resolving). */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await hearthProgram().exitOverride().parseAsync(argv);
+    return 0;
+  } catch (error: unknown) {
+    const e = error as { code?: string; exitCode?: number; message?: string };
+    // commander has already printed its own usage errors and help.
+    if (typeof e.code === "string" && e.code.startsWith("commander.")) return e.exitCode ?? 2;
+    console.error(`hearth: ${error instanceof ApiError || error instanceof ConfigError ? error.message : (e.message ?? String(error))}`);
+    return 1;
+  }
 }
+
+if (import.meta.main) process.exitCode = await run(process.argv);

@@ -55,7 +55,7 @@ async function keepAnAdmin(db: Db, row: UserRow, newRole: string | null): Promis
 
 export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input: CreateUserInput): Promise<User> {
   const serviceAccount = input.serviceAccount === true;
-  const resource = userName(accountId, input.userId ?? input.email ?? "");
+  const resource = userName(accountId, input.userId ?? (input.email ? idFromEmail(input.email) : ""));
   const op = { method: "CreateUser", resource, isAdminAction: true, payload: input };
   return audited(deps, ctx, op, async (trx) => {
     require(ctx.principal, "principals.manage", "create users or service accounts");
