@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isValidId } from "./domain/ids.ts";
+import { loadPlatformConfig, type PlatformConfig } from "./platform-config.ts";
 
 /** Configuration, parsed once from the environment into a frozen object; an unsafe value stops start-up. */
 const schema = z.object({
@@ -20,6 +21,7 @@ const schema = z.object({
   HEARTH_LOG_LEVEL: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
   HEARTH_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
   HEARTH_LAST_USED_FLUSH_MS: z.coerce.number().int().min(10).default(1000),
+  HEARTH_CONFIG: z.string().optional(),
   HEARTH_KEY_CACHE_SIZE: z.coerce.number().int().min(0).default(100_000),
   HEARTH_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   HEARTH_NEGATIVE_CACHE_SIZE: z.coerce.number().int().min(0).default(10_000),
@@ -42,6 +44,8 @@ export interface Config {
   readonly logLevel: "silent" | "error" | "warn" | "info" | "debug";
   readonly bodyLimit: number;
   readonly lastUsedFlushMs: number;
+  /** Backends, public models and gateway limits from the HEARTH_CONFIG file. */
+  readonly platform: PlatformConfig;
   readonly keyCache: { size: number; ttlMs: number; negativeSize: number; negativeTtlMs: number };
   /** Failed authentications per client address: slowed after `slowAfter`, refused after `blockAfter`, per window. */
   readonly authFailures: { slowAfter: number; blockAfter: number; windowMs: number };
@@ -71,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.HEARTH_LOG_LEVEL,
     bodyLimit: e.HEARTH_BODY_LIMIT,
     lastUsedFlushMs: e.HEARTH_LAST_USED_FLUSH_MS,
+    platform: loadPlatformConfig(e.HEARTH_CONFIG, env),
     keyCache: Object.freeze({
       size: e.HEARTH_KEY_CACHE_SIZE,
       ttlMs: e.HEARTH_KEY_CACHE_TTL_MS,

@@ -6,6 +6,7 @@ import { buildApp, type AppOptions } from "./http/app.ts";
 import { createAccount } from "./service/accounts.ts";
 import type { Deps } from "./service/context.ts";
 import { LastUsedRecorder } from "./service/last-used.ts";
+import { MemoryRateLimiter } from "./gateway/rate-limiter.ts";
 import { KeyCache } from "./service/key-cache.ts";
 import { AuthThrottle } from "./service/auth-throttle.ts";
 import { auditSuppressedAttempts } from "./service/audit.ts";
@@ -27,6 +28,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
     store,
     config,
     lastUsed: new LastUsedRecorder(store, config.lastUsedFlushMs),
+    rateLimiter: new MemoryRateLimiter(),
     keyCache: new KeyCache(config.keyCache),
     authThrottle: new AuthThrottle(config.authFailures, (summary) => auditSuppressedAttempts(deps, summary)),
   };

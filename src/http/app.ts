@@ -8,6 +8,7 @@ import { accountRoutes } from "./routes/account.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { serviceRoutes } from "./routes/service.ts";
 import { userRoutes } from "./routes/users.ts";
+import { platformRoutes } from "./routes/platform.ts";
 
 export interface AppOptions {
   /** Where the one-JSON-line-per-request log goes (default stdout); tests capture it. */
@@ -71,5 +72,6 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   accountRoutes(router);
   userRoutes(router);
   apiKeyRoutes(router);
+  platformRoutes(app, router, deps);
   return app;
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config.ts";
 import type { Role } from "../domain/roles.ts";
 import type { Store } from "../store/store.ts";
 import type { LastUsedRecorder } from "./last-used.ts";
+import type { RateLimiter } from "../gateway/rate-limiter.ts";
 import type { KeyCache } from "./key-cache.ts";
 import type { AuthThrottle } from "./auth-throttle.ts";
 
@@ -32,6 +33,8 @@ export interface Deps {
   store: Store;
   config: Config;
   lastUsed: LastUsedRecorder;
+  /** Counts inference requests against serverless-inference-rpm. */
+  rateLimiter: RateLimiter;
   keyCache: KeyCache;
   authThrottle: AuthThrottle;
 }

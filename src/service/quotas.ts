@@ -9,6 +9,7 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { require } from "./permissions.ts";
 import { quotaView } from "./views.ts";
+import { platformUsage } from "./platform-usage.ts";
 
 export function checkQuotaId(id: string): QuotaId {
   if (!isQuotaId(id)) throw notFound(`quota "${id}" not found (quotas: ${QUOTA_IDS.join(", ")})`);
@@ -24,9 +25,12 @@ export async function readQuotaValue(db: Db, accountId: string, id: QuotaId): Pr
 
 /**
  * Usage is computed from the store (counts) or, for metered quotas, from the meter; never from a
- * counter that can drift. Resources and the meter that do not exist yet count zero.
+ * counter that can drift. The platform quotas (deployments, datasets, spend, rpm) are counted in
+ * platform-usage.ts.
  */
-async function usage(db: Db, accountId: string, id: QuotaId): Promise<number> {
+async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId): Promise<number> {
+  const platform = await platformUsage(deps, db, accountId, id);
+  if (platform !== undefined) return platform;
   switch (id) {
     case "service-accounts":
       return countUsers(db, accountId, { serviceAccount: true });
@@ -42,7 +46,7 @@ export async function listQuotas(deps: Deps, ctx: Ctx, accountId: string) {
   return auditRefusals(deps, ctx, op, async () => {
     require(ctx.principal, "resources.view", "view quotas");
     const rows = await quotas.listQuotas(deps.store.db, accountId);
-    const views = await Promise.all(rows.map(async (r) => quotaView(r, await usage(deps.store.db, accountId, r.id as QuotaId))));
+    const views = await Promise.all(rows.map(async (r) => quotaView(r, await usage(deps, deps.store.db, accountId, r.id as QuotaId))));
     return { quotas: views, nextPageToken: "", totalSize: views.length };
   });
 }
@@ -54,7 +58,7 @@ export async function getQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId:
     const id = checkQuotaId(quotaId);
     const row = await quotas.getQuota(deps.store.db, accountId, id);
     if (!row) throw notFound(`quota "${id}" not found`);
-    return quotaView(row, await usage(deps.store.db, accountId, id));
+    return quotaView(row, await usage(deps, deps.store.db, accountId, id));
   });
 }
 
@@ -70,7 +74,7 @@ export async function updateQuota(deps: Deps, ctx: Ctx, accountId: string, quota
     }
     const now = Date.now();
     await quotas.setQuota(trx, accountId, id, { value }, now);
-    return quotaView({ ...row, value, update_time: now }, await usage(trx, accountId, id));
+    return quotaView({ ...row, value, update_time: now }, await usage(deps, trx, accountId, id));
   });
 }
 

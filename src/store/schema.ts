@@ -1,3 +1,7 @@
+import type { DatasetChunkRow, DatasetRow, DeploymentRow, ModelRow, UsageDailyRow } from "./platform-rows.ts";
+
+export type { DatasetChunkRow, DatasetRow, DeploymentRow, ModelRow, UsageDailyRow } from "./platform-rows.ts";
+
 /** Row types of every table: the store's half of the one store interface. Times are epoch milliseconds. */
 export interface AccountRow {
   id: string;
@@ -71,4 +75,9 @@ export interface Schema {
   audit_logs: AuditLogRow;
   quotas: QuotaRow;
   schema_migrations: SchemaMigrationRow;
+  models: ModelRow;
+  deployments: DeploymentRow;
+  datasets: DatasetRow;
+  dataset_chunks: DatasetChunkRow;
+  usage_daily: UsageDailyRow;
 }

@@ -1,0 +1,29 @@
+/**
+ * Spend arithmetic. Money is kept as integer nano-dollars (1e-9 USD) so that millions of small
+ * requests add up exactly; prices are USD per million tokens, so one token at price P costs
+ * P × 1000 nano-dollars.
+ */
+export interface Prices {
+  inputPricePerMillionTokens: number;
+  outputPricePerMillionTokens: number;
+}
+
+export const NANO_PER_USD = 1_000_000_000;
+
+export function costNano(prices: Prices, promptTokens: number, completionTokens: number): number {
+  return Math.round(promptTokens * prices.inputPricePerMillionTokens * 1000 + completionTokens * prices.outputPricePerMillionTokens * 1000);
+}
+
+export const usdFromNano = (nano: number): number => nano / NANO_PER_USD;
+
+/** The UTC day of an instant, `YYYY-MM-DD` (the key of daily usage rows; sorts as text). */
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The first UTC day of the calendar month of an instant. */
+export const monthStartDay = (ms: number): string => `${utcDay(ms).slice(0, 7)}-01`;
+
+/** Epoch milliseconds of the start of the UTC month after the instant's. */
+export function nextMonthStart(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}

@@ -1,0 +1,53 @@
+/**
+ * Splits a server-sent-event stream into whole events as bytes arrive, so each event can be passed
+ * on the moment it is complete and its JSON inspected (usage, content) on the way.
+ */
+export interface SseEvent {
+  /** The event exactly as it will be forwarded, ending in a blank line. */
+  raw: string;
+  /** The joined `data:` lines; undefined for an event without data (a comment, a keep-alive). */
+  data: string | undefined;
+}
+
+export class SseSplitter {
+  private buffer = "";
+  private readonly decoder = new TextDecoder();
+
+  push(bytes: Uint8Array): SseEvent[] {
+    this.buffer += this.decoder.decode(bytes, { stream: true });
+    return this.drain(false);
+  }
+
+  /** The rest of the stream, even without its closing blank line. */
+  finish(): SseEvent[] {
+    this.buffer += this.decoder.decode();
+    return this.drain(true);
+  }
+
+  private drain(final: boolean): SseEvent[] {
+    if (this.buffer.includes("\r")) this.buffer = this.buffer.replace(/\r\n?/g, "\n");
+    const events: SseEvent[] = [];
+    for (let end = this.buffer.indexOf("\n\n"); end !== -1; end = this.buffer.indexOf("\n\n")) {
+      events.push(parse(this.buffer.slice(0, end)));
+      this.buffer = this.buffer.slice(end + 2);
+    }
+    if (final && this.buffer.trim() !== "") {
+      events.push(parse(this.buffer.replace(/\n+$/, "")));
+      this.buffer = "";
+    }
+    return events;
+  }
+}
+
+function parse(block: string): SseEvent {
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("data:")) data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
+  }
+  return { raw: `${block}\n\n`, data: data.length ? data.join("\n") : undefined };
+}
+
+/** An SSE event carrying an OpenAI-style error, for failures after the stream has begun. */
+export function sseError(message: string, type: string, code: string): string {
+  return `data: ${JSON.stringify({ error: { message, type, code, param: null } })}\n\n`;
+}

@@ -1,0 +1,105 @@
+import type { Backend } from "../platform-config.ts";
+
+/**
+ * Calls to OpenAI-compatible backends. The backend credential is added here and nowhere else;
+ * errors name the backend and what went wrong, never the credential or the upstream headers.
+ */
+export class UpstreamError extends Error {
+  readonly httpStatus: 502 | 504;
+  readonly code: "upstream_error" | "upstream_timeout";
+
+  constructor(httpStatus: 502 | 504, message: string) {
+    super(message);
+    this.name = "UpstreamError";
+    this.httpStatus = httpStatus;
+    this.code = httpStatus === 504 ? "upstream_timeout" : "upstream_error";
+  }
+}
+
+function headersFor(backend: Backend, extra: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = { ...extra };
+  if (backend.apiKey) headers.authorization = `Bearer ${backend.apiKey}`;
+  return headers;
+}
+
+/** Why a fetch failed, as a sentence without internal detail. */
+function reasonOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === "ECONNREFUSED") return "connection refused";
+  if (cause?.code === "ENOTFOUND") return "host not found";
+  if (cause?.code) return cause.code;
+  if (cause?.message) return cause.message;
+  return (error as Error).message || "request failed";
+}
+
+/**
+ * Readiness probe: GET `{baseUrl}/models` must answer 2xx within `timeoutMs`. Returns the reason
+ * when it does not.
+ */
+export async function probeBackend(backend: Backend, timeoutMs: number): Promise<string | undefined> {
+  const signal = AbortSignal.timeout(Math.min(timeoutMs, backend.timeoutMs));
+  try {
+    const res = await fetch(`${backend.baseUrl}/models`, { headers: headersFor(backend, { accept: "application/json" }), signal });
+    await res.body?.cancel().catch(() => undefined);
+    if (!res.ok) return `backend "${backend.name}" answered ${res.status} to GET /models`;
+    return undefined;
+  } catch (error) {
+    if (signal.aborted) return `backend "${backend.name}" did not answer GET /models within ${Math.min(timeoutMs, backend.timeoutMs)} ms`;
+    return `backend "${backend.name}" is unreachable (${reasonOf(error)})`;
+  }
+}
+
+export interface UpstreamCall {
+  response: Response;
+  timeoutMs: number;
+  /** Aborts the upstream request (client gone, idle time-out). */
+  abort: (reason: "client" | "timeout") => void;
+  /** Why it was aborted, if it was. */
+  aborted: () => "client" | "timeout" | undefined;
+  /** Restarts the time-out: call on every chunk received (idle time-out while streaming). */
+  touch: () => void;
+  /** Stops the time-out (the call is over). */
+  done: () => void;
+}
+
+/**
+ * POSTs a JSON body to `{baseUrl}{path}`. `timeoutMs` bounds the wait for response headers and
+ * then each silence between chunks; `signal` (the client going away) cancels the upstream call.
+ */
+export async function postUpstream(backend: Backend, path: string, body: string, requestId: string, clientGone: AbortSignal): Promise<UpstreamCall> {
+  const controller = new AbortController();
+  let why: "client" | "timeout" | undefined;
+  const abort = (reason: "client" | "timeout") => {
+    if (why) return;
+    why = reason;
+    controller.abort();
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    if (timer) timer.refresh();
+    else timer = setTimeout(() => abort("timeout"), backend.timeoutMs);
+  };
+  const done = () => {
+    if (timer) clearTimeout(timer);
+    clientGone.removeEventListener("abort", onClientGone);
+  };
+  const onClientGone = () => abort("client");
+  if (clientGone.aborted) abort("client");
+  clientGone.addEventListener("abort", onClientGone);
+  touch();
+  try {
+    const response = await fetch(`${backend.baseUrl}${path}`, {
+      method: "POST",
+      headers: headersFor(backend, { "content-type": "application/json", accept: "application/json, text/event-stream", "x-request-id": requestId }),
+      body,
+      signal: controller.signal,
+    });
+    touch();
+    return { response, timeoutMs: backend.timeoutMs, abort, aborted: () => why, touch, done };
+  } catch (error) {
+    done();
+    if (why === "timeout") throw new UpstreamError(504, `backend "${backend.name}" did not answer within ${backend.timeoutMs} ms`);
+    if (why === "client") throw new UpstreamError(502, "the client closed the request");
+    throw new UpstreamError(502, `backend "${backend.name}" is unreachable (${reasonOf(error)})`);
+  }
+}

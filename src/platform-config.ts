@@ -1,0 +1,151 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { isValidId } from "./domain/ids.ts";
+
+/**
+ * The operator's platform file (`HEARTH_CONFIG`, JSON): the OpenAI-compatible backends Hearth
+ * proxies to, the public models they serve and the gateway's limits. Parsed once at start-up
+ * into a frozen object; a bad file stops start-up with a sentence naming the problem.
+ *
+ * A backend credential lives only here (or in the environment variable the file names): it is
+ * added to upstream requests and never appears in a response, a log line or an audit payload.
+ */
+const idText = (what: string) => z.string().refine(isValidId, `${what} must be 1-63 lowercase letters, digits or '-', starting with a letter`);
+
+const price = z.number().min(0).max(1_000_000);
+
+const publicModel = z.strictObject({
+  id: idText("model id"),
+  displayName: z.string().max(63).optional(),
+  /** The model name the backend knows (e.g. `meta-llama/Llama-3.1-8B-Instruct`); default the id. */
+  upstreamModel: z.string().min(1).max(256).optional(),
+  inputPricePerMillionTokens: price.default(0),
+  outputPricePerMillionTokens: price.default(0),
+});
+
+const backend = z
+  .strictObject({
+    name: idText("backend name"),
+    /** The OpenAI base URL, e.g. `http://127.0.0.1:8000/v1`: requests go to `{baseUrl}/chat/completions`. */
+    baseUrl: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
+    /** Sent upstream as `Authorization: Bearer …`; prefer `apiKeyEnv` so the file holds no secret. */
+    apiKey: z.string().min(1).optional(),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional(),
+    timeoutMs: z.number().int().min(100).max(3_600_000).default(120_000),
+    models: z.array(publicModel).default([]),
+  })
+  .refine((b) => !(b.apiKey && b.apiKeyEnv), "give apiKey or apiKeyEnv, not both");
+
+const fileSchema = z.strictObject({
+  /** Public models are named `accounts/{publicAccountId}/models/{id}` and visible to every account. */
+  publicAccountId: idText("publicAccountId").default("fireworks"),
+  backends: z.array(backend).default([]),
+  datasets: z
+    .strictObject({
+      /** Largest single upload, bytes (the account's dataset-storage-bytes quota applies as well). */
+      maxUploadBytes: z.number().int().min(1).default(1024 ** 3),
+    })
+    .default({ maxUploadBytes: 1024 ** 3 }),
+  deployments: z
+    .strictObject({
+      /** How long a deployment's readiness probe of its backend may take. */
+      probeTimeoutMs: z.number().int().min(50).max(120_000).default(5_000),
+    })
+    .default({ probeTimeoutMs: 5_000 }),
+});
+
+export interface PublicModel {
+  readonly id: string;
+  readonly displayName: string;
+  readonly upstreamModel: string;
+  readonly inputPricePerMillionTokens: number;
+  readonly outputPricePerMillionTokens: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Without a trailing slash. */
+  readonly baseUrl: string;
+  /** The upstream credential; undefined when the backend needs none. Never serialise a Backend. */
+  readonly apiKey: string | undefined;
+  readonly timeoutMs: number;
+  readonly models: readonly PublicModel[];
+}
+
+export interface PlatformConfig {
+  readonly publicAccountId: string;
+  readonly backends: ReadonlyMap<string, Backend>;
+  /** Public models by id. */
+  readonly publicModels: ReadonlyMap<string, PublicModel & { readonly backend: string }>;
+  readonly maxUploadBytes: number;
+  readonly probeTimeoutMs: number;
+}
+
+export class PlatformConfigError extends Error {}
+
+function fail(message: string): never {
+  throw new PlatformConfigError(`invalid HEARTH_CONFIG: ${message}`);
+}
+
+/** Parses the platform file's text; `env` resolves `apiKeyEnv`. */
+export function parsePlatformConfig(text: string, env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    fail(`the file is not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? `field "${issue.path.join(".")}" ` : "";
+    fail(`${where}${issue.message}`);
+  }
+  const file = parsed.data;
+  const backends = new Map<string, Backend>();
+  const publicModels = new Map<string, PublicModel & { backend: string }>();
+  for (const b of file.backends) {
+    if (backends.has(b.name)) fail(`backend "${b.name}" is declared twice`);
+    let apiKey = b.apiKey;
+    if (b.apiKeyEnv !== undefined) {
+      apiKey = env[b.apiKeyEnv];
+      if (!apiKey) fail(`backend "${b.name}" names apiKeyEnv ${b.apiKeyEnv}, which is not set`);
+    }
+    const models = b.models.map((m) =>
+      Object.freeze({
+        id: m.id,
+        displayName: m.displayName ?? m.id,
+        upstreamModel: m.upstreamModel ?? m.id,
+        inputPricePerMillionTokens: m.inputPricePerMillionTokens,
+        outputPricePerMillionTokens: m.outputPricePerMillionTokens,
+      }),
+    );
+    for (const m of models) {
+      if (publicModels.has(m.id)) fail(`public model "${m.id}" is declared by two backends`);
+      publicModels.set(m.id, Object.freeze({ ...m, backend: b.name }));
+    }
+    backends.set(
+      b.name,
+      Object.freeze({ name: b.name, baseUrl: b.baseUrl.replace(/\/+$/, ""), apiKey, timeoutMs: b.timeoutMs, models: Object.freeze(models) }),
+    );
+  }
+  return Object.freeze({
+    publicAccountId: file.publicAccountId,
+    backends,
+    publicModels,
+    maxUploadBytes: file.datasets.maxUploadBytes,
+    probeTimeoutMs: file.deployments.probeTimeoutMs,
+  });
+}
+
+/** Reads and parses the file named by `HEARTH_CONFIG`; without one, no backends and default limits. */
+export function loadPlatformConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  if (!path) return parsePlatformConfig("{}", env);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    fail(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return parsePlatformConfig(text, env);
+}

@@ -1,0 +1,66 @@
+import { invalidArgument } from "../domain/errors.ts";
+import { usdFromNano, utcDay } from "../domain/pricing.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import { usageByGroup } from "../store/usage.ts";
+import { auditRefusals } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { requireView } from "./resource-access.ts";
+
+export interface UsageQuery {
+  /** Epoch milliseconds; default the start of the current UTC month. */
+  startTime?: number | undefined;
+  /** Epoch milliseconds, exclusive; default now. */
+  endTime?: number | undefined;
+}
+
+const MAX_RANGE_DAYS = 400;
+
+/**
+ * Metered inference usage of the account grouped by model, principal and key. It is read from
+ * daily aggregate rows, so the range is widened to whole UTC days: every day that overlaps
+ * [startTime, endTime) counts in full.
+ */
+export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, query: UsageQuery) {
+  const op = { method: "GetBillingUsage", resource: `accounts/${accountId}/billingUsage`, isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    requireView(ctx.principal, "billing usage");
+    const now = Date.now();
+    const endTime = query.endTime ?? now + 1;
+    const month = new Date(now);
+    const startTime = query.startTime ?? Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1);
+    if (startTime >= endTime) throw invalidArgument("startTime must be before endTime");
+    if (endTime - startTime > MAX_RANGE_DAYS * 86_400_000) throw invalidArgument(`the range may span at most ${MAX_RANGE_DAYS} days`);
+    const fromDay = utcDay(startTime);
+    const toDay = utcDay(endTime - 1);
+    const groups = await usageByGroup(deps.store.db, accountId, fromDay, toDay);
+    const total = { requests: 0, promptTokens: 0, completionTokens: 0, spendNano: 0 };
+    const usage = groups.map((g) => {
+      total.requests += g.requests;
+      total.promptTokens += g.prompt_tokens;
+      total.completionTokens += g.completion_tokens;
+      total.spendNano += g.spend_nano;
+      return {
+        model: g.model,
+        principal: g.principal,
+        apiKeyId: g.api_key_id,
+        requestCount: g.requests,
+        promptTokens: g.prompt_tokens,
+        completionTokens: g.completion_tokens,
+        totalTokens: g.prompt_tokens + g.completion_tokens,
+        costUsd: usdFromNano(g.spend_nano),
+      };
+    });
+    return {
+      startTime: formatTimestamp(Date.parse(`${fromDay}T00:00:00Z`)),
+      endTime: formatTimestamp(Date.parse(`${toDay}T00:00:00Z`) + 86_400_000),
+      usage,
+      total: {
+        requestCount: total.requests,
+        promptTokens: total.promptTokens,
+        completionTokens: total.completionTokens,
+        totalTokens: total.promptTokens + total.completionTokens,
+        costUsd: usdFromNano(total.spendNano),
+      },
+    };
+  });
+}

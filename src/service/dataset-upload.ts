@@ -1,0 +1,129 @@
+import { randomUUID } from "node:crypto";
+import { failedPrecondition, invalidArgument, resourceExhausted } from "../domain/errors.ts";
+import { JsonlValidator } from "../domain/jsonl.ts";
+import { datasetName } from "../domain/resource-names.ts";
+import { lockAccount } from "../store/accounts.ts";
+import * as datasets from "../store/datasets.ts";
+import { audited } from "./audit.ts";
+import { auditRefusal } from "./audit-refusal.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { getDatasetRow, NOUN } from "./datasets.ts";
+import { datasetView } from "./platform-views.ts";
+import { readQuotaValue } from "./quotas.ts";
+import { requireManage } from "./resource-access.ts";
+
+/** Whole lines are gathered into chunks of about this size before they are written. */
+const CHUNK_BYTES = 256 * 1024;
+
+function tooLarge(limit: number): Error {
+  return invalidArgument(`the upload is larger than the per-upload limit of ${limit} bytes`);
+}
+
+function overQuota(used: number, size: number, limit: number): Error {
+  return resourceExhausted(`quota "dataset-storage-bytes" exceeded: ${used} bytes stored, this upload needs ${size} more, the quota is ${limit}`);
+}
+
+/**
+ * Uploads a dataset's JSONL. The body streams through a line-by-line validator into chunk rows
+ * tagged with a fresh upload id; nothing is visible until one transaction, holding the account
+ * lock, checks the "dataset-storage-bytes" quota against what is stored now and marks the dataset
+ * READY. A refused upload (bad line, too large, over quota, client gone) deletes its chunks, so it
+ * stores nothing; concurrent uploads cannot together overshoot the quota.
+ */
+interface Staged {
+  examples: number;
+  size: number;
+}
+
+export async function uploadDataset(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  datasetId: string,
+  body: AsyncIterable<Buffer>,
+  contentLength: number | undefined,
+) {
+  const resource = datasetName(accountId, datasetId);
+  const op = { method: "UploadDataset", resource, isAdminAction: false, payload: { contentLength: contentLength ?? null } };
+  const uploadId = randomUUID();
+  const discard = () => datasets.deleteChunks(deps.store.db, accountId, datasetId, { only: uploadId }).catch(() => undefined);
+  let staged: Staged;
+  try {
+    staged = await stage(deps, ctx, accountId, datasetId, uploadId, body, contentLength);
+  } catch (error) {
+    await discard();
+    return auditRefusal(deps, ctx, op, error);
+  }
+  const final = { ...op, payload: { contentLength: contentLength ?? null, exampleCount: staged.examples, sizeBytes: staged.size } };
+  try {
+    return await audited(deps, ctx, final, async (trx) => {
+      await lockAccount(deps.store, trx, accountId);
+      const current = await getDatasetRow(trx, accountId, datasetId);
+      if (current.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" was completed by another upload meanwhile`);
+      const used = (await datasets.datasetTotals(trx, accountId)).bytes;
+      const limit = await readQuotaValue(trx, accountId, "dataset-storage-bytes");
+      if (used + staged.size > limit) throw overQuota(used, staged.size, limit);
+      const now = Date.now();
+      const patch = { state: "READY", example_count: staged.examples, size_bytes: staged.size, upload_id: uploadId, update_time: now };
+      await datasets.updateDataset(trx, accountId, datasetId, patch);
+      // Chunks of uploads abandoned earlier (a process that died mid-upload) go now.
+      await datasets.deleteChunks(trx, accountId, datasetId, { except: uploadId });
+      return datasetView({ ...current, ...patch });
+    });
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+}
+
+/** Checks the request, then validates and writes the body as chunks of `uploadId` (not yet visible). */
+async function stage(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  datasetId: string,
+  uploadId: string,
+  body: AsyncIterable<Buffer>,
+  contentLength: number | undefined,
+): Promise<Staged> {
+  const db = deps.store.db;
+  const maxUpload = deps.config.platform.maxUploadBytes;
+  const row = await getDatasetRow(db, accountId, datasetId);
+  requireManage(ctx.principal, row.created_by, "upload to", NOUN);
+  if (row.state !== "UPLOADING") {
+    throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" is ${row.state}: its content cannot be replaced; create a new dataset`);
+  }
+  if (contentLength !== undefined && contentLength > maxUpload) throw tooLarge(maxUpload);
+  // An early look at the quota, so a hopeless upload stops at once; the binding check is the final one.
+  const quota = await readQuotaValue(db, accountId, "dataset-storage-bytes");
+  const usedBefore = (await datasets.datasetTotals(db, accountId)).bytes;
+  if (contentLength !== undefined && usedBefore + contentLength > quota) throw overQuota(usedBefore, contentLength, quota);
+
+  const validator = new JsonlValidator();
+  let received = 0;
+  let size = 0;
+  let seq = 0;
+  let pending = "";
+  const flush = async () => {
+    if (pending === "") return;
+    const data = pending;
+    pending = "";
+    await datasets.insertChunk(db, accountId, datasetId, uploadId, seq++, data);
+  };
+  const take = async (lines: string) => {
+    if (lines === "") return;
+    size += Buffer.byteLength(lines);
+    if (usedBefore + size > quota) throw overQuota(usedBefore, size, quota);
+    pending += lines;
+    if (pending.length >= CHUNK_BYTES) await flush();
+  };
+  for await (const piece of body) {
+    received += piece.length;
+    if (received > maxUpload) throw tooLarge(maxUpload);
+    await take(validator.push(piece));
+  }
+  await take(validator.finish());
+  if (validator.examples === 0) throw invalidArgument("the upload holds no examples: send one JSON object per line");
+  await flush();
+  return { examples: validator.examples, size };
+}

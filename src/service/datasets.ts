@@ -1,0 +1,106 @@
+import { failedPrecondition, invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
+import { checkId } from "../domain/ids.ts";
+import { datasetName } from "../domain/resource-names.ts";
+import { lockAccount } from "../store/accounts.ts";
+import * as datasets from "../store/datasets.ts";
+import type { ListRequest } from "../store/list.ts";
+import type { DatasetRow } from "../store/platform-rows.ts";
+import type { Db } from "../store/store.ts";
+import { audited, auditRefusals } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { checkDisplayName } from "./models.ts";
+import { datasetView } from "./platform-views.ts";
+import { readQuotaValue } from "./quotas.ts";
+import { requireCreate, requireManage, requireView } from "./resource-access.ts";
+
+export interface DatasetInput {
+  displayName?: string | undefined;
+}
+
+export const NOUN = "datasets";
+
+export async function getDatasetRow(db: Db, accountId: string, datasetId: string): Promise<DatasetRow> {
+  const row = await datasets.getDataset(db, accountId, datasetId);
+  if (!row) throw notFound(`dataset "${datasetName(accountId, datasetId)}" not found`);
+  return row;
+}
+
+/** Creates an empty dataset (state UPLOADING) under the "datasets" quota; its content comes by upload. */
+export async function createDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string | undefined, input: DatasetInput) {
+  const op = { method: "CreateDataset", resource: datasetName(accountId, datasetId ?? ""), isAdminAction: false, payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    requireCreate(ctx.principal, NOUN);
+    if (!datasetId) throw invalidArgument("datasetId is required (?datasetId=ID)");
+    const id = checkId(datasetId, "datasetId");
+    await lockAccount(deps.store, trx, accountId);
+    const limit = await readQuotaValue(trx, accountId, "datasets");
+    const used = (await datasets.datasetTotals(trx, accountId)).count;
+    if (used >= limit) throw resourceExhausted(`quota "datasets" exceeded: ${used} of ${limit} datasets in use`);
+    const now = Date.now();
+    const row: DatasetRow = {
+      account_id: accountId,
+      id,
+      display_name: checkDisplayName(input.displayName ?? ""),
+      state: "UPLOADING",
+      example_count: 0,
+      size_bytes: 0,
+      upload_id: "",
+      created_by: ctx.principal.email,
+      create_time: now,
+      update_time: now,
+    };
+    await datasets.insertDataset(trx, row);
+    return datasetView(row);
+  });
+}
+
+export async function getDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string) {
+  const op = { method: "GetDataset", resource: datasetName(accountId, datasetId), isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    requireView(ctx.principal, NOUN);
+    return datasetView(await getDatasetRow(deps.store.db, accountId, datasetId));
+  });
+}
+
+export async function listDatasets(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
+  const op = { method: "ListDatasets", resource: `accounts/${accountId}/datasets`, isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    requireView(ctx.principal, NOUN);
+    const page = await datasets.listDatasets(deps.store.db, accountId, req);
+    return { datasets: page.rows.map(datasetView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+  });
+}
+
+export async function updateDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string, input: DatasetInput) {
+  const op = { method: "UpdateDataset", resource: datasetName(accountId, datasetId), isAdminAction: false, payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    const row = await getDatasetRow(trx, accountId, datasetId);
+    requireManage(ctx.principal, row.created_by, "update", NOUN);
+    const patch: datasets.DatasetPatch = {};
+    if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
+    const next: DatasetRow = { ...row, ...patch, update_time: Date.now() };
+    await datasets.updateDataset(trx, accountId, datasetId, { ...patch, update_time: next.update_time });
+    return datasetView(next);
+  });
+}
+
+/** Deletes a dataset and its stored content; its bytes no longer count against the quota. */
+export async function deleteDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<void> {
+  const op = { method: "DeleteDataset", resource: datasetName(accountId, datasetId), isAdminAction: false };
+  await audited(deps, ctx, op, async (trx) => {
+    const row = await getDatasetRow(trx, accountId, datasetId);
+    requireManage(ctx.principal, row.created_by, "delete", NOUN);
+    await datasets.deleteDataset(trx, accountId, datasetId);
+  });
+}
+
+/** The JSONL of a READY dataset, chunk by chunk, from the store (any Hearth process can serve it). */
+export async function readDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<AsyncGenerator<string>> {
+  const op = { method: "DownloadDataset", resource: datasetName(accountId, datasetId), isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    requireView(ctx.principal, NOUN);
+    const row = await getDatasetRow(deps.store.db, accountId, datasetId);
+    if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" has no content yet (state ${row.state})`);
+    return datasets.readChunks(deps.store.db, accountId, datasetId, row.upload_id);
+  });
+}

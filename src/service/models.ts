@@ -1,0 +1,138 @@
+import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { checkId } from "../domain/ids.ts";
+import { modelName } from "../domain/resource-names.ts";
+import type { ListRequest } from "../store/list.ts";
+import * as models from "../store/models.ts";
+import type { ModelRow } from "../store/platform-rows.ts";
+import type { Db } from "../store/store.ts";
+import { audited, auditRefusals } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { requireCreate, requireManage, requireView } from "./resource-access.ts";
+import { modelView, publicModelView, type Model } from "./platform-views.ts";
+
+export interface ModelInput {
+  displayName?: string | undefined;
+  description?: string | undefined;
+  backend?: string | undefined;
+  upstreamModel?: string | undefined;
+  inputPricePerMillionTokens?: number | undefined;
+  outputPricePerMillionTokens?: number | undefined;
+}
+
+const NOUN = "models";
+
+export function checkDisplayName(name: string): string {
+  if (name.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
+  return name;
+}
+
+/** A backend the operator declared; an unknown one is INVALID_ARGUMENT listing the known ones. */
+export function checkBackend(deps: Deps, name: string): string {
+  if (!deps.config.platform.backends.has(name)) {
+    const known = [...deps.config.platform.backends.keys()];
+    throw invalidArgument(`unknown backend ${JSON.stringify(name)} (${known.length ? `backends: ${known.join(", ")}` : "no backends are configured in HEARTH_CONFIG"})`);
+  }
+  return name;
+}
+
+function checkPrice(value: number | undefined, what: string): number | undefined {
+  if (value !== undefined && (!Number.isFinite(value) || value < 0 || value > 1_000_000)) {
+    throw invalidArgument(`${what} must be a number from 0 to 1000000 (USD per million tokens)`);
+  }
+  return value;
+}
+
+export async function getModelRow(db: Db, accountId: string, modelId: string): Promise<ModelRow> {
+  const row = await models.getModel(db, accountId, modelId);
+  if (!row) throw notFound(`model "${modelName(accountId, modelId)}" not found`);
+  return row;
+}
+
+export async function createModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string | undefined, input: ModelInput): Promise<Model> {
+  const op = { method: "CreateModel", resource: modelName(accountId, modelId ?? ""), isAdminAction: false, payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    requireCreate(ctx.principal, NOUN);
+    if (!modelId) throw invalidArgument("modelId is required (?modelId=ID)");
+    const id = checkId(modelId, "modelId");
+    if (!input.backend) throw invalidArgument("backend is required: the name of a backend declared in HEARTH_CONFIG");
+    const now = Date.now();
+    const row: ModelRow = {
+      account_id: accountId,
+      id,
+      display_name: checkDisplayName(input.displayName ?? ""),
+      description: (input.description ?? "").slice(0, 1000),
+      backend: checkBackend(deps, input.backend),
+      upstream_model: input.upstreamModel || id,
+      input_price: checkPrice(input.inputPricePerMillionTokens, "inputPricePerMillionTokens") ?? 0,
+      output_price: checkPrice(input.outputPricePerMillionTokens, "outputPricePerMillionTokens") ?? 0,
+      created_by: ctx.principal.email,
+      create_time: now,
+      update_time: now,
+    };
+    await models.insertModel(trx, row);
+    return modelView(row);
+  });
+}
+
+export async function getModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string): Promise<Model> {
+  const op = { method: "GetModel", resource: modelName(accountId, modelId), isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    requireView(ctx.principal, NOUN);
+    return modelView(await getModelRow(deps.store.db, accountId, modelId));
+  });
+}
+
+export async function listModels(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
+  const op = { method: "ListModels", resource: `accounts/${accountId}/models`, isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    requireView(ctx.principal, NOUN);
+    const page = await models.listModels(deps.store.db, accountId, req);
+    return { models: page.rows.map(modelView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+  });
+}
+
+export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string, input: ModelInput): Promise<Model> {
+  const op = { method: "UpdateModel", resource: modelName(accountId, modelId), isAdminAction: false, payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    const row = await getModelRow(trx, accountId, modelId);
+    requireManage(ctx.principal, row.created_by, "update", NOUN);
+    const patch: models.ModelPatch = {};
+    if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
+    if (input.description !== undefined) patch.description = input.description.slice(0, 1000);
+    if (input.backend !== undefined) patch.backend = checkBackend(deps, input.backend);
+    if (input.upstreamModel !== undefined) patch.upstream_model = input.upstreamModel || row.id;
+    if (input.inputPricePerMillionTokens !== undefined) patch.input_price = checkPrice(input.inputPricePerMillionTokens, "inputPricePerMillionTokens")!;
+    if (input.outputPricePerMillionTokens !== undefined) patch.output_price = checkPrice(input.outputPricePerMillionTokens, "outputPricePerMillionTokens")!;
+    const updated: ModelRow = { ...row, ...patch, update_time: Date.now() };
+    await models.updateModel(trx, accountId, modelId, { ...patch, update_time: updated.update_time });
+    return modelView(updated);
+  });
+}
+
+/** A model that a deployment still uses cannot be deleted. */
+export async function deleteModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string): Promise<void> {
+  const op = { method: "DeleteModel", resource: modelName(accountId, modelId), isAdminAction: false };
+  await audited(deps, ctx, op, async (trx) => {
+    const row = await getModelRow(trx, accountId, modelId);
+    requireManage(ctx.principal, row.created_by, "delete", NOUN);
+    const inUse = await models.countDeploymentsOfModel(trx, accountId, modelName(accountId, modelId));
+    if (inUse > 0) throw failedPrecondition(`model "${modelName(accountId, modelId)}" is used by ${inUse} deployment(s); delete them first`);
+    await models.deleteModel(trx, accountId, modelId);
+  });
+}
+
+/** The operator's public catalogue: visible to every principal of every account. */
+export async function listPublicModels(deps: Deps, ctx: Ctx) {
+  requireView(ctx.principal, NOUN);
+  const { publicAccountId, publicModels } = deps.config.platform;
+  const all = [...publicModels.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((m) => publicModelView(publicAccountId, m));
+  return { models: all, nextPageToken: "", totalSize: all.length };
+}
+
+export async function getPublicModel(deps: Deps, ctx: Ctx, modelId: string): Promise<Model> {
+  requireView(ctx.principal, NOUN);
+  const { publicAccountId, publicModels } = deps.config.platform;
+  const m = publicModels.get(modelId);
+  if (!m) throw notFound(`model "${modelName(publicAccountId, modelId)}" not found`);
+  return publicModelView(publicAccountId, m);
+}

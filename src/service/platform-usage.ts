@@ -1,0 +1,28 @@
+import { monthStartDay, usdFromNano } from "../domain/pricing.ts";
+import type { QuotaId } from "../domain/quotas.ts";
+import { datasetTotals } from "../store/datasets.ts";
+import { countDeployments } from "../store/deployments.ts";
+import type { Db } from "../store/store.ts";
+import { spendSince } from "../store/usage.ts";
+import type { Deps } from "./context.ts";
+
+/**
+ * Usage of the platform quotas, computed from the store (counts, stored bytes, metered spend) or
+ * the rate limiter (requests over the last minute); undefined for quotas this module does not own.
+ */
+export async function platformUsage(deps: Deps, db: Db, accountId: string, id: QuotaId): Promise<number | undefined> {
+  switch (id) {
+    case "deployments":
+      return countDeployments(db, accountId);
+    case "datasets":
+      return (await datasetTotals(db, accountId)).count;
+    case "dataset-storage-bytes":
+      return (await datasetTotals(db, accountId)).bytes;
+    case "monthly-spend-usd":
+      return Math.round(usdFromNano(await spendSince(db, accountId, monthStartDay(Date.now()))) * 1e6) / 1e6;
+    case "serverless-inference-rpm":
+      return deps.rateLimiter.used(accountId);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,81 @@
+import { datasetName, deploymentName, modelName } from "../domain/resource-names.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import type { PublicModel } from "../platform-config.ts";
+import type { DatasetRow, DeploymentRow, ModelRow } from "../store/platform-rows.ts";
+
+/** The API's JSON shapes of models, deployments and datasets (Fireworks field names where it has them). */
+export interface Model {
+  name: string;
+  displayName: string;
+  description: string;
+  backend: string;
+  upstreamModel: string;
+  inputPricePerMillionTokens: number;
+  outputPricePerMillionTokens: number;
+  state: "READY";
+  public: boolean;
+  createdBy: string;
+  createTime?: string;
+  updateTime?: string;
+}
+
+export function modelView(row: ModelRow): Model {
+  return {
+    name: modelName(row.account_id, row.id),
+    displayName: row.display_name,
+    description: row.description,
+    backend: row.backend,
+    upstreamModel: row.upstream_model,
+    inputPricePerMillionTokens: row.input_price,
+    outputPricePerMillionTokens: row.output_price,
+    state: "READY",
+    public: false,
+    createdBy: row.created_by,
+    createTime: formatTimestamp(row.create_time),
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
+
+/** A model of the operator's catalogue (HEARTH_CONFIG), visible to every account. */
+export function publicModelView(publicAccountId: string, m: PublicModel & { backend: string }): Model {
+  return {
+    name: modelName(publicAccountId, m.id),
+    displayName: m.displayName,
+    description: "",
+    backend: m.backend,
+    upstreamModel: m.upstreamModel,
+    inputPricePerMillionTokens: m.inputPricePerMillionTokens,
+    outputPricePerMillionTokens: m.outputPricePerMillionTokens,
+    state: "READY",
+    public: true,
+    createdBy: "",
+  };
+}
+
+export function deploymentView(row: DeploymentRow) {
+  return {
+    name: deploymentName(row.account_id, row.id),
+    displayName: row.display_name,
+    baseModel: row.model,
+    backend: row.backend,
+    state: row.state,
+    status: { code: row.state === "FAILED" ? "UNAVAILABLE" : "OK", message: row.status_message },
+    createdBy: row.created_by,
+    createTime: formatTimestamp(row.create_time),
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
+
+export function datasetView(row: DatasetRow) {
+  return {
+    name: datasetName(row.account_id, row.id),
+    displayName: row.display_name,
+    state: row.state,
+    status: { code: "OK", message: row.state === "UPLOADING" ? "waiting for an upload" : "" },
+    exampleCount: String(row.example_count),
+    sizeBytes: String(row.size_bytes),
+    createdBy: row.created_by,
+    createTime: formatTimestamp(row.create_time),
+    updateTime: formatTimestamp(row.update_time),
+  };
+}

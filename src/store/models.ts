@@ -1,0 +1,56 @@
+import type { ModelRow } from "./platform-rows.ts";
+import type { Db } from "./store.ts";
+import { insertUnique } from "./errors.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+
+export function getModel(db: Db, accountId: string, modelId: string): Promise<ModelRow | undefined> {
+  return db.selectFrom("models").selectAll().where("account_id", "=", accountId).where("id", "=", modelId).executeTakeFirst();
+}
+
+export async function insertModel(db: Db, row: ModelRow): Promise<void> {
+  await insertUnique(() => db.insertInto("models").values(row).execute(), `model "${row.id}" already exists`);
+}
+
+export type ModelPatch = Partial<Pick<ModelRow, "display_name" | "description" | "backend" | "upstream_model" | "input_price" | "output_price">>;
+
+export async function updateModel(db: Db, accountId: string, modelId: string, patch: ModelPatch & { update_time: number }): Promise<void> {
+  await db.updateTable("models").set(patch).where("account_id", "=", accountId).where("id", "=", modelId).execute();
+}
+
+export async function deleteModel(db: Db, accountId: string, modelId: string): Promise<void> {
+  await db.deleteFrom("models").where("account_id", "=", accountId).where("id", "=", modelId).execute();
+}
+
+function modelsTable(accountId: string): ListTable {
+  const prefix = `accounts/${accountId}/models/`;
+  return {
+    fields: {
+      name: { column: "id", type: "string", normalize: (v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v) },
+      model_id: { column: "id", type: "string" },
+      display_name: { column: "display_name", type: "string" },
+      backend: { column: "backend", type: "string" },
+      upstream_model: { column: "upstream_model", type: "string" },
+      created_by: { column: "created_by", type: "string", normalize: (v) => v.toLowerCase() },
+      create_time: { column: "create_time", type: "timestamp" },
+      update_time: { column: "update_time", type: "timestamp" },
+    },
+    order: { name: "id", display_name: "display_name", create_time: "create_time", update_time: "update_time" },
+    defaultOrderBy: "name",
+    idColumn: "id",
+  };
+}
+
+export function listModels(db: Db, accountId: string, req: ListRequest): Promise<ListResult<ModelRow>> {
+  return listPage<ModelRow>(db.selectFrom("models").where("account_id", "=", accountId), modelsTable(accountId), req);
+}
+
+/** How many deployments of the account use a model (a model in use cannot be deleted). */
+export async function countDeploymentsOfModel(db: Db, accountId: string, model: string): Promise<number> {
+  const r = await db
+    .selectFrom("deployments")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("account_id", "=", accountId)
+    .where("model", "=", model)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

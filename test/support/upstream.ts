@@ -1,0 +1,116 @@
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * A real OpenAI-compatible model server on loopback, owned by the test: chat and text completions,
+ * streaming (SSE) and plain, reporting `usage`. What the prompt says steers it: "hang" never
+ * answers, "slow" streams a chunk every 20 ms for ten seconds, "fail" answers 500.
+ */
+export interface FakeUpstream {
+  baseUrl: string;
+  /** Every request it received: path, headers and parsed body. */
+  requests: Array<{ path: string; headers: IncomingMessage["headers"]; body: any }>;
+  /** Streams the client side closed before they were finished. */
+  cancelled: number;
+  /** Requests still open. */
+  open: number;
+  /** When set, GET /v1/models answers this status. */
+  modelsStatus: number;
+  close(): Promise<void>;
+}
+
+export const USAGE = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+
+function promptText(body: any): string {
+  if (Array.isArray(body?.messages)) return body.messages.map((m: any) => String(m?.content ?? "")).join(" ");
+  return String(body?.prompt ?? "");
+}
+
+export async function startUpstream(): Promise<FakeUpstream> {
+  const state: FakeUpstream = { baseUrl: "", requests: [], cancelled: 0, open: 0, modelsStatus: 200, close: async () => undefined };
+  const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    state.open += 1;
+    res.on("close", () => {
+      state.open -= 1;
+      if (!res.writableFinished) state.cancelled += 1;
+    });
+    let raw = "";
+    for await (const chunk of req) raw += chunk;
+    const body = raw ? JSON.parse(raw) : undefined;
+    const path = req.url ?? "";
+    state.requests.push({ path, headers: req.headers, body });
+    if (req.method === "GET" && path === "/v1/models") {
+      res.writeHead(state.modelsStatus, { "content-type": "application/json" });
+      res.end(JSON.stringify({ object: "list", data: [{ id: "tiny-upstream", object: "model" }] }));
+      return;
+    }
+    if (req.method !== "POST" || (path !== "/v1/chat/completions" && path !== "/v1/completions")) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "no such route" } }));
+      return;
+    }
+    const text = promptText(body);
+    if (text.includes("hang")) return; // never answers
+    if (text.includes("fail")) {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "the GPU caught fire" } }));
+      return;
+    }
+    const chat = path === "/v1/chat/completions";
+    const piece = (content: string) =>
+      chat
+        ? { id: "c1", object: "chat.completion.chunk", model: body.model, choices: [{ index: 0, delta: { content }, finish_reason: null }] }
+        : { id: "c1", object: "text_completion", model: body.model, choices: [{ index: 0, text: content, finish_reason: null }] };
+    if (body.stream) {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      const words = text.includes("slow") ? Array.from({ length: 500 }, (_, i) => `w${i} `) : ["Hello", ", ", "world"];
+      for (const w of words) {
+        if (res.destroyed) return;
+        res.write(`data: ${JSON.stringify(piece(w))}\n\n`);
+        if (text.includes("slow")) await new Promise((r) => setTimeout(r, 20));
+      }
+      if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", model: body.model, choices: [], usage: USAGE })}\n\n`);
+      res.end("data: [DONE]\n\n");
+      return;
+    }
+    const choice = chat ? { index: 0, message: { role: "assistant", content: "Hello, world" }, finish_reason: "stop" } : { index: 0, text: "Hello, world", finish_reason: "stop" };
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", model: body.model, choices: [choice], usage: USAGE }));
+  });
+  server.keepAliveTimeout = 1000;
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  state.baseUrl = `http://127.0.0.1:${port}/v1`;
+  state.close = async () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return state;
+}
+
+/** Writes a HEARTH_CONFIG file naming `upstream` as backend "local" (credential `secret`) in `dir`. */
+export function writePlatformConfig(dir: string, upstream: FakeUpstream, extra: Record<string, unknown> = {}, secret = "upstream-secret-do-not-leak"): string {
+  const file = join(dir, "platform.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      publicAccountId: "fireworks",
+      backends: [
+        {
+          name: "local",
+          baseUrl: upstream.baseUrl,
+          apiKey: secret,
+          timeoutMs: 1500,
+          models: [{ id: "tiny-public", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 1, outputPricePerMillionTokens: 2 }],
+        },
+        { name: "nowhere", baseUrl: "http://127.0.0.1:9/v1", timeoutMs: 500 },
+      ],
+      deployments: { probeTimeoutMs: 1000 },
+      ...extra,
+    }),
+  );
+  return file;
+}
