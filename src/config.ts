@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isValidId } from "./domain/ids.ts";
+import { parseSecretKey } from "./domain/secret-box.ts";
 import { loadPlatformConfig, type PlatformConfig } from "./platform-config.ts";
 
 /** Configuration, parsed once from the environment into a frozen object; an unsafe value stops start-up. */
@@ -21,6 +22,16 @@ const schema = z.object({
   HEARTH_LOG_LEVEL: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
   HEARTH_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
   HEARTH_LAST_USED_FLUSH_MS: z.coerce.number().int().min(10).default(1000),
+  HEARTH_SECRET_KEY: z
+    .string()
+    .refine((v) => parseSecretKey(v) !== undefined, "must be 32 bytes written as 64 hex characters or base64")
+    .optional(),
+  HEARTH_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((v) => new URL(v).pathname === "/" && !new URL(v).search, "must be an origin like https://hearth.example.com (no path)")
+    .optional(),
+  HEARTH_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(60),
+  HEARTH_SESSION_MAX_HOURS: z.coerce.number().int().min(1).default(12),
   HEARTH_CONFIG: z.string().optional(),
   HEARTH_KEY_CACHE_SIZE: z.coerce.number().int().min(0).default(100_000),
   HEARTH_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
@@ -44,6 +55,11 @@ export interface Config {
   readonly logLevel: "silent" | "error" | "warn" | "info" | "debug";
   readonly bodyLimit: number;
   readonly lastUsedFlushMs: number;
+  /** Key that seals identity-provider secrets at rest; unset: generated once into `<dataDir>/secret-key`. */
+  readonly secretKey: string | undefined;
+  /** The origin browsers use to reach Hearth (sign-in links, OIDC redirect URI); unset: taken from the request. */
+  readonly publicUrl: string | undefined;
+  readonly session: { idleMs: number; maxMs: number };
   /** Backends, public models and gateway limits from the HEARTH_CONFIG file. */
   readonly platform: PlatformConfig;
   readonly keyCache: { size: number; ttlMs: number; negativeSize: number; negativeTtlMs: number };
@@ -75,6 +91,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.HEARTH_LOG_LEVEL,
     bodyLimit: e.HEARTH_BODY_LIMIT,
     lastUsedFlushMs: e.HEARTH_LAST_USED_FLUSH_MS,
+    secretKey: e.HEARTH_SECRET_KEY,
+    publicUrl: e.HEARTH_PUBLIC_URL ? new URL(e.HEARTH_PUBLIC_URL).origin : undefined,
+    session: Object.freeze({ idleMs: e.HEARTH_SESSION_IDLE_MINUTES * 60_000, maxMs: e.HEARTH_SESSION_MAX_HOURS * 3_600_000 }),
     platform: loadPlatformConfig(e.HEARTH_CONFIG, env),
     keyCache: Object.freeze({
       size: e.HEARTH_KEY_CACHE_SIZE,

@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "./config.ts";
 import { buildApp, type AppOptions } from "./http/app.ts";
 import { createAccount } from "./service/accounts.ts";
+import { createSigninLink } from "./service/signin-links.ts";
 import type { Deps } from "./service/context.ts";
 import { LastUsedRecorder } from "./service/last-used.ts";
 import { MemoryRateLimiter } from "./gateway/rate-limiter.ts";
@@ -68,4 +69,8 @@ export async function bootstrap(deps: Deps, print: (line: string) => void): Prom
   print(`Created account "${created.accountId}" with admin ${created.adminEmail}.`);
   print(`Admin API key (shown once; also written to ${keyFile}):`);
   print(`  ${created.apiKey}`);
+  // For the browser: printed only, never written to a file (it is a credential until used).
+  const link = await createSigninLink(deps, created.accountId, created.adminEmail);
+  print(`One-time web sign-in link for ${created.adminEmail} (single use, expires in 15 minutes):`);
+  print(`  ${link.url}`);
 }

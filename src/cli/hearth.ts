@@ -4,6 +4,7 @@ import { loadConfig, ConfigError, type Config } from "../config.ts";
 import { ApiError } from "../domain/errors.ts";
 import { createAccount } from "../service/accounts.ts";
 import { setQuotaMax } from "../service/quotas.ts";
+import { createSigninLink } from "../service/signin-links.ts";
 import { bootstrap, createHearth } from "../server.ts";
 import { migrate } from "../store/migrations.ts";
 import { openStore, type Store } from "../store/store.ts";
@@ -79,6 +80,18 @@ export function hearthProgram(): Command {
     .action(async (accountId: string, quotaId: string, opts: { max: number }) => {
       await withStore(loadConfig(), (store) => setQuotaMax(store.db, accountId, quotaId, opts.max));
       console.log(`quota "${quotaId}" of account "${accountId}": maxValue ${opts.max}`);
+    });
+
+  program
+    .command("signin-link <email>")
+    .description("print a one-time web sign-in link for a human user (single use, expires in 15 minutes)")
+    .option("--account <accountId>", "the user's account (default: HEARTH_ACCOUNT_ID)")
+    .addHelpText("after", "\nExample:\n  hearth signin-link alice@acme.example --account acme")
+    .action(async (email: string, opts: { account?: string }) => {
+      const config = loadConfig();
+      const link = await withStore(config, (store) => createSigninLink({ store, config }, opts.account ?? config.accountId, email));
+      console.log(`One-time sign-in link for ${link.email} (single use, expires ${link.expireTime}):`);
+      console.log(`  ${link.url}`);
     });
 
   return program;

@@ -8,6 +8,8 @@ import { accountRoutes } from "./routes/account.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { serviceRoutes } from "./routes/service.ts";
 import { userRoutes } from "./routes/users.ts";
+import { identityProviderRoutes } from "./routes/identity-providers.ts";
+import { signInRoutes } from "./routes/sign-in.ts";
 import { platformRoutes } from "./routes/platform.ts";
 
 export interface AppOptions {
@@ -54,7 +56,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     request.log.info(
       {
         method: request.method,
-        path: request.url.split("?")[0],
+        // A one-time sign-in link carries its secret in the path: log the route, not the token.
+        path: request.url.split("?")[0]!.replace(/^\/auth\/link\/.*/, "/auth/link/[REDACTED]"),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       },
@@ -72,6 +75,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   accountRoutes(router);
   userRoutes(router);
   apiKeyRoutes(router);
+  identityProviderRoutes(router);
+  signInRoutes(router);
   platformRoutes(app, router, deps);
   return app;
 }

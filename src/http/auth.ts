@@ -5,6 +5,10 @@ import { auditUnauthenticated } from "../service/audit.ts";
 import { authenticateApiKey } from "../service/authenticate.ts";
 import type { Deps, Principal, RequestMeta } from "../service/context.ts";
 import { requireSameAccount } from "../service/permissions.ts";
+import { isApiKeyShaped } from "../domain/sign-in.ts";
+import { authenticateOidcToken } from "../service/oidc-token.ts";
+import { alreadyAudited } from "../service/sign-in.ts";
+import { sessionPrincipal } from "./session-auth.ts";
 
 // RFC 6750 b64token; the scheme name is case-insensitive.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -23,10 +27,19 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
-async function principalOf(deps: Deps, request: FastifyRequest): Promise<Principal> {
+/**
+ * Who is calling: a Bearer API key; a Bearer OIDC ID token of a human (anything that is not shaped
+ * like a Hearth key, e.g. a JWT); or, without a Bearer header, a browser session cookie.
+ */
+async function principalOf(deps: Deps, request: FastifyRequest, accountId: string | undefined, operationId: string): Promise<Principal> {
   const token = bearerToken(request);
-  if (token === undefined) throw unauthenticated("missing credentials: send 'Authorization: Bearer <API key>'");
-  return authenticateApiKey(deps, token);
+  if (token !== undefined) {
+    if (isApiKeyShaped(token, deps.config.keyPrefix)) return authenticateApiKey(deps, token);
+    return authenticateOidcToken(deps, token, accountId, requestMeta(request));
+  }
+  const session = await sessionPrincipal(deps, request, requestMeta(request), operationId);
+  if (session) return session.principal;
+  throw unauthenticated("missing credentials: send 'Authorization: Bearer <API key>'");
 }
 
 /**
@@ -44,9 +57,9 @@ export async function authenticateRequest(deps: Deps, request: FastifyRequest, o
   }
   let principal: Principal;
   try {
-    principal = await principalOf(deps, request);
+    principal = await principalOf(deps, request, accountId, operationId);
   } catch (error) {
-    if (error instanceof ApiError) await refused(deps, request, accountId, operationId, error);
+    if (error instanceof ApiError && !alreadyAudited(error)) await refused(deps, request, accountId, operationId, error);
     throw error;
   }
   if (accountId !== undefined) requireSameAccount(principal, accountId);

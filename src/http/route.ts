@@ -64,7 +64,12 @@ export class Router {
     this.routes.push({ ...spec, auth });
     const deps = this.deps;
     // Fastify treats ':' as a parameter marker; '::' is a literal colon (custom methods like apiKeys:delete).
-    const url = spec.url.replace(/\{(\w+)\}/g, ":$1").replace(/([A-Za-z]):(?=[a-z])/g, "$1::");
+    // A custom method right after a parameter (`{userId}:revokeSessions`) needs the parameter to end
+    // explicitly, or find-my-way reads `userId:revokeSessions` as one parameter name.
+    const url = spec.url
+      .replace(/\{(\w+)\}:(?=[a-z])/g, ":$1(^[^/:]+)::")
+      .replace(/\{(\w+)\}/g, ":$1")
+      .replace(/([A-Za-z]):(?=[a-z])/g, "$1::");
     this.app.route({
       method: spec.method,
       url,

@@ -78,6 +78,49 @@ const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 2,
+    name: "identity providers sessions sign-in links",
+    statements: [
+      // client_secret holds only a sealed value (AES-256-GCM under the server key), never plaintext.
+      `create table identity_providers (
+        account_id {id} not null references accounts(id),
+        id {id} not null,
+        display_name text not null,
+        issuer_url {id} not null,
+        client_id text not null,
+        client_secret text,
+        tenant_domains text not null,
+        enable_jit integer not null,
+        jit_default_role text not null,
+        enforce_sso integer not null,
+        create_time bigint not null,
+        update_time bigint not null,
+        primary key (account_id, id))`,
+      `create index identity_providers_issuer on identity_providers (issuer_url)`,
+      // Session ids and link tokens are kept only as SHA-256 digests.
+      `create table sessions (
+        digest {id} primary key,
+        account_id {id} not null,
+        user_id {id} not null,
+        csrf_token text not null,
+        via text not null,
+        create_time bigint not null,
+        last_seen bigint not null,
+        expire_time bigint not null,
+        foreign key (account_id, user_id) references users(account_id, id) on delete cascade)`,
+      `create index sessions_owner on sessions (account_id, user_id)`,
+      `create table signin_links (
+        digest {id} primary key,
+        account_id {id} not null,
+        user_id {id} not null,
+        create_time bigint not null,
+        expire_time bigint not null,
+        used_time bigint,
+        foreign key (account_id, user_id) references users(account_id, id) on delete cascade)`,
+      `create index signin_links_owner on signin_links (account_id, user_id)`,
+    ],
+  },
+  {
     version: 3,
     name: "models deployments datasets usage meter",
     statements: [

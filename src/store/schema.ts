@@ -62,6 +62,47 @@ export interface QuotaRow {
   update_time: number;
 }
 
+export interface IdentityProviderRow {
+  account_id: string;
+  id: string;
+  display_name: string;
+  issuer_url: string;
+  client_id: string;
+  /** Sealed with the server key (see domain/secret-box.ts); null when the client has no secret. */
+  client_secret: string | null;
+  /** JSON array of domains. */
+  tenant_domains: string;
+  enable_jit: number;
+  jit_default_role: string;
+  enforce_sso: number;
+  create_time: number;
+  update_time: number;
+}
+
+export interface SessionRow {
+  /** SHA-256 of the session id in the cookie. */
+  digest: string;
+  account_id: string;
+  user_id: string;
+  csrf_token: string;
+  /** How the session began: `oidc:<identity provider id>` or `link`. */
+  via: string;
+  create_time: number;
+  last_seen: number;
+  /** Absolute end, whatever the activity. */
+  expire_time: number;
+}
+
+export interface SigninLinkRow {
+  /** SHA-256 of the link's token. */
+  digest: string;
+  account_id: string;
+  user_id: string;
+  create_time: number;
+  expire_time: number;
+  used_time: number | null;
+}
+
 export interface SchemaMigrationRow {
   version: number;
   name: string;
@@ -74,6 +115,9 @@ export interface Schema {
   api_keys: ApiKeyRow;
   audit_logs: AuditLogRow;
   quotas: QuotaRow;
+  identity_providers: IdentityProviderRow;
+  sessions: SessionRow;
+  signin_links: SigninLinkRow;
   schema_migrations: SchemaMigrationRow;
   models: ModelRow;
   deployments: DeploymentRow;

@@ -1,0 +1,134 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { ApiError } from "../../domain/errors.ts";
+import { safeNextPath, SESSION_COOKIE } from "../../domain/sign-in.ts";
+import type { Deps } from "../../service/context.ts";
+import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE } from "../../service/oidc-login.ts";
+import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
+import { redeemSigninLink } from "../../service/signin-links.ts";
+import { readCookie, overHttps, setCookie } from "../cookies.ts";
+import { requestMeta } from "../auth.ts";
+import type { Router } from "../route.ts";
+import { accountParams, id, userParams } from "../schemas.ts";
+import { requestOrigin, sessionOfRequest, sessionPrincipal } from "../session-auth.ts";
+
+const LOGIN_COOKIE_PATH = "/auth/oidc";
+
+function secure(deps: Deps, request: FastifyRequest): boolean {
+  return overHttps(request, deps.config.publicUrl);
+}
+
+/** Sets the session cookie and sends the browser on; the URL that carried a secret is not passed on as Referer. */
+function signedIn(deps: Deps, request: FastifyRequest, reply: FastifyReply, session: NewSession, next: string): FastifyReply {
+  setCookie(reply, SESSION_COOKIE, session.token, { path: "/", maxAge: session.maxAgeSeconds, secure: secure(deps, request) });
+  void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
+  return reply.redirect(next, 302);
+}
+
+/** Browser sign-in: OIDC, one-time links, the session itself, sign-out; and the admin's revocation. */
+export function signInRoutes(router: Router): void {
+  router.add({
+    method: "GET",
+    url: "/auth/oidc/{accountId}/{identityProviderId}/start",
+    operationId: "StartOidcSignIn",
+    summary: "Begin web sign-in with an identity provider: redirects to it (authorization code flow with PKCE)",
+    tag: "Sign-in",
+    auth: false,
+    params: accountParams.extend({ identityProviderId: id("identity provider id") }),
+    query: z.object({ next: z.string().max(1024).optional() }),
+    handler: async ({ deps, params, query, request, reply }) => {
+      const redirectUri = `${requestOrigin(request, deps.config.publicUrl)}/auth/oidc/callback`;
+      const start = await beginOidcLogin(deps, params.accountId, params.identityProviderId, redirectUri, query.next);
+      setCookie(reply, LOGIN_COOKIE, start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
+      void reply.header("cache-control", "no-store");
+      return reply.redirect(start.authorizationUrl, 302);
+    },
+  });
+
+  router.add({
+    method: "GET",
+    url: "/auth/oidc/callback",
+    operationId: "FinishOidcSignIn",
+    summary: "Where the identity provider sends the browser back: checks state, nonce, PKCE and issuer, then starts a session",
+    tag: "Sign-in",
+    auth: false,
+    handler: async ({ deps, request, reply }) => {
+      const callback = new URL(request.url, "http://hearth.invalid").searchParams;
+      // The login state is single-use whatever the outcome.
+      setCookie(reply, LOGIN_COOKIE, "", { path: LOGIN_COOKIE_PATH, maxAge: 0, secure: secure(deps, request) });
+      const done = await finishOidcLogin(deps, readCookie(request, LOGIN_COOKIE), callback, requestMeta(request));
+      return signedIn(deps, request, reply, done.session, done.next);
+    },
+  });
+
+  router.add({
+    method: "GET",
+    url: "/auth/link/{token}",
+    operationId: "RedeemSigninLink",
+    summary: "A one-time sign-in link: works once within 15 minutes, starts a session and redirects to `next` (same origin) or /",
+    tag: "Sign-in",
+    auth: false,
+    params: z.object({ token: z.string().max(128) }),
+    query: z.object({ next: z.string().max(1024).optional() }),
+    handler: async ({ deps, params, query, request, reply }) => {
+      void reply.header("referrer-policy", "no-referrer");
+      const session = await redeemSigninLink(deps, params.token, requestMeta(request));
+      return signedIn(deps, request, reply, session, safeNextPath(query.next));
+    },
+  });
+
+  router.add({
+    method: "GET",
+    url: "/auth/session",
+    operationId: "GetSession",
+    summary: "Who is signed in; with a session cookie also the x-csrf-token value that changes must send",
+    tag: "Sign-in",
+    handler: async ({ ctx, request, reply }) => {
+      void reply.header("cache-control", "no-store");
+      const p = ctx.principal;
+      const session = sessionOfRequest(request);
+      return {
+        accountId: p.accountId,
+        user: `accounts/${p.accountId}/users/${p.userId}`,
+        email: p.email,
+        role: p.role,
+        serviceAccount: p.serviceAccount,
+        via: session ? "session" : p.apiKeyId ? "apiKey" : "oidcToken",
+        ...(session ? { csrfToken: session.csrfToken, expireTime: new Date(session.expireTime).toISOString() } : {}),
+      };
+    },
+  });
+
+  router.add({
+    method: "POST",
+    url: "/auth/signout",
+    operationId: "SignOut",
+    summary: "End this browser's session (needs the x-csrf-token header); always clears the cookie",
+    tag: "Sign-in",
+    auth: false,
+    handler: async ({ deps, request, reply }) => {
+      const token = readCookie(request, SESSION_COOKIE);
+      if (token) {
+        try {
+          if (await sessionPrincipal(deps, request, requestMeta(request), "SignOut")) await endSession(deps, token, requestMeta(request));
+        } catch (error) {
+          // An ended or unknown session is already signed out; a missing CSRF proof is not.
+          if (!(error instanceof ApiError) || error.status !== "UNAUTHENTICATED") throw error;
+        }
+      }
+      setCookie(reply, SESSION_COOKIE, "", { path: "/", maxAge: 0, secure: secure(deps, request) });
+      void reply.header("cache-control", "no-store");
+      return {};
+    },
+  });
+
+  router.add({
+    method: "POST",
+    url: "/v1/accounts/{accountId}/users/{userId}:revokeSessions",
+    operationId: "RevokeSessions",
+    summary: "End every browser session of a user (admin); API keys are not affected",
+    tag: "Users",
+    params: userParams,
+    handler: ({ deps, ctx, params }) => revokeSessions(deps, ctx, params.accountId, params.userId),
+  });
+}

@@ -1,0 +1,208 @@
+import { randomBytes } from "node:crypto";
+import { invalidArgument, notFound } from "../domain/errors.ts";
+import { checkId } from "../domain/ids.ts";
+import { open, seal } from "../domain/secret-box.ts";
+import { isLoopbackHost } from "../domain/sign-in.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import * as idps from "../store/identity-providers.ts";
+import { deleteSessionsVia } from "../store/sessions.ts";
+import type { IdentityProviderRow } from "../store/schema.ts";
+import type { Db } from "../store/store.ts";
+import { audited, auditRefusals } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { require } from "./permissions.ts";
+import { serverKey } from "./server-key.ts";
+import { checkRole } from "./users.ts";
+
+/** Identity providers (SPEC §4 "Accounts and sign-in"): OIDC issuers for human sign-in. */
+export interface IdentityProviderInput {
+  displayName?: string | undefined;
+  oidcConfig?: { issuerUrl?: string | undefined; clientId?: string | undefined; clientSecret?: string | undefined } | undefined;
+  tenantDomains?: string[] | undefined;
+  enableJitUserProvisioning?: boolean | undefined;
+  jitDefaultRole?: string | undefined;
+  enforceSso?: boolean | undefined;
+}
+
+/** The API shape. The client secret is write-only: it is never part of a response. */
+export interface IdentityProvider {
+  name: string;
+  displayName: string;
+  oidcConfig: { issuerUrl: string; clientId: string };
+  tenantDomains: string[];
+  enableJitUserProvisioning: boolean;
+  jitDefaultRole: string;
+  enforceSso: boolean;
+  state: "READY";
+  createTime: string;
+  updateTime: string;
+}
+
+export const identityProviderName = (accountId: string, id: string): string => `accounts/${accountId}/identityProviders/${id}`;
+
+export function identityProviderView(row: IdentityProviderRow): IdentityProvider {
+  return {
+    name: identityProviderName(row.account_id, row.id),
+    displayName: row.display_name,
+    oidcConfig: { issuerUrl: row.issuer_url, clientId: row.client_id },
+    tenantDomains: JSON.parse(row.tenant_domains) as string[],
+    enableJitUserProvisioning: row.enable_jit === 1,
+    jitDefaultRole: row.jit_default_role,
+    enforceSso: row.enforce_sso === 1,
+    state: "READY",
+    createTime: formatTimestamp(row.create_time),
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
+
+const sealContext = (accountId: string, id: string): string => `identity-provider:${accountId}/${id}`;
+
+/** The client secret of a provider, opened with the server key (undefined for a public client). */
+export function clientSecretOf(deps: Pick<Deps, "config">, row: IdentityProviderRow): string | undefined {
+  if (row.client_secret === null) return undefined;
+  const secret = open(serverKey(deps.config), row.client_secret, sealContext(row.account_id, row.id));
+  if (secret === undefined) {
+    throw new Error(`the client secret of ${identityProviderName(row.account_id, row.id)} does not open with this server's key (HEARTH_SECRET_KEY differs?)`);
+  }
+  return secret;
+}
+
+/**
+ * The issuer must be an absolute https URL (plain http only on a loopback host, for development),
+ * without query, fragment or credentials. It is kept exactly as given: `iss` must equal it.
+ */
+function checkIssuerUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidArgument(`invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: expected an https URL`);
+  }
+  const insecureOk = url.protocol === "http:" && isLoopbackHost(url.hostname);
+  if ((url.protocol !== "https:" && !insecureOk) || url.search || url.hash || url.username || url.password) {
+    throw invalidArgument(`invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: expected an https URL without query or fragment`);
+  }
+  if (value.length > 512) throw invalidArgument("oidcConfig.issuerUrl is longer than 512 characters");
+  return value;
+}
+
+function checkClientId(value: string): string {
+  if (!value.trim() || value.length > 255) throw invalidArgument("oidcConfig.clientId is required (at most 255 characters)");
+  return value;
+}
+
+const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
+
+function checkTenantDomains(values: string[]): string[] {
+  if (values.length > 50) throw invalidArgument("at most 50 tenantDomains");
+  const domains = values.map((v) => v.trim().toLowerCase());
+  for (const d of domains) {
+    if (d.length > 253 || !DOMAIN.test(d)) throw invalidArgument(`invalid tenant domain ${JSON.stringify(d)}`);
+  }
+  return [...new Set(domains)];
+}
+
+function checkDisplayName(value: string): string {
+  if (value.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
+  return value;
+}
+
+function checkClientSecret(value: string): string {
+  if (value.length > 1024) throw invalidArgument("oidcConfig.clientSecret is longer than 1024 characters");
+  return value;
+}
+
+/** The audit payload: the request with the client secret replaced by whether one was given. */
+function auditPayload(input: IdentityProviderInput): unknown {
+  const { oidcConfig, ...rest } = input;
+  if (!oidcConfig) return rest;
+  const { clientSecret, ...config } = oidcConfig;
+  return { ...rest, oidcConfig: { ...config, ...(clientSecret !== undefined ? { clientSecret: "[REDACTED]" } : {}) } };
+}
+
+async function getRow(db: Db, accountId: string, id: string): Promise<IdentityProviderRow> {
+  const row = await idps.getIdentityProvider(db, accountId, id);
+  if (!row) throw notFound(`identity provider "${id}" not found`);
+  return row;
+}
+
+export async function createIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, requestedId: string | undefined, input: IdentityProviderInput): Promise<IdentityProvider> {
+  const id = requestedId ?? `idp-${randomBytes(4).toString("hex")}`;
+  const op = { method: "CreateIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: true, payload: auditPayload(input) };
+  return audited(deps, ctx, op, async (trx) => {
+    require(ctx.principal, "principals.manage", "create identity providers");
+    checkId(id, "identityProviderId");
+    const issuerUrl = checkIssuerUrl(input.oidcConfig?.issuerUrl ?? "");
+    const clientId = checkClientId(input.oidcConfig?.clientId ?? "");
+    const secret = input.oidcConfig?.clientSecret ? checkClientSecret(input.oidcConfig.clientSecret) : undefined;
+    const now = Date.now();
+    const row: IdentityProviderRow = {
+      account_id: accountId,
+      id,
+      display_name: checkDisplayName(input.displayName?.trim() || id),
+      issuer_url: issuerUrl,
+      client_id: clientId,
+      client_secret: secret === undefined ? null : seal(serverKey(deps.config), secret, sealContext(accountId, id)),
+      tenant_domains: JSON.stringify(checkTenantDomains(input.tenantDomains ?? [])),
+      enable_jit: input.enableJitUserProvisioning ? 1 : 0,
+      jit_default_role: checkRole(input.jitDefaultRole ?? "inference-user"),
+      enforce_sso: input.enforceSso ? 1 : 0,
+      create_time: now,
+      update_time: now,
+    };
+    await idps.insertIdentityProvider(trx, row);
+    return identityProviderView(row);
+  });
+}
+
+export async function listIdentityProviders(deps: Deps, ctx: Ctx, accountId: string) {
+  const op = { method: "ListIdentityProviders", resource: `accounts/${accountId}/identityProviders`, isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    require(ctx.principal, "principals.view", "list identity providers");
+    const rows = await idps.listIdentityProviders(deps.store.db, accountId);
+    return { identityProviders: rows.map(identityProviderView), nextPageToken: "", totalSize: rows.length };
+  });
+}
+
+export async function getIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<IdentityProvider> {
+  const op = { method: "GetIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: false };
+  return auditRefusals(deps, ctx, op, async () => {
+    require(ctx.principal, "principals.view", "view identity providers");
+    return identityProviderView(await getRow(deps.store.db, accountId, id));
+  });
+}
+
+/** Changes the fields present in `input`; an empty `clientSecret` removes the secret. */
+export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string, input: IdentityProviderInput): Promise<IdentityProvider> {
+  const op = { method: "UpdateIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: true, payload: auditPayload(input) };
+  return audited(deps, ctx, op, async (trx) => {
+    require(ctx.principal, "principals.manage", "modify identity providers");
+    const row = await getRow(trx, accountId, id);
+    const patch: idps.IdentityProviderPatch = {};
+    if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
+    const config = input.oidcConfig;
+    if (config?.issuerUrl !== undefined) patch.issuer_url = checkIssuerUrl(config.issuerUrl);
+    if (config?.clientId !== undefined) patch.client_id = checkClientId(config.clientId);
+    if (config?.clientSecret !== undefined) {
+      patch.client_secret = config.clientSecret === "" ? null : seal(serverKey(deps.config), checkClientSecret(config.clientSecret), sealContext(accountId, id));
+    }
+    if (input.tenantDomains !== undefined) patch.tenant_domains = JSON.stringify(checkTenantDomains(input.tenantDomains));
+    if (input.enableJitUserProvisioning !== undefined) patch.enable_jit = input.enableJitUserProvisioning ? 1 : 0;
+    if (input.jitDefaultRole !== undefined) patch.jit_default_role = checkRole(input.jitDefaultRole || "inference-user");
+    if (input.enforceSso !== undefined) patch.enforce_sso = input.enforceSso ? 1 : 0;
+    patch.update_time = Date.now();
+    await idps.updateIdentityProvider(trx, accountId, id, patch);
+    return identityProviderView({ ...row, ...patch });
+  });
+}
+
+/** Deletes a provider; the sessions that began through it end with it. */
+export async function deleteIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
+  const op = { method: "DeleteIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: true };
+  await audited(deps, ctx, op, async (trx) => {
+    require(ctx.principal, "principals.manage", "delete identity providers");
+    await getRow(trx, accountId, id);
+    await idps.deleteIdentityProvider(trx, accountId, id);
+    await deleteSessionsVia(trx, accountId, `oidc:${id}`);
+  });
+}

@@ -1,0 +1,56 @@
+import { randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import { parseSecretKey } from "../domain/secret-box.ts";
+
+const loaded = new Map<string, Buffer>();
+
+/**
+ * The 32-byte key that seals secrets at rest: `HEARTH_SECRET_KEY` when set; otherwise read from
+ * `<dataDir>/secret-key`, which the first process to need it creates (mode 0600, exclusive create,
+ * so two processes starting together agree on one key). Processes sharing a PostgreSQL database on
+ * different machines must be given the same `HEARTH_SECRET_KEY`.
+ */
+export function serverKey(config: Config): Buffer {
+  if (config.secretKey !== undefined) {
+    const key = parseSecretKey(config.secretKey);
+    if (!key) throw new Error("HEARTH_SECRET_KEY is not a valid key");
+    return key;
+  }
+  const file = join(config.dataDir, "secret-key");
+  const cached = loaded.get(file);
+  if (cached) return cached;
+  let key = readKeyFile(file);
+  if (!key) {
+    mkdirSync(config.dataDir, { recursive: true });
+    // Written whole under a private name, then linked into place: the link is atomic and fails if
+    // another process got there first, so nobody ever reads a half-written key.
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    writeFileSync(temp, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+    try {
+      linkSync(temp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      rmSync(temp, { force: true });
+    }
+    key = readKeyFile(file);
+    if (!key) throw new Error(`${file} does not hold a valid key (64 hex characters)`);
+  }
+  loaded.set(file, key);
+  return key;
+}
+
+function readKeyFile(file: string): Buffer | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const key = parseSecretKey(text);
+  if (!key) throw new Error(`${file} does not hold a valid key (64 hex characters)`);
+  return key;
+}

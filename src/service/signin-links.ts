@@ -1,0 +1,85 @@
+import { ApiError, notFound, permissionDenied, unauthenticated } from "../domain/errors.ts";
+import { checkEmail, userName } from "../domain/ids.ts";
+import { digestToken, isTokenShaped, newToken, SIGNIN_LINK_TTL_MS } from "../domain/sign-in.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import { getAccount } from "../store/accounts.ts";
+import { accountEnforcesSso } from "../store/identity-providers.ts";
+import * as links from "../store/signin-links.ts";
+import { getUserByEmail } from "../store/users.ts";
+import { writeAudit } from "./audit.ts";
+import type { RequestMeta } from "./context.ts";
+import { startSession, type NewSession } from "./sessions.ts";
+import { auditSignIn, refuseServiceAccount, type SignInDeps } from "./sign-in.ts";
+
+/**
+ * One-time sign-in links (SPEC §6): an operator hands one to a human; it works once, within 15
+ * minutes. Only the token's digest is stored.
+ */
+export interface SigninLink {
+  url: string;
+  email: string;
+  expireTime: string;
+}
+
+const OPERATOR_META: RequestMeta = { userAgent: "hearth", clientIp: "" };
+
+const enforcedSso = (accountId: string): ApiError =>
+  permissionDenied(`account "${accountId}" enforces single sign-on: sign in through its identity provider (API keys are unaffected)`);
+
+/** The base URL printed in links: HEARTH_PUBLIC_URL, else where the server listens. */
+export function linkBaseUrl(deps: SignInDeps): string {
+  if (deps.config.publicUrl) return deps.config.publicUrl;
+  const host = deps.config.host.includes(":") ? `[${deps.config.host}]` : deps.config.host;
+  return `http://${host}:${deps.config.port}`;
+}
+
+/**
+ * Operator action: a link for a human of the account. A service account is refused (and the
+ * refusal audited); so is a human of an account that enforces SSO.
+ */
+export async function createSigninLink(deps: SignInDeps, accountId: string, emailInput: string, baseUrl = linkBaseUrl(deps)): Promise<SigninLink> {
+  const email = checkEmail(emailInput);
+  const db = deps.store.db;
+  if (!(await getAccount(db, accountId))) throw notFound(`account "${accountId}" not found`);
+  const user = await getUserByEmail(db, accountId, email);
+  if (!user) throw notFound(`no user with email "${email}" in account "${accountId}"`);
+  if (user.service_account === 1) throw await refuseServiceAccount(deps, user, "link", OPERATOR_META);
+  if (await accountEnforcesSso(db, accountId)) throw enforcedSso(accountId);
+  const token = newToken();
+  const now = Date.now();
+  const expireTime = now + SIGNIN_LINK_TTL_MS;
+  await db.transaction().execute(async (trx) => {
+    await links.deleteOldSigninLinks(trx, now);
+    await links.insertSigninLink(trx, { digest: digestToken(token), account_id: accountId, user_id: user.id, create_time: now, expire_time: expireTime, used_time: null });
+    const actor = { accountId, email: "operator", apiKeyId: "", meta: OPERATOR_META };
+    await writeAudit(trx, actor, { method: "CreateSigninLink", resource: userName(accountId, user.id), isAdminAction: true, payload: { email } });
+  });
+  return { url: `${baseUrl.replace(/\/+$/, "")}/auth/link/${token}`, email, expireTime: formatTimestamp(expireTime) };
+}
+
+/** Visiting a link: checks it, uses it up and starts a session, all in one transaction. */
+export async function redeemSigninLink(deps: SignInDeps, token: string, meta: RequestMeta): Promise<NewSession> {
+  const invalid = unauthenticated("this sign-in link is not valid; ask for a new one");
+  if (!isTokenShaped(token)) throw invalid;
+  const digest = digestToken(token);
+  const db = deps.store.db;
+  const link = await links.findSigninLink(db, digest);
+  if (!link) throw invalid;
+  const now = Date.now();
+  if (link.used_time !== null) throw unauthenticated("this sign-in link was already used; ask for a new one");
+  if (link.expire_time <= now) throw unauthenticated("this sign-in link has expired; ask for a new one");
+  const user = { ...link, id: link.user_id };
+  if (link.service_account === 1) throw await refuseServiceAccount(deps, user, "link", meta);
+  if (await accountEnforcesSso(db, link.account_id)) {
+    const error = enforcedSso(link.account_id);
+    await auditSignIn(db, user, "link", meta, {}, error).catch(() => undefined);
+    throw error;
+  }
+  return db.transaction().execute(async (trx) => {
+    // The claim is conditional on the link being unused: of two visits racing, one wins.
+    if (!(await links.claimSigninLink(trx, digest, now))) throw unauthenticated("this sign-in link was already used; ask for a new one");
+    const session = await startSession(deps, trx, user, "link", now);
+    await auditSignIn(trx, user, "link", meta);
+    return session;
+  });
+}
