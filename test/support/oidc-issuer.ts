@@ -1,0 +1,75 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import Provider from "oidc-provider";
+
+/**
+ * A real OpenID Provider (the `oidc-provider` package) on loopback, for sign-in tests. Any login
+ * is accepted at its development login page; the login is the user's email (`email_verified` is
+ * false for logins starting with "unverified"). The test also holds the signing key, to mint
+ * tokens the provider would never issue (expired, wrong audience, tampered).
+ */
+export interface TestIssuer {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Signs an ID token with the issuer's own key; `claims` override the defaults. */
+  mint(claims: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const TEST_CLIENT_REDIRECT = "http://127.0.0.1:9/test-client/callback";
+
+export async function startIssuer(options: { redirectUris: string[]; clientId?: string; clientSecret?: string }): Promise<TestIssuer> {
+  const clientId = options.clientId ?? "hearth-console";
+  const clientSecret = options.clientSecret ?? "issuer-client-secret-3f9a1c77e2";
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+  const kid = "test-key-1";
+  const jwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uris: [...options.redirectUris, TEST_CLIENT_REDIRECT],
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "client_secret_basic",
+      },
+    ],
+    jwks: { keys: [jwk as never] },
+    cookies: { keys: ["oidc-test-cookie-key"] },
+    claims: { openid: ["sub"], email: ["email", "email_verified"] },
+    // Put the email in the ID token itself, as most enterprise IdPs do.
+    conformIdTokenClaims: false,
+    findAccount: async (_ctx, sub) => ({
+      accountId: sub,
+      claims: async () => ({ sub, email: sub, email_verified: !sub.startsWith("unverified") }),
+    }),
+    features: { devInteractions: { enabled: true } },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
+  });
+  server.on("request", provider.callback());
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    mint: (claims) => mint(privateKey, kid, { iss: issuer, aud: clientId, ...claims }),
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, "close").catch(() => undefined);
+    },
+  };
+}
+
+async function mint(key: CryptoKey, kid: string, claims: Record<string, unknown>): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ iat: now, exp: now + 300, ...claims })
+    .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
+    .sign(key);
+}
