@@ -91,8 +91,10 @@ export async function startUpstream(): Promise<FakeUpstream> {
   return state;
 }
 
+export const UPSTREAM_SECRET = "upstream-secret-do-not-leak";
+
 /** Writes a HEARTH_CONFIG file naming `upstream` as backend "local" (credential `secret`) in `dir`. */
-export function writePlatformConfig(dir: string, upstream: FakeUpstream, extra: Record<string, unknown> = {}, secret = "upstream-secret-do-not-leak"): string {
+export function writePlatformConfig(dir: string, upstream: FakeUpstream, extra: Record<string, unknown> = {}, secret = UPSTREAM_SECRET, closedPort = 1): string {
   const file = join(dir, "platform.json");
   writeFileSync(
     file,
@@ -106,7 +108,7 @@ export function writePlatformConfig(dir: string, upstream: FakeUpstream, extra: 
           timeoutMs: 1500,
           models: [{ id: "tiny-public", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 1, outputPricePerMillionTokens: 2 }],
         },
-        { name: "nowhere", baseUrl: "http://127.0.0.1:9/v1", timeoutMs: 500 },
+        { name: "nowhere", baseUrl: `http://127.0.0.1:${closedPort}/v1`, timeoutMs: 500 },
       ],
       deployments: { probeTimeoutMs: 1000 },
       ...extra,

@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { auditEntries, serviceAccountWithKey } from "./support/fixtures.ts";
+import { account, setQuota, startPlatform, upload } from "./support/platform.ts";
+import type { FakeUpstream } from "./support/upstream.ts";
+
+const A = "/v1/accounts/my-account";
+const TINY = "accounts/my-account/models/tiny";
+const MAX_UPLOAD = 64 * 1024;
+
+for (const dialect of DIALECTS) {
+  describe(`models, deployments and datasets (${dialect})`, () => {
+    let h: TestHearth;
+    let up: FakeUpstream;
+    let stop: () => Promise<void>;
+    let maker: string;
+    let other: string;
+    const chunkRows = async (datasetId: string) =>
+      (await h.deps.store.db.selectFrom("dataset_chunks").select("seq").where("dataset_id", "=", datasetId).execute()).length;
+
+    before(async () => {
+      ({ h, up, stop } = await startPlatform(dialect, { datasets: { maxUploadBytes: MAX_UPLOAD } }));
+      maker = (await serviceAccountWithKey(h, "maker", "contributor")).key;
+      other = (await serviceAccountWithKey(h, "other", "contributor")).key;
+    });
+    after(() => stop());
+
+    test("models: create, get, list with filter and paging, update with a mask, delete; every change audited by email", async () => {
+      const created = await h.call("POST", `${A}/models?modelId=tiny`, {
+        key: maker,
+        body: { model: { displayName: "Tiny", backend: "local", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 0.2 } },
+      });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.deepEqual(
+        { ...created.body, createTime: undefined, updateTime: undefined },
+        {
+          name: TINY, displayName: "Tiny", description: "", backend: "local", upstreamModel: "tiny-upstream",
+          inputPricePerMillionTokens: 0.2, outputPricePerMillionTokens: 0, state: "READY", public: false,
+          createdBy: "maker@my-account.sa.hearth.local", createTime: undefined, updateTime: undefined,
+        },
+      );
+      for (const id of ["alpha", "beta"]) {
+        assert.equal((await h.call("POST", `${A}/models`, { key: other, body: { modelId: id, backend: "local" } })).status, 200);
+      }
+      assert.equal((await h.call("POST", `${A}/models?modelId=tiny`, { key: other, body: { backend: "local" } })).status, 409);
+      const unknown = await h.call("POST", `${A}/models?modelId=gamma`, { key: other, body: { backend: "nope" } });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.body.error.message, /unknown backend "nope" \(backends: local, nowhere\)/);
+
+      const page1 = await h.call("GET", `${A}/models?pageSize=2`);
+      assert.deepEqual(page1.body.models.map((m: any) => m.name.split("/").pop()), ["alpha", "beta"]);
+      assert.equal(page1.body.totalSize, 3);
+      const page2 = await h.call("GET", `${A}/models?pageSize=2&pageToken=${page1.body.nextPageToken}`);
+      assert.deepEqual(page2.body.models.map((m: any) => m.name.split("/").pop()), ["tiny"]);
+      const filtered = await h.call("GET", `${A}/models?filter=${encodeURIComponent('created_by="maker@my-account.sa.hearth.local"')}&orderBy=create_time desc`);
+      assert.deepEqual(filtered.body.models.map((m: any) => m.name), [TINY]);
+      assert.equal((await h.call("GET", `${A}/models?filter=colour%3Dred`)).status, 400);
+
+      const masked = await h.call("PATCH", `${A}/models/tiny?updateMask=display_name`, { key: maker, body: { displayName: "Tiny 2", backend: "nowhere" } });
+      assert.equal(masked.status, 200);
+      assert.equal(masked.body.displayName, "Tiny 2");
+      assert.equal(masked.body.backend, "local", "fields outside the mask do not change");
+      const foreign = await h.call("PATCH", `${A}/models/tiny`, { key: other, body: { displayName: "mine" } });
+      assert.equal(foreign.status, 403);
+      assert.equal(foreign.body.error.message, 'role "contributor" cannot update models created by others');
+      assert.equal((await h.call("DELETE", `${A}/models/alpha`)).status, 200, "an admin manages everything");
+
+      const publicList = await h.call("GET", "/v1/accounts/fireworks/models", { key: other });
+      assert.deepEqual(publicList.body.models.map((m: any) => m.name), ["accounts/fireworks/models/tiny-public"]);
+      assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/tiny-public", { key: other })).body.public, true);
+      assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/nope", { key: other })).status, 404);
+
+      const entries = await auditEntries(h, 'resource:"models/"');
+      const methods = entries.map((e: any) => `${e.method} ${e.principal} ${e.status.code}`);
+      assert.ok(methods.includes("CreateModel maker@my-account.sa.hearth.local 0"));
+      assert.ok(methods.includes("UpdateModel maker@my-account.sa.hearth.local 0"));
+      assert.ok(methods.includes("UpdateModel other@my-account.sa.hearth.local 403"));
+      assert.ok(methods.includes("DeleteModel admin@example.com 0"));
+    });
+
+    test("deployments are READY once the backend answers, FAILED with the reason when it does not, and probed again on update", async () => {
+      const ready = await h.call("POST", `${A}/deployments?deploymentId=ready`, { key: maker, body: { baseModel: TINY, displayName: "ready" } });
+      assert.equal(ready.status, 200, JSON.stringify(ready.body));
+      assert.equal(ready.body.state, "READY");
+      assert.equal(ready.body.backend, "local");
+      const unreachable = await h.call("POST", `${A}/deployments?deploymentId=gone`, { key: maker, body: { baseModel: TINY, backend: "nowhere" } });
+      assert.equal(unreachable.body.state, "FAILED");
+      assert.match(unreachable.body.status.message, /^backend "nowhere" is unreachable \(connection refused\)$/);
+
+      up.modelsStatus = 503;
+      const sick = await h.call("POST", `${A}/deployments?deploymentId=sick`, { key: maker, body: { baseModel: "accounts/fireworks/models/tiny-public" } });
+      assert.equal(sick.body.state, "FAILED");
+      assert.equal(sick.body.status.message, 'backend "local" answered 503 to GET /models');
+      up.modelsStatus = 200;
+      const healed = await h.call("PATCH", `${A}/deployments/sick`, { key: maker, body: { displayName: "healed" } });
+      assert.equal(healed.body.state, "READY");
+      assert.equal(healed.body.displayName, "healed");
+
+      const list = await h.call("GET", `${A}/deployments?filter=state%3DFAILED`);
+      assert.deepEqual(list.body.deployments.map((d: any) => d.name), ["accounts/my-account/deployments/gone"]);
+      const inUse = await h.call("DELETE", `${A}/models/tiny`, { key: maker });
+      assert.equal(inUse.status, 400);
+      assert.match(inUse.body.error.message, /is used by 2 deployment\(s\)/);
+      assert.equal((await h.call("POST", `${A}/deployments?deploymentId=x`, { key: maker, body: { baseModel: "accounts/elsewhere/models/tiny" } })).status, 404);
+      for (const id of ["ready", "gone", "sick"]) assert.equal((await h.call("DELETE", `${A}/deployments/${id}`, { key: maker })).status, 200);
+    });
+
+    test("the deployments quota holds, also against concurrent creates", async () => {
+      const acct = await account(h, "dep-quota", { builder: "contributor" });
+      await h.call("POST", "/v1/accounts/dep-quota/models?modelId=m", { key: acct.admin, body: { backend: "local" } });
+      await setQuota(h, "dep-quota", "deployments", 4, acct.admin);
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          h.call("POST", `/v1/accounts/dep-quota/deployments?deploymentId=d${i}`, { key: acct.keys.builder!, body: { baseModel: "m" } }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 200).length, 4);
+      const refused = results.find((r) => r.status === 429)!;
+      assert.equal(refused.body.error.message, 'quota "deployments" exceeded: 4 of 4 deployments in use');
+      assert.equal((await h.call("GET", "/v1/accounts/dep-quota/quotas/deployments", { key: acct.admin })).body.usage, 4);
+    });
+
+    test("a dataset upload streams in, is validated line by line, and is readable back from the store", async () => {
+      assert.equal((await h.call("POST", `${A}/datasets?datasetId=good`, { key: maker, body: { dataset: { displayName: "Good" } } })).status, 200);
+      const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ messages: [{ role: "user", content: `question ${i}` }] })).join("\r\n");
+      const res = await upload(h, maker, "my-account", "good", `${lines}\n\n`);
+      assert.equal(res.status, 200);
+      const ds = await res.json();
+      assert.equal(ds.state, "READY");
+      assert.equal(ds.exampleCount, "500");
+      const download = await fetch(`${h.baseUrl}${A}/datasets/good:download`, { headers: { authorization: `Bearer ${other}` } });
+      assert.equal(await download.text(), `${lines.replaceAll("\r\n", "\n")}\n`);
+      const again = await upload(h, maker, "my-account", "good", '{"a":1}\n');
+      assert.equal(again.status, 400, "a READY dataset's content is not replaced");
+      const quota = await h.call("GET", `${A}/quotas/dataset-storage-bytes`);
+      assert.equal(quota.body.usage, Number(ds.sizeBytes));
+      assert.equal((await h.call("GET", `${A}/datasets/good`, { key: other })).body.exampleCount, "500");
+      const foreign = await upload(h, other, "my-account", "good", '{"a":1}\n');
+      assert.equal(foreign.status, 403);
+    });
+
+    test("a bad JSONL line is refused naming the line, and nothing is stored", async () => {
+      await h.call("POST", `${A}/datasets?datasetId=bad`, { key: maker, body: {} });
+      const big = JSON.stringify({ text: "x".repeat(40_000) });
+      const res = await upload(h, maker, "my-account", "bad", `{"ok":1}\n${big}\n{"ok":2}\n[1,2]\n{"never":"read"}\n`);
+      assert.equal(res.status, 400);
+      assert.equal((await res.json()).error.message, "line 4 is not a JSON object");
+      const notJson = await upload(h, maker, "my-account", "bad", '{"ok":1}\n{"ok":\n');
+      assert.match((await notJson.json()).error.message, /^line 2 is not valid JSON/);
+      const ds = await h.call("GET", `${A}/datasets/bad`);
+      assert.equal(ds.body.state, "UPLOADING");
+      assert.equal(ds.body.exampleCount, "0");
+      assert.equal(await chunkRows("bad"), 0);
+      const audit = await auditEntries(h, 'message="UploadDataset" AND status:"INVALID_ARGUMENT"');
+      assert.equal(audit[0].principal, "maker@my-account.sa.hearth.local");
+    });
+
+    test("an oversized upload is refused naming the limit, and nothing is stored", async () => {
+      await h.call("POST", `${A}/datasets?datasetId=huge`, { key: maker, body: {} });
+      const line = `${JSON.stringify({ text: "y".repeat(1000) })}\n`;
+      const body = line.repeat(Math.ceil((MAX_UPLOAD * 3) / line.length));
+      const res = await upload(h, maker, "my-account", "huge", body);
+      assert.equal(res.status, 400);
+      assert.equal((await res.json()).error.message, `the upload is larger than the per-upload limit of ${MAX_UPLOAD} bytes`);
+      // Without a Content-Length the limit is found while streaming.
+      const chunked = await fetch(`${h.baseUrl}${A}/datasets/huge:upload`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${maker}`, "content-type": "application/jsonl" },
+        body: new Blob([body]).stream(),
+        duplex: "half",
+      } as RequestInit);
+      assert.equal(chunked.status, 400);
+      assert.match((await chunked.json()).error.message, /per-upload limit of 65536 bytes/);
+      assert.equal(await chunkRows("huge"), 0);
+      assert.equal((await h.call("GET", `${A}/datasets/huge`)).body.state, "UPLOADING");
+    });
+
+    test("the dataset-storage-bytes and datasets quotas hold, also for concurrent uploads", async () => {
+      const acct = await account(h, "ds-quota", { loader: "contributor" });
+      const key = acct.keys.loader!;
+      const line = `${JSON.stringify({ text: "z".repeat(90) })}\n`; // 102 bytes
+      const body = line.repeat(100); // 10,200 bytes
+      await setQuota(h, "ds-quota", "dataset-storage-bytes", 15_000, acct.admin);
+      for (const id of ["one", "two"]) assert.equal((await h.call("POST", `/v1/accounts/ds-quota/datasets?datasetId=${id}`, { key, body: {} })).status, 200);
+      const results = await Promise.all(["one", "two"].map((id) => upload(h, key, "ds-quota", id, body)));
+      const statuses = results.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [200, 429]);
+      const refused = await results.find((r) => r.status === 429)!.json();
+      assert.match(refused.error.message, /^quota "dataset-storage-bytes" exceeded/);
+      assert.equal((await h.call("GET", "/v1/accounts/ds-quota/quotas/dataset-storage-bytes", { key })).body.usage, 10_200);
+      const stored = await h.deps.store.db.selectFrom("dataset_chunks").select("dataset_id").where("account_id", "=", "ds-quota").execute();
+      assert.equal(new Set(stored.map((r) => r.dataset_id)).size, 1, "the refused upload left nothing behind");
+
+      await setQuota(h, "ds-quota", "datasets", 2, acct.admin);
+      const third = await h.call("POST", "/v1/accounts/ds-quota/datasets?datasetId=three", { key, body: {} });
+      assert.equal(third.status, 429);
+      assert.equal(third.body.error.message, 'quota "datasets" exceeded: 2 of 2 datasets in use');
+      const done = results.findIndex((r) => r.status === 200);
+      assert.equal((await h.call("DELETE", `/v1/accounts/ds-quota/datasets/${["one", "two"][done]}`, { key })).status, 200);
+      assert.equal((await h.call("GET", "/v1/accounts/ds-quota/quotas/dataset-storage-bytes", { key })).body.usage, 0);
+      assert.equal((await h.call("POST", "/v1/accounts/ds-quota/datasets?datasetId=three", { key, body: {} })).status, 200);
+    });
+
+    test("an upload that is not a raw JSONL body is refused with a clear message", async () => {
+      await h.call("POST", `${A}/datasets?datasetId=wrong-type`, { key: maker, body: {} });
+      const res = await h.call("POST", `${A}/datasets/wrong-type:upload`, { key: maker, body: { a: 1 } });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.message, "send the JSONL as the raw request body with Content-Type application/jsonl");
+    });
+  });
+}
