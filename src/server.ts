@@ -11,6 +11,7 @@ import { MemoryRateLimiter } from "./gateway/rate-limiter.ts";
 import { KeyCache } from "./service/key-cache.ts";
 import { AuthThrottle } from "./service/auth-throttle.ts";
 import { auditSuppressedAttempts } from "./service/audit.ts";
+import { startAuditRetention } from "./service/retention.ts";
 import { getAccount } from "./store/accounts.ts";
 import { openStore, type Store } from "./store/store.ts";
 import { ApiError } from "./domain/errors.ts";
@@ -34,12 +35,14 @@ export async function createHearth(config: Config, options: AppOptions & { store
     authThrottle: new AuthThrottle(config.authFailures, (summary) => auditSuppressedAttempts(deps, summary)),
   };
   const app = buildApp(deps, options);
+  const stopRetention = startAuditRetention(store, config.auditRetentionDays, (error) => app.log.error({ err: error }, "audit retention failed"));
   let closed: Promise<void> | undefined;
   return {
     app,
     deps,
     close: () =>
       (closed ??= (async () => {
+        stopRetention();
         await app.close();
         await deps.authThrottle.stop();
         await deps.lastUsed.flush();

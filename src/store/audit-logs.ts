@@ -6,6 +6,13 @@ export async function insertAuditLog(db: Db, row: AuditLogRow): Promise<void> {
   await db.insertInto("audit_logs").values(row).execute();
 }
 
+/** Deletes up to `limit` of the oldest entries older than `cutoff` (any account); returns how many. */
+export async function deleteAuditLogsBefore(db: Db, cutoff: number, limit: number): Promise<number> {
+  const doomed = db.selectFrom("audit_logs").select("id").where("timestamp", "<", cutoff).orderBy("timestamp").limit(limit);
+  const result = await db.deleteFrom("audit_logs").where("id", "in", doomed).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 const auditTable: ListTable = {
   fields: {
     resource: { column: "resource", type: "string" },

@@ -51,7 +51,8 @@ function parseOrderBy(orderBy: string, table: ListTable): OrderTerm[] {
     }
     terms.push({ column, desc: direction === "desc" });
   }
-  if (!terms.some((t) => t.column === table.idColumn)) terms.push({ column: table.idColumn, desc: false });
+  // The tiebreaker runs the same way as the first term, so one index scan in one direction serves the page.
+  if (!terms.some((t) => t.column === table.idColumn)) terms.push({ column: table.idColumn, desc: terms[0]?.desc ?? false });
   return terms;
 }
 

@@ -183,7 +183,17 @@ const MIGRATIONS: Migration[] = [
         spend_nano bigint not null,
         primary key (account_id, day, model, principal, api_key_id))`,
     ],
-  },];
+  },  {
+    version: 4,
+    name: "indexes for principal-scoped audit reads and key listings",
+    statements: [
+      `create index audit_logs_principal on audit_logs (account_id, principal, timestamp, id)`,
+      `create index audit_logs_retention on audit_logs (timestamp)`,
+      `create index users_role on users (account_id, role, id)`,
+      `create index api_keys_owner_time on api_keys (account_id, user_id, create_time, id)`,
+    ],
+  },
+];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;
 
