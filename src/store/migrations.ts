@@ -183,7 +183,8 @@ const MIGRATIONS: Migration[] = [
         spend_nano bigint not null,
         primary key (account_id, day, model, principal, api_key_id))`,
     ],
-  },  {
+  },
+  {
     version: 4,
     name: "indexes for principal-scoped audit reads and key listings",
     statements: [
