@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { accountNoun, accountVerbs } from "./commands/account.ts";
 import { apiKeyNoun, apiKeyVerbs } from "./commands/api-key.ts";
 import { auditLogsNoun, auditLogsVerbs } from "./commands/audit-logs.ts";
+import { identityProviderNoun, identityProviderVerbs } from "./commands/identity-provider.ts";
 import { defineMisc } from "./commands/misc.ts";
 import { quotaNoun, quotaVerbs } from "./commands/quota.ts";
 import { userNoun, userVerbs } from "./commands/user.ts";
@@ -72,8 +73,8 @@ export function firectlProgram(): Command {
     .exitOverride();
   defineResources(
     program,
-    [userNoun, apiKeyNoun, auditLogsNoun, quotaNoun, accountNoun],
-    [...userVerbs, ...apiKeyVerbs, ...auditLogsVerbs, ...quotaVerbs, ...accountVerbs],
+    [userNoun, apiKeyNoun, auditLogsNoun, quotaNoun, accountNoun, identityProviderNoun],
+    [...userVerbs, ...apiKeyVerbs, ...auditLogsVerbs, ...quotaVerbs, ...accountVerbs, ...identityProviderVerbs],
   );
   defineMisc(program);
   const configure = (command: Command): void => {

@@ -54,3 +54,4 @@ export const userRef = (value: string): Ref => parseRef(value, "accounts/*/users
 export const apiKeyRef = (value: string): Ref => parseRef(value, "accounts/*/users/*/apiKeys/*", "API key");
 export const quotaRef = (value: string): Ref => parseRef(value, "accounts/*/quotas/*", "quota");
 export const accountRef = (value: string): Ref => parseRef(value, "accounts/*", "account");
+export const identityProviderRef = (value: string): Ref => parseRef(value, "accounts/*/identityProviders/*", "identity provider");
