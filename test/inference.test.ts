@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
       assert.equal(ds.status, 200, JSON.stringify(ds.body));
       const uploaded = await upload(h, bot.key, "my-account", "chats", '{"messages":[{"role":"user","content":"a"}]}\n{"messages":[]}\n');
       assert.equal(uploaded.status, 200);
-      assert.equal((await uploaded.json()).exampleCount, "2");
+      assert.equal((await uploaded.json() as any).exampleCount, "2");
 
       const dep = await h.call("POST", `${A}/deployments?deploymentId=bot-dep`, { key: bot.key, body: { baseModel: TINY } });
       assert.equal(dep.status, 200, JSON.stringify(dep.body));
@@ -50,7 +50,7 @@ for (const dialect of DIALECTS) {
       assert.equal(plain.status, 200);
       assert.equal(plain.headers.get("x-ratelimit-over-limit"), "no");
       assert.ok(Number(plain.headers.get("x-ratelimit-remaining-requests")) > 0);
-      const answer = await plain.json();
+      const answer = (await plain.json() as any);
       assert.equal(answer.choices[0].message.content, "Hello, world");
       const sent = up.requests.at(-1)!;
       assert.equal(sent.body.model, "tiny-upstream", "the upstream gets its own model name");
@@ -70,7 +70,7 @@ for (const dialect of DIALECTS) {
 
       const completion = await infer(h, bot.key, { model: target, prompt: "once upon" }, "/inference/v1/completions");
       assert.equal(completion.status, 200);
-      assert.equal((await completion.json()).choices[0].text, "Hello, world");
+      assert.equal((await completion.json() as any).choices[0].text, "Hello, world");
 
       const adminDep = await h.call("POST", `${A}/deployments?deploymentId=admin-dep`, { body: { baseModel: TINY } });
       assert.equal(adminDep.status, 200);
@@ -119,7 +119,7 @@ for (const dialect of DIALECTS) {
       assert.equal(over.headers.get("x-ratelimit-limit-requests"), "10");
       assert.equal(over.headers.get("x-ratelimit-remaining-requests"), "0");
       assert.equal(over.headers.get("x-ratelimit-over-limit"), "yes");
-      const body = await over.json();
+      const body = (await over.json() as any);
       assert.equal(body.error.type, "rate_limit_error");
       assert.equal(body.error.code, "rate_limit_exceeded");
       assert.match(body.error.message, /quota "serverless-inference-rpm" exceeded/);
@@ -159,7 +159,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await infer(h, acct.keys.spender!, chat(model))).status, 200);
       const stopped = await infer(h, acct.keys.spender!, chat(model));
       assert.equal(stopped.status, 429);
-      const body = await stopped.json();
+      const body = (await stopped.json() as any);
       assert.equal(body.error.code, "insufficient_quota");
       assert.match(body.error.message, /quota "monthly-spend-usd" exceeded: \$3\.600000 spent this month of \$3/);
       const quota = await h.call("GET", "/v1/accounts/spend-acct/quotas/monthly-spend-usd", { key: acct.admin });
@@ -194,14 +194,14 @@ for (const dialect of DIALECTS) {
       const hung = await infer(h, bot.key, chat(PUBLIC, "please hang"));
       assert.equal(hung.status, 504);
       assert.ok(Date.now() - started < 5000);
-      assert.deepEqual(await hung.json(), {
+      assert.deepEqual((await hung.json() as any), {
         error: { message: 'backend "local" did not answer within 1500 ms', type: "timeout_error", code: "upstream_timeout", param: null },
       });
       const hungStream = await infer(h, bot.key, chat(PUBLIC, "hang", { stream: true }));
       assert.equal(hungStream.status, 504);
       const failed = await infer(h, bot.key, chat(PUBLIC, "fail"));
       assert.equal(failed.status, 502);
-      assert.equal((await failed.json()).error.message, 'backend "local" answered 500: the GPU caught fire');
+      assert.equal((await failed.json() as any).error.message, 'backend "local" answered 500: the GPU caught fire');
     });
 
     test("a client that disconnects mid-stream cancels the upstream request", async () => {
@@ -237,17 +237,17 @@ for (const dialect of DIALECTS) {
     test("bad inference requests are refused in OpenAI's error shape and audited", async () => {
       const missing = await infer(h, bot.key, chat("accounts/my-account/models/nope"));
       assert.equal(missing.status, 404);
-      assert.deepEqual((await missing.json()).error.type, "not_found_error");
+      assert.deepEqual((await missing.json() as any).error.type, "not_found_error");
       const foreign = await infer(h, bot.key, chat("accounts/other/models/tiny"));
       assert.equal(foreign.status, 404, "another account's model reads as missing");
       const malformed = await infer(h, bot.key, chat("tiny"));
       assert.equal(malformed.status, 400);
-      assert.match((await malformed.json()).error.message, /invalid model "tiny"/);
+      assert.match((await malformed.json() as any).error.message, /invalid model "tiny"/);
       const noMessages = await infer(h, bot.key, { model: PUBLIC, messages: [] });
       assert.equal(noMessages.status, 400);
       const anon = await fetch(`${h.baseUrl}/inference/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chat(PUBLIC)) });
       assert.equal(anon.status, 401);
-      assert.equal((await anon.json()).error.type, "authentication_error");
+      assert.equal((await anon.json() as any).error.type, "authentication_error");
       const entries = await auditEntries(h, 'message="CreateChatCompletion" AND status:"NOT_FOUND"');
       assert.ok(entries.length >= 2);
       assert.equal(entries[0].principal, "bot@my-account.sa.hearth.local");

@@ -126,7 +126,7 @@ for (const dialect of DIALECTS) {
       const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ messages: [{ role: "user", content: `question ${i}` }] })).join("\r\n");
       const res = await upload(h, maker, "my-account", "good", `${lines}\n\n`);
       assert.equal(res.status, 200);
-      const ds = await res.json();
+      const ds = (await res.json() as any);
       assert.equal(ds.state, "READY");
       assert.equal(ds.exampleCount, "500");
       const download = await fetch(`${h.baseUrl}${A}/datasets/good:download`, { headers: { authorization: `Bearer ${other}` } });
@@ -145,9 +145,9 @@ for (const dialect of DIALECTS) {
       const big = JSON.stringify({ text: "x".repeat(40_000) });
       const res = await upload(h, maker, "my-account", "bad", `{"ok":1}\n${big}\n{"ok":2}\n[1,2]\n{"never":"read"}\n`);
       assert.equal(res.status, 400);
-      assert.equal((await res.json()).error.message, "line 4 is not a JSON object");
+      assert.equal((await res.json() as any).error.message, "line 4 is not a JSON object");
       const notJson = await upload(h, maker, "my-account", "bad", '{"ok":1}\n{"ok":\n');
-      assert.match((await notJson.json()).error.message, /^line 2 is not valid JSON/);
+      assert.match((await notJson.json() as any).error.message, /^line 2 is not valid JSON/);
       const ds = await h.call("GET", `${A}/datasets/bad`);
       assert.equal(ds.body.state, "UPLOADING");
       assert.equal(ds.body.exampleCount, "0");
@@ -162,7 +162,7 @@ for (const dialect of DIALECTS) {
       const body = line.repeat(Math.ceil((MAX_UPLOAD * 3) / line.length));
       const res = await upload(h, maker, "my-account", "huge", body);
       assert.equal(res.status, 400);
-      assert.equal((await res.json()).error.message, `the upload is larger than the per-upload limit of ${MAX_UPLOAD} bytes`);
+      assert.equal((await res.json() as any).error.message, `the upload is larger than the per-upload limit of ${MAX_UPLOAD} bytes`);
       // Without a Content-Length the limit is found while streaming.
       const chunked = await fetch(`${h.baseUrl}${A}/datasets/huge:upload`, {
         method: "POST",
@@ -171,7 +171,7 @@ for (const dialect of DIALECTS) {
         duplex: "half",
       } as RequestInit);
       assert.equal(chunked.status, 400);
-      assert.match((await chunked.json()).error.message, /per-upload limit of 65536 bytes/);
+      assert.match((await chunked.json() as any).error.message, /per-upload limit of 65536 bytes/);
       assert.equal(await chunkRows("huge"), 0);
       assert.equal((await h.call("GET", `${A}/datasets/huge`)).body.state, "UPLOADING");
     });
@@ -186,7 +186,7 @@ for (const dialect of DIALECTS) {
       const results = await Promise.all(["one", "two"].map((id) => upload(h, key, "ds-quota", id, body)));
       const statuses = results.map((r) => r.status).sort();
       assert.deepEqual(statuses, [200, 429]);
-      const refused = await results.find((r) => r.status === 429)!.json();
+      const refused = (await results.find((r) => r.status === 429)!.json()) as any;
       assert.match(refused.error.message, /^quota "dataset-storage-bytes" exceeded/);
       assert.equal((await h.call("GET", "/v1/accounts/ds-quota/quotas/dataset-storage-bytes", { key })).body.usage, 10_200);
       const stored = await h.deps.store.db.selectFrom("dataset_chunks").select("dataset_id").where("account_id", "=", "ds-quota").execute();

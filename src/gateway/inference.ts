@@ -6,7 +6,8 @@ import type { Deps, Principal } from "../service/context.ts";
 import { require } from "../service/permissions.ts";
 import { getDeployment } from "../store/deployments.ts";
 import { getModel } from "../store/models.ts";
-import { spendSince } from "../store/usage.ts";
+import type { ExpressionBuilder } from "kysely";
+import type { Schema } from "../store/schema.ts";
 
 /** An ApiError that also says which OpenAI error `type` and `code` a client should see. */
 export class InferenceRefusal extends ApiError {
@@ -80,16 +81,23 @@ export async function resolveTarget(deps: Deps, principal: Principal, text: unkn
   return { model: info.name, backend, upstreamModel: info.upstreamModel, prices: info };
 }
 
-/** Reads the two inference quotas of an account in one query. */
-async function inferenceQuotas(deps: Deps, accountId: string): Promise<{ rpm: number; spendUsd: number }> {
-  const rows = await deps.store.db
-    .selectFrom("quotas")
-    .select(["id", "value"])
-    .where("account_id", "=", accountId)
-    .where("id", "in", ["serverless-inference-rpm", "monthly-spend-usd"])
-    .execute();
-  const value = (id: string) => Number(rows.find((r) => r.id === id)?.value ?? 0);
-  return { rpm: value("serverless-inference-rpm"), spendUsd: value("monthly-spend-usd") };
+/** The two inference quotas of an account and its metered spend since `fromDay`, in one query. */
+async function inferenceLimits(deps: Deps, accountId: string, fromDay: string): Promise<{ rpm: number; spendUsd: number; spentNano: number }> {
+  const quota = (id: string) => (eb: ExpressionBuilder<Schema, never>) =>
+    eb.selectFrom("quotas").select("value").where("account_id", "=", accountId).where("id", "=", id);
+  const row = await deps.store.db
+    .selectNoFrom((eb) => [
+      quota("serverless-inference-rpm")(eb).as("rpm"),
+      quota("monthly-spend-usd")(eb).as("spend"),
+      eb
+        .selectFrom("usage_daily")
+        .select((e) => e.fn.sum<number | string | null>("spend_nano").as("s"))
+        .where("account_id", "=", accountId)
+        .where("day", ">=", fromDay)
+        .as("spent"),
+    ])
+    .executeTakeFirstOrThrow();
+  return { rpm: Number(row.rpm ?? 0), spendUsd: Number(row.spend ?? 0), spentNano: Number(row.spent ?? 0) };
 }
 
 function rateHeaders(limit: number, remaining: number, over: boolean): Record<string, string> {
@@ -107,8 +115,8 @@ function rateHeaders(limit: number, remaining: number, over: boolean): Record<st
  */
 export async function admit(deps: Deps, principal: Principal, now = Date.now()): Promise<Record<string, string>> {
   const accountId = principal.accountId;
-  const limits = await inferenceQuotas(deps, accountId);
-  const spent = await spendSince(deps.store.db, accountId, monthStartDay(now));
+  const limits = await inferenceLimits(deps, accountId, monthStartDay(now));
+  const spent = limits.spentNano;
   if (spent >= limits.spendUsd * NANO_PER_USD) {
     throw new InferenceRefusal(
       "RESOURCE_EXHAUSTED",

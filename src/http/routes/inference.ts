@@ -43,9 +43,9 @@ function checkBody(body: Body, chat: boolean): void {
 /** Reads the rest of an upstream body; every chunk restarts the idle time-out. */
 async function readAll(call: UpstreamCall): Promise<string> {
   const parts: Uint8Array[] = [];
-  for await (const chunk of call.response.body ?? []) {
+  for await (const chunk of call.response.body) {
     call.touch();
-    parts.push(chunk as Uint8Array);
+    parts.push(chunk);
   }
   return Buffer.concat(parts).toString("utf8");
 }
@@ -149,9 +149,9 @@ async function pump(c: Call, call: UpstreamCall, out: PassThrough, clientWantsUs
     }
   };
   try {
-    for await (const chunk of call.response.body ?? []) {
+    for await (const chunk of call.response.body) {
       call.touch();
-      await forward(splitter.push(chunk as Uint8Array));
+      await forward(splitter.push(chunk));
     }
     await forward(splitter.finish());
   } catch (error) {
@@ -184,7 +184,7 @@ async function proxy(deps: Deps, ctx: Ctx, body: Body, request: FastifyRequest, 
   });
   const c: Call = { deps, ctx, request, reply, target, promptEstimate: estimateTokens(JSON.stringify(chat ? body.messages : body.prompt).length) };
   const call = await postUpstream(target.backend, path, upstreamBody, request.id, clientGone.signal);
-  const eventStream = (call.response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+  const eventStream = call.response.contentType.startsWith("text/event-stream");
   if (call.response.ok && stream && eventStream) return relayStream(c, call, streamOptions.include_usage === true, clientGone.signal);
   try {
     return call.response.ok ? await relayJson(c, call) : await relayError(c, call);
