@@ -41,6 +41,7 @@ const schema = z.object({
   HEARTH_AUTH_FAILURES_BLOCK: z.coerce.number().int().min(1).default(50),
   HEARTH_AUTH_FAILURE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
   HEARTH_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
+  HEARTH_REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
 });
 
 export interface Config {
@@ -67,6 +68,8 @@ export interface Config {
   readonly authFailures: { slowAfter: number; blockAfter: number; windowMs: number };
   /** Audit entries older than this are deleted (0 keeps them forever). */
   readonly auditRetentionDays: number;
+  /** Shared rate-limit counters and cache invalidation across processes (else PostgreSQL does both). */
+  readonly redisUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -107,5 +110,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowMs: e.HEARTH_AUTH_FAILURE_WINDOW_MS,
     }),
     auditRetentionDays: e.HEARTH_AUDIT_RETENTION_DAYS,
+    redisUrl: e.HEARTH_REDIS_URL,
   });
 }

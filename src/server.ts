@@ -7,7 +7,7 @@ import { createAccount } from "./service/accounts.ts";
 import { createSigninLink } from "./service/signin-links.ts";
 import type { Deps } from "./service/context.ts";
 import { LastUsedRecorder } from "./service/last-used.ts";
-import { MemoryRateLimiter } from "./gateway/rate-limiter.ts";
+import { startCluster } from "./cluster/setup.ts";
 import { KeyCache } from "./service/key-cache.ts";
 import { AuthThrottle } from "./service/auth-throttle.ts";
 import { auditSuppressedAttempts } from "./service/audit.ts";
@@ -26,26 +26,33 @@ export interface Hearth {
 /** Opens the store (running migrations) and builds the application around it. */
 export async function createHearth(config: Config, options: AppOptions & { store?: Store } = {}): Promise<Hearth> {
   const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const keyCache = new KeyCache(config.keyCache);
+  let app: FastifyInstance | undefined;
+  const logError = (error: unknown) => app?.log.error({ err: error }, "cluster coordination failed");
+  const cluster = await startCluster(config, store, keyCache, logError);
   const deps: Deps = {
     store,
     config,
     lastUsed: new LastUsedRecorder(store, config.lastUsedFlushMs),
-    rateLimiter: new MemoryRateLimiter(),
-    keyCache: new KeyCache(config.keyCache),
+    rateLimiter: cluster.rateLimiter,
+    keyCache,
     authThrottle: new AuthThrottle(config.authFailures, (summary) => auditSuppressedAttempts(deps, summary)),
+    cluster,
   };
-  const app = buildApp(deps, options);
-  const stopRetention = startAuditRetention(store, config.auditRetentionDays, (error) => app.log.error({ err: error }, "audit retention failed"));
+  app = buildApp(deps, options);
+  const stopRetention = startAuditRetention(store, config.auditRetentionDays, (error) => app?.log.error({ err: error }, "audit retention failed"));
   let closed: Promise<void> | undefined;
+  const built = app;
   return {
-    app,
+    app: built,
     deps,
     close: () =>
       (closed ??= (async () => {
         stopRetention();
-        await app.close();
+        await built.close();
         await deps.authThrottle.stop();
         await deps.lastUsed.flush();
+        await cluster.close();
         if (!options.store) await store.close();
       })()),
   };

@@ -8,6 +8,7 @@ import { accountRoutes } from "./routes/account.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { serviceRoutes } from "./routes/service.ts";
 import { userRoutes } from "./routes/users.ts";
+import { installMetrics } from "./metrics.ts";
 import { identityProviderRoutes } from "./routes/identity-providers.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { platformRoutes } from "./routes/platform.ts";
@@ -71,7 +72,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   });
 
   const router = new Router(app, deps);
-  serviceRoutes(router);
+  serviceRoutes(router, installMetrics(app, deps));
   accountRoutes(router);
   userRoutes(router);
   apiKeyRoutes(router);

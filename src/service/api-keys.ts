@@ -109,5 +109,5 @@ export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     if (!row) throw notFound(`API key "${keyId}" not found`);
     await keys.deleteApiKey(trx, keyId);
   });
-  deps.keyCache.invalidateKey(keyId);
+  await deps.cluster.invalidator.key(keyId);
 }

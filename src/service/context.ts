@@ -5,6 +5,7 @@ import type { LastUsedRecorder } from "./last-used.ts";
 import type { RateLimiter } from "../gateway/rate-limiter.ts";
 import type { KeyCache } from "./key-cache.ts";
 import type { AuthThrottle } from "./auth-throttle.ts";
+import type { Cluster } from "../cluster/setup.ts";
 
 /** Who is acting: resolved from an API key (or, later, a session or OIDC token). */
 export interface Principal {
@@ -37,4 +38,6 @@ export interface Deps {
   rateLimiter: RateLimiter;
   keyCache: KeyCache;
   authThrottle: AuthThrottle;
+  /** Cross-process coordination: cache invalidation (`cluster.invalidator`) and readiness. */
+  cluster: Cluster;
 }

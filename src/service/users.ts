@@ -135,7 +135,7 @@ export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId
     return userView(updated);
   });
   // After the commit, before the response: the next request with any of its keys sees the new role.
-  if (input.role !== undefined) deps.keyCache.invalidateUser(accountId, userId);
+  if (input.role !== undefined) await deps.cluster.invalidator.user(accountId, userId);
   return user;
 }
 
@@ -149,5 +149,5 @@ export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId
     await keepAnAdmin(trx, row, null);
     await users.deleteUser(trx, accountId, userId);
   });
-  deps.keyCache.invalidateUser(accountId, userId);
+  await deps.cluster.invalidator.user(accountId, userId);
 }

@@ -194,6 +194,18 @@ const MIGRATIONS: Migration[] = [
       `create index api_keys_owner_time on api_keys (account_id, user_id, create_time, id)`,
     ],
   },
+  {
+    version: 5,
+    name: "shared rate-limit windows",
+    statements: [
+      // One row per key and fixed minute; the current row is locked while a request is admitted.
+      `create table rate_windows (
+        key {id} not null,
+        start bigint not null,
+        count integer not null,
+        primary key (key, start))`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,8 +1,10 @@
+import type { Registry } from "prom-client";
+import { sql } from "kysely";
 import type { Router } from "../route.ts";
 import { openApiDocument } from "../openapi.ts";
 
-/** Operational endpoints: key verification for gateways, health, the API description. */
-export function serviceRoutes(router: Router): void {
+/** Operational endpoints: key verification for gateways, health, readiness, metrics, the API description. */
+export function serviceRoutes(router: Router, metrics: Registry): void {
   router.add({
     method: "GET",
     url: "/verifyApiKey",
@@ -32,6 +34,34 @@ export function serviceRoutes(router: Router): void {
     tag: "Operations",
     auth: false,
     handler: async () => ({ status: "ok" }),
+  });
+
+  router.add({
+    method: "GET",
+    url: "/readyz",
+    operationId: "Ready",
+    summary: "Readiness: the store and the shared coordination (PostgreSQL or Redis) answer; 503 otherwise",
+    tag: "Operations",
+    auth: false,
+    handler: async ({ deps, reply }) => {
+      const store = await sql`select 1 as one`.execute(deps.store.db).then(() => true, () => false);
+      const cluster = await deps.cluster.ready();
+      if (!store || !cluster) void reply.status(503);
+      return { status: store && cluster ? "ready" : "unavailable", store, cluster: deps.cluster.mode, clusterReady: cluster };
+    },
+  });
+
+  router.add({
+    method: "GET",
+    url: "/metrics",
+    operationId: "Metrics",
+    summary: "Prometheus metrics of this process (restrict access at the load balancer)",
+    tag: "Operations",
+    auth: false,
+    handler: async ({ reply }) => {
+      void reply.type(metrics.contentType);
+      return metrics.metrics();
+    },
   });
 
   router.add({

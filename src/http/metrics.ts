@@ -1,0 +1,64 @@
+import type { FastifyInstance } from "fastify";
+import { Counter, Histogram, Registry } from "prom-client";
+import type { Deps } from "../service/context.ts";
+
+/**
+ * Prometheus metrics of one process: requests and latencies by route, key-verification cache
+ * hits and misses, quota and throttle rejections. One registry per app (tests build many apps).
+ */
+export function installMetrics(app: FastifyInstance, deps: Deps): Registry {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: "hearth_http_requests_total",
+    help: "HTTP requests answered, by method, route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "hearth_http_request_duration_seconds",
+    help: "Time to answer an HTTP request, by method and route",
+    labelNames: ["method", "route"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: "hearth_quota_rejections_total",
+    help: "Requests refused with RESOURCE_EXHAUSTED, by quota (or 'auth-throttle')",
+    labelNames: ["quota"],
+    registers: [registry],
+  });
+  new Counter({
+    name: "hearth_key_cache_hits_total",
+    help: "API-key verifications answered from the in-memory cache",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(deps.keyCache.hits);
+    },
+  });
+  new Counter({
+    name: "hearth_key_cache_misses_total",
+    help: "API-key verifications that needed a store lookup",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(deps.keyCache.misses);
+    },
+  });
+
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (reply.statusCode === 429) {
+      const quota = typeof payload === "string" ? /quota \\"([a-z0-9-]+)\\"/.exec(payload)?.[1] : undefined;
+      rejections.inc({ quota: quota ?? (/authentication attempts/.test(String(payload)) ? "auth-throttle" : "other") });
+    }
+    void request;
+    return payload;
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    // The route pattern, not the URL: ids must not explode the label space.
+    const route = request.routeOptions.url ?? "unmatched";
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  return registry;
+}
