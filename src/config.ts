@@ -32,6 +32,10 @@ const schema = z.object({
     .optional(),
   HEARTH_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(60),
   HEARTH_SESSION_MAX_HOURS: z.coerce.number().int().min(1).default(12),
+  HEARTH_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
+  HEARTH_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
+  HEARTH_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(72_000),
+  HEARTH_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(0),
   HEARTH_CONFIG: z.string().optional(),
   HEARTH_KEY_CACHE_SIZE: z.coerce.number().int().min(0).default(100_000),
   HEARTH_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
@@ -61,6 +65,11 @@ export interface Config {
   /** The origin browsers use to reach Hearth (sign-in links, OIDC redirect URI); unset: taken from the request. */
   readonly publicUrl: string | undefined;
   readonly session: { idleMs: number; maxMs: number };
+  /**
+   * Slow clients: the time to send the headers and the whole request, the idle time of a kept-alive
+   * connection, and of any socket (0: none, so long inference calls keep theirs).
+   */
+  readonly timeouts: { headersMs: number; requestMs: number; keepAliveMs: number; connectionMs: number };
   /** Backends, public models and gateway limits from the HEARTH_CONFIG file. */
   readonly platform: PlatformConfig;
   readonly keyCache: { size: number; ttlMs: number; negativeSize: number; negativeTtlMs: number };
@@ -82,6 +91,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${issue.path.join(".")} ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.HEARTH_HEADERS_TIMEOUT_MS > e.HEARTH_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError("invalid configuration: HEARTH_HEADERS_TIMEOUT_MS must not exceed HEARTH_REQUEST_TIMEOUT_MS");
+  }
   return Object.freeze({
     host: e.HEARTH_HOST,
     port: e.HEARTH_PORT,
@@ -97,6 +109,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.HEARTH_SECRET_KEY,
     publicUrl: e.HEARTH_PUBLIC_URL ? new URL(e.HEARTH_PUBLIC_URL).origin : undefined,
     session: Object.freeze({ idleMs: e.HEARTH_SESSION_IDLE_MINUTES * 60_000, maxMs: e.HEARTH_SESSION_MAX_HOURS * 3_600_000 }),
+    timeouts: Object.freeze({
+      headersMs: e.HEARTH_HEADERS_TIMEOUT_MS,
+      requestMs: e.HEARTH_REQUEST_TIMEOUT_MS,
+      keepAliveMs: e.HEARTH_KEEP_ALIVE_TIMEOUT_MS,
+      connectionMs: e.HEARTH_CONNECTION_TIMEOUT_MS,
+    }),
     platform: loadPlatformConfig(e.HEARTH_CONFIG, env),
     keyCache: Object.freeze({
       size: e.HEARTH_KEY_CACHE_SIZE,

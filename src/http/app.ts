@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { invalidArgument } from "../domain/errors.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler } from "./errors.ts";
+import { checkJsonDepth, securityHeaders, serverTimeouts } from "./hardening.ts";
 import { Router } from "./route.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
@@ -35,6 +36,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    ...serverTimeouts(deps.config),
   });
 
   // JSON bodies: an empty body is no body (DELETE with a Content-Type), a bad one names the problem.
@@ -43,6 +45,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     const text = (body as string).trim();
     if (text === "") return done(null, undefined);
     try {
+      checkJsonDepth(text);
       done(null, JSON.parse(text));
     } catch (error) {
       done(invalidArgument(`malformed JSON body: ${(error as Error).message}`), undefined);
@@ -52,6 +55,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
   });
+  securityHeaders(app);
   // One structured line per request; only the path is logged (no query string, no headers).
   app.addHook("onResponse", async (request, reply) => {
     request.log.info(

@@ -1,0 +1,51 @@
+import type { ServerOptions } from "node:http";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "../config.ts";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
+
+/**
+ * What keeps hostile or merely slow clients from holding the server: time limits on sending a
+ * request, and response headers that keep browsers from framing, sniffing or caching what Hearth
+ * shows.
+ */
+
+/**
+ * Fastify's defaults wait forever for a request body (`requestTimeout` 0) and check Node's header
+ * time-out only every 30 s. Here a client must send its headers within `headersMs` and its whole
+ * request within `requestMs`, checked often enough that a limit of a second or two is kept.
+ */
+export function serverTimeouts(config: Config): { requestTimeout: number; keepAliveTimeout: number; connectionTimeout: number; http: ServerOptions } {
+  const { headersMs, requestMs, keepAliveMs, connectionMs } = config.timeouts;
+  return {
+    requestTimeout: requestMs,
+    keepAliveTimeout: keepAliveMs,
+    connectionTimeout: connectionMs,
+    http: { headersTimeout: headersMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersMs / 4))) },
+  };
+}
+
+/** Refuses a JSON body nested deeper than MAX_JSON_DEPTH before it reaches recursive code (the caller names the body). */
+export function checkJsonDepth(text: string): void {
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+}
+
+/**
+ * Defaults for every response; a route (or the console) that sets its own value keeps it. API
+ * answers and pages may carry secrets (a new key, a session's CSRF token): nothing is cached.
+ */
+const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+
+export function securityHeaders(app: FastifyInstance): void {
+  app.addHook("onSend", async (_request, reply, payload) => {
+    for (const [name, value] of Object.entries(DEFAULT_HEADERS)) {
+      if (!reply.hasHeader(name)) void reply.header(name, value);
+    }
+    return payload;
+  });
+}
