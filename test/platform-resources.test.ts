@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { auditEntries, serviceAccountWithKey } from "./support/fixtures.ts";
 import { account, setQuota, startPlatform, upload } from "./support/platform.ts";
-import type { FakeUpstream } from "./support/upstream.ts";
+import type { FakeUpstream } from "./support/model-server.ts";
 
 const A = "/v1/accounts/my-account";
 const TINY = "accounts/my-account/models/tiny";

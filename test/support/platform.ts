@@ -6,7 +6,7 @@ import { createAccount } from "../../src/service/accounts.ts";
 import type { Dialect } from "../../src/store/store.ts";
 import { startHearth, type TestHearth } from "./hearth.ts";
 import { freePort } from "./process.ts";
-import { startUpstream, writePlatformConfig, type FakeUpstream } from "./upstream.ts";
+import { startUpstream, writePlatformConfig, type FakeUpstream } from "./model-server.ts";
 
 /** A listening Hearth whose HEARTH_CONFIG names a fake upstream the test owns. */
 export async function startPlatform(dialect: Dialect, extra: Record<string, unknown> = {}): Promise<{ h: TestHearth; up: FakeUpstream; stop: () => Promise<void> }> {
