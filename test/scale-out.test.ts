@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { createClient } from "redis";
+import { DIALECTS, freshDatabase } from "./support/hearth.ts";
+import { serve, type Served } from "./support/process.ts";
+import { startUpstream } from "./support/upstream.ts";
+
+/**
+ * Three real `hearth serve` processes on one PostgreSQL — coordinating through PostgreSQL alone,
+ * and again through Redis — must behave as one: a key deleted on one is refused by all within a
+ * second, and an account-wide request limit holds across all three.
+ */
+async function redisAvailable(): Promise<boolean> {
+  const client = createClient({ url: "redis://127.0.0.1:6379", socket: { reconnectStrategy: false, connectTimeout: 1000 } });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.close();
+    return true;
+  } catch (error) {
+    if (process.env.CI === "true") throw new Error(`Redis is required under CI=true: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+const MODES: Array<{ name: string; env: Record<string, string> }> = [];
+if (DIALECTS.includes("postgres")) {
+  MODES.push({ name: "PostgreSQL LISTEN/NOTIFY", env: {} });
+  if (await redisAvailable()) MODES.push({ name: "Redis", env: { HEARTH_REDIS_URL: "redis://127.0.0.1:6379" } });
+}
+
+const call = async (base: string, key: string, method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+for (const mode of MODES) {
+  describe(`three processes on one PostgreSQL, coordinated by ${mode.name}`, () => {
+    let db: Awaited<ReturnType<typeof freshDatabase>>;
+    let upstream: Awaited<ReturnType<typeof startUpstream>>;
+    let procs: Served[] = [];
+    let admin = "";
+    let env: Record<string, string> = {};
+    const accountId = `scale-${randomBytes(4).toString("hex")}`;
+    const A = `/v1/accounts/${accountId}`;
+
+    before(async () => {
+      db = await freshDatabase("postgres");
+      upstream = await startUpstream();
+      const configFile = join(db.dataDir, "platform.json");
+      writeFileSync(configFile, JSON.stringify({ backends: [{ name: "local", baseUrl: upstream.baseUrl, models: [{ id: "tiny" }] }] }));
+      env = { ...db.env, ...mode.env, HEARTH_ACCOUNT_ID: accountId, HEARTH_CONFIG: configFile, HEARTH_LOG_LEVEL: "warn" };
+      // The first process bootstraps the account; the others find it.
+      procs.push(await serve(env));
+      procs.push(...(await Promise.all([serve(env), serve(env)])));
+      admin = readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim();
+    });
+    after(async () => {
+      await Promise.all(procs.map((p) => p.stop()));
+      upstream.server.close();
+      await db.drop();
+    });
+
+    test("a key deleted through process 1 is refused by processes 2 and 3 within one second", async () => {
+      const [p1, p2, p3] = procs.map((p) => p.baseUrl) as [string, string, string];
+      assert.equal((await call(p1, admin, "POST", `${A}/users?userId=roaming`, { serviceAccount: true })).status, 200);
+      const made = await call(p1, admin, "POST", `${A}/users/roaming/apiKeys`, { apiKey: {} });
+      assert.equal(made.status, 200);
+      for (const base of [p2, p3]) {
+        for (let i = 0; i < 3; i++) assert.equal((await call(base, made.body.key, "GET", "/verifyApiKey")).status, 200, "cached as valid");
+      }
+      assert.equal((await call(p1, admin, "DELETE", `${A}/users/roaming/apiKeys/${made.body.keyId}`)).status, 200);
+      const deleted = Date.now();
+      for (const base of [p2, p3]) {
+        let refusedAfter = -1;
+        while (Date.now() - deleted < 5000) {
+          if ((await call(base, made.body.key, "GET", "/verifyApiKey")).status === 401) {
+            refusedAfter = Date.now() - deleted;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.ok(refusedAfter >= 0 && refusedAfter <= 1000, `${base} refused the key after ${refusedAfter} ms`);
+      }
+    });
+
+    test("a role change through process 2 applies on processes 1 and 3 within one second", async () => {
+      const [p1, p2, p3] = procs.map((p) => p.baseUrl) as [string, string, string];
+      await call(p1, admin, "POST", `${A}/users?userId=promoted`, { serviceAccount: true, role: "inference-user" });
+      const { body } = await call(p1, admin, "POST", `${A}/users/promoted/apiKeys`, { apiKey: {} });
+      for (const base of [p1, p3]) assert.equal((await call(base, body.key, "GET", `${A}/quotas`)).status, 200);
+      assert.equal((await call(p2, admin, "PATCH", `${A}/users/promoted`, { role: "admin" })).status, 200);
+      const changed = Date.now();
+      for (const base of [p1, p3]) {
+        let role = "";
+        while (Date.now() - changed < 5000) {
+          const res = await fetch(`${base}/verifyApiKey`, { headers: { authorization: `Bearer ${body.key}` } });
+          role = res.headers.get("x-hearth-role") ?? "";
+          if (role === "admin") break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(role, "admin");
+        assert.ok(Date.now() - changed <= 1000);
+      }
+    });
+
+    test("300 requests spread over the three processes against an RPM limit of 100 admit exactly 100", async () => {
+      // A run that straddles a minute boundary would see the previous minute weighted in: start early in one.
+      const second = new Date().getSeconds();
+      if (second > 45) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
+      assert.equal((await call(procs[0]!.baseUrl, admin, "PATCH", `${A}/quotas/serverless-inference-rpm`, { value: 100 })).status, 200);
+      const before = upstream.requests();
+      const statuses: number[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < 300) {
+          const i = next++;
+          const res = await call(procs[i % 3]!.baseUrl, admin, "POST", "/inference/v1/chat/completions", {
+            model: "accounts/fireworks/models/tiny",
+            messages: [{ role: "user", content: "hi" }],
+          });
+          statuses.push(res.status);
+        }
+      };
+      await Promise.all(Array.from({ length: 30 }, worker));
+      assert.equal(statuses.filter((s) => s === 200).length, 100);
+      assert.equal(statuses.filter((s) => s === 429).length, 200);
+      assert.equal(upstream.requests() - before, 100, "refused requests never reach the upstream");
+    });
+
+    test("killing one process loses no acknowledged write", async () => {
+      const [p1, , p3] = procs.map((p) => p.baseUrl) as [string, string, string];
+      const acknowledged: string[] = [];
+      let stop = false;
+      const writer = async (w: number) => {
+        for (let i = 0; !stop; i++) {
+          const id = `w${w}-${i}`;
+          try {
+            const res = await call(procs[1]!.baseUrl, admin, "POST", `${A}/users?userId=${id}`, { serviceAccount: true });
+            if (res.status === 200) acknowledged.push(id);
+          } catch {
+            return; // the process is gone
+          }
+        }
+      };
+      const writers = Array.from({ length: 4 }, (_, w) => writer(w));
+      await new Promise((r) => setTimeout(r, 400));
+      await procs[1]!.stop("SIGKILL");
+      stop = true;
+      await Promise.all(writers);
+      assert.ok(acknowledged.length > 0);
+      const listed = new Set<string>();
+      let token = "";
+      do {
+        const page = await call(p3, admin, "GET", `${A}/users?pageSize=200&filter=${encodeURIComponent('user_id:"w"')}${token ? `&pageToken=${token}` : ""}`);
+        for (const u of page.body.users) listed.add(u.name.split("/").pop());
+        token = page.body.nextPageToken;
+      } while (token);
+      for (const id of acknowledged) assert.ok(listed.has(id), `acknowledged ${id} is missing`);
+      // The survivors still serve.
+      assert.equal((await call(p1, admin, "GET", "/readyz")).status, 200);
+      procs[1] = await serve(env);
+      assert.equal((await call(procs[1].baseUrl, admin, "GET", `${A}/users/${acknowledged[0]}`)).status, 200);
+    });
+  });
+}
