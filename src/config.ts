@@ -45,6 +45,10 @@ const schema = z.object({
   HEARTH_AUTH_FAILURES_BLOCK: z.coerce.number().int().min(1).default(50),
   HEARTH_AUTH_FAILURE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
   HEARTH_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
+  HEARTH_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/, "must be true, false, a hop count, or comma-separated proxy addresses/CIDRs")
+    .optional(),
   HEARTH_REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
 });
 
@@ -79,9 +83,21 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** Shared rate-limit counters and cache invalidation across processes (else PostgreSQL does both). */
   readonly redisUrl: string | undefined;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (audit `clientIp`, failed-
+   * attempt throttling): false (default), true, a hop count, or addresses/CIDRs.
+   */
+  readonly trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === "false") return false;
+  if (value === "true") return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(",");
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
@@ -129,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     auditRetentionDays: e.HEARTH_AUDIT_RETENTION_DAYS,
     redisUrl: e.HEARTH_REDIS_URL,
+    trustProxy: parseTrustProxy(e.HEARTH_TRUST_PROXY),
   });
 }

@@ -30,6 +30,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
         : { level: deps.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.bodyLimit,
+    // Fastify accepts each form of the setting; the cast only steers overload resolution.
+    trustProxy: deps.config.trustProxy as boolean,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
