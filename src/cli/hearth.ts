@@ -8,6 +8,7 @@ import { createSigninLink } from "../service/signin-links.ts";
 import { bootstrap, createHearth } from "../server.ts";
 import { migrate } from "../store/migrations.ts";
 import { openStore, type Store } from "../store/store.ts";
+import { backupCommands } from "./backup.ts";
 
 /** `hearth`: the server and operator CLI (SPEC §6). Operator commands act on the store directly. */
 async function withStore<T>(config: Config, run: (store: Store) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
@@ -93,6 +94,8 @@ export function hearthProgram(): Command {
       console.log(`One-time sign-in link for ${link.email} (single use, expires ${link.expireTime}):`);
       console.log(`  ${link.url}`);
     });
+
+  backupCommands(program, loadConfig);
 
   return program;
 }
