@@ -122,12 +122,19 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
     create_time: now,
     update_time: now,
   };
-  await deps.store.db.transaction().execute(async (trx) => {
-    await insertUser(trx, user);
-    const actor = { accountId: row.account_id, email, apiKeyId: "", meta };
-    const payload = { email, role: user.role, jitUserProvisioning: true, identityProvider: row.id };
-    await writeAudit(trx, actor, { method: "CreateUser", resource: userName(row.account_id, id), isAdminAction: true, payload });
-  });
+  try {
+    await deps.store.db.transaction().execute(async (trx) => {
+      await insertUser(trx, user);
+      const actor = { accountId: row.account_id, email, apiKeyId: "", meta };
+      const payload = { email, role: user.role, jitUserProvisioning: true, identityProvider: row.id };
+      await writeAudit(trx, actor, { method: "CreateUser", resource: userName(row.account_id, id), isAdminAction: true, payload });
+    });
+  } catch (error) {
+    // Two first sign-ins racing (two tabs): the one that lost finds the user the other created.
+    const created = error instanceof ApiError && error.status === "ALREADY_EXISTS" ? await getUserByEmail(deps.store.db, row.account_id, email) : undefined;
+    if (!created || created.service_account === 1) throw error;
+    return created;
+  }
   return user;
 }
 

@@ -42,14 +42,18 @@ export async function authenticateOidcToken(deps: SignInDeps, token: string, acc
   }
   // The unverified `iss` only picks which providers' keys to try; nothing is trusted before jwtVerify.
   if (typeof unverified.iss !== "string") throw notOidc();
-  const providers = await identityProvidersByIssuer(deps.store.db, unverified.iss, accountId);
-  if (providers.length === 0) {
+  const sameIssuer = await identityProvidersByIssuer(deps.store.db, unverified.iss, accountId);
+  if (sameIssuer.length === 0) {
     throw unauthenticated(
       accountId === undefined
         ? "the OIDC token's issuer is not an identity provider of any account"
         : `the OIDC token's issuer is not an identity provider of account "${accountId}"`,
     );
   }
+  // Only the providers the token claims to be for are candidates (one issuer may serve many accounts).
+  const claimed = audiences(unverified);
+  const providers = sameIssuer.filter((p) => claimed.includes(p.client_id));
+  if (providers.length === 0) throw unauthenticated(`the OIDC token's "aud" claim is not valid (check_failed)`);
   let claims: JWTPayload;
   try {
     const keys = await issuerKeys(deps, providers[0]!);

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ApiError } from "../../domain/errors.ts";
-import { safeNextPath, SESSION_COOKIE } from "../../domain/sign-in.ts";
+import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN, SESSION_COOKIE } from "../../domain/sign-in.ts";
 import type { Deps } from "../../service/context.ts";
 import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
@@ -112,8 +112,9 @@ export function signInRoutes(router: Router): void {
         try {
           if (await sessionPrincipal(deps, request, requestMeta(request), "SignOut")) await endSession(deps, token, requestMeta(request));
         } catch (error) {
-          // An ended or unknown session is already signed out; a missing CSRF proof is not.
-          if (!(error instanceof ApiError) || error.status !== "UNAUTHENTICATED") throw error;
+          // An ended, unknown or refused (service account) session is already gone; a missing CSRF proof is not.
+          const gone = error instanceof ApiError && (error.status === "UNAUTHENTICATED" || error.message === SERVICE_ACCOUNT_SIGN_IN);
+          if (!gone) throw error;
         }
       }
       setCookie(reply, SESSION_COOKIE, "", { path: "/", maxAge: 0, secure: secure(deps, request) });
