@@ -1,0 +1,72 @@
+/** Small numeric helpers shared by the items. */
+
+/** The p-th percentile (0–100) of the samples, nearest-rank. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/** 12345.6 → "12,346". */
+export const count = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+/** A rate: "12,346/s". */
+export const perSecond = (n: number): string => `${count(n)}/s`;
+
+/** Milliseconds with a precision that suits the size. */
+export function ms(n: number): string {
+  if (!Number.isFinite(n)) return "—";
+  return n < 1 ? `${n.toFixed(3)} ms` : n < 10 ? `${n.toFixed(2)} ms` : `${n.toFixed(1)} ms`;
+}
+
+/** Microseconds, whole. */
+export const micros = (n: number): string => (Number.isFinite(n) ? `${count(n)} µs` : "—");
+
+export const ratio = (n: number): string => (Number.isFinite(n) ? (n >= 100 ? `${count(n)}×` : `${n.toFixed(2)}×`) : "—");
+
+export const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** Runs `fn` repeatedly for about `seconds`, awaiting each call; returns calls per second. */
+export async function rateOver(seconds: number, fn: (i: number) => unknown): Promise<{ perSecond: number; calls: number }> {
+  const end = performance.now() + seconds * 1000;
+  const start = performance.now();
+  let calls = 0;
+  // Check the clock every 256 calls so the loop measures the work, not performance.now().
+  while (true) {
+    for (let j = 0; j < 256; j++) await fn(calls++);
+    if (performance.now() >= end) break;
+  }
+  return { perSecond: calls / ((performance.now() - start) / 1000), calls };
+}
+
+/** Like rateOver, for a synchronous function (no await per call). */
+export function syncRateOver(seconds: number, fn: (i: number) => unknown): { perSecond: number; calls: number } {
+  const end = performance.now() + seconds * 1000;
+  const start = performance.now();
+  let calls = 0;
+  while (true) {
+    for (let j = 0; j < 4096; j++) fn(calls++);
+    if (performance.now() >= end) break;
+  }
+  return { perSecond: calls / ((performance.now() - start) / 1000), calls };
+}
+
+/** Latencies of `n` sequential awaited calls, in milliseconds. */
+export async function latencies(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+export function log(message: string): void {
+  process.stderr.write(`  ${message}\n`);
+}
