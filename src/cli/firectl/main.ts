@@ -3,8 +3,12 @@ import { Command, CommanderError, Option } from "commander";
 import { accountNoun, accountVerbs } from "./commands/account.ts";
 import { apiKeyNoun, apiKeyVerbs } from "./commands/api-key.ts";
 import { auditLogsNoun, auditLogsVerbs } from "./commands/audit-logs.ts";
+import { defineBilling } from "./commands/billing.ts";
+import { datasetNoun, datasetVerbs } from "./commands/dataset.ts";
+import { deploymentNoun, deploymentVerbs } from "./commands/deployment.ts";
 import { identityProviderNoun, identityProviderVerbs } from "./commands/identity-provider.ts";
 import { defineMisc } from "./commands/misc.ts";
+import { modelNoun, modelVerbs } from "./commands/model.ts";
 import { quotaNoun, quotaVerbs } from "./commands/quota.ts";
 import { userNoun, userVerbs } from "./commands/user.ts";
 import { DEFAULT_API_BASE } from "./config.ts";
@@ -73,10 +77,11 @@ export function firectlProgram(): Command {
     .exitOverride();
   defineResources(
     program,
-    [userNoun, apiKeyNoun, auditLogsNoun, quotaNoun, accountNoun, identityProviderNoun],
-    [...userVerbs, ...apiKeyVerbs, ...auditLogsVerbs, ...quotaVerbs, ...accountVerbs, ...identityProviderVerbs],
+    [userNoun, apiKeyNoun, auditLogsNoun, quotaNoun, accountNoun, identityProviderNoun, modelNoun, deploymentNoun, datasetNoun],
+    [...userVerbs, ...apiKeyVerbs, ...auditLogsVerbs, ...quotaVerbs, ...accountVerbs, ...identityProviderVerbs, ...modelVerbs, ...deploymentVerbs, ...datasetVerbs],
   );
   defineMisc(program);
+  defineBilling(program);
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput({ outputError: (raw, write) => write(`firectl: ${usageSentence(raw, commandPath(command))}\n`) });
     command.commands.forEach(configure);

@@ -55,3 +55,6 @@ export const apiKeyRef = (value: string): Ref => parseRef(value, "accounts/*/use
 export const quotaRef = (value: string): Ref => parseRef(value, "accounts/*/quotas/*", "quota");
 export const accountRef = (value: string): Ref => parseRef(value, "accounts/*", "account");
 export const identityProviderRef = (value: string): Ref => parseRef(value, "accounts/*/identityProviders/*", "identity provider");
+export const modelRef = (value: string): Ref => parseRef(value, "accounts/*/models/*", "model");
+export const deploymentRef = (value: string): Ref => parseRef(value, "accounts/*/deployments/*", "deployment");
+export const datasetRef = (value: string): Ref => parseRef(value, "accounts/*/datasets/*", "dataset");

@@ -1,0 +1,62 @@
+import { Option, type Command } from "commander";
+import { runs } from "../context.ts";
+import { paths } from "../names.ts";
+import { renderTable, type Column } from "../output.ts";
+import { parseTime } from "../parsers.ts";
+
+/** `firectl billing get-usage`: metered inference usage by model, principal and key. */
+interface UsageRow {
+  model: string;
+  principal: string;
+  apiKeyId: string;
+  requestCount: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  costUsd: number;
+}
+
+interface Usage {
+  startTime: string;
+  endTime: string;
+  usage: UsageRow[];
+  total: Omit<UsageRow, "model" | "principal" | "apiKeyId">;
+}
+
+const COLUMNS: ReadonlyArray<Column<UsageRow>> = [
+  ["MODEL", (u) => u.model],
+  ["PRINCIPAL", (u) => u.principal],
+  ["API KEY", (u) => u.apiKeyId],
+  ["REQUESTS", (u) => String(u.requestCount)],
+  ["PROMPT TOKENS", (u) => String(u.promptTokens)],
+  ["COMPLETION TOKENS", (u) => String(u.completionTokens)],
+  ["COST USD", (u) => u.costUsd.toFixed(6)],
+];
+
+function render(u: Usage): string {
+  const t = u.total;
+  return (
+    `Usage from ${u.startTime} to ${u.endTime} (whole UTC days)\n\n` +
+    renderTable(COLUMNS, u.usage) +
+    `\nTotal: ${t.requestCount} requests, ${t.promptTokens} prompt and ${t.completionTokens} completion tokens, $${t.costUsd.toFixed(6)}\n`
+  );
+}
+
+export function defineBilling(program: Command): void {
+  const billing = program
+    .command("billing")
+    .description("metered usage of the account")
+    .addHelpText("after", "\nExamples:\n  firectl billing get-usage\n");
+  runs<{ startTime?: string; endTime?: string }>(
+    billing
+      .command("get-usage")
+      .description("inference usage (requests, tokens, cost) by model, principal and API key")
+      .addOption(new Option("--start-time <time>", '"YYYY-MM-DD[ HH:MM:SS]" in local time (default: the start of this month)').argParser(parseTime))
+      .addOption(new Option("--end-time <time>", '"YYYY-MM-DD[ HH:MM:SS]" in local time (default: now)').argParser(parseTime))
+      .addHelpText("after", '\nExamples:\n  firectl billing get-usage\n  firectl billing get-usage --start-time 2026-11-01 --end-time 2026-12-01 -o json\n'),
+    async (ctx, _args, o) => {
+      const request = { method: "GET", path: `${paths.account(await ctx.accountId())}/billingUsage`, query: { startTime: o.startTime, endTime: o.endTime } } as const;
+      await ctx.call<Usage>(request, (u) => ctx.show(u, render));
+    },
+  );
+}

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import type { TestHearth } from "./support/hearth.ts";
+import { serviceAccountWithKey } from "./support/fixtures.ts";
+import { chat, infer, startPlatform } from "./support/platform.ts";
+
+/** firectl's model, deployment, dataset and billing commands, end to end against a real Hearth and model server. */
+const LAUNCHER = fileURLToPath(new URL("../bin/firectl.js", import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let h: TestHearth;
+let stop: () => Promise<void>;
+let home: string;
+let botKey: string;
+
+function firectl(args: string[], key = h.adminKey): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { PATH: process.env.PATH ?? "", HOME: home, FIREWORKS_API_BASE: h.baseUrl, FIREWORKS_API_KEY: key };
+    const child = spawn(process.execPath, [LAUNCHER, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function ok(run: Run): string {
+  assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  return run.stdout;
+}
+
+const field = (text: string, label: string): string | undefined => new RegExp(`^${label}:[ ]*(.*)$`, "m").exec(text)?.[1]?.trim();
+const firstColumn = (table: string): string[] => table.trimEnd().split("\n").slice(1).map((line) => line.split(/\s+/)[0] ?? "");
+
+before(async () => {
+  ({ h, stop } = await startPlatform("sqlite"));
+  home = mkdtempSync(join(tmpdir(), "firectl-resources-"));
+  botKey = (await serviceAccountWithKey(h, "bot", "contributor")).key;
+});
+
+after(async () => {
+  await stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("firectl: models, deployments, datasets and billing", () => {
+  test("a contributor creates a model, deploys it, and manages both; list, get, update and delete work in both word orders", async () => {
+    const model = ok(await firectl(["model", "create", "tiny", "--backend", "local", "--upstream-model", "tiny-upstream", "--input-price", "0.5"], botKey));
+    assert.equal(field(model, "Name"), "accounts/my-account/models/tiny");
+    assert.equal(field(model, "Created By"), "bot@my-account.sa.hearth.local");
+    assert.equal(field(model, "Input Price"), "$0.5 per million tokens");
+
+    const dep = ok(await firectl(["deployment", "create", "accounts/my-account/models/tiny", "--deployment-id", "dep"], botKey));
+    assert.equal(field(dep, "State"), "READY");
+    assert.deepEqual(firstColumn(ok(await firectl(["list", "deployments"], botKey))), ["dep"]);
+    assert.equal(field(ok(await firectl(["deployment", "update", "dep", "--display-name", "prod"], botKey)), "Display Name"), "prod");
+    assert.equal(field(ok(await firectl(["get", "deployment", "accounts/my-account/deployments/dep"], botKey)), "Display Name"), "prod");
+    const publicModel = ok(await firectl(["model", "get", "accounts/fireworks/models/tiny-public"], botKey));
+    assert.equal(field(publicModel, "Public"), "yes");
+
+    const refused = await firectl(["model", "delete", "tiny"], botKey);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^firectl: model "accounts\/my-account\/models\/tiny" is used by 1 deployment\(s\); delete them first \(FAILED_PRECONDITION\)/);
+    ok(await firectl(["deployment", "delete", "dep"], botKey));
+    assert.match(ok(await firectl(["model", "delete", "tiny"], botKey)), /Deleted model accounts\/my-account\/models\/tiny/);
+    assert.deepEqual(firstColumn(ok(await firectl(["model", "list"]))), []);
+  });
+
+  test("firectl dataset create ID FILE.jsonl uploads the file; a refused upload keeps nothing and names the line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "firectl-data-"));
+    const good = join(dir, "train.jsonl");
+    writeFileSync(good, '{"messages":[{"role":"user","content":"hi"}]}\n{"messages":[{"role":"user","content":"yo"}]}\n');
+    const created = ok(await firectl(["dataset", "create", "my-data", good, "--display-name", "Train"], botKey));
+    assert.equal(field(created, "State"), "READY");
+    assert.equal(field(created, "Example Count"), "2");
+
+    const bad = join(dir, "bad.jsonl");
+    writeFileSync(bad, '{"ok":1}\nnot json\n');
+    const refused = await firectl(["dataset", "create", "bad-data", bad], botKey);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, "");
+    assert.match(refused.stderr, /^firectl: line 2 is not valid JSON.*\(INVALID_ARGUMENT\)\n$/);
+    assert.deepEqual(firstColumn(ok(await firectl(["dataset", "list"], botKey))), ["my-data"]);
+
+    const missing = await firectl(["dataset", "create", "x", join(dir, "absent.jsonl")], botKey);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*absent\.jsonl \(ENOENT\)/);
+    assert.equal(field(ok(await firectl(["dataset", "update", "my-data", "--display-name", "Train v2"], botKey)), "Display Name"), "Train v2");
+    assert.equal(JSON.parse(ok(await firectl(["dataset", "get", "my-data", "-o", "json"]))).exampleCount, "2");
+    ok(await firectl(["delete", "dataset", "my-data"], botKey));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("firectl billing get-usage shows the tokens of each key", async () => {
+    for (let i = 0; i < 2; i++) assert.equal((await infer(h, botKey, chat("accounts/fireworks/models/tiny-public"))).status, 200);
+    const usage = JSON.parse(ok(await firectl(["billing", "get-usage", "-o", "json"])));
+    const row = usage.usage.find((u: { principal: string }) => u.principal === "bot@my-account.sa.hearth.local");
+    assert.deepEqual([row.requestCount, row.promptTokens, row.completionTokens], [2, 22, 14]);
+    const text = ok(await firectl(["billing", "get-usage"]));
+    assert.match(text, /accounts\/fireworks\/models\/tiny-public\s+bot@my-account\.sa\.hearth\.local\s+\S+\s+2\s+22\s+14/);
+  });
+});
