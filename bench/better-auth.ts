@@ -11,7 +11,7 @@ import type { BenchOptions, Sizes } from "./options.ts";
 import { scratch, type Scratch } from "./databases.ts";
 import { hearthInProcess } from "./hearth-in-process.ts";
 import { openSeededStore, seedUsers } from "./seed.ts";
-import { count, log, perSecond, rateOver, ratio } from "./stats.ts";
+import { count, log, perCpuSecond, rateOver, ratio, type Rate } from "./stats.ts";
 import { met, notRun, type Row } from "./table.ts";
 
 /**
@@ -26,13 +26,13 @@ const PACKAGES = ["better-auth@1.7.5", "@better-auth/api-key@1.7.5", "@better-au
 const KEYS = 1_000;
 const TARGET = 100;
 
-const what = "API key verification in-process, SQLite file: Hearth (warm cache) vs better-auth 1.7 apiKey plugin";
+const what = "API key verification in-process, SQLite file, per CPU-second: Hearth (warm cache) vs better-auth 1.7 apiKey plugin";
 const target = `Hearth ≥ ${TARGET}× better-auth`;
 
 export async function betterAuthComparison(_options: BenchOptions, size: Sizes): Promise<Row[]> {
   const installed = await ensureInstalled();
   if (installed !== true) return [notRun(5, what, target, installed)];
-  let betterAuth: { perSecond: number; calls: number };
+  let betterAuth: Rate;
   const baScratch = await scratch("better-auth");
   try {
     betterAuth = await measureBetterAuth(baScratch, size.betterAuthSeconds);
@@ -43,23 +43,23 @@ export async function betterAuthComparison(_options: BenchOptions, size: Sizes):
     await baScratch.drop();
   }
   const hearth = await measureHearth(size.betterAuthSeconds);
-  log(`better-auth ${perSecond(betterAuth.perSecond)} (${count(betterAuth.calls)} calls); Hearth warm ${perSecond(hearth.warm)}, cache off ${perSecond(hearth.cold)}`);
+  log(`better-auth ${perCpuSecond(betterAuth)} (${count(betterAuth.calls)} calls); Hearth warm ${perCpuSecond(hearth.warm)}, cache off ${perCpuSecond(hearth.cold)}`);
   return [
     {
       item: 5,
       what,
-      hearth: perSecond(hearth.warm),
-      baseline: perSecond(betterAuth.perSecond),
-      ratio: ratio(hearth.warm / betterAuth.perSecond),
+      hearth: perCpuSecond(hearth.warm),
+      baseline: perCpuSecond(betterAuth),
+      ratio: ratio(hearth.warm.perCpuSecond / betterAuth.perCpuSecond),
       target,
-      met: met(hearth.warm >= TARGET * betterAuth.perSecond),
+      met: met(hearth.warm.perCpuSecond >= TARGET * betterAuth.perCpuSecond),
     },
     {
       item: 5,
       what: "  same, Hearth with its key cache off (every verification an indexed query)",
-      hearth: perSecond(hearth.cold),
-      baseline: perSecond(betterAuth.perSecond),
-      ratio: ratio(hearth.cold / betterAuth.perSecond),
+      hearth: perCpuSecond(hearth.cold),
+      baseline: perCpuSecond(betterAuth),
+      ratio: ratio(hearth.cold.perCpuSecond / betterAuth.perCpuSecond),
       target: "—",
       met: "—",
     },
@@ -103,7 +103,7 @@ async function importDep(name: string, subpath = "."): Promise<Record<string, un
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- better-auth is loaded at run time, untyped here */
-async function measureBetterAuth(s: Scratch, seconds: number): Promise<{ perSecond: number; calls: number }> {
+async function measureBetterAuth(s: Scratch, seconds: number): Promise<Rate> {
   const { betterAuth } = (await importDep("better-auth")) as { betterAuth: (options: unknown) => any };
   // 1.7 exports getMigrations from better-auth/db/migration (earlier releases: better-auth/db).
   const migration = await importDep("better-auth", "./db/migration").catch(() => importDep("better-auth", "./db"));
@@ -147,7 +147,7 @@ async function measureBetterAuth(s: Scratch, seconds: number): Promise<{ perSeco
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Hearth over the same number of keys on a SQLite file: warm cache, and with the cache off. */
-async function measureHearth(seconds: number): Promise<{ warm: number; cold: number }> {
+async function measureHearth(seconds: number): Promise<{ warm: Rate; cold: Rate }> {
   const s = await scratch("better-auth-hearth");
   try {
     const seeded = await openSeededStore(s);
@@ -158,7 +158,7 @@ async function measureHearth(seconds: number): Promise<{ warm: number; cold: num
       try {
         const verify = (i: number) => authenticateApiKey(hearth.deps, keys[i % KEYS]!);
         await rateOver(Math.min(1, seconds), verify);
-        return (await rateOver(seconds, verify)).perSecond;
+        return await rateOver(seconds, verify);
       } finally {
         await hearth.close();
       }

@@ -1,5 +1,8 @@
 import { execSync } from "node:child_process";
-import { cpus, totalmem } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cpus, loadavg, totalmem } from "node:os";
+import { DATA_ROOT } from "./databases.ts";
 import { parseOptions, sizes } from "./options.ts";
 import { notRun, renderTable, type Row } from "./table.ts";
 import { verifyHttp } from "./verify-http.ts";
@@ -35,6 +38,7 @@ const runners: Record<number, () => Promise<Row[]>> = {
 
 const rows: Row[] = [];
 const started = Date.now();
+const loadAtStart = loadavg()[0]!;
 for (const item of options.only) {
   process.stderr.write(`[${item}] ${ITEM_NAMES[item]}\n`);
   const t = Date.now();
@@ -56,6 +60,13 @@ try {
 } catch {
   // not a git checkout
 }
-console.log(`\nHearth benchmarks${options.quick ? " (--quick sizes)" : ""} — ${new Date().toISOString()}${commit ? `, commit ${commit}` : ""}`);
-console.log(`${machine}; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`);
-console.log(renderTable(rows));
+const report = [
+  `Hearth benchmarks${options.quick ? " (--quick sizes)" : ""} — ${new Date().toISOString()}${commit ? `, commit ${commit}` : ""}`,
+  `${machine}; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end; ${((Date.now() - started) / 1000).toFixed(0)} s in all`,
+  "",
+  renderTable(rows),
+].join("\n");
+console.log(`\n${report}`);
+// Also kept in the scratch folder, for copying into bench/RESULTS.md.
+mkdirSync(DATA_ROOT, { recursive: true });
+writeFileSync(join(DATA_ROOT, "last-run.md"), `${report}\n`);

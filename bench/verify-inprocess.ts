@@ -4,13 +4,14 @@ import type { BenchOptions, Sizes } from "./options.ts";
 import { scratch } from "./databases.ts";
 import { hearthInProcess } from "./hearth-in-process.ts";
 import { openSeededStore, seedUsers } from "./seed.ts";
-import { log, perSecond, rateOver, ratio, syncRateOver } from "./stats.ts";
+import { log, perCpuSecond, rateOver, ratio, syncRateOver, type Rate } from "./stats.ts";
 import { met, type Row } from "./table.ts";
 
 /**
  * Item 2: `authenticateApiKey` in a tight loop over ~1,000 keys of a bootstrapped SQLite store
  * with a warm cache, on this process's one thread. Baselines over the same keys: one SHA-256 per
- * key (the digest every verification must compute) and a bare `Map.get` of the digests.
+ * key (the digest every verification must compute) and a bare `Map.get` of the digests. Rates
+ * are per second of this process's CPU time ("on one core"), with the wall-clock rate beside.
  */
 export async function verifyInProcess(_options: BenchOptions, size: Sizes): Promise<Row[]> {
   const s = await scratch("verify-inprocess");
@@ -28,32 +29,38 @@ export async function verifyInProcess(_options: BenchOptions, size: Sizes): Prom
       let sink = 0;
       // Alternate short slices of each, so a burst of other work on the machine hits all three.
       const slices = 3;
-      const totals = { hearth: 0, sha: 0, map: 0 };
+      const parts: Record<"hearth" | "sha" | "map", Rate[]> = { hearth: [], sha: [], map: [] };
       for (let i = 0; i < slices; i++) {
-        totals.hearth += (await rateOver(size.inProcessSeconds / slices, (j) => authenticateApiKey(deps, keys[j % n]!))).perSecond;
-        totals.sha += syncRateOver(size.inProcessSeconds / slices, (j) => (sink += digestKey(keys[j % n]!).length)).perSecond;
-        totals.map += syncRateOver(size.inProcessSeconds / slices, (j) => (sink += map.get(digests[j % n]!)!)).perSecond;
+        parts.hearth.push(await rateOver(size.inProcessSeconds / slices, (j) => authenticateApiKey(deps, keys[j % n]!)));
+        parts.sha.push(syncRateOver(size.inProcessSeconds / slices, (j) => (sink += digestKey(keys[j % n]!).length)));
+        parts.map.push(syncRateOver(size.inProcessSeconds / slices, (j) => (sink += map.get(digests[j % n]!)!)));
       }
-      const rate = { hearth: totals.hearth / slices, sha: totals.sha / slices, map: totals.map / slices };
-      log(`authenticateApiKey ${perSecond(rate.hearth)}, SHA-256 ${perSecond(rate.sha)}, Map.get ${perSecond(rate.map)} (cache hits ${deps.keyCache.hits}, misses ${deps.keyCache.misses})`);
       if (sink === 0) throw new Error("the baselines did no work");
+      const mean = (rates: Rate[]): Rate => ({
+        perSecond: rates.reduce((a, r) => a + r.perSecond, 0) / rates.length,
+        perCpuSecond: rates.reduce((a, r) => a + r.perCpuSecond, 0) / rates.length,
+        calls: rates.reduce((a, r) => a + r.calls, 0),
+      });
+      const rate = { hearth: mean(parts.hearth), sha: mean(parts.sha), map: mean(parts.map) };
+      log(`authenticateApiKey ${perCpuSecond(rate.hearth)}, SHA-256 ${perCpuSecond(rate.sha)}, Map.get ${perCpuSecond(rate.map)}`);
+      log(`key cache: ${deps.keyCache.hits} hits, ${deps.keyCache.misses} misses`);
       if (deps.keyCache.misses > n) throw new Error(`the cache was not warm: ${deps.keyCache.misses} misses`);
       return [
         {
           item: 2,
           what: `authenticateApiKey in-process, warm cache, ${n} keys, one core; baseline one SHA-256 per key`,
-          hearth: perSecond(rate.hearth),
-          baseline: perSecond(rate.sha),
-          ratio: ratio(rate.hearth / rate.sha),
+          hearth: perCpuSecond(rate.hearth),
+          baseline: perCpuSecond(rate.sha),
+          ratio: ratio(rate.hearth.perCpuSecond / rate.sha.perCpuSecond),
           target: "≥ 300,000/s",
-          met: met(rate.hearth >= 300_000),
+          met: met(rate.hearth.perCpuSecond >= 300_000),
         },
         {
           item: 2,
           what: "  same, against a bare Map.get of the same digests",
-          hearth: perSecond(rate.hearth),
-          baseline: perSecond(rate.map),
-          ratio: ratio(rate.hearth / rate.map),
+          hearth: perCpuSecond(rate.hearth),
+          baseline: perCpuSecond(rate.map),
+          ratio: ratio(rate.hearth.perCpuSecond / rate.map.perCpuSecond),
           target: "—",
           met: "—",
         },
