@@ -33,7 +33,8 @@ export async function serve(env: Record<string, string>): Promise<Served> {
   let text = "";
   child.stdout!.on("data", (d) => (text += d));
   child.stderr!.on("data", (d) => (text += d));
-  const deadline = Date.now() + 20_000;
+  // Generous: on a loaded two-core machine loading the TypeScript modules alone can take many seconds.
+  const deadline = Date.now() + 60_000;
   while (!text.includes("Hearth listening")) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`hearth serve did not start:\n${text}`);
     await new Promise((r) => setTimeout(r, 50));
