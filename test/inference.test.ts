@@ -199,6 +199,13 @@ for (const dialect of DIALECTS) {
       });
       const hungStream = await infer(h, bot.key, chat(PUBLIC, "hang", { stream: true }));
       assert.equal(hungStream.status, 504);
+      const stalled = await infer(h, bot.key, chat(PUBLIC, "stall", { stream: true }));
+      assert.equal(stalled.status, 200, "the stream had begun");
+      const events = await sseData(stalled);
+      assert.equal(JSON.parse(events[0]!).choices[0].delta.content, "Hello");
+      assert.deepEqual(JSON.parse(events.at(-1)!).error, {
+        message: 'backend "local" fell silent for 1500 ms mid-stream', type: "timeout_error", code: "upstream_timeout", param: null,
+      }, "a stream that falls silent ends with an error event");
       const failed = await infer(h, bot.key, chat(PUBLIC, "fail"));
       assert.equal(failed.status, 502);
       assert.equal((await failed.json() as any).error.message, 'backend "local" answered 500: the GPU caught fire');

@@ -6,7 +6,8 @@ import { join } from "node:path";
 /**
  * A real OpenAI-compatible model server on loopback, owned by the test: chat and text completions,
  * streaming (SSE) and plain, reporting `usage`. What the prompt says steers it: "hang" never
- * answers, "slow" streams a chunk every 20 ms for ten seconds, "fail" answers 500.
+ * answers, "slow" streams a chunk every 20 ms for ten seconds, "stall" streams one chunk and then
+ * falls silent, "fail" answers 500.
  */
 export interface FakeUpstream {
   baseUrl: string;
@@ -68,6 +69,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
       const words = text.includes("slow") ? Array.from({ length: 500 }, (_, i) => `w${i} `) : ["Hello", ", ", "world"];
       for (const w of words) {
         if (res.destroyed) return;
+        if (text.includes("stall") && w !== words[0]) return; // one chunk, then silence
         res.write(`data: ${JSON.stringify(piece(w))}\n\n`);
         if (text.includes("slow")) await new Promise((r) => setTimeout(r, 20));
       }

@@ -155,9 +155,11 @@ async function pump(c: Call, call: UpstreamCall, out: PassThrough, clientWantsUs
     }
     await forward(splitter.finish());
   } catch (error) {
-    if (call.aborted() !== "client") {
+    if (call.aborted() === "timeout") {
+      await write(sseError(`backend "${c.target.backend.name}" fell silent for ${call.timeoutMs} ms mid-stream`, "timeout_error", "upstream_timeout"));
+    } else if (call.aborted() !== "client") {
       const e = failure(call, c.target.backend.name, error);
-      await write(sseError(e.message, e.httpStatus === 504 ? "timeout_error" : "upstream_error", e.code));
+      await write(sseError(e.message, "upstream_error", e.code));
     }
   }
   await meterQuietly(c, usage ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(streamedChars) });
