@@ -36,13 +36,15 @@ function checkOthers(principal: Principal, userId: string, verb: string): void {
 export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: CreateApiKeyInput): Promise<ApiKey> {
   const op = { method: "CreateApiKey", resource: userName(accountId, userId), isAdminAction: userId !== ctx.principal.userId, payload: input };
   return audited(deps, ctx, op, async (trx) => {
+    // Locked before the owner is read: a deletion committed meanwhile is then seen (NOT_FOUND), not
+    // a key inserted for an owner that is gone (a foreign-key failure, a 500, on PostgreSQL).
+    await lockAccount(deps.store, trx, accountId);
     const owner = await getUserRow(trx, accountId, userId);
     checkCreate(ctx.principal, owner);
     const displayName = input.displayName?.trim() || "default";
     if (displayName.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
     const now = Date.now();
     if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");
-    await lockAccount(deps.store, trx, accountId);
     const limit = await readQuotaValue(trx, accountId, "api-keys-per-user");
     const used = await keys.countApiKeys(trx, accountId, userId);
     if (used >= limit) {

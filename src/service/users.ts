@@ -122,12 +122,14 @@ export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId
   const op = { method: "UpdateUser", resource: userName(accountId, userId), isAdminAction: true, payload: input };
   const user = await audited(deps, ctx, op, async (trx) => {
     require(ctx.principal, "principals.manage", "modify users or their roles");
+    // Locked before the row is read, so an update racing the user's deletion is NOT_FOUND rather
+    // than a success (and an audit entry) for a row that is no longer there.
+    await lockAccount(deps.store, trx, accountId);
     const row = await getUserRow(trx, accountId, userId);
     const patch: users.UserPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     if (input.role !== undefined) {
       patch.role = checkRole(input.role);
-      await lockAccount(deps.store, trx, accountId);
       await keepAnAdmin(trx, row, patch.role);
     }
     const updated: UserRow = { ...row, ...patch, update_time: Date.now() };
