@@ -105,9 +105,11 @@ async function main(): Promise<void> {
     const upstreamHeaders = { authorization: "Bearer bench-upstream-key" };
     const gatewayHeaders = { authorization: `Bearer ${key}` };
 
-    process.stderr.write(`warming up (${o.connections} connections)…\n`);
-    await load(`${upstream.baseUrl}/chat/completions`, direct, upstreamHeaders, o, 1);
-    await load(`${gateway}/inference/v1/chat/completions`, viaGateway, gatewayHeaders, o, 1);
+    // Long enough for the JIT to settle: the first thousand requests cost several times the rest.
+    const warmUp = Math.min(3, o.seconds);
+    process.stderr.write(`warming up ${warmUp} s (${o.connections} connections)…\n`);
+    await load(`${upstream.baseUrl}/chat/completions`, direct, upstreamHeaders, o, warmUp);
+    await load(`${gateway}/inference/v1/chat/completions`, viaGateway, gatewayHeaders, o, warmUp);
     process.stderr.write(`measuring ${o.seconds} s each…\n`);
     const d = await load(`${upstream.baseUrl}/chat/completions`, direct, upstreamHeaders, o);
     const cpu = process.cpuUsage();

@@ -26,12 +26,13 @@ function headersFor(backend: Backend, extra: Record<string, string>): Record<str
 
 /** Why a fetch failed, as a sentence without internal detail. */
 function reasonOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code === "ECONNREFUSED") return "connection refused";
-  if (cause?.code === "ENOTFOUND") return "host not found";
-  if (cause?.code) return cause.code;
-  if (cause?.message) return cause.message;
-  return (error as Error).message || "request failed";
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  if (code === "ECONNREFUSED") return "connection refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host not found";
+  if (code === "ECONNRESET") return "connection reset";
+  if (code) return code;
+  return e.cause?.message ?? e.message ?? "request failed";
 }
 
 /**
@@ -39,14 +40,15 @@ function reasonOf(error: unknown): string {
  * when it does not.
  */
 export async function probeBackend(backend: Backend, timeoutMs: number): Promise<string | undefined> {
-  const signal = AbortSignal.timeout(Math.min(timeoutMs, backend.timeoutMs));
+  const limit = Math.min(timeoutMs, backend.timeoutMs);
+  const signal = AbortSignal.timeout(limit);
   try {
-    const res = await fetch(`${backend.baseUrl}/models`, { headers: headersFor(backend, { accept: "application/json" }), signal });
-    await res.body?.cancel().catch(() => undefined);
-    if (!res.ok) return `backend "${backend.name}" answered ${res.status} to GET /models`;
-    return undefined;
+    const res = await request(new URL(`${backend.baseUrl}/models`), "GET", headersFor(backend, { accept: "application/json" }), undefined, signal);
+    res.resume();
+    const status = res.statusCode ?? 0;
+    return status >= 200 && status < 300 ? undefined : `backend "${backend.name}" answered ${status} to GET /models`;
   } catch (error) {
-    if (signal.aborted) return `backend "${backend.name}" did not answer GET /models within ${Math.min(timeoutMs, backend.timeoutMs)} ms`;
+    if (signal.aborted) return `backend "${backend.name}" did not answer GET /models within ${limit} ms`;
     return `backend "${backend.name}" is unreachable (${reasonOf(error)})`;
   }
 }
@@ -72,8 +74,9 @@ export interface UpstreamCall {
   done: () => void;
 }
 
-// One keep-alive pool per upstream origin. node:http rather than fetch on this hot path: on
-// loopback it answers in about half of fetch's time (measured with bench/gateway.ts).
+// One keep-alive pool per upstream origin. node:http rather than fetch: on loopback it answers in
+// about half of fetch's time (measured with bench/gateway.ts), and it takes every port (fetch
+// refuses "bad ports" such as 6000).
 const agents = new Map<string, http.Agent>();
 
 function agentFor(url: URL): http.Agent {
@@ -86,15 +89,13 @@ function agentFor(url: URL): http.Agent {
   return agent;
 }
 
-function send(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<http.IncomingMessage> {
+/** One request on the origin's keep-alive pool; resolves with the response once its headers arrive. */
+function request(url: URL, method: "GET" | "POST", headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const request = (url.protocol === "https:" ? https : http).request(
-      url,
-      { method: "POST", agent: agentFor(url), headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, signal },
-      resolve,
-    );
-    request.on("error", reject);
-    request.end(body);
+    const all = body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) };
+    const req = (url.protocol === "https:" ? https : http).request(url, { method, agent: agentFor(url), headers: all, signal }, resolve);
+    req.on("error", reject);
+    req.end(body);
   });
 }
 
@@ -125,7 +126,7 @@ export async function postUpstream(backend: Backend, path: string, body: string,
   touch();
   try {
     const headers = headersFor(backend, { "content-type": "application/json", accept: "application/json, text/event-stream", "x-request-id": requestId });
-    const res = await send(new URL(`${backend.baseUrl}${path}`), headers, body, controller.signal);
+    const res = await request(new URL(`${backend.baseUrl}${path}`), "POST", headers, body, controller.signal);
     touch();
     const status = res.statusCode ?? 502;
     const response = { status, ok: status >= 200 && status < 300, contentType: String(res.headers["content-type"] ?? ""), body: res };
