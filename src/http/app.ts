@@ -12,6 +12,8 @@ import { userRoutes } from "./routes/users.ts";
 import { installMetrics } from "./metrics.ts";
 import { identityProviderRoutes } from "./routes/identity-providers.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
+import { signInProviderRoutes } from "./routes/sign-in-providers.ts";
+import { consoleRoutes } from "./console.ts";
 import { platformRoutes } from "./routes/platform.ts";
 
 export interface AppOptions {
@@ -84,6 +86,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   apiKeyRoutes(router);
   identityProviderRoutes(router);
   signInRoutes(router);
+  signInProviderRoutes(router);
+  consoleRoutes(app);
   platformRoutes(app, router, deps);
   return app;
 }

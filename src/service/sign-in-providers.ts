@@ -1,0 +1,28 @@
+import { isValidId } from "../domain/ids.ts";
+import { listIdentityProviders } from "../store/identity-providers.ts";
+import type { Deps } from "./context.ts";
+
+/** What the sign-in page may show about an identity provider before anyone is signed in. */
+export interface SignInProvider {
+  id: string;
+  displayName: string;
+  /** Where a browser starts the OIDC flow (append `?next=/path` to come back to a page). */
+  startUrl: string;
+}
+
+/**
+ * The identity providers a person can sign in with to an account: names and start URLs only, no
+ * issuer, client id or secret. An unknown account has none, exactly like an account without
+ * providers, so the answer does not tell whether an account exists.
+ */
+export async function signInProviders(deps: Deps, accountId: string): Promise<{ accountId: string; identityProviders: SignInProvider[] }> {
+  const rows = isValidId(accountId) ? await listIdentityProviders(deps.store.db, accountId) : [];
+  return {
+    accountId,
+    identityProviders: rows.map((row) => ({
+      id: row.id,
+      displayName: row.display_name || row.id,
+      startUrl: `/auth/oidc/${row.account_id}/${row.id}/start`,
+    })),
+  };
+}

@@ -1,0 +1,316 @@
+import { Fragment, useState, type FormEvent } from "react";
+import { api, filterString, query, type AuditLogEntry } from "../api.ts";
+import { Icon } from "../components/icons.tsx";
+import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
+import { formatDateTime, toLocalInput } from "../format.ts";
+import { useLoad, useTitle } from "../hooks.ts";
+import { setSearch, useLocation } from "../router.tsx";
+import { useSession } from "../session.tsx";
+
+const PAGE_SIZE = 25;
+const HOUR = 3600 * 1000;
+
+const RANGES: Array<{ value: string; label: string; ms?: number }> = [
+  { value: "1h", label: "Last hour", ms: HOUR },
+  { value: "24h", label: "Last 24 hours", ms: 24 * HOUR },
+  { value: "7d", label: "Last 7 days", ms: 7 * 24 * HOUR },
+  { value: "30d", label: "Last 30 days", ms: 30 * 24 * HOUR },
+  { value: "custom", label: "Custom range…" },
+];
+
+/** Methods the audit log records, offered as suggestions (any method name can be typed). */
+const METHODS = [
+  "CreateUser",
+  "UpdateUser",
+  "DeleteUser",
+  "CreateApiKey",
+  "DeleteApiKey",
+  "UpdateQuota",
+  "SignIn",
+  "SignOut",
+  "RevokeSessions",
+  "CreateIdentityProvider",
+  "UpdateIdentityProvider",
+  "DeleteIdentityProvider",
+  "CreateDeployment",
+  "DeleteDeployment",
+  "CreateDataset",
+  "DeleteDataset",
+  "CreateModel",
+  "DeleteModel",
+];
+
+interface Filters {
+  range: string;
+  from: string;
+  to: string;
+  principal: string;
+  resource: string;
+  method: string;
+}
+
+function readFilters(search: URLSearchParams): Filters {
+  return {
+    range: RANGES.some((r) => r.value === search.get("range")) ? search.get("range")! : "7d",
+    from: search.get("from") ?? "",
+    to: search.get("to") ?? "",
+    principal: search.get("principal") ?? "",
+    resource: search.get("resource") ?? "",
+    method: search.get("method") ?? "",
+  };
+}
+
+/** The API's request for the filters: a time range, the principal's email, and an AIP-160 filter. */
+function request(f: Filters, now: number): { startTime?: string; endTime?: string; email?: string; filter?: string } {
+  const preset = RANGES.find((r) => r.value === f.range);
+  const parts: string[] = [];
+  if (f.resource.trim()) parts.push(`resource:${filterString(f.resource.trim())}`);
+  if (f.method.trim()) parts.push(`method=${filterString(f.method.trim())}`);
+  const range =
+    preset?.ms !== undefined
+      ? { startTime: new Date(now - preset.ms).toISOString() }
+      : {
+          ...(f.from ? { startTime: new Date(f.from).toISOString() } : {}),
+          ...(f.to ? { endTime: new Date(f.to).toISOString() } : {}),
+        };
+  return { ...range, ...(f.principal.trim() ? { email: f.principal.trim() } : {}), ...(parts.length ? { filter: parts.join(" AND ") } : {}) };
+}
+
+const succeeded = (status: AuditLogEntry["status"]): boolean => Number(status.code) === 0;
+
+/** "PERMISSION_DENIED" from "PERMISSION_DENIED: service accounts cannot sign in; …" */
+const statusName = (status: AuditLogEntry["status"]): string => (succeeded(status) ? "OK" : /^([A-Z_]+):/.exec(status.message)?.[1] ?? `HTTP ${status.code}`);
+
+function StatusBadge({ status }: { status: AuditLogEntry["status"] }) {
+  return <span className={succeeded(status) ? "badge badge-ok" : "badge badge-error"}>{statusName(status)}</span>;
+}
+
+function EntryDetails({ entry }: { entry: AuditLogEntry }) {
+  return (
+    <div className="entry-details">
+      <dl className="entry-fields">
+        <div>
+          <dt>Time</dt>
+          <dd>{formatDateTime(entry.timestamp)}</dd>
+        </div>
+        <div>
+          <dt>Result</dt>
+          <dd>{succeeded(entry.status) ? "OK" : `${entry.status.message} (HTTP ${entry.status.code})`}</dd>
+        </div>
+        <div>
+          <dt>Credential</dt>
+          <dd>{entry.apiKeyId ? <code>API key {entry.apiKeyId}</code> : "Browser session or ID token"}</dd>
+        </div>
+        <div>
+          <dt>Client</dt>
+          <dd>
+            {entry.clientIp || "—"} <span className="muted">{entry.userAgent}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Entry</dt>
+          <dd>
+            <code>{entry.id}</code>
+          </dd>
+        </div>
+      </dl>
+      <h3 className="payload-title">Payload</h3>
+      <pre className="payload" tabIndex={0} aria-label={`Payload of ${entry.method}`}>
+        {entry.payload === undefined || entry.payload === null ? "(none)" : JSON.stringify(entry.payload, null, 2)}
+      </pre>
+    </div>
+  );
+}
+
+export function AuditLogPage() {
+  useTitle("Audit log");
+  const session = useSession();
+  const { search } = useLocation();
+  const applied = readFilters(search);
+  const [form, setForm] = useState<Filters>(applied);
+  const [pages, setPages] = useState<string[]>([""]);
+  const [open, setOpen] = useState<string>();
+  // The window of a preset range moves with time: it is fixed when the filters are applied.
+  const [appliedAt, setAppliedAt] = useState(() => Date.now());
+  const pageToken = pages[pages.length - 1] ?? "";
+  const params = request(applied, appliedAt);
+  const list = useLoad(
+    () =>
+      api<{ auditLogs?: AuditLogEntry[]; nextPageToken: string; totalSize: number }>(
+        "GET",
+        `/v1/accounts/${session.accountId}/auditLogs${query({ pageSize: PAGE_SIZE, pageToken, ...params })}`,
+      ),
+    JSON.stringify([params, pageToken]),
+  );
+  const entries = list.data?.auditLogs ?? [];
+  const first = (pages.length - 1) * PAGE_SIZE + 1;
+
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    const f = { ...form };
+    if (f.range === "custom" && !f.from) f.from = toLocalInput(new Date(Date.now() - 7 * 24 * HOUR));
+    setForm(f);
+    setPages([""]);
+    setAppliedAt(Date.now());
+    setSearch({ range: f.range, from: f.range === "custom" ? f.from : undefined, to: f.range === "custom" ? f.to : undefined, principal: f.principal, resource: f.resource, method: f.method });
+  };
+  const reset = () => {
+    const f = readFilters(new URLSearchParams());
+    setForm(f);
+    setPages([""]);
+    setAppliedAt(Date.now());
+    setSearch({ range: undefined, from: undefined, to: undefined, principal: undefined, resource: undefined, method: undefined });
+  };
+  const set = (field: keyof Filters) => (event: { target: { value: string } }) => setForm((f) => ({ ...f, [field]: event.target.value }));
+
+  return (
+    <>
+      <PageHeader
+        title="Audit log"
+        description={
+          session.isAdmin
+            ? "Every change, sign-in and refused attempt in the account, newest first, with the principal's email."
+            : "Your own actions in the account, newest first. Admins see every principal's."
+        }
+      />
+      <form className="card filters" onSubmit={apply} aria-label="Audit log filters">
+        <div className="field">
+          <label htmlFor="audit-range">Time range</label>
+          <select id="audit-range" value={form.range} onChange={set("range")}>
+            {RANGES.map((r) => (
+              <option key={r.value} value={r.value}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        {form.range === "custom" && (
+          <>
+            <div className="field">
+              <label htmlFor="audit-from">From</label>
+              <input id="audit-from" type="datetime-local" value={form.from} onChange={set("from")} />
+            </div>
+            <div className="field">
+              <label htmlFor="audit-to">To</label>
+              <input id="audit-to" type="datetime-local" value={form.to} onChange={set("to")} />
+            </div>
+          </>
+        )}
+        {session.isAdmin && (
+          <div className="field">
+            <label htmlFor="audit-principal">Principal</label>
+            <input id="audit-principal" type="email" value={form.principal} onChange={set("principal")} placeholder="email" autoComplete="off" />
+          </div>
+        )}
+        <div className="field">
+          <label htmlFor="audit-resource">Resource contains</label>
+          <input id="audit-resource" value={form.resource} onChange={set("resource")} placeholder="users/ci-bot" autoComplete="off" />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-method">Method</label>
+          <input id="audit-method" list="audit-methods" value={form.method} onChange={set("method")} placeholder="CreateUser" autoComplete="off" />
+          <datalist id="audit-methods">
+            {METHODS.map((m) => (
+              <option key={m} value={m} />
+            ))}
+          </datalist>
+        </div>
+        <div className="filters-actions">
+          <button type="submit" className="button button-primary">
+            Apply
+          </button>
+          <button type="button" className="button" onClick={reset}>
+            Reset
+          </button>
+        </div>
+      </form>
+
+      <ErrorNotice error={list.error} onRetry={list.reload} />
+      {list.loading && !list.data && <Loading what="the audit log" />}
+      {list.data && entries.length === 0 && (
+        <Empty icon="log" title="No entries">
+          <p>Nothing was recorded for these filters. Widen the time range or clear a filter.</p>
+        </Empty>
+      )}
+      {entries.length > 0 && (
+        <div className="card table-card" aria-busy={list.loading}>
+          <table className="table audit-table">
+            <caption className="visually-hidden">Audit log entries</caption>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Principal</th>
+                <th scope="col">Method</th>
+                <th scope="col">Resource</th>
+                <th scope="col">Result</th>
+                <th scope="col">
+                  <span className="visually-hidden">Details</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((entry) => {
+                const expanded = open === entry.id;
+                return (
+                  <Fragment key={entry.id}>
+                    <tr className={expanded ? "expanded" : undefined}>
+                      <td className="nowrap" data-label="Time">
+                        <Time iso={entry.timestamp} />
+                      </td>
+                      <td className="principal-cell" data-label="Principal">{entry.principal || <span className="muted">unauthenticated</span>}</td>
+                      <td data-label="Method">
+                        <code>{entry.method}</code>
+                        {entry.isAdminAction && <span className="badge badge-admin-action">admin</span>}
+                      </td>
+                      <td className="resource-cell" data-label="Resource">{entry.resource}</td>
+                      <td data-label="Result">
+                        <StatusBadge status={entry.status} />
+                      </td>
+                      <td className="row-actions">
+                        <button
+                          type="button"
+                          className="button button-small button-quiet"
+                          aria-expanded={expanded}
+                          aria-controls={`entry-${entry.id}`}
+                          onClick={() => setOpen(expanded ? undefined : entry.id)}
+                        >
+                          {expanded ? "Hide" : "Details"}
+                          <span className="visually-hidden"> of {entry.method} at {formatDateTime(entry.timestamp)}</span>
+                        </button>
+                      </td>
+                    </tr>
+                    {expanded && (
+                      <tr className="details-row" id={`entry-${entry.id}`}>
+                        <td colSpan={6}>
+                          <EntryDetails entry={entry} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
+            </tbody>
+          </table>
+          <div className="table-footer">
+            <span className="muted">
+              {first}–{first + entries.length - 1} of {list.data?.totalSize ?? entries.length}
+            </span>
+            <div className="pager">
+              <button type="button" className="button button-small" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
+                Newer
+              </button>
+              <button
+                type="button"
+                className="button button-small"
+                disabled={!list.data?.nextPageToken}
+                onClick={() => list.data?.nextPageToken && setPages((p) => [...p, list.data!.nextPageToken])}
+              >
+                Older <Icon name="chevron" size={14} />
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,194 @@
+import { useState } from "react";
+import { api, ApiError, lastSegment, query, type ApiKey, type User } from "../api.ts";
+import { FormDialog } from "../components/dialog.tsx";
+import { ROLE_SUMMARY, ROLES, type Role } from "../permissions.ts";
+import { useSession, useToast } from "../session.tsx";
+import { useLoad } from "../hooks.ts";
+
+const A = (accountId: string) => `/v1/accounts/${accountId}`;
+
+/** Runs one change: busy while it runs, the API's refusal kept for display. */
+export function useAction(): { busy: boolean; error: ApiError | undefined; run: (work: () => Promise<void>) => Promise<void>; clear: () => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError>();
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(0, "UNKNOWN", String(e)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run, clear: () => setError(undefined) };
+}
+
+/** The four roles as radio buttons, each with what it allows. */
+export function RoleField({ value, onChange, legend = "Role" }: { value: Role; onChange: (role: Role) => void; legend?: string }) {
+  return (
+    <fieldset className="role-field">
+      <legend>{legend}</legend>
+      {ROLES.map((role) => (
+        <label key={role} className={value === role ? "role-option selected" : "role-option"}>
+          <input type="radio" name="role" value={role} checked={value === role} onChange={() => onChange(role)} />
+          <span>
+            <span className="role-option-name">{role}</span>
+            <span className="role-option-text">{ROLE_SUMMARY[role]}</span>
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+export function CreateServiceAccountDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (user: User) => void }) {
+  const { accountId } = useSession();
+  const toast = useToast();
+  const [id, setId] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [role, setRole] = useState<Role>("user");
+  const action = useAction();
+  const submit = () =>
+    action.run(async () => {
+      const user = await api<User>("POST", `${A(accountId)}/users${query({ userId: id.trim() })}`, {
+        serviceAccount: true,
+        role,
+        ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+      });
+      toast(`Service account ${user.email} created.`);
+      onCreated(user);
+    });
+  return (
+    <FormDialog title="Create a service account" submitLabel="Create service account" busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+      <p className="dialog-text">
+        A service account acts only through API keys: it never signs in. Its email is generated from its ID and the account.
+      </p>
+      <div className="field">
+        <label htmlFor="sa-id">Service account ID</label>
+        <input
+          id="sa-id"
+          value={id}
+          onChange={(e) => setId(e.target.value)}
+          required
+          maxLength={63}
+          pattern="[a-z][a-z0-9-]{0,62}"
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby="sa-id-hint"
+          data-autofocus
+        />
+        <p className="hint" id="sa-id-hint">
+          Lowercase letters, digits and “-”, starting with a letter, e.g. <code>ci-deployer</code>.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor="sa-name">
+          Display name <span className="optional">(optional)</span>
+        </label>
+        <input id="sa-name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={63} autoComplete="off" />
+      </div>
+      <RoleField value={role} onChange={setRole} />
+    </FormDialog>
+  );
+}
+
+export function AddUserDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (user: User) => void }) {
+  const { accountId } = useSession();
+  const toast = useToast();
+  const [email, setEmail] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [role, setRole] = useState<Role>("user");
+  const action = useAction();
+  const submit = () =>
+    action.run(async () => {
+      const user = await api<User>("POST", `${A(accountId)}/users`, {
+        email: email.trim(),
+        role,
+        ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+      });
+      toast(`${user.email} added.`);
+      onCreated(user);
+    });
+  return (
+    <FormDialog title="Add a person" submitLabel="Add person" busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+      <p className="dialog-text">People sign in through the account's identity provider or a one-time sign-in link.</p>
+      <div className="field">
+        <label htmlFor="user-email">Email</label>
+        <input id="user-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="off" data-autofocus />
+      </div>
+      <div className="field">
+        <label htmlFor="user-name">
+          Display name <span className="optional">(optional)</span>
+        </label>
+        <input id="user-name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={63} autoComplete="off" />
+      </div>
+      <RoleField value={role} onChange={setRole} />
+    </FormDialog>
+  );
+}
+
+export function ChangeRoleDialog({ user, onClose, onChanged }: { user: User; onClose: () => void; onChanged: (user: User) => void }) {
+  const { accountId } = useSession();
+  const toast = useToast();
+  const [role, setRole] = useState<Role>(user.role);
+  const action = useAction();
+  const id = lastSegment(user.name);
+  const submit = () =>
+    action.run(async () => {
+      const updated = await api<User>("PATCH", `${A(accountId)}/users/${id}${query({ updateMask: "role" })}`, { role });
+      toast(`${updated.email} is now ${updated.role}.`);
+      onChanged(updated);
+    });
+  return (
+    <FormDialog title={`Change the role of ${user.displayName || id}`} submitLabel="Save role" busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+      <p className="dialog-text">
+        {user.email} is <strong>{user.role}</strong>. A new role applies to its next request, with every API key it has.
+      </p>
+      <RoleField value={role} onChange={setRole} legend="New role" />
+    </FormDialog>
+  );
+}
+
+/** What goes with a principal, said before it goes: its keys (and a person's sessions). */
+export function DeleteUserDialog({ user, onClose, onDeleted }: { user: User; onClose: () => void; onDeleted: () => void }) {
+  const { accountId } = useSession();
+  const toast = useToast();
+  const id = lastSegment(user.name);
+  const keys = useLoad(() => api<{ apiKeys?: ApiKey[]; totalSize: number }>("GET", `${A(accountId)}/users/${id}/apiKeys?pageSize=1`), id);
+  const action = useAction();
+  const submit = () =>
+    action.run(async () => {
+      await api("DELETE", `${A(accountId)}/users/${id}`);
+      toast(`${user.email} deleted.`);
+      onDeleted();
+    });
+  const n = keys.data?.totalSize;
+  const keysText =
+    n === undefined ? (keys.loading ? "Its API keys are revoked" : "All its API keys are revoked") : n === 0 ? "It has no API keys" : `Its ${n} API key${n === 1 ? " is" : "s are"} revoked`;
+  return (
+    <FormDialog
+      title={`Delete ${user.serviceAccount ? "service account" : "user"} ${id}?`}
+      submitLabel={`Delete ${id}`}
+      danger
+      busy={action.busy || keys.loading}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
+      <p className="dialog-text">
+        <strong>{user.email}</strong> will be deleted.
+      </p>
+      <ul className="consequences">
+        <li>
+          {keysText}
+          {n !== 0 && " at once: anything still using them is refused"}.
+        </li>
+        {!user.serviceAccount && <li>Their browser sessions end.</li>}
+        <li>Deployments, datasets and models it created stay, still naming it as creator; its audit entries stay.</li>
+      </ul>
+      <p className="dialog-text">This cannot be undone.</p>
+    </FormDialog>
+  );
+}

@@ -1,0 +1,259 @@
+import { useState } from "react";
+import { api, filterString, lastSegment, query, type User } from "../api.ts";
+import { Icon } from "../components/icons.tsx";
+import { Empty, ErrorNotice, KindBadge, Loading, PageHeader, PrincipalName, RoleBadge, Time } from "../components/ui.tsx";
+import { useDebounced, useLoad, useTitle } from "../hooks.ts";
+import { ROLES } from "../permissions.ts";
+import { Link, navigate, setSearch, useLocation } from "../router.tsx";
+import { useSession } from "../session.tsx";
+import { AddUserDialog, ChangeRoleDialog, CreateServiceAccountDialog, DeleteUserDialog } from "./user-dialogs.tsx";
+
+const PAGE_SIZE = 50;
+
+type Kind = "all" | "human" | "service";
+
+const KINDS: Array<{ kind: Kind; label: string }> = [
+  { kind: "all", label: "All" },
+  { kind: "human", label: "People" },
+  { kind: "service", label: "Service accounts" },
+];
+
+/** The list's AIP-160 filter from the page's controls. */
+function listFilter(kind: Kind, role: string, search: string): string {
+  const parts: string[] = [];
+  if (kind !== "all") parts.push(`service_account=${kind === "service"}`);
+  if (role) parts.push(`role=${filterString(role)}`);
+  const q = search.trim();
+  if (q) parts.push(`(email:${filterString(q)} OR display_name:${filterString(q)} OR user_id:${filterString(q)})`);
+  return parts.join(" AND ");
+}
+
+type Dialog = { kind: "create-sa" } | { kind: "add-user" } | { kind: "role"; user: User } | { kind: "delete"; user: User };
+
+export function UsersPage() {
+  useTitle("Users");
+  const session = useSession();
+  const { search } = useLocation();
+  const kind = (KINDS.find((k) => k.kind === search.get("type"))?.kind ?? "all") as Kind;
+  const role = ROLES.find((r) => r === search.get("role")) ?? "";
+  const [text, setText] = useState(search.get("q") ?? "");
+  const q = useDebounced(text, 250);
+  const [pages, setPages] = useState<string[]>([""]);
+  const pageToken = pages[pages.length - 1] ?? "";
+  const filter = listFilter(kind, role, q);
+  const list = useLoad(
+    () =>
+      api<{ users?: User[]; nextPageToken: string; totalSize: number }>(
+        "GET",
+        `/v1/accounts/${session.accountId}/users${query({ pageSize: PAGE_SIZE, filter, pageToken, orderBy: "name" })}`,
+      ),
+    `${filter}|${pageToken}`,
+  );
+  const [dialog, setDialog] = useState<Dialog>();
+  const manage = session.can("principals.manage");
+
+  const resetPaging = () => setPages([""]);
+  const setKind = (k: Kind) => {
+    resetPaging();
+    setSearch({ type: k === "all" ? undefined : k });
+  };
+  const users = list.data?.users ?? [];
+  const filtered = filter !== "";
+
+  return (
+    <>
+      <PageHeader
+        title="Users"
+        description="People and service accounts of this account. Every principal has a role; service accounts act only through API keys."
+        actions={
+          manage && (
+            <>
+              <button type="button" className="button" onClick={() => setDialog({ kind: "add-user" })}>
+                <Icon name="person" /> Add person
+              </button>
+              <button type="button" className="button button-primary" onClick={() => setDialog({ kind: "create-sa" })}>
+                <Icon name="plus" /> Create service account
+              </button>
+            </>
+          )
+        }
+      />
+
+      <div className="toolbar" role="search" aria-label="Users">
+        <div className="segmented" role="group" aria-label="Show">
+          {KINDS.map((k) => (
+            <button key={k.kind} type="button" aria-pressed={kind === k.kind} onClick={() => setKind(k.kind)}>
+              {k.label}
+            </button>
+          ))}
+        </div>
+        <div className="search-field">
+          <Icon name="search" />
+          <label htmlFor="user-search" className="visually-hidden">
+            Search by email, name or ID
+          </label>
+          <input
+            id="user-search"
+            type="search"
+            placeholder="Search by email, name or ID"
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              resetPaging();
+              setSearch({ q: e.target.value });
+            }}
+          />
+        </div>
+        <div className="select-field">
+          <label htmlFor="role-filter">Role</label>
+          <select
+            id="role-filter"
+            value={role}
+            onChange={(e) => {
+              resetPaging();
+              setSearch({ role: e.target.value });
+            }}
+          >
+            <option value="">Any role</option>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+
+      <ErrorNotice error={list.error} onRetry={list.reload} />
+      {list.loading && !list.data && <Loading what="users" />}
+      {list.data && users.length === 0 && (
+        <Empty icon={kind === "service" ? "bot" : "users"} title={filtered ? "No principal matches" : "No users yet"}>
+          {filtered ? (
+            <p>Try another search or filter.</p>
+          ) : (
+            manage && <p>Create a service account for automation, or add the people of your team.</p>
+          )}
+          {kind === "service" && !q && !role && manage && (
+            <button type="button" className="button button-primary" onClick={() => setDialog({ kind: "create-sa" })}>
+              <Icon name="plus" /> Create service account
+            </button>
+          )}
+        </Empty>
+      )}
+      {users.length > 0 && (
+        <div className="card table-card" aria-busy={list.loading}>
+          <table className="table responsive">
+            <caption className="visually-hidden">
+              {kind === "service" ? "Service accounts" : kind === "human" ? "People" : "Users and service accounts"}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Principal</th>
+                <th scope="col">Type</th>
+                <th scope="col">Role</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((user) => {
+                const id = lastSegment(user.name);
+                const self = id === session.userId;
+                return (
+                  <tr key={user.name}>
+                    <td data-label="Principal">
+                      <Link to={`/account/users/${id}`} className="row-link">
+                        <PrincipalName displayName={user.displayName} email={user.email} id={id} serviceAccount={user.serviceAccount} />
+                      </Link>
+                      {self && <span className="badge badge-you">you</span>}
+                    </td>
+                    <td data-label="Type">
+                      <KindBadge serviceAccount={user.serviceAccount} />
+                    </td>
+                    <td data-label="Role">
+                      <RoleBadge role={user.role} />
+                    </td>
+                    <td data-label="Created">
+                      <Time iso={user.createTime} />
+                    </td>
+                    <td className="row-actions">
+                      {(self || session.isAdmin) && (
+                        <Link to={`/account/users/${id}`} className="button button-small button-quiet" aria-label={`API keys of ${user.email}`}>
+                          <Icon name="key" size={16} /> Keys
+                        </Link>
+                      )}
+                      {manage && (
+                        <>
+                          <button type="button" className="button button-small button-quiet" onClick={() => setDialog({ kind: "role", user })} aria-label={`Change role of ${user.email}`}>
+                            Change role
+                          </button>
+                          <button type="button" className="button button-small button-quiet danger-text" onClick={() => setDialog({ kind: "delete", user })} aria-label={`Delete ${user.email}`}>
+                            <Icon name="trash" size={16} /> Delete
+                          </button>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <div className="table-footer">
+            <span className="muted">
+              {list.data?.totalSize === 1 ? "1 principal" : `${list.data?.totalSize ?? 0} principals`}
+              {filtered && " match"}
+            </span>
+            {(pages.length > 1 || list.data?.nextPageToken) && <div className="pager">
+              <button type="button" className="button button-small" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
+                Previous
+              </button>
+              <button
+                type="button"
+                className="button button-small"
+                disabled={!list.data?.nextPageToken}
+                onClick={() => list.data?.nextPageToken && setPages((p) => [...p, list.data!.nextPageToken])}
+              >
+                Next
+              </button>
+            </div>}
+          </div>
+        </div>
+      )}
+
+      {dialog?.kind === "create-sa" && (
+        <CreateServiceAccountDialog onClose={() => setDialog(undefined)} onCreated={(user) => navigate(`/account/users/${lastSegment(user.name)}?created=1`)} />
+      )}
+      {dialog?.kind === "add-user" && (
+        <AddUserDialog
+          onClose={() => setDialog(undefined)}
+          onCreated={() => {
+            setDialog(undefined);
+            list.reload();
+          }}
+        />
+      )}
+      {dialog?.kind === "role" && (
+        <ChangeRoleDialog
+          user={dialog.user}
+          onClose={() => setDialog(undefined)}
+          onChanged={() => {
+            setDialog(undefined);
+            list.reload();
+          }}
+        />
+      )}
+      {dialog?.kind === "delete" && (
+        <DeleteUserDialog
+          user={dialog.user}
+          onClose={() => setDialog(undefined)}
+          onDeleted={() => {
+            setDialog(undefined);
+            list.reload();
+          }}
+        />
+      )}
+    </>
+  );
+}

@@ -1,0 +1,14 @@
+import { can, ROLES, type Action, type Role } from "../../src/domain/roles.ts";
+
+/**
+ * The console shows only what a role may do, from the same permission table the server enforces
+ * (SPEC §2): one table, imported, not a second copy. The server still decides every request.
+ */
+export { can, ROLES, type Action, type Role };
+
+export const ROLE_SUMMARY: Readonly<Record<Role, string>> = {
+  "inference-user": "Runs inference and views resources; manages its own API keys.",
+  contributor: "Also creates resources, and edits or deletes the ones it created.",
+  user: "Also edits or deletes resources that others created. The default.",
+  admin: "Everything: users, service accounts, roles, keys, quotas and identity providers.",
+};
