@@ -61,7 +61,7 @@ export async function createServiceAccounts(options: BenchOptions, size: Sizes):
       },
     ];
     const run = (child: Child, seconds: number) =>
-      load({ url: child.baseUrl, connections: CLIENTS, seconds, requests: pair(), serverCpuSeconds: child.cpuSeconds });
+      load({ url: child.baseUrl, connections: CLIENTS, seconds, requests: pair(), server: child });
     log(`warming up both servers (${CLIENTS} clients)`);
     await run(bare, 1);
     await run(hearth, 1);
@@ -72,7 +72,7 @@ export async function createServiceAccounts(options: BenchOptions, size: Sizes):
         const r = await run(which === "hearth" ? hearth : bare, size.createSeconds);
         if (r.failed > 0) throw new Error(`${which}: ${r.failed} requests failed or were not 2xx`);
         results[which].push(r);
-        log(`round ${round + 1} ${which}: ${perSecond(r.perSecond / 2)} pairs, p99 ${ms(r.p99)}, server CPU ${micros(r.cpuMicros * 2)} per pair`);
+        log(`round ${round + 1} ${which}: ${perSecond(r.perSecond / 2)} pairs, p99 ${ms(r.p99)}, server CPU ${micros(r.cpuMicros * 2)} per pair, waited for a CPU ${(100 * r.waitShare).toFixed(0)}% of the time`);
       }
     }
     await hearth.stop();

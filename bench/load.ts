@@ -10,6 +10,8 @@ export interface LoadResult {
   failed: number;
   /** CPU time the server spent per completed request, in microseconds (when a server process was given). */
   cpuMicros: number;
+  /** Share of the run the server was runnable but waiting for a CPU (when a server process was given). */
+  waitShare: number;
 }
 
 export interface LoadOptions {
@@ -19,12 +21,13 @@ export interface LoadOptions {
   /** Stop after this many requests instead of after a duration. */
   amount?: number;
   requests: autocannon.Request[];
-  /** The server's CPU clock, read before and after the load. */
-  serverCpuSeconds?: () => number;
+  /** The server process, whose CPU time and run-queue wait are read before and after the load. */
+  server?: { cpuSeconds(): number; waitSeconds(): number };
 }
 
 export async function load(options: LoadOptions): Promise<LoadResult> {
-  const cpuBefore = options.serverCpuSeconds?.() ?? NaN;
+  const cpuBefore = options.server?.cpuSeconds() ?? NaN;
+  const waitBefore = options.server?.waitSeconds() ?? NaN;
   const started = performance.now();
   const result = await autocannon({
     url: options.url,
@@ -35,7 +38,8 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     timeout: 30,
   });
   const seconds = (performance.now() - started) / 1000;
-  const cpu = (options.serverCpuSeconds?.() ?? NaN) - cpuBefore;
+  const cpu = (options.server?.cpuSeconds() ?? NaN) - cpuBefore;
+  const wait = (options.server?.waitSeconds() ?? NaN) - waitBefore;
   const ok = result["2xx"];
   return {
     perSecond: ok / seconds,
@@ -44,6 +48,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     completed: ok,
     failed: result.non2xx + result.errors + result.timeouts,
     cpuMicros: (cpu / ok) * 1e6,
+    waitShare: wait / seconds,
   };
 }
 

@@ -20,6 +20,8 @@ export interface Child {
   peakRss(): number;
   /** CPU time used so far (user + system), in seconds: unlike throughput, barely moved by other work on the machine. */
   cpuSeconds(): number;
+  /** Seconds spent runnable but waiting for a CPU so far (/proc/<pid>/schedstat): how much other work on the machine held it back. */
+  waitSeconds(): number;
   log(): string;
   stop(): Promise<void>;
 }
@@ -78,6 +80,7 @@ async function start(name: string, args: string[], env: Record<string, string>, 
     rss: () => statusField(pid, "VmRSS"),
     peakRss: () => statusField(pid, "VmHWM"),
     cpuSeconds: () => cpuSeconds(pid),
+    waitSeconds: () => Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e9,
     log,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

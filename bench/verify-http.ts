@@ -30,7 +30,7 @@ export async function verifyHttp(options: BenchOptions, size: Sizes): Promise<Ro
     bare = await serveBare([await cannedFrom("GET", "^/verifyApiKey$", real)], s.dataDir);
 
     const run = (child: Child, seconds: number) =>
-      load({ url: child.baseUrl, connections: CONNECTIONS, seconds, requests: rotatingBearer("/verifyApiKey", keys), serverCpuSeconds: child.cpuSeconds });
+      load({ url: child.baseUrl, connections: CONNECTIONS, seconds, requests: rotatingBearer("/verifyApiKey", keys), server: child });
     log(`warming up both servers (${KEYS} keys, ${CONNECTIONS} connections)`);
     await run(bare, 2);
     await run(hearth, 2);
@@ -41,7 +41,7 @@ export async function verifyHttp(options: BenchOptions, size: Sizes): Promise<Ro
         const r = await run(which === "hearth" ? hearth : bare, size.httpSeconds);
         if (r.failed > 0) throw new Error(`${which}: ${r.failed} requests failed or were not 2xx`);
         results[which].push(r);
-        log(`round ${round + 1} ${which}: ${perSecond(r.perSecond)}, p99 ${ms(r.p99)}, server CPU ${micros(r.cpuMicros)} per request`);
+        log(`round ${round + 1} ${which}: ${perSecond(r.perSecond)}, p99 ${ms(r.p99)}, server CPU ${micros(r.cpuMicros)} per request, waited for a CPU ${(100 * r.waitShare).toFixed(0)}% of the time`);
       }
     }
     const rps = { hearth: median(results.hearth.map((r) => r.perSecond)), bare: median(results.bare.map((r) => r.perSecond)) };
