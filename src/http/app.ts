@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { invalidArgument } from "../domain/errors.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler } from "./errors.ts";
-import { checkJsonDepth, securityHeaders, serverTimeouts } from "./hardening.ts";
+import { checkJsonDepth, securityHeaders, serverOptions } from "./hardening.ts";
 import { Router } from "./route.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
@@ -40,7 +40,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
-    ...serverTimeouts(deps.config),
+    ...serverOptions(deps.config),
   });
 
   // JSON bodies: an empty body is no body (DELETE with a Content-Type), a bad one names the problem.

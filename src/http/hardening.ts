@@ -1,6 +1,7 @@
 import type { ServerOptions } from "node:http";
-import type { FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config.ts";
+import { invalidArgument } from "../domain/errors.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
 
 /**
@@ -10,17 +11,39 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
  */
 
 /**
- * Fastify's defaults wait forever for a request body (`requestTimeout` 0) and check Node's header
- * time-out only every 30 s. Here a client must send its headers within `headersMs` and its whole
- * request within `requestMs`, checked often enough that a limit of a second or two is kept.
+ * URLs the router itself refuses (a path segment over 100 characters, malformed percent-encoding)
+ * get Hearth's error shape, not Fastify's, and do not echo the path (it may carry a link token).
  */
-export function serverTimeouts(config: Config): { requestTimeout: number; keepAliveTimeout: number; connectionTimeout: number; http: ServerOptions } {
+function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? "invalid URL: a path segment is longer than 100 characters"
+      : error.code === "FST_ERR_BAD_URL"
+        ? "invalid URL: the path is not valid percent-encoded UTF-8"
+        : "invalid request: it could not be routed";
+  void reply.status(400).send(invalidArgument(message).toJSON());
+}
+
+/**
+ * Server options. Fastify's defaults wait forever for a request body (`requestTimeout` 0) and
+ * check Node's header time-out only every 30 s. Here a client must send its headers within
+ * `headersMs` and its whole request within `requestMs`, checked often enough that a limit of a
+ * second or two is kept.
+ */
+export function serverOptions(config: Config): {
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionTimeout: number;
+  http: ServerOptions;
+  frameworkErrors: typeof frameworkErrors;
+} {
   const { headersMs, requestMs, keepAliveMs, connectionMs } = config.timeouts;
   return {
     requestTimeout: requestMs,
     keepAliveTimeout: keepAliveMs,
     connectionTimeout: connectionMs,
     http: { headersTimeout: headersMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersMs / 4))) },
+    frameworkErrors,
   };
 }
 

@@ -36,16 +36,20 @@ export interface RegisteredRoute {
   body?: z.ZodType;
 }
 
-function describeIssue(where: string, error: z.ZodError): string {
+/** The first problem zod found, as one sentence naming the field. */
+export function describeIssue(where: string, error: z.ZodError, value: unknown): string {
   const issue = error.issues[0]!;
   const path = issue.path.join(".");
+  // zod words a missing field "expected string, received undefined"; say that it is missing.
+  const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
+  if (path && issue.code === "invalid_type" && given === undefined) return `missing ${where} field "${path}" (expected ${issue.expected})`;
   return path ? `invalid ${where} field "${path}": ${issue.message}` : `invalid ${where}: ${issue.message}`;
 }
 
 function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> {
   if (!schema) return undefined as z.output<S>;
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw invalidArgument(describeIssue(where, result.error));
+  if (!result.success) throw invalidArgument(describeIssue(where, result.error, value ?? {}));
   return result.data;
 }
 

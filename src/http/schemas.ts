@@ -21,11 +21,13 @@ export const timestamp = (what: string) =>
   });
 
 const MAX_PAGE_SIZE = 200;
+const PAGE_SIZE = "must be a whole number from 0 (the default) upward; above 200 counts as 200";
 
 /** AIP-158 list parameters; `pageSize` 0 or absent means the default, above 200 is coerced to 200. */
 export function listQuery(defaultPageSize: number) {
   return z.object({
-    pageSize: z.coerce.number().int().min(0).optional(),
+    // One sentence for every bad value (zod's own would read "expected number, received NaN").
+    pageSize: z.coerce.number({ error: PAGE_SIZE }).int({ error: PAGE_SIZE }).min(0, { error: PAGE_SIZE }).optional(),
     pageToken: z.string().max(2048).optional(),
     filter: z.string().optional(),
     orderBy: z.string().max(256).optional(),

@@ -16,6 +16,33 @@ for (const dialect of DIALECTS) {
     });
     after(() => h.stop());
 
+    test("bug: a path segment over 100 characters got Fastify's own 414 body, echoing the path, instead of Hearth's error", async () => {
+      for (const url of [`${A}/users/${"a".repeat(101)}`, `/auth/link/${"t".repeat(150)}`]) {
+        const res = await h.call("GET", url);
+        assert.equal(res.status, 400);
+        assert.deepEqual(res.body, { error: { code: 400, status: "INVALID_ARGUMENT", message: "invalid URL: a path segment is longer than 100 characters" } });
+      }
+      const bad = await h.call("GET", `${A}/users/%E0%A4%A`);
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.status, "INVALID_ARGUMENT");
+    });
+
+    test('bug: a missing body field was described as "expected string, received undefined"', async () => {
+      const res = await h.call("POST", `${A}/users/admin-example-com/apiKeys:delete`, { body: {} });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.message, 'missing request body field "keyId" (expected string)');
+      const chat = await h.call("POST", "/inference/v1/chat/completions", { body: { model: "accounts/fireworks/models/x" } });
+      assert.equal(chat.body.error.message, 'missing request body field "messages" (expected array)');
+    });
+
+    test('bug: pageSize=abc was described as "expected number, received NaN"', async () => {
+      for (const value of ["abc", "-1", "1.5", "%00"]) {
+        const res = await h.call("GET", `${A}/users?pageSize=${value}`);
+        assert.equal(res.status, 400);
+        assert.equal(res.body.error.message, 'invalid query parameter field "pageSize": must be a whole number from 0 (the default) upward; above 200 counts as 200');
+      }
+    });
+
     test("bug: creating an API key while its owner was being deleted answered 500 (a foreign-key failure on PostgreSQL)", async () => {
       for (let round = 0; round < 15; round++) {
         const id = `key-race-${round}`;

@@ -9,7 +9,7 @@ import { SseSplitter, sseError } from "../../gateway/sse.ts";
 import { postUpstream, UpstreamError, type UpstreamCall } from "../../gateway/upstream.ts";
 import { auditRefusal } from "../../service/audit-refusal.ts";
 import type { Ctx, Deps } from "../../service/context.ts";
-import type { Router } from "../route.ts";
+import { describeIssue, type Router } from "../route.ts";
 import { openAiErrorBody } from "../openai-errors.ts";
 
 /** Documented for OpenAPI; checked in the handler, so that a refused request is audited. */
@@ -34,10 +34,7 @@ interface Call {
 
 function checkBody(body: Body, chat: boolean): void {
   const result = (chat ? chatSchema : completionSchema).safeParse(body);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw invalidArgument(`invalid request body field "${issue.path.join(".") || (chat ? "messages" : "prompt")}": ${issue.message}`);
-  }
+  if (!result.success) throw invalidArgument(describeIssue("request body", result.error, body));
 }
 
 /** Reads the rest of an upstream body; every chunk restarts the idle time-out. */
