@@ -1,6 +1,6 @@
 import type { RedisClient } from "./redis-client.ts";
 import type { RateDecision, RateLimiter } from "../gateway/rate-limiter.ts";
-import { decide, estimate, WINDOW_MS, windowStart } from "./sliding-window.ts";
+import { decide, estimate, WINDOW_MS, windowStart } from "../domain/sliding-window.ts";
 
 type Client = RedisClient;
 

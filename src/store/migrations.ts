@@ -8,7 +8,10 @@ import type { Dialect, Schema } from "./store.ts";
 interface Migration {
   version: number;
   name: string;
-  /** SQL statements; `{id}` becomes a text type that sorts bytewise on every dialect. */
+  /**
+   * SQL statements; `{id}` becomes a text type that sorts bytewise on every dialect, `{unlogged}`
+   * marks a PostgreSQL table whose contents need not survive a crash.
+   */
   statements: string[];
 }
 
@@ -198,8 +201,8 @@ const MIGRATIONS: Migration[] = [
     version: 5,
     name: "shared rate-limit windows",
     statements: [
-      // One row per key and fixed minute; the current row is locked while a request is admitted.
-      `create table rate_windows (
+      // One row per key and fixed minute; counters need no crash safety, so PostgreSQL keeps them out of the WAL.
+      `create {unlogged} table rate_windows (
         key {id} not null,
         start bigint not null,
         count integer not null,
@@ -226,7 +229,9 @@ export async function migrate(db: Kysely<Schema>, dialect: Dialect): Promise<num
         if (done.has(m.version)) continue;
         await conn.transaction().execute(async (trx) => {
           for (const statement of m.statements) {
-            const text = statement.replaceAll("{id}", dialect === "postgres" ? 'text collate "C"' : "text");
+            const text = statement
+              .replaceAll("{id}", dialect === "postgres" ? 'text collate "C"' : "text")
+              .replaceAll("{unlogged}", dialect === "postgres" ? "unlogged" : "");
             await sql.raw(text).execute(trx);
           }
           await trx

@@ -1,10 +1,17 @@
-import type { RateDecision } from "../gateway/rate-limiter.ts";
-
 /**
  * The sliding-window estimate behind every rate limiter: the previous fixed minute weighted by how
  * much of it still overlaps the last 60 s, plus the current minute. Pure, so the in-memory,
  * PostgreSQL and Redis limiters decide identically.
  */
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  /** Requests left in the current window after this one. */
+  remaining: number;
+  /** Milliseconds until a refused request could succeed. */
+  retryAfterMs: number;
+}
+
 export const WINDOW_MS = 60_000;
 
 export const windowStart = (now: number): number => now - (now % WINDOW_MS);
