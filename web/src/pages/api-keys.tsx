@@ -150,7 +150,11 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
         <div>
           <h2 id="keys-title">API keys</h2>
           <p className="muted">
-            {user.serviceAccount ? "A service account acts only through these keys." : "Keys act as this person, with their role."} Secrets are never shown
+            {user.serviceAccount
+              ? "A service account acts only through these keys."
+              : self
+                ? `Keys act as you, with your role (${user.role}).`
+                : "Keys act as this person, with their role."} Secrets are never shown
             again after creation.
           </p>
         </div>

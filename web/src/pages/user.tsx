@@ -65,7 +65,7 @@ export function UserPage({ userId }: { userId: string }) {
       <PageHeader
         title={
           <>
-            {user.displayName || userId}
+            {user.displayName || (user.serviceAccount ? userId : user.email)}
             {self && <span className="badge badge-you">you</span>}
           </>
         }
