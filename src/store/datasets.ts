@@ -1,3 +1,4 @@
+import { nameField } from "./filter-sql.ts";
 import type { DatasetRow } from "./platform-rows.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
@@ -75,10 +76,9 @@ export async function countChunks(db: Db, accountId: string, datasetId: string):
 }
 
 function datasetsTable(accountId: string): ListTable {
-  const prefix = `accounts/${accountId}/datasets/`;
   return {
     fields: {
-      name: { column: "id", type: "string", normalize: (v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v) },
+      name: nameField(`accounts/${accountId}/datasets`),
       dataset_id: { column: "id", type: "string" },
       display_name: { column: "display_name", type: "string" },
       state: { column: "state", type: "enum", values: DATASET_STATES },

@@ -1,3 +1,4 @@
+import { nameField } from "./filter-sql.ts";
 import type { DeploymentRow } from "./platform-rows.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
@@ -29,10 +30,9 @@ export async function countDeployments(db: Db, accountId: string): Promise<numbe
 }
 
 function deploymentsTable(accountId: string): ListTable {
-  const prefix = `accounts/${accountId}/deployments/`;
   return {
     fields: {
-      name: { column: "id", type: "string", normalize: (v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v) },
+      name: nameField(`accounts/${accountId}/deployments`),
       deployment_id: { column: "id", type: "string" },
       display_name: { column: "display_name", type: "string" },
       base_model: { column: "model", type: "string" },

@@ -15,6 +15,12 @@ export interface FieldSpec {
 
 export type FieldTable = Readonly<Record<string, FieldSpec>>;
 
+/** The `name` field of a collection: compares ids, accepting either an id or a full resource name. */
+export function nameField(collection: string): FieldSpec {
+  const prefix = `${collection}/`;
+  return { column: "id", type: "string", normalize: (v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v) };
+}
+
 function fail(message: string, pos: number): never {
   throw invalidArgument(`invalid filter: ${message} at position ${pos}`);
 }

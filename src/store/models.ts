@@ -1,3 +1,4 @@
+import { nameField } from "./filter-sql.ts";
 import type { ModelRow } from "./platform-rows.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
@@ -22,10 +23,9 @@ export async function deleteModel(db: Db, accountId: string, modelId: string): P
 }
 
 function modelsTable(accountId: string): ListTable {
-  const prefix = `accounts/${accountId}/models/`;
   return {
     fields: {
-      name: { column: "id", type: "string", normalize: (v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v) },
+      name: nameField(`accounts/${accountId}/models`),
       model_id: { column: "id", type: "string" },
       display_name: { column: "display_name", type: "string" },
       backend: { column: "backend", type: "string" },

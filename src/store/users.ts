@@ -1,3 +1,4 @@
+import { nameField } from "./filter-sql.ts";
 import type { UserRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
@@ -49,10 +50,9 @@ export async function countUsers(db: Db, accountId: string, where: { serviceAcco
 }
 
 export function usersTable(accountId: string): ListTable {
-  const prefix = `accounts/${accountId}/users/`;
   return {
     fields: {
-      name: { column: "id", type: "string", normalize: (v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v) },
+      name: nameField(`accounts/${accountId}/users`),
       user_id: { column: "id", type: "string" },
       display_name: { column: "display_name", type: "string" },
       email: { column: "email", type: "string", normalize: (v) => v.toLowerCase() },
