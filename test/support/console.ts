@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { CONSOLE_DIST } from "../../src/http/console.ts";
@@ -34,7 +34,8 @@ export function ensureConsoleBuilt(): void {
   }
   try {
     if (existsSync(join(CONSOLE_DIST, "index.html"))) return;
-    const vite = createRequire(import.meta.url).resolve("vite/bin/vite.js");
+    // Vite's package exports no bin path; its folder is found through package.json.
+    const vite = join(dirname(createRequire(import.meta.url).resolve("vite/package.json")), "bin", "vite.js");
     const built = spawnSync(process.execPath, [vite, "build", "web", "--logLevel", "warn"], { cwd: ROOT, encoding: "utf8" });
     if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
   } finally {
