@@ -168,7 +168,11 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
       {list.loading && !list.data && <Loading what="API keys" />}
       {list.data && keys.length === 0 && (
         <Empty icon="key" title="No API keys">
-          {mayCreate ? <p>Create one to let {user.serviceAccount ? "this service account" : "scripts"} call Hearth.</p> : <p>Only the principal or an admin creates keys.</p>}
+          {mayCreate ? (
+            <p>Create one to let {user.serviceAccount ? "this service account" : "your scripts"} call Hearth.</p>
+          ) : (
+            <p>{user.serviceAccount ? "Only an admin creates keys for a service account." : `Only ${user.email} creates keys of their own.`}</p>
+          )}
         </Empty>
       )}
       {keys.length > 0 && (
@@ -198,7 +202,7 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
                 <td data-label="Prefix">
                   <code>{key.prefix}…</code>
                 </td>
-                <td data-label="Created">
+                <td data-label="Created" className="nowrap">
                   <Time iso={key.createTime} />
                 </td>
                 <td data-label="Expires">

@@ -175,7 +175,7 @@ export function UsersPage() {
                     <td data-label="Role">
                       <RoleBadge role={user.role} />
                     </td>
-                    <td data-label="Created">
+                    <td data-label="Created" className="nowrap">
                       <Time iso={user.createTime} />
                     </td>
                     <td className="row-actions">
