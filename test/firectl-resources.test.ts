@@ -1,48 +1,20 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import type { TestHearth } from "./support/hearth.ts";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 import { chat, infer, startPlatform } from "./support/platform.ts";
+import { field, firectlAt, firstColumn, ok, type Run } from "./support/run.ts";
 
 /** firectl's model, deployment, dataset and billing commands, end to end against a real Hearth and model server. */
-const LAUNCHER = fileURLToPath(new URL("../bin/firectl.js", import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let h: TestHearth;
 let stop: () => Promise<void>;
 let home: string;
 let botKey: string;
 
-function firectl(args: string[], key = h.adminKey): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? "", HOME: home, FIREWORKS_API_BASE: h.baseUrl, FIREWORKS_API_KEY: key };
-    const child = spawn(process.execPath, [LAUNCHER, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function ok(run: Run): string {
-  assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-  return run.stdout;
-}
-
-const field = (text: string, label: string): string | undefined => new RegExp(`^${label}:[ ]*(.*)$`, "m").exec(text)?.[1]?.trim();
-const firstColumn = (table: string): string[] => table.trimEnd().split("\n").slice(1).map((line) => line.split(/\s+/)[0] ?? "");
+const firectl = (args: string[], key = h.adminKey): Promise<Run> => firectlAt(home, h.baseUrl, key)(args);
 
 before(async () => {
   ({ h, stop } = await startPlatform("sqlite"));

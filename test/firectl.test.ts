@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,20 +8,15 @@ import { after, before, describe, test } from "node:test";
 import { firectlProgram } from "../src/cli/firectl/main.ts";
 import type { Command } from "commander";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
+import { field, FIRECTL_LAUNCHER as LAUNCHER, firstColumn, ok, runProcess, type Run } from "./support/run.ts";
 
 /**
  * End to end: the real firectl (the package's bin launcher, in a child process, with its own HOME)
  * against a real listening Hearth. The documented commands run through /bin/sh exactly as written.
  */
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const LAUNCHER = join(ROOT, "bin", "firectl.js");
 const SA_EMAIL = "my-service-account@my-account.sa.hearth.local";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface RunOptions {
   /** Added to (or, with undefined, removed from) the default environment. */
@@ -42,18 +36,6 @@ function tempDir(): string {
 const binDir = tempDir();
 symlinkSync(LAUNCHER, join(binDir, "firectl"));
 
-function spawnRun(command: string, args: string[], env: Record<string, string>, input = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 let h: TestHearth;
 let base = "";
@@ -71,15 +53,11 @@ function environment(options: RunOptions): Record<string, string> {
 
 /** Runs `firectl ARGS…` with the admin's key and the test server unless told otherwise. */
 const firectl = (args: string[], options: RunOptions = {}): Promise<Run> =>
-  spawnRun(process.execPath, [LAUNCHER, ...args], environment(options), options.input);
+  runProcess(process.execPath, [LAUNCHER, ...args], environment(options), options.input);
 
 /** Runs a command line through /bin/sh, exactly as a reader of the docs would type it. */
-const shell = (line: string, options: RunOptions = {}): Promise<Run> => spawnRun("/bin/sh", ["-c", line], environment(options), options.input);
+const shell = (line: string, options: RunOptions = {}): Promise<Run> => runProcess("/bin/sh", ["-c", line], environment(options), options.input);
 
-function ok(run: Run): string {
-  assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-  return run.stdout;
-}
 
 /** A failure is one sentence on stderr (no stack trace), nothing on stdout, and the exit code. */
 function fails(run: Run, code: number, pattern: RegExp): void {
@@ -91,19 +69,7 @@ function fails(run: Run, code: number, pattern: RegExp): void {
   assert.match(lines[0] ?? "", pattern);
 }
 
-/** The `Label: value` of a text block. */
-function field(text: string, label: string): string | undefined {
-  return new RegExp(`^${label}:[ ]*(.*)$`, "m").exec(text)?.[1]?.trim();
-}
 
-/** First column of each table row (the header skipped). */
-const firstColumn = (table: string): string[] =>
-  table
-    .trimEnd()
-    .split("\n")
-    .slice(1)
-    .filter((line) => line.trim() !== "")
-    .map((line) => line.split(/\s+/)[0] ?? "");
 
 const secretOf = (stdout: string): string => /^API key: (\S+)$/m.exec(stdout)?.[1] ?? "";
 
@@ -404,7 +370,7 @@ describe("firectl: help and completion", () => {
   test("completion bash completes nouns, verbs and role values", async (t) => {
     const script = ok(await firectl(["completion", "bash"]));
     assert.match(ok(await firectl(["completion", "zsh"])), /bashcompinit/);
-    const probe = await spawnRun("bash", ["--norc", "-c", `${script}\nCOMP_WORDS=(firectl user cr); COMP_CWORD=2; _firectl; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(firectl user update x --role ""); COMP_CWORD=5; _firectl; echo "\${COMPREPLY[*]}"`], { PATH: process.env.PATH ?? "" }).catch(() => undefined);
+    const probe = await runProcess("bash", ["--norc", "-c", `${script}\nCOMP_WORDS=(firectl user cr); COMP_CWORD=2; _firectl; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(firectl user update x --role ""); COMP_CWORD=5; _firectl; echo "\${COMPREPLY[*]}"`], { PATH: process.env.PATH ?? "" }).catch(() => undefined);
     if (!probe) return t.skip("bash is not installed");
     assert.equal(probe.stdout, "create\ninference-user contributor user admin\n");
   });

@@ -1,37 +1,23 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
+import { firectlAt, type Run } from "./support/run.ts";
 
 /**
  * `firectl identity-provider …` end to end: the real launcher in a child process against a real
  * listening Hearth. The CLI is a client of the REST API, so one store dialect is enough here; the
  * API itself is tested on both in identity-providers.test.ts.
  */
-const LAUNCHER = fileURLToPath(new URL("../bin/firectl.js", import.meta.url));
 const SECRET = "cli-client-secret-9d2f4e";
 
 describe("firectl identity-provider", () => {
   let h: TestHearth;
   let home: string;
 
-  const firectl = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [LAUNCHER, ...args], {
-        env: { PATH: process.env.PATH ?? "", HOME: home, FIREWORKS_API_BASE: h.baseUrl, FIREWORKS_API_KEY: h.adminKey },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+  const firectl = (args: string[]): Promise<Run> => firectlAt(home, h.baseUrl, h.adminKey)(args);
 
   before(async () => {
     home = mkdtempSync(join(tmpdir(), "firectl-idp-"));

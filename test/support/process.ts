@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { runProcess, type Run } from "./run.ts";
 
 export const HEARTH_CLI = fileURLToPath(new URL("../../src/cli/hearth.ts", import.meta.url));
 
@@ -53,12 +54,6 @@ export async function serve(env: Record<string, string>): Promise<Served> {
 }
 
 /** Runs a `hearth` operator command to completion. */
-export async function hearth(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [HEARTH_CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const [code] = await once(child, "exit");
-  return { code: code as number | null, stdout, stderr };
+export function hearth(args: string[], env: Record<string, string>): Promise<Run> {
+  return runProcess(process.execPath, [HEARTH_CLI, ...args], { ...process.env, ...env });
 }
