@@ -1,4 +1,4 @@
-/** Small numeric helpers shared by the items. */
+/** Small numeric functions shared by the items: percentiles, rates, formatting. */
 
 /** The p-th percentile (0–100) of the samples, nearest-rank. */
 export function percentile(samples: readonly number[], p: number): number {
