@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { ApiKeyRow, UserRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
@@ -61,9 +62,17 @@ export function findKeyByDigest(db: Db, digest: string): Promise<KeyWithOwner | 
 }
 
 /** Writes the newest `lastUsed` of many keys at once. */
+/** Keys per statement: two parameters each stays far below both dialects' bind limits. */
+const LAST_USED_BATCH = 500;
+
+/** Writes the newest `lastUsed` of many keys, one UPDATE … FROM (VALUES …) per batch. */
 export async function writeLastUsed(db: Db, entries: ReadonlyMap<string, number>): Promise<void> {
-  for (const [keyId, time] of entries) {
-    await db.updateTable("api_keys").set({ last_used: time }).where("id", "=", keyId).execute();
+  const all = [...entries];
+  for (let i = 0; i < all.length; i += LAST_USED_BATCH) {
+    const values = all.slice(i, i + LAST_USED_BATCH).map(([id, time]) => sql`(cast(${id} as text), cast(${time} as bigint))`);
+    await sql`update api_keys set last_used = v.t
+      from (select column1 as id, column2 as t from (values ${sql.join(values)}) as x) as v
+      where api_keys.id = v.id`.execute(db);
   }
 }
 

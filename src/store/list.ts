@@ -7,7 +7,8 @@ import { compileFilter, type FieldTable } from "./filter-sql.ts";
 /**
  * Filtered, ordered, keyset-paginated lists. A page token holds the sort values of the last row
  * (not an offset), so a page costs an index range scan however deep it is, and rows inserted
- * meanwhile are neither skipped nor repeated.
+ * meanwhile are neither skipped nor repeated. `totalSize` is counted with the first page and
+ * carried by the token (AIP-158 allows it to be an estimate).
  */
 export interface ListTable {
   fields: FieldTable;
@@ -60,10 +61,17 @@ function fingerprint(req: ListRequest, orderBy: string): string {
   return createHash("sha256").update(JSON.stringify([req.filter ?? "", orderBy, req.scope ?? ""])).digest("base64url").slice(0, 12);
 }
 
-function decodeToken(token: string, expectedFingerprint: string, width: number): unknown[] {
+interface Cursor {
+  values: unknown[];
+  totalSize: number;
+}
+
+function decodeToken(token: string, expectedFingerprint: string, width: number): Cursor {
   try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { f?: unknown; v?: unknown };
-    if (parsed.f === expectedFingerprint && Array.isArray(parsed.v) && parsed.v.length === width) return parsed.v;
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { f?: unknown; v?: unknown; t?: unknown };
+    if (parsed.f === expectedFingerprint && Array.isArray(parsed.v) && parsed.v.length === width && Number.isSafeInteger(parsed.t)) {
+      return { values: parsed.v, totalSize: parsed.t as number };
+    }
   } catch {
     // fall through to the one error below
   }
@@ -93,11 +101,16 @@ export async function listPage<Row>(base: SelectQueryBuilder<any, any, any>, tab
   const fp = fingerprint(req, orderBy);
 
   let page = query.selectAll();
-  if (req.pageToken) page = page.where(after(terms, decodeToken(req.pageToken, fp, terms.length)));
+  const cursor = req.pageToken ? decodeToken(req.pageToken, fp, terms.length) : undefined;
+  if (cursor) page = page.where(after(terms, cursor.values));
   for (const term of terms) page = page.orderBy(term.column, term.desc ? "desc" : "asc");
-  const [rows, count] = await Promise.all([
+  // The exact count is taken with the first page and carried in the token: later pages cost only
+  // their index range, however large the list.
+  const [rows, totalSize] = await Promise.all([
     page.limit(req.pageSize + 1).execute() as Promise<Row[]>,
-    query.select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow() as Promise<{ n: number | string }>,
+    cursor
+      ? cursor.totalSize
+      : (query.select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow() as Promise<{ n: number | string }>).then((c) => Number(c.n)),
   ]);
 
   let nextPageToken = "";
@@ -105,7 +118,7 @@ export async function listPage<Row>(base: SelectQueryBuilder<any, any, any>, tab
     rows.length = req.pageSize;
     const last = rows.at(-1) as Record<string, unknown>;
     const values = terms.map((t) => last[t.column]);
-    nextPageToken = Buffer.from(JSON.stringify({ f: fp, v: values })).toString("base64url");
+    nextPageToken = Buffer.from(JSON.stringify({ f: fp, v: values, t: totalSize })).toString("base64url");
   }
-  return { rows, nextPageToken, totalSize: Number(count.n) };
+  return { rows, nextPageToken, totalSize };
 }
