@@ -48,7 +48,7 @@ export async function getUserRow(db: Db, accountId: string, userId: string): Pro
 /** Refuses a change that would leave the account without an admin. */
 async function keepAnAdmin(db: Db, row: UserRow, newRole: string | null): Promise<void> {
   if (row.role !== "admin" || newRole === "admin") return;
-  if ((await users.countUsers(db, row.account_id, { role: "admin" })) <= 1) {
+  if ((await users.countUsers(db, row.account_id, { role: "admin" }, 2)) <= 1) {
     throw failedPrecondition(`user "${row.id}" is the account's last admin; make another user admin first`);
   }
 }
@@ -79,7 +79,7 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
     if (serviceAccount) {
       await lockAccount(deps.store, trx, accountId);
       const limit = await readQuotaValue(trx, accountId, "service-accounts");
-      const used = await users.countUsers(trx, accountId, { serviceAccount: true });
+      const used = await users.countUsers(trx, accountId, { serviceAccount: true }, limit);
       if (used >= limit) {
         throw resourceExhausted(`quota "service-accounts" exceeded: ${used} of ${limit} service accounts in use`);
       }

@@ -42,11 +42,17 @@ export async function deleteUser(db: Db, accountId: string, userId: string): Pro
   await db.deleteFrom("users").where("account_id", "=", accountId).where("id", "=", userId).execute();
 }
 
-export async function countUsers(db: Db, accountId: string, where: { serviceAccount?: boolean; role?: string }): Promise<number> {
-  let q = db.selectFrom("users").select((eb) => eb.fn.countAll().as("n")).where("account_id", "=", accountId);
-  if (where.serviceAccount !== undefined) q = q.where("service_account", "=", where.serviceAccount ? 1 : 0);
-  if (where.role !== undefined) q = q.where("role", "=", where.role);
-  return Number((await q.executeTakeFirstOrThrow()).n);
+/**
+ * Counts the account's users matching `where`, stopping at `upTo` when given: a quota check needs
+ * to know only whether the limit is reached, not how far past it the count would go.
+ */
+export async function countUsers(db: Db, accountId: string, where: { serviceAccount?: boolean; role?: string }, upTo?: number): Promise<number> {
+  let matching = db.selectFrom("users").select("id").where("account_id", "=", accountId);
+  if (where.serviceAccount !== undefined) matching = matching.where("service_account", "=", where.serviceAccount ? 1 : 0);
+  if (where.role !== undefined) matching = matching.where("role", "=", where.role);
+  if (upTo !== undefined) matching = matching.limit(upTo);
+  const r = await db.selectFrom(matching.as("m")).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+  return Number(r.n);
 }
 
 export function usersTable(accountId: string): ListTable {
