@@ -134,7 +134,7 @@ for (const dialect of DIALECTS) {
           [`accounts/${A}/models/a-model`, `accounts/${A}/models/no-such-model`],
           [`accounts/${A}/deployments/a-dep`, `accounts/${A}/deployments/no-such-dep`],
           [`accounts/${A}/models/a-model#accounts/${A}/deployments/a-dep`, `accounts/${A}/models/no-such-model#accounts/${A}/deployments/no-such-dep`],
-        ]) {
+        ] as Array<[string, string]>) {
           if (url.includes("deployments") && realName.includes("deployments")) continue;
           const onReal = await call(method, url, keys.bAdmin!, { body: body(realName) });
           const onMissing = await call(method, url, keys.bAdmin!, { body: body(missingName) });
