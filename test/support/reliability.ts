@@ -117,3 +117,38 @@ export async function rssOf(pid: number): Promise<number> {
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kb ?? 0) * 1024;
 }
+
+/**
+ * Memory of a child started with `--inspect=127.0.0.1:0`, measured after a full garbage collection
+ * forced through its inspector: what it really holds, free of the collector's timing.
+ */
+export async function memoryAfterGc(childOutput: string): Promise<{ heapUsed: number; rss: number }> {
+  const url = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(childOutput)?.[1];
+  if (!url) throw new Error("the child was not started with --inspect=127.0.0.1:0");
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let next = 0;
+  const calls = new Map<number, (result: any) => void>();
+  ws.onmessage = (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+    if (message.id !== undefined) calls.get(message.id)?.(message.result);
+  };
+  const send = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<any>((resolve) => {
+      const id = ++next;
+      calls.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  try {
+    await send("HeapProfiler.collectGarbage");
+    await send("HeapProfiler.collectGarbage");
+    const result = await send("Runtime.evaluate", { expression: "JSON.stringify(process.memoryUsage())", returnByValue: true });
+    const usage = JSON.parse(result.result.value) as { heapUsed: number; rss: number };
+    return { heapUsed: usage.heapUsed, rss: usage.rss };
+  } finally {
+    ws.close();
+  }
+}
