@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { invalidArgument } from "../domain/errors.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler } from "./errors.ts";
-import { checkJsonDepth, securityHeaders, serverOptions } from "./hardening.ts";
+import { checkJsonDepth, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { Router } from "./route.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
@@ -60,6 +60,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     void reply.header("x-request-id", request.id);
   });
   securityHeaders(app);
+  refuseNul(app);
   // One structured line per request; only the path is logged (no query string, no headers).
   app.addHook("onResponse", async (request, reply) => {
     request.log.info(

@@ -52,6 +52,31 @@ export function checkJsonDepth(text: string): void {
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
 }
 
+/** True when a string (value or key) anywhere in a parsed JSON body holds U+0000. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.entries(value).some(([k, v]) => k.includes("\u0000") || containsNul(v));
+  }
+  return false;
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000 (SQLite can), so a NUL reaching the store was a 500 on one
+ * dialect and stored on the other. No Hearth value has a use for it: a URL or JSON body carrying
+ * one is refused at the edge, on both. Inference bodies are passed upstream, never stored: exempt.
+ */
+export function refuseNul(app: FastifyInstance): void {
+  app.addHook("onRequest", async (request) => {
+    if (/%00/i.test(request.url)) throw invalidArgument("the URL must not contain the NUL character (%00)");
+  });
+  app.addHook("preValidation", async (request) => {
+    if (request.url.startsWith("/inference/")) return;
+    if (containsNul(request.body)) throw invalidArgument("the request body must not contain the NUL character (\\u0000)");
+  });
+}
+
 /**
  * Defaults for every response; a route (or the console) that sets its own value keeps it. API
  * answers and pages may carry secrets (a new key, a session's CSRF token): nothing is cached.

@@ -36,11 +36,29 @@ for (const dialect of DIALECTS) {
     });
 
     test('bug: pageSize=abc was described as "expected number, received NaN"', async () => {
-      for (const value of ["abc", "-1", "1.5", "%00"]) {
+      for (const value of ["abc", "-1", "1.5", "1e400"]) {
         const res = await h.call("GET", `${A}/users?pageSize=${value}`);
         assert.equal(res.status, 400);
         assert.equal(res.body.error.message, 'invalid query parameter field "pageSize": must be a whole number from 0 (the default) upward; above 200 counts as 200');
       }
+    });
+
+    test("bug: a NUL character (U+0000) in a JSON body or the URL answered 500 on PostgreSQL and was stored on SQLite", async () => {
+      const cases: Array<[string, string, unknown]> = [
+        ["POST", `${A}/users?userId=nul`, { serviceAccount: true, displayName: "a\u0000b" }],
+        ["POST", `${A}/datasets?datasetId=nul`, { displayName: "\u0000" }],
+        ["GET", `${A}/users?filter=${encodeURIComponent('display_name="\u0000"')}`, undefined],
+        ["GET", `${A}/auditLogs?email=a%00`, undefined],
+        ["GET", "/v1/accounts/%00/users", undefined],
+      ];
+      for (const [method, url, body] of cases) {
+        for (const key of [h.adminKey, "not-a-key"]) {
+          const res = await h.call(method, url, { key, ...(body !== undefined ? { body } : {}) });
+          assert.equal(res.status, 400, `${method} ${url}: ${JSON.stringify(res.body)}`);
+          assert.match(res.body.error.message, /must not contain the NUL character/);
+        }
+      }
+      assert.equal((await h.call("GET", `${A}/users/nul`)).status, 404, "nothing was stored");
     });
 
     test("bug: creating an API key while its owner was being deleted answered 500 (a foreign-key failure on PostgreSQL)", async () => {
