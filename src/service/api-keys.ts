@@ -107,6 +107,9 @@ export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, user
   const op = { method: "DeleteApiKey", resource: apiKeyName(accountId, userId, keyId), isAdminAction: userId !== ctx.principal.userId };
   await audited(deps, ctx, op, async (trx) => {
     checkOthers(ctx.principal, userId, "delete");
+    // Serialises with a concurrent deletion of the owner, which removes its keys: then this is a 404,
+    // not a 200 with an audit entry for a deletion that deleted nothing.
+    await lockAccount(deps.store, trx, accountId);
     const row = await keys.getApiKey(trx, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
     await keys.deleteApiKey(trx, keyId);
