@@ -1,12 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, invalidArgument } from "../domain/errors.ts";
 
-/** Fastify's own refusals of a request, as the message a client should read. */
+/**
+ * Fastify's own refusals of a request, as the message a client should read. (Malformed JSON never
+ * gets here as Fastify's error: the app's own JSON parser refuses it with an ApiError.)
+ */
 function frameworkError(error: FastifyError, bodyLimit: number): ApiError | undefined {
   switch (error.code) {
-    case "FST_ERR_CTP_INVALID_JSON_BODY":
-    case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return invalidArgument(`malformed JSON body: ${error.message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'$/, "not valid JSON")}`);
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return invalidArgument(`request body is larger than the limit of ${bodyLimit} bytes`);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":

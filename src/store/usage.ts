@@ -32,15 +32,8 @@ export async function spendSince(db: Db, accountId: string, fromDay: string): Pr
   return Number(r.s ?? 0);
 }
 
-export interface UsageGroup {
-  model: string;
-  principal: string;
-  api_key_id: string;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  spend_nano: number;
-}
+/** One model, principal and key's totals over a range of days. */
+export type UsageGroup = Omit<UsageDailyRow, "account_id" | "day">;
 
 /** Usage on days in [fromDay, toDay], grouped by model, principal and key. */
 export async function usageByGroup(db: Db, accountId: string, fromDay: string, toDay: string): Promise<UsageGroup[]> {
