@@ -90,3 +90,25 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
+
+/**
+ * firectl's redirect URI (RFC 8252 §7.3): plain http to a loopback address on any port, no
+ * credentials or fragment. Anything else would let a sign-in's code travel off the machine.
+ */
+export function isLoopbackRedirect(uri: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return false;
+  }
+  return url.protocol === "http:" && isLoopbackHost(url.hostname) && url.port !== "" && url.username === "" && url.password === "" && url.hash === "";
+}
+
+/** RFC 7636: a verifier is 43–128 unreserved characters; its S256 challenge is 43 base64url characters. */
+export const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+export const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+export function pkceChallenge(verifier: string): string {
+  return hash("sha256", verifier, "base64url");
+}

@@ -11,6 +11,7 @@ import { serviceRoutes } from "./routes/service.ts";
 import { userRoutes } from "./routes/users.ts";
 import { installMetrics } from "./metrics.ts";
 import { identityProviderRoutes } from "./routes/identity-providers.ts";
+import { cliSignInRoutes } from "./routes/cli-sign-in.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { signInProviderRoutes } from "./routes/sign-in-providers.ts";
 import { consoleRoutes } from "./console.ts";
@@ -87,6 +88,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   apiKeyRoutes(router);
   identityProviderRoutes(router);
   signInRoutes(router);
+  cliSignInRoutes(router);
   signInProviderRoutes(router);
   consoleRoutes(app);
   platformRoutes(app, router, deps);

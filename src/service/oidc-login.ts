@@ -24,7 +24,7 @@ export const LOGIN_COOKIE = "hearth_oidc";
 const LOGIN_TTL_MS = 10 * 60 * 1000;
 const LOGIN_CONTEXT = "oidc-login";
 
-interface LoginState {
+export interface LoginState {
   accountId: string;
   idpId: string;
   state: string;
@@ -33,6 +33,15 @@ interface LoginState {
   redirectUri: string;
   next: string;
   expires: number;
+  /** Set when firectl began the sign-in: where its loopback listener waits for the outcome. */
+  cli?: CliRequest;
+}
+
+/** firectl's side of a sign-in (RFC 8252): its loopback redirect, its state and its PKCE challenge. */
+export interface CliRequest {
+  redirectUri: string;
+  state: string;
+  codeChallenge: string;
 }
 
 export interface LoginStart {
@@ -42,16 +51,28 @@ export interface LoginStart {
   maxAgeSeconds: number;
 }
 
-async function providerRow(deps: SignInDeps, accountId: string, idpId: string): Promise<IdentityProviderRow> {
+export async function providerRow(deps: SignInDeps, accountId: string, idpId: string): Promise<IdentityProviderRow> {
   const row = await getIdentityProvider(deps.store.db, accountId, idpId);
   if (!row) throw notFound(`identity provider "${idpId}" not found in account "${accountId}"`);
   return row;
 }
 
-/** Where to send the browser to sign in with `idpId`, and the state to keep until it returns. */
-export async function beginOidcLogin(deps: SignInDeps, accountId: string, idpId: string, redirectUri: string, next: string | undefined): Promise<LoginStart> {
+/**
+ * Where to send the browser to sign in with `idpId`, and the state to keep until it returns. A
+ * sign-in for firectl also asks for a refresh token where the provider offers `offline_access`
+ * (which OIDC ties to an explicit consent prompt), so the command line stays signed in.
+ */
+export async function beginOidcLogin(
+  deps: SignInDeps,
+  accountId: string,
+  idpId: string,
+  redirectUri: string,
+  next: string | undefined,
+  cli?: CliRequest,
+): Promise<LoginStart> {
   const row = await providerRow(deps, accountId, idpId);
   const config = await oidcConfiguration(deps, row);
+  const offline = cli !== undefined && (config.serverMetadata().scopes_supported ?? []).includes("offline_access");
   const login: LoginState = {
     accountId,
     idpId,
@@ -61,11 +82,13 @@ export async function beginOidcLogin(deps: SignInDeps, accountId: string, idpId:
     redirectUri,
     next: safeNextPath(next),
     expires: Date.now() + LOGIN_TTL_MS,
+    ...(cli ? { cli } : {}),
   };
   const url = client.buildAuthorizationUrl(config, {
     redirect_uri: redirectUri,
     response_type: "code",
-    scope: "openid email profile",
+    scope: offline ? "openid email profile offline_access" : "openid email profile",
+    ...(offline ? { prompt: "consent" } : {}),
     state: login.state,
     nonce: login.nonce,
     code_challenge: await client.calculatePKCECodeChallenge(login.verifier),
@@ -78,7 +101,8 @@ export async function beginOidcLogin(deps: SignInDeps, accountId: string, idpId:
   };
 }
 
-function readLoginState(deps: SignInDeps, cookie: string | undefined): LoginState {
+/** The sealed state of the sign-in this browser began; refused when missing, tampered with or stale. */
+export function readLoginState(deps: SignInDeps, cookie: string | undefined): LoginState {
   const text = cookie === undefined ? undefined : open(serverKey(deps.config), cookie, LOGIN_CONTEXT);
   const login = text === undefined ? undefined : (JSON.parse(text) as LoginState);
   if (!login) throw invalidArgument("no sign-in is in progress in this browser (the sign-in cookie is missing or not valid); start again");
@@ -87,7 +111,7 @@ function readLoginState(deps: SignInDeps, cookie: string | undefined): LoginStat
 }
 
 /** The human's email from the ID token, or from the UserInfo endpoint when the token does not carry it. */
-async function verifiedEmail(config: client.Configuration, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Promise<string> {
+export async function verifiedEmail(config: client.Configuration, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Promise<string> {
   const claims = tokens.claims();
   if (!claims) throw unauthenticated("the identity provider returned no ID token");
   let email = claims.email;
@@ -138,12 +162,18 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
   return user;
 }
 
+/** Who signed in, through which provider, and what the provider issued. */
+export interface VerifiedLogin {
+  row: IdentityProviderRow;
+  user: UserRow;
+  tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
+}
+
 /**
  * The IdP's redirect back: checks state, PKCE, nonce and issuer (openid-client), maps the verified
- * email to a human of the account (or provisions one), refuses service accounts, starts a session.
+ * email to a human of the account (or provisions one) and refuses service accounts.
  */
-export async function finishOidcLogin(deps: SignInDeps, cookie: string | undefined, callback: URLSearchParams, meta: RequestMeta): Promise<{ session: NewSession; next: string }> {
-  const login = readLoginState(deps, cookie);
+export async function verifyOidcLogin(deps: SignInDeps, login: LoginState, callback: URLSearchParams, meta: RequestMeta): Promise<VerifiedLogin> {
   if (!tokensEqual(callback.get("state") ?? "", login.state)) throw invalidArgument("the sign-in response does not belong to this browser's sign-in (state mismatch); start again");
   const row = await providerRow(deps, login.accountId, login.idpId);
   const config = await oidcConfiguration(deps, row);
@@ -158,25 +188,33 @@ export async function finishOidcLogin(deps: SignInDeps, cookie: string | undefin
       idTokenExpected: true,
     });
   } catch (error) {
-    if (error instanceof client.AuthorizationResponseError) {
-      throw unauthenticated(`the identity provider refused the sign-in: ${error.error}`);
-    }
-    if (error instanceof client.ResponseBodyError) throw unauthenticated(`the identity provider refused the code exchange: ${error.error}`);
-    if (error instanceof ApiError) throw error;
-    // Issuer, audience, nonce, signature or expiry of the response did not check out.
-    throw unauthenticated("the identity provider's response did not verify; start again");
+    throw providerRefusal(error, "the sign-in");
   }
   const email = await verifiedEmail(config, tokens);
   const existing = await getUserByEmail(deps.store.db, row.account_id, email);
   if (existing?.service_account === 1) throw await refuseServiceAccount(deps, existing, "oidc", meta);
-  let user: UserRow;
   try {
-    user = existing ?? (await provisionUser(deps, row, email, meta));
+    return { row, user: existing ?? (await provisionUser(deps, row, email, meta)), tokens };
   } catch (error) {
     const op = { method: "SignIn", resource: userName(row.account_id, idFromEmail(email)), isAdminAction: false, payload: { via: "oidc", identityProvider: row.id } };
     await writeAudit(deps.store.db, { accountId: row.account_id, email, apiKeyId: "", meta }, op, error).catch(() => undefined);
     throw error;
   }
+}
+
+/** An error of openid-client's token exchange (code or refresh), as the sentence the caller sees. */
+export function providerRefusal(error: unknown, what: string): ApiError {
+  if (error instanceof client.AuthorizationResponseError || error instanceof client.ResponseBodyError) {
+    return unauthenticated(`the identity provider refused ${what}: ${error.error}`);
+  }
+  if (error instanceof ApiError) return error;
+  // Issuer, audience, nonce, signature or expiry of the response did not check out.
+  return unauthenticated(`the identity provider's answer to ${what} did not verify; start again`);
+}
+
+/** A web sign-in that verified: starts the browser's session. */
+export async function finishOidcLogin(deps: SignInDeps, login: LoginState, callback: URLSearchParams, meta: RequestMeta): Promise<{ session: NewSession; next: string }> {
+  const { row, user } = await verifyOidcLogin(deps, login, callback, meta);
   const session = await deps.store.db.transaction().execute(async (trx) => {
     const started = await startSession(deps, trx, user, `oidc:${row.id}`, Date.now());
     await auditSignIn(trx, user, "oidc", meta, { identityProvider: row.id });

@@ -16,7 +16,7 @@ export interface SignInDeps {
 }
 
 /** How a principal tried to sign in; recorded in the audit payload. */
-export type SignInVia = "oidc" | "oidc-token" | "link" | "session";
+export type SignInVia = "oidc" | "oidc-token" | "oidc-refresh" | "link" | "session";
 
 export interface SignInUser {
   account_id: string;

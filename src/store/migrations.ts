@@ -209,6 +209,24 @@ const MIGRATIONS: Migration[] = [
         primary key (key, start))`,
     ],
   },
+  {
+    version: 6,
+    name: "firectl sign-in grants",
+    statements: [
+      // A one-time code handed to firectl's loopback listener: stored as a digest, with the PKCE
+      // challenge it must be redeemed with and the identity provider's tokens sealed under the server key.
+      `create table cli_grants (
+        digest {id} primary key,
+        account_id {id} not null,
+        user_id {id} not null,
+        identity_provider_id {id} not null,
+        code_challenge text not null,
+        tokens text not null,
+        expire_time bigint not null,
+        foreign key (account_id, user_id) references users(account_id, id) on delete cascade)`,
+      `create index cli_grants_expiry on cli_grants (expire_time)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

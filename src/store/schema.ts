@@ -103,6 +103,19 @@ export interface SigninLinkRow {
   used_time: number | null;
 }
 
+export interface CliGrantRow {
+  /** SHA-256 of the one-time code. */
+  digest: string;
+  account_id: string;
+  user_id: string;
+  identity_provider_id: string;
+  /** PKCE S256 challenge: the code is redeemed only with its verifier. */
+  code_challenge: string;
+  /** The identity provider's tokens, sealed under the server key. */
+  tokens: string;
+  expire_time: number;
+}
+
 export interface SchemaMigrationRow {
   version: number;
   name: string;
@@ -118,6 +131,7 @@ export interface Schema {
   identity_providers: IdentityProviderRow;
   sessions: SessionRow;
   signin_links: SigninLinkRow;
+  cli_grants: CliGrantRow;
   schema_migrations: SchemaMigrationRow;
   models: ModelRow;
   deployments: DeploymentRow;

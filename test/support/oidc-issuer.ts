@@ -36,7 +36,7 @@ export async function startIssuer(options: { redirectUris: string[]; clientId?: 
         client_id: clientId,
         client_secret: clientSecret,
         redirect_uris: [...options.redirectUris, TEST_CLIENT_REDIRECT],
-        grant_types: ["authorization_code"],
+        grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
         token_endpoint_auth_method: "client_secret_basic",
       },

@@ -25,7 +25,7 @@ interface ApiErrorBody {
 const ADVICE: Readonly<Record<string, string>> = {
   INVALID_ARGUMENT: "correct the arguments and run the command again",
   OUT_OF_RANGE: "correct the arguments and run the command again",
-  UNAUTHENTICATED: "check --api-key / FIREWORKS_API_KEY, or store a valid key with 'firectl set-api-key KEY'",
+  UNAUTHENTICATED: "check --api-key / FIREWORKS_API_KEY, store a valid key with 'firectl set-api-key KEY', or run 'firectl signin'",
   PERMISSION_DENIED: "use the API key of a principal whose role allows this (account management needs an admin)",
   NOT_FOUND: "check the name and the account (-a/--account-id); the list command shows what exists",
   ALREADY_EXISTS: "choose another id, or use the existing resource",
@@ -86,12 +86,10 @@ function exchange(url: URL, method: Method, headers: Record<string, string>, bod
 
 export class HearthClient {
   readonly base: string;
-  readonly #key: string | undefined;
   readonly #userAgent: string;
 
-  constructor(base: string, key: string | undefined, userAgent: string) {
+  constructor(base: string, userAgent: string) {
     this.base = base;
-    this.#key = key;
     this.#userAgent = userAgent;
   }
 
@@ -104,9 +102,9 @@ export class HearthClient {
     return `${this.base}${request.path}${query ? `?${query}` : ""}`;
   }
 
-  /** What `--dry-run` prints: method, URL, headers (key masked) and body. */
-  describe(request: ApiRequest, format: "text" | "json"): string {
-    const headers: Record<string, string> = { Authorization: `Bearer ${maskKey(this.#key)}` };
+  /** What `--dry-run` prints: method, URL, headers (credential masked) and body. */
+  describe(request: ApiRequest, format: "text" | "json", bearer: string | undefined): string {
+    const headers: Record<string, string> = { Authorization: `Bearer ${maskKey(bearer)}` };
     if (request.body !== undefined) headers["Content-Type"] = "application/json";
     if (format === "json") {
       return `${JSON.stringify({ dryRun: true, method: request.method, url: this.url(request), headers, body: request.body ?? null })}\n`;
@@ -116,10 +114,10 @@ export class HearthClient {
     return `${lines.join("\n")}\n\n`;
   }
 
-  /** Sends a request and returns the parsed JSON answer, or throws a CliError with exit code 1. */
-  async send<T>(request: ApiRequest): Promise<T> {
+  /** Sends a request (with the bearer credential, if any) and returns the parsed JSON answer, or throws a CliError with exit code 1. */
+  async send<T>(request: ApiRequest, bearer?: string): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json", "user-agent": this.#userAgent };
-    if (this.#key) headers.authorization = `Bearer ${this.#key}`;
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     if (body !== undefined) headers["content-type"] = "application/json";
     let answer: { status: number; text: string };

@@ -30,8 +30,19 @@ export interface Setting {
   source: Source;
 }
 
+/** What `firectl signin` stored in the profile file: the identity provider's tokens. */
+export interface StoredSignIn {
+  readonly idToken: string;
+  /** The account signed in to (the file's `account_id`), where the refresh is asked for. */
+  readonly accountId: string | undefined;
+  readonly refreshToken: string | undefined;
+  readonly identityProvider: string | undefined;
+}
+
 export interface Settings {
   readonly apiKey: Setting | undefined;
+  /** Used when no API key is configured anywhere. */
+  readonly signIn: StoredSignIn | undefined;
   readonly accountId: Setting | undefined;
   readonly apiBase: Setting;
   readonly profile: string | undefined;
@@ -41,14 +52,20 @@ export interface Settings {
   readonly dryRun: boolean;
 }
 
-/** The keys an auth.ini file may hold. */
+/** The keys an auth.ini file may hold; a profile holds one credential, an API key or a sign-in's tokens. */
 export interface AuthFile {
   api_key?: string;
   account_id?: string;
   api_base?: string;
+  id_token?: string;
+  refresh_token?: string;
+  identity_provider?: string;
 }
 
-const FILE_KEYS = ["api_key", "account_id", "api_base"] as const;
+const FILE_KEYS = ["api_key", "account_id", "api_base", "id_token", "refresh_token", "identity_provider"] as const;
+export type AuthFileKey = (typeof FILE_KEYS)[number];
+/** What `firectl signin` writes; `set-api-key` removes these, and `signin` removes `api_key`. */
+export const SIGN_IN_KEYS: readonly AuthFileKey[] = ["id_token", "refresh_token", "identity_provider"];
 
 /** `~/.fireworks/auth.ini`, or the named profile's file. */
 export function authFilePath(profile: string | undefined, home: string = homedir()): string {
@@ -69,7 +86,7 @@ export function parseAuthIni(text: string): AuthFile {
     if (eq < 0) continue;
     const key = line.slice(0, eq).trim().toLowerCase();
     const value = line.slice(eq + 1).trim().replace(/^(["'])(.*)\1$/, "$2");
-    if ((FILE_KEYS as readonly string[]).includes(key) && value !== "") values[key as (typeof FILE_KEYS)[number]] = value;
+    if ((FILE_KEYS as readonly string[]).includes(key) && value !== "") values[key as AuthFileKey] = value;
   }
   return values;
 }
@@ -118,8 +135,12 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv = pro
   const file = authFilePath(profile, home);
   const fromFile = readAuthFile(file, profile);
   const base = pick(flags.apiBase, env.FIREWORKS_API_BASE, fromFile.api_base) ?? { value: DEFAULT_API_BASE, source: "default" };
+  const signIn = fromFile.id_token
+    ? { idToken: fromFile.id_token, accountId: fromFile.account_id, refreshToken: fromFile.refresh_token, identityProvider: fromFile.identity_provider }
+    : undefined;
   return Object.freeze({
     apiKey: pick(flags.apiKey, env.FIREWORKS_API_KEY, fromFile.api_key),
+    signIn,
     accountId: pick(flags.accountId, env.FIREWORKS_ACCOUNT_ID, fromFile.account_id),
     apiBase: { value: checkApiBase(base.value, base.source), source: base.source },
     profile,
@@ -131,10 +152,11 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv = pro
 
 /**
  * Writes (or updates) a profile file with mode 0600, creating its directories with mode 0700.
- * Keys not given keep their current value. The file is replaced atomically.
+ * Keys not given keep their current value, except those in `remove`. The file is replaced atomically.
  */
-export function writeAuthFile(path: string, values: AuthFile): AuthFile {
+export function writeAuthFile(path: string, values: AuthFile, remove: readonly AuthFileKey[] = []): AuthFile {
   const merged: AuthFile = { ...(existsSync(path) ? parseAuthIni(readFileSync(path, "utf8")) : {}), ...values };
+  for (const key of remove) delete merged[key];
   const text = FILE_KEYS.filter((k) => merged[k] !== undefined).map((k) => `${k} = ${merged[k]}\n`).join("");
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;

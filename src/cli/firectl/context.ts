@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { HearthClient, type ApiRequest } from "./client.ts";
 import { resolveSettings, type GlobalFlags, type Settings } from "./config.ts";
 import { usageError } from "./errors.ts";
+import { currentIdToken } from "./sign-in.ts";
 import { json } from "./output.ts";
 import type { Ref } from "./names.ts";
 import { VERSION } from "./version.ts";
@@ -34,11 +35,38 @@ export class Context {
   readonly settings: Settings;
   readonly client: HearthClient;
   #caller: Promise<Caller> | undefined;
+  #idToken: Promise<string> | undefined;
   #usedPlaceholders = false;
 
   constructor(settings: Settings) {
     this.settings = settings;
-    this.client = new HearthClient(settings.apiBase.value, settings.apiKey?.value, `firectl/${VERSION}`);
+    this.client = new HearthClient(settings.apiBase.value, `firectl/${VERSION}`);
+  }
+
+  /**
+   * The bearer credential: an API key (flag, environment or profile file), else the ID token that
+   * `firectl signin` stored, renewed first when it is about to expire.
+   */
+  bearer(): Promise<string> {
+    const key = this.settings.apiKey;
+    if (key) {
+      if (!/^[\x21-\x7e]+$/.test(key.value)) {
+        throw usageError(`the API key (from ${key.source}) contains spaces or characters a key never has; copy it again`);
+      }
+      return Promise.resolve(key.value);
+    }
+    if (this.settings.signIn) return (this.#idToken ??= currentIdToken(this.settings, this.client));
+    throw usageError("no API key is configured and no sign-in is stored; pass --api-key, set FIREWORKS_API_KEY, run 'firectl set-api-key KEY' or 'firectl signin'");
+  }
+
+  /** The credential as `--dry-run` shows it (masked by the printer). */
+  get shownCredential(): string | undefined {
+    return this.settings.apiKey?.value ?? this.settings.signIn?.idToken;
+  }
+
+  /** What `--dry-run` prints for a request. */
+  describe(request: ApiRequest): string {
+    return this.client.describe(request, this.settings.output, this.shownCredential);
   }
 
   get json(): boolean {
@@ -66,7 +94,7 @@ export class Context {
   /** Sends a request (or, under `--dry-run`, prints it) and hands the answer to `show`. */
   async call<T>(request: ApiRequest, show: (result: T) => void): Promise<void> {
     if (this.dryRun) {
-      this.out(this.client.describe(request, this.settings.output));
+      this.out(this.describe(request));
       return;
     }
     show(await this.send<T>(request));
@@ -74,19 +102,13 @@ export class Context {
 
   /** Sends a request; never under `--dry-run` (callers go through `call` or check `dryRun`). */
   async send<T>(request: ApiRequest): Promise<T> {
-    if (!this.settings.apiKey) {
-      throw usageError("no API key is configured; pass --api-key, set FIREWORKS_API_KEY, or run 'firectl set-api-key KEY'");
-    }
-    if (!/^[\x21-\x7e]+$/.test(this.settings.apiKey.value)) {
-      throw usageError(`the API key (from ${this.settings.apiKey.source}) contains spaces or characters a key never has; copy it again`);
-    }
-    return this.client.send<T>(request);
+    return this.client.send<T>(request, await this.bearer());
   }
 
   /** Who the API key belongs to (one `GET /verifyApiKey` per run). */
   caller(): Promise<Caller> {
     if (this.dryRun) {
-      if (!this.#usedPlaceholders) this.out(this.client.describe({ method: "GET", path: "/verifyApiKey" }, this.settings.output));
+      if (!this.#usedPlaceholders) this.out(this.describe({ method: "GET", path: "/verifyApiKey" }));
       this.#usedPlaceholders = true;
       return Promise.resolve({ ...PLACEHOLDER, accountId: this.settings.accountId?.value ?? PLACEHOLDER.accountId });
     }

@@ -45,7 +45,7 @@ export async function list<T>(ctx: Context, request: ApiRequest, field: string, 
     pageToken: flags.pageToken,
   };
   if (ctx.dryRun) {
-    ctx.out(ctx.client.describe({ ...request, query }, ctx.settings.output));
+    ctx.out(ctx.describe({ ...request, query }));
     if (!onePage) ctx.note("(the same request would be repeated with pageToken while the answer has a nextPageToken)");
     return;
   }

@@ -8,6 +8,7 @@ import { datasetNoun, datasetVerbs } from "./commands/dataset.ts";
 import { deploymentNoun, deploymentVerbs } from "./commands/deployment.ts";
 import { identityProviderNoun, identityProviderVerbs } from "./commands/identity-provider.ts";
 import { defineMisc } from "./commands/misc.ts";
+import { defineSignInCommands } from "./commands/sign-in.ts";
 import { modelNoun, modelVerbs } from "./commands/model.ts";
 import { quotaNoun, quotaVerbs } from "./commands/quota.ts";
 import { userNoun, userVerbs } from "./commands/user.ts";
@@ -25,7 +26,8 @@ Configuration, highest precedence first:
   1. flags: --api-key, -a/--account-id, --api-base
   2. environment: FIREWORKS_API_KEY, FIREWORKS_ACCOUNT_ID, FIREWORKS_API_BASE
   3. ~/.fireworks/auth.ini (api_key, account_id, api_base), or with -p NAME / FIREWORKS_PROFILE
-     ~/.fireworks/profiles/NAME/auth.ini; write it with 'firectl set-api-key KEY'
+     ~/.fireworks/profiles/NAME/auth.ini; write it with 'firectl set-api-key KEY', or sign in
+     as a human with 'firectl signin ACCOUNT_ID' (stores the identity provider's ID token instead)
   4. API base ${DEFAULT_API_BASE}; without an account id, the API key's own account is used
 
 Examples:
@@ -81,6 +83,7 @@ export function firectlProgram(): Command {
     [...userVerbs, ...apiKeyVerbs, ...auditLogsVerbs, ...quotaVerbs, ...accountVerbs, ...identityProviderVerbs, ...modelVerbs, ...deploymentVerbs, ...datasetVerbs],
   );
   defineMisc(program);
+  defineSignInCommands(program);
   defineBilling(program);
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput({ outputError: (raw, write) => write(`firectl: ${usageSentence(raw, commandPath(command))}\n`) });

@@ -4,7 +4,7 @@ import { request as httpsRequest } from "node:https";
 import { pipeline } from "node:stream/promises";
 import { maskKey } from "./client.ts";
 import type { Context } from "./context.ts";
-import { apiFailure, usageError } from "./errors.ts";
+import { apiFailure } from "./errors.ts";
 
 /**
  * Streams a local file as the raw body of a POST (a dataset's JSONL): the JSON client sends only
@@ -12,8 +12,7 @@ import { apiFailure, usageError } from "./errors.ts";
  */
 export async function uploadFile<T>(ctx: Context, path: string, file: string, size: number, contentType: string): Promise<T> {
   const url = new URL(`${ctx.settings.apiBase.value}${path}`);
-  const key = ctx.settings.apiKey?.value;
-  if (!key) throw usageError("no API key is configured; pass --api-key, set FIREWORKS_API_KEY, or run 'firectl set-api-key KEY'");
+  const key = await ctx.bearer();
   const headers = { authorization: `Bearer ${key}`, "content-type": contentType, "content-length": String(size), accept: "application/json" };
   let answer: { status: number; text: string };
   try {
@@ -46,5 +45,5 @@ export async function uploadFile<T>(ctx: Context, path: string, file: string, si
 
 /** What `--dry-run` prints for an upload. */
 export function describeUpload(ctx: Context, path: string, file: string, size: number, contentType: string): string {
-  return `POST ${ctx.settings.apiBase.value}${path}\nAuthorization: Bearer ${maskKey(ctx.settings.apiKey?.value)}\nContent-Type: ${contentType}\n\n(the ${size} bytes of ${file})\n\n`;
+  return `POST ${ctx.settings.apiBase.value}${path}\nAuthorization: Bearer ${maskKey(ctx.shownCredential)}\nContent-Type: ${contentType}\n\n(the ${size} bytes of ${file})\n\n`;
 }

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { ApiError } from "../../domain/errors.ts";
 import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN, SESSION_COOKIE } from "../../domain/sign-in.ts";
 import type { Deps } from "../../service/context.ts";
-import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE } from "../../service/oidc-login.ts";
+import { finishCliLogin } from "../../service/cli-sign-in.ts";
+import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE, readLoginState } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
 import { redeemSigninLink } from "../../service/signin-links.ts";
 import { readCookie, overHttps, setCookie } from "../cookies.ts";
@@ -12,9 +13,9 @@ import type { Router } from "../route.ts";
 import { accountParams, id, userParams } from "../schemas.ts";
 import { requestOrigin, sessionOfRequest, sessionPrincipal } from "../session-auth.ts";
 
-const LOGIN_COOKIE_PATH = "/auth/oidc";
+export const LOGIN_COOKIE_PATH = "/auth/oidc";
 
-function secure(deps: Deps, request: FastifyRequest): boolean {
+export function secure(deps: Deps, request: FastifyRequest): boolean {
   return overHttps(request, deps.config.publicUrl);
 }
 
@@ -49,14 +50,20 @@ export function signInRoutes(router: Router): void {
     method: "GET",
     url: "/auth/oidc/callback",
     operationId: "FinishOidcSignIn",
-    summary: "Where the identity provider sends the browser back: checks state, nonce, PKCE and issuer, then starts a session",
+    summary:
+      "Where the identity provider sends the browser back: checks state, nonce, PKCE and issuer, then starts a session (or, for firectl, sends a one-time code to its loopback listener)",
     tag: "Sign-in",
     auth: false,
     handler: async ({ deps, request, reply }) => {
       const callback = new URL(request.url, "http://hearth.invalid").searchParams;
       // The login state is single-use whatever the outcome.
       setCookie(reply, LOGIN_COOKIE, "", { path: LOGIN_COOKIE_PATH, maxAge: 0, secure: secure(deps, request) });
-      const done = await finishOidcLogin(deps, readCookie(request, LOGIN_COOKIE), callback, requestMeta(request));
+      const login = readLoginState(deps, readCookie(request, LOGIN_COOKIE));
+      if (login.cli) {
+        void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
+        return reply.redirect(await finishCliLogin(deps, login, callback, requestMeta(request)), 302);
+      }
+      const done = await finishOidcLogin(deps, login, callback, requestMeta(request));
       return signedIn(deps, request, reply, done.session, done.next);
     },
   });

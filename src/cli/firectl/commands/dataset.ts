@@ -69,7 +69,7 @@ const create: Verb = {
         const accountId = await ctx.accountId();
         const upload = `${one(accountId, id)}:upload`;
         if (ctx.dryRun) {
-          ctx.out(ctx.client.describe({ method: "POST", path: collection(accountId), query: { datasetId: id }, body: { dataset: { displayName: o.displayName } } }, ctx.settings.output));
+          ctx.out(ctx.describe({ method: "POST", path: collection(accountId), query: { datasetId: id }, body: { dataset: { displayName: o.displayName } } }));
           ctx.out(describeUpload(ctx, upload, file, size, "application/jsonl"));
           return;
         }

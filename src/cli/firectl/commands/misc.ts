@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Argument, type Command } from "commander";
 import { maskKey } from "../client.ts";
-import { authFilePath, checkApiBase, writeAuthFile, type AuthFile, type GlobalFlags } from "../config.ts";
+import { authFilePath, checkApiBase, SIGN_IN_KEYS, writeAuthFile, type AuthFile, type GlobalFlags } from "../config.ts";
 import { bashCompletion, zshCompletion } from "../completion.ts";
 import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { renderFields, yesNo } from "../output.ts";
 import { VERSION } from "../version.ts";
+import { idTokenExpiry } from "./sign-in.ts";
 
 /** Commands outside the noun-verb grammar: whoami, set-api-key, version, completion. */
 const root = (command: Command): Command => (command.parent ? root(command.parent) : command);
@@ -15,12 +16,15 @@ function defineWhoami(program: Command): void {
   runs(
     program
       .command("whoami")
-      .description("show the principal, role and account of the API key in use")
+      .description("show the principal, role and account of the credential in use (API key or 'firectl signin')")
       .addHelpText("after", "\nExamples:\n  firectl whoami\n  firectl whoami -o json\n"),
     async (ctx) => {
       const caller = await ctx.caller();
       if (ctx.dryRun) return;
       const s = ctx.settings;
+      const credential: [string, string] = s.apiKey
+        ? ["API Key", `${maskKey(s.apiKey.value)} (from ${s.apiKey.source})`]
+        : ["Credential", `ID token from 'firectl signin' in ${s.file}, expires ${idTokenExpiry(await ctx.bearer())}`];
       ctx.show(caller, (c) =>
         renderFields([
           ["Account", c.accountId],
@@ -29,7 +33,7 @@ function defineWhoami(program: Command): void {
           ["Role", c.role],
           ["Service Account", yesNo(c.serviceAccount)],
           ["API Key ID", c.keyId],
-          ["API Key", `${maskKey(s.apiKey?.value)} (from ${s.apiKey?.source ?? "nowhere"})`],
+          credential,
           ["API Base", `${s.apiBase.value} (from ${s.apiBase.source})`],
         ]),
       );
@@ -66,7 +70,8 @@ function defineSetApiKey(program: Command): void {
         process.stdout.write(`would write ${path} (mode 0600): ${Object.keys(values).join(", ")}\n`);
         return;
       }
-      writeAuthFile(path, values);
+      // One credential per profile: a stored sign-in gives way to the key.
+      writeAuthFile(path, values, SIGN_IN_KEYS);
       const stored = Object.keys(values).map((k) => (k === "api_key" ? `api_key (${maskKey(values.api_key)})` : `${k}`));
       process.stdout.write(`Saved ${stored.join(", ")} to ${path} (mode 0600).\n`);
     });

@@ -1,0 +1,82 @@
+import { Option, type Command } from "commander";
+import { resolveSettings, type GlobalFlags } from "../config.ts";
+import { Context } from "../context.ts";
+import { usageError } from "../errors.ts";
+import { renderFields } from "../output.ts";
+import { forgetSignIn, saveSignIn, signIn, tokenExpiry } from "../sign-in.ts";
+
+/** `firectl signin` and `firectl signout`: a human's identity-provider sign-in stored in the profile file. */
+const parsePort = (value: string): number => {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw usageError(`invalid --port '${value}': use 0 (any free port) to 65535`);
+  return port;
+};
+
+function defineSignin(program: Command): void {
+  program
+    .command("signin")
+    .description("sign in as a human through the account's identity provider in the browser; stores the ID token in the profile file (mode 0600)")
+    .argument("[account-id]", "the account to sign in to (default: -a / FIREWORKS_ACCOUNT_ID / the profile's account_id)")
+    .option("--identity-provider <id>", "the identity provider to use when the account has several")
+    .option("--no-browser", "only print the URL to open (in a browser on this machine: it returns to a listener on 127.0.0.1)")
+    .addOption(new Option("--port <port>", "port of the loopback listener (default: any free port)").argParser(parsePort).default(0))
+    .addHelpText(
+      "after",
+      "\nThe browser returns to a listener on 127.0.0.1; firectl then holds an ID token of the identity provider,\nrenewed through Hearth before it expires when the provider issues refresh tokens. The sign-in replaces an\nAPI key stored in the same profile; --api-key and FIREWORKS_API_KEY still take precedence.\n\nExamples:\n  firectl signin my-account\n  firectl signin my-account --identity-provider corp -p work\n  firectl signin --no-browser\n",
+    )
+    .action(async (account: string | undefined, options: { identityProvider?: string; browser: boolean; port: number }, command: Command) => {
+      const ctx = new Context(resolveSettings(command.optsWithGlobals<GlobalFlags>()));
+      const s = ctx.settings;
+      const accountId = account ?? s.accountId?.value;
+      if (!accountId) throw usageError("name the account to sign in to: 'firectl signin ACCOUNT_ID' (or -a / FIREWORKS_ACCOUNT_ID)");
+      if (ctx.dryRun) {
+        ctx.out(`would list the identity providers of account "${accountId}" (GET ${s.apiBase.value}/auth/providers?account=${accountId}), open the browser at ${s.apiBase.value}/auth/cli/${accountId}/<provider>/start with a loopback redirect, and save the ID token to ${s.file} (mode 0600)\n`);
+        ctx.finish();
+        return;
+      }
+      const signedIn = await signIn(ctx.client, accountId, { ...options, note: (text) => ctx.note(text) });
+      saveSignIn(s.file, signedIn, s.apiBase.source === "default" ? undefined : s.apiBase.value);
+      const summary = { user: signedIn.user, email: signedIn.email, accountId: signedIn.accountId, identityProviderId: signedIn.identityProviderId, expireTime: signedIn.expireTime, renewable: signedIn.refreshToken !== undefined, file: s.file };
+      ctx.show(summary, (v) =>
+        renderFields([
+          ["Signed In As", v.email],
+          ["User", v.user],
+          ["Identity Provider", v.identityProviderId],
+          ["Token Expires", `${v.expireTime}${v.renewable ? " (renewed automatically)" : " (sign in again then)"}`],
+          ["Saved To", `${v.file} (mode 0600)`],
+        ]),
+      );
+      if (s.apiKey && s.apiKey.source !== "profile file") {
+        ctx.note(`note: an API key from ${s.apiKey.source} takes precedence over the sign-in; unset it to act as ${signedIn.email}`);
+      } else if (s.apiKey) {
+        ctx.note(`note: the sign-in replaced the API key stored in ${s.file}`);
+      }
+    });
+}
+
+function defineSignout(program: Command): void {
+  program
+    .command("signout")
+    .description("remove the sign-in stored by 'firectl signin' from the profile file")
+    .addHelpText("after", "\nExamples:\n  firectl signout\n  firectl signout -p work\n")
+    .action((_options: unknown, command: Command) => {
+      const settings = resolveSettings(command.optsWithGlobals<GlobalFlags>());
+      if (settings.dryRun) {
+        process.stdout.write(`would remove the sign-in from ${settings.file}\n`);
+        return;
+      }
+      const had = forgetSignIn(settings);
+      process.stdout.write(had ? `Signed out: removed the sign-in from ${settings.file}.\n` : `No sign-in is stored in ${settings.file}.\n`);
+    });
+}
+
+/** When a stored ID token expires, for whoami. */
+export function idTokenExpiry(token: string): string {
+  const exp = tokenExpiry(token);
+  return exp === undefined ? "unknown" : new Date(exp * 1000).toISOString();
+}
+
+export function defineSignInCommands(program: Command): void {
+  defineSignin(program);
+  defineSignout(program);
+}

@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { isLoopbackRedirect, PKCE_CHALLENGE, PKCE_VERIFIER } from "../../domain/sign-in.ts";
+import { redeemCliGrant, refreshCliSignIn } from "../../service/cli-sign-in.ts";
+import { beginOidcLogin, LOGIN_COOKIE } from "../../service/oidc-login.ts";
+import { requestMeta } from "../auth.ts";
+import { setCookie } from "../cookies.ts";
+import type { Router } from "../route.ts";
+import { accountParams, id } from "../schemas.ts";
+import { requestOrigin } from "../session-auth.ts";
+import { LOGIN_COOKIE_PATH, secure } from "./sign-in.ts";
+
+const STATE = /^[A-Za-z0-9._~-]{16,128}$/;
+
+/** `firectl signin`: the browser half (start) and the two calls firectl makes itself (token, refresh). */
+export function cliSignInRoutes(router: Router): void {
+  router.add({
+    method: "GET",
+    url: "/auth/cli/{accountId}/{identityProviderId}/start",
+    operationId: "StartCliSignIn",
+    summary:
+      "Begin firectl's sign-in in the browser: like the web sign-in, but the outcome is a one-time code sent to firectl's loopback redirect_uri (RFC 8252), redeemable only with the PKCE verifier of code_challenge",
+    tag: "Sign-in",
+    auth: false,
+    params: accountParams.extend({ identityProviderId: id("identity provider id") }),
+    query: z.object({
+      redirect_uri: z.string().max(256).refine(isLoopbackRedirect, "must be http://127.0.0.1:PORT/... or http://[::1]:PORT/... (a loopback address with a port)"),
+      state: z.string().regex(STATE, "must be 16 to 128 URL-safe characters"),
+      code_challenge: z.string().regex(PKCE_CHALLENGE, "must be a base64url SHA-256 digest (43 characters)"),
+      code_challenge_method: z.literal("S256", { message: 'only "S256" is supported' }),
+    }),
+    handler: async ({ deps, params, query, request, reply }) => {
+      const redirectUri = `${requestOrigin(request, deps.config.publicUrl)}/auth/oidc/callback`;
+      const cli = { redirectUri: query.redirect_uri, state: query.state, codeChallenge: query.code_challenge };
+      const start = await beginOidcLogin(deps, params.accountId, params.identityProviderId, redirectUri, undefined, cli);
+      setCookie(reply, LOGIN_COOKIE, start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
+      void reply.header("cache-control", "no-store");
+      return reply.redirect(start.authorizationUrl, 302);
+    },
+  });
+
+  router.add({
+    method: "POST",
+    url: "/auth/cli/token",
+    operationId: "RedeemCliSignIn",
+    summary: "firectl trades the one-time code of its sign-in and the PKCE verifier for the identity provider's ID token (and refresh token); a code works once, within 2 minutes",
+    tag: "Sign-in",
+    auth: false,
+    body: z.object({ code: z.string().max(128), codeVerifier: z.string().regex(PKCE_VERIFIER, "must be 43 to 128 URL-safe characters (RFC 7636)") }),
+    handler: async ({ deps, body, reply }) => {
+      void reply.header("cache-control", "no-store");
+      return redeemCliGrant(deps, body.code, body.codeVerifier);
+    },
+  });
+
+  router.add({
+    method: "POST",
+    url: "/auth/cli/refresh",
+    operationId: "RefreshCliSignIn",
+    summary: "firectl trades the identity provider's refresh token for a new ID token (Hearth holds the client secret); the token must still name a human of the account",
+    tag: "Sign-in",
+    auth: false,
+    body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(4096) }),
+    handler: async ({ deps, body, request, reply }) => {
+      void reply.header("cache-control", "no-store");
+      return refreshCliSignIn(deps, body.accountId, body.identityProviderId, body.refreshToken, requestMeta(request));
+    },
+  });
+}

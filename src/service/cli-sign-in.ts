@@ -1,0 +1,133 @@
+import * as client from "openid-client";
+import { ApiError, invalidArgument, unauthenticated } from "../domain/errors.ts";
+import { userName } from "../domain/ids.ts";
+import { open, seal } from "../domain/secret-box.ts";
+import { digestToken, isTokenShaped, newToken, pkceChallenge, tokensEqual } from "../domain/sign-in.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import { deleteExpiredCliGrants, insertCliGrant, takeCliGrant } from "../store/cli-grants.ts";
+import { getUser, getUserByEmail } from "../store/users.ts";
+import type { RequestMeta } from "./context.ts";
+import { oidcConfiguration } from "./oidc-discovery.ts";
+import { providerRefusal, providerRow, verifiedEmail, verifyOidcLogin, type LoginState } from "./oidc-login.ts";
+import { serverKey } from "./server-key.ts";
+import { auditSignIn, refuseServiceAccount, type SignInDeps } from "./sign-in.ts";
+
+/**
+ * `firectl signin`: the browser signs in through the account's identity provider exactly as for the
+ * console (Hearth's own redirect URI and client secret), but instead of a session the outcome is a
+ * one-time code sent to firectl's loopback listener. firectl redeems the code with its PKCE verifier
+ * for the provider's ID token (and refresh token, where the provider issues one), and calls the API
+ * with that token as a human would. Refreshing goes through Hearth too, since only Hearth holds the
+ * client secret.
+ */
+const GRANT_TTL_MS = 2 * 60 * 1000;
+const GRANT_CONTEXT = "cli-grant";
+
+/** What firectl stores and sends: the provider's tokens and who they name. */
+export interface CliCredentials {
+  accountId: string;
+  identityProviderId: string;
+  user: string;
+  email: string;
+  idToken: string;
+  /** Present when the provider issued one; firectl trades it for a new ID token before expiry. */
+  refreshToken?: string;
+  expireTime: string;
+}
+
+interface SealedTokens {
+  idToken: string;
+  refreshToken?: string;
+  expires: number;
+}
+
+type Tokens = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
+
+function tokensOf(tokens: Tokens, previousRefreshToken?: string): SealedTokens {
+  const exp = tokens.claims()?.exp;
+  if (!tokens.id_token || exp === undefined) throw unauthenticated("the identity provider returned no ID token; run 'firectl signin' again");
+  const refreshToken = tokens.refresh_token ?? previousRefreshToken;
+  return { idToken: tokens.id_token, ...(refreshToken ? { refreshToken } : {}), expires: exp * 1000 };
+}
+
+function credentials(accountId: string, idpId: string, user: { id: string; email: string }, sealed: SealedTokens): CliCredentials {
+  return {
+    accountId,
+    identityProviderId: idpId,
+    user: userName(accountId, user.id),
+    email: user.email,
+    idToken: sealed.idToken,
+    ...(sealed.refreshToken ? { refreshToken: sealed.refreshToken } : {}),
+    expireTime: formatTimestamp(sealed.expires),
+  };
+}
+
+/** Where the browser goes after the identity provider answered a firectl sign-in: firectl's listener, with a code or an error. */
+export async function finishCliLogin(deps: SignInDeps, login: LoginState, callback: URLSearchParams, meta: RequestMeta): Promise<string> {
+  const cli = login.cli!;
+  const back = new URL(cli.redirectUri);
+  back.searchParams.set("state", cli.state);
+  try {
+    const { row, user, tokens } = await verifyOidcLogin(deps, login, callback, meta);
+    const code = newToken();
+    const now = Date.now();
+    const sealed = seal(serverKey(deps.config), JSON.stringify(tokensOf(tokens)), GRANT_CONTEXT);
+    await deps.store.db.transaction().execute(async (trx) => {
+      await deleteExpiredCliGrants(trx, now);
+      await insertCliGrant(trx, {
+        digest: digestToken(code),
+        account_id: row.account_id,
+        user_id: user.id,
+        identity_provider_id: row.id,
+        code_challenge: cli.codeChallenge,
+        tokens: sealed,
+        expire_time: now + GRANT_TTL_MS,
+      });
+      await auditSignIn(trx, user, "oidc", meta, { identityProvider: row.id, client: "firectl" });
+    });
+    back.searchParams.set("code", code);
+  } catch (error) {
+    // firectl prints the sentence; a 500 stays a 500 (its detail is never sent anywhere).
+    if (!(error instanceof ApiError)) throw error;
+    back.searchParams.set("error", "access_denied");
+    back.searchParams.set("error_description", error.message);
+  }
+  return back.href;
+}
+
+const badCode = (): ApiError => invalidArgument("the sign-in code is not valid, was already used or has expired; run 'firectl signin' again");
+
+/** firectl trades the one-time code and its PKCE verifier for the tokens. The code is used up whatever the outcome. */
+export async function redeemCliGrant(deps: SignInDeps, code: string, verifier: string): Promise<CliCredentials> {
+  if (!isTokenShaped(code)) throw badCode();
+  const grant = await takeCliGrant(deps.store.db, digestToken(code));
+  if (!grant || grant.expire_time <= Date.now()) throw badCode();
+  if (!tokensEqual(pkceChallenge(verifier), grant.code_challenge)) throw invalidArgument("the code verifier does not match this sign-in (PKCE); run 'firectl signin' again");
+  const user = await getUser(deps.store.db, grant.account_id, grant.user_id);
+  const text = open(serverKey(deps.config), grant.tokens, GRANT_CONTEXT);
+  if (!user || text === undefined) throw badCode();
+  return credentials(grant.account_id, grant.identity_provider_id, user, JSON.parse(text) as SealedTokens);
+}
+
+/**
+ * A new ID token for a refresh token, from the provider that issued it, with Hearth's client
+ * secret. The new token must still name a human of the account (a user deleted or turned out to be
+ * a service account since is refused); the renewal is audited like a sign-in.
+ */
+export async function refreshCliSignIn(deps: SignInDeps, accountId: string, idpId: string, refreshToken: string, meta: RequestMeta): Promise<CliCredentials> {
+  const row = await providerRow(deps, accountId, idpId);
+  const config = await oidcConfiguration(deps, row);
+  let tokens: Tokens;
+  try {
+    tokens = await client.refreshTokenGrant(config, refreshToken);
+  } catch (error) {
+    throw providerRefusal(error, "the refresh token (run 'firectl signin' again)");
+  }
+  const sealed = tokensOf(tokens, refreshToken);
+  const email = await verifiedEmail(config, tokens);
+  const user = await getUserByEmail(deps.store.db, accountId, email);
+  if (!user) throw unauthenticated(`account "${accountId}" has no user with the email "${email}"`);
+  if (user.service_account === 1) throw await refuseServiceAccount(deps, user, "oidc-refresh", meta);
+  await auditSignIn(deps.store.db, user, "oidc-refresh", meta, { identityProvider: row.id, client: "firectl" });
+  return credentials(accountId, idpId, user, sealed);
+}
