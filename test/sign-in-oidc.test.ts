@@ -174,6 +174,15 @@ for (const dialect of DIALECTS) {
       const stranger = await webSignIn("stranger@elsewhere.example");
       assert.equal(stranger.res.status, 403);
       assert.match(((await stranger.res.json()) as any).error.message, /not a user of account/);
+      // A person's browser (Accept: text/html) gets the same refusal as a page with the way back.
+      const inBrowser = new Browser();
+      const back = await followSignIn(inBrowser, `${h.baseUrl}/auth/oidc/my-account/corp/start`, "stranger@elsewhere.example", (u) => u.pathname === "/auth/oidc/callback");
+      const page = await inBrowser.request(back, { headers: { accept: "text/html,application/xhtml+xml" } });
+      assert.equal(page.status, 403);
+      assert.match(page.headers.get("content-type")!, /^text\/html/);
+      const html = await page.text();
+      assert.match(html, /<h1>Sign-in failed<\/h1><p>&#34;stranger@elsewhere.example&#34; is not a user of account &#34;my-account&#34;/);
+      assert.match(html, /href="\/signin"/);
       assert.equal((await h.call("GET", `${A}/users/stranger-elsewhere-example`)).status, 404);
     });
 

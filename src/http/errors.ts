@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, invalidArgument } from "../domain/errors.ts";
+import { signInErrorPage, wantsSignInPage } from "./sign-in-error-page.ts";
 
 /**
  * Fastify's own refusals of a request, as the message a client should read. (Malformed JSON never
@@ -21,7 +22,10 @@ function frameworkError(error: FastifyError, bodyLimit: number): ApiError | unde
   }
 }
 
-/** The one error handler: typed errors become `{error: {code, status, message}}`; anything else is a bare 500. */
+/**
+ * The one error handler: typed errors become `{error: {code, status, message}}` (a page, for a
+ * person's browser sign-in); anything else is a bare 500.
+ */
 export function errorHandler(bodyLimit: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
     const apiError = error instanceof ApiError ? error : frameworkError(error as FastifyError, bodyLimit);
@@ -31,6 +35,8 @@ export function errorHandler(bodyLimit: number) {
       void reply.status(500).send(new ApiError("INTERNAL", "internal error").toJSON());
       return;
     }
-    void reply.status(apiError.httpCode).headers(apiError.headers).send(apiError.toJSON());
+    void reply.status(apiError.httpCode).headers(apiError.headers);
+    if (wantsSignInPage(request)) void reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(signInErrorPage(apiError));
+    else void reply.send(apiError.toJSON());
   };
 }
