@@ -186,6 +186,20 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", `${A}/users/stranger-elsewhere-example`)).status, 404);
     });
 
+    test("a bearer ID token of an unknown email in a tenant domain provisions an inference-user too; other domains are refused", async () => {
+      const token = await issuer.mint({ sub: "n2", email: "token-newbie@corp.example" });
+      const who = await h.call("GET", "/verifyApiKey", { key: token });
+      assert.equal(who.status, 200, JSON.stringify(who.body));
+      assert.equal(who.body.role, "inference-user");
+      assert.equal(who.body.email, "token-newbie@corp.example");
+      const [created] = await auditEntries(h, 'message="CreateUser" AND resource:"token-newbie-corp-example"');
+      assert.equal(created.payload.jitUserProvisioning, true);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key: token })).status, 200, "the second call finds the user");
+      const stranger = await h.call("GET", `${A}/users`, { key: await issuer.mint({ sub: "s2", email: "token-stranger@elsewhere.example" }) });
+      assert.equal(stranger.status, 403);
+      assert.equal((await h.call("GET", `${A}/users/token-stranger-elsewhere-example`)).status, 404);
+    });
+
     test("an email the identity provider has not verified is refused", async () => {
       const { res } = await webSignIn("unverified-bob@corp.example");
       assert.equal(res.status, 403);

@@ -127,7 +127,7 @@ export async function verifiedEmail(config: client.Configuration, tokens: client
 }
 
 /** Creates a user on first sign-in, when the provider allows it for the email's domain. */
-async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: string, meta: RequestMeta): Promise<UserRow> {
+export async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: string, meta: RequestMeta): Promise<UserRow> {
   const account = await getAccount(deps.store.db, row.account_id);
   if (!row.enable_jit || !account || !domainAllowed(email, JSON.parse(row.tenant_domains) as string[], account.email)) {
     throw permissionDenied(`"${email}" is not a user of account "${row.account_id}"; ask an admin to add you`);

@@ -5,6 +5,7 @@ import type { IdentityProviderRow, UserRow } from "../store/schema.ts";
 import { getUserByEmail } from "../store/users.ts";
 import type { Principal, RequestMeta } from "./context.ts";
 import { issuerKeys } from "./oidc-discovery.ts";
+import { provisionUser } from "./oidc-login.ts";
 import { humanPrincipal, refuseServiceAccount, type SignInDeps } from "./sign-in.ts";
 
 /**
@@ -72,15 +73,21 @@ export async function authenticateOidcToken(deps: SignInDeps, token: string, acc
   if (matching.length === 0) throw unauthenticated(`the OIDC token's "azp" claim is not valid (check_failed)`);
   if (typeof claims.email !== "string") throw unauthenticated("the OIDC token carries no email claim");
   if (claims.email_verified === false) throw unauthenticated("the OIDC token's email is not verified by the identity provider");
-  const user = await userFor(deps, matching, claims.email.toLowerCase(), accountId);
+  const user = await userFor(deps, matching, claims.email.toLowerCase(), accountId, meta);
   if (user.service_account === 1) throw await refuseServiceAccount(deps, user, "oidc-token", meta);
   return humanPrincipal(user);
 }
 
-async function userFor(deps: SignInDeps, providers: IdentityProviderRow[], email: string, accountId: string | undefined): Promise<UserRow> {
+/**
+ * The human the token's email names among the providers' accounts. An email no account knows is
+ * provisioned as at web sign-in, when exactly one of those accounts' providers has JIT provisioning on.
+ */
+async function userFor(deps: SignInDeps, providers: IdentityProviderRow[], email: string, accountId: string | undefined, meta: RequestMeta): Promise<UserRow> {
   const accounts = [...new Set(providers.map((p) => p.account_id))];
   const found = (await Promise.all(accounts.map((a) => getUserByEmail(deps.store.db, a, email)))).filter((u): u is UserRow => u !== undefined);
   if (found.length === 0) {
+    const jit = providers.filter((p) => p.enable_jit === 1);
+    if (new Set(jit.map((p) => p.account_id)).size === 1) return provisionUser(deps, jit[0]!, email, meta);
     throw unauthenticated(accountId === undefined ? `no account has a user with the email "${email}"` : `account "${accountId}" has no user with the email "${email}"`);
   }
   if (found.length > 1) {
