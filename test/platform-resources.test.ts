@@ -206,7 +206,50 @@ for (const dialect of DIALECTS) {
       await h.call("POST", `${A}/datasets?datasetId=wrong-type`, { key: maker, body: {} });
       const res = await h.call("POST", `${A}/datasets/wrong-type:upload`, { key: maker, body: { a: 1 } });
       assert.equal(res.status, 400);
-      assert.equal(res.body.error.message, "send the JSONL as the raw request body with Content-Type application/jsonl");
+      assert.equal(res.body.error.message, 'send the JSONL as the raw request body with Content-Type application/jsonl, or as the "file" field of a multipart/form-data body');
+    });
+
+    test("the multipart form upload Fireworks documents (curl -F file=@train.jsonl) works; a form without the file, or cut short, stores nothing", async () => {
+      const send = (id: string, body: BodyInit, headers: Record<string, string> = {}) =>
+        fetch(`${h.baseUrl}${A}/datasets/${id}:upload`, { method: "POST", headers: { authorization: `Bearer ${maker}`, ...headers }, body });
+      for (const id of ["form", "form-empty", "form-cut"]) await h.call("POST", `${A}/datasets?datasetId=${id}`, { key: maker, body: {} });
+      const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ prompt: `p${i}`, completion: `c${i}` })).join("\n");
+      const form = new FormData();
+      form.append("purpose", "fine-tune");
+      form.append("file", new Blob([`${lines}\n`], { type: "application/jsonl" }), "train.jsonl");
+      const res = await send("form", form);
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(((await res.json()) as any).exampleCount, "50");
+      const download = await fetch(`${h.baseUrl}${A}/datasets/form:download`, { headers: { authorization: `Bearer ${maker}` } });
+      assert.equal(await download.text(), `${lines}\n`);
+
+      const noFile = new FormData();
+      noFile.append("purpose", "fine-tune");
+      const empty = await send("form-empty", noFile);
+      assert.equal(empty.status, 400);
+      assert.equal(((await empty.json()) as any).error.message, 'the multipart/form-data body has no file field named "file"');
+
+      // The closing boundary never comes: the file's lines were valid, but the upload must not count.
+      const cut = `--b0undary\r\nContent-Disposition: form-data; name="file"; filename="train.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n${lines}\n`;
+      const truncated = await send("form-cut", cut, { "content-type": "multipart/form-data; boundary=b0undary" });
+      assert.equal(truncated.status, 400);
+      assert.match(((await truncated.json()) as any).error.message, /^malformed multipart\/form-data body/);
+      assert.equal((await h.call("GET", `${A}/datasets/form-cut`)).body.state, "UPLOADING");
+      assert.equal(await chunkRows("form-cut"), 0);
+      // Cut short inside a part that is not the file: refused the same way, and the server lives on.
+      const cutOther = `--b0undary\r\nContent-Disposition: form-data; name="notes"; filename="notes.txt"\r\n\r\nhalf a no`;
+      const other = await send("form-cut", cutOther, { "content-type": "multipart/form-data; boundary=b0undary" });
+      assert.equal(other.status, 400);
+      assert.match(((await other.json()) as any).error.message, /^malformed multipart\/form-data body/);
+      const noBoundary = await send("form-cut", "x", { "content-type": "multipart/form-data" });
+      assert.equal(noBoundary.status, 400);
+      assert.match(((await noBoundary.json()) as any).error.message, /^malformed multipart\/form-data body/);
+
+      // A form sent to a JSON route is refused, not read as an empty object.
+      const toJson = await fetch(`${h.baseUrl}${A}/datasets?datasetId=via-form`, { method: "POST", headers: { authorization: `Bearer ${maker}` }, body: form });
+      assert.equal(toJson.status, 400);
+      assert.equal(((await toJson.json()) as any).error.message, "send the request body as JSON (Content-Type: application/json)");
+      assert.equal((await h.call("GET", `${A}/datasets/via-form`)).status, 404);
     });
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Readable } from "node:stream";
 import { z } from "zod";
 import { invalidArgument } from "../domain/errors.ts";
 import type { Ctx } from "../service/context.ts";
@@ -83,6 +84,12 @@ export class Router {
           : (undefined as unknown as Ctx);
         const params = parse(spec.params, request.params, "path");
         const query = parse(spec.query, request.query, "query parameter");
+        // A streamed body (an upload content type) reaches only the routes that read streams.
+        if (spec.body && request.body instanceof Readable) {
+          // The stream is not read: close the connection rather than drain it.
+          void reply.header("connection", "close");
+          throw invalidArgument("send the request body as JSON (Content-Type: application/json)");
+        }
         const body = parse(spec.body, request.body, "request body");
         const result = await spec.handler({ deps, ctx, params, query, body, request, reply });
         if (!reply.sent) return reply.send(result ?? {});

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { invalidArgument } from "../../domain/errors.ts";
 import { uploadDataset } from "../../service/dataset-upload.ts";
+import { multipartFile } from "../multipart-file.ts";
 import * as datasets from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
 import { accountParams, id, listQuery, listRequest } from "../schemas.ts";
@@ -14,9 +15,11 @@ const datasetFields = z.object({ displayName: z.string().optional() });
 /** Content types whose body reaches the handler as the raw stream (a dataset upload). */
 export const UPLOAD_CONTENT_TYPES = ["application/jsonl", "application/x-ndjson", "application/jsonlines", "application/octet-stream"];
 
-/** Lets upload bodies stream past Fastify's body parsing and size limit (the upload has its own). */
+const MULTIPART = "multipart/form-data";
+
+/** Lets upload bodies (raw, or a form with a `file` field) stream past Fastify's body parsing and size limit (the upload has its own). */
 export function registerUploadParser(app: FastifyInstance): void {
-  app.addContentTypeParser(UPLOAD_CONTENT_TYPES, (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser([...UPLOAD_CONTENT_TYPES, MULTIPART], (_request, payload, done) => done(null, payload));
 }
 
 export function datasetRoutes(router: Router): void {
@@ -87,18 +90,21 @@ export function datasetRoutes(router: Router): void {
     url: "/v1/accounts/{accountId}/datasets/{datasetId}:upload",
     operationId: "UploadDataset",
     summary:
-      "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl), streamed and validated line by line; the dataset becomes READY (quota: dataset-storage-bytes)",
+      "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl) or as the `file` field of a multipart/form-data body, streamed and validated line by line; the dataset becomes READY (quota: dataset-storage-bytes)",
     tag: "Datasets",
     params: datasetParams,
     handler: async ({ deps, ctx, params, request, reply }) => {
       const body = request.body;
       if (!(body instanceof Readable)) {
-        throw invalidArgument(`send the JSONL as the raw request body with Content-Type ${UPLOAD_CONTENT_TYPES[0]}`);
+        throw invalidArgument(`send the JSONL as the raw request body with Content-Type ${UPLOAD_CONTENT_TYPES[0]}, or as the "file" field of a ${MULTIPART} body`);
       }
+      const form = (request.headers["content-type"] ?? "").toLowerCase().startsWith(MULTIPART);
       const length = request.headers["content-length"];
-      const contentLength = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+      // A form's length is not the file's: the upload then counts the bytes itself.
+      const contentLength = !form && length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
       try {
-        return await uploadDataset(deps, ctx, params.accountId, params.datasetId, body, contentLength);
+        const file = form ? await multipartFile(request.headers, body) : body;
+        return await uploadDataset(deps, ctx, params.accountId, params.datasetId, file, contentLength);
       } catch (error) {
         // The rest of a refused body is not read: close the connection instead of draining it.
         void reply.header("connection", "close");
