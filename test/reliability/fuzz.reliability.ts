@@ -234,7 +234,11 @@ for (const dialect of DIALECTS) {
             else if (r.junkHeader !== undefined) headers[["x-request-id", "cookie", "origin", "user-agent", "x-csrf-token"][r.junkHeader.length % 5]!] = r.junkHeader;
             let body: unknown = r.body;
             const upload = op.path.endsWith(":upload") && r.jsonl !== undefined;
-            if (upload) {
+            if (upload && r.contentType?.startsWith("multipart/")) {
+              // The documented form, sometimes cut short before its closing boundary.
+              body = `--x\r\nContent-Disposition: form-data; name="file"; filename="f.jsonl"\r\n\r\n${r.jsonl}${r.rawBody === undefined ? "\r\n--x--\r\n" : r.rawBody}`;
+              headers["content-type"] = r.contentType;
+            } else if (upload) {
               body = r.jsonl;
               headers["content-type"] = "application/jsonl";
             } else if (r.rawBody !== undefined && op.method !== "GET") {
