@@ -34,8 +34,8 @@ for (const dialect of DIALECTS) {
      * Runs `firectl signin` as a person would: reads the URL it prints, signs in as `login` in a
      * browser that follows it to firectl's loopback listener, and waits for firectl to finish.
      */
-    async function cliSignIn(home: string, login: string, args: string[] = ["my-account"]): Promise<Run & { page: string }> {
-      const child = spawn(process.execPath, [FIRECTL_LAUNCHER, "signin", "--no-browser", ...args], { env: env(home), stdio: ["ignore", "pipe", "pipe"] });
+    async function cliSignIn(home: string, login: string, args: string[] = ["my-account"], paste = false): Promise<Run & { page: string }> {
+      const child = spawn(process.execPath, [FIRECTL_LAUNCHER, "signin", "--no-browser", ...args], { env: env(home), stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -50,7 +50,14 @@ for (const dialect of DIALECTS) {
       const closed = once(child, "close");
       const browser = new Browser();
       const back = await followSignIn(browser, url, login, isLoopbackCallback);
-      const page = await (await browser.request(back)).text();
+      let page = "";
+      if (paste) {
+        // A browser on another machine: the person copies the address it could not load.
+        child.stdin.write("not an address\n");
+        child.stdin.write(`${back}\n`);
+      } else {
+        page = await (await browser.request(back)).text();
+      }
       const [code] = (await closed) as [number];
       return { code, stdout, stderr, page };
     }
@@ -104,6 +111,16 @@ for (const dialect of DIALECTS) {
       const after = await firectl(home, ["whoami"]);
       assert.equal(after.code, 2);
       assert.match(after.stderr, /no sign-in is stored/);
+    });
+
+    test("with the browser on another machine, pasting the address it could not load completes the sign-in", async () => {
+      const home = newHome();
+      const run = await cliSignIn(home, "alice@corp.example", ["my-account"], true);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /paste its address here/);
+      assert.match(run.stderr, /that is not the address of this sign-in's return/);
+      assert.equal(field(run.stdout, "Signed In As"), "alice@corp.example");
+      assert.equal(field(ok(await firectl(home, ["whoami"])), "Email"), "alice@corp.example");
     });
 
     test("an expired ID token is renewed through Hearth with the refresh token before the command runs", async () => {

@@ -210,7 +210,7 @@ for (const dialect of DIALECTS) {
     });
 
     test("the multipart form upload Fireworks documents (curl -F file=@train.jsonl) works; a form without the file, or cut short, stores nothing", async () => {
-      const send = (id: string, body: BodyInit, headers: Record<string, string> = {}) =>
+      const send = (id: string, body: RequestInit["body"], headers: Record<string, string> = {}) =>
         fetch(`${h.baseUrl}${A}/datasets/${id}:upload`, { method: "POST", headers: { authorization: `Bearer ${maker}`, ...headers }, body });
       for (const id of ["form", "form-empty", "form-cut"]) await h.call("POST", `${A}/datasets?datasetId=${id}`, { key: maker, body: {} });
       const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ prompt: `p${i}`, completion: `c${i}` })).join("\n");

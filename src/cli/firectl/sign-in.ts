@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
+import { createInterface } from "node:readline";
 import type { HearthClient } from "./client.ts";
 import { SIGN_IN_KEYS, writeAuthFile, type Settings } from "./config.ts";
 import { apiFailure, usageError } from "./errors.ts";
@@ -137,6 +138,35 @@ async function loopbackListener(port: number, state: string) {
   return { redirectUri: `http://127.0.0.1:${(server.address() as { port: number }).port}/callback`, returned, close };
 }
 
+/**
+ * For a browser on another machine (over SSH): its redirect to this machine's 127.0.0.1 fails to
+ * load, but the address it tried carries the outcome; the person pastes it on stdin.
+ */
+function pastedReturn(redirectUri: string, state: string, note: (text: string) => void) {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  const returned = new Promise<URLSearchParams>((resolve) => {
+    lines.on("line", (line) => {
+      const text = line.trim();
+      if (text === "") return;
+      let url: URL | undefined;
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      if (url && `${url.origin}${url.pathname}` === redirectUri && sameText(url.searchParams.get("state") ?? "", state)) resolve(url.searchParams);
+      else note(`that is not the address of this sign-in's return (${redirectUri}?...); paste the whole address from the browser`);
+    });
+  });
+  return {
+    returned,
+    stop: () => {
+      lines.close();
+      process.stdin.destroy();
+    },
+  };
+}
+
 /** Opens a URL in the user's browser ($BROWSER, else the platform's opener); failure is not an error, the URL is printed anyway. */
 function openBrowser(url: string): void {
   const [command, ...args] = process.env.BROWSER
@@ -170,6 +200,7 @@ export async function signIn(client: HearthClient, accountId: string, options: S
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(24).toString("base64url");
   const listener = await loopbackListener(options.port, state);
+  let pasted: ReturnType<typeof pastedReturn> | undefined;
   try {
     const start = new URL(`${client.base}/auth/cli/${encodeURIComponent(accountId)}/${encodeURIComponent(provider.id)}/start`);
     start.search = new URLSearchParams({
@@ -180,11 +211,15 @@ export async function signIn(client: HearthClient, accountId: string, options: S
     }).toString();
     options.note(`Sign in to account "${accountId}" with ${provider.displayName} in your browser. If it does not open, visit:\n  ${start.href}`);
     if (options.browser) openBrowser(start.href);
+    else {
+      options.note(`If that browser runs on another machine, its last page (${listener.redirectUri}?...) will not load: paste its address here.`);
+      pasted = pastedReturn(listener.redirectUri, state, options.note);
+    }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(apiFailure(`no sign-in came back within ${WAIT_MS / 60000} minutes; run 'firectl signin' again`)), WAIT_MS);
     });
-    const params = await Promise.race([listener.returned, timedOut]).finally(() => clearTimeout(timer));
+    const params = await Promise.race([listener.returned, timedOut, ...(pasted ? [pasted.returned] : [])]).finally(() => clearTimeout(timer));
     const error = params.get("error");
     if (error) throw apiFailure(`the sign-in was refused: ${params.get("error_description") ?? error}`);
     const code = params.get("code");
@@ -192,5 +227,6 @@ export async function signIn(client: HearthClient, accountId: string, options: S
     return await client.send<SignedIn>({ method: "POST", path: "/auth/cli/token", body: { code, codeVerifier: verifier } });
   } finally {
     listener.close();
+    pasted?.stop();
   }
 }

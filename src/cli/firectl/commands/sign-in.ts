@@ -18,7 +18,7 @@ function defineSignin(program: Command): void {
     .description("sign in as a human through the account's identity provider in the browser; stores the ID token in the profile file (mode 0600)")
     .argument("[account-id]", "the account to sign in to (default: -a / FIREWORKS_ACCOUNT_ID / the profile's account_id)")
     .option("--identity-provider <id>", "the identity provider to use when the account has several")
-    .option("--no-browser", "only print the URL to open (in a browser on this machine: it returns to a listener on 127.0.0.1)")
+    .option("--no-browser", "only print the URL to open; a browser on another machine ends on a page that cannot load: paste its address")
     .addOption(new Option("--port <port>", "port of the loopback listener (default: any free port)").argParser(parsePort).default(0))
     .addHelpText(
       "after",
