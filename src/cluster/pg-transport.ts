@@ -15,6 +15,8 @@ export class PgTransport implements Transport {
   constructor(url: string) {
     this.url = url;
     this.publisher = new pg.Pool({ connectionString: url, max: 2 });
+    // As for the store's pool: a dropped idle connection is replaced on the next publish.
+    this.publisher.on("error", () => undefined);
   }
 
   async publish(message: string): Promise<void> {

@@ -41,6 +41,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       // bigint columns hold epoch milliseconds and quota values, all well inside 2^53.
       types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text")) },
     });
+    // An idle connection the server ends (a restart, pg_terminate_backend) is an 'error' on the pool:
+    // the pool drops that connection and the next query opens another. Unhandled, it would end the process.
+    pool.on("error", () => undefined);
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = "sqlite";

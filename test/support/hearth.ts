@@ -29,7 +29,7 @@ async function postgresAvailable(): Promise<boolean> {
 /** The dialects every store-backed suite runs against. */
 export const DIALECTS: Dialect[] = (await postgresAvailable()) ? ["sqlite", "postgres"] : ["sqlite"];
 
-async function adminQuery(text: string): Promise<void> {
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
   try {
