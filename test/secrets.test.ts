@@ -60,14 +60,20 @@ for (const dialect of DIALECTS) {
       for (const s of secrets) assert.equal(text.includes(s.slice(3)), false);
     });
 
-    test("each request is one JSON log line with a request id, echoed to the client", async () => {
-      const res = await h.call("GET", "/healthz", { key: null, headers: { "x-request-id": "trace-123" } });
+    test("each request is one JSON log line with a request id, echoed to the client; successful key checks and probes only at debug", async () => {
+      const linesOf = (id: string) => h.logs.flatMap((l) => l.split("\n")).filter((l) => l.includes(`"reqId":"${id}"`));
+      const res = await h.call("GET", "/v1/accounts/my-account", { headers: { "x-request-id": "trace-123" } });
       assert.equal(res.headers["x-request-id"], "trace-123");
-      const lines = h.logs.flatMap((l) => l.split("\n")).filter((l) => l.includes('"reqId":"trace-123"'));
+      const lines = linesOf("trace-123");
       assert.equal(lines.length, 1);
       const entry = JSON.parse(lines[0]!);
-      assert.equal(entry.path, "/healthz");
+      assert.equal(entry.path, "/v1/accounts/my-account");
       assert.equal(entry.status, 200);
+
+      assert.equal((await h.call("GET", "/healthz", { key: null, headers: { "x-request-id": "probe-1" } })).status, 200);
+      assert.equal((await h.call("GET", "/verifyApiKey", { headers: { "x-request-id": "check-1" } })).status, 200);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key: "hk_not-a-key", headers: { "x-request-id": "check-2" } })).status, 401);
+      assert.deepEqual([linesOf("probe-1").length, linesOf("check-1").length, linesOf("check-2").length], [0, 0, 1], "a refused key check is still logged");
     });
   });
 }

@@ -23,6 +23,7 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const QUIET_PATHS = new Set(["/verifyApiKey", "/healthz", "/readyz", "/metrics"]);
 
 /** Builds the HTTP application: every route, the one error handler, one log line per request. */
 export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
@@ -62,13 +63,19 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   });
   securityHeaders(app);
   refuseNul(app);
-  // One structured line per request; only the path is logged (no query string, no headers).
+  // One structured line per request; only the path is logged (no query string, no headers). A
+  // successful key check or probe (a gateway's auth_request, a load balancer's health check: one per
+  // proxied request or every few seconds) is logged at debug; its refusals stay at info.
   app.addHook("onResponse", async (request, reply) => {
-    request.log.info(
+    const path = request.url.split("?")[0]!;
+    const quiet = reply.statusCode < 400 && QUIET_PATHS.has(path);
+    // Not even the line's object is built when it would not be written.
+    if (quiet && request.log.level !== "debug" && request.log.level !== "trace") return;
+    request.log[quiet ? "debug" : "info"](
       {
         method: request.method,
         // A one-time sign-in link carries its secret in the path: log the route, not the token.
-        path: request.url.split("?")[0]!.replace(/^\/auth\/link\/.*/, "/auth/link/[REDACTED]"),
+        path: path.replace(/^\/auth\/link\/.*/, "/auth/link/[REDACTED]"),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       },
