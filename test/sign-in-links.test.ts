@@ -70,6 +70,15 @@ for (const dialect of DIALECTS) {
         assert.equal(res.status, status, token);
         assert.equal(sessionCookie(res), undefined);
       }
+      // Opened in a browser, the refusal is a page that says why and leads back to sign-in.
+      const page = await h.call("GET", `/auth/link/${"x".repeat(43)}`, { key: null, headers: { accept: "text/html" } });
+      assert.equal(page.status, 401);
+      assert.match(String(page.headers["content-type"]), /^text\/html/);
+      assert.match(String(page.body), /this sign-in link is not valid; ask for a new one.*href="\/signin"/);
+      // The JSON endpoints under /auth stay JSON whatever the browser accepts.
+      const session = await h.call("GET", "/auth/session", { key: null, headers: { accept: "text/html" } });
+      assert.equal(session.status, 401);
+      assert.equal(session.body.error.status, "UNAUTHENTICATED");
     });
 
     test("next is followed only to a same-origin path", async () => {

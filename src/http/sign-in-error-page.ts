@@ -1,14 +1,17 @@
 import type { FastifyRequest } from "fastify";
 import type { ApiError } from "../domain/errors.ts";
 
+/** Where a browser navigates during sign-in (not the JSON endpoints under /auth such as /auth/session). */
+const BROWSER_SIGN_IN = /^\/auth\/(oidc|link|cli)\//;
+
 /**
  * A refused browser sign-in (the identity provider's callback, a one-time link, a start URL) seen by
- * a person rather than a program: a small HTML page with the same status and sentence, and the way
- * back to the sign-in page. Programs (no `text/html` in Accept) keep getting the JSON error.
+ * a person rather than a program gets a small HTML page with the same status and sentence, and the
+ * way back to the sign-in page. Programs (no `text/html` in Accept) keep getting the JSON error.
  */
 export function wantsSignInPage(request: FastifyRequest): boolean {
   const accept = request.headers.accept;
-  return request.method === "GET" && request.url.startsWith("/auth/") && typeof accept === "string" && accept.includes("text/html");
+  return request.method === "GET" && BROWSER_SIGN_IN.test(request.url) && typeof accept === "string" && accept.includes("text/html");
 }
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
