@@ -58,19 +58,20 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     }
   });
 
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     void reply.header("x-request-id", request.id);
+    done();
   });
   securityHeaders(app);
   refuseNul(app);
   // One structured line per request; only the path is logged (no query string, no headers). A
   // successful key check or probe (a gateway's auth_request, a load balancer's health check: one per
   // proxied request or every few seconds) is logged at debug; its refusals stay at info.
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     const path = request.url.split("?")[0]!;
     const quiet = reply.statusCode < 400 && QUIET_PATHS.has(path);
     // Not even the line's object is built when it would not be written.
-    if (quiet && request.log.level !== "debug" && request.log.level !== "trace") return;
+    if (quiet && request.log.level !== "debug" && request.log.level !== "trace") return done();
     request.log[quiet ? "debug" : "info"](
       {
         method: request.method,
@@ -81,6 +82,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
       },
       "request",
     );
+    done();
   });
 
   app.setErrorHandler(errorHandler(deps.config.bodyLimit));

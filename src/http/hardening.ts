@@ -68,12 +68,12 @@ function containsNul(value: unknown): boolean {
  * one is refused at the edge, on both. Inference bodies are passed upstream, never stored: exempt.
  */
 export function refuseNul(app: FastifyInstance): void {
-  app.addHook("onRequest", async (request) => {
-    if (/%00/i.test(request.url)) throw invalidArgument("the URL must not contain the NUL character (%00)");
+  app.addHook("onRequest", (request, _reply, done) => {
+    done(/%00/i.test(request.url) ? invalidArgument("the URL must not contain the NUL character (%00)") : undefined);
   });
-  app.addHook("preValidation", async (request) => {
-    if (request.url.startsWith("/inference/")) return;
-    if (containsNul(request.body)) throw invalidArgument("the request body must not contain the NUL character (\\u0000)");
+  app.addHook("preValidation", (request, _reply, done) => {
+    const nul = !request.url.startsWith("/inference/") && containsNul(request.body);
+    done(nul ? invalidArgument("the request body must not contain the NUL character (\\u0000)") : undefined);
   });
 }
 
@@ -90,10 +90,10 @@ const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
 };
 
 export function securityHeaders(app: FastifyInstance): void {
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     for (const [name, value] of Object.entries(DEFAULT_HEADERS)) {
       if (!reply.hasHeader(name)) void reply.header(name, value);
     }
-    return payload;
+    done(null, payload);
   });
 }
