@@ -184,9 +184,16 @@ for (const dialect of DIALECTS) {
       assert.equal((await redeem(first, verifier)).status, 400, "a code is used up by any attempt");
 
       const second = await codeOf();
+      const stored = await h.deps.store.db.selectFrom("cli_grants").selectAll().execute();
       const good = await redeem(second, verifier);
       assert.equal(good.status, 200, JSON.stringify(good.body));
       assert.equal(good.body.email, "alice@corp.example");
+      // At rest the code is a digest and the tokens are sealed; no log line carries any of them.
+      const secrets = [second, good.body.idToken, good.body.refreshToken].filter(Boolean) as string[];
+      const everywhere = JSON.stringify(stored) + h.logs.join("");
+      for (const secret of secrets) assert.equal(everywhere.includes(secret.slice(-24)), false);
+      assert.equal(stored.length, 1);
+      assert.equal((await h.deps.store.db.selectFrom("cli_grants").selectAll().execute()).length, 0, "redeemed codes are gone");
       assert.equal((await h.call("GET", `${A}/users`, { key: good.body.idToken })).status, 200);
       const replay = await redeem(second, verifier);
       assert.equal(replay.status, 400);
