@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -360,6 +362,16 @@ describe("firectl: help and completion", () => {
     };
     visit(firectlProgram(), "firectl");
     assert.deepEqual(missing, []);
+  });
+
+  test("a reader that closes the pipe early (firectl … | head) ends the output quietly: exit 0, no stack trace", async () => {
+    const child = spawn(process.execPath, [LAUNCHER, "completion", "bash"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const [code] = (await once(child, "close")) as [number];
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
   });
 
   test("--help exits 0 and shows the documented example", async () => {

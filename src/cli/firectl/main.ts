@@ -13,6 +13,7 @@ import { modelNoun, modelVerbs } from "./commands/model.ts";
 import { quotaNoun, quotaVerbs } from "./commands/quota.ts";
 import { userNoun, userVerbs } from "./commands/user.ts";
 import { DEFAULT_API_BASE } from "./config.ts";
+import { endQuietlyOnClosedPipe } from "../closed-pipe.ts";
 import { CliError, EXIT_API, EXIT_OK, EXIT_USAGE } from "./errors.ts";
 import { defineResources } from "./grammar.ts";
 import { VERSION } from "./version.ts";
@@ -95,6 +96,7 @@ export function firectlProgram(): Command {
 
 /** Runs firectl with `argv` (node, script, args…) and returns the exit code; prints errors as one line. */
 export async function run(argv: readonly string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
   try {
     await firectlProgram().parseAsync([...argv]);
     return EXIT_OK;

@@ -19,7 +19,7 @@ function defineSignin(program: Command): void {
     .argument("[account-id]", "the account to sign in to (default: -a / FIREWORKS_ACCOUNT_ID / the profile's account_id)")
     .option("--identity-provider <id>", "the identity provider to use when the account has several")
     .option("--no-browser", "only print the URL to open; a browser on another machine ends on a page that cannot load: paste its address")
-    .addOption(new Option("--port <port>", "port of the loopback listener (default: any free port)").argParser(parsePort).default(0))
+    .addOption(new Option("--port <port>", "port of the loopback listener").argParser(parsePort).default(0, "any free port"))
     .addHelpText(
       "after",
       "\nThe browser returns to a listener on 127.0.0.1; firectl then holds an ID token of the identity provider,\nrenewed through Hearth before it expires when the provider issues refresh tokens. The sign-in replaces an\nAPI key stored in the same profile; --api-key and FIREWORKS_API_KEY still take precedence.\n\nExamples:\n  firectl signin my-account\n  firectl signin my-account --identity-provider corp -p work\n  firectl signin --no-browser\n",
