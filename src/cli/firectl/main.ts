@@ -13,7 +13,7 @@ import { modelNoun, modelVerbs } from "./commands/model.ts";
 import { quotaNoun, quotaVerbs } from "./commands/quota.ts";
 import { userNoun, userVerbs } from "./commands/user.ts";
 import { DEFAULT_API_BASE } from "./config.ts";
-import { endQuietlyOnClosedPipe } from "../closed-pipe.ts";
+import { endQuietlyOnClosedPipe } from "./closed-pipe.ts";
 import { CliError, EXIT_API, EXIT_OK, EXIT_USAGE } from "./errors.ts";
 import { defineResources } from "./grammar.ts";
 import { VERSION } from "./version.ts";

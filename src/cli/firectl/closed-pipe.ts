@@ -1,7 +1,7 @@
 /**
  * A reader that stops early (`firectl user list | head`) closes the pipe: that ends the output, it
- * is not a failure to report, and never a stack trace. Installed once per process by the commands'
- * `run`, whichever way they were started.
+ * is not a failure to report, and never a stack trace. Installed once per process by `run`,
+ * whichever way firectl was started.
  */
 let installed = false;
 
