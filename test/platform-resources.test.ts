@@ -245,6 +245,11 @@ for (const dialect of DIALECTS) {
       assert.equal(noBoundary.status, 400);
       assert.match(((await noBoundary.json()) as any).error.message, /^malformed multipart\/form-data body/);
 
+      // /openapi.json describes both ways of sending the file.
+      const upload = (await h.call("GET", "/openapi.json", { key: null })).body.paths["/v1/accounts/{accountId}/datasets/{datasetId}:upload"].post;
+      assert.deepEqual(upload.requestBody.content["multipart/form-data"].schema.required, ["file"]);
+      assert.equal(upload.requestBody.content["application/jsonl"].schema.format, "binary");
+
       // A form sent to a JSON route is refused, not read as an empty object.
       const toJson = await fetch(`${h.baseUrl}${A}/datasets?datasetId=via-form`, { method: "POST", headers: { authorization: `Bearer ${maker}` }, body: form });
       assert.equal(toJson.status, 400);

@@ -55,6 +55,7 @@ export function openApiDocument(routes: readonly RegisteredRoute[]) {
       },
     };
     if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: toSchema(r.body) } } };
+    if (r.streamedBody) op.requestBody = { required: true, content: r.streamedBody };
     if (r.auth) op.security = [{ bearer: [] }];
     (paths[r.url] ??= {})[r.method.toLowerCase()] = op;
   }

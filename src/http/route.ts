@@ -22,6 +22,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   /** Default true: a Bearer credential is required and its account must match the path's. */
   auth?: boolean;
+  /** A body the handler reads as a stream (an upload): its OpenAPI request body, by content type. */
+  streamedBody?: Record<string, unknown>;
   handler: (input: { deps: Deps; ctx: Ctx; params: z.output<P>; query: z.output<Q>; body: z.output<B>; request: FastifyRequest; reply: FastifyReply }) => Promise<unknown>;
 }
 
@@ -32,6 +34,7 @@ export interface RegisteredRoute {
   summary: string;
   tag: string;
   auth: boolean;
+  streamedBody?: Record<string, unknown>;
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;

@@ -93,6 +93,10 @@ export function datasetRoutes(router: Router): void {
       "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl) or as the `file` field of a multipart/form-data body, streamed and validated line by line; the dataset becomes READY (quota: dataset-storage-bytes)",
     tag: "Datasets",
     params: datasetParams,
+    streamedBody: {
+      ...Object.fromEntries(UPLOAD_CONTENT_TYPES.map((type) => [type, { schema: { type: "string", format: "binary" } }])),
+      [MULTIPART]: { schema: { type: "object", required: ["file"], properties: { file: { type: "string", format: "binary" } } } },
+    },
     handler: async ({ deps, ctx, params, request, reply }) => {
       const body = request.body;
       if (!(body instanceof Readable)) {
