@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { ApiError } from "../domain/errors.ts";
+import { escapeHtml } from "../domain/html.ts";
 
 /** Where a browser navigates during sign-in (not the JSON endpoints under /auth such as /auth/session). */
 const BROWSER_SIGN_IN = /^\/auth\/(oidc|link|cli)\//;
@@ -13,8 +14,6 @@ export function wantsSignInPage(request: FastifyRequest): boolean {
   const accept = request.headers.accept;
   return request.method === "GET" && BROWSER_SIGN_IN.test(request.url) && typeof accept === "string" && accept.includes("text/html");
 }
-
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function signInErrorPage(error: ApiError): string {
   return [

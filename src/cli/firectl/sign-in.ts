@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import { createInterface } from "node:readline";
+import { escapeHtml } from "../../domain/html.ts";
+import { pkceChallenge, tokensEqual } from "../../domain/sign-in.ts";
 import type { HearthClient } from "./client.ts";
 import { SIGN_IN_KEYS, writeAuthFile, type Settings } from "./config.ts";
 import { apiFailure, usageError } from "./errors.ts";
@@ -98,15 +100,11 @@ function chooseProvider(accountId: string, providers: Provider[], wanted: string
   throw usageError(`account "${accountId}" has several identity providers (${providers.map((p) => p.id).join(", ")}); choose one with --identity-provider`);
 }
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 function page(res: ServerResponse, status: number, title: string, text: string): void {
   const body = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><body style="font-family:sans-serif;margin:3em"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>`;
   res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "referrer-policy": "no-referrer", connection: "close" });
   res.end(body);
 }
-
-const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Listens on 127.0.0.1 for the browser's return carrying `state`; other requests are turned away and the wait goes on. */
 async function loopbackListener(port: number, state: string) {
@@ -115,7 +113,7 @@ async function loopbackListener(port: number, state: string) {
     server.on("request", (req, res) => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       const params = url.searchParams;
-      if (req.method !== "GET" || url.pathname !== "/callback" || !sameText(params.get("state") ?? "", state)) {
+      if (req.method !== "GET" || url.pathname !== "/callback" || !tokensEqual(params.get("state") ?? "", state)) {
         page(res, 400, "Not a sign-in firectl is waiting for", "Start again with 'firectl signin'.");
         return;
       }
@@ -154,7 +152,7 @@ function pastedReturn(redirectUri: string, state: string, note: (text: string) =
       } catch {
         url = undefined;
       }
-      if (url && `${url.origin}${url.pathname}` === redirectUri && sameText(url.searchParams.get("state") ?? "", state)) resolve(url.searchParams);
+      if (url && `${url.origin}${url.pathname}` === redirectUri && tokensEqual(url.searchParams.get("state") ?? "", state)) resolve(url.searchParams);
       else note(`that is not the address of this sign-in's return (${redirectUri}?...); paste the whole address from the browser`);
     });
   });
@@ -206,7 +204,7 @@ export async function signIn(client: HearthClient, accountId: string, options: S
     start.search = new URLSearchParams({
       redirect_uri: listener.redirectUri,
       state,
-      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+      code_challenge: pkceChallenge(verifier),
       code_challenge_method: "S256",
     }).toString();
     options.note(`Sign in to account "${accountId}" with ${provider.displayName} in your browser. If it does not open, visit:\n  ${start.href}`);
