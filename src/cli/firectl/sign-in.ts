@@ -5,6 +5,7 @@ import { createServer, type ServerResponse } from "node:http";
 import { createInterface } from "node:readline";
 import { escapeHtml } from "../../domain/html.ts";
 import { pkceChallenge, tokensEqual } from "../../domain/sign-in.ts";
+import type { CliCredentials } from "../../service/cli-sign-in.ts";
 import type { HearthClient } from "./client.ts";
 import { SIGN_IN_KEYS, writeAuthFile, type Settings } from "./config.ts";
 import { apiFailure, usageError } from "./errors.ts";
@@ -17,16 +18,8 @@ import { apiFailure, usageError } from "./errors.ts";
  * before it expires it is renewed through Hearth with the refresh token, when there is one.
  */
 
-/** What Hearth answers to a redeemed code or a refresh. */
-export interface SignedIn {
-  accountId: string;
-  identityProviderId: string;
-  user: string;
-  email: string;
-  idToken: string;
-  refreshToken?: string;
-  expireTime: string;
-}
+/** What Hearth answers to a redeemed code or a refresh: the server's own type, so the two cannot drift. */
+export type SignedIn = CliCredentials;
 
 interface Provider {
   id: string;
@@ -46,6 +39,12 @@ export function tokenExpiry(token: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** When an ID token expires, as a timestamp (for whoami and the expiry message). */
+export function idTokenExpiry(token: string): string {
+  const exp = tokenExpiry(token);
+  return exp === undefined ? "unknown" : new Date(exp * 1000).toISOString();
 }
 
 /** Stores a sign-in in the profile file: it replaces an API key stored there, and a refresh token the provider no longer sends. */
@@ -76,7 +75,7 @@ export async function currentIdToken(settings: Settings, client: HearthClient): 
   const exp = tokenExpiry(stored.idToken);
   if (exp === undefined || exp - RENEW_BEFORE_S > Date.now() / 1000) return stored.idToken;
   if (!stored.refreshToken || !stored.identityProvider || !stored.accountId) {
-    throw apiFailure(`your sign-in expired at ${new Date(exp * 1000).toISOString()}; run 'firectl signin' again`);
+    throw apiFailure(`your sign-in expired at ${idTokenExpiry(stored.idToken)}; run 'firectl signin' again`);
   }
   const renewed = await client.send<SignedIn>({
     method: "POST",

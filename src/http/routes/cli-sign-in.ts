@@ -1,13 +1,10 @@
 import { z } from "zod";
 import { isLoopbackRedirect, PKCE_CHALLENGE, PKCE_VERIFIER } from "../../domain/sign-in.ts";
 import { redeemCliGrant, refreshCliSignIn } from "../../service/cli-sign-in.ts";
-import { beginOidcLogin, LOGIN_COOKIE } from "../../service/oidc-login.ts";
 import { requestMeta } from "../auth.ts";
-import { setCookie } from "../cookies.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id } from "../schemas.ts";
-import { requestOrigin } from "../session-auth.ts";
-import { LOGIN_COOKIE_PATH, secure } from "./sign-in.ts";
+import { id } from "../schemas.ts";
+import { providerParams, redirectToProvider } from "./sign-in.ts";
 
 const STATE = /^[A-Za-z0-9._~-]{16,128}$/;
 
@@ -21,21 +18,15 @@ export function cliSignInRoutes(router: Router): void {
       "Begin firectl's sign-in in the browser: like the web sign-in, but the outcome is a one-time code sent to firectl's loopback redirect_uri (RFC 8252), redeemable only with the PKCE verifier of code_challenge",
     tag: "Sign-in",
     auth: false,
-    params: accountParams.extend({ identityProviderId: id("identity provider id") }),
+    params: providerParams,
     query: z.object({
       redirect_uri: z.string().max(256).refine(isLoopbackRedirect, "must be http://127.0.0.1:PORT/... or http://[::1]:PORT/... (a loopback address with a port)"),
       state: z.string().regex(STATE, "must be 16 to 128 URL-safe characters"),
       code_challenge: z.string().regex(PKCE_CHALLENGE, "must be a base64url SHA-256 digest (43 characters)"),
       code_challenge_method: z.literal("S256", { message: 'only "S256" is supported' }),
     }),
-    handler: async ({ deps, params, query, request, reply }) => {
-      const redirectUri = `${requestOrigin(request, deps.config.publicUrl)}/auth/oidc/callback`;
-      const cli = { redirectUri: query.redirect_uri, state: query.state, codeChallenge: query.code_challenge };
-      const start = await beginOidcLogin(deps, params.accountId, params.identityProviderId, redirectUri, undefined, cli);
-      setCookie(reply, LOGIN_COOKIE, start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
-      void reply.header("cache-control", "no-store");
-      return reply.redirect(start.authorizationUrl, 302);
-    },
+    handler: ({ deps, params, query, request, reply }) =>
+      redirectToProvider(deps, request, reply, params, undefined, { redirectUri: query.redirect_uri, state: query.state, codeChallenge: query.code_challenge }),
   });
 
   router.add({

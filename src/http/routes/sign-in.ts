@@ -4,7 +4,7 @@ import { ApiError } from "../../domain/errors.ts";
 import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN, SESSION_COOKIE } from "../../domain/sign-in.ts";
 import type { Deps } from "../../service/context.ts";
 import { finishCliLogin } from "../../service/cli-sign-in.ts";
-import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE, readLoginState } from "../../service/oidc-login.ts";
+import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
 import { redeemSigninLink } from "../../service/signin-links.ts";
 import { readCookie, overHttps, setCookie } from "../cookies.ts";
@@ -13,9 +13,9 @@ import type { Router } from "../route.ts";
 import { accountParams, id, userParams } from "../schemas.ts";
 import { requestOrigin, sessionOfRequest, sessionPrincipal } from "../session-auth.ts";
 
-export const LOGIN_COOKIE_PATH = "/auth/oidc";
+const LOGIN_COOKIE_PATH = "/auth/oidc";
 
-export function secure(deps: Deps, request: FastifyRequest): boolean {
+function secure(deps: Deps, request: FastifyRequest): boolean {
   return overHttps(request, deps.config.publicUrl);
 }
 
@@ -24,6 +24,28 @@ function signedIn(deps: Deps, request: FastifyRequest, reply: FastifyReply, sess
   setCookie(reply, SESSION_COOKIE, session.token, { path: "/", maxAge: session.maxAgeSeconds, secure: secure(deps, request) });
   void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
   return reply.redirect(next, 302);
+}
+
+/** The path of a sign-in's start: an account and one of its identity providers. */
+export const providerParams = accountParams.extend({ identityProviderId: id("identity provider id") });
+
+/**
+ * Sends the browser to the identity provider, keeping the sign-in's state in the login cookie; the
+ * provider returns to /auth/oidc/callback whether the sign-in is the console's or firectl's.
+ */
+export async function redirectToProvider(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  params: { accountId: string; identityProviderId: string },
+  next: string | undefined,
+  cli?: CliRequest,
+): Promise<FastifyReply> {
+  const redirectUri = `${requestOrigin(request, deps.config.publicUrl)}/auth/oidc/callback`;
+  const start = await beginOidcLogin(deps, params.accountId, params.identityProviderId, redirectUri, next, cli);
+  setCookie(reply, LOGIN_COOKIE, start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
+  void reply.header("cache-control", "no-store");
+  return reply.redirect(start.authorizationUrl, 302);
 }
 
 /** Browser sign-in: OIDC, one-time links, the session itself, sign-out; and the admin's revocation. */
@@ -35,15 +57,9 @@ export function signInRoutes(router: Router): void {
     summary: "Begin web sign-in with an identity provider: redirects to it (authorization code flow with PKCE)",
     tag: "Sign-in",
     auth: false,
-    params: accountParams.extend({ identityProviderId: id("identity provider id") }),
+    params: providerParams,
     query: z.object({ next: z.string().max(1024).optional() }),
-    handler: async ({ deps, params, query, request, reply }) => {
-      const redirectUri = `${requestOrigin(request, deps.config.publicUrl)}/auth/oidc/callback`;
-      const start = await beginOidcLogin(deps, params.accountId, params.identityProviderId, redirectUri, query.next);
-      setCookie(reply, LOGIN_COOKIE, start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
-      void reply.header("cache-control", "no-store");
-      return reply.redirect(start.authorizationUrl, 302);
-    },
+    handler: ({ deps, params, query, request, reply }) => redirectToProvider(deps, request, reply, params, query.next),
   });
 
   router.add({

@@ -7,7 +7,7 @@ import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { renderFields, yesNo } from "../output.ts";
 import { VERSION } from "../version.ts";
-import { idTokenExpiry } from "./sign-in.ts";
+import { idTokenExpiry } from "../sign-in.ts";
 
 /** Commands outside the noun-verb grammar: whoami, set-api-key, version, completion. */
 const root = (command: Command): Command => (command.parent ? root(command.parent) : command);

@@ -3,7 +3,7 @@ import { resolveSettings, type GlobalFlags } from "../config.ts";
 import { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { renderFields } from "../output.ts";
-import { forgetSignIn, saveSignIn, signIn, tokenExpiry } from "../sign-in.ts";
+import { forgetSignIn, saveSignIn, signIn } from "../sign-in.ts";
 
 /** `firectl signin` and `firectl signout`: a human's identity-provider sign-in stored in the profile file. */
 const parsePort = (value: string): number => {
@@ -68,12 +68,6 @@ function defineSignout(program: Command): void {
       const had = forgetSignIn(settings);
       process.stdout.write(had ? `Signed out: removed the sign-in from ${settings.file}.\n` : `No sign-in is stored in ${settings.file}.\n`);
     });
-}
-
-/** When a stored ID token expires, for whoami. */
-export function idTokenExpiry(token: string): string {
-  const exp = tokenExpiry(token);
-  return exp === undefined ? "unknown" : new Date(exp * 1000).toISOString();
 }
 
 export function defineSignInCommands(program: Command): void {
