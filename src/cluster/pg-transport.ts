@@ -1,4 +1,5 @@
 import pg from "pg";
+import { survivesDroppedConnections } from "../store/store.ts";
 import { CHANNEL, type Transport } from "./invalidation.ts";
 
 const RECONNECT_MS = 500;
@@ -15,8 +16,7 @@ export class PgTransport implements Transport {
   constructor(url: string) {
     this.url = url;
     this.publisher = new pg.Pool({ connectionString: url, max: 2 });
-    // As for the store's pool: a dropped idle connection is replaced on the next publish.
-    this.publisher.on("error", () => undefined);
+    survivesDroppedConnections(this.publisher);
   }
 
   async publish(message: string): Promise<void> {

@@ -30,6 +30,17 @@ export interface StoreOptions {
 
 const INT8_OID = 20;
 
+/**
+ * PostgreSQL ending a connection (a restart, a failover, pg_terminate_backend) is an 'error' event:
+ * on the pool for an idle connection, on the client itself for one in use. Unhandled, either would
+ * end the process. The query in flight fails on its own; the pool discards the broken connection
+ * (idle at once, in use when released) and the next query opens another.
+ */
+export function survivesDroppedConnections(pool: pg.Pool): void {
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   let db: Kysely<Schema>;
   let dialect: Dialect;
@@ -41,9 +52,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       // bigint columns hold epoch milliseconds and quota values, all well inside 2^53.
       types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text")) },
     });
-    // An idle connection the server ends (a restart, pg_terminate_backend) is an 'error' on the pool:
-    // the pool drops that connection and the next query opens another. Unhandled, it would end the process.
-    pool.on("error", () => undefined);
+    survivesDroppedConnections(pool);
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = "sqlite";
