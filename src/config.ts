@@ -50,6 +50,8 @@ const schema = z.object({
     .regex(/^(true|false|\d{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/, "must be true, false, a hop count, or comma-separated proxy addresses/CIDRs")
     .optional(),
   HEARTH_REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  HEARTH_ALLOW_PRIVATE_NETWORKS: z.enum(["true", "false"], "must be true or false").default("false"),
+  HEARTH_OIDC_MAX_TOKEN_LIFETIME_S: z.coerce.number().int().min(60).max(30 * 86400).default(86400),
 });
 
 export interface Config {
@@ -88,6 +90,14 @@ export interface Config {
    * attempt throttling): false (default), true, a hop count, or addresses/CIDRs.
    */
   readonly trustProxy: boolean | number | string[];
+  /**
+   * Whether connections a tenant can configure (identity providers; later webhooks and audit sinks)
+   * may reach loopback, private, link-local, CGNAT and other non-public addresses, and plain http to
+   * them. Off by default: an operator's switch (HEARTH_ALLOW_PRIVATE_NETWORKS), never an account admin's.
+   */
+  readonly allowPrivateNetworks: boolean;
+  /** ID tokens whose lifetime (`exp - iat`, seconds) exceeds this are refused. */
+  readonly oidcMaxTokenLifetimeS: number;
 }
 
 export class ConfigError extends Error {}
@@ -146,5 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionDays: e.HEARTH_AUDIT_RETENTION_DAYS,
     redisUrl: e.HEARTH_REDIS_URL,
     trustProxy: parseTrustProxy(e.HEARTH_TRUST_PROXY),
+    allowPrivateNetworks: e.HEARTH_ALLOW_PRIVATE_NETWORKS === "true",
+    oidcMaxTokenLifetimeS: e.HEARTH_OIDC_MAX_TOKEN_LIFETIME_S,
   });
 }

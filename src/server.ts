@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config.ts";
@@ -7,13 +7,16 @@ import { createAccount } from "./service/accounts.ts";
 import { createSigninLink } from "./service/signin-links.ts";
 import type { Deps } from "./service/context.ts";
 import { LastUsedRecorder } from "./service/last-used.ts";
+import { createOutboundFetch, type NetworkOptions } from "./service/outbound-fetch.ts";
 import { startCluster } from "./cluster/setup.ts";
 import { KeyCache } from "./service/key-cache.ts";
 import { AuthThrottle } from "./service/auth-throttle.ts";
 import { auditSuppressedAttempts } from "./service/audit.ts";
 import { startAuditRetention } from "./service/retention.ts";
 import { getAccount } from "./store/accounts.ts";
+import { disabledIdentityProviders } from "./store/identity-providers.ts";
 import { openStore, type Store } from "./store/store.ts";
+import { privateDataDir } from "./store/private-files.ts";
 import { ApiError } from "./domain/errors.ts";
 
 export interface Hearth {
@@ -23,8 +26,12 @@ export interface Hearth {
   close(): Promise<void>;
 }
 
-/** Opens the store (running migrations) and builds the application around it. */
-export async function createHearth(config: Config, options: AppOptions & { store?: Store } = {}): Promise<Hearth> {
+/**
+ * Opens the store (running migrations) and builds the application around it. `network` replaces
+ * how tenant-configured URLs are resolved, classified and trusted (tests only: it lets a loopback
+ * server count as public, or answer DNS differently on each lookup).
+ */
+export async function createHearth(config: Config, options: AppOptions & { store?: Store; network?: NetworkOptions } = {}): Promise<Hearth> {
   const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const keyCache = new KeyCache(config.keyCache);
   let app: FastifyInstance | undefined;
@@ -38,8 +45,15 @@ export async function createHearth(config: Config, options: AppOptions & { store
     keyCache,
     authThrottle: new AuthThrottle(config.authFailures, (summary) => auditSuppressedAttempts(deps, summary)),
     cluster,
+    outbound: createOutboundFetch(config.allowPrivateNetworks, options.network),
   };
   app = buildApp(deps, options);
+  // Issue 13: providers disabled because another account holds their issuer and client id.
+  for (const row of await disabledIdentityProviders(store.db)) {
+    app.log.warn(
+      `identity provider accounts/${row.account_id}/identityProviders/${row.id} is DISABLED: its issuer and client id are registered to another account (settle with 'hearth identity-provider release')`,
+    );
+  }
   const stopRetention = startAuditRetention(store, config.auditRetentionDays, (error) => app?.log.error({ err: error }, "audit retention failed"));
   let closed: Promise<void> | undefined;
   const built = app;
@@ -53,6 +67,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
         await deps.authThrottle.stop();
         await deps.lastUsed.flush();
         await cluster.close();
+        await deps.outbound?.close();
         if (!options.store) await store.close();
       })()),
   };
@@ -73,7 +88,7 @@ export async function bootstrap(deps: Deps, print: (line: string) => void): Prom
     if (error instanceof ApiError && error.status === "ALREADY_EXISTS") return;
     throw error;
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  privateDataDir(config.dataDir);
   const keyFile = join(config.dataDir, "admin-api-key");
   writeFileSync(keyFile, `${created.apiKey}\n`, { mode: 0o600 });
   print(`Created account "${created.accountId}" with admin ${created.adminEmail}.`);

@@ -63,7 +63,8 @@ for (const dialect of DIALECTS) {
     }
 
     before(async () => {
-      h = await startHearth(dialect);
+      // The test issuer listens on loopback: the operator switch lets Hearth reach it.
+      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
       await h.listen();
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
       const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {

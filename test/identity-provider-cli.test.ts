@@ -58,6 +58,10 @@ describe("firectl identity-provider", () => {
     assert.match(relaxed.stdout, /^Enforce SSO:\s+no$/m);
     assert.match(relaxed.stdout, /^JIT Default Role:\s+contributor$/m);
     assert.match(relaxed.stdout, /^OIDC Issuer:\s+https:\/\/auth\.corp\.example$/m, "flags not given keep their values");
+    assert.match(relaxed.stdout, /^Trust Email Without Verified Claim:\s+no$/m, "default: only email_verified true is trusted");
+    const trusting = await firectl(["identity-provider", "update", "corp", "--trust-email-without-verified-claim"]);
+    assert.equal(trusting.code, 0, trusting.stderr);
+    assert.match(trusting.stdout, /^Trust Email Without Verified Claim:\s+yes$/m);
 
     const dry = await firectl(["identity-provider", "update", "corp", `--oidc-client-secret=${SECRET}-2`, "--dry-run"]);
     assert.equal(dry.code, 0, dry.stderr);

@@ -19,7 +19,8 @@ for (const dialect of DIALECTS) {
     let h: TestHearth;
     let userKey: string;
     before(async () => {
-      h = await startHearth(dialect);
+      // A loopback issuer (http://127.0.0.1:5556/dex) is registered below: the operator switch allows it.
+      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
       userKey = (await serviceAccountWithKey(h, "plain-user", "user")).key;
     });
     after(() => h.stop());
@@ -37,6 +38,7 @@ for (const dialect of DIALECTS) {
         enableJitUserProvisioning: false,
         jitDefaultRole: "inference-user",
         enforceSso: false,
+        trustEmailWithoutVerifiedClaim: false,
         state: "READY",
         createTime: res.body.createTime,
         updateTime: res.body.updateTime,

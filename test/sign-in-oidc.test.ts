@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import * as client from "openid-client";
 import { SERVICE_ACCOUNT_SIGN_IN } from "../src/domain/sign-in.ts";
 import { startSession } from "../src/service/sessions.ts";
-import { Browser, followSignIn } from "./support/browser.ts";
+import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
 import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 import { startIssuer, TEST_CLIENT_REDIRECT, type TestIssuer } from "./support/oidc-issuer.ts";
@@ -41,13 +41,15 @@ for (const dialect of DIALECTS) {
     /** Signs `login` in through the whole redirect dance; returns Hearth's callback response and the browser. */
     async function webSignIn(login: string, next = "/account/users") {
       const browser = new Browser();
-      const callback = await followSignIn(browser, `${h.baseUrl}/auth/oidc/my-account/corp/start?next=${encodeURIComponent(next)}`, login, (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback");
+      const start = `${h.baseUrl}/auth/oidc/my-account/corp/start?next=${encodeURIComponent(next)}`;
+      const callback = await followSignIn(browser, start, login, (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
       const res = await browser.request(callback);
       return { browser, res };
     }
 
     before(async () => {
-      h = await startHearth(dialect);
+      // The test issuer listens on loopback: the operator switch lets Hearth reach it.
+      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
       await h.listen();
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
       otherIssuer = await startIssuer({ redirectUris: [] });
@@ -176,7 +178,7 @@ for (const dialect of DIALECTS) {
       assert.match(((await stranger.res.json()) as any).error.message, /not a user of account/);
       // A person's browser (Accept: text/html) gets the same refusal as a page with the way back.
       const inBrowser = new Browser();
-      const back = await followSignIn(inBrowser, `${h.baseUrl}/auth/oidc/my-account/corp/start`, "stranger@elsewhere.example", (u) => u.pathname === "/auth/oidc/callback");
+      const back = await followSignIn(inBrowser, `${h.baseUrl}/auth/oidc/my-account/corp/start`, "stranger@elsewhere.example", (u) => u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
       const page = await inBrowser.request(back, { headers: { accept: "text/html,application/xhtml+xml" } });
       assert.equal(page.status, 403);
       assert.match(page.headers.get("content-type")!, /^text\/html/);
@@ -187,7 +189,7 @@ for (const dialect of DIALECTS) {
     });
 
     test("a bearer ID token of an unknown email in a tenant domain provisions an inference-user too; other domains are refused", async () => {
-      const token = await issuer.mint({ sub: "n2", email: "token-newbie@corp.example" });
+      const token = await issuer.mint({ sub: "n2", email: "token-newbie@corp.example", email_verified: true });
       const who = await h.call("GET", "/verifyApiKey", { key: token });
       assert.equal(who.status, 200, JSON.stringify(who.body));
       assert.equal(who.body.role, "inference-user");
@@ -195,7 +197,7 @@ for (const dialect of DIALECTS) {
       const [created] = await auditEntries(h, 'message="CreateUser" AND resource:"token-newbie-corp-example"');
       assert.equal(created.payload.jitUserProvisioning, true);
       assert.equal((await h.call("GET", "/verifyApiKey", { key: token })).status, 200, "the second call finds the user");
-      const stranger = await h.call("GET", `${A}/users`, { key: await issuer.mint({ sub: "s2", email: "token-stranger@elsewhere.example" }) });
+      const stranger = await h.call("GET", `${A}/users`, { key: await issuer.mint({ sub: "s2", email: "token-stranger@elsewhere.example", email_verified: true }) });
       assert.equal(stranger.status, 403);
       assert.equal((await h.call("GET", `${A}/users/token-stranger-elsewhere-example`)).status, 404);
     });
@@ -204,7 +206,7 @@ for (const dialect of DIALECTS) {
       const { res } = await webSignIn("unverified-bob@corp.example");
       assert.equal(res.status, 403);
       const token = await issuer.mint({ sub: "u1", email: "alice@corp.example", email_verified: false });
-      assert.equal((await h.call("GET", `${A}/users`, { key: token })).status, 401);
+      assert.equal((await h.call("GET", `${A}/users`, { key: token })).status, 403, "a valid token, but the person is not vouched for");
     });
 
     test("bearer tokens with the wrong audience, expired, from another issuer, tampered or unsigned are refused with 401", async () => {
@@ -245,7 +247,7 @@ for (const dialect of DIALECTS) {
       const bearer = await h.call("GET", `${A}/users`, { key: token });
       assert.equal(bearer.status, 403);
       assert.equal(bearer.body.error.message, SERVICE_ACCOUNT_SIGN_IN);
-      const minted = await h.call("GET", "/verifyApiKey", { key: await issuer.mint({ sub: "x", email: SA_EMAIL }) });
+      const minted = await h.call("GET", "/verifyApiKey", { key: await issuer.mint({ sub: "x", email: SA_EMAIL, email_verified: true }) });
       assert.equal(minted.status, 403);
       assert.equal(minted.body.error.message, SERVICE_ACCOUNT_SIGN_IN);
 

@@ -3,6 +3,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { loadConfig, ConfigError, type Config } from "../config.ts";
 import { ApiError } from "../domain/errors.ts";
 import { createAccount } from "../service/accounts.ts";
+import { releaseIdentityProvider } from "../service/identity-provider-release.ts";
+import { setRoleAsOperator } from "../service/operator-set-role.ts";
 import { setQuotaMax } from "../service/quotas.ts";
 import { createSigninLink } from "../service/signin-links.ts";
 import { bootstrap, createHearth } from "../server.ts";
@@ -81,6 +83,33 @@ export function hearthProgram(): Command {
     .action(async (accountId: string, quotaId: string, opts: { max: number }) => {
       await withStore(loadConfig(), (store) => setQuotaMax(store.db, accountId, quotaId, opts.max));
       console.log(`quota "${quotaId}" of account "${accountId}": maxValue ${opts.max}`);
+    });
+
+  program
+    .command("user")
+    .description("operator commands for users")
+    .command("set-role <user> <role>")
+    .description("give a user (id or email) a role, e.g. make someone admin again; audited as \"operator\"")
+    .option("--account <accountId>", "the user's account (default: HEARTH_ACCOUNT_ID)")
+    .addHelpText("after", "\nExample:\n  hearth user set-role alice@acme.example admin --account acme")
+    .action(async (user: string, role: string, opts: { account?: string }) => {
+      const config = loadConfig();
+      const accountId = opts.account ?? config.accountId;
+      const done = await withStore(config, (store) => setRoleAsOperator(store, accountId, user, role));
+      console.log(`user "${done.userId}" of account "${accountId}": role ${role} (was ${done.previousRole})`);
+    });
+
+  program
+    .command("identity-provider")
+    .description("operator commands for identity providers")
+    .command("release <issuerUrl> <clientId>")
+    .description("take an OIDC issuer and client id away from the account holding it: its provider is disabled (its sessions end) and the pair is free")
+    .option("--to <accountId>", "re-enable that account's disabled provider with the same issuer and client id")
+    .addHelpText("after", "\nExample:\n  hearth identity-provider release https://login.corp.example hearth-console --to corp")
+    .action(async (issuerUrl: string, clientId: string, opts: { to?: string }) => {
+      const done = await withStore(loadConfig(), (store) => releaseIdentityProvider(store, issuerUrl, clientId, opts.to));
+      console.log(`released issuer ${issuerUrl} client id ${clientId}: ${done.released} is DISABLED`);
+      if (done.grantedTo) console.log(`${done.grantedTo} now holds it (READY)`);
     });
 
   program

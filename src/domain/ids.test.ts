@@ -28,4 +28,8 @@ test("service-account emails follow {id}@{account}.{domain}", () => {
 test("emails are checked and lowercased", () => {
   assert.equal(checkEmail("Ops@Acme.Example"), "ops@acme.example");
   for (const bad of ["nope", "a@b", "a b@c.d", "@c.d"]) assert.throws(() => checkEmail(bad), /invalid email/);
+  // Issue 13: what an identity provider may assert must pass the same check as POST /users.
+  for (const bad of ["x@evil.test@corp.example", '"odd name"@corp.example', "a\r\nb@corp.example", "a\u001bb@corp.example", "a\u007f@corp.example"]) {
+    assert.throws(() => checkEmail(bad), /invalid email/, JSON.stringify(bad));
+  }
 });

@@ -48,7 +48,8 @@ export function serviceAccountEmail(userId: string, accountId: string, domain: s
   return `${userId}@${accountId}.${domain}`;
 }
 
-const EMAIL_PATTERN = /^[^\s@"<>()\[\],;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+// No control characters either (CR, LF, ESC…): an email ends up in audit entries and response headers.
+const EMAIL_PATTERN = /^[^\s\u0000-\u001f\u007f@"<>()\[\],;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
 /** Throws INVALID_ARGUMENT unless `email` looks like an address; returns it lowercased. */
 export function checkEmail(email: string): string {

@@ -54,21 +54,7 @@ export function isApiKeyShaped(token: string, keyPrefix: string): boolean {
   return token.startsWith(keyPrefix) && !looksLikeJwt(token);
 }
 
-/**
- * The path to go to after sign-in: only a same-origin absolute path is accepted (no scheme, no
- * `//host`, no backslash tricks); anything else falls back to `/`.
- */
-export function safeNextPath(next: string | undefined): string {
-  if (!next || next.length > 1024 || !next.startsWith("/")) return "/";
-  if (next.startsWith("//") || next.includes("\\") || /[\u0000-\u001f\u007f]/.test(next)) return "/";
-  try {
-    const resolved = new URL(next, "http://hearth.invalid");
-    if (resolved.origin !== "http://hearth.invalid") return "/";
-    return `${resolved.pathname}${resolved.search}${resolved.hash}`;
-  } catch {
-    return "/";
-  }
-}
+export { safeNextPath } from "./next-path.ts";
 
 export function emailDomain(email: string): string {
   return email.slice(email.lastIndexOf("@") + 1).toLowerCase();

@@ -13,6 +13,7 @@ import { installMetrics } from "./metrics.ts";
 import { identityProviderRoutes } from "./routes/identity-providers.ts";
 import { cliSignInRoutes } from "./routes/cli-sign-in.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
+import { accountSwitchRoutes } from "./account-switch.ts";
 import { signInProviderRoutes } from "./routes/sign-in-providers.ts";
 import { consoleRoutes } from "./console.ts";
 import { platformRoutes } from "./routes/platform.ts";
@@ -97,6 +98,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   apiKeyRoutes(router);
   identityProviderRoutes(router);
   signInRoutes(router);
+  accountSwitchRoutes(app, deps);
   cliSignInRoutes(router);
   signInProviderRoutes(router);
   consoleRoutes(app);

@@ -1,13 +1,12 @@
 import type { FastifyRequest } from "fastify";
 import { ApiError, invalidArgument, unauthenticated } from "../domain/errors.ts";
-import { getAccount } from "../store/accounts.ts";
-import { auditUnauthenticated } from "../service/audit.ts";
 import { authenticateApiKey } from "../service/authenticate.ts";
 import type { Deps, Principal, RequestMeta } from "../service/context.ts";
 import { requireSameAccount } from "../service/permissions.ts";
 import { isApiKeyShaped } from "../domain/sign-in.ts";
 import { authenticateOidcToken } from "../service/oidc-token.ts";
 import { alreadyAudited } from "../service/sign-in.ts";
+import { failedAuthentication } from "./auth-failures.ts";
 import { sessionPrincipal } from "./session-auth.ts";
 
 // RFC 6750 b64token; the scheme name is case-insensitive.
@@ -43,35 +42,21 @@ async function principalOf(deps: Deps, request: FastifyRequest, accountId: strin
 }
 
 /**
- * Authenticates a request and checks that the account in its path is the principal's own. A
- * refused attempt on an existing account is audited there (in aggregate past the first few);
- * repeated failures from one address are slowed, then refused; another account's path is NOT_FOUND.
+ * Authenticates a request and checks that the account in its path is the principal's own. The
+ * credential is checked first: a good one is served whatever its address did before. A refused
+ * attempt on an existing account is audited there (in aggregate past the first few); repeated
+ * failures from one address are slowed, then answered 429 (see failedAuthentication); another
+ * account's path is NOT_FOUND.
  */
 export async function authenticateRequest(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal> {
   const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
-  const retryAfter = deps.authThrottle.blockedFor(request.ip);
-  if (retryAfter > 0) {
-    throw new ApiError("RESOURCE_EXHAUSTED", `too many failed authentication attempts from this address; retry in ${retryAfter} seconds`, {
-      "retry-after": String(retryAfter),
-    });
-  }
   let principal: Principal;
   try {
     principal = await principalOf(deps, request, accountId, operationId);
   } catch (error) {
-    if (error instanceof ApiError && !alreadyAudited(error)) await refused(deps, request, accountId, operationId, error);
+    if (error instanceof ApiError && !alreadyAudited(error)) throw await failedAuthentication(deps, request, { operationId, accountId }, error);
     throw error;
   }
   if (accountId !== undefined) requireSameAccount(principal, accountId);
   return principal;
-}
-
-async function refused(deps: Deps, request: FastifyRequest, accountId: string | undefined, operationId: string, error: ApiError): Promise<void> {
-  const onAccount = accountId !== undefined && (await getAccount(deps.store.db, accountId)) ? accountId : undefined;
-  const { audit, delayMs } = deps.authThrottle.fail(request.ip, onAccount);
-  if (audit && onAccount) {
-    const resource = request.url.split("?")[0]!.replace(/^\/v1\//, "");
-    await auditUnauthenticated(deps, onAccount, requestMeta(request), { method: operationId, resource, isAdminAction: false }, error);
-  }
-  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
 }

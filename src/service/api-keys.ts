@@ -5,6 +5,7 @@ import { lockAccount } from "../store/accounts.ts";
 import * as keys from "../store/api-keys.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { ApiKeyRow, UserRow } from "../store/schema.ts";
+import { keepAnActingAdminKey } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps, Principal } from "./context.ts";
 import { require } from "./permissions.ts";
@@ -112,6 +113,7 @@ export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     await lockAccount(deps.store, trx, accountId);
     const row = await keys.getApiKey(trx, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
+    await keepAnActingAdminKey(trx, await getUserRow(trx, accountId, userId), keyId);
     await keys.deleteApiKey(trx, keyId);
   });
   await deps.cluster.invalidator.key(keyId);

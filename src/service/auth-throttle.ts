@@ -1,8 +1,13 @@
 /**
- * Failed authentications per client address. Past `slowAfter` failures in a window each further
- * failure is answered more slowly; past `blockAfter` the address is refused (429) until the window
- * ends. Refusals are audited in aggregate: the first few attempts on an account one by one, the
- * rest as one summary entry per address and window, so a flood cannot flood the audit log.
+ * Failed authentications per client address. The credential is always checked first: a good one
+ * is served whatever the address did before, so junk sent from a shared address (NAT, a proxy's
+ * `auth_request`) cannot lock its other users out. Past `slowAfter` failures in a window each
+ * further failure is answered more slowly; past `blockAfter` a failure is answered 429 until the
+ * window ends. Refusals are audited in aggregate: the first few attempts on an account one by
+ * one, the rest as one summary entry per address and window, so a flood cannot flood the audit log.
+ *
+ * A check that costs a call to someone else (a refresh at the identity provider) cannot wait to
+ * learn whether it fails: `attempt` counts every such call under its own key before it is made.
  */
 export interface ThrottleOptions {
   slowAfter: number;
@@ -94,6 +99,18 @@ export class AuthThrottle {
     }
     const over = w.failures - this.options.slowAfter;
     return { audit, delayMs: over > 0 ? Math.min(over * 100, MAX_DELAY_MS) : 0 };
+  }
+
+  /**
+   * Counts an attempt under `key` (e.g. an address and an identity provider) before it is made:
+   * `retryAfter` seconds > 0 when the key is over `blockAfter` in this window (the attempt is not
+   * made, nor counted), else how long to hold it. Checking and counting are one step, so attempts
+   * racing each other cannot all slip under the limit.
+   */
+  attempt(key: string, now: number = Date.now()): { retryAfter: number; delayMs: number } {
+    const retryAfter = this.blockedFor(key, now);
+    if (retryAfter > 0) return { retryAfter, delayMs: 0 };
+    return { retryAfter: 0, delayMs: this.fail(key, undefined, now).delayMs };
   }
 
   /** Closes every window that has ended (and, with `all`, every window): summaries are emitted. */

@@ -5,12 +5,12 @@ import { open, seal } from "../domain/secret-box.ts";
 import { digestToken, isTokenShaped, newToken, pkceChallenge, tokensEqual } from "../domain/sign-in.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { deleteExpiredCliGrants, insertCliGrant, takeCliGrant } from "../store/cli-grants.ts";
-import { getUser, getUserByEmail } from "../store/users.ts";
+import { getUser } from "../store/users.ts";
 import type { RequestMeta } from "./context.ts";
 import { oidcConfiguration } from "./oidc-discovery.ts";
-import { providerRefusal, providerRow, verifiedEmail, verifyOidcLogin, type LoginState } from "./oidc-login.ts";
+import { providerRefusal, providerRow, userForTokens, verifyOidcLogin, type LoginState } from "./oidc-login.ts";
 import { serverKey } from "./server-key.ts";
-import { auditSignIn, refuseServiceAccount, type SignInDeps } from "./sign-in.ts";
+import { auditSignIn, type SignInDeps } from "./sign-in.ts";
 
 /**
  * `firectl signin`: the browser signs in through the account's identity provider exactly as for the
@@ -111,8 +111,8 @@ export async function redeemCliGrant(deps: SignInDeps, code: string, verifier: s
 
 /**
  * A new ID token for a refresh token, from the provider that issued it, with Hearth's client
- * secret. The new token must still name a human of the account (a user deleted or turned out to be
- * a service account since is refused); the renewal is audited like a sign-in.
+ * secret. The new token goes through the same rules as a sign-in (oidc-principal.ts): a user turned
+ * service account since, or another subject, is refused; the renewal is audited like a sign-in.
  */
 export async function refreshCliSignIn(deps: SignInDeps, accountId: string, idpId: string, refreshToken: string, meta: RequestMeta): Promise<CliCredentials> {
   const row = await providerRow(deps, accountId, idpId);
@@ -124,10 +124,8 @@ export async function refreshCliSignIn(deps: SignInDeps, accountId: string, idpI
     throw providerRefusal(error, "the refresh token (run 'firectl signin' again)");
   }
   const sealed = tokensOf(tokens, refreshToken);
-  const email = await verifiedEmail(config, tokens);
-  const user = await getUserByEmail(deps.store.db, accountId, email);
-  if (!user) throw unauthenticated(`account "${accountId}" has no user with the email "${email}"`);
-  if (user.service_account === 1) throw await refuseServiceAccount(deps, user, "oidc-refresh", meta);
+  // The same rules as any sign-in: the renewed token must still name the bound human.
+  const user = await userForTokens(deps, row, config, tokens, "oidc-refresh", meta);
   await auditSignIn(deps.store.db, user, "oidc-refresh", meta, { identityProvider: row.id, client: "firectl" });
   return credentials(accountId, idpId, user, sealed);
 }

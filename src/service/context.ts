@@ -6,6 +6,7 @@ import type { RateLimiter } from "../gateway/rate-limiter.ts";
 import type { KeyCache } from "./key-cache.ts";
 import type { AuthThrottle } from "./auth-throttle.ts";
 import type { Cluster } from "../cluster/setup.ts";
+import type { OutboundFetch } from "./outbound-fetch.ts";
 
 /** Who is acting: resolved from an API key (or, later, a session or OIDC token). */
 export interface Principal {
@@ -40,4 +41,6 @@ export interface Deps {
   authThrottle: AuthThrottle;
   /** Cross-process coordination: cache invalidation (`cluster.invalidator`) and readiness. */
   cluster: Cluster;
+  /** The one fetch for tenant-configured URLs (identity providers): public addresses only, unless the operator allows more. */
+  outbound?: OutboundFetch | undefined;
 }

@@ -1,15 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { invalidArgument, notFound } from "../domain/errors.ts";
+import { alreadyExists, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
 import { open, seal } from "../domain/secret-box.ts";
 import { isLoopbackHost } from "../domain/sign-in.ts";
 import { formatTimestamp } from "../domain/time.ts";
+import { deleteProviderBindings } from "../store/identity-bindings.ts";
 import * as idps from "../store/identity-providers.ts";
 import { deleteSessionsVia } from "../store/sessions.ts";
 import type { IdentityProviderRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
+import { checkOutboundTarget } from "./outbound-fetch.ts";
 import { require } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 import { checkRole } from "./users.ts";
@@ -22,6 +24,7 @@ export interface IdentityProviderInput {
   enableJitUserProvisioning?: boolean | undefined;
   jitDefaultRole?: string | undefined;
   enforceSso?: boolean | undefined;
+  trustEmailWithoutVerifiedClaim?: boolean | undefined;
 }
 
 /** The API shape. The client secret is write-only: it is never part of a response. */
@@ -33,7 +36,13 @@ export interface IdentityProvider {
   enableJitUserProvisioning: boolean;
   jitDefaultRole: string;
   enforceSso: boolean;
-  state: "READY";
+  /**
+   * Accept a token without `email_verified` as verified (for providers that never send the claim).
+   * @default false: only `email_verified: true` is accepted.
+   */
+  trustEmailWithoutVerifiedClaim: boolean;
+  /** DISABLED: another account holds its issuer and client id; it refuses sign-in until the operator settles ownership. */
+  state: "READY" | "DISABLED";
   createTime: string;
   updateTime: string;
 }
@@ -49,7 +58,8 @@ export function identityProviderView(row: IdentityProviderRow): IdentityProvider
     enableJitUserProvisioning: row.enable_jit === 1,
     jitDefaultRole: row.jit_default_role,
     enforceSso: row.enforce_sso === 1,
-    state: "READY",
+    trustEmailWithoutVerifiedClaim: row.trust_email_without_verified_claim === 1,
+    state: row.state === "DISABLED" ? "DISABLED" : "READY",
     createTime: formatTimestamp(row.create_time),
     updateTime: formatTimestamp(row.update_time),
   };
@@ -120,6 +130,20 @@ function auditPayload(input: IdentityProviderInput): unknown {
   return { ...rest, oidcConfig: { ...config, ...(clientSecret !== undefined ? { clientSecret: "[REDACTED]" } : {}) } };
 }
 
+/**
+ * Refuses an (issuer, client id) pair another READY provider holds. Only the fact that the pair is
+ * taken is revealed, never which account holds it (issue 13: no cloning another tenant's provider).
+ * The unique index `identity_providers_client` enforces the same against races.
+ */
+async function checkPairFree(db: Db, accountId: string, id: string, issuerUrl: string, clientId: string): Promise<void> {
+  const holder = await idps.providerHoldingPair(db, issuerUrl, clientId);
+  if (!holder || (holder.account_id === accountId && holder.id === id)) return;
+  if (holder.account_id === accountId) {
+    throw alreadyExists(`identity provider "${holder.id}" of this account already uses this issuer and client id; update or delete it instead`);
+  }
+  throw alreadyExists(idps.PAIR_TAKEN);
+}
+
 async function getRow(db: Db, accountId: string, id: string): Promise<IdentityProviderRow> {
   const row = await idps.getIdentityProvider(db, accountId, id);
   if (!row) throw notFound(`identity provider "${id}" not found`);
@@ -133,6 +157,7 @@ export async function createIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     require(ctx.principal, "principals.manage", "create identity providers");
     checkId(id, "identityProviderId");
     const issuerUrl = checkIssuerUrl(input.oidcConfig?.issuerUrl ?? "");
+    checkOutboundTarget(deps, "oidcConfig.issuerUrl", issuerUrl);
     const clientId = checkClientId(input.oidcConfig?.clientId ?? "");
     const secret = input.oidcConfig?.clientSecret ? checkClientSecret(input.oidcConfig.clientSecret) : undefined;
     const now = Date.now();
@@ -147,9 +172,12 @@ export async function createIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
       enable_jit: input.enableJitUserProvisioning ? 1 : 0,
       jit_default_role: checkRole(input.jitDefaultRole ?? "inference-user"),
       enforce_sso: input.enforceSso ? 1 : 0,
+      trust_email_without_verified_claim: input.trustEmailWithoutVerifiedClaim ? 1 : 0,
+      state: "READY",
       create_time: now,
       update_time: now,
     };
+    await checkPairFree(trx, accountId, id, issuerUrl, clientId);
     await idps.insertIdentityProvider(trx, row);
     return identityProviderView(row);
   });
@@ -182,6 +210,7 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
     const config = input.oidcConfig;
     if (config?.issuerUrl !== undefined) patch.issuer_url = checkIssuerUrl(config.issuerUrl);
+    if (patch.issuer_url !== undefined) checkOutboundTarget(deps, "oidcConfig.issuerUrl", patch.issuer_url);
     if (config?.clientId !== undefined) patch.client_id = checkClientId(config.clientId);
     if (config?.clientSecret !== undefined) {
       patch.client_secret = config.clientSecret === "" ? null : seal(serverKey(deps.config), checkClientSecret(config.clientSecret), sealContext(accountId, id));
@@ -190,8 +219,15 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     if (input.enableJitUserProvisioning !== undefined) patch.enable_jit = input.enableJitUserProvisioning ? 1 : 0;
     if (input.jitDefaultRole !== undefined) patch.jit_default_role = checkRole(input.jitDefaultRole || "inference-user");
     if (input.enforceSso !== undefined) patch.enforce_sso = input.enforceSso ? 1 : 0;
+    if (input.trustEmailWithoutVerifiedClaim !== undefined) patch.trust_email_without_verified_claim = input.trustEmailWithoutVerifiedClaim ? 1 : 0;
+    const issuerUrl = patch.issuer_url ?? row.issuer_url;
+    const clientId = patch.client_id ?? row.client_id;
+    const newPair = issuerUrl !== row.issuer_url || clientId !== row.client_id;
+    if (newPair && row.state === "READY") await checkPairFree(trx, accountId, id, issuerUrl, clientId);
     patch.update_time = Date.now();
     await idps.updateIdentityProvider(trx, accountId, id, patch);
+    // Another issuer or client: its subjects are another namespace, so humans are bound afresh.
+    if (newPair) await deleteProviderBindings(trx, accountId, id);
     return identityProviderView({ ...row, ...patch });
   });
 }
@@ -204,5 +240,6 @@ export async function deleteIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     await getRow(trx, accountId, id);
     await idps.deleteIdentityProvider(trx, accountId, id);
     await deleteSessionsVia(trx, accountId, `oidc:${id}`);
+    await deleteProviderBindings(trx, accountId, id);
   });
 }

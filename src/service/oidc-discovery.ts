@@ -1,16 +1,18 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from "jose";
 import * as client from "openid-client";
 import { ApiError } from "../domain/errors.ts";
-import { isLoopbackHost } from "../domain/sign-in.ts";
+import { outboundUrlProblem } from "../domain/network-address.ts";
 import type { IdentityProviderRow } from "../store/schema.ts";
 import { clientSecretOf } from "./identity-providers.ts";
+import { isOutboundFailure, OutboundFailure, outboundOf, type OutboundFetch } from "./outbound-fetch.ts";
 import type { SignInDeps } from "./sign-in.ts";
 
 /**
- * OIDC discovery per identity provider, cached in the process. A provider's entry is keyed by its
- * `update_time`, so an admin's change takes effect on the next sign-in; otherwise the issuer's
- * metadata is fetched again after ten minutes. Signing keys (JWKS) are cached per `jwks_uri` by jose,
- * which refetches on an unknown `kid` (key rotation).
+ * OIDC discovery per identity provider, cached per outbound fetch (one per server). A provider's
+ * entry is keyed by its `update_time`, so an admin's change takes effect on the next sign-in;
+ * otherwise the issuer's metadata is fetched again after ten minutes. Signing keys (JWKS) are cached
+ * per `jwks_uri` by jose, which refetches on an unknown `kid` (key rotation). Every request goes
+ * through the outbound fetch, which reaches only public addresses unless the operator allows more.
  */
 const TTL_MS = 10 * 60 * 1000;
 const MAX_ENTRIES = 1000;
@@ -20,24 +22,58 @@ interface Entry {
   config: Promise<client.Configuration>;
 }
 
-const configurations = new Map<string, Entry>();
-const keySets = new Map<string, JWTVerifyGetKey>();
+interface Caches {
+  configurations: Map<string, Entry>;
+  keySets: Map<string, JWTVerifyGetKey>;
+}
 
+const caches = new WeakMap<OutboundFetch, Caches>();
+
+function cachesOf(outbound: OutboundFetch): Caches {
+  let found = caches.get(outbound);
+  if (!found) {
+    found = { configurations: new Map(), keySets: new Map() };
+    caches.set(outbound, found);
+  }
+  return found;
+}
+
+/**
+ * The one sentence for every failure to fetch from a provider (closed port, refused address, TLS,
+ * bad JSON, timeout alike): a difference between them, even the port inside an echoed URL, would
+ * make Hearth a port scanner.
+ */
 const unavailable = (row: IdentityProviderRow): ApiError =>
-  new ApiError("UNAVAILABLE", `identity provider "${row.id}" (${row.issuer_url}) did not answer OIDC discovery; try again later`);
+  new ApiError("UNAVAILABLE", `identity provider "${row.id}" did not answer OIDC discovery; try again later`);
 
-/** Plain http is accepted only for an issuer on a loopback host (development and tests). */
-function insecureAllowed(issuerUrl: string): boolean {
-  const url = new URL(issuerUrl);
-  return url.protocol === "http:" && isLoopbackHost(url.hostname);
+/** The endpoints Hearth or the browser is sent to; each must pass the same rule as the issuer. */
+const ENDPOINTS = ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"] as const;
+
+/** Refuses discovered endpoints that are not https on a public address (they may live on other hosts). */
+function checkEndpoints(outbound: OutboundFetch, metadata: client.ServerMetadata): void {
+  for (const name of ENDPOINTS) {
+    const value = metadata[name];
+    if (value === undefined) continue;
+    let url: URL;
+    try {
+      url = new URL(String(value));
+    } catch {
+      throw new OutboundFailure(`${name} is not a URL`);
+    }
+    const problem = outboundUrlProblem(url, outbound.allowPrivate, outbound.classify);
+    if (problem) throw new OutboundFailure(`${name}: ${problem}`);
+  }
 }
 
 async function discover(deps: SignInDeps, row: IdentityProviderRow): Promise<client.Configuration> {
   const secret = clientSecretOf(deps, row);
-  const execute = insecureAllowed(row.issuer_url) ? [client.allowInsecureRequests] : [];
+  const outbound = outboundOf(deps);
+  // openid-client refuses plain http unless told; the outbound fetch decides whether http may be used.
+  const execute = outbound.allowPrivate && new URL(row.issuer_url).protocol === "http:" ? [client.allowInsecureRequests] : [];
   let found: client.Configuration;
   try {
-    found = await client.discovery(new URL(row.issuer_url), row.client_id, undefined, client.None(), { execute, timeout: 10 });
+    found = await client.discovery(new URL(row.issuer_url), row.client_id, undefined, client.None(), { execute, timeout: 10, [client.customFetch]: outbound });
+    checkEndpoints(outbound, found.serverMetadata());
   } catch {
     throw unavailable(row);
   }
@@ -52,6 +88,8 @@ async function discover(deps: SignInDeps, row: IdentityProviderRow): Promise<cli
         : client.ClientSecretPost(secret);
   const config = new client.Configuration(metadata, row.client_id, secret === undefined ? undefined : { client_secret: secret }, auth);
   config.timeout = 10;
+  // Token, UserInfo and the ID token's JWKS go through the same outbound fetch as discovery.
+  config[client.customFetch] = outbound;
   for (const step of execute) step(config);
   // Verify the ID token's signature too, not only its claims (defence in depth beyond TLS).
   client.enableNonRepudiationChecks(config);
@@ -60,6 +98,7 @@ async function discover(deps: SignInDeps, row: IdentityProviderRow): Promise<cli
 
 /** The discovered client configuration of an identity provider (UNAVAILABLE when the issuer does not answer). */
 export async function oidcConfiguration(deps: SignInDeps, row: IdentityProviderRow): Promise<client.Configuration> {
+  const { configurations } = cachesOf(outboundOf(deps));
   const key = `${row.account_id}/${row.id}@${row.update_time}`;
   const now = Date.now();
   const hit = configurations.get(key);
@@ -72,15 +111,52 @@ export async function oidcConfiguration(deps: SignInDeps, row: IdentityProviderR
   return config;
 }
 
-/** The issuer's signing keys, for verifying bearer ID tokens. */
+/**
+ * A key set is read in full and must be a JSON object with a `keys` array; anything else (an error
+ * status, HTML, bad JSON) is a fetch failure, not a signature failure, so it gets the one sentence.
+ */
+function keySetFetch(outbound: OutboundFetch): (url: string, init: RequestInit) => Promise<Response> {
+  return async (url, init) => {
+    const response = await outbound(url, init);
+    const text = await response.text().catch(() => {
+      throw new OutboundFailure("the key set could not be read");
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new OutboundFailure("the key set is not JSON");
+    }
+    if (response.status !== 200 || typeof parsed !== "object" || parsed === null || !Array.isArray((parsed as { keys?: unknown }).keys)) {
+      throw new OutboundFailure("the key set is not a JWKS");
+    }
+    return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
+  };
+}
+
+/**
+ * The issuer's signing keys, for verifying bearer ID tokens. Fetching them fails with the same
+ * UNAVAILABLE sentence as discovery; a key set that was fetched but has no matching key is jose's
+ * error (the signature does not verify).
+ */
 export async function issuerKeys(deps: SignInDeps, row: IdentityProviderRow): Promise<JWTVerifyGetKey> {
+  const outbound = outboundOf(deps);
+  const { keySets } = cachesOf(outbound);
   const metadata = (await oidcConfiguration(deps, row)).serverMetadata();
   if (!metadata.jwks_uri) throw unavailable(row);
   let keys = keySets.get(metadata.jwks_uri);
   if (!keys) {
     if (keySets.size >= MAX_ENTRIES) keySets.clear();
-    keys = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: 5000 });
+    keys = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: 5000, [customFetch]: keySetFetch(outbound) });
     keySets.set(metadata.jwks_uri, keys);
   }
-  return keys;
+  const remote = keys;
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (isOutboundFailure(error) || error instanceof errors.JWKSTimeout) throw unavailable(row);
+      throw error;
+    }
+  };
 }

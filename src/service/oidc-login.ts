@@ -1,18 +1,15 @@
 import * as client from "openid-client";
-import { ApiError, invalidArgument, notFound, permissionDenied, unauthenticated } from "../domain/errors.ts";
-import { checkEmail, idFromEmail, userName } from "../domain/ids.ts";
+import { ApiError, invalidArgument, notFound, unauthenticated } from "../domain/errors.ts";
 import { open, seal } from "../domain/secret-box.ts";
-import { domainAllowed, safeNextPath, tokensEqual } from "../domain/sign-in.ts";
-import { getAccount } from "../store/accounts.ts";
+import { safeNextPath, tokensEqual } from "../domain/sign-in.ts";
 import { getIdentityProvider } from "../store/identity-providers.ts";
 import type { IdentityProviderRow, UserRow } from "../store/schema.ts";
-import { getUser, getUserByEmail, insertUser } from "../store/users.ts";
-import { writeAudit } from "./audit.ts";
 import type { RequestMeta } from "./context.ts";
 import { oidcConfiguration } from "./oidc-discovery.ts";
+import { providerDisabled, userForClaims, type IdentityClaims } from "./oidc-principal.ts";
 import { serverKey } from "./server-key.ts";
 import { startSession, type NewSession } from "./sessions.ts";
-import { auditSignIn, refuseServiceAccount, type SignInDeps } from "./sign-in.ts";
+import { auditSignIn, type SignInDeps, type SignInVia } from "./sign-in.ts";
 
 /**
  * Web sign-in through an account's identity provider: OIDC authorization code flow with PKCE,
@@ -71,6 +68,7 @@ export async function beginOidcLogin(
   cli?: CliRequest,
 ): Promise<LoginStart> {
   const row = await providerRow(deps, accountId, idpId);
+  if (row.state !== "READY") throw providerDisabled(row);
   const config = await oidcConfiguration(deps, row);
   const offline = cli !== undefined && (config.serverMetadata().scopes_supported ?? []).includes("offline_access");
   const login: LoginState = {
@@ -110,56 +108,31 @@ export function readLoginState(deps: SignInDeps, cookie: string | undefined): Lo
   return login;
 }
 
-/** The human's email from the ID token, or from the UserInfo endpoint when the token does not carry it. */
-export async function verifiedEmail(config: client.Configuration, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Promise<string> {
+/**
+ * The ID token's claims, with `email` and `email_verified` from the UserInfo endpoint when the
+ * token does not carry an email (UserInfo's `sub` must match the token's: openid-client checks it).
+ */
+async function claimsWithEmail(config: client.Configuration, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Promise<IdentityClaims> {
   const claims = tokens.claims();
   if (!claims) throw unauthenticated("the identity provider returned no ID token");
-  let email = claims.email;
-  let verified = claims.email_verified;
-  if (typeof email !== "string") {
-    const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
-    email = info.email;
-    verified = info.email_verified;
-  }
-  if (typeof email !== "string") throw unauthenticated("the identity provider did not share an email address (request the email scope)");
-  if (verified === false) throw permissionDenied(`the identity provider has not verified the email "${email}"`);
-  return checkEmail(email);
+  if (typeof claims.email === "string") return claims;
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  return { ...claims, email: info.email, email_verified: info.email_verified };
 }
 
-/** Creates a user on first sign-in, when the provider allows it for the email's domain. */
-export async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: string, meta: RequestMeta): Promise<UserRow> {
-  const account = await getAccount(deps.store.db, row.account_id);
-  if (!row.enable_jit || !account || !domainAllowed(email, JSON.parse(row.tenant_domains) as string[], account.email)) {
-    throw permissionDenied(`"${email}" is not a user of account "${row.account_id}"; ask an admin to add you`);
-  }
-  const now = Date.now();
-  let id = idFromEmail(email);
-  if (await getUser(deps.store.db, row.account_id, id)) id = `${id.slice(0, 56)}-${now.toString(36).slice(-6)}`;
-  const user: UserRow = {
-    account_id: row.account_id,
-    id,
-    display_name: "",
-    email,
-    role: row.jit_default_role,
-    service_account: 0,
-    state: "READY",
-    create_time: now,
-    update_time: now,
-  };
-  try {
-    await deps.store.db.transaction().execute(async (trx) => {
-      await insertUser(trx, user);
-      const actor = { accountId: row.account_id, email, apiKeyId: "", meta };
-      const payload = { email, role: user.role, jitUserProvisioning: true, identityProvider: row.id };
-      await writeAudit(trx, actor, { method: "CreateUser", resource: userName(row.account_id, id), isAdminAction: true, payload });
-    });
-  } catch (error) {
-    // Two first sign-ins racing (two tabs): the one that lost finds the user the other created.
-    const created = error instanceof ApiError && error.status === "ALREADY_EXISTS" ? await getUserByEmail(deps.store.db, row.account_id, email) : undefined;
-    if (!created || created.service_account === 1) throw error;
-    return created;
-  }
-  return user;
+/**
+ * The human a token response names in `row`'s account: the one rule set of oidc-principal.ts
+ * (verified email, tenant domain or existing binding, subject binding, token lifetime and `azp`).
+ */
+export async function userForTokens(
+  deps: SignInDeps,
+  row: IdentityProviderRow,
+  config: client.Configuration,
+  tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+  via: SignInVia,
+  meta: RequestMeta,
+): Promise<UserRow> {
+  return userForClaims(deps, row, await claimsWithEmail(config, tokens), via, meta);
 }
 
 /** Who signed in, through which provider, and what the provider issued. */
@@ -170,8 +143,8 @@ export interface VerifiedLogin {
 }
 
 /**
- * The IdP's redirect back: checks state, PKCE, nonce and issuer (openid-client), maps the verified
- * email to a human of the account (or provisions one) and refuses service accounts.
+ * The IdP's redirect back: checks state, PKCE, nonce and issuer (openid-client), then maps the
+ * claims to a human of the account (or provisions one) by the rules of oidc-principal.ts.
  */
 export async function verifyOidcLogin(deps: SignInDeps, login: LoginState, callback: URLSearchParams, meta: RequestMeta): Promise<VerifiedLogin> {
   if (!tokensEqual(callback.get("state") ?? "", login.state)) throw invalidArgument("the sign-in response does not belong to this browser's sign-in (state mismatch); start again");
@@ -190,16 +163,7 @@ export async function verifyOidcLogin(deps: SignInDeps, login: LoginState, callb
   } catch (error) {
     throw providerRefusal(error, "the sign-in");
   }
-  const email = await verifiedEmail(config, tokens);
-  const existing = await getUserByEmail(deps.store.db, row.account_id, email);
-  if (existing?.service_account === 1) throw await refuseServiceAccount(deps, existing, "oidc", meta);
-  try {
-    return { row, user: existing ?? (await provisionUser(deps, row, email, meta)), tokens };
-  } catch (error) {
-    const op = { method: "SignIn", resource: userName(row.account_id, idFromEmail(email)), isAdminAction: false, payload: { via: "oidc", identityProvider: row.id } };
-    await writeAudit(deps.store.db, { accountId: row.account_id, email, apiKeyId: "", meta }, op, error).catch(() => undefined);
-    throw error;
-  }
+  return { row, user: await userForTokens(deps, row, config, tokens, "oidc", meta), tokens };
 }
 
 /** An error of openid-client's token exchange (code or refresh), as the sentence the caller sees. */

@@ -1,8 +1,9 @@
-import { randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHmac, randomBytes } from "node:crypto";
+import { linkSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { parseSecretKey } from "../domain/secret-box.ts";
+import { privateDataDir } from "../store/private-files.ts";
 
 const loaded = new Map<string, Buffer>();
 
@@ -23,7 +24,7 @@ export function serverKey(config: Config): Buffer {
   if (cached) return cached;
   let key = readKeyFile(file);
   if (!key) {
-    mkdirSync(config.dataDir, { recursive: true });
+    privateDataDir(config.dataDir);
     // Written whole under a private name, then linked into place: the link is atomic and fails if
     // another process got there first, so nobody ever reads a half-written key.
     const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
@@ -39,6 +40,22 @@ export function serverKey(config: Config): Buffer {
     if (!key) throw new Error(`${file} does not hold a valid key (64 hex characters)`);
   }
   loaded.set(file, key);
+  return key;
+}
+
+const tokenKeys = new WeakMap<Config, Buffer>();
+
+/**
+ * The key that signs list page tokens: HMAC-SHA256(server key, "hearth page-token key v1") —
+ * derived, so a page token's MAC says nothing about the sealing key, and the same on every process
+ * given the same `HEARTH_SECRET_KEY` (or sharing the data directory's `secret-key`). 32 bytes.
+ */
+export function pageTokenKey(config: Config): Buffer {
+  let key = tokenKeys.get(config);
+  if (!key) {
+    key = createHmac("sha256", serverKey(config)).update("hearth page-token key v1").digest();
+    tokenKeys.set(config, key);
+  }
   return key;
 }
 

@@ -5,6 +5,7 @@ import type { Db, Store } from "../store/store.ts";
 import type { Config } from "../config.ts";
 import { writeAudit } from "./audit.ts";
 import type { Principal, RequestMeta } from "./context.ts";
+import type { OutboundFetch } from "./outbound-fetch.ts";
 
 /**
  * What the sign-in paths share. They need only the store and the configuration, so the operator
@@ -13,6 +14,8 @@ import type { Principal, RequestMeta } from "./context.ts";
 export interface SignInDeps {
   store: Store;
   config: Config;
+  /** How identity providers are reached; unset (the operator CLI): built from `config`. */
+  outbound?: OutboundFetch | undefined;
 }
 
 /** How a principal tried to sign in; recorded in the audit payload. */

@@ -1,4 +1,4 @@
-import { failedPrecondition, invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
+import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
 import { checkEmail, checkId, idFromEmail, serviceAccountEmail, userName } from "../domain/ids.ts";
 import { isRole, ROLES, type Role } from "../domain/roles.ts";
 import { lockAccount } from "../store/accounts.ts";
@@ -6,11 +6,13 @@ import * as users from "../store/users.ts";
 import type { Db } from "../store/store.ts";
 import type { UserRow } from "../store/schema.ts";
 import type { ListRequest } from "../store/list.ts";
+import { keepAnActingAdmin } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { require } from "./permissions.ts";
 import { readQuotaValue } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
+import { identityBindingsOf, type IdentityBinding } from "./identity-bindings.ts";
 
 export interface CreateUserInput {
   userId?: string | undefined;
@@ -45,13 +47,6 @@ export async function getUserRow(db: Db, accountId: string, userId: string): Pro
   return row;
 }
 
-/** Refuses a change that would leave the account without an admin. */
-async function keepAnAdmin(db: Db, row: UserRow, newRole: string | null): Promise<void> {
-  if (row.role !== "admin" || newRole === "admin") return;
-  if ((await users.countUsers(db, row.account_id, { role: "admin" }, 2)) <= 1) {
-    throw failedPrecondition(`user "${row.id}" is the account's last admin; make another user admin first`);
-  }
-}
 
 export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input: CreateUserInput): Promise<User> {
   const serviceAccount = input.serviceAccount === true;
@@ -101,11 +96,13 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
   });
 }
 
-export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<User> {
+/** One user; also its read-only `identityBindings` (the identity-provider subjects it signs in as). */
+export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<User & { identityBindings: IdentityBinding[] }> {
   const op = { method: "GetUser", resource: userName(accountId, userId), isAdminAction: false };
   return auditRefusals(deps, ctx, op, async () => {
     require(ctx.principal, "principals.view", "view users");
-    return userView(await getUserRow(deps.store.db, accountId, userId));
+    const row = await getUserRow(deps.store.db, accountId, userId);
+    return { ...userView(row), identityBindings: await identityBindingsOf(deps.store.db, accountId, userId) };
   });
 }
 
@@ -130,7 +127,7 @@ export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     if (input.role !== undefined) {
       patch.role = checkRole(input.role);
-      await keepAnAdmin(trx, row, patch.role);
+      await keepAnActingAdmin(trx, row, patch.role);
     }
     const updated: UserRow = { ...row, ...patch, update_time: Date.now() };
     await users.updateUser(trx, accountId, userId, { ...patch, update_time: updated.update_time });
@@ -148,7 +145,7 @@ export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId
     require(ctx.principal, "principals.manage", "delete users or service accounts");
     const row = await getUserRow(trx, accountId, userId);
     await lockAccount(deps.store, trx, accountId);
-    await keepAnAdmin(trx, row, null);
+    await keepAnActingAdmin(trx, row, null);
     await users.deleteUser(trx, accountId, userId);
   });
   await deps.cluster.invalidator.user(accountId, userId);

@@ -1,6 +1,7 @@
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { backup, DatabaseSync } from "node:sqlite";
 import { LATEST_VERSION } from "./migrations.ts";
+import { privateFile } from "./private-files.ts";
 
 /**
  * Backup and restore of the embedded SQLite store through SQLite's online backup API: a running
@@ -78,13 +79,15 @@ export function checkStoreFile(file: string): number {
 /**
  * Copies the store at `dbPath` to `file` (written beside it first, renamed when complete, so a
  * half-written backup never carries the final name). The copy is a single file in rollback-journal
- * mode. Refuses to replace an existing `file` unless `overwrite`.
+ * mode, with mode 0600. Refuses to replace an existing `file` unless `overwrite`.
  */
 export async function backupSqlite(dbPath: string, file: string, options: { overwrite?: boolean } = {}): Promise<{ pages: number; version: number }> {
   if (!existsSync(dbPath)) throw new BackupError(`there is no store at ${dbPath} (check HEARTH_DATA_DIR)`);
   if (existsSync(file) && !options.overwrite) throw new BackupError(`${file} already exists: choose another name or pass --force`);
   const partial = `${file}.partial`;
   rmSync(partial, { force: true });
+  // Created 0600 before SQLite writes into it: a backup is the whole store, key digests included.
+  privateFile(partial);
   const source = open(dbPath);
   try {
     const pages = await backup(source, partial, { rate: ALL_PAGES });
@@ -118,6 +121,7 @@ export async function restoreSqlite(dbPath: string, file: string, options: { for
       `the store at ${dbPath} is open in another process (a running hearth serve?): stop it and run restore again, or pass --force to restore under it and then restart it`,
     );
   }
+  privateFile(dbPath);
   const source = open(file, true);
   try {
     const pages = await backup(source, dbPath, { rate: ALL_PAGES });

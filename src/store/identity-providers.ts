@@ -1,9 +1,33 @@
 import type { IdentityProviderRow } from "./schema.ts";
 import type { Db } from "./store.ts";
-import { insertUnique } from "./errors.ts";
+import { writeUnique, type UniqueIndex } from "./errors.ts";
+
+/**
+ * The one fact a refused registration reveals: the pair is taken (never by which account).
+ * Issue 13: an (issuer, client id) pair maps to exactly one provider of one account.
+ */
+export const PAIR_TAKEN = "this issuer and client id are registered to another account; ask the operator";
+
+const PAIR_INDEX: UniqueIndex = { name: "identity_providers_client", columns: "identity_providers.issuer_url, identity_providers.client_id", message: PAIR_TAKEN };
 
 export async function insertIdentityProvider(db: Db, row: IdentityProviderRow): Promise<void> {
-  await insertUnique(() => db.insertInto("identity_providers").values(row).execute(), `identity provider "${row.id}" already exists`);
+  await writeUnique(() => db.insertInto("identity_providers").values(row).execute(), `identity provider "${row.id}" already exists`, [PAIR_INDEX]);
+}
+
+/** The READY provider holding `(issuerUrl, clientId)`, in any account. */
+export function providerHoldingPair(db: Db, issuerUrl: string, clientId: string): Promise<IdentityProviderRow | undefined> {
+  return db
+    .selectFrom("identity_providers")
+    .selectAll()
+    .where("issuer_url", "=", issuerUrl)
+    .where("client_id", "=", clientId)
+    .where("state", "=", "READY")
+    .executeTakeFirst();
+}
+
+/** Providers another account's registration of the same pair disabled (upgrade, operator release), oldest first. */
+export function disabledIdentityProviders(db: Db): Promise<IdentityProviderRow[]> {
+  return db.selectFrom("identity_providers").selectAll().where("state", "=", "DISABLED").orderBy("account_id").orderBy("id").execute();
 }
 
 export function getIdentityProvider(db: Db, accountId: string, id: string): Promise<IdentityProviderRow | undefined> {
@@ -24,20 +48,25 @@ export function identityProvidersByIssuer(db: Db, issuerUrl: string, accountId?:
 export type IdentityProviderPatch = Partial<Omit<IdentityProviderRow, "account_id" | "id" | "create_time">>;
 
 export async function updateIdentityProvider(db: Db, accountId: string, id: string, patch: IdentityProviderPatch): Promise<void> {
-  await db.updateTable("identity_providers").set(patch).where("account_id", "=", accountId).where("id", "=", id).execute();
+  await writeUnique(
+    () => db.updateTable("identity_providers").set(patch).where("account_id", "=", accountId).where("id", "=", id).execute(),
+    `identity provider "${id}" conflicts with another one`,
+    [PAIR_INDEX],
+  );
 }
 
 export async function deleteIdentityProvider(db: Db, accountId: string, id: string): Promise<void> {
   await db.deleteFrom("identity_providers").where("account_id", "=", accountId).where("id", "=", id).execute();
 }
 
-/** True when any identity provider of the account enforces SSO. */
+/** True when any usable (READY) identity provider of the account enforces SSO; a disabled one cannot lock humans out. */
 export async function accountEnforcesSso(db: Db, accountId: string): Promise<boolean> {
   const row = await db
     .selectFrom("identity_providers")
     .select("id")
     .where("account_id", "=", accountId)
     .where("enforce_sso", "=", 1)
+    .where("state", "=", "READY")
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from "kysely";
 import { invalidArgument } from "../domain/errors.ts";
 import { parseFilter } from "../domain/filter.ts";
@@ -9,6 +9,12 @@ import { compileFilter, type FieldTable } from "./filter-sql.ts";
  * (not an offset), so a page costs an index range scan however deep it is, and rows inserted
  * meanwhile are neither skipped nor repeated. `totalSize` is counted with the first page and
  * carried by the token (AIP-158 allows it to be an estimate).
+ *
+ * Tokens are signed (HMAC-SHA256, RFC 2104) with a key the caller passes in, derived from the
+ * server secret so every process sharing the database accepts every other's tokens. A token is
+ * only ever built from rows the server read, so its cursor values always have their column's type:
+ * a forged or altered one (an object where a string belongs, a string compared with a bigint
+ * column) is refused as INVALID_ARGUMENT before it reaches SQL, where it would be a 500.
  */
 export interface ListTable {
   fields: FieldTable;
@@ -26,6 +32,8 @@ export interface ListRequest {
   pageToken?: string | undefined;
   /** Anything else that shapes the result (time range…): a token is only valid with the same scope. */
   scope?: string | undefined;
+  /** Signs and checks page tokens (at least 32 bytes); the same on every process of one deployment. */
+  tokenKey: Buffer;
 }
 
 export interface ListResult<Row> {
@@ -57,8 +65,16 @@ function parseOrderBy(orderBy: string, table: ListTable): OrderTerm[] {
   return terms;
 }
 
-function fingerprint(req: ListRequest, orderBy: string): string {
-  return createHash("sha256").update(JSON.stringify([req.filter ?? "", orderBy, req.scope ?? ""])).digest("base64url").slice(0, 12);
+/** What a token is bound to: the list (its query's SQL: table, scope, filter), the order and the scope. */
+function fingerprint(req: ListRequest, orderBy: string, listSql: string): string {
+  return createHash("sha256").update(JSON.stringify([req.filter ?? "", orderBy, req.scope ?? "", listSql])).digest("base64url").slice(0, 16);
+}
+
+const mac = (key: Buffer, body: string): Buffer => createHmac("sha256", key).update(body).digest();
+
+function encodeToken(key: Buffer, cursor: { f: string; v: unknown[]; t: number }): string {
+  const body = Buffer.from(JSON.stringify(cursor)).toString("base64url");
+  return `${body}.${mac(key, body).toString("base64url")}`;
 }
 
 interface Cursor {
@@ -66,16 +82,23 @@ interface Cursor {
   totalSize: number;
 }
 
-function decodeToken(token: string, expectedFingerprint: string, width: number): Cursor {
+function decodeToken(key: Buffer, token: string, expectedFingerprint: string, width: number): Cursor {
   try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { f?: unknown; v?: unknown; t?: unknown };
+    const dot = token.lastIndexOf(".");
+    const body = token.slice(0, dot);
+    const given = Buffer.from(token.slice(dot + 1), "base64url");
+    const expected = mac(key, body);
+    // Constant time: how much of a guessed MAC matched must not show in the response time.
+    if (dot < 1 || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error("bad signature");
+    if (given.toString("base64url") !== token.slice(dot + 1)) throw new Error("not canonical base64url");
+    const parsed = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { f?: unknown; v?: unknown; t?: unknown };
     if (parsed.f === expectedFingerprint && Array.isArray(parsed.v) && parsed.v.length === width && Number.isSafeInteger(parsed.t)) {
       return { values: parsed.v, totalSize: parsed.t as number };
     }
   } catch {
     // fall through to the one error below
   }
-  throw invalidArgument("invalid pageToken: it is malformed or was issued for a different filter or orderBy");
+  throw invalidArgument("invalid pageToken: it is malformed or altered, or was issued for a different filter, orderBy or list; start again without pageToken");
 }
 
 /** Rows strictly after `values` in the order given by `terms`. */
@@ -98,10 +121,9 @@ export async function listPage<Row>(base: SelectQueryBuilder<any, any, any>, tab
   const expr = parseFilter(req.filter);
   let query = base;
   if (expr) query = query.where(compileFilter(expr, table.fields));
-  const fp = fingerprint(req, orderBy);
-
   let page = query.selectAll();
-  const cursor = req.pageToken ? decodeToken(req.pageToken, fp, terms.length) : undefined;
+  const fp = fingerprint(req, orderBy, page.compile().sql);
+  const cursor = req.pageToken ? decodeToken(req.tokenKey, req.pageToken, fp, terms.length) : undefined;
   if (cursor) page = page.where(after(terms, cursor.values));
   for (const term of terms) page = page.orderBy(term.column, term.desc ? "desc" : "asc");
   // The exact count is taken with the first page and carried in the token: later pages cost only
@@ -118,7 +140,7 @@ export async function listPage<Row>(base: SelectQueryBuilder<any, any, any>, tab
     rows.length = req.pageSize;
     const last = rows.at(-1) as Record<string, unknown>;
     const values = terms.map((t) => last[t.column]);
-    nextPageToken = Buffer.from(JSON.stringify({ f: fp, v: values, t: totalSize })).toString("base64url");
+    nextPageToken = encodeToken(req.tokenKey, { f: fp, v: values, t: totalSize });
   }
   return { rows, nextPageToken, totalSize };
 }

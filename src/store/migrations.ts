@@ -227,12 +227,45 @@ const MIGRATIONS: Migration[] = [
       `create index cli_grants_expiry on cli_grants (expire_time)`,
     ],
   },
+  {
+    version: 7,
+    name: "identity provider ownership and subject bindings",
+    statements: [
+      `alter table identity_providers add column trust_email_without_verified_claim integer not null default 0`,
+      `alter table identity_providers add column state text not null default 'READY'`,
+      // An (issuer, client id) pair names one provider of one account. Where several accounts
+      // registered the same pair, the oldest registration keeps it and the later ones are disabled
+      // (listed at start-up) until the operator settles ownership.
+      `update identity_providers set state = 'DISABLED' where exists (
+        select 1 from identity_providers o
+        where o.issuer_url = identity_providers.issuer_url and o.client_id = identity_providers.client_id
+          and (o.create_time < identity_providers.create_time
+            or (o.create_time = identity_providers.create_time and (o.account_id < identity_providers.account_id
+              or (o.account_id = identity_providers.account_id and o.id < identity_providers.id)))))`,
+      `create unique index identity_providers_client on identity_providers (issuer_url, client_id) where state = 'READY'`,
+      // A human's (issuer, subject) at a provider, recorded at the first allowed sign-in: a later
+      // token with the same email but another subject is refused.
+      `create table identity_bindings (
+        account_id {id} not null,
+        user_id {id} not null,
+        identity_provider_id {id} not null,
+        issuer {id} not null,
+        subject {id} not null,
+        create_time bigint not null,
+        primary key (account_id, user_id, identity_provider_id),
+        foreign key (account_id, user_id) references users(account_id, id) on delete cascade)`,
+      `create unique index identity_bindings_subject on identity_bindings (account_id, identity_provider_id, subject)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;
 
-/** Applies every migration newer than the store's version; returns the versions applied. */
-export async function migrate(db: Kysely<Schema>, dialect: Dialect): Promise<number[]> {
+/**
+ * Applies every migration newer than the store's version (up to `upTo`, for upgrade tests that
+ * need a store at an older version); returns the versions applied.
+ */
+export async function migrate(db: Kysely<Schema>, dialect: Dialect, upTo = LATEST_VERSION): Promise<number[]> {
   // One connection throughout, so the PostgreSQL advisory lock is held by the connection that migrates.
   return db.connection().execute(async (conn) => {
     await sql`create table if not exists schema_migrations (
@@ -244,7 +277,7 @@ export async function migrate(db: Kysely<Schema>, dialect: Dialect): Promise<num
       const done = new Set(rows.map((r) => Number(r.version)));
       const applied: number[] = [];
       for (const m of MIGRATIONS) {
-        if (done.has(m.version)) continue;
+        if (done.has(m.version) || m.version > upTo) continue;
         await conn.transaction().execute(async (trx) => {
           for (const statement of m.statements) {
             const text = statement

@@ -75,8 +75,22 @@ export interface IdentityProviderRow {
   enable_jit: number;
   jit_default_role: string;
   enforce_sso: number;
+  /** 1: a token without `email_verified` counts as verified (providers that never send the claim). */
+  trust_email_without_verified_claim: number;
+  /** `READY`, or `DISABLED` when another account holds its (issuer, client id) (operator release, upgrade). */
+  state: string;
   create_time: number;
   update_time: number;
+}
+
+/** A human bound to a provider's `(iss, sub)` at the first allowed sign-in through it. */
+export interface IdentityBindingRow {
+  account_id: string;
+  user_id: string;
+  identity_provider_id: string;
+  issuer: string;
+  subject: string;
+  create_time: number;
 }
 
 export interface SessionRow {
@@ -132,6 +146,7 @@ export interface Schema {
   sessions: SessionRow;
   signin_links: SigninLinkRow;
   cli_grants: CliGrantRow;
+  identity_bindings: IdentityBindingRow;
   schema_migrations: SchemaMigrationRow;
   models: ModelRow;
   deployments: DeploymentRow;

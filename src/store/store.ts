@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { privateDataDir, privateFile } from "./private-files.ts";
 import { join } from "node:path";
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from "kysely";
 import pg from "pg";
@@ -53,14 +54,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as "text")) },
     });
     survivesDroppedConnections(pool);
+    // The data directory still holds the sealing key and the first admin's key.
+    if (options.dataDir && existsSync(options.dataDir)) privateDataDir(options.dataDir);
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = "sqlite";
     let path = options.sqlitePath;
     if (!path) {
-      const dir = options.dataDir ?? "./data";
-      mkdirSync(dir, { recursive: true });
-      path = join(dir, "hearth.db");
+      const dir = privateDataDir(options.dataDir ?? "./data");
+      path = privateFile(join(dir, "hearth.db"));
+    } else if (path !== ":memory:") {
+      privateFile(path);
     }
     db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(path) }) });
   }

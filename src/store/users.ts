@@ -55,6 +55,34 @@ export async function countUsers(db: Db, accountId: string, where: { serviceAcco
   return Number(r.n);
 }
 
+/**
+ * Counts the account's admins who can act, up to `upTo`: a READY human admin (signs in, may hold
+ * keys), or a READY service-account admin holding at least one API key that has not expired at
+ * `now` (epoch ms). `except` leaves out one user, or one key, as if it were already gone: "would
+ * anyone still be able to act after this change?"
+ */
+export async function countActingAdmins(db: Db, accountId: string, now: number, except: { userId?: string; keyId?: string } = {}, upTo = 2): Promise<number> {
+  let matching = db
+    .selectFrom("users as u")
+    .select("u.id")
+    .where("u.account_id", "=", accountId)
+    .where("u.role", "=", "admin")
+    .where("u.state", "=", "READY")
+    .where((eb) => {
+      let liveKey = eb
+        .selectFrom("api_keys as k")
+        .select("k.id")
+        .whereRef("k.account_id", "=", "u.account_id")
+        .whereRef("k.user_id", "=", "u.id")
+        .where((k) => k.or([k("k.expire_time", "is", null), k("k.expire_time", ">", now)]));
+      if (except.keyId !== undefined) liveKey = liveKey.where("k.id", "<>", except.keyId);
+      return eb.or([eb("u.service_account", "=", 0), eb.exists(liveKey)]);
+    });
+  if (except.userId !== undefined) matching = matching.where("u.id", "<>", except.userId);
+  const r = await db.selectFrom(matching.limit(upTo).as("m")).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
 export function usersTable(accountId: string): ListTable {
   return {
     fields: {

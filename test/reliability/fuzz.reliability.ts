@@ -140,7 +140,8 @@ for (const dialect of DIALECTS) {
     let issuer: TestIssuer;
 
     before(async () => {
-      ({ h, stop } = await startPlatform(dialect));
+      // The test issuer listens on loopback: the operator switch lets Hearth reach it.
+      ({ h, stop } = await startPlatform(dialect, {}, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" }));
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`, "http://localhost:80/auth/oidc/callback", "http://localhost/auth/oidc/callback"] });
       const doc = (await h.call("GET", "/openapi.json", { key: null })).body;
       ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>

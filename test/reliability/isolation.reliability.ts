@@ -53,7 +53,8 @@ for (const dialect of DIALECTS) {
     }
 
     before(async () => {
-      ({ h, stop } = await startPlatform(dialect));
+      // A loopback issuer (http://127.0.0.1:9/a) is registered below: the operator switch allows it.
+      ({ h, stop } = await startPlatform(dialect, {}, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" }));
       const ok = async (method: string, url: string, body?: unknown, key: string = h.adminKey) => {
         const res = await call(method, url, key, body !== undefined ? { body } : {});
         assert.equal(res.status, 200, `${method} ${url}: ${JSON.stringify(res.body)}`);

@@ -40,12 +40,19 @@ export class Browser {
 }
 
 /**
- * Follows redirects from `url`, signing in at the test issuer's login and consent pages as `login`,
- * until the next URL satisfies `until`; returns that URL without requesting it.
+ * What a browser sends with a navigation that began with a click on one of Hearth's own pages
+ * (Fetch Metadata): Hearth starts a web sign-in only for this.
  */
-export async function followSignIn(browser: Browser, url: string, login: string, until: (next: URL) => boolean): Promise<string> {
+export const FROM_HEARTH_PAGE = { "sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate" } as const;
+
+/**
+ * Follows redirects from `url`, signing in at the test issuer's login and consent pages as `login`,
+ * until the next URL satisfies `until`; returns that URL without requesting it. `firstHeaders` go
+ * with the first request only (e.g. FROM_HEARTH_PAGE for a web sign-in's start).
+ */
+export async function followSignIn(browser: Browser, url: string, login: string, until: (next: URL) => boolean, firstHeaders: Record<string, string> = {}): Promise<string> {
   let next = url;
-  let init: { method?: string; body?: string; headers?: Record<string, string> } = {};
+  let init: { method?: string; body?: string; headers?: Record<string, string> } = { headers: firstHeaders };
   for (let hop = 0; hop < 20; hop++) {
     if (until(new URL(next))) return next;
     const res = await browser.request(next, init);

@@ -18,6 +18,22 @@ export const junk: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 64, max: 5000 }).map((n) => "a".repeat(n)),
 );
 
+/**
+ * Page tokens as a forger would make them: the token's JSON shape (fingerprint, cursor values,
+ * total) with hostile cursor values — objects, strings where numbers belong (a create_time cursor
+ * of "x" on PostgreSQL), huge numbers — base64url-encoded, unsigned or with a made-up signature.
+ */
+export const forgedPageToken: fc.Arbitrary<string> = fc
+  .record({
+    f: fc.oneof(fc.string({ maxLength: 16 }), fc.constant("")),
+    v: fc.array(fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom({ a: 1 }, "x", "2026-01-01", -1, 1e308, null)), { maxLength: 3 }),
+    t: fc.oneof(fc.nat(), fc.constantFrom(-1, 1.5, 2 ** 60)),
+  })
+  .chain((cursor) => {
+    const body = Buffer.from(JSON.stringify(cursor)).toString("base64url");
+    return fc.oneof(fc.constant(body), fc.base64String({ minLength: 4, maxLength: 44 }).map((sig) => `${body}.${sig.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")}`));
+  });
+
 export const validId: fc.Arbitrary<string> = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/);
 const timestampText = fc.oneof(
   fc.date({ min: new Date("1970-01-01T00:00:00Z"), max: new Date("2200-01-01T00:00:00Z"), noInvalidDate: true }).map((d) => d.toISOString()),
@@ -124,7 +140,7 @@ export function valueFor(name: string, ids: Record<string, string[]>): fc.Arbitr
     case "pageSize":
       return fc.oneof(fc.constantFrom("0", "1", "2", "200", "1000", "-1", "abc", "1e3", "9".repeat(30), "1.5"), fc.nat().map(String));
     case "pageToken":
-      return fc.oneof(fc.base64String({ maxLength: 60 }), fc.constantFrom("eyJmIjoiIiwidiI6W119", "e30"), junk);
+      return fc.oneof(fc.base64String({ maxLength: 60 }), fc.constantFrom("eyJmIjoiIiwidiI6W119", "e30"), forgedPageToken, junk);
     case "next":
       return fc.oneof(fc.constantFrom("/", "/account/users", "//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"), junk);
     case "messages":

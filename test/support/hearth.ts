@@ -6,6 +6,7 @@ import { Writable } from "node:stream";
 import pg from "pg";
 import { loadConfig } from "../../src/config.ts";
 import { bootstrap, createHearth, type Hearth } from "../../src/server.ts";
+import type { NetworkOptions } from "../../src/service/outbound-fetch.ts";
 import { openStore, type Dialect } from "../../src/store/store.ts";
 
 /**
@@ -76,7 +77,8 @@ export interface TestHearth extends Hearth {
   stop(): Promise<void>;
 }
 
-export async function startHearth(dialect: Dialect, env: Record<string, string> = {}): Promise<TestHearth> {
+/** `options.network` replaces address classification, DNS and trusted CAs for tenant-configured URLs. */
+export async function startHearth(dialect: Dialect, env: Record<string, string> = {}, options: { network?: NetworkOptions } = {}): Promise<TestHearth> {
   const db = await freshDatabase(dialect);
   // Suites send many bad credentials from one address on purpose: throttling is tested on its own.
   const fullEnv = {
@@ -95,7 +97,7 @@ export async function startHearth(dialect: Dialect, env: Record<string, string> 
       done();
     },
   });
-  const hearth = await createHearth(config, { logStream });
+  const hearth = await createHearth(config, { logStream, ...(options.network ? { network: options.network } : {}) });
   const printed: string[] = [];
   await bootstrap(hearth.deps, (line) => printed.push(line));
   const adminKey = printed.map((l) => l.trim()).find((l) => l.startsWith(config.keyPrefix)) ?? "";

@@ -7,7 +7,10 @@ import { join } from "node:path";
  * A real OpenAI-compatible model server on loopback, owned by the test: chat and text completions,
  * streaming (SSE) and plain, reporting `usage`. What the prompt says steers it: "hang" never
  * answers, "slow" streams a chunk every 20 ms for ten seconds, "stall" streams one chunk and then
- * falls silent, "fail" answers 500.
+ * falls silent, "fail" answers 500. "echo-auth" answers with an error that repeats the
+ * Authorization header it received, as some real servers do: a 500 JSON error, "echo-auth-400" a 400
+ * JSON error, "echo-auth-text" a 500 plain-text body, and with `stream: true` an SSE error event
+ * after the first chunk.
  */
 export interface FakeUpstream {
   baseUrl: string;
@@ -54,6 +57,21 @@ export async function startUpstream(): Promise<FakeUpstream> {
     }
     const text = promptText(body);
     if (text.includes("hang")) return; // never answers
+    if (text.includes("echo-auth")) {
+      const said = `you sent authorization=${req.headers.authorization ?? ""}`;
+      if (body.stream) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hello" }, finish_reason: null }] })}\n\n`);
+        res.end(`data: ${JSON.stringify({ error: { message: said, type: "server_error" } })}\n\n`);
+      } else if (text.includes("echo-auth-text")) {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(said);
+      } else {
+        res.writeHead(text.includes("echo-auth-400") ? 400 : 500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: said } }));
+      }
+      return;
+    }
     if (text.includes("fail")) {
       res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: { message: "the GPU caught fire" } }));

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import Provider from "oidc-provider";
 
@@ -15,18 +16,21 @@ export interface TestIssuer {
   clientSecret: string;
   /** Signs an ID token with the issuer's own key; `claims` override the defaults. */
   mint(claims: Record<string, unknown>): Promise<string>;
+  /** How many requests the issuer's token endpoint has received (code and refresh grants alike). */
+  tokenRequests(): number;
   close(): Promise<void>;
 }
 
 export const TEST_CLIENT_REDIRECT = "http://127.0.0.1:9/test-client/callback";
 
-export async function startIssuer(options: { redirectUris: string[]; clientId?: string; clientSecret?: string }): Promise<TestIssuer> {
+/** `tls`: serve over https with this key and certificate (PEM), for tests where Hearth must not use plain http. */
+export async function startIssuer(options: { redirectUris: string[]; clientId?: string; clientSecret?: string; tls?: { key: string; cert: string } }): Promise<TestIssuer> {
   const clientId = options.clientId ?? "hearth-console";
   const clientSecret = options.clientSecret ?? "issuer-client-secret-3f9a1c77e2";
-  const server = createServer();
+  const server = options.tls ? createTlsServer(options.tls) : createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const issuer = `${options.tls ? "https" : "http"}://127.0.0.1:${(server.address() as { port: number }).port}`;
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const kid = "test-key-1";
   const jwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };
@@ -53,12 +57,18 @@ export async function startIssuer(options: { redirectUris: string[]; clientId?: 
     features: { devInteractions: { enabled: true } },
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
   });
-  server.on("request", provider.callback());
+  let tokenRequests = 0;
+  const handle = provider.callback();
+  server.on("request", (req, res) => {
+    if (req.method === "POST" && req.url?.split("?")[0] === "/token") tokenRequests++;
+    return handle(req, res);
+  });
   return {
     issuer,
     clientId,
     clientSecret,
     mint: (claims) => mint(privateKey, kid, { iss: issuer, aud: clientId, ...claims }),
+    tokenRequests: () => tokenRequests,
     close: async () => {
       server.closeAllConnections();
       server.close();

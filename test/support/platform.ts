@@ -9,10 +9,14 @@ import { freePort } from "./process.ts";
 import { startUpstream, writePlatformConfig, type FakeUpstream } from "./model-server.ts";
 
 /** A listening Hearth whose HEARTH_CONFIG names a fake upstream the test owns. */
-export async function startPlatform(dialect: Dialect, extra: Record<string, unknown> = {}): Promise<{ h: TestHearth; up: FakeUpstream; stop: () => Promise<void> }> {
+export async function startPlatform(
+  dialect: Dialect,
+  extra: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+): Promise<{ h: TestHearth; up: FakeUpstream; stop: () => Promise<void> }> {
   const up = await startUpstream();
   const config = writePlatformConfig(mkdtempSync(join(tmpdir(), "hearth-platform-")), up, extra, undefined, await freePort());
-  const h = await startHearth(dialect, { HEARTH_CONFIG: config });
+  const h = await startHearth(dialect, { HEARTH_CONFIG: config, ...env });
   await h.listen();
   return {
     h,

@@ -38,7 +38,8 @@ export async function populate(baseUrl: string, adminKey: string, accountId = "m
   const idpSecret = `idp-secret-${tag}-${Math.random().toString(36).slice(2)}`;
   await ok("POST", `${A}/identityProviders?identityProviderId=${tag}-corp`, {
     displayName: "Corp",
-    oidcConfig: { issuerUrl: "http://127.0.0.1:9/issuer", clientId: "hearth", clientSecret: idpSecret },
+    // A host name, not a literal loopback address: accepted at creation without HEARTH_ALLOW_PRIVATE_NETWORKS (never reached).
+    oidcConfig: { issuerUrl: "http://localhost:9/issuer", clientId: "hearth", clientSecret: idpSecret },
     tenantDomains: ["corp.example"],
   });
   const user = keys[`${tag}-sa-user`]!;

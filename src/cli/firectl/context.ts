@@ -4,6 +4,7 @@ import { resolveSettings, type GlobalFlags, type Settings } from "./config.ts";
 import { usageError } from "./errors.ts";
 import { currentIdToken } from "./sign-in.ts";
 import { json } from "./output.ts";
+import { printErr, printOut } from "./terminal.ts";
 import type { Ref } from "./names.ts";
 import { VERSION } from "./version.ts";
 
@@ -77,13 +78,14 @@ export class Context {
     return this.settings.dryRun;
   }
 
+  /** Prints to stdout; server-provided text is made terminal-safe there. */
   out(text: string): void {
-    process.stdout.write(text);
+    printOut(text);
   }
 
   /** Notes for a person (warnings, dry-run remarks) go to stderr, so stdout stays parseable. */
   note(text: string): void {
-    process.stderr.write(`${text}\n`);
+    printErr(`${text}\n`);
   }
 
   /** Prints a result: the API's JSON with `-o json`, otherwise the text rendering. */

@@ -16,6 +16,7 @@ import { DEFAULT_API_BASE } from "./config.ts";
 import { endQuietlyOnClosedPipe } from "./closed-pipe.ts";
 import { CliError, EXIT_API, EXIT_OK, EXIT_USAGE } from "./errors.ts";
 import { defineResources } from "./grammar.ts";
+import { printErr, printOut } from "./terminal.ts";
 import { VERSION } from "./version.ts";
 
 /**
@@ -87,7 +88,7 @@ export function firectlProgram(): Command {
   defineSignInCommands(program);
   defineBilling(program);
   const configure = (command: Command): void => {
-    command.exitOverride().configureOutput({ outputError: (raw, write) => write(`firectl: ${usageSentence(raw, commandPath(command))}\n`) });
+    command.exitOverride().configureOutput({ writeOut: printOut, writeErr: printErr, outputError: (raw, write) => write(`firectl: ${usageSentence(raw, commandPath(command))}\n`) });
     command.commands.forEach(configure);
   };
   configure(program);
@@ -103,10 +104,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     if (error instanceof CliError) {
-      process.stderr.write(`firectl: ${error.message}\n`);
+      printErr(`firectl: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`firectl: unexpected failure (${(error as Error)?.message ?? String(error)}); please report it with the command you ran\n`);
+    printErr(`firectl: unexpected failure (${(error as Error)?.message ?? String(error)}); please report it with the command you ran\n`);
     return EXIT_API;
   }
 }

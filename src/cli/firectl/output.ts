@@ -1,13 +1,18 @@
 /**
  * Text rendering: aligned tables for lists, `Label: value` blocks for one resource, local times.
- * `-o json` bypasses all of this and prints the API's JSON as it came.
+ * `-o json` bypasses all of this and prints the API's JSON as it came (made terminal-safe on the
+ * way out, like everything firectl prints).
  */
+import { terminalSafe } from "./terminal.ts";
+
 export type Column<T> = readonly [header: string, cell: (row: T) => string];
 
-/** Control characters would let a display name rewrite the terminal; they print as spaces. */
+/**
+ * A cell or field value on one line and terminal-safe before it is measured for alignment:
+ * newlines and tabs print as spaces, other controls and bidi/format characters as escapes.
+ */
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+  return terminalSafe(text.replace(/[\n\t]/g, " "));
 }
 
 /** Columns separated by two spaces, padded to the widest cell; the header row is always printed. */

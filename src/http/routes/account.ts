@@ -67,6 +67,6 @@ export function accountRoutes(router: Router): void {
       }),
     ),
     handler: ({ deps, ctx, params, query }) =>
-      listAuditLogs(deps, ctx, params.accountId, query, listRequest(query)),
+      listAuditLogs(deps, ctx, params.accountId, query, listRequest(query, deps.config)),
   });
 }

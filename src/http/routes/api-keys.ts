@@ -1,14 +1,14 @@
 import { z } from "zod";
 import * as keys from "../../service/api-keys.ts";
 import type { Router } from "../route.ts";
-import { id, listQuery, listRequest, timestamp, userParams } from "../schemas.ts";
+import { id, listQuery, listRequest, timestamp, userParams, plainText } from "../schemas.ts";
 
 const keyParams = userParams.extend({ keyId: id("key id") });
 
 const createBody = z.object({
   apiKey: z
     .object({
-      displayName: z.string().optional(),
+      displayName: plainText().optional(),
       expireTime: timestamp("expireTime").optional(),
     })
     .default({}),
@@ -23,7 +23,7 @@ export function apiKeyRoutes(router: Router): void {
     tag: "API keys",
     params: userParams.extend({ userId: z.union([z.literal("-"), id("user id")]) }),
     query: listQuery(50),
-    handler: ({ deps, ctx, params, query }) => keys.listApiKeys(deps, ctx, params.accountId, params.userId, listRequest(query)),
+    handler: ({ deps, ctx, params, query }) => keys.listApiKeys(deps, ctx, params.accountId, params.userId, listRequest(query, deps.config)),
   });
 
   router.add({

@@ -1,7 +1,10 @@
 import { z } from "zod";
+import { ApiError } from "../../domain/errors.ts";
 import { isLoopbackRedirect, PKCE_CHALLENGE, PKCE_VERIFIER } from "../../domain/sign-in.ts";
 import { redeemCliGrant, refreshCliSignIn } from "../../service/cli-sign-in.ts";
 import { requestMeta } from "../auth.ts";
+import { admitProviderCall, failedAuthentication } from "../auth-failures.ts";
+import { alreadyAudited } from "../../service/sign-in.ts";
 import type { Router } from "../route.ts";
 import { id } from "../schemas.ts";
 import { providerParams, redirectToProvider } from "./sign-in.ts";
@@ -37,9 +40,13 @@ export function cliSignInRoutes(router: Router): void {
     tag: "Sign-in",
     auth: false,
     body: z.object({ code: z.string().max(128), codeVerifier: z.string().regex(PKCE_VERIFIER, "must be 43 to 128 URL-safe characters (RFC 7636)") }),
-    handler: async ({ deps, body, reply }) => {
+    handler: async ({ deps, body, request, reply }) => {
       void reply.header("cache-control", "no-store");
-      return redeemCliGrant(deps, body.code, body.codeVerifier);
+      try {
+        return await redeemCliGrant(deps, body.code, body.codeVerifier);
+      } catch (error) {
+        throw error instanceof ApiError ? await failedAuthentication(deps, request, { operationId: "RedeemCliSignIn", resource: "auth/cli/token" }, error) : error;
+      }
     },
   });
 
@@ -53,7 +60,15 @@ export function cliSignInRoutes(router: Router): void {
     body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(4096) }),
     handler: async ({ deps, body, request, reply }) => {
       void reply.header("cache-control", "no-store");
-      return refreshCliSignIn(deps, body.accountId, body.identityProviderId, body.refreshToken, requestMeta(request));
+      // Junk refresh tokens would each cost a call to the provider with Hearth's client secret.
+      await admitProviderCall(deps, request, body.accountId, body.identityProviderId);
+      try {
+        return await refreshCliSignIn(deps, body.accountId, body.identityProviderId, body.refreshToken, requestMeta(request));
+      } catch (error) {
+        if (!(error instanceof ApiError) || alreadyAudited(error)) throw error;
+        const resource = `accounts/${body.accountId}/identityProviders/${body.identityProviderId}`;
+        throw await failedAuthentication(deps, request, { operationId: "RefreshCliSignIn", accountId: body.accountId, resource }, error);
+      }
     },
   });
 }

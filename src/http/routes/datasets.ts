@@ -6,11 +6,11 @@ import { uploadDataset } from "../../service/dataset-upload.ts";
 import { multipartFile } from "../multipart-file.ts";
 import * as datasets from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, listQuery, listRequest } from "../schemas.ts";
+import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
 import { maskedFields } from "../update-mask.ts";
 
 const datasetParams = accountParams.extend({ datasetId: id("dataset id") });
-const datasetFields = z.object({ displayName: z.string().optional() });
+const datasetFields = z.object({ displayName: plainText().optional() });
 
 /** Content types whose body reaches the handler as the raw stream (a dataset upload). */
 export const UPLOAD_CONTENT_TYPES = ["application/jsonl", "application/x-ndjson", "application/jsonlines", "application/octet-stream"];
@@ -31,7 +31,7 @@ export function datasetRoutes(router: Router): void {
     tag: "Datasets",
     params: accountParams,
     query: listQuery(50),
-    handler: ({ deps, ctx, params, query }) => datasets.listDatasets(deps, ctx, params.accountId, listRequest(query)),
+    handler: ({ deps, ctx, params, query }) => datasets.listDatasets(deps, ctx, params.accountId, listRequest(query, deps.config)),
   });
 
   router.add({

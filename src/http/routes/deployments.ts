@@ -1,13 +1,13 @@
 import { z } from "zod";
 import * as deployments from "../../service/deployments.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, listQuery, listRequest } from "../schemas.ts";
+import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
 import { maskedFields } from "../update-mask.ts";
 
 const deploymentParams = accountParams.extend({ deploymentId: id("deployment id") });
 
 const deploymentFields = z.object({
-  displayName: z.string().optional(),
+  displayName: plainText().optional(),
   baseModel: z.string().max(300).optional(),
   backend: z.string().optional(),
 });
@@ -22,7 +22,7 @@ export function deploymentRoutes(router: Router): void {
     tag: "Deployments",
     params: accountParams,
     query: listQuery(50),
-    handler: ({ deps, ctx, params, query }) => deployments.listDeployments(deps, ctx, params.accountId, listRequest(query)),
+    handler: ({ deps, ctx, params, query }) => deployments.listDeployments(deps, ctx, params.accountId, listRequest(query, deps.config)),
   });
 
   router.add({

@@ -2,24 +2,26 @@ import { z } from "zod";
 import { invalidArgument } from "../../domain/errors.ts";
 import * as idps from "../../service/identity-providers.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id } from "../schemas.ts";
+import { accountParams, id, plainText } from "../schemas.ts";
 
 const idpParams = accountParams.extend({ identityProviderId: id("identity provider id") });
 
 const oidcConfig = z.object({
-  issuerUrl: z.string().optional(),
+  issuerUrl: plainText().optional(),
   clientId: z.string().optional(),
   /** Write-only: stored sealed, never returned. */
   clientSecret: z.string().optional(),
 });
 
 const body = z.object({
-  displayName: z.string().optional(),
+  displayName: plainText().optional(),
   oidcConfig: oidcConfig.optional(),
   tenantDomains: z.array(z.string()).optional(),
   enableJitUserProvisioning: z.boolean().optional(),
   jitDefaultRole: z.string().optional(),
   enforceSso: z.boolean().optional(),
+  /** Accept a token without `email_verified` as verified (default false: only `true` is accepted). */
+  trustEmailWithoutVerifiedClaim: z.boolean().optional(),
 });
 
 const updateBody = body.extend({ updateMask: z.string().optional() });
@@ -39,6 +41,7 @@ const MASK: Readonly<Record<string, (b: Body, into: idps.IdentityProviderInput) 
     [["enableJitUserProvisioning", "enable_jit_user_provisioning"], (b, i) => (i.enableJitUserProvisioning = b.enableJitUserProvisioning ?? false)],
     [["jitDefaultRole", "jit_default_role"], (b, i) => (i.jitDefaultRole = b.jitDefaultRole ?? "")],
     [["enforceSso", "enforce_sso"], (b, i) => (i.enforceSso = b.enforceSso ?? false)],
+    [["trustEmailWithoutVerifiedClaim", "trust_email_without_verified_claim"], (b, i) => (i.trustEmailWithoutVerifiedClaim = b.trustEmailWithoutVerifiedClaim ?? false)],
   ];
   return Object.fromEntries(fields.flatMap(([names, take]) => names.map((n) => [n, take])));
 })();

@@ -5,7 +5,8 @@ import { z } from "zod";
 import { invalidArgument } from "../../domain/errors.ts";
 import { admit, resolveTarget, type Target } from "../../gateway/inference.ts";
 import { estimateTokens, meter, usageOf, type TokenUsage } from "../../gateway/meter.ts";
-import { SseSplitter, sseError } from "../../gateway/sse.ts";
+import { SseSplitter, sseError, type SseEvent } from "../../gateway/sse.ts";
+import { redactKey, redactUpstreamText } from "../../gateway/redact.ts";
 import { postUpstream, UpstreamError, type UpstreamCall } from "../../gateway/upstream.ts";
 import { auditRefusal } from "../../service/audit-refusal.ts";
 import type { Ctx, Deps } from "../../service/context.ts";
@@ -59,7 +60,11 @@ async function meterQuietly(c: Call, usage: TokenUsage): Promise<void> {
   });
 }
 
-/** An upstream answer other than 2xx, as a clear error; the upstream's own words only for a 4xx about the request. */
+/**
+ * An upstream answer other than 2xx, as a clear error; the upstream's own words only for a 4xx
+ * about the request and a 5xx, and then with credentials removed (some backends echo the
+ * `Authorization` they received).
+ */
 async function relayError(c: Call, call: UpstreamCall): Promise<unknown> {
   const status = call.response.status;
   const text = await readAll(call).catch(() => "");
@@ -67,7 +72,7 @@ async function relayError(c: Call, call: UpstreamCall): Promise<unknown> {
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
     const m = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? parsed.message);
-    if (typeof m === "string") upstreamMessage = m.slice(0, 500);
+    if (typeof m === "string") upstreamMessage = redactUpstreamText(m, c.target.backend.apiKey).slice(0, 500);
   } catch {
     // not JSON: say only the status
   }
@@ -102,7 +107,7 @@ async function relayJson(c: Call, call: UpstreamCall): Promise<unknown> {
   const usage = usageOf(json) ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(text.length) };
   await meterQuietly(c, usage);
   void c.reply.status(200).header("content-type", "application/json; charset=utf-8");
-  return text;
+  return redactKey(text, c.target.backend.apiKey);
 }
 
 /**
@@ -116,6 +121,15 @@ function relayStream(c: Call, call: UpstreamCall, clientWantsUsage: boolean, cli
   void c.reply.status(200).headers({ "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
   void pump(c, call, out, clientWantsUsage, clientGone).finally(() => call.done());
   return out;
+}
+
+/**
+ * An upstream SSE event as forwarded: never with the backend's credential in it, and an error
+ * event (`{"error": …}`, which some backends send mid-stream) with bearer-looking tokens removed.
+ */
+function relayedEvent(event: SseEvent, apiKey: string | undefined): string {
+  const raw = redactKey(event.raw, apiKey);
+  return event.data !== undefined && event.data.includes('"error"') ? redactUpstreamText(raw, apiKey) : raw;
 }
 
 async function pump(c: Call, call: UpstreamCall, out: PassThrough, clientWantsUsage: boolean, clientGone: AbortSignal): Promise<void> {
@@ -142,7 +156,7 @@ async function pump(c: Call, call: UpstreamCall, out: PassThrough, clientWantsUs
           if (!clientWantsUsage && Array.isArray(json?.choices) && json.choices.length === 0) continue;
         }
       }
-      await write(event.raw);
+      await write(relayedEvent(event, c.target.backend.apiKey));
     }
   };
   try {

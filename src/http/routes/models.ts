@@ -1,14 +1,14 @@
 import { z } from "zod";
 import * as models from "../../service/models.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, listQuery, listRequest } from "../schemas.ts";
+import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
 import { maskedFields } from "../update-mask.ts";
 
 const modelParams = accountParams.extend({ modelId: id("model id") });
 
 const modelFields = z.object({
-  displayName: z.string().optional(),
-  description: z.string().optional(),
+  displayName: plainText().optional(),
+  description: plainText().optional(),
   backend: z.string().optional(),
   upstreamModel: z.string().max(256).optional(),
   inputPricePerMillionTokens: z.number().optional(),
@@ -46,7 +46,7 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     tag: "Models",
     params: accountParams,
     query: listQuery(50),
-    handler: ({ deps, ctx, params, query }) => models.listModels(deps, ctx, params.accountId, listRequest(query)),
+    handler: ({ deps, ctx, params, query }) => models.listModels(deps, ctx, params.accountId, listRequest(query, deps.config)),
   });
 
   router.add({

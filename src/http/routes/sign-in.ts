@@ -6,24 +6,21 @@ import type { Deps } from "../../service/context.ts";
 import { finishCliLogin } from "../../service/cli-sign-in.ts";
 import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
+import { alreadyAudited } from "../../service/sign-in.ts";
 import { redeemSigninLink } from "../../service/signin-links.ts";
 import { readCookie, overHttps, setCookie } from "../cookies.ts";
+import { signedIn } from "../account-switch.ts";
 import { requestMeta } from "../auth.ts";
+import { failedAuthentication } from "../auth-failures.ts";
 import type { Router } from "../route.ts";
 import { accountParams, id, userParams } from "../schemas.ts";
 import { requestOrigin, sessionOfRequest, sessionPrincipal } from "../session-auth.ts";
+import { crossSiteStart } from "../sign-in-start.ts";
 
 const LOGIN_COOKIE_PATH = "/auth/oidc";
 
 function secure(deps: Deps, request: FastifyRequest): boolean {
   return overHttps(request, deps.config.publicUrl);
-}
-
-/** Sets the session cookie and sends the browser on; the URL that carried a secret is not passed on as Referer. */
-function signedIn(deps: Deps, request: FastifyRequest, reply: FastifyReply, session: NewSession, next: string): FastifyReply {
-  setCookie(reply, SESSION_COOKIE, session.token, { path: "/", maxAge: session.maxAgeSeconds, secure: secure(deps, request) });
-  void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
-  return reply.redirect(next, 302);
 }
 
 /** The path of a sign-in's start: an account and one of its identity providers. */
@@ -54,12 +51,17 @@ export function signInRoutes(router: Router): void {
     method: "GET",
     url: "/auth/oidc/{accountId}/{identityProviderId}/start",
     operationId: "StartOidcSignIn",
-    summary: "Begin web sign-in with an identity provider: redirects to it (authorization code flow with PKCE)",
+    summary:
+      "Begin web sign-in with an identity provider: redirects to it (authorization code flow with PKCE). Only from Hearth's own sign-in page (Sec-Fetch-Site: same-origin, or a Referer of Hearth's origin); 403 otherwise",
     tag: "Sign-in",
     auth: false,
     params: providerParams,
     query: z.object({ next: z.string().max(1024).optional() }),
-    handler: ({ deps, params, query, request, reply }) => redirectToProvider(deps, request, reply, params, query.next),
+    handler: async ({ deps, params, query, request, reply }) => {
+      const refusal = crossSiteStart(request, deps.config.publicUrl);
+      if (refusal) throw await failedAuthentication(deps, request, { operationId: "StartOidcSignIn", accountId: params.accountId }, refusal);
+      return redirectToProvider(deps, request, reply, params, query.next);
+    },
   });
 
   router.add({
@@ -95,7 +97,13 @@ export function signInRoutes(router: Router): void {
     query: z.object({ next: z.string().max(1024).optional() }),
     handler: async ({ deps, params, query, request, reply }) => {
       void reply.header("referrer-policy", "no-referrer");
-      const session = await redeemSigninLink(deps, params.token, requestMeta(request));
+      let session: NewSession;
+      try {
+        session = await redeemSigninLink(deps, params.token, requestMeta(request));
+      } catch (error) {
+        if (!(error instanceof ApiError) || alreadyAudited(error)) throw error;
+        throw await failedAuthentication(deps, request, { operationId: "RedeemSigninLink", resource: "auth/link" }, error);
+      }
       return signedIn(deps, request, reply, session, safeNextPath(query.next));
     },
   });

@@ -1,21 +1,22 @@
 import { z } from "zod";
 import { invalidArgument } from "../../domain/errors.ts";
+import { unbindIdentity } from "../../service/identity-bindings.ts";
 import * as users from "../../service/users.ts";
 import type { Router } from "../route.ts";
 import { applyReadMask } from "../read-mask.ts";
-import { accountParams, listQuery, listRequest, userParams } from "../schemas.ts";
+import { accountParams, listQuery, listRequest, userParams, plainText } from "../schemas.ts";
 
-const USER_FIELDS = ["name", "displayName", "serviceAccount", "email", "role", "state", "status", "createTime", "updateTime"];
+const USER_FIELDS = ["name", "displayName", "serviceAccount", "email", "role", "state", "status", "createTime", "updateTime", "identityBindings"];
 
 const userBody = z.object({
-  displayName: z.string().optional(),
+  displayName: plainText().optional(),
   email: z.string().optional(),
   role: z.string().optional(),
   serviceAccount: z.boolean().optional(),
 });
 
 const updateBody = z.object({
-  displayName: z.string().optional(),
+  displayName: plainText().optional(),
   role: z.string().optional(),
   updateMask: z.string().optional(),
 });
@@ -45,7 +46,7 @@ export function userRoutes(router: Router): void {
     params: accountParams,
     query: listQuery(50),
     handler: async ({ deps, ctx, params, query }) => {
-      const page = await users.listUsers(deps, ctx, params.accountId, listRequest(query));
+      const page = await users.listUsers(deps, ctx, params.accountId, listRequest(query, deps.config));
       return { ...page, users: applyReadMask(page.users, query.readMask, USER_FIELDS) };
     },
   });
@@ -88,6 +89,17 @@ export function userRoutes(router: Router): void {
     body: updateBody,
     handler: ({ deps, ctx, params, query, body }) =>
       users.updateUser(deps, ctx, params.accountId, params.userId, maskedPatch(body, query.updateMask ?? body.updateMask)),
+  });
+
+  router.add({
+    method: "POST",
+    url: "/v1/accounts/{accountId}/users/{userId}:unbindIdentity",
+    operationId: "UnbindIdentity",
+    summary: "Forget a user's binding to an identity provider's subject (admin), e.g. after the provider re-issued subjects; the next sign-in binds again",
+    tag: "Users",
+    params: userParams,
+    body: z.object({ identityProvider: z.string().optional() }),
+    handler: ({ deps, ctx, params, body }) => unbindIdentity(deps, ctx, params.accountId, params.userId, body.identityProvider),
   });
 
   router.add({

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from "react";
+import { safeNextPath } from "../../../src/domain/next-path.ts";
 import { api, query, type Session, type SignInProvider } from "../api.ts";
 import { Icon, Logo } from "../components/icons.tsx";
 import { ErrorNotice, Loading } from "../components/ui.tsx";
@@ -8,9 +9,13 @@ import { Link, setSearch, useLocation } from "../router.tsx";
 /** The same sentence the API answers a service account with (SPEC §3.5). */
 export const SERVICE_ACCOUNT_SIGN_IN = "Service accounts cannot sign in; use an API key.";
 
-/** Only a path of this console: never another site (the server checks `next` again). */
-function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/account/users";
+/**
+ * Only a path of this console, by the server's own rule (the server checks `next` again): never
+ * another site, however `next` is dressed up (`/.//host`, `/%5Chost`, tabs, schemes).
+ */
+export function safeNext(next: string | null): string {
+  const path = safeNextPath(next);
+  return path === "/" ? "/account/users" : path;
 }
 
 /** Sign-in: each identity provider of the account, and what to do with a one-time link. */

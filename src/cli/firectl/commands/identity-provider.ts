@@ -15,6 +15,7 @@ interface IdentityProvider {
   enableJitUserProvisioning?: boolean;
   jitDefaultRole?: string;
   enforceSso?: boolean;
+  trustEmailWithoutVerifiedClaim?: boolean;
   state?: string;
   createTime?: string;
   updateTime?: string;
@@ -39,6 +40,7 @@ function providerFields(idp: IdentityProvider): string {
     ["JIT Provisioning", yesNo(idp.enableJitUserProvisioning)],
     ["JIT Default Role", idp.jitDefaultRole ?? ""],
     ["Enforce SSO", yesNo(idp.enforceSso)],
+    ["Trust Email Without Verified Claim", yesNo(idp.trustEmailWithoutVerifiedClaim)],
     ["State", idp.state ?? ""],
     ["Create Time", localTime(idp.createTime)],
     ["Update Time", localTime(idp.updateTime)],
@@ -71,6 +73,7 @@ interface Flags {
   enableJitUserProvisioning?: boolean;
   jitDefaultRole?: string;
   enforceSso?: boolean;
+  trustEmailWithoutVerifiedClaim?: boolean;
   samlMetadataUrl?: string;
 }
 
@@ -84,6 +87,9 @@ function withFlags(command: Command): Command {
     .addOption(new Option("--enable-jit-user-provisioning [bool]", "create users on their first sign-in").argParser(parseBool))
     .addOption(new Option("--jit-default-role <role>", "role of JIT-provisioned users (default inference-user)").argParser(parseRole))
     .addOption(new Option("--enforce-sso [bool]", "humans must sign in through an identity provider (no sign-in links); API keys are unaffected").argParser(parseBool))
+    .addOption(
+      new Option("--trust-email-without-verified-claim [bool]", "accept a token without email_verified as verified (only for providers that never send it)").argParser(parseBool),
+    )
     .addOption(new Option("--saml-metadata-url <url>", "SAML is not supported by Hearth").hideHelp());
 }
 
@@ -99,6 +105,7 @@ function body(ctx: Context, o: Flags) {
     enableJitUserProvisioning: o.enableJitUserProvisioning,
     jitDefaultRole: o.jitDefaultRole,
     enforceSso: o.enforceSso,
+    trustEmailWithoutVerifiedClaim: o.trustEmailWithoutVerifiedClaim,
   };
 }
 

@@ -6,6 +6,7 @@ import { bashCompletion, zshCompletion } from "../completion.ts";
 import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { renderFields, yesNo } from "../output.ts";
+import { printOut } from "../terminal.ts";
 import { VERSION } from "../version.ts";
 import { idTokenExpiry } from "../sign-in.ts";
 
@@ -67,13 +68,13 @@ function defineSetApiKey(program: Command): void {
       if (flags.apiBase) values.api_base = checkApiBase(flags.apiBase, "flag");
       const path = authFilePath(flags.profile ?? (process.env.FIREWORKS_PROFILE || undefined));
       if (flags.dryRun) {
-        process.stdout.write(`would write ${path} (mode 0600): ${Object.keys(values).join(", ")}\n`);
+        printOut(`would write ${path} (mode 0600): ${Object.keys(values).join(", ")}\n`);
         return;
       }
       // One credential per profile: a stored sign-in gives way to the key.
       writeAuthFile(path, values, SIGN_IN_KEYS);
       const stored = Object.keys(values).map((k) => (k === "api_key" ? `api_key (${maskKey(values.api_key)})` : `${k}`));
-      process.stdout.write(`Saved ${stored.join(", ")} to ${path} (mode 0600).\n`);
+      printOut(`Saved ${stored.join(", ")} to ${path} (mode 0600).\n`);
     });
 }
 
@@ -84,7 +85,7 @@ function defineVersion(program: Command): void {
     .addHelpText("after", "\nExamples:\n  firectl version\n  firectl version -o json\n")
     .action((_options: unknown, command: Command) => {
       const { output } = command.optsWithGlobals<GlobalFlags>();
-      process.stdout.write(output === "json" ? `${JSON.stringify({ version: VERSION })}\n` : `firectl ${VERSION}\n`);
+      printOut(output === "json" ? `${JSON.stringify({ version: VERSION })}\n` : `firectl ${VERSION}\n`);
     });
 }
 
@@ -96,7 +97,7 @@ function defineCompletion(program: Command): void {
     .addHelpText("after", "\nExamples:\n  firectl completion bash > ~/.local/share/bash-completion/completions/firectl\n  source <(firectl completion bash)   # in ~/.bashrc\n  source <(firectl completion zsh)    # in ~/.zshrc\n")
     .action((shell: string, _options: unknown, command: Command) => {
       const program = root(command);
-      process.stdout.write(shell === "zsh" ? zshCompletion(program) : bashCompletion(program));
+      printOut(shell === "zsh" ? zshCompletion(program) : bashCompletion(program));
     });
 }
 

@@ -3,6 +3,7 @@ import { resolveSettings, type GlobalFlags } from "../config.ts";
 import { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { renderFields } from "../output.ts";
+import { printOut } from "../terminal.ts";
 import { forgetSignIn, saveSignIn, signIn } from "../sign-in.ts";
 
 /** `firectl signin` and `firectl signout`: a human's identity-provider sign-in stored in the profile file. */
@@ -62,11 +63,11 @@ function defineSignout(program: Command): void {
     .action((_options: unknown, command: Command) => {
       const settings = resolveSettings(command.optsWithGlobals<GlobalFlags>());
       if (settings.dryRun) {
-        process.stdout.write(`would remove the sign-in from ${settings.file}\n`);
+        printOut(`would remove the sign-in from ${settings.file}\n`);
         return;
       }
       const had = forgetSignIn(settings);
-      process.stdout.write(had ? `Signed out: removed the sign-in from ${settings.file}.\n` : `No sign-in is stored in ${settings.file}.\n`);
+      printOut(had ? `Signed out: removed the sign-in from ${settings.file}.\n` : `No sign-in is stored in ${settings.file}.\n`);
     });
 }
 

@@ -1,0 +1,124 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { invalidArgument, permissionDenied } from "../domain/errors.ts";
+import { open, seal } from "../domain/secret-box.ts";
+import { newToken, safeNextPath, SESSION_COOKIE, tokensEqual } from "../domain/sign-in.ts";
+import type { Deps } from "../service/context.ts";
+import { serverKey } from "../service/server-key.ts";
+import { authenticateSession, endSession, type NewSession } from "../service/sessions.ts";
+import { accountSwitchPage, type SignedInAs } from "./account-switch-page.ts";
+import { requestMeta } from "./auth.ts";
+import { CONSOLE_CSP } from "./console.ts";
+import { overHttps, readCookie, setCookie } from "./cookies.ts";
+import { requestOrigin } from "./session-auth.ts";
+
+/**
+ * @module Finishing a browser sign-in (identity provider or one-time link) without silently
+ * replacing a session in another account: login CSRF would otherwise put a signed-in person into
+ * an attacker's account. The browser is asked instead; the new sign-in waits, sealed in a cookie
+ * only POST /auth/switch reads, for at most 10 minutes.
+ */
+const SWITCH_COOKIE = "hearth_switch";
+const SWITCH_PATH = "/auth/switch";
+const SWITCH_CONTEXT = "account-switch";
+const SWITCH_TTL_MS = 10 * 60 * 1000;
+
+interface PendingSwitch {
+  /** The new session's cookie value. */
+  session: string;
+  maxAgeSeconds: number;
+  /** What the page's form must send back. */
+  token: string;
+  next: string;
+  expires: number;
+}
+
+function secure(deps: Deps, request: FastifyRequest): boolean {
+  return overHttps(request, deps.config.publicUrl);
+}
+
+/** Who this browser's current session belongs to, when it has one that is still good. */
+async function currentSession(deps: Deps, request: FastifyRequest): Promise<SignedInAs | undefined> {
+  const token = readCookie(request, SESSION_COOKIE);
+  if (!token) return undefined;
+  try {
+    const { principal } = await authenticateSession(deps, token, requestMeta(request));
+    return { accountId: principal.accountId, email: principal.email };
+  } catch {
+    // An ended or refused session is nothing to keep.
+    return undefined;
+  }
+}
+
+/** Sets the session cookie and sends the browser on; the URL that carried a secret is not passed on as Referer. */
+function enter(deps: Deps, request: FastifyRequest, reply: FastifyReply, session: { token: string; maxAgeSeconds: number }, next: string, status: 302 | 303): FastifyReply {
+  setCookie(reply, SESSION_COOKIE, session.token, { path: "/", maxAge: session.maxAgeSeconds, secure: secure(deps, request) });
+  void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
+  return reply.redirect(next, status);
+}
+
+/**
+ * The end of a browser sign-in that verified: the new session takes effect, unless this browser is
+ * signed in to another account, in which case it gets a page naming both accounts with "Switch"
+ * and "Stay" (and the new session waits for the answer).
+ *
+ * @param next an already checked same-origin path (safeNextPath)
+ */
+export async function signedIn(deps: Deps, request: FastifyRequest, reply: FastifyReply, session: NewSession, next: string): Promise<FastifyReply> {
+  const current = await currentSession(deps, request);
+  const incoming = current && (await authenticateSession(deps, session.token, requestMeta(request))).principal;
+  if (!current || !incoming || incoming.accountId === current.accountId) return enter(deps, request, reply, session, next, 302);
+  const pending: PendingSwitch = { session: session.token, maxAgeSeconds: session.maxAgeSeconds, token: newToken(), next, expires: Date.now() + SWITCH_TTL_MS };
+  setCookie(reply, SWITCH_COOKIE, seal(serverKey(deps.config), JSON.stringify(pending), SWITCH_CONTEXT), {
+    path: SWITCH_PATH,
+    maxAge: SWITCH_TTL_MS / 1000,
+    secure: secure(deps, request),
+  });
+  return reply
+    .headers({ "content-security-policy": CONSOLE_CSP, "cache-control": "no-store", "referrer-policy": "no-referrer" })
+    .type("text/html; charset=utf-8")
+    .send(accountSwitchPage(current, { accountId: incoming.accountId, email: incoming.email }, pending.token));
+}
+
+const switchForm = z.object({
+  token: z.string().max(64),
+  choice: z.enum(["switch", "stay"], { message: 'must be "switch" or "stay"' }),
+});
+
+/**
+ * POST /auth/switch, the answer of the account-switch page (an HTML form, so its own
+ * `application/x-www-form-urlencoded` parser, registered for this route only). The sealed pending
+ * sign-in (cookie, SameSite=Lax: not sent on another site's POST), the form's token and, when the
+ * browser sends one, the Origin must all be this browser's and Hearth's. "switch" ends the old
+ * session and puts the new one in effect; "stay" ends the new one and keeps the old.
+ */
+export function accountSwitchRoutes(app: FastifyInstance, deps: Deps): void {
+  void app.register(async (scope) => {
+    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 4096 }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    scope.post(SWITCH_PATH, async (request, reply) => {
+      const parsed = switchForm.safeParse(request.body ?? {});
+      if (!parsed.success) throw invalidArgument(`invalid form: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"} ${i.message}`).join("; ")}`);
+      const origin = request.headers.origin;
+      const own = new Set([requestOrigin(request, undefined), ...(deps.config.publicUrl ? [deps.config.publicUrl] : [])]);
+      if (typeof origin === "string" && origin !== "" && !own.has(origin)) throw permissionDenied(`cross-site request refused: origin ${JSON.stringify(origin)} is not Hearth's`);
+      const cookie = readCookie(request, SWITCH_COOKIE);
+      const text = cookie ? open(serverKey(deps.config), cookie, SWITCH_CONTEXT) : undefined;
+      const pending = text === undefined ? undefined : (JSON.parse(text) as PendingSwitch);
+      // Used up whatever the outcome.
+      setCookie(reply, SWITCH_COOKIE, "", { path: SWITCH_PATH, maxAge: 0, secure: secure(deps, request) });
+      if (!pending || pending.expires <= Date.now()) throw invalidArgument("no account switch is waiting in this browser (it was answered already or took longer than 10 minutes); sign in again");
+      if (!tokensEqual(parsed.data.token, pending.token)) throw permissionDenied("the account switch form does not belong to this browser's sign-in; sign in again");
+      const meta = requestMeta(request);
+      void reply.header("cache-control", "no-store");
+      if (parsed.data.choice === "stay") {
+        await endSession(deps, pending.session, meta);
+        return reply.redirect("/", 303);
+      }
+      const old = readCookie(request, SESSION_COOKIE);
+      if (old) await endSession(deps, old, meta);
+      return enter(deps, request, reply, { token: pending.session, maxAgeSeconds: pending.maxAgeSeconds }, safeNextPath(pending.next), 303);
+    });
+  });
+}

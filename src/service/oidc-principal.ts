@@ -1,0 +1,209 @@
+import { ApiError, permissionDenied, unauthenticated } from "../domain/errors.ts";
+import { checkEmail, idFromEmail, userName } from "../domain/ids.ts";
+import { domainAllowed } from "../domain/sign-in.ts";
+import { getAccount } from "../store/accounts.ts";
+import { bindingOfSubject, getBinding, insertBinding } from "../store/identity-bindings.ts";
+import type { IdentityProviderRow, UserRow } from "../store/schema.ts";
+import type { Db } from "../store/store.ts";
+import { getUser, getUserByEmail, insertUser } from "../store/users.ts";
+import { writeAudit } from "./audit.ts";
+import type { RequestMeta } from "./context.ts";
+import { alreadyAudited, markAudited, refuseServiceAccount, type SignInDeps, type SignInVia } from "./sign-in.ts";
+
+/**
+ * @module The one way verified OIDC claims become a human of an account, shared by the browser
+ * callback, bearer ID tokens and `firectl signin` (and its refresh). The caller has checked the
+ * token's signature, `iss`, `aud` and expiry; here the provider's policy is applied:
+ *
+ * - the provider must be READY (a DISABLED one lost its issuer and client id to another account);
+ * - with several audiences `azp` must be the client id, and `exp - iat` must stay within
+ *   HEARTH_OIDC_MAX_TOKEN_LIFETIME_S (OIDC Core §2, §3.1.3.7);
+ * - `email_verified` must be the boolean `true` (a missing claim only where the provider is set to
+ *   `trustEmailWithoutVerifiedClaim`), and the email must pass the same check as `POST /users`;
+ * - an existing user is matched only when already bound to this provider's `(iss, sub)`, or, on the
+ *   first sign-in, when the email's domain is one of the provider's tenant domains (none: the domain
+ *   of the account's email); that first sign-in binds the user, and a later token with the same
+ *   email but another subject is refused until an admin removes the binding.
+ *
+ * Every refusal is audited in the provider's account (`SignIn`, with `via`) and marked as audited.
+ */
+
+/** The claims this module reads; `email`/`email_verified` may come from UserInfo where the ID token lacked them. */
+export interface IdentityClaims {
+  iss?: unknown;
+  sub?: unknown;
+  aud?: unknown;
+  azp?: unknown;
+  iat?: unknown;
+  exp?: unknown;
+  email?: unknown;
+  email_verified?: unknown;
+}
+
+/** The refusal of a disabled provider (its issuer and client id belong to another account). */
+export function providerDisabled(row: IdentityProviderRow): ApiError {
+  return permissionDenied(
+    `identity provider "${row.id}" of account "${row.account_id}" is disabled: its issuer and client id are registered to another account; ask the operator`,
+  );
+}
+
+function audiencesOf(aud: unknown): string[] {
+  if (typeof aud === "string") return [aud];
+  return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === "string") : [];
+}
+
+/**
+ * Token rules beyond signature and expiry: the audience names this client (with several, `azp`
+ * must be it), and the token lives at most `maxLifetimeS` seconds (`exp - iat`; `iat` required).
+ * @throws UNAUTHENTICATED naming the claim.
+ */
+export function checkTokenClaims(claims: IdentityClaims, clientId: string, maxLifetimeS: number): void {
+  const aud = audiencesOf(claims.aud);
+  if (!aud.includes(clientId)) throw unauthenticated(`the OIDC token's "aud" claim is not valid (check_failed)`);
+  if (aud.length > 1 && claims.azp !== clientId) {
+    throw unauthenticated(`the OIDC token names several audiences, so its "azp" claim must be the client id "${clientId}"`);
+  }
+  if (claims.azp !== undefined && claims.azp !== clientId) throw unauthenticated(`the OIDC token's "azp" claim is not valid (check_failed)`);
+  if (typeof claims.iat !== "number" || typeof claims.exp !== "number") throw unauthenticated(`the OIDC token has no "iat" or "exp" claim`);
+  const lifetime = claims.exp - claims.iat;
+  if (lifetime > maxLifetimeS) {
+    throw unauthenticated(`the OIDC token is valid for ${lifetime} seconds, longer than the ${maxLifetimeS} allowed (HEARTH_OIDC_MAX_TOKEN_LIFETIME_S)`);
+  }
+}
+
+/** The asserted email, lowercased, when it passes `checkEmail`. @throws UNAUTHENTICATED without one, PERMISSION_DENIED when malformed. */
+function assertedEmail(claims: IdentityClaims): string {
+  const raw = claims.email;
+  if (typeof raw !== "string" || raw === "") throw unauthenticated("the identity provider did not share an email address (request the email scope)");
+  try {
+    return checkEmail(raw);
+  } catch {
+    throw permissionDenied(`the identity provider's email ${JSON.stringify(raw)} is not a valid email address`);
+  }
+}
+
+/** Whether the provider vouches for the email. @throws PERMISSION_DENIED unless `email_verified` is `true` (or missing, where the provider is trusted to omit it). */
+function checkVerified(row: IdentityProviderRow, claims: IdentityClaims, email: string): void {
+  const shown = JSON.stringify(email);
+  const verified = claims.email_verified;
+  if (verified === true || (verified === undefined && row.trust_email_without_verified_claim === 1)) return;
+  if (verified === undefined) {
+    throw permissionDenied(
+      `the identity provider did not say whether it verified the email ${shown} (no "email_verified" claim); an admin may set trustEmailWithoutVerifiedClaim on identity provider "${row.id}" if it never sends one`,
+    );
+  }
+  throw permissionDenied(`the identity provider has not verified the email ${shown}`);
+}
+
+const outsideTenant = (row: IdentityProviderRow, email: string): ApiError =>
+  permissionDenied(
+    `"${email}" is not a user of account "${row.account_id}" who may sign in through identity provider "${row.id}" (the email's domain is not one of its tenant domains); ask an admin`,
+  );
+
+async function tenantAllows(db: Db, row: IdentityProviderRow, email: string): Promise<boolean> {
+  const account = await getAccount(db, row.account_id);
+  return account !== undefined && domainAllowed(email, JSON.parse(row.tenant_domains) as string[], account.email);
+}
+
+/** Binds `user` to the token's `(iss, sub)` at this provider and audits it, in `trx`. */
+async function bind(db: Db, row: IdentityProviderRow, user: UserRow, iss: string, sub: string, meta: RequestMeta): Promise<void> {
+  const holder = await bindingOfSubject(db, row.account_id, row.id, sub);
+  if (holder && holder.user_id !== user.id) {
+    throw permissionDenied(`this identity of identity provider "${row.id}" is already bound to another user of account "${row.account_id}"; ask an admin`);
+  }
+  await insertBinding(db, { account_id: row.account_id, user_id: user.id, identity_provider_id: row.id, issuer: iss, subject: sub, create_time: Date.now() });
+  const actor = { accountId: row.account_id, email: user.email, apiKeyId: "", meta };
+  const payload = { identityProvider: row.id, issuer: iss, subject: sub };
+  await writeAudit(db, actor, { method: "BindIdentity", resource: userName(row.account_id, user.id), isAdminAction: false, payload });
+}
+
+const boundElsewhere = (row: IdentityProviderRow, user: UserRow): ApiError =>
+  permissionDenied(
+    `"${user.email}" is bound to another subject of identity provider "${row.id}"; if the provider re-issued its subjects, an admin can remove the binding (POST /v1/accounts/${row.account_id}/users/${user.id}:unbindIdentity)`,
+  );
+
+/** An existing human: already bound to exactly this subject, or bound now when the tenant allows it. */
+async function matchExisting(deps: SignInDeps, row: IdentityProviderRow, user: UserRow, iss: string, sub: string, meta: RequestMeta): Promise<UserRow> {
+  const db = deps.store.db;
+  const binding = await getBinding(db, row.account_id, user.id, row.id);
+  if (binding) {
+    if (binding.issuer !== iss || binding.subject !== sub) throw boundElsewhere(row, user);
+    return user;
+  }
+  if (!(await tenantAllows(db, row, user.email))) throw outsideTenant(row, user.email);
+  try {
+    await db.transaction().execute((trx) => bind(trx, row, user, iss, sub, meta));
+  } catch (error) {
+    // Two first sign-ins racing: the one that lost finds the binding the other made.
+    if (!(error instanceof ApiError && error.status === "ALREADY_EXISTS")) throw error;
+    const raced = await getBinding(db, row.account_id, user.id, row.id);
+    if (!raced || raced.issuer !== iss || raced.subject !== sub) throw boundElsewhere(row, user);
+  }
+  return user;
+}
+
+/** Creates (and binds) a user on first sign-in, when the provider allows it for the email's domain. */
+async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: string, iss: string, sub: string, meta: RequestMeta): Promise<UserRow> {
+  const db = deps.store.db;
+  if (!(await tenantAllows(db, row, email))) throw outsideTenant(row, email);
+  if (!row.enable_jit) throw permissionDenied(`"${email}" is not a user of account "${row.account_id}"; ask an admin to add you`);
+  const now = Date.now();
+  let id = idFromEmail(email);
+  if (await getUser(db, row.account_id, id)) id = `${id.slice(0, 56)}-${now.toString(36).slice(-6)}`;
+  const user: UserRow = {
+    account_id: row.account_id,
+    id,
+    display_name: "",
+    email,
+    role: row.jit_default_role,
+    service_account: 0,
+    state: "READY",
+    create_time: now,
+    update_time: now,
+  };
+  try {
+    await db.transaction().execute(async (trx) => {
+      await insertUser(trx, user);
+      const actor = { accountId: row.account_id, email, apiKeyId: "", meta };
+      const payload = { email, role: user.role, jitUserProvisioning: true, identityProvider: row.id };
+      await writeAudit(trx, actor, { method: "CreateUser", resource: userName(row.account_id, id), isAdminAction: true, payload });
+      await bind(trx, row, user, iss, sub, meta);
+    });
+  } catch (error) {
+    // Two first sign-ins racing (two tabs): the one that lost finds the user the other created.
+    const created = error instanceof ApiError && error.status === "ALREADY_EXISTS" ? await getUserByEmail(db, row.account_id, email) : undefined;
+    if (!created || created.service_account === 1) throw error;
+    return matchExisting(deps, row, created, iss, sub, meta);
+  }
+  return user;
+}
+
+/**
+ * Turns claims the caller verified into the human they name in `row`'s account (see the module
+ * comment for every rule). `via` is recorded with refusals.
+ * @returns the user row (provisioned and bound on a first sign-in where allowed).
+ * @throws PERMISSION_DENIED / UNAUTHENTICATED with a sentence; each refusal already audited.
+ */
+export async function userForClaims(deps: SignInDeps, row: IdentityProviderRow, claims: IdentityClaims, via: SignInVia, meta: RequestMeta): Promise<UserRow> {
+  let email: string | undefined;
+  let userId: string | undefined;
+  try {
+    if (row.state !== "READY") throw providerDisabled(row);
+    checkTokenClaims(claims, row.client_id, deps.config.oidcMaxTokenLifetimeS);
+    if (typeof claims.iss !== "string" || typeof claims.sub !== "string" || claims.sub === "") throw unauthenticated(`the OIDC token has no "iss" or "sub" claim`);
+    email = assertedEmail(claims);
+    checkVerified(row, claims, email);
+    const existing = await getUserByEmail(deps.store.db, row.account_id, email);
+    userId = existing?.id;
+    if (existing?.service_account === 1) throw await refuseServiceAccount(deps, existing, via, meta);
+    if (existing) return await matchExisting(deps, row, existing, claims.iss, claims.sub, meta);
+    return await provisionUser(deps, row, email, claims.iss, claims.sub, meta);
+  } catch (error) {
+    if (!(error instanceof ApiError) || alreadyAudited(error)) throw error;
+    const resource = email === undefined ? `accounts/${row.account_id}/users` : userName(row.account_id, userId ?? idFromEmail(email));
+    const payload = { via, identityProvider: row.id, ...(email === undefined ? { email: typeof claims.email === "string" ? claims.email : null } : {}) };
+    const actor = { accountId: row.account_id, email: email ?? "", apiKeyId: "", meta };
+    await writeAudit(deps.store.db, actor, { method: "SignIn", resource, isAdminAction: false, payload }, error).catch(() => undefined);
+    throw markAudited(error);
+  }
+}
