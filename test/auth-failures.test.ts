@@ -107,4 +107,34 @@ for (const dialect of DIALECTS) {
       assert.equal(issuer.tokenRequests() - before, calls, "a blocked refresh never reaches the provider");
     });
   });
+
+  describe(`refusals audited with their principal count as failures too (${dialect})`, () => {
+    let h: TestHearth;
+    let issuer: TestIssuer;
+    before(async () => {
+      h = await startHearth(dialect, { HEARTH_AUTH_FAILURES_SLOW: "100", HEARTH_AUTH_FAILURES_BLOCK: "3", HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
+      await h.listen();
+      issuer = await startIssuer({ redirectUris: [] });
+      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
+        body: { oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret }, tenantDomains: ["corp.example"] },
+      });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.equal((await h.call("POST", `${A}/users?userId=ci-bot`, { body: { serviceAccount: true, role: "user" } })).status, 200);
+    });
+    after(async () => {
+      await h.stop();
+      await issuer.close();
+    });
+
+    test("a signed ID token naming a service account is refused with its sentence, counted, and past the threshold answered 429; the admin's key still passes", async () => {
+      const token = await issuer.mint({ sub: "ci-bot", email: "ci-bot@my-account.sa.hearth.local", email_verified: true });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await h.call("GET", `${A}/users`, { key: token })).status);
+      assert.deepEqual(statuses, [403, 403, 403, 429]);
+      assert.equal((await h.call("GET", `${A}/users`)).status, 200);
+      const audited = await auditEntries(h, 'message="SignIn" AND status:"PERMISSION_DENIED"');
+      assert.ok(audited.length >= 3, `${audited.length} refusals audited`);
+      assert.ok(audited.every((e) => e.principal === "ci-bot@my-account.sa.hearth.local"), "each names the service account, once per attempt");
+    });
+  });
 }

@@ -3,6 +3,7 @@ import { resourceExhausted, type ApiError } from "../domain/errors.ts";
 import { getAccount } from "../store/accounts.ts";
 import { auditUnauthenticated } from "../service/audit.ts";
 import type { Deps } from "../service/context.ts";
+import { alreadyAudited } from "../service/sign-in.ts";
 import { requestMeta } from "./auth.ts";
 
 /**
@@ -32,7 +33,8 @@ export interface FailedAttempt {
  * the error itself (held back by up to 2 s once the address is past the slow threshold), or, once
  * the address is past the block threshold, RESOURCE_EXHAUSTED (429) with `Retry-After` in seconds
  * (that attempt is not counted again). The first refusals on an existing account per address and
- * window are audited one by one, the rest in one summary entry.
+ * window are audited one by one, the rest in one summary entry. A refusal already audited with its
+ * principal (a service account's sign-in, a federation policy refusal) is counted but not audited again.
  */
 export async function failedAuthentication(deps: Deps, request: FastifyRequest, attempt: FailedAttempt, error: ApiError): Promise<ApiError> {
   const { accountId } = attempt;
@@ -41,7 +43,7 @@ export async function failedAuthentication(deps: Deps, request: FastifyRequest, 
   const retryAfter = deps.authThrottle.blockedFor(request.ip);
   if (retryAfter > 0) return tooMany(retryAfter);
   const { audit, delayMs } = deps.authThrottle.fail(request.ip, onAccount);
-  if (audit && onAccount) {
+  if (audit && onAccount && !alreadyAudited(error)) {
     const resource = attempt.resource ?? request.url.split("?")[0]!.replace(/^\/v1\//, "");
     await auditUnauthenticated(deps, onAccount, requestMeta(request), { method: attempt.operationId, resource, isAdminAction: false }, error);
   }

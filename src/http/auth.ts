@@ -5,7 +5,6 @@ import type { Deps, Principal, RequestMeta } from "../service/context.ts";
 import { requireSameAccount } from "../service/permissions.ts";
 import { isApiKeyShaped } from "../domain/sign-in.ts";
 import { authenticateOidcToken } from "../service/oidc-token.ts";
-import { alreadyAudited } from "../service/sign-in.ts";
 import { failedAuthentication } from "./auth-failures.ts";
 import { sessionPrincipal } from "./session-auth.ts";
 
@@ -54,7 +53,7 @@ export async function authenticateRequest(deps: Deps, request: FastifyRequest, o
   try {
     principal = await principalOf(deps, request, accountId, operationId);
   } catch (error) {
-    if (error instanceof ApiError && !alreadyAudited(error)) throw await failedAuthentication(deps, request, { operationId, accountId }, error);
+    if (error instanceof ApiError) throw await failedAuthentication(deps, request, { operationId, accountId }, error);
     throw error;
   }
   if (accountId !== undefined) requireSameAccount(principal, accountId);

@@ -43,7 +43,7 @@ function cachesOf(outbound: OutboundFetch): Caches {
  * bad JSON, timeout alike): a difference between them, even the port inside an echoed URL, would
  * make Hearth a port scanner.
  */
-const unavailable = (row: IdentityProviderRow): ApiError =>
+export const providerUnavailable = (row: IdentityProviderRow): ApiError =>
   new ApiError("UNAVAILABLE", `identity provider "${row.id}" did not answer OIDC discovery; try again later`);
 
 /** The endpoints Hearth or the browser is sent to; each must pass the same rule as the issuer. */
@@ -75,7 +75,7 @@ async function discover(deps: SignInDeps, row: IdentityProviderRow): Promise<cli
     found = await client.discovery(new URL(row.issuer_url), row.client_id, undefined, client.None(), { execute, timeout: 10, [client.customFetch]: outbound });
     checkEndpoints(outbound, found.serverMetadata());
   } catch {
-    throw unavailable(row);
+    throw providerUnavailable(row);
   }
   const metadata = found.serverMetadata();
   // Client authentication: basic is the OIDC default; post only when the issuer offers nothing else.
@@ -143,7 +143,7 @@ export async function issuerKeys(deps: SignInDeps, row: IdentityProviderRow): Pr
   const outbound = outboundOf(deps);
   const { keySets } = cachesOf(outbound);
   const metadata = (await oidcConfiguration(deps, row)).serverMetadata();
-  if (!metadata.jwks_uri) throw unavailable(row);
+  if (!metadata.jwks_uri) throw providerUnavailable(row);
   let keys = keySets.get(metadata.jwks_uri);
   if (!keys) {
     if (keySets.size >= MAX_ENTRIES) keySets.clear();
@@ -155,7 +155,7 @@ export async function issuerKeys(deps: SignInDeps, row: IdentityProviderRow): Pr
     try {
       return await remote(header, token);
     } catch (error) {
-      if (isOutboundFailure(error) || error instanceof errors.JWKSTimeout) throw unavailable(row);
+      if (isOutboundFailure(error) || error instanceof errors.JWKSTimeout) throw providerUnavailable(row);
       throw error;
     }
   };

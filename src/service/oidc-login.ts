@@ -5,7 +5,7 @@ import { safeNextPath, tokensEqual } from "../domain/sign-in.ts";
 import { getIdentityProvider } from "../store/identity-providers.ts";
 import type { IdentityProviderRow, UserRow } from "../store/schema.ts";
 import type { RequestMeta } from "./context.ts";
-import { oidcConfiguration } from "./oidc-discovery.ts";
+import { oidcConfiguration, providerUnavailable } from "./oidc-discovery.ts";
 import { providerDisabled, userForClaims, type IdentityClaims } from "./oidc-principal.ts";
 import { serverKey } from "./server-key.ts";
 import { startSession, type NewSession } from "./sessions.ts";
@@ -112,11 +112,22 @@ export function readLoginState(deps: SignInDeps, cookie: string | undefined): Lo
  * The ID token's claims, with `email` and `email_verified` from the UserInfo endpoint when the
  * token does not carry an email (UserInfo's `sub` must match the token's: openid-client checks it).
  */
-async function claimsWithEmail(config: client.Configuration, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Promise<IdentityClaims> {
+async function claimsWithEmail(
+  row: IdentityProviderRow,
+  config: client.Configuration,
+  tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+): Promise<IdentityClaims> {
   const claims = tokens.claims();
   if (!claims) throw unauthenticated("the identity provider returned no ID token");
   if (typeof claims.email === "string") return claims;
-  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  let info: client.UserInfoResponse;
+  try {
+    info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  } catch (error) {
+    // Unreachable, refused address, bad answer or another subject: the one sentence of every provider fetch.
+    if (error instanceof ApiError) throw error;
+    throw providerUnavailable(row);
+  }
   return { ...claims, email: info.email, email_verified: info.email_verified };
 }
 
@@ -132,7 +143,7 @@ export async function userForTokens(
   via: SignInVia,
   meta: RequestMeta,
 ): Promise<UserRow> {
-  return userForClaims(deps, row, await claimsWithEmail(config, tokens), via, meta);
+  return userForClaims(deps, row, await claimsWithEmail(row, config, tokens), via, meta);
 }
 
 /** Who signed in, through which provider, and what the provider issued. */

@@ -4,7 +4,6 @@ import { isLoopbackRedirect, PKCE_CHALLENGE, PKCE_VERIFIER } from "../../domain/
 import { redeemCliGrant, refreshCliSignIn } from "../../service/cli-sign-in.ts";
 import { requestMeta } from "../auth.ts";
 import { admitProviderCall, failedAuthentication } from "../auth-failures.ts";
-import { alreadyAudited } from "../../service/sign-in.ts";
 import type { Router } from "../route.ts";
 import { id } from "../schemas.ts";
 import { providerParams, redirectToProvider } from "./sign-in.ts";
@@ -65,7 +64,7 @@ export function cliSignInRoutes(router: Router): void {
       try {
         return await refreshCliSignIn(deps, body.accountId, body.identityProviderId, body.refreshToken, requestMeta(request));
       } catch (error) {
-        if (!(error instanceof ApiError) || alreadyAudited(error)) throw error;
+        if (!(error instanceof ApiError)) throw error;
         const resource = `accounts/${body.accountId}/identityProviders/${body.identityProviderId}`;
         throw await failedAuthentication(deps, request, { operationId: "RefreshCliSignIn", accountId: body.accountId, resource }, error);
       }

@@ -6,7 +6,6 @@ import type { Deps } from "../../service/context.ts";
 import { finishCliLogin } from "../../service/cli-sign-in.ts";
 import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
-import { alreadyAudited } from "../../service/sign-in.ts";
 import { redeemSigninLink } from "../../service/signin-links.ts";
 import { readCookie, overHttps, setCookie } from "../cookies.ts";
 import { signedIn } from "../account-switch.ts";
@@ -101,7 +100,7 @@ export function signInRoutes(router: Router): void {
       try {
         session = await redeemSigninLink(deps, params.token, requestMeta(request));
       } catch (error) {
-        if (!(error instanceof ApiError) || alreadyAudited(error)) throw error;
+        if (!(error instanceof ApiError)) throw error;
         throw await failedAuthentication(deps, request, { operationId: "RedeemSigninLink", resource: "auth/link" }, error);
       }
       return signedIn(deps, request, reply, session, safeNextPath(query.next));

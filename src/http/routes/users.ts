@@ -98,7 +98,7 @@ export function userRoutes(router: Router): void {
     summary: "Forget a user's binding to an identity provider's subject (admin), e.g. after the provider re-issued subjects; the next sign-in binds again",
     tag: "Users",
     params: userParams,
-    body: z.object({ identityProvider: z.string().optional() }),
+    body: z.object({ identityProvider: z.string().optional() }).strict(),
     handler: ({ deps, ctx, params, body }) => unbindIdentity(deps, ctx, params.accountId, params.userId, body.identityProvider),
   });
 
