@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isValidId } from "./domain/ids.ts";
+import { checkEmail, isValidId } from "./domain/ids.ts";
 import { parseSecretKey } from "./domain/secret-box.ts";
 import { loadPlatformConfig, type PlatformConfig } from "./platform-config.ts";
 
@@ -13,7 +13,16 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (leave unset for the embedded SQLite store)")
     .optional(),
   HEARTH_ACCOUNT_ID: z.string().refine(isValidId, "must be a valid id (lowercase letters, digits, '-')").default("my-account"),
-  HEARTH_ADMIN_EMAIL: z.email().default("admin@example.com"),
+  HEARTH_ADMIN_EMAIL: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        checkEmail(value, "HEARTH_ADMIN_EMAIL");
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    })
+    .default("admin@example.com"),
   HEARTH_SA_DOMAIN: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a DNS domain")

@@ -239,6 +239,41 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", "/v1/accounts/attacker/users", { key: token })).status, 401, "the attacker's account does not accept them");
     });
 
+    test("regression: the reviewer's spellings of the victim's issuer (trailing slash, case, leading-zero port, dot segments, hex and short IPv4) cannot register its client id", async () => {
+      const port = new URL(issuer.issuer).port;
+      const sameSpelling = [`${issuer.issuer}/`];
+      const otherSpellings = [
+        `HTTP://127.0.0.1:${port}`,
+        `http://127.0.0.1:0${port}`,
+        `http://127.0.0.1:${port}/.`,
+        `http://127.0.0.1:${port}/./`,
+        `http://0x7f.1:${port}`,
+        `http://127.1:${port}`,
+      ];
+      let n = 0;
+      for (const issuerUrl of sameSpelling) {
+        const clone = await h.call("POST", `/v1/accounts/attacker/identityProviders?identityProviderId=clone${n++}`, {
+          key: attackerKey,
+          body: { oidcConfig: { issuerUrl, clientId: issuer.clientId }, tenantDomains: ["corp.example"], enableJitUserProvisioning: true, jitDefaultRole: "admin" },
+        });
+        assert.equal(clone.status, 409, `${issuerUrl}: ${JSON.stringify(clone.body)}`);
+        assert.equal(clone.body.error.message, PAIR_TAKEN);
+      }
+      for (const issuerUrl of otherSpellings) {
+        const clone = await h.call("POST", `/v1/accounts/attacker/identityProviders?identityProviderId=clone${n++}`, {
+          key: attackerKey,
+          body: { oidcConfig: { issuerUrl, clientId: issuer.clientId }, tenantDomains: ["corp.example"], enableJitUserProvisioning: true, jitDefaultRole: "admin" },
+        });
+        assert.equal(clone.status, 400, `${issuerUrl}: ${JSON.stringify(clone.body)}`);
+        assert.match(clone.body.error.message, /invalid oidcConfig\.issuerUrl .*: write it as "http:\/\/127\.0\.0\.1:\d+\/"/);
+      }
+      // Nor by renaming a provider the attacker registered under its own client id.
+      const patched = await h.call("PATCH", "/v1/accounts/attacker/identityProviders/own", { key: attackerKey, body: { oidcConfig: { issuerUrl: `${issuer.issuer}/`, clientId: issuer.clientId } } });
+      assert.equal(patched.status, 409);
+      const listed = await h.call("GET", "/v1/accounts/attacker/identityProviders", { key: attackerKey });
+      assert.deepEqual(listed.body.identityProviders.map((p: { oidcConfig: { clientId: string } }) => p.oidcConfig.clientId), ["attacker-client"]);
+    });
+
     test("hearth identity-provider release (a real process) disables the holder, audits it as the operator, and frees the pair", async () => {
       const run = await hearth(["identity-provider", "release", issuer.issuer, issuer.clientId], h.env);
       assert.equal(run.code, 0, run.stderr);
@@ -272,14 +307,15 @@ for (const dialect of DIALECTS) {
         for (const account of ["victim", "squatter", "third"]) {
           await sql`insert into accounts values (${account}, ${account}, ${`admin@${account}.example`}, 'ACTIVE', 1, 1)`.execute(store.db);
         }
-        const rows: Array<[string, string, number, string]> = [
-          ["squatter", "copy", 2000, "client-1"],
-          ["victim", "corp", 1000, "client-1"],
-          ["third", "copy-too", 3000, "client-1"],
-          ["third", "own", 4000, "client-2"],
+        // The third spells the issuer otherwise (case, trailing slash): still the same pair.
+        const rows: Array<[string, string, number, string, string]> = [
+          ["squatter", "copy", 2000, "client-1", "https://login.corp.example"],
+          ["victim", "corp", 1000, "client-1", "https://login.corp.example"],
+          ["third", "copy-too", 3000, "client-1", "https://LOGIN.corp.example/"],
+          ["third", "own", 4000, "client-2", "https://login.corp.example"],
         ];
-        for (const [account, id, time, client] of rows) {
-          await sql`insert into identity_providers values (${account}, ${id}, ${id}, 'https://login.corp.example', ${client}, null, '[]', 0, 'inference-user', 0, ${time}, ${time})`.execute(store.db);
+        for (const [account, id, time, client, issuerUrl] of rows) {
+          await sql`insert into identity_providers values (${account}, ${id}, ${id}, ${issuerUrl}, ${client}, null, '[]', 0, 'inference-user', 0, ${time}, ${time})`.execute(store.db);
         }
         await store.close();
 
@@ -300,6 +336,11 @@ for (const dialect of DIALECTS) {
           await assert.rejects(
             sql`update identity_providers set state = 'READY' where id = 'copy'`.execute(started.deps.store.db),
             (e: any) => e.code === "23505" || e.errcode === 2067,
+          );
+          await assert.rejects(
+            sql`update identity_providers set state = 'READY' where id = 'copy-too'`.execute(started.deps.store.db),
+            (e: any) => e.code === "23505" || e.errcode === 2067,
+            "the other spelling is the same pair",
           );
         } finally {
           await started.close();

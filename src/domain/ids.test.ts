@@ -33,3 +33,20 @@ test("emails are checked and lowercased", () => {
     assert.throws(() => checkEmail(bad), /invalid email/, JSON.stringify(bad));
   }
 });
+
+test("regression: emails holding bidi, zero-width or other non-ASCII characters are refused, naming the character", () => {
+  const cases: Array<[string, string]> = [
+    ["gpj.exe\u202e@example.com", "U+202E at position 7"],
+    ["admin\u200b@example.com", "U+200B at position 5"],
+    ["moc.elpmaxe\u202e@example.com", "U+202E at position 11"],
+    ["admin@ex\u0430mple.com", "U+0430 at position 8"],
+    ["a\u2066b@example.com", "U+2066 at position 1"],
+    ["a\ufeffb@example.com", "U+FEFF at position 1"],
+    ["a\u00a0b@example.com", "U+00A0 at position 1"],
+  ];
+  for (const [bad, where] of cases) {
+    assert.throws(() => checkEmail(bad, "admin email"), (e: Error) => e.message.includes(`invalid admin email`) && e.message.includes(where), JSON.stringify(bad));
+    assert.throws(() => checkEmail(bad), (e: Error) => /^[\x20-\x7e]*$/.test(e.message), "the message shows the character escaped");
+  }
+  assert.equal(checkEmail("ops@xn--mnchen-3ya.example"), "ops@xn--mnchen-3ya.example");
+});

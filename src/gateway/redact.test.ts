@@ -24,3 +24,34 @@ test("a short backend key is not searched for in relayed text", () => {
   assert.equal(redactKey("the cat sat", "cat"), "the cat sat");
   assert.equal(redactKey(`x ${KEY} y ${KEY}`, KEY), "x [redacted] y [redacted]");
 });
+
+test("the backend key is removed in every easily decoded spelling: JSON escapes, percent, hex, base64 at each alignment", () => {
+  const key = "sk-live/SECRETsecret+key=99";
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const spellings = [
+    "\\u0073k-live\\/SECRET\\u0073ecret+key=99",
+    "\\u0073k-live/SECRET\\u0073ecret+key=99",
+    "sk-live%2FSECRETsecret%2Bkey%3D99",
+    "sk-live%2fSECRETsecret%2bkey%3d99",
+    Buffer.from(key).toString("hex"),
+    Buffer.from(key).toString("hex").toUpperCase(),
+    b64(key),
+    Buffer.from(key).toString("base64url"),
+    b64(`Bearer ${key}`),
+    b64(`x:${key}`),
+    b64(`ab${key}`),
+  ];
+  for (const spelling of spellings) {
+    const out = redactKey(`before ${spelling} after`, key);
+    assert.equal(out, "before [redacted] after", spelling);
+  }
+  assert.equal(redactKey("an ordinary 100% answer with a \\n in it", key), "an ordinary 100% answer with a \\n in it");
+});
+
+test("error text loses bearer-looking tokens also when percent-, base64- or hex-encoded", () => {
+  const b64 = Buffer.from("Authorization: Bearer abcdefghijklmnop").toString("base64");
+  assert.equal(redactUpstreamText(`saw ${b64} here`, undefined), "saw [redacted] here");
+  assert.equal(redactUpstreamText("saw Bearer%20abc%2Edef%2Dghi here", undefined), "saw Bearer%20[redacted] here");
+  assert.equal(redactUpstreamText(`saw ${Buffer.from("Bearer abcdefgh").toString("hex")} here`, undefined), "saw [redacted] here");
+  assert.equal(redactUpstreamText("request 0123456789abcdef0123456789abcdef failed", undefined), "request 0123456789abcdef0123456789abcdef failed");
+});

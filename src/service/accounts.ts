@@ -32,7 +32,7 @@ export interface NewAccount {
  */
 export async function createAccount(store: Store, keyPrefix: string, accountId: string, adminEmail: string): Promise<NewAccount> {
   checkId(accountId, "account id");
-  const email = checkEmail(adminEmail);
+  const email = checkEmail(adminEmail, "admin email");
   const adminUserId = idFromEmail(email);
   const material = generateKey(keyPrefix);
   const now = Date.now();

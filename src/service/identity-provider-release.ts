@@ -1,6 +1,7 @@
 import { failedPrecondition, notFound } from "../domain/errors.ts";
 import { deleteProviderBindings } from "../store/identity-bindings.ts";
-import { identityProvidersByIssuer, providerHoldingPair, updateIdentityProvider } from "../store/identity-providers.ts";
+import { issuerKey } from "../domain/issuer-identifier.ts";
+import { listIdentityProviders, providerHoldingPair, updateIdentityProvider } from "../store/identity-providers.ts";
 import { deleteSessionsVia } from "../store/sessions.ts";
 import type { IdentityProviderRow } from "../store/schema.ts";
 import type { Db, Store } from "../store/store.ts";
@@ -47,7 +48,8 @@ export async function releaseIdentityProvider(store: Store, issuerUrl: string, c
     await operatorAudit(trx, holder, "ReleaseIdentityProvider", payload);
     const release: Release = { released: identityProviderName(holder.account_id, holder.id) };
     if (toAccountId === undefined) return release;
-    const heir = (await identityProvidersByIssuer(trx, issuerUrl, toAccountId)).find((p) => p.client_id === clientId && p.state === "DISABLED");
+    const key = issuerKey(issuerUrl);
+    const heir = (await listIdentityProviders(trx, toAccountId)).find((p) => p.issuer_key === key && p.client_id === clientId && p.state === "DISABLED");
     if (!heir) throw notFound(`account "${toAccountId}" has no disabled identity provider with this issuer and client id`);
     await updateIdentityProvider(trx, heir.account_id, heir.id, { state: "READY", update_time: now });
     await operatorAudit(trx, heir, "GrantIdentityProvider", { issuerUrl, clientId });

@@ -1,3 +1,4 @@
+import { canonicalIssuer, issuerKey } from "../domain/issuer-identifier.ts";
 import { randomBytes } from "node:crypto";
 import { alreadyExists, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
@@ -79,7 +80,9 @@ export function clientSecretOf(deps: Pick<Deps, "config">, row: IdentityProvider
 
 /**
  * The issuer must be an absolute https URL (plain http only on a loopback host, for development),
- * without query, fragment or credentials. It is kept exactly as given: `iss` must equal it.
+ * without query, fragment or credentials, written in its canonical spelling (issuer-identifier.ts:
+ * another spelling of a registered issuer must not dodge the one-account rule). It is kept exactly
+ * as given: `iss` must equal it.
  */
 function checkIssuerUrl(value: string): string {
   let url: URL;
@@ -87,6 +90,10 @@ function checkIssuerUrl(value: string): string {
     url = new URL(value);
   } catch {
     throw invalidArgument(`invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: expected an https URL`);
+  }
+  const canonical = canonicalIssuer(value);
+  if (canonical !== value) {
+    throw invalidArgument(`invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: write it as ${JSON.stringify(canonical)}, exactly as the provider's discovery document names its issuer`);
   }
   const insecureOk = url.protocol === "http:" && isLoopbackHost(url.hostname);
   if ((url.protocol !== "https:" && !insecureOk) || url.search || url.hash || url.username || url.password) {
@@ -156,8 +163,9 @@ export async function createIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
   return audited(deps, ctx, op, async (trx) => {
     require(ctx.principal, "principals.manage", "create identity providers");
     checkId(id, "identityProviderId");
+    // A private address is named as such before any spelling is judged.
+    checkOutboundTarget(deps, "oidcConfig.issuerUrl", input.oidcConfig?.issuerUrl ?? "");
     const issuerUrl = checkIssuerUrl(input.oidcConfig?.issuerUrl ?? "");
-    checkOutboundTarget(deps, "oidcConfig.issuerUrl", issuerUrl);
     const clientId = checkClientId(input.oidcConfig?.clientId ?? "");
     const secret = input.oidcConfig?.clientSecret ? checkClientSecret(input.oidcConfig.clientSecret) : undefined;
     const now = Date.now();
@@ -166,6 +174,7 @@ export async function createIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
       id,
       display_name: checkDisplayName(input.displayName?.trim() || id),
       issuer_url: issuerUrl,
+      issuer_key: issuerKey(issuerUrl),
       client_id: clientId,
       client_secret: secret === undefined ? null : seal(serverKey(deps.config), secret, sealContext(accountId, id)),
       tenant_domains: JSON.stringify(checkTenantDomains(input.tenantDomains ?? [])),
@@ -209,8 +218,11 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     const patch: idps.IdentityProviderPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
     const config = input.oidcConfig;
-    if (config?.issuerUrl !== undefined) patch.issuer_url = checkIssuerUrl(config.issuerUrl);
-    if (patch.issuer_url !== undefined) checkOutboundTarget(deps, "oidcConfig.issuerUrl", patch.issuer_url);
+    if (config?.issuerUrl !== undefined) {
+      checkOutboundTarget(deps, "oidcConfig.issuerUrl", config.issuerUrl);
+      patch.issuer_url = checkIssuerUrl(config.issuerUrl);
+      patch.issuer_key = issuerKey(patch.issuer_url);
+    }
     if (config?.clientId !== undefined) patch.client_id = checkClientId(config.clientId);
     if (config?.clientSecret !== undefined) {
       patch.client_secret = config.clientSecret === "" ? null : seal(serverKey(deps.config), checkClientSecret(config.clientSecret), sealContext(accountId, id));

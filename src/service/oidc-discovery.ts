@@ -10,11 +10,19 @@ import type { SignInDeps } from "./sign-in.ts";
 /**
  * OIDC discovery per identity provider, cached per outbound fetch (one per server). A provider's
  * entry is keyed by its `update_time`, so an admin's change takes effect on the next sign-in;
- * otherwise the issuer's metadata is fetched again after ten minutes. Signing keys (JWKS) are cached
- * per `jwks_uri` by jose, which refetches on an unknown `kid` (key rotation). Every request goes
+ * otherwise the issuer's metadata is fetched again after ten minutes, and a failed discovery after
+ * FAILED_FETCH_MEMORY_MS. Signing keys (JWKS) are cached per `jwks_uri` by jose, which refetches on
+ * an unknown `kid` (key rotation) at most once per its 30 s cooldown. Every request goes
  * through the outbound fetch, which reaches only public addresses unless the operator allows more.
  */
 const TTL_MS = 10 * 60 * 1000;
+/**
+ * How long a failed discovery (or key-set fetch) is remembered: meanwhile every caller gets the same
+ * UNAVAILABLE sentence without a request leaving Hearth, so however many strangers ask, each process
+ * calls a failing issuer at most once per this period. Short, so a provider that comes back is usable
+ * again within half a minute.
+ */
+export const FAILED_FETCH_MEMORY_MS = 30 * 1000;
 const MAX_ENTRIES = 1000;
 
 interface Entry {
@@ -25,6 +33,8 @@ interface Entry {
 interface Caches {
   configurations: Map<string, Entry>;
   keySets: Map<string, JWTVerifyGetKey>;
+  /** `jwks_uri` → when fetching it last failed. */
+  failedKeySets: Map<string, number>;
 }
 
 const caches = new WeakMap<OutboundFetch, Caches>();
@@ -32,7 +42,7 @@ const caches = new WeakMap<OutboundFetch, Caches>();
 function cachesOf(outbound: OutboundFetch): Caches {
   let found = caches.get(outbound);
   if (!found) {
-    found = { configurations: new Map(), keySets: new Map() };
+    found = { configurations: new Map(), keySets: new Map(), failedKeySets: new Map() };
     caches.set(outbound, found);
   }
   return found;
@@ -102,12 +112,17 @@ export async function oidcConfiguration(deps: SignInDeps, row: IdentityProviderR
   const key = `${row.account_id}/${row.id}@${row.update_time}`;
   const now = Date.now();
   const hit = configurations.get(key);
+  // Concurrent callers share the one discovery in flight.
   if (hit && now - hit.at < TTL_MS) return hit.config;
   if (configurations.size >= MAX_ENTRIES) configurations.clear();
   const config = discover(deps, row);
-  configurations.set(key, { at: now, config });
-  // A failed discovery is not cached: the next attempt asks again.
-  config.catch(() => configurations.delete(key));
+  const entry: Entry = { at: now, config };
+  configurations.set(key, entry);
+  // A failure is kept for FAILED_FETCH_MEMORY_MS from when it happened (counted by moving `at` back
+  // so the entry ages out then), not forgotten: a stranger's next request must not ask again.
+  config.catch(() => {
+    entry.at = Date.now() - TTL_MS + FAILED_FETCH_MEMORY_MS;
+  });
   return config;
 }
 
@@ -141,9 +156,14 @@ function keySetFetch(outbound: OutboundFetch): (url: string, init: RequestInit) 
  */
 export async function issuerKeys(deps: SignInDeps, row: IdentityProviderRow): Promise<JWTVerifyGetKey> {
   const outbound = outboundOf(deps);
-  const { keySets } = cachesOf(outbound);
+  const { keySets, failedKeySets } = cachesOf(outbound);
   const metadata = (await oidcConfiguration(deps, row)).serverMetadata();
   if (!metadata.jwks_uri) throw providerUnavailable(row);
+  const jwksUri = metadata.jwks_uri;
+  // jose refetches a key set it could not fetch on every call (its cooldown starts only after a
+  // success): a failure is remembered here for as long as a failed discovery.
+  const failedAt = failedKeySets.get(jwksUri);
+  if (failedAt !== undefined && Date.now() - failedAt < FAILED_FETCH_MEMORY_MS) throw providerUnavailable(row);
   let keys = keySets.get(metadata.jwks_uri);
   if (!keys) {
     if (keySets.size >= MAX_ENTRIES) keySets.clear();
@@ -155,7 +175,11 @@ export async function issuerKeys(deps: SignInDeps, row: IdentityProviderRow): Pr
     try {
       return await remote(header, token);
     } catch (error) {
-      if (isOutboundFailure(error) || error instanceof errors.JWKSTimeout) throw providerUnavailable(row);
+      if (isOutboundFailure(error) || error instanceof errors.JWKSTimeout) {
+        if (failedKeySets.size >= MAX_ENTRIES) failedKeySets.clear();
+        failedKeySets.set(jwksUri, Date.now());
+        throw providerUnavailable(row);
+      }
       throw error;
     }
   };

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import * as client from "openid-client";
 import { ApiError, invalidArgument, notFound, unauthenticated } from "../domain/errors.ts";
 import { open, seal } from "../domain/secret-box.ts";
 import { safeNextPath, tokensEqual } from "../domain/sign-in.ts";
 import { getIdentityProvider } from "../store/identity-providers.ts";
+import { claimUsedLoginState } from "../store/used-login-states.ts";
 import type { IdentityProviderRow, UserRow } from "../store/schema.ts";
 import type { RequestMeta } from "./context.ts";
 import { oidcConfiguration, providerUnavailable } from "./oidc-discovery.ts";
@@ -106,6 +108,19 @@ export function readLoginState(deps: SignInDeps, cookie: string | undefined): Lo
   if (!login) throw invalidArgument("no sign-in is in progress in this browser (the sign-in cookie is missing or not valid); start again");
   if (login.expires <= Date.now()) throw invalidArgument("the sign-in took longer than 10 minutes; start again");
   return login;
+}
+
+/**
+ * Takes the sign-in's state for its one callback. The cookie is cleared when the callback is
+ * answered, but a client other than a browser may keep sending it, and each callback costs a call
+ * to the provider's token endpoint: the state is remembered in the store (shared by every process)
+ * until the cookie expires, and a second callback with it is refused (INVALID_ARGUMENT).
+ */
+export async function claimLoginState(deps: SignInDeps, login: LoginState): Promise<void> {
+  const digest = createHash("sha256").update(login.state).digest("base64url");
+  if (!(await claimUsedLoginState(deps.store.db, digest, login.expires, Date.now()))) {
+    throw invalidArgument("this sign-in was already finished or abandoned (its state was used); start again");
+  }
 }
 
 /**

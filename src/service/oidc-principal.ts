@@ -1,5 +1,5 @@
 import { ApiError, permissionDenied, unauthenticated } from "../domain/errors.ts";
-import { checkEmail, idFromEmail, userName } from "../domain/ids.ts";
+import { checkEmail, idFromEmail, quoted, userName } from "../domain/ids.ts";
 import { domainAllowed } from "../domain/sign-in.ts";
 import { getAccount } from "../store/accounts.ts";
 import { bindingOfSubject, getBinding, insertBinding } from "../store/identity-bindings.ts";
@@ -78,7 +78,7 @@ function assertedEmail(claims: IdentityClaims): string {
   try {
     return checkEmail(raw);
   } catch {
-    throw permissionDenied(`the identity provider's email ${JSON.stringify(raw)} is not a valid email address`);
+    throw permissionDenied(`the identity provider's email ${quoted(raw)} is not a valid email address`);
   }
 }
 

@@ -42,18 +42,17 @@ export interface AuditScope {
 }
 
 export function listAuditLogs(db: Db, scope: AuditScope, req: ListRequest): Promise<ListResult<AuditLogRow>> {
-  let base = db
-    .selectFrom("audit_logs")
-    .where("account_id", "=", scope.accountId)
-    .where("timestamp", ">=", scope.startTime)
-    .where("timestamp", "<", scope.endTime);
+  // Account, email and principal are parameters of the query and bind a page token; the time range
+  // binds it as the caller gave it (its defaults move with the clock).
+  let base = db.selectFrom("audit_logs").where("account_id", "=", scope.accountId);
   if (scope.email !== undefined) base = base.where("principal", "=", scope.email);
   if (scope.onlyPrincipal !== undefined) {
     base = base.where("principal", "=", scope.onlyPrincipal).where("is_admin_action", "=", 0);
   }
-  return listPage<AuditLogRow>(base, auditTable, {
-    ...req,
-    orderBy: "timestamp desc",
-    scope: JSON.stringify([scope.givenRange, scope.email ?? "", scope.onlyPrincipal ?? ""]),
-  });
+  return listPage<AuditLogRow>(
+    base,
+    auditTable,
+    { ...req, orderBy: "timestamp desc", scope: scope.givenRange },
+    (query) => query.where("timestamp", ">=", scope.startTime).where("timestamp", "<", scope.endTime),
+  );
 }

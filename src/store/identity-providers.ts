@@ -1,3 +1,4 @@
+import { issuerKey } from "../domain/issuer-identifier.ts";
 import type { IdentityProviderRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { writeUnique, type UniqueIndex } from "./errors.ts";
@@ -8,18 +9,18 @@ import { writeUnique, type UniqueIndex } from "./errors.ts";
  */
 export const PAIR_TAKEN = "this issuer and client id are registered to another account; ask the operator";
 
-const PAIR_INDEX: UniqueIndex = { name: "identity_providers_client", columns: "identity_providers.issuer_url, identity_providers.client_id", message: PAIR_TAKEN };
+const PAIR_INDEX: UniqueIndex = { name: "identity_providers_client", columns: "identity_providers.issuer_key, identity_providers.client_id", message: PAIR_TAKEN };
 
 export async function insertIdentityProvider(db: Db, row: IdentityProviderRow): Promise<void> {
   await writeUnique(() => db.insertInto("identity_providers").values(row).execute(), `identity provider "${row.id}" already exists`, [PAIR_INDEX]);
 }
 
-/** The READY provider holding `(issuerUrl, clientId)`, in any account. */
+/** The READY provider holding `(issuerUrl, clientId)` in any account, whatever the issuer's spelling (issuerKey). */
 export function providerHoldingPair(db: Db, issuerUrl: string, clientId: string): Promise<IdentityProviderRow | undefined> {
   return db
     .selectFrom("identity_providers")
     .selectAll()
-    .where("issuer_url", "=", issuerUrl)
+    .where("issuer_key", "=", issuerKey(issuerUrl))
     .where("client_id", "=", clientId)
     .where("state", "=", "READY")
     .executeTakeFirst();

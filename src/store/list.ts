@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from "kysely";
+import { sql, type CompiledQuery, type RawBuilder, type SelectQueryBuilder, type SqlBool } from "kysely";
 import { invalidArgument } from "../domain/errors.ts";
 import { parseFilter } from "../domain/filter.ts";
 import { compileFilter, type FieldTable } from "./filter-sql.ts";
@@ -30,7 +30,10 @@ export interface ListRequest {
   orderBy?: string | undefined;
   pageSize: number;
   pageToken?: string | undefined;
-  /** Anything else that shapes the result (time range…): a token is only valid with the same scope. */
+  /**
+   * What shapes the result but is not a parameter of the list's query (the time range as the caller
+   * gave it…): a token is only valid with the same scope. The query's own parameters always bind it.
+   */
   scope?: string | undefined;
   /** Signs and checks page tokens (at least 32 bytes); the same on every process of one deployment. */
   tokenKey: Buffer;
@@ -65,9 +68,15 @@ function parseOrderBy(orderBy: string, table: ListTable): OrderTerm[] {
   return terms;
 }
 
-/** What a token is bound to: the list (its query's SQL: table, scope, filter), the order and the scope. */
-function fingerprint(req: ListRequest, orderBy: string, listSql: string): string {
-  return createHash("sha256").update(JSON.stringify([req.filter ?? "", orderBy, req.scope ?? "", listSql])).digest("base64url").slice(0, 16);
+/**
+ * What a token is bound to: the list's query — its SQL (table, filter) AND its parameters (the
+ * account, the parent user, the principal, the filter's values: everything that scopes the rows) —,
+ * the order and `scope`. Binding the parameters is what keeps a token of one account's list from
+ * continuing another account's list of the same shape.
+ */
+function fingerprint(req: ListRequest, orderBy: string, list: CompiledQuery): string {
+  const parameters = list.parameters.map((p) => (typeof p === "bigint" ? p.toString() : p));
+  return createHash("sha256").update(JSON.stringify([req.filter ?? "", orderBy, req.scope ?? "", list.sql, parameters])).digest("base64url").slice(0, 16);
 }
 
 const mac = (key: Buffer, body: string): Buffer => createHmac("sha256", key).update(body).digest();
@@ -112,17 +121,27 @@ function after(terms: OrderTerm[], values: unknown[]): RawBuilder<SqlBool> {
 }
 
 /**
- * Runs one page of a list. `base` selects from one table with its scope (account…) already applied.
+ * Runs one page of a list. `base` selects from one table with its scope (account, parent…) already
+ * applied; a page token is valid only for the same `base` with the same parameters. `unbound` adds
+ * conditions whose values move with the clock (a default time range) and so must not bind the
+ * token; what the caller actually gave for them belongs in `req.scope`.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function listPage<Row>(base: SelectQueryBuilder<any, any, any>, table: ListTable, req: ListRequest): Promise<ListResult<Row>> {
+export async function listPage<Row>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  base: SelectQueryBuilder<any, any, any>,
+  table: ListTable,
+  req: ListRequest,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  unbound: (query: SelectQueryBuilder<any, any, any>) => SelectQueryBuilder<any, any, any> = (query) => query,
+): Promise<ListResult<Row>> {
   const orderBy = req.orderBy?.trim() || table.defaultOrderBy;
   const terms = parseOrderBy(orderBy, table);
   const expr = parseFilter(req.filter);
   let query = base;
   if (expr) query = query.where(compileFilter(expr, table.fields));
+  const fp = fingerprint(req, orderBy, query.selectAll().compile());
+  query = unbound(query);
   let page = query.selectAll();
-  const fp = fingerprint(req, orderBy, page.compile().sql);
   const cursor = req.pageToken ? decodeToken(req.tokenKey, req.pageToken, fp, terms.length) : undefined;
   if (cursor) page = page.where(after(terms, cursor.values));
   for (const term of terms) page = page.orderBy(term.column, term.desc ? "desc" : "asc");

@@ -233,16 +233,20 @@ const MIGRATIONS: Migration[] = [
     statements: [
       `alter table identity_providers add column trust_email_without_verified_claim integer not null default 0`,
       `alter table identity_providers add column state text not null default 'READY'`,
+      // issuerKey() of the issuer (src/domain/issuer-identifier.ts); rows stored before were written
+      // as the admin typed them, so this is its nearest SQL form.
+      `alter table identity_providers add column issuer_key {id} not null default ''`,
+      `update identity_providers set issuer_key = lower(rtrim(issuer_url, '/'))`,
       // An (issuer, client id) pair names one provider of one account. Where several accounts
       // registered the same pair, the oldest registration keeps it and the later ones are disabled
       // (listed at start-up) until the operator settles ownership.
       `update identity_providers set state = 'DISABLED' where exists (
         select 1 from identity_providers o
-        where o.issuer_url = identity_providers.issuer_url and o.client_id = identity_providers.client_id
+        where o.issuer_key = identity_providers.issuer_key and o.client_id = identity_providers.client_id
           and (o.create_time < identity_providers.create_time
             or (o.create_time = identity_providers.create_time and (o.account_id < identity_providers.account_id
               or (o.account_id = identity_providers.account_id and o.id < identity_providers.id)))))`,
-      `create unique index identity_providers_client on identity_providers (issuer_url, client_id) where state = 'READY'`,
+      `create unique index identity_providers_client on identity_providers (issuer_key, client_id) where state = 'READY'`,
       // A human's (issuer, subject) at a provider, recorded at the first allowed sign-in: a later
       // token with the same email but another subject is refused.
       `create table identity_bindings (
@@ -255,6 +259,18 @@ const MIGRATIONS: Migration[] = [
         primary key (account_id, user_id, identity_provider_id),
         foreign key (account_id, user_id) references users(account_id, id) on delete cascade)`,
       `create unique index identity_bindings_subject on identity_bindings (account_id, identity_provider_id, subject)`,
+    ],
+  },
+  {
+    version: 8,
+    name: "used web sign-in states",
+    statements: [
+      // The `state` of every web sign-in whose callback was taken (as a digest), until its login
+      // cookie expires: a client that keeps the cookie cannot replay it against the token endpoint.
+      `create table used_login_states (
+        digest {id} primary key,
+        expire_time bigint not null)`,
+      `create index used_login_states_expiry on used_login_states (expire_time)`,
     ],
   },
 ];

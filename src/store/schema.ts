@@ -67,6 +67,8 @@ export interface IdentityProviderRow {
   id: string;
   display_name: string;
   issuer_url: string;
+  /** issuerKey(issuer_url): what makes (issuer, client id) unique across accounts whatever the spelling. */
+  issuer_key: string;
   client_id: string;
   /** Sealed with the server key (see domain/secret-box.ts); null when the client has no secret. */
   client_secret: string | null;
@@ -130,6 +132,13 @@ export interface CliGrantRow {
   expire_time: number;
 }
 
+export interface UsedLoginStateRow {
+  /** SHA-256 of the sign-in's OIDC `state`. */
+  digest: string;
+  /** When the sign-in's cookie expires; the row is of no use after that. */
+  expire_time: number;
+}
+
 export interface SchemaMigrationRow {
   version: number;
   name: string;
@@ -146,6 +155,7 @@ export interface Schema {
   sessions: SessionRow;
   signin_links: SigninLinkRow;
   cli_grants: CliGrantRow;
+  used_login_states: UsedLoginStateRow;
   identity_bindings: IdentityBindingRow;
   schema_migrations: SchemaMigrationRow;
   models: ModelRow;

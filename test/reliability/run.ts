@@ -8,7 +8,7 @@ import { REPORT_DIR } from "../support/reliability.ts";
  * one file at a time, so the soak and the crash tests have the machine to themselves), then prints
  * the summary a security reviewer reads: what was attacked, how often, and what was found.
  */
-const ORDER = ["limits", "fuzz", "isolation", "concurrency", "secrets", "backup", "crash", "soak"];
+const ORDER = ["limits", "fuzz", "isolation", "attacks", "concurrency", "secrets", "backup", "crash", "soak"];
 const wanted = process.argv.slice(2);
 const files = ORDER.filter((name) => wanted.length === 0 || wanted.includes(name)).map((name) => join("test", "reliability", `${name}.reliability.ts`));
 if (files.length === 0) {
@@ -59,6 +59,7 @@ out.push(
   `SIGKILLs survived: ${total(/^SIGKILLs survived$/)}; acknowledged writes checked: ${total(/^acknowledged writes checked$/)}; lost or half-applied: ${total(/^lost or half-applied writes$/)}`,
   `hostile inputs tried: ${total(/inputs( tried)?$/)}; answered 500: ${total(/^500s$/)}`,
   `isolation cases compared: ${total(/^isolation cases compared/)}; secrets planted: ${total(/^secrets planted$/)}; secrets found where they must not be: ${total(/^secrets found$/)}`,
+  `attacks replayed: ${total(/^attacks replayed$/)}; held: ${total(/^attacks that held$/)}`,
   `time: ${Math.round((Date.now() - started) / 1000)} s`,
   "-".repeat(width + 14),
   `reliability: ${passed} passed, ${failed} failed`,

@@ -10,7 +10,8 @@ import { join } from "node:path";
  * falls silent, "fail" answers 500. "echo-auth" answers with an error that repeats the
  * Authorization header it received, as some real servers do: a 500 JSON error, "echo-auth-400" a 400
  * JSON error, "echo-auth-text" a 500 plain-text body, and with `stream: true` an SSE error event
- * after the first chunk.
+ * after the first chunk. "echo-auth-encoded" (with the same "-400", "-text" and stream variants,
+ * plus "-200" for a successful answer) repeats the key in encoded spellings (`encodedSpellings`).
  */
 export interface FakeUpstream {
   baseUrl: string;
@@ -57,6 +58,26 @@ export async function startUpstream(): Promise<FakeUpstream> {
     }
     const text = promptText(body);
     if (text.includes("hang")) return; // never answers
+    if (text.includes("echo-auth-encoded")) {
+      const key = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+      const said = encodedEcho(key);
+      if (text.includes("echo-auth-encoded-200")) {
+        // Hand-written JSON: the key spelled with JSON escapes, which JSON.stringify would not produce.
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(`{"id":"c1","object":"chat.completion","model":"${body.model}","choices":[{"index":0,"message":{"role":"assistant","content":"${said}"},"finish_reason":"stop"}],"usage":${JSON.stringify(USAGE)}}`);
+      } else if (body.stream) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hello" }, finish_reason: null }] })}\n\n`);
+        res.end(`data: {"error":{"message":"${said}","type":"server_error"}}\n\n`);
+      } else if (text.includes("echo-auth-encoded-text")) {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(said);
+      } else {
+        res.writeHead(text.includes("echo-auth-encoded-400") ? 400 : 500, { "content-type": "application/json" });
+        res.end(`{"error":{"message":"key ${key} ${said}"}}`);
+      }
+      return;
+    }
     if (text.includes("echo-auth")) {
       const said = `you sent authorization=${req.headers.authorization ?? ""}`;
       if (body.stream) {
@@ -109,6 +130,32 @@ export async function startUpstream(): Promise<FakeUpstream> {
     server.close();
   };
   return state;
+}
+
+/** `key` as JSON escapes spell it (`\u0073`, `\/`); valid inside a JSON string. */
+export const jsonEscapedKey = (key: string): string => key.replace(/s/g, "\\u0073").replace(/\//g, "\\/");
+
+/**
+ * The encoded spellings of `key` that "echo-auth-encoded" repeats, each valid inside a JSON
+ * string: base64 and base64url of the key and of `Bearer <key>`, `Basic` credentials holding it,
+ * percent-encoding in both hex cases, hex, and JSON escapes.
+ */
+export function encodedSpellings(key: string): Record<string, string> {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  return {
+    b64: b64(key),
+    b64url: Buffer.from(key).toString("base64url"),
+    bearer64: b64(`Bearer ${key}`),
+    basic: `Basic ${b64(`svc:${key}`)}`,
+    url: encodeURIComponent(key),
+    urlLower: encodeURIComponent(key).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    hex: Buffer.from(key).toString("hex"),
+    json: jsonEscapedKey(key),
+  };
+}
+
+function encodedEcho(key: string): string {
+  return Object.entries(encodedSpellings(key)).map(([name, value]) => `${name}=${value}`).join(" ");
 }
 
 export const UPSTREAM_SECRET = "upstream-secret-do-not-leak";

@@ -6,7 +6,7 @@ import { invalidArgument } from "../../domain/errors.ts";
 import { admit, resolveTarget, type Target } from "../../gateway/inference.ts";
 import { estimateTokens, meter, usageOf, type TokenUsage } from "../../gateway/meter.ts";
 import { SseSplitter, sseError, type SseEvent } from "../../gateway/sse.ts";
-import { redactKey, redactUpstreamText } from "../../gateway/redact.ts";
+import { redactKey, redactUpstreamJson, redactUpstreamText } from "../../gateway/redact.ts";
 import { postUpstream, UpstreamError, type UpstreamCall } from "../../gateway/upstream.ts";
 import { auditRefusal } from "../../service/audit-refusal.ts";
 import type { Ctx, Deps } from "../../service/context.ts";
@@ -124,12 +124,23 @@ function relayStream(c: Call, call: UpstreamCall, clientWantsUsage: boolean, cli
 }
 
 /**
- * An upstream SSE event as forwarded: never with the backend's credential in it, and an error
- * event (`{"error": …}`, which some backends send mid-stream) with bearer-looking tokens removed.
+ * An upstream SSE event as forwarded: never with the backend's credential in it (in any spelling,
+ * see `redactKey`), and an error event (`{"error": …}`, which some backends send mid-stream) with
+ * bearer-looking tokens removed after its JSON strings are decoded, then sent re-encoded. Error
+ * events are rare, so only they pay for the parse.
  */
 function relayedEvent(event: SseEvent, apiKey: string | undefined): string {
   const raw = redactKey(event.raw, apiKey);
-  return event.data !== undefined && event.data.includes('"error"') ? redactUpstreamText(raw, apiKey) : raw;
+  if (event.data === undefined || !event.data.includes('"error"')) return raw;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event.data);
+  } catch {
+    return redactUpstreamText(raw, apiKey);
+  }
+  const otherLines = raw.split("\n").filter((line) => line !== "" && !line.startsWith("data:"));
+  const lines = [...otherLines.map((line) => redactUpstreamText(line, apiKey)), `data: ${JSON.stringify(redactUpstreamJson(parsed, apiKey))}`];
+  return `${lines.join("\n")}\n\n`;
 }
 
 async function pump(c: Call, call: UpstreamCall, out: PassThrough, clientWantsUsage: boolean, clientGone: AbortSignal): Promise<void> {

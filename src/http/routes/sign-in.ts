@@ -4,7 +4,7 @@ import { ApiError } from "../../domain/errors.ts";
 import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN, SESSION_COOKIE } from "../../domain/sign-in.ts";
 import type { Deps } from "../../service/context.ts";
 import { finishCliLogin } from "../../service/cli-sign-in.ts";
-import { beginOidcLogin, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest } from "../../service/oidc-login.ts";
+import { beginOidcLogin, claimLoginState, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest, type LoginState } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
 import { redeemSigninLink } from "../../service/signin-links.ts";
 import { readCookie, overHttps, setCookie } from "../cookies.ts";
@@ -38,7 +38,15 @@ export async function redirectToProvider(
   cli?: CliRequest,
 ): Promise<FastifyReply> {
   const redirectUri = `${requestOrigin(request, deps.config.publicUrl)}/auth/oidc/callback`;
-  const start = await beginOidcLogin(deps, params.accountId, params.identityProviderId, redirectUri, next, cli);
+  let start;
+  try {
+    start = await beginOidcLogin(deps, params.accountId, params.identityProviderId, redirectUri, next, cli);
+  } catch (error) {
+    // Anyone may ask to start, and a start may cost a call to a tenant-chosen issuer: a refused one
+    // (unknown or disabled provider, an issuer that does not answer) counts against the address.
+    if (!(error instanceof ApiError)) throw error;
+    throw await failedAuthentication(deps, request, { operationId: cli ? "StartCliSignIn" : "StartOidcSignIn", accountId: params.accountId }, error);
+  }
   setCookie(reply, LOGIN_COOKIE, start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
   void reply.header("cache-control", "no-store");
   return reply.redirect(start.authorizationUrl, 302);
@@ -75,13 +83,23 @@ export function signInRoutes(router: Router): void {
       const callback = new URL(request.url, "http://hearth.invalid").searchParams;
       // The login state is single-use whatever the outcome.
       setCookie(reply, LOGIN_COOKIE, "", { path: LOGIN_COOKIE_PATH, maxAge: 0, secure: secure(deps, request) });
-      const login = readLoginState(deps, readCookie(request, LOGIN_COOKIE));
-      if (login.cli) {
-        void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
-        return reply.redirect(await finishCliLogin(deps, login, callback, requestMeta(request)), 302);
+      let login: LoginState | undefined;
+      try {
+        login = readLoginState(deps, readCookie(request, LOGIN_COOKIE));
+        // A client that keeps the cookie cannot replay it: each state is claimed once in the store.
+        await claimLoginState(deps, login);
+        if (login.cli) {
+          void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
+          return reply.redirect(await finishCliLogin(deps, login, callback, requestMeta(request)), 302);
+        }
+        const done = await finishOidcLogin(deps, login, callback, requestMeta(request));
+        return await signedIn(deps, request, reply, done.session, done.next);
+      } catch (error) {
+        // A failed callback may have cost a call to the provider's token endpoint: it counts against the address.
+        if (!(error instanceof ApiError)) throw error;
+        const resource = login ? `accounts/${login.accountId}/identityProviders/${login.idpId}` : "auth/oidc/callback";
+        throw await failedAuthentication(deps, request, { operationId: "FinishOidcSignIn", accountId: login?.accountId, resource }, error);
       }
-      const done = await finishOidcLogin(deps, login, callback, requestMeta(request));
-      return signedIn(deps, request, reply, done.session, done.next);
     },
   });
 
