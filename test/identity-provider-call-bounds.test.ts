@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { otherAccount } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+import { discoveryDocument } from "./support/oidc-issuer.ts";
 
 /**
  * Strangers could make Hearth send an unbounded number of requests to a host a tenant chose: a
@@ -33,15 +34,7 @@ async function recordingIssuer(mode: { failing: boolean; port?: number }) {
     requests.push(`${req.method} ${req.url}`);
     if (mode.failing) return void res.writeHead(500).end("no");
     if (req.url === "/.well-known/openid-configuration") {
-      const doc = {
-        issuer,
-        authorization_endpoint: `${issuer}/auth`,
-        token_endpoint: `${issuer}/token`,
-        jwks_uri: `${issuer}/keys`,
-        response_types_supported: ["code"],
-        subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: ["RS256"],
-      };
+      const doc = discoveryDocument(issuer);
       return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(doc));
     }
     if (req.url === "/keys") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks));

@@ -10,7 +10,7 @@ import { classifyAddress } from "../src/domain/network-address.ts";
 import type { NetworkOptions, ResolvedAddress } from "../src/service/outbound-fetch.ts";
 import { auditEntries, human } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer } from "./support/oidc-issuer.ts";
+import { discoveryDocument, startIssuer } from "./support/oidc-issuer.ts";
 import { freePort } from "./support/process.ts";
 import { makeTestCertificates } from "./support/tls.ts";
 
@@ -64,16 +64,7 @@ async function craftedIssuer(options: { host?: string; port?: number; endpoints?
     requests.push(`${req.method} ${req.url}`);
     res.setHeader("connection", "close");
     if (req.url === "/.well-known/openid-configuration") {
-      const doc = {
-        issuer,
-        authorization_endpoint: `${issuer}/auth`,
-        token_endpoint: `${issuer}/token`,
-        jwks_uri: `${issuer}/keys`,
-        response_types_supported: ["code"],
-        subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: ["RS256"],
-        ...(options.endpoints?.(issuer) ?? {}),
-      };
+      const doc = discoveryDocument(issuer, options.endpoints?.(issuer) ?? {});
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(doc));
     } else if (req.url === "/keys") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks));

@@ -19,7 +19,7 @@ import { human, otherAccount, serviceAccountWithKey } from "../support/fixtures.
 import { forgedPageToken } from "../support/fuzz.ts";
 import { DIALECTS, startHearth, type TestHearth } from "../support/hearth.ts";
 import { startUpstream, UPSTREAM_SECRET, writePlatformConfig, type FakeUpstream } from "../support/model-server.ts";
-import { startIssuer, type TestIssuer } from "../support/oidc-issuer.ts";
+import { discoveryDocument, startIssuer, type TestIssuer } from "../support/oidc-issuer.ts";
 import { freePort } from "../support/process.ts";
 import { report } from "../support/reliability.ts";
 import { makeTestCertificates } from "../support/tls.ts";
@@ -126,16 +126,7 @@ async function craftedIssuer(endpoints: (issuer: string) => Record<string, strin
     res.setHeader("connection", "close");
     if (req.url === "/.well-known/openid-configuration") {
       res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({
-          issuer,
-          authorization_endpoint: `${issuer}/auth`,
-          token_endpoint: `${issuer}/token`,
-          jwks_uri: `${issuer}/keys`,
-          response_types_supported: ["code"],
-          subject_types_supported: ["public"],
-          id_token_signing_alg_values_supported: ["RS256"],
-          ...endpoints(issuer),
-        }),
+        JSON.stringify(discoveryDocument(issuer, endpoints(issuer))),
       );
     } else if (req.url === "/keys") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks));
     else res.writeHead(404).end();

@@ -83,3 +83,20 @@ async function mint(key: CryptoKey, kid: string, claims: Record<string, unknown>
     .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
     .sign(key);
 }
+
+/**
+ * The discovery document (OpenID Connect Discovery 1.0 §3) of a hand-made test provider at `issuer`:
+ * its endpoints under the issuer's own path, with `overrides` (e.g. a `jwks_uri` elsewhere).
+ */
+export function discoveryDocument(issuer: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/auth`,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/keys`,
+    response_types_supported: ["code"],
+    subject_types_supported: ["public"],
+    id_token_signing_alg_values_supported: ["RS256"],
+    ...overrides,
+  };
+}
