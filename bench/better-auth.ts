@@ -43,7 +43,9 @@ export async function betterAuthComparison(_options: BenchOptions, size: Sizes):
     await baScratch.drop();
   }
   const hearth = await measureHearth(size.betterAuthSeconds);
-  log(`better-auth ${perCpuSecond(betterAuth)} (${count(betterAuth.calls)} calls); Hearth warm ${perCpuSecond(hearth.warm)}, cache off ${perCpuSecond(hearth.cold)}`);
+  log(
+    `better-auth ${perCpuSecond(betterAuth)} (${count(betterAuth.calls)} calls); Hearth warm ${perCpuSecond(hearth.warm)}, cache off ${perCpuSecond(hearth.cold)}`,
+  );
   return [
     {
       item: 5,

@@ -60,8 +60,7 @@ export async function createServiceAccounts(options: BenchOptions, size: Sizes):
         setupRequest: (req, context) => ({ ...req, path: `${usersPath}/${(context as { id: string }).id}/apiKeys` }),
       },
     ];
-    const run = (child: Child, seconds: number) =>
-      load({ url: child.baseUrl, connections: CLIENTS, seconds, requests: pair(), server: child });
+    const run = (child: Child, seconds: number) => load({ url: child.baseUrl, connections: CLIENTS, seconds, requests: pair(), server: child });
     log(`warming up both servers (${CLIENTS} clients)`);
     await run(bare, 1);
     await run(hearth, 1);
@@ -72,12 +71,16 @@ export async function createServiceAccounts(options: BenchOptions, size: Sizes):
         const r = await run(which === "hearth" ? hearth : bare, size.createSeconds);
         if (r.failed > 0) throw new Error(`${which}: ${r.failed} requests failed or were not 2xx`);
         results[which].push(r);
-        log(`round ${round + 1} ${which}: ${perSecond(r.perSecond / 2)} pairs, p99 ${ms(r.p99)}, server CPU ${micros(r.cpuMicros * 2)} per pair, waited for a CPU ${(100 * r.waitShare).toFixed(0)}% of the time`);
+        log(
+          `round ${round + 1} ${which}: ${perSecond(r.perSecond / 2)} pairs, p99 ${ms(r.p99)}, server CPU ${micros(r.cpuMicros * 2)} per pair, waited for a CPU ${(100 * r.waitShare).toFixed(0)}% of the time`,
+        );
       }
     }
     await hearth.stop();
     const audit = await auditedCreations(s.dataDir);
-    log(`the store holds ${count(audit.serviceAccounts)} service accounts, ${count(audit.keys)} keys and ${count(audit.entries)} successful CreateUser/CreateApiKey audit entries`);
+    log(
+      `the store holds ${count(audit.serviceAccounts)} service accounts, ${count(audit.keys)} keys and ${count(audit.entries)} successful CreateUser/CreateApiKey audit entries`,
+    );
     // Every service account has its CreateUser entry and every key (the admin's bootstrap key too) its CreateApiKey entry.
     if (audit.entries !== audit.serviceAccounts + audit.keys) {
       throw new Error(`audit entries (${audit.entries}) do not match the service accounts and keys created`);
@@ -129,9 +132,7 @@ async function auditedCreations(dataDir: string) {
     return {
       serviceAccounts: await one(sql`select count(*) as n from users where service_account = 1`),
       keys: await one(sql`select count(*) as n from api_keys`),
-      entries: await one(
-        sql`select count(*) as n from audit_logs where method in ('CreateUser', 'CreateApiKey') and status_code = 0`,
-      ),
+      entries: await one(sql`select count(*) as n from audit_logs where method in ('CreateUser', 'CreateApiKey') and status_code = 0`),
     };
   } finally {
     await store.close();

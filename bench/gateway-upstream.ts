@@ -24,7 +24,12 @@ const server = createServer((req, res) => {
       res.end("data: [DONE]\n\n");
       return;
     }
-    const answer = { id: "b", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "Hello, world!" }, finish_reason: "stop" }], usage: USAGE };
+    const answer = {
+      id: "b",
+      object: "chat.completion",
+      choices: [{ index: 0, message: { role: "assistant", content: "Hello, world!" }, finish_reason: "stop" }],
+      usage: USAGE,
+    };
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
   });
 });

@@ -62,7 +62,13 @@ async function load(url: string, body: string, headers: Record<string, string>, 
   child.stderr.on("data", (d) => (err += d));
   const [code] = await once(child, "exit");
   if (code !== 0) throw new Error(`autocannon failed (${code}): ${err}`);
-  const r = JSON.parse(out) as { latency: { p50: number; p99: number }; requests: { average: number; total: number }; non2xx: number; errors: number; timeouts: number };
+  const r = JSON.parse(out) as {
+    latency: { p50: number; p99: number };
+    requests: { average: number; total: number };
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  };
   return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, total: r.requests.total, bad: r.non2xx + r.errors + r.timeouts };
 }
 
@@ -81,7 +87,16 @@ async function main(): Promise<void> {
   const configFile = join(dir, "platform.json");
   writeFileSync(
     configFile,
-    JSON.stringify({ backends: [{ name: "bench", baseUrl: upstream.baseUrl, apiKey: "bench-upstream-key", models: [{ id: "bench-model", inputPricePerMillionTokens: 0.1, outputPricePerMillionTokens: 0.2 }] }] }),
+    JSON.stringify({
+      backends: [
+        {
+          name: "bench",
+          baseUrl: upstream.baseUrl,
+          apiKey: "bench-upstream-key",
+          models: [{ id: "bench-model", inputPricePerMillionTokens: 0.1, outputPricePerMillionTokens: 0.2 }],
+        },
+      ],
+    }),
   );
   const config = loadConfig({ ...process.env, HEARTH_DATA_DIR: dir, HEARTH_CONFIG: configFile, HEARTH_LOG_LEVEL: "silent" });
   const hearth = await createHearth(config);
@@ -117,7 +132,9 @@ async function main(): Promise<void> {
     const used = process.cpuUsage(cpu);
 
     const usage = JSON.parse((await call("GET", `/v1/accounts/${config.accountId}/billingUsage`, undefined)).body) as { total: { requestCount: number } };
-    console.log(`\nInference gateway overhead (${o.stream ? "streamed" : "plain"} chat completions, ${o.connections} connections, ${o.seconds} s, store: ${hearth.deps.store.dialect})\n`);
+    console.log(
+      `\nInference gateway overhead (${o.stream ? "streamed" : "plain"} chat completions, ${o.connections} connections, ${o.seconds} s, store: ${hearth.deps.store.dialect})\n`,
+    );
     console.log("                      p50 ms    p99 ms     req/s   non-2xx");
     console.log(`  upstream directly  ${fmt(d.p50).padStart(7)}  ${fmt(d.p99).padStart(8)}  ${d.rps.toFixed(0).padStart(8)}  ${String(d.bad).padStart(8)}`);
     console.log(`  through Hearth     ${fmt(g.p50).padStart(7)}  ${fmt(g.p99).padStart(8)}  ${g.rps.toFixed(0).padStart(8)}  ${String(g.bad).padStart(8)}`);

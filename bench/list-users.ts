@@ -57,14 +57,7 @@ async function listOn(dialect: "sqlite" | "postgres", what: string, target: stri
       };
       let after = "";
       const plainPage = async () => {
-        const page = await db
-          .selectFrom("users")
-          .selectAll()
-          .where("account_id", "=", ACCOUNT_ID)
-          .where("id", ">", after)
-          .orderBy("id")
-          .limit(51)
-          .execute();
+        const page = await db.selectFrom("users").selectAll().where("account_id", "=", ACCOUNT_ID).where("id", ">", after).orderBy("id").limit(51).execute();
         after = page.length === 51 ? page[49]!.id : "";
       };
       const n = size.listRequests;
@@ -105,8 +98,6 @@ async function listOn(dialect: "sqlite" | "postgres", what: string, target: stri
 
 /** Median time of the totalSize count on its own, to show its share of a list request. */
 async function timeCount(db: Awaited<ReturnType<typeof hearthInProcess>>["deps"]["store"]["db"], _dialect: string): Promise<number> {
-  const times = await latencies(20, () =>
-    sql`select count(*) as n from users where account_id = ${ACCOUNT_ID} and service_account = 1`.execute(db),
-  );
+  const times = await latencies(20, () => sql`select count(*) as n from users where account_id = ${ACCOUNT_ID} and service_account = 1`.execute(db));
   return percentile(times, 50);
 }

@@ -43,7 +43,9 @@ export async function memory(options: BenchOptions, size: Sizes): Promise<Row[]>
     const t2 = performance.now();
     const r = await load({ url: hearth.baseUrl, connections: 16, amount: verified.length, requests: rotatingBearer("/verifyApiKey", verified) });
     if (r.failed > 0 || r.completed !== verified.length) throw new Error(`${r.failed} of ${verified.length} verifications failed`);
-    log(`${count(verified.length)} distinct keys verified over HTTP in ${((performance.now() - t2) / 1000).toFixed(1)} s (${perSecond(r.perSecond)}, all cache misses)`);
+    log(
+      `${count(verified.length)} distinct keys verified over HTTP in ${((performance.now() - t2) / 1000).toFixed(1)} s (${perSecond(r.perSecond)}, all cache misses)`,
+    );
     await new Promise((r) => setTimeout(r, 1500)); // the lastUsed batch is written behind
     const after = hearth.rss();
     const peak = hearth.peakRss();

@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     for (const n of [1, 2, 3]) {
       const serving = children.slice(0, n);
       const run = (seconds: number) =>
-        Promise.all(serving.map((c) => load({ url: c.baseUrl, connections: CONNECTIONS_PER_PROCESS, seconds, requests: rotatingBearer("/verifyApiKey", keys) })));
+        Promise.all(
+          serving.map((c) => load({ url: c.baseUrl, connections: CONNECTIONS_PER_PROCESS, seconds, requests: rotatingBearer("/verifyApiKey", keys) })),
+        );
       await run(1); // warm every cache
       const results = await run(SECONDS);
       const failed = results.reduce((sum, r) => sum + r.failed, 0);

@@ -58,7 +58,11 @@ export async function seedUsers(store: Store, options: SeedOptions): Promise<str
     const work = pending;
     pending = [];
     await store.db.transaction().execute(async (trx) => {
-      for (const { table, rows } of work) await trx.insertInto(table).values(rows as never).execute();
+      for (const { table, rows } of work)
+        await trx
+          .insertInto(table)
+          .values(rows as never)
+          .execute();
     });
   };
   for (let i = 0; i < options.users; i++) {

@@ -19,8 +19,7 @@ export const count = (n: number): string => Math.round(n).toLocaleString("en-US"
 export const perSecond = (n: number): string => `${count(n)}/s`;
 
 /** A rate per CPU-second with the wall-clock rate beside it. */
-export const perCpuSecond = (r: { perSecond: number; perCpuSecond: number }): string =>
-  `${count(r.perCpuSecond)}/CPU-s (wall ${count(r.perSecond)}/s)`;
+export const perCpuSecond = (r: { perSecond: number; perCpuSecond: number }): string => `${count(r.perCpuSecond)}/CPU-s (wall ${count(r.perSecond)}/s)`;
 
 /** Milliseconds with a precision that suits the size. */
 export function ms(n: number): string {

@@ -41,7 +41,9 @@ export async function verifyHttp(options: BenchOptions, size: Sizes): Promise<Ro
         const r = await run(which === "hearth" ? hearth : bare, size.httpSeconds);
         if (r.failed > 0) throw new Error(`${which}: ${r.failed} requests failed or were not 2xx`);
         results[which].push(r);
-        log(`round ${round + 1} ${which}: ${perSecond(r.perSecond)}, p99 ${ms(r.p99)}, server CPU ${micros(r.cpuMicros)} per request, waited for a CPU ${(100 * r.waitShare).toFixed(0)}% of the time`);
+        log(
+          `round ${round + 1} ${which}: ${perSecond(r.perSecond)}, p99 ${ms(r.p99)}, server CPU ${micros(r.cpuMicros)} per request, waited for a CPU ${(100 * r.waitShare).toFixed(0)}% of the time`,
+        );
       }
     }
     const rps = { hearth: median(results.hearth.map((r) => r.perSecond)), bare: median(results.bare.map((r) => r.perSecond)) };

@@ -41,5 +41,5 @@ export async function launch(name, mainUrl) {
         process.kill(process.pid, signal);
       } else process.exit(code ?? 1);
     });
-}
+  }
 }

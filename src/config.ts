@@ -27,9 +27,16 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a DNS domain")
     .default("sa.hearth.local"),
-  HEARTH_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,7}_$/, "must be 1-8 lowercase letters/digits followed by '_'").default("hk_"),
+  HEARTH_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,7}_$/, "must be 1-8 lowercase letters/digits followed by '_'")
+    .default("hk_"),
   HEARTH_LOG_LEVEL: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
-  HEARTH_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  HEARTH_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   HEARTH_LAST_USED_FLUSH_MS: z.coerce.number().int().min(10).default(1000),
   HEARTH_SECRET_KEY: z
     .string()
@@ -58,9 +65,17 @@ const schema = z.object({
     .string()
     .regex(/^(true|false|\d{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/, "must be true, false, a hop count, or comma-separated proxy addresses/CIDRs")
     .optional(),
-  HEARTH_REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  HEARTH_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
   HEARTH_ALLOW_PRIVATE_NETWORKS: z.enum(["true", "false"], "must be true or false").default("false"),
-  HEARTH_OIDC_MAX_TOKEN_LIFETIME_S: z.coerce.number().int().min(60).max(30 * 86400).default(86400),
+  HEARTH_OIDC_MAX_TOKEN_LIFETIME_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86400)
+    .default(86400),
 });
 
 export interface Config {

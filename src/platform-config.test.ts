@@ -10,7 +10,12 @@ test("a valid file becomes a frozen configuration with defaults", () => {
   assert.equal(c.backends.get("vllm")!.baseUrl, "http://127.0.0.1:8000/v1");
   assert.equal(c.backends.get("vllm")!.timeoutMs, 120_000);
   assert.deepEqual(c.publicModels.get("llama"), {
-    id: "llama", displayName: "llama", upstreamModel: "llama", inputPricePerMillionTokens: 0.2, outputPricePerMillionTokens: 0, backend: "vllm",
+    id: "llama",
+    displayName: "llama",
+    upstreamModel: "llama",
+    inputPricePerMillionTokens: 0.2,
+    outputPricePerMillionTokens: 0,
+    backend: "vllm",
   });
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.backends.get("vllm")));
 });
@@ -32,6 +37,10 @@ test("a bad file is refused with a sentence naming the problem (and never the cr
     [JSON.stringify({ backends: [{ ...backend, apiKey: "s3cret", timeoutMs: -1 }] }), /field "backends.0.timeoutMs"/],
   ];
   for (const [text, message] of cases) {
-    assert.throws(() => parsePlatformConfig(text, {}), (e: Error) => message.test(e.message) && !e.message.includes("s3cret"), text);
+    assert.throws(
+      () => parsePlatformConfig(text, {}),
+      (e: Error) => message.test(e.message) && !e.message.includes("s3cret"),
+      text,
+    );
   }
 });

@@ -30,7 +30,10 @@ const backend = z
     baseUrl: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
     /** Sent upstream as `Authorization: Bearer …`; prefer `apiKeyEnv` so the file holds no secret. */
     apiKey: z.string().min(1).optional(),
-    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional(),
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .optional(),
     timeoutMs: z.number().int().min(100).max(3_600_000).default(120_000),
     models: z.array(publicModel).default([]),
   })
@@ -43,7 +46,11 @@ const fileSchema = z.strictObject({
   datasets: z
     .strictObject({
       /** Largest single upload, bytes (the account's dataset-storage-bytes quota applies as well). */
-      maxUploadBytes: z.number().int().min(1).default(1024 ** 3),
+      maxUploadBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(1024 ** 3),
     })
     .default({ maxUploadBytes: 1024 ** 3 }),
   deployments: z

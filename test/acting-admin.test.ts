@@ -23,7 +23,8 @@ for (const dialect of DIALECTS) {
       return { status: res.status, body: text ? JSON.parse(text) : {} };
     };
     const operatorEntries = async (key: string) =>
-      (await call("GET", `${A}/auditLogs?pageSize=50&filter=${encodeURIComponent('principal="operator" AND method="UpdateUser"')}`, key)).body.auditLogs as any[];
+      (await call("GET", `${A}/auditLogs?pageSize=50&filter=${encodeURIComponent('principal="operator" AND method="UpdateUser"')}`, key)).body
+        .auditLogs as any[];
 
     before(async () => {
       db = await freshDatabase(dialect);
@@ -82,7 +83,10 @@ for (const dialect of DIALECTS) {
       const entries = await operatorEntries(adminKey);
       assert.equal(entries.length, 2, JSON.stringify(entries));
       const [granted, refusedEntry] = entries; // newest first
-      assert.deepEqual([granted.resource, granted.status.code, granted.payload, granted.isAdminAction, granted.userAgent], ["accounts/my-account/users/admin-example-com", 0, { role: "admin", previousRole: "user" }, true, "hearth"]);
+      assert.deepEqual(
+        [granted.resource, granted.status.code, granted.payload, granted.isAdminAction, granted.userAgent],
+        ["accounts/my-account/users/admin-example-com", 0, { role: "admin", previousRole: "user" }, true, "hearth"],
+      );
       assert.deepEqual([refusedEntry.resource, refusedEntry.status.code], ["accounts/my-account/users/robot", 400]);
       assert.match(refusedEntry.status.message, /^FAILED_PRECONDITION: user "robot" is the account's last admin who can act/);
 

@@ -62,11 +62,18 @@ for (const dialect of DIALECTS) {
 
     test("filters: message, resource substring, email, AND/OR", async () => {
       const byMessage = await h.call("GET", `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('message="CreateUser" AND resource:"sa-1"')}`);
-      assert.deepEqual(byMessage.body.auditLogs.map((e: any) => e.resource).sort(), [`accounts/my-account/users/sa-1`, `accounts/my-account/users/sa-10`, `accounts/my-account/users/sa-11`]);
+      assert.deepEqual(byMessage.body.auditLogs.map((e: any) => e.resource).sort(), [
+        `accounts/my-account/users/sa-1`,
+        `accounts/my-account/users/sa-10`,
+        `accounts/my-account/users/sa-11`,
+      ]);
       const byEmail = await h.call("GET", `${A}/auditLogs?pageSize=200&email=bot@my-account.sa.hearth.local`);
       assert.ok(byEmail.body.auditLogs.length >= 2);
       assert.ok(byEmail.body.auditLogs.every((e: any) => e.principal === "bot@my-account.sa.hearth.local"));
-      const either = await h.call("GET", `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('resource="accounts/my-account/users/sa-0" OR resource="accounts/my-account/users/sa-1"')}`);
+      const either = await h.call(
+        "GET",
+        `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('resource="accounts/my-account/users/sa-0" OR resource="accounts/my-account/users/sa-1"')}`,
+      );
       assert.equal(either.body.totalSize, 2);
     });
 
@@ -87,7 +94,10 @@ for (const dialect of DIALECTS) {
       }
       // Its own refused CreateUser attempt is an admin action: hidden from it, visible to admins.
       assert.ok(!res.body.auditLogs.some((e: any) => e.method === "CreateUser"));
-      const admin = await h.call("GET", `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('message="CreateUser" AND email="bot@my-account.sa.hearth.local"')}`);
+      const admin = await h.call(
+        "GET",
+        `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('message="CreateUser" AND email="bot@my-account.sa.hearth.local"')}`,
+      );
       assert.equal(admin.body.auditLogs.length, 1);
       assert.equal(admin.body.auditLogs[0].status.code, 403);
     });
@@ -95,7 +105,10 @@ for (const dialect of DIALECTS) {
     test("a failed change has exactly its refusal entry and no change", async () => {
       const dup = await h.call("POST", `${A}/users?userId=sa-0`, { body: { serviceAccount: true } });
       assert.equal(dup.status, 409);
-      const entries = await h.call("GET", `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('resource="accounts/my-account/users/sa-0" AND message="CreateUser"')}`);
+      const entries = await h.call(
+        "GET",
+        `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('resource="accounts/my-account/users/sa-0" AND message="CreateUser"')}`,
+      );
       assert.deepEqual(entries.body.auditLogs.map((e: any) => e.status.code).sort(), [0, 409]);
     });
   });

@@ -16,13 +16,29 @@ for (const dialect of DIALECTS) {
 
     test("entries older than HEARTH_AUDIT_RETENTION_DAYS are deleted, newer ones kept", async () => {
       const db = h.deps.store.db;
-      const base = { account_id: "my-account", principal: "x@example.com", method: "M", resource: "r", message: "M", status_code: 0, status_message: "", payload: "{}", is_admin_action: 0, user_agent: "", client_ip: "", api_key_id: "" };
+      const base = {
+        account_id: "my-account",
+        principal: "x@example.com",
+        method: "M",
+        resource: "r",
+        message: "M",
+        status_code: 0,
+        status_message: "",
+        payload: "{}",
+        is_admin_action: 0,
+        user_agent: "",
+        client_ip: "",
+        api_key_id: "",
+      };
       const now = Date.now();
-      await db.insertInto("audit_logs").values([
-        { ...base, id: "old-1", timestamp: now - 45 * DAY },
-        { ...base, id: "old-2", timestamp: now - 31 * DAY },
-        { ...base, id: "recent", timestamp: now - 29 * DAY },
-      ]).execute();
+      await db
+        .insertInto("audit_logs")
+        .values([
+          { ...base, id: "old-1", timestamp: now - 45 * DAY },
+          { ...base, id: "old-2", timestamp: now - 31 * DAY },
+          { ...base, id: "recent", timestamp: now - 29 * DAY },
+        ])
+        .execute();
       assert.equal(await pruneAuditLogs(h.deps.store, 30, now), 2);
       const ids = (await db.selectFrom("audit_logs").select("id").where("principal", "=", "x@example.com").execute()).map((r) => r.id);
       assert.deepEqual(ids, ["recent"]);

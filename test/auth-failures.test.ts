@@ -80,7 +80,11 @@ for (const dialect of DIALECTS) {
       await h.listen();
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
       const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: { displayName: "Corp SSO", oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret }, tenantDomains: ["corp.example"] },
+        body: {
+          displayName: "Corp SSO",
+          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
+          tenantDomains: ["corp.example"],
+        },
       });
       assert.equal(created.status, 200, JSON.stringify(created.body));
     });
@@ -134,7 +138,10 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", `${A}/users`)).status, 200);
       const audited = await auditEntries(h, 'message="SignIn" AND status:"PERMISSION_DENIED"');
       assert.ok(audited.length >= 3, `${audited.length} refusals audited`);
-      assert.ok(audited.every((e) => e.principal === "ci-bot@my-account.sa.hearth.local"), "each names the service account, once per attempt");
+      assert.ok(
+        audited.every((e) => e.principal === "ci-bot@my-account.sa.hearth.local"),
+        "each names the service account, once per attempt",
+      );
     });
   });
 }

@@ -13,7 +13,13 @@ async function counts(h: TestHearth): Promise<{ users: number; keys: number; aud
   };
   // Only successful changes count: refusals are audited too, with a non-zero status.
   const ok = Number(
-    (await db.selectFrom("audit_logs").select((eb) => eb.fn.countAll().as("n")).where("status_code", "=", 0).executeTakeFirstOrThrow()).n,
+    (
+      await db
+        .selectFrom("audit_logs")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("status_code", "=", 0)
+        .executeTakeFirstOrThrow()
+    ).n,
   );
   return { users: await n("users"), keys: await n("api_keys"), audit: ok };
 }
@@ -36,7 +42,12 @@ for (const dialect of DIALECTS) {
       ["an invalid id", () => h.call("POST", `${A}/users?userId=Not_Valid`, { body: { serviceAccount: true } }), 400, /invalid userId "Not_Valid"/],
       ["an invalid id in the path", () => h.call("GET", `${A}/users/Bad_Id`), 400, /user id must be 1-63 lowercase/],
       ["an unknown role", () => h.call("POST", `${A}/users?userId=x`, { body: { serviceAccount: true, role: "owner" } }), 400, /unknown role "owner"/],
-      ["the custom role without presets", () => h.call("POST", `${A}/users?userId=x`, { body: { serviceAccount: true, role: "custom" } }), 400, /role "custom"/],
+      [
+        "the custom role without presets",
+        () => h.call("POST", `${A}/users?userId=x`, { body: { serviceAccount: true, role: "custom" } }),
+        400,
+        /role "custom"/,
+      ],
       ["a wrongly typed field", () => h.call("POST", `${A}/users?userId=x`, { body: { serviceAccount: "yes" } }), 400, /field "serviceAccount"/],
       ["a service account without userId", () => h.call("POST", `${A}/users`, { body: { serviceAccount: true } }), 400, /userId is required/],
       ["a human without email", () => h.call("POST", `${A}/users`, { body: { role: "user" } }), 400, /email is required/],
@@ -52,11 +63,26 @@ for (const dialect of DIALECTS) {
       ["a bad orderBy", () => h.call("GET", `${A}/users?orderBy=${encodeURIComponent("password desc")}`), 400, /invalid orderBy/],
       ["a bad readMask", () => h.call("GET", `${A}/users?readMask=secret`), 400, /invalid readMask: unknown field "secret"/],
       ["a bad updateMask", () => h.call("PATCH", `${A}/users/admin-example-com?updateMask=email`, { body: { role: "user" } }), 400, /updateMask/],
-      ["an oversized body", () => h.call("POST", `${A}/users?userId=x`, { body: { serviceAccount: true, displayName: "x".repeat(5000) } }), 400, /larger than the limit of 4096 bytes/],
+      [
+        "an oversized body",
+        () => h.call("POST", `${A}/users?userId=x`, { body: { serviceAccount: true, displayName: "x".repeat(5000) } }),
+        400,
+        /larger than the limit of 4096 bytes/,
+      ],
       ["a bad expireTime", () => h.call("POST", `${A}/users/admin-example-com/apiKeys`, { body: { apiKey: { expireTime: "tomorrow" } } }), 400, /RFC 3339/],
-      ["an expireTime in the past", () => h.call("POST", `${A}/users/admin-example-com/apiKeys`, { body: { apiKey: { expireTime: "2001-01-01T00:00:00Z" } } }), 400, /in the future/],
+      [
+        "an expireTime in the past",
+        () => h.call("POST", `${A}/users/admin-example-com/apiKeys`, { body: { apiKey: { expireTime: "2001-01-01T00:00:00Z" } } }),
+        400,
+        /in the future/,
+      ],
       ["a bad audit startTime", () => h.call("GET", `${A}/auditLogs?startTime=yesterday`), 400, /startTime/],
-      ["an inverted audit time range", () => h.call("GET", `${A}/auditLogs?startTime=2026-02-01T00:00:00Z&endTime=2026-01-01T00:00:00Z`), 400, /before endTime/],
+      [
+        "an inverted audit time range",
+        () => h.call("GET", `${A}/auditLogs?startTime=2026-02-01T00:00:00Z&endTime=2026-01-01T00:00:00Z`),
+        400,
+        /before endTime/,
+      ],
       ["a quota above its maximum", () => h.call("PATCH", `${A}/quotas/service-accounts`, { body: { value: 101 } }), 400, /exceeds its maxValue 100/],
       ["a negative quota", () => h.call("PATCH", `${A}/quotas/service-accounts`, { body: { value: -1 } }), 400, /value/],
       ["an unknown quota", () => h.call("GET", `${A}/quotas/gpus`), 404, /quota "gpus" not found/],

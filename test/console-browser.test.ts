@@ -58,7 +58,11 @@ describe("web console in a browser", { timeout: 300_000 }, () => {
     base = await h.listen();
     await human(h, "carol@example.com", "contributor");
     const idp = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-      body: { displayName: "Corp SSO", oidcConfig: { issuerUrl: "https://login.corp.example", clientId: "hearth", clientSecret: "s3cret" }, tenantDomains: ["corp.example"] },
+      body: {
+        displayName: "Corp SSO",
+        oidcConfig: { issuerUrl: "https://login.corp.example", clientId: "hearth", clientSecret: "s3cret" },
+        tenantDomains: ["corp.example"],
+      },
     });
     assert.equal(idp.status, 200, JSON.stringify(idp.body));
     browser = await launchChromium();
@@ -271,13 +275,19 @@ describe("web console in a browser", { timeout: 300_000 }, () => {
     const { page } = admin;
     await nav(page, "Quotas").click();
     await page.getByRole("heading", { level: 1, name: "Quotas" }).waitFor();
-    await page.getByRole("img", { name: /of 100 used/ }).first().waitFor();
+    await page
+      .getByRole("img", { name: /of 100 used/ })
+      .first()
+      .waitFor();
     await check(admin, "10-quotas-admin");
     await page.getByRole("button", { name: "Change the Service accounts quota" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.getByLabel("New value").fill("1000");
     await dialog.getByRole("button", { name: "Save quota" }).click();
-    await dialog.getByRole("alert").getByText(/exceeds its maxValue 100/).waitFor(); // the API's own sentence
+    await dialog
+      .getByRole("alert")
+      .getByText(/exceeds its maxValue 100/)
+      .waitFor(); // the API's own sentence
     await dialog.getByLabel("New value").fill("40");
     await dialog.getByRole("button", { name: "Save quota" }).click();
     await dialog.waitFor({ state: "detached" });

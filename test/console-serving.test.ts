@@ -21,7 +21,15 @@ for (const dialect of DIALECTS) {
         assert.match(String(res.headers["content-type"]), /^text\/html/, path);
         assert.match(String(res.body), /<div id="root"><\/div>/, path);
         const csp = String(res.headers["content-security-policy"]);
-        for (const directive of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'"]) {
+        for (const directive of [
+          "default-src 'none'",
+          "script-src 'self'",
+          "style-src 'self'",
+          "connect-src 'self'",
+          "frame-ancestors 'none'",
+          "base-uri 'none'",
+          "object-src 'none'",
+        ]) {
           assert.ok(csp.includes(directive), `${path}: CSP lacks ${directive}: ${csp}`);
         }
         assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);

@@ -53,7 +53,11 @@ for (const dialect of DIALECTS) {
       const users = await h.call("GET", `${A}/users?pageSize=200`);
       assert.equal(users.status, 200);
       const emails = (users.body.users as Array<{ email: string; name: string }>).map((u) => u.email);
-      assert.equal(emails.some((e) => /[^\x20-\x7e]/.test(e)), false, JSON.stringify(emails));
+      assert.equal(
+        emails.some((e) => /[^\x20-\x7e]/.test(e)),
+        false,
+        JSON.stringify(emails),
+      );
       assert.equal(JSON.stringify(users.body).includes("admin-example-com-1nnkfm"), false);
     });
   });

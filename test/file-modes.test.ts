@@ -13,11 +13,8 @@ for (const dialect of DIALECTS) {
     let db: Awaited<ReturnType<typeof freshDatabase>>;
     let env: Record<string, string>;
     let server: Served | undefined;
-    const files = () => [
-      "secret-key",
-      "admin-api-key",
-      ...(dialect === "sqlite" ? ["hearth.db", "hearth.db-wal", "hearth.db-shm"] : []),
-    ].map((name) => join(db.dataDir, name));
+    const files = () =>
+      ["secret-key", "admin-api-key", ...(dialect === "sqlite" ? ["hearth.db", "hearth.db-wal", "hearth.db-shm"] : [])].map((name) => join(db.dataDir, name));
 
     before(async () => {
       db = await freshDatabase(dialect);

@@ -44,7 +44,10 @@ describe("firectl: models, deployments, datasets and billing", () => {
 
     const refused = await firectl(["model", "delete", "tiny"], botKey);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^firectl: model "accounts\/my-account\/models\/tiny" is used by 1 deployment\(s\); delete them first \(FAILED_PRECONDITION\)/);
+    assert.match(
+      refused.stderr,
+      /^firectl: model "accounts\/my-account\/models\/tiny" is used by 1 deployment\(s\); delete them first \(FAILED_PRECONDITION\)/,
+    );
     ok(await firectl(["deployment", "delete", "dep"], botKey));
     assert.match(ok(await firectl(["model", "delete", "tiny"], botKey)), /Deleted model accounts\/my-account\/models\/tiny/);
     assert.deepEqual(firstColumn(ok(await firectl(["model", "list"]))), []);

@@ -24,7 +24,12 @@ for (const dialect of DIALECTS) {
     let issuer: TestIssuer;
     let saKey: string;
 
-    const env = (home: string, extra: Record<string, string | undefined> = {}) => ({ PATH: process.env.PATH ?? "", HOME: home, FIREWORKS_API_BASE: h.baseUrl, ...extra });
+    const env = (home: string, extra: Record<string, string | undefined> = {}) => ({
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      FIREWORKS_API_BASE: h.baseUrl,
+      ...extra,
+    });
     const firectl = (home: string, args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> =>
       runProcess(process.execPath, [FIRECTL_LAUNCHER, ...args], env(home, extra));
     const newHome = () => mkdtempSync(join(tmpdir(), "hearth-signin-"));
@@ -68,7 +73,12 @@ for (const dialect of DIALECTS) {
       await h.listen();
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
       const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: { displayName: "Corp SSO", oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret }, tenantDomains: ["corp.example"], enableJitUserProvisioning: true },
+        body: {
+          displayName: "Corp SSO",
+          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
+          tenantDomains: ["corp.example"],
+          enableJitUserProvisioning: true,
+        },
       });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       await human(h, "alice@corp.example", "user");

@@ -32,7 +32,11 @@ for (const dialect of DIALECTS) {
       await h.listen();
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
       const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: { displayName: "Corp SSO", oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret }, tenantDomains: ["corp.example"] },
+        body: {
+          displayName: "Corp SSO",
+          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
+          tenantDomains: ["corp.example"],
+        },
       });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const sa = await h.call("POST", `${A}/users?userId=bot`, { body: { serviceAccount: true, role: "user", displayName: "bot" } });
@@ -90,7 +94,11 @@ for (const dialect of DIALECTS) {
       // A peer that answers like Hearth with a hostile message (a proxy, an old server, a compromised one).
       const server = createServer((_req, res) => {
         res.writeHead(400, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { code: 400, status: "INVALID_ARGUMENT", message: `issuer "https://evil.example/\u001b]8;;https://x\u0007\u202e" did not answer \u009b2J` } }));
+        res.end(
+          JSON.stringify({
+            error: { code: 400, status: "INVALID_ARGUMENT", message: `issuer "https://evil.example/\u001b]8;;https://x\u0007\u202e" did not answer \u009b2J` },
+          }),
+        );
       });
       server.listen(0, "127.0.0.1");
       await once(server, "listening");
@@ -110,8 +118,18 @@ for (const dialect of DIALECTS) {
         ["POST", `${A}/users?userId=eve`, { serviceAccount: true, role: "user", displayName: EVIL }, "displayName"],
         ["PATCH", `${A}/users/bot`, { displayName: "bell\u0007" }, "displayName"],
         ["POST", `${A}/users/bot/apiKeys`, { apiKey: { displayName: "rtl\u202ekey" } }, "apiKey.displayName"],
-        ["POST", `${A}/identityProviders?identityProviderId=evil`, { displayName: EVIL, oidcConfig: { issuerUrl: issuer.issuer, clientId: "c", clientSecret: "s" } }, "displayName"],
-        ["POST", `${A}/identityProviders?identityProviderId=evil`, { displayName: "ok", oidcConfig: { issuerUrl: `${issuer.issuer}\u001b[2J`, clientId: "c", clientSecret: "s" } }, "oidcConfig.issuerUrl"],
+        [
+          "POST",
+          `${A}/identityProviders?identityProviderId=evil`,
+          { displayName: EVIL, oidcConfig: { issuerUrl: issuer.issuer, clientId: "c", clientSecret: "s" } },
+          "displayName",
+        ],
+        [
+          "POST",
+          `${A}/identityProviders?identityProviderId=evil`,
+          { displayName: "ok", oidcConfig: { issuerUrl: `${issuer.issuer}\u001b[2J`, clientId: "c", clientSecret: "s" } },
+          "oidcConfig.issuerUrl",
+        ],
         ["PATCH", `${A}/identityProviders/corp`, { displayName: "del\u007f" }, "displayName"],
         ["POST", `${A}/models?modelId=m`, { model: { displayName: "csi\u009b31m", backend: "local", upstreamModel: "u" } }, "model.displayName"],
         ["POST", `${A}/models?modelId=m`, { model: { description: "iso\u2066late", backend: "local", upstreamModel: "u" } }, "model.description"],
@@ -121,7 +139,13 @@ for (const dialect of DIALECTS) {
       for (const [method, url, body, fieldName] of refused) {
         const res = await h.call(method, url, { body });
         assert.equal(res.status, 400, `${method} ${url}: ${JSON.stringify(res.body)}`);
-        assert.match(res.body.error.message, new RegExp(`field "${fieldName.replace(".", "\\.")}": must not contain control or bidirectional-override characters \\(found U\\+[0-9A-F]{4} at position \\d+\\)`), `${method} ${url}`);
+        assert.match(
+          res.body.error.message,
+          new RegExp(
+            `field "${fieldName.replace(".", "\\.")}": must not contain control or bidirectional-override characters \\(found U\\+[0-9A-F]{4} at position \\d+\\)`,
+          ),
+          `${method} ${url}`,
+        );
       }
       const fine = await h.call("PATCH", `${A}/users/bot`, { body: { displayName: "Zoë — 東京 — 👩‍👩‍👧" } });
       assert.equal(fine.status, 200, "letters of any script, emoji and their joiners stay allowed");

@@ -19,7 +19,6 @@ import { field, FIRECTL_LAUNCHER as LAUNCHER, firstColumn, ok, runProcess, type 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SA_EMAIL = "my-service-account@my-account.sa.hearth.local";
 
-
 interface RunOptions {
   /** Added to (or, with undefined, removed from) the default environment. */
   env?: Record<string, string | undefined>;
@@ -37,7 +36,6 @@ function tempDir(): string {
 /** A directory holding `firectl` (the bin, as npm links it), first on PATH with this Node. */
 const binDir = tempDir();
 symlinkSync(LAUNCHER, join(binDir, "firectl"));
-
 
 let h: TestHearth;
 let base = "";
@@ -60,7 +58,6 @@ const firectl = (args: string[], options: RunOptions = {}): Promise<Run> =>
 /** Runs a command line through /bin/sh, exactly as a reader of the docs would type it. */
 const shell = (line: string, options: RunOptions = {}): Promise<Run> => runProcess("/bin/sh", ["-c", line], environment(options), options.input);
 
-
 /** A failure is one sentence on stderr (no stack trace), nothing on stdout, and the exit code. */
 function fails(run: Run, code: number, pattern: RegExp): void {
   assert.equal(run.code, code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
@@ -70,8 +67,6 @@ function fails(run: Run, code: number, pattern: RegExp): void {
   assert.match(lines[0] ?? "", /^firectl: /);
   assert.match(lines[0] ?? "", pattern);
 }
-
-
 
 const secretOf = (stdout: string): string => /^API key: (\S+)$/m.exec(stdout)?.[1] ?? "";
 
@@ -123,7 +118,10 @@ describe("firectl: the documented service-account commands", () => {
     assert.equal(field(own, "Owner"), SA_EMAIL);
     const audit = ok(await shell("firectl audit-logs list"));
     const saLines = audit.split("\n").filter((line) => line.includes(SA_EMAIL));
-    assert.ok(saLines.some((line) => /\sCreateApiKey\s/.test(line) && / OK$/.test(line)), audit);
+    assert.ok(
+      saLines.some((line) => /\sCreateApiKey\s/.test(line) && / OK$/.test(line)),
+      audit,
+    );
 
     ok(await shell("firectl user delete my-service-account"));
     assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401, "deleting the service account revoked its key");
@@ -216,7 +214,9 @@ describe("firectl: output", () => {
     const updated = ok(await firectl(["quota", "update", "api-keys-per-user", "--value", "7"]));
     assert.equal(field(updated, "Value"), "7");
     assert.equal((await h.call("GET", "/v1/accounts/my-account/quotas/api-keys-per-user")).body.value, "7");
-    const row = ok(await firectl(["quota", "list"])).split("\n").find((line) => line.startsWith("api-keys-per-user"));
+    const row = ok(await firectl(["quota", "list"]))
+      .split("\n")
+      .find((line) => line.startsWith("api-keys-per-user"));
     assert.match(row ?? "", /^api-keys-per-user\s+7\s/);
   });
 
@@ -304,17 +304,25 @@ describe("firectl: configuration", () => {
     const noEnv = { FIREWORKS_API_KEY: undefined, FIREWORKS_API_BASE: undefined };
     assert.equal(emailOf(await firectl(["whoami"], { home, env: noEnv })), "precedence-sa@my-account.sa.hearth.local", "file alone");
     assert.equal(emailOf(await firectl(["whoami"], { home, env: { FIREWORKS_API_KEY: h.adminKey } })), "admin@example.com", "env over file");
-    assert.equal(emailOf(await firectl(["whoami", "--api-key", otherKey], { home, env: { FIREWORKS_API_KEY: h.adminKey } })), "precedence-sa@my-account.sa.hearth.local", "flag over env");
+    assert.equal(
+      emailOf(await firectl(["whoami", "--api-key", otherKey], { home, env: { FIREWORKS_API_KEY: h.adminKey } })),
+      "precedence-sa@my-account.sa.hearth.local",
+      "flag over env",
+    );
 
     writeIni(home, `api_key = ${h.adminKey}\napi_base = http://127.0.0.1:9\naccount_id = file-account\n`);
     assert.equal(emailOf(await firectl(["whoami"], { home, env: { FIREWORKS_API_BASE: base } })), "admin@example.com", "env base over file base");
     fails(await firectl(["whoami"], { home, env: { FIREWORKS_API_BASE: undefined } }), 1, /cannot reach Hearth at http:\/\/127\.0\.0\.1:9/);
     ok(await firectl(["whoami", "--api-base", base], { home, env: { FIREWORKS_API_BASE: "http://127.0.0.1:9" } }));
 
-    const url = async (args: string[], env: Record<string, string | undefined>) => ok(await firectl(["--dry-run", ...args, "quota", "list"], { home, env })).split("\n")[0];
+    const url = async (args: string[], env: Record<string, string | undefined>) =>
+      ok(await firectl(["--dry-run", ...args, "quota", "list"], { home, env })).split("\n")[0];
     assert.equal(await url([], { FIREWORKS_API_BASE: base }), `GET ${base}/v1/accounts/file-account/quotas`);
     assert.equal(await url([], { FIREWORKS_API_BASE: base, FIREWORKS_ACCOUNT_ID: "env-account" }), `GET ${base}/v1/accounts/env-account/quotas`);
-    assert.equal(await url(["-a", "flag-account"], { FIREWORKS_API_BASE: base, FIREWORKS_ACCOUNT_ID: "env-account" }), `GET ${base}/v1/accounts/flag-account/quotas`);
+    assert.equal(
+      await url(["-a", "flag-account"], { FIREWORKS_API_BASE: base, FIREWORKS_ACCOUNT_ID: "env-account" }),
+      `GET ${base}/v1/accounts/flag-account/quotas`,
+    );
   });
 
   test("without a configured account, the API key's own account is used", async () => {
@@ -382,7 +390,15 @@ describe("firectl: help and completion", () => {
   test("completion bash completes nouns, verbs and role values", async (t) => {
     const script = ok(await firectl(["completion", "bash"]));
     assert.match(ok(await firectl(["completion", "zsh"])), /bashcompinit/);
-    const probe = await runProcess("bash", ["--norc", "-c", `${script}\nCOMP_WORDS=(firectl user cr); COMP_CWORD=2; _firectl; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(firectl user update x --role ""); COMP_CWORD=5; _firectl; echo "\${COMPREPLY[*]}"`], { PATH: process.env.PATH ?? "" }).catch(() => undefined);
+    const probe = await runProcess(
+      "bash",
+      [
+        "--norc",
+        "-c",
+        `${script}\nCOMP_WORDS=(firectl user cr); COMP_CWORD=2; _firectl; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(firectl user update x --role ""); COMP_CWORD=5; _firectl; echo "\${COMPREPLY[*]}"`,
+      ],
+      { PATH: process.env.PATH ?? "" },
+    ).catch(() => undefined);
     if (!probe) return t.skip("bash is not installed");
     assert.equal(probe.stdout, "create\ninference-user contributor user admin\n");
   });
@@ -401,6 +417,9 @@ describe("firectl: following pages", () => {
     assert.equal(all.totalSize, existing + 201);
     assert.equal(all.nextPageToken, "");
     assert.equal(new Set(all.users.map((u: { name: string }) => u.name)).size, existing + 201, "no user twice");
-    assert.equal(firstColumn(ok(await firectl(["user", "list", "--filter", "service_account=true"]))).length, all.users.filter((u: { serviceAccount: boolean }) => u.serviceAccount).length);
+    assert.equal(
+      firstColumn(ok(await firectl(["user", "list", "--filter", "service_account=true"]))).length,
+      all.users.filter((u: { serviceAccount: boolean }) => u.serviceAccount).length,
+    );
   });
 });

@@ -31,9 +31,16 @@ describe("firectl identity-provider", () => {
 
   test("create, list, get, update and delete an OIDC provider; the client secret is never printed", async () => {
     const created = await firectl([
-      "identity-provider", "create", "--identity-provider-id", "corp", "--display-name=Corp OIDC",
-      "--oidc-issuer=https://auth.corp.example", "--oidc-client-id=abc123", `--oidc-client-secret=${SECRET}`,
-      "--tenant-domains=corp.example, corp.co.uk", "--enable-jit-user-provisioning",
+      "identity-provider",
+      "create",
+      "--identity-provider-id",
+      "corp",
+      "--display-name=Corp OIDC",
+      "--oidc-issuer=https://auth.corp.example",
+      "--oidc-client-id=abc123",
+      `--oidc-client-secret=${SECRET}`,
+      "--tenant-domains=corp.example, corp.co.uk",
+      "--enable-jit-user-provisioning",
     ]);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /^Name:\s+accounts\/my-account\/identityProviders\/corp$/m);

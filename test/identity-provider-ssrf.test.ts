@@ -100,7 +100,9 @@ function network(lookup?: (hostname: string) => Promise<ResolvedAddress[]>): Net
 }
 
 async function createProvider(h: TestHearth, id: string, issuerUrl: string) {
-  return h.call("POST", `${A}/identityProviders?identityProviderId=${id}`, { body: { oidcConfig: { issuerUrl, clientId: "hearth", clientSecret: "s3cret-value" }, tenantDomains: ["corp.example"] } });
+  return h.call("POST", `${A}/identityProviders?identityProviderId=${id}`, {
+    body: { oidcConfig: { issuerUrl, clientId: "hearth", clientSecret: "s3cret-value" }, tenantDomains: ["corp.example"] },
+  });
 }
 
 /** The raw body of a sign-in start, for byte-for-byte comparison. */
@@ -133,7 +135,10 @@ for (const dialect of DIALECTS) {
     test("regression (SSRF): issuerUrl http://127.0.0.1:<port>/internal/x no longer makes Hearth fetch a loopback service", async () => {
       const literal = await createProvider(h, "internal", `http://127.0.0.1:${listener.port}/internal/x`);
       assert.equal(literal.status, 400, JSON.stringify(literal.body));
-      assert.match(literal.body.error.message, /^invalid oidcConfig\.issuerUrl "http:\/\/127\.0\.0\.1:\d+\/internal\/x": 127\.0\.0\.1 is a loopback address; .*HEARTH_ALLOW_PRIVATE_NETWORKS=true$/);
+      assert.match(
+        literal.body.error.message,
+        /^invalid oidcConfig\.issuerUrl "http:\/\/127\.0\.0\.1:\d+\/internal\/x": 127\.0\.0\.1 is a loopback address; .*HEARTH_ALLOW_PRIVATE_NETWORKS=true$/,
+      );
       const [refusal] = await auditEntries(h, 'message="CreateIdentityProvider" AND status:"INVALID_ARGUMENT"');
       assert.equal(refusal.status.code, 400, "the refusal is in the account's audit log");
       for (const [url, range] of [
@@ -148,7 +153,9 @@ for (const dialect of DIALECTS) {
         assert.match(res.body.error.message, new RegExp(`oidcConfig\\.issuerUrl .* is an? ${range} address`), url);
       }
       assert.equal((await createProvider(h, "okta", "https://acme.okta.com")).status, 200);
-      const patched = await h.call("PATCH", `${A}/identityProviders/okta`, { body: { oidcConfig: { issuerUrl: `http://127.0.0.1:${listener.port}/internal/x` } } });
+      const patched = await h.call("PATCH", `${A}/identityProviders/okta`, {
+        body: { oidcConfig: { issuerUrl: `http://127.0.0.1:${listener.port}/internal/x` } },
+      });
       assert.equal(patched.status, 400, "an update is held to the same rule");
       assert.match(patched.body.error.message, /oidcConfig\.issuerUrl/);
 
@@ -164,7 +171,10 @@ for (const dialect of DIALECTS) {
     test("a closed port and an open port answer byte-identical bodies (no port scanning)", async () => {
       const closedPort = await freePort();
       const open = await startBody(h, "local");
-      assert.equal((await h.call("PATCH", `${A}/identityProviders/local`, { body: { oidcConfig: { issuerUrl: `http://localhost:${closedPort}/internal/x` } } })).status, 200);
+      assert.equal(
+        (await h.call("PATCH", `${A}/identityProviders/local`, { body: { oidcConfig: { issuerUrl: `http://localhost:${closedPort}/internal/x` } } })).status,
+        200,
+      );
       const closed = await startBody(h, "local");
       assert.equal(open.status, 503);
       assert.deepEqual(closed, open);
@@ -175,7 +185,11 @@ for (const dialect of DIALECTS) {
         assert.equal((await createProvider(permissive, "probe", `http://127.0.0.1:${listener.port}/internal/x`)).status, 200);
         const reached = await startBody(permissive, "probe");
         assert.deepEqual(listener.requests, ["GET /internal/x/.well-known/openid-configuration"]);
-        assert.equal((await permissive.call("PATCH", `${A}/identityProviders/probe`, { body: { oidcConfig: { issuerUrl: `http://127.0.0.1:${closedPort}/internal/x` } } })).status, 200);
+        assert.equal(
+          (await permissive.call("PATCH", `${A}/identityProviders/probe`, { body: { oidcConfig: { issuerUrl: `http://127.0.0.1:${closedPort}/internal/x` } } }))
+            .status,
+          200,
+        );
         const refused = await startBody(permissive, "probe");
         assert.equal(reached.status, 503);
         assert.deepEqual(refused, reached);
@@ -276,8 +290,8 @@ for (const dialect of DIALECTS) {
       const issuer = await startIssuer({ redirectUris: [], clientId: "hearth-tls", tls: { key: tls.key, cert: tls.cert } });
       issuers.push(issuer);
       const created = await h.call("POST", `${A}/identityProviders?identityProviderId=tls`, {
-          body: { oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret }, tenantDomains: ["corp.example"] },
-        });
+        body: { oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret }, tenantDomains: ["corp.example"] },
+      });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const start = await h.call("GET", "/auth/oidc/my-account/tls/start", { key: null, headers: FROM_SIGN_IN_PAGE });
       assert.equal(start.status, 302, JSON.stringify(start.body));

@@ -46,7 +46,10 @@ for (const dialect of DIALECTS) {
       const got = await h.call("GET", `${A}/identityProviders/okta`);
       assert.deepEqual(got.body, res.body);
       const list = await h.call("GET", `${A}/identityProviders`);
-      assert.deepEqual(list.body.identityProviders.map((i: any) => i.name), ["accounts/my-account/identityProviders/okta"]);
+      assert.deepEqual(
+        list.body.identityProviders.map((i: any) => i.name),
+        ["accounts/my-account/identityProviders/okta"],
+      );
       const row = await h.deps.store.db.selectFrom("identity_providers").selectAll().where("id", "=", "okta").executeTakeFirstOrThrow();
       assert.ok(!row.client_secret!.includes(SECRET));
       assert.equal(clientSecretOf(h.deps, row), SECRET, "the sealed secret opens with the server key");
@@ -78,9 +81,13 @@ for (const dialect of DIALECTS) {
         assert.equal(res.status, 400, `${what}: ${JSON.stringify(res.body)}`);
         assert.match(res.body.error.message, message, what);
       }
-      const loopback = await h.call("POST", `${A}/identityProviders?identityProviderId=dev`, { body: { oidcConfig: { issuerUrl: "http://127.0.0.1:5556/dex", clientId: "c" } } });
+      const loopback = await h.call("POST", `${A}/identityProviders?identityProviderId=dev`, {
+        body: { oidcConfig: { issuerUrl: "http://127.0.0.1:5556/dex", clientId: "c" } },
+      });
       assert.equal(loopback.status, 200, "plain http is fine on loopback (development)");
-      const dup = await h.call("POST", `${A}/identityProviders?identityProviderId=dev`, { body: { oidcConfig: { issuerUrl: "https://x.example", clientId: "c" } } });
+      const dup = await h.call("POST", `${A}/identityProviders?identityProviderId=dev`, {
+        body: { oidcConfig: { issuerUrl: "https://x.example", clientId: "c" } },
+      });
       assert.equal(dup.status, 409);
       assert.equal((await h.call("DELETE", `${A}/identityProviders/dev`)).status, 200);
     });
@@ -117,7 +124,10 @@ for (const dialect of DIALECTS) {
     test("every principal may read providers; only an admin changes them, and refusals are audited", async () => {
       assert.equal((await h.call("GET", `${A}/identityProviders`, { key: userKey })).status, 200);
       assert.equal((await h.call("GET", `${A}/identityProviders/okta`, { key: userKey })).status, 200);
-      const create = await h.call("POST", `${A}/identityProviders?identityProviderId=rogue`, { key: userKey, body: { oidcConfig: { issuerUrl: "https://rogue.example", clientId: "c" } } });
+      const create = await h.call("POST", `${A}/identityProviders?identityProviderId=rogue`, {
+        key: userKey,
+        body: { oidcConfig: { issuerUrl: "https://rogue.example", clientId: "c" } },
+      });
       assert.equal(create.status, 403);
       assert.equal((await h.call("PATCH", `${A}/identityProviders/okta`, { key: userKey, body: { enforceSso: true } })).status, 403);
       assert.equal((await h.call("DELETE", `${A}/identityProviders/okta`, { key: userKey })).status, 403);

@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
       assert.equal(ds.status, 200, JSON.stringify(ds.body));
       const uploaded = await upload(h, bot.key, "my-account", "chats", '{"messages":[{"role":"user","content":"a"}]}\n{"messages":[]}\n');
       assert.equal(uploaded.status, 200);
-      assert.equal((await uploaded.json() as any).exampleCount, "2");
+      assert.equal(((await uploaded.json()) as any).exampleCount, "2");
 
       const dep = await h.call("POST", `${A}/deployments?deploymentId=bot-dep`, { key: bot.key, body: { baseModel: TINY } });
       assert.equal(dep.status, 200, JSON.stringify(dep.body));
@@ -50,7 +50,7 @@ for (const dialect of DIALECTS) {
       assert.equal(plain.status, 200);
       assert.equal(plain.headers.get("x-ratelimit-over-limit"), "no");
       assert.ok(Number(plain.headers.get("x-ratelimit-remaining-requests")) > 0);
-      const answer = (await plain.json() as any);
+      const answer = (await plain.json()) as any;
       assert.equal(answer.choices[0].message.content, "Hello, world");
       const sent = up.requests.at(-1)!;
       assert.equal(sent.body.model, "tiny-upstream", "the upstream gets its own model name");
@@ -60,17 +60,23 @@ for (const dialect of DIALECTS) {
       assert.match(streamed.headers.get("content-type")!, /^text\/event-stream/);
       const events = await sseData(streamed);
       assert.equal(events.at(-1), "[DONE]");
-      const text = events.slice(0, -1).map((e) => JSON.parse(e).choices[0].delta.content).join("");
+      const text = events
+        .slice(0, -1)
+        .map((e) => JSON.parse(e).choices[0].delta.content)
+        .join("");
       assert.equal(text, "Hello, world");
       assert.deepEqual(up.requests.at(-1)!.body.stream_options, { include_usage: true }, "usage is requested upstream");
-      assert.ok(events.every((e) => !e.includes('"usage"')), "the usage chunk the client did not ask for is not forwarded");
+      assert.ok(
+        events.every((e) => !e.includes('"usage"')),
+        "the usage chunk the client did not ask for is not forwarded",
+      );
 
       const withUsage = await sseData(await infer(h, bot.key, chat(target, "hi", { stream: true, stream_options: { include_usage: true } })));
       assert.deepEqual(JSON.parse(withUsage.at(-2)!).usage, USAGE);
 
       const completion = await infer(h, bot.key, { model: target, prompt: "once upon" }, "/inference/v1/completions");
       assert.equal(completion.status, 200);
-      assert.equal((await completion.json() as any).choices[0].text, "Hello, world");
+      assert.equal(((await completion.json()) as any).choices[0].text, "Hello, world");
 
       const adminDep = await h.call("POST", `${A}/deployments?deploymentId=admin-dep`, { body: { baseModel: TINY } });
       assert.equal(adminDep.status, 200);
@@ -119,7 +125,7 @@ for (const dialect of DIALECTS) {
       assert.equal(over.headers.get("x-ratelimit-limit-requests"), "10");
       assert.equal(over.headers.get("x-ratelimit-remaining-requests"), "0");
       assert.equal(over.headers.get("x-ratelimit-over-limit"), "yes");
-      const body = (await over.json() as any);
+      const body = (await over.json()) as any;
       assert.equal(body.error.type, "rate_limit_error");
       assert.equal(body.error.code, "rate_limit_exceeded");
       assert.match(body.error.message, /quota "serverless-inference-rpm" exceeded/);
@@ -138,7 +144,9 @@ for (const dialect of DIALECTS) {
       await setQuota(h, "burst-acct", "serverless-inference-rpm", 20, acct.admin);
       const before = up.requests.length;
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => infer(h, i % 2 ? acct.keys.one! : acct.keys.two!, chat(PUBLIC)).then(async (r) => (await r.arrayBuffer(), r.status))),
+        Array.from({ length: 50 }, (_, i) =>
+          infer(h, i % 2 ? acct.keys.one! : acct.keys.two!, chat(PUBLIC)).then(async (r) => (await r.arrayBuffer(), r.status)),
+        ),
       );
       assert.equal(results.filter((s) => s === 200).length, 20);
       assert.equal(results.filter((s) => s === 429).length, 30);
@@ -159,7 +167,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await infer(h, acct.keys.spender!, chat(model))).status, 200);
       const stopped = await infer(h, acct.keys.spender!, chat(model));
       assert.equal(stopped.status, 429);
-      const body = (await stopped.json() as any);
+      const body = (await stopped.json()) as any;
       assert.equal(body.error.code, "insufficient_quota");
       assert.match(body.error.message, /quota "monthly-spend-usd" exceeded: \$3\.600000 spent this month of \$3/);
       const quota = await h.call("GET", "/v1/accounts/spend-acct/quotas/monthly-spend-usd", { key: acct.admin });
@@ -185,7 +193,9 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([other.requestCount, other.promptTokens, other.completionTokens], [1, 11, 7], "the streamed call is metered from its final chunk");
       assert.equal(usage.body.total.totalTokens, 4 * 18);
       assert.equal(first.costUsd, (3 * (11 * 1 + 7 * 2)) / 1e6);
-      const empty = await h.call("GET", "/v1/accounts/usage-acct/billingUsage?startTime=2020-01-01T00:00:00Z&endTime=2020-02-01T00:00:00Z", { key: acct.admin });
+      const empty = await h.call("GET", "/v1/accounts/usage-acct/billingUsage?startTime=2020-01-01T00:00:00Z&endTime=2020-02-01T00:00:00Z", {
+        key: acct.admin,
+      });
       assert.deepEqual(empty.body.usage, []);
     });
 
@@ -194,7 +204,7 @@ for (const dialect of DIALECTS) {
       const hung = await infer(h, bot.key, chat(PUBLIC, "please hang"));
       assert.equal(hung.status, 504);
       assert.ok(Date.now() - started < 5000);
-      assert.deepEqual((await hung.json() as any), {
+      assert.deepEqual((await hung.json()) as any, {
         error: { message: 'backend "local" did not answer within 1500 ms', type: "timeout_error", code: "upstream_timeout", param: null },
       });
       const hungStream = await infer(h, bot.key, chat(PUBLIC, "hang", { stream: true }));
@@ -203,12 +213,19 @@ for (const dialect of DIALECTS) {
       assert.equal(stalled.status, 200, "the stream had begun");
       const events = await sseData(stalled);
       assert.equal(JSON.parse(events[0]!).choices[0].delta.content, "Hello");
-      assert.deepEqual(JSON.parse(events.at(-1)!).error, {
-        message: 'backend "local" fell silent for 1500 ms mid-stream', type: "timeout_error", code: "upstream_timeout", param: null,
-      }, "a stream that falls silent ends with an error event");
+      assert.deepEqual(
+        JSON.parse(events.at(-1)!).error,
+        {
+          message: 'backend "local" fell silent for 1500 ms mid-stream',
+          type: "timeout_error",
+          code: "upstream_timeout",
+          param: null,
+        },
+        "a stream that falls silent ends with an error event",
+      );
       const failed = await infer(h, bot.key, chat(PUBLIC, "fail"));
       assert.equal(failed.status, 502);
-      assert.equal((await failed.json() as any).error.message, 'backend "local" answered 500: the GPU caught fire');
+      assert.equal(((await failed.json()) as any).error.message, 'backend "local" answered 500: the GPU caught fire');
     });
 
     test("a client that disconnects mid-stream cancels the upstream request", async () => {
@@ -237,24 +254,31 @@ for (const dialect of DIALECTS) {
       const audit = await h.call("GET", `${A}/auditLogs?pageSize=200`);
       seen.push(JSON.stringify(audit.body), h.logs.join(""));
       for (const text of seen) assert.equal(text.includes(UPSTREAM_SECRET), false);
-      assert.ok(up.requests.some((r) => r.headers.authorization === `Bearer ${UPSTREAM_SECRET}`), "the backend does get it");
+      assert.ok(
+        up.requests.some((r) => r.headers.authorization === `Bearer ${UPSTREAM_SECRET}`),
+        "the backend does get it",
+      );
       for (const r of up.requests) assert.equal(JSON.stringify(r.headers).includes(bot.key.slice(3)), false);
     });
 
     test("bad inference requests are refused in OpenAI's error shape and audited", async () => {
       const missing = await infer(h, bot.key, chat("accounts/my-account/models/nope"));
       assert.equal(missing.status, 404);
-      assert.deepEqual((await missing.json() as any).error.type, "not_found_error");
+      assert.deepEqual(((await missing.json()) as any).error.type, "not_found_error");
       const foreign = await infer(h, bot.key, chat("accounts/other/models/tiny"));
       assert.equal(foreign.status, 404, "another account's model reads as missing");
       const malformed = await infer(h, bot.key, chat("tiny"));
       assert.equal(malformed.status, 400);
-      assert.match((await malformed.json() as any).error.message, /invalid model "tiny"/);
+      assert.match(((await malformed.json()) as any).error.message, /invalid model "tiny"/);
       const noMessages = await infer(h, bot.key, { model: PUBLIC, messages: [] });
       assert.equal(noMessages.status, 400);
-      const anon = await fetch(`${h.baseUrl}/inference/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chat(PUBLIC)) });
+      const anon = await fetch(`${h.baseUrl}/inference/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(chat(PUBLIC)),
+      });
       assert.equal(anon.status, 401);
-      assert.equal((await anon.json() as any).error.type, "authentication_error");
+      assert.equal(((await anon.json()) as any).error.type, "authentication_error");
       const entries = await auditEntries(h, 'message="CreateChatCompletion" AND status:"NOT_FOUND"');
       assert.ok(entries.length >= 2);
       assert.equal(entries[0].principal, "bot@my-account.sa.hearth.local");

@@ -28,7 +28,13 @@ for (const dialect of DIALECTS) {
 
     async function webSignIn(login: string) {
       const browser = new Browser();
-      const callback = await followSignIn(browser, `${h.baseUrl}/auth/oidc/my-account/corp/start`, login, (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+      const callback = await followSignIn(
+        browser,
+        `${h.baseUrl}/auth/oidc/my-account/corp/start`,
+        login,
+        (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
+        FROM_HEARTH_PAGE,
+      );
       const res = await browser.request(callback);
       return { browser, res, body: res.headers.get("content-type")?.startsWith("application/json") ? ((await res.json()) as any) : undefined };
     }
@@ -157,7 +163,11 @@ for (const dialect of DIALECTS) {
         assert.equal((await h.call("POST", `${A}/users`, { body: { email, role: "user" } })).status, 400);
       }
       const audits = await auditEntries(h, 'message="SignIn" AND status:"is not a valid email address"');
-      for (const email of bad) assert.ok(audits.some((e) => e.payload.email === email && e.principal === ""), JSON.stringify(email));
+      for (const email of bad)
+        assert.ok(
+          audits.some((e) => e.payload.email === email && e.principal === ""),
+          JSON.stringify(email),
+        );
       // Through the browser, the provider's login is the email.
       for (const email of bad.slice(0, 2)) {
         const web = await webSignIn(email);
@@ -181,7 +191,10 @@ for (const dialect of DIALECTS) {
       const t = now();
       const twoYears = await bearer(await verifiedToken({ sub: "alice-sub-2", email: "alice@corp.example", iat: t, exp: t + 2 * 365 * 86400 }));
       assert.equal(twoYears.status, 401);
-      assert.equal(twoYears.body.error.message, `the OIDC token is valid for ${2 * 365 * 86400} seconds, longer than the 86400 allowed (HEARTH_OIDC_MAX_TOKEN_LIFETIME_S)`);
+      assert.equal(
+        twoYears.body.error.message,
+        `the OIDC token is valid for ${2 * 365 * 86400} seconds, longer than the 86400 allowed (HEARTH_OIDC_MAX_TOKEN_LIFETIME_S)`,
+      );
       const noIat = await bearer(await verifiedToken({ sub: "alice-sub-2", email: "alice@corp.example", iat: undefined }));
       assert.equal(noIat.status, 401);
       assert.match(noIat.body.error.message, /"iat" claim/);
@@ -217,13 +230,21 @@ for (const dialect of DIALECTS) {
       assert.equal(clone.status, 409);
       assert.equal(clone.body.error.message, PAIR_TAKEN);
       assert.equal(JSON.stringify(clone.body).includes("my-account"), false, "which account holds it is not revealed");
-      const [refused] = await h.call("GET", "/v1/accounts/attacker/auditLogs?filter=" + encodeURIComponent('message="CreateIdentityProvider"'), { key: attackerKey }).then((r) => r.body.auditLogs);
+      const [refused] = await h
+        .call("GET", "/v1/accounts/attacker/auditLogs?filter=" + encodeURIComponent('message="CreateIdentityProvider"'), { key: attackerKey })
+        .then((r) => r.body.auditLogs);
       assert.equal(refused.status.code, 409);
 
       // Registered under another client id, then patched onto the victim's: refused too.
-      const own = await h.call("POST", "/v1/accounts/attacker/identityProviders?identityProviderId=own", { key: attackerKey, body: { oidcConfig: { issuerUrl: issuer.issuer, clientId: "attacker-client" } } });
+      const own = await h.call("POST", "/v1/accounts/attacker/identityProviders?identityProviderId=own", {
+        key: attackerKey,
+        body: { oidcConfig: { issuerUrl: issuer.issuer, clientId: "attacker-client" } },
+      });
       assert.equal(own.status, 200, JSON.stringify(own.body));
-      const patched = await h.call("PATCH", "/v1/accounts/attacker/identityProviders/own", { key: attackerKey, body: { oidcConfig: { clientId: issuer.clientId } } });
+      const patched = await h.call("PATCH", "/v1/accounts/attacker/identityProviders/own", {
+        key: attackerKey,
+        body: { oidcConfig: { clientId: issuer.clientId } },
+      });
       assert.equal(patched.status, 409);
       assert.equal(patched.body.error.message, PAIR_TAKEN);
       const sameAccount = await h.call("POST", `${A}/identityProviders?identityProviderId=corp-again`, { body: { oidcConfig: pair } });
@@ -254,7 +275,12 @@ for (const dialect of DIALECTS) {
       for (const issuerUrl of sameSpelling) {
         const clone = await h.call("POST", `/v1/accounts/attacker/identityProviders?identityProviderId=clone${n++}`, {
           key: attackerKey,
-          body: { oidcConfig: { issuerUrl, clientId: issuer.clientId }, tenantDomains: ["corp.example"], enableJitUserProvisioning: true, jitDefaultRole: "admin" },
+          body: {
+            oidcConfig: { issuerUrl, clientId: issuer.clientId },
+            tenantDomains: ["corp.example"],
+            enableJitUserProvisioning: true,
+            jitDefaultRole: "admin",
+          },
         });
         assert.equal(clone.status, 409, `${issuerUrl}: ${JSON.stringify(clone.body)}`);
         assert.equal(clone.body.error.message, PAIR_TAKEN);
@@ -262,16 +288,27 @@ for (const dialect of DIALECTS) {
       for (const issuerUrl of otherSpellings) {
         const clone = await h.call("POST", `/v1/accounts/attacker/identityProviders?identityProviderId=clone${n++}`, {
           key: attackerKey,
-          body: { oidcConfig: { issuerUrl, clientId: issuer.clientId }, tenantDomains: ["corp.example"], enableJitUserProvisioning: true, jitDefaultRole: "admin" },
+          body: {
+            oidcConfig: { issuerUrl, clientId: issuer.clientId },
+            tenantDomains: ["corp.example"],
+            enableJitUserProvisioning: true,
+            jitDefaultRole: "admin",
+          },
         });
         assert.equal(clone.status, 400, `${issuerUrl}: ${JSON.stringify(clone.body)}`);
         assert.match(clone.body.error.message, /invalid oidcConfig\.issuerUrl .*: write it as "http:\/\/127\.0\.0\.1:\d+\/"/);
       }
       // Nor by renaming a provider the attacker registered under its own client id.
-      const patched = await h.call("PATCH", "/v1/accounts/attacker/identityProviders/own", { key: attackerKey, body: { oidcConfig: { issuerUrl: `${issuer.issuer}/`, clientId: issuer.clientId } } });
+      const patched = await h.call("PATCH", "/v1/accounts/attacker/identityProviders/own", {
+        key: attackerKey,
+        body: { oidcConfig: { issuerUrl: `${issuer.issuer}/`, clientId: issuer.clientId } },
+      });
       assert.equal(patched.status, 409);
       const listed = await h.call("GET", "/v1/accounts/attacker/identityProviders", { key: attackerKey });
-      assert.deepEqual(listed.body.identityProviders.map((p: { oidcConfig: { clientId: string } }) => p.oidcConfig.clientId), ["attacker-client"]);
+      assert.deepEqual(
+        listed.body.identityProviders.map((p: { oidcConfig: { clientId: string } }) => p.oidcConfig.clientId),
+        ["attacker-client"],
+      );
     });
 
     test("hearth identity-provider release (a real process) disables the holder, audits it as the operator, and frees the pair", async () => {
@@ -283,13 +320,19 @@ for (const dialect of DIALECTS) {
       const token = await issuer.mint({ sub: "alice-sub", email: "alice@corp.example", email_verified: true });
       const refused = await h.call("GET", `${A}/users`, { key: token });
       assert.equal(refused.status, 403);
-      assert.equal(refused.body.error.message, 'identity provider "corp" of account "my-account" is disabled: its issuer and client id are registered to another account; ask the operator');
+      assert.equal(
+        refused.body.error.message,
+        'identity provider "corp" of account "my-account" is disabled: its issuer and client id are registered to another account; ask the operator',
+      );
       const [entry] = await auditEntries(h, 'message="ReleaseIdentityProvider"');
       assert.equal(entry.principal, "operator");
       assert.equal(entry.isAdminAction, true);
       assert.equal((await h.call("GET", "/auth/providers?account=my-account", { key: null })).body.identityProviders.length, 0, "no longer offered at sign-in");
 
-      const taken = await h.call("POST", "/v1/accounts/attacker/identityProviders?identityProviderId=rightful", { key: attackerKey, body: { oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId } } });
+      const taken = await h.call("POST", "/v1/accounts/attacker/identityProviders?identityProviderId=rightful", {
+        key: attackerKey,
+        body: { oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId } },
+      });
       assert.equal(taken.status, 200, JSON.stringify(taken.body));
       const missing = await hearth(["identity-provider", "release", "https://nobody.example", "none"], h.env);
       assert.equal(missing.code, 1);
@@ -315,7 +358,9 @@ for (const dialect of DIALECTS) {
           ["third", "own", 4000, "client-2", "https://login.corp.example"],
         ];
         for (const [account, id, time, client, issuerUrl] of rows) {
-          await sql`insert into identity_providers values (${account}, ${id}, ${id}, ${issuerUrl}, ${client}, null, '[]', 0, 'inference-user', 0, ${time}, ${time})`.execute(store.db);
+          await sql`insert into identity_providers values (${account}, ${id}, ${id}, ${issuerUrl}, ${client}, null, '[]', 0, 'inference-user', 0, ${time}, ${time})`.execute(
+            store.db,
+          );
         }
         await store.close();
 

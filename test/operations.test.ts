@@ -40,7 +40,10 @@ for (const dialect of DIALECTS) {
 
 describe("behind a trusted proxy", () => {
   test("the client address comes from X-Forwarded-For only when HEARTH_TRUST_PROXY allows it", async () => {
-    for (const [trust, expected] of [["127.0.0.1", "203.0.113.7"], [undefined, "127.0.0.1"]] as const) {
+    for (const [trust, expected] of [
+      ["127.0.0.1", "203.0.113.7"],
+      [undefined, "127.0.0.1"],
+    ] as const) {
       const h = await startHearth("sqlite", trust ? { HEARTH_TRUST_PROXY: trust } : {});
       try {
         await h.call("GET", "/v1/accounts/my-account/users", { key: null, headers: { "x-forwarded-for": "203.0.113.7" } });

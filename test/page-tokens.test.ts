@@ -74,7 +74,9 @@ for (const dialect of DIALECTS) {
       const second = await serve({ ...h.env, HEARTH_DATA_DIR: dataDir, HEARTH_SECRET_KEY: SECRET, HEARTH_LOG_LEVEL: "warn" });
       try {
         const get = async (base: string, pageToken: string) => {
-          const res = await fetch(`${base}${A}/users?pageSize=1&orderBy=create_time&pageToken=${encodeURIComponent(pageToken)}`, { headers: { authorization: `Bearer ${h.adminKey}` } });
+          const res = await fetch(`${base}${A}/users?pageSize=1&orderBy=create_time&pageToken=${encodeURIComponent(pageToken)}`, {
+            headers: { authorization: `Bearer ${h.adminKey}` },
+          });
           return { status: res.status, body: (await res.json()) as any };
         };
         const there = await get(second.baseUrl, token);
@@ -85,9 +87,16 @@ for (const dialect of DIALECTS) {
         await second.stop();
       }
       if (dialect === "postgres") {
-        const other = await serve({ ...h.env, HEARTH_DATA_DIR: mkdtempSync(join(tmpdir(), "hearth-third-")), HEARTH_SECRET_KEY: randomBytes(32).toString("hex"), HEARTH_LOG_LEVEL: "warn" });
+        const other = await serve({
+          ...h.env,
+          HEARTH_DATA_DIR: mkdtempSync(join(tmpdir(), "hearth-third-")),
+          HEARTH_SECRET_KEY: randomBytes(32).toString("hex"),
+          HEARTH_LOG_LEVEL: "warn",
+        });
         try {
-          const res = await fetch(`${other.baseUrl}${A}/users?pageSize=1&orderBy=create_time&pageToken=${encodeURIComponent(token)}`, { headers: { authorization: `Bearer ${h.adminKey}` } });
+          const res = await fetch(`${other.baseUrl}${A}/users?pageSize=1&orderBy=create_time&pageToken=${encodeURIComponent(token)}`, {
+            headers: { authorization: `Bearer ${h.adminKey}` },
+          });
           assert.equal(res.status, 400, "a process with another secret does not accept it");
         } finally {
           await other.stop();

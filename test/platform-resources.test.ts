@@ -35,9 +35,18 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(
         { ...created.body, createTime: undefined, updateTime: undefined },
         {
-          name: TINY, displayName: "Tiny", description: "", backend: "local", upstreamModel: "tiny-upstream",
-          inputPricePerMillionTokens: 0.2, outputPricePerMillionTokens: 0, state: "READY", public: false,
-          createdBy: "maker@my-account.sa.hearth.local", createTime: undefined, updateTime: undefined,
+          name: TINY,
+          displayName: "Tiny",
+          description: "",
+          backend: "local",
+          upstreamModel: "tiny-upstream",
+          inputPricePerMillionTokens: 0.2,
+          outputPricePerMillionTokens: 0,
+          state: "READY",
+          public: false,
+          createdBy: "maker@my-account.sa.hearth.local",
+          createTime: undefined,
+          updateTime: undefined,
         },
       );
       for (const id of ["alpha", "beta"]) {
@@ -49,12 +58,24 @@ for (const dialect of DIALECTS) {
       assert.match(unknown.body.error.message, /unknown backend "nope" \(backends: local, nowhere\)/);
 
       const page1 = await h.call("GET", `${A}/models?pageSize=2`);
-      assert.deepEqual(page1.body.models.map((m: any) => m.name.split("/").pop()), ["alpha", "beta"]);
+      assert.deepEqual(
+        page1.body.models.map((m: any) => m.name.split("/").pop()),
+        ["alpha", "beta"],
+      );
       assert.equal(page1.body.totalSize, 3);
       const page2 = await h.call("GET", `${A}/models?pageSize=2&pageToken=${page1.body.nextPageToken}`);
-      assert.deepEqual(page2.body.models.map((m: any) => m.name.split("/").pop()), ["tiny"]);
-      const filtered = await h.call("GET", `${A}/models?filter=${encodeURIComponent('created_by="maker@my-account.sa.hearth.local"')}&orderBy=create_time desc`);
-      assert.deepEqual(filtered.body.models.map((m: any) => m.name), [TINY]);
+      assert.deepEqual(
+        page2.body.models.map((m: any) => m.name.split("/").pop()),
+        ["tiny"],
+      );
+      const filtered = await h.call(
+        "GET",
+        `${A}/models?filter=${encodeURIComponent('created_by="maker@my-account.sa.hearth.local"')}&orderBy=create_time desc`,
+      );
+      assert.deepEqual(
+        filtered.body.models.map((m: any) => m.name),
+        [TINY],
+      );
       assert.equal((await h.call("GET", `${A}/models?filter=colour%3Dred`)).status, 400);
 
       const masked = await h.call("PATCH", `${A}/models/tiny?updateMask=display_name`, { key: maker, body: { displayName: "Tiny 2", backend: "nowhere" } });
@@ -67,7 +88,10 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("DELETE", `${A}/models/alpha`)).status, 200, "an admin manages everything");
 
       const publicList = await h.call("GET", "/v1/accounts/fireworks/models", { key: other });
-      assert.deepEqual(publicList.body.models.map((m: any) => m.name), ["accounts/fireworks/models/tiny-public"]);
+      assert.deepEqual(
+        publicList.body.models.map((m: any) => m.name),
+        ["accounts/fireworks/models/tiny-public"],
+      );
       assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/tiny-public", { key: other })).body.public, true);
       assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/nope", { key: other })).status, 404);
 
@@ -98,11 +122,17 @@ for (const dialect of DIALECTS) {
       assert.equal(healed.body.displayName, "healed");
 
       const list = await h.call("GET", `${A}/deployments?filter=state%3DFAILED`);
-      assert.deepEqual(list.body.deployments.map((d: any) => d.name), ["accounts/my-account/deployments/gone"]);
+      assert.deepEqual(
+        list.body.deployments.map((d: any) => d.name),
+        ["accounts/my-account/deployments/gone"],
+      );
       const inUse = await h.call("DELETE", `${A}/models/tiny`, { key: maker });
       assert.equal(inUse.status, 400);
       assert.match(inUse.body.error.message, /is used by 2 deployment\(s\)/);
-      assert.equal((await h.call("POST", `${A}/deployments?deploymentId=x`, { key: maker, body: { baseModel: "accounts/elsewhere/models/tiny" } })).status, 404);
+      assert.equal(
+        (await h.call("POST", `${A}/deployments?deploymentId=x`, { key: maker, body: { baseModel: "accounts/elsewhere/models/tiny" } })).status,
+        404,
+      );
       for (const id of ["ready", "gone", "sick"]) assert.equal((await h.call("DELETE", `${A}/deployments/${id}`, { key: maker })).status, 200);
     });
 
@@ -126,7 +156,7 @@ for (const dialect of DIALECTS) {
       const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ messages: [{ role: "user", content: `question ${i}` }] })).join("\r\n");
       const res = await upload(h, maker, "my-account", "good", `${lines}\n\n`);
       assert.equal(res.status, 200);
-      const ds = (await res.json() as any);
+      const ds = (await res.json()) as any;
       assert.equal(ds.state, "READY");
       assert.equal(ds.exampleCount, "500");
       const download = await fetch(`${h.baseUrl}${A}/datasets/good:download`, { headers: { authorization: `Bearer ${other}` } });
@@ -145,9 +175,9 @@ for (const dialect of DIALECTS) {
       const big = JSON.stringify({ text: "x".repeat(40_000) });
       const res = await upload(h, maker, "my-account", "bad", `{"ok":1}\n${big}\n{"ok":2}\n[1,2]\n{"never":"read"}\n`);
       assert.equal(res.status, 400);
-      assert.equal((await res.json() as any).error.message, "line 4 is not a JSON object");
+      assert.equal(((await res.json()) as any).error.message, "line 4 is not a JSON object");
       const notJson = await upload(h, maker, "my-account", "bad", '{"ok":1}\n{"ok":\n');
-      assert.match((await notJson.json() as any).error.message, /^line 2 is not valid JSON/);
+      assert.match(((await notJson.json()) as any).error.message, /^line 2 is not valid JSON/);
       const ds = await h.call("GET", `${A}/datasets/bad`);
       assert.equal(ds.body.state, "UPLOADING");
       assert.equal(ds.body.exampleCount, "0");
@@ -162,7 +192,7 @@ for (const dialect of DIALECTS) {
       const body = line.repeat(Math.ceil((MAX_UPLOAD * 3) / line.length));
       const res = await upload(h, maker, "my-account", "huge", body);
       assert.equal(res.status, 400);
-      assert.equal((await res.json() as any).error.message, `the upload is larger than the per-upload limit of ${MAX_UPLOAD} bytes`);
+      assert.equal(((await res.json()) as any).error.message, `the upload is larger than the per-upload limit of ${MAX_UPLOAD} bytes`);
       // Without a Content-Length the limit is found while streaming.
       const chunked = await fetch(`${h.baseUrl}${A}/datasets/huge:upload`, {
         method: "POST",
@@ -171,7 +201,7 @@ for (const dialect of DIALECTS) {
         duplex: "half",
       } as RequestInit);
       assert.equal(chunked.status, 400);
-      assert.match((await chunked.json() as any).error.message, /per-upload limit of 65536 bytes/);
+      assert.match(((await chunked.json()) as any).error.message, /per-upload limit of 65536 bytes/);
       assert.equal(await chunkRows("huge"), 0);
       assert.equal((await h.call("GET", `${A}/datasets/huge`)).body.state, "UPLOADING");
     });
@@ -206,7 +236,10 @@ for (const dialect of DIALECTS) {
       await h.call("POST", `${A}/datasets?datasetId=wrong-type`, { key: maker, body: {} });
       const res = await h.call("POST", `${A}/datasets/wrong-type:upload`, { key: maker, body: { a: 1 } });
       assert.equal(res.status, 400);
-      assert.equal(res.body.error.message, 'send the JSONL as the raw request body with Content-Type application/jsonl, or as the "file" field of a multipart/form-data body');
+      assert.equal(
+        res.body.error.message,
+        'send the JSONL as the raw request body with Content-Type application/jsonl, or as the "file" field of a multipart/form-data body',
+      );
     });
 
     test("the multipart form upload Fireworks documents (curl -F file=@train.jsonl) works; a form without the file, or cut short, stores nothing", async () => {

@@ -18,7 +18,13 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 200);
       const byId = Object.fromEntries(res.body.quotas.map((q: any) => [q.name.split("/").pop(), q]));
       assert.deepEqual(Object.keys(byId).sort(), [
-        "api-keys-per-user", "dataset-storage-bytes", "datasets", "deployments", "monthly-spend-usd", "serverless-inference-rpm", "service-accounts",
+        "api-keys-per-user",
+        "dataset-storage-bytes",
+        "datasets",
+        "deployments",
+        "monthly-spend-usd",
+        "serverless-inference-rpm",
+        "service-accounts",
       ]);
       assert.equal(byId["service-accounts"].value, "100");
       assert.equal(byId["api-keys-per-user"].maxValue, "10");

@@ -20,9 +20,7 @@ interface Subject {
   make(): Promise<{ limiters: RateLimiter[]; close(): Promise<void> }>;
 }
 
-const subjects: Subject[] = [
-  { name: "memory", make: async () => ({ limiters: [new MemoryRateLimiter()], close: async () => undefined }) },
-];
+const subjects: Subject[] = [{ name: "memory", make: async () => ({ limiters: [new MemoryRateLimiter()], close: async () => undefined }) }];
 if (DIALECTS.includes("postgres")) {
   subjects.push({
     name: "PostgreSQL",

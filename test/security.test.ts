@@ -23,17 +23,17 @@ for (const dialect of DIALECTS) {
           .map(([method, op]) => ({
             method: method.toUpperCase(),
             operationId: op.operationId,
-            url: path
-              .replace("{accountId}", "my-account")
-              .replace("{userId}", "target")
-              .replace("{keyId}", "somekey")
-              .replace("{quotaId}", "service-accounts"),
+            url: path.replace("{accountId}", "my-account").replace("{userId}", "target").replace("{keyId}", "somekey").replace("{quotaId}", "service-accounts"),
           })),
       );
       assert.ok(routes.length >= 12, `found ${routes.length} routes`);
       await serviceAccountWithKey(h, "target");
       const expired = await serviceAccountWithKey(h, "expired-owner");
-      await h.deps.store.db.updateTable("api_keys").set({ expire_time: Date.now() - 1000 }).where("id", "=", expired.keyId).execute();
+      await h.deps.store.db
+        .updateTable("api_keys")
+        .set({ expire_time: Date.now() - 1000 })
+        .where("id", "=", expired.keyId)
+        .execute();
       creds.expired = expired.key;
       creds.deletedOwner = (await serviceAccountWithKey(h, "deleted-owner")).key;
       assert.equal((await h.call("DELETE", "/v1/accounts/my-account/users/deleted-owner")).status, 200);
@@ -41,9 +41,16 @@ for (const dialect of DIALECTS) {
     });
     after(() => h.stop());
 
-    const cases: Array<[string, (r: { method: string; url: string }) => Promise<{ status: number; body: any; headers: Record<string, unknown> }>, number, RegExp]> = [
+    const cases: Array<
+      [string, (r: { method: string; url: string }) => Promise<{ status: number; body: any; headers: Record<string, unknown> }>, number, RegExp]
+    > = [
       ["no credential", (r) => h.call(r.method, r.url, { key: null, body: {} }), 401, /missing credentials/],
-      ["a malformed Authorization header", (r) => h.call(r.method, r.url, { key: null, body: {}, headers: { authorization: "Basic abc:def" } }), 400, /malformed Authorization header/],
+      [
+        "a malformed Authorization header",
+        (r) => h.call(r.method, r.url, { key: null, body: {}, headers: { authorization: "Basic abc:def" } }),
+        400,
+        /malformed Authorization header/,
+      ],
       ["a key with a bad checksum", (r) => h.call(r.method, r.url, { key: `${h.adminKey.slice(0, -2)}zz`, body: {} }), 401, /malformed/],
       ["a well-formed key that does not exist", (r) => h.call(r.method, r.url, { key: generateKey().key, body: {} }), 401, /not valid/],
       ["an expired key", (r) => h.call(r.method, r.url, { key: creds.expired, body: {} }), 401, /expired/],

@@ -28,7 +28,10 @@ for (const dialect of DIALECTS) {
       assert.equal(statSync(keyFile).mode & 0o777, 0o600);
       const users = await get(`${first.baseUrl}/v1/accounts/my-account/users`, key);
       assert.equal(users.status, 200);
-      assert.deepEqual(users.body.users.map((u: any) => [u.email, u.role]), [["admin@example.com", "admin"]]);
+      assert.deepEqual(
+        users.body.users.map((u: any) => [u.email, u.role]),
+        [["admin@example.com", "admin"]],
+      );
       assert.equal(await first.stop("SIGTERM"), 0, "SIGTERM is a clean exit");
 
       const second = await serve(env);
@@ -63,7 +66,12 @@ for (const dialect of DIALECTS) {
       assert.equal(doc.body.openapi, "3.1.0");
       const createUser = doc.body.paths["/v1/accounts/{accountId}/users"].post;
       assert.equal(createUser.operationId, "CreateUser");
-      assert.deepEqual(Object.keys(createUser.requestBody.content["application/json"].schema.properties).sort(), ["displayName", "email", "role", "serviceAccount"]);
+      assert.deepEqual(Object.keys(createUser.requestBody.content["application/json"].schema.properties).sort(), [
+        "displayName",
+        "email",
+        "role",
+        "serviceAccount",
+      ]);
       assert.equal(await s.stop(), 0);
     });
 

@@ -38,7 +38,10 @@ for (const dialect of DIALECTS) {
       const list = await h.call("GET", "/v1/accounts/my-account/users?filter=service_account%3Dtrue");
       assert.equal(list.status, 200);
       assert.equal(list.body.totalSize, 1);
-      assert.deepEqual(list.body.users.map((u: { name: string }) => u.name), ["accounts/my-account/users/my-service-account"]);
+      assert.deepEqual(
+        list.body.users.map((u: { name: string }) => u.name),
+        ["accounts/my-account/users/my-service-account"],
+      );
 
       const deleted = await h.call("DELETE", "/v1/accounts/my-account/users/my-service-account");
       assert.equal(deleted.status, 200);

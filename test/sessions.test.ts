@@ -12,7 +12,10 @@ async function signIn(h: TestHearth, email: string, accountId = "my-account") {
   const link = await createSigninLink(h.deps, accountId, email);
   const res = await h.call("GET", new URL(link.url).pathname, { key: null });
   assert.equal(res.status, 302, JSON.stringify(res.body));
-  const setCookie = ([] as unknown[]).concat(res.headers["set-cookie"]).map(String).find((c) => c.startsWith("hearth_session="))!;
+  const setCookie = ([] as unknown[])
+    .concat(res.headers["set-cookie"])
+    .map(String)
+    .find((c) => c.startsWith("hearth_session="))!;
   const cookie = setCookie.split(";")[0]!;
   const who = await h.call("GET", "/auth/session", { key: null, headers: { cookie } });
   return { cookie, csrf: who.body.csrfToken as string, setCookie };
@@ -45,21 +48,37 @@ for (const dialect of DIALECTS) {
     test("a session ends after the idle timeout without requests", async () => {
       const s = await signIn(h, "bob@example.com");
       const digestRows = await h.deps.store.db.selectFrom("sessions").select("digest").orderBy("create_time", "desc").execute();
-      await h.deps.store.db.updateTable("sessions").set({ last_seen: Date.now() - 31 * 60_000 }).where("digest", "=", digestRows[0]!.digest).execute();
+      await h.deps.store.db
+        .updateTable("sessions")
+        .set({ last_seen: Date.now() - 31 * 60_000 })
+        .where("digest", "=", digestRows[0]!.digest)
+        .execute();
       const res = await h.call("GET", `${A}/users`, withSession(s));
       assert.equal(res.status, 401);
       assert.match(res.body.error.message, /session has ended/);
-      assert.equal((await h.deps.store.db.selectFrom("sessions").select("digest").where("digest", "=", digestRows[0]!.digest).execute()).length, 0, "and is removed");
+      assert.equal(
+        (await h.deps.store.db.selectFrom("sessions").select("digest").where("digest", "=", digestRows[0]!.digest).execute()).length,
+        0,
+        "and is removed",
+      );
     });
 
     test("activity keeps a session alive; it still ends at the absolute timeout", async () => {
       const s = await signIn(h, "bob@example.com");
       const { digest } = await h.deps.store.db.selectFrom("sessions").select("digest").orderBy("create_time", "desc").executeTakeFirstOrThrow();
-      await h.deps.store.db.updateTable("sessions").set({ last_seen: Date.now() - 20 * 60_000 }).where("digest", "=", digest).execute();
+      await h.deps.store.db
+        .updateTable("sessions")
+        .set({ last_seen: Date.now() - 20 * 60_000 })
+        .where("digest", "=", digest)
+        .execute();
       assert.equal((await h.call("GET", `${A}/users`, withSession(s))).status, 200);
       const row = await h.deps.store.db.selectFrom("sessions").selectAll().where("digest", "=", digest).executeTakeFirstOrThrow();
       assert.ok(row.last_seen > Date.now() - 5000, "the request counted as activity");
-      await h.deps.store.db.updateTable("sessions").set({ expire_time: Date.now() - 1 }).where("digest", "=", digest).execute();
+      await h.deps.store.db
+        .updateTable("sessions")
+        .set({ expire_time: Date.now() - 1 })
+        .where("digest", "=", digest)
+        .execute();
       assert.equal((await h.call("GET", `${A}/users`, withSession(s))).status, 401);
     });
 

@@ -45,7 +45,13 @@ for (const dialect of DIALECTS) {
     /** Runs B's sign-in (started the legitimate way) in `browser` up to Hearth's callback; returns its response. */
     async function signInToB(browser: Browser): Promise<Response> {
       const start = `${h.baseUrl}${B_START}?next=${encodeURIComponent("/account/users")}`;
-      const callback = await followSignIn(browser, start, "mallory@evil.example", (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+      const callback = await followSignIn(
+        browser,
+        start,
+        "mallory@evil.example",
+        (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
+        FROM_HEARTH_PAGE,
+      );
       return browser.request(callback, { headers: { accept: "text/html" } });
     }
 
@@ -64,7 +70,11 @@ for (const dialect of DIALECTS) {
       issuerA = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
       issuerB = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
       const a = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: { displayName: "Corp SSO", oidcConfig: { issuerUrl: issuerA.issuer, clientId: issuerA.clientId, clientSecret: issuerA.clientSecret }, tenantDomains: ["corp.example"] },
+        body: {
+          displayName: "Corp SSO",
+          oidcConfig: { issuerUrl: issuerA.issuer, clientId: issuerA.clientId, clientSecret: issuerA.clientSecret },
+          tenantDomains: ["corp.example"],
+        },
       });
       assert.equal(a.status, 200, JSON.stringify(a.body));
       await human(h, "alice@corp.example", "user");
@@ -134,7 +144,11 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 200);
       assert.match(res.headers.get("content-type")!, /^text\/html/);
       assert.equal(res.headers.get("content-security-policy"), CONSOLE_CSP, "the console's strict policy: no inline script or style");
-      assert.equal(res.headers.getSetCookie().some((c) => c.startsWith("hearth_session=")), false, "the session is not replaced");
+      assert.equal(
+        res.headers.getSetCookie().some((c) => c.startsWith("hearth_session=")),
+        false,
+        "the session is not replaced",
+      );
       const html = await res.text();
       assert.doesNotMatch(html, /<script|<style|style=/);
       assert.match(html, /signed in to account <strong>my-account<\/strong> as <strong>alice@corp\.example<\/strong>/);

@@ -12,7 +12,10 @@ const pathOf = (url: string): string => new URL(url).pathname;
 const sessionCookie = (res: { headers: Record<string, unknown> }): string | undefined => {
   const raw = res.headers["set-cookie"];
   const lines = Array.isArray(raw) ? raw : raw === undefined ? [] : [String(raw)];
-  return lines.map(String).find((l) => l.startsWith("hearth_session=") && !l.startsWith("hearth_session=;"))?.split(";")[0];
+  return lines
+    .map(String)
+    .find((l) => l.startsWith("hearth_session=") && !l.startsWith("hearth_session=;"))
+    ?.split(";")[0];
 };
 
 for (const dialect of DIALECTS) {
@@ -58,14 +61,22 @@ for (const dialect of DIALECTS) {
       const expires = Date.parse(link.expireTime) - before;
       assert.ok(expires > 14 * 60_000 && expires <= 15 * 60_000 + 1000, `expires in ${expires} ms`);
       // Age the link past its end, as 15 minutes would.
-      await h.deps.store.db.updateTable("signin_links").set({ expire_time: Date.now() - 1 }).where("used_time", "is", null).execute();
+      await h.deps.store.db
+        .updateTable("signin_links")
+        .set({ expire_time: Date.now() - 1 })
+        .where("used_time", "is", null)
+        .execute();
       const res = await h.call("GET", pathOf(link.url), { key: null });
       assert.equal(res.status, 401);
       assert.match(res.body.error.message, /expired/);
     });
 
     test("an unknown or malformed link is refused without a session", async () => {
-      for (const [token, status] of [["x".repeat(43), 401], ["not-a-token", 401], ["a".repeat(300), 400]] as const) {
+      for (const [token, status] of [
+        ["x".repeat(43), 401],
+        ["not-a-token", 401],
+        ["a".repeat(300), 400],
+      ] as const) {
         const res = await h.call("GET", `/auth/link/${token}`, { key: null });
         assert.equal(res.status, status, token);
         assert.equal(sessionCookie(res), undefined);

@@ -37,7 +37,11 @@ for (const dialect of DIALECTS) {
       await h.listen();
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
       const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: { displayName: "Corp SSO", oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret }, tenantDomains: ["corp.example"] },
+        body: {
+          displayName: "Corp SSO",
+          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
+          tenantDomains: ["corp.example"],
+        },
       });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       await human(h, "alice@corp.example", "user");
@@ -76,7 +80,13 @@ for (const dialect of DIALECTS) {
       for (const next of [...REPRODUCTIONS, "/%5Cevil.example", "/\t/evil.example"]) {
         const browser = new Browser();
         const start = `${h.baseUrl}/auth/oidc/my-account/corp/start?next=${encodeURIComponent(next)}`;
-        const callback = await followSignIn(browser, start, "alice@corp.example", (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+        const callback = await followSignIn(
+          browser,
+          start,
+          "alice@corp.example",
+          (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
+          FROM_HEARTH_PAGE,
+        );
         const res = await browser.request(callback);
         assert.equal(res.status, 302, await res.text());
         assert.equal(res.headers.get("location"), "/", JSON.stringify(next));

@@ -178,7 +178,13 @@ for (const dialect of DIALECTS) {
       assert.match(((await stranger.res.json()) as any).error.message, /not a user of account/);
       // A person's browser (Accept: text/html) gets the same refusal as a page with the way back.
       const inBrowser = new Browser();
-      const back = await followSignIn(inBrowser, `${h.baseUrl}/auth/oidc/my-account/corp/start`, "stranger@elsewhere.example", (u) => u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+      const back = await followSignIn(
+        inBrowser,
+        `${h.baseUrl}/auth/oidc/my-account/corp/start`,
+        "stranger@elsewhere.example",
+        (u) => u.pathname === "/auth/oidc/callback",
+        FROM_HEARTH_PAGE,
+      );
       const page = await inBrowser.request(back, { headers: { accept: "text/html,application/xhtml+xml" } });
       assert.equal(page.status, 403);
       assert.match(page.headers.get("content-type")!, /^text\/html/);
@@ -197,7 +203,9 @@ for (const dialect of DIALECTS) {
       const [created] = await auditEntries(h, 'message="CreateUser" AND resource:"token-newbie-corp-example"');
       assert.equal(created.payload.jitUserProvisioning, true);
       assert.equal((await h.call("GET", "/verifyApiKey", { key: token })).status, 200, "the second call finds the user");
-      const stranger = await h.call("GET", `${A}/users`, { key: await issuer.mint({ sub: "s2", email: "token-stranger@elsewhere.example", email_verified: true }) });
+      const stranger = await h.call("GET", `${A}/users`, {
+        key: await issuer.mint({ sub: "s2", email: "token-stranger@elsewhere.example", email_verified: true }),
+      });
       assert.equal(stranger.status, 403);
       assert.equal((await h.call("GET", `${A}/users/token-stranger-elsewhere-example`)).status, 404);
     });
@@ -221,7 +229,11 @@ for (const dialect of DIALECTS) {
         ["expired", await issuer.mint({ sub: "a", email: "alice@corp.example", iat: now - 7200, exp: now - 3600 }), /expired/],
         ["not yet valid", await issuer.mint({ sub: "a", email: "alice@corp.example", nbf: now + 3600 }), /"nbf" claim/],
         ["another issuer", await otherIssuer.mint({ sub: "a", email: "alice@corp.example" }), /issuer is not an identity provider/],
-        ["another issuer's key with our issuer name", await otherIssuer.mint({ sub: "a", email: "alice@corp.example", iss: issuer.issuer, aud: issuer.clientId }), /signature/],
+        [
+          "another issuer's key with our issuer name",
+          await otherIssuer.mint({ sub: "a", email: "alice@corp.example", iss: issuer.issuer, aud: issuer.clientId }),
+          /signature/,
+        ],
         ["tampered", tampered, /signature/],
         ["unsigned", unsigned, /./],
         ["not a JWT at all", "opaque-token-value", /neither a Hearth API key nor an OIDC ID token/],
@@ -252,9 +264,11 @@ for (const dialect of DIALECTS) {
       assert.equal(minted.body.error.message, SERVICE_ACCOUNT_SIGN_IN);
 
       // Sessions only begin through these refused paths; one planted in the store is refused too, and ended.
-      const planted = await h.deps.store.db.transaction().execute((trx) =>
-        startSession(h.deps, trx, { account_id: "my-account", id: "ci-bot", email: SA_EMAIL, role: "user", service_account: 1 }, "link", Date.now()),
-      );
+      const planted = await h.deps.store.db
+        .transaction()
+        .execute((trx) =>
+          startSession(h.deps, trx, { account_id: "my-account", id: "ci-bot", email: SA_EMAIL, role: "user", service_account: 1 }, "link", Date.now()),
+        );
       const cookie = { cookie: `hearth_session=${planted.token}` };
       const viaSession = await h.call("GET", `${A}/users`, { key: null, headers: cookie });
       assert.equal(viaSession.status, 403);

@@ -23,13 +23,16 @@ for (const dialect of DIALECTS) {
       up = await startUpstream();
       const file = join(mkdtempSync(join(tmpdir(), "hearth-platform-")), "platform.json");
       const model = (id: string) => ({ id, upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 1, outputPricePerMillionTokens: 1 });
-      writeFileSync(file, JSON.stringify({
-        publicAccountId: "fireworks",
-        backends: [
-          { name: "openai-env", baseUrl: up.baseUrl, apiKeyEnv: "OPENAI_API_KEY", timeoutMs: 1500, models: [model("via-env")] },
-          { name: "openai-file", baseUrl: up.baseUrl, apiKey: FILE_KEY, timeoutMs: 1500, models: [model("via-file")] },
-        ],
-      }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          publicAccountId: "fireworks",
+          backends: [
+            { name: "openai-env", baseUrl: up.baseUrl, apiKeyEnv: "OPENAI_API_KEY", timeoutMs: 1500, models: [model("via-env")] },
+            { name: "openai-file", baseUrl: up.baseUrl, apiKey: FILE_KEY, timeoutMs: 1500, models: [model("via-file")] },
+          ],
+        }),
+      );
       h = await startHearth(dialect, { HEARTH_CONFIG: file, OPENAI_API_KEY: OPENAI_KEY });
       await h.listen();
       bot = await serviceAccountWithKey(h, "bot", "contributor");
@@ -41,7 +44,10 @@ for (const dialect of DIALECTS) {
 
     test("regression: a 502 no longer relays 'you sent authorization=Bearer sk-…' (JSON, plain-text and 400 errors, apiKey and apiKeyEnv)", async () => {
       const seen: string[] = [];
-      for (const [model, key, backend] of [[VIA_ENV, OPENAI_KEY, "openai-env"], [VIA_FILE, FILE_KEY, "openai-file"]] as const) {
+      for (const [model, key, backend] of [
+        [VIA_ENV, OPENAI_KEY, "openai-env"],
+        [VIA_FILE, FILE_KEY, "openai-file"],
+      ] as const) {
         const json = await infer(h, bot.key, chat(model, "echo-auth"));
         assert.equal(json.status, 502);
         const jsonBody = await json.text();
@@ -65,7 +71,11 @@ for (const dialect of DIALECTS) {
         assert.equal(streamed.status, 200);
         const events = await sseData(streamed);
         seen.push(events.join("\n"));
-        assert.equal(JSON.parse(events.at(-1)!).error.message, "you sent authorization=Bearer [redacted]", "a mid-stream error event is relayed without the key");
+        assert.equal(
+          JSON.parse(events.at(-1)!).error.message,
+          "you sent authorization=Bearer [redacted]",
+          "a mid-stream error event is relayed without the key",
+        );
       }
       const audit = await h.call("GET", `/v1/accounts/${h.accountId}/auditLogs?pageSize=200`);
       seen.push(JSON.stringify(audit.body), h.logs.join(""));

@@ -89,7 +89,7 @@ export function hearthProgram(): Command {
     .command("user")
     .description("operator commands for users")
     .command("set-role <user> <role>")
-    .description("give a user (id or email) a role, e.g. make someone admin again; audited as \"operator\"")
+    .description('give a user (id or email) a role, e.g. make someone admin again; audited as "operator"')
     .option("--account <accountId>", "the user's account (default: HEARTH_ACCOUNT_ID)")
     .addHelpText("after", "\nExample:\n  hearth user set-role alice@acme.example admin --account acme")
     .action(async (user: string, role: string, opts: { account?: string }) => {

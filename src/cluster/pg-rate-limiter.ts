@@ -55,7 +55,10 @@ export class PgRateLimiter implements RateLimiter {
 
   async used(key: string, now = Date.now()): Promise<number> {
     const start = windowStart(now);
-    const rows = await sql<{ start: number; count: number }>`select start, count from rate_windows where key = ${key} and start in (${start}, ${start - WINDOW_MS})`.execute(this.store.db);
+    const rows = await sql<{
+      start: number;
+      count: number;
+    }>`select start, count from rate_windows where key = ${key} and start in (${start}, ${start - WINDOW_MS})`.execute(this.store.db);
     const count = (s: number) => Number(rows.rows.find((r) => Number(r.start) === s)?.count ?? 0);
     return Math.ceil(estimate(count(start - WINDOW_MS), count(start), start, now));
   }

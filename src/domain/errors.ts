@@ -45,7 +45,5 @@ export const failedPrecondition = (message: string): ApiError => new ApiError("F
 export const notFound = (message: string): ApiError => new ApiError("NOT_FOUND", message);
 export const alreadyExists = (message: string): ApiError => new ApiError("ALREADY_EXISTS", message);
 export const permissionDenied = (message: string): ApiError => new ApiError("PERMISSION_DENIED", message);
-export const resourceExhausted = (message: string, headers: Record<string, string> = {}): ApiError =>
-  new ApiError("RESOURCE_EXHAUSTED", message, headers);
-export const unauthenticated = (message: string): ApiError =>
-  new ApiError("UNAUTHENTICATED", message, { "www-authenticate": 'Bearer realm="hearth"' });
+export const resourceExhausted = (message: string, headers: Record<string, string> = {}): ApiError => new ApiError("RESOURCE_EXHAUSTED", message, headers);
+export const unauthenticated = (message: string): ApiError => new ApiError("UNAUTHENTICATED", message, { "www-authenticate": 'Bearer realm="hearth"' });

@@ -58,11 +58,14 @@ const ERRORS: Array<[string, RegExp]> = [
 
 for (const [input, message] of ERRORS) {
   test(`refuses ${JSON.stringify(input)} naming the position`, () => {
-    assert.throws(() => parseFilter(input), (error: Error & { status?: string }) => {
-      assert.equal(error.status, "INVALID_ARGUMENT");
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => parseFilter(input),
+      (error: Error & { status?: string }) => {
+        assert.equal(error.status, "INVALID_ARGUMENT");
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   });
 }
 

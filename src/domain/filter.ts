@@ -215,4 +215,3 @@ export function parseFilter(input: string | undefined): FilterExpr | undefined {
   }
   return new Parser(tokenize(input)).parseAll();
 }
-

@@ -45,8 +45,16 @@ test("regression: emails holding bidi, zero-width or other non-ASCII characters 
     ["a\u00a0b@example.com", "U+00A0 at position 1"],
   ];
   for (const [bad, where] of cases) {
-    assert.throws(() => checkEmail(bad, "admin email"), (e: Error) => e.message.includes(`invalid admin email`) && e.message.includes(where), JSON.stringify(bad));
-    assert.throws(() => checkEmail(bad), (e: Error) => /^[\x20-\x7e]*$/.test(e.message), "the message shows the character escaped");
+    assert.throws(
+      () => checkEmail(bad, "admin email"),
+      (e: Error) => e.message.includes(`invalid admin email`) && e.message.includes(where),
+      JSON.stringify(bad),
+    );
+    assert.throws(
+      () => checkEmail(bad),
+      (e: Error) => /^[\x20-\x7e]*$/.test(e.message),
+      "the message shows the character escaped",
+    );
   }
   assert.equal(checkEmail("ops@xn--mnchen-3ya.example"), "ops@xn--mnchen-3ya.example");
 });

@@ -10,9 +10,7 @@ export function isValidId(id: string): boolean {
 /** Throws INVALID_ARGUMENT naming `what` unless `id` is a valid id. */
 export function checkId(id: string, what: string): string {
   if (!isValidId(id)) {
-    throw invalidArgument(
-      `invalid ${what} ${JSON.stringify(id)}: use 1-63 lowercase letters, digits or '-', starting with a letter`,
-    );
+    throw invalidArgument(`invalid ${what} ${JSON.stringify(id)}: use 1-63 lowercase letters, digits or '-', starting with a letter`);
   }
   return id;
 }
@@ -32,15 +30,17 @@ export function idFromName(value: string, collection: string, what: string): str
 
 /** A user id derived from an email: `Alice.Smith@Example.com` → `alice-smith-example-com`. */
 export function idFromEmail(email: string): string {
-  let id = email.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  let id = email
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   if (!/^[a-z]/.test(id)) id = `u-${id}`;
   return id.slice(0, 63).replace(/-+$/, "");
 }
 
 export const accountName = (accountId: string): string => `accounts/${accountId}`;
 export const userName = (accountId: string, userId: string): string => `accounts/${accountId}/users/${userId}`;
-export const apiKeyName = (accountId: string, userId: string, keyId: string): string =>
-  `${userName(accountId, userId)}/apiKeys/${keyId}`;
+export const apiKeyName = (accountId: string, userId: string, keyId: string): string => `${userName(accountId, userId)}/apiKeys/${keyId}`;
 export const quotaName = (accountId: string, quotaId: string): string => `accounts/${accountId}/quotas/${quotaId}`;
 
 /** The generated email of a service account (SPEC §3.1). */

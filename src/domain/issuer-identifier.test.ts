@@ -27,7 +27,14 @@ test("every other spelling of the same issuer has another canonical form (the re
 
 test("spellings of one issuer share one key: a trailing slash, case and dot segments do not make a new pair", () => {
   const key = issuerKey("http://127.0.0.1:33623");
-  for (const variant of ["http://127.0.0.1:33623/", "HTTP://127.0.0.1:33623", "http://127.0.0.1:033623", "http://127.0.0.1:33623/./", "http://0x7f.1:33623", "http://127.1:33623//"]) {
+  for (const variant of [
+    "http://127.0.0.1:33623/",
+    "HTTP://127.0.0.1:33623",
+    "http://127.0.0.1:033623",
+    "http://127.0.0.1:33623/./",
+    "http://0x7f.1:33623",
+    "http://127.1:33623//",
+  ]) {
     assert.equal(issuerKey(variant), key, variant);
   }
   assert.notEqual(issuerKey("https://login.example/realms/a"), issuerKey("https://login.example/realms/b"));

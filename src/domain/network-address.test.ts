@@ -42,7 +42,16 @@ test("every special-purpose address, in every spelling, classifies as not public
 });
 
 test("ordinary public unicast addresses classify as public", () => {
-  for (const address of ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "64:ff9b::808:808"]) {
+  for (const address of [
+    "8.8.8.8",
+    "1.1.1.1",
+    "172.32.0.1",
+    "100.128.0.1",
+    "2606:4700:4700::1111",
+    "2a00:1450:4001:80b::200e",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+  ]) {
     assert.equal(classifyAddress(address), "public", address);
   }
 });
@@ -53,8 +62,18 @@ test("host names are not addresses", () => {
 
 test("a literal private address in a URL is refused unless the operator allows private networks", () => {
   // The URL parser already turns decimal, hex, short and octal IPv4 into dotted form.
-  for (const url of ["http://127.0.0.1:5556/internal/x", "https://2130706433/", "https://0x7f.1/", "https://[::ffff:7f00:1]/", "https://169.254.169.254/latest/meta-data"]) {
-    assert.match(literalAddressProblem(new URL(url), false) ?? "", /address; Hearth reaches only public addresses unless its operator sets HEARTH_ALLOW_PRIVATE_NETWORKS=true$/, url);
+  for (const url of [
+    "http://127.0.0.1:5556/internal/x",
+    "https://2130706433/",
+    "https://0x7f.1/",
+    "https://[::ffff:7f00:1]/",
+    "https://169.254.169.254/latest/meta-data",
+  ]) {
+    assert.match(
+      literalAddressProblem(new URL(url), false) ?? "",
+      /address; Hearth reaches only public addresses unless its operator sets HEARTH_ALLOW_PRIVATE_NETWORKS=true$/,
+      url,
+    );
     assert.equal(literalAddressProblem(new URL(url), true), undefined, url);
   }
   assert.equal(literalAddressProblem(new URL("http://localhost:5556/"), false), undefined, "host names are judged when connecting");

@@ -21,14 +21,7 @@ export type Action = (typeof ACTIONS)[number];
 
 export const PERMISSIONS: Readonly<Record<Role, ReadonlySet<Action>>> = Object.freeze({
   "inference-user": new Set<Action>(["inference.run", "resources.view", "apiKeys.manageOwn", "principals.view"]),
-  contributor: new Set<Action>([
-    "inference.run",
-    "resources.view",
-    "resources.create",
-    "resources.manageOwn",
-    "apiKeys.manageOwn",
-    "principals.view",
-  ]),
+  contributor: new Set<Action>(["inference.run", "resources.view", "resources.create", "resources.manageOwn", "apiKeys.manageOwn", "principals.view"]),
   user: new Set<Action>([
     "inference.run",
     "resources.view",
@@ -42,11 +35,7 @@ export const PERMISSIONS: Readonly<Record<Role, ReadonlySet<Action>>> = Object.f
 });
 
 /** Actions that only an admin may take; their audit entries carry `isAdminAction: true`. */
-export const ADMIN_ACTIONS: ReadonlySet<Action> = new Set<Action>([
-  "apiKeys.createForServiceAccount",
-  "apiKeys.deleteOthers",
-  "principals.manage",
-]);
+export const ADMIN_ACTIONS: ReadonlySet<Action> = new Set<Action>(["apiKeys.createForServiceAccount", "apiKeys.deleteOthers", "principals.manage"]);
 
 export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (ROLES as readonly string[]).includes(value);

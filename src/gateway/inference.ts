@@ -41,10 +41,24 @@ async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Pro
   const { publicAccountId, publicModels } = deps.config.platform;
   if (ref.accountId === publicAccountId) {
     const m = publicModels.get(ref.modelId);
-    if (m) return { name, backend: m.backend, upstreamModel: m.upstreamModel, inputPricePerMillionTokens: m.inputPricePerMillionTokens, outputPricePerMillionTokens: m.outputPricePerMillionTokens };
+    if (m)
+      return {
+        name,
+        backend: m.backend,
+        upstreamModel: m.upstreamModel,
+        inputPricePerMillionTokens: m.inputPricePerMillionTokens,
+        outputPricePerMillionTokens: m.outputPricePerMillionTokens,
+      };
   } else if (ref.accountId === principal.accountId) {
     const row = await getModel(deps.store.db, ref.accountId, ref.modelId);
-    if (row) return { name, backend: row.backend, upstreamModel: row.upstream_model, inputPricePerMillionTokens: row.input_price, outputPricePerMillionTokens: row.output_price };
+    if (row)
+      return {
+        name,
+        backend: row.backend,
+        upstreamModel: row.upstream_model,
+        inputPricePerMillionTokens: row.input_price,
+        outputPricePerMillionTokens: row.output_price,
+      };
   }
   // Another account's model reads exactly like a missing one.
   throw notFound(`model "${name}" not found`);

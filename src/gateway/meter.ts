@@ -74,9 +74,10 @@ class UsageWriter {
         // A fixed order, so that processes writing the same rows take their locks in the same order.
         const rows = [...batch.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
         if (rows.length === 1) await addUsage(this.store.db, rows[0]!);
-        else await this.store.db.transaction().execute(async (trx) => {
-          for (const r of rows) await addUsage(trx, r);
-        });
+        else
+          await this.store.db.transaction().execute(async (trx) => {
+            for (const r of rows) await addUsage(trx, r);
+          });
         for (const w of waiters) w.resolve();
       } catch (error) {
         for (const w of waiters) w.reject(error);

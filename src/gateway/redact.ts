@@ -40,7 +40,9 @@ const searches = new Map<string, KeySearch>();
  * alignment holds this core, whatever comes before or after it (`Bearer `, `user:`).
  */
 function base64Core(key: Buffer, offset: number): string {
-  const encoded = Buffer.concat([Buffer.alloc(offset), key]).toString("base64").replace(/=+$/, "");
+  const encoded = Buffer.concat([Buffer.alloc(offset), key])
+    .toString("base64")
+    .replace(/=+$/, "");
   return encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + key.length)) / 6));
 }
 

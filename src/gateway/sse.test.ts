@@ -6,7 +6,7 @@ test("events split across chunks come out whole, as soon as they are complete", 
   const s = new SseSplitter();
   const enc = (t: string) => new TextEncoder().encode(t);
   assert.deepEqual(s.push(enc('data: {"a"')), []);
-  assert.deepEqual(s.push(enc(':1}\n\ndata: [DO')), [{ raw: 'data: {"a":1}\n\n', data: '{"a":1}' }]);
+  assert.deepEqual(s.push(enc(":1}\n\ndata: [DO")), [{ raw: 'data: {"a":1}\n\n', data: '{"a":1}' }]);
   assert.deepEqual(s.push(enc("NE]\r\n\r\n: keep-alive\n\n")), [
     { raw: "data: [DONE]\n\n", data: "[DONE]" },
     { raw: ": keep-alive\n\n", data: undefined },

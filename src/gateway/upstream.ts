@@ -90,7 +90,13 @@ function agentFor(url: URL): http.Agent {
 }
 
 /** One request on the origin's keep-alive pool; resolves with the response once its headers arrive. */
-function request(url: URL, method: "GET" | "POST", headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<http.IncomingMessage> {
+function request(
+  url: URL,
+  method: "GET" | "POST",
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal,
+): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const all = body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) };
     const req = (url.protocol === "https:" ? https : http).request(url, { method, agent: agentFor(url), headers: all, signal }, resolve);

@@ -51,7 +51,14 @@ async function currentSession(deps: Deps, request: FastifyRequest): Promise<Sign
 }
 
 /** Sets the session cookie and sends the browser on; the URL that carried a secret is not passed on as Referer. */
-function enter(deps: Deps, request: FastifyRequest, reply: FastifyReply, session: { token: string; maxAgeSeconds: number }, next: string, status: 302 | 303): FastifyReply {
+function enter(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: { token: string; maxAgeSeconds: number },
+  next: string,
+  status: 302 | 303,
+): FastifyReply {
   setCookie(reply, SESSION_COOKIE, session.token, { path: "/", maxAge: session.maxAgeSeconds, secure: secure(deps, request) });
   void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
   return reply.redirect(next, status);
@@ -102,14 +109,17 @@ export function accountSwitchRoutes(app: FastifyInstance, deps: Deps): void {
       if (!parsed.success) throw invalidArgument(`invalid form: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"} ${i.message}`).join("; ")}`);
       const origin = request.headers.origin;
       const own = new Set([requestOrigin(request, undefined), ...(deps.config.publicUrl ? [deps.config.publicUrl] : [])]);
-      if (typeof origin === "string" && origin !== "" && !own.has(origin)) throw permissionDenied(`cross-site request refused: origin ${JSON.stringify(origin)} is not Hearth's`);
+      if (typeof origin === "string" && origin !== "" && !own.has(origin))
+        throw permissionDenied(`cross-site request refused: origin ${JSON.stringify(origin)} is not Hearth's`);
       const cookie = readCookie(request, SWITCH_COOKIE);
       const text = cookie ? open(serverKey(deps.config), cookie, SWITCH_CONTEXT) : undefined;
       const pending = text === undefined ? undefined : (JSON.parse(text) as PendingSwitch);
       // Used up whatever the outcome.
       setCookie(reply, SWITCH_COOKIE, "", { path: SWITCH_PATH, maxAge: 0, secure: secure(deps, request) });
-      if (!pending || pending.expires <= Date.now()) throw invalidArgument("no account switch is waiting in this browser (it was answered already or took longer than 10 minutes); sign in again");
-      if (!tokensEqual(parsed.data.token, pending.token)) throw permissionDenied("the account switch form does not belong to this browser's sign-in; sign in again");
+      if (!pending || pending.expires <= Date.now())
+        throw invalidArgument("no account switch is waiting in this browser (it was answered already or took longer than 10 minutes); sign in again");
+      if (!tokensEqual(parsed.data.token, pending.token))
+        throw permissionDenied("the account switch form does not belong to this browser's sign-in; sign in again");
       const meta = requestMeta(request);
       void reply.header("cache-control", "no-store");
       if (parsed.data.choice === "stay") {

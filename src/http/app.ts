@@ -29,10 +29,7 @@ const QUIET_PATHS = new Set(["/verifyApiKey", "/healthz", "/readyz", "/metrics"]
 /** Builds the HTTP application: every route, the one error handler, one log line per request. */
 export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger:
-      deps.config.logLevel === "silent"
-        ? false
-        : { level: deps.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: deps.config.logLevel === "silent" ? false : { level: deps.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.bodyLimit,
     // Fastify accepts each form of the setting; the cast only steers overload resolution.

@@ -78,10 +78,7 @@ export function consoleRoutes(app: FastifyInstance): void {
     const html = await readDist("index.html");
     pageHeaders(reply).header("cache-control", "no-store");
     if (!html) {
-      return reply
-        .status(503)
-        .type("text/plain; charset=utf-8")
-        .send("The web console is not built: run `npm run build:web` (npm install runs it).\n");
+      return reply.status(503).type("text/plain; charset=utf-8").send("The web console is not built: run `npm run build:web` (npm install runs it).\n");
     }
     return reply.type("text/html; charset=utf-8").send(html);
   };
@@ -103,7 +100,10 @@ export function consoleRoutes(app: FastifyInstance): void {
     app.get(url, async (_request, reply) => {
       const body = await readDist(url.slice(1));
       if (!body) return missing(reply, url);
-      return pageHeaders(reply).header("cache-control", "public, max-age=3600").type(TYPES[extname(url)] ?? "application/octet-stream").send(body);
+      return pageHeaders(reply)
+        .header("cache-control", "public, max-age=3600")
+        .type(TYPES[extname(url)] ?? "application/octet-stream")
+        .send(body);
     });
   }
 }

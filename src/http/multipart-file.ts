@@ -11,8 +11,7 @@ import { invalidArgument } from "../domain/errors.ts";
  */
 const FIELD = "file";
 
-const malformed = (error: unknown): Error =>
-  invalidArgument(`malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`);
+const malformed = (error: unknown): Error => invalidArgument(`malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`);
 
 export function multipartFile(headers: IncomingHttpHeaders, body: Readable): Promise<AsyncIterable<Buffer>> {
   return new Promise((resolve, reject) => {

@@ -30,7 +30,10 @@ export function openAiErrorHandler(error: unknown, request: FastifyRequest, repl
   }
   if (error instanceof ApiError) {
     const [type, code] = error instanceof InferenceRefusal ? [error.openaiType, error.openaiCode] : (TYPES[error.status] ?? ["server_error", "internal_error"]);
-    void reply.status(error.httpCode).headers(error.headers).send(openAiErrorBody(error.message, type, code));
+    void reply
+      .status(error.httpCode)
+      .headers(error.headers)
+      .send(openAiErrorBody(error.message, type, code));
     return;
   }
   const status = (error as FastifyError).statusCode;

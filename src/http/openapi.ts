@@ -3,8 +3,7 @@ import type { RegisteredRoute } from "./route.ts";
 
 type JsonSchema = Record<string, unknown>;
 
-const toSchema = (schema: z.ZodType): JsonSchema =>
-  z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
+const toSchema = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
 
 function parameters(schema: z.ZodType | undefined, location: "path" | "query") {
   if (!schema) return [];

@@ -24,7 +24,15 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   auth?: boolean;
   /** A body the handler reads as a stream (an upload): its OpenAPI request body, by content type. */
   streamedBody?: Record<string, unknown>;
-  handler: (input: { deps: Deps; ctx: Ctx; params: z.output<P>; query: z.output<Q>; body: z.output<B>; request: FastifyRequest; reply: FastifyReply }) => Promise<unknown>;
+  handler: (input: {
+    deps: Deps;
+    ctx: Ctx;
+    params: z.output<P>;
+    query: z.output<Q>;
+    body: z.output<B>;
+    request: FastifyRequest;
+    reply: FastifyReply;
+  }) => Promise<unknown>;
 }
 
 export interface RegisteredRoute {

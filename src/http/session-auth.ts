@@ -67,7 +67,12 @@ export async function sessionPrincipal(deps: Deps, request: FastifyRequest, meta
     if (refusal) {
       const p = session.principal;
       const resource = request.url.split("?")[0]!.replace(/^\/v1\//, "");
-      await writeAudit(deps.store.db, { accountId: p.accountId, email: p.email, apiKeyId: "", meta }, { method: operationId, resource, isAdminAction: false }, refusal).catch(() => undefined);
+      await writeAudit(
+        deps.store.db,
+        { accountId: p.accountId, email: p.email, apiKeyId: "", meta },
+        { method: operationId, resource, isAdminAction: false },
+        refusal,
+      ).catch(() => undefined);
       throw markAudited(refusal);
     }
   }

@@ -23,9 +23,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return "[TRUNCATED]";
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
   if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.test(k) ? "[REDACTED]" : redact(v, depth + 1)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.test(k) ? "[REDACTED]" : redact(v, depth + 1)]));
   }
   return value;
 }
@@ -113,5 +111,7 @@ export async function auditSuppressedAttempts(deps: Deps, s: { accountId: string
     isAdminAction: true,
     payload: { attempts: s.suppressed, windowStart: new Date(s.windowStart).toISOString() },
   };
-  await writeAudit(deps.store.db, actor, op, new ApiError("UNAUTHENTICATED", `${s.suppressed} more refused attempts from ${s.clientIp}`)).catch(() => undefined);
+  await writeAudit(deps.store.db, actor, op, new ApiError("UNAUTHENTICATED", `${s.suppressed} more refused attempts from ${s.clientIp}`)).catch(
+    () => undefined,
+  );
 }

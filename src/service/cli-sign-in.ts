@@ -102,7 +102,8 @@ export async function redeemCliGrant(deps: SignInDeps, code: string, verifier: s
   if (!isTokenShaped(code)) throw badCode();
   const grant = await takeCliGrant(deps.store.db, digestToken(code));
   if (!grant || grant.expire_time <= Date.now()) throw badCode();
-  if (!tokensEqual(pkceChallenge(verifier), grant.code_challenge)) throw invalidArgument("the code verifier does not match this sign-in (PKCE); run 'firectl signin' again");
+  if (!tokensEqual(pkceChallenge(verifier), grant.code_challenge))
+    throw invalidArgument("the code verifier does not match this sign-in (PKCE); run 'firectl signin' again");
   const user = await getUser(deps.store.db, grant.account_id, grant.user_id);
   const text = open(serverKey(deps.config), grant.tokens, GRANT_CONTEXT);
   if (!user || text === undefined) throw badCode();

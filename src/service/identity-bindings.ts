@@ -43,7 +43,13 @@ function providerId(accountId: string, value: string): string {
  * the user again (issue 13).
  * @throws NOT_FOUND when the user has no such binding.
  */
-export async function unbindIdentity(deps: Deps, ctx: Ctx, accountId: string, userId: string, identityProvider: string | undefined): Promise<User & { identityBindings: IdentityBinding[] }> {
+export async function unbindIdentity(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  userId: string,
+  identityProvider: string | undefined,
+): Promise<User & { identityBindings: IdentityBinding[] }> {
   const op = { method: "UnbindIdentity", resource: userName(accountId, userId), isAdminAction: true, payload: { identityProvider: identityProvider ?? null } };
   return audited(deps, ctx, op, async (trx) => {
     require(ctx.principal, "principals.manage", "remove users' identity bindings");

@@ -93,7 +93,9 @@ function checkIssuerUrl(value: string): string {
   }
   const canonical = canonicalIssuer(value);
   if (canonical !== value) {
-    throw invalidArgument(`invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: write it as ${JSON.stringify(canonical)}, exactly as the provider's discovery document names its issuer`);
+    throw invalidArgument(
+      `invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: write it as ${JSON.stringify(canonical)}, exactly as the provider's discovery document names its issuer`,
+    );
   }
   const insecureOk = url.protocol === "http:" && isLoopbackHost(url.hostname);
   if ((url.protocol !== "https:" && !insecureOk) || url.search || url.hash || url.username || url.password) {
@@ -157,7 +159,13 @@ async function getRow(db: Db, accountId: string, id: string): Promise<IdentityPr
   return row;
 }
 
-export async function createIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, requestedId: string | undefined, input: IdentityProviderInput): Promise<IdentityProvider> {
+export async function createIdentityProvider(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  requestedId: string | undefined,
+  input: IdentityProviderInput,
+): Promise<IdentityProvider> {
   const id = requestedId ?? `idp-${randomBytes(4).toString("hex")}`;
   const op = { method: "CreateIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: true, payload: auditPayload(input) };
   return audited(deps, ctx, op, async (trx) => {
@@ -225,7 +233,8 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     }
     if (config?.clientId !== undefined) patch.client_id = checkClientId(config.clientId);
     if (config?.clientSecret !== undefined) {
-      patch.client_secret = config.clientSecret === "" ? null : seal(serverKey(deps.config), checkClientSecret(config.clientSecret), sealContext(accountId, id));
+      patch.client_secret =
+        config.clientSecret === "" ? null : seal(serverKey(deps.config), checkClientSecret(config.clientSecret), sealContext(accountId, id));
     }
     if (input.tenantDomains !== undefined) patch.tenant_domains = JSON.stringify(checkTenantDomains(input.tenantDomains));
     if (input.enableJitUserProvisioning !== undefined) patch.enable_jit = input.enableJitUserProvisioning ? 1 : 0;

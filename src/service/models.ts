@@ -30,7 +30,9 @@ export function checkDisplayName(name: string): string {
 export function checkBackend(deps: Deps, name: string): string {
   if (!deps.config.platform.backends.has(name)) {
     const known = [...deps.config.platform.backends.keys()];
-    throw invalidArgument(`unknown backend ${JSON.stringify(name)} (${known.length ? `backends: ${known.join(", ")}` : "no backends are configured in HEARTH_CONFIG"})`);
+    throw invalidArgument(
+      `unknown backend ${JSON.stringify(name)} (${known.length ? `backends: ${known.join(", ")}` : "no backends are configured in HEARTH_CONFIG"})`,
+    );
   }
   return name;
 }

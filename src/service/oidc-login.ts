@@ -173,7 +173,8 @@ export interface VerifiedLogin {
  * claims to a human of the account (or provisions one) by the rules of oidc-principal.ts.
  */
 export async function verifyOidcLogin(deps: SignInDeps, login: LoginState, callback: URLSearchParams, meta: RequestMeta): Promise<VerifiedLogin> {
-  if (!tokensEqual(callback.get("state") ?? "", login.state)) throw invalidArgument("the sign-in response does not belong to this browser's sign-in (state mismatch); start again");
+  if (!tokensEqual(callback.get("state") ?? "", login.state))
+    throw invalidArgument("the sign-in response does not belong to this browser's sign-in (state mismatch); start again");
   const row = await providerRow(deps, login.accountId, login.idpId);
   const config = await oidcConfiguration(deps, row);
   const currentUrl = new URL(login.redirectUri);
@@ -203,7 +204,12 @@ export function providerRefusal(error: unknown, what: string): ApiError {
 }
 
 /** A web sign-in that verified: starts the browser's session. */
-export async function finishOidcLogin(deps: SignInDeps, login: LoginState, callback: URLSearchParams, meta: RequestMeta): Promise<{ session: NewSession; next: string }> {
+export async function finishOidcLogin(
+  deps: SignInDeps,
+  login: LoginState,
+  callback: URLSearchParams,
+  meta: RequestMeta,
+): Promise<{ session: NewSession; next: string }> {
   const { row, user } = await verifyOidcLogin(deps, login, callback, meta);
   const session = await deps.store.db.transaction().execute(async (trx) => {
     const started = await startSession(deps, trx, user, `oidc:${row.id}`, Date.now());

@@ -190,7 +190,8 @@ export async function userForClaims(deps: SignInDeps, row: IdentityProviderRow, 
   try {
     if (row.state !== "READY") throw providerDisabled(row);
     checkTokenClaims(claims, row.client_id, deps.config.oidcMaxTokenLifetimeS);
-    if (typeof claims.iss !== "string" || typeof claims.sub !== "string" || claims.sub === "") throw unauthenticated(`the OIDC token has no "iss" or "sub" claim`);
+    if (typeof claims.iss !== "string" || typeof claims.sub !== "string" || claims.sub === "")
+      throw unauthenticated(`the OIDC token has no "iss" or "sub" claim`);
     email = assertedEmail(claims);
     checkVerified(row, claims, email);
     const existing = await getUserByEmail(deps.store.db, row.account_id, email);

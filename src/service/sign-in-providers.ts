@@ -20,10 +20,12 @@ export async function signInProviders(deps: Deps, accountId: string): Promise<{ 
   return {
     accountId,
     // A DISABLED provider (its issuer and client id belong to another account) is not offered.
-    identityProviders: rows.filter((row) => row.state === "READY").map((row) => ({
-      id: row.id,
-      displayName: row.display_name || row.id,
-      startUrl: `/auth/oidc/${row.account_id}/${row.id}/start`,
-    })),
+    identityProviders: rows
+      .filter((row) => row.state === "READY")
+      .map((row) => ({
+        id: row.id,
+        displayName: row.display_name || row.id,
+        startUrl: `/auth/oidc/${row.account_id}/${row.id}/start`,
+      })),
   };
 }

@@ -50,7 +50,14 @@ export async function createSigninLink(deps: SignInDeps, accountId: string, emai
   const expireTime = now + SIGNIN_LINK_TTL_MS;
   await db.transaction().execute(async (trx) => {
     await links.deleteOldSigninLinks(trx, now);
-    await links.insertSigninLink(trx, { digest: digestToken(token), account_id: accountId, user_id: user.id, create_time: now, expire_time: expireTime, used_time: null });
+    await links.insertSigninLink(trx, {
+      digest: digestToken(token),
+      account_id: accountId,
+      user_id: user.id,
+      create_time: now,
+      expire_time: expireTime,
+      used_time: null,
+    });
     const actor = { accountId, email: "operator", apiKeyId: "", meta: OPERATOR_META };
     await writeAudit(trx, actor, { method: "CreateSigninLink", resource: userName(accountId, user.id), isAdminAction: true, payload: { email } });
   });

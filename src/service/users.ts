@@ -47,7 +47,6 @@ export async function getUserRow(db: Db, accountId: string, userId: string): Pro
   return row;
 }
 
-
 export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input: CreateUserInput): Promise<User> {
   const serviceAccount = input.serviceAccount === true;
   const resource = userName(accountId, input.userId ?? (input.email ? idFromEmail(input.email) : ""));

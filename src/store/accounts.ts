@@ -12,7 +12,10 @@ export async function insertAccount(db: Db, row: AccountRow): Promise<void> {
 }
 
 export async function countAccounts(db: Db): Promise<number> {
-  const r = await db.selectFrom("accounts").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom("accounts")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -9,13 +9,7 @@ export async function insertApiKey(db: Db, row: ApiKeyRow): Promise<void> {
 }
 
 export function getApiKey(db: Db, accountId: string, userId: string, keyId: string): Promise<ApiKeyRow | undefined> {
-  return db
-    .selectFrom("api_keys")
-    .selectAll()
-    .where("account_id", "=", accountId)
-    .where("user_id", "=", userId)
-    .where("id", "=", keyId)
-    .executeTakeFirst();
+  return db.selectFrom("api_keys").selectAll().where("account_id", "=", accountId).where("user_id", "=", userId).where("id", "=", keyId).executeTakeFirst();
 }
 
 export async function deleteApiKey(db: Db, keyId: string): Promise<void> {

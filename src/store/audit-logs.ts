@@ -49,10 +49,7 @@ export function listAuditLogs(db: Db, scope: AuditScope, req: ListRequest): Prom
   if (scope.onlyPrincipal !== undefined) {
     base = base.where("principal", "=", scope.onlyPrincipal).where("is_admin_action", "=", 0);
   }
-  return listPage<AuditLogRow>(
-    base,
-    auditTable,
-    { ...req, orderBy: "timestamp desc", scope: scope.givenRange },
-    (query) => query.where("timestamp", ">=", scope.startTime).where("timestamp", "<", scope.endTime),
+  return listPage<AuditLogRow>(base, auditTable, { ...req, orderBy: "timestamp desc", scope: scope.givenRange }, (query) =>
+    query.where("timestamp", ">=", scope.startTime).where("timestamp", "<", scope.endTime),
   );
 }

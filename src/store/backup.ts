@@ -113,7 +113,11 @@ export async function backupSqlite(dbPath: string, file: string, options: { over
  * open (a running server) is refused unless `force`: then the running server sees the restored
  * data at once, but keys it had cached stay valid up to HEARTH_KEY_CACHE_TTL_MS, so restart it.
  */
-export async function restoreSqlite(dbPath: string, file: string, options: { force?: boolean } = {}): Promise<{ pages: number; version: number; wasInUse: boolean }> {
+export async function restoreSqlite(
+  dbPath: string,
+  file: string,
+  options: { force?: boolean } = {},
+): Promise<{ pages: number; version: number; wasInUse: boolean }> {
   const version = checkStoreFile(file);
   const wasInUse = storeInUse(dbPath);
   if (wasInUse && !options.force) {

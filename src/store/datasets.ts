@@ -48,7 +48,7 @@ export async function deleteChunks(db: Db, accountId: string, datasetId: string,
 
 /** The chunks of one upload in order, fetched a few at a time. */
 export async function* readChunks(db: Db, accountId: string, datasetId: string, uploadId: string): AsyncGenerator<string> {
-  for (let seq = 0; ; ) {
+  for (let seq = 0; ;) {
     const rows = await db
       .selectFrom("dataset_chunks")
       .select(["seq", "data"])

@@ -25,7 +25,11 @@ export async function deleteDeployment(db: Db, accountId: string, deploymentId: 
 }
 
 export async function countDeployments(db: Db, accountId: string): Promise<number> {
-  const r = await db.selectFrom("deployments").select((eb) => eb.fn.countAll().as("n")).where("account_id", "=", accountId).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom("deployments")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("account_id", "=", accountId)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -31,7 +31,13 @@ export async function insertBinding(db: Db, row: IdentityBindingRow): Promise<vo
 }
 
 export function listUserBindings(db: Db, accountId: string, userId: string): Promise<IdentityBindingRow[]> {
-  return db.selectFrom("identity_bindings").selectAll().where("account_id", "=", accountId).where("user_id", "=", userId).orderBy("identity_provider_id").execute();
+  return db
+    .selectFrom("identity_bindings")
+    .selectAll()
+    .where("account_id", "=", accountId)
+    .where("user_id", "=", userId)
+    .orderBy("identity_provider_id")
+    .execute();
 }
 
 /** Removes a user's bindings (to one provider, or all); returns how many were removed. */

@@ -9,7 +9,11 @@ import { writeUnique, type UniqueIndex } from "./errors.ts";
  */
 export const PAIR_TAKEN = "this issuer and client id are registered to another account; ask the operator";
 
-const PAIR_INDEX: UniqueIndex = { name: "identity_providers_client", columns: "identity_providers.issuer_key, identity_providers.client_id", message: PAIR_TAKEN };
+const PAIR_INDEX: UniqueIndex = {
+  name: "identity_providers_client",
+  columns: "identity_providers.issuer_key, identity_providers.client_id",
+  message: PAIR_TAKEN,
+};
 
 export async function insertIdentityProvider(db: Db, row: IdentityProviderRow): Promise<void> {
   await writeUnique(() => db.insertInto("identity_providers").values(row).execute(), `identity provider "${row.id}" already exists`, [PAIR_INDEX]);

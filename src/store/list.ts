@@ -76,7 +76,10 @@ function parseOrderBy(orderBy: string, table: ListTable): OrderTerm[] {
  */
 function fingerprint(req: ListRequest, orderBy: string, list: CompiledQuery): string {
   const parameters = list.parameters.map((p) => (typeof p === "bigint" ? p.toString() : p));
-  return createHash("sha256").update(JSON.stringify([req.filter ?? "", orderBy, req.scope ?? "", list.sql, parameters])).digest("base64url").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify([req.filter ?? "", orderBy, req.scope ?? "", list.sql, parameters]))
+    .digest("base64url")
+    .slice(0, 16);
 }
 
 const mac = (key: Buffer, body: string): Buffer => createHmac("sha256", key).update(body).digest();

@@ -301,10 +301,7 @@ export async function migrate(db: Kysely<Schema>, dialect: Dialect, upTo = LATES
               .replaceAll("{unlogged}", dialect === "postgres" ? "unlogged" : "");
             await sql.raw(text).execute(trx);
           }
-          await trx
-            .insertInto("schema_migrations")
-            .values({ version: m.version, name: m.name, applied_time: Date.now() })
-            .execute();
+          await trx.insertInto("schema_migrations").values({ version: m.version, name: m.name, applied_time: Date.now() }).execute();
         });
         applied.push(m.version);
       }

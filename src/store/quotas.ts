@@ -18,5 +18,10 @@ export function getQuota(db: Db, accountId: string, id: QuotaId): Promise<QuotaR
 }
 
 export async function setQuota(db: Db, accountId: string, id: QuotaId, patch: Partial<Pick<QuotaRow, "value" | "max_value">>, now: number): Promise<void> {
-  await db.updateTable("quotas").set({ ...patch, update_time: now }).where("account_id", "=", accountId).where("id", "=", id).execute();
+  await db
+    .updateTable("quotas")
+    .set({ ...patch, update_time: now })
+    .where("account_id", "=", accountId)
+    .where("id", "=", id)
+    .execute();
 }

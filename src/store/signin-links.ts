@@ -34,5 +34,8 @@ export async function claimSigninLink(db: Db, digest: string, now: number): Prom
 
 /** Housekeeping: links that expired more than a day ago are of no further use, even for the record. */
 export async function deleteOldSigninLinks(db: Db, now: number): Promise<void> {
-  await db.deleteFrom("signin_links").where("expire_time", "<", now - 24 * 3600 * 1000).execute();
+  await db
+    .deleteFrom("signin_links")
+    .where("expire_time", "<", now - 24 * 3600 * 1000)
+    .execute();
 }

@@ -51,7 +51,10 @@ export async function countUsers(db: Db, accountId: string, where: { serviceAcco
   if (where.serviceAccount !== undefined) matching = matching.where("service_account", "=", where.serviceAccount ? 1 : 0);
   if (where.role !== undefined) matching = matching.where("role", "=", where.role);
   if (upTo !== undefined) matching = matching.limit(upTo);
-  const r = await db.selectFrom(matching.as("m")).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom(matching.as("m"))
+    .select((eb) => eb.fn.countAll().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -79,7 +82,10 @@ export async function countActingAdmins(db: Db, accountId: string, now: number, 
       return eb.or([eb("u.service_account", "=", 0), eb.exists(liveKey)]);
     });
   if (except.userId !== undefined) matching = matching.where("u.id", "<>", except.userId);
-  const r = await db.selectFrom(matching.limit(upTo).as("m")).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom(matching.limit(upTo).as("m"))
+    .select((eb) => eb.fn.countAll().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -61,7 +61,7 @@ async function attempt<T>(kind: Kind, check: () => Promise<T>): Promise<T> {
  */
 let nextSource = 0;
 async function attack(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown; from?: string } = {}) {
-  const source = init.from ?? `127.77.${(++nextSource >> 8) & 255}.${(nextSource & 255) || 1}`;
+  const source = init.from ?? `127.77.${(++nextSource >> 8) & 255}.${nextSource & 255 || 1}`;
   // undici's connect options drop localAddress; a connector of our own binds the source address.
   const dispatcher = new Agent({
     connect: (options, done) => {
@@ -125,9 +125,7 @@ async function craftedIssuer(endpoints: (issuer: string) => Record<string, strin
   const server = createHttpsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     res.setHeader("connection", "close");
     if (req.url === "/.well-known/openid-configuration") {
-      res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify(discoveryDocument(issuer, endpoints(issuer))),
-      );
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(discoveryDocument(issuer, endpoints(issuer))));
     } else if (req.url === "/keys") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks));
     else res.writeHead(404).end();
   });
@@ -136,7 +134,9 @@ async function craftedIssuer(endpoints: (issuer: string) => Record<string, strin
   issuer = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
   const mint = (email: string) => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sub: email, email, email_verified: true, iat: now, exp: now + 300, iss: issuer, aud: "hearth" }).setProtectedHeader({ alg: "RS256", kid: "k1" }).sign(privateKey);
+    return new SignJWT({ sub: email, email, email_verified: true, iat: now, exp: now + 300, iss: issuer, aud: "hearth" })
+      .setProtectedHeader({ alg: "RS256", kid: "k1" })
+      .sign(privateKey);
   };
   return {
     issuer,
@@ -187,27 +187,43 @@ for (const dialect of DIALECTS) {
 
     const bearer = (token: string, path = "/verifyApiKey") => attack(`${h.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
     const createIdp = (id: string, body: Record<string, unknown>, key = h.adminKey, account = "my-account") =>
-      attack(`${h.baseUrl}/v1/accounts/${account}/identityProviders?identityProviderId=${id}`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body });
+      attack(`${h.baseUrl}/v1/accounts/${account}/identityProviders?identityProviderId=${id}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}` },
+        body,
+      });
     const idpCount = async () => (await h.call("GET", `${A}/identityProviders?pageSize=200`)).body.identityProviders.length as number;
 
     before(async () => {
       up = await startUpstream();
       const config = writePlatformConfig(mkdtempSync(join(tmpdir(), "hearth-platform-")), up, {}, UPSTREAM_SECRET, await freePort());
-      h = await startHearth(dialect, { HEARTH_CONFIG: config, ...THROTTLE }, {
-        network: { classify: (address) => (loopbackIsPublic && address === "127.0.0.1" ? "public" : classifyAddress(address)), lookup: resolve, ca: tls.ca },
-      });
+      h = await startHearth(
+        dialect,
+        { HEARTH_CONFIG: config, ...THROTTLE },
+        {
+          network: { classify: (address) => (loopbackIsPublic && address === "127.0.0.1" ? "public" : classifyAddress(address)), lookup: resolve, ca: tls.ca },
+        },
+      );
       await h.listen();
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`], tls: { key: tls.key, cert: tls.cert } });
       issuerB = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`], clientId: "b-client", tls: { key: tls.key, cert: tls.cert } });
       const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: { displayName: "Corp SSO", oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret }, tenantDomains: ["corp.example"] },
+        body: {
+          displayName: "Corp SSO",
+          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
+          tenantDomains: ["corp.example"],
+        },
       });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       await human(h, "alice@corp.example", "user");
       attackerKey = await otherAccount(h, "attacker");
       const b = await h.call("POST", "/v1/accounts/attacker/identityProviders?identityProviderId=b-sso", {
         key: attackerKey,
-        body: { oidcConfig: { issuerUrl: issuerB.issuer, clientId: issuerB.clientId, clientSecret: issuerB.clientSecret }, tenantDomains: ["evil.example"], enableJitUserProvisioning: true },
+        body: {
+          oidcConfig: { issuerUrl: issuerB.issuer, clientId: issuerB.clientId, clientSecret: issuerB.clientSecret },
+          tenantDomains: ["evil.example"],
+          enableJitUserProvisioning: true,
+        },
       });
       assert.equal(b.status, 200, JSON.stringify(b.body));
     });
@@ -238,10 +254,34 @@ for (const dialect of DIALECTS) {
       try {
         const p = listener.port;
         const hosts = [
-          "2130706433", "0x7f000001", "127.1", "0177.0.0.1", "0x7f.1", "127.000.000.001", "127.0.0.1", "127.255.255.254",
-          "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[::1]", "[0:0:0:0:0:0:0:1]", "[64:ff9b::7f00:1]",
-          "169.254.169.254", "[fe80::1]", "[::ffff:169.254.169.254]", "100.64.0.1", "100.127.255.254",
-          "10.0.0.5", "172.16.0.1", "192.168.1.1", "[fd00::1]", "[fc00::1]", "0.0.0.0", "0", "[::]", "224.0.0.1", "255.255.255.255",
+          "2130706433",
+          "0x7f000001",
+          "127.1",
+          "0177.0.0.1",
+          "0x7f.1",
+          "127.000.000.001",
+          "127.0.0.1",
+          "127.255.255.254",
+          "[::ffff:127.0.0.1]",
+          "[::ffff:7f00:1]",
+          "[::1]",
+          "[0:0:0:0:0:0:0:1]",
+          "[64:ff9b::7f00:1]",
+          "169.254.169.254",
+          "[fe80::1]",
+          "[::ffff:169.254.169.254]",
+          "100.64.0.1",
+          "100.127.255.254",
+          "10.0.0.5",
+          "172.16.0.1",
+          "192.168.1.1",
+          "[fd00::1]",
+          "[fc00::1]",
+          "0.0.0.0",
+          "0",
+          "[::]",
+          "224.0.0.1",
+          "255.255.255.255",
         ];
         const urls = hosts.flatMap((host) => [`http://${host}:${p}/internal/x`, `https://${host}/latest/meta-data`]);
         // Generated: private IPv4 addresses in decimal, hex and octal spellings.
@@ -253,10 +293,13 @@ for (const dialect of DIALECTS) {
           fc.tuple(fc.constant(100), fc.integer({ min: 64, max: 127 }), fc.nat(255), fc.integer({ min: 1, max: 254 })),
         );
         const spell = (o: number[], how: number) =>
-          how === 0 ? String(((o[0]! << 24) >>> 0) + (o[1]! << 16) + (o[2]! << 8) + o[3]!)
-          : how === 1 ? `0x${o.map((n) => n.toString(16).padStart(2, "0")).join("")}`
-          : how === 2 ? o.map((n) => `0${n.toString(8)}`).join(".")
-          : `[::ffff:${o.join(".")}]`;
+          how === 0
+            ? String(((o[0]! << 24) >>> 0) + (o[1]! << 16) + (o[2]! << 8) + o[3]!)
+            : how === 1
+              ? `0x${o.map((n) => n.toString(16).padStart(2, "0")).join("")}`
+              : how === 2
+                ? o.map((n) => `0${n.toString(8)}`).join(".")
+                : `[::ffff:${o.join(".")}]`;
         for (const [o, how] of fc.sample(fc.tuple(privateV4, fc.nat(3)), { numRuns: RUNS, seed: SEED })) urls.push(`https://${spell(o, how)}:${p}/x`);
         for (const url of urls) {
           await attempt("SSRF", async () => {
@@ -267,7 +310,11 @@ for (const dialect of DIALECTS) {
         }
         for (const url of urls.slice(0, 8)) {
           await attempt("SSRF", async () => {
-            const res = await attack(`${h.baseUrl}${A}/identityProviders/corp`, { method: "PATCH", headers: { authorization: `Bearer ${h.adminKey}` }, body: { oidcConfig: { issuerUrl: url } } });
+            const res = await attack(`${h.baseUrl}${A}/identityProviders/corp`, {
+              method: "PATCH",
+              headers: { authorization: `Bearer ${h.adminKey}` },
+              body: { oidcConfig: { issuerUrl: url } },
+            });
             assert.equal(res.status, 400, `${url}: ${res.text}`);
           });
         }
@@ -314,13 +361,19 @@ for (const dialect of DIALECTS) {
         ["jwkname", () => ({ jwks_uri: `https://keys.test:${privateTcp.port}/keys` })],
         ["jwkmeta", () => ({ jwks_uri: "https://169.254.169.254/latest/meta-data/keys" })],
         ["jwkmapped", () => ({ jwks_uri: `https://[::ffff:127.0.0.2]:${privateTcp.port}/keys` })],
-        ["tokpriv", () => ({ token_endpoint: `https://127.0.0.2:${privateTcp.port}/token`, userinfo_endpoint: `https://keys.test:${privateTcp.port}/userinfo` })],
+        [
+          "tokpriv",
+          () => ({ token_endpoint: `https://127.0.0.2:${privateTcp.port}/token`, userinfo_endpoint: `https://keys.test:${privateTcp.port}/userinfo` }),
+        ],
         ["tokhttp", () => ({ token_endpoint: `http://127.0.0.1:${keysHttp.port}/token`, userinfo_endpoint: `http://127.0.0.1:${keysHttp.port}/userinfo` })],
       ];
       for (const [id, names] of endpoints) {
         const idp = await craftedIssuer(names);
         closers.push(idp.close);
-        const created = await createIdp(id, { oidcConfig: { issuerUrl: idp.issuer, clientId: "hearth", clientSecret: "s3cret-value" }, tenantDomains: ["corp.example"] });
+        const created = await createIdp(id, {
+          oidcConfig: { issuerUrl: idp.issuer, clientId: "hearth", clientSecret: "s3cret-value" },
+          tenantDomains: ["corp.example"],
+        });
         assert.equal(created.status, 200, created.text);
         await attempt("SSRF", async () => {
           const res = await bearer(await idp.mint("alice@corp.example"));
@@ -330,7 +383,10 @@ for (const dialect of DIALECTS) {
           } else assert.ok(res.status < 500 || res.status === 503, `${id}: ${res.text}`);
         });
         await attempt("SSRF", async () => {
-          const res = await attack(`${h.baseUrl}/auth/cli/refresh`, { method: "POST", body: { accountId: "my-account", identityProviderId: id, refreshToken: "junk-refresh" } });
+          const res = await attack(`${h.baseUrl}/auth/cli/refresh`, {
+            method: "POST",
+            body: { accountId: "my-account", identityProviderId: id, refreshToken: "junk-refresh" },
+          });
           assert.ok(res.status >= 400 && (res.status < 500 || res.status === 503), `${id}: ${res.text}`);
           assert.equal(res.text.includes("s3cret-value"), false);
         });
@@ -352,33 +408,72 @@ for (const dialect of DIALECTS) {
             if (message) assert.match(res.body.error.message, message, JSON.stringify(claims));
           }
         });
-      const outside = ["admin@example.com", "admin@attacker.example", "admin@my-account.example", "root@corp.example.evil.test", "alice@corp.example.", "alice@sub.corp.example", "ALICE@EVIL.EXAMPLE"];
-      for (const email of outside) await refused({ sub: `out-${email}`, email, email_verified: true }, 403, /is not a user of account "my-account" who may sign in through identity provider "corp"|not a valid email address/);
+      const outside = [
+        "admin@example.com",
+        "admin@attacker.example",
+        "admin@my-account.example",
+        "root@corp.example.evil.test",
+        "alice@corp.example.",
+        "alice@sub.corp.example",
+        "ALICE@EVIL.EXAMPLE",
+      ];
+      for (const email of outside)
+        await refused(
+          { sub: `out-${email}`, email, email_verified: true },
+          403,
+          /is not a user of account "my-account" who may sign in through identity provider "corp"|not a valid email address/,
+        );
       for (const email_verified of ["false", "true", 1, 0, null, "yes", [true], { value: true }, undefined]) {
         await refused({ sub: "alice-unverified", email: "alice@corp.example", email_verified }, 403, /verified/);
       }
       const malformed = [
-        "x@evil.test@corp.example", '"odd name"@corp.example', "evil\r\nx-injected: 1@corp.example", "evil\u001b[31m@corp.example",
-        "evil\u0000@corp.example", "alice\u202e@corp.example", "alice@corp.example\u2066", "al ice@corp.example", "@corp.example", "alice@",
+        "x@evil.test@corp.example",
+        '"odd name"@corp.example',
+        "evil\r\nx-injected: 1@corp.example",
+        "evil\u001b[31m@corp.example",
+        "evil\u0000@corp.example",
+        "alice\u202e@corp.example",
+        "alice@corp.example\u2066",
+        "al ice@corp.example",
+        "@corp.example",
+        "alice@",
       ];
-      const generated = fc.sample(
-        fc.tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.constantFrom("\r", "\n", "\u0000", "\u001b", "\u007f", "\u0085", "\u202a", "\u202e", "\u2066", "\u2069", "\u200f", "\u061c", "@", " ", '"'), fc.nat(8)),
-        { numRuns: RUNS, seed: SEED },
-      ).map(([name, bad, at]) => `${name.slice(0, at)}${bad}${name.slice(at)}@corp.example`);
-      for (const email of [...malformed, ...generated]) await refused({ sub: `bad-${email}`, email, email_verified: true }, 403, /not a valid email address|is not a user of account/);
+      const generated = fc
+        .sample(
+          fc.tuple(
+            fc.stringMatching(/^[a-z]{1,8}$/),
+            fc.constantFrom("\r", "\n", "\u0000", "\u001b", "\u007f", "\u0085", "\u202a", "\u202e", "\u2066", "\u2069", "\u200f", "\u061c", "@", " ", '"'),
+            fc.nat(8),
+          ),
+          { numRuns: RUNS, seed: SEED },
+        )
+        .map(([name, bad, at]) => `${name.slice(0, at)}${bad}${name.slice(at)}@corp.example`);
+      for (const email of [...malformed, ...generated])
+        await refused({ sub: `bad-${email}`, email, email_verified: true }, 403, /not a valid email address|is not a user of account/);
 
       // Bound to one subject: the same email with any other subject is a stranger.
       const first = await bearer(await issuer.mint({ sub: "alice-sub-1", email: "alice@corp.example", email_verified: true }));
       assert.equal(first.status, 200, first.text);
-      for (const sub of fc.sample(fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s !== "alice-sub-1"), { numRuns: RUNS, seed: SEED })) {
+      for (const sub of fc.sample(
+        fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s !== "alice-sub-1"),
+        { numRuns: RUNS, seed: SEED },
+      )) {
         await refused({ sub, email: "alice@corp.example", email_verified: true }, 403, /bound to another subject/);
       }
       for (const extra of [["another-client"], ["another-client", "third"], []]) {
-        await refused({ sub: "alice-sub-1", email: "alice@corp.example", email_verified: true, aud: [issuer.clientId, ...extra, "x"] }, 401, /several audiences and no "azp" claim/);
+        await refused(
+          { sub: "alice-sub-1", email: "alice@corp.example", email_verified: true, aud: [issuer.clientId, ...extra, "x"] },
+          401,
+          /several audiences and no "azp" claim/,
+        );
       }
       const now = Math.floor(Date.now() / 1000);
       for (const lifetime of fc.sample(fc.integer({ min: 86_401 + 120, max: 20 * 365 * 86_400 }), { numRuns: RUNS, seed: SEED })) {
-        await refused({ sub: "alice-sub-1", email: "alice@corp.example", email_verified: true, iat: now, exp: now + lifetime }, 401, /longer than the 86400 allowed/);
+        await refused(
+          { sub: "alice-sub-1", email: "alice@corp.example", email_verified: true, iat: now, exp: now + lifetime },
+          401,
+          /longer than the 86400 allowed/,
+        );
       }
       await refused({ sub: "alice-sub-1", email: "alice@corp.example", email_verified: true, iat: undefined }, 401, /"iat" claim/);
 
@@ -386,29 +481,81 @@ for (const dialect of DIALECTS) {
       for (const login of ["admin@example.com", "x@evil.test@corp.example", "unverified-carol@corp.example"]) {
         await attempt("asserted email", async () => {
           const browser = new Browser();
-          const callback = await followSignIn(browser, `${h.baseUrl}/auth/oidc/my-account/corp/start`, login, (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+          const callback = await followSignIn(
+            browser,
+            `${h.baseUrl}/auth/oidc/my-account/corp/start`,
+            login,
+            (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
+            FROM_HEARTH_PAGE,
+          );
           const res = await browser.request(callback);
           assert.equal(res.status, 403, `${login}: ${await res.text()}`);
           assert.equal(browser.cookie(h.baseUrl, "hearth_session"), undefined, login);
         });
       }
-      const audits = (await h.call("GET", `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('message="SignIn" AND status:"PERMISSION_DENIED"')}`)).body.auditLogs as any[];
+      const audits = (await h.call("GET", `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('message="SignIn" AND status:"PERMISSION_DENIED"')}`)).body
+        .auditLogs as any[];
       for (const email of ["admin@example.com", ...malformed.slice(0, 4), "alice@corp.example"]) {
-        assert.ok(audits.some((e) => e.payload?.email === email || e.principal === email), `the refusal for ${JSON.stringify(email)} is audited`);
+        assert.ok(
+          audits.some((e) => e.payload?.email === email || e.principal === email),
+          `the refusal for ${JSON.stringify(email)} is audited`,
+        );
       }
       assert.equal((await h.call("GET", `${A}/users?pageSize=200`)).body.users.length, usersBefore, "no user was created");
       const bindings = (await h.call("GET", `${A}/users/alice-corp-example`)).body.identityBindings;
-      assert.deepEqual(bindings.map((b: any) => b.subject), ["alice-sub-1"], "the binding is unchanged");
+      assert.deepEqual(
+        bindings.map((b: any) => b.subject),
+        ["alice-sub-1"],
+        "the binding is unchanged",
+      );
     });
 
     test("open redirect: next on one-time links and on OIDC sign-in never leads off Hearth's origin", async () => {
       const fixed = [
-        "/.//evil.example/phish", "/..//evil.example", "/%2e//evil.example", "/\\evil.example", "/%5Cevil.example", "//evil.example",
-        "https://evil.example", "javascript:alert(1)", "/\t/evil.example", "/\n/evil.example", "/%2F/evil.example", "/./%2e%2e//evil.example",
-        "\\\\evil.example", "/%5C%5Cevil.example", "http:evil.example", "/\r\n//evil.example", "///evil.example", "/@evil.example", "data:text/html,x",
+        "/.//evil.example/phish",
+        "/..//evil.example",
+        "/%2e//evil.example",
+        "/\\evil.example",
+        "/%5Cevil.example",
+        "//evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/%2F/evil.example",
+        "/./%2e%2e//evil.example",
+        "\\\\evil.example",
+        "/%5C%5Cevil.example",
+        "http:evil.example",
+        "/\r\n//evil.example",
+        "///evil.example",
+        "/@evil.example",
+        "data:text/html,x",
       ];
-      const pieces = fc.constantFrom("/", "\\", ".", "%2e", "%2E", "%2f", "%2F", "%5c", "%5C", "@", ":", "evil.example", "\t", "\n", "%09", "%0a", "https:", "javascript:");
-      const generated = fc.sample(fc.array(pieces, { minLength: 1, maxLength: 8 }).map((parts) => parts.join("")), { numRuns: RUNS * 3, seed: SEED });
+      const pieces = fc.constantFrom(
+        "/",
+        "\\",
+        ".",
+        "%2e",
+        "%2E",
+        "%2f",
+        "%2F",
+        "%5c",
+        "%5C",
+        "@",
+        ":",
+        "evil.example",
+        "\t",
+        "\n",
+        "%09",
+        "%0a",
+        "https:",
+        "javascript:",
+      );
+      const generated = fc.sample(
+        fc.array(pieces, { minLength: 1, maxLength: 8 }).map((parts) => parts.join("")),
+        { numRuns: RUNS * 3, seed: SEED },
+      );
       for (const next of [...fixed, ...generated]) {
         await attempt("open redirect", async () => {
           const link = await createSigninLink(h.deps, "my-account", "alice@corp.example", h.baseUrl);
@@ -428,7 +575,13 @@ for (const dialect of DIALECTS) {
         await attempt("open redirect", async () => {
           const browser = new Browser();
           const start = `${h.baseUrl}/auth/oidc/my-account/corp/start?next=${encodeURIComponent(next)}`;
-          const callback = await followSignIn(browser, start, "rita@corp.example", (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+          const callback = await followSignIn(
+            browser,
+            start,
+            "rita@corp.example",
+            (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
+            FROM_HEARTH_PAGE,
+          );
           const res = await browser.request(callback);
           assert.equal(res.status, 302, await res.text());
           assertSameOrigin(h.baseUrl, res.headers.get("location"), JSON.stringify(next));
@@ -439,8 +592,16 @@ for (const dialect of DIALECTS) {
     test("tenant clone: another account cannot register the victim's issuer and client id in any spelling; the victim's tokens still verify", async () => {
       const url = new URL(issuer.issuer);
       const spellings = [
-        issuer.issuer, `${issuer.issuer}/`, issuer.issuer.replace("https://", "HTTPS://"), `https://0x7f000001:${url.port}`, `https://127.1:${url.port}`,
-        `https://2130706433:${url.port}`, `${issuer.issuer}/.`, `${issuer.issuer}#`, `${issuer.issuer}?`, `${issuer.issuer}//`,
+        issuer.issuer,
+        `${issuer.issuer}/`,
+        issuer.issuer.replace("https://", "HTTPS://"),
+        `https://0x7f000001:${url.port}`,
+        `https://127.1:${url.port}`,
+        `https://2130706433:${url.port}`,
+        `${issuer.issuer}/.`,
+        `${issuer.issuer}#`,
+        `${issuer.issuer}?`,
+        `${issuer.issuer}//`,
       ];
       const token = () => issuer.mint({ sub: "alice-sub-1", email: "alice@corp.example", email_verified: true });
       const findings: string[] = [];
@@ -465,7 +626,11 @@ for (const dialect of DIALECTS) {
       await attempt("tenant clone", async () => {
         const own = await createIdp("own", { oidcConfig: { issuerUrl: issuer.issuer, clientId: "attacker-client" } }, attackerKey, "attacker");
         assert.equal(own.status, 200, own.text);
-        const patched = await attack(`${h.baseUrl}/v1/accounts/attacker/identityProviders/own`, { method: "PATCH", headers: { authorization: `Bearer ${attackerKey}` }, body: { oidcConfig: { clientId: issuer.clientId } } });
+        const patched = await attack(`${h.baseUrl}/v1/accounts/attacker/identityProviders/own`, {
+          method: "PATCH",
+          headers: { authorization: `Bearer ${attackerKey}` },
+          body: { oidcConfig: { clientId: issuer.clientId } },
+        });
         assert.equal(patched.status, 409, patched.text);
         assert.equal(patched.body.error.message, PAIR_TAKEN);
       });
@@ -483,13 +648,31 @@ for (const dialect of DIALECTS) {
     test("login CSRF: a sign-in not begun on Hearth's page is 403 without a cookie; one over another account's session asks first", async () => {
       const start = `${h.baseUrl}/auth/oidc/attacker/b-sso/start`;
       const headerSets: Array<Record<string, string>> = [
-        { "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" }, { "sec-fetch-site": "same-site" }, { "sec-fetch-site": "none" }, {},
-        { "sec-fetch-site": "cross-site", referer: `${h.baseUrl}/signin` }, { "sec-fetch-site": "CROSS-SITE" }, { "sec-fetch-site": "" },
+        { "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" },
+        { "sec-fetch-site": "same-site" },
+        { "sec-fetch-site": "none" },
+        {},
+        { "sec-fetch-site": "cross-site", referer: `${h.baseUrl}/signin` },
+        { "sec-fetch-site": "CROSS-SITE" },
+        { "sec-fetch-site": "" },
       ];
-      const referers = fc.sample(
-        fc.tuple(fc.constantFrom("https://evil.example", `${h.baseUrl}.evil.example`, "http://127.0.0.1.evil.example", `http://localhost:${new URL(h.baseUrl).port}`, `http://127.0.0.2:${new URL(h.baseUrl).port}`, "null", `https://${new URL(h.baseUrl).host}`), fc.constantFrom("/", "/signin", "/lure?x=1")),
-        { numRuns: RUNS, seed: SEED },
-      ).map(([origin, path]) => ({ referer: `${origin}${path}` }));
+      const referers = fc
+        .sample(
+          fc.tuple(
+            fc.constantFrom(
+              "https://evil.example",
+              `${h.baseUrl}.evil.example`,
+              "http://127.0.0.1.evil.example",
+              `http://localhost:${new URL(h.baseUrl).port}`,
+              `http://127.0.0.2:${new URL(h.baseUrl).port}`,
+              "null",
+              `https://${new URL(h.baseUrl).host}`,
+            ),
+            fc.constantFrom("/", "/signin", "/lure?x=1"),
+          ),
+          { numRuns: RUNS, seed: SEED },
+        )
+        .map(([origin, path]) => ({ referer: `${origin}${path}` }));
       for (const headers of [...headerSets, ...referers]) {
         await attempt("login CSRF", async () => {
           const res = await attack(start, { headers });
@@ -510,7 +693,13 @@ for (const dialect of DIALECTS) {
       assert.equal((await browser.request(link.url)).status, 302);
       const session = browser.cookie(h.baseUrl, "hearth_session");
       const switchPage = await attempt("login CSRF", async () => {
-        const callback = await followSignIn(browser, start, "mallory@evil.example", (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+        const callback = await followSignIn(
+          browser,
+          start,
+          "mallory@evil.example",
+          (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
+          FROM_HEARTH_PAGE,
+        );
         const res = await browser.request(callback, { headers: { accept: "text/html" } });
         assert.equal(res.status, 200);
         assert.ok(noSessionCookie(res.headers), "the session is not replaced");
@@ -520,8 +709,16 @@ for (const dialect of DIALECTS) {
       const token = /<input type="hidden" name="token" value="([^"]+)">/.exec(switchPage)?.[1];
       assert.ok(token, switchPage);
       const post = (t: string, origin = h.baseUrl) =>
-        browser.request(`${h.baseUrl}/auth/switch`, { method: "POST", body: new URLSearchParams({ token: t, choice: "switch" }).toString(), headers: { "content-type": "application/x-www-form-urlencoded", origin } });
-      for (const [forged, origin] of [["x".repeat(43), h.baseUrl], [token.slice(0, -1) + (token.endsWith("A") ? "B" : "A"), h.baseUrl], [token, "https://evil.example"]] as const) {
+        browser.request(`${h.baseUrl}/auth/switch`, {
+          method: "POST",
+          body: new URLSearchParams({ token: t, choice: "switch" }).toString(),
+          headers: { "content-type": "application/x-www-form-urlencoded", origin },
+        });
+      for (const [forged, origin] of [
+        ["x".repeat(43), h.baseUrl],
+        [token.slice(0, -1) + (token.endsWith("A") ? "B" : "A"), h.baseUrl],
+        [token, "https://evil.example"],
+      ] as const) {
         await attempt("login CSRF", async () => {
           const res = await post(forged, origin);
           assert.ok(res.status === 403 || res.status === 400, `${res.status}`);
@@ -549,23 +746,34 @@ for (const dialect of DIALECTS) {
           });
         }
       }
-      assert.ok(up.requests.some((r) => r.headers.authorization === `Bearer ${UPSTREAM_SECRET}`), "the upstream did receive its credential");
+      assert.ok(
+        up.requests.some((r) => r.headers.authorization === `Bearer ${UPSTREAM_SECRET}`),
+        "the upstream did receive its credential",
+      );
 
       // Page tokens: genuine ones altered, and forged ones, on every list route.
       for (const id of ["pt-a", "pt-b", "pt-c"]) await h.call("POST", `${A}/users?userId=${id}`, { body: { serviceAccount: true, role: "user" } });
       const openapi = (await h.call("GET", "/openapi.json", { key: null })).body;
-      const fill = (path: string) => path.replace("{accountId}", "my-account").replace("{userId}", "-").replace(/\{[^}]+\}/g, "none");
+      const fill = (path: string) =>
+        path
+          .replace("{accountId}", "my-account")
+          .replace("{userId}", "-")
+          .replace(/\{[^}]+\}/g, "none");
       const lists = Object.entries(openapi.paths as Record<string, any>)
         .filter(([, ops]) => ops.get?.parameters?.some((p: any) => p.name === "pageToken"))
         .map(([path]) => fill(path));
       assert.ok(lists.length >= 5, lists.join(" "));
       const genuine = (await h.call("GET", `${A}/users?pageSize=1`)).body.nextPageToken as string;
       const forged = fc.sample(forgedPageToken, { numRuns: RUNS, seed: SEED });
-      const altered = [0, 3, genuine.indexOf(".") - 1, genuine.indexOf(".") + 1, genuine.length - 1].map((at) => genuine.slice(0, at) + (genuine[at] === "A" ? "B" : "A") + genuine.slice(at + 1));
+      const altered = [0, 3, genuine.indexOf(".") - 1, genuine.indexOf(".") + 1, genuine.length - 1].map(
+        (at) => genuine.slice(0, at) + (genuine[at] === "A" ? "B" : "A") + genuine.slice(at + 1),
+      );
       for (const path of lists) {
         for (const pageToken of [...forged.slice(0, Math.max(3, Math.ceil(RUNS / 4))), ...altered, `${genuine}A`, "abc", "e30"]) {
           await attempt("smaller leaks", async () => {
-            const res = await attack(`${h.baseUrl}${path}?pageSize=1&pageToken=${encodeURIComponent(pageToken)}`, { headers: { authorization: `Bearer ${h.adminKey}` } });
+            const res = await attack(`${h.baseUrl}${path}?pageSize=1&pageToken=${encodeURIComponent(pageToken)}`, {
+              headers: { authorization: `Bearer ${h.adminKey}` },
+            });
             assert.equal(res.status, 400, `${path} ${pageToken}: ${res.text}`);
             assert.match(res.body.error.message, /pageToken/);
           });
@@ -573,12 +781,37 @@ for (const dialect of DIALECTS) {
       }
 
       // Control and bidi characters in everything people read, on create and update.
-      const badChars = ["\u0000", "\u0007", "\u001b[31m", "\r\n", "\u007f", "\u0085", "\u009b", "\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c"];
-      const texts = [...badChars.map((c) => `name${c}x`), ...fc.sample(fc.tuple(fc.stringMatching(/^[a-z ]{0,10}$/), fc.constantFrom(...badChars)).map(([s, c]) => `${s}${c}${s}`), { numRuns: RUNS, seed: SEED })];
+      const badChars = [
+        "\u0000",
+        "\u0007",
+        "\u001b[31m",
+        "\r\n",
+        "\u007f",
+        "\u0085",
+        "\u009b",
+        "\u202e",
+        "\u202a",
+        "\u2066",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u061c",
+      ];
+      const texts = [
+        ...badChars.map((c) => `name${c}x`),
+        ...fc.sample(
+          fc.tuple(fc.stringMatching(/^[a-z ]{0,10}$/), fc.constantFrom(...badChars)).map(([s, c]) => `${s}${c}${s}`),
+          { numRuns: RUNS, seed: SEED },
+        ),
+      ];
       const key = { authorization: `Bearer ${h.adminKey}` };
       assert.equal((await h.call("POST", `${A}/datasets?datasetId=ds`, { body: {} })).status, 200);
       assert.equal((await h.call("POST", `${A}/models?modelId=md`, { body: { model: { backend: "local", upstreamModel: "tiny-upstream" } } })).status, 200);
-      const before = JSON.stringify(await Promise.all([`${A}/users/leak-bot`, `${A}/datasets/ds`, `${A}/models/md`, `${A}/identityProviders/corp`].map(async (p) => (await h.call("GET", p)).body)));
+      const before = JSON.stringify(
+        await Promise.all(
+          [`${A}/users/leak-bot`, `${A}/datasets/ds`, `${A}/models/md`, `${A}/identityProviders/corp`].map(async (p) => (await h.call("GET", p)).body),
+        ),
+      );
       const targets = (t: string): Array<[string, string, unknown]> => [
         ["POST", `${A}/users?userId=ctl-user`, { serviceAccount: true, role: "user", displayName: t }],
         ["PATCH", `${A}/users/leak-bot`, { displayName: t }],
@@ -589,7 +822,11 @@ for (const dialect of DIALECTS) {
         ["PATCH", `${A}/models/md`, { description: t }],
         ["POST", `${A}/users/leak-bot/apiKeys`, { apiKey: { displayName: t } }],
         ["POST", `${A}/deployments?deploymentId=ctl-dp`, { displayName: t, baseModel: "accounts/fireworks/models/tiny-public" }],
-        ["POST", `${A}/identityProviders?identityProviderId=ctl-idp`, { displayName: t, oidcConfig: { issuerUrl: "https://login.ctl.example", clientId: "c" } }],
+        [
+          "POST",
+          `${A}/identityProviders?identityProviderId=ctl-idp`,
+          { displayName: t, oidcConfig: { issuerUrl: "https://login.ctl.example", clientId: "c" } },
+        ],
         ["POST", `${A}/identityProviders?identityProviderId=ctl-idp`, { oidcConfig: { issuerUrl: `https://login.ctl.example/${t}`, clientId: "c" } }],
         ["PATCH", `${A}/identityProviders/corp`, { displayName: t }],
       ];
@@ -601,7 +838,11 @@ for (const dialect of DIALECTS) {
           });
         }
       }
-      const afterState = JSON.stringify(await Promise.all([`${A}/users/leak-bot`, `${A}/datasets/ds`, `${A}/models/md`, `${A}/identityProviders/corp`].map(async (p) => (await h.call("GET", p)).body)));
+      const afterState = JSON.stringify(
+        await Promise.all(
+          [`${A}/users/leak-bot`, `${A}/datasets/ds`, `${A}/models/md`, `${A}/identityProviders/corp`].map(async (p) => (await h.call("GET", p)).body),
+        ),
+      );
       assert.equal(afterState, before, "nothing was changed by a refused update");
       for (const [path] of [[`${A}/users/ctl-user`], [`${A}/datasets/ctl-ds`], [`${A}/models/ctl-md`], [`${A}/identityProviders/ctl-idp`]]) {
         assert.equal((await h.call("GET", path!)).status, 404, `${path} was not created`);
@@ -623,8 +864,15 @@ for (const dialect of DIALECTS) {
       const link = await createSigninLink(h.deps, "my-account", "admin@example.com", h.baseUrl);
       const redeemed = await attack(link.url, { from });
       assert.equal(redeemed.status, 302);
-      const cookie = redeemed.headers.getSetCookie().find((c) => c.startsWith("hearth_session="))!.split(";")[0]!;
-      const spray = await Promise.all(Array.from({ length: 55 }, () => attempt("throttling", () => attack(`${h.baseUrl}${A}/users`, { from, headers: { authorization: `Bearer ${generateKey().key}` } }))));
+      const cookie = redeemed.headers
+        .getSetCookie()
+        .find((c) => c.startsWith("hearth_session="))!
+        .split(";")[0]!;
+      const spray = await Promise.all(
+        Array.from({ length: 55 }, () =>
+          attempt("throttling", () => attack(`${h.baseUrl}${A}/users`, { from, headers: { authorization: `Bearer ${generateKey().key}` } })),
+        ),
+      );
       const statuses = spray.map((r) => r.status);
       assert.equal(statuses.filter((s) => s === 401).length, 50, statuses.join(","));
       assert.equal(statuses.filter((s) => s === 429).length, 5);
@@ -632,7 +880,14 @@ for (const dialect of DIALECTS) {
         ["admin key", () => attack(`${h.baseUrl}${A}/users`, { from, headers: { authorization: `Bearer ${h.adminKey}` } })],
         ["admin key at /verifyApiKey", () => attack(`${h.baseUrl}/verifyApiKey`, { from, headers: { authorization: `Bearer ${h.adminKey}` } })],
         ["session", () => attack(`${h.baseUrl}${A}/users`, { from, headers: { cookie } })],
-        ["ID token", async () => attack(`${h.baseUrl}/verifyApiKey`, { from, headers: { authorization: `Bearer ${await issuer.mint({ sub: "alice-sub-1", email: "alice@corp.example", email_verified: true })}` } })],
+        [
+          "ID token",
+          async () =>
+            attack(`${h.baseUrl}/verifyApiKey`, {
+              from,
+              headers: { authorization: `Bearer ${await issuer.mint({ sub: "alice-sub-1", email: "alice@corp.example", email_verified: true })}` },
+            }),
+        ],
       ];
       for (const [what, call] of good) {
         await attempt("throttling", async () => {
@@ -649,11 +904,20 @@ for (const dialect of DIALECTS) {
       const refreshFrom = "127.99.0.2";
       const before = issuer.tokenRequests();
       const body = { accountId: "my-account", identityProviderId: "corp", refreshToken: "junk-refresh-token" };
-      const refreshes = await Promise.all(Array.from({ length: 60 }, (_, i) => attempt("throttling", () => attack(`${h.baseUrl}/auth/cli/refresh`, { from: refreshFrom, method: "POST", body: { ...body, refreshToken: `junk-${i}` } }))));
+      const refreshes = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          attempt("throttling", () =>
+            attack(`${h.baseUrl}/auth/cli/refresh`, { from: refreshFrom, method: "POST", body: { ...body, refreshToken: `junk-${i}` } }),
+          ),
+        ),
+      );
       const calls = issuer.tokenRequests() - before;
       assert.ok(calls <= 50 && calls >= 1, `${calls} calls reached the provider's token endpoint`);
       assert.equal(refreshes.filter((r) => r.status === 429).length, 60 - calls, refreshes.map((r) => r.status).join(","));
-      assert.ok(refreshes.every((r) => r.status === 401 || r.status === 429), refreshes.map((r) => r.status).join(","));
+      assert.ok(
+        refreshes.every((r) => r.status === 401 || r.status === 429),
+        refreshes.map((r) => r.status).join(","),
+      );
     });
   });
 }

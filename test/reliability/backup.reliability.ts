@@ -75,12 +75,15 @@ describe("hearth backup and restore (sqlite): online backup API, exact round tri
     assert.equal(made.code, 0, made.stderr);
     const snapshot = dumpSqlite(file);
     assert.deepEqual(dumpSqlite(live()), snapshot, "the backup equals the running store");
-    assert.ok(snapshot.deployments!.length > 0 && snapshot.dataset_chunks!.length > 0 && snapshot.identity_providers!.length > 0 && snapshot.usage_daily!.length > 0);
+    assert.ok(
+      snapshot.deployments!.length > 0 && snapshot.dataset_chunks!.length > 0 && snapshot.identity_providers!.length > 0 && snapshot.usage_daily!.length > 0,
+    );
 
     // Changes after the backup, which the restore must undo.
     const later = await request(s.baseUrl, "POST", "/v1/accounts/my-account/users?userId=after-backup", { key: admin, body: { serviceAccount: true } });
     assert.equal(later.status, 200);
-    const laterKey = (await request(s.baseUrl, "POST", "/v1/accounts/my-account/users/after-backup/apiKeys", { key: admin, body: { apiKey: {} } })).body.key as string;
+    const laterKey = (await request(s.baseUrl, "POST", "/v1/accounts/my-account/users/after-backup/apiKeys", { key: admin, body: { apiKey: {} } })).body
+      .key as string;
     assert.equal((await request(s.baseUrl, "DELETE", "/v1/accounts/my-account/users/p-sa-admin", { key: admin })).status, 200);
     await sleep(200);
 
@@ -173,26 +176,44 @@ if (DIALECTS.includes("postgres")) {
       assert.ok(!existsSync(file));
     });
 
-    test("the printed commands round-trip a populated store exactly, row by row", { skip: spawnSync("pg_dump", ["--version"]).status !== 0 && "pg_dump is not installed" }, async () => {
-      const file = join(db.dataDir, "hearth.dump");
-      const run = (tool: string, url: string) => {
-        const line = guidance.split("\n").map((l) => l.trim()).find((l) => l.startsWith(tool))!;
-        const args = line.split(/\s+/).slice(1).map((a) => a.replace('"$DATABASE_URL"', url).replace("hearth.dump", file));
-        const res = spawnSync(tool, args, { encoding: "utf8" });
-        assert.equal(res.status, 0, `${tool}: ${res.stderr}`);
-      };
-      run("pg_dump", env.DATABASE_URL!);
-      await s.stop("SIGTERM");
-      const source = await dumpPostgres(env.DATABASE_URL!);
-      run("pg_restore", target.env.DATABASE_URL!);
-      assert.deepEqual(await dumpPostgres(target.env.DATABASE_URL!), source, "into an empty database");
-      s = await serve(env);
-      assert.equal((await request(s.baseUrl, "POST", "/v1/accounts/my-account/users?userId=after-dump", { key: readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim(), body: { serviceAccount: true } })).status, 200);
-      await s.stop("SIGTERM");
-      run("pg_restore", env.DATABASE_URL!);
-      assert.deepEqual(await dumpPostgres(env.DATABASE_URL!), source, "over the same database, undoing later changes");
-      s = await serve(env);
-      report("backup and restore", { "postgres tables compared": Object.keys(source).length, "postgres rows compared": rowCount(source) * 2 });
-    });
+    test(
+      "the printed commands round-trip a populated store exactly, row by row",
+      { skip: spawnSync("pg_dump", ["--version"]).status !== 0 && "pg_dump is not installed" },
+      async () => {
+        const file = join(db.dataDir, "hearth.dump");
+        const run = (tool: string, url: string) => {
+          const line = guidance
+            .split("\n")
+            .map((l) => l.trim())
+            .find((l) => l.startsWith(tool))!;
+          const args = line
+            .split(/\s+/)
+            .slice(1)
+            .map((a) => a.replace('"$DATABASE_URL"', url).replace("hearth.dump", file));
+          const res = spawnSync(tool, args, { encoding: "utf8" });
+          assert.equal(res.status, 0, `${tool}: ${res.stderr}`);
+        };
+        run("pg_dump", env.DATABASE_URL!);
+        await s.stop("SIGTERM");
+        const source = await dumpPostgres(env.DATABASE_URL!);
+        run("pg_restore", target.env.DATABASE_URL!);
+        assert.deepEqual(await dumpPostgres(target.env.DATABASE_URL!), source, "into an empty database");
+        s = await serve(env);
+        assert.equal(
+          (
+            await request(s.baseUrl, "POST", "/v1/accounts/my-account/users?userId=after-dump", {
+              key: readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim(),
+              body: { serviceAccount: true },
+            })
+          ).status,
+          200,
+        );
+        await s.stop("SIGTERM");
+        run("pg_restore", env.DATABASE_URL!);
+        assert.deepEqual(await dumpPostgres(env.DATABASE_URL!), source, "over the same database, undoing later changes");
+        s = await serve(env);
+        report("backup and restore", { "postgres tables compared": Object.keys(source).length, "postgres rows compared": rowCount(source) * 2 });
+      },
+    );
   });
 }

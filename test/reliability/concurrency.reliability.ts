@@ -47,7 +47,9 @@ for (const dialect of DIALECTS) {
       for (const r of sa.filter((x) => x.status === 409)) assert.match(r.body.error.message, /user "contested" already exists/);
       assert.equal(await okAudit("CreateUser", `${A.slice(4)}/users/contested`), 1);
 
-      const humans = await Promise.all(Array.from({ length: 50 }, (_, i) => call("POST", `${A}/users?userId=h${i}`, { body: { email: "same@corp.example", role: "user" } })));
+      const humans = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => call("POST", `${A}/users?userId=h${i}`, { body: { email: "same@corp.example", role: "user" } })),
+      );
       assert.deepEqual(statuses(humans), { 200: 1, 409: 49 }, "one email, one user, whatever the ids");
       const rows = await h.deps.store.db.selectFrom("users").select("id").where("email", "=", "same@corp.example").execute();
       assert.equal(rows.length, 1);
@@ -87,7 +89,9 @@ for (const dialect of DIALECTS) {
           // with a second client racing role changes and key creations against it.
           const racer = (async () => {
             for (let r = 0; r < 6; r++) {
-              const res = await call(r % 2 ? "PATCH" : "POST", r % 2 ? `${A}/users/${id}` : `${A}/users/${id}/apiKeys`, { body: r % 2 ? { displayName: `r${r}` } : { apiKey: {} } });
+              const res = await call(r % 2 ? "PATCH" : "POST", r % 2 ? `${A}/users/${id}` : `${A}/users/${id}/apiKeys`, {
+                body: r % 2 ? { displayName: `r${r}` } : { apiKey: {} },
+              });
               answers.push(res.status);
               if (r % 2 === 0 && res.status === 200) keys[id]!.push({ key: res.body.key, keyId: res.body.keyId });
             }
@@ -127,8 +131,16 @@ for (const dialect of DIALECTS) {
       }
       using = false;
       await Promise.all(hammer);
-      assert.deepEqual(answers.filter((s) => s !== 200 && s !== 404), [], "racing requests succeed or find the owner gone");
-      const left = await h.deps.store.db.selectFrom("api_keys").select("user_id").where("user_id", "in", [...deletedOwners]).execute();
+      assert.deepEqual(
+        answers.filter((s) => s !== 200 && s !== 404),
+        [],
+        "racing requests succeed or find the owner gone",
+      );
+      const left = await h.deps.store.db
+        .selectFrom("api_keys")
+        .select("user_id")
+        .where("user_id", "in", [...deletedOwners])
+        .execute();
       assert.deepEqual(left, [], "no key row outlives its owner");
       // No success recorded for a change that did not happen: nothing after an owner's deletion.
       for (const id of deletedOwners) {
@@ -140,7 +152,11 @@ for (const dialect of DIALECTS) {
           .orderBy("timestamp")
           .execute();
         const deletedAt = entries.find((e) => e.method === "DeleteUser")!.timestamp;
-        assert.deepEqual(entries.filter((e) => e.timestamp > deletedAt).map((e) => e.method), [], `${id}: no successful change after its deletion`);
+        assert.deepEqual(
+          entries.filter((e) => e.timestamp > deletedAt).map((e) => e.method),
+          [],
+          `${id}: no successful change after its deletion`,
+        );
       }
       report(`concurrency (${dialect})`, { "key uses during role changes and deletions": uses, "racing admin changes": answers.length });
     });
@@ -172,7 +188,11 @@ for (const dialect of DIALECTS) {
           .where("status_code", "=", 0)
           .execute();
         const deletedAt = entries.find((e) => e.method === "DeleteUser")!.timestamp;
-        assert.deepEqual(entries.filter((e) => e.timestamp > deletedAt).map((e) => e.method), [], `round ${round}: no successful change after the deletion`);
+        assert.deepEqual(
+          entries.filter((e) => e.timestamp > deletedAt).map((e) => e.method),
+          [],
+          `round ${round}: no successful change after the deletion`,
+        );
         const successes = entries.filter((e) => e.method !== "CreateUser" && e.method !== "DeleteUser").length;
         const applied = results.slice(0, 12).filter((r) => r.status === 200).length;
         assert.equal(successes, applied, `round ${round}: one successful audit entry per change answered 200, none for one answered 404`);
@@ -183,7 +203,12 @@ for (const dialect of DIALECTS) {
     for (const [quota, limit, burst, create] of [
       ["service-accounts", 5, 30, (i: number) => call("POST", `${A}/users?userId=quota-sa-${i}`, { body: { serviceAccount: true } })],
       ["api-keys-per-user", 3, 20, () => call("POST", `${A}/users/quota-owner/apiKeys`, { body: { apiKey: {} } })],
-      ["deployments", 3, 15, (i: number) => call("POST", `${A}/deployments?deploymentId=quota-dep-${i}`, { body: { baseModel: "accounts/fireworks/models/tiny-public" } })],
+      [
+        "deployments",
+        3,
+        15,
+        (i: number) => call("POST", `${A}/deployments?deploymentId=quota-dep-${i}`, { body: { baseModel: "accounts/fireworks/models/tiny-public" } }),
+      ],
       ["datasets", 3, 20, (i: number) => call("POST", `${A}/datasets?datasetId=quota-ds-${i}`, { body: {} })],
     ] as const) {
       test(`quota "${quota}" holds under ${burst} concurrent creates`, async () => {

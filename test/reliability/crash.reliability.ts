@@ -123,7 +123,13 @@ for (const dialect of DIALECTS) {
     before(async () => {
       db = await freshDatabase(dialect);
       // Refused keys are checked on purpose, many from one address: no throttling here.
-      env = { ...db.env, HEARTH_LOG_LEVEL: "warn", HEARTH_LAST_USED_FLUSH_MS: "50", HEARTH_AUTH_FAILURES_SLOW: "1000000", HEARTH_AUTH_FAILURES_BLOCK: "1000000" };
+      env = {
+        ...db.env,
+        HEARTH_LOG_LEVEL: "warn",
+        HEARTH_LAST_USED_FLUSH_MS: "50",
+        HEARTH_AUTH_FAILURES_SLOW: "1000000",
+        HEARTH_AUTH_FAILURES_BLOCK: "1000000",
+      };
       s = await serve(env);
       admin = readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim();
     });
@@ -239,7 +245,11 @@ for (const dialect of DIALECTS) {
           for (const c of clients) for (const [id, u] of c.users) expected.set(id, { role: u.role, keys: [...u.keys.keys()].sort() });
           const actual = new Map<string, { role: string; keys: string[] }>();
           for (const [id, u] of storeUsers) if (/^c\d+-u\d+$/.test(id)) actual.set(id, { role: u.role, keys: [...u.keys].sort() });
-          assert.deepEqual(Object.fromEntries([...actual].sort()), Object.fromEntries([...expected].sort()), `kill ${kill}: the store holds exactly the acknowledged writes`);
+          assert.deepEqual(
+            Object.fromEntries([...actual].sort()),
+            Object.fromEntries([...expected].sort()),
+            `kill ${kill}: the store holds exactly the acknowledged writes`,
+          );
 
           // One successful audit entry per applied change, none for what did not happen.
           const audit = await store.db

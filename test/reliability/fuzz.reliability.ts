@@ -38,7 +38,10 @@ async function holds(run: () => unknown): Promise<void> {
 
 /** A refusal must be an error a person can act on: a sentence, no internals. */
 function checkRefusal(where: string, status: number, body: any, gateway: boolean, sent: string): void {
-  assert.ok(body && typeof body === "object" && body.error && typeof body.error === "object", `${where}: ${status} without an error body: ${JSON.stringify(body)?.slice(0, 300)}`);
+  assert.ok(
+    body && typeof body === "object" && body.error && typeof body.error === "object",
+    `${where}: ${status} without an error body: ${JSON.stringify(body)?.slice(0, 300)}`,
+  );
   const message = body.error.message;
   assert.equal(typeof message, "string", where);
   assert.ok(message.length >= 8, `${where}: message too short: ${message}`);
@@ -57,66 +60,85 @@ function checkRefusal(where: string, status: number, body: any, gateway: boolean
 describe("hostile input: the filter parser, ids and resource names (fast-check)", () => {
   test("any text given as a filter parses, or is INVALID_ARGUMENT naming the position", async () => {
     let runs = 0;
-    await holds(() => fc.assert(
-      fc.property(fc.oneof(anyFilter, mutated(validFilter), fc.string({ unit: "grapheme", maxLength: 80 }), fc.integer({ min: 1, max: 200 }).map((n) => "(".repeat(n) + "a=1" + ")".repeat(n))), (text) => {
-        runs++;
-        try {
-          parseFilter(text);
-        } catch (error) {
-          assert.ok(error instanceof ApiError, `not an ApiError for ${JSON.stringify(text)}: ${error}`);
-          assert.equal(error.status, "INVALID_ARGUMENT");
-          assert.match(error.message, /^invalid filter: (.+ at position \d+|longer than \d+ characters)$/);
-        }
-      }),
-      { numRuns: 20_000, seed: SEED },
-    ));
+    await holds(() =>
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            anyFilter,
+            mutated(validFilter),
+            fc.string({ unit: "grapheme", maxLength: 80 }),
+            fc.integer({ min: 1, max: 200 }).map((n) => "(".repeat(n) + "a=1" + ")".repeat(n)),
+          ),
+          (text) => {
+            runs++;
+            try {
+              parseFilter(text);
+            } catch (error) {
+              assert.ok(error instanceof ApiError, `not an ApiError for ${JSON.stringify(text)}: ${error}`);
+              assert.equal(error.status, "INVALID_ARGUMENT");
+              assert.match(error.message, /^invalid filter: (.+ at position \d+|longer than \d+ characters)$/);
+            }
+          },
+        ),
+        { numRuns: 20_000, seed: SEED },
+      ),
+    );
     report("hostile input", { "filter parser inputs": runs });
   });
 
   test("every filter in the grammar parses; compiling it is SQL or INVALID_ARGUMENT (unknown field, wrong type)", async () => {
     let runs = 0;
-    await holds(() => fc.assert(
-      fc.property(validFilter, (text) => {
-        runs++;
-        const expr = parseFilter(text);
-        assert.ok(expr, text);
-        try {
-          compileFilter(expr, usersTable("my-account").fields);
-        } catch (error) {
-          assert.ok(error instanceof ApiError && error.status === "INVALID_ARGUMENT", `${text}: ${error}`);
-          assert.match(error.message, /^invalid filter: .+ at position \d+$/);
-        }
-      }),
-      { numRuns: 5_000, seed: SEED },
-    ));
+    await holds(() =>
+      fc.assert(
+        fc.property(validFilter, (text) => {
+          runs++;
+          const expr = parseFilter(text);
+          assert.ok(expr, text);
+          try {
+            compileFilter(expr, usersTable("my-account").fields);
+          } catch (error) {
+            assert.ok(error instanceof ApiError && error.status === "INVALID_ARGUMENT", `${text}: ${error}`);
+            assert.match(error.message, /^invalid filter: .+ at position \d+$/);
+          }
+        }),
+        { numRuns: 5_000, seed: SEED },
+      ),
+    );
     report("hostile input", { "filter parser inputs": runs });
   });
 
   test("ids and resource names: a clear INVALID_ARGUMENT for anything malformed, a valid id from any accepted email", async () => {
     let runs = 0;
-    await holds(() => fc.assert(
-      fc.property(fc.oneof(junk, fc.string({ unit: "grapheme", maxLength: 80 }), fc.emailAddress()), (text) => {
-        runs++;
-        assert.equal(typeof isValidId(text), "boolean");
-        for (const parse of [() => checkId(text, "userId"), () => idFromName(text, "accounts/a/users", "user"), () => checkEmail(text), () => parseInferenceModel(text)]) {
-          try {
-            parse();
-          } catch (error) {
-            assert.ok(error instanceof ApiError && error.status === "INVALID_ARGUMENT", `${JSON.stringify(text)}: ${error}`);
-            assert.ok(error.message.includes(JSON.stringify(text.slice(0, 40)).slice(1, -1).slice(0, 20)), `the message quotes the input: ${error.message}`);
+    await holds(() =>
+      fc.assert(
+        fc.property(fc.oneof(junk, fc.string({ unit: "grapheme", maxLength: 80 }), fc.emailAddress()), (text) => {
+          runs++;
+          assert.equal(typeof isValidId(text), "boolean");
+          for (const parse of [
+            () => checkId(text, "userId"),
+            () => idFromName(text, "accounts/a/users", "user"),
+            () => checkEmail(text),
+            () => parseInferenceModel(text),
+          ]) {
+            try {
+              parse();
+            } catch (error) {
+              assert.ok(error instanceof ApiError && error.status === "INVALID_ARGUMENT", `${JSON.stringify(text)}: ${error}`);
+              assert.ok(error.message.includes(JSON.stringify(text.slice(0, 40)).slice(1, -1).slice(0, 20)), `the message quotes the input: ${error.message}`);
+            }
           }
-        }
-        assert.doesNotThrow(() => parseModelName(text));
-        let email: string | undefined;
-        try {
-          email = checkEmail(text);
-        } catch {
-          // not an email
-        }
-        if (email !== undefined) assert.ok(isValidId(idFromEmail(email)), `id from ${email}: ${idFromEmail(email)}`);
-      }),
-      { numRuns: 20_000, seed: SEED },
-    ));
+          assert.doesNotThrow(() => parseModelName(text));
+          let email: string | undefined;
+          try {
+            email = checkEmail(text);
+          } catch {
+            // not an email
+          }
+          if (email !== undefined) assert.ok(isValidId(idFromEmail(email)), `id from ${email}: ${idFromEmail(email)}`);
+        }),
+        { numRuns: 20_000, seed: SEED },
+      ),
+    );
     report("hostile input", { "id and resource-name inputs": runs });
   });
 });
@@ -142,7 +164,9 @@ for (const dialect of DIALECTS) {
     before(async () => {
       // The test issuer listens on loopback: the operator switch lets Hearth reach it.
       ({ h, stop } = await startPlatform(dialect, {}, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" }));
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`, "http://localhost:80/auth/oidc/callback", "http://localhost/auth/oidc/callback"] });
+      issuer = await startIssuer({
+        redirectUris: [`${h.baseUrl}/auth/oidc/callback`, "http://localhost:80/auth/oidc/callback", "http://localhost/auth/oidc/callback"],
+      });
       const doc = (await h.call("GET", "/openapi.json", { key: null })).body;
       ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
         Object.entries(methods).map(([method, op]) => ({
@@ -159,7 +183,10 @@ for (const dialect of DIALECTS) {
         assert.equal(res.status, 200, `${url}: ${JSON.stringify(res.body)}`);
         return res.body;
       };
-      for (const [id, role] of [["fz-user", "user"], ["fz-victim", "contributor"]] as const) {
+      for (const [id, role] of [
+        ["fz-user", "user"],
+        ["fz-victim", "contributor"],
+      ] as const) {
         await ok("POST", `${A}/users?userId=${id}`, { serviceAccount: true, role });
         const key = await ok("POST", `${A}/users/${id}/apiKeys`, { apiKey: {} });
         keys[id] = key.key;
@@ -167,7 +194,9 @@ for (const dialect of DIALECTS) {
       }
       ids.userId = ["fz-user", "fz-victim", "-", "admin-example-com"];
       ids.quotaId = ["service-accounts", "api-keys-per-user", "deployments", "datasets", "monthly-spend-usd"];
-      await ok("POST", `${A}/identityProviders?identityProviderId=corp`, { oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret } });
+      await ok("POST", `${A}/identityProviders?identityProviderId=corp`, {
+        oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
+      });
       ids.identityProviderId = ["corp"];
       await ok("POST", `${A}/models?modelId=fz-model`, { backend: "local", upstreamModel: "tiny-upstream" }, keys["fz-user"]);
       ids.modelId = ["fz-model", "tiny-public"];
@@ -202,77 +231,119 @@ for (const dialect of DIALECTS) {
         const arb = fc.record({
           path: fc.tuple(...pathParams.map((p) => fc.tuple(fromSchema(p.schema, ids, p.name), fc.boolean()))),
           query: fc.tuple(
-            ...queryParams.map((p) => fc.option(fc.oneof(fromSchema(p.schema, ids, p.name), junk, fc.array(fc.string({ maxLength: 5 }), { minLength: 2, maxLength: 2 })), { nil: undefined })),
+            ...queryParams.map((p) =>
+              fc.option(fc.oneof(fromSchema(p.schema, ids, p.name), junk, fc.array(fc.string({ maxLength: 5 }), { minLength: 2, maxLength: 2 })), {
+                nil: undefined,
+              }),
+            ),
           ),
           extraQuery: fc.option(fc.tuple(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })), { nil: undefined }),
           body: op.body ? mutateBody(fromSchema(op.body, ids)) : fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
-          rawBody: fc.option(fc.oneof(fc.constantFrom("{", '{"a":', "[1,2", "nul", "\u0000", '{"a":1}{"b":2}', "{'single':1}", "\ufeff{}"), junk), { freq: 6, nil: undefined }),
-          contentType: fc.option(fc.constantFrom("text/plain", "application/json; charset=utf-16", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/jsonl"), { freq: 8, nil: undefined }),
-          who: fc.constantFrom("admin", "admin", "admin", "admin", "admin", "admin", "user", "user", "other", "none", "junk"),
-          junkHeader: fc.option(junk.map((j) => j.replace(/[^\x20-\x7e]/g, "?")), { freq: 6, nil: undefined }),
-          jsonl: fc.option(fc.array(fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), junk), { maxLength: 5 }).map((lines) => lines.join("\n")), { nil: undefined }),
-        });
-        await holds(() => fc.assert(
-          fc.asyncProperty(arb, async (r) => {
-            let url = op.path;
-            pathParams.forEach((p, i) => {
-              const [value, raw] = r.path[i] as [unknown, boolean];
-              const text = typeof value === "string" ? value : JSON.stringify(value) ?? "";
-              url = url.replace(`{${p.name}}`, raw && /^[\x21-\x7e]*$/.test(text) && !/[?#%]/.test(text) ? text : encodeURIComponent(text));
-            });
-            const qs = new URLSearchParams();
-            queryParams.forEach((p, i) => {
-              const v = r.query[i];
-              if (v === undefined) return;
-              if (Array.isArray(v) && v.every((x) => typeof x === "string")) v.forEach((x) => qs.append(p.name, x));
-              else qs.append(p.name, typeof v === "string" ? v : JSON.stringify(v));
-            });
-            if (r.extraQuery) qs.append(r.extraQuery[0], r.extraQuery[1]);
-            const full = qs.size ? `${url}?${qs}` : url;
-            const headers: Record<string, string> = {};
-            let key: string | null = r.who === "admin" ? h.adminKey : r.who === "user" ? keys["fz-user"]! : r.who === "other" ? keys.other! : null;
-            if (r.who === "junk") headers.authorization = `Bearer ${r.junkHeader ?? "x"}`;
-            else if (r.junkHeader !== undefined) headers[["x-request-id", "cookie", "origin", "user-agent", "x-csrf-token"][r.junkHeader.length % 5]!] = r.junkHeader;
-            let body: unknown = r.body;
-            const upload = op.path.endsWith(":upload") && r.jsonl !== undefined;
-            if (upload && r.contentType?.startsWith("multipart/")) {
-              // The documented form, sometimes cut short before its closing boundary.
-              body = `--x\r\nContent-Disposition: form-data; name="file"; filename="f.jsonl"\r\n\r\n${r.jsonl}${r.rawBody === undefined ? "\r\n--x--\r\n" : r.rawBody}`;
-              headers["content-type"] = r.contentType;
-            } else if (upload) {
-              body = r.jsonl;
-              headers["content-type"] = "application/jsonl";
-            } else if (r.rawBody !== undefined && op.method !== "GET") {
-              body = r.rawBody;
-              headers["content-type"] = r.contentType ?? "application/json";
-            } else if (r.contentType !== undefined && body !== undefined && op.method !== "GET") {
-              body = typeof body === "string" ? body : JSON.stringify(body);
-              headers["content-type"] = r.contentType;
-            } else if (body !== undefined && (typeof body !== "object" || body === null)) {
-              body = JSON.stringify(body);
-              headers["content-type"] = "application/json";
-            }
-            if (op.method === "GET" || op.method === "DELETE") body = r.body === undefined || r.who === "none" ? undefined : body;
-            const res = await h.call(op.method, full, { key, headers, ...(body !== undefined ? { body } : {}) });
-            tally.requests++;
-            const where = `${op.method} ${full.slice(0, 200)} (${r.who})`;
-            if (gateway && (res.status === 502 || res.status === 504)) {
-              tally.gatewayUpstream++;
-              return;
-            }
-            // An identity provider pointed (by an earlier fuzzed PATCH) at a closed loopback port: the documented 503.
-            if (res.status === 503 && /did not answer OIDC discovery/.test(res.body?.error?.message ?? "")) {
-              tally.idpUnavailable++;
-              return;
-            }
-            assert.ok(res.status < 500, `${where}: ${res.status} ${JSON.stringify(res.body)?.slice(0, 300)}`);
-            if (res.status >= 400) {
-              checkRefusal(where, res.status, res.body, gateway, decodeURIComponent(full.replace(/%(?![0-9A-Fa-f]{2})/g, "%25")).replace(/\+/g, " ") + JSON.stringify(body ?? "") + (typeof body === "string" ? body : "") + JSON.stringify(headers));
-              tally.refused++;
-            } else tally.ok++;
+          rawBody: fc.option(fc.oneof(fc.constantFrom("{", '{"a":', "[1,2", "nul", "\u0000", '{"a":1}{"b":2}', "{'single':1}", "\ufeff{}"), junk), {
+            freq: 6,
+            nil: undefined,
           }),
-          { numRuns: RUNS, seed: SEED },
-        ));
+          contentType: fc.option(
+            fc.constantFrom(
+              "text/plain",
+              "application/json; charset=utf-16",
+              "multipart/form-data; boundary=x",
+              "application/x-www-form-urlencoded",
+              "application/jsonl",
+            ),
+            { freq: 8, nil: undefined },
+          ),
+          who: fc.constantFrom("admin", "admin", "admin", "admin", "admin", "admin", "user", "user", "other", "none", "junk"),
+          junkHeader: fc.option(
+            junk.map((j) => j.replace(/[^\x20-\x7e]/g, "?")),
+            { freq: 6, nil: undefined },
+          ),
+          jsonl: fc.option(
+            fc
+              .array(
+                fc.oneof(
+                  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+                  junk,
+                ),
+                { maxLength: 5 },
+              )
+              .map((lines) => lines.join("\n")),
+            { nil: undefined },
+          ),
+        });
+        await holds(() =>
+          fc.assert(
+            fc.asyncProperty(arb, async (r) => {
+              let url = op.path;
+              pathParams.forEach((p, i) => {
+                const [value, raw] = r.path[i] as [unknown, boolean];
+                const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "");
+                url = url.replace(`{${p.name}}`, raw && /^[\x21-\x7e]*$/.test(text) && !/[?#%]/.test(text) ? text : encodeURIComponent(text));
+              });
+              const qs = new URLSearchParams();
+              queryParams.forEach((p, i) => {
+                const v = r.query[i];
+                if (v === undefined) return;
+                if (Array.isArray(v) && v.every((x) => typeof x === "string")) v.forEach((x) => qs.append(p.name, x));
+                else qs.append(p.name, typeof v === "string" ? v : JSON.stringify(v));
+              });
+              if (r.extraQuery) qs.append(r.extraQuery[0], r.extraQuery[1]);
+              const full = qs.size ? `${url}?${qs}` : url;
+              const headers: Record<string, string> = {};
+              let key: string | null = r.who === "admin" ? h.adminKey : r.who === "user" ? keys["fz-user"]! : r.who === "other" ? keys.other! : null;
+              if (r.who === "junk") headers.authorization = `Bearer ${r.junkHeader ?? "x"}`;
+              else if (r.junkHeader !== undefined)
+                headers[["x-request-id", "cookie", "origin", "user-agent", "x-csrf-token"][r.junkHeader.length % 5]!] = r.junkHeader;
+              let body: unknown = r.body;
+              const upload = op.path.endsWith(":upload") && r.jsonl !== undefined;
+              if (upload && r.contentType?.startsWith("multipart/")) {
+                // The documented form, sometimes cut short before its closing boundary.
+                body = `--x\r\nContent-Disposition: form-data; name="file"; filename="f.jsonl"\r\n\r\n${r.jsonl}${r.rawBody === undefined ? "\r\n--x--\r\n" : r.rawBody}`;
+                headers["content-type"] = r.contentType;
+              } else if (upload) {
+                body = r.jsonl;
+                headers["content-type"] = "application/jsonl";
+              } else if (r.rawBody !== undefined && op.method !== "GET") {
+                body = r.rawBody;
+                headers["content-type"] = r.contentType ?? "application/json";
+              } else if (r.contentType !== undefined && body !== undefined && op.method !== "GET") {
+                body = typeof body === "string" ? body : JSON.stringify(body);
+                headers["content-type"] = r.contentType;
+              } else if (body !== undefined && (typeof body !== "object" || body === null)) {
+                body = JSON.stringify(body);
+                headers["content-type"] = "application/json";
+              }
+              if (op.method === "GET" || op.method === "DELETE") body = r.body === undefined || r.who === "none" ? undefined : body;
+              const res = await h.call(op.method, full, { key, headers, ...(body !== undefined ? { body } : {}) });
+              tally.requests++;
+              const where = `${op.method} ${full.slice(0, 200)} (${r.who})`;
+              if (gateway && (res.status === 502 || res.status === 504)) {
+                tally.gatewayUpstream++;
+                return;
+              }
+              // An identity provider pointed (by an earlier fuzzed PATCH) at a closed loopback port: the documented 503.
+              if (res.status === 503 && /did not answer OIDC discovery/.test(res.body?.error?.message ?? "")) {
+                tally.idpUnavailable++;
+                return;
+              }
+              assert.ok(res.status < 500, `${where}: ${res.status} ${JSON.stringify(res.body)?.slice(0, 300)}`);
+              if (res.status >= 400) {
+                checkRefusal(
+                  where,
+                  res.status,
+                  res.body,
+                  gateway,
+                  decodeURIComponent(full.replace(/%(?![0-9A-Fa-f]{2})/g, "%25")).replace(/\+/g, " ") +
+                    JSON.stringify(body ?? "") +
+                    (typeof body === "string" ? body : "") +
+                    JSON.stringify(headers),
+                );
+                tally.refused++;
+              } else tally.ok++;
+            }),
+            { numRuns: RUNS, seed: SEED },
+          ),
+        );
       }
       const unhandled = h.logs.filter((l) => l.includes("unhandled error"));
       assert.deepEqual(unhandled, [], "no unhandled error was logged");

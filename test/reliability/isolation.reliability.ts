@@ -47,7 +47,11 @@ for (const dialect of DIALECTS) {
       const parts: unknown[] = [];
       for (const table of ["users", "api_keys", "quotas", "identity_providers", "models", "deployments", "datasets", "dataset_chunks", "sessions"] as const) {
         const rows = await db.selectFrom(table).selectAll().where("account_id", "=", A).execute();
-        parts.push(rows.map((r) => ({ ...(r as object), last_used: undefined, last_seen: undefined })).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))));
+        parts.push(
+          rows
+            .map((r) => ({ ...(r as object), last_used: undefined, last_seen: undefined }))
+            .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
+        );
       }
       return JSON.stringify(parts);
     }
@@ -67,14 +71,27 @@ for (const dialect of DIALECTS) {
       real.keyId = botKey.keyId;
       await ok("POST", `${v1}/users?userId=a-admin-bot`, { serviceAccount: true, role: "admin" });
       await ok("POST", `${v1}/users`, { email: "alice@a.example", role: "contributor" });
-      await ok("POST", `${v1}/identityProviders?identityProviderId=a-idp`, { oidcConfig: { issuerUrl: "http://127.0.0.1:9/a", clientId: "a", clientSecret: "a-secret" } });
+      await ok("POST", `${v1}/identityProviders?identityProviderId=a-idp`, {
+        oidcConfig: { issuerUrl: "http://127.0.0.1:9/a", clientId: "a", clientSecret: "a-secret" },
+      });
       await ok("POST", `${v1}/models?modelId=a-model`, { backend: "local", upstreamModel: "tiny-upstream" });
       await ok("POST", `${v1}/deployments?deploymentId=a-dep`, { baseModel: `accounts/${A}/models/a-model` });
       await ok("POST", `${v1}/datasets?datasetId=a-data`, {});
       assert.equal((await upload(h, h.adminKey, A, "a-data", '{"secret":"a"}\n')).status, 200);
-      const used = await h.call("POST", "/inference/v1/chat/completions", { key: keys.aUser, body: { model: `accounts/${A}/models/a-model`, messages: [{ role: "user", content: "hi" }] } });
+      const used = await h.call("POST", "/inference/v1/chat/completions", {
+        key: keys.aUser,
+        body: { model: `accounts/${A}/models/a-model`, messages: [{ role: "user", content: "hi" }] },
+      });
       assert.equal(used.status, 200, JSON.stringify(used.body));
-      Object.assign(real, { userId: "a-bot", identityProviderId: "a-idp", modelId: "a-model", deploymentId: "a-dep", datasetId: "a-data", quotaId: "service-accounts", token: "x" });
+      Object.assign(real, {
+        userId: "a-bot",
+        identityProviderId: "a-idp",
+        modelId: "a-model",
+        deploymentId: "a-dep",
+        datasetId: "a-data",
+        quotaId: "service-accounts",
+        token: "x",
+      });
 
       keys.bAdmin = (await createAccount(h.deps.store, h.deps.config.keyPrefix, B, `admin@${B}.example`)).apiKey;
       await ok("POST", `/v1/accounts/${B}/users?userId=b-bot`, { serviceAccount: true, role: "user" }, keys.bAdmin);
@@ -101,7 +118,9 @@ for (const dialect of DIALECTS) {
       const accountRoutes = routes.filter((r) => r.path.startsWith("/v1/accounts/{accountId}"));
       assert.ok(accountRoutes.length >= 35, `found ${accountRoutes.length} account routes`);
       const fill = (path: string, account: string, ids: "real" | "missing") =>
-        path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === "accountId" ? account : ids === "real" ? (real[name] ?? "x") : `no-such-${name.toLowerCase()}`));
+        path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+          name === "accountId" ? account : ids === "real" ? (real[name] ?? "x") : `no-such-${name.toLowerCase()}`,
+        );
       const principals: Array<[string, string | null, Record<string, string>]> = [
         ["B's admin key", keys.bAdmin!, {}],
         ["B's user key", keys.bUser!, {}],
@@ -140,16 +159,29 @@ for (const dialect of DIALECTS) {
           const onReal = await call(method, url, keys.bAdmin!, { body: body(realName) });
           const onMissing = await call(method, url, keys.bAdmin!, { body: body(missingName) });
           assert.equal(onReal.status, 404, `${url} ${realName}: ${JSON.stringify(onReal.body)}`);
-          const strip = (res: Res, name: string) => JSON.stringify(res.body).replaceAll(name, "NAME").replace(/a-model|no-such-model|a-dep|no-such-dep/g, "ID");
+          const strip = (res: Res, name: string) =>
+            JSON.stringify(res.body)
+              .replaceAll(name, "NAME")
+              .replace(/a-model|no-such-model|a-dep|no-such-dep/g, "ID");
           assert.equal(strip(onReal, realName), strip(onMissing, missingName), `${url}: ${realName} reads as missing`);
           cases++;
         }
       }
-      const own = await call("GET", `/v1/accounts/${B}/auditLogs?pageSize=200&filter=${encodeURIComponent(`resource:"${A}" OR principal:"${A}"`)}`, keys.bAdmin!);
+      const own = await call(
+        "GET",
+        `/v1/accounts/${B}/auditLogs?pageSize=200&filter=${encodeURIComponent(`resource:"${A}" OR principal:"${A}"`)}`,
+        keys.bAdmin!,
+      );
       assert.equal(own.status, 200);
-      assert.deepEqual(own.body.auditLogs.filter((e: any) => !e.resource.includes(B) && e.resource.includes(A)).filter((e: any) => e.principal !== `admin@${B}.example`), []);
+      assert.deepEqual(
+        own.body.auditLogs.filter((e: any) => !e.resource.includes(B) && e.resource.includes(A)).filter((e: any) => e.principal !== `admin@${B}.example`),
+        [],
+      );
       const allKeys = await call("GET", `/v1/accounts/${B}/users/-/apiKeys?pageSize=200`, keys.bAdmin!);
-      assert.ok(allKeys.body.apiKeys.every((k: any) => k.email.endsWith(`${B}.example`) || k.email.includes(`@${B}.`)), "B's key list holds only B's keys");
+      assert.ok(
+        allKeys.body.apiKeys.every((k: any) => k.email.endsWith(`${B}.example`) || k.email.includes(`@${B}.`)),
+        "B's key list holds only B's keys",
+      );
       const who = await call("GET", "/verifyApiKey", keys.bAdmin!);
       assert.equal(who.headers["x-fireworks-account-id"], B);
     });
@@ -172,7 +204,10 @@ for (const dialect of DIALECTS) {
       ];
       for (const [method, url, body] of attempts) {
         const res = await call(method, url, keys.aUser!, body !== undefined ? { body } : {});
-        assert.ok(res.status === 403 || (res.status === 404 && method === "DELETE" && url.includes("apiKeys")), `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+        assert.ok(
+          res.status === 403 || (res.status === 404 && method === "DELETE" && url.includes("apiKeys")),
+          `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`,
+        );
         cases++;
       }
       const me = await call("GET", "/verifyApiKey", keys.aUser!);
@@ -218,7 +253,9 @@ for (const dialect of DIALECTS) {
         return undefined;
       };
       await call("POST", `${v1}/users?userId=short-lived`, h.adminKey, { body: { serviceAccount: true } });
-      const expiring = await call("POST", `${v1}/users/short-lived/apiKeys`, h.adminKey, { body: { apiKey: { expireTime: new Date(Date.now() + 1500).toISOString() } } });
+      const expiring = await call("POST", `${v1}/users/short-lived/apiKeys`, h.adminKey, {
+        body: { apiKey: { expireTime: new Date(Date.now() + 1500).toISOString() } },
+      });
       const owned = await call("POST", `${v1}/users/short-lived/apiKeys`, h.adminKey, { body: { apiKey: {} } });
       const own = await call("POST", `${v1}/users/short-lived/apiKeys`, h.adminKey, { body: { apiKey: {} } });
       for (const k of [expiring, owned, own]) assert.equal(await works(k.body.key), undefined, "works before");

@@ -116,7 +116,11 @@ describe("slow clients, oversized and deeply nested requests", () => {
       if (i % 2) void trickle(raw, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".split(""), 150);
       else {
         raw.socket.write(`POST ${A}/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n`);
-        void trickle(raw, Array.from({ length: 200 }, () => " "), 150);
+        void trickle(
+          raw,
+          Array.from({ length: 200 }, () => " "),
+          150,
+        );
       }
     });
     const latencies: number[] = [];
@@ -136,7 +140,11 @@ describe("slow clients, oversized and deeply nested requests", () => {
       held(ms);
       assert.ok(ms < REQUEST_MS + 2500, `a slow client held its socket ${ms} ms`);
     }
-    report("slow clients and limits", { "requests served while 300 slow clients were connected": latencies.length, "their median latency (ms)": median, "their p99 latency (ms)": p99 });
+    report("slow clients and limits", {
+      "requests served while 300 slow clients were connected": latencies.length,
+      "their median latency (ms)": median,
+      "their p99 latency (ms)": p99,
+    });
   });
 
   test("a body over the limit is refused from its Content-Length, before it is read", async () => {
@@ -181,7 +189,10 @@ describe("slow clients, oversized and deeply nested requests", () => {
     const routes = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) =>
       Object.entries(ops)
         .filter(([, op]) => op.requestBody)
-        .map(([method]) => ({ method: method.toUpperCase(), path: path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === "accountId" ? "my-account" : "fz")) })),
+        .map(([method]) => ({
+          method: method.toUpperCase(),
+          path: path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === "accountId" ? "my-account" : "fz")),
+        })),
     );
     assert.ok(routes.length >= 10, `found ${routes.length} routes with a JSON body`);
     const bodies = [
@@ -202,7 +213,10 @@ describe("slow clients, oversized and deeply nested requests", () => {
       }
     }
     // Just inside the limit is parsed and answered on its merits (here: a wrongly typed field).
-    const inside = await h.call("POST", `${A}/users?userId=deep`, { body: `{"displayName":${"[".repeat(127)}${"]".repeat(127)}}`, headers: { "content-type": "application/json" } });
+    const inside = await h.call("POST", `${A}/users?userId=deep`, {
+      body: `{"displayName":${"[".repeat(127)}${"]".repeat(127)}}`,
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(inside.status, 400);
     assert.match(inside.body.error.message, /field "displayName"/);
     report("slow clients and limits", { "deeply nested bodies refused": tried });

@@ -39,7 +39,10 @@ for (const dialect of DIALECTS) {
       for (const value of ["abc", "-1", "1.5", "1e400"]) {
         const res = await h.call("GET", `${A}/users?pageSize=${value}`);
         assert.equal(res.status, 400);
-        assert.equal(res.body.error.message, 'invalid query parameter field "pageSize": must be a whole number from 0 (the default) upward; above 200 counts as 200');
+        assert.equal(
+          res.body.error.message,
+          'invalid query parameter field "pageSize": must be a whole number from 0 (the default) upward; above 200 counts as 200',
+        );
       }
     });
 
@@ -69,7 +72,11 @@ for (const dialect of DIALECTS) {
           ...Array.from({ length: 5 }, () => h.call("POST", `${A}/users/${id}/apiKeys`, { body: { apiKey: {} } })),
           h.call("DELETE", `${A}/users/${id}`),
         ]);
-        assert.deepEqual(results.map((r) => r.status).filter((s) => s !== 200 && s !== 404), [], `round ${round}`);
+        assert.deepEqual(
+          results.map((r) => r.status).filter((s) => s !== 200 && s !== 404),
+          [],
+          `round ${round}`,
+        );
         const keys = await h.deps.store.db.selectFrom("api_keys").select("id").where("user_id", "=", id).execute();
         assert.deepEqual(keys, []);
       }
@@ -83,7 +90,11 @@ for (const dialect of DIALECTS) {
           ...Array.from({ length: 5 }, (_, i) => h.call("PATCH", `${A}/users/${id}`, { body: { displayName: `n${i}` } })),
           h.call("DELETE", `${A}/users/${id}`),
         ]);
-        assert.deepEqual(results.map((r) => r.status).filter((s) => s !== 200 && s !== 404), [], `round ${round}`);
+        assert.deepEqual(
+          results.map((r) => r.status).filter((s) => s !== 200 && s !== 404),
+          [],
+          `round ${round}`,
+        );
         const entries = await h.deps.store.db
           .selectFrom("audit_logs")
           .select(["method", "timestamp"])
@@ -91,7 +102,11 @@ for (const dialect of DIALECTS) {
           .where("status_code", "=", 0)
           .execute();
         const deletedAt = entries.find((e) => e.method === "DeleteUser")!.timestamp;
-        assert.deepEqual(entries.filter((e) => e.timestamp > deletedAt).map((e) => e.method), [], `round ${round}: no success after the deletion`);
+        assert.deepEqual(
+          entries.filter((e) => e.timestamp > deletedAt).map((e) => e.method),
+          [],
+          `round ${round}: no success after the deletion`,
+        );
       }
     });
   });

@@ -22,7 +22,15 @@ const tap = join(REPORT_DIR, "results.tap");
 const started = Date.now();
 const child = spawn(
   process.execPath,
-  ["--test", "--test-concurrency=1", "--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files],
+  [
+    "--test",
+    "--test-concurrency=1",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    "--test-reporter=tap",
+    `--test-reporter-destination=${tap}`,
+    ...files,
+  ],
   { stdio: "inherit", env: { ...process.env, HEARTH_RELIABILITY_REPORT_DIR: REPORT_DIR } },
 );
 const code: number = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))));
@@ -40,7 +48,9 @@ for (const line of existsSync(reportFile) ? readFileSync(reportFile, "utf8").spl
   }
 }
 const total = (pattern: RegExp) =>
-  [...sections.values()].flatMap((m) => [...m].filter(([k, v]) => pattern.test(k) && typeof v === "number").map(([, v]) => v as number)).reduce((a, b) => a + b, 0);
+  [...sections.values()]
+    .flatMap((m) => [...m].filter(([k, v]) => pattern.test(k) && typeof v === "number").map(([, v]) => v as number))
+    .reduce((a, b) => a + b, 0);
 
 const results = existsSync(tap) ? readFileSync(tap, "utf8") : "";
 const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(results)?.[1] ?? 0);

@@ -85,7 +85,10 @@ for (const dialect of DIALECTS) {
         const session = await send("GET", "/auth/session", { headers: { cookie } });
         pages.push({ what: "GET /auth/session", headers: session.headers, secret: true });
         // The one response that returns a key's secret, by design: not kept among the scanned ones.
-        await request(s.baseUrl, "POST", `${A}/users/carol-corp-example/apiKeys`, { headers: { cookie, "x-csrf-token": session.body.csrfToken }, body: { apiKey: {} } }).then((r) => {
+        await request(s.baseUrl, "POST", `${A}/users/carol-corp-example/apiKeys`, {
+          headers: { cookie, "x-csrf-token": session.body.csrfToken },
+          body: { apiKey: {} },
+        }).then((r) => {
           assert.equal(r.status, 200);
           plant("a key made in a session", r.body.key);
           pages.push({ what: "a new key's response", headers: r.headers, secret: true });
@@ -130,7 +133,10 @@ for (const dialect of DIALECTS) {
       // First start prints the admin key and a one-time link once, by design; nothing else may.
       const handOver = new Set(lines.flatMap((l, i) => (/Admin API key|One-time web sign-in link/.test(l) ? [i, i + 1] : [])));
       const scanned = lines.filter((_, i) => !handOver.has(i));
-      assert.ok(scanned.some((l) => l.includes('"msg":"request"')), "requests were logged");
+      assert.ok(
+        scanned.some((l) => l.includes('"msg":"request"')),
+        "requests were logged",
+      );
       assert.deepEqual(leaks(scanned.join("\n")), []);
       report(`secrets (${dialect})`, { "log lines scanned": scanned.length });
     });
@@ -158,7 +164,15 @@ for (const dialect of DIALECTS) {
         assert.ok(all.includes("carol@corp.example"), "the scan does see the data");
         const raw = new DatabaseSync(join(db.dataDir, "hearth.db"), { readOnly: true });
         auditEntries = Number((raw.prepare("select count(*) as n from audit_logs").get() as { n: number }).n);
-        scannedRows = Number((raw.prepare("select (select count(*) from users) + (select count(*) from api_keys) + (select count(*) from audit_logs) + (select count(*) from sessions) + (select count(*) from signin_links) + (select count(*) from identity_providers) as n").get() as { n: number }).n);
+        scannedRows = Number(
+          (
+            raw
+              .prepare(
+                "select (select count(*) from users) + (select count(*) from api_keys) + (select count(*) from audit_logs) + (select count(*) from sessions) + (select count(*) from signin_links) + (select count(*) from identity_providers) as n",
+              )
+              .get() as { n: number }
+          ).n,
+        );
         raw.close();
         s = await serve(env);
       } else {
@@ -171,7 +185,12 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(leaks(text), []);
       }
       assert.ok(auditEntries > 20, `${auditEntries} audit entries`);
-      report(`secrets (${dialect})`, { "store rows scanned": scannedRows, "store bytes scanned": scannedBytes, "audit entries scanned": auditEntries, "secrets found": 0 });
+      report(`secrets (${dialect})`, {
+        "store rows scanned": scannedRows,
+        "store bytes scanned": scannedBytes,
+        "audit entries scanned": auditEntries,
+        "secrets found": 0,
+      });
     });
 
     test("responses set a content security policy, nosniff and frame denial; those carrying secrets are never cached", async () => {
@@ -186,7 +205,10 @@ for (const dialect of DIALECTS) {
         const h = page.headers;
         assert.match(h.get("content-security-policy") ?? "", /default-src 'none'/, `${page.what}: CSP`);
         assert.equal(h.get("x-content-type-options"), "nosniff", `${page.what}: nosniff`);
-        assert.ok(h.get("x-frame-options") === "DENY" || /frame-ancestors 'none'/.test(h.get("content-security-policy") ?? ""), `${page.what}: frame protection`);
+        assert.ok(
+          h.get("x-frame-options") === "DENY" || /frame-ancestors 'none'/.test(h.get("content-security-policy") ?? ""),
+          `${page.what}: frame protection`,
+        );
         if (page.secret) assert.match(h.get("cache-control") ?? "", /no-store/, `${page.what}: not cached`);
       }
       report(`secrets (${dialect})`, { "responses whose security headers were checked": pages.length, "console page checked": isPage ? 1 : 0 });

@@ -76,9 +76,20 @@ for (const _ of [0]) {
         return res.status === status ? undefined : `${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
       };
       if (roll < 0.4) return expect("verify", request(t.s.baseUrl, "GET", "/verifyApiKey", { key: pick(t.readers) }));
-      if (roll < 0.52) return expect("list users", request(t.s.baseUrl, "GET", `${A}/users?pageSize=20&filter=${encodeURIComponent("service_account=true AND role!=admin")}`, { key: pick(t.readers) }));
+      if (roll < 0.52)
+        return expect(
+          "list users",
+          request(t.s.baseUrl, "GET", `${A}/users?pageSize=20&filter=${encodeURIComponent("service_account=true AND role!=admin")}`, { key: pick(t.readers) }),
+        );
       if (roll < 0.6) return expect("audit", request(t.s.baseUrl, "GET", `${A}/auditLogs?pageSize=50`, { key: t.admin }));
-      if (roll < 0.7) return expect("inference", request(t.s.baseUrl, "POST", "/inference/v1/chat/completions", { key: pick(t.readers), body: { model: MODEL, messages: [{ role: "user", content: "soak" }] } }));
+      if (roll < 0.7)
+        return expect(
+          "inference",
+          request(t.s.baseUrl, "POST", "/inference/v1/chat/completions", {
+            key: pick(t.readers),
+            body: { model: MODEL, messages: [{ role: "user", content: "soak" }] },
+          }),
+        );
       // Creates and deletions balance around 30 service accounts (the quota allows 100).
       if ((roll < 0.8 && t.pool.length < 30) || t.pool.length < 3) {
         const id = `soak-${t.seq++}`;
@@ -92,7 +103,10 @@ for (const _ of [0]) {
       // A service account is taken out of the pool while it is worked on, so no two requests race on it.
       const entry = t.pool.splice(Math.floor(Math.random() * t.pool.length), 1)[0]!;
       if (roll < 0.86) {
-        const error = await expect("role change", request(t.s.baseUrl, "PATCH", `${A}/users/${entry.id}`, { key: t.admin, body: { role: pick(["user", "contributor", "inference-user"]) } }));
+        const error = await expect(
+          "role change",
+          request(t.s.baseUrl, "PATCH", `${A}/users/${entry.id}`, { key: t.admin, body: { role: pick(["user", "contributor", "inference-user"]) } }),
+        );
         t.pool.push(entry);
         return error;
       }
@@ -168,7 +182,10 @@ for (const _ of [0]) {
         growth.push({ dialect: t.dialect, heap: e.heapUsed - w.heapUsed, rss: e.rss - w.rss });
         metrics[`${t.dialect} live heap after GC, warm → end (MiB)`] = `${MiB(w.heapUsed)} → ${MiB(e.heapUsed)} (bound +${MiB(HEAP_GROWTH_BOUND)})`;
         metrics[`${t.dialect} RSS after GC, warm → end (MiB)`] = `${MiB(w.rss)} → ${MiB(e.rss)} (bound +${MiB(RSS_GROWTH_BOUND)})`;
-        metrics[`${t.dialect} RSS sampled every 10 s (MiB)`] = samples.filter((_, k) => k % 5 === 0).map((x) => MiB(x.bytes)).join(" ");
+        metrics[`${t.dialect} RSS sampled every 10 s (MiB)`] = samples
+          .filter((_, k) => k % 5 === 0)
+          .map((x) => MiB(x.bytes))
+          .join(" ");
         assert.equal((await request(t.s.baseUrl, "GET", "/healthz")).status, 200);
       }
       report("soak", metrics);

@@ -50,7 +50,13 @@ export const FROM_HEARTH_PAGE = { "sec-fetch-site": "same-origin", "sec-fetch-mo
  * until the next URL satisfies `until`; returns that URL without requesting it. `firstHeaders` go
  * with the first request only (e.g. FROM_HEARTH_PAGE for a web sign-in's start).
  */
-export async function followSignIn(browser: Browser, url: string, login: string, until: (next: URL) => boolean, firstHeaders: Record<string, string> = {}): Promise<string> {
+export async function followSignIn(
+  browser: Browser,
+  url: string,
+  login: string,
+  until: (next: URL) => boolean,
+  firstHeaders: Record<string, string> = {},
+): Promise<string> {
   let next = url;
   let init: { method?: string; body?: string; headers?: Record<string, string> } = { headers: firstHeaders };
   for (let hop = 0; hop < 20; hop++) {

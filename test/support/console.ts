@@ -85,7 +85,9 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 
 /** A readable account of violations for an assertion message. */
 export function describeViolations(violations: AxeViolation[]): string {
-  return violations.map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ""}`).join("\n  ")}`).join("\n");
+  return violations
+    .map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ""}`).join("\n  ")}`)
+    .join("\n");
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -73,7 +73,11 @@ export interface TestHearth extends Hearth {
   baseUrl: string;
   listen(): Promise<string>;
   /** In-process request with a bearer key; returns status, headers and parsed JSON. */
-  call(method: string, url: string, options?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  call(
+    method: string,
+    url: string,
+    options?: { key?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
   stop(): Promise<void>;
 }
 

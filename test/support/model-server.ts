@@ -64,10 +64,14 @@ export async function startUpstream(): Promise<FakeUpstream> {
       if (text.includes("echo-auth-encoded-200")) {
         // Hand-written JSON: the key spelled with JSON escapes, which JSON.stringify would not produce.
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(`{"id":"c1","object":"chat.completion","model":"${body.model}","choices":[{"index":0,"message":{"role":"assistant","content":"${said}"},"finish_reason":"stop"}],"usage":${JSON.stringify(USAGE)}}`);
+        res.end(
+          `{"id":"c1","object":"chat.completion","model":"${body.model}","choices":[{"index":0,"message":{"role":"assistant","content":"${said}"},"finish_reason":"stop"}],"usage":${JSON.stringify(USAGE)}}`,
+        );
       } else if (body.stream) {
         res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hello" }, finish_reason: null }] })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hello" }, finish_reason: null }] })}\n\n`,
+        );
         res.end(`data: {"error":{"message":"${said}","type":"server_error"}}\n\n`);
       } else if (text.includes("echo-auth-encoded-text")) {
         res.writeHead(500, { "content-type": "text/plain" });
@@ -82,7 +86,9 @@ export async function startUpstream(): Promise<FakeUpstream> {
       const said = `you sent authorization=${req.headers.authorization ?? ""}`;
       if (body.stream) {
         res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hello" }, finish_reason: null }] })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hello" }, finish_reason: null }] })}\n\n`,
+        );
         res.end(`data: ${JSON.stringify({ error: { message: said, type: "server_error" } })}\n\n`);
       } else if (text.includes("echo-auth-text")) {
         res.writeHead(500, { "content-type": "text/plain" });
@@ -112,11 +118,14 @@ export async function startUpstream(): Promise<FakeUpstream> {
         res.write(`data: ${JSON.stringify(piece(w))}\n\n`);
         if (text.includes("slow")) await new Promise((r) => setTimeout(r, 20));
       }
-      if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", model: body.model, choices: [], usage: USAGE })}\n\n`);
+      if (body.stream_options?.include_usage)
+        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", model: body.model, choices: [], usage: USAGE })}\n\n`);
       res.end("data: [DONE]\n\n");
       return;
     }
-    const choice = chat ? { index: 0, message: { role: "assistant", content: "Hello, world" }, finish_reason: "stop" } : { index: 0, text: "Hello, world", finish_reason: "stop" };
+    const choice = chat
+      ? { index: 0, message: { role: "assistant", content: "Hello, world" }, finish_reason: "stop" }
+      : { index: 0, text: "Hello, world", finish_reason: "stop" };
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", model: body.model, choices: [choice], usage: USAGE }));
   });
@@ -155,13 +164,21 @@ export function encodedSpellings(key: string): Record<string, string> {
 }
 
 function encodedEcho(key: string): string {
-  return Object.entries(encodedSpellings(key)).map(([name, value]) => `${name}=${value}`).join(" ");
+  return Object.entries(encodedSpellings(key))
+    .map(([name, value]) => `${name}=${value}`)
+    .join(" ");
 }
 
 export const UPSTREAM_SECRET = "upstream-secret-do-not-leak";
 
 /** Writes a HEARTH_CONFIG file naming `upstream` as backend "local" (credential `secret`) in `dir`. */
-export function writePlatformConfig(dir: string, upstream: FakeUpstream, extra: Record<string, unknown> = {}, secret = UPSTREAM_SECRET, closedPort = 1): string {
+export function writePlatformConfig(
+  dir: string,
+  upstream: FakeUpstream,
+  extra: Record<string, unknown> = {},
+  secret = UPSTREAM_SECRET,
+  closedPort = 1,
+): string {
   const file = join(dir, "platform.json");
   writeFileSync(
     file,

@@ -24,7 +24,12 @@ export interface TestIssuer {
 export const TEST_CLIENT_REDIRECT = "http://127.0.0.1:9/test-client/callback";
 
 /** `tls`: serve over https with this key and certificate (PEM), for tests where Hearth must not use plain http. */
-export async function startIssuer(options: { redirectUris: string[]; clientId?: string; clientSecret?: string; tls?: { key: string; cert: string } }): Promise<TestIssuer> {
+export async function startIssuer(options: {
+  redirectUris: string[];
+  clientId?: string;
+  clientSecret?: string;
+  tls?: { key: string; cert: string };
+}): Promise<TestIssuer> {
   const clientId = options.clientId ?? "hearth-console";
   const clientSecret = options.clientSecret ?? "issuer-client-secret-3f9a1c77e2";
   const server = options.tls ? createTlsServer(options.tls) : createServer();
@@ -79,9 +84,7 @@ export async function startIssuer(options: { redirectUris: string[]; clientId?: 
 
 async function mint(key: CryptoKey, kid: string, claims: Record<string, unknown>): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iat: now, exp: now + 300, ...claims })
-    .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
-    .sign(key);
+  return new SignJWT({ iat: now, exp: now + 300, ...claims }).setProtectedHeader({ alg: "RS256", kid, typ: "JWT" }).sign(key);
 }
 
 /**

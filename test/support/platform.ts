@@ -51,7 +51,13 @@ export async function setQuota(h: TestHearth, accountId: string, quota: string, 
 }
 
 /** An inference call over real HTTP. */
-export function infer(h: TestHearth, key: string, body: Record<string, unknown>, path = "/inference/v1/chat/completions", signal?: AbortSignal): Promise<Response> {
+export function infer(
+  h: TestHearth,
+  key: string,
+  body: Record<string, unknown>,
+  path = "/inference/v1/chat/completions",
+  signal?: AbortSignal,
+): Promise<Response> {
   return fetch(`${h.baseUrl}${path}`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },

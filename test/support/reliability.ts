@@ -29,7 +29,14 @@ export function guardNetwork(): string[] {
   net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
     const first = args[0] as { host?: string; path?: string } | unknown[] | number | string;
     const options = Array.isArray(first) ? (first[0] as { host?: string; path?: string }) : first;
-    const host = typeof options === "object" && options ? (options.path ? "localhost" : (options.host ?? "localhost")) : typeof args[1] === "string" ? args[1] : "localhost";
+    const host =
+      typeof options === "object" && options
+        ? options.path
+          ? "localhost"
+          : (options.host ?? "localhost")
+        : typeof args[1] === "string"
+          ? args[1]
+          : "localhost";
     if (!LOOPBACK.test(host)) {
       refused.push(host);
       throw new Error(`reliability suite: refused a connection to ${host} (only loopback is allowed)`);
@@ -45,11 +52,16 @@ export type TableDump = Record<string, Array<Record<string, unknown>>>;
 export function dumpSqlite(path: string): TableDump {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
-    const tables = db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as Array<{ name: string }>;
+    const tables = db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as Array<{
+      name: string;
+    }>;
     const dump: TableDump = {};
     for (const { name } of tables) {
       const columns = (db.prepare(`pragma table_info("${name}")`).all() as Array<{ name: string }>).map((c) => `"${c.name}"`);
-      dump[name] = db.prepare(`select * from "${name}" order by ${columns.join(", ")}`).all().map((r) => ({ ...(r as object) }));
+      dump[name] = db
+        .prepare(`select * from "${name}" order by ${columns.join(", ")}`)
+        .all()
+        .map((r) => ({ ...(r as object) }));
     }
     return dump;
   } finally {

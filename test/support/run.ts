@@ -25,8 +25,15 @@ export function runProcess(command: string, args: string[], env: Record<string, 
 }
 
 /** `firectl ARGS…` through the real launcher, against `baseUrl` with `key`, in a private HOME. */
-export const firectlAt = (home: string, baseUrl: string, key: string) => (args: string[]): Promise<Run> =>
-  runProcess(process.execPath, [FIRECTL_LAUNCHER, ...args], { PATH: process.env.PATH ?? "", HOME: home, FIREWORKS_API_BASE: baseUrl, FIREWORKS_API_KEY: key });
+export const firectlAt =
+  (home: string, baseUrl: string, key: string) =>
+  (args: string[]): Promise<Run> =>
+    runProcess(process.execPath, [FIRECTL_LAUNCHER, ...args], {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      FIREWORKS_API_BASE: baseUrl,
+      FIREWORKS_API_KEY: key,
+    });
 
 /** Asserts a zero exit and returns stdout. */
 export function ok(run: Run): string {
@@ -38,4 +45,9 @@ export function ok(run: Run): string {
 export const field = (text: string, label: string): string | undefined => new RegExp(`^${label}:[ ]*(.*)$`, "m").exec(text)?.[1]?.trim();
 
 /** First column of each table row (the header skipped). */
-export const firstColumn = (table: string): string[] => table.trimEnd().split("\n").slice(1).map((line) => line.split(/\s+/)[0] ?? "");
+export const firstColumn = (table: string): string[] =>
+  table
+    .trimEnd()
+    .split("\n")
+    .slice(1)
+    .map((line) => line.split(/\s+/)[0] ?? "");

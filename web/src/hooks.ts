@@ -19,8 +19,7 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
     setState((s) => ({ ...s, loading: true, key }));
     latest.current().then(
       (data) => current && setState({ data, loading: false, key }),
-      (error: unknown) =>
-        current && setState({ error: error instanceof ApiError ? error : new ApiError(0, "UNKNOWN", String(error)), loading: false, key }),
+      (error: unknown) => current && setState({ error: error instanceof ApiError ? error : new ApiError(0, "UNKNOWN", String(error)), loading: false, key }),
     );
     return () => {
       current = false;

@@ -72,12 +72,16 @@ const TIMEOUT_MS = 60_000;
 function exchange(url: URL, method: Method, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = send(url, { method, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
+    const req = send(
+      url,
+      { method, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
     req.setTimeout(TIMEOUT_MS, () => req.destroy(Object.assign(new Error("timed out"), { code: "FIRECTL_TIMEOUT" })));
     req.on("error", reject);
     req.end(body);
@@ -125,7 +129,9 @@ export class HearthClient {
       answer = await exchange(new URL(this.url(request)), request.method, headers, body);
     } catch (error) {
       if ((error as { code?: string }).code === "FIRECTL_TIMEOUT") {
-        throw apiFailure(`Hearth at ${this.base} did not answer within ${TIMEOUT_MS / 1000} seconds; check that the server is healthy and --api-base / FIREWORKS_API_BASE is right`);
+        throw apiFailure(
+          `Hearth at ${this.base} did not answer within ${TIMEOUT_MS / 1000} seconds; check that the server is healthy and --api-base / FIREWORKS_API_BASE is right`,
+        );
       }
       throw apiFailure(`cannot reach Hearth at ${this.base}: ${networkReason(error)}; check --api-base / FIREWORKS_API_BASE`);
     }

@@ -7,12 +7,14 @@ import { ROLES } from "../../domain/roles.ts";
  */
 const names = (command: Command): string[] => [command.name(), ...command.aliases()];
 
-const flagsOf = (options: readonly Option[]): string[] =>
-  options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined));
+const flagsOf = (options: readonly Option[]): string[] => options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined));
 
 /** Flags offered as completions: the long form only, to keep the list short. */
 const offered = (options: readonly Option[]): string[] =>
-  options.filter((o) => o.long !== "--version").map((o) => o.long ?? o.short ?? "").filter((f) => f !== "");
+  options
+    .filter((o) => o.long !== "--version")
+    .map((o) => o.long ?? o.short ?? "")
+    .filter((f) => f !== "");
 
 /** Every command path (by name and by alias) → the words offered after it (names only, no aliases). */
 function completionTable(program: Command): Map<string, string[]> {
@@ -43,9 +45,7 @@ const quote = (words: string[]): string => `"${words.join(" ")}"`;
 
 export function bashCompletion(program: Command): string {
   const valued = valueFlags(program).join("|");
-  const cases = [...completionTable(program)]
-    .map(([path, words]) => `    ${JSON.stringify(path)}) words=${quote(words)} ;;`)
-    .join("\n");
+  const cases = [...completionTable(program)].map(([path, words]) => `    ${JSON.stringify(path)}) words=${quote(words)} ;;`).join("\n");
   return `# firectl completion for bash; load it with: source <(firectl completion bash)
 _firectl() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"

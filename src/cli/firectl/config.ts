@@ -85,7 +85,10 @@ export function parseAuthIni(text: string): AuthFile {
     const eq = line.indexOf("=");
     if (eq < 0) continue;
     const key = line.slice(0, eq).trim().toLowerCase();
-    const value = line.slice(eq + 1).trim().replace(/^(["'])(.*)\1$/, "$2");
+    const value = line
+      .slice(eq + 1)
+      .trim()
+      .replace(/^(["'])(.*)\1$/, "$2");
     if ((FILE_KEYS as readonly string[]).includes(key) && value !== "") values[key as AuthFileKey] = value;
   }
   return values;
@@ -157,7 +160,9 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv = pro
 export function writeAuthFile(path: string, values: AuthFile, remove: readonly AuthFileKey[] = []): AuthFile {
   const merged: AuthFile = { ...(existsSync(path) ? parseAuthIni(readFileSync(path, "utf8")) : {}), ...values };
   for (const key of remove) delete merged[key];
-  const text = FILE_KEYS.filter((k) => merged[k] !== undefined).map((k) => `${k} = ${merged[k]}\n`).join("");
+  const text = FILE_KEYS.filter((k) => merged[k] !== undefined)
+    .map((k) => `${k} = ${merged[k]}\n`)
+    .join("");
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text, { mode: 0o600 });

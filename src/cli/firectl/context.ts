@@ -57,7 +57,9 @@ export class Context {
       return Promise.resolve(key.value);
     }
     if (this.settings.signIn) return (this.#idToken ??= currentIdToken(this.settings, this.client));
-    throw usageError("no API key is configured and no sign-in is stored; pass --api-key, set FIREWORKS_API_KEY, run 'firectl set-api-key KEY' or 'firectl signin'");
+    throw usageError(
+      "no API key is configured and no sign-in is stored; pass --api-key, set FIREWORKS_API_KEY, run 'firectl set-api-key KEY' or 'firectl signin'",
+    );
   }
 
   /** The credential as `--dry-run` shows it (masked by the printer). */

@@ -58,7 +58,11 @@ export function defineResources(program: Command, nouns: readonly Noun[], verbs:
     verbCommand.addHelpText("after", examplesHelp(own.flatMap((v) => v.examples.slice(0, 1).map((line) => verbFirst(line, v)))));
     for (const verb of own) {
       const noun = nouns.find((n) => n.name === verb.noun);
-      defineVerb(verbCommand.command(verb.noun).aliases(noun?.aliases ?? []), verb, verb.examples.map((line) => verbFirst(line, verb)));
+      defineVerb(
+        verbCommand.command(verb.noun).aliases(noun?.aliases ?? []),
+        verb,
+        verb.examples.map((line) => verbFirst(line, verb)),
+      );
     }
   }
 }

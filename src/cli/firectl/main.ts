@@ -53,7 +53,10 @@ function commandPath(command: Command): string {
  * pointer to the command's help ends it.
  */
 export function usageSentence(raw: string, path: string): string {
-  let text = raw.replace(/^error:\s*/i, "").replace(/\s*\n\s*/g, " ").trim();
+  let text = raw
+    .replace(/^error:\s*/i, "")
+    .replace(/\s*\n\s*/g, " ")
+    .trim();
   text = text.replace(/\(Did you mean/, "(did you mean");
   const invalidOption = /^option '([^']*)' argument '(.*)' is invalid\.\s*(.*)$/s.exec(text);
   if (invalidOption) {
@@ -62,7 +65,10 @@ export function usageSentence(raw: string, path: string): string {
   }
   const invalidArgument = /^command-argument value '(.*)' is invalid for argument '([^']*)'\.\s*(.*)$/s.exec(text);
   if (invalidArgument) text = `invalid ${invalidArgument[2]} '${invalidArgument[1]}': ${invalidArgument[3]}`;
-  text = text.replace(/Allowed choices are/, "allowed choices are").replace(/\.\s+(\S)/g, (_m, c: string) => `; ${c.toLowerCase()}`).replace(/[.\s]+$/, "");
+  text = text
+    .replace(/Allowed choices are/, "allowed choices are")
+    .replace(/\.\s+(\S)/g, (_m, c: string) => `; ${c.toLowerCase()}`)
+    .replace(/[.\s]+$/, "");
   return `${text}; see '${path} --help'`;
 }
 
@@ -82,13 +88,27 @@ export function firectlProgram(): Command {
   defineResources(
     program,
     [userNoun, apiKeyNoun, auditLogsNoun, quotaNoun, accountNoun, identityProviderNoun, modelNoun, deploymentNoun, datasetNoun],
-    [...userVerbs, ...apiKeyVerbs, ...auditLogsVerbs, ...quotaVerbs, ...accountVerbs, ...identityProviderVerbs, ...modelVerbs, ...deploymentVerbs, ...datasetVerbs],
+    [
+      ...userVerbs,
+      ...apiKeyVerbs,
+      ...auditLogsVerbs,
+      ...quotaVerbs,
+      ...accountVerbs,
+      ...identityProviderVerbs,
+      ...modelVerbs,
+      ...deploymentVerbs,
+      ...datasetVerbs,
+    ],
   );
   defineMisc(program);
   defineSignInCommands(program);
   defineBilling(program);
   const configure = (command: Command): void => {
-    command.exitOverride().configureOutput({ writeOut: printOut, writeErr: printErr, outputError: (raw, write) => write(`firectl: ${usageSentence(raw, commandPath(command))}\n`) });
+    command.exitOverride().configureOutput({
+      writeOut: printOut,
+      writeErr: printErr,
+      outputError: (raw, write) => write(`firectl: ${usageSentence(raw, commandPath(command))}\n`),
+    });
     command.commands.forEach(configure);
   };
   configure(program);

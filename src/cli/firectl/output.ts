@@ -19,9 +19,16 @@ function clean(text: string): string {
 export function renderTable<T>(columns: ReadonlyArray<Column<T>>, rows: readonly T[]): string {
   const grid = [columns.map(([header]) => header), ...rows.map((row) => columns.map(([, cell]) => clean(cell(row))))];
   const widths = columns.map((_, i) => Math.max(...grid.map((line) => (line[i] ?? "").length)));
-  return grid
-    .map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd())
-    .join("\n") + "\n";
+  return (
+    grid
+      .map((line) =>
+        line
+          .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 /** `Label:  value` lines with the values aligned. */

@@ -89,7 +89,10 @@ export async function currentIdToken(settings: Settings, client: HearthClient): 
 function chooseProvider(accountId: string, providers: Provider[], wanted: string | undefined): Provider {
   if (wanted !== undefined) {
     const found = providers.find((p) => p.id === wanted);
-    if (!found) throw usageError(`account "${accountId}" has no identity provider "${wanted}"${providers.length ? `; it has: ${providers.map((p) => p.id).join(", ")}` : ""}`);
+    if (!found)
+      throw usageError(
+        `account "${accountId}" has no identity provider "${wanted}"${providers.length ? `; it has: ${providers.map((p) => p.id).join(", ")}` : ""}`,
+      );
     return found;
   }
   if (providers.length === 1) return providers[0]!;
@@ -126,7 +129,9 @@ async function loopbackListener(port: number, state: string) {
   try {
     await once(server, "listening");
   } catch (error) {
-    throw usageError(`cannot listen on 127.0.0.1:${port} for the browser's return (${(error as NodeJS.ErrnoException).code ?? "error"}); choose another --port`);
+    throw usageError(
+      `cannot listen on 127.0.0.1:${port} for the browser's return (${(error as NodeJS.ErrnoException).code ?? "error"}); choose another --port`,
+    );
   }
   const close = () => {
     server.close();

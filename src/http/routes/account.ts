@@ -47,7 +47,13 @@ export function accountRoutes(router: Router): void {
     tag: "Quotas",
     params: quotaParams,
     body: z.object({
-      value: z.union([z.number().int().min(0), z.string().regex(/^\d{1,15}$/, "must be a non-negative integer").transform(Number)]),
+      value: z.union([
+        z.number().int().min(0),
+        z
+          .string()
+          .regex(/^\d{1,15}$/, "must be a non-negative integer")
+          .transform(Number),
+      ]),
     }),
     handler: ({ deps, ctx, params, body }) => quotas.updateQuota(deps, ctx, params.accountId, params.quotaId, body.value),
   });
@@ -66,7 +72,6 @@ export function accountRoutes(router: Router): void {
         email: z.string().max(254).optional(),
       }),
     ),
-    handler: ({ deps, ctx, params, query }) =>
-      listAuditLogs(deps, ctx, params.accountId, query, listRequest(query, deps.config)),
+    handler: ({ deps, ctx, params, query }) => listAuditLogs(deps, ctx, params.accountId, query, listRequest(query, deps.config)),
   });
 }

@@ -22,7 +22,10 @@ export function cliSignInRoutes(router: Router): void {
     auth: false,
     params: providerParams,
     query: z.object({
-      redirect_uri: z.string().max(256).refine(isLoopbackRedirect, "must be http://127.0.0.1:PORT/... or http://[::1]:PORT/... (a loopback address with a port)"),
+      redirect_uri: z
+        .string()
+        .max(256)
+        .refine(isLoopbackRedirect, "must be http://127.0.0.1:PORT/... or http://[::1]:PORT/... (a loopback address with a port)"),
       state: z.string().regex(STATE, "must be 16 to 128 URL-safe characters"),
       code_challenge: z.string().regex(PKCE_CHALLENGE, "must be a base64url SHA-256 digest (43 characters)"),
       code_challenge_method: z.literal("S256", { message: 'only "S256" is supported' }),
@@ -35,7 +38,8 @@ export function cliSignInRoutes(router: Router): void {
     method: "POST",
     url: "/auth/cli/token",
     operationId: "RedeemCliSignIn",
-    summary: "firectl trades the one-time code of its sign-in and the PKCE verifier for the identity provider's ID token (and refresh token); a code works once, within 2 minutes",
+    summary:
+      "firectl trades the one-time code of its sign-in and the PKCE verifier for the identity provider's ID token (and refresh token); a code works once, within 2 minutes",
     tag: "Sign-in",
     auth: false,
     body: z.object({ code: z.string().max(128), codeVerifier: z.string().regex(PKCE_VERIFIER, "must be 43 to 128 URL-safe characters (RFC 7636)") }),
@@ -44,7 +48,9 @@ export function cliSignInRoutes(router: Router): void {
       try {
         return await redeemCliGrant(deps, body.code, body.codeVerifier);
       } catch (error) {
-        throw error instanceof ApiError ? await failedAuthentication(deps, request, { operationId: "RedeemCliSignIn", resource: "auth/cli/token" }, error) : error;
+        throw error instanceof ApiError
+          ? await failedAuthentication(deps, request, { operationId: "RedeemCliSignIn", resource: "auth/cli/token" }, error)
+          : error;
       }
     },
   });
@@ -53,7 +59,8 @@ export function cliSignInRoutes(router: Router): void {
     method: "POST",
     url: "/auth/cli/refresh",
     operationId: "RefreshCliSignIn",
-    summary: "firectl trades the identity provider's refresh token for a new ID token (Hearth holds the client secret); the token must still name a human of the account",
+    summary:
+      "firectl trades the identity provider's refresh token for a new ID token (Hearth holds the client secret); the token must still name a human of the account",
     tag: "Sign-in",
     auth: false,
     body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(4096) }),

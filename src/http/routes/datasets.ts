@@ -100,7 +100,9 @@ export function datasetRoutes(router: Router): void {
     handler: async ({ deps, ctx, params, request, reply }) => {
       const body = request.body;
       if (!(body instanceof Readable)) {
-        throw invalidArgument(`send the JSONL as the raw request body with Content-Type ${UPLOAD_CONTENT_TYPES[0]}, or as the "file" field of a ${MULTIPART} body`);
+        throw invalidArgument(
+          `send the JSONL as the raw request body with Content-Type ${UPLOAD_CONTENT_TYPES[0]}, or as the "file" field of a ${MULTIPART} body`,
+        );
       }
       const form = (request.headers["content-type"] ?? "").toLowerCase().startsWith(MULTIPART);
       const length = request.headers["content-length"];

@@ -41,7 +41,10 @@ const MASK: Readonly<Record<string, (b: Body, into: idps.IdentityProviderInput) 
     [["enableJitUserProvisioning", "enable_jit_user_provisioning"], (b, i) => (i.enableJitUserProvisioning = b.enableJitUserProvisioning ?? false)],
     [["jitDefaultRole", "jit_default_role"], (b, i) => (i.jitDefaultRole = b.jitDefaultRole ?? "")],
     [["enforceSso", "enforce_sso"], (b, i) => (i.enforceSso = b.enforceSso ?? false)],
-    [["trustEmailWithoutVerifiedClaim", "trust_email_without_verified_claim"], (b, i) => (i.trustEmailWithoutVerifiedClaim = b.trustEmailWithoutVerifiedClaim ?? false)],
+    [
+      ["trustEmailWithoutVerifiedClaim", "trust_email_without_verified_claim"],
+      (b, i) => (i.trustEmailWithoutVerifiedClaim = b.trustEmailWithoutVerifiedClaim ?? false),
+    ],
   ];
   return Object.fromEntries(fields.flatMap(([names, take]) => names.map((n) => [n, take])));
 })();

@@ -190,7 +190,12 @@ async function pump(c: Call, call: UpstreamCall, out: PassThrough, clientWantsUs
 
 async function proxy(deps: Deps, ctx: Ctx, body: Body, request: FastifyRequest, reply: FastifyReply, path: string, operationId: string): Promise<unknown> {
   const chat = path === "/chat/completions";
-  const op = { method: operationId, resource: String(body.model ?? "").slice(0, 300), isAdminAction: false, payload: { model: body.model, stream: body.stream } };
+  const op = {
+    method: operationId,
+    resource: String(body.model ?? "").slice(0, 300),
+    isAdminAction: false,
+    payload: { model: body.model, stream: body.stream },
+  };
   let target: Target;
   try {
     checkBody(body, chat);
@@ -201,7 +206,11 @@ async function proxy(deps: Deps, ctx: Ctx, body: Body, request: FastifyRequest, 
   }
   const stream = body.stream === true;
   const streamOptions = body.stream_options && typeof body.stream_options === "object" ? (body.stream_options as Body) : {};
-  const upstreamBody = JSON.stringify({ ...body, model: target.upstreamModel, ...(stream ? { stream_options: { ...streamOptions, include_usage: true } } : {}) });
+  const upstreamBody = JSON.stringify({
+    ...body,
+    model: target.upstreamModel,
+    ...(stream ? { stream_options: { ...streamOptions, include_usage: true } } : {}),
+  });
   const clientGone = new AbortController();
   reply.raw.on("close", () => {
     if (!reply.raw.writableFinished) clientGone.abort();

@@ -44,7 +44,10 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     tag: "Operations",
     auth: false,
     handler: async ({ deps, reply }) => {
-      const store = await sql`select 1 as one`.execute(deps.store.db).then(() => true, () => false);
+      const store = await sql`select 1 as one`.execute(deps.store.db).then(
+        () => true,
+        () => false,
+      );
       const cluster = await deps.cluster.ready();
       if (!store || !cluster) void reply.status(503);
       return { status: store && cluster ? "ready" : "unavailable", store, cluster: deps.cluster.mode, clusterReady: cluster };

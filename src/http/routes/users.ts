@@ -60,8 +60,7 @@ export function userRoutes(router: Router): void {
     params: accountParams,
     query: z.object({ userId: z.string().optional() }),
     body: userBody,
-    handler: ({ deps, ctx, params, query, body }) =>
-      users.createUser(deps, ctx, params.accountId, { ...body, userId: query.userId }),
+    handler: ({ deps, ctx, params, query, body }) => users.createUser(deps, ctx, params.accountId, { ...body, userId: query.userId }),
   });
 
   router.add({

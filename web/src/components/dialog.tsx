@@ -15,7 +15,9 @@ export function Dialog({ title, onClose, children, wide = false }: { title: stri
     if (!dialog) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
     if (!dialog.open) dialog.showModal();
-    const first = dialog.querySelector<HTMLElement>("[data-autofocus]") ?? dialog.querySelector<HTMLElement>(".dialog-body input, .dialog-body select, .dialog-body textarea, .dialog-body button, .dialog-actions button");
+    const first =
+      dialog.querySelector<HTMLElement>("[data-autofocus]") ??
+      dialog.querySelector<HTMLElement>(".dialog-body input, .dialog-body select, .dialog-body textarea, .dialog-body button, .dialog-actions button");
     first?.focus();
     return () => {
       if (dialog.open) dialog.close();

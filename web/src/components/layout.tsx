@@ -53,13 +53,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <span className="brand-name">Hearth</span>
           <span className="brand-account">{session.accountId}</span>
         </Link>
-        <button
-          type="button"
-          className="icon-button menu-button"
-          aria-expanded={menuOpen}
-          aria-controls="sidebar"
-          onClick={() => setMenuOpen((open) => !open)}
-        >
+        <button type="button" className="icon-button menu-button" aria-expanded={menuOpen} aria-controls="sidebar" onClick={() => setMenuOpen((open) => !open)}>
           <Icon name={menuOpen ? "close" : "menu"} />
           <span className="visually-hidden">Menu</span>
         </button>

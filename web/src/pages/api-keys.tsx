@@ -41,13 +41,29 @@ function CreateKeyDialog({ user, onClose, onCreated }: { user: User; onClose: ()
       onCreated(key);
     });
   return (
-    <FormDialog title={`New API key for ${user.displayName || id}`} submitLabel="Create key" busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+    <FormDialog
+      title={`New API key for ${user.displayName || id}`}
+      submitLabel="Create key"
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
       <p className="dialog-text">
         The key acts as <strong>{user.email}</strong>, with its role ({user.role}).
       </p>
       <div className="field">
         <label htmlFor="key-name">Name</label>
-        <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} maxLength={63} placeholder="default" autoComplete="off" aria-describedby="key-name-hint" data-autofocus />
+        <input
+          id="key-name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          maxLength={63}
+          placeholder="default"
+          autoComplete="off"
+          aria-describedby="key-name-hint"
+          data-autofocus
+        />
         <p className="hint" id="key-name-hint">
           Where it is used, e.g. “github-actions”.
         </p>
@@ -87,7 +103,15 @@ function NewKeyDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose: () => void
         <div className="field">
           <label htmlFor="new-key-secret">API key “{apiKey.displayName}”</label>
           <div className="secret-row">
-            <input id="new-key-secret" className="secret" value={apiKey.key ?? ""} readOnly spellCheck={false} autoComplete="off" onFocus={(e) => e.target.select()} />
+            <input
+              id="new-key-secret"
+              className="secret"
+              value={apiKey.key ?? ""}
+              readOnly
+              spellCheck={false}
+              autoComplete="off"
+              onFocus={(e) => e.target.select()}
+            />
             <CopyButton text={apiKey.key ?? ""} inputId="new-key-secret" />
           </div>
         </div>
@@ -116,7 +140,15 @@ function DeleteKeyDialog({ user, apiKey, onClose, onDeleted }: { user: User; api
       onDeleted();
     });
   return (
-    <FormDialog title={`Delete the API key “${apiKey.displayName}”?`} submitLabel="Delete key" danger busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+    <FormDialog
+      title={`Delete the API key “${apiKey.displayName}”?`}
+      submitLabel="Delete key"
+      danger
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
       <p className="dialog-text">
         The key <code>{apiKey.prefix}…</code> of {user.email} is revoked at once: every request that uses it is refused from now on. This cannot be undone.
       </p>
@@ -135,10 +167,7 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
   const self = id === session.userId;
   const mayCreate = self ? session.can("apiKeys.manageOwn") : user.serviceAccount && session.can("apiKeys.createForServiceAccount");
   const mayDelete = self ? session.can("apiKeys.manageOwn") : session.can("apiKeys.deleteOthers");
-  const list = useLoad(
-    () => api<{ apiKeys?: ApiKey[]; totalSize: number }>("GET", `/v1/accounts/${session.accountId}/users/${id}/apiKeys?pageSize=200`),
-    id,
-  );
+  const list = useLoad(() => api<{ apiKeys?: ApiKey[]; totalSize: number }>("GET", `/v1/accounts/${session.accountId}/users/${id}/apiKeys?pageSize=200`), id);
   const [creating, setCreating] = useState(offerFirstKey && mayCreate);
   const [created, setCreated] = useState<ApiKey>();
   const [deleting, setDeleting] = useState<ApiKey>();
@@ -154,8 +183,8 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
               ? "A service account acts only through these keys."
               : self
                 ? `Keys act as you, with your role (${user.role}).`
-                : "Keys act as this person, with their role."} Secrets are never shown
-            again after creation.
+                : "Keys act as this person, with their role."}{" "}
+            Secrets are never shown again after creation.
           </p>
         </div>
         {mayCreate && (
@@ -205,15 +234,18 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
                 <td data-label="Created" className="nowrap">
                   <Time iso={key.createTime} />
                 </td>
-                <td data-label="Expires">
-                  {expired(key) ? <span className="badge badge-error">Expired</span> : <Time iso={key.expireTime} empty="Never" />}
-                </td>
+                <td data-label="Expires">{expired(key) ? <span className="badge badge-error">Expired</span> : <Time iso={key.expireTime} empty="Never" />}</td>
                 <td data-label="Last used">
                   <Time iso={key.lastUsed} relative empty="Never" />
                 </td>
                 {mayDelete && (
                   <td className="row-actions">
-                    <button type="button" className="button button-small button-quiet danger-text" onClick={() => setDeleting(key)} aria-label={`Delete API key ${key.displayName} (${key.prefix})`}>
+                    <button
+                      type="button"
+                      className="button button-small button-quiet danger-text"
+                      onClick={() => setDeleting(key)}
+                      aria-label={`Delete API key ${key.displayName} (${key.prefix})`}
+                    >
                       <Icon name="trash" size={16} /> Delete
                     </button>
                   </td>

@@ -79,7 +79,7 @@ function request(f: Filters, now: number): { startTime?: string; endTime?: strin
 const succeeded = (status: AuditLogEntry["status"]): boolean => Number(status.code) === 0;
 
 /** "PERMISSION_DENIED" from "PERMISSION_DENIED: service accounts cannot sign in; …" */
-const statusName = (status: AuditLogEntry["status"]): string => (succeeded(status) ? "OK" : /^([A-Z_]+):/.exec(status.message)?.[1] ?? `HTTP ${status.code}`);
+const statusName = (status: AuditLogEntry["status"]): string => (succeeded(status) ? "OK" : (/^([A-Z_]+):/.exec(status.message)?.[1] ?? `HTTP ${status.code}`));
 
 function StatusBadge({ status }: { status: AuditLogEntry["status"] }) {
   return <span className={succeeded(status) ? "badge badge-ok" : "badge badge-error"}>{statusName(status)}</span>;
@@ -152,7 +152,14 @@ export function AuditLogPage() {
     setForm(f);
     setPages([""]);
     setAppliedAt(Date.now());
-    setSearch({ range: f.range, from: f.range === "custom" ? f.from : undefined, to: f.range === "custom" ? f.to : undefined, principal: f.principal, resource: f.resource, method: f.method });
+    setSearch({
+      range: f.range,
+      from: f.range === "custom" ? f.from : undefined,
+      to: f.range === "custom" ? f.to : undefined,
+      principal: f.principal,
+      resource: f.resource,
+      method: f.method,
+    });
   };
   const reset = () => {
     const f = readFilters(new URLSearchParams());
@@ -257,12 +264,16 @@ export function AuditLogPage() {
                       <td className="nowrap" data-label="Time">
                         <Time iso={entry.timestamp} />
                       </td>
-                      <td className="principal-cell" data-label="Principal">{entry.principal || <span className="muted">unauthenticated</span>}</td>
+                      <td className="principal-cell" data-label="Principal">
+                        {entry.principal || <span className="muted">unauthenticated</span>}
+                      </td>
                       <td data-label="Method">
                         <code>{entry.method}</code>
                         {entry.isAdminAction && <span className="badge badge-admin-action">admin</span>}
                       </td>
-                      <td className="resource-cell" data-label="Resource">{entry.resource}</td>
+                      <td className="resource-cell" data-label="Resource">
+                        {entry.resource}
+                      </td>
                       <td data-label="Result">
                         <StatusBadge status={entry.status} />
                       </td>
@@ -275,7 +286,10 @@ export function AuditLogPage() {
                           onClick={() => setOpen(expanded ? undefined : entry.id)}
                         >
                           {expanded ? "Hide" : "Details"}
-                          <span className="visually-hidden"> of {entry.method} at {formatDateTime(entry.timestamp)}</span>
+                          <span className="visually-hidden">
+                            {" "}
+                            of {entry.method} at {formatDateTime(entry.timestamp)}
+                          </span>
                         </button>
                       </td>
                     </tr>

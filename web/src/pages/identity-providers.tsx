@@ -85,7 +85,16 @@ function ProviderDialog({ existing, onClose, onSaved }: { existing?: IdentityPro
       {!existing && (
         <div className="field">
           <label htmlFor="idp-id">ID</label>
-          <input id="idp-id" value={d.id} onChange={(e) => set("id", e.target.value)} required pattern="[a-z][a-z0-9-]{0,62}" autoComplete="off" spellCheck={false} data-autofocus />
+          <input
+            id="idp-id"
+            value={d.id}
+            onChange={(e) => set("id", e.target.value)}
+            required
+            pattern="[a-z][a-z0-9-]{0,62}"
+            autoComplete="off"
+            spellCheck={false}
+            data-autofocus
+          />
         </div>
       )}
       <div className="field">
@@ -94,7 +103,15 @@ function ProviderDialog({ existing, onClose, onSaved }: { existing?: IdentityPro
       </div>
       <div className="field">
         <label htmlFor="idp-issuer">Issuer URL</label>
-        <input id="idp-issuer" type="url" value={d.issuerUrl} onChange={(e) => set("issuerUrl", e.target.value)} required placeholder="https://login.example.com" autoComplete="off" />
+        <input
+          id="idp-issuer"
+          type="url"
+          value={d.issuerUrl}
+          onChange={(e) => set("issuerUrl", e.target.value)}
+          required
+          placeholder="https://login.example.com"
+          autoComplete="off"
+        />
       </div>
       <div className="field-row">
         <div className="field">
@@ -118,7 +135,14 @@ function ProviderDialog({ existing, onClose, onSaved }: { existing?: IdentityPro
       </div>
       <div className="field">
         <label htmlFor="idp-domains">Tenant domains</label>
-        <input id="idp-domains" value={d.tenantDomains} onChange={(e) => set("tenantDomains", e.target.value)} placeholder="corp.example, corp.example.org" autoComplete="off" aria-describedby="idp-domains-hint" />
+        <input
+          id="idp-domains"
+          value={d.tenantDomains}
+          onChange={(e) => set("tenantDomains", e.target.value)}
+          placeholder="corp.example, corp.example.org"
+          autoComplete="off"
+          aria-describedby="idp-domains-hint"
+        />
         <p className="hint" id="idp-domains-hint">
           Emails of these domains may be created on first sign-in (empty: the account email's domain).
         </p>
@@ -159,7 +183,15 @@ function DeleteProviderDialog({ idp, onClose, onDeleted }: { idp: IdentityProvid
       onDeleted();
     });
   return (
-    <FormDialog title={`Delete the identity provider ${id}?`} submitLabel={`Delete ${id}`} danger busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+    <FormDialog
+      title={`Delete the identity provider ${id}?`}
+      submitLabel={`Delete ${id}`}
+      danger
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
       <p className="dialog-text">
         Nobody can sign in through {idp.displayName || id} any more, and every browser session begun through it ends now. Users and their API keys stay.
       </p>
@@ -217,10 +249,20 @@ export function IdentityProvidersPage() {
                 </div>
                 {manage && (
                   <div className="row-actions">
-                    <button type="button" className="button button-small" onClick={() => setDialog({ kind: "edit", idp })} aria-label={`Edit ${idp.displayName || id}`}>
+                    <button
+                      type="button"
+                      className="button button-small"
+                      onClick={() => setDialog({ kind: "edit", idp })}
+                      aria-label={`Edit ${idp.displayName || id}`}
+                    >
                       Edit
                     </button>
-                    <button type="button" className="button button-small button-quiet danger-text" onClick={() => setDialog({ kind: "delete", idp })} aria-label={`Delete ${idp.displayName || id}`}>
+                    <button
+                      type="button"
+                      className="button button-small button-quiet danger-text"
+                      onClick={() => setDialog({ kind: "delete", idp })}
+                      aria-label={`Delete ${idp.displayName || id}`}
+                    >
                       <Icon name="trash" size={16} /> Delete
                     </button>
                   </div>

@@ -88,10 +88,17 @@ function EditQuotaDialog({ quota, onClose, onSaved }: { quota: Quota; onClose: (
       onSaved();
     });
   return (
-    <FormDialog title={`Change the ${info.label.toLowerCase()} quota`} submitLabel="Save quota" busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+    <FormDialog
+      title={`Change the ${info.label.toLowerCase()} quota`}
+      submitLabel="Save quota"
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
       <p className="dialog-text">
-        Currently {info.format(Number(quota.value))}, with {info.format(quota.usage)} in use. The operator's maximum is {info.format(Number(quota.maxValue))}; ask them to
-        raise it for more.
+        Currently {info.format(Number(quota.value))}, with {info.format(quota.usage)} in use. The operator's maximum is {info.format(Number(quota.maxValue))};
+        ask them to raise it for more.
       </p>
       <div className="field">
         <label htmlFor="quota-value">New value</label>

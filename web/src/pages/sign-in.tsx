@@ -26,10 +26,7 @@ export function SignInPage({ session }: { session: Session | null | undefined })
   const account = search.get("account") ?? "";
   const [accountInput, setAccountInput] = useState(account);
   const [editing, setEditing] = useState(false);
-  const providers = useLoad(
-    () => api<{ accountId: string; identityProviders?: SignInProvider[] }>("GET", `/auth/providers${query({ account })}`),
-    account,
-  );
+  const providers = useLoad(() => api<{ accountId: string; identityProviders?: SignInProvider[] }>("GET", `/auth/providers${query({ account })}`), account);
   const accountId = providers.data?.accountId ?? account;
   const list = providers.data?.identityProviders ?? [];
 
@@ -85,7 +82,14 @@ export function SignInPage({ session }: { session: Session | null | undefined })
             <form className="account-form" onSubmit={chooseAccount}>
               <label htmlFor="account-id">Account ID</label>
               <div className="secret-row">
-                <input id="account-id" value={accountInput} onChange={(e) => setAccountInput(e.target.value)} autoComplete="organization" spellCheck={false} autoFocus />
+                <input
+                  id="account-id"
+                  value={accountInput}
+                  onChange={(e) => setAccountInput(e.target.value)}
+                  autoComplete="organization"
+                  spellCheck={false}
+                  autoFocus
+                />
                 <button type="submit" className="button">
                   Show
                 </button>
@@ -94,9 +98,7 @@ export function SignInPage({ session }: { session: Session | null | undefined })
           )}
           <ErrorNotice error={providers.error} onRetry={providers.reload} />
           {providers.loading && !providers.data && <Loading what="sign-in options" />}
-          {providers.data && list.length === 0 && (
-            <p className="muted">This account has no identity provider. Sign in with a one-time link, below.</p>
-          )}
+          {providers.data && list.length === 0 && <p className="muted">This account has no identity provider. Sign in with a one-time link, below.</p>}
           {list.length > 0 && (
             <ul className="provider-list">
               {list.map((p) => (
@@ -123,8 +125,8 @@ export function SignInPage({ session }: { session: Session | null | undefined })
         <div className="notice notice-warning" role="note">
           <Icon name="bot" />
           <p>
-            <strong>{SERVICE_ACCOUNT_SIGN_IN}</strong> A service account acts only through its API keys (<code>Authorization: Bearer &lt;key&gt;</code>); an admin creates
-            them on its page in this console.
+            <strong>{SERVICE_ACCOUNT_SIGN_IN}</strong> A service account acts only through its API keys (<code>Authorization: Bearer &lt;key&gt;</code>); an
+            admin creates them on its page in this console.
           </p>
         </div>
       </main>

@@ -61,10 +61,15 @@ export function CreateServiceAccountDialog({ onClose, onCreated }: { onClose: ()
       onCreated(user);
     });
   return (
-    <FormDialog title="Create a service account" submitLabel="Create service account" busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
-      <p className="dialog-text">
-        A service account acts only through API keys: it never signs in. Its email is generated from its ID and the account.
-      </p>
+    <FormDialog
+      title="Create a service account"
+      submitLabel="Create service account"
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
+      <p className="dialog-text">A service account acts only through API keys: it never signs in. Its email is generated from its ID and the account.</p>
       <div className="field">
         <label htmlFor="sa-id">Service account ID</label>
         <input
@@ -142,7 +147,14 @@ export function ChangeRoleDialog({ user, onClose, onChanged }: { user: User; onC
       onChanged(updated);
     });
   return (
-    <FormDialog title={`Change the role of ${user.displayName || id}`} submitLabel="Save role" busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+    <FormDialog
+      title={`Change the role of ${user.displayName || id}`}
+      submitLabel="Save role"
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
       <p className="dialog-text">
         {user.email} is <strong>{user.role}</strong>. A new role applies to its next request, with every API key it has.
       </p>
@@ -166,7 +178,13 @@ export function DeleteUserDialog({ user, onClose, onDeleted }: { user: User; onC
     });
   const n = keys.data?.totalSize;
   const keysText =
-    n === undefined ? (keys.loading ? "Its API keys are revoked" : "All its API keys are revoked") : n === 0 ? "It has no API keys" : `Its ${n} API key${n === 1 ? " is" : "s are"} revoked`;
+    n === undefined
+      ? keys.loading
+        ? "Its API keys are revoked"
+        : "All its API keys are revoked"
+      : n === 0
+        ? "It has no API keys"
+        : `Its ${n} API key${n === 1 ? " is" : "s are"} revoked`;
   return (
     <FormDialog
       title={`Delete ${user.serviceAccount ? "service account" : "user"} ${id}?`}

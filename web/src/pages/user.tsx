@@ -138,7 +138,9 @@ export function UserPage({ userId }: { userId: string }) {
           }}
         />
       )}
-      {dialog === "delete" && <DeleteUserDialog user={user} onClose={() => setDialog(undefined)} onDeleted={() => navigate("/account/users", { replace: true })} />}
+      {dialog === "delete" && (
+        <DeleteUserDialog user={user} onClose={() => setDialog(undefined)} onDeleted={() => navigate("/account/users", { replace: true })} />
+      )}
     </>
   );
 }

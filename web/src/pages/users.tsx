@@ -128,11 +128,7 @@ export function UsersPage() {
       {list.loading && !list.data && <Loading what="users" />}
       {list.data && users.length === 0 && (
         <Empty icon={kind === "service" ? "bot" : "users"} title={filtered ? "No principal matches" : "No users yet"}>
-          {filtered ? (
-            <p>Try another search or filter.</p>
-          ) : (
-            manage && <p>Create a service account for automation, or add the people of your team.</p>
-          )}
+          {filtered ? <p>Try another search or filter.</p> : manage && <p>Create a service account for automation, or add the people of your team.</p>}
           {kind === "service" && !q && !role && manage && (
             <button type="button" className="button button-primary" onClick={() => setDialog({ kind: "create-sa" })}>
               <Icon name="plus" /> Create service account
@@ -186,10 +182,20 @@ export function UsersPage() {
                       )}
                       {manage && (
                         <>
-                          <button type="button" className="button button-small button-quiet" onClick={() => setDialog({ kind: "role", user })} aria-label={`Change role of ${user.email}`}>
+                          <button
+                            type="button"
+                            className="button button-small button-quiet"
+                            onClick={() => setDialog({ kind: "role", user })}
+                            aria-label={`Change role of ${user.email}`}
+                          >
                             Change role
                           </button>
-                          <button type="button" className="button button-small button-quiet danger-text" onClick={() => setDialog({ kind: "delete", user })} aria-label={`Delete ${user.email}`}>
+                          <button
+                            type="button"
+                            className="button button-small button-quiet danger-text"
+                            onClick={() => setDialog({ kind: "delete", user })}
+                            aria-label={`Delete ${user.email}`}
+                          >
                             <Icon name="trash" size={16} /> Delete
                           </button>
                         </>
@@ -205,19 +211,21 @@ export function UsersPage() {
               {list.data?.totalSize === 1 ? "1 principal" : `${list.data?.totalSize ?? 0} principals`}
               {filtered && " match"}
             </span>
-            {(pages.length > 1 || list.data?.nextPageToken) && <div className="pager">
-              <button type="button" className="button button-small" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
-                Previous
-              </button>
-              <button
-                type="button"
-                className="button button-small"
-                disabled={!list.data?.nextPageToken}
-                onClick={() => list.data?.nextPageToken && setPages((p) => [...p, list.data!.nextPageToken])}
-              >
-                Next
-              </button>
-            </div>}
+            {(pages.length > 1 || list.data?.nextPageToken) && (
+              <div className="pager">
+                <button type="button" className="button button-small" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
+                  Previous
+                </button>
+                <button
+                  type="button"
+                  className="button button-small"
+                  disabled={!list.data?.nextPageToken}
+                  onClick={() => list.data?.nextPageToken && setPages((p) => [...p, list.data!.nextPageToken])}
+                >
+                  Next
+                </button>
+              </div>
+            )}
           </div>
         </div>
       )}

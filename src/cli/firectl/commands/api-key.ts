@@ -76,10 +76,7 @@ const create: Verb = {
   noun: "api-key",
   verb: "create",
   summary: "create an API key for yourself, or for a service account (admin); the secret is printed once",
-  examples: [
-    'firectl api-key create --service-account "my-service-account"',
-    'firectl api-key create --key-name ci --expire-time "2027-01-31 18:00:00"',
-  ],
+  examples: ['firectl api-key create --service-account "my-service-account"', 'firectl api-key create --key-name ci --expire-time "2027-01-31 18:00:00"'],
   define: (command) =>
     runs<CreateOptions>(
       command
@@ -130,7 +127,10 @@ const listKeys: Verb = {
   examples: ["firectl api-key list", 'firectl api-key list --service-account "my-service-account"', "firectl api-key list --all-users"],
   define: (command) =>
     runs<ListOptions>(
-      withListFlags(command.option("--service-account <id>", SA_HELP).option("--all-users", "list the keys of every user and service account (admin)"), "'display_name=\"ci\"'"),
+      withListFlags(
+        command.option("--service-account <id>", SA_HELP).option("--all-users", "list the keys of every user and service account (admin)"),
+        "'display_name=\"ci\"'",
+      ),
       async (ctx, _args, o) => {
         if (o.allUsers && o.serviceAccount !== undefined) throw usageError("--all-users and --service-account cannot be combined; pass one of them");
         const { accountId, userId } = o.allUsers ? { accountId: await ctx.accountId(), userId: "-" } : await owner(ctx, o.serviceAccount);
@@ -149,7 +149,9 @@ const remove: Verb = {
       const ref = apiKeyRef(value ?? "");
       const { accountId, userId } = await owner(ctx, o.serviceAccount, ref);
       const request = { method: "POST", path: paths.deleteApiKey(accountId, userId), body: { keyId: ref.id } } as const;
-      await ctx.call(request, (answer) => ctx.show(answer, () => `Deleted API key ${ref.id} of accounts/${accountId}/users/${userId}; it no longer authenticates.\n`));
+      await ctx.call(request, (answer) =>
+        ctx.show(answer, () => `Deleted API key ${ref.id} of accounts/${accountId}/users/${userId}; it no longer authenticates.\n`),
+      );
     }),
 };
 

@@ -43,19 +43,20 @@ function render(u: Usage): string {
 }
 
 export function defineBilling(program: Command): void {
-  const billing = program
-    .command("billing")
-    .description("metered usage of the account")
-    .addHelpText("after", "\nExamples:\n  firectl billing get-usage\n");
+  const billing = program.command("billing").description("metered usage of the account").addHelpText("after", "\nExamples:\n  firectl billing get-usage\n");
   runs<{ startTime?: string; endTime?: string }>(
     billing
       .command("get-usage")
       .description("inference usage (requests, tokens, cost) by model, principal and API key")
       .addOption(new Option("--start-time <time>", '"YYYY-MM-DD[ HH:MM:SS]" in local time (default: the start of this month)').argParser(parseTime))
       .addOption(new Option("--end-time <time>", '"YYYY-MM-DD[ HH:MM:SS]" in local time (default: now)').argParser(parseTime))
-      .addHelpText("after", '\nExamples:\n  firectl billing get-usage\n  firectl billing get-usage --start-time 2026-11-01 --end-time 2026-12-01 -o json\n'),
+      .addHelpText("after", "\nExamples:\n  firectl billing get-usage\n  firectl billing get-usage --start-time 2026-11-01 --end-time 2026-12-01 -o json\n"),
     async (ctx, _args, o) => {
-      const request = { method: "GET", path: `${paths.account(await ctx.accountId())}/billingUsage`, query: { startTime: o.startTime, endTime: o.endTime } } as const;
+      const request = {
+        method: "GET",
+        path: `${paths.account(await ctx.accountId())}/billingUsage`,
+        query: { startTime: o.startTime, endTime: o.endTime },
+      } as const;
       await ctx.call<Usage>(request, (u) => ctx.show(u, render));
     },
   );

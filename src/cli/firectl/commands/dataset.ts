@@ -63,7 +63,10 @@ const create: Verb = {
   examples: ["firectl dataset create my-data train.jsonl", "firectl dataset create my-data train.jsonl --display-name 'Training set'"],
   define: (command) =>
     runs<{ displayName?: string }>(
-      command.argument("<dataset-id>", "id of the new dataset").argument("<file>", "the JSONL file").option("--display-name <name>", "display name (under 64 characters)"),
+      command
+        .argument("<dataset-id>", "id of the new dataset")
+        .argument("<file>", "the JSONL file")
+        .option("--display-name <name>", "display name (under 64 characters)"),
       async (ctx, [id = "", file = ""], o) => {
         const size = fileSize(file);
         const accountId = await ctx.accountId();
@@ -116,11 +119,16 @@ const update: Verb = {
   summary: "rename a dataset (its creator, or a user or admin)",
   examples: ["firectl dataset update my-data --display-name 'Training set v2'"],
   define: (command) =>
-    runs<{ displayName?: string }>(command.argument("<dataset>", "dataset id or name").option("--display-name <name>", "new display name"), async (ctx, [value], o) => {
-      if (o.displayName === undefined) throw usageError("nothing to update: pass --display-name; see 'firectl dataset update --help'");
-      const ref = datasetRef(value ?? "");
-      await ctx.call<Dataset>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: { displayName: o.displayName } }, (d) => ctx.show(d, datasetFields));
-    }),
+    runs<{ displayName?: string }>(
+      command.argument("<dataset>", "dataset id or name").option("--display-name <name>", "new display name"),
+      async (ctx, [value], o) => {
+        if (o.displayName === undefined) throw usageError("nothing to update: pass --display-name; see 'firectl dataset update --help'");
+        const ref = datasetRef(value ?? "");
+        await ctx.call<Dataset>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: { displayName: o.displayName } }, (d) =>
+          ctx.show(d, datasetFields),
+        );
+      },
+    ),
 };
 
 const remove: Verb = {
@@ -132,7 +140,9 @@ const remove: Verb = {
     runs(command.argument("<dataset>", "dataset id or name"), async (ctx, [value]) => {
       const ref = datasetRef(value ?? "");
       const accountId = await ctx.accountId(ref);
-      await ctx.call({ method: "DELETE", path: one(accountId, ref.id) }, (answer) => ctx.show(answer, () => `Deleted dataset accounts/${accountId}/datasets/${ref.id}.\n`));
+      await ctx.call({ method: "DELETE", path: one(accountId, ref.id) }, (answer) =>
+        ctx.show(answer, () => `Deleted dataset accounts/${accountId}/datasets/${ref.id}.\n`),
+      );
     }),
 };
 

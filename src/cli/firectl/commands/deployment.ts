@@ -106,12 +106,16 @@ const update: Verb = {
   summary: "change a deployment; one that is not READY is probed again (its creator, or a user or admin)",
   examples: ["firectl deployment update my-dep --display-name prod", "firectl deployment update my-dep --base-model accounts/my-account/models/other"],
   define: (command) =>
-    runs<Flags>(withFlags(command.argument("<deployment>", "deployment id or name").option("--base-model <model>", "model to serve instead")), async (ctx, [value], o) => {
-      const patch = { displayName: o.displayName, backend: o.backend, baseModel: o.baseModel };
-      if (Object.values(patch).every((v) => v === undefined)) throw usageError("nothing to update: pass at least one flag; see 'firectl deployment update --help'");
-      const ref = deploymentRef(value ?? "");
-      await ctx.call<Deployment>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: patch }, (d) => ctx.show(d, deploymentFields));
-    }),
+    runs<Flags>(
+      withFlags(command.argument("<deployment>", "deployment id or name").option("--base-model <model>", "model to serve instead")),
+      async (ctx, [value], o) => {
+        const patch = { displayName: o.displayName, backend: o.backend, baseModel: o.baseModel };
+        if (Object.values(patch).every((v) => v === undefined))
+          throw usageError("nothing to update: pass at least one flag; see 'firectl deployment update --help'");
+        const ref = deploymentRef(value ?? "");
+        await ctx.call<Deployment>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: patch }, (d) => ctx.show(d, deploymentFields));
+      },
+    ),
 };
 
 const remove: Verb = {

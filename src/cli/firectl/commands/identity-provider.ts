@@ -86,22 +86,34 @@ function withFlags(command: Command): Command {
     .option("--tenant-domains <domains>", "comma-separated email domains JIT provisioning may create users for, e.g. 'example.com,example.co.uk'")
     .addOption(new Option("--enable-jit-user-provisioning [bool]", "create users on their first sign-in").argParser(parseBool))
     .addOption(new Option("--jit-default-role <role>", "role of JIT-provisioned users (default inference-user)").argParser(parseRole))
-    .addOption(new Option("--enforce-sso [bool]", "humans must sign in through an identity provider (no sign-in links); API keys are unaffected").argParser(parseBool))
     .addOption(
-      new Option("--trust-email-without-verified-claim [bool]", "accept a token without email_verified as verified (only for providers that never send it)").argParser(parseBool),
+      new Option("--enforce-sso [bool]", "humans must sign in through an identity provider (no sign-in links); API keys are unaffected").argParser(parseBool),
+    )
+    .addOption(
+      new Option(
+        "--trust-email-without-verified-claim [bool]",
+        "accept a token without email_verified as verified (only for providers that never send it)",
+      ).argParser(parseBool),
     )
     .addOption(new Option("--saml-metadata-url <url>", "SAML is not supported by Hearth").hideHelp());
 }
 
 /** The request body from the flags given; only those present are sent. A dry run never prints the secret. */
 function body(ctx: Context, o: Flags) {
-  if (o.samlMetadataUrl !== undefined) throw usageError("Hearth supports OIDC identity providers only; use --oidc-issuer, --oidc-client-id and --oidc-client-secret");
+  if (o.samlMetadataUrl !== undefined)
+    throw usageError("Hearth supports OIDC identity providers only; use --oidc-issuer, --oidc-client-id and --oidc-client-secret");
   const secret = o.oidcClientSecret !== undefined && ctx.dryRun ? "[REDACTED]" : o.oidcClientSecret;
   const oidcConfig = { issuerUrl: o.oidcIssuer, clientId: o.oidcClientId, clientSecret: secret };
   return {
     displayName: o.displayName,
     oidcConfig: Object.values(oidcConfig).some((v) => v !== undefined) ? oidcConfig : undefined,
-    tenantDomains: o.tenantDomains === undefined ? undefined : o.tenantDomains.split(",").map((d) => d.trim()).filter(Boolean),
+    tenantDomains:
+      o.tenantDomains === undefined
+        ? undefined
+        : o.tenantDomains
+            .split(",")
+            .map((d) => d.trim())
+            .filter(Boolean),
     enableJitUserProvisioning: o.enableJitUserProvisioning,
     jitDefaultRole: o.jitDefaultRole,
     enforceSso: o.enforceSso,
@@ -168,7 +180,8 @@ const update: Verb = {
   define: (command) =>
     runs<Flags>(withFlags(command.argument("<identity-provider>", "identity provider id or name")), async (ctx, [value], o) => {
       const patch = body(ctx, o);
-      if (Object.values(patch).every((v) => v === undefined)) throw usageError("nothing to update: pass at least one flag; see 'firectl identity-provider update --help'");
+      if (Object.values(patch).every((v) => v === undefined))
+        throw usageError("nothing to update: pass at least one flag; see 'firectl identity-provider update --help'");
       const ref = identityProviderRef(value ?? "");
       await ctx.call<IdentityProvider>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: patch }, (idp) => ctx.show(idp, providerFields));
       warnAboutSecret(ctx, o);

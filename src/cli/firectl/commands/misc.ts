@@ -94,7 +94,10 @@ function defineCompletion(program: Command): void {
     .command("completion")
     .description("print a shell completion script")
     .addArgument(new Argument("<shell>", "bash or zsh").choices(["bash", "zsh"]))
-    .addHelpText("after", "\nExamples:\n  firectl completion bash > ~/.local/share/bash-completion/completions/firectl\n  source <(firectl completion bash)   # in ~/.bashrc\n  source <(firectl completion zsh)    # in ~/.zshrc\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  firectl completion bash > ~/.local/share/bash-completion/completions/firectl\n  source <(firectl completion bash)   # in ~/.bashrc\n  source <(firectl completion zsh)    # in ~/.zshrc\n",
+    )
     .action((shell: string, _options: unknown, command: Command) => {
       const program = root(command);
       printOut(shell === "zsh" ? zshCompletion(program) : bashCompletion(program));

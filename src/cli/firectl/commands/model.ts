@@ -145,7 +145,9 @@ const remove: Verb = {
     runs(command.argument("<model>", "model id or name"), async (ctx, [value]) => {
       const ref = modelRef(value ?? "");
       const accountId = await ctx.accountId(ref);
-      await ctx.call({ method: "DELETE", path: one(accountId, ref.id) }, (answer) => ctx.show(answer, () => `Deleted model accounts/${accountId}/models/${ref.id}.\n`));
+      await ctx.call({ method: "DELETE", path: one(accountId, ref.id) }, (answer) =>
+        ctx.show(answer, () => `Deleted model accounts/${accountId}/models/${ref.id}.\n`),
+      );
     }),
 };
 

@@ -72,7 +72,9 @@ const update: Verb = {
     runs<UpdateOptions>(
       command
         .argument("<quota>", "quota id or name")
-        .addOption(new Option("--value <n>", "the new value (a non-negative integer, at most the quota's maximum)").argParser(parseCount).makeOptionMandatory()),
+        .addOption(
+          new Option("--value <n>", "the new value (a non-negative integer, at most the quota's maximum)").argParser(parseCount).makeOptionMandatory(),
+        ),
       async (ctx, [value], o) => {
         const ref = quotaRef(value ?? "");
         const request = { method: "PATCH", path: paths.quota(await ctx.accountId(ref), ref.id), body: { value: o.value } } as const;

@@ -31,13 +31,23 @@ function defineSignin(program: Command): void {
       const accountId = account ?? s.accountId?.value;
       if (!accountId) throw usageError("name the account to sign in to: 'firectl signin ACCOUNT_ID' (or -a / FIREWORKS_ACCOUNT_ID)");
       if (ctx.dryRun) {
-        ctx.out(`would list the identity providers of account "${accountId}" (GET ${s.apiBase.value}/auth/providers?account=${accountId}), open the browser at ${s.apiBase.value}/auth/cli/${accountId}/<provider>/start with a loopback redirect, and save the ID token to ${s.file} (mode 0600)\n`);
+        ctx.out(
+          `would list the identity providers of account "${accountId}" (GET ${s.apiBase.value}/auth/providers?account=${accountId}), open the browser at ${s.apiBase.value}/auth/cli/${accountId}/<provider>/start with a loopback redirect, and save the ID token to ${s.file} (mode 0600)\n`,
+        );
         ctx.finish();
         return;
       }
       const signedIn = await signIn(ctx.client, accountId, { ...options, note: (text) => ctx.note(text) });
       saveSignIn(s.file, signedIn, s.apiBase.source === "default" ? undefined : s.apiBase.value);
-      const summary = { user: signedIn.user, email: signedIn.email, accountId: signedIn.accountId, identityProviderId: signedIn.identityProviderId, expireTime: signedIn.expireTime, renewable: signedIn.refreshToken !== undefined, file: s.file };
+      const summary = {
+        user: signedIn.user,
+        email: signedIn.email,
+        accountId: signedIn.accountId,
+        identityProviderId: signedIn.identityProviderId,
+        expireTime: signedIn.expireTime,
+        renewable: signedIn.refreshToken !== undefined,
+        file: s.file,
+      };
       ctx.show(summary, (v) =>
         renderFields([
           ["Signed In As", v.email],
