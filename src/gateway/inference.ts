@@ -2,8 +2,8 @@ import { ApiError, failedPrecondition, invalidArgument, notFound, type StatusNam
 import { monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from "../domain/pricing.ts";
 import { deploymentName, modelName, parseInferenceModel, type ModelRef } from "../domain/resource-names.ts";
 import type { Backend } from "../platform-config.ts";
-import type { Deps, Principal } from "../service/context.ts";
-import { require } from "../service/permissions.ts";
+import type { Ctx, Deps, Principal } from "../service/context.ts";
+import { authorize } from "../service/permissions.ts";
 import { getDeployment } from "../store/deployments.ts";
 import { getModel } from "../store/models.ts";
 import type { ExpressionBuilder } from "kysely";
@@ -68,8 +68,9 @@ async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Pro
  * Resolves an inference request's `model` (a model, `model#deployment`, or a deployment) to a
  * backend, the upstream model name and the prices. The principal must be allowed to run inference.
  */
-export async function resolveTarget(deps: Deps, principal: Principal, text: unknown): Promise<Target> {
-  require(principal, "inference.run", "run inference");
+export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown): Promise<Target> {
+  authorize(ctx, "inference.run");
+  const principal = ctx.principal;
   if (typeof text !== "string" || text === "") throw invalidArgument("model is required, e.g. accounts/my-account/models/my-model");
   const target = parseInferenceModel(text);
   let info: ModelInfo;

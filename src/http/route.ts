@@ -91,7 +91,7 @@ export class Router {
       url,
       handler: async (request, reply) => {
         const ctx = auth
-          ? { principal: await authenticateRequest(deps, request, spec.operationId), meta: requestMeta(request) }
+          ? { principal: await authenticateRequest(deps, request, spec.operationId), meta: requestMeta(request), checked: [] }
           : (undefined as unknown as Ctx);
         const params = parse(spec.params, request.params, "path");
         const query = parse(spec.query, request.query, "query parameter");

@@ -8,11 +8,12 @@ import type { Store } from "../store/store.ts";
 import { generateKey, newKeyId } from "../domain/api-key-format.ts";
 import { writeAudit } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { requireSameAccount } from "./permissions.ts";
+import { authorize } from "./permissions.ts";
 import { accountView } from "./views.ts";
 
+/** The caller's account (another account's is NOT_FOUND, at the HTTP edge: see `authenticateRequest`). */
 export async function getAccount(deps: Deps, ctx: Ctx, accountId: string) {
-  requireSameAccount(ctx.principal, accountId);
+  authorize(ctx, "accounts.get");
   const row = await getRow(deps.store.db, accountId);
   if (!row) throw notFound(`account "${accountId}" not found`);
   return accountView(row);

@@ -4,11 +4,11 @@ import { apiKeyName, userName } from "../domain/ids.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as keys from "../store/api-keys.ts";
 import type { ListRequest } from "../store/list.ts";
-import type { ApiKeyRow, UserRow } from "../store/schema.ts";
+import type { ApiKeyRow } from "../store/schema.ts";
 import { keepAnActingAdminKey } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
-import type { Ctx, Deps, Principal } from "./context.ts";
-import { require } from "./permissions.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { authorize } from "./permissions.ts";
 import { readQuotaValue } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
 import { userEmails } from "../store/users.ts";
@@ -20,28 +20,22 @@ export interface CreateApiKeyInput {
   expireTime?: number | undefined;
 }
 
-/** Who may create a key for `owner`: anyone for itself; an admin for a service account; nobody for another human. */
-function checkCreate(principal: Principal, owner: UserRow): void {
-  if (owner.id === principal.userId) return require(principal, "apiKeys.manageOwn", "create its own API keys");
-  if (owner.service_account !== 1) {
-    throw permissionDenied("API keys of a human user can only be created by that user");
-  }
-  require(principal, "apiKeys.createForServiceAccount", "create API keys for service accounts");
-}
-
-function checkOthers(principal: Principal, userId: string, verb: string): void {
-  if (userId === principal.userId) return require(principal, "apiKeys.manageOwn", `${verb} its own API keys`);
-  require(principal, "apiKeys.deleteOthers", `${verb} other principals' API keys`);
-}
-
+/**
+ * Creates a key for `userId`: anyone for itself (`apiKeys.create`); an admin for a service account
+ * (`apiKeys.createForServiceAccount`); nobody for another human. The action is chosen from the path
+ * before the owner is read, so an attempt on another principal is an admin action even when that
+ * principal does not exist.
+ */
 export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: CreateApiKeyInput): Promise<ApiKey> {
-  const op = { method: "CreateApiKey", resource: userName(accountId, userId), isAdminAction: userId !== ctx.principal.userId, payload: input };
+  const self = userId === ctx.principal.userId;
+  const op = { method: "CreateApiKey", resource: userName(accountId, userId), payload: input };
   return audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, self ? "apiKeys.create" : "apiKeys.createForServiceAccount");
     // Locked before the owner is read: a deletion committed meanwhile is then seen (NOT_FOUND), not
     // a key inserted for an owner that is gone (a foreign-key failure, a 500, on PostgreSQL).
     await lockAccount(deps.store, trx, accountId);
     const owner = await getUserRow(trx, accountId, userId);
-    checkCreate(ctx.principal, owner);
+    if (!self && owner.service_account !== 1) throw permissionDenied("API keys of a human user can only be created by that user");
     const displayName = input.displayName?.trim() || "default";
     if (displayName.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
     const now = Date.now();
@@ -77,10 +71,10 @@ function view(deps: Deps, row: ApiKeyRow, email: string): ApiKey {
 /** Lists one principal's keys, or with `userId` "-" (AIP-159) every key of the account (admin). */
 export async function listApiKeys(deps: Deps, ctx: Ctx, accountId: string, userId: string, req: ListRequest) {
   const everyone = userId === "-";
-  const op = { method: "ListApiKeys", resource: userName(accountId, userId), isAdminAction: userId !== ctx.principal.userId };
+  const op = { method: "ListApiKeys", resource: userName(accountId, userId) };
   return auditRefusals(deps, ctx, op, async () => {
-    if (everyone) require(ctx.principal, "apiKeys.deleteOthers", "list every principal's API keys");
-    else checkOthers(ctx.principal, userId, "list");
+    if (userId === ctx.principal.userId) authorize(ctx, "apiKeys.list");
+    else authorize(ctx, "apiKeys.listOthers", everyone ? "list every principal's API keys" : undefined);
     const db = deps.store.db;
     if (!everyone) await getUserRow(db, accountId, userId);
     const page = await keys.listApiKeys(db, accountId, everyone ? undefined : userId, req);
@@ -94,9 +88,9 @@ export async function listApiKeys(deps: Deps, ctx: Ctx, accountId: string, userI
 }
 
 export async function getApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<ApiKey> {
-  const op = { method: "GetApiKey", resource: apiKeyName(accountId, userId, keyId), isAdminAction: userId !== ctx.principal.userId };
+  const op = { method: "GetApiKey", resource: apiKeyName(accountId, userId, keyId) };
   return auditRefusals(deps, ctx, op, async () => {
-    checkOthers(ctx.principal, userId, "view");
+    authorize(ctx, userId === ctx.principal.userId ? "apiKeys.get" : "apiKeys.getOthers");
     const owner = await getUserRow(deps.store.db, accountId, userId);
     const row = await keys.getApiKey(deps.store.db, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
@@ -105,9 +99,9 @@ export async function getApiKey(deps: Deps, ctx: Ctx, accountId: string, userId:
 }
 
 export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<void> {
-  const op = { method: "DeleteApiKey", resource: apiKeyName(accountId, userId, keyId), isAdminAction: userId !== ctx.principal.userId };
+  const op = { method: "DeleteApiKey", resource: apiKeyName(accountId, userId, keyId) };
   await audited(deps, ctx, op, async (trx) => {
-    checkOthers(ctx.principal, userId, "delete");
+    authorize(ctx, userId === ctx.principal.userId ? "apiKeys.delete" : "apiKeys.deleteOthers");
     // Serialises with a concurrent deletion of the owner, which removes its keys: then this is a 404,
     // not a 200 with an audit entry for a deletion that deleted nothing.
     await lockAccount(deps.store, trx, accountId);

@@ -1,7 +1,9 @@
+import { can } from "../domain/actions.ts";
 import { invalidArgument } from "../domain/errors.ts";
 import { listAuditLogs as listRows } from "../store/audit-logs.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { Ctx, Deps } from "./context.ts";
+import { authorize } from "./permissions.ts";
 import { auditLogView } from "./views.ts";
 
 const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
@@ -12,12 +14,16 @@ export interface AuditQuery {
   email?: string | undefined;
 }
 
-/** Admins see every entry of the account; others only entries naming them, never admin actions. */
+/**
+ * Holders of `auditLogs.listAll` (admins) see every entry of the account; others (`auditLogs.list`)
+ * only entries naming them, never admin actions.
+ */
 export async function listAuditLogs(deps: Deps, ctx: Ctx, accountId: string, query: AuditQuery, req: ListRequest) {
+  const all = can(ctx.principal.role, "auditLogs.listAll");
+  authorize(ctx, all ? "auditLogs.listAll" : "auditLogs.list");
   const endTime = query.endTime ?? Date.now() + 1;
   const startTime = query.startTime ?? endTime - THIRTY_DAYS;
   if (startTime >= endTime) throw invalidArgument("startTime must be before endTime");
-  const admin = ctx.principal.role === "admin";
   const page = await listRows(
     deps.store.db,
     {
@@ -25,7 +31,7 @@ export async function listAuditLogs(deps: Deps, ctx: Ctx, accountId: string, que
       startTime,
       endTime,
       email: query.email?.toLowerCase(),
-      onlyPrincipal: admin ? undefined : ctx.principal.email,
+      onlyPrincipal: all ? undefined : ctx.principal.email,
       givenRange: JSON.stringify([query.startTime ?? null, query.endTime ?? null]),
     },
     req,

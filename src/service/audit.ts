@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isAdminAction } from "../domain/actions.ts";
 import { ApiError } from "../domain/errors.ts";
 import type { Db } from "../store/store.ts";
 import type { Transaction } from "kysely";
@@ -11,9 +12,17 @@ export interface Operation {
   /** RPC-style method name, e.g. `CreateUser`. */
   method: string;
   resource: string;
-  isAdminAction: boolean;
   /** The request, with secrets redacted here. */
   payload?: unknown;
+}
+
+/**
+ * An operation recorded where no permission check runs (sign-in, operator commands, attempts by
+ * someone not authenticated): it states its admin flag itself. Operations of an authenticated
+ * principal (`audited`, `auditRefusals`) take it from the actions checked for the request.
+ */
+export interface UncheckedOperation extends Operation {
+  isAdminAction: boolean;
 }
 
 const SECRET_FIELDS = /^(key|secret|clientsecret|client_secret|password|token|apikey|api_key|authorization)$/i;
@@ -41,7 +50,7 @@ function statusOf(error: unknown): { code: number; message: string } {
   return { code: 500, message: "INTERNAL: internal error" };
 }
 
-export async function writeAudit(db: Db, actor: Actor, op: Operation, error?: unknown): Promise<void> {
+export async function writeAudit(db: Db, actor: Actor, op: UncheckedOperation, error?: unknown): Promise<void> {
   const status = statusOf(error);
   await insertAuditLog(db, {
     id: randomUUID(),
@@ -68,19 +77,23 @@ const actorOf = (ctx: Ctx): Actor => ({
   meta: ctx.meta,
 });
 
+/** An admin action is one for which an admin action was checked (allowed or refused): see `authorize`. */
+const checkedOperation = (ctx: Ctx, op: Operation): UncheckedOperation => ({ ...op, isAdminAction: ctx.checked.some(isAdminAction) });
+
 /**
  * Runs a change and its audit entry in one transaction: no change without its entry, no entry
- * without its change. A refused or failed change is recorded afterwards with its status.
+ * without its change. A refused or failed change is recorded afterwards with its status. The entry
+ * is an admin action when an admin action was checked for the request (`ctx.checked`).
  */
 export async function audited<T>(deps: Deps, ctx: Ctx, op: Operation, change: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
   try {
     return await deps.store.db.transaction().execute(async (trx) => {
       const result = await change(trx);
-      await writeAudit(trx, actorOf(ctx), op);
+      await writeAudit(trx, actorOf(ctx), checkedOperation(ctx, op));
       return result;
     });
   } catch (error) {
-    await writeAudit(deps.store.db, actorOf(ctx), op, error).catch(() => undefined);
+    await writeAudit(deps.store.db, actorOf(ctx), checkedOperation(ctx, op), error).catch(() => undefined);
     throw error;
   }
 }
@@ -91,14 +104,14 @@ export async function auditRefusals<T>(deps: Deps, ctx: Ctx, op: Operation, read
     return await read();
   } catch (error) {
     if (error instanceof ApiError && error.status === "PERMISSION_DENIED") {
-      await writeAudit(deps.store.db, actorOf(ctx), op, error).catch(() => undefined);
+      await writeAudit(deps.store.db, actorOf(ctx), checkedOperation(ctx, op), error).catch(() => undefined);
     }
     throw error;
   }
 }
 
 /** Records an attempt on an account by someone who could not be authenticated. */
-export async function auditUnauthenticated(deps: Deps, accountId: string, meta: RequestMeta, op: Operation, error: ApiError): Promise<void> {
+export async function auditUnauthenticated(deps: Deps, accountId: string, meta: RequestMeta, op: UncheckedOperation, error: ApiError): Promise<void> {
   await writeAudit(deps.store.db, { accountId, email: "", apiKeyId: "", meta }, op, error).catch(() => undefined);
 }
 

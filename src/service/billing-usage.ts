@@ -4,7 +4,7 @@ import { formatTimestamp } from "../domain/time.ts";
 import { usageByGroup } from "../store/usage.ts";
 import { auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { requireView } from "./resource-access.ts";
+import { authorize } from "./permissions.ts";
 
 export interface UsageQuery {
   /** Epoch milliseconds; default the start of the current UTC month. */
@@ -21,9 +21,9 @@ const MAX_RANGE_DAYS = 400;
  * [startTime, endTime) counts in full.
  */
 export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, query: UsageQuery) {
-  const op = { method: "GetBillingUsage", resource: `accounts/${accountId}/billingUsage`, isAdminAction: false };
+  const op = { method: "GetBillingUsage", resource: `accounts/${accountId}/billingUsage` };
   return auditRefusals(deps, ctx, op, async () => {
-    requireView(ctx.principal, "billing usage");
+    authorize(ctx, "billingUsage.get");
     const now = Date.now();
     const endTime = query.endTime ?? now + 1;
     const month = new Date(now);

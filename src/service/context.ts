@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import type { Action } from "../domain/actions.ts";
 import type { Role } from "../domain/roles.ts";
 import type { Store } from "../store/store.ts";
 import type { LastUsedRecorder } from "./last-used.ts";
@@ -28,6 +29,11 @@ export interface RequestMeta {
 export interface Ctx {
   principal: Principal;
   meta: RequestMeta;
+  /**
+   * The actions `authorize` checked for this request, allowed or refused, in order (usually one).
+   * The audit entry is an admin action when any of them is (see `audited`).
+   */
+  checked: Action[];
 }
 
 /** What every use case needs: the store, the configuration and shared process state. */

@@ -7,10 +7,10 @@ import * as datasets from "../store/datasets.ts";
 import { audited } from "./audit.ts";
 import { auditRefusal } from "./audit-refusal.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { getDatasetRow, NOUN } from "./datasets.ts";
+import { getDatasetRow } from "./datasets.ts";
 import { datasetView } from "./platform-views.ts";
 import { readQuotaValue } from "./quotas.ts";
-import { requireManage } from "./resource-access.ts";
+import { authorize } from "./permissions.ts";
 
 /** Whole lines are gathered into chunks of about this size before they are written. */
 const CHUNK_BYTES = 256 * 1024;
@@ -44,7 +44,7 @@ export async function uploadDataset(
   contentLength: number | undefined,
 ) {
   const resource = datasetName(accountId, datasetId);
-  const op = { method: "UploadDataset", resource, isAdminAction: false, payload: { contentLength: contentLength ?? null } };
+  const op = { method: "UploadDataset", resource, payload: { contentLength: contentLength ?? null } };
   const uploadId = randomUUID();
   const discard = () => datasets.deleteChunks(deps.store.db, accountId, datasetId, { only: uploadId }).catch(() => undefined);
   let staged: Staged;
@@ -89,7 +89,8 @@ async function stage(
   const db = deps.store.db;
   const maxUpload = deps.config.platform.maxUploadBytes;
   const row = await getDatasetRow(db, accountId, datasetId);
-  requireManage(ctx.principal, row.created_by, "upload to", NOUN);
+  const own = row.created_by === ctx.principal.email;
+  authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "upload to datasets" : "upload to datasets created by others");
   if (row.state !== "UPLOADING") {
     throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" is ${row.state}: its content cannot be replaced; create a new dataset`);
   }

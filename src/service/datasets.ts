@@ -11,13 +11,11 @@ import type { Ctx, Deps } from "./context.ts";
 import { checkDisplayName } from "./models.ts";
 import { datasetView } from "./platform-views.ts";
 import { readQuotaValue } from "./quotas.ts";
-import { requireCreate, requireManage, requireView } from "./resource-access.ts";
+import { authorize } from "./permissions.ts";
 
 export interface DatasetInput {
   displayName?: string | undefined;
 }
-
-export const NOUN = "datasets";
 
 export async function getDatasetRow(db: Db, accountId: string, datasetId: string): Promise<DatasetRow> {
   const row = await datasets.getDataset(db, accountId, datasetId);
@@ -27,9 +25,9 @@ export async function getDatasetRow(db: Db, accountId: string, datasetId: string
 
 /** Creates an empty dataset (state UPLOADING) under the "datasets" quota; its content comes by upload. */
 export async function createDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string | undefined, input: DatasetInput) {
-  const op = { method: "CreateDataset", resource: datasetName(accountId, datasetId ?? ""), isAdminAction: false, payload: input };
+  const op = { method: "CreateDataset", resource: datasetName(accountId, datasetId ?? ""), payload: input };
   return audited(deps, ctx, op, async (trx) => {
-    requireCreate(ctx.principal, NOUN);
+    authorize(ctx, "datasets.create");
     if (!datasetId) throw invalidArgument("datasetId is required (?datasetId=ID)");
     const id = checkId(datasetId, "datasetId");
     await lockAccount(deps.store, trx, accountId);
@@ -55,27 +53,28 @@ export async function createDataset(deps: Deps, ctx: Ctx, accountId: string, dat
 }
 
 export async function getDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string) {
-  const op = { method: "GetDataset", resource: datasetName(accountId, datasetId), isAdminAction: false };
+  const op = { method: "GetDataset", resource: datasetName(accountId, datasetId) };
   return auditRefusals(deps, ctx, op, async () => {
-    requireView(ctx.principal, NOUN);
+    authorize(ctx, "datasets.get");
     return datasetView(await getDatasetRow(deps.store.db, accountId, datasetId));
   });
 }
 
 export async function listDatasets(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
-  const op = { method: "ListDatasets", resource: `accounts/${accountId}/datasets`, isAdminAction: false };
+  const op = { method: "ListDatasets", resource: `accounts/${accountId}/datasets` };
   return auditRefusals(deps, ctx, op, async () => {
-    requireView(ctx.principal, NOUN);
+    authorize(ctx, "datasets.list");
     const page = await datasets.listDatasets(deps.store.db, accountId, req);
     return { datasets: page.rows.map(datasetView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 
 export async function updateDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string, input: DatasetInput) {
-  const op = { method: "UpdateDataset", resource: datasetName(accountId, datasetId), isAdminAction: false, payload: input };
+  const op = { method: "UpdateDataset", resource: datasetName(accountId, datasetId), payload: input };
   return audited(deps, ctx, op, async (trx) => {
     const row = await getDatasetRow(trx, accountId, datasetId);
-    requireManage(ctx.principal, row.created_by, "update", NOUN);
+    const own = row.created_by === ctx.principal.email;
+    authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "update datasets" : "update datasets created by others");
     const patch: datasets.DatasetPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     const next: DatasetRow = { ...row, ...patch, update_time: Date.now() };
@@ -86,19 +85,20 @@ export async function updateDataset(deps: Deps, ctx: Ctx, accountId: string, dat
 
 /** Deletes a dataset and its stored content; its bytes no longer count against the quota. */
 export async function deleteDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<void> {
-  const op = { method: "DeleteDataset", resource: datasetName(accountId, datasetId), isAdminAction: false };
+  const op = { method: "DeleteDataset", resource: datasetName(accountId, datasetId) };
   await audited(deps, ctx, op, async (trx) => {
     const row = await getDatasetRow(trx, accountId, datasetId);
-    requireManage(ctx.principal, row.created_by, "delete", NOUN);
+    const own = row.created_by === ctx.principal.email;
+    authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "delete datasets" : "delete datasets created by others");
     await datasets.deleteDataset(trx, accountId, datasetId);
   });
 }
 
 /** The JSONL of a READY dataset, chunk by chunk, from the store (any Hearth process can serve it). */
 export async function readDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<AsyncGenerator<string>> {
-  const op = { method: "DownloadDataset", resource: datasetName(accountId, datasetId), isAdminAction: false };
+  const op = { method: "DownloadDataset", resource: datasetName(accountId, datasetId) };
   return auditRefusals(deps, ctx, op, async () => {
-    requireView(ctx.principal, NOUN);
+    authorize(ctx, "datasets.download");
     const row = await getDatasetRow(deps.store.db, accountId, datasetId);
     if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" has no content yet (state ${row.state})`);
     return datasets.readChunks(deps.store.db, accountId, datasetId, row.upload_id);

@@ -13,7 +13,7 @@ import type { Ctx, Deps } from "./context.ts";
 import { checkBackend, checkDisplayName } from "./models.ts";
 import { deploymentView } from "./platform-views.ts";
 import { readQuotaValue } from "./quotas.ts";
-import { requireCreate, requireManage, requireView } from "./resource-access.ts";
+import { authorize } from "./permissions.ts";
 
 export interface DeploymentInput {
   displayName?: string | undefined;
@@ -22,8 +22,6 @@ export interface DeploymentInput {
   /** Default: the model's own backend. */
   backend?: string | undefined;
 }
-
-const NOUN = "deployments";
 
 /** The model a deployment serves, by full name, and the backend it lives on. */
 export async function resolveModel(deps: Deps, db: Db, accountId: string, text: string): Promise<{ name: string; backend: string }> {
@@ -61,9 +59,9 @@ async function probe(deps: Deps, row: DeploymentRow): Promise<DeploymentRow> {
  * backend outside the transaction: the answer is READY, or FAILED with the reason in status.message.
  */
 export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string | undefined, input: DeploymentInput) {
-  const op = { method: "CreateDeployment", resource: deploymentName(accountId, deploymentId ?? ""), isAdminAction: false, payload: input };
+  const op = { method: "CreateDeployment", resource: deploymentName(accountId, deploymentId ?? ""), payload: input };
   const created = await audited(deps, ctx, op, async (trx) => {
-    requireCreate(ctx.principal, NOUN);
+    authorize(ctx, "deployments.create");
     if (!deploymentId) throw invalidArgument("deploymentId is required (?deploymentId=ID)");
     const id = checkId(deploymentId, "deploymentId");
     if (!input.baseModel) throw invalidArgument("baseModel is required, e.g. accounts/my-account/models/my-model");
@@ -93,17 +91,17 @@ export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, 
 }
 
 export async function getDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string) {
-  const op = { method: "GetDeployment", resource: deploymentName(accountId, deploymentId), isAdminAction: false };
+  const op = { method: "GetDeployment", resource: deploymentName(accountId, deploymentId) };
   return auditRefusals(deps, ctx, op, async () => {
-    requireView(ctx.principal, NOUN);
+    authorize(ctx, "deployments.get");
     return deploymentView(await getDeploymentRow(deps.store.db, accountId, deploymentId));
   });
 }
 
 export async function listDeployments(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
-  const op = { method: "ListDeployments", resource: `accounts/${accountId}/deployments`, isAdminAction: false };
+  const op = { method: "ListDeployments", resource: `accounts/${accountId}/deployments` };
   return auditRefusals(deps, ctx, op, async () => {
-    requireView(ctx.principal, NOUN);
+    authorize(ctx, "deployments.list");
     const page = await deployments.listDeployments(deps.store.db, accountId, req);
     return { deployments: page.rows.map(deploymentView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
@@ -111,10 +109,11 @@ export async function listDeployments(deps: Deps, ctx: Ctx, accountId: string, r
 
 /** Updates a deployment; a new model or backend, or a deployment that is not READY, is probed again. */
 export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string, input: DeploymentInput) {
-  const op = { method: "UpdateDeployment", resource: deploymentName(accountId, deploymentId), isAdminAction: false, payload: input };
+  const op = { method: "UpdateDeployment", resource: deploymentName(accountId, deploymentId), payload: input };
   const updated = await audited(deps, ctx, op, async (trx) => {
     const row = await getDeploymentRow(trx, accountId, deploymentId);
-    requireManage(ctx.principal, row.created_by, "update", NOUN);
+    const own = row.created_by === ctx.principal.email;
+    authorize(ctx, own ? "deployments.manageOwn" : "deployments.manageOthers", own ? "update deployments" : "update deployments created by others");
     const patch: deployments.DeploymentPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     if (input.baseModel !== undefined) {
@@ -131,10 +130,11 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
 }
 
 export async function deleteDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string): Promise<void> {
-  const op = { method: "DeleteDeployment", resource: deploymentName(accountId, deploymentId), isAdminAction: false };
+  const op = { method: "DeleteDeployment", resource: deploymentName(accountId, deploymentId) };
   await audited(deps, ctx, op, async (trx) => {
     const row = await getDeploymentRow(trx, accountId, deploymentId);
-    requireManage(ctx.principal, row.created_by, "delete", NOUN);
+    const own = row.created_by === ctx.principal.email;
+    authorize(ctx, own ? "deployments.manageOwn" : "deployments.manageOthers", own ? "delete deployments" : "delete deployments created by others");
     await deployments.deleteDeployment(trx, accountId, deploymentId);
   });
 }

@@ -6,7 +6,7 @@ import type { Db } from "../store/store.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { identityProviderName } from "./identity-providers.ts";
-import { require } from "./permissions.ts";
+import { authorize } from "./permissions.ts";
 import { getUserRow } from "./users.ts";
 import { userView, type User } from "./views.ts";
 
@@ -50,9 +50,9 @@ export async function unbindIdentity(
   userId: string,
   identityProvider: string | undefined,
 ): Promise<User & { identityBindings: IdentityBinding[] }> {
-  const op = { method: "UnbindIdentity", resource: userName(accountId, userId), isAdminAction: true, payload: { identityProvider: identityProvider ?? null } };
+  const op = { method: "UnbindIdentity", resource: userName(accountId, userId), payload: { identityProvider: identityProvider ?? null } };
   return audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "remove users' identity bindings");
+    authorize(ctx, "users.unbindIdentity");
     const row = await getUserRow(trx, accountId, userId);
     const idpId = identityProvider ? providerId(accountId, identityProvider) : undefined;
     const removed = await deleteUserBindings(trx, accountId, userId, idpId);

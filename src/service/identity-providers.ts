@@ -13,7 +13,7 @@ import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { checkOutboundTarget } from "./outbound-fetch.ts";
-import { require } from "./permissions.ts";
+import { authorize } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 import { checkRole } from "./users.ts";
 
@@ -167,9 +167,9 @@ export async function createIdentityProvider(
   input: IdentityProviderInput,
 ): Promise<IdentityProvider> {
   const id = requestedId ?? `idp-${randomBytes(4).toString("hex")}`;
-  const op = { method: "CreateIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: true, payload: auditPayload(input) };
+  const op = { method: "CreateIdentityProvider", resource: identityProviderName(accountId, id), payload: auditPayload(input) };
   return audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "create identity providers");
+    authorize(ctx, "identityProviders.create");
     checkId(id, "identityProviderId");
     // A private address is named as such before any spelling is judged.
     checkOutboundTarget(deps, "oidcConfig.issuerUrl", input.oidcConfig?.issuerUrl ?? "");
@@ -201,27 +201,27 @@ export async function createIdentityProvider(
 }
 
 export async function listIdentityProviders(deps: Deps, ctx: Ctx, accountId: string) {
-  const op = { method: "ListIdentityProviders", resource: `accounts/${accountId}/identityProviders`, isAdminAction: false };
+  const op = { method: "ListIdentityProviders", resource: `accounts/${accountId}/identityProviders` };
   return auditRefusals(deps, ctx, op, async () => {
-    require(ctx.principal, "principals.view", "list identity providers");
+    authorize(ctx, "identityProviders.list");
     const rows = await idps.listIdentityProviders(deps.store.db, accountId);
     return { identityProviders: rows.map(identityProviderView), nextPageToken: "", totalSize: rows.length };
   });
 }
 
 export async function getIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<IdentityProvider> {
-  const op = { method: "GetIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: false };
+  const op = { method: "GetIdentityProvider", resource: identityProviderName(accountId, id) };
   return auditRefusals(deps, ctx, op, async () => {
-    require(ctx.principal, "principals.view", "view identity providers");
+    authorize(ctx, "identityProviders.get");
     return identityProviderView(await getRow(deps.store.db, accountId, id));
   });
 }
 
 /** Changes the fields present in `input`; an empty `clientSecret` removes the secret. */
 export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string, input: IdentityProviderInput): Promise<IdentityProvider> {
-  const op = { method: "UpdateIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: true, payload: auditPayload(input) };
+  const op = { method: "UpdateIdentityProvider", resource: identityProviderName(accountId, id), payload: auditPayload(input) };
   return audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "modify identity providers");
+    authorize(ctx, "identityProviders.update");
     const row = await getRow(trx, accountId, id);
     const patch: idps.IdentityProviderPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
@@ -255,9 +255,9 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
 
 /** Deletes a provider; the sessions that began through it end with it. */
 export async function deleteIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
-  const op = { method: "DeleteIdentityProvider", resource: identityProviderName(accountId, id), isAdminAction: true };
+  const op = { method: "DeleteIdentityProvider", resource: identityProviderName(accountId, id) };
   await audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "delete identity providers");
+    authorize(ctx, "identityProviders.delete");
     await getRow(trx, accountId, id);
     await idps.deleteIdentityProvider(trx, accountId, id);
     await deleteSessionsVia(trx, accountId, `oidc:${id}`);

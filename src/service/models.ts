@@ -7,7 +7,7 @@ import type { ModelRow } from "../store/platform-rows.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { requireCreate, requireManage, requireView } from "./resource-access.ts";
+import { authorize } from "./permissions.ts";
 import { modelView, publicModelView, type Model } from "./platform-views.ts";
 
 export interface ModelInput {
@@ -18,8 +18,6 @@ export interface ModelInput {
   inputPricePerMillionTokens?: number | undefined;
   outputPricePerMillionTokens?: number | undefined;
 }
-
-const NOUN = "models";
 
 export function checkDisplayName(name: string): string {
   if (name.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
@@ -51,9 +49,9 @@ export async function getModelRow(db: Db, accountId: string, modelId: string): P
 }
 
 export async function createModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string | undefined, input: ModelInput): Promise<Model> {
-  const op = { method: "CreateModel", resource: modelName(accountId, modelId ?? ""), isAdminAction: false, payload: input };
+  const op = { method: "CreateModel", resource: modelName(accountId, modelId ?? ""), payload: input };
   return audited(deps, ctx, op, async (trx) => {
-    requireCreate(ctx.principal, NOUN);
+    authorize(ctx, "models.create");
     if (!modelId) throw invalidArgument("modelId is required (?modelId=ID)");
     const id = checkId(modelId, "modelId");
     if (!input.backend) throw invalidArgument("backend is required: the name of a backend declared in HEARTH_CONFIG");
@@ -77,27 +75,28 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
 }
 
 export async function getModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string): Promise<Model> {
-  const op = { method: "GetModel", resource: modelName(accountId, modelId), isAdminAction: false };
+  const op = { method: "GetModel", resource: modelName(accountId, modelId) };
   return auditRefusals(deps, ctx, op, async () => {
-    requireView(ctx.principal, NOUN);
+    authorize(ctx, "models.get");
     return modelView(await getModelRow(deps.store.db, accountId, modelId));
   });
 }
 
 export async function listModels(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
-  const op = { method: "ListModels", resource: `accounts/${accountId}/models`, isAdminAction: false };
+  const op = { method: "ListModels", resource: `accounts/${accountId}/models` };
   return auditRefusals(deps, ctx, op, async () => {
-    requireView(ctx.principal, NOUN);
+    authorize(ctx, "models.list");
     const page = await models.listModels(deps.store.db, accountId, req);
     return { models: page.rows.map(modelView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 
 export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string, input: ModelInput): Promise<Model> {
-  const op = { method: "UpdateModel", resource: modelName(accountId, modelId), isAdminAction: false, payload: input };
+  const op = { method: "UpdateModel", resource: modelName(accountId, modelId), payload: input };
   return audited(deps, ctx, op, async (trx) => {
     const row = await getModelRow(trx, accountId, modelId);
-    requireManage(ctx.principal, row.created_by, "update", NOUN);
+    const own = row.created_by === ctx.principal.email;
+    authorize(ctx, own ? "models.manageOwn" : "models.manageOthers", own ? "update models" : "update models created by others");
     const patch: models.ModelPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     if (input.description !== undefined) patch.description = input.description.slice(0, 1000);
@@ -113,10 +112,11 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
 
 /** A model that a deployment still uses cannot be deleted. */
 export async function deleteModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string): Promise<void> {
-  const op = { method: "DeleteModel", resource: modelName(accountId, modelId), isAdminAction: false };
+  const op = { method: "DeleteModel", resource: modelName(accountId, modelId) };
   await audited(deps, ctx, op, async (trx) => {
     const row = await getModelRow(trx, accountId, modelId);
-    requireManage(ctx.principal, row.created_by, "delete", NOUN);
+    const own = row.created_by === ctx.principal.email;
+    authorize(ctx, own ? "models.manageOwn" : "models.manageOthers", own ? "delete models" : "delete models created by others");
     const inUse = await models.countDeploymentsOfModel(trx, accountId, modelName(accountId, modelId));
     if (inUse > 0) throw failedPrecondition(`model "${modelName(accountId, modelId)}" is used by ${inUse} deployment(s); delete them first`);
     await models.deleteModel(trx, accountId, modelId);
@@ -125,14 +125,14 @@ export async function deleteModel(deps: Deps, ctx: Ctx, accountId: string, model
 
 /** The operator's public catalogue: visible to every principal of every account. */
 export async function listPublicModels(deps: Deps, ctx: Ctx) {
-  requireView(ctx.principal, NOUN);
+  authorize(ctx, "models.list");
   const { publicAccountId, publicModels } = deps.config.platform;
   const all = [...publicModels.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((m) => publicModelView(publicAccountId, m));
   return { models: all, nextPageToken: "", totalSize: all.length };
 }
 
 export async function getPublicModel(deps: Deps, ctx: Ctx, modelId: string): Promise<Model> {
-  requireView(ctx.principal, NOUN);
+  authorize(ctx, "models.get");
   const { publicAccountId, publicModels } = deps.config.platform;
   const m = publicModels.get(modelId);
   if (!m) throw notFound(`model "${modelName(publicAccountId, modelId)}" not found`);

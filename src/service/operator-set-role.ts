@@ -9,7 +9,7 @@ import { getAccount, lockAccount } from "../store/accounts.ts";
 import type { Store } from "../store/store.ts";
 import * as users from "../store/users.ts";
 import { keepAnActingAdmin } from "./acting-admins.ts";
-import { writeAudit, type Operation } from "./audit.ts";
+import { writeAudit, type UncheckedOperation } from "./audit.ts";
 import type { RequestMeta } from "./context.ts";
 import { checkRole } from "./users.ts";
 
@@ -25,7 +25,7 @@ const OPERATOR = { email: "operator", apiKeyId: "", meta: { userAgent: "hearth",
  *   (the change would leave no admin who can act).
  */
 export async function setRoleAsOperator(store: Store, accountId: string, user: string, role: string): Promise<{ userId: string; previousRole: string }> {
-  const op: Operation = { method: "UpdateUser", resource: userName(accountId, user), isAdminAction: true, payload: { user, role } };
+  const op: UncheckedOperation = { method: "UpdateUser", resource: userName(accountId, user), isAdminAction: true, payload: { user, role } };
   const actor = { accountId, ...OPERATOR };
   if (!(await getAccount(store.db, accountId))) throw notFound(`account "${accountId}" not found`);
   try {

@@ -1,15 +1,27 @@
-import { permissionDenied, notFound } from "../domain/errors.ts";
-import { can, type Action } from "../domain/roles.ts";
-import type { Principal } from "./context.ts";
+/**
+ * @module The one permission check of the services, and the tenancy rule. A service picks the
+ * action from the vocabulary in `domain/actions.ts` (from the target where ownership matters: its
+ * own key or a service account's, a model it created or another's) and calls `authorize`.
+ */
+import { notFound, permissionDenied } from "../domain/errors.ts";
+import { can, describeAction, type Action } from "../domain/actions.ts";
+import type { Ctx, Principal } from "./context.ts";
 
-/** Throws PERMISSION_DENIED naming the principal's role unless it may take `action`. */
-export function require(principal: Principal, action: Action, what: string): void {
-  if (!can(principal.role, action)) {
-    throw permissionDenied(`role "${principal.role}" cannot ${what}`);
-  }
+/**
+ * Checks that the caller's role holds `action`, and records the action on `ctx` (checked or refused)
+ * so that the operation's audit entry is marked `isAdminAction` when the action is an admin action.
+ * @param what completes the refusal "role X cannot …"; default the action's description.
+ * @throws PERMISSION_DENIED naming the caller's role when the role does not hold `action`.
+ */
+export function authorize(ctx: Ctx, action: Action, what: string = describeAction(action)): void {
+  ctx.checked.push(action);
+  if (!can(ctx.principal.role, action)) throw permissionDenied(`role "${ctx.principal.role}" cannot ${what}`);
 }
 
-/** Nothing crosses accounts: another account's resources do not exist for this principal. */
+/**
+ * Nothing crosses accounts: another account's resources do not exist for this principal.
+ * @throws NOT_FOUND naming the account when it is not the principal's own.
+ */
 export function requireSameAccount(principal: Principal, accountId: string): void {
   if (principal.accountId !== accountId) throw notFound(`account "${accountId}" not found`);
 }

@@ -7,7 +7,7 @@ import { maxApiKeysPerUser } from "../store/api-keys.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { require } from "./permissions.ts";
+import { authorize } from "./permissions.ts";
 import { quotaView } from "./views.ts";
 import { platformUsage } from "./platform-usage.ts";
 
@@ -42,9 +42,9 @@ async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId): Promis
 }
 
 export async function listQuotas(deps: Deps, ctx: Ctx, accountId: string) {
-  const op = { method: "ListQuotas", resource: `accounts/${accountId}/quotas`, isAdminAction: false };
+  const op = { method: "ListQuotas", resource: `accounts/${accountId}/quotas` };
   return auditRefusals(deps, ctx, op, async () => {
-    require(ctx.principal, "resources.view", "view quotas");
+    authorize(ctx, "quotas.list");
     const rows = await quotas.listQuotas(deps.store.db, accountId);
     const views = await Promise.all(rows.map(async (r) => quotaView(r, await usage(deps, deps.store.db, accountId, r.id as QuotaId))));
     return { quotas: views, nextPageToken: "", totalSize: views.length };
@@ -52,9 +52,9 @@ export async function listQuotas(deps: Deps, ctx: Ctx, accountId: string) {
 }
 
 export async function getQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId: string) {
-  const op = { method: "GetQuota", resource: quotaName(accountId, quotaId), isAdminAction: false };
+  const op = { method: "GetQuota", resource: quotaName(accountId, quotaId) };
   return auditRefusals(deps, ctx, op, async () => {
-    require(ctx.principal, "resources.view", "view quotas");
+    authorize(ctx, "quotas.get");
     const id = checkQuotaId(quotaId);
     const row = await quotas.getQuota(deps.store.db, accountId, id);
     if (!row) throw notFound(`quota "${id}" not found`);
@@ -63,9 +63,9 @@ export async function getQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId:
 }
 
 export async function updateQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId: string, value: number) {
-  const op = { method: "UpdateQuota", resource: quotaName(accountId, quotaId), isAdminAction: true, payload: { value: String(value) } };
+  const op = { method: "UpdateQuota", resource: quotaName(accountId, quotaId), payload: { value: String(value) } };
   return audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "change quotas");
+    authorize(ctx, "quotas.update");
     const id = checkQuotaId(quotaId);
     const row = await quotas.getQuota(trx, accountId, id);
     if (!row) throw notFound(`quota "${id}" not found`);

@@ -5,7 +5,7 @@ import * as sessions from "../store/sessions.ts";
 import type { Db } from "../store/store.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps, Principal, RequestMeta } from "./context.ts";
-import { require } from "./permissions.ts";
+import { authorize } from "./permissions.ts";
 import { auditSignIn, humanPrincipal, refuseServiceAccount, type SignInDeps, type SignInUser } from "./sign-in.ts";
 import { getUserRow } from "./users.ts";
 
@@ -87,9 +87,9 @@ export async function endSession(deps: SignInDeps, token: string, meta: RequestM
 
 /** Admin: ends every session of a user (their API keys are untouched). */
 export async function revokeSessions(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<{ revokedSessions: number }> {
-  const op = { method: "RevokeSessions", resource: userName(accountId, userId), isAdminAction: true };
+  const op = { method: "RevokeSessions", resource: userName(accountId, userId) };
   return audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "revoke users' sessions");
+    authorize(ctx, "users.revokeSessions");
     await getUserRow(trx, accountId, userId);
     return { revokedSessions: await sessions.deleteUserSessions(trx, accountId, userId) };
   });

@@ -9,7 +9,7 @@ import type { ListRequest } from "../store/list.ts";
 import { keepAnActingAdmin } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { require } from "./permissions.ts";
+import { authorize } from "./permissions.ts";
 import { readQuotaValue } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
 import { identityBindingsOf, type IdentityBinding } from "./identity-bindings.ts";
@@ -50,9 +50,9 @@ export async function getUserRow(db: Db, accountId: string, userId: string): Pro
 export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input: CreateUserInput): Promise<User> {
   const serviceAccount = input.serviceAccount === true;
   const resource = userName(accountId, input.userId ?? (input.email ? idFromEmail(input.email) : ""));
-  const op = { method: "CreateUser", resource, isAdminAction: true, payload: input };
+  const op = { method: "CreateUser", resource, payload: input };
   return audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "create users or service accounts");
+    authorize(ctx, "users.create");
     let userId: string;
     let email: string;
     if (serviceAccount) {
@@ -97,27 +97,27 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
 
 /** One user; also its read-only `identityBindings` (the identity-provider subjects it signs in as). */
 export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<User & { identityBindings: IdentityBinding[] }> {
-  const op = { method: "GetUser", resource: userName(accountId, userId), isAdminAction: false };
+  const op = { method: "GetUser", resource: userName(accountId, userId) };
   return auditRefusals(deps, ctx, op, async () => {
-    require(ctx.principal, "principals.view", "view users");
+    authorize(ctx, "users.get");
     const row = await getUserRow(deps.store.db, accountId, userId);
     return { ...userView(row), identityBindings: await identityBindingsOf(deps.store.db, accountId, userId) };
   });
 }
 
 export async function listUsers(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
-  const op = { method: "ListUsers", resource: `accounts/${accountId}/users`, isAdminAction: false };
+  const op = { method: "ListUsers", resource: `accounts/${accountId}/users` };
   return auditRefusals(deps, ctx, op, async () => {
-    require(ctx.principal, "principals.view", "list users");
+    authorize(ctx, "users.list");
     const page = await users.listUsers(deps.store.db, accountId, req);
     return { users: page.rows.map(userView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 
 export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: UpdateUserInput): Promise<User> {
-  const op = { method: "UpdateUser", resource: userName(accountId, userId), isAdminAction: true, payload: input };
+  const op = { method: "UpdateUser", resource: userName(accountId, userId), payload: input };
   const user = await audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "modify users or their roles");
+    authorize(ctx, "users.update");
     // Locked before the row is read, so an update racing the user's deletion is NOT_FOUND rather
     // than a success (and an audit entry) for a row that is no longer there.
     await lockAccount(deps.store, trx, accountId);
@@ -139,9 +139,9 @@ export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId
 
 /** Deletes a user or service account; all its API keys are revoked in the same transaction. */
 export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<void> {
-  const op = { method: "DeleteUser", resource: userName(accountId, userId), isAdminAction: true };
+  const op = { method: "DeleteUser", resource: userName(accountId, userId) };
   await audited(deps, ctx, op, async (trx) => {
-    require(ctx.principal, "principals.manage", "delete users or service accounts");
+    authorize(ctx, "users.delete");
     const row = await getUserRow(trx, accountId, userId);
     await lockAccount(deps.store, trx, accountId);
     await keepAnActingAdmin(trx, row, null);

@@ -1,4 +1,5 @@
-import { can, ROLES, type Action, type Role } from "../../src/domain/roles.ts";
+import { can, type Action } from "../../src/domain/actions.ts";
+import { ROLES, type Role } from "../../src/domain/roles.ts";
 
 /**
  * The console shows only what a role may do, from the same permission table the server enforces

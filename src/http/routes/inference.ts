@@ -193,13 +193,12 @@ async function proxy(deps: Deps, ctx: Ctx, body: Body, request: FastifyRequest, 
   const op = {
     method: operationId,
     resource: String(body.model ?? "").slice(0, 300),
-    isAdminAction: false,
     payload: { model: body.model, stream: body.stream },
   };
   let target: Target;
   try {
     checkBody(body, chat);
-    target = await resolveTarget(deps, ctx.principal, body.model);
+    target = await resolveTarget(deps, ctx, body.model);
     void reply.headers(await admit(deps, ctx.principal));
   } catch (error) {
     return auditRefusal(deps, ctx, op, error);

@@ -165,8 +165,8 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
   const session = useSession();
   const id = lastSegment(user.name);
   const self = id === session.userId;
-  const mayCreate = self ? session.can("apiKeys.manageOwn") : user.serviceAccount && session.can("apiKeys.createForServiceAccount");
-  const mayDelete = self ? session.can("apiKeys.manageOwn") : session.can("apiKeys.deleteOthers");
+  const mayCreate = self ? session.can("apiKeys.create") : user.serviceAccount && session.can("apiKeys.createForServiceAccount");
+  const mayDelete = self ? session.can("apiKeys.delete") : session.can("apiKeys.deleteOthers");
   const list = useLoad(() => api<{ apiKeys?: ApiKey[]; totalSize: number }>("GET", `/v1/accounts/${session.accountId}/users/${id}/apiKeys?pageSize=200`), id);
   const [creating, setCreating] = useState(offerFirstKey && mayCreate);
   const [created, setCreated] = useState<ApiKey>();

@@ -204,7 +204,8 @@ export function IdentityProvidersPage() {
   const session = useSession();
   const list = useLoad(() => api<{ identityProviders?: IdentityProvider[] }>("GET", `/v1/accounts/${session.accountId}/identityProviders`), "idps");
   const [dialog, setDialog] = useState<{ kind: "add" } | { kind: "edit" | "delete"; idp: IdentityProvider }>();
-  const manage = session.can("principals.manage");
+  const mayCreate = session.can("identityProviders.create");
+  const manage = session.can("identityProviders.update");
   const providers = list.data?.identityProviders ?? [];
   const callback = `${window.location.origin}/auth/oidc/callback`;
   const done = () => {
@@ -217,7 +218,7 @@ export function IdentityProvidersPage() {
         title="Identity providers"
         description="OIDC issuers people of this account sign in with. Service accounts never sign in; they use API keys."
         actions={
-          manage && (
+          mayCreate && (
             <button type="button" className="button button-primary" onClick={() => setDialog({ kind: "add" })}>
               <Icon name="plus" /> Add identity provider
             </button>

@@ -129,7 +129,7 @@ export function QuotasPage() {
   const list = useLoad(() => api<{ quotas?: Quota[] }>("GET", `/v1/accounts/${session.accountId}/quotas`), "quotas");
   const [editing, setEditing] = useState<Quota>();
   const quotas = list.data?.quotas ?? [];
-  const canEdit = session.can("principals.manage");
+  const canEdit = session.can("quotas.update");
   return (
     <>
       <PageHeader

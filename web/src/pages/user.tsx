@@ -26,7 +26,7 @@ export function UserPage({ userId }: { userId: string }) {
   useEffect(() => setUser(loaded.data), [loaded.data]);
   const [dialog, setDialog] = useState<"role" | "delete">();
   const revoke = useAction();
-  const manage = session.can("principals.manage");
+  const manage = session.can("users.update");
 
   if (loaded.error?.httpStatus === 404) {
     return (
@@ -119,7 +119,7 @@ export function UserPage({ userId }: { userId: string }) {
         </div>
       </dl>
 
-      {self || session.can("apiKeys.deleteOthers") ? (
+      {self || session.can("apiKeys.listOthers") ? (
         <ApiKeysSection user={user} offerFirstKey={justCreated} />
       ) : (
         <section className="card section" aria-labelledby="keys-title">

@@ -50,7 +50,8 @@ export function UsersPage() {
     `${filter}|${pageToken}`,
   );
   const [dialog, setDialog] = useState<Dialog>();
-  const manage = session.can("principals.manage");
+  const mayCreate = session.can("users.create");
+  const manage = session.can("users.update");
 
   const resetPaging = () => setPages([""]);
   const setKind = (k: Kind) => {
@@ -66,7 +67,7 @@ export function UsersPage() {
         title="Users"
         description="People and service accounts of this account. Every principal has a role; service accounts act only through API keys."
         actions={
-          manage && (
+          mayCreate && (
             <>
               <button type="button" className="button" onClick={() => setDialog({ kind: "add-user" })}>
                 <Icon name="person" /> Add person
@@ -128,8 +129,8 @@ export function UsersPage() {
       {list.loading && !list.data && <Loading what="users" />}
       {list.data && users.length === 0 && (
         <Empty icon={kind === "service" ? "bot" : "users"} title={filtered ? "No principal matches" : "No users yet"}>
-          {filtered ? <p>Try another search or filter.</p> : manage && <p>Create a service account for automation, or add the people of your team.</p>}
-          {kind === "service" && !q && !role && manage && (
+          {filtered ? <p>Try another search or filter.</p> : mayCreate && <p>Create a service account for automation, or add the people of your team.</p>}
+          {kind === "service" && !q && !role && mayCreate && (
             <button type="button" className="button button-primary" onClick={() => setDialog({ kind: "create-sa" })}>
               <Icon name="plus" /> Create service account
             </button>
