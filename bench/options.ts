@@ -7,7 +7,7 @@ export interface BenchOptions {
   profile: boolean;
 }
 
-export const ITEMS = [1, 2, 3, 4, 5, 6] as const;
+const ITEMS = [1, 2, 3, 4, 5, 6] as const;
 
 const USAGE = `usage: npm run bench -- [--quick] [--only 1,2,...] [--profile]
 

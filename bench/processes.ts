@@ -9,7 +9,7 @@ import { DATA_ROOT } from "./databases.ts";
 
 const HEARTH_CLI = fileURLToPath(new URL("../src/cli/hearth.ts", import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL("./bare-server.ts", import.meta.url));
-export const PROFILE_DIR = join(DATA_ROOT, "profiles");
+const PROFILE_DIR = join(DATA_ROOT, "profiles");
 
 export interface Child {
   pid: number;

@@ -31,7 +31,7 @@ function area(url: string): string {
   return url;
 }
 
-export function summarise(profile: Profile, top = 25): string {
+function summarise(profile: Profile, top = 25): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));

@@ -7,7 +7,7 @@ import { openStore, type Store } from "../src/store/store.ts";
 import type { Scratch } from "./databases.ts";
 
 export const ACCOUNT_ID = "my-account";
-export const KEY_PREFIX = "hk_";
+const KEY_PREFIX = "hk_";
 const SA_DOMAIN = "sa.hearth.local";
 /** Rows per INSERT: 10 columns × 1,000 stays under both SQLite's and PostgreSQL's bind limits. */
 const BATCH = 1_000;

@@ -88,7 +88,7 @@ export interface PlatformConfig {
   readonly probeTimeoutMs: number;
 }
 
-export class PlatformConfigError extends Error {}
+class PlatformConfigError extends Error {}
 
 function fail(message: string): never {
   throw new PlatformConfigError(`invalid HEARTH_CONFIG: ${message}`);

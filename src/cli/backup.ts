@@ -4,7 +4,7 @@ import type { Config } from "../config.ts";
 import { backupSqlite, POSTGRES_GUIDANCE, restoreSqlite } from "../store/backup.ts";
 import { LATEST_VERSION } from "../store/migrations.ts";
 
-/** `hearth backup FILE` and `hearth restore FILE` (SPEC §6, operator commands). */
+/** `hearth backup FILE` and `hearth restore FILE` (README, Backup and restore). */
 export function backupCommands(program: Command, loadConfig: () => Config): void {
   const sqlitePath = (config: Config): string => {
     // Nothing is written for PostgreSQL: say what to run instead, and exit non-zero.

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+/**
+ * @module `hearth`: the server and operator CLI (README, Operator commands). Operator commands act on the store directly.
+ */
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig, ConfigError, type Config } from "../config.ts";
 import { ApiError } from "../domain/errors.ts";
@@ -12,7 +15,6 @@ import { migrate } from "../store/migrations.ts";
 import { openStore, type Store } from "../store/store.ts";
 import { backupCommands } from "./backup.ts";
 
-/** `hearth`: the server and operator CLI (SPEC §6). Operator commands act on the store directly. */
 async function withStore<T>(config: Config, run: (store: Store) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: options.migrate });
   try {
@@ -43,7 +45,7 @@ async function serve(config: Config): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
 }
 
-export function hearthProgram(): Command {
+function hearthProgram(): Command {
   const program = new Command("hearth").description("Hearth: account and access control plane for AI platforms").showHelpAfterError();
 
   program

@@ -18,7 +18,7 @@ export interface Transport {
 
 export const CHANNEL = "hearth_invalidate";
 
-export function parseEvent(message: string): InvalidationEvent | undefined {
+function parseEvent(message: string): InvalidationEvent | undefined {
   try {
     const e = JSON.parse(message) as Partial<InvalidationEvent> & Record<string, unknown>;
     if (e.kind === "key" && typeof e.keyId === "string") return { kind: "key", keyId: e.keyId };

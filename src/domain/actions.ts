@@ -25,7 +25,7 @@ const MANAGERS = ["user", "admin"] as const;
 const ADMIN = ["admin"] as const;
 
 /** The vocabulary and the role matrix, one row per action. */
-export const ACTIONS = [
+const ACTIONS = [
   { name: "accounts.get", description: "view the account", roles: EVERYONE, adminAction: false },
 
   { name: "users.list", description: "list users", roles: EVERYONE, adminAction: false },

@@ -3,7 +3,7 @@
  * Services throw `ApiError`; only the HTTP error handler turns it into
  * `{"error": {"code", "status", "message"}}`.
  */
-export const STATUS_HTTP = {
+const STATUS_HTTP = {
   INVALID_ARGUMENT: 400,
   FAILED_PRECONDITION: 400,
   OUT_OF_RANGE: 400,

@@ -38,12 +38,11 @@ export function idFromEmail(email: string): string {
   return id.slice(0, 63).replace(/-+$/, "");
 }
 
-export const accountName = (accountId: string): string => `accounts/${accountId}`;
 export const userName = (accountId: string, userId: string): string => `accounts/${accountId}/users/${userId}`;
 export const apiKeyName = (accountId: string, userId: string, keyId: string): string => `${userName(accountId, userId)}/apiKeys/${keyId}`;
 export const quotaName = (accountId: string, quotaId: string): string => `accounts/${accountId}/quotas/${quotaId}`;
 
-/** The generated email of a service account (SPEC §3.1). */
+/** The generated email of a service account: `{userId}@{accountId}.{domain}`. */
 export function serviceAccountEmail(userId: string, accountId: string, domain: string): string {
   return `${userId}@${accountId}.${domain}`;
 }

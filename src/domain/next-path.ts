@@ -7,7 +7,7 @@
 const HEARTH = "http://hearth.invalid";
 
 /** What `next` may be at most, in characters; anything longer falls back to `/`. */
-export const MAX_NEXT_LENGTH = 1024;
+const MAX_NEXT_LENGTH = 1024;
 
 /** A path a browser (or a proxy that decodes it) would read as `//host` or `/\host`: another site. */
 const NETWORK_PATH = /^[/\\][/\\]/;

@@ -1,5 +1,5 @@
 /**
- * Spend arithmetic. Money is kept as integer nano-dollars (1e-9 USD) so that millions of small
+ * @module Spend arithmetic. Money is kept as integer nano-dollars (1e-9 USD) so that millions of small
  * requests add up exactly; prices are USD per million tokens, so one token at price P costs
  * P × 1000 nano-dollars.
  */
@@ -21,9 +21,3 @@ export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0
 
 /** The first UTC day of the calendar month of an instant. */
 export const monthStartDay = (ms: number): string => `${utcDay(ms).slice(0, 7)}-01`;
-
-/** Epoch milliseconds of the start of the UTC month after the instant's. */
-export function nextMonthStart(ms: number): number {
-  const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-}

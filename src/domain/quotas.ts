@@ -1,4 +1,4 @@
-/** The quotas every account has (SPEC §4) and their defaults: `maxValue` set by the operator, `value` ≤ max by an admin. */
+/** The quotas every account has, and their defaults: `maxValue` set by the operator, `value` ≤ max by an admin. */
 export const QUOTA_DEFAULTS = {
   "serverless-inference-rpm": 6000,
   "monthly-spend-usd": 1000,

@@ -1,7 +1,7 @@
 import { invalidArgument } from "./errors.ts";
 import { isValidId } from "./ids.ts";
 
-/** Names of the platform resources keys act on (SPEC §8). */
+/** Names of the platform resources keys act on: `accounts/{account}/{collection}/{id}`. */
 export const modelName = (accountId: string, modelId: string): string => `accounts/${accountId}/models/${modelId}`;
 export const deploymentName = (accountId: string, deploymentId: string): string => `accounts/${accountId}/deployments/${deploymentId}`;
 export const datasetName = (accountId: string, datasetId: string): string => `accounts/${accountId}/datasets/${datasetId}`;
@@ -31,7 +31,7 @@ export function parseModelName(text: string): ModelRef | undefined {
   return m && isValidId(m[1]!) && isValidId(m[2]!) ? { accountId: m[1]!, modelId: m[2]! } : undefined;
 }
 
-export function parseDeploymentName(text: string): DeploymentRef | undefined {
+function parseDeploymentName(text: string): DeploymentRef | undefined {
   const m = DEPLOYMENT.exec(text);
   return m && isValidId(m[1]!) && isValidId(m[2]!) ? { accountId: m[1]!, deploymentId: m[2]! } : undefined;
 }

@@ -1,12 +1,11 @@
+/**
+ * @module Pure pieces of human sign-in: opaque tokens and their digests, the service-account refusal, the
+ * shape tests that route a bearer token, same-origin `next` paths and tenant domains.
+ */
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { permissionDenied, type ApiError } from "./errors.ts";
 
-/**
- * Pure pieces of human sign-in: opaque tokens and their digests, the service-account refusal, the
- * shape tests that route a bearer token, same-origin `next` paths and tenant domains.
- */
-
-/** The one sentence every refused service-account sign-in carries (SPEC §3.5). */
+/** The one sentence every refused service-account sign-in carries (README, Sign-in). */
 export const SERVICE_ACCOUNT_SIGN_IN = "service accounts cannot sign in; use an API key";
 
 export const serviceAccountCannotSignIn = (): ApiError => permissionDenied(SERVICE_ACCOUNT_SIGN_IN);
@@ -56,7 +55,7 @@ export function isApiKeyShaped(token: string, keyPrefix: string): boolean {
 
 export { safeNextPath } from "./next-path.ts";
 
-export function emailDomain(email: string): string {
+function emailDomain(email: string): string {
   return email.slice(email.lastIndexOf("@") + 1).toLowerCase();
 }
 

@@ -17,7 +17,7 @@ export function requestMeta(request: FastifyRequest): RequestMeta {
 }
 
 /** The credential of a request: undefined when there is none, 400 when the header is malformed. */
-export function bearerToken(request: FastifyRequest): string | undefined {
+function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header === undefined || header === "") return undefined;
   const match = BEARER.exec(header);

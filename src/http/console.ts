@@ -1,14 +1,15 @@
+/**
+ * @module The web console (README, Web console): the single-page app that `vite build` writes to web/dist, served on
+ * the API's own origin so it can use the session cookie. Console paths (`/`, `/signin`,
+ * `/account/...`) all answer index.html and the app routes in the browser; nothing here is under
+ * `/v1`, `/auth`, `/inference`, `/verifyApiKey`, `/healthz` or `/openapi.json`, which stay the API's.
+ */
 import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
 
-/**
- * The web console (SPEC §7): the single-page app that `vite build` writes to web/dist, served on
- * the API's own origin so it can use the session cookie. Console paths (`/`, `/signin`,
- * `/account/...`) all answer index.html and the app routes in the browser; nothing here is under
- * `/v1`, `/auth`, `/inference`, `/verifyApiKey`, `/healthz` or `/openapi.json`, which stay the API's.
- */
+/** Where `vite build` writes the console: web/dist. */
 export const CONSOLE_DIST = fileURLToPath(new URL("../../web/dist/", import.meta.url));
 
 /** Paths the app routes itself; anything else that no route claims stays the API's JSON 404. */

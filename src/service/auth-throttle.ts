@@ -16,7 +16,7 @@ export interface ThrottleOptions {
 }
 
 /** How many refused attempts per address, account and window are audited one by one. */
-export const AUDITED_ONE_BY_ONE = 3;
+const AUDITED_ONE_BY_ONE = 3;
 const MAX_ADDRESSES = 100_000;
 const MAX_DELAY_MS = 2_000;
 

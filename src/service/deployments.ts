@@ -24,7 +24,7 @@ export interface DeploymentInput {
 }
 
 /** The model a deployment serves, by full name, and the backend it lives on. */
-export async function resolveModel(deps: Deps, db: Db, accountId: string, text: string): Promise<{ name: string; backend: string }> {
+async function resolveModel(deps: Deps, db: Db, accountId: string, text: string): Promise<{ name: string; backend: string }> {
   const ref = isValidId(text) ? { accountId, modelId: text } : parseModelName(text);
   if (!ref) throw invalidArgument(`invalid baseModel ${JSON.stringify(text)}: use accounts/{account}/models/{model}`);
   const { publicAccountId, publicModels } = deps.config.platform;
@@ -39,7 +39,7 @@ export async function resolveModel(deps: Deps, db: Db, accountId: string, text: 
   throw notFound(`model "${name}" not found`);
 }
 
-export async function getDeploymentRow(db: Db, accountId: string, deploymentId: string): Promise<DeploymentRow> {
+async function getDeploymentRow(db: Db, accountId: string, deploymentId: string): Promise<DeploymentRow> {
   const row = await deployments.getDeployment(db, accountId, deploymentId);
   if (!row) throw notFound(`deployment "${deploymentName(accountId, deploymentId)}" not found`);
   return row;

@@ -1,3 +1,6 @@
+/**
+ * @module Identity providers (README, Sign-in): OIDC issuers for human sign-in.
+ */
 import { canonicalIssuer, issuerKey } from "../domain/issuer-identifier.ts";
 import { randomBytes } from "node:crypto";
 import { alreadyExists, invalidArgument, notFound } from "../domain/errors.ts";
@@ -17,7 +20,6 @@ import { authorize } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 import { checkRole } from "./users.ts";
 
-/** Identity providers (SPEC §4 "Accounts and sign-in"): OIDC issuers for human sign-in. */
 export interface IdentityProviderInput {
   displayName?: string | undefined;
   oidcConfig?: { issuerUrl?: string | undefined; clientId?: string | undefined; clientSecret?: string | undefined } | undefined;
@@ -50,7 +52,7 @@ export interface IdentityProvider {
 
 export const identityProviderName = (accountId: string, id: string): string => `accounts/${accountId}/identityProviders/${id}`;
 
-export function identityProviderView(row: IdentityProviderRow): IdentityProvider {
+function identityProviderView(row: IdentityProviderRow): IdentityProvider {
   return {
     name: identityProviderName(row.account_id, row.id),
     displayName: row.display_name,

@@ -42,7 +42,7 @@ function checkPrice(value: number | undefined, what: string): number | undefined
   return value;
 }
 
-export async function getModelRow(db: Db, accountId: string, modelId: string): Promise<ModelRow> {
+async function getModelRow(db: Db, accountId: string, modelId: string): Promise<ModelRow> {
   const row = await models.getModel(db, accountId, modelId);
   if (!row) throw notFound(`model "${modelName(accountId, modelId)}" not found`);
   return row;

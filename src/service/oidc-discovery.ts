@@ -22,7 +22,7 @@ const TTL_MS = 10 * 60 * 1000;
  * calls a failing issuer at most once per this period. Short, so a provider that comes back is usable
  * again within half a minute.
  */
-export const FAILED_FETCH_MEMORY_MS = 30 * 1000;
+const FAILED_FETCH_MEMORY_MS = 30 * 1000;
 const MAX_ENTRIES = 1000;
 
 interface Entry {

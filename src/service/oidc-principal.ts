@@ -57,7 +57,7 @@ function audiencesOf(aud: unknown): string[] {
  * must be it), and the token lives at most `maxLifetimeS` seconds (`exp - iat`; `iat` required).
  * @throws UNAUTHENTICATED naming the claim.
  */
-export function checkTokenClaims(claims: IdentityClaims, clientId: string, maxLifetimeS: number): void {
+function checkTokenClaims(claims: IdentityClaims, clientId: string, maxLifetimeS: number): void {
   const aud = audiencesOf(claims.aud);
   if (!aud.includes(clientId)) throw unauthenticated(`the OIDC token's "aud" claim is not valid (check_failed)`);
   if (aud.length > 1 && claims.azp !== clientId) {

@@ -11,7 +11,7 @@ import { authorize } from "./permissions.ts";
 import { quotaView } from "./views.ts";
 import { platformUsage } from "./platform-usage.ts";
 
-export function checkQuotaId(id: string): QuotaId {
+function checkQuotaId(id: string): QuotaId {
   if (!isQuotaId(id)) throw notFound(`quota "${id}" not found (quotas: ${QUOTA_IDS.join(", ")})`);
   return id;
 }

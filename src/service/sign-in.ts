@@ -53,7 +53,7 @@ export async function auditSignIn(
 }
 
 /**
- * Service accounts never sign in (SPEC §3.5): every path ends here with the same sentence and an
+ * Service accounts never sign in (README, Sign-in): every path ends here with the same sentence and an
  * audit entry naming the service account. Returns the error for the caller to throw.
  */
 export async function refuseServiceAccount(deps: SignInDeps, user: SignInUser, via: SignInVia, meta: RequestMeta): Promise<ApiError> {

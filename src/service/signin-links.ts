@@ -1,3 +1,7 @@
+/**
+ * @module One-time sign-in links (README, Sign-in): an operator hands one to a human; it works once, within 15
+ * minutes. Only the token's digest is stored.
+ */
 import { ApiError, notFound, permissionDenied, unauthenticated } from "../domain/errors.ts";
 import { checkEmail, userName } from "../domain/ids.ts";
 import { digestToken, isTokenShaped, newToken, SIGNIN_LINK_TTL_MS } from "../domain/sign-in.ts";
@@ -11,10 +15,6 @@ import type { RequestMeta } from "./context.ts";
 import { startSession, type NewSession } from "./sessions.ts";
 import { auditSignIn, refuseServiceAccount, type SignInDeps } from "./sign-in.ts";
 
-/**
- * One-time sign-in links (SPEC §6): an operator hands one to a human; it works once, within 15
- * minutes. Only the token's digest is stored.
- */
 export interface SigninLink {
   url: string;
   email: string;
@@ -27,7 +27,7 @@ const enforcedSso = (accountId: string): ApiError =>
   permissionDenied(`account "${accountId}" enforces single sign-on: sign in through its identity provider (API keys are unaffected)`);
 
 /** The base URL printed in links: HEARTH_PUBLIC_URL, else where the server listens. */
-export function linkBaseUrl(deps: SignInDeps): string {
+function linkBaseUrl(deps: SignInDeps): string {
   if (deps.config.publicUrl) return deps.config.publicUrl;
   const host = deps.config.host.includes(":") ? `[${deps.config.host}]` : deps.config.host;
   return `http://${host}:${deps.config.port}`;

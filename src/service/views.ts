@@ -1,8 +1,10 @@
+/**
+ * @module The API's JSON shapes, built from store rows.
+ */
 import { apiKeyName, quotaName, userName } from "../domain/ids.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import type { AccountRow, ApiKeyRow, AuditLogRow, QuotaRow, UserRow } from "../store/schema.ts";
 
-/** The API's JSON shapes (SPEC §4), built from store rows. */
 export interface User {
   name: string;
   displayName: string;

@@ -11,14 +11,6 @@ export async function insertAccount(db: Db, row: AccountRow): Promise<void> {
   await insertUnique(() => db.insertInto("accounts").values(row).execute(), `account "${row.id}" already exists`);
 }
 
-export async function countAccounts(db: Db): Promise<number> {
-  const r = await db
-    .selectFrom("accounts")
-    .select((eb) => eb.fn.countAll().as("n"))
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
-
 /**
  * Serialises quota-checked writes of one account: on PostgreSQL a row lock held to the end of the
  * transaction; SQLite runs one write transaction at a time already.

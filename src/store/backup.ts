@@ -9,7 +9,7 @@ import { privateFile } from "./private-files.ts";
  * snapshot. PostgreSQL stores are backed up with PostgreSQL's own tools (see POSTGRES_GUIDANCE).
  */
 
-export class BackupError extends Error {}
+class BackupError extends Error {}
 
 /** Pages per backup step: the whole store in one step, so a busy writer cannot restart it forever. */
 const ALL_PAGES = 1 << 30;
@@ -34,7 +34,7 @@ function open(path: string, readOnly = false): DatabaseSync {
  * True when another connection (a running `hearth serve`, `hearth migrate`…) has the store open.
  * In WAL mode every open connection holds a shared lock; an exclusive one is refused at once.
  */
-export function storeInUse(dbPath: string): boolean {
+function storeInUse(dbPath: string): boolean {
   if (!existsSync(dbPath)) return false;
   const db = new DatabaseSync(dbPath);
   try {
@@ -49,7 +49,7 @@ export function storeInUse(dbPath: string): boolean {
 }
 
 /** Checks that `file` is a whole, readable Hearth store this version can run; returns its schema version. */
-export function checkStoreFile(file: string): number {
+function checkStoreFile(file: string): number {
   if (!existsSync(file)) throw new BackupError(`${file} does not exist`);
   let db: DatabaseSync;
   try {

@@ -4,7 +4,7 @@ import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 
-export const DATASET_STATES = ["UPLOADING", "READY"] as const;
+const DATASET_STATES = ["UPLOADING", "READY"] as const;
 
 export function getDataset(db: Db, accountId: string, datasetId: string): Promise<DatasetRow | undefined> {
   return db.selectFrom("datasets").selectAll().where("account_id", "=", accountId).where("id", "=", datasetId).executeTakeFirst();
@@ -63,16 +63,6 @@ export async function* readChunks(db: Db, accountId: string, datasetId: string, 
     for (const r of rows) yield r.data;
     seq = rows.at(-1)!.seq + 1;
   }
-}
-
-export async function countChunks(db: Db, accountId: string, datasetId: string): Promise<number> {
-  const r = await db
-    .selectFrom("dataset_chunks")
-    .select((eb) => eb.fn.countAll().as("n"))
-    .where("account_id", "=", accountId)
-    .where("dataset_id", "=", datasetId)
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
 }
 
 function datasetsTable(accountId: string): ListTable {

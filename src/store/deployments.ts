@@ -4,7 +4,7 @@ import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 
-export const DEPLOYMENT_STATES = ["CREATING", "READY", "FAILED", "DELETING", "DELETED"] as const;
+const DEPLOYMENT_STATES = ["CREATING", "READY", "FAILED", "DELETING", "DELETED"] as const;
 
 export function getDeployment(db: Db, accountId: string, deploymentId: string): Promise<DeploymentRow | undefined> {
   return db.selectFrom("deployments").selectAll().where("account_id", "=", accountId).where("id", "=", deploymentId).executeTakeFirst();

@@ -8,8 +8,8 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 
-export const PRIVATE_DIR_MODE = 0o700;
-export const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
 
 /** What the data directory may hold; each is made 0600 when present. */
 const PRIVATE_FILES = ["hearth.db", "hearth.db-wal", "hearth.db-shm", "hearth.db-journal", "secret-key", "admin-api-key"];

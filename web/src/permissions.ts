@@ -1,10 +1,10 @@
+/**
+ * @module The console shows only what a role may do, from the same permission table the server enforces
+ * (README, Roles and actions): one table, imported, not a second copy. The server still decides every request.
+ */
 import { can, type Action } from "../../src/domain/actions.ts";
 import { ROLES, type Role } from "../../src/domain/roles.ts";
 
-/**
- * The console shows only what a role may do, from the same permission table the server enforces
- * (SPEC §2): one table, imported, not a second copy. The server still decides every request.
- */
 export { can, ROLES, type Action, type Role };
 
 export const ROLE_SUMMARY: Readonly<Record<Role, string>> = {

@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+/**
+ * @module `firectl`: the command-line client of Hearth's REST API (README, firectl), in Fireworks' firectl grammar.
+ * It never touches the store. Exit codes: 0 success, 1 API error or unreachable server, 2 bad usage.
+ */
 import { Command, CommanderError, Option } from "commander";
 import { accountNoun, accountVerbs } from "./commands/account.ts";
 import { apiKeyNoun, apiKeyVerbs } from "./commands/api-key.ts";
@@ -19,10 +23,6 @@ import { defineResources } from "./grammar.ts";
 import { printErr, printOut } from "./terminal.ts";
 import { VERSION } from "./version.ts";
 
-/**
- * `firectl`: the command-line client of Hearth's REST API (SPEC §5), in Fireworks' firectl grammar.
- * It never touches the store. Exit codes: 0 success, 1 API error or unreachable server, 2 bad usage.
- */
 const CONFIGURATION_HELP = `
 Configuration, highest precedence first:
   1. flags: --api-key, -a/--account-id, --api-base
@@ -52,7 +52,7 @@ function commandPath(command: Command): string {
  * use one of …` becomes `invalid --role 'x': use one of …`, suggestions join the sentence, and a
  * pointer to the command's help ends it.
  */
-export function usageSentence(raw: string, path: string): string {
+function usageSentence(raw: string, path: string): string {
   let text = raw
     .replace(/^error:\s*/i, "")
     .replace(/\s*\n\s*/g, " ")

@@ -32,7 +32,7 @@ const RENEW_BEFORE_S = 60;
 const WAIT_MS = 10 * 60 * 1000;
 
 /** The `exp` (seconds) of a JWT, read without verifying it: only to decide when to renew. */
-export function tokenExpiry(token: string): number | undefined {
+function tokenExpiry(token: string): number | undefined {
   try {
     const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { exp?: unknown };
     return typeof payload.exp === "number" ? payload.exp : undefined;

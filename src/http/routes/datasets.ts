@@ -13,7 +13,7 @@ const datasetParams = accountParams.extend({ datasetId: id("dataset id") });
 const datasetFields = z.object({ displayName: plainText().optional() });
 
 /** Content types whose body reaches the handler as the raw stream (a dataset upload). */
-export const UPLOAD_CONTENT_TYPES = ["application/jsonl", "application/x-ndjson", "application/jsonlines", "application/octet-stream"];
+const UPLOAD_CONTENT_TYPES = ["application/jsonl", "application/x-ndjson", "application/jsonlines", "application/octet-stream"];
 
 const MULTIPART = "multipart/form-data";
 

@@ -225,7 +225,7 @@ async function proxy(deps: Deps, ctx: Ctx, body: Body, request: FastifyRequest, 
   }
 }
 
-/** The OpenAI-compatible inference gateway (SPEC §8). */
+/** The OpenAI-compatible inference gateway (README, Models, deployments, datasets and inference). */
 export function inferenceRoutes(router: Router): void {
   const routes = [
     ["/inference/v1/chat/completions", "/chat/completions", "CreateChatCompletion", "OpenAI-compatible chat completion (streaming with stream: true)"],

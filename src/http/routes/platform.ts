@@ -9,7 +9,7 @@ import { inferenceRoutes } from "./inference.ts";
 import { modelRoutes } from "./models.ts";
 
 /**
- * What keys act on (SPEC §8): models, deployments, datasets, billing usage, and the inference
+ * What keys act on (README, Models, deployments, datasets and inference): models, deployments, datasets, billing usage, and the inference
  * gateway. The gateway lives in its own scope so that its errors take OpenAI's shape; its routes
  * still join the one OpenAPI document.
  */

@@ -6,14 +6,14 @@ import { ErrorNotice, Loading } from "../components/ui.tsx";
 import { useLoad, useTitle } from "../hooks.ts";
 import { Link, setSearch, useLocation } from "../router.tsx";
 
-/** The same sentence the API answers a service account with (SPEC §3.5). */
+/** The same sentence the API answers a service account with (README, Sign-in). */
 export const SERVICE_ACCOUNT_SIGN_IN = "Service accounts cannot sign in; use an API key.";
 
 /**
  * Only a path of this console, by the server's own rule (the server checks `next` again): never
  * another site, however `next` is dressed up (`/.//host`, `/%5Chost`, tabs, schemes).
  */
-export function safeNext(next: string | null): string {
+function safeNext(next: string | null): string {
   const path = safeNextPath(next);
   return path === "/" ? "/account/users" : path;
 }

@@ -26,7 +26,7 @@ export function useAction(): { busy: boolean; error: ApiError | undefined; run: 
 }
 
 /** The four roles as radio buttons, each with what it allows. */
-export function RoleField({ value, onChange, legend = "Role" }: { value: Role; onChange: (role: Role) => void; legend?: string }) {
+function RoleField({ value, onChange, legend = "Role" }: { value: Role; onChange: (role: Role) => void; legend?: string }) {
   return (
     <fieldset className="role-field">
       <legend>{legend}</legend>

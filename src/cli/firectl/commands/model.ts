@@ -27,7 +27,7 @@ const collection = (a: string): string => `${paths.account(a)}/models`;
 const one = (a: string, id: string): string => `${collection(a)}/${encodeURIComponent(id)}`;
 
 /** USD per million tokens: a non-negative number. */
-export function parsePrice(value: string): number {
+function parsePrice(value: string): number {
   if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError("expected a non-negative number (USD per million tokens)");
   return Number(value);
 }

@@ -23,7 +23,7 @@ export const userNoun: Noun = { name: "user", aliases: ["users"], description: "
 
 const ROLE_HELP = "role: inference-user, contributor, user or admin";
 
-export function userFields(user: User): string {
+function userFields(user: User): string {
   return renderFields([
     ["Name", user.name],
     ["Display Name", user.displayName ?? ""],
