@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
 import * as client from "openid-client";
 import { ApiError, invalidArgument, notFound, unauthenticated } from "../domain/errors.ts";
 import { open, seal } from "../domain/secret-box.ts";
-import { safeNextPath, tokensEqual } from "../domain/sign-in.ts";
+import { digestToken, safeNextPath, tokensEqual } from "../domain/sign-in.ts";
 import { getIdentityProvider } from "../store/identity-providers.ts";
 import { claimUsedLoginState } from "../store/used-login-states.ts";
 import type { IdentityProviderRow, UserRow } from "../store/schema.ts";
@@ -117,7 +116,7 @@ export function readLoginState(deps: SignInDeps, cookie: string | undefined): Lo
  * until the cookie expires, and a second callback with it is refused (INVALID_ARGUMENT).
  */
 export async function claimLoginState(deps: SignInDeps, login: LoginState): Promise<void> {
-  const digest = createHash("sha256").update(login.state).digest("base64url");
+  const digest = digestToken(login.state);
   if (!(await claimUsedLoginState(deps.store.db, digest, login.expires, Date.now()))) {
     throw invalidArgument("this sign-in was already finished or abandoned (its state was used); start again");
   }
