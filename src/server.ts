@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config.ts";
+import { probeBackend } from "./gateway/upstream.ts";
 import { buildApp, type AppOptions } from "./http/app.ts";
 import { createAccount } from "./service/accounts.ts";
 import { createSigninLink } from "./service/signin-links.ts";
@@ -46,6 +47,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
     authThrottle: new AuthThrottle(config.authFailures, (summary) => auditSuppressedAttempts(deps, summary)),
     cluster,
     outbound: createOutboundFetch(config.allowPrivateNetworks, options.network),
+    probeBackend,
   };
   app = buildApp(deps, options);
   // Issue 13: providers disabled because another account holds their issuer and client id.

@@ -5,7 +5,8 @@ import { PgRateLimiter } from "../src/cluster/pg-rate-limiter.ts";
 import { newRedisClient, type RedisClient } from "../src/cluster/redis-client.ts";
 import { RedisRateLimiter } from "../src/cluster/redis-rate-limiter.ts";
 import { WINDOW_MS } from "../src/domain/sliding-window.ts";
-import { MemoryRateLimiter, type RateLimiter } from "../src/gateway/rate-limiter.ts";
+import { MemoryRateLimiter } from "../src/cluster/memory-rate-limiter.ts";
+import type { RateLimiter } from "../src/domain/rate-limiter.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import { DIALECTS, freshDatabase } from "./support/hearth.ts";
 

@@ -1,4 +1,4 @@
-import type { KeyCache } from "../service/key-cache.ts";
+import type { InvalidatedCache, Invalidation } from "../domain/cluster.ts";
 
 /**
  * Cache invalidation across processes. A change to a key or a principal is applied to this
@@ -31,13 +31,13 @@ function parseEvent(message: string): InvalidationEvent | undefined {
   return undefined;
 }
 
-export class Invalidator {
-  private readonly cache: KeyCache;
+export class Invalidator implements Invalidation {
+  private readonly cache: InvalidatedCache;
   private readonly transport: Transport | undefined;
   private readonly onError: (error: unknown) => void;
   received = 0;
 
-  constructor(cache: KeyCache, transport: Transport | undefined, onError: (error: unknown) => void) {
+  constructor(cache: InvalidatedCache, transport: Transport | undefined, onError: (error: unknown) => void) {
     this.cache = cache;
     this.transport = transport;
     this.onError = onError;

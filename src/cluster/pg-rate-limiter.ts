@@ -1,5 +1,6 @@
 import { sql } from "kysely";
-import type { RateDecision, RateLimiter } from "../gateway/rate-limiter.ts";
+import type { RateLimiter } from "../domain/rate-limiter.ts";
+import type { RateDecision } from "../domain/sliding-window.ts";
 import type { Store } from "../store/store.ts";
 import { decide, estimate, WINDOW_MS, windowStart } from "../domain/sliding-window.ts";
 

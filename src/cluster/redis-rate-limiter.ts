@@ -1,5 +1,6 @@
 import type { RedisClient } from "./redis-client.ts";
-import type { RateDecision, RateLimiter } from "../gateway/rate-limiter.ts";
+import type { RateLimiter } from "../domain/rate-limiter.ts";
+import type { RateDecision } from "../domain/sliding-window.ts";
 import { decide, estimate, WINDOW_MS, windowStart } from "../domain/sliding-window.ts";
 
 type Client = RedisClient;

@@ -1,8 +1,9 @@
 import type { Config } from "../config.ts";
-import { MemoryRateLimiter, type RateLimiter } from "../gateway/rate-limiter.ts";
-import type { KeyCache } from "../service/key-cache.ts";
+import type { Cluster, InvalidatedCache } from "../domain/cluster.ts";
+import type { RateLimiter } from "../domain/rate-limiter.ts";
 import type { Store } from "../store/store.ts";
 import { Invalidator } from "./invalidation.ts";
+import { MemoryRateLimiter } from "./memory-rate-limiter.ts";
 import { PgRateLimiter } from "./pg-rate-limiter.ts";
 import { PgTransport } from "./pg-transport.ts";
 import { RedisRateLimiter } from "./redis-rate-limiter.ts";
@@ -10,20 +11,13 @@ import { newRedisClient } from "./redis-client.ts";
 import { RedisTransport } from "./redis-transport.ts";
 
 /**
- * What processes share beyond the store. With Redis configured: pub/sub invalidation and atomic
- * counters in Redis. With PostgreSQL alone: LISTEN/NOTIFY and counters in a table. With the
- * embedded SQLite store there is one process, and process memory is enough.
+ * Starts what processes share beyond the store (see `Cluster`), chosen by the configuration: Redis
+ * when `redisUrl` is set, else PostgreSQL's LISTEN/NOTIFY and a counter table when the store is
+ * PostgreSQL, else process memory. `cache` is the key cache that invalidation events empty;
+ * `onError` hears coordination failures that must not fail a request (a lost publish, a dropped
+ * subscription).
  */
-export interface Cluster {
-  mode: "redis" | "postgres" | "single";
-  invalidator: Invalidator;
-  rateLimiter: RateLimiter;
-  /** True while the shared parts answer (for /readyz). */
-  ready(): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-export async function startCluster(config: Config, store: Store, cache: KeyCache, onError: (error: unknown) => void): Promise<Cluster> {
+export async function startCluster(config: Config, store: Store, cache: InvalidatedCache, onError: (error: unknown) => void): Promise<Cluster> {
   if (config.redisUrl) {
     const client = newRedisClient(config.redisUrl);
     client.on("error", onError);

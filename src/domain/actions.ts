@@ -10,7 +10,7 @@
 import { ROLES, type Role } from "./roles.ts";
 
 /** One action: its stable name, what it allows (a verb phrase, also used in refusals), who holds it. */
-export interface ActionSpec {
+interface ActionSpec {
   readonly name: string;
   /** Completes "role X cannot …", e.g. "create users or service accounts". */
   readonly description: string;

@@ -13,7 +13,7 @@ import { invalidArgument } from "./errors.ts";
  *   op         := = | != | < | > | <= | >= | :
  * Positions in errors are 1-based character columns.
  */
-export type Comparator = "=" | "!=" | "<" | ">" | "<=" | ">=" | ":";
+type Comparator = "=" | "!=" | "<" | ">" | "<=" | ">=" | ":";
 
 export interface FilterValue {
   text: string;

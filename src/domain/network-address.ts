@@ -10,7 +10,7 @@ import ipaddr from "ipaddr.js";
  * "linkLocal", "carrierGradeNat", "multicast", "unspecified", "uniqueLocal", "reserved", …), or
  * "invalid" for text that is no IP address.
  */
-export type AddressRange = "public" | (string & {});
+type AddressRange = "public" | (string & {});
 
 /** Classifies one address, as it comes from DNS or from a URL; unsafe answers are never "public". */
 export type AddressClassifier = (address: string) => AddressRange;

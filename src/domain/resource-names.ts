@@ -5,13 +5,15 @@ import { isValidId } from "./ids.ts";
 export const modelName = (accountId: string, modelId: string): string => `accounts/${accountId}/models/${modelId}`;
 export const deploymentName = (accountId: string, deploymentId: string): string => `accounts/${accountId}/deployments/${deploymentId}`;
 export const datasetName = (accountId: string, datasetId: string): string => `accounts/${accountId}/datasets/${datasetId}`;
+/** An identity provider's name: `accounts/{account}/identityProviders/{id}`. */
+export const identityProviderName = (accountId: string, id: string): string => `accounts/${accountId}/identityProviders/${id}`;
 
 export interface ModelRef {
   accountId: string;
   modelId: string;
 }
 
-export interface DeploymentRef {
+interface DeploymentRef {
   accountId: string;
   deploymentId: string;
 }

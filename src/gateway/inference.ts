@@ -2,12 +2,12 @@ import { ApiError, failedPrecondition, invalidArgument, notFound, type StatusNam
 import { monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from "../domain/pricing.ts";
 import { deploymentName, modelName, parseInferenceModel, type ModelRef } from "../domain/resource-names.ts";
 import type { Backend } from "../platform-config.ts";
-import type { Ctx, Deps, Principal } from "../service/context.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { Ctx, Deps } from "../service/context.ts";
 import { authorize } from "../service/permissions.ts";
 import { getDeployment } from "../store/deployments.ts";
 import { getModel } from "../store/models.ts";
-import type { ExpressionBuilder } from "kysely";
-import type { Schema } from "../store/schema.ts";
+import { inferenceLimits } from "../store/usage.ts";
 
 /** An ApiError that also says which OpenAI error `type` and `code` a client should see. */
 export class InferenceRefusal extends ApiError {
@@ -96,25 +96,6 @@ export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown): Promis
   return { model: info.name, backend, upstreamModel: info.upstreamModel, prices: info };
 }
 
-/** The two inference quotas of an account and its metered spend since `fromDay`, in one query. */
-async function inferenceLimits(deps: Deps, accountId: string, fromDay: string): Promise<{ rpm: number; spendUsd: number; spentNano: number }> {
-  const quota = (id: string) => (eb: ExpressionBuilder<Schema, never>) =>
-    eb.selectFrom("quotas").select("value").where("account_id", "=", accountId).where("id", "=", id);
-  const row = await deps.store.db
-    .selectNoFrom((eb) => [
-      quota("serverless-inference-rpm")(eb).as("rpm"),
-      quota("monthly-spend-usd")(eb).as("spend"),
-      eb
-        .selectFrom("usage_daily")
-        .select((e) => e.fn.sum<number | string | null>("spend_nano").as("s"))
-        .where("account_id", "=", accountId)
-        .where("day", ">=", fromDay)
-        .as("spent"),
-    ])
-    .executeTakeFirstOrThrow();
-  return { rpm: Number(row.rpm ?? 0), spendUsd: Number(row.spend ?? 0), spentNano: Number(row.spent ?? 0) };
-}
-
 function rateHeaders(limit: number, remaining: number, over: boolean): Record<string, string> {
   return {
     "x-ratelimit-limit-requests": String(limit),
@@ -130,7 +111,7 @@ function rateHeaders(limit: number, remaining: number, over: boolean): Record<st
  */
 export async function admit(deps: Deps, principal: Principal, now = Date.now()): Promise<Record<string, string>> {
   const accountId = principal.accountId;
-  const limits = await inferenceLimits(deps, accountId, monthStartDay(now));
+  const limits = await inferenceLimits(deps.store.db, accountId, monthStartDay(now));
   const spent = limits.spentNano;
   if (spent >= limits.spendUsd * NANO_PER_USD) {
     throw new InferenceRefusal(

@@ -1,5 +1,5 @@
 import { costNano, utcDay, type Prices } from "../domain/pricing.ts";
-import type { Principal } from "../service/context.ts";
+import type { Principal } from "../domain/principal.ts";
 import type { Store } from "../store/store.ts";
 import type { UsageDailyRow } from "../store/platform-rows.ts";
 import { addUsage } from "../store/usage.ts";

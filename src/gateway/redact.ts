@@ -10,7 +10,7 @@
  */
 
 /** What a removed credential reads as. */
-export const REDACTED = "[redacted]";
+const REDACTED = "[redacted]";
 
 // RFC 6750 §2.1 b64token after an auth scheme; an OpenAI-style secret key (`sk-…`, `sk-proj-…`);
 // `api_key=…` / `x-api-key: …` style assignments. Case-insensitive, like the header names. A

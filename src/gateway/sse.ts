@@ -1,3 +1,5 @@
+import { openAiErrorBody } from "./openai-error.ts";
+
 /**
  * Splits a server-sent-event stream into whole events as bytes arrive, so each event can be passed
  * on the moment it is complete and its JSON inspected (usage, content) on the way.
@@ -49,5 +51,5 @@ function parse(block: string): SseEvent {
 
 /** An SSE event carrying an OpenAI-style error, for failures after the stream has begun. */
 export function sseError(message: string, type: string, code: string): string {
-  return `data: ${JSON.stringify({ error: { message, type, code, param: null } })}\n\n`;
+  return `data: ${JSON.stringify(openAiErrorBody(message, type, code))}\n\n`;
 }

@@ -54,7 +54,7 @@ export async function probeBackend(backend: Backend, timeoutMs: number): Promise
 }
 
 /** An upstream answer whose body is still arriving. */
-export interface UpstreamResponse {
+interface UpstreamResponse {
   status: number;
   ok: boolean;
   contentType: string;

@@ -7,7 +7,7 @@ import type { Deps } from "../service/context.ts";
 import { serverKey } from "../service/server-key.ts";
 import { authenticateSession, endSession, type NewSession } from "../service/sessions.ts";
 import { accountSwitchPage, type SignedInAs } from "./account-switch-page.ts";
-import { requestMeta } from "./auth.ts";
+import { requestMeta } from "./request-meta.ts";
 import { CONSOLE_CSP } from "./console.ts";
 import { overHttps, readCookie, setCookie } from "./cookies.ts";
 import { requestOrigin } from "./session-auth.ts";

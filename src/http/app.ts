@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
-import { invalidArgument } from "../domain/errors.ts";
+import { MalformedBody } from "./malformed-body.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler } from "./errors.ts";
 import { checkJsonDepth, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
@@ -52,7 +52,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
       checkJsonDepth(text);
       done(null, JSON.parse(text));
     } catch (error) {
-      done(invalidArgument(`malformed JSON body: ${(error as Error).message}`), undefined);
+      done(null, new MalformedBody(`malformed JSON body: ${(error as Error).message}`));
     }
   });
 

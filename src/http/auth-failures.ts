@@ -4,7 +4,7 @@ import { getAccount } from "../store/accounts.ts";
 import { auditUnauthenticated } from "../service/audit.ts";
 import type { Deps } from "../service/context.ts";
 import { alreadyAudited } from "../service/sign-in.ts";
-import { requestMeta } from "./auth.ts";
+import { requestMeta } from "./request-meta.ts";
 
 /**
  * @module What a failed authentication costs its address, on every path that checks a credential

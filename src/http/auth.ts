@@ -1,20 +1,16 @@
 import type { FastifyRequest } from "fastify";
 import { ApiError, invalidArgument, unauthenticated } from "../domain/errors.ts";
 import { authenticateApiKey } from "../service/authenticate.ts";
-import type { Deps, Principal, RequestMeta } from "../service/context.ts";
-import { requireSameAccount } from "../service/permissions.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { Deps } from "../service/context.ts";
 import { isApiKeyShaped } from "../domain/sign-in.ts";
 import { authenticateOidcToken } from "../service/oidc-token.ts";
 import { failedAuthentication } from "./auth-failures.ts";
+import { requestMeta } from "./request-meta.ts";
 import { sessionPrincipal } from "./session-auth.ts";
 
 // RFC 6750 b64token; the scheme name is case-insensitive.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-export function requestMeta(request: FastifyRequest): RequestMeta {
-  const ua = request.headers["user-agent"];
-  return { userAgent: typeof ua === "string" ? ua : "", clientIp: request.ip };
-}
 
 /** The credential of a request: undefined when there is none, 400 when the header is malformed. */
 function bearerToken(request: FastifyRequest): string | undefined {
@@ -41,11 +37,10 @@ async function principalOf(deps: Deps, request: FastifyRequest, accountId: strin
 }
 
 /**
- * Authenticates a request and checks that the account in its path is the principal's own. The
- * credential is checked first: a good one is served whatever its address did before. A refused
+ * Authenticates a request (the router then checks that the account in its path is the
+ * principal's own, auditing another account's 404 in the caller's account). The credential is checked first: a good one is served whatever its address did before. A refused
  * attempt on an existing account is audited there (in aggregate past the first few); repeated
- * failures from one address are slowed, then answered 429 (see failedAuthentication); another
- * account's path is NOT_FOUND.
+ * failures from one address are slowed, then answered 429 (see failedAuthentication).
  */
 export async function authenticateRequest(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal> {
   const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
@@ -56,6 +51,5 @@ export async function authenticateRequest(deps: Deps, request: FastifyRequest, o
     if (error instanceof ApiError) throw await failedAuthentication(deps, request, { operationId, accountId }, error);
     throw error;
   }
-  if (accountId !== undefined) requireSameAccount(principal, accountId);
   return principal;
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError } from "../domain/errors.ts";
 import { InferenceRefusal } from "../gateway/inference.ts";
+import { openAiErrorBody } from "../gateway/openai-error.ts";
 import { UpstreamError } from "../gateway/upstream.ts";
 
 /**
@@ -17,10 +18,6 @@ const TYPES: Partial<Record<ApiError["status"], [type: string, code: string]>> =
   RESOURCE_EXHAUSTED: ["rate_limit_error", "rate_limit_exceeded"],
   UNAVAILABLE: ["server_error", "unavailable"],
 };
-
-export function openAiErrorBody(message: string, type: string, code: string) {
-  return { error: { message, type, code, param: null } };
-}
 
 /** The error handler of the inference routes. */
 export function openAiErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {

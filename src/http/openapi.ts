@@ -3,7 +3,17 @@ import type { RegisteredRoute } from "./route.ts";
 
 type JsonSchema = Record<string, unknown>;
 
-const toSchema = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
+/**
+ * zod drops the `examples` of a schema that transforms when it writes the input side, taking them
+ * for outputs; the examples of a request schema (`example()`) are inputs, so they are kept.
+ */
+const keepExamples = (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void => {
+  const examples = z.globalRegistry.get(ctx.zodSchema as z.ZodType)?.examples;
+  if (examples !== undefined) ctx.jsonSchema.examples = examples;
+};
+
+const toSchema = (schema: z.ZodType): JsonSchema =>
+  z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12", override: keepExamples }) as JsonSchema;
 
 function parameters(schema: z.ZodType | undefined, location: "path" | "query") {
   if (!schema) return [];
@@ -33,12 +43,42 @@ const errorSchema = {
       required: ["code", "status", "message"],
     },
   },
+  required: ["error"],
 };
+
+/**
+ * A response schema as the server writes it (`io: "output"`). Schemas named with a zod `id`
+ * (`.meta({ id: "User" })`) become `components.schemas` entries that the operation refers to.
+ * @throws Error when two different schemas claim one id (a programming error).
+ */
+function outputSchema(schema: z.ZodType, components: Record<string, JsonSchema>): JsonSchema {
+  const json = z.toJSONSchema(schema, { io: "output", unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
+  const relink = (value: unknown): JsonSchema => JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as JsonSchema;
+  const { $schema: _dialect, $defs, ...rest } = json;
+  for (const [id, def] of Object.entries(($defs ?? {}) as Record<string, unknown>)) {
+    const linked = relink(def);
+    if (components[id] && JSON.stringify(components[id]) !== JSON.stringify(linked)) throw new Error(`two response schemas are named "${id}"`);
+    components[id] = linked;
+  }
+  return relink(rest);
+}
+
+/** The operation's responses: its declared 2xx body (or redirect), and the error body of everything else. */
+function responses(r: RegisteredRoute, components: Record<string, JsonSchema>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.response) out["200"] = { description: "OK", content: { [r.responseType ?? "application/json"]: { schema: outputSchema(r.response, components) } } };
+  if (r.redirect) out["302"] = { description: "Redirect", headers: { Location: { description: "Where the browser goes next", schema: { type: "string" } } } };
+  // Undeclared: the document test names every route still answering this.
+  if (!r.response && !r.redirect) out["200"] = { description: "OK", content: { "application/json": { schema: { type: "object" } } } };
+  out.default = { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+  return out;
+}
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function openApiDocument(routes: readonly RegisteredRoute[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   const operationIds = new Set<string>();
+  const schemas: Record<string, JsonSchema> = { Error: errorSchema };
   for (const r of routes) {
     // Two routes may serve one RPC (POST …:delete and DELETE …): OpenAPI wants distinct ids.
     const operationId = operationIds.has(r.operationId) ? `${r.operationId}_${r.method.toLowerCase()}` : r.operationId;
@@ -48,10 +88,7 @@ export function openApiDocument(routes: readonly RegisteredRoute[]) {
       summary: r.summary,
       tags: [r.tag],
       parameters: [...parameters(r.params, "path"), ...parameters(r.query, "query")],
-      responses: {
-        "200": { description: "OK", content: { "application/json": { schema: { type: "object" } } } },
-        default: { description: "Error", content: { "application/json": { schema: errorSchema } } },
-      },
+      responses: responses(r, schemas),
     };
     if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: toSchema(r.body) } } };
     if (r.streamedBody) op.requestBody = { required: true, content: r.streamedBody };
@@ -61,7 +98,7 @@ export function openApiDocument(routes: readonly RegisteredRoute[]) {
   return {
     openapi: "3.1.0",
     info: { title: "Hearth", version: "1", description: "Account and access control plane: users, service accounts, roles, API keys, audit log, quotas." },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key" } } },
+    components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key" } } },
     paths,
   };
 }

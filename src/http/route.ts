@@ -2,15 +2,31 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { z } from "zod";
 import { invalidArgument } from "../domain/errors.ts";
+import { describeIssue } from "../domain/describe-issue.ts";
 import type { Ctx } from "../service/context.ts";
-import { authenticateRequest, requestMeta } from "./auth.ts";
+import { authenticateRequest } from "./auth.ts";
+import { auditRefused } from "../service/audit.ts";
+import { requireSameAccount } from "../service/permissions.ts";
+import { normalizeBody } from "./body-fields.ts";
+import { MalformedBody } from "./malformed-body.ts";
+import { requestMeta } from "./request-meta.ts";
 import type { Deps } from "../service/context.ts";
+
+/** What a route answers, as `/openapi.json` declares it. */
+interface ResponseSpec {
+  /** The 2xx body as the server writes it (zod output); JSON unless `responseType` names another media type. */
+  response?: z.ZodType;
+  /** The media type of `response` when it is not JSON: a download (`application/jsonl`), metrics (`text/plain`), a page (`text/html`). */
+  responseType?: string;
+  /** The route answers 302 with a Location (a browser's sign-in step); `response`, if given, is its other (200) answer. */
+  redirect?: boolean;
+}
 
 /**
  * One way to declare an endpoint: its zod schemas validate the request and also produce the
  * OpenAPI document, so the two cannot drift apart.
  */
-export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> extends ResponseSpec {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   url: string;
   /** RPC-style name, also the audit log's method for refused attempts. */
@@ -35,7 +51,7 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   }) => Promise<unknown>;
 }
 
-export interface RegisteredRoute {
+export interface RegisteredRoute extends ResponseSpec {
   method: string;
   url: string;
   operationId: string;
@@ -46,16 +62,6 @@ export interface RegisteredRoute {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
-}
-
-/** The first problem zod found, as one sentence naming the field. */
-export function describeIssue(where: string, error: z.ZodError, value: unknown): string {
-  const issue = error.issues[0]!;
-  const path = issue.path.join(".");
-  // zod words a missing field "expected string, received undefined"; say that it is missing.
-  const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
-  if (path && issue.code === "invalid_type" && given === undefined) return `missing ${where} field "${path}" (expected ${issue.expected})`;
-  return path ? `invalid ${where} field "${path}": ${issue.message}` : `invalid ${where}: ${issue.message}`;
 }
 
 function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> {
@@ -79,6 +85,21 @@ export class Router {
     const auth = spec.auth !== false;
     this.routes.push({ ...spec, auth });
     const deps = this.deps;
+    const serve = async (ctx: Ctx, request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      if (request.body instanceof MalformedBody) throw invalidArgument(request.body.message);
+      const params = parse(spec.params, request.params, "path");
+      const query = parse(spec.query, request.query, "query parameter");
+      // A streamed body (an upload content type) reaches only the routes that read streams.
+      if (spec.body && request.body instanceof Readable) {
+        // The stream is not read: close the connection rather than drain it.
+        void reply.header("connection", "close");
+        throw invalidArgument("send the request body as JSON (Content-Type: application/json)");
+      }
+      const body = spec.body ? parse(spec.body, normalizeBody(spec.body, request.body ?? {}), "request body") : (undefined as z.output<B>);
+      const result = await spec.handler({ deps, ctx, params, query, body, request, reply });
+      if (!reply.sent) return reply.send(result ?? {});
+      return reply;
+    };
     // Fastify treats ':' as a parameter marker; '::' is a literal colon (custom methods like apiKeys:delete).
     // A custom method right after a parameter (`{userId}:revokeSessions`) needs the parameter to end
     // explicitly, or find-my-way reads `userId:revokeSessions` as one parameter name.
@@ -90,21 +111,19 @@ export class Router {
       method: spec.method,
       url,
       handler: async (request, reply) => {
-        const ctx = auth
-          ? { principal: await authenticateRequest(deps, request, spec.operationId), meta: requestMeta(request), checked: [] }
-          : (undefined as unknown as Ctx);
-        const params = parse(spec.params, request.params, "path");
-        const query = parse(spec.query, request.query, "query parameter");
-        // A streamed body (an upload content type) reaches only the routes that read streams.
-        if (spec.body && request.body instanceof Readable) {
-          // The stream is not read: close the connection rather than drain it.
-          void reply.header("connection", "close");
-          throw invalidArgument("send the request body as JSON (Content-Type: application/json)");
+        if (!auth) return serve(undefined as unknown as Ctx, request, reply);
+        // The credential is checked first: with a bad credential and a bad body, the credential's
+        // refusal wins (audited per address as an unauthenticated attempt, see failedAuthentication).
+        const ctx: Ctx = { principal: await authenticateRequest(deps, request, spec.operationId), meta: requestMeta(request), checked: [] };
+        try {
+          const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
+          if (accountId !== undefined) requireSameAccount(ctx.principal, accountId);
+          return await serve(ctx, request, reply);
+        } catch (error) {
+          // Every refusal of an authenticated request is one entry, in the caller's own account.
+          await auditRefused(deps, ctx, { method: spec.operationId, resource: request.url.split("?")[0]!.replace(/^\/(v1|inference\/v1)\//, "") }, error);
+          throw error;
         }
-        const body = parse(spec.body, request.body, "request body");
-        const result = await spec.handler({ deps, ctx, params, query, body, request, reply });
-        if (!reply.sent) return reply.send(result ?? {});
-        return reply;
       },
     });
   }

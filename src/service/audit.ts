@@ -5,16 +5,9 @@ import type { Db } from "../store/store.ts";
 import type { Transaction } from "kysely";
 import { insertAuditLog } from "../store/audit-logs.ts";
 import type { Schema } from "../store/schema.ts";
-import type { Ctx, Deps, RequestMeta } from "./context.ts";
+import type { Ctx, Deps, Operation, RequestMeta } from "./context.ts";
 
-/** What an audit entry records about an operation. */
-export interface Operation {
-  /** RPC-style method name, e.g. `CreateUser`. */
-  method: string;
-  resource: string;
-  /** The request, with secrets redacted here. */
-  payload?: unknown;
-}
+export type { Operation } from "./context.ts";
 
 /**
  * An operation recorded where no permission check runs (sign-in, operator commands, attempts by
@@ -28,7 +21,7 @@ export interface UncheckedOperation extends Operation {
 const SECRET_FIELDS = /^(key|secret|clientsecret|client_secret|password|token|apikey|api_key|authorization)$/i;
 
 /** A copy of `value` with every secret-looking field replaced. */
-export function redact(value: unknown, depth = 0): unknown {
+function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return "[TRUNCATED]";
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
   if (value && typeof value === "object") {
@@ -81,38 +74,59 @@ const actorOf = (ctx: Ctx): Actor => ({
 const checkedOperation = (ctx: Ctx, op: Operation): UncheckedOperation => ({ ...op, isAdminAction: ctx.checked.some(isAdminAction) });
 
 /**
- * Runs a change and its audit entry in one transaction: no change without its entry, no entry
- * without its change. A refused or failed change is recorded afterwards with its status. The entry
- * is an admin action when an admin action was checked for the request (`ctx.checked`).
+ * The answer when an audit entry cannot be written: nothing was changed (the change's transaction
+ * is rolled back with it), and the caller may retry.
  */
-export async function audited<T>(deps: Deps, ctx: Ctx, op: Operation, change: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+const auditUnavailable = (): ApiError => new ApiError("UNAVAILABLE", "the audit log could not be written; nothing was changed");
+
+/** `writeAudit`, with a failure turned into UNAVAILABLE (503); the cause goes to the process log. */
+async function writeEntry(db: Db, actor: Actor, op: UncheckedOperation, error?: unknown): Promise<void> {
   try {
-    return await deps.store.db.transaction().execute(async (trx) => {
-      const result = await change(trx);
-      await writeAudit(trx, actorOf(ctx), checkedOperation(ctx, op));
-      return result;
-    });
-  } catch (error) {
-    await writeAudit(deps.store.db, actorOf(ctx), checkedOperation(ctx, op), error).catch(() => undefined);
-    throw error;
+    await writeAudit(db, actor, op, error);
+  } catch (cause) {
+    console.error(JSON.stringify({ level: "error", msg: "audit write failed", err: String(cause) }));
+    throw auditUnavailable();
   }
 }
 
-/** For reads: records a refusal (never a success) and rethrows it. */
-export async function auditRefusals<T>(deps: Deps, ctx: Ctx, op: Operation, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof ApiError && error.status === "PERMISSION_DENIED") {
-      await writeAudit(deps.store.db, actorOf(ctx), checkedOperation(ctx, op), error).catch(() => undefined);
-    }
-    throw error;
-  }
+/**
+ * Runs a change and its audit entry in one transaction: no change without its entry, no entry
+ * without its change. The entry is an admin action when an admin action was checked for the
+ * request (`ctx.checked`). A refusal is not written here: the router writes it, once, as this
+ * operation (see `auditRefused`).
+ * @throws the change's error; UNAVAILABLE (503) when the entry cannot be written (the change is rolled back).
+ */
+export async function audited<T>(deps: Deps, ctx: Ctx, op: Operation, change: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+  ctx.operation = op;
+  return deps.store.db.transaction().execute(async (trx) => {
+    const result = await change(trx);
+    await writeEntry(trx, actorOf(ctx), checkedOperation(ctx, op));
+    return result;
+  });
+}
+
+/**
+ * For reads: names the operation a refusal of this request is audited as (by the router; a
+ * successful read is not audited), then runs the read.
+ */
+export async function auditRefusals<T>(_deps: Deps, ctx: Ctx, op: Operation, read: () => Promise<T>): Promise<T> {
+  ctx.operation = op;
+  return read();
+}
+
+/**
+ * The one entry of a refused or failed request by an authenticated principal, written in the
+ * principal's own account (a path naming another account is never written there), as the
+ * operation the service named (`ctx.operation`) or else `fallback`.
+ * @throws UNAVAILABLE (503) when the entry cannot be written.
+ */
+export async function auditRefused(deps: Deps, ctx: Ctx, fallback: Operation, error: unknown): Promise<void> {
+  await writeEntry(deps.store.db, actorOf(ctx), checkedOperation(ctx, ctx.operation ?? fallback), error);
 }
 
 /** Records an attempt on an account by someone who could not be authenticated. */
 export async function auditUnauthenticated(deps: Deps, accountId: string, meta: RequestMeta, op: UncheckedOperation, error: ApiError): Promise<void> {
-  await writeAudit(deps.store.db, { accountId, email: "", apiKeyId: "", meta }, op, error).catch(() => undefined);
+  await writeEntry(deps.store.db, { accountId, email: "", apiKeyId: "", meta }, op, error);
 }
 
 /** One entry standing for the refused attempts from an address that were not audited one by one. */
@@ -124,7 +138,9 @@ export async function auditSuppressedAttempts(deps: Deps, s: { accountId: string
     isAdminAction: true,
     payload: { attempts: s.suppressed, windowStart: new Date(s.windowStart).toISOString() },
   };
-  await writeAudit(deps.store.db, actor, op, new ApiError("UNAUTHENTICATED", `${s.suppressed} more refused attempts from ${s.clientIp}`)).catch(
-    () => undefined,
+  // Written in the background, when the window closes: nobody is waiting for an answer, so a failed
+  // write is reported in the process log (by writeEntry), with the count it could not record.
+  await writeEntry(deps.store.db, actor, op, new ApiError("UNAUTHENTICATED", `${s.suppressed} more refused attempts from ${s.clientIp}`)).catch(() =>
+    console.error(JSON.stringify({ level: "error", msg: "unrecorded refused attempts", accountId: s.accountId, clientIp: s.clientIp, attempts: s.suppressed })),
   );
 }

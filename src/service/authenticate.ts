@@ -1,7 +1,8 @@
 import { digestKey, digestsEqual, hasValidChecksum } from "../domain/api-key-format.ts";
 import { unauthenticated } from "../domain/errors.ts";
 import { findKeyByDigest } from "../store/api-keys.ts";
-import type { Deps, Principal } from "./context.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { Deps } from "./context.ts";
 
 const malformed = () => unauthenticated("the API key is malformed (bad format or checksum); check that it was copied whole");
 const notValid = () => unauthenticated("the API key is not valid");

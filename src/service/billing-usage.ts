@@ -5,6 +5,7 @@ import { usageByGroup } from "../store/usage.ts";
 import { auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
+import type { BillingUsage } from "../http/resources/billing-usage.ts";
 
 export interface UsageQuery {
   /** Epoch milliseconds; default the start of the current UTC month. */
@@ -20,7 +21,7 @@ const MAX_RANGE_DAYS = 400;
  * daily aggregate rows, so the range is widened to whole UTC days: every day that overlaps
  * [startTime, endTime) counts in full.
  */
-export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, query: UsageQuery) {
+export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, query: UsageQuery): Promise<BillingUsage> {
   const op = { method: "GetBillingUsage", resource: `accounts/${accountId}/billingUsage` };
   return auditRefusals(deps, ctx, op, async () => {
     authorize(ctx, "billingUsage.get");

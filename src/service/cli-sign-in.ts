@@ -11,6 +11,7 @@ import { oidcConfiguration } from "./oidc-discovery.ts";
 import { providerRefusal, providerRow, userForTokens, verifyOidcLogin, type LoginState } from "./oidc-login.ts";
 import { serverKey } from "./server-key.ts";
 import { auditSignIn, type SignInDeps } from "./sign-in.ts";
+import type { CliCredentials } from "../http/resources/sign-in.ts";
 
 /**
  * `firectl signin`: the browser signs in through the account's identity provider exactly as for the
@@ -23,17 +24,8 @@ import { auditSignIn, type SignInDeps } from "./sign-in.ts";
 const GRANT_TTL_MS = 2 * 60 * 1000;
 const GRANT_CONTEXT = "cli-grant";
 
-/** What firectl stores and sends: the provider's tokens and who they name. */
-export interface CliCredentials {
-  accountId: string;
-  identityProviderId: string;
-  user: string;
-  email: string;
-  idToken: string;
-  /** Present when the provider issued one; firectl trades it for a new ID token before expiry. */
-  refreshToken?: string;
-  expireTime: string;
-}
+/** What firectl stores and sends: the provider's tokens and who they name (the response schema of `/openapi.json`). */
+export type { CliCredentials };
 
 interface SealedTokens {
   idToken: string;

@@ -1,28 +1,27 @@
 import type { Config } from "../config.ts";
+import type { Backend } from "../platform-config.ts";
 import type { Action } from "../domain/actions.ts";
-import type { Role } from "../domain/roles.ts";
+import type { Principal } from "../domain/principal.ts";
 import type { Store } from "../store/store.ts";
 import type { LastUsedRecorder } from "./last-used.ts";
-import type { RateLimiter } from "../gateway/rate-limiter.ts";
+import type { RateLimiter } from "../domain/rate-limiter.ts";
 import type { KeyCache } from "./key-cache.ts";
 import type { AuthThrottle } from "./auth-throttle.ts";
-import type { Cluster } from "../cluster/setup.ts";
+import type { Cluster } from "../domain/cluster.ts";
 import type { OutboundFetch } from "./outbound-fetch.ts";
-
-/** Who is acting: resolved from an API key (or, later, a session or OIDC token). */
-export interface Principal {
-  accountId: string;
-  userId: string;
-  email: string;
-  role: Role;
-  serviceAccount: boolean;
-  /** Empty when the principal did not authenticate with an API key. */
-  apiKeyId: string;
-}
 
 export interface RequestMeta {
   userAgent: string;
   clientIp: string;
+}
+
+/** What an audit entry records about an operation. */
+export interface Operation {
+  /** RPC-style method name, e.g. `CreateUser`. */
+  method: string;
+  resource: string;
+  /** The request, with secrets redacted here. */
+  payload?: unknown;
 }
 
 /** A principal acting through one request. */
@@ -34,6 +33,11 @@ export interface Ctx {
    * The audit entry is an admin action when any of them is (see `audited`).
    */
   checked: Action[];
+  /**
+   * The operation the service is carrying out (set by `audited` / `auditRefusals`): a refusal of
+   * the request is audited as it; before a service names one, the router's route name and path.
+   */
+  operation?: Operation | undefined;
 }
 
 /** What every use case needs: the store, the configuration and shared process state. */
@@ -49,4 +53,9 @@ export interface Deps {
   cluster: Cluster;
   /** The one fetch for tenant-configured URLs (identity providers): public addresses only, unless the operator allows more. */
   outbound?: OutboundFetch | undefined;
+  /**
+   * Asks a backend whether it answers within `timeoutMs` (the gateway's `probeBackend`): undefined
+   * when it does, else the reason. Handed in, so that services do not import the gateway, which uses them.
+   */
+  probeBackend: (backend: Backend, timeoutMs: number) => Promise<string | undefined>;
 }

@@ -52,7 +52,7 @@ export async function uploadDataset(
     staged = await stage(deps, ctx, accountId, datasetId, uploadId, body, contentLength);
   } catch (error) {
     await discard();
-    return auditRefusal(deps, ctx, op, error);
+    return auditRefusal(ctx, op, error);
   }
   const final = { ...op, payload: { contentLength: contentLength ?? null, exampleCount: staged.examples, sizeBytes: staged.size } };
   try {

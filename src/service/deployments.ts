@@ -1,7 +1,6 @@
 import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
 import { checkId, isValidId } from "../domain/ids.ts";
 import { deploymentName, modelName, parseModelName } from "../domain/resource-names.ts";
-import { probeBackend } from "../gateway/upstream.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as deployments from "../store/deployments.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -19,7 +18,7 @@ export interface DeploymentInput {
   displayName?: string | undefined;
   /** `accounts/{a}/models/{m}` (this account's or a public model), or a model id of this account. */
   baseModel?: string | undefined;
-  /** Default: the model's own backend. */
+  /** Default (absent at creation, or empty): the model's own backend. */
   backend?: string | undefined;
 }
 
@@ -48,7 +47,7 @@ async function getDeploymentRow(db: Db, accountId: string, deploymentId: string)
 /** Probes the deployment's backend and records READY, or FAILED with the reason. */
 async function probe(deps: Deps, row: DeploymentRow): Promise<DeploymentRow> {
   const backend = deps.config.platform.backends.get(row.backend);
-  const failure = backend ? await probeBackend(backend, deps.config.platform.probeTimeoutMs) : `backend "${row.backend}" is no longer configured`;
+  const failure = backend ? await deps.probeBackend(backend, deps.config.platform.probeTimeoutMs) : `backend "${row.backend}" is no longer configured`;
   const patch = { state: failure ? "FAILED" : "READY", status_message: failure ?? "", update_time: Date.now() };
   await deployments.updateDeployment(deps.store.db, row.account_id, row.id, patch);
   return { ...row, ...patch };
@@ -66,7 +65,7 @@ export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     const id = checkId(deploymentId, "deploymentId");
     if (!input.baseModel) throw invalidArgument("baseModel is required, e.g. accounts/my-account/models/my-model");
     const model = await resolveModel(deps, trx, accountId, input.baseModel);
-    const backend = checkBackend(deps, input.backend ?? model.backend);
+    const backend = checkBackend(deps, input.backend || model.backend);
     await lockAccount(deps.store, trx, accountId);
     const limit = await readQuotaValue(trx, accountId, "deployments");
     const used = await deployments.countDeployments(trx, accountId);
@@ -121,7 +120,9 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
       patch.model = model.name;
       if (input.backend === undefined && model.name !== row.model) patch.backend = model.backend;
     }
-    if (input.backend !== undefined) patch.backend = checkBackend(deps, input.backend);
+    // An empty backend (cleared by an update mask) is the model's own, as at creation.
+    if (input.backend === "") patch.backend = checkBackend(deps, (await resolveModel(deps, trx, accountId, patch.model ?? row.model)).backend);
+    else if (input.backend !== undefined) patch.backend = checkBackend(deps, input.backend);
     const next: DeploymentRow = { ...row, ...patch, update_time: Date.now() };
     await deployments.updateDeployment(trx, accountId, deploymentId, { ...patch, update_time: next.update_time });
     return { next, reprobe: next.backend !== row.backend || next.model !== row.model || row.state !== "READY" };

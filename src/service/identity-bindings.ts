@@ -1,33 +1,11 @@
 import { invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId, userName } from "../domain/ids.ts";
-import { formatTimestamp } from "../domain/time.ts";
-import { deleteUserBindings, listUserBindings } from "../store/identity-bindings.ts";
-import type { Db } from "../store/store.ts";
+import { deleteUserBindings } from "../store/identity-bindings.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { identityProviderName } from "./identity-providers.ts";
 import { authorize } from "./permissions.ts";
-import { getUserRow } from "./users.ts";
+import { getUserRow, identityBindingsOf, type IdentityBinding } from "./users.ts";
 import { userView, type User } from "./views.ts";
-
-/** A human's binding to an identity provider's subject (read-only; made at the first allowed sign-in). */
-export interface IdentityBinding {
-  identityProvider: string;
-  issuer: string;
-  subject: string;
-  createTime: string;
-}
-
-/** The user's bindings, as shown on the User resource (`identityBindings`). */
-export async function identityBindingsOf(db: Db, accountId: string, userId: string): Promise<IdentityBinding[]> {
-  const rows = await listUserBindings(db, accountId, userId);
-  return rows.map((r) => ({
-    identityProvider: identityProviderName(r.account_id, r.identity_provider_id),
-    issuer: r.issuer,
-    subject: r.subject,
-    createTime: formatTimestamp(r.create_time),
-  }));
-}
 
 /** The provider id from an id or `accounts/{a}/identityProviders/{id}`. */
 function providerId(accountId: string, value: string): string {

@@ -1,13 +1,13 @@
 import { failedPrecondition, notFound } from "../domain/errors.ts";
 import { deleteProviderBindings } from "../store/identity-bindings.ts";
 import { issuerKey } from "../domain/issuer-identifier.ts";
+import { identityProviderName } from "../domain/resource-names.ts";
 import { listIdentityProviders, providerHoldingPair, updateIdentityProvider } from "../store/identity-providers.ts";
 import { deleteSessionsVia } from "../store/sessions.ts";
 import type { IdentityProviderRow } from "../store/schema.ts";
 import type { Db, Store } from "../store/store.ts";
 import { writeAudit } from "./audit.ts";
 import type { RequestMeta } from "./context.ts";
-import { identityProviderName } from "./identity-providers.ts";
 
 /**
  * The operator settles who owns an `(issuer, client id)` pair (issue 13: squatting). An account may

@@ -5,6 +5,7 @@ import { canonicalIssuer, issuerKey } from "../domain/issuer-identifier.ts";
 import { randomBytes } from "node:crypto";
 import { alreadyExists, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
+import { identityProviderName } from "../domain/resource-names.ts";
 import { open, seal } from "../domain/secret-box.ts";
 import { isLoopbackHost } from "../domain/sign-in.ts";
 import { formatTimestamp } from "../domain/time.ts";
@@ -19,6 +20,7 @@ import { checkOutboundTarget } from "./outbound-fetch.ts";
 import { authorize } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 import { checkRole } from "./users.ts";
+import type { IdentityProvider } from "../http/resources/identity-provider.ts";
 
 export interface IdentityProviderInput {
   displayName?: string | undefined;
@@ -30,27 +32,8 @@ export interface IdentityProviderInput {
   trustEmailWithoutVerifiedClaim?: boolean | undefined;
 }
 
-/** The API shape. The client secret is write-only: it is never part of a response. */
-export interface IdentityProvider {
-  name: string;
-  displayName: string;
-  oidcConfig: { issuerUrl: string; clientId: string };
-  tenantDomains: string[];
-  enableJitUserProvisioning: boolean;
-  jitDefaultRole: string;
-  enforceSso: boolean;
-  /**
-   * Accept a token without `email_verified` as verified (for providers that never send the claim).
-   * @default false: only `email_verified: true` is accepted.
-   */
-  trustEmailWithoutVerifiedClaim: boolean;
-  /** DISABLED: another account holds its issuer and client id; it refuses sign-in until the operator settles ownership. */
-  state: "READY" | "DISABLED";
-  createTime: string;
-  updateTime: string;
-}
-
-export const identityProviderName = (accountId: string, id: string): string => `accounts/${accountId}/identityProviders/${id}`;
+/** The API shape, declared once as the response schema of `/openapi.json`. The client secret is write-only: it is never part of a response. */
+export type { IdentityProvider };
 
 function identityProviderView(row: IdentityProviderRow): IdentityProvider {
   return {

@@ -1,4 +1,4 @@
-import type { Principal } from "./context.ts";
+import type { Principal } from "../domain/principal.ts";
 
 /**
  * What a verified key resolves to, cached by digest. A bounded map evicting its oldest entry, with

@@ -1,7 +1,8 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from "jose";
 import { ApiError, unauthenticated } from "../domain/errors.ts";
 import { identityProvidersByIssuer } from "../store/identity-providers.ts";
-import type { Principal, RequestMeta } from "./context.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { RequestMeta } from "./context.ts";
 import { issuerKeys } from "./oidc-discovery.ts";
 import { userForClaims } from "./oidc-principal.ts";
 import { humanPrincipal, type SignInDeps } from "./sign-in.ts";

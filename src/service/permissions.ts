@@ -5,7 +5,8 @@
  */
 import { notFound, permissionDenied } from "../domain/errors.ts";
 import { can, describeAction, type Action } from "../domain/actions.ts";
-import type { Ctx, Principal } from "./context.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { Ctx } from "./context.ts";
 
 /**
  * Checks that the caller's role holds `action`, and records the action on `ctx` (checked or refused)

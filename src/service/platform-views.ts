@@ -3,21 +3,12 @@ import { formatTimestamp } from "../domain/time.ts";
 import type { PublicModel } from "../platform-config.ts";
 import type { DatasetRow, DeploymentRow, ModelRow } from "../store/platform-rows.ts";
 
-/** The API's JSON shapes of models, deployments and datasets (Fireworks field names where it has them). */
-export interface Model {
-  name: string;
-  displayName: string;
-  description: string;
-  backend: string;
-  upstreamModel: string;
-  inputPricePerMillionTokens: number;
-  outputPricePerMillionTokens: number;
-  state: "READY";
-  public: boolean;
-  createdBy: string;
-  createTime?: string;
-  updateTime?: string;
-}
+import type { Dataset } from "../http/resources/dataset.ts";
+import type { Deployment } from "../http/resources/deployment.ts";
+import type { Model } from "../http/resources/model.ts";
+
+/** The API's JSON shapes of models, deployments and datasets, declared once as the response schemas of `/openapi.json`. */
+export type { Model };
 
 export function modelView(row: ModelRow): Model {
   return {
@@ -52,7 +43,7 @@ export function publicModelView(publicAccountId: string, m: PublicModel & { back
   };
 }
 
-export function deploymentView(row: DeploymentRow) {
+export function deploymentView(row: DeploymentRow): Deployment {
   return {
     name: deploymentName(row.account_id, row.id),
     displayName: row.display_name,
@@ -66,7 +57,7 @@ export function deploymentView(row: DeploymentRow) {
   };
 }
 
-export function datasetView(row: DatasetRow) {
+export function datasetView(row: DatasetRow): Dataset {
   return {
     name: datasetName(row.account_id, row.id),
     displayName: row.display_name,

@@ -1,14 +1,10 @@
 import { isValidId } from "../domain/ids.ts";
 import { listIdentityProviders } from "../store/identity-providers.ts";
 import type { Deps } from "./context.ts";
+import type { SignInProvider } from "../http/resources/sign-in.ts";
 
-/** What the sign-in page may show about an identity provider before anyone is signed in. */
-export interface SignInProvider {
-  id: string;
-  displayName: string;
-  /** Where a browser starts the OIDC flow (append `?next=/path` to come back to a page). */
-  startUrl: string;
-}
+/** What the sign-in page may show about an identity provider before anyone is signed in (the response schema of `/openapi.json`). */
+export type { SignInProvider };
 
 /**
  * The identity providers a person can sign in with to an account: names and start URLs only, no

@@ -4,7 +4,8 @@ import { serviceAccountCannotSignIn } from "../domain/sign-in.ts";
 import type { Db, Store } from "../store/store.ts";
 import type { Config } from "../config.ts";
 import { writeAudit } from "./audit.ts";
-import type { Principal, RequestMeta } from "./context.ts";
+import type { Principal } from "../domain/principal.ts";
+import type { RequestMeta } from "./context.ts";
 import type { OutboundFetch } from "./outbound-fetch.ts";
 
 /**

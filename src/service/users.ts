@@ -1,7 +1,10 @@
 import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
 import { checkEmail, checkId, idFromEmail, serviceAccountEmail, userName } from "../domain/ids.ts";
 import { isRole, ROLES, type Role } from "../domain/roles.ts";
+import { identityProviderName } from "../domain/resource-names.ts";
+import { formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
+import { listUserBindings } from "../store/identity-bindings.ts";
 import * as users from "../store/users.ts";
 import type { Db } from "../store/store.ts";
 import type { UserRow } from "../store/schema.ts";
@@ -12,7 +15,7 @@ import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import { readQuotaValue } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
-import { identityBindingsOf, type IdentityBinding } from "./identity-bindings.ts";
+import type { IdentityBinding } from "../http/resources/user.ts";
 
 export interface CreateUserInput {
   userId?: string | undefined;
@@ -27,6 +30,23 @@ export interface UpdateUserInput {
   role?: string | undefined;
 }
 
+/**
+ * Fields of a User that never change (AIP-203 IMMUTABLE): a PATCH may send them back unchanged (as
+ * Fireworks' SDK does with every update); a different value is refused.
+ */
+export interface UserImmutableFields {
+  email?: string | undefined;
+  serviceAccount?: boolean | undefined;
+}
+
+/** @throws INVALID_ARGUMENT naming the first immutable field whose given value differs from the stored one. */
+function checkImmutable(row: UserRow, given: UserImmutableFields): void {
+  if (given.email !== undefined && given.email !== row.email)
+    throw invalidArgument(`field "email" is immutable: it cannot be changed from ${JSON.stringify(row.email)}`);
+  if (given.serviceAccount !== undefined && given.serviceAccount !== (row.service_account === 1))
+    throw invalidArgument(`field "serviceAccount" is immutable: it cannot be changed from ${row.service_account === 1}`);
+}
+
 /** A role named in a request: one of ROLES; `custom` is refused until permission presets exist. */
 export function checkRole(role: string): Role {
   if (role === "custom") {
@@ -39,6 +59,20 @@ export function checkRole(role: string): Role {
 function checkDisplayName(name: string): string {
   if (name.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
   return name;
+}
+
+/** A human's binding to an identity provider's subject (read-only; made at the first allowed sign-in), as `/openapi.json` declares it. */
+export type { IdentityBinding };
+
+/** The user's bindings, as shown on the User resource (`identityBindings`). */
+export async function identityBindingsOf(db: Db, accountId: string, userId: string): Promise<IdentityBinding[]> {
+  const rows = await listUserBindings(db, accountId, userId);
+  return rows.map((r) => ({
+    identityProvider: identityProviderName(r.account_id, r.identity_provider_id),
+    issuer: r.issuer,
+    subject: r.subject,
+    createTime: formatTimestamp(r.create_time),
+  }));
 }
 
 export async function getUserRow(db: Db, accountId: string, userId: string): Promise<UserRow> {
@@ -114,7 +148,14 @@ export async function listUsers(deps: Deps, ctx: Ctx, accountId: string, req: Li
   });
 }
 
-export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: UpdateUserInput): Promise<User> {
+export async function updateUser(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  userId: string,
+  input: UpdateUserInput,
+  immutable: UserImmutableFields = {},
+): Promise<User> {
   const op = { method: "UpdateUser", resource: userName(accountId, userId), payload: input };
   const user = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.update");
@@ -122,6 +163,7 @@ export async function updateUser(deps: Deps, ctx: Ctx, accountId: string, userId
     // than a success (and an audit entry) for a row that is no longer there.
     await lockAccount(deps.store, trx, accountId);
     const row = await getUserRow(trx, accountId, userId);
+    checkImmutable(row, immutable);
     const patch: users.UserPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     if (input.role !== undefined) {

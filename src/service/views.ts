@@ -4,18 +4,14 @@
 import { apiKeyName, quotaName, userName } from "../domain/ids.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import type { AccountRow, ApiKeyRow, AuditLogRow, QuotaRow, UserRow } from "../store/schema.ts";
+import type { Account } from "../http/resources/account.ts";
+import type { ApiKey } from "../http/resources/api-key.ts";
+import type { AuditLog } from "../http/resources/audit-log.ts";
+import type { Quota } from "../http/resources/quota.ts";
+import type { User } from "../http/resources/user.ts";
 
-export interface User {
-  name: string;
-  displayName: string;
-  serviceAccount: boolean;
-  email: string;
-  role: string;
-  state: string;
-  status: { code: string; message: string };
-  createTime: string;
-  updateTime: string;
-}
+/** The shapes are declared once, as the response schemas of `/openapi.json`; a view must match its schema exactly. */
+export type { ApiKey, User };
 
 export function userView(row: UserRow): User {
   return {
@@ -29,20 +25,6 @@ export function userView(row: UserRow): User {
     createTime: formatTimestamp(row.create_time),
     updateTime: formatTimestamp(row.update_time),
   };
-}
-
-export interface ApiKey {
-  name: string;
-  keyId: string;
-  displayName: string;
-  key?: string;
-  prefix: string;
-  email: string;
-  createTime: string;
-  expireTime?: string;
-  lastUsed?: string;
-  secure: true;
-  annotations: Record<string, string>;
 }
 
 export function apiKeyView(row: ApiKeyRow, ownerEmail: string, lastUsed: number | null): ApiKey {
@@ -61,7 +43,7 @@ export function apiKeyView(row: ApiKeyRow, ownerEmail: string, lastUsed: number 
   return view;
 }
 
-export function accountView(row: AccountRow) {
+export function accountView(row: AccountRow): Account {
   return {
     name: `accounts/${row.id}`,
     displayName: row.display_name,
@@ -72,7 +54,7 @@ export function accountView(row: AccountRow) {
   };
 }
 
-export function quotaView(row: QuotaRow, usage: number) {
+export function quotaView(row: QuotaRow, usage: number): Quota {
   return {
     name: quotaName(row.account_id, row.id),
     value: String(row.value),
@@ -82,7 +64,7 @@ export function quotaView(row: QuotaRow, usage: number) {
   };
 }
 
-export function auditLogView(row: AuditLogRow) {
+export function auditLogView(row: AuditLogRow): AuditLog {
   return {
     name: `accounts/${row.account_id}/auditLogs/${row.id}`,
     id: row.id,

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import type { Dialect, Schema } from "./store.ts";
+import type { Dialect, Schema } from "./schema.ts";
 
 /**
  * Versioned migrations, applied in order inside one transaction each and recorded in

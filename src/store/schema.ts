@@ -1,7 +1,5 @@
 import type { DatasetChunkRow, DatasetRow, DeploymentRow, ModelRow, UsageDailyRow } from "./platform-rows.ts";
 
-export type { DatasetChunkRow, DatasetRow, DeploymentRow, ModelRow, UsageDailyRow } from "./platform-rows.ts";
-
 /** Row types of every table: the store's half of the one store interface. Times are epoch milliseconds. */
 export interface AccountRow {
   id: string;
@@ -132,18 +130,21 @@ export interface CliGrantRow {
   expire_time: number;
 }
 
-export interface UsedLoginStateRow {
+interface UsedLoginStateRow {
   /** SHA-256 of the sign-in's OIDC `state`. */
   digest: string;
   /** When the sign-in's cookie expires; the row is of no use after that. */
   expire_time: number;
 }
 
-export interface SchemaMigrationRow {
+interface SchemaMigrationRow {
   version: number;
   name: string;
   applied_time: number;
 }
+
+/** The database kinds the store runs on: embedded SQLite, or a PostgreSQL server. */
+export type Dialect = "sqlite" | "postgres";
 
 export interface Schema {
   accounts: AccountRow;

@@ -5,10 +5,9 @@ import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from "kysely
 import pg from "pg";
 import { NodeSqliteDatabase } from "./sqlite-database.ts";
 import { migrate } from "./migrations.ts";
-import type { Schema } from "./schema.ts";
+import type { Dialect, Schema } from "./schema.ts";
 
-export type { Schema } from "./schema.ts";
-export type Dialect = "sqlite" | "postgres";
+export type { Dialect } from "./schema.ts";
 /** A database handle or an open transaction: every repository function takes either. */
 export type Db = Kysely<Schema> | Transaction<Schema>;
 

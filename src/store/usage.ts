@@ -1,5 +1,7 @@
-import { sql } from "kysely";
+import { sql, type ExpressionBuilder } from "kysely";
+import type { QuotaId } from "../domain/quotas.ts";
 import type { UsageDailyRow } from "./platform-rows.ts";
+import type { Schema } from "./schema.ts";
 import type { Db } from "./store.ts";
 
 /**
@@ -21,15 +23,36 @@ export async function addUsage(db: Db, row: UsageDailyRow): Promise<void> {
     .execute();
 }
 
-/** Spend of the account on days >= `fromDay` (e.g. the first of the month), nano-dollars. */
-export async function spendSince(db: Db, accountId: string, fromDay: string): Promise<number> {
-  const r = await db
+/** The account's spend on days >= `fromDay` as one SUM (null without rows), for a query or a subquery. */
+const spendSum = (from: Pick<ExpressionBuilder<Schema, never>, "selectFrom">, accountId: string, fromDay: string) =>
+  from
     .selectFrom("usage_daily")
     .select((eb) => eb.fn.sum<number | string | null>("spend_nano").as("s"))
     .where("account_id", "=", accountId)
-    .where("day", ">=", fromDay)
-    .executeTakeFirstOrThrow();
+    .where("day", ">=", fromDay);
+
+/** Spend of the account on days >= `fromDay` (e.g. the first of the month), nano-dollars. */
+export async function spendSince(db: Db, accountId: string, fromDay: string): Promise<number> {
+  const r = await spendSum(db, accountId, fromDay).executeTakeFirstOrThrow();
   return Number(r.s ?? 0);
+}
+
+/**
+ * What admitting an inference request reads, in one round trip (the gateway reads it for every
+ * request): the account's `serverless-inference-rpm` and `monthly-spend-usd` quotas (0 when
+ * missing) and its spend on days >= `fromDay`, nano-dollars.
+ */
+export async function inferenceLimits(db: Db, accountId: string, fromDay: string): Promise<{ rpm: number; spendUsd: number; spentNano: number }> {
+  const quota = (eb: ExpressionBuilder<Schema, never>, id: QuotaId) =>
+    eb.selectFrom("quotas").select("value").where("account_id", "=", accountId).where("id", "=", id);
+  const row = await db
+    .selectNoFrom((eb) => [
+      quota(eb, "serverless-inference-rpm").as("rpm"),
+      quota(eb, "monthly-spend-usd").as("spend"),
+      spendSum(eb, accountId, fromDay).as("spent"),
+    ])
+    .executeTakeFirstOrThrow();
+  return { rpm: Number(row.rpm ?? 0), spendUsd: Number(row.spend ?? 0), spentNano: Number(row.spent ?? 0) };
 }
 
 /** One model, principal and key's totals over a range of days. */

@@ -7,7 +7,7 @@ import { apiFailure } from "./errors.ts";
  * every failure (API error, unreachable server, non-JSON answer) into one sentence saying what went
  * wrong and what to do.
  */
-export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
 export interface ApiRequest {
   method: Method;

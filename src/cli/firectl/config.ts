@@ -11,7 +11,7 @@ import { usageError } from "./errors.ts";
  */
 export const DEFAULT_API_BASE = "http://127.0.0.1:8080";
 
-export type OutputFormat = "text" | "json";
+type OutputFormat = "text" | "json";
 
 /** The global flags as commander parses them. */
 export interface GlobalFlags {
@@ -25,13 +25,13 @@ export interface GlobalFlags {
 
 export type Source = "flag" | "environment" | "profile file" | "default";
 
-export interface Setting {
+interface Setting {
   value: string;
   source: Source;
 }
 
 /** What `firectl signin` stored in the profile file: the identity provider's tokens. */
-export interface StoredSignIn {
+interface StoredSignIn {
   readonly idToken: string;
   /** The account signed in to (the file's `account_id`), where the refresh is asked for. */
   readonly accountId: string | undefined;

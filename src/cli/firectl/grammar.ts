@@ -5,7 +5,7 @@ import type { Command } from "commander";
  * and as verb-noun (`firectl create user`). Each command is described once, as a `Verb`, and
  * defined on both trees from that one description.
  */
-export type VerbName = "create" | "get" | "list" | "update" | "delete";
+type VerbName = "create" | "get" | "list" | "update" | "delete";
 
 export interface Noun {
   name: string;

@@ -4,8 +4,20 @@ import { listAuditLogs } from "../../service/audit-logs.ts";
 import * as quotas from "../../service/quotas.ts";
 import type { Router } from "../route.ts";
 import { accountParams, id, listQuery, listRequest, timestamp } from "../schemas.ts";
+import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
+import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { example } from "../resources/common.ts";
+import { account } from "../resources/account.ts";
+import { auditLogList } from "../resources/audit-log.ts";
+import { quota, quotaList } from "../resources/quota.ts";
 
-const quotaParams = accountParams.extend({ quotaId: z.string().max(64) });
+const quotaParams = accountParams.extend({ quotaId: example(z.string().max(64), "api-keys-per-user") });
+
+/** A quota's fields, for `readMask` (AIP-157). */
+const QUOTA_FIELDS = fieldNames<Awaited<ReturnType<typeof quotas.getQuota>>>()({ name: true, value: true, maxValue: true, usage: true, updateTime: true });
+
+/** `updateMask` (AIP-134): only the value changes, and it cannot be cleared. */
+const QUOTA_UPDATE: UpdateMaskSpec = { updatable: { value: "required" }, fields: QUOTA_FIELDS };
 
 /** The account itself, its quotas and its audit log. */
 export function accountRoutes(router: Router): void {
@@ -15,6 +27,7 @@ export function accountRoutes(router: Router): void {
     operationId: "GetAccount",
     summary: "Get the account",
     tag: "Accounts",
+    response: account,
     params: accountParams,
     handler: ({ deps, ctx, params }) => getAccount(deps, ctx, params.accountId),
   });
@@ -25,8 +38,13 @@ export function accountRoutes(router: Router): void {
     operationId: "ListQuotas",
     summary: "List the account's quotas with their usage",
     tag: "Quotas",
+    response: quotaList,
     params: accountParams,
-    handler: ({ deps, ctx, params }) => quotas.listQuotas(deps, ctx, params.accountId),
+    query: readMaskQuery(QUOTA_FIELDS),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await quotas.listQuotas(deps, ctx, params.accountId);
+      return { ...page, quotas: applyReadMask(page.quotas, query.readMask) };
+    },
   });
 
   router.add({
@@ -35,8 +53,10 @@ export function accountRoutes(router: Router): void {
     operationId: "GetQuota",
     summary: "Get one quota with its usage",
     tag: "Quotas",
+    response: quota,
     params: quotaParams,
-    handler: ({ deps, ctx, params }) => quotas.getQuota(deps, ctx, params.accountId, params.quotaId),
+    query: readMaskQuery(QUOTA_FIELDS),
+    handler: async ({ deps, ctx, params, query }) => applyReadMaskTo(await quotas.getQuota(deps, ctx, params.accountId, params.quotaId), query.readMask),
   });
 
   router.add({
@@ -45,17 +65,23 @@ export function accountRoutes(router: Router): void {
     operationId: "UpdateQuota",
     summary: "Set a quota's value, at most its maxValue (admin)",
     tag: "Quotas",
+    response: quota,
     params: quotaParams,
-    body: z.object({
-      value: z.union([
-        z.number().int().min(0),
-        z
-          .string()
-          .regex(/^\d{1,15}$/, "must be a non-negative integer")
-          .transform(Number),
-      ]),
-    }),
-    handler: ({ deps, ctx, params, body }) => quotas.updateQuota(deps, ctx, params.accountId, params.quotaId, body.value),
+    body: example(
+      z.object({
+        value: z.union([
+          z.number().int().min(0),
+          z
+            .string()
+            .regex(/^\d{1,15}$/, "must be a non-negative integer")
+            .transform(Number),
+        ]),
+      }),
+      { value: 10 },
+    ),
+    query: updateMaskQuery,
+    handler: ({ deps, ctx, params, query, body }) =>
+      quotas.updateQuota(deps, ctx, params.accountId, params.quotaId, applyUpdateMask<{ value: number }>(QUOTA_UPDATE, body, query.updateMask).value),
   });
 
   router.add({
@@ -64,6 +90,7 @@ export function accountRoutes(router: Router): void {
     operationId: "ListAuditLogs",
     summary: "List audit log entries, newest first (non-admins see only their own, non-admin entries)",
     tag: "Audit log",
+    response: auditLogList,
     params: accountParams,
     query: listQuery(10).and(
       z.object({

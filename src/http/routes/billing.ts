@@ -2,6 +2,7 @@ import { z } from "zod";
 import { billingUsage } from "../../service/billing-usage.ts";
 import type { Router } from "../route.ts";
 import { accountParams, timestamp } from "../schemas.ts";
+import { billingUsage as billingUsageSchema } from "../resources/billing-usage.ts";
 
 export function billingRoutes(router: Router): void {
   router.add({
@@ -10,6 +11,7 @@ export function billingRoutes(router: Router): void {
     operationId: "GetBillingUsage",
     summary: "Metered inference usage (requests, tokens, cost) grouped by model, principal and key, over whole UTC days",
     tag: "Billing",
+    response: billingUsageSchema,
     params: accountParams,
     query: z.object({ startTime: timestamp("startTime").optional(), endTime: timestamp("endTime").optional() }),
     handler: ({ deps, ctx, params, query }) => billingUsage(deps, ctx, params.accountId, query),

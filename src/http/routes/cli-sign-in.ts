@@ -2,11 +2,12 @@ import { z } from "zod";
 import { ApiError } from "../../domain/errors.ts";
 import { isLoopbackRedirect, PKCE_CHALLENGE, PKCE_VERIFIER } from "../../domain/sign-in.ts";
 import { redeemCliGrant, refreshCliSignIn } from "../../service/cli-sign-in.ts";
-import { requestMeta } from "../auth.ts";
+import { requestMeta } from "../request-meta.ts";
 import { admitProviderCall, failedAuthentication } from "../auth-failures.ts";
 import type { Router } from "../route.ts";
 import { id } from "../schemas.ts";
 import { providerParams, redirectToProvider } from "./sign-in.ts";
+import { cliCredentials } from "../resources/sign-in.ts";
 
 const STATE = /^[A-Za-z0-9._~-]{16,128}$/;
 
@@ -19,6 +20,7 @@ export function cliSignInRoutes(router: Router): void {
     summary:
       "Begin firectl's sign-in in the browser: like the web sign-in, but the outcome is a one-time code sent to firectl's loopback redirect_uri (RFC 8252), redeemable only with the PKCE verifier of code_challenge",
     tag: "Sign-in",
+    redirect: true,
     auth: false,
     params: providerParams,
     query: z.object({
@@ -41,6 +43,7 @@ export function cliSignInRoutes(router: Router): void {
     summary:
       "firectl trades the one-time code of its sign-in and the PKCE verifier for the identity provider's ID token (and refresh token); a code works once, within 2 minutes",
     tag: "Sign-in",
+    response: cliCredentials,
     auth: false,
     body: z.object({ code: z.string().max(128), codeVerifier: z.string().regex(PKCE_VERIFIER, "must be 43 to 128 URL-safe characters (RFC 7636)") }),
     handler: async ({ deps, body, request, reply }) => {
@@ -62,6 +65,7 @@ export function cliSignInRoutes(router: Router): void {
     summary:
       "firectl trades the identity provider's refresh token for a new ID token (Hearth holds the client secret); the token must still name a human of the account",
     tag: "Sign-in",
+    response: cliCredentials,
     auth: false,
     body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(4096) }),
     handler: async ({ deps, body, request, reply }) => {

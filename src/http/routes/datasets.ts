@@ -7,15 +7,37 @@ import { multipartFile } from "../multipart-file.ts";
 import * as datasets from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
 import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
-import { maskedFields } from "../update-mask.ts";
+import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
+import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { empty, example } from "../resources/common.ts";
+import { dataset, datasetContent, datasetList } from "../resources/dataset.ts";
 
-const datasetParams = accountParams.extend({ datasetId: id("dataset id") });
+const datasetParams = accountParams.extend({ datasetId: example(id("dataset id"), "my-dataset") });
 const datasetFields = z.object({ displayName: plainText().optional() });
+
+/** A dataset's fields, for `readMask` (AIP-157). */
+const DATASET_FIELDS = fieldNames<Awaited<ReturnType<typeof datasets.getDataset>>>()({
+  name: true,
+  displayName: true,
+  state: true,
+  status: true,
+  exampleCount: true,
+  sizeBytes: true,
+  createdBy: true,
+  createTime: true,
+  updateTime: true,
+});
+
+/** `updateMask` (AIP-134): only the display name changes; cleared, it is empty. */
+const DATASET_UPDATE: UpdateMaskSpec = { updatable: { displayName: { clear: "" } }, fields: DATASET_FIELDS };
 
 /** Content types whose body reaches the handler as the raw stream (a dataset upload). */
 const UPLOAD_CONTENT_TYPES = ["application/jsonl", "application/x-ndjson", "application/jsonlines", "application/octet-stream"];
 
 const MULTIPART = "multipart/form-data";
+
+/** One example of chat fine-tuning data, as a line of JSONL. */
+const JSONL_EXAMPLE = '{"messages":[{"role":"user","content":"Hello"},{"role":"assistant","content":"Hi! How can I help?"}]}\n';
 
 /** Lets upload bodies (raw, or a form with a `file` field) stream past Fastify's body parsing and size limit (the upload has its own). */
 export function registerUploadParser(app: FastifyInstance): void {
@@ -29,9 +51,13 @@ export function datasetRoutes(router: Router): void {
     operationId: "ListDatasets",
     summary: "List the account's datasets",
     tag: "Datasets",
+    response: datasetList,
     params: accountParams,
-    query: listQuery(50),
-    handler: ({ deps, ctx, params, query }) => datasets.listDatasets(deps, ctx, params.accountId, listRequest(query, deps.config)),
+    query: listQuery(50, { readMask: DATASET_FIELDS }),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await datasets.listDatasets(deps, ctx, params.accountId, listRequest(query, deps.config));
+      return { ...page, datasets: applyReadMask(page.datasets, query.readMask) };
+    },
   });
 
   router.add({
@@ -40,9 +66,10 @@ export function datasetRoutes(router: Router): void {
     operationId: "CreateDataset",
     summary: "Create an empty dataset (state UPLOADING); upload its JSONL with :upload (quota: datasets)",
     tag: "Datasets",
+    response: dataset,
     params: accountParams,
-    query: z.object({ datasetId: z.string().optional() }),
-    body: datasetFields.extend({ datasetId: z.string().optional(), dataset: datasetFields.optional() }),
+    query: z.object({ datasetId: example(z.string(), "my-dataset").optional() }),
+    body: example(datasetFields.extend({ datasetId: z.string().optional(), dataset: datasetFields.optional() }), { displayName: "Greetings" }),
     handler: ({ deps, ctx, params, query, body }) => {
       const { datasetId, dataset, ...flat } = body;
       return datasets.createDataset(deps, ctx, params.accountId, query.datasetId ?? datasetId, { ...flat, ...dataset });
@@ -55,8 +82,10 @@ export function datasetRoutes(router: Router): void {
     operationId: "GetDataset",
     summary: "Get a dataset",
     tag: "Datasets",
+    response: dataset,
     params: datasetParams,
-    handler: ({ deps, ctx, params }) => datasets.getDataset(deps, ctx, params.accountId, params.datasetId),
+    query: readMaskQuery(DATASET_FIELDS),
+    handler: async ({ deps, ctx, params, query }) => applyReadMaskTo(await datasets.getDataset(deps, ctx, params.accountId, params.datasetId), query.readMask),
   });
 
   router.add({
@@ -65,11 +94,12 @@ export function datasetRoutes(router: Router): void {
     operationId: "UpdateDataset",
     summary: "Rename a dataset (its creator, or a user or admin)",
     tag: "Datasets",
+    response: dataset,
     params: datasetParams,
-    query: z.object({ updateMask: z.string().optional() }),
-    body: datasetFields.extend({ updateMask: z.string().optional() }),
+    query: updateMaskQuery,
+    body: example(datasetFields.extend({ updateMask: z.string().optional() }), { displayName: "Greetings v2" }),
     handler: ({ deps, ctx, params, query, body }) =>
-      datasets.updateDataset(deps, ctx, params.accountId, params.datasetId, maskedFields(body, query.updateMask ?? body.updateMask, ["displayName"] as const)),
+      datasets.updateDataset(deps, ctx, params.accountId, params.datasetId, applyUpdateMask(DATASET_UPDATE, body, query.updateMask ?? body.updateMask)),
   });
 
   router.add({
@@ -78,6 +108,7 @@ export function datasetRoutes(router: Router): void {
     operationId: "DeleteDataset",
     summary: "Delete a dataset and its content (its creator, or a user or admin)",
     tag: "Datasets",
+    response: empty,
     params: datasetParams,
     handler: async ({ deps, ctx, params }) => {
       await datasets.deleteDataset(deps, ctx, params.accountId, params.datasetId);
@@ -92,9 +123,10 @@ export function datasetRoutes(router: Router): void {
     summary:
       "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl) or as the `file` field of a multipart/form-data body, streamed and validated line by line; the dataset becomes READY (quota: dataset-storage-bytes)",
     tag: "Datasets",
+    response: dataset,
     params: datasetParams,
     streamedBody: {
-      ...Object.fromEntries(UPLOAD_CONTENT_TYPES.map((type) => [type, { schema: { type: "string", format: "binary" } }])),
+      ...Object.fromEntries(UPLOAD_CONTENT_TYPES.map((type) => [type, { schema: { type: "string", format: "binary", examples: [JSONL_EXAMPLE] } }])),
       [MULTIPART]: { schema: { type: "object", required: ["file"], properties: { file: { type: "string", format: "binary" } } } },
     },
     handler: async ({ deps, ctx, params, request, reply }) => {
@@ -125,6 +157,8 @@ export function datasetRoutes(router: Router): void {
     operationId: "DownloadDataset",
     summary: "The dataset's JSONL, streamed from the store",
     tag: "Datasets",
+    response: datasetContent,
+    responseType: "application/jsonl",
     params: datasetParams,
     handler: async ({ deps, ctx, params, reply }) => {
       const chunks = await datasets.readDataset(deps, ctx, params.accountId, params.datasetId);

@@ -2,16 +2,37 @@ import { z } from "zod";
 import * as deployments from "../../service/deployments.ts";
 import type { Router } from "../route.ts";
 import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
-import { maskedFields } from "../update-mask.ts";
+import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
+import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { empty, example } from "../resources/common.ts";
+import { deployment, deploymentList } from "../resources/deployment.ts";
 
-const deploymentParams = accountParams.extend({ deploymentId: id("deployment id") });
+const deploymentParams = accountParams.extend({ deploymentId: example(id("deployment id"), "my-deployment") });
 
 const deploymentFields = z.object({
   displayName: plainText().optional(),
   baseModel: z.string().max(300).optional(),
   backend: z.string().optional(),
 });
-const UPDATABLE = ["displayName", "baseModel", "backend"] as const;
+
+/** A deployment's fields, for `readMask` (AIP-157). */
+const DEPLOYMENT_FIELDS = fieldNames<Awaited<ReturnType<typeof deployments.getDeployment>>>()({
+  name: true,
+  displayName: true,
+  baseModel: true,
+  backend: true,
+  state: true,
+  status: true,
+  createdBy: true,
+  createTime: true,
+  updateTime: true,
+});
+
+/** `updateMask` (AIP-134): a cleared backend is the model's own; the base model is required. */
+const DEPLOYMENT_UPDATE: UpdateMaskSpec = {
+  updatable: { displayName: { clear: "" }, baseModel: "required", backend: { clear: "" } },
+  fields: DEPLOYMENT_FIELDS,
+};
 
 export function deploymentRoutes(router: Router): void {
   router.add({
@@ -20,9 +41,13 @@ export function deploymentRoutes(router: Router): void {
     operationId: "ListDeployments",
     summary: "List the account's deployments",
     tag: "Deployments",
+    response: deploymentList,
     params: accountParams,
-    query: listQuery(50),
-    handler: ({ deps, ctx, params, query }) => deployments.listDeployments(deps, ctx, params.accountId, listRequest(query, deps.config)),
+    query: listQuery(50, { readMask: DEPLOYMENT_FIELDS }),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await deployments.listDeployments(deps, ctx, params.accountId, listRequest(query, deps.config));
+      return { ...page, deployments: applyReadMask(page.deployments, query.readMask) };
+    },
   });
 
   router.add({
@@ -31,9 +56,10 @@ export function deploymentRoutes(router: Router): void {
     operationId: "CreateDeployment",
     summary: "Deploy a model on a backend; READY once the backend answers, FAILED with the reason otherwise (quota: deployments)",
     tag: "Deployments",
+    response: deployment,
     params: accountParams,
-    query: z.object({ deploymentId: z.string().optional() }),
-    body: deploymentFields,
+    query: z.object({ deploymentId: example(z.string(), "my-deployment").optional() }),
+    body: example(deploymentFields, { displayName: "My deployment", baseModel: "accounts/my-account/models/my-model" }),
     handler: ({ deps, ctx, params, query, body }) => deployments.createDeployment(deps, ctx, params.accountId, query.deploymentId, body),
   });
 
@@ -43,8 +69,11 @@ export function deploymentRoutes(router: Router): void {
     operationId: "GetDeployment",
     summary: "Get a deployment",
     tag: "Deployments",
+    response: deployment,
     params: deploymentParams,
-    handler: ({ deps, ctx, params }) => deployments.getDeployment(deps, ctx, params.accountId, params.deploymentId),
+    query: readMaskQuery(DEPLOYMENT_FIELDS),
+    handler: async ({ deps, ctx, params, query }) =>
+      applyReadMaskTo(await deployments.getDeployment(deps, ctx, params.accountId, params.deploymentId), query.readMask),
   });
 
   router.add({
@@ -53,11 +82,18 @@ export function deploymentRoutes(router: Router): void {
     operationId: "UpdateDeployment",
     summary: "Update a deployment (its creator, or a user or admin); a deployment that is not READY is probed again",
     tag: "Deployments",
+    response: deployment,
     params: deploymentParams,
-    query: z.object({ updateMask: z.string().optional() }),
-    body: deploymentFields.extend({ updateMask: z.string().optional() }),
+    query: updateMaskQuery,
+    body: example(deploymentFields.extend({ updateMask: z.string().optional() }), { displayName: "My deployment (renamed)" }),
     handler: ({ deps, ctx, params, query, body }) =>
-      deployments.updateDeployment(deps, ctx, params.accountId, params.deploymentId, maskedFields(body, query.updateMask ?? body.updateMask, UPDATABLE)),
+      deployments.updateDeployment(
+        deps,
+        ctx,
+        params.accountId,
+        params.deploymentId,
+        applyUpdateMask(DEPLOYMENT_UPDATE, body, query.updateMask ?? body.updateMask),
+      ),
   });
 
   router.add({
@@ -66,6 +102,7 @@ export function deploymentRoutes(router: Router): void {
     operationId: "DeleteDeployment",
     summary: "Delete a deployment (its creator, or a user or admin)",
     tag: "Deployments",
+    response: empty,
     params: deploymentParams,
     handler: async ({ deps, ctx, params }) => {
       await deployments.deleteDeployment(deps, ctx, params.accountId, params.deploymentId);

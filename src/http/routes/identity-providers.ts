@@ -1,10 +1,13 @@
 import { z } from "zod";
-import { invalidArgument } from "../../domain/errors.ts";
 import * as idps from "../../service/identity-providers.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, plainText } from "../schemas.ts";
+import { accountParams, id, noReadMaskQuery, plainText } from "../schemas.ts";
+import { fieldNames } from "../read-mask.ts";
+import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { empty, example } from "../resources/common.ts";
+import { identityProvider, identityProviderList } from "../resources/identity-provider.ts";
 
-const idpParams = accountParams.extend({ identityProviderId: id("identity provider id") });
+const idpParams = accountParams.extend({ identityProviderId: example(id("identity provider id"), "corp-sso") });
 
 const oidcConfig = z.object({
   issuerUrl: plainText().optional(),
@@ -26,41 +29,38 @@ const body = z.object({
 
 const updateBody = body.extend({ updateMask: z.string().optional() });
 
-type Body = z.output<typeof body>;
-
-/** Update-mask paths, in every spelling a mask may use, and how each is taken from the body. */
-const MASK: Readonly<Record<string, (b: Body, into: idps.IdentityProviderInput) => void>> = (() => {
-  const cfg = (into: idps.IdentityProviderInput) => (into.oidcConfig ??= {});
-  const fields: Array<[string[], (b: Body, into: idps.IdentityProviderInput) => void]> = [
-    [["displayName", "display_name"], (b, i) => (i.displayName = b.displayName ?? "")],
-    [["oidcConfig", "oidc_config"], (b, i) => (i.oidcConfig = { ...b.oidcConfig })],
-    [["oidcConfig.issuerUrl", "oidc_config.issuer_url"], (b, i) => (cfg(i).issuerUrl = b.oidcConfig?.issuerUrl ?? "")],
-    [["oidcConfig.clientId", "oidc_config.client_id"], (b, i) => (cfg(i).clientId = b.oidcConfig?.clientId ?? "")],
-    [["oidcConfig.clientSecret", "oidc_config.client_secret"], (b, i) => (cfg(i).clientSecret = b.oidcConfig?.clientSecret ?? "")],
-    [["tenantDomains", "tenant_domains"], (b, i) => (i.tenantDomains = b.tenantDomains ?? [])],
-    [["enableJitUserProvisioning", "enable_jit_user_provisioning"], (b, i) => (i.enableJitUserProvisioning = b.enableJitUserProvisioning ?? false)],
-    [["jitDefaultRole", "jit_default_role"], (b, i) => (i.jitDefaultRole = b.jitDefaultRole ?? "")],
-    [["enforceSso", "enforce_sso"], (b, i) => (i.enforceSso = b.enforceSso ?? false)],
-    [
-      ["trustEmailWithoutVerifiedClaim", "trust_email_without_verified_claim"],
-      (b, i) => (i.trustEmailWithoutVerifiedClaim = b.trustEmailWithoutVerifiedClaim ?? false),
-    ],
-  ];
-  return Object.fromEntries(fields.flatMap(([names, take]) => names.map((n) => [n, take])));
-})();
-
-/** With `updateMask`, only the named fields change (absent ones are cleared); without it, those present. */
-function maskedPatch(b: Body, mask: string | undefined): idps.IdentityProviderInput {
-  if (!mask) return b;
-  const patch: idps.IdentityProviderInput = {};
-  for (const raw of mask.split(",")) {
-    const path = raw.trim();
-    const take = Object.hasOwn(MASK, path) ? MASK[path] : undefined;
-    if (!take) throw invalidArgument(`invalid updateMask: field "${path}" cannot be updated`);
-    take(b, patch);
-  }
-  return patch;
-}
+/**
+ * `updateMask` (AIP-134). Cleared: the display name becomes the provider's id, the role
+ * inference-user, the flags false, the domains none; the issuer and client id are required. The
+ * write-only client secret is removed only when the mask names `oidcConfig.clientSecret` itself:
+ * a client that sends back what it read (`*`, `oidcConfig`) never had it.
+ */
+const IDP_UPDATE: UpdateMaskSpec = {
+  updatable: {
+    displayName: { clear: "" },
+    "oidcConfig.issuerUrl": "required",
+    "oidcConfig.clientId": "required",
+    "oidcConfig.clientSecret": { clear: "", writeOnly: true },
+    tenantDomains: { clear: [] },
+    enableJitUserProvisioning: { clear: false },
+    jitDefaultRole: { clear: "" },
+    enforceSso: { clear: false },
+    trustEmailWithoutVerifiedClaim: { clear: false },
+  },
+  fields: fieldNames<idps.IdentityProvider>()({
+    name: true,
+    displayName: true,
+    oidcConfig: true,
+    tenantDomains: true,
+    enableJitUserProvisioning: true,
+    jitDefaultRole: true,
+    enforceSso: true,
+    trustEmailWithoutVerifiedClaim: true,
+    state: true,
+    createTime: true,
+    updateTime: true,
+  }),
+};
 
 /** Identity providers of an account (admin-only changes; the client secret is write-only). */
 export function identityProviderRoutes(router: Router): void {
@@ -70,7 +70,9 @@ export function identityProviderRoutes(router: Router): void {
     operationId: "ListIdentityProviders",
     summary: "List the account's OIDC identity providers (client secrets are never returned)",
     tag: "Sign-in",
+    response: identityProviderList,
     params: accountParams,
+    query: noReadMaskQuery,
     handler: ({ deps, ctx, params }) => idps.listIdentityProviders(deps, ctx, params.accountId),
   });
 
@@ -80,9 +82,16 @@ export function identityProviderRoutes(router: Router): void {
     operationId: "CreateIdentityProvider",
     summary: "Add an OIDC identity provider (admin); the client secret is stored sealed and never returned",
     tag: "Sign-in",
+    response: identityProvider,
     params: accountParams,
-    query: z.object({ identityProviderId: z.string().optional() }),
-    body,
+    query: z.object({ identityProviderId: example(z.string(), "corp-sso").optional() }),
+    body: example(body, {
+      displayName: "Corp SSO",
+      oidcConfig: { issuerUrl: "https://login.example.com", clientId: "hearth", clientSecret: "client-secret-from-the-provider" },
+      tenantDomains: ["example.com"],
+      enableJitUserProvisioning: true,
+      jitDefaultRole: "inference-user",
+    }),
     handler: ({ deps, ctx, params, query, body: b }) => idps.createIdentityProvider(deps, ctx, params.accountId, query.identityProviderId, b),
   });
 
@@ -92,6 +101,7 @@ export function identityProviderRoutes(router: Router): void {
     operationId: "GetIdentityProvider",
     summary: "Get an identity provider",
     tag: "Sign-in",
+    response: identityProvider,
     params: idpParams,
     handler: ({ deps, ctx, params }) => idps.getIdentityProvider(deps, ctx, params.accountId, params.identityProviderId),
   });
@@ -102,13 +112,12 @@ export function identityProviderRoutes(router: Router): void {
     operationId: "UpdateIdentityProvider",
     summary: "Update an identity provider (admin); honours updateMask; an empty clientSecret removes it",
     tag: "Sign-in",
+    response: identityProvider,
     params: idpParams,
-    query: z.object({ updateMask: z.string().optional() }),
-    body: updateBody,
-    handler: ({ deps, ctx, params, query, body: b }) => {
-      const { updateMask, ...fields } = b;
-      return idps.updateIdentityProvider(deps, ctx, params.accountId, params.identityProviderId, maskedPatch(fields, query.updateMask ?? updateMask));
-    },
+    query: updateMaskQuery,
+    body: example(updateBody, { displayName: "Corp SSO (Europe)" }),
+    handler: ({ deps, ctx, params, query, body: b }) =>
+      idps.updateIdentityProvider(deps, ctx, params.accountId, params.identityProviderId, applyUpdateMask(IDP_UPDATE, b, query.updateMask ?? b.updateMask)),
   });
 
   router.add({
@@ -117,6 +126,7 @@ export function identityProviderRoutes(router: Router): void {
     operationId: "DeleteIdentityProvider",
     summary: "Delete an identity provider (admin); sessions begun through it end",
     tag: "Sign-in",
+    response: empty,
     params: idpParams,
     handler: async ({ deps, ctx, params }) => {
       await idps.deleteIdentityProvider(deps, ctx, params.accountId, params.identityProviderId);

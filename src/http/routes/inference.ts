@@ -1,245 +1,44 @@
-import { once } from "node:events";
-import { PassThrough } from "node:stream";
-import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { invalidArgument } from "../../domain/errors.ts";
-import { admit, resolveTarget, type Target } from "../../gateway/inference.ts";
-import { estimateTokens, meter, usageOf, type TokenUsage } from "../../gateway/meter.ts";
-import { SseSplitter, sseError, type SseEvent } from "../../gateway/sse.ts";
-import { redactKey, redactUpstreamJson, redactUpstreamText } from "../../gateway/redact.ts";
-import { postUpstream, UpstreamError, type UpstreamCall } from "../../gateway/upstream.ts";
-import { auditRefusal } from "../../service/audit-refusal.ts";
-import type { Ctx, Deps } from "../../service/context.ts";
-import { describeIssue, type Router } from "../route.ts";
-import { openAiErrorBody } from "../openai-errors.ts";
+import { proxyInference } from "../../gateway/proxy.ts";
+import type { Router } from "../route.ts";
+import { chatCompletion, chatCompletionRequestExample, completion, completionRequestExample } from "../resources/inference.ts";
 
-/** Documented for OpenAPI; checked in the handler, so that a refused request is audited. */
+/** Documented for OpenAPI; checked by the gateway (`proxyInference`), so that a refused request is audited. */
 const requestBody = z.looseObject({
   model: z.unknown().describe("accounts/{a}/models/{m}, accounts/{a}/models/{m}#accounts/{a}/deployments/{d}, or accounts/{a}/deployments/{d}"),
   stream: z.unknown().optional(),
 });
 
-const chatSchema = z.looseObject({ messages: z.array(z.unknown()).min(1, "messages must not be empty"), stream: z.boolean().optional() });
-const completionSchema = z.looseObject({ prompt: z.union([z.string(), z.array(z.unknown())]), stream: z.boolean().optional() });
-
-type Body = Record<string, unknown>;
-
-interface Call {
-  deps: Deps;
-  ctx: Ctx;
-  request: FastifyRequest;
-  reply: FastifyReply;
-  target: Target;
-  promptEstimate: number;
-}
-
-function checkBody(body: Body, chat: boolean): void {
-  const result = (chat ? chatSchema : completionSchema).safeParse(body);
-  if (!result.success) throw invalidArgument(describeIssue("request body", result.error, body));
-}
-
-/** Reads the rest of an upstream body; every chunk restarts the idle time-out. */
-async function readAll(call: UpstreamCall): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of call.response.body) {
-    call.touch();
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts).toString("utf8");
-}
-
-function failure(call: UpstreamCall, backend: string, error: unknown): UpstreamError {
-  if (call.aborted() === "timeout") return new UpstreamError(504, `backend "${backend}" did not answer within ${call.timeoutMs} ms`);
-  if (error instanceof UpstreamError) return error;
-  return new UpstreamError(502, `backend "${backend}" broke off its response`);
-}
-
-async function meterQuietly(c: Call, usage: TokenUsage): Promise<void> {
-  await meter(c.deps.store, c.ctx.principal, c.target.model, c.target.prices, usage).catch((error: unknown) => {
-    c.request.log.error({ err: error }, "metering failed");
-  });
-}
-
-/**
- * An upstream answer other than 2xx, as a clear error; the upstream's own words only for a 4xx
- * about the request and a 5xx, and then with credentials removed (some backends echo the
- * `Authorization` they received).
- */
-async function relayError(c: Call, call: UpstreamCall): Promise<unknown> {
-  const status = call.response.status;
-  const text = await readAll(call).catch(() => "");
-  let upstreamMessage = "";
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? parsed.message);
-    if (typeof m === "string") upstreamMessage = redactUpstreamText(m, c.target.backend.apiKey).slice(0, 500);
-  } catch {
-    // not JSON: say only the status
-  }
-  const name = c.target.backend.name;
-  if (status === 400 || status === 413 || status === 422) {
-    void c.reply.status(400);
-    return openAiErrorBody(`backend "${name}" refused the request: ${upstreamMessage || `status ${status}`}`, "invalid_request_error", "upstream_rejected");
-  }
-  if (status === 429) {
-    void c.reply.status(429);
-    return openAiErrorBody(`backend "${name}" is overloaded; retry later`, "rate_limit_error", "upstream_overloaded");
-  }
-  {
-    throw new UpstreamError(502, `backend "${name}" answered ${status}${upstreamMessage && status !== 401 && status !== 403 ? `: ${upstreamMessage}` : ""}`);
-  }
-}
-
-async function relayJson(c: Call, call: UpstreamCall): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readAll(call);
-  } catch (error) {
-    if (call.aborted() === "client") return void (await meterQuietly(c, { promptTokens: c.promptEstimate, completionTokens: 0 }));
-    throw failure(call, c.target.backend.name, error);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new UpstreamError(502, `backend "${c.target.backend.name}" sent a response that is not JSON`);
-  }
-  const usage = usageOf(json) ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(text.length) };
-  await meterQuietly(c, usage);
-  void c.reply.status(200).header("content-type", "application/json; charset=utf-8");
-  return redactKey(text, c.target.backend.apiKey);
-}
-
-/**
- * Passes the upstream SSE stream through event by event as it arrives (the returned stream is the
- * response body; it is fed in the background). The usage of the final chunk is metered; if the
- * client did not ask for usage, that usage-only chunk is not forwarded.
- */
-function relayStream(c: Call, call: UpstreamCall, clientWantsUsage: boolean, clientGone: AbortSignal): PassThrough {
-  const out = new PassThrough();
-  out.on("error", () => undefined);
-  void c.reply.status(200).headers({ "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
-  void pump(c, call, out, clientWantsUsage, clientGone).finally(() => call.done());
-  return out;
-}
-
-/**
- * An upstream SSE event as forwarded: never with the backend's credential in it (in any spelling,
- * see `redactKey`), and an error event (`{"error": …}`, which some backends send mid-stream) with
- * bearer-looking tokens removed after its JSON strings are decoded, then sent re-encoded. Error
- * events are rare, so only they pay for the parse.
- */
-function relayedEvent(event: SseEvent, apiKey: string | undefined): string {
-  const raw = redactKey(event.raw, apiKey);
-  if (event.data === undefined || !event.data.includes('"error"')) return raw;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(event.data);
-  } catch {
-    return redactUpstreamText(raw, apiKey);
-  }
-  const otherLines = raw.split("\n").filter((line) => line !== "" && !line.startsWith("data:"));
-  const lines = [...otherLines.map((line) => redactUpstreamText(line, apiKey)), `data: ${JSON.stringify(redactUpstreamJson(parsed, apiKey))}`];
-  return `${lines.join("\n")}\n\n`;
-}
-
-async function pump(c: Call, call: UpstreamCall, out: PassThrough, clientWantsUsage: boolean, clientGone: AbortSignal): Promise<void> {
-  const write = async (text: string) => {
-    if (out.destroyed || clientGone.aborted) return;
-    if (!out.write(text)) await Promise.race([once(out, "drain"), once(clientGone, "abort")]);
-  };
-  const splitter = new SseSplitter();
-  let usage: TokenUsage | undefined;
-  let streamedChars = 0;
-  const forward = async (events: ReturnType<SseSplitter["push"]>) => {
-    for (const event of events) {
-      if (event.data !== undefined && event.data !== "[DONE]") {
-        streamedChars += event.data.length;
-        let json: { choices?: unknown } | undefined;
-        try {
-          json = JSON.parse(event.data) as { choices?: unknown };
-        } catch {
-          json = undefined;
-        }
-        const u = usageOf(json);
-        if (u) {
-          usage = u;
-          if (!clientWantsUsage && Array.isArray(json?.choices) && json.choices.length === 0) continue;
-        }
-      }
-      await write(relayedEvent(event, c.target.backend.apiKey));
-    }
-  };
-  try {
-    for await (const chunk of call.response.body) {
-      call.touch();
-      await forward(splitter.push(chunk));
-    }
-    await forward(splitter.finish());
-  } catch (error) {
-    if (call.aborted() === "timeout") {
-      await write(sseError(`backend "${c.target.backend.name}" fell silent for ${call.timeoutMs} ms mid-stream`, "timeout_error", "upstream_timeout"));
-    } else if (call.aborted() !== "client") {
-      const e = failure(call, c.target.backend.name, error);
-      await write(sseError(e.message, "upstream_error", e.code));
-    }
-  }
-  await meterQuietly(c, usage ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(streamedChars) });
-  out.end();
-}
-
-async function proxy(deps: Deps, ctx: Ctx, body: Body, request: FastifyRequest, reply: FastifyReply, path: string, operationId: string): Promise<unknown> {
-  const chat = path === "/chat/completions";
-  const op = {
-    method: operationId,
-    resource: String(body.model ?? "").slice(0, 300),
-    payload: { model: body.model, stream: body.stream },
-  };
-  let target: Target;
-  try {
-    checkBody(body, chat);
-    target = await resolveTarget(deps, ctx, body.model);
-    void reply.headers(await admit(deps, ctx.principal));
-  } catch (error) {
-    return auditRefusal(deps, ctx, op, error);
-  }
-  const stream = body.stream === true;
-  const streamOptions = body.stream_options && typeof body.stream_options === "object" ? (body.stream_options as Body) : {};
-  const upstreamBody = JSON.stringify({
-    ...body,
-    model: target.upstreamModel,
-    ...(stream ? { stream_options: { ...streamOptions, include_usage: true } } : {}),
-  });
-  const clientGone = new AbortController();
-  reply.raw.on("close", () => {
-    if (!reply.raw.writableFinished) clientGone.abort();
-  });
-  const c: Call = { deps, ctx, request, reply, target, promptEstimate: estimateTokens(JSON.stringify(chat ? body.messages : body.prompt).length) };
-  const call = await postUpstream(target.backend, path, upstreamBody, request.id, clientGone.signal);
-  const eventStream = call.response.contentType.startsWith("text/event-stream");
-  if (call.response.ok && stream && eventStream) return relayStream(c, call, streamOptions.include_usage === true, clientGone.signal);
-  try {
-    return call.response.ok ? await relayJson(c, call) : await relayError(c, call);
-  } finally {
-    call.done();
-  }
-}
-
 /** The OpenAI-compatible inference gateway (README, Models, deployments, datasets and inference). */
 export function inferenceRoutes(router: Router): void {
   const routes = [
-    ["/inference/v1/chat/completions", "/chat/completions", "CreateChatCompletion", "OpenAI-compatible chat completion (streaming with stream: true)"],
-    ["/inference/v1/completions", "/completions", "CreateCompletion", "OpenAI-compatible text completion (streaming with stream: true)"],
+    [
+      "/inference/v1/chat/completions",
+      "/chat/completions",
+      "CreateChatCompletion",
+      "OpenAI-compatible chat completion (streaming with stream: true)",
+      chatCompletion,
+      chatCompletionRequestExample,
+    ],
+    [
+      "/inference/v1/completions",
+      "/completions",
+      "CreateCompletion",
+      "OpenAI-compatible text completion (streaming with stream: true)",
+      completion,
+      completionRequestExample,
+    ],
   ] as const;
-  for (const [url, path, operationId, summary] of routes) {
+  for (const [url, path, operationId, summary, response, requestExample] of routes) {
     router.add({
       method: "POST",
       url,
       operationId,
       summary,
       tag: "Inference",
-      body: requestBody,
-      handler: ({ deps, ctx, body, request, reply }) => proxy(deps, ctx, body as Body, request, reply, path, operationId),
+      response,
+      body: requestBody.meta({ examples: [requestExample] }),
+      handler: ({ deps, ctx, body, request, reply }) => proxyInference(deps, ctx, body, request, reply, path, operationId),
     });
   }
 }

@@ -2,9 +2,12 @@ import { z } from "zod";
 import * as models from "../../service/models.ts";
 import type { Router } from "../route.ts";
 import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
-import { maskedFields } from "../update-mask.ts";
+import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
+import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { empty, example } from "../resources/common.ts";
+import { model, modelList } from "../resources/model.ts";
 
-const modelParams = accountParams.extend({ modelId: id("model id") });
+const modelParams = accountParams.extend({ modelId: example(id("model id"), "my-model") });
 
 const modelFields = z.object({
   displayName: plainText().optional(),
@@ -14,7 +17,35 @@ const modelFields = z.object({
   inputPricePerMillionTokens: z.number().optional(),
   outputPricePerMillionTokens: z.number().optional(),
 });
-const UPDATABLE = ["displayName", "description", "backend", "upstreamModel", "inputPricePerMillionTokens", "outputPricePerMillionTokens"] as const;
+
+/** A model's fields, for `readMask` (AIP-157). */
+const MODEL_FIELDS = fieldNames<Awaited<ReturnType<typeof models.getModel>>>()({
+  name: true,
+  displayName: true,
+  description: true,
+  backend: true,
+  upstreamModel: true,
+  inputPricePerMillionTokens: true,
+  outputPricePerMillionTokens: true,
+  state: true,
+  public: true,
+  createdBy: true,
+  createTime: true,
+  updateTime: true,
+});
+
+/** `updateMask` (AIP-134): cleared, the upstream model is the model's id again and a price is 0; the backend is required. */
+const MODEL_UPDATE: UpdateMaskSpec = {
+  updatable: {
+    displayName: { clear: "" },
+    description: { clear: "" },
+    backend: "required",
+    upstreamModel: { clear: "" },
+    inputPricePerMillionTokens: { clear: 0 },
+    outputPricePerMillionTokens: { clear: 0 },
+  },
+  fields: MODEL_FIELDS,
+};
 
 /** Models of an account (and the operator's public catalogue under `accounts/{publicAccountId}`). */
 export function modelRoutes(router: Router, publicAccountId: string): void {
@@ -25,7 +56,12 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     operationId: "ListPublicModels",
     summary: "List the public models every account may use (declared by the operator in HEARTH_CONFIG)",
     tag: "Models",
-    handler: ({ deps, ctx }) => models.listPublicModels(deps, ctx),
+    response: modelList,
+    query: readMaskQuery(MODEL_FIELDS),
+    handler: async ({ deps, ctx, query }) => {
+      const page = await models.listPublicModels(deps, ctx);
+      return { ...page, models: applyReadMask(page.models, query.readMask) };
+    },
   });
 
   router.add({
@@ -34,8 +70,10 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     operationId: "GetPublicModel",
     summary: "Get a public model",
     tag: "Models",
+    response: model,
     params: z.object({ modelId: id("model id") }),
-    handler: ({ deps, ctx, params }) => models.getPublicModel(deps, ctx, params.modelId),
+    query: readMaskQuery(MODEL_FIELDS),
+    handler: async ({ deps, ctx, params, query }) => applyReadMaskTo(await models.getPublicModel(deps, ctx, params.modelId), query.readMask),
   });
 
   router.add({
@@ -44,9 +82,13 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     operationId: "ListModels",
     summary: "List the account's models",
     tag: "Models",
+    response: modelList,
     params: accountParams,
-    query: listQuery(50),
-    handler: ({ deps, ctx, params, query }) => models.listModels(deps, ctx, params.accountId, listRequest(query, deps.config)),
+    query: listQuery(50, { readMask: MODEL_FIELDS }),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await models.listModels(deps, ctx, params.accountId, listRequest(query, deps.config));
+      return { ...page, models: applyReadMask(page.models, query.readMask) };
+    },
   });
 
   router.add({
@@ -55,9 +97,16 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     operationId: "CreateModel",
     summary: "Create a model served by a configured backend (contributor, user, admin)",
     tag: "Models",
+    response: model,
     params: accountParams,
-    query: z.object({ modelId: z.string().optional() }),
-    body: modelFields.extend({ modelId: z.string().optional(), model: modelFields.optional() }),
+    query: z.object({ modelId: example(z.string(), "my-model").optional() }),
+    body: example(modelFields.extend({ modelId: z.string().optional(), model: modelFields.optional() }), {
+      displayName: "My model",
+      backend: "local",
+      upstreamModel: "tiny-upstream",
+      inputPricePerMillionTokens: 0.2,
+      outputPricePerMillionTokens: 0.8,
+    }),
     handler: ({ deps, ctx, params, query, body }) => {
       const { modelId, model, ...flat } = body;
       return models.createModel(deps, ctx, params.accountId, query.modelId ?? modelId, { ...flat, ...model });
@@ -70,8 +119,10 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     operationId: "GetModel",
     summary: "Get a model",
     tag: "Models",
+    response: model,
     params: modelParams,
-    handler: ({ deps, ctx, params }) => models.getModel(deps, ctx, params.accountId, params.modelId),
+    query: readMaskQuery(MODEL_FIELDS),
+    handler: async ({ deps, ctx, params, query }) => applyReadMaskTo(await models.getModel(deps, ctx, params.accountId, params.modelId), query.readMask),
   });
 
   router.add({
@@ -80,11 +131,12 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     operationId: "UpdateModel",
     summary: "Update a model (its creator, or a user or admin)",
     tag: "Models",
+    response: model,
     params: modelParams,
-    query: z.object({ updateMask: z.string().optional() }),
-    body: modelFields.extend({ updateMask: z.string().optional() }),
+    query: updateMaskQuery,
+    body: example(modelFields.extend({ updateMask: z.string().optional() }), { description: "A small model for trying things out" }),
     handler: ({ deps, ctx, params, query, body }) =>
-      models.updateModel(deps, ctx, params.accountId, params.modelId, maskedFields(body, query.updateMask ?? body.updateMask, UPDATABLE)),
+      models.updateModel(deps, ctx, params.accountId, params.modelId, applyUpdateMask(MODEL_UPDATE, body, query.updateMask ?? body.updateMask)),
   });
 
   router.add({
@@ -93,6 +145,7 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     operationId: "DeleteModel",
     summary: "Delete a model no deployment uses (its creator, or a user or admin)",
     tag: "Models",
+    response: empty,
     params: modelParams,
     handler: async ({ deps, ctx, params }) => {
       await models.deleteModel(deps, ctx, params.accountId, params.modelId);

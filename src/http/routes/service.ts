@@ -2,6 +2,8 @@ import type { Registry } from "prom-client";
 import { sql } from "kysely";
 import type { Router } from "../route.ts";
 import { openApiDocument } from "../openapi.ts";
+import { verifiedKey } from "../resources/api-key.ts";
+import { health, metricsText, openApiDocumentSchema, readiness } from "../resources/operations.ts";
 
 /** Operational endpoints: key verification for gateways, health, readiness, metrics, the API description. */
 export function serviceRoutes(router: Router, metrics: Registry): void {
@@ -12,6 +14,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     summary:
       "200 with x-fireworks-account-id (and x-hearth-* principal headers) for a valid key, 401 otherwise; usable as an nginx auth_request or Envoy ext_authz check",
     tag: "API keys",
+    response: verifiedKey,
     handler: async ({ ctx, reply }) => {
       const p = ctx.principal;
       void reply.headers({
@@ -32,6 +35,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     operationId: "Health",
     summary: "Liveness: the process answers",
     tag: "Operations",
+    response: health,
     auth: false,
     handler: async () => ({ status: "ok" }),
   });
@@ -42,6 +46,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     operationId: "Ready",
     summary: "Readiness: the store and the shared coordination (PostgreSQL or Redis) answer; 503 otherwise",
     tag: "Operations",
+    response: readiness,
     auth: false,
     handler: async ({ deps, reply }) => {
       const store = await sql`select 1 as one`.execute(deps.store.db).then(
@@ -60,6 +65,8 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     operationId: "Metrics",
     summary: "Prometheus metrics of this process (restrict access at the load balancer)",
     tag: "Operations",
+    response: metricsText,
+    responseType: "text/plain",
     auth: false,
     handler: async ({ reply }) => {
       void reply.type(metrics.contentType);
@@ -73,6 +80,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     operationId: "OpenApi",
     summary: "This API's OpenAPI 3.1 description",
     tag: "Operations",
+    response: openApiDocumentSchema,
     auth: false,
     handler: async () => openApiDocument(router.routes),
   });

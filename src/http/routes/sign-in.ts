@@ -9,12 +9,15 @@ import { endSession, revokeSessions, type NewSession } from "../../service/sessi
 import { redeemSigninLink } from "../../service/signin-links.ts";
 import { readCookie, overHttps, setCookie } from "../cookies.ts";
 import { signedIn } from "../account-switch.ts";
-import { requestMeta } from "../auth.ts";
+import { requestMeta } from "../request-meta.ts";
 import { failedAuthentication } from "../auth-failures.ts";
 import type { Router } from "../route.ts";
 import { accountParams, id, userParams } from "../schemas.ts";
 import { requestOrigin, sessionOfRequest, sessionPrincipal } from "../session-auth.ts";
 import { crossSiteStart } from "../sign-in-start.ts";
+import { empty } from "../resources/common.ts";
+import { revokedSessions } from "../resources/user.ts";
+import { accountSwitchPage, session as sessionSchema } from "../resources/sign-in.ts";
 
 const LOGIN_COOKIE_PATH = "/auth/oidc";
 
@@ -61,6 +64,7 @@ export function signInRoutes(router: Router): void {
     summary:
       "Begin web sign-in with an identity provider: redirects to it (authorization code flow with PKCE). Only from Hearth's own sign-in page (Sec-Fetch-Site: same-origin, or a Referer of Hearth's origin); 403 otherwise",
     tag: "Sign-in",
+    redirect: true,
     auth: false,
     params: providerParams,
     query: z.object({ next: z.string().max(1024).optional() }),
@@ -78,6 +82,9 @@ export function signInRoutes(router: Router): void {
     summary:
       "Where the identity provider sends the browser back: checks state, nonce, PKCE and issuer, then starts a session (or, for firectl, sends a one-time code to its loopback listener)",
     tag: "Sign-in",
+    redirect: true,
+    response: accountSwitchPage,
+    responseType: "text/html",
     auth: false,
     handler: async ({ deps, request, reply }) => {
       const callback = new URL(request.url, "http://hearth.invalid").searchParams;
@@ -109,6 +116,9 @@ export function signInRoutes(router: Router): void {
     operationId: "RedeemSigninLink",
     summary: "A one-time sign-in link: works once within 15 minutes, starts a session and redirects to `next` (same origin) or /",
     tag: "Sign-in",
+    redirect: true,
+    response: accountSwitchPage,
+    responseType: "text/html",
     auth: false,
     params: z.object({ token: z.string().max(128) }),
     query: z.object({ next: z.string().max(1024).optional() }),
@@ -131,6 +141,7 @@ export function signInRoutes(router: Router): void {
     operationId: "GetSession",
     summary: "Who is signed in; with a session cookie also the x-csrf-token value that changes must send",
     tag: "Sign-in",
+    response: sessionSchema,
     handler: async ({ ctx, request, reply }) => {
       void reply.header("cache-control", "no-store");
       const p = ctx.principal;
@@ -153,6 +164,7 @@ export function signInRoutes(router: Router): void {
     operationId: "SignOut",
     summary: "End this browser's session (needs the x-csrf-token header); always clears the cookie",
     tag: "Sign-in",
+    response: empty,
     auth: false,
     handler: async ({ deps, request, reply }) => {
       const token = readCookie(request, SESSION_COOKIE);
@@ -177,6 +189,7 @@ export function signInRoutes(router: Router): void {
     operationId: "RevokeSessions",
     summary: "End every browser session of a user (admin); API keys are not affected",
     tag: "Users",
+    response: revokedSessions,
     params: userParams,
     handler: ({ deps, ctx, params }) => revokeSessions(deps, ctx, params.accountId, params.userId),
   });

@@ -1,12 +1,33 @@
 import { z } from "zod";
-import { invalidArgument } from "../../domain/errors.ts";
 import { unbindIdentity } from "../../service/identity-bindings.ts";
 import * as users from "../../service/users.ts";
 import type { Router } from "../route.ts";
-import { applyReadMask } from "../read-mask.ts";
+import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { accountParams, listQuery, listRequest, userParams, plainText } from "../schemas.ts";
+import { outputOnlyFields } from "../body-fields.ts";
+import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { empty, example } from "../resources/common.ts";
+import { user, userList, userWithBindings } from "../resources/user.ts";
 
-const USER_FIELDS = ["name", "displayName", "serviceAccount", "email", "role", "state", "status", "createTime", "updateTime", "identityBindings"];
+/** A user's fields, for `readMask` (AIP-157). */
+const USER_FIELDS = fieldNames<Awaited<ReturnType<typeof users.getUser>>>()({
+  name: true,
+  displayName: true,
+  serviceAccount: true,
+  email: true,
+  role: true,
+  state: true,
+  status: true,
+  createTime: true,
+  updateTime: true,
+  identityBindings: true,
+});
+
+/** `updateMask` (AIP-134): a cleared display name is empty; the role is required. */
+const USER_UPDATE: UpdateMaskSpec = {
+  updatable: { displayName: { clear: "" }, role: "required" },
+  fields: USER_FIELDS,
+};
 
 const userBody = z.object({
   displayName: plainText().optional(),
@@ -15,26 +36,18 @@ const userBody = z.object({
   serviceAccount: z.boolean().optional(),
 });
 
+/**
+ * A PATCH may send back the whole User it read: output-only fields are ignored, the immutable
+ * `email` and `serviceAccount` are accepted when unchanged (AIP-203).
+ */
 const updateBody = z.object({
   displayName: plainText().optional(),
   role: z.string().optional(),
   updateMask: z.string().optional(),
+  email: z.string().optional().describe("Immutable: accepted only unchanged"),
+  serviceAccount: z.boolean().optional().describe("Immutable: accepted only unchanged"),
+  ...outputOnlyFields("name", "createTime", "updateTime", "state", "status", "identityBindings"),
 });
-
-/** Fields a PATCH may change, by every spelling an update mask may use. */
-const UPDATABLE: Readonly<Record<string, "displayName" | "role">> = { displayName: "displayName", display_name: "displayName", role: "role" };
-
-/** Applies `updateMask` (body or query): only the named fields change; without a mask, those present. */
-function maskedPatch(body: z.output<typeof updateBody>, mask: string | undefined): users.UpdateUserInput {
-  if (!mask) return { displayName: body.displayName, role: body.role };
-  const patch: users.UpdateUserInput = {};
-  for (const raw of mask.split(",")) {
-    const field = Object.hasOwn(UPDATABLE, raw.trim()) ? UPDATABLE[raw.trim()] : undefined;
-    if (!field) throw invalidArgument(`invalid updateMask: field "${raw.trim()}" cannot be updated (updatable: displayName, role)`);
-    patch[field] = body[field] ?? "";
-  }
-  return patch;
-}
 
 export function userRoutes(router: Router): void {
   router.add({
@@ -43,11 +56,12 @@ export function userRoutes(router: Router): void {
     operationId: "ListUsers",
     summary: "List users and service accounts",
     tag: "Users",
+    response: userList,
     params: accountParams,
-    query: listQuery(50),
+    query: listQuery(50, { readMask: USER_FIELDS }),
     handler: async ({ deps, ctx, params, query }) => {
       const page = await users.listUsers(deps, ctx, params.accountId, listRequest(query, deps.config));
-      return { ...page, users: applyReadMask(page.users, query.readMask, USER_FIELDS) };
+      return { ...page, users: applyReadMask(page.users, query.readMask) };
     },
   });
 
@@ -57,9 +71,10 @@ export function userRoutes(router: Router): void {
     operationId: "CreateUser",
     summary: "Create a user or a service account (admin)",
     tag: "Users",
+    response: user,
     params: accountParams,
-    query: z.object({ userId: z.string().optional() }),
-    body: userBody,
+    query: z.object({ userId: example(z.string(), "ci-bot").optional() }),
+    body: example(userBody, { displayName: "CI bot", role: "user", serviceAccount: true }),
     handler: ({ deps, ctx, params, query, body }) => users.createUser(deps, ctx, params.accountId, { ...body, userId: query.userId }),
   });
 
@@ -69,11 +84,12 @@ export function userRoutes(router: Router): void {
     operationId: "GetUser",
     summary: "Get a user or service account",
     tag: "Users",
+    response: userWithBindings,
     params: userParams,
-    query: z.object({ readMask: z.string().max(512).optional() }),
+    query: readMaskQuery(USER_FIELDS),
     handler: async ({ deps, ctx, params, query }) => {
       const user = await users.getUser(deps, ctx, params.accountId, params.userId);
-      return applyReadMask([user], query.readMask, USER_FIELDS)[0];
+      return applyReadMaskTo(user, query.readMask);
     },
   });
 
@@ -83,11 +99,15 @@ export function userRoutes(router: Router): void {
     operationId: "UpdateUser",
     summary: "Update a user's display name or role (admin)",
     tag: "Users",
+    response: user,
     params: userParams,
-    query: z.object({ updateMask: z.string().optional() }),
-    body: updateBody,
+    query: updateMaskQuery,
+    body: example(updateBody, { displayName: "CI bot (nightly)", role: "contributor" }),
     handler: ({ deps, ctx, params, query, body }) =>
-      users.updateUser(deps, ctx, params.accountId, params.userId, maskedPatch(body, query.updateMask ?? body.updateMask)),
+      users.updateUser(deps, ctx, params.accountId, params.userId, applyUpdateMask(USER_UPDATE, body, query.updateMask ?? body.updateMask), {
+        email: body.email,
+        serviceAccount: body.serviceAccount,
+      }),
   });
 
   router.add({
@@ -96,8 +116,9 @@ export function userRoutes(router: Router): void {
     operationId: "UnbindIdentity",
     summary: "Forget a user's binding to an identity provider's subject (admin), e.g. after the provider re-issued subjects; the next sign-in binds again",
     tag: "Users",
+    response: userWithBindings,
     params: userParams,
-    body: z.object({ identityProvider: z.string().optional() }).strict(),
+    body: example(z.object({ identityProvider: z.string().optional() }).strict(), { identityProvider: "corp-sso" }),
     handler: ({ deps, ctx, params, body }) => unbindIdentity(deps, ctx, params.accountId, params.userId, body.identityProvider),
   });
 
@@ -107,6 +128,7 @@ export function userRoutes(router: Router): void {
     operationId: "DeleteUser",
     summary: "Delete a user or service account and revoke all its API keys (admin)",
     tag: "Users",
+    response: empty,
     params: userParams,
     handler: async ({ deps, ctx, params }) => {
       await users.deleteUser(deps, ctx, params.accountId, params.userId);

@@ -7,7 +7,7 @@ import { useLoad, useTitle } from "../hooks.ts";
 import { Link, setSearch, useLocation } from "../router.tsx";
 
 /** The same sentence the API answers a service account with (README, Sign-in). */
-export const SERVICE_ACCOUNT_SIGN_IN = "Service accounts cannot sign in; use an API key.";
+const SERVICE_ACCOUNT_SIGN_IN = "Service accounts cannot sign in; use an API key.";
 
 /**
  * Only a path of this console, by the server's own rule (the server checks `next` again): never

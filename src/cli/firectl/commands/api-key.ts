@@ -11,7 +11,7 @@ import { parseTime } from "../parsers.ts";
  * `firectl api-key …`: keys of the calling principal, or with `--service-account X` of X (an admin
  * creates keys for service accounts and manages other principals' keys).
  */
-export interface ApiKey {
+interface ApiKey {
   name?: string;
   keyId: string;
   displayName?: string;

@@ -8,7 +8,7 @@ import { idOf, localTime, renderFields, renderTable, yesNo, type Column } from "
 import { parseRole } from "../parsers.ts";
 
 /** `firectl user …`: humans and service accounts (`/v1/accounts/{a}/users`). */
-export interface User {
+interface User {
   name: string;
   displayName?: string;
   serviceAccount?: boolean;

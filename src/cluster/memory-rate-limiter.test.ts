@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MemoryRateLimiter } from "./rate-limiter.ts";
+import { MemoryRateLimiter } from "./memory-rate-limiter.ts";
 
 const MINUTE = 60_000;
 

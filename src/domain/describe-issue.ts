@@ -1,0 +1,16 @@
+import type { z } from "zod";
+
+/**
+ * The first problem zod found in `value`, as one sentence naming the field, for a 400
+ * INVALID_ARGUMENT: `missing request body field "messages" (expected array)`, `invalid query
+ * parameter field "pageSize": …`. `where` names the part of the request (`path`, `query
+ * parameter`, `request body`).
+ */
+export function describeIssue(where: string, error: z.ZodError, value: unknown): string {
+  const issue = error.issues[0]!;
+  const path = issue.path.join(".");
+  // zod words a missing field "expected string, received undefined"; say that it is missing.
+  const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
+  if (path && issue.code === "invalid_type" && given === undefined) return `missing ${where} field "${path}" (expected ${issue.expected})`;
+  return path ? `invalid ${where} field "${path}": ${issue.message}` : `invalid ${where}: ${issue.message}`;
+}

@@ -1,0 +1,15 @@
+import type { Role } from "./roles.ts";
+
+/**
+ * Who is acting: a user or service account of one account, resolved from an API key, a console
+ * session or an identity provider's token.
+ */
+export interface Principal {
+  accountId: string;
+  userId: string;
+  email: string;
+  role: Role;
+  serviceAccount: boolean;
+  /** Empty when the principal did not authenticate with an API key. */
+  apiKeyId: string;
+}

@@ -1,0 +1,77 @@
+/**
+ * @module The OpenAI-compatible inference proxy: checks the request, resolves the model to a
+ * backend, admits it against the account's quotas, calls the backend and relays its answer
+ * (`relay.ts`). The HTTP route only declares the endpoints and calls `proxyInference`.
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { describeIssue } from "../domain/describe-issue.ts";
+import { invalidArgument } from "../domain/errors.ts";
+import { auditRefusal } from "../service/audit-refusal.ts";
+import type { Ctx, Deps } from "../service/context.ts";
+import { admit, resolveTarget, type Target } from "./inference.ts";
+import { estimateTokens } from "./meter.ts";
+import { relayError, relayJson, relayStream, type Relayed } from "./relay.ts";
+import { postUpstream } from "./upstream.ts";
+
+const chatSchema = z.looseObject({ messages: z.array(z.unknown()).min(1, "messages must not be empty"), stream: z.boolean().optional() });
+const completionSchema = z.looseObject({ prompt: z.union([z.string(), z.array(z.unknown())]), stream: z.boolean().optional() });
+
+type Body = Record<string, unknown>;
+
+function checkBody(body: Body, chat: boolean): void {
+  const result = (chat ? chatSchema : completionSchema).safeParse(body);
+  if (!result.success) throw invalidArgument(describeIssue("request body", result.error, body));
+}
+
+/**
+ * Proxies one OpenAI-style request (`path`: `/chat/completions` or `/completions`) to the backend
+ * of the model it names, with the backend's upstream model name, and returns the response body
+ * (a stream for `stream: true`). A request refused before the backend is called (invalid body,
+ * unknown model, no permission, a quota: 400, 403, 404, 412, 429) is audited as `operationId`
+ * on the model and rethrown; backend failures throw `UpstreamError` (502, 504).
+ */
+export async function proxyInference(
+  deps: Deps,
+  ctx: Ctx,
+  body: Body,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path: "/chat/completions" | "/completions",
+  operationId: string,
+): Promise<unknown> {
+  const chat = path === "/chat/completions";
+  const op = {
+    method: operationId,
+    resource: String(body.model ?? "").slice(0, 300),
+    payload: { model: body.model, stream: body.stream },
+  };
+  let target: Target;
+  try {
+    checkBody(body, chat);
+    target = await resolveTarget(deps, ctx, body.model);
+    void reply.headers(await admit(deps, ctx.principal));
+  } catch (error) {
+    return auditRefusal(ctx, op, error);
+  }
+  const stream = body.stream === true;
+  const streamOptions = body.stream_options && typeof body.stream_options === "object" ? (body.stream_options as Body) : {};
+  const upstreamBody = JSON.stringify({
+    ...body,
+    model: target.upstreamModel,
+    ...(stream ? { stream_options: { ...streamOptions, include_usage: true } } : {}),
+  });
+  const clientGone = new AbortController();
+  reply.raw.on("close", () => {
+    if (!reply.raw.writableFinished) clientGone.abort();
+  });
+  const c: Relayed = { deps, ctx, request, reply, target, promptEstimate: estimateTokens(JSON.stringify(chat ? body.messages : body.prompt).length) };
+  const call = await postUpstream(target.backend, path, upstreamBody, request.id, clientGone.signal);
+  const eventStream = call.response.contentType.startsWith("text/event-stream");
+  if (call.response.ok && stream && eventStream) return relayStream(c, call, streamOptions.include_usage === true, clientGone.signal);
+  try {
+    return call.response.ok ? await relayJson(c, call) : await relayError(c, call);
+  } finally {
+    call.done();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * @module Relays a backend's answer to the client: a JSON answer whole, an SSE stream event by
+ * event, an error as a clear OpenAI-style error. Whatever the backend sent passes through
+ * `redact.ts` first (never the backend's credential, in any spelling), and every request that
+ * reached the backend is metered, also when the stream is cut short.
+ */
+import { once } from "node:events";
+import { PassThrough } from "node:stream";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Ctx, Deps } from "../service/context.ts";
+import type { Target } from "./inference.ts";
+import { estimateTokens, meter, usageOf, type TokenUsage } from "./meter.ts";
+import { openAiErrorBody } from "./openai-error.ts";
+import { redactKey, redactUpstreamJson, redactUpstreamText } from "./redact.ts";
+import { SseSplitter, sseError, type SseEvent } from "./sse.ts";
+import { UpstreamError, type UpstreamCall } from "./upstream.ts";
+
+/** One admitted inference request whose backend call has begun. */
+export interface Relayed {
+  deps: Deps;
+  ctx: Ctx;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  target: Target;
+  /** Prompt tokens to meter when the backend reports no usage (see `estimateTokens`). */
+  promptEstimate: number;
+}
+
+/** Reads the rest of an upstream body; every chunk restarts the idle time-out. */
+async function readAll(call: UpstreamCall): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of call.response.body) {
+    call.touch();
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+function failure(call: UpstreamCall, backend: string, error: unknown): UpstreamError {
+  if (call.aborted() === "timeout") return new UpstreamError(504, `backend "${backend}" did not answer within ${call.timeoutMs} ms`);
+  if (error instanceof UpstreamError) return error;
+  return new UpstreamError(502, `backend "${backend}" broke off its response`);
+}
+
+async function meterQuietly(c: Relayed, usage: TokenUsage): Promise<void> {
+  await meter(c.deps.store, c.ctx.principal, c.target.model, c.target.prices, usage).catch((error: unknown) => {
+    c.request.log.error({ err: error }, "metering failed");
+  });
+}
+
+/**
+ * An upstream answer other than 2xx, as a clear error; the upstream's own words only for a 4xx
+ * about the request and a 5xx, and then with credentials removed (some backends echo the
+ * `Authorization` they received). A 400, 413 or 422 is answered 400 and a 429 is answered 429,
+ * with an OpenAI error body; anything else throws an `UpstreamError` (502).
+ */
+export async function relayError(c: Relayed, call: UpstreamCall): Promise<unknown> {
+  const status = call.response.status;
+  const text = await readAll(call).catch(() => "");
+  let upstreamMessage = "";
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? parsed.message);
+    if (typeof m === "string") upstreamMessage = redactUpstreamText(m, c.target.backend.apiKey).slice(0, 500);
+  } catch {
+    // not JSON: say only the status
+  }
+  const name = c.target.backend.name;
+  if (status === 400 || status === 413 || status === 422) {
+    void c.reply.status(400);
+    return openAiErrorBody(`backend "${name}" refused the request: ${upstreamMessage || `status ${status}`}`, "invalid_request_error", "upstream_rejected");
+  }
+  if (status === 429) {
+    void c.reply.status(429);
+    return openAiErrorBody(`backend "${name}" is overloaded; retry later`, "rate_limit_error", "upstream_overloaded");
+  }
+  {
+    throw new UpstreamError(502, `backend "${name}" answered ${status}${upstreamMessage && status !== 401 && status !== 403 ? `: ${upstreamMessage}` : ""}`);
+  }
+}
+
+/**
+ * A 2xx JSON answer, metered with the usage it reports (estimated when it reports none) and
+ * relayed without the backend's credential. Nothing is sent when the client went away mid-body;
+ * the prompt is metered all the same.
+ * @throws UpstreamError (502 or 504) when the body breaks off, times out or is not JSON.
+ */
+export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readAll(call);
+  } catch (error) {
+    if (call.aborted() === "client") return void (await meterQuietly(c, { promptTokens: c.promptEstimate, completionTokens: 0 }));
+    throw failure(call, c.target.backend.name, error);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UpstreamError(502, `backend "${c.target.backend.name}" sent a response that is not JSON`);
+  }
+  const usage = usageOf(json) ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(text.length) };
+  await meterQuietly(c, usage);
+  void c.reply.status(200).header("content-type", "application/json; charset=utf-8");
+  return redactKey(text, c.target.backend.apiKey);
+}
+
+/**
+ * Passes the upstream SSE stream through event by event as it arrives (the returned stream is the
+ * response body; it is fed in the background). The usage of the final chunk is metered; if the
+ * client did not ask for usage, that usage-only chunk is not forwarded.
+ */
+export function relayStream(c: Relayed, call: UpstreamCall, clientWantsUsage: boolean, clientGone: AbortSignal): PassThrough {
+  const out = new PassThrough();
+  out.on("error", () => undefined);
+  void c.reply.status(200).headers({ "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
+  void pump(c, call, out, clientWantsUsage, clientGone).finally(() => call.done());
+  return out;
+}
+
+/**
+ * An upstream SSE event as forwarded: never with the backend's credential in it (in any spelling,
+ * see `redactKey`), and an error event (`{"error": …}`, which some backends send mid-stream) with
+ * bearer-looking tokens removed after its JSON strings are decoded, then sent re-encoded. Error
+ * events are rare, so only they pay for the parse.
+ */
+function relayedEvent(event: SseEvent, apiKey: string | undefined): string {
+  const raw = redactKey(event.raw, apiKey);
+  if (event.data === undefined || !event.data.includes('"error"')) return raw;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event.data);
+  } catch {
+    return redactUpstreamText(raw, apiKey);
+  }
+  const otherLines = raw.split("\n").filter((line) => line !== "" && !line.startsWith("data:"));
+  const lines = [...otherLines.map((line) => redactUpstreamText(line, apiKey)), `data: ${JSON.stringify(redactUpstreamJson(parsed, apiKey))}`];
+  return `${lines.join("\n")}\n\n`;
+}
+
+async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWantsUsage: boolean, clientGone: AbortSignal): Promise<void> {
+  const write = async (text: string) => {
+    if (out.destroyed || clientGone.aborted) return;
+    if (!out.write(text)) await Promise.race([once(out, "drain"), once(clientGone, "abort")]);
+  };
+  const splitter = new SseSplitter();
+  let usage: TokenUsage | undefined;
+  let streamedChars = 0;
+  const forward = async (events: ReturnType<SseSplitter["push"]>) => {
+    for (const event of events) {
+      if (event.data !== undefined && event.data !== "[DONE]") {
+        streamedChars += event.data.length;
+        let json: { choices?: unknown } | undefined;
+        try {
+          json = JSON.parse(event.data) as { choices?: unknown };
+        } catch {
+          json = undefined;
+        }
+        const u = usageOf(json);
+        if (u) {
+          usage = u;
+          if (!clientWantsUsage && Array.isArray(json?.choices) && json.choices.length === 0) continue;
+        }
+      }
+      await write(relayedEvent(event, c.target.backend.apiKey));
+    }
+  };
+  try {
+    for await (const chunk of call.response.body) {
+      call.touch();
+      await forward(splitter.push(chunk));
+    }
+    await forward(splitter.finish());
+  } catch (error) {
+    if (call.aborted() === "timeout") {
+      await write(sseError(`backend "${c.target.backend.name}" fell silent for ${call.timeoutMs} ms mid-stream`, "timeout_error", "upstream_timeout"));
+    } else if (call.aborted() !== "client") {
+      const e = failure(call, c.target.backend.name, error);
+      await write(sseError(e.message, "upstream_error", e.code));
+    }
+  }
+  await meterQuietly(c, usage ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(streamedChars) });
+  out.end();
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { invalidArgument } from "../domain/errors.ts";
+
+/**
+ * @module Strict request bodies with protobuf JSON names and AIP-203 field behaviour, for every
+ * route, from its body schema:
+ * - a field is accepted under its lowerCamel JSON name and its proto (snake_case) name, as
+ *   protojson does (`expire_time` ≡ `expireTime`); both spellings at once is a 400;
+ * - a field the schema does not declare is a 400 naming it (`unknown field "expiresAt" in apiKey`);
+ * - a field declared with `outputOnly()` (AIP-203 OUTPUT_ONLY: `name`, `createTime`, …) is ignored,
+ *   so a client may send back a whole resource it read.
+ * Objects declared loose (`z.looseObject`, OpenAI-compatible bodies) and records keep their keys.
+ * Immutable fields (AIP-203 IMMUTABLE) are declared as ordinary optional fields and compared with
+ * the stored value by the service that owns them.
+ */
+
+const OUTPUT_ONLY = "outputOnly";
+
+/**
+ * An output-only field (AIP-203 OUTPUT_ONLY): accepted in a body and ignored; marked `readOnly`
+ * in /openapi.json.
+ */
+const outputOnly = (description = "Output only: ignored in requests") =>
+  z
+    .unknown()
+    .optional()
+    .meta({ readOnly: true, description, [OUTPUT_ONLY]: true });
+
+/** `{name: outputOnly(), …}` for a resource's output-only fields, to spread into a body schema. */
+export function outputOnlyFields<const K extends string>(...names: K[]): Record<K, ReturnType<typeof outputOnly>> {
+  return Object.fromEntries(names.map((n) => [n, outputOnly()])) as Record<K, ReturnType<typeof outputOnly>>;
+}
+
+/** protojson's JSON name of a proto field name: `expire_time` → `expireTime`. */
+const jsonName = (field: string): string => field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; element?: z.ZodType; catchall?: z.ZodType; options?: z.ZodType[] };
+const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+/** The schema under optional/nullable/default/pipe wrappers. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    const def = defOf(current);
+    if (def.innerType && ["optional", "nullable", "default", "prefault", "catch", "readonly", "nonoptional"].includes(def.type)) current = def.innerType;
+    else if (def.type === "pipe" && def.in) current = def.in;
+    else return current;
+  }
+}
+
+const isOutputOnly = (schema: z.ZodType): boolean => z.globalRegistry.get(schema)?.[OUTPUT_ONLY] === true;
+
+const label = (path: string): string => (path === "" ? "the request body" : path);
+
+/**
+ * The body with proto names turned into JSON names and output-only fields removed, checked
+ * against `schema`'s declared fields at every object level.
+ *
+ * @throws ApiError INVALID_ARGUMENT naming an unknown field, or a field sent under both names.
+ */
+export function normalizeBody(schema: z.ZodType, value: unknown, path = ""): unknown {
+  const inner = unwrap(schema);
+  const def = defOf(inner);
+  if (def.type === "array" && def.element && Array.isArray(value)) return value.map((v, i) => normalizeBody(def.element!, v, `${path}[${i}]`));
+  if (def.type !== "object" || value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const shape = (inner as z.ZodObject).shape as Record<string, z.ZodType>;
+  const loose = def.catchall !== undefined && defOf(def.catchall).type !== "never";
+  const out: Record<string, unknown> = {};
+  for (const [given, v] of Object.entries(value)) {
+    const key = Object.hasOwn(shape, given) ? given : jsonName(given);
+    const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    if (!field) {
+      if (loose) out[given] = v;
+      else throw invalidArgument(`unknown field "${given}" in ${label(path)} (fields: ${Object.keys(shape).join(", ")})`);
+      continue;
+    }
+    if (Object.hasOwn(out, key)) throw invalidArgument(`field "${key}" is given twice in ${label(path)} (as "${key}" and as its proto name)`);
+    if (isOutputOnly(field)) continue;
+    out[key] = normalizeBody(field, v, path === "" ? key : `${path}.${key}`);
+  }
+  return out;
+}

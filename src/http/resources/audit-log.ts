@@ -1,0 +1,31 @@
+/**
+ * @module The AuditLog entry as the API returns it.
+ */
+import { z } from "zod";
+import { listPage, timestamp } from "./common.ts";
+
+/** One audit log entry (`accounts/{accountId}/auditLogs/{id}`), newest first in lists. */
+const auditLog = z
+  .object({
+    name: z.string().meta({ examples: ["accounts/my-account/auditLogs/01J9ZQ3V7K"] }),
+    id: z.string(),
+    timestamp,
+    /** Who acted: an email, "operator", or the address of an unauthenticated attempt. */
+    principal: z.string(),
+    /** The same as `principal` (the name Fireworks uses). */
+    email: z.string(),
+    method: z.string().meta({ examples: ["CreateApiKey"] }),
+    resource: z.string(),
+    message: z.string(),
+    /** google.rpc code number (0 OK) and message. */
+    status: z.object({ code: z.number().int(), message: z.string() }),
+    payload: z.unknown(),
+    isAdminAction: z.boolean(),
+    userAgent: z.string(),
+    clientIp: z.string(),
+    apiKeyId: z.string(),
+  })
+  .meta({ id: "AuditLog" });
+export type AuditLog = z.output<typeof auditLog>;
+
+export const auditLogList = listPage("auditLogs", auditLog).meta({ id: "ListAuditLogsResponse" });

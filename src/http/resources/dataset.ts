@@ -1,0 +1,27 @@
+/**
+ * @module The Dataset resource as the API returns it.
+ */
+import { z } from "zod";
+import { listPage, status, timestamp } from "./common.ts";
+
+/** A JSONL dataset (`accounts/{accountId}/datasets/{datasetId}`); counts are decimal strings (int64 in protobuf JSON). */
+export const dataset = z
+  .object({
+    name: z.string().meta({ examples: ["accounts/my-account/datasets/my-dataset"] }),
+    displayName: z.string(),
+    /** UPLOADING until its content is uploaded, then READY. */
+    state: z.string().meta({ examples: ["READY"] }),
+    status,
+    exampleCount: z.string().meta({ examples: ["1"] }),
+    sizeBytes: z.string().meta({ examples: ["61"] }),
+    createdBy: z.string(),
+    createTime: timestamp,
+    updateTime: timestamp,
+  })
+  .meta({ id: "Dataset" });
+export type Dataset = z.output<typeof dataset>;
+
+export const datasetList = listPage("datasets", dataset).meta({ id: "ListDatasetsResponse" });
+
+/** `:download`: the dataset's JSONL, one example per line. */
+export const datasetContent = z.string().meta({ description: "JSONL: one JSON object per line" });

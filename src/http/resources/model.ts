@@ -1,0 +1,29 @@
+/**
+ * @module The Model resource as the API returns it (Fireworks field names where it has them).
+ */
+import { z } from "zod";
+import { listPage, timestamp } from "./common.ts";
+
+/** A model of an account, or of the operator's public catalogue (`public: true`, no times). */
+export const model = z
+  .object({
+    name: z.string().meta({ examples: ["accounts/my-account/models/my-model"] }),
+    displayName: z.string(),
+    description: z.string(),
+    /** The configured backend (HEARTH_CONFIG) that serves it. */
+    backend: z.string(),
+    /** The model's name at the backend. */
+    upstreamModel: z.string(),
+    inputPricePerMillionTokens: z.number(),
+    outputPricePerMillionTokens: z.number(),
+    state: z.literal("READY"),
+    public: z.boolean(),
+    /** The creator's email ("" for a public model). */
+    createdBy: z.string(),
+    createTime: timestamp.optional(),
+    updateTime: timestamp.optional(),
+  })
+  .meta({ id: "Model" });
+export type Model = z.output<typeof model>;
+
+export const modelList = listPage("models", model).meta({ id: "ListModelsResponse" });

@@ -1,0 +1,42 @@
+/**
+ * @module The User resource (a person or a service account) as the API returns it.
+ */
+import { z } from "zod";
+import { listPage, status, timestamp } from "./common.ts";
+
+/** A user or service account (`accounts/{accountId}/users/{userId}`). */
+export const user = z
+  .object({
+    name: z.string().meta({ examples: ["accounts/my-account/users/ci-bot"] }),
+    displayName: z.string(),
+    serviceAccount: z.boolean(),
+    /** A service account's is generated: `{userId}@{accountId}.{HEARTH_SA_DOMAIN}`. */
+    email: z.string(),
+    role: z.string().meta({ description: "inference-user, contributor, user or admin", examples: ["user"] }),
+    state: z.string().meta({ examples: ["READY"] }),
+    status,
+    createTime: timestamp,
+    updateTime: timestamp,
+  })
+  .meta({ id: "User" });
+export type User = z.output<typeof user>;
+
+/** A person's binding to an identity provider's subject, made at the first allowed sign-in (read-only). */
+const identityBinding = z
+  .object({
+    identityProvider: z.string().meta({ examples: ["accounts/my-account/identityProviders/corp-sso"] }),
+    issuer: z.string(),
+    subject: z.string(),
+    createTime: timestamp,
+  })
+  .meta({ id: "IdentityBinding" });
+export type IdentityBinding = z.output<typeof identityBinding>;
+
+/** One user as a get returns it: with its identity bindings. */
+export const userWithBindings = user.extend({ identityBindings: z.array(identityBinding) }).meta({ id: "UserWithBindings" });
+type UserWithBindings = z.output<typeof userWithBindings>;
+
+export const userList = listPage("users", user).meta({ id: "ListUsersResponse" });
+
+/** The answer of `:revokeSessions`: how many browser sessions ended. */
+export const revokedSessions = z.object({ revokedSessions: z.number().int().min(0) }).meta({ id: "RevokeSessionsResponse" });

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createSigninLink } from "../src/service/signin-links.ts";
+import { insertBinding } from "../src/store/identity-bindings.ts";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { operationsOf, schemaValidator, type OpenApiDocument, type Operation } from "./support/openapi.ts";
+import { OperationCaller } from "./support/openapi-calls.ts";
+import { startPlatform } from "./support/platform.ts";
+
+/**
+ * Generated from `/openapi.json`: every operation is called once with a request built from its
+ * declared examples, as the admin, against a Hearth whose inference backend is a model server the
+ * test owns; its answer must match the operation's declared response schema.
+ */
+
+/** Operations that cannot be called without an external peer, and why. */
+const SKIPPED: Record<string, string> = {
+  StartOidcSignIn: "redirects to the authorization endpoint of a live OpenID provider, read from its discovery document",
+  StartCliSignIn: "redirects to the authorization endpoint of a live OpenID provider, read from its discovery document",
+  FinishOidcSignIn: "needs the authorization code an OpenID provider issues once a person signed in there",
+  RedeemCliSignIn: "redeems a one-time code that only a sign-in completed at an OpenID provider produces",
+  RefreshCliSignIn: "trades a refresh token at an OpenID provider's token endpoint",
+};
+
+/** Run first, in this order: each makes what later ones name (a deployment's example names the model's). */
+const FIRST = ["CreateUser", "CreateApiKey", "CreateModel", "CreateDeployment", "CreateDataset", "UploadDataset", "CreateIdentityProvider"];
+
+/** Run last, in this order (a deployment before its model); each deletes what the suite made. */
+const LAST = ["DeleteApiKey", "DeleteApiKey_delete", "DeleteDeployment", "DeleteModel", "DeleteDataset", "DeleteIdentityProvider", "DeleteUser"];
+
+type Setup = (h: TestHearth, caller: OperationCaller, op: Operation) => Promise<Record<string, string>>;
+
+/** State no operation of the API makes, set up right before the operation that needs it; returns path values. */
+const SETUP: Record<string, Setup> = {
+  // A binding is made by a person's first sign-in through the provider: written as that sign-in does.
+  UnbindIdentity: async (h, caller, op) => {
+    const userId = await caller.hold("/v1/accounts/{accountId}/users");
+    const identityProvider = String(op.requestBody?.content["application/json"]?.schema.examples?.[0]?.identityProvider);
+    const row = {
+      account_id: h.accountId,
+      user_id: userId,
+      identity_provider_id: identityProvider,
+      issuer: "https://login.example.com",
+      subject: "248289761001",
+    };
+    await insertBinding(h.deps.store.db, { ...row, create_time: Date.now() });
+    return {};
+  },
+  // A sign-in link is made by the operator (`hearth signin-link`).
+  RedeemSigninLink: async (h) => {
+    const link = await createSigninLink(h.deps, h.accountId, h.deps.config.adminEmail, h.baseUrl);
+    return { token: link.url.slice(link.url.lastIndexOf("/") + 1) };
+  },
+};
+
+/** The order the suite calls operations in: FIRST, then the rest in document order, then LAST. */
+function ordered(ops: Operation[]): Operation[] {
+  const byId = (id: string) => ops.find((o) => o.operationId === id) ?? assert.fail(`no operation ${id} in /openapi.json`);
+  const middle = ops.filter((o) => !FIRST.includes(o.operationId) && !LAST.includes(o.operationId));
+  return [...FIRST.map(byId), ...middle, ...LAST.map(byId)];
+}
+
+/** Where the answer departs from the schema, one line per mismatch (instance path, rule, detail). */
+function mismatches(errors: ReadonlyArray<{ instancePath: string; message?: string | undefined; params: unknown }>): string {
+  return errors.map((e) => `${e.instancePath || "/"} ${e.message ?? ""} ${JSON.stringify(e.params)}`).join("\n");
+}
+
+for (const dialect of DIALECTS) {
+  describe(`every operation of /openapi.json, called validly (${dialect})`, () => {
+    let h: TestHearth;
+    let stop: () => Promise<void>;
+    let doc: OpenApiDocument;
+    before(async () => {
+      ({ h, stop } = await startPlatform(dialect));
+      doc = (await h.call("GET", "/openapi.json", { key: null })).body;
+    });
+    after(() => stop());
+
+    test("the suite's lists name operations that exist; every creation and deletion is ordered", () => {
+      const ids = new Set(operationsOf(doc).map((o) => o.operationId));
+      for (const id of [...Object.keys(SKIPPED), ...FIRST, ...LAST, ...Object.keys(SETUP)]) assert.ok(ids.has(id), `${id} is not an operation`);
+      const unordered = [...ids].filter((id) => /^(Create|Delete)/.test(id) && !SKIPPED[id] && !FIRST.includes(id) && !LAST.includes(id));
+      assert.deepEqual(
+        unordered.filter((id) => !id.startsWith("CreateChat") && id !== "CreateCompletion"),
+        [],
+      );
+    });
+
+    test("each answers its example request with its declared response", async (t) => {
+      const compile = schemaValidator(doc);
+      const caller = new OperationCaller(h, doc, operationsOf(doc));
+      let covered = 0;
+      const all = ordered(operationsOf(doc));
+      for (const op of all) {
+        const title = `${op.operationId} ${op.method} ${op.path}`;
+        const skip = SKIPPED[op.operationId];
+        if (skip) {
+          await t.test(title, { skip }, () => undefined);
+          continue;
+        }
+        await t.test(title, async () => {
+          const given = (await SETUP[op.operationId]?.(h, caller, op)) ?? {};
+          const req = await caller.build(op, given);
+          const res = await caller.send(req);
+          const text = await res.text();
+          const declared = op.responses[String(res.status)];
+          assert.ok(res.status < 400 && declared, `${req.init.method} ${req.url} answered ${res.status} (declared: ${Object.keys(op.responses)}): ${text}`);
+          if (res.status === 302) {
+            assert.ok(res.headers.get("location"), "a redirect without Location");
+          } else {
+            const [type, media] = Object.entries(declared.content ?? {})[0] ?? assert.fail("no content declared");
+            assert.ok(res.headers.get("content-type")?.startsWith(type), `content-type ${res.headers.get("content-type")}, declared ${type}`);
+            const body: unknown = type === "application/json" ? JSON.parse(text) : text;
+            const validate = compile(media.schema);
+            if (!validate(body)) assert.fail(`the answer does not match the declared schema:\n${mismatches(validate.errors ?? [])}\n${text.slice(0, 2000)}`);
+            caller.record(op, body);
+          }
+          if (LAST.includes(op.operationId) && req.target) caller.forget(req.target);
+          covered++;
+        });
+      }
+      const skipped = all.filter((o) => SKIPPED[o.operationId]).length;
+      t.diagnostic(`${covered} operations called and validated, ${skipped} skipped, of ${all.length}`);
+      assert.equal(covered + skipped, all.length);
+    });
+  });
+}

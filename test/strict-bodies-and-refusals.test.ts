@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { sql } from "kysely";
+import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+import { auditEntries, human, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
+
+/**
+ * Strict request bodies (unknown fields refused, proto names accepted, output-only fields ignored,
+ * immutable fields accepted only unchanged) and the one refusal entry per refused request, in the
+ * caller's own account; a failing audit write rolls the change back with 503.
+ */
+const A = "/v1/accounts/my-account";
+const FUTURE = "2036-11-29T09:06:15Z";
+
+for (const dialect of DIALECTS) {
+  describe(`strict bodies and audited refusals (${dialect})`, () => {
+    let h: TestHearth;
+    let X = "";
+    before(async () => {
+      h = await startHearth(dialect);
+      X = `${A}/users/${await human(h, "x@example.com", "user")}`;
+      await serviceAccountWithKey(h, "etl-bot", "user");
+    });
+    after(() => h.stop());
+
+    test("a proto (snake_case) field name means the same as its JSON name: expire_time sets expireTime", async () => {
+      const snake = await h.call("POST", `${A}/users/etl-bot/apiKeys`, { body: { apiKey: { displayName: "snake", expire_time: FUTURE } } });
+      assert.equal(snake.status, 200, JSON.stringify(snake.body));
+      assert.equal(snake.body.expireTime, "2036-11-29T09:06:15.000Z");
+      const camel = await h.call("POST", `${A}/users/etl-bot/apiKeys`, { body: { apiKey: { display_name: "camel", expireTime: FUTURE } } });
+      assert.equal(camel.status, 200, JSON.stringify(camel.body));
+      assert.equal(camel.body.displayName, "camel");
+      assert.equal(camel.body.expireTime, snake.body.expireTime);
+      // The issue's own value (now in the past): refused naming the field, never a key without expiry.
+      const past = await h.call("POST", `${A}/users/etl-bot/apiKeys`, { body: { apiKey: { displayName: "snake", expire_time: "2026-11-29T09:06:15Z" } } });
+      if (past.status === 200) assert.equal(past.body.expireTime, "2026-11-29T09:06:15.000Z");
+      else assert.match(past.body.error.message, /expireTime/);
+    });
+
+    test("a field the body does not have is a 400 naming it, and nothing is created", async () => {
+      const before = (await h.call("GET", `${A}/users/etl-bot/apiKeys`)).body.apiKeys.length;
+      const flat = await h.call("POST", `${A}/users/etl-bot/apiKeys`, { body: { displayName: "flat", expireTime: FUTURE } });
+      assert.equal(flat.status, 400);
+      assert.match(flat.body.error.message, /unknown field "displayName" in the request body/);
+      const nested = await h.call("POST", `${A}/users/etl-bot/apiKeys`, { body: { apiKey: { displayName: "x", expiresAt: FUTURE } } });
+      assert.equal(nested.status, 400);
+      assert.match(nested.body.error.message, /unknown field "expiresAt" in apiKey/);
+      const twice = await h.call("POST", `${A}/users/etl-bot/apiKeys`, { body: { apiKey: { displayName: "a", display_name: "b" } } });
+      assert.equal(twice.status, 400);
+      assert.match(twice.body.error.message, /"displayName" is given twice/);
+      assert.equal((await h.call("GET", `${A}/users/etl-bot/apiKeys`)).body.apiKeys.length, before);
+    });
+
+    test("PATCH a user: unknown and changed immutable fields are refused; a resource read back is accepted", async () => {
+      const original = (await h.call("GET", X)).body;
+      const rol = await h.call("PATCH", X, { body: { rol: "admin" } });
+      assert.equal(rol.status, 400);
+      assert.match(rol.body.error.message, /unknown field "rol"/);
+      const email = await h.call("PATCH", X, { body: { email: "evil@example.com" } });
+      assert.equal(email.status, 400);
+      assert.match(email.body.error.message, /field "email" is immutable/);
+      const sa = await h.call("PATCH", `${A}/users/etl-bot`, { body: { serviceAccount: false } });
+      assert.equal(sa.status, 400);
+      assert.match(sa.body.error.message, /field "serviceAccount" is immutable/);
+      const after = (await h.call("GET", X)).body;
+      assert.equal(after.updateTime, original.updateTime, "a refused PATCH changes nothing");
+      // Unchanged immutable fields and output-only fields, as Fireworks' SDK sends them back.
+      const same = await h.call("PATCH", X, { body: { ...original, serviceAccount: undefined, service_account: original.serviceAccount, displayName: "X" } });
+      assert.equal(same.status, 200, JSON.stringify(same.body));
+      assert.equal(same.body.displayName, "X");
+      assert.equal(same.body.email, "x@example.com");
+    });
+
+    test("every refusal class on an account route leaves exactly one entry in the caller's account", async () => {
+      // Each case is a refusal of operation `rpc`: the entries of that method grow by exactly one.
+      const cases: [string, string, unknown, number, string][] = [
+        ["PATCH", `${X}?updateMask=email`, { displayName: "a" }, 400, "UpdateUser"],
+        ["PATCH", `${X}?updateMask=bogus`, { displayName: "a" }, 400, "UpdateUser"],
+        ["PATCH", X, { role: 5 }, 400, "UpdateUser"],
+        ["PATCH", X, { rol: "admin" }, 400, "UpdateUser"],
+        ["PATCH", X, '{"role": ', 400, "UpdateUser"],
+        ["GET", `${A}/users/nobody`, undefined, 404, "GetUser"],
+        ["POST", `${A}/users`, { email: "x@example.com", role: "user" }, 409, "CreateUser"],
+      ];
+      for (const [method, url, body, status, rpc] of cases) {
+        const before = (await auditEntries(h, `method="${rpc}"`)).length;
+        const headers: Record<string, string> = typeof body === "string" ? { "content-type": "application/json" } : {};
+        const res = await h.call(method, url, body === undefined ? {} : { body, headers });
+        assert.equal(res.status, status, `${method} ${url}: ${JSON.stringify(res.body)}`);
+        if (typeof body === "string") assert.match(res.body.error.message, /malformed JSON body/);
+        const entries = await auditEntries(h, `method="${rpc}"`);
+        assert.equal(entries.length, before + 1, `${method} ${url} is audited once`);
+        assert.equal(entries[0].status.code, status);
+      }
+    });
+
+    test("a bad credential wins over a bad body (401), and another account's 404 is written in the caller's own account", async () => {
+      const res = await h.call("PATCH", X, { key: "hk_notakey", body: '{"role": ', headers: { "content-type": "application/json" } });
+      assert.equal(res.status, 401);
+      const otherKey = await otherAccount(h);
+      const before = (await auditEntries(h, 'method="GetUser"')).length;
+      const cross = await h.call("GET", X, { key: otherKey });
+      assert.equal(cross.status, 404);
+      assert.equal((await auditEntries(h, 'method="GetUser"')).length, before, "nothing is written into the account named in the path");
+      const own = await h.call("GET", `/v1/accounts/other-account/auditLogs?pageSize=200&filter=${encodeURIComponent('method="GetUser"')}`, { key: otherKey });
+      assert.equal(own.status, 200);
+      assert.deepEqual(
+        own.body.auditLogs.map((e: { resource: string }) => e.resource),
+        [X.slice("/v1/".length)],
+      );
+    });
+
+    test("when the audit log cannot be written, the change is rolled back and the answer is 503", async () => {
+      const db = h.deps.store.db;
+      if (dialect === "sqlite") {
+        await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs BEGIN SELECT RAISE(ABORT, 'audit log is read-only'); END`.execute(db);
+      } else {
+        await sql`CREATE FUNCTION audit_read_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit log is read-only'; END $$ LANGUAGE plpgsql`.execute(db);
+        await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs FOR EACH ROW EXECUTE FUNCTION audit_read_only()`.execute(db);
+      }
+      try {
+        const res = await h.call("POST", `${A}/users?userId=rolled-back`, { body: { serviceAccount: true, role: "user" } });
+        assert.equal(res.status, 503, JSON.stringify(res.body));
+        assert.equal(res.body.error.status, "UNAVAILABLE");
+        assert.match(res.body.error.message, /audit log could not be written; nothing was changed/);
+        const refused = await h.call("PATCH", X, { body: { rol: "admin" } });
+        assert.equal(refused.status, 503, "an unrecordable refusal is not answered as if it were recorded");
+      } finally {
+        await sql`DROP TRIGGER audit_read_only${sql.raw(dialect === "sqlite" ? "" : " ON audit_logs")}`.execute(db);
+      }
+      assert.equal((await h.call("GET", `${A}/users/rolled-back`)).status, 404, "the change was rolled back with its entry");
+    });
+  });
+}
