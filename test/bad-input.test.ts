@@ -127,7 +127,14 @@ for (const dialect of DIALECTS) {
       await broken.deps.store.close();
       const res = await broken.call("GET", `${A}/users`, { key });
       assert.equal(res.status, 500);
-      assert.deepEqual(res.body, { error: { code: 500, status: "INTERNAL", message: "internal error" } });
+      assert.deepEqual(res.body, {
+        error: {
+          code: 500,
+          status: "INTERNAL",
+          message: "internal error",
+          details: [{ "@type": "type.googleapis.com/google.rpc.RequestInfo", requestId: res.headers["x-request-id"] }],
+        },
+      });
       await broken.stop().catch(() => undefined);
     });
   });

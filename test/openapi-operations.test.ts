@@ -123,5 +123,37 @@ for (const dialect of DIALECTS) {
       t.diagnostic(`${covered} operations called and validated, ${skipped} skipped, of ${all.length}`);
       assert.equal(covered + skipped, all.length);
     });
+
+    test("every JSON request body refuses a field it does not declare, naming it, and accepts proto names", async (t) => {
+      // OpenAI-compatible bodies keep fields Hearth does not know: upstream models take many.
+      const loose = new Set(["CreateChatCompletion", "CreateCompletion"]);
+      let checked = 0;
+      for (const op of operationsOf(doc)) {
+        const schema = op.requestBody?.content["application/json"]?.schema;
+        if (!schema || loose.has(op.operationId)) continue;
+        await t.test(`${op.operationId} ${op.method} ${op.path}`, async () => {
+          // The body is read before anything is looked up: any well-formed ids do.
+          const url = op.path.replace(/\{(\w+)\}/g, (_, name: string) => (name === "accountId" ? h.accountId : "some-id"));
+          const example = (schema.examples?.[0] ?? {}) as Record<string, unknown>;
+          const send = (body: unknown) =>
+            fetch(`${h.baseUrl}${url}`, {
+              method: op.method.toUpperCase(),
+              headers: { authorization: `Bearer ${h.adminKey}`, "content-type": "application/json" },
+              body: JSON.stringify(body),
+            });
+          const res = await send({ ...example, notAField: 1 });
+          const text = await res.text();
+          assert.equal(res.status, 400, text);
+          assert.match(JSON.parse(text).error.message, /unknown field "notAField"/);
+          // The same example under proto (snake_case) names is not refused as unknown.
+          const snake = Object.fromEntries(Object.entries(example).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+          const proto = await (await send(snake)).text();
+          assert.doesNotMatch(proto, /unknown field/, `${op.operationId} with proto names: ${proto}`);
+          checked++;
+        });
+      }
+      t.diagnostic(`${checked} operations with JSON bodies checked`);
+      assert.ok(checked >= 10, `only ${checked} operations have JSON bodies`);
+    });
   });
 }

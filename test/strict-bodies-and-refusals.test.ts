@@ -110,6 +110,24 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    test("an error body carries the request id (google.rpc.RequestInfo), the same as the x-request-id header", async () => {
+      for (const [method, url, key] of [
+        ["PATCH", X, undefined],
+        ["GET", `${A}/users/nobody`, undefined],
+        ["GET", `${A}/users`, "hk_notakey"],
+        ["GET", "/v1/no/such/route", undefined],
+      ] as const) {
+        const res = await h.call(method, url, {
+          ...(key ? { key } : {}),
+          body: method === "PATCH" ? { rol: "admin" } : undefined,
+          headers: { "x-request-id": `req-${method}-1` },
+        });
+        assert.ok(res.status >= 400, url);
+        assert.equal(res.headers["x-request-id"], `req-${method}-1`);
+        assert.deepEqual(res.body.error.details, [{ "@type": "type.googleapis.com/google.rpc.RequestInfo", requestId: `req-${method}-1` }], url);
+      }
+    });
+
     test("when the audit log cannot be written, the change is rolled back and the answer is 503", async () => {
       const db = h.deps.store.db;
       if (dialect === "sqlite") {

@@ -19,6 +19,14 @@ const STATUS_HTTP = {
 
 export type StatusName = keyof typeof STATUS_HTTP;
 
+const REQUEST_INFO = "type.googleapis.com/google.rpc.RequestInfo";
+
+/** google.rpc.RequestInfo, as an error's `details` entry: which request failed. */
+export interface RequestInfo {
+  "@type": typeof REQUEST_INFO;
+  requestId: string;
+}
+
 export class ApiError extends Error {
   readonly status: StatusName;
   /** Extra response headers (e.g. WWW-Authenticate, rate-limit headers). */
@@ -35,8 +43,13 @@ export class ApiError extends Error {
     return STATUS_HTTP[this.status];
   }
 
-  toJSON(): { error: { code: number; status: StatusName; message: string } } {
-    return { error: { code: this.httpCode, status: this.status, message: this.message } };
+  /**
+   * The google.rpc.Status JSON body; with a request id, `details` carries a
+   * `google.rpc.RequestInfo` naming it (the same id as the `x-request-id` header and the log line).
+   */
+  toJSON(requestId?: string): { error: { code: number; status: StatusName; message: string; details?: RequestInfo[] } } {
+    const error = { code: this.httpCode, status: this.status, message: this.message };
+    return { error: requestId ? { ...error, details: [{ "@type": REQUEST_INFO, requestId }] } : error };
   }
 }
 

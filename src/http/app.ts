@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { MalformedBody } from "./malformed-body.ts";
+import { notFound } from "../domain/errors.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler } from "./errors.ts";
 import { checkJsonDepth, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
@@ -85,7 +86,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
 
   app.setErrorHandler(errorHandler(deps.config.bodyLimit));
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: 404, status: "NOT_FOUND", message: `no route for ${request.method} ${request.url.split("?")[0]}` } });
+    void reply.status(404).send(notFound(`no route for ${request.method} ${request.url.split("?")[0]}`).toJSON(request.id));
   });
 
   const router = new Router(app, deps);

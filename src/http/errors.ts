@@ -32,11 +32,11 @@ export function errorHandler(bodyLimit: number) {
     if (!apiError) {
       // Internal detail goes to the log (never a secret: keys are not part of errors), not to the client.
       request.log.error({ err: error }, "unhandled error");
-      void reply.status(500).send(new ApiError("INTERNAL", "internal error").toJSON());
+      void reply.status(500).send(new ApiError("INTERNAL", "internal error").toJSON(request.id));
       return;
     }
     void reply.status(apiError.httpCode).headers(apiError.headers);
     if (wantsSignInPage(request)) void reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(signInErrorPage(apiError));
-    else void reply.send(apiError.toJSON());
+    else void reply.send(apiError.toJSON(request.id));
   };
 }

@@ -14,14 +14,14 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
  * URLs the router itself refuses (a path segment over 100 characters, malformed percent-encoding)
  * get Hearth's error shape, not Fastify's, and do not echo the path (it may carry a link token).
  */
-function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const message =
     error.code === "FST_ERR_MAX_PARAM_LENGTH"
       ? "invalid URL: a path segment is longer than 100 characters"
       : error.code === "FST_ERR_BAD_URL"
         ? "invalid URL: the path is not valid percent-encoded UTF-8"
         : "invalid request: it could not be routed";
-  void reply.status(400).send(invalidArgument(message).toJSON());
+  void reply.status(400).send(invalidArgument(message).toJSON(request.id));
 }
 
 /**

@@ -39,7 +39,16 @@ const errorSchema = {
   properties: {
     error: {
       type: "object",
-      properties: { code: { type: "integer" }, status: { type: "string" }, message: { type: "string" } },
+      properties: {
+        code: { type: "integer" },
+        status: { type: "string" },
+        message: { type: "string" },
+        details: {
+          type: "array",
+          description: "google.rpc.RequestInfo: the request's id, as in the x-request-id header",
+          items: { type: "object", properties: { "@type": { type: "string" }, requestId: { type: "string" } }, required: ["@type", "requestId"] },
+        },
+      },
       required: ["code", "status", "message"],
     },
   },

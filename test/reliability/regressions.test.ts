@@ -20,7 +20,14 @@ for (const dialect of DIALECTS) {
       for (const url of [`${A}/users/${"a".repeat(101)}`, `/auth/link/${"t".repeat(150)}`]) {
         const res = await h.call("GET", url);
         assert.equal(res.status, 400);
-        assert.deepEqual(res.body, { error: { code: 400, status: "INVALID_ARGUMENT", message: "invalid URL: a path segment is longer than 100 characters" } });
+        assert.deepEqual(res.body, {
+          error: {
+            code: 400,
+            status: "INVALID_ARGUMENT",
+            message: "invalid URL: a path segment is longer than 100 characters",
+            details: [{ "@type": "type.googleapis.com/google.rpc.RequestInfo", requestId: res.headers["x-request-id"] }],
+          },
+        });
       }
       const bad = await h.call("GET", `${A}/users/%E0%A4%A`);
       assert.equal(bad.status, 400);
