@@ -72,7 +72,7 @@ export async function sessionPrincipal(deps: Deps, request: FastifyRequest, meta
         { accountId: p.accountId, email: p.email, apiKeyId: "", meta },
         { method: operationId, resource, isAdminAction: false },
         refusal,
-      ).catch(() => undefined);
+      );
       throw markAudited(refusal);
     }
   }

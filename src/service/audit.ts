@@ -43,7 +43,22 @@ function statusOf(error: unknown): { code: number; message: string } {
   return { code: 500, message: "INTERNAL: internal error" };
 }
 
+/**
+ * Writes one audit entry (`error`: the refusal it records, if any), in `db` — a transaction, to
+ * commit or roll back with the change it records.
+ * @throws UNAVAILABLE (503, "the audit log could not be written; nothing was changed") when the
+ * entry cannot be written; the cause goes to the process log. Never swallowed by callers.
+ */
 export async function writeAudit(db: Db, actor: Actor, op: UncheckedOperation, error?: unknown): Promise<void> {
+  try {
+    await insertEntry(db, actor, op, error);
+  } catch (cause) {
+    console.error(JSON.stringify({ level: "error", msg: "audit write failed", err: String(cause) }));
+    throw auditUnavailable();
+  }
+}
+
+async function insertEntry(db: Db, actor: Actor, op: UncheckedOperation, error?: unknown): Promise<void> {
   const status = statusOf(error);
   await insertAuditLog(db, {
     id: randomUUID(),
@@ -79,16 +94,6 @@ const checkedOperation = (ctx: Ctx, op: Operation): UncheckedOperation => ({ ...
  */
 const auditUnavailable = (): ApiError => new ApiError("UNAVAILABLE", "the audit log could not be written; nothing was changed");
 
-/** `writeAudit`, with a failure turned into UNAVAILABLE (503); the cause goes to the process log. */
-async function writeEntry(db: Db, actor: Actor, op: UncheckedOperation, error?: unknown): Promise<void> {
-  try {
-    await writeAudit(db, actor, op, error);
-  } catch (cause) {
-    console.error(JSON.stringify({ level: "error", msg: "audit write failed", err: String(cause) }));
-    throw auditUnavailable();
-  }
-}
-
 /**
  * Runs a change and its audit entry in one transaction: no change without its entry, no entry
  * without its change. The entry is an admin action when an admin action was checked for the
@@ -100,7 +105,7 @@ export async function audited<T>(deps: Deps, ctx: Ctx, op: Operation, change: (t
   ctx.operation = op;
   return deps.store.db.transaction().execute(async (trx) => {
     const result = await change(trx);
-    await writeEntry(trx, actorOf(ctx), checkedOperation(ctx, op));
+    await writeAudit(trx, actorOf(ctx), checkedOperation(ctx, op));
     return result;
   });
 }
@@ -121,12 +126,12 @@ export async function auditRefusals<T>(_deps: Deps, ctx: Ctx, op: Operation, rea
  * @throws UNAVAILABLE (503) when the entry cannot be written.
  */
 export async function auditRefused(deps: Deps, ctx: Ctx, fallback: Operation, error: unknown): Promise<void> {
-  await writeEntry(deps.store.db, actorOf(ctx), checkedOperation(ctx, ctx.operation ?? fallback), error);
+  await writeAudit(deps.store.db, actorOf(ctx), checkedOperation(ctx, ctx.operation ?? fallback), error);
 }
 
 /** Records an attempt on an account by someone who could not be authenticated. */
 export async function auditUnauthenticated(deps: Deps, accountId: string, meta: RequestMeta, op: UncheckedOperation, error: ApiError): Promise<void> {
-  await writeEntry(deps.store.db, { accountId, email: "", apiKeyId: "", meta }, op, error);
+  await writeAudit(deps.store.db, { accountId, email: "", apiKeyId: "", meta }, op, error);
 }
 
 /** One entry standing for the refused attempts from an address that were not audited one by one. */
@@ -140,7 +145,7 @@ export async function auditSuppressedAttempts(deps: Deps, s: { accountId: string
   };
   // Written in the background, when the window closes: nobody is waiting for an answer, so a failed
   // write is reported in the process log (by writeEntry), with the count it could not record.
-  await writeEntry(deps.store.db, actor, op, new ApiError("UNAUTHENTICATED", `${s.suppressed} more refused attempts from ${s.clientIp}`)).catch(() =>
+  await writeAudit(deps.store.db, actor, op, new ApiError("UNAUTHENTICATED", `${s.suppressed} more refused attempts from ${s.clientIp}`)).catch(() =>
     console.error(JSON.stringify({ level: "error", msg: "unrecorded refused attempts", accountId: s.accountId, clientIp: s.clientIp, attempts: s.suppressed })),
   );
 }

@@ -204,7 +204,7 @@ export async function userForClaims(deps: SignInDeps, row: IdentityProviderRow, 
     const resource = email === undefined ? `accounts/${row.account_id}/users` : userName(row.account_id, userId ?? idFromEmail(email));
     const payload = { via, identityProvider: row.id, ...(email === undefined ? { email: typeof claims.email === "string" ? claims.email : null } : {}) };
     const actor = { accountId: row.account_id, email: email ?? "", apiKeyId: "", meta };
-    await writeAudit(deps.store.db, actor, { method: "SignIn", resource, isAdminAction: false, payload }, error).catch(() => undefined);
+    await writeAudit(deps.store.db, actor, { method: "SignIn", resource, isAdminAction: false, payload }, error);
     throw markAudited(error);
   }
 }

@@ -59,7 +59,7 @@ export async function auditSignIn(
  */
 export async function refuseServiceAccount(deps: SignInDeps, user: SignInUser, via: SignInVia, meta: RequestMeta): Promise<ApiError> {
   const error = serviceAccountCannotSignIn();
-  await auditSignIn(deps.store.db, user, via, meta, {}, error).catch(() => undefined);
+  await auditSignIn(deps.store.db, user, via, meta, {}, error);
   return markAudited(error);
 }
 

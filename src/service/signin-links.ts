@@ -79,7 +79,7 @@ export async function redeemSigninLink(deps: SignInDeps, token: string, meta: Re
   if (link.service_account === 1) throw await refuseServiceAccount(deps, user, "link", meta);
   if (await accountEnforcesSso(db, link.account_id)) {
     const error = enforcedSso(link.account_id);
-    await auditSignIn(db, user, "link", meta, {}, error).catch(() => undefined);
+    await auditSignIn(db, user, "link", meta, {}, error);
     throw error;
   }
   return db.transaction().execute(async (trx) => {
