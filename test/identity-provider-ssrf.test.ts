@@ -107,7 +107,8 @@ async function createProvider(h: TestHearth, id: string, issuerUrl: string) {
 
 /** The raw body of a sign-in start, for byte-for-byte comparison. */
 async function startBody(h: TestHearth, idp: string): Promise<{ status: number; body: string }> {
-  const res = await h.app.inject({ method: "GET", url: `/auth/oidc/my-account/${idp}/start`, headers: FROM_SIGN_IN_PAGE });
+  // One request id for every probe: an error body names its request, and the bodies must be byte-identical.
+  const res = await h.app.inject({ method: "GET", url: `/auth/oidc/my-account/${idp}/start`, headers: { ...FROM_SIGN_IN_PAGE, "x-request-id": "probe-1" } });
   return { status: res.statusCode, body: res.body };
 }
 

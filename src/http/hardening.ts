@@ -21,7 +21,8 @@ function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: Fa
       : error.code === "FST_ERR_BAD_URL"
         ? "invalid URL: the path is not valid percent-encoded UTF-8"
         : "invalid request: it could not be routed";
-  void reply.status(400).send(invalidArgument(message).toJSON(request.id));
+  // Refused before routing, so before the hook that echoes the request id: set it here too.
+  void reply.status(400).header("x-request-id", request.id).send(invalidArgument(message).toJSON(request.id));
 }
 
 /**
