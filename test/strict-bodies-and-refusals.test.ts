@@ -48,6 +48,9 @@ for (const dialect of DIALECTS) {
       const twice = await h.call("POST", `${A}/users/etl-bot/apiKeys`, { body: { apiKey: { displayName: "a", display_name: "b" } } });
       assert.equal(twice.status, 400);
       assert.match(twice.body.error.message, /"displayName" is given twice/);
+      const bidi = await h.call("POST", `${A}/users/etl-bot/apiKeys`, { body: { apiKey: { "evil\u202e": 1 } } });
+      assert.equal(bidi.status, 400);
+      assert.ok(bidi.body.error.message.includes('unknown field "evil\\u202e" in apiKey'), bidi.body.error.message);
       assert.equal((await h.call("GET", `${A}/users/etl-bot/apiKeys`)).body.apiKeys.length, before);
     });
 

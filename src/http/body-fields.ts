@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { invalidArgument } from "../domain/errors.ts";
+import { quoted } from "../domain/ids.ts";
 
 /**
  * @module Strict request bodies with protobuf JSON names and AIP-203 field behaviour, for every
  * route, from its body schema:
  * - a field is accepted under its lowerCamel JSON name and its proto (snake_case) name, as
  *   protojson does (`expire_time` ≡ `expireTime`); both spellings at once is a 400;
- * - a field the schema does not declare is a 400 naming it (`unknown field "expiresAt" in apiKey`);
+ * - a field the schema does not declare is a 400 naming it (`unknown field "expiresAt" in apiKey`;
+ *   quoted with non-ASCII escaped, so a bidi control in a name cannot reorder the sentence);
  * - a field declared with `outputOnly()` (AIP-203 OUTPUT_ONLY: `name`, `createTime`, …) is ignored,
  *   so a client may send back a whole resource it read.
  * Objects declared loose (`z.looseObject`, OpenAI-compatible bodies) and records keep their keys.
@@ -71,7 +73,7 @@ export function normalizeBody(schema: z.ZodType, value: unknown, path = ""): unk
     const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (!field) {
       if (loose) out[given] = v;
-      else throw invalidArgument(`unknown field "${given}" in ${label(path)} (fields: ${Object.keys(shape).join(", ")})`);
+      else throw invalidArgument(`unknown field ${quoted(given.slice(0, 100))} in ${label(path)} (fields: ${Object.keys(shape).join(", ")})`);
       continue;
     }
     if (Object.hasOwn(out, key)) throw invalidArgument(`field "${key}" is given twice in ${label(path)} (as "${key}" and as its proto name)`);

@@ -58,22 +58,28 @@ export async function writeAudit(db: Db, actor: Actor, op: UncheckedOperation, e
   }
 }
 
+/**
+ * Text as stored: a NUL character (which PostgreSQL's text cannot hold) is written as `\u0000`, so a
+ * refusal quoting hostile input is still recorded. The payload is JSON, where JSON.stringify escapes it.
+ */
+const storable = (text: string): string => text.replaceAll("\u0000", "\\u0000");
+
 async function insertEntry(db: Db, actor: Actor, op: UncheckedOperation, error?: unknown): Promise<void> {
   const status = statusOf(error);
   await insertAuditLog(db, {
     id: randomUUID(),
     account_id: actor.accountId,
     timestamp: Date.now(),
-    principal: actor.email,
-    method: op.method,
-    resource: op.resource,
-    message: op.method,
+    principal: storable(actor.email),
+    method: storable(op.method),
+    resource: storable(op.resource),
+    message: storable(op.method),
     status_code: status.code,
-    status_message: status.message,
+    status_message: storable(status.message),
     payload: JSON.stringify(redact(op.payload ?? {})),
     is_admin_action: op.isAdminAction ? 1 : 0,
-    user_agent: actor.meta.userAgent.slice(0, 512),
-    client_ip: actor.meta.clientIp,
+    user_agent: storable(actor.meta.userAgent.slice(0, 512)),
+    client_ip: storable(actor.meta.clientIp),
     api_key_id: actor.apiKeyId,
   });
 }

@@ -338,7 +338,8 @@ for (const dialect of DIALECTS) {
           assert.equal(created.status, 200, `${url}: ${created.text}`);
           for (let i = 0; i < 2; i++) {
             await attempt("SSRF", async () => {
-              const start = await attack(`${h.baseUrl}/auth/oidc/my-account/${id}/start`, { headers: FROM_HEARTH_PAGE });
+              // One request id for every probe: an error body names its request, and the bodies must not differ.
+              const start = await attack(`${h.baseUrl}/auth/oidc/my-account/${id}/start`, { headers: { ...FROM_HEARTH_PAGE, "x-request-id": "ssrf-probe" } });
               assert.equal(start.status, 503, `${url}: ${start.text}`);
               assert.equal(start.body.error.message, SENTENCE(id));
               bodies.add(start.text.split(id).join("ID"));
