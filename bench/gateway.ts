@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   const gateway = `http://127.0.0.1:${(hearth.app.server.address() as { port: number }).port}`;
   try {
     // The default 6000 rpm would stop the benchmark itself; the check still runs on every request.
-    await setQuotaMax(hearth.deps.store.db, config.accountId, "serverless-inference-rpm", 1_000_000_000);
+    await setQuotaMax(hearth.deps.store, config.accountId, "serverless-inference-rpm", 1_000_000_000);
     const call = (method: string, path: string, body: unknown) =>
       hearth.app.inject({ method: method as "POST", url: path, headers: { authorization: `Bearer ${admin}` }, payload: body as object });
     await call("POST", `/v1/accounts/${config.accountId}/users?userId=bench`, { serviceAccount: true, role: "user" });

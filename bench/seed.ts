@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { generateKey, newKeyId } from "../src/domain/api-key-format.ts";
 import { serviceAccountEmail } from "../src/domain/ids.ts";
@@ -17,7 +18,7 @@ const BATCHES_PER_TRANSACTION = 20;
 /** Opens (and migrates) the scratch store, creates the account with its admin, returns the admin key. */
 export async function openSeededStore(s: Scratch): Promise<{ store: Store; adminKey: string }> {
   const store = await openStore({ databaseUrl: s.databaseUrl, dataDir: s.dataDir });
-  const created = await createAccount(store, KEY_PREFIX, ACCOUNT_ID, "admin@example.com");
+  const created = await createAccount(store, { keyPrefix: KEY_PREFIX, saDomain: "sa.hearth.local" }, ACCOUNT_ID, "admin@example.com");
   return { store, adminKey: created.apiKey };
 }
 
@@ -71,6 +72,7 @@ export async function seedUsers(store: Store, options: SeedOptions): Promise<str
     users.push({
       account_id: ACCOUNT_ID,
       id,
+      uid: randomUUID(),
       display_name: serviceAccount ? `service account ${i}` : `user ${i}`,
       email: serviceAccount ? serviceAccountEmail(id, ACCOUNT_ID, SA_DOMAIN) : `${id}@example.com`,
       role: serviceAccount ? "user" : "contributor",

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { KEY_PREFIX_SYNTAX } from "./domain/api-key-format.ts";
+import { FIELD_MESSAGES } from "./domain/field-rules.ts";
 import { checkEmail, isValidId } from "./domain/ids.ts";
 import { parseSecretKey } from "./domain/secret-box.ts";
 import { loadPlatformConfig, type PlatformConfig } from "./platform-config.ts";
@@ -12,7 +14,7 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (leave unset for the embedded SQLite store)")
     .optional(),
-  HEARTH_ACCOUNT_ID: z.string().refine(isValidId, "must be a valid id (lowercase letters, digits, '-')").default("my-account"),
+  HEARTH_ACCOUNT_ID: z.string().refine(isValidId, FIELD_MESSAGES.storedId).default("my-account"),
   HEARTH_ADMIN_EMAIL: z
     .string()
     .superRefine((value, ctx) => {
@@ -27,10 +29,7 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a DNS domain")
     .default("sa.hearth.local"),
-  HEARTH_KEY_PREFIX: z
-    .string()
-    .regex(/^[a-z][a-z0-9]{0,7}_$/, "must be 1-8 lowercase letters/digits followed by '_'")
-    .default("hk_"),
+  HEARTH_KEY_PREFIX: z.string().regex(KEY_PREFIX_SYNTAX, "must be 1-8 lowercase letters/digits, the first a letter, followed by '_'").default("hk_"),
   HEARTH_LOG_LEVEL: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
   HEARTH_BODY_LIMIT: z.coerce
     .number()

@@ -15,6 +15,7 @@ test("a valid file becomes a frozen configuration with defaults", () => {
     upstreamModel: "llama",
     inputPricePerMillionTokens: 0.2,
     outputPricePerMillionTokens: 0,
+    maxCostPerRequestUsd: undefined, // the gateway then reserves its default (README, "Spend reservations")
     backend: "vllm",
   });
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.backends.get("vllm")));

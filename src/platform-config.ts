@@ -21,6 +21,8 @@ const publicModel = z.strictObject({
   upstreamModel: z.string().min(1).max(256).optional(),
   inputPricePerMillionTokens: price.default(0),
   outputPricePerMillionTokens: price.default(0),
+  /** What one call may cost at most, USD: reserved against monthly-spend-usd when a request gives no max_tokens. */
+  maxCostPerRequestUsd: z.number().positive().max(1_000_000).optional(),
 });
 
 const backend = z
@@ -67,6 +69,7 @@ export interface PublicModel {
   readonly upstreamModel: string;
   readonly inputPricePerMillionTokens: number;
   readonly outputPricePerMillionTokens: number;
+  readonly maxCostPerRequestUsd: number | undefined;
 }
 
 export interface Backend {
@@ -125,6 +128,7 @@ export function parsePlatformConfig(text: string, env: NodeJS.ProcessEnv = proce
         upstreamModel: m.upstreamModel ?? m.id,
         inputPricePerMillionTokens: m.inputPricePerMillionTokens,
         outputPricePerMillionTokens: m.outputPricePerMillionTokens,
+        maxCostPerRequestUsd: m.maxCostPerRequestUsd,
       }),
     );
     for (const m of models) {

@@ -10,15 +10,18 @@ import type { Deps } from "./service/context.ts";
 import { LastUsedRecorder } from "./service/last-used.ts";
 import { createOutboundFetch, type NetworkOptions } from "./service/outbound-fetch.ts";
 import { startCluster } from "./cluster/setup.ts";
+import { flushRateRefusals } from "./gateway/rate-refusals.ts";
 import { KeyCache } from "./service/key-cache.ts";
 import { AuthThrottle } from "./service/auth-throttle.ts";
 import { auditSuppressedAttempts } from "./service/audit.ts";
 import { startAuditRetention } from "./service/retention.ts";
-import { getAccount } from "./store/accounts.ts";
+import { accountsWithOtherSaDomain, fillServiceAccountDomains, getAccount } from "./store/accounts.ts";
 import { disabledIdentityProviders } from "./store/identity-providers.ts";
+import { storedLookAlikeIdentities } from "./service/look-alike-identities.ts";
 import { openStore, type Store } from "./store/store.ts";
 import { privateDataDir } from "./store/private-files.ts";
 import { ApiError } from "./domain/errors.ts";
+import { identityProviderName } from "./domain/resource-names.ts";
 
 export interface Hearth {
   app: FastifyInstance;
@@ -53,8 +56,19 @@ export async function createHearth(config: Config, options: AppOptions & { store
   // Issue 13: providers disabled because another account holds their issuer and client id.
   for (const row of await disabledIdentityProviders(store.db)) {
     app.log.warn(
-      `identity provider accounts/${row.account_id}/identityProviders/${row.id} is DISABLED: its issuer and client id are registered to another account (settle with 'hearth identity-provider release')`,
+      `identity provider ${identityProviderName(row.account_id, row.id)} is DISABLED: its issuer and client id are registered to another account (settle with 'hearth identity-provider release')`,
     );
+  }
+  // Each account keeps the service-account domain it was created with (README, Service accounts).
+  await fillServiceAccountDomains(store.db, config.saDomain);
+  for (const row of await accountsWithOtherSaDomain(store.db, config.saDomain)) {
+    app.log.warn(
+      `account "${row.id}" keeps its service-account domain ${row.sa_domain} (new service accounts: {user}@${row.id}.${row.sa_domain}), not HEARTH_SA_DOMAIN=${config.saDomain}, which applies to accounts created from now on`,
+    );
+  }
+  // Issue 15: emails stored before the look-alike rule are kept, and named for review.
+  for (const found of await storedLookAlikeIdentities(store.db)) {
+    app.log.warn(`user ${found.name} is kept, but its email would be refused today as a look-alike identity: ${found.reason}`);
   }
   const stopRetention = startAuditRetention(store, config.auditRetentionDays, (error) => app?.log.error({ err: error }, "audit retention failed"));
   let closed: Promise<void> | undefined;
@@ -67,6 +81,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
         stopRetention();
         await built.close();
         await deps.authThrottle.stop();
+        await flushRateRefusals(store);
         await deps.lastUsed.flush();
         await cluster.close();
         await deps.outbound?.close();
@@ -85,7 +100,7 @@ export async function bootstrap(deps: Deps, print: (line: string) => void): Prom
   if (await getAccount(store.db, config.accountId)) return;
   let created;
   try {
-    created = await createAccount(store, config.keyPrefix, config.accountId, config.adminEmail);
+    created = await createAccount(store, config, config.accountId, config.adminEmail);
   } catch (error) {
     if (error instanceof ApiError && error.status === "ALREADY_EXISTS") return;
     throw error;

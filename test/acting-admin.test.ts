@@ -1,42 +1,26 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DIALECTS, freshDatabase } from "./support/hearth.ts";
-import { hearth, serve, type Served } from "./support/process.ts";
+import { DIALECTS } from "./support/hearth.ts";
+import { hearth, processHearth, type ProcessHearth } from "./support/process.ts";
 
 const A = "/v1/accounts/my-account";
 
 for (const dialect of DIALECTS) {
   describe(`the last-admin rule counts admins who can act (${dialect})`, () => {
-    let db: Awaited<ReturnType<typeof freshDatabase>>;
-    let env: Record<string, string>;
-    let server: Served;
+    let p: ProcessHearth;
     let adminKey: string;
-    const call = async (method: string, path: string, key: string, body?: unknown) => {
-      const res = await fetch(`${server.baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : {} };
-    };
+    const call = (method: string, path: string, key: string, body?: unknown) => p.call(method, path, key, body);
     const operatorEntries = async (key: string) =>
       (await call("GET", `${A}/auditLogs?pageSize=50&filter=${encodeURIComponent('principal="operator" AND method="UpdateUser"')}`, key)).body
         .auditLogs as any[];
 
     before(async () => {
-      db = await freshDatabase(dialect);
       // The operator command writes the store from another process: no cached role may outlive it.
-      env = { ...db.env, HEARTH_LOG_LEVEL: "warn", HEARTH_KEY_CACHE_TTL_MS: "0" };
-      server = await serve(env);
-      adminKey = readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim();
+      p = await processHearth(dialect, { HEARTH_KEY_CACHE_TTL_MS: "0" });
+      await p.serve();
+      adminKey = p.adminKey();
     });
-    after(async () => {
-      await server.stop();
-      await db.drop();
-    });
+    after(() => p.close());
 
     test("regression: the only admin makes a key-less service account admin and cannot then demote or delete itself", async () => {
       const robot = await call("POST", `${A}/users?userId=robot`, adminKey, { serviceAccount: true, role: "admin" });
@@ -71,12 +55,12 @@ for (const dialect of DIALECTS) {
       assert.equal((await call("GET", `${A}/users/robot`, robotKey)).body.role, "admin");
 
       // The operator refuses the same: the robot is the only admin who can act.
-      const refused = await hearth(["user", "set-role", "robot", "user", "--account", "my-account"], env);
+      const refused = await hearth(["user", "set-role", "robot", "user", "--account", "my-account"], p.env);
       assert.equal(refused.code, 1, refused.stdout);
       assert.match(refused.stderr, /hearth: user "robot" is the account's last admin who can act/);
 
       // The operator makes the human admin again, by email, as a real process; audited as "operator".
-      const restored = await hearth(["user", "set-role", "admin@example.com", "admin", "--account", "my-account"], env);
+      const restored = await hearth(["user", "set-role", "admin@example.com", "admin", "--account", "my-account"], p.env);
       assert.equal(restored.code, 0, restored.stderr);
       assert.equal(restored.stdout.trim(), 'user "admin-example-com" of account "my-account": role admin (was user)');
       assert.equal((await call("GET", `${A}/users/admin-example-com`, adminKey)).body.role, "admin");
@@ -95,13 +79,13 @@ for (const dialect of DIALECTS) {
     });
 
     test("hearth user set-role refuses an unknown user, account or role with a sentence", async () => {
-      const user = await hearth(["user", "set-role", "nobody", "admin", "--account", "my-account"], env);
+      const user = await hearth(["user", "set-role", "nobody", "admin", "--account", "my-account"], p.env);
       assert.equal(user.code, 1);
       assert.match(user.stderr, /no user "nobody" in account "my-account"/);
-      const account = await hearth(["user", "set-role", "robot", "admin", "--account", "nope"], env);
+      const account = await hearth(["user", "set-role", "robot", "admin", "--account", "nope"], p.env);
       assert.equal(account.code, 1);
       assert.match(account.stderr, /account "nope" not found/);
-      const role = await hearth(["user", "set-role", "robot", "emperor", "--account", "my-account"], env);
+      const role = await hearth(["user", "set-role", "robot", "emperor", "--account", "my-account"], p.env);
       assert.equal(role.code, 1);
       assert.match(role.stderr, /unknown role "emperor"/);
     });

@@ -22,13 +22,16 @@ for (const dialect of DIALECTS) {
         method: "M",
         resource: "r",
         message: "M",
+        message_folded: "m",
         status_code: 0,
         status_message: "",
+        status_message_folded: "",
         payload: "{}",
         is_admin_action: 0,
         user_agent: "",
         client_ip: "",
         api_key_id: "",
+        principal_uid: "",
       };
       const now = Date.now();
       await db

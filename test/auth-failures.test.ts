@@ -4,7 +4,7 @@ import { generateKey } from "../src/domain/api-key-format.ts";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { auditEntries } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
+import { startHearthWithIdentityProvider, startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
 import { chat, infer, startPlatform } from "./support/platform.ts";
 
 const A = "/v1/accounts/my-account";
@@ -75,18 +75,7 @@ for (const dialect of DIALECTS) {
     let h: TestHearth;
     let issuer: TestIssuer;
     before(async () => {
-      // The test issuer listens on loopback: the operator switch lets Hearth reach it.
-      h = await startHearth(dialect, { ...THROTTLE, HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
-      await h.listen();
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
-      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: {
-          displayName: "Corp SSO",
-          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-          tenantDomains: ["corp.example"],
-        },
-      });
-      assert.equal(created.status, 200, JSON.stringify(created.body));
+      ({ h, issuer } = await startHearthWithIdentityProvider(dialect, { displayName: "Corp SSO", tenantDomains: ["corp.example"] }, THROTTLE));
     });
     after(async () => {
       await h.stop();

@@ -40,7 +40,7 @@ for (const dialect of DIALECTS) {
         /malformed JSON body/,
       ],
       ["an invalid id", () => h.call("POST", `${A}/users?userId=Not_Valid`, { body: { serviceAccount: true } }), 400, /invalid userId "Not_Valid"/],
-      ["an invalid id in the path", () => h.call("GET", `${A}/users/Bad_Id`), 400, /user id must be 1-63 lowercase/],
+      ["an invalid id in the path", () => h.call("GET", `${A}/users/Bad_Id`), 400, /invalid user id "Bad_Id": use 1-63 lowercase/],
       ["an unknown role", () => h.call("POST", `${A}/users?userId=x`, { body: { serviceAccount: true, role: "owner" } }), 400, /unknown role "owner"/],
       [
         "the custom role without presets",

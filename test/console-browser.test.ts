@@ -12,6 +12,12 @@ const SA_EMAIL = `${SA}@my-account.sa.hearth.local`;
 const LAPTOP = { width: 1366, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
+/** What the test reads of an `<input>` in the page (the test's own types have no DOM). */
+interface FormInput {
+  validity: { valid: boolean; patternMismatch: boolean };
+  matches(selector: string): boolean;
+}
+
 interface Visit {
   context: BrowserContext;
   page: Page;
@@ -301,6 +307,47 @@ describe("web console in a browser", { timeout: 300_000 }, () => {
     await page.getByRole("button", { name: "Add identity provider" }).waitFor();
     assert.doesNotMatch(await page.content(), /s3cret/);
     await check(admin, "11-identity-providers-admin");
+  });
+
+  test("an id the API would refuse (AIP-122) is stopped in the form: nothing is sent", async () => {
+    const { page } = admin;
+    const posts: string[] = [];
+    const record = (request: { method: () => string; url: () => string }) => {
+      if (request.method() === "POST") posts.push(request.url());
+    };
+    page.on("request", record);
+    try {
+      /** Types `id`, submits, and returns whether the browser flagged the id as not matching its pattern. */
+      const refused = async (dialog: ReturnType<Page["getByRole"]>, label: string, id: string, submit: string): Promise<boolean> => {
+        const input = dialog.getByLabel(label, { exact: true });
+        await input.fill(id);
+        await dialog.getByRole("button", { name: submit }).click();
+        await dialog.waitFor(); // still open
+        return input.evaluate((el) => (el as unknown as FormInput).validity.patternMismatch && (el as unknown as FormInput).matches(":invalid"));
+      };
+
+      await page.getByRole("button", { name: "Add identity provider" }).click();
+      const idp = page.getByRole("dialog", { name: "Add an identity provider" });
+      await idp.getByLabel("Issuer URL").fill("https://login.other.example");
+      await idp.getByLabel("Client ID").fill("hearth-other");
+      for (const id of ["Other SSO", "other-", "9other"]) assert.equal(await refused(idp, "ID", id, "Add provider"), true, id);
+      await page.keyboard.press("Escape");
+      await idp.waitFor({ state: "detached" });
+
+      await nav(page, "Users").click();
+      await page.getByRole("button", { name: "Create service account" }).click();
+      const sa = page.getByRole("dialog", { name: "Create a service account" });
+      for (const id of ["My SA", "my-sa-", "-my-sa", "my_sa"]) assert.equal(await refused(sa, "Service account ID", id, "Create service account"), true, id);
+      // A valid id passes the same check (the pattern is not simply rejecting everything).
+      await sa.getByLabel("Service account ID").fill("my-sa");
+      assert.equal(await sa.getByLabel("Service account ID").evaluate((el) => (el as unknown as FormInput).validity.valid), true);
+      await page.keyboard.press("Escape");
+      await sa.waitFor({ state: "detached" });
+    } finally {
+      page.off("request", record);
+    }
+    assert.deepEqual(posts, [], "the browser sent a form with an invalid id");
+    assert.equal((await h.call("GET", `${A}/identityProviders/other-sso`)).status, 404);
   });
 
   test("a non-admin sees what its role allows and no admin controls", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 
 const A = "/v1/accounts/my-account";
 
@@ -12,17 +12,7 @@ for (const dialect of DIALECTS) {
     const bearer = (token: string) => h.call("GET", "/verifyApiKey", { key: token });
 
     before(async () => {
-      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
-      await h.listen();
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
-      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: {
-          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-          tenantDomains: ["example.com"],
-          enableJitUserProvisioning: true,
-        },
-      });
-      assert.equal(created.status, 200, JSON.stringify(created.body));
+      ({ h, issuer } = await startHearthWithIdentityProvider(dialect, { tenantDomains: ["example.com"], enableJitUserProvisioning: true }));
     });
     after(async () => {
       await h.stop();

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import type { BillingUsage } from "../src/http/resources/billing-usage.ts";
+import type { Dataset } from "../src/http/resources/dataset.ts";
 import type { TestHearth } from "./support/hearth.ts";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 import { chat, infer, startPlatform } from "./support/platform.ts";
@@ -62,26 +64,40 @@ describe("firectl: models, deployments, datasets and billing", () => {
     assert.equal(field(created, "Example Count"), "2");
 
     const bad = join(dir, "bad.jsonl");
-    writeFileSync(bad, '{"ok":1}\nnot json\n');
+    writeFileSync(bad, '{"messages":[{"role":"user","content":"hi"}]}\nnot json\n');
     const refused = await firectl(["dataset", "create", "bad-data", bad], botKey);
     assert.equal(refused.code, 1);
     assert.equal(refused.stdout, "");
     assert.match(refused.stderr, /^firectl: line 2 is not valid JSON.*\(INVALID_ARGUMENT\)\n$/);
     assert.deepEqual(firstColumn(ok(await firectl(["dataset", "list"], botKey))), ["my-data"]);
 
+    // --format completion: lines are {"prompt", "completion"}; chat lines are then refused, naming the first.
+    const pairs = join(dir, "pairs.jsonl");
+    writeFileSync(pairs, '{"prompt":"2+2=","completion":"4"}\n');
+    const completion = ok(await firectl(["dataset", "create", "pairs", pairs, "--format", "completion"], botKey));
+    assert.equal(field(completion, "Format"), "COMPLETION");
+    const mismatch = await firectl(["dataset", "create", "pairs-bad", good, "--format", "completion"], botKey);
+    assert.equal(mismatch.code, 1);
+    assert.match(mismatch.stderr, /^firectl: line 1 is not a COMPLETION example: it needs "prompt", a string \(INVALID_ARGUMENT\)\n$/);
+    const unknown = await firectl(["dataset", "create", "x", pairs, "--format", "rl"], botKey);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /--format takes chat or completion, not "rl"/);
+    ok(await firectl(["dataset", "delete", "pairs"], botKey));
+
     const missing = await firectl(["dataset", "create", "x", join(dir, "absent.jsonl")], botKey);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read .*absent\.jsonl \(ENOENT\)/);
     assert.equal(field(ok(await firectl(["dataset", "update", "my-data", "--display-name", "Train v2"], botKey)), "Display Name"), "Train v2");
-    assert.equal(JSON.parse(ok(await firectl(["dataset", "get", "my-data", "-o", "json"]))).exampleCount, "2");
+    assert.equal((JSON.parse(ok(await firectl(["dataset", "get", "my-data", "-o", "json"]))) as Dataset).exampleCount, "2");
     ok(await firectl(["delete", "dataset", "my-data"], botKey));
     rmSync(dir, { recursive: true, force: true });
   });
 
   test("firectl billing get-usage shows the tokens of each key", async () => {
     for (let i = 0; i < 2; i++) assert.equal((await infer(h, botKey, chat("accounts/fireworks/models/tiny-public"))).status, 200);
-    const usage = JSON.parse(ok(await firectl(["billing", "get-usage", "-o", "json"])));
-    const row = usage.usage.find((u: { principal: string }) => u.principal === "bot@my-account.sa.hearth.local");
+    const usage: BillingUsage = JSON.parse(ok(await firectl(["billing", "get-usage", "-o", "json"])));
+    const row = usage.usage.find((u) => u.principal === "bot@my-account.sa.hearth.local");
+    assert.ok(row, "a row for the key's principal");
     assert.deepEqual([row.requestCount, row.promptTokens, row.completionTokens], [2, 22, 14]);
     const text = ok(await firectl(["billing", "get-usage"]));
     assert.match(text, /accounts\/fireworks\/models\/tiny-public\s+bot@my-account\.sa\.hearth\.local\s+\S+\s+2\s+22\s+14/);

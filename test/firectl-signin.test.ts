@@ -10,8 +10,8 @@ import { parseAuthIni } from "../src/cli/firectl/config.ts";
 import { SERVICE_ACCOUNT_SIGN_IN } from "../src/domain/sign-in.ts";
 import { Browser, followSignIn } from "./support/browser.ts";
 import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
-import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 import { field, FIRECTL_LAUNCHER, ok, runProcess, type Run } from "./support/run.ts";
 
 const A = "/v1/accounts/my-account";
@@ -68,19 +68,11 @@ for (const dialect of DIALECTS) {
     }
 
     before(async () => {
-      // The test issuer listens on loopback: the operator switch lets Hearth reach it.
-      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
-      await h.listen();
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
-      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: {
-          displayName: "Corp SSO",
-          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-          tenantDomains: ["corp.example"],
-          enableJitUserProvisioning: true,
-        },
-      });
-      assert.equal(created.status, 200, JSON.stringify(created.body));
+      ({ h, issuer } = await startHearthWithIdentityProvider(dialect, {
+        displayName: "Corp SSO",
+        tenantDomains: ["corp.example"],
+        enableJitUserProvisioning: true,
+      }));
       await human(h, "alice@corp.example", "user");
       saKey = (await serviceAccountWithKey(h, "cli-bot")).key;
     });

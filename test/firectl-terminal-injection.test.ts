@@ -6,8 +6,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 import { field, FIRECTL_LAUNCHER, firectlAt, ok, runProcess } from "./support/run.ts";
 
 const A = "/v1/accounts/my-account";
@@ -28,17 +28,7 @@ for (const dialect of DIALECTS) {
     let issuer: TestIssuer;
     let firectl: (args: string[]) => ReturnType<typeof runProcess>;
     before(async () => {
-      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
-      await h.listen();
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
-      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: {
-          displayName: "Corp SSO",
-          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-          tenantDomains: ["corp.example"],
-        },
-      });
-      assert.equal(created.status, 200, JSON.stringify(created.body));
+      ({ h, issuer } = await startHearthWithIdentityProvider(dialect, { displayName: "Corp SSO", tenantDomains: ["corp.example"] }));
       const sa = await h.call("POST", `${A}/users?userId=bot`, { body: { serviceAccount: true, role: "user", displayName: "bot" } });
       assert.equal(sa.status, 200, JSON.stringify(sa.body));
       // Rows written before the server refused such names (or by anyone with the database): firectl must still print them safely.

@@ -8,6 +8,10 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { firectlProgram } from "../src/cli/firectl/main.ts";
+import type { Account } from "../src/http/resources/account.ts";
+import type { ApiKey } from "../src/http/resources/api-key.ts";
+import type { Quota } from "../src/http/resources/quota.ts";
+import type { User } from "../src/http/resources/user.ts";
 import type { Command } from "commander";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
 import { field, FIRECTL_LAUNCHER as LAUNCHER, firstColumn, ok, runProcess, type Run } from "./support/run.ts";
@@ -157,13 +161,13 @@ describe("firectl: the documented service-account commands", () => {
 
 describe("firectl: output", () => {
   test("-o json prints the API's JSON unchanged", async () => {
-    const user = JSON.parse(ok(await firectl(["user", "get", "my-service-account", "-o", "json"])));
+    const user: User = JSON.parse(ok(await firectl(["user", "get", "my-service-account", "-o", "json"])));
     assert.deepEqual(user, (await h.call("GET", "/v1/accounts/my-account/users/my-service-account")).body);
     const list = JSON.parse(ok(await firectl(["user", "list", "-o", "json"])));
     assert.deepEqual(list, (await h.call("GET", "/v1/accounts/my-account/users?pageSize=200")).body);
-    const quota = JSON.parse(ok(await firectl(["-o", "json", "quota", "get", "service-accounts"])));
+    const quota: Quota = JSON.parse(ok(await firectl(["-o", "json", "quota", "get", "service-accounts"])));
     assert.deepEqual(quota, (await h.call("GET", "/v1/accounts/my-account/quotas/service-accounts")).body);
-    const account = JSON.parse(ok(await firectl(["account", "get", "--output", "json"])));
+    const account: Account = JSON.parse(ok(await firectl(["account", "get", "--output", "json"])));
     assert.deepEqual(account, (await h.call("GET", "/v1/accounts/my-account")).body);
     const whoami = JSON.parse(ok(await firectl(["whoami", "-o", "json"])));
     assert.deepEqual(whoami, (await h.call("GET", "/verifyApiKey")).body);
@@ -183,12 +187,12 @@ describe("firectl: output", () => {
   });
 
   test("api-key create takes --key-name and a local --expire-time; get, list and delete act on the caller's keys or --service-account's", async () => {
-    const created = JSON.parse(
+    const created: ApiKey = JSON.parse(
       ok(await firectl(["api-key", "create", "--key-name", "ci", "--expire-time", "2030-01-31 18:00:00", "-o", "json"], { env: { TZ: "America/New_York" } })),
     );
     assert.equal(created.displayName, "ci");
     assert.equal(created.expireTime, "2030-01-31T23:00:00.000Z", "local time (New York) became UTC");
-    assert.match(created.key, /^hk_/);
+    assert.match(created.key ?? "", /^hk_/, "the create response carries the secret once");
     assert.equal((await h.call("GET", "/verifyApiKey", { key: created.key })).body.userId, "admin-example-com");
 
     const mine = ok(await firectl(["api-key", "list"]));
@@ -199,12 +203,12 @@ describe("firectl: output", () => {
     ok(await firectl(["api-key", "delete", created.keyId]));
     assert.equal((await h.call("GET", "/verifyApiKey", { key: created.key })).status, 401);
 
-    const saKey = JSON.parse(ok(await firectl(["api-key", "create", "--service-account", "my-service-account", "-o", "json"])));
+    const saKey: ApiKey = JSON.parse(ok(await firectl(["api-key", "create", "--service-account", "my-service-account", "-o", "json"])));
     const saKeys = ok(await firectl(["api-key", "list", "--service-account", "accounts/my-account/users/my-service-account"]));
     assert.ok(firstColumn(saKeys).includes(saKey.keyId));
     assert.equal(field(ok(await firectl(["api-key", "get", saKey.keyId, "--service-account", "my-service-account"])), "Owner"), SA_EMAIL);
-    const everyone = JSON.parse(ok(await firectl(["api-key", "list", "--all-users", "-o", "json"])));
-    const owners = new Set(everyone.apiKeys.map((k: { email: string }) => k.email));
+    const everyone: { apiKeys: ApiKey[] } = JSON.parse(ok(await firectl(["api-key", "list", "--all-users", "-o", "json"])));
+    const owners = new Set(everyone.apiKeys.map((k) => k.email));
     assert.ok(owners.has("admin@example.com") && owners.has(SA_EMAIL), "--all-users lists every principal's keys");
     ok(await firectl(["api-key", "delete", `accounts/my-account/users/my-service-account/apiKeys/${saKey.keyId}`]));
     assert.equal((await h.call("GET", "/verifyApiKey", { key: saKey.key })).status, 401);
@@ -412,11 +416,11 @@ describe("firectl: following pages", () => {
       const res = await h.call("POST", "/v1/accounts/my-account/users", { body: { email: `bulk-${i}@example.com`, role: "inference-user" } });
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
-    const all = JSON.parse(ok(await firectl(["user", "list", "-o", "json"])));
+    const all: { users: User[]; totalSize: number; nextPageToken: string } = JSON.parse(ok(await firectl(["user", "list", "-o", "json"])));
     assert.equal(all.users.length, existing + 201);
     assert.equal(all.totalSize, existing + 201);
     assert.equal(all.nextPageToken, "");
-    assert.equal(new Set(all.users.map((u: { name: string }) => u.name)).size, existing + 201, "no user twice");
+    assert.equal(new Set(all.users.map((u) => u.name)).size, existing + 201, "no user twice");
     assert.equal(
       firstColumn(ok(await firectl(["user", "list", "--filter", "service_account=true"]))).length,
       all.users.filter((u: { serviceAccount: boolean }) => u.serviceAccount).length,

@@ -8,8 +8,8 @@ import { migrate } from "../src/store/migrations.ts";
 import { openStore } from "../src/store/store.ts";
 import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
 import { auditEntries, human, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
-import { DIALECTS, freshDatabase, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
+import { DIALECTS, freshDatabase, type TestHearth } from "./support/hearth.ts";
+import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 import { hearth } from "./support/process.ts";
 
 /**
@@ -42,18 +42,9 @@ for (const dialect of DIALECTS) {
     const verifiedToken = (claims: Record<string, unknown>) => issuer.mint({ email_verified: true, ...claims });
 
     before(async () => {
-      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
-      await h.listen();
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
-      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: {
-          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-          tenantDomains: ["corp.example"],
-          enableJitUserProvisioning: true,
-        },
-      });
-      assert.equal(created.status, 200, JSON.stringify(created.body));
-      assert.equal(created.body.trustEmailWithoutVerifiedClaim, false, "default: only email_verified true is trusted");
+      const started = await startHearthWithIdentityProvider(dialect, { tenantDomains: ["corp.example"], enableJitUserProvisioning: true });
+      ({ h, issuer } = started);
+      assert.equal(started.provider.trustEmailWithoutVerifiedClaim, false, "default: only email_verified true is trusted");
       await human(h, "alice@corp.example", "user");
       userKey = (await serviceAccountWithKey(h, "plain-user", "user")).key;
     });
@@ -209,13 +200,7 @@ for (const dialect of DIALECTS) {
     let attackerKey: string;
 
     before(async () => {
-      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
-      await h.listen();
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
-      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: { oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId }, tenantDomains: ["corp.example"] },
-      });
-      assert.equal(created.status, 200, JSON.stringify(created.body));
+      ({ h, issuer } = await startHearthWithIdentityProvider(dialect, { tenantDomains: ["corp.example"], clientType: "public" }));
       await human(h, "alice@corp.example", "user");
       attackerKey = await otherAccount(h, "attacker");
     });

@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { AuditLog } from "../src/http/resources/audit-log.ts";
+import type { Dataset } from "../src/http/resources/dataset.ts";
+import type { Deployment } from "../src/http/resources/deployment.ts";
+import type { Model } from "../src/http/resources/model.ts";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { auditEntries, serviceAccountWithKey } from "./support/fixtures.ts";
 import { account, setQuota, startPlatform, upload } from "./support/platform.ts";
 import type { FakeUpstream } from "./support/model-server.ts";
 
+/** One line of chat data (a dataset's default format). */
+const CHAT_LINE = '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}';
 const A = "/v1/accounts/my-account";
 const TINY = "accounts/my-account/models/tiny";
 const MAX_UPLOAD = 64 * 1024;
@@ -59,13 +65,13 @@ for (const dialect of DIALECTS) {
 
       const page1 = await h.call("GET", `${A}/models?pageSize=2`);
       assert.deepEqual(
-        page1.body.models.map((m: any) => m.name.split("/").pop()),
+        page1.body.models.map((m: Model) => m.name.split("/").pop()),
         ["alpha", "beta"],
       );
       assert.equal(page1.body.totalSize, 3);
       const page2 = await h.call("GET", `${A}/models?pageSize=2&pageToken=${page1.body.nextPageToken}`);
       assert.deepEqual(
-        page2.body.models.map((m: any) => m.name.split("/").pop()),
+        page2.body.models.map((m: Model) => m.name.split("/").pop()),
         ["tiny"],
       );
       const filtered = await h.call(
@@ -73,7 +79,7 @@ for (const dialect of DIALECTS) {
         `${A}/models?filter=${encodeURIComponent('created_by="maker@my-account.sa.hearth.local"')}&orderBy=create_time desc`,
       );
       assert.deepEqual(
-        filtered.body.models.map((m: any) => m.name),
+        filtered.body.models.map((m: Model) => m.name),
         [TINY],
       );
       assert.equal((await h.call("GET", `${A}/models?filter=colour%3Dred`)).status, 400);
@@ -89,14 +95,14 @@ for (const dialect of DIALECTS) {
 
       const publicList = await h.call("GET", "/v1/accounts/fireworks/models", { key: other });
       assert.deepEqual(
-        publicList.body.models.map((m: any) => m.name),
+        publicList.body.models.map((m: Model) => m.name),
         ["accounts/fireworks/models/tiny-public"],
       );
       assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/tiny-public", { key: other })).body.public, true);
       assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/nope", { key: other })).status, 404);
 
       const entries = await auditEntries(h, 'resource:"models/"');
-      const methods = entries.map((e: any) => `${e.method} ${e.principal} ${e.status.code}`);
+      const methods = entries.map((e: AuditLog) => `${e.method} ${e.principal} ${e.status.code}`);
       assert.ok(methods.includes("CreateModel maker@my-account.sa.hearth.local 0"));
       assert.ok(methods.includes("UpdateModel maker@my-account.sa.hearth.local 0"));
       assert.ok(methods.includes("UpdateModel other@my-account.sa.hearth.local 403"));
@@ -123,7 +129,7 @@ for (const dialect of DIALECTS) {
 
       const list = await h.call("GET", `${A}/deployments?filter=state%3DFAILED`);
       assert.deepEqual(
-        list.body.deployments.map((d: any) => d.name),
+        list.body.deployments.map((d: Deployment) => d.name),
         ["accounts/my-account/deployments/gone"],
       );
       const inUse = await h.call("DELETE", `${A}/models/tiny`, { key: maker });
@@ -147,7 +153,7 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(results.filter((r) => r.status === 200).length, 4);
       const refused = results.find((r) => r.status === 429)!;
-      assert.equal(refused.body.error.message, 'quota "deployments" exceeded: 4 of 4 deployments in use');
+      assert.equal(refused.body.error.message, 'quota "deployments" exceeded: 4 of 4 in use, this request needs 1 more');
       assert.equal((await h.call("GET", "/v1/accounts/dep-quota/quotas/deployments", { key: acct.admin })).body.usage, 4);
     });
 
@@ -156,27 +162,27 @@ for (const dialect of DIALECTS) {
       const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ messages: [{ role: "user", content: `question ${i}` }] })).join("\r\n");
       const res = await upload(h, maker, "my-account", "good", `${lines}\n\n`);
       assert.equal(res.status, 200);
-      const ds = (await res.json()) as any;
+      const ds = (await res.json()) as Dataset;
       assert.equal(ds.state, "READY");
       assert.equal(ds.exampleCount, "500");
       const download = await fetch(`${h.baseUrl}${A}/datasets/good:download`, { headers: { authorization: `Bearer ${other}` } });
       assert.equal(await download.text(), `${lines.replaceAll("\r\n", "\n")}\n`);
-      const again = await upload(h, maker, "my-account", "good", '{"a":1}\n');
+      const again = await upload(h, maker, "my-account", "good", `${CHAT_LINE}\n`);
       assert.equal(again.status, 400, "a READY dataset's content is not replaced");
       const quota = await h.call("GET", `${A}/quotas/dataset-storage-bytes`);
       assert.equal(quota.body.usage, Number(ds.sizeBytes));
       assert.equal((await h.call("GET", `${A}/datasets/good`, { key: other })).body.exampleCount, "500");
-      const foreign = await upload(h, other, "my-account", "good", '{"a":1}\n');
+      const foreign = await upload(h, other, "my-account", "good", `${CHAT_LINE}\n`);
       assert.equal(foreign.status, 403);
     });
 
     test("a bad JSONL line is refused naming the line, and nothing is stored", async () => {
       await h.call("POST", `${A}/datasets?datasetId=bad`, { key: maker, body: {} });
-      const big = JSON.stringify({ text: "x".repeat(40_000) });
-      const res = await upload(h, maker, "my-account", "bad", `{"ok":1}\n${big}\n{"ok":2}\n[1,2]\n{"never":"read"}\n`);
+      const big = JSON.stringify({ messages: [{ role: "user", content: "x".repeat(40_000) }] });
+      const res = await upload(h, maker, "my-account", "bad", `${CHAT_LINE}\n${big}\n${CHAT_LINE}\n[1,2]\n{"never":"read"}\n`);
       assert.equal(res.status, 400);
       assert.equal(((await res.json()) as any).error.message, "line 4 is not a JSON object");
-      const notJson = await upload(h, maker, "my-account", "bad", '{"ok":1}\n{"ok":\n');
+      const notJson = await upload(h, maker, "my-account", "bad", `${CHAT_LINE}\n{"ok":\n`);
       assert.match(((await notJson.json()) as any).error.message, /^line 2 is not valid JSON/);
       const ds = await h.call("GET", `${A}/datasets/bad`);
       assert.equal(ds.body.state, "UPLOADING");
@@ -188,7 +194,7 @@ for (const dialect of DIALECTS) {
 
     test("an oversized upload is refused naming the limit, and nothing is stored", async () => {
       await h.call("POST", `${A}/datasets?datasetId=huge`, { key: maker, body: {} });
-      const line = `${JSON.stringify({ text: "y".repeat(1000) })}\n`;
+      const line = `${JSON.stringify({ messages: [{ role: "user", content: "y".repeat(1000) }] })}\n`;
       const body = line.repeat(Math.ceil((MAX_UPLOAD * 3) / line.length));
       const res = await upload(h, maker, "my-account", "huge", body);
       assert.equal(res.status, 400);
@@ -209,7 +215,7 @@ for (const dialect of DIALECTS) {
     test("the dataset-storage-bytes and datasets quotas hold, also for concurrent uploads", async () => {
       const acct = await account(h, "ds-quota", { loader: "contributor" });
       const key = acct.keys.loader!;
-      const line = `${JSON.stringify({ text: "z".repeat(90) })}\n`; // 102 bytes
+      const line = `${JSON.stringify({ messages: [{ role: "user", content: "z".repeat(58) }] })}\n`; // 102 bytes
       const body = line.repeat(100); // 10,200 bytes
       await setQuota(h, "ds-quota", "dataset-storage-bytes", 15_000, acct.admin);
       for (const id of ["one", "two"]) assert.equal((await h.call("POST", `/v1/accounts/ds-quota/datasets?datasetId=${id}`, { key, body: {} })).status, 200);
@@ -217,7 +223,7 @@ for (const dialect of DIALECTS) {
       const statuses = results.map((r) => r.status).sort();
       assert.deepEqual(statuses, [200, 429]);
       const refused = (await results.find((r) => r.status === 429)!.json()) as any;
-      assert.match(refused.error.message, /^quota "dataset-storage-bytes" exceeded/);
+      assert.match(refused.error.message, /^quota "dataset-storage-bytes" exceeded: 10200 of 15000 in use, this request needs \d+ more$/);
       assert.equal((await h.call("GET", "/v1/accounts/ds-quota/quotas/dataset-storage-bytes", { key })).body.usage, 10_200);
       const stored = await h.deps.store.db.selectFrom("dataset_chunks").select("dataset_id").where("account_id", "=", "ds-quota").execute();
       assert.equal(new Set(stored.map((r) => r.dataset_id)).size, 1, "the refused upload left nothing behind");
@@ -225,7 +231,7 @@ for (const dialect of DIALECTS) {
       await setQuota(h, "ds-quota", "datasets", 2, acct.admin);
       const third = await h.call("POST", "/v1/accounts/ds-quota/datasets?datasetId=three", { key, body: {} });
       assert.equal(third.status, 429);
-      assert.equal(third.body.error.message, 'quota "datasets" exceeded: 2 of 2 datasets in use');
+      assert.equal(third.body.error.message, 'quota "datasets" exceeded: 2 of 2 in use, this request needs 1 more');
       const done = results.findIndex((r) => r.status === 200);
       assert.equal((await h.call("DELETE", `/v1/accounts/ds-quota/datasets/${["one", "two"][done]}`, { key })).status, 200);
       assert.equal((await h.call("GET", "/v1/accounts/ds-quota/quotas/dataset-storage-bytes", { key })).body.usage, 0);
@@ -236,23 +242,24 @@ for (const dialect of DIALECTS) {
       await h.call("POST", `${A}/datasets?datasetId=wrong-type`, { key: maker, body: {} });
       const res = await h.call("POST", `${A}/datasets/wrong-type:upload`, { key: maker, body: { a: 1 } });
       assert.equal(res.status, 400);
-      assert.equal(
+      assert.match(
         res.body.error.message,
-        'send the JSONL as the raw request body with Content-Type application/jsonl, or as the "file" field of a multipart/form-data body',
+        /^:upload does not take Content-Type "application\/json": send the JSONL as the raw body with Content-Type application\/jsonl, /,
       );
     });
 
     test("the multipart form upload Fireworks documents (curl -F file=@train.jsonl) works; a form without the file, or cut short, stores nothing", async () => {
       const send = (id: string, body: RequestInit["body"], headers: Record<string, string> = {}) =>
         fetch(`${h.baseUrl}${A}/datasets/${id}:upload`, { method: "POST", headers: { authorization: `Bearer ${maker}`, ...headers }, body });
-      for (const id of ["form", "form-empty", "form-cut"]) await h.call("POST", `${A}/datasets?datasetId=${id}`, { key: maker, body: {} });
+      for (const id of ["form", "form-empty", "form-cut"])
+        await h.call("POST", `${A}/datasets?datasetId=${id}`, { key: maker, body: { format: "COMPLETION" } });
       const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ prompt: `p${i}`, completion: `c${i}` })).join("\n");
       const form = new FormData();
       form.append("purpose", "fine-tune");
       form.append("file", new Blob([`${lines}\n`], { type: "application/jsonl" }), "train.jsonl");
       const res = await send("form", form);
       assert.equal(res.status, 200, await res.clone().text());
-      assert.equal(((await res.json()) as any).exampleCount, "50");
+      assert.equal(((await res.json()) as Dataset).exampleCount, "50");
       const download = await fetch(`${h.baseUrl}${A}/datasets/form:download`, { headers: { authorization: `Bearer ${maker}` } });
       assert.equal(await download.text(), `${lines}\n`);
 

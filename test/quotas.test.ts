@@ -41,7 +41,7 @@ for (const dialect of DIALECTS) {
       const third = await h.call("POST", `${A}/users?userId=q3`, { body: { serviceAccount: true } });
       assert.equal(third.status, 429);
       assert.equal(third.body.error.status, "RESOURCE_EXHAUSTED");
-      assert.match(third.body.error.message, /quota "service-accounts" exceeded: 2 of 2/);
+      assert.equal(third.body.error.message, 'quota "service-accounts" exceeded: 2 of 2 in use, this request needs 1 more');
       assert.equal((await h.call("GET", `${A}/users/q3`)).status, 404);
       assert.equal((await h.call("GET", `${A}/quotas/service-accounts`)).body.usage, 2);
       // Humans do not count against service-accounts.
@@ -56,8 +56,30 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 2; i++) assert.equal((await h.call("POST", `${A}/users/q2/apiKeys`, { body: { apiKey: {} } })).status, 200);
       const over = await h.call("POST", `${A}/users/q2/apiKeys`, { body: { apiKey: {} } });
       assert.equal(over.status, 429);
-      assert.match(over.body.error.message, /quota "api-keys-per-user" exceeded: q2@my-account.sa.hearth.local already has 2 of 2/);
+      assert.equal(over.body.error.message, 'quota "api-keys-per-user" exceeded: 2 of 2 in use, this request needs 1 more');
       assert.equal((await h.call("POST", `${A}/users/q3/apiKeys`, { body: { apiKey: {} } })).status, 200, "another principal has its own allowance");
+    });
+
+    test("issue 15: an expired API key does not count toward api-keys-per-user; an unexpired one does", async () => {
+      for (const quota of ["api-keys-per-user", "service-accounts"]) await h.call("PATCH", `${A}/quotas/${quota}`, { body: { value: 10 } });
+      for (const id of ["exp-one", "exp-none"]) assert.equal((await h.call("POST", `${A}/users?userId=${id}`, { body: { serviceAccount: true } })).status, 200);
+      const soon = new Date(Date.now() + 700).toISOString();
+      const expiring = await h.call("POST", `${A}/users/exp-one/apiKeys`, { body: { apiKey: { expireTime: soon } } });
+      assert.equal(expiring.status, 200);
+      for (let i = 0; i < 9; i++) assert.equal((await h.call("POST", `${A}/users/exp-one/apiKeys`, { body: { apiKey: {} } })).status, 200);
+      // Ten unexpired keys (one expiring in the future counts): the 11th is refused.
+      for (let i = 0; i < 10; i++)
+        assert.equal((await h.call("POST", `${A}/users/exp-none/apiKeys`, { body: { apiKey: { expireTime: "2100-01-01T00:00:00Z" } } })).status, 200);
+      const refused = await h.call("POST", `${A}/users/exp-none/apiKeys`, { body: { apiKey: {} } });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.error.message, 'quota "api-keys-per-user" exceeded: 10 of 10 in use, this request needs 1 more');
+      // Ten keys of which one has expired: the 11th is accepted, and then the 12th is refused.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(soon) - Date.now() + 50)));
+      assert.equal((await h.call("GET", `${A}/users/exp-one/apiKeys`, { key: expiring.body.key })).status, 401, "the expired key no longer authenticates");
+      assert.equal((await h.call("POST", `${A}/users/exp-one/apiKeys`, { body: { apiKey: {} } })).status, 200);
+      const twelfth = await h.call("POST", `${A}/users/exp-one/apiKeys`, { body: { apiKey: {} } });
+      assert.equal(twelfth.status, 429);
+      assert.equal(twelfth.body.error.message, 'quota "api-keys-per-user" exceeded: 10 of 10 in use, this request needs 1 more');
     });
 
     test("concurrent creates cannot overshoot the service-accounts quota", async () => {
@@ -73,7 +95,7 @@ for (const dialect of DIALECTS) {
     });
 
     test("the operator's maximum bounds the admin's value", async () => {
-      await setQuotaMax(h.deps.store.db, "my-account", "deployments", 4);
+      await setQuotaMax(h.deps.store, "my-account", "deployments", 4);
       const q = await h.call("GET", `${A}/quotas/deployments`);
       assert.equal(q.body.maxValue, "4");
       assert.equal(q.body.value, "4", "a value above the new maximum is lowered to it");

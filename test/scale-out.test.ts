@@ -55,7 +55,13 @@ for (const mode of MODES) {
       db = await freshDatabase("postgres");
       upstream = await startUpstream();
       const configFile = join(db.dataDir, "platform.json");
-      writeFileSync(configFile, JSON.stringify({ backends: [{ name: "local", baseUrl: upstream.baseUrl, models: [{ id: "tiny" }] }] }));
+      // The upstream reports 3 prompt tokens and 1 completion token: "dollar" costs $1 a call, "cent" $0.03.
+      const models = [
+        { id: "tiny" },
+        { id: "dollar", upstreamModel: "tiny", outputPricePerMillionTokens: 1_000_000, maxCostPerRequestUsd: 1 },
+        { id: "cent", upstreamModel: "tiny", inputPricePerMillionTokens: 10_000, maxCostPerRequestUsd: 0.03 },
+      ];
+      writeFileSync(configFile, JSON.stringify({ backends: [{ name: "local", baseUrl: upstream.baseUrl, models }] }));
       env = { ...db.env, ...mode.env, HEARTH_ACCOUNT_ID: accountId, HEARTH_CONFIG: configFile, HEARTH_LOG_LEVEL: "warn" };
       // The first process bootstraps the account; the others find it.
       procs.push(await serve(env));
@@ -133,6 +139,32 @@ for (const mode of MODES) {
       assert.equal(statuses.filter((s) => s === 200).length, 100);
       assert.equal(statuses.filter((s) => s === 429).length, 200);
       assert.equal(upstream.requests() - before, 100, "refused requests never reach the upstream");
+    });
+
+    test("30 concurrent $1 calls over the three processes against monthly-spend-usd 6 with $3.03 spent admit at most 3", async () => {
+      const [p1, p2, p3] = procs.map((p) => p.baseUrl) as [string, string, string];
+      assert.equal((await call(p1, admin, "PATCH", `${A}/quotas/serverless-inference-rpm`, { value: 6000 })).status, 200);
+      assert.equal((await call(p2, admin, "PATCH", `${A}/quotas/monthly-spend-usd`, { value: 6 })).status, 200);
+      const infer = (base: string, model: string) =>
+        call(base, admin, "POST", "/inference/v1/chat/completions", {
+          model: `accounts/fireworks/models/${model}`,
+          messages: [{ role: "user", content: "hi" }],
+        });
+      // $3.03 spent, metered through all three.
+      for (const [base, model] of [
+        [p1, "dollar"],
+        [p2, "dollar"],
+        [p3, "dollar"],
+        [p1, "cent"],
+      ] as const)
+        assert.equal((await infer(base, model)).status, 200);
+      const before = upstream.requests();
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => infer(procs[i % 3]!.baseUrl, "dollar")));
+      assert.equal(answers.filter((a) => a.status === 200).length, 3, "$3.03 + 3 × $1 reserved reaches the limit");
+      assert.ok(answers.filter((a) => a.status !== 200).every((a) => a.status === 402 && a.body.error.code === "insufficient_quota"));
+      assert.equal(upstream.requests() - before, 3);
+      const usage = await call(p3, admin, "GET", `${A}/billingUsage?startTime=${new Date(Date.now() - 86_400_000).toISOString()}`);
+      assert.equal(usage.body.total.costUsd, 6.03);
     });
 
     test("killing one process loses no acknowledged write", async () => {

@@ -4,10 +4,9 @@ import { createSigninLink } from "../src/service/signin-links.ts";
 import { CONSOLE_CSP } from "../src/http/console.ts";
 import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
 import { human, otherAccount } from "./support/fixtures.ts";
-import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { createIdentityProvider, startHearthWithIdentityProvider, startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
 
-const A = "/v1/accounts/my-account";
 const B = "other-account";
 const B_START = `/auth/oidc/${B}/b-sso/start`;
 
@@ -64,32 +63,13 @@ for (const dialect of DIALECTS) {
     }
 
     before(async () => {
-      // The test issuers listen on loopback: the operator switch lets Hearth reach them.
-      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
-      await h.listen();
-      issuerA = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
+      ({ h, issuer: issuerA } = await startHearthWithIdentityProvider(dialect, { displayName: "Corp SSO", tenantDomains: ["corp.example"] }));
       issuerB = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
-      const a = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: {
-          displayName: "Corp SSO",
-          oidcConfig: { issuerUrl: issuerA.issuer, clientId: issuerA.clientId, clientSecret: issuerA.clientSecret },
-          tenantDomains: ["corp.example"],
-        },
-      });
-      assert.equal(a.status, 200, JSON.stringify(a.body));
       await human(h, "alice@corp.example", "user");
       // Account B belongs to the attacker, whose provider approves anyone of its domain silently.
       const bAdmin = await otherAccount(h, B);
-      const b = await h.call("POST", `/v1/accounts/${B}/identityProviders?identityProviderId=b-sso`, {
-        key: bAdmin,
-        body: {
-          displayName: "B SSO",
-          oidcConfig: { issuerUrl: issuerB.issuer, clientId: issuerB.clientId, clientSecret: issuerB.clientSecret },
-          tenantDomains: ["evil.example"],
-          enableJitUserProvisioning: true,
-        },
-      });
-      assert.equal(b.status, 200, JSON.stringify(b.body));
+      const fieldsB = { displayName: "B SSO", tenantDomains: ["evil.example"], enableJitUserProvisioning: true };
+      await createIdentityProvider(h, issuerB, fieldsB, { accountId: B, identityProviderId: "b-sso", key: bAdmin });
     });
     after(async () => {
       await h.stop();

@@ -3,10 +3,8 @@ import { after, before, describe, test } from "node:test";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
 import { human } from "./support/fixtures.ts";
-import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
-
-const A = "/v1/accounts/my-account";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 
 /** Issue 13, item 3: each of these answered `302 Location: //evil.example/...` after sign-in. */
 const REPRODUCTIONS = ["/.//evil.example/phish", "/..//evil.example", "/%2e//evil.example"];
@@ -32,18 +30,7 @@ for (const dialect of DIALECTS) {
     let issuer: TestIssuer;
 
     before(async () => {
-      // The test issuer listens on loopback: the operator switch lets Hearth reach it.
-      h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
-      await h.listen();
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
-      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: {
-          displayName: "Corp SSO",
-          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-          tenantDomains: ["corp.example"],
-        },
-      });
-      assert.equal(created.status, 200, JSON.stringify(created.body));
+      ({ h, issuer } = await startHearthWithIdentityProvider(dialect, { displayName: "Corp SSO", tenantDomains: ["corp.example"] }));
       await human(h, "alice@corp.example", "user");
     });
     after(async () => {

@@ -267,7 +267,7 @@ for (const dialect of DIALECTS) {
       const planted = await h.deps.store.db
         .transaction()
         .execute((trx) =>
-          startSession(h.deps, trx, { account_id: "my-account", id: "ci-bot", email: SA_EMAIL, role: "user", service_account: 1 }, "link", Date.now()),
+          startSession(h.deps, trx, { account_id: "my-account", id: "ci-bot", uid: "", email: SA_EMAIL, role: "user", service_account: 1 }, "link", Date.now()),
         );
       const cookie = { cookie: `hearth_session=${planted.token}` };
       const viaSession = await h.call("GET", `${A}/users`, { key: null, headers: cookie });

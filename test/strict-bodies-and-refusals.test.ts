@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+import { createSigninLink } from "../src/service/signin-links.ts";
 import { auditEntries, human, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
 
 /**
@@ -16,11 +17,23 @@ for (const dialect of DIALECTS) {
   describe(`strict bodies and audited refusals (${dialect})`, () => {
     let h: TestHearth;
     let X = "";
+    let botKey = "";
     before(async () => {
       h = await startHearth(dialect);
       X = `${A}/users/${await human(h, "x@example.com", "user")}`;
-      await serviceAccountWithKey(h, "etl-bot", "user");
+      botKey = (await serviceAccountWithKey(h, "etl-bot", "user")).key;
     });
+
+    /** Sends one request and checks that the entries of operation `rpc` grew by exactly one, with `status`; returns the newest. */
+    async function auditedOnce(rpc: string, status: number, send: () => Promise<{ status: number; body: any }>) {
+      const before = (await auditEntries(h, `method="${rpc}"`)).length;
+      const res = await send();
+      assert.equal(res.status, status, `${rpc}: ${JSON.stringify(res.body)}`);
+      const entries = await auditEntries(h, `method="${rpc}"`);
+      assert.equal(entries.length, before + 1, `${rpc} answered ${status} is audited once`);
+      assert.equal(entries[0].status.code, status === 200 ? 0 : status);
+      return { res, entry: entries[0] };
+    }
     after(() => h.stop());
 
     test("a proto (snake_case) field name means the same as its JSON name: expire_time sets expireTime", async () => {
@@ -86,14 +99,58 @@ for (const dialect of DIALECTS) {
         ["POST", `${A}/users`, { email: "x@example.com", role: "user" }, 409, "CreateUser"],
       ];
       for (const [method, url, body, status, rpc] of cases) {
-        const before = (await auditEntries(h, `method="${rpc}"`)).length;
         const headers: Record<string, string> = typeof body === "string" ? { "content-type": "application/json" } : {};
-        const res = await h.call(method, url, body === undefined ? {} : { body, headers });
-        assert.equal(res.status, status, `${method} ${url}: ${JSON.stringify(res.body)}`);
+        const { res } = await auditedOnce(rpc, status, () => h.call(method, url, body === undefined ? {} : { body, headers }));
         if (typeof body === "string") assert.match(res.body.error.message, /malformed JSON body/);
-        const entries = await auditEntries(h, `method="${rpc}"`);
-        assert.equal(entries.length, before + 1, `${method} ${url} is audited once`);
-        assert.equal(entries[0].status.code, status);
+      }
+      // 403: a `user`-role key doing an admin's act; the entry names the caller.
+      const denied = await auditedOnce("CreateUser", 403, () =>
+        h.call("POST", `${A}/users?userId=made-by-bot`, { key: botKey, body: { serviceAccount: true, role: "admin" } }),
+      );
+      assert.equal(denied.entry.principal, "etl-bot@my-account.sa.hearth.local");
+      // 429: the service-accounts quota set to what is in use.
+      const inUse = (await h.call("GET", `${A}/quotas/service-accounts`)).body.usage;
+      assert.equal((await h.call("PATCH", `${A}/quotas/service-accounts`, { body: { value: inUse } })).status, 200);
+      try {
+        const over = await auditedOnce("CreateUser", 429, () =>
+          h.call("POST", `${A}/users?userId=one-too-many`, { body: { serviceAccount: true, role: "user" } }),
+        );
+        assert.match(over.res.body.error.message, /quota "service-accounts" exceeded/);
+      } finally {
+        assert.equal((await h.call("PATCH", `${A}/quotas/service-accounts`, { body: { value: 100 } })).status, 200);
+      }
+    });
+
+    test("a change made with a session cookie without CSRF proof is one entry in the caller's account, naming the person", async () => {
+      const link = await createSigninLink(h.deps, "my-account", "x@example.com");
+      const signedIn = await h.call("GET", new URL(link.url).pathname, { key: null });
+      const cookie = ([] as unknown[])
+        .concat(signedIn.headers["set-cookie"])
+        .map(String)
+        .find((c) => c.startsWith("hearth_session="))!
+        .split(";")[0]!;
+      const original = (await h.call("GET", X)).body.displayName;
+      const { res, entry } = await auditedOnce("UpdateUser", 403, () =>
+        h.call("PATCH", X, { key: null, headers: { cookie }, body: { displayName: "forged" } }),
+      );
+      assert.match(res.body.error.message, /x-csrf-token/);
+      assert.equal(entry.principal, "x@example.com");
+      assert.equal(entry.resource, X.slice("/v1/".length));
+      assert.equal((await h.call("GET", X)).body.displayName, original, "nothing was changed");
+    });
+
+    test("every change on an account route leaves exactly one entry", async () => {
+      const U = `${A}/users/changed-bot`;
+      const changes: [string, string, unknown, string][] = [
+        ["POST", `${A}/users?userId=changed-bot`, { serviceAccount: true, role: "user" }, "CreateUser"],
+        ["PATCH", `${U}?updateMask=displayName`, { displayName: "Changed" }, "UpdateUser"],
+        ["POST", `${U}/apiKeys`, { apiKey: { displayName: "k" } }, "CreateApiKey"],
+        ["PATCH", `${A}/quotas/deployments`, { value: 15 }, "UpdateQuota"],
+        ["DELETE", U, undefined, "DeleteUser"],
+      ];
+      for (const [method, url, body, rpc] of changes) {
+        const { entry } = await auditedOnce(rpc, 200, () => h.call(method, url, body === undefined ? {} : { body }));
+        assert.equal(entry.principal, "admin@example.com");
       }
     });
 
@@ -129,6 +186,18 @@ for (const dialect of DIALECTS) {
         assert.equal(res.headers["x-request-id"], `req-${method}-1`);
         assert.deepEqual(res.body.error.details, [{ "@type": "type.googleapis.com/google.rpc.RequestInfo", requestId: `req-${method}-1` }], url);
       }
+    });
+
+    test("an OpenAI-compatible route writes every error in OpenAI's shape, as its declaration says, and the document names it", async () => {
+      const malformed = await h.call("POST", "/inference/v1/chat/completions", { body: '{"model": ', headers: { "content-type": "application/json" } });
+      assert.equal(malformed.status, 400);
+      assert.deepEqual(Object.keys(malformed.body.error).sort(), ["code", "message", "param", "type"]);
+      assert.equal(malformed.body.error.type, "invalid_request_error");
+      assert.match(malformed.body.error.message, /malformed JSON body/);
+      const doc = (await h.call("GET", "/openapi.json", { key: null })).body;
+      const errorOf = (path: string, method: string) => doc.paths[path][method].responses.default.content["application/json"].schema.$ref;
+      assert.equal(errorOf("/inference/v1/chat/completions", "post"), "#/components/schemas/OpenAIError");
+      assert.equal(errorOf("/v1/accounts/{accountId}/users", "post"), "#/components/schemas/Error");
     });
 
     test("when the audit log cannot be written, the change is rolled back and the answer is 503", async () => {

@@ -69,7 +69,7 @@ function hearthProgram(): Command {
     .addHelpText("after", "\nExample:\n  hearth account create acme --admin-email ops@acme.example")
     .action(async (accountId: string, opts: { adminEmail: string }) => {
       const config = loadConfig();
-      const created = await withStore(config, (store) => createAccount(store, config.keyPrefix, accountId, opts.adminEmail));
+      const created = await withStore(config, (store) => createAccount(store, config, accountId, opts.adminEmail));
       console.log(`Created account "${created.accountId}" with admin ${created.adminEmail} (user ${created.adminUserId}).`);
       console.log("Admin API key (shown once; it cannot be shown again):");
       console.log(`  ${created.apiKey}`);
@@ -83,7 +83,7 @@ function hearthProgram(): Command {
     .requiredOption("--max <n>", "the new maximum", positiveInt)
     .addHelpText("after", "\nExample:\n  hearth account quota set my-account service-accounts --max 500")
     .action(async (accountId: string, quotaId: string, opts: { max: number }) => {
-      await withStore(loadConfig(), (store) => setQuotaMax(store.db, accountId, quotaId, opts.max));
+      await withStore(loadConfig(), (store) => setQuotaMax(store, accountId, quotaId, opts.max));
       console.log(`quota "${quotaId}" of account "${accountId}": maxValue ${opts.max}`);
     });
 

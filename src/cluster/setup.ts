@@ -9,6 +9,12 @@ import { PgTransport } from "./pg-transport.ts";
 import { RedisRateLimiter } from "./redis-rate-limiter.ts";
 import { newRedisClient } from "./redis-client.ts";
 import { RedisTransport } from "./redis-transport.ts";
+import { MemorySpendLedger } from "./memory-spend-ledger.ts";
+import { PgSpendLedger } from "./pg-spend-ledger.ts";
+import { RedisSpendLedger } from "./redis-spend-ledger.ts";
+import type { SpendLedger } from "../domain/spend-ledger.ts";
+import { monthStartDay } from "../domain/pricing.ts";
+import { spendByAccountSince } from "../store/usage.ts";
 
 /**
  * Starts what processes share beyond the store (see `Cluster`), chosen by the configuration: Redis
@@ -24,19 +30,22 @@ export async function startCluster(config: Config, store: Store, cache: Invalida
     await client.connect();
     const invalidator = new Invalidator(cache, new RedisTransport(client), onError);
     const ping = async () => (await client.ping()) === "PONG";
-    return started("redis", invalidator, new RedisRateLimiter(client), ping, () => client.close());
+    const spendLedger = new RedisSpendLedger(client);
+    await spendLedger.rebuild(monthStartDay(Date.now()), await spendByAccountSince(store.db, monthStartDay(Date.now())));
+    return started("redis", invalidator, new RedisRateLimiter(client), spendLedger, ping, () => client.close());
   }
   if (store.dialect === "postgres" && config.databaseUrl) {
     const invalidator = new Invalidator(cache, new PgTransport(config.databaseUrl), onError);
-    return started("postgres", invalidator, new PgRateLimiter(store), async () => true);
+    return started("postgres", invalidator, new PgRateLimiter(store), new PgSpendLedger(store), async () => true);
   }
-  return started("single", new Invalidator(cache, undefined, onError), new MemoryRateLimiter(), async () => true);
+  return started("single", new Invalidator(cache, undefined, onError), new MemoryRateLimiter(), new MemorySpendLedger(), async () => true);
 }
 
 async function started(
   mode: Cluster["mode"],
   invalidator: Invalidator,
   rateLimiter: RateLimiter,
+  spendLedger: SpendLedger,
   ready: () => Promise<boolean>,
   closeClient: () => Promise<unknown> = async () => undefined,
 ): Promise<Cluster> {
@@ -45,6 +54,7 @@ async function started(
     mode,
     invalidator,
     rateLimiter,
+    spendLedger,
     ready: () => ready().catch(() => false),
     async close() {
       await invalidator.close();

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { digestKey, generateKey, hasValidChecksum, newKeyId } from "./api-key-format.ts";
+import { digestKey, generateKey, hasValidChecksum, keyPrefixOf, newKeyId } from "./api-key-format.ts";
 import { isValidId } from "./ids.ts";
 
 test("a new key has the prefix, 28 base62 characters and a valid checksum", () => {
   const k = generateKey("hk_");
   assert.match(k.key, /^hk_[0-9A-Za-z]{28}$/);
-  assert.ok(hasValidChecksum(k.key, "hk_"));
+  assert.ok(hasValidChecksum(k.key));
   assert.equal(k.digest, digestKey(k.key));
   assert.ok(k.key.startsWith(k.displayPrefix));
   assert.ok(k.displayPrefix.length < 12, "the shown prefix reveals only a few characters");
@@ -25,9 +25,18 @@ test("a single mistyped character fails the checksum", () => {
   }
 });
 
+test("a key keeps its checksum under its own prefix, whichever the configured one is", () => {
+  const fw = generateKey("fw_").key;
+  assert.ok(hasValidChecksum(fw));
+  assert.ok(hasValidChecksum(generateKey("hearth12_").key));
+  assert.equal(keyPrefixOf(fw), "fw_");
+  assert.equal(keyPrefixOf("eyJhbGciOi.x.y"), undefined);
+});
+
 test("wrong prefix, wrong length and foreign characters fail before any lookup", () => {
   const { key } = generateKey();
-  assert.equal(hasValidChecksum(key, "sk_"), false);
+  assert.equal(hasValidChecksum(`sk_${key.slice(3)}`), false, "the checksum covers the prefix");
+  assert.equal(hasValidChecksum(`Hk_${key.slice(3)}`), false, "a prefix outside the syntax");
   assert.equal(hasValidChecksum(key.slice(0, -1)), false);
   assert.equal(hasValidChecksum(`${key}x`), false);
   assert.equal(hasValidChecksum(key.replace(/.$/, "!")), false);

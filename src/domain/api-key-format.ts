@@ -6,6 +6,10 @@ import { crc32 } from "node:zlib";
  * checksum is the CRC32 of prefix+body as 6 base62 chars. The checksum lets a mistyped or made-up key
  * fail before any lookup, and lets secret scanners recognise Hearth keys.
  *
+ * The prefix (HEARTH_KEY_PREFIX, `KEY_PREFIX_SYNTAX`) names new keys only: a key is recognised by
+ * its shape under any prefix of that syntax, so every key Hearth issued keeps working after the
+ * setting changes (the store, by digest, decides whether the key exists).
+ *
  * Keys are stored as SHA-256 digests: they are high-entropy random strings, so a slow password hash
  * (bcrypt, scrypt) adds nothing against guessing and would cost every request milliseconds.
  */
@@ -13,6 +17,17 @@ const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const BODY_LENGTH = 22; // 62^22 ≈ 2^131
 const CHECKSUM_LENGTH = 6; // 62^6 > 2^32
 const DEFAULT_PREFIX = "hk_";
+
+/** What HEARTH_KEY_PREFIX may be: 1–8 lowercase letters or digits, the first a letter, then `_` (e.g. `hk_`, `fw_`). */
+export const KEY_PREFIX_SYNTAX = /^[a-z][a-z0-9]{0,7}_$/;
+
+/** The leading key prefix of `token`: base62 has no `_`, so it ends at the first `_`. */
+const LEADING_PREFIX = /^[a-z][a-z0-9]{0,7}_/;
+
+/** The key prefix `token` starts with (`hk_`…), or undefined when it starts with none. */
+export function keyPrefixOf(token: string): string | undefined {
+  return LEADING_PREFIX.exec(token)?.[0];
+}
 
 function base62(bytes: Buffer, length: number): string {
   let n = BigInt(`0x${bytes.toString("hex") || "0"}`);
@@ -48,15 +63,16 @@ export function generateKey(prefix: string = DEFAULT_PREFIX): NewKey {
   return { key, displayPrefix: key.slice(0, prefix.length + 6), digest: digestKey(key) };
 }
 
-/** True when `key` has the shape and a valid checksum; checked before any lookup. */
 const BASE62 = /^[0-9A-Za-z]+$/;
 
 /**
- * True when `key` has the shape and a valid checksum; checked before any lookup. The checksum is
- * not a secret (it follows from the rest of the key), so a plain comparison is fine here.
+ * True when `key` has the shape (a prefix of `KEY_PREFIX_SYNTAX`, whichever, then 28 base62
+ * characters) and a valid checksum; checked before any lookup. The checksum is not a secret (it
+ * follows from the rest of the key), so a plain comparison is fine here.
  */
-export function hasValidChecksum(key: string, prefix: string = DEFAULT_PREFIX): boolean {
-  if (key.length !== prefix.length + BODY_LENGTH + CHECKSUM_LENGTH || !key.startsWith(prefix)) return false;
+export function hasValidChecksum(key: string): boolean {
+  const prefix = keyPrefixOf(key);
+  if (prefix === undefined || key.length !== prefix.length + BODY_LENGTH + CHECKSUM_LENGTH) return false;
   const rest = key.slice(prefix.length);
   if (!BASE62.test(rest)) return false;
   return checksum(prefix + rest.slice(0, BODY_LENGTH)) === rest.slice(BODY_LENGTH);

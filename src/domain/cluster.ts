@@ -1,4 +1,5 @@
 import type { RateLimiter } from "./rate-limiter.ts";
+import type { SpendLedger } from "./spend-ledger.ts";
 
 /**
  * What processes share beyond the store, as the services see it (built by `startCluster` in
@@ -10,6 +11,8 @@ export interface Cluster {
   mode: "redis" | "postgres" | "single";
   invalidator: Invalidation;
   rateLimiter: RateLimiter;
+  /** Reservations against monthly-spend-usd, counted like the rate limit (same backing). */
+  spendLedger: SpendLedger;
   /** True while the shared parts answer (for /readyz). */
   ready(): Promise<boolean>;
   close(): Promise<void>;

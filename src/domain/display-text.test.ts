@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { refusedCharacter } from "./display-text.ts";
 
-test("control and bidi characters are found, ordinary text of any script is not", () => {
+test("control, bidi and zero-width characters are found, ordinary text of any script is not", () => {
   const cases: Array<[string, string | undefined]> = [
     ["Corp SSO", undefined],
     ["Zoë — 東京 — مرحبا — 👩‍👩‍👧", undefined],
@@ -17,6 +17,13 @@ test("control and bidi characters are found, ordinary text of any script is not"
     ["iso\u2066late", "U+2066 at position 3"],
     ["mark\u200f", "U+200F at position 4"],
     ["alm\u061c", "U+061C at position 3"],
+    ["admin\u200b", "U+200B at position 5"],
+    ["a\ufeffb", "U+FEFF at position 1"],
+    ["soft\u00adhyphen", "U+00AD at position 4"],
+    ["\u200dlead", "U+200D at position 0"],
+    ["filler\u3164", "U+3164 at position 6"],
+    ["flag \u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}", undefined],
+    ["\u0646\u0645\u200c\u0627\u06cc", undefined],
   ];
   for (const [text, want] of cases) assert.equal(refusedCharacter(text), want, JSON.stringify(text));
 });

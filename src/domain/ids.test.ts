@@ -1,11 +1,25 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ApiError } from "./errors.ts";
-import { checkEmail, idFromEmail, idFromName, isValidId, serviceAccountEmail } from "./ids.ts";
+import { checkEmail, checkId, idFromEmail, isValidId, serviceAccountEmail } from "./ids.ts";
+import { idFromName } from "./resource-names.ts";
 
 test("valid ids: lowercase letters, digits and '-', 1-63 characters, starting with a letter", () => {
   for (const ok of ["a", "my-service-account", "a1", "x".repeat(63)]) assert.ok(isValidId(ok), ok);
   for (const bad of ["", "1a", "-a", "A", "a_b", "a.b", "x".repeat(64), "a b", "é"]) assert.ok(!isValidId(bad), bad);
+});
+
+test("regression: a new id ends with a letter or digit (AIP-122), while a stored 'a--b-' still names its resource", () => {
+  assert.throws(() => checkId("a--b-", "userId"), /^ApiError: invalid userId "a--b-": .*ending with a letter or digit \(AIP-122\)/);
+  assert.equal(checkId("a--b", "userId"), "a--b");
+  assert.ok(isValidId("a--b-"));
+  assert.equal(idFromName("accounts/acme/users/a--b-", "accounts/acme/users", "user"), "a--b-");
+});
+
+test("ids derived from internationalised emails are valid and distinct", () => {
+  assert.equal(idFromEmail("иван@пример.рф"), "xn--80adrw-xn--e1afmkfd-xn--p1ai");
+  assert.notEqual(idFromEmail("иван@пример.рф"), idFromEmail("олег@пример.рф"));
+  for (const email of ["иван@пример.рф", "山田taro@example.jp", "e\u0301mile@example.com"]) assert.ok(checkId(idFromEmail(email), "userId"), email);
 });
 
 test("a resource may be named by id or by full name", () => {
@@ -34,7 +48,7 @@ test("emails are checked and lowercased", () => {
   }
 });
 
-test("regression: emails holding bidi, zero-width or other non-ASCII characters are refused, naming the character", () => {
+test("regression: emails holding bidi, zero-width, space or mixed-script characters are refused, naming the character", () => {
   const cases: Array<[string, string]> = [
     ["gpj.exe\u202e@example.com", "U+202E at position 7"],
     ["admin\u200b@example.com", "U+200B at position 5"],

@@ -32,6 +32,6 @@ test("the first bad line is named by its number", () => {
 });
 
 test("a line longer than the limit is refused before it is complete", () => {
-  const v = new JsonlValidator(10);
+  const v = new JsonlValidator({ maxLineBytes: 10 });
   assert.throws(() => v.push(Buffer.from('{"aaaaaaaaaaaa')), { message: "line 1 is longer than 10 bytes" });
 });

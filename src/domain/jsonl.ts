@@ -1,7 +1,9 @@
+import { exampleProblem, type DatasetFormat } from "./dataset-format.ts";
 import { invalidArgument } from "./errors.ts";
 
 /**
- * Validates JSONL as it streams in: every non-blank line must be a JSON object. Bytes are fed in
+ * Validates JSONL as it streams in: every non-blank line must be a JSON object, and, given a
+ * dataset format, an example of it (domain/dataset-format.ts). Bytes are fed in
  * arbitrary pieces; complete lines come back out (as text) so the caller can store them while
  * the upload is still arriving. The first bad line is named by its 1-based number.
  */
@@ -13,9 +15,12 @@ export class JsonlValidator {
   private pendingBytes = 0;
   private readonly decoder = new TextDecoder("utf-8", { fatal: true });
   private readonly maxLineBytes: number;
+  private readonly format: DatasetFormat | undefined;
 
-  constructor(maxLineBytes = 64 * 1024 * 1024) {
-    this.maxLineBytes = maxLineBytes;
+  /** `maxLineBytes`: the longest line taken, in bytes. */
+  constructor(options: { format?: DatasetFormat; maxLineBytes?: number } = {}) {
+    this.format = options.format;
+    this.maxLineBytes = options.maxLineBytes ?? 64 * 1024 * 1024;
   }
 
   /** Feeds bytes; returns the complete, valid lines they finished (each with its newline). */
@@ -68,6 +73,8 @@ export class JsonlValidator {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw invalidArgument(`line ${this.lineNumber} is not a JSON object`);
     }
+    const problem = this.format && exampleProblem(this.format, value as Record<string, unknown>);
+    if (problem) throw invalidArgument(`line ${this.lineNumber} is not a ${this.format} example: ${problem}`);
     this.examples += 1;
     return `${body}\n`;
   }

@@ -7,6 +7,8 @@ import type { Role } from "./roles.ts";
 export interface Principal {
   accountId: string;
   userId: string;
+  /** The principal's AIP-148 uid (a UUID, never reused): what ownership of resources compares. */
+  uid: string;
   email: string;
   role: Role;
   serviceAccount: boolean;

@@ -20,14 +20,15 @@ test("token comparison is exact", () => {
   assert.ok(!tokensEqual(t, t.slice(1)));
 });
 
-test("a bearer token goes to the API-key check only when it carries the key prefix and is not a JWT", () => {
+test("a bearer token goes to the API-key check only when it carries a key prefix (any, not only the configured one) and is not a JWT", () => {
   const key = generateKey("hk_").key;
-  assert.ok(isApiKeyShaped(key, "hk_"));
-  assert.ok(!isApiKeyShaped(key, "fw_"));
+  assert.ok(isApiKeyShaped(key));
+  assert.ok(isApiKeyShaped(`fw_${key.slice(3)}`), "a key of another prefix still goes to the key verifier");
+  assert.ok(!isApiKeyShaped("opaque-access-token"));
   const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
   assert.ok(looksLikeJwt(jwt));
-  assert.ok(!isApiKeyShaped(jwt, "hk_"));
-  assert.ok(!isApiKeyShaped("hk_a.b.c", "hk_"), "a JWT-shaped token is never an API key");
+  assert.ok(!isApiKeyShaped(jwt));
+  assert.ok(!isApiKeyShaped("hk_a.b.c"), "a JWT-shaped token is never an API key");
   assert.ok(!looksLikeJwt("a.b"));
   assert.ok(!looksLikeJwt("a..c"));
 });

@@ -3,6 +3,7 @@
  * shape tests that route a bearer token, same-origin `next` paths and tenant domains.
  */
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
+import { keyPrefixOf } from "./api-key-format.ts";
 import { permissionDenied, type ApiError } from "./errors.ts";
 
 /** The one sentence every refused service-account sign-in carries (README, Sign-in). */
@@ -48,9 +49,13 @@ export function looksLikeJwt(token: string): boolean {
   return JWT_SHAPE.test(token);
 }
 
-/** Which verifier a bearer token goes to: Hearth API keys carry the prefix and are never JWTs. */
-export function isApiKeyShaped(token: string, keyPrefix: string): boolean {
-  return token.startsWith(keyPrefix) && !looksLikeJwt(token);
+/**
+ * Which verifier a bearer token goes to: Hearth API keys start with a key prefix (any of the
+ * syntax HEARTH_KEY_PREFIX allows, not only the configured one: a key keeps working when the
+ * setting changes) and are never JWTs; everything else is taken for an OIDC ID token.
+ */
+export function isApiKeyShaped(token: string): boolean {
+  return keyPrefixOf(token) !== undefined && !looksLikeJwt(token);
 }
 
 export { safeNextPath } from "./next-path.ts";

@@ -1,14 +1,8 @@
-import { invalidArgument } from "./errors.ts";
+import { checkField, FIELD_RULES } from "./field-rules.ts";
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
-
-/** Parses an RFC 3339 timestamp to epoch milliseconds; INVALID_ARGUMENT naming `what` otherwise. */
+/** Parses an RFC 3339 timestamp to epoch milliseconds; INVALID_ARGUMENT naming `what` otherwise (`FIELD_RULES.timestamp`). */
 export function parseTimestamp(value: string, what: string): number {
-  const ms = RFC3339.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    throw invalidArgument(`invalid ${what} ${JSON.stringify(value)}: expected an RFC 3339 timestamp like 2026-01-31T12:00:00Z`);
-  }
-  return ms;
+  return Date.parse(checkField(FIELD_RULES.timestamp, what, value));
 }
 
 export const formatTimestamp = (ms: number): string => new Date(ms).toISOString();

@@ -1,23 +1,34 @@
 import { ApiError, failedPrecondition, invalidArgument, notFound, type StatusName } from "../domain/errors.ts";
-import { monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from "../domain/pricing.ts";
+import { costNano, monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from "../domain/pricing.ts";
 import { deploymentName, modelName, parseInferenceModel, type ModelRef } from "../domain/resource-names.ts";
 import type { Backend } from "../platform-config.ts";
 import type { Principal } from "../domain/principal.ts";
+import type { SpendReservation } from "../domain/spend-ledger.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import { authorize } from "../service/permissions.ts";
 import { getDeployment } from "../store/deployments.ts";
 import { getModel } from "../store/models.ts";
 import { inferenceLimits } from "../store/usage.ts";
 
-/** An ApiError that also says which OpenAI error `type` and `code` a client should see. */
+/**
+ * An ApiError that also says which OpenAI error `type` and `code` a client should see, and, when
+ * the gateway answers another HTTP status than the control plane would, that status (402 for an
+ * exhausted budget, as Fireworks answers it: OpenAI's SDKs do not retry a 402).
+ */
 export class InferenceRefusal extends ApiError {
   readonly openaiType: string;
   readonly openaiCode: string;
+  private readonly httpStatus: number | undefined;
 
-  constructor(status: StatusName, message: string, openaiType: string, openaiCode: string, headers: Record<string, string> = {}) {
+  constructor(status: StatusName, message: string, openaiType: string, openaiCode: string, headers: Record<string, string> = {}, httpStatus?: number) {
     super(status, message, headers);
     this.openaiType = openaiType;
     this.openaiCode = openaiCode;
+    this.httpStatus = httpStatus;
+  }
+
+  override get httpCode(): number {
+    return this.httpStatus ?? super.httpCode;
   }
 }
 
@@ -28,12 +39,15 @@ export interface Target {
   backend: Backend;
   upstreamModel: string;
   prices: Prices;
+  /** The model's `maxCostPerRequestUsd` (public models, HEARTH_CONFIG), if it declares one. */
+  maxCostPerRequestUsd: number | undefined;
 }
 
 interface ModelInfo extends Prices {
   name: string;
   backend: string;
   upstreamModel: string;
+  maxCostPerRequestUsd?: number | undefined;
 }
 
 async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Promise<ModelInfo> {
@@ -48,6 +62,7 @@ async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Pro
         upstreamModel: m.upstreamModel,
         inputPricePerMillionTokens: m.inputPricePerMillionTokens,
         outputPricePerMillionTokens: m.outputPricePerMillionTokens,
+        maxCostPerRequestUsd: m.maxCostPerRequestUsd,
       };
   } else if (ref.accountId === principal.accountId) {
     const row = await getModel(deps.store.db, ref.accountId, ref.modelId);
@@ -93,7 +108,7 @@ export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown): Promis
   }
   const backend = deps.config.platform.backends.get(backendName);
   if (!backend) throw failedPrecondition(`backend "${backendName}" of model "${info.name}" is not configured on this server`);
-  return { model: info.name, backend, upstreamModel: info.upstreamModel, prices: info };
+  return { model: info.name, backend, upstreamModel: info.upstreamModel, prices: info, maxCostPerRequestUsd: info.maxCostPerRequestUsd };
 }
 
 function rateHeaders(limit: number, remaining: number, over: boolean): Record<string, string> {
@@ -104,26 +119,65 @@ function rateHeaders(limit: number, remaining: number, over: boolean): Record<st
   };
 }
 
+/** Reserved for a call without `max_tokens` whose model declares no `maxCostPerRequestUsd` (README). */
+const DEFAULT_MAX_COST_PER_REQUEST_USD = 1;
+
+/** A reservation lapses this long after the backend's time-out, when its process died before settling it. */
+const RESERVATION_GRACE_MS = 60_000;
+
 /**
- * Admits one inference request for the account, or refuses it with 429: first the month's metered
- * spend against `monthly-spend-usd`, then one request from the account-wide
- * `serverless-inference-rpm` window (a refused request takes nothing). Returns the rate headers.
+ * The upper bound of a call's cost that admission reserves, nano-dollars: the prompt estimate at
+ * the input price plus `max_tokens` (or `max_completion_tokens`) at the output price; without
+ * either, the model's `maxCostPerRequestUsd`, else $1. A free model reserves nothing.
  */
-export async function admit(deps: Deps, principal: Principal, now = Date.now()): Promise<Record<string, string>> {
+export function reservationNano(target: Target, promptTokens: number, body: Record<string, unknown>): number {
+  if (target.prices.inputPricePerMillionTokens === 0 && target.prices.outputPricePerMillionTokens === 0) return 0;
+  const max = body.max_completion_tokens ?? body.max_tokens;
+  if (typeof max === "number" && Number.isInteger(max) && max > 0) return costNano(target.prices, promptTokens, max);
+  return Math.round((target.maxCostPerRequestUsd ?? DEFAULT_MAX_COST_PER_REQUEST_USD) * NANO_PER_USD);
+}
+
+/** An admitted call: the rate headers to answer with and the spend it holds until it ends. */
+export interface Admission {
+  headers: Record<string, string>;
+  reservation: SpendReservation;
+}
+
+/**
+ * Admits one inference request for the account, or refuses it: first a reservation of
+ * `amountNano` against `monthly-spend-usd` (admitted while the month's metered spend plus the
+ * reservations in flight stay under the limit; else 402 `insufficient_quota`), then one request
+ * from the account-wide `serverless-inference-rpm` window (else 429, and the reservation is
+ * released). A refused request takes nothing.
+ */
+export async function admit(deps: Deps, principal: Principal, target: Target, amountNano: number, now = Date.now()): Promise<Admission> {
   const accountId = principal.accountId;
-  const limits = await inferenceLimits(deps.store.db, accountId, monthStartDay(now));
-  const spent = limits.spentNano;
-  if (spent >= limits.spendUsd * NANO_PER_USD) {
+  const month = monthStartDay(now);
+  const limits = await inferenceLimits(deps.store.db, accountId, month);
+  const ledger = deps.cluster.spendLedger;
+  const spend = await ledger.reserve({
+    accountId,
+    limitNano: limits.spendUsd * NANO_PER_USD,
+    amountNano,
+    spentNano: limits.spentNano,
+    month,
+    expireTime: now + target.backend.timeoutMs + RESERVATION_GRACE_MS,
+    now,
+  });
+  if (!spend.allowed) {
+    const held = spend.reservedNano > 0 ? ` (and $${usdFromNano(spend.reservedNano).toFixed(6)} reserved by calls in flight)` : "";
     throw new InferenceRefusal(
       "RESOURCE_EXHAUSTED",
-      `quota "monthly-spend-usd" exceeded: $${usdFromNano(spent).toFixed(6)} spent this month of $${limits.spendUsd}`,
+      `quota "monthly-spend-usd" exceeded: $${usdFromNano(spend.spentNano).toFixed(6)} spent this month${held} of $${limits.spendUsd}`,
       "insufficient_quota",
       "insufficient_quota",
       rateHeaders(limits.rpm, 0, true),
+      402,
     );
   }
   const decision = await deps.rateLimiter.take(accountId, limits.rpm, now);
   if (!decision.allowed) {
+    await ledger.release(spend.reservation);
     throw new InferenceRefusal(
       "RESOURCE_EXHAUSTED",
       `quota "serverless-inference-rpm" exceeded: the account may send ${limits.rpm} inference requests per minute`,
@@ -132,5 +186,5 @@ export async function admit(deps: Deps, principal: Principal, now = Date.now()):
       { ...rateHeaders(limits.rpm, 0, true), "retry-after": String(Math.ceil(decision.retryAfterMs / 1000)) },
     );
   }
-  return rateHeaders(decision.limit, decision.remaining, false);
+  return { headers: rateHeaders(decision.limit, decision.remaining, false), reservation: spend.reservation };
 }

@@ -7,12 +7,13 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { describeIssue } from "../domain/describe-issue.ts";
 import { invalidArgument } from "../domain/errors.ts";
-import { auditRefusal } from "../service/audit-refusal.ts";
+import { auditRefusals } from "../service/audit.ts";
 import type { Ctx, Deps } from "../service/context.ts";
-import { admit, resolveTarget, type Target } from "./inference.ts";
+import { admit, InferenceRefusal, reservationNano, resolveTarget } from "./inference.ts";
+import { countRateRefusal } from "./rate-refusals.ts";
 import { estimateTokens } from "./meter.ts";
-import { relayError, relayJson, relayStream, type Relayed } from "./relay.ts";
-import { postUpstream } from "./upstream.ts";
+import { endCall, relayError, relayJson, relayStream, type Relayed } from "./relay.ts";
+import { postUpstream, UpstreamError, type UpstreamCall } from "./upstream.ts";
 
 const chatSchema = z.looseObject({ messages: z.array(z.unknown()).min(1, "messages must not be empty"), stream: z.boolean().optional() });
 const completionSchema = z.looseObject({ prompt: z.union([z.string(), z.array(z.unknown())]), stream: z.boolean().optional() });
@@ -46,14 +47,22 @@ export async function proxyInference(
     resource: String(body.model ?? "").slice(0, 300),
     payload: { model: body.model, stream: body.stream },
   };
-  let target: Target;
-  try {
+  // Listened for from the start: a client gone at any point cancels what is left of the call.
+  const clientGone = new AbortController();
+  reply.raw.on("close", () => {
+    if (!reply.raw.writableFinished) clientGone.abort();
+  });
+  const { target, promptEstimate, admission } = await auditRefusals(ctx, op, async () => {
     checkBody(body, chat);
-    target = await resolveTarget(deps, ctx, body.model);
-    void reply.headers(await admit(deps, ctx.principal));
-  } catch (error) {
-    return auditRefusal(ctx, op, error);
-  }
+    const resolved = await resolveTarget(deps, ctx, body.model);
+    const estimate = estimateTokens(JSON.stringify(chat ? body.messages : body.prompt).length);
+    const admitted = await admit(deps, ctx.principal, resolved, reservationNano(resolved, estimate, body)).catch((error: unknown) => {
+      if (error instanceof InferenceRefusal && error.openaiCode === "rate_limit_exceeded") countRateRefusal(deps.store, ctx, operationId);
+      throw error;
+    });
+    void reply.headers(admitted.headers);
+    return { target: resolved, promptEstimate: estimate, admission: admitted };
+  });
   const stream = body.stream === true;
   const streamOptions = body.stream_options && typeof body.stream_options === "object" ? (body.stream_options as Body) : {};
   const upstreamBody = JSON.stringify({
@@ -61,17 +70,28 @@ export async function proxyInference(
     model: target.upstreamModel,
     ...(stream ? { stream_options: { ...streamOptions, include_usage: true } } : {}),
   });
-  const clientGone = new AbortController();
-  reply.raw.on("close", () => {
-    if (!reply.raw.writableFinished) clientGone.abort();
-  });
-  const c: Relayed = { deps, ctx, request, reply, target, promptEstimate: estimateTokens(JSON.stringify(chat ? body.messages : body.prompt).length) };
-  const call = await postUpstream(target.backend, path, upstreamBody, request.id, clientGone.signal);
+  const c: Relayed = { deps, ctx, request, reply, target, promptEstimate, reservation: admission.reservation };
+  if (clientGone.signal.aborted) {
+    // Gone before the backend was asked: nothing was spent.
+    await endCall(c);
+    throw new UpstreamError(502, "the client closed the request");
+  }
+  let call: UpstreamCall;
+  try {
+    call = await postUpstream(target.backend, path, upstreamBody, request.id, clientGone.signal);
+  } catch (error) {
+    // Gone while the backend worked on the prompt (before its headers): the prompt is metered, as
+    // for a disconnect mid-stream. A backend that failed or timed out costs nothing.
+    await endCall(c, clientGone.signal.aborted ? { promptTokens: promptEstimate, completionTokens: 0 } : undefined);
+    throw error;
+  }
   const eventStream = call.response.contentType.startsWith("text/event-stream");
   if (call.response.ok && stream && eventStream) return relayStream(c, call, streamOptions.include_usage === true, clientGone.signal);
   try {
     return call.response.ok ? await relayJson(c, call) : await relayError(c, call);
   } finally {
     call.done();
+    // Whatever ended it without metering (an error answer, a broken body) releases the reservation.
+    await endCall(c);
   }
 }

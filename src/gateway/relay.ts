@@ -7,6 +7,8 @@
 import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { costNano, monthStartDay } from "../domain/pricing.ts";
+import type { SpendReservation } from "../domain/spend-ledger.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import type { Target } from "./inference.ts";
 import { estimateTokens, meter, usageOf, type TokenUsage } from "./meter.ts";
@@ -24,6 +26,9 @@ export interface Relayed {
   target: Target;
   /** Prompt tokens to meter when the backend reports no usage (see `estimateTokens`). */
   promptEstimate: number;
+  /** The spend held at admission; `endCall` settles or releases it, once. */
+  reservation: SpendReservation;
+  ended?: boolean;
 }
 
 /** Reads the rest of an upstream body; every chunk restarts the idle time-out. */
@@ -42,10 +47,27 @@ function failure(call: UpstreamCall, backend: string, error: unknown): UpstreamE
   return new UpstreamError(502, `backend "${backend}" broke off its response`);
 }
 
-async function meterQuietly(c: Relayed, usage: TokenUsage): Promise<void> {
-  await meter(c.deps.store, c.ctx.principal, c.target.model, c.target.prices, usage).catch((error: unknown) => {
+/**
+ * Ends a call once: with `usage`, meters it and then settles the spend reservation with its cost
+ * (in that order, so that spend is never missing from both); without (the backend was not reached
+ * or failed), releases the reservation.
+ */
+export async function endCall(c: Relayed, usage?: TokenUsage): Promise<void> {
+  if (c.ended) return;
+  c.ended = true;
+  const ledger = c.deps.cluster.spendLedger;
+  try {
+    if (usage) {
+      const now = Date.now();
+      await meter(c.deps.store, c.ctx.principal, c.target.model, c.target.prices, usage, now);
+      await ledger.settle(c.reservation, costNano(c.target.prices, usage.promptTokens, usage.completionTokens), monthStartDay(now));
+    } else {
+      await ledger.release(c.reservation);
+    }
+  } catch (error) {
+    // The reservation lapses on its own; the store stays the source of truth.
     c.request.log.error({ err: error }, "metering failed");
-  });
+  }
 }
 
 /**
@@ -90,7 +112,7 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
   try {
     text = await readAll(call);
   } catch (error) {
-    if (call.aborted() === "client") return void (await meterQuietly(c, { promptTokens: c.promptEstimate, completionTokens: 0 }));
+    if (call.aborted() === "client") return void (await endCall(c, { promptTokens: c.promptEstimate, completionTokens: 0 }));
     throw failure(call, c.target.backend.name, error);
   }
   let json: unknown;
@@ -100,7 +122,7 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
     throw new UpstreamError(502, `backend "${c.target.backend.name}" sent a response that is not JSON`);
   }
   const usage = usageOf(json) ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(text.length) };
-  await meterQuietly(c, usage);
+  await endCall(c, usage);
   void c.reply.status(200).header("content-type", "application/json; charset=utf-8");
   return redactKey(text, c.target.backend.apiKey);
 }
@@ -179,6 +201,6 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
       await write(sseError(e.message, "upstream_error", e.code));
     }
   }
-  await meterQuietly(c, usage ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(streamedChars) });
+  await endCall(c, usage ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(streamedChars) });
   out.end();
 }

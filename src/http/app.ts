@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { LogController, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { MalformedBody } from "./malformed-body.ts";
 import { notFound } from "../domain/errors.ts";
 import type { Deps } from "../service/context.ts";
@@ -56,6 +56,12 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
       done(null, new MalformedBody(`malformed JSON body: ${(error as Error).message}`));
     }
   });
+  // Any other media type is refused by the router too, after the credential check (so audited);
+  // the body is not read. A route that takes streams names its own types.
+  app.addContentTypeParser("*", (request, _payload, done) => {
+    const given = request.headers["content-type"];
+    done(null, new MalformedBody(`unsupported Content-Type ${JSON.stringify((given ?? "").slice(0, 100))}: send application/json`));
+  });
 
   app.addHook("onRequest", (request, reply, done) => {
     void reply.header("x-request-id", request.id);
@@ -65,22 +71,39 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   refuseNul(app);
   // One structured line per request; only the path is logged (no query string, no headers). A
   // successful key check or probe (a gateway's auth_request, a load balancer's health check: one per
-  // proxied request or every few seconds) is logged at debug; its refusals stay at info.
-  app.addHook("onResponse", (request, reply, done) => {
+  // proxied request or every few seconds) is logged at debug; its refusals stay at info. A request
+  // whose client went away before the response was complete gets its line when the connection
+  // closes (status 499, nginx's "client closed request", when no headers were sent; `clientClosed`):
+  // Fastify's onResponse may never run for it, or run after.
+  const logged = new WeakSet<object>();
+  const accessLine = (request: FastifyRequest, reply: FastifyReply, clientClosed: boolean) => {
+    if (logged.has(request)) return;
+    logged.add(request);
     const path = request.url.split("?")[0]!;
-    const quiet = reply.statusCode < 400 && QUIET_PATHS.has(path);
+    const status = clientClosed && !reply.raw.headersSent ? 499 : reply.statusCode;
+    const quiet = status < 400 && QUIET_PATHS.has(path);
     // Not even the line's object is built when it would not be written.
-    if (quiet && request.log.level !== "debug" && request.log.level !== "trace") return done();
+    if (quiet && request.log.level !== "debug" && request.log.level !== "trace") return;
     request.log[quiet ? "debug" : "info"](
       {
         method: request.method,
         // A one-time sign-in link carries its secret in the path: log the route, not the token.
         path: path.replace(/^\/auth\/link\/.*/, "/auth/link/[REDACTED]"),
-        status: reply.statusCode,
+        status,
         ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...(clientClosed ? { clientClosed } : {}),
       },
       "request",
     );
+  };
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) accessLine(request, reply, true);
+    });
+    done();
+  });
+  app.addHook("onResponse", (request, reply, done) => {
+    accessLine(request, reply, false);
     done();
   });
 

@@ -3,8 +3,9 @@ import { resourceExhausted, type ApiError } from "../domain/errors.ts";
 import { getAccount } from "../store/accounts.ts";
 import { auditUnauthenticated } from "../service/audit.ts";
 import type { Deps } from "../service/context.ts";
-import { alreadyAudited } from "../service/sign-in.ts";
-import { requestMeta } from "./request-meta.ts";
+import { SignInRefusal } from "../service/sign-in.ts";
+import { auditedResource, requestMeta } from "./request-meta.ts";
+import { identityProviderName } from "../domain/resource-names.ts";
 
 /**
  * @module What a failed authentication costs its address, on every path that checks a credential
@@ -24,7 +25,7 @@ export interface FailedAttempt {
   operationId: string;
   /** The account the request named, if any; the refusal is audited there when it exists. */
   accountId?: string | undefined;
-  /** The audited resource; by default the request's path without `/v1/`. */
+  /** The audited resource; by default the request's path without its API prefix (`auditedResource`). */
   resource?: string;
 }
 
@@ -33,8 +34,8 @@ export interface FailedAttempt {
  * the error itself (held back by up to 2 s once the address is past the slow threshold), or, once
  * the address is past the block threshold, RESOURCE_EXHAUSTED (429) with `Retry-After` in seconds
  * (that attempt is not counted again). The first refusals on an existing account per address and
- * window are audited one by one, the rest in one summary entry. A refusal already audited with its
- * principal (a service account's sign-in, a federation policy refusal) is counted but not audited again.
+ * window are audited one by one, the rest in one summary entry. A `SignInRefusal` (a service account's
+ * sign-in, a federation policy refusal) is counted but not written: its sign-in path wrote its one entry, naming the principal.
  */
 export async function failedAuthentication(deps: Deps, request: FastifyRequest, attempt: FailedAttempt, error: ApiError): Promise<ApiError> {
   const { accountId } = attempt;
@@ -43,8 +44,8 @@ export async function failedAuthentication(deps: Deps, request: FastifyRequest, 
   const retryAfter = deps.authThrottle.blockedFor(request.ip);
   if (retryAfter > 0) return tooMany(retryAfter);
   const { audit, delayMs } = deps.authThrottle.fail(request.ip, onAccount);
-  if (audit && onAccount && !alreadyAudited(error)) {
-    const resource = attempt.resource ?? request.url.split("?")[0]!.replace(/^\/v1\//, "");
+  if (audit && onAccount && !(error instanceof SignInRefusal)) {
+    const resource = attempt.resource ?? auditedResource(request);
     await auditUnauthenticated(deps, onAccount, requestMeta(request), { method: attempt.operationId, resource, isAdminAction: false }, error);
   }
   if (delayMs > 0) await sleep(delayMs);
@@ -58,7 +59,7 @@ export async function failedAuthentication(deps: Deps, request: FastifyRequest, 
  * threshold in a window the call is not made: RESOURCE_EXHAUSTED (429) with `Retry-After`.
  */
 export async function admitProviderCall(deps: Deps, request: FastifyRequest, accountId: string, identityProviderId: string): Promise<void> {
-  const { retryAfter, delayMs } = deps.authThrottle.attempt(`${request.ip} accounts/${accountId}/identityProviders/${identityProviderId}`);
+  const { retryAfter, delayMs } = deps.authThrottle.attempt(`${request.ip} ${identityProviderName(accountId, identityProviderId)}`);
   if (retryAfter > 0) throw tooMany(retryAfter);
   if (delayMs > 0) await sleep(delayMs);
 }

@@ -25,13 +25,13 @@ function bearerToken(request: FastifyRequest): string | undefined {
  * Who is calling: a Bearer API key; a Bearer OIDC ID token of a human (anything that is not shaped
  * like a Hearth key, e.g. a JWT); or, without a Bearer header, a browser session cookie.
  */
-async function principalOf(deps: Deps, request: FastifyRequest, accountId: string | undefined, operationId: string): Promise<Principal> {
+async function principalOf(deps: Deps, request: FastifyRequest, accountId: string | undefined): Promise<Principal> {
   const token = bearerToken(request);
   if (token !== undefined) {
-    if (isApiKeyShaped(token, deps.config.keyPrefix)) return authenticateApiKey(deps, token);
+    if (isApiKeyShaped(token)) return authenticateApiKey(deps, token);
     return authenticateOidcToken(deps, token, accountId, requestMeta(request));
   }
-  const session = await sessionPrincipal(deps, request, requestMeta(request), operationId);
+  const session = await sessionPrincipal(deps, request, requestMeta(request));
   if (session) return session.principal;
   throw unauthenticated("missing credentials: send 'Authorization: Bearer <API key>'");
 }
@@ -46,7 +46,7 @@ export async function authenticateRequest(deps: Deps, request: FastifyRequest, o
   const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
   let principal: Principal;
   try {
-    principal = await principalOf(deps, request, accountId, operationId);
+    principal = await principalOf(deps, request, accountId);
   } catch (error) {
     if (error instanceof ApiError) throw await failedAuthentication(deps, request, { operationId, accountId }, error);
     throw error;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { invalidArgument } from "../domain/errors.ts";
-import { quoted } from "../domain/ids.ts";
+import { quoted } from "../domain/display-text.ts";
 
 /**
  * @module Strict request bodies with protobuf JSON names and AIP-203 field behaviour, for every

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, invalidArgument } from "../domain/errors.ts";
+import { openAiError } from "../gateway/openai-error.ts";
+import { UpstreamError } from "../gateway/upstream.ts";
 import { signInErrorPage, wantsSignInPage } from "./sign-in-error-page.ts";
 
 /**
@@ -23,18 +25,36 @@ function frameworkError(error: FastifyError, bodyLimit: number): ApiError | unde
 }
 
 /**
- * The one error handler: typed errors become `{error: {code, status, message}}` (a page, for a
- * person's browser sign-in); anything else is a bare 500.
+ * How a route writes its errors, as its declaration says (`RouteSpec.errorFormat`), whatever its
+ * path: `google-rpc` is `{"error": {"code", "status", "message", "details"}}` (AIP-193) with the
+ * request id in a google.rpc.RequestInfo; `openai` is OpenAI's `{"error": {"message", "type",
+ * "code", "param"}}` (see `openAiError`), for the OpenAI-compatible routes.
+ */
+export type ErrorFormat = "google-rpc" | "openai";
+
+const internalError = (): ApiError => new ApiError("INTERNAL", "internal error");
+
+const formatOf = (request: FastifyRequest): ErrorFormat =>
+  (request.routeOptions.config as { errorFormat?: ErrorFormat } | undefined)?.errorFormat ?? "google-rpc";
+
+/**
+ * The one error handler: any error becomes an ApiError (Fastify's refusals a 400, anything
+ * unexpected a bare 500 whose detail goes only to the log), then is written in the route's
+ * format (a page, for a person's browser sign-in); a backend's failure (502, 504) only arises,
+ * and is only written, on the OpenAI-compatible routes.
  */
 export function errorHandler(bodyLimit: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
-    const apiError = error instanceof ApiError ? error : frameworkError(error as FastifyError, bodyLimit);
-    if (!apiError) {
-      // Internal detail goes to the log (never a secret: keys are not part of errors), not to the client.
-      request.log.error({ err: error }, "unhandled error");
-      void reply.status(500).send(new ApiError("INTERNAL", "internal error").toJSON(request.id));
+    const known = error instanceof ApiError || error instanceof UpstreamError ? error : frameworkError(error as FastifyError, bodyLimit);
+    const openai = formatOf(request) === "openai";
+    // Internal detail goes to the log (never a secret: keys are not part of errors), not to the client.
+    if (!known || (!openai && known instanceof UpstreamError)) request.log.error({ err: error }, "unhandled error");
+    if (openai) {
+      const { httpStatus, headers, body } = openAiError(known ?? internalError());
+      void reply.status(httpStatus).headers(headers).send(body);
       return;
     }
+    const apiError = known instanceof ApiError ? known : internalError();
     void reply.status(apiError.httpCode).headers(apiError.headers);
     if (wantsSignInPage(request)) void reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(signInErrorPage(apiError));
     else void reply.send(apiError.toJSON(request.id));

@@ -55,6 +55,19 @@ const errorSchema = {
   required: ["error"],
 };
 
+/** OpenAI's error body, written by the routes that declare `errorFormat: "openai"`. */
+const openAiErrorSchema = {
+  type: "object",
+  properties: {
+    error: {
+      type: "object",
+      properties: { message: { type: "string" }, type: { type: "string" }, code: { type: "string" }, param: { type: ["string", "null"] } },
+      required: ["message", "type", "code", "param"],
+    },
+  },
+  required: ["error"],
+};
+
 /**
  * A response schema as the server writes it (`io: "output"`). Schemas named with a zod `id`
  * (`.meta({ id: "User" })`) become `components.schemas` entries that the operation refers to.
@@ -79,7 +92,8 @@ function responses(r: RegisteredRoute, components: Record<string, JsonSchema>): 
   if (r.redirect) out["302"] = { description: "Redirect", headers: { Location: { description: "Where the browser goes next", schema: { type: "string" } } } };
   // Undeclared: the document test names every route still answering this.
   if (!r.response && !r.redirect) out["200"] = { description: "OK", content: { "application/json": { schema: { type: "object" } } } };
-  out.default = { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+  const error = r.errorFormat === "openai" ? "OpenAIError" : "Error";
+  out.default = { description: "Error", content: { "application/json": { schema: { $ref: `#/components/schemas/${error}` } } } };
   return out;
 }
 
@@ -87,7 +101,7 @@ function responses(r: RegisteredRoute, components: Record<string, JsonSchema>): 
 export function openApiDocument(routes: readonly RegisteredRoute[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   const operationIds = new Set<string>();
-  const schemas: Record<string, JsonSchema> = { Error: errorSchema };
+  const schemas: Record<string, JsonSchema> = { Error: errorSchema, OpenAIError: openAiErrorSchema };
   for (const r of routes) {
     // Two routes may serve one RPC (POST …:delete and DELETE …): OpenAPI wants distinct ids.
     const operationId = operationIds.has(r.operationId) ? `${r.operationId}_${r.method.toLowerCase()}` : r.operationId;

@@ -9,7 +9,9 @@ import { auditRefused } from "../service/audit.ts";
 import { requireSameAccount } from "../service/permissions.ts";
 import { normalizeBody } from "./body-fields.ts";
 import { MalformedBody } from "./malformed-body.ts";
-import { requestMeta } from "./request-meta.ts";
+import { auditedResource, requestMeta } from "./request-meta.ts";
+import type { ErrorFormat } from "./errors.ts";
+import { requireCsrfProof } from "./session-auth.ts";
 import type { Deps } from "../service/context.ts";
 
 /** What a route answers, as `/openapi.json` declares it. */
@@ -40,6 +42,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   auth?: boolean;
   /** A body the handler reads as a stream (an upload): its OpenAPI request body, by content type. */
   streamedBody?: Record<string, unknown>;
+  /** How its errors are written; default `google-rpc` (see `ErrorFormat`). The OpenAI-compatible routes declare `openai`. */
+  errorFormat?: ErrorFormat;
   handler: (input: {
     deps: Deps;
     ctx: Ctx;
@@ -59,6 +63,7 @@ export interface RegisteredRoute extends ResponseSpec {
   tag: string;
   auth: boolean;
   streamedBody?: Record<string, unknown>;
+  errorFormat: ErrorFormat;
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -83,10 +88,12 @@ export class Router {
 
   add<P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, B extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<P, Q, B>): void {
     const auth = spec.auth !== false;
-    this.routes.push({ ...spec, auth });
+    const errorFormat = spec.errorFormat ?? "google-rpc";
+    this.routes.push({ ...spec, auth, errorFormat });
     const deps = this.deps;
     const serve = async (ctx: Ctx, request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-      if (request.body instanceof MalformedBody) throw invalidArgument(request.body.message);
+      // A route that reads a stream names the types it takes itself.
+      if (request.body instanceof MalformedBody && !spec.streamedBody) throw invalidArgument(request.body.message);
       const params = parse(spec.params, request.params, "path");
       const query = parse(spec.query, request.query, "query parameter");
       // A streamed body (an upload content type) reaches only the routes that read streams.
@@ -110,6 +117,8 @@ export class Router {
     this.app.route({
       method: spec.method,
       url,
+      // Read by the one error handler, which writes this route's errors in its declared format.
+      config: { errorFormat },
       handler: async (request, reply) => {
         if (!auth) return serve(undefined as unknown as Ctx, request, reply);
         // The credential is checked first: with a bad credential and a bad body, the credential's
@@ -117,11 +126,12 @@ export class Router {
         const ctx: Ctx = { principal: await authenticateRequest(deps, request, spec.operationId), meta: requestMeta(request), checked: [] };
         try {
           const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
+          requireCsrfProof(deps.config.publicUrl, request);
           if (accountId !== undefined) requireSameAccount(ctx.principal, accountId);
           return await serve(ctx, request, reply);
         } catch (error) {
           // Every refusal of an authenticated request is one entry, in the caller's own account.
-          await auditRefused(deps, ctx, { method: spec.operationId, resource: request.url.split("?")[0]!.replace(/^\/(v1|inference\/v1)\//, "") }, error);
+          await auditRefused(deps, ctx, { method: spec.operationId, resource: auditedResource(request) }, error);
           throw error;
         }
       },

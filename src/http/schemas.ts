@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { isValidId } from "../domain/ids.ts";
-import { refusedCharacter } from "../domain/display-text.ts";
-import { parseTimestamp } from "../domain/time.ts";
+import { DISPLAY_NAME_MAX, FIELD_MESSAGES, FIELD_RULES, refusal, type FieldRule } from "../domain/field-rules.ts";
+import { WHOLE_SENTENCE } from "../domain/describe-issue.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { Config } from "../config.ts";
 import { pageTokenKey } from "../service/server-key.ts";
@@ -9,31 +8,45 @@ import { readMaskParam } from "./read-mask.ts";
 import { example } from "./resources/common.ts";
 
 /** Request schemas shared by the routes (validation and OpenAPI both come from these). */
-export const id = (what: string) => z.string().refine(isValidId, { message: `${what} must be 1-63 lowercase letters, digits or '-', starting with a letter` });
 
 /**
- * A string people will read — a display name, a description, a URL: refused (400 naming the field,
- * through the router's `describeIssue`) when it holds a C0 or C1 control, DEL, or a bidi control
- * (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F, U+061C). See `refusedCharacter`.
+ * A string field checked by a rule of `domain/field-rules.ts`: refused with the rule's sentence
+ * naming `field`, and documented in `/openapi.json` with the rule's pattern, maxLength or enum.
+ */
+export const ruled = (rule: FieldRule, field: string) =>
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      const message = refusal(rule, field, value);
+      if (message !== undefined) ctx.addIssue({ code: "custom", message, params: { [WHOLE_SENTENCE]: true } });
+    })
+    .meta({ ...rule.schema });
+
+/** The id of an existing resource, in a path (ids stored before AIP-122's last-character rule included). */
+export const id = (what: string) => ruled(FIELD_RULES.storedId, what);
+
+/** The id of a resource being created (AIP-122), e.g. `?userId=`. */
+export const newId = (what: string) => ruled(FIELD_RULES.id, what);
+
+/**
+ * A string people will read — a description, a URL: refused (400 naming the field, through the
+ * router's `describeIssue`) when it holds a control, format or bidi character (see
+ * `refusedCharacter`).
  */
 export const plainText = () =>
   z.string().superRefine((value, ctx) => {
-    const found = refusedCharacter(value);
-    if (found) ctx.addIssue({ code: "custom", message: `must not contain control or bidirectional-override characters (found ${found})` });
+    const problem = FIELD_RULES.plainText.problem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
+
+/** A display name: plain text shorter than 64 characters (`maxLength` 63 in `/openapi.json`). */
+export const displayName = () => plainText().max(DISPLAY_NAME_MAX, { error: FIELD_MESSAGES.displayName });
 
 export const accountParams = z.object({ accountId: example(id("account id"), "my-account") });
 export const userParams = accountParams.extend({ userId: example(id("user id"), "ci-bot") });
 
-export const timestamp = (what: string) =>
-  z.string().transform((value, ctx) => {
-    try {
-      return parseTimestamp(value, what);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
+/** An RFC 3339 timestamp (`format: date-time` in `/openapi.json`), parsed to epoch milliseconds. */
+export const timestamp = (what: string) => ruled(FIELD_RULES.timestamp, what).transform((value) => Date.parse(value));
 
 const MAX_PAGE_SIZE = 200;
 const PAGE_SIZE = "must be a whole number from 0 (the default) upward; above 200 counts as 200";

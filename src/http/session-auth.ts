@@ -1,10 +1,8 @@
 import type { FastifyRequest } from "fastify";
-import { ApiError, permissionDenied } from "../domain/errors.ts";
+import { permissionDenied, type ApiError } from "../domain/errors.ts";
 import { SESSION_COOKIE, tokensEqual } from "../domain/sign-in.ts";
-import { writeAudit } from "../service/audit.ts";
 import type { Deps, RequestMeta } from "../service/context.ts";
 import { authenticateSession, type SessionPrincipal } from "../service/sessions.ts";
-import { markAudited } from "../service/sign-in.ts";
 import { readCookie } from "./cookies.ts";
 
 /**
@@ -56,26 +54,25 @@ function csrfRefusal(request: FastifyRequest, publicUrl: string | undefined, csr
 
 /**
  * The principal of the request's session cookie, or undefined when it has none. An ended or
- * unknown session is UNAUTHENTICATED; a change without CSRF proof is refused and audited.
+ * unknown session is UNAUTHENTICATED. Its CSRF proof is checked after authentication, by
+ * `requireCsrfProof`, so that its refusal is audited like any other refusal of the caller.
  */
-export async function sessionPrincipal(deps: Deps, request: FastifyRequest, meta: RequestMeta, operationId: string): Promise<SessionPrincipal | undefined> {
+export async function sessionPrincipal(deps: Deps, request: FastifyRequest, meta: RequestMeta): Promise<SessionPrincipal | undefined> {
   const token = readCookie(request, SESSION_COOKIE);
   if (token === undefined || token === "") return undefined;
   const session = await authenticateSession(deps, token, meta);
-  if (MUTATING.has(request.method)) {
-    const refusal = csrfRefusal(request, deps.config.publicUrl, session.csrfToken);
-    if (refusal) {
-      const p = session.principal;
-      const resource = request.url.split("?")[0]!.replace(/^\/v1\//, "");
-      await writeAudit(
-        deps.store.db,
-        { accountId: p.accountId, email: p.email, apiKeyId: "", meta },
-        { method: operationId, resource, isAdminAction: false },
-        refusal,
-      );
-      throw markAudited(refusal);
-    }
-  }
   sessions.set(request, session);
   return session;
+}
+
+/**
+ * Refuses a change (POST, PUT, PATCH, DELETE) made with a session cookie that does not prove it
+ * comes from Hearth's own pages. Requests authenticated otherwise pass.
+ * @throws PERMISSION_DENIED (403) naming the foreign origin or the missing `x-csrf-token`.
+ */
+export function requireCsrfProof(publicUrl: string | undefined, request: FastifyRequest): void {
+  const session = sessions.get(request);
+  if (!session || !MUTATING.has(request.method)) return;
+  const refusal = csrfRefusal(request, publicUrl, session.csrfToken);
+  if (refusal) throw refusal;
 }

@@ -4,12 +4,14 @@ import { getAccount as getRow, insertAccount } from "../store/accounts.ts";
 import { insertDefaultQuotas } from "../store/quotas.ts";
 import { insertUser } from "../store/users.ts";
 import { insertApiKey } from "../store/api-keys.ts";
-import type { Store } from "../store/store.ts";
+import type { Db, Store } from "../store/store.ts";
 import { generateKey, newKeyId } from "../domain/api-key-format.ts";
-import { writeAudit } from "./audit.ts";
+import type { Config } from "../config.ts";
 import type { Ctx, Deps } from "./context.ts";
+import { auditOperator } from "./operator-audit.ts";
 import { authorize } from "./permissions.ts";
 import { accountView } from "./views.ts";
+import { accountName, apiKeyName } from "../domain/resource-names.ts";
 
 /** The caller's account (another account's is NOT_FOUND, at the HTTP edge: see `authenticateRequest`). */
 export async function getAccount(deps: Deps, ctx: Ctx, accountId: string) {
@@ -28,17 +30,34 @@ export interface NewAccount {
 }
 
 /**
- * Operator action: creates an account with its default quotas, a human admin and that admin's
- * first API key, all in one transaction with their audit entries.
+ * The domain of `accountId`'s service-account emails: the one recorded when the account was created
+ * (README, Service accounts), else (an account start-up has not upgraded yet) HEARTH_SA_DOMAIN.
  */
-export async function createAccount(store: Store, keyPrefix: string, accountId: string, adminEmail: string): Promise<NewAccount> {
+export async function serviceAccountDomain(deps: Deps, db: Db, accountId: string): Promise<string> {
+  return (await getRow(db, accountId))?.sa_domain || deps.config.saDomain;
+}
+
+/**
+ * Operator action: creates an account with its default quotas, a human admin and that admin's
+ * first API key (prefix HEARTH_KEY_PREFIX), all in one transaction with their audit entries. The
+ * account keeps HEARTH_SA_DOMAIN as its service-account domain.
+ */
+export async function createAccount(store: Store, config: Pick<Config, "keyPrefix" | "saDomain">, accountId: string, adminEmail: string): Promise<NewAccount> {
   checkId(accountId, "account id");
   const email = checkEmail(adminEmail, "admin email");
   const adminUserId = idFromEmail(email);
-  const material = generateKey(keyPrefix);
+  const material = generateKey(config.keyPrefix);
   const now = Date.now();
   await store.db.transaction().execute(async (trx) => {
-    await insertAccount(trx, { id: accountId, display_name: accountId, email, state: "READY", create_time: now, update_time: now });
+    await insertAccount(trx, {
+      id: accountId,
+      display_name: accountId,
+      email,
+      state: "READY",
+      sa_domain: config.saDomain,
+      create_time: now,
+      update_time: now,
+    });
     await insertDefaultQuotas(trx, accountId, now);
     await insertUser(trx, {
       account_id: accountId,
@@ -64,9 +83,8 @@ export async function createAccount(store: Store, keyPrefix: string, accountId: 
       last_used: null,
       annotations: "{}",
     });
-    const actor = { accountId, email: "operator", apiKeyId: "", meta: { userAgent: "hearth", clientIp: "" } };
-    await writeAudit(trx, actor, { method: "CreateAccount", resource: `accounts/${accountId}`, isAdminAction: true, payload: { adminEmail: email } });
-    await writeAudit(trx, actor, { method: "CreateApiKey", resource: `accounts/${accountId}/users/${adminUserId}/apiKeys/${keyId}`, isAdminAction: true });
+    await auditOperator(trx, accountId, { method: "CreateAccount", resource: accountName(accountId), payload: { adminEmail: email } });
+    await auditOperator(trx, accountId, { method: "CreateApiKey", resource: apiKeyName(accountId, adminUserId, keyId) });
   });
   return { accountId, adminUserId, adminEmail: email, apiKey: material.key };
 }

@@ -1,6 +1,6 @@
-import { invalidArgument, notFound, permissionDenied, resourceExhausted } from "../domain/errors.ts";
+import { invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
 import { generateKey, newKeyId } from "../domain/api-key-format.ts";
-import { apiKeyName, userName } from "../domain/ids.ts";
+import { checkDisplayName } from "../domain/field-rules.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as keys from "../store/api-keys.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -9,10 +9,11 @@ import { keepAnActingAdminKey } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
-import { readQuotaValue } from "./quotas.ts";
+import { reserve } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
 import { userEmails } from "../store/users.ts";
 import { apiKeyView, type ApiKey } from "./views.ts";
+import { apiKeyName, userName } from "../domain/resource-names.ts";
 
 export interface CreateApiKeyInput {
   displayName?: string | undefined;
@@ -36,15 +37,10 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     await lockAccount(deps.store, trx, accountId);
     const owner = await getUserRow(trx, accountId, userId);
     if (!self && owner.service_account !== 1) throw permissionDenied("API keys of a human user can only be created by that user");
-    const displayName = input.displayName?.trim() || "default";
-    if (displayName.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
+    const displayName = checkDisplayName(input.displayName?.trim() || "default");
     const now = Date.now();
     if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");
-    const limit = await readQuotaValue(trx, accountId, "api-keys-per-user");
-    const used = await keys.countApiKeys(trx, accountId, userId);
-    if (used >= limit) {
-      throw resourceExhausted(`quota "api-keys-per-user" exceeded: ${owner.email} already has ${used} of ${limit} API keys`);
-    }
+    await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
     const material = generateKey(deps.config.keyPrefix);
     const row: ApiKeyRow = {
       id: newKeyId(),
@@ -72,7 +68,7 @@ function view(deps: Deps, row: ApiKeyRow, email: string): ApiKey {
 export async function listApiKeys(deps: Deps, ctx: Ctx, accountId: string, userId: string, req: ListRequest) {
   const everyone = userId === "-";
   const op = { method: "ListApiKeys", resource: userName(accountId, userId) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     if (userId === ctx.principal.userId) authorize(ctx, "apiKeys.list");
     else authorize(ctx, "apiKeys.listOthers", everyone ? "list every principal's API keys" : undefined);
     const db = deps.store.db;
@@ -89,7 +85,7 @@ export async function listApiKeys(deps: Deps, ctx: Ctx, accountId: string, userI
 
 export async function getApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<ApiKey> {
   const op = { method: "GetApiKey", resource: apiKeyName(accountId, userId, keyId) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.get" : "apiKeys.getOthers");
     const owner = await getUserRow(deps.store.db, accountId, userId);
     const row = await keys.getApiKey(deps.store.db, accountId, userId, keyId);

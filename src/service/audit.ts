@@ -6,6 +6,7 @@ import type { Transaction } from "kysely";
 import { insertAuditLog } from "../store/audit-logs.ts";
 import type { Schema } from "../store/schema.ts";
 import type { Ctx, Deps, Operation, RequestMeta } from "./context.ts";
+import { accountName } from "../domain/resource-names.ts";
 
 export type { Operation } from "./context.ts";
 
@@ -33,6 +34,8 @@ function redact(value: unknown, depth = 0): unknown {
 interface Actor {
   accountId: string;
   email: string;
+  /** The acting principal's uid; absent for the operator and for attempts by someone not authenticated. */
+  principalUid?: string | undefined;
   apiKeyId: string;
   meta: RequestMeta;
 }
@@ -71,6 +74,7 @@ async function insertEntry(db: Db, actor: Actor, op: UncheckedOperation, error?:
     account_id: actor.accountId,
     timestamp: Date.now(),
     principal: storable(actor.email),
+    principal_uid: actor.principalUid ?? "",
     method: storable(op.method),
     resource: storable(op.resource),
     message: storable(op.method),
@@ -87,6 +91,7 @@ async function insertEntry(db: Db, actor: Actor, op: UncheckedOperation, error?:
 const actorOf = (ctx: Ctx): Actor => ({
   accountId: ctx.principal.accountId,
   email: ctx.principal.email,
+  principalUid: ctx.principal.uid,
   apiKeyId: ctx.principal.apiKeyId,
   meta: ctx.meta,
 });
@@ -117,12 +122,13 @@ export async function audited<T>(deps: Deps, ctx: Ctx, op: Operation, change: (t
 }
 
 /**
- * For reads: names the operation a refusal of this request is audited as (by the router; a
- * successful read is not audited), then runs the read.
+ * Names the operation a refusal or failure of this request is audited as (by the router, once:
+ * see `auditRefused`), then runs `work`: a read (a successful read is not audited), or a step that
+ * cannot run inside one transaction (a streamed upload, an inference call's admission).
  */
-export async function auditRefusals<T>(_deps: Deps, ctx: Ctx, op: Operation, read: () => Promise<T>): Promise<T> {
+export async function auditRefusals<T>(ctx: Ctx, op: Operation, work: () => Promise<T>): Promise<T> {
   ctx.operation = op;
-  return read();
+  return work();
 }
 
 /**
@@ -132,6 +138,7 @@ export async function auditRefusals<T>(_deps: Deps, ctx: Ctx, op: Operation, rea
  * @throws UNAVAILABLE (503) when the entry cannot be written.
  */
 export async function auditRefused(deps: Deps, ctx: Ctx, fallback: Operation, error: unknown): Promise<void> {
+  if (ctx.summarised) return;
   await writeAudit(deps.store.db, actorOf(ctx), checkedOperation(ctx, ctx.operation ?? fallback), error);
 }
 
@@ -145,7 +152,7 @@ export async function auditSuppressedAttempts(deps: Deps, s: { accountId: string
   const actor = { accountId: s.accountId, email: "", apiKeyId: "", meta: { userAgent: "", clientIp: s.clientIp } };
   const op = {
     method: "UnauthenticatedAttempts",
-    resource: `accounts/${s.accountId}`,
+    resource: accountName(s.accountId),
     isAdminAction: true,
     payload: { attempts: s.suppressed, windowStart: new Date(s.windowStart).toISOString() },
   };

@@ -15,7 +15,7 @@ const expired = () => unauthenticated("the API key has expired");
  * never logged or stored; `lastUsed` is noted in memory and written behind in batches.
  */
 export async function authenticateApiKey(deps: Deps, key: string): Promise<Principal> {
-  if (!hasValidChecksum(key, deps.config.keyPrefix)) throw malformed();
+  if (!hasValidChecksum(key)) throw malformed();
   const digest = digestKey(key);
   const now = Date.now();
   const cache = deps.keyCache;
@@ -36,6 +36,7 @@ export async function authenticateApiKey(deps: Deps, key: string): Promise<Princ
   const principal: Principal = Object.freeze({
     accountId: row.account_id,
     userId: row.user_id,
+    uid: row.uid,
     email: row.email,
     role: row.role as Principal["role"],
     serviceAccount: row.service_account === 1,

@@ -6,6 +6,7 @@ import { auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import type { BillingUsage } from "../http/resources/billing-usage.ts";
+import { billingUsageName } from "../domain/resource-names.ts";
 
 export interface UsageQuery {
   /** Epoch milliseconds; default the start of the current UTC month. */
@@ -22,8 +23,8 @@ const MAX_RANGE_DAYS = 400;
  * [startTime, endTime) counts in full.
  */
 export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, query: UsageQuery): Promise<BillingUsage> {
-  const op = { method: "GetBillingUsage", resource: `accounts/${accountId}/billingUsage` };
-  return auditRefusals(deps, ctx, op, async () => {
+  const op = { method: "GetBillingUsage", resource: billingUsageName(accountId) };
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "billingUsage.get");
     const now = Date.now();
     const endTime = query.endTime ?? now + 1;

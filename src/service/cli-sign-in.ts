@@ -1,6 +1,5 @@
 import * as client from "openid-client";
 import { ApiError, invalidArgument, unauthenticated } from "../domain/errors.ts";
-import { userName } from "../domain/ids.ts";
 import { open, seal } from "../domain/secret-box.ts";
 import { digestToken, isTokenShaped, newToken, pkceChallenge, tokensEqual } from "../domain/sign-in.ts";
 import { formatTimestamp } from "../domain/time.ts";
@@ -12,6 +11,7 @@ import { providerRefusal, providerRow, userForTokens, verifyOidcLogin, type Logi
 import { serverKey } from "./server-key.ts";
 import { auditSignIn, type SignInDeps } from "./sign-in.ts";
 import type { CliCredentials } from "../http/resources/sign-in.ts";
+import { userName } from "../domain/resource-names.ts";
 
 /**
  * `firectl signin`: the browser signs in through the account's identity provider exactly as for the
@@ -23,9 +23,6 @@ import type { CliCredentials } from "../http/resources/sign-in.ts";
  */
 const GRANT_TTL_MS = 2 * 60 * 1000;
 const GRANT_CONTEXT = "cli-grant";
-
-/** What firectl stores and sends: the provider's tokens and who they name (the response schema of `/openapi.json`). */
-export type { CliCredentials };
 
 interface SealedTokens {
   idToken: string;

@@ -38,6 +38,11 @@ export interface Ctx {
    * the request is audited as it; before a service names one, the router's route name and path.
    */
   operation?: Operation | undefined;
+  /**
+   * A refusal that a summary entry stands for instead of its own (inference requests refused by
+   * serverless-inference-rpm past the first few per key and minute: `src/gateway/rate-refusals.ts`).
+   */
+  summarised?: boolean;
 }
 
 /** What every use case needs: the store, the configuration and shared process state. */

@@ -1,26 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { failedPrecondition, invalidArgument, resourceExhausted } from "../domain/errors.ts";
+import { failedPrecondition, invalidArgument } from "../domain/errors.ts";
 import { JsonlValidator } from "../domain/jsonl.ts";
 import { datasetName } from "../domain/resource-names.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as datasets from "../store/datasets.ts";
-import { audited } from "./audit.ts";
-import { auditRefusal } from "./audit-refusal.ts";
+import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { getDatasetRow } from "./datasets.ts";
 import { datasetView } from "./platform-views.ts";
-import { readQuotaValue } from "./quotas.ts";
+import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
+import { isCreator } from "../domain/roles.ts";
 
 /** Whole lines are gathered into chunks of about this size before they are written. */
 const CHUNK_BYTES = 256 * 1024;
 
 function tooLarge(limit: number): Error {
   return invalidArgument(`the upload is larger than the per-upload limit of ${limit} bytes`);
-}
-
-function overQuota(used: number, size: number, limit: number): Error {
-  return resourceExhausted(`quota "dataset-storage-bytes" exceeded: ${used} bytes stored, this upload needs ${size} more, the quota is ${limit}`);
 }
 
 /**
@@ -49,20 +45,19 @@ export async function uploadDataset(
   const discard = () => datasets.deleteChunks(deps.store.db, accountId, datasetId, { only: uploadId }).catch(() => undefined);
   let staged: Staged;
   try {
-    staged = await stage(deps, ctx, accountId, datasetId, uploadId, body, contentLength);
+    staged = await auditRefusals(ctx, op, () => stage(deps, ctx, accountId, datasetId, uploadId, body, contentLength));
   } catch (error) {
     await discard();
-    return auditRefusal(ctx, op, error);
+    throw error;
   }
   const final = { ...op, payload: { contentLength: contentLength ?? null, exampleCount: staged.examples, sizeBytes: staged.size } };
   try {
     return await audited(deps, ctx, final, async (trx) => {
+      // Locked before the dataset is read, so an upload that completed it meanwhile is seen; `reserve` then counts under the same lock.
       await lockAccount(deps.store, trx, accountId);
       const current = await getDatasetRow(trx, accountId, datasetId);
       if (current.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" was completed by another upload meanwhile`);
-      const used = (await datasets.datasetTotals(trx, accountId)).bytes;
-      const limit = await readQuotaValue(trx, accountId, "dataset-storage-bytes");
-      if (used + staged.size > limit) throw overQuota(used, staged.size, limit);
+      await reserve(deps, trx, accountId, "dataset-storage-bytes", staged.size);
       const now = Date.now();
       const patch = { state: "READY", example_count: staged.examples, size_bytes: staged.size, upload_id: uploadId, update_time: now };
       await datasets.updateDataset(trx, accountId, datasetId, patch);
@@ -89,18 +84,17 @@ async function stage(
   const db = deps.store.db;
   const maxUpload = deps.config.platform.maxUploadBytes;
   const row = await getDatasetRow(db, accountId, datasetId);
-  const own = row.created_by === ctx.principal.email;
+  const own = isCreator(ctx.principal.uid, row.creator_uid);
   authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "upload to datasets" : "upload to datasets created by others");
   if (row.state !== "UPLOADING") {
     throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" is ${row.state}: its content cannot be replaced; create a new dataset`);
   }
   if (contentLength !== undefined && contentLength > maxUpload) throw tooLarge(maxUpload);
   // An early look at the quota, so a hopeless upload stops at once; the binding check is the final one.
-  const quota = await readQuotaValue(db, accountId, "dataset-storage-bytes");
-  const usedBefore = (await datasets.datasetTotals(db, accountId)).bytes;
-  if (contentLength !== undefined && usedBefore + contentLength > quota) throw overQuota(usedBefore, contentLength, quota);
+  const storage = await readQuotaUse(deps, db, accountId, "dataset-storage-bytes");
+  if (contentLength !== undefined) checkQuotaRoom(storage, contentLength);
 
-  const validator = new JsonlValidator();
+  const validator = new JsonlValidator({ format: row.format });
   let received = 0;
   let size = 0;
   let seq = 0;
@@ -114,7 +108,7 @@ async function stage(
   const take = async (lines: string) => {
     if (lines === "") return;
     size += Buffer.byteLength(lines);
-    if (usedBefore + size > quota) throw overQuota(usedBefore, size, quota);
+    checkQuotaRoom(storage, size);
     pending += lines;
     if (pending.length >= CHUNK_BYTES) await flush();
   };

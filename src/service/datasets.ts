@@ -1,20 +1,23 @@
-import { failedPrecondition, invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
+import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
-import { datasetName } from "../domain/resource-names.ts";
-import { lockAccount } from "../store/accounts.ts";
+import type { DatasetFormat } from "../domain/dataset-format.ts";
+import { collectionName, datasetName } from "../domain/resource-names.ts";
 import * as datasets from "../store/datasets.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { DatasetRow } from "../store/platform-rows.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { checkDisplayName } from "./models.ts";
+import { checkDisplayName } from "../domain/field-rules.ts";
 import { datasetView } from "./platform-views.ts";
-import { readQuotaValue } from "./quotas.ts";
+import { reserve } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
+import { isCreator } from "../domain/roles.ts";
 
 export interface DatasetInput {
   displayName?: string | undefined;
+  /** What each line will hold; CHAT when not given (Fireworks' default). */
+  format?: DatasetFormat | undefined;
 }
 
 export async function getDatasetRow(db: Db, accountId: string, datasetId: string): Promise<DatasetRow> {
@@ -30,20 +33,19 @@ export async function createDataset(deps: Deps, ctx: Ctx, accountId: string, dat
     authorize(ctx, "datasets.create");
     if (!datasetId) throw invalidArgument("datasetId is required (?datasetId=ID)");
     const id = checkId(datasetId, "datasetId");
-    await lockAccount(deps.store, trx, accountId);
-    const limit = await readQuotaValue(trx, accountId, "datasets");
-    const used = (await datasets.datasetTotals(trx, accountId)).count;
-    if (used >= limit) throw resourceExhausted(`quota "datasets" exceeded: ${used} of ${limit} datasets in use`);
+    await reserve(deps, trx, accountId, "datasets", 1);
     const now = Date.now();
     const row: DatasetRow = {
       account_id: accountId,
       id,
       display_name: checkDisplayName(input.displayName ?? ""),
       state: "UPLOADING",
+      format: input.format ?? "CHAT",
       example_count: 0,
       size_bytes: 0,
       upload_id: "",
       created_by: ctx.principal.email,
+      creator_uid: ctx.principal.uid,
       create_time: now,
       update_time: now,
     };
@@ -54,15 +56,15 @@ export async function createDataset(deps: Deps, ctx: Ctx, accountId: string, dat
 
 export async function getDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string) {
   const op = { method: "GetDataset", resource: datasetName(accountId, datasetId) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "datasets.get");
     return datasetView(await getDatasetRow(deps.store.db, accountId, datasetId));
   });
 }
 
 export async function listDatasets(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
-  const op = { method: "ListDatasets", resource: `accounts/${accountId}/datasets` };
-  return auditRefusals(deps, ctx, op, async () => {
+  const op = { method: "ListDatasets", resource: collectionName(accountId, "datasets") };
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "datasets.list");
     const page = await datasets.listDatasets(deps.store.db, accountId, req);
     return { datasets: page.rows.map(datasetView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
@@ -73,7 +75,7 @@ export async function updateDataset(deps: Deps, ctx: Ctx, accountId: string, dat
   const op = { method: "UpdateDataset", resource: datasetName(accountId, datasetId), payload: input };
   return audited(deps, ctx, op, async (trx) => {
     const row = await getDatasetRow(trx, accountId, datasetId);
-    const own = row.created_by === ctx.principal.email;
+    const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "update datasets" : "update datasets created by others");
     const patch: datasets.DatasetPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
@@ -88,7 +90,7 @@ export async function deleteDataset(deps: Deps, ctx: Ctx, accountId: string, dat
   const op = { method: "DeleteDataset", resource: datasetName(accountId, datasetId) };
   await audited(deps, ctx, op, async (trx) => {
     const row = await getDatasetRow(trx, accountId, datasetId);
-    const own = row.created_by === ctx.principal.email;
+    const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "delete datasets" : "delete datasets created by others");
     await datasets.deleteDataset(trx, accountId, datasetId);
   });
@@ -97,7 +99,7 @@ export async function deleteDataset(deps: Deps, ctx: Ctx, accountId: string, dat
 /** The JSONL of a READY dataset, chunk by chunk, from the store (any Hearth process can serve it). */
 export async function readDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<AsyncGenerator<string>> {
   const op = { method: "DownloadDataset", resource: datasetName(accountId, datasetId) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "datasets.download");
     const row = await getDatasetRow(deps.store.db, accountId, datasetId);
     if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" has no content yet (state ${row.state})`);

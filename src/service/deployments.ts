@@ -1,7 +1,6 @@
-import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
+import { invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId, isValidId } from "../domain/ids.ts";
-import { deploymentName, modelName, parseModelName } from "../domain/resource-names.ts";
-import { lockAccount } from "../store/accounts.ts";
+import { collectionName, deploymentName, modelName, parseModelName } from "../domain/resource-names.ts";
 import * as deployments from "../store/deployments.ts";
 import type { ListRequest } from "../store/list.ts";
 import { getModel } from "../store/models.ts";
@@ -9,10 +8,12 @@ import type { DeploymentRow } from "../store/platform-rows.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { checkBackend, checkDisplayName } from "./models.ts";
+import { checkBackend } from "./models.ts";
+import { checkDisplayName } from "../domain/field-rules.ts";
 import { deploymentView } from "./platform-views.ts";
-import { readQuotaValue } from "./quotas.ts";
+import { reserve } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
+import { isCreator } from "../domain/roles.ts";
 
 export interface DeploymentInput {
   displayName?: string | undefined;
@@ -66,10 +67,7 @@ export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     if (!input.baseModel) throw invalidArgument("baseModel is required, e.g. accounts/my-account/models/my-model");
     const model = await resolveModel(deps, trx, accountId, input.baseModel);
     const backend = checkBackend(deps, input.backend || model.backend);
-    await lockAccount(deps.store, trx, accountId);
-    const limit = await readQuotaValue(trx, accountId, "deployments");
-    const used = await deployments.countDeployments(trx, accountId);
-    if (used >= limit) throw resourceExhausted(`quota "deployments" exceeded: ${used} of ${limit} deployments in use`);
+    await reserve(deps, trx, accountId, "deployments", 1);
     const now = Date.now();
     const row: DeploymentRow = {
       account_id: accountId,
@@ -80,6 +78,7 @@ export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, 
       state: "CREATING",
       status_message: "",
       created_by: ctx.principal.email,
+      creator_uid: ctx.principal.uid,
       create_time: now,
       update_time: now,
     };
@@ -91,15 +90,15 @@ export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, 
 
 export async function getDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string) {
   const op = { method: "GetDeployment", resource: deploymentName(accountId, deploymentId) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "deployments.get");
     return deploymentView(await getDeploymentRow(deps.store.db, accountId, deploymentId));
   });
 }
 
 export async function listDeployments(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
-  const op = { method: "ListDeployments", resource: `accounts/${accountId}/deployments` };
-  return auditRefusals(deps, ctx, op, async () => {
+  const op = { method: "ListDeployments", resource: collectionName(accountId, "deployments") };
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "deployments.list");
     const page = await deployments.listDeployments(deps.store.db, accountId, req);
     return { deployments: page.rows.map(deploymentView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
@@ -111,7 +110,7 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
   const op = { method: "UpdateDeployment", resource: deploymentName(accountId, deploymentId), payload: input };
   const updated = await audited(deps, ctx, op, async (trx) => {
     const row = await getDeploymentRow(trx, accountId, deploymentId);
-    const own = row.created_by === ctx.principal.email;
+    const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "deployments.manageOwn" : "deployments.manageOthers", own ? "update deployments" : "update deployments created by others");
     const patch: deployments.DeploymentPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
@@ -134,7 +133,7 @@ export async function deleteDeployment(deps: Deps, ctx: Ctx, accountId: string, 
   const op = { method: "DeleteDeployment", resource: deploymentName(accountId, deploymentId) };
   await audited(deps, ctx, op, async (trx) => {
     const row = await getDeploymentRow(trx, accountId, deploymentId);
-    const own = row.created_by === ctx.principal.email;
+    const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "deployments.manageOwn" : "deployments.manageOthers", own ? "delete deployments" : "delete deployments created by others");
     await deployments.deleteDeployment(trx, accountId, deploymentId);
   });

@@ -1,18 +1,15 @@
-import { invalidArgument, notFound } from "../domain/errors.ts";
-import { checkId, userName } from "../domain/ids.ts";
+import { notFound } from "../domain/errors.ts";
 import { deleteUserBindings } from "../store/identity-bindings.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import { getUserRow, identityBindingsOf, type IdentityBinding } from "./users.ts";
 import { userView, type User } from "./views.ts";
+import { collectionName, idFromName, userName } from "../domain/resource-names.ts";
 
 /** The provider id from an id or `accounts/{a}/identityProviders/{id}`. */
 function providerId(accountId: string, value: string): string {
-  const prefix = `accounts/${accountId}/identityProviders/`;
-  if (value.startsWith(prefix)) return checkId(value.slice(prefix.length), "identityProvider");
-  if (value.includes("/")) throw invalidArgument(`invalid identityProvider ${JSON.stringify(value)}: expected an id or a name like ${prefix}ID`);
-  return checkId(value, "identityProvider");
+  return idFromName(value, collectionName(accountId, "identityProviders"), "identityProvider");
 }
 
 /**

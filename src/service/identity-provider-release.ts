@@ -6,18 +6,17 @@ import { listIdentityProviders, providerHoldingPair, updateIdentityProvider } fr
 import { deleteSessionsVia } from "../store/sessions.ts";
 import type { IdentityProviderRow } from "../store/schema.ts";
 import type { Db, Store } from "../store/store.ts";
-import { writeAudit } from "./audit.ts";
-import type { RequestMeta } from "./context.ts";
+import { auditOperator } from "./operator-audit.ts";
 
 /**
- * The operator settles who owns an `(issuer, client id)` pair (issue 13: squatting). An account may
+ * @module The operator settles who owns an `(issuer, client id)` pair (issue 13: squatting). An account may
  * register a pair only while no other READY provider holds it, so the first to register wins; when
  * that was the wrong account, `hearth identity-provider release` disables its provider (its
  * sessions end, its subject bindings go) and, with `--to`, re-enables the disabled provider of the
  * rightful account. Each change is audited as the operator in the account it concerns.
  */
-const OPERATOR_META: RequestMeta = { userAgent: "hearth", clientIp: "" };
 
+/** What a release changed. */
 export interface Release {
   /** Name of the provider that lost the pair. */
   released: string;
@@ -26,8 +25,7 @@ export interface Release {
 }
 
 async function operatorAudit(db: Db, row: IdentityProviderRow, method: string, payload: Record<string, unknown>): Promise<void> {
-  const actor = { accountId: row.account_id, email: "operator", apiKeyId: "", meta: OPERATOR_META };
-  await writeAudit(db, actor, { method, resource: identityProviderName(row.account_id, row.id), isAdminAction: true, payload });
+  await auditOperator(db, row.account_id, { method, resource: identityProviderName(row.account_id, row.id), payload });
 }
 
 /**

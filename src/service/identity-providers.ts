@@ -1,13 +1,13 @@
 /**
  * @module Identity providers (README, Sign-in): OIDC issuers for human sign-in.
  */
-import { canonicalIssuer, issuerKey } from "../domain/issuer-identifier.ts";
+import { issuerKey } from "../domain/issuer-identifier.ts";
 import { randomBytes } from "node:crypto";
 import { alreadyExists, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
-import { identityProviderName } from "../domain/resource-names.ts";
+import { checkDisplayName, checkField, FIELD_RULES } from "../domain/field-rules.ts";
+import { collectionName, identityProviderName } from "../domain/resource-names.ts";
 import { open, seal } from "../domain/secret-box.ts";
-import { isLoopbackHost } from "../domain/sign-in.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { deleteProviderBindings } from "../store/identity-bindings.ts";
 import * as idps from "../store/identity-providers.ts";
@@ -63,33 +63,6 @@ export function clientSecretOf(deps: Pick<Deps, "config">, row: IdentityProvider
   return secret;
 }
 
-/**
- * The issuer must be an absolute https URL (plain http only on a loopback host, for development),
- * without query, fragment or credentials, written in its canonical spelling (issuer-identifier.ts:
- * another spelling of a registered issuer must not dodge the one-account rule). It is kept exactly
- * as given: `iss` must equal it.
- */
-function checkIssuerUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalidArgument(`invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: expected an https URL`);
-  }
-  const canonical = canonicalIssuer(value);
-  if (canonical !== value) {
-    throw invalidArgument(
-      `invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: write it as ${JSON.stringify(canonical)}, exactly as the provider's discovery document names its issuer`,
-    );
-  }
-  const insecureOk = url.protocol === "http:" && isLoopbackHost(url.hostname);
-  if ((url.protocol !== "https:" && !insecureOk) || url.search || url.hash || url.username || url.password) {
-    throw invalidArgument(`invalid oidcConfig.issuerUrl ${JSON.stringify(value)}: expected an https URL without query or fragment`);
-  }
-  if (value.length > 512) throw invalidArgument("oidcConfig.issuerUrl is longer than 512 characters");
-  return value;
-}
-
 function checkClientId(value: string): string {
   if (!value.trim() || value.length > 255) throw invalidArgument("oidcConfig.clientId is required (at most 255 characters)");
   return value;
@@ -104,11 +77,6 @@ function checkTenantDomains(values: string[]): string[] {
     if (d.length > 253 || !DOMAIN.test(d)) throw invalidArgument(`invalid tenant domain ${JSON.stringify(d)}`);
   }
   return [...new Set(domains)];
-}
-
-function checkDisplayName(value: string): string {
-  if (value.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
-  return value;
 }
 
 function checkClientSecret(value: string): string {
@@ -158,7 +126,7 @@ export async function createIdentityProvider(
     checkId(id, "identityProviderId");
     // A private address is named as such before any spelling is judged.
     checkOutboundTarget(deps, "oidcConfig.issuerUrl", input.oidcConfig?.issuerUrl ?? "");
-    const issuerUrl = checkIssuerUrl(input.oidcConfig?.issuerUrl ?? "");
+    const issuerUrl = checkField(FIELD_RULES.issuerUrl, "oidcConfig.issuerUrl", input.oidcConfig?.issuerUrl ?? "");
     const clientId = checkClientId(input.oidcConfig?.clientId ?? "");
     const secret = input.oidcConfig?.clientSecret ? checkClientSecret(input.oidcConfig.clientSecret) : undefined;
     const now = Date.now();
@@ -186,8 +154,8 @@ export async function createIdentityProvider(
 }
 
 export async function listIdentityProviders(deps: Deps, ctx: Ctx, accountId: string) {
-  const op = { method: "ListIdentityProviders", resource: `accounts/${accountId}/identityProviders` };
-  return auditRefusals(deps, ctx, op, async () => {
+  const op = { method: "ListIdentityProviders", resource: collectionName(accountId, "identityProviders") };
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "identityProviders.list");
     const rows = await idps.listIdentityProviders(deps.store.db, accountId);
     return { identityProviders: rows.map(identityProviderView), nextPageToken: "", totalSize: rows.length };
@@ -196,7 +164,7 @@ export async function listIdentityProviders(deps: Deps, ctx: Ctx, accountId: str
 
 export async function getIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<IdentityProvider> {
   const op = { method: "GetIdentityProvider", resource: identityProviderName(accountId, id) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "identityProviders.get");
     return identityProviderView(await getRow(deps.store.db, accountId, id));
   });
@@ -213,7 +181,7 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     const config = input.oidcConfig;
     if (config?.issuerUrl !== undefined) {
       checkOutboundTarget(deps, "oidcConfig.issuerUrl", config.issuerUrl);
-      patch.issuer_url = checkIssuerUrl(config.issuerUrl);
+      patch.issuer_url = checkField(FIELD_RULES.issuerUrl, "oidcConfig.issuerUrl", config.issuerUrl);
       patch.issuer_key = issuerKey(patch.issuer_url);
     }
     if (config?.clientId !== undefined) patch.client_id = checkClientId(config.clientId);

@@ -1,6 +1,7 @@
 import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
-import { modelName } from "../domain/resource-names.ts";
+import { checkDisplayName } from "../domain/field-rules.ts";
+import { collectionName, modelName } from "../domain/resource-names.ts";
 import type { ListRequest } from "../store/list.ts";
 import * as models from "../store/models.ts";
 import type { ModelRow } from "../store/platform-rows.ts";
@@ -9,6 +10,7 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import { modelView, publicModelView, type Model } from "./platform-views.ts";
+import { isCreator } from "../domain/roles.ts";
 
 export interface ModelInput {
   displayName?: string | undefined;
@@ -17,11 +19,6 @@ export interface ModelInput {
   upstreamModel?: string | undefined;
   inputPricePerMillionTokens?: number | undefined;
   outputPricePerMillionTokens?: number | undefined;
-}
-
-export function checkDisplayName(name: string): string {
-  if (name.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
-  return name;
 }
 
 /** A backend the operator declared; an unknown one is INVALID_ARGUMENT listing the known ones. */
@@ -66,6 +63,7 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
       input_price: checkPrice(input.inputPricePerMillionTokens, "inputPricePerMillionTokens") ?? 0,
       output_price: checkPrice(input.outputPricePerMillionTokens, "outputPricePerMillionTokens") ?? 0,
       created_by: ctx.principal.email,
+      creator_uid: ctx.principal.uid,
       create_time: now,
       update_time: now,
     };
@@ -76,15 +74,15 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
 
 export async function getModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string): Promise<Model> {
   const op = { method: "GetModel", resource: modelName(accountId, modelId) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "models.get");
     return modelView(await getModelRow(deps.store.db, accountId, modelId));
   });
 }
 
 export async function listModels(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
-  const op = { method: "ListModels", resource: `accounts/${accountId}/models` };
-  return auditRefusals(deps, ctx, op, async () => {
+  const op = { method: "ListModels", resource: collectionName(accountId, "models") };
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "models.list");
     const page = await models.listModels(deps.store.db, accountId, req);
     return { models: page.rows.map(modelView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
@@ -95,7 +93,7 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
   const op = { method: "UpdateModel", resource: modelName(accountId, modelId), payload: input };
   return audited(deps, ctx, op, async (trx) => {
     const row = await getModelRow(trx, accountId, modelId);
-    const own = row.created_by === ctx.principal.email;
+    const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "models.manageOwn" : "models.manageOthers", own ? "update models" : "update models created by others");
     const patch: models.ModelPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
@@ -115,7 +113,7 @@ export async function deleteModel(deps: Deps, ctx: Ctx, accountId: string, model
   const op = { method: "DeleteModel", resource: modelName(accountId, modelId) };
   await audited(deps, ctx, op, async (trx) => {
     const row = await getModelRow(trx, accountId, modelId);
-    const own = row.created_by === ctx.principal.email;
+    const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "models.manageOwn" : "models.manageOthers", own ? "delete models" : "delete models created by others");
     const inUse = await models.countDeploymentsOfModel(trx, accountId, modelName(accountId, modelId));
     if (inUse > 0) throw failedPrecondition(`model "${modelName(accountId, modelId)}" is used by ${inUse} deployment(s); delete them first`);

@@ -1,5 +1,6 @@
 import { ApiError, permissionDenied, unauthenticated } from "../domain/errors.ts";
-import { checkEmail, idFromEmail, quoted, userName } from "../domain/ids.ts";
+import { checkEmail, idFromEmail } from "../domain/ids.ts";
+import { quoted } from "../domain/display-text.ts";
 import { domainAllowed } from "../domain/sign-in.ts";
 import { getAccount } from "../store/accounts.ts";
 import { bindingOfSubject, getBinding, insertBinding } from "../store/identity-bindings.ts";
@@ -8,7 +9,8 @@ import type { Db } from "../store/store.ts";
 import { getUser, getUserByEmail, insertUser } from "../store/users.ts";
 import { writeAudit } from "./audit.ts";
 import type { RequestMeta } from "./context.ts";
-import { alreadyAudited, markAudited, refuseServiceAccount, type SignInDeps, type SignInVia } from "./sign-in.ts";
+import { refuseServiceAccount, SignInRefusal, type SignInDeps, type SignInVia } from "./sign-in.ts";
+import { collectionName, userName } from "../domain/resource-names.ts";
 
 /**
  * @module The one way verified OIDC claims become a human of an account, shared by the browser
@@ -25,7 +27,7 @@ import { alreadyAudited, markAudited, refuseServiceAccount, type SignInDeps, typ
  *   of the account's email); that first sign-in binds the user, and a later token with the same
  *   email but another subject is refused until an admin removes the binding.
  *
- * Every refusal is audited in the provider's account (`SignIn`, with `via`) and marked as audited.
+ * Every refusal is audited in the provider's account (`SignIn`, with `via`) and thrown as a `SignInRefusal`.
  */
 
 /** The claims this module reads; `email`/`email_verified` may come from UserInfo where the ID token lacked them. */
@@ -112,14 +114,14 @@ async function bind(db: Db, row: IdentityProviderRow, user: UserRow, iss: string
     throw permissionDenied(`this identity of identity provider "${row.id}" is already bound to another user of account "${row.account_id}"; ask an admin`);
   }
   await insertBinding(db, { account_id: row.account_id, user_id: user.id, identity_provider_id: row.id, issuer: iss, subject: sub, create_time: Date.now() });
-  const actor = { accountId: row.account_id, email: user.email, apiKeyId: "", meta };
+  const actor = { accountId: row.account_id, email: user.email, principalUid: user.uid, apiKeyId: "", meta };
   const payload = { identityProvider: row.id, issuer: iss, subject: sub };
   await writeAudit(db, actor, { method: "BindIdentity", resource: userName(row.account_id, user.id), isAdminAction: false, payload });
 }
 
 const boundElsewhere = (row: IdentityProviderRow, user: UserRow): ApiError =>
   permissionDenied(
-    `"${user.email}" is bound to another subject of identity provider "${row.id}"; if the provider re-issued its subjects, an admin can remove the binding (POST /v1/accounts/${row.account_id}/users/${user.id}:unbindIdentity)`,
+    `"${user.email}" is bound to another subject of identity provider "${row.id}"; if the provider re-issued its subjects, an admin can remove the binding (POST /v1/${userName(row.account_id, user.id)}:unbindIdentity)`,
   );
 
 /** An existing human: already bound to exactly this subject, or bound now when the tenant allows it. */
@@ -150,7 +152,7 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
   const now = Date.now();
   let id = idFromEmail(email);
   if (await getUser(db, row.account_id, id)) id = `${id.slice(0, 56)}-${now.toString(36).slice(-6)}`;
-  const user: UserRow = {
+  const fields: Omit<UserRow, "uid"> = {
     account_id: row.account_id,
     id,
     display_name: "",
@@ -162,12 +164,13 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
     update_time: now,
   };
   try {
-    await db.transaction().execute(async (trx) => {
-      await insertUser(trx, user);
-      const actor = { accountId: row.account_id, email, apiKeyId: "", meta };
+    return await db.transaction().execute(async (trx) => {
+      const user = await insertUser(trx, fields);
+      const actor = { accountId: row.account_id, email, principalUid: user.uid, apiKeyId: "", meta };
       const payload = { email, role: user.role, jitUserProvisioning: true, identityProvider: row.id };
       await writeAudit(trx, actor, { method: "CreateUser", resource: userName(row.account_id, id), isAdminAction: true, payload });
       await bind(trx, row, user, iss, sub, meta);
+      return user;
     });
   } catch (error) {
     // Two first sign-ins racing (two tabs): the one that lost finds the user the other created.
@@ -175,14 +178,13 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
     if (!created || created.service_account === 1) throw error;
     return matchExisting(deps, row, created, iss, sub, meta);
   }
-  return user;
 }
 
 /**
  * Turns claims the caller verified into the human they name in `row`'s account (see the module
  * comment for every rule). `via` is recorded with refusals.
  * @returns the user row (provisioned and bound on a first sign-in where allowed).
- * @throws PERMISSION_DENIED / UNAUTHENTICATED with a sentence; each refusal already audited.
+ * @throws SignInRefusal (PERMISSION_DENIED / UNAUTHENTICATED with a sentence), its entry written.
  */
 export async function userForClaims(deps: SignInDeps, row: IdentityProviderRow, claims: IdentityClaims, via: SignInVia, meta: RequestMeta): Promise<UserRow> {
   let email: string | undefined;
@@ -200,11 +202,12 @@ export async function userForClaims(deps: SignInDeps, row: IdentityProviderRow, 
     if (existing) return await matchExisting(deps, row, existing, claims.iss, claims.sub, meta);
     return await provisionUser(deps, row, email, claims.iss, claims.sub, meta);
   } catch (error) {
-    if (!(error instanceof ApiError) || alreadyAudited(error)) throw error;
-    const resource = email === undefined ? `accounts/${row.account_id}/users` : userName(row.account_id, userId ?? idFromEmail(email));
+    if (!(error instanceof ApiError) || error instanceof SignInRefusal) throw error;
+    const resource = email === undefined ? collectionName(row.account_id, "users") : userName(row.account_id, userId ?? idFromEmail(email));
     const payload = { via, identityProvider: row.id, ...(email === undefined ? { email: typeof claims.email === "string" ? claims.email : null } : {}) };
     const actor = { accountId: row.account_id, email: email ?? "", apiKeyId: "", meta };
-    await writeAudit(deps.store.db, actor, { method: "SignIn", resource, isAdminAction: false, payload }, error);
-    throw markAudited(error);
+    const refusal = new SignInRefusal(error);
+    await writeAudit(deps.store.db, actor, { method: "SignIn", resource, isAdminAction: false, payload }, refusal);
+    throw refusal;
   }
 }

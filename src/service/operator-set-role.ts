@@ -3,17 +3,17 @@
  * admins demoted, deleted, or service accounts whose keys expired). It writes the store directly,
  * bypassing permissions but not the last-admin rule, and is audited as principal "operator".
  */
-import { ApiError, notFound } from "../domain/errors.ts";
-import { checkEmail, userName } from "../domain/ids.ts";
+import { notFound } from "../domain/errors.ts";
+import { quoted } from "../domain/display-text.ts";
+import { normalizedEmail } from "../domain/email-address.ts";
 import { getAccount, lockAccount } from "../store/accounts.ts";
 import type { Store } from "../store/store.ts";
 import * as users from "../store/users.ts";
 import { keepAnActingAdmin } from "./acting-admins.ts";
-import { writeAudit, type UncheckedOperation } from "./audit.ts";
-import type { RequestMeta } from "./context.ts";
+import type { Operation } from "./context.ts";
+import { operatorChange } from "./operator-audit.ts";
 import { checkRole } from "./users.ts";
-
-const OPERATOR = { email: "operator", apiKeyId: "", meta: { userAgent: "hearth", clientIp: "" } satisfies RequestMeta };
+import { userName } from "../domain/resource-names.ts";
 
 /**
  * Gives the user `user` (a user id, or an email when it holds `@`) of `accountId` the role `role`,
@@ -25,23 +25,17 @@ const OPERATOR = { email: "operator", apiKeyId: "", meta: { userAgent: "hearth",
  *   (the change would leave no admin who can act).
  */
 export async function setRoleAsOperator(store: Store, accountId: string, user: string, role: string): Promise<{ userId: string; previousRole: string }> {
-  const op: UncheckedOperation = { method: "UpdateUser", resource: userName(accountId, user), isAdminAction: true, payload: { user, role } };
-  const actor = { accountId, ...OPERATOR };
+  const op: Operation = { method: "UpdateUser", resource: userName(accountId, user), payload: { user, role } };
   if (!(await getAccount(store.db, accountId))) throw notFound(`account "${accountId}" not found`);
-  try {
-    return await store.db.transaction().execute(async (trx) => {
-      const newRole = checkRole(role);
-      await lockAccount(store, trx, accountId);
-      const row = user.includes("@") ? await users.getUserByEmail(trx, accountId, checkEmail(user)) : await users.getUser(trx, accountId, user);
-      if (!row) throw notFound(`no user "${user}" in account "${accountId}" (give a user id or an email)`);
-      op.resource = userName(accountId, row.id);
-      await keepAnActingAdmin(trx, row, newRole);
-      await users.updateUser(trx, accountId, row.id, { role: newRole, update_time: Date.now() });
-      await writeAudit(trx, actor, { ...op, payload: { role: newRole, previousRole: row.role } });
-      return { userId: row.id, previousRole: row.role };
-    });
-  } catch (error) {
-    if (error instanceof ApiError) await writeAudit(store.db, actor, op, error);
-    throw error;
-  }
+  return operatorChange(store, accountId, op, async (trx) => {
+    const newRole = checkRole(role);
+    await lockAccount(store, trx, accountId);
+    const row = user.includes("@") ? await users.getUserByEmail(trx, accountId, normalizedEmail(user)) : await users.getUser(trx, accountId, user);
+    if (!row) throw notFound(`no user ${quoted(user)} in account "${accountId}" (give a user id or an email)`);
+    op.resource = userName(accountId, row.id);
+    await keepAnActingAdmin(trx, row, newRole);
+    await users.updateUser(trx, accountId, row.id, { role: newRole, update_time: Date.now() });
+    op.payload = { role: newRole, previousRole: row.role };
+    return { userId: row.id, previousRole: row.role };
+  });
 }

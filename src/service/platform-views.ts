@@ -62,6 +62,7 @@ export function datasetView(row: DatasetRow): Dataset {
     name: datasetName(row.account_id, row.id),
     displayName: row.display_name,
     state: row.state,
+    format: row.format,
     status: { code: "OK", message: row.state === "UPLOADING" ? "waiting for an upload" : "" },
     exampleCount: String(row.example_count),
     sizeBytes: String(row.size_bytes),

@@ -1,49 +1,88 @@
-import { invalidArgument, notFound } from "../domain/errors.ts";
+import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
 import { isQuotaId, QUOTA_IDS, type QuotaId } from "../domain/quotas.ts";
-import { quotaName } from "../domain/ids.ts";
 import * as quotas from "../store/quotas.ts";
 import { countUsers } from "../store/users.ts";
-import { maxApiKeysPerUser } from "../store/api-keys.ts";
-import type { Db } from "../store/store.ts";
+import { countApiKeys, maxApiKeysPerUser } from "../store/api-keys.ts";
+import { lockAccount } from "../store/accounts.ts";
+import type { Db, Store } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
-import type { Ctx, Deps } from "./context.ts";
+import type { Ctx, Deps, Operation } from "./context.ts";
+import { operatorChange } from "./operator-audit.ts";
 import { authorize } from "./permissions.ts";
 import { quotaView } from "./views.ts";
 import { platformUsage } from "./platform-usage.ts";
+import { collectionName, quotaName } from "../domain/resource-names.ts";
 
 function checkQuotaId(id: string): QuotaId {
   if (!isQuotaId(id)) throw notFound(`quota "${id}" not found (quotas: ${QUOTA_IDS.join(", ")})`);
   return id;
 }
 
-/** The admin-set limit currently in force for one quota. */
-export async function readQuotaValue(db: Db, accountId: string, id: QuotaId): Promise<number> {
-  const row = await quotas.getQuota(db, accountId, id);
-  if (!row) throw notFound(`quota "${id}" not found`);
-  return row.value;
-}
-
 /**
- * Usage is computed from the store (counts) or, for metered quotas, from the meter; never from a
- * counter that can drift. The platform quotas (deployments, datasets, spend, rpm) are counted in
- * platform-usage.ts.
+ * Current use of one quota, in its units (items; bytes for "dataset-storage-bytes"; USD, requests
+ * per minute for the metered ones), computed from the store or the meter, never from a counter
+ * that can drift. The platform quotas (deployments, datasets, spend, rpm) are counted in
+ * platform-usage.ts. "api-keys-per-user" counts the usable keys (not expired) of `userId`, or
+ * without it the most any one principal holds.
  */
-async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId): Promise<number> {
+async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string): Promise<number> {
   const platform = await platformUsage(deps, db, accountId, id);
   if (platform !== undefined) return platform;
   switch (id) {
     case "service-accounts":
       return countUsers(db, accountId, { serviceAccount: true });
     case "api-keys-per-user":
-      return maxApiKeysPerUser(db, accountId);
+      return userId === undefined ? maxApiKeysPerUser(db, accountId, Date.now()) : countApiKeys(db, accountId, userId, Date.now());
     default:
       return 0;
   }
 }
 
+/** One quota of one account (and, for "api-keys-per-user", one principal): the admin-set `value` in force and the `used` amount, in the quota's units. */
+interface QuotaUse {
+  id: QuotaId;
+  value: number;
+  used: number;
+}
+
+/**
+ * Reads a quota's value and counts its use. Without the account lock this is an estimate (for an
+ * early refusal); the binding check is `reserve`'s.
+ * @param userId the principal a per-user quota ("api-keys-per-user") is counted for.
+ */
+export async function readQuotaUse(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string): Promise<QuotaUse> {
+  const row = await quotas.getQuota(db, accountId, id);
+  if (!row) throw notFound(`quota "${id}" not found`);
+  return { id, value: row.value, used: await usage(deps, db, accountId, id, userId) };
+}
+
+/**
+ * @throws RESOURCE_EXHAUSTED (429) when `amount` more units would take `use` above its value:
+ *   `quota "service-accounts" exceeded: 10 of 10 in use, this request needs 1 more`.
+ */
+export function checkQuotaRoom(use: QuotaUse, amount: number): void {
+  if (use.used + amount > use.value) {
+    throw resourceExhausted(`quota "${use.id}" exceeded: ${use.used} of ${use.value} in use, this request needs ${amount} more`);
+  }
+}
+
+/**
+ * Reserves `amount` units of quota `id` for a change the caller then writes in `trx`: locks the
+ * account (concurrent reservations of one account run one after the other, so together they
+ * cannot overshoot; locking an account the transaction already holds is harmless), reads the
+ * quota's value, counts the current use and refuses when use + amount > value.
+ * Units: items (1 per created resource); bytes for "dataset-storage-bytes".
+ * @param userId the principal a per-user quota ("api-keys-per-user") is counted for.
+ * @throws RESOURCE_EXHAUSTED (429), see `checkQuotaRoom`.
+ */
+export async function reserve(deps: Deps, trx: Db, accountId: string, id: QuotaId, amount: number, userId?: string): Promise<void> {
+  await lockAccount(deps.store, trx, accountId);
+  checkQuotaRoom(await readQuotaUse(deps, trx, accountId, id, userId), amount);
+}
+
 export async function listQuotas(deps: Deps, ctx: Ctx, accountId: string) {
-  const op = { method: "ListQuotas", resource: `accounts/${accountId}/quotas` };
-  return auditRefusals(deps, ctx, op, async () => {
+  const op = { method: "ListQuotas", resource: collectionName(accountId, "quotas") };
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "quotas.list");
     const rows = await quotas.listQuotas(deps.store.db, accountId);
     const views = await Promise.all(rows.map(async (r) => quotaView(r, await usage(deps, deps.store.db, accountId, r.id as QuotaId))));
@@ -53,7 +92,7 @@ export async function listQuotas(deps: Deps, ctx: Ctx, accountId: string) {
 
 export async function getQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId: string) {
   const op = { method: "GetQuota", resource: quotaName(accountId, quotaId) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "quotas.get");
     const id = checkQuotaId(quotaId);
     const row = await quotas.getQuota(deps.store.db, accountId, id);
@@ -79,12 +118,20 @@ export async function updateQuota(deps: Deps, ctx: Ctx, accountId: string, quota
 }
 
 /**
- * Operator action (no principal): sets a quota's maximum. An admin value above the new maximum is
- * lowered to it; a value that sat at the old maximum follows it up.
+ * Operator action (`hearth account quota set`): sets a quota's maximum, in one transaction with its
+ * audit entry (`UpdateQuota`, principal "operator"; payload: the new and previous `maxValue` and
+ * `value`, as int64 strings). An admin value above the new maximum is lowered to it; a value that
+ * sat at the old maximum follows it up. A refusal on an existing account is audited too.
+ * @throws NOT_FOUND (account, quota).
  */
-export async function setQuotaMax(db: Db, accountId: string, quotaId: string, max: number): Promise<void> {
-  const id = checkQuotaId(quotaId);
-  const row = await quotas.getQuota(db, accountId, id);
-  if (!row) throw notFound(`account "${accountId}" not found`);
-  await quotas.setQuota(db, accountId, id, { max_value: max, value: row.value >= row.max_value ? max : Math.min(row.value, max) }, Date.now());
+export async function setQuotaMax(store: Store, accountId: string, quotaId: string, max: number): Promise<void> {
+  const op: Operation = { method: "UpdateQuota", resource: quotaName(accountId, quotaId), payload: { maxValue: String(max) } };
+  await operatorChange(store, accountId, op, async (trx) => {
+    const id = checkQuotaId(quotaId);
+    const row = await quotas.getQuota(trx, accountId, id);
+    if (!row) throw notFound(`account "${accountId}" not found`);
+    const value = row.value >= row.max_value ? max : Math.min(row.value, max);
+    await quotas.setQuota(trx, accountId, id, { max_value: max, value }, Date.now());
+    op.payload = { maxValue: String(max), value: String(value), previousMaxValue: String(row.max_value), previousValue: String(row.value) };
+  });
 }

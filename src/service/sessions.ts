@@ -1,5 +1,4 @@
 import { unauthenticated } from "../domain/errors.ts";
-import { userName } from "../domain/ids.ts";
 import { digestToken, isTokenShaped, newToken } from "../domain/sign-in.ts";
 import * as sessions from "../store/sessions.ts";
 import type { Db } from "../store/store.ts";
@@ -9,6 +8,7 @@ import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import { auditSignIn, humanPrincipal, refuseServiceAccount, type SignInDeps, type SignInUser } from "./sign-in.ts";
 import { getUserRow } from "./users.ts";
+import { userName } from "../domain/resource-names.ts";
 
 /**
  * Server-side sessions for humans in the browser. The cookie holds a random id; the store holds

@@ -1,5 +1,4 @@
-import type { ApiError } from "../domain/errors.ts";
-import { userName } from "../domain/ids.ts";
+import { ApiError } from "../domain/errors.ts";
 import { serviceAccountCannotSignIn } from "../domain/sign-in.ts";
 import type { Db, Store } from "../store/store.ts";
 import type { Config } from "../config.ts";
@@ -7,6 +6,7 @@ import { writeAudit } from "./audit.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { RequestMeta } from "./context.ts";
 import type { OutboundFetch } from "./outbound-fetch.ts";
+import { userName } from "../domain/resource-names.ts";
 
 /**
  * What the sign-in paths share. They need only the store and the configuration, so the operator
@@ -25,6 +25,7 @@ export type SignInVia = "oidc" | "oidc-token" | "oidc-refresh" | "link" | "sessi
 export interface SignInUser {
   account_id: string;
   id: string;
+  uid: string;
   email: string;
   role: string;
   service_account: number;
@@ -32,7 +33,15 @@ export interface SignInUser {
 
 /** The principal a signed-in human acts as: no API key is involved. */
 export function humanPrincipal(user: SignInUser): Principal {
-  return { accountId: user.account_id, userId: user.id, email: user.email, role: user.role as Principal["role"], serviceAccount: false, apiKeyId: "" };
+  return {
+    accountId: user.account_id,
+    userId: user.id,
+    uid: user.uid,
+    email: user.email,
+    role: user.role as Principal["role"],
+    serviceAccount: false,
+    apiKeyId: "",
+  };
 }
 
 /** Records a sign-in (or sign-out), successful (no error) or refused, in the user's account with the user as principal. */
@@ -47,31 +56,30 @@ export async function auditSignIn(
 ): Promise<void> {
   await writeAudit(
     db,
-    { accountId: user.account_id, email: user.email, apiKeyId: "", meta },
+    { accountId: user.account_id, email: user.email, principalUid: user.uid, apiKeyId: "", meta },
     { method, resource: userName(user.account_id, user.id), isAdminAction: false, payload: { via, ...payload } },
     error,
   );
 }
 
 /**
+ * A sign-in refusal that the sign-in path records itself, as one `SignIn` entry naming the person
+ * or service account the credential belonged to (README, Sign-in): the HTTP edge counts it
+ * against the caller's address but writes no second entry for it.
+ */
+export class SignInRefusal extends ApiError {
+  constructor(error: ApiError) {
+    super(error.status, error.message, error.headers);
+    this.name = "SignInRefusal";
+  }
+}
+
+/**
  * Service accounts never sign in (README, Sign-in): every path ends here with the same sentence and an
  * audit entry naming the service account. Returns the error for the caller to throw.
  */
-export async function refuseServiceAccount(deps: SignInDeps, user: SignInUser, via: SignInVia, meta: RequestMeta): Promise<ApiError> {
-  const error = serviceAccountCannotSignIn();
+export async function refuseServiceAccount(deps: SignInDeps, user: SignInUser, via: SignInVia, meta: RequestMeta): Promise<SignInRefusal> {
+  const error = new SignInRefusal(serviceAccountCannotSignIn());
   await auditSignIn(deps.store.db, user, via, meta, {}, error);
-  return markAudited(error);
-}
-
-const audited = new WeakSet<Error>();
-
-/** Marks a refusal whose audit entry (naming the principal) is already written. */
-export function markAudited<E extends Error>(error: E): E {
-  audited.add(error);
   return error;
-}
-
-/** True for a refusal already recorded with its principal: the HTTP edge must not record it again. */
-export function alreadyAudited(error: unknown): boolean {
-  return error instanceof Error && audited.has(error);
 }

@@ -3,25 +3,25 @@
  * minutes. Only the token's digest is stored.
  */
 import { ApiError, notFound, permissionDenied, unauthenticated } from "../domain/errors.ts";
-import { checkEmail, userName } from "../domain/ids.ts";
+import { quoted } from "../domain/display-text.ts";
+import { normalizedEmail } from "../domain/email-address.ts";
 import { digestToken, isTokenShaped, newToken, SIGNIN_LINK_TTL_MS } from "../domain/sign-in.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { getAccount } from "../store/accounts.ts";
 import { accountEnforcesSso } from "../store/identity-providers.ts";
 import * as links from "../store/signin-links.ts";
 import { getUserByEmail } from "../store/users.ts";
-import { writeAudit } from "./audit.ts";
 import type { RequestMeta } from "./context.ts";
+import { auditOperator, OPERATOR_META } from "./operator-audit.ts";
 import { startSession, type NewSession } from "./sessions.ts";
 import { auditSignIn, refuseServiceAccount, type SignInDeps } from "./sign-in.ts";
+import { userName } from "../domain/resource-names.ts";
 
 export interface SigninLink {
   url: string;
   email: string;
   expireTime: string;
 }
-
-const OPERATOR_META: RequestMeta = { userAgent: "hearth", clientIp: "" };
 
 const enforcedSso = (accountId: string): ApiError =>
   permissionDenied(`account "${accountId}" enforces single sign-on: sign in through its identity provider (API keys are unaffected)`);
@@ -38,11 +38,12 @@ function linkBaseUrl(deps: SignInDeps): string {
  * refusal audited); so is a human of an account that enforces SSO.
  */
 export async function createSigninLink(deps: SignInDeps, accountId: string, emailInput: string, baseUrl = linkBaseUrl(deps)): Promise<SigninLink> {
-  const email = checkEmail(emailInput);
+  // An existing user is looked up: an email stored before the look-alike rule still finds its user.
+  const email = normalizedEmail(emailInput);
   const db = deps.store.db;
   if (!(await getAccount(db, accountId))) throw notFound(`account "${accountId}" not found`);
   const user = await getUserByEmail(db, accountId, email);
-  if (!user) throw notFound(`no user with email "${email}" in account "${accountId}"`);
+  if (!user) throw notFound(`no user with email ${quoted(email)} in account "${accountId}"`);
   if (user.service_account === 1) throw await refuseServiceAccount(deps, user, "link", OPERATOR_META);
   if (await accountEnforcesSso(db, accountId)) throw enforcedSso(accountId);
   const token = newToken();
@@ -58,8 +59,7 @@ export async function createSigninLink(deps: SignInDeps, accountId: string, emai
       expire_time: expireTime,
       used_time: null,
     });
-    const actor = { accountId, email: "operator", apiKeyId: "", meta: OPERATOR_META };
-    await writeAudit(trx, actor, { method: "CreateSigninLink", resource: userName(accountId, user.id), isAdminAction: true, payload: { email } });
+    await auditOperator(trx, accountId, { method: "CreateSigninLink", resource: userName(accountId, user.id), payload: { email } });
   });
   return { url: `${baseUrl.replace(/\/+$/, "")}/auth/link/${token}`, email, expireTime: formatTimestamp(expireTime) };
 }

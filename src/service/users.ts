@@ -1,7 +1,8 @@
-import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
-import { checkEmail, checkId, idFromEmail, serviceAccountEmail, userName } from "../domain/ids.ts";
-import { isRole, ROLES, type Role } from "../domain/roles.ts";
-import { identityProviderName } from "../domain/resource-names.ts";
+import { invalidArgument, notFound } from "../domain/errors.ts";
+import { checkEmail, checkId, idFromEmail, serviceAccountEmail } from "../domain/ids.ts";
+import { checkDisplayName, checkField, FIELD_RULES } from "../domain/field-rules.ts";
+import { ROLES, type Role } from "../domain/roles.ts";
+import { collectionName, identityProviderName, userName } from "../domain/resource-names.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
 import { listUserBindings } from "../store/identity-bindings.ts";
@@ -10,10 +11,11 @@ import type { Db } from "../store/store.ts";
 import type { UserRow } from "../store/schema.ts";
 import type { ListRequest } from "../store/list.ts";
 import { keepAnActingAdmin } from "./acting-admins.ts";
+import { serviceAccountDomain } from "./accounts.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
-import { readQuotaValue } from "./quotas.ts";
+import { reserve } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
 import type { IdentityBinding } from "../http/resources/user.ts";
 
@@ -49,16 +51,7 @@ function checkImmutable(row: UserRow, given: UserImmutableFields): void {
 
 /** A role named in a request: one of ROLES; `custom` is refused until permission presets exist. */
 export function checkRole(role: string): Role {
-  if (role === "custom") {
-    throw invalidArgument('role "custom" (with a permissionPreset) is not supported yet; use one of ' + ROLES.join(", "));
-  }
-  if (!isRole(role)) throw invalidArgument(`unknown role ${JSON.stringify(role)}: use one of ${ROLES.join(", ")}`);
-  return role;
-}
-
-function checkDisplayName(name: string): string {
-  if (name.length >= 64) throw invalidArgument("displayName must be shorter than 64 characters");
-  return name;
+  return checkField(FIELD_RULES.role, "role", role) as Role;
 }
 
 /** A human's binding to an identity provider's subject (read-only; made at the first allowed sign-in), as `/openapi.json` declares it. */
@@ -92,7 +85,7 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
     if (serviceAccount) {
       if (!input.userId) throw invalidArgument("userId is required for a service account");
       userId = checkId(input.userId, "userId");
-      email = serviceAccountEmail(userId, accountId, deps.config.saDomain);
+      email = serviceAccountEmail(userId, accountId, await serviceAccountDomain(deps, trx, accountId));
       if (input.email && input.email.toLowerCase() !== email) {
         throw invalidArgument(`a service account's email is generated (${email}); omit email`);
       }
@@ -105,15 +98,10 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
     const role = checkRole(input.role ?? "user");
     const displayName = checkDisplayName(input.displayName ?? "");
     if (serviceAccount) {
-      await lockAccount(deps.store, trx, accountId);
-      const limit = await readQuotaValue(trx, accountId, "service-accounts");
-      const used = await users.countUsers(trx, accountId, { serviceAccount: true }, limit);
-      if (used >= limit) {
-        throw resourceExhausted(`quota "service-accounts" exceeded: ${used} of ${limit} service accounts in use`);
-      }
+      await reserve(deps, trx, accountId, "service-accounts", 1);
     }
     const now = Date.now();
-    const row: UserRow = {
+    const fields: Omit<UserRow, "uid"> = {
       account_id: accountId,
       id: userId,
       display_name: displayName,
@@ -124,15 +112,14 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
       create_time: now,
       update_time: now,
     };
-    await users.insertUser(trx, row);
-    return userView(row);
+    return userView(await users.insertUser(trx, fields));
   });
 }
 
 /** One user; also its read-only `identityBindings` (the identity-provider subjects it signs in as). */
 export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<User & { identityBindings: IdentityBinding[] }> {
   const op = { method: "GetUser", resource: userName(accountId, userId) };
-  return auditRefusals(deps, ctx, op, async () => {
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "users.get");
     const row = await getUserRow(deps.store.db, accountId, userId);
     return { ...userView(row), identityBindings: await identityBindingsOf(deps.store.db, accountId, userId) };
@@ -140,8 +127,8 @@ export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: s
 }
 
 export async function listUsers(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
-  const op = { method: "ListUsers", resource: `accounts/${accountId}/users` };
-  return auditRefusals(deps, ctx, op, async () => {
+  const op = { method: "ListUsers", resource: collectionName(accountId, "users") };
+  return auditRefusals(ctx, op, async () => {
     authorize(ctx, "users.list");
     const page = await users.listUsers(deps.store.db, accountId, req);
     return { users: page.rows.map(userView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };

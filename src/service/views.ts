@@ -1,7 +1,6 @@
 /**
  * @module The API's JSON shapes, built from store rows.
  */
-import { apiKeyName, quotaName, userName } from "../domain/ids.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import type { AccountRow, ApiKeyRow, AuditLogRow, QuotaRow, UserRow } from "../store/schema.ts";
 import type { Account } from "../http/resources/account.ts";
@@ -9,6 +8,7 @@ import type { ApiKey } from "../http/resources/api-key.ts";
 import type { AuditLog } from "../http/resources/audit-log.ts";
 import type { Quota } from "../http/resources/quota.ts";
 import type { User } from "../http/resources/user.ts";
+import { accountName, apiKeyName, auditLogName, quotaName, userName } from "../domain/resource-names.ts";
 
 /** The shapes are declared once, as the response schemas of `/openapi.json`; a view must match its schema exactly. */
 export type { ApiKey, User };
@@ -16,6 +16,7 @@ export type { ApiKey, User };
 export function userView(row: UserRow): User {
   return {
     name: userName(row.account_id, row.id),
+    uid: row.uid,
     displayName: row.display_name,
     serviceAccount: row.service_account === 1,
     email: row.email,
@@ -45,7 +46,7 @@ export function apiKeyView(row: ApiKeyRow, ownerEmail: string, lastUsed: number 
 
 export function accountView(row: AccountRow): Account {
   return {
-    name: `accounts/${row.id}`,
+    name: accountName(row.id),
     displayName: row.display_name,
     email: row.email,
     state: row.state,
@@ -66,11 +67,12 @@ export function quotaView(row: QuotaRow, usage: number): Quota {
 
 export function auditLogView(row: AuditLogRow): AuditLog {
   return {
-    name: `accounts/${row.account_id}/auditLogs/${row.id}`,
+    name: auditLogName(row.account_id, row.id),
     id: row.id,
     timestamp: formatTimestamp(row.timestamp),
     principal: row.principal,
     email: row.principal,
+    principalUid: row.principal_uid,
     method: row.method,
     resource: row.resource,
     message: row.message,

@@ -7,6 +7,24 @@ export function getAccount(db: Db, id: string): Promise<AccountRow | undefined> 
   return db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+/** Every account's id, in id order. */
+export async function accountIds(db: Db): Promise<string[]> {
+  return (await db.selectFrom("accounts").select("id").orderBy("id").execute()).map((r) => r.id);
+}
+
+/**
+ * Upgrade of accounts created before each recorded its service-account domain (`sa_domain` empty):
+ * they take `domain`, the one configured now. A second process doing the same changes nothing.
+ */
+export async function fillServiceAccountDomains(db: Db, domain: string): Promise<void> {
+  await db.updateTable("accounts").set({ sa_domain: domain }).where("sa_domain", "=", "").execute();
+}
+
+/** The accounts whose service-account domain is not `domain`, in id order. */
+export function accountsWithOtherSaDomain(db: Db, domain: string): Promise<Array<Pick<AccountRow, "id" | "sa_domain">>> {
+  return db.selectFrom("accounts").select(["id", "sa_domain"]).where("sa_domain", "!=", domain).orderBy("id").execute();
+}
+
 export async function insertAccount(db: Db, row: AccountRow): Promise<void> {
   await insertUnique(() => db.insertInto("accounts").values(row).execute(), `account "${row.id}" already exists`);
 }

@@ -3,9 +3,17 @@ import type { ApiKeyRow, UserRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { withFolded } from "./folded-columns.ts";
 
 export async function insertApiKey(db: Db, row: ApiKeyRow): Promise<void> {
-  await insertUnique(() => db.insertInto("api_keys").values(row).execute(), `API key "${row.id}" already exists`);
+  await insertUnique(
+    () =>
+      db
+        .insertInto("api_keys")
+        .values(withFolded(row, ["display_name"]))
+        .execute(),
+    `API key "${row.id}" already exists`,
+  );
 }
 
 export function getApiKey(db: Db, accountId: string, userId: string, keyId: string): Promise<ApiKeyRow | undefined> {
@@ -16,24 +24,30 @@ export async function deleteApiKey(db: Db, keyId: string): Promise<void> {
   await db.deleteFrom("api_keys").where("id", "=", keyId).execute();
 }
 
-export async function countApiKeys(db: Db, accountId: string, userId: string): Promise<number> {
+/**
+ * The keys of one principal usable at `now` (epoch ms): without an expiry or expiring later. An
+ * expired key no longer authenticates, so it does not count toward "api-keys-per-user" (issue 15).
+ */
+export async function countApiKeys(db: Db, accountId: string, userId: string, now: number): Promise<number> {
   const r = await db
     .selectFrom("api_keys")
     .select((eb) => eb.fn.countAll().as("n"))
     .where("account_id", "=", accountId)
     .where("user_id", "=", userId)
+    .where((eb) => eb.or([eb("expire_time", "is", null), eb("expire_time", ">", now)]))
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
-/** The most keys any one principal of the account holds (usage of the per-user quota). */
-export async function maxApiKeysPerUser(db: Db, accountId: string): Promise<number> {
+/** The most keys usable at `now` (epoch ms) that any one principal of the account holds (usage of the per-user quota). */
+export async function maxApiKeysPerUser(db: Db, accountId: string, now: number): Promise<number> {
   const r = await db
     .selectFrom((eb) =>
       eb
         .selectFrom("api_keys")
         .select((e) => e.fn.countAll().as("n"))
         .where("account_id", "=", accountId)
+        .where((e) => e.or([e("expire_time", "is", null), e("expire_time", ">", now)]))
         .groupBy("user_id")
         .as("per_user"),
     )
@@ -42,7 +56,7 @@ export async function maxApiKeysPerUser(db: Db, accountId: string): Promise<numb
   return Number(r?.m ?? 0);
 }
 
-export type KeyWithOwner = ApiKeyRow & Pick<UserRow, "email" | "role" | "service_account">;
+export type KeyWithOwner = ApiKeyRow & Pick<UserRow, "uid" | "email" | "role" | "service_account">;
 
 /** The key with this digest and its owner, in one indexed lookup. */
 export function findKeyByDigest(db: Db, digest: string): Promise<KeyWithOwner | undefined> {
@@ -50,7 +64,7 @@ export function findKeyByDigest(db: Db, digest: string): Promise<KeyWithOwner | 
     .selectFrom("api_keys")
     .innerJoin("users", (j) => j.onRef("users.account_id", "=", "api_keys.account_id").onRef("users.id", "=", "api_keys.user_id"))
     .selectAll("api_keys")
-    .select(["users.email", "users.role", "users.service_account"])
+    .select(["users.uid", "users.email", "users.role", "users.service_account"])
     .where("api_keys.digest", "=", digest)
     .executeTakeFirst();
 }
@@ -73,7 +87,7 @@ export async function writeLastUsed(db: Db, entries: ReadonlyMap<string, number>
 const apiKeysTable: ListTable = {
   fields: {
     key_id: { column: "id", type: "string" },
-    display_name: { column: "display_name", type: "string" },
+    display_name: { column: "display_name", type: "string", folded: true },
     create_time: { column: "create_time", type: "timestamp" },
     expire_time: { column: "expire_time", type: "timestamp" },
     last_used: { column: "last_used", type: "timestamp" },

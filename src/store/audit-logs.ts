@@ -1,9 +1,13 @@
 import type { AuditLogRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { withFolded } from "./folded-columns.ts";
 
 export async function insertAuditLog(db: Db, row: AuditLogRow): Promise<void> {
-  await db.insertInto("audit_logs").values(row).execute();
+  await db
+    .insertInto("audit_logs")
+    .values(withFolded(row, ["message", "status_message"]))
+    .execute();
 }
 
 /** Deletes up to `limit` of the oldest entries older than `cutoff` (any account); returns how many. */
@@ -16,14 +20,14 @@ export async function deleteAuditLogsBefore(db: Db, cutoff: number, limit: numbe
 const auditTable: ListTable = {
   fields: {
     resource: { column: "resource", type: "string" },
-    message: { column: "message", type: "string" },
+    message: { column: "message", type: "string", folded: true },
     method: { column: "method", type: "string" },
     email: { column: "principal", type: "string", normalize: (v) => v.toLowerCase() },
     principal: { column: "principal", type: "string", normalize: (v) => v.toLowerCase() },
     timestamp: { column: "timestamp", type: "timestamp" },
     is_admin_action: { column: "is_admin_action", type: "boolean" },
     api_key_id: { column: "api_key_id", type: "string" },
-    status: { column: "status_message", type: "string" },
+    status: { column: "status_message", type: "string", folded: true },
   },
   order: { timestamp: "timestamp" },
   defaultOrderBy: "timestamp desc",

@@ -3,6 +3,8 @@ import type { DatasetRow } from "./platform-rows.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { withFolded } from "./folded-columns.ts";
+import { collectionName } from "../domain/resource-names.ts";
 
 const DATASET_STATES = ["UPLOADING", "READY"] as const;
 
@@ -11,13 +13,25 @@ export function getDataset(db: Db, accountId: string, datasetId: string): Promis
 }
 
 export async function insertDataset(db: Db, row: DatasetRow): Promise<void> {
-  await insertUnique(() => db.insertInto("datasets").values(row).execute(), `dataset "${row.id}" already exists`);
+  await insertUnique(
+    () =>
+      db
+        .insertInto("datasets")
+        .values(withFolded(row, ["display_name"]))
+        .execute(),
+    `dataset "${row.id}" already exists`,
+  );
 }
 
 export type DatasetPatch = Partial<Pick<DatasetRow, "display_name" | "state" | "example_count" | "size_bytes" | "upload_id">>;
 
 export async function updateDataset(db: Db, accountId: string, datasetId: string, patch: DatasetPatch & { update_time: number }): Promise<void> {
-  await db.updateTable("datasets").set(patch).where("account_id", "=", accountId).where("id", "=", datasetId).execute();
+  await db
+    .updateTable("datasets")
+    .set(withFolded(patch, ["display_name"]))
+    .where("account_id", "=", accountId)
+    .where("id", "=", datasetId)
+    .execute();
 }
 
 /** Deletes a dataset and every chunk stored for it (of any upload). */
@@ -68,9 +82,9 @@ export async function* readChunks(db: Db, accountId: string, datasetId: string, 
 function datasetsTable(accountId: string): ListTable {
   return {
     fields: {
-      name: nameField(`accounts/${accountId}/datasets`),
+      name: nameField(collectionName(accountId, "datasets")),
       dataset_id: { column: "id", type: "string" },
-      display_name: { column: "display_name", type: "string" },
+      display_name: { column: "display_name", type: "string", folded: true },
       state: { column: "state", type: "enum", values: DATASET_STATES },
       created_by: { column: "created_by", type: "string", normalize: (v) => v.toLowerCase() },
       create_time: { column: "create_time", type: "timestamp" },

@@ -3,6 +3,8 @@ import type { DeploymentRow } from "./platform-rows.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { withFolded } from "./folded-columns.ts";
+import { collectionName } from "../domain/resource-names.ts";
 
 const DEPLOYMENT_STATES = ["CREATING", "READY", "FAILED", "DELETING", "DELETED"] as const;
 
@@ -11,13 +13,25 @@ export function getDeployment(db: Db, accountId: string, deploymentId: string): 
 }
 
 export async function insertDeployment(db: Db, row: DeploymentRow): Promise<void> {
-  await insertUnique(() => db.insertInto("deployments").values(row).execute(), `deployment "${row.id}" already exists`);
+  await insertUnique(
+    () =>
+      db
+        .insertInto("deployments")
+        .values(withFolded(row, ["display_name"]))
+        .execute(),
+    `deployment "${row.id}" already exists`,
+  );
 }
 
 export type DeploymentPatch = Partial<Pick<DeploymentRow, "display_name" | "model" | "backend" | "state" | "status_message">>;
 
 export async function updateDeployment(db: Db, accountId: string, deploymentId: string, patch: DeploymentPatch & { update_time: number }): Promise<void> {
-  await db.updateTable("deployments").set(patch).where("account_id", "=", accountId).where("id", "=", deploymentId).execute();
+  await db
+    .updateTable("deployments")
+    .set(withFolded(patch, ["display_name"]))
+    .where("account_id", "=", accountId)
+    .where("id", "=", deploymentId)
+    .execute();
 }
 
 export async function deleteDeployment(db: Db, accountId: string, deploymentId: string): Promise<void> {
@@ -36,9 +50,9 @@ export async function countDeployments(db: Db, accountId: string): Promise<numbe
 function deploymentsTable(accountId: string): ListTable {
   return {
     fields: {
-      name: nameField(`accounts/${accountId}/deployments`),
+      name: nameField(collectionName(accountId, "deployments")),
       deployment_id: { column: "id", type: "string" },
-      display_name: { column: "display_name", type: "string" },
+      display_name: { column: "display_name", type: "string", folded: true },
       base_model: { column: "model", type: "string" },
       backend: { column: "backend", type: "string" },
       state: { column: "state", type: "enum", values: DEPLOYMENT_STATES },

@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from "kysely";
 import { invalidArgument } from "../domain/errors.ts";
 import type { FilterExpr, FilterValue } from "../domain/filter.ts";
 import { parseTimestamp } from "../domain/time.ts";
+import { foldCase } from "../domain/case-folding.ts";
 
 /** What a filter field means: its column and how its values are read. */
 export interface FieldSpec {
@@ -11,6 +12,12 @@ export interface FieldSpec {
   values?: readonly string[];
   /** Rewrites a value before comparison (e.g. a full resource name to its id). */
   normalize?: (value: string) => string;
+  /**
+   * Free text in any script: `:` compares foldCase() of the value with `<column>_folded`, which the
+   * store writes (store/folded-columns.ts). Without it, `:` folds ASCII letters only, on both
+   * dialects alike: for ids, emails and names made of ASCII.
+   */
+  folded?: true;
 }
 
 export type FieldTable = Readonly<Record<string, FieldSpec>>;
@@ -51,6 +58,7 @@ function literal(spec: FieldSpec, field: string, value: FilterValue): string | n
 }
 
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+const lowerAscii = (text: string): string => text.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 
 /** Compiles a parsed filter into a SQL condition over the given fields; unknown fields are INVALID_ARGUMENT. */
 export function compileFilter(expr: FilterExpr, fields: FieldTable): RawBuilder<SqlBool> {
@@ -70,8 +78,10 @@ export function compileFilter(expr: FilterExpr, fields: FieldTable): RawBuilder<
       const column = sql.ref(spec.column);
       if (expr.op === ":") {
         if (spec.type === "string") {
-          const pattern = `%${escapeLike(literal(spec, expr.field, expr.value) as string).toLowerCase()}%`;
-          return sql<SqlBool>`(lower(${column}) like ${pattern} escape '\\')`;
+          const text = literal(spec, expr.field, expr.value) as string;
+          // SQLite's lower() and PostgreSQL's under the C collation fold ASCII only; anything wider is folded by Hearth.
+          if (spec.folded) return sql<SqlBool>`(${sql.ref(`${spec.column}_folded`)} like ${`%${escapeLike(foldCase(text))}%`} escape '\\')`;
+          return sql<SqlBool>`(lower(${column}) like ${`%${escapeLike(lowerAscii(text))}%`} escape '\\')`;
         }
         if (spec.type === "enum" || spec.type === "boolean") {
           return sql<SqlBool>`(${column} = ${literal(spec, expr.field, expr.value)})`;

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Dialect, Schema } from "./schema.ts";
+import { fillFolded } from "./folded-columns.ts";
 
 /**
  * Versioned migrations, applied in order inside one transaction each and recorded in
@@ -10,9 +11,12 @@ interface Migration {
   name: string;
   /**
    * SQL statements; `{id}` becomes a text type that sorts bytewise on every dialect, `{unlogged}`
-   * marks a PostgreSQL table whose contents need not survive a crash.
+   * marks a PostgreSQL table whose contents need not survive a crash, `{uuid}` is a new random
+   * (version 4) UUID as text, drawn again for every row.
    */
   statements: string[];
+  /** Runs after the statements, in the same transaction: what SQL cannot do alike on both dialects. */
+  fill?: (db: Kysely<Schema>) => Promise<void>;
 }
 
 const MIGRATIONS: Migration[] = [
@@ -273,7 +277,85 @@ const MIGRATIONS: Migration[] = [
       `create index used_login_states_expiry on used_login_states (expire_time)`,
     ],
   },
+  {
+    version: 9,
+    name: "principal uids and resource creators",
+    statements: [
+      // Every principal's AIP-148 uid: system-assigned, never reused. A principal deleted and
+      // re-created with the same email or id is a new principal with a new uid.
+      `alter table users add column uid {id} not null default ''`,
+      `update users set uid = {uuid}`,
+      `create unique index users_uid on users (uid)`,
+      // Who acted, by uid; empty for the operator and for unauthenticated attempts.
+      `alter table audit_logs add column principal_uid {id} not null default ''`,
+      // The creator of a model, deployment or dataset, by uid (ownership compares uids). One stored
+      // before has only its creator's email: it gets the uid of the account's one live principal with
+      // that email (in any case), and none when there is no such principal or several.
+      ...["models", "deployments", "datasets"].flatMap((table) => [
+        `alter table ${table} add column creator_uid {id} not null default ''`,
+        `update ${table} set creator_uid = case
+          when (select count(*) from users u where u.account_id = ${table}.account_id and lower(u.email) = lower(${table}.created_by)) = 1
+          then (select u.uid from users u where u.account_id = ${table}.account_id and lower(u.email) = lower(${table}.created_by))
+          else '' end`,
+      ]),
+    ],
+  },
+  {
+    version: 10,
+    name: "spend reservations",
+    statements: [
+      // An admitted inference call's upper-bound cost, held against monthly-spend-usd until the call
+      // is metered (or, when its process died, until expire_time). Like rate_windows, kept out of the WAL.
+      `create {unlogged} table spend_reservations (
+        id {id} primary key,
+        account_id {id} not null,
+        amount_nano bigint not null,
+        expire_time bigint not null)`,
+      `create index spend_reservations_account on spend_reservations (account_id, expire_time)`,
+    ],
+  },
+  {
+    version: 11,
+    name: "service-account domain per account",
+    statements: [
+      // The domain of the account's service-account emails, kept when HEARTH_SA_DOMAIN changes. An
+      // account from before has none yet: start-up gives it the configured one (fillServiceAccountDomains).
+      `alter table accounts add column sa_domain text not null default ''`,
+    ],
+  },
+  {
+    version: 12,
+    name: "case-folded text for filters",
+    statements: [
+      // foldCase() of each searchable text column (domain/case-folding.ts), written by Hearth so a
+      // filter's ':' matches alike in every script on both dialects; filled below for existing rows.
+      `alter table users add column display_name_folded {id} not null default ''`,
+      `alter table api_keys add column display_name_folded {id} not null default ''`,
+      `alter table models add column display_name_folded {id} not null default ''`,
+      `alter table deployments add column display_name_folded {id} not null default ''`,
+      `alter table datasets add column display_name_folded {id} not null default ''`,
+      `alter table audit_logs add column message_folded {id} not null default ''`,
+      `alter table audit_logs add column status_message_folded {id} not null default ''`,
+    ],
+    fill: async (db) => {
+      for (const table of ["users", "models", "deployments", "datasets"] as const) await fillFolded(db, table, ["account_id", "id"], ["display_name"]);
+      await fillFolded(db, "api_keys", ["id"], ["display_name"]);
+      await fillFolded(db, "audit_logs", ["id"], ["message", "status_message"]);
+    },
+  },
+  {
+    version: 13,
+    name: "dataset format",
+    statements: [
+      // Fireworks' Dataset.format: what each line of the dataset holds; datasets stored before were chat data.
+      `alter table datasets add column format {id} not null default 'CHAT'`,
+    ],
+  },
 ];
+
+/** A version 4 UUID (RFC 9562) in SQLite, which has no function for one: 122 random bits, lower-case hex. */
+const SQLITE_UUID = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'
+  || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;
 
@@ -298,9 +380,11 @@ export async function migrate(db: Kysely<Schema>, dialect: Dialect, upTo = LATES
           for (const statement of m.statements) {
             const text = statement
               .replaceAll("{id}", dialect === "postgres" ? 'text collate "C"' : "text")
-              .replaceAll("{unlogged}", dialect === "postgres" ? "unlogged" : "");
+              .replaceAll("{unlogged}", dialect === "postgres" ? "unlogged" : "")
+              .replaceAll("{uuid}", dialect === "postgres" ? "gen_random_uuid()::text" : SQLITE_UUID);
             await sql.raw(text).execute(trx);
           }
+          await m.fill?.(trx);
           await trx.insertInto("schema_migrations").values({ version: m.version, name: m.name, applied_time: Date.now() }).execute();
         });
         applied.push(m.version);

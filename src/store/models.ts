@@ -3,19 +3,33 @@ import type { ModelRow } from "./platform-rows.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { withFolded } from "./folded-columns.ts";
+import { collectionName } from "../domain/resource-names.ts";
 
 export function getModel(db: Db, accountId: string, modelId: string): Promise<ModelRow | undefined> {
   return db.selectFrom("models").selectAll().where("account_id", "=", accountId).where("id", "=", modelId).executeTakeFirst();
 }
 
 export async function insertModel(db: Db, row: ModelRow): Promise<void> {
-  await insertUnique(() => db.insertInto("models").values(row).execute(), `model "${row.id}" already exists`);
+  await insertUnique(
+    () =>
+      db
+        .insertInto("models")
+        .values(withFolded(row, ["display_name"]))
+        .execute(),
+    `model "${row.id}" already exists`,
+  );
 }
 
 export type ModelPatch = Partial<Pick<ModelRow, "display_name" | "description" | "backend" | "upstream_model" | "input_price" | "output_price">>;
 
 export async function updateModel(db: Db, accountId: string, modelId: string, patch: ModelPatch & { update_time: number }): Promise<void> {
-  await db.updateTable("models").set(patch).where("account_id", "=", accountId).where("id", "=", modelId).execute();
+  await db
+    .updateTable("models")
+    .set(withFolded(patch, ["display_name"]))
+    .where("account_id", "=", accountId)
+    .where("id", "=", modelId)
+    .execute();
 }
 
 export async function deleteModel(db: Db, accountId: string, modelId: string): Promise<void> {
@@ -25,9 +39,9 @@ export async function deleteModel(db: Db, accountId: string, modelId: string): P
 function modelsTable(accountId: string): ListTable {
   return {
     fields: {
-      name: nameField(`accounts/${accountId}/models`),
+      name: nameField(collectionName(accountId, "models")),
       model_id: { column: "id", type: "string" },
-      display_name: { column: "display_name", type: "string" },
+      display_name: { column: "display_name", type: "string", folded: true },
       backend: { column: "backend", type: "string" },
       upstream_model: { column: "upstream_model", type: "string" },
       created_by: { column: "created_by", type: "string", normalize: (v) => v.toLowerCase() },

@@ -1,3 +1,5 @@
+import type { DatasetFormat } from "../domain/dataset-format.ts";
+
 /** Row types of the platform tables (migration 3): models, deployments, datasets and the usage meter. */
 export interface ModelRow {
   account_id: string;
@@ -9,7 +11,10 @@ export interface ModelRow {
   /** USD per million tokens. */
   input_price: number;
   output_price: number;
+  /** The creator's email, as shown (`createdBy`). */
   created_by: string;
+  /** The creator's uid: what ownership compares (see `isCreator`); empty when no principal owns it. */
+  creator_uid: string;
   create_time: number;
   update_time: number;
 }
@@ -23,7 +28,10 @@ export interface DeploymentRow {
   backend: string;
   state: string;
   status_message: string;
+  /** The creator's email, as shown (`createdBy`). */
   created_by: string;
+  /** The creator's uid: what ownership compares (see `isCreator`); empty when no principal owns it. */
+  creator_uid: string;
   create_time: number;
   update_time: number;
 }
@@ -33,11 +41,16 @@ export interface DatasetRow {
   id: string;
   display_name: string;
   state: string;
+  /** What each line holds: `CHAT` or `COMPLETION` (domain/dataset-format.ts). */
+  format: DatasetFormat;
   example_count: number;
   size_bytes: number;
   /** The upload whose chunks are the dataset's content; empty until one completes. */
   upload_id: string;
+  /** The creator's email, as shown (`createdBy`). */
   created_by: string;
+  /** The creator's uid: what ownership compares (see `isCreator`); empty when no principal owns it. */
+  creator_uid: string;
   create_time: number;
   update_time: number;
 }

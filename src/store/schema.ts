@@ -6,6 +6,11 @@ export interface AccountRow {
   display_name: string;
   email: string;
   state: string;
+  /**
+   * The domain of its service accounts' emails (`{user}@{account}.{sa_domain}`), recorded at
+   * creation from HEARTH_SA_DOMAIN and kept when that setting changes.
+   */
+  sa_domain: string;
   create_time: number;
   update_time: number;
 }
@@ -13,6 +18,8 @@ export interface AccountRow {
 export interface UserRow {
   account_id: string;
   id: string;
+  /** AIP-148 uid: a UUID assigned at creation (by `insertUser`), never reused, never changed. */
+  uid: string;
   display_name: string;
   email: string;
   role: string;
@@ -40,6 +47,8 @@ export interface AuditLogRow {
   account_id: string;
   timestamp: number;
   principal: string;
+  /** The uid of the principal who acted; empty for the operator and unauthenticated attempts. */
+  principal_uid: string;
   method: string;
   resource: string;
   message: string;
@@ -146,11 +155,14 @@ interface SchemaMigrationRow {
 /** The database kinds the store runs on: embedded SQLite, or a PostgreSQL server. */
 export type Dialect = "sqlite" | "postgres";
 
+/** `<column>_folded`: foldCase() of a searchable text column, written beside it by the store (store/folded-columns.ts). */
+type Folded<C extends string> = { [K in C as `${K}_folded`]: string };
+
 export interface Schema {
   accounts: AccountRow;
-  users: UserRow;
-  api_keys: ApiKeyRow;
-  audit_logs: AuditLogRow;
+  users: UserRow & Folded<"display_name">;
+  api_keys: ApiKeyRow & Folded<"display_name">;
+  audit_logs: AuditLogRow & Folded<"message" | "status_message">;
   quotas: QuotaRow;
   identity_providers: IdentityProviderRow;
   sessions: SessionRow;
@@ -159,9 +171,9 @@ export interface Schema {
   used_login_states: UsedLoginStateRow;
   identity_bindings: IdentityBindingRow;
   schema_migrations: SchemaMigrationRow;
-  models: ModelRow;
-  deployments: DeploymentRow;
-  datasets: DatasetRow;
+  models: ModelRow & Folded<"display_name">;
+  deployments: DeploymentRow & Folded<"display_name">;
+  datasets: DatasetRow & Folded<"display_name">;
   dataset_chunks: DatasetChunkRow;
   usage_daily: UsageDailyRow;
 }

@@ -5,7 +5,7 @@ export async function insertSession(db: Db, row: SessionRow): Promise<void> {
   await db.insertInto("sessions").values(row).execute();
 }
 
-export type SessionWithUser = SessionRow & Pick<UserRow, "email" | "role" | "service_account">;
+export type SessionWithUser = SessionRow & Pick<UserRow, "uid" | "email" | "role" | "service_account">;
 
 /** The session with this digest and its user, in one indexed lookup. */
 export function findSession(db: Db, digest: string): Promise<SessionWithUser | undefined> {
@@ -13,7 +13,7 @@ export function findSession(db: Db, digest: string): Promise<SessionWithUser | u
     .selectFrom("sessions")
     .innerJoin("users", (j) => j.onRef("users.account_id", "=", "sessions.account_id").onRef("users.id", "=", "sessions.user_id"))
     .selectAll("sessions")
-    .select(["users.email", "users.role", "users.service_account"])
+    .select(["users.uid", "users.email", "users.role", "users.service_account"])
     .where("sessions.digest", "=", digest)
     .executeTakeFirst();
 }

@@ -37,6 +37,17 @@ export async function spendSince(db: Db, accountId: string, fromDay: string): Pr
   return Number(r.s ?? 0);
 }
 
+/** Every account's spend on days >= `fromDay`, nano-dollars (to rebuild shared spend counters at start). */
+export async function spendByAccountSince(db: Db, fromDay: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom("usage_daily")
+    .select((eb) => ["account_id", eb.fn.sum<number | string>("spend_nano").as("s")])
+    .where("day", ">=", fromDay)
+    .groupBy("account_id")
+    .execute();
+  return new Map(rows.map((r) => [r.account_id, Number(r.s)]));
+}
+
 /**
  * What admitting an inference request reads, in one round trip (the gateway reads it for every
  * request): the account's `serverless-inference-rpm` and `monthly-spend-usd` quotas (0 when

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { nameField } from "./filter-sql.ts";
 import type { UserRow } from "./schema.ts";
 import type { Db } from "./store.ts";
@@ -5,6 +6,8 @@ import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 import { ROLES } from "../domain/roles.ts";
 import { alreadyExists } from "../domain/errors.ts";
+import { withFolded } from "./folded-columns.ts";
+import { collectionName } from "../domain/resource-names.ts";
 
 export function getUser(db: Db, accountId: string, userId: string): Promise<UserRow | undefined> {
   return db.selectFrom("users").selectAll().where("account_id", "=", accountId).where("id", "=", userId).executeTakeFirst();
@@ -21,19 +24,42 @@ export async function userEmails(db: Db, accountId: string, userIds: string[]): 
   return new Map(rows.map((r) => [r.id, r.email]));
 }
 
-export async function insertUser(db: Db, row: UserRow): Promise<void> {
+/** Every user of every account, by account, id and email (for the start-up check of stored emails). */
+export function allUserEmails(db: Db): Promise<Array<{ account_id: string; id: string; email: string }>> {
+  return db.selectFrom("users").select(["account_id", "id", "email"]).orderBy("account_id").orderBy("id").execute();
+}
+
+/**
+ * Inserts a user with a new uid (a random UUID, AIP-148: system-assigned, never reused, so a user
+ * re-created under a deleted one's id or email is told apart from it); returns the stored row.
+ */
+export async function insertUser(db: Db, fields: Omit<UserRow, "uid">): Promise<UserRow> {
+  const row: UserRow = { ...fields, uid: randomUUID() };
   // The pre-checks name the clash; the unique indexes stay the authority when two requests race.
   if (await getUser(db, row.account_id, row.id)) throw alreadyExists(`user "${row.id}" already exists`);
   if (await getUserByEmail(db, row.account_id, row.email)) {
     throw alreadyExists(`a user with email "${row.email}" already exists`);
   }
-  await insertUnique(() => db.insertInto("users").values(row).execute(), `user "${row.id}" already exists`);
+  await insertUnique(
+    () =>
+      db
+        .insertInto("users")
+        .values(withFolded(row, ["display_name"]))
+        .execute(),
+    `user "${row.id}" already exists`,
+  );
+  return row;
 }
 
 export type UserPatch = Partial<Pick<UserRow, "display_name" | "role">>;
 
 export async function updateUser(db: Db, accountId: string, userId: string, patch: UserPatch & { update_time: number }): Promise<void> {
-  await db.updateTable("users").set(patch).where("account_id", "=", accountId).where("id", "=", userId).execute();
+  await db
+    .updateTable("users")
+    .set(withFolded(patch, ["display_name"]))
+    .where("account_id", "=", accountId)
+    .where("id", "=", userId)
+    .execute();
 }
 
 /** Deletes a user and its API keys. */
@@ -92,9 +118,10 @@ export async function countActingAdmins(db: Db, accountId: string, now: number, 
 export function usersTable(accountId: string): ListTable {
   return {
     fields: {
-      name: nameField(`accounts/${accountId}/users`),
+      name: nameField(collectionName(accountId, "users")),
       user_id: { column: "id", type: "string" },
-      display_name: { column: "display_name", type: "string" },
+      uid: { column: "uid", type: "string" },
+      display_name: { column: "display_name", type: "string", folded: true },
       email: { column: "email", type: "string", normalize: (v) => v.toLowerCase() },
       role: { column: "role", type: "enum", values: ROLES },
       service_account: { column: "service_account", type: "boolean" },

@@ -19,7 +19,7 @@ import { human, otherAccount, serviceAccountWithKey } from "../support/fixtures.
 import { forgedPageToken } from "../support/fuzz.ts";
 import { DIALECTS, startHearth, type TestHearth } from "../support/hearth.ts";
 import { startUpstream, UPSTREAM_SECRET, writePlatformConfig, type FakeUpstream } from "../support/model-server.ts";
-import { discoveryDocument, startIssuer, type TestIssuer } from "../support/oidc-issuer.ts";
+import { createIdentityProvider, discoveryDocument, startIssuer, type TestIssuer } from "../support/oidc-issuer.ts";
 import { freePort } from "../support/process.ts";
 import { report } from "../support/reliability.ts";
 import { makeTestCertificates } from "../support/tls.ts";
@@ -207,25 +207,11 @@ for (const dialect of DIALECTS) {
       await h.listen();
       issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`], tls: { key: tls.key, cert: tls.cert } });
       issuerB = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`], clientId: "b-client", tls: { key: tls.key, cert: tls.cert } });
-      const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
-        body: {
-          displayName: "Corp SSO",
-          oidcConfig: { issuerUrl: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-          tenantDomains: ["corp.example"],
-        },
-      });
-      assert.equal(created.status, 200, JSON.stringify(created.body));
+      await createIdentityProvider(h, issuer, { displayName: "Corp SSO", tenantDomains: ["corp.example"] });
       await human(h, "alice@corp.example", "user");
       attackerKey = await otherAccount(h, "attacker");
-      const b = await h.call("POST", "/v1/accounts/attacker/identityProviders?identityProviderId=b-sso", {
-        key: attackerKey,
-        body: {
-          oidcConfig: { issuerUrl: issuerB.issuer, clientId: issuerB.clientId, clientSecret: issuerB.clientSecret },
-          tenantDomains: ["evil.example"],
-          enableJitUserProvisioning: true,
-        },
-      });
-      assert.equal(b.status, 200, JSON.stringify(b.body));
+      const fieldsB = { tenantDomains: ["evil.example"], enableJitUserProvisioning: true };
+      await createIdentityProvider(h, issuerB, fieldsB, { accountId: "attacker", identityProviderId: "b-sso", key: attackerKey });
     });
     after(async () => {
       for (const close of closers) await close();

@@ -81,7 +81,7 @@ for (const dialect of DIALECTS) {
       await ok("POST", `${v1}/models?modelId=a-model`, { backend: "local", upstreamModel: "tiny-upstream" });
       await ok("POST", `${v1}/deployments?deploymentId=a-dep`, { baseModel: `accounts/${A}/models/a-model` });
       await ok("POST", `${v1}/datasets?datasetId=a-data`, {});
-      assert.equal((await upload(h, h.adminKey, A, "a-data", '{"secret":"a"}\n')).status, 200);
+      assert.equal((await upload(h, h.adminKey, A, "a-data", '{"messages":[{"role":"user","content":"secret a"}]}\n')).status, 200);
       const used = await h.call("POST", "/inference/v1/chat/completions", {
         key: keys.aUser,
         body: { model: `accounts/${A}/models/a-model`, messages: [{ role: "user", content: "hi" }] },
@@ -97,7 +97,7 @@ for (const dialect of DIALECTS) {
         token: "x",
       });
 
-      keys.bAdmin = (await createAccount(h.deps.store, h.deps.config.keyPrefix, B, `admin@${B}.example`)).apiKey;
+      keys.bAdmin = (await createAccount(h.deps.store, h.deps.config, B, `admin@${B}.example`)).apiKey;
       await ok("POST", `/v1/accounts/${B}/users?userId=b-bot`, { serviceAccount: true, role: "user" }, keys.bAdmin);
       keys.bUser = (await ok("POST", `/v1/accounts/${B}/users/b-bot/apiKeys`, { apiKey: {} }, keys.bAdmin)).key;
       // B's admin in a browser: a session cookie and its CSRF token.

@@ -20,7 +20,7 @@ export async function human(h: TestHearth, email: string, role: string): Promise
 
 /** A second account with its own admin key. */
 export async function otherAccount(h: TestHearth, accountId = "other-account"): Promise<string> {
-  const created = await createAccount(h.deps.store, h.deps.config.keyPrefix, accountId, `admin@${accountId}.example`);
+  const created = await createAccount(h.deps.store, h.deps.config, accountId, `admin@${accountId}.example`);
   return created.apiKey;
 }
 

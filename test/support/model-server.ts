@@ -7,7 +7,7 @@ import { join } from "node:path";
  * A real OpenAI-compatible model server on loopback, owned by the test: chat and text completions,
  * streaming (SSE) and plain, reporting `usage`. What the prompt says steers it: "hang" never
  * answers, "slow" streams a chunk every 20 ms for ten seconds, "stall" streams one chunk and then
- * falls silent, "fail" answers 500. "echo-auth" answers with an error that repeats the
+ * falls silent, "fail" answers 500, "late" sends its headers only after 400 ms. "echo-auth" answers with an error that repeats the
  * Authorization header it received, as some real servers do: a 500 JSON error, "echo-auth-400" a 400
  * JSON error, "echo-auth-text" a 500 plain-text body, and with `stream: true` an SSE error event
  * after the first chunk. "echo-auth-encoded" (with the same "-400", "-text" and stream variants,
@@ -58,6 +58,8 @@ export async function startUpstream(): Promise<FakeUpstream> {
     }
     const text = promptText(body);
     if (text.includes("hang")) return; // never answers
+    if (text.includes("late")) await new Promise((r) => setTimeout(r, 400));
+    if (res.destroyed) return;
     if (text.includes("echo-auth-encoded")) {
       const key = (req.headers.authorization ?? "").replace(/^Bearer /, "");
       const said = encodedEcho(key);
@@ -126,8 +128,12 @@ export async function startUpstream(): Promise<FakeUpstream> {
     const choice = chat
       ? { index: 0, message: { role: "assistant", content: "Hello, world" }, finish_reason: "stop" }
       : { index: 0, text: "Hello, world", finish_reason: "stop" };
+    // Like a real server, it reports no more completion tokens than max_tokens allowed.
+    const max = body.max_tokens ?? body.max_completion_tokens;
+    const usage =
+      typeof max === "number" && max < USAGE.completion_tokens ? { ...USAGE, completion_tokens: max, total_tokens: USAGE.prompt_tokens + max } : USAGE;
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", model: body.model, choices: [choice], usage: USAGE }));
+    res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", model: body.model, choices: [choice], usage }));
   });
   server.keepAliveTimeout = 1000;
   server.listen(0, "127.0.0.1");

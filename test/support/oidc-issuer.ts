@@ -1,8 +1,11 @@
+import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import Provider from "oidc-provider";
+import type { Dialect } from "../../src/store/store.ts";
+import { startHearth, type TestHearth } from "./hearth.ts";
 
 /**
  * A real OpenID Provider (the `oidc-provider` package) on loopback, for sign-in tests. Any login
@@ -80,6 +83,65 @@ export async function startIssuer(options: {
       await once(server, "close").catch(() => undefined);
     },
   };
+}
+
+/**
+ * What `POST /v1/accounts/{account}/identityProviders` gets besides the issuer's own URL and client id. `clientType`
+ * (OAuth 2.0, RFC 6749 §2.1; default "confidential") says whether the issuer's client secret is sent too.
+ */
+export interface IdentityProviderFields {
+  tenantDomains: string[];
+  displayName?: string;
+  enableJitUserProvisioning?: boolean;
+  clientType?: "confidential" | "public";
+}
+
+/**
+ * Registers `issuer` (its URL, client id and, for a confidential client, client secret; plus `fields`) through the HTTP API as identity provider
+ * `options.identityProviderId` (default "corp") of account `options.accountId` (default "my-account"), with `options.key`
+ * (default the first admin's); asserts 200 and returns the created identity provider.
+ */
+export async function createIdentityProvider(
+  h: TestHearth,
+  issuer: TestIssuer,
+  fields: IdentityProviderFields,
+  options: { accountId?: string; identityProviderId?: string; key?: string } = {},
+): Promise<any> {
+  const { displayName, clientType = "confidential", ...rest } = fields;
+  const created = await h.call(
+    "POST",
+    `/v1/accounts/${options.accountId ?? "my-account"}/identityProviders?identityProviderId=${options.identityProviderId ?? "corp"}`,
+    {
+      ...(options.key === undefined ? {} : { key: options.key }),
+      body: {
+        ...(displayName === undefined ? {} : { displayName }),
+        oidcConfig: {
+          issuerUrl: issuer.issuer,
+          clientId: issuer.clientId,
+          ...(clientType === "confidential" ? { clientSecret: issuer.clientSecret } : {}),
+        },
+        ...rest,
+      },
+    },
+  );
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  return created.body;
+}
+
+/**
+ * A listening test Hearth of `dialect` (with `env`) and a test issuer that redirects back to it, registered as identity
+ * provider "corp" of account "my-account" (see `createIdentityProvider`). The issuer listens on loopback: the operator
+ * switch HEARTH_ALLOW_PRIVATE_NETWORKS lets Hearth reach it. The caller stops both.
+ */
+export async function startHearthWithIdentityProvider(
+  dialect: Dialect,
+  fields: IdentityProviderFields,
+  env: Record<string, string> = {},
+): Promise<{ h: TestHearth; issuer: TestIssuer; provider: any }> {
+  const h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true", ...env });
+  await h.listen();
+  const issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
+  return { h, issuer, provider: await createIdentityProvider(h, issuer, fields) };
 }
 
 async function mint(key: CryptoKey, kid: string, claims: Record<string, unknown>): Promise<string> {

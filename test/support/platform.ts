@@ -33,7 +33,7 @@ export async function startPlatform(
  * service account per entry of `roles`, each with a key.
  */
 export async function account(h: TestHearth, accountId: string, roles: Record<string, string>): Promise<{ admin: string; keys: Record<string, string> }> {
-  const admin = (await createAccount(h.deps.store, h.deps.config.keyPrefix, accountId, `admin@${accountId}.example`)).apiKey;
+  const admin = (await createAccount(h.deps.store, h.deps.config, accountId, `admin@${accountId}.example`)).apiKey;
   const keys: Record<string, string> = {};
   for (const [userId, role] of Object.entries(roles)) {
     const sa = await h.call("POST", `/v1/accounts/${accountId}/users?userId=${userId}`, { key: admin, body: { serviceAccount: true, role } });

@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Dialect } from "../../src/store/store.ts";
+import { freshDatabase } from "./hearth.ts";
+import { request } from "./reliability.ts";
 import { runProcess, type Run } from "./run.ts";
 
 export const HEARTH_CLI = fileURLToPath(new URL("../../src/cli/hearth.ts", import.meta.url));
@@ -56,4 +61,48 @@ export async function serve(env: Record<string, string>): Promise<Served> {
 /** Runs a `hearth` operator command to completion. */
 export function hearth(args: string[], env: Record<string, string>): Promise<Run> {
   return runProcess(process.execPath, [HEARTH_CLI, ...args], { ...process.env, ...env });
+}
+
+/**
+ * Hearth as real processes over a fresh database: `hearth serve` (one at a time) and `hearth` operator commands, all
+ * with `env` (the database's, warn-level logs, then what `processHearth` was given).
+ */
+export interface ProcessHearth {
+  dataDir: string;
+  env: Record<string, string>;
+  /** The server `serve` started last (it may have been stopped since). */
+  server: Served | undefined;
+  /** Runs `hearth serve` with `env` and `more` on top, and waits until it listens. */
+  serve(more?: Record<string, string>): Promise<Served>;
+  /** The first admin's API key, as the first `hearth serve` wrote it to the data directory. */
+  adminKey(): string;
+  /** An HTTP request with bearer `key` to `server`: its status and body (parsed when JSON). */
+  call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Stops `server` and drops the database. */
+  close(): Promise<void>;
+}
+
+export async function processHearth(dialect: Dialect, env: Record<string, string> = {}): Promise<ProcessHearth> {
+  const db = await freshDatabase(dialect);
+  let adminKey: string | undefined;
+  const p: ProcessHearth = {
+    dataDir: db.dataDir,
+    env: { ...db.env, HEARTH_LOG_LEVEL: "warn", ...env },
+    server: undefined,
+    async serve(more = {}) {
+      p.server = await serve({ ...p.env, ...more });
+      return p.server;
+    },
+    adminKey: () => (adminKey ??= readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim()),
+    async call(method, path, key, body) {
+      if (!p.server) throw new Error("no hearth serve was started");
+      const res = await request(p.server.baseUrl, method, path, { key, ...(body === undefined ? {} : { body }) });
+      return { status: res.status, body: res.body };
+    },
+    async close() {
+      await p.server?.stop();
+      await db.drop();
+    },
+  };
+  return p;
 }

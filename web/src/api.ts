@@ -1,86 +1,30 @@
+import type { ApiKey } from "../../src/http/resources/api-key.ts";
+import type { AuditLog } from "../../src/http/resources/audit-log.ts";
+import type { IdentityProvider as IdentityProviderResource } from "../../src/http/resources/identity-provider.ts";
+import type { Quota } from "../../src/http/resources/quota.ts";
+import type { Session as SessionResource, SignInProvider } from "../../src/http/resources/sign-in.ts";
+import type { User as UserResource } from "../../src/http/resources/user.ts";
 import type { Role } from "./permissions.ts";
 
 /**
  * The console is a client of Hearth's public REST API, like firectl: the browser's session cookie
  * authenticates, and every change carries the session's CSRF token as `x-csrf-token`.
+ *
+ * The resources it reads are the server's own response types, inferred from the schemas the API
+ * answers with (src/http/resources): a field the server adds or renames is seen here by the type
+ * checker, with no copy to fall out of date. Type-only imports: nothing of the server is bundled.
  */
+export type { ApiKey, AuditLog, Quota, SignInProvider };
 
-export interface Session {
-  accountId: string;
-  /** `accounts/{a}/users/{u}` */
-  user: string;
-  email: string;
-  role: Role;
-  serviceAccount: boolean;
-  via: "session" | "apiKey" | "oidcToken";
-  csrfToken?: string;
-  expireTime?: string;
-}
+/** `T` with its field `K` read as one of the four roles (src/domain/roles.ts), the keys of the permission table. */
+type WithRole<T, K extends keyof T> = Omit<T, K> & { [F in K]: Role };
 
-export interface User {
-  name: string;
-  displayName: string;
-  serviceAccount: boolean;
-  email: string;
-  role: Role;
-  state: string;
-  createTime: string;
-  updateTime: string;
-}
-
-export interface ApiKey {
-  name: string;
-  keyId: string;
-  displayName: string;
-  key?: string;
-  prefix: string;
-  email: string;
-  createTime: string;
-  expireTime?: string;
-  lastUsed?: string;
-}
-
-export interface AuditLogEntry {
-  id: string;
-  timestamp: string;
-  principal: string;
-  method: string;
-  resource: string;
-  message: string;
-  /** `code` 0 is success; otherwise the HTTP status, and `message` is "STATUS_NAME: sentence". */
-  status: { code: number; message: string };
-  payload: unknown;
-  isAdminAction: boolean;
-  userAgent: string;
-  clientIp: string;
-  apiKeyId: string;
-}
-
-export interface Quota {
-  name: string;
-  value: string;
-  maxValue: string;
-  usage: number;
-  updateTime: string;
-}
-
-export interface IdentityProvider {
-  name: string;
-  displayName: string;
-  oidcConfig: { issuerUrl: string; clientId: string };
-  tenantDomains: string[];
-  enableJitUserProvisioning: boolean;
-  jitDefaultRole: Role;
-  enforceSso: boolean;
-  createTime: string;
-  updateTime: string;
-}
-
-export interface SignInProvider {
-  id: string;
-  displayName: string;
-  startUrl: string;
-}
+/** `GET /auth/session`: who is signed in. */
+export type Session = WithRole<SessionResource, "role">;
+/** A person or service account. */
+export type User = WithRole<UserResource, "role">;
+/** An OIDC identity provider; `jitDefaultRole` is the role of the users it provisions. */
+export type IdentityProvider = WithRole<IdentityProviderResource, "jitDefaultRole">;
 
 /** An error the API answered with: `message` is its sentence, shown to the person as it is. */
 export class ApiError extends Error {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { VerifiedKey } from "../../http/resources/api-key.ts";
 import { HearthClient, type ApiRequest } from "./client.ts";
 import { resolveSettings, type GlobalFlags, type Settings } from "./config.ts";
 import { usageError } from "./errors.ts";
@@ -9,14 +10,7 @@ import type { Ref } from "./names.ts";
 import { VERSION } from "./version.ts";
 
 /** The principal behind the API key, as `GET /verifyApiKey` describes it. */
-export interface Caller {
-  accountId: string;
-  userId: string;
-  email: string;
-  role: string;
-  serviceAccount: boolean;
-  keyId: string;
-}
+type Caller = VerifiedKey;
 
 /** Stand-ins printed by `--dry-run` for what only `GET /verifyApiKey` could tell. */
 const PLACEHOLDER: Caller = {

@@ -1,3 +1,4 @@
+import { accountName, apiKeyName, billingUsageName, collectionName, matchName, quotaName, userName, type Collection } from "../../domain/resource-names.ts";
 import { usageError } from "./errors.ts";
 
 /**
@@ -5,18 +6,30 @@ import { usageError } from "./errors.ts";
  * (`accounts/my-account/users/x`). Paths built from them encode every segment.
  */
 const seg = encodeURIComponent;
+const v1 = (name: string): string => `/v1/${name}`;
+const all = (collection: Collection) => (a: string) => v1(collectionName(seg(a), collection));
+const one = (collection: Collection) => (a: string, id: string) => `${all(collection)(a)}/${seg(id)}`;
 
 export const paths = {
-  account: (a: string) => `/v1/accounts/${seg(a)}`,
-  users: (a: string) => `/v1/accounts/${seg(a)}/users`,
-  user: (a: string, u: string) => `/v1/accounts/${seg(a)}/users/${seg(u)}`,
+  account: (a: string) => v1(accountName(seg(a))),
+  users: all("users"),
+  user: (a: string, u: string) => v1(userName(seg(a), seg(u))),
   /** `u` may be `-`: every principal's keys (AIP-159). */
-  apiKeys: (a: string, u: string) => `/v1/accounts/${seg(a)}/users/${u === "-" ? "-" : seg(u)}/apiKeys`,
-  apiKey: (a: string, u: string, k: string) => `/v1/accounts/${seg(a)}/users/${seg(u)}/apiKeys/${seg(k)}`,
-  deleteApiKey: (a: string, u: string) => `/v1/accounts/${seg(a)}/users/${seg(u)}/apiKeys:delete`,
-  quotas: (a: string) => `/v1/accounts/${seg(a)}/quotas`,
-  quota: (a: string, q: string) => `/v1/accounts/${seg(a)}/quotas/${seg(q)}`,
-  auditLogs: (a: string) => `/v1/accounts/${seg(a)}/auditLogs`,
+  apiKeys: (a: string, u: string) => `${v1(userName(seg(a), u === "-" ? "-" : seg(u)))}/apiKeys`,
+  apiKey: (a: string, u: string, k: string) => v1(apiKeyName(seg(a), seg(u), seg(k))),
+  deleteApiKey: (a: string, u: string) => `${v1(userName(seg(a), seg(u)))}/apiKeys:delete`,
+  quotas: all("quotas"),
+  quota: (a: string, q: string) => v1(quotaName(seg(a), seg(q))),
+  auditLogs: all("auditLogs"),
+  models: all("models"),
+  model: one("models"),
+  deployments: all("deployments"),
+  deployment: one("deployments"),
+  datasets: all("datasets"),
+  dataset: one("datasets"),
+  identityProviders: all("identityProviders"),
+  identityProvider: one("identityProviders"),
+  billingUsage: (a: string) => v1(billingUsageName(seg(a))),
 };
 
 /** What a name said: the account and parent ids it carried (if it was a full name) and the id. */
@@ -34,18 +47,9 @@ function parseRef(value: string, template: string, what: string): Ref {
   const example = template.replace("accounts/*", "accounts/ACCOUNT").replace("users/*/", "users/USER/").replace(/\*$/, "ID");
   const bad = () => usageError(`invalid ${what} ${JSON.stringify(value)}: give an id or a full name like ${example}`);
   if (value.trim() === "") throw bad();
-  const parts = value.split("/");
-  if (parts.length === 1) return { id: value };
-  const shape = template.split("/");
-  if (parts.length !== shape.length) throw bad();
-  const captured: string[] = [];
-  shape.forEach((literal, i) => {
-    const part = parts[i] ?? "";
-    if (literal === "*") {
-      if (part === "") throw bad();
-      captured.push(part);
-    } else if (literal !== part) throw bad();
-  });
+  if (!value.includes("/")) return { id: value };
+  const captured = matchName(value, template);
+  if (!captured) throw bad();
   const id = captured.pop() ?? "";
   return { accountId: captured[0], userId: captured[1], id };
 }

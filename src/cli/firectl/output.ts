@@ -4,6 +4,7 @@
  * way out, like everything firectl prints).
  */
 import { terminalSafe } from "./terminal.ts";
+import { idOfName } from "../../domain/resource-names.ts";
 
 export type Column<T> = readonly [header: string, cell: (row: T) => string];
 
@@ -52,4 +53,4 @@ export const yesNo = (value: boolean | undefined): string => (value ? "yes" : "n
 export const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 /** The last path segment of a resource name: `accounts/a/users/x` → `x`. */
-export const idOf = (name: string | undefined): string => (name ?? "").split("/").pop() ?? "";
+export const idOf = (name: string | undefined): string => idOfName(name ?? "");

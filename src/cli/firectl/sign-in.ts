@@ -5,7 +5,7 @@ import { createServer, type ServerResponse } from "node:http";
 import { createInterface } from "node:readline";
 import { escapeHtml } from "../../domain/html.ts";
 import { pkceChallenge, tokensEqual } from "../../domain/sign-in.ts";
-import type { CliCredentials } from "../../service/cli-sign-in.ts";
+import type { CliCredentials, SignInProvider } from "../../http/resources/sign-in.ts";
 import type { HearthClient } from "./client.ts";
 import { SIGN_IN_KEYS, writeAuthFile, type Settings } from "./config.ts";
 import { apiFailure, usageError } from "./errors.ts";
@@ -20,11 +20,6 @@ import { apiFailure, usageError } from "./errors.ts";
 
 /** What Hearth answers to a redeemed code or a refresh: the server's own type, so the two cannot drift. */
 export type SignedIn = CliCredentials;
-
-interface Provider {
-  id: string;
-  displayName: string;
-}
 
 /** Renew a minute early, so a token does not expire between the check and the server. */
 const RENEW_BEFORE_S = 60;
@@ -86,7 +81,7 @@ export async function currentIdToken(settings: Settings, client: HearthClient): 
   return renewed.idToken;
 }
 
-function chooseProvider(accountId: string, providers: Provider[], wanted: string | undefined): Provider {
+function chooseProvider(accountId: string, providers: SignInProvider[], wanted: string | undefined): SignInProvider {
   if (wanted !== undefined) {
     const found = providers.find((p) => p.id === wanted);
     if (!found)
@@ -197,7 +192,7 @@ export interface SignInOptions {
 
 /** The whole dance; returns what Hearth issued (not yet saved). */
 export async function signIn(client: HearthClient, accountId: string, options: SignInOptions): Promise<SignedIn> {
-  const listed = await client.send<{ identityProviders: Provider[] }>({ method: "GET", path: "/auth/providers", query: { account: accountId } });
+  const listed = await client.send<{ identityProviders: SignInProvider[] }>({ method: "GET", path: "/auth/providers", query: { account: accountId } });
   const provider = chooseProvider(accountId, listed.identityProviders, options.identityProvider);
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(24).toString("base64url");

@@ -40,3 +40,4 @@ export const verifiedKey = z
     keyId: z.string(),
   })
   .meta({ id: "VerifyApiKeyResponse" });
+export type VerifiedKey = z.output<typeof verifiedKey>;

@@ -14,6 +14,11 @@ const auditLog = z
     principal: z.string(),
     /** The same as `principal` (the name Fireworks uses). */
     email: z.string(),
+    /**
+     * The acting principal's uid (the User's `uid`): tells a deleted principal's entries from those of
+     * a later one with the same email. Empty for the operator and for unauthenticated attempts.
+     */
+    principalUid: z.string(),
     method: z.string().meta({ examples: ["CreateApiKey"] }),
     resource: z.string(),
     message: z.string(),

@@ -2,6 +2,7 @@
  * @module The Dataset resource as the API returns it.
  */
 import { z } from "zod";
+import { DATASET_FORMATS } from "../../domain/dataset-format.ts";
 import { listPage, status, timestamp } from "./common.ts";
 
 /** A JSONL dataset (`accounts/{accountId}/datasets/{datasetId}`); counts are decimal strings (int64 in protobuf JSON). */
@@ -11,6 +12,8 @@ export const dataset = z
     displayName: z.string(),
     /** UPLOADING until its content is uploaded, then READY. */
     state: z.string().meta({ examples: ["READY"] }),
+    /** What each line holds (Fireworks' Dataset.format): CHAT `{"messages": […]}` or COMPLETION `{"prompt", "completion"}`. */
+    format: z.enum(DATASET_FORMATS),
     status,
     exampleCount: z.string().meta({ examples: ["1"] }),
     sizeBytes: z.string().meta({ examples: ["61"] }),

@@ -19,6 +19,7 @@ export const session = z
     expireTime: timestamp.optional(),
   })
   .meta({ id: "Session" });
+export type Session = z.output<typeof session>;
 
 /** What the sign-in page may show about an identity provider before anyone is signed in. */
 const signInProvider = z

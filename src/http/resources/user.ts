@@ -8,6 +8,11 @@ import { listPage, status, timestamp } from "./common.ts";
 export const user = z
   .object({
     name: z.string().meta({ examples: ["accounts/my-account/users/ci-bot"] }),
+    /**
+     * AIP-148 uid, output only: assigned at creation, never reused. A user re-created under a deleted
+     * one's id or email has a new uid, and owns nothing the deleted one created.
+     */
+    uid: z.string().meta({ examples: ["0b6f1c2e-8d3a-4f5b-9c7e-2a1d4e6f8b90"] }),
     displayName: z.string(),
     serviceAccount: z.boolean(),
     /** A service account's is generated: `{userId}@{accountId}.{HEARTH_SA_DOMAIN}`. */

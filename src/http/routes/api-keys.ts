@@ -1,7 +1,7 @@
 import { z } from "zod";
 import * as keys from "../../service/api-keys.ts";
 import type { Router } from "../route.ts";
-import { id, listQuery, listRequest, timestamp, userParams, plainText } from "../schemas.ts";
+import { displayName, id, listQuery, listRequest, timestamp, userParams } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import type { ApiKey } from "../../service/views.ts";
 import { empty, example } from "../resources/common.ts";
@@ -26,7 +26,7 @@ const API_KEY_FIELDS = fieldNames<Omit<ApiKey, "key">>()({
 const createBody = z.object({
   apiKey: z
     .object({
-      displayName: plainText().optional(),
+      displayName: displayName().optional(),
       expireTime: timestamp("expireTime").optional(),
     })
     .default({}),

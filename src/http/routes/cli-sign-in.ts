@@ -8,6 +8,7 @@ import type { Router } from "../route.ts";
 import { id } from "../schemas.ts";
 import { providerParams, redirectToProvider } from "./sign-in.ts";
 import { cliCredentials } from "../resources/sign-in.ts";
+import { identityProviderName } from "../../domain/resource-names.ts";
 
 const STATE = /^[A-Za-z0-9._~-]{16,128}$/;
 
@@ -76,7 +77,7 @@ export function cliSignInRoutes(router: Router): void {
         return await refreshCliSignIn(deps, body.accountId, body.identityProviderId, body.refreshToken, requestMeta(request));
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        const resource = `accounts/${body.accountId}/identityProviders/${body.identityProviderId}`;
+        const resource = identityProviderName(body.accountId, body.identityProviderId);
         throw await failedAuthentication(deps, request, { operationId: "RefreshCliSignIn", accountId: body.accountId, resource }, error);
       }
     },

@@ -1,25 +1,29 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { DATASET_FORMATS } from "../../domain/dataset-format.ts";
 import { invalidArgument } from "../../domain/errors.ts";
 import { uploadDataset } from "../../service/dataset-upload.ts";
 import { multipartFile } from "../multipart-file.ts";
 import * as datasets from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
+import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { dataset, datasetContent, datasetList } from "../resources/dataset.ts";
 
 const datasetParams = accountParams.extend({ datasetId: example(id("dataset id"), "my-dataset") });
-const datasetFields = z.object({ displayName: plainText().optional() });
+const datasetFields = z.object({ displayName: displayName().optional() });
+/** At creation only: what each line will hold, checked at upload (CHAT when not given, as on Fireworks). */
+const newDatasetFields = datasetFields.extend({ format: z.enum(DATASET_FORMATS).optional() });
 
 /** A dataset's fields, for `readMask` (AIP-157). */
 const DATASET_FIELDS = fieldNames<Awaited<ReturnType<typeof datasets.getDataset>>>()({
   name: true,
   displayName: true,
   state: true,
+  format: true,
   status: true,
   exampleCount: true,
   sizeBytes: true,
@@ -31,13 +35,25 @@ const DATASET_FIELDS = fieldNames<Awaited<ReturnType<typeof datasets.getDataset>
 /** `updateMask` (AIP-134): only the display name changes; cleared, it is empty. */
 const DATASET_UPDATE: UpdateMaskSpec = { updatable: { displayName: { clear: "" } }, fields: DATASET_FIELDS };
 
-/** Content types whose body reaches the handler as the raw stream (a dataset upload). */
-const UPLOAD_CONTENT_TYPES = ["application/jsonl", "application/x-ndjson", "application/jsonlines", "application/octet-stream"];
+/**
+ * Content types whose body reaches the handler as the raw stream (a dataset upload). `text/plain`
+ * is what a browser's or Node's `fetch` sends with a string body.
+ */
+const UPLOAD_CONTENT_TYPES = ["application/jsonl", "application/x-ndjson", "application/jsonlines", "text/plain", "application/octet-stream"];
 
 const MULTIPART = "multipart/form-data";
 
 /** One example of chat fine-tuning data, as a line of JSONL. */
 const JSONL_EXAMPLE = '{"messages":[{"role":"user","content":"Hello"},{"role":"assistant","content":"Hi! How can I help?"}]}\n';
+
+/** The refusal of an upload whose Content-Type is none of the route's: it names each one it takes. */
+function uploadTypeRefusal(given: string | undefined): string {
+  const what = given ? `Content-Type ${JSON.stringify(given.slice(0, 100))}` : "a body without a Content-Type";
+  return (
+    `:upload does not take ${what}: send the JSONL as the raw body with Content-Type ${UPLOAD_CONTENT_TYPES.join(", ")} ` +
+    `(curl --data-binary @train.jsonl -H 'Content-Type: application/jsonl'), or as the "file" field of a ${MULTIPART} body (curl -F file=@train.jsonl)`
+  );
+}
 
 /** Lets upload bodies (raw, or a form with a `file` field) stream past Fastify's body parsing and size limit (the upload has its own). */
 export function registerUploadParser(app: FastifyInstance): void {
@@ -64,12 +80,16 @@ export function datasetRoutes(router: Router): void {
     method: "POST",
     url: "/v1/accounts/{accountId}/datasets",
     operationId: "CreateDataset",
-    summary: "Create an empty dataset (state UPLOADING); upload its JSONL with :upload (quota: datasets)",
+    summary:
+      "Create an empty dataset (state UPLOADING) whose lines are of a `format` (CHAT, the default, or COMPLETION); upload its JSONL with :upload (quota: datasets)",
     tag: "Datasets",
     response: dataset,
     params: accountParams,
-    query: z.object({ datasetId: example(z.string(), "my-dataset").optional() }),
-    body: example(datasetFields.extend({ datasetId: z.string().optional(), dataset: datasetFields.optional() }), { displayName: "Greetings" }),
+    query: z.object({ datasetId: example(newId("datasetId"), "my-dataset").optional() }),
+    body: example(newDatasetFields.extend({ datasetId: newId("datasetId").optional(), dataset: newDatasetFields.optional() }), {
+      displayName: "Greetings",
+      format: "CHAT",
+    }),
     handler: ({ deps, ctx, params, query, body }) => {
       const { datasetId, dataset, ...flat } = body;
       return datasets.createDataset(deps, ctx, params.accountId, query.datasetId ?? datasetId, { ...flat, ...dataset });
@@ -121,7 +141,7 @@ export function datasetRoutes(router: Router): void {
     url: "/v1/accounts/{accountId}/datasets/{datasetId}:upload",
     operationId: "UploadDataset",
     summary:
-      "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl) or as the `file` field of a multipart/form-data body, streamed and validated line by line; the dataset becomes READY (quota: dataset-storage-bytes)",
+      "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl) or as the `file` field of a multipart/form-data body, streamed and validated line by line against the dataset's format; the dataset becomes READY (quota: dataset-storage-bytes)",
     tag: "Datasets",
     response: dataset,
     params: datasetParams,
@@ -132,9 +152,9 @@ export function datasetRoutes(router: Router): void {
     handler: async ({ deps, ctx, params, request, reply }) => {
       const body = request.body;
       if (!(body instanceof Readable)) {
-        throw invalidArgument(
-          `send the JSONL as the raw request body with Content-Type ${UPLOAD_CONTENT_TYPES[0]}, or as the "file" field of a ${MULTIPART} body`,
-        );
+        // The body was not read: close the connection rather than drain it.
+        void reply.header("connection", "close");
+        throw invalidArgument(uploadTypeRefusal(request.headers["content-type"]));
       }
       const form = (request.headers["content-type"] ?? "").toLowerCase().startsWith(MULTIPART);
       const length = request.headers["content-length"];

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import * as deployments from "../../service/deployments.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
+import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -10,7 +10,7 @@ import { deployment, deploymentList } from "../resources/deployment.ts";
 const deploymentParams = accountParams.extend({ deploymentId: example(id("deployment id"), "my-deployment") });
 
 const deploymentFields = z.object({
-  displayName: plainText().optional(),
+  displayName: displayName().optional(),
   baseModel: z.string().max(300).optional(),
   backend: z.string().optional(),
 });
@@ -58,7 +58,7 @@ export function deploymentRoutes(router: Router): void {
     tag: "Deployments",
     response: deployment,
     params: accountParams,
-    query: z.object({ deploymentId: example(z.string(), "my-deployment").optional() }),
+    query: z.object({ deploymentId: example(newId("deploymentId"), "my-deployment").optional() }),
     body: example(deploymentFields, { displayName: "My deployment", baseModel: "accounts/my-account/models/my-model" }),
     handler: ({ deps, ctx, params, query, body }) => deployments.createDeployment(deps, ctx, params.accountId, query.deploymentId, body),
   });

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import * as idps from "../../service/identity-providers.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, noReadMaskQuery, plainText } from "../schemas.ts";
+import { FIELD_RULES } from "../../domain/field-rules.ts";
+import { accountParams, displayName, id, newId, noReadMaskQuery, plainText } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -10,14 +11,16 @@ import { identityProvider, identityProviderList } from "../resources/identity-pr
 const idpParams = accountParams.extend({ identityProviderId: example(id("identity provider id"), "corp-sso") });
 
 const oidcConfig = z.object({
-  issuerUrl: plainText().optional(),
+  issuerUrl: plainText()
+    .meta({ ...FIELD_RULES.issuerUrl.schema })
+    .optional(),
   clientId: z.string().optional(),
   /** Write-only: stored sealed, never returned. */
   clientSecret: z.string().optional(),
 });
 
 const body = z.object({
-  displayName: plainText().optional(),
+  displayName: displayName().optional(),
   oidcConfig: oidcConfig.optional(),
   tenantDomains: z.array(z.string()).optional(),
   enableJitUserProvisioning: z.boolean().optional(),
@@ -84,7 +87,7 @@ export function identityProviderRoutes(router: Router): void {
     tag: "Sign-in",
     response: identityProvider,
     params: accountParams,
-    query: z.object({ identityProviderId: example(z.string(), "corp-sso").optional() }),
+    query: z.object({ identityProviderId: example(newId("identityProviderId"), "corp-sso").optional() }),
     body: example(body, {
       displayName: "Corp SSO",
       oidcConfig: { issuerUrl: "https://login.example.com", clientId: "hearth", clientSecret: "client-secret-from-the-provider" },

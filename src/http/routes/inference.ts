@@ -36,6 +36,7 @@ export function inferenceRoutes(router: Router): void {
       operationId,
       summary,
       tag: "Inference",
+      errorFormat: "openai",
       response,
       body: requestBody.meta({ examples: [requestExample] }),
       handler: ({ deps, ctx, body, request, reply }) => proxyInference(deps, ctx, body, request, reply, path, operationId),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import * as models from "../../service/models.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, listQuery, listRequest, plainText } from "../schemas.ts";
+import { accountParams, displayName, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -10,7 +10,7 @@ import { model, modelList } from "../resources/model.ts";
 const modelParams = accountParams.extend({ modelId: example(id("model id"), "my-model") });
 
 const modelFields = z.object({
-  displayName: plainText().optional(),
+  displayName: displayName().optional(),
   description: plainText().optional(),
   backend: z.string().optional(),
   upstreamModel: z.string().max(256).optional(),
@@ -99,8 +99,8 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     tag: "Models",
     response: model,
     params: accountParams,
-    query: z.object({ modelId: example(z.string(), "my-model").optional() }),
-    body: example(modelFields.extend({ modelId: z.string().optional(), model: modelFields.optional() }), {
+    query: z.object({ modelId: example(newId("modelId"), "my-model").optional() }),
+    body: example(modelFields.extend({ modelId: newId("modelId").optional(), model: modelFields.optional() }), {
       displayName: "My model",
       backend: "local",
       upstreamModel: "tiny-upstream",

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Deps } from "../../service/context.ts";
-import { openAiErrorHandler } from "../openai-errors.ts";
-import { Router } from "../route.ts";
+import type { Router } from "../route.ts";
 import { billingRoutes } from "./billing.ts";
 import { datasetRoutes, registerUploadParser } from "./datasets.ts";
 import { deploymentRoutes } from "./deployments.ts";
@@ -9,9 +8,8 @@ import { inferenceRoutes } from "./inference.ts";
 import { modelRoutes } from "./models.ts";
 
 /**
- * What keys act on (README, Models, deployments, datasets and inference): models, deployments, datasets, billing usage, and the inference
- * gateway. The gateway lives in its own scope so that its errors take OpenAI's shape; its routes
- * still join the one OpenAPI document.
+ * What keys act on (README, Models, deployments, datasets and inference): models, deployments,
+ * datasets, billing usage, and the inference gateway (whose routes declare OpenAI's error shape).
  */
 export function platformRoutes(app: FastifyInstance, router: Router, deps: Deps): void {
   registerUploadParser(app);
@@ -19,10 +17,5 @@ export function platformRoutes(app: FastifyInstance, router: Router, deps: Deps)
   deploymentRoutes(router);
   datasetRoutes(router);
   billingRoutes(router);
-  void app.register(async (scope) => {
-    scope.setErrorHandler(openAiErrorHandler);
-    const gateway = new Router(scope, deps);
-    inferenceRoutes(gateway);
-    router.routes.push(...gateway.routes);
-  });
+  inferenceRoutes(router);
 }

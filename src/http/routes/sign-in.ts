@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ApiError } from "../../domain/errors.ts";
 import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN, SESSION_COOKIE } from "../../domain/sign-in.ts";
+import { auditRefused } from "../../service/audit.ts";
 import type { Deps } from "../../service/context.ts";
 import { finishCliLogin } from "../../service/cli-sign-in.ts";
 import { beginOidcLogin, claimLoginState, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest, type LoginState } from "../../service/oidc-login.ts";
@@ -13,11 +14,12 @@ import { requestMeta } from "../request-meta.ts";
 import { failedAuthentication } from "../auth-failures.ts";
 import type { Router } from "../route.ts";
 import { accountParams, id, userParams } from "../schemas.ts";
-import { requestOrigin, sessionOfRequest, sessionPrincipal } from "../session-auth.ts";
+import { requireCsrfProof, requestOrigin, sessionOfRequest, sessionPrincipal } from "../session-auth.ts";
 import { crossSiteStart } from "../sign-in-start.ts";
 import { empty } from "../resources/common.ts";
 import { revokedSessions } from "../resources/user.ts";
 import { accountSwitchPage, session as sessionSchema } from "../resources/sign-in.ts";
+import { identityProviderName, userName } from "../../domain/resource-names.ts";
 
 const LOGIN_COOKIE_PATH = "/auth/oidc";
 
@@ -104,7 +106,7 @@ export function signInRoutes(router: Router): void {
       } catch (error) {
         // A failed callback may have cost a call to the provider's token endpoint: it counts against the address.
         if (!(error instanceof ApiError)) throw error;
-        const resource = login ? `accounts/${login.accountId}/identityProviders/${login.idpId}` : "auth/oidc/callback";
+        const resource = login ? identityProviderName(login.accountId, login.idpId) : "auth/oidc/callback";
         throw await failedAuthentication(deps, request, { operationId: "FinishOidcSignIn", accountId: login?.accountId, resource }, error);
       }
     },
@@ -148,7 +150,7 @@ export function signInRoutes(router: Router): void {
       const session = sessionOfRequest(request);
       return {
         accountId: p.accountId,
-        user: `accounts/${p.accountId}/users/${p.userId}`,
+        user: userName(p.accountId, p.userId),
         email: p.email,
         role: p.role,
         serviceAccount: p.serviceAccount,
@@ -170,7 +172,22 @@ export function signInRoutes(router: Router): void {
       const token = readCookie(request, SESSION_COOKIE);
       if (token) {
         try {
-          if (await sessionPrincipal(deps, request, requestMeta(request), "SignOut")) await endSession(deps, token, requestMeta(request));
+          const session = await sessionPrincipal(deps, request, requestMeta(request));
+          if (session) {
+            // Not an authenticated route, so the router writes no refusal: a forged sign-out is recorded here, with the same writer.
+            try {
+              requireCsrfProof(deps.config.publicUrl, request);
+            } catch (refusal) {
+              await auditRefused(
+                deps,
+                { principal: session.principal, meta: requestMeta(request), checked: [] },
+                { method: "SignOut", resource: "auth/signout" },
+                refusal,
+              );
+              throw refusal;
+            }
+            await endSession(deps, token, requestMeta(request));
+          }
         } catch (error) {
           // An ended, unknown or refused (service account) session is already gone; a missing CSRF proof is not.
           const gone = error instanceof ApiError && (error.status === "UNAUTHENTICATED" || error.message === SERVICE_ACCOUNT_SIGN_IN);

@@ -3,7 +3,8 @@ import { unbindIdentity } from "../../service/identity-bindings.ts";
 import * as users from "../../service/users.ts";
 import type { Router } from "../route.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
-import { accountParams, listQuery, listRequest, userParams, plainText } from "../schemas.ts";
+import { FIELD_RULES } from "../../domain/field-rules.ts";
+import { accountParams, displayName, listQuery, listRequest, newId, ruled, userParams } from "../schemas.ts";
 import { outputOnlyFields } from "../body-fields.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -12,6 +13,7 @@ import { user, userList, userWithBindings } from "../resources/user.ts";
 /** A user's fields, for `readMask` (AIP-157). */
 const USER_FIELDS = fieldNames<Awaited<ReturnType<typeof users.getUser>>>()({
   name: true,
+  uid: true,
   displayName: true,
   serviceAccount: true,
   email: true,
@@ -30,9 +32,9 @@ const USER_UPDATE: UpdateMaskSpec = {
 };
 
 const userBody = z.object({
-  displayName: plainText().optional(),
-  email: z.string().optional(),
-  role: z.string().optional(),
+  displayName: displayName().optional(),
+  email: ruled(FIELD_RULES.email, "email").optional(),
+  role: ruled(FIELD_RULES.role, "role").optional(),
   serviceAccount: z.boolean().optional(),
 });
 
@@ -41,12 +43,12 @@ const userBody = z.object({
  * `email` and `serviceAccount` are accepted when unchanged (AIP-203).
  */
 const updateBody = z.object({
-  displayName: plainText().optional(),
-  role: z.string().optional(),
+  displayName: displayName().optional(),
+  role: ruled(FIELD_RULES.role, "role").optional(),
   updateMask: z.string().optional(),
   email: z.string().optional().describe("Immutable: accepted only unchanged"),
   serviceAccount: z.boolean().optional().describe("Immutable: accepted only unchanged"),
-  ...outputOnlyFields("name", "createTime", "updateTime", "state", "status", "identityBindings"),
+  ...outputOnlyFields("name", "uid", "createTime", "updateTime", "state", "status", "identityBindings"),
 });
 
 export function userRoutes(router: Router): void {
@@ -73,7 +75,7 @@ export function userRoutes(router: Router): void {
     tag: "Users",
     response: user,
     params: accountParams,
-    query: z.object({ userId: example(z.string(), "ci-bot").optional() }),
+    query: z.object({ userId: example(newId("userId"), "ci-bot").optional() }),
     body: example(userBody, { displayName: "CI bot", role: "user", serviceAccount: true }),
     handler: ({ deps, ctx, params, query, body }) => users.createUser(deps, ctx, params.accountId, { ...body, userId: query.userId }),
   });

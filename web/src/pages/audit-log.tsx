@@ -1,5 +1,5 @@
 import { Fragment, useState, type FormEvent } from "react";
-import { api, filterString, query, type AuditLogEntry } from "../api.ts";
+import { api, filterString, query, type AuditLog } from "../api.ts";
 import { Icon } from "../components/icons.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
 import { formatDateTime, toLocalInput } from "../format.ts";
@@ -76,16 +76,16 @@ function request(f: Filters, now: number): { startTime?: string; endTime?: strin
   return { ...range, ...(f.principal.trim() ? { email: f.principal.trim() } : {}), ...(parts.length ? { filter: parts.join(" AND ") } : {}) };
 }
 
-const succeeded = (status: AuditLogEntry["status"]): boolean => Number(status.code) === 0;
+const succeeded = (status: AuditLog["status"]): boolean => Number(status.code) === 0;
 
 /** "PERMISSION_DENIED" from "PERMISSION_DENIED: service accounts cannot sign in; …" */
-const statusName = (status: AuditLogEntry["status"]): string => (succeeded(status) ? "OK" : (/^([A-Z_]+):/.exec(status.message)?.[1] ?? `HTTP ${status.code}`));
+const statusName = (status: AuditLog["status"]): string => (succeeded(status) ? "OK" : (/^([A-Z_]+):/.exec(status.message)?.[1] ?? `HTTP ${status.code}`));
 
-function StatusBadge({ status }: { status: AuditLogEntry["status"] }) {
+function StatusBadge({ status }: { status: AuditLog["status"] }) {
   return <span className={succeeded(status) ? "badge badge-ok" : "badge badge-error"}>{statusName(status)}</span>;
 }
 
-function EntryDetails({ entry }: { entry: AuditLogEntry }) {
+function EntryDetails({ entry }: { entry: AuditLog }) {
   return (
     <div className="entry-details">
       <dl className="entry-fields">
@@ -136,7 +136,7 @@ export function AuditLogPage() {
   const params = request(applied, appliedAt);
   const list = useLoad(
     () =>
-      api<{ auditLogs?: AuditLogEntry[]; nextPageToken: string; totalSize: number }>(
+      api<{ auditLogs?: AuditLog[]; nextPageToken: string; totalSize: number }>(
         "GET",
         `/v1/accounts/${session.accountId}/auditLogs${query({ pageSize: PAGE_SIZE, pageToken, ...params })}`,
       ),

@@ -5,6 +5,7 @@ import { FormDialog } from "../components/dialog.tsx";
 import { Icon } from "../components/icons.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader, RoleBadge } from "../components/ui.tsx";
 import { useLoad, useTitle } from "../hooks.ts";
+import { ID_INPUT_PATTERN } from "../ids.ts";
 import { ROLES, type Role } from "../permissions.ts";
 import { useSession, useToast } from "../session.tsx";
 import { useAction } from "./user-dialogs.tsx";
@@ -90,11 +91,16 @@ function ProviderDialog({ existing, onClose, onSaved }: { existing?: IdentityPro
             value={d.id}
             onChange={(e) => set("id", e.target.value)}
             required
-            pattern="[a-z][a-z0-9-]{0,62}"
+            maxLength={63}
+            pattern={ID_INPUT_PATTERN}
             autoComplete="off"
             spellCheck={false}
+            aria-describedby="idp-id-hint"
             data-autofocus
           />
+          <p className="hint" id="idp-id-hint">
+            Up to 63 lowercase letters, digits and “-”, starting with a letter and ending with a letter or digit, e.g. <code>corp-sso</code>.
+          </p>
         </div>
       )}
       <div className="field">

@@ -4,6 +4,7 @@ import { FormDialog } from "../components/dialog.tsx";
 import { ROLE_SUMMARY, ROLES, type Role } from "../permissions.ts";
 import { useSession, useToast } from "../session.tsx";
 import { useLoad } from "../hooks.ts";
+import { ID_INPUT_PATTERN } from "../ids.ts";
 
 const A = (accountId: string) => `/v1/accounts/${accountId}`;
 
@@ -78,14 +79,14 @@ export function CreateServiceAccountDialog({ onClose, onCreated }: { onClose: ()
           onChange={(e) => setId(e.target.value)}
           required
           maxLength={63}
-          pattern="[a-z][a-z0-9-]{0,62}"
+          pattern={ID_INPUT_PATTERN}
           autoComplete="off"
           spellCheck={false}
           aria-describedby="sa-id-hint"
           data-autofocus
         />
         <p className="hint" id="sa-id-hint">
-          Lowercase letters, digits and “-”, starting with a letter, e.g. <code>ci-deployer</code>.
+          Up to 63 lowercase letters, digits and “-”, starting with a letter and ending with a letter or digit, e.g. <code>ci-deployer</code>.
         </p>
       </div>
       <div className="field">

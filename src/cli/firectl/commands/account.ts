@@ -1,18 +1,10 @@
+import type { Account } from "../../../http/resources/account.ts";
 import { runs } from "../context.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { accountRef, paths } from "../names.ts";
 import { localTime, renderFields } from "../output.ts";
 
 /** `firectl account get`: the account itself. */
-interface Account {
-  name: string;
-  displayName?: string;
-  email?: string;
-  state?: string;
-  createTime?: string;
-  updateTime?: string;
-}
-
 export const accountNoun: Noun = { name: "account", aliases: ["accounts"], description: "the account" };
 
 function accountFields(a: Account): string {

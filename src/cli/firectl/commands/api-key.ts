@@ -1,4 +1,5 @@
 import { Option } from "commander";
+import type { ApiKey } from "../../../http/resources/api-key.ts";
 import { runs, type Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
@@ -6,23 +7,12 @@ import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { apiKeyRef, paths, userRef, type Ref } from "../names.ts";
 import { localTime, renderFields, renderTable, type Column } from "../output.ts";
 import { parseTime } from "../parsers.ts";
+import { userName } from "../../../domain/resource-names.ts";
 
 /**
  * `firectl api-key …`: keys of the calling principal, or with `--service-account X` of X (an admin
  * creates keys for service accounts and manages other principals' keys).
  */
-interface ApiKey {
-  name?: string;
-  keyId: string;
-  displayName?: string;
-  key?: string;
-  prefix?: string;
-  email?: string;
-  createTime?: string;
-  expireTime?: string;
-  lastUsed?: string;
-}
-
 export const apiKeyNoun: Noun = { name: "api-key", aliases: ["api-keys", "apikey", "apikeys"], description: "API keys of principals" };
 
 const SA_HELP = "act on this service account's keys (id or name) instead of the caller's";
@@ -149,9 +139,7 @@ const remove: Verb = {
       const ref = apiKeyRef(value ?? "");
       const { accountId, userId } = await owner(ctx, o.serviceAccount, ref);
       const request = { method: "POST", path: paths.deleteApiKey(accountId, userId), body: { keyId: ref.id } } as const;
-      await ctx.call(request, (answer) =>
-        ctx.show(answer, () => `Deleted API key ${ref.id} of accounts/${accountId}/users/${userId}; it no longer authenticates.\n`),
-      );
+      await ctx.call(request, (answer) => ctx.show(answer, () => `Deleted API key ${ref.id} of ${userName(accountId, userId)}; it no longer authenticates.\n`));
     }),
 };
 

@@ -1,4 +1,5 @@
 import { Option } from "commander";
+import type { AuditLog } from "../../../http/resources/audit-log.ts";
 import { runs } from "../context.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
@@ -7,14 +8,6 @@ import { localTime, renderTable, type Column } from "../output.ts";
 import { parseTime } from "../parsers.ts";
 
 /** `firectl audit-logs list`: who did what, newest first (admins see every entry of the account). */
-interface AuditLog {
-  timestamp?: string;
-  principal?: string;
-  method?: string;
-  resource?: string;
-  status?: { code?: number; message?: string };
-}
-
 export const auditLogsNoun: Noun = { name: "audit-logs", aliases: ["audit-log", "auditlogs"], description: "the account's audit log" };
 
 /** `OK`, or the HTTP code and status name of a refused or failed attempt. */

@@ -1,27 +1,12 @@
 import { Option, type Command } from "commander";
+import type { BillingUsage } from "../../../http/resources/billing-usage.ts";
 import { runs } from "../context.ts";
 import { paths } from "../names.ts";
 import { renderTable, type Column } from "../output.ts";
 import { parseTime } from "../parsers.ts";
 
-/** `firectl billing get-usage`: metered inference usage by model, principal and key. */
-interface UsageRow {
-  model: string;
-  principal: string;
-  apiKeyId: string;
-  requestCount: number;
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  costUsd: number;
-}
-
-interface Usage {
-  startTime: string;
-  endTime: string;
-  usage: UsageRow[];
-  total: Omit<UsageRow, "model" | "principal" | "apiKeyId">;
-}
+/** `firectl billing get-usage`: metered inference usage by model, principal and key; one row of its table. */
+type UsageRow = BillingUsage["usage"][number];
 
 const COLUMNS: ReadonlyArray<Column<UsageRow>> = [
   ["MODEL", (u) => u.model],
@@ -33,7 +18,7 @@ const COLUMNS: ReadonlyArray<Column<UsageRow>> = [
   ["COST USD", (u) => u.costUsd.toFixed(6)],
 ];
 
-function render(u: Usage): string {
+function render(u: BillingUsage): string {
   const t = u.total;
   return (
     `Usage from ${u.startTime} to ${u.endTime} (whole UTC days)\n\n` +
@@ -54,10 +39,10 @@ export function defineBilling(program: Command): void {
     async (ctx, _args, o) => {
       const request = {
         method: "GET",
-        path: `${paths.account(await ctx.accountId())}/billingUsage`,
+        path: paths.billingUsage(await ctx.accountId()),
         query: { startTime: o.startTime, endTime: o.endTime },
       } as const;
-      await ctx.call<Usage>(request, (u) => ctx.show(u, render));
+      await ctx.call<BillingUsage>(request, (u) => ctx.show(u, render));
     },
   );
 }

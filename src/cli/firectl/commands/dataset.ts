@@ -1,4 +1,6 @@
 import { statSync } from "node:fs";
+import { DATASET_FORMATS } from "../../../domain/dataset-format.ts";
+import type { Dataset } from "../../../http/resources/dataset.ts";
 import { runs } from "../context.ts";
 import { CliError, usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
@@ -6,29 +8,17 @@ import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { datasetRef, paths } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, type Column } from "../output.ts";
 import { describeUpload, uploadFile } from "../upload.ts";
+import { datasetName } from "../../../domain/resource-names.ts";
 
 /** `firectl dataset …`: JSONL datasets, uploaded once, validated line by line, kept in the store. */
-interface Dataset {
-  name: string;
-  displayName?: string;
-  state?: string;
-  exampleCount?: string;
-  sizeBytes?: string;
-  createdBy?: string;
-  createTime?: string;
-  updateTime?: string;
-}
-
 export const datasetNoun: Noun = { name: "dataset", aliases: ["datasets"], description: "JSONL datasets (quotas: datasets, dataset-storage-bytes)" };
-
-const collection = (a: string): string => `${paths.account(a)}/datasets`;
-const one = (a: string, id: string): string => `${collection(a)}/${encodeURIComponent(id)}`;
 
 function datasetFields(d: Dataset): string {
   return renderFields([
     ["Name", d.name],
     ["Display Name", d.displayName ?? ""],
     ["State", d.state ?? ""],
+    ["Format", d.format ?? ""],
     ["Example Count", d.exampleCount ?? ""],
     ["Size Bytes", d.sizeBytes ?? ""],
     ["Created By", d.createdBy ?? ""],
@@ -60,29 +50,39 @@ const create: Verb = {
   noun: "dataset",
   verb: "create",
   summary: "create a dataset from a JSONL file (one JSON object per line); nothing is kept if the upload is refused",
-  examples: ["firectl dataset create my-data train.jsonl", "firectl dataset create my-data train.jsonl --display-name 'Training set'"],
+  examples: [
+    "firectl dataset create my-data train.jsonl",
+    "firectl dataset create my-data train.jsonl --display-name 'Training set'",
+    "firectl dataset create my-prompts prompts.jsonl --format completion",
+  ],
   define: (command) =>
-    runs<{ displayName?: string }>(
+    runs<{ displayName?: string; format?: string }>(
       command
         .argument("<dataset-id>", "id of the new dataset")
         .argument("<file>", "the JSONL file")
-        .option("--display-name <name>", "display name (under 64 characters)"),
+        .option("--display-name <name>", "display name (under 64 characters)")
+        .option("--format <format>", 'what each line holds: chat ({"messages": [...]}, the default) or completion ({"prompt", "completion"})'),
       async (ctx, [id = "", file = ""], o) => {
+        const format = o.format?.toUpperCase();
+        if (format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(format)) {
+          throw usageError(`--format takes ${DATASET_FORMATS.map((f) => f.toLowerCase()).join(" or ")}, not ${JSON.stringify(o.format)}`);
+        }
         const size = fileSize(file);
         const accountId = await ctx.accountId();
-        const upload = `${one(accountId, id)}:upload`;
+        const upload = `${paths.dataset(accountId, id)}:upload`;
+        const body = { dataset: { displayName: o.displayName, format } };
         if (ctx.dryRun) {
-          ctx.out(ctx.describe({ method: "POST", path: collection(accountId), query: { datasetId: id }, body: { dataset: { displayName: o.displayName } } }));
+          ctx.out(ctx.describe({ method: "POST", path: paths.datasets(accountId), query: { datasetId: id }, body }));
           ctx.out(describeUpload(ctx, upload, file, size, "application/jsonl"));
           return;
         }
-        await ctx.send<Dataset>({ method: "POST", path: collection(accountId), query: { datasetId: id }, body: { dataset: { displayName: o.displayName } } });
+        await ctx.send<Dataset>({ method: "POST", path: paths.datasets(accountId), query: { datasetId: id }, body });
         let dataset: Dataset;
         try {
           dataset = await uploadFile<Dataset>(ctx, upload, file, size, "application/jsonl");
         } catch (error) {
           // The empty dataset would only hold a place in the quota: remove it, then report the refusal.
-          await ctx.send({ method: "DELETE", path: one(accountId, id) }).catch(() => undefined);
+          await ctx.send({ method: "DELETE", path: paths.dataset(accountId, id) }).catch(() => undefined);
           throw error;
         }
         ctx.show(dataset, datasetFields);
@@ -98,7 +98,7 @@ const get: Verb = {
   define: (command) =>
     runs(command.argument("<dataset>", "dataset id or name"), async (ctx, [value]) => {
       const ref = datasetRef(value ?? "");
-      await ctx.call<Dataset>({ method: "GET", path: one(await ctx.accountId(ref), ref.id) }, (d) => ctx.show(d, datasetFields));
+      await ctx.call<Dataset>({ method: "GET", path: paths.dataset(await ctx.accountId(ref), ref.id) }, (d) => ctx.show(d, datasetFields));
     }),
 };
 
@@ -109,7 +109,7 @@ const listDatasets: Verb = {
   examples: ["firectl dataset list", "firectl dataset list --filter 'state=READY'"],
   define: (command) =>
     runs<ListFlags>(withListFlags(command, "'state=READY'"), async (ctx, _args, flags) => {
-      await list<Dataset>(ctx, { method: "GET", path: collection(await ctx.accountId()) }, "datasets", flags, (items) => renderTable(COLUMNS, items));
+      await list<Dataset>(ctx, { method: "GET", path: paths.datasets(await ctx.accountId()) }, "datasets", flags, (items) => renderTable(COLUMNS, items));
     }),
 };
 
@@ -124,7 +124,7 @@ const update: Verb = {
       async (ctx, [value], o) => {
         if (o.displayName === undefined) throw usageError("nothing to update: pass --display-name; see 'firectl dataset update --help'");
         const ref = datasetRef(value ?? "");
-        await ctx.call<Dataset>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: { displayName: o.displayName } }, (d) =>
+        await ctx.call<Dataset>({ method: "PATCH", path: paths.dataset(await ctx.accountId(ref), ref.id), body: { displayName: o.displayName } }, (d) =>
           ctx.show(d, datasetFields),
         );
       },
@@ -140,8 +140,8 @@ const remove: Verb = {
     runs(command.argument("<dataset>", "dataset id or name"), async (ctx, [value]) => {
       const ref = datasetRef(value ?? "");
       const accountId = await ctx.accountId(ref);
-      await ctx.call({ method: "DELETE", path: one(accountId, ref.id) }, (answer) =>
-        ctx.show(answer, () => `Deleted dataset accounts/${accountId}/datasets/${ref.id}.\n`),
+      await ctx.call({ method: "DELETE", path: paths.dataset(accountId, ref.id) }, (answer) =>
+        ctx.show(answer, () => `Deleted dataset ${datasetName(accountId, ref.id)}.\n`),
       );
     }),
 };

@@ -1,29 +1,16 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import type { Deployment } from "../../../http/resources/deployment.ts";
 import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { deploymentRef, paths } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, type Column } from "../output.ts";
+import { deploymentName } from "../../../domain/resource-names.ts";
 
 /** `firectl deployment …`: a model bound to a backend; READY once the backend answers. */
-interface Deployment {
-  name: string;
-  displayName?: string;
-  baseModel?: string;
-  backend?: string;
-  state?: string;
-  status?: { code?: string; message?: string };
-  createdBy?: string;
-  createTime?: string;
-  updateTime?: string;
-}
-
 export const deploymentNoun: Noun = { name: "deployment", aliases: ["deployments"], description: "deployments: a model on a backend" };
-
-const collection = (a: string): string => `${paths.account(a)}/deployments`;
-const one = (a: string, id: string): string => `${collection(a)}/${encodeURIComponent(id)}`;
 
 function deploymentFields(d: Deployment): string {
   return renderFields([
@@ -71,7 +58,7 @@ const create: Verb = {
       async (ctx, [model], o) => {
         const deploymentId = o.deploymentId ?? `deployment-${randomBytes(5).toString("hex")}`;
         const body = { baseModel: model, displayName: o.displayName, backend: o.backend };
-        const request = { method: "POST", path: collection(await ctx.accountId()), query: { deploymentId }, body } as const;
+        const request = { method: "POST", path: paths.deployments(await ctx.accountId()), query: { deploymentId }, body } as const;
         await ctx.call<Deployment>(request, (d) => ctx.show(d, deploymentFields));
       },
     ),
@@ -85,7 +72,7 @@ const get: Verb = {
   define: (command) =>
     runs(command.argument("<deployment>", "deployment id or name"), async (ctx, [value]) => {
       const ref = deploymentRef(value ?? "");
-      await ctx.call<Deployment>({ method: "GET", path: one(await ctx.accountId(ref), ref.id) }, (d) => ctx.show(d, deploymentFields));
+      await ctx.call<Deployment>({ method: "GET", path: paths.deployment(await ctx.accountId(ref), ref.id) }, (d) => ctx.show(d, deploymentFields));
     }),
 };
 
@@ -96,7 +83,9 @@ const listDeployments: Verb = {
   examples: ["firectl deployment list", "firectl deployment list --filter 'state=READY'"],
   define: (command) =>
     runs<ListFlags>(withListFlags(command, "'state=READY'"), async (ctx, _args, flags) => {
-      await list<Deployment>(ctx, { method: "GET", path: collection(await ctx.accountId()) }, "deployments", flags, (items) => renderTable(COLUMNS, items));
+      await list<Deployment>(ctx, { method: "GET", path: paths.deployments(await ctx.accountId()) }, "deployments", flags, (items) =>
+        renderTable(COLUMNS, items),
+      );
     }),
 };
 
@@ -113,7 +102,9 @@ const update: Verb = {
         if (Object.values(patch).every((v) => v === undefined))
           throw usageError("nothing to update: pass at least one flag; see 'firectl deployment update --help'");
         const ref = deploymentRef(value ?? "");
-        await ctx.call<Deployment>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: patch }, (d) => ctx.show(d, deploymentFields));
+        await ctx.call<Deployment>({ method: "PATCH", path: paths.deployment(await ctx.accountId(ref), ref.id), body: patch }, (d) =>
+          ctx.show(d, deploymentFields),
+        );
       },
     ),
 };
@@ -127,8 +118,8 @@ const remove: Verb = {
     runs(command.argument("<deployment>", "deployment id or name"), async (ctx, [value]) => {
       const ref = deploymentRef(value ?? "");
       const accountId = await ctx.accountId(ref);
-      await ctx.call({ method: "DELETE", path: one(accountId, ref.id) }, (answer) =>
-        ctx.show(answer, () => `Deleted deployment accounts/${accountId}/deployments/${ref.id}.\n`),
+      await ctx.call({ method: "DELETE", path: paths.deployment(accountId, ref.id) }, (answer) =>
+        ctx.show(answer, () => `Deleted deployment ${deploymentName(accountId, ref.id)}.\n`),
       );
     }),
 };

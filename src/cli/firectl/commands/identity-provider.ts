@@ -1,34 +1,19 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import type { IdentityProvider } from "../../../http/resources/identity-provider.ts";
 import { runs, type Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { identityProviderRef, paths } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, yesNo, type Column } from "../output.ts";
 import { parseRole } from "../parsers.ts";
+import { identityProviderName } from "../../../domain/resource-names.ts";
 
 /** `firectl identity-provider …`: the account's OIDC identity providers for human sign-in. */
-interface IdentityProvider {
-  name: string;
-  displayName?: string;
-  oidcConfig?: { issuerUrl?: string; clientId?: string };
-  tenantDomains?: string[];
-  enableJitUserProvisioning?: boolean;
-  jitDefaultRole?: string;
-  enforceSso?: boolean;
-  trustEmailWithoutVerifiedClaim?: boolean;
-  state?: string;
-  createTime?: string;
-  updateTime?: string;
-}
-
 export const identityProviderNoun: Noun = {
   name: "identity-provider",
   aliases: ["identity-providers"],
   description: "OIDC identity providers for human sign-in (service accounts never sign in)",
 };
-
-const collection = (a: string): string => `${paths.account(a)}/identityProviders`;
-const one = (a: string, id: string): string => `${collection(a)}/${encodeURIComponent(id)}`;
 
 function providerFields(idp: IdentityProvider): string {
   return renderFields([
@@ -137,7 +122,12 @@ const create: Verb = {
     runs<Flags>(withFlags(command.option("--identity-provider-id <id>", "id of the new identity provider (generated when absent)")), async (ctx, _args, o) => {
       const fields = body(ctx, o);
       if (!o.oidcIssuer || !o.oidcClientId) throw usageError("--oidc-issuer and --oidc-client-id are required; see 'firectl identity-provider create --help'");
-      const request = { method: "POST", path: collection(await ctx.accountId()), query: { identityProviderId: o.identityProviderId }, body: fields } as const;
+      const request = {
+        method: "POST",
+        path: paths.identityProviders(await ctx.accountId()),
+        query: { identityProviderId: o.identityProviderId },
+        body: fields,
+      } as const;
       await ctx.call<IdentityProvider>(request, (idp) => ctx.show(idp, providerFields));
       warnAboutSecret(ctx, o);
     }),
@@ -151,7 +141,9 @@ const get: Verb = {
   define: (command) =>
     runs(command.argument("<identity-provider>", "identity provider id or name"), async (ctx, [value]) => {
       const ref = identityProviderRef(value ?? "");
-      await ctx.call<IdentityProvider>({ method: "GET", path: one(await ctx.accountId(ref), ref.id) }, (idp) => ctx.show(idp, providerFields));
+      await ctx.call<IdentityProvider>({ method: "GET", path: paths.identityProvider(await ctx.accountId(ref), ref.id) }, (idp) =>
+        ctx.show(idp, providerFields),
+      );
     }),
 };
 
@@ -162,7 +154,7 @@ const list: Verb = {
   examples: ["firectl identity-provider list"],
   define: (command) =>
     runs(command, async (ctx) => {
-      await ctx.call<{ identityProviders?: IdentityProvider[] }>({ method: "GET", path: collection(await ctx.accountId()) }, (page) =>
+      await ctx.call<{ identityProviders?: IdentityProvider[] }>({ method: "GET", path: paths.identityProviders(await ctx.accountId()) }, (page) =>
         ctx.show(page, (p) => renderTable(COLUMNS, p.identityProviders ?? [])),
       );
     }),
@@ -183,7 +175,9 @@ const update: Verb = {
       if (Object.values(patch).every((v) => v === undefined))
         throw usageError("nothing to update: pass at least one flag; see 'firectl identity-provider update --help'");
       const ref = identityProviderRef(value ?? "");
-      await ctx.call<IdentityProvider>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: patch }, (idp) => ctx.show(idp, providerFields));
+      await ctx.call<IdentityProvider>({ method: "PATCH", path: paths.identityProvider(await ctx.accountId(ref), ref.id), body: patch }, (idp) =>
+        ctx.show(idp, providerFields),
+      );
       warnAboutSecret(ctx, o);
     }),
 };
@@ -197,8 +191,8 @@ const remove: Verb = {
     runs(command.argument("<identity-provider>", "identity provider id or name"), async (ctx, [value]) => {
       const ref = identityProviderRef(value ?? "");
       const accountId = await ctx.accountId(ref);
-      await ctx.call({ method: "DELETE", path: one(accountId, ref.id) }, (answer) =>
-        ctx.show(answer, () => `Deleted identity provider accounts/${accountId}/identityProviders/${ref.id}.\n`),
+      await ctx.call({ method: "DELETE", path: paths.identityProvider(accountId, ref.id) }, (answer) =>
+        ctx.show(answer, () => `Deleted identity provider ${identityProviderName(accountId, ref.id)}.\n`),
       );
     }),
 };

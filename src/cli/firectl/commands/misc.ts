@@ -9,6 +9,7 @@ import { renderFields, yesNo } from "../output.ts";
 import { printOut } from "../terminal.ts";
 import { VERSION } from "../version.ts";
 import { idTokenExpiry } from "../sign-in.ts";
+import { userName } from "../../../domain/resource-names.ts";
 
 /** Commands outside the noun-verb grammar: whoami, set-api-key, version, completion. */
 const root = (command: Command): Command => (command.parent ? root(command.parent) : command);
@@ -29,7 +30,7 @@ function defineWhoami(program: Command): void {
       ctx.show(caller, (c) =>
         renderFields([
           ["Account", c.accountId],
-          ["User", `accounts/${c.accountId}/users/${c.userId}`],
+          ["User", userName(c.accountId, c.userId)],
           ["Email", c.email],
           ["Role", c.role],
           ["Service Account", yesNo(c.serviceAccount)],

@@ -1,30 +1,15 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import type { Model } from "../../../http/resources/model.ts";
 import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { modelRef, paths } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, yesNo, type Column } from "../output.ts";
+import { modelName } from "../../../domain/resource-names.ts";
 
 /** `firectl model …`: models of the account, each served by a backend the operator declared. */
-interface Model {
-  name: string;
-  displayName?: string;
-  description?: string;
-  backend?: string;
-  upstreamModel?: string;
-  inputPricePerMillionTokens?: number;
-  outputPricePerMillionTokens?: number;
-  public?: boolean;
-  createdBy?: string;
-  createTime?: string;
-  updateTime?: string;
-}
-
 export const modelNoun: Noun = { name: "model", aliases: ["models"], description: "models: a backend, the model name it knows, and prices" };
-
-const collection = (a: string): string => `${paths.account(a)}/models`;
-const one = (a: string, id: string): string => `${collection(a)}/${encodeURIComponent(id)}`;
 
 /** USD per million tokens: a non-negative number. */
 function parsePrice(value: string): number {
@@ -92,7 +77,7 @@ const create: Verb = {
   define: (command) =>
     runs<Flags>(withFlags(command.argument("<model-id>", "id of the new model")), async (ctx, [id], o) => {
       if (!o.backend) throw usageError("--backend is required; see 'firectl model create --help'");
-      const request = { method: "POST", path: collection(await ctx.accountId()), query: { modelId: id }, body: { model: body(o) } } as const;
+      const request = { method: "POST", path: paths.models(await ctx.accountId()), query: { modelId: id }, body: { model: body(o) } } as const;
       await ctx.call<Model>(request, (m) => ctx.show(m, modelFields));
     }),
 };
@@ -107,7 +92,7 @@ const get: Verb = {
       const ref = modelRef(value ?? "");
       // A public model is named with the catalogue's account, which is not the caller's.
       const accountId = ref.accountId ?? (await ctx.accountId());
-      await ctx.call<Model>({ method: "GET", path: one(accountId, ref.id) }, (m) => ctx.show(m, modelFields));
+      await ctx.call<Model>({ method: "GET", path: paths.model(accountId, ref.id) }, (m) => ctx.show(m, modelFields));
     }),
 };
 
@@ -118,7 +103,7 @@ const listModels: Verb = {
   examples: ["firectl model list", "firectl model list --filter 'backend=\"vllm\"'"],
   define: (command) =>
     runs<ListFlags>(withListFlags(command, "'backend=\"vllm\"'"), async (ctx, _args, flags) => {
-      await list<Model>(ctx, { method: "GET", path: collection(await ctx.accountId()) }, "models", flags, (models) => renderTable(COLUMNS, models));
+      await list<Model>(ctx, { method: "GET", path: paths.models(await ctx.accountId()) }, "models", flags, (models) => renderTable(COLUMNS, models));
     }),
 };
 
@@ -132,7 +117,7 @@ const update: Verb = {
       const patch = body(o);
       if (Object.values(patch).every((v) => v === undefined)) throw usageError("nothing to update: pass at least one flag; see 'firectl model update --help'");
       const ref = modelRef(value ?? "");
-      await ctx.call<Model>({ method: "PATCH", path: one(await ctx.accountId(ref), ref.id), body: patch }, (m) => ctx.show(m, modelFields));
+      await ctx.call<Model>({ method: "PATCH", path: paths.model(await ctx.accountId(ref), ref.id), body: patch }, (m) => ctx.show(m, modelFields));
     }),
 };
 
@@ -145,8 +130,8 @@ const remove: Verb = {
     runs(command.argument("<model>", "model id or name"), async (ctx, [value]) => {
       const ref = modelRef(value ?? "");
       const accountId = await ctx.accountId(ref);
-      await ctx.call({ method: "DELETE", path: one(accountId, ref.id) }, (answer) =>
-        ctx.show(answer, () => `Deleted model accounts/${accountId}/models/${ref.id}.\n`),
+      await ctx.call({ method: "DELETE", path: paths.model(accountId, ref.id) }, (answer) =>
+        ctx.show(answer, () => `Deleted model ${modelName(accountId, ref.id)}.\n`),
       );
     }),
 };

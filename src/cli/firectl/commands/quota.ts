@@ -1,4 +1,5 @@
 import { Option } from "commander";
+import type { Quota } from "../../../http/resources/quota.ts";
 import { runs } from "../context.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { paths, quotaRef } from "../names.ts";
@@ -6,14 +7,6 @@ import { idOf, localTime, renderFields, renderTable, type Column } from "../outp
 import { parseCount } from "../parsers.ts";
 
 /** `firectl quota …`: the account's shared quotas and their usage. */
-interface Quota {
-  name: string;
-  value?: string;
-  maxValue?: string;
-  usage?: number;
-  updateTime?: string;
-}
-
 export const quotaNoun: Noun = { name: "quota", aliases: ["quotas"], description: "quotas shared by every principal of the account" };
 
 function quotaFields(q: Quota): string {

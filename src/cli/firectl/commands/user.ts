@@ -1,4 +1,5 @@
 import { Option } from "commander";
+import type { User } from "../../../http/resources/user.ts";
 import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
@@ -6,19 +7,9 @@ import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { paths, userRef } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, yesNo, type Column } from "../output.ts";
 import { parseRole } from "../parsers.ts";
+import { userName } from "../../../domain/resource-names.ts";
 
 /** `firectl user …`: humans and service accounts (`/v1/accounts/{a}/users`). */
-interface User {
-  name: string;
-  displayName?: string;
-  serviceAccount?: boolean;
-  email?: string;
-  role?: string;
-  state?: string;
-  createTime?: string;
-  updateTime?: string;
-}
-
 export const userNoun: Noun = { name: "user", aliases: ["users"], description: "users and service accounts of the account" };
 
 const ROLE_HELP = "role: inference-user, contributor, user or admin";
@@ -26,6 +17,7 @@ const ROLE_HELP = "role: inference-user, contributor, user or admin";
 function userFields(user: User): string {
   return renderFields([
     ["Name", user.name],
+    ["Uid", user.uid ?? ""],
     ["Display Name", user.displayName ?? ""],
     ["Email", user.email ?? ""],
     ["Role", user.role ?? ""],
@@ -147,7 +139,7 @@ const remove: Verb = {
       const ref = userRef(value ?? "");
       const accountId = await ctx.accountId(ref);
       await ctx.call({ method: "DELETE", path: paths.user(accountId, ref.id) }, (answer) =>
-        ctx.show(answer, () => `Deleted user accounts/${accountId}/users/${ref.id}; its API keys are revoked.\n`),
+        ctx.show(answer, () => `Deleted user ${userName(accountId, ref.id)}; its API keys are revoked.\n`),
       );
     }),
 };

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { after, before, describe, test } from "node:test";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { auditEntries } from "./support/fixtures.ts";
+import { startPlatform, upload } from "./support/platform.ts";
+
+/**
+ * A dataset's upload as people send it: curl (a real process) with its default and other Content-Types,
+ * and the lines checked against the dataset's `format` (Fireworks' CHAT or COMPLETION).
+ */
+const A = "/v1/accounts/my-account";
+const CHAT = '{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}]}\n';
+const COMPLETION = '{"prompt":"2+2=","completion":"4"}\n';
+const TYPES =
+  /application\/jsonl, application\/x-ndjson, application\/jsonlines, text\/plain, application\/octet-stream .*"file" field of a multipart\/form-data body/;
+
+const run = promisify(execFile);
+
+for (const dialect of DIALECTS) {
+  describe(`dataset uploads and formats (${dialect})`, () => {
+    let h: TestHearth;
+    let stop: () => Promise<void>;
+    let dir: string;
+    let n = 0;
+    before(async () => {
+      ({ h, stop } = await startPlatform(dialect));
+      dir = mkdtempSync(join(tmpdir(), "dataset-formats-"));
+      writeFileSync(join(dir, "train.jsonl"), CHAT.repeat(3));
+    });
+    after(async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** A new, empty dataset; `body` is the create request's body. */
+    async function dataset(body: object = {}): Promise<string> {
+      const id = `ds-${++n}`;
+      const res = await h.call("POST", `${A}/datasets?datasetId=${id}`, { body });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return id;
+    }
+
+    /** curl, as a person types it, against `:upload`; returns the HTTP status and the parsed answer. */
+    async function curl(id: string, ...args: string[]): Promise<{ status: number; body: any }> {
+      const { stdout } = await run(
+        "curl",
+        ["-sS", "-w", "\n%{http_code}", "-H", `Authorization: Bearer ${h.adminKey}`, ...args, `${h.baseUrl}${A}/datasets/${id}:upload`],
+        { cwd: dir },
+      );
+      const at = stdout.lastIndexOf("\n");
+      return { status: Number(stdout.slice(at + 1)), body: JSON.parse(stdout.slice(0, at)) };
+    }
+
+    test("curl --data-binary with curl's default Content-Type is refused naming every type :upload takes, and the refusal is audited", async () => {
+      const id = await dataset();
+      const res = await curl(id, "--data-binary", "@train.jsonl");
+      assert.equal(res.status, 400);
+      assert.match(
+        res.body.error.message,
+        /^:upload does not take Content-Type "application\/x-www-form-urlencoded": send the JSONL as the raw body with Content-Type /,
+      );
+      assert.match(res.body.error.message, TYPES);
+      const audit = await auditEntries(h, `message="UploadDataset" AND resource:"${id}"`);
+      assert.equal(audit.length, 1);
+      assert.equal(audit[0].status.code, 400);
+      assert.match(audit[0].status.message, /^INVALID_ARGUMENT: :upload does not take Content-Type "application\/x-www-form-urlencoded"/);
+    });
+
+    test("curl with Content-Type application/json is refused with the same advice, not a JSON parse error", async () => {
+      const id = await dataset();
+      const res = await curl(id, "-H", "Content-Type: application/json", "--data-binary", "@train.jsonl");
+      assert.equal(res.status, 400);
+      assert.match(res.body.error.message, /^:upload does not take Content-Type "application\/json": /);
+      assert.match(res.body.error.message, TYPES);
+      assert.doesNotMatch(res.body.error.message, /position|malformed/);
+      assert.equal((await h.call("GET", `${A}/datasets/${id}`)).body.state, "UPLOADING");
+    });
+
+    test("curl with each type the refusal names is taken: application/jsonl, text/plain, and -F file=@", async () => {
+      for (const args of [
+        ["-H", "Content-Type: application/jsonl", "--data-binary", "@train.jsonl"],
+        ["-H", "Content-Type: text/plain", "--data-binary", "@train.jsonl"],
+        ["-H", "Content-Type: application/x-ndjson", "-T", "train.jsonl", "-X", "POST"],
+        ["-F", "file=@train.jsonl"],
+      ]) {
+        const res = await curl(await dataset(), ...args);
+        assert.equal(res.status, 200, `${args.join(" ")}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.state, "READY");
+        assert.equal(res.body.exampleCount, "3");
+      }
+    });
+
+    test("any other Content-Type on a JSON route is refused after the credential check, naming what was sent", async () => {
+      const form = await run("curl", [
+        "-sS",
+        "-H",
+        `Authorization: Bearer ${h.adminKey}`,
+        "-d",
+        "displayName=x",
+        `${h.baseUrl}${A}/datasets?datasetId=via-form`,
+      ]);
+      assert.equal(JSON.parse(form.stdout).error.message, 'unsupported Content-Type "application/x-www-form-urlencoded": send application/json');
+      const anonymous = await run("curl", [
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-d",
+        "displayName=x",
+        `${h.baseUrl}${A}/datasets?datasetId=via-form`,
+      ]);
+      assert.equal(anonymous.stdout, "401");
+      assert.equal((await h.call("GET", `${A}/datasets/via-form`)).status, 404);
+    });
+
+    test("a dataset's format is CHAT unless created as COMPLETION; another value is refused naming both", async () => {
+      assert.equal((await h.call("GET", `${A}/datasets/${await dataset()}`)).body.format, "CHAT");
+      assert.equal((await h.call("GET", `${A}/datasets/${await dataset({ dataset: { format: "COMPLETION" } })}`)).body.format, "COMPLETION");
+      const bad = await h.call("POST", `${A}/datasets?datasetId=rl-data`, { body: { format: "RL" } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, /format/);
+      assert.match(bad.body.error.message, /CHAT.*COMPLETION/);
+    });
+
+    /** Lines that are JSON objects but not examples of the format → the refusal naming the first of them. */
+    const REFUSED: Array<[format: string, body: string, message: string]> = [
+      ["CHAT", `${CHAT}{"foo":1}\n${CHAT}`, 'line 2 is not a CHAT example: it needs "messages", a non-empty array of {"role", "content"} objects'],
+      ["CHAT", `${CHAT}{"messages":[]}\n`, 'line 2 is not a CHAT example: it needs "messages", a non-empty array of {"role", "content"} objects'],
+      [
+        "CHAT",
+        `{"messages":[{"role":"user","content":"a"},{"role":"bot","content":"b"}]}\n`,
+        'line 1 is not a CHAT example: messages[1].role is "bot": use system, user, assistant',
+      ],
+      [
+        "CHAT",
+        `${CHAT}${CHAT}{"messages":[{"role":"user","content":["a"]}]}\n`,
+        'line 3 is not a CHAT example: messages[0].content must be a string, not ["a"]',
+      ],
+      ["CHAT", `{"messages":[{"content":"a"}]}\n`, "line 1 is not a CHAT example: messages[0].role is undefined: use system, user, assistant"],
+      ["CHAT", `{"messages":["hi"]}\n`, "line 1 is not a CHAT example: messages[0] is not an object"],
+      ["CHAT", COMPLETION, 'line 1 is not a CHAT example: it needs "messages", a non-empty array of {"role", "content"} objects'],
+      ["COMPLETION", `${COMPLETION}${CHAT}`, 'line 2 is not a COMPLETION example: it needs "prompt", a string'],
+      ["COMPLETION", `{"prompt":"a","completion":4}\n`, 'line 1 is not a COMPLETION example: it needs "completion", a string, not 4'],
+    ];
+    for (const [format, body, message] of REFUSED) {
+      test(`${format}: ${JSON.stringify(body.slice(0, 60))}… is refused: ${message}`, async () => {
+        const id = await dataset({ format });
+        const res = await upload(h, h.adminKey, "my-account", id, body);
+        assert.equal(res.status, 400);
+        assert.equal(((await res.json()) as any).error.message, message);
+        const after = await h.call("GET", `${A}/datasets/${id}`);
+        assert.deepEqual([after.body.state, after.body.exampleCount], ["UPLOADING", "0"], "nothing is stored");
+      });
+    }
+
+    test("lines of the dataset's format are taken, their other fields kept", async () => {
+      const chat = '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo","weight":0}],"tools":[]}\n';
+      for (const [format, body] of [
+        ["CHAT", chat],
+        ["COMPLETION", `${COMPLETION}{"prompt":"","completion":"","id":7}\n`],
+      ] as const) {
+        const id = await dataset({ format });
+        const res = await upload(h, h.adminKey, "my-account", id, body);
+        assert.equal(res.status, 200, await res.clone().text());
+        assert.equal(((await res.json()) as any).format, format);
+        const download = await fetch(`${h.baseUrl}${A}/datasets/${id}:download`, { headers: { authorization: `Bearer ${h.adminKey}` } });
+        assert.equal(await download.text(), body);
+      }
+    });
+  });
+}
