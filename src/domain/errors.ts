@@ -3,6 +3,8 @@
  * Services throw `ApiError`; only the HTTP error handler turns it into
  * `{"error": {"code", "status", "message"}}`.
  */
+import { withoutKeys } from "./key-shapes.ts";
+
 const STATUS_HTTP = {
   INVALID_ARGUMENT: 400,
   FAILED_PRECONDITION: 400,
@@ -32,8 +34,9 @@ export class ApiError extends Error {
   /** Extra response headers (e.g. WWW-Authenticate, rate-limit headers). */
   readonly headers: Record<string, string>;
 
+  /** `message` is kept without any API key it quotes (`withoutKeys`). */
   constructor(status: StatusName, message: string, headers: Record<string, string> = {}) {
-    super(message);
+    super(withoutKeys(message));
     this.name = "ApiError";
     this.status = status;
     this.headers = headers;
