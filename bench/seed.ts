@@ -76,6 +76,7 @@ export async function seedUsers(store: Store, options: SeedOptions): Promise<str
       display_name: serviceAccount ? `service account ${i}` : `user ${i}`,
       email: serviceAccount ? serviceAccountEmail(id, ACCOUNT_ID, SA_DOMAIN) : `${id}@example.com`,
       role: serviceAccount ? "user" : "contributor",
+      permission_preset: "",
       service_account: serviceAccount ? 1 : 0,
       state: "READY",
       create_time: now + i,

@@ -60,6 +60,8 @@ const schema = z.object({
   HEARTH_AUTH_FAILURES_BLOCK: z.coerce.number().int().min(1).default(50),
   HEARTH_AUTH_FAILURE_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
   HEARTH_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
+  HEARTH_DELETED_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
+  HEARTH_SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
   HEARTH_TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/, "must be true, false, a hop count, or comma-separated proxy addresses/CIDRs")
@@ -106,6 +108,10 @@ export interface Config {
   readonly authFailures: { slowAfter: number; blockAfter: number; windowMs: number };
   /** Audit entries older than this are deleted (0 keeps them forever). */
   readonly auditRetentionDays: number;
+  /** Days a soft-deleted deployment can be undeleted before it is purged (0: purged at the next read). */
+  readonly deletedRetentionDays: number;
+  /** How long a dataset's signed upload or download URL works, in seconds (HEARTH_SIGNED_URL_TTL_SECONDS, default 3600, at most 7 days). */
+  readonly signedUrlTtlSeconds: number;
   /** Shared rate-limit counters and cache invalidation across processes (else PostgreSQL does both). */
   readonly redisUrl: string | undefined;
   /**
@@ -177,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowMs: e.HEARTH_AUTH_FAILURE_WINDOW_MS,
     }),
     auditRetentionDays: e.HEARTH_AUDIT_RETENTION_DAYS,
+    deletedRetentionDays: e.HEARTH_DELETED_RETENTION_DAYS,
+    signedUrlTtlSeconds: e.HEARTH_SIGNED_URL_TTL_SECONDS,
     redisUrl: e.HEARTH_REDIS_URL,
     trustProxy: parseTrustProxy(e.HEARTH_TRUST_PROXY),
     allowPrivateNetworks: e.HEARTH_ALLOW_PRIVATE_NETWORKS === "true",

@@ -16,9 +16,15 @@ test("a valid file becomes a frozen configuration with defaults", () => {
     inputPricePerMillionTokens: 0.2,
     outputPricePerMillionTokens: 0,
     maxCostPerRequestUsd: undefined, // the gateway then reserves its default (README, "Spend reservations")
+    kind: "HF_BASE_MODEL",
     backend: "vllm",
   });
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.backends.get("vllm")));
+});
+
+test("a model declares Fireworks' kind: EMBEDDING_MODEL for an embedder", () => {
+  const c = parsePlatformConfig(JSON.stringify({ backends: [{ ...backend, models: [{ id: "embed", kind: "EMBEDDING_MODEL" }] }] }));
+  assert.equal(c.publicModels.get("embed")!.kind, "EMBEDDING_MODEL");
 });
 
 test("the credential may come from the environment", () => {
@@ -36,6 +42,7 @@ test("a bad file is refused with a sentence naming the problem (and never the cr
     [JSON.stringify({ backends: [{ ...backend, apiKeyEnv: "MISSING_KEY" }] }), /names apiKeyEnv MISSING_KEY, which is not set/],
     [JSON.stringify({ backendz: [] }), /Unrecognized key/],
     [JSON.stringify({ backends: [{ ...backend, apiKey: "s3cret", timeoutMs: -1 }] }), /field "backends.0.timeoutMs"/],
+    [JSON.stringify({ backends: [{ ...backend, models: [{ id: "e", kind: "EMBEDDING" }] }] }), /field "backends.0.models.0.kind"/],
   ];
   for (const [text, message] of cases) {
     assert.throws(

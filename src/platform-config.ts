@@ -14,6 +14,15 @@ const idText = (what: string) => z.string().refine(isValidId, `${what} must be 1
 
 const price = z.number().min(0).max(1_000_000);
 
+/**
+ * The values of Fireworks' `Model.kind` that Hearth tells apart: a model that completes text or
+ * chats (`HF_BASE_MODEL`), and one that only embeds (`EMBEDDING_MODEL`, served at `/embeddings`).
+ */
+const MODEL_KINDS = ["HF_BASE_MODEL", "EMBEDDING_MODEL"] as const;
+
+/** A model's kind (Fireworks' `Model.kind`); a model of an account is always `HF_BASE_MODEL`. */
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
 const publicModel = z.strictObject({
   id: idText("model id"),
   displayName: z.string().max(63).optional(),
@@ -23,6 +32,8 @@ const publicModel = z.strictObject({
   outputPricePerMillionTokens: price.default(0),
   /** What one call may cost at most, USD: reserved against monthly-spend-usd when a request gives no max_tokens. */
   maxCostPerRequestUsd: z.number().positive().max(1_000_000).optional(),
+  /** Fireworks' `Model.kind`: `EMBEDDING_MODEL` serves `/embeddings` only; the default serves completions. */
+  kind: z.enum(MODEL_KINDS).default("HF_BASE_MODEL"),
 });
 
 const backend = z
@@ -70,6 +81,7 @@ export interface PublicModel {
   readonly inputPricePerMillionTokens: number;
   readonly outputPricePerMillionTokens: number;
   readonly maxCostPerRequestUsd: number | undefined;
+  readonly kind: ModelKind;
 }
 
 export interface Backend {
@@ -129,6 +141,7 @@ export function parsePlatformConfig(text: string, env: NodeJS.ProcessEnv = proce
         inputPricePerMillionTokens: m.inputPricePerMillionTokens,
         outputPricePerMillionTokens: m.outputPricePerMillionTokens,
         maxCostPerRequestUsd: m.maxCostPerRequestUsd,
+        kind: m.kind,
       }),
     );
     for (const m of models) {

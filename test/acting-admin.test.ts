@@ -69,9 +69,9 @@ for (const dialect of DIALECTS) {
       const [granted, refusedEntry] = entries; // newest first
       assert.deepEqual(
         [granted.resource, granted.status.code, granted.payload, granted.isAdminAction, granted.userAgent],
-        ["accounts/my-account/users/admin-example-com", 0, { role: "admin", previousRole: "user" }, true, "hearth"],
+        ["accounts/my-account/users/admin-example-com", "OK", { role: "admin", previousRole: "user" }, true, "hearth"],
       );
-      assert.deepEqual([refusedEntry.resource, refusedEntry.status.code], ["accounts/my-account/users/robot", 400]);
+      assert.deepEqual([refusedEntry.resource, refusedEntry.status.code], ["accounts/my-account/users/robot", "FAILED_PRECONDITION"]);
       assert.match(refusedEntry.status.message, /^FAILED_PRECONDITION: user "robot" is the account's last admin who can act/);
 
       const now = await call("DELETE", `${A}/users/robot/apiKeys/${robotKeyId}`, adminKey);

@@ -25,7 +25,7 @@ for (const dialect of DIALECTS) {
       assert.ok(create);
       assert.equal(create.principal, "admin@example.com");
       assert.equal(create.message, "CreateUser");
-      assert.equal(create.status.code, 0);
+      assert.equal(create.status.code, "OK");
       assert.equal(create.isAdminAction, true);
       assert.deepEqual(create.payload, { serviceAccount: true, role: "contributor", userId: "bot" });
       assert.match(create.apiKeyId, /^[a-z][a-z0-9]{15}$/);
@@ -99,7 +99,7 @@ for (const dialect of DIALECTS) {
         `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('message="CreateUser" AND email="bot@my-account.sa.hearth.local"')}`,
       );
       assert.equal(admin.body.auditLogs.length, 1);
-      assert.equal(admin.body.auditLogs[0].status.code, 403);
+      assert.equal(admin.body.auditLogs[0].status.code, "PERMISSION_DENIED");
     });
 
     test("a failed change has exactly its refusal entry and no change", async () => {
@@ -109,7 +109,7 @@ for (const dialect of DIALECTS) {
         "GET",
         `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent('resource="accounts/my-account/users/sa-0" AND message="CreateUser"')}`,
       );
-      assert.deepEqual(entries.body.auditLogs.map((e: any) => e.status.code).sort(), [0, 409]);
+      assert.deepEqual(entries.body.auditLogs.map((e: any) => e.status.code).sort(), ["ALREADY_EXISTS", "OK"]);
     });
   });
 }

@@ -57,6 +57,8 @@ for (const dialect of DIALECTS) {
           "select * from users where account_id = 'a' order by create_time desc, id desc limit 51",
           "select * from audit_logs where account_id = 'a' and timestamp >= 0 and timestamp < 9 order by timestamp desc, id desc limit 11",
           "select * from audit_logs where account_id = 'a' and principal = 'p' and timestamp >= 0 order by timestamp desc, id desc limit 11",
+          // A non-admin's own entries: its uid, or no uid since it was created.
+          "select * from audit_logs where account_id = 'a' and principal = 'p' and is_admin_action = 0 and (principal_uid = 'u' or (principal_uid = '' and timestamp >= 5)) and timestamp >= 0 and timestamp < 9 order by timestamp desc, id desc limit 11",
           "select * from api_keys where account_id = 'a' and user_id = 'u' order by create_time, id limit 51",
           "select * from api_keys where digest = 'd'",
         ];

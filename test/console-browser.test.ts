@@ -208,6 +208,31 @@ describe("web console in a browser", { timeout: 300_000 }, () => {
     assert.equal((await h.call("GET", `${A}/users/${SA}`)).body.role, "inference-user");
   });
 
+  test("the role dialog offers the account's permission presets for role custom", async () => {
+    const { page } = admin;
+    const made = await h.call("POST", `${A}/permissionPresets?permissionPresetId=runner`, {
+      body: { displayName: "Runner", actions: ["inference.run", "models.list"] },
+    });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    await page.reload();
+    await page.getByRole("button", { name: `Change role of ${SA_EMAIL}` }).click();
+    const dialog = page.getByRole("dialog", { name: /Change the role of CI deployer/ });
+    await dialog.getByRole("radio", { name: /^custom/ }).check();
+    const preset = dialog.getByRole("combobox", { name: "Permission preset" });
+    assert.equal(await preset.inputValue(), "runner");
+    await dialog.getByText("Holds exactly: inference.run, models.list.").waitFor();
+    await check(admin, "06b-change-role-custom");
+    await dialog.getByRole("button", { name: "Save role" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await row(page, SA_EMAIL).getByText("custom", { exact: true }).waitFor();
+    const got = (await h.call("GET", `${A}/users/${SA}`)).body;
+    assert.deepEqual([got.role, got.permissionPreset], ["custom", "runner"]);
+    // Back as the later steps expect it.
+    assert.equal((await h.call("PATCH", `${A}/users/${SA}`, { body: { role: "inference-user" } })).status, 200);
+    await page.reload();
+    await row(page, SA_EMAIL).getByText("inference-user", { exact: true }).waitFor();
+  });
+
   test("the list filters to service accounts and searches", async () => {
     const { page } = admin;
     await page.getByRole("button", { name: "Service accounts", exact: true }).click();

@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
       assert.match(res.body.error.message, TYPES);
       const audit = await auditEntries(h, `message="UploadDataset" AND resource:"${id}"`);
       assert.equal(audit.length, 1);
-      assert.equal(audit[0].status.code, 400);
+      assert.equal(audit[0].status.code, "INVALID_ARGUMENT");
       assert.match(audit[0].status.message, /^INVALID_ARGUMENT: :upload does not take Content-Type "application\/x-www-form-urlencoded"/);
     });
 

@@ -68,9 +68,14 @@ for (const dialect of DIALECTS) {
           "PATCH",
           `${A}/users/x?updateMask=email`,
           { role: "user" },
-          /invalid updateMask: field "email" cannot be updated \(updatable: displayName, role\)/,
+          /invalid updateMask: field "email" cannot be updated \(updatable: displayName, role, permissionPreset\)/,
         );
-        await refused("PATCH", `${A}/users/x?updateMask=bogus`, { role: "user" }, /invalid updateMask: unknown field "bogus" \(updatable: displayName, role\)/);
+        await refused(
+          "PATCH",
+          `${A}/users/x?updateMask=bogus`,
+          { role: "user" },
+          /invalid updateMask: unknown field "bogus" \(updatable: displayName, role, permissionPreset\)/,
+        );
         assert.equal((await ok("GET", `${A}/users/x`)).role, "user", "nothing changed");
       });
 
@@ -84,7 +89,7 @@ for (const dialect of DIALECTS) {
         assert.equal(cleared.displayName, "");
         await refused("PATCH", `${u}?updateMask=role`, {}, /field "role" is named but absent from the body, and cannot be cleared/);
         await refused("PATCH", `${u}?updateMask=*`, { displayName: "No role" }, /field "role"/);
-        await refused("PATCH", `${u}?updateMask=createTime`, {}, /field "createTime" cannot be updated \(updatable: displayName, role\)/);
+        await refused("PATCH", `${u}?updateMask=createTime`, {}, /field "createTime" cannot be updated \(updatable: displayName, role, permissionPreset\)/);
         await refused("PATCH", `${u}?updateMask=*,role`, { role: "user" }, /"\*" must be the only path/);
         await ok("PATCH", `${u}?updateMask=displayName`, { displayName: "Named" });
         const star = await ok("PATCH", `${u}?updateMask=*`, { role: "contributor" });
@@ -148,7 +153,17 @@ for (const dialect of DIALECTS) {
         const cleared = await ok("PATCH", `${d}?updateMask=backend`, {});
         assert.equal(cleared.backend, "local", "the model m1's backend");
         await refused("PATCH", `${d}?updateMask=base_model`, {}, /field "baseModel" is named but absent/);
-        await refused("PATCH", `${d}?updateMask=bogus`, {}, /unknown field "bogus" \(updatable: displayName, baseModel, backend\)/);
+        await refused(
+          "PATCH",
+          `${d}?updateMask=bogus`,
+          {},
+          /unknown field "bogus" \(updatable: displayName, baseModel, backend, description, annotations, minReplicaCount/,
+        );
+        await refused("PATCH", `${d}?updateMask=replica_count`, {}, /field "replica_count" cannot be updated/);
+        const bounds = await ok("PATCH", `${d}?updateMask=minReplicaCount,maxReplicaCount`, { minReplicaCount: 2, maxReplicaCount: 4 });
+        assert.deepEqual([bounds.minReplicaCount, bounds.maxReplicaCount, bounds.replicaCount], [2, 4, 2]);
+        const defaultMax = await ok("PATCH", `${d}?updateMask=maxReplicaCount`, {});
+        assert.deepEqual([defaultMax.minReplicaCount, defaultMax.maxReplicaCount], [2, 2], "a cleared maxReplicaCount is max(minReplicaCount, 1)");
         await refused("PATCH", `${d}?updateMask=status.code`, {}, /field "status\.code" cannot be updated/);
         const star = await ok("PATCH", `${d}?updateMask=*`, { baseModel: "m1", backend: "nowhere" });
         assert.deepEqual([star.displayName, star.backend], ["", "nowhere"]);

@@ -105,7 +105,7 @@ for (const dialect of DIALECTS) {
       assert.match(field(who, "Credential")!, /ID token from 'firectl signin'/);
       ok(await firectl(home, ["user", "get", "alice-corp-example"]));
       const signIns = await auditEntries(h, 'message="SignIn" AND email="alice@corp.example"');
-      assert.ok(signIns.some((e) => e.payload.client === "firectl" && e.payload.via === "oidc" && e.status.code === 0));
+      assert.ok(signIns.some((e) => e.payload.client === "firectl" && e.payload.via === "oidc" && e.status.code === "OK"));
       // An API key in the environment still wins over the stored sign-in.
       assert.equal(field(ok(await firectl(home, ["whoami"], { FIREWORKS_API_KEY: h.adminKey })), "Email"), "admin@example.com");
 
@@ -142,7 +142,7 @@ for (const dialect of DIALECTS) {
       assert.ok(renewed.refresh_token);
       assert.equal((await h.call("GET", `${A}/users`, { key: renewed.id_token! })).status, 200);
       const refreshes = await auditEntries(h, 'message="SignIn" AND email="alice@corp.example"');
-      assert.ok(refreshes.some((e) => e.payload.via === "oidc-refresh" && e.status.code === 0));
+      assert.ok(refreshes.some((e) => e.payload.via === "oidc-refresh" && e.status.code === "OK"));
 
       // A refresh token the provider does not know is refused with a sentence, exit 1.
       writeFileSync(path, readFileSync(path, "utf8").replace(renewed.id_token!, expired).replace(renewed.refresh_token!, "not-a-refresh-token"));
@@ -159,7 +159,7 @@ for (const dialect of DIALECTS) {
       assert.match(run.page, /Sign-in refused/);
       assert.throws(() => profile(home), "nothing is stored");
       const refusals = await auditEntries(h, `message="SignIn" AND email="${SA_EMAIL}"`);
-      assert.ok(refusals.some((e) => e.status.code === 403 && e.payload.via === "oidc"));
+      assert.ok(refusals.some((e) => e.status.code === "PERMISSION_DENIED" && e.payload.via === "oidc"));
       assert.equal((await h.call("GET", `${A}/users/cli-bot`, { key: saKey })).status, 200);
     });
 

@@ -320,7 +320,9 @@ describe("firectl: configuration", () => {
     ok(await firectl(["whoami", "--api-base", base], { home, env: { FIREWORKS_API_BASE: "http://127.0.0.1:9" } }));
 
     const url = async (args: string[], env: Record<string, string | undefined>) =>
-      ok(await firectl(["--dry-run", ...args, "quota", "list"], { home, env })).split("\n")[0];
+      ok(await firectl(["--dry-run", ...args, "quota", "list"], { home, env }))
+        .split("\n")[0]
+        ?.replace(/\?pageSize=\d+$/, "");
     assert.equal(await url([], { FIREWORKS_API_BASE: base }), `GET ${base}/v1/accounts/file-account/quotas`);
     assert.equal(await url([], { FIREWORKS_API_BASE: base, FIREWORKS_ACCOUNT_ID: "env-account" }), `GET ${base}/v1/accounts/env-account/quotas`);
     assert.equal(

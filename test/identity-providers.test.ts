@@ -73,7 +73,11 @@ for (const dialect of DIALECTS) {
         ["no client id", { oidcConfig: { issuerUrl: "https://idp.example.com" } }, /clientId is required/],
         ["a bad tenant domain", { oidcConfig: { issuerUrl: "https://idp.example.com", clientId: "c" }, tenantDomains: ["not a domain"] }, /tenant domain/],
         ["an unknown JIT role", { oidcConfig: { issuerUrl: "https://idp.example.com", clientId: "c" }, jitDefaultRole: "superuser" }, /unknown role/],
-        ["the custom role", { oidcConfig: { issuerUrl: "https://idp.example.com", clientId: "c" }, jitDefaultRole: "custom" }, /not supported yet/],
+        [
+          "the custom role",
+          { oidcConfig: { issuerUrl: "https://idp.example.com", clientId: "c" }, jitDefaultRole: "custom" },
+          /is given to a user or service account, not here/,
+        ],
         ["a wrongly typed flag", { oidcConfig: { issuerUrl: "https://idp.example.com", clientId: "c" }, enforceSso: "yes" }, /enforceSso/],
       ];
       for (const [what, body, message] of cases) {

@@ -126,7 +126,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(unbound.body.identityBindings, []);
       assert.equal((await h.call("POST", url, { body: { identityProvider: "corp" } })).status, 404, "nothing left to unbind");
       const audits = await auditEntries(h, 'message="UnbindIdentity"');
-      assert.deepEqual(audits.map((e) => e.status.code).sort(), [0, 403, 404]);
+      assert.deepEqual(audits.map((e) => e.status.code).sort(), ["NOT_FOUND", "OK", "PERMISSION_DENIED"]);
 
       assert.equal((await bearer(await verifiedToken({ sub: "alice-sub-2", email: "alice@corp.example" }))).status, 200, "rebound to the new subject");
       assert.equal((await h.call("GET", `${A}/users/alice-corp-example`)).body.identityBindings[0].subject, "alice-sub-2");
@@ -218,7 +218,7 @@ for (const dialect of DIALECTS) {
       const [refused] = await h
         .call("GET", "/v1/accounts/attacker/auditLogs?filter=" + encodeURIComponent('message="CreateIdentityProvider"'), { key: attackerKey })
         .then((r) => r.body.auditLogs);
-      assert.equal(refused.status.code, 409);
+      assert.equal(refused.status.code, "ALREADY_EXISTS");
 
       // Registered under another client id, then patched onto the victim's: refused too.
       const own = await h.call("POST", "/v1/accounts/attacker/identityProviders?identityProviderId=own", {

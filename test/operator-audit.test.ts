@@ -43,7 +43,7 @@ for (const dialect of DIALECTS) {
       assert.equal(entry.userAgent, "hearth");
       assert.equal(entry.isAdminAction, true);
       assert.equal(entry.resource, "accounts/my-account/quotas/service-accounts");
-      assert.equal(entry.status.code, 0);
+      assert.equal(entry.status.code, "OK");
       assert.deepEqual(entry.payload, { maxValue: "500", value: "500", previousMaxValue: "100", previousValue: "100" });
       const quota = await call("GET", `${A}/quotas/service-accounts`);
       assert.equal(quota.body.maxValue, "500");
@@ -55,7 +55,7 @@ for (const dialect of DIALECTS) {
       const entries = await operatorEntries("UpdateQuota");
       assert.equal(entries.length, 2);
       assert.equal(entries[0].resource, "accounts/my-account/quotas/gpus");
-      assert.equal(entries[0].status.code, 404);
+      assert.equal(entries[0].status.code, "NOT_FOUND");
       assert.match(entries[0].status.message, /^NOT_FOUND: quota "gpus" not found/);
     });
 

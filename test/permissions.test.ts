@@ -215,6 +215,40 @@ const CELLS: Cell[] = [
     },
   },
 
+  {
+    action: "permissionPresets.list",
+    doing: "list permission presets",
+    allowed: ALL,
+    act: (h, me) => status(h.call("GET", `${A}/permissionPresets`, { key: me.key })),
+  },
+  {
+    action: "permissionPresets.get",
+    doing: "view a permission preset",
+    allowed: ALL,
+    act: (h, me) => status(h.call("GET", `${A}/permissionPresets/viewer`, { key: me.key })),
+  },
+  {
+    action: "permissionPresets.create",
+    doing: "create a permission preset",
+    allowed: ADMIN,
+    act: (h, me, n) => status(h.call("POST", `${A}/permissionPresets?permissionPresetId=preset-${n}`, { key: me.key, body: { actions: ["models.list"] } })),
+  },
+  {
+    action: "permissionPresets.update",
+    doing: "modify a permission preset",
+    allowed: ADMIN,
+    act: (h, me) => status(h.call("PATCH", `${A}/permissionPresets/viewer`, { key: me.key, body: { displayName: `Viewer ${me.role}` } })),
+  },
+  {
+    action: "permissionPresets.delete",
+    doing: "delete a permission preset",
+    allowed: ADMIN,
+    act: async (h, me, n) => {
+      assert.equal(await status(h.call("POST", `${A}/permissionPresets?permissionPresetId=gone-${n}`, { body: { actions: ["models.list"] } })), 200);
+      return status(h.call("DELETE", `${A}/permissionPresets/gone-${n}`, { key: me.key }));
+    },
+  },
+
   { action: "models.list", doing: "list the account's models", allowed: ALL, act: (h, me) => status(h.call("GET", `${A}/models`, { key: me.key })) },
   {
     action: "models.list",
@@ -354,6 +388,7 @@ for (const dialect of DIALECTS) {
       for (const role of ROLES) me[role] = { role, self: `sa-${role}`, ...(await serviceAccountWithKey(h, `sa-${role}`, role)) };
       const setup: Array<[string, string, unknown]> = [
         ["POST", `${A}/identityProviders?identityProviderId=corp`, idp(0)],
+        ["POST", `${A}/permissionPresets?permissionPresetId=viewer`, { actions: ["models.list"] }],
         ["POST", `${A}/models?modelId=shared`, { backend: "local" }],
         ["POST", `${A}/deployments?deploymentId=shared`, { baseModel: SHARED_MODEL }],
         ["POST", `${A}/datasets?datasetId=shared`, {}],
@@ -395,7 +430,7 @@ for (const dialect of DIALECTS) {
     test("refusals are audited with the principal's email, as admin actions where they are", async () => {
       const entries = await auditEntries(h, 'message="CreateUser" AND email="sa-contributor@my-account.sa.hearth.local"');
       assert.ok(entries.length >= 1);
-      assert.equal(entries[0].status.code, 403);
+      assert.equal(entries[0].status.code, "PERMISSION_DENIED");
       assert.equal(entries[0].isAdminAction, true);
     });
 
@@ -404,25 +439,25 @@ for (const dialect of DIALECTS) {
       const own = entries.filter((e) => e.resource === `accounts/my-account/users/sa-user`);
       const theirs = entries.filter((e) => e.resource === `accounts/my-account/users/bystander`);
       assert.ok(own.length >= 1 && theirs.length >= 1, JSON.stringify(entries));
-      assert.deepEqual(new Set(own.map((e) => [e.status.code, e.isAdminAction].join())), new Set(["0,false"]));
-      assert.deepEqual(new Set(theirs.map((e) => [e.status.code, e.isAdminAction].join())), new Set(["403,true"]));
+      assert.deepEqual(new Set(own.map((e) => [e.status.code, e.isAdminAction].join())), new Set(["OK,false"]));
+      assert.deepEqual(new Set(theirs.map((e) => [e.status.code, e.isAdminAction].join())), new Set(["PERMISSION_DENIED,true"]));
     });
 
     test("isAdminAction is true even when the other principal does not exist (the action is chosen from the path)", async () => {
       const res = await h.call("POST", `${A}/users/nobody-here/apiKeys`, { body: { apiKey: {} } });
       assert.equal(res.status, 404);
       const [entry] = await auditEntries(h, 'message="CreateApiKey" AND resource="accounts/my-account/users/nobody-here"');
-      assert.equal(entry.status.code, 404);
+      assert.equal(entry.status.code, "NOT_FOUND");
       assert.equal(entry.isAdminAction, true);
     });
 
     test("managing others' resources is not an admin action: a contributor's refused update is audited without it", async () => {
       const entries = await auditEntries(h, 'message="UpdateModel" AND email="sa-contributor@my-account.sa.hearth.local"');
       assert.ok(entries.length >= 1);
-      assert.equal(entries[0].status.code, 403);
+      assert.equal(entries[0].status.code, "PERMISSION_DENIED");
       assert.equal(entries[0].isAdminAction, false);
       const quota = await auditEntries(h, 'message="UpdateQuota" AND email="sa-admin@my-account.sa.hearth.local"');
-      assert.equal(quota[0].status.code, 0);
+      assert.equal(quota[0].status.code, "OK");
       assert.equal(quota[0].isAdminAction, true, "an admin's quota change is an admin action");
     });
   });

@@ -96,17 +96,17 @@ for (const dialect of DIALECTS) {
       const publicList = await h.call("GET", "/v1/accounts/fireworks/models", { key: other });
       assert.deepEqual(
         publicList.body.models.map((m: Model) => m.name),
-        ["accounts/fireworks/models/tiny-public"],
+        ["accounts/fireworks/models/nomic-embed-text-v1-5", "accounts/fireworks/models/tiny-public"],
       );
       assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/tiny-public", { key: other })).body.public, true);
       assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/nope", { key: other })).status, 404);
 
       const entries = await auditEntries(h, 'resource:"models/"');
       const methods = entries.map((e: AuditLog) => `${e.method} ${e.principal} ${e.status.code}`);
-      assert.ok(methods.includes("CreateModel maker@my-account.sa.hearth.local 0"));
-      assert.ok(methods.includes("UpdateModel maker@my-account.sa.hearth.local 0"));
-      assert.ok(methods.includes("UpdateModel other@my-account.sa.hearth.local 403"));
-      assert.ok(methods.includes("DeleteModel admin@example.com 0"));
+      assert.ok(methods.includes("CreateModel maker@my-account.sa.hearth.local OK"));
+      assert.ok(methods.includes("UpdateModel maker@my-account.sa.hearth.local OK"));
+      assert.ok(methods.includes("UpdateModel other@my-account.sa.hearth.local PERMISSION_DENIED"));
+      assert.ok(methods.includes("DeleteModel admin@example.com OK"));
     });
 
     test("deployments are READY once the backend answers, FAILED with the reason when it does not, and probed again on update", async () => {

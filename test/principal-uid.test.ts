@@ -125,11 +125,85 @@ for (const dialect of DIALECTS) {
       const refused = await auditEntries(h, 'method="DeleteDataset"');
       assert.deepEqual(
         refused.map((e) => [e.principalUid, e.status.code]),
-        [[user.uid, 403]],
+        [[user.uid, "PERMISSION_DENIED"]],
       );
       const [operator] = await auditEntries(h, 'method="CreateAccount"');
       assert.equal(operator.principal, "operator");
       assert.equal(operator.principalUid, "");
+    });
+
+    test("regression: a re-created dana@example.com sees only her own audit entries, none of the deleted dana's, on every page", async () => {
+      const db = h.deps.store.db;
+      /** An entry with no uid under dana's email at `timestamp`: a failed sign-in, or one written before uids. */
+      const unattributed = (id: string, timestamp: number) =>
+        db
+          .insertInto("audit_logs")
+          .values({
+            id,
+            account_id: "my-account",
+            timestamp,
+            principal: "dana@example.com",
+            principal_uid: "",
+            method: "SignIn",
+            resource: `accounts/my-account/users/${id}`,
+            message: "SignIn",
+            message_folded: "signin",
+            status_code: 401,
+            status_message: "UNAUTHENTICATED: failed",
+            status_message_folded: "unauthenticated: failed",
+            payload: "{}",
+            is_admin_action: 0,
+            user_agent: "",
+            client_ip: "",
+            api_key_id: "",
+          })
+          .execute();
+      const dana = await human(h, "dana@example.com", "contributor");
+      const first = await humanKey(h, "dana@example.com", dana);
+      const firstUid = (await h.call("GET", `${A}/users/${dana}`)).body.uid;
+      assert.equal((await h.call("POST", `${A}/models?modelId=dana-model`, { key: first.key, body: { backend: "local" } })).status, 200);
+      await unattributed("in-first-danas-time", Date.now());
+      const own = async (key: string) => (await h.call("GET", `${A}/auditLogs?pageSize=200`, { key })).body.auditLogs as any[];
+      assert.ok((await own(first.key)).some((e) => e.resource === `${A.slice(4)}/models/dana-model`));
+
+      assert.equal((await h.call("DELETE", `${A}/users/${dana}`)).status, 200);
+      await unattributed("between-the-two", Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(await human(h, "dana@example.com", "contributor"), dana);
+      const newcomer = await humanKey(h, "dana@example.com", dana);
+      const { uid, createTime } = (await h.call("GET", `${A}/users/${dana}`)).body;
+      await unattributed("in-new-danas-time", Date.now() + 1);
+      assert.equal((await h.call("POST", `${A}/models?modelId=dana-model-2`, { key: newcomer.key, body: { backend: "local" } })).status, 200);
+
+      const seen = await own(newcomer.key);
+      const resources = seen.map((e) => e.resource);
+      assert.ok(resources.includes(`${A.slice(4)}/models/dana-model-2`), JSON.stringify(resources));
+      assert.ok(resources.includes(`${A.slice(4)}/users/in-new-danas-time`), "a failed sign-in under her email since she exists is hers");
+      for (const gone of ["models/dana-model", "users/in-first-danas-time", "users/between-the-two"]) {
+        assert.ok(!resources.includes(`${A.slice(4)}/${gone}`), `${gone} is not the newcomer's`);
+      }
+      for (const e of seen) {
+        assert.notEqual(e.principalUid, firstUid);
+        assert.ok(e.principalUid === uid || (e.principalUid === "" && Date.parse(e.timestamp) >= Date.parse(createTime)), JSON.stringify(e));
+        assert.equal(e.isAdminAction, false);
+      }
+      // Keyset paging walks the same entries in the same order, one per page.
+      const paged: string[] = [];
+      let token = "";
+      do {
+        const page = await h.call("GET", `${A}/auditLogs?pageSize=1${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`, { key: newcomer.key });
+        assert.equal(page.status, 200, JSON.stringify(page.body));
+        assert.equal(page.body.totalSize, seen.length);
+        paged.push(...page.body.auditLogs.map((e: any) => e.id));
+        token = page.body.nextPageToken;
+      } while (token);
+      assert.deepEqual(
+        paged,
+        seen.map((e) => e.id),
+      );
+      // An admin still sees both danas' entries, told apart by principalUid.
+      const created = await auditEntries(h, 'method="CreateModel" AND email="dana@example.com"');
+      assert.deepEqual(created.map((e) => e.principalUid).sort(), [firstUid, uid].sort());
     });
 
     test("regression through firectl: etl-bot is deleted and re-created; the new etl-bot's key cannot touch carol-model, carol-data or its deployment", async () => {

@@ -85,7 +85,7 @@ for (const dialect of DIALECTS) {
       const get = doc.paths["/v1/accounts/{accountId}/users/{userId}"].get.parameters.find((p: { name: string }) => p.name === "userId");
       assert.equal(new RegExp(get.schema.pattern).test("legacy-"), true);
       const body = doc.paths["/v1/accounts/{accountId}/users"].post.requestBody.content["application/json"].schema;
-      assert.deepEqual(body.properties.role.enum, ["inference-user", "contributor", "user", "admin"]);
+      assert.deepEqual(body.properties.role.enum, ["inference-user", "contributor", "user", "admin", "custom"]);
       assert.equal(body.properties.displayName.maxLength, 63);
     });
   });

@@ -69,6 +69,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(Object.keys(createUser.requestBody.content["application/json"].schema.properties).sort(), [
         "displayName",
         "email",
+        "permissionPreset",
         "role",
         "serviceAccount",
       ]);

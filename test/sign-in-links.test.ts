@@ -136,7 +136,7 @@ for (const dialect of DIALECTS) {
       assert.equal(entries.length, 2);
       for (const e of entries) {
         assert.equal(e.payload.via, "link");
-        assert.equal(e.status.code, 403);
+        assert.equal(e.status.code, "PERMISSION_DENIED");
         assert.equal(e.resource, "accounts/my-account/users/links-bot");
       }
       assert.equal((await h.call("GET", `${A}/users`, { key: saKey })).status, 200);

@@ -103,7 +103,7 @@ for (const dialect of DIALECTS) {
       assert.equal(entry.principal, "alice@corp.example");
       assert.equal(entry.apiKeyId, "");
       const signIns = await auditEntries(h, 'message="SignIn" AND email="alice@corp.example"');
-      assert.ok(signIns.some((e) => e.payload.via === "oidc" && e.status.code === 0));
+      assert.ok(signIns.some((e) => e.payload.via === "oidc" && e.status.code === "OK"));
     });
 
     test("a cookie-authenticated change without the CSRF proof is refused, with a Bearer credential it needs none", async () => {
@@ -141,7 +141,7 @@ for (const dialect of DIALECTS) {
       const replay = await fetch(`${h.baseUrl}/auth/session`, { headers: { cookie: `hearth_session=${cookie}` } });
       assert.equal(replay.status, 401);
       const signOuts = await auditEntries(h, 'message="SignOut" AND email="alice@corp.example"');
-      assert.deepEqual(signOuts.map((e) => e.status.code).sort(), [0, 403], "the refused attempt and the sign-out");
+      assert.deepEqual(signOuts.map((e) => e.status.code).sort(), ["OK", "PERMISSION_DENIED"], "the refused attempt and the sign-out");
     });
 
     test("a human calls the API with an OIDC ID token as bearer; the audit names them with no key id", async () => {
@@ -279,7 +279,7 @@ for (const dialect of DIALECTS) {
       const vias = entries.map((e) => e.payload.via).sort();
       assert.deepEqual([...new Set(vias)], ["oidc", "oidc-token", "session"]);
       for (const e of entries) {
-        assert.equal(e.status.code, 403);
+        assert.equal(e.status.code, "PERMISSION_DENIED");
         assert.equal(e.status.message, `PERMISSION_DENIED: ${SERVICE_ACCOUNT_SIGN_IN}`);
         assert.equal(e.apiKeyId, "");
       }

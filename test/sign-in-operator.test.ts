@@ -82,7 +82,7 @@ for (const dialect of DIALECTS) {
         });
         const [entry] = ((await audit.json()) as any).auditLogs;
         assert.equal(entry.principal, "deploy-bot@my-account.sa.hearth.local");
-        assert.equal(entry.status.code, 403);
+        assert.equal(entry.status.code, "PERMISSION_DENIED");
 
         const stranger = await hearth(["signin-link", "nobody@example.com", "--account", "my-account"], env);
         assert.equal(stranger.code, 1);

@@ -58,6 +58,12 @@ const ACTIONS = [
   { name: "identityProviders.update", description: "modify identity providers", roles: ADMIN, adminAction: true },
   { name: "identityProviders.delete", description: "delete identity providers", roles: ADMIN, adminAction: true },
 
+  { name: "permissionPresets.list", description: "list permission presets", roles: EVERYONE, adminAction: false },
+  { name: "permissionPresets.get", description: "view permission presets", roles: EVERYONE, adminAction: false },
+  { name: "permissionPresets.create", description: "create permission presets", roles: ADMIN, adminAction: true },
+  { name: "permissionPresets.update", description: "modify permission presets", roles: ADMIN, adminAction: true },
+  { name: "permissionPresets.delete", description: "delete permission presets", roles: ADMIN, adminAction: true },
+
   { name: "models.list", description: "list models", roles: EVERYONE, adminAction: false },
   { name: "models.get", description: "view models", roles: EVERYONE, adminAction: false },
   { name: "models.create", description: "create models", roles: CREATORS, adminAction: false },
@@ -98,9 +104,17 @@ const PERMISSIONS: Readonly<Record<Role, ReadonlySet<Action>>> = Object.freeze({
   admin: actionsOf("admin"),
 });
 
-/** Pure permission check: may a principal with `role` take `action`? */
-export function can(role: Role, action: Action): boolean {
-  return PERMISSIONS[role].has(action);
+/**
+ * Pure permission check: may a principal with built-in `role` take `action`? A role outside the
+ * built-in ones (`custom`, whose actions are its preset's) holds nothing here.
+ */
+export function can(role: string, action: Action): boolean {
+  return PERMISSIONS[role as Role]?.has(action) ?? false;
+}
+
+/** Whether `name` is an action of the vocabulary. */
+export function isAction(name: string): name is Action {
+  return BY_NAME.has(name as Action);
 }
 
 /** Whether taking `action` is an admin action (its audit entries carry `isAdminAction: true`). */

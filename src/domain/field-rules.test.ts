@@ -15,8 +15,12 @@ test("a refusal names the field and the rule, with the value escaped", () => {
     () => checkField(FIELD_RULES.email, "--admin-email", "admin\u200b@example.com"),
     /^ApiError: invalid --admin-email "admin\\u200b@example\.com": U\+200B at position 5/,
   );
-  assert.equal(refusal(FIELD_RULES.role, "role", "owner"), 'unknown role "owner": use one of inference-user, contributor, user, admin');
-  assert.match(refusal(FIELD_RULES.role, "role", "custom")!, /^role "custom" \(with a permissionPreset\) is not supported yet/);
+  assert.equal(
+    refusal(FIELD_RULES.role, "role", "owner"),
+    'unknown role "owner": use one of inference-user, contributor, user, admin or custom (with a permissionPreset)',
+  );
+  assert.equal(refusal(FIELD_RULES.role, "role", "custom"), undefined);
+  assert.match(refusal(FIELD_RULES.builtInRole, "jitDefaultRole", "custom")!, /^jitDefaultRole "custom" \(with a permissionPreset\) is given to a user/);
   assert.equal(refusal(FIELD_RULES.role, "role", "admin"), undefined);
   assert.match(refusal(FIELD_RULES.displayName, "displayName", "x".repeat(64))!, /must be shorter than 64 characters$/);
   assert.equal(refusal(FIELD_RULES.displayName, "displayName", "x".repeat(63)), undefined);

@@ -10,7 +10,7 @@ import { emailFault, type EmailFault } from "./email-address.ts";
 import { codePoint, quoted, refusedCharacter } from "./display-text.ts";
 import { canonicalIssuer } from "./issuer-identifier.ts";
 import { isLoopbackHost } from "./sign-in.ts";
-import { isRole, ROLES } from "./roles.ts";
+import { CUSTOM_ROLE, isRole, ROLES } from "./roles.ts";
 
 /** What JSON Schema states of a rule; the predicate may check more (an email's scripts). */
 interface SchemaFacts {
@@ -49,7 +49,8 @@ export const FIELD_MESSAGES = {
   storedId: "use 1-63 lowercase letters, digits or '-', starting with a letter",
   displayName: `must be shorter than ${DISPLAY_NAME_MAX + 1} characters`,
   plainText: (found: string) => `must not contain control or bidirectional-override characters (found ${found})`,
-  role: `use one of ${ROLES.join(", ")}`,
+  role: `use one of ${ROLES.join(", ")} or ${CUSTOM_ROLE} (with a permissionPreset)`,
+  builtInRole: `use one of ${ROLES.join(", ")}`,
   timestamp: "expected an RFC 3339 timestamp like 2026-01-31T12:00:00Z",
   url: "expected an https URL",
   urlParts: "expected an https URL without query or fragment",
@@ -60,7 +61,7 @@ export const FIELD_MESSAGES = {
   emailALabel: (label: string) => `${JSON.stringify(label)} is not a valid internationalised domain label (A-label, RFC 5891)`,
   emailScripts: (at: string, script: string, among: string) =>
     `${at} is not allowed: a ${script} character among ${among} ones (the local part and each domain label keep to one script, per Unicode UTS #39 "highly restrictive")`,
-  customRole: `"custom" (with a permissionPreset) is not supported yet; use one of ${ROLES.join(", ")}`,
+  customRole: `"custom" (with a permissionPreset) is given to a user or service account, not here; use one of ${ROLES.join(", ")}`,
 };
 
 function plainTextProblem(value: string): string | undefined {
@@ -127,11 +128,17 @@ export const FIELD_RULES = {
     problem: (v: string) => (RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : FIELD_MESSAGES.timestamp),
     schema: { format: "date-time" },
   },
-  /** A built-in role. */
+  /** A user's or service account's role: a built-in role, or `custom` (Fireworks) with a permissionPreset. */
   role: {
-    problem: (v: string) => (v === "custom" ? FIELD_MESSAGES.customRole : isRole(v) ? undefined : FIELD_MESSAGES.role),
+    problem: (v: string) => (v === CUSTOM_ROLE || isRole(v) ? undefined : FIELD_MESSAGES.role),
+    sentence: (field: string, shown: string, problem: string) => `unknown ${field} ${shown}: ${problem}`,
+    schema: { enum: [...ROLES, CUSTOM_ROLE] },
+  },
+  /** A built-in role, where no preset can go with it (an identity provider's `jitDefaultRole`, the operator's set-role). */
+  builtInRole: {
+    problem: (v: string) => (v === CUSTOM_ROLE ? FIELD_MESSAGES.customRole : isRole(v) ? undefined : FIELD_MESSAGES.builtInRole),
     sentence: (field: string, shown: string, problem: string) =>
-      problem === FIELD_MESSAGES.role ? `unknown ${field} ${shown}: ${problem}` : `${field} ${problem}`,
+      problem === FIELD_MESSAGES.builtInRole ? `unknown ${field} ${shown}: ${problem}` : `${field} ${problem}`,
     schema: { enum: ROLES },
   },
 } satisfies Record<string, FieldRule>;

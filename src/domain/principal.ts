@@ -1,4 +1,4 @@
-import type { Role } from "./roles.ts";
+import type { PrincipalRole } from "./roles.ts";
 
 /**
  * Who is acting: a user or service account of one account, resolved from an API key, a console
@@ -10,7 +10,12 @@ export interface Principal {
   /** The principal's AIP-148 uid (a UUID, never reused): what ownership of resources compares. */
   uid: string;
   email: string;
-  role: Role;
+  role: PrincipalRole;
+  /**
+   * Role `custom` only: the id of its permission preset and the action names it holds, read when
+   * the principal is resolved (a preset edit invalidates cached principals on every process).
+   */
+  permissionPreset?: { id: string; actions: ReadonlySet<string> } | undefined;
   serviceAccount: boolean;
   /** Empty when the principal did not authenticate with an API key. */
   apiKeyId: string;

@@ -13,7 +13,7 @@ import { isValidId } from "./ids.ts";
 export const accountName = (accountId: string): string => `accounts/${accountId}`;
 
 /** The collections under an account, by their names in the REST API. */
-export type Collection = "users" | "models" | "deployments" | "datasets" | "identityProviders" | "quotas" | "auditLogs";
+export type Collection = "users" | "models" | "deployments" | "datasets" | "identityProviders" | "quotas" | "auditLogs" | "permissionPresets";
 
 /** A collection's name, the parent in List calls: `accounts/{account}/{collection}`. */
 export const collectionName = (accountId: string, collection: Collection): string => `${accountName(accountId)}/${collection}`;
@@ -26,6 +26,7 @@ export const deploymentName = (accountId: string, deploymentId: string): string 
 export const datasetName = (accountId: string, datasetId: string): string => `${collectionName(accountId, "datasets")}/${datasetId}`;
 export const identityProviderName = (accountId: string, id: string): string => `${collectionName(accountId, "identityProviders")}/${id}`;
 export const auditLogName = (accountId: string, id: string): string => `${collectionName(accountId, "auditLogs")}/${id}`;
+export const permissionPresetName = (accountId: string, id: string): string => `${collectionName(accountId, "permissionPresets")}/${id}`;
 /** The account's usage report (a singleton): `accounts/{account}/billingUsage`. */
 export const billingUsageName = (accountId: string): string => `${accountName(accountId)}/billingUsage`;
 

@@ -10,6 +10,16 @@ export function isRole(value: unknown): value is Role {
 }
 
 /**
+ * Fireworks' fifth role: a principal with role `custom` holds exactly the actions of its
+ * permission preset (`accounts/{a}/permissionPresets/{p}`, see `service/permission-presets.ts`).
+ * It is never an admin for the last-admin rule, whatever its preset holds.
+ */
+export const CUSTOM_ROLE = "custom";
+
+/** The role a principal may have: a built-in role, or `custom` with a permission preset. */
+export type PrincipalRole = Role | typeof CUSTOM_ROLE;
+
+/**
  * Whether the principal with uid `principalUid` created a resource whose creator uid is
  * `creatorUid`: then a `*.manageOwn` action applies to it, else `*.manageOthers`. Ownership
  * compares uids (AIP-148: system-assigned, never reused), never emails or user ids: a principal

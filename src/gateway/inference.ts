@@ -1,7 +1,7 @@
 import { ApiError, failedPrecondition, invalidArgument, notFound, type StatusName } from "../domain/errors.ts";
 import { costNano, monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from "../domain/pricing.ts";
 import { deploymentName, modelName, parseInferenceModel, type ModelRef } from "../domain/resource-names.ts";
-import type { Backend } from "../platform-config.ts";
+import type { Backend, ModelKind } from "../platform-config.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { SpendReservation } from "../domain/spend-ledger.ts";
 import type { Ctx, Deps } from "../service/context.ts";
@@ -32,10 +32,14 @@ export class InferenceRefusal extends ApiError {
   }
 }
 
+/** The OpenAI-compatible endpoints the gateway proxies, as paths under the backend's `baseUrl`. */
+export type InferencePath = "/chat/completions" | "/completions" | "/embeddings";
+
 /** Where a request goes and what it costs. */
 export interface Target {
   /** The model's resource name, as metered. */
   model: string;
+  kind: ModelKind;
   backend: Backend;
   upstreamModel: string;
   prices: Prices;
@@ -43,14 +47,22 @@ export interface Target {
   maxCostPerRequestUsd: number | undefined;
 }
 
+/** A model a principal may use, as the gateway needs it. */
 interface ModelInfo extends Prices {
   name: string;
   backend: string;
   upstreamModel: string;
+  kind: ModelKind;
+  /** Creation time, Unix ms; 0 for a public model (HEARTH_CONFIG says none). */
+  createTime: number;
   maxCostPerRequestUsd?: number | undefined;
 }
 
-async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Promise<ModelInfo> {
+/**
+ * The model `ref` names, when the principal may use it: a public model (HEARTH_CONFIG) or one of
+ * its own account's; any other reads as missing (404), so that other accounts' models stay unseen.
+ */
+export async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Promise<ModelInfo> {
   const name = modelName(ref.accountId, ref.modelId);
   const { publicAccountId, publicModels } = deps.config.platform;
   if (ref.accountId === publicAccountId) {
@@ -60,6 +72,8 @@ async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Pro
         name,
         backend: m.backend,
         upstreamModel: m.upstreamModel,
+        kind: m.kind,
+        createTime: 0,
         inputPricePerMillionTokens: m.inputPricePerMillionTokens,
         outputPricePerMillionTokens: m.outputPricePerMillionTokens,
         maxCostPerRequestUsd: m.maxCostPerRequestUsd,
@@ -71,6 +85,8 @@ async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Pro
         name,
         backend: row.backend,
         upstreamModel: row.upstream_model,
+        kind: "HF_BASE_MODEL",
+        createTime: row.create_time,
         inputPricePerMillionTokens: row.input_price,
         outputPricePerMillionTokens: row.output_price,
       };
@@ -81,9 +97,11 @@ async function lookupModel(deps: Deps, principal: Principal, ref: ModelRef): Pro
 
 /**
  * Resolves an inference request's `model` (a model, `model#deployment`, or a deployment) to a
- * backend, the upstream model name and the prices. The principal must be allowed to run inference.
+ * backend, the upstream model name and the prices. The principal must be allowed to run inference,
+ * and the model's kind must fit `path`: `/embeddings` takes an `EMBEDDING_MODEL` only, the
+ * completions endpoints every other kind (400 otherwise, naming the endpoint to use).
  */
-export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown): Promise<Target> {
+export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown, path: InferencePath): Promise<Target> {
   authorize(ctx, "inference.run");
   const principal = ctx.principal;
   if (typeof text !== "string" || text === "") throw invalidArgument("model is required, e.g. accounts/my-account/models/my-model");
@@ -106,9 +124,17 @@ export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown): Promis
     info = await lookupModel(deps, principal, target.model!);
     backendName = info.backend;
   }
+  const embeds = info.kind === "EMBEDDING_MODEL";
+  if (embeds !== (path === "/embeddings")) {
+    throw invalidArgument(
+      embeds
+        ? `model "${info.name}" is an embedding model (kind EMBEDDING_MODEL): use /embeddings`
+        : `model "${info.name}" is not an embedding model (kind ${info.kind}): use /chat/completions or /completions`,
+    );
+  }
   const backend = deps.config.platform.backends.get(backendName);
   if (!backend) throw failedPrecondition(`backend "${backendName}" of model "${info.name}" is not configured on this server`);
-  return { model: info.name, backend, upstreamModel: info.upstreamModel, prices: info, maxCostPerRequestUsd: info.maxCostPerRequestUsd };
+  return { model: info.name, kind: info.kind, backend, upstreamModel: info.upstreamModel, prices: info, maxCostPerRequestUsd: info.maxCostPerRequestUsd };
 }
 
 function rateHeaders(limit: number, remaining: number, over: boolean): Record<string, string> {
@@ -128,10 +154,13 @@ const RESERVATION_GRACE_MS = 60_000;
 /**
  * The upper bound of a call's cost that admission reserves, nano-dollars: the prompt estimate at
  * the input price plus `max_tokens` (or `max_completion_tokens`) at the output price; without
- * either, the model's `maxCostPerRequestUsd`, else $1. A free model reserves nothing.
+ * either, the model's `maxCostPerRequestUsd`, else $1. An embedding produces no tokens: it
+ * reserves its `input` at one token per UTF-8 byte of its JSON (no byte-level tokenizer makes
+ * more). A free model reserves nothing.
  */
 export function reservationNano(target: Target, promptTokens: number, body: Record<string, unknown>): number {
   if (target.prices.inputPricePerMillionTokens === 0 && target.prices.outputPricePerMillionTokens === 0) return 0;
+  if (target.kind === "EMBEDDING_MODEL") return costNano(target.prices, Buffer.byteLength(JSON.stringify(body.input ?? "")), 0);
   const max = body.max_completion_tokens ?? body.max_tokens;
   if (typeof max === "number" && Number.isInteger(max) && max > 0) return costNano(target.prices, promptTokens, max);
   return Math.round((target.maxCostPerRequestUsd ?? DEFAULT_MAX_COST_PER_REQUEST_USD) * NANO_PER_USD);

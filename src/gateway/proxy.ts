@@ -9,7 +9,7 @@ import { describeIssue } from "../domain/describe-issue.ts";
 import { invalidArgument } from "../domain/errors.ts";
 import { auditRefusals } from "../service/audit.ts";
 import type { Ctx, Deps } from "../service/context.ts";
-import { admit, InferenceRefusal, reservationNano, resolveTarget } from "./inference.ts";
+import { admit, InferenceRefusal, reservationNano, resolveTarget, type InferencePath } from "./inference.ts";
 import { countRateRefusal } from "./rate-refusals.ts";
 import { estimateTokens } from "./meter.ts";
 import { endCall, relayError, relayJson, relayStream, type Relayed } from "./relay.ts";
@@ -17,20 +17,28 @@ import { postUpstream, UpstreamError, type UpstreamCall } from "./upstream.ts";
 
 const chatSchema = z.looseObject({ messages: z.array(z.unknown()).min(1, "messages must not be empty"), stream: z.boolean().optional() });
 const completionSchema = z.looseObject({ prompt: z.union([z.string(), z.array(z.unknown())]), stream: z.boolean().optional() });
+// OpenAI's embeddings input: a string, or an array of strings or of token arrays.
+const embeddingSchema = z.looseObject({ input: z.union([z.string(), z.array(z.unknown()).min(1, "input must not be empty")]) });
+
+const SCHEMAS: Record<InferencePath, z.ZodType> = { "/chat/completions": chatSchema, "/completions": completionSchema, "/embeddings": embeddingSchema };
+
+/** What a request sends the model: the text its prompt estimate is taken from. */
+const PROMPT_FIELD: Record<InferencePath, string> = { "/chat/completions": "messages", "/completions": "prompt", "/embeddings": "input" };
 
 type Body = Record<string, unknown>;
 
-function checkBody(body: Body, chat: boolean): void {
-  const result = (chat ? chatSchema : completionSchema).safeParse(body);
+function checkBody(body: Body, path: InferencePath): void {
+  const result = SCHEMAS[path].safeParse(body);
   if (!result.success) throw invalidArgument(describeIssue("request body", result.error, body));
 }
 
 /**
- * Proxies one OpenAI-style request (`path`: `/chat/completions` or `/completions`) to the backend
- * of the model it names, with the backend's upstream model name, and returns the response body
- * (a stream for `stream: true`). A request refused before the backend is called (invalid body,
- * unknown model, no permission, a quota: 400, 403, 404, 412, 429) is audited as `operationId`
- * on the model and rethrown; backend failures throw `UpstreamError` (502, 504).
+ * Proxies one OpenAI-style request (`path`: `/chat/completions`, `/completions` or `/embeddings`)
+ * to the backend of the model it names, with the backend's upstream model name, and returns the
+ * response body (a stream for `stream: true`), which names the model as the client did. A
+ * request refused before the backend is called (invalid body, unknown model, the wrong kind of
+ * model, no permission, a quota: 400, 403, 404, 412, 429) is audited as `operationId` on the model
+ * and rethrown; backend failures throw `UpstreamError` (502, 504).
  */
 export async function proxyInference(
   deps: Deps,
@@ -38,10 +46,9 @@ export async function proxyInference(
   body: Body,
   request: FastifyRequest,
   reply: FastifyReply,
-  path: "/chat/completions" | "/completions",
+  path: InferencePath,
   operationId: string,
 ): Promise<unknown> {
-  const chat = path === "/chat/completions";
   const op = {
     method: operationId,
     resource: String(body.model ?? "").slice(0, 300),
@@ -53,9 +60,9 @@ export async function proxyInference(
     if (!reply.raw.writableFinished) clientGone.abort();
   });
   const { target, promptEstimate, admission } = await auditRefusals(ctx, op, async () => {
-    checkBody(body, chat);
-    const resolved = await resolveTarget(deps, ctx, body.model);
-    const estimate = estimateTokens(JSON.stringify(chat ? body.messages : body.prompt).length);
+    checkBody(body, path);
+    const resolved = await resolveTarget(deps, ctx, body.model, path);
+    const estimate = estimateTokens(JSON.stringify(body[PROMPT_FIELD[path]]).length);
     const admitted = await admit(deps, ctx.principal, resolved, reservationNano(resolved, estimate, body)).catch((error: unknown) => {
       if (error instanceof InferenceRefusal && error.openaiCode === "rate_limit_exceeded") countRateRefusal(deps.store, ctx, operationId);
       throw error;
@@ -63,14 +70,15 @@ export async function proxyInference(
     void reply.headers(admitted.headers);
     return { target: resolved, promptEstimate: estimate, admission: admitted };
   });
-  const stream = body.stream === true;
+  const stream = body.stream === true && path !== "/embeddings";
   const streamOptions = body.stream_options && typeof body.stream_options === "object" ? (body.stream_options as Body) : {};
   const upstreamBody = JSON.stringify({
     ...body,
     model: target.upstreamModel,
     ...(stream ? { stream_options: { ...streamOptions, include_usage: true } } : {}),
   });
-  const c: Relayed = { deps, ctx, request, reply, target, promptEstimate, reservation: admission.reservation };
+  const requestedModel = String(body.model);
+  const c: Relayed = { deps, ctx, request, reply, path, requestedModel, target, promptEstimate, reservation: admission.reservation };
   if (clientGone.signal.aborted) {
     // Gone before the backend was asked: nothing was spent.
     await endCall(c);

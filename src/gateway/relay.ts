@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { costNano, monthStartDay } from "../domain/pricing.ts";
 import type { SpendReservation } from "../domain/spend-ledger.ts";
 import type { Ctx, Deps } from "../service/context.ts";
-import type { Target } from "./inference.ts";
+import type { InferencePath, Target } from "./inference.ts";
 import { estimateTokens, meter, usageOf, type TokenUsage } from "./meter.ts";
 import { openAiErrorBody } from "./openai-error.ts";
 import { redactKey, redactUpstreamJson, redactUpstreamText } from "./redact.ts";
@@ -23,6 +23,9 @@ export interface Relayed {
   ctx: Ctx;
   request: FastifyRequest;
   reply: FastifyReply;
+  path: InferencePath;
+  /** The `model` the client asked for, exactly: the name answers carry (as Fireworks echoes it), not the backend's. */
+  requestedModel: string;
   target: Target;
   /** Prompt tokens to meter when the backend reports no usage (see `estimateTokens`). */
   promptEstimate: number;
@@ -93,7 +96,8 @@ export async function relayError(c: Relayed, call: UpstreamCall): Promise<unknow
     return openAiErrorBody(`backend "${name}" refused the request: ${upstreamMessage || `status ${status}`}`, "invalid_request_error", "upstream_rejected");
   }
   if (status === 429) {
-    void c.reply.status(429);
+    // The backend's own wait is what a client's retry should honour (OpenAI's SDKs read both headers).
+    void c.reply.status(429).headers(call.response.retryAfter);
     return openAiErrorBody(`backend "${name}" is overloaded; retry later`, "rate_limit_error", "upstream_overloaded");
   }
   {
@@ -121,10 +125,29 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
   } catch {
     throw new UpstreamError(502, `backend "${c.target.backend.name}" sent a response that is not JSON`);
   }
-  const usage = usageOf(json) ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(text.length) };
-  await endCall(c, usage);
+  // An embedding has no completion: only its prompt is estimated when the backend reports no usage.
+  const estimate = { promptTokens: c.promptEstimate, completionTokens: c.path === "/embeddings" ? 0 : estimateTokens(text.length) };
+  await endCall(c, usageOf(json) ?? estimate);
   void c.reply.status(200).header("content-type", "application/json; charset=utf-8");
-  return redactKey(text, c.target.backend.apiKey);
+  return redactKey(echoModel(json, c.requestedModel) ? JSON.stringify(json) : text, c.target.backend.apiKey);
+}
+
+/**
+ * Sets an answer's (or stream chunk's) `model` to the name the client asked for, as Fireworks
+ * echoes it; true when that changed it. An error object is left as it is.
+ */
+function echoModel(json: unknown, requested: string): boolean {
+  if (json === null || typeof json !== "object" || Array.isArray(json) || "error" in json) return false;
+  const answer = json as { model?: unknown };
+  if (answer.model === requested) return false;
+  answer.model = requested;
+  return true;
+}
+
+/** `event` carrying `data` instead of its own data lines (its other lines, `event:` or `id:`, kept). */
+function withData(event: SseEvent, data: string): SseEvent {
+  const otherLines = event.raw.split("\n").filter((line) => line !== "" && !line.startsWith("data:"));
+  return { raw: `${[...otherLines, `data: ${data}`].join("\n")}\n\n`, data };
 }
 
 /**
@@ -169,7 +192,7 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
   let usage: TokenUsage | undefined;
   let streamedChars = 0;
   const forward = async (events: ReturnType<SseSplitter["push"]>) => {
-    for (const event of events) {
+    for (let event of events) {
       if (event.data !== undefined && event.data !== "[DONE]") {
         streamedChars += event.data.length;
         let json: { choices?: unknown } | undefined;
@@ -183,6 +206,7 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
           usage = u;
           if (!clientWantsUsage && Array.isArray(json?.choices) && json.choices.length === 0) continue;
         }
+        if (echoModel(json, c.requestedModel)) event = withData(event, JSON.stringify(json));
       }
       await write(relayedEvent(event, c.target.backend.apiKey));
     }

@@ -58,7 +58,25 @@ interface UpstreamResponse {
   status: number;
   ok: boolean;
   contentType: string;
+  /** The backend's `retry-after` (and OpenAI's `retry-after-ms`) when well-formed, to relay with a 429. */
+  retryAfter: Record<string, string>;
   body: AsyncIterable<Buffer>;
+}
+
+// RFC 9110 §10.2.3: delay-seconds, or an HTTP-date (IMF-fixdate, e.g. "Fri, 04 Dec 2026 16:00:00 GMT").
+const DELAY_SECONDS = /^\d{1,9}$/;
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+// OpenAI's SDKs read `retry-after-ms` first: milliseconds, possibly fractional.
+const DELAY_MS = /^\d{1,12}(\.\d{1,6})?$/;
+
+/** The retry headers of an upstream answer that can be relayed as they are; anything else is dropped. */
+function retryHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  const after = headers["retry-after"]?.trim();
+  if (after && (DELAY_SECONDS.test(after) || (IMF_FIXDATE.test(after) && !Number.isNaN(Date.parse(after))))) out["retry-after"] = after;
+  const ms = headers["retry-after-ms"];
+  if (typeof ms === "string" && DELAY_MS.test(ms.trim())) out["retry-after-ms"] = ms.trim();
+  return out;
 }
 
 export interface UpstreamCall {
@@ -135,7 +153,13 @@ export async function postUpstream(backend: Backend, path: string, body: string,
     const res = await request(new URL(`${backend.baseUrl}${path}`), "POST", headers, body, controller.signal);
     touch();
     const status = res.statusCode ?? 502;
-    const response = { status, ok: status >= 200 && status < 300, contentType: String(res.headers["content-type"] ?? ""), body: res };
+    const response = {
+      status,
+      ok: status >= 200 && status < 300,
+      contentType: String(res.headers["content-type"] ?? ""),
+      retryAfter: retryHeaders(res.headers),
+      body: res,
+    };
     return { response, timeoutMs: backend.timeoutMs, abort, aborted: () => why, touch, done };
   } catch (error) {
     done();

@@ -5,6 +5,7 @@ import { notFound } from "../domain/errors.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler } from "./errors.ts";
 import { checkJsonDepth, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
+import { drainOnClose } from "./drain.ts";
 import { Router } from "./route.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
@@ -12,6 +13,7 @@ import { serviceRoutes } from "./routes/service.ts";
 import { userRoutes } from "./routes/users.ts";
 import { installMetrics } from "./metrics.ts";
 import { identityProviderRoutes } from "./routes/identity-providers.ts";
+import { permissionPresetRoutes } from "./routes/permission-presets.ts";
 import { cliSignInRoutes } from "./routes/cli-sign-in.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { accountSwitchRoutes } from "./account-switch.ts";
@@ -43,6 +45,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     routerOptions: { ignoreTrailingSlash: true },
     ...serverOptions(deps.config),
   });
+
+  drainOnClose(app);
 
   // JSON bodies: an empty body is no body (DELETE with a Content-Type), a bad one names the problem.
   app.removeContentTypeParser("application/json");
@@ -118,6 +122,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   userRoutes(router);
   apiKeyRoutes(router);
   identityProviderRoutes(router);
+  permissionPresetRoutes(router);
   signInRoutes(router);
   accountSwitchRoutes(app, deps);
   cliSignInRoutes(router);

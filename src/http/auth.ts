@@ -5,6 +5,7 @@ import type { Principal } from "../domain/principal.ts";
 import type { Deps } from "../service/context.ts";
 import { isApiKeyShaped } from "../domain/sign-in.ts";
 import { authenticateOidcToken } from "../service/oidc-token.ts";
+import { withPresetActions } from "../service/permission-presets.ts";
 import { failedAuthentication } from "./auth-failures.ts";
 import { requestMeta } from "./request-meta.ts";
 import { sessionPrincipal } from "./session-auth.ts";
@@ -46,7 +47,8 @@ export async function authenticateRequest(deps: Deps, request: FastifyRequest, o
   const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
   let principal: Principal;
   try {
-    principal = await principalOf(deps, request, accountId);
+    // A custom role's preset actions (an API key's principal already carries them, from its cache).
+    principal = await withPresetActions(deps.store.db, await principalOf(deps, request, accountId));
   } catch (error) {
     if (error instanceof ApiError) throw await failedAuthentication(deps, request, { operationId, accountId }, error);
     throw error;

@@ -116,7 +116,8 @@ export function openApiDocument(routes: readonly RegisteredRoute[]) {
     if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: toSchema(r.body) } } };
     if (r.streamedBody) op.requestBody = { required: true, content: r.streamedBody };
     if (r.auth) op.security = [{ bearer: [] }];
-    (paths[r.url] ??= {})[r.method.toLowerCase()] = op;
+    // A multi-segment variable (`{model=**}`, AIP-127) is one path parameter in OpenAPI.
+    (paths[r.url.replace(/\{(\w+)=\*\*\}/g, "{$1}")] ??= {})[r.method.toLowerCase()] = op;
   }
   return {
     openapi: "3.1.0",

@@ -29,7 +29,7 @@ interface ResponseSpec {
  * OpenAPI document, so the two cannot drift apart.
  */
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> extends ResponseSpec {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   url: string;
   /** RPC-style name, also the audit log's method for refused attempts. */
   operationId: string;
@@ -69,6 +69,16 @@ export interface RegisteredRoute extends ResponseSpec {
   body?: z.ZodType;
 }
 
+/** AIP-127's multi-segment variable at the end of a path (`{model=**}`: a name holding slashes), Fastify's wildcard. */
+const MULTI_SEGMENT = /\{(\w+)=\*\*\}$/;
+
+/** The path values with the wildcard's under the variable's name. */
+function namedParams(params: unknown, name: string | undefined): unknown {
+  if (!name) return params;
+  const { "*": rest, ...others } = (params ?? {}) as Record<string, string>;
+  return { ...others, [name]: rest };
+}
+
 function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> {
   if (!schema) return undefined as z.output<S>;
   const result = schema.safeParse(value ?? {});
@@ -91,10 +101,11 @@ export class Router {
     const errorFormat = spec.errorFormat ?? "google-rpc";
     this.routes.push({ ...spec, auth, errorFormat });
     const deps = this.deps;
+    const multiSegment = MULTI_SEGMENT.exec(spec.url)?.[1];
     const serve = async (ctx: Ctx, request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       // A route that reads a stream names the types it takes itself.
       if (request.body instanceof MalformedBody && !spec.streamedBody) throw invalidArgument(request.body.message);
-      const params = parse(spec.params, request.params, "path");
+      const params = parse(spec.params, namedParams(request.params, multiSegment), "path");
       const query = parse(spec.query, request.query, "query parameter");
       // A streamed body (an upload content type) reaches only the routes that read streams.
       if (spec.body && request.body instanceof Readable) {
@@ -111,6 +122,7 @@ export class Router {
     // A custom method right after a parameter (`{userId}:revokeSessions`) needs the parameter to end
     // explicitly, or find-my-way reads `userId:revokeSessions` as one parameter name.
     const url = spec.url
+      .replace(MULTI_SEGMENT, "*")
       .replace(/\{(\w+)\}:(?=[a-z])/g, ":$1(^[^/:]+)::")
       .replace(/\{(\w+)\}/g, ":$1")
       .replace(/([A-Za-z]):(?=[a-z])/g, "$1::");

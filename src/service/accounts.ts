@@ -1,6 +1,7 @@
 import { notFound } from "../domain/errors.ts";
 import { checkEmail, checkId, idFromEmail } from "../domain/ids.ts";
-import { getAccount as getRow, insertAccount } from "../store/accounts.ts";
+import { getAccount as getRow, insertAccount, listAccountPage } from "../store/accounts.ts";
+import type { ListRequest } from "../store/list.ts";
 import { insertDefaultQuotas } from "../store/quotas.ts";
 import { insertUser } from "../store/users.ts";
 import { insertApiKey } from "../store/api-keys.ts";
@@ -19,6 +20,16 @@ export async function getAccount(deps: Deps, ctx: Ctx, accountId: string) {
   const row = await getRow(deps.store.db, accountId);
   if (!row) throw notFound(`account "${accountId}" not found`);
   return accountView(row);
+}
+
+/**
+ * ListAccounts: a credential (API key, session or token) belongs to one account, so the list holds
+ * at most that one account — the caller's, when it matches `req.filter` (AIP-160); paged per AIP-158.
+ */
+export async function listAccounts(deps: Deps, ctx: Ctx, req: ListRequest) {
+  authorize(ctx, "accounts.get");
+  const page = await listAccountPage(deps.store.db, [ctx.principal.accountId], req);
+  return { accounts: page.rows.map(accountView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
 }
 
 export interface NewAccount {

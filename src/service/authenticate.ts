@@ -3,6 +3,7 @@ import { unauthenticated } from "../domain/errors.ts";
 import { findKeyByDigest } from "../store/api-keys.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Deps } from "./context.ts";
+import { withPresetActions } from "./permission-presets.ts";
 
 const malformed = () => unauthenticated("the API key is malformed (bad format or checksum); check that it was copied whole");
 const notValid = () => unauthenticated("the API key is not valid");
@@ -33,7 +34,9 @@ export async function authenticateApiKey(deps: Deps, key: string): Promise<Princ
     cache.setMissing(digest, now, epoch);
     throw notValid();
   }
-  const principal: Principal = Object.freeze({
+  // A custom role's preset is read with the key, so the cached principal carries its actions; a
+  // preset edit invalidates its holders' keys on every process (service/permission-presets.ts).
+  const principal = await withPresetActions(deps.store.db, {
     accountId: row.account_id,
     userId: row.user_id,
     uid: row.uid,
@@ -42,6 +45,7 @@ export async function authenticateApiKey(deps: Deps, key: string): Promise<Princ
     serviceAccount: row.service_account === 1,
     apiKeyId: row.id,
   });
+  Object.freeze(principal);
   cache.set(digest, { principal, expireTime: row.expire_time, cachedAt: now }, epoch);
   if (row.expire_time !== null && row.expire_time <= now) throw expired();
   deps.lastUsed.note(row.id, now);

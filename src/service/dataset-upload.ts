@@ -13,7 +13,7 @@ import { authorize } from "./permissions.ts";
 import { isCreator } from "../domain/roles.ts";
 
 /** Whole lines are gathered into chunks of about this size before they are written. */
-const CHUNK_BYTES = 256 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
 
 function tooLarge(limit: number): Error {
   return invalidArgument(`the upload is larger than the per-upload limit of ${limit} bytes`);
@@ -24,7 +24,8 @@ function tooLarge(limit: number): Error {
  * tagged with a fresh upload id; nothing is visible until one transaction, holding the account
  * lock, checks the "dataset-storage-bytes" quota against what is stored now and marks the dataset
  * READY. A refused upload (bad line, too large, over quota, client gone) deletes its chunks, so it
- * stores nothing; concurrent uploads cannot together overshoot the quota.
+ * stores nothing; concurrent uploads cannot together overshoot the quota. `method` names the
+ * operation audited (`:validateUpload` feeds the file PUT to a signed URL through here).
  */
 interface Staged {
   examples: number;
@@ -38,9 +39,10 @@ export async function uploadDataset(
   datasetId: string,
   body: AsyncIterable<Buffer>,
   contentLength: number | undefined,
+  method = "UploadDataset",
 ) {
   const resource = datasetName(accountId, datasetId);
-  const op = { method: "UploadDataset", resource, payload: { contentLength: contentLength ?? null } };
+  const op = { method, resource, payload: { contentLength: contentLength ?? null } };
   const uploadId = randomUUID();
   const discard = () => datasets.deleteChunks(deps.store.db, accountId, datasetId, { only: uploadId }).catch(() => undefined);
   let staged: Staged;

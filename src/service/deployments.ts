@@ -1,4 +1,6 @@
-import { invalidArgument, notFound } from "../domain/errors.ts";
+import { randomBytes } from "node:crypto";
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { checkReplicaCount, clampReplicaCount, replicaBounds } from "../domain/deployment-spec.ts";
 import { checkId, isValidId } from "../domain/ids.ts";
 import { collectionName, deploymentName, modelName, parseModelName } from "../domain/resource-names.ts";
 import * as deployments from "../store/deployments.ts";
@@ -15,12 +17,48 @@ import { reserve } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
 import { isCreator } from "../domain/roles.ts";
 
+/** A deployment's writable fields (Fireworks' Deployment names); absent: unchanged (update) or the default (create). */
 export interface DeploymentInput {
   displayName?: string | undefined;
   /** `accounts/{a}/models/{m}` (this account's or a public model), or a model id of this account. */
   baseModel?: string | undefined;
   /** Default (absent at creation, or empty): the model's own backend. */
   backend?: string | undefined;
+  description?: string | undefined;
+  annotations?: Record<string, string> | undefined;
+  /** Default 0. */
+  minReplicaCount?: number | undefined;
+  /** Default (absent at creation, or null: cleared by an update mask): max(minReplicaCount, 1). */
+  maxReplicaCount?: number | null | undefined;
+  /** One of ACCELERATOR_TYPES; "" clears it. */
+  acceleratorType?: string | undefined;
+  /** Accelerators per replica; 0 clears it. */
+  acceleratorCount?: number | undefined;
+  deploymentShape?: string | undefined;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Purges the account's deployments deleted more than HEARTH_DELETED_RETENTION_DAYS ago, before a
+ * read could show one (get, list with showDeleted) or a create or undelete could meet one.
+ */
+async function purgeExpired(deps: Deps, db: Db, accountId: string): Promise<void> {
+  await deployments.purgeDeletedDeployments(db, accountId, Date.now() - deps.config.deletedRetentionDays * DAY_MS);
+}
+
+const view = (deps: Deps, row: DeploymentRow) => deploymentView(row, deps.config.deletedRetentionDays);
+
+/** Who may change a deployment: its creator (manageOwn), anyone else with manageOthers; `verb` names the refused change. */
+function authorizeChange(ctx: Ctx, row: DeploymentRow, verb: string): void {
+  const own = isCreator(ctx.principal.uid, row.creator_uid);
+  authorize(ctx, own ? "deployments.manageOwn" : "deployments.manageOthers", own ? `${verb} deployments` : `${verb} deployments created by others`);
+}
+
+/** A deleted deployment takes no change but undelete (or a hard delete). */
+function checkLive(row: DeploymentRow): void {
+  if (row.delete_time !== null)
+    throw failedPrecondition(`deployment "${deploymentName(row.account_id, row.id)}" is ${row.state}; undelete it first (:undelete)`);
 }
 
 /** The model a deployment serves, by full name, and the backend it lives on. */
@@ -57,16 +95,24 @@ async function probe(deps: Deps, row: DeploymentRow): Promise<DeploymentRow> {
 /**
  * Creates a deployment (quota "deployments", counted under the account lock), then probes its
  * backend outside the transaction: the answer is READY, or FAILED with the reason in status.message.
+ * Without a `deploymentId`, one is generated (`deployment-` and 10 hex digits). An id stays taken
+ * while its deployment is deleted, until purged.
  */
 export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string | undefined, input: DeploymentInput) {
-  const op = { method: "CreateDeployment", resource: deploymentName(accountId, deploymentId ?? ""), payload: input };
+  const generatedId = `deployment-${randomBytes(5).toString("hex")}`;
+  const op = { method: "CreateDeployment", resource: deploymentName(accountId, deploymentId || generatedId), payload: input };
   const created = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "deployments.create");
-    if (!deploymentId) throw invalidArgument("deploymentId is required (?deploymentId=ID)");
-    const id = checkId(deploymentId, "deploymentId");
+    // Fireworks: "If not specified, a random ID is generated."
+    const id = deploymentId === undefined || deploymentId === "" ? generatedId : checkId(deploymentId, "deploymentId");
     if (!input.baseModel) throw invalidArgument("baseModel is required, e.g. accounts/my-account/models/my-model");
     const model = await resolveModel(deps, trx, accountId, input.baseModel);
     const backend = checkBackend(deps, input.backend || model.backend);
+    const bounds = replicaBounds(input.minReplicaCount, input.maxReplicaCount ?? undefined);
+    await purgeExpired(deps, trx, accountId);
+    const existing = await deployments.getDeployment(trx, accountId, id);
+    if (existing && existing.delete_time !== null)
+      throw alreadyExists(`deployment "${deploymentName(accountId, id)}" is deleted but not yet purged: undelete it, or purge it with ?hard=true`);
     await reserve(deps, trx, accountId, "deployments", 1);
     const now = Date.now();
     const row: DeploymentRow = {
@@ -81,37 +127,56 @@ export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, 
       creator_uid: ctx.principal.uid,
       create_time: now,
       update_time: now,
+      min_replica_count: bounds.min,
+      max_replica_count: bounds.max,
+      replica_count: bounds.min,
+      accelerator_type: input.acceleratorType ?? "",
+      accelerator_count: input.acceleratorCount ?? 0,
+      deployment_shape: input.deploymentShape ?? "",
+      description: input.description ?? "",
+      annotations: JSON.stringify(input.annotations ?? {}),
+      delete_time: null,
     };
     await deployments.insertDeployment(trx, row);
     return row;
   });
-  return deploymentView(await probe(deps, created));
+  return view(deps, await probe(deps, created));
 }
 
 export async function getDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string) {
   const op = { method: "GetDeployment", resource: deploymentName(accountId, deploymentId) };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "deployments.get");
-    return deploymentView(await getDeploymentRow(deps.store.db, accountId, deploymentId));
+    const row = await getDeploymentRow(deps.store.db, accountId, deploymentId);
+    if (row.delete_time !== null && row.delete_time < Date.now() - deps.config.deletedRetentionDays * DAY_MS) {
+      await purgeExpired(deps, deps.store.db, accountId);
+      throw notFound(`deployment "${deploymentName(accountId, deploymentId)}" not found`);
+    }
+    return view(deps, row);
   });
 }
 
-export async function listDeployments(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
+/** The account's deployments; deleted ones (until purged) only with `showDeleted` (Fireworks' ListDeployments). */
+export async function listDeployments(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest, showDeleted = false) {
   const op = { method: "ListDeployments", resource: collectionName(accountId, "deployments") };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "deployments.list");
-    const page = await deployments.listDeployments(deps.store.db, accountId, req);
-    return { deployments: page.rows.map(deploymentView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+    if (showDeleted) await purgeExpired(deps, deps.store.db, accountId);
+    const page = await deployments.listDeployments(deps.store.db, accountId, req, showDeleted);
+    return { deployments: page.rows.map((row) => view(deps, row)), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 
-/** Updates a deployment; a new model or backend, or a deployment that is not READY, is probed again. */
+/**
+ * Updates a deployment; a new model or backend, or a deployment that is not READY, is probed again.
+ * New replica bounds carry `replicaCount` into them. A deleted deployment is refused (FAILED_PRECONDITION).
+ */
 export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string, input: DeploymentInput) {
   const op = { method: "UpdateDeployment", resource: deploymentName(accountId, deploymentId), payload: input };
   const updated = await audited(deps, ctx, op, async (trx) => {
     const row = await getDeploymentRow(trx, accountId, deploymentId);
-    const own = isCreator(ctx.principal.uid, row.creator_uid);
-    authorize(ctx, own ? "deployments.manageOwn" : "deployments.manageOthers", own ? "update deployments" : "update deployments created by others");
+    authorizeChange(ctx, row, "update");
+    checkLive(row);
     const patch: deployments.DeploymentPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     if (input.baseModel !== undefined) {
@@ -122,19 +187,85 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     // An empty backend (cleared by an update mask) is the model's own, as at creation.
     if (input.backend === "") patch.backend = checkBackend(deps, (await resolveModel(deps, trx, accountId, patch.model ?? row.model)).backend);
     else if (input.backend !== undefined) patch.backend = checkBackend(deps, input.backend);
+    if (input.description !== undefined) patch.description = input.description;
+    if (input.annotations !== undefined) patch.annotations = JSON.stringify(input.annotations);
+    if (input.acceleratorType !== undefined) patch.accelerator_type = input.acceleratorType;
+    if (input.acceleratorCount !== undefined) patch.accelerator_count = input.acceleratorCount;
+    if (input.deploymentShape !== undefined) patch.deployment_shape = input.deploymentShape;
+    if (input.minReplicaCount !== undefined || input.maxReplicaCount !== undefined) {
+      const min = input.minReplicaCount ?? row.min_replica_count;
+      const bounds = replicaBounds(min, input.maxReplicaCount === null ? undefined : (input.maxReplicaCount ?? row.max_replica_count));
+      patch.min_replica_count = bounds.min;
+      patch.max_replica_count = bounds.max;
+      patch.replica_count = clampReplicaCount(row.replica_count, bounds);
+    }
     const next: DeploymentRow = { ...row, ...patch, update_time: Date.now() };
     await deployments.updateDeployment(trx, accountId, deploymentId, { ...patch, update_time: next.update_time });
     return { next, reprobe: next.backend !== row.backend || next.model !== row.model || row.state !== "READY" };
   });
-  return deploymentView(updated.reprobe ? await probe(deps, updated.next) : updated.next);
+  return view(deps, updated.reprobe ? await probe(deps, updated.next) : updated.next);
 }
 
-export async function deleteDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string): Promise<void> {
-  const op = { method: "DeleteDeployment", resource: deploymentName(accountId, deploymentId) };
-  await audited(deps, ctx, op, async (trx) => {
+/**
+ * Sets the replica count a deployment asks for (Fireworks ScaleDeployment, `:scale`), within its
+ * [minReplicaCount, maxReplicaCount]. Desired state only: Hearth serves through the backend either way.
+ */
+export async function scaleDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string, replicaCount: number) {
+  const op = { method: "ScaleDeployment", resource: deploymentName(accountId, deploymentId), payload: { replicaCount } };
+  return audited(deps, ctx, op, async (trx) => {
     const row = await getDeploymentRow(trx, accountId, deploymentId);
-    const own = isCreator(ctx.principal.uid, row.creator_uid);
-    authorize(ctx, own ? "deployments.manageOwn" : "deployments.manageOthers", own ? "delete deployments" : "delete deployments created by others");
-    await deployments.deleteDeployment(trx, accountId, deploymentId);
+    authorizeChange(ctx, row, "scale");
+    checkLive(row);
+    const count = checkReplicaCount(replicaCount, { min: row.min_replica_count, max: row.max_replica_count });
+    const patch = { replica_count: count, update_time: Date.now() };
+    await deployments.updateDeployment(trx, accountId, deploymentId, patch);
+    return view(deps, { ...row, ...patch });
   });
+}
+
+/**
+ * Deletes a deployment. Soft by default (Fireworks' DeleteDeployment): DELETING, then DELETED; it
+ * serves nothing, no longer counts toward the "deployments" quota, keeps its id, and can be
+ * undeleted until purged HEARTH_DELETED_RETENTION_DAYS later. `hard`: removed at once (also a deleted one).
+ */
+export async function deleteDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string, hard = false): Promise<void> {
+  const op = { method: "DeleteDeployment", resource: deploymentName(accountId, deploymentId), payload: { hard } };
+  const soft = await audited(deps, ctx, op, async (trx) => {
+    const row = await getDeploymentRow(trx, accountId, deploymentId);
+    authorizeChange(ctx, row, "delete");
+    if (hard) {
+      await deployments.deleteDeployment(trx, accountId, deploymentId);
+      return false;
+    }
+    if (row.delete_time !== null)
+      throw failedPrecondition(`deployment "${deploymentName(accountId, deploymentId)}" is already deleted; purge it with ?hard=true`);
+    const now = Date.now();
+    await deployments.updateDeployment(trx, accountId, deploymentId, { state: "DELETING", status_message: "", delete_time: now, update_time: now });
+    return true;
+  });
+  // No replica runs here, so nothing remains to release: the deletion completes at once.
+  if (soft) await deployments.updateDeployment(deps.store.db, accountId, deploymentId, { state: "DELETED", update_time: Date.now() });
+}
+
+/**
+ * Restores a deleted deployment (Fireworks' UndeleteDeployment, `:undelete`) before it is purged:
+ * it counts toward the "deployments" quota again, and its model and backend are checked and probed
+ * as at creation (READY, or FAILED with the reason).
+ */
+export async function undeleteDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string) {
+  const op = { method: "UndeleteDeployment", resource: deploymentName(accountId, deploymentId) };
+  const restored = await audited(deps, ctx, op, async (trx) => {
+    await purgeExpired(deps, trx, accountId);
+    const row = await getDeploymentRow(trx, accountId, deploymentId);
+    authorizeChange(ctx, row, "undelete");
+    if (row.delete_time === null) throw failedPrecondition(`deployment "${deploymentName(accountId, deploymentId)}" is not deleted`);
+    await resolveModel(deps, trx, accountId, row.model).catch(() => {
+      throw failedPrecondition(`deployment "${deploymentName(accountId, deploymentId)}" serves ${row.model}, which no longer exists`);
+    });
+    await reserve(deps, trx, accountId, "deployments", 1);
+    const patch = { state: "CREATING", status_message: "", delete_time: null, update_time: Date.now() };
+    await deployments.updateDeployment(trx, accountId, deploymentId, patch);
+    return { ...row, ...patch };
+  });
+  return view(deps, await probe(deps, restored));
 }

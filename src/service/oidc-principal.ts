@@ -152,7 +152,7 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
   const now = Date.now();
   let id = idFromEmail(email);
   if (await getUser(db, row.account_id, id)) id = `${id.slice(0, 56)}-${now.toString(36).slice(-6)}`;
-  const fields: Omit<UserRow, "uid"> = {
+  const fields: Omit<UserRow, "uid" | "permission_preset"> = {
     account_id: row.account_id,
     id,
     display_name: "",

@@ -34,7 +34,7 @@ export async function setRoleAsOperator(store: Store, accountId: string, user: s
     if (!row) throw notFound(`no user ${quoted(user)} in account "${accountId}" (give a user id or an email)`);
     op.resource = userName(accountId, row.id);
     await keepAnActingAdmin(trx, row, newRole);
-    await users.updateUser(trx, accountId, row.id, { role: newRole, update_time: Date.now() });
+    await users.updateUser(trx, accountId, row.id, { role: newRole, permission_preset: "", update_time: Date.now() });
     op.payload = { role: newRole, previousRole: row.role };
     return { userId: row.id, previousRole: row.role };
   });

@@ -43,7 +43,8 @@ export function publicModelView(publicAccountId: string, m: PublicModel & { back
   };
 }
 
-export function deploymentView(row: DeploymentRow): Deployment {
+/** A deployment; a deleted one carries deleteTime and purgeTime (deleteTime + `retentionDays`). */
+export function deploymentView(row: DeploymentRow, retentionDays: number): Deployment {
   return {
     name: deploymentName(row.account_id, row.id),
     displayName: row.display_name,
@@ -54,6 +55,17 @@ export function deploymentView(row: DeploymentRow): Deployment {
     createdBy: row.created_by,
     createTime: formatTimestamp(row.create_time),
     updateTime: formatTimestamp(row.update_time),
+    description: row.description,
+    annotations: JSON.parse(row.annotations) as Record<string, string>,
+    minReplicaCount: row.min_replica_count,
+    maxReplicaCount: row.max_replica_count,
+    replicaCount: row.replica_count,
+    ...(row.accelerator_type ? { acceleratorType: row.accelerator_type } : {}),
+    ...(row.accelerator_count ? { acceleratorCount: row.accelerator_count } : {}),
+    ...(row.deployment_shape ? { deploymentShape: row.deployment_shape } : {}),
+    ...(row.delete_time === null
+      ? {}
+      : { deleteTime: formatTimestamp(row.delete_time), purgeTime: formatTimestamp(row.delete_time + retentionDays * 24 * 3600 * 1000) }),
   };
 }
 

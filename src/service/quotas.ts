@@ -1,10 +1,11 @@
 import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
-import { isQuotaId, QUOTA_IDS, type QuotaId } from "../domain/quotas.ts";
+import { isQuotaId, QUOTA_DEFAULTS, QUOTA_IDS, type QuotaId } from "../domain/quotas.ts";
 import * as quotas from "../store/quotas.ts";
 import { countUsers } from "../store/users.ts";
 import { countApiKeys, maxApiKeysPerUser } from "../store/api-keys.ts";
 import { lockAccount } from "../store/accounts.ts";
 import type { Db, Store } from "../store/store.ts";
+import type { ListRequest } from "../store/list.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps, Operation } from "./context.ts";
 import { operatorChange } from "./operator-audit.ts";
@@ -80,13 +81,14 @@ export async function reserve(deps: Deps, trx: Db, accountId: string, id: QuotaI
   checkQuotaRoom(await readQuotaUse(deps, trx, accountId, id, userId), amount);
 }
 
-export async function listQuotas(deps: Deps, ctx: Ctx, accountId: string) {
+/** ListQuotas: one page (AIP-158) of the account's quotas matching `req.filter` (AIP-160), by name, each with its usage. */
+export async function listQuotas(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
   const op = { method: "ListQuotas", resource: collectionName(accountId, "quotas") };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "quotas.list");
-    const rows = await quotas.listQuotas(deps.store.db, accountId);
-    const views = await Promise.all(rows.map(async (r) => quotaView(r, await usage(deps, deps.store.db, accountId, r.id as QuotaId))));
-    return { quotas: views, nextPageToken: "", totalSize: views.length };
+    const page = await quotas.listQuotaPage(deps.store.db, accountId, req);
+    const views = await Promise.all(page.rows.map(async (r) => quotaView(r, await usage(deps, deps.store.db, accountId, r.id as QuotaId))));
+    return { quotas: views, nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 
@@ -101,17 +103,25 @@ export async function getQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId:
   });
 }
 
-export async function updateQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId: string, value: number) {
+/**
+ * UpdateQuota: sets a quota's value, at most its maxValue. With `allowMissing` (AIP-134) a quota the
+ * account has no row for yet is created at its default maximum instead of NOT_FOUND; a quota id that
+ * is not one of Hearth's quotas is NOT_FOUND either way.
+ * @throws NOT_FOUND (unknown quota; no row without `allowMissing`), INVALID_ARGUMENT (value above maxValue).
+ */
+export async function updateQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId: string, value: number, allowMissing = false) {
   const op = { method: "UpdateQuota", resource: quotaName(accountId, quotaId), payload: { value: String(value) } };
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "quotas.update");
     const id = checkQuotaId(quotaId);
     const row = await quotas.getQuota(trx, accountId, id);
-    if (!row) throw notFound(`quota "${id}" not found`);
-    if (value > row.max_value) {
-      throw invalidArgument(`quota "${id}" value ${value} exceeds its maxValue ${row.max_value}; ask the operator to raise the maximum`);
+    if (!row && !allowMissing) throw notFound(`quota "${id}" not found`);
+    const maxValue = row?.max_value ?? QUOTA_DEFAULTS[id];
+    if (value > maxValue) {
+      throw invalidArgument(`quota "${id}" value ${value} exceeds its maxValue ${maxValue}; ask the operator to raise the maximum`);
     }
     const now = Date.now();
+    if (!row) return quotaView(await quotas.insertQuota(trx, accountId, id, value, now), await usage(deps, trx, accountId, id));
     await quotas.setQuota(trx, accountId, id, { value }, now);
     return quotaView({ ...row, value, update_time: now }, await usage(deps, trx, accountId, id));
   });

@@ -59,6 +59,22 @@ export function pageTokenKey(config: Config): Buffer {
   return key;
 }
 
+const urlKeys = new WeakMap<Config, Buffer>();
+
+/**
+ * The key that signs dataset upload and download URLs: HMAC-SHA256(server key, "hearth signed-url
+ * key v1"), derived like `pageTokenKey`, so every process given the same server key accepts the
+ * URLs any of them signed. 32 bytes.
+ */
+export function signedUrlKey(config: Config): Buffer {
+  let key = urlKeys.get(config);
+  if (!key) {
+    key = createHmac("sha256", serverKey(config)).update("hearth signed-url key v1").digest();
+    urlKeys.set(config, key);
+  }
+  return key;
+}
+
 function readKeyFile(file: string): Buffer | undefined {
   let text: string;
   try {

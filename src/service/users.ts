@@ -1,7 +1,7 @@
 import { invalidArgument, notFound } from "../domain/errors.ts";
 import { checkEmail, checkId, idFromEmail, serviceAccountEmail } from "../domain/ids.ts";
 import { checkDisplayName, checkField, FIELD_RULES } from "../domain/field-rules.ts";
-import { ROLES, type Role } from "../domain/roles.ts";
+import { CUSTOM_ROLE, ROLES, type PrincipalRole, type Role } from "../domain/roles.ts";
 import { collectionName, identityProviderName, userName } from "../domain/resource-names.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
@@ -14,6 +14,7 @@ import { keepAnActingAdmin } from "./acting-admins.ts";
 import { serviceAccountDomain } from "./accounts.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
+import { presetToHold } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
@@ -24,12 +25,15 @@ export interface CreateUserInput {
   displayName?: string | undefined;
   email?: string | undefined;
   role?: string | undefined;
+  /** With role `custom` (implied when only this is given): the id of a permission preset of the account. */
+  permissionPreset?: string | undefined;
   serviceAccount?: boolean | undefined;
 }
 
 export interface UpdateUserInput {
   displayName?: string | undefined;
   role?: string | undefined;
+  permissionPreset?: string | undefined;
 }
 
 /**
@@ -49,9 +53,30 @@ function checkImmutable(row: UserRow, given: UserImmutableFields): void {
     throw invalidArgument(`field "serviceAccount" is immutable: it cannot be changed from ${row.service_account === 1}`);
 }
 
-/** A role named in a request: one of ROLES; `custom` is refused until permission presets exist. */
+/** A built-in role named where no preset can go with it (JIT provisioning, the operator's set-role): one of ROLES. */
 export function checkRole(role: string): Role {
-  return checkField(FIELD_RULES.role, "role", role) as Role;
+  return checkField(FIELD_RULES.builtInRole, "role", role) as Role;
+}
+
+/**
+ * The role and preset a user is given: `custom` needs an existing preset of the account (a preset
+ * alone implies `custom`, as firectl's --permission-preset does in Fireworks); a built-in role
+ * holds none. `current` is the stored pair, kept where the request names neither.
+ * @throws INVALID_ARGUMENT naming the role or preset.
+ */
+async function roleAndPreset(
+  db: Db,
+  accountId: string,
+  input: { role?: string | undefined; permissionPreset?: string | undefined },
+  current: { role: string; permission_preset: string },
+): Promise<{ role: PrincipalRole; permission_preset: string }> {
+  const role = checkField(FIELD_RULES.role, "role", input.role ?? (input.permissionPreset ? CUSTOM_ROLE : current.role)) as PrincipalRole;
+  if (role !== CUSTOM_ROLE) {
+    if (input.permissionPreset) throw invalidArgument(`permissionPreset goes only with role "${CUSTOM_ROLE}", not "${role}"`);
+    return { role, permission_preset: "" };
+  }
+  const preset = input.permissionPreset ?? (current.role === CUSTOM_ROLE ? current.permission_preset : "");
+  return { role, permission_preset: await presetToHold(db, accountId, preset) };
 }
 
 /** A human's binding to an identity provider's subject (read-only; made at the first allowed sign-in), as `/openapi.json` declares it. */
@@ -94,8 +119,10 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
       email = checkEmail(input.email);
       userId = input.userId ? checkId(input.userId, "userId") : idFromEmail(email);
     }
-    if (!serviceAccount && !input.role) throw invalidArgument("role is required: use one of " + ROLES.join(", "));
-    const role = checkRole(input.role ?? "user");
+    if (!serviceAccount && !input.role && !input.permissionPreset) throw invalidArgument("role is required: use one of " + ROLES.join(", "));
+    // Locked so that a preset given here cannot be deleted before the user is stored.
+    if (input.permissionPreset || input.role === CUSTOM_ROLE) await lockAccount(deps.store, trx, accountId);
+    const { role, permission_preset } = await roleAndPreset(trx, accountId, input, { role: "user", permission_preset: "" });
     const displayName = checkDisplayName(input.displayName ?? "");
     if (serviceAccount) {
       await reserve(deps, trx, accountId, "service-accounts", 1);
@@ -107,6 +134,7 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
       display_name: displayName,
       email,
       role,
+      permission_preset,
       service_account: serviceAccount ? 1 : 0,
       state: "READY",
       create_time: now,
@@ -153,8 +181,10 @@ export async function updateUser(
     checkImmutable(row, immutable);
     const patch: users.UserPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
-    if (input.role !== undefined) {
-      patch.role = checkRole(input.role);
+    if (input.role !== undefined || input.permissionPreset !== undefined) {
+      const next = await roleAndPreset(trx, accountId, input, row);
+      patch.role = next.role;
+      patch.permission_preset = next.permission_preset;
       await keepAnActingAdmin(trx, row, patch.role);
     }
     const updated: UserRow = { ...row, ...patch, update_time: Date.now() };
@@ -162,7 +192,7 @@ export async function updateUser(
     return userView(updated);
   });
   // After the commit, before the response: the next request with any of its keys sees the new role.
-  if (input.role !== undefined) await deps.cluster.invalidator.user(accountId, userId);
+  if (input.role !== undefined || input.permissionPreset !== undefined) await deps.cluster.invalidator.user(accountId, userId);
   return user;
 }
 

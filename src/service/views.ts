@@ -21,6 +21,7 @@ export function userView(row: UserRow): User {
     serviceAccount: row.service_account === 1,
     email: row.email,
     role: row.role,
+    permissionPreset: row.permission_preset,
     state: row.state,
     status: { code: "OK", message: "" },
     createTime: formatTimestamp(row.create_time),
@@ -49,7 +50,10 @@ export function accountView(row: AccountRow): Account {
     name: accountName(row.id),
     displayName: row.display_name,
     email: row.email,
+    accountType: "ACCOUNT_TYPE_UNSPECIFIED",
     state: row.state,
+    status: { code: "OK", message: "" },
+    suspendState: "UNSUSPENDED",
     createTime: formatTimestamp(row.create_time),
     updateTime: formatTimestamp(row.update_time),
   };
@@ -65,6 +69,16 @@ export function quotaView(row: QuotaRow, usage: number): Quota {
   };
 }
 
+/**
+ * An audit entry's outcome in the form of every resource's `status` (google.rpc code name): "OK"
+ * for success (stored HTTP code 0), else the code name its stored message begins with
+ * (`PERMISSION_DENIED: …`, written by `writeAudit`); the message is kept as stored.
+ */
+function auditStatus(message: string, httpCode: number): AuditLog["status"] {
+  if (httpCode === 0) return { code: "OK", message };
+  return { code: /^([A-Z_]+):/.exec(message)?.[1] ?? "UNKNOWN", message };
+}
+
 export function auditLogView(row: AuditLogRow): AuditLog {
   return {
     name: auditLogName(row.account_id, row.id),
@@ -76,7 +90,7 @@ export function auditLogView(row: AuditLogRow): AuditLog {
     method: row.method,
     resource: row.resource,
     message: row.message,
-    status: { code: row.status_code, message: row.status_message },
+    status: auditStatus(row.status_message, row.status_code),
     payload: JSON.parse(row.payload) as unknown,
     isAdminAction: row.is_admin_action === 1,
     userAgent: row.user_agent,

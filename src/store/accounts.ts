@@ -2,9 +2,30 @@ import { sql } from "kysely";
 import type { AccountRow } from "./schema.ts";
 import type { Db, Store } from "./store.ts";
 import { insertUnique } from "./errors.ts";
+import { nameField } from "./filter-sql.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 
 export function getAccount(db: Db, id: string): Promise<AccountRow | undefined> {
   return db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** ListAccounts' filter fields (AIP-160) and orders. */
+const ACCOUNTS_TABLE: ListTable = {
+  fields: {
+    name: nameField("accounts"),
+    display_name: { column: "display_name", type: "string" },
+    state: { column: "state", type: "string" },
+    create_time: { column: "create_time", type: "timestamp" },
+    update_time: { column: "update_time", type: "timestamp" },
+  },
+  order: { name: "id", display_name: "display_name", create_time: "create_time", update_time: "update_time" },
+  defaultOrderBy: "name",
+  idColumn: "id",
+};
+
+/** One page (AIP-158) of the accounts among `ids` that match `req.filter` (AIP-160), by name. */
+export function listAccountPage(db: Db, ids: readonly string[], req: ListRequest): Promise<ListResult<AccountRow>> {
+  return listPage<AccountRow>(db.selectFrom("accounts").where("id", "in", [...ids]), ACCOUNTS_TABLE, req);
 }
 
 /** Every account's id, in id order. */

@@ -39,8 +39,13 @@ export interface AuditScope {
   startTime: number;
   endTime: number;
   email?: string | undefined;
-  /** Set for non-admins: only entries naming this principal, and never admin actions. */
-  onlyPrincipal?: string | undefined;
+  /**
+   * Set for non-admins: only this principal's own entries, never admin actions. Its own are those
+   * carrying its uid, and those carrying its email but no uid (failed sign-ins, entries written
+   * before uids) from `createTime` (ms since the epoch) on: a principal re-created under a deleted
+   * one's email is a new principal and does not see its namesake's entries (AIP-148 uids).
+   */
+  onlyPrincipal?: { email: string; uid: string; createTime: number } | undefined;
   /** The time range as the caller gave it (defaults move with the clock, so they do not bind a page token). */
   givenRange: string;
 }
@@ -50,8 +55,14 @@ export function listAuditLogs(db: Db, scope: AuditScope, req: ListRequest): Prom
   // binds it as the caller gave it (its defaults move with the clock).
   let base = db.selectFrom("audit_logs").where("account_id", "=", scope.accountId);
   if (scope.email !== undefined) base = base.where("principal", "=", scope.email);
-  if (scope.onlyPrincipal !== undefined) {
-    base = base.where("principal", "=", scope.onlyPrincipal).where("is_admin_action", "=", 0);
+  const own = scope.onlyPrincipal;
+  if (own !== undefined) {
+    // An entry with a uid carries that principal's (immutable) email too, so the principal-scoped
+    // index (account_id, principal, timestamp, id) serves this in order; the uid only narrows it.
+    base = base
+      .where("principal", "=", own.email)
+      .where("is_admin_action", "=", 0)
+      .where((eb) => eb.or([eb("principal_uid", "=", own.uid), eb.and([eb("principal_uid", "=", ""), eb("timestamp", ">=", own.createTime)])]));
   }
   return listPage<AuditLogRow>(base, auditTable, { ...req, orderBy: "timestamp desc", scope: scope.givenRange }, (query) =>
     query.where("timestamp", ">=", scope.startTime).where("timestamp", "<", scope.endTime),

@@ -5,6 +5,7 @@ import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 import { withFolded } from "./folded-columns.ts";
 import { collectionName } from "../domain/resource-names.ts";
+import { ACCELERATOR_TYPES } from "../domain/deployment-spec.ts";
 
 const DEPLOYMENT_STATES = ["CREATING", "READY", "FAILED", "DELETING", "DELETED"] as const;
 
@@ -23,7 +24,7 @@ export async function insertDeployment(db: Db, row: DeploymentRow): Promise<void
   );
 }
 
-export type DeploymentPatch = Partial<Pick<DeploymentRow, "display_name" | "model" | "backend" | "state" | "status_message">>;
+export type DeploymentPatch = Partial<Omit<DeploymentRow, "account_id" | "id" | "created_by" | "creator_uid" | "create_time" | "update_time">>;
 
 export async function updateDeployment(db: Db, accountId: string, deploymentId: string, patch: DeploymentPatch & { update_time: number }): Promise<void> {
   await db
@@ -34,15 +35,23 @@ export async function updateDeployment(db: Db, accountId: string, deploymentId: 
     .execute();
 }
 
+/** Removes a deployment row for good (a hard delete, or a purge). */
 export async function deleteDeployment(db: Db, accountId: string, deploymentId: string): Promise<void> {
   await db.deleteFrom("deployments").where("account_id", "=", accountId).where("id", "=", deploymentId).execute();
 }
 
+/** Purges the account's deployments soft-deleted before `cutoff` (epoch ms): their ids become free. */
+export async function purgeDeletedDeployments(db: Db, accountId: string, cutoff: number): Promise<void> {
+  await db.deleteFrom("deployments").where("account_id", "=", accountId).where("delete_time", "<", cutoff).execute();
+}
+
+/** The account's deployments that are not deleted (what the "deployments" quota counts). */
 export async function countDeployments(db: Db, accountId: string): Promise<number> {
   const r = await db
     .selectFrom("deployments")
     .select((eb) => eb.fn.countAll().as("n"))
     .where("account_id", "=", accountId)
+    .where("delete_time", "is", null)
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
@@ -56,6 +65,8 @@ function deploymentsTable(accountId: string): ListTable {
       base_model: { column: "model", type: "string" },
       backend: { column: "backend", type: "string" },
       state: { column: "state", type: "enum", values: DEPLOYMENT_STATES },
+      accelerator_type: { column: "accelerator_type", type: "enum", values: ACCELERATOR_TYPES },
+      deployment_shape: { column: "deployment_shape", type: "string" },
       created_by: { column: "created_by", type: "string", normalize: (v) => v.toLowerCase() },
       create_time: { column: "create_time", type: "timestamp" },
       update_time: { column: "update_time", type: "timestamp" },
@@ -66,6 +77,8 @@ function deploymentsTable(accountId: string): ListTable {
   };
 }
 
-export function listDeployments(db: Db, accountId: string, req: ListRequest): Promise<ListResult<DeploymentRow>> {
-  return listPage<DeploymentRow>(db.selectFrom("deployments").where("account_id", "=", accountId), deploymentsTable(accountId), req);
+/** A page of the account's deployments; soft-deleted ones only with `showDeleted`. */
+export function listDeployments(db: Db, accountId: string, req: ListRequest, showDeleted: boolean): Promise<ListResult<DeploymentRow>> {
+  const rows = db.selectFrom("deployments").where("account_id", "=", accountId);
+  return listPage<DeploymentRow>(showDeleted ? rows : rows.where("delete_time", "is", null), deploymentsTable(accountId), req);
 }

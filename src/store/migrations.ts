@@ -351,6 +351,41 @@ const MIGRATIONS: Migration[] = [
       `alter table datasets add column format {id} not null default 'CHAT'`,
     ],
   },
+  {
+    version: 14,
+    name: "deployment desired state and soft delete",
+    statements: [
+      // Fireworks' Deployment fields a gateway keeps as desired state (no GPU runs here); a deployment
+      // stored before kept serving, so it reads as one replica. delete_time: set while soft-deleted.
+      `alter table deployments add column min_replica_count integer not null default 0`,
+      `alter table deployments add column max_replica_count integer not null default 1`,
+      `alter table deployments add column replica_count integer not null default 1`,
+      `alter table deployments add column accelerator_type {id} not null default ''`,
+      `alter table deployments add column accelerator_count integer not null default 0`,
+      `alter table deployments add column deployment_shape text not null default ''`,
+      `alter table deployments add column description text not null default ''`,
+      `alter table deployments add column annotations text not null default '{}'`,
+      `alter table deployments add column delete_time bigint`,
+    ],
+  },
+  {
+    version: 16,
+    name: "permission presets",
+    statements: [
+      // A custom role's actions: a named set of action names of the public vocabulary, per account.
+      `create table permission_presets (
+        account_id {id} not null references accounts(id),
+        id {id} not null,
+        display_name text not null,
+        actions text not null,
+        create_time bigint not null,
+        update_time bigint not null,
+        primary key (account_id, id))`,
+      // The preset a user with role "custom" holds; empty for the built-in roles.
+      `alter table users add column permission_preset {id} not null default ''`,
+      `create index users_permission_preset on users (account_id, permission_preset)`,
+    ],
+  },
 ];
 
 /** A version 4 UUID (RFC 9562) in SQLite, which has no function for one: 122 random bits, lower-case hex. */

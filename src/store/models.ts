@@ -58,13 +58,19 @@ export function listModels(db: Db, accountId: string, req: ListRequest): Promise
   return listPage<ModelRow>(db.selectFrom("models").where("account_id", "=", accountId), modelsTable(accountId), req);
 }
 
-/** How many deployments of the account use a model (a model in use cannot be deleted). */
+/** Every model of the account (its id and creation time), by id: what the inference gateway lists. */
+export function modelIdsOf(db: Db, accountId: string): Promise<Array<Pick<ModelRow, "id" | "create_time">>> {
+  return db.selectFrom("models").select(["id", "create_time"]).where("account_id", "=", accountId).orderBy("id").execute();
+}
+
+/** How many live (not deleted) deployments of the account use a model (a model in use cannot be deleted). */
 export async function countDeploymentsOfModel(db: Db, accountId: string, model: string): Promise<number> {
   const r = await db
     .selectFrom("deployments")
     .select((eb) => eb.fn.countAll().as("n"))
     .where("account_id", "=", accountId)
     .where("model", "=", model)
+    .where("delete_time", "is", null)
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }

@@ -34,6 +34,21 @@ export interface DeploymentRow {
   creator_uid: string;
   create_time: number;
   update_time: number;
+  /** Desired state (Fireworks' Deployment fields): Hearth runs no GPU, so nothing scales but these numbers. */
+  min_replica_count: number;
+  max_replica_count: number;
+  /** The replica count asked for (`:scale`), within [min_replica_count, max_replica_count]. */
+  replica_count: number;
+  /** One of `ACCELERATOR_TYPES`, or "" (unspecified). */
+  accelerator_type: string;
+  /** Accelerators per replica; 0: unspecified. */
+  accelerator_count: number;
+  deployment_shape: string;
+  description: string;
+  /** JSON object of string → string. */
+  annotations: string;
+  /** Epoch ms of the soft delete (state DELETING or DELETED); null while live. */
+  delete_time: number | null;
 }
 
 export interface DatasetRow {

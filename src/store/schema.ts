@@ -23,8 +23,21 @@ export interface UserRow {
   display_name: string;
   email: string;
   role: string;
+  /** The id of the permission preset a user with role "custom" holds; empty for the built-in roles. */
+  permission_preset: string;
   service_account: number;
   state: string;
+  create_time: number;
+  update_time: number;
+}
+
+/** A permission preset (`accounts/{account_id}/permissionPresets/{id}`): the actions of a custom role. */
+export interface PermissionPresetRow {
+  account_id: string;
+  id: string;
+  display_name: string;
+  /** JSON array of action names, sorted. */
+  actions: string;
   create_time: number;
   update_time: number;
 }
@@ -165,6 +178,7 @@ export interface Schema {
   audit_logs: AuditLogRow & Folded<"message" | "status_message">;
   quotas: QuotaRow;
   identity_providers: IdentityProviderRow;
+  permission_presets: PermissionPresetRow;
   sessions: SessionRow;
   signin_links: SigninLinkRow;
   cli_grants: CliGrantRow;

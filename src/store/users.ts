@@ -33,8 +33,8 @@ export function allUserEmails(db: Db): Promise<Array<{ account_id: string; id: s
  * Inserts a user with a new uid (a random UUID, AIP-148: system-assigned, never reused, so a user
  * re-created under a deleted one's id or email is told apart from it); returns the stored row.
  */
-export async function insertUser(db: Db, fields: Omit<UserRow, "uid">): Promise<UserRow> {
-  const row: UserRow = { ...fields, uid: randomUUID() };
+export async function insertUser(db: Db, fields: Omit<UserRow, "uid" | "permission_preset"> & { permission_preset?: string }): Promise<UserRow> {
+  const row: UserRow = { permission_preset: "", ...fields, uid: randomUUID() };
   // The pre-checks name the clash; the unique indexes stay the authority when two requests race.
   if (await getUser(db, row.account_id, row.id)) throw alreadyExists(`user "${row.id}" already exists`);
   if (await getUserByEmail(db, row.account_id, row.email)) {
@@ -51,7 +51,7 @@ export async function insertUser(db: Db, fields: Omit<UserRow, "uid">): Promise<
   return row;
 }
 
-export type UserPatch = Partial<Pick<UserRow, "display_name" | "role">>;
+export type UserPatch = Partial<Pick<UserRow, "display_name" | "role" | "permission_preset">>;
 
 export async function updateUser(db: Db, accountId: string, userId: string, patch: UserPatch & { update_time: number }): Promise<void> {
   await db

@@ -185,7 +185,7 @@ for (const dialect of DIALECTS) {
         own.body.auditLogs
           .filter((e: any) => !e.resource.includes(B) && e.resource.includes(A))
           .filter((e: any) => e.principal !== `admin@${B}.example`)
-          .filter((e: any) => !(e.status.code === 404 && / not found$/.test(e.status.message))),
+          .filter((e: any) => !(e.status.code === "NOT_FOUND" && / not found$/.test(e.status.message))),
         [],
       );
       const allKeys = await call("GET", `/v1/accounts/${B}/users/-/apiKeys?pageSize=200`, keys.bAdmin!);

@@ -12,6 +12,8 @@ import { join } from "node:path";
  * JSON error, "echo-auth-text" a 500 plain-text body, and with `stream: true` an SSE error event
  * after the first chunk. "echo-auth-encoded" (with the same "-400", "-text" and stream variants,
  * plus "-200" for a successful answer) repeats the key in encoded spellings (`encodedSpellings`).
+ * "overloaded" answers 429 with `retry-after` and `retry-after-ms` (`RETRY_AFTER`); "overloaded-once"
+ * does so the first time it sees that exact prompt only. `/v1/embeddings` answers one small vector per input.
  */
 export interface FakeUpstream {
   baseUrl: string;
@@ -28,13 +30,21 @@ export interface FakeUpstream {
 
 export const USAGE = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
 
+/** The retry headers of an "overloaded" 429: a wait longer than the OpenAI SDK's default first backoff (0.5 s), shorter than the AI SDK's (2 s). */
+export const RETRY_AFTER = { "retry-after": "1", "retry-after-ms": "700" };
+
+/** What the fake embeds each input as: its length, then two constants. */
+export const embeddingOf = (input: unknown): number[] => [String(input).length, 0.5, -0.25];
+
 function promptText(body: any): string {
   if (Array.isArray(body?.messages)) return body.messages.map((m: any) => String(m?.content ?? "")).join(" ");
+  if (body?.input !== undefined) return JSON.stringify(body.input);
   return String(body?.prompt ?? "");
 }
 
 export async function startUpstream(): Promise<FakeUpstream> {
   const state: FakeUpstream = { baseUrl: "", requests: [], cancelled: 0, open: 0, modelsStatus: 200, close: async () => undefined };
+  const refusedOnce = new Set<string>();
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     state.open += 1;
     res.on("close", () => {
@@ -51,13 +61,29 @@ export async function startUpstream(): Promise<FakeUpstream> {
       res.end(JSON.stringify({ object: "list", data: [{ id: "tiny-upstream", object: "model" }] }));
       return;
     }
-    if (req.method !== "POST" || (path !== "/v1/chat/completions" && path !== "/v1/completions")) {
+    if (req.method !== "POST" || !["/v1/chat/completions", "/v1/completions", "/v1/embeddings"].includes(path)) {
       res.writeHead(404, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: { message: "no such route" } }));
       return;
     }
     const text = promptText(body);
     if (text.includes("hang")) return; // never answers
+    if (text.includes("overloaded") && !(text.includes("overloaded-once") && refusedOnce.has(text))) {
+      refusedOnce.add(text);
+      res.writeHead(429, { "content-type": "application/json", ...RETRY_AFTER });
+      res.end(JSON.stringify({ error: { message: "too many requests, slow down", type: "rate_limit_error" } }));
+      return;
+    }
+    if (path === "/v1/embeddings") {
+      const inputs: unknown[] = Array.isArray(body.input) ? body.input : [body.input];
+      // OpenAI's base64 encoding (the OpenAI SDK's default): the float32 values, little-endian.
+      const encode = (v: number[]) => (body.encoding_format === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v);
+      const data = inputs.map((input, index) => ({ object: "embedding", index, embedding: encode(embeddingOf(input)) }));
+      const usage = { prompt_tokens: 5 * inputs.length, total_tokens: 5 * inputs.length };
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ object: "list", model: body.model, data, usage }));
+      return;
+    }
     if (text.includes("late")) await new Promise((r) => setTimeout(r, 400));
     if (res.destroyed) return;
     if (text.includes("echo-auth-encoded")) {
@@ -107,17 +133,20 @@ export async function startUpstream(): Promise<FakeUpstream> {
       return;
     }
     const chat = path === "/v1/chat/completions";
-    const piece = (content: string) =>
-      chat
-        ? { id: "c1", object: "chat.completion.chunk", model: body.model, choices: [{ index: 0, delta: { content }, finish_reason: null }] }
-        : { id: "c1", object: "text_completion", model: body.model, choices: [{ index: 0, text: content, finish_reason: null }] };
+    // The last piece says why the stream ended, as a real server's does.
+    const piece = (content: string, last = false) => {
+      const finish_reason = last ? "stop" : null;
+      return chat
+        ? { id: "c1", object: "chat.completion.chunk", model: body.model, choices: [{ index: 0, delta: { content }, finish_reason }] }
+        : { id: "c1", object: "text_completion", model: body.model, choices: [{ index: 0, text: content, finish_reason }] };
+    };
     if (body.stream) {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       const words = text.includes("slow") ? Array.from({ length: 500 }, (_, i) => `w${i} `) : ["Hello", ", ", "world"];
-      for (const w of words) {
+      for (const [i, w] of words.entries()) {
         if (res.destroyed) return;
         if (text.includes("stall") && w !== words[0]) return; // one chunk, then silence
-        res.write(`data: ${JSON.stringify(piece(w))}\n\n`);
+        res.write(`data: ${JSON.stringify(piece(w, i === words.length - 1))}\n\n`);
         if (text.includes("slow")) await new Promise((r) => setTimeout(r, 20));
       }
       if (body.stream_options?.include_usage)
@@ -196,7 +225,10 @@ export function writePlatformConfig(
           baseUrl: upstream.baseUrl,
           apiKey: secret,
           timeoutMs: 1500,
-          models: [{ id: "tiny-public", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 1, outputPricePerMillionTokens: 2 }],
+          models: [
+            { id: "tiny-public", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 1, outputPricePerMillionTokens: 2 },
+            { id: "nomic-embed-text-v1-5", upstreamModel: "nomic-ai/nomic-embed-text-v1.5", kind: "EMBEDDING_MODEL", inputPricePerMillionTokens: 0.008 },
+          ],
         },
         { name: "nowhere", baseUrl: `http://127.0.0.1:${closedPort}/v1`, timeoutMs: 500 },
       ],

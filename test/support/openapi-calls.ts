@@ -76,7 +76,8 @@ export class OperationCaller {
     for (const p of op.parameters) {
       const example = p.schema.examples?.[0];
       if (p.in === "query") {
-        if (example !== undefined) query.set(p.name, String(example));
+        const value = given[p.name] ?? example;
+        if (value !== undefined) query.set(p.name, String(value));
         continue;
       }
       const collection = op.path.slice(0, op.path.indexOf(`{${p.name}}`) - 1);

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Dialect } from "../../src/store/store.ts";
 import { freshDatabase } from "./hearth.ts";
@@ -29,13 +30,21 @@ export interface Served {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `hearth serve` as a real process and waits until it listens. */
+/** Servers still running; a test that failed before stopping its server must not keep the file's process alive. */
+const running = new Set<ChildProcess>();
+after(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Runs `hearth serve` as a real process and waits until it listens; one left running is killed when the test file ends. */
 export async function serve(env: Record<string, string>): Promise<Served> {
   const port = await freePort();
   const child = spawn(process.execPath, [HEARTH_CLI, "serve"], {
     env: { ...process.env, ...env, HEARTH_PORT: String(port), HEARTH_HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let text = "";
   child.stdout!.on("data", (d) => (text += d));
   child.stderr!.on("data", (d) => (text += d));

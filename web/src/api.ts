@@ -4,7 +4,7 @@ import type { IdentityProvider as IdentityProviderResource } from "../../src/htt
 import type { Quota } from "../../src/http/resources/quota.ts";
 import type { Session as SessionResource, SignInProvider } from "../../src/http/resources/sign-in.ts";
 import type { User as UserResource } from "../../src/http/resources/user.ts";
-import type { Role } from "./permissions.ts";
+import type { PrincipalRole, Role } from "./permissions.ts";
 
 /**
  * The console is a client of Hearth's public REST API, like firectl: the browser's session cookie
@@ -16,15 +16,17 @@ import type { Role } from "./permissions.ts";
  */
 export type { ApiKey, AuditLog, Quota, SignInProvider };
 
-/** `T` with its field `K` read as one of the four roles (src/domain/roles.ts), the keys of the permission table. */
-type WithRole<T, K extends keyof T> = Omit<T, K> & { [F in K]: Role };
+/** `T` with its field `K` read as a role (src/domain/roles.ts): a principal's may be `custom`, with a permission preset. */
+type WithRole<T, K extends keyof T, R = PrincipalRole> = Omit<T, K> & { [F in K]: R };
 
 /** `GET /auth/session`: who is signed in. */
 export type Session = WithRole<SessionResource, "role">;
 /** A person or service account. */
 export type User = WithRole<UserResource, "role">;
 /** An OIDC identity provider; `jitDefaultRole` is the role of the users it provisions. */
-export type IdentityProvider = WithRole<IdentityProviderResource, "jitDefaultRole">;
+export type IdentityProvider = WithRole<IdentityProviderResource, "jitDefaultRole", Role>;
+/** A permission preset: the actions a principal with role `custom` holds. */
+export type { PermissionPreset } from "../../src/http/resources/permission-preset.ts";
 
 /** An error the API answered with: `message` is its sentence, shown to the person as it is. */
 export class ApiError extends Error {

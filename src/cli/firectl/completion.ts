@@ -61,7 +61,7 @@ _firectl() {
   done
   case "$prev" in
     --role) COMPREPLY=($(compgen -W ${quote([...ROLES])} -- "$cur")); return ;;
-    -o|--output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    -o|--output) COMPREPLY=($(compgen -W "text json flag" -- "$cur")); return ;;
     ${valued}) COMPREPLY=(); return ;;
   esac
   case "$path" in

@@ -11,7 +11,8 @@ import { usageError } from "./errors.ts";
  */
 export const DEFAULT_API_BASE = "http://127.0.0.1:8080";
 
-type OutputFormat = "text" | "json";
+/** `-o`: Fireworks firectl's formats (text, json, flag). */
+type OutputFormat = "text" | "json" | "flag";
 
 /** The global flags as commander parses them. */
 export interface GlobalFlags {

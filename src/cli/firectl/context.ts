@@ -4,7 +4,7 @@ import { HearthClient, type ApiRequest } from "./client.ts";
 import { resolveSettings, type GlobalFlags, type Settings } from "./config.ts";
 import { usageError } from "./errors.ts";
 import { currentIdToken } from "./sign-in.ts";
-import { json } from "./output.ts";
+import { json, renderFlags } from "./output.ts";
 import { printErr, printOut } from "./terminal.ts";
 import type { Ref } from "./names.ts";
 import { VERSION } from "./version.ts";
@@ -63,7 +63,7 @@ export class Context {
 
   /** What `--dry-run` prints for a request. */
   describe(request: ApiRequest): string {
-    return this.client.describe(request, this.settings.output, this.shownCredential);
+    return this.client.describe(request, this.json ? "json" : "text", this.shownCredential);
   }
 
   get json(): boolean {
@@ -84,9 +84,10 @@ export class Context {
     printErr(`${text}\n`);
   }
 
-  /** Prints a result: the API's JSON with `-o json`, otherwise the text rendering. */
+  /** Prints a result: the API's JSON with `-o json`, its fields as flags with `-o flag`, otherwise the text rendering. */
   show<T>(value: T, text: (value: T) => string): void {
-    this.out(this.json ? json(value) : text(value));
+    const format = this.settings.output;
+    this.out(format === "json" ? json(value) : format === "flag" ? renderFlags(value) : text(value));
   }
 
   /** Sends a request (or, under `--dry-run`, prints it) and hands the answer to `show`. */

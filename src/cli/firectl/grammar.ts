@@ -5,7 +5,7 @@ import type { Command } from "commander";
  * and as verb-noun (`firectl create user`). Each command is described once, as a `Verb`, and
  * defined on both trees from that one description.
  */
-type VerbName = "create" | "get" | "list" | "update" | "delete";
+type VerbName = "create" | "get" | "list" | "update" | "delete" | "scale" | "undelete";
 
 export interface Noun {
   name: string;
@@ -29,9 +29,11 @@ const VERB_DESCRIPTIONS: Readonly<Record<VerbName, string>> = {
   list: "list resources",
   update: "change a resource",
   delete: "delete a resource",
+  scale: "set a resource's replica count",
+  undelete: "restore a deleted resource",
 };
 
-const VERB_ALIASES: Readonly<Record<VerbName, string[]>> = { create: [], get: [], list: ["ls"], update: [], delete: [] };
+const VERB_ALIASES: Readonly<Record<VerbName, string[]>> = { create: [], get: [], list: ["ls"], update: [], delete: [], scale: [], undelete: [] };
 
 const examplesHelp = (lines: readonly string[]): string => `\nExamples:\n${lines.map((line) => `  ${line}`).join("\n")}\n`;
 

@@ -25,11 +25,25 @@ export function withListFlags(command: Command, filterExample: string): Command 
     .option("--filter <expr>", `AIP-160 filter, e.g. ${filterExample}`)
     .option("--order-by <fields>", 'sort order, e.g. "create_time desc"')
     .addOption(new Option("--page-size <n>", "print one page of at most n items, then the next page token").argParser(parsePageSize))
-    .option("--page-token <token>", "print the page that starts at this token")
+    .option("--page-token <token>", "print the page that starts at this token; all digits: that page number (1 is the first)")
     .option("--no-paginate", "print only the first page instead of following page tokens");
 }
 
 type Page = Record<string, unknown> & { nextPageToken?: string };
+
+/**
+ * Page `n` (1 is the first, as Fireworks' list docs count them) from the first `page`: follows
+ * `nextPageToken` n - 1 times. The server's tokens stay opaque; past the last page the answer is an
+ * empty page.
+ */
+async function walkToPage(ctx: Context, request: ApiRequest, query: NonNullable<ApiRequest["query"]>, first: Page, field: string, n: number): Promise<Page> {
+  let page = first;
+  for (let at = 1; at < Math.min(n, MAX_PAGES); at++) {
+    if (!page.nextPageToken) return { ...page, [field]: [], nextPageToken: "" };
+    page = await ctx.send<Page>({ ...request, query: { ...query, pageToken: page.nextPageToken } });
+  }
+  return page;
+}
 
 /**
  * Lists `field` items of `request` and prints them: the API's JSON with `-o json` (pages merged into
@@ -44,12 +58,16 @@ export async function list<T>(ctx: Context, request: ApiRequest, field: string, 
     pageSize: onePage ? flags.pageSize : FOLLOW_PAGE_SIZE,
     pageToken: flags.pageToken,
   };
+  const pageNumber = flags.pageToken !== undefined && /^\d+$/.test(flags.pageToken) ? Number(flags.pageToken) : undefined;
+  if (pageNumber !== undefined) query.pageToken = undefined;
   if (ctx.dryRun) {
     ctx.out(ctx.describe({ ...request, query }));
     if (!onePage) ctx.note("(the same request would be repeated with pageToken while the answer has a nextPageToken)");
+    if (pageNumber !== undefined && pageNumber > 1) ctx.note(`(then repeated with each answer's nextPageToken until page ${pageNumber})`);
     return;
   }
   let page = await ctx.send<Page>({ ...request, query });
+  if (pageNumber !== undefined) page = await walkToPage(ctx, request, query, page, field, pageNumber);
   if (onePage) {
     ctx.show(page, (p) => {
       const token = p.nextPageToken ?? "";

@@ -11,6 +11,7 @@ import { defineBilling } from "./commands/billing.ts";
 import { datasetNoun, datasetVerbs } from "./commands/dataset.ts";
 import { deploymentNoun, deploymentVerbs } from "./commands/deployment.ts";
 import { identityProviderNoun, identityProviderVerbs } from "./commands/identity-provider.ts";
+import { permissionPresetNoun, permissionPresetVerbs } from "./commands/permission-preset.ts";
 import { defineMisc } from "./commands/misc.ts";
 import { defineSignInCommands } from "./commands/sign-in.ts";
 import { modelNoun, modelVerbs } from "./commands/model.ts";
@@ -80,14 +81,16 @@ export function firectlProgram(): Command {
     .addOption(new Option("--api-key <key>", "API key (prefer FIREWORKS_API_KEY or set-api-key: flags show up in ps)"))
     .addOption(new Option("--api-base <url>", `base URL of the API (default ${DEFAULT_API_BASE})`))
     .addOption(new Option("-p, --profile <name>", "use ~/.fireworks/profiles/<name>/auth.ini"))
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]))
+    .addOption(
+      new Option("-o, --output <format>", 'output format: "text", "json", or "flag" (each field as a --flag=value line)').choices(["text", "json", "flag"]),
+    )
     .addOption(new Option("--dry-run", "print the HTTP requests instead of sending them"))
     .addHelpText("after", CONFIGURATION_HELP)
     .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   defineResources(
     program,
-    [userNoun, apiKeyNoun, auditLogsNoun, quotaNoun, accountNoun, identityProviderNoun, modelNoun, deploymentNoun, datasetNoun],
+    [userNoun, apiKeyNoun, auditLogsNoun, quotaNoun, accountNoun, identityProviderNoun, permissionPresetNoun, modelNoun, deploymentNoun, datasetNoun],
     [
       ...userVerbs,
       ...apiKeyVerbs,
@@ -95,6 +98,7 @@ export function firectlProgram(): Command {
       ...quotaVerbs,
       ...accountVerbs,
       ...identityProviderVerbs,
+      ...permissionPresetVerbs,
       ...modelVerbs,
       ...deploymentVerbs,
       ...datasetVerbs,

@@ -11,6 +11,7 @@ const all = (collection: Collection) => (a: string) => v1(collectionName(seg(a),
 const one = (collection: Collection) => (a: string, id: string) => `${all(collection)(a)}/${seg(id)}`;
 
 export const paths = {
+  accounts: () => v1("accounts"),
   account: (a: string) => v1(accountName(seg(a))),
   users: all("users"),
   user: (a: string, u: string) => v1(userName(seg(a), seg(u))),
@@ -29,6 +30,8 @@ export const paths = {
   dataset: one("datasets"),
   identityProviders: all("identityProviders"),
   identityProvider: one("identityProviders"),
+  permissionPresets: all("permissionPresets"),
+  permissionPreset: one("permissionPresets"),
   billingUsage: (a: string) => v1(billingUsageName(seg(a))),
 };
 
@@ -59,6 +62,7 @@ export const apiKeyRef = (value: string): Ref => parseRef(value, "accounts/*/use
 export const quotaRef = (value: string): Ref => parseRef(value, "accounts/*/quotas/*", "quota");
 export const accountRef = (value: string): Ref => parseRef(value, "accounts/*", "account");
 export const identityProviderRef = (value: string): Ref => parseRef(value, "accounts/*/identityProviders/*", "identity provider");
+export const permissionPresetRef = (value: string): Ref => parseRef(value, "accounts/*/permissionPresets/*", "permission preset");
 export const modelRef = (value: string): Ref => parseRef(value, "accounts/*/models/*", "model");
 export const deploymentRef = (value: string): Ref => parseRef(value, "accounts/*/deployments/*", "deployment");
 export const datasetRef = (value: string): Ref => parseRef(value, "accounts/*/datasets/*", "dataset");

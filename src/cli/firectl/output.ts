@@ -52,5 +52,50 @@ export const yesNo = (value: boolean | undefined): string => (value ? "yes" : "n
 
 export const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
+/** `displayName` → `display-name`, the spelling of firectl's flags. */
+const kebab = (field: string): string => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** A value as one shell word: bare when it holds only safe characters, else single-quoted. */
+const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`);
+
+function flagLines(value: Record<string, unknown>, prefix: string, lines: string[]): void {
+  for (const [key, field] of Object.entries(value)) {
+    const flag = `--${prefix}${kebab(key)}`;
+    if (field === undefined || field === null) continue;
+    if (typeof field === "boolean") lines.push(field ? flag : `${flag}=false`);
+    else if (Array.isArray(field) && field.every((item) => typeof item !== "object" || item === null) && field.length > 0) {
+      for (const item of field) lines.push(`${flag}=${shellWord(String(item))}`);
+    } else if (typeof field === "object" && !Array.isArray(field) && Object.keys(field).length > 0) {
+      flagLines(field as Record<string, unknown>, `${prefix}${kebab(key)}-`, lines);
+    } else if (typeof field === "object") lines.push(`${flag}=${shellWord(JSON.stringify(field))}`);
+    else lines.push(`${flag}=${shellWord(String(field))}`);
+  }
+}
+
+/** The items of an AIP-158 list page (`{<items>: [...], nextPageToken}`), or undefined for one resource. */
+function pageItems(value: Record<string, unknown>): unknown[] | undefined {
+  if (!Object.hasOwn(value, "nextPageToken")) return undefined;
+  return Object.values(value).find((field) => Array.isArray(field)) as unknown[] | undefined;
+}
+
+/**
+ * `-o flag` (Fireworks firectl's third output format): each field of a resource as a
+ * `--field-name=value` line, in firectl's kebab-case flag spelling with shell-quoted values;
+ * nested fields join their names (`status.code` → `--status-code`), a repeated field repeats
+ * its flag, `true` is the bare flag. A list prints one block per item, blocks separated by a blank line.
+ */
+export function renderFlags(value: unknown): string {
+  if (value === null || typeof value !== "object") return `${String(value)}\n`;
+  const record = value as Record<string, unknown>;
+  const items = pageItems(record) ?? [record];
+  return items
+    .map((item) => {
+      const lines: string[] = [];
+      flagLines(item as Record<string, unknown>, "", lines);
+      return lines.map((line) => clean(line)).join("\n") + "\n";
+    })
+    .join("\n");
+}
+
 /** The last path segment of a resource name: `accounts/a/users/x` → `x`. */
 export const idOf = (name: string | undefined): string => idOfName(name ?? "");

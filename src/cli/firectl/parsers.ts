@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { ROLES } from "../../domain/roles.ts";
+import { CUSTOM_ROLE, ROLES } from "../../domain/roles.ts";
 
 /**
  * Parsers for flag values. They throw commander's InvalidArgumentError, which `main.ts` turns into
@@ -7,6 +7,14 @@ import { ROLES } from "../../domain/roles.ts";
  */
 export function parseRole(value: string): string {
   if (!(ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${ROLES.join(", ")}`);
+  return value;
+}
+
+/** A user's role: a built-in role or `custom` (Fireworks' firectl: with --permission-preset). */
+export function parseUserRole(value: string): string {
+  if (value !== CUSTOM_ROLE && !(ROLES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`use one of ${ROLES.join(", ")}, or ${CUSTOM_ROLE} with --permission-preset`);
+  }
   return value;
 }
 

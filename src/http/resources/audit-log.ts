@@ -2,7 +2,7 @@
  * @module The AuditLog entry as the API returns it.
  */
 import { z } from "zod";
-import { listPage, timestamp } from "./common.ts";
+import { listPage, status, timestamp } from "./common.ts";
 
 /** One audit log entry (`accounts/{accountId}/auditLogs/{id}`), newest first in lists. */
 const auditLog = z
@@ -22,8 +22,11 @@ const auditLog = z
     method: z.string().meta({ examples: ["CreateApiKey"] }),
     resource: z.string(),
     message: z.string(),
-    /** google.rpc code number (0 OK) and message. */
-    status: z.object({ code: z.number().int(), message: z.string() }),
+    /**
+     * The outcome, in the same form as every resource's `status`: the google.rpc code name ("OK",
+     * "PERMISSION_DENIED", …) and the recorded message ("PERMISSION_DENIED: sentence"; "" for OK).
+     */
+    status,
     payload: z.unknown(),
     isAdminAction: z.boolean(),
     userAgent: z.string(),

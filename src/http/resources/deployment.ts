@@ -12,12 +12,31 @@ export const deployment = z
     /** The model's resource name. */
     baseModel: z.string(),
     backend: z.string(),
-    /** CREATING, READY or FAILED (with the reason in `status`). */
+    /** CREATING, READY or FAILED (with the reason in `status`); DELETING then DELETED once deleted. */
     state: z.string().meta({ examples: ["READY"] }),
     status,
     createdBy: z.string(),
     createTime: timestamp,
     updateTime: timestamp,
+    description: z.string(),
+    annotations: z.record(z.string(), z.string()),
+    /** Desired state (Hearth runs no GPU): the bounds `:scale` keeps `replicaCount` within. */
+    minReplicaCount: z.int().meta({ examples: [0] }),
+    maxReplicaCount: z.int().meta({ examples: [2] }),
+    /** The replica count last asked for (`:scale`), within the bounds. */
+    replicaCount: z.int().meta({ examples: [1] }),
+    /** Absent when unspecified. */
+    acceleratorType: z
+      .string()
+      .optional()
+      .meta({ examples: ["NVIDIA_H100_80GB"] }),
+    /** Accelerators per replica; absent when unspecified. */
+    acceleratorCount: z.int().optional(),
+    deploymentShape: z.string().optional(),
+    /** When it was deleted; only on a deleted deployment. */
+    deleteTime: timestamp.optional(),
+    /** When a deleted deployment is purged for good (deleteTime + HEARTH_DELETED_RETENTION_DAYS). */
+    purgeTime: timestamp.optional(),
   })
   .meta({ id: "Deployment" });
 export type Deployment = z.output<typeof deployment>;

@@ -2,7 +2,7 @@
  * @module The Quota resource as the API returns it.
  */
 import { z } from "zod";
-import { timestamp } from "./common.ts";
+import { listPage, timestamp } from "./common.ts";
 
 /** A quota with its usage (`accounts/{accountId}/quotas/{quotaId}`); values are decimal strings (int64 in protobuf JSON). */
 export const quota = z
@@ -16,7 +16,5 @@ export const quota = z
   .meta({ id: "Quota" });
 export type Quota = z.output<typeof quota>;
 
-/** Every quota of the account, on one page. */
-export const quotaList = z
-  .object({ quotas: z.array(quota), nextPageToken: z.literal(""), totalSize: z.number().int().min(0) })
-  .meta({ id: "ListQuotasResponse" });
+/** A page of the account's quotas (AIP-158), by name. */
+export const quotaList = listPage("quotas", quota).meta({ id: "ListQuotasResponse" });

@@ -17,7 +17,9 @@ export const user = z
     serviceAccount: z.boolean(),
     /** A service account's is generated: `{userId}@{accountId}.{HEARTH_SA_DOMAIN}`. */
     email: z.string(),
-    role: z.string().meta({ description: "inference-user, contributor, user or admin", examples: ["user"] }),
+    role: z.string().meta({ description: "inference-user, contributor, user, admin, or custom (with a permissionPreset)", examples: ["user"] }),
+    /** Role `custom` only: the id of the account's permission preset whose actions it holds; empty otherwise. */
+    permissionPreset: z.string().meta({ examples: [""] }),
     state: z.string().meta({ examples: ["READY"] }),
     status,
     createTime: timestamp,

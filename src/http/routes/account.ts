@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { getAccount } from "../../service/accounts.ts";
+import { getAccount, listAccounts } from "../../service/accounts.ts";
 import { listAuditLogs } from "../../service/audit-logs.ts";
 import * as quotas from "../../service/quotas.ts";
 import type { Router } from "../route.ts";
@@ -7,7 +7,7 @@ import { accountParams, id, listQuery, listRequest, timestamp } from "../schemas
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { example } from "../resources/common.ts";
-import { account } from "../resources/account.ts";
+import { account, accountList } from "../resources/account.ts";
 import { auditLogList } from "../resources/audit-log.ts";
 import { quota, quotaList } from "../resources/quota.ts";
 
@@ -16,11 +16,47 @@ const quotaParams = accountParams.extend({ quotaId: example(z.string().max(64), 
 /** A quota's fields, for `readMask` (AIP-157). */
 const QUOTA_FIELDS = fieldNames<Awaited<ReturnType<typeof quotas.getQuota>>>()({ name: true, value: true, maxValue: true, usage: true, updateTime: true });
 
+/** An account's fields, for `readMask` (AIP-157). */
+const ACCOUNT_FIELDS = fieldNames<Awaited<ReturnType<typeof getAccount>>>()({
+  name: true,
+  displayName: true,
+  email: true,
+  accountType: true,
+  state: true,
+  status: true,
+  suspendState: true,
+  createTime: true,
+  updateTime: true,
+});
+
+/** UpdateQuota's `allowMissing` (AIP-134): `true` creates a quota the account has no value for yet instead of NOT_FOUND. */
+const allowMissingQuery = z.object({
+  allowMissing: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .optional()
+    .transform((v) => v === "true")
+    .meta({ description: "AIP-134: create the quota at its default maximum if the account has none yet (true or false)" }),
+});
+
 /** `updateMask` (AIP-134): only the value changes, and it cannot be cleared. */
 const QUOTA_UPDATE: UpdateMaskSpec = { updatable: { value: "required" }, fields: QUOTA_FIELDS };
 
 /** The account itself, its quotas and its audit log. */
 export function accountRoutes(router: Router): void {
+  router.add({
+    method: "GET",
+    url: "/v1/accounts",
+    operationId: "ListAccounts",
+    summary: "List the accounts the credential can see: its own account",
+    tag: "Accounts",
+    response: accountList,
+    query: listQuery(50, { readMask: ACCOUNT_FIELDS }),
+    handler: async ({ deps, ctx, query }) => {
+      const page = await listAccounts(deps, ctx, listRequest(query, deps.config));
+      return { ...page, accounts: applyReadMask(page.accounts, query.readMask) };
+    },
+  });
+
   router.add({
     method: "GET",
     url: "/v1/accounts/{accountId}",
@@ -29,20 +65,21 @@ export function accountRoutes(router: Router): void {
     tag: "Accounts",
     response: account,
     params: accountParams,
-    handler: ({ deps, ctx, params }) => getAccount(deps, ctx, params.accountId),
+    query: readMaskQuery(ACCOUNT_FIELDS),
+    handler: async ({ deps, ctx, params, query }) => applyReadMaskTo(await getAccount(deps, ctx, params.accountId), query.readMask),
   });
 
   router.add({
     method: "GET",
     url: "/v1/accounts/{accountId}/quotas",
     operationId: "ListQuotas",
-    summary: "List the account's quotas with their usage",
+    summary: "List the account's quotas with their usage (filter: name, update_time)",
     tag: "Quotas",
     response: quotaList,
     params: accountParams,
-    query: readMaskQuery(QUOTA_FIELDS),
+    query: listQuery(50, { readMask: QUOTA_FIELDS }),
     handler: async ({ deps, ctx, params, query }) => {
-      const page = await quotas.listQuotas(deps, ctx, params.accountId);
+      const page = await quotas.listQuotas(deps, ctx, params.accountId, listRequest(query, deps.config));
       return { ...page, quotas: applyReadMask(page.quotas, query.readMask) };
     },
   });
@@ -79,9 +116,16 @@ export function accountRoutes(router: Router): void {
       }),
       { value: 10 },
     ),
-    query: updateMaskQuery,
+    query: updateMaskQuery.extend(allowMissingQuery.shape),
     handler: ({ deps, ctx, params, query, body }) =>
-      quotas.updateQuota(deps, ctx, params.accountId, params.quotaId, applyUpdateMask<{ value: number }>(QUOTA_UPDATE, body, query.updateMask).value),
+      quotas.updateQuota(
+        deps,
+        ctx,
+        params.accountId,
+        params.quotaId,
+        applyUpdateMask<{ value: number }>(QUOTA_UPDATE, body, query.updateMask).value,
+        query.allowMissing,
+      ),
   });
 
   router.add({

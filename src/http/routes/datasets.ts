@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Deps } from "../../service/context.ts";
 import { z } from "zod";
 import { DATASET_FORMATS } from "../../domain/dataset-format.ts";
 import { invalidArgument } from "../../domain/errors.ts";
@@ -11,7 +12,13 @@ import { accountParams, displayName, id, listQuery, listRequest, newId } from ".
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
-import { dataset, datasetContent, datasetList } from "../resources/dataset.ts";
+import { dataset, datasetContent, datasetList, datasetUpload, signedUrls } from "../resources/dataset.ts";
+import { ApiError } from "../../domain/errors.ts";
+import type { SignedGrant } from "../../domain/signed-url.ts";
+import { checkSignedUrl, getDownloadEndpoint, getUploadEndpoint, putSignedFile, readSignedFile, validateUpload } from "../../service/dataset-endpoints.ts";
+import { failedAuthentication } from "../auth-failures.ts";
+import { requestMeta } from "../request-meta.ts";
+import { requestOrigin } from "../session-auth.ts";
 
 const datasetParams = accountParams.extend({ datasetId: example(id("dataset id"), "my-dataset") });
 const datasetFields = z.object({ displayName: displayName().optional() });
@@ -58,6 +65,41 @@ function uploadTypeRefusal(given: string | undefined): string {
 /** Lets upload bodies (raw, or a form with a `file` field) stream past Fastify's body parsing and size limit (the upload has its own). */
 export function registerUploadParser(app: FastifyInstance): void {
   app.addContentTypeParser([...UPLOAD_CONTENT_TYPES, MULTIPART], (_request, payload, done) => done(null, payload));
+}
+
+/** `:upload`'s answer: the dataset and Fireworks' DatasetUploadResponse fields (see `datasetUpload`). */
+function uploadAnswer(uploaded: Awaited<ReturnType<typeof uploadDataset>>, datasetId: string) {
+  const createdAt = Math.floor(Date.parse(uploaded.createTime) / 1000);
+  const file = { id: datasetId, bytes: Number(uploaded.sizeBytes), created_at: createdAt, filename: `${datasetId}.jsonl` };
+  return { ...uploaded, ...file, object: "file" as const, purpose: "fine-tune" as const };
+}
+
+const fileParams = datasetParams.extend({ filename: example(z.string().min(1).max(255), "train.jsonl") });
+
+/** A signed URL's query: the values `:getUploadEndpoint` or `:getDownloadEndpoint` signed (checked by the handler, 403 when they do not match). */
+const signedQuery = z.object({
+  size: example(z.string().max(20), "120").optional(),
+  expires: example(z.string().max(20), "1764810000").optional(),
+  signature: example(z.string().max(100), "c2lnbmF0dXJl").optional(),
+});
+
+/**
+ * Checks a signed URL; a refusal (forged, tampered, expired) is counted and audited as a failed
+ * authentication on the dataset's account (see failedAuthentication), since the URL stands in for a credential.
+ */
+async function signedGrant(
+  deps: Deps,
+  request: FastifyRequest,
+  operationId: string,
+  grant: Omit<SignedGrant, "revision">,
+  signature: string | undefined,
+): Promise<SignedGrant> {
+  try {
+    return await checkSignedUrl(deps, grant, signature);
+  } catch (error) {
+    if (error instanceof ApiError) throw await failedAuthentication(deps, request, { operationId, accountId: grant.accountId }, error);
+    throw error;
+  }
 }
 
 export function datasetRoutes(router: Router): void {
@@ -143,7 +185,7 @@ export function datasetRoutes(router: Router): void {
     summary:
       "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl) or as the `file` field of a multipart/form-data body, streamed and validated line by line against the dataset's format; the dataset becomes READY (quota: dataset-storage-bytes)",
     tag: "Datasets",
-    response: dataset,
+    response: datasetUpload,
     params: datasetParams,
     streamedBody: {
       ...Object.fromEntries(UPLOAD_CONTENT_TYPES.map((type) => [type, { schema: { type: "string", format: "binary", examples: [JSONL_EXAMPLE] } }])),
@@ -162,7 +204,8 @@ export function datasetRoutes(router: Router): void {
       const contentLength = !form && length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
       try {
         const file = form ? await multipartFile(request.headers, body) : body;
-        return await uploadDataset(deps, ctx, params.accountId, params.datasetId, file, contentLength);
+        const uploaded = await uploadDataset(deps, ctx, params.accountId, params.datasetId, file, contentLength);
+        return uploadAnswer(uploaded, params.datasetId);
       } catch (error) {
         // The rest of a refused body is not read: close the connection instead of draining it.
         void reply.header("connection", "close");
@@ -182,6 +225,109 @@ export function datasetRoutes(router: Router): void {
     params: datasetParams,
     handler: async ({ deps, ctx, params, reply }) => {
       const chunks = await datasets.readDataset(deps, ctx, params.accountId, params.datasetId);
+      void reply.header("content-type", "application/jsonl; charset=utf-8");
+      return Readable.from(chunks);
+    },
+  });
+
+  router.add({
+    method: "POST",
+    url: "/v1/accounts/{accountId}/datasets/{datasetId}:getUploadEndpoint",
+    operationId: "GetDatasetUploadEndpoint",
+    summary:
+      "A signed upload URL for the dataset's one file, valid for HEARTH_SIGNED_URL_TTL_SECONDS: PUT at most the declared bytes there without an API key, then call :validateUpload",
+    tag: "Datasets",
+    response: signedUrls,
+    params: datasetParams,
+    body: example(
+      z.object({
+        filenameToSize: z.record(z.string(), z.union([z.string().max(20), z.number().int()])),
+        readMask: z.string().max(1000).optional(),
+      }),
+      { filenameToSize: { "train.jsonl": "120" } },
+    ),
+    handler: ({ deps, ctx, params, body, request }) => {
+      const sizes = Object.fromEntries(Object.entries(body.filenameToSize).map(([name, size]) => [name, String(size)]));
+      return getUploadEndpoint(deps, ctx, params.accountId, params.datasetId, sizes, requestOrigin(request, deps.config.publicUrl));
+    },
+  });
+
+  router.add({
+    method: "POST",
+    url: "/v1/accounts/{accountId}/datasets/{datasetId}:validateUpload",
+    operationId: "ValidateDatasetUpload",
+    summary:
+      "Validate the file PUT to the signed upload URL line by line against the dataset's format, then make the dataset READY (quota: dataset-storage-bytes); a bad line is named by its number",
+    tag: "Datasets",
+    response: empty,
+    params: datasetParams,
+    body: example(z.object({}), {}),
+    handler: ({ deps, ctx, params }) => validateUpload(deps, ctx, params.accountId, params.datasetId),
+  });
+
+  router.add({
+    method: "GET",
+    url: "/v1/accounts/{accountId}/datasets/{datasetId}:getDownloadEndpoint",
+    operationId: "GetDatasetDownloadEndpoint",
+    summary: "A signed download URL for a READY dataset's JSONL, valid for HEARTH_SIGNED_URL_TTL_SECONDS (GET it without an API key)",
+    tag: "Datasets",
+    response: signedUrls,
+    params: datasetParams,
+    query: z.object({ downloadLineage: z.enum(["true", "false"]).optional(), readMask: z.string().max(1000).optional() }),
+    handler: ({ deps, ctx, params, request }) =>
+      getDownloadEndpoint(deps, ctx, params.accountId, params.datasetId, requestOrigin(request, deps.config.publicUrl)),
+  });
+
+  router.add({
+    method: "PUT",
+    url: "/v1/accounts/{accountId}/datasets/{datasetId}/files/{filename}",
+    operationId: "PutSignedDatasetFile",
+    summary:
+      "The signed upload URL :getUploadEndpoint returned: PUT the file's bytes (at most the declared size) as the raw body; authorized by the URL's signature until it expires (403 otherwise)",
+    tag: "Datasets",
+    auth: false,
+    response: empty,
+    params: fileParams,
+    query: signedQuery,
+    streamedBody: Object.fromEntries(UPLOAD_CONTENT_TYPES.map((type) => [type, { schema: { type: "string", format: "binary", examples: [JSONL_EXAMPLE] } }])),
+    handler: async ({ deps, params, query, request, reply }) => {
+      const body = request.body;
+      try {
+        const grant = await signedGrant(
+          deps,
+          request,
+          "PutSignedDatasetFile",
+          { kind: "upload", ...params, size: Number(query.size), expires: Number(query.expires) },
+          query.signature,
+        );
+        // A PUT without a Content-Type (`curl -T`, Python's requests.put) is the raw file too: Fastify left it unread.
+        const file = body instanceof Readable ? body : request.headers["content-type"] === undefined ? request.raw : undefined;
+        if (!file) throw invalidArgument(`send the file as the raw body, without a Content-Type or with ${UPLOAD_CONTENT_TYPES.join(", ")}`);
+        const length = request.headers["content-length"];
+        const contentLength = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+        return await putSignedFile(deps, requestMeta(request), grant, file, contentLength);
+      } catch (error) {
+        // The rest of a refused body is not read: close the connection instead of draining it.
+        void reply.header("connection", "close");
+        throw error;
+      }
+    },
+  });
+
+  router.add({
+    method: "GET",
+    url: "/v1/accounts/{accountId}/datasets/{datasetId}/files/{filename}",
+    operationId: "GetSignedDatasetFile",
+    summary: "The signed download URL :getDownloadEndpoint returned: the dataset's JSONL; authorized by the URL's signature until it expires (403 otherwise)",
+    tag: "Datasets",
+    auth: false,
+    response: datasetContent,
+    responseType: "application/jsonl",
+    params: fileParams,
+    query: signedQuery,
+    handler: async ({ deps, params, query, request, reply }) => {
+      const grant = await signedGrant(deps, request, "GetSignedDatasetFile", { kind: "download", ...params, expires: Number(query.expires) }, query.signature);
+      const chunks = await readSignedFile(deps, grant);
       void reply.header("content-type", "application/jsonl; charset=utf-8");
       return Readable.from(chunks);
     },

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import * as deployments from "../../service/deployments.ts";
 import type { Router } from "../route.ts";
-import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
+import { accountParams, displayName, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
+import { ACCELERATOR_TYPES, MAX_INT32 } from "../../domain/deployment-spec.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -9,10 +10,53 @@ import { deployment, deploymentList } from "../resources/deployment.ts";
 
 const deploymentParams = accountParams.extend({ deploymentId: example(id("deployment id"), "my-deployment") });
 
+/** A boolean query parameter as Fireworks' clients send it: `true` or `false` (absent: false). */
+const flag = (what: string, description: string) =>
+  z
+    .enum(["true", "false"], { error: `${what} must be true or false` })
+    .optional()
+    .transform((v) => v === "true")
+    .meta({ description });
+
+const count = (what: string) =>
+  z
+    .int({ error: `${what} must be a whole number` })
+    .min(0, { error: `${what} must not be negative` })
+    .max(MAX_INT32);
+
+/** An annotation key (AIP-128, as Kubernetes): an optional DNS-subdomain prefix and `/`, then up to 63 letters, digits, `-`, `_`, `.`. */
+const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
+
+/** A deployment shape: its id, or `accounts/{a}/deploymentShapes/{s}` with an optional `/versions/{v}` (Fireworks' Deployment.deploymentShape). */
+const DEPLOYMENT_SHAPE =
+  /^([a-z][a-z0-9-]{0,62}|accounts\/[a-z][a-z0-9-]{0,62}\/deploymentShapes\/[a-z][a-z0-9-]{0,62}(\/versions\/[a-z0-9][a-z0-9-]{0,62})?)$/;
+
 const deploymentFields = z.object({
   displayName: displayName().optional(),
   baseModel: z.string().max(300).optional(),
   backend: z.string().optional(),
+  description: plainText().max(1000).optional(),
+  annotations: z
+    .record(z.string(), plainText().max(1024))
+    .superRefine((a, ctx) => {
+      const keys = Object.keys(a);
+      if (keys.length > 64) ctx.addIssue({ code: "custom", message: "at most 64 annotations" });
+      for (const key of keys.filter((k) => !ANNOTATION_KEY.test(k)))
+        ctx.addIssue({ code: "custom", path: [key], message: "annotation keys are up to 63 letters, digits, '-', '_' and '.', with an optional 'prefix/'" });
+    })
+    .optional(),
+  minReplicaCount: count("minReplicaCount").optional(),
+  maxReplicaCount: count("maxReplicaCount").nullable().optional(),
+  acceleratorType: z
+    .enum(["", "ACCELERATOR_TYPE_UNSPECIFIED", ...ACCELERATOR_TYPES], { error: `acceleratorType must be one of ${ACCELERATOR_TYPES.join(", ")}` })
+    .transform((v) => (v === "ACCELERATOR_TYPE_UNSPECIFIED" ? "" : v))
+    .optional(),
+  acceleratorCount: count("acceleratorCount").optional(),
+  deploymentShape: z
+    .string()
+    .regex(DEPLOYMENT_SHAPE, { error: "deploymentShape is a shape id or accounts/{account}/deploymentShapes/{shape}[/versions/{version}]" })
+    .or(z.literal(""))
+    .optional(),
 });
 
 /** A deployment's fields, for `readMask` (AIP-157). */
@@ -26,11 +70,32 @@ const DEPLOYMENT_FIELDS = fieldNames<Awaited<ReturnType<typeof deployments.getDe
   createdBy: true,
   createTime: true,
   updateTime: true,
+  description: true,
+  annotations: true,
+  minReplicaCount: true,
+  maxReplicaCount: true,
+  replicaCount: true,
+  acceleratorType: true,
+  acceleratorCount: true,
+  deploymentShape: true,
+  deleteTime: true,
+  purgeTime: true,
 });
 
-/** `updateMask` (AIP-134): a cleared backend is the model's own; the base model is required. */
+/** `updateMask` (AIP-134): a cleared backend is the model's own, a cleared maxReplicaCount max(minReplicaCount, 1); the base model is required. */
 const DEPLOYMENT_UPDATE: UpdateMaskSpec = {
-  updatable: { displayName: { clear: "" }, baseModel: "required", backend: { clear: "" } },
+  updatable: {
+    displayName: { clear: "" },
+    baseModel: "required",
+    backend: { clear: "" },
+    description: { clear: "" },
+    annotations: { clear: {} },
+    minReplicaCount: { clear: 0 },
+    maxReplicaCount: { clear: null },
+    acceleratorType: { clear: "" },
+    acceleratorCount: { clear: 0 },
+    deploymentShape: { clear: "" },
+  },
   fields: DEPLOYMENT_FIELDS,
 };
 
@@ -43,9 +108,9 @@ export function deploymentRoutes(router: Router): void {
     tag: "Deployments",
     response: deploymentList,
     params: accountParams,
-    query: listQuery(50, { readMask: DEPLOYMENT_FIELDS }),
+    query: listQuery(50, { readMask: DEPLOYMENT_FIELDS }).and(z.object({ showDeleted: flag("showDeleted", "include DELETED deployments (until purged)") })),
     handler: async ({ deps, ctx, params, query }) => {
-      const page = await deployments.listDeployments(deps, ctx, params.accountId, listRequest(query, deps.config));
+      const page = await deployments.listDeployments(deps, ctx, params.accountId, listRequest(query, deps.config), query.showDeleted);
       return { ...page, deployments: applyReadMask(page.deployments, query.readMask) };
     },
   });
@@ -54,12 +119,19 @@ export function deploymentRoutes(router: Router): void {
     method: "POST",
     url: "/v1/accounts/{accountId}/deployments",
     operationId: "CreateDeployment",
-    summary: "Deploy a model on a backend; READY once the backend answers, FAILED with the reason otherwise (quota: deployments)",
+    summary:
+      "Deploy a model on a backend; READY once the backend answers, FAILED with the reason otherwise (quota: deployments). Without deploymentId, one is generated",
     tag: "Deployments",
     response: deployment,
     params: accountParams,
     query: z.object({ deploymentId: example(newId("deploymentId"), "my-deployment").optional() }),
-    body: example(deploymentFields, { displayName: "My deployment", baseModel: "accounts/my-account/models/my-model" }),
+    body: example(deploymentFields, {
+      displayName: "My deployment",
+      baseModel: "accounts/my-account/models/my-model",
+      minReplicaCount: 0,
+      maxReplicaCount: 2,
+      acceleratorType: "NVIDIA_H100_80GB",
+    }),
     handler: ({ deps, ctx, params, query, body }) => deployments.createDeployment(deps, ctx, params.accountId, query.deploymentId, body),
   });
 
@@ -100,13 +172,41 @@ export function deploymentRoutes(router: Router): void {
     method: "DELETE",
     url: "/v1/accounts/{accountId}/deployments/{deploymentId}",
     operationId: "DeleteDeployment",
-    summary: "Delete a deployment (its creator, or a user or admin)",
+    summary:
+      "Delete a deployment (its creator, or a user or admin): DELETED, restorable with :undelete until purged after HEARTH_DELETED_RETENTION_DAYS; hard=true purges it at once",
     tag: "Deployments",
     response: empty,
     params: deploymentParams,
-    handler: async ({ deps, ctx, params }) => {
-      await deployments.deleteDeployment(deps, ctx, params.accountId, params.deploymentId);
+    query: z.object({
+      hard: flag("hard", "purge at once instead of a soft delete"),
+      ignoreChecks: flag("ignoreChecks", "accepted for Fireworks clients; Hearth has no in-use check to skip"),
+    }),
+    handler: async ({ deps, ctx, params, query }) => {
+      await deployments.deleteDeployment(deps, ctx, params.accountId, params.deploymentId, query.hard);
       return {};
     },
+  });
+
+  router.add({
+    method: "PATCH",
+    url: "/v1/accounts/{accountId}/deployments/{deploymentId}:scale",
+    operationId: "ScaleDeployment",
+    summary: "Set the replica count the deployment asks for, within [minReplicaCount, maxReplicaCount] (desired state: Hearth runs no GPU)",
+    tag: "Deployments",
+    response: deployment,
+    params: deploymentParams,
+    body: example(z.object({ replicaCount: count("replicaCount") }), { replicaCount: 1 }),
+    handler: ({ deps, ctx, params, body }) => deployments.scaleDeployment(deps, ctx, params.accountId, params.deploymentId, body.replicaCount),
+  });
+
+  router.add({
+    method: "POST",
+    url: "/v1/accounts/{accountId}/deployments/{deploymentId}:undelete",
+    operationId: "UndeleteDeployment",
+    summary: "Restore a deleted deployment before it is purged (quota: deployments); probed again as at creation",
+    tag: "Deployments",
+    response: deployment,
+    params: deploymentParams,
+    handler: ({ deps, ctx, params }) => deployments.undeleteDeployment(deps, ctx, params.accountId, params.deploymentId),
   });
 }

@@ -1,7 +1,17 @@
 import { z } from "zod";
+import { getInferenceModel, listInferenceModels } from "../../gateway/models.ts";
 import { proxyInference } from "../../gateway/proxy.ts";
 import type { Router } from "../route.ts";
-import { chatCompletion, chatCompletionRequestExample, completion, completionRequestExample } from "../resources/inference.ts";
+import {
+  chatCompletion,
+  chatCompletionRequestExample,
+  completion,
+  completionRequestExample,
+  embeddingList,
+  embeddingRequestExample,
+  openAiModel,
+  openAiModelList,
+} from "../resources/inference.ts";
 
 /** Documented for OpenAPI; checked by the gateway (`proxyInference`), so that a refused request is audited. */
 const requestBody = z.looseObject({
@@ -9,30 +19,40 @@ const requestBody = z.looseObject({
   stream: z.unknown().optional(),
 });
 
-/** The OpenAI-compatible inference gateway (README, Models, deployments, datasets and inference). */
+/**
+ * Where the OpenAI-compatible routes are mounted: under `/inference/v1` (Fireworks' inference base
+ * URL) and on the origin's `/v1`, so that one client with the origin as its base URL reaches the
+ * control plane and inference alike. One implementation; both mounts declare OpenAI's error shape.
+ */
+const MOUNTS = ["/inference/v1", "/v1"] as const;
+
+const modelParam = z.object({
+  model: z
+    .string()
+    .meta({ description: "accounts/{a}/models/{m}; its slashes as they are or percent-encoded", examples: ["accounts/my-account/models/my-model"] }),
+});
+
+/** The OpenAI-compatible inference gateway (README, Models, deployments, datasets and inference), on each mount. */
 export function inferenceRoutes(router: Router): void {
+  for (const mount of MOUNTS) mountInference(router, mount);
+}
+
+function mountInference(router: Router, mount: (typeof MOUNTS)[number]): void {
   const routes = [
     [
-      "/inference/v1/chat/completions",
       "/chat/completions",
       "CreateChatCompletion",
       "OpenAI-compatible chat completion (streaming with stream: true)",
       chatCompletion,
       chatCompletionRequestExample,
     ],
-    [
-      "/inference/v1/completions",
-      "/completions",
-      "CreateCompletion",
-      "OpenAI-compatible text completion (streaming with stream: true)",
-      completion,
-      completionRequestExample,
-    ],
+    ["/completions", "CreateCompletion", "OpenAI-compatible text completion (streaming with stream: true)", completion, completionRequestExample],
+    ["/embeddings", "CreateEmbeddings", "OpenAI-compatible embeddings, of a model of kind EMBEDDING_MODEL", embeddingList, embeddingRequestExample],
   ] as const;
-  for (const [url, path, operationId, summary, response, requestExample] of routes) {
+  for (const [path, operationId, summary, response, requestExample] of routes) {
     router.add({
       method: "POST",
-      url,
+      url: `${mount}${path}`,
       operationId,
       summary,
       tag: "Inference",
@@ -42,4 +62,25 @@ export function inferenceRoutes(router: Router): void {
       handler: ({ deps, ctx, body, request, reply }) => proxyInference(deps, ctx, body, request, reply, path, operationId),
     });
   }
+  router.add({
+    method: "GET",
+    url: `${mount}/models`,
+    operationId: "ListInferenceModels",
+    summary: "The models this key may run inference on (OpenAI's model list)",
+    tag: "Inference",
+    errorFormat: "openai",
+    response: openAiModelList,
+    handler: ({ deps, ctx }) => listInferenceModels(deps, ctx),
+  });
+  router.add({
+    method: "GET",
+    url: `${mount}/models/{model=**}`,
+    operationId: "GetInferenceModel",
+    summary: "One model this key may run inference on (OpenAI's model object)",
+    tag: "Inference",
+    errorFormat: "openai",
+    params: modelParam,
+    response: openAiModel,
+    handler: ({ deps, ctx, params }) => getInferenceModel(deps, ctx, params.model),
+  });
 }

@@ -18,6 +18,7 @@ const USER_FIELDS = fieldNames<Awaited<ReturnType<typeof users.getUser>>>()({
   serviceAccount: true,
   email: true,
   role: true,
+  permissionPreset: true,
   state: true,
   status: true,
   createTime: true,
@@ -25,9 +26,9 @@ const USER_FIELDS = fieldNames<Awaited<ReturnType<typeof users.getUser>>>()({
   identityBindings: true,
 });
 
-/** `updateMask` (AIP-134): a cleared display name is empty; the role is required. */
+/** `updateMask` (AIP-134): a cleared display name is empty; the role is required; a cleared preset is refused for role custom. */
 const USER_UPDATE: UpdateMaskSpec = {
-  updatable: { displayName: { clear: "" }, role: "required" },
+  updatable: { displayName: { clear: "" }, role: "required", permissionPreset: { clear: "" } },
   fields: USER_FIELDS,
 };
 
@@ -35,6 +36,8 @@ const userBody = z.object({
   displayName: displayName().optional(),
   email: ruled(FIELD_RULES.email, "email").optional(),
   role: ruled(FIELD_RULES.role, "role").optional(),
+  /** With role `custom` (implied when only this is given): the id of one of the account's permission presets. */
+  permissionPreset: z.string().optional(),
   serviceAccount: z.boolean().optional(),
 });
 
@@ -45,6 +48,7 @@ const userBody = z.object({
 const updateBody = z.object({
   displayName: displayName().optional(),
   role: ruled(FIELD_RULES.role, "role").optional(),
+  permissionPreset: z.string().optional(),
   updateMask: z.string().optional(),
   email: z.string().optional().describe("Immutable: accepted only unchanged"),
   serviceAccount: z.boolean().optional().describe("Immutable: accepted only unchanged"),

@@ -76,13 +76,11 @@ function request(f: Filters, now: number): { startTime?: string; endTime?: strin
   return { ...range, ...(f.principal.trim() ? { email: f.principal.trim() } : {}), ...(parts.length ? { filter: parts.join(" AND ") } : {}) };
 }
 
-const succeeded = (status: AuditLog["status"]): boolean => Number(status.code) === 0;
-
-/** "PERMISSION_DENIED" from "PERMISSION_DENIED: service accounts cannot sign in; …" */
-const statusName = (status: AuditLog["status"]): string => (succeeded(status) ? "OK" : (/^([A-Z_]+):/.exec(status.message)?.[1] ?? `HTTP ${status.code}`));
+/** The entry's google.rpc code name ("OK", "PERMISSION_DENIED", …), the same form as a resource's status. */
+const succeeded = (status: AuditLog["status"]): boolean => status.code === "OK";
 
 function StatusBadge({ status }: { status: AuditLog["status"] }) {
-  return <span className={succeeded(status) ? "badge badge-ok" : "badge badge-error"}>{statusName(status)}</span>;
+  return <span className={succeeded(status) ? "badge badge-ok" : "badge badge-error"}>{status.code}</span>;
 }
 
 function EntryDetails({ entry }: { entry: AuditLog }) {
@@ -95,7 +93,7 @@ function EntryDetails({ entry }: { entry: AuditLog }) {
         </div>
         <div>
           <dt>Result</dt>
-          <dd>{succeeded(entry.status) ? "OK" : `${entry.status.message} (HTTP ${entry.status.code})`}</dd>
+          <dd>{succeeded(entry.status) ? "OK" : entry.status.message}</dd>
         </div>
         <div>
           <dt>Credential</dt>

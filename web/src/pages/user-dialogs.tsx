@@ -1,7 +1,7 @@
 import { useState } from "react";
-import { api, ApiError, lastSegment, query, type ApiKey, type User } from "../api.ts";
+import { api, ApiError, lastSegment, query, type ApiKey, type PermissionPreset, type User } from "../api.ts";
 import { FormDialog } from "../components/dialog.tsx";
-import { ROLE_SUMMARY, ROLES, type Role } from "../permissions.ts";
+import { CUSTOM_ROLE, ROLE_SUMMARY, ROLES, type PrincipalRole } from "../permissions.ts";
 import { useSession, useToast } from "../session.tsx";
 import { useLoad } from "../hooks.ts";
 import { ID_INPUT_PATTERN } from "../ids.ts";
@@ -26,20 +26,60 @@ export function useAction(): { busy: boolean; error: ApiError | undefined; run: 
   return { busy, error, run, clear: () => setError(undefined) };
 }
 
-/** The four roles as radio buttons, each with what it allows. */
-function RoleField({ value, onChange, legend = "Role" }: { value: Role; onChange: (role: Role) => void; legend?: string }) {
+/** A role and, for role `custom`, the id of the permission preset it holds (empty otherwise). */
+interface RoleChoice {
+  role: PrincipalRole;
+  permissionPreset: string;
+}
+
+/** The request fields of a choice: the preset only with role `custom`. */
+const roleBody = (choice: RoleChoice) => ({ role: choice.role, ...(choice.role === CUSTOM_ROLE ? { permissionPreset: choice.permissionPreset } : {}) });
+
+/**
+ * The four roles as radio buttons, each with what it allows; `custom` too once the account has a
+ * permission preset, with a choice of preset and the actions it holds.
+ */
+function RoleField({ value, onChange, legend = "Role" }: { value: RoleChoice; onChange: (choice: RoleChoice) => void; legend?: string }) {
+  const { accountId } = useSession();
+  const loaded = useLoad(() => api<{ permissionPresets?: PermissionPreset[] }>("GET", `${A(accountId)}/permissionPresets`), accountId);
+  const presets = loaded.data?.permissionPresets ?? [];
+  const roles: PrincipalRole[] = presets.length > 0 || value.role === CUSTOM_ROLE ? [...ROLES, CUSTOM_ROLE] : [...ROLES];
+  const chosen = presets.find((p) => lastSegment(p.name) === value.permissionPreset);
+  const pick = (role: PrincipalRole) =>
+    onChange({ role, permissionPreset: role === CUSTOM_ROLE ? value.permissionPreset || lastSegment(presets[0]?.name ?? "") : "" });
   return (
     <fieldset className="role-field">
       <legend>{legend}</legend>
-      {ROLES.map((role) => (
-        <label key={role} className={value === role ? "role-option selected" : "role-option"}>
-          <input type="radio" name="role" value={role} checked={value === role} onChange={() => onChange(role)} />
+      {roles.map((role) => (
+        <label key={role} className={value.role === role ? "role-option selected" : "role-option"}>
+          <input type="radio" name="role" value={role} checked={value.role === role} onChange={() => pick(role)} />
           <span>
             <span className="role-option-name">{role}</span>
             <span className="role-option-text">{ROLE_SUMMARY[role]}</span>
           </span>
         </label>
       ))}
+      {value.role === CUSTOM_ROLE && (
+        <div className="field">
+          <label htmlFor="role-preset">Permission preset</label>
+          <select
+            id="role-preset"
+            value={value.permissionPreset}
+            onChange={(e) => onChange({ role: CUSTOM_ROLE, permissionPreset: e.target.value })}
+            aria-describedby="role-preset-actions"
+            required
+          >
+            {presets.map((p) => (
+              <option key={p.name} value={lastSegment(p.name)}>
+                {p.displayName || lastSegment(p.name)}
+              </option>
+            ))}
+          </select>
+          <p className="hint" id="role-preset-actions">
+            {chosen ? `Holds exactly: ${chosen.actions.join(", ")}.` : "Choose a preset."}
+          </p>
+        </div>
+      )}
     </fieldset>
   );
 }
@@ -49,13 +89,13 @@ export function CreateServiceAccountDialog({ onClose, onCreated }: { onClose: ()
   const toast = useToast();
   const [id, setId] = useState("");
   const [displayName, setDisplayName] = useState("");
-  const [role, setRole] = useState<Role>("user");
+  const [role, setRole] = useState<RoleChoice>({ role: "user", permissionPreset: "" });
   const action = useAction();
   const submit = () =>
     action.run(async () => {
       const user = await api<User>("POST", `${A(accountId)}/users${query({ userId: id.trim() })}`, {
         serviceAccount: true,
-        role,
+        ...roleBody(role),
         ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
       });
       toast(`Service account ${user.email} created.`);
@@ -105,13 +145,13 @@ export function AddUserDialog({ onClose, onCreated }: { onClose: () => void; onC
   const toast = useToast();
   const [email, setEmail] = useState("");
   const [displayName, setDisplayName] = useState("");
-  const [role, setRole] = useState<Role>("user");
+  const [role, setRole] = useState<RoleChoice>({ role: "user", permissionPreset: "" });
   const action = useAction();
   const submit = () =>
     action.run(async () => {
       const user = await api<User>("POST", `${A(accountId)}/users`, {
         email: email.trim(),
-        role,
+        ...roleBody(role),
         ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
       });
       toast(`${user.email} added.`);
@@ -138,13 +178,15 @@ export function AddUserDialog({ onClose, onCreated }: { onClose: () => void; onC
 export function ChangeRoleDialog({ user, onClose, onChanged }: { user: User; onClose: () => void; onChanged: (user: User) => void }) {
   const { accountId } = useSession();
   const toast = useToast();
-  const [role, setRole] = useState<Role>(user.role);
+  const [role, setRole] = useState<RoleChoice>({ role: user.role, permissionPreset: user.permissionPreset });
   const action = useAction();
   const id = lastSegment(user.name);
   const submit = () =>
     action.run(async () => {
-      const updated = await api<User>("PATCH", `${A(accountId)}/users/${id}${query({ updateMask: "role" })}`, { role });
-      toast(`${updated.email} is now ${updated.role}.`);
+      const body = { role: role.role, permissionPreset: role.role === CUSTOM_ROLE ? role.permissionPreset : "" };
+      const updated = await api<User>("PATCH", `${A(accountId)}/users/${id}${query({ updateMask: "role,permissionPreset" })}`, body);
+      const preset = updated.permissionPreset ? ` (permission preset ${updated.permissionPreset})` : "";
+      toast(`${updated.email} is now ${updated.role}${preset}.`);
       onChanged(updated);
     });
   return (

@@ -2,7 +2,8 @@ import type { Account } from "../../../http/resources/account.ts";
 import { runs } from "../context.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { accountRef, paths } from "../names.ts";
-import { localTime, renderFields } from "../output.ts";
+import { idOf, localTime, renderFields, renderTable, type Column } from "../output.ts";
+import { list, withListFlags, type ListFlags } from "../listing.ts";
 
 /** `firectl account get`: the account itself. */
 export const accountNoun: Noun = { name: "account", aliases: ["accounts"], description: "the account" };
@@ -12,11 +13,33 @@ function accountFields(a: Account): string {
     ["Name", a.name],
     ["Display Name", a.displayName ?? ""],
     ["Email", a.email ?? ""],
+    ["Account Type", a.accountType ?? ""],
     ["State", a.state ?? ""],
+    ["Suspend State", a.suspendState ?? ""],
     ["Create Time", localTime(a.createTime)],
     ["Update Time", localTime(a.updateTime)],
   ]);
 }
+
+const COLUMNS: ReadonlyArray<Column<Account>> = [
+  ["ACCOUNT", (a) => idOf(a.name)],
+  ["DISPLAY NAME", (a) => a.displayName ?? ""],
+  ["EMAIL", (a) => a.email ?? ""],
+  ["STATE", (a) => a.state ?? ""],
+  ["CREATED", (a) => localTime(a.createTime)],
+];
+
+/** `firectl account list`: the accounts the credential can see, which is its own account. */
+const listAccounts: Verb = {
+  noun: "account",
+  verb: "list",
+  summary: "list the accounts the credential can see (its own account)",
+  examples: ["firectl account list", "firectl account list -o json"],
+  define: (command) =>
+    runs<ListFlags>(withListFlags(command, "'state=\"READY\"'"), async (ctx, _args, o) => {
+      await list<Account>(ctx, { method: "GET", path: paths.accounts() }, "accounts", o, (items) => renderTable(COLUMNS, items));
+    }),
+};
 
 const get: Verb = {
   noun: "account",
@@ -31,4 +54,4 @@ const get: Verb = {
     }),
 };
 
-export const accountVerbs: Verb[] = [get];
+export const accountVerbs: Verb[] = [listAccounts, get];

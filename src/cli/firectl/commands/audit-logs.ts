@@ -10,12 +10,8 @@ import { parseTime } from "../parsers.ts";
 /** `firectl audit-logs list`: who did what, newest first (admins see every entry of the account). */
 export const auditLogsNoun: Noun = { name: "audit-logs", aliases: ["audit-log", "auditlogs"], description: "the account's audit log" };
 
-/** `OK`, or the HTTP code and status name of a refused or failed attempt. */
-function outcome(entry: AuditLog): string {
-  const code = entry.status?.code ?? 0;
-  if (code === 0) return "OK";
-  return `${code} ${(entry.status?.message ?? "").split(":")[0]}`.trim();
-}
+/** `OK`, or the google.rpc code name of a refused or failed attempt. */
+const outcome = (entry: AuditLog): string => entry.status?.code || "OK";
 
 const COLUMNS: ReadonlyArray<Column<AuditLog>> = [
   ["TIME", (e) => localTime(e.timestamp)],

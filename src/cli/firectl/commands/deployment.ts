@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import type { Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { ACCELERATOR_TYPES, MAX_INT32 } from "../../../domain/deployment-spec.ts";
 import type { Deployment } from "../../../http/resources/deployment.ts";
 import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
@@ -12,17 +12,46 @@ import { deploymentName } from "../../../domain/resource-names.ts";
 /** `firectl deployment …`: a model bound to a backend; READY once the backend answers. */
 export const deploymentNoun: Noun = { name: "deployment", aliases: ["deployments"], description: "deployments: a model on a backend" };
 
+/** An int32 flag (Fireworks' firectl declares its counts as int32): a non-negative whole number. */
+function parseInt32(value: string): number {
+  if (!/^\d{1,10}$/.test(value) || Number(value) > MAX_INT32) throw new InvalidArgumentError("expected a non-negative integer");
+  return Number(value);
+}
+
+function parseAcceleratorType(value: string): string {
+  if (!(ACCELERATOR_TYPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${ACCELERATOR_TYPES.join(", ")}`);
+  return value;
+}
+
+/** `KEY=VALUE` (repeatable `--annotation`), collected into one object. */
+function collectAnnotation(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const at = value.indexOf("=");
+  if (at < 1) throw new InvalidArgumentError("expected KEY=VALUE");
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
 function deploymentFields(d: Deployment): string {
+  const annotations = Object.entries(d.annotations ?? {}).map(([k, v]) => `${k}=${v}`);
   return renderFields([
     ["Name", d.name],
     ["Display Name", d.displayName ?? ""],
+    ["Description", d.description ?? ""],
     ["Base Model", d.baseModel ?? ""],
     ["Backend", d.backend ?? ""],
     ["State", d.state ?? ""],
     ["Status", d.status?.message ? `${d.status.code ?? ""}: ${d.status.message}` : (d.status?.code ?? "")],
+    ["Min Replica Count", String(d.minReplicaCount ?? 0)],
+    ["Max Replica Count", String(d.maxReplicaCount ?? 0)],
+    ["Replica Count", String(d.replicaCount ?? 0)],
+    ["Accelerator Type", d.acceleratorType ?? ""],
+    ["Accelerator Count", d.acceleratorCount === undefined ? "" : String(d.acceleratorCount)],
+    ["Deployment Shape", d.deploymentShape ?? ""],
+    ["Annotations", annotations.join(", ")],
     ["Created By", d.createdBy ?? ""],
     ["Create Time", localTime(d.createTime)],
     ["Update Time", localTime(d.updateTime)],
+    ...(d.deleteTime ? ([["Delete Time", localTime(d.deleteTime)]] as const) : []),
+    ...(d.purgeTime ? ([["Purge Time", localTime(d.purgeTime)]] as const) : []),
   ]);
 }
 
@@ -31,18 +60,49 @@ const COLUMNS: ReadonlyArray<Column<Deployment>> = [
   ["BASE MODEL", (d) => d.baseModel ?? ""],
   ["BACKEND", (d) => d.backend ?? ""],
   ["STATE", (d) => d.state ?? ""],
+  ["REPLICAS", (d) => `${d.replicaCount ?? 0} (${d.minReplicaCount ?? 0}-${d.maxReplicaCount ?? 0})`],
   ["CREATED BY", (d) => d.createdBy ?? ""],
 ];
 
 interface Flags {
   deploymentId?: string;
   displayName?: string;
+  description?: string;
   backend?: string;
   baseModel?: string;
+  minReplicaCount?: number;
+  maxReplicaCount?: number;
+  acceleratorType?: string;
+  acceleratorCount?: number;
+  deploymentShape?: string;
+  annotation?: Record<string, string>;
 }
 
+/** The flags create and update share, named as Fireworks' firectl names them. */
 const withFlags = (command: Command): Command =>
-  command.option("--display-name <name>", "display name (under 64 characters)").option("--backend <name>", "backend to serve it on (default: the model's own)");
+  command
+    .option("--display-name <name>", "display name (under 64 characters)")
+    .option("--description <text>", "description of the deployment")
+    .option("--backend <name>", "backend to serve it on (default: the model's own)")
+    .addOption(new Option("--min-replica-count <n>", "minimum number of replicas (desired state; default 0)").argParser(parseInt32))
+    .addOption(new Option("--max-replica-count <n>", "maximum number of replicas (desired state; default max(min, 1))").argParser(parseInt32))
+    .addOption(new Option("--accelerator-type <type>", `accelerator per replica: ${ACCELERATOR_TYPES.join(", ")}`).argParser(parseAcceleratorType))
+    .addOption(new Option("--accelerator-count <n>", "number of accelerators per replica").argParser(parseInt32))
+    .option("--deployment-shape <shape>", "deployment shape, e.g. accounts/fireworks/deploymentShapes/my-shape")
+    .addOption(new Option("--annotation <key=value>", "annotation (repeatable)").argParser(collectAnnotation));
+
+/** The request body fields the flags set (undefined: not given). */
+const bodyOf = (o: Flags) => ({
+  displayName: o.displayName,
+  description: o.description,
+  backend: o.backend,
+  minReplicaCount: o.minReplicaCount,
+  maxReplicaCount: o.maxReplicaCount,
+  acceleratorType: o.acceleratorType,
+  acceleratorCount: o.acceleratorCount,
+  deploymentShape: o.deploymentShape,
+  annotations: o.annotation,
+});
 
 const create: Verb = {
   noun: "deployment",
@@ -50,15 +110,18 @@ const create: Verb = {
   summary: "deploy a model; READY once its backend answers, FAILED with the reason otherwise (quota: deployments)",
   examples: [
     "firectl deployment create accounts/my-account/models/my-llama --deployment-id my-dep",
-    "firectl deployment create accounts/fireworks/models/llama-v3p1-8b-instruct --backend vllm-2",
+    "firectl deployment create accounts/fireworks/models/llama-v3p1-8b-instruct --min-replica-count 0 --max-replica-count 2 --accelerator-type NVIDIA_H100_80GB",
   ],
   define: (command) =>
     runs<Flags>(
-      withFlags(command.argument("<model>", "model id or name to deploy").option("--deployment-id <id>", "id of the new deployment (generated when absent)")),
+      withFlags(
+        command
+          .argument("<model>", "model id or name to deploy")
+          .option("--deployment-id <id>", "id of the new deployment (generated by the server when absent)"),
+      ),
       async (ctx, [model], o) => {
-        const deploymentId = o.deploymentId ?? `deployment-${randomBytes(5).toString("hex")}`;
-        const body = { baseModel: model, displayName: o.displayName, backend: o.backend };
-        const request = { method: "POST", path: paths.deployments(await ctx.accountId()), query: { deploymentId }, body } as const;
+        const body = { baseModel: model, ...bodyOf(o) };
+        const request = { method: "POST", path: paths.deployments(await ctx.accountId()), query: { deploymentId: o.deploymentId }, body } as const;
         await ctx.call<Deployment>(request, (d) => ctx.show(d, deploymentFields));
       },
     ),
@@ -80,13 +143,17 @@ const listDeployments: Verb = {
   noun: "deployment",
   verb: "list",
   summary: "list the account's deployments",
-  examples: ["firectl deployment list", "firectl deployment list --filter 'state=READY'"],
+  examples: ["firectl deployment list", "firectl deployment list --filter 'state=READY'", "firectl deployment list --show-deleted"],
   define: (command) =>
-    runs<ListFlags>(withListFlags(command, "'state=READY'"), async (ctx, _args, flags) => {
-      await list<Deployment>(ctx, { method: "GET", path: paths.deployments(await ctx.accountId()) }, "deployments", flags, (items) =>
-        renderTable(COLUMNS, items),
-      );
-    }),
+    runs<ListFlags & { showDeleted?: boolean }>(
+      withListFlags(command, "'state=READY'").option("--show-deleted", "include DELETED deployments (until purged)"),
+      async (ctx, _args, flags) => {
+        const query = flags.showDeleted ? { showDeleted: "true" } : {};
+        await list<Deployment>(ctx, { method: "GET", path: paths.deployments(await ctx.accountId()), query }, "deployments", flags, (items) =>
+          renderTable(COLUMNS, items),
+        );
+      },
+    ),
 };
 
 const update: Verb = {
@@ -98,7 +165,7 @@ const update: Verb = {
     runs<Flags>(
       withFlags(command.argument("<deployment>", "deployment id or name").option("--base-model <model>", "model to serve instead")),
       async (ctx, [value], o) => {
-        const patch = { displayName: o.displayName, backend: o.backend, baseModel: o.baseModel };
+        const patch = { ...bodyOf(o), baseModel: o.baseModel };
         if (Object.values(patch).every((v) => v === undefined))
           throw usageError("nothing to update: pass at least one flag; see 'firectl deployment update --help'");
         const ref = deploymentRef(value ?? "");
@@ -112,16 +179,54 @@ const update: Verb = {
 const remove: Verb = {
   noun: "deployment",
   verb: "delete",
-  summary: "delete a deployment (its creator, or a user or admin)",
-  examples: ["firectl deployment delete my-dep"],
+  summary: `delete a deployment (its creator, or a user or admin): restorable with 'firectl deployment undelete' until purged; --hard purges it at once`,
+  examples: ["firectl deployment delete my-dep", "firectl deployment delete my-dep --hard"],
+  define: (command) =>
+    runs<{ hard?: boolean; ignoreChecks?: boolean }>(
+      command
+        .argument("<deployment>", "deployment id or name")
+        .option("--hard", "purge the deployment at once (no undelete)")
+        .option("--ignore-checks", "accepted for Fireworks scripts; Hearth has no in-use check to skip"),
+      async (ctx, [value], o) => {
+        const ref = deploymentRef(value ?? "");
+        const accountId = await ctx.accountId(ref);
+        const query = o.hard ? { hard: "true" } : {};
+        await ctx.call({ method: "DELETE", path: paths.deployment(accountId, ref.id), query }, (answer) =>
+          ctx.show(answer, () => `Deleted deployment ${deploymentName(accountId, ref.id)}${o.hard ? " for good" : ""}.\n`),
+        );
+      },
+    ),
+};
+
+const scale: Verb = {
+  noun: "deployment",
+  verb: "scale",
+  summary: "set the replica count a deployment asks for, within its min and max (desired state: Hearth runs no GPU)",
+  examples: ["firectl deployment scale my-dep --replica-count=3", "firectl deployment scale accounts/my-account/deployments/my-dep --replica-count=0"],
+  define: (command) =>
+    runs<{ replicaCount: number }>(
+      command
+        .argument("<deployment>", "deployment id or name")
+        .addOption(new Option("--replica-count <n>", "the desired number of replicas; must be non-negative").argParser(parseInt32).makeOptionMandatory()),
+      async (ctx, [value], o) => {
+        const ref = deploymentRef(value ?? "");
+        const path = `${paths.deployment(await ctx.accountId(ref), ref.id)}:scale`;
+        await ctx.call<Deployment>({ method: "PATCH", path, body: { replicaCount: o.replicaCount } }, (d) => ctx.show(d, deploymentFields));
+      },
+    ),
+};
+
+const undelete: Verb = {
+  noun: "deployment",
+  verb: "undelete",
+  summary: "restore a deleted deployment before it is purged (quota: deployments)",
+  examples: ["firectl deployment undelete my-dep"],
   define: (command) =>
     runs(command.argument("<deployment>", "deployment id or name"), async (ctx, [value]) => {
       const ref = deploymentRef(value ?? "");
-      const accountId = await ctx.accountId(ref);
-      await ctx.call({ method: "DELETE", path: paths.deployment(accountId, ref.id) }, (answer) =>
-        ctx.show(answer, () => `Deleted deployment ${deploymentName(accountId, ref.id)}.\n`),
-      );
+      const path = `${paths.deployment(await ctx.accountId(ref), ref.id)}:undelete`;
+      await ctx.call<Deployment>({ method: "POST", path, body: {} }, (d) => ctx.show(d, deploymentFields));
     }),
 };
 
-export const deploymentVerbs: Verb[] = [create, get, listDeployments, update, remove];
+export const deploymentVerbs: Verb[] = [create, get, listDeployments, update, remove, scale, undelete];

@@ -5,6 +5,7 @@ import type { Noun, Verb } from "../grammar.ts";
 import { paths, quotaRef } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, type Column } from "../output.ts";
 import { parseCount } from "../parsers.ts";
+import { list, withListFlags, type ListFlags } from "../listing.ts";
 
 /** `firectl quota …`: the account's shared quotas and their usage. */
 export const quotaNoun: Noun = { name: "quota", aliases: ["quotas"], description: "quotas shared by every principal of the account" };
@@ -31,12 +32,10 @@ const listQuotas: Verb = {
   noun: "quota",
   verb: "list",
   summary: "list the account's quotas with their usage",
-  examples: ["firectl quota list"],
+  examples: ["firectl quota list", "firectl quota list --filter 'name=\"service-accounts\"'"],
   define: (command) =>
-    runs(command, async (ctx) => {
-      await ctx.call<{ quotas?: Quota[] }>({ method: "GET", path: paths.quotas(await ctx.accountId()) }, (page) =>
-        ctx.show(page, (p) => renderTable(COLUMNS, p.quotas ?? [])),
-      );
+    runs<ListFlags>(withListFlags(command, "'name=\"service-accounts\"'"), async (ctx, _args, o) => {
+      await list<Quota>(ctx, { method: "GET", path: paths.quotas(await ctx.accountId()) }, "quotas", o, (items) => renderTable(COLUMNS, items));
     }),
 };
 

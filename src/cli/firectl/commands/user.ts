@@ -6,13 +6,14 @@ import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { paths, userRef } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, yesNo, type Column } from "../output.ts";
-import { parseRole } from "../parsers.ts";
+import { parseUserRole } from "../parsers.ts";
 import { userName } from "../../../domain/resource-names.ts";
 
 /** `firectl user …`: humans and service accounts (`/v1/accounts/{a}/users`). */
 export const userNoun: Noun = { name: "user", aliases: ["users"], description: "users and service accounts of the account" };
 
-const ROLE_HELP = "role: inference-user, contributor, user or admin";
+const ROLE_HELP = "role: inference-user, contributor, user, admin, or custom (with --permission-preset)";
+const PRESET_HELP = "id of a permission preset of the account (role custom, set automatically)";
 
 function userFields(user: User): string {
   return renderFields([
@@ -21,6 +22,7 @@ function userFields(user: User): string {
     ["Display Name", user.displayName ?? ""],
     ["Email", user.email ?? ""],
     ["Role", user.role ?? ""],
+    ["Permission Preset", user.permissionPreset ?? ""],
     ["Service Account", yesNo(user.serviceAccount)],
     ["State", user.state ?? ""],
     ["Create Time", localTime(user.createTime)],
@@ -43,6 +45,7 @@ interface CreateOptions {
   serviceAccount?: boolean;
   email?: string;
   role?: string;
+  permissionPreset?: string;
   displayName?: string;
 }
 
@@ -54,6 +57,7 @@ const create: Verb = {
     'firectl user create --user-id "my-service-account" --service-account',
     'firectl user create --user-id "my-service-account" --service-account --role=contributor',
     "firectl user create --email alice@example.com --role user --display-name Alice",
+    'firectl user create --service-account --user-id "my-agent" --permission-preset agent',
   ],
   define: (command) =>
     runs<CreateOptions>(
@@ -61,7 +65,8 @@ const create: Verb = {
         .option("--user-id <id>", "id of the new user (required for a service account; derived from the email otherwise)")
         .option("--service-account", "create a service account: it has no sign-in and acts only through API keys")
         .option("--email <email>", "email of a human user (a service account's is generated)")
-        .addOption(new Option("--role <role>", `${ROLE_HELP} (default for a service account: user)`).argParser(parseRole))
+        .addOption(new Option("--role <role>", `${ROLE_HELP} (default: user)`).argParser(parseUserRole))
+        .option("--permission-preset <id>", PRESET_HELP)
         .option("--display-name <name>", "display name (under 64 characters)"),
       async (ctx, _args, o) => {
         const hint = "see 'firectl user create --help'";
@@ -70,9 +75,10 @@ const create: Verb = {
           if (o.email) throw usageError(`a service account's email is generated, so --email cannot be used with --service-account; ${hint}`);
         } else {
           if (!o.email) throw usageError(`--email is required for a human user (or add --service-account); ${hint}`);
-          if (!o.role) throw usageError(`--role is required for a human user (${ROLE_HELP}); ${hint}`);
         }
-        const body = { serviceAccount: o.serviceAccount === true, role: o.role, email: o.email, displayName: o.displayName };
+        // Fireworks' firectl defaults --role to user (the REST API keeps role required for a human).
+        const role = o.role ?? (o.permissionPreset ? "custom" : o.serviceAccount ? undefined : "user");
+        const body = { serviceAccount: o.serviceAccount === true, role, permissionPreset: o.permissionPreset, email: o.email, displayName: o.displayName };
         const request = { method: "POST", path: paths.users(await ctx.accountId()), query: { userId: o.userId }, body } as const;
         await ctx.call<User>(request, (user) => ctx.show(user, userFields));
       },
@@ -104,6 +110,7 @@ const listUsers: Verb = {
 
 interface UpdateOptions {
   role?: string;
+  permissionPreset?: string;
   displayName?: string;
 }
 
@@ -116,14 +123,17 @@ const update: Verb = {
     runs<UpdateOptions>(
       command
         .argument("<user>", "user id or name")
-        .addOption(new Option("--role <role>", ROLE_HELP).argParser(parseRole))
+        .addOption(new Option("--role <role>", ROLE_HELP).argParser(parseUserRole))
+        .option("--permission-preset <id>", PRESET_HELP)
         .option("--display-name <name>", "new display name"),
       async (ctx, [value], o) => {
-        if (o.role === undefined && o.displayName === undefined) {
-          throw usageError("nothing to update: pass --role and/or --display-name; see 'firectl user update --help'");
+        if (o.role === undefined && o.permissionPreset === undefined && o.displayName === undefined) {
+          throw usageError("nothing to update: pass --role, --permission-preset and/or --display-name; see 'firectl user update --help'");
         }
         const ref = userRef(value ?? "");
-        const request = { method: "PATCH", path: paths.user(await ctx.accountId(ref), ref.id), body: { role: o.role, displayName: o.displayName } } as const;
+        const role = o.role ?? (o.permissionPreset ? "custom" : undefined);
+        const body = { role, permissionPreset: o.permissionPreset, displayName: o.displayName };
+        const request = { method: "PATCH", path: paths.user(await ctx.accountId(ref), ref.id), body } as const;
         await ctx.call<User>(request, (user) => ctx.show(user, userFields));
       },
     ),

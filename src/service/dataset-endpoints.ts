@@ -1,0 +1,207 @@
+import { randomUUID } from "node:crypto";
+import { failedPrecondition, invalidArgument } from "../domain/errors.ts";
+import { datasetName } from "../domain/resource-names.ts";
+import { isCreator } from "../domain/roles.ts";
+import { checkGrant, signGrant, type SignedGrant } from "../domain/signed-url.ts";
+import { lockAccount } from "../store/accounts.ts";
+import * as datasets from "../store/datasets.ts";
+import type { DatasetRow } from "../store/platform-rows.ts";
+import { audited, auditRefusals, writeAudit } from "./audit.ts";
+import type { Ctx, Deps, RequestMeta } from "./context.ts";
+import { CHUNK_BYTES, uploadDataset } from "./dataset-upload.ts";
+import { getDatasetRow } from "./datasets.ts";
+import { authorize } from "./permissions.ts";
+import { checkQuotaRoom, readQuotaUse } from "./quotas.ts";
+import { signedUrlKey } from "./server-key.ts";
+
+/**
+ * @module Fireworks' three-step dataset upload and its download endpoint: `:getUploadEndpoint`
+ * signs one upload URL per file, the client PUTs the file there (no API key: the URL authorizes
+ * it), `:validateUpload` checks it against the dataset's format and makes it READY;
+ * `:getDownloadEndpoint` signs download URLs. Hearth serves the signed URLs itself, under
+ * `/v1/accounts/{accountId}/datasets/{datasetId}/files/{filename}`.
+ */
+
+/** `{"filenameToSignedUrls": {"train.jsonl": "https://…"}}` (Fireworks' GetDatasetUploadEndpointResponse / GetDatasetDownloadEndpointResponse). */
+export interface SignedUrls {
+  filenameToSignedUrls: Record<string, string>;
+}
+
+const FILENAME = /^[^/\\\u0000-\u001f\u007f]{1,255}$/;
+
+function checkFilename(filename: string): string {
+  if (!FILENAME.test(filename) || filename === "." || filename === "..") {
+    throw invalidArgument(`file name ${JSON.stringify(filename.slice(0, 300))} must be 1-255 characters without "/", "\\" or control characters`);
+  }
+  return filename;
+}
+
+function fileUrl(origin: string, accountId: string, datasetId: string, filename: string): string {
+  return `${origin}/v1/accounts/${accountId}/datasets/${datasetId}/files/${encodeURIComponent(filename)}`;
+}
+
+function authorizeUpload(ctx: Ctx, row: DatasetRow): void {
+  const own = isCreator(ctx.principal.uid, row.creator_uid);
+  authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "upload to datasets" : "upload to datasets created by others");
+}
+
+const expiry = (deps: Deps): number => Math.floor(Date.now() / 1000) + deps.config.signedUrlTtlSeconds;
+
+/**
+ * `:getUploadEndpoint`: one signed PUT URL for the dataset's file, valid for
+ * HEARTH_SIGNED_URL_TTL_SECONDS. `filenameToSize` maps the file name to its size in bytes as a
+ * decimal string (int64 in protobuf JSON); a Hearth dataset holds one file, so it names exactly
+ * one. The size must fit the per-upload limit and the "dataset-storage-bytes" quota now; the
+ * binding quota check is at `:validateUpload`. Audited: the URL is a grant.
+ */
+export async function getUploadEndpoint(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  datasetId: string,
+  filenameToSize: Record<string, string>,
+  origin: string,
+): Promise<SignedUrls> {
+  const op = { method: "GetDatasetUploadEndpoint", resource: datasetName(accountId, datasetId), payload: { filenameToSize } };
+  return audited(deps, ctx, op, async (trx) => {
+    const row = await getDatasetRow(trx, accountId, datasetId);
+    authorizeUpload(ctx, row);
+    if (row.state !== "UPLOADING") {
+      throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" is ${row.state}: its content cannot be replaced; create a new dataset`);
+    }
+    const entries = Object.entries(filenameToSize);
+    if (entries.length !== 1) throw invalidArgument(`filenameToSize names ${entries.length} files: a dataset holds one JSONL file, name exactly one`);
+    const [[name, sizeText]] = entries as [[string, string]];
+    const filename = checkFilename(name);
+    const max = deps.config.platform.maxUploadBytes;
+    if (!/^\d{1,16}$/.test(sizeText) || Number(sizeText) < 1 || Number(sizeText) > max) {
+      throw invalidArgument(`filenameToSize["${filename}"] is ${JSON.stringify(sizeText)}: give the file's size in bytes, 1 to ${max}, as a decimal string`);
+    }
+    const size = Number(sizeText);
+    checkQuotaRoom(await readQuotaUse(deps, trx, accountId, "dataset-storage-bytes"), size);
+    const grant: SignedGrant = { kind: "upload", accountId, datasetId, filename, size, expires: expiry(deps), revision: revisionOf("upload", row) };
+    return { filenameToSignedUrls: { [filename]: `${fileUrl(origin, accountId, datasetId, filename)}?${signGrant(signedUrlKey(deps.config), grant)}` } };
+  });
+}
+
+/**
+ * `:getDownloadEndpoint`: a signed GET URL for a READY dataset's JSONL (named `{datasetId}.jsonl`),
+ * valid for HEARTH_SIGNED_URL_TTL_SECONDS.
+ */
+export async function getDownloadEndpoint(deps: Deps, ctx: Ctx, accountId: string, datasetId: string, origin: string): Promise<SignedUrls> {
+  const op = { method: "GetDatasetDownloadEndpoint", resource: datasetName(accountId, datasetId) };
+  return auditRefusals(ctx, op, async () => {
+    authorize(ctx, "datasets.download");
+    const row = await getDatasetRow(deps.store.db, accountId, datasetId);
+    if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" has no content yet (state ${row.state})`);
+    const filename = `${datasetId}.jsonl`;
+    const grant: SignedGrant = { kind: "download", accountId, datasetId, filename, expires: expiry(deps), revision: revisionOf("download", row) };
+    return { filenameToSignedUrls: { [filename]: `${fileUrl(origin, accountId, datasetId, filename)}?${signGrant(signedUrlKey(deps.config), grant)}` } };
+  });
+}
+
+/** The dataset state a signed URL is bound to (`SignedGrant.revision`). */
+const revisionOf = (kind: SignedGrant["kind"], row: { create_time: number; upload_id: string }): string =>
+  kind === "upload" ? String(row.create_time) : row.upload_id;
+
+/**
+ * Checks a signed URL's `signature` for `grant` as the store holds the dataset now (its revision),
+ * then its expiry, in constant time. A dataset that no longer exists matches no signature.
+ * @throws PERMISSION_DENIED (403), see `checkGrant`.
+ */
+export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revision">, signature: string | undefined): Promise<SignedGrant> {
+  const row = await datasets.getDataset(deps.store.db, grant.accountId, grant.datasetId);
+  const bound = { ...grant, revision: row ? revisionOf(grant.kind, row) : "" };
+  checkGrant(signedUrlKey(deps.config), bound, signature, Date.now());
+  return bound;
+}
+
+/**
+ * The PUT to a signed upload URL (checked by `checkSignedUrl` first): the body, at most the size
+ * signed into the URL and UTF-8 text, is stored as chunks of a fresh upload id, which becomes the
+ * dataset's pending file (a PUT again replaces it). It counts against no quota yet and is not
+ * validated: `:validateUpload` does both. The PUT is audited in the dataset's account, without a
+ * principal (the URL authorized it).
+ */
+export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: SignedGrant, body: AsyncIterable<Buffer>, contentLength: number | undefined) {
+  const { accountId, datasetId, filename } = grant;
+  const declared = grant.size ?? 0;
+  const db = deps.store.db;
+  const resource = datasetName(accountId, datasetId);
+  const tooLarge = () => invalidArgument(`the body is larger than the ${declared} bytes declared for "${filename}" at :getUploadEndpoint`);
+  const row = await getDatasetRow(db, accountId, datasetId);
+  if (row.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" is ${row.state}: its content cannot be replaced; create a new dataset`);
+  if (contentLength !== undefined && contentLength > declared) throw tooLarge();
+  const uploadId = randomUUID();
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let received = 0;
+  let seq = 0;
+  let pending = "";
+  const flush = async () => {
+    if (pending === "") return;
+    const data = pending;
+    pending = "";
+    await datasets.insertChunk(db, accountId, datasetId, uploadId, seq++, data);
+  };
+  try {
+    for await (const piece of body) {
+      received += piece.length;
+      if (received > declared) throw tooLarge();
+      if (piece.includes(0)) throw invalidArgument(`"${filename}" holds a NUL byte: a dataset is JSONL text`);
+      try {
+        pending += decoder.decode(piece, { stream: true });
+      } catch {
+        throw invalidArgument(`"${filename}" is not UTF-8 text: a dataset is JSONL`);
+      }
+      if (pending.length >= CHUNK_BYTES) await flush();
+    }
+    await flush();
+    const op = { method: "UploadDatasetFile", resource, payload: { filename, sizeBytes: received }, isAdminAction: false };
+    await deps.store.db.transaction().execute(async (trx) => {
+      await lockAccount(deps.store, trx, accountId);
+      const current = await getDatasetRow(trx, accountId, datasetId);
+      if (current.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" was completed by another upload meanwhile`);
+      await datasets.updateDataset(trx, accountId, datasetId, { upload_id: uploadId, update_time: Date.now() });
+      await datasets.deleteChunks(trx, accountId, datasetId, { except: uploadId });
+      await writeAudit(trx, { accountId, email: "", apiKeyId: "", meta }, op);
+    });
+  } catch (error) {
+    await datasets.deleteChunks(db, accountId, datasetId, { only: uploadId }).catch(() => undefined);
+    throw error;
+  }
+  return {};
+}
+
+async function* asBuffers(text: AsyncIterable<string>): AsyncGenerator<Buffer> {
+  for await (const piece of text) yield Buffer.from(piece);
+}
+
+/**
+ * `:validateUpload`: validates the file PUT to the signed URL against the dataset's format, line by
+ * line, and makes the dataset READY under the "dataset-storage-bytes" quota, exactly as `:upload`
+ * does (a bad line is named by its number; the dataset then stays UPLOADING and the file may be PUT
+ * again). Validating a READY dataset again answers `{}` without change.
+ */
+export async function validateUpload(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<Record<string, never>> {
+  const resource = datasetName(accountId, datasetId);
+  const row = await auditRefusals(ctx, { method: "ValidateDatasetUpload", resource }, async () => {
+    const found = await getDatasetRow(deps.store.db, accountId, datasetId);
+    authorizeUpload(ctx, found);
+    if (found.state === "UPLOADING" && found.upload_id === "") {
+      throw failedPrecondition(`nothing was uploaded to dataset "${resource}": PUT its file to the URL :getUploadEndpoint returned, then validate`);
+    }
+    return found;
+  });
+  if (row.state === "READY") return {};
+  const file = asBuffers(datasets.readChunks(deps.store.db, accountId, datasetId, row.upload_id));
+  await uploadDataset(deps, ctx, accountId, datasetId, file, undefined, "ValidateDatasetUpload");
+  return {};
+}
+
+/** The GET of a signed download URL (checked by `checkSignedUrl` first): the JSONL of the upload the URL was issued for, chunk by chunk. */
+export async function readSignedFile(deps: Deps, grant: SignedGrant): Promise<AsyncGenerator<string>> {
+  const row = await getDatasetRow(deps.store.db, grant.accountId, grant.datasetId);
+  const resource = datasetName(grant.accountId, grant.datasetId);
+  if (row.state !== "READY") throw failedPrecondition(`dataset "${resource}" has no content yet (state ${row.state})`);
+  return datasets.readChunks(deps.store.db, grant.accountId, grant.datasetId, grant.revision);
+}

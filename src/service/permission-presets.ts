@@ -1,0 +1,172 @@
+/**
+ * @module Permission presets (README, "Custom roles"): the actions of Fireworks' `custom` role. A
+ * preset (`accounts/{a}/permissionPresets/{p}`) is a display name and a set of action names of the
+ * public vocabulary (`domain/actions.ts`), never more than admin's; admins manage them. A user or
+ * service account with role `custom` holds exactly its preset's actions, checked by `authorize`
+ * like any role. An edit takes effect on the next request of every holder, on every process (the
+ * holders' cached keys are invalidated like a role change); a preset in use is not deleted.
+ */
+import { randomBytes } from "node:crypto";
+import { ACTION_NAMES, can, isAction } from "../domain/actions.ts";
+import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { checkId } from "../domain/ids.ts";
+import { checkDisplayName } from "../domain/field-rules.ts";
+import type { Principal } from "../domain/principal.ts";
+import { collectionName, permissionPresetName } from "../domain/resource-names.ts";
+import { CUSTOM_ROLE } from "../domain/roles.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import { lockAccount } from "../store/accounts.ts";
+import * as presets from "../store/permission-presets.ts";
+import type { PermissionPresetRow } from "../store/schema.ts";
+import type { Db } from "../store/store.ts";
+import { audited, auditRefusals } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { authorize } from "./permissions.ts";
+import type { PermissionPreset } from "../http/resources/permission-preset.ts";
+
+export type { PermissionPreset };
+
+export interface PermissionPresetInput {
+  displayName?: string | undefined;
+  actions?: string[] | undefined;
+}
+
+function presetView(row: PermissionPresetRow): PermissionPreset {
+  return {
+    name: permissionPresetName(row.account_id, row.id),
+    displayName: row.display_name,
+    actions: JSON.parse(row.actions) as string[],
+    createTime: formatTimestamp(row.create_time),
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
+
+/**
+ * A preset's actions: at least one, each a name of the vocabulary that admin holds (admin holds
+ * every action, so "never more than admin's" is "only names of the vocabulary"); returned sorted,
+ * without repeats, as a JSON array.
+ * @throws INVALID_ARGUMENT naming every unknown name.
+ */
+function checkActions(actions: string[]): string {
+  const unknown = actions.filter((a) => !isAction(a) || !can("admin", a));
+  if (unknown.length > 0) {
+    throw invalidArgument(
+      `unknown action ${unknown.map((a) => JSON.stringify(a)).join(", ")} in actions: use names of the action vocabulary, e.g. ${ACTION_NAMES[0]}`,
+    );
+  }
+  if (actions.length === 0) throw invalidArgument("actions must name at least one action");
+  return JSON.stringify([...new Set(actions)].sort());
+}
+
+async function getRow(db: Db, accountId: string, id: string): Promise<PermissionPresetRow> {
+  const row = await presets.getPermissionPreset(db, accountId, id);
+  if (!row) throw notFound(`permission preset "${id}" not found`);
+  return row;
+}
+
+/**
+ * The preset id a user with role `custom` is given: an existing preset of the account.
+ * @throws INVALID_ARGUMENT when `id` is empty or names no preset of the account.
+ */
+export async function presetToHold(db: Db, accountId: string, id: string | undefined): Promise<string> {
+  if (!id) throw invalidArgument(`role "${CUSTOM_ROLE}" needs a permissionPreset: the id of one of the account's permission presets`);
+  if (!(await presets.getPermissionPreset(db, accountId, id))) throw invalidArgument(`permissionPreset "${id}" not found: create it first`);
+  return id;
+}
+
+/**
+ * A principal with role `custom`, completed with its preset's actions (read now: a session or an
+ * identity provider's token is resolved on every request, an API key on a cache miss). Other
+ * principals, and one already completed, are returned as they are. A preset that is gone grants nothing.
+ */
+export async function withPresetActions(db: Db, principal: Principal): Promise<Principal> {
+  if (principal.role !== CUSTOM_ROLE || principal.permissionPreset) return principal;
+  const held = await presets.heldPresetActions(db, principal.accountId, principal.userId);
+  const permissionPreset = { id: held?.id ?? "", actions: new Set(held ? (JSON.parse(held.actions) as string[]) : []) };
+  return Object.freeze({ ...principal, permissionPreset });
+}
+
+/** Creates a preset; without `requestedId` its id is generated (`preset-` and 8 hex digits). */
+export async function createPermissionPreset(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  requestedId: string | undefined,
+  input: PermissionPresetInput,
+): Promise<PermissionPreset> {
+  const id = requestedId ?? `preset-${randomBytes(4).toString("hex")}`;
+  const op = { method: "CreatePermissionPreset", resource: permissionPresetName(accountId, id), payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, "permissionPresets.create");
+    checkId(id, "permissionPresetId");
+    const now = Date.now();
+    const row: PermissionPresetRow = {
+      account_id: accountId,
+      id,
+      display_name: checkDisplayName(input.displayName?.trim() || id),
+      actions: checkActions(input.actions ?? []),
+      create_time: now,
+      update_time: now,
+    };
+    await presets.insertPermissionPreset(trx, row);
+    return presetView(row);
+  });
+}
+
+export async function getPermissionPreset(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<PermissionPreset> {
+  return auditRefusals(ctx, { method: "GetPermissionPreset", resource: permissionPresetName(accountId, id) }, async () => {
+    authorize(ctx, "permissionPresets.get");
+    return presetView(await getRow(deps.store.db, accountId, id));
+  });
+}
+
+export async function listPermissionPresets(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+): Promise<{ permissionPresets: PermissionPreset[]; nextPageToken: string; totalSize: number }> {
+  return auditRefusals(ctx, { method: "ListPermissionPresets", resource: collectionName(accountId, "permissionPresets") }, async () => {
+    authorize(ctx, "permissionPresets.list");
+    const rows = await presets.listPermissionPresets(deps.store.db, accountId);
+    return { permissionPresets: rows.map(presetView), nextPageToken: "", totalSize: rows.length };
+  });
+}
+
+/** Updates a preset; every holder's next request (any process) is checked against the new actions. */
+export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: string, id: string, input: PermissionPresetInput): Promise<PermissionPreset> {
+  const op = { method: "UpdatePermissionPreset", resource: permissionPresetName(accountId, id), payload: input };
+  let holders: string[] = [];
+  const view = await audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, "permissionPresets.update");
+    await lockAccount(deps.store, trx, accountId);
+    const row = await getRow(trx, accountId, id);
+    const patch: presets.PermissionPresetPatch = { update_time: Date.now() };
+    if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
+    if (input.actions !== undefined) patch.actions = checkActions(input.actions);
+    await presets.updatePermissionPreset(trx, accountId, id, patch);
+    holders = await presets.presetHolders(trx, accountId, id);
+    return presetView({ ...row, ...patch });
+  });
+  // After the commit, before the response: as for a role change, the holders' keys are looked up afresh.
+  for (const userId of holders) await deps.cluster.invalidator.user(accountId, userId);
+  return view;
+}
+
+/**
+ * Deletes a preset that no user or service account holds.
+ * @throws FAILED_PRECONDITION naming how many principals hold it.
+ */
+export async function deletePermissionPreset(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
+  const op = { method: "DeletePermissionPreset", resource: permissionPresetName(accountId, id) };
+  await audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, "permissionPresets.delete");
+    await lockAccount(deps.store, trx, accountId);
+    await getRow(trx, accountId, id);
+    const holders = await presets.presetHolders(trx, accountId, id);
+    if (holders.length > 0) {
+      const who = holders.length === 1 ? "1 principal holds it" : `${holders.length} principals hold it`;
+      throw failedPrecondition(`permission preset "${id}" is in use: ${who} (role "custom"); give them another role or preset first`);
+    }
+    await presets.deletePermissionPreset(trx, accountId, id);
+  });
+}

@@ -1,0 +1,52 @@
+import type { PermissionPresetRow } from "./schema.ts";
+import type { Db } from "./store.ts";
+import { insertUnique } from "./errors.ts";
+
+export async function insertPermissionPreset(db: Db, row: PermissionPresetRow): Promise<void> {
+  await insertUnique(() => db.insertInto("permission_presets").values(row).execute(), `permission preset "${row.id}" already exists`);
+}
+
+export function getPermissionPreset(db: Db, accountId: string, id: string): Promise<PermissionPresetRow | undefined> {
+  return db.selectFrom("permission_presets").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
+}
+
+/** Every preset of the account, by id (an account holds a handful: one page). */
+export function listPermissionPresets(db: Db, accountId: string): Promise<PermissionPresetRow[]> {
+  return db.selectFrom("permission_presets").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
+}
+
+export type PermissionPresetPatch = Partial<Pick<PermissionPresetRow, "display_name" | "actions">> & { update_time: number };
+
+export async function updatePermissionPreset(db: Db, accountId: string, id: string, patch: PermissionPresetPatch): Promise<void> {
+  await db.updateTable("permission_presets").set(patch).where("account_id", "=", accountId).where("id", "=", id).execute();
+}
+
+export async function deletePermissionPreset(db: Db, accountId: string, id: string): Promise<void> {
+  await db.deleteFrom("permission_presets").where("account_id", "=", accountId).where("id", "=", id).execute();
+}
+
+/** Ids of the account's users and service accounts holding preset `id` (role `custom`). */
+export async function presetHolders(db: Db, accountId: string, id: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("users")
+    .select("id")
+    .where("account_id", "=", accountId)
+    .where("role", "=", "custom")
+    .where("permission_preset", "=", id)
+    .orderBy("id")
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** The actions (JSON array) of the preset held by user `userId`, or undefined when it holds none that exists. */
+export async function heldPresetActions(db: Db, accountId: string, userId: string): Promise<{ id: string; actions: string } | undefined> {
+  return db
+    .selectFrom("users")
+    .innerJoin("permission_presets", (join) =>
+      join.onRef("permission_presets.account_id", "=", "users.account_id").onRef("permission_presets.id", "=", "users.permission_preset"),
+    )
+    .select(["permission_presets.id as id", "permission_presets.actions as actions"])
+    .where("users.account_id", "=", accountId)
+    .where("users.id", "=", userId)
+    .executeTakeFirst();
+}

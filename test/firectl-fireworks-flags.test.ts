@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { startHearth, type TestHearth } from "./support/hearth.ts";
+import { field, FIRECTL_LAUNCHER, firstColumn, ok, runProcess, type Run } from "./support/run.ts";
+
+/**
+ * Fireworks firectl's defaults and flags, typed through /bin/sh against a real listening Hearth:
+ * `user create` without --role, `-o flag`, an all-digit `--page-token` (a page number), `account list`.
+ */
+let h: TestHearth;
+let base = "";
+const home = mkdtempSync(join(tmpdir(), "firectl-flags-"));
+const binDir = mkdtempSync(join(tmpdir(), "firectl-flags-bin-"));
+symlinkSync(FIRECTL_LAUNCHER, join(binDir, "firectl"));
+
+/** Runs a command line through /bin/sh with the admin's key, as a reader of Fireworks' docs would type it. */
+const shell = (line: string): Promise<Run> =>
+  runProcess("/bin/sh", ["-c", line], {
+    PATH: [binDir, dirname(process.execPath), process.env.PATH ?? ""].join(delimiter),
+    HOME: home,
+    FIREWORKS_API_BASE: base,
+    FIREWORKS_API_KEY: h.adminKey,
+  });
+
+before(async () => {
+  h = await startHearth("sqlite");
+  base = await h.listen();
+});
+
+after(async () => {
+  await h.stop();
+  rmSync(home, { recursive: true, force: true });
+  rmSync(binDir, { recursive: true, force: true });
+});
+
+describe("firectl: Fireworks' defaults and flags", () => {
+  test("user create without --role makes a human with role user, as Fireworks' firectl does; the API still requires role", async () => {
+    const created = ok(await shell('firectl user create --email="alice@example.com"'));
+    assert.equal(field(created, "Email"), "alice@example.com");
+    assert.equal(field(created, "Role"), "user");
+    const api = await h.call("POST", "/v1/accounts/my-account/users", { body: { email: "bob@example.com" } });
+    assert.equal(api.status, 400);
+    assert.match(api.body.error.message, /role is required/);
+  });
+
+  test("-o flag prints each field as a --flag=value line; a list prints one block per item", async () => {
+    const user = ok(await shell("firectl user get alice-example-com -o flag"));
+    const lines = user.trimEnd().split("\n");
+    assert.ok(lines.includes("--name=accounts/my-account/users/alice-example-com"), user);
+    assert.ok(lines.includes("--email=alice@example.com"), user);
+    assert.ok(lines.includes("--role=user"), user);
+    assert.ok(lines.includes("--service-account=false"), user);
+    assert.ok(lines.includes("--status-code=OK"), user);
+    assert.ok(
+      lines.every((line) => /^--[a-z][a-z-]*(=.*)?$/.test(line)),
+      user,
+    );
+
+    const quotas = ok(await shell("firectl quota list --output flag"));
+    const blocks = quotas.trimEnd().split("\n\n");
+    assert.equal(blocks.length, JSON.parse(ok(await shell("firectl quota list -o json"))).quotas.length);
+    assert.ok(blocks.every((block) => /^--name=accounts\/my-account\/quotas\/[a-z-]+$/m.test(block)));
+
+    const named = ok(await shell("firectl account get -o flag"));
+    assert.match(named, /^--display-name=my-account$/m);
+    assert.match(named, /^--suspend-state=UNSUSPENDED$/m);
+    const refused = await shell("firectl user list -o yaml");
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /allowed choices are text, json, flag/);
+  });
+
+  test("an all-digit --page-token is a page number: firectl walks to that page", async () => {
+    for (const id of ["pg-a", "pg-b", "pg-c"]) ok(await shell(`firectl user create --user-id ${id} --service-account`));
+    const everyone = firstColumn(ok(await shell("firectl user list")));
+    assert.ok(everyone.length >= 4, everyone.join(","));
+    const pageOf = async (n: number) => firstColumn(ok(await shell(`firectl user list --page-size 2 --page-token ${n}`)).split("\n\nNext page token")[0] ?? "");
+    assert.deepEqual(await pageOf(1), everyone.slice(0, 2));
+    assert.deepEqual(await pageOf(2), everyone.slice(2, 4));
+    assert.deepEqual(await pageOf(99), [], "past the last page is an empty page");
+    const second = ok(await shell("firectl user list --page-size 2 --page-token 2 -o json"));
+    assert.deepEqual(
+      JSON.parse(second).users.map((u: { name: string }) => u.name.split("/").pop()),
+      everyone.slice(2, 4),
+    );
+    const opaque = await shell("firectl user list --page-token abc");
+    assert.equal(opaque.code, 1, "a token that is not a number is still the server's opaque token");
+    assert.match(opaque.stderr, /INVALID_ARGUMENT/);
+  });
+
+  test("account list shows the credential's own account, the list a NOT_FOUND account get points to", async () => {
+    const listed = ok(await shell("firectl account list"));
+    assert.deepEqual(firstColumn(listed), ["my-account"]);
+    assert.deepEqual(firstColumn(ok(await shell("firectl list accounts"))), ["my-account"]);
+    const got = ok(await shell("firectl account get"));
+    assert.equal(field(got, "Account Type"), "ACCOUNT_TYPE_UNSPECIFIED");
+    assert.equal(field(got, "Suspend State"), "UNSUSPENDED");
+    const other = await shell("firectl account get acme");
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /the list command shows what exists/);
+    assert.match(ok(await shell("firectl account --help")), /\blist\b/);
+  });
+
+  test("quota list takes the list flags: --filter and --page-size", async () => {
+    assert.deepEqual(firstColumn(ok(await shell("firectl quota list --filter 'name=\"service-accounts\"'"))), ["service-accounts"]);
+    const page = ok(await shell("firectl quota list --page-size 2"));
+    assert.equal(firstColumn(page.split("\n\nNext page token")[0] ?? "").length, 2);
+    assert.match(page, /^Next page token: \S+$/m);
+  });
+});

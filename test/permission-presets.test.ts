@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { DIALECTS, freshDatabase, startHearth, type TestHearth } from "./support/hearth.ts";
+import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
+import { serve, type Served } from "./support/process.ts";
+import { createSigninLink } from "../src/service/signin-links.ts";
+
+/**
+ * Custom roles (Fireworks' role `custom` with a permission preset), over HTTP: a preset is a set of
+ * action names; its holders can do exactly those; an edit applies to the next request; a preset in
+ * use is not deleted; a custom role never counts as an admin.
+ */
+for (const dialect of DIALECTS) {
+  describe(`permission presets (${dialect})`, () => {
+    let h: TestHearth;
+    const A = "/v1/accounts/my-account";
+    before(async () => {
+      h = await startHearth(dialect);
+    });
+    after(() => h.stop());
+
+    test("an admin creates, reads and lists a preset; the actions come back sorted without repeats", async () => {
+      const made = await h.call("POST", `${A}/permissionPresets?permissionPresetId=reader`, {
+        body: { displayName: "Reader", actions: ["users.list", "models.list", "users.list"] },
+      });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      assert.equal(made.body.name, "accounts/my-account/permissionPresets/reader");
+      assert.deepEqual(made.body.actions, ["models.list", "users.list"]);
+      const got = await h.call("GET", `${A}/permissionPresets/reader`);
+      assert.equal(got.status, 200);
+      assert.equal(got.body.displayName, "Reader");
+      const listed = await h.call("GET", `${A}/permissionPresets`);
+      assert.deepEqual(
+        listed.body.permissionPresets.map((p: { name: string }) => p.name),
+        ["accounts/my-account/permissionPresets/reader"],
+      );
+    });
+
+    test("an unknown action name is refused with 400 naming it", async () => {
+      const res = await h.call("POST", `${A}/permissionPresets?permissionPresetId=bad`, { body: { actions: ["models.list", "models.fly"] } });
+      assert.equal(res.status, 400);
+      assert.match(res.body.error.message, /unknown action "models\.fly"/);
+      const empty = await h.call("POST", `${A}/permissionPresets?permissionPresetId=bad`, { body: { actions: [] } });
+      assert.equal(empty.status, 400);
+      assert.match(empty.body.error.message, /at least one action/);
+      assert.equal((await h.call("GET", `${A}/permissionPresets/bad`)).status, 404);
+    });
+
+    test("a service account with role custom can do exactly its preset's actions", async () => {
+      const preset = await h.call("POST", `${A}/permissionPresets?permissionPresetId=lister`, { body: { actions: ["users.list"] } });
+      assert.equal(preset.status, 200);
+      const { key } = await serviceAccountWithKey(h, "bot", "user");
+      const assigned = await h.call("PATCH", `${A}/users/bot`, { body: { role: "custom", permissionPreset: "lister" } });
+      assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
+      assert.equal(assigned.body.role, "custom");
+      assert.equal(assigned.body.permissionPreset, "lister");
+      assert.equal((await h.call("GET", `${A}/users`, { key })).status, 200);
+      const refused = await h.call("GET", `${A}/models`, { key });
+      assert.equal(refused.status, 403);
+      assert.match(refused.body.error.message, /role "custom" \(permission preset "lister"\) cannot list models/);
+    });
+
+    test("editing a preset changes what its holders may do on their next request", async () => {
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=swing`, { body: { actions: ["users.list"] } })).status, 200);
+      const made = await h.call("POST", `${A}/users?userId=swinger`, { body: { serviceAccount: true, permissionPreset: "swing" } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      assert.equal(made.body.role, "custom", "a preset alone implies role custom");
+      const key = (await h.call("POST", `${A}/users/swinger/apiKeys`, { body: { apiKey: {} } })).body.key;
+      assert.equal((await h.call("GET", `${A}/users`, { key })).status, 200);
+      assert.equal((await h.call("GET", `${A}/models`, { key })).status, 403);
+      const edited = await h.call("PATCH", `${A}/permissionPresets/swing`, { body: { actions: ["models.list"] } });
+      assert.equal(edited.status, 200, JSON.stringify(edited.body));
+      assert.equal((await h.call("GET", `${A}/models`, { key })).status, 200);
+      assert.equal((await h.call("GET", `${A}/users`, { key })).status, 403);
+    });
+
+    test("a human user gets role custom with an existing preset; custom without one, or a preset with a built-in role, is refused", async () => {
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=human-set`, { body: { actions: ["models.list"] } })).status, 200);
+      const res = await h.call("POST", `${A}/users`, { body: { email: "carol@example.com", role: "custom", permissionPreset: "human-set" } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.permissionPreset, "human-set");
+      const noPreset = await h.call("POST", `${A}/users`, { body: { email: "dave@example.com", role: "custom" } });
+      assert.equal(noPreset.status, 400);
+      assert.match(noPreset.body.error.message, /role "custom" needs a permissionPreset/);
+      const missing = await h.call("POST", `${A}/users`, { body: { email: "erin@example.com", role: "custom", permissionPreset: "nope" } });
+      assert.equal(missing.status, 400);
+      assert.match(missing.body.error.message, /permissionPreset "nope" not found/);
+      const mixed = await h.call("POST", `${A}/users`, { body: { email: "fay@example.com", role: "user", permissionPreset: "human-set" } });
+      assert.equal(mixed.status, 400);
+      assert.match(mixed.body.error.message, /permissionPreset goes only with role "custom"/);
+    });
+
+    test("a signed-in human with role custom is checked against the preset, which an edit changes at once", async () => {
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=browse`, { body: { actions: ["models.list"] } })).status, 200);
+      assert.equal((await h.call("POST", `${A}/users`, { body: { email: "gil@example.com", permissionPreset: "browse" } })).status, 200);
+      const link = await createSigninLink(h.deps, "my-account", "gil@example.com");
+      const redeemed = await h.call("GET", new URL(link.url).pathname, { key: null });
+      assert.equal(redeemed.status, 302);
+      const cookie = ([] as unknown[])
+        .concat(redeemed.headers["set-cookie"])
+        .map(String)
+        .find((c) => c.startsWith("hearth_session="))!
+        .split(";")[0]!;
+      const session = { key: null, headers: { cookie } };
+      assert.equal((await h.call("GET", `${A}/models`, session)).status, 200);
+      assert.equal((await h.call("GET", `${A}/users`, session)).status, 403);
+      assert.equal((await h.call("PATCH", `${A}/permissionPresets/browse`, { body: { actions: ["users.list"] } })).status, 200);
+      assert.equal((await h.call("GET", `${A}/users`, session)).status, 200);
+      assert.equal((await h.call("GET", `${A}/models`, session)).status, 403);
+    });
+
+    test("deleting a preset in use is refused naming how many principals hold it; unused, it goes", async () => {
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=shared`, { body: { actions: ["models.list"] } })).status, 200);
+      await serviceAccountWithKey(h, "holder-a", "user");
+      await serviceAccountWithKey(h, "holder-b", "user");
+      for (const id of ["holder-a", "holder-b"]) {
+        assert.equal((await h.call("PATCH", `${A}/users/${id}`, { body: { permissionPreset: "shared" } })).status, 200);
+      }
+      const refused = await h.call("DELETE", `${A}/permissionPresets/shared`);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error.status, "FAILED_PRECONDITION");
+      assert.match(refused.body.error.message, /permission preset "shared" is in use: 2 principals hold it/);
+      assert.equal((await h.call("PATCH", `${A}/users/holder-a`, { body: { role: "user" } })).body.permissionPreset, "");
+      assert.match((await h.call("DELETE", `${A}/permissionPresets/shared`)).body.error.message, /1 principal holds it/);
+      assert.equal((await h.call("DELETE", `${A}/users/holder-b`)).status, 200);
+      assert.equal((await h.call("DELETE", `${A}/permissionPresets/shared`)).status, 200);
+      assert.equal((await h.call("GET", `${A}/permissionPresets/shared`)).status, 404);
+    });
+
+    test("only admins manage presets; a custom role holding every action is still not an admin for the last-admin rule", async () => {
+      const { key } = await serviceAccountWithKey(h, "plain", "user");
+      const refused = await h.call("POST", `${A}/permissionPresets?permissionPresetId=mine`, { key, body: { actions: ["models.list"] } });
+      assert.equal(refused.status, 403);
+      // Admin-only actions may go into a preset: never more than admin's, but up to it.
+      const everything = await h.call("POST", `${A}/permissionPresets?permissionPresetId=almighty`, {
+        body: { actions: ["users.update", "users.list", "permissionPresets.update", "auditLogs.listAll"] },
+      });
+      assert.equal(everything.status, 200, JSON.stringify(everything.body));
+      const bootstrap = (await h.call("GET", `${A}/users?filter=${encodeURIComponent('role="admin"')}`)).body.users;
+      assert.equal(bootstrap.length, 1);
+      const adminId = bootstrap[0].name.split("/").pop();
+      await serviceAccountWithKey(h, "deputy", "user");
+      assert.equal((await h.call("PATCH", `${A}/users/deputy`, { body: { permissionPreset: "almighty" } })).status, 200);
+      const demoted = await h.call("PATCH", `${A}/users/${adminId}`, { body: { role: "custom", permissionPreset: "almighty" } });
+      assert.equal(demoted.status, 400);
+      assert.equal(demoted.body.error.status, "FAILED_PRECONDITION");
+      assert.match(demoted.body.error.message, /last admin who can act/);
+    });
+
+    test("preset changes and refusals are audited", async () => {
+      const created = await auditEntries(h, 'method="CreatePermissionPreset"');
+      assert.ok(created.some((e) => e.resource === "accounts/my-account/permissionPresets/reader" && e.isAdminAction === true));
+      assert.ok(created.some((e) => e.resource === "accounts/my-account/permissionPresets/bad" && e.status.code === "INVALID_ARGUMENT"));
+      assert.ok(created.some((e) => e.resource === "accounts/my-account/permissionPresets/mine" && e.status.code === "PERMISSION_DENIED"));
+      const updated = await auditEntries(h, 'method="UpdatePermissionPreset"');
+      assert.ok(updated.some((e) => e.resource === "accounts/my-account/permissionPresets/swing"));
+      const deleted = await auditEntries(h, 'method="DeletePermissionPreset"');
+      assert.ok(deleted.some((e) => e.status.code === "FAILED_PRECONDITION" && /is in use: 2 principals hold it/.test(e.status.message)));
+      assert.ok(deleted.some((e) => e.status.code === "OK" && e.resource === "accounts/my-account/permissionPresets/shared"));
+    });
+  });
+}
+
+const call = async (base: string, key: string, method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+if (DIALECTS.includes("postgres")) {
+  describe("a preset edit on one process applies on another sharing PostgreSQL", () => {
+    let db: Awaited<ReturnType<typeof freshDatabase>>;
+    const procs: Served[] = [];
+    let admin = "";
+    const accountId = `presets-${randomBytes(4).toString("hex")}`;
+    const A = `/v1/accounts/${accountId}`;
+    before(async () => {
+      db = await freshDatabase("postgres");
+      // A key cache that would keep the old answer for minutes: only the invalidation can refresh it.
+      const env = { ...db.env, HEARTH_ACCOUNT_ID: accountId, HEARTH_LOG_LEVEL: "warn", HEARTH_KEY_CACHE_TTL_MS: "600000" };
+      procs.push(await serve(env));
+      procs.push(await serve(env));
+      admin = readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim();
+    });
+    after(async () => {
+      await Promise.all(procs.map((p) => p.stop()));
+      await db.drop();
+    });
+
+    test("the holder's next request on process 2 after an edit through process 1 uses the new actions", async () => {
+      const [p1, p2] = procs.map((p) => p.baseUrl) as [string, string];
+      assert.equal((await call(p1, admin, "POST", `${A}/permissionPresets?permissionPresetId=roam`, { actions: ["users.list"] })).status, 200);
+      assert.equal((await call(p1, admin, "POST", `${A}/users?userId=roamer`, { serviceAccount: true, permissionPreset: "roam" })).status, 200);
+      const { body } = await call(p1, admin, "POST", `${A}/users/roamer/apiKeys`, { apiKey: {} });
+      assert.equal((await call(p2, body.key, "GET", `${A}/users`)).status, 200, "cached on process 2");
+      assert.equal((await call(p2, body.key, "GET", `${A}/models`)).status, 403);
+      assert.equal((await call(p1, admin, "PATCH", `${A}/permissionPresets/roam`, { actions: ["models.list"] })).status, 200);
+      const edited = Date.now();
+      let appliedAfter = -1;
+      while (Date.now() - edited < 5000) {
+        if ((await call(p2, body.key, "GET", `${A}/models`)).status === 200) {
+          appliedAfter = Date.now() - edited;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(appliedAfter >= 0 && appliedAfter <= 1000, `process 2 applied the edit after ${appliedAfter} ms`);
+      assert.equal((await call(p2, body.key, "GET", `${A}/users`)).status, 403);
+    });
+  });
+}
