@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Deployment } from "../src/http/resources/deployment.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 import { freePort } from "./support/process.ts";
 import { startUpstream, writePlatformConfig, type FakeUpstream } from "./support/model-server.ts";
 import { account, chat, infer } from "./support/platform.ts";
-import { field, FIRECTL_LAUNCHER, firstColumn, ok, runProcess } from "./support/run.ts";
+import { field, firectlShell, firstColumn, ok } from "./support/run.ts";
 
 /**
  * A deployment's desired state (replica bounds, accelerator, shape), `:scale`, and the soft delete
@@ -185,16 +185,8 @@ describe("firectl deployment create|get|scale|delete|undelete, typed in a shell"
   let up: FakeUpstream;
   let dir: string;
   let admin: string;
-  const binDir = mkdtempSync(join(tmpdir(), "firectl-bin-"));
-  const home = mkdtempSync(join(tmpdir(), "firectl-home-"));
-  symlinkSync(FIRECTL_LAUNCHER, join(binDir, "firectl"));
-  const shell = (line: string) =>
-    runProcess("/bin/sh", ["-c", line], {
-      PATH: [binDir, dirname(process.execPath), process.env.PATH ?? ""].join(delimiter),
-      HOME: home,
-      FIREWORKS_API_BASE: h.baseUrl,
-      FIREWORKS_API_KEY: admin,
-    });
+  const sh = firectlShell(() => ({ baseUrl: h.baseUrl, key: admin }));
+  const shell = sh.run;
 
   before(async () => {
     ({ h, up, dir } = await startWithModelM("sqlite"));
@@ -203,7 +195,8 @@ describe("firectl deployment create|get|scale|delete|undelete, typed in a shell"
   after(async () => {
     await h.stop();
     await up.close();
-    for (const d of [dir, binDir, home]) rmSync(d, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+    sh.close();
   });
 
   test("the Fireworks flags create, show, scale, delete and undelete a deployment", async () => {

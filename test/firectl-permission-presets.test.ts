@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
-import { field, FIRECTL_LAUNCHER, firstColumn, ok, runProcess, type Run } from "./support/run.ts";
+import { field, firectlShell, firstColumn, ok } from "./support/run.ts";
 
 /**
  * firectl's permission presets and `user create|update --permission-preset`, typed through /bin/sh
@@ -12,17 +9,9 @@ import { field, FIRECTL_LAUNCHER, firstColumn, ok, runProcess, type Run } from "
  */
 let h: TestHearth;
 let base = "";
-const home = mkdtempSync(join(tmpdir(), "firectl-presets-"));
-const binDir = mkdtempSync(join(tmpdir(), "firectl-presets-bin-"));
-symlinkSync(FIRECTL_LAUNCHER, join(binDir, "firectl"));
-
-const shell = (line: string): Promise<Run> =>
-  runProcess("/bin/sh", ["-c", line], {
-    PATH: [binDir, dirname(process.execPath), process.env.PATH ?? ""].join(delimiter),
-    HOME: home,
-    FIREWORKS_API_BASE: base,
-    FIREWORKS_API_KEY: h.adminKey,
-  });
+const sh = firectlShell(() => ({ baseUrl: base, key: h.adminKey }));
+/** Runs a command line through /bin/sh with the admin's key, as a reader of Fireworks' docs would type it. */
+const shell = sh.run;
 
 before(async () => {
   h = await startHearth("sqlite");
@@ -31,8 +20,7 @@ before(async () => {
 
 after(async () => {
   await h.stop();
-  rmSync(home, { recursive: true, force: true });
-  rmSync(binDir, { recursive: true, force: true });
+  sh.close();
 });
 
 describe("firectl: permission presets", () => {

@@ -8,7 +8,7 @@ import * as datasets from "../store/datasets.ts";
 import type { DatasetRow } from "../store/platform-rows.ts";
 import { audited, auditRefusals, writeAudit } from "./audit.ts";
 import type { Ctx, Deps, RequestMeta } from "./context.ts";
-import { CHUNK_BYTES, uploadDataset } from "./dataset-upload.ts";
+import { chunkWriter, uploadDataset } from "./dataset-upload.ts";
 import { getDatasetRow } from "./datasets.ts";
 import { authorize } from "./permissions.ts";
 import { checkQuotaRoom, readQuotaUse } from "./quotas.ts";
@@ -135,27 +135,21 @@ export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: Signed
   const uploadId = randomUUID();
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let received = 0;
-  let seq = 0;
-  let pending = "";
-  const flush = async () => {
-    if (pending === "") return;
-    const data = pending;
-    pending = "";
-    await datasets.insertChunk(db, accountId, datasetId, uploadId, seq++, data);
-  };
+  const chunks = chunkWriter(db, accountId, datasetId, uploadId);
   try {
     for await (const piece of body) {
       received += piece.length;
       if (received > declared) throw tooLarge();
       if (piece.includes(0)) throw invalidArgument(`"${filename}" holds a NUL byte: a dataset is JSONL text`);
+      let text: string;
       try {
-        pending += decoder.decode(piece, { stream: true });
+        text = decoder.decode(piece, { stream: true });
       } catch {
         throw invalidArgument(`"${filename}" is not UTF-8 text: a dataset is JSONL`);
       }
-      if (pending.length >= CHUNK_BYTES) await flush();
+      await chunks.append(text);
     }
-    await flush();
+    await chunks.flush();
     const op = { method: "UploadDatasetFile", resource, payload: { filename, sizeBytes: received }, isAdminAction: false };
     await deps.store.db.transaction().execute(async (trx) => {
       await lockAccount(deps.store, trx, accountId);

@@ -4,6 +4,7 @@ import { JsonlValidator } from "../domain/jsonl.ts";
 import { datasetName } from "../domain/resource-names.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as datasets from "../store/datasets.ts";
+import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { getDatasetRow } from "./datasets.ts";
@@ -12,8 +13,30 @@ import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
 import { isCreator } from "../domain/roles.ts";
 
-/** Whole lines are gathered into chunks of about this size before they are written. */
-export const CHUNK_BYTES = 256 * 1024;
+/** Text is gathered into chunks of about this many characters before they are written. */
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Stores one upload's text as the dataset's chunks (rows of about CHUNK_BYTES characters, in
+ * order): `append` buffers and writes a chunk once the buffer is full; `flush` writes the rest.
+ */
+export function chunkWriter(db: Db, accountId: string, datasetId: string, uploadId: string) {
+  let seq = 0;
+  let pending = "";
+  const flush = async (): Promise<void> => {
+    if (pending === "") return;
+    const data = pending;
+    pending = "";
+    await datasets.insertChunk(db, accountId, datasetId, uploadId, seq++, data);
+  };
+  return {
+    flush,
+    async append(text: string): Promise<void> {
+      pending += text;
+      if (pending.length >= CHUNK_BYTES) await flush();
+    },
+  };
+}
 
 function tooLarge(limit: number): Error {
   return invalidArgument(`the upload is larger than the per-upload limit of ${limit} bytes`);
@@ -99,20 +122,12 @@ async function stage(
   const validator = new JsonlValidator({ format: row.format });
   let received = 0;
   let size = 0;
-  let seq = 0;
-  let pending = "";
-  const flush = async () => {
-    if (pending === "") return;
-    const data = pending;
-    pending = "";
-    await datasets.insertChunk(db, accountId, datasetId, uploadId, seq++, data);
-  };
+  const chunks = chunkWriter(db, accountId, datasetId, uploadId);
   const take = async (lines: string) => {
     if (lines === "") return;
     size += Buffer.byteLength(lines);
     checkQuotaRoom(storage, size);
-    pending += lines;
-    if (pending.length >= CHUNK_BYTES) await flush();
+    await chunks.append(lines);
   };
   for await (const piece of body) {
     received += piece.length;
@@ -121,6 +136,6 @@ async function stage(
   }
   await take(validator.finish());
   if (validator.examples === 0) throw invalidArgument("the upload holds no examples: send one JSON object per line");
-  await flush();
+  await chunks.flush();
   return { examples: validator.examples, size };
 }

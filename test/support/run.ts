@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Running commands to completion in tests, and reading what they printed. */
@@ -34,6 +37,36 @@ export const firectlAt =
       FIREWORKS_API_BASE: baseUrl,
       FIREWORKS_API_KEY: key,
     });
+
+/** A shell in which `firectl` is on PATH, with a private HOME; `close` removes both folders. */
+export interface FirectlShell {
+  /** Runs `line` through /bin/sh, as a reader of Fireworks' docs types it, against `target()`'s base URL and key. */
+  run(line: string): Promise<Run>;
+  home: string;
+  close(): void;
+}
+
+/** `firectl` typed in /bin/sh: `target` is read at each call (the server may start after the shell is made). */
+export function firectlShell(target: () => { baseUrl: string; key: string }): FirectlShell {
+  const home = mkdtempSync(join(tmpdir(), "firectl-home-"));
+  const binDir = mkdtempSync(join(tmpdir(), "firectl-bin-"));
+  symlinkSync(FIRECTL_LAUNCHER, join(binDir, "firectl"));
+  return {
+    home,
+    run: (line) => {
+      const { baseUrl, key } = target();
+      return runProcess("/bin/sh", ["-c", line], {
+        PATH: [binDir, dirname(process.execPath), process.env.PATH ?? ""].join(delimiter),
+        HOME: home,
+        FIREWORKS_API_BASE: baseUrl,
+        FIREWORKS_API_KEY: key,
+      });
+    },
+    close: () => {
+      for (const dir of [home, binDir]) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Asserts a zero exit and returns stdout. */
 export function ok(run: Run): string {
