@@ -216,17 +216,23 @@ for (const dialect of DIALECTS) {
       const big = await call("POST", `${base}/q1:getUploadEndpoint`, { filenameToSize: { "train.jsonl": "151" } });
       assert.equal(big.status, 429, JSON.stringify(big.body));
       assert.match(big.body.error.message, /dataset-storage-bytes/);
-      // Two signed URLs, each within the quota alone: the second validation finds the room taken.
+      // Two signed URLs, each within the quota alone: a file PUT counts at once, never validated or
+      // not, so the second PUT finds the room taken (unvalidated files cannot fill the disk).
       assert.equal((await call("POST", `${base}?datasetId=q2`, {})).status, 200);
       const first = (await call("POST", `${base}/q1:getUploadEndpoint`, { filenameToSize: { "train.jsonl": "120" } })).body.filenameToSignedUrls["train.jsonl"];
       const second = (await call("POST", `${base}/q2:getUploadEndpoint`, { filenameToSize: { "train.jsonl": "120" } })).body.filenameToSignedUrls[
         "train.jsonl"
       ];
       assert.equal((await put(first, train())).status, 200);
-      assert.equal((await put(second, train())).status, 200);
-      assert.equal((await call("POST", `${base}/q1:validateUpload`, {})).status, 200);
-      const over = await call("POST", `${base}/q2:validateUpload`, {});
-      assert.equal(over.status, 429, JSON.stringify(over.body));
+      assert.equal((await put(first, train())).status, 200, "a PUT again replaces the file: it is not counted twice");
+      const over = await put(second, train());
+      assert.equal(over.status, 429, over.text);
+      assert.match(JSON.parse(over.text).error.message, /quota "dataset-storage-bytes" exceeded: 120 of 150 in use/);
+      assert.equal((await call("POST", `${base}/q1:validateUpload`, {})).status, 200, "the validated file replaces the pending one in the count");
+      assert.equal((await call("GET", `${base}/q1`)).body.sizeBytes, "120");
+      const nothing = await call("POST", `${base}/q2:validateUpload`, {});
+      assert.equal(nothing.status, 400, JSON.stringify(nothing.body));
+      assert.match(nothing.body.error.message, /nothing was uploaded/, "the refused PUT stored nothing");
       assert.equal((await call("GET", `${base}/q2`)).body.state, "UPLOADING");
     });
 

@@ -109,6 +109,27 @@ for (const dialect of DIALECTS) {
       assert.equal((await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }))).status, 200);
     });
 
+    test("a call asking for n choices reserves n times max_tokens: a $3 call in flight refuses a second against a $2 limit", async () => {
+      const acct = await account(h, "choices-acct", { spender: "user" });
+      const model = await dollarModel(h, "choices-acct", acct.admin);
+      await setQuota(h, "choices-acct", "monthly-spend-usd", 2, acct.admin);
+      const before = up.requests.length;
+      const first = infer(h, acct.keys.spender!, chat(model, "late", { max_tokens: 1, n: 3 }));
+      await until(() => up.requests.length > before);
+      const second = await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }));
+      const refused = (await second.json()) as any;
+      assert.equal(second.status, 402, JSON.stringify(refused));
+      assert.match(refused.error.message, /\$3\.000000 reserved by calls in flight/);
+      assert.equal((await first).status, 200);
+    });
+
+    test("a max_tokens whose cost overflows any counter is admitted like a large one, never a 500", async () => {
+      const acct = await account(h, "overflow-acct", { spender: "user" });
+      const model = await dollarModel(h, "overflow-acct", acct.admin);
+      const res = await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1e15, n: 1000 }));
+      assert.equal(res.status, 200, await res.text());
+    });
+
     test("the openai SDK gets a 402 for an exhausted budget and does not retry it", async () => {
       const acct = await account(h, "sdk-acct", { spender: "user" });
       await setQuota(h, "sdk-acct", "monthly-spend-usd", 1, acct.admin);

@@ -77,6 +77,39 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", `${A}/users`, { key })).status, 403);
     });
 
+    test("a preset holding users.update, permissionPresets.update and key creation cannot raise its holder above its own actions", async () => {
+      const managed = ["users.get", "users.update", "permissionPresets.update", "apiKeys.createForServiceAccount"];
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=manager`, { body: { actions: managed } })).status, 200);
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=getter`, { body: { actions: ["users.get"] } })).status, 200);
+      const { key } = await serviceAccountWithKey(h, "climber", "user");
+      assert.equal((await h.call("PATCH", `${A}/users/climber`, { body: { permissionPreset: "manager" } })).status, 200);
+      await serviceAccountWithKey(h, "root-bot", "admin");
+
+      const selfAdmin = await h.call("PATCH", `${A}/users/climber`, { key, body: { role: "admin" } });
+      assert.equal(selfAdmin.status, 403, JSON.stringify(selfAdmin.body));
+      assert.match(selfAdmin.body.error.message, /cannot give role "admin": it does not hold .*users\.delete/);
+      const widened = await h.call("PATCH", `${A}/permissionPresets/manager`, { key, body: { actions: [...managed, "users.delete"] } });
+      assert.equal(widened.status, 403, JSON.stringify(widened.body));
+      assert.match(widened.body.error.message, /does not hold users\.delete/);
+      const adminKey = await h.call("POST", `${A}/users/root-bot/apiKeys`, { key, body: { apiKey: {} } });
+      assert.equal(adminKey.status, 403, JSON.stringify(adminKey.body));
+      assert.equal((await h.call("GET", `${A}/users/climber`)).body.role, "custom");
+      assert.deepEqual((await h.call("GET", `${A}/permissionPresets/manager`)).body.actions, [...managed].sort());
+
+      // Nor does it act on a principal above it: demoting the admin service account is refused.
+      const demoted = await h.call("PATCH", `${A}/users/root-bot`, { key, body: { permissionPreset: "getter" } });
+      assert.equal(demoted.status, 403, JSON.stringify(demoted.body));
+      assert.match(demoted.body.error.message, /cannot change the role of, or delete, a principal with role "admin"/);
+      assert.equal((await h.call("GET", `${A}/users/root-bot`)).body.role, "admin");
+      assert.equal((await h.call("DELETE", `${A}/users/root-bot`)).status, 200, "the bootstrap admin removes it; later tests count one admin");
+
+      // Within its own actions it still manages: a principal holding no more than it gets a preset it holds all of.
+      await serviceAccountWithKey(h, "reader-bot", "user");
+      assert.equal((await h.call("PATCH", `${A}/users/reader-bot`, { body: { permissionPreset: "getter" } })).status, 200);
+      const raised = await h.call("PATCH", `${A}/users/reader-bot`, { key, body: { permissionPreset: "manager" } });
+      assert.equal(raised.status, 200, JSON.stringify(raised.body));
+    });
+
     test("a human user gets role custom with an existing preset; custom without one, or a preset with a built-in role, is refused", async () => {
       assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=human-set`, { body: { actions: ["models.list"] } })).status, 200);
       const res = await h.call("POST", `${A}/users`, { body: { email: "carol@example.com", role: "custom", permissionPreset: "human-set" } });
@@ -110,6 +143,11 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("PATCH", `${A}/permissionPresets/browse`, { body: { actions: ["users.list"] } })).status, 200);
       assert.equal((await h.call("GET", `${A}/users`, session)).status, 200);
       assert.equal((await h.call("GET", `${A}/models`, session)).status, 403);
+      // The console shows what the session reports the principal holds: the preset's actions.
+      const who = await h.call("GET", "/auth/session", session);
+      assert.equal(who.body.role, "custom");
+      assert.deepEqual(who.body.actions, ["users.list"]);
+      assert.ok((await h.call("GET", "/auth/session")).body.actions.includes("users.delete"), "an admin holds every action");
     });
 
     test("deleting a preset in use is refused naming how many principals hold it; unused, it goes", async () => {

@@ -200,6 +200,19 @@ for (const dialect of DIALECTS) {
       assert.equal(errorOf("/v1/accounts/{accountId}/users", "post"), "#/components/schemas/Error");
     });
 
+    test("a path no route declares is a 404 in OpenAI's shape under the /inference/ mount, in google.rpc's elsewhere", async () => {
+      for (const path of ["/inference/v1/responses", "/inference/", "/inference/v1/models/../.."]) {
+        const res = await h.call("POST", path, { body: {} });
+        assert.equal(res.status, 404, path);
+        assert.equal(res.body.error.type, "not_found_error", `${path}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.error.code, "unknown_url");
+        assert.match(res.body.error.message, /no route for POST \/inference\//);
+      }
+      const controlPlane = await h.call("POST", "/v1/responses", { body: {} });
+      assert.equal(controlPlane.status, 404);
+      assert.equal(controlPlane.body.error.status, "NOT_FOUND");
+    });
+
     test("when the audit log cannot be written, the change is rolled back and the answer is 503", async () => {
       const db = h.deps.store.db;
       if (dialect === "sqlite") {

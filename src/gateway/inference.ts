@@ -154,16 +154,18 @@ const RESERVATION_GRACE_MS = 60_000;
 /**
  * The upper bound of a call's cost that admission reserves, nano-dollars: the prompt estimate at
  * the input price plus `max_tokens` (or `max_completion_tokens`) at the output price; without
- * either, the model's `maxCostPerRequestUsd`, else $1. An embedding produces no tokens: it
+ * either, the model's `maxCostPerRequestUsd`, else $1. Either is for each of the `n` choices asked
+ * for (OpenAI's `n`, default 1: every choice is generated and billed). An embedding produces no tokens: it
  * reserves its `input` at one token per UTF-8 byte of its JSON (no byte-level tokenizer makes
  * more). A free model reserves nothing.
  */
 export function reservationNano(target: Target, promptTokens: number, body: Record<string, unknown>): number {
   if (target.prices.inputPricePerMillionTokens === 0 && target.prices.outputPricePerMillionTokens === 0) return 0;
   if (target.kind === "EMBEDDING_MODEL") return costNano(target.prices, Buffer.byteLength(JSON.stringify(body.input ?? "")), 0);
+  const choices = typeof body.n === "number" && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
   const max = body.max_completion_tokens ?? body.max_tokens;
-  if (typeof max === "number" && Number.isInteger(max) && max > 0) return costNano(target.prices, promptTokens, max);
-  return Math.round((target.maxCostPerRequestUsd ?? DEFAULT_MAX_COST_PER_REQUEST_USD) * NANO_PER_USD);
+  if (typeof max === "number" && Number.isInteger(max) && max > 0) return costNano(target.prices, promptTokens, max * choices);
+  return Math.round((target.maxCostPerRequestUsd ?? DEFAULT_MAX_COST_PER_REQUEST_USD) * NANO_PER_USD) * choices;
 }
 
 /** An admitted call: the rate headers to answer with and the spend it holds until it ends. */
@@ -187,7 +189,8 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
   const spend = await ledger.reserve({
     accountId,
     limitNano: limits.spendUsd * NANO_PER_USD,
-    amountNano,
+    // Capped so that every ledger stores it (PostgreSQL's bigint): any larger amount holds the whole budget all the same.
+    amountNano: Math.min(amountNano, Number.MAX_SAFE_INTEGER),
     spentNano: limits.spentNano,
     month,
     expireTime: now + target.backend.timeoutMs + RESERVATION_GRACE_MS,

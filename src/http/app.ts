@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { MalformedBody } from "./malformed-body.ts";
-import { notFound } from "../domain/errors.ts";
 import type { Deps } from "../service/context.ts";
-import { errorHandler } from "./errors.ts";
+import { errorHandler, notFoundHandler } from "./errors.ts";
 import { checkJsonDepth, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { Router } from "./route.ts";
@@ -112,9 +111,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   });
 
   app.setErrorHandler(errorHandler(deps.config.bodyLimit));
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(notFound(`no route for ${request.method} ${request.url.split("?")[0]}`).toJSON(request.id));
-  });
+  app.setNotFoundHandler(notFoundHandler);
 
   const router = new Router(app, deps);
   serviceRoutes(router, installMetrics(app, deps));

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError, invalidArgument } from "../domain/errors.ts";
+import { ApiError, invalidArgument, notFound } from "../domain/errors.ts";
 import { openAiError } from "../gateway/openai-error.ts";
+import { InferenceRefusal } from "../gateway/inference.ts";
 import { UpstreamError } from "../gateway/upstream.ts";
 import { signInErrorPage, wantsSignInPage } from "./sign-in-error-page.ts";
 
@@ -46,17 +47,34 @@ const formatOf = (request: FastifyRequest): ErrorFormat =>
 export function errorHandler(bodyLimit: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
     const known = error instanceof ApiError || error instanceof UpstreamError ? error : frameworkError(error as FastifyError, bodyLimit);
-    const openai = formatOf(request) === "openai";
-    // Internal detail goes to the log (never a secret: keys are not part of errors), not to the client.
-    if (!known || (!openai && known instanceof UpstreamError)) request.log.error({ err: error }, "unhandled error");
-    if (openai) {
-      const { httpStatus, headers, body } = openAiError(known ?? internalError());
-      void reply.status(httpStatus).headers(headers).send(body);
-      return;
-    }
-    const apiError = known instanceof ApiError ? known : internalError();
-    void reply.status(apiError.httpCode).headers(apiError.headers);
-    if (wantsSignInPage(request)) void reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(signInErrorPage(apiError));
-    else void reply.send(apiError.toJSON(request.id));
+    writeError(known, error, request, reply, formatOf(request));
   };
+}
+
+/**
+ * The answer to a path no route declares: 404 naming it. Under `/inference/`, the mount only
+ * OpenAI-compatible clients use (their base URL), in OpenAI's shape, so a client asking for an
+ * endpoint Hearth does not serve reads a `not_found_error` it understands; elsewhere google.rpc.
+ */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  const message = `no route for ${request.method} ${request.url.split("?")[0]}`;
+  if (request.url.startsWith("/inference/")) {
+    const error = new InferenceRefusal("NOT_FOUND", message, "not_found_error", "unknown_url");
+    writeError(error, error, request, reply, "openai");
+  } else writeError(notFound(message), undefined, request, reply, "google-rpc");
+}
+
+function writeError(known: ApiError | UpstreamError | undefined, error: unknown, request: FastifyRequest, reply: FastifyReply, format: ErrorFormat): void {
+  const openai = format === "openai";
+  // Internal detail goes to the log (never a secret: keys are not part of errors), not to the client.
+  if (!known || (!openai && known instanceof UpstreamError)) request.log.error({ err: error }, "unhandled error");
+  if (openai) {
+    const { httpStatus, headers, body } = openAiError(known ?? internalError());
+    void reply.status(httpStatus).headers(headers).send(body);
+    return;
+  }
+  const apiError = known instanceof ApiError ? known : internalError();
+  void reply.status(apiError.httpCode).headers(apiError.headers);
+  if (wantsSignInPage(request)) void reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(signInErrorPage(apiError));
+  else void reply.send(apiError.toJSON(request.id));
 }

@@ -8,6 +8,7 @@ import type { ApiKeyRow } from "../store/schema.ts";
 import { keepAnActingAdminKey } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
+import { requireGrantable } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
@@ -37,6 +38,8 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     await lockAccount(deps.store, trx, accountId);
     const owner = await getUserRow(trx, accountId, userId);
     if (!self && owner.service_account !== 1) throw permissionDenied("API keys of a human user can only be created by that user");
+    // A key acts as its owner: minting one for a service account gives the caller that account's role.
+    if (!self) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
     const displayName = checkDisplayName(input.displayName?.trim() || "default");
     const now = Date.now();
     if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");

@@ -11,7 +11,7 @@ import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { chunkWriter, uploadDataset } from "./dataset-upload.ts";
 import { getDatasetRow } from "./datasets.ts";
 import { authorize } from "./permissions.ts";
-import { checkQuotaRoom, readQuotaUse } from "./quotas.ts";
+import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
 import { signedUrlKey } from "./server-key.ts";
 
 /**
@@ -78,7 +78,9 @@ export async function getUploadEndpoint(
       throw invalidArgument(`filenameToSize["${filename}"] is ${JSON.stringify(sizeText)}: give the file's size in bytes, 1 to ${max}, as a decimal string`);
     }
     const size = Number(sizeText);
-    checkQuotaRoom(await readQuotaUse(deps, trx, accountId, "dataset-storage-bytes"), size);
+    // A file PUT before counts already (its size_bytes); this one replaces it.
+    const storage = await readQuotaUse(deps, trx, accountId, "dataset-storage-bytes");
+    checkQuotaRoom({ ...storage, used: storage.used - row.size_bytes }, size);
     const grant: SignedGrant = { kind: "upload", accountId, datasetId, filename, size, expires: expiry(deps), revision: revisionOf("upload", row) };
     return { filenameToSignedUrls: { [filename]: `${fileUrl(origin, accountId, datasetId, filename)}?${signGrant(signedUrlKey(deps.config), grant)}` } };
   });
@@ -119,9 +121,10 @@ export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revis
 /**
  * The PUT to a signed upload URL (checked by `checkSignedUrl` first): the body, at most the size
  * signed into the URL and UTF-8 text, is stored as chunks of a fresh upload id, which becomes the
- * dataset's pending file (a PUT again replaces it). It counts against no quota yet and is not
- * validated: `:validateUpload` does both. The PUT is audited in the dataset's account, without a
- * principal (the URL authorized it).
+ * dataset's pending file (a PUT again replaces it). Its bytes count against "dataset-storage-bytes"
+ * from then on (the dataset's `sizeBytes`), so unvalidated files cannot store more than the quota;
+ * it is not validated: `:validateUpload` does that. The PUT is audited in the dataset's account,
+ * without a principal (the URL authorized it).
  */
 export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: SignedGrant, body: AsyncIterable<Buffer>, contentLength: number | undefined) {
   const { accountId, datasetId, filename } = grant;
@@ -155,7 +158,8 @@ export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: Signed
       await lockAccount(deps.store, trx, accountId);
       const current = await getDatasetRow(trx, accountId, datasetId);
       if (current.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" was completed by another upload meanwhile`);
-      await datasets.updateDataset(trx, accountId, datasetId, { upload_id: uploadId, update_time: Date.now() });
+      await reserve(deps, trx, accountId, "dataset-storage-bytes", received - current.size_bytes);
+      await datasets.updateDataset(trx, accountId, datasetId, { upload_id: uploadId, size_bytes: received, update_time: Date.now() });
       await datasets.deleteChunks(trx, accountId, datasetId, { except: uploadId });
       await writeAudit(trx, { accountId, email: "", apiKeyId: "", meta }, op);
     });

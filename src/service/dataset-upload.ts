@@ -82,7 +82,8 @@ export async function uploadDataset(
       await lockAccount(deps.store, trx, accountId);
       const current = await getDatasetRow(trx, accountId, datasetId);
       if (current.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" was completed by another upload meanwhile`);
-      await reserve(deps, trx, accountId, "dataset-storage-bytes", staged.size);
+      // A file PUT to a signed URL counts already (its size_bytes): this upload replaces it.
+      await reserve(deps, trx, accountId, "dataset-storage-bytes", staged.size - current.size_bytes);
       const now = Date.now();
       const patch = { state: "READY", example_count: staged.examples, size_bytes: staged.size, upload_id: uploadId, update_time: now };
       await datasets.updateDataset(trx, accountId, datasetId, patch);
@@ -116,7 +117,8 @@ async function stage(
   }
   if (contentLength !== undefined && contentLength > maxUpload) throw tooLarge(maxUpload);
   // An early look at the quota, so a hopeless upload stops at once; the binding check is the final one.
-  const storage = await readQuotaUse(deps, db, accountId, "dataset-storage-bytes");
+  const stored = await readQuotaUse(deps, db, accountId, "dataset-storage-bytes");
+  const storage = { ...stored, used: stored.used - row.size_bytes };
   if (contentLength !== undefined) checkQuotaRoom(storage, contentLength);
 
   const validator = new JsonlValidator({ format: row.format });

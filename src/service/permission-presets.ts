@@ -21,7 +21,7 @@ import type { PermissionPresetRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { authorize } from "./permissions.ts";
+import { authorize, requireHoldsAll } from "./permissions.ts";
 import type { PermissionPreset } from "../http/resources/permission-preset.ts";
 
 export type { PermissionPreset };
@@ -47,7 +47,7 @@ function presetView(row: PermissionPresetRow): PermissionPreset {
  * without repeats, as a JSON array.
  * @throws INVALID_ARGUMENT naming every unknown name.
  */
-function checkActions(actions: string[]): string {
+function checkActions(ctx: Ctx, actions: string[]): string {
   const unknown = actions.filter((a) => !isAction(a) || !can("admin", a));
   if (unknown.length > 0) {
     throw invalidArgument(
@@ -55,6 +55,7 @@ function checkActions(actions: string[]): string {
     );
   }
   if (actions.length === 0) throw invalidArgument("actions must name at least one action");
+  requireHoldsAll(ctx, actions, "grant actions it does not hold");
   return JSON.stringify([...new Set(actions)].sort());
 }
 
@@ -72,6 +73,28 @@ export async function presetToHold(db: Db, accountId: string, id: string | undef
   if (!id) throw invalidArgument(`role "${CUSTOM_ROLE}" needs a permissionPreset: the id of one of the account's permission presets`);
   if (!(await presets.getPermissionPreset(db, accountId, id))) throw invalidArgument(`permissionPreset "${id}" not found: create it first`);
   return id;
+}
+
+/**
+ * Checks that the caller holds every action of `role` (with `presetId` for role `custom`) before
+ * it gives that role, or a key of a principal with it, or changes or deletes a principal with it
+ * (`requireHoldsAll`: no escalation, and nobody acts on a principal above them, as Kubernetes
+ * RBAC's escalation rule).
+ * @param verb how the refusal names the act: `give` (default) or e.g. `change or delete a principal with`.
+ * @throws PERMISSION_DENIED naming the actions the caller lacks.
+ */
+export async function requireGrantable(db: Db, ctx: Ctx, accountId: string, role: string, presetId: string, verb = "give"): Promise<void> {
+  let actions: string[];
+  let what: string;
+  if (role === CUSTOM_ROLE) {
+    const row = await presets.getPermissionPreset(db, accountId, presetId);
+    actions = row ? (JSON.parse(row.actions) as string[]) : [];
+    what = `${verb} permission preset "${presetId}"`;
+  } else {
+    actions = ACTION_NAMES.filter((a) => can(role, a));
+    what = `${verb} role "${role}"`;
+  }
+  requireHoldsAll(ctx, actions, what);
 }
 
 /**
@@ -104,7 +127,7 @@ export async function createPermissionPreset(
       account_id: accountId,
       id,
       display_name: checkDisplayName(input.displayName?.trim() || id),
-      actions: checkActions(input.actions ?? []),
+      actions: checkActions(ctx, input.actions ?? []),
       create_time: now,
       update_time: now,
     };
@@ -142,7 +165,7 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
     const row = await getRow(trx, accountId, id);
     const patch: presets.PermissionPresetPatch = { update_time: Date.now() };
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
-    if (input.actions !== undefined) patch.actions = checkActions(input.actions);
+    if (input.actions !== undefined) patch.actions = checkActions(ctx, input.actions);
     await presets.updatePermissionPreset(trx, accountId, id, patch);
     holders = await presets.presetHolders(trx, accountId, id);
     return presetView({ ...row, ...patch });

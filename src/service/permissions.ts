@@ -4,7 +4,7 @@
  * own key or a service account's, a model it created or another's) and calls `authorize`.
  */
 import { notFound, permissionDenied } from "../domain/errors.ts";
-import { can, describeAction, type Action } from "../domain/actions.ts";
+import { can, describeAction, isAction, type Action } from "../domain/actions.ts";
 import type { Principal } from "../domain/principal.ts";
 import { CUSTOM_ROLE } from "../domain/roles.ts";
 import type { Ctx } from "./context.ts";
@@ -29,6 +29,22 @@ export function authorize(ctx: Ctx, action: Action, what: string = describeActio
   if (holds(ctx.principal, action)) return;
   const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
   throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}`);
+}
+
+/**
+ * No escalation, the rule of Kubernetes RBAC ("Privilege escalation prevention"): a principal
+ * grants (a role, a preset's actions) or acts as (a service account's key) only actions it holds
+ * itself, so a custom role holding `users.update` or `permissionPresets.update` cannot make itself
+ * or anyone an admin. An admin holds every action, so this never refuses one.
+ * @param actions action names (unknown names are ignored: they grant nothing).
+ * @param what completes the refusal "role X cannot …", e.g. `give role "admin"`.
+ * @throws PERMISSION_DENIED naming the actions the caller lacks.
+ */
+export function requireHoldsAll(ctx: Ctx, actions: Iterable<string>, what: string): void {
+  const missing = [...actions].filter((a) => isAction(a) && !holds(ctx.principal, a));
+  if (missing.length === 0) return;
+  const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
+  throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}: it does not hold ${missing.join(", ")}`);
 }
 
 /**

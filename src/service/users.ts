@@ -14,7 +14,7 @@ import { keepAnActingAdmin } from "./acting-admins.ts";
 import { serviceAccountDomain } from "./accounts.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { presetToHold } from "./permission-presets.ts";
+import { presetToHold, requireGrantable } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
@@ -58,6 +58,9 @@ export function checkRole(role: string): Role {
   return checkField(FIELD_RULES.builtInRole, "role", role) as Role;
 }
 
+/** How a refusal names changing the role of, or deleting, a principal who holds actions the caller does not. */
+const ABOVE = "change the role of, or delete, a principal with";
+
 /**
  * The role and preset a user is given: `custom` needs an existing preset of the account (a preset
  * alone implies `custom`, as firectl's --permission-preset does in Fireworks); a built-in role
@@ -66,6 +69,7 @@ export function checkRole(role: string): Role {
  */
 async function roleAndPreset(
   db: Db,
+  ctx: Ctx,
   accountId: string,
   input: { role?: string | undefined; permissionPreset?: string | undefined },
   current: { role: string; permission_preset: string },
@@ -73,10 +77,13 @@ async function roleAndPreset(
   const role = checkField(FIELD_RULES.role, "role", input.role ?? (input.permissionPreset ? CUSTOM_ROLE : current.role)) as PrincipalRole;
   if (role !== CUSTOM_ROLE) {
     if (input.permissionPreset) throw invalidArgument(`permissionPreset goes only with role "${CUSTOM_ROLE}", not "${role}"`);
+    await requireGrantable(db, ctx, accountId, role, "");
     return { role, permission_preset: "" };
   }
   const preset = input.permissionPreset ?? (current.role === CUSTOM_ROLE ? current.permission_preset : "");
-  return { role, permission_preset: await presetToHold(db, accountId, preset) };
+  const permission_preset = await presetToHold(db, accountId, preset);
+  await requireGrantable(db, ctx, accountId, role, permission_preset);
+  return { role, permission_preset };
 }
 
 /** A human's binding to an identity provider's subject (read-only; made at the first allowed sign-in), as `/openapi.json` declares it. */
@@ -122,7 +129,7 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
     if (!serviceAccount && !input.role && !input.permissionPreset) throw invalidArgument("role is required: use one of " + ROLES.join(", "));
     // Locked so that a preset given here cannot be deleted before the user is stored.
     if (input.permissionPreset || input.role === CUSTOM_ROLE) await lockAccount(deps.store, trx, accountId);
-    const { role, permission_preset } = await roleAndPreset(trx, accountId, input, { role: "user", permission_preset: "" });
+    const { role, permission_preset } = await roleAndPreset(trx, ctx, accountId, input, { role: "user", permission_preset: "" });
     const displayName = checkDisplayName(input.displayName ?? "");
     if (serviceAccount) {
       await reserve(deps, trx, accountId, "service-accounts", 1);
@@ -182,7 +189,8 @@ export async function updateUser(
     const patch: users.UserPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     if (input.role !== undefined || input.permissionPreset !== undefined) {
-      const next = await roleAndPreset(trx, accountId, input, row);
+      await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, ABOVE);
+      const next = await roleAndPreset(trx, ctx, accountId, input, row);
       patch.role = next.role;
       patch.permission_preset = next.permission_preset;
       await keepAnActingAdmin(trx, row, patch.role);
@@ -202,6 +210,7 @@ export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId
   await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.delete");
     const row = await getUserRow(trx, accountId, userId);
+    await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, ABOVE);
     await lockAccount(deps.store, trx, accountId);
     await keepAnActingAdmin(trx, row, null);
     await users.deleteUser(trx, accountId, userId);

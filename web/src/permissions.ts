@@ -1,11 +1,12 @@
 /**
- * @module The console shows only what a role may do, from the same permission table the server enforces
- * (README, Roles and actions): one table, imported, not a second copy. The server still decides every request.
+ * @module The console shows only what the principal may do: the actions `GET /auth/session` reports it
+ * holds (its role's row of the table in README, Roles and actions, or its permission preset), named by
+ * the vocabulary the server enforces, imported, not copied. The server still decides every request.
  */
-import { can, type Action } from "../../src/domain/actions.ts";
+import type { Action } from "../../src/domain/actions.ts";
 import { CUSTOM_ROLE, ROLES, type PrincipalRole, type Role } from "../../src/domain/roles.ts";
 
-export { can, CUSTOM_ROLE, ROLES, type Action, type PrincipalRole, type Role };
+export { CUSTOM_ROLE, ROLES, type Action, type PrincipalRole, type Role };
 
 export const ROLE_SUMMARY: Readonly<Record<PrincipalRole, string>> = {
   "inference-user": "Runs inference and views resources; manages its own API keys.",

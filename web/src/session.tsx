@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useRef, useState, type ReactNode } from "react";
 import { lastSegment, type Session } from "./api.ts";
-import { can, type Action } from "./permissions.ts";
+import type { Action } from "./permissions.ts";
 
 export interface SignedIn extends Session {
   userId: string;
@@ -10,7 +10,9 @@ export interface SignedIn extends Session {
 }
 
 export function signedIn(session: Session): SignedIn {
-  return { ...session, userId: lastSegment(session.user), can: (action) => can(session.role, action), isAdmin: session.role === "admin" };
+  // The server says which actions the principal holds (a custom role's are its permission preset's).
+  const held = new Set<string>(session.actions);
+  return { ...session, userId: lastSegment(session.user), can: (action) => held.has(action), isAdmin: session.role === "admin" };
 }
 
 const SessionContext = createContext<SignedIn | undefined>(undefined);

@@ -14,6 +14,8 @@ export const session = z
     role: z.string(),
     serviceAccount: z.boolean(),
     via: z.enum(["session", "apiKey", "oidcToken"]),
+    /** The actions of the public vocabulary this principal holds: its role's, or its permission preset's for role `custom`. */
+    actions: z.array(z.string()).meta({ examples: [["users.list", "users.get", "apiKeys.create"]] }),
     /** Send as the x-csrf-token header with every change made through the session. */
     csrfToken: z.string().optional(),
     expireTime: timestamp.optional(),

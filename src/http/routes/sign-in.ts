@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { ACTION_NAMES } from "../../domain/actions.ts";
 import { ApiError } from "../../domain/errors.ts";
 import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN, SESSION_COOKIE } from "../../domain/sign-in.ts";
 import { auditRefused } from "../../service/audit.ts";
 import type { Deps } from "../../service/context.ts";
 import { finishCliLogin } from "../../service/cli-sign-in.ts";
+import { holds } from "../../service/permissions.ts";
 import { beginOidcLogin, claimLoginState, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest, type LoginState } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
 import { redeemSigninLink } from "../../service/signin-links.ts";
@@ -155,6 +157,7 @@ export function signInRoutes(router: Router): void {
         role: p.role,
         serviceAccount: p.serviceAccount,
         via: session ? "session" : p.apiKeyId ? "apiKey" : "oidcToken",
+        actions: ACTION_NAMES.filter((action) => holds(p, action)),
         ...(session ? { csrfToken: session.csrfToken, expireTime: new Date(session.expireTime).toISOString() } : {}),
       };
     },
