@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isValidId } from "./domain/ids.ts";
+import { MODEL_KINDS, type ModelKind } from "./domain/model-kind.ts";
 
 /**
  * The operator's platform file (`HEARTH_CONFIG`, JSON): the OpenAI-compatible backends Hearth
@@ -13,15 +14,6 @@ import { isValidId } from "./domain/ids.ts";
 const idText = (what: string) => z.string().refine(isValidId, `${what} must be 1-63 lowercase letters, digits or '-', starting with a letter`);
 
 const price = z.number().min(0).max(1_000_000);
-
-/**
- * The values of Fireworks' `Model.kind` that Hearth tells apart: a model that completes text or
- * chats (`HF_BASE_MODEL`), and one that only embeds (`EMBEDDING_MODEL`, served at `/embeddings`).
- */
-const MODEL_KINDS = ["HF_BASE_MODEL", "EMBEDDING_MODEL"] as const;
-
-/** A model's kind (Fireworks' `Model.kind`); a model of an account is always `HF_BASE_MODEL`. */
-export type ModelKind = (typeof MODEL_KINDS)[number];
 
 const publicModel = z.strictObject({
   id: idText("model id"),

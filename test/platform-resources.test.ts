@@ -46,6 +46,7 @@ for (const dialect of DIALECTS) {
           description: "",
           backend: "local",
           upstreamModel: "tiny-upstream",
+          kind: "HF_BASE_MODEL",
           inputPricePerMillionTokens: 0.2,
           outputPricePerMillionTokens: 0,
           state: "READY",
@@ -95,8 +96,12 @@ for (const dialect of DIALECTS) {
 
       const publicList = await h.call("GET", "/v1/accounts/fireworks/models", { key: other });
       assert.deepEqual(
-        publicList.body.models.map((m: Model) => m.name),
-        ["accounts/fireworks/models/nomic-embed-text-v1-5", "accounts/fireworks/models/tiny-public"],
+        publicList.body.models.map((m: Model) => [m.name, m.kind]),
+        [
+          ["accounts/fireworks/models/nomic-embed-text-v1-5", "EMBEDDING_MODEL"],
+          ["accounts/fireworks/models/tiny-public", "HF_BASE_MODEL"],
+        ],
+        "Fireworks' Model.kind",
       );
       assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/tiny-public", { key: other })).body.public, true);
       assert.equal((await h.call("GET", "/v1/accounts/fireworks/models/nope", { key: other })).status, 404);

@@ -1,7 +1,8 @@
 import { ApiError, failedPrecondition, invalidArgument, notFound, type StatusName } from "../domain/errors.ts";
 import { costNano, monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from "../domain/pricing.ts";
 import { deploymentName, modelName, parseInferenceModel, type ModelRef } from "../domain/resource-names.ts";
-import type { Backend, ModelKind } from "../platform-config.ts";
+import type { ModelKind } from "../domain/model-kind.ts";
+import type { Backend } from "../platform-config.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { SpendReservation } from "../domain/spend-ledger.ts";
 import type { Ctx, Deps } from "../service/context.ts";

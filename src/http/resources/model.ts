@@ -2,6 +2,7 @@
  * @module The Model resource as the API returns it (Fireworks field names where it has them).
  */
 import { z } from "zod";
+import { MODEL_KINDS } from "../../domain/model-kind.ts";
 import { listPage, timestamp } from "./common.ts";
 
 /** A model of an account, or of the operator's public catalogue (`public: true`, no times). */
@@ -14,6 +15,8 @@ export const model = z
     backend: z.string(),
     /** The model's name at the backend. */
     upstreamModel: z.string(),
+    /** Fireworks' `Model.kind`: `EMBEDDING_MODEL` (public models so declared) serves `/embeddings`; an account's model is `HF_BASE_MODEL`. */
+    kind: z.enum(MODEL_KINDS),
     inputPricePerMillionTokens: z.number(),
     outputPricePerMillionTokens: z.number(),
     state: z.literal("READY"),

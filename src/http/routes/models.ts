@@ -25,6 +25,7 @@ const MODEL_FIELDS = fieldNames<Awaited<ReturnType<typeof models.getModel>>>()({
   description: true,
   backend: true,
   upstreamModel: true,
+  kind: true,
   inputPricePerMillionTokens: true,
   outputPricePerMillionTokens: true,
   state: true,
