@@ -24,14 +24,16 @@ function checkQuotaId(id: string): QuotaId {
  * per minute for the metered ones), computed from the store or the meter, never from a counter
  * that can drift. The platform quotas (deployments, datasets, spend, rpm) are counted in
  * platform-usage.ts. "api-keys-per-user" counts the usable keys (not expired) of `userId`, or
- * without it the most any one principal holds.
+ * without it the most any one principal holds. With `upTo`, "service-accounts" is counted only up
+ * to it (a bounded count: creating a service account must not cost O(service accounts);
+ * bench/RESULTS.md, change 7).
  */
-async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string): Promise<number> {
+async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string, upTo?: number): Promise<number> {
   const platform = await platformUsage(deps, db, accountId, id);
   if (platform !== undefined) return platform;
   switch (id) {
     case "service-accounts":
-      return countUsers(db, accountId, { serviceAccount: true });
+      return countUsers(db, accountId, { serviceAccount: true }, upTo);
     case "api-keys-per-user":
       return userId === undefined ? maxApiKeysPerUser(db, accountId, Date.now()) : countApiKeys(db, accountId, userId, Date.now());
     default:
@@ -50,11 +52,12 @@ interface QuotaUse {
  * Reads a quota's value and counts its use. Without the account lock this is an estimate (for an
  * early refusal); the binding check is `reserve`'s.
  * @param userId the principal a per-user quota ("api-keys-per-user") is counted for.
+ * @param bounded count no further than the value (enough to refuse; see `usage`).
  */
-export async function readQuotaUse(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string): Promise<QuotaUse> {
+export async function readQuotaUse(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string, bounded = false): Promise<QuotaUse> {
   const row = await quotas.getQuota(db, accountId, id);
   if (!row) throw notFound(`quota "${id}" not found`);
-  return { id, value: row.value, used: await usage(deps, db, accountId, id, userId) };
+  return { id, value: row.value, used: await usage(deps, db, accountId, id, userId, bounded ? row.value : undefined) };
 }
 
 /**
@@ -78,7 +81,7 @@ export function checkQuotaRoom(use: QuotaUse, amount: number): void {
  */
 export async function reserve(deps: Deps, trx: Db, accountId: string, id: QuotaId, amount: number, userId?: string): Promise<void> {
   await lockAccount(deps.store, trx, accountId);
-  checkQuotaRoom(await readQuotaUse(deps, trx, accountId, id, userId), amount);
+  checkQuotaRoom(await readQuotaUse(deps, trx, accountId, id, userId, true), amount);
 }
 
 /** ListQuotas: one page (AIP-158) of the account's quotas matching `req.filter` (AIP-160), by name, each with its usage. */

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../service/context.ts";
 import { z } from "zod";
 import { DATASET_FORMATS } from "../../domain/dataset-format.ts";
@@ -102,6 +102,22 @@ async function signedGrant(
   }
 }
 
+/** The request's Content-Length in bytes, when it sent a well-formed one. */
+function declaredLength(request: FastifyRequest): number | undefined {
+  const length = request.headers["content-length"];
+  return length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+}
+
+/** Reads a request body with `read`; on a refusal the rest of the body is not read: the connection closes instead of draining it. */
+async function closingOnRefusal<T>(reply: FastifyReply, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    void reply.header("connection", "close");
+    throw error;
+  }
+}
+
 export function datasetRoutes(router: Router): void {
   router.add({
     method: "GET",
@@ -199,18 +215,12 @@ export function datasetRoutes(router: Router): void {
         throw invalidArgument(uploadTypeRefusal(request.headers["content-type"]));
       }
       const form = (request.headers["content-type"] ?? "").toLowerCase().startsWith(MULTIPART);
-      const length = request.headers["content-length"];
-      // A form's length is not the file's: the upload then counts the bytes itself.
-      const contentLength = !form && length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
-      try {
+      return closingOnRefusal(reply, async () => {
         const file = form ? await multipartFile(request.headers, body) : body;
-        const uploaded = await uploadDataset(deps, ctx, params.accountId, params.datasetId, file, contentLength);
+        // A form's length is not the file's: the upload then counts the bytes itself.
+        const uploaded = await uploadDataset(deps, ctx, params.accountId, params.datasetId, file, form ? undefined : declaredLength(request));
         return uploadAnswer(uploaded, params.datasetId);
-      } catch (error) {
-        // The rest of a refused body is not read: close the connection instead of draining it.
-        void reply.header("connection", "close");
-        throw error;
-      }
+      });
     },
   });
 
@@ -292,7 +302,7 @@ export function datasetRoutes(router: Router): void {
     streamedBody: Object.fromEntries(UPLOAD_CONTENT_TYPES.map((type) => [type, { schema: { type: "string", format: "binary", examples: [JSONL_EXAMPLE] } }])),
     handler: async ({ deps, params, query, request, reply }) => {
       const body = request.body;
-      try {
+      return closingOnRefusal(reply, async () => {
         const grant = await signedGrant(
           deps,
           request,
@@ -303,14 +313,8 @@ export function datasetRoutes(router: Router): void {
         // A PUT without a Content-Type (`curl -T`, Python's requests.put) is the raw file too: Fastify left it unread.
         const file = body instanceof Readable ? body : request.headers["content-type"] === undefined ? request.raw : undefined;
         if (!file) throw invalidArgument(`send the file as the raw body, without a Content-Type or with ${UPLOAD_CONTENT_TYPES.join(", ")}`);
-        const length = request.headers["content-length"];
-        const contentLength = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
-        return await putSignedFile(deps, requestMeta(request), grant, file, contentLength);
-      } catch (error) {
-        // The rest of a refused body is not read: close the connection instead of draining it.
-        void reply.header("connection", "close");
-        throw error;
-      }
+        return putSignedFile(deps, requestMeta(request), grant, file, declaredLength(request));
+      });
     },
   });
 
