@@ -200,6 +200,17 @@ for (const dialect of DIALECTS) {
       assert.equal(errorOf("/v1/accounts/{accountId}/users", "post"), "#/components/schemas/Error");
     });
 
+    test("regression (fuzzer): a list refuses a bad parameter beside its own transformed ones with a 400, never a 500", async () => {
+      const long = "a".repeat(257);
+      for (const path of [`${A}/auditLogs?orderBy=${long}&startTime=1970-01-01T00:00:00.000Z`, `${A}/deployments?orderBy=${long}&showDeleted=true`]) {
+        const res = await h.call("GET", path);
+        assert.equal(res.status, 400, `${path.slice(0, 60)}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.error.message, /"orderBy": Too big/);
+      }
+      const ranged = await h.call("GET", `${A}/auditLogs?startTime=1970-01-01T00:00:00.000Z&pageSize=1`);
+      assert.equal(ranged.status, 200, "the time range still applies");
+    });
+
     test("a path no route declares is a 404 in OpenAI's shape under the /inference/ mount, in google.rpc's elsewhere", async () => {
       for (const path of ["/inference/v1/responses", "/inference/", "/inference/v1/models/../.."]) {
         const res = await h.call("POST", path, { body: {} });

@@ -57,8 +57,9 @@ const PAGE_SIZE = "must be a whole number from 0 (the default) upward; above 200
  * `options.readMask`, and parses to the lowerCamel field names (`undefined`: every field) for
  * `applyReadMask`; any other list refuses a `readMask` (400 naming it) rather than ignoring it.
  */
-export function listQuery(defaultPageSize: number, options: { readMask?: readonly string[] } = {}) {
+export function listQuery<const E extends z.ZodRawShape = {}>(defaultPageSize: number, options: { readMask?: readonly string[]; extra?: E } = {}) {
   const known = options.readMask;
+  const extra = options.extra ?? ({} as E);
   return z
     .looseObject({
       // One sentence for every bad value (zod's own would read "expected number, received NaN").
@@ -68,15 +69,19 @@ export function listQuery(defaultPageSize: number, options: { readMask?: readonl
       orderBy: z.string().max(256).optional(),
       // Listed (and documented) only where supported; elsewhere it reaches the refusal below.
       ...(known ? { readMask: readMaskParam(known) } : {}),
+      // A list's own parameters (audit time range, showDeleted) in the same object: an intersection
+      // with a second object would fail to merge a transformed value when either side is refused.
+      ...extra,
     })
     .superRefine((q, ctx) => {
       if (!known && q.readMask !== undefined) ctx.addIssue({ code: "custom", path: ["readMask"], message: "this list does not support readMask" });
     })
     .transform((q) => ({
-      pageSize: !q.pageSize ? defaultPageSize : Math.min(q.pageSize, MAX_PAGE_SIZE),
-      pageToken: q.pageToken,
-      filter: q.filter,
-      orderBy: q.orderBy,
+      ...(Object.fromEntries(Object.keys(extra).map((k) => [k, (q as Record<string, unknown>)[k]])) as { [K in keyof E]: z.output<E[K]> }),
+      pageSize: !q.pageSize ? defaultPageSize : Math.min(q.pageSize as number, MAX_PAGE_SIZE),
+      pageToken: q.pageToken as string | undefined,
+      filter: q.filter as string | undefined,
+      orderBy: q.orderBy as string | undefined,
       readMask: q.readMask as string[] | undefined,
     }));
 }

@@ -136,13 +136,13 @@ export function accountRoutes(router: Router): void {
     tag: "Audit log",
     response: auditLogList,
     params: accountParams,
-    query: listQuery(10).and(
-      z.object({
+    query: listQuery(10, {
+      extra: {
         startTime: timestamp("startTime").optional(),
         endTime: timestamp("endTime").optional(),
         email: z.string().max(254).optional(),
-      }),
-    ),
+      },
+    }),
     handler: ({ deps, ctx, params, query }) => listAuditLogs(deps, ctx, params.accountId, query, listRequest(query, deps.config)),
   });
 }

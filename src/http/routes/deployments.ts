@@ -108,7 +108,7 @@ export function deploymentRoutes(router: Router): void {
     tag: "Deployments",
     response: deploymentList,
     params: accountParams,
-    query: listQuery(50, { readMask: DEPLOYMENT_FIELDS }).and(z.object({ showDeleted: flag("showDeleted", "include DELETED deployments (until purged)") })),
+    query: listQuery(50, { readMask: DEPLOYMENT_FIELDS, extra: { showDeleted: flag("showDeleted", "include DELETED deployments (until purged)") } }),
     handler: async ({ deps, ctx, params, query }) => {
       const page = await deployments.listDeployments(deps, ctx, params.accountId, listRequest(query, deps.config), query.showDeleted);
       return { ...page, deployments: applyReadMask(page.deployments, query.readMask) };
