@@ -22,6 +22,7 @@ import { openStore, type Store } from "./store/store.ts";
 import { privateDataDir } from "./store/private-files.ts";
 import { ApiError } from "./domain/errors.ts";
 import { identityProviderName } from "./domain/resource-names.ts";
+import { systemClock, type Clock } from "./domain/clock.ts";
 
 export interface Hearth {
   app: FastifyInstance;
@@ -33,9 +34,10 @@ export interface Hearth {
 /**
  * Opens the store (running migrations) and builds the application around it. `network` replaces
  * how tenant-configured URLs are resolved, classified and trusted (tests only: it lets a loopback
- * server count as public, or answer DNS differently on each lookup).
+ * server count as public, or answer DNS differently on each lookup). `clock` replaces the time lifecycle
+ * rules read (tests: a `ManualClock`).
  */
-export async function createHearth(config: Config, options: AppOptions & { store?: Store; network?: NetworkOptions } = {}): Promise<Hearth> {
+export async function createHearth(config: Config, options: AppOptions & { store?: Store; network?: NetworkOptions; clock?: Clock } = {}): Promise<Hearth> {
   const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const keyCache = new KeyCache(config.keyCache);
   let app: FastifyInstance | undefined;
@@ -51,6 +53,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
     cluster,
     outbound: createOutboundFetch(config.allowPrivateNetworks, options.network),
     probeBackend,
+    clock: options.clock ?? systemClock,
   };
   app = buildApp(deps, options);
   // Issue 13: providers disabled because another account holds their issuer and client id.

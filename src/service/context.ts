@@ -9,6 +9,7 @@ import type { KeyCache } from "./key-cache.ts";
 import type { AuthThrottle } from "./auth-throttle.ts";
 import type { Cluster } from "../domain/cluster.ts";
 import type { OutboundFetch } from "./outbound-fetch.ts";
+import type { Clock } from "../domain/clock.ts";
 
 export interface RequestMeta {
   userAgent: string;
@@ -63,4 +64,6 @@ export interface Deps {
    * when it does, else the reason. Handed in, so that services do not import the gateway, which uses them.
    */
   probeBackend: (backend: Backend, timeoutMs: number) => Promise<string | undefined>;
+  /** The time for lifecycle rules (key expiry and rotation grace, notices): `systemClock` but in tests. */
+  clock: Clock;
 }
