@@ -76,6 +76,11 @@ export async function createServiceAccounts(options: BenchOptions, size: Sizes):
         );
       }
     }
+    const metrics = await (await fetch(`${hearth.baseUrl}/metrics`)).text();
+    const grouped = (name: string) => Number(new RegExp(`^hearth_store_group_commit_${name}_total (\\d+)`, "m").exec(metrics)?.[1] ?? NaN);
+    log(
+      `group commit: ${count(grouped("changes"))} changes in ${count(grouped("transactions"))} transactions (${(grouped("changes") / grouped("transactions")).toFixed(2)} per transaction)`,
+    );
     await hearth.stop();
     const audit = await auditedCreations(s.dataDir);
     log(

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 /**
  * The upstream of `bench/gateway.ts`: an OpenAI-compatible server that answers at once (plain
  * JSON, or SSE when asked), reporting usage, so what is measured is the gateway and not a model.
- * Run as its own process; prints its port.
+ * Run as its own process: `node bench/gateway-upstream.ts [PORT]`; prints the port it listens on.
  */
 const USAGE = { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 };
 const chunk = (content: string) => `data: ${JSON.stringify({ id: "b", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
@@ -34,6 +34,6 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, "127.0.0.1", () => {
+server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () => {
   process.stdout.write(`${(server.address() as { port: number }).port}\n`);
 });

@@ -54,12 +54,21 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
 
 /** A GET that sends the next key of `keys` (round robin) with each request. */
 export function rotatingBearer(path: string, keys: readonly string[]): autocannon.Request[] {
+  return rotatingHeader(
+    path,
+    "authorization",
+    keys.map((k) => `Bearer ${k}`),
+  );
+}
+
+/** A GET that sends the next of `values` (round robin) in header `name` with each request. */
+export function rotatingHeader(path: string, name: string, values: readonly string[]): autocannon.Request[] {
   let i = 0;
   return [
     {
       method: "GET",
       path,
-      setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${keys[i++ % keys.length]}` } }),
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, [name]: values[i++ % values.length]! } }),
     },
   ];
 }

@@ -1,19 +1,20 @@
 /** Command-line options of `npm run bench`: which items, and full or quick sizes. */
 export interface BenchOptions {
-  /** Item numbers to run (1–6), in order. */
+  /** Item numbers to run (1–7), in order. */
   only: number[];
   quick: boolean;
   /** Write a CPU profile of each `hearth serve` child into bench/.data/profiles. */
   profile: boolean;
 }
 
-const ITEMS = [1, 2, 3, 4, 5, 6] as const;
+const ITEMS = [1, 2, 3, 4, 5, 6, 7, 9] as const;
 
 const USAGE = `usage: npm run bench -- [--quick] [--only 1,2,...] [--profile]
 
   --quick      smaller sizes and shorter runs (about a minute)
   --only LIST  run only these items: 1 verify over HTTP, 2 verify in-process, 3 user list,
-               4 create service account + key, 5 better-auth comparison, 6 server memory
+               4 create service account + key, 5 better-auth comparison, 6 server memory,
+               7 inference gateway vs a bare forwarding proxy and Portkey, 9 audit hash chain cost and export memory
   --profile    run each hearth serve child with --cpu-prof (profiles in bench/.data/profiles)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -26,7 +27,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       const list = arg === "--only" ? argv[++i] : arg.slice("--only=".length);
       const items = (list ?? "").split(",").map((s) => Number(s.trim()));
       if (items.length === 0 || items.some((n) => !ITEMS.includes(n as (typeof ITEMS)[number]))) {
-        throw new Error(`--only takes item numbers 1-6 separated by commas, not ${JSON.stringify(list)}\n\n${USAGE}`);
+        throw new Error(`--only takes item numbers 1-7 separated by commas, not ${JSON.stringify(list)}\n\n${USAGE}`);
       }
       options.only = [...new Set(items)].sort((a, b) => a - b);
     } else if (arg === "--help" || arg === "-h") {
@@ -52,6 +53,8 @@ export function sizes(quick: boolean) {
         memoryKeys: 100_000,
         memoryKept: 10_000,
         memoryVerified: 10_000,
+        gatewaySeconds: 2,
+        gatewayWarmUpSeconds: 1,
       }
     : {
         httpSeconds: 8,
@@ -65,6 +68,8 @@ export function sizes(quick: boolean) {
         memoryKeys: 1_000_000,
         memoryKept: 100_000,
         memoryVerified: 100_000,
+        gatewaySeconds: 5,
+        gatewayWarmUpSeconds: 2,
       };
 }
 

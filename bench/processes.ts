@@ -58,11 +58,11 @@ function cleanEnv(): Record<string, string> {
 }
 
 /** Starts a child whose output goes to a log file (so the bench process never spends time reading it). */
-async function start(name: string, args: string[], env: Record<string, string>, ready: string, logDir: string, port: number): Promise<Child> {
+async function start(name: string, args: string[], env: Record<string, string>, ready: string, logDir: string, port: number, cwd?: string): Promise<Child> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, "w");
-  const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ["ignore", fd, fd] });
+  const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ["ignore", fd, fd], ...(cwd ? { cwd } : {}) });
   closeSync(fd);
   const log = () => readFileSync(logFile, "utf8");
   const deadline = Date.now() + 30_000;
@@ -112,6 +112,15 @@ export async function serveBare(routes: CannedRoute[], dir: string): Promise<Chi
   const routesFile = join(dir, "bare-routes.json");
   writeFileSync(routesFile, JSON.stringify(routes));
   return start("bare-server", [BARE_SERVER, routesFile, String(port)], cleanEnv(), "bare listening", dir, port);
+}
+
+/**
+ * Runs any Node script as a child on a free port: `args(port)` gives its arguments (script first),
+ * and it counts as started once its log shows `ready`. Its log goes to `<dir>/<name>.log`.
+ */
+export async function serveScript(name: string, args: (port: number) => string[], dir: string, ready: string, cwd?: string): Promise<Child> {
+  const port = await freePort();
+  return start(name, args(port), cleanEnv(), ready, dir, port, cwd);
 }
 
 /** Turns a real response into a canned route for the bare server (same status, headers, body). */

@@ -11,6 +11,8 @@ import { listUsers } from "./list-users.ts";
 import { createServiceAccounts } from "./create-sa.ts";
 import { betterAuthComparison } from "./better-auth.ts";
 import { memory } from "./memory.ts";
+import { gatewayComparison } from "./gateway-compare.ts";
+import { auditChain } from "./audit.ts";
 
 /**
  * `npm run bench [-- --quick] [-- --only 1,2]`: runs the selected items one after another and
@@ -23,6 +25,8 @@ const ITEM_NAMES: Record<number, string> = {
   4: "create service account + key",
   5: "better-auth comparison",
   6: "server memory",
+  7: "inference gateway vs bare proxy and Portkey",
+  9: "audit hash chain cost and export memory",
 };
 
 const options = parseOptions(process.argv.slice(2));
@@ -34,6 +38,8 @@ const runners: Record<number, () => Promise<Row[]>> = {
   4: () => createServiceAccounts(options, size),
   5: () => betterAuthComparison(options, size),
   6: () => memory(options, size),
+  7: () => gatewayComparison(options, size),
+  9: () => auditChain(options, size),
 };
 
 const rows: Row[] = [];

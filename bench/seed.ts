@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import { generateKey, newKeyId } from "../src/domain/api-key-format.ts";
 import { serviceAccountEmail } from "../src/domain/ids.ts";
 import { createAccount } from "../src/service/accounts.ts";
+import { NO_RESTRICTIONS } from "../src/store/api-keys.ts";
 import type { ApiKeyRow, UserRow } from "../src/store/schema.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import type { Scratch } from "./databases.ts";
@@ -96,6 +97,12 @@ export async function seedUsers(store: Store, options: SeedOptions): Promise<str
         expire_time: null,
         last_used: null,
         annotations: "{}",
+        state: "ENABLED",
+        disable_reason: "",
+        last_used_ip: "",
+        last_used_user_agent: "",
+        successor_key_id: "",
+        ...NO_RESTRICTIONS,
       });
       if (keys.length >= BATCH) {
         // Owners first: the key rows reference them.

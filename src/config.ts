@@ -4,6 +4,7 @@ import { FIELD_MESSAGES } from "./domain/field-rules.ts";
 import { checkEmail, isValidId } from "./domain/ids.ts";
 import { parseSecretKey } from "./domain/secret-box.ts";
 import { loadPlatformConfig, type PlatformConfig } from "./platform-config.ts";
+import { loadLeakReportConfig, type LeakReportConfig } from "./leak-report-config.ts";
 
 /** Configuration, parsed once from the environment into a frozen object; an unsafe value stops start-up. */
 const schema = z.object({
@@ -71,6 +72,10 @@ const schema = z.object({
     .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
     .optional(),
   HEARTH_ALLOW_PRIVATE_NETWORKS: z.enum(["true", "false"], "must be true or false").default("false"),
+  HEARTH_LEAK_REPORT_PUBLIC_KEYS: z.string().optional(),
+  HEARTH_LEAK_REPORT_SECRET: z.string().optional(),
+  HEARTH_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  HEARTH_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   HEARTH_OIDC_MAX_TOKEN_LIFETIME_S: z.coerce
     .number()
     .int()
@@ -127,6 +132,13 @@ export interface Config {
   readonly allowPrivateNetworks: boolean;
   /** ID tokens whose lifetime (`exp - iat`, seconds) exceeds this are refused. */
   readonly oidcMaxTokenLifetimeS: number;
+  /** Who may report leaked keys (HEARTH_LEAK_REPORT_PUBLIC_KEYS, HEARTH_LEAK_REPORT_SECRET; docs/leak-reports.md). */
+  readonly leakReports: LeakReportConfig;
+  /**
+   * Webhook delivery: how often each process looks for due deliveries (`pollMs`), and the first
+   * retry's delay (`retryBaseMs`), doubled after each failed attempt up to 6 hours, for a day.
+   */
+  readonly webhooks: { pollMs: number; retryBaseMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -189,5 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(e.HEARTH_TRUST_PROXY),
     allowPrivateNetworks: e.HEARTH_ALLOW_PRIVATE_NETWORKS === "true",
     oidcMaxTokenLifetimeS: e.HEARTH_OIDC_MAX_TOKEN_LIFETIME_S,
+    leakReports: loadLeakReportConfig(e.HEARTH_LEAK_REPORT_PUBLIC_KEYS, e.HEARTH_LEAK_REPORT_SECRET),
+    webhooks: Object.freeze({ pollMs: e.HEARTH_WEBHOOK_POLL_MS, retryBaseMs: e.HEARTH_WEBHOOK_RETRY_BASE_MS }),
   });
 }

@@ -15,7 +15,7 @@ test("a valid file becomes a frozen configuration with defaults", () => {
     upstreamModel: "llama",
     inputPricePerMillionTokens: 0.2,
     outputPricePerMillionTokens: 0,
-    maxCostPerRequestUsd: undefined, // the gateway then reserves its default (README, "Spend reservations")
+    maxCostPerRequestUsd: undefined, // the gateway then reserves its default (docs/inference.md, "Spend reservations")
     kind: "HF_BASE_MODEL",
     backend: "vllm",
   });

@@ -12,9 +12,13 @@ import { createOutboundFetch, type NetworkOptions } from "./service/outbound-fet
 import { startCluster } from "./cluster/setup.ts";
 import { flushRateRefusals } from "./gateway/rate-refusals.ts";
 import { KeyCache } from "./service/key-cache.ts";
+import { InferenceCache } from "./service/inference-cache.ts";
 import { AuthThrottle } from "./service/auth-throttle.ts";
 import { auditSuppressedAttempts } from "./service/audit.ts";
 import { startAuditRetention } from "./service/retention.ts";
+import { startAuditSigner } from "./service/audit-signing.ts";
+import { startAuditSinkDelivery } from "./service/audit-sink-delivery.ts";
+import { startWebhookDelivery } from "./service/webhook-delivery.ts";
 import { accountsWithOtherSaDomain, fillServiceAccountDomains, getAccount } from "./store/accounts.ts";
 import { disabledIdentityProviders } from "./store/identity-providers.ts";
 import { storedLookAlikeIdentities } from "./service/look-alike-identities.ts";
@@ -40,15 +44,26 @@ export interface Hearth {
 export async function createHearth(config: Config, options: AppOptions & { store?: Store; network?: NetworkOptions; clock?: Clock } = {}): Promise<Hearth> {
   const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const keyCache = new KeyCache(config.keyCache);
+  const inferenceCache = new InferenceCache(config.keyCache.ttlMs);
   let app: FastifyInstance | undefined;
   const logError = (error: unknown) => app?.log.error({ err: error }, "cluster coordination failed");
-  const cluster = await startCluster(config, store, keyCache, logError);
+  const caches = {
+    invalidateKey: (keyId: string) => keyCache.invalidateKey(keyId),
+    invalidateUser: (accountId: string, userId: string) => keyCache.invalidateUser(accountId, userId),
+    invalidateAccount: (accountId: string) => inferenceCache.invalidateAccount(accountId),
+    clear: () => {
+      keyCache.clear();
+      inferenceCache.clear();
+    },
+  };
+  const cluster = await startCluster(config, store, caches, logError);
   const deps: Deps = {
     store,
     config,
     lastUsed: new LastUsedRecorder(store, config.lastUsedFlushMs),
     rateLimiter: cluster.rateLimiter,
     keyCache,
+    inferenceCache,
     authThrottle: new AuthThrottle(config.authFailures, (summary) => auditSuppressedAttempts(deps, summary)),
     cluster,
     outbound: createOutboundFetch(config.allowPrivateNetworks, options.network),
@@ -62,7 +77,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
       `identity provider ${identityProviderName(row.account_id, row.id)} is DISABLED: its issuer and client id are registered to another account (settle with 'hearth identity-provider release')`,
     );
   }
-  // Each account keeps the service-account domain it was created with (README, Service accounts).
+  // Each account keeps the service-account domain it was created with (docs/operations.md).
   await fillServiceAccountDomains(store.db, config.saDomain);
   for (const row of await accountsWithOtherSaDomain(store.db, config.saDomain)) {
     app.log.warn(
@@ -74,6 +89,10 @@ export async function createHearth(config: Config, options: AppOptions & { store
     app.log.warn(`user ${found.name} is kept, but its email would be refused today as a look-alike identity: ${found.reason}`);
   }
   const stopRetention = startAuditRetention(store, config.auditRetentionDays, (error) => app?.log.error({ err: error }, "audit retention failed"));
+  const stopSigner = startAuditSigner(store, config, (error) => app?.log.error({ err: error }, "audit checkpoint signing failed"));
+  const stopSinks = startAuditSinkDelivery(deps, (error) => app?.log.error({ err: error }, "audit sink delivery failed"));
+  const log = app.log;
+  const stopWebhooks = startWebhookDelivery(deps, { warn: (message) => log.warn(message), error: (error, message) => log.error({ err: error }, message) });
   let closed: Promise<void> | undefined;
   const built = app;
   return {
@@ -82,9 +101,14 @@ export async function createHearth(config: Config, options: AppOptions & { store
     close: () =>
       (closed ??= (async () => {
         stopRetention();
+        await stopSigner();
+        await stopSinks();
         await built.close();
+        await stopWebhooks();
         await deps.authThrottle.stop();
         await flushRateRefusals(store);
+        // Inference usage is metered behind the responses: the last batch is written before the store closes.
+        await cluster.meter.flush().catch(logError);
         await deps.lastUsed.flush();
         await cluster.close();
         await deps.outbound?.close();

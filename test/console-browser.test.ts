@@ -285,6 +285,9 @@ describe("web console in a browser", { timeout: 300_000 }, () => {
     assert.match(text, /"serviceAccount": true/);
     assert.match(text, /"role": "contributor"/);
     await check(admin, "08-audit-log");
+    // The details are a drawer over the list: Escape closes it.
+    await page.keyboard.press("Escape");
+    await payload.waitFor({ state: "detached" });
   });
 
   test("deleting the service account names what goes with it and revokes its keys", async () => {

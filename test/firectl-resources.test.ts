@@ -102,4 +102,29 @@ describe("firectl: models, deployments, datasets and billing", () => {
     const text = ok(await firectl(["billing", "get-usage"]));
     assert.match(text, /accounts\/fireworks\/models\/tiny-public\s+bot@my-account\.sa\.hearth\.local\s+\S+\s+2\s+22\s+14/);
   });
+
+  test("firectl billing get-usage --group-by day shows one row per UTC day; the API refuses an unknown dimension naming groupBy", async () => {
+    assert.equal((await infer(h, botKey, chat("accounts/fireworks/models/tiny-public"))).status, 200);
+    const today = new Date().toISOString().slice(0, 10);
+    const all: BillingUsage = JSON.parse(ok(await firectl(["billing", "get-usage", "-o", "json"])));
+    const byDay: BillingUsage = JSON.parse(ok(await firectl(["billing", "get-usage", "--group-by", "day", "-o", "json"])));
+    assert.deepEqual(
+      byDay.usage.map((u) => Object.keys(u).sort()),
+      [["completionTokens", "costUsd", "day", "promptTokens", "requestCount", "totalTokens"]],
+    );
+    assert.equal(byDay.usage[0]!.day, today);
+    assert.equal(byDay.usage[0]!.requestCount, all.total.requestCount);
+    const byDayAndModel: BillingUsage = JSON.parse(ok(await firectl(["billing", "get-usage", "--group-by", "day,model", "-o", "json"])));
+    assert.deepEqual(
+      byDayAndModel.usage.map((u) => [u.day, u.model, u.principal]),
+      [[today, "accounts/fireworks/models/tiny-public", undefined]],
+    );
+    assert.match(
+      ok(await firectl(["billing", "get-usage", "--group-by", "day"])),
+      new RegExp(`^DAY \\(UTC\\)\\s+REQUESTS[^\\n]*\\n${today}\\s+${all.total.requestCount}\\s`, "m"),
+    );
+    const refused = await h.call("GET", "/v1/accounts/my-account/billingUsage?groupBy=day,week", { key: h.adminKey });
+    assert.equal(refused.status, 400);
+    assert.match(JSON.stringify(refused.body), /groupBy/);
+  });
 });

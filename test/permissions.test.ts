@@ -158,6 +158,68 @@ const CELLS: Cell[] = [
       return status(h.call("DELETE", `${A}/users/bystander/apiKeys/${victim.body.keyId}`, { key: me.key }));
     },
   },
+  {
+    action: "apiKeys.update",
+    doing: "change its own API keys",
+    allowed: ALL,
+    act: (h, me) => status(h.call("PATCH", `${A}/users/${me.self}/apiKeys/${me.keyId}`, { key: me.key, body: { displayName: "renamed" } })),
+  },
+  {
+    action: "apiKeys.updateOthers",
+    doing: "change other principals' API keys",
+    allowed: ADMIN,
+    act: async (h, me) => {
+      const theirs = await h.call("POST", `${A}/users/bystander/apiKeys`, { body: { apiKey: {} } });
+      const changed = await status(
+        h.call("PATCH", `${A}/users/bystander/apiKeys/${theirs.body.keyId}`, { key: me.key, body: { allowedCidrs: ["10.0.0.0/8"] } }),
+      );
+      await h.call("DELETE", `${A}/users/bystander/apiKeys/${theirs.body.keyId}`);
+      return changed;
+    },
+  },
+  {
+    action: "apiKeys.disable",
+    doing: "disable its own API keys",
+    allowed: ALL,
+    act: async (h, me) => {
+      const mine = await h.call("POST", `${A}/users/${me.self}/apiKeys`, { key: me.key, body: { apiKey: {} } });
+      return status(h.call("POST", `${A}/users/${me.self}/apiKeys/${mine.body.keyId}:disable`, { key: me.key, body: { disableReason: "UNUSED" } }));
+    },
+  },
+  {
+    action: "apiKeys.disableOthers",
+    doing: "disable other principals' API keys",
+    allowed: ADMIN,
+    act: async (h, me) => {
+      const theirs = await h.call("POST", `${A}/users/bystander/apiKeys`, { body: { apiKey: {} } });
+      const disabled = await status(
+        h.call("POST", `${A}/users/bystander/apiKeys/${theirs.body.keyId}:disable`, { key: me.key, body: { disableReason: "OTHER" } }),
+      );
+      await h.call("DELETE", `${A}/users/bystander/apiKeys/${theirs.body.keyId}`);
+      return disabled;
+    },
+  },
+  {
+    action: "apiKeys.rotate",
+    doing: "rotate its own API keys",
+    allowed: ALL,
+    act: async (h, me) => {
+      const mine = await h.call("POST", `${A}/users/${me.self}/apiKeys`, { key: me.key, body: { apiKey: {} } });
+      return status(h.call("POST", `${A}/users/${me.self}/apiKeys/${mine.body.keyId}:rotate`, { key: me.key, body: { gracePeriod: "0s" } }));
+    },
+  },
+  {
+    action: "apiKeys.rotateForServiceAccount",
+    doing: "rotate a service account's API keys",
+    allowed: ADMIN,
+    act: async (h, me) => {
+      const theirs = await h.call("POST", `${A}/users/bystander/apiKeys`, { body: { apiKey: {} } });
+      const rotated = await h.call("POST", `${A}/users/bystander/apiKeys/${theirs.body.keyId}:rotate`, { key: me.key, body: { gracePeriod: "0s" } });
+      await h.call("DELETE", `${A}/users/bystander/apiKeys/${theirs.body.keyId}`);
+      if (rotated.status === 200) await h.call("DELETE", `${A}/users/bystander/apiKeys/${rotated.body.keyId}`);
+      return rotated.status;
+    },
+  },
 
   { action: "auditLogs.list", doing: "read its audit log entries", allowed: ALL, act: (h, me) => status(h.call("GET", `${A}/auditLogs`, { key: me.key })) },
   {
@@ -179,6 +241,13 @@ const CELLS: Cell[] = [
     doing: "change quotas",
     allowed: ADMIN,
     act: (h, me) => status(h.call("PATCH", `${A}/quotas/service-accounts`, { key: me.key, body: { value: 50 } })),
+  },
+  { action: "keyPolicy.get", doing: "view the key policy", allowed: ALL, act: (h, me) => status(h.call("GET", `${A}/keyPolicy`, { key: me.key })) },
+  {
+    action: "keyPolicy.update",
+    doing: "change the key policy",
+    allowed: ADMIN,
+    act: (h, me) => status(h.call("PATCH", `${A}/keyPolicy`, { key: me.key, body: { requireExpiryForHumanKeys: false } })),
   },
 
   {
@@ -246,6 +315,30 @@ const CELLS: Cell[] = [
     act: async (h, me, n) => {
       assert.equal(await status(h.call("POST", `${A}/permissionPresets?permissionPresetId=gone-${n}`, { body: { actions: ["models.list"] } })), 200);
       return status(h.call("DELETE", `${A}/permissionPresets/gone-${n}`, { key: me.key }));
+    },
+  },
+
+  { action: "webhooks.list", doing: "list webhooks", allowed: ADMIN, act: (h, me) => status(h.call("GET", `${A}/webhooks`, { key: me.key })) },
+  { action: "webhooks.get", doing: "view a webhook", allowed: ADMIN, act: (h, me) => status(h.call("GET", `${A}/webhooks/hook`, { key: me.key })) },
+  {
+    action: "webhooks.create",
+    doing: "create a webhook",
+    allowed: ADMIN,
+    act: (h, me, n) => status(h.call("POST", `${A}/webhooks?webhookId=hook-${n}`, { key: me.key, body: WEBHOOK })),
+  },
+  {
+    action: "webhooks.update",
+    doing: "modify a webhook",
+    allowed: ADMIN,
+    act: (h, me) => status(h.call("PATCH", `${A}/webhooks/hook`, { key: me.key, body: { displayName: `Hook ${me.role}` } })),
+  },
+  {
+    action: "webhooks.delete",
+    doing: "delete a webhook",
+    allowed: ADMIN,
+    act: async (h, me, n) => {
+      assert.equal(await status(h.call("POST", `${A}/webhooks?webhookId=gone-${n}`, { body: WEBHOOK })), 200);
+      return status(h.call("DELETE", `${A}/webhooks/gone-${n}`, { key: me.key }));
     },
   },
 
@@ -369,6 +462,9 @@ const CELLS: Cell[] = [
   },
 ];
 
+/** A webhook's body: a public https URL (never called here: the account's events it subscribes to do not happen). */
+const WEBHOOK = { url: "https://hooks.example.com/hearth", events: ["api_key.leaked"] };
+
 function idp(n: number) {
   return { oidcConfig: { issuerUrl: `https://idp-${n}.example.com`, clientId: `client-${n}` } };
 }
@@ -389,6 +485,7 @@ for (const dialect of DIALECTS) {
       const setup: Array<[string, string, unknown]> = [
         ["POST", `${A}/identityProviders?identityProviderId=corp`, idp(0)],
         ["POST", `${A}/permissionPresets?permissionPresetId=viewer`, { actions: ["models.list"] }],
+        ["POST", `${A}/webhooks?webhookId=hook`, WEBHOOK],
         ["POST", `${A}/models?modelId=shared`, { backend: "local" }],
         ["POST", `${A}/deployments?deploymentId=shared`, { baseModel: SHARED_MODEL }],
         ["POST", `${A}/datasets?datasetId=shared`, {}],

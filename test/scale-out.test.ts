@@ -163,8 +163,12 @@ for (const mode of MODES) {
       assert.equal(answers.filter((a) => a.status === 200).length, 3, "$3.03 + 3 × $1 reserved reaches the limit");
       assert.ok(answers.filter((a) => a.status !== 200).every((a) => a.status === 402 && a.body.error.code === "insufficient_quota"));
       assert.equal(upstream.requests() - before, 3);
-      const usage = await call(p3, admin, "GET", `${A}/billingUsage?startTime=${new Date(Date.now() - 86_400_000).toISOString()}`);
-      assert.equal(usage.body.total.costUsd, 6.03);
+      // Each process writes its calls' usage behind the responses, within 100 ms: polled, not slept.
+      let cost = 0;
+      for (const started = Date.now(); cost !== 6.03 && Date.now() - started < 5000; await new Promise((r) => setTimeout(r, 20))) {
+        cost = (await call(p3, admin, "GET", `${A}/billingUsage?startTime=${new Date(Date.now() - 86_400_000).toISOString()}`)).body.total.costUsd;
+      }
+      assert.equal(cost, 6.03);
     });
 
     test("killing one process loses no acknowledged write", async () => {

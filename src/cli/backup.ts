@@ -21,7 +21,7 @@ async function recordRestore(dbPath: string, file: string, version: number): Pro
   }
 }
 
-/** `hearth backup FILE` and `hearth restore FILE` (README, Backup and restore). */
+/** `hearth backup FILE` and `hearth restore FILE` (docs/reliability.md, Backup and restore). */
 export function backupCommands(program: Command, loadConfig: () => Config): void {
   const sqlitePath = (config: Config): string => {
     // Nothing is written for PostgreSQL: say what to run instead, and exit non-zero.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * @module `hearth`: the server and operator CLI (README, Operator commands). Operator commands act on the store directly.
+ * @module `hearth`: the server and operator CLI (docs/operations.md). Operator commands act on the store directly.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig, ConfigError, type Config } from "../config.ts";
@@ -9,11 +9,14 @@ import { createAccount } from "../service/accounts.ts";
 import { releaseIdentityProvider } from "../service/identity-provider-release.ts";
 import { setRoleAsOperator } from "../service/operator-set-role.ts";
 import { setQuotaMax } from "../service/quotas.ts";
+import { announceAccountChange } from "../cluster/setup.ts";
 import { createSigninLink } from "../service/signin-links.ts";
-import { bootstrap, createHearth } from "../server.ts";
+import { bootstrap, createHearth, type Hearth } from "../server.ts";
+import { putServerSetting } from "../store/server-settings.ts";
 import { migrate } from "../store/migrations.ts";
 import { openStore, type Store } from "../store/store.ts";
 import { backupCommands } from "./backup.ts";
+import { auditCommands } from "./audit.ts";
 
 async function withStore<T>(config: Config, run: (store: Store) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: options.migrate });
@@ -31,9 +34,10 @@ function positiveInt(value: string): number {
 
 async function serve(config: Config): Promise<void> {
   const hearth = await createHearth(config);
-  await bootstrap(hearth.deps, (line) => console.log(line));
   await hearth.app.listen({ host: config.host, port: config.port });
-  console.log(`Hearth listening on http://${config.host}:${config.port} (store: ${hearth.deps.store.dialect})`);
+  const url = await recordPublicUrl(hearth);
+  await bootstrap(hearth.deps, (line) => console.log(line));
+  console.log(`Hearth listening on ${url} (store: ${hearth.deps.store.dialect})`);
   const stop = (signal: string) => {
     console.log(`${signal}: finishing in-flight requests and closing the store`);
     hearth.close().then(
@@ -43,6 +47,19 @@ async function serve(config: Config): Promise<void> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+}
+
+/**
+ * Records the URL this server answers on (HEARTH_PUBLIC_URL, else its listen address and actual port)
+ * in the store, for links that operator commands print from another shell; returns it.
+ */
+async function recordPublicUrl(hearth: Hearth): Promise<string> {
+  const { config, store } = hearth.deps;
+  const listening = hearth.app.server.address();
+  const port = typeof listening === "object" && listening ? listening.port : config.port;
+  const url = config.publicUrl ?? `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  await putServerSetting(store.db, "public_url", url, Date.now());
+  return url;
 }
 
 function hearthProgram(): Command {
@@ -83,7 +100,10 @@ function hearthProgram(): Command {
     .requiredOption("--max <n>", "the new maximum", positiveInt)
     .addHelpText("after", "\nExample:\n  hearth account quota set my-account service-accounts --max 500")
     .action(async (accountId: string, quotaId: string, opts: { max: number }) => {
-      await withStore(loadConfig(), (store) => setQuotaMax(store, accountId, quotaId, opts.max));
+      const config = loadConfig();
+      await withStore(config, (store) => setQuotaMax(store, accountId, quotaId, opts.max));
+      // Running servers keep the account's quotas in memory: they read them afresh now.
+      await announceAccountChange(config, accountId);
       console.log(`quota "${quotaId}" of account "${accountId}": maxValue ${opts.max}`);
     });
 
@@ -127,6 +147,7 @@ function hearthProgram(): Command {
     });
 
   backupCommands(program, loadConfig);
+  auditCommands(program, loadConfig);
 
   return program;
 }
@@ -135,7 +156,8 @@ function hearthProgram(): Command {
 export async function run(argv: string[]): Promise<number> {
   try {
     await hearthProgram().exitOverride().parseAsync(argv);
-    return 0;
+    // A command may have reported a failure it printed itself (`hearth audit verify`: a broken link).
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error: unknown) {
     const e = error as { code?: string; exitCode?: number; message?: string };
     // commander has already printed its own usage errors and help.

@@ -1,12 +1,12 @@
 import type { InvalidatedCache, Invalidation } from "../domain/cluster.ts";
 
 /**
- * Cache invalidation across processes. A change to a key or a principal is applied to this
- * process's cache at once and published to every other process (PostgreSQL LISTEN/NOTIFY, or
- * Redis pub/sub when configured). A process that loses its subscription clears its whole cache
+ * Cache invalidation across processes. A change to a key, a principal or an account's quotas,
+ * models or deployments is applied to this process's caches at once and published to every other
+ * process (PostgreSQL LISTEN/NOTIFY, or Redis pub/sub when configured). A process that loses its subscription clears its whole cache
  * when it reconnects, since it may have missed events; the cache TTL is the last safety net.
  */
-export type InvalidationEvent = { kind: "key"; keyId: string } | { kind: "user"; accountId: string; userId: string };
+export type InvalidationEvent = { kind: "key"; keyId: string } | { kind: "user"; accountId: string; userId: string } | { kind: "account"; accountId: string };
 
 /** Carries events between processes. */
 export interface Transport {
@@ -25,6 +25,7 @@ function parseEvent(message: string): InvalidationEvent | undefined {
     if (e.kind === "user" && typeof e.accountId === "string" && typeof e.userId === "string") {
       return { kind: "user", accountId: e.accountId, userId: e.userId };
     }
+    if (e.kind === "account" && typeof e.accountId === "string") return { kind: "account", accountId: e.accountId };
   } catch {
     // a malformed message is ignored: it cannot name anything to invalidate
   }
@@ -57,7 +58,8 @@ export class Invalidator implements Invalidation {
 
   private apply(event: InvalidationEvent): void {
     if (event.kind === "key") this.cache.invalidateKey(event.keyId);
-    else this.cache.invalidateUser(event.accountId, event.userId);
+    else if (event.kind === "user") this.cache.invalidateUser(event.accountId, event.userId);
+    else this.cache.invalidateAccount(event.accountId);
   }
 
   /** Applies locally now, then tells the other processes. Never throws: the TTL covers a lost event. */
@@ -77,6 +79,10 @@ export class Invalidator implements Invalidation {
 
   user(accountId: string, userId: string): Promise<void> {
     return this.publish({ kind: "user", accountId, userId });
+  }
+
+  account(accountId: string): Promise<void> {
+    return this.publish({ kind: "account", accountId });
   }
 
   close(): Promise<void> {

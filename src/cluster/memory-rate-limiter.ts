@@ -31,11 +31,19 @@ export class MemoryRateLimiter implements RateLimiter {
     return w;
   }
 
-  async take(key: string, limit: number, now = Date.now()): Promise<RateDecision> {
+  async take(key: string, limit: number, now = Date.now(), amount = 1): Promise<RateDecision> {
     const w = this.window(key, now);
-    const decision = decide(w.previous, w.current, w.start, now, limit);
-    if (decision.allowed) w.current += 1;
+    const decision = decide(w.previous, w.current, w.start, now, limit, amount);
+    if (decision.allowed) w.current += amount;
     return decision;
+  }
+
+  async adjust(key: string, delta: number, at: number): Promise<void> {
+    const w = this.windows.get(key);
+    if (!w) return;
+    const start = windowStart(at);
+    if (w.start === start) w.current = Math.max(0, w.current + delta);
+    else if (w.start - start === WINDOW_MS) w.previous = Math.max(0, w.previous + delta);
   }
 
   async used(key: string, now = Date.now()): Promise<number> {

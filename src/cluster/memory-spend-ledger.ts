@@ -1,46 +1,93 @@
-import type { SpendDecision, SpendLedger, SpendRequest, SpendReservation } from "../domain/spend-ledger.ts";
+import { randomUUID } from "node:crypto";
+import { monthStartDay } from "../domain/pricing.ts";
+import type { MeteredCall, SpendDecision, SpendLedger, SpendRequest, SpendReservation } from "../domain/spend-ledger.ts";
+import type { Store } from "../store/store.ts";
+import { writeMeteredUsage } from "./metered-usage.ts";
+import { scopeSpendOf, scopesOf } from "./spend-scopes.ts";
 
-interface Account {
-  month: string;
-  /** Metered spend this month: seeded from the store at the account's first call, then settled into. */
+interface Counter {
+  /** Metered spend of the month, nano-dollars: seeded from the store at the scope's first call, then settled into. */
   spentNano: number;
   held: Map<string, { amountNano: number; expireTime: number }>;
 }
 
 /**
- * Spend reservations of a single process (the embedded store). `reserve` is synchronous
- * underneath, so concurrent calls are admitted one at a time. The month's counter is seeded from
- * the store at the account's first call after start (so it is rebuilt at every start) and moved by
- * `settle`, which runs after the store has the metered cost.
+ * Spend reservations of a single process (the embedded store). The counters live in memory:
+ * `reserve` decides synchronously once they are there, so concurrent calls are admitted one at a
+ * time. A scope's counter is seeded from the store at its first call after start (so it is rebuilt
+ * at every start); seeding and committing usage take turns, so a seed never misses nor double-counts
+ * a batch.
  */
 export class MemorySpendLedger implements SpendLedger {
-  private readonly accounts = new Map<string, Account>();
+  private readonly store: Store;
+  private readonly counters = new Map<string, Counter>();
+  /** Seeds and commits, one at a time. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  private exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(run, run);
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  private async counter(scope: string, month: string): Promise<Counter> {
+    const key = `${scope}|${month}`;
+    const found = this.counters.get(key);
+    if (found) return found;
+    return this.exclusive(async () => {
+      let c = this.counters.get(key);
+      if (!c) this.counters.set(key, (c = { spentNano: await scopeSpendOf(this.store.db, scope, month), held: new Map() }));
+      return c;
+    });
+  }
 
   async reserve(r: SpendRequest): Promise<SpendDecision> {
-    let a = this.accounts.get(r.accountId);
-    if (!a || a.month !== r.month) {
-      a = { month: r.month, spentNano: r.spentNano, held: a?.held ?? new Map() };
-      this.accounts.set(r.accountId, a);
+    const counters: Counter[] = [];
+    for (const s of r.scopes) counters.push(await this.counter(s.scope, r.month));
+    // From here on synchronous: no other call can interleave.
+    for (const [i, c] of counters.entries()) {
+      let reservedNano = 0;
+      for (const [id, h] of c.held) {
+        if (h.expireTime <= r.now) c.held.delete(id);
+        else reservedNano += h.amountNano;
+      }
+      const { scope, limitNano } = r.scopes[i]!;
+      if (c.spentNano + reservedNano >= limitNano) return { allowed: false, scope, limitNano, spentNano: c.spentNano, reservedNano };
     }
-    let reservedNano = 0;
-    for (const [id, h] of a.held) {
-      if (h.expireTime <= r.now) a.held.delete(id);
-      else reservedNano += h.amountNano;
-    }
-    if (a.spentNano + reservedNano >= r.limitNano) return { allowed: false, spentNano: a.spentNano, reservedNano };
-    const reservation = { accountId: r.accountId, id: crypto.randomUUID(), amountNano: r.amountNano };
-    a.held.set(reservation.id, { amountNano: r.amountNano, expireTime: r.expireTime });
+    const reservation = { id: randomUUID(), scopes: r.scopes.map((s) => s.scope), amountNano: r.amountNano, month: r.month };
+    for (const c of counters) c.held.set(reservation.id, { amountNano: r.amountNano, expireTime: r.expireTime });
     return { allowed: true, reservation };
   }
 
-  async settle(reservation: SpendReservation, costNano: number, month: string): Promise<void> {
-    const a = this.accounts.get(reservation.accountId);
-    if (!a) return;
-    a.held.delete(reservation.id);
-    if (a.month === month) a.spentNano += costNano;
+  async commit(calls: MeteredCall[]): Promise<void> {
+    await this.exclusive(() => writeMeteredUsage(this.store, calls));
+    for (const call of calls) {
+      const month = monthStartDay(Date.parse(call.day));
+      if (call.reservation) this.drop(call.reservation);
+      for (const scope of scopesOf(call)) {
+        const c = this.counters.get(`${scope}|${month}`);
+        if (c) c.spentNano += call.costNano;
+      }
+    }
+  }
+
+  async grow(reservation: SpendReservation, amountNano: number): Promise<void> {
+    for (const scope of reservation.scopes) {
+      const held = this.counters.get(`${scope}|${reservation.month}`)?.held.get(reservation.id);
+      if (held) held.amountNano = amountNano;
+    }
+    reservation.amountNano = amountNano;
   }
 
   async release(reservation: SpendReservation): Promise<void> {
-    this.accounts.get(reservation.accountId)?.held.delete(reservation.id);
+    this.drop(reservation);
+  }
+
+  private drop(reservation: SpendReservation): void {
+    for (const scope of reservation.scopes) this.counters.get(`${scope}|${reservation.month}`)?.held.delete(reservation.id);
   }
 }

@@ -20,7 +20,7 @@ export class PgRateLimiter implements RateLimiter {
     this.store = store;
   }
 
-  async take(key: string, limit: number, now = Date.now()): Promise<RateDecision> {
+  async take(key: string, limit: number, now = Date.now(), amount = 1): Promise<RateDecision> {
     const start = windowStart(now);
     const weight = 1 - (now - start) / WINDOW_MS;
     const result = await sql<{ counted: number | null; previous: number | null }>`
@@ -28,9 +28,9 @@ export class PgRateLimiter implements RateLimiter {
         select coalesce((select count from rate_windows where key = ${key} and start = ${start - WINDOW_MS}), 0) as c
       ), counted as (
         insert into rate_windows (key, start, count)
-        select ${key}, ${start}, 1 from previous where previous.c * ${weight}::float8 + 1 <= ${limit}
-        on conflict (key, start) do update set count = rate_windows.count + 1
-          where (select c from previous) * ${weight}::float8 + rate_windows.count + 1 <= ${limit}
+        select ${key}, ${start}, ${amount}::bigint from previous where previous.c * ${weight}::float8 + ${amount} <= ${limit}
+        on conflict (key, start) do update set count = rate_windows.count + ${amount}
+          where (select c from previous) * ${weight}::float8 + rate_windows.count + ${amount} <= ${limit}
         returning count
       )
       select (select count from counted) as counted, (select c from previous) as previous`.execute(this.store.db);
@@ -39,11 +39,11 @@ export class PgRateLimiter implements RateLimiter {
     let decision: RateDecision;
     if (row.counted !== null) {
       // The statement admitted the request, so the decision does too, whatever rounding says.
-      const d = decide(previous, Number(row.counted) - 1, start, now, limit);
+      const d = decide(previous, Number(row.counted) - amount, start, now, limit, amount);
       decision = d.allowed ? d : { allowed: true, limit, remaining: 0, retryAfterMs: 0 };
     } else {
       const current = await sql<{ count: number }>`select count from rate_windows where key = ${key} and start = ${start}`.execute(this.store.db);
-      decision = decide(previous, Number(current.rows[0]?.count ?? 0), start, now, limit);
+      decision = decide(previous, Number(current.rows[0]?.count ?? 0), start, now, limit, amount);
       // The statement refused, so the decision must too, whatever rounding says.
       decision = { ...decision, allowed: false, remaining: 0, retryAfterMs: Math.max(1, decision.retryAfterMs) };
     }
@@ -52,6 +52,10 @@ export class PgRateLimiter implements RateLimiter {
       await sql`delete from rate_windows where start < ${start - WINDOW_MS}`.execute(this.store.db);
     }
     return decision;
+  }
+
+  async adjust(key: string, delta: number, at: number): Promise<void> {
+    await sql`update rate_windows set count = greatest(0, count + ${delta}) where key = ${key} and start = ${windowStart(at)}`.execute(this.store.db);
   }
 
   async used(key: string, now = Date.now()): Promise<number> {

@@ -1,75 +1,145 @@
 import { randomUUID } from "node:crypto";
-import type { SpendDecision, SpendLedger, SpendRequest, SpendReservation } from "../domain/spend-ledger.ts";
+import { monthStartDay } from "../domain/pricing.ts";
+import {
+  accountScope,
+  keyScope,
+  type MeteredCall,
+  type SpendDecision,
+  type SpendLedger,
+  type SpendRequest,
+  type SpendReservation,
+} from "../domain/spend-ledger.ts";
+import type { Store } from "../store/store.ts";
+import { spendByAccountSince, spendByKeySince } from "../store/usage.ts";
 import type { RedisClient } from "./redis-client.ts";
+import { writeMeteredUsage } from "./metered-usage.ts";
+import { scopeSpendOf, scopesOf } from "./spend-scopes.ts";
 
 /** Counters outlive their month by a few days, then Redis forgets them. */
 const COUNTER_TTL_MS = 40 * 86_400_000;
 
-// KEYS: the month's spend counter, the account's reservations (a sorted set: member "id:amount",
-// score its expiry). ARGV: now, limit, amount, expiry, id, the store's spend (seeds a missing counter).
-// Returns {admitted, spent, reserved}.
+// KEYS: per scope, its month's spend counter then its reservations (a sorted set: member
+// "id:amount", score its expiry). ARGV: now, amount, expiry, id, then each scope's limit.
+// Returns {0, i} when scope i has no counter (seed it and retry), {1} when admitted, else
+// {2, i, spent, reserved} for the scope i that refused. Nothing is held unless every scope has room.
 const RESERVE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[6], 'PX', ${COUNTER_TTL_MS}) end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-local spent = tonumber(redis.call('GET', KEYS[1]))
-local reserved = 0
-for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do reserved = reserved + tonumber(string.match(m, ':(%d+)$')) end
-if spent + reserved >= tonumber(ARGV[2]) then return {0, tostring(spent), tostring(reserved)} end
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5] .. ':' .. ARGV[3])
-local keep = tonumber(ARGV[4]) - tonumber(ARGV[1])
-if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) end
-return {1, tostring(spent), tostring(reserved)}
+local n = #KEYS / 2
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[2 * i - 1]) == 0 then return {0, i} end
+end
+for i = 1, n do
+  redis.call('ZREMRANGEBYSCORE', KEYS[2 * i], '-inf', ARGV[1])
+  local spent = tonumber(redis.call('GET', KEYS[2 * i - 1]))
+  local reserved = 0
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[2 * i], 0, -1)) do reserved = reserved + tonumber(string.match(m, ':(%d+)$')) end
+  if spent + reserved >= tonumber(ARGV[4 + i]) then return {2, i, tostring(spent), tostring(reserved)} end
+end
+local keep = tonumber(ARGV[3]) - tonumber(ARGV[1])
+for i = 1, n do
+  redis.call('ZADD', KEYS[2 * i], ARGV[3], ARGV[4] .. ':' .. ARGV[2])
+  if redis.call('PTTL', KEYS[2 * i]) < keep then redis.call('PEXPIRE', KEYS[2 * i], keep) end
+end
+return {1}
 `;
 
-// KEYS: the month's counter, the reservations. ARGV: member, cost. A missing counter is left
-// missing: the next call seeds it from the store, which already holds this cost.
+// KEYS: a counter. ARGV: the store's spend. Sets it only when missing (a concurrent seed wins).
+const SEED = `return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ${COUNTER_TTL_MS})`;
+
+// KEYS: counters to add the cost to, then reservation sets. ARGV: cost, member, number of counters.
+// A missing counter is left missing: its seed reads the store, which already holds this cost.
 const SETTLE = `
-redis.call('ZREM', KEYS[2], ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], ARGV[2]) end
+local counters = tonumber(ARGV[3])
+for i = 1, #KEYS do
+  if i <= counters then
+    if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[1]) end
+  else
+    redis.call('ZREM', KEYS[i], ARGV[2])
+  end
+end
 return 1
 `;
 
-const counterKey = (accountId: string, month: string) => `hearth:spend:${accountId}:${month}`;
-const heldKey = (accountId: string) => `hearth:spend-held:${accountId}`;
+// KEYS: reservation sets. ARGV: the member now, the member grown. The expiry (score) is kept.
+const GROW = `
+for i = 1, #KEYS do
+  local expiry = redis.call('ZSCORE', KEYS[i], ARGV[1])
+  if expiry then
+    redis.call('ZREM', KEYS[i], ARGV[1])
+    redis.call('ZADD', KEYS[i], expiry, ARGV[2])
+  end
+end
+return 1
+`;
+
+const counterKey = (scope: string, month: string) => `hearth:spend:${scope}:${month}`;
+const heldKey = (scope: string) => `hearth:spend-held:${scope}`;
 const member = (r: SpendReservation) => `${r.id}:${r.amountNano}`;
 
 /**
- * Spend reservations shared through Redis: one script checks the month's counter plus the live
- * reservations against the limit and adds the reservation, so processes admit one at a time.
- * `settle` runs after the store has the metered cost and moves it into the counter. `rebuild`
- * (at start) sets the counters from the store, so a call metered by a process that died before
- * it could settle is counted again.
+ * Spend reservations shared through Redis: one script checks, for every scope of the call, the
+ * month's counter plus the live reservations against the limit and holds the reservation in all,
+ * so processes admit one at a time in one round trip. `commit` writes the usage to the store, then
+ * moves each cost into the counters. `rebuild` (at start) sets the counters from the store, so a
+ * call metered by a process that died before it could settle is counted again; a counter that is
+ * missing (Redis restarted) is seeded from the store by the call that finds it so.
  */
 export class RedisSpendLedger implements SpendLedger {
   private readonly client: RedisClient;
+  private readonly store: Store;
 
-  constructor(client: RedisClient) {
+  constructor(client: RedisClient, store: Store) {
     this.client = client;
+    this.store = store;
   }
 
-  /** Sets each account's counter of `month` to its metered spend in the store (nano-dollars). */
-  async rebuild(month: string, spentByAccount: ReadonlyMap<string, number>): Promise<void> {
-    await Promise.all([...spentByAccount].map(([accountId, spent]) => this.client.set(counterKey(accountId, month), String(spent), { PX: COUNTER_TTL_MS })));
+  /** Sets each account's and key's counter of `month` to its metered spend in the store (nano-dollars). */
+  async rebuild(month: string): Promise<void> {
+    const scopes = [
+      ...[...(await spendByAccountSince(this.store.db, month))].map(([id, spent]) => [accountScope(id), spent] as const),
+      ...[...(await spendByKeySince(this.store.db, month))].map(([id, spent]) => [keyScope(id), spent] as const),
+    ];
+    await Promise.all(scopes.map(([scope, spent]) => this.client.set(counterKey(scope, month), String(spent), { PX: COUNTER_TTL_MS })));
   }
 
   async reserve(r: SpendRequest): Promise<SpendDecision> {
     const id = randomUUID();
-    const [admitted, spent, reserved] = (await this.client.eval(RESERVE, {
-      keys: [counterKey(r.accountId, r.month), heldKey(r.accountId)],
-      arguments: [String(r.now), String(r.limitNano), String(r.amountNano), String(r.expireTime), id, String(r.spentNano)],
-    })) as [number, string, string];
-    if (admitted === 1) return { allowed: true, reservation: { accountId: r.accountId, id, amountNano: r.amountNano } };
-    return { allowed: false, spentNano: Number(spent), reservedNano: Number(reserved) };
+    const keys = r.scopes.flatMap((s) => [counterKey(s.scope, r.month), heldKey(s.scope)]);
+    const args = [String(r.now), String(r.amountNano), String(r.expireTime), id, ...r.scopes.map((s) => String(s.limitNano))];
+    for (let attempt = 1; ; attempt++) {
+      const answer = (await this.client.eval(RESERVE, { keys, arguments: args })) as [number, number?, string?, string?];
+      if (answer[0] === 1) return { allowed: true, reservation: { id, scopes: r.scopes.map((s) => s.scope), amountNano: r.amountNano, month: r.month } };
+      const s = r.scopes[answer[1]! - 1]!;
+      if (answer[0] === 2) return { allowed: false, scope: s.scope, limitNano: s.limitNano, spentNano: Number(answer[2]), reservedNano: Number(answer[3]) };
+      if (attempt > r.scopes.length + 1) throw new Error(`the spend counter of ${s.scope} keeps disappearing from Redis (evicted?)`);
+      await this.client.eval(SEED, { keys: [counterKey(s.scope, r.month)], arguments: [String(await scopeSpendOf(this.store.db, s.scope, r.month))] });
+    }
   }
 
-  async settle(reservation: SpendReservation, costNano: number, month: string): Promise<void> {
-    await this.client.eval(SETTLE, {
-      keys: [counterKey(reservation.accountId, month), heldKey(reservation.accountId)],
-      arguments: [member(reservation), String(costNano)],
-    });
+  async commit(calls: MeteredCall[]): Promise<void> {
+    await writeMeteredUsage(this.store, calls);
+    // One script per call, all sent at once (node-redis pipelines them). The usage is stored: a
+    // failure here must not fail the commit (it would be written again). The counters miss these
+    // costs until the next start rebuilds them; the reservations lapse.
+    await Promise.allSettled(
+      calls.map((call) => {
+        const month = monthStartDay(Date.parse(call.day));
+        const counters = scopesOf(call).map((scope) => counterKey(scope, month));
+        const held = call.reservation ? call.reservation.scopes.map(heldKey) : [];
+        return this.client.eval(SETTLE, {
+          keys: [...counters, ...held],
+          arguments: [String(call.costNano), call.reservation ? member(call.reservation) : "", String(counters.length)],
+        });
+      }),
+    );
+  }
+
+  async grow(reservation: SpendReservation, amountNano: number): Promise<void> {
+    const before = member(reservation);
+    reservation.amountNano = amountNano;
+    await this.client.eval(GROW, { keys: reservation.scopes.map(heldKey), arguments: [before, member(reservation)] });
   }
 
   async release(reservation: SpendReservation): Promise<void> {
-    await this.client.zRem(heldKey(reservation.accountId), member(reservation));
+    await Promise.all(reservation.scopes.map((scope) => this.client.zRem(heldKey(scope), member(reservation))));
   }
 }

@@ -3,7 +3,7 @@
  * actions, and the built-in roles are expressed over them. The names are stable — custom-role
  * permission presets and API-key scopes use them too — so an action is added, never renamed.
  *
- * Each row says who holds the action (the documented role matrix, see README "Roles and actions")
+ * Each row says who holds the action (the documented role matrix, see docs/roles.md)
  * and whether taking it is an admin action: an audit entry of an operation is marked
  * `isAdminAction` when an action checked for it is.
  */
@@ -44,13 +44,23 @@ const ACTIONS = [
   { name: "apiKeys.getOthers", description: "view other principals' API keys", roles: ADMIN, adminAction: true },
   { name: "apiKeys.createForServiceAccount", description: "create API keys for service accounts", roles: ADMIN, adminAction: true },
   { name: "apiKeys.deleteOthers", description: "delete other principals' API keys", roles: ADMIN, adminAction: true },
+  { name: "apiKeys.update", description: "change its own API keys (name, restrictions)", roles: EVERYONE, adminAction: false },
+  { name: "apiKeys.updateOthers", description: "change other principals' API keys", roles: ADMIN, adminAction: true },
+  { name: "apiKeys.disable", description: "disable or enable its own API keys", roles: EVERYONE, adminAction: false },
+  { name: "apiKeys.disableOthers", description: "disable or enable other principals' API keys", roles: ADMIN, adminAction: true },
+  { name: "apiKeys.rotate", description: "rotate its own API keys", roles: EVERYONE, adminAction: false },
+  { name: "apiKeys.rotateForServiceAccount", description: "rotate service accounts' API keys", roles: ADMIN, adminAction: true },
 
   { name: "auditLogs.list", description: "view its own audit log entries", roles: EVERYONE, adminAction: false },
   { name: "auditLogs.listAll", description: "view every audit log entry of the account", roles: ADMIN, adminAction: true },
+  { name: "auditSettings.update", description: "change the account's audit settings (data-access entries)", roles: ADMIN, adminAction: true },
 
   { name: "quotas.list", description: "list quotas", roles: EVERYONE, adminAction: false },
   { name: "quotas.get", description: "view quotas", roles: EVERYONE, adminAction: false },
   { name: "quotas.update", description: "change quotas", roles: ADMIN, adminAction: true },
+
+  { name: "keyPolicy.get", description: "view the account's key policy", roles: EVERYONE, adminAction: false },
+  { name: "keyPolicy.update", description: "change the account's key policy", roles: ADMIN, adminAction: true },
 
   { name: "identityProviders.list", description: "list identity providers", roles: EVERYONE, adminAction: false },
   { name: "identityProviders.get", description: "view identity providers", roles: EVERYONE, adminAction: false },
@@ -63,6 +73,12 @@ const ACTIONS = [
   { name: "permissionPresets.create", description: "create permission presets", roles: ADMIN, adminAction: true },
   { name: "permissionPresets.update", description: "modify permission presets", roles: ADMIN, adminAction: true },
   { name: "permissionPresets.delete", description: "delete permission presets", roles: ADMIN, adminAction: true },
+
+  { name: "webhooks.list", description: "list webhooks and their deliveries", roles: ADMIN, adminAction: true },
+  { name: "webhooks.get", description: "view webhooks", roles: ADMIN, adminAction: true },
+  { name: "webhooks.create", description: "create webhooks", roles: ADMIN, adminAction: true },
+  { name: "webhooks.update", description: "modify webhooks or redeliver their events", roles: ADMIN, adminAction: true },
+  { name: "webhooks.delete", description: "delete webhooks", roles: ADMIN, adminAction: true },
 
   { name: "models.list", description: "list models", roles: EVERYONE, adminAction: false },
   { name: "models.get", description: "view models", roles: EVERYONE, adminAction: false },

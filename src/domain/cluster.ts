@@ -1,5 +1,5 @@
 import type { RateLimiter } from "./rate-limiter.ts";
-import type { SpendLedger } from "./spend-ledger.ts";
+import type { Meter, SpendLedger } from "./spend-ledger.ts";
 
 /**
  * What processes share beyond the store, as the services see it (built by `startCluster` in
@@ -13,8 +13,11 @@ export interface Cluster {
   rateLimiter: RateLimiter;
   /** Reservations against monthly-spend-usd, counted like the rate limit (same backing). */
   spendLedger: SpendLedger;
+  /** Metered usage, written in batches behind the responses (flushed by `close`). */
+  meter: Meter;
   /** True while the shared parts answer (for /readyz). */
   ready(): Promise<boolean>;
+  /** Writes the metered usage still in memory, then lets go of the shared parts. */
   close(): Promise<void>;
 }
 
@@ -27,12 +30,15 @@ export interface Invalidation {
   key(keyId: string): Promise<void>;
   /** A principal's role changed or it was deleted: all its keys are looked up afresh. */
   user(accountId: string, userId: string): Promise<void>;
+  /** An account's quotas, models or deployments changed: what the gateway keeps of it is read afresh. */
+  account(accountId: string): Promise<void>;
 }
 
-/** The cache that invalidation empties: the process's cache of verified API keys. */
+/** The caches that invalidation empties: the process's verified API keys and the gateway's account state. */
 export interface InvalidatedCache {
   invalidateKey(keyId: string): void;
   invalidateUser(accountId: string, userId: string): void;
+  invalidateAccount(accountId: string): void;
   /** Everything, e.g. after a lost subscription, when events may have been missed. */
   clear(): void;
 }

@@ -39,6 +39,11 @@ const NEW_ID = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const STORED_ID = /^[a-z][a-z0-9-]{0,62}$/;
 /** RFC 3339 §5.6 `date-time` (`T` and `Z` in either case), checked for a real date by `Date.parse` too. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+/**
+ * A non-negative protobuf Duration in its JSON form (google.protobuf.Duration): whole seconds with up
+ * to nine fractional digits and the suffix `s`, at most 315576000000s (10000 years), e.g. `86400s`.
+ */
+const DURATION = /^(\d{1,12})(\.\d{1,9})?s$/;
 
 /** The longest display name, in UTF-16 code units (Fireworks: "shorter than 64 characters"). */
 export const DISPLAY_NAME_MAX = 63;
@@ -52,6 +57,7 @@ export const FIELD_MESSAGES = {
   role: `use one of ${ROLES.join(", ")} or ${CUSTOM_ROLE} (with a permissionPreset)`,
   builtInRole: `use one of ${ROLES.join(", ")}`,
   timestamp: "expected an RFC 3339 timestamp like 2026-01-31T12:00:00Z",
+  duration: 'expected a protobuf Duration in seconds like "86400s" (0 to 315576000000 seconds)',
   url: "expected an https URL",
   urlParts: "expected an https URL without query or fragment",
   urlSpelling: (canonical: string) => `write it as ${JSON.stringify(canonical)}, exactly as the provider's discovery document names its issuer`,
@@ -127,6 +133,14 @@ export const FIELD_RULES = {
   timestamp: {
     problem: (v: string) => (RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : FIELD_MESSAGES.timestamp),
     schema: { format: "date-time" },
+  },
+  /** A length of time (protobuf Duration JSON), e.g. `gracePeriod`, `maxKeyLifetime`. */
+  duration: {
+    problem: (v: string) => {
+      const m = DURATION.exec(v);
+      return m && Number(m[1]) <= 315_576_000_000 ? undefined : FIELD_MESSAGES.duration;
+    },
+    schema: { pattern: DURATION.source },
   },
   /** A user's or service account's role: a built-in role, or `custom` (Fireworks) with a permissionPreset. */
   role: {

@@ -1,3 +1,4 @@
+import type { ApiKeyRestrictions } from "./api-key-restrictions.ts";
 import type { PrincipalRole } from "./roles.ts";
 
 /**
@@ -19,4 +20,6 @@ export interface Principal {
   serviceAccount: boolean;
   /** Empty when the principal did not authenticate with an API key. */
   apiKeyId: string;
+  /** The API key's own restrictions, read with the key (and cached with it); absent = unrestricted. */
+  restrictions?: ApiKeyRestrictions;
 }

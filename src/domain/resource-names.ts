@@ -13,7 +13,7 @@ import { isValidId } from "./ids.ts";
 export const accountName = (accountId: string): string => `accounts/${accountId}`;
 
 /** The collections under an account, by their names in the REST API. */
-export type Collection = "users" | "models" | "deployments" | "datasets" | "identityProviders" | "quotas" | "auditLogs" | "permissionPresets";
+export type Collection = "users" | "models" | "deployments" | "datasets" | "identityProviders" | "quotas" | "auditLogs" | "permissionPresets" | "webhooks";
 
 /** A collection's name, the parent in List calls: `accounts/{account}/{collection}`. */
 export const collectionName = (accountId: string, collection: Collection): string => `${accountName(accountId)}/${collection}`;
@@ -27,8 +27,11 @@ export const datasetName = (accountId: string, datasetId: string): string => `${
 export const identityProviderName = (accountId: string, id: string): string => `${collectionName(accountId, "identityProviders")}/${id}`;
 export const auditLogName = (accountId: string, id: string): string => `${collectionName(accountId, "auditLogs")}/${id}`;
 export const permissionPresetName = (accountId: string, id: string): string => `${collectionName(accountId, "permissionPresets")}/${id}`;
+export const webhookName = (accountId: string, id: string): string => `${collectionName(accountId, "webhooks")}/${id}`;
+export const webhookDeliveryName = (accountId: string, webhookId: string, id: string): string => `${webhookName(accountId, webhookId)}/deliveries/${id}`;
 /** The account's usage report (a singleton): `accounts/{account}/billingUsage`. */
 export const billingUsageName = (accountId: string): string => `${accountName(accountId)}/billingUsage`;
+export const keyPolicyName = (accountId: string): string => `${accountName(accountId)}/keyPolicy`;
 
 /** The last segment of a resource name, its id: `accounts/a/users/u` → `u`. */
 export const idOfName = (name: string): string => name.slice(name.lastIndexOf("/") + 1);

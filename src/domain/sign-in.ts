@@ -6,7 +6,7 @@ import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { keyPrefixOf } from "./api-key-format.ts";
 import { permissionDenied, type ApiError } from "./errors.ts";
 
-/** The one sentence every refused service-account sign-in carries (README, Sign-in). */
+/** The one sentence every refused service-account sign-in carries (docs/sign-in.md). */
 export const SERVICE_ACCOUNT_SIGN_IN = "service accounts cannot sign in; use an API key";
 
 export const serviceAccountCannotSignIn = (): ApiError => permissionDenied(SERVICE_ACCOUNT_SIGN_IN);

@@ -20,14 +20,14 @@ export function estimate(previous: number, current: number, start: number, now: 
   return previous * (1 - (now - start) / WINDOW_MS) + current;
 }
 
-/** Whether one more request fits, given the counts before it. */
-export function decide(previous: number, current: number, start: number, now: number, limit: number): RateDecision {
+/** Whether `amount` more (one request by default; tokens for a `tpm` window) fits, given the counts before it. */
+export function decide(previous: number, current: number, start: number, now: number, limit: number, amount = 1): RateDecision {
   const count = estimate(previous, current, start, now);
-  if (count + 1 > limit) {
-    // The weighted previous window drains linearly: wait until one request's worth has gone.
-    const needed = count + 1 - limit;
-    const retryAfterMs = current + 1 > limit || previous === 0 ? start + WINDOW_MS - now : Math.ceil((needed / previous) * WINDOW_MS);
+  if (count + amount > limit) {
+    // The weighted previous window drains linearly: wait until `amount`'s worth has gone.
+    const needed = count + amount - limit;
+    const retryAfterMs = current + amount > limit || previous === 0 ? start + WINDOW_MS - now : Math.ceil((needed / previous) * WINDOW_MS);
     return { allowed: false, limit, remaining: 0, retryAfterMs: Math.max(1, retryAfterMs) };
   }
-  return { allowed: true, limit, remaining: Math.max(0, Math.floor(limit - count - 1)), retryAfterMs: 0 };
+  return { allowed: true, limit, remaining: Math.max(0, Math.floor(limit - count - amount)), retryAfterMs: 0 };
 }

@@ -4,12 +4,11 @@ import { deploymentName, modelName, parseInferenceModel, type ModelRef } from ".
 import type { ModelKind } from "../domain/model-kind.ts";
 import type { Backend } from "../platform-config.ts";
 import type { Principal } from "../domain/principal.ts";
-import type { SpendReservation } from "../domain/spend-ledger.ts";
+import { accountScope, keyScope, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
+import type { RateDecision } from "../domain/sliding-window.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import { authorize } from "../service/permissions.ts";
-import { getDeployment } from "../store/deployments.ts";
-import { getModel } from "../store/models.ts";
-import { inferenceLimits } from "../store/usage.ts";
+import { noteQuotaUse } from "../service/quota-thresholds.ts";
 
 /**
  * An ApiError that also says which OpenAI error `type` and `code` a client should see, and, when
@@ -80,7 +79,7 @@ export async function lookupModel(deps: Deps, principal: Principal, ref: ModelRe
         maxCostPerRequestUsd: m.maxCostPerRequestUsd,
       };
   } else if (ref.accountId === principal.accountId) {
-    const row = await getModel(deps.store.db, ref.accountId, ref.modelId);
+    const row = await deps.inferenceCache.model(deps.store.db, ref.accountId, ref.modelId);
     if (row)
       return {
         name,
@@ -112,7 +111,7 @@ export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown, path: I
   if (target.deployment) {
     const { accountId, deploymentId } = target.deployment;
     const name = deploymentName(accountId, deploymentId);
-    const row = accountId === principal.accountId ? await getDeployment(deps.store.db, accountId, deploymentId) : undefined;
+    const row = accountId === principal.accountId ? await deps.inferenceCache.deployment(deps.store.db, accountId, deploymentId) : undefined;
     if (!row) throw notFound(`deployment "${name}" not found`);
     if (target.model && modelName(target.model.accountId, target.model.modelId) !== row.model) {
       throw invalidArgument(`deployment "${name}" serves ${row.model}, not ${modelName(target.model.accountId, target.model.modelId)}`);
@@ -146,7 +145,7 @@ function rateHeaders(limit: number, remaining: number, over: boolean): Record<st
   };
 }
 
-/** Reserved for a call without `max_tokens` whose model declares no `maxCostPerRequestUsd` (README). */
+/** Reserved for a call without `max_tokens` whose model declares no `maxCostPerRequestUsd` (docs/inference.md). */
 const DEFAULT_MAX_COST_PER_REQUEST_USD = 1;
 
 /** A reservation lapses this long after the backend's time-out, when its process died before settling it. */
@@ -169,55 +168,131 @@ export function reservationNano(target: Target, promptTokens: number, body: Reco
   return Math.round((target.maxCostPerRequestUsd ?? DEFAULT_MAX_COST_PER_REQUEST_USD) * NANO_PER_USD) * choices;
 }
 
-/** An admitted call: the rate headers to answer with and the spend it holds until it ends. */
+/**
+ * Output tokens a call without `max_tokens` (or `max_completion_tokens`) reserves against its key's
+ * `tpm`: the ceiling assumed for a model that declares none (docs/performance.md).
+ */
+const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+
+/**
+ * The tokens a call holds against its key's `tpm` until it ends: the prompt estimate plus
+ * `max_tokens` (or `max_completion_tokens`, else `DEFAULT_MAX_OUTPUT_TOKENS`) for each of the `n`
+ * choices; an embedding, its prompt alone.
+ */
+export function reservedTokens(target: Target, promptTokens: number, body: Record<string, unknown>): number {
+  if (target.kind === "EMBEDDING_MODEL") return promptTokens;
+  const choices = typeof body.n === "number" && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
+  const max = body.max_completion_tokens ?? body.max_tokens;
+  const output = typeof max === "number" && Number.isInteger(max) && max > 0 ? max : DEFAULT_MAX_OUTPUT_TOKENS;
+  return promptTokens + output * choices;
+}
+
+/** Tokens a call took from its key's `tpm` window, to reconcile with what it used when it ends. */
+interface TokenHold {
+  key: string;
+  tokens: number;
+  /** When they were taken (Unix ms): the window they count in. */
+  at: number;
+}
+
+/** An admitted call: the rate headers to answer with, the spend it holds until it is metered, and the tokens it holds. */
 export interface Admission {
   headers: Record<string, string>;
   reservation: SpendReservation;
+  tokens: TokenHold | undefined;
 }
 
+const usd = (nano: number) => `$${usdFromNano(nano).toFixed(6)}`;
+
 /**
- * Admits one inference request for the account, or refuses it: first a reservation of
- * `amountNano` against `monthly-spend-usd` (admitted while the month's metered spend plus the
- * reservations in flight stay under the limit; else 402 `insufficient_quota`), then one request
- * from the account-wide `serverless-inference-rpm` window (else 429, and the reservation is
- * released). A refused request takes nothing.
+ * Admits one inference request, or refuses it; a refused request takes nothing. Everything it
+ * reads is in memory (the account's quotas: `InferenceCache`; the key's limits: its principal),
+ * and the counters are shared across processes (`Cluster`), all asked at once:
+ * - spend: a reservation of `amountNano` against the account's `monthly-spend-usd` and the key's
+ *   `monthlySpendUsd` (admitted while, in each, the month's metered spend plus the reservations in
+ *   flight stay under the limit; else 402 `insufficient_quota`);
+ * - one request from the key's `rpm` and the account's `serverless-inference-rpm` windows, and
+ *   `tokens` from the key's `tpm` window (sliding windows of a minute; else 429).
+ * When one refuses, what the others took is given back.
  */
-export async function admit(deps: Deps, principal: Principal, target: Target, amountNano: number, now = Date.now()): Promise<Admission> {
+export async function admit(deps: Deps, principal: Principal, target: Target, amountNano: number, tokens: number, now = Date.now()): Promise<Admission> {
   const accountId = principal.accountId;
   const month = monthStartDay(now);
-  const limits = await inferenceLimits(deps.store.db, accountId, month);
+  const quotas = await deps.inferenceCache.quotas(deps.store.db, accountId);
+  // A key's limit of 0 is no limit of its own (the API's "cleared"): only the account's quotas apply.
+  const own = (principal.apiKeyId && principal.restrictions) || {};
+  const limits = {
+    rpm: own.rpm ? own.rpm : undefined,
+    tpm: own.tpm ? own.tpm : undefined,
+    monthlySpendUsd: own.monthlySpendUsd ? own.monthlySpendUsd : undefined,
+  };
+  const scopes: SpendScope[] = [{ scope: accountScope(accountId), limitNano: quotas.spendUsd * NANO_PER_USD }];
+  if (limits.monthlySpendUsd !== undefined) scopes.push({ scope: keyScope(principal.apiKeyId), limitNano: Math.round(limits.monthlySpendUsd * NANO_PER_USD) });
+  const rates: Array<{ key: string; limit: number; amount: number; name: string }> = [];
+  if (limits.rpm !== undefined) rates.push({ key: `rpm:${principal.apiKeyId}`, limit: limits.rpm, amount: 1, name: "rpm" });
+  rates.push({ key: accountId, limit: quotas.rpm, amount: 1, name: "serverless-inference-rpm" });
+  // A call reserving more than the whole window could never run: it holds the window instead.
+  if (limits.tpm !== undefined) rates.push({ key: `tpm:${principal.apiKeyId}`, limit: limits.tpm, amount: Math.min(tokens, limits.tpm), name: "tpm" });
   const ledger = deps.cluster.spendLedger;
-  const spend = await ledger.reserve({
-    accountId,
-    limitNano: limits.spendUsd * NANO_PER_USD,
+  const request = {
+    scopes,
     // Capped so that every ledger stores it (PostgreSQL's bigint): any larger amount holds the whole budget all the same.
     amountNano: Math.min(amountNano, Number.MAX_SAFE_INTEGER),
-    spentNano: limits.spentNano,
     month,
     expireTime: now + target.backend.timeoutMs + RESERVATION_GRACE_MS,
     now,
-  });
-  if (!spend.allowed) {
-    const held = spend.reservedNano > 0 ? ` (and $${usdFromNano(spend.reservedNano).toFixed(6)} reserved by calls in flight)` : "";
+  };
+  let [spend, ...decisions] = await Promise.all([ledger.reserve(request), ...rates.map((r) => deps.rateLimiter.take(r.key, r.limit, now, r.amount))]);
+  if (!spend!.allowed) {
+    // This process's ended calls hold their spend until their batch is written: write it, and
+    // decide again on what was spent (a refusal is rare; it names the metered amount).
+    await deps.cluster.meter.flush().catch(() => undefined);
+    spend = await ledger.reserve(request);
+  }
+  const refused = decisions.findIndex((d) => !d!.allowed);
+  if (!spend!.allowed || refused !== -1) {
+    await Promise.all([
+      spend!.allowed ? ledger.release(spend!.reservation) : undefined,
+      ...rates.map((r, i) => (decisions[i]!.allowed ? deps.rateLimiter.adjust(r.key, -r.amount, now) : undefined)),
+    ]);
+  }
+  const account = decisions[rates.findIndex((r) => r.key === accountId)]!;
+  if (!spend!.allowed) {
+    const held = spend!.reservedNano > 0 ? ` (and ${usd(spend!.reservedNano)} reserved by calls in flight)` : "";
+    const spent = `${usd(spend!.spentNano)} spent this month${held} of $${usdFromNano(spend!.limitNano)}`;
     throw new InferenceRefusal(
       "RESOURCE_EXHAUSTED",
-      `quota "monthly-spend-usd" exceeded: $${usdFromNano(spend.spentNano).toFixed(6)} spent this month${held} of $${limits.spendUsd}`,
+      spend!.scope === scopes[0]!.scope ? `quota "monthly-spend-usd" exceeded: ${spent}` : `API key limit "monthlySpendUsd" exceeded: ${spent}`,
       "insufficient_quota",
       "insufficient_quota",
-      rateHeaders(limits.rpm, 0, true),
+      rateHeaders(quotas.rpm, 0, true),
       402,
     );
   }
-  const decision = await deps.rateLimiter.take(accountId, limits.rpm, now);
-  if (!decision.allowed) {
-    await ledger.release(spend.reservation);
-    throw new InferenceRefusal(
-      "RESOURCE_EXHAUSTED",
-      `quota "serverless-inference-rpm" exceeded: the account may send ${limits.rpm} inference requests per minute`,
-      "rate_limit_error",
-      "rate_limit_exceeded",
-      { ...rateHeaders(limits.rpm, 0, true), "retry-after": String(Math.ceil(decision.retryAfterMs / 1000)) },
-    );
+  if (refused !== -1) {
+    const rate = rates[refused]!;
+    const decision = decisions[refused] as RateDecision;
+    const message =
+      rate.name === "serverless-inference-rpm"
+        ? `quota "serverless-inference-rpm" exceeded: the account may send ${rate.limit} inference requests per minute`
+        : rate.name === "rpm"
+          ? `API key limit "rpm" exceeded: the key may send ${rate.limit} inference requests per minute`
+          : `API key limit "tpm" exceeded: the key may use ${rate.limit} tokens per minute and this request reserves ${rate.amount}`;
+    throw new InferenceRefusal("RESOURCE_EXHAUSTED", message, "rate_limit_error", "rate_limit_exceeded", {
+      ...rateHeaders(rate.amount === 1 ? rate.limit : quotas.rpm, 0, true),
+      "retry-after": String(Math.ceil(decision.retryAfterMs / 1000)),
+    });
   }
-  return { headers: rateHeaders(decision.limit, decision.remaining, false), reservation: spend.reservation };
+  // quota.threshold webhook event when this request takes the account's minute window to 80 % or 100 %; off the response path.
+  const used = account.limit - account.remaining;
+  void noteQuotaUse(deps, deps.store.db, accountId, "serverless-inference-rpm", used - 1, used, account.limit).catch(() => undefined);
+  // The tighter of the request windows is the one a client should pace itself by.
+  const keyRpm = limits.rpm !== undefined ? decisions[0]! : undefined;
+  const shown = keyRpm && keyRpm.remaining < account.remaining ? keyRpm : account;
+  const tpm = rates.find((r) => r.name === "tpm");
+  return {
+    headers: rateHeaders(shown.limit, shown.remaining, false),
+    reservation: spend!.reservation,
+    tokens: tpm ? { key: tpm.key, tokens: tpm.amount, at: now } : undefined,
+  };
 }

@@ -9,8 +9,9 @@ import { describeIssue } from "../domain/describe-issue.ts";
 import { invalidArgument } from "../domain/errors.ts";
 import { auditRefusals } from "../service/audit.ts";
 import type { Ctx, Deps } from "../service/context.ts";
-import { admit, InferenceRefusal, reservationNano, resolveTarget, type InferencePath } from "./inference.ts";
+import { admit, InferenceRefusal, reservationNano, reservedTokens, resolveTarget, type InferencePath } from "./inference.ts";
 import { countRateRefusal } from "./rate-refusals.ts";
+import { requireAllowedModel } from "./key-restrictions.ts";
 import { estimateTokens } from "./meter.ts";
 import { endCall, relayError, relayJson, relayStream, type Relayed } from "./relay.ts";
 import { postUpstream, UpstreamError, type UpstreamCall } from "./upstream.ts";
@@ -62,8 +63,10 @@ export async function proxyInference(
   const { target, promptEstimate, admission } = await auditRefusals(ctx, op, async () => {
     checkBody(body, path);
     const resolved = await resolveTarget(deps, ctx, body.model, path);
+    requireAllowedModel(ctx.principal, resolved.model, String(body.model));
     const estimate = estimateTokens(JSON.stringify(body[PROMPT_FIELD[path]]).length);
-    const admitted = await admit(deps, ctx.principal, resolved, reservationNano(resolved, estimate, body)).catch((error: unknown) => {
+    const tokens = reservedTokens(resolved, estimate, body);
+    const admitted = await admit(deps, ctx.principal, resolved, reservationNano(resolved, estimate, body), tokens).catch((error: unknown) => {
       if (error instanceof InferenceRefusal && error.openaiCode === "rate_limit_exceeded") countRateRefusal(deps.store, ctx, operationId);
       throw error;
     });
@@ -78,7 +81,7 @@ export async function proxyInference(
     ...(stream ? { stream_options: { ...streamOptions, include_usage: true } } : {}),
   });
   const requestedModel = String(body.model);
-  const c: Relayed = { deps, ctx, request, reply, path, requestedModel, target, promptEstimate, reservation: admission.reservation };
+  const c: Relayed = { deps, ctx, request, reply, path, requestedModel, target, promptEstimate, admission };
   if (clientGone.signal.aborted) {
     // Gone before the backend was asked: nothing was spent.
     await endCall(c);

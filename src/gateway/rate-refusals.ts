@@ -71,9 +71,19 @@ class RateRefusals {
         `${t.suppressed} more inference requests refused by quota "serverless-inference-rpm" in the minute from ${new Date(minute).toISOString()}`,
       );
       // Nobody waits for this entry: a failed write is reported in the process log (by writeAudit).
-      await writeAudit(this.store.db, { accountId: p.accountId, email: p.email, principalUid: p.uid, apiKeyId: p.apiKeyId, meta: t.ctx.meta }, op, error).catch(
-        () => undefined,
-      );
+      await writeAudit(
+        this.store.db,
+        {
+          accountId: p.accountId,
+          email: p.email,
+          principalUid: p.uid,
+          apiKeyId: p.apiKeyId,
+          principalType: p.serviceAccount ? "SERVICE_ACCOUNT" : "USER",
+          meta: t.ctx.meta,
+        },
+        op,
+        error,
+      ).catch(() => undefined);
     }
   }
 

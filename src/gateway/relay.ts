@@ -7,11 +7,10 @@
 import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { costNano, monthStartDay } from "../domain/pricing.ts";
-import type { SpendReservation } from "../domain/spend-ledger.ts";
+import { costNano, utcDay } from "../domain/pricing.ts";
 import type { Ctx, Deps } from "../service/context.ts";
-import type { InferencePath, Target } from "./inference.ts";
-import { estimateTokens, meter, usageOf, type TokenUsage } from "./meter.ts";
+import type { Admission, InferencePath, Target } from "./inference.ts";
+import { estimateTokens, usageOf, type TokenUsage } from "./meter.ts";
 import { openAiErrorBody } from "./openai-error.ts";
 import { redactKey, redactUpstreamJson, redactUpstreamText } from "./redact.ts";
 import { SseSplitter, sseError, type SseEvent } from "./sse.ts";
@@ -29,8 +28,8 @@ export interface Relayed {
   target: Target;
   /** Prompt tokens to meter when the backend reports no usage (see `estimateTokens`). */
   promptEstimate: number;
-  /** The spend held at admission; `endCall` settles or releases it, once. */
-  reservation: SpendReservation;
+  /** The spend and tokens held at admission; `endCall` meters or releases them, once. */
+  admission: Admission;
   ended?: boolean;
 }
 
@@ -51,22 +50,37 @@ function failure(call: UpstreamCall, backend: string, error: unknown): UpstreamE
 }
 
 /**
- * Ends a call once: with `usage`, meters it and then settles the spend reservation with its cost
- * (in that order, so that spend is never missing from both); without (the backend was not reached
- * or failed), releases the reservation.
+ * Ends a call once. With `usage`, records it for metering (written with its batch within
+ * `USAGE_FLUSH_MS`, after the response: the spend reservation holds its cost until then) and
+ * reconciles the tokens held against the key's `tpm` with those used; without (the backend was not
+ * reached or failed), releases the reservation and gives the tokens back.
  */
 export async function endCall(c: Relayed, usage?: TokenUsage): Promise<void> {
   if (c.ended) return;
   c.ended = true;
-  const ledger = c.deps.cluster.spendLedger;
+  const { reservation, tokens } = c.admission;
+  const used = usage ? usage.promptTokens + usage.completionTokens : 0;
   try {
     if (usage) {
-      const now = Date.now();
-      await meter(c.deps.store, c.ctx.principal, c.target.model, c.target.prices, usage, now);
-      await ledger.settle(c.reservation, costNano(c.target.prices, usage.promptTokens, usage.completionTokens), monthStartDay(now));
+      const p = c.ctx.principal;
+      const cost = costNano(c.target.prices, usage.promptTokens, usage.completionTokens);
+      // Until its batch is written the reservation stands for the cost: never less than it.
+      if (cost > reservation.amountNano) await c.deps.cluster.spendLedger.grow(reservation, cost);
+      c.deps.cluster.meter.record({
+        accountId: p.accountId,
+        day: utcDay(Date.now()),
+        model: c.target.model,
+        principal: p.email,
+        apiKeyId: p.apiKeyId,
+        promptTokens: usage.promptTokens,
+        completionTokens: usage.completionTokens,
+        costNano: cost,
+        reservation,
+      });
     } else {
-      await ledger.release(c.reservation);
+      await c.deps.cluster.spendLedger.release(reservation);
     }
+    if (tokens && used !== tokens.tokens) await c.deps.rateLimiter.adjust(tokens.key, used - tokens.tokens, tokens.at);
   } catch (error) {
     // The reservation lapses on its own; the store stays the source of truth.
     c.request.log.error({ err: error }, "metering failed");
@@ -129,19 +143,27 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
   const estimate = { promptTokens: c.promptEstimate, completionTokens: c.path === "/embeddings" ? 0 : estimateTokens(text.length) };
   await endCall(c, usageOf(json) ?? estimate);
   void c.reply.status(200).header("content-type", "application/json; charset=utf-8");
-  return redactKey(echoModel(json, c.requestedModel) ? JSON.stringify(json) : text, c.target.backend.apiKey);
+  if (!isAnswer(json)) return redactKey(text, c.target.backend.apiKey);
+  return redactKey(namedAsRequested(text, c.requestedModel) ?? JSON.stringify({ ...json, model: c.requestedModel }), c.target.backend.apiKey);
 }
 
+/** An answer (or stream chunk) object, not an error object: what names the model. */
+const isAnswer = (json: unknown): json is Record<string, unknown> => json !== null && typeof json === "object" && !Array.isArray(json) && !("error" in json);
+
+// The first `"model": "…"` member of a JSON text. A string value cannot hold it unescaped (its
+// quotes would be `\"`), so a match is a member; an OpenAI answer names its model before its choices.
+const MODEL_MEMBER = /"model"\s*:\s*"(?:[^"\\]|\\.)*"/;
+
 /**
- * Sets an answer's (or stream chunk's) `model` to the name the client asked for, as Fireworks
- * echoes it; true when that changed it. An error object is left as it is.
+ * `text` (an answer's JSON, or a stream chunk's) with its `model` set to the name the client asked
+ * for, as Fireworks echoes it — by replacing that one member in place, so the rest goes out as the
+ * backend sent it, never parsed and serialised again. Undefined when the text has no such member.
  */
-function echoModel(json: unknown, requested: string): boolean {
-  if (json === null || typeof json !== "object" || Array.isArray(json) || "error" in json) return false;
-  const answer = json as { model?: unknown };
-  if (answer.model === requested) return false;
-  answer.model = requested;
-  return true;
+function namedAsRequested(text: string, requested: string): string | undefined {
+  const found = MODEL_MEMBER.exec(text);
+  if (!found) return undefined;
+  const member = `"model":${JSON.stringify(requested)}`;
+  return found[0] === member ? text : `${text.slice(0, found.index)}${member}${text.slice(found.index + found[0].length)}`;
 }
 
 /** `event` carrying `data` instead of its own data lines (its other lines, `event:` or `id:`, kept). */
@@ -149,6 +171,9 @@ function withData(event: SseEvent, data: string): SseEvent {
   const otherLines = event.raw.split("\n").filter((line) => line !== "" && !line.startsWith("data:"));
   return { raw: `${[...otherLines, `data: ${data}`].join("\n")}\n\n`, data };
 }
+
+// A chunk that carries token counts (`"usage": {…}`; every other chunk has `"usage": null` or none).
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 
 /**
  * Passes the upstream SSE stream through event by event as it arrives (the returned stream is the
@@ -195,18 +220,36 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
     for (let event of events) {
       if (event.data !== undefined && event.data !== "[DONE]") {
         streamedChars += event.data.length;
-        let json: { choices?: unknown } | undefined;
-        try {
-          json = JSON.parse(event.data) as { choices?: unknown };
-        } catch {
-          json = undefined;
+        // Only the chunk with the usage is parsed; the others pass as they came, but for their model.
+        if (USAGE_OBJECT.test(event.data)) {
+          let json: { choices?: unknown } | undefined;
+          try {
+            json = JSON.parse(event.data) as { choices?: unknown };
+          } catch {
+            json = undefined;
+          }
+          const u = usageOf(json);
+          if (u) {
+            usage = u;
+            if (!clientWantsUsage && Array.isArray(json?.choices) && json.choices.length === 0) continue;
+          }
         }
-        const u = usageOf(json);
-        if (u) {
-          usage = u;
-          if (!clientWantsUsage && Array.isArray(json?.choices) && json.choices.length === 0) continue;
+        if (!event.data.includes('"error"')) {
+          // In the event as received (its data lines verbatim), so that nothing else of it changes.
+          const named = namedAsRequested(event.raw, c.requestedModel);
+          if (named !== undefined) {
+            if (named !== event.raw) event = { raw: named, data: event.data };
+          } else {
+            // A chunk without a model (rare): named as the client asked, like any other.
+            let json: unknown;
+            try {
+              json = JSON.parse(event.data);
+            } catch {
+              json = undefined;
+            }
+            if (isAnswer(json)) event = withData(event, JSON.stringify({ ...json, model: c.requestedModel }));
+          }
         }
-        if (echoModel(json, c.requestedModel)) event = withData(event, JSON.stringify(json));
       }
       await write(relayedEvent(event, c.target.backend.apiKey));
     }

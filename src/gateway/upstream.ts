@@ -123,6 +123,20 @@ function request(
   });
 }
 
+/** Where a backend's POSTs go and the headers they carry but the request id, per path: computed once per backend. */
+const postTargets = new WeakMap<Backend, Map<string, { url: URL; headers: Readonly<Record<string, string>> }>>();
+
+function postTarget(backend: Backend, path: string): { url: URL; headers: Readonly<Record<string, string>> } {
+  let byPath = postTargets.get(backend);
+  if (!byPath) postTargets.set(backend, (byPath = new Map()));
+  let target = byPath.get(path);
+  if (!target) {
+    const headers = Object.freeze(headersFor(backend, { "content-type": "application/json", accept: "application/json, text/event-stream" }));
+    byPath.set(path, (target = { url: new URL(`${backend.baseUrl}${path}`), headers }));
+  }
+  return target;
+}
+
 /**
  * POSTs a JSON body to `{baseUrl}{path}`. `timeoutMs` bounds the wait for response headers and
  * then each silence between chunks; `clientGone` (the client going away) cancels the upstream call.
@@ -149,8 +163,8 @@ export async function postUpstream(backend: Backend, path: string, body: string,
   clientGone.addEventListener("abort", onClientGone);
   touch();
   try {
-    const headers = headersFor(backend, { "content-type": "application/json", accept: "application/json, text/event-stream", "x-request-id": requestId });
-    const res = await request(new URL(`${backend.baseUrl}${path}`), "POST", headers, body, controller.signal);
+    const { url, headers } = postTarget(backend, path);
+    const res = await request(url, "POST", { ...headers, "x-request-id": requestId }, body, controller.signal);
     touch();
     const status = res.statusCode ?? 502;
     const response = {

@@ -1,18 +1,25 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { MalformedBody } from "./malformed-body.ts";
+import { keepRawJsonBody } from "./raw-body.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { checkJsonDepth, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
+import { REQUEST_ID, verifyFastPathServer } from "./verify-fast-path.ts";
 import { Router } from "./route.ts";
 import { accountRoutes } from "./routes/account.ts";
+import { auditLogRoutes } from "./routes/audit-logs.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { leakReportRoutes } from "./routes/leak-reports.ts";
+import { apiKeyLifecycleRoutes } from "./routes/api-key-lifecycle.ts";
+import { keyPolicyRoutes } from "./routes/key-policy.ts";
 import { serviceRoutes } from "./routes/service.ts";
 import { userRoutes } from "./routes/users.ts";
 import { installMetrics } from "./metrics.ts";
 import { identityProviderRoutes } from "./routes/identity-providers.ts";
 import { permissionPresetRoutes } from "./routes/permission-presets.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { cliSignInRoutes } from "./routes/cli-sign-in.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { accountSwitchRoutes } from "./account-switch.ts";
@@ -25,7 +32,6 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const QUIET_PATHS = new Set(["/verifyApiKey", "/healthz", "/readyz", "/metrics"]);
 
 /** Builds the HTTP application: every route, the one error handler, one log line per request. */
@@ -43,13 +49,16 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     },
     routerOptions: { ignoreTrailingSlash: true },
     ...serverOptions(deps.config),
+    // A valid key's GET /verifyApiKey is answered in front of the framework (a gateway asks it per request).
+    serverFactory: verifyFastPathServer(deps),
   });
 
   drainOnClose(app);
 
   // JSON bodies: an empty body is no body (DELETE with a Content-Type), a bad one names the problem.
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    keepRawJsonBody(req, body as string);
     const text = (body as string).trim();
     if (text === "") return done(null, undefined);
     try {
@@ -116,10 +125,15 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   const router = new Router(app, deps);
   serviceRoutes(router, installMetrics(app, deps));
   accountRoutes(router);
+  auditLogRoutes(router);
   userRoutes(router);
   apiKeyRoutes(router);
+  leakReportRoutes(router);
+  apiKeyLifecycleRoutes(router);
+  keyPolicyRoutes(router);
   identityProviderRoutes(router);
   permissionPresetRoutes(router);
+  webhookRoutes(router);
   signInRoutes(router);
   accountSwitchRoutes(app, deps);
   cliSignInRoutes(router);

@@ -29,7 +29,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 async function principalOf(deps: Deps, request: FastifyRequest, accountId: string | undefined): Promise<Principal> {
   const token = bearerToken(request);
   if (token !== undefined) {
-    if (isApiKeyShaped(token)) return authenticateApiKey(deps, token);
+    if (isApiKeyShaped(token)) return authenticateApiKey(deps, token, requestMeta(request));
     return authenticateOidcToken(deps, token, accountId, requestMeta(request));
   }
   const session = await sessionPrincipal(deps, request, requestMeta(request));

@@ -1,9 +1,10 @@
 /**
- * @module The web console (README, Web console): the single-page app that `vite build` writes to web/dist, served on
+ * @module The web console (docs/console.md): the single-page app that `vite build` writes to web/dist, served on
  * the API's own origin so it can use the session cookie. Console paths (`/`, `/signin`,
  * `/account/...`) all answer index.html and the app routes in the browser; nothing here is under
  * `/v1`, `/auth`, `/inference`, `/verifyApiKey`, `/healthz` or `/openapi.json`, which stay the API's.
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,7 +48,26 @@ export const CONSOLE_CSP = [
   "object-src 'none'",
 ].join("; ");
 
-function pageHeaders(reply: FastifyReply): FastifyReply {
+let stylesheet: string | undefined;
+
+/**
+ * The path of the console's built stylesheet (`/assets/index-<hash>.css`, named in web/dist/index.html),
+ * for the few pages the server writes itself (a refused sign-in) to look like the console; undefined
+ * while the console is not built. Read once, then remembered.
+ */
+export function consoleStylesheet(): string | undefined {
+  if (stylesheet) return stylesheet;
+  try {
+    const html = readFileSync(join(CONSOLE_DIST, "index.html"), "utf8");
+    stylesheet = /<link rel="stylesheet"[^>]*href="(\/assets\/[A-Za-z0-9._-]+\.css)"/.exec(html)?.[1];
+  } catch {
+    stylesheet = undefined;
+  }
+  return stylesheet;
+}
+
+/** The security headers of a console page (its CSP allows only same-origin scripts and styles). */
+export function pageHeaders(reply: FastifyReply): FastifyReply {
   return reply.headers({
     "content-security-policy": CONSOLE_CSP,
     "x-content-type-options": "nosniff",

@@ -3,6 +3,7 @@ import { ApiError, invalidArgument, notFound } from "../domain/errors.ts";
 import { openAiError } from "../gateway/openai-error.ts";
 import { InferenceRefusal } from "../gateway/inference.ts";
 import { UpstreamError } from "../gateway/upstream.ts";
+import { pageHeaders } from "./console.ts";
 import { signInErrorPage, wantsSignInPage } from "./sign-in-error-page.ts";
 
 /**
@@ -75,6 +76,6 @@ function writeError(known: ApiError | UpstreamError | undefined, error: unknown,
   }
   const apiError = known instanceof ApiError ? known : internalError();
   void reply.status(apiError.httpCode).headers(apiError.headers);
-  if (wantsSignInPage(request)) void reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(signInErrorPage(apiError));
+  if (wantsSignInPage(request)) void pageHeaders(reply).type("text/html; charset=utf-8").header("cache-control", "no-store").send(signInErrorPage(apiError));
   else void reply.send(apiError.toJSON(request.id));
 }

@@ -82,7 +82,7 @@ export function refuseNul(app: FastifyInstance): void {
  * Defaults for every response; a route (or the console) that sets its own value keeps it. API
  * answers and pages may carry secrets (a new key, a session's CSRF token): nothing is cached.
  */
-const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
@@ -92,7 +92,7 @@ const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
 
 export function securityHeaders(app: FastifyInstance): void {
   app.addHook("onSend", (_request, reply, payload, done) => {
-    for (const [name, value] of Object.entries(DEFAULT_HEADERS)) {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
       if (!reply.hasHeader(name)) void reply.header(name, value);
     }
     done(null, payload);

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Histogram, Registry } from "prom-client";
 import type { Deps } from "../service/context.ts";
+import { takeFastVerifications } from "./verify-fast-path.ts";
+import { groupCommitStats } from "../store/group-commit.ts";
 
 /**
  * Prometheus metrics of one process: requests and latencies by route, key-verification cache
@@ -13,6 +15,11 @@ export function installMetrics(app: FastifyInstance, deps: Deps): Registry {
     help: "HTTP requests answered, by method, route and status",
     labelNames: ["method", "route", "status"],
     registers: [registry],
+    // Key checks answered in front of the framework (src/http/verify-fast-path.ts) pass no hook: counted here.
+    collect() {
+      const fast = takeFastVerifications(deps);
+      if (fast > 0) this.labels("GET", "/verifyApiKey", "200").inc(fast);
+    },
   });
   const latency = new Histogram({
     name: "hearth_http_request_duration_seconds",
@@ -43,6 +50,25 @@ export function installMetrics(app: FastifyInstance, deps: Deps): Registry {
     collect() {
       this.reset();
       this.inc(deps.keyCache.misses);
+    },
+  });
+
+  new Counter({
+    name: "hearth_store_group_commit_changes_total",
+    help: "Audited changes run through SQLite's group commit (several share one transaction, each in a savepoint)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(groupCommitStats(deps.store).changes);
+    },
+  });
+  new Counter({
+    name: "hearth_store_group_commit_transactions_total",
+    help: "Transactions SQLite's group commit ran (changes ÷ transactions: the average batch)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(groupCommitStats(deps.store).transactions);
     },
   });
 

@@ -1,10 +1,31 @@
 import type { FastifyRequest } from "fastify";
 import type { RequestMeta } from "../service/context.ts";
+import { isApiKeyShaped } from "../domain/sign-in.ts";
 
 /** What the audit log records of the client behind a request: its User-Agent ("" when absent) and address. */
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const ua = request.headers["user-agent"];
-  return { userAgent: typeof ua === "string" ? ua : "", clientIp: request.ip };
+  return { userAgent: typeof ua === "string" ? ua : "", clientIp: request.ip, requestId: request.id, authentication: authenticationOf(request) };
+}
+
+/**
+ * How a request authenticates when not with an API key (whose id the audit entry takes from the
+ * principal): `oidc:<issuer>` for a Bearer ID token (its `iss` claim), `session` for a cookie.
+ */
+function authenticationOf(request: FastifyRequest): string | undefined {
+  const token = /^Bearer +(\S+)/i.exec(request.headers.authorization ?? "")?.[1];
+  if (token !== undefined) return isApiKeyShaped(token) ? undefined : `oidc:${issuerClaim(token)}`;
+  return request.headers.cookie ? "session" : undefined;
+}
+
+/** The `iss` claim of a JWT, unverified (what the token claims; the sign-in path verifies it), or "". */
+function issuerClaim(token: string): string {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { iss?: unknown };
+    return typeof claims.iss === "string" ? claims.iss.slice(0, 512) : "";
+  } catch {
+    return "";
+  }
 }
 
 /**

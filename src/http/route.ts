@@ -5,8 +5,9 @@ import { invalidArgument } from "../domain/errors.ts";
 import { describeIssue } from "../domain/describe-issue.ts";
 import type { Ctx } from "../service/context.ts";
 import { authenticateRequest } from "./auth.ts";
-import { auditRefused } from "../service/audit.ts";
+import { auditDataAccess, auditRefused } from "../service/audit.ts";
 import { requireSameAccount } from "../service/permissions.ts";
+import { requireAllowedNetwork } from "../domain/api-key-restrictions.ts";
 import { normalizeBody } from "./body-fields.ts";
 import { MalformedBody } from "./malformed-body.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
@@ -44,6 +45,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   streamedBody?: Record<string, unknown>;
   /** How its errors are written; default `google-rpc` (see `ErrorFormat`). The OpenAI-compatible routes declare `openai`. */
   errorFormat?: ErrorFormat;
+  /** The handler also reads the JSON body's exact text (`rawJsonBody`): a signature over the bytes sent. */
+  rawBody?: boolean;
   handler: (input: {
     deps: Deps;
     ctx: Ctx;
@@ -68,6 +71,9 @@ export interface RegisteredRoute extends ResponseSpec {
   query?: z.ZodType;
   body?: z.ZodType;
 }
+
+/** The reads recorded as data-access entries when an account switches them on (`auditSettings.dataAccessLogs`, docs/audit-log.md). */
+const DATA_ACCESS_READS = new Set(["ListUsers", "GetUser", "ListApiKeys", "GetApiKey", "ListAuditLogs", "ExportAuditLogs", "VerifyAuditLogs"]);
 
 /** AIP-127's multi-segment variable at the end of a path (`{model=**}`: a name holding slashes), Fastify's wildcard. */
 const MULTI_SEGMENT = /\{(\w+)=\*\*\}$/;
@@ -115,6 +121,9 @@ export class Router {
       }
       const body = spec.body ? parse(spec.body, normalizeBody(spec.body, request.body ?? {}), "request body") : (undefined as z.output<B>);
       const result = await spec.handler({ deps, ctx, params, query, body, request, reply });
+      // A successful read of users, API keys or the audit log: a data-access entry, when the account has them on.
+      if (auth && DATA_ACCESS_READS.has(spec.operationId))
+        await auditDataAccess(deps, ctx, { method: spec.operationId, resource: auditedResource(request), payload: request.query });
       if (!reply.sent) return reply.send(result ?? {});
       return reply;
     };
@@ -130,7 +139,7 @@ export class Router {
       method: spec.method,
       url,
       // Read by the one error handler, which writes this route's errors in its declared format.
-      config: { errorFormat },
+      config: { errorFormat, rawBody: spec.rawBody === true },
       handler: async (request, reply) => {
         if (!auth) return serve(undefined as unknown as Ctx, request, reply);
         // The credential is checked first: with a bad credential and a bad body, the credential's
@@ -138,6 +147,8 @@ export class Router {
         const ctx: Ctx = { principal: await authenticateRequest(deps, request, spec.operationId), meta: requestMeta(request), checked: [] };
         try {
           const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
+          // A key limited to networks: refused (and audited with the address) before any work or quota.
+          requireAllowedNetwork(ctx.principal.restrictions, ctx.meta.clientIp);
           requireCsrfProof(deps.config.publicUrl, request);
           if (accountId !== undefined) requireSameAccount(ctx.principal, accountId);
           return await serve(ctx, request, reply);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DISPLAY_NAME_MAX, FIELD_MESSAGES, FIELD_RULES, refusal, type FieldRule } from "../domain/field-rules.ts";
 import { WHOLE_SENTENCE } from "../domain/describe-issue.ts";
+import { parseDuration } from "../domain/time.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { Config } from "../config.ts";
 import { pageTokenKey } from "../service/server-key.ts";
@@ -47,6 +48,9 @@ export const userParams = accountParams.extend({ userId: example(id("user id"), 
 
 /** An RFC 3339 timestamp (`format: date-time` in `/openapi.json`), parsed to epoch milliseconds. */
 export const timestamp = (what: string) => ruled(FIELD_RULES.timestamp, what).transform((value) => Date.parse(value));
+
+/** A protobuf Duration in JSON form (`"86400s"`), parsed to milliseconds. */
+export const duration = (what: string) => ruled(FIELD_RULES.duration, what).transform((value) => parseDuration(value, what));
 
 const MAX_PAGE_SIZE = 200;
 const PAGE_SIZE = "must be a whole number from 0 (the default) upward; above 200 counts as 200";

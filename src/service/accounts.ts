@@ -4,7 +4,7 @@ import { getAccount as getRow, insertAccount, listAccountPage } from "../store/a
 import type { ListRequest } from "../store/list.ts";
 import { insertDefaultQuotas } from "../store/quotas.ts";
 import { insertUser } from "../store/users.ts";
-import { insertApiKey } from "../store/api-keys.ts";
+import { insertApiKey, NO_RESTRICTIONS } from "../store/api-keys.ts";
 import type { Db, Store } from "../store/store.ts";
 import { generateKey, newKeyId } from "../domain/api-key-format.ts";
 import type { Config } from "../config.ts";
@@ -42,7 +42,7 @@ export interface NewAccount {
 
 /**
  * The domain of `accountId`'s service-account emails: the one recorded when the account was created
- * (README, Service accounts), else (an account start-up has not upgraded yet) HEARTH_SA_DOMAIN.
+ * (docs/operations.md), else (an account start-up has not upgraded yet) HEARTH_SA_DOMAIN.
  */
 export async function serviceAccountDomain(deps: Deps, db: Db, accountId: string): Promise<string> {
   return (await getRow(db, accountId))?.sa_domain || deps.config.saDomain;
@@ -93,6 +93,12 @@ export async function createAccount(store: Store, config: Pick<Config, "keyPrefi
       expire_time: null,
       last_used: null,
       annotations: "{}",
+      state: "ENABLED",
+      disable_reason: "",
+      last_used_ip: "",
+      last_used_user_agent: "",
+      successor_key_id: "",
+      ...NO_RESTRICTIONS,
     });
     await auditOperator(trx, accountId, { method: "CreateAccount", resource: accountName(accountId), payload: { adminEmail: email } });
     await auditOperator(trx, accountId, { method: "CreateApiKey", resource: apiKeyName(accountId, adminUserId, keyId) });

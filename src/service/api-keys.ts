@@ -11,12 +11,15 @@ import type { Ctx, Deps } from "./context.ts";
 import { requireGrantable } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
+import { atUsageTime } from "./usage-time.ts";
+import { keyExpiry } from "./key-policy.ts";
 import { getUserRow } from "./users.ts";
 import { userEmails } from "../store/users.ts";
 import { apiKeyView, type ApiKey } from "./views.ts";
 import { apiKeyName, userName } from "../domain/resource-names.ts";
+import { inheritUnset, requireScopesGrantable, requireWithinActingKey, restrictionColumns, type RestrictionsInput } from "./api-key-restrictions.ts";
 
-export interface CreateApiKeyInput {
+export interface CreateApiKeyInput extends RestrictionsInput {
   displayName?: string | undefined;
   /** Epoch milliseconds. */
   expireTime?: number | undefined;
@@ -26,7 +29,12 @@ export interface CreateApiKeyInput {
  * Creates a key for `userId`: anyone for itself (`apiKeys.create`); an admin for a service account
  * (`apiKeys.createForServiceAccount`); nobody for another human. The action is chosen from the path
  * before the owner is read, so an attempt on another principal is an admin action even when that
- * principal does not exist.
+ * principal does not exist. Restrictions (scopes, allowedModels, allowedCidrs, rpm, tpm,
+ * monthlySpendUsd) are optional; scopes stay within the owner's role and the caller's own key's
+ * scopes (`requireScopesGrantable`). Through a restricted key, every other restriction left unset is
+ * that key's, and none may be wider than it (`requireWithinActingKey`). The expiry keeps to the
+ * account's key policy (`keyExpiry`: without `expireTime` the policy's default lifetime applies; a
+ * breach is INVALID_ARGUMENT naming the rule).
  */
 export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: CreateApiKeyInput): Promise<ApiKey> {
   const self = userId === ctx.principal.userId;
@@ -38,11 +46,17 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     await lockAccount(deps.store, trx, accountId);
     const owner = await getUserRow(trx, accountId, userId);
     if (!self && owner.service_account !== 1) throw permissionDenied("API keys of a human user can only be created by that user");
-    // A key acts as its owner: minting one for a service account gives the caller that account's role.
-    if (!self) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
+    // Made through a restricted key: what the request leaves unset is the acting key's, and nothing wider.
+    const restrictions = { ...keys.NO_RESTRICTIONS, ...restrictionColumns(inheritUnset(input, ctx.principal.restrictions)) };
+    requireWithinActingKey(ctx, restrictions);
+    await requireScopesGrantable(trx, ctx, owner, restrictions.scopes);
+    // A key acts as its owner: minting one for a service account gives the caller that account's
+    // role (a scoped key, only its scopes: checked above).
+    if (!self && restrictions.scopes === null) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
     const displayName = checkDisplayName(input.displayName?.trim() || "default");
-    const now = Date.now();
+    const now = deps.clock.now();
     if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");
+    const expireTime = await keyExpiry(trx, accountId, now, owner.service_account !== 1, input.expireTime);
     await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
     const material = generateKey(deps.config.keyPrefix);
     const row: ApiKeyRow = {
@@ -53,18 +67,24 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       digest: material.digest,
       prefix: material.displayPrefix,
       create_time: now,
-      expire_time: input.expireTime ?? null,
+      expire_time: expireTime,
       last_used: null,
       annotations: "{}",
+      state: "ENABLED",
+      disable_reason: "",
+      last_used_ip: "",
+      last_used_user_agent: "",
+      successor_key_id: "",
+      ...restrictions,
     };
     await keys.insertApiKey(trx, row);
     deps.keyCache.forgetMissing(material.digest);
-    return { ...apiKeyView(row, owner.email, null), key: material.key };
+    return { ...apiKeyView(row, owner.email), key: material.key };
   });
 }
 
 function view(deps: Deps, row: ApiKeyRow, email: string): ApiKey {
-  return apiKeyView(row, email, deps.lastUsed.peek(row.id) ?? row.last_used);
+  return apiKeyView(row, email, deps.lastUsed.peek(row.id));
 }
 
 /** Lists one principal's keys, or with `userId` "-" (AIP-159) every key of the account (admin). */
@@ -76,7 +96,7 @@ export async function listApiKeys(deps: Deps, ctx: Ctx, accountId: string, userI
     else authorize(ctx, "apiKeys.listOthers", everyone ? "list every principal's API keys" : undefined);
     const db = deps.store.db;
     if (!everyone) await getUserRow(db, accountId, userId);
-    const page = await keys.listApiKeys(db, accountId, everyone ? undefined : userId, req);
+    const page = await keys.listApiKeys(db, accountId, everyone ? undefined : userId, await atUsageTime(deps, req));
     const emails = await userEmails(db, accountId, [...new Set(page.rows.map((r) => r.user_id))]);
     return {
       apiKeys: page.rows.map((r) => view(deps, r, emails.get(r.user_id) ?? "")),
@@ -95,6 +115,43 @@ export async function getApiKey(deps: Deps, ctx: Ctx, accountId: string, userId:
     if (!row) throw notFound(`API key "${keyId}" not found`);
     return view(deps, row, owner.email);
   });
+}
+
+/** What UpdateApiKey changes (the fields present; see `applyUpdateMask`). */
+export interface UpdateApiKeyInput extends RestrictionsInput {
+  displayName?: string | undefined;
+}
+
+/**
+ * UpdateApiKey (AIP-134): changes a key's display name and restrictions — its own key with
+ * `apiKeys.update`, another principal's with `apiKeys.updateOthers`. New scopes stay within the
+ * owner's current role and the caller's own key's scopes, every other restriction set within the
+ * caller's own key's (`requireWithinActingKey`); the key's cached principal is dropped on
+ * every process, so the change holds from its next request.
+ * @throws INVALID_ARGUMENT naming the field and value; PERMISSION_DENIED naming the action or scopes; NOT_FOUND.
+ */
+export async function updateApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string, input: UpdateApiKeyInput): Promise<ApiKey> {
+  const op = { method: "UpdateApiKey", resource: apiKeyName(accountId, userId, keyId), payload: input };
+  const updated = await audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, userId === ctx.principal.userId ? "apiKeys.update" : "apiKeys.updateOthers");
+    await lockAccount(deps.store, trx, accountId);
+    const owner = await getUserRow(trx, accountId, userId);
+    const row = await keys.getApiKey(trx, accountId, userId, keyId);
+    if (!row) throw notFound(`API key "${keyId}" not found`);
+    const columns = restrictionColumns(input);
+    requireWithinActingKey(ctx, columns);
+    if (columns.scopes !== undefined) {
+      await requireScopesGrantable(trx, ctx, owner, columns.scopes);
+      if (columns.scopes === null && userId !== ctx.principal.userId) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
+    }
+    const next: ApiKeyRow = { ...row, ...columns };
+    if (input.displayName !== undefined) next.display_name = checkDisplayName(input.displayName.trim() || "default");
+    if (next.display_name !== row.display_name) await keys.setApiKeyDisplayName(trx, keyId, next.display_name);
+    await keys.setApiKeyRestrictions(trx, keyId, columns);
+    return view(deps, next, owner.email);
+  });
+  await deps.cluster.invalidator.key(keyId);
+  return updated;
 }
 
 export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<void> {

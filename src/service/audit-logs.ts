@@ -18,7 +18,7 @@ export interface AuditQuery {
  * What a non-admin's own entries are matched by: its email, uid and create time. A principal
  * deleted while the request runs has no create time: it sees only entries carrying its uid.
  */
-async function ownEntries(deps: Deps, ctx: Ctx): Promise<{ email: string; uid: string; createTime: number }> {
+export async function ownEntries(deps: Deps, ctx: Ctx): Promise<{ email: string; uid: string; createTime: number }> {
   const { accountId, userId, uid, email } = ctx.principal;
   const row = await getUser(deps.store.db, accountId, userId);
   return { email, uid, createTime: row?.uid === uid ? row.create_time : Number.MAX_SAFE_INTEGER };

@@ -3,7 +3,9 @@ import { isAdminAction } from "../domain/actions.ts";
 import { ApiError } from "../domain/errors.ts";
 import type { Db } from "../store/store.ts";
 import type { Transaction } from "kysely";
-import { insertAuditLog } from "../store/audit-logs.ts";
+import { appendAuditLog, type NewAuditEntry } from "../store/audit-chain.ts";
+import { inTransaction } from "../store/group-commit.ts";
+import { dataAccessAudited } from "../store/audit-settings.ts";
 import type { Schema } from "../store/schema.ts";
 import type { Ctx, Deps, Operation, RequestMeta } from "./context.ts";
 import { accountName } from "../domain/resource-names.ts";
@@ -37,8 +39,13 @@ interface Actor {
   /** The acting principal's uid; absent for the operator and for attempts by someone not authenticated. */
   principalUid?: string | undefined;
   apiKeyId: string;
+  /** `USER`, `SERVICE_ACCOUNT`, `OPERATOR` or `UNAUTHENTICATED`; default: `USER` when a uid is given, else `UNAUTHENTICATED`. */
+  principalType?: string | undefined;
   meta: RequestMeta;
 }
+
+/** How the actor authenticated, as the chain's `authentication` field: `apiKey:<id>`, else what the request carried. */
+const authenticationOf = (actor: Actor): string => (actor.apiKeyId ? `apiKey:${actor.apiKeyId}` : (actor.meta.authentication ?? ""));
 
 function statusOf(error: unknown): { code: number; message: string } {
   if (error === undefined) return { code: 0, message: "" };
@@ -68,8 +75,13 @@ export async function writeAudit(db: Db, actor: Actor, op: UncheckedOperation, e
 const storable = (text: string): string => text.replaceAll("\u0000", "\\u0000");
 
 async function insertEntry(db: Db, actor: Actor, op: UncheckedOperation, error?: unknown): Promise<void> {
+  await appendAuditLog(db, auditRow(actor, op, error));
+}
+
+/** The stored row of an entry, before its place in the chain (`error`: the refusal it records, if any). */
+export function auditRow(actor: Actor, op: UncheckedOperation, error?: unknown): NewAuditEntry {
   const status = statusOf(error);
-  await insertAuditLog(db, {
+  return {
     id: randomUUID(),
     account_id: actor.accountId,
     timestamp: Date.now(),
@@ -85,7 +97,10 @@ async function insertEntry(db: Db, actor: Actor, op: UncheckedOperation, error?:
     user_agent: storable(actor.meta.userAgent.slice(0, 512)),
     client_ip: storable(actor.meta.clientIp),
     api_key_id: actor.apiKeyId,
-  });
+    principal_type: actor.principalType ?? (actor.principalUid ? "USER" : "UNAUTHENTICATED"),
+    authentication: storable(authenticationOf(actor)),
+    request_id: storable((actor.meta.requestId ?? "").slice(0, 256)),
+  };
 }
 
 const actorOf = (ctx: Ctx): Actor => ({
@@ -93,6 +108,7 @@ const actorOf = (ctx: Ctx): Actor => ({
   email: ctx.principal.email,
   principalUid: ctx.principal.uid,
   apiKeyId: ctx.principal.apiKeyId,
+  principalType: ctx.principal.serviceAccount ? "SERVICE_ACCOUNT" : "USER",
   meta: ctx.meta,
 });
 
@@ -114,7 +130,8 @@ const auditUnavailable = (): ApiError => new ApiError("UNAVAILABLE", "the audit 
  */
 export async function audited<T>(deps: Deps, ctx: Ctx, op: Operation, change: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
   ctx.operation = op;
-  return deps.store.db.transaction().execute(async (trx) => {
+  // On SQLite, changes arriving together share one transaction, each in its own savepoint (store/group-commit.ts).
+  return inTransaction(deps.store, async (trx) => {
     const result = await change(trx);
     await writeAudit(trx, actorOf(ctx), checkedOperation(ctx, op));
     return result;
@@ -140,6 +157,16 @@ export async function auditRefusals<T>(ctx: Ctx, op: Operation, work: () => Prom
 export async function auditRefused(deps: Deps, ctx: Ctx, fallback: Operation, error: unknown): Promise<void> {
   if (ctx.summarised) return;
   await writeAudit(deps.store.db, actorOf(ctx), checkedOperation(ctx, ctx.operation ?? fallback), error);
+}
+
+/**
+ * A data-access entry: a successful read (of users, API keys, the audit log) by an authenticated
+ * principal, written only when its account switched them on (`auditSettings.dataAccessLogs`).
+ * @throws UNAVAILABLE (503) when the entry cannot be written.
+ */
+export async function auditDataAccess(deps: Deps, ctx: Ctx, op: Operation): Promise<void> {
+  if (!(await dataAccessAudited(deps.store.db, ctx.principal.accountId))) return;
+  await writeAudit(deps.store.db, actorOf(ctx), checkedOperation(ctx, op));
 }
 
 /** Records an attempt on an account by someone who could not be authenticated. */

@@ -2,28 +2,53 @@ import { digestKey, digestsEqual, hasValidChecksum } from "../domain/api-key-for
 import { unauthenticated } from "../domain/errors.ts";
 import { findKeyByDigest } from "../store/api-keys.ts";
 import type { Principal } from "../domain/principal.ts";
-import type { Deps } from "./context.ts";
+import type { Deps, RequestMeta } from "./context.ts";
 import { withPresetActions } from "./permission-presets.ts";
+import { restrictionsOf } from "./api-key-restrictions.ts";
+import { networkAllows } from "../domain/api-key-restrictions.ts";
+import { describeDisableReason } from "../domain/api-key-state.ts";
 
 const malformed = () => unauthenticated("the API key is malformed (bad format or checksum); check that it was copied whole");
 const notValid = () => unauthenticated("the API key is not valid");
 const expired = () => unauthenticated("the API key has expired");
+const disabled = (reason: string) => unauthenticated(`the API key is disabled (${describeDisableReason(reason)}); use another key, or have it enabled again`);
+
+/** The key's restrictions, cached with its principal (absent when the key has none). */
+function withRestrictions(row: Parameters<typeof restrictionsOf>[0]): Pick<Principal, "restrictions"> {
+  const restrictions = restrictionsOf(row);
+  return restrictions ? { restrictions: Object.freeze(restrictions) } : {};
+}
+
+/**
+ * Notes a use of the principal's key at `now` by the client `meta` describes — unless the key's
+ * `allowedCidrs` refuse that client's address: the route refuses such a request
+ * (`requireAllowedNetwork`), and a refused request is no use, so `lastUsed` and `lastUsedIp` never
+ * show it. Read from the principal's own restrictions: no store read.
+ */
+function noteUse(deps: Deps, principal: Principal, now: number, meta: RequestMeta | undefined): void {
+  if (meta !== undefined && !networkAllows(principal.restrictions, meta.clientIp)) return;
+  deps.lastUsed.note(principal.apiKeyId, now, meta);
+}
 
 /**
  * Resolves an API key to the principal it acts for. The checksum is checked before any lookup;
  * then one SHA-256, a cache lookup, and only on a miss one indexed query (the stored digest then
- * compared in constant time). An expired key or a deleted owner is refused. The key itself is
- * never logged or stored; `lastUsed` is noted in memory and written behind in batches.
+ * compared in constant time). An expired key (at `deps.clock.now()`), a disabled key (with a
+ * sentence naming its disable reason) or a deleted owner is refused. The key itself is never logged
+ * or stored; `lastUsed` and the client's address and User-Agent (`meta`) are noted in memory and
+ * written behind in batches — not for an address outside the key's `allowedCidrs` (see `noteUse`).
+ * @throws UNAUTHENTICATED (401).
  */
-export async function authenticateApiKey(deps: Deps, key: string): Promise<Principal> {
+export async function authenticateApiKey(deps: Deps, key: string, meta?: RequestMeta): Promise<Principal> {
   if (!hasValidChecksum(key)) throw malformed();
   const digest = digestKey(key);
-  const now = Date.now();
+  const now = deps.clock.now();
   const cache = deps.keyCache;
   const cached = cache.get(digest, now);
   if (cached) {
+    if (cached.disabledFor !== undefined) throw disabled(cached.disabledFor);
     if (cached.expireTime !== null && cached.expireTime <= now) throw expired();
-    deps.lastUsed.note(cached.principal.apiKeyId, now);
+    noteUse(deps, cached.principal, now, meta);
     return cached.principal;
   }
   if (cache.isKnownMissing(digest, now)) throw notValid();
@@ -44,10 +69,13 @@ export async function authenticateApiKey(deps: Deps, key: string): Promise<Princ
     role: row.role as Principal["role"],
     serviceAccount: row.service_account === 1,
     apiKeyId: row.id,
+    ...withRestrictions(row),
   });
   Object.freeze(principal);
-  cache.set(digest, { principal, expireTime: row.expire_time, cachedAt: now }, epoch);
+  const disabledFor = row.state === "DISABLED" ? row.disable_reason : undefined;
+  cache.set(digest, { principal, expireTime: row.expire_time, disabledFor, cachedAt: now }, epoch);
+  if (disabledFor !== undefined) throw disabled(disabledFor);
   if (row.expire_time !== null && row.expire_time <= now) throw expired();
-  deps.lastUsed.note(row.id, now);
+  noteUse(deps, principal, now, meta);
   return principal;
 }

@@ -1,7 +1,7 @@
 import { invalidArgument } from "../domain/errors.ts";
 import { usdFromNano, utcDay } from "../domain/pricing.ts";
 import { formatTimestamp } from "../domain/time.ts";
-import { usageByGroup } from "../store/usage.ts";
+import { usageByGroup, type UsageDimension } from "../store/usage.ts";
 import { auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
@@ -13,14 +13,25 @@ export interface UsageQuery {
   startTime?: number | undefined;
   /** Epoch milliseconds, exclusive; default now. */
   endTime?: number | undefined;
+  /** The dimensions to group by; default model, principal and key (a row per combination). */
+  groupBy?: readonly BillingUsageDimension[] | undefined;
 }
+
+/** What the report can be grouped by: `day` is the UTC day (`YYYY-MM-DD`), `apiKey` the key's id. */
+export const BILLING_USAGE_DIMENSIONS = ["day", "model", "principal", "apiKey"] as const;
+export type BillingUsageDimension = (typeof BILLING_USAGE_DIMENSIONS)[number];
+
+const DEFAULT_GROUP_BY: readonly BillingUsageDimension[] = ["model", "principal", "apiKey"];
+const COLUMN: Readonly<Record<BillingUsageDimension, UsageDimension>> = { day: "day", model: "model", principal: "principal", apiKey: "api_key_id" };
 
 const MAX_RANGE_DAYS = 400;
 
 /**
- * Metered inference usage of the account grouped by model, principal and key. It is read from
- * daily aggregate rows, so the range is widened to whole UTC days: every day that overlaps
- * [startTime, endTime) counts in full.
+ * Metered inference usage of the account grouped by `query.groupBy` (default model, principal and
+ * key; `day` splits by UTC day). It is read from daily aggregate rows, so the range is widened to
+ * whole UTC days: every day that overlaps [startTime, endTime) counts in full. A row carries only
+ * the fields it is grouped by. Refuses (INVALID_ARGUMENT) a range that is empty or spans more than
+ * 400 days.
  */
 export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, query: UsageQuery): Promise<BillingUsage> {
   const op = { method: "GetBillingUsage", resource: billingUsageName(accountId) };
@@ -34,7 +45,16 @@ export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, quer
     if (endTime - startTime > MAX_RANGE_DAYS * 86_400_000) throw invalidArgument(`the range may span at most ${MAX_RANGE_DAYS} days`);
     const fromDay = utcDay(startTime);
     const toDay = utcDay(endTime - 1);
-    const groups = await usageByGroup(deps.store.db, accountId, fromDay, toDay);
+    const groupBy = query.groupBy ?? DEFAULT_GROUP_BY;
+    // Calls this process metered are written behind their responses: read them here once written.
+    await deps.cluster.meter.flush();
+    const groups = await usageByGroup(
+      deps.store.db,
+      accountId,
+      fromDay,
+      toDay,
+      groupBy.map((d) => COLUMN[d]),
+    );
     const total = { requests: 0, promptTokens: 0, completionTokens: 0, spendNano: 0 };
     const usage = groups.map((g) => {
       total.requests += g.requests;
@@ -42,9 +62,10 @@ export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, quer
       total.completionTokens += g.completion_tokens;
       total.spendNano += g.spend_nano;
       return {
-        model: g.model,
-        principal: g.principal,
-        apiKeyId: g.api_key_id,
+        ...(g.day !== undefined && { day: g.day }),
+        ...(g.model !== undefined && { model: g.model }),
+        ...(g.principal !== undefined && { principal: g.principal }),
+        ...(g.api_key_id !== undefined && { apiKeyId: g.api_key_id }),
         requestCount: g.requests,
         promptTokens: g.prompt_tokens,
         completionTokens: g.completion_tokens,

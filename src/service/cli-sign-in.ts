@@ -9,7 +9,7 @@ import type { RequestMeta } from "./context.ts";
 import { oidcConfiguration } from "./oidc-discovery.ts";
 import { providerRefusal, providerRow, userForTokens, verifyOidcLogin, type LoginState } from "./oidc-login.ts";
 import { serverKey } from "./server-key.ts";
-import { auditSignIn, type SignInDeps } from "./sign-in.ts";
+import { auditSignIn, recordSignIn, type SignInDeps } from "./sign-in.ts";
 import type { CliCredentials } from "../http/resources/sign-in.ts";
 import { userName } from "../domain/resource-names.ts";
 
@@ -73,6 +73,7 @@ export async function finishCliLogin(deps: SignInDeps, login: LoginState, callba
         expire_time: now + GRANT_TTL_MS,
       });
       await auditSignIn(trx, user, "oidc", meta, { identityProvider: row.id, client: "firectl" });
+      await recordSignIn(deps, trx, user);
     });
     back.searchParams.set("code", code);
   } catch (error) {
@@ -117,5 +118,6 @@ export async function refreshCliSignIn(deps: SignInDeps, accountId: string, idpI
   // The same rules as any sign-in: the renewed token must still name the bound human.
   const user = await userForTokens(deps, row, config, tokens, "oidc-refresh", meta);
   await auditSignIn(deps.store.db, user, "oidc-refresh", meta, { identityProvider: row.id, client: "firectl" });
+  await recordSignIn(deps, deps.store.db, user);
   return credentials(accountId, idpId, user, sealed);
 }

@@ -6,6 +6,7 @@ import type { Store } from "../store/store.ts";
 import type { LastUsedRecorder } from "./last-used.ts";
 import type { RateLimiter } from "../domain/rate-limiter.ts";
 import type { KeyCache } from "./key-cache.ts";
+import type { InferenceCache } from "./inference-cache.ts";
 import type { AuthThrottle } from "./auth-throttle.ts";
 import type { Cluster } from "../domain/cluster.ts";
 import type { OutboundFetch } from "./outbound-fetch.ts";
@@ -14,6 +15,10 @@ import type { Clock } from "../domain/clock.ts";
 export interface RequestMeta {
   userAgent: string;
   clientIp: string;
+  /** The request's id (x-request-id), recorded in audit entries. */
+  requestId?: string | undefined;
+  /** How the request authenticated when not with an API key: `session`, `oidc:<issuer>` (audit entries' `authentication`). */
+  authentication?: string | undefined;
 }
 
 /** What an audit entry records about an operation. */
@@ -54,6 +59,8 @@ export interface Deps {
   /** Counts inference requests against serverless-inference-rpm. */
   rateLimiter: RateLimiter;
   keyCache: KeyCache;
+  /** The gateway's account state in memory: inference quotas, models, deployments (invalidated through `cluster.invalidator.account`). */
+  inferenceCache: InferenceCache;
   authThrottle: AuthThrottle;
   /** Cross-process coordination: cache invalidation (`cluster.invalidator`) and readiness. */
   cluster: Cluster;

@@ -89,6 +89,7 @@ async function probe(deps: Deps, row: DeploymentRow): Promise<DeploymentRow> {
   const failure = backend ? await deps.probeBackend(backend, deps.config.platform.probeTimeoutMs) : `backend "${row.backend}" is no longer configured`;
   const patch = { state: failure ? "FAILED" : "READY", status_message: failure ?? "", update_time: Date.now() };
   await deployments.updateDeployment(deps.store.db, row.account_id, row.id, patch);
+  await deps.cluster.invalidator.account(row.account_id);
   return { ...row, ...patch };
 }
 
@@ -203,6 +204,7 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     await deployments.updateDeployment(trx, accountId, deploymentId, { ...patch, update_time: next.update_time });
     return { next, reprobe: next.backend !== row.backend || next.model !== row.model || row.state !== "READY" };
   });
+  if (!updated.reprobe) await deps.cluster.invalidator.account(accountId);
   return view(deps, updated.reprobe ? await probe(deps, updated.next) : updated.next);
 }
 
@@ -245,6 +247,7 @@ export async function deleteDeployment(deps: Deps, ctx: Ctx, accountId: string, 
   });
   // No replica runs here, so nothing remains to release: the deletion completes at once.
   if (soft) await deployments.updateDeployment(deps.store.db, accountId, deploymentId, { state: "DELETED", update_time: Date.now() });
+  await deps.cluster.invalidator.account(accountId);
 }
 
 /**

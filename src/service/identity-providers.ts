@@ -1,5 +1,5 @@
 /**
- * @module Identity providers (README, Sign-in): OIDC issuers for human sign-in.
+ * @module Identity providers (docs/sign-in.md): OIDC issuers for human sign-in.
  */
 import { issuerKey } from "../domain/issuer-identifier.ts";
 import { randomBytes } from "node:crypto";

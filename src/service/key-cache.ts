@@ -6,7 +6,10 @@ import type { Principal } from "../domain/principal.ts";
  */
 export interface CachedKey {
   principal: Principal;
+  /** Epoch milliseconds; null: never expires. */
   expireTime: number | null;
+  /** Why the key is disabled (`DisableReason`); undefined while it is enabled. */
+  disabledFor: string | undefined;
   cachedAt: number;
 }
 

@@ -1,12 +1,16 @@
 import type { Store } from "../store/store.ts";
-import { writeLastUsed } from "../store/api-keys.ts";
+import { writeLastUsed, type LastUse } from "../store/api-keys.ts";
+
+/** The longest User-Agent kept (characters); a longer one is cut there. */
+const USER_AGENT_MAX = 256;
 
 /**
- * `lastUsed` is written behind: a verification only notes the time in memory, and the newest time
- * of each key is written in one batch per interval (and on shutdown). A request never pays a write.
+ * `lastUsed`, `lastUsedIp` and `lastUsedUserAgent` are written behind: a verification only notes
+ * them in memory, and the newest use of each key is written in one batch per interval (and on
+ * shutdown). A request never pays a write.
  */
 export class LastUsedRecorder {
-  private pending = new Map<string, number>();
+  private pending = new Map<string, LastUse>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly store: Store;
@@ -17,13 +21,14 @@ export class LastUsedRecorder {
     this.intervalMs = intervalMs;
   }
 
-  note(keyId: string, time: number): void {
-    this.pending.set(keyId, time);
+  /** Notes a use of `keyId` at `time` (epoch ms) by the client `meta` describes (address and User-Agent; empty when unknown). */
+  note(keyId: string, time: number, meta?: { clientIp: string; userAgent: string }): void {
+    this.pending.set(keyId, { time, ip: meta?.clientIp ?? "", userAgent: (meta?.userAgent ?? "").slice(0, USER_AGENT_MAX) });
     this.timer ??= setTimeout(() => void this.flush(), this.intervalMs).unref();
   }
 
-  /** The newest unflushed time for a key, so reads see it before it is written. */
-  peek(keyId: string): number | undefined {
+  /** The newest unflushed use of a key, so reads see it before it is written. */
+  peek(keyId: string): LastUse | undefined {
     return this.pending.get(keyId);
   }
 

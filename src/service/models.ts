@@ -47,7 +47,7 @@ async function getModelRow(db: Db, accountId: string, modelId: string): Promise<
 
 export async function createModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string | undefined, input: ModelInput): Promise<Model> {
   const op = { method: "CreateModel", resource: modelName(accountId, modelId ?? ""), payload: input };
-  return audited(deps, ctx, op, async (trx) => {
+  const created = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "models.create");
     if (!modelId) throw invalidArgument("modelId is required (?modelId=ID)");
     const id = checkId(modelId, "modelId");
@@ -70,6 +70,9 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
     await models.insertModel(trx, row);
     return modelView(row);
   });
+  // The gateway may hold this id as missing.
+  await deps.cluster.invalidator.account(accountId);
+  return created;
 }
 
 export async function getModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string): Promise<Model> {
@@ -91,7 +94,7 @@ export async function listModels(deps: Deps, ctx: Ctx, accountId: string, req: L
 
 export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string, input: ModelInput): Promise<Model> {
   const op = { method: "UpdateModel", resource: modelName(accountId, modelId), payload: input };
-  return audited(deps, ctx, op, async (trx) => {
+  const updated = await audited(deps, ctx, op, async (trx) => {
     const row = await getModelRow(trx, accountId, modelId);
     const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "models.manageOwn" : "models.manageOthers", own ? "update models" : "update models created by others");
@@ -106,6 +109,8 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
     await models.updateModel(trx, accountId, modelId, { ...patch, update_time: updated.update_time });
     return modelView(updated);
   });
+  await deps.cluster.invalidator.account(accountId);
+  return updated;
 }
 
 /** A model that a deployment still uses cannot be deleted. */
@@ -119,6 +124,7 @@ export async function deleteModel(deps: Deps, ctx: Ctx, accountId: string, model
     if (inUse > 0) throw failedPrecondition(`model "${modelName(accountId, modelId)}" is used by ${inUse} deployment(s); delete them first`);
     await models.deleteModel(trx, accountId, modelId);
   });
+  await deps.cluster.invalidator.account(accountId);
 }
 
 /** The operator's public catalogue: visible to every principal of every account. */

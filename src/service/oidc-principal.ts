@@ -9,8 +9,9 @@ import type { Db } from "../store/store.ts";
 import { getUser, getUserByEmail, insertUser } from "../store/users.ts";
 import { writeAudit } from "./audit.ts";
 import type { RequestMeta } from "./context.ts";
-import { refuseServiceAccount, SignInRefusal, type SignInDeps, type SignInVia } from "./sign-in.ts";
+import { enqueueSignInRefused, refuseServiceAccount, SignInRefusal, type SignInDeps, type SignInVia } from "./sign-in.ts";
 import { collectionName, userName } from "../domain/resource-names.ts";
+import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
 
 /**
  * @module The one way verified OIDC claims become a human of an account, shared by the browser
@@ -169,6 +170,7 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
       const actor = { accountId: row.account_id, email, principalUid: user.uid, apiKeyId: "", meta };
       const payload = { email, role: user.role, jitUserProvisioning: true, identityProvider: row.id };
       await writeAudit(trx, actor, { method: "CreateUser", resource: userName(row.account_id, id), isAdminAction: true, payload });
+      await enqueueWebhookEvent(trx, row.account_id, "principal.created", principalData(user));
       await bind(trx, row, user, iss, sub, meta);
       return user;
     });
@@ -208,6 +210,13 @@ export async function userForClaims(deps: SignInDeps, row: IdentityProviderRow, 
     const actor = { accountId: row.account_id, email: email ?? "", apiKeyId: "", meta };
     const refusal = new SignInRefusal(error);
     await writeAudit(deps.store.db, actor, { method: "SignIn", resource, isAdminAction: false, payload }, refusal);
+    await enqueueSignInRefused(
+      deps.store.db,
+      row.account_id,
+      { principal: email === undefined ? null : resource, email: email ?? null, ...payload },
+      refusal,
+      meta,
+    );
     throw refusal;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * @module The operator as an audit principal. Operator commands (`hearth account create`, `account
- * quota set`, `user set-role`, `identity-provider release`, `signin-link`, `restore`; README,
- * Operator commands) act on the store directly, with no API key or session: each change they make
+ * quota set`, `user set-role`, `identity-provider release`, `signin-link`, `restore`; docs/operations.md)
+ * act on the store directly, with no API key or session: each change they make
  * is recorded, in the account it concerns, as principal "operator", an admin action.
  */
 import { ApiError } from "../domain/errors.ts";
@@ -12,7 +12,7 @@ import type { Operation, RequestMeta } from "./context.ts";
 import { accountName } from "../domain/resource-names.ts";
 
 /** The request metadata of an operator command: user agent "hearth", no client address. */
-export const OPERATOR_META: RequestMeta = { userAgent: "hearth", clientIp: "" };
+export const OPERATOR_META: RequestMeta = { userAgent: "hearth", clientIp: "", authentication: "operator" };
 
 /**
  * Writes one operator entry in `accountId` (in `db`: a transaction, to commit or roll back with the
@@ -20,7 +20,7 @@ export const OPERATOR_META: RequestMeta = { userAgent: "hearth", clientIp: "" };
  * @throws UNAVAILABLE (503) when the entry cannot be written (see `writeAudit`).
  */
 export async function auditOperator(db: Db, accountId: string, op: Operation, error?: unknown): Promise<void> {
-  await writeAudit(db, { accountId, email: "operator", apiKeyId: "", meta: OPERATOR_META }, { ...op, isAdminAction: true }, error);
+  await writeAudit(db, { accountId, email: "operator", apiKeyId: "", principalType: "OPERATOR", meta: OPERATOR_META }, { ...op, isAdminAction: true }, error);
 }
 
 /**

@@ -14,6 +14,7 @@ import type { Operation } from "./context.ts";
 import { operatorChange } from "./operator-audit.ts";
 import { checkRole } from "./users.ts";
 import { userName } from "../domain/resource-names.ts";
+import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
 
 /**
  * Gives the user `user` (a user id, or an email when it holds `@`) of `accountId` the role `role`,
@@ -36,6 +37,12 @@ export async function setRoleAsOperator(store: Store, accountId: string, user: s
     await keepAnActingAdmin(trx, row, newRole);
     await users.updateUser(trx, accountId, row.id, { role: newRole, permission_preset: "", update_time: Date.now() });
     op.payload = { role: newRole, previousRole: row.role };
+    if (newRole !== row.role) {
+      await enqueueWebhookEvent(trx, accountId, "principal.role_changed", {
+        ...principalData({ ...row, role: newRole, permission_preset: "" }),
+        previousRole: row.role,
+      });
+    }
     return { userId: row.id, previousRole: row.role };
   });
 }

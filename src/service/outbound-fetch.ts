@@ -12,7 +12,7 @@ import { rootCertificates } from "node:tls";
 import { Agent, fetch as undiciFetch } from "undici";
 import type { Config } from "../config.ts";
 import { invalidArgument } from "../domain/errors.ts";
-import { classifyAddress, literalAddressProblem, outboundUrlProblem, type AddressClassifier } from "../domain/network-address.ts";
+import { classifyAddress, literalAddressProblem, outboundUrlProblem, parseAddress, type AddressClassifier } from "../domain/network-address.ts";
 
 /** One answer of a resolver: an address and its family. */
 export interface ResolvedAddress {
@@ -37,6 +37,12 @@ export interface OutboundFetch {
   readonly allowPrivate: boolean;
   /** The address classifier this fetch applies (replaced in tests). */
   readonly classify: AddressClassifier;
+  /**
+   * Why this fetch would refuse `url` (scheme, literal address, or a host name none of whose DNS
+   * answers it may reach), or undefined: a check when the URL is configured, the fetch checking again
+   * when it connects. A name that does not resolve now passes (DNS may come later).
+   */
+  problem(url: string): Promise<string | undefined>;
   /** Closes the kept-alive connections. */
   close(): Promise<void>;
 }
@@ -115,7 +121,22 @@ export function createOutboundFetch(allowPrivate: boolean, network: NetworkOptio
       throw new OutboundFailure("the request failed", { cause: error });
     }
   };
-  return Object.assign(outbound, { allowPrivate, classify, close: () => agent.close() });
+  const problem = async (url: string): Promise<string | undefined> => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return "not a URL";
+    }
+    const literal = outboundUrlProblem(target, allowPrivate, classify);
+    if (literal || allowPrivate || parseAddress(target.hostname) !== undefined) return literal;
+    const answers = await resolve(target.hostname).catch(() => []);
+    const reachable = answers.filter((a) => classify(a.address) === "public");
+    return answers.length > 0 && reachable.length === 0
+      ? `${target.hostname} resolves to no address Hearth may reach; Hearth reaches only public addresses unless its operator sets HEARTH_ALLOW_PRIVATE_NETWORKS=true`
+      : undefined;
+  };
+  return Object.assign(outbound, { allowPrivate, classify, problem, close: () => agent.close() });
 }
 
 const defaults = new WeakMap<Config, OutboundFetch>();

@@ -1,5 +1,5 @@
 /**
- * @module Permission presets (README, "Custom roles"): the actions of Fireworks' `custom` role. A
+ * @module Permission presets (docs/roles.md, "Custom roles"): the actions of Fireworks' `custom` role. A
  * preset (`accounts/{a}/permissionPresets/{p}`) is a display name and a set of action names of the
  * public vocabulary (`domain/actions.ts`), never more than admin's; admins manage them. A user or
  * service account with role `custom` holds exactly its preset's actions, checked by `authorize`
@@ -84,17 +84,18 @@ export async function presetToHold(db: Db, accountId: string, id: string | undef
  * @throws PERMISSION_DENIED naming the actions the caller lacks.
  */
 export async function requireGrantable(db: Db, ctx: Ctx, accountId: string, role: string, presetId: string, verb = "give"): Promise<void> {
-  let actions: string[];
-  let what: string;
-  if (role === CUSTOM_ROLE) {
-    const row = await presets.getPermissionPreset(db, accountId, presetId);
-    actions = row ? (JSON.parse(row.actions) as string[]) : [];
-    what = `${verb} permission preset "${presetId}"`;
-  } else {
-    actions = ACTION_NAMES.filter((a) => can(role, a));
-    what = `${verb} role "${role}"`;
-  }
-  requireHoldsAll(ctx, actions, what);
+  const what = role === CUSTOM_ROLE ? `${verb} permission preset "${presetId}"` : `${verb} role "${role}"`;
+  requireHoldsAll(ctx, await roleActions(db, accountId, role, presetId), what);
+}
+
+/**
+ * The action names a principal with `role` holds (with `presetId` for role `custom`: its preset's
+ * actions, read now; none when the preset is gone).
+ */
+export async function roleActions(db: Db, accountId: string, role: string, presetId: string): Promise<string[]> {
+  if (role !== CUSTOM_ROLE) return ACTION_NAMES.filter((a) => can(role, a));
+  const row = await presets.getPermissionPreset(db, accountId, presetId);
+  return row ? (JSON.parse(row.actions) as string[]) : [];
 }
 
 /**

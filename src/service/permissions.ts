@@ -11,22 +11,34 @@ import type { Ctx } from "./context.ts";
 
 /**
  * Whether `principal` holds `action`: its built-in role's row of the matrix, or for role `custom`
- * exactly the actions of its permission preset (none when the preset could not be read).
+ * exactly the actions of its permission preset (none when the preset could not be read) — and,
+ * for a principal acting through an API key with `scopes`, only those among them (a key's
+ * effective permissions are its scopes ∩ its owner's current role).
  */
 export function holds(principal: Principal, action: Action): boolean {
+  return roleHolds(principal, action) && inScopes(principal, action);
+}
+
+/** Whether the principal's role (or custom role's preset) holds `action`, whatever its API key's scopes. */
+function roleHolds(principal: Principal, action: Action): boolean {
   if (principal.role === CUSTOM_ROLE) return principal.permissionPreset?.actions.has(action) ?? false;
   return can(principal.role, action);
 }
+
+/** Whether the principal's API key allows `action`: a key without scopes allows what its owner's role does. */
+const inScopes = (principal: Principal, action: Action): boolean => principal.restrictions?.scopes?.includes(action) ?? true;
 
 /**
  * Checks that the caller's role holds `action`, and records the action on `ctx` (checked or refused)
  * so that the operation's audit entry is marked `isAdminAction` when the action is an admin action.
  * @param what completes the refusal "role X cannot …"; default the action's description.
- * @throws PERMISSION_DENIED naming the caller's role (and a custom role's preset) when it does not hold `action`.
+ * @throws PERMISSION_DENIED naming the caller's role (and a custom role's preset) when it does not hold `action`,
+ *   or naming the scope when the role holds it but the caller's API key's scopes do not include it.
  */
 export function authorize(ctx: Ctx, action: Action, what: string = describeAction(action)): void {
   ctx.checked.push(action);
   if (holds(ctx.principal, action)) return;
+  if (roleHolds(ctx.principal, action)) throw permissionDenied(`this API key's scopes do not include "${action}", needed to ${what}`);
   const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
   throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}`);
 }
@@ -43,6 +55,9 @@ export function authorize(ctx: Ctx, action: Action, what: string = describeActio
 export function requireHoldsAll(ctx: Ctx, actions: Iterable<string>, what: string): void {
   const missing = [...actions].filter((a) => isAction(a) && !holds(ctx.principal, a));
   if (missing.length === 0) return;
+  if (missing.every((a) => roleHolds(ctx.principal, a as Action))) {
+    throw permissionDenied(`this API key cannot ${what}: its scopes do not include ${missing.join(", ")}`);
+  }
   const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
   throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}: it does not hold ${missing.join(", ")}`);
 }

@@ -12,6 +12,7 @@ import { operatorChange } from "./operator-audit.ts";
 import { authorize } from "./permissions.ts";
 import { quotaView } from "./views.ts";
 import { platformUsage } from "./platform-usage.ts";
+import { noteQuotaUse } from "./quota-thresholds.ts";
 import { collectionName, quotaName } from "../domain/resource-names.ts";
 
 function checkQuotaId(id: string): QuotaId {
@@ -23,10 +24,10 @@ function checkQuotaId(id: string): QuotaId {
  * Current use of one quota, in its units (items; bytes for "dataset-storage-bytes"; USD, requests
  * per minute for the metered ones), computed from the store or the meter, never from a counter
  * that can drift. The platform quotas (deployments, datasets, spend, rpm) are counted in
- * platform-usage.ts. "api-keys-per-user" counts the usable keys (not expired) of `userId`, or
- * without it the most any one principal holds. With `upTo`, "service-accounts" is counted only up
- * to it (a bounded count: creating a service account must not cost O(service accounts);
- * bench/RESULTS.md, change 7).
+ * platform-usage.ts. "api-keys-per-user" counts the usable keys (enabled, not expired at
+ * `deps.clock.now()`) of `userId`, or without it the most any one principal holds. With `upTo`,
+ * "service-accounts" is counted only up to it (a bounded count: creating a service account must
+ * not cost O(service accounts); bench/RESULTS.md, change 7).
  */
 async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string, upTo?: number): Promise<number> {
   const platform = await platformUsage(deps, db, accountId, id);
@@ -35,7 +36,7 @@ async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?
     case "service-accounts":
       return countUsers(db, accountId, { serviceAccount: true }, upTo);
     case "api-keys-per-user":
-      return userId === undefined ? maxApiKeysPerUser(db, accountId, Date.now()) : countApiKeys(db, accountId, userId, Date.now());
+      return userId === undefined ? maxApiKeysPerUser(db, accountId, deps.clock.now()) : countApiKeys(db, accountId, userId, deps.clock.now());
     default:
       return 0;
   }
@@ -81,7 +82,9 @@ export function checkQuotaRoom(use: QuotaUse, amount: number): void {
  */
 export async function reserve(deps: Deps, trx: Db, accountId: string, id: QuotaId, amount: number, userId?: string): Promise<void> {
   await lockAccount(deps.store, trx, accountId);
-  checkQuotaRoom(await readQuotaUse(deps, trx, accountId, id, userId, true), amount);
+  const use = await readQuotaUse(deps, trx, accountId, id, userId, true);
+  checkQuotaRoom(use, amount);
+  await noteQuotaUse(deps, trx, accountId, id, use.used, use.used + amount, use.value);
 }
 
 /** ListQuotas: one page (AIP-158) of the account's quotas matching `req.filter` (AIP-160), by name, each with its usage. */
@@ -89,6 +92,7 @@ export async function listQuotas(deps: Deps, ctx: Ctx, accountId: string, req: L
   const op = { method: "ListQuotas", resource: collectionName(accountId, "quotas") };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "quotas.list");
+    await deps.cluster.meter.flush(); // this process's calls are metered behind their responses
     const page = await quotas.listQuotaPage(deps.store.db, accountId, req);
     const views = await Promise.all(page.rows.map(async (r) => quotaView(r, await usage(deps, deps.store.db, accountId, r.id as QuotaId))));
     return { quotas: views, nextPageToken: page.nextPageToken, totalSize: page.totalSize };
@@ -100,6 +104,7 @@ export async function getQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId:
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "quotas.get");
     const id = checkQuotaId(quotaId);
+    await deps.cluster.meter.flush(); // this process's calls are metered behind their responses
     const row = await quotas.getQuota(deps.store.db, accountId, id);
     if (!row) throw notFound(`quota "${id}" not found`);
     return quotaView(row, await usage(deps, deps.store.db, accountId, id));
@@ -114,7 +119,7 @@ export async function getQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId:
  */
 export async function updateQuota(deps: Deps, ctx: Ctx, accountId: string, quotaId: string, value: number, allowMissing = false) {
   const op = { method: "UpdateQuota", resource: quotaName(accountId, quotaId), payload: { value: String(value) } };
-  return audited(deps, ctx, op, async (trx) => {
+  const updated = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "quotas.update");
     const id = checkQuotaId(quotaId);
     const row = await quotas.getQuota(trx, accountId, id);
@@ -128,6 +133,9 @@ export async function updateQuota(deps: Deps, ctx: Ctx, accountId: string, quota
     await quotas.setQuota(trx, accountId, id, { value }, now);
     return quotaView({ ...row, value, update_time: now }, await usage(deps, trx, accountId, id));
   });
+  // The gateway admits inference with the account's quotas in memory: on every process, read afresh.
+  await deps.cluster.invalidator.account(accountId);
+  return updated;
 }
 
 /**

@@ -6,7 +6,7 @@ import { audited } from "./audit.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { authorize } from "./permissions.ts";
-import { auditSignIn, humanPrincipal, refuseServiceAccount, type SignInDeps, type SignInUser } from "./sign-in.ts";
+import { auditSignIn, humanPrincipal, recordSignIn, refuseServiceAccount, type SignInDeps, type SignInUser } from "./sign-in.ts";
 import { getUserRow } from "./users.ts";
 import { userName } from "../domain/resource-names.ts";
 
@@ -27,6 +27,7 @@ export interface NewSession {
 export async function startSession(deps: SignInDeps, trx: Db, user: SignInUser, via: string, now: number): Promise<NewSession> {
   const { idleMs, maxMs } = deps.config.session;
   await sessions.deleteEndedSessions(trx, user.account_id, user.id, now, idleMs);
+  await recordSignIn(deps, trx, user);
   const token = newToken();
   const csrfToken = newToken();
   await sessions.insertSession(trx, {

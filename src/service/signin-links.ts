@@ -1,5 +1,5 @@
 /**
- * @module One-time sign-in links (README, Sign-in): an operator hands one to a human; it works once, within 15
+ * @module One-time sign-in links (docs/sign-in.md): an operator hands one to a human; it works once, within 15
  * minutes. Only the token's digest is stored.
  */
 import { ApiError, notFound, permissionDenied, unauthenticated } from "../domain/errors.ts";
@@ -11,6 +11,7 @@ import { getAccount } from "../store/accounts.ts";
 import { accountEnforcesSso } from "../store/identity-providers.ts";
 import * as links from "../store/signin-links.ts";
 import { getUserByEmail } from "../store/users.ts";
+import { getServerSetting } from "../store/server-settings.ts";
 import type { RequestMeta } from "./context.ts";
 import { auditOperator, OPERATOR_META } from "./operator-audit.ts";
 import { startSession, type NewSession } from "./sessions.ts";
@@ -26,9 +27,15 @@ export interface SigninLink {
 const enforcedSso = (accountId: string): ApiError =>
   permissionDenied(`account "${accountId}" enforces single sign-on: sign in through its identity provider (API keys are unaffected)`);
 
-/** The base URL printed in links: HEARTH_PUBLIC_URL, else where the server listens. */
-function linkBaseUrl(deps: SignInDeps): string {
+/**
+ * The base URL printed in links: HEARTH_PUBLIC_URL, else the URL the serving process recorded at start
+ * (so `hearth signin-link` in an operator shell without the server's HEARTH_PORT still points at it),
+ * else this configuration's listen address.
+ */
+async function linkBaseUrl(deps: SignInDeps): Promise<string> {
   if (deps.config.publicUrl) return deps.config.publicUrl;
+  const recorded = await getServerSetting(deps.store.db, "public_url");
+  if (recorded) return recorded;
   const host = deps.config.host.includes(":") ? `[${deps.config.host}]` : deps.config.host;
   return `http://${host}:${deps.config.port}`;
 }
@@ -37,7 +44,8 @@ function linkBaseUrl(deps: SignInDeps): string {
  * Operator action: a link for a human of the account. A service account is refused (and the
  * refusal audited); so is a human of an account that enforces SSO.
  */
-export async function createSigninLink(deps: SignInDeps, accountId: string, emailInput: string, baseUrl = linkBaseUrl(deps)): Promise<SigninLink> {
+export async function createSigninLink(deps: SignInDeps, accountId: string, emailInput: string, baseUrlGiven?: string): Promise<SigninLink> {
+  const baseUrl = baseUrlGiven ?? (await linkBaseUrl(deps));
   // An existing user is looked up: an email stored before the look-alike rule still finds its user.
   const email = normalizedEmail(emailInput);
   const db = deps.store.db;

@@ -1,4 +1,5 @@
 import { invalidArgument, notFound } from "../domain/errors.ts";
+import { atUsageTime } from "./usage-time.ts";
 import { checkEmail, checkId, idFromEmail, serviceAccountEmail } from "../domain/ids.ts";
 import { checkDisplayName, checkField, FIELD_RULES } from "../domain/field-rules.ts";
 import { CUSTOM_ROLE, ROLES, type PrincipalRole, type Role } from "../domain/roles.ts";
@@ -7,6 +8,7 @@ import { formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
 import { listUserBindings } from "../store/identity-bindings.ts";
 import * as users from "../store/users.ts";
+import { userActivity, type UserActivity } from "../store/user-activity.ts";
 import type { Db } from "../store/store.ts";
 import type { UserRow } from "../store/schema.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -19,6 +21,7 @@ import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
 import type { IdentityBinding } from "../http/resources/user.ts";
+import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
 
 export interface CreateUserInput {
   userId?: string | undefined;
@@ -147,17 +150,26 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
       create_time: now,
       update_time: now,
     };
-    return userView(await users.insertUser(trx, fields));
+    const created = await users.insertUser(trx, fields);
+    await enqueueWebhookEvent(trx, accountId, "principal.created", principalData(created));
+    return userView(created);
   });
 }
 
 /** One user; also its read-only `identityBindings` (the identity-provider subjects it signs in as). */
+/** A user with its key count and last activity (`apiKeyCount`, `lastActiveTime`), as get and list answer. */
+function withActivity(user: User, activity: UserActivity | undefined): User {
+  if (!activity) return user;
+  return { ...user, apiKeyCount: activity.apiKeyCount, ...(activity.lastActive !== undefined && { lastActiveTime: formatTimestamp(activity.lastActive) }) };
+}
+
 export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<User & { identityBindings: IdentityBinding[] }> {
   const op = { method: "GetUser", resource: userName(accountId, userId) };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "users.get");
     const row = await getUserRow(deps.store.db, accountId, userId);
-    return { ...userView(row), identityBindings: await identityBindingsOf(deps.store.db, accountId, userId) };
+    const activity = await userActivity(deps.store.db, accountId, [userId]);
+    return { ...withActivity(userView(row), activity.get(userId)), identityBindings: await identityBindingsOf(deps.store.db, accountId, userId) };
   });
 }
 
@@ -165,8 +177,13 @@ export async function listUsers(deps: Deps, ctx: Ctx, accountId: string, req: Li
   const op = { method: "ListUsers", resource: collectionName(accountId, "users") };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "users.list");
-    const page = await users.listUsers(deps.store.db, accountId, req);
-    return { users: page.rows.map(userView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+    const page = await users.listUsers(deps.store.db, accountId, await atUsageTime(deps, req));
+    const activity = await userActivity(
+      deps.store.db,
+      accountId,
+      page.rows.map((r) => r.id),
+    );
+    return { users: page.rows.map((r) => withActivity(userView(r), activity.get(r.id))), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 
@@ -197,6 +214,9 @@ export async function updateUser(
     }
     const updated: UserRow = { ...row, ...patch, update_time: Date.now() };
     await users.updateUser(trx, accountId, userId, { ...patch, update_time: updated.update_time });
+    if (updated.role !== row.role || updated.permission_preset !== row.permission_preset) {
+      await enqueueWebhookEvent(trx, accountId, "principal.role_changed", { ...principalData(updated), previousRole: row.role });
+    }
     return userView(updated);
   });
   // After the commit, before the response: the next request with any of its keys sees the new role.
@@ -214,6 +234,7 @@ export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId
     await lockAccount(deps.store, trx, accountId);
     await keepAnActingAdmin(trx, row, null);
     await users.deleteUser(trx, accountId, userId);
+    await enqueueWebhookEvent(trx, accountId, "principal.deleted", principalData(row));
   });
   await deps.cluster.invalidator.user(accountId, userId);
 }

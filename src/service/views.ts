@@ -9,6 +9,9 @@ import type { AuditLog } from "../http/resources/audit-log.ts";
 import type { Quota } from "../http/resources/quota.ts";
 import type { User } from "../http/resources/user.ts";
 import { accountName, apiKeyName, auditLogName, quotaName, userName } from "../domain/resource-names.ts";
+import type { LastUse } from "../store/api-keys.ts";
+import type { DisableReason } from "../domain/api-key-state.ts";
+import { restrictionsOf } from "./api-key-restrictions.ts";
 
 /** The shapes are declared once, as the response schemas of `/openapi.json`; a view must match its schema exactly. */
 export type { ApiKey, User };
@@ -29,7 +32,11 @@ export function userView(row: UserRow): User {
   };
 }
 
-export function apiKeyView(row: ApiKeyRow, ownerEmail: string, lastUsed: number | null): ApiKey {
+/**
+ * An API key as the API returns it. `lastUse`: its newest use noted in memory and not yet written
+ * (`LastUsedRecorder.peek`), which wins over the row's.
+ */
+export function apiKeyView(row: ApiKeyRow, ownerEmail: string, lastUse?: LastUse): ApiKey {
   const view: ApiKey = {
     name: apiKeyName(row.account_id, row.user_id, row.id),
     keyId: row.id,
@@ -39,10 +46,17 @@ export function apiKeyView(row: ApiKeyRow, ownerEmail: string, lastUsed: number 
     createTime: formatTimestamp(row.create_time),
     secure: true,
     annotations: JSON.parse(row.annotations) as Record<string, string>,
+    state: row.state === "DISABLED" ? "DISABLED" : "ENABLED",
   };
   if (row.expire_time !== null) view.expireTime = formatTimestamp(row.expire_time);
-  if (lastUsed !== null) view.lastUsed = formatTimestamp(lastUsed);
-  return view;
+  const used = lastUse ?? (row.last_used === null ? undefined : { time: row.last_used, ip: row.last_used_ip, userAgent: row.last_used_user_agent });
+  if (used !== undefined) {
+    view.lastUsed = formatTimestamp(used.time);
+    if (used.ip !== "") view.lastUsedIp = used.ip;
+    if (used.userAgent !== "") view.lastUsedUserAgent = used.userAgent;
+  }
+  if (view.state === "DISABLED") view.disableReason = row.disable_reason as DisableReason;
+  return { ...view, ...restrictionsOf(row) };
 }
 
 export function accountView(row: AccountRow): Account {

@@ -5,6 +5,16 @@ import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 import { withFolded } from "./folded-columns.ts";
 
+/** The restriction columns of an unrestricted key (all null); a new key without restrictions spreads these. */
+export const NO_RESTRICTIONS: Readonly<Pick<ApiKeyRow, "scopes" | "allowed_models" | "allowed_cidrs" | "rpm" | "tpm" | "monthly_spend_nanos">> = Object.freeze({
+  scopes: null,
+  allowed_models: null,
+  allowed_cidrs: null,
+  rpm: null,
+  tpm: null,
+  monthly_spend_nanos: null,
+});
+
 export async function insertApiKey(db: Db, row: ApiKeyRow): Promise<void> {
   await insertUnique(
     () =>
@@ -25,8 +35,9 @@ export async function deleteApiKey(db: Db, keyId: string): Promise<void> {
 }
 
 /**
- * The keys of one principal usable at `now` (epoch ms): without an expiry or expiring later. An
- * expired key no longer authenticates, so it does not count toward "api-keys-per-user" (issue 15).
+ * The keys of one principal usable at `now` (epoch ms): enabled, and without an expiry or expiring
+ * later. An expired or disabled key does not authenticate, so it does not count toward
+ * "api-keys-per-user" (issues 15 and 18); a disabled key counts again once enabled.
  */
 export async function countApiKeys(db: Db, accountId: string, userId: string, now: number): Promise<number> {
   const r = await db
@@ -34,12 +45,13 @@ export async function countApiKeys(db: Db, accountId: string, userId: string, no
     .select((eb) => eb.fn.countAll().as("n"))
     .where("account_id", "=", accountId)
     .where("user_id", "=", userId)
+    .where("state", "=", "ENABLED")
     .where((eb) => eb.or([eb("expire_time", "is", null), eb("expire_time", ">", now)]))
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
-/** The most keys usable at `now` (epoch ms) that any one principal of the account holds (usage of the per-user quota). */
+/** The most keys usable at `now` (epoch ms; enabled, unexpired) that any one principal of the account holds (usage of the per-user quota). */
 export async function maxApiKeysPerUser(db: Db, accountId: string, now: number): Promise<number> {
   const r = await db
     .selectFrom((eb) =>
@@ -47,6 +59,7 @@ export async function maxApiKeysPerUser(db: Db, accountId: string, now: number):
         .selectFrom("api_keys")
         .select((e) => e.fn.countAll().as("n"))
         .where("account_id", "=", accountId)
+        .where("state", "=", "ENABLED")
         .where((e) => e.or([e("expire_time", "is", null), e("expire_time", ">", now)]))
         .groupBy("user_id")
         .as("per_user"),
@@ -69,17 +82,25 @@ export function findKeyByDigest(db: Db, digest: string): Promise<KeyWithOwner | 
     .executeTakeFirst();
 }
 
-/** Writes the newest `lastUsed` of many keys at once. */
-/** Keys per statement: two parameters each stays far below both dialects' bind limits. */
+/** A key's newest use: when (epoch ms), and the client's address and User-Agent ("" when unknown). */
+export interface LastUse {
+  time: number;
+  ip: string;
+  userAgent: string;
+}
+
+/** Keys per statement: four parameters each stays far below both dialects' bind limits. */
 const LAST_USED_BATCH = 500;
 
-/** Writes the newest `lastUsed` of many keys, one UPDATE … FROM (VALUES …) per batch. */
-export async function writeLastUsed(db: Db, entries: ReadonlyMap<string, number>): Promise<void> {
+/** Writes the newest use of many keys, one UPDATE … FROM (VALUES …) per batch. */
+export async function writeLastUsed(db: Db, entries: ReadonlyMap<string, LastUse>): Promise<void> {
   const all = [...entries];
   for (let i = 0; i < all.length; i += LAST_USED_BATCH) {
-    const values = all.slice(i, i + LAST_USED_BATCH).map(([id, time]) => sql`(cast(${id} as text), cast(${time} as bigint))`);
-    await sql`update api_keys set last_used = v.t
-      from (select column1 as id, column2 as t from (values ${sql.join(values)}) as x) as v
+    const values = all
+      .slice(i, i + LAST_USED_BATCH)
+      .map(([id, use]) => sql`(cast(${id} as text), cast(${use.time} as bigint), cast(${use.ip} as text), cast(${use.userAgent} as text))`);
+    await sql`update api_keys set last_used = v.t, last_used_ip = v.ip, last_used_user_agent = v.ua
+      from (select column1 as id, column2 as t, column3 as ip, column4 as ua from (values ${sql.join(values)}) as x) as v
       where api_keys.id = v.id`.execute(db);
   }
 }
@@ -91,6 +112,8 @@ const apiKeysTable: ListTable = {
     create_time: { column: "create_time", type: "timestamp" },
     expire_time: { column: "expire_time", type: "timestamp" },
     last_used: { column: "last_used", type: "timestamp" },
+    // Days since the key last authenticated; a never-used key counts from its creation.
+    unused_days: { column: "create_time", type: "elapsed_days", since: [sql.ref("last_used")] },
   },
   order: { key_id: "id", display_name: "display_name", create_time: "create_time" },
   defaultOrderBy: "create_time",
@@ -101,4 +124,31 @@ export function listApiKeys(db: Db, accountId: string, userId: string | undefine
   let base = db.selectFrom("api_keys").where("account_id", "=", accountId);
   if (userId !== undefined) base = base.where("user_id", "=", userId);
   return listPage<ApiKeyRow>(base, apiKeysTable, req);
+}
+
+/** Renames a key. */
+export async function setApiKeyDisplayName(db: Db, keyId: string, displayName: string): Promise<void> {
+  await db
+    .updateTable("api_keys")
+    .set(withFolded({ display_name: displayName }, ["display_name"]))
+    .where("id", "=", keyId)
+    .execute();
+}
+
+/** Sets a key's restriction columns (those present in `columns`); returns whether the key exists. */
+export async function setApiKeyRestrictions(db: Db, keyId: string, columns: Partial<typeof NO_RESTRICTIONS>): Promise<boolean> {
+  if (Object.keys(columns).length === 0) return true;
+  const r = await db.updateTable("api_keys").set(columns).where("id", "=", keyId).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Sets a key's state and disable reason (`reason` empty when enabling); returns whether the key exists. */
+export async function setApiKeyState(db: Db, keyId: string, state: "ENABLED" | "DISABLED", reason: string): Promise<boolean> {
+  const r = await db.updateTable("api_keys").set({ state, disable_reason: reason }).where("id", "=", keyId).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Records that `keyId` was rotated to `successorId` and ends its life at `expireTime` (epoch ms). */
+export async function markRotated(db: Db, keyId: string, successorId: string, expireTime: number): Promise<void> {
+  await db.updateTable("api_keys").set({ successor_key_id: successorId, expire_time: expireTime }).where("id", "=", keyId).execute();
 }

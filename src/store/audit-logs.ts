@@ -1,18 +1,17 @@
 import type { AuditLogRow } from "./schema.ts";
+import type { ChainedRow } from "./audit-chain.ts";
+import { parseFilter } from "../domain/filter.ts";
+import { compileFilter } from "./filter-sql.ts";
 import type { Db } from "./store.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
-import { withFolded } from "./folded-columns.ts";
 
-export async function insertAuditLog(db: Db, row: AuditLogRow): Promise<void> {
-  await db
-    .insertInto("audit_logs")
-    .values(withFolded(row, ["message", "status_message"]))
-    .execute();
-}
-
-/** Deletes up to `limit` of the oldest entries older than `cutoff` (any account); returns how many. */
-export async function deleteAuditLogsBefore(db: Db, cutoff: number, limit: number): Promise<number> {
-  const doomed = db.selectFrom("audit_logs").select("id").where("timestamp", "<", cutoff).orderBy("timestamp").limit(limit);
+/**
+ * Deletes up to `limit` of the oldest entries older than `cutoff` (any account) that are outside
+ * every chain (written by SQL, not by Hearth); returns how many. Chained entries are deleted as a
+ * prefix of their chain (`deleteChainPrefix`).
+ */
+export async function deleteUnchainedAuditLogsBefore(db: Db, cutoff: number, limit: number): Promise<number> {
+  const doomed = db.selectFrom("audit_logs").select("id").where("timestamp", "<", cutoff).where("seq", "=", 0).orderBy("timestamp").limit(limit);
   const result = await db.deleteFrom("audit_logs").where("id", "in", doomed).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
@@ -53,6 +52,36 @@ export interface AuditScope {
 export function listAuditLogs(db: Db, scope: AuditScope, req: ListRequest): Promise<ListResult<AuditLogRow>> {
   // Account, email and principal are parameters of the query and bind a page token; the time range
   // binds it as the caller gave it (its defaults move with the clock).
+  return listPage<AuditLogRow>(scoped(db, scope), auditTable, { ...req, orderBy: "timestamp desc", scope: scope.givenRange }, (query) =>
+    query.where("timestamp", ">=", scope.startTime).where("timestamp", "<", scope.endTime),
+  );
+}
+
+/**
+ * The entries of a scope matching an AIP-160 `filter` (the list's fields), oldest first, in chunks
+ * of `chunk` read by keyset (timestamp, id): an export's memory stays constant however many.
+ * @throws INVALID_ARGUMENT for a bad filter (before the first chunk).
+ */
+export function exportAuditLogs(db: Db, scope: AuditScope, filter: string | undefined, chunk = 1000): AsyncGenerator<ChainedRow[]> {
+  const expr = parseFilter(filter);
+  let base = scoped(db, scope).where("timestamp", ">=", scope.startTime).where("timestamp", "<", scope.endTime);
+  if (expr) base = base.where(compileFilter(expr, auditTable.fields));
+  return (async function* () {
+    let cursor: { timestamp: number; id: string } | undefined;
+    for (;;) {
+      const c = cursor;
+      const q = c ? base.where((eb) => eb.or([eb("timestamp", ">", c.timestamp), eb.and([eb("timestamp", "=", c.timestamp), eb("id", ">", c.id)])])) : base;
+      const rows = await q.selectAll().orderBy("timestamp").orderBy("id").limit(chunk).execute();
+      if (rows.length > 0) yield rows;
+      if (rows.length < chunk) return;
+      const last = rows.at(-1)!;
+      cursor = { timestamp: last.timestamp, id: last.id };
+    }
+  })();
+}
+
+/** The scope's entries (account, email, a non-admin's own), before the time range. */
+function scoped(db: Db, scope: AuditScope) {
   let base = db.selectFrom("audit_logs").where("account_id", "=", scope.accountId);
   if (scope.email !== undefined) base = base.where("principal", "=", scope.email);
   const own = scope.onlyPrincipal;
@@ -64,7 +93,5 @@ export function listAuditLogs(db: Db, scope: AuditScope, req: ListRequest): Prom
       .where("is_admin_action", "=", 0)
       .where((eb) => eb.or([eb("principal_uid", "=", own.uid), eb.and([eb("principal_uid", "=", ""), eb("timestamp", ">=", own.createTime)])]));
   }
-  return listPage<AuditLogRow>(base, auditTable, { ...req, orderBy: "timestamp desc", scope: scope.givenRange }, (query) =>
-    query.where("timestamp", ">=", scope.startTime).where("timestamp", "<", scope.endTime),
-  );
+  return base;
 }

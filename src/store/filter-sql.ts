@@ -7,7 +7,11 @@ import { foldCase } from "../domain/case-folding.ts";
 /** What a filter field means: its column and how its values are read. */
 export interface FieldSpec {
   column: string;
-  type: "string" | "boolean" | "timestamp" | "enum";
+  /**
+   * `elapsed_days`: the days (fractional) from the latest of `column` and `since` (epoch ms) to the
+   * request's time, compared with <, <=, > or >= and a whole number of days (`unused_days>90`).
+   */
+  type: "string" | "boolean" | "timestamp" | "enum" | "elapsed_days";
   /** Allowed values of an enum field. */
   values?: readonly string[];
   /** Rewrites a value before comparison (e.g. a full resource name to its id). */
@@ -18,6 +22,11 @@ export interface FieldSpec {
    * dialects alike: for ids, emails and names made of ASCII.
    */
   folded?: true;
+  /**
+   * An `elapsed_days` field's further times after `column` (SQL expressions of epoch ms; NULL:
+   * never), e.g. a key's `last_used` after its `create_time`: the latest non-NULL one counts.
+   */
+  since?: readonly RawBuilder<unknown>[];
 }
 
 export type FieldTable = Readonly<Record<string, FieldSpec>>;
@@ -54,27 +63,60 @@ function literal(spec: FieldSpec, field: string, value: FilterValue): string | n
     }
     case "string":
       return spec.normalize ? spec.normalize(value.text) : value.text;
+    case "elapsed_days":
+      return fail(`field '${field}' is compared with <, <=, > or >=`, value.pos);
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `field op N` for an `elapsed_days` field: the latest of its times against the cutoff `now - N
+ * days`. "More than N days" means every time is before the cutoff; "fewer" means one is after it.
+ * NULL times are never the latest (each term is true or false, never NULL, so NOT works).
+ */
+function elapsedDays(spec: FieldSpec, expr: Extract<FilterExpr, { kind: "compare" }>, now: number): RawBuilder<SqlBool> {
+  const { field, op, value } = expr;
+  if (value.quoted || !/^\d{1,6}$/.test(value.text)) fail(`field '${field}' takes a whole number of days, not ${JSON.stringify(value.text)}`, value.pos);
+  const cutoff = now - Number(value.text) * DAY_MS;
+  const times: RawBuilder<unknown>[] = [sql.ref(spec.column), ...(spec.since ?? [])];
+  const each = (term: (time: RawBuilder<unknown>) => RawBuilder<unknown>, joiner: string) => sql<SqlBool>`(${sql.join(times.map(term), sql.raw(joiner))})`;
+  switch (op) {
+    case ">":
+      return each((t) => sql`(${t} is null or ${t} < ${cutoff})`, " and ");
+    case ">=":
+      return each((t) => sql`(${t} is null or ${t} <= ${cutoff})`, " and ");
+    case "<":
+      return each((t) => sql`(${t} is not null and ${t} > ${cutoff})`, " or ");
+    case "<=":
+      return each((t) => sql`(${t} is not null and ${t} >= ${cutoff})`, " or ");
+    default:
+      return fail(`'${op}' does not apply to field '${field}': use <, <=, > or >=`, expr.fieldPos);
   }
 }
 
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 const lowerAscii = (text: string): string => text.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 
-/** Compiles a parsed filter into a SQL condition over the given fields; unknown fields are INVALID_ARGUMENT. */
-export function compileFilter(expr: FilterExpr, fields: FieldTable): RawBuilder<SqlBool> {
+/**
+ * Compiles a parsed filter into a SQL condition over the given fields; unknown fields are
+ * INVALID_ARGUMENT. `now` (epoch ms) is asked only by `elapsed_days` fields.
+ */
+export function compileFilter(expr: FilterExpr, fields: FieldTable, now: () => number = Date.now): RawBuilder<SqlBool> {
   switch (expr.kind) {
     case "and":
     case "or": {
-      const parts = expr.items.map((item) => compileFilter(item, fields));
+      const parts = expr.items.map((item) => compileFilter(item, fields, now));
       return sql<SqlBool>`(${sql.join(parts, sql.raw(expr.kind === "and" ? " and " : " or "))})`;
     }
     case "not":
-      return sql<SqlBool>`(not ${compileFilter(expr.item, fields)})`;
+      return sql<SqlBool>`(not ${compileFilter(expr.item, fields, now)})`;
     case "compare": {
       const spec = Object.hasOwn(fields, expr.field) ? fields[expr.field] : undefined;
       if (!spec) {
         fail(`unknown field '${expr.field}' (known fields: ${Object.keys(fields).join(", ")})`, expr.fieldPos);
       }
+      if (spec.type === "elapsed_days") return elapsedDays(spec, expr, now());
       const column = sql.ref(spec.column);
       if (expr.op === ":") {
         if (spec.type === "string") {

@@ -37,6 +37,11 @@ export interface ListRequest {
   scope?: string | undefined;
   /** Signs and checks page tokens (at least 32 bytes); the same on every process of one deployment. */
   tokenKey: Buffer;
+  /**
+   * The time (epoch ms) filters on elapsed time (`unused_days`) count to; default the system time.
+   * A page token carries the first page's, so every page of one list answers the same question.
+   */
+  now?: number | undefined;
 }
 
 export interface ListResult<Row> {
@@ -84,7 +89,7 @@ function fingerprint(req: ListRequest, orderBy: string, list: CompiledQuery): st
 
 const mac = (key: Buffer, body: string): Buffer => createHmac("sha256", key).update(body).digest();
 
-function encodeToken(key: Buffer, cursor: { f: string; v: unknown[]; t: number }): string {
+function encodeToken(key: Buffer, cursor: { f: string; v: unknown[]; t: number; n?: number }): string {
   const body = Buffer.from(JSON.stringify(cursor)).toString("base64url");
   return `${body}.${mac(key, body).toString("base64url")}`;
 }
@@ -94,21 +99,29 @@ interface Cursor {
   totalSize: number;
 }
 
-function decodeToken(key: Buffer, token: string, expectedFingerprint: string, width: number): Cursor {
+type TokenBody = { f?: unknown; v?: unknown; t?: unknown; n?: unknown };
+
+/** The body of a token whose MAC verifies, else undefined (then `decodeToken` refuses it). */
+function openToken(key: Buffer, token: string): TokenBody | undefined {
   try {
     const dot = token.lastIndexOf(".");
     const body = token.slice(0, dot);
     const given = Buffer.from(token.slice(dot + 1), "base64url");
     const expected = mac(key, body);
     // Constant time: how much of a guessed MAC matched must not show in the response time.
-    if (dot < 1 || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error("bad signature");
-    if (given.toString("base64url") !== token.slice(dot + 1)) throw new Error("not canonical base64url");
-    const parsed = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { f?: unknown; v?: unknown; t?: unknown };
-    if (parsed.f === expectedFingerprint && Array.isArray(parsed.v) && parsed.v.length === width && Number.isSafeInteger(parsed.t)) {
-      return { values: parsed.v, totalSize: parsed.t as number };
-    }
+    if (dot < 1 || given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (given.toString("base64url") !== token.slice(dot + 1)) return undefined;
+    const parsed = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as unknown;
+    return parsed !== null && typeof parsed === "object" ? (parsed as TokenBody) : undefined;
   } catch {
-    // fall through to the one error below
+    return undefined;
+  }
+}
+
+function decodeToken(opened: TokenBody | undefined, expectedFingerprint: string, width: number): Cursor {
+  const parsed = opened ?? {};
+  if (parsed.f === expectedFingerprint && Array.isArray(parsed.v) && parsed.v.length === width && Number.isSafeInteger(parsed.t)) {
+    return { values: parsed.v, totalSize: parsed.t as number };
   }
   throw invalidArgument("invalid pageToken: it is malformed or altered, or was issued for a different filter, orderBy or list; start again without pageToken");
 }
@@ -140,12 +153,23 @@ export async function listPage<Row>(
   const orderBy = req.orderBy?.trim() || table.defaultOrderBy;
   const terms = parseOrderBy(orderBy, table);
   const expr = parseFilter(req.filter);
+  const opened = req.pageToken ? openToken(req.tokenKey, req.pageToken) : undefined;
+  // A filter on elapsed time counts to the first page's time (carried by the token, so signed).
+  const now = Number.isSafeInteger(opened?.n) ? (opened!.n as number) : (req.now ?? Date.now());
+  let clockUsed = false;
   let query = base;
-  if (expr) query = query.where(compileFilter(expr, table.fields));
+  if (expr) {
+    query = query.where(
+      compileFilter(expr, table.fields, () => {
+        clockUsed = true;
+        return now;
+      }),
+    );
+  }
   const fp = fingerprint(req, orderBy, query.selectAll().compile());
   query = unbound(query);
   let page = query.selectAll();
-  const cursor = req.pageToken ? decodeToken(req.tokenKey, req.pageToken, fp, terms.length) : undefined;
+  const cursor = req.pageToken ? decodeToken(opened, fp, terms.length) : undefined;
   if (cursor) page = page.where(after(terms, cursor.values));
   for (const term of terms) page = page.orderBy(term.column, term.desc ? "desc" : "asc");
   // The exact count is taken with the first page and carried in the token: later pages cost only
@@ -162,7 +186,7 @@ export async function listPage<Row>(
     rows.length = req.pageSize;
     const last = rows.at(-1) as Record<string, unknown>;
     const values = terms.map((t) => last[t.column]);
-    nextPageToken = encodeToken(req.tokenKey, { f: fp, v: values, t: totalSize });
+    nextPageToken = encodeToken(req.tokenKey, { f: fp, v: values, t: totalSize, ...(clockUsed ? { n: now } : {}) });
   }
   return { rows, nextPageToken, totalSize };
 }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Dialect, Schema } from "./schema.ts";
 import { fillFolded } from "./folded-columns.ts";
+import { fillAuditChain } from "./audit-chain.ts";
 
 /**
  * Versioned migrations, applied in order inside one transaction each and recorded in
@@ -16,7 +17,7 @@ interface Migration {
    */
   statements: string[];
   /** Runs after the statements, in the same transaction: what SQL cannot do alike on both dialects. */
-  fill?: (db: Kysely<Schema>) => Promise<void>;
+  fill?: (db: Kysely<Schema>, dialect: Dialect) => Promise<void>;
 }
 
 const MIGRATIONS: Migration[] = [
@@ -386,6 +387,220 @@ const MIGRATIONS: Migration[] = [
       `create index users_permission_preset on users (account_id, permission_preset)`,
     ],
   },
+  {
+    version: 17,
+    name: "api key restrictions",
+    statements: [
+      // A key's own restrictions; null: unrestricted. Lists as JSON arrays of strings (scopes are
+      // action names, models names or patterns, networks CIDRs); spend in nano-dollars per month.
+      `alter table api_keys add column scopes text`,
+      `alter table api_keys add column allowed_models text`,
+      `alter table api_keys add column allowed_cidrs text`,
+      `alter table api_keys add column rpm bigint`,
+      `alter table api_keys add column tpm bigint`,
+      `alter table api_keys add column monthly_spend_nanos bigint`,
+    ],
+  },
+  {
+    version: 18,
+    name: "api key lifecycle and key policy",
+    statements: [
+      // GCP's key state and disable reason; the address and user agent of the key's newest use,
+      // written behind with last_used. Keys stored before were enabled.
+      `alter table api_keys add column state {id} not null default 'ENABLED'`,
+      `alter table api_keys add column disable_reason {id} not null default ''`,
+      `alter table api_keys add column last_used_ip text not null default ''`,
+      `alter table api_keys add column last_used_user_agent text not null default ''`,
+      // The key a rotation made to replace this one ('' until rotated): a key is rotated once.
+      `alter table api_keys add column successor_key_id {id} not null default ''`,
+      // An account's key policy (admin-set); no row: no limits. Lifetimes in milliseconds, null: none.
+      `create table key_policies (
+        account_id {id} primary key references accounts(id),
+        max_key_lifetime bigint,
+        default_key_lifetime bigint,
+        require_expiry_for_human_keys integer not null default 0,
+        update_time bigint not null)`,
+    ],
+  },
+  {
+    version: 19,
+    name: "webhooks outbox and deliveries",
+    statements: [
+      // An account's webhook endpoint (accounts/{a}/webhooks/{w}); events: JSON array of event types;
+      // secret: the Standard Webhooks signing secret, sealed with the server key.
+      `create table webhooks (
+        account_id {id} not null references accounts(id),
+        id {id} not null,
+        display_name text not null,
+        url text not null,
+        events text not null,
+        state {id} not null,
+        secret text not null,
+        create_time bigint not null,
+        update_time bigint not null,
+        primary key (account_id, id))`,
+      // The outbox: one row per event, written in the transaction of the change it reports. The id is
+      // the Standard Webhooks message id (webhook-id); data: the JSON body sent.
+      `create table webhook_events (
+        id {id} primary key,
+        account_id {id} not null,
+        type {id} not null,
+        data text not null,
+        create_time bigint not null)`,
+      // Events (and their deliveries) are pruned by age.
+      `create index webhook_events_time on webhook_events (create_time)`,
+      // One event to one webhook: PENDING until delivered (SUCCEEDED) or given up on (FAILED). A process
+      // claims a due row by setting lease_owner and lease_expire_time; another may take it once the lease lapsed.
+      `create table webhook_deliveries (
+        id {id} primary key,
+        account_id {id} not null,
+        webhook_id {id} not null,
+        event_id {id} not null references webhook_events(id) on delete cascade,
+        state {id} not null,
+        attempt_count integer not null,
+        next_attempt_time bigint,
+        deadline_time bigint not null,
+        lease_owner text not null,
+        lease_expire_time bigint not null,
+        response_code integer not null,
+        create_time bigint not null,
+        update_time bigint not null,
+        foreign key (account_id, webhook_id) references webhooks(account_id, id) on delete cascade)`,
+      `create index webhook_deliveries_due on webhook_deliveries (state, next_attempt_time)`,
+      `create index webhook_deliveries_webhook on webhook_deliveries (account_id, webhook_id, create_time, id)`,
+      // Each attempt of a delivery: the receiver's HTTP status (0: no response) and the error, if any.
+      `create table webhook_attempts (
+        delivery_id {id} not null references webhook_deliveries(id) on delete cascade,
+        attempt integer not null,
+        attempt_time bigint not null,
+        response_code integer not null,
+        error text not null,
+        duration_ms integer not null,
+        primary key (delivery_id, attempt))`,
+      // Notices sent once (api_key.expiring at 7 and 1 days, api_key.expired, quota.threshold):
+      // subject: what the notice is about; notice: which one; sent_time: when it was last sent.
+      `create table webhook_notices (
+        subject {id} not null,
+        notice {id} not null,
+        sent_time bigint not null,
+        primary key (subject, notice))`,
+      `create index api_keys_expire_time on api_keys (expire_time)`,
+    ],
+  },
+  {
+    version: 20,
+    name: "audit hash chain checkpoints signing keys",
+    statements: [
+      // Each entry's place in its account's hash chain (docs/audit-log.md) and the hashed fields
+      // added with it; entries stored before are chained by the fill below, in (timestamp, id) order.
+      `alter table audit_logs add column seq bigint not null default 0`,
+      `alter table audit_logs add column prev_hash text not null default ''`,
+      `alter table audit_logs add column hash text not null default ''`,
+      `alter table audit_logs add column principal_type text not null default ''`,
+      `alter table audit_logs add column authentication text not null default ''`,
+      `alter table audit_logs add column request_id text not null default ''`,
+      `update audit_logs set principal_type = case
+        when principal = 'operator' and principal_uid = '' then 'OPERATOR'
+        when principal_uid = '' then 'UNAUTHENTICATED'
+        when exists (select 1 from users u where u.uid = audit_logs.principal_uid and u.service_account = 1) then 'SERVICE_ACCOUNT'
+        else 'USER' end`,
+      `update audit_logs set authentication = 'apiKey:' || api_key_id where api_key_id <> ''`,
+      `create index audit_logs_seq on audit_logs (account_id, seq, id)`,
+      // The end of each account's chain: every writer locks it, so appends are serial per account.
+      `create table audit_chain_heads (
+        account_id {id} primary key,
+        seq bigint not null,
+        hash text not null,
+        checkpoint_seq bigint not null,
+        checkpoint_time bigint not null)`,
+      // {account, lastId, lastHash, count = seq, time}, signed (Ed25519) by a server process soon after.
+      `create table audit_checkpoints (
+        account_id {id} not null,
+        seq bigint not null,
+        last_id text not null,
+        last_hash text not null,
+        time bigint not null,
+        key_id text not null,
+        signature text not null,
+        primary key (account_id, seq))`,
+      `create index audit_checkpoints_unsigned on audit_checkpoints (signature, time)`,
+      // Ed25519 keys: public as base64url, private sealed with the server key; retired keys stay published.
+      `create table audit_signing_keys (
+        id {id} primary key,
+        public_key text not null,
+        private_key text not null,
+        create_time bigint not null,
+        retire_time bigint)`,
+      // Data-access entries (reads of users, API keys and audit logs): off until an admin turns them on.
+      `alter table accounts add column audit_data_access integer not null default 0`,
+      // Live streams of the chain (accounts/{a}/auditSinks/{s}): WEBHOOK (an account webhook, event
+      // audit.entry) or SPLUNK_HEC (url, token sealed with the server key). delivered_seq: the durable
+      // cursor, the position of the last entry the receiver acknowledged; a process delivers a sink
+      // while it holds its lease.
+      `create table audit_sinks (
+        account_id {id} not null references accounts(id),
+        id {id} not null,
+        display_name text not null,
+        type {id} not null,
+        webhook_id {id} not null,
+        url text not null,
+        token text not null,
+        delivered_seq bigint not null,
+        attempt_count integer not null,
+        next_attempt_time bigint not null,
+        last_error text not null,
+        lease_owner text not null,
+        lease_expire_time bigint not null,
+        create_time bigint not null,
+        update_time bigint not null,
+        primary key (account_id, id))`,
+      `create index audit_sinks_due on audit_sinks (next_attempt_time)`,
+    ],
+    fill: fillAuditChain,
+  },
+  {
+    version: 21,
+    name: "last sign-in time",
+    statements: [
+      // When a human last signed in (browser or firectl), for unused-principal insights (unused_days):
+      // null until the first sign-in after this version. Keys' use is api_keys.last_used.
+      `alter table users add column last_sign_in_time bigint`,
+    ],
+  },
+  {
+    version: 22,
+    name: "spend counters",
+    statements: [
+      // Spend admission without a SUM over usage rows (PostgreSQL without Redis): per spend scope
+      // ('account:{id}' or 'key:{id}') and month, the metered spend (moved in the transaction that
+      // writes the usage) and the reservations in flight. spend_holds holds each reservation per
+      // scope until its call is metered or it expires. Both are rebuilt from usage_daily at start
+      // and seeded when missing, so, like rate_windows, they are kept out of the WAL.
+      `create {unlogged} table spend_counters (
+        scope {id} not null,
+        month {id} not null,
+        spent_nano bigint not null,
+        reserved_nano bigint not null,
+        primary key (scope, month))`,
+      `create {unlogged} table spend_holds (
+        id {id} not null,
+        scope {id} not null,
+        month {id} not null,
+        amount_nano bigint not null,
+        expire_time bigint not null,
+        primary key (id, scope))`,
+      `create index spend_holds_expire_time on spend_holds (expire_time)`,
+    ],
+  },
+  {
+    version: 24,
+    name: "server settings",
+    statements: [
+      // What a serving process records for operator commands run elsewhere, such as the URL that
+      // 'hearth signin-link' prints (the server's, not the operator shell's HEARTH_PORT).
+      `create table server_settings (name text primary key, value text not null, update_time bigint not null)`,
+    ],
+  },
 ];
 
 /** A version 4 UUID (RFC 9562) in SQLite, which has no function for one: 122 random bits, lower-case hex. */
@@ -419,7 +634,7 @@ export async function migrate(db: Kysely<Schema>, dialect: Dialect, upTo = LATES
               .replaceAll("{uuid}", dialect === "postgres" ? "gen_random_uuid()::text" : SQLITE_UUID);
             await sql.raw(text).execute(trx);
           }
-          await m.fill?.(trx);
+          await m.fill?.(trx, dialect);
           await trx.insertInto("schema_migrations").values({ version: m.version, name: m.name, applied_time: Date.now() }).execute();
         });
         applied.push(m.version);

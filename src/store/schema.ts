@@ -1,3 +1,4 @@
+import type { Generated } from "kysely";
 import type { DatasetChunkRow, DatasetRow, DeploymentRow, ModelRow, UsageDailyRow } from "./platform-rows.ts";
 
 /** Row types of every table: the store's half of the one store interface. Times are epoch milliseconds. */
@@ -29,6 +30,11 @@ export interface UserRow {
   state: string;
   create_time: number;
   update_time: number;
+  /**
+   * When the human last signed in (browser or firectl); null before the first sign-in (service
+   * accounts: always). Optional: rows are inserted without it.
+   */
+  last_sign_in_time?: number | null;
 }
 
 /** A permission preset (`accounts/{account_id}/permissionPresets/{id}`): the actions of a custom role. */
@@ -53,6 +59,34 @@ export interface ApiKeyRow {
   expire_time: number | null;
   last_used: number | null;
   annotations: string;
+  /** `ENABLED` or `DISABLED` (a disabled key authenticates nothing until enabled). */
+  state: string;
+  /** Why a disabled key was disabled: `EXPOSED`, `COMPROMISED`, `UNUSED`, `OTHER`; empty while enabled. */
+  disable_reason: string;
+  /** Client address of the newest use, written behind with `last_used`; empty before the first. */
+  last_used_ip: string;
+  /** User-Agent of the newest use, written behind with `last_used`; empty before the first. */
+  last_used_user_agent: string;
+  /** The id of the key that replaced this one by rotation; empty until it is rotated. */
+  successor_key_id: string;
+  /** The key's restrictions (null: none). Scopes, models and networks as JSON arrays of strings. */
+  scopes: string | null;
+  allowed_models: string | null;
+  allowed_cidrs: string | null;
+  /** Requests, tokens per minute of this key. */
+  rpm: number | null;
+  tpm: number | null;
+  /** Spend per calendar month of this key, nano-dollars. */
+  monthly_spend_nanos: number | null;
+}
+
+/** An account's key policy (`accounts/{id}/keyPolicy`); lifetimes in milliseconds, null when unset. */
+export interface KeyPolicyRow {
+  account_id: string;
+  max_key_lifetime: number | null;
+  default_key_lifetime: number | null;
+  require_expiry_for_human_keys: number;
+  update_time: number;
 }
 
 export interface AuditLogRow {
@@ -72,6 +106,77 @@ export interface AuditLogRow {
   user_agent: string;
   client_ip: string;
   api_key_id: string;
+}
+
+/**
+ * An audit entry's place in its account's hash chain (migration 20) and the hashed fields added
+ * with it, written by the audit writer (store/audit-chain.ts); 0 / "" on a row written outside it.
+ */
+interface AuditChainColumns {
+  /** 1-based position in the account's chain. */
+  seq: Generated<number>;
+  /** Lower-case hex SHA-256 (domain/audit-chain.ts). */
+  prev_hash: Generated<string>;
+  hash: Generated<string>;
+  principal_type: Generated<string>;
+  authentication: Generated<string>;
+  request_id: Generated<string>;
+}
+
+/** The end of one account's chain, locked by each writer (serialises appends per account). */
+interface AuditChainHeadRow {
+  account_id: string;
+  seq: number;
+  hash: string;
+  /** Position and time (ms since the epoch) of the last checkpoint. */
+  checkpoint_seq: number;
+  checkpoint_time: number;
+}
+
+/** A checkpoint of an account's chain at `seq`; `signature` is "" until a process signs it. */
+export interface AuditCheckpointRow {
+  account_id: string;
+  seq: number;
+  last_id: string;
+  last_hash: string;
+  time: number;
+  key_id: string;
+  signature: string;
+}
+
+/** An Ed25519 audit signing key: public key as base64url (JWK `x`), private key sealed under the server key. */
+export interface AuditSigningKeyRow {
+  id: string;
+  public_key: string;
+  private_key: string;
+  create_time: number;
+  retire_time: number | null;
+}
+
+/** A live stream of an account's audit chain (migration 20). */
+export interface AuditSinkRow {
+  account_id: string;
+  id: string;
+  display_name: string;
+  /** `WEBHOOK` or `SPLUNK_HEC`. */
+  type: string;
+  /** WEBHOOK: the id of the account's webhook it posts to ("" otherwise). */
+  webhook_id: string;
+  /** SPLUNK_HEC: the HTTP Event Collector URL ("" otherwise). */
+  url: string;
+  /** SPLUNK_HEC: the HEC token, sealed with the server key ("" otherwise). */
+  token: string;
+  /** Position of the last entry the receiver acknowledged (the durable cursor). */
+  delivered_seq: number;
+  /** Failed attempts since the last delivered batch. */
+  attempt_count: number;
+  /** When the next batch may be sent (ms since the epoch). */
+  next_attempt_time: number;
+  last_error: string;
+  lease_owner: string;
+  lease_expire_time: number;
+  create_time: number;
+  update_time: number;
 }
 
 export interface QuotaRow {
@@ -152,11 +257,89 @@ export interface CliGrantRow {
   expire_time: number;
 }
 
+/** An account's webhook endpoint (`accounts/{account_id}/webhooks/{id}`). */
+export interface WebhookRow {
+  account_id: string;
+  id: string;
+  display_name: string;
+  url: string;
+  /** JSON array of event types (domain/webhook-event-types.ts), sorted. */
+  events: string;
+  /** `ENABLED` or `DISABLED` (a disabled webhook is sent nothing). */
+  state: string;
+  /** The Standard Webhooks signing secret (`whsec_…`), sealed with the server key (domain/secret-box.ts). */
+  secret: string;
+  create_time: number;
+  update_time: number;
+}
+
+/** The outbox: one event, written in the transaction of the change it reports. */
+export interface WebhookEventRow {
+  /** The Standard Webhooks message id (`webhook-id` header), `msg_…`. */
+  id: string;
+  account_id: string;
+  type: string;
+  /** The JSON body sent: `{"type", "timestamp", "data"}`. */
+  data: string;
+  create_time: number;
+}
+
+/** One event to one webhook, and where its delivery stands. */
+export interface WebhookDeliveryRow {
+  id: string;
+  account_id: string;
+  webhook_id: string;
+  event_id: string;
+  /** `PENDING`, `SUCCEEDED` or `FAILED` (retries ran out). */
+  state: string;
+  attempt_count: number;
+  /** When the next attempt is due; null once the delivery is no longer pending. */
+  next_attempt_time: number | null;
+  /** Retries stop after this time (a day after the delivery began or was redelivered). */
+  deadline_time: number;
+  /** The process holding the delivery's lease; empty when none. */
+  lease_owner: string;
+  /** When the lease lapses (another process may then take the delivery); 0 when none. */
+  lease_expire_time: number;
+  /** HTTP status of the latest attempt; 0 before any or when none came back. */
+  response_code: number;
+  create_time: number;
+  update_time: number;
+}
+
+/** One attempt of a delivery. */
+export interface WebhookAttemptRow {
+  delivery_id: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  attempt_time: number;
+  /** The receiver's HTTP status; 0 when no response came back. */
+  response_code: number;
+  /** Why the attempt failed (network error, refused address, timeout); empty otherwise. */
+  error: string;
+  duration_ms: number;
+}
+
+/** A notice sent at most once (or once per interval): `subject` is what it is about, `notice` which one. */
+interface WebhookNoticeRow {
+  subject: string;
+  notice: string;
+  sent_time: number;
+}
+
 interface UsedLoginStateRow {
   /** SHA-256 of the sign-in's OIDC `state`. */
   digest: string;
   /** When the sign-in's cookie expires; the row is of no use after that. */
   expire_time: number;
+}
+
+/** A value a serving process records for operator commands run elsewhere (`public_url`: the URL it serves on). */
+interface ServerSettingRow {
+  name: string;
+  value: string;
+  /** Epoch milliseconds. */
+  update_time: number;
 }
 
 interface SchemaMigrationRow {
@@ -172,11 +355,16 @@ export type Dialect = "sqlite" | "postgres";
 type Folded<C extends string> = { [K in C as `${K}_folded`]: string };
 
 export interface Schema {
-  accounts: AccountRow;
+  accounts: AccountRow & { /** 1 when reads of users, keys and audit logs are audited (migration 20). */ audit_data_access: Generated<number> };
   users: UserRow & Folded<"display_name">;
   api_keys: ApiKeyRow & Folded<"display_name">;
-  audit_logs: AuditLogRow & Folded<"message" | "status_message">;
+  audit_logs: AuditLogRow & Folded<"message" | "status_message"> & AuditChainColumns;
+  audit_chain_heads: AuditChainHeadRow;
+  audit_checkpoints: AuditCheckpointRow;
+  audit_signing_keys: AuditSigningKeyRow;
+  audit_sinks: AuditSinkRow;
   quotas: QuotaRow;
+  key_policies: KeyPolicyRow;
   identity_providers: IdentityProviderRow;
   permission_presets: PermissionPresetRow;
   sessions: SessionRow;
@@ -185,6 +373,12 @@ export interface Schema {
   used_login_states: UsedLoginStateRow;
   identity_bindings: IdentityBindingRow;
   schema_migrations: SchemaMigrationRow;
+  server_settings: ServerSettingRow;
+  webhooks: WebhookRow;
+  webhook_events: WebhookEventRow;
+  webhook_deliveries: WebhookDeliveryRow;
+  webhook_attempts: WebhookAttemptRow;
+  webhook_notices: WebhookNoticeRow;
   models: ModelRow & Folded<"display_name">;
   deployments: DeploymentRow & Folded<"display_name">;
   datasets: DatasetRow & Folded<"display_name">;

@@ -1,5 +1,4 @@
 import { sql, type ExpressionBuilder } from "kysely";
-import type { QuotaId } from "../domain/quotas.ts";
 import type { UsageDailyRow } from "./platform-rows.ts";
 import type { Schema } from "./schema.ts";
 import type { Db } from "./store.ts";
@@ -49,34 +48,48 @@ export async function spendByAccountSince(db: Db, fromDay: string): Promise<Map<
 }
 
 /**
- * What admitting an inference request reads, in one round trip (the gateway reads it for every
- * request): the account's `serverless-inference-rpm` and `monthly-spend-usd` quotas (0 when
- * missing) and its spend on days >= `fromDay`, nano-dollars.
+ * Spend on days >= `fromDay` (the first of a month) of one spend scope, nano-dollars: an account's
+ * (`{ accountId }`) or one API key's (`{ apiKeyId }`). Read to seed a spend counter that is missing
+ * (a scope's first call after start), never per call.
  */
-export async function inferenceLimits(db: Db, accountId: string, fromDay: string): Promise<{ rpm: number; spendUsd: number; spentNano: number }> {
-  const quota = (eb: ExpressionBuilder<Schema, never>, id: QuotaId) =>
-    eb.selectFrom("quotas").select("value").where("account_id", "=", accountId).where("id", "=", id);
-  const row = await db
-    .selectNoFrom((eb) => [
-      quota(eb, "serverless-inference-rpm").as("rpm"),
-      quota(eb, "monthly-spend-usd").as("spend"),
-      spendSum(eb, accountId, fromDay).as("spent"),
-    ])
-    .executeTakeFirstOrThrow();
-  return { rpm: Number(row.rpm ?? 0), spendUsd: Number(row.spend ?? 0), spentNano: Number(row.spent ?? 0) };
+export async function scopeSpendSince(db: Db, of: { accountId: string } | { apiKeyId: string }, fromDay: string): Promise<number> {
+  const q = db
+    .selectFrom("usage_daily")
+    .select((eb) => eb.fn.sum<number | string | null>("spend_nano").as("s"))
+    .where("day", ">=", fromDay);
+  const r = await ("accountId" in of ? q.where("account_id", "=", of.accountId) : q.where("api_key_id", "=", of.apiKeyId)).executeTakeFirstOrThrow();
+  return Number(r.s ?? 0);
 }
 
-/** One model, principal and key's totals over a range of days. */
-export type UsageGroup = Omit<UsageDailyRow, "account_id" | "day">;
-
-/** Usage on days in [fromDay, toDay], grouped by model, principal and key. */
-export async function usageByGroup(db: Db, accountId: string, fromDay: string, toDay: string): Promise<UsageGroup[]> {
+/** Every API key's spend on days >= `fromDay`, nano-dollars (to rebuild per-key spend counters at start). */
+export async function spendByKeySince(db: Db, fromDay: string): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom("usage_daily")
+    .select((eb) => ["api_key_id", eb.fn.sum<number | string>("spend_nano").as("s")])
+    .where("day", ">=", fromDay)
+    .where("api_key_id", "!=", "")
+    .groupBy("api_key_id")
+    .execute();
+  return new Map(rows.map((r) => [r.api_key_id, Number(r.s)]));
+}
+
+/** A dimension usage can be grouped by: the columns of `usage_daily` that tell rows apart. */
+export type UsageDimension = "day" | "model" | "principal" | "api_key_id";
+
+/**
+ * One group's totals over a range of days: the grouped dimensions carry their value, the others
+ * are absent (summed over).
+ */
+export type UsageGroup = Partial<Pick<UsageDailyRow, UsageDimension>> & Pick<UsageDailyRow, "requests" | "prompt_tokens" | "completion_tokens" | "spend_nano">;
+
+/**
+ * Usage on UTC days in [fromDay, toDay] (`YYYY-MM-DD`), grouped by `dimensions` (none: one row
+ * of totals, when there is any usage), ordered by the dimensions in the order given.
+ */
+export async function usageByGroup(db: Db, accountId: string, fromDay: string, toDay: string, dimensions: readonly UsageDimension[]): Promise<UsageGroup[]> {
+  let query = db
+    .selectFrom("usage_daily")
     .select((eb) => [
-      "model",
-      "principal",
-      "api_key_id",
       eb.fn.sum<number | string>("requests").as("requests"),
       eb.fn.sum<number | string>("prompt_tokens").as("prompt_tokens"),
       eb.fn.sum<number | string>("completion_tokens").as("completion_tokens"),
@@ -85,18 +98,17 @@ export async function usageByGroup(db: Db, accountId: string, fromDay: string, t
     .where("account_id", "=", accountId)
     .where("day", ">=", fromDay)
     .where("day", "<=", toDay)
-    .groupBy(["model", "principal", "api_key_id"])
-    .orderBy("model")
-    .orderBy("principal")
-    .orderBy("api_key_id")
-    .execute();
-  return rows.map((r) => ({
-    model: r.model,
-    principal: r.principal,
-    api_key_id: r.api_key_id,
-    requests: Number(r.requests),
-    prompt_tokens: Number(r.prompt_tokens),
-    completion_tokens: Number(r.completion_tokens),
-    spend_nano: Number(r.spend_nano),
-  }));
+    .having((eb) => eb.fn.count("requests"), ">", 0);
+  for (const dimension of dimensions) query = query.select(dimension).groupBy(dimension).orderBy(dimension) as unknown as typeof query;
+  const rows = (await query.execute()) as Array<Record<string, number | string | null>>;
+  return rows.map((r) => {
+    const group: UsageGroup = {
+      requests: Number(r.requests),
+      prompt_tokens: Number(r.prompt_tokens),
+      completion_tokens: Number(r.completion_tokens),
+      spend_nano: Number(r.spend_nano),
+    };
+    for (const dimension of dimensions) group[dimension] = String(r[dimension]);
+    return group;
+  });
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import { nameField } from "./filter-sql.ts";
 import type { UserRow } from "./schema.ts";
 import type { Db } from "./store.ts";
@@ -63,6 +64,11 @@ export async function updateUser(db: Db, accountId: string, userId: string, patc
 }
 
 /** Deletes a user and its API keys. */
+/** Records `time` (epoch ms) as the user's last sign-in. */
+export async function setLastSignIn(db: Db, accountId: string, userId: string, time: number): Promise<void> {
+  await db.updateTable("users").set({ last_sign_in_time: time }).where("account_id", "=", accountId).where("id", "=", userId).execute();
+}
+
 export async function deleteUser(db: Db, accountId: string, userId: string): Promise<void> {
   await db.deleteFrom("api_keys").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
   await db.deleteFrom("users").where("account_id", "=", accountId).where("id", "=", userId).execute();
@@ -86,8 +92,8 @@ export async function countUsers(db: Db, accountId: string, where: { serviceAcco
 
 /**
  * Counts the account's admins who can act, up to `upTo`: a READY human admin (signs in, may hold
- * keys), or a READY service-account admin holding at least one API key that has not expired at
- * `now` (epoch ms). `except` leaves out one user, or one key, as if it were already gone: "would
+ * keys), or a READY service-account admin holding at least one enabled API key that has not
+ * expired at `now` (epoch ms). `except` leaves out one user, or one key, as if it were already gone: "would
  * anyone still be able to act after this change?"
  */
 export async function countActingAdmins(db: Db, accountId: string, now: number, except: { userId?: string; keyId?: string } = {}, upTo = 2): Promise<number> {
@@ -103,6 +109,7 @@ export async function countActingAdmins(db: Db, accountId: string, now: number, 
         .select("k.id")
         .whereRef("k.account_id", "=", "u.account_id")
         .whereRef("k.user_id", "=", "u.id")
+        .where("k.state", "=", "ENABLED")
         .where((k) => k.or([k("k.expire_time", "is", null), k("k.expire_time", ">", now)]));
       if (except.keyId !== undefined) liveKey = liveKey.where("k.id", "<>", except.keyId);
       return eb.or([eb("u.service_account", "=", 0), eb.exists(liveKey)]);
@@ -114,6 +121,9 @@ export async function countActingAdmins(db: Db, accountId: string, now: number, 
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** The newest use of any of the user's keys (NULL: none used), for the list's `unused_days`. */
+const LAST_KEY_USE = sql`(select max(k.last_used) from api_keys k where k.account_id = users.account_id and k.user_id = users.id)`;
 
 export function usersTable(accountId: string): ListTable {
   return {
@@ -128,6 +138,8 @@ export function usersTable(accountId: string): ListTable {
       state: { column: "state", type: "enum", values: ["CREATING", "READY", "UPDATING", "DELETING"] },
       create_time: { column: "create_time", type: "timestamp" },
       update_time: { column: "update_time", type: "timestamp" },
+      // Days since the principal last authenticated (a sign-in, or any of its keys); never: since its creation.
+      unused_days: { column: "create_time", type: "elapsed_days", since: [sql.ref("last_sign_in_time"), LAST_KEY_USE] },
     },
     order: {
       name: "id",

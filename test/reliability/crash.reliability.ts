@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, freshDatabase, openTestStore } from "../support/hearth.ts";
 import { serve, type Served } from "../support/process.ts";
 import { report, request, sleep } from "../support/reliability.ts";
+import { startUpstream } from "../support/upstream.ts";
 
 /**
  * Crash safety: a real `hearth serve` under a mixed write load over HTTP is killed with SIGKILL at
@@ -291,6 +292,107 @@ for (const dialect of DIALECTS) {
         "audit (method, resource) counts matched": auditChecked,
         "keys verified after restart": keysChecked,
         seed: SEED,
+      });
+    });
+  });
+}
+
+/**
+ * Metering under SIGKILL: inference usage is written behind the responses, in batches at most
+ * 100 ms apart. A process killed outright may lose the batch it had not written yet — only calls
+ * answered since the last write — and nothing more; and no call is ever metered twice (metered
+ * calls ≤ calls the upstream served), in the store or in the spend counters rebuilt from it.
+ */
+const METER_ROUNDS = 5;
+
+for (const dialect of DIALECTS) {
+  describe(`metering under SIGKILL (${dialect})`, () => {
+    let db: Awaited<ReturnType<typeof freshDatabase>>;
+    let upstream: Awaited<ReturnType<typeof startUpstream>>;
+    let env: Record<string, string>;
+    let s: Served;
+    let admin: string;
+    const A = "/v1/accounts/my-account";
+    const since = () => new Date(Date.now() - 86_400_000).toISOString();
+
+    before(async () => {
+      db = await freshDatabase(dialect);
+      upstream = await startUpstream();
+      const configFile = join(db.dataDir, "platform.json");
+      // The upstream reports 3 prompt and 1 completion token: "dollar" costs $1 a call.
+      const models = [{ id: "dollar", upstreamModel: "tiny", outputPricePerMillionTokens: 1_000_000, maxCostPerRequestUsd: 1 }];
+      writeFileSync(configFile, JSON.stringify({ backends: [{ name: "local", baseUrl: upstream.baseUrl, models }] }));
+      env = { ...db.env, HEARTH_LOG_LEVEL: "warn", HEARTH_CONFIG: configFile };
+      s = await serve(env);
+      admin = readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim();
+    });
+    after(async () => {
+      await s.stop("SIGKILL");
+      upstream.server.close();
+      await db.drop();
+    });
+
+    test(`${METER_ROUNDS} kills while inference runs: at most the calls answered since the last batch write are lost, none counted twice`, async () => {
+      const infer = () =>
+        request(s.baseUrl, "POST", "/inference/v1/chat/completions", {
+          key: admin,
+          body: { model: "accounts/fireworks/models/dollar", messages: [{ role: "user", content: "hi" }], max_tokens: 1 },
+        });
+      const metered = async () => {
+        const usage = await request(s.baseUrl, "GET", `${A}/billingUsage?startTime=${since()}`, { key: admin });
+        assert.equal(usage.status, 200, JSON.stringify(usage.body));
+        return { requests: usage.body.total.requestCount as number, costUsd: usage.body.total.costUsd as number };
+      };
+      let answered = 0;
+      let maxLost = 0;
+      let lostTotal = 0;
+      for (let round = 0; round < METER_ROUNDS; round++) {
+        // Answered calls, then a read through the same process: its batch is written first.
+        for (let i = 0; i < 10; i++) if ((await infer()).status === 200) answered++;
+        const confirmed = await metered();
+        assert.equal(confirmed.requests, answered, `round ${round}: a graceful path loses nothing`);
+        // Calls answered after that write, then a kill with more in flight (the budget never binds here).
+        let answeredSince = 0;
+        let stop = false;
+        const worker = async () => {
+          while (!stop) {
+            try {
+              if ((await infer()).status === 200) answeredSince++;
+            } catch {
+              return; // the process is gone
+            }
+          }
+        };
+        const workers = Array.from({ length: 4 }, worker);
+        while (answeredSince < 5 + round * 3) await sleep(2);
+        await s.stop("SIGKILL");
+        stop = true;
+        await Promise.all(workers);
+        s = await serve(env);
+        const after = await metered();
+        const lost = answered + answeredSince - after.requests;
+        assert.ok(after.requests >= confirmed.requests, `round ${round}: written usage survives the kill`);
+        assert.ok(lost <= answeredSince, `round ${round}: lost ${lost} metered calls, more than the ${answeredSince} answered since the last write`);
+        assert.ok(after.requests <= upstream.requests(), `round ${round}: ${after.requests} calls metered, ${upstream.requests()} served: none twice`);
+        assert.equal(after.costUsd, after.requests, `round ${round}: the cost is that of the metered calls`);
+        // The spend counter is rebuilt from the store: a limit at exactly the metered spend refuses the next call.
+        assert.equal((await request(s.baseUrl, "PATCH", `${A}/quotas/monthly-spend-usd`, { key: admin, body: { value: after.costUsd } })).status, 200);
+        const refused = await infer();
+        assert.equal(refused.status, 402);
+        // (The killed process's unwritten calls still hold their reservations until they lapse.)
+        const spent = `\\$${after.costUsd.toFixed(6).replace(".", "\\.")} spent this month`;
+        assert.match(refused.body.error.message, new RegExp(`${spent}( \\(and \\$[\\d.]+ reserved by calls in flight\\))? of`));
+        assert.equal((await request(s.baseUrl, "PATCH", `${A}/quotas/monthly-spend-usd`, { key: admin, body: { value: 1000 } })).status, 200);
+        maxLost = Math.max(maxLost, Math.max(0, lost));
+        lostTotal += Math.max(0, lost);
+        answered = after.requests;
+      }
+      report(`metering under SIGKILL (${dialect})`, {
+        "SIGKILLs during inference": METER_ROUNDS,
+        "calls metered": answered,
+        "answered calls lost with an unwritten batch (total)": lostTotal,
+        "most lost at one kill": maxLost,
+        "calls metered twice": 0,
       });
     });
   });

@@ -83,7 +83,11 @@ export interface TestHearth extends Hearth {
 }
 
 /** `options.network` replaces address classification, DNS and trusted CAs for tenant-configured URLs. */
-export async function startHearth(dialect: Dialect, env: Record<string, string> = {}, options: { network?: NetworkOptions; clock?: Clock } = {}): Promise<TestHearth> {
+export async function startHearth(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  options: { network?: NetworkOptions; clock?: Clock } = {},
+): Promise<TestHearth> {
   const db = await freshDatabase(dialect);
   // Suites send many bad credentials from one address on purpose: throttling is tested on its own.
   const fullEnv = {
@@ -102,7 +106,11 @@ export async function startHearth(dialect: Dialect, env: Record<string, string> 
       done();
     },
   });
-  const hearth = await createHearth(config, { logStream, ...(options.network ? { network: options.network } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+  const hearth = await createHearth(config, {
+    logStream,
+    ...(options.network ? { network: options.network } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const printed: string[] = [];
   await bootstrap(hearth.deps, (line) => printed.push(line));
   const adminKey = printed.map((l) => l.trim()).find((l) => l.startsWith(config.keyPrefix)) ?? "";

@@ -1,5 +1,6 @@
 import type { ApiKey } from "../../src/http/resources/api-key.ts";
 import type { AuditLog } from "../../src/http/resources/audit-log.ts";
+import type { BillingUsage } from "../../src/http/resources/billing-usage.ts";
 import type { IdentityProvider as IdentityProviderResource } from "../../src/http/resources/identity-provider.ts";
 import type { Quota } from "../../src/http/resources/quota.ts";
 import type { Session as SessionResource, SignInProvider } from "../../src/http/resources/sign-in.ts";
@@ -14,7 +15,7 @@ import type { PrincipalRole, Role } from "./permissions.ts";
  * answers with (src/http/resources): a field the server adds or renames is seen here by the type
  * checker, with no copy to fall out of date. Type-only imports: nothing of the server is bundled.
  */
-export type { ApiKey, AuditLog, Quota, SignInProvider };
+export type { ApiKey, AuditLog, BillingUsage, Quota, SignInProvider };
 
 /** `T` with its field `K` read as a role (src/domain/roles.ts): a principal's may be `custom`, with a permission preset. */
 type WithRole<T, K extends keyof T, R = PrincipalRole> = Omit<T, K> & { [F in K]: R };
@@ -27,6 +28,10 @@ export type User = WithRole<UserResource, "role">;
 export type IdentityProvider = WithRole<IdentityProviderResource, "jitDefaultRole", Role>;
 /** A permission preset: the actions a principal with role `custom` holds. */
 export type { PermissionPreset } from "../../src/http/resources/permission-preset.ts";
+/** The account's rules for API key lifetimes (`accounts/{a}/keyPolicy`). */
+export type { KeyPolicy } from "../../src/http/resources/key-policy.ts";
+/** An account webhook and one event sent to it (`…/webhooks/{w}/deliveries/{d}`). */
+export type { Webhook, WebhookDelivery } from "../../src/http/resources/webhook.ts";
 
 /** An error the API answered with: `message` is its sentence, shown to the person as it is. */
 export class ApiError extends Error {
@@ -96,4 +101,33 @@ export function query(params: Record<string, string | number | undefined>): stri
   for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== "") search.set(name, String(value));
   const text = search.toString();
   return text ? `?${text}` : "";
+}
+
+/**
+ * `POST path` with `file` as the raw body through XMLHttpRequest, whose upload events report
+ * progress (fetch has none): `onProgress(sent, total)` in bytes. Resolves to the JSON answer or
+ * throws an ApiError carrying the API's sentence, as `api` does.
+ */
+export function uploadFile<T>(path: string, file: Blob, contentType: string, onProgress: (sent: number, total: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("content-type", contentType);
+    xhr.setRequestHeader("accept", "application/json");
+    xhr.setRequestHeader("x-csrf-token", csrfToken);
+    xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+    xhr.onerror = () => reject(new ApiError(0, "UNAVAILABLE", "The upload did not reach Hearth; check the connection and try again."));
+    xhr.onload = () => {
+      let data: { error?: { status?: string; message?: string } } | undefined;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : {};
+      } catch {
+        data = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+      if (xhr.status === 401) onSignedOut?.();
+      reject(new ApiError(xhr.status, data?.error?.status ?? "UNKNOWN", data?.error?.message ?? `Hearth answered HTTP ${xhr.status}.`));
+    };
+    xhr.send(file);
+  });
 }

@@ -2,12 +2,19 @@
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const number = new Intl.NumberFormat();
 
 export function formatDateTime(iso: string | undefined): string {
   if (!iso) return "";
   return dateTime.format(new Date(iso));
+}
+
+/** Date and time to the second (an audit entry's time). */
+export function formatDateTimeSeconds(iso: string | undefined): string {
+  if (!iso) return "";
+  return dateTimeSeconds.format(new Date(iso));
 }
 
 export function formatDate(iso: string | undefined): string {

@@ -1,4 +1,4 @@
-import { StrictMode, useEffect, useState } from "react";
+import { lazy, StrictMode, Suspense, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { api, ApiError, onSessionEnded, setCsrfToken, type Session } from "./api.ts";
 import { Layout, Redirect } from "./components/layout.tsx";
@@ -9,9 +9,17 @@ import { QuotasPage } from "./pages/quotas.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { UserPage } from "./pages/user.tsx";
 import { UsersPage } from "./pages/users.tsx";
+import { UnusedKeysPage } from "./pages/unused-keys.tsx";
+import { WebhooksPage } from "./pages/webhooks.tsx";
+import { ModelsPage } from "./pages/models.tsx";
+import { DeploymentsPage } from "./pages/deployments.tsx";
+import { DatasetsPage } from "./pages/datasets.tsx";
 import { Link, navigate, useLocation } from "./router.tsx";
 import { SessionProvider, signedIn, ToastProvider } from "./session.tsx";
 import "./styles.css";
+
+/** The usage dashboard carries the chart library: loaded when first opened, not with every page. */
+const UsagePage = lazy(() => import("./pages/usage.tsx").then((m) => ({ default: m.UsagePage })));
 
 const USER_PATH = /^\/account\/users\/([a-z][a-z0-9-]{0,62})$/;
 
@@ -34,8 +42,20 @@ function Page({ path }: { path: string }) {
   const user = USER_PATH.exec(path);
   if (user) return <UserPage key={user[1]} userId={user[1]!} />;
   if (path === "/account/audit-log") return <AuditLogPage />;
+  if (path === "/account/unused-keys") return <UnusedKeysPage />;
   if (path === "/account/quotas") return <QuotasPage />;
   if (path === "/account/identity-providers") return <IdentityProvidersPage />;
+  if (path === "/account/webhooks") return <WebhooksPage />;
+  if (path === "/account/usage") {
+    return (
+      <Suspense fallback={<Loading what="usage" />}>
+        <UsagePage />
+      </Suspense>
+    );
+  }
+  if (path === "/account/models") return <ModelsPage />;
+  if (path === "/account/deployments") return <DeploymentsPage />;
+  if (path === "/account/datasets") return <DatasetsPage />;
   return <NotFound />;
 }
 

@@ -1,6 +1,6 @@
 /**
  * @module The console shows only what the principal may do: the actions `GET /auth/session` reports it
- * holds (its role's row of the table in README, Roles and actions, or its permission preset), named by
+ * holds (its role's row of the table in docs/roles.md, or its permission preset), named by
  * the vocabulary the server enforces, imported, not copied. The server still decides every request.
  */
 import type { Action } from "../../src/domain/actions.ts";

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { pipeline } from "node:stream/promises";
 import { apiFailure } from "./errors.ts";
 
 /**
@@ -145,6 +146,39 @@ export class HearthClient {
     }
     if (answer.status < 200 || answer.status > 299) throw apiFailure(this.#describeError(answer.status, parsed as ApiErrorBody));
     return parsed as T;
+  }
+
+  /**
+   * Sends a GET and streams a 2xx answer's body into `sink` as it arrives (an export of any size, in
+   * constant memory; the server waits while `sink` is slow); any other answer throws a CliError as `send` does.
+   */
+  async download(request: ApiRequest, bearer: string | undefined, sink: NodeJS.WritableStream): Promise<void> {
+    const headers: Record<string, string> = { "user-agent": this.#userAgent };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const url = new URL(this.url(request));
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, { method: "GET", headers }, resolve);
+      req.setTimeout(TIMEOUT_MS, () => req.destroy(Object.assign(new Error("timed out"), { code: "FIRECTL_TIMEOUT" })));
+      req.on("error", reject);
+      req.end();
+    }).catch((error: unknown) => {
+      throw apiFailure(`cannot reach Hearth at ${this.base}: ${networkReason(error)}; check --api-base / FIREWORKS_API_BASE`);
+    });
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status > 299) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      let body: ApiErrorBody = {};
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ApiErrorBody;
+      } catch {
+        // Not Hearth's error body: the status alone.
+      }
+      throw apiFailure(this.#describeError(status, body));
+    }
+    // The body may take longer than one request's timeout: only an idle connection times out.
+    res.socket.setTimeout(TIMEOUT_MS);
+    await pipeline(res, sink, { end: false });
   }
 
   #describeError(httpStatus: number, body: ApiErrorBody): string {

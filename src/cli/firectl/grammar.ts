@@ -5,7 +5,8 @@ import type { Command } from "commander";
  * and as verb-noun (`firectl create user`). Each command is described once, as a `Verb`, and
  * defined on both trees from that one description.
  */
-type VerbName = "create" | "get" | "list" | "update" | "delete" | "scale" | "undelete";
+type VerbName =
+  "create" | "get" | "list" | "update" | "delete" | "scale" | "undelete" | "disable" | "enable" | "rotate" | "export" | "deliveries" | "redeliver";
 
 export interface Noun {
   name: string;
@@ -31,9 +32,29 @@ const VERB_DESCRIPTIONS: Readonly<Record<VerbName, string>> = {
   delete: "delete a resource",
   scale: "set a resource's replica count",
   undelete: "restore a deleted resource",
+  disable: "disable a resource",
+  enable: "enable a disabled resource",
+  rotate: "replace a resource's secret",
+  export: "write resources to stdout as a file",
+  deliveries: "show a resource's delivery log",
+  redeliver: "send a delivery again",
 };
 
-const VERB_ALIASES: Readonly<Record<VerbName, string[]>> = { create: [], get: [], list: ["ls"], update: [], delete: [], scale: [], undelete: [] };
+const VERB_ALIASES: Readonly<Record<VerbName, string[]>> = {
+  create: [],
+  get: [],
+  list: ["ls"],
+  update: [],
+  delete: [],
+  scale: [],
+  undelete: [],
+  disable: [],
+  enable: [],
+  rotate: [],
+  export: [],
+  deliveries: [],
+  redeliver: [],
+};
 
 const examplesHelp = (lines: readonly string[]): string => `\nExamples:\n${lines.map((line) => `  ${line}`).join("\n")}\n`;
 

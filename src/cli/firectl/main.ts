@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /**
- * @module `firectl`: the command-line client of Hearth's REST API (README, firectl), in Fireworks' firectl grammar.
+ * @module `firectl`: the command-line client of Hearth's REST API (docs/firectl.md), in Fireworks' firectl grammar.
  * It never touches the store. Exit codes: 0 success, 1 API error or unreachable server, 2 bad usage.
  */
 import { Command, CommanderError, Option } from "commander";
 import { accountNoun, accountVerbs } from "./commands/account.ts";
 import { apiKeyNoun, apiKeyVerbs } from "./commands/api-key.ts";
+import { apiKeyLifecycleVerbs } from "./commands/api-key-lifecycle.ts";
+import { keyPolicyNoun, keyPolicyVerbs } from "./commands/key-policy.ts";
 import { auditLogsNoun, auditLogsVerbs } from "./commands/audit-logs.ts";
 import { defineBilling } from "./commands/billing.ts";
 import { datasetNoun, datasetVerbs } from "./commands/dataset.ts";
 import { deploymentNoun, deploymentVerbs } from "./commands/deployment.ts";
 import { identityProviderNoun, identityProviderVerbs } from "./commands/identity-provider.ts";
 import { permissionPresetNoun, permissionPresetVerbs } from "./commands/permission-preset.ts";
+import { webhookNoun, webhookVerbs } from "./commands/webhook.ts";
 import { defineMisc } from "./commands/misc.ts";
 import { defineSignInCommands } from "./commands/sign-in.ts";
 import { modelNoun, modelVerbs } from "./commands/model.ts";
@@ -90,15 +93,31 @@ export function firectlProgram(): Command {
     .exitOverride();
   defineResources(
     program,
-    [userNoun, apiKeyNoun, auditLogsNoun, quotaNoun, accountNoun, identityProviderNoun, permissionPresetNoun, modelNoun, deploymentNoun, datasetNoun],
+    [
+      userNoun,
+      apiKeyNoun,
+      keyPolicyNoun,
+      auditLogsNoun,
+      quotaNoun,
+      accountNoun,
+      identityProviderNoun,
+      permissionPresetNoun,
+      webhookNoun,
+      modelNoun,
+      deploymentNoun,
+      datasetNoun,
+    ],
     [
       ...userVerbs,
       ...apiKeyVerbs,
+      ...apiKeyLifecycleVerbs,
+      ...keyPolicyVerbs,
       ...auditLogsVerbs,
       ...quotaVerbs,
       ...accountVerbs,
       ...identityProviderVerbs,
       ...permissionPresetVerbs,
+      ...webhookVerbs,
       ...modelVerbs,
       ...deploymentVerbs,
       ...datasetVerbs,

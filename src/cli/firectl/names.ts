@@ -1,4 +1,14 @@
-import { accountName, apiKeyName, billingUsageName, collectionName, matchName, quotaName, userName, type Collection } from "../../domain/resource-names.ts";
+import {
+  accountName,
+  apiKeyName,
+  billingUsageName,
+  collectionName,
+  keyPolicyName,
+  matchName,
+  quotaName,
+  userName,
+  type Collection,
+} from "../../domain/resource-names.ts";
 import { usageError } from "./errors.ts";
 
 /**
@@ -19,6 +29,7 @@ export const paths = {
   apiKeys: (a: string, u: string) => `${v1(userName(seg(a), u === "-" ? "-" : seg(u)))}/apiKeys`,
   apiKey: (a: string, u: string, k: string) => v1(apiKeyName(seg(a), seg(u), seg(k))),
   deleteApiKey: (a: string, u: string) => `${v1(userName(seg(a), seg(u)))}/apiKeys:delete`,
+  keyPolicy: (a: string) => v1(keyPolicyName(seg(a))),
   quotas: all("quotas"),
   quota: (a: string, q: string) => v1(quotaName(seg(a), seg(q))),
   auditLogs: all("auditLogs"),
@@ -32,6 +43,10 @@ export const paths = {
   identityProvider: one("identityProviders"),
   permissionPresets: all("permissionPresets"),
   permissionPreset: one("permissionPresets"),
+  webhooks: all("webhooks"),
+  webhook: one("webhooks"),
+  webhookDeliveries: (a: string, w: string) => `${one("webhooks")(a, w)}/deliveries`,
+  redeliver: (a: string, w: string, d: string) => `${one("webhooks")(a, w)}/deliveries/${seg(d)}:redeliver`,
   billingUsage: (a: string) => v1(billingUsageName(seg(a))),
 };
 
@@ -63,6 +78,7 @@ export const quotaRef = (value: string): Ref => parseRef(value, "accounts/*/quot
 export const accountRef = (value: string): Ref => parseRef(value, "accounts/*", "account");
 export const identityProviderRef = (value: string): Ref => parseRef(value, "accounts/*/identityProviders/*", "identity provider");
 export const permissionPresetRef = (value: string): Ref => parseRef(value, "accounts/*/permissionPresets/*", "permission preset");
+export const webhookRef = (value: string): Ref => parseRef(value, "accounts/*/webhooks/*", "webhook");
 export const modelRef = (value: string): Ref => parseRef(value, "accounts/*/models/*", "model");
 export const deploymentRef = (value: string): Ref => parseRef(value, "accounts/*/deployments/*", "deployment");
 export const datasetRef = (value: string): Ref => parseRef(value, "accounts/*/datasets/*", "dataset");

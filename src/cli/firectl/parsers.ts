@@ -49,3 +49,26 @@ export function parseTime(value: string): string {
   if (date.getFullYear() !== y || date.getMonth() !== mo - 1 || date.getDate() !== d || h > 23 || mi > 59 || s > 59) throw fail();
   return date.toISOString();
 }
+
+/** An amount of US dollars: a non-negative decimal number. */
+export function parseUsd(value: string): number {
+  if (!/^\d{1,9}(\.\d{1,9})?$/.test(value)) throw new InvalidArgumentError("expected a non-negative amount of US dollars, e.g. 25 or 12.50");
+  return Number(value);
+}
+
+/** A comma-separated list (`a,b, c`); an empty value is the empty list. */
+export function parseList(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A length of time: a whole number with a unit, `30s`, `15m`, `24h` or `90d`; returns the API's protobuf Duration, e.g. `86400s`. */
+export function parseDuration(value: string): string {
+  const m = /^(\d{1,9})([smhd])$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError("expected a whole number with a unit: s, m, h or d (e.g. 0s, 24h, 90d)");
+  return `${Number(m[1]) * UNIT_SECONDS[m[2]!]!}s`;
+}

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { listPage, timestamp } from "./common.ts";
+import { DISABLE_REASONS } from "../../domain/api-key-state.ts";
 
 /** An API key's metadata (`accounts/{accountId}/users/{userId}/apiKeys/{keyId}`). */
 export const apiKey = z
@@ -21,6 +22,26 @@ export const apiKey = z
     expireTime: timestamp.optional(),
     /** Absent: never used. */
     lastUsed: timestamp.optional(),
+    /** The client address of the newest use (after HEARTH_TRUST_PROXY); absent: never used. */
+    lastUsedIp: z.string().optional(),
+    /** The User-Agent of the newest use (at most 256 characters); absent: never used or none sent. */
+    lastUsedUserAgent: z.string().optional(),
+    /** `DISABLED`: refused until enabled again (`:enable`). */
+    state: z.enum(["ENABLED", "DISABLED"]),
+    /** Why the key was disabled; present only while `state` is `DISABLED`. */
+    disableReason: z.enum(DISABLE_REASONS).optional(),
+    /** Action names the key may take (its permissions are these ∩ its owner's current role); absent: its owner's role. */
+    scopes: z.array(z.string()).optional(),
+    /** Models and deployments the key may call (names, or `accounts/x/models/*` patterns); absent: any its owner may. */
+    allowedModels: z.array(z.string()).optional(),
+    /** IPv4/IPv6 networks the key may be used from; absent: anywhere. */
+    allowedCidrs: z.array(z.string()).optional(),
+    /** Requests per minute of this key, inside the account's quotas; absent: only the account's. */
+    rpm: z.number().int().optional(),
+    /** Tokens per minute of this key, inside the account's quotas; absent: only the account's. */
+    tpm: z.number().int().optional(),
+    /** Spend per calendar month of this key, US dollars, inside the account's; absent: only the account's. */
+    monthlySpendUsd: z.number().optional(),
     secure: z.literal(true),
     annotations: z.record(z.string(), z.string()),
   })

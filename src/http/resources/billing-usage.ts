@@ -12,12 +12,23 @@ const tokens = {
   costUsd: z.number().min(0),
 };
 
-/** Metered inference over whole UTC days [startTime, endTime), by model, principal and key, and in total. */
+/**
+ * Metered inference over whole UTC days [startTime, endTime), by the request's `groupBy` (default
+ * model, principal and key; a row carries only the fields it is grouped by), and in total.
+ */
 export const billingUsage = z
   .object({
     startTime: timestamp,
     endTime: timestamp,
-    usage: z.array(z.object({ model: z.string(), principal: z.string(), apiKeyId: z.string(), ...tokens })),
+    usage: z.array(
+      z.object({
+        day: z.string().optional().meta({ description: "UTC day, YYYY-MM-DD (when grouped by day)" }),
+        model: z.string().optional(),
+        principal: z.string().optional(),
+        apiKeyId: z.string().optional(),
+        ...tokens,
+      }),
+    ),
     total: z.object(tokens),
   })
   .meta({ id: "BillingUsage" });

@@ -9,7 +9,7 @@ export const permissionPreset = z
   .object({
     name: z.string().meta({ examples: ["accounts/my-account/permissionPresets/agent"] }),
     displayName: z.string(),
-    /** Action names of the public vocabulary (README "Roles and actions"), sorted. */
+    /** Action names of the public vocabulary (docs/roles.md), sorted. */
     actions: z.array(z.string()).meta({ examples: [["models.list", "inference.run"]] }),
     createTime: timestamp,
     updateTime: timestamp,

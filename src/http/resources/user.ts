@@ -24,6 +24,10 @@ export const user = z
     status,
     createTime: timestamp,
     updateTime: timestamp,
+    /** Output only, in get and list answers: how many API keys the principal has. */
+    apiKeyCount: z.int().min(0).optional(),
+    /** Output only, in get and list answers: its newest API key use or browser-session activity; absent when never. */
+    lastActiveTime: timestamp.optional(),
   })
   .meta({ id: "User" });
 export type User = z.output<typeof user>;

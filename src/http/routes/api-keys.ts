@@ -6,6 +6,8 @@ import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../re
 import type { ApiKey } from "../../service/views.ts";
 import { empty, example } from "../resources/common.ts";
 import { apiKey, apiKeyList } from "../resources/api-key.ts";
+import { outputOnlyFields } from "../body-fields.ts";
+import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 
 const keyParams = userParams.extend({ keyId: example(id("key id"), "a1b2c3d4e5f6g7h8") });
 
@@ -19,17 +21,68 @@ const API_KEY_FIELDS = fieldNames<Omit<ApiKey, "key">>()({
   createTime: true,
   expireTime: true,
   lastUsed: true,
+  lastUsedIp: true,
+  lastUsedUserAgent: true,
+  state: true,
+  disableReason: true,
+  scopes: true,
+  allowedModels: true,
+  allowedCidrs: true,
+  rpm: true,
+  tpm: true,
+  monthlySpendUsd: true,
   secure: true,
   annotations: true,
 });
+
+/** A key's restrictions, optional on create and update (checked, with sentences naming the field, by the service). */
+const restrictionFields = {
+  scopes: z.array(z.string()).optional().describe("Action names the key may take (within its owner's role); empty: its owner's role"),
+  allowedModels: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "Models or deployments the key may call: accounts/{a}/models/{m}, accounts/{a}/models/*, accounts/{a}/deployments/{d} or …/deployments/*; empty: any",
+    ),
+  allowedCidrs: z.array(z.string()).optional().describe("IPv4/IPv6 networks (CIDR) the key may be used from; empty: anywhere"),
+  rpm: z.number().int().min(0).optional().describe("Requests per minute of this key; 0: only the account's quota"),
+  tpm: z.number().int().min(0).optional().describe("Tokens per minute of this key; 0: only the account's quota"),
+  monthlySpendUsd: z.number().min(0).optional().describe("US dollars per calendar month for this key; 0: only the account's quota"),
+};
 
 const createBody = z.object({
   apiKey: z
     .object({
       displayName: displayName().optional(),
       expireTime: timestamp("expireTime").optional(),
+      ...restrictionFields,
     })
     .default({}),
+});
+
+/** `updateMask` (AIP-134): a cleared display name becomes "default"; a cleared restriction (empty list, 0) is lifted. */
+const API_KEY_UPDATE = {
+  updatable: {
+    displayName: { clear: "" },
+    scopes: { clear: [] },
+    allowedModels: { clear: [] },
+    allowedCidrs: { clear: [] },
+    rpm: { clear: 0 },
+    tpm: { clear: 0 },
+    monthlySpendUsd: { clear: 0 },
+  },
+  fields: API_KEY_FIELDS,
+} as const satisfies UpdateMaskSpec;
+
+/**
+ * UpdateApiKey's body: the ApiKey (AIP-134). A client may send back the whole key it read: every
+ * field that is not updatable (and the create response's `key`) is output-only here, ignored.
+ */
+const updateBody = z.object({
+  ...outputOnlyFields("key", ...API_KEY_FIELDS.filter((f) => !Object.hasOwn(API_KEY_UPDATE.updatable, f))),
+  displayName: displayName().optional(),
+  ...restrictionFields,
+  updateMask: z.string().optional(),
 });
 
 export function apiKeyRoutes(router: Router): void {
@@ -56,7 +109,14 @@ export function apiKeyRoutes(router: Router): void {
     tag: "API keys",
     response: apiKey,
     params: userParams,
-    body: example(createBody, { apiKey: { displayName: "CI deploy key", expireTime: "2099-12-31T00:00:00Z" } }),
+    body: example(createBody, {
+      apiKey: {
+        displayName: "CI deploy key",
+        expireTime: "2099-12-31T00:00:00Z",
+        scopes: ["models.list", "inference.run"],
+        allowedModels: ["accounts/fireworks/models/*"],
+      },
+    }),
     handler: async ({ deps, ctx, params, body, reply }) => {
       void reply.header("cache-control", "no-store");
       return keys.createApiKey(deps, ctx, params.accountId, params.userId, body.apiKey);
@@ -74,6 +134,20 @@ export function apiKeyRoutes(router: Router): void {
     query: readMaskQuery(API_KEY_FIELDS),
     handler: async ({ deps, ctx, params, query }) =>
       applyReadMaskTo(await keys.getApiKey(deps, ctx, params.accountId, params.userId, params.keyId), query.readMask),
+  });
+
+  router.add({
+    method: "PATCH",
+    url: "/v1/accounts/{accountId}/users/{userId}/apiKeys/{keyId}",
+    operationId: "UpdateApiKey",
+    summary: "Change an API key's display name or restrictions (scopes, allowedModels, allowedCidrs, rpm, tpm, monthlySpendUsd); effective on its next request",
+    tag: "API keys",
+    response: apiKey,
+    params: keyParams,
+    query: updateMaskQuery,
+    body: example(updateBody, { scopes: ["models.list", "inference.run"], allowedCidrs: ["203.0.113.0/24"], rpm: 60 }),
+    handler: ({ deps, ctx, params, query, body }) =>
+      keys.updateApiKey(deps, ctx, params.accountId, params.userId, params.keyId, applyUpdateMask(API_KEY_UPDATE, body, query.updateMask ?? body.updateMask)),
   });
 
   router.add({

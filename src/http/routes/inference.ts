@@ -32,7 +32,7 @@ const modelParam = z.object({
     .meta({ description: "accounts/{a}/models/{m}; its slashes as they are or percent-encoded", examples: ["accounts/my-account/models/my-model"] }),
 });
 
-/** The OpenAI-compatible inference gateway (README, Models, deployments, datasets and inference), on each mount. */
+/** The OpenAI-compatible inference gateway (docs/inference.md), on each mount. */
 export function inferenceRoutes(router: Router): void {
   for (const mount of MOUNTS) mountInference(router, mount);
 }

@@ -11,7 +11,7 @@ const presetParams = accountParams.extend({ permissionPresetId: example(id("perm
 
 const body = z.object({
   displayName: displayName().optional(),
-  /** Action names of the public vocabulary (README "Roles and actions"). */
+  /** Action names of the public vocabulary (docs/roles.md). */
   actions: z.array(z.string()).optional(),
 });
 

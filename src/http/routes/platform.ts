@@ -8,7 +8,7 @@ import { inferenceRoutes } from "./inference.ts";
 import { modelRoutes } from "./models.ts";
 
 /**
- * What keys act on (README, Models, deployments, datasets and inference): models, deployments,
+ * What keys act on (docs/inference.md): models, deployments,
  * datasets, billing usage, and the inference gateway (whose routes declare OpenAI's error shape).
  */
 export function platformRoutes(app: FastifyInstance, router: Router, deps: Deps): void {

@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { Router } from "../route.ts";
 import { openApiDocument } from "../openapi.ts";
 import { verifiedKey } from "../resources/api-key.ts";
+import { principalHeaders, verifiedKeyOf } from "../verify-fast-path.ts";
 import { health, metricsText, openApiDocumentSchema, readiness } from "../resources/operations.ts";
 
 /** Operational endpoints: key verification for gateways, health, readiness, metrics, the API description. */
@@ -15,17 +16,11 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
       "200 with x-fireworks-account-id (and x-hearth-* principal headers) for a valid key, 401 otherwise; usable as an nginx auth_request or Envoy ext_authz check",
     tag: "API keys",
     response: verifiedKey,
+    // A valid, unrestricted key's answer usually comes from the fast path in front of the framework
+    // (src/http/verify-fast-path.ts), with the same status, headers and body; this route answers the rest.
     handler: async ({ ctx, reply }) => {
-      const p = ctx.principal;
-      void reply.headers({
-        "x-fireworks-account-id": p.accountId,
-        "x-hearth-user-id": p.userId,
-        "x-hearth-principal": p.email,
-        "x-hearth-role": p.role,
-        "x-hearth-api-key-id": p.apiKeyId,
-        "cache-control": "no-store",
-      });
-      return { accountId: p.accountId, userId: p.userId, email: p.email, role: p.role, serviceAccount: p.serviceAccount, keyId: p.apiKeyId };
+      void reply.headers(principalHeaders(ctx.principal));
+      return verifiedKeyOf(ctx.principal);
     },
   });
 

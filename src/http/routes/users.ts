@@ -23,6 +23,8 @@ const USER_FIELDS = fieldNames<Awaited<ReturnType<typeof users.getUser>>>()({
   status: true,
   createTime: true,
   updateTime: true,
+  apiKeyCount: true,
+  lastActiveTime: true,
   identityBindings: true,
 });
 

@@ -7,7 +7,20 @@ import { ErrorNotice } from "./ui.tsx";
  * A modal on the native `<dialog>`: the browser keeps focus inside and Escape closes it. Focus goes
  * to the first field (or `data-autofocus`) and returns to what opened it.
  */
-export function Dialog({ title, onClose, children, wide = false }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+export function Dialog({
+  title,
+  onClose,
+  children,
+  wide = false,
+  drawer = false,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  wide?: boolean;
+  /** Slides in at the right edge, full height (an entry's details beside the list). */
+  drawer?: boolean;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -27,7 +40,7 @@ export function Dialog({ title, onClose, children, wide = false }: { title: stri
   return (
     <dialog
       ref={ref}
-      className={wide ? "dialog dialog-wide" : "dialog"}
+      className={drawer ? "dialog dialog-drawer" : wide ? "dialog dialog-wide" : "dialog"}
       aria-labelledby={titleId}
       onCancel={(event) => {
         event.preventDefault();

@@ -11,6 +11,8 @@ interface NavItem {
   icon: IconName;
   /** Marks the item current for these paths too. */
   matches: (path: string) => boolean;
+  /** Shown only to those who may list every principal's keys. */
+  adminOnly?: boolean;
 }
 
 function navItems(userId: string): NavItem[] {
@@ -18,9 +20,15 @@ function navItems(userId: string): NavItem[] {
   return [
     { to: "/account/users", label: "Users", icon: "users", matches: (p) => p === "/account/users" || (p.startsWith("/account/users/") && p !== mine) },
     { to: mine, label: "My API keys", icon: "key", matches: (p) => p === mine },
+    { to: "/account/unused-keys", label: "Unused keys", icon: "key", matches: (p) => p === "/account/unused-keys", adminOnly: true },
+    { to: "/account/usage", label: "Usage", icon: "chart", matches: (p) => p.startsWith("/account/usage") },
+    { to: "/account/models", label: "Models", icon: "cube", matches: (p) => p.startsWith("/account/models") },
+    { to: "/account/deployments", label: "Deployments", icon: "server", matches: (p) => p.startsWith("/account/deployments") },
+    { to: "/account/datasets", label: "Datasets", icon: "database", matches: (p) => p.startsWith("/account/datasets") },
     { to: "/account/audit-log", label: "Audit log", icon: "log", matches: (p) => p.startsWith("/account/audit-log") },
     { to: "/account/quotas", label: "Quotas", icon: "gauge", matches: (p) => p.startsWith("/account/quotas") },
     { to: "/account/identity-providers", label: "Identity providers", icon: "shield", matches: (p) => p.startsWith("/account/identity-providers") },
+    { to: "/account/webhooks", label: "Webhooks", icon: "server", matches: (p) => p.startsWith("/account/webhooks"), adminOnly: true },
   ];
 }
 
@@ -68,14 +76,16 @@ export function Layout({ children }: { children: ReactNode }) {
         </p>
         <nav aria-label="Console">
           <ul>
-            {navItems(session.userId).map((item) => (
-              <li key={item.to}>
-                <Link to={item.to} className="nav-link" aria-current={item.matches(path) ? "page" : undefined}>
-                  <Icon name={item.icon} />
-                  {item.label}
-                </Link>
-              </li>
-            ))}
+            {navItems(session.userId)
+              .filter((item) => !item.adminOnly || session.can("apiKeys.listOthers"))
+              .map((item) => (
+                <li key={item.to}>
+                  <Link to={item.to} className="nav-link" aria-current={item.matches(path) ? "page" : undefined}>
+                    <Icon name={item.icon} />
+                    {item.label}
+                  </Link>
+                </li>
+              ))}
           </ul>
         </nav>
         <div className="me">

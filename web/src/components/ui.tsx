@@ -1,6 +1,6 @@
-import { useEffect, useRef, type ReactNode } from "react";
+import { Fragment, useEffect, useRef, type ReactNode } from "react";
 import type { ApiError } from "../api.ts";
-import { formatDateTime, formatRelative } from "../format.ts";
+import { formatDate, formatDateTime, formatDateTimeSeconds, formatRelative } from "../format.ts";
 import type { Role } from "../permissions.ts";
 import { Icon, type IconName } from "./icons.tsx";
 
@@ -76,12 +76,28 @@ export function Empty({ icon, title, children }: { icon: IconName; title: string
   );
 }
 
-/** A time with its exact value on hover and for assistive technology. */
-export function Time({ iso, relative = false, empty = "—" }: { iso: string | undefined; relative?: boolean; empty?: string }) {
+/**
+ * A time with its exact value on hover and for assistive technology; `seconds` shows the seconds
+ * too, `dateOnly` only the day, `relative` how long ago.
+ */
+export function Time({
+  iso,
+  relative = false,
+  seconds = false,
+  dateOnly = false,
+  empty = "—",
+}: {
+  iso: string | undefined;
+  relative?: boolean;
+  seconds?: boolean;
+  dateOnly?: boolean;
+  empty?: string;
+}) {
   if (!iso) return <span className="muted">{empty}</span>;
+  const exact = seconds ? formatDateTimeSeconds(iso) : formatDateTime(iso);
   return (
-    <time dateTime={iso} title={formatDateTime(iso)}>
-      {relative ? formatRelative(iso) : formatDateTime(iso)}
+    <time dateTime={iso} title={exact}>
+      {relative ? formatRelative(iso) : dateOnly ? formatDate(iso) : exact}
     </time>
   );
 }
@@ -92,7 +108,29 @@ export function PrincipalName({ displayName, email, id, serviceAccount }: { disp
   return (
     <span className="principal">
       <span className="principal-name">{name}</span>
-      {name !== email && <span className="principal-email">{email}</span>}
+      {name !== email && (
+        <span className="principal-email" title={email}>
+          {email}
+        </span>
+      )}
     </span>
+  );
+}
+
+/** A resource name that may break onto a new line only after a slash, never inside an id. */
+export function ResourcePath({ name }: { name: string }) {
+  return (
+    <>
+      {name.split("/").map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 && (
+            <>
+              /<wbr />
+            </>
+          )}
+          {part}
+        </Fragment>
+      ))}
+    </>
   );
 }

@@ -1,11 +1,13 @@
-import { Fragment, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { api, filterString, query, type AuditLog } from "../api.ts";
+import { Dialog } from "../components/dialog.tsx";
 import { Icon } from "../components/icons.tsx";
-import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
-import { formatDateTime, toLocalInput } from "../format.ts";
+import { Empty, ErrorNotice, Loading, PageHeader, ResourcePath, Time } from "../components/ui.tsx";
+import { formatDateTimeSeconds, toLocalInput } from "../format.ts";
 import { useLoad, useTitle } from "../hooks.ts";
-import { setSearch, useLocation } from "../router.tsx";
+import { Link, setSearch, useLocation } from "../router.tsx";
 import { useSession } from "../session.tsx";
+import "./audit-log.css";
 
 const PAGE_SIZE = 25;
 const HOUR = 3600 * 1000;
@@ -60,10 +62,22 @@ function readFilters(search: URLSearchParams): Filters {
   };
 }
 
-/** The API's request for the filters: a time range, the principal's email, and an AIP-160 filter. */
-function request(f: Filters, now: number): { startTime?: string; endTime?: string; email?: string; filter?: string } {
+/**
+ * AIP-160 clauses matching principals whose email starts with `prefix` (case-insensitive): the
+ * range [prefix, prefix with its last character's successor), which the principal index serves.
+ */
+function principalPrefix(prefix: string): string[] {
+  const p = prefix.trim().toLowerCase();
+  if (!p) return [];
+  const last = p.codePointAt(p.length - 1)!;
+  const upper = p.slice(0, p.length - String.fromCodePoint(last).length) + String.fromCodePoint(last + 1);
+  return [`principal>=${filterString(p)}`, `principal<${filterString(upper)}`];
+}
+
+/** The API's request for the filters: a time range and an AIP-160 filter (principal prefix, resource, method). */
+function request(f: Filters, now: number): { startTime?: string; endTime?: string; filter?: string } {
   const preset = RANGES.find((r) => r.value === f.range);
-  const parts: string[] = [];
+  const parts: string[] = [...principalPrefix(f.principal)];
   if (f.resource.trim()) parts.push(`resource:${filterString(f.resource.trim())}`);
   if (f.method.trim()) parts.push(`method=${filterString(f.method.trim())}`);
   const range =
@@ -73,7 +87,18 @@ function request(f: Filters, now: number): { startTime?: string; endTime?: strin
           ...(f.from ? { startTime: new Date(f.from).toISOString() } : {}),
           ...(f.to ? { endTime: new Date(f.to).toISOString() } : {}),
         };
-  return { ...range, ...(f.principal.trim() ? { email: f.principal.trim() } : {}), ...(parts.length ? { filter: parts.join(" AND ") } : {}) };
+  return { ...range, ...(parts.length ? { filter: parts.join(" AND ") } : {}) };
+}
+
+/** The console page of an entry's resource, when it has one (a user, a key's owner, a model…). */
+function consolePath(resource: string): string | undefined {
+  const m = /^accounts\/[^/]+\/(users|models|deployments|datasets|quotas|identityProviders)(?:\/([^/:]+))?/.exec(resource);
+  if (!m) return undefined;
+  const [, collection, id] = m;
+  if (collection === "users") return id ? `/account/users/${id}` : "/account/users";
+  if (collection === "quotas") return "/account/quotas";
+  if (collection === "identityProviders") return "/account/identity-providers";
+  return `/account/${collection}${id ? query({ q: id }) : ""}`;
 }
 
 /** The entry's google.rpc code name ("OK", "PERMISSION_DENIED", …), the same form as a resource's status. */
@@ -83,13 +108,56 @@ function StatusBadge({ status }: { status: AuditLog["status"] }) {
   return <span className={succeeded(status) ? "badge badge-ok" : "badge badge-error"}>{status.code}</span>;
 }
 
+/** An email that may break onto a second line only before its `@`, never inside a word. */
+function EmailText({ email }: { email: string }) {
+  const at = email.lastIndexOf("@");
+  if (at <= 0) return <>{email}</>;
+  return (
+    <>
+      {email.slice(0, at)}
+      <wbr />
+      {email.slice(at)}
+    </>
+  );
+}
+
+/** An entry's resource name, linked to its console page when it has one. */
+function ResourceLink({ resource }: { resource: string }) {
+  const to = consolePath(resource);
+  return to ? (
+    <Link to={to}>
+      <ResourcePath name={resource} />
+    </Link>
+  ) : (
+    <ResourcePath name={resource} />
+  );
+}
+
 function EntryDetails({ entry }: { entry: AuditLog }) {
   return (
     <div className="entry-details">
       <dl className="entry-fields">
         <div>
           <dt>Time</dt>
-          <dd>{formatDateTime(entry.timestamp)}</dd>
+          <dd>
+            <time dateTime={entry.timestamp}>{formatDateTimeSeconds(entry.timestamp)}</time> <span className="muted">({entry.timestamp})</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Principal</dt>
+          <dd>{entry.principal || "unauthenticated"}</dd>
+        </div>
+        <div>
+          <dt>Method</dt>
+          <dd>
+            <code>{entry.method}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Resource</dt>
+          <dd className="resource-cell">
+            <ResourceLink resource={entry.resource} />
+          </dd>
         </div>
         <div>
           <dt>Result</dt>
@@ -127,7 +195,7 @@ export function AuditLogPage() {
   const applied = readFilters(search);
   const [form, setForm] = useState<Filters>(applied);
   const [pages, setPages] = useState<string[]>([""]);
-  const [open, setOpen] = useState<string>();
+  const [open, setOpen] = useState<AuditLog>();
   // The window of a preset range moves with time: it is fixed when the filters are applied.
   const [appliedAt, setAppliedAt] = useState(() => Date.now());
   const pageToken = pages[pages.length - 1] ?? "";
@@ -166,6 +234,8 @@ export function AuditLogPage() {
     setAppliedAt(Date.now());
     setSearch({ range: undefined, from: undefined, to: undefined, principal: undefined, resource: undefined, method: undefined });
   };
+  /** The export of every entry the applied filters match (not only this page), as a file. */
+  const exportUrl = (format: "csv" | "jsonl") => `/v1/accounts/${session.accountId}/auditLogs:export${query({ format, ...params })}`;
   const set = (field: keyof Filters) => (event: { target: { value: string } }) => setForm((f) => ({ ...f, [field]: event.target.value }));
 
   return (
@@ -203,8 +273,8 @@ export function AuditLogPage() {
         )}
         {session.isAdmin && (
           <div className="field">
-            <label htmlFor="audit-principal">Principal</label>
-            <input id="audit-principal" type="email" value={form.principal} onChange={set("principal")} placeholder="email" autoComplete="off" />
+            <label htmlFor="audit-principal">Principal starts with</label>
+            <input id="audit-principal" value={form.principal} onChange={set("principal")} placeholder="ci-bot@" autoComplete="off" spellCheck={false} />
           </div>
         )}
         <div className="field">
@@ -227,6 +297,13 @@ export function AuditLogPage() {
           <button type="button" className="button" onClick={reset}>
             Reset
           </button>
+          <a className="button" href={exportUrl("csv")} download>
+            <Icon name="download" size={16} /> Export CSV
+          </a>
+          <a className="button button-quiet" href={exportUrl("jsonl")} download>
+            JSONL
+            <span className="visually-hidden"> export</span>
+          </a>
         </div>
       </form>
 
@@ -254,53 +331,35 @@ export function AuditLogPage() {
               </tr>
             </thead>
             <tbody>
-              {entries.map((entry) => {
-                const expanded = open === entry.id;
-                return (
-                  <Fragment key={entry.id}>
-                    <tr className={expanded ? "expanded" : undefined}>
-                      <td className="nowrap" data-label="Time">
-                        <Time iso={entry.timestamp} />
-                      </td>
-                      <td className="principal-cell" data-label="Principal">
-                        {entry.principal || <span className="muted">unauthenticated</span>}
-                      </td>
-                      <td data-label="Method">
-                        <code>{entry.method}</code>
-                        {entry.isAdminAction && <span className="badge badge-admin-action">admin</span>}
-                      </td>
-                      <td className="resource-cell" data-label="Resource">
-                        {entry.resource}
-                      </td>
-                      <td data-label="Result">
-                        <StatusBadge status={entry.status} />
-                      </td>
-                      <td className="row-actions">
-                        <button
-                          type="button"
-                          className="button button-small button-quiet"
-                          aria-expanded={expanded}
-                          aria-controls={`entry-${entry.id}`}
-                          onClick={() => setOpen(expanded ? undefined : entry.id)}
-                        >
-                          {expanded ? "Hide" : "Details"}
-                          <span className="visually-hidden">
-                            {" "}
-                            of {entry.method} at {formatDateTime(entry.timestamp)}
-                          </span>
-                        </button>
-                      </td>
-                    </tr>
-                    {expanded && (
-                      <tr className="details-row" id={`entry-${entry.id}`}>
-                        <td colSpan={6}>
-                          <EntryDetails entry={entry} />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
+              {entries.map((entry) => (
+                <tr key={entry.id} className={open?.id === entry.id ? "expanded" : undefined}>
+                  <td className="nowrap" data-label="Time">
+                    <Time iso={entry.timestamp} seconds />
+                  </td>
+                  <td className="principal-cell" data-label="Principal">
+                    {entry.principal ? <EmailText email={entry.principal} /> : <span className="muted">unauthenticated</span>}
+                  </td>
+                  <td className="method-cell" data-label="Method">
+                    <code className="method">{entry.method}</code>
+                    {entry.isAdminAction && <span className="badge badge-admin-action">admin</span>}
+                  </td>
+                  <td className="resource-cell" data-label="Resource">
+                    <ResourceLink resource={entry.resource} />
+                  </td>
+                  <td data-label="Result">
+                    <StatusBadge status={entry.status} />
+                  </td>
+                  <td className="row-actions">
+                    <button type="button" className="button button-small button-quiet" aria-haspopup="dialog" onClick={() => setOpen(entry)}>
+                      Details
+                      <span className="visually-hidden">
+                        {" "}
+                        of {entry.method} at {formatDateTimeSeconds(entry.timestamp)}
+                      </span>
+                    </button>
+                  </td>
+                </tr>
+              ))}
             </tbody>
           </table>
           <div className="table-footer">
@@ -322,6 +381,13 @@ export function AuditLogPage() {
             </div>
           </div>
         </div>
+      )}
+      {open && (
+        <Dialog title={`${open.method} · ${formatDateTimeSeconds(open.timestamp)}`} onClose={() => setOpen(undefined)} drawer>
+          <div className="dialog-body">
+            <EntryDetails entry={open} />
+          </div>
+        </Dialog>
       )}
     </>
   );

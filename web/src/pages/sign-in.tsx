@@ -6,7 +6,7 @@ import { ErrorNotice, Loading } from "../components/ui.tsx";
 import { useLoad, useTitle } from "../hooks.ts";
 import { Link, setSearch, useLocation } from "../router.tsx";
 
-/** The same sentence the API answers a service account with (README, Sign-in). */
+/** The same sentence the API answers a service account with (docs/sign-in.md). */
 const SERVICE_ACCOUNT_SIGN_IN = "Service accounts cannot sign in; use an API key.";
 
 /**
@@ -33,7 +33,8 @@ export function SignInPage({ session }: { session: Session | null | undefined })
   const chooseAccount = (event: FormEvent) => {
     event.preventDefault();
     setEditing(false);
-    setSearch({ account: accountInput.trim() });
+    // The page the person was sent from stays the destination, whichever account they pick.
+    setSearch({ account: accountInput.trim(), next: search.get("next") ?? undefined });
   };
 
   return (
@@ -48,6 +49,13 @@ export function SignInPage({ session }: { session: Session | null | undefined })
           <p className="notice notice-info" role="status">
             You are signed out.
           </p>
+        )}
+        {!session && search.has("next") && next !== safeNext(null) && (
+          <div className="notice notice-info" role="status">
+            <p>
+              Sign in to continue to <span className="mono">{next}</span>.
+            </p>
+          </div>
         )}
         {session && (
           <div className="notice notice-info">

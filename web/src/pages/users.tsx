@@ -7,6 +7,7 @@ import { ROLES } from "../permissions.ts";
 import { Link, navigate, setSearch, useLocation } from "../router.tsx";
 import { useSession } from "../session.tsx";
 import { AddUserDialog, ChangeRoleDialog, CreateServiceAccountDialog, DeleteUserDialog } from "./user-dialogs.tsx";
+import "./users.css";
 
 const PAGE_SIZE = 50;
 
@@ -123,6 +124,19 @@ export function UsersPage() {
             ))}
           </select>
         </div>
+        {(kind !== "all" || role || text) && (
+          <button
+            type="button"
+            className="button button-small button-quiet"
+            onClick={() => {
+              setText("");
+              resetPaging();
+              setSearch({ type: undefined, role: undefined, q: undefined });
+            }}
+          >
+            <Icon name="close" size={14} /> Clear filters
+          </button>
+        )}
       </div>
 
       <ErrorNotice error={list.error} onRetry={list.reload} />
@@ -139,16 +153,16 @@ export function UsersPage() {
       )}
       {users.length > 0 && (
         <div className="card table-card" aria-busy={list.loading}>
-          <table className="table responsive">
+          <table className="table responsive users-table">
             <caption className="visually-hidden">
               {kind === "service" ? "Service accounts" : kind === "human" ? "People" : "Users and service accounts"}
             </caption>
             <thead>
               <tr>
                 <th scope="col">Principal</th>
-                <th scope="col">Type</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
+                <th scope="col">Type and role</th>
+                <th scope="col">API keys</th>
+                <th scope="col">Last active</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -166,21 +180,28 @@ export function UsersPage() {
                       </Link>
                       {self && <span className="badge badge-you">you</span>}
                     </td>
-                    <td data-label="Type">
-                      <KindBadge serviceAccount={user.serviceAccount} />
+                    <td data-label="Type and role">
+                      <span className="type-role">
+                        <KindBadge serviceAccount={user.serviceAccount} />
+                        <RoleBadge role={user.role} />
+                      </span>
                     </td>
-                    <td data-label="Role">
-                      <RoleBadge role={user.role} />
+                    <td data-label="API keys" className="numeric">
+                      {self || session.isAdmin ? (
+                        <Link to={`/account/users/${id}`} aria-label={`${user.apiKeyCount ?? 0} API keys of ${user.email}`}>
+                          {user.apiKeyCount ?? 0}
+                        </Link>
+                      ) : (
+                        (user.apiKeyCount ?? 0)
+                      )}
                     </td>
-                    <td data-label="Created" className="nowrap">
-                      <Time iso={user.createTime} />
+                    <td data-label="Last active">
+                      <Time iso={user.lastActiveTime} relative empty="Never" />
+                      <span className="created">
+                        created <Time iso={user.createTime} dateOnly />
+                      </span>
                     </td>
                     <td className="row-actions">
-                      {(self || session.isAdmin) && (
-                        <Link to={`/account/users/${id}`} className="button button-small button-quiet" aria-label={`API keys of ${user.email}`}>
-                          <Icon name="key" size={16} /> Keys
-                        </Link>
-                      )}
                       {manage && (
                         <>
                           <button
@@ -196,8 +217,9 @@ export function UsersPage() {
                             className="button button-small button-quiet danger-text"
                             onClick={() => setDialog({ kind: "delete", user })}
                             aria-label={`Delete ${user.email}`}
+                            title="Delete"
                           >
-                            <Icon name="trash" size={16} /> Delete
+                            <Icon name="trash" size={16} />
                           </button>
                         </>
                       )}

@@ -1,12 +1,13 @@
-import { Option } from "commander";
+import { Option, type Command } from "commander";
 import type { ApiKey } from "../../../http/resources/api-key.ts";
 import { runs, type Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
+import { unusedFilter, withUnusedFlag } from "../unused.ts";
 import { apiKeyRef, paths, userRef, type Ref } from "../names.ts";
 import { localTime, renderFields, renderTable, type Column } from "../output.ts";
-import { parseTime } from "../parsers.ts";
+import { parseCount, parseList, parseTime, parseUsd } from "../parsers.ts";
 import { userName } from "../../../domain/resource-names.ts";
 
 /**
@@ -17,7 +18,8 @@ export const apiKeyNoun: Noun = { name: "api-key", aliases: ["api-keys", "apikey
 
 const SA_HELP = "act on this service account's keys (id or name) instead of the caller's";
 
-function keyFields(key: ApiKey): string {
+/** An API key's fields as `get` shows them. */
+export function keyFields(key: ApiKey): string {
   return renderFields([
     ["Key ID", key.keyId],
     ["Name", key.name ?? ""],
@@ -27,8 +29,61 @@ function keyFields(key: ApiKey): string {
     ["Create Time", localTime(key.createTime)],
     ["Expire Time", localTime(key.expireTime, "never")],
     ["Last Used", localTime(key.lastUsed, "never")],
+    ["State", key.disableReason ? `${key.state} (${key.disableReason})` : key.state],
+    ...(key.lastUsedIp ? [["Last Used From", [key.lastUsedIp, key.lastUsedUserAgent].filter(Boolean).join(" ")] as [string, string]] : []),
+    ...restrictionRows(key),
   ]);
 }
+
+/** The key's restrictions, one row each, only those it has. */
+function restrictionRows(key: ApiKey): Array<[string, string]> {
+  const rows: Array<[string, string | undefined]> = [
+    ["Scopes", key.scopes?.join(", ")],
+    ["Allowed Models", key.allowedModels?.join(", ")],
+    ["Allowed CIDRs", key.allowedCidrs?.join(", ")],
+    ["RPM", key.rpm?.toString()],
+    ["TPM", key.tpm?.toString()],
+    ["Monthly Spend USD", key.monthlySpendUsd?.toString()],
+  ];
+  return rows.filter((row): row is [string, string] => row[1] !== undefined);
+}
+
+/** The restriction flags of `create` and `update`; on update an empty list or 0 lifts a restriction. */
+interface RestrictionFlags {
+  scopes?: string[];
+  allowedModels?: string[];
+  allowedCidrs?: string[];
+  rpm?: number;
+  tpm?: number;
+  monthlySpendUsd?: number;
+}
+
+const withRestrictionFlags = (command: Command): Command =>
+  command
+    .addOption(
+      new Option("--scopes <actions>", "comma-separated action names the key may take, within its owner's role, e.g. models.list,inference.run").argParser(
+        parseList,
+      ),
+    )
+    .addOption(
+      new Option("--allowed-models <names>", "comma-separated models or deployments the key may call, e.g. 'accounts/fireworks/models/*'").argParser(parseList),
+    )
+    .addOption(
+      new Option("--allowed-cidrs <networks>", "comma-separated IPv4/IPv6 networks the key may be used from, e.g. 203.0.113.0/24").argParser(parseList),
+    )
+    .addOption(new Option("--rpm <n>", "requests per minute of this key (0: only the account's quota)").argParser(parseCount))
+    .addOption(new Option("--tpm <n>", "tokens per minute of this key (0: only the account's quota)").argParser(parseCount))
+    .addOption(new Option("--monthly-spend-usd <usd>", "US dollars per calendar month for this key (0: only the account's quota)").argParser(parseUsd));
+
+/** The restriction fields of a request body, those whose flag was given. */
+const restrictionBody = (o: RestrictionFlags): RestrictionFlags => ({
+  scopes: o.scopes,
+  allowedModels: o.allowedModels,
+  allowedCidrs: o.allowedCidrs,
+  rpm: o.rpm,
+  tpm: o.tpm,
+  monthlySpendUsd: o.monthlySpendUsd,
+});
 
 const KEY_COLUMNS: ReadonlyArray<Column<ApiKey>> = [
   ["KEY ID", (k) => k.keyId],
@@ -38,15 +93,16 @@ const KEY_COLUMNS: ReadonlyArray<Column<ApiKey>> = [
   ["CREATED", (k) => localTime(k.createTime)],
   ["EXPIRES", (k) => localTime(k.expireTime, "never")],
   ["LAST USED", (k) => localTime(k.lastUsed, "never")],
+  ["STATE", (k) => (k.disableReason ? `${k.state} (${k.disableReason})` : k.state)],
 ];
 
-const ONCE = "Store this key now: it is shown only this once and cannot be shown again.";
+export const ONCE = "Store this key now: it is shown only this once and cannot be shown again.";
 
 /**
  * Whose keys a command acts on: the user a full key name carries, else `--service-account`, else
  * the caller (asked of `GET /verifyApiKey`).
  */
-async function owner(ctx: Context, serviceAccount: string | undefined, key?: Ref): Promise<{ accountId: string; userId: string }> {
+export async function owner(ctx: Context, serviceAccount: string | undefined, key?: Ref): Promise<{ accountId: string; userId: string }> {
   const sa = serviceAccount === undefined ? undefined : userRef(serviceAccount);
   if (key?.userId !== undefined && sa !== undefined && (key.userId !== sa.id || (sa.accountId ?? key.accountId) !== key.accountId)) {
     throw usageError(`the key name belongs to user "${key.userId}" but --service-account names "${sa.id}"; give one of them`);
@@ -56,7 +112,7 @@ async function owner(ctx: Context, serviceAccount: string | undefined, key?: Ref
   return { accountId, userId };
 }
 
-interface CreateOptions {
+interface CreateOptions extends RestrictionFlags {
   serviceAccount?: string;
   keyName?: string;
   expireTime?: string;
@@ -66,16 +122,22 @@ const create: Verb = {
   noun: "api-key",
   verb: "create",
   summary: "create an API key for yourself, or for a service account (admin); the secret is printed once",
-  examples: ['firectl api-key create --service-account "my-service-account"', 'firectl api-key create --key-name ci --expire-time "2027-01-31 18:00:00"'],
+  examples: [
+    'firectl api-key create --service-account "my-service-account"',
+    'firectl api-key create --key-name ci --expire-time "2027-01-31 18:00:00"',
+    "firectl api-key create --key-name agent --scopes models.list,inference.run --allowed-models 'accounts/fireworks/models/*' --allowed-cidrs 203.0.113.0/24 --rpm 60",
+  ],
   define: (command) =>
     runs<CreateOptions>(
-      command
-        .option("--service-account <id>", "create the key for this service account (admin only)")
-        .option("--key-name <name>", 'display name of the key (default "default")')
-        .addOption(new Option("--expire-time <time>", 'expiry, "YYYY-MM-DD[ HH:MM:SS]" in local time (default: never)').argParser(parseTime)),
+      withRestrictionFlags(
+        command
+          .option("--service-account <id>", "create the key for this service account (admin only)")
+          .option("--key-name <name>", 'display name of the key (default "default")')
+          .addOption(new Option("--expire-time <time>", 'expiry, "YYYY-MM-DD[ HH:MM:SS]" in local time (default: never)').argParser(parseTime)),
+      ),
       async (ctx, _args, o) => {
         const { accountId, userId } = await owner(ctx, o.serviceAccount);
-        const body = { apiKey: { displayName: o.keyName, expireTime: o.expireTime } };
+        const body = { apiKey: { displayName: o.keyName, expireTime: o.expireTime, ...restrictionBody(o) } };
         await ctx.call<ApiKey>({ method: "POST", path: paths.apiKeys(accountId, userId), body }, (key) => {
           if (ctx.json) {
             ctx.show(key, keyFields);
@@ -108,23 +170,59 @@ const get: Verb = {
 interface ListOptions extends ListFlags {
   serviceAccount?: string;
   allUsers?: boolean;
+  unused?: number;
 }
 
 const listKeys: Verb = {
   noun: "api-key",
   verb: "list",
   summary: "list your API keys, a service account's (--service-account) or every key of the account (--all-users, admin)",
-  examples: ["firectl api-key list", 'firectl api-key list --service-account "my-service-account"', "firectl api-key list --all-users"],
+  examples: [
+    "firectl api-key list",
+    'firectl api-key list --service-account "my-service-account"',
+    "firectl api-key list --all-users",
+    "firectl api-key list --all-users --unused 90d",
+  ],
   define: (command) =>
     runs<ListOptions>(
-      withListFlags(
-        command.option("--service-account <id>", SA_HELP).option("--all-users", "list the keys of every user and service account (admin)"),
-        "'display_name=\"ci\"'",
+      withUnusedFlag(
+        withListFlags(
+          command.option("--service-account <id>", SA_HELP).option("--all-users", "list the keys of every user and service account (admin)"),
+          "'display_name=\"ci\"'",
+        ),
+        "keys",
       ),
       async (ctx, _args, o) => {
         if (o.allUsers && o.serviceAccount !== undefined) throw usageError("--all-users and --service-account cannot be combined; pass one of them");
         const { accountId, userId } = o.allUsers ? { accountId: await ctx.accountId(), userId: "-" } : await owner(ctx, o.serviceAccount);
-        await list<ApiKey>(ctx, { method: "GET", path: paths.apiKeys(accountId, userId) }, "apiKeys", o, (keys) => renderTable(KEY_COLUMNS, keys));
+        const request = { method: "GET" as const, path: paths.apiKeys(accountId, userId) };
+        await list<ApiKey>(ctx, request, "apiKeys", unusedFilter(o), (keys) => renderTable(KEY_COLUMNS, keys));
+      },
+    ),
+};
+
+interface UpdateOptions extends RestrictionFlags {
+  serviceAccount?: string;
+  keyName?: string;
+}
+
+const update: Verb = {
+  noun: "api-key",
+  verb: "update",
+  summary: "change an API key's display name or restrictions (an empty list or 0 lifts one); effective on the key's next request",
+  examples: ["firectl api-key update KEY_ID --scopes models.list,inference.run --rpm 30", "firectl api-key update KEY_ID --allowed-cidrs ''"],
+  define: (command) =>
+    runs<UpdateOptions>(
+      withRestrictionFlags(
+        command.argument("<key>", "key id or name").option("--service-account <id>", SA_HELP).option("--key-name <name>", "new display name of the key"),
+      ),
+      async (ctx, [value], o) => {
+        const patch = { displayName: o.keyName, ...restrictionBody(o) };
+        if (Object.values(patch).every((v) => v === undefined))
+          throw usageError("nothing to update: pass at least one flag; see 'firectl api-key update --help'");
+        const ref = apiKeyRef(value ?? "");
+        const { accountId, userId } = await owner(ctx, o.serviceAccount, ref);
+        await ctx.call<ApiKey>({ method: "PATCH", path: paths.apiKey(accountId, userId, ref.id), body: patch }, (key) => ctx.show(key, keyFields));
       },
     ),
 };
@@ -143,4 +241,4 @@ const remove: Verb = {
     }),
 };
 
-export const apiKeyVerbs: Verb[] = [create, get, listKeys, remove];
+export const apiKeyVerbs: Verb[] = [create, get, listKeys, update, remove];

@@ -52,4 +52,44 @@ const listAuditLogs: Verb = {
     ),
 };
 
-export const auditLogsVerbs: Verb[] = [listAuditLogs];
+interface ExportOptions {
+  format: string;
+  start?: string;
+  end?: string;
+  email?: string;
+  filter?: string;
+}
+
+const exportAuditLogs: Verb = {
+  noun: "audit-logs",
+  verb: "export",
+  summary: "write the audit log to stdout as JSON Lines or CSV, streamed (default: all of it); an admin's unfiltered JSON Lines export verifies offline",
+  examples: [
+    "firectl audit-logs export --format jsonl > audit.jsonl",
+    'firectl audit-logs export --format csv --start "2026-01-01" > january-on.csv',
+    "hearth audit verify --file audit.jsonl --public-key hearth-audit-keys.json",
+  ],
+  define: (command) =>
+    runs<ExportOptions>(
+      command
+        .addOption(new Option("--format <format>", "jsonl or csv").choices(["jsonl", "csv"]).default("jsonl"))
+        .addOption(new Option("--start <time>", 'earliest entry, "YYYY-MM-DD[ HH:MM:SS]" in local time').argParser(parseTime))
+        .addOption(new Option("--end <time>", 'end (exclusive), "YYYY-MM-DD[ HH:MM:SS]" in local time').argParser(parseTime))
+        .option("--email <email>", "only entries of this principal")
+        .option("--filter <filter>", "AIP-160 filter over the list's fields, e.g. 'method=\"CreateUser\"'"),
+      async (ctx, _args, o) => {
+        const request = {
+          method: "GET",
+          path: `${paths.auditLogs(await ctx.accountId())}:export`,
+          query: { format: o.format, startTime: o.start, endTime: o.end, email: o.email, filter: o.filter },
+        } as const;
+        if (ctx.dryRun) {
+          ctx.out(ctx.describe(request));
+          return;
+        }
+        await ctx.client.download(request, await ctx.bearer(), process.stdout);
+      },
+    ),
+};
+
+export const auditLogsVerbs: Verb[] = [listAuditLogs, exportAuditLogs];

@@ -5,13 +5,18 @@ import { paths } from "../names.ts";
 import { renderTable, type Column } from "../output.ts";
 import { parseTime } from "../parsers.ts";
 
-/** `firectl billing get-usage`: metered inference usage by model, principal and key; one row of its table. */
+/** `firectl billing get-usage`: metered inference usage by day, model, principal and/or key; one row of its table. */
 type UsageRow = BillingUsage["usage"][number];
 
-const COLUMNS: ReadonlyArray<Column<UsageRow>> = [
-  ["MODEL", (u) => u.model],
-  ["PRINCIPAL", (u) => u.principal],
-  ["API KEY", (u) => u.apiKeyId],
+/** The grouping columns, shown when the rows carry them (the server leaves out what is not grouped by). */
+const GROUP_COLUMNS: ReadonlyArray<readonly [keyof UsageRow, Column<UsageRow>]> = [
+  ["day", ["DAY (UTC)", (u) => u.day ?? ""]],
+  ["model", ["MODEL", (u) => u.model ?? ""]],
+  ["principal", ["PRINCIPAL", (u) => u.principal ?? ""]],
+  ["apiKeyId", ["API KEY", (u) => u.apiKeyId ?? ""]],
+];
+
+const COUNT_COLUMNS: ReadonlyArray<Column<UsageRow>> = [
   ["REQUESTS", (u) => String(u.requestCount)],
   ["PROMPT TOKENS", (u) => String(u.promptTokens)],
   ["COMPLETION TOKENS", (u) => String(u.completionTokens)],
@@ -20,27 +25,32 @@ const COLUMNS: ReadonlyArray<Column<UsageRow>> = [
 
 function render(u: BillingUsage): string {
   const t = u.total;
+  const grouped = GROUP_COLUMNS.filter(([field]) => u.usage.some((row) => row[field] !== undefined)).map(([, column]) => column);
   return (
     `Usage from ${u.startTime} to ${u.endTime} (whole UTC days)\n\n` +
-    renderTable(COLUMNS, u.usage) +
+    renderTable([...grouped, ...COUNT_COLUMNS], u.usage) +
     `\nTotal: ${t.requestCount} requests, ${t.promptTokens} prompt and ${t.completionTokens} completion tokens, $${t.costUsd.toFixed(6)}\n`
   );
 }
 
 export function defineBilling(program: Command): void {
   const billing = program.command("billing").description("metered usage of the account").addHelpText("after", "\nExamples:\n  firectl billing get-usage\n");
-  runs<{ startTime?: string; endTime?: string }>(
+  runs<{ startTime?: string; endTime?: string; groupBy?: string }>(
     billing
       .command("get-usage")
-      .description("inference usage (requests, tokens, cost) by model, principal and API key")
+      .description("inference usage (requests, tokens, cost) by model, principal and API key, or by --group-by")
       .addOption(new Option("--start-time <time>", '"YYYY-MM-DD[ HH:MM:SS]" in local time (default: the start of this month)').argParser(parseTime))
       .addOption(new Option("--end-time <time>", '"YYYY-MM-DD[ HH:MM:SS]" in local time (default: now)').argParser(parseTime))
-      .addHelpText("after", "\nExamples:\n  firectl billing get-usage\n  firectl billing get-usage --start-time 2026-11-01 --end-time 2026-12-01 -o json\n"),
+      .addOption(new Option("--group-by <dimensions>", "comma-separated: day (UTC), model, principal, apiKey (default: model,principal,apiKey)"))
+      .addHelpText(
+        "after",
+        "\nExamples:\n  firectl billing get-usage\n  firectl billing get-usage --group-by day\n  firectl billing get-usage --group-by day,model --start-time 2026-11-01 --end-time 2026-12-01 -o json\n",
+      ),
     async (ctx, _args, o) => {
       const request = {
         method: "GET",
         path: paths.billingUsage(await ctx.accountId()),
-        query: { startTime: o.startTime, endTime: o.endTime },
+        query: { startTime: o.startTime, endTime: o.endTime, groupBy: o.groupBy },
       } as const;
       await ctx.call<BillingUsage>(request, (u) => ctx.show(u, render));
     },

@@ -39,7 +39,7 @@ interface Flags {
 const withFlags = (command: Command): Command =>
   command
     .option("--display-name <name>", "display name (under 64 characters)")
-    .option("--actions <names>", "comma-separated action names, e.g. 'models.list,models.get,inference.run' (see README, Roles and actions)");
+    .option("--actions <names>", "comma-separated action names, e.g. 'models.list,models.get,inference.run' (see docs/roles.md)");
 
 /** The request body from the flags given; only those present are sent. */
 function body(o: Flags) {

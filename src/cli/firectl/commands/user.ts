@@ -4,6 +4,7 @@ import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
+import { unusedFilter, withUnusedFlag } from "../unused.ts";
 import { paths, userRef } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, yesNo, type Column } from "../output.ts";
 import { parseUserRole } from "../parsers.ts";
@@ -101,11 +102,19 @@ const listUsers: Verb = {
   noun: "user",
   verb: "list",
   summary: "list users and service accounts",
-  examples: ["firectl user list --filter 'service_account=true'", "firectl user list --filter 'role=\"admin\"' --order-by 'create_time desc'"],
+  examples: [
+    "firectl user list --filter 'service_account=true'",
+    "firectl user list --filter 'role=\"admin\"' --order-by 'create_time desc'",
+    "firectl user list --unused 90d",
+  ],
   define: (command) =>
-    runs<ListFlags>(withListFlags(command, "'service_account=true'"), async (ctx, _args, flags) => {
-      await list<User>(ctx, { method: "GET", path: paths.users(await ctx.accountId()) }, "users", flags, (users) => renderTable(USER_COLUMNS, users));
-    }),
+    runs<ListFlags & { unused?: number }>(
+      withUnusedFlag(withListFlags(command, "'service_account=true'"), "users and service accounts"),
+      async (ctx, _args, flags) => {
+        const request = { method: "GET" as const, path: paths.users(await ctx.accountId()) };
+        await list<User>(ctx, request, "users", unusedFilter(flags), (users) => renderTable(USER_COLUMNS, users));
+      },
+    ),
 };
 
 interface UpdateOptions {

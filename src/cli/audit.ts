@@ -1,0 +1,79 @@
+import { createReadStream, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import type { Config } from "../config.ts";
+import { publicKeyMap } from "../domain/audit-chain.ts";
+import { verifyExport, type VerifyReport } from "../domain/audit-export.ts";
+import { parseTimestamp } from "../domain/time.ts";
+import { rotateAuditSigningKey } from "../service/audit-signing.ts";
+import { verifyAccountChain } from "../service/audit-verify.ts";
+import { openStore, type Store } from "../store/store.ts";
+
+const linesOf = (file: string): AsyncIterable<string> => createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+
+/** Public keys from a file: the JSON of `/.well-known/hearth-audit-keys` (`{"keys": [...]}`) or one JWK. */
+function keysFromFile(file: string) {
+  const json = JSON.parse(readFileSync(file, "utf8")) as { keys?: { kid: string; x: string }[]; kid?: string; x?: string };
+  return publicKeyMap(json.keys ?? [{ kid: json.kid ?? "", x: json.x ?? "" }]);
+}
+
+function print(report: VerifyReport): void {
+  if (report.verified) {
+    console.log(
+      `verified: ${report.entriesVerified} entries, ${report.checkpointsVerified} signed checkpoints; last entry ${report.lastEntryId || "(none)"} hash ${report.lastHash}`,
+    );
+    return;
+  }
+  const b = report.brokenLink!;
+  console.log(`BROKEN at entry ${b.entryId || "(none)"}: ${b.problem}: ${b.detail}`);
+  console.log(`(${report.entriesVerified} entries verified before it)`);
+  process.exitCode = 1;
+}
+
+async function withStore<T>(config: Config, run: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `hearth audit verify` and `hearth audit rotate-key` (docs/audit-log.md). */
+export function auditCommands(program: Command, loadConfig: () => Config): void {
+  const audit = program.command("audit").description("operator commands for the audit log's tamper evidence");
+  audit
+    .command("verify")
+    .description("recompute an account's audit hash chain and checkpoint signatures (or an export's, offline); exit 1 at a broken link")
+    .option("--account <accountId>", "the account whose chain to verify in the store (default: HEARTH_ACCOUNT_ID)")
+    .option("--from <time>", "first entry time (RFC 3339)")
+    .option("--to <time>", "end time, exclusive (RFC 3339)")
+    .option("--file <path>", "verify an export (JSON Lines) offline instead of the store")
+    .option("--public-key <file>", "with --file: trust these keys (the JSON of /.well-known/hearth-audit-keys) rather than the export's own")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hearth audit verify --account acme --from 2026-01-01T00:00:00Z\n  hearth audit verify --file audit.jsonl --public-key hearth-audit-keys.json",
+    )
+    .action(async (opts: { account?: string; from?: string; to?: string; file?: string; publicKey?: string }) => {
+      if (opts.file !== undefined) {
+        const file = opts.file;
+        print(await verifyExport(linesOf(file), () => linesOf(file), opts.publicKey !== undefined ? keysFromFile(opts.publicKey) : undefined));
+        return;
+      }
+      const config = loadConfig();
+      const range = {
+        startTime: opts.from !== undefined ? parseTimestamp(opts.from, "--from") : undefined,
+        endTime: opts.to !== undefined ? parseTimestamp(opts.to, "--to") : undefined,
+      };
+      print(await withStore(config, (store) => verifyAccountChain(store, config, opts.account ?? config.accountId, range)));
+    });
+  audit
+    .command("rotate-key")
+    .description("sign audit checkpoints with a new Ed25519 key from now on; the old public key stays published")
+    .addHelpText("after", "\nExample:\n  hearth audit rotate-key")
+    .action(async () => {
+      const config = loadConfig();
+      const keyId = await withStore(config, (store) => rotateAuditSigningKey(store, config));
+      console.log(`audit signing key rotated: new key id ${keyId} (old keys stay at /.well-known/hearth-audit-keys)`);
+    });
+}

@@ -1,0 +1,173 @@
+/**
+ * @module An API key's lifecycle after creation (issue 18): disable with a reason and enable
+ * (GCP API Keys' key state), and rotation with a grace period (Stripe's "roll key"). Every change is
+ * audited in its own transaction, queues its webhook event there, and invalidates the key's cache
+ * entry on every process after the commit, as deletion does.
+ */
+import { failedPrecondition, invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
+import { generateKey, newKeyId } from "../domain/api-key-format.ts";
+import { apiKeyName } from "../domain/resource-names.ts";
+import { formatDuration, formatTimestamp } from "../domain/time.ts";
+import { lockAccount } from "../store/accounts.ts";
+import * as keys from "../store/api-keys.ts";
+import type { ApiKeyRow, UserRow } from "../store/schema.ts";
+import type { Db } from "../store/store.ts";
+import { keepAnActingAdminKey } from "./acting-admins.ts";
+import { audited } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { keyExpiry } from "./key-policy.ts";
+import { requireGrantable } from "./permission-presets.ts";
+import { authorize } from "./permissions.ts";
+import { reserve } from "./quotas.ts";
+import { getUserRow } from "./users.ts";
+import { requireScopesGrantable, requireWithinActingKey } from "./api-key-restrictions.ts";
+import { apiKeyView, type ApiKey } from "./views.ts";
+import { enqueueWebhookEvent } from "./webhook-events.ts";
+import type { DisableReason } from "../domain/api-key-state.ts";
+
+export type { DisableReason };
+
+/**
+ * Disables `row` in `trx` with `reason`: the key authenticates nothing from the commit on and no
+ * longer counts toward "api-keys-per-user". Neither audits nor queues a webhook event nor
+ * invalidates: the caller does those in the same transaction and, after the commit, calls
+ * `deps.cluster.invalidator.key(row.id)` so every process refuses the key on its next request.
+ */
+export async function disableApiKeyRow(_deps: Deps, trx: Db, row: ApiKeyRow, reason: DisableReason): Promise<void> {
+  await keys.setApiKeyState(trx, row.id, "DISABLED", reason);
+}
+
+/** The key and its owner, read after the account lock (a concurrent deletion of either is then a 404). */
+async function lockedKey(deps: Deps, trx: Db, accountId: string, userId: string, keyId: string): Promise<{ row: ApiKeyRow; owner: UserRow }> {
+  await lockAccount(deps.store, trx, accountId);
+  const owner = await getUserRow(trx, accountId, userId);
+  const row = await keys.getApiKey(trx, accountId, userId, keyId);
+  if (!row) throw notFound(`API key "${keyId}" not found`);
+  return { row, owner };
+}
+
+/**
+ * DisableApiKey: the key is refused on its next request on every process, with a sentence naming
+ * `reason`, until enabled. Its own key needs `apiKeys.disable`, another principal's
+ * `apiKeys.disableOthers`. Disabling a disabled key changes its reason. Queues `api_key.disabled`.
+ * @throws NOT_FOUND (user, key); FAILED_PRECONDITION when it is the last live key of the account's last acting admin.
+ */
+export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string, reason: DisableReason): Promise<ApiKey> {
+  const op = { method: "DisableApiKey", resource: apiKeyName(accountId, userId, keyId), payload: { disableReason: reason } };
+  const view = await audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
+    const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
+    await keepAnActingAdminKey(trx, owner, keyId, deps.clock.now());
+    await disableApiKeyRow(deps, trx, row, reason);
+    await enqueueWebhookEvent(trx, accountId, "api_key.disabled", { apiKey: op.resource, disableReason: reason }, deps.clock.now());
+    return apiKeyView({ ...row, state: "DISABLED", disable_reason: reason }, owner.email, deps.lastUsed.peek(keyId));
+  });
+  await deps.cluster.invalidator.key(keyId);
+  return view;
+}
+
+/**
+ * EnableApiKey: a disabled key authenticates again. An unexpired key counts toward
+ * "api-keys-per-user" again, so enabling is refused at that limit. Enabling an enabled key is a no-op.
+ * @throws NOT_FOUND (user, key); RESOURCE_EXHAUSTED (429) at "api-keys-per-user".
+ */
+export async function enableApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<ApiKey> {
+  const op = { method: "EnableApiKey", resource: apiKeyName(accountId, userId, keyId) };
+  const view = await audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
+    const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
+    if (row.state === "DISABLED") {
+      const live = row.expire_time === null || row.expire_time > deps.clock.now();
+      if (live) await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
+      await keys.setApiKeyState(trx, keyId, "ENABLED", "");
+    }
+    return apiKeyView({ ...row, state: "ENABLED", disable_reason: "" }, owner.email, deps.lastUsed.peek(keyId));
+  });
+  await deps.cluster.invalidator.key(keyId);
+  return view;
+}
+
+export interface RotateApiKeyInput {
+  /** How long the old key keeps working, in milliseconds (0: revoked at once). */
+  gracePeriod: number;
+  /** The successor's expiry, epoch milliseconds; default: the old key's lifetime from now, else the key policy's default. */
+  expireTime?: number | undefined;
+}
+
+/**
+ * RotateApiKey (Stripe's "roll key"): creates a successor with the old key's owner, display name,
+ * annotations and restrictions, whose secret is in this response only, and sets the old key's
+ * `expireTime` to now + `gracePeriod` (never later than it already was). The successor takes the old
+ * key's place under "api-keys-per-user" (no room is needed; the old key counts until it expires);
+ * rotating a disabled key needs room, as creating does. A key is rotated once: its successor is
+ * rotated next. The successor's expiry must keep to the account's key policy. Its own key needs
+ * `apiKeys.rotate`; a service account's `apiKeys.rotateForServiceAccount` (and its role, as for
+ * creating one); nobody rotates another human's key. Through a restricted key, the old key's
+ * restrictions must lie within the caller's key's (`requireWithinActingKey`). Queues `api_key.rotated`.
+ * @throws NOT_FOUND (user, key); PERMISSION_DENIED; FAILED_PRECONDITION (expired, already rotated);
+ *   INVALID_ARGUMENT (key policy, expireTime in the past); RESOURCE_EXHAUSTED (a disabled key at the limit).
+ */
+export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string, input: RotateApiKeyInput): Promise<ApiKey> {
+  const self = userId === ctx.principal.userId;
+  const payload: Record<string, unknown> = {
+    gracePeriod: formatDuration(input.gracePeriod),
+    ...(input.expireTime === undefined ? {} : { expireTime: formatTimestamp(input.expireTime) }),
+  };
+  const op = { method: "RotateApiKey", resource: apiKeyName(accountId, userId, keyId), payload };
+  const made = await audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, self ? "apiKeys.rotate" : "apiKeys.rotateForServiceAccount");
+    const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
+    if (!self && owner.service_account !== 1) throw permissionDenied("API keys of a human user can only be rotated by that user");
+    // The successor is a new secret with the old key's scopes: granted as a create grants them.
+    await requireScopesGrantable(trx, ctx, owner, row.scopes);
+    // Its other restrictions too: a restricted key never rotates to a secret wider than itself.
+    requireWithinActingKey(ctx, row);
+    if (!self && row.scopes === null) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
+    const now = deps.clock.now();
+    if (row.expire_time !== null && row.expire_time <= now) throw failedPrecondition(`API key "${keyId}" has expired; create a new key instead`);
+    if (row.successor_key_id !== "") {
+      throw failedPrecondition(`API key "${keyId}" was already rotated to "${row.successor_key_id}"; rotate that key instead`);
+    }
+    if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");
+    const lifetime = row.expire_time === null ? undefined : row.expire_time - row.create_time;
+    const expireTime = await keyExpiry(
+      trx,
+      accountId,
+      now,
+      owner.service_account !== 1,
+      input.expireTime ?? (lifetime === undefined ? undefined : now + lifetime),
+    );
+    if (row.state === "DISABLED") await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
+    const material = generateKey(deps.config.keyPrefix);
+    // The old key's owner, name, annotations and every restriction column; a new identity, secret, life and use.
+    const restrictions = Object.fromEntries(Object.keys(keys.NO_RESTRICTIONS).map((c) => [c, row[c as keyof typeof keys.NO_RESTRICTIONS]]));
+    const successor: ApiKeyRow = {
+      id: newKeyId(),
+      account_id: row.account_id,
+      user_id: row.user_id,
+      display_name: row.display_name,
+      digest: material.digest,
+      prefix: material.displayPrefix,
+      create_time: now,
+      expire_time: expireTime,
+      last_used: null,
+      annotations: row.annotations,
+      state: "ENABLED",
+      disable_reason: "",
+      last_used_ip: "",
+      last_used_user_agent: "",
+      successor_key_id: "",
+      ...(restrictions as typeof keys.NO_RESTRICTIONS),
+    };
+    await keys.insertApiKey(trx, successor);
+    const graceEnd = Math.min(now + input.gracePeriod, row.expire_time ?? Infinity);
+    await keys.markRotated(trx, keyId, successor.id, graceEnd);
+    const successorName = apiKeyName(accountId, userId, successor.id);
+    op.payload = { ...payload, successor: successorName };
+    await enqueueWebhookEvent(trx, accountId, "api_key.rotated", { apiKey: op.resource, successor: successorName, expireTime: formatTimestamp(graceEnd) }, now);
+    deps.keyCache.forgetMissing(material.digest);
+    return { ...apiKeyView(successor, owner.email), key: material.key };
+  });
+  await deps.cluster.invalidator.key(keyId);
+  return made;
+}

@@ -1,0 +1,172 @@
+/**
+ * @module ExportAuditLogs (`GET …/auditLogs:export?format=jsonl|csv`): the audit log streamed in
+ * chunks read by keyset, so memory stays constant for millions of entries (docs/audit-log.md).
+ */
+import { EXPORT_FORMAT, type ExportHeader } from "../domain/audit-export.ts";
+import { invalidArgument } from "../domain/errors.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import { chainRows, checkpointBefore, checkpointsBetween, chainedEntry, seqRange, type ChainedRow } from "../store/audit-chain.ts";
+import { exportAuditLogs as exportRows } from "../store/audit-logs.ts";
+import { auditRefusals } from "./audit.ts";
+import { ownEntries, type AuditQuery } from "./audit-logs.ts";
+import { auditPublicKeys, checkpointOf, signPendingCheckpoints } from "./audit-signing.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { authorize, holds } from "./permissions.ts";
+
+export interface ExportQuery extends AuditQuery {
+  format: "jsonl" | "csv";
+  /** AIP-160, over the list's fields. */
+  filter?: string | undefined;
+}
+
+/** An export: its media type, a file name for Content-Disposition, and its text in chunks. */
+export interface AuditExport {
+  contentType: string;
+  filename: string;
+  body: AsyncGenerator<string>;
+}
+
+/** CSV columns: the hashed field set (status as code and message, payload as JSON), then the chain fields. */
+const CSV_COLUMNS = [
+  "id",
+  "timestamp",
+  "principal",
+  "principalUid",
+  "principalType",
+  "authentication",
+  "method",
+  "resource",
+  "statusCode",
+  "statusMessage",
+  "isAdminAction",
+  "payload",
+  "clientIp",
+  "userAgent",
+  "requestId",
+  "seq",
+  "prevHash",
+  "hash",
+];
+
+/**
+ * An RFC 4180 field; text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
+ * is prefixed with `'` (OWASP CSV injection), so CSV is for reading — verify with JSON Lines.
+ */
+function csvField(value: string | number | boolean): string {
+  let text = String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvLine(row: ChainedRow): string {
+  const e = chainedEntry(row);
+  const values = [
+    e.id,
+    e.timestamp,
+    e.principal,
+    e.principalUid,
+    e.principalType,
+    e.authentication,
+    e.method,
+    e.resource,
+    e.status.code,
+    e.status.message,
+    e.isAdminAction,
+    row.payload,
+    e.clientIp,
+    e.userAgent,
+    e.requestId,
+    row.seq,
+    row.prev_hash,
+    row.hash,
+  ];
+  return `${values.map(csvField).join(",")}\r\n`;
+}
+
+const entryLine = (row: ChainedRow): string =>
+  `${JSON.stringify({ type: "entry", seq: row.seq, prevHash: row.prev_hash, hash: row.hash, entry: chainedEntry(row) })}\n`;
+
+/**
+ * The account's audit log as JSON Lines or CSV, with the list's filters (startTime, endTime — all
+ * time when absent —, email, filter). Admins' unfiltered JSON Lines export is the chain itself:
+ * from the signed checkpoint before `startTime` (the anchor, in the header with the public keys),
+ * each checkpoint after its entry, verifiable offline. Any other export holds each entry's hash.
+ * Non-admins export only their own entries, as they list them.
+ * @throws INVALID_ARGUMENT for a bad filter or time range.
+ */
+export async function exportAuditLogs(deps: Deps, ctx: Ctx, accountId: string, query: ExportQuery): Promise<AuditExport> {
+  return auditRefusals(ctx, { method: "ExportAuditLogs", resource: `accounts/${accountId}/auditLogs`, payload: query }, async () => {
+    const all = holds(ctx.principal, "auditLogs.listAll");
+    authorize(ctx, all ? "auditLogs.listAll" : "auditLogs.list");
+    const startTime = query.startTime ?? 0;
+    const endTime = query.endTime ?? Number.MAX_SAFE_INTEGER;
+    if (startTime >= endTime) throw invalidArgument("startTime must be before endTime");
+    const filtered = !all || query.email !== undefined || (query.filter ?? "").trim() !== "";
+    const filename = `audit-${accountId}.${query.format}`;
+    if (query.format === "jsonl" && !filtered) {
+      return { contentType: "application/jsonl; charset=utf-8", filename, body: await chainExport(deps, accountId, query) };
+    }
+    const rows = exportRows(
+      deps.store.db,
+      {
+        accountId,
+        startTime,
+        endTime,
+        email: query.email?.toLowerCase(),
+        onlyPrincipal: all ? undefined : await ownEntries(deps, ctx),
+        givenRange: "",
+      },
+      query.filter,
+    );
+    if (query.format === "csv") {
+      return { contentType: "text/csv; charset=utf-8", filename, body: lines(`${CSV_COLUMNS.join(",")}\r\n`, rows, (chunk) => chunk.map(csvLine).join("")) };
+    }
+    const header: ExportHeader = { ...headerOf(accountId, query), filtered: true, anchor: null, publicKeys: await auditPublicKeys(deps.store, deps.config) };
+    return {
+      contentType: "application/jsonl; charset=utf-8",
+      filename,
+      body: lines(`${JSON.stringify(header)}\n`, rows, (chunk) => chunk.map(entryLine).join("")),
+    };
+  });
+}
+
+const headerOf = (accountId: string, query: ExportQuery) => ({
+  type: "header" as const,
+  format: EXPORT_FORMAT,
+  account: accountId,
+  startTime: query.startTime !== undefined ? formatTimestamp(query.startTime) : null,
+  endTime: query.endTime !== undefined ? formatTimestamp(query.endTime) : null,
+});
+
+async function* lines(first: string, rows: AsyncGenerator<ChainedRow[]>, render: (chunk: ChainedRow[]) => string): AsyncGenerator<string> {
+  yield first;
+  for await (const chunk of rows) yield render(chunk);
+}
+
+/** The unfiltered chain export: header (anchor, public keys), then entries and checkpoints in chain order. */
+async function chainExport(deps: Deps, accountId: string, query: ExportQuery): Promise<AsyncGenerator<string>> {
+  const db = deps.store.db;
+  await signPendingCheckpoints(deps.store, deps.config);
+  const positions = await seqRange(db, accountId, query.startTime, query.endTime);
+  const anchorRow = positions ? await checkpointBefore(db, accountId, positions.first) : undefined;
+  const header: ExportHeader = {
+    ...headerOf(accountId, query),
+    filtered: false,
+    anchor: anchorRow ? checkpointOf(anchorRow) : null,
+    publicKeys: await auditPublicKeys(deps.store, deps.config),
+  };
+  return (async function* () {
+    yield `${JSON.stringify(header)}\n`;
+    if (!positions) return;
+    for await (const chunk of chainRows(db, accountId, anchorRow?.seq ?? 0, positions.last)) {
+      const checkpoints = new Map((await checkpointsBetween(db, accountId, chunk[0]!.seq, chunk.at(-1)!.seq)).map((c) => [c.seq, c]));
+      let text = "";
+      for (const row of chunk) {
+        text += entryLine(row);
+        const c = checkpoints.get(row.seq);
+        if (c && c.signature !== "") text += `${JSON.stringify({ type: "checkpoint", ...checkpointOf(c) })}\n`;
+      }
+      yield text;
+    }
+  })();
+}

@@ -1,0 +1,138 @@
+/**
+ * @module Audit sinks (`accounts/{a}/auditSinks/{s}`): live streams of the account's audit chain to a
+ * SIEM — one of the account's webhooks (event `audit.entry`, batched, Standard Webhooks signatures)
+ * or a Splunk HTTP Event Collector. Delivered by `audit-sink-delivery.ts` (docs/audit-log.md).
+ */
+import { randomBytes } from "node:crypto";
+import { invalidArgument, notFound } from "../domain/errors.ts";
+import { accountName, webhookName } from "../domain/resource-names.ts";
+import { seal } from "../domain/secret-box.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import { deleteAuditSink as deleteRow, getAuditSink as getRow, insertAuditSink, listAuditSinks as listRows } from "../store/audit-sinks.ts";
+import { insertUnique } from "../store/errors.ts";
+import type { AuditSinkRow } from "../store/schema.ts";
+import { getWebhook } from "../store/webhooks.ts";
+import { audited } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { checkOutboundTarget } from "./outbound-fetch.ts";
+import { authorize } from "./permissions.ts";
+import { serverKey } from "./server-key.ts";
+
+/** The sealing context of a sink's HEC token: a sealed value copied to another sink does not open. */
+export const sinkTokenContext = (accountId: string, id: string): string => `audit-sink-token:${accountId}/${id}`;
+
+const sinkName = (accountId: string, id: string): string => `${accountName(accountId)}/auditSinks/${id}`;
+
+export interface AuditSinkInput {
+  displayName?: string | undefined;
+  type: "WEBHOOK" | "SPLUNK_HEC";
+  /** WEBHOOK: the webhook's name, `accounts/{account}/webhooks/{webhook}`. */
+  webhook?: string | undefined;
+  /** SPLUNK_HEC: the collector's URL, e.g. `https://splunk.example.com:8088/services/collector/event`. */
+  url?: string | undefined;
+  /** SPLUNK_HEC: the HEC token (write-only). */
+  hecToken?: string | undefined;
+}
+
+/** The resource as the API returns it; the HEC token is never returned. */
+export interface AuditSinkView {
+  name: string;
+  displayName: string;
+  type: string;
+  webhook: string;
+  url: string;
+  /** How many of the account's entries the receiver acknowledged (the cursor's position). */
+  deliveredCount: number;
+  /** The last failure ("" after a delivered batch) and when the next attempt is due. */
+  lastError: string;
+  nextAttemptTime: string;
+  createTime: string;
+  updateTime: string;
+}
+
+const view = (row: AuditSinkRow): AuditSinkView => ({
+  name: sinkName(row.account_id, row.id),
+  displayName: row.display_name,
+  type: row.type,
+  webhook: row.webhook_id ? webhookName(row.account_id, row.webhook_id) : "",
+  url: row.url,
+  deliveredCount: row.delivered_seq,
+  lastError: row.last_error,
+  nextAttemptTime: formatTimestamp(row.next_attempt_time),
+  createTime: formatTimestamp(row.create_time),
+  updateTime: formatTimestamp(row.update_time),
+});
+
+/**
+ * CreateAuditSink (admins, audited): streams every retained entry of the account from the first on,
+ * in chain order, at least once.
+ * @throws INVALID_ARGUMENT naming a missing or bad field (a WEBHOOK sink's `webhook` must be one of
+ * the account's webhooks; a SPLUNK_HEC sink needs `url` — public unless HEARTH_ALLOW_PRIVATE_NETWORKS — and `hecToken`);
+ * ALREADY_EXISTS for a taken id.
+ */
+export async function createAuditSink(deps: Deps, ctx: Ctx, accountId: string, sinkId: string | undefined, input: AuditSinkInput): Promise<AuditSinkView> {
+  authorize(ctx, "auditSettings.update");
+  const id = sinkId ?? `sink-${randomBytes(4).toString("hex")}`;
+  const { hecToken, ...shown } = input;
+  return audited(deps, ctx, { method: "CreateAuditSink", resource: sinkName(accountId, id), payload: shown }, async (trx) => {
+    let webhookId = "";
+    let url = "";
+    let token = "";
+    if (input.type === "WEBHOOK") {
+      if (input.url !== undefined || hecToken !== undefined) throw invalidArgument("a WEBHOOK sink takes webhook, not url or hecToken");
+      const prefix = `${accountName(accountId)}/webhooks/`;
+      if (!input.webhook?.startsWith(prefix)) throw invalidArgument(`webhook must name one of the account's webhooks: ${prefix}{webhook}`);
+      webhookId = input.webhook.slice(prefix.length);
+      if (!(await getWebhook(trx, accountId, webhookId))) throw invalidArgument(`webhook "${input.webhook}" not found`);
+    } else {
+      if (input.webhook !== undefined) throw invalidArgument("a SPLUNK_HEC sink takes url and hecToken, not webhook");
+      if (!input.url || !/^https?:\/\//.test(input.url)) throw invalidArgument("url must be the collector's http(s) URL");
+      if (!hecToken) throw invalidArgument("hecToken is required for a SPLUNK_HEC sink");
+      checkOutboundTarget(deps, "url", input.url);
+      url = input.url;
+      token = seal(serverKey(deps.config), hecToken, sinkTokenContext(accountId, id));
+    }
+    const now = deps.clock.now();
+    const row: AuditSinkRow = {
+      account_id: accountId,
+      id,
+      display_name: input.displayName ?? "",
+      type: input.type,
+      webhook_id: webhookId,
+      url,
+      token,
+      delivered_seq: 0,
+      attempt_count: 0,
+      next_attempt_time: 0,
+      last_error: "",
+      lease_owner: "",
+      lease_expire_time: 0,
+      create_time: now,
+      update_time: now,
+    };
+    await insertUnique(() => insertAuditSink(trx, row), `audit sink "${id}" already exists`);
+    return view(row);
+  });
+}
+
+/** GetAuditSink (admins). @throws NOT_FOUND */
+export async function getAuditSink(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<AuditSinkView> {
+  authorize(ctx, "auditLogs.listAll");
+  const row = await getRow(deps.store.db, accountId, id);
+  if (!row) throw notFound(`audit sink "${id}" not found`);
+  return view(row);
+}
+
+/** ListAuditSinks (admins): all of them (an account has a handful). */
+export async function listAuditSinks(deps: Deps, ctx: Ctx, accountId: string): Promise<{ auditSinks: AuditSinkView[] }> {
+  authorize(ctx, "auditLogs.listAll");
+  return { auditSinks: (await listRows(deps.store.db, accountId)).map(view) };
+}
+
+/** DeleteAuditSink (admins, audited): its stream stops. @throws NOT_FOUND */
+export async function deleteAuditSink(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
+  authorize(ctx, "auditSettings.update");
+  await audited(deps, ctx, { method: "DeleteAuditSink", resource: sinkName(accountId, id) }, async (trx) => {
+    if (!(await deleteRow(trx, accountId, id))) throw notFound(`audit sink "${id}" not found`);
+  });
+}

@@ -1,0 +1,117 @@
+import { createHash, timingSafeEqual, verify } from "node:crypto";
+import { digestKey, hasValidChecksum } from "../domain/api-key-format.ts";
+import { unauthenticated } from "../domain/errors.ts";
+import { apiKeyName } from "../domain/resource-names.ts";
+import type { LeakReportConfig } from "../leak-report-config.ts";
+import { findKeyByDigest } from "../store/api-keys.ts";
+import { disableApiKeyRow } from "./api-key-lifecycle.ts";
+import { writeAudit } from "./audit.ts";
+import type { Deps, RequestMeta } from "./context.ts";
+import { enqueueWebhookEvent } from "./webhook-events.ts";
+
+/**
+ * @module Leak response: a secret scanner (GitHub's secret-scanning partner program, or any other
+ * holding the shared secret) reports tokens it found in public; every one that is a Hearth key is
+ * disabled (`EXPOSED`) within the request, announced (`api_key.leaked`) and audited in its account.
+ */
+
+/** One finding, in GitHub's secret-scanning partner format. */
+export interface LeakFinding {
+  /** The token as found (a Hearth key, or anything else matching the scanner's pattern). */
+  token: string;
+  /** The scanner's name for the pattern that matched. */
+  type: string;
+  /** Where it was found (a commit, an issue comment, a gist…). */
+  url: string;
+  /** What kind of place that is (`content`, `commit`, `npm`…). */
+  source: string;
+}
+
+/** Who sent a report that verified: a signing key (its identifier) or the shared secret. */
+export type LeakReporter = { via: "signature"; keyIdentifier: string } | { via: "secret" };
+
+/** The credential headers a report may carry (values as received; absent ones undefined). */
+export interface LeakReportCredentials {
+  /** `Github-Public-Key-Signature`: base64 of an ASN.1 DER ECDSA P-256 / SHA-256 signature over the raw body. */
+  signature?: string | undefined;
+  /** `Github-Public-Key-Identifier`: which configured key signed it. */
+  keyIdentifier?: string | undefined;
+  /** `x-hearth-leak-report-secret`: HEARTH_LEAK_REPORT_SECRET. */
+  secret?: string | undefined;
+}
+
+/** How the audit log names the reporter: not an account's principal, so no email (compare "operator"). */
+const LEAK_REPORTER_PRINCIPAL = "secret-scanner";
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+const sha256 = (bytes: Buffer): Buffer => createHash("sha256").update(bytes).digest();
+
+/**
+ * Checks a report's credential before anything in it is read.
+ * @param body the body's exact text (the signature covers its UTF-8 bytes).
+ * @returns who sent it.
+ * @throws UNAUTHENTICATED (401) when the operator accepts no reports, the credential is missing, the
+ * key identifier is not configured, the signature does not verify, or the secret is wrong.
+ */
+export function verifyLeakReport(config: LeakReportConfig, credentials: LeakReportCredentials, body: string): LeakReporter {
+  if (config.publicKeys.length === 0 && config.secret === undefined) {
+    throw unauthenticated("this server takes no leak reports: its operator set neither HEARTH_LEAK_REPORT_PUBLIC_KEYS nor HEARTH_LEAK_REPORT_SECRET");
+  }
+  if (credentials.signature !== undefined) {
+    const entry = config.publicKeys.find((k) => k.keyIdentifier === credentials.keyIdentifier);
+    if (!entry) throw unauthenticated("the Github-Public-Key-Identifier header names no key this server accepts leak reports from");
+    const signature = credentials.signature.trim();
+    let valid = false;
+    if (signature.length <= 256 && BASE64.test(signature)) {
+      try {
+        valid = verify("sha256", Buffer.from(body, "utf8"), { key: entry.key, dsaEncoding: "der" }, Buffer.from(signature, "base64"));
+      } catch {
+        valid = false;
+      }
+    }
+    if (!valid) throw unauthenticated("the Github-Public-Key-Signature header is not a valid signature of this request body");
+    return { via: "signature", keyIdentifier: entry.keyIdentifier };
+  }
+  if (credentials.secret !== undefined && config.secret !== undefined) {
+    // Digests first: equal lengths for timingSafeEqual, and no early exit on the secret's length.
+    if (timingSafeEqual(sha256(Buffer.from(credentials.secret, "utf8")), sha256(config.secret))) return { via: "secret" };
+    throw unauthenticated("the x-hearth-leak-report-secret header is not this server's leak report secret");
+  }
+  throw unauthenticated("sign the leak report (Github-Public-Key-Signature, Github-Public-Key-Identifier) or send x-hearth-leak-report-secret");
+}
+
+/**
+ * Acts on each finding: a token that is a Hearth key (valid checksum, a stored digest) is disabled
+ * with reason `EXPOSED`, and in the same transaction `api_key.leaked` (and `api_key.disabled`, when
+ * it was enabled) is queued and an entry naming the URL is written in the key's account, as
+ * principal "secret-scanner". Each key's cache entry is invalidated on every process after the
+ * commit, so its next request is refused. Anything else is ignored; the caller answers the same
+ * whatever was found, so a report cannot tell which tokens are real.
+ * @throws UNAVAILABLE (503) when an audit entry cannot be written (that key's change is rolled back).
+ */
+export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findings: readonly LeakFinding[], meta: RequestMeta): Promise<void> {
+  for (const finding of findings) {
+    if (!hasValidChecksum(finding.token)) continue;
+    const digest = digestKey(finding.token);
+    const keyId = await deps.store.db.transaction().execute(async (trx) => {
+      const row = await findKeyByDigest(trx, digest);
+      if (!row) return undefined;
+      const wasEnabled = row.state === "ENABLED";
+      await disableApiKeyRow(deps, trx, row, "EXPOSED");
+      const name = apiKeyName(row.account_id, row.user_id, row.id);
+      const found = { url: finding.url, source: finding.source, type: finding.type };
+      const now = deps.clock.now();
+      await enqueueWebhookEvent(trx, row.account_id, "api_key.leaked", { apiKey: name, disableReason: "EXPOSED", ...found }, now);
+      if (wasEnabled) await enqueueWebhookEvent(trx, row.account_id, "api_key.disabled", { apiKey: name, disableReason: "EXPOSED" }, now);
+      const reportedBy = reporter.via === "signature" ? { keyIdentifier: reporter.keyIdentifier } : { sharedSecret: true };
+      await writeAudit(
+        trx,
+        { accountId: row.account_id, email: LEAK_REPORTER_PRINCIPAL, apiKeyId: "", meta },
+        { method: "ReportApiKeyLeak", resource: name, isAdminAction: true, payload: { ...found, disableReason: "EXPOSED", reportedBy } },
+      );
+      return row.id;
+    });
+    if (keyId !== undefined) await deps.cluster.invalidator.key(keyId);
+  }
+}

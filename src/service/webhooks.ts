@@ -1,0 +1,224 @@
+/**
+ * @module Account webhooks (docs/webhooks.md): `accounts/{a}/webhooks/{w}`, an https URL, the event
+ * types sent to it and its state, with a Standard Webhooks signing secret shown once at creation and
+ * kept sealed with the server key. Admins manage them; every change and refusal is audited. The
+ * events are written by `enqueueWebhookEvent` and sent by the delivery worker (webhook-delivery.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { checkDisplayName, checkField, FIELD_RULES } from "../domain/field-rules.ts";
+import { checkId } from "../domain/ids.ts";
+import { collectionName, webhookDeliveryName, webhookName } from "../domain/resource-names.ts";
+import { seal } from "../domain/secret-box.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import { isWebhookEventType, WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../domain/webhook-event-types.ts";
+import type { ListRequest } from "../store/list.ts";
+import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookRow } from "../store/schema.ts";
+import type { Db } from "../store/store.ts";
+import * as store from "../store/webhooks.ts";
+import { audited, auditRefusals } from "./audit.ts";
+import type { Ctx, Deps } from "./context.ts";
+import { outboundOf } from "./outbound-fetch.ts";
+import { authorize } from "./permissions.ts";
+import { serverKey } from "./server-key.ts";
+import type { Webhook, WebhookDelivery } from "../http/resources/webhook.ts";
+
+export interface WebhookInput {
+  displayName?: string | undefined;
+  url?: string | undefined;
+  events?: string[] | undefined;
+  state?: "ENABLED" | "DISABLED" | undefined;
+}
+
+/** The sealing context of a webhook's secret: a sealed value copied to another webhook does not open. */
+export const secretContext = (accountId: string, id: string): string => `webhook-secret:${accountId}/${id}`;
+
+function webhookView(row: WebhookRow): Webhook {
+  return {
+    name: webhookName(row.account_id, row.id),
+    displayName: row.display_name,
+    url: row.url,
+    events: JSON.parse(row.events) as WebhookEventType[],
+    state: row.state as Webhook["state"],
+    createTime: formatTimestamp(row.create_time),
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
+
+const MAX_URL_LENGTH = 2048;
+
+/**
+ * A webhook URL: an absolute http(s) URL without credentials or fragment, at most 2048 characters,
+ * that the outbound fetch may reach — https to a public address, or (when the operator set
+ * HEARTH_ALLOW_PRIVATE_NETWORKS=true) also http and private addresses. A host name is resolved now
+ * and refused when it resolves only to addresses Hearth may not reach; it is checked again at each delivery.
+ * @throws INVALID_ARGUMENT naming `url`.
+ */
+async function checkUrl(deps: Deps, value: string): Promise<string> {
+  checkField(FIELD_RULES.plainText, "url", value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidArgument(`invalid url ${JSON.stringify(value)}: expected an absolute https URL`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.hash) {
+    throw invalidArgument(`invalid url ${JSON.stringify(value)}: expected an https URL without credentials or fragment`);
+  }
+  if (value.length > MAX_URL_LENGTH) throw invalidArgument(`invalid url: must be at most ${MAX_URL_LENGTH} characters`);
+  const problem = await outboundOf(deps).problem(value);
+  if (problem) throw invalidArgument(`invalid url ${JSON.stringify(value)}: ${problem}`);
+  return value;
+}
+
+/**
+ * The event types of a webhook: at least one, each one of WEBHOOK_EVENT_TYPES; a JSON array, sorted, without repeats.
+ * @throws INVALID_ARGUMENT naming every unknown type.
+ */
+function checkEvents(events: string[]): string {
+  const unknown = events.filter((e) => !isWebhookEventType(e));
+  if (unknown.length > 0) {
+    throw invalidArgument(`unknown event type ${unknown.map((e) => JSON.stringify(e)).join(", ")} in events: use ${WEBHOOK_EVENT_TYPES.join(", ")}`);
+  }
+  if (events.length === 0) throw invalidArgument("events must name at least one event type");
+  return JSON.stringify([...new Set(events)].sort());
+}
+
+async function getRow(db: Db, accountId: string, id: string): Promise<WebhookRow> {
+  const row = await store.getWebhook(db, accountId, id);
+  if (!row) throw notFound(`webhook "${id}" not found`);
+  return row;
+}
+
+/**
+ * CreateWebhook: a webhook with a new signing secret (`whsec_` + base64 of 32 random bytes, the
+ * Standard Webhooks format), returned in `signingSecret` this once and stored sealed. Without
+ * `requestedId` the id is generated (`webhook-` and 8 hex digits). State defaults to ENABLED.
+ * @throws INVALID_ARGUMENT (id, url, events, displayName), ALREADY_EXISTS.
+ */
+export async function createWebhook(deps: Deps, ctx: Ctx, accountId: string, requestedId: string | undefined, input: WebhookInput): Promise<Webhook> {
+  const id = requestedId ?? `webhook-${randomBytes(4).toString("hex")}`;
+  const op = { method: "CreateWebhook", resource: webhookName(accountId, id), payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, "webhooks.create");
+    checkId(id, "webhookId");
+    if (input.url === undefined) throw invalidArgument("url is required: the https URL events are POSTed to");
+    const signingSecret = `whsec_${randomBytes(32).toString("base64")}`;
+    const now = deps.clock.now();
+    const row: WebhookRow = {
+      account_id: accountId,
+      id,
+      display_name: checkDisplayName(input.displayName?.trim() || id),
+      url: await checkUrl(deps, input.url),
+      events: checkEvents(input.events ?? []),
+      state: input.state ?? "ENABLED",
+      secret: seal(serverKey(deps.config), signingSecret, secretContext(accountId, id)),
+      create_time: now,
+      update_time: now,
+    };
+    await store.insertWebhook(trx, row);
+    return { ...webhookView(row), signingSecret };
+  });
+}
+
+export async function getWebhook(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<Webhook> {
+  return auditRefusals(ctx, { method: "GetWebhook", resource: webhookName(accountId, id) }, async () => {
+    authorize(ctx, "webhooks.get");
+    return webhookView(await getRow(deps.store.db, accountId, id));
+  });
+}
+
+export async function listWebhooks(deps: Deps, ctx: Ctx, accountId: string): Promise<{ webhooks: Webhook[]; nextPageToken: string; totalSize: number }> {
+  return auditRefusals(ctx, { method: "ListWebhooks", resource: collectionName(accountId, "webhooks") }, async () => {
+    authorize(ctx, "webhooks.list");
+    const rows = await store.listWebhooks(deps.store.db, accountId);
+    return { webhooks: rows.map(webhookView), nextPageToken: "", totalSize: rows.length };
+  });
+}
+
+/** UpdateWebhook (AIP-134): the fields given; events already written keep going to the URL in force when each is sent. */
+export async function updateWebhook(deps: Deps, ctx: Ctx, accountId: string, id: string, input: WebhookInput): Promise<Webhook> {
+  const op = { method: "UpdateWebhook", resource: webhookName(accountId, id), payload: input };
+  return audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, "webhooks.update");
+    const row = await getRow(trx, accountId, id);
+    const patch: store.WebhookPatch = { update_time: deps.clock.now() };
+    if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
+    if (input.url !== undefined) patch.url = await checkUrl(deps, input.url);
+    if (input.events !== undefined) patch.events = checkEvents(input.events);
+    if (input.state !== undefined) patch.state = input.state;
+    await store.updateWebhook(trx, accountId, id, patch);
+    return webhookView({ ...row, ...patch });
+  });
+}
+
+/** DeleteWebhook: the webhook and its delivery log; its pending deliveries are never sent. */
+export async function deleteWebhook(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
+  await audited(deps, ctx, { method: "DeleteWebhook", resource: webhookName(accountId, id) }, async (trx) => {
+    authorize(ctx, "webhooks.delete");
+    await getRow(trx, accountId, id);
+    await store.deleteWebhook(trx, accountId, id);
+  });
+}
+
+function attemptView(row: WebhookAttemptRow) {
+  return {
+    attempt: row.attempt,
+    attemptTime: formatTimestamp(row.attempt_time),
+    responseCode: row.response_code,
+    error: row.error,
+    durationMs: row.duration_ms,
+  };
+}
+
+async function deliveryViews(db: Db, rows: WebhookDeliveryRow[]): Promise<WebhookDelivery[]> {
+  const ids = rows.map((r) => r.id);
+  const [events, attempts] = await Promise.all([store.eventsById(db, [...new Set(rows.map((r) => r.event_id))]), store.attemptsOf(db, ids)]);
+  return rows.map((row) => {
+    const event = events.get(row.event_id)!;
+    return {
+      name: webhookDeliveryName(row.account_id, row.webhook_id, row.id),
+      eventId: row.event_id,
+      eventType: event.type as WebhookEventType,
+      payload: JSON.parse(event.data) as Record<string, unknown>,
+      state: row.state as WebhookDelivery["state"],
+      responseCode: row.response_code,
+      ...(row.state === "PENDING" && row.next_attempt_time !== null ? { nextAttemptTime: formatTimestamp(row.next_attempt_time) } : {}),
+      attempts: (attempts.get(row.id) ?? []).map(attemptView),
+      createTime: formatTimestamp(row.create_time),
+      updateTime: formatTimestamp(row.update_time),
+    };
+  });
+}
+
+/** ListWebhookDeliveries: the webhook's delivery log, newest first (AIP-158 paging; filter on `state`, `create_time`). */
+export async function listWebhookDeliveries(deps: Deps, ctx: Ctx, accountId: string, webhookId: string, req: ListRequest) {
+  const op = { method: "ListWebhookDeliveries", resource: `${webhookName(accountId, webhookId)}/deliveries` };
+  return auditRefusals(ctx, op, async () => {
+    authorize(ctx, "webhooks.list");
+    await getRow(deps.store.db, accountId, webhookId);
+    const page = await store.listDeliveryPage(deps.store.db, accountId, webhookId, req);
+    return { webhookDeliveries: await deliveryViews(deps.store.db, page.rows), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+  });
+}
+
+/**
+ * RedeliverWebhookDelivery (`POST …/deliveries/{d}:redeliver`, an AIP-136 custom method): sends the
+ * delivery's event again, now, with the same `webhook-id`, and retries it for a day as a new one;
+ * the attempts so far stay in its log.
+ * @throws NOT_FOUND, FAILED_PRECONDITION when the webhook is DISABLED.
+ */
+export async function redeliverWebhookDelivery(deps: Deps, ctx: Ctx, accountId: string, webhookId: string, id: string): Promise<WebhookDelivery> {
+  const op = { method: "RedeliverWebhookDelivery", resource: webhookDeliveryName(accountId, webhookId, id) };
+  return audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, "webhooks.update");
+    const webhook = await getRow(trx, accountId, webhookId);
+    const row = await store.getDelivery(trx, accountId, webhookId, id);
+    if (!row) throw notFound(`delivery "${id}" not found`);
+    if (webhook.state !== "ENABLED") throw failedPrecondition(`webhook "${webhookId}" is DISABLED: enable it first`);
+    const now = deps.clock.now();
+    await store.requeueDelivery(trx, id, now);
+    const [view] = await deliveryViews(trx, [{ ...row, state: "PENDING", next_attempt_time: now, deadline_time: 0, update_time: now }]);
+    return view!;
+  });
+}

@@ -1,0 +1,85 @@
+import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEventRow, WebhookRow } from "./schema.ts";
+import type { Db } from "./store.ts";
+import { insertUnique } from "./errors.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+
+export async function insertWebhook(db: Db, row: WebhookRow): Promise<void> {
+  await insertUnique(() => db.insertInto("webhooks").values(row).execute(), `webhook "${row.id}" already exists`);
+}
+
+export function getWebhook(db: Db, accountId: string, id: string): Promise<WebhookRow | undefined> {
+  return db.selectFrom("webhooks").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
+}
+
+/** Every webhook of the account, by id (an account holds a handful: one page). */
+export function listWebhooks(db: Db, accountId: string): Promise<WebhookRow[]> {
+  return db.selectFrom("webhooks").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
+}
+
+export type WebhookPatch = Partial<Pick<WebhookRow, "display_name" | "url" | "events" | "state">> & { update_time: number };
+
+export async function updateWebhook(db: Db, accountId: string, id: string, patch: WebhookPatch): Promise<void> {
+  await db.updateTable("webhooks").set(patch).where("account_id", "=", accountId).where("id", "=", id).execute();
+}
+
+/** Deletes a webhook with its deliveries and their attempts (the foreign keys cascade). */
+export async function deleteWebhook(db: Db, accountId: string, id: string): Promise<void> {
+  await db.deleteFrom("webhooks").where("account_id", "=", accountId).where("id", "=", id).execute();
+}
+
+const DELIVERY_STATES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
+
+/** ListWebhookDeliveries' filter fields (AIP-160: `state`, `create_time`) and order (newest first). */
+const deliveriesTable: ListTable = {
+  fields: { state: { column: "state", type: "enum", values: DELIVERY_STATES }, create_time: { column: "create_time", type: "timestamp" } },
+  order: { create_time: "create_time" },
+  defaultOrderBy: "create_time desc",
+  idColumn: "id",
+};
+
+/** One page of a webhook's deliveries (AIP-158 paging, AIP-160 filter), newest first. */
+export function listDeliveryPage(db: Db, accountId: string, webhookId: string, req: ListRequest): Promise<ListResult<WebhookDeliveryRow>> {
+  return listPage<WebhookDeliveryRow>(
+    db.selectFrom("webhook_deliveries").where("account_id", "=", accountId).where("webhook_id", "=", webhookId),
+    deliveriesTable,
+    req,
+  );
+}
+
+/** The type and body of each event in `ids`, by id. */
+export async function eventsById(db: Db, ids: string[]): Promise<Map<string, Pick<WebhookEventRow, "type" | "data">>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("webhook_events").select(["id", "type", "data"]).where("id", "in", ids).execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Every attempt of the deliveries in `ids`, grouped by delivery, in attempt order. */
+export async function attemptsOf(db: Db, ids: string[]): Promise<Map<string, WebhookAttemptRow[]>> {
+  const found = new Map<string, WebhookAttemptRow[]>();
+  if (ids.length === 0) return found;
+  const rows = await db.selectFrom("webhook_attempts").selectAll().where("delivery_id", "in", ids).orderBy("delivery_id").orderBy("attempt").execute();
+  for (const row of rows) found.set(row.delivery_id, [...(found.get(row.delivery_id) ?? []), row]);
+  return found;
+}
+
+export function getDelivery(db: Db, accountId: string, webhookId: string, id: string): Promise<WebhookDeliveryRow | undefined> {
+  return db
+    .selectFrom("webhook_deliveries")
+    .selectAll()
+    .where("account_id", "=", accountId)
+    .where("webhook_id", "=", webhookId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+}
+
+/**
+ * Makes a delivery PENDING again, due at `now`, its retry window begun afresh (a redelivery by hand).
+ * A lease held on it stays: an attempt in flight finishes first.
+ */
+export async function requeueDelivery(db: Db, id: string, now: number): Promise<void> {
+  await db
+    .updateTable("webhook_deliveries")
+    .set({ state: "PENDING", next_attempt_time: now, deadline_time: 0, update_time: now })
+    .where("id", "=", id)
+    .execute();
+}

@@ -1,0 +1,203 @@
+import assert from "node:assert/strict";
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { once } from "node:events";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+import { appendChainedEntries } from "./support/audit-entries.ts";
+import { serviceAccountWithKey } from "./support/fixtures.ts";
+import { hearth } from "./support/process.ts";
+import { firectlAt, ok } from "./support/run.ts";
+
+/**
+ * `GET …/auditLogs:export` streams 200,000 entries to a slow reader while the server answers other
+ * requests, and the file verifies offline with `hearth audit verify --file`; filtered, CSV and
+ * non-admin exports; `firectl audit-logs export`.
+ */
+const A = "/v1/accounts/my-account";
+const BULK = 200_000;
+
+for (const dialect of DIALECTS) {
+  describe(`audit log export (${dialect})`, () => {
+    let h: TestHearth;
+    let base = "";
+    const dir = mkdtempSync(join(tmpdir(), "hearth-audit-export-"));
+    const get = (path: string, key = h.adminKey) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+
+    before(async () => {
+      h = await startHearth(dialect);
+      base = await h.listen();
+      await appendChainedEntries(h.deps.store, "my-account", BULK);
+      for (let i = 0; i < 3; i++) assert.equal((await h.call("POST", `${A}/users?userId=sa-${i}`, { body: { serviceAccount: true } })).status, 200);
+    });
+    after(async () => {
+      await h.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("200,000 entries stream to a slow reader while the server keeps answering, and verify offline", async () => {
+      const res = await get(`${A}/auditLogs:export?format=jsonl`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /^application\/jsonl/);
+      assert.match(res.headers.get("content-disposition") ?? "", /attachment; filename="audit-my-account.jsonl"/);
+      const file = join(dir, "audit.jsonl");
+      const out = createWriteStream(file);
+      const reader = res.body!.getReader();
+      let chunks = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks++;
+        if (!out.write(value)) await once(out, "drain");
+        // A slow reader: pauses while other clients are served (the export holds no lock and no buffer for them).
+        if (chunks % 200 === 1) {
+          await sleep(20);
+          const other = await get(`${A}/users/sa-1`);
+          assert.equal(other.status, 200, "another request is answered while the export streams");
+        }
+      }
+      await new Promise<void>((r) => out.end(r));
+      assert.ok(chunks > 10, "the body arrived in many chunks");
+
+      const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+      let count = 0;
+      let header: any;
+      for await (const line of lines) {
+        if (count === 0) header = JSON.parse(line);
+        count++;
+      }
+      assert.equal(header.type, "header");
+      assert.equal(header.filtered, false);
+      assert.equal(header.anchor, null, "the whole chain: it starts at the genesis");
+      assert.equal(header.publicKeys.length, 1);
+      assert.ok(count > BULK + 200, `${count} lines: entries and checkpoints`);
+
+      const run = await hearth(["audit", "verify", "--file", file], h.env);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const verified = /^verified: (\d+) entries, (\d+) signed checkpoints/.exec(run.stdout);
+      assert.ok(verified, run.stdout);
+      assert.ok(Number(verified[1]) >= BULK + 3);
+      assert.ok(Number(verified[2]) >= BULK / 1000);
+    });
+
+    test("a time range carries the checkpoint before it and the public keys; an edited line is named offline", async () => {
+      const keys = await (await fetch(`${base}/.well-known/hearth-audit-keys`)).text();
+      writeFileSync(join(dir, "keys.json"), keys);
+      const db = h.deps.store.db;
+      const start = (
+        await db
+          .selectFrom("audit_logs")
+          .select("timestamp")
+          .where("seq", "=", BULK - 1500)
+          .executeTakeFirstOrThrow()
+      ).timestamp;
+      // The first entry of the range in chain order (timestamps of concurrent writers need not follow it exactly).
+      const first = (
+        await db
+          .selectFrom("audit_logs")
+          .select((eb) => eb.fn.min("seq").as("seq"))
+          .where("timestamp", ">=", start)
+          .executeTakeFirstOrThrow()
+      ).seq;
+      const res = await get(`${A}/auditLogs:export?startTime=${encodeURIComponent(new Date(start).toISOString())}`);
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      const lines = text.trimEnd().split("\n");
+      const header = JSON.parse(lines[0]!);
+      const anchor = Math.floor((Number(first) - 1) / 1000) * 1000;
+      assert.equal(header.anchor.count, anchor, "the signed checkpoint before the range's first entry");
+      assert.equal(JSON.parse(lines[1]!).seq, anchor + 1);
+      const file = join(dir, "range.jsonl");
+      writeFileSync(file, text);
+      const good = await hearth(["audit", "verify", "--file", file, "--public-key", join(dir, "keys.json")], h.env);
+      assert.equal(good.code, 0, good.stdout + good.stderr);
+      assert.match(good.stdout, /^verified: \d+ entries/);
+
+      const victim = JSON.parse(lines[10]!);
+      const edited = { ...victim, entry: { ...victim.entry, resource: "accounts/my-account/users/forged" } };
+      writeFileSync(file, [...lines.slice(0, 10), JSON.stringify(edited), ...lines.slice(11)].join("\n"));
+      const bad = await hearth(["audit", "verify", "--file", file, "--public-key", join(dir, "keys.json")], h.env);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout, new RegExp(`^BROKEN at entry ${victim.entry.id}: EDITED`));
+
+      // Lines swapped in the file: the reorder is named.
+      writeFileSync(file, [...lines.slice(0, 10), lines[11], lines[10], ...lines.slice(12)].join("\n"));
+      const swapped = await hearth(["audit", "verify", "--file", file], h.env);
+      assert.equal(swapped.code, 1);
+      assert.match(swapped.stdout, /: (REORDERED|MISSING|INSERTED)/);
+
+      // A file signed by another key than the server's published ones is refused.
+      writeFileSync(join(dir, "other-keys.json"), JSON.stringify({ keys: [{ kid: header.anchor.keyId, x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }] }));
+      writeFileSync(file, text);
+      const forged = await hearth(["audit", "verify", "--file", file, "--public-key", join(dir, "other-keys.json")], h.env);
+      assert.equal(forged.code, 1);
+      assert.match(forged.stdout, /BAD_CHECKPOINT/);
+    });
+
+    test("a filtered export carries each entry's hash; CSV has a header row and quoted fields", async () => {
+      const filtered = await (await get(`${A}/auditLogs:export?filter=${encodeURIComponent('method="CreateUser"')}`)).text();
+      const lines = filtered
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      assert.equal(lines[0].filtered, true);
+      assert.equal(lines[0].anchor, null);
+      assert.equal(lines.length, 4, "the header and the three CreateUser entries");
+      for (const line of lines.slice(1)) {
+        assert.equal(line.entry.method, "CreateUser");
+        assert.match(line.hash, /^[0-9a-f]{64}$/);
+      }
+      const file = join(dir, "filtered.jsonl");
+      writeFileSync(file, filtered);
+      const run = await hearth(["audit", "verify", "--file", file], h.env);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /^verified: 3 entries/);
+
+      const csv = await get(`${A}/auditLogs:export?format=csv&filter=${encodeURIComponent('method="CreateUser"')}`);
+      assert.match(csv.headers.get("content-type") ?? "", /^text\/csv/);
+      const rows = (await csv.text()).trimEnd().split("\r\n");
+      assert.equal(
+        rows[0],
+        "id,timestamp,principal,principalUid,principalType,authentication,method,resource,statusCode,statusMessage,isAdminAction,payload,clientIp,userAgent,requestId,seq,prevHash,hash",
+      );
+      assert.equal(rows.length, 4);
+      assert.match(rows[1]!, /,CreateUser,accounts\/my-account\/users\/sa-0,0,,true,"\{""/);
+
+      const bad = await get(`${A}/auditLogs:export?format=xml`);
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as any).error.message, /format/);
+      assert.equal((await get(`${A}/auditLogs:export?filter=${encodeURIComponent("nope=1")}`)).status, 400);
+    });
+
+    test("a non-admin exports only its own entries; firectl writes the export to stdout", async () => {
+      const { key } = await serviceAccountWithKey(h, "exporter", "user");
+      await h.call("POST", `${A}/users/exporter/apiKeys`, { key, body: { apiKey: { displayName: "second" } } });
+      const mine = (await (await get(`${A}/auditLogs:export`, key)).text())
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      assert.equal(mine[0].filtered, true);
+      assert.deepEqual(
+        mine.slice(1).map((l) => `${l.entry.method} ${l.entry.principal}`),
+        ["CreateApiKey exporter@my-account.sa.hearth.local"],
+      );
+
+      const firectl = firectlAt(dir, base, h.adminKey);
+      const out = ok(await firectl(["audit-logs", "export", "--format", "jsonl", "--filter", 'method="CreateApiKey"']));
+      const lines = out
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      assert.equal(lines[0].type, "header");
+      assert.ok(lines.slice(1).every((l) => l.entry.method === "CreateApiKey"));
+      assert.ok(lines.length >= 3);
+      const refused = await firectlAt(dir, base, key)(["audit-logs", "export", "--format", "csv", "--filter", "nope=1"]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /INVALID_ARGUMENT/);
+      assert.doesNotMatch(readFileSync(join(dir, "keys.json"), "utf8"), /private/);
+    });
+  });
+}

@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { generateKey } from "../src/domain/api-key-format.ts";
+import { loadConfig } from "../src/config.ts";
+import { Webhook } from "standardwebhooks";
+import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+import { startReceiver, until } from "./support/webhook-receiver.ts";
+import { auditEntries, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
+
+const SECRET = "leak-report-secret-0123456789abcdefghij";
+const KEY_ID = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a";
+
+function keyPair(): { privateKey: KeyObject; pem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return { privateKey, pem: publicKey.export({ type: "spki", format: "pem" }) as string };
+}
+
+/** GitHub's public key document (https://api.github.com/meta/public_keys/secret_scanning) for `pem`. */
+const keyDocument = (pem: string, keyIdentifier = KEY_ID) => JSON.stringify({ public_keys: [{ key_identifier: keyIdentifier, key: pem, is_current: true }] });
+
+interface Finding {
+  token: string;
+  type?: string;
+  url: string;
+  source?: string;
+}
+
+/** Sends a report over a real connection, signed like GitHub's scanner (or with `headers` instead). */
+async function report(h: TestHearth, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; contentType: string | null }> {
+  const res = await fetch(`${h.baseUrl}/v1/apiKeys:reportLeak`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  return { status: res.status, text: await res.text(), contentType: res.headers.get("content-type") };
+}
+
+const signed = (privateKey: KeyObject, body: string, keyIdentifier = KEY_ID): Record<string, string> => ({
+  "Github-Public-Key-Identifier": keyIdentifier,
+  "Github-Public-Key-Signature": sign("sha256", Buffer.from(body), privateKey).toString("base64"),
+});
+
+const findings = (...items: Finding[]): string => JSON.stringify(items.map((f) => ({ type: "hearth_api_key", source: "content", ...f })));
+
+for (const dialect of DIALECTS) {
+  describe(`leak reports from secret scanners (${dialect})`, () => {
+    let h: TestHearth;
+    let receiver: Awaited<ReturnType<typeof startReceiver>>;
+    let signingSecret = "";
+    const scanner = keyPair();
+    before(async () => {
+      // The account's webhook receiver runs on loopback: the operator's switch allows it.
+      h = await startHearth(dialect, {
+        HEARTH_LEAK_REPORT_PUBLIC_KEYS: keyDocument(scanner.pem),
+        HEARTH_LEAK_REPORT_SECRET: SECRET,
+        HEARTH_ALLOW_PRIVATE_NETWORKS: "true",
+        HEARTH_WEBHOOK_POLL_MS: "20",
+      });
+      await h.listen();
+      receiver = await startReceiver();
+      const hook = await h.call("POST", `/v1/accounts/${h.accountId}/webhooks?webhookId=leaks`, {
+        body: { displayName: "Leaks", url: receiver.url, events: ["api_key.leaked"] },
+      });
+      assert.equal(hook.status, 200, JSON.stringify(hook.body));
+      signingSecret = hook.body.signingSecret;
+    });
+    after(async () => {
+      await h.stop();
+      await receiver.close();
+    });
+
+    test("a signed report disables the key within the request, sends api_key.leaked and audits the URL", async () => {
+      const { key, keyId } = await serviceAccountWithKey(h, "leaky-signed");
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 200);
+      const url = "https://github.com/octo/public-repo/blob/abc123/.env";
+      const body = findings({ token: key, url });
+      const res = await report(h, body, signed(scanner.privateKey, body));
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(JSON.parse(res.text), []);
+
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401, "the leaked key's next request is refused");
+      const got = await h.call("GET", `/v1/accounts/${h.accountId}/users/leaky-signed/apiKeys/${keyId}`);
+      assert.equal(got.body.state, "DISABLED");
+      assert.equal(got.body.disableReason, "EXPOSED");
+
+      const [entry] = await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "accounts/${h.accountId}/users/leaky-signed/apiKeys/${keyId}"`);
+      assert.ok(entry, "the leak is audited in the key's account");
+      assert.equal(entry.principal, "secret-scanner");
+      assert.equal(entry.payload.url, url);
+      assert.deepEqual(entry.payload.reportedBy, { keyIdentifier: KEY_ID });
+      assert.ok(!JSON.stringify(entry).includes(key), "the key itself is not recorded");
+
+      // Delivered to the account's webhook, signed per Standard Webhooks.
+      const name = `accounts/${h.accountId}/users/leaky-signed/apiKeys/${keyId}`;
+      const delivered = await until("api_key.leaked at the receiver", async () => receiver.received.find((r) => r.body.includes(name)));
+      const event = new Webhook(signingSecret).verify(delivered.body, delivered.headers) as { type: string; data: Record<string, unknown> };
+      assert.equal(event.type, "api_key.leaked");
+      assert.deepEqual(event.data, {
+        account: `accounts/${h.accountId}`,
+        apiKey: name,
+        disableReason: "EXPOSED",
+        url,
+        source: "content",
+        type: "hearth_api_key",
+      });
+      assert.ok(!delivered.body.includes(key), "the event carries no secret");
+    });
+
+    test("a report with the shared secret disables the key too", async () => {
+      const { key } = await serviceAccountWithKey(h, "leaky-secret");
+      const res = await report(h, findings({ token: key, url: "https://gitlab.example/snippets/7" }), { "x-hearth-leak-report-secret": SECRET });
+      assert.equal(res.status, 200, res.text);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401);
+      const [entry] = await auditEntries(h, `method = "ReportApiKeyLeak" AND resource : "leaky-secret"`);
+      assert.deepEqual(entry.payload.reportedBy, { sharedSecret: true });
+    });
+
+    test("a leaked key of another account is audited in that account", async () => {
+      const otherAdmin = await otherAccount(h, "leak-other");
+      const sa = await h.call("POST", `/v1/accounts/leak-other/users?userId=robot`, { key: otherAdmin, body: { serviceAccount: true } });
+      assert.equal(sa.status, 200, JSON.stringify(sa.body));
+      const made = await h.call("POST", `/v1/accounts/leak-other/users/robot/apiKeys`, { key: otherAdmin, body: { apiKey: {} } });
+      const url = "https://github.com/someone/else/commit/def456";
+      const body = findings({ token: made.body.key, url });
+      assert.equal((await report(h, body, signed(scanner.privateKey, body))).status, 200);
+      const there = await h.call("GET", `/v1/accounts/leak-other/auditLogs?filter=${encodeURIComponent('method = "ReportApiKeyLeak"')}`, { key: otherAdmin });
+      assert.equal(there.body.auditLogs.length, 1);
+      assert.equal(there.body.auditLogs[0].payload.url, url);
+      assert.equal((await auditEntries(h, `method = "ReportApiKeyLeak" AND resource : "leak-other"`)).length, 0);
+    });
+
+    test("real, made-up and foreign tokens get the same answer", async () => {
+      const { key } = await serviceAccountWithKey(h, "leaky-compare");
+      const url = "https://github.com/x/y/blob/z/a.py";
+      const answers = [];
+      for (const token of [key, generateKey("hk_").key, "ghp_notAHearthKeyAtAll0123456789", key]) {
+        const body = findings({ token, url });
+        const res = await report(h, body, signed(scanner.privateKey, body));
+        answers.push({ status: res.status, text: res.text, contentType: res.contentType });
+      }
+      for (const answer of answers.slice(1)) assert.deepEqual(answer, answers[0]);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401);
+    });
+
+    test("forged or unsigned reports are refused before anything is read", async () => {
+      const { key } = await serviceAccountWithKey(h, "not-leaked");
+      const body = findings({ token: key, url: "https://github.com/a/b" });
+      const forger = keyPair();
+      const refusals = [
+        await report(h, body, signed(forger.privateKey, body)), // another key's signature
+        await report(h, body, signed(scanner.privateKey, findings({ token: "hk_other", url: "https://github.com/a/b" }))), // signature of another body
+        await report(h, body, signed(scanner.privateKey, body, "not-a-configured-key")), // wrong key id
+        await report(h, body, { "Github-Public-Key-Identifier": KEY_ID, "Github-Public-Key-Signature": "not base64!" }),
+        await report(h, body, { "x-hearth-leak-report-secret": `${SECRET}x` }), // wrong secret
+        await report(h, body, {}), // nothing
+      ];
+      for (const res of refusals) assert.equal(res.status, 401, res.text);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 200, "the key still works");
+    });
+
+    test("a malformed or oversized report is a 400 naming the problem, once verified", async () => {
+      const secret = { "x-hearth-leak-report-secret": SECRET };
+      const bad = await report(h, "[{", secret);
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /malformed JSON/);
+      const noUrl = await report(h, JSON.stringify([{ token: "hk_x" }]), secret);
+      assert.equal(noUrl.status, 400);
+      assert.match(noUrl.text, /url/);
+      const tooMany = await report(h, JSON.stringify(Array.from({ length: 1001 }, () => ({ token: "t", url: "u" }))), secret);
+      assert.equal(tooMany.status, 400);
+      assert.equal((await report(h, "[{", {})).status, 401, "an unsigned malformed body is refused as unsigned");
+    });
+  });
+}
+
+describe("leak report settings", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-leak-keys-"));
+  const { pem } = keyPair();
+
+  test("the key document is taken inline or from a file", () => {
+    const file = join(dir, "keys.json");
+    writeFileSync(file, keyDocument(pem, "from-file"));
+    assert.equal(loadConfig({ HEARTH_LEAK_REPORT_PUBLIC_KEYS: keyDocument(pem) }).leakReports.publicKeys[0]!.keyIdentifier, KEY_ID);
+    assert.equal(loadConfig({ HEARTH_LEAK_REPORT_PUBLIC_KEYS: file }).leakReports.publicKeys[0]!.keyIdentifier, "from-file");
+  });
+
+  test("bad values stop start-up with a sentence naming the variable", () => {
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }) as string;
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ HEARTH_LEAK_REPORT_PUBLIC_KEYS: "{not json" }, /HEARTH_LEAK_REPORT_PUBLIC_KEYS is not valid JSON/],
+      [{ HEARTH_LEAK_REPORT_PUBLIC_KEYS: join(dir, "missing.json") }, /HEARTH_LEAK_REPORT_PUBLIC_KEYS is neither JSON nor a readable file/],
+      [{ HEARTH_LEAK_REPORT_PUBLIC_KEYS: '{"public_keys":[]}' }, /at least one key/],
+      [{ HEARTH_LEAK_REPORT_PUBLIC_KEYS: keyDocument("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----") }, /is not a PEM public key/],
+      [{ HEARTH_LEAK_REPORT_PUBLIC_KEYS: keyDocument(rsa) }, /must be an ECDSA P-256 public key/],
+      [{ HEARTH_LEAK_REPORT_SECRET: "short" }, /HEARTH_LEAK_REPORT_SECRET must be at least 32 characters/],
+    ];
+    for (const [env, message] of cases) assert.throws(() => loadConfig(env), message);
+  });
+});

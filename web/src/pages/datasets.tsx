@@ -1,0 +1,412 @@
+import { useState } from "react";
+import type { Dataset } from "../../../src/http/resources/dataset.ts";
+import { DATASET_FORMATS } from "../../../src/domain/dataset-format.ts";
+import { api, ApiError, filterString, lastSegment, query, uploadFile } from "../api.ts";
+import { FormDialog } from "../components/dialog.tsx";
+import { Icon } from "../components/icons.tsx";
+import { Empty, ErrorNotice, Loading, PageHeader, ResourcePath, Time } from "../components/ui.tsx";
+import { formatBytes, formatNumber } from "../format.ts";
+import { useDebounced, useLoad, useTitle } from "../hooks.ts";
+import { ID_INPUT_PATTERN } from "../ids.ts";
+import { setSearch, useLocation } from "../router.tsx";
+import { useSession, useToast } from "../session.tsx";
+import { DeleteDialog, mayChange, SearchField, StateBadge, textFilter } from "./platform-common.tsx";
+import { useAction } from "./user-dialogs.tsx";
+
+const PAGE_SIZE = 50;
+const STATES = ["UPLOADING", "READY"] as const;
+
+type Dialog = { kind: "create" } | { kind: "upload"; dataset: Dataset } | { kind: "rename"; dataset: Dataset } | { kind: "delete"; dataset: Dataset };
+
+/** The line an upload refusal names (`line 3 is not valid JSON: …`), read from the file the person chose. */
+async function refusedLine(file: File, error: ApiError): Promise<{ number: number; text: string } | undefined> {
+  const number = Number(/^line (\d+) /.exec(error.message)?.[1] ?? 0);
+  if (!number) return undefined;
+  // The first megabyte holds the line in all but huge files; a line is capped for display.
+  const lines = (await file.slice(0, 1 << 20).text()).split("\n");
+  const text = lines[number - 1];
+  return text === undefined ? undefined : { number, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text };
+}
+
+/** Chooses a JSONL file and uploads it with a progress bar; a refusal shows the API's sentence and the line it names. */
+function UploadFields({
+  file,
+  onFile,
+  sent,
+  refused,
+}: {
+  file: File | undefined;
+  onFile: (file: File | undefined) => void;
+  sent: number;
+  refused?: { number: number; text: string };
+}) {
+  const total = file?.size ?? 0;
+  return (
+    <>
+      <div className="field">
+        <label htmlFor="dataset-file">JSONL file</label>
+        <input
+          id="dataset-file"
+          type="file"
+          accept=".jsonl,.ndjson,.json,application/jsonl,application/x-ndjson"
+          onChange={(e) => onFile(e.target.files?.[0])}
+          required
+        />
+        <p className="hint">One example per line, checked line by line against the dataset's format as it uploads.</p>
+      </div>
+      {file && sent > 0 && (
+        <div className="upload-progress">
+          <label htmlFor="dataset-progress">
+            Uploaded {formatBytes(sent)} of {formatBytes(total)}
+          </label>
+          <progress id="dataset-progress" max={total || 1} value={sent} />
+        </div>
+      )}
+      {refused && (
+        <div className="refused-line">
+          <p className="hint">Line {refused.number} of the file:</p>
+          <pre className="payload" tabIndex={0} aria-label={`Line ${refused.number} of the file`}>
+            {refused.text}
+          </pre>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** Uploading one file to a dataset: progress, refusal and the refused line. */
+function useUpload() {
+  const action = useAction();
+  const [file, setFile] = useState<File>();
+  const [sent, setSent] = useState(0);
+  const [refused, setRefused] = useState<{ number: number; text: string }>();
+  const upload = async (datasetName: string) => {
+    if (!file) throw new ApiError(400, "INVALID_ARGUMENT", "Choose a JSONL file to upload.");
+    setRefused(undefined);
+    setSent(0);
+    try {
+      await uploadFile<Dataset>(`/v1/${datasetName}:upload`, file, "application/jsonl", (n) => setSent(n));
+    } catch (error) {
+      if (error instanceof ApiError) setRefused(await refusedLine(file, error));
+      throw error;
+    }
+  };
+  const onFile = (f: File | undefined) => {
+    setFile(f);
+    setSent(0);
+    setRefused(undefined);
+    action.clear();
+  };
+  return { action, file, sent, refused, upload, onFile };
+}
+
+/** Creates a dataset and uploads its file; a refused upload leaves it UPLOADING, to upload again. */
+function CreateDatasetDialog({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
+  const session = useSession();
+  const toast = useToast();
+  const up = useUpload();
+  const [id, setId] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [format, setFormat] = useState<(typeof DATASET_FORMATS)[number]>("CHAT");
+  const [created, setCreated] = useState<Dataset>();
+  const save = () =>
+    up.action.run(async () => {
+      const dataset =
+        created ?? (await api<Dataset>("POST", `/v1/accounts/${session.accountId}/datasets${query({ datasetId: id.trim() })}`, { displayName, format }));
+      setCreated(dataset);
+      await up.upload(dataset.name);
+      toast(`Uploaded dataset ${lastSegment(dataset.name)}`);
+      onSaved();
+    });
+  return (
+    <FormDialog
+      title="Create dataset"
+      submitLabel={created ? "Upload again" : "Create and upload"}
+      busy={up.action.busy}
+      error={up.action.error}
+      onClose={created ? onSaved : onClose}
+      onSubmit={save}
+    >
+      <div className="field">
+        <label htmlFor="dataset-id">Dataset ID</label>
+        <input
+          id="dataset-id"
+          value={id}
+          onChange={(e) => setId(e.target.value)}
+          required
+          disabled={!!created}
+          pattern={ID_INPUT_PATTERN}
+          maxLength={63}
+          autoComplete="off"
+          spellCheck={false}
+        />
+      </div>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="dataset-name">
+            Display name <span className="optional">(optional)</span>
+          </label>
+          <input
+            id="dataset-name"
+            value={displayName}
+            onChange={(e) => setDisplayName(e.target.value)}
+            disabled={!!created}
+            maxLength={63}
+            autoComplete="off"
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="dataset-format">Format</label>
+          <select id="dataset-format" value={format} onChange={(e) => setFormat(e.target.value as typeof format)} disabled={!!created}>
+            {DATASET_FORMATS.map((f) => (
+              <option key={f} value={f}>
+                {f === "CHAT" ? 'CHAT: {"messages": […]}' : 'COMPLETION: {"prompt", "completion"}'}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <UploadFields file={up.file} onFile={up.onFile} sent={up.sent} {...(up.refused ? { refused: up.refused } : {})} />
+    </FormDialog>
+  );
+}
+
+function UploadDialog({ dataset, onClose, onSaved }: { dataset: Dataset; onClose: () => void; onSaved: () => void }) {
+  const toast = useToast();
+  const up = useUpload();
+  const id = lastSegment(dataset.name);
+  return (
+    <FormDialog
+      title={`Upload to dataset ${id}`}
+      submitLabel="Upload"
+      busy={up.action.busy}
+      error={up.action.error}
+      onClose={onClose}
+      onSubmit={() =>
+        up.action.run(async () => {
+          await up.upload(dataset.name);
+          toast(`Uploaded dataset ${id}`);
+          onSaved();
+        })
+      }
+    >
+      <UploadFields file={up.file} onFile={up.onFile} sent={up.sent} {...(up.refused ? { refused: up.refused } : {})} />
+    </FormDialog>
+  );
+}
+
+function RenameDialog({ dataset, onClose, onSaved }: { dataset: Dataset; onClose: () => void; onSaved: () => void }) {
+  const toast = useToast();
+  const action = useAction();
+  const [displayName, setDisplayName] = useState(dataset.displayName);
+  const id = lastSegment(dataset.name);
+  return (
+    <FormDialog
+      title={`Edit dataset ${id}`}
+      submitLabel="Save"
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={() =>
+        action.run(async () => {
+          await api("PATCH", `/v1/${dataset.name}`, { displayName });
+          toast(`Saved dataset ${id}`);
+          onSaved();
+        })
+      }
+    >
+      <div className="field">
+        <label htmlFor="dataset-rename">Display name</label>
+        <input id="dataset-rename" value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={63} autoComplete="off" />
+      </div>
+    </FormDialog>
+  );
+}
+
+/** `/account/datasets`: JSONL datasets with state, format and size; create with upload progress, download, edit and delete as the role allows. */
+export function DatasetsPage() {
+  useTitle("Datasets");
+  const session = useSession();
+  const { search } = useLocation();
+  const [text, setText] = useState(search.get("q") ?? "");
+  const q = useDebounced(text, 250);
+  const state = STATES.find((s) => s === search.get("state")) ?? "";
+  const [pageToken, setPageToken] = useState("");
+  const filter = [...textFilter("dataset_id", q), ...(state ? [`state=${filterString(state)}`] : [])].join(" AND ");
+  const list = useLoad(
+    () =>
+      api<{ datasets?: Dataset[]; nextPageToken: string; totalSize: number }>(
+        "GET",
+        `/v1/accounts/${session.accountId}/datasets${query({ pageSize: PAGE_SIZE, filter, pageToken })}`,
+      ),
+    `${filter}|${pageToken}`,
+  );
+  const [dialog, setDialog] = useState<Dialog>();
+  const datasets = list.data?.datasets ?? [];
+  const close = () => setDialog(undefined);
+  const saved = () => {
+    setDialog(undefined);
+    list.reload();
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Datasets"
+        description="JSONL fine-tuning data: each upload is checked line by line against the dataset's format (CHAT or COMPLETION) and counts against the dataset-storage-bytes quota."
+        actions={
+          session.can("datasets.create") && (
+            <button type="button" className="button button-primary" onClick={() => setDialog({ kind: "create" })}>
+              <Icon name="plus" /> Create dataset
+            </button>
+          )
+        }
+      />
+      <div className="toolbar" role="search" aria-label="Datasets">
+        <SearchField
+          id="dataset-search"
+          label="Search by ID or name"
+          value={text}
+          onChange={(value) => {
+            setText(value);
+            setPageToken("");
+            setSearch({ q: value });
+          }}
+        />
+        <div className="select-field">
+          <label htmlFor="dataset-state">State</label>
+          <select
+            id="dataset-state"
+            value={state}
+            onChange={(e) => {
+              setPageToken("");
+              setSearch({ state: e.target.value });
+            }}
+          >
+            <option value="">Any state</option>
+            {STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <ErrorNotice error={list.error} onRetry={list.reload} />
+      {list.loading && !list.data && <Loading what="datasets" />}
+      {list.data && datasets.length === 0 && (
+        <Empty icon="database" title={filter ? "No dataset matches" : "No datasets yet"}>
+          <p>{filter ? "Try another search or state." : "Create a dataset and upload its JSONL file."}</p>
+        </Empty>
+      )}
+      {datasets.length > 0 && (
+        <div className="card table-card" aria-busy={list.loading}>
+          <table className="table responsive">
+            <caption className="visually-hidden">Datasets</caption>
+            <thead>
+              <tr>
+                <th scope="col">Dataset</th>
+                <th scope="col">State</th>
+                <th scope="col">Format</th>
+                <th scope="col">Examples</th>
+                <th scope="col">Size</th>
+                <th scope="col">Updated</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {datasets.map((d) => {
+                const id = lastSegment(d.name);
+                const change = mayChange(session, "datasets", d.createdBy);
+                return (
+                  <tr key={d.name}>
+                    <td data-label="Dataset">
+                      <span className="principal">
+                        <span className="principal-name">{d.displayName || id}</span>
+                        <span className="key-id resource-path">
+                          <ResourcePath name={d.name} />
+                        </span>
+                      </span>
+                    </td>
+                    <td data-label="State">
+                      <StateBadge state={d.state} />
+                    </td>
+                    <td data-label="Format">{d.format}</td>
+                    <td data-label="Examples">{formatNumber(Number(d.exampleCount))}</td>
+                    <td data-label="Size" className="nowrap">
+                      {formatBytes(Number(d.sizeBytes))}
+                    </td>
+                    <td data-label="Updated" className="nowrap">
+                      <Time iso={d.updateTime} />
+                      <span className="key-id">{d.createdBy}</span>
+                    </td>
+                    <td className="row-actions">
+                      {d.state === "READY" && session.can("datasets.download") && (
+                        <a
+                          className="button button-small button-quiet"
+                          href={`/v1/${d.name}:download`}
+                          download={`${id}.jsonl`}
+                          aria-label={`Download dataset ${id}`}
+                        >
+                          <Icon name="download" size={16} /> Download
+                        </a>
+                      )}
+                      {change && d.state === "UPLOADING" && (
+                        <button
+                          type="button"
+                          className="button button-small"
+                          onClick={() => setDialog({ kind: "upload", dataset: d })}
+                          aria-label={`Upload to dataset ${id}`}
+                        >
+                          Upload
+                        </button>
+                      )}
+                      {change && (
+                        <>
+                          <button
+                            type="button"
+                            className="button button-small button-quiet"
+                            onClick={() => setDialog({ kind: "rename", dataset: d })}
+                            aria-label={`Edit dataset ${id}`}
+                          >
+                            Edit
+                          </button>
+                          <button
+                            type="button"
+                            className="button button-small button-quiet danger-text"
+                            onClick={() => setDialog({ kind: "delete", dataset: d })}
+                            aria-label={`Delete dataset ${id}`}
+                          >
+                            <Icon name="trash" size={16} /> Delete
+                          </button>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <div className="table-footer">
+            <span className="muted">{list.data?.totalSize === 1 ? "1 dataset" : `${list.data?.totalSize ?? 0} datasets`}</span>
+            {list.data?.nextPageToken && (
+              <button type="button" className="button button-small" onClick={() => setPageToken(list.data!.nextPageToken)}>
+                Next
+              </button>
+            )}
+          </div>
+        </div>
+      )}
+      {dialog?.kind === "create" && <CreateDatasetDialog onClose={close} onSaved={saved} />}
+      {dialog?.kind === "upload" && <UploadDialog dataset={dialog.dataset} onClose={close} onSaved={saved} />}
+      {dialog?.kind === "rename" && <RenameDialog dataset={dialog.dataset} onClose={close} onSaved={saved} />}
+      {dialog?.kind === "delete" && (
+        <DeleteDialog name={dialog.dataset.name} what="dataset" onClose={close} onDeleted={saved}>
+          Its uploaded examples ({formatNumber(Number(dialog.dataset.exampleCount))}, {formatBytes(Number(dialog.dataset.sizeBytes))}) are deleted with it.
+        </DeleteDialog>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,415 @@
+import { useState } from "react";
+import { api, lastSegment, query, type Webhook, type WebhookDelivery } from "../api.ts";
+import { CopyButton } from "../components/copy-button.tsx";
+import { Dialog, FormDialog } from "../components/dialog.tsx";
+import { Icon } from "../components/icons.tsx";
+import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
+import { useLoad, useTitle } from "../hooks.ts";
+import { ID_INPUT_PATTERN } from "../ids.ts";
+import { setSearch, useLocation } from "../router.tsx";
+import { useSession, useToast } from "../session.tsx";
+import { useAction } from "./user-dialogs.tsx";
+import { WEBHOOK_EVENT_TYPES } from "../../../src/domain/webhook-event-types.ts";
+import "./webhooks.css";
+
+/** What each event type tells a receiver (docs/webhooks.md, Events). */
+const EVENT_HINTS: Readonly<Record<(typeof WEBHOOK_EVENT_TYPES)[number], string>> = {
+  "api_key.expiring": "a key expires in 7 days, then in 1 day",
+  "api_key.expired": "a key has expired",
+  "api_key.disabled": "a key was disabled",
+  "api_key.leaked": "a secret scanner reported a key; it was disabled",
+  "api_key.rotated": "a key was rotated",
+  "principal.created": "a user or service account was created",
+  "principal.deleted": "a user or service account was deleted",
+  "principal.role_changed": "a principal's role changed",
+  "quota.threshold": "a quota's usage reached 80 % or 100 %",
+  "sign_in.refused": "a sign-in was refused",
+};
+
+const BADGE: Readonly<Record<string, string>> = {
+  ENABLED: "badge badge-ok",
+  SUCCEEDED: "badge badge-ok",
+  FAILED: "badge badge-error",
+};
+
+function StateBadge({ state }: { state: string }) {
+  return <span className={BADGE[state] ?? "badge"}>{state}</span>;
+}
+
+interface Draft {
+  id: string;
+  displayName: string;
+  url: string;
+  events: string[];
+}
+
+/** Add (no `existing`) or edit a webhook; a new one's signing secret is handed to `onCreated`. */
+function WebhookDialog({ existing, onClose, onSaved }: { existing?: Webhook; onClose: () => void; onSaved: (created?: Webhook) => void }) {
+  const { accountId } = useSession();
+  const toast = useToast();
+  const action = useAction();
+  const [d, setD] = useState<Draft>(
+    existing
+      ? { id: lastSegment(existing.name), displayName: existing.displayName, url: existing.url, events: existing.events }
+      : { id: "", displayName: "", url: "", events: [] },
+  );
+  const toggle = (type: string, on: boolean) => setD((x) => ({ ...x, events: on ? [...x.events, type] : x.events.filter((e) => e !== type) }));
+  const submit = () =>
+    action.run(async () => {
+      const body = { displayName: d.displayName.trim(), url: d.url.trim(), events: d.events };
+      const base = `/v1/accounts/${accountId}/webhooks`;
+      if (existing) {
+        await api("PATCH", `${base}/${d.id}${query({ updateMask: "displayName,url,events" })}`, body);
+        toast(`Webhook ${d.id} saved.`);
+        onSaved();
+      } else {
+        onSaved(await api<Webhook>("POST", `${base}${query({ webhookId: d.id.trim() || undefined })}`, body));
+      }
+    });
+  return (
+    <FormDialog
+      title={existing ? `Edit ${existing.displayName || d.id}` : "Add a webhook"}
+      submitLabel={existing ? "Save" : "Add webhook"}
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
+      {!existing && (
+        <div className="field">
+          <label htmlFor="webhook-id">ID</label>
+          <input
+            id="webhook-id"
+            value={d.id}
+            onChange={(e) => setD({ ...d, id: e.target.value })}
+            maxLength={63}
+            pattern={ID_INPUT_PATTERN}
+            autoComplete="off"
+            spellCheck={false}
+            aria-describedby="webhook-id-hint"
+            data-autofocus
+          />
+          <p className="hint" id="webhook-id-hint">
+            Optional: lowercase letters, digits and “-”, e.g. <code>alerts</code>.
+          </p>
+        </div>
+      )}
+      <div className="field">
+        <label htmlFor="webhook-name">Display name</label>
+        <input id="webhook-name" value={d.displayName} onChange={(e) => setD({ ...d, displayName: e.target.value })} placeholder="Alerts" autoComplete="off" />
+      </div>
+      <div className="field">
+        <label htmlFor="webhook-url">URL</label>
+        <input
+          id="webhook-url"
+          type="url"
+          value={d.url}
+          onChange={(e) => setD({ ...d, url: e.target.value })}
+          required
+          placeholder="https://hooks.example.com/hearth"
+          autoComplete="off"
+          aria-describedby="webhook-url-hint"
+        />
+        <p className="hint" id="webhook-url-hint">
+          Events are POSTed here, signed per Standard Webhooks. Only public https addresses, unless the operator allows private networks.
+        </p>
+      </div>
+      <fieldset className="role-field">
+        <legend>Events</legend>
+        {WEBHOOK_EVENT_TYPES.map((type) => (
+          <label key={type} className="check">
+            <input type="checkbox" checked={d.events.includes(type)} onChange={(e) => toggle(type, e.target.checked)} />
+            <code>{type}</code> <span className="muted">{EVENT_HINTS[type]}</span>
+          </label>
+        ))}
+      </fieldset>
+    </FormDialog>
+  );
+}
+
+/** The signing secret of a new webhook: shown this once. */
+function SecretDialog({ webhook, onClose }: { webhook: Webhook; onClose: () => void }) {
+  return (
+    <Dialog title="Copy the signing secret" onClose={onClose} wide>
+      <div className="dialog-body">
+        <div className="notice notice-warning">
+          <Icon name="warning" />
+          <p>
+            <strong>This is the only time the secret is shown.</strong> Your receiver verifies each delivery's <code>webhook-signature</code> with it.
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor="webhook-secret">Signing secret of “{webhook.displayName}”</label>
+          <div className="secret-row">
+            <input
+              id="webhook-secret"
+              className="secret"
+              value={webhook.signingSecret ?? ""}
+              readOnly
+              spellCheck={false}
+              autoComplete="off"
+              onFocus={(e) => e.target.select()}
+            />
+            <CopyButton text={webhook.signingSecret ?? ""} inputId="webhook-secret" />
+          </div>
+        </div>
+      </div>
+      <div className="dialog-actions">
+        <button type="button" className="button button-primary" onClick={onClose} data-autofocus>
+          I have copied it
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function DeleteDialog({ webhook, onClose, onDeleted }: { webhook: Webhook; onClose: () => void; onDeleted: () => void }) {
+  const { accountId } = useSession();
+  const toast = useToast();
+  const id = lastSegment(webhook.name);
+  const action = useAction();
+  const submit = () =>
+    action.run(async () => {
+      await api("DELETE", `/v1/accounts/${accountId}/webhooks/${id}`);
+      toast(`Webhook ${id} deleted.`);
+      onDeleted();
+    });
+  return (
+    <FormDialog
+      title={`Delete the webhook ${id}?`}
+      submitLabel={`Delete ${id}`}
+      danger
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onSubmit={submit}
+    >
+      <p className="dialog-text">Nothing more is sent to {webhook.url}; its delivery log goes with it.</p>
+    </FormDialog>
+  );
+}
+
+/** A webhook's delivery log, newest first: each event, its state and every attempt's response code, with redelivery. */
+function DeliveryLog({ webhook }: { webhook: Webhook }) {
+  const { accountId } = useSession();
+  const toast = useToast();
+  const id = lastSegment(webhook.name);
+  const log = useLoad(
+    () => api<{ webhookDeliveries?: WebhookDelivery[] }>("GET", `/v1/accounts/${accountId}/webhooks/${id}/deliveries${query({ pageSize: 50 })}`),
+    `deliveries-${id}`,
+  );
+  const action = useAction();
+  const redeliver = (d: WebhookDelivery) =>
+    action.run(async () => {
+      await api("POST", `/v1/${d.name}:redeliver`);
+      toast(`Redelivering ${d.eventType}.`);
+      log.reload();
+    });
+  const rows = log.data?.webhookDeliveries ?? [];
+  return (
+    <section aria-labelledby={`log-${id}`} className="webhook-log">
+      <div className="section-head">
+        <h3 id={`log-${id}`}>Delivery log</h3>
+        <button type="button" className="button button-small" onClick={log.reload}>
+          Refresh
+        </button>
+      </div>
+      <ErrorNotice error={log.error ?? action.error} onRetry={log.reload} />
+      {log.loading && !log.data && <Loading what="deliveries" />}
+      {log.data && rows.length === 0 && <p className="muted">Nothing sent yet.</p>}
+      {rows.length > 0 && (
+        <div className="card table-card" aria-busy={log.loading}>
+          <table className="table responsive">
+            <caption className="visually-hidden">Deliveries to {webhook.displayName || id}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Event</th>
+                <th scope="col">State</th>
+                <th scope="col">Attempts (response codes)</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((d) => (
+                <tr key={d.name}>
+                  <td data-label="Event">
+                    <code>{d.eventType}</code>
+                    <span className="key-id">{d.eventId}</span>
+                  </td>
+                  <td data-label="State">
+                    <StateBadge state={d.state} />
+                    {d.nextAttemptTime && (
+                      <span className="key-id">
+                        next <Time iso={d.nextAttemptTime} seconds />
+                      </span>
+                    )}
+                  </td>
+                  <td data-label="Attempts" className="mono">
+                    {d.attempts.length === 0 ? "—" : d.attempts.map((a) => (a.responseCode ? String(a.responseCode) : "no response")).join(", ")}
+                    {d.attempts.at(-1)?.error && <span className="key-id">{d.attempts.at(-1)?.error}</span>}
+                  </td>
+                  <td data-label="Created" className="nowrap">
+                    <Time iso={d.createTime} seconds />
+                  </td>
+                  <td className="row-actions">
+                    <button
+                      type="button"
+                      className="button button-small"
+                      disabled={action.busy || webhook.state !== "ENABLED"}
+                      onClick={() => redeliver(d)}
+                      aria-label={`Redeliver ${d.eventType} ${d.eventId}`}
+                    >
+                      Redeliver
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function WebhooksPage() {
+  useTitle("Webhooks");
+  const session = useSession();
+  const toast = useToast();
+  const { search } = useLocation();
+  const shown = search.get("webhook") ?? "";
+  const list = useLoad(() => api<{ webhooks?: Webhook[] }>("GET", `/v1/accounts/${session.accountId}/webhooks`), "webhooks");
+  const [dialog, setDialog] = useState<{ kind: "add" } | { kind: "edit" | "delete" | "secret"; webhook: Webhook }>();
+  const action = useAction();
+  const webhooks = list.data?.webhooks ?? [];
+  const done = () => {
+    setDialog(undefined);
+    list.reload();
+  };
+  const setState = (w: Webhook, state: "ENABLED" | "DISABLED") =>
+    action.run(async () => {
+      await api("PATCH", `/v1/accounts/${session.accountId}/webhooks/${lastSegment(w.name)}${query({ updateMask: "state" })}`, { state });
+      toast(`Webhook ${lastSegment(w.name)} ${state === "ENABLED" ? "enabled" : "disabled"}.`);
+      list.reload();
+    });
+  if (!session.can("webhooks.list")) {
+    return (
+      <>
+        <PageHeader title="Webhooks" />
+        <Empty icon="shield" title="Only admins manage webhooks" />
+      </>
+    );
+  }
+  return (
+    <>
+      <PageHeader
+        title="Webhooks"
+        description="Signed notifications of what happens in this account — keys expiring or leaked, people added or removed, quotas running out — POSTed to your URLs."
+        actions={
+          session.can("webhooks.create") && (
+            <button type="button" className="button button-primary" onClick={() => setDialog({ kind: "add" })}>
+              <Icon name="plus" /> Add webhook
+            </button>
+          )
+        }
+      />
+      <ErrorNotice error={list.error ?? action.error} onRetry={list.reload} />
+      {list.loading && !list.data && <Loading what="webhooks" />}
+      {list.data && webhooks.length === 0 && (
+        <Empty icon="log" title="No webhook yet">
+          <p>Add one to be told when a key is about to expire, is reported leaked, or a quota runs out.</p>
+        </Empty>
+      )}
+      <div className="idp-list">
+        {webhooks.map((w) => {
+          const id = lastSegment(w.name);
+          const open = shown === id;
+          return (
+            <article key={w.name} className="card idp" aria-labelledby={`webhook-${id}`}>
+              <div className="section-head">
+                <div>
+                  <h2 id={`webhook-${id}`}>{w.displayName || id}</h2>
+                  <p className="mono muted">{id}</p>
+                </div>
+                <div className="row-actions">
+                  <button
+                    type="button"
+                    className="button button-small"
+                    aria-expanded={open}
+                    onClick={() => setSearch({ webhook: open ? undefined : id })}
+                    aria-label={`Delivery log of ${w.displayName || id}`}
+                  >
+                    Delivery log
+                  </button>
+                  {session.can("webhooks.update") && (
+                    <>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        onClick={() => setDialog({ kind: "edit", webhook: w })}
+                        aria-label={`Edit ${w.displayName || id}`}
+                      >
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={action.busy}
+                        onClick={() => setState(w, w.state === "ENABLED" ? "DISABLED" : "ENABLED")}
+                        aria-label={`${w.state === "ENABLED" ? "Disable" : "Enable"} ${w.displayName || id}`}
+                      >
+                        {w.state === "ENABLED" ? "Disable" : "Enable"}
+                      </button>
+                    </>
+                  )}
+                  {session.can("webhooks.delete") && (
+                    <button
+                      type="button"
+                      className="button button-small button-quiet danger-text"
+                      onClick={() => setDialog({ kind: "delete", webhook: w })}
+                      aria-label={`Delete ${w.displayName || id}`}
+                    >
+                      <Icon name="trash" size={16} /> Delete
+                    </button>
+                  )}
+                </div>
+              </div>
+              <dl className="details details-inline">
+                <div>
+                  <dt>URL</dt>
+                  <dd className="mono">{w.url}</dd>
+                </div>
+                <div>
+                  <dt>State</dt>
+                  <dd>
+                    <StateBadge state={w.state} />
+                  </dd>
+                </div>
+                <div>
+                  <dt>Events</dt>
+                  <dd className="mono">{w.events.join(", ")}</dd>
+                </div>
+              </dl>
+              {open && <DeliveryLog webhook={w} />}
+            </article>
+          );
+        })}
+      </div>
+      {dialog?.kind === "add" && (
+        <WebhookDialog
+          onClose={() => setDialog(undefined)}
+          onSaved={(created) => {
+            list.reload();
+            setDialog(created ? { kind: "secret", webhook: created } : undefined);
+          }}
+        />
+      )}
+      {dialog?.kind === "edit" && <WebhookDialog existing={dialog.webhook} onClose={() => setDialog(undefined)} onSaved={done} />}
+      {dialog?.kind === "delete" && <DeleteDialog webhook={dialog.webhook} onClose={() => setDialog(undefined)} onDeleted={done} />}
+      {dialog?.kind === "secret" && <SecretDialog webhook={dialog.webhook} onClose={() => setDialog(undefined)} />}
+    </>
+  );
+}
