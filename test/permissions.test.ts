@@ -233,6 +233,12 @@ const CELLS: Cell[] = [
       return res.body.auditLogs.length > 0 ? 200 : 403;
     },
   },
+  {
+    action: "auditSettings.update",
+    doing: "switch data-access entries (off, as they are)",
+    allowed: ADMIN,
+    act: (h, me) => status(h.call("PATCH", `${A}/auditSettings`, { key: me.key, body: { dataAccessLogs: false } })),
+  },
 
   { action: "quotas.list", doing: "list quotas", allowed: ALL, act: (h, me) => status(h.call("GET", `${A}/quotas`, { key: me.key })) },
   { action: "quotas.get", doing: "view a quota", allowed: ALL, act: (h, me) => status(h.call("GET", `${A}/quotas/service-accounts`, { key: me.key })) },

@@ -54,7 +54,7 @@ const updateBody = z.object({
   updateMask: z.string().optional(),
   email: z.string().optional().describe("Immutable: accepted only unchanged"),
   serviceAccount: z.boolean().optional().describe("Immutable: accepted only unchanged"),
-  ...outputOnlyFields("name", "uid", "createTime", "updateTime", "state", "status", "identityBindings"),
+  ...outputOnlyFields("name", "uid", "createTime", "updateTime", "state", "status", "identityBindings", "apiKeyCount", "lastActiveTime"),
 });
 
 export function userRoutes(router: Router): void {
