@@ -11,6 +11,8 @@ const USER_AGENT_MAX = 256;
  */
 export class LastUsedRecorder {
   private pending = new Map<string, LastUse>();
+  /** Batches being written: still shown by `peek` until their write has committed. */
+  private writing: Map<string, LastUse>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly store: Store;
@@ -27,9 +29,15 @@ export class LastUsedRecorder {
     this.timer ??= setTimeout(() => void this.flush(), this.intervalMs).unref();
   }
 
-  /** The newest unflushed use of a key, so reads see it before it is written. */
+  /** The newest use of a key not yet committed to the store (noted, or in a batch being written), so reads see it before it is written. */
   peek(keyId: string): LastUse | undefined {
-    return this.pending.get(keyId);
+    const noted = this.pending.get(keyId);
+    if (noted) return noted;
+    for (let i = this.writing.length - 1; i >= 0; i--) {
+      const use = this.writing[i]!.get(keyId);
+      if (use) return use;
+    }
+    return undefined;
   }
 
   flush(): Promise<void> {
@@ -37,6 +45,7 @@ export class LastUsedRecorder {
     this.timer = undefined;
     const batch = this.pending;
     this.pending = new Map();
+    if (batch.size > 0) this.writing.push(batch);
     this.flushing = this.flushing.then(async () => {
       if (batch.size === 0) return;
       try {
@@ -45,6 +54,8 @@ export class LastUsedRecorder {
         // Keep the times for the next attempt, unless newer ones arrived meanwhile.
         for (const [k, t] of batch) if (!this.pending.has(k)) this.pending.set(k, t);
         this.timer ??= setTimeout(() => void this.flush(), this.intervalMs).unref();
+      } finally {
+        this.writing = this.writing.filter((b) => b !== batch);
       }
     });
     return this.flushing;
