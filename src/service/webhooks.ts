@@ -196,8 +196,9 @@ export async function listWebhookDeliveries(deps: Deps, ctx: Ctx, accountId: str
   const op = { method: "ListWebhookDeliveries", resource: `${webhookName(accountId, webhookId)}/deliveries` };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "webhooks.list");
-    await getRow(deps.store.db, accountId, webhookId);
+    // The page first: a bad pageToken is a 400 whether or not the webhook exists, as on every list.
     const page = await store.listDeliveryPage(deps.store.db, accountId, webhookId, req);
+    await getRow(deps.store.db, accountId, webhookId);
     return { webhookDeliveries: await deliveryViews(deps.store.db, page.rows), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }

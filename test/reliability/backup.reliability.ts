@@ -25,8 +25,13 @@ function withoutRestoreEntries(dump: TableDump, file: string): TableDump {
   const entries = dump.audit_logs!.filter(isRestore);
   assert.deepEqual(entries.map((e) => e.account_id).sort(), dump.accounts!.map((a) => a.id).sort(), "one RestoreStore entry per account");
   for (const e of entries) assert.equal(JSON.parse(String(e.payload)).backupFile, file);
-  return { ...dump, audit_logs: dump.audit_logs!.filter((e) => !isRestore(e)) };
+  // Each RestoreStore entry extends its account's hash chain by one: the head is compared by the caller.
+  const { audit_chain_heads: _heads, ...rest } = dump;
+  return { ...rest, audit_logs: dump.audit_logs!.filter((e) => !isRestore(e)) };
 }
+
+/** Each account's chain head (`seq`) in a dump. */
+const headSeqs = (dump: TableDump): Record<string, number> => Object.fromEntries((dump.audit_chain_heads ?? []).map((h) => [h.account_id, Number(h.seq)]));
 
 describe("hearth backup and restore (sqlite): online backup API, exact round trip", () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -108,8 +113,16 @@ describe("hearth backup and restore (sqlite): online backup API, exact round tri
 
     const restored = await hearth(["restore", file], env);
     assert.equal(restored.code, 0, restored.stderr);
-    const after = withoutRestoreEntries(dumpSqlite(live()), file);
-    assert.deepEqual(after, snapshot, "every table, every row (besides the restore's own audit entries)");
+    const restoredDump = dumpSqlite(live());
+    const after = withoutRestoreEntries(restoredDump, file);
+    const { audit_chain_heads: _snapshotHeads, ...snapshotRows } = snapshot;
+    assert.deepEqual(after, snapshotRows, "every table, every row (besides the restore's own audit entries)");
+    const heads = headSeqs(snapshot);
+    assert.deepEqual(
+      headSeqs(restoredDump),
+      Object.fromEntries(Object.entries(heads).map(([a, seq]) => [a, seq + 1])),
+      "each chain grew by its RestoreStore entry",
+    );
 
     s = await serve(env);
     assert.equal((await request(s.baseUrl, "GET", "/verifyApiKey", { key: laterKey })).status, 401, "a key made after the backup is gone");
@@ -126,7 +139,8 @@ describe("hearth backup and restore (sqlite): online backup API, exact round tri
     const forced = await hearth(["restore", "--force", file], env);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /restart it so that no key it had cached outlives the restore/);
-    assert.deepEqual(withoutRestoreEntries(dumpSqlite(live()), file), dumpSqlite(file));
+    const { audit_chain_heads: _fileHeads, ...fileRows } = dumpSqlite(file);
+    assert.deepEqual(withoutRestoreEntries(dumpSqlite(live()), file), fileRows);
     // Compared first: the refused read below is itself an audit entry in the live store.
     assert.equal((await request(s.baseUrl, "GET", "/v1/accounts/my-account/users/forced-away", { key: admin })).status, 404);
   });
