@@ -38,7 +38,22 @@ export const GENESIS_HASH = "0".repeat(64);
  * RFC 8785 canonical JSON in UTF-8.
  */
 export function entryHash(prevHash: string, entry: ChainedEntry): string {
-  return createHash("sha256").update(Buffer.from(prevHash, "hex")).update(canonicalize(entry)!, "utf8").digest("hex");
+  return createHash("sha256")
+    .update(Buffer.from(prevHash, "hex"))
+    .update(canonicalize(wellFormed(entry))!, "utf8")
+    .digest("hex");
+}
+
+/**
+ * The value with every string made well-formed UTF-16 (a lone surrogate becomes U+FFFD), which
+ * RFC 8785 requires and `canonicalize` otherwise refuses: a hostile request's text must not make
+ * its audit entry unwritable. Applied alike when hashing and when verifying.
+ */
+function wellFormed(value: unknown): unknown {
+  if (typeof value === "string") return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.toWellFormed(), wellFormed(v)]));
+  return value;
 }
 
 /**
