@@ -189,6 +189,9 @@ describe("slow clients, oversized and deeply nested requests", () => {
     const routes = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) =>
       Object.entries(ops)
         .filter(([, op]) => op.requestBody?.content?.["application/json"]) // :upload takes JSONL, and names the types it takes
+        // A leak report is read only once its scanner's signature or secret holds (a 401 before any
+        // body): test/leak-reports.test.ts sends it bad bodies with a valid credential.
+        .filter(([, op]) => op.operationId !== "ReportApiKeyLeak")
         .map(([method]) => ({
           method: method.toUpperCase(),
           path: path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === "accountId" ? "my-account" : "fz")),
