@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createClient } from "redis";
 import { ManualClock } from "../src/domain/clock.ts";
 import { DIALECTS, freshDatabase, startHearth, type TestHearth } from "./support/hearth.ts";
 import { serve, type Served } from "./support/process.ts";
 import { firectlAt } from "./support/run.ts";
 import { startReceiver, until } from "./support/webhook-receiver.ts";
+import { CLUSTER_MODES, callJson } from "./support/cluster-modes.ts";
 
 /**
  * An API key's lifecycle over HTTP (disable with a reason, enable, rotate with a grace period), the
@@ -330,44 +330,16 @@ for (const dialect of DIALECTS) {
   });
 }
 
-async function redisAvailable(): Promise<boolean> {
-  const client = createClient({ url: "redis://127.0.0.1:6379", socket: { reconnectStrategy: false, connectTimeout: 1000 } });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.close();
-    return true;
-  } catch (error) {
-    if (process.env.CI === "true") throw new Error(`Redis is required under CI=true: ${(error as Error).message}`);
-    return false;
-  }
-}
-
-const MODES: Array<{ name: string; env: Record<string, string> }> = [];
-if (DIALECTS.includes("postgres")) {
-  MODES.push({ name: "PostgreSQL LISTEN/NOTIFY", env: {} });
-  if (await redisAvailable()) MODES.push({ name: "Redis", env: { HEARTH_REDIS_URL: "redis://127.0.0.1:6379" } });
-}
-
-const fetchJson = async (base: string, key: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
-
 /** Polls `base` with `key` until /verifyApiKey answers `status`; returns how long that took (ms), or -1 after 5 s. */
 async function seenAfter(base: string, key: string, status: number, since: number): Promise<number> {
   while (Date.now() - since < 5000) {
-    if ((await fetchJson(base, key, "GET", "/verifyApiKey")).status === status) return Date.now() - since;
+    if ((await callJson(base, key, "GET", "/verifyApiKey")).status === status) return Date.now() - since;
     await new Promise((r) => setTimeout(r, 20));
   }
   return -1;
 }
 
-for (const mode of MODES) {
+for (const mode of CLUSTER_MODES) {
   describe(`disable and enable across three processes on one PostgreSQL, coordinated by ${mode.name}`, () => {
     let db: Awaited<ReturnType<typeof freshDatabase>>;
     const procs: Served[] = [];
@@ -389,21 +361,20 @@ for (const mode of MODES) {
 
     test("a key disabled through process 1 is refused by processes 2 and 3 within one second, naming the reason; enabled, accepted again", async () => {
       const [p1, p2, p3] = procs.map((p) => p.baseUrl) as [string, string, string];
-      assert.equal((await fetchJson(p1, admin, "POST", `${P}/users?userId=roamer`, { serviceAccount: true })).status, 200);
-      const made = await fetchJson(p1, admin, "POST", `${P}/users/roamer/apiKeys`, { apiKey: {} });
+      assert.equal((await callJson(p1, admin, "POST", `${P}/users?userId=roamer`, { serviceAccount: true })).status, 200);
+      const made = await callJson(p1, admin, "POST", `${P}/users/roamer/apiKeys`, { apiKey: {} });
       assert.equal(made.status, 200);
       const key: string = made.body.key;
-      for (const base of [p2, p3])
-        for (let i = 0; i < 3; i++) assert.equal((await fetchJson(base, key, "GET", "/verifyApiKey")).status, 200, "cached as valid");
-      const off = await fetchJson(p1, admin, "POST", `${P}/users/roamer/apiKeys/${made.body.keyId}:disable`, { disableReason: "EXPOSED" });
+      for (const base of [p2, p3]) for (let i = 0; i < 3; i++) assert.equal((await callJson(base, key, "GET", "/verifyApiKey")).status, 200, "cached as valid");
+      const off = await callJson(p1, admin, "POST", `${P}/users/roamer/apiKeys/${made.body.keyId}:disable`, { disableReason: "EXPOSED" });
       assert.equal(off.status, 200);
       const disabled = Date.now();
       for (const base of [p2, p3]) {
         const after = await seenAfter(base, key, 401, disabled);
         assert.ok(after >= 0 && after <= 1000, `${base} refused the key after ${after} ms`);
-        assert.match((await fetchJson(base, key, "GET", "/verifyApiKey")).body.error.message, /disabled \(reason EXPOSED/);
+        assert.match((await callJson(base, key, "GET", "/verifyApiKey")).body.error.message, /disabled \(reason EXPOSED/);
       }
-      assert.equal((await fetchJson(p2, admin, "POST", `${P}/users/roamer/apiKeys/${made.body.keyId}:enable`, {})).status, 200);
+      assert.equal((await callJson(p2, admin, "POST", `${P}/users/roamer/apiKeys/${made.body.keyId}:enable`, {})).status, 200);
       const enabled = Date.now();
       for (const base of [p1, p3]) {
         const after = await seenAfter(base, key, 200, enabled);
@@ -413,15 +384,15 @@ for (const mode of MODES) {
 
     test("a key rotated with gracePeriod 0s through process 3 is refused by processes 1 and 2 within one second", async () => {
       const [p1, p2, p3] = procs.map((p) => p.baseUrl) as [string, string, string];
-      const made = await fetchJson(p1, admin, "POST", `${P}/users/roamer/apiKeys`, { apiKey: {} });
-      for (const base of [p1, p2]) assert.equal((await fetchJson(base, made.body.key, "GET", "/verifyApiKey")).status, 200);
-      const rotated = await fetchJson(p3, admin, "POST", `${P}/users/roamer/apiKeys/${made.body.keyId}:rotate`, { gracePeriod: "0s" });
+      const made = await callJson(p1, admin, "POST", `${P}/users/roamer/apiKeys`, { apiKey: {} });
+      for (const base of [p1, p2]) assert.equal((await callJson(base, made.body.key, "GET", "/verifyApiKey")).status, 200);
+      const rotated = await callJson(p3, admin, "POST", `${P}/users/roamer/apiKeys/${made.body.keyId}:rotate`, { gracePeriod: "0s" });
       assert.equal(rotated.status, 200);
       const at = Date.now();
       for (const base of [p1, p2]) {
         const after = await seenAfter(base, made.body.key, 401, at);
         assert.ok(after >= 0 && after <= 1000, `${base} refused the old key after ${after} ms`);
-        assert.equal((await fetchJson(base, rotated.body.key, "GET", "/verifyApiKey")).status, 200);
+        assert.equal((await callJson(base, rotated.body.key, "GET", "/verifyApiKey")).status, 200);
       }
     });
   });

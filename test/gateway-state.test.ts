@@ -3,11 +3,11 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createClient } from "redis";
 import { DIALECTS, freshDatabase, type TestHearth } from "./support/hearth.ts";
 import { account, chat as chatBody, infer as inferIn, startPlatform } from "./support/platform.ts";
 import { hearth, serve, type Served } from "./support/process.ts";
 import { startUpstream } from "./support/upstream.ts";
+import { CLUSTER_MODES, callJson } from "./support/cluster-modes.ts";
 
 /**
  * The gateway keeps what it reads per call in memory (an account's quotas, models and deployments;
@@ -16,33 +16,6 @@ import { startUpstream } from "./support/upstream.ts";
  * request of the process that made it and within a second on the others; and a key's own `rpm`,
  * `tpm` and `monthlySpendUsd` must hold exactly across the three.
  */
-async function redisAvailable(): Promise<boolean> {
-  const client = createClient({ url: "redis://127.0.0.1:6379", socket: { reconnectStrategy: false, connectTimeout: 1000 } });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.close();
-    return true;
-  } catch (error) {
-    if (process.env.CI === "true") throw new Error(`Redis is required under CI=true: ${(error as Error).message}`);
-    return false;
-  }
-}
-
-const MODES: Array<{ name: string; env: Record<string, string> }> = [];
-if (DIALECTS.includes("postgres")) {
-  MODES.push({ name: "PostgreSQL LISTEN/NOTIFY", env: {} });
-  if (await redisAvailable()) MODES.push({ name: "Redis", env: { HEARTH_REDIS_URL: "redis://127.0.0.1:6379" } });
-}
-
-const call = async (base: string, key: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
 
 const PUBLIC = "accounts/fireworks/models/tiny-public";
 
@@ -64,7 +37,7 @@ async function earlyInAMinute(): Promise<void> {
   if (second > 40) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
 }
 
-for (const mode of MODES) {
+for (const mode of CLUSTER_MODES) {
   describe(`gateway state across three processes, coordinated by ${mode.name}`, () => {
     let db: Awaited<ReturnType<typeof freshDatabase>>;
     let upstream: Awaited<ReturnType<typeof startUpstream>>;
@@ -75,13 +48,13 @@ for (const mode of MODES) {
     const A = `/v1/accounts/${accountId}`;
     const bases = () => procs.map((p) => p.baseUrl) as [string, string, string];
     const infer = (base: string, key: string, model: string, extra: Record<string, unknown> = {}) =>
-      call(base, key, "POST", "/inference/v1/chat/completions", chat(model, extra));
+      callJson(base, key, "POST", "/inference/v1/chat/completions", chat(model, extra));
 
     /** A service account's key with the given restrictions. */
     async function keyWith(userId: string, restrictions: Record<string, unknown>): Promise<{ key: string; keyId: string }> {
       const [p1] = bases();
-      assert.equal((await call(p1, admin, "POST", `${A}/users?userId=${userId}`, { serviceAccount: true })).status, 200);
-      const made = await call(p1, admin, "POST", `${A}/users/${userId}/apiKeys`, { apiKey: restrictions });
+      assert.equal((await callJson(p1, admin, "POST", `${A}/users?userId=${userId}`, { serviceAccount: true })).status, 200);
+      const made = await callJson(p1, admin, "POST", `${A}/users/${userId}/apiKeys`, { apiKey: restrictions });
       assert.equal(made.status, 200, JSON.stringify(made.body));
       return { key: made.body.key, keyId: made.body.keyId };
     }
@@ -109,7 +82,7 @@ for (const mode of MODES) {
       const tiny = "accounts/fireworks/models/tiny";
       // Every process has the account's quotas in memory.
       for (const base of [p1, p2, p3]) assert.equal((await infer(base, admin, tiny)).status, 200);
-      assert.equal((await call(p1, admin, "PATCH", `${A}/quotas/monthly-spend-usd`, { value: 0 })).status, 200);
+      assert.equal((await callJson(p1, admin, "PATCH", `${A}/quotas/monthly-spend-usd`, { value: 0 })).status, 200);
       const refused = await infer(p1, admin, tiny);
       assert.equal(refused.status, 402, "the process that made the change, on its next request");
       assert.match(refused.body.error.message, /quota "monthly-spend-usd" exceeded: .* of \$0$/);
@@ -117,7 +90,7 @@ for (const mode of MODES) {
         const after = await heldAfter(async () => (await infer(base, admin, tiny)).status === 402);
         assert.ok(after >= 0 && after <= 1000, `${base} applied the new quota after ${after} ms`);
       }
-      assert.equal((await call(p2, admin, "PATCH", `${A}/quotas/monthly-spend-usd`, { value: 1000 })).status, 200);
+      assert.equal((await callJson(p2, admin, "PATCH", `${A}/quotas/monthly-spend-usd`, { value: 1000 })).status, 200);
       assert.equal((await infer(p2, admin, tiny)).status, 200);
       for (const base of [p1, p3]) {
         const after = await heldAfter(async () => (await infer(base, admin, tiny)).status === 200);
@@ -146,7 +119,7 @@ for (const mode of MODES) {
       const deployed = `accounts/${accountId}/deployments/mine-dep`;
       // Missing everywhere, and remembered as missing.
       for (const base of [p1, p2, p3]) assert.equal((await infer(base, admin, mine)).status, 404);
-      const created = await call(p1, admin, "POST", `${A}/models?modelId=mine`, { model: { backend: "local", upstreamModel: "tiny" } });
+      const created = await callJson(p1, admin, "POST", `${A}/models?modelId=mine`, { model: { backend: "local", upstreamModel: "tiny" } });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       assert.equal((await infer(p1, admin, mine)).status, 200);
       for (const base of [p2, p3]) {
@@ -154,7 +127,7 @@ for (const mode of MODES) {
         assert.ok(after >= 0 && after <= 1000, `${base} served the new model after ${after} ms`);
       }
       for (const base of [p1, p2, p3]) assert.equal((await infer(base, admin, deployed)).status, 404);
-      const dep = await call(p2, admin, "POST", `${A}/deployments?deploymentId=mine-dep`, { baseModel: mine });
+      const dep = await callJson(p2, admin, "POST", `${A}/deployments?deploymentId=mine-dep`, { baseModel: mine });
       assert.equal(dep.status, 200, JSON.stringify(dep.body));
       assert.equal(dep.body.state, "READY");
       assert.equal((await infer(p2, admin, deployed)).status, 200);
@@ -162,13 +135,13 @@ for (const mode of MODES) {
         const after = await heldAfter(async () => (await infer(base, admin, deployed)).status === 200);
         assert.ok(after >= 0 && after <= 1000, `${base} served the new deployment after ${after} ms`);
       }
-      assert.equal((await call(p2, admin, "DELETE", `${A}/deployments/mine-dep?hard=true`)).status, 200);
+      assert.equal((await callJson(p2, admin, "DELETE", `${A}/deployments/mine-dep?hard=true`)).status, 200);
       assert.equal((await infer(p2, admin, deployed)).status, 404);
       for (const base of [p1, p3]) {
         const after = await heldAfter(async () => (await infer(base, admin, deployed)).status === 404);
         assert.ok(after >= 0 && after <= 1000, `${base} refused the deleted deployment after ${after} ms`);
       }
-      assert.equal((await call(p3, admin, "DELETE", `${A}/models/mine`)).status, 200);
+      assert.equal((await callJson(p3, admin, "DELETE", `${A}/models/mine`)).status, 200);
       assert.equal((await infer(p3, admin, mine)).status, 404);
       for (const base of [p1, p2]) {
         const after = await heldAfter(async () => (await infer(base, admin, mine)).status === 404);
@@ -223,7 +196,7 @@ for (const mode of MODES) {
       const since = new Date(Date.now() - 86_400_000).toISOString();
       let cost = 0;
       const after = await heldAfter(async () => {
-        const usage = await call(procs[0]!.baseUrl, admin, "GET", `${A}/billingUsage?startTime=${since}&groupBy=apiKey`);
+        const usage = await callJson(procs[0]!.baseUrl, admin, "GET", `${A}/billingUsage?startTime=${since}&groupBy=apiKey`);
         cost = usage.body.usage?.find((g: any) => g.apiKeyId === keyId)?.costUsd ?? 0;
         return cost === 3;
       });

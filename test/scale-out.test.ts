@@ -3,45 +3,18 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createClient } from "redis";
-import { DIALECTS, freshDatabase } from "./support/hearth.ts";
+import { freshDatabase } from "./support/hearth.ts";
 import { serve, type Served } from "./support/process.ts";
 import { startUpstream } from "./support/upstream.ts";
+import { CLUSTER_MODES, callJson } from "./support/cluster-modes.ts";
 
 /**
  * Three real `hearth serve` processes on one PostgreSQL — coordinating through PostgreSQL alone,
  * and again through Redis — must behave as one: a key deleted on one is refused by all within a
  * second, and an account-wide request limit holds across all three.
  */
-async function redisAvailable(): Promise<boolean> {
-  const client = createClient({ url: "redis://127.0.0.1:6379", socket: { reconnectStrategy: false, connectTimeout: 1000 } });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.close();
-    return true;
-  } catch (error) {
-    if (process.env.CI === "true") throw new Error(`Redis is required under CI=true: ${(error as Error).message}`);
-    return false;
-  }
-}
 
-const MODES: Array<{ name: string; env: Record<string, string> }> = [];
-if (DIALECTS.includes("postgres")) {
-  MODES.push({ name: "PostgreSQL LISTEN/NOTIFY", env: {} });
-  if (await redisAvailable()) MODES.push({ name: "Redis", env: { HEARTH_REDIS_URL: "redis://127.0.0.1:6379" } });
-}
-
-const call = async (base: string, key: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
-
-for (const mode of MODES) {
+for (const mode of CLUSTER_MODES) {
   describe(`three processes on one PostgreSQL, coordinated by ${mode.name}`, () => {
     let db: Awaited<ReturnType<typeof freshDatabase>>;
     let upstream: Awaited<ReturnType<typeof startUpstream>>;
@@ -76,18 +49,18 @@ for (const mode of MODES) {
 
     test("a key deleted through process 1 is refused by processes 2 and 3 within one second", async () => {
       const [p1, p2, p3] = procs.map((p) => p.baseUrl) as [string, string, string];
-      assert.equal((await call(p1, admin, "POST", `${A}/users?userId=roaming`, { serviceAccount: true })).status, 200);
-      const made = await call(p1, admin, "POST", `${A}/users/roaming/apiKeys`, { apiKey: {} });
+      assert.equal((await callJson(p1, admin, "POST", `${A}/users?userId=roaming`, { serviceAccount: true })).status, 200);
+      const made = await callJson(p1, admin, "POST", `${A}/users/roaming/apiKeys`, { apiKey: {} });
       assert.equal(made.status, 200);
       for (const base of [p2, p3]) {
-        for (let i = 0; i < 3; i++) assert.equal((await call(base, made.body.key, "GET", "/verifyApiKey")).status, 200, "cached as valid");
+        for (let i = 0; i < 3; i++) assert.equal((await callJson(base, made.body.key, "GET", "/verifyApiKey")).status, 200, "cached as valid");
       }
-      assert.equal((await call(p1, admin, "DELETE", `${A}/users/roaming/apiKeys/${made.body.keyId}`)).status, 200);
+      assert.equal((await callJson(p1, admin, "DELETE", `${A}/users/roaming/apiKeys/${made.body.keyId}`)).status, 200);
       const deleted = Date.now();
       for (const base of [p2, p3]) {
         let refusedAfter = -1;
         while (Date.now() - deleted < 5000) {
-          if ((await call(base, made.body.key, "GET", "/verifyApiKey")).status === 401) {
+          if ((await callJson(base, made.body.key, "GET", "/verifyApiKey")).status === 401) {
             refusedAfter = Date.now() - deleted;
             break;
           }
@@ -99,10 +72,10 @@ for (const mode of MODES) {
 
     test("a role change through process 2 applies on processes 1 and 3 within one second", async () => {
       const [p1, p2, p3] = procs.map((p) => p.baseUrl) as [string, string, string];
-      await call(p1, admin, "POST", `${A}/users?userId=promoted`, { serviceAccount: true, role: "inference-user" });
-      const { body } = await call(p1, admin, "POST", `${A}/users/promoted/apiKeys`, { apiKey: {} });
-      for (const base of [p1, p3]) assert.equal((await call(base, body.key, "GET", `${A}/quotas`)).status, 200);
-      assert.equal((await call(p2, admin, "PATCH", `${A}/users/promoted`, { role: "admin" })).status, 200);
+      await callJson(p1, admin, "POST", `${A}/users?userId=promoted`, { serviceAccount: true, role: "inference-user" });
+      const { body } = await callJson(p1, admin, "POST", `${A}/users/promoted/apiKeys`, { apiKey: {} });
+      for (const base of [p1, p3]) assert.equal((await callJson(base, body.key, "GET", `${A}/quotas`)).status, 200);
+      assert.equal((await callJson(p2, admin, "PATCH", `${A}/users/promoted`, { role: "admin" })).status, 200);
       const changed = Date.now();
       for (const base of [p1, p3]) {
         let role = "";
@@ -121,14 +94,14 @@ for (const mode of MODES) {
       // A run that straddles a minute boundary would see the previous minute weighted in: start early in one.
       const second = new Date().getSeconds();
       if (second > 45) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
-      assert.equal((await call(procs[0]!.baseUrl, admin, "PATCH", `${A}/quotas/serverless-inference-rpm`, { value: 100 })).status, 200);
+      assert.equal((await callJson(procs[0]!.baseUrl, admin, "PATCH", `${A}/quotas/serverless-inference-rpm`, { value: 100 })).status, 200);
       const before = upstream.requests();
       const statuses: number[] = [];
       let next = 0;
       const worker = async () => {
         while (next < 300) {
           const i = next++;
-          const res = await call(procs[i % 3]!.baseUrl, admin, "POST", "/inference/v1/chat/completions", {
+          const res = await callJson(procs[i % 3]!.baseUrl, admin, "POST", "/inference/v1/chat/completions", {
             model: "accounts/fireworks/models/tiny",
             messages: [{ role: "user", content: "hi" }],
           });
@@ -143,10 +116,10 @@ for (const mode of MODES) {
 
     test("30 concurrent $1 calls over the three processes against monthly-spend-usd 6 with $3.03 spent admit at most 3", async () => {
       const [p1, p2, p3] = procs.map((p) => p.baseUrl) as [string, string, string];
-      assert.equal((await call(p1, admin, "PATCH", `${A}/quotas/serverless-inference-rpm`, { value: 6000 })).status, 200);
-      assert.equal((await call(p2, admin, "PATCH", `${A}/quotas/monthly-spend-usd`, { value: 6 })).status, 200);
+      assert.equal((await callJson(p1, admin, "PATCH", `${A}/quotas/serverless-inference-rpm`, { value: 6000 })).status, 200);
+      assert.equal((await callJson(p2, admin, "PATCH", `${A}/quotas/monthly-spend-usd`, { value: 6 })).status, 200);
       const infer = (base: string, model: string) =>
-        call(base, admin, "POST", "/inference/v1/chat/completions", {
+        callJson(base, admin, "POST", "/inference/v1/chat/completions", {
           model: `accounts/fireworks/models/${model}`,
           messages: [{ role: "user", content: "hi" }],
         });
@@ -166,7 +139,7 @@ for (const mode of MODES) {
       // Each process writes its calls' usage behind the responses, within 100 ms: polled, not slept.
       let cost = 0;
       for (const started = Date.now(); cost !== 6.03 && Date.now() - started < 5000; await new Promise((r) => setTimeout(r, 20))) {
-        cost = (await call(p3, admin, "GET", `${A}/billingUsage?startTime=${new Date(Date.now() - 86_400_000).toISOString()}`)).body.total.costUsd;
+        cost = (await callJson(p3, admin, "GET", `${A}/billingUsage?startTime=${new Date(Date.now() - 86_400_000).toISOString()}`)).body.total.costUsd;
       }
       assert.equal(cost, 6.03);
     });
@@ -179,7 +152,7 @@ for (const mode of MODES) {
         for (let i = 0; !stop; i++) {
           const id = `w${w}-${i}`;
           try {
-            const res = await call(procs[1]!.baseUrl, admin, "POST", `${A}/users?userId=${id}`, { serviceAccount: true });
+            const res = await callJson(procs[1]!.baseUrl, admin, "POST", `${A}/users?userId=${id}`, { serviceAccount: true });
             if (res.status === 200) acknowledged.push(id);
           } catch {
             return; // the process is gone
@@ -195,15 +168,20 @@ for (const mode of MODES) {
       const listed = new Set<string>();
       let token = "";
       do {
-        const page = await call(p3, admin, "GET", `${A}/users?pageSize=200&filter=${encodeURIComponent('user_id:"w"')}${token ? `&pageToken=${token}` : ""}`);
+        const page = await callJson(
+          p3,
+          admin,
+          "GET",
+          `${A}/users?pageSize=200&filter=${encodeURIComponent('user_id:"w"')}${token ? `&pageToken=${token}` : ""}`,
+        );
         for (const u of page.body.users) listed.add(u.name.split("/").pop());
         token = page.body.nextPageToken;
       } while (token);
       for (const id of acknowledged) assert.ok(listed.has(id), `acknowledged ${id} is missing`);
       // The survivors still serve.
-      assert.equal((await call(p1, admin, "GET", "/readyz")).status, 200);
+      assert.equal((await callJson(p1, admin, "GET", "/readyz")).status, 200);
       procs[1] = await serve(env);
-      assert.equal((await call(procs[1].baseUrl, admin, "GET", `${A}/users/${acknowledged[0]}`)).status, 200);
+      assert.equal((await callJson(procs[1].baseUrl, admin, "GET", `${A}/users/${acknowledged[0]}`)).status, 200);
     });
   });
 }
