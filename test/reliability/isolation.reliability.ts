@@ -46,7 +46,10 @@ for (const dialect of DIALECTS) {
     const call = (method: string, url: string, key: string | null, extra: { body?: unknown; headers?: Record<string, string> } = {}) =>
       h.call(method, url, { key, ...extra }) as Promise<Res>;
 
-    /** A's snapshot, minus what any request may touch (audit entries, last-used times, rate windows). */
+    /**
+     * A's snapshot, minus what any request may touch: audit entries, rate windows, and the columns a key's
+     * use writes behind (lastUsed, lastUsedIp, lastUsedUserAgent), which a batch may flush mid-test.
+     */
     async function snapshotA(): Promise<string> {
       const db = h.deps.store.db;
       const parts: unknown[] = [];
@@ -54,7 +57,7 @@ for (const dialect of DIALECTS) {
         const rows = await db.selectFrom(table).selectAll().where("account_id", "=", A).execute();
         parts.push(
           rows
-            .map((r) => ({ ...(r as object), last_used: undefined, last_seen: undefined }))
+            .map((r) => ({ ...(r as object), last_used: undefined, last_used_ip: undefined, last_used_user_agent: undefined, last_seen: undefined }))
             .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
         );
       }
