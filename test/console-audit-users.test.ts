@@ -111,7 +111,7 @@ describe("console users table and audit log readability in a browser", { timeout
     assert.equal(await page.getByRole("button", { name: "Clear filters" }).count(), 0);
   });
 
-  test("the audit log shows methods on one line and times to the second; principals are searched by prefix", async () => {
+  test("the audit log shows methods and service-account emails on one line and times to the second; principals are searched by prefix", async () => {
     await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Audit log", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Audit log" }).waitFor();
     await row("CreateIdentityProvider").waitFor();
@@ -129,6 +129,13 @@ describe("console users table and audit log readability in a browser", { timeout
     assert.ok(
       principals.every((p) => p === SA_EMAIL),
       principals.join(", "),
+    );
+    for (const email of await page.locator(".audit-table .principal-text").all()) assert.equal(await linesOf(email), 1, "a service account's email wraps");
+    assert.ok(
+      await page.evaluate<boolean>(
+        `(() => { const card = document.querySelector(".audit-table").parentElement; return card.scrollWidth <= card.clientWidth })()`,
+      ),
+      "the audit table fits at 1280 px",
     );
     const exportCsv = page.getByRole("link", { name: "Export CSV" });
     const href = new URL((await exportCsv.getAttribute("href"))!, h.baseUrl);

@@ -3,6 +3,7 @@
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+const timeSeconds = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const number = new Intl.NumberFormat();
 
@@ -15,6 +16,12 @@ export function formatDateTime(iso: string | undefined): string {
 export function formatDateTimeSeconds(iso: string | undefined): string {
   if (!iso) return "";
   return dateTimeSeconds.format(new Date(iso));
+}
+
+/** The time of day to the second, without the date. */
+export function formatTimeSeconds(iso: string | undefined): string {
+  if (!iso) return "";
+  return timeSeconds.format(new Date(iso));
 }
 
 export function formatDate(iso: string | undefined): string {

@@ -1,6 +1,6 @@
 import { Fragment, useEffect, useRef, type ReactNode } from "react";
 import type { ApiError } from "../api.ts";
-import { formatDate, formatDateTime, formatDateTimeSeconds, formatRelative } from "../format.ts";
+import { formatDate, formatDateTime, formatDateTimeSeconds, formatRelative, formatTimeSeconds } from "../format.ts";
 import type { Role } from "../permissions.ts";
 import { Icon, type IconName } from "./icons.tsx";
 
@@ -85,16 +85,25 @@ export function Time({
   relative = false,
   seconds = false,
   dateOnly = false,
+  stacked = false,
   empty = "—",
 }: {
   iso: string | undefined;
   relative?: boolean;
   seconds?: boolean;
   dateOnly?: boolean;
+  /** Date and time of day as two unbreakable parts, so a narrow column puts the time under the date (with `seconds`). */
+  stacked?: boolean;
   empty?: string;
 }) {
   if (!iso) return <span className="muted">{empty}</span>;
   const exact = seconds ? formatDateTimeSeconds(iso) : formatDateTime(iso);
+  if (stacked && seconds)
+    return (
+      <time dateTime={iso} title={exact}>
+        <span className="nowrap">{formatDate(iso)}</span> <span className="nowrap">{formatTimeSeconds(iso)}</span>
+      </time>
+    );
   return (
     <time dateTime={iso} title={exact}>
       {relative ? formatRelative(iso) : dateOnly ? formatDate(iso) : exact}

@@ -108,16 +108,24 @@ function StatusBadge({ status }: { status: AuditLog["status"] }) {
   return <span className={succeeded(status) ? "badge badge-ok" : "badge badge-error"}>{status.code}</span>;
 }
 
-/** An email that may break onto a second line only before its `@`, never inside a word. */
+/**
+ * An email on one line on a laptop's screen; on a narrow one it may break before its `@`, never
+ * inside a word (the domain is an inline block there: audit-log.css). Not `<wbr>`: Chromium breaks
+ * at it even under `white-space: nowrap`.
+ */
 function EmailText({ email }: { email: string }) {
   const at = email.lastIndexOf("@");
-  if (at <= 0) return <>{email}</>;
   return (
-    <>
-      {email.slice(0, at)}
-      <wbr />
-      {email.slice(at)}
-    </>
+    <span className="principal-text">
+      {at <= 0 ? (
+        email
+      ) : (
+        <>
+          {email.slice(0, at)}
+          <span className="email-domain">{email.slice(at)}</span>
+        </>
+      )}
+    </span>
   );
 }
 
@@ -333,8 +341,8 @@ export function AuditLogPage() {
             <tbody>
               {entries.map((entry) => (
                 <tr key={entry.id} className={open?.id === entry.id ? "expanded" : undefined}>
-                  <td className="nowrap" data-label="Time">
-                    <Time iso={entry.timestamp} seconds />
+                  <td className="time-cell" data-label="Time">
+                    <Time iso={entry.timestamp} seconds stacked />
                   </td>
                   <td className="principal-cell" data-label="Principal">
                     {entry.principal ? <EmailText email={entry.principal} /> : <span className="muted">unauthenticated</span>}
