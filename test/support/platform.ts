@@ -8,15 +8,16 @@ import { startHearth, type TestHearth } from "./hearth.ts";
 import { freePort } from "./process.ts";
 import { startUpstream, writePlatformConfig, type FakeUpstream } from "./model-server.ts";
 
-/** A listening Hearth whose HEARTH_CONFIG names a fake upstream the test owns. */
+/** A listening Hearth whose HEARTH_CONFIG names a fake upstream the test owns; `options` go to `startHearth` (a clock, network rules). */
 export async function startPlatform(
   dialect: Dialect,
   extra: Record<string, unknown> = {},
   env: Record<string, string> = {},
+  options: Parameters<typeof startHearth>[2] = {},
 ): Promise<{ h: TestHearth; up: FakeUpstream; stop: () => Promise<void> }> {
   const up = await startUpstream();
   const config = writePlatformConfig(mkdtempSync(join(tmpdir(), "hearth-platform-")), up, extra, undefined, await freePort());
-  const h = await startHearth(dialect, { HEARTH_CONFIG: config, ...env });
+  const h = await startHearth(dialect, { HEARTH_CONFIG: config, ...env }, options);
   await h.listen();
   return {
     h,
