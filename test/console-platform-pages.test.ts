@@ -170,7 +170,7 @@ describe("console models, deployments and datasets pages in a browser", { timeou
     await check(admin, "platform-04-deployments-restored");
   });
 
-  test("a dataset upload shows its progress; a refused one names and shows the first invalid line; the good file uploads, downloads and is deleted", async () => {
+  test("a dataset upload shows its progress; a refused one names and shows the first invalid line; the good file uploads, downloads, is renamed and is deleted", async () => {
     const bad = join(dir, "bad.jsonl");
     const good = join(dir, "train.jsonl");
     writeFileSync(bad, `${GOOD.split("\n")[0]}\n${BAD_LINE}\n`);
@@ -205,6 +205,14 @@ describe("console models, deployments and datasets pages in a browser", { timeou
     assert.equal(download.suggestedFilename(), "greetings.jsonl");
     assert.equal(readFileSync((await download.path())!, "utf8"), GOOD);
     await check(admin, "platform-06-datasets");
+
+    await greetings.getByRole("button", { name: "Edit dataset greetings" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit dataset greetings" });
+    await edit.getByLabel("Display name").fill("Greetings, reviewed");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.waitFor({ state: "detached" });
+    await greetings.filter({ hasText: "Greetings, reviewed" }).waitFor();
+    assert.equal((await h.call("GET", `${A}/datasets/greetings`)).body.displayName, "Greetings, reviewed");
 
     await greetings.getByRole("button", { name: "Delete dataset greetings" }).click();
     const del = page.getByRole("dialog", { name: "Delete dataset greetings?" });
