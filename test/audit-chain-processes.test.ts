@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { callJson } from "./support/cluster-modes.ts";
 import { DIALECTS, freshDatabase } from "./support/hearth.ts";
 import { serve, type Served } from "./support/process.ts";
 
@@ -10,14 +11,6 @@ import { serve, type Served } from "./support/process.ts";
  * one account's chain one at a time (the chain head's row lock): no position is taken twice, none
  * is skipped, and the chain verifies.
  */
-const call = async (base: string, key: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
 
 if (DIALECTS.includes("postgres")) {
   describe("the audit chain with concurrent writers in three processes (postgres)", () => {
@@ -33,7 +26,7 @@ if (DIALECTS.includes("postgres")) {
       procs.push(...(await Promise.all([serve(env), serve(env)])));
       admin = readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim();
       for (let i = 0; i < 10; i++)
-        assert.equal((await call(procs[0]!.baseUrl, admin, "POST", `${A}/users?userId=sa-${i}`, { serviceAccount: true })).status, 200);
+        assert.equal((await callJson(procs[0]!.baseUrl, admin, "POST", `${A}/users?userId=sa-${i}`, { serviceAccount: true })).status, 200);
     });
     after(async () => {
       await Promise.all(procs.map((p) => p.stop()));
@@ -42,17 +35,17 @@ if (DIALECTS.includes("postgres")) {
 
     test("200 concurrent writers produce one valid chain", async () => {
       const writes = Array.from({ length: 200 }, (_, i) =>
-        call(procs[i % 3]!.baseUrl, admin, "PATCH", `${A}/users/sa-${i % 10}?updateMask=displayName`, { displayName: `writer ${i}` }),
+        callJson(procs[i % 3]!.baseUrl, admin, "PATCH", `${A}/users/sa-${i % 10}?updateMask=displayName`, { displayName: `writer ${i}` }),
       );
       const answers = await Promise.all(writes);
       assert.deepEqual(
         answers.filter((a) => a.status !== 200),
         [],
       );
-      const report = await call(procs[1]!.baseUrl, admin, "GET", `${A}/auditLogs:verify`);
+      const report = await callJson(procs[1]!.baseUrl, admin, "GET", `${A}/auditLogs:verify`);
       assert.equal(report.status, 200);
       assert.equal(report.body.verified, true, JSON.stringify(report.body));
-      const updates = await call(procs[2]!.baseUrl, admin, "GET", `${A}/auditLogs?pageSize=1&filter=${encodeURIComponent('method="UpdateUser"')}`);
+      const updates = await callJson(procs[2]!.baseUrl, admin, "GET", `${A}/auditLogs?pageSize=1&filter=${encodeURIComponent('method="UpdateUser"')}`);
       assert.equal(updates.body.totalSize, 200);
       assert.ok(report.body.entriesVerified >= 210, `${report.body.entriesVerified} entries verified`);
       // Every process signs with the one key in the store.

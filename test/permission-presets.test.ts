@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { callJson } from "./support/cluster-modes.ts";
 import { DIALECTS, freshDatabase, startHearth, type TestHearth } from "./support/hearth.ts";
 import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
 import { serve, type Served } from "./support/process.ts";
@@ -202,15 +203,6 @@ for (const dialect of DIALECTS) {
   });
 }
 
-const call = async (base: string, key: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
-
 if (DIALECTS.includes("postgres")) {
   describe("a preset edit on one process applies on another sharing PostgreSQL", () => {
     let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -233,23 +225,23 @@ if (DIALECTS.includes("postgres")) {
 
     test("the holder's next request on process 2 after an edit through process 1 uses the new actions", async () => {
       const [p1, p2] = procs.map((p) => p.baseUrl) as [string, string];
-      assert.equal((await call(p1, admin, "POST", `${A}/permissionPresets?permissionPresetId=roam`, { actions: ["users.list"] })).status, 200);
-      assert.equal((await call(p1, admin, "POST", `${A}/users?userId=roamer`, { serviceAccount: true, permissionPreset: "roam" })).status, 200);
-      const { body } = await call(p1, admin, "POST", `${A}/users/roamer/apiKeys`, { apiKey: {} });
-      assert.equal((await call(p2, body.key, "GET", `${A}/users`)).status, 200, "cached on process 2");
-      assert.equal((await call(p2, body.key, "GET", `${A}/models`)).status, 403);
-      assert.equal((await call(p1, admin, "PATCH", `${A}/permissionPresets/roam`, { actions: ["models.list"] })).status, 200);
+      assert.equal((await callJson(p1, admin, "POST", `${A}/permissionPresets?permissionPresetId=roam`, { actions: ["users.list"] })).status, 200);
+      assert.equal((await callJson(p1, admin, "POST", `${A}/users?userId=roamer`, { serviceAccount: true, permissionPreset: "roam" })).status, 200);
+      const { body } = await callJson(p1, admin, "POST", `${A}/users/roamer/apiKeys`, { apiKey: {} });
+      assert.equal((await callJson(p2, body.key, "GET", `${A}/users`)).status, 200, "cached on process 2");
+      assert.equal((await callJson(p2, body.key, "GET", `${A}/models`)).status, 403);
+      assert.equal((await callJson(p1, admin, "PATCH", `${A}/permissionPresets/roam`, { actions: ["models.list"] })).status, 200);
       const edited = Date.now();
       let appliedAfter = -1;
       while (Date.now() - edited < 5000) {
-        if ((await call(p2, body.key, "GET", `${A}/models`)).status === 200) {
+        if ((await callJson(p2, body.key, "GET", `${A}/models`)).status === 200) {
           appliedAfter = Date.now() - edited;
           break;
         }
         await new Promise((r) => setTimeout(r, 20));
       }
       assert.ok(appliedAfter >= 0 && appliedAfter <= 1000, `process 2 applied the edit after ${appliedAfter} ms`);
-      assert.equal((await call(p2, body.key, "GET", `${A}/users`)).status, 403);
+      assert.equal((await callJson(p2, body.key, "GET", `${A}/users`)).status, 403);
     });
   });
 }

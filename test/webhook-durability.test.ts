@@ -1,16 +1,20 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { loadConfig } from "../src/config.ts";
 import { ManualClock } from "../src/domain/clock.ts";
 import { bootstrap, createHearth, type Hearth } from "../src/server.ts";
+import { callJson } from "./support/cluster-modes.ts";
 import { DIALECTS, freshDatabase } from "./support/hearth.ts";
+import { serve } from "./support/process.ts";
 import { startReceiver, until } from "./support/webhook-receiver.ts";
 
 /**
  * Webhook delivery is durable: events sit in an outbox written with the change, a delivery pending
- * when its process stops is sent by the next one, every process of a cluster delivers but each
- * event goes out once, and the key-expiry notices follow the (injectable) clock, once each.
+ * when its process stops is sent by the next one, every `hearth serve` process of a cluster delivers
+ * but each event goes out once, and the key-expiry notices follow the (injectable) clock, once each.
  */
 const A = "/v1/accounts/my-account";
 const DAY = 24 * 3600 * 1000;
@@ -144,33 +148,37 @@ for (const dialect of DIALECTS) {
     });
 
     if (dialect === "postgres") {
-      test("three processes on one PostgreSQL database deliver every event exactly once", async () => {
+      test("three `hearth serve` processes on one PostgreSQL database deliver every event exactly once", async () => {
         const db = await freshDatabase(dialect);
         cleanup.push(db.drop);
         const receiver = await startReceiver();
         cleanup.push(receiver.close);
         const env = { ...db.env, ...QUICK };
-        const first = await startProcess(env);
-        const others = [await startProcess(env), await startProcess(env)];
-        const all = [first.hearth, ...others.map((o) => o.hearth)];
-        cleanup.push(async () => void (await Promise.all(all.map((h) => h.close()))));
+        // The first creates the schema and the admin; the other two join it.
+        const procs = [await serve(env)];
+        procs.push(...(await Promise.all([serve(env), serve(env)])));
+        cleanup.push(async () => void (await Promise.all(procs.map((p) => p.stop()))));
+        const admin = readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim();
+        const base = (i: number) => procs[i % 3]!.baseUrl;
         assert.equal(
-          (await call(first.hearth, first.adminKey, "POST", `${A}/webhooks?webhookId=cluster`, { url: receiver.url, events: ["principal.created"] })).status,
+          (await callJson(base(0), admin, "POST", `${A}/webhooks?webhookId=cluster`, { url: receiver.url, events: ["principal.created"] })).status,
           200,
         );
         const EVENTS = 30;
         await Promise.all(
           Array.from({ length: EVENTS }, (_, i) =>
-            call(all[i % 3]!, first.adminKey, "POST", `${A}/users`, { email: `user${i}@example.com`, role: "user" }).then((r) => assert.equal(r.status, 200)),
+            callJson(base(i), admin, "POST", `${A}/users`, { email: `user${i}@example.com`, role: "user" }).then((r) => assert.equal(r.status, 200)),
           ),
         );
         await receiver.waitFor(EVENTS);
         const log = await until("every delivery succeeded", async () => {
-          const res = await call(first.hearth, first.adminKey, "GET", `${A}/webhooks/cluster/deliveries?pageSize=100`);
+          const res = await callJson(base(1), admin, "GET", `${A}/webhooks/cluster/deliveries?pageSize=100`);
           const found = res.body.webhookDeliveries as any[];
           return found.length === EVENTS && found.every((d) => d.state === "SUCCEEDED") ? found : undefined;
         });
         assert.ok(log.every((d) => d.attempts.length === 1));
+        // Every process delivers (each polls the outbox), yet each event went out once.
+        await new Promise((r) => setTimeout(r, 300));
         assert.equal(receiver.received.length, EVENTS);
         assert.equal(new Set(receiver.received.map((r) => r.headers["webhook-id"])).size, EVENTS);
       });
