@@ -1,7 +1,7 @@
 /**
  * `npm run docs:screenshots`: makes the README's pictures (docs/screenshots/*.png) from a fresh
  * tour: the example model server and `hearth serve` on free ports with a temporary data directory,
- * a service account and key, a few days' worth of inference calls, then the console in headless
+ * two service accounts with a key each, a few inference calls from each, then the console in headless
  * Chromium (Debian's /usr/bin/chromium), signed in with the first start's one-time link.
  * Tests never write here: their screenshots go to test-output/.
  */
