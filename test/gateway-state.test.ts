@@ -181,7 +181,7 @@ for (const mode of CLUSTER_MODES) {
       assert.match(refused.body.error.message, /API key limit "tpm" exceeded: the key may use 50 tokens per minute and this request reserves 38/);
     });
 
-    test("a key's monthlySpendUsd of 3 admits exactly 3 of 30 concurrent $1 calls over the three processes, and they are metered", async () => {
+    test("a key's monthlySpendUsd of 3 admits exactly 3 of 30 concurrent $1 calls over the three processes, and they are metered; its successor goes on from them", async () => {
       const { key, keyId } = await keyWith("budgeted", { monthlySpendUsd: 3 });
       const before = upstream.requests();
       const answers = await Promise.all(
@@ -203,6 +203,10 @@ for (const mode of CLUSTER_MODES) {
       assert.ok(after >= 0, `the key's metered cost is $${cost}`);
       // The spend is metered now, no longer held: still refused.
       assert.equal((await infer(procs[1]!.baseUrl, key, "accounts/fireworks/models/dollar", { max_tokens: 1 })).status, 402);
+      // Rotated through one process, the successor is refused by the others: it goes on from the old key's spend.
+      const rotated = await callJson(procs[2]!.baseUrl, admin, "POST", `${A}/users/budgeted/apiKeys/${keyId}:rotate`, {});
+      assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+      for (const p of procs) assert.equal((await infer(p.baseUrl, rotated.body.key, "accounts/fireworks/models/dollar", { max_tokens: 1 })).status, 402);
     });
   });
 }
@@ -259,6 +263,57 @@ for (const dialect of DIALECTS) {
       assert.equal(refused.status, 402);
       assert.match(((await refused.json()) as any).error.message, /^API key limit "monthlySpendUsd" exceeded: \$2\.000000 spent this month of \$2$/);
       assert.equal((await inferIn(h, admin, chatBody(model, "hi", { max_tokens: 1 }))).status, 200, "the account's other keys still spend");
+    });
+
+    /** Rotates key `keyId` of the service account `bot` of `accountId` (default grace: a day); the successor's secret and id. */
+    async function rotate(accountId: string, admin: string, keyId: string): Promise<{ key: string; keyId: string }> {
+      const res = await h.call("POST", `/v1/accounts/${accountId}/users/bot/apiKeys/${keyId}:rotate`, { key: admin, body: {} });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body;
+    }
+    const firstKeyId = async (accountId: string, admin: string): Promise<string> =>
+      (await h.call("GET", `/v1/accounts/${accountId}/users/bot/apiKeys`, { key: admin })).body.apiKeys[0].keyId;
+
+    test("rotating a key is not a fresh budget: its successor, and the successor's successor, go on from the old key's monthly spend", async () => {
+      const { admin, key } = await keyed("rotate-spend-acct", { monthlySpendUsd: 2 });
+      const priced = await h.call("POST", "/v1/accounts/rotate-spend-acct/models?modelId=dollar", {
+        key: admin,
+        body: { model: { backend: "local", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 0, outputPricePerMillionTokens: 1_000_000 } },
+      });
+      assert.equal(priced.status, 200, JSON.stringify(priced.body));
+      const dollar = chatBody("accounts/rotate-spend-acct/models/dollar", "hi", { max_tokens: 1 });
+      const first = await firstKeyId("rotate-spend-acct", admin);
+      assert.equal((await inferIn(h, key, dollar)).status, 200, "$1 of $2 through the first key");
+      const second = await rotate("rotate-spend-acct", admin, first);
+      assert.equal((await inferIn(h, second.key, dollar)).status, 200, "$2 of $2 through its successor");
+      const refused = await inferIn(h, second.key, dollar);
+      assert.equal(refused.status, 402);
+      assert.match(((await refused.json()) as any).error.message, /^API key limit "monthlySpendUsd" exceeded: \$2\.000000 spent this month of \$2$/);
+      assert.equal((await inferIn(h, key, dollar)).status, 402, "the old key, in its grace period, shares the count");
+      const third = await rotate("rotate-spend-acct", admin, second.keyId);
+      assert.equal((await inferIn(h, third.key, dollar)).status, 402, "the spend goes on along the chain");
+      // Billing still shows each key's own spend (metered behind the responses: polled).
+      const since = new Date(Date.now() - 86_400_000).toISOString();
+      let costs: number[] = [];
+      const metered = await heldAfter(async () => {
+        const usage = await h.call("GET", `/v1/accounts/rotate-spend-acct/billingUsage?startTime=${since}&groupBy=apiKey`, { key: admin });
+        costs = [first, second.keyId, third.keyId].map((id) => usage.body.usage?.find((g: any) => g.apiKeyId === id)?.costUsd ?? 0);
+        return costs[0] === 1 && costs[1] === 1;
+      });
+      assert.ok(metered >= 0, `each key's own cost: ${costs.join(", ")}`);
+      assert.equal(costs[2], 0);
+    });
+
+    test("rotating a key does not restart its rpm: the successor shares the old key's minute", async () => {
+      await earlyInAMinute();
+      const { admin, key } = await keyed("rotate-rpm-acct", { rpm: 2 });
+      assert.equal((await inferIn(h, key, chatBody(PUBLIC))).status, 200);
+      const second = await rotate("rotate-rpm-acct", admin, await firstKeyId("rotate-rpm-acct", admin));
+      assert.equal((await inferIn(h, second.key, chatBody(PUBLIC))).status, 200);
+      const paced = await inferIn(h, second.key, chatBody(PUBLIC));
+      assert.equal(paced.status, 429);
+      assert.match(((await paced.json()) as any).error.message, /API key limit "rpm" exceeded: the key may send 2 inference requests per minute/);
+      assert.equal((await inferIn(h, key, chatBody(PUBLIC))).status, 429, "nor the old key's, in its grace period");
     });
   });
 }

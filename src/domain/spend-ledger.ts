@@ -17,9 +17,12 @@ export interface SpendScope {
   limitNano: number;
 }
 
-/** The counter name of an account's or a key's spend. */
+/**
+ * The counter name of an account's or a key's spend. A key's is named by its `limitsKeyId` (the
+ * first key of its rotation chain), so that a rotated key's successor shares its month's spend.
+ */
 export const accountScope = (accountId: string): string => `account:${accountId}`;
-export const keyScope = (apiKeyId: string): string => `key:${apiKeyId}`;
+export const keyScope = (limitsKeyId: string): string => `key:${limitsKeyId}`;
 
 export interface SpendReservation {
   /** Unique per call. */
@@ -58,6 +61,8 @@ export interface MeteredCall {
   principal: string;
   /** Empty when not called with an API key. */
   apiKeyId: string;
+  /** The id the key's own monthly spend counts under (`limitsKeyOf`); empty without a key. */
+  limitsKeyId: string;
   promptTokens: number;
   completionTokens: number;
   /** The metered cost, nano-dollars. */

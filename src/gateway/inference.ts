@@ -3,7 +3,7 @@ import { costNano, monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from 
 import { deploymentName, modelName, parseInferenceModel, type ModelRef } from "../domain/resource-names.ts";
 import type { ModelKind } from "../domain/model-kind.ts";
 import type { Backend } from "../platform-config.ts";
-import type { Principal } from "../domain/principal.ts";
+import { limitsKeyOf, type Principal } from "../domain/principal.ts";
 import { accountScope, keyScope, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
 import type { RateDecision } from "../domain/sliding-window.ts";
 import type { Ctx, Deps } from "../service/context.ts";
@@ -227,12 +227,14 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
     monthlySpendUsd: own.monthlySpendUsd ? own.monthlySpendUsd : undefined,
   };
   const scopes: SpendScope[] = [{ scope: accountScope(accountId), limitNano: quotas.spendUsd * NANO_PER_USD }];
-  if (limits.monthlySpendUsd !== undefined) scopes.push({ scope: keyScope(principal.apiKeyId), limitNano: Math.round(limits.monthlySpendUsd * NANO_PER_USD) });
+  // Counted under the first key of its rotation chain: a successor goes on from its predecessors' counts.
+  const counted = limitsKeyOf(principal);
+  if (limits.monthlySpendUsd !== undefined) scopes.push({ scope: keyScope(counted), limitNano: Math.round(limits.monthlySpendUsd * NANO_PER_USD) });
   const rates: Array<{ key: string; limit: number; amount: number; name: string }> = [];
-  if (limits.rpm !== undefined) rates.push({ key: `rpm:${principal.apiKeyId}`, limit: limits.rpm, amount: 1, name: "rpm" });
+  if (limits.rpm !== undefined) rates.push({ key: `rpm:${counted}`, limit: limits.rpm, amount: 1, name: "rpm" });
   rates.push({ key: accountId, limit: quotas.rpm, amount: 1, name: "serverless-inference-rpm" });
   // A call reserving more than the whole window could never run: it holds the window instead.
-  if (limits.tpm !== undefined) rates.push({ key: `tpm:${principal.apiKeyId}`, limit: limits.tpm, amount: Math.min(tokens, limits.tpm), name: "tpm" });
+  if (limits.tpm !== undefined) rates.push({ key: `tpm:${counted}`, limit: limits.tpm, amount: Math.min(tokens, limits.tpm), name: "tpm" });
   const ledger = deps.cluster.spendLedger;
   const request = {
     scopes,

@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { costNano, utcDay } from "../domain/pricing.ts";
+import { limitsKeyOf } from "../domain/principal.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import type { Admission, InferencePath, Target } from "./inference.ts";
 import { estimateTokens, usageOf, type TokenUsage } from "./meter.ts";
@@ -72,6 +73,7 @@ export async function endCall(c: Relayed, usage?: TokenUsage): Promise<void> {
         model: c.target.model,
         principal: p.email,
         apiKeyId: p.apiKeyId,
+        limitsKeyId: limitsKeyOf(p),
         promptTokens: usage.promptTokens,
         completionTokens: usage.completionTokens,
         costNano: cost,

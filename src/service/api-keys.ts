@@ -75,6 +75,7 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       last_used_ip: "",
       last_used_user_agent: "",
       successor_key_id: "",
+      rotation_root_id: "",
       ...restrictions,
     };
     await keys.insertApiKey(trx, row);

@@ -601,6 +601,16 @@ const MIGRATIONS: Migration[] = [
       `create table server_settings (name text primary key, value text not null, update_time bigint not null)`,
     ],
   },
+  {
+    version: 25,
+    name: "api key rotation root",
+    statements: [
+      // The first key of a rotation chain ('' for a key not made by rotation): a successor's own rpm,
+      // tpm and monthly spend are counted with its predecessors', so rotating never restarts them.
+      `alter table api_keys add column rotation_root_id {id} not null default ''`,
+      `create index api_keys_rotation_root_id on api_keys (rotation_root_id) where rotation_root_id <> ''`,
+    ],
+  },
 ];
 
 /** A version 4 UUID (RFC 9562) in SQLite, which has no function for one: 122 random bits, lower-case hex. */

@@ -69,6 +69,11 @@ export interface ApiKeyRow {
   last_used_user_agent: string;
   /** The id of the key that replaced this one by rotation; empty until it is rotated. */
   successor_key_id: string;
+  /**
+   * The first key of this key's rotation chain; empty for a key not made by rotation. The key's own
+   * rpm, tpm and monthly spend are counted under it (`limitsKeyId`), shared with its predecessors.
+   */
+  rotation_root_id: string;
   /** The key's restrictions (null: none). Scopes, models and networks as JSON arrays of strings. */
   scopes: string | null;
   allowed_models: string | null;

@@ -49,19 +49,33 @@ export async function spendByAccountSince(db: Db, fromDay: string): Promise<Map<
 
 /**
  * Spend on days >= `fromDay` (the first of a month) of one spend scope, nano-dollars: an account's
- * (`{ accountId }`) or one API key's (`{ apiKeyId }`). Read to seed a spend counter that is missing
- * (a scope's first call after start), never per call.
+ * (`{ accountId }`) or one API key's own (`{ limitsKeyId }`: that key's and, when it is the first of
+ * a rotation chain, its successors'). Read to seed a spend counter that is missing (a scope's first
+ * call after start), never per call.
  */
-export async function scopeSpendSince(db: Db, of: { accountId: string } | { apiKeyId: string }, fromDay: string): Promise<number> {
+export async function scopeSpendSince(db: Db, of: { accountId: string } | { limitsKeyId: string }, fromDay: string): Promise<number> {
   const q = db
     .selectFrom("usage_daily")
     .select((eb) => eb.fn.sum<number | string | null>("spend_nano").as("s"))
     .where("day", ">=", fromDay);
-  const r = await ("accountId" in of ? q.where("account_id", "=", of.accountId) : q.where("api_key_id", "=", of.apiKeyId)).executeTakeFirstOrThrow();
+  const r = await (
+    "accountId" in of
+      ? q.where("account_id", "=", of.accountId)
+      : q.where((eb) =>
+          eb.or([
+            eb("api_key_id", "=", of.limitsKeyId),
+            eb("api_key_id", "in", eb.selectFrom("api_keys").select("id").where("rotation_root_id", "=", of.limitsKeyId)),
+          ]),
+        )
+  ).executeTakeFirstOrThrow();
   return Number(r.s ?? 0);
 }
 
-/** Every API key's spend on days >= `fromDay`, nano-dollars (to rebuild per-key spend counters at start). */
+/**
+ * Every API key's own spend on days >= `fromDay`, nano-dollars, by the id it is counted under (its
+ * `limitsKeyId`: a rotated key's successors count with the first key of their chain), to rebuild
+ * per-key spend counters at start.
+ */
 export async function spendByKeySince(db: Db, fromDay: string): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom("usage_daily")
@@ -70,7 +84,14 @@ export async function spendByKeySince(db: Db, fromDay: string): Promise<Map<stri
     .where("api_key_id", "!=", "")
     .groupBy("api_key_id")
     .execute();
-  return new Map(rows.map((r) => [r.api_key_id, Number(r.s)]));
+  const successors = await db.selectFrom("api_keys").select(["id", "rotation_root_id"]).where("rotation_root_id", "!=", "").execute();
+  const rootOf = new Map(successors.map((k) => [k.id, k.rotation_root_id]));
+  const spent = new Map<string, number>();
+  for (const r of rows) {
+    const id = rootOf.get(r.api_key_id) ?? r.api_key_id;
+    spent.set(id, (spent.get(id) ?? 0) + Number(r.s));
+  }
+  return spent;
 }
 
 /** A dimension usage can be grouped by: the columns of `usage_daily` that tell rows apart. */
