@@ -102,7 +102,7 @@ export async function seedUsers(store: Store, options: SeedOptions): Promise<str
         last_used_ip: "",
         last_used_user_agent: "",
         successor_key_id: "",
-        rotation_root_id: "",
+        limits_key_id: "",
         ...NO_RESTRICTIONS,
       });
       if (keys.length >= BATCH) {

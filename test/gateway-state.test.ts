@@ -315,5 +315,46 @@ for (const dialect of DIALECTS) {
       assert.match(((await paced.json()) as any).error.message, /API key limit "rpm" exceeded: the key may send 2 inference requests per minute/);
       assert.equal((await inferIn(h, key, chatBody(PUBLIC))).status, 429, "nor the old key's, in its grace period");
     });
+
+    test("keys made through a key with limits share its counters: minting keys never multiplies its monthly spend", async () => {
+      await earlyInAMinute();
+      const { admin, key } = await keyed("mint-acct", { rpm: 3, monthlySpendUsd: 2 });
+      const priced = await h.call("POST", "/v1/accounts/mint-acct/models?modelId=dollar", {
+        key: admin,
+        body: { model: { backend: "local", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 0, outputPricePerMillionTokens: 1_000_000 } },
+      });
+      assert.equal(priced.status, 200, JSON.stringify(priced.body));
+      const dollar = chatBody("accounts/mint-acct/models/dollar", "hi", { max_tokens: 1 });
+      // Two children through the key: one inheriting its limits, one with a narrower spend.
+      const mint = async (apiKey: Record<string, unknown>) => {
+        const made = await h.call("POST", "/v1/accounts/mint-acct/users/bot/apiKeys", { key, body: { apiKey } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        return made.body.key as string;
+      };
+      const inherits = await mint({ displayName: "inherits" });
+      const narrower = await mint({ displayName: "narrower", monthlySpendUsd: 1 });
+      assert.equal((await inferIn(h, key, dollar)).status, 200, "$1 through the parent");
+      const refusal = await inferIn(h, narrower, dollar);
+      assert.equal(refusal.status, 402, "the narrower child's $1 is reached by the shared count");
+      assert.match(((await refusal.json()) as any).error.message, /^API key limit "monthlySpendUsd" exceeded: \$1\.000000 spent this month of \$1$/);
+      assert.equal((await inferIn(h, inherits, dollar)).status, 200, "$2 through the child that inherits the $2");
+      for (const k of [key, inherits]) assert.equal((await inferIn(h, k, dollar)).status, 402, "the parent's $2 is spent, for all of them");
+      assert.equal((await inferIn(h, admin, dollar)).status, 200, "the account's own keys are not in the count");
+    });
+
+    test("a key made through a key with an rpm shares its minute", async () => {
+      await earlyInAMinute();
+      const { key } = await keyed("mint-rpm-acct", { rpm: 2 });
+      const made = await h.call("POST", "/v1/accounts/mint-rpm-acct/users/bot/apiKeys", { key, body: { apiKey: { displayName: "child" } } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      assert.equal(made.body.rpm, 2, "inherited");
+      assert.equal((await inferIn(h, key, chatBody(PUBLIC))).status, 200);
+      assert.equal((await inferIn(h, made.body.key, chatBody(PUBLIC))).status, 200);
+      for (const k of [made.body.key, key]) {
+        const paced = await inferIn(h, k, chatBody(PUBLIC));
+        assert.equal(paced.status, 429);
+        assert.match(((await paced.json()) as any).error.message, /API key limit "rpm" exceeded: the key may send 2 inference requests per minute/);
+      }
+    });
   });
 }

@@ -21,18 +21,18 @@ export interface Principal {
   /** Empty when the principal did not authenticate with an API key. */
   apiKeyId: string;
   /**
-   * The id the key's own `rpm`, `tpm` and `monthlySpendUsd` are counted under: the first key of its
-   * rotation chain, so that a successor goes on from its predecessors' counts (see `limitsKeyOf`).
-   * Absent: `apiKeyId`.
+   * The key whose counters the key's own `rpm`, `tpm` and `monthlySpendUsd` share: the first key of
+   * its rotation chain, or the limited key it was made through (see `limitsKeyOf`). Absent: `apiKeyId`.
    */
-  rotationRootId?: string;
+  limitsKeyId?: string;
   /** The API key's own restrictions, read with the key (and cached with it); absent = unrestricted. */
   restrictions?: ApiKeyRestrictions;
 }
 
 /**
  * The id a key's own `rpm`, `tpm` and `monthlySpendUsd` are counted under: the first key of its
- * rotation chain, else the key itself ("Keys that carry their own policy": rotating a key creates a
- * successor, not a fresh budget). Empty when the principal did not use an API key.
+ * rotation chain, or the limited key it was made through, else the key itself ("Keys that carry
+ * their own policy": rotating a key, or minting keys through it, is not a fresh budget; each key's
+ * own limit applies to the shared count). Empty when the principal did not use an API key.
  */
-export const limitsKeyOf = (principal: Pick<Principal, "apiKeyId" | "rotationRootId">): string => principal.rotationRootId || principal.apiKeyId;
+export const limitsKeyOf = (principal: Pick<Principal, "apiKeyId" | "limitsKeyId">): string => principal.limitsKeyId || principal.apiKeyId;

@@ -19,7 +19,8 @@ export interface SpendScope {
 
 /**
  * The counter name of an account's or a key's spend. A key's is named by its `limitsKeyId` (the
- * first key of its rotation chain), so that a rotated key's successor shares its month's spend.
+ * key it shares counters with), so that a rotated key's successor, or a key made through a limited
+ * key, shares that key's month's spend.
  */
 export const accountScope = (accountId: string): string => `account:${accountId}`;
 export const keyScope = (limitsKeyId: string): string => `key:${limitsKeyId}`;

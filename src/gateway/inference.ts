@@ -227,7 +227,7 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
     monthlySpendUsd: own.monthlySpendUsd ? own.monthlySpendUsd : undefined,
   };
   const scopes: SpendScope[] = [{ scope: accountScope(accountId), limitNano: quotas.spendUsd * NANO_PER_USD }];
-  // Counted under the first key of its rotation chain: a successor goes on from its predecessors' counts.
+  // Counted under the key it shares counters with (its rotation chain's first, or the limited key it was made through).
   const counted = limitsKeyOf(principal);
   if (limits.monthlySpendUsd !== undefined) scopes.push({ scope: keyScope(counted), limitNano: Math.round(limits.monthlySpendUsd * NANO_PER_USD) });
   const rates: Array<{ key: string; limit: number; amount: number; name: string }> = [];

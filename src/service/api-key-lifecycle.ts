@@ -158,7 +158,7 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       last_used_user_agent: "",
       successor_key_id: "",
       // Its own rpm, tpm and monthly spend go on being counted with the old key's: a rotation is not a fresh budget.
-      rotation_root_id: row.rotation_root_id || row.id,
+      limits_key_id: row.limits_key_id || row.id,
       ...(restrictions as typeof keys.NO_RESTRICTIONS),
     };
     await keys.insertApiKey(trx, successor);

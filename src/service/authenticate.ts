@@ -69,7 +69,7 @@ export async function authenticateApiKey(deps: Deps, key: string, meta?: Request
     role: row.role as Principal["role"],
     serviceAccount: row.service_account === 1,
     apiKeyId: row.id,
-    ...(row.rotation_root_id ? { rotationRootId: row.rotation_root_id } : {}),
+    ...(row.limits_key_id ? { limitsKeyId: row.limits_key_id } : {}),
     ...withRestrictions(row),
   });
   Object.freeze(principal);

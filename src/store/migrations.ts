@@ -603,12 +603,13 @@ const MIGRATIONS: Migration[] = [
   },
   {
     version: 25,
-    name: "api key rotation root",
+    name: "api key limits key",
     statements: [
-      // The first key of a rotation chain ('' for a key not made by rotation): a successor's own rpm,
-      // tpm and monthly spend are counted with its predecessors', so rotating never restarts them.
-      `alter table api_keys add column rotation_root_id {id} not null default ''`,
-      `create index api_keys_rotation_root_id on api_keys (rotation_root_id) where rotation_root_id <> ''`,
+      // The key whose counters this key's own rpm, tpm and monthly spend share ('' for its own): the
+      // first key of its rotation chain, or the key with limits it was made through. Rotating a key, or
+      // minting keys through it, never gives a fresh budget.
+      `alter table api_keys add column limits_key_id {id} not null default ''`,
+      `create index api_keys_limits_key_id on api_keys (limits_key_id) where limits_key_id <> ''`,
     ],
   },
 ];

@@ -70,10 +70,11 @@ export interface ApiKeyRow {
   /** The id of the key that replaced this one by rotation; empty until it is rotated. */
   successor_key_id: string;
   /**
-   * The first key of this key's rotation chain; empty for a key not made by rotation. The key's own
-   * rpm, tpm and monthly spend are counted under it (`limitsKeyId`), shared with its predecessors.
+   * The key whose counters this key's own rpm, tpm and monthly spend share (`limitsKeyOf`): the first
+   * key of its rotation chain, or the limited key it was made through (and that key's own
+   * `limits_key_id`, if it has one). Empty: the key counts under its own id.
    */
-  rotation_root_id: string;
+  limits_key_id: string;
   /** The key's restrictions (null: none). Scopes, models and networks as JSON arrays of strings. */
   scopes: string | null;
   allowed_models: string | null;

@@ -49,8 +49,8 @@ export async function spendByAccountSince(db: Db, fromDay: string): Promise<Map<
 
 /**
  * Spend on days >= `fromDay` (the first of a month) of one spend scope, nano-dollars: an account's
- * (`{ accountId }`) or one API key's own (`{ limitsKeyId }`: that key's and, when it is the first of
- * a rotation chain, its successors'). Read to seed a spend counter that is missing (a scope's first
+ * (`{ accountId }`) or one API key's own (`{ limitsKeyId }`: that key's and every key's that shares
+ * its counters — its successors, the keys made through it). Read to seed a spend counter that is missing (a scope's first
  * call after start), never per call.
  */
 export async function scopeSpendSince(db: Db, of: { accountId: string } | { limitsKeyId: string }, fromDay: string): Promise<number> {
@@ -64,7 +64,7 @@ export async function scopeSpendSince(db: Db, of: { accountId: string } | { limi
       : q.where((eb) =>
           eb.or([
             eb("api_key_id", "=", of.limitsKeyId),
-            eb("api_key_id", "in", eb.selectFrom("api_keys").select("id").where("rotation_root_id", "=", of.limitsKeyId)),
+            eb("api_key_id", "in", eb.selectFrom("api_keys").select("id").where("limits_key_id", "=", of.limitsKeyId)),
           ]),
         )
   ).executeTakeFirstOrThrow();
@@ -73,7 +73,7 @@ export async function scopeSpendSince(db: Db, of: { accountId: string } | { limi
 
 /**
  * Every API key's own spend on days >= `fromDay`, nano-dollars, by the id it is counted under (its
- * `limitsKeyId`: a rotated key's successors count with the first key of their chain), to rebuild
+ * `limitsKeyId`: a rotated key's successors, and keys made through a limited key, count with that key), to rebuild
  * per-key spend counters at start.
  */
 export async function spendByKeySince(db: Db, fromDay: string): Promise<Map<string, number>> {
@@ -84,8 +84,8 @@ export async function spendByKeySince(db: Db, fromDay: string): Promise<Map<stri
     .where("api_key_id", "!=", "")
     .groupBy("api_key_id")
     .execute();
-  const successors = await db.selectFrom("api_keys").select(["id", "rotation_root_id"]).where("rotation_root_id", "!=", "").execute();
-  const rootOf = new Map(successors.map((k) => [k.id, k.rotation_root_id]));
+  const sharing = await db.selectFrom("api_keys").select(["id", "limits_key_id"]).where("limits_key_id", "!=", "").execute();
+  const rootOf = new Map(sharing.map((k) => [k.id, k.limits_key_id]));
   const spent = new Map<string, number>();
   for (const r of rows) {
     const id = rootOf.get(r.api_key_id) ?? r.api_key_id;
