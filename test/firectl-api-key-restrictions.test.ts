@@ -87,4 +87,25 @@ describe("firectl: API key restrictions", () => {
     assert.equal(nothing.code, 2);
     assert.match(nothing.stderr, /nothing to update/);
   });
+
+  test("api-key create and rotate with -o flag print only --field=value lines (the secret among them); the once-only note goes to stderr", async () => {
+    const created = await sh.run("firectl api-key create --service-account agent --key-name flagged --rpm 30 -o flag");
+    const lines = ok(created).trim().split("\n");
+    assert.ok(
+      lines.every((line) => line.startsWith("--")),
+      lines.join("\n"),
+    );
+    const value = (name: string) => lines.find((line) => line.startsWith(`--${name}=`))?.slice(name.length + 3);
+    assert.match(value("key") ?? "", /^\S{20,}$/);
+    assert.equal(value("rpm"), "30");
+    assert.match(created.stderr, /shown only this once/);
+    const rotated = await sh.run(`firectl api-key rotate ${value("key-id")} --service-account agent --grace-period 0s -o flag`);
+    const rotatedLines = ok(rotated).trim().split("\n");
+    assert.ok(
+      rotatedLines.every((line) => line.startsWith("--")),
+      rotatedLines.join("\n"),
+    );
+    assert.ok(rotatedLines.some((line) => line.startsWith("--key=")));
+    assert.match(rotated.stderr, /keeps working for 0s/);
+  });
 });

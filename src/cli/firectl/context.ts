@@ -63,11 +63,12 @@ export class Context {
 
   /** What `--dry-run` prints for a request. */
   describe(request: ApiRequest): string {
-    return this.client.describe(request, this.json ? "json" : "text", this.shownCredential);
+    return this.client.describe(request, this.settings.output === "json" ? "json" : "text", this.shownCredential);
   }
 
-  get json(): boolean {
-    return this.settings.output === "json";
+  /** Whether stdout is for programs (`-o json` or `-o flag`): only the result goes there, notes to stderr. */
+  get structured(): boolean {
+    return this.settings.output !== "text";
   }
 
   get dryRun(): boolean {

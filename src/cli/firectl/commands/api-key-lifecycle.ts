@@ -84,7 +84,7 @@ const rotate: Verb = {
         const body = { gracePeriod: o.gracePeriod, expireTime: o.expireTime };
         await ctx.call<ApiKey>({ method: "POST", path: `${paths.apiKey(accountId, userId, ref.id)}:rotate`, body }, (key) => {
           const old = `The old key ${ref.id} keeps working for ${o.gracePeriod ?? "86400s"}.`;
-          if (ctx.json) {
+          if (ctx.structured) {
             ctx.show(key, keyFields);
             ctx.note(`${old} ${ONCE}`);
           } else {

@@ -139,7 +139,7 @@ const create: Verb = {
         const { accountId, userId } = await owner(ctx, o.serviceAccount);
         const body = { apiKey: { displayName: o.keyName, expireTime: o.expireTime, ...restrictionBody(o) } };
         await ctx.call<ApiKey>({ method: "POST", path: paths.apiKeys(accountId, userId), body }, (key) => {
-          if (ctx.json) {
+          if (ctx.structured) {
             ctx.show(key, keyFields);
             ctx.note(ONCE);
           } else {
