@@ -342,6 +342,31 @@ for (const dialect of DIALECTS) {
       assert.equal((await inferIn(h, admin, dollar)).status, 200, "the account's own keys are not in the count");
     });
 
+    test("through a key with limits, only keys sharing its counters may be rotated: another key's successor would be a budget of its own", async () => {
+      const { admin } = await keyed("rotate-through-acct", {});
+      const users = (await h.call("GET", "/v1/accounts/rotate-through-acct/users", { key: admin })).body.users as any[];
+      const adminUser = users
+        .find((u) => !u.serviceAccount)
+        .name.split("/")
+        .at(-1);
+      const make = async (userId: string, key: string, apiKey: Record<string, unknown>) => {
+        const made = await h.call("POST", `/v1/accounts/rotate-through-acct/users/${userId}/apiKeys`, { key, body: { apiKey } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        return made.body as { key: string; keyId: string };
+      };
+      const limited = await make(adminUser, admin, { displayName: "limited admin key", monthlySpendUsd: 1 });
+      const other = await make("bot", admin, { displayName: "ci", monthlySpendUsd: 1 });
+      const path = (keyId: string) => `/v1/accounts/rotate-through-acct/users/bot/apiKeys/${keyId}:rotate`;
+      const refused = await h.call("POST", path(other.keyId), { key: limited.key, body: { gracePeriod: "0s" } });
+      assert.equal(refused.status, 403);
+      assert.match(refused.body.error.message, new RegExp(`may rotate only keys that share its counters .*API key "${other.keyId}" does not`));
+      const audit = await h.call("GET", `/v1/accounts/rotate-through-acct/auditLogs?filter=${encodeURIComponent('method="RotateApiKey"')}`, { key: admin });
+      assert.equal(audit.body.auditLogs[0].status.code, "PERMISSION_DENIED", "the refusal is audited");
+      // A key made through the limited key shares its counters, so it rotates, and its successor still shares them.
+      const child = await make("bot", limited.key, { displayName: "child" });
+      assert.equal((await h.call("POST", path(child.keyId), { key: limited.key, body: { gracePeriod: "0s" } })).status, 200);
+    });
+
     test("a key made through a key with an rpm shares its minute", async () => {
       await earlyInAMinute();
       const { key } = await keyed("mint-rpm-acct", { rpm: 2 });

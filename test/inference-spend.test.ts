@@ -31,6 +31,7 @@ async function alreadySpent(h: TestHearth, accountId: string, usd: number): Prom
     model: "accounts/fireworks/models/earlier",
     principal: "earlier@example.com",
     api_key_id: "earlier",
+    limits_key_id: "earlier",
     requests: 1,
     prompt_tokens: 0,
     completion_tokens: 0,

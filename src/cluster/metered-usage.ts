@@ -25,6 +25,7 @@ function usageRows(calls: MeteredCall[]): UsageDailyRow[] {
         model: c.model,
         principal: c.principal,
         api_key_id: c.apiKeyId,
+        limits_key_id: c.limitsKeyId,
         requests: 1,
         prompt_tokens: c.promptTokens,
         completion_tokens: c.completionTokens,

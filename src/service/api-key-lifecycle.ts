@@ -20,7 +20,7 @@ import { requireGrantable } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
-import { requireScopesGrantable, requireWithinActingKey } from "./api-key-restrictions.ts";
+import { requireRotatableThroughActingKey, requireScopesGrantable, requireWithinActingKey } from "./api-key-restrictions.ts";
 import { apiKeyView, type ApiKey } from "./views.ts";
 import { enqueueWebhookEvent } from "./webhook-events.ts";
 import type { DisableReason } from "../domain/api-key-state.ts";
@@ -122,6 +122,7 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     await requireScopesGrantable(trx, ctx, owner, row.scopes);
     // Its other restrictions too: a restricted key never rotates to a secret wider than itself.
     requireWithinActingKey(ctx, row);
+    requireRotatableThroughActingKey(ctx, row);
     if (!self && row.scopes === null) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
     const now = deps.clock.now();
     if (row.expire_time !== null && row.expire_time <= now) throw failedPrecondition(`API key "${keyId}" has expired; create a new key instead`);

@@ -15,6 +15,7 @@ import {
 import { quoted } from "../domain/display-text.ts";
 import { invalidArgument, permissionDenied } from "../domain/errors.ts";
 import { NANO_PER_USD } from "../domain/pricing.ts";
+import { limitsKeyOf, type Principal } from "../domain/principal.ts";
 import type { NO_RESTRICTIONS } from "../store/api-keys.ts";
 import type { UserRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
@@ -163,4 +164,29 @@ export async function requireScopesGrantable(db: Db, ctx: Ctx, owner: UserRow, s
     );
   }
   requireHoldsAll(ctx, list, "give an API key scopes beyond its own");
+}
+
+/**
+ * The `limits_key_id` of a key made through `acting`: a key with a per-key limit (rpm, tpm or
+ * monthlySpendUsd) shares its counters with every key made through it, so that minting keys never
+ * multiplies its budget ("a key never does more than the key it is made through"); otherwise none.
+ */
+export function limitsOfActingKey(acting: Principal): string {
+  const r = acting.restrictions;
+  return acting.apiKeyId && r && (r.rpm !== undefined || r.tpm !== undefined || r.monthlySpendUsd !== undefined) ? limitsKeyOf(acting) : "";
+}
+
+/**
+ * Refuses, through a key with per-key limits, the rotation of a key that does not share its
+ * counters: the successor's secret goes to the caller and would count on its own, a budget beside
+ * the acting key's. Keys made or rotated through the acting key share them and may be rotated.
+ * @throws PERMISSION_DENIED naming the key.
+ */
+export function requireRotatableThroughActingKey(ctx: Ctx, row: { id: string; limits_key_id: string }): void {
+  const acting = limitsOfActingKey(ctx.principal);
+  if (acting !== "" && (row.limits_key_id || row.id) !== acting) {
+    throw permissionDenied(
+      `this API key has its own rpm, tpm or monthlySpendUsd, so it may rotate only keys that share its counters (made or rotated through it); API key "${row.id}" does not`,
+    );
+  }
 }

@@ -1,7 +1,6 @@
 import { invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
 import { generateKey, newKeyId } from "../domain/api-key-format.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
-import { limitsKeyOf, type Principal } from "../domain/principal.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as keys from "../store/api-keys.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -18,7 +17,14 @@ import { getUserRow } from "./users.ts";
 import { userEmails } from "../store/users.ts";
 import { apiKeyView, type ApiKey } from "./views.ts";
 import { apiKeyName, userName } from "../domain/resource-names.ts";
-import { inheritUnset, requireScopesGrantable, requireWithinActingKey, restrictionColumns, type RestrictionsInput } from "./api-key-restrictions.ts";
+import {
+  inheritUnset,
+  limitsOfActingKey,
+  requireScopesGrantable,
+  requireWithinActingKey,
+  restrictionColumns,
+  type RestrictionsInput,
+} from "./api-key-restrictions.ts";
 
 export interface CreateApiKeyInput extends RestrictionsInput {
   displayName?: string | undefined;
@@ -83,16 +89,6 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     deps.keyCache.forgetMissing(material.digest);
     return { ...apiKeyView(row, owner.email), key: material.key };
   });
-}
-
-/**
- * The `limits_key_id` of a key made through `acting`: a key with a per-key limit (rpm, tpm or
- * monthlySpendUsd) shares its counters with every key made through it, so that minting keys never
- * multiplies its budget ("a key never does more than the key it is made through"); otherwise none.
- */
-function limitsOfActingKey(acting: Principal): string {
-  const r = acting.restrictions;
-  return acting.apiKeyId && r && (r.rpm !== undefined || r.tpm !== undefined || r.monthlySpendUsd !== undefined) ? limitsKeyOf(acting) : "";
 }
 
 function view(deps: Deps, row: ApiKeyRow, email: string): ApiKey {

@@ -609,7 +609,11 @@ const MIGRATIONS: Migration[] = [
       // first key of its rotation chain, or the key with limits it was made through. Rotating a key, or
       // minting keys through it, never gives a fresh budget.
       `alter table api_keys add column limits_key_id {id} not null default ''`,
-      `create index api_keys_limits_key_id on api_keys (limits_key_id) where limits_key_id <> ''`,
+      // Metered usage names the count it went to when it was metered, so that the count survives the
+      // deletion of the key that spent it (counters are rebuilt from usage_daily at start).
+      `alter table usage_daily add column limits_key_id {id} not null default ''`,
+      `update usage_daily set limits_key_id = api_key_id`,
+      `create index usage_daily_limits_key_id on usage_daily (limits_key_id, day) where limits_key_id <> ''`,
     ],
   },
 ];

@@ -86,6 +86,8 @@ export interface UsageDailyRow {
   model: string;
   principal: string;
   api_key_id: string;
+  /** The count the key's own limits share (`limitsKeyOf` when metered: the key's own id, or the key it shares counters with); empty without a key. */
+  limits_key_id: string;
   requests: number;
   prompt_tokens: number;
   completion_tokens: number;

@@ -49,49 +49,30 @@ export async function spendByAccountSince(db: Db, fromDay: string): Promise<Map<
 
 /**
  * Spend on days >= `fromDay` (the first of a month) of one spend scope, nano-dollars: an account's
- * (`{ accountId }`) or one API key's own (`{ limitsKeyId }`: that key's and every key's that shares
- * its counters — its successors, the keys made through it). Read to seed a spend counter that is missing (a scope's first
- * call after start), never per call.
+ * (`{ accountId }`) or one API key's own count (`{ limitsKeyId }`: what was metered to it, by that
+ * key and every key sharing its counters — its successors, the keys made through it — deleted ones
+ * included). Read to seed a spend counter that is missing (a scope's first call after start), never
+ * per call.
  */
 export async function scopeSpendSince(db: Db, of: { accountId: string } | { limitsKeyId: string }, fromDay: string): Promise<number> {
   const q = db
     .selectFrom("usage_daily")
     .select((eb) => eb.fn.sum<number | string | null>("spend_nano").as("s"))
     .where("day", ">=", fromDay);
-  const r = await (
-    "accountId" in of
-      ? q.where("account_id", "=", of.accountId)
-      : q.where((eb) =>
-          eb.or([
-            eb("api_key_id", "=", of.limitsKeyId),
-            eb("api_key_id", "in", eb.selectFrom("api_keys").select("id").where("limits_key_id", "=", of.limitsKeyId)),
-          ]),
-        )
-  ).executeTakeFirstOrThrow();
+  const r = await ("accountId" in of ? q.where("account_id", "=", of.accountId) : q.where("limits_key_id", "=", of.limitsKeyId)).executeTakeFirstOrThrow();
   return Number(r.s ?? 0);
 }
 
-/**
- * Every API key's own spend on days >= `fromDay`, nano-dollars, by the id it is counted under (its
- * `limitsKeyId`: a rotated key's successors, and keys made through a limited key, count with that key), to rebuild
- * per-key spend counters at start.
- */
+/** Every API key count's spend on days >= `fromDay` (by `limits_key_id`), nano-dollars, to rebuild per-key spend counters at start. */
 export async function spendByKeySince(db: Db, fromDay: string): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom("usage_daily")
-    .select((eb) => ["api_key_id", eb.fn.sum<number | string>("spend_nano").as("s")])
+    .select((eb) => ["limits_key_id", eb.fn.sum<number | string>("spend_nano").as("s")])
     .where("day", ">=", fromDay)
-    .where("api_key_id", "!=", "")
-    .groupBy("api_key_id")
+    .where("limits_key_id", "!=", "")
+    .groupBy("limits_key_id")
     .execute();
-  const sharing = await db.selectFrom("api_keys").select(["id", "limits_key_id"]).where("limits_key_id", "!=", "").execute();
-  const rootOf = new Map(sharing.map((k) => [k.id, k.limits_key_id]));
-  const spent = new Map<string, number>();
-  for (const r of rows) {
-    const id = rootOf.get(r.api_key_id) ?? r.api_key_id;
-    spent.set(id, (spent.get(id) ?? 0) + Number(r.s));
-  }
-  return spent;
+  return new Map(rows.map((r) => [r.limits_key_id, Number(r.s)]));
 }
 
 /** A dimension usage can be grouped by: the columns of `usage_daily` that tell rows apart. */
