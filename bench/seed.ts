@@ -103,6 +103,7 @@ export async function seedUsers(store: Store, options: SeedOptions): Promise<str
         last_used_user_agent: "",
         successor_key_id: "",
         limits_key_id: "",
+        parent_key_id: "",
         ...NO_RESTRICTIONS,
       });
       if (keys.length >= BATCH) {

@@ -94,6 +94,52 @@ for (const dialect of DIALECTS) {
       assert.ok(methods.includes("DisableApiKey") && methods.includes("EnableApiKey"), String(methods));
     });
 
+    test("disabled as EXPOSED or COMPROMISED, a key takes the keys made through it (at any depth) along, not its rotated replacement; UNUSED takes none", async () => {
+      const bot = await botWithKey("user");
+      const mint = async (through: string, displayName: string) => {
+        const made = await h.call("POST", bot.keys, { key: through, body: { apiKey: { displayName } } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        return made.body as { key: string; keyId: string; name: string };
+      };
+      const child = await mint(bot.key, "child");
+      const grandchild = await mint(child.key, "grandchild");
+      const sibling = await mint(h.adminKey, "made by the admin");
+      // UNUSED says nothing about who holds the secret: the keys made through it keep working.
+      assert.equal((await h.call("POST", `${bot.keys}/${bot.keyId}:disable`, { body: { disableReason: "UNUSED" } })).status, 200);
+      assert.deepEqual([(await verify(child.key)).status, (await verify(grandchild.key)).status], [200, 200]);
+      assert.equal((await h.call("POST", `${bot.keys}/${bot.keyId}:enable`, { body: {} })).status, 200);
+      // Rotated: the replacement was made by the rotation, not through the old secret.
+      const successor = (await h.call("POST", `${bot.keys}/${bot.keyId}:rotate`, { body: { gracePeriod: "3600s" } })).body;
+      const sent = receiver.received.length;
+      const off = await h.call("POST", `${bot.keys}/${bot.keyId}:disable`, { body: { disableReason: "EXPOSED" } });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      for (const k of [child, grandchild]) {
+        const refused = await verify(k.key);
+        assert.equal(refused.status, 401, k.name);
+        assert.match(refused.body.error.message, /reason EXPOSED: its secret was exposed/);
+        assert.equal((await h.call("GET", `${bot.keys}/${k.keyId}`)).body.disableReason, "EXPOSED");
+      }
+      assert.deepEqual([(await verify(successor.key)).status, (await verify(sibling.key)).status], [200, 200], "the replacement and the admin's key work");
+      const events = await until("three api_key.disabled", async () => {
+        const found = receiver.received
+          .slice(sent)
+          .map((r) => JSON.parse(r.body))
+          .filter((e) => e.type === "api_key.disabled" && e.data.disableReason === "EXPOSED");
+        return found.length === 3 ? found : undefined;
+      });
+      assert.deepEqual(
+        events.map((e: any) => e.data.apiKey).sort(),
+        [`${A.slice(4)}/users/${bot.userId}/apiKeys/${bot.keyId}`, child.name, grandchild.name].sort(),
+      );
+      const entry = (
+        await h.call(
+          "GET",
+          `${A}/auditLogs?filter=${encodeURIComponent(`method="DisableApiKey" AND resource="${A.slice(4)}/users/${bot.userId}/apiKeys/${bot.keyId}"`)}`,
+        )
+      ).body.auditLogs[0];
+      assert.deepEqual(entry.payload.alsoDisabled.sort(), [child.name, grandchild.name].sort());
+    });
+
     test("a bad or missing disableReason, or an unknown field, is a 400 naming it", async () => {
       const bot = await botWithKey();
       const bad = await h.call("POST", `${bot.keys}/${bot.keyId}:disable`, { body: { disableReason: "BORED" } });

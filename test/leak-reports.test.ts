@@ -106,13 +106,19 @@ for (const dialect of DIALECTS) {
       assert.ok(!delivered.body.includes(key), "the event carries no secret");
     });
 
-    test("a report with the shared secret disables the key too", async () => {
+    test("a report with the shared secret disables the key too, and the keys made through it, which the leak's finder may hold", async () => {
       const { key } = await serviceAccountWithKey(h, "leaky-secret");
+      const minted = await h.call("POST", `/v1/accounts/${h.accountId}/users/leaky-secret/apiKeys`, { key, body: { apiKey: { displayName: "minted" } } });
+      assert.equal(minted.status, 200, JSON.stringify(minted.body));
       const res = await report(h, findings({ token: key, url: "https://gitlab.example/snippets/7" }), { "x-hearth-leak-report-secret": SECRET });
       assert.equal(res.status, 200, res.text);
       assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401);
+      const refused = await h.call("GET", "/verifyApiKey", { key: minted.body.key });
+      assert.equal(refused.status, 401, "the key made through the leaked one");
+      assert.match(refused.body.error.message, /reason EXPOSED/);
       const [entry] = await auditEntries(h, `method = "ReportApiKeyLeak" AND resource : "leaky-secret"`);
       assert.deepEqual(entry.payload.reportedBy, { sharedSecret: true });
+      assert.deepEqual(entry.payload.alsoDisabled, [minted.body.name]);
     });
 
     test("a leaked key of another account is audited in that account", async () => {

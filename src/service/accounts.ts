@@ -99,6 +99,7 @@ export async function createAccount(store: Store, config: Pick<Config, "keyPrefi
       last_used_user_agent: "",
       successor_key_id: "",
       limits_key_id: "",
+      parent_key_id: "",
       ...NO_RESTRICTIONS,
     });
     await auditOperator(trx, accountId, { method: "CreateAccount", resource: accountName(accountId), payload: { adminEmail: email } });

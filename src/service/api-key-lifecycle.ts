@@ -27,14 +27,44 @@ import type { DisableReason } from "../domain/api-key-state.ts";
 
 export type { DisableReason };
 
+/** Reasons that say the secret may be in other hands: the keys made through it may be too, and are disabled with it. */
+const SPREADING: ReadonlySet<DisableReason> = new Set(["EXPOSED", "COMPROMISED"]);
+
 /**
  * Disables `row` in `trx` with `reason`: the key authenticates nothing from the commit on and no
- * longer counts toward "api-keys-per-user". Neither audits nor queues a webhook event nor
- * invalidates: the caller does those in the same transaction and, after the commit, calls
- * `deps.cluster.invalidator.key(row.id)` so every process refuses the key on its next request.
+ * longer counts toward "api-keys-per-user". With `EXPOSED` or `COMPROMISED`, whoever holds the
+ * secret may have made keys through it, so every enabled key made through it (and through those,
+ * at any depth; `parent_key_id`) is disabled too, with the same reason — not the key that replaced
+ * it by rotation. Returns those other keys. Neither audits nor queues a webhook event nor
+ * invalidates: the caller does those in the same transaction (`announceDisabled` for the others)
+ * and, after the commit, invalidates every disabled key (`deps.cluster.invalidator.key`) so every
+ * process refuses it on its next request.
  */
-export async function disableApiKeyRow(_deps: Deps, trx: Db, row: ApiKeyRow, reason: DisableReason): Promise<void> {
+export async function disableApiKeyRow(trx: Db, row: ApiKeyRow, reason: DisableReason): Promise<ApiKeyRow[]> {
   await keys.setApiKeyState(trx, row.id, "DISABLED", reason);
+  const alsoDisabled: ApiKeyRow[] = [];
+  if (!SPREADING.has(reason)) return alsoDisabled;
+  for (let parents = [row.id]; parents.length > 0;) {
+    const made = await keys.keysMadeThrough(trx, parents);
+    for (const key of made) {
+      if (key.state !== "ENABLED") continue;
+      await keys.setApiKeyState(trx, key.id, "DISABLED", reason);
+      alsoDisabled.push(key);
+    }
+    parents = made.map((k) => k.id);
+  }
+  return alsoDisabled;
+}
+
+/** Queues `api_key.disabled` in `trx` for each of `rows` (disabled with `reason` by `disableApiKeyRow`); their resource names. */
+export async function announceDisabled(trx: Db, rows: readonly ApiKeyRow[], reason: DisableReason, now: number): Promise<string[]> {
+  const names: string[] = [];
+  for (const r of rows) {
+    const name = apiKeyName(r.account_id, r.user_id, r.id);
+    await enqueueWebhookEvent(trx, r.account_id, "api_key.disabled", { apiKey: name, disableReason: reason }, now);
+    names.push(name);
+  }
+  return names;
 }
 
 /** The key and its owner, read after the account lock (a concurrent deletion of either is then a 404). */
@@ -50,19 +80,28 @@ async function lockedKey(deps: Deps, trx: Db, accountId: string, userId: string,
  * DisableApiKey: the key is refused on its next request on every process, with a sentence naming
  * `reason`, until enabled. Its own key needs `apiKeys.disable`, another principal's
  * `apiKeys.disableOthers`. Disabling a disabled key changes its reason. Queues `api_key.disabled`.
+ * With `EXPOSED` or `COMPROMISED` the keys made through it go too (`disableApiKeyRow`): each gets
+ * its `api_key.disabled`, and the entry's payload names them (`alsoDisabled`).
  * @throws NOT_FOUND (user, key); FAILED_PRECONDITION when it is the last live key of the account's last acting admin.
  */
 export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string, reason: DisableReason): Promise<ApiKey> {
-  const op = { method: "DisableApiKey", resource: apiKeyName(accountId, userId, keyId), payload: { disableReason: reason } };
+  const op: { method: string; resource: string; payload: Record<string, unknown> } = {
+    method: "DisableApiKey",
+    resource: apiKeyName(accountId, userId, keyId),
+    payload: { disableReason: reason },
+  };
+  const disabled: string[] = [];
   const view = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
     await keepAnActingAdminKey(trx, owner, keyId, deps.clock.now());
-    await disableApiKeyRow(deps, trx, row, reason);
+    const others = await disableApiKeyRow(trx, row, reason);
     await enqueueWebhookEvent(trx, accountId, "api_key.disabled", { apiKey: op.resource, disableReason: reason }, deps.clock.now());
+    if (others.length > 0) op.payload = { ...op.payload, alsoDisabled: await announceDisabled(trx, others, reason, deps.clock.now()) };
+    disabled.push(...others.map((k) => k.id));
     return apiKeyView({ ...row, state: "DISABLED", disable_reason: reason }, owner.email, deps.lastUsed.peek(keyId));
   });
-  await deps.cluster.invalidator.key(keyId);
+  for (const id of [keyId, ...disabled]) await deps.cluster.invalidator.key(id);
   return view;
 }
 
@@ -160,6 +199,9 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       successor_key_id: "",
       // Its own rpm, tpm and monthly spend go on being counted with the old key's: a rotation is not a fresh budget.
       limits_key_id: row.limits_key_id || row.id,
+      // It takes the old key's place: made through the same key, not through the old one (an old key
+      // reported leaked after its rotation must not take its replacement along).
+      parent_key_id: row.parent_key_id,
       ...(restrictions as typeof keys.NO_RESTRICTIONS),
     };
     await keys.insertApiKey(trx, successor);

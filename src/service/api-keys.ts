@@ -83,6 +83,7 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       last_used_user_agent: "",
       successor_key_id: "",
       limits_key_id: limitsOfActingKey(ctx.principal),
+      parent_key_id: ctx.principal.apiKeyId,
       ...restrictions,
     };
     await keys.insertApiKey(trx, row);

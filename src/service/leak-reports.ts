@@ -4,7 +4,7 @@ import { unauthenticated } from "../domain/errors.ts";
 import { apiKeyName } from "../domain/resource-names.ts";
 import type { LeakReportConfig } from "../leak-report-config.ts";
 import { findKeyByDigest } from "../store/api-keys.ts";
-import { disableApiKeyRow } from "./api-key-lifecycle.ts";
+import { announceDisabled, disableApiKeyRow } from "./api-key-lifecycle.ts";
 import { writeAudit } from "./audit.ts";
 import type { Deps, RequestMeta } from "./context.ts";
 import { enqueueWebhookEvent } from "./webhook-events.ts";
@@ -85,7 +85,8 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
  * Acts on each finding: a token that is a Hearth key (valid checksum, a stored digest) is disabled
  * with reason `EXPOSED`, and in the same transaction `api_key.leaked` (and `api_key.disabled`, when
  * it was enabled) is queued and an entry naming the URL is written in the key's account, as
- * principal "secret-scanner". Each key's cache entry is invalidated on every process after the
+ * principal "secret-scanner". The keys made through it are disabled with it (`disableApiKeyRow`),
+ * each with its `api_key.disabled`; the entry names them (`alsoDisabled`). Each key's cache entry is invalidated on every process after the
  * commit, so its next request is refused. Anything else is ignored; the caller answers the same
  * whatever was found, so a report cannot tell which tokens are real.
  * @throws UNAVAILABLE (503) when an audit entry cannot be written (that key's change is rolled back).
@@ -94,24 +95,30 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findin
   for (const finding of findings) {
     if (!hasValidChecksum(finding.token)) continue;
     const digest = digestKey(finding.token);
-    const keyId = await deps.store.db.transaction().execute(async (trx) => {
+    const keyIds = await deps.store.db.transaction().execute(async (trx) => {
       const row = await findKeyByDigest(trx, digest);
       if (!row) return undefined;
       const wasEnabled = row.state === "ENABLED";
-      await disableApiKeyRow(deps, trx, row, "EXPOSED");
+      const others = await disableApiKeyRow(trx, row, "EXPOSED");
       const name = apiKeyName(row.account_id, row.user_id, row.id);
       const found = { url: finding.url, source: finding.source, type: finding.type };
       const now = deps.clock.now();
       await enqueueWebhookEvent(trx, row.account_id, "api_key.leaked", { apiKey: name, disableReason: "EXPOSED", ...found }, now);
       if (wasEnabled) await enqueueWebhookEvent(trx, row.account_id, "api_key.disabled", { apiKey: name, disableReason: "EXPOSED" }, now);
+      const alsoDisabled = await announceDisabled(trx, others, "EXPOSED", now);
       const reportedBy = reporter.via === "signature" ? { keyIdentifier: reporter.keyIdentifier } : { sharedSecret: true };
       await writeAudit(
         trx,
         { accountId: row.account_id, email: LEAK_REPORTER_PRINCIPAL, apiKeyId: "", meta },
-        { method: "ReportApiKeyLeak", resource: name, isAdminAction: true, payload: { ...found, disableReason: "EXPOSED", reportedBy } },
+        {
+          method: "ReportApiKeyLeak",
+          resource: name,
+          isAdminAction: true,
+          payload: { ...found, disableReason: "EXPOSED", reportedBy, ...(alsoDisabled.length > 0 ? { alsoDisabled } : {}) },
+        },
       );
-      return row.id;
+      return [row.id, ...others.map((k) => k.id)];
     });
-    if (keyId !== undefined) await deps.cluster.invalidator.key(keyId);
+    for (const id of keyIds ?? []) await deps.cluster.invalidator.key(id);
   }
 }

@@ -142,6 +142,12 @@ export async function setApiKeyRestrictions(db: Db, keyId: string, columns: Part
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** The keys made through any of `parentIds` (their `parent_key_id`), whatever their state. */
+export function keysMadeThrough(db: Db, parentIds: readonly string[]): Promise<ApiKeyRow[]> {
+  if (parentIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom("api_keys").selectAll().where("parent_key_id", "in", parentIds).execute();
+}
+
 /** Sets a key's state and disable reason (`reason` empty when enabling); returns whether the key exists. */
 export async function setApiKeyState(db: Db, keyId: string, state: "ENABLED" | "DISABLED", reason: string): Promise<boolean> {
   const r = await db.updateTable("api_keys").set({ state, disable_reason: reason }).where("id", "=", keyId).executeTakeFirst();

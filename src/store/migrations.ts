@@ -609,6 +609,10 @@ const MIGRATIONS: Migration[] = [
       // first key of its rotation chain, or the key with limits it was made through. Rotating a key, or
       // minting keys through it, never gives a fresh budget.
       `alter table api_keys add column limits_key_id {id} not null default ''`,
+      // The API key a key was made through ('' when made by a console session, an ID token or an
+      // operator): a key disabled as EXPOSED or COMPROMISED takes the keys made through it along.
+      `alter table api_keys add column parent_key_id {id} not null default ''`,
+      `create index api_keys_parent_key_id on api_keys (parent_key_id) where parent_key_id <> ''`,
       // Metered usage names the count it went to when it was metered, so that the count survives the
       // deletion of the key that spent it (counters are rebuilt from usage_daily at start).
       `alter table usage_daily add column limits_key_id {id} not null default ''`,

@@ -75,6 +75,8 @@ export interface ApiKeyRow {
    * `limits_key_id`, if it has one). Empty: the key counts under its own id.
    */
   limits_key_id: string;
+  /** The API key this key was made through (its successor keeps it); empty when made by a console session, an ID token or an operator. */
+  parent_key_id: string;
   /** The key's restrictions (null: none). Scopes, models and networks as JSON arrays of strings. */
   scopes: string | null;
   allowed_models: string | null;
