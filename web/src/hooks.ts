@@ -44,3 +44,21 @@ export function useTitle(title: string): void {
     document.title = `${title} · Hearth`;
   }, [title]);
 }
+
+/** Runs one change: busy while it runs, the API's refusal kept for display. */
+export function useAction(): { busy: boolean; error: ApiError | undefined; run: (work: () => Promise<void>) => Promise<void>; clear: () => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError>();
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(0, "UNKNOWN", String(e)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run, clear: () => setError(undefined) };
+}

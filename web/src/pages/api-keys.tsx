@@ -1,13 +1,15 @@
 import { useState } from "react";
 import { api, lastSegment, type ApiKey, type KeyPolicy, type User } from "../api.ts";
-import { CopyButton } from "../components/copy-button.tsx";
-import { Dialog, FormDialog } from "../components/dialog.tsx";
+import { ActionDialog } from "../components/action-dialog.tsx";
+import { DeleteButton } from "../components/delete-button.tsx";
 import { Icon } from "../components/icons.tsx";
+import { SecretDialog } from "../components/secret-dialog.tsx";
+import { TableHead } from "../components/table-head.tsx";
+import { TextField } from "../components/text-field.tsx";
 import { Empty, ErrorNotice, Loading, Time } from "../components/ui.tsx";
 import { formatDate } from "../format.ts";
-import { useLoad } from "../hooks.ts";
+import { useAction, useLoad } from "../hooks.ts";
 import { useSession, useToast } from "../session.tsx";
-import { useAction } from "./user-dialogs.tsx";
 import "./api-keys.css";
 
 const EXPIRY: Array<{ value: string; label: string; days?: number }> = [
@@ -77,61 +79,50 @@ function RestrictionFields({ draft, onChange }: { draft: RestrictionDraft; onCha
   return (
     <details className="key-restrictions">
       <summary>Restrictions (optional)</summary>
-      <div className="field">
-        <label htmlFor="key-scopes">Scopes</label>
-        <input
-          id="key-scopes"
-          value={draft.scopes}
-          onChange={set("scopes")}
-          placeholder="models.list, inference.run"
-          autoComplete="off"
-          aria-describedby="key-scopes-hint"
-        />
-        <p className="hint" id="key-scopes-hint">
-          Action names, comma-separated. Empty: everything the owner’s role allows. A key never does more than its owner.
-        </p>
-      </div>
-      <div className="field">
-        <label htmlFor="key-models">Allowed models</label>
-        <input
-          id="key-models"
-          value={draft.allowedModels}
-          onChange={set("allowedModels")}
-          placeholder="accounts/fireworks/models/*"
-          autoComplete="off"
-          aria-describedby="key-models-hint"
-        />
-        <p className="hint" id="key-models-hint">
-          Models or deployments, comma-separated; <code>*</code> ends a pattern. Empty: any.
-        </p>
-      </div>
-      <div className="field">
-        <label htmlFor="key-cidrs">Allowed networks</label>
-        <input
-          id="key-cidrs"
-          value={draft.allowedCidrs}
-          onChange={set("allowedCidrs")}
-          placeholder="203.0.113.0/24, 2001:db8::/32"
-          autoComplete="off"
-          aria-describedby="key-cidrs-hint"
-        />
-        <p className="hint" id="key-cidrs-hint">
-          IPv4 or IPv6 networks (CIDR) the key may be used from. Empty: anywhere.
-        </p>
-      </div>
+      <TextField
+        id="key-scopes"
+        label="Scopes"
+        hint="Action names, comma-separated. Empty: everything the owner’s role allows. A key never does more than its owner."
+        value={draft.scopes}
+        onChange={set("scopes")}
+        placeholder="models.list, inference.run"
+        autoComplete="off"
+      />
+      <TextField
+        id="key-models"
+        label="Allowed models"
+        hint={
+          <>
+            Models or deployments, comma-separated; <code>*</code> ends a pattern. Empty: any.
+          </>
+        }
+        value={draft.allowedModels}
+        onChange={set("allowedModels")}
+        placeholder="accounts/fireworks/models/*"
+        autoComplete="off"
+      />
+      <TextField
+        id="key-cidrs"
+        label="Allowed networks"
+        hint="IPv4 or IPv6 networks (CIDR) the key may be used from. Empty: anywhere."
+        value={draft.allowedCidrs}
+        onChange={set("allowedCidrs")}
+        placeholder="203.0.113.0/24, 2001:db8::/32"
+        autoComplete="off"
+      />
       <div className="field-row field-row-3">
-        <div className="field">
-          <label htmlFor="key-rpm">Requests per minute</label>
-          <input id="key-rpm" type="number" min={1} step={1} inputMode="numeric" value={draft.rpm} onChange={set("rpm")} />
-        </div>
-        <div className="field">
-          <label htmlFor="key-tpm">Tokens per minute</label>
-          <input id="key-tpm" type="number" min={1} step={1} inputMode="numeric" value={draft.tpm} onChange={set("tpm")} />
-        </div>
-        <div className="field">
-          <label htmlFor="key-spend">Monthly spend (USD)</label>
-          <input id="key-spend" type="number" min={0.01} step={0.01} inputMode="decimal" value={draft.monthlySpendUsd} onChange={set("monthlySpendUsd")} />
-        </div>
+        <TextField id="key-rpm" label="Requests per minute" type="number" min={1} step={1} inputMode="numeric" value={draft.rpm} onChange={set("rpm")} />
+        <TextField id="key-tpm" label="Tokens per minute" type="number" min={1} step={1} inputMode="numeric" value={draft.tpm} onChange={set("tpm")} />
+        <TextField
+          id="key-spend"
+          label="Monthly spend (USD)"
+          type="number"
+          min={0.01}
+          step={0.01}
+          inputMode="decimal"
+          value={draft.monthlySpendUsd}
+          onChange={set("monthlySpendUsd")}
+        />
       </div>
       <p className="hint">Limits apply inside the account’s quotas. Empty: only the account’s.</p>
     </details>
@@ -145,7 +136,6 @@ function CreateKeyDialog({ user, onClose, onCreated }: { user: User; onClose: ()
   const [chosen, setExpiry] = useState<string>();
   const [date, setDate] = useState("");
   const [restrictions, setRestrictions] = useState(NO_DRAFT);
-  const action = useAction();
   const tomorrow = new Date(Date.now() + DAY_MS).toISOString().slice(0, 10);
   const policy = useLoad(() => api<KeyPolicy>("GET", `/v1/accounts/${accountId}/keyPolicy`), accountId);
   const choices = expiryChoices(policy.data, !user.serviceAccount);
@@ -158,42 +148,29 @@ function CreateKeyDialog({ user, onClose, onCreated }: { user: User; onClose: ()
   const expiry = chosen !== undefined && choices.some((c) => c.value === chosen) ? chosen : fallback;
   const maxDays = days(policy.data?.maxKeyLifetime);
   const latest = maxDays === undefined ? undefined : new Date(Date.now() + maxDays * DAY_MS).toISOString().slice(0, 10);
-  const submit = () =>
-    action.run(async () => {
-      const expires = expireTime(expiry, date);
-      const key = await api<ApiKey>("POST", `/v1/accounts/${accountId}/users/${id}/apiKeys`, {
-        apiKey: { ...(name.trim() ? { displayName: name.trim() } : {}), ...(expires ? { expireTime: expires } : {}), ...restrictionFields(restrictions) },
-      });
-      onCreated(key);
+  const submit = async () => {
+    const expires = expireTime(expiry, date);
+    const key = await api<ApiKey>("POST", `/v1/accounts/${accountId}/users/${id}/apiKeys`, {
+      apiKey: { ...(name.trim() ? { displayName: name.trim() } : {}), ...(expires ? { expireTime: expires } : {}), ...restrictionFields(restrictions) },
     });
+    onCreated(key);
+  };
   return (
-    <FormDialog
-      title={`New API key for ${user.displayName || id}`}
-      submitLabel="Create key"
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title={`New API key for ${user.displayName || id}`} submitLabel="Create key" onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">
         The key acts as <strong>{user.email}</strong>, with its role ({user.role}).
       </p>
-      <div className="field">
-        <label htmlFor="key-name">Name</label>
-        <input
-          id="key-name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          maxLength={63}
-          placeholder="default"
-          autoComplete="off"
-          aria-describedby="key-name-hint"
-          data-autofocus
-        />
-        <p className="hint" id="key-name-hint">
-          Where it is used, e.g. “github-actions”.
-        </p>
-      </div>
+      <TextField
+        id="key-name"
+        label="Name"
+        hint="Where it is used, e.g. “github-actions”."
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        maxLength={63}
+        placeholder="default"
+        autoComplete="off"
+        data-autofocus
+      />
       <div className="field">
         <label htmlFor="key-expiry">Expires</label>
         <select
@@ -215,82 +192,52 @@ function CreateKeyDialog({ user, onClose, onCreated }: { user: User; onClose: ()
         )}
       </div>
       {expiry === "date" && (
-        <div className="field">
-          <label htmlFor="key-date">Expiry date</label>
-          <input id="key-date" type="date" min={tomorrow} max={latest} value={date} onChange={(e) => setDate(e.target.value)} required />
-        </div>
+        <TextField id="key-date" label="Expiry date" type="date" min={tomorrow} max={latest} value={date} onChange={(e) => setDate(e.target.value)} required />
       )}
       <RestrictionFields draft={restrictions} onChange={setRestrictions} />
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
-/** The one time a secret is shown: a copy button, and a plain warning that it will not come back. */
+/** The one time a key's secret is shown: a copy button, and a plain warning that it will not come back. */
 function NewKeyDialog({ apiKey, replaced, onClose }: { apiKey: ApiKey; replaced?: string | undefined; onClose: () => void }) {
   return (
-    <Dialog title="Copy your new API key" onClose={onClose} wide>
-      <div className="dialog-body">
-        {replaced && <p className="dialog-text">{replaced}</p>}
-        <div className="notice notice-warning">
-          <Icon name="warning" />
-          <p>
-            <strong>This is the only time the key is shown.</strong> Hearth keeps only a digest of it: copy it now and store it in a secret manager. If it is
-            lost, delete it and create another.
-          </p>
-        </div>
-        <div className="field">
-          <label htmlFor="new-key-secret">API key “{apiKey.displayName}”</label>
-          <div className="secret-row">
-            <input
-              id="new-key-secret"
-              className="secret"
-              value={apiKey.key ?? ""}
-              readOnly
-              spellCheck={false}
-              autoComplete="off"
-              onFocus={(e) => e.target.select()}
-            />
-            <CopyButton text={apiKey.key ?? ""} inputId="new-key-secret" />
-          </div>
-        </div>
-        <p className="hint">
-          Use it as <code>Authorization: Bearer &lt;key&gt;</code>, or with <code>firectl set-api-key</code>.
-          {apiKey.expireTime ? ` It expires on ${formatDate(apiKey.expireTime)}.` : " It does not expire."}
-        </p>
-      </div>
-      <div className="dialog-actions">
-        <button type="button" className="button button-primary" onClick={onClose} data-autofocus>
-          I have copied it
-        </button>
-      </div>
-    </Dialog>
+    <SecretDialog
+      title="Copy your new API key"
+      warning={
+        <>
+          <strong>This is the only time the key is shown.</strong> Hearth keeps only a digest of it: copy it now and store it in a secret manager. If it is
+          lost, delete it and create another.
+        </>
+      }
+      inputId="new-key-secret"
+      label={<>API key “{apiKey.displayName}”</>}
+      secret={apiKey.key ?? ""}
+      intro={replaced && <p className="dialog-text">{replaced}</p>}
+      onClose={onClose}
+    >
+      <p className="hint">
+        Use it as <code>Authorization: Bearer &lt;key&gt;</code>, or with <code>firectl set-api-key</code>.
+        {apiKey.expireTime ? ` It expires on ${formatDate(apiKey.expireTime)}.` : " It does not expire."}
+      </p>
+    </SecretDialog>
   );
 }
 
 function DeleteKeyDialog({ user, apiKey, onClose, onDeleted }: { user: User; apiKey: ApiKey; onClose: () => void; onDeleted: () => void }) {
   const { accountId } = useSession();
   const toast = useToast();
-  const action = useAction();
-  const submit = () =>
-    action.run(async () => {
-      await api("DELETE", `/v1/accounts/${accountId}/users/${lastSegment(user.name)}/apiKeys/${apiKey.keyId}`);
-      toast(`API key “${apiKey.displayName}” deleted.`);
-      onDeleted();
-    });
+  const submit = async () => {
+    await api("DELETE", `/v1/accounts/${accountId}/users/${lastSegment(user.name)}/apiKeys/${apiKey.keyId}`);
+    toast(`API key “${apiKey.displayName}” deleted.`);
+    onDeleted();
+  };
   return (
-    <FormDialog
-      title={`Delete the API key “${apiKey.displayName}”?`}
-      submitLabel="Delete key"
-      danger
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title={`Delete the API key “${apiKey.displayName}”?`} submitLabel="Delete key" danger onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">
         The key <code>{apiKey.prefix}…</code> of {user.email} is revoked at once: every request that uses it is refused from now on. This cannot be undone.
       </p>
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
@@ -310,24 +257,14 @@ const keyMethod = (accountId: string, user: User, apiKey: ApiKey, method: "disab
 function DisableKeyDialog({ user, apiKey, onClose, onDone }: { user: User; apiKey: ApiKey; onClose: () => void; onDone: () => void }) {
   const { accountId } = useSession();
   const toast = useToast();
-  const action = useAction();
   const [reason, setReason] = useState<NonNullable<ApiKey["disableReason"]>>("EXPOSED");
-  const submit = () =>
-    action.run(async () => {
-      await api("POST", keyMethod(accountId, user, apiKey, "disable"), { disableReason: reason });
-      toast(`API key “${apiKey.displayName}” disabled.`);
-      onDone();
-    });
+  const submit = async () => {
+    await api("POST", keyMethod(accountId, user, apiKey, "disable"), { disableReason: reason });
+    toast(`API key “${apiKey.displayName}” disabled.`);
+    onDone();
+  };
   return (
-    <FormDialog
-      title={`Disable the API key “${apiKey.displayName}”?`}
-      submitLabel="Disable key"
-      danger
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title={`Disable the API key “${apiKey.displayName}”?`} submitLabel="Disable key" danger onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">
         Every request with <code>{apiKey.prefix}…</code> is refused from now on, with the reason, until the key is enabled again. It no longer counts toward the
         keys each principal may hold.
@@ -343,7 +280,7 @@ function DisableKeyDialog({ user, apiKey, onClose, onDone }: { user: User; apiKe
           </label>
         ))}
       </fieldset>
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
@@ -366,23 +303,14 @@ function RotateKeyDialog({
   onRotated: (key: ApiKey, note: string) => void;
 }) {
   const { accountId } = useSession();
-  const action = useAction();
   const [grace, setGrace] = useState("86400s");
-  const submit = () =>
-    action.run(async () => {
-      const next = await api<ApiKey>("POST", keyMethod(accountId, user, apiKey, "rotate"), { gracePeriod: grace });
-      const label = GRACE.find((g) => g.value === grace)?.label ?? grace;
-      onRotated(next, grace === "0s" ? `The old key ${apiKey.prefix}… is revoked.` : `The old key ${apiKey.prefix}… keeps working for ${label}, then expires.`);
-    });
+  const submit = async () => {
+    const next = await api<ApiKey>("POST", keyMethod(accountId, user, apiKey, "rotate"), { gracePeriod: grace });
+    const label = GRACE.find((g) => g.value === grace)?.label ?? grace;
+    onRotated(next, grace === "0s" ? `The old key ${apiKey.prefix}… is revoked.` : `The old key ${apiKey.prefix}… keeps working for ${label}, then expires.`);
+  };
   return (
-    <FormDialog
-      title={`Rotate the API key “${apiKey.displayName}”?`}
-      submitLabel="Rotate key"
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title={`Rotate the API key “${apiKey.displayName}”?`} submitLabel="Rotate key" onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">
         A new key replaces <code>{apiKey.prefix}…</code>: same owner, name and restrictions, and a new secret, shown once. Give the old one time to be replaced
         where it is used.
@@ -397,7 +325,7 @@ function RotateKeyDialog({
           ))}
         </select>
       </div>
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
@@ -477,20 +405,7 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
       {keys.length > 0 && (
         <table className="table responsive">
           <caption className="visually-hidden">API keys of {user.email}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              {mayAct && (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Prefix", "Created", "Expires", "Last used"]} hidden={mayAct && "Actions"} />
           <tbody>
             {keys.map((key) => (
               <tr key={key.keyId}>
@@ -551,16 +466,7 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
                         Enable
                       </button>
                     )}
-                    {mayDelete && (
-                      <button
-                        type="button"
-                        className="button button-small button-quiet danger-text"
-                        onClick={() => setDeleting(key)}
-                        aria-label={`Delete API key ${key.displayName} (${key.prefix})`}
-                      >
-                        <Icon name="trash" size={16} /> Delete
-                      </button>
-                    )}
+                    {mayDelete && <DeleteButton label={`Delete API key ${key.displayName} (${key.prefix})`} onClick={() => setDeleting(key)} />}
                   </td>
                 )}
               </tr>

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { api, filterString, query, type AuditLog } from "../api.ts";
 import { Dialog } from "../components/dialog.tsx";
 import { Icon } from "../components/icons.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader, ResourcePath, Time } from "../components/ui.tsx";
 import { formatDateTimeSeconds, toLocalInput } from "../format.ts";
 import { useLoad, useTitle } from "../hooks.ts";
@@ -326,18 +327,7 @@ export function AuditLogPage() {
         <div className="card table-card" aria-busy={list.loading}>
           <table className="table audit-table">
             <caption className="visually-hidden">Audit log entries</caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Principal</th>
-                <th scope="col">Method</th>
-                <th scope="col">Resource</th>
-                <th scope="col">Result</th>
-                <th scope="col">
-                  <span className="visually-hidden">Details</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={["Time", "Principal", "Method", "Resource", "Result"]} hidden="Details" />
             <tbody>
               {entries.map((entry) => (
                 <tr key={entry.id} className={open?.id === entry.id ? "expanded" : undefined}>

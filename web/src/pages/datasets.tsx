@@ -1,19 +1,19 @@
 import { useState } from "react";
 import type { Dataset } from "../../../src/http/resources/dataset.ts";
 import { DATASET_FORMATS } from "../../../src/domain/dataset-format.ts";
-import { api, ApiError, filterString, lastSegment, query, uploadFile } from "../api.ts";
+import { api, ApiError, lastSegment, query, uploadFile } from "../api.ts";
+import { ActionDialog } from "../components/action-dialog.tsx";
 import { FormDialog } from "../components/dialog.tsx";
 import { Icon } from "../components/icons.tsx";
-import { Empty, ErrorNotice, Loading, PageHeader, ResourcePath, Time } from "../components/ui.tsx";
+import { DisplayNameField, TextField } from "../components/text-field.tsx";
+import { Time } from "../components/ui.tsx";
 import { formatBytes, formatNumber } from "../format.ts";
-import { useDebounced, useLoad, useTitle } from "../hooks.ts";
+import { useAction, useTitle } from "../hooks.ts";
 import { ID_INPUT_PATTERN } from "../ids.ts";
-import { setSearch, useLocation } from "../router.tsx";
 import { useSession, useToast } from "../session.tsx";
-import { DeleteDialog, mayChange, SearchField, StateBadge, textFilter } from "./platform-common.tsx";
-import { useAction } from "./user-dialogs.tsx";
+import { DeleteDialog, EditDeleteButtons, StateBadge } from "./platform-common.tsx";
+import { PlatformListPage, usePlatformList } from "./platform-list.tsx";
 
-const PAGE_SIZE = 50;
 const STATES = ["UPLOADING", "READY"] as const;
 
 type Dialog = { kind: "create" } | { kind: "upload"; dataset: Dataset } | { kind: "rename"; dataset: Dataset } | { kind: "delete"; dataset: Dataset };
@@ -127,34 +127,20 @@ function CreateDatasetDialog({ onClose, onSaved }: { onClose: () => void; onSave
       onClose={created ? onSaved : onClose}
       onSubmit={save}
     >
-      <div className="field">
-        <label htmlFor="dataset-id">Dataset ID</label>
-        <input
-          id="dataset-id"
-          value={id}
-          onChange={(e) => setId(e.target.value)}
-          required
-          disabled={!!created}
-          pattern={ID_INPUT_PATTERN}
-          maxLength={63}
-          autoComplete="off"
-          spellCheck={false}
-        />
-      </div>
+      <TextField
+        id="dataset-id"
+        label="Dataset ID"
+        value={id}
+        onChange={(e) => setId(e.target.value)}
+        required
+        disabled={!!created}
+        pattern={ID_INPUT_PATTERN}
+        maxLength={63}
+        autoComplete="off"
+        spellCheck={false}
+      />
       <div className="field-row">
-        <div className="field">
-          <label htmlFor="dataset-name">
-            Display name <span className="optional">(optional)</span>
-          </label>
-          <input
-            id="dataset-name"
-            value={displayName}
-            onChange={(e) => setDisplayName(e.target.value)}
-            disabled={!!created}
-            maxLength={63}
-            autoComplete="off"
-          />
-        </div>
+        <DisplayNameField id="dataset-name" value={displayName} onChange={setDisplayName} disabled={!!created} />
         <div className="field">
           <label htmlFor="dataset-format">Format</label>
           <select id="dataset-format" value={format} onChange={(e) => setFormat(e.target.value as typeof format)} disabled={!!created}>
@@ -197,29 +183,28 @@ function UploadDialog({ dataset, onClose, onSaved }: { dataset: Dataset; onClose
 
 function RenameDialog({ dataset, onClose, onSaved }: { dataset: Dataset; onClose: () => void; onSaved: () => void }) {
   const toast = useToast();
-  const action = useAction();
   const [displayName, setDisplayName] = useState(dataset.displayName);
   const id = lastSegment(dataset.name);
   return (
-    <FormDialog
+    <ActionDialog
       title={`Edit dataset ${id}`}
       submitLabel="Save"
-      busy={action.busy}
-      error={action.error}
       onClose={onClose}
-      onSubmit={() =>
-        action.run(async () => {
-          await api("PATCH", `/v1/${dataset.name}`, { displayName });
-          toast(`Saved dataset ${id}`);
-          onSaved();
-        })
-      }
+      onSubmit={async () => {
+        await api("PATCH", `/v1/${dataset.name}`, { displayName });
+        toast(`Saved dataset ${id}`);
+        onSaved();
+      }}
     >
-      <div className="field">
-        <label htmlFor="dataset-rename">Display name</label>
-        <input id="dataset-rename" value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={63} autoComplete="off" />
-      </div>
-    </FormDialog>
+      <TextField
+        id="dataset-rename"
+        label="Display name"
+        value={displayName}
+        onChange={(e) => setDisplayName(e.target.value)}
+        maxLength={63}
+        autoComplete="off"
+      />
+    </ActionDialog>
   );
 }
 
@@ -227,178 +212,64 @@ function RenameDialog({ dataset, onClose, onSaved }: { dataset: Dataset; onClose
 export function DatasetsPage() {
   useTitle("Datasets");
   const session = useSession();
-  const { search } = useLocation();
-  const [text, setText] = useState(search.get("q") ?? "");
-  const q = useDebounced(text, 250);
-  const state = STATES.find((s) => s === search.get("state")) ?? "";
-  const [pageToken, setPageToken] = useState("");
-  const filter = [...textFilter("dataset_id", q), ...(state ? [`state=${filterString(state)}`] : [])].join(" AND ");
-  const list = useLoad(
-    () =>
-      api<{ datasets?: Dataset[]; nextPageToken: string; totalSize: number }>(
-        "GET",
-        `/v1/accounts/${session.accountId}/datasets${query({ pageSize: PAGE_SIZE, filter, pageToken })}`,
-      ),
-    `${filter}|${pageToken}`,
-  );
-  const [dialog, setDialog] = useState<Dialog>();
-  const datasets = list.data?.datasets ?? [];
-  const close = () => setDialog(undefined);
-  const saved = () => {
-    setDialog(undefined);
-    list.reload();
-  };
+  const page = usePlatformList<Dataset, Dialog>("datasets", "dataset_id", { states: STATES });
+  const { dialog, setDialog, close, saved } = page;
 
   return (
-    <>
-      <PageHeader
-        title="Datasets"
-        description="JSONL fine-tuning data: each upload is checked line by line against the dataset's format (CHAT or COMPLETION) and counts against the dataset-storage-bytes quota."
-        actions={
-          session.can("datasets.create") && (
-            <button type="button" className="button button-primary" onClick={() => setDialog({ kind: "create" })}>
-              <Icon name="plus" /> Create dataset
-            </button>
-          )
-        }
-      />
-      <div className="toolbar" role="search" aria-label="Datasets">
-        <SearchField
-          id="dataset-search"
-          label="Search by ID or name"
-          value={text}
-          onChange={(value) => {
-            setText(value);
-            setPageToken("");
-            setSearch({ q: value });
-          }}
-        />
-        <div className="select-field">
-          <label htmlFor="dataset-state">State</label>
-          <select
-            id="dataset-state"
-            value={state}
-            onChange={(e) => {
-              setPageToken("");
-              setSearch({ state: e.target.value });
-            }}
-          >
-            <option value="">Any state</option>
-            {STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
-      </div>
-      <ErrorNotice error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data && <Loading what="datasets" />}
-      {list.data && datasets.length === 0 && (
-        <Empty icon="database" title={filter ? "No dataset matches" : "No datasets yet"}>
-          <p>{filter ? "Try another search or state." : "Create a dataset and upload its JSONL file."}</p>
-        </Empty>
-      )}
-      {datasets.length > 0 && (
-        <div className="card table-card" aria-busy={list.loading}>
-          <table className="table responsive">
-            <caption className="visually-hidden">Datasets</caption>
-            <thead>
-              <tr>
-                <th scope="col">Dataset</th>
-                <th scope="col">State</th>
-                <th scope="col">Format</th>
-                <th scope="col">Examples</th>
-                <th scope="col">Size</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {datasets.map((d) => {
-                const id = lastSegment(d.name);
-                const change = mayChange(session, "datasets", d.createdBy);
-                return (
-                  <tr key={d.name}>
-                    <td data-label="Dataset">
-                      <span className="principal">
-                        <span className="principal-name">{d.displayName || id}</span>
-                        <span className="key-id resource-path">
-                          <ResourcePath name={d.name} />
-                        </span>
-                      </span>
-                    </td>
-                    <td data-label="State">
-                      <StateBadge state={d.state} />
-                    </td>
-                    <td data-label="Format">{d.format}</td>
-                    <td data-label="Examples">{formatNumber(Number(d.exampleCount))}</td>
-                    <td data-label="Size" className="nowrap">
-                      {formatBytes(Number(d.sizeBytes))}
-                    </td>
-                    <td data-label="Updated" className="nowrap">
-                      <Time iso={d.updateTime} />
-                      <span className="key-id">{d.createdBy}</span>
-                    </td>
-                    <td className="row-actions">
-                      {d.state === "READY" && session.can("datasets.download") && (
-                        <a
-                          className="button button-small button-quiet"
-                          href={`/v1/${d.name}:download`}
-                          download={`${id}.jsonl`}
-                          aria-label={`Download dataset ${id}`}
-                        >
-                          <Icon name="download" size={16} /> Download
-                        </a>
-                      )}
-                      {change && d.state === "UPLOADING" && (
-                        <button
-                          type="button"
-                          className="button button-small"
-                          onClick={() => setDialog({ kind: "upload", dataset: d })}
-                          aria-label={`Upload to dataset ${id}`}
-                        >
-                          Upload
-                        </button>
-                      )}
-                      {change && (
-                        <>
-                          <button
-                            type="button"
-                            className="button button-small button-quiet"
-                            onClick={() => setDialog({ kind: "rename", dataset: d })}
-                            aria-label={`Edit dataset ${id}`}
-                          >
-                            Edit
-                          </button>
-                          <button
-                            type="button"
-                            className="button button-small button-quiet danger-text"
-                            onClick={() => setDialog({ kind: "delete", dataset: d })}
-                            aria-label={`Delete dataset ${id}`}
-                          >
-                            <Icon name="trash" size={16} /> Delete
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-          <div className="table-footer">
-            <span className="muted">{list.data?.totalSize === 1 ? "1 dataset" : `${list.data?.totalSize ?? 0} datasets`}</span>
-            {list.data?.nextPageToken && (
-              <button type="button" className="button button-small" onClick={() => setPageToken(list.data!.nextPageToken)}>
-                Next
+    <PlatformListPage
+      page={page}
+      title="Datasets"
+      description="JSONL fine-tuning data: each upload is checked line by line against the dataset's format (CHAT or COMPLETION) and counts against the dataset-storage-bytes quota."
+      noun="dataset"
+      plural="datasets"
+      create={session.can("datasets.create") && { label: "Create dataset", onClick: () => setDialog({ kind: "create" }) }}
+      searchId="dataset-search"
+      emptyIcon="database"
+      emptyHint="Create a dataset and upload its JSONL file."
+      filteredHint="Try another search or state."
+      columns={["Dataset", "State", "Format", "Examples", "Size", "Updated"]}
+      row={(d, id, change) => (
+        <>
+          <td data-label="State">
+            <StateBadge state={d.state} />
+          </td>
+          <td data-label="Format">{d.format}</td>
+          <td data-label="Examples">{formatNumber(Number(d.exampleCount))}</td>
+          <td data-label="Size" className="nowrap">
+            {formatBytes(Number(d.sizeBytes))}
+          </td>
+          <td data-label="Updated" className="nowrap">
+            <Time iso={d.updateTime} />
+            <span className="key-id">{d.createdBy}</span>
+          </td>
+          <td className="row-actions">
+            {d.state === "READY" && session.can("datasets.download") && (
+              <a className="button button-small button-quiet" href={`/v1/${d.name}:download`} download={`${id}.jsonl`} aria-label={`Download dataset ${id}`}>
+                <Icon name="download" size={16} /> Download
+              </a>
+            )}
+            {change && d.state === "UPLOADING" && (
+              <button
+                type="button"
+                className="button button-small"
+                onClick={() => setDialog({ kind: "upload", dataset: d })}
+                aria-label={`Upload to dataset ${id}`}
+              >
+                Upload
               </button>
             )}
-          </div>
-        </div>
+            {change && (
+              <EditDeleteButtons
+                what="dataset"
+                id={id}
+                onEdit={() => setDialog({ kind: "rename", dataset: d })}
+                onDelete={() => setDialog({ kind: "delete", dataset: d })}
+              />
+            )}
+          </td>
+        </>
       )}
+    >
       {dialog?.kind === "create" && <CreateDatasetDialog onClose={close} onSaved={saved} />}
       {dialog?.kind === "upload" && <UploadDialog dataset={dialog.dataset} onClose={close} onSaved={saved} />}
       {dialog?.kind === "rename" && <RenameDialog dataset={dialog.dataset} onClose={close} onSaved={saved} />}
@@ -407,6 +278,6 @@ export function DatasetsPage() {
           Its uploaded examples ({formatNumber(Number(dialog.dataset.exampleCount))}, {formatBytes(Number(dialog.dataset.sizeBytes))}) are deleted with it.
         </DeleteDialog>
       )}
-    </>
+    </PlatformListPage>
   );
 }

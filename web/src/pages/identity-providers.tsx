@@ -1,14 +1,16 @@
 import { useState } from "react";
 import { api, lastSegment, query, type IdentityProvider } from "../api.ts";
+import { ActionDialog } from "../components/action-dialog.tsx";
 import { CopyButton } from "../components/copy-button.tsx";
-import { FormDialog } from "../components/dialog.tsx";
+import { DeleteButton } from "../components/delete-button.tsx";
 import { Icon } from "../components/icons.tsx";
-import { Empty, ErrorNotice, Loading, PageHeader, RoleBadge } from "../components/ui.tsx";
+import { ListStatus } from "../components/list-status.tsx";
+import { ResourceCard } from "../components/resource-card.tsx";
+import { IdField, TextField } from "../components/text-field.tsx";
+import { Empty, PageHeader, RoleBadge } from "../components/ui.tsx";
 import { useLoad, useTitle } from "../hooks.ts";
-import { ID_INPUT_PATTERN } from "../ids.ts";
 import { ROLES, type Role } from "../permissions.ts";
 import { useSession, useToast } from "../session.tsx";
-import { useAction } from "./user-dialogs.tsx";
 
 interface Draft {
   id: string;
@@ -53,106 +55,76 @@ function ProviderDialog({ existing, onClose, onSaved }: { existing?: IdentityPro
   const { accountId } = useSession();
   const toast = useToast();
   const [d, setD] = useState<Draft>(existing ? draftOf(existing) : blank);
-  const action = useAction();
   const set = <K extends keyof Draft>(field: K, value: Draft[K]) => setD((x) => ({ ...x, [field]: value }));
-  const submit = () =>
-    action.run(async () => {
-      const body = {
-        displayName: d.displayName.trim(),
-        oidcConfig: { issuerUrl: d.issuerUrl.trim(), clientId: d.clientId.trim(), ...(d.clientSecret ? { clientSecret: d.clientSecret } : {}) },
-        tenantDomains: d.tenantDomains
-          .split(/[\s,]+/)
-          .map((s) => s.trim())
-          .filter(Boolean),
-        enableJitUserProvisioning: d.enableJitUserProvisioning,
-        jitDefaultRole: d.jitDefaultRole,
-        enforceSso: d.enforceSso,
-      };
-      const base = `/v1/accounts/${accountId}/identityProviders`;
-      if (existing) await api("PATCH", `${base}/${d.id}`, body);
-      else await api("POST", `${base}${query({ identityProviderId: d.id.trim() })}`, body);
-      toast(existing ? `Identity provider ${d.id} saved.` : `Identity provider ${d.id.trim()} added.`);
-      onSaved();
-    });
+  const submit = async () => {
+    const body = {
+      displayName: d.displayName.trim(),
+      oidcConfig: { issuerUrl: d.issuerUrl.trim(), clientId: d.clientId.trim(), ...(d.clientSecret ? { clientSecret: d.clientSecret } : {}) },
+      tenantDomains: d.tenantDomains
+        .split(/[\s,]+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+      enableJitUserProvisioning: d.enableJitUserProvisioning,
+      jitDefaultRole: d.jitDefaultRole,
+      enforceSso: d.enforceSso,
+    };
+    const base = `/v1/accounts/${accountId}/identityProviders`;
+    if (existing) await api("PATCH", `${base}/${d.id}`, body);
+    else await api("POST", `${base}${query({ identityProviderId: d.id.trim() })}`, body);
+    toast(existing ? `Identity provider ${d.id} saved.` : `Identity provider ${d.id.trim()} added.`);
+    onSaved();
+  };
   return (
-    <FormDialog
+    <ActionDialog
       title={existing ? `Edit ${existing.displayName || d.id}` : "Add an identity provider"}
       submitLabel={existing ? "Save" : "Add provider"}
-      busy={action.busy}
-      error={action.error}
       onClose={onClose}
       onSubmit={submit}
     >
       {!existing && (
-        <div className="field">
-          <label htmlFor="idp-id">ID</label>
-          <input
-            id="idp-id"
-            value={d.id}
-            onChange={(e) => set("id", e.target.value)}
-            required
-            maxLength={63}
-            pattern={ID_INPUT_PATTERN}
-            autoComplete="off"
-            spellCheck={false}
-            aria-describedby="idp-id-hint"
-            data-autofocus
-          />
-          <p className="hint" id="idp-id-hint">
-            Up to 63 lowercase letters, digits and “-”, starting with a letter and ending with a letter or digit, e.g. <code>corp-sso</code>.
-          </p>
-        </div>
+        <IdField id="idp-id" label="ID" value={d.id} onChange={(id) => set("id", id)} required>
+          Up to 63 lowercase letters, digits and “-”, starting with a letter and ending with a letter or digit, e.g. <code>corp-sso</code>.
+        </IdField>
       )}
-      <div className="field">
-        <label htmlFor="idp-name">Display name</label>
-        <input id="idp-name" value={d.displayName} onChange={(e) => set("displayName", e.target.value)} placeholder="Corp SSO" autoComplete="off" />
-      </div>
-      <div className="field">
-        <label htmlFor="idp-issuer">Issuer URL</label>
-        <input
-          id="idp-issuer"
-          type="url"
-          value={d.issuerUrl}
-          onChange={(e) => set("issuerUrl", e.target.value)}
-          required
-          placeholder="https://login.example.com"
-          autoComplete="off"
-        />
-      </div>
+      <TextField
+        id="idp-name"
+        label="Display name"
+        value={d.displayName}
+        onChange={(e) => set("displayName", e.target.value)}
+        placeholder="Corp SSO"
+        autoComplete="off"
+      />
+      <TextField
+        id="idp-issuer"
+        label="Issuer URL"
+        type="url"
+        value={d.issuerUrl}
+        onChange={(e) => set("issuerUrl", e.target.value)}
+        required
+        placeholder="https://login.example.com"
+        autoComplete="off"
+      />
       <div className="field-row">
-        <div className="field">
-          <label htmlFor="idp-client">Client ID</label>
-          <input id="idp-client" value={d.clientId} onChange={(e) => set("clientId", e.target.value)} required autoComplete="off" />
-        </div>
-        <div className="field">
-          <label htmlFor="idp-secret">Client secret</label>
-          <input
-            id="idp-secret"
-            type="password"
-            value={d.clientSecret}
-            onChange={(e) => set("clientSecret", e.target.value)}
-            autoComplete="new-password"
-            aria-describedby="idp-secret-hint"
-          />
-          <p className="hint" id="idp-secret-hint">
-            {existing ? "Leave empty to keep the stored secret." : "Stored sealed; never shown again."}
-          </p>
-        </div>
-      </div>
-      <div className="field">
-        <label htmlFor="idp-domains">Tenant domains</label>
-        <input
-          id="idp-domains"
-          value={d.tenantDomains}
-          onChange={(e) => set("tenantDomains", e.target.value)}
-          placeholder="corp.example, corp.example.org"
-          autoComplete="off"
-          aria-describedby="idp-domains-hint"
+        <TextField id="idp-client" label="Client ID" value={d.clientId} onChange={(e) => set("clientId", e.target.value)} required autoComplete="off" />
+        <TextField
+          id="idp-secret"
+          label="Client secret"
+          hint={existing ? "Leave empty to keep the stored secret." : "Stored sealed; never shown again."}
+          type="password"
+          value={d.clientSecret}
+          onChange={(e) => set("clientSecret", e.target.value)}
+          autoComplete="new-password"
         />
-        <p className="hint" id="idp-domains-hint">
-          Emails of these domains may be created on first sign-in (empty: the account email's domain).
-        </p>
       </div>
+      <TextField
+        id="idp-domains"
+        label="Tenant domains"
+        hint="Emails of these domains may be created on first sign-in (empty: the account email's domain)."
+        value={d.tenantDomains}
+        onChange={(e) => set("tenantDomains", e.target.value)}
+        placeholder="corp.example, corp.example.org"
+        autoComplete="off"
+      />
       <label className="check">
         <input type="checkbox" checked={d.enableJitUserProvisioning} onChange={(e) => set("enableJitUserProvisioning", e.target.checked)} />
         Create unknown people of these domains on first sign-in
@@ -173,7 +145,7 @@ function ProviderDialog({ existing, onClose, onSaved }: { existing?: IdentityPro
         <input type="checkbox" checked={d.enforceSso} onChange={(e) => set("enforceSso", e.target.checked)} />
         Enforce SSO: turn off one-time sign-in links for people (API keys keep working)
       </label>
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
@@ -181,27 +153,17 @@ function DeleteProviderDialog({ idp, onClose, onDeleted }: { idp: IdentityProvid
   const { accountId } = useSession();
   const toast = useToast();
   const id = lastSegment(idp.name);
-  const action = useAction();
-  const submit = () =>
-    action.run(async () => {
-      await api("DELETE", `/v1/accounts/${accountId}/identityProviders/${id}`);
-      toast(`Identity provider ${id} deleted.`);
-      onDeleted();
-    });
+  const submit = async () => {
+    await api("DELETE", `/v1/accounts/${accountId}/identityProviders/${id}`);
+    toast(`Identity provider ${id} deleted.`);
+    onDeleted();
+  };
   return (
-    <FormDialog
-      title={`Delete the identity provider ${id}?`}
-      submitLabel={`Delete ${id}`}
-      danger
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title={`Delete the identity provider ${id}?`} submitLabel={`Delete ${id}`} danger onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">
         Nobody can sign in through {idp.displayName || id} any more, and every browser session begun through it ends now. Users and their API keys stay.
       </p>
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
@@ -237,24 +199,22 @@ export function IdentityProvidersPage() {
         </p>
         <CopyButton text={callback} label="Copy URI" />
       </div>
-      <ErrorNotice error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data && <Loading what="identity providers" />}
-      {list.data && providers.length === 0 && (
+      <ListStatus list={list} count={providers.length} what="identity providers">
         <Empty icon="shield" title="No identity provider yet">
           <p>Until one is added, people sign in with one-time links from the operator (`hearth signin-link`).</p>
         </Empty>
-      )}
+      </ListStatus>
       <div className="idp-list">
         {providers.map((idp) => {
           const id = lastSegment(idp.name);
           return (
-            <article key={idp.name} className="card idp" aria-labelledby={`idp-${id}`}>
-              <div className="section-head">
-                <div>
-                  <h2 id={`idp-${id}`}>{idp.displayName || id}</h2>
-                  <p className="mono muted">{id}</p>
-                </div>
-                {manage && (
+            <ResourceCard
+              key={idp.name}
+              headingId={`idp-${id}`}
+              title={idp.displayName || id}
+              id={id}
+              actions={
+                manage && (
                   <div className="row-actions">
                     <button
                       type="button"
@@ -264,17 +224,11 @@ export function IdentityProvidersPage() {
                     >
                       Edit
                     </button>
-                    <button
-                      type="button"
-                      className="button button-small button-quiet danger-text"
-                      onClick={() => setDialog({ kind: "delete", idp })}
-                      aria-label={`Delete ${idp.displayName || id}`}
-                    >
-                      <Icon name="trash" size={16} /> Delete
-                    </button>
+                    <DeleteButton label={`Delete ${idp.displayName || id}`} onClick={() => setDialog({ kind: "delete", idp })} />
                   </div>
-                )}
-              </div>
+                )
+              }
+            >
               <dl className="details details-inline">
                 <div>
                   <dt>Issuer</dt>
@@ -309,7 +263,7 @@ export function IdentityProvidersPage() {
                   <dd className="mono">{`/auth/oidc/${session.accountId}/${id}/start`}</dd>
                 </div>
               </dl>
-            </article>
+            </ResourceCard>
           );
         })}
       </div>

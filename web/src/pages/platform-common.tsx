@@ -1,11 +1,11 @@
 import type { ReactNode } from "react";
 import { api, filterString, lastSegment } from "../api.ts";
-import { FormDialog } from "../components/dialog.tsx";
-import { Icon } from "../components/icons.tsx";
+import { ActionDialog } from "../components/action-dialog.tsx";
+import { DeleteButton } from "../components/delete-button.tsx";
+import { ResourcePath } from "../components/ui.tsx";
 import type { Action } from "../permissions.ts";
 import type { SignedIn } from "../session.tsx";
 import { useToast } from "../session.tsx";
-import { useAction } from "./user-dialogs.tsx";
 import "./platform.css";
 
 /** The resources of the models, deployments and datasets pages, as their actions name them (src/domain/actions.ts). */
@@ -41,19 +41,6 @@ export function textFilter(idField: string, text: string): string[] {
   return q ? [`(${idField}:${filterString(q)} OR display_name:${filterString(q)})`] : [];
 }
 
-/** A search box of a list's toolbar. */
-export function SearchField({ id, label, value, onChange }: { id: string; label: string; value: string; onChange: (value: string) => void }) {
-  return (
-    <div className="search-field">
-      <Icon name="search" />
-      <label htmlFor={id} className="visually-hidden">
-        {label}
-      </label>
-      <input id={id} type="search" placeholder={label} value={value} onChange={(e) => onChange(e.target.value)} />
-    </div>
-  );
-}
-
 /** Asks before deleting `name` (a resource name), says what goes with it, and deletes it with `DELETE /v1/{name}`. */
 export function DeleteDialog({
   name,
@@ -68,28 +55,49 @@ export function DeleteDialog({
   onClose: () => void;
   onDeleted: () => void;
 }) {
-  const action = useAction();
   const toast = useToast();
   const id = lastSegment(name);
   return (
-    <FormDialog
+    <ActionDialog
       title={`Delete ${what} ${id}?`}
       submitLabel={`Delete ${what}`}
       danger
-      busy={action.busy}
-      error={action.error}
       onClose={onClose}
-      onSubmit={() =>
-        action.run(async () => {
-          await api("DELETE", `/v1/${name}`);
-          toast(`Deleted ${what} ${id}`);
-          onDeleted();
-        })
-      }
+      onSubmit={async () => {
+        await api("DELETE", `/v1/${name}`);
+        toast(`Deleted ${what} ${id}`);
+        onDeleted();
+      }}
     >
       <p className="dialog-text">
         <span className="mono">{name}</span> will be deleted. {children}
       </p>
-    </FormDialog>
+    </ActionDialog>
+  );
+}
+
+/** A list's first cell: the resource's display name (its id without one) over its resource name. */
+export function ResourceNameCell({ label, name, displayName }: { label: string; name: string; displayName: string }) {
+  return (
+    <td data-label={label}>
+      <span className="principal">
+        <span className="principal-name">{displayName || lastSegment(name)}</span>
+        <span className="key-id resource-path">
+          <ResourcePath name={name} />
+        </span>
+      </span>
+    </td>
+  );
+}
+
+/** A row's Edit and Delete buttons, named for the resource (`Edit model m1`). */
+export function EditDeleteButtons({ what, id, onEdit, onDelete }: { what: string; id: string; onEdit: () => void; onDelete: () => void }) {
+  return (
+    <>
+      <button type="button" className="button button-small button-quiet" onClick={onEdit} aria-label={`Edit ${what} ${id}`}>
+        Edit
+      </button>
+      <DeleteButton label={`Delete ${what} ${id}`} onClick={onDelete} />
+    </>
   );
 }

@@ -1,11 +1,10 @@
 import { useState } from "react";
 import { api, lastSegment, type Quota } from "../api.ts";
-import { FormDialog } from "../components/dialog.tsx";
+import { ActionDialog } from "../components/action-dialog.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
 import { formatBytes, formatNumber, formatUsd } from "../format.ts";
 import { useLoad, useTitle } from "../hooks.ts";
 import { useSession, useToast } from "../session.tsx";
-import { useAction } from "./user-dialogs.tsx";
 
 interface QuotaInfo {
   label: string;
@@ -78,24 +77,15 @@ function EditQuotaDialog({ quota, onClose, onSaved }: { quota: Quota; onClose: (
   const id = lastSegment(quota.name);
   const info = infoOf(id);
   const [value, setValue] = useState(quota.value);
-  const action = useAction();
   const n = Number(value);
   const valid = value.trim() !== "" && Number.isInteger(n) && n >= 0;
-  const submit = () =>
-    action.run(async () => {
-      await api("PATCH", `/v1/accounts/${accountId}/quotas/${id}`, { value: value.trim() });
-      toast(`${info.label} quota set to ${info.format(n)}.`);
-      onSaved();
-    });
+  const submit = async () => {
+    await api("PATCH", `/v1/accounts/${accountId}/quotas/${id}`, { value: value.trim() });
+    toast(`${info.label} quota set to ${info.format(n)}.`);
+    onSaved();
+  };
   return (
-    <FormDialog
-      title={`Change the ${info.label.toLowerCase()} quota`}
-      submitLabel="Save quota"
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title={`Change the ${info.label.toLowerCase()} quota`} submitLabel="Save quota" onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">
         Currently {info.format(Number(quota.value))}, with {info.format(quota.usage)} in use. The operator's maximum is {info.format(Number(quota.maxValue))};
         ask them to raise it for more.
@@ -119,7 +109,7 @@ function EditQuotaDialog({ quota, onClose, onSaved }: { quota: Quota; onClose: (
           {valid && n < quota.usage ? ` Below current usage: new ${info.label.toLowerCase()} are refused until usage drops.` : ""}
         </p>
       </div>
-    </FormDialog>
+    </ActionDialog>
   );
 }
 

@@ -1,11 +1,11 @@
 import { useState } from "react";
 import { api, query, type ApiKey } from "../api.ts";
 import { Icon } from "../components/icons.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
-import { useLoad, useTitle } from "../hooks.ts";
+import { useAction, useLoad, useTitle } from "../hooks.ts";
 import { Link, setSearch, useLocation } from "../router.tsx";
 import { useSession, useToast } from "../session.tsx";
-import { useAction } from "./user-dialogs.tsx";
 
 const PAGE_SIZE = 50;
 
@@ -100,18 +100,7 @@ export function UnusedKeysPage() {
         <div className="card table-card" aria-busy={list.loading}>
           <table className="table responsive">
             <caption className="visually-hidden">API keys unused for more than {days} days</caption>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Created</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={["Key", "Owner", "Last used", "Created", "State"]} hidden="Actions" />
             <tbody>
               {keys.map((key) => {
                 const label = key.displayName || key.keyId;

@@ -1,30 +1,13 @@
 import { useState } from "react";
-import { api, ApiError, lastSegment, query, type ApiKey, type PermissionPreset, type User } from "../api.ts";
+import { api, lastSegment, query, type ApiKey, type PermissionPreset, type User } from "../api.ts";
+import { ActionDialog } from "../components/action-dialog.tsx";
 import { FormDialog } from "../components/dialog.tsx";
+import { DisplayNameField, IdField, TextField } from "../components/text-field.tsx";
 import { CUSTOM_ROLE, ROLE_SUMMARY, ROLES, type PrincipalRole } from "../permissions.ts";
 import { useSession, useToast } from "../session.tsx";
-import { useLoad } from "../hooks.ts";
-import { ID_INPUT_PATTERN } from "../ids.ts";
+import { useAction, useLoad } from "../hooks.ts";
 
 const A = (accountId: string) => `/v1/accounts/${accountId}`;
-
-/** Runs one change: busy while it runs, the API's refusal kept for display. */
-export function useAction(): { busy: boolean; error: ApiError | undefined; run: (work: () => Promise<void>) => Promise<void>; clear: () => void } {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await work();
-    } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError(0, "UNKNOWN", String(e)));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, run, clear: () => setError(undefined) };
-}
 
 /** A role and, for role `custom`, the id of the permission preset it holds (empty otherwise). */
 interface RoleChoice {
@@ -90,53 +73,24 @@ export function CreateServiceAccountDialog({ onClose, onCreated }: { onClose: ()
   const [id, setId] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [role, setRole] = useState<RoleChoice>({ role: "user", permissionPreset: "" });
-  const action = useAction();
-  const submit = () =>
-    action.run(async () => {
-      const user = await api<User>("POST", `${A(accountId)}/users${query({ userId: id.trim() })}`, {
-        serviceAccount: true,
-        ...roleBody(role),
-        ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
-      });
-      toast(`Service account ${user.email} created.`);
-      onCreated(user);
+  const submit = async () => {
+    const user = await api<User>("POST", `${A(accountId)}/users${query({ userId: id.trim() })}`, {
+      serviceAccount: true,
+      ...roleBody(role),
+      ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
     });
+    toast(`Service account ${user.email} created.`);
+    onCreated(user);
+  };
   return (
-    <FormDialog
-      title="Create a service account"
-      submitLabel="Create service account"
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title="Create a service account" submitLabel="Create service account" onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">A service account acts only through API keys: it never signs in. Its email is generated from its ID and the account.</p>
-      <div className="field">
-        <label htmlFor="sa-id">Service account ID</label>
-        <input
-          id="sa-id"
-          value={id}
-          onChange={(e) => setId(e.target.value)}
-          required
-          maxLength={63}
-          pattern={ID_INPUT_PATTERN}
-          autoComplete="off"
-          spellCheck={false}
-          aria-describedby="sa-id-hint"
-          data-autofocus
-        />
-        <p className="hint" id="sa-id-hint">
-          Up to 63 lowercase letters, digits and “-”, starting with a letter and ending with a letter or digit, e.g. <code>ci-deployer</code>.
-        </p>
-      </div>
-      <div className="field">
-        <label htmlFor="sa-name">
-          Display name <span className="optional">(optional)</span>
-        </label>
-        <input id="sa-name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={63} autoComplete="off" />
-      </div>
+      <IdField id="sa-id" label="Service account ID" value={id} onChange={setId} required>
+        Up to 63 lowercase letters, digits and “-”, starting with a letter and ending with a letter or digit, e.g. <code>ci-deployer</code>.
+      </IdField>
+      <DisplayNameField id="sa-name" value={displayName} onChange={setDisplayName} />
       <RoleField value={role} onChange={setRole} />
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
@@ -146,32 +100,31 @@ export function AddUserDialog({ onClose, onCreated }: { onClose: () => void; onC
   const [email, setEmail] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [role, setRole] = useState<RoleChoice>({ role: "user", permissionPreset: "" });
-  const action = useAction();
-  const submit = () =>
-    action.run(async () => {
-      const user = await api<User>("POST", `${A(accountId)}/users`, {
-        email: email.trim(),
-        ...roleBody(role),
-        ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
-      });
-      toast(`${user.email} added.`);
-      onCreated(user);
+  const submit = async () => {
+    const user = await api<User>("POST", `${A(accountId)}/users`, {
+      email: email.trim(),
+      ...roleBody(role),
+      ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
     });
+    toast(`${user.email} added.`);
+    onCreated(user);
+  };
   return (
-    <FormDialog title="Add a person" submitLabel="Add person" busy={action.busy} error={action.error} onClose={onClose} onSubmit={submit}>
+    <ActionDialog title="Add a person" submitLabel="Add person" onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">People sign in through the account's identity provider or a one-time sign-in link.</p>
-      <div className="field">
-        <label htmlFor="user-email">Email</label>
-        <input id="user-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="off" data-autofocus />
-      </div>
-      <div className="field">
-        <label htmlFor="user-name">
-          Display name <span className="optional">(optional)</span>
-        </label>
-        <input id="user-name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={63} autoComplete="off" />
-      </div>
+      <TextField
+        id="user-email"
+        label="Email"
+        type="email"
+        value={email}
+        onChange={(e) => setEmail(e.target.value)}
+        required
+        autoComplete="off"
+        data-autofocus
+      />
+      <DisplayNameField id="user-name" value={displayName} onChange={setDisplayName} />
       <RoleField value={role} onChange={setRole} />
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
@@ -179,30 +132,21 @@ export function ChangeRoleDialog({ user, onClose, onChanged }: { user: User; onC
   const { accountId } = useSession();
   const toast = useToast();
   const [role, setRole] = useState<RoleChoice>({ role: user.role, permissionPreset: user.permissionPreset });
-  const action = useAction();
   const id = lastSegment(user.name);
-  const submit = () =>
-    action.run(async () => {
-      const body = { role: role.role, permissionPreset: role.role === CUSTOM_ROLE ? role.permissionPreset : "" };
-      const updated = await api<User>("PATCH", `${A(accountId)}/users/${id}${query({ updateMask: "role,permissionPreset" })}`, body);
-      const preset = updated.permissionPreset ? ` (permission preset ${updated.permissionPreset})` : "";
-      toast(`${updated.email} is now ${updated.role}${preset}.`);
-      onChanged(updated);
-    });
+  const submit = async () => {
+    const body = { role: role.role, permissionPreset: role.role === CUSTOM_ROLE ? role.permissionPreset : "" };
+    const updated = await api<User>("PATCH", `${A(accountId)}/users/${id}${query({ updateMask: "role,permissionPreset" })}`, body);
+    const preset = updated.permissionPreset ? ` (permission preset ${updated.permissionPreset})` : "";
+    toast(`${updated.email} is now ${updated.role}${preset}.`);
+    onChanged(updated);
+  };
   return (
-    <FormDialog
-      title={`Change the role of ${user.displayName || id}`}
-      submitLabel="Save role"
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title={`Change the role of ${user.displayName || id}`} submitLabel="Save role" onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">
         {user.email} is <strong>{user.role}</strong>. A new role applies to its next request, with every API key it has.
       </p>
       <RoleField value={role} onChange={setRole} legend="New role" />
-    </FormDialog>
+    </ActionDialog>
   );
 }
 

@@ -2,11 +2,11 @@ import { useEffect, useState } from "react";
 import { api, type User } from "../api.ts";
 import { Icon } from "../components/icons.tsx";
 import { Empty, ErrorNotice, KindBadge, Loading, PageHeader, RoleBadge, Time } from "../components/ui.tsx";
-import { useLoad, useTitle } from "../hooks.ts";
+import { useAction, useLoad, useTitle } from "../hooks.ts";
 import { Link, navigate, setSearch, useLocation } from "../router.tsx";
 import { useSession, useToast } from "../session.tsx";
 import { ApiKeysSection } from "./api-keys.tsx";
-import { ChangeRoleDialog, DeleteUserDialog, useAction } from "./user-dialogs.tsx";
+import { ChangeRoleDialog, DeleteUserDialog } from "./user-dialogs.tsx";
 
 /** One principal: who it is, its role, and its API keys. */
 export function UserPage({ userId }: { userId: string }) {

@@ -1,7 +1,11 @@
 import { useState } from "react";
 import { api, filterString, lastSegment, query, type User } from "../api.ts";
 import { Icon } from "../components/icons.tsx";
-import { Empty, ErrorNotice, KindBadge, Loading, PageHeader, PrincipalName, RoleBadge, Time } from "../components/ui.tsx";
+import { ListStatus } from "../components/list-status.tsx";
+import { SearchField } from "../components/search-field.tsx";
+import { SelectFilter } from "../components/select-filter.tsx";
+import { TableHead } from "../components/table-head.tsx";
+import { Empty, KindBadge, PageHeader, PrincipalName, RoleBadge, Time } from "../components/ui.tsx";
 import { useDebounced, useLoad, useTitle } from "../hooks.ts";
 import { ROLES } from "../permissions.ts";
 import { Link, navigate, setSearch, useLocation } from "../router.tsx";
@@ -89,41 +93,27 @@ export function UsersPage() {
             </button>
           ))}
         </div>
-        <div className="search-field">
-          <Icon name="search" />
-          <label htmlFor="user-search" className="visually-hidden">
-            Search by email, name or ID
-          </label>
-          <input
-            id="user-search"
-            type="search"
-            placeholder="Search by email, name or ID"
-            value={text}
-            onChange={(e) => {
-              setText(e.target.value);
-              resetPaging();
-              setSearch({ q: e.target.value });
-            }}
-          />
-        </div>
-        <div className="select-field">
-          <label htmlFor="role-filter">Role</label>
-          <select
-            id="role-filter"
-            value={role}
-            onChange={(e) => {
-              resetPaging();
-              setSearch({ role: e.target.value });
-            }}
-          >
-            <option value="">Any role</option>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SearchField
+          id="user-search"
+          label="Search by email, name or ID"
+          value={text}
+          onChange={(value) => {
+            setText(value);
+            resetPaging();
+            setSearch({ q: value });
+          }}
+        />
+        <SelectFilter
+          id="role-filter"
+          label="Role"
+          anyLabel="Any role"
+          options={ROLES}
+          value={role}
+          onChange={(value) => {
+            resetPaging();
+            setSearch({ role: value });
+          }}
+        />
         {(kind !== "all" || role || text) && (
           <button
             type="button"
@@ -139,9 +129,7 @@ export function UsersPage() {
         )}
       </div>
 
-      <ErrorNotice error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data && <Loading what="users" />}
-      {list.data && users.length === 0 && (
+      <ListStatus list={list} count={users.length} what="users">
         <Empty icon={kind === "service" ? "bot" : "users"} title={filtered ? "No principal matches" : "No users yet"}>
           {filtered ? <p>Try another search or filter.</p> : mayCreate && <p>Create a service account for automation, or add the people of your team.</p>}
           {kind === "service" && !q && !role && mayCreate && (
@@ -150,24 +138,14 @@ export function UsersPage() {
             </button>
           )}
         </Empty>
-      )}
+      </ListStatus>
       {users.length > 0 && (
         <div className="card table-card" aria-busy={list.loading}>
           <table className="table responsive users-table">
             <caption className="visually-hidden">
               {kind === "service" ? "Service accounts" : kind === "human" ? "People" : "Users and service accounts"}
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Principal</th>
-                <th scope="col">Type and role</th>
-                <th scope="col">API keys</th>
-                <th scope="col">Last active</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={["Principal", "Type and role", "API keys", "Last active"]} hidden="Actions" />
             <tbody>
               {users.map((user) => {
                 const id = lastSegment(user.name);

@@ -1,14 +1,17 @@
 import { useState } from "react";
 import { api, lastSegment, query, type Webhook, type WebhookDelivery } from "../api.ts";
-import { CopyButton } from "../components/copy-button.tsx";
-import { Dialog, FormDialog } from "../components/dialog.tsx";
+import { ActionDialog } from "../components/action-dialog.tsx";
+import { DeleteButton } from "../components/delete-button.tsx";
 import { Icon } from "../components/icons.tsx";
-import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
-import { useLoad, useTitle } from "../hooks.ts";
-import { ID_INPUT_PATTERN } from "../ids.ts";
+import { ListStatus } from "../components/list-status.tsx";
+import { ResourceCard } from "../components/resource-card.tsx";
+import { SecretDialog } from "../components/secret-dialog.tsx";
+import { TableHead } from "../components/table-head.tsx";
+import { IdField, TextField } from "../components/text-field.tsx";
+import { Empty, PageHeader, Time } from "../components/ui.tsx";
+import { useAction, useLoad, useTitle } from "../hooks.ts";
 import { setSearch, useLocation } from "../router.tsx";
 import { useSession, useToast } from "../session.tsx";
-import { useAction } from "./user-dialogs.tsx";
 import { WEBHOOK_EVENT_TYPES } from "../../../src/domain/webhook-event-types.ts";
 import "./webhooks.css";
 
@@ -47,73 +50,54 @@ interface Draft {
 function WebhookDialog({ existing, onClose, onSaved }: { existing?: Webhook; onClose: () => void; onSaved: (created?: Webhook) => void }) {
   const { accountId } = useSession();
   const toast = useToast();
-  const action = useAction();
   const [d, setD] = useState<Draft>(
     existing
       ? { id: lastSegment(existing.name), displayName: existing.displayName, url: existing.url, events: existing.events }
       : { id: "", displayName: "", url: "", events: [] },
   );
   const toggle = (type: string, on: boolean) => setD((x) => ({ ...x, events: on ? [...x.events, type] : x.events.filter((e) => e !== type) }));
-  const submit = () =>
-    action.run(async () => {
-      const body = { displayName: d.displayName.trim(), url: d.url.trim(), events: d.events };
-      const base = `/v1/accounts/${accountId}/webhooks`;
-      if (existing) {
-        await api("PATCH", `${base}/${d.id}${query({ updateMask: "displayName,url,events" })}`, body);
-        toast(`Webhook ${d.id} saved.`);
-        onSaved();
-      } else {
-        onSaved(await api<Webhook>("POST", `${base}${query({ webhookId: d.id.trim() || undefined })}`, body));
-      }
-    });
+  const submit = async () => {
+    const body = { displayName: d.displayName.trim(), url: d.url.trim(), events: d.events };
+    const base = `/v1/accounts/${accountId}/webhooks`;
+    if (existing) {
+      await api("PATCH", `${base}/${d.id}${query({ updateMask: "displayName,url,events" })}`, body);
+      toast(`Webhook ${d.id} saved.`);
+      onSaved();
+    } else {
+      onSaved(await api<Webhook>("POST", `${base}${query({ webhookId: d.id.trim() || undefined })}`, body));
+    }
+  };
   return (
-    <FormDialog
+    <ActionDialog
       title={existing ? `Edit ${existing.displayName || d.id}` : "Add a webhook"}
       submitLabel={existing ? "Save" : "Add webhook"}
-      busy={action.busy}
-      error={action.error}
       onClose={onClose}
       onSubmit={submit}
     >
       {!existing && (
-        <div className="field">
-          <label htmlFor="webhook-id">ID</label>
-          <input
-            id="webhook-id"
-            value={d.id}
-            onChange={(e) => setD({ ...d, id: e.target.value })}
-            maxLength={63}
-            pattern={ID_INPUT_PATTERN}
-            autoComplete="off"
-            spellCheck={false}
-            aria-describedby="webhook-id-hint"
-            data-autofocus
-          />
-          <p className="hint" id="webhook-id-hint">
-            Optional: lowercase letters, digits and “-”, e.g. <code>alerts</code>.
-          </p>
-        </div>
+        <IdField id="webhook-id" label="ID" value={d.id} onChange={(id) => setD({ ...d, id })}>
+          Optional: lowercase letters, digits and “-”, e.g. <code>alerts</code>.
+        </IdField>
       )}
-      <div className="field">
-        <label htmlFor="webhook-name">Display name</label>
-        <input id="webhook-name" value={d.displayName} onChange={(e) => setD({ ...d, displayName: e.target.value })} placeholder="Alerts" autoComplete="off" />
-      </div>
-      <div className="field">
-        <label htmlFor="webhook-url">URL</label>
-        <input
-          id="webhook-url"
-          type="url"
-          value={d.url}
-          onChange={(e) => setD({ ...d, url: e.target.value })}
-          required
-          placeholder="https://hooks.example.com/hearth"
-          autoComplete="off"
-          aria-describedby="webhook-url-hint"
-        />
-        <p className="hint" id="webhook-url-hint">
-          Events are POSTed here, signed per Standard Webhooks. Only public https addresses, unless the operator allows private networks.
-        </p>
-      </div>
+      <TextField
+        id="webhook-name"
+        label="Display name"
+        value={d.displayName}
+        onChange={(e) => setD({ ...d, displayName: e.target.value })}
+        placeholder="Alerts"
+        autoComplete="off"
+      />
+      <TextField
+        id="webhook-url"
+        label="URL"
+        hint="Events are POSTed here, signed per Standard Webhooks. Only public https addresses, unless the operator allows private networks."
+        type="url"
+        value={d.url}
+        onChange={(e) => setD({ ...d, url: e.target.value })}
+        required
+        placeholder="https://hooks.example.com/hearth"
+        autoComplete="off"
+      />
       <fieldset className="role-field">
         <legend>Events</legend>
         {WEBHOOK_EVENT_TYPES.map((type) => (
@@ -123,43 +107,25 @@ function WebhookDialog({ existing, onClose, onSaved }: { existing?: Webhook; onC
           </label>
         ))}
       </fieldset>
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
 /** The signing secret of a new webhook: shown this once. */
-function SecretDialog({ webhook, onClose }: { webhook: Webhook; onClose: () => void }) {
+function WebhookSecretDialog({ webhook, onClose }: { webhook: Webhook; onClose: () => void }) {
   return (
-    <Dialog title="Copy the signing secret" onClose={onClose} wide>
-      <div className="dialog-body">
-        <div className="notice notice-warning">
-          <Icon name="warning" />
-          <p>
-            <strong>This is the only time the secret is shown.</strong> Your receiver verifies each delivery's <code>webhook-signature</code> with it.
-          </p>
-        </div>
-        <div className="field">
-          <label htmlFor="webhook-secret">Signing secret of “{webhook.displayName}”</label>
-          <div className="secret-row">
-            <input
-              id="webhook-secret"
-              className="secret"
-              value={webhook.signingSecret ?? ""}
-              readOnly
-              spellCheck={false}
-              autoComplete="off"
-              onFocus={(e) => e.target.select()}
-            />
-            <CopyButton text={webhook.signingSecret ?? ""} inputId="webhook-secret" />
-          </div>
-        </div>
-      </div>
-      <div className="dialog-actions">
-        <button type="button" className="button button-primary" onClick={onClose} data-autofocus>
-          I have copied it
-        </button>
-      </div>
-    </Dialog>
+    <SecretDialog
+      title="Copy the signing secret"
+      warning={
+        <>
+          <strong>This is the only time the secret is shown.</strong> Your receiver verifies each delivery's <code>webhook-signature</code> with it.
+        </>
+      }
+      inputId="webhook-secret"
+      label={<>Signing secret of “{webhook.displayName}”</>}
+      secret={webhook.signingSecret ?? ""}
+      onClose={onClose}
+    />
   );
 }
 
@@ -167,25 +133,15 @@ function DeleteDialog({ webhook, onClose, onDeleted }: { webhook: Webhook; onClo
   const { accountId } = useSession();
   const toast = useToast();
   const id = lastSegment(webhook.name);
-  const action = useAction();
-  const submit = () =>
-    action.run(async () => {
-      await api("DELETE", `/v1/accounts/${accountId}/webhooks/${id}`);
-      toast(`Webhook ${id} deleted.`);
-      onDeleted();
-    });
+  const submit = async () => {
+    await api("DELETE", `/v1/accounts/${accountId}/webhooks/${id}`);
+    toast(`Webhook ${id} deleted.`);
+    onDeleted();
+  };
   return (
-    <FormDialog
-      title={`Delete the webhook ${id}?`}
-      submitLabel={`Delete ${id}`}
-      danger
-      busy={action.busy}
-      error={action.error}
-      onClose={onClose}
-      onSubmit={submit}
-    >
+    <ActionDialog title={`Delete the webhook ${id}?`} submitLabel={`Delete ${id}`} danger onClose={onClose} onSubmit={submit}>
       <p className="dialog-text">Nothing more is sent to {webhook.url}; its delivery log goes with it.</p>
-    </FormDialog>
+    </ActionDialog>
   );
 }
 
@@ -214,24 +170,14 @@ function DeliveryLog({ webhook }: { webhook: Webhook }) {
           Refresh
         </button>
       </div>
-      <ErrorNotice error={log.error ?? action.error} onRetry={log.reload} />
-      {log.loading && !log.data && <Loading what="deliveries" />}
-      {log.data && rows.length === 0 && <p className="muted">Nothing sent yet.</p>}
+      <ListStatus list={log} count={rows.length} what="deliveries" error={action.error}>
+        <p className="muted">Nothing sent yet.</p>
+      </ListStatus>
       {rows.length > 0 && (
         <div className="card table-card" aria-busy={log.loading}>
           <table className="table responsive">
             <caption className="visually-hidden">Deliveries to {webhook.displayName || id}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">State</th>
-                <th scope="col">Attempts (response codes)</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={["Event", "State", "Attempts (response codes)", "Created"]} hidden="Actions" />
             <tbody>
               {rows.map((d) => (
                 <tr key={d.name}>
@@ -316,24 +262,22 @@ export function WebhooksPage() {
           )
         }
       />
-      <ErrorNotice error={list.error ?? action.error} onRetry={list.reload} />
-      {list.loading && !list.data && <Loading what="webhooks" />}
-      {list.data && webhooks.length === 0 && (
+      <ListStatus list={list} count={webhooks.length} what="webhooks" error={action.error}>
         <Empty icon="log" title="No webhook yet">
           <p>Add one to be told when a key is about to expire, is reported leaked, or a quota runs out.</p>
         </Empty>
-      )}
+      </ListStatus>
       <div className="idp-list">
         {webhooks.map((w) => {
           const id = lastSegment(w.name);
           const open = shown === id;
           return (
-            <article key={w.name} className="card idp" aria-labelledby={`webhook-${id}`}>
-              <div className="section-head">
-                <div>
-                  <h2 id={`webhook-${id}`}>{w.displayName || id}</h2>
-                  <p className="mono muted">{id}</p>
-                </div>
+            <ResourceCard
+              key={w.name}
+              headingId={`webhook-${id}`}
+              title={w.displayName || id}
+              id={id}
+              actions={
                 <div className="row-actions">
                   <button
                     type="button"
@@ -366,17 +310,11 @@ export function WebhooksPage() {
                     </>
                   )}
                   {session.can("webhooks.delete") && (
-                    <button
-                      type="button"
-                      className="button button-small button-quiet danger-text"
-                      onClick={() => setDialog({ kind: "delete", webhook: w })}
-                      aria-label={`Delete ${w.displayName || id}`}
-                    >
-                      <Icon name="trash" size={16} /> Delete
-                    </button>
+                    <DeleteButton label={`Delete ${w.displayName || id}`} onClick={() => setDialog({ kind: "delete", webhook: w })} />
                   )}
                 </div>
-              </div>
+              }
+            >
               <dl className="details details-inline">
                 <div>
                   <dt>URL</dt>
@@ -394,7 +332,7 @@ export function WebhooksPage() {
                 </div>
               </dl>
               {open && <DeliveryLog webhook={w} />}
-            </article>
+            </ResourceCard>
           );
         })}
       </div>
@@ -409,7 +347,7 @@ export function WebhooksPage() {
       )}
       {dialog?.kind === "edit" && <WebhookDialog existing={dialog.webhook} onClose={() => setDialog(undefined)} onSaved={done} />}
       {dialog?.kind === "delete" && <DeleteDialog webhook={dialog.webhook} onClose={() => setDialog(undefined)} onDeleted={done} />}
-      {dialog?.kind === "secret" && <SecretDialog webhook={dialog.webhook} onClose={() => setDialog(undefined)} />}
+      {dialog?.kind === "secret" && <WebhookSecretDialog webhook={dialog.webhook} onClose={() => setDialog(undefined)} />}
     </>
   );
 }
