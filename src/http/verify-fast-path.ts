@@ -47,6 +47,28 @@ export function principalHeaders(p: Principal): Record<string, string> {
 }
 
 /**
+ * A cached principal's answer, made once per principal object (the key cache hands out the same
+ * frozen principal until the key changes): its JSON body and its headers but the request id, as a
+ * flat `[name, value, …]` list for `writeHead`.
+ */
+const answers = new WeakMap<Principal, { body: string; headers: string[] }>();
+
+function answerOf(p: Principal): { body: string; headers: string[] } {
+  let answer = answers.get(p);
+  if (!answer) {
+    const body = JSON.stringify(verifiedKeyOf(p));
+    const headers = {
+      ...SECURITY_HEADERS,
+      ...principalHeaders(p),
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(Buffer.byteLength(body)),
+    };
+    answers.set(p, (answer = { body, headers: Object.entries(headers).flat() }));
+  }
+  return answer;
+}
+
+/**
  * The client's address as the framework would give it: the socket's peer, or with
  * `HEARTH_TRUST_PROXY=true` the left-most `X-Forwarded-For` entry. Undefined for the other trust
  * settings (hop counts, address lists), which the framework's own resolution handles.
@@ -83,16 +105,10 @@ function answerFast(deps: Deps, req: IncomingMessage, res: ServerResponse, fallb
   authenticateApiKey(deps, token, meta).then(
     (principal) => {
       if (principal.restrictions !== undefined) return fallback(req, res);
-      const body = JSON.stringify(verifiedKeyOf(principal));
+      const answer = answerOf(principal);
       req.resume();
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        ...principalHeaders(principal),
-        "x-request-id": requestId,
-        "content-type": "application/json; charset=utf-8",
-        "content-length": String(Buffer.byteLength(body)),
-      });
-      res.end(body);
+      res.writeHead(200, answer.headers.concat("x-request-id", requestId));
+      res.end(answer.body);
       let c = served.get(deps);
       if (!c) served.set(deps, (c = { count: 0 }));
       c.count++;
