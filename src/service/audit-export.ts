@@ -7,6 +7,8 @@ import { invalidArgument } from "../domain/errors.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { chainRows, checkpointBefore, checkpointsBetween, chainedEntry, seqRange, type ChainedRow } from "../store/audit-chain.ts";
 import { exportAuditLogs as exportRows } from "../store/audit-logs.ts";
+import type { AuditCheckpointRow } from "../store/schema.ts";
+import type { Db } from "../store/store.ts";
 import { auditRefusals } from "./audit.ts";
 import { ownEntries, type AuditQuery } from "./audit-logs.ts";
 import { auditPublicKeys, checkpointOf, signPendingCheckpoints } from "./audit-signing.ts";
@@ -153,7 +155,8 @@ const PIECE_CHARS = 16 * 1024;
  */
 const ROWS_PER_READ = 200;
 
-async function* lines(first: string, rows: AsyncGenerator<ChainedRow[]>, render: (row: ChainedRow) => string): AsyncGenerator<string> {
+/** An export's body: `first`, then each row as `render` writes it, joined into pieces of about `PIECE_CHARS` characters. */
+async function* lines<T>(first: string, rows: AsyncIterable<T[]> | Iterable<T[]>, render: (row: T) => string): AsyncGenerator<string> {
   yield first;
   let text = "";
   for await (const chunk of rows) {
@@ -168,6 +171,19 @@ async function* lines(first: string, rows: AsyncGenerator<ChainedRow[]>, render:
   if (text !== "") yield text;
 }
 
+/** Each chunk of `rows` with the signed checkpoint taken at each row's position, if there is one (one read per chunk). */
+async function* withCheckpoints(
+  db: Db,
+  accountId: string,
+  rows: AsyncIterable<ChainedRow[]>,
+): AsyncGenerator<Array<[ChainedRow, AuditCheckpointRow | undefined]>> {
+  for await (const chunk of rows) {
+    const signed = (await checkpointsBetween(db, accountId, chunk[0]!.seq, chunk.at(-1)!.seq)).filter((c) => c.signature !== "");
+    const at = new Map(signed.map((c) => [c.seq, c]));
+    yield chunk.map((row) => [row, at.get(row.seq)]);
+  }
+}
+
 /** The unfiltered chain export: header (anchor, public keys), then entries and checkpoints in chain order. */
 async function chainExport(deps: Deps, accountId: string, query: ExportQuery): Promise<AsyncGenerator<string>> {
   const db = deps.store.db;
@@ -180,22 +196,8 @@ async function chainExport(deps: Deps, accountId: string, query: ExportQuery): P
     anchor: anchorRow ? checkpointOf(anchorRow) : null,
     publicKeys: await auditPublicKeys(deps.store, deps.config),
   };
-  return (async function* () {
-    yield `${JSON.stringify(header)}\n`;
-    if (!positions) return;
-    let text = "";
-    for await (const chunk of chainRows(db, accountId, anchorRow?.seq ?? 0, positions.last, ROWS_PER_READ)) {
-      const checkpoints = new Map((await checkpointsBetween(db, accountId, chunk[0]!.seq, chunk.at(-1)!.seq)).map((c) => [c.seq, c]));
-      for (const row of chunk) {
-        text += entryLine(row);
-        const c = checkpoints.get(row.seq);
-        if (c && c.signature !== "") text += `${JSON.stringify({ type: "checkpoint", ...checkpointOf(c) })}\n`;
-        if (text.length >= PIECE_CHARS) {
-          yield text;
-          text = "";
-        }
-      }
-    }
-    if (text !== "") yield text;
-  })();
+  const rows = positions ? withCheckpoints(db, accountId, chainRows(db, accountId, anchorRow?.seq ?? 0, positions.last, ROWS_PER_READ)) : [];
+  return lines(`${JSON.stringify(header)}\n`, rows, ([row, checkpoint]) =>
+    checkpoint ? `${entryLine(row)}${JSON.stringify({ type: "checkpoint", ...checkpointOf(checkpoint) })}\n` : entryLine(row),
+  );
 }
