@@ -229,6 +229,16 @@ for (const dialect of DIALECTS) {
       return { admin, key: made.body.key };
     }
 
+    /** Creates the account's model "dollar", priced at $1 for each completion token (a `max_tokens: 1` call costs $1); its name. */
+    async function dollarModel(accountId: string, admin: string): Promise<string> {
+      const priced = await h.call("POST", `/v1/accounts/${accountId}/models?modelId=dollar`, {
+        key: admin,
+        body: { model: { backend: "local", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 0, outputPricePerMillionTokens: 1_000_000 } },
+      });
+      assert.equal(priced.status, 200, JSON.stringify(priced.body));
+      return `accounts/${accountId}/models/dollar`;
+    }
+
     test("a key's rpm refuses inside the account's quota, and a refused request takes nothing from the account's window", async () => {
       await earlyInAMinute();
       const { admin, key } = await keyed("rpm-key-acct", { rpm: 2 });
@@ -251,12 +261,7 @@ for (const dialect of DIALECTS) {
 
     test("a key's monthlySpendUsd refuses inside the account's budget, naming the key's limit", async () => {
       const { admin, key } = await keyed("spend-key-acct", { monthlySpendUsd: 2 });
-      const priced = await h.call("POST", "/v1/accounts/spend-key-acct/models?modelId=dollar", {
-        key: admin,
-        body: { model: { backend: "local", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 0, outputPricePerMillionTokens: 1_000_000 } },
-      });
-      assert.equal(priced.status, 200, JSON.stringify(priced.body));
-      const model = "accounts/spend-key-acct/models/dollar";
+      const model = await dollarModel("spend-key-acct", admin);
       assert.equal((await inferIn(h, key, chatBody(model, "hi", { max_tokens: 1 }))).status, 200);
       assert.equal((await inferIn(h, key, chatBody(model, "hi", { max_tokens: 1 }))).status, 200);
       const refused = await inferIn(h, key, chatBody(model, "hi", { max_tokens: 1 }));
@@ -276,12 +281,7 @@ for (const dialect of DIALECTS) {
 
     test("rotating a key is not a fresh budget: its successor, and the successor's successor, go on from the old key's monthly spend", async () => {
       const { admin, key } = await keyed("rotate-spend-acct", { monthlySpendUsd: 2 });
-      const priced = await h.call("POST", "/v1/accounts/rotate-spend-acct/models?modelId=dollar", {
-        key: admin,
-        body: { model: { backend: "local", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 0, outputPricePerMillionTokens: 1_000_000 } },
-      });
-      assert.equal(priced.status, 200, JSON.stringify(priced.body));
-      const dollar = chatBody("accounts/rotate-spend-acct/models/dollar", "hi", { max_tokens: 1 });
+      const dollar = chatBody(await dollarModel("rotate-spend-acct", admin), "hi", { max_tokens: 1 });
       const first = await firstKeyId("rotate-spend-acct", admin);
       assert.equal((await inferIn(h, key, dollar)).status, 200, "$1 of $2 through the first key");
       const second = await rotate("rotate-spend-acct", admin, first);
@@ -319,12 +319,7 @@ for (const dialect of DIALECTS) {
     test("keys made through a key with limits share its counters: minting keys never multiplies its monthly spend", async () => {
       await earlyInAMinute();
       const { admin, key } = await keyed("mint-acct", { rpm: 3, monthlySpendUsd: 2 });
-      const priced = await h.call("POST", "/v1/accounts/mint-acct/models?modelId=dollar", {
-        key: admin,
-        body: { model: { backend: "local", upstreamModel: "tiny-upstream", inputPricePerMillionTokens: 0, outputPricePerMillionTokens: 1_000_000 } },
-      });
-      assert.equal(priced.status, 200, JSON.stringify(priced.body));
-      const dollar = chatBody("accounts/mint-acct/models/dollar", "hi", { max_tokens: 1 });
+      const dollar = chatBody(await dollarModel("mint-acct", admin), "hi", { max_tokens: 1 });
       // Two children through the key: one inheriting its limits, one with a narrower spend.
       const mint = async (apiKey: Record<string, unknown>) => {
         const made = await h.call("POST", "/v1/accounts/mint-acct/users/bot/apiKeys", { key, body: { apiKey } });

@@ -86,8 +86,9 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
  * with reason `EXPOSED`, and in the same transaction `api_key.leaked` (and `api_key.disabled`, when
  * it was enabled) is queued and an entry naming the URL is written in the key's account, as
  * principal "secret-scanner". The keys made through it are disabled with it (`disableApiKeyRow`),
- * each with its `api_key.disabled`; the entry names them (`alsoDisabled`). Each key's cache entry is invalidated on every process after the
- * commit, so its next request is refused. Anything else is ignored; the caller answers the same
+ * each with its `api_key.disabled`; the entry names them (`alsoDisabled`). Each disabled key's
+ * cache entry is invalidated on every process after the commit, so its next request is refused.
+ * Anything else is ignored; the caller answers the same
  * whatever was found, so a report cannot tell which tokens are real.
  * @throws UNAVAILABLE (503) when an audit entry cannot be written (that key's change is rolled back).
  */
