@@ -1,15 +1,16 @@
 /**
  * @module The OpenAI-compatible inference proxy: checks the request, resolves the model to a
  * backend, admits it against the account's quotas, calls the backend and relays its answer
- * (`relay.ts`). The HTTP route only declares the endpoints and calls `proxyInference`.
+ * (`relay.ts`). The HTTP route only declares the endpoints and calls `proxyInference`; the fast path
+ * in front of the framework (src/http/gateway-fast-path.ts) calls its two halves.
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { describeIssue } from "../domain/describe-issue.ts";
 import { invalidArgument } from "../domain/errors.ts";
 import { auditRefusals } from "../service/audit.ts";
 import type { Ctx, Deps } from "../service/context.ts";
-import { admit, InferenceRefusal, reservationNano, reservedTokens, resolveTarget, type InferencePath } from "./inference.ts";
+import type { GatewayExchange } from "./exchange.ts";
+import { admit, InferenceRefusal, reservationNano, reservedTokens, resolveTarget, type Admission, type InferencePath, type Target } from "./inference.ts";
 import { countRateRefusal } from "./rate-refusals.ts";
 import { requireAllowedModel } from "./key-restrictions.ts";
 import { estimateTokens } from "./meter.ts";
@@ -33,46 +34,69 @@ function checkBody(body: Body, path: InferencePath): void {
   if (!result.success) throw invalidArgument(describeIssue("request body", result.error, body));
 }
 
+/** A request admitted to its backend: where it goes, its prompt estimate, and what admission holds for it. */
+export interface AdmittedCall {
+  target: Target;
+  /** Prompt tokens to meter when the backend reports no usage (see `estimateTokens`). */
+  promptEstimate: number;
+  admission: Admission;
+}
+
 /**
- * Proxies one OpenAI-style request (`path`: `/chat/completions`, `/completions` or `/embeddings`)
- * to the backend of the model it names, with the backend's upstream model name, and returns the
- * response body (a stream for `stream: true`), which names the model as the client did. A
- * request refused before the backend is called (invalid body, unknown model, the wrong kind of
- * model, no permission, a quota: 400, 403, 404, 412, 429) is audited as `operationId` on the model
- * and rethrown; backend failures throw `UpstreamError` (502, 504).
+ * Checks an OpenAI-style request body for `path` (`/chat/completions`, `/completions` or
+ * `/embeddings`), resolves its model to a backend and admits it against the key's and the
+ * account's limits. Admission is the last step, so a throw takes nothing: an invalid body, an
+ * unknown model, the wrong kind of model, no permission or a model the key may not use (400, 403,
+ * 404, 412) or a limit (402, 429) throw an ApiError (an `InferenceRefusal` for a limit).
  */
-export async function proxyInference(
-  deps: Deps,
-  ctx: Ctx,
-  body: Body,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  path: InferencePath,
-  operationId: string,
-): Promise<unknown> {
+export async function admitInference(deps: Deps, ctx: Ctx, body: Body, path: InferencePath): Promise<AdmittedCall> {
+  checkBody(body, path);
+  const target = await resolveTarget(deps, ctx, body.model, path);
+  requireAllowedModel(ctx.principal, target.model, String(body.model));
+  const promptEstimate = estimateTokens(JSON.stringify(body[PROMPT_FIELD[path]]).length);
+  const tokens = reservedTokens(target, promptEstimate, body);
+  const admission = await admit(deps, ctx.principal, target, reservationNano(target, promptEstimate, body), tokens);
+  return { target, promptEstimate, admission };
+}
+
+/**
+ * Proxies one OpenAI-style request: audits a refusal before the backend is called as
+ * `operationId` on the model and rethrows it (see `admitInference`), then forwards it
+ * (`forwardInference`).
+ */
+export async function proxyInference(deps: Deps, ctx: Ctx, body: Body, exchange: GatewayExchange, path: InferencePath, operationId: string): Promise<unknown> {
   const op = {
     method: operationId,
     resource: String(body.model ?? "").slice(0, 300),
     payload: { model: body.model, stream: body.stream },
   };
-  // Listened for from the start: a client gone at any point cancels what is left of the call.
-  const clientGone = new AbortController();
-  reply.raw.on("close", () => {
-    if (!reply.raw.writableFinished) clientGone.abort();
-  });
-  const { target, promptEstimate, admission } = await auditRefusals(ctx, op, async () => {
-    checkBody(body, path);
-    const resolved = await resolveTarget(deps, ctx, body.model, path);
-    requireAllowedModel(ctx.principal, resolved.model, String(body.model));
-    const estimate = estimateTokens(JSON.stringify(body[PROMPT_FIELD[path]]).length);
-    const tokens = reservedTokens(resolved, estimate, body);
-    const admitted = await admit(deps, ctx.principal, resolved, reservationNano(resolved, estimate, body), tokens).catch((error: unknown) => {
+  const admitted = await auditRefusals(ctx, op, () =>
+    admitInference(deps, ctx, body, path).catch((error: unknown) => {
       if (error instanceof InferenceRefusal && error.openaiCode === "rate_limit_exceeded") countRateRefusal(deps.store, ctx, operationId);
       throw error;
-    });
-    void reply.headers(admitted.headers);
-    return { target: resolved, promptEstimate: estimate, admission: admitted };
-  });
+    }),
+  );
+  return forwardInference(deps, ctx, body, admitted, exchange, path);
+}
+
+/**
+ * Calls the backend of an admitted request with the backend's upstream model name and returns
+ * the answer's body (a string, an OpenAI error object for a backend's 400 or 429, or a stream for
+ * `stream: true`), which names the model as the client did; `exchange` gets its status and
+ * headers (the admission's rate-limit headers first). The call is metered, or its reservation
+ * released, once it ends.
+ * @throws UpstreamError (502, 504) when the backend fails, times out or the client went away first.
+ */
+export async function forwardInference(
+  deps: Deps,
+  ctx: Ctx,
+  body: Body,
+  admitted: AdmittedCall,
+  exchange: GatewayExchange,
+  path: InferencePath,
+): Promise<unknown> {
+  const { target, promptEstimate, admission } = admitted;
+  Object.assign(exchange.headers, admission.headers);
   const stream = body.stream === true && path !== "/embeddings";
   const streamOptions = body.stream_options && typeof body.stream_options === "object" ? (body.stream_options as Body) : {};
   const upstreamBody = JSON.stringify({
@@ -81,23 +105,24 @@ export async function proxyInference(
     ...(stream ? { stream_options: { ...streamOptions, include_usage: true } } : {}),
   });
   const requestedModel = String(body.model);
-  const c: Relayed = { deps, ctx, request, reply, path, requestedModel, target, promptEstimate, admission };
-  if (clientGone.signal.aborted) {
+  const c: Relayed = { deps, ctx, exchange, path, requestedModel, target, promptEstimate, admission };
+  const clientGone = exchange.clientGone;
+  if (clientGone.aborted) {
     // Gone before the backend was asked: nothing was spent.
     await endCall(c);
     throw new UpstreamError(502, "the client closed the request");
   }
   let call: UpstreamCall;
   try {
-    call = await postUpstream(target.backend, path, upstreamBody, request.id, clientGone.signal);
+    call = await postUpstream(target.backend, path, upstreamBody, exchange.requestId, clientGone);
   } catch (error) {
     // Gone while the backend worked on the prompt (before its headers): the prompt is metered, as
     // for a disconnect mid-stream. A backend that failed or timed out costs nothing.
-    await endCall(c, clientGone.signal.aborted ? { promptTokens: promptEstimate, completionTokens: 0 } : undefined);
+    await endCall(c, clientGone.aborted ? { promptTokens: promptEstimate, completionTokens: 0 } : undefined);
     throw error;
   }
   const eventStream = call.response.contentType.startsWith("text/event-stream");
-  if (call.response.ok && stream && eventStream) return relayStream(c, call, streamOptions.include_usage === true, clientGone.signal);
+  if (call.response.ok && stream && eventStream) return relayStream(c, call, streamOptions.include_usage === true);
   try {
     return call.response.ok ? await relayJson(c, call) : await relayError(c, call);
   } finally {

@@ -6,10 +6,10 @@
  */
 import { once } from "node:events";
 import { PassThrough } from "node:stream";
-import type { FastifyReply, FastifyRequest } from "fastify";
 import { costNano, utcDay } from "../domain/pricing.ts";
 import { limitsKeyOf } from "../domain/principal.ts";
 import type { Ctx, Deps } from "../service/context.ts";
+import type { GatewayExchange } from "./exchange.ts";
 import type { Admission, InferencePath, Target } from "./inference.ts";
 import { estimateTokens, usageOf, type TokenUsage } from "./meter.ts";
 import { openAiErrorBody } from "./openai-error.ts";
@@ -21,8 +21,8 @@ import { UpstreamError, type UpstreamCall } from "./upstream.ts";
 export interface Relayed {
   deps: Deps;
   ctx: Ctx;
-  request: FastifyRequest;
-  reply: FastifyReply;
+  /** The exchange answered: the status and headers set here are written with the body returned. */
+  exchange: GatewayExchange;
   path: InferencePath;
   /** The `model` the client asked for, exactly: the name answers carry (as Fireworks echoes it), not the backend's. */
   requestedModel: string;
@@ -85,7 +85,7 @@ export async function endCall(c: Relayed, usage?: TokenUsage): Promise<void> {
     if (tokens && used !== tokens.tokens) await c.deps.rateLimiter.adjust(tokens.key, used - tokens.tokens, tokens.at);
   } catch (error) {
     // The reservation lapses on its own; the store stays the source of truth.
-    c.request.log.error({ err: error }, "metering failed");
+    c.exchange.logError(error, "metering failed");
   }
 }
 
@@ -108,12 +108,13 @@ export async function relayError(c: Relayed, call: UpstreamCall): Promise<unknow
   }
   const name = c.target.backend.name;
   if (status === 400 || status === 413 || status === 422) {
-    void c.reply.status(400);
+    c.exchange.status = 400;
     return openAiErrorBody(`backend "${name}" refused the request: ${upstreamMessage || `status ${status}`}`, "invalid_request_error", "upstream_rejected");
   }
   if (status === 429) {
     // The backend's own wait is what a client's retry should honour (OpenAI's SDKs read both headers).
-    void c.reply.status(429).headers(call.response.retryAfter);
+    c.exchange.status = 429;
+    Object.assign(c.exchange.headers, call.response.retryAfter);
     return openAiErrorBody(`backend "${name}" is overloaded; retry later`, "rate_limit_error", "upstream_overloaded");
   }
   {
@@ -144,7 +145,8 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
   // An embedding has no completion: only its prompt is estimated when the backend reports no usage.
   const estimate = { promptTokens: c.promptEstimate, completionTokens: c.path === "/embeddings" ? 0 : estimateTokens(text.length) };
   await endCall(c, usageOf(json) ?? estimate);
-  void c.reply.status(200).header("content-type", "application/json; charset=utf-8");
+  c.exchange.status = 200;
+  c.exchange.headers["content-type"] = "application/json; charset=utf-8";
   if (!isAnswer(json)) return redactKey(text, c.target.backend.apiKey);
   return redactKey(namedAsRequested(text, c.requestedModel) ?? JSON.stringify({ ...json, model: c.requestedModel }), c.target.backend.apiKey);
 }
@@ -182,11 +184,12 @@ const USAGE_OBJECT = /"usage"\s*:\s*\{/;
  * response body; it is fed in the background). The usage of the final chunk is metered; if the
  * client did not ask for usage, that usage-only chunk is not forwarded.
  */
-export function relayStream(c: Relayed, call: UpstreamCall, clientWantsUsage: boolean, clientGone: AbortSignal): PassThrough {
+export function relayStream(c: Relayed, call: UpstreamCall, clientWantsUsage: boolean): PassThrough {
   const out = new PassThrough();
   out.on("error", () => undefined);
-  void c.reply.status(200).headers({ "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
-  void pump(c, call, out, clientWantsUsage, clientGone).finally(() => call.done());
+  c.exchange.status = 200;
+  Object.assign(c.exchange.headers, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
+  void pump(c, call, out, clientWantsUsage).finally(() => call.done());
   return out;
 }
 
@@ -210,7 +213,8 @@ function relayedEvent(event: SseEvent, apiKey: string | undefined): string {
   return `${lines.join("\n")}\n\n`;
 }
 
-async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWantsUsage: boolean, clientGone: AbortSignal): Promise<void> {
+async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWantsUsage: boolean): Promise<void> {
+  const clientGone = c.exchange.clientGone;
   const write = async (text: string) => {
     if (out.destroyed || clientGone.aborted) return;
     if (!out.write(text)) await Promise.race([once(out, "drain"), once(clientGone, "abort")]);

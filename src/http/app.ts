@@ -6,7 +6,8 @@ import type { Deps } from "../service/context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { checkJsonDepth, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
-import { REQUEST_ID, verifyFastPathServer } from "./verify-fast-path.ts";
+import { REQUEST_ID } from "./fast-path-request.ts";
+import { fastPathServer, type FastPathLog } from "./fast-path-server.ts";
 import { Router } from "./route.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { auditLogRoutes } from "./routes/audit-logs.ts";
@@ -36,6 +37,7 @@ const QUIET_PATHS = new Set(["/verifyApiKey", "/healthz", "/readyz", "/metrics"]
 
 /** Builds the HTTP application: every route, the one error handler, one log line per request. */
 export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
+  const fastPathLog: FastPathLog = {};
   const app = Fastify({
     logger: deps.config.logLevel === "silent" ? false : { level: deps.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     logController: new LogController({ disableRequestLogging: true }),
@@ -49,9 +51,10 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     },
     routerOptions: { ignoreTrailingSlash: true },
     ...serverOptions(deps.config),
-    // A valid key's GET /verifyApiKey is answered in front of the framework (a gateway asks it per request).
-    serverFactory: verifyFastPathServer(deps),
+    // A valid key's GET /verifyApiKey and admitted inference calls are answered in front of the framework (a gateway sends them per request).
+    serverFactory: fastPathServer(deps, fastPathLog),
   });
+  if (deps.config.logLevel !== "silent") fastPathLog.log = app.log;
 
   drainOnClose(app);
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Histogram, Registry } from "prom-client";
 import type { Deps } from "../service/context.ts";
-import { takeFastVerifications } from "./verify-fast-path.ts";
 import { groupCommitStats } from "../store/group-commit.ts";
 
 /**
@@ -15,11 +14,6 @@ export function installMetrics(app: FastifyInstance, deps: Deps): Registry {
     help: "HTTP requests answered, by method, route and status",
     labelNames: ["method", "route", "status"],
     registers: [registry],
-    // Key checks answered in front of the framework (src/http/verify-fast-path.ts) pass no hook: counted here.
-    collect() {
-      const fast = takeFastVerifications(deps);
-      if (fast > 0) this.labels("GET", "/verifyApiKey", "200").inc(fast);
-    },
   });
   const latency = new Histogram({
     name: "hearth_http_request_duration_seconds",
@@ -74,27 +68,51 @@ export function installMetrics(app: FastifyInstance, deps: Deps): Registry {
 
   // Hooks on every request take callbacks rather than async functions: no promise per hook.
   app.addHook("onSend", (_request, reply, payload, done) => {
-    if (reply.statusCode === 429) {
-      const quota = typeof payload === "string" ? /quota \\"([a-z0-9-]+)\\"/.exec(payload)?.[1] : undefined;
-      rejections.inc({ quota: quota ?? (/authentication attempts/.test(String(payload)) ? "auth-throttle" : "other") });
-    }
+    if (reply.statusCode === 429) rejections.inc({ quota: refusedBy(payload) });
     done(null, payload);
   });
   // The labelled children, looked up once per route and status rather than hashed on every request.
   const children = new Map<string, { count: { inc(): void }; time: { observe(seconds: number): void } }>();
-  app.addHook("onResponse", (request, reply, done) => {
-    // The route pattern, not the URL: ids must not explode the label space.
-    const route = request.routeOptions.url ?? "unmatched";
-    const status = String(reply.statusCode);
-    const key = `${request.method} ${route} ${status}`;
+  const answered = (method: string, route: string, statusCode: number, ms: number) => {
+    const status = String(statusCode);
+    const key = `${method} ${route} ${status}`;
     let child = children.get(key);
     if (!child) {
-      child = { count: requests.labels(request.method, route, status), time: latency.labels(request.method, route) };
+      child = { count: requests.labels(method, route, status), time: latency.labels(method, route) };
       children.set(key, child);
     }
     child.count.inc();
-    child.time.observe(reply.elapsedTime / 1000);
+    child.time.observe(ms / 1000);
+  };
+  app.addHook("onResponse", (request, reply, done) => {
+    // The route pattern, not the URL: ids must not explode the label space.
+    answered(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime);
     done();
   });
+  fastPathAnswers.set(deps, (method, route, status, ms, body) => {
+    answered(method, route, status, ms);
+    if (status === 429) rejections.inc({ quota: refusedBy(body) });
+  });
   return registry;
+}
+
+/** The quota a 429's JSON body names (`quota \"…\"` in its message), "auth-throttle", or "other". */
+function refusedBy(payload: unknown): string {
+  const quota = typeof payload === "string" ? /quota \\"([a-z0-9-]+)\\"/.exec(payload)?.[1] : undefined;
+  return quota ?? (/authentication attempts/.test(String(payload)) ? "auth-throttle" : "other");
+}
+
+/** Where a fast path reports an answer: method, route pattern, status, time to answer (milliseconds), the body when it is a string. */
+type AnswerSink = (method: string, route: string, status: number, ms: number, body: string) => void;
+
+const fastPathAnswers = new WeakMap<Deps, AnswerSink>();
+
+/**
+ * Counts and times an answer written in front of the framework (src/http/fast-path-server.ts),
+ * which passes none of its hooks, as `onResponse` does for the others: `hearth_http_requests_total`,
+ * `hearth_http_request_duration_seconds` and, for a 429, `hearth_quota_rejections_total`. `route`
+ * is the route's pattern as the framework names it; `ms` milliseconds.
+ */
+export function countFastPathAnswer(deps: Deps, method: string, route: string, status: number, ms: number, body = ""): void {
+  fastPathAnswers.get(deps)?.(method, route, status, ms, body);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { getInferenceModel, listInferenceModels } from "../../gateway/models.ts";
+import { gatewayExchange } from "../../gateway/exchange.ts";
 import { proxyInference } from "../../gateway/proxy.ts";
 import type { Router } from "../route.ts";
 import {
@@ -59,7 +60,15 @@ function mountInference(router: Router, mount: (typeof MOUNTS)[number]): void {
       errorFormat: "openai",
       response,
       body: requestBody.meta({ examples: [requestExample] }),
-      handler: ({ deps, ctx, body, request, reply }) => proxyInference(deps, ctx, body, request, reply, path, operationId),
+      handler: async ({ deps, ctx, body, request, reply }) => {
+        const exchange = gatewayExchange(reply.raw, request.id, (err, message) => request.log.error({ err }, message));
+        try {
+          return await proxyInference(deps, ctx, body, exchange, path, operationId);
+        } finally {
+          // Also on an error: the error handler sets its own status, and the admission's headers stay.
+          void reply.status(exchange.status).headers(exchange.headers);
+        }
+      },
     });
   }
   router.add({

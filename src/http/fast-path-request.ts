@@ -1,0 +1,51 @@
+/**
+ * @module What the fast paths in front of the framework (src/http/fast-path-server.ts) read of a
+ * request, exactly as the framework route would read it; anything they cannot read the same way
+ * is left to the framework.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { isApiKeyShaped } from "../domain/sign-in.ts";
+import type { Deps, RequestMeta } from "../service/context.ts";
+
+/** A client's `x-request-id` that is echoed (and logged, audited) as the request's id; any other is replaced by a UUID. */
+export const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+// RFC 6750 b64token, as src/http/auth.ts reads it; anything else goes the framework's way.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/**
+ * The client's address as the framework would give it: the socket's peer, or with
+ * `HEARTH_TRUST_PROXY=true` the left-most `X-Forwarded-For` entry. Undefined for the other trust
+ * settings (hop counts, address lists), which the framework's own resolution handles.
+ */
+function clientIp(req: IncomingMessage, trustProxy: Deps["config"]["trustProxy"]): string | undefined {
+  const peer = req.socket.remoteAddress ?? "";
+  if (trustProxy === false) return peer;
+  if (trustProxy !== true) return undefined;
+  const forwarded = req.headers["x-forwarded-for"];
+  if (typeof forwarded !== "string" || forwarded === "") return peer;
+  return forwarded.split(",")[0]!.trim();
+}
+
+/** A request a fast path can authenticate: its API key (a Bearer token shaped like one) and its audit metadata. */
+export interface KeyedRequest {
+  token: string;
+  meta: RequestMeta & { requestId: string };
+}
+
+/**
+ * The request's API key and metadata (user agent, client address, request id: the client's
+ * `x-request-id` when well-formed, else a new UUID), or undefined when the request has no Bearer
+ * API key or its client address needs the framework's proxy-trust rules.
+ */
+export function keyedRequest(req: IncomingMessage, deps: Deps): KeyedRequest | undefined {
+  const token = BEARER.exec(req.headers.authorization ?? "")?.[1];
+  if (token === undefined || !isApiKeyShaped(token)) return undefined;
+  const ip = clientIp(req, deps.config.trustProxy);
+  if (ip === undefined) return undefined;
+  const given = req.headers["x-request-id"];
+  const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+  const ua = req.headers["user-agent"];
+  return { token, meta: { userAgent: typeof ua === "string" ? ua : "", clientIp: ip, requestId } };
+}
