@@ -20,13 +20,15 @@ export interface GatewayExchange {
 }
 
 /**
- * An exchange answered on `res`, listening from now on for the client going away (`res` closed
- * before it finished).
+ * An exchange answered on `res`, whose `clientGone` aborts when `res` closes before it finished,
+ * or at once when it already has (a client that left while its request was read or admitted).
  */
 export function gatewayExchange(res: ServerResponse, requestId: string, logError: GatewayExchange["logError"]): GatewayExchange {
   const gone = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) gone.abort();
-  });
+  if (res.destroyed) gone.abort();
+  else
+    res.once("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
   return { requestId, clientGone: gone.signal, status: 200, headers: {}, logError };
 }

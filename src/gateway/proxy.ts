@@ -8,8 +8,9 @@ import { z } from "zod";
 import { describeIssue } from "../domain/describe-issue.ts";
 import { invalidArgument } from "../domain/errors.ts";
 import { auditRefusals } from "../service/audit.ts";
-import type { Ctx, Deps } from "../service/context.ts";
+import type { Ctx, Deps, Operation } from "../service/context.ts";
 import type { GatewayExchange } from "./exchange.ts";
+import { INFERENCE_OPERATIONS } from "./inference-routes.ts";
 import { admit, InferenceRefusal, reservationNano, reservedTokens, resolveTarget, type Admission, type InferencePath, type Target } from "./inference.ts";
 import { countRateRefusal } from "./rate-refusals.ts";
 import { requireAllowedModel } from "./key-restrictions.ts";
@@ -60,19 +61,23 @@ export async function admitInference(deps: Deps, ctx: Ctx, body: Body, path: Inf
 }
 
 /**
- * Proxies one OpenAI-style request: audits a refusal before the backend is called as
- * `operationId` on the model and rethrows it (see `admitInference`), then forwards it
- * (`forwardInference`).
+ * How a refused or failed call to `path` is audited: as the endpoint's operation
+ * (`INFERENCE_OPERATIONS`) on the model the body names, with `model` and `stream`.
  */
-export async function proxyInference(deps: Deps, ctx: Ctx, body: Body, exchange: GatewayExchange, path: InferencePath, operationId: string): Promise<unknown> {
-  const op = {
-    method: operationId,
-    resource: String(body.model ?? "").slice(0, 300),
-    payload: { model: body.model, stream: body.stream },
-  };
+export function inferenceOperation(body: Body, path: InferencePath): Operation {
+  return { method: INFERENCE_OPERATIONS[path], resource: String(body.model ?? "").slice(0, 300), payload: { model: body.model, stream: body.stream } };
+}
+
+/**
+ * Proxies one OpenAI-style request: audits a refusal before the backend is called as
+ * `inferenceOperation` and rethrows it (see `admitInference`), then forwards it
+ * (`forwardInference`); the route audits a failure of the call as the same operation.
+ */
+export async function proxyInference(deps: Deps, ctx: Ctx, body: Body, exchange: GatewayExchange, path: InferencePath): Promise<unknown> {
+  const op = inferenceOperation(body, path);
   const admitted = await auditRefusals(ctx, op, () =>
     admitInference(deps, ctx, body, path).catch((error: unknown) => {
-      if (error instanceof InferenceRefusal && error.openaiCode === "rate_limit_exceeded") countRateRefusal(deps.store, ctx, operationId);
+      if (error instanceof InferenceRefusal && error.openaiCode === "rate_limit_exceeded") countRateRefusal(deps.store, ctx, op.method);
       throw error;
     }),
   );

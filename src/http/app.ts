@@ -4,7 +4,7 @@ import { MalformedBody } from "./malformed-body.ts";
 import { keepRawJsonBody } from "./raw-body.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
-import { checkJsonDepth, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
+import { parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { REQUEST_ID } from "./fast-path-request.ts";
 import { fastPathServer, type FastPathLog } from "./fast-path-server.ts";
@@ -65,8 +65,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     const text = (body as string).trim();
     if (text === "") return done(null, undefined);
     try {
-      checkJsonDepth(text);
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(text));
     } catch (error) {
       done(null, new MalformedBody(`malformed JSON body: ${(error as Error).message}`));
     }

@@ -9,25 +9,19 @@ import { Readable } from "node:stream";
 import type { FastifyBaseLogger } from "fastify";
 import { requireAllowedNetwork } from "../domain/api-key-restrictions.ts";
 import { ApiError } from "../domain/errors.ts";
-import type { Principal } from "../domain/principal.ts";
 import { gatewayExchange, type GatewayExchange } from "../gateway/exchange.ts";
 import type { InferencePath } from "../gateway/inference.ts";
 import { openAiError } from "../gateway/openai-error.ts";
-import { admitInference, forwardInference, type AdmittedCall } from "../gateway/proxy.ts";
+import { admitInference, forwardInference, inferenceOperation, type AdmittedCall } from "../gateway/proxy.ts";
+import { inferenceEndpoint } from "../gateway/inference-routes.ts";
 import { UpstreamError } from "../gateway/upstream.ts";
+import { auditRefused } from "../service/audit.ts";
 import { authenticateApiKey } from "../service/authenticate.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import { withPresetActions } from "../service/permission-presets.ts";
 import { keyedRequest, type KeyedRequest } from "./fast-path-request.ts";
-import { checkJsonDepth, SECURITY_HEADERS } from "./hardening.ts";
+import { parseJsonBody, SECURITY_HEADERS } from "./hardening.ts";
 import { countFastPathAnswer } from "./metrics.ts";
-
-/** The routes served here, by exact URL (no query string, no trailing slash): both mounts of src/http/routes/inference.ts. */
-const ROUTES = new Map<string, InferencePath>(
-  ["/inference/v1", "/v1"].flatMap((mount) =>
-    (["/chat/completions", "/completions", "/embeddings"] as const).map((path) => [`${mount}${path}`, path] as const),
-  ),
-);
 
 // A JSON body in UTF-8, as the app's JSON parser reads it; any other Content-Type is the framework's to refuse.
 const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
@@ -55,23 +49,34 @@ function replayed(req: IncomingMessage, body: Buffer): IncomingMessage {
   return copy;
 }
 
-/** The request's body as sent (what arrived, if the client broke off: the framework then refuses its length). */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The request's body: `whole` once all `length` bytes (its `Content-Length`) have arrived; when the
+ * client broke off or had already gone, what did arrive, and `whole` false.
+ */
+function readBody(req: IncomingMessage, length: number): Promise<{ body: Buffer; whole: boolean }> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
-    const done = () => resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-    req.on("data", (chunk: Buffer) => parts.push(chunk));
-    req.once("end", done);
-    req.once("error", done);
+    let size = 0;
+    const settle = (whole: boolean) => {
+      req.off("close", broken);
+      resolve({ body: parts.length === 1 ? parts[0]! : Buffer.concat(parts), whole: whole && size === length });
+    };
+    const broken = () => settle(false);
+    if (req.destroyed) return settle(false);
+    req.on("data", (chunk: Buffer) => {
+      parts.push(chunk);
+      size += chunk.length;
+    });
+    req.once("end", () => settle(true));
+    req.once("error", broken);
+    req.once("close", broken);
   });
 }
 
 /** The parsed JSON object of a body, or undefined when it is not one (the framework then says why). */
 function jsonObject(body: Buffer): Record<string, unknown> | undefined {
-  const text = body.toString("utf8");
   try {
-    checkJsonDepth(text);
-    const value: unknown = JSON.parse(text);
+    const value = parseJsonBody(body.toString("utf8"));
     return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -113,14 +118,14 @@ function writeAnswer(res: ServerResponse, requestId: string, exchange: GatewayEx
  */
 export function answerInferenceFast(deps: Deps, log: FastifyBaseLogger | undefined, req: IncomingMessage, res: ServerResponse, fallback: Fallback): boolean {
   if (req.method !== "POST") return false;
-  const path = ROUTES.get(req.url ?? "");
+  const path = inferenceEndpoint(req.url ?? "");
   const type = req.headers["content-type"];
   const length = req.headers["content-length"];
   if (path === undefined || typeof type !== "string" || !JSON_TYPE.test(type)) return false;
   if (length === undefined || !LENGTH.test(length) || Number(length) > deps.config.bodyLimit || req.headers["transfer-encoding"] !== undefined) return false;
   const keyed = keyedRequest(req, deps);
   if (keyed === undefined) return false;
-  serve(deps, log, req, res, fallback, path, keyed).catch((error: unknown) => {
+  serve(deps, log, req, res, fallback, path, keyed, Number(length)).catch((error: unknown) => {
     log?.error({ reqId: keyed.meta.requestId, err: error }, "unhandled error");
     res.destroy();
   });
@@ -135,45 +140,58 @@ async function serve(
   fallback: Fallback,
   path: InferencePath,
   keyed: KeyedRequest,
+  length: number,
 ): Promise<void> {
   const started = performance.now();
   const reqId = keyed.meta.requestId;
-  let principal: Principal;
+  // The body first, as the framework reads it: the key is checked once it has arrived, so that a
+  // key disabled while a slow client still sends its body is refused like any other.
+  const { body: bytes, whole } = await readBody(req, length);
+  const replay = () => fallback(replayed(req, bytes), res);
+  const body = whole ? jsonObject(bytes) : undefined;
+  if (body === undefined) return replay();
+  let ctx: Ctx;
   try {
-    principal = await withPresetActions(deps.store.db, await authenticateApiKey(deps, keyed.token, keyed.meta));
+    const principal = await withPresetActions(deps.store.db, await authenticateApiKey(deps, keyed.token, keyed.meta));
     requireAllowedNetwork(principal.restrictions, keyed.meta.clientIp);
+    ctx = { principal, meta: keyed.meta, checked: [] };
   } catch {
-    return fallback(req, res);
+    return replay();
   }
   const exchange = gatewayExchange(res, reqId, (err, message) => log?.error({ reqId, err }, message));
-  const bytes = await readBody(req);
-  const body = jsonObject(bytes);
-  const ctx: Ctx = { principal, meta: keyed.meta, checked: [] };
+  const op = inferenceOperation(body, path);
   let admitted: AdmittedCall;
   try {
-    if (body === undefined) throw new Error("not a JSON object");
     admitted = await admitInference(deps, ctx, body, path);
   } catch {
-    return fallback(replayed(req, bytes), res);
+    return replay();
   }
+  // The call is this path's from here: its access-log line and metrics when the response closes
+  // (499 when the client left before the headers), or at the end when it had already left.
   let written = "";
-  res.once("close", () => {
+  const closed = () => {
     const ms = performance.now() - started;
     const finished = res.writableFinished;
     const status = !finished && !res.headersSent ? 499 : res.statusCode;
     log?.info({ reqId, method: "POST", path: req.url, status, ms: Math.round(ms * 10) / 10, ...(finished ? {} : { clientClosed: true }) }, "request");
     if (finished) countFastPathAnswer(deps, "POST", req.url!, status, ms, written);
-  });
+  };
+  const goneBefore = res.destroyed;
+  if (!goneBefore) res.once("close", closed);
   let result: unknown;
   try {
     result = await forwardInference(deps, ctx, body, admitted, exchange, path);
   } catch (error) {
-    const known = error instanceof ApiError || error instanceof UpstreamError ? error : undefined;
-    if (!known) log?.error({ reqId, err: error }, "unhandled error");
+    // A call that failed after admission is audited as the framework route audits it (src/http/route.ts).
+    let failure = error;
+    await auditRefused(deps, ctx, op, error).catch((auditError: unknown) => (failure = auditError));
+    const known = failure instanceof ApiError || failure instanceof UpstreamError ? failure : undefined;
+    if (!known) log?.error({ reqId, err: failure }, "unhandled error");
     const answer = openAiError(known ?? new ApiError("INTERNAL", "internal error"));
     exchange.status = answer.httpStatus;
     Object.assign(exchange.headers, answer.headers);
     result = answer.body;
   }
   written = writeAnswer(res, reqId, exchange, result);
+  if (goneBefore) closed();
 }

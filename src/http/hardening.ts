@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from "../config.ts";
 import { invalidArgument } from "../domain/errors.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
+import { inferenceEndpoint } from "../gateway/inference-routes.ts";
 
 /**
  * What keeps hostile or merely slow clients from holding the server: time limits on sending a
@@ -48,9 +49,28 @@ export function serverOptions(config: Config): {
   };
 }
 
-/** Refuses a JSON body nested deeper than MAX_JSON_DEPTH before it reaches recursive code (the caller names the body). */
-export function checkJsonDepth(text: string): void {
+/** True when an object anywhere in a parsed JSON value has an own member named `__proto__`. */
+function hasProtoMember(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasProtoMember);
+  if (value === null || typeof value !== "object") return false;
+  return Object.hasOwn(value, "__proto__") || Object.values(value).some(hasProtoMember);
+}
+
+/**
+ * The value of a JSON request body (the text, non-empty). Refused, with an error whose message
+ * names why: nested deeper than MAX_JSON_DEPTH (checked before parsing, so before any recursive
+ * code), not JSON, or holding a member named `__proto__` (in any spelling, e.g. `\u005f_proto__`):
+ * copying such a member into another object sets that object's prototype instead, so the copy
+ * would read fields the client never sent — refused as Fastify's own parser (secure-json-parse)
+ * refuses it.
+ * @throws Error with the reason as its message (the caller names the body).
+ */
+export function parseJsonBody(text: string): unknown {
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+  const value: unknown = JSON.parse(text);
+  // Only a text holding the name, or an escape that could spell it, can have such a member.
+  if ((text.includes("__proto__") || text.includes("\\u")) && hasProtoMember(value)) throw new Error('a member named "__proto__" is not accepted');
+  return value;
 }
 
 /** True when a string (value or key) anywhere in a parsed JSON body holds U+0000. */
@@ -66,14 +86,14 @@ function containsNul(value: unknown): boolean {
 /**
  * PostgreSQL text cannot hold U+0000 (SQLite can), so a NUL reaching the store was a 500 on one
  * dialect and stored on the other. No Hearth value has a use for it: a URL or JSON body carrying
- * one is refused at the edge, on both. Inference bodies are passed upstream, never stored: exempt.
+ * one is refused at the edge, on both. Inference bodies (both mounts) are passed upstream, never stored: exempt.
  */
 export function refuseNul(app: FastifyInstance): void {
   app.addHook("onRequest", (request, _reply, done) => {
     done(/%00/i.test(request.url) ? invalidArgument("the URL must not contain the NUL character (%00)") : undefined);
   });
   app.addHook("preValidation", (request, _reply, done) => {
-    const nul = !request.url.startsWith("/inference/") && containsNul(request.body);
+    const nul = inferenceEndpoint(request.routeOptions.url ?? "") === undefined && containsNul(request.body);
     done(nul ? invalidArgument("the request body must not contain the NUL character (\\u0000)") : undefined);
   });
 }

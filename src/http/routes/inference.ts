@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { getInferenceModel, listInferenceModels } from "../../gateway/models.ts";
 import { gatewayExchange } from "../../gateway/exchange.ts";
+import { INFERENCE_MOUNTS, INFERENCE_OPERATIONS } from "../../gateway/inference-routes.ts";
 import { proxyInference } from "../../gateway/proxy.ts";
 import type { Router } from "../route.ts";
 import {
@@ -20,13 +21,6 @@ const requestBody = z.looseObject({
   stream: z.unknown().optional(),
 });
 
-/**
- * Where the OpenAI-compatible routes are mounted: under `/inference/v1` (Fireworks' inference base
- * URL) and on the origin's `/v1`, so that one client with the origin as its base URL reaches the
- * control plane and inference alike. One implementation; both mounts declare OpenAI's error shape.
- */
-const MOUNTS = ["/inference/v1", "/v1"] as const;
-
 const modelParam = z.object({
   model: z
     .string()
@@ -35,22 +29,17 @@ const modelParam = z.object({
 
 /** The OpenAI-compatible inference gateway (docs/inference.md), on each mount. */
 export function inferenceRoutes(router: Router): void {
-  for (const mount of MOUNTS) mountInference(router, mount);
+  for (const mount of INFERENCE_MOUNTS) mountInference(router, mount);
 }
 
-function mountInference(router: Router, mount: (typeof MOUNTS)[number]): void {
+function mountInference(router: Router, mount: (typeof INFERENCE_MOUNTS)[number]): void {
   const routes = [
-    [
-      "/chat/completions",
-      "CreateChatCompletion",
-      "OpenAI-compatible chat completion (streaming with stream: true)",
-      chatCompletion,
-      chatCompletionRequestExample,
-    ],
-    ["/completions", "CreateCompletion", "OpenAI-compatible text completion (streaming with stream: true)", completion, completionRequestExample],
-    ["/embeddings", "CreateEmbeddings", "OpenAI-compatible embeddings, of a model of kind EMBEDDING_MODEL", embeddingList, embeddingRequestExample],
+    ["/chat/completions", "OpenAI-compatible chat completion (streaming with stream: true)", chatCompletion, chatCompletionRequestExample],
+    ["/completions", "OpenAI-compatible text completion (streaming with stream: true)", completion, completionRequestExample],
+    ["/embeddings", "OpenAI-compatible embeddings, of a model of kind EMBEDDING_MODEL", embeddingList, embeddingRequestExample],
   ] as const;
-  for (const [path, operationId, summary, response, requestExample] of routes) {
+  for (const [path, summary, response, requestExample] of routes) {
+    const operationId = INFERENCE_OPERATIONS[path];
     router.add({
       method: "POST",
       url: `${mount}${path}`,
@@ -63,7 +52,7 @@ function mountInference(router: Router, mount: (typeof MOUNTS)[number]): void {
       handler: async ({ deps, ctx, body, request, reply }) => {
         const exchange = gatewayExchange(reply.raw, request.id, (err, message) => request.log.error({ err }, message));
         try {
-          return await proxyInference(deps, ctx, body, exchange, path, operationId);
+          return await proxyInference(deps, ctx, body, exchange, path);
         } finally {
           // Also on an error: the error handler sets its own status, and the admission's headers stay.
           void reply.status(exchange.status).headers(exchange.headers);
