@@ -7,10 +7,10 @@ import { account, chat, infer, setQuota, sseData, startPlatform } from "./suppor
 import type { FakeUpstream } from "./support/model-server.ts";
 
 /**
- * The inference routes over a real connection, where an admitted call is answered in front of the
+ * The inference routes over a real connection, where a keyed JSON call is answered in front of the
  * framework (src/http/gateway-fast-path.ts), against the framework route itself (`h.call`, which
- * injects into the framework): the same answers, and everything else handed to the framework with
- * its body, refused and audited once.
+ * injects into the framework, or the same URL with a trailing slash, which only the framework
+ * serves): the same answers, refusals audited once.
  */
 const A = "/v1/accounts/my-account";
 const PUBLIC = "accounts/fireworks/models/tiny-public";
@@ -77,7 +77,7 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    test("anything but an admitted call goes to the framework with its body: each refusal answered as there and audited once", async () => {
+    test("each refusal is answered as the framework route answers it (the same URL with a trailing slash) and audited once per request", async () => {
       const cases: Array<[string, string | Record<string, unknown>, number, RegExp]> = [
         ["not JSON", "{not json", 400, /malformed JSON body/],
         ["an array", "[1,2]", 400, /request body/],
@@ -96,11 +96,18 @@ for (const dialect of DIALECTS) {
         assert.match(answer.error.message, message, what);
         assert.equal(typeof answer.error.type, "string", `${what}: OpenAI's error shape`);
         assert.equal(res.headers.get("x-request-id"), `refused-${status}-${what.length}`, what);
+        const framework = await fetch(`${h.baseUrl}${CHAT}/`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${bot.key}`, "content-type": "application/json" },
+          body: text,
+        });
+        assert.equal(framework.status, status, what);
+        assert.deepEqual(await framework.json(), answer, what);
       }
       const notFound = await auditEntries(h, 'message="CreateChatCompletion" AND status:"NOT_FOUND"');
-      assert.equal(notFound.length, 1, "the unknown model is audited once, by the framework");
+      assert.equal(notFound.length, 2, "the unknown model is audited once on each path");
       const invalid = await auditEntries(h, 'message="CreateChatCompletion" AND status:"INVALID_ARGUMENT"');
-      assert.equal(invalid.length, 3);
+      assert.equal(invalid.length, 6);
     });
 
     test("a refused key, a key outside its networks and a model the key may not use are refused as the framework refuses them", async () => {
@@ -121,7 +128,7 @@ for (const dialect of DIALECTS) {
       assert.equal(entries.length, 2, "the network and the model refusals, once each");
     });
 
-    test("a limit refusal is answered by the framework and counted once; an admitted call is counted, timed and logged once", async () => {
+    test("a limit refusal and an admitted call are each counted, timed and logged once", async () => {
       const acct = await account(h, "fast-rpm", { caller: "user" });
       await setQuota(h, "fast-rpm", "serverless-inference-rpm", 2, acct.admin);
       const before = await scrape();

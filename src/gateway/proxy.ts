@@ -1,8 +1,8 @@
 /**
  * @module The OpenAI-compatible inference proxy: checks the request, resolves the model to a
  * backend, admits it against the account's quotas, calls the backend and relays its answer
- * (`relay.ts`). The HTTP route only declares the endpoints and calls `proxyInference`; the fast path
- * in front of the framework (src/http/gateway-fast-path.ts) calls its two halves.
+ * (`relay.ts`). The HTTP route only declares the endpoints and calls `proxyInference`, as the fast
+ * path in front of the framework (src/http/gateway-fast-path.ts) does.
  */
 import { z } from "zod";
 import { describeIssue } from "../domain/describe-issue.ts";
@@ -36,7 +36,7 @@ function checkBody(body: Body, path: InferencePath): void {
 }
 
 /** A request admitted to its backend: where it goes, its prompt estimate, and what admission holds for it. */
-export interface AdmittedCall {
+interface AdmittedCall {
   target: Target;
   /** Prompt tokens to meter when the backend reports no usage (see `estimateTokens`). */
   promptEstimate: number;
@@ -50,7 +50,7 @@ export interface AdmittedCall {
  * unknown model, the wrong kind of model, no permission or a model the key may not use (400, 403,
  * 404, 412) or a limit (402, 429) throw an ApiError (an `InferenceRefusal` for a limit).
  */
-export async function admitInference(deps: Deps, ctx: Ctx, body: Body, path: InferencePath): Promise<AdmittedCall> {
+async function admitInference(deps: Deps, ctx: Ctx, body: Body, path: InferencePath): Promise<AdmittedCall> {
   checkBody(body, path);
   const target = await resolveTarget(deps, ctx, body.model, path);
   requireAllowedModel(ctx.principal, target.model, String(body.model));
@@ -92,14 +92,7 @@ export async function proxyInference(deps: Deps, ctx: Ctx, body: Body, exchange:
  * released, once it ends.
  * @throws UpstreamError (502, 504) when the backend fails, times out or the client went away first.
  */
-export async function forwardInference(
-  deps: Deps,
-  ctx: Ctx,
-  body: Body,
-  admitted: AdmittedCall,
-  exchange: GatewayExchange,
-  path: InferencePath,
-): Promise<unknown> {
+async function forwardInference(deps: Deps, ctx: Ctx, body: Body, admitted: AdmittedCall, exchange: GatewayExchange, path: InferencePath): Promise<unknown> {
   const { target, promptEstimate, admission } = admitted;
   Object.assign(exchange.headers, admission.headers);
   const stream = body.stream === true && path !== "/embeddings";

@@ -1,8 +1,8 @@
 /**
  * @module The OpenAI-compatible inference routes without the framework, for what the gateway
- * serves on every call: a valid API key whose request is admitted. The gateway's own steps are the
- * route's (`admitInference`, `forwardInference`); what this skips is Fastify's routing, hooks,
- * schema pass and reply. Anything else is answered by the framework route.
+ * serves on every call: a valid API key and a JSON body. The gateway's work is the route's own
+ * (`proxyInference`); what this skips is Fastify's routing, hooks, schema pass and reply. A request
+ * it does not take, or whose key it cannot accept, is answered by the framework route.
  */
 import { IncomingMessage, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
@@ -12,7 +12,7 @@ import { ApiError } from "../domain/errors.ts";
 import { gatewayExchange, type GatewayExchange } from "../gateway/exchange.ts";
 import type { InferencePath } from "../gateway/inference.ts";
 import { openAiError } from "../gateway/openai-error.ts";
-import { admitInference, forwardInference, inferenceOperation, type AdmittedCall } from "../gateway/proxy.ts";
+import { inferenceOperation, proxyInference } from "../gateway/proxy.ts";
 import { inferenceEndpoint } from "../gateway/inference-routes.ts";
 import { UpstreamError } from "../gateway/upstream.ts";
 import { auditRefused } from "../service/audit.ts";
@@ -108,13 +108,12 @@ function writeAnswer(res: ServerResponse, requestId: string, exchange: GatewayEx
 /**
  * Serves a `POST` to one of the inference routes when it carries a JSON body of a declared length
  * within the body limit and a Bearer API key: returns false (leaving the request untouched) for
- * anything else. A key the cache's process refuses, a client address its key does not allow, a
- * body that is not a JSON object, and any refusal before the backend is called (the body's fields,
- * the model, permissions, limits) go to `fallback` — the framework route, with the body replayed —
- * which decides again and refuses, audits and counts as every route does. Once admitted, the call
- * is the gateway's (`forwardInference`), its errors written in OpenAI's shape as the framework's
- * error handler writes them. One access-log line per request (`log`), counted and timed in the
- * request metrics.
+ * anything else. Once the body has arrived, a body that is not a JSON object, and a key the
+ * cache's process refuses or a client address its key does not allow, go to `fallback` — the
+ * framework route, with the body replayed — which refuses, audits and throttles as every route
+ * does. Any other request is the gateway's (`proxyInference`, as the framework route calls it),
+ * its refusals and failures audited and written in OpenAI's shape as the router and the error
+ * handler do. One access-log line per request (`log`), counted and timed in the request metrics.
  */
 export function answerInferenceFast(deps: Deps, log: FastifyBaseLogger | undefined, req: IncomingMessage, res: ServerResponse, fallback: Fallback): boolean {
   if (req.method !== "POST") return false;
@@ -159,13 +158,6 @@ async function serve(
     return replay();
   }
   const exchange = gatewayExchange(res, reqId, (err, message) => log?.error({ reqId, err }, message));
-  const op = inferenceOperation(body, path);
-  let admitted: AdmittedCall;
-  try {
-    admitted = await admitInference(deps, ctx, body, path);
-  } catch {
-    return replay();
-  }
   // The call is this path's from here: its access-log line and metrics when the response closes
   // (499 when the client left before the headers), or at the end when it had already left.
   let written = "";
@@ -180,11 +172,11 @@ async function serve(
   if (!goneBefore) res.once("close", closed);
   let result: unknown;
   try {
-    result = await forwardInference(deps, ctx, body, admitted, exchange, path);
+    result = await proxyInference(deps, ctx, body, exchange, path);
   } catch (error) {
-    // A call that failed after admission is audited as the framework route audits it (src/http/route.ts).
+    // Refused or failed: audited and written as the framework route does (src/http/route.ts, src/http/errors.ts).
     let failure = error;
-    await auditRefused(deps, ctx, op, error).catch((auditError: unknown) => (failure = auditError));
+    await auditRefused(deps, ctx, inferenceOperation(body, path), error).catch((auditError: unknown) => (failure = auditError));
     const known = failure instanceof ApiError || failure instanceof UpstreamError ? failure : undefined;
     if (!known) log?.error({ reqId, err: failure }, "unhandled error");
     const answer = openAiError(known ?? new ApiError("INTERNAL", "internal error"));
