@@ -222,7 +222,9 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
   const splitter = new SseSplitter();
   let usage: TokenUsage | undefined;
   let streamedChars = 0;
+  // The events completed by one upstream chunk go out in one write, as they came in one read.
   const forward = async (events: ReturnType<SseSplitter["push"]>) => {
+    let relayed = "";
     for (let event of events) {
       if (event.data !== undefined && event.data !== "[DONE]") {
         streamedChars += event.data.length;
@@ -257,8 +259,9 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
           }
         }
       }
-      await write(relayedEvent(event, c.target.backend.apiKey));
+      relayed += relayedEvent(event, c.target.backend.apiKey);
     }
+    if (relayed !== "") await write(relayed);
   };
   try {
     for await (const chunk of call.response.body) {
