@@ -160,6 +160,22 @@ describe("inference fast path and framework route alike at the edges", () => {
     assert.equal((await h.call("GET", `${A}/users/proto-user`)).status, 404);
   });
 
+  test("a body without model: the same refusal in the route's words, audited alike, on both", async () => {
+    const bot = await serviceAccountWithKey(h, "nomodel", "user");
+    const body = JSON.stringify({ messages: [{ role: "user", content: "hi" }] });
+    const answers: Record<string, unknown> = {};
+    for (const [label, path] of [
+      ["framework", FRAMEWORK],
+      ["fast", FAST],
+    ] as const) {
+      const res = await post(h, path, bot.key, body);
+      const entries = (await auditEntries(h, 'message="CreateChatCompletion"')).filter((e: { apiKeyId?: string }) => e.apiKeyId === bot.keyId);
+      answers[label] = { status: res.status, message: JSON.parse(res.text).error.message, resource: entries[0]?.resource?.replace(/\/$/, "") };
+    }
+    assert.deepEqual(answers.fast, answers.framework);
+    assert.equal((answers.fast as { status: number }).status, 400);
+  });
+
   test("pipelined requests, Expect: 100-continue and HTTP/1.0 through the replay (no difference found)", async () => {
     const bot = await serviceAccountWithKey(h, "pipe", "user");
     const good = JSON.stringify(chat(PUBLIC));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { generateKey } from "../src/domain/api-key-format.ts";
+import { createAccount } from "../src/service/accounts.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 
@@ -53,6 +54,21 @@ for (const dialect of DIALECTS) {
       const timed = /hearth_http_request_duration_seconds_count\{method="GET",route="\/verifyApiKey"\} (\d+)/;
       assert.equal(metric(later, count) - metric(before, count), 5);
       assert.equal(metric(later, timed) - metric(before, timed), 5);
+    });
+
+    test("an owner whose email is outside ASCII: 200 on both paths, x-hearth-principal percent-encoded, and the server keeps serving", async () => {
+      const email = "иван@пример.рф";
+      const key = (await createAccount(h.deps.store, h.deps.config, `cyr-${dialect}`, email)).apiKey;
+      const framework = await h.call("GET", "/verifyApiKey", { key });
+      assert.equal(framework.status, 200, JSON.stringify(framework.body));
+      const res = await fetch(`${base}/verifyApiKey`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(5000) });
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { email: string }).email, email);
+      const header = res.headers.get("x-hearth-principal")!;
+      assert.equal(header, framework.headers["x-hearth-principal"]);
+      assert.match(header, /^[\x21-\x7e]+$/);
+      assert.equal(decodeURIComponent(header), email);
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
     });
 
     test("a refused key gets the framework's 401 error, and a deleted key is refused on the next request", async () => {

@@ -7,7 +7,7 @@ import { errorHandler, notFoundHandler } from "./errors.ts";
 import { parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { REQUEST_ID } from "./fast-path-request.ts";
-import { fastPathServer, type FastPathLog } from "./fast-path-server.ts";
+import { fastPathServer, type FastPathState } from "./fast-path-server.ts";
 import { Router } from "./route.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { auditLogRoutes } from "./routes/audit-logs.ts";
@@ -37,7 +37,7 @@ const QUIET_PATHS = new Set(["/verifyApiKey", "/healthz", "/readyz", "/metrics"]
 
 /** Builds the HTTP application: every route, the one error handler, one log line per request. */
 export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
-  const fastPathLog: FastPathLog = {};
+  const fastPath: FastPathState = {};
   const app = Fastify({
     logger: deps.config.logLevel === "silent" ? false : { level: deps.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     logController: new LogController({ disableRequestLogging: true }),
@@ -52,9 +52,14 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     routerOptions: { ignoreTrailingSlash: true },
     ...serverOptions(deps.config),
     // A valid key's GET /verifyApiKey and admitted inference calls are answered in front of the framework (a gateway sends them per request).
-    serverFactory: fastPathServer(deps, fastPathLog),
+    serverFactory: fastPathServer(deps, fastPath),
   });
-  if (deps.config.logLevel !== "silent") fastPathLog.log = app.log;
+  if (deps.config.logLevel !== "silent") fastPath.log = app.log;
+  // A request arriving once closing has begun is refused by the framework (503), never taken by a fast path.
+  app.addHook("preClose", (done) => {
+    fastPath.closing = true;
+    done();
+  });
 
   drainOnClose(app);
 

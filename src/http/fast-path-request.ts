@@ -25,7 +25,8 @@ function clientIp(req: IncomingMessage, trustProxy: Deps["config"]["trustProxy"]
   if (trustProxy !== true) return undefined;
   const forwarded = req.headers["x-forwarded-for"];
   if (typeof forwarded !== "string" || forwarded === "") return peer;
-  return forwarded.split(",")[0]!.trim();
+  // Trimmed of spaces and tabs only (RFC 9110 OWS), as the framework's proxy-addr reads the list.
+  return forwarded.split(",")[0]!.replace(/^[ \t]+|[ \t]+$/g, "");
 }
 
 /** A request a fast path can authenticate: its API key (a Bearer token shaped like one) and its audit metadata. */

@@ -9,22 +9,27 @@ import type { Deps } from "../service/context.ts";
 import { answerInferenceFast } from "./gateway-fast-path.ts";
 import { answerVerifyFast } from "./verify-fast-path.ts";
 
-/** Where the fast paths write their log lines: the app's logger, known once the app is built. */
-export interface FastPathLog {
+/** What the fast paths learn from the app once it is built: its logger, and whether it is closing. */
+export interface FastPathState {
+  /** Where their access-log and error lines go (none when logging is off). */
   log?: FastifyBaseLogger;
+  /** Set when the app starts to close: from then on every request goes to the framework, which refuses new ones (503). */
+  closing?: boolean;
 }
 
 /**
  * The server factory. It applies the same server options Fastify applies to a server it makes
  * itself (header and request time-outs, keep-alive, socket time-out). The log level `debug` turns
- * the fast paths off, so that every request gets the framework's log lines.
+ * the fast paths off, so that every request gets the framework's log lines; so does closing.
  */
-export function fastPathServer(deps: Deps, logs: FastPathLog): FastifyServerFactory {
+export function fastPathServer(deps: Deps, state: FastPathState): FastifyServerFactory {
   const enabled = deps.config.logLevel !== "debug";
   return (handler, opts) => {
     const o = opts as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket?: number };
     const server: Server = createServer(o.http ?? {}, (req, res) => {
-      if (!enabled || !(answerVerifyFast(deps, req, res, handler) || answerInferenceFast(deps, logs.log, req, res, handler))) handler(req, res);
+      if (!enabled || state.closing || !(answerVerifyFast(deps, req, res, handler) || answerInferenceFast(deps, state.log, req, res, handler))) {
+        handler(req, res);
+      }
     });
     server.keepAliveTimeout = o.keepAliveTimeout;
     server.requestTimeout = o.requestTimeout;

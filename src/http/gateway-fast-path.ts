@@ -21,6 +21,7 @@ import type { Ctx, Deps } from "../service/context.ts";
 import { withPresetActions } from "../service/permission-presets.ts";
 import { keyedRequest, type KeyedRequest } from "./fast-path-request.ts";
 import { parseJsonBody, SECURITY_HEADERS } from "./hardening.ts";
+import { inferenceRequestBody } from "./routes/inference.ts";
 import { countFastPathAnswer } from "./metrics.ts";
 
 // A JSON body in UTF-8, as the app's JSON parser reads it; any other Content-Type is the framework's to refuse.
@@ -108,7 +109,8 @@ function writeAnswer(res: ServerResponse, requestId: string, exchange: GatewayEx
 /**
  * Serves a `POST` to one of the inference routes when it carries a JSON body of a declared length
  * within the body limit and a Bearer API key: returns false (leaving the request untouched) for
- * anything else. Once the body has arrived, a body that is not a JSON object, and a key the
+ * anything else. Once the body has arrived, a body that is not a JSON object or that the route's
+ * declared schema refuses (`inferenceRequestBody`), and a key the
  * cache's process refuses or a client address its key does not allow, go to `fallback` — the
  * framework route, with the body replayed — which refuses, audits and throttles as every route
  * does. Any other request is the gateway's (`proxyInference`, as the framework route calls it),
@@ -148,7 +150,8 @@ async function serve(
   const { body: bytes, whole } = await readBody(req, length);
   const replay = () => fallback(replayed(req, bytes), res);
   const body = whole ? jsonObject(bytes) : undefined;
-  if (body === undefined) return replay();
+  // A body the route's declared schema refuses is refused by the route, in its words.
+  if (body === undefined || !inferenceRequestBody.safeParse(body).success) return replay();
   let ctx: Ctx;
   try {
     const principal = await withPresetActions(deps.store.db, await authenticateApiKey(deps, keyed.token, keyed.meta));

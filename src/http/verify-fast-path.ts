@@ -15,12 +15,26 @@ export function verifiedKeyOf(p: Principal) {
   return { accountId: p.accountId, userId: p.userId, email: p.email, role: p.role, serviceAccount: p.serviceAccount, keyId: p.apiKeyId };
 }
 
-/** The headers naming the principal, which nginx `auth_request` and Envoy `ext_authz` pass on. */
+// What a header value may not hold as it is (RFC 9110 §5.5 field-vchar is visible ASCII; Node refuses
+// anything beyond Latin-1), and `%`, so that decoding is unambiguous.
+const NOT_HEADER_SAFE = /[^\x21-\x24\x26-\x7e]/gu;
+
+/**
+ * `text` as a header value: every character outside visible ASCII, and `%`, percent-encoded as
+ * UTF-8 (RFC 3986 §2.1); percent-decoding gives `text` back. An ASCII email without `%` is
+ * unchanged; an internationalised one (`иван@пример.рф`, RFC 6532) is encoded.
+ */
+const headerSafe = (text: string): string => text.replace(NOT_HEADER_SAFE, (c) => encodeURIComponent(c));
+
+/**
+ * The headers naming the principal, which nginx `auth_request` and Envoy `ext_authz` pass on;
+ * `x-hearth-principal` is the email percent-encoded where a header value needs it (`headerSafe`).
+ */
 export function principalHeaders(p: Principal): Record<string, string> {
   return {
     "x-fireworks-account-id": p.accountId,
     "x-hearth-user-id": p.userId,
-    "x-hearth-principal": p.email,
+    "x-hearth-principal": headerSafe(p.email),
     "x-hearth-role": p.role,
     "x-hearth-api-key-id": p.apiKeyId,
     "cache-control": "no-store",
@@ -68,16 +82,19 @@ export function answerVerifyFast(
   const keyed = keyedRequest(req, deps);
   if (keyed === undefined) return false;
   const started = performance.now();
-  authenticateApiKey(deps, keyed.token, keyed.meta).then(
-    (principal) => {
-      if (principal.restrictions !== undefined) return fallback(req, res);
-      const answer = answerOf(principal);
-      req.resume();
-      res.writeHead(200, answer.headers.concat("x-request-id", keyed.meta.requestId));
-      res.end(answer.body);
-      countFastPathAnswer(deps, "GET", "/verifyApiKey", 200, performance.now() - started);
-    },
-    () => fallback(req, res),
-  );
+  authenticateApiKey(deps, keyed.token, keyed.meta)
+    .then(
+      (principal) => {
+        if (principal.restrictions !== undefined) return fallback(req, res);
+        const answer = answerOf(principal);
+        req.resume();
+        res.writeHead(200, answer.headers.concat("x-request-id", keyed.meta.requestId));
+        res.end(answer.body);
+        countFastPathAnswer(deps, "GET", "/verifyApiKey", 200, performance.now() - started);
+      },
+      () => fallback(req, res),
+    )
+    // Nothing above is expected to throw; if it does, the connection ends rather than the process.
+    .catch(() => res.destroy());
   return true;
 }

@@ -15,8 +15,11 @@ import {
   openAiModelList,
 } from "../resources/inference.ts";
 
-/** Documented for OpenAPI; checked by the gateway (`proxyInference`), so that a refused request is audited. */
-const requestBody = z.looseObject({
+/**
+ * The inference request body as the route declares it (OpenAPI), checked before the gateway's own
+ * checks (`proxyInference`, which audits its refusals); the fast path checks it too.
+ */
+export const inferenceRequestBody = z.looseObject({
   model: z.unknown().describe("accounts/{a}/models/{m}, accounts/{a}/models/{m}#accounts/{a}/deployments/{d}, or accounts/{a}/deployments/{d}"),
   stream: z.unknown().optional(),
 });
@@ -48,7 +51,7 @@ function mountInference(router: Router, mount: (typeof INFERENCE_MOUNTS)[number]
       tag: "Inference",
       errorFormat: "openai",
       response,
-      body: requestBody.meta({ examples: [requestExample] }),
+      body: inferenceRequestBody.meta({ examples: [requestExample] }),
       handler: async ({ deps, ctx, body, request, reply }) => {
         const exchange = gatewayExchange(reply.raw, request.id, (err, message) => request.log.error({ err }, message));
         try {
