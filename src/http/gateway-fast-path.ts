@@ -110,10 +110,9 @@ function writeAnswer(res: ServerResponse, requestId: string, exchange: GatewayEx
  * Serves a `POST` to one of the inference routes when it carries a JSON body of a declared length
  * within the body limit and a Bearer API key: returns false (leaving the request untouched) for
  * anything else. Once the body has arrived, a body that is not a JSON object or that the route's
- * declared schema refuses (`inferenceRequestBody`), and a key the
- * cache's process refuses or a client address its key does not allow, go to `fallback` — the
- * framework route, with the body replayed — which refuses, audits and throttles as every route
- * does. Any other request is the gateway's (`proxyInference`, as the framework route calls it),
+ * declared schema refuses (`inferenceRequestBody`), a key the cache's process refuses, and a
+ * client address its key does not allow go to `fallback` — the framework route, with the body
+ * replayed — which refuses, audits and throttles as every route does. Any other request is the gateway's (`proxyInference`, as the framework route calls it),
  * its refusals and failures audited and written in OpenAI's shape as the router and the error
  * handler do. One access-log line per request (`log`), counted and timed in the request metrics.
  */
