@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { auditEntries, serviceAccountWithKey } from "./support/fixtures.ts";
 import { account, chat, setQuota, startPlatform } from "./support/platform.ts";
 import type { FakeUpstream } from "./support/model-server.ts";
+import { openConnection, postHead, readUntilClosed, statusOf } from "./support/raw-http.ts";
 
 /**
  * Edges where the inference fast path (an exact route URL, answered in front of the framework)
@@ -15,39 +15,13 @@ const A = "/v1/accounts/my-account";
 const PUBLIC = "accounts/fireworks/models/tiny-public";
 const FAST = "/inference/v1/chat/completions";
 const FRAMEWORK = "/inference/v1/chat/completions/";
+/** Each request of a comparison goes once to each path, named. */
+const BOTH = [
+  ["framework", FRAMEWORK],
+  ["fast", FAST],
+] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Opens a raw connection to the server. */
-function open(h: TestHearth): Promise<Socket> {
-  const port = Number(new URL(h.baseUrl).port);
-  return new Promise((resolve, reject) => {
-    const s = connect(port, "127.0.0.1", () => resolve(s));
-    s.on("error", reject);
-  });
-}
-
-/** Everything the server writes on `s` until it closes it (or `ms` pass). */
-function readAll(s: Socket, ms = 5000): Promise<string> {
-  return new Promise((resolve) => {
-    let text = "";
-    const timer = setTimeout(() => resolve(text), ms);
-    s.on("data", (c: Buffer) => (text += c.toString("utf8")));
-    s.on("close", () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
-  });
-}
-
-const statusOf = (raw: string) => Number(/^HTTP\/1\.[01] (\d{3})/.exec(raw)?.[1] ?? 0);
-
-function head(path: string, key: string, length: number, extra = ""): string {
-  return (
-    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${length}\r\nConnection: close\r\n${extra}\r\n`
-  );
-}
 
 async function post(h: TestHearth, path: string, key: string, body: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${h.baseUrl}${path}`, {
@@ -69,15 +43,12 @@ describe("inference fast path and framework route alike at the edges", () => {
 
   test("a key disabled while its request body is still arriving is refused on both, and the backend is not called", async () => {
     const results: Record<string, number> = {};
-    for (const [label, path] of [
-      ["framework", FRAMEWORK],
-      ["fast", FAST],
-    ] as const) {
+    for (const [label, path] of BOTH) {
       const bot = await serviceAccountWithKey(h, `toctou-${label}`, "user");
       const body = JSON.stringify(chat(PUBLIC));
-      const s = await open(h);
-      const answer = readAll(s);
-      s.write(head(path, bot.key, Buffer.byteLength(body)) + body.slice(0, 10));
+      const s = await openConnection(h.baseUrl);
+      const answer = readUntilClosed(s);
+      s.write(postHead(path, bot.key, Buffer.byteLength(body)) + body.slice(0, 10));
       await sleep(200);
       const disabled = await h.call("POST", `${A}/users/toctou-${label}/apiKeys/${bot.keyId}:disable`, { body: { disableReason: "EXPOSED" } });
       assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
@@ -104,10 +75,7 @@ describe("inference fast path and framework route alike at the edges", () => {
 
   test("a backend failure (502) after admission is audited once on both", async () => {
     const counts: Record<string, number> = {};
-    for (const [label, path] of [
-      ["framework", FRAMEWORK],
-      ["fast", FAST],
-    ] as const) {
+    for (const [label, path] of BOTH) {
       const bot = await serviceAccountWithKey(h, `fail-${label}`, "user");
       const res = await post(h, path, bot.key, JSON.stringify(chat(PUBLIC, "fail")));
       assert.equal(res.status, 502, res.text);
@@ -119,17 +87,14 @@ describe("inference fast path and framework route alike at the edges", () => {
 
   test("a JSON object shorter than its Content-Length from a client that goes away takes nothing of the rpm quota on either", async () => {
     const used: Record<string, number> = {};
-    for (const [label, path] of [
-      ["framework", FRAMEWORK],
-      ["fast", FAST],
-    ] as const) {
+    for (const [label, path] of BOTH) {
       const acct = await account(h, `cut-${label}`, { caller: "user" });
       await setQuota(h, `cut-${label}`, "serverless-inference-rpm", 3, acct.admin);
       const body = JSON.stringify(chat(PUBLIC));
       const calls = up.requests.length;
       for (let i = 0; i < 3; i++) {
-        const s = await open(h);
-        s.write(head(path, acct.keys.caller!, Buffer.byteLength(body) + 50) + body);
+        const s = await openConnection(h.baseUrl);
+        s.write(postHead(path, acct.keys.caller!, Buffer.byteLength(body) + 50) + body);
         await sleep(100);
         s.destroy();
         await sleep(50);
@@ -164,10 +129,7 @@ describe("inference fast path and framework route alike at the edges", () => {
     const bot = await serviceAccountWithKey(h, "nomodel", "user");
     const body = JSON.stringify({ messages: [{ role: "user", content: "hi" }] });
     const answers: Record<string, unknown> = {};
-    for (const [label, path] of [
-      ["framework", FRAMEWORK],
-      ["fast", FAST],
-    ] as const) {
+    for (const [label, path] of BOTH) {
       const res = await post(h, path, bot.key, body);
       const entries = (await auditEntries(h, 'message="CreateChatCompletion"')).filter((e: { apiKeyId?: string }) => e.apiKeyId === bot.keyId);
       answers[label] = { status: res.status, message: JSON.parse(res.text).error.message, resource: entries[0]?.resource?.replace(/\/$/, "") };
@@ -182,15 +144,15 @@ describe("inference fast path and framework route alike at the edges", () => {
     const bad = "{bad";
     const req = (body: string, close = false) =>
       `POST ${FAST} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${bot.key}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? "Connection: close\r\n" : ""}\r\n${body}`;
-    const s = await open(h);
-    const answer = readAll(s);
+    const s = await openConnection(h.baseUrl);
+    const answer = readUntilClosed(s);
     s.write(req(bad) + req(good) + req(bad) + req(good, true));
     const raw = await answer;
     const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
     assert.deepEqual(statuses, [400, 200, 400, 200], raw.slice(0, 2000));
 
-    const c = await open(h);
-    const continued = readAll(c);
+    const c = await openConnection(h.baseUrl);
+    const continued = readUntilClosed(c);
     c.write(
       `POST ${FAST} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${bot.key}\r\nContent-Type: application/json\r\nContent-Length: ${bad.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
     );
@@ -199,8 +161,8 @@ describe("inference fast path and framework route alike at the edges", () => {
     const text = await continued;
     assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 400/, text.slice(0, 200));
 
-    const old = await open(h);
-    const oldAnswer = readAll(old);
+    const old = await openConnection(h.baseUrl);
+    const oldAnswer = readUntilClosed(old);
     old.write(`POST ${FAST} HTTP/1.0\r\nAuthorization: Bearer ${bot.key}\r\nContent-Type: application/json\r\nContent-Length: ${bad.length}\r\n\r\n${bad}`);
     assert.equal(statusOf(await oldAnswer), 400);
   });
@@ -226,15 +188,12 @@ describe("inference fast path on PostgreSQL (a key's first use reads the store)"
 
   test("a client gone while its new key is looked up gets one access-log line on both", async () => {
     const lines: Record<string, number> = {};
-    for (const [label, path] of [
-      ["framework", FRAMEWORK],
-      ["fast", FAST],
-    ] as const) {
+    for (const [label, path] of BOTH) {
       const bot = await serviceAccountWithKey(h, `gone-${label}`, "user");
       const body = JSON.stringify(chat(PUBLIC));
       const logsBefore = h.logs.length;
-      const s = await open(h);
-      s.end(head(path, bot.key, Buffer.byteLength(body), "x-request-id: gone-" + label + "\r\n") + body);
+      const s = await openConnection(h.baseUrl);
+      s.end(postHead(path, bot.key, Buffer.byteLength(body), { extra: `x-request-id: gone-${label}\r\n` }) + body);
       s.destroy();
       await sleep(500);
       lines[label] = h.logs.slice(logsBefore).filter((l) => l.includes(`gone-${label}`) && l.includes('"msg":"request"')).length;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 import { chat, startPlatform } from "./support/platform.ts";
+import { openConnection, postHead } from "./support/raw-http.ts";
 
 /**
  * A request pipelined behind one in progress when the server starts to close: the framework
@@ -21,12 +21,11 @@ describe("a request pipelined while the server closes (fast path and framework r
       const { h, up, stop } = await startPlatform("sqlite");
       try {
         const bot = await serviceAccountWithKey(h, "bot", "user");
-        const s = connect(Number(new URL(h.baseUrl).port), "127.0.0.1");
-        await new Promise((r) => s.once("connect", r));
+        const s = await openConnection(h.baseUrl);
         s.on("data", () => undefined);
         const req = (content: string) => {
           const b = JSON.stringify(chat(PUBLIC, content));
-          return `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${bot.key}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`;
+          return postHead(path, bot.key, Buffer.byteLength(b), { keepAlive: true }) + b;
         };
         s.write(req("late first"));
         await new Promise((r) => setTimeout(r, 100));
