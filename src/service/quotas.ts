@@ -1,7 +1,7 @@
 import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
 import { isQuotaId, QUOTA_DEFAULTS, QUOTA_IDS, type QuotaId } from "../domain/quotas.ts";
 import * as quotas from "../store/quotas.ts";
-import { countUsers } from "../store/users.ts";
+import { countServiceAccounts } from "../store/users.ts";
 import { countApiKeys, maxApiKeysPerUser } from "../store/api-keys.ts";
 import { lockAccount } from "../store/accounts.ts";
 import type { Db, Store } from "../store/store.ts";
@@ -22,19 +22,19 @@ function checkQuotaId(id: string): QuotaId {
 
 /**
  * Current use of one quota, in its units (items; bytes for "dataset-storage-bytes"; USD, requests
- * per minute for the metered ones), computed from the store or the meter, never from a counter
- * that can drift. The platform quotas (deployments, datasets, spend, rpm) are counted in
- * platform-usage.ts. "api-keys-per-user" counts the usable keys (enabled, not expired at
- * `deps.clock.now()`) of `userId`, or without it the most any one principal holds. With `upTo`,
- * "service-accounts" is counted only up to it (a bounded count: creating a service account must
- * not cost O(service accounts); bench/RESULTS.md, change 7).
+ * per minute for the metered ones), computed from the store or the meter, or kept by the store in
+ * the transaction of every change (so it cannot drift). The platform quotas (deployments,
+ * datasets, spend, rpm) are counted in platform-usage.ts. "service-accounts" is the account's
+ * count kept by triggers (`countServiceAccounts`: one row read, however many there are).
+ * "api-keys-per-user" counts the usable keys (enabled, not expired at `deps.clock.now()`) of
+ * `userId`, or without it the most any one principal holds.
  */
-async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string, upTo?: number): Promise<number> {
+async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string): Promise<number> {
   const platform = await platformUsage(deps, db, accountId, id);
   if (platform !== undefined) return platform;
   switch (id) {
     case "service-accounts":
-      return countUsers(db, accountId, { serviceAccount: true }, upTo);
+      return countServiceAccounts(db, accountId);
     case "api-keys-per-user":
       return userId === undefined ? maxApiKeysPerUser(db, accountId, deps.clock.now()) : countApiKeys(db, accountId, userId, deps.clock.now());
     default:
@@ -53,12 +53,11 @@ interface QuotaUse {
  * Reads a quota's value and counts its use. Without the account lock this is an estimate (for an
  * early refusal); the binding check is `reserve`'s.
  * @param userId the principal a per-user quota ("api-keys-per-user") is counted for.
- * @param bounded count no further than the value (enough to refuse; see `usage`).
  */
-export async function readQuotaUse(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string, bounded = false): Promise<QuotaUse> {
+export async function readQuotaUse(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string): Promise<QuotaUse> {
   const row = await quotas.getQuota(db, accountId, id);
   if (!row) throw notFound(`quota "${id}" not found`);
-  return { id, value: row.value, used: await usage(deps, db, accountId, id, userId, bounded ? row.value : undefined) };
+  return { id, value: row.value, used: await usage(deps, db, accountId, id, userId) };
 }
 
 /**
@@ -82,7 +81,7 @@ export function checkQuotaRoom(use: QuotaUse, amount: number): void {
  */
 export async function reserve(deps: Deps, trx: Db, accountId: string, id: QuotaId, amount: number, userId?: string): Promise<void> {
   await lockAccount(deps.store, trx, accountId);
-  const use = await readQuotaUse(deps, trx, accountId, id, userId, true);
+  const use = await readQuotaUse(deps, trx, accountId, id, userId);
   checkQuotaRoom(use, amount);
   await noteQuotaUse(deps, trx, accountId, id, use.used, use.used + amount, use.value);
 }

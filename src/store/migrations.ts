@@ -620,7 +620,53 @@ const MIGRATIONS: Migration[] = [
       `create index usage_daily_limits_key_id on usage_daily (limits_key_id, day) where limits_key_id <> ''`,
     ],
   },
+  {
+    version: 26,
+    name: "service account count",
+    statements: [
+      // How many service accounts the account holds, for the "service-accounts" quota: kept by
+      // triggers on users in the transaction that inserts, deletes or changes a user (see `fill`),
+      // so a create reads one row instead of counting the account's service accounts.
+      `alter table accounts add column service_account_count bigint not null default 0`,
+      `update accounts set service_account_count = (select count(*) from users u where u.account_id = accounts.id and u.service_account = 1)`,
+    ],
+    fill: installServiceAccountCountTriggers,
+  },
 ];
+
+/**
+ * Triggers that keep `accounts.service_account_count` equal to the account's users with
+ * `service_account = 1`, in the same transaction as the change: a user inserted, deleted, or
+ * moved in or out of being a service account. PostgreSQL runs them in a PL/pgSQL function.
+ */
+async function installServiceAccountCountTriggers(db: Kysely<Schema>, dialect: Dialect): Promise<void> {
+  if (dialect === "postgres") {
+    await sql`create function users_service_account_count() returns trigger language plpgsql as $$
+      begin
+        if tg_op <> 'INSERT' and old.service_account = 1 then
+          update accounts set service_account_count = service_account_count - 1 where id = old.account_id;
+        end if;
+        if tg_op <> 'DELETE' and new.service_account = 1 then
+          update accounts set service_account_count = service_account_count + 1 where id = new.account_id;
+        end if;
+        return null;
+      end $$`.execute(db);
+    await sql`create trigger users_service_account_count after insert or delete or update of service_account, account_id on users
+      for each row execute function users_service_account_count()`.execute(db);
+    return;
+  }
+  await sql`create trigger users_service_account_insert after insert on users when new.service_account = 1 begin
+    update accounts set service_account_count = service_account_count + 1 where id = new.account_id;
+  end`.execute(db);
+  await sql`create trigger users_service_account_delete after delete on users when old.service_account = 1 begin
+    update accounts set service_account_count = service_account_count - 1 where id = old.account_id;
+  end`.execute(db);
+  await sql`create trigger users_service_account_update after update of service_account, account_id on users
+    when old.service_account = 1 or new.service_account = 1 begin
+    update accounts set service_account_count = service_account_count - old.service_account where id = old.account_id;
+    update accounts set service_account_count = service_account_count + new.service_account where id = new.account_id;
+  end`.execute(db);
+}
 
 /** A version 4 UUID (RFC 9562) in SQLite, which has no function for one: 122 random bits, lower-case hex. */
 const SQLITE_UUID = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'

@@ -363,7 +363,12 @@ export type Dialect = "sqlite" | "postgres";
 type Folded<C extends string> = { [K in C as `${K}_folded`]: string };
 
 export interface Schema {
-  accounts: AccountRow & { /** 1 when reads of users, keys and audit logs are audited (migration 20). */ audit_data_access: Generated<number> };
+  accounts: AccountRow & {
+    /** 1 when reads of users, keys and audit logs are audited (migration 20). */
+    audit_data_access: Generated<number>;
+    /** The account's users with `service_account = 1`, kept by triggers on users (migration 26). */
+    service_account_count: Generated<number>;
+  };
   users: UserRow & Folded<"display_name">;
   api_keys: ApiKeyRow & Folded<"display_name">;
   audit_logs: AuditLogRow & Folded<"message" | "status_message"> & AuditChainColumns;

@@ -75,19 +75,13 @@ export async function deleteUser(db: Db, accountId: string, userId: string): Pro
 }
 
 /**
- * Counts the account's users matching `where`, stopping at `upTo` when given: a quota check needs
- * to know only whether the limit is reached, not how far past it the count would go.
+ * How many service accounts the account holds: `accounts.service_account_count`, which triggers on
+ * users keep in the same transaction as every change (migration 26), so a quota check reads one
+ * row however many there are. 0 for an account that does not exist.
  */
-export async function countUsers(db: Db, accountId: string, where: { serviceAccount?: boolean; role?: string }, upTo?: number): Promise<number> {
-  let matching = db.selectFrom("users").select("id").where("account_id", "=", accountId);
-  if (where.serviceAccount !== undefined) matching = matching.where("service_account", "=", where.serviceAccount ? 1 : 0);
-  if (where.role !== undefined) matching = matching.where("role", "=", where.role);
-  if (upTo !== undefined) matching = matching.limit(upTo);
-  const r = await db
-    .selectFrom(matching.as("m"))
-    .select((eb) => eb.fn.countAll().as("n"))
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
+export async function countServiceAccounts(db: Db, accountId: string): Promise<number> {
+  const r = await db.selectFrom("accounts").select("service_account_count").where("id", "=", accountId).executeTakeFirst();
+  return Number(r?.service_account_count ?? 0);
 }
 
 /**
