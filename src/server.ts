@@ -42,7 +42,7 @@ export interface Hearth {
  * rules read (tests: a `ManualClock`).
  */
 export async function createHearth(config: Config, options: AppOptions & { store?: Store; network?: NetworkOptions; clock?: Clock } = {}): Promise<Hearth> {
-  const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, checkpointInBackground: true }));
   const keyCache = new KeyCache(config.keyCache);
   const inferenceCache = new InferenceCache(config.keyCache.ttlMs);
   let app: FastifyInstance | undefined;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from "kysely";
 import pg from "pg";
 import { NodeSqliteDatabase } from "./sqlite-database.ts";
+import { SqliteCheckpointer } from "./sqlite-checkpointer.ts";
 import { migrate } from "./migrations.ts";
 import type { Dialect, Schema } from "./schema.ts";
 
@@ -26,6 +27,8 @@ export interface StoreOptions {
   dataDir?: string | undefined;
   /** Run migrations on open (default true). */
   migrate?: boolean | undefined;
+  /** SQLite file store: checkpoint its write-ahead log on a worker thread (`SqliteCheckpointer`), for a serving process. */
+  checkpointInBackground?: boolean | undefined;
 }
 
 const INT8_OID = 20;
@@ -44,6 +47,7 @@ export function survivesDroppedConnections(pool: pg.Pool): void {
 export async function openStore(options: StoreOptions): Promise<Store> {
   let db: Kysely<Schema>;
   let dialect: Dialect;
+  let checkpointer: SqliteCheckpointer | undefined;
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     dialect = "postgres";
     const pool = new pg.Pool({
@@ -65,12 +69,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     } else if (path !== ":memory:") {
       privateFile(path);
     }
-    db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(path) }) });
+    const database = new NodeSqliteDatabase(path);
+    db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+    if (options.checkpointInBackground && path !== ":memory:") checkpointer = new SqliteCheckpointer(database, path);
   }
   if (options.migrate !== false) await migrate(db, dialect);
   return {
     db,
     dialect,
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      await checkpointer?.stop();
+    },
   };
 }

@@ -1,0 +1,50 @@
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
+import type { NodeSqliteDatabase } from "./sqlite-database.ts";
+
+/** How often the worker copies the write-ahead log into the database, milliseconds. */
+const CHECKPOINT_INTERVAL_MS = 200;
+
+/** SQLite's own default: a checkpoint by the committing connection once the log holds this many pages. */
+const AUTO_CHECKPOINT_PAGES = 1000;
+
+/**
+ * Takes a serving store's WAL checkpoints off its event loop. By default SQLite checkpoints inside
+ * the COMMIT that takes the log past 1,000 pages, and that COMMIT then copies the pages and waits
+ * for two fsyncs while every request waits with it. Here the serving connection never checkpoints
+ * (`wal_autocheckpoint = 0`); a worker thread with its own connection runs a PASSIVE checkpoint
+ * every `intervalMs` (src/store/sqlite-checkpoint-worker.ts). Durability is unchanged: a commit is
+ * in the log either way (https://www.sqlite.org/wal.html#ckpt). Should the worker fail or end, the
+ * serving connection checkpoints again as before.
+ */
+export class SqliteCheckpointer {
+  private readonly worker: Worker;
+  private readonly ended: Promise<unknown>;
+  private stopped = false;
+
+  constructor(database: NodeSqliteDatabase, path: string, intervalMs = CHECKPOINT_INTERVAL_MS) {
+    database.raw.exec("PRAGMA wal_autocheckpoint = 0");
+    this.worker = new Worker(new URL("./sqlite-checkpoint-worker.ts", import.meta.url), { workerData: { path, intervalMs } });
+    const takeBack = () => {
+      if (database.raw.isOpen) database.raw.exec(`PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+    };
+    this.worker.on("message", (message: { failed?: string }) => {
+      if (message.failed !== undefined) takeBack();
+    });
+    this.worker.on("error", takeBack);
+    this.ended = once(this.worker, "exit").then(() => {
+      if (!this.stopped) takeBack();
+    });
+    // An open store alone does not keep a process running.
+    this.worker.unref();
+  }
+
+  /** Checkpoints once more and ends the worker; resolves once it has closed its connection. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    // Waited for: the worker's exit must keep the process running until it comes.
+    this.worker.ref();
+    this.worker.postMessage("stop");
+    await this.ended;
+  }
+}
