@@ -9,6 +9,30 @@ interface Counter {
   /** Metered spend of the month, nano-dollars: seeded from the store at the scope's first call, then settled into. */
   spentNano: number;
   held: Map<string, { amountNano: number; expireTime: number }>;
+  /** The sum of `held`'s amounts, nano-dollars, kept as they come and go. */
+  reservedNano: number;
+  /** No reservation in `held` expires before this (Unix ms): until then, admission need not look for lapsed ones. */
+  nextExpiry: number;
+}
+
+/**
+ * Drops the reservations of `c` that lapsed at `now` (their process died before settling them)
+ * and recounts what is held. Runs only once the earliest expiry has passed, so admission costs
+ * O(1), not O(calls in flight).
+ */
+function dropLapsed(c: Counter, now: number): void {
+  let reservedNano = 0;
+  let nextExpiry = Infinity;
+  for (const [id, h] of c.held) {
+    if (h.expireTime <= now) {
+      c.held.delete(id);
+      continue;
+    }
+    reservedNano += h.amountNano;
+    nextExpiry = Math.min(nextExpiry, h.expireTime);
+  }
+  c.reservedNano = reservedNano;
+  c.nextExpiry = nextExpiry;
 }
 
 /**
@@ -40,7 +64,8 @@ export class MemorySpendLedger implements SpendLedger {
     if (found) return found;
     return this.exclusive(async () => {
       let c = this.counters.get(key);
-      if (!c) this.counters.set(key, (c = { spentNano: await scopeSpendOf(this.store.db, scope, month), held: new Map() }));
+      if (!c)
+        this.counters.set(key, (c = { spentNano: await scopeSpendOf(this.store.db, scope, month), held: new Map(), reservedNano: 0, nextExpiry: Infinity }));
       return c;
     });
   }
@@ -50,16 +75,16 @@ export class MemorySpendLedger implements SpendLedger {
     for (const s of r.scopes) counters.push(await this.counter(s.scope, r.month));
     // From here on synchronous: no other call can interleave.
     for (const [i, c] of counters.entries()) {
-      let reservedNano = 0;
-      for (const [id, h] of c.held) {
-        if (h.expireTime <= r.now) c.held.delete(id);
-        else reservedNano += h.amountNano;
-      }
+      if (c.nextExpiry <= r.now) dropLapsed(c, r.now);
       const { scope, limitNano } = r.scopes[i]!;
-      if (c.spentNano + reservedNano >= limitNano) return { allowed: false, scope, limitNano, spentNano: c.spentNano, reservedNano };
+      if (c.spentNano + c.reservedNano >= limitNano) return { allowed: false, scope, limitNano, spentNano: c.spentNano, reservedNano: c.reservedNano };
     }
     const reservation = { id: randomUUID(), scopes: r.scopes.map((s) => s.scope), amountNano: r.amountNano, month: r.month };
-    for (const c of counters) c.held.set(reservation.id, { amountNano: r.amountNano, expireTime: r.expireTime });
+    for (const c of counters) {
+      c.held.set(reservation.id, { amountNano: r.amountNano, expireTime: r.expireTime });
+      c.reservedNano += r.amountNano;
+      c.nextExpiry = Math.min(c.nextExpiry, r.expireTime);
+    }
     return { allowed: true, reservation };
   }
 
@@ -77,8 +102,11 @@ export class MemorySpendLedger implements SpendLedger {
 
   async grow(reservation: SpendReservation, amountNano: number): Promise<void> {
     for (const scope of reservation.scopes) {
-      const held = this.counters.get(`${scope}|${reservation.month}`)?.held.get(reservation.id);
-      if (held) held.amountNano = amountNano;
+      const c = this.counters.get(`${scope}|${reservation.month}`);
+      const held = c?.held.get(reservation.id);
+      if (!c || !held) continue;
+      c.reservedNano += amountNano - held.amountNano;
+      held.amountNano = amountNano;
     }
     reservation.amountNano = amountNano;
   }
@@ -88,6 +116,12 @@ export class MemorySpendLedger implements SpendLedger {
   }
 
   private drop(reservation: SpendReservation): void {
-    for (const scope of reservation.scopes) this.counters.get(`${scope}|${reservation.month}`)?.held.delete(reservation.id);
+    for (const scope of reservation.scopes) {
+      const c = this.counters.get(`${scope}|${reservation.month}`);
+      const held = c?.held.get(reservation.id);
+      if (!c || !held) continue;
+      c.held.delete(reservation.id);
+      c.reservedNano -= held.amountNano;
+    }
   }
 }

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { MemorySpendLedger } from "../src/cluster/memory-spend-ledger.ts";
+import { accountScope, type SpendDecision, type SpendReservation } from "../src/domain/spend-ledger.ts";
+import { openStore } from "../src/store/store.ts";
+
+const MONTH = "2026-12-01";
+const scope = accountScope("acme");
+
+function reservationOf(decision: SpendDecision): SpendReservation {
+  assert.equal(decision.allowed, true, JSON.stringify(decision));
+  return (decision as { reservation: SpendReservation }).reservation;
+}
+
+test("the single-process spend ledger counts what is held as reservations come, grow, go and lapse", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-ledger-"));
+  const store = await openStore({ dataDir });
+  try {
+    const ledger = new MemorySpendLedger(store);
+    const now = 1_000_000;
+    const reserve = (amountNano: number, expireTime: number, at = now) =>
+      ledger.reserve({ scopes: [{ scope, limitNano: 1_000 }], amountNano, month: MONTH, expireTime, now: at });
+
+    // A request against a limit of 0 is always refused, and its refusal says what the scope holds.
+    const held = async (at = now) => {
+      const d = await ledger.reserve({ scopes: [{ scope, limitNano: 0 }], amountNano: 1, month: MONTH, expireTime: at + 60_000, now: at });
+      assert.equal(d.allowed, false);
+      return (d as { reservedNano: number }).reservedNano;
+    };
+
+    const a = reservationOf(await reserve(400, now + 60_000));
+    const lapsing = reservationOf(await reserve(300, now + 10));
+    // 700 held of 1,000: still room, so a third is admitted and takes the scope past its limit.
+    reservationOf(await reserve(400, now + 60_000));
+    assert.deepEqual(await reserve(1, now + 60_000), { allowed: false, scope, limitNano: 1_000, spentNano: 0, reservedNano: 1_100 });
+
+    await ledger.release(a);
+    assert.equal(await held(), 700);
+
+    // Past its expiry, the reservation whose process never settled it no longer counts.
+    const later = now + 20;
+    assert.equal(await held(later), 400);
+    const b = reservationOf(await reserve(100, later + 60_000, later));
+    assert.equal(await held(later), 500);
+    await ledger.release(lapsing); // settling a lapsed reservation later takes nothing off twice
+    assert.equal(await held(later), 500);
+
+    await ledger.grow(b, 250);
+    assert.equal(await held(later), 650);
+    await ledger.release(b);
+    await ledger.release(b); // releasing twice takes nothing off twice
+    assert.equal(await held(later), 400);
+  } finally {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
