@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 import type { Backend } from "../platform-config.ts";
 
 /**
@@ -43,7 +44,13 @@ export async function probeBackend(backend: Backend, timeoutMs: number): Promise
   const limit = Math.min(timeoutMs, backend.timeoutMs);
   const signal = AbortSignal.timeout(limit);
   try {
-    const res = await request(new URL(`${backend.baseUrl}/models`), "GET", headersFor(backend, { accept: "application/json" }), undefined, signal);
+    const res = await request(
+      destinationOf(new URL(`${backend.baseUrl}/models`)),
+      "GET",
+      headersFor(backend, { accept: "application/json" }),
+      undefined,
+      signal,
+    );
     res.resume();
     const status = res.statusCode ?? 0;
     return status >= 200 && status < 300 ? undefined : `backend "${backend.name}" answered ${status} to GET /models`;
@@ -107,9 +114,19 @@ function agentFor(url: URL): http.Agent {
   return agent;
 }
 
+/** Where requests go: the client module and the options `http.request` takes for the URL, computed once. */
+interface Destination {
+  client: typeof http | typeof https;
+  options: Readonly<http.RequestOptions>;
+}
+
+function destinationOf(url: URL): Destination {
+  return { client: url.protocol === "https:" ? https : http, options: Object.freeze({ ...urlToHttpOptions(url), agent: agentFor(url) }) };
+}
+
 /** One request on the origin's keep-alive pool; resolves with the response once its headers arrive. */
 function request(
-  url: URL,
+  to: Destination,
   method: "GET" | "POST",
   headers: Record<string, string>,
   body: string | undefined,
@@ -117,22 +134,22 @@ function request(
 ): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const all = body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) };
-    const req = (url.protocol === "https:" ? https : http).request(url, { method, agent: agentFor(url), headers: all, signal }, resolve);
+    const req = to.client.request({ ...to.options, method, headers: all, signal }, resolve);
     req.on("error", reject);
     req.end(body);
   });
 }
 
 /** Where a backend's POSTs go and the headers they carry but the request id, per path: computed once per backend. */
-const postTargets = new WeakMap<Backend, Map<string, { url: URL; headers: Readonly<Record<string, string>> }>>();
+const postTargets = new WeakMap<Backend, Map<string, { to: Destination; headers: Readonly<Record<string, string>> }>>();
 
-function postTarget(backend: Backend, path: string): { url: URL; headers: Readonly<Record<string, string>> } {
+function postTarget(backend: Backend, path: string): { to: Destination; headers: Readonly<Record<string, string>> } {
   let byPath = postTargets.get(backend);
   if (!byPath) postTargets.set(backend, (byPath = new Map()));
   let target = byPath.get(path);
   if (!target) {
     const headers = Object.freeze(headersFor(backend, { "content-type": "application/json", accept: "application/json, text/event-stream" }));
-    byPath.set(path, (target = { url: new URL(`${backend.baseUrl}${path}`), headers }));
+    byPath.set(path, (target = { to: destinationOf(new URL(`${backend.baseUrl}${path}`)), headers }));
   }
   return target;
 }
@@ -163,8 +180,8 @@ export async function postUpstream(backend: Backend, path: string, body: string,
   clientGone.addEventListener("abort", onClientGone);
   touch();
   try {
-    const { url, headers } = postTarget(backend, path);
-    const res = await request(url, "POST", { ...headers, "x-request-id": requestId }, body, controller.signal);
+    const { to, headers } = postTarget(backend, path);
+    const res = await request(to, "POST", { ...headers, "x-request-id": requestId }, body, controller.signal);
     touch();
     const status = res.statusCode ?? 502;
     const response = {
