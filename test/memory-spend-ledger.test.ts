@@ -58,3 +58,28 @@ test("the single-process spend ledger counts what is held as reservations come, 
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("a reservation grown past 2^53 nano-dollars (a backend reporting huge usage) and then released takes nothing else held with it", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-ledger-"));
+  const store = await openStore({ dataDir });
+  try {
+    const ledger = new MemorySpendLedger(store);
+    const now = 1_000_000;
+    const held = async () => {
+      const d = await ledger.reserve({ scopes: [{ scope, limitNano: 0 }], amountNano: 1, month: MONTH, expireTime: now + 60_000, now });
+      return (d as { reservedNano: number }).reservedNano;
+    };
+    reservationOf(await ledger.reserve({ scopes: [{ scope, limitNano: 1_000 }], amountNano: 400, month: MONTH, expireTime: now + 60_000, now }));
+    const big = reservationOf(await ledger.reserve({ scopes: [{ scope, limitNano: 1_000 }], amountNano: 100, month: MONTH, expireTime: now + 60_000, now }));
+    // The call ended costing more than it reserved: its reservation grows to the cost (relay.ts does not cap it).
+    await ledger.grow(big, 2 ** 60);
+    await ledger.release(big);
+    assert.equal(await held(), 400, "the 400 still held must still count");
+    // With it lost, a call against a 300 limit is admitted although 400 is held.
+    const d = await ledger.reserve({ scopes: [{ scope, limitNano: 300 }], amountNano: 1, month: MONTH, expireTime: now + 60_000, now });
+    assert.equal(d.allowed, false);
+  } finally {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

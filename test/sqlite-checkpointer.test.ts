@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -71,5 +71,26 @@ test("a store opened without background checkpoints (the CLI's) leaves checkpoin
     assert.equal(existsSync(join(dataDir, "hearth.db-wal")), false);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("a checkpoint worker that fails to start hands checkpoints back; the store still closes and nothing is left unhandled", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-ckpt-"));
+  const moved = `${dataDir}-moved`;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    const store = await openStore({ dataDir, migrate: false, checkpointInBackground: true });
+    // The store's file moves before its worker opens it (an operator moving the data directory, a
+    // full disk, a worker that cannot load): the worker throws at start.
+    renameSync(dataDir, moved);
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.deepEqual(unhandled.map(String), [], "a failed worker must not leave an unhandled rejection (it would end a serving process)");
+    await store.close();
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(moved, { recursive: true, force: true });
   }
 });

@@ -11,14 +11,16 @@ interface Counter {
   held: Map<string, { amountNano: number; expireTime: number }>;
   /** The sum of `held`'s amounts, nano-dollars, kept as they come and go. */
   reservedNano: number;
+  /** Set once the sum passed `Number.MAX_SAFE_INTEGER`, where adding and taking away are no longer exact: recount before the next decision. */
+  inexact: boolean;
   /** No reservation in `held` expires before this (Unix ms): until then, admission need not look for lapsed ones. */
   nextExpiry: number;
 }
 
 /**
  * Drops the reservations of `c` that lapsed at `now` (their process died before settling them)
- * and recounts what is held. Runs only once the earliest expiry has passed, so admission costs
- * O(1), not O(calls in flight).
+ * and recounts what is held. Runs only once the earliest expiry has passed (or the sum went past
+ * exact integers), so admission costs O(1), not O(calls in flight).
  */
 function dropLapsed(c: Counter, now: number): void {
   let reservedNano = 0;
@@ -33,6 +35,13 @@ function dropLapsed(c: Counter, now: number): void {
   }
   c.reservedNano = reservedNano;
   c.nextExpiry = nextExpiry;
+  c.inexact = reservedNano > Number.MAX_SAFE_INTEGER;
+}
+
+/** Moves `c`'s held sum by `deltaNano`, marking it for a recount once it leaves the range where that is exact. */
+function moveHeld(c: Counter, deltaNano: number): void {
+  c.reservedNano += deltaNano;
+  if (c.reservedNano > Number.MAX_SAFE_INTEGER) c.inexact = true;
 }
 
 /**
@@ -65,7 +74,10 @@ export class MemorySpendLedger implements SpendLedger {
     return this.exclusive(async () => {
       let c = this.counters.get(key);
       if (!c)
-        this.counters.set(key, (c = { spentNano: await scopeSpendOf(this.store.db, scope, month), held: new Map(), reservedNano: 0, nextExpiry: Infinity }));
+        this.counters.set(
+          key,
+          (c = { spentNano: await scopeSpendOf(this.store.db, scope, month), held: new Map(), reservedNano: 0, nextExpiry: Infinity, inexact: false }),
+        );
       return c;
     });
   }
@@ -75,14 +87,14 @@ export class MemorySpendLedger implements SpendLedger {
     for (const s of r.scopes) counters.push(await this.counter(s.scope, r.month));
     // From here on synchronous: no other call can interleave.
     for (const [i, c] of counters.entries()) {
-      if (c.nextExpiry <= r.now) dropLapsed(c, r.now);
+      if (c.nextExpiry <= r.now || c.inexact) dropLapsed(c, r.now);
       const { scope, limitNano } = r.scopes[i]!;
       if (c.spentNano + c.reservedNano >= limitNano) return { allowed: false, scope, limitNano, spentNano: c.spentNano, reservedNano: c.reservedNano };
     }
     const reservation = { id: randomUUID(), scopes: r.scopes.map((s) => s.scope), amountNano: r.amountNano, month: r.month };
     for (const c of counters) {
       c.held.set(reservation.id, { amountNano: r.amountNano, expireTime: r.expireTime });
-      c.reservedNano += r.amountNano;
+      moveHeld(c, r.amountNano);
       c.nextExpiry = Math.min(c.nextExpiry, r.expireTime);
     }
     return { allowed: true, reservation };
@@ -105,7 +117,7 @@ export class MemorySpendLedger implements SpendLedger {
       const c = this.counters.get(`${scope}|${reservation.month}`);
       const held = c?.held.get(reservation.id);
       if (!c || !held) continue;
-      c.reservedNano += amountNano - held.amountNano;
+      moveHeld(c, amountNano - held.amountNano);
       held.amountNano = amountNano;
     }
     reservation.amountNano = amountNano;
@@ -121,7 +133,7 @@ export class MemorySpendLedger implements SpendLedger {
       const held = c?.held.get(reservation.id);
       if (!c || !held) continue;
       c.held.delete(reservation.id);
-      c.reservedNano -= held.amountNano;
+      moveHeld(c, -held.amountNano);
     }
   }
 }

@@ -65,8 +65,9 @@ export async function endCall(c: Relayed, usage?: TokenUsage): Promise<void> {
     if (usage) {
       const p = c.ctx.principal;
       const cost = costNano(c.target.prices, usage.promptTokens, usage.completionTokens);
-      // Until its batch is written the reservation stands for the cost: never less than it.
-      if (cost > reservation.amountNano) await c.deps.cluster.spendLedger.grow(reservation, cost);
+      // Until its batch is written the reservation stands for the cost: never less than it (capped
+      // as admission caps an amount, so that every ledger stores it).
+      if (cost > reservation.amountNano) await c.deps.cluster.spendLedger.grow(reservation, Math.min(cost, Number.MAX_SAFE_INTEGER));
       c.deps.cluster.meter.record({
         accountId: p.accountId,
         day: utcDay(Date.now()),

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { NodeSqliteDatabase } from "./sqlite-database.ts";
 
@@ -32,9 +31,13 @@ export class SqliteCheckpointer {
       if (message.failed !== undefined) takeBack();
     });
     this.worker.on("error", takeBack);
-    this.ended = once(this.worker, "exit").then(() => {
-      if (!this.stopped) takeBack();
-    });
+    // "exit" comes after an "error" too (`events.once` would reject then).
+    this.ended = new Promise<void>((resolve) =>
+      this.worker.once("exit", () => {
+        if (!this.stopped) takeBack();
+        resolve();
+      }),
+    );
     // An open store alone does not keep a process running.
     this.worker.unref();
   }
