@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { createHearth } from "../src/server.ts";
-import { getUser, insertUser } from "../src/store/users.ts";
+import { allUserEmails, getUser, insertUser } from "../src/store/users.ts";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 import { hearth } from "./support/process.ts";
@@ -99,6 +99,16 @@ for (const dialect of DIALECTS) {
       const got = await h.call("GET", `${A}/users/old-admin`);
       assert.equal(got.status, 200);
       assert.equal(got.body.email, CYRILLIC_A, "kept as stored");
+    });
+
+    test("the start-up check reads users a page at a time: each once, in account and user id order", async () => {
+      const everyone = await h.deps.store.db.selectFrom("users").select(["account_id", "id", "email"]).orderBy("account_id").orderBy("id").execute();
+      assert.ok(everyone.length >= 3, "several users, so that pages of 2 split them");
+      for (const pageSize of [1, 2, everyone.length, everyone.length + 5]) {
+        const paged: typeof everyone = [];
+        for await (const row of allUserEmails(h.deps.store.db, pageSize)) paged.push(row);
+        assert.deepEqual(paged, everyone, `pages of ${pageSize}`);
+      }
     });
   });
 }

@@ -20,7 +20,7 @@ export interface LookAlikeIdentity {
 /** Every stored user email the email rule refuses, in account and user id order. */
 export async function storedLookAlikeIdentities(db: Db): Promise<LookAlikeIdentity[]> {
   const found: LookAlikeIdentity[] = [];
-  for (const row of await allUserEmails(db)) {
+  for await (const row of allUserEmails(db)) {
     const reason = refusal(FIELD_RULES.email, "email", row.email);
     if (reason !== undefined) found.push({ name: userName(row.account_id, row.id), reason });
   }

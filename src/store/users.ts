@@ -25,9 +25,24 @@ export async function userEmails(db: Db, accountId: string, userIds: string[]): 
   return new Map(rows.map((r) => [r.id, r.email]));
 }
 
-/** Every user of every account, by account, id and email (for the start-up check of stored emails). */
-export function allUserEmails(db: Db): Promise<Array<{ account_id: string; id: string; email: string }>> {
-  return db.selectFrom("users").select(["account_id", "id", "email"]).orderBy("account_id").orderBy("id").execute();
+/**
+ * Every user of every account, by account, id and email (for the start-up check of stored emails),
+ * in account and user id order, read `pageSize` rows at a time (keyset paging), so that a store of
+ * any size is read in bounded memory.
+ */
+export async function* allUserEmails(db: Db, pageSize = 1_000): AsyncGenerator<{ account_id: string; id: string; email: string }> {
+  let after: { account_id: string; id: string } | undefined;
+  for (;;) {
+    let query = db.selectFrom("users").select(["account_id", "id", "email"]);
+    if (after) {
+      const { account_id, id } = after;
+      query = query.where((eb) => eb.or([eb("account_id", ">", account_id), eb.and([eb("account_id", "=", account_id), eb("id", ">", id)])]));
+    }
+    const rows = await query.orderBy("account_id").orderBy("id").limit(pageSize).execute();
+    yield* rows;
+    if (rows.length < pageSize) return;
+    after = rows.at(-1)!;
+  }
 }
 
 /**
