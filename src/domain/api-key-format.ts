@@ -78,9 +78,22 @@ export function hasValidChecksum(key: string): boolean {
   return checksum(prefix + rest.slice(0, BODY_LENGTH)) === rest.slice(BODY_LENGTH);
 }
 
+/** The SHA-256 digest of a key, 64 lowercase hex characters: the form the store keeps and looks keys up by. */
 export function digestKey(key: string): string {
   return hash("sha256", key);
 }
+
+/**
+ * The same digest as its 32 bytes in a latin1 string: what the key cache is keyed by, 48 bytes of
+ * memory for each cached key against 80 for the hex form (~3 MB at the default 100,000 keys).
+ */
+export function rawDigestKey(key: string): string {
+  return hash("sha256", key, "binary"); // "binary" is latin1
+}
+
+/** A raw digest (`rawDigestKey`) in the stored hex form (`digestKey`), and back. */
+export const hexDigestOf = (raw: string): string => Buffer.from(raw, "latin1").toString("hex");
+export const rawDigestOf = (hex: string): string => Buffer.from(hex, "hex").toString("latin1");
 
 /** Constant-time comparison of two hex digests. */
 export function digestsEqual(a: string, b: string): boolean {

@@ -5,7 +5,7 @@
  * entry on every process after the commit, as deletion does.
  */
 import { failedPrecondition, invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
-import { generateKey, newKeyId } from "../domain/api-key-format.ts";
+import { generateKey, newKeyId, rawDigestOf } from "../domain/api-key-format.ts";
 import { apiKeyName } from "../domain/resource-names.ts";
 import { formatDuration, formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
@@ -210,7 +210,7 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     const successorName = apiKeyName(accountId, userId, successor.id);
     op.payload = { ...payload, successor: successorName };
     await enqueueWebhookEvent(trx, accountId, "api_key.rotated", { apiKey: op.resource, successor: successorName, expireTime: formatTimestamp(graceEnd) }, now);
-    deps.keyCache.forgetMissing(material.digest);
+    deps.keyCache.forgetMissing(rawDigestOf(material.digest));
     return { ...apiKeyView(successor, owner.email), key: material.key };
   });
   await deps.cluster.invalidator.key(keyId);

@@ -1,5 +1,5 @@
 import { invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
-import { generateKey, newKeyId } from "../domain/api-key-format.ts";
+import { generateKey, newKeyId, rawDigestOf } from "../domain/api-key-format.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as keys from "../store/api-keys.ts";
@@ -87,7 +87,7 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       ...restrictions,
     };
     await keys.insertApiKey(trx, row);
-    deps.keyCache.forgetMissing(material.digest);
+    deps.keyCache.forgetMissing(rawDigestOf(material.digest));
     return { ...apiKeyView(row, owner.email), key: material.key };
   });
 }

@@ -1,7 +1,8 @@
 import type { Principal } from "../domain/principal.ts";
 
 /**
- * What a verified key resolves to, cached by digest. A bounded map evicting its oldest entry, with
+ * What a verified key resolves to, cached by its raw digest (`rawDigestKey`: the SHA-256's 32 bytes
+ * as a latin1 string). A bounded map evicting its oldest entry, with
  * a TTL as the safety net; changes made on this process invalidate entries on the spot.
  */
 export interface CachedKey {
