@@ -102,7 +102,7 @@ export async function serveHearth(env: Record<string, string> & { HEARTH_DATA_DI
   const nodeArgs = options.profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const fullEnv = { ...cleanEnv(), ...env, HEARTH_HOST: "127.0.0.1", HEARTH_PORT: String(port) };
   // The V8 flag `npm start` runs the server with (a young generation capped at 16 MB).
-  return start("hearth-serve", [...nodeArgs, "--max-semi-space-size=16", HEARTH_CLI, "serve"], fullEnv, "Hearth listening", env.HEARTH_DATA_DIR, port);
+  return start("hearth-serve", [...nodeArgs, "--max-semi-space-size=8", HEARTH_CLI, "serve"], fullEnv, "Hearth listening", env.HEARTH_DATA_DIR, port);
 }
 
 /** Runs the bare `node:http` baseline answering `routes`. */

@@ -150,7 +150,7 @@ const PIECE_CHARS = 16 * 1024;
 
 /**
  * Rows per store read of an export. Whatever is alive at a young-generation collection counts
- * towards V8 growing its semi-spaces (up to the 16 MB each that `npm start` allows); a smaller read
+ * towards V8 growing its semi-spaces (up to the 8 MB each that `npm start` allows); a smaller read
  * keeps less alive at once, so an export leaves the young generation near its idle size.
  */
 const ROWS_PER_READ = 200;
