@@ -13,7 +13,6 @@ const notValid = () => unauthenticated("the API key is not valid");
 const expired = () => unauthenticated("the API key has expired");
 const disabled = (reason: string) => unauthenticated(`the API key is disabled (${describeDisableReason(reason)}); use another key, or have it enabled again`);
 
-/** The key's restrictions, cached with its principal (absent when the key has none). */
 /** Distinct account ids and roles seen (at most `SHARED_MAX`), so that cached principals share one copy of each. */
 const sharedValues = new Map<string, string>();
 const SHARED_MAX = 10_000;
@@ -29,6 +28,7 @@ function shared(value: string): string {
   return value;
 }
 
+/** The key's restrictions, cached with its principal (absent when the key has none). */
 function withRestrictions(row: Parameters<typeof restrictionsOf>[0]): Pick<Principal, "restrictions"> {
   const restrictions = restrictionsOf(row);
   return restrictions ? { restrictions: Object.freeze(restrictions) } : {};
