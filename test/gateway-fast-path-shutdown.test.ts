@@ -28,7 +28,9 @@ describe("a request pipelined while the server closes (fast path and framework r
           return postHead(path, bot.key, Buffer.byteLength(b), { keepAlive: true }) + b;
         };
         s.write(req("late first"));
-        await new Promise((r) => setTimeout(r, 100));
+        // Closing starts once the first request is with the backend (which holds it 400 ms), however
+        // slow the machine: before then the connection would still look idle and close unserved.
+        for (const started = Date.now(); up.requests.length === 0 && Date.now() - started < 10_000;) await new Promise((r) => setTimeout(r, 5));
         const closing = h.close();
         await new Promise((r) => setTimeout(r, 30));
         s.write(req("late second"));

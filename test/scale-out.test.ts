@@ -160,7 +160,8 @@ for (const mode of CLUSTER_MODES) {
         }
       };
       const writers = Array.from({ length: 4 }, (_, w) => writer(w));
-      await new Promise((r) => setTimeout(r, 400));
+      // The kill comes once writes are being acknowledged, however slow the machine.
+      for (const started = Date.now(); acknowledged.length < 10 && Date.now() - started < 10_000;) await new Promise((r) => setTimeout(r, 20));
       await procs[1]!.stop("SIGKILL");
       stop = true;
       await Promise.all(writers);
