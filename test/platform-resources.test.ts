@@ -127,6 +127,11 @@ for (const dialect of DIALECTS) {
       const sick = await h.call("POST", `${A}/deployments?deploymentId=sick`, { key: maker, body: { baseModel: "accounts/fireworks/models/tiny-public" } });
       assert.equal(sick.body.state, "FAILED");
       assert.equal(sick.body.status.message, 'backend "local" answered 503 to GET /models');
+      // A backend that never answers fails the probe at its time limit (the deployments' probeTimeoutMs).
+      up.modelsStatus = 0;
+      const hung = await h.call("PATCH", `${A}/deployments/sick`, { key: maker, body: { displayName: "hung" } });
+      assert.equal(hung.body.state, "FAILED");
+      assert.equal(hung.body.status.message, 'backend "local" did not answer GET /models within 1000 ms');
       up.modelsStatus = 200;
       const healed = await h.call("PATCH", `${A}/deployments/sick`, { key: maker, body: { displayName: "healed" } });
       assert.equal(healed.body.state, "READY");

@@ -51,20 +51,21 @@ export async function probeBackend(backend: Backend, timeoutMs: number): Promise
       headersFor(backend, { accept: "application/json" }),
       undefined,
       (req) => {
+        // The limit bounds the body too: a backend that stalls after its headers does not keep a pooled socket.
         timer = setTimeout(() => {
           timedOut = true;
           req.destroy();
-        }, limit);
+        }, limit).unref();
       },
     );
+    res.once("close", () => clearTimeout(timer));
     res.resume();
     const status = res.statusCode ?? 0;
     return status >= 200 && status < 300 ? undefined : `backend "${backend.name}" answered ${status} to GET /models`;
   } catch (error) {
+    clearTimeout(timer);
     if (timedOut) return `backend "${backend.name}" did not answer GET /models within ${limit} ms`;
     return `backend "${backend.name}" is unreachable (${reasonOf(error)})`;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -23,7 +23,7 @@ export interface FakeUpstream {
   cancelled: number;
   /** Requests still open. */
   open: number;
-  /** When set, GET /v1/models answers this status. */
+  /** When set, GET /v1/models answers this status; 0: it never answers (a backend that hangs). */
   modelsStatus: number;
   close(): Promise<void>;
 }
@@ -57,6 +57,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
     const path = req.url ?? "";
     state.requests.push({ path, headers: req.headers, body });
     if (req.method === "GET" && path === "/v1/models") {
+      if (state.modelsStatus === 0) return;
       res.writeHead(state.modelsStatus, { "content-type": "application/json" });
       res.end(JSON.stringify({ object: "list", data: [{ id: "tiny-upstream", object: "model" }] }));
       return;
