@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { generateKey } from "../src/domain/api-key-format.ts";
 import { DIALECTS } from "./support/hearth.ts";
+import { mistyped } from "./support/fixtures.ts";
 import { hearth, processHearth, type ProcessHearth } from "./support/process.ts";
 
 /**
@@ -41,7 +42,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(listed.body.apiKeys.map((k: any) => k.prefix.slice(0, 3)).sort(), ["fw_", "hk_"]);
       // A mistyped key of either prefix is told apart from an ID token: it fails its checksum.
       for (const key of [admin, fw]) {
-        const typo = `${key.slice(0, -1)}${key.endsWith("a") ? "b" : "a"}`;
+        const typo = mistyped(key);
         const refused = await call("GET", "/v1/accounts/my-account/users", typo);
         assert.equal(refused.status, 401);
         assert.match(refused.body.error.message, /API key is malformed/);

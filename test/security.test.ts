@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { generateKey } from "../src/domain/api-key-format.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { auditEntries, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
+import { auditEntries, mistyped, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
 
 /**
  * The shared security suite: every authenticated route (read from the OpenAPI document, so a new
@@ -51,7 +51,7 @@ for (const dialect of DIALECTS) {
         400,
         /malformed Authorization header/,
       ],
-      ["a key with a bad checksum", (r) => h.call(r.method, r.url, { key: `${h.adminKey.slice(0, -2)}zz`, body: {} }), 401, /malformed/],
+      ["a key with a bad checksum", (r) => h.call(r.method, r.url, { key: mistyped(h.adminKey), body: {} }), 401, /malformed/],
       ["a well-formed key that does not exist", (r) => h.call(r.method, r.url, { key: generateKey().key, body: {} }), 401, /not valid/],
       ["an expired key", (r) => h.call(r.method, r.url, { key: creds.expired, body: {} }), 401, /expired/],
       ["the key of a deleted owner", (r) => h.call(r.method, r.url, { key: creds.deletedOwner, body: {} }), 401, /not valid/],

@@ -15,7 +15,7 @@ import { classifyAddress } from "../../src/domain/network-address.ts";
 import type { ResolvedAddress } from "../../src/service/outbound-fetch.ts";
 import { createSigninLink } from "../../src/service/signin-links.ts";
 import { Browser, FROM_HEARTH_PAGE, followSignIn } from "../support/browser.ts";
-import { human, otherAccount, serviceAccountWithKey } from "../support/fixtures.ts";
+import { human, mistyped, otherAccount, serviceAccountWithKey } from "../support/fixtures.ts";
 import { forgedPageToken } from "../support/fuzz.ts";
 import { DIALECTS, startHearth, type TestHearth } from "../support/hearth.ts";
 import { startUpstream, UPSTREAM_SECRET, writePlatformConfig, type FakeUpstream } from "../support/model-server.ts";
@@ -710,7 +710,7 @@ for (const dialect of DIALECTS) {
         });
       for (const [forged, origin] of [
         ["x".repeat(43), h.baseUrl],
-        [token.slice(0, -1) + (token.endsWith("A") ? "B" : "A"), h.baseUrl],
+        [mistyped(token), h.baseUrl],
         [token, "https://evil.example"],
       ] as const) {
         await attempt("login CSRF", async () => {

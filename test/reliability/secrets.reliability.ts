@@ -6,6 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, freshDatabase } from "../support/hearth.ts";
 import { startUpstream, writePlatformConfig, type FakeUpstream } from "../support/model-server.ts";
+import { mistyped } from "../support/fixtures.ts";
 import { populate } from "../support/populate.ts";
 import { hearth, serve, type Served } from "../support/process.ts";
 import { dumpPostgres, report, request, sleep } from "../support/reliability.ts";
@@ -104,7 +105,7 @@ for (const dialect of DIALECTS) {
       // Keys used rightly, then wrongly: mistyped, in the query string, in odd headers, as a body value.
       for (const [value] of [...secrets].filter(([, what]) => what.startsWith("API key") || what.startsWith("a key") || what.startsWith("the bootstrap"))) {
         await send("GET", "/verifyApiKey", { key: value });
-        await send("GET", `${A}/users`, { key: `${value.slice(0, -1)}${value.endsWith("a") ? "b" : "a"}` });
+        await send("GET", `${A}/users`, { key: mistyped(value) });
         await send("GET", `${A}/users?key=${value}&api_key=${value}&pageToken=${value}&filter=${encodeURIComponent(`email="${value}"`)}`, { key: admin });
         await send("GET", `${A}/users`, { headers: { "x-api-key": value, authorization: `Basic ${value}` } });
         await send("GET", `${A}/users`, { headers: { authorization: `Bearer ${value} extra` } });

@@ -30,3 +30,12 @@ export async function auditEntries(h: TestHearth, filter: string): Promise<any[]
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.auditLogs;
 }
+
+/**
+ * `value` with its last character replaced by one certain to differ: a key whose checksum no
+ * longer holds, or a token off by one character. (A fixed replacement such as "zz" equals the
+ * original once in 3,844 keys, and the "bad" key then works.)
+ */
+export function mistyped(value: string): string {
+  return `${value.slice(0, -1)}${value.endsWith("a") ? "b" : "a"}`;
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { request } from "./reliability.ts";
+import { mistyped } from "./fixtures.ts";
 
 /**
  * Fills an account through the HTTP API with one of everything the store holds: service accounts
@@ -59,6 +60,6 @@ export async function populate(baseUrl: string, adminKey: string, accountId = "m
   assert.equal(inference.status, 200, JSON.stringify(inference.body));
   // Some refusals, so the audit log holds failed attempts too.
   assert.equal((await request(baseUrl, "POST", `${A}/users?userId=${tag}-x`, { key: user, body: { serviceAccount: true } })).status, 403);
-  assert.equal((await request(baseUrl, "GET", `${A}/users`, { key: `${user.slice(0, -2)}zz` })).status, 401);
+  assert.equal((await request(baseUrl, "GET", `${A}/users`, { key: mistyped(user) })).status, 401);
   return { keys, keyIds, idpSecret };
 }
