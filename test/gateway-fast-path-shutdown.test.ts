@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 import { chat, startPlatform } from "./support/platform.ts";
 import { openConnection, postHead } from "./support/raw-http.ts";
+import { until } from "./support/webhook-receiver.ts";
 
 /**
  * A request pipelined behind one in progress when the server starts to close: the framework
@@ -30,7 +31,7 @@ describe("a request pipelined while the server closes (fast path and framework r
         s.write(req("late first"));
         // Closing starts once the first request is with the backend (which holds it 400 ms), however
         // slow the machine: before then the connection would still look idle and close unserved.
-        for (const started = Date.now(); up.requests.length === 0 && Date.now() - started < 10_000;) await new Promise((r) => setTimeout(r, 5));
+        await until("the first request at the backend", async () => up.requests[0]);
         const closing = h.close();
         await new Promise((r) => setTimeout(r, 30));
         s.write(req("late second"));

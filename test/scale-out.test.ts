@@ -7,6 +7,7 @@ import { freshDatabase } from "./support/hearth.ts";
 import { serve, type Served } from "./support/process.ts";
 import { startUpstream } from "./support/upstream.ts";
 import { CLUSTER_MODES, callJson } from "./support/cluster-modes.ts";
+import { until } from "./support/webhook-receiver.ts";
 
 /**
  * Three real `hearth serve` processes on one PostgreSQL — coordinating through PostgreSQL alone,
@@ -161,7 +162,7 @@ for (const mode of CLUSTER_MODES) {
       };
       const writers = Array.from({ length: 4 }, (_, w) => writer(w));
       // The kill comes once writes are being acknowledged, however slow the machine.
-      for (const started = Date.now(); acknowledged.length < 10 && Date.now() - started < 10_000;) await new Promise((r) => setTimeout(r, 20));
+      await until("ten acknowledged writes", async () => (acknowledged.length >= 10 ? true : undefined));
       await procs[1]!.stop("SIGKILL");
       stop = true;
       await Promise.all(writers);

@@ -6,6 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
 import { openStore } from "../src/store/store.ts";
 import { startHearth } from "./support/hearth.ts";
+import { until } from "./support/webhook-receiver.ts";
 
 /**
  * Service accounts in the database file alone, without its write-ahead log: what checkpoints have
@@ -37,13 +38,7 @@ test("a serving SQLite store checkpoints on its worker: committed changes reach 
     // Twenty small changes are far from SQLite's own 1,000-page threshold: only the worker copies them.
     // It does so every 200 ms; the wait allows far more, as a loaded machine may delay the worker,
     // and a copy taken while a checkpoint writes may be torn (it then reads as 0 and is taken again).
-    const deadline = Date.now() + 15_000;
-    let copied = inDatabaseFile(dataDir);
-    while (copied < 20 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      copied = inDatabaseFile(dataDir);
-    }
-    assert.equal(copied, 20);
+    await until("the 20 service accounts in the database file", async () => (inDatabaseFile(dataDir) === 20 ? true : undefined));
     await h.deps.store.close();
     assert.equal(existsSync(join(dataDir, "hearth.db-wal")), false, "the last connection to close checkpoints and removes the log");
     const reopened = await openStore({ dataDir, migrate: false });
