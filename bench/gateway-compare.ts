@@ -7,7 +7,7 @@ import { postgresUnavailable, scratch, type Scratch } from "./databases.ts";
 import { load, type LoadResult } from "./load.ts";
 import { openLoop, type OpenLoopResult } from "./open-loop.ts";
 import { portkeyRoute, servePortkey } from "./portkey.ts";
-import { serveHearth, serveScript, type Child } from "./processes.ts";
+import { profileArgs, serveHearth, serveScript, type Child } from "./processes.ts";
 import { ACCOUNT_ID, openSeededStore, seedUsers } from "./seed.ts";
 import { log, median, micros, ms, perSecond, ratio } from "./stats.ts";
 import { met, notRun, type Row } from "./table.ts";
@@ -73,7 +73,13 @@ export async function gatewayComparison(options: BenchOptions, size: Sizes): Pro
     const upstream = await serveScript("upstream", (port) => [UPSTREAM, String(port)], s.dataDir, "\n");
     children.push(upstream);
     const upstreamApi = `${upstream.baseUrl}/v1`;
-    const proxy = await serveScript("forward-proxy", (port) => [PROXY, upstream.baseUrl, String(port)], s.dataDir, "forward proxy listening");
+    // Profiled with Hearth under --profile, so that the two profiles can be compared call for call.
+    const proxy = await serveScript(
+      "forward-proxy",
+      (port) => [...profileArgs(options.profile), PROXY, upstream.baseUrl, String(port)],
+      s.dataDir,
+      "forward proxy listening",
+    );
     children.push(proxy);
     const bearer = { authorization: `Bearer ${UPSTREAM_KEY}`, "content-type": "application/json" };
     const paths: Path[] = [

@@ -93,13 +93,16 @@ async function start(name: string, args: string[], env: Record<string, string>, 
   };
 }
 
+/** The Node options that write a child's CPU profile into bench/.data/profiles (`--profile`); none without it. */
+export const profileArgs = (profile: boolean | undefined): string[] => (profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+
 /**
  * Runs `hearth serve` as a real process over the given store, with the default configuration
  * except what `env` sets. Its log goes to `<dataDir>/hearth-serve.log`.
  */
 export async function serveHearth(env: Record<string, string> & { HEARTH_DATA_DIR: string }, options: { profile?: boolean } = {}): Promise<Child> {
   const port = await freePort();
-  const nodeArgs = options.profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const nodeArgs = profileArgs(options.profile);
   const fullEnv = { ...cleanEnv(), ...env, HEARTH_HOST: "127.0.0.1", HEARTH_PORT: String(port) };
   // The V8 flag `npm start` runs the server with (a young generation capped at 16 MB).
   return start("hearth-serve", [...nodeArgs, "--max-semi-space-size=8", HEARTH_CLI, "serve"], fullEnv, "Hearth listening", env.HEARTH_DATA_DIR, port);

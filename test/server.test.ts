@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, freshDatabase } from "./support/hearth.ts";
 import { hearth, serve } from "./support/process.ts";
+import { until } from "./support/webhook-receiver.ts";
 
 const get = async (url: string, key?: string) => {
   const res = await fetch(url, key ? { headers: { authorization: `Bearer ${key}` } } : {});
@@ -91,6 +92,33 @@ for (const dialect of DIALECTS) {
       const badEnv = await hearth(["migrate"], { ...env, HEARTH_PORT: "99999" });
       assert.equal(badEnv.code, 1);
       assert.match(badEnv.stderr, /invalid configuration: HEARTH_PORT/);
+    });
+
+    test("the access log, written asynchronously, has every request's line: soon while serving, and all still pending at a graceful stop", async () => {
+      const served = await serve({ ...env, HEARTH_LOG_LEVEL: "info" });
+      const key = readFileSync(join(db.dataDir, "admin-api-key"), "utf8").trim();
+      const lines = (reqId: string) =>
+        served
+          .output()
+          .split("\n")
+          .filter((l) => l.includes(`"reqId":"${reqId}"`) && l.includes('"msg":"request"'));
+      const call = async (reqId: string) => {
+        const res = await fetch(`${served.baseUrl}/v1/accounts/my-account/users`, { headers: { authorization: `Bearer ${key}`, "x-request-id": reqId } });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      };
+      // One quiet request: its line is written without more traffic to push it out.
+      await call("alone");
+      await until("the access-log line of a lone request", async () => (lines("alone").length === 1 ? true : undefined));
+      // A burst, answered in full, then a stop at once: lines coalesced while a write was under way are not lost.
+      const burst = Array.from({ length: 400 }, (_, i) => `burst-${i}`);
+      for (let i = 0; i < burst.length; i += 50) await Promise.all(burst.slice(i, i + 50).map(call));
+      assert.equal(await served.stop("SIGTERM"), 0);
+      assert.deepEqual(
+        burst.filter((id) => lines(id).length !== 1),
+        [],
+        "each request of the burst has exactly one line",
+      );
     });
   });
 }
