@@ -8,7 +8,8 @@ import { ManualClock } from "../src/domain/clock.ts";
 import { DIALECTS, freshDatabase, startHearth, type TestHearth } from "./support/hearth.ts";
 import { serve, type Served } from "./support/process.ts";
 import { firectlAt } from "./support/run.ts";
-import { startReceiver, until } from "./support/webhook-receiver.ts";
+import { startReceiver } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 import { CLUSTER_MODES, callJson } from "./support/cluster-modes.ts";
 
 /**

@@ -7,7 +7,7 @@ import { loadConfig } from "../src/config.ts";
 import { ManualClock } from "../src/domain/clock.ts";
 import { createHearth } from "../src/server.ts";
 import { DIALECTS, startHearth } from "./support/hearth.ts";
-import { until } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 /**
  * Audit sinks: a webhook receiver and a small Splunk HEC receiver on loopback answer 500 for a while;

@@ -7,7 +7,8 @@ import { Webhook } from "standardwebhooks";
 import { human } from "./support/fixtures.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
 import { field, firectlAt, firstColumn, ok, type Run } from "./support/run.ts";
-import { startReceiver, until } from "./support/webhook-receiver.ts";
+import { startReceiver } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 /** `firectl webhook create|list|get|update|delete|deliveries|redeliver`, end to end against a real Hearth and a receiver on loopback. */
 let h: TestHearth;

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 import { chat, startPlatform } from "./support/platform.ts";
 import { openConnection, postHead } from "./support/raw-http.ts";
-import { until } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 /**
  * A request pipelined behind one in progress when the server starts to close: the framework

@@ -6,6 +6,7 @@ import { addUsage } from "../src/store/usage.ts";
 import { DIALECTS, openTestStore, type TestHearth } from "./support/hearth.ts";
 import { account, chat, infer, setQuota, startPlatform } from "./support/platform.ts";
 import type { FakeUpstream } from "./support/model-server.ts";
+import { until } from "./support/until.ts";
 
 /**
  * Issue 15 items 6 and 7, issue 14: what an inference call costs however it ends, a monthly budget
@@ -53,14 +54,6 @@ const accessLines = (h: TestHearth, requestId: string) =>
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line))
     .filter((line) => line.msg === "request" && line.reqId === requestId);
-
-async function until(check: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 for (const dialect of DIALECTS) {
   describe(`inference spend and metering (${dialect})`, () => {
@@ -116,7 +109,7 @@ for (const dialect of DIALECTS) {
       await setQuota(h, "choices-acct", "monthly-spend-usd", 2, acct.admin);
       const before = up.requests.length;
       const first = infer(h, acct.keys.spender!, chat(model, "late", { max_tokens: 1, n: 3 }));
-      await until(() => up.requests.length > before);
+      await until("the request at the backend", async () => (up.requests.length > before ? true : undefined), 5_000);
       const second = await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }));
       const refused = (await second.json()) as any;
       assert.equal(second.status, 402, JSON.stringify(refused));
@@ -187,7 +180,7 @@ for (const dialect of DIALECTS) {
       // The backend sends its headers 400 ms after it got the request; the client is gone as soon as it got it.
       assert.equal(await send("gone-plain", { model: PUBLIC, messages }, backendGot(1)), 0);
       assert.equal(await send("gone-stream", { model: PUBLIC, messages, stream: true }, backendGot(1)), 0);
-      await until(async () => (await totalUsd(h, "gone-acct", acct.admin)).total.requestCount === 2);
+      await until("both calls metered", async () => ((await totalUsd(h, "gone-acct", acct.admin)).total.requestCount === 2 ? true : undefined), 5_000);
       const usage = await totalUsd(h, "gone-acct", acct.admin);
       assert.deepEqual([usage.total.requestCount, usage.total.promptTokens, usage.total.completionTokens], [2, 2 * estimate, 0]);
       assert.equal(usage.total.costUsd, (2 * estimate * 1) / 1e6, "the prompt at the input price");
@@ -198,7 +191,11 @@ for (const dialect of DIALECTS) {
       assert.equal(await send("ends-fail", chat(PUBLIC, "fail")), 502);
       const midStream = Date.now();
       assert.equal(await send("ends-mid-stream", chat(PUBLIC, "slow", { stream: true }), () => Date.now() - midStream > 300), 0);
-      await until(() => accessLines(h, "ends-mid-stream").length > 0 && accessLines(h, "gone-stream").length > 0);
+      await until(
+        "both calls' access-log lines",
+        async () => (accessLines(h, "ends-mid-stream").length > 0 && accessLines(h, "gone-stream").length > 0 ? true : undefined),
+        5_000,
+      );
       await new Promise((r) => setTimeout(r, 600)); // a second line, if any, would have come by now
       const statuses: Record<string, number> = {
         "ends-ok": 200,

@@ -4,18 +4,11 @@ import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { auditEntries, serviceAccountWithKey } from "./support/fixtures.ts";
 import { account, chat, infer, setQuota, sseData, startPlatform, upload } from "./support/platform.ts";
 import { UPSTREAM_SECRET, USAGE, type FakeUpstream } from "./support/model-server.ts";
+import { until } from "./support/until.ts";
 
 const A = "/v1/accounts/my-account";
 const TINY = "accounts/my-account/models/tiny";
 const PUBLIC = "accounts/fireworks/models/tiny-public";
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 for (const dialect of DIALECTS) {
   describe(`inference gateway (${dialect})`, () => {
@@ -243,7 +236,7 @@ for (const dialect of DIALECTS) {
       const first = await reader.read();
       assert.match(new TextDecoder().decode(first.value), /^data: /, "chunks arrive while the upstream is still writing");
       controller.abort();
-      await until(() => up.cancelled > before);
+      await until("the backend to see its call cancelled", async () => (up.cancelled > before ? true : undefined), 5_000);
       assert.equal(up.open, 0);
     });
 

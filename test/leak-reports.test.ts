@@ -8,7 +8,8 @@ import { generateKey } from "../src/domain/api-key-format.ts";
 import { loadConfig } from "../src/config.ts";
 import { Webhook } from "standardwebhooks";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startReceiver, until } from "./support/webhook-receiver.ts";
+import { startReceiver } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 import { auditEntries, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
 
 const SECRET = "leak-report-secret-0123456789abcdefghij";

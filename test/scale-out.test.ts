@@ -7,7 +7,7 @@ import { freshDatabase } from "./support/hearth.ts";
 import { serve, type Served } from "./support/process.ts";
 import { startUpstream } from "./support/upstream.ts";
 import { CLUSTER_MODES, callJson } from "./support/cluster-modes.ts";
-import { until } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 /**
  * Three real `hearth serve` processes on one PostgreSQL — coordinating through PostgreSQL alone,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, freshDatabase } from "./support/hearth.ts";
 import { hearth, serve } from "./support/process.ts";
-import { until } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 const get = async (url: string, key?: string) => {
   const res = await fetch(url, key ? { headers: { authorization: `Bearer ${key}` } } : {});

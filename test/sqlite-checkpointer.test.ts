@@ -6,7 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
 import { openStore } from "../src/store/store.ts";
 import { startHearth } from "./support/hearth.ts";
-import { until } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 /**
  * Service accounts in the database file alone, without its write-ahead log: what checkpoints have

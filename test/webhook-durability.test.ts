@@ -9,7 +9,8 @@ import { bootstrap, createHearth, type Hearth } from "../src/server.ts";
 import { callJson } from "./support/cluster-modes.ts";
 import { DIALECTS, freshDatabase } from "./support/hearth.ts";
 import { serve } from "./support/process.ts";
-import { startReceiver, until } from "./support/webhook-receiver.ts";
+import { startReceiver } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 /**
  * Webhook delivery is durable: events sit in an outbox written with the change, a delivery pending

@@ -6,7 +6,7 @@ import { classifyAddress } from "../src/domain/network-address.ts";
 import type { ResolvedAddress } from "../src/service/outbound-fetch.ts";
 import { human } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { until } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 /**
  * A webhook URL is tenant-configured: without the operator's HEARTH_ALLOW_PRIVATE_NETWORKS=true,

@@ -4,7 +4,8 @@ import { Webhook } from "standardwebhooks";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
 import { DIALECTS, openTestStore, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startReceiver, until } from "./support/webhook-receiver.ts";
+import { startReceiver } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
 
 /**
  * Account webhooks (docs/webhooks.md): admins register an endpoint and the events it wants; Hearth

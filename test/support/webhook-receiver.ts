@@ -41,14 +41,3 @@ export async function startReceiver(answer: (n: number) => number = () => 200) {
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
-
-/** Polls `check` every 20 ms until it returns a value other than undefined (10 s at most). */
-export async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = await check();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
