@@ -143,8 +143,9 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(hearth, adminKey, "GET", `${A}/webhooks/keys/deliveries`)).body.webhookDeliveries.length, 4);
       clock.advance(31 * DAY);
       await until("the log is pruned", async () => {
-        const found = (await call(hearth, adminKey, "GET", `${A}/webhooks/keys/deliveries`)).body.webhookDeliveries;
-        return found.length === 0 ? found : undefined;
+        const listed = await call(hearth, adminKey, "GET", `${A}/webhooks/keys/deliveries`);
+        assert.equal(listed.status, 200, JSON.stringify(listed.body));
+        return listed.body.webhookDeliveries.length === 0 ? listed.body.webhookDeliveries : undefined;
       });
     });
 

@@ -174,8 +174,11 @@ function attemptView(row: WebhookAttemptRow) {
 async function deliveryViews(db: Db, rows: WebhookDeliveryRow[]): Promise<WebhookDelivery[]> {
   const ids = rows.map((r) => r.id);
   const [events, attempts] = await Promise.all([store.eventsById(db, [...new Set(rows.map((r) => r.event_id))]), store.attemptsOf(db, ids)]);
-  return rows.map((row) => {
-    const event = events.get(row.event_id)!;
+  // A delivery whose event is gone was pruned (with its event, by cascade) after the page was read:
+  // it is left out, as the next read would leave it out, rather than failing the whole page.
+  return rows.flatMap((row) => {
+    const event = events.get(row.event_id);
+    if (!event) return [];
     return {
       name: webhookDeliveryName(row.account_id, row.webhook_id, row.id),
       eventId: row.event_id,
@@ -220,6 +223,8 @@ export async function redeliverWebhookDelivery(deps: Deps, ctx: Ctx, accountId: 
     const now = deps.clock.now();
     await store.requeueDelivery(trx, id, now);
     const [view] = await deliveryViews(trx, [{ ...row, state: "PENDING", next_attempt_time: now, deadline_time: 0, update_time: now }]);
-    return view!;
+    // Pruned with its event by another process since it was read.
+    if (!view) throw notFound(`delivery "${id}" not found`);
+    return view;
   });
 }
