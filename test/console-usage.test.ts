@@ -6,6 +6,7 @@ import { createSigninLink } from "../src/service/signin-links.ts";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 import type { TestHearth } from "./support/hearth.ts";
 import { chat, infer, startPlatform } from "./support/platform.ts";
+import { until } from "./support/until.ts";
 import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
 
 const A = "/v1/accounts/my-account";
@@ -110,7 +111,12 @@ describe("console usage dashboard in a browser", { timeout: 240_000 }, () => {
     await page.getByRole("button", { name: "By API key" }).click();
     await page.waitForURL(/by=apiKey/);
     await page.getByRole("columnheader", { name: "API key" }).waitFor();
-    assert.equal((await totals()).length, 2);
+    // The header can be drawn before the rows of the new grouping: wait for them, as for the principals above.
+    const byKey = await until("the totals grouped by API key", async () => {
+      const rows = await totals();
+      return rows.length === 2 ? rows : undefined;
+    });
+    assert.equal(byKey.length, 2);
     await page.getByRole("button", { name: "Spend" }).click();
     await page.waitForURL(/metric=spend/);
     assert.equal(await page.getByRole("button", { name: "Spend" }).getAttribute("aria-pressed"), "true");
