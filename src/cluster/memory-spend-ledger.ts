@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { monthStartDay } from "../domain/pricing.ts";
 import type { MeteredCall, SpendDecision, SpendLedger, SpendRequest, SpendReservation } from "../domain/spend-ledger.ts";
 import type { Store } from "../store/store.ts";
@@ -56,6 +55,8 @@ export class MemorySpendLedger implements SpendLedger {
   private readonly counters = new Map<string, Counter>();
   /** Seeds and commits, one at a time. */
   private turn: Promise<unknown> = Promise.resolve();
+  /** The last reservation's number: ids need only be unique within this process, whose memory holds them. */
+  private lastId = 0;
 
   constructor(store: Store) {
     this.store = store;
@@ -67,10 +68,13 @@ export class MemorySpendLedger implements SpendLedger {
     return next;
   }
 
-  private async counter(scope: string, month: string): Promise<Counter> {
+  /** A scope's counter for `month`, seeded from the store the first time (see the class). */
+  private counter(scope: string, month: string): Counter | Promise<Counter> {
     const key = `${scope}|${month}`;
-    const found = this.counters.get(key);
-    if (found) return found;
+    return this.counters.get(key) ?? this.seeded(key, scope, month);
+  }
+
+  private seeded(key: string, scope: string, month: string): Promise<Counter> {
     return this.exclusive(async () => {
       let c = this.counters.get(key);
       if (!c)
@@ -83,15 +87,21 @@ export class MemorySpendLedger implements SpendLedger {
   }
 
   async reserve(r: SpendRequest): Promise<SpendDecision> {
+    // Awaited only when a counter is not seeded yet: an admission with every counter in memory
+    // decides without giving up its turn.
     const counters: Counter[] = [];
-    for (const s of r.scopes) counters.push(await this.counter(s.scope, r.month));
+    for (const s of r.scopes) {
+      const c = this.counter(s.scope, r.month);
+      counters.push(c instanceof Promise ? await c : c);
+    }
     // From here on synchronous: no other call can interleave.
-    for (const [i, c] of counters.entries()) {
+    for (let i = 0; i < counters.length; i++) {
+      const c = counters[i]!;
       if (c.nextExpiry <= r.now || c.inexact) dropLapsed(c, r.now);
       const { scope, limitNano } = r.scopes[i]!;
       if (c.spentNano + c.reservedNano >= limitNano) return { allowed: false, scope, limitNano, spentNano: c.spentNano, reservedNano: c.reservedNano };
     }
-    const reservation = { id: randomUUID(), scopes: r.scopes.map((s) => s.scope), amountNano: r.amountNano, month: r.month };
+    const reservation = { id: String(++this.lastId), scopes: r.scopes.map((s) => s.scope), amountNano: r.amountNano, month: r.month };
     for (const c of counters) {
       c.held.set(reservation.id, { amountNano: r.amountNano, expireTime: r.expireTime });
       moveHeld(c, r.amountNano);

@@ -1,14 +1,14 @@
 import { ApiError, failedPrecondition, invalidArgument, notFound, type StatusName } from "../domain/errors.ts";
 import { costNano, monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from "../domain/pricing.ts";
-import { deploymentName, modelName, parseInferenceModel, type ModelRef } from "../domain/resource-names.ts";
+import { deploymentName, modelName, parseInferenceModel, type InferenceTarget, type ModelRef } from "../domain/resource-names.ts";
 import type { ModelKind } from "../domain/model-kind.ts";
 import type { Backend } from "../platform-config.ts";
 import { limitsKeyOf, type Principal } from "../domain/principal.ts";
-import { accountScope, keyScope, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
+import { accountScope, keyScope, type SpendDecision, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
 import type { RateDecision } from "../domain/sliding-window.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import { authorize } from "../service/permissions.ts";
-import { noteQuotaUse } from "../service/quota-thresholds.ts";
+import { crossesQuotaThreshold, noteQuotaUse } from "../service/quota-thresholds.ts";
 
 /**
  * An ApiError that also says which OpenAI error `type` and `code` a client should see, and, when
@@ -96,6 +96,13 @@ export async function lookupModel(deps: Deps, principal: Principal, ref: ModelRe
 }
 
 /**
+ * The targets of public models by the exact `model` text that named them (one per public model:
+ * only its resource name parses to it), per platform file, which does not change while the server
+ * runs: a public model's call resolves without parsing or building anything.
+ */
+const publicTargets = new WeakMap<Deps["config"]["platform"], Map<string, Target>>();
+
+/**
  * Resolves an inference request's `model` (a model, `model#deployment`, or a deployment) to a
  * backend, the upstream model name and the prices. The principal must be allowed to run inference,
  * and the model's kind must fit `path`: `/embeddings` takes an `EMBEDDING_MODEL` only, the
@@ -103,9 +110,34 @@ export async function lookupModel(deps: Deps, principal: Principal, ref: ModelRe
  */
 export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown, path: InferencePath): Promise<Target> {
   authorize(ctx, "inference.run");
-  const principal = ctx.principal;
   if (typeof text !== "string" || text === "") throw invalidArgument("model is required, e.g. accounts/my-account/models/my-model");
-  const target = parseInferenceModel(text);
+  const platform = deps.config.platform;
+  let known = publicTargets.get(platform);
+  if (!known) publicTargets.set(platform, (known = new Map()));
+  const cached = known.get(text);
+  if (cached) {
+    requireKindFits(cached.model, cached.kind, path);
+    return cached;
+  }
+  const parsed = parseInferenceModel(text);
+  const target = await targetOf(deps, ctx.principal, parsed, path);
+  if (!parsed.deployment && parsed.model!.accountId === platform.publicAccountId) known.set(text, Object.freeze(target));
+  return target;
+}
+
+/** The model's kind must fit the endpoint (see `resolveTarget`); throws 400 naming the endpoint to use. */
+function requireKindFits(model: string, kind: ModelKind, path: InferencePath): void {
+  const embeds = kind === "EMBEDDING_MODEL";
+  if (embeds === (path === "/embeddings")) return;
+  throw invalidArgument(
+    embeds
+      ? `model "${model}" is an embedding model (kind EMBEDDING_MODEL): use /embeddings`
+      : `model "${model}" is not an embedding model (kind ${kind}): use /chat/completions or /completions`,
+  );
+}
+
+/** Where a parsed `model` goes for `path`: see `resolveTarget`. */
+async function targetOf(deps: Deps, principal: Principal, target: InferenceTarget, path: InferencePath): Promise<Target> {
   let info: ModelInfo;
   let backendName: string;
   if (target.deployment) {
@@ -124,14 +156,7 @@ export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown, path: I
     info = await lookupModel(deps, principal, target.model!);
     backendName = info.backend;
   }
-  const embeds = info.kind === "EMBEDDING_MODEL";
-  if (embeds !== (path === "/embeddings")) {
-    throw invalidArgument(
-      embeds
-        ? `model "${info.name}" is an embedding model (kind EMBEDDING_MODEL): use /embeddings`
-        : `model "${info.name}" is not an embedding model (kind ${info.kind}): use /chat/completions or /completions`,
-    );
-  }
+  requireKindFits(info.name, info.kind, path);
   const backend = deps.config.platform.backends.get(backendName);
   if (!backend) throw failedPrecondition(`backend "${backendName}" of model "${info.name}" is not configured on this server`);
   return { model: info.name, kind: info.kind, backend, upstreamModel: info.upstreamModel, prices: info, maxCostPerRequestUsd: info.maxCostPerRequestUsd };
@@ -244,7 +269,12 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
     expireTime: now + target.backend.timeoutMs + RESERVATION_GRACE_MS,
     now,
   };
-  let [spend, ...decisions] = await Promise.all([ledger.reserve(request), ...rates.map((r) => deps.rateLimiter.take(r.key, r.limit, now, r.amount))]);
+  // One array of calls, awaited at once: the spend decision first, then the rates' in `rates` order.
+  const calls: Array<Promise<SpendDecision | RateDecision>> = [ledger.reserve(request)];
+  for (const r of rates) calls.push(deps.rateLimiter.take(r.key, r.limit, now, r.amount));
+  const answers = await Promise.all(calls);
+  let spend = answers.shift() as SpendDecision;
+  const decisions = answers as RateDecision[];
   if (!spend!.allowed) {
     // This process's ended calls hold their spend until their batch is written: write it, and
     // decide again on what was spent (a refusal is rare; it names the metered amount).
@@ -287,7 +317,8 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
   }
   // quota.threshold webhook event when this request takes the account's minute window to 80 % or 100 %; off the response path.
   const used = account.limit - account.remaining;
-  void noteQuotaUse(deps, deps.store.db, accountId, "serverless-inference-rpm", used - 1, used, account.limit).catch(() => undefined);
+  if (crossesQuotaThreshold(used - 1, used, account.limit))
+    void noteQuotaUse(deps, deps.store.db, accountId, "serverless-inference-rpm", used - 1, used, account.limit).catch(() => undefined);
   // The tighter of the request windows is the one a client should pace itself by.
   const keyRpm = limits.rpm !== undefined ? decisions[0]! : undefined;
   const shown = keyRpm && keyRpm.remaining < account.remaining ? keyRpm : account;

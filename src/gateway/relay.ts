@@ -34,14 +34,25 @@ export interface Relayed {
   ended?: boolean;
 }
 
-/** Reads the rest of an upstream body; every chunk restarts the idle time-out. */
-async function readAll(call: UpstreamCall): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of call.response.body) {
-    call.touch();
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts).toString("utf8");
+/**
+ * Reads the rest of an upstream body as UTF-8; every chunk restarts the idle time-out. Rejects when
+ * the body breaks off (an error, or the response closed before its end). Read through listeners
+ * rather than an async iterator: a few objects fewer on every call.
+ */
+function readAll(call: UpstreamCall): Promise<string> {
+  const body = call.response.body;
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    body.on("data", (chunk: Buffer) => {
+      call.touch();
+      parts.push(chunk);
+    });
+    body.once("end", () => resolve((parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString("utf8")));
+    body.once("error", reject);
+    body.once("close", () => {
+      if (!body.complete) reject(new Error("the response closed before its end"));
+    });
+  });
 }
 
 function failure(call: UpstreamCall, backend: string, error: unknown): UpstreamError {

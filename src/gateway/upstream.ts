@@ -76,7 +76,8 @@ interface UpstreamResponse {
   contentType: string;
   /** The backend's `retry-after` (and OpenAI's `retry-after-ms`) when well-formed, to relay with a 429. */
   retryAfter: Record<string, string>;
-  body: AsyncIterable<Buffer>;
+  /** The body as it arrives, in chunks of bytes. */
+  body: http.IncomingMessage;
 }
 
 // RFC 9110 §10.2.3: delay-seconds, or an HTTP-date (IMF-fixdate, e.g. "Fri, 04 Dec 2026 16:00:00 GMT").
@@ -135,6 +136,7 @@ function destinationOf(url: URL): Destination {
 
 /**
  * One request on the origin's keep-alive pool; resolves with the response once its headers arrive.
+ * `headers` are sent as they are: a caller with a `body` gives its `content-length`.
  * `started` receives the request as soon as it exists, so that a caller can destroy it (which also
  * ends a response already under way).
  */
@@ -146,8 +148,7 @@ function request(
   started: (req: http.ClientRequest) => void,
 ): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const all = body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) };
-    const req = to.client.request({ ...to.options, method, headers: all }, resolve);
+    const req = to.client.request({ ...to.options, method, headers }, resolve);
     req.on("error", reject);
     started(req);
     req.end(body);
@@ -197,7 +198,8 @@ export async function postUpstream(backend: Backend, path: string, body: string,
   touch();
   try {
     const { to, headers } = postTarget(backend, path);
-    const res = await request(to, "POST", { ...headers, "x-request-id": requestId }, body, (req) => {
+    const all = { ...headers, "x-request-id": requestId, "content-length": String(Buffer.byteLength(body)) };
+    const res = await request(to, "POST", all, body, (req) => {
       outgoing = req;
       if (why) req.destroy();
     });

@@ -91,7 +91,9 @@ function jsonObject(body: Buffer): Record<string, unknown> | undefined {
  * when it is not a stream (for the 429 metric).
  */
 function writeAnswer(res: ServerResponse, requestId: string, exchange: GatewayExchange, result: unknown): string {
-  const headers: Record<string, string> = { "x-request-id": requestId, ...exchange.headers };
+  // The exchange's own headers object, which this answer ends: one copy fewer per call.
+  const headers = exchange.headers;
+  headers["x-request-id"] ??= requestId;
   for (const name in SECURITY_HEADERS) headers[name] ??= SECURITY_HEADERS[name]!;
   if (result instanceof Readable) {
     res.writeHead(exchange.status, headers);
@@ -167,7 +169,8 @@ async function serve(
     const ms = performance.now() - started;
     const finished = res.writableFinished;
     const status = !finished && !res.headersSent ? 499 : res.statusCode;
-    log?.info({ reqId, method: "POST", path: req.url, status, ms: Math.round(ms * 10) / 10, ...(finished ? {} : { clientClosed: true }) }, "request");
+    const line = { reqId, method: "POST", path: req.url, status, ms: Math.round(ms * 10) / 10 };
+    log?.info(finished ? line : { ...line, clientClosed: true }, "request");
     if (finished) countFastPathAnswer(deps, "POST", req.url!, status, ms, written);
   };
   const goneBefore = res.destroyed;

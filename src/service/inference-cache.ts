@@ -71,6 +71,9 @@ export class InferenceCache {
 
   /** The account's inference quotas. */
   quotas(db: Db, accountId: string): Promise<InferenceQuotas> {
+    // A hit (every call but the first after a change) allocates nothing but the promise.
+    const cached = this.state(accountId, Date.now()).quotas;
+    if (cached) return Promise.resolve(cached);
     const value = async (id: QuotaId) => (await getQuota(db, accountId, id))?.value ?? 0;
     return this.through(
       accountId,

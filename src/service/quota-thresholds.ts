@@ -23,6 +23,22 @@ const HOUR = 3600 * 1000;
 const noticed = new WeakMap<Deps, Map<string, number>>();
 
 /**
+ * Whether usage going from `before` to `after` units of `value` crosses a threshold (`before < t %
+ * · value ≤ after`): the only case where `noteQuotaUse` has anything to do, so that a hot path can
+ * skip the call otherwise.
+ */
+export function crossesQuotaThreshold(before: number, after: number, value: number): boolean {
+  if (value <= 0) return false;
+  for (const threshold of THRESHOLDS) if (crosses(threshold, before, after, value)) return true;
+  return false;
+}
+
+function crosses(threshold: number, before: number, after: number, value: number): boolean {
+  const level = (value * threshold) / 100;
+  return before < level && level <= after;
+}
+
+/**
  * Notes that quota `quotaId` of `accountId` went from `before` to `after` units of `value`: for each
  * threshold crossed (`before < t % · value ≤ after`) writes `quota.threshold` (data: `quota` name,
  * `threshold` percent, `used`, `value`) unless it was sent within the hour (within the month for
@@ -34,8 +50,7 @@ export async function noteQuotaUse(deps: Deps, db: Db, accountId: string, quotaI
   let recent = noticed.get(deps);
   if (!recent) noticed.set(deps, (recent = new Map()));
   for (const threshold of THRESHOLDS) {
-    const level = (value * threshold) / 100;
-    if (!(before < level && level <= after)) continue;
+    if (!crosses(threshold, before, after, value)) continue;
     const monthly = quotaId === "monthly-spend-usd";
     const notice = monthly ? `quota.threshold:${threshold}:${monthStartDay(now)}` : `quota.threshold:${threshold}`;
     const subject = quotaName(accountId, quotaId);
