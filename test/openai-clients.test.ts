@@ -83,6 +83,35 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(chunks.at(-1)!.usage, USAGE);
     });
 
+    test("a backend that names no model: the answer and every chunk still name the requested model, the rest as the backend sent it", async () => {
+      const messages = [{ role: "user" as const, content: "unnamed" }];
+      const chat = await openai().chat.completions.create({ model: OWN, messages });
+      assert.equal(chat.model, OWN);
+      assert.equal(chat.choices[0]!.message.content, "Hello, world");
+      const stream = await openai().chat.completions.create({ model: OWN, messages, stream: true, stream_options: { include_usage: true } });
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      assert.deepEqual(new Set(chunks.map((c) => c.model)), new Set([OWN]));
+      assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "Hello, world");
+      assert.deepEqual(chunks.at(-1)!.usage, USAGE);
+
+      // The member is added in front of the backend's own text, which is not serialised again.
+      const raw = async (stream: boolean) => {
+        const res = await fetch(`${h.baseUrl}/inference/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${h.adminKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: OWN, messages, stream }),
+        });
+        assert.equal(res.status, 200);
+        return res.text();
+      };
+      const named = `{"model":${JSON.stringify(OWN)},"id":"c1","object":"chat.completion`;
+      assert.ok((await raw(false)).startsWith(named), "the answer keeps the backend's member order after the added model");
+      const events = (await raw(true)).split("\n\n").filter((e) => e !== "" && e !== "data: [DONE]");
+      assert.equal(events.length, 3);
+      for (const event of events) assert.ok(event.startsWith(`data: ${named}.chunk"`), event);
+    });
+
     test("embeddings are metered like chat, per key and model", async () => {
       const acct = await account(h, "embed-acct", { embedder: "user" });
       const client = new OpenAI({ apiKey: acct.keys.embedder!, baseURL: `${h.baseUrl}/inference/v1`, maxRetries: 0 });

@@ -14,6 +14,7 @@ import type { Admission, InferencePath, Target } from "./inference.ts";
 import { estimateTokens, usageOf, type TokenUsage } from "./meter.ts";
 import { openAiErrorBody } from "./openai-error.ts";
 import { redactKey, redactUpstreamJson, redactUpstreamText } from "./redact.ts";
+import { namedAsRequested, sseDataStart } from "./requested-model.ts";
 import { SseSplitter, sseError, type SseEvent } from "./sse.ts";
 import { UpstreamError, type UpstreamCall } from "./upstream.ts";
 
@@ -166,22 +167,6 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
 /** An answer (or stream chunk) object, not an error object: what names the model. */
 const isAnswer = (json: unknown): json is Record<string, unknown> => json !== null && typeof json === "object" && !Array.isArray(json) && !("error" in json);
 
-// The first `"model": "…"` member of a JSON text. A string value cannot hold it unescaped (its
-// quotes would be `\"`), so a match is a member; an OpenAI answer names its model before its choices.
-const MODEL_MEMBER = /"model"\s*:\s*"(?:[^"\\]|\\.)*"/;
-
-/**
- * `text` (an answer's JSON, or a stream chunk's) with its `model` set to the name the client asked
- * for, as Fireworks echoes it — by replacing that one member in place, so the rest goes out as the
- * backend sent it, never parsed and serialised again. Undefined when the text has no such member.
- */
-function namedAsRequested(text: string, requested: string): string | undefined {
-  const found = MODEL_MEMBER.exec(text);
-  if (!found) return undefined;
-  const member = `"model":${JSON.stringify(requested)}`;
-  return found[0] === member ? text : `${text.slice(0, found.index)}${member}${text.slice(found.index + found[0].length)}`;
-}
-
 /** `event` carrying `data` instead of its own data lines (its other lines, `event:` or `id:`, kept). */
 function withData(event: SseEvent, data: string): SseEvent {
   const otherLines = event.raw.split("\n").filter((line) => line !== "" && !line.startsWith("data:"));
@@ -256,11 +241,11 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
         }
         if (!event.data.includes('"error"')) {
           // In the event as received (its data lines verbatim), so that nothing else of it changes.
-          const named = namedAsRequested(event.raw, c.requestedModel);
+          const named = namedAsRequested(event.raw, c.requestedModel, sseDataStart(event.raw));
           if (named !== undefined) {
             if (named !== event.raw) event = { raw: named, data: event.data };
           } else {
-            // A chunk without a model (rare): named as the client asked, like any other.
+            // A chunk that cannot be named by editing its text (rare): parsed, and named as the client asked.
             let json: unknown;
             try {
               json = JSON.parse(event.data);

@@ -13,7 +13,8 @@ import { join } from "node:path";
  * after the first chunk. "echo-auth-encoded" (with the same "-400", "-text" and stream variants,
  * plus "-200" for a successful answer) repeats the key in encoded spellings (`encodedSpellings`).
  * "overloaded" answers 429 with `retry-after` and `retry-after-ms` (`RETRY_AFTER`); "overloaded-once"
- * does so the first time it sees that exact prompt only. `/v1/embeddings` answers one small vector per input.
+ * does so the first time it sees that exact prompt only. "unnamed" leaves `model` out of its answer and
+ * of every stream chunk, as some servers do. `/v1/embeddings` answers one small vector per input.
  */
 export interface FakeUpstream {
   baseUrl: string;
@@ -135,11 +136,12 @@ export async function startUpstream(): Promise<FakeUpstream> {
     }
     const chat = path === "/v1/chat/completions";
     // The last piece says why the stream ended, as a real server's does.
+    const named = text.includes("unnamed") ? {} : { model: body.model };
     const piece = (content: string, last = false) => {
       const finish_reason = last ? "stop" : null;
       return chat
-        ? { id: "c1", object: "chat.completion.chunk", model: body.model, choices: [{ index: 0, delta: { content }, finish_reason }] }
-        : { id: "c1", object: "text_completion", model: body.model, choices: [{ index: 0, text: content, finish_reason }] };
+        ? { id: "c1", object: "chat.completion.chunk", ...named, choices: [{ index: 0, delta: { content }, finish_reason }] }
+        : { id: "c1", object: "text_completion", ...named, choices: [{ index: 0, text: content, finish_reason }] };
     };
     if (body.stream) {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -151,7 +153,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
         if (text.includes("slow")) await new Promise((r) => setTimeout(r, 20));
       }
       if (body.stream_options?.include_usage)
-        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", model: body.model, choices: [], usage: USAGE })}\n\n`);
+        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", ...named, choices: [], usage: USAGE })}\n\n`);
       res.end("data: [DONE]\n\n");
       return;
     }
@@ -163,7 +165,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
     const usage =
       typeof max === "number" && max < USAGE.completion_tokens ? { ...USAGE, completion_tokens: max, total_tokens: USAGE.prompt_tokens + max } : USAGE;
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", model: body.model, choices: [choice], usage }));
+    res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", ...named, choices: [choice], usage }));
   });
   server.keepAliveTimeout = 1000;
   server.listen(0, "127.0.0.1");
