@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mistyped } from "../../test/support/fixtures.ts";
 import { generateKey } from "./api-key-format.ts";
 import { invalidArgument } from "./errors.ts";
 import { withoutKeys } from "./key-shapes.ts";
@@ -7,7 +8,7 @@ import { withoutKeys } from "./key-shapes.ts";
 test("an error message never quotes an API key, whole, mistyped or under another prefix", () => {
   const { key } = generateKey("hk_");
   const other = generateKey("fw_").key;
-  for (const value of [key, `${key.slice(0, -1)}${key.endsWith("x") ? "y" : "x"}`, key.slice(0, 24), other]) {
+  for (const value of [key, mistyped(key), key.slice(0, 24), other]) {
     const error = invalidArgument(`invalid keyId "${value}": use 1-63 lowercase letters`);
     assert.ok(!error.message.includes(value.slice(3)), error.message);
     assert.match(error.message, /invalid keyId "[a-z]+_\[redacted\]": use/);
