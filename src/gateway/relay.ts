@@ -14,7 +14,7 @@ import type { Admission, InferencePath, Target } from "./inference.ts";
 import { estimateTokens, usageOf, type TokenUsage } from "./meter.ts";
 import { openAiErrorBody } from "./openai-error.ts";
 import { redactKey, redactUpstreamJson, redactUpstreamText } from "./redact.ts";
-import { namedAsRequested, sseDataStart } from "./requested-model.ts";
+import { eventNamedAsRequested, namedAsRequested } from "./requested-model.ts";
 import { SseSplitter, sseError, type SseEvent } from "./sse.ts";
 import { UpstreamError, type UpstreamCall } from "./upstream.ts";
 
@@ -239,21 +239,19 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
             if (!clientWantsUsage && Array.isArray(json?.choices) && json.choices.length === 0) continue;
           }
         }
-        if (!event.data.includes('"error"')) {
-          // In the event as received (its data lines verbatim), so that nothing else of it changes.
-          const named = namedAsRequested(event.raw, c.requestedModel, sseDataStart(event.raw));
-          if (named !== undefined) {
-            if (named !== event.raw) event = { raw: named, data: event.data };
-          } else {
-            // A chunk that cannot be named by editing its text (rare): parsed, and named as the client asked.
-            let json: unknown;
-            try {
-              json = JSON.parse(event.data);
-            } catch {
-              json = undefined;
-            }
-            if (isAnswer(json)) event = withData(event, JSON.stringify({ ...json, model: c.requestedModel }));
+        // In the event as received (its data line verbatim), so that nothing else of it changes; an
+        // event that may be an error object, or that a text edit cannot be sure of, is parsed.
+        const named = event.data.includes('"error"') ? undefined : eventNamedAsRequested(event.raw, c.requestedModel);
+        if (named !== undefined) {
+          if (named !== event.raw) event = { raw: named, data: event.data };
+        } else {
+          let json: unknown;
+          try {
+            json = JSON.parse(event.data);
+          } catch {
+            json = undefined;
           }
+          if (isAnswer(json)) event = withData(event, JSON.stringify({ ...json, model: c.requestedModel }));
         }
       }
       relayed += relayedEvent(event, c.target.backend.apiKey);

@@ -1,12 +1,14 @@
 /**
  * @module Names an answer (or a stream chunk) with the `model` the client asked for, as Fireworks
  * echoes it, by editing the JSON text: the rest goes out as the backend sent it, never parsed and
- * serialised again (issue 17, item 3).
+ * serialised again (issue 17, item 3). An edit is made only where it is sure to leave valid JSON
+ * whose top-level `model` is the requested name; anything else is left to the caller's parser.
  */
 
-// The first `"model": "…"` member of a JSON text. A string value cannot hold it unescaped (its
-// quotes would be `\"`), so a match is a member; an OpenAI answer names its model before its choices.
-const MODEL_MEMBER = /"model"\s*:\s*"(?:[^"\\]|\\.)*"/;
+// The JSON string "model" in any spelling: each letter plain or as a `\u` escape (RFC 8259 §7).
+const MODEL_TOKEN = /"(?:m|\\u006[dD])(?:o|\\u006[fF])(?:d|\\u0064)(?:e|\\u0065)(?:l|\\u006[cC])"/g;
+// A `"model": "…"` member starting exactly at `lastIndex`, its value a whole JSON string.
+const MODEL_MEMBER = /"model"[ \t\n\r]*:[ \t\n\r]*"(?:[^"\\]|\\.)*"/y;
 
 /** The index of the first character at or after `at` that is not JSON whitespace (RFC 8259 §2). */
 function skipSpace(text: string, at: number): number {
@@ -14,34 +16,65 @@ function skipSpace(text: string, at: number): number {
   return at;
 }
 
-/**
- * `text` with its `model` set to `requested`: the first `"model": "…"` member replaced in place;
- * or, when the text names no `"model"` at all, `"model": requested` added as the first member of
- * the JSON object whose `{` is the first non-whitespace character at or after `objectStart` (0 for
- * an answer's JSON; see `sseDataStart` for a stream event).
- * @returns undefined when neither edit is sure to give valid JSON (a `model` that is not a string,
- * a text that is not an object there, an object spread over several SSE data lines): the caller
- * parses instead.
- */
-export function namedAsRequested(text: string, requested: string, objectStart = 0): string | undefined {
-  const member = `"model":${JSON.stringify(requested)}`;
-  const found = MODEL_MEMBER.exec(text);
-  if (found) return found[0] === member ? text : `${text.slice(0, found.index)}${member}${text.slice(found.index + found[0].length)}`;
-  if (objectStart < 0 || text.includes('"model"')) return undefined;
-  const open = skipSpace(text, objectStart);
-  if (text[open] !== "{") return undefined;
-  const next = text[skipSpace(text, open + 1)];
-  // `{}` takes the member alone; `{"…` takes it and a comma; anything else (a new SSE line) is left to the parser.
-  if (next !== "}" && next !== '"') return undefined;
-  return `${text.slice(0, open + 1)}${member}${next === "}" ? "" : ","}${text.slice(open + 1)}`;
+/** Whether `at` is directly inside the outermost object or array of `json` (depth 1), outside any string. */
+function atTopLevel(json: string, at: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < at; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+  }
+  return !inString && depth === 1;
 }
 
 /**
- * Where the value of an SSE event's first `data:` line starts in its raw text (after the one
- * optional space the WHATWG HTML event-stream format allows), or -1 when it has no data line.
+ * `json` (one JSON object's text) with its top-level `model` set to `requested`: a `"model": "…"`
+ * member replaced in place, or, when the text names no model at all, `"model": requested` added as
+ * the object's first member.
+ * @returns undefined when an edit cannot be sure of the result — "model" spelled more than once
+ * (a duplicate key, a nested object's member, a value), with `\u` escapes, with a value that is not
+ * a string, or a text that is not an object: the caller parses instead.
  */
-export function sseDataStart(raw: string): number {
+export function namedAsRequested(json: string, requested: string): string | undefined {
+  const member = `"model":${JSON.stringify(requested)}`;
+  MODEL_TOKEN.lastIndex = 0;
+  const first = MODEL_TOKEN.exec(json);
+  if (first) {
+    if (MODEL_TOKEN.exec(json)) return undefined;
+    MODEL_MEMBER.lastIndex = first.index;
+    const found = MODEL_MEMBER.exec(json);
+    if (!found || !atTopLevel(json, found.index)) return undefined;
+    return found[0] === member ? json : `${json.slice(0, found.index)}${member}${json.slice(found.index + found[0].length)}`;
+  }
+  const open = skipSpace(json, 0);
+  if (json[open] !== "{") return undefined;
+  const next = json[skipSpace(json, open + 1)];
+  // `{}` takes the member alone, `{"…` takes it and a comma.
+  if (next !== "}" && next !== '"') return undefined;
+  return `${json.slice(0, open + 1)}${member}${next === "}" ? "" : ","}${json.slice(open + 1)}`;
+}
+
+/**
+ * A server-sent event's raw text (its lines ending in "\n", as `SseSplitter` gives it) with the JSON
+ * of its one `data:` line named as `namedAsRequested` names it; its other lines (`event:`, `id:`,
+ * comments) untouched.
+ * @returns undefined for an event with no data line or with several (data split over lines is left
+ * to the parser), and wherever `namedAsRequested` returns undefined.
+ */
+export function eventNamedAsRequested(raw: string, requested: string): string | undefined {
+  // WHATWG HTML, "Interpreting an event stream": a field's value follows "data:" and one optional space.
   const line = raw.startsWith("data:") ? 0 : raw.indexOf("\ndata:") + 1;
-  if (line === 0 && !raw.startsWith("data:")) return -1;
-  return raw.startsWith("data: ", line) ? line + 6 : line + 5;
+  if (line === 0 && !raw.startsWith("data:")) return undefined;
+  const start = raw.startsWith("data: ", line) ? line + 6 : line + 5;
+  const end = raw.indexOf("\n", start);
+  if (end === -1 || raw.includes("\ndata:", end)) return undefined;
+  const json = raw.slice(start, end);
+  const named = namedAsRequested(json, requested);
+  if (named === undefined) return undefined;
+  return named === json ? raw : `${raw.slice(0, start)}${named}${raw.slice(end)}`;
 }

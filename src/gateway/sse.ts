@@ -27,7 +27,12 @@ export class SseSplitter {
   }
 
   private drain(final: boolean): SseEvent[] {
-    if (this.buffer.includes("\r")) this.buffer = this.buffer.replace(/\r\n?/g, "\n");
+    if (this.buffer.includes("\r")) {
+      // A CR that ends what has arrived may be the first half of a CRLF whose LF comes with the next
+      // bytes: it is kept as it is until then, or the pair would read as two line ends.
+      const held = !final && this.buffer.endsWith("\r");
+      this.buffer = (held ? this.buffer.slice(0, -1) : this.buffer).replace(/\r\n?/g, "\n") + (held ? "\r" : "");
+    }
     const events: SseEvent[] = [];
     for (let end = this.buffer.indexOf("\n\n"); end !== -1; end = this.buffer.indexOf("\n\n")) {
       events.push(parse(this.buffer.slice(0, end)));
