@@ -275,26 +275,26 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
   const answers = await Promise.all(calls);
   let spend = answers.shift() as SpendDecision;
   const decisions = answers as RateDecision[];
-  if (!spend!.allowed) {
+  if (!spend.allowed) {
     // This process's ended calls hold their spend until their batch is written: write it, and
     // decide again on what was spent (a refusal is rare; it names the metered amount).
     await deps.cluster.meter.flush().catch(() => undefined);
     spend = await ledger.reserve(request);
   }
-  const refused = decisions.findIndex((d) => !d!.allowed);
-  if (!spend!.allowed || refused !== -1) {
+  const refused = decisions.findIndex((d) => !d.allowed);
+  if (!spend.allowed || refused !== -1) {
     await Promise.all([
-      spend!.allowed ? ledger.release(spend!.reservation) : undefined,
+      spend.allowed ? ledger.release(spend.reservation) : undefined,
       ...rates.map((r, i) => (decisions[i]!.allowed ? deps.rateLimiter.adjust(r.key, -r.amount, now) : undefined)),
     ]);
   }
   const account = decisions[rates.findIndex((r) => r.key === accountId)]!;
-  if (!spend!.allowed) {
-    const held = spend!.reservedNano > 0 ? ` (and ${usd(spend!.reservedNano)} reserved by calls in flight)` : "";
-    const spent = `${usd(spend!.spentNano)} spent this month${held} of $${usdFromNano(spend!.limitNano)}`;
+  if (!spend.allowed) {
+    const held = spend.reservedNano > 0 ? ` (and ${usd(spend.reservedNano)} reserved by calls in flight)` : "";
+    const spent = `${usd(spend.spentNano)} spent this month${held} of $${usdFromNano(spend.limitNano)}`;
     throw new InferenceRefusal(
       "RESOURCE_EXHAUSTED",
-      spend!.scope === scopes[0]!.scope ? `quota "monthly-spend-usd" exceeded: ${spent}` : `API key limit "monthlySpendUsd" exceeded: ${spent}`,
+      spend.scope === scopes[0]!.scope ? `quota "monthly-spend-usd" exceeded: ${spent}` : `API key limit "monthlySpendUsd" exceeded: ${spent}`,
       "insufficient_quota",
       "insufficient_quota",
       rateHeaders(quotas.rpm, 0, true),
@@ -325,7 +325,7 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
   const tpm = rates.find((r) => r.name === "tpm");
   return {
     headers: rateHeaders(shown.limit, shown.remaining, false),
-    reservation: spend!.reservation,
+    reservation: spend.reservation,
     tokens: tpm ? { key: tpm.key, tokens: tpm.amount, at: now } : undefined,
   };
 }
