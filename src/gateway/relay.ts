@@ -149,12 +149,8 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
     if (call.aborted() === "client") return void (await endCall(c, { promptTokens: c.promptEstimate, completionTokens: 0 }));
     throw failure(call, c.target.backend.name, error);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new UpstreamError(502, `backend "${c.target.backend.name}" sent a response that is not JSON`);
-  }
+  const json = parsedOrUndefined(text);
+  if (json === undefined) throw new UpstreamError(502, `backend "${c.target.backend.name}" sent a response that is not JSON`);
   // An embedding has no completion: only its prompt is estimated when the backend reports no usage.
   const estimate = { promptTokens: c.promptEstimate, completionTokens: c.path === "/embeddings" ? 0 : estimateTokens(text.length) };
   await endCall(c, usageOf(json) ?? estimate);
@@ -162,6 +158,15 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
   c.exchange.headers["content-type"] = "application/json; charset=utf-8";
   if (!isAnswer(json)) return redactKey(text, c.target.backend.apiKey);
   return redactKey(namedAsRequested(text, c.requestedModel) ?? JSON.stringify({ ...json, model: c.requestedModel }), c.target.backend.apiKey);
+}
+
+/** `text` parsed as JSON, or undefined when it is not JSON (no JSON text parses to undefined). */
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** An answer (or stream chunk) object, not an error object: what names the model. */
@@ -226,17 +231,14 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
       if (event.data !== undefined && event.data !== "[DONE]") {
         streamedChars += event.data.length;
         // Only the chunk with the usage is parsed; the others pass as they came, but for their model.
+        let json: unknown;
         if (USAGE_OBJECT.test(event.data)) {
-          let json: { choices?: unknown } | undefined;
-          try {
-            json = JSON.parse(event.data) as { choices?: unknown };
-          } catch {
-            json = undefined;
-          }
+          json = parsedOrUndefined(event.data);
           const u = usageOf(json);
           if (u) {
             usage = u;
-            if (!clientWantsUsage && Array.isArray(json?.choices) && json.choices.length === 0) continue;
+            const choices = (json as { choices?: unknown }).choices;
+            if (!clientWantsUsage && Array.isArray(choices) && choices.length === 0) continue;
           }
         }
         // In the event as received (its data line verbatim), so that nothing else of it changes; an
@@ -245,12 +247,7 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
         if (named !== undefined) {
           if (named !== event.raw) event = { raw: named, data: event.data };
         } else {
-          let json: unknown;
-          try {
-            json = JSON.parse(event.data);
-          } catch {
-            json = undefined;
-          }
+          json ??= parsedOrUndefined(event.data);
           if (isAnswer(json)) event = withData(event, JSON.stringify({ ...json, model: c.requestedModel }));
         }
       }
