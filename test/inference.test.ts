@@ -269,6 +269,9 @@ for (const dialect of DIALECTS) {
       const malformed = await infer(h, bot.key, chat("tiny"));
       assert.equal(malformed.status, 400);
       assert.match(((await malformed.json()) as any).error.message, /invalid model "tiny"/);
+      const numbered = await infer(h, bot.key, { model: 42, messages: [{ role: "user", content: "hi" }] });
+      assert.equal(numbered.status, 400);
+      assert.match(((await numbered.json()) as any).error.message, /^model must be a string naming a model or deployment, .* not a number$/);
       const noMessages = await infer(h, bot.key, { model: PUBLIC, messages: [] });
       assert.equal(noMessages.status, 400);
       const anon = await fetch(`${h.baseUrl}/inference/v1/chat/completions`, {
@@ -281,6 +284,12 @@ for (const dialect of DIALECTS) {
       const entries = await auditEntries(h, 'message="CreateChatCompletion" AND status:"NOT_FOUND"');
       assert.ok(entries.length >= 2);
       assert.equal(entries[0].principal, "bot@my-account.sa.hearth.local");
+      const refusals = await auditEntries(h, 'message="CreateChatCompletion" AND status:"INVALID_ARGUMENT"');
+      const messages = refusals.map((e: { status: { message: string } }) => e.status.message);
+      assert.ok(
+        messages.some((m: string) => m.startsWith("INVALID_ARGUMENT: model must be a string")),
+        JSON.stringify(messages),
+      );
     });
   });
 }

@@ -110,7 +110,11 @@ const publicTargets = new WeakMap<Deps["config"]["platform"], Map<string, Target
  */
 export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown, path: InferencePath): Promise<Target> {
   authorize(ctx, "inference.run");
-  if (typeof text !== "string" || text === "") throw invalidArgument("model is required, e.g. accounts/my-account/models/my-model");
+  if (text === undefined || text === "") throw invalidArgument("model is required, e.g. accounts/my-account/models/my-model");
+  if (typeof text !== "string") {
+    const given = text === null ? "null" : Array.isArray(text) ? "an array" : `a ${typeof text}`;
+    throw invalidArgument(`model must be a string naming a model or deployment, e.g. accounts/my-account/models/my-model, not ${given}`);
+  }
   const platform = deps.config.platform;
   let known = publicTargets.get(platform);
   if (!known) publicTargets.set(platform, (known = new Map()));
