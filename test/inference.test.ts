@@ -227,6 +227,63 @@ for (const dialect of DIALECTS) {
       assert.equal(((await failed.json()) as any).error.message, 'backend "local" answered 500: the GPU caught fire');
     });
 
+    test("a backend answer that is not a JSON object is a 502, and mid-stream an error event after the good chunks", async () => {
+      const garbage = ["[1,2]", "null", '"text"', "42", "<html>oops</html>", "{oops}", '{"a":1'];
+      for (const body of garbage) {
+        const before = up.requests.length;
+        const plain = await infer(h, bot.key, chat(PUBLIC, `garbled ${body}`));
+        assert.equal(up.requests.length, before + 1, "the backend was asked");
+        assert.equal(plain.status, 502, body);
+        assert.deepEqual(((await plain.json()) as any).error, {
+          message: 'backend "local" sent a response that is not a JSON object',
+          type: "upstream_error",
+          code: "upstream_error",
+          param: null,
+        });
+        const streamed = await infer(h, bot.key, chat(PUBLIC, `garbled ${body}`, { stream: true }));
+        assert.equal(streamed.status, 200, "the stream had begun");
+        const events = await sseData(streamed);
+        assert.equal(events.length, 2, `${body}: the chunk before, then the error; nothing after it: ${JSON.stringify(events)}`);
+        assert.equal(JSON.parse(events[0]!).choices[0].delta.content, "before");
+        assert.equal(JSON.parse(events[0]!).model, PUBLIC);
+        assert.deepEqual(JSON.parse(events[1]!).error, {
+          message: 'backend "local" sent a stream event that is not a JSON object',
+          type: "upstream_error",
+          code: "upstream_error",
+          param: null,
+        });
+      }
+    });
+
+    test("a backend's event:, id: and retry: fields are dropped; its keep-alive comment is forwarded without its credential", async () => {
+      const res = await infer(h, bot.key, chat(PUBLIC, "fielded", { stream: true }));
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.equal(/^(event|id|retry):/m.test(text), false, text);
+      assert.equal(text.includes(UPSTREAM_SECRET), false);
+      const blocks = text.split("\n\n").filter((b) => b !== "");
+      assert.equal(blocks[0], ": keep-alive [redacted]");
+      assert.ok(
+        blocks.slice(1).every((b) => b.startsWith("data: ") && !b.includes("\n")),
+        "every other event is one data line",
+      );
+      const chunks = blocks.slice(1, -1).map((b) => JSON.parse(b.slice(6)));
+      assert.equal(chunks.map((c) => c.choices[0].delta.content).join(""), "Hello, world");
+      assert.ok(chunks.every((c) => c.model === PUBLIC));
+      assert.equal(blocks.at(-1), "data: [DONE]");
+
+      // Data over two lines is one chunk: it goes out as one line, named as requested.
+      const split = await infer(
+        h,
+        bot.key,
+        chat(PUBLIC, 'garbled {"object":"chat.completion.chunk","model":"up",\ndata: "choices":[{"index":0,"delta":{"content":"mid"}}]}', { stream: true }),
+      );
+      const events = await sseData(split);
+      assert.equal(events.length, 4, JSON.stringify(events));
+      assert.equal(events[1]!.includes("\n"), false);
+      assert.deepEqual(JSON.parse(events[1]!), { object: "chat.completion.chunk", model: PUBLIC, choices: [{ index: 0, delta: { content: "mid" } }] });
+    });
+
     test("a client that disconnects mid-stream cancels the upstream request", async () => {
       const before = up.cancelled;
       const controller = new AbortController();
@@ -272,6 +329,9 @@ for (const dialect of DIALECTS) {
       const numbered = await infer(h, bot.key, { model: 42, messages: [{ role: "user", content: "hi" }] });
       assert.equal(numbered.status, 400);
       assert.match(((await numbered.json()) as any).error.message, /^model must be a string naming a model or deployment, .* not a number$/);
+      const noModel = await infer(h, bot.key, { messages: [{ role: "user", content: "hi" }] });
+      assert.equal(noModel.status, 400);
+      assert.equal(((await noModel.json()) as any).error.message, 'missing request body field "model"');
       const noMessages = await infer(h, bot.key, { model: PUBLIC, messages: [] });
       assert.equal(noMessages.status, 400);
       const anon = await fetch(`${h.baseUrl}/inference/v1/chat/completions`, {
@@ -290,6 +350,7 @@ for (const dialect of DIALECTS) {
         messages.some((m: string) => m.startsWith("INVALID_ARGUMENT: model must be a string")),
         JSON.stringify(messages),
       );
+      assert.ok(messages.includes('INVALID_ARGUMENT: missing request body field "model"'), JSON.stringify(messages));
     });
   });
 }

@@ -112,6 +112,31 @@ for (const dialect of DIALECTS) {
       for (const event of events) assert.ok(event.startsWith(`data: ${named}.chunk"`), event);
     });
 
+    test("a backend that sends no JSON object: the SDK gets a 502 APIError, mid-stream an APIError after the good chunk; event fields never reach it", async () => {
+      const garbled = [{ role: "user" as const, content: "garbled <html>" }];
+      const plain = await refusal(openai().chat.completions.create({ model: PUBLIC, messages: garbled }));
+      assert.ok(plain instanceof OpenAI.InternalServerError);
+      assert.equal(plain.status, 502);
+      assert.equal(plain.message, '502 backend "local" sent a response that is not a JSON object');
+      const contents: string[] = [];
+      const broken = await refusal(
+        (async () => {
+          for await (const chunk of await openai().chat.completions.create({ model: PUBLIC, messages: garbled, stream: true })) {
+            contents.push(chunk.choices[0]!.delta.content ?? "");
+          }
+        })(),
+      );
+      assert.deepEqual(contents, ["before"]);
+      assert.ok(broken instanceof OpenAI.APIError);
+      assert.equal(broken.message, 'backend "local" sent a stream event that is not a JSON object');
+      // A backend's `event: thread.…` would make the SDK yield `{event, data}` instead of chunks.
+      const fielded = await openai().chat.completions.create({ model: PUBLIC, messages: [{ role: "user", content: "fielded" }], stream: true });
+      const chunks = [];
+      for await (const chunk of fielded) chunks.push(chunk);
+      assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "Hello, world");
+      assert.deepEqual(new Set(chunks.map((c) => c.model)), new Set([PUBLIC]));
+    });
+
     test("embeddings are metered like chat, per key and model", async () => {
       const acct = await account(h, "embed-acct", { embedder: "user" });
       const client = new OpenAI({ apiKey: acct.keys.embedder!, baseURL: `${h.baseUrl}/inference/v1`, maxRetries: 0 });

@@ -16,6 +16,9 @@ export function describeIssue(where: string, error: z.ZodError, value: unknown):
   const path = issue.path.join(".");
   // zod words a missing field "expected string, received undefined"; say that it is missing.
   const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
-  if (path && issue.code === "invalid_type" && given === undefined) return `missing ${where} field "${path}" (expected ${issue.expected})`;
+  if (path && issue.code === "invalid_type" && given === undefined) {
+    // A field of any type (`z.unknown()`) that is required: zod expects "nonoptional", which names no type.
+    return issue.expected === "nonoptional" ? `missing ${where} field "${path}"` : `missing ${where} field "${path}" (expected ${issue.expected})`;
+  }
   return path ? `invalid ${where} field "${path}": ${issue.message}` : `invalid ${where}: ${issue.message}`;
 }

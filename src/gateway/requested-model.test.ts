@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eventNamedAsRequested, namedAsRequested } from "./requested-model.ts";
+import { namedAsRequested } from "./requested-model.ts";
 
 const REQUESTED = "accounts/acme/models/llama";
-
-/** The data of an SSE event's raw text: its `data:` values (one optional space dropped) joined by "\n". */
-const dataOf = (raw: string) =>
-  raw
-    .split("\n")
-    .filter((line) => line.startsWith("data:"))
-    .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5))
-    .join("\n");
 
 /** An edit, when made, must give what parsing would: the same object with the requested `model`. */
 function assertSound(json: string, named: string | undefined): void {
@@ -55,15 +47,6 @@ test("text an edit cannot be sure of is left to the parser: duplicates, nesting,
   for (const json of unsure) assert.equal(namedAsRequested(json, REQUESTED), undefined, json);
 });
 
-test("an event's one data line is named, its other lines untouched; data over several lines is left to the parser", () => {
-  const named = eventNamedAsRequested(': "model":"x"\nid: "model":"7"\nevent: "model":"\ndata:{"a":1}\n\n', REQUESTED);
-  assert.equal(named, `: "model":"x"\nid: "model":"7"\nevent: "model":"\ndata:{"model":"${REQUESTED}","a":1}\n\n`);
-  assert.equal(eventNamedAsRequested('data: {"model":"up"}\n\n', REQUESTED), `data: {"model":"${REQUESTED}"}\n\n`);
-  for (const raw of ['data: {"model"\n: "c"\ndata: :"up"}\n\n', 'data: {\n"x"\ndata: }\n\n', 'data: {"a":1,\ndata: "b":2}\n\n', ": only a comment\n\n"]) {
-    assert.equal(eventNamedAsRequested(raw, REQUESTED), undefined, raw);
-  }
-});
-
 test("no edit ever gives invalid JSON or another top-level model (generated answers)", () => {
   // Members drawn from those that trip text edits: models at every depth and spelling, escapes, whitespace.
   const parts = [
@@ -90,11 +73,6 @@ test("no edit ever gives invalid JSON or another top-level model (generated answ
     const named = namedAsRequested(json, REQUESTED);
     assertSound(json, named);
     if (named !== undefined) edited++;
-    if (!json.includes("\n")) {
-      const raw = `data: ${json}\n\n`;
-      const event = eventNamedAsRequested(raw, REQUESTED);
-      if (event !== undefined) assert.deepEqual(JSON.parse(dataOf(event)), { ...JSON.parse(json), model: REQUESTED }, raw);
-    }
   }
   assert.ok(edited > 2_000, `only ${edited} of 20,000 were edited`);
 });

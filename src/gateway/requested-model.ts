@@ -58,23 +58,3 @@ export function namedAsRequested(json: string, requested: string): string | unde
   if (next !== "}" && next !== '"') return undefined;
   return `${json.slice(0, open + 1)}${member}${next === "}" ? "" : ","}${json.slice(open + 1)}`;
 }
-
-/**
- * A server-sent event's raw text (its lines ending in "\n", as `SseSplitter` gives it) with the JSON
- * of its one `data:` line named as `namedAsRequested` names it; its other lines (`event:`, `id:`,
- * comments) untouched.
- * @returns undefined for an event with no data line or with several (data split over lines is left
- * to the parser), and wherever `namedAsRequested` returns undefined.
- */
-export function eventNamedAsRequested(raw: string, requested: string): string | undefined {
-  // WHATWG HTML, "Interpreting an event stream": a field's value follows "data:" and one optional space.
-  const line = raw.startsWith("data:") ? 0 : raw.indexOf("\ndata:") + 1;
-  if (line === 0 && !raw.startsWith("data:")) return undefined;
-  const start = raw.startsWith("data: ", line) ? line + 6 : line + 5;
-  const end = raw.indexOf("\n", start);
-  if (end === -1 || raw.includes("\ndata:", end)) return undefined;
-  const json = raw.slice(start, end);
-  const named = namedAsRequested(json, requested);
-  if (named === undefined) return undefined;
-  return named === json ? raw : `${raw.slice(0, start)}${named}${raw.slice(end)}`;
-}

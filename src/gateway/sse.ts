@@ -5,7 +5,7 @@ import { openAiErrorBody } from "./openai-error.ts";
  * on the moment it is complete and its JSON inspected (usage, content) on the way.
  */
 export interface SseEvent {
-  /** The event exactly as it will be forwarded, ending in a blank line. */
+  /** The event's text as it came (line ends made "\n"), ending in a blank line. */
   raw: string;
   /** The joined `data:` lines; undefined for an event without data (a comment, a keep-alive). */
   data: string | undefined;

@@ -14,7 +14,10 @@ import { join } from "node:path";
  * plus "-200" for a successful answer) repeats the key in encoded spellings (`encodedSpellings`).
  * "overloaded" answers 429 with `retry-after` and `retry-after-ms` (`RETRY_AFTER`); "overloaded-once"
  * does so the first time it sees that exact prompt only. "unnamed" leaves `model` out of its answer and
- * of every stream chunk, as some servers do. `/v1/embeddings` answers one small vector per input.
+ * of every stream chunk, as some servers do. "garbled <text>" answers `<text>` as its whole body, or
+ * with `stream: true` sends it as the data of the second of three events (`GARBLED`). "fielded" adds
+ * `event:`, `id:` and `retry:` fields and a comment to every stream event, and sends a comment-only
+ * keep-alive first. `/v1/embeddings` answers one small vector per input.
  */
 export interface FakeUpstream {
   baseUrl: string;
@@ -134,6 +137,14 @@ export async function startUpstream(): Promise<FakeUpstream> {
       res.end(JSON.stringify({ error: { message: "the GPU caught fire" } }));
       return;
     }
+    const garbled = /^garbled (.*)$/s.exec(text)?.[1];
+    if (garbled !== undefined) {
+      const good = (content: string) =>
+        `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
+      if (!body.stream) res.writeHead(200, { "content-type": "application/json" }).end(garbled);
+      else res.writeHead(200, { "content-type": "text/event-stream" }).end(`${good("before")}data: ${garbled}\n\n${good("after")}data: [DONE]\n\n`);
+      return;
+    }
     const chat = path === "/v1/chat/completions";
     // The last piece says why the stream ended, as a real server's does.
     const named = text.includes("unnamed") ? {} : { model: body.model };
@@ -146,10 +157,12 @@ export async function startUpstream(): Promise<FakeUpstream> {
     if (body.stream) {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       const words = text.includes("slow") ? Array.from({ length: 500 }, (_, i) => `w${i} `) : ["Hello", ", ", "world"];
+      const fields = text.includes("fielded") ? `event: thread.message.delta\nid: 7\nretry: 1\n: ${UPSTREAM_SECRET}\n` : "";
+      if (fields) res.write(`: keep-alive ${UPSTREAM_SECRET}\n\n`);
       for (const [i, w] of words.entries()) {
         if (res.destroyed) return;
         if (text.includes("stall") && w !== words[0]) return; // one chunk, then silence
-        res.write(`data: ${JSON.stringify(piece(w, i === words.length - 1))}\n\n`);
+        res.write(`${fields}data: ${JSON.stringify(piece(w, i === words.length - 1))}\n\n`);
         if (text.includes("slow")) await new Promise((r) => setTimeout(r, 20));
       }
       if (body.stream_options?.include_usage)
