@@ -10,8 +10,9 @@ import { startReceiver } from "./support/webhook-receiver.ts";
 
 /**
  * The console's webhooks page in headless Chromium: an admin adds a webhook (its secret shown once),
- * sees the delivery log with each attempt's response code, redelivers by hand, disables and deletes
- * it, with no serious accessibility violation (axe) at each step.
+ * sees the delivery log with each attempt's response code, redelivers by hand, rotates the secret
+ * (both secrets sign for the grace period), disables and deletes it, with no serious accessibility
+ * violation (axe) at each step.
  */
 describe("console: webhooks page in a browser", { timeout: 300_000 }, () => {
   let h: TestHearth;
@@ -47,7 +48,7 @@ describe("console: webhooks page in a browser", { timeout: 300_000 }, () => {
     await receiver?.close();
   });
 
-  test("an admin adds a webhook, copies its secret once, reads the delivery log and redelivers", async () => {
+  test("an admin adds a webhook, copies its secret once, reads the delivery log, redelivers and rotates the secret", async () => {
     await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Webhooks", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
     await check("webhooks-01-empty");
@@ -86,6 +87,22 @@ describe("console: webhooks page in a browser", { timeout: 300_000 }, () => {
     await row.getByRole("button", { name: /^Redeliver principal\.created/ }).click();
     await receiver.waitFor(3);
     assert.equal(receiver.received[2]!.headers["webhook-id"], receiver.received[0]!.headers["webhook-id"]);
+
+    await page.getByRole("button", { name: "Rotate secret of Alerts" }).click();
+    await page.getByLabel("Old secret also signs for").selectOption("3600s");
+    await check("webhooks-05-rotate-dialog");
+    await page.getByRole("dialog").getByRole("button", { name: "Rotate secret" }).click();
+    await secretBox.waitFor();
+    const rotated = await secretBox.inputValue();
+    assert.match(rotated, /^whsec_/);
+    assert.notEqual(rotated, secret);
+    await page.getByRole("button", { name: "I have copied it" }).click();
+    await page.getByText("Old secret signs until").waitFor();
+    await check("webhooks-06-rotated");
+    await human(h, "lee@example.com", "user");
+    await receiver.waitFor(4);
+    for (const s of [secret, rotated])
+      assert.equal((new Webhook(s).verify(receiver.received[3]!.body, receiver.received[3]!.headers) as any).data.email, "lee@example.com");
 
     await page.getByRole("button", { name: "Disable Alerts" }).click();
     await page.getByRole("button", { name: "Enable Alerts" }).waitFor();

@@ -10,7 +10,7 @@ import { field, firectlAt, firstColumn, ok, type Run } from "./support/run.ts";
 import { startReceiver } from "./support/webhook-receiver.ts";
 import { until } from "./support/until.ts";
 
-/** `firectl webhook create|list|get|update|delete|deliveries|redeliver`, end to end against a real Hearth and a receiver on loopback. */
+/** `firectl webhook create|list|get|update|rotate|delete|deliveries|redeliver`, end to end against a real Hearth and a receiver on loopback. */
 let h: TestHearth;
 let home: string;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -30,7 +30,7 @@ after(async () => {
 });
 
 describe("firectl webhook", () => {
-  test("create prints the secret once; list, get, update, deliveries, redeliver and delete work", async () => {
+  test("create prints the secret once; list, get, update, deliveries, redeliver, rotate and delete work", async () => {
     const created = ok(await firectl(["webhook", "create", "alerts", "--url", receiver.url, "--events", "principal.created,principal.deleted"]));
     const secret = field(created, "Signing Secret")?.split(" ")[0] ?? "";
     assert.match(secret, /^whsec_/);
@@ -58,6 +58,23 @@ describe("firectl webhook", () => {
     assert.match(ok(await firectl(["webhook", "redeliver", "alerts", deliveryId])), /Redelivering accounts\/my-account\/webhooks\/alerts\/deliveries\//);
     await receiver.waitFor(3);
     assert.equal(receiver.received[2]!.headers["webhook-id"], receiver.received[0]!.headers["webhook-id"]);
+
+    const rotated = ok(await firectl(["webhook", "rotate", "alerts", "--grace-period", "1h"]));
+    const next = field(rotated, "Signing Secret")?.split(" ")[0] ?? "";
+    assert.match(next, /^whsec_/);
+    assert.notEqual(next, secret);
+    assert.ok(field(rotated, "Old Secret Signs Until"), rotated);
+    assert.doesNotMatch(ok(await firectl(["webhook", "get", "alerts"])), /whsec_/);
+    await human(h, "ivy-2@example.com", "user");
+    await receiver.waitFor(4);
+    for (const s of [secret, next])
+      assert.equal((new Webhook(s).verify(receiver.received[3]!.body, receiver.received[3]!.headers) as any).type, "principal.created");
+    const tooLong = await firectl(["webhook", "rotate", "alerts", "--grace-period", "8d"]);
+    assert.notEqual(tooLong.code, 0);
+    assert.match(tooLong.stderr, /gracePeriod must be at most 604800s/);
+    const badFlag = await firectl(["webhook", "rotate", "alerts", "--grace-period", "soon"]);
+    assert.notEqual(badFlag.code, 0);
+    assert.match(badFlag.stderr, /--grace-period/);
 
     assert.equal(field(ok(await firectl(["webhook", "update", "alerts", "--state", "DISABLED"])), "State"), "DISABLED");
     const refused = await firectl(["webhook", "update", "alerts", "--events", "nope"]);

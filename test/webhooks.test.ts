@@ -139,6 +139,122 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("rotating the secret: for the grace period deliveries carry the new and the old signature, then the new one only", async () => {
+      const receiver = await startReceiver();
+      const base = `${A}/webhooks/rotating`;
+      const { key } = await serviceAccountWithKey(h, "rotating-sa", "contributor");
+      try {
+        const made = await h.call("POST", `${A}/webhooks?webhookId=rotating`, { body: { url: receiver.url, events: ["principal.created"] } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        const first: string = made.body.signingSecret;
+
+        const started = Date.now();
+        const rotated = await h.call("POST", `${base}:rotateSecret`, { body: {} });
+        assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+        const second: string = rotated.body.signingSecret;
+        assert.match(second, /^whsec_[A-Za-z0-9+/]{43}=$/);
+        assert.notEqual(second, first);
+        const until = Date.parse(rotated.body.previousSecretExpireTime);
+        assert.ok(until >= started + 86_400_000 && until <= Date.now() + 86_400_000, "the old secret signs for a day by default");
+        const shown = await h.call("GET", base);
+        assert.equal(shown.body.signingSecret, undefined, "shown once");
+        assert.equal(shown.body.previousSecretExpireTime, rotated.body.previousSecretExpireTime);
+
+        await human(h, "rotating-1@example.com", "user");
+        await receiver.waitFor(1);
+        const during = receiver.received[0]!;
+        assert.equal(during.headers["webhook-signature"]!.split(" ").length, 2);
+        assert.equal(verified(second, during).data.email, "rotating-1@example.com", "a receiver on the new secret accepts it");
+        assert.equal(verified(first, during).data.email, "rotating-1@example.com", "so does one still on the old secret");
+
+        // A second rotation keeps only the secret in force (the second) for its grace period.
+        const again = await h.call("POST", `${base}:rotateSecret`, { body: { gracePeriod: "1s" } });
+        assert.equal(again.status, 200, JSON.stringify(again.body));
+        const third: string = again.body.signingSecret;
+        await human(h, "rotating-2@example.com", "user");
+        await receiver.waitFor(2);
+        assert.equal(verified(third, receiver.received[1]!).data.email, "rotating-2@example.com");
+        assert.throws(() => verified(first, receiver.received[1]!), "the first secret no longer signs");
+        await new Promise((r) => setTimeout(r, Date.parse(again.body.previousSecretExpireTime) - Date.now() + 50));
+        assert.equal((await h.call("GET", base)).body.previousSecretExpireTime, undefined, "the grace period is over");
+        await human(h, "rotating-3@example.com", "user");
+        await receiver.waitFor(3);
+        const after = receiver.received[2]!;
+        assert.equal(after.headers["webhook-signature"]!.split(" ").length, 1);
+        assert.equal(verified(third, after).data.email, "rotating-3@example.com");
+        assert.throws(() => verified(second, after), "after its grace period the old secret signs nothing");
+
+        const now = await h.call("POST", `${base}:rotateSecret`, { body: { gracePeriod: "0s" } });
+        assert.equal(now.status, 200);
+        assert.equal(now.body.previousSecretExpireTime, undefined, '"0s": the old secret stops at once');
+
+        const tooLong = await h.call("POST", `${base}:rotateSecret`, { body: { gracePeriod: "604801s" } });
+        assert.equal(tooLong.status, 400);
+        assert.match(tooLong.body.error.message, /^gracePeriod must be at most 604800s/);
+        const notDuration = await h.call("POST", `${base}:rotateSecret`, { body: { gracePeriod: "1d" } });
+        assert.equal(notDuration.status, 400);
+        assert.match(notDuration.body.error.message, /gracePeriod/);
+        const unknownField = await h.call("POST", `${base}:rotateSecret`, { body: { secret: "whsec_mine" } });
+        assert.equal(unknownField.status, 400);
+        assert.match(unknownField.body.error.message, /unknown field "secret"/);
+        assert.equal((await h.call("POST", `${A}/webhooks/nope:rotateSecret`, { body: {} })).status, 404);
+        assert.equal((await h.call("POST", `${base}:rotateSecret`, { key, body: {} })).status, 403);
+        await human(h, "rotating-4@example.com", "user");
+        await receiver.waitFor(4);
+        assert.equal(
+          verified(now.body.signingSecret, receiver.received[3]!).data.email,
+          "rotating-4@example.com",
+          "the refusals left the last secret in force",
+        );
+
+        const audited = await auditEntries(h, 'message="RotateWebhookSecret"');
+        const codes = audited.map((e) => e.status.code).sort();
+        assert.deepEqual(
+          codes,
+          ["INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "NOT_FOUND", "OK", "OK", "OK", "PERMISSION_DENIED"],
+          JSON.stringify(codes),
+        );
+        for (const secret of [first, second, third, now.body.signingSecret]) {
+          assert.ok(!JSON.stringify(audited).includes(secret.slice(6)), "no secret in the audit log");
+          assert.ok(!h.logs.join("").includes(secret.slice(6)), "nor in a log line");
+        }
+      } finally {
+        await receiver.close();
+        await h.call("DELETE", base);
+      }
+    });
+
+    test("concurrent rotations: each secret handed out was in force, so the delivery verifies with the last two; a loser is a 409", async () => {
+      const receiver = await startReceiver();
+      const base = `${A}/webhooks/racing`;
+      try {
+        assert.equal((await h.call("POST", `${A}/webhooks?webhookId=racing`, { body: { url: receiver.url, events: ["principal.created"] } })).status, 200);
+        const answers = await Promise.all(Array.from({ length: 8 }, () => h.call("POST", `${base}:rotateSecret`, { body: { gracePeriod: "3600s" } })));
+        const statuses = answers.map((a) => a.status);
+        assert.ok(
+          statuses.every((s) => s === 200 || s === 409),
+          JSON.stringify(statuses),
+        );
+        for (const refused of answers.filter((a) => a.status === 409)) assert.equal(refused.body.error.status, "ABORTED");
+        const handedOut: string[] = answers.filter((a) => a.status === 200).map((a) => a.body.signingSecret);
+        await human(h, "racing@example.com", "user");
+        await receiver.waitFor(1);
+        const verifying = handedOut.filter((secret) => {
+          try {
+            verified(secret, receiver.received[0]!);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        // The secret in force and the one it replaced; with a single winner, the creation's secret is the other.
+        assert.equal(verifying.length, Math.min(2, handedOut.length), `${handedOut.length} rotations succeeded (${JSON.stringify(statuses)})`);
+      } finally {
+        await receiver.close();
+        await h.call("DELETE", base);
+      }
+    });
+
     test("a 500 from the receiver is retried with the same webhook-id; a delivery is redelivered by hand", async () => {
       const receiver = await startReceiver((n) => (n === 1 ? 500 : 200));
       try {

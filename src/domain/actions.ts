@@ -77,7 +77,7 @@ const ACTIONS = [
   { name: "webhooks.list", description: "list webhooks and their deliveries", roles: ADMIN, adminAction: true },
   { name: "webhooks.get", description: "view webhooks", roles: ADMIN, adminAction: true },
   { name: "webhooks.create", description: "create webhooks", roles: ADMIN, adminAction: true },
-  { name: "webhooks.update", description: "modify webhooks or redeliver their events", roles: ADMIN, adminAction: true },
+  { name: "webhooks.update", description: "modify webhooks, rotate their secrets or redeliver their events", roles: ADMIN, adminAction: true },
   { name: "webhooks.delete", description: "delete webhooks", roles: ADMIN, adminAction: true },
 
   { name: "models.list", description: "list models", roles: EVERYONE, adminAction: false },

@@ -59,6 +59,8 @@ export class ApiError extends Error {
 export const invalidArgument = (message: string): ApiError => new ApiError("INVALID_ARGUMENT", message);
 export const failedPrecondition = (message: string): ApiError => new ApiError("FAILED_PRECONDITION", message);
 export const notFound = (message: string): ApiError => new ApiError("NOT_FOUND", message);
+/** A concurrency conflict (AIP-193 ABORTED, 409): another change won; the caller may retry. */
+export const aborted = (message: string): ApiError => new ApiError("ABORTED", message);
 export const alreadyExists = (message: string): ApiError => new ApiError("ALREADY_EXISTS", message);
 export const permissionDenied = (message: string): ApiError => new ApiError("PERMISSION_DENIED", message);
 export const resourceExhausted = (message: string, headers: Record<string, string> = {}): ApiError => new ApiError("RESOURCE_EXHAUSTED", message, headers);

@@ -24,11 +24,12 @@ import {
   releaseLease,
   type AttemptOutcome,
   type ClaimedDelivery,
+  type DeliveryTarget,
 } from "../store/webhook-outbox.ts";
 import type { Deps } from "./context.ts";
 import { isOutboundFailure, outboundOf } from "./outbound-fetch.ts";
 import { serverKey } from "./server-key.ts";
-import { secretContext } from "./webhooks.ts";
+import { previousSecretContext, previousSecretExpiry, secretContext } from "./webhooks.ts";
 import { scanKeyExpiry, scanMonthlySpend } from "./webhook-notices.ts";
 
 const SECOND = 1000;
@@ -49,6 +50,17 @@ const NO_RESPONSE = "no response: the URL could not be reached or did not answer
 export interface WorkerLog {
   warn(message: string): void;
   error(error: unknown, message: string): void;
+}
+
+/**
+ * The secrets a delivery is signed with at `now` (epoch ms): the webhook's, then, during a
+ * rotation's grace period, the one it replaced. Standard Webhooks' `webhook-signature` is a
+ * space-separated list, and a receiver accepts any signature that matches.
+ */
+function signingSecretsOf(deps: Deps, delivery: ClaimedDelivery, target: DeliveryTarget, secret: string, now: number): string[] {
+  if (previousSecretExpiry(target, now) === undefined) return [secret];
+  const previous = open(serverKey(deps.config), target.previous_secret, previousSecretContext(delivery.account_id, delivery.webhook_id));
+  return previous === undefined ? [secret] : [secret, previous];
 }
 
 /** Starts the worker; the returned function stops it, abandoning (not recording) attempts in flight, and resolves once it has. */
@@ -83,7 +95,9 @@ export function startWebhookDelivery(deps: Deps, log: WorkerLog): () => Promise<
         "user-agent": "Hearth-Webhooks/1",
         "webhook-id": delivery.event_id,
         "webhook-timestamp": String(sentAt.getTime() / SECOND),
-        "webhook-signature": new Webhook(secret).sign(delivery.event_id, sentAt, target.data),
+        "webhook-signature": signingSecretsOf(deps, delivery, target, secret, attemptTime)
+          .map((s) => new Webhook(s).sign(delivery.event_id, sentAt, target.data))
+          .join(" "),
       };
       try {
         const response = await outboundOf(deps)(target.url, {

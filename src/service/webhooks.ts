@@ -5,12 +5,12 @@
  * events are written by `enqueueWebhookEvent` and sent by the delivery worker (webhook-delivery.ts).
  */
 import { randomBytes } from "node:crypto";
-import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { aborted, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkDisplayName, checkField, FIELD_RULES } from "../domain/field-rules.ts";
 import { checkId } from "../domain/ids.ts";
 import { collectionName, webhookDeliveryName, webhookName } from "../domain/resource-names.ts";
-import { seal } from "../domain/secret-box.ts";
-import { formatTimestamp } from "../domain/time.ts";
+import { open, seal } from "../domain/secret-box.ts";
+import { formatDuration, formatTimestamp } from "../domain/time.ts";
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../domain/webhook-event-types.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookRow } from "../store/schema.ts";
@@ -33,17 +33,29 @@ export interface WebhookInput {
 /** The sealing context of a webhook's secret: a sealed value copied to another webhook does not open. */
 export const secretContext = (accountId: string, id: string): string => `webhook-secret:${accountId}/${id}`;
 
-function webhookView(row: WebhookRow): Webhook {
+/** The sealing context of the secret a rotation replaced: a sealed value copied into `secret` does not open there. */
+export const previousSecretContext = (accountId: string, id: string): string => `webhook-previous-secret:${accountId}/${id}`;
+
+/** Until when a rotated-out secret still signs, when it does at `now` (epoch ms); undefined otherwise. */
+export const previousSecretExpiry = (row: Pick<WebhookRow, "previous_secret_expire_time">, now: number): number | undefined =>
+  row.previous_secret_expire_time !== null && now < row.previous_secret_expire_time ? row.previous_secret_expire_time : undefined;
+
+function webhookView(row: WebhookRow, now: number): Webhook {
+  const previousUntil = previousSecretExpiry(row, now);
   return {
     name: webhookName(row.account_id, row.id),
     displayName: row.display_name,
     url: row.url,
     events: JSON.parse(row.events) as WebhookEventType[],
     state: row.state as Webhook["state"],
+    ...(previousUntil === undefined ? {} : { previousSecretExpireTime: formatTimestamp(previousUntil) }),
     createTime: formatTimestamp(row.create_time),
     updateTime: formatTimestamp(row.update_time),
   };
 }
+
+/** A new Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes. */
+const newSigningSecret = (): string => `whsec_${randomBytes(32).toString("base64")}`;
 
 const MAX_URL_LENGTH = 2048;
 
@@ -103,7 +115,7 @@ export async function createWebhook(deps: Deps, ctx: Ctx, accountId: string, req
     authorize(ctx, "webhooks.create");
     checkId(id, "webhookId");
     if (input.url === undefined) throw invalidArgument("url is required: the https URL events are POSTed to");
-    const signingSecret = `whsec_${randomBytes(32).toString("base64")}`;
+    const signingSecret = newSigningSecret();
     const now = deps.clock.now();
     const row: WebhookRow = {
       account_id: accountId,
@@ -113,18 +125,20 @@ export async function createWebhook(deps: Deps, ctx: Ctx, accountId: string, req
       events: checkEvents(input.events ?? []),
       state: input.state ?? "ENABLED",
       secret: seal(serverKey(deps.config), signingSecret, secretContext(accountId, id)),
+      previous_secret: "",
+      previous_secret_expire_time: null,
       create_time: now,
       update_time: now,
     };
     await store.insertWebhook(trx, row);
-    return { ...webhookView(row), signingSecret };
+    return { ...webhookView(row, now), signingSecret };
   });
 }
 
 export async function getWebhook(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<Webhook> {
   return auditRefusals(ctx, { method: "GetWebhook", resource: webhookName(accountId, id) }, async () => {
     authorize(ctx, "webhooks.get");
-    return webhookView(await getRow(deps.store.db, accountId, id));
+    return webhookView(await getRow(deps.store.db, accountId, id), deps.clock.now());
   });
 }
 
@@ -132,7 +146,8 @@ export async function listWebhooks(deps: Deps, ctx: Ctx, accountId: string): Pro
   return auditRefusals(ctx, { method: "ListWebhooks", resource: collectionName(accountId, "webhooks") }, async () => {
     authorize(ctx, "webhooks.list");
     const rows = await store.listWebhooks(deps.store.db, accountId);
-    return { webhooks: rows.map(webhookView), nextPageToken: "", totalSize: rows.length };
+    const now = deps.clock.now();
+    return { webhooks: rows.map((row) => webhookView(row, now)), nextPageToken: "", totalSize: rows.length };
   });
 }
 
@@ -148,7 +163,49 @@ export async function updateWebhook(deps: Deps, ctx: Ctx, accountId: string, id:
     if (input.events !== undefined) patch.events = checkEvents(input.events);
     if (input.state !== undefined) patch.state = input.state;
     await store.updateWebhook(trx, accountId, id, patch);
-    return webhookView({ ...row, ...patch });
+    return webhookView({ ...row, ...patch }, patch.update_time);
+  });
+}
+
+/** The longest a rotated-out secret keeps signing: 7 days, the longest Stripe offers when it rolls a webhook secret. */
+const MAX_SECRET_GRACE_MS = 7 * 86_400_000;
+
+/**
+ * RotateWebhookSecret (`POST …/webhooks/{w}:rotateSecret`, an AIP-136 custom method): a new signing
+ * secret, returned in `signingSecret` this once and stored sealed. For `gracePeriodMs` (at most
+ * `MAX_SECRET_GRACE_MS`; 0: not at all) every delivery is signed with the new secret and the old
+ * one — Standard Webhooks' `webhook-signature` carries a space-separated list, and its libraries
+ * accept any signature that matches — so a receiver moves to the new secret without dropping
+ * events; `previousSecretExpireTime` says until when. Only the secret in force when rotating keeps
+ * signing: a second rotation within the grace period drops the first one's old secret. The audit
+ * entry records the grace period, never a secret.
+ * @throws INVALID_ARGUMENT (gracePeriod too long), NOT_FOUND, ABORTED when another rotation of the
+ * same webhook committed between this one's read and its write.
+ */
+export async function rotateWebhookSecret(deps: Deps, ctx: Ctx, accountId: string, id: string, gracePeriodMs: number): Promise<Webhook> {
+  const op = { method: "RotateWebhookSecret", resource: webhookName(accountId, id), payload: { gracePeriod: formatDuration(gracePeriodMs) } };
+  return audited(deps, ctx, op, async (trx) => {
+    authorize(ctx, "webhooks.update");
+    if (gracePeriodMs > MAX_SECRET_GRACE_MS) {
+      throw invalidArgument(`gracePeriod must be at most ${formatDuration(MAX_SECRET_GRACE_MS)} (7 days): the old secret stops signing by then`);
+    }
+    const row = await getRow(trx, accountId, id);
+    const key = serverKey(deps.config);
+    const now = deps.clock.now();
+    // A secret that no longer opens (the server key changed) signs nothing: there is nothing to keep.
+    const current = gracePeriodMs > 0 ? open(key, row.secret, secretContext(accountId, id)) : undefined;
+    const signingSecret = newSigningSecret();
+    const patch: store.WebhookPatch = {
+      secret: seal(key, signingSecret, secretContext(accountId, id)),
+      previous_secret: current === undefined ? "" : seal(key, current, previousSecretContext(accountId, id)),
+      previous_secret_expire_time: current === undefined ? null : now + gracePeriodMs,
+      update_time: now,
+    };
+    // Two rotations at once: one wins, so that no caller holds a secret that never signs.
+    if (!(await store.replaceWebhookSecret(trx, accountId, id, row.secret, patch))) {
+      throw aborted(`webhook "${id}" had its secret rotated by another request at the same time: read it and rotate again if needed`);
+    }
+    return { ...webhookView({ ...row, ...patch }, now), signingSecret };
   });
 }
 

@@ -632,6 +632,17 @@ const MIGRATIONS: Migration[] = [
     ],
     fill: installServiceAccountCountTriggers,
   },
+  {
+    version: 27,
+    name: "webhook previous secret",
+    statements: [
+      // The signing secret a rotation replaced, sealed like `secret` (its own sealing context), and
+      // until when deliveries are also signed with it (epoch ms; null: no previous secret), so that
+      // receivers can switch secrets without dropping events (RotateWebhookSecret).
+      `alter table webhooks add column previous_secret text not null default ''`,
+      `alter table webhooks add column previous_secret_expire_time bigint`,
+    ],
+  },
 ];
 
 /**

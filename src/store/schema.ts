@@ -277,6 +277,10 @@ export interface WebhookRow {
   state: string;
   /** The Standard Webhooks signing secret (`whsec_…`), sealed with the server key (domain/secret-box.ts). */
   secret: string;
+  /** The secret the last rotation replaced, sealed like `secret` under its own context; "" when none. */
+  previous_secret: string;
+  /** Until when (epoch ms) deliveries are also signed with `previous_secret`; null when there is none. */
+  previous_secret_expire_time: number | null;
   create_time: number;
   update_time: number;
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Db } from "./store.ts";
-import type { Dialect, Schema, WebhookDeliveryRow, WebhookEventRow } from "./schema.ts";
+import type { Dialect, Schema, WebhookDeliveryRow, WebhookEventRow, WebhookRow } from "./schema.ts";
 
 /** The account's ENABLED webhooks subscribed to `type` (ids). Events are matched here, in the caller's transaction. */
 export async function subscribedWebhooks(db: Db, accountId: string, type: string): Promise<string[]> {
@@ -100,15 +100,27 @@ export async function finishAttempt(db: Kysely<Schema>, id: string, owner: strin
   });
 }
 
-/** The webhook (URL, state, sealed secret) and event body of a claimed delivery; undefined when either is gone. */
-export async function deliveryTarget(db: Db, delivery: ClaimedDelivery): Promise<{ url: string; state: string; secret: string; data: string } | undefined> {
+/** What a claimed delivery is sent to and with: its webhook's URL, state and sealed secrets, and the event's body. */
+export interface DeliveryTarget extends Pick<WebhookRow, "url" | "state" | "secret" | "previous_secret" | "previous_secret_expire_time"> {
+  data: string;
+}
+
+/** The target of a claimed delivery; undefined when its webhook or event is gone. */
+export async function deliveryTarget(db: Db, delivery: ClaimedDelivery): Promise<DeliveryTarget | undefined> {
   return db
     .selectFrom("webhook_deliveries")
     .innerJoin("webhooks", (join) =>
       join.onRef("webhooks.account_id", "=", "webhook_deliveries.account_id").onRef("webhooks.id", "=", "webhook_deliveries.webhook_id"),
     )
     .innerJoin("webhook_events", "webhook_events.id", "webhook_deliveries.event_id")
-    .select(["webhooks.url as url", "webhooks.state as state", "webhooks.secret as secret", "webhook_events.data as data"])
+    .select([
+      "webhooks.url as url",
+      "webhooks.state as state",
+      "webhooks.secret as secret",
+      "webhooks.previous_secret as previous_secret",
+      "webhooks.previous_secret_expire_time as previous_secret_expire_time",
+      "webhook_events.data as data",
+    ])
     .where("webhook_deliveries.id", "=", delivery.id)
     .executeTakeFirst();
 }

@@ -16,10 +16,29 @@ export function listWebhooks(db: Db, accountId: string): Promise<WebhookRow[]> {
   return db.selectFrom("webhooks").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
 }
 
-export type WebhookPatch = Partial<Pick<WebhookRow, "display_name" | "url" | "events" | "state">> & { update_time: number };
+export type WebhookPatch = Partial<
+  Pick<WebhookRow, "display_name" | "url" | "events" | "state" | "secret" | "previous_secret" | "previous_secret_expire_time">
+> & {
+  update_time: number;
+};
 
 export async function updateWebhook(db: Db, accountId: string, id: string, patch: WebhookPatch): Promise<void> {
   await db.updateTable("webhooks").set(patch).where("account_id", "=", accountId).where("id", "=", id).execute();
+}
+
+/**
+ * Applies `patch` (a rotation's new secrets) only while the webhook's sealed secret is still
+ * `current`, the one the rotation read; false when another rotation changed it first.
+ */
+export async function replaceWebhookSecret(db: Db, accountId: string, id: string, current: string, patch: WebhookPatch): Promise<boolean> {
+  const result = await db
+    .updateTable("webhooks")
+    .set(patch)
+    .where("account_id", "=", accountId)
+    .where("id", "=", id)
+    .where("secret", "=", current)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Deletes a webhook with its deliveries and their attempts (the foreign keys cascade). */

@@ -18,9 +18,11 @@ export const webhook = z
     state: z.enum(["ENABLED", "DISABLED"]),
     /**
      * The Standard Webhooks signing secret (`whsec_` and base64 of 32 random bytes): only in the
-     * answer of CreateWebhook, never again.
+     * answer of CreateWebhook and RotateWebhookSecret, never again.
      */
     signingSecret: z.string().optional(),
+    /** While a rotated-out secret still signs every delivery (as well as the new one): until when. */
+    previousSecretExpireTime: timestamp.optional(),
     createTime: timestamp,
     updateTime: timestamp,
   })

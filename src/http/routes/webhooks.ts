@@ -2,7 +2,7 @@ import { z } from "zod";
 import * as webhooks from "../../service/webhooks.ts";
 import { WEBHOOK_EVENT_TYPES } from "../../domain/webhook-event-types.ts";
 import type { Router } from "../route.ts";
-import { accountParams, displayName, id, listQuery, listRequest, newId, noReadMaskQuery, plainText } from "../schemas.ts";
+import { accountParams, displayName, duration, id, listQuery, listRequest, newId, noReadMaskQuery, plainText } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -27,6 +27,19 @@ const body = z.object({
 
 const updateBody = body.extend({ updateMask: z.string().optional() });
 
+/** The default grace period of a secret rotation: one day, as for an API key's rotation. */
+const DEFAULT_GRACE = "86400s";
+
+const rotateSecretBody = z
+  .object({
+    gracePeriod: duration("gracePeriod")
+      .prefault(DEFAULT_GRACE)
+      .meta({
+        description: `How long deliveries are also signed with the old secret (protobuf Duration, at most 604800s); default ${DEFAULT_GRACE}, "0s" stops it at once`,
+      }),
+  })
+  .strict();
+
 /** `updateMask` (AIP-134): a cleared display name becomes the webhook's id; url, events and state cannot be cleared. */
 const WEBHOOK_UPDATE: UpdateMaskSpec = {
   updatable: { displayName: { clear: "" }, url: "required", events: "required", state: "required" },
@@ -37,6 +50,7 @@ const WEBHOOK_UPDATE: UpdateMaskSpec = {
     events: true,
     state: true,
     signingSecret: true,
+    previousSecretExpireTime: true,
     createTime: true,
     updateTime: true,
   }),
@@ -92,6 +106,19 @@ export function webhookRoutes(router: Router): void {
     body: example(updateBody, { state: "DISABLED" }),
     handler: ({ deps, ctx, params, query, body: b }) =>
       webhooks.updateWebhook(deps, ctx, params.accountId, params.webhookId, applyUpdateMask(WEBHOOK_UPDATE, b, query.updateMask ?? b.updateMask)),
+  });
+
+  router.add({
+    method: "POST",
+    url: "/v1/accounts/{accountId}/webhooks/{webhookId}:rotateSecret",
+    operationId: "RotateWebhookSecret",
+    summary:
+      "Give a webhook a new signing secret (admin), in this answer only; for `gracePeriod` deliveries are signed with the old secret as well, so receivers switch without dropping events",
+    tag: "Webhooks",
+    response: webhook,
+    params: webhookParams,
+    body: example(rotateSecretBody, { gracePeriod: "86400s" }),
+    handler: ({ deps, ctx, params, body: b }) => webhooks.rotateWebhookSecret(deps, ctx, params.accountId, params.webhookId, b.gracePeriod),
   });
 
   router.add({

@@ -111,7 +111,7 @@ function WebhookDialog({ existing, onClose, onSaved }: { existing?: Webhook; onC
   );
 }
 
-/** The signing secret of a new webhook: shown this once. */
+/** The signing secret of a new webhook, or the new one of a rotation: shown this once. */
 function WebhookSecretDialog({ webhook, onClose }: { webhook: Webhook; onClose: () => void }) {
   return (
     <SecretDialog
@@ -126,6 +126,39 @@ function WebhookSecretDialog({ webhook, onClose }: { webhook: Webhook; onClose: 
       secret={webhook.signingSecret ?? ""}
       onClose={onClose}
     />
+  );
+}
+
+/** How long the old secret also signs after a rotation (RotateWebhookSecret's `gracePeriod`, at most 7 days). */
+const GRACE: ReadonlyArray<{ value: string; label: string }> = [
+  { value: "0s", label: "Stop it now" },
+  { value: "3600s", label: "1 hour" },
+  { value: "86400s", label: "1 day" },
+  { value: "604800s", label: "7 days" },
+];
+
+/** Rotate a webhook's signing secret; the new one is handed to `onRotated`, to be shown once. */
+function RotateSecretDialog({ webhook, onClose, onRotated }: { webhook: Webhook; onClose: () => void; onRotated: (rotated: Webhook) => void }) {
+  const { accountId } = useSession();
+  const [grace, setGrace] = useState("86400s");
+  const submit = async () =>
+    onRotated(await api<Webhook>("POST", `/v1/accounts/${accountId}/webhooks/${lastSegment(webhook.name)}:rotateSecret`, { gracePeriod: grace }));
+  return (
+    <ActionDialog title={`Rotate the signing secret of “${webhook.displayName}”?`} submitLabel="Rotate secret" onClose={onClose} onSubmit={submit}>
+      <p className="dialog-text">
+        A new secret, shown once, signs every delivery from now on. Until your receiver has it, deliveries are signed with the old secret as well.
+      </p>
+      <div className="field">
+        <label htmlFor="webhook-grace">Old secret also signs for</label>
+        <select id="webhook-grace" value={grace} onChange={(e) => setGrace(e.target.value)}>
+          {GRACE.map((g) => (
+            <option key={g.value} value={g.value}>
+              {g.label}
+            </option>
+          ))}
+        </select>
+      </div>
+    </ActionDialog>
   );
 }
 
@@ -228,7 +261,7 @@ export function WebhooksPage() {
   const { search } = useLocation();
   const shown = search.get("webhook") ?? "";
   const list = useLoad(() => api<{ webhooks?: Webhook[] }>("GET", `/v1/accounts/${session.accountId}/webhooks`), "webhooks");
-  const [dialog, setDialog] = useState<{ kind: "add" } | { kind: "edit" | "delete" | "secret"; webhook: Webhook }>();
+  const [dialog, setDialog] = useState<{ kind: "add" } | { kind: "edit" | "rotate" | "delete" | "secret"; webhook: Webhook }>();
   const action = useAction();
   const webhooks = list.data?.webhooks ?? [];
   const done = () => {
@@ -307,6 +340,14 @@ export function WebhooksPage() {
                       >
                         {w.state === "ENABLED" ? "Disable" : "Enable"}
                       </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        onClick={() => setDialog({ kind: "rotate", webhook: w })}
+                        aria-label={`Rotate secret of ${w.displayName || id}`}
+                      >
+                        Rotate secret
+                      </button>
                     </>
                   )}
                   {session.can("webhooks.delete") && (
@@ -330,6 +371,14 @@ export function WebhooksPage() {
                   <dt>Events</dt>
                   <dd className="mono">{w.events.join(", ")}</dd>
                 </div>
+                {w.previousSecretExpireTime && (
+                  <div>
+                    <dt>Old secret signs until</dt>
+                    <dd>
+                      <Time iso={w.previousSecretExpireTime} />
+                    </dd>
+                  </div>
+                )}
               </dl>
               {open && <DeliveryLog webhook={w} />}
             </ResourceCard>
@@ -346,6 +395,16 @@ export function WebhooksPage() {
         />
       )}
       {dialog?.kind === "edit" && <WebhookDialog existing={dialog.webhook} onClose={() => setDialog(undefined)} onSaved={done} />}
+      {dialog?.kind === "rotate" && (
+        <RotateSecretDialog
+          webhook={dialog.webhook}
+          onClose={() => setDialog(undefined)}
+          onRotated={(rotated) => {
+            list.reload();
+            setDialog({ kind: "secret", webhook: rotated });
+          }}
+        />
+      )}
       {dialog?.kind === "delete" && <DeleteDialog webhook={dialog.webhook} onClose={() => setDialog(undefined)} onDeleted={done} />}
       {dialog?.kind === "secret" && <WebhookSecretDialog webhook={dialog.webhook} onClose={() => setDialog(undefined)} />}
     </>

@@ -7,6 +7,7 @@ import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { paths, webhookRef } from "../names.ts";
+import { parseDuration } from "../parsers.ts";
 import { idOf, localTime, renderFields, renderTable, type Column } from "../output.ts";
 
 /** `firectl webhook …`: account webhooks and their delivery logs (`/v1/accounts/{a}/webhooks`, docs/webhooks.md). */
@@ -24,6 +25,7 @@ function webhookFields(w: Webhook): string {
     ["Events", (w.events ?? []).join(", ")],
     ["State", w.state],
     ...(w.signingSecret ? ([["Signing Secret", `${w.signingSecret}  (shown once: store it now)`]] as const) : []),
+    ...(w.previousSecretExpireTime ? ([["Old Secret Signs Until", localTime(w.previousSecretExpireTime)]] as const) : []),
     ["Create Time", localTime(w.createTime)],
     ["Update Time", localTime(w.updateTime)],
   ]);
@@ -183,4 +185,31 @@ const redeliver: Verb = {
     ),
 };
 
-export const webhookVerbs: Verb[] = [create, get, listVerb, update, remove, deliveries, redeliver];
+const rotateSecret: Verb = {
+  noun: "webhook",
+  verb: "rotate",
+  summary: "give a webhook a new signing secret, printed once; the old one also signs for the grace period (admin)",
+  examples: ["firectl webhook rotate alerts", "firectl webhook rotate alerts --grace-period 0s"],
+  define: (command) =>
+    runs<{ gracePeriod?: string }>(
+      command
+        .argument("<webhook>", "webhook id or name")
+        .addOption(
+          new Option(
+            "--grace-period <duration>",
+            "how long deliveries are also signed with the old secret, e.g. 0s, 1h, 7d (default 24h, at most 7d)",
+          ).argParser(parseDuration),
+        ),
+      async (ctx, [value], o) => {
+        const ref = webhookRef(value ?? "");
+        const request = {
+          method: "POST",
+          path: `${paths.webhook(await ctx.accountId(ref), ref.id)}:rotateSecret`,
+          body: { gracePeriod: o.gracePeriod },
+        } as const;
+        await ctx.call<Webhook>(request, (w) => ctx.show(w, webhookFields));
+      },
+    ),
+};
+
+export const webhookVerbs: Verb[] = [create, get, listVerb, update, rotateSecret, remove, deliveries, redeliver];
