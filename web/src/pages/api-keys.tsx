@@ -1,8 +1,9 @@
 import { useState } from "react";
-import { api, lastSegment, type ApiKey, type KeyPolicy, type User } from "../api.ts";
+import { api, lastSegment, query, type ApiKey, type KeyPolicy, type User } from "../api.ts";
 import { ActionDialog } from "../components/action-dialog.tsx";
 import { DeleteButton } from "../components/delete-button.tsx";
 import { Icon } from "../components/icons.tsx";
+import { Pager, usePageTokens } from "../components/pager.tsx";
 import { SecretDialog } from "../components/secret-dialog.tsx";
 import { TableHead } from "../components/table-head.tsx";
 import { TextField } from "../components/text-field.tsx";
@@ -21,6 +22,9 @@ const EXPIRY: Array<{ value: string; label: string; days?: number }> = [
 ];
 
 const DAY_MS = 24 * 3600 * 1000;
+
+/** API keys per page of a principal's key list. */
+const KEY_PAGE_SIZE = 50;
 
 function expireTime(choice: string, date: string): string | undefined {
   const preset = EXPIRY.find((e) => e.value === choice);
@@ -356,7 +360,15 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
   const mayAct = mayDelete || mayDisable || mayRotate;
   const toast = useToast();
   const enabling = useAction();
-  const list = useLoad(() => api<{ apiKeys?: ApiKey[]; totalSize: number }>("GET", `/v1/accounts/${session.accountId}/users/${id}/apiKeys?pageSize=200`), id);
+  const pages = usePageTokens();
+  const list = useLoad(
+    () =>
+      api<{ apiKeys?: ApiKey[]; nextPageToken: string; totalSize: number }>(
+        "GET",
+        `/v1/accounts/${session.accountId}/users/${id}/apiKeys${query({ pageSize: KEY_PAGE_SIZE, pageToken: pages.pageToken })}`,
+      ),
+    `${id}|${pages.pageToken}`,
+  );
   const [creating, setCreating] = useState(offerFirstKey && mayCreate);
   const [created, setCreated] = useState<{ apiKey: ApiKey; replaced?: string }>();
   const [deleting, setDeleting] = useState<ApiKey>();
@@ -473,6 +485,12 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
             ))}
           </tbody>
         </table>
+      )}
+      {(pages.index > 0 || list.data?.nextPageToken) && (
+        <div className="table-footer">
+          <span className="muted">{list.data?.totalSize ?? 0} keys</span>
+          <Pager pages={pages} nextPageToken={list.data?.nextPageToken} />
+        </div>
       )}
       {creating && (
         <CreateKeyDialog

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { api, filterString, query, type AuditLog } from "../api.ts";
 import { Dialog } from "../components/dialog.tsx";
 import { Icon } from "../components/icons.tsx";
+import { Pager, usePageTokens } from "../components/pager.tsx";
 import { TableHead } from "../components/table-head.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader, ResourcePath, Time } from "../components/ui.tsx";
 import { formatDateTimeSeconds, toLocalInput } from "../format.ts";
@@ -203,11 +204,11 @@ export function AuditLogPage() {
   const { search } = useLocation();
   const applied = readFilters(search);
   const [form, setForm] = useState<Filters>(applied);
-  const [pages, setPages] = useState<string[]>([""]);
+  const pages = usePageTokens();
   const [open, setOpen] = useState<AuditLog>();
   // The window of a preset range moves with time: it is fixed when the filters are applied.
   const [appliedAt, setAppliedAt] = useState(() => Date.now());
-  const pageToken = pages[pages.length - 1] ?? "";
+  const pageToken = pages.pageToken;
   const params = request(applied, appliedAt);
   const list = useLoad(
     () =>
@@ -218,14 +219,14 @@ export function AuditLogPage() {
     JSON.stringify([params, pageToken]),
   );
   const entries = list.data?.auditLogs ?? [];
-  const first = (pages.length - 1) * PAGE_SIZE + 1;
+  const first = pages.index * PAGE_SIZE + 1;
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
     const f = { ...form };
     if (f.range === "custom" && !f.from) f.from = toLocalInput(new Date(Date.now() - 7 * 24 * HOUR));
     setForm(f);
-    setPages([""]);
+    pages.reset();
     setAppliedAt(Date.now());
     setSearch({
       range: f.range,
@@ -239,7 +240,7 @@ export function AuditLogPage() {
   const reset = () => {
     const f = readFilters(new URLSearchParams());
     setForm(f);
-    setPages([""]);
+    pages.reset();
     setAppliedAt(Date.now());
     setSearch({ range: undefined, from: undefined, to: undefined, principal: undefined, resource: undefined, method: undefined });
   };
@@ -364,19 +365,7 @@ export function AuditLogPage() {
             <span className="muted">
               {first}–{first + entries.length - 1} of {list.data?.totalSize ?? entries.length}
             </span>
-            <div className="pager">
-              <button type="button" className="button button-small" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
-                Newer
-              </button>
-              <button
-                type="button"
-                className="button button-small"
-                disabled={!list.data?.nextPageToken}
-                onClick={() => list.data?.nextPageToken && setPages((p) => [...p, list.data!.nextPageToken])}
-              >
-                Older <Icon name="chevron" size={14} />
-              </button>
-            </div>
+            <Pager pages={pages} nextPageToken={list.data?.nextPageToken} labels={["Newer", "Older"]} always />
           </div>
         </div>
       )}

@@ -1,6 +1,7 @@
 import { useState, type ReactNode } from "react";
 import { api, filterString, lastSegment, query, type ApiError } from "../api.ts";
 import { Icon, type IconName } from "../components/icons.tsx";
+import { Pager, usePageTokens, type PageTokens } from "../components/pager.tsx";
 import { ListStatus } from "../components/list-status.tsx";
 import { SearchField } from "../components/search-field.tsx";
 import { SelectFilter } from "../components/select-filter.tsx";
@@ -36,7 +37,8 @@ export interface PlatformList<T, D> {
   filter: string;
   list: Loaded<ListAnswer<T>>;
   items: T[];
-  setPageToken: (token: string) => void;
+  /** The pages walked so far; back to the first whenever the filter changes. */
+  pages: PageTokens;
   dialog: D | undefined;
   setDialog: (dialog: D | undefined) => void;
   /** Closes the dialog. */
@@ -59,7 +61,8 @@ export function usePlatformList<T, D>(
   const [text, setText] = useState(search.get("q") ?? "");
   const q = useDebounced(text, 250);
   const state = states?.find((s) => s === search.get("state")) ?? "";
-  const [pageToken, setPageToken] = useState("");
+  const pages = usePageTokens();
+  const pageToken = pages.pageToken;
   const filter = [...textFilter(idField, q), ...(state ? [`state=${filterString(state)}`] : []), ...clauses].join(" AND ");
   const list = useLoad(
     () => api<ListAnswer<T>>("GET", `/v1/accounts/${session.accountId}/${kind}${query({ pageSize: PAGE_SIZE, filter, pageToken, ...params })}`),
@@ -71,7 +74,7 @@ export function usePlatformList<T, D>(
     text,
     onSearch: (value) => {
       setText(value);
-      setPageToken("");
+      pages.reset();
       setSearch({ q: value });
     },
     states,
@@ -79,7 +82,7 @@ export function usePlatformList<T, D>(
     filter,
     list,
     items: list.data?.[kind] ?? [],
-    setPageToken,
+    pages,
     dialog,
     setDialog,
     close: () => setDialog(undefined),
@@ -92,7 +95,7 @@ export function usePlatformList<T, D>(
 
 /**
  * The skeleton of the models, deployments and datasets pages: the header with its create button, the
- * toolbar (search and `filters`), the list's states, and the table with its count and "Next";
+ * toolbar (search and `filters`), the list's states, and the table with its count and pager;
  * `children` (the dialogs) come last.
  */
 export function PlatformListPage<T extends Listed, D>({
@@ -160,7 +163,7 @@ export function PlatformListPage<T extends Listed, D>({
             options={page.states}
             value={page.state}
             onChange={(value) => {
-              page.setPageToken("");
+              page.pages.reset();
               setSearch({ state: value });
             }}
           />
@@ -188,11 +191,7 @@ export function PlatformListPage<T extends Listed, D>({
           </table>
           <div className="table-footer">
             <span className="muted">{list.data?.totalSize === 1 ? `1 ${noun}` : `${list.data?.totalSize ?? 0} ${plural}`}</span>
-            {list.data?.nextPageToken && (
-              <button type="button" className="button button-small" onClick={() => page.setPageToken(list.data!.nextPageToken)}>
-                Next
-              </button>
-            )}
+            <Pager pages={page.pages} nextPageToken={list.data?.nextPageToken} />
           </div>
         </div>
       )}

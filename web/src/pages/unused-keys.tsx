@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { api, query, type ApiKey } from "../api.ts";
-import { Icon } from "../components/icons.tsx";
+import { Pager, usePageTokens } from "../components/pager.tsx";
 import { TableHead } from "../components/table-head.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
 import { useAction, useLoad, useTitle } from "../hooks.ts";
@@ -27,8 +27,8 @@ export function UnusedKeysPage() {
   const { search } = useLocation();
   const given = Number(search.get("days"));
   const days = THRESHOLDS.find((d) => d === given) ?? DEFAULT_DAYS;
-  const [pages, setPages] = useState<string[]>([""]);
-  const pageToken = pages[pages.length - 1] ?? "";
+  const pages = usePageTokens();
+  const pageToken = pages.pageToken;
   const list = useLoad(
     () =>
       api<{ apiKeys?: ApiKey[]; nextPageToken: string; totalSize: number }>(
@@ -76,7 +76,7 @@ export function UnusedKeysPage() {
             id="unused-days"
             value={days}
             onChange={(e) => {
-              setPages([""]);
+              pages.reset();
               setSearch({ days: e.target.value === String(DEFAULT_DAYS) ? undefined : e.target.value });
             }}
           >
@@ -140,21 +140,7 @@ export function UnusedKeysPage() {
           </table>
           <div className="table-footer">
             <span className="muted">{list.data?.totalSize === 1 ? "1 unused key" : `${list.data?.totalSize ?? 0} unused keys`}</span>
-            {(pages.length > 1 || list.data?.nextPageToken) && (
-              <div className="pager">
-                <button type="button" className="button button-small" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
-                  Previous
-                </button>
-                <button
-                  type="button"
-                  className="button button-small"
-                  disabled={!list.data?.nextPageToken}
-                  onClick={() => setPages((p) => [...p, list.data?.nextPageToken ?? ""])}
-                >
-                  Next <Icon name="chevron" size={14} />
-                </button>
-              </div>
-            )}
+            <Pager pages={pages} nextPageToken={list.data?.nextPageToken} />
           </div>
         </div>
       )}

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { api, filterString, lastSegment, query, type User } from "../api.ts";
 import { Icon } from "../components/icons.tsx";
+import { Pager, usePageTokens } from "../components/pager.tsx";
 import { ListStatus } from "../components/list-status.tsx";
 import { SearchField } from "../components/search-field.tsx";
 import { SelectFilter } from "../components/select-filter.tsx";
@@ -43,8 +44,8 @@ export function UsersPage() {
   const role = ROLES.find((r) => r === search.get("role")) ?? "";
   const [text, setText] = useState(search.get("q") ?? "");
   const q = useDebounced(text, 250);
-  const [pages, setPages] = useState<string[]>([""]);
-  const pageToken = pages[pages.length - 1] ?? "";
+  const pages = usePageTokens();
+  const pageToken = pages.pageToken;
   const filter = listFilter(kind, role, q);
   const list = useLoad(
     () =>
@@ -58,7 +59,7 @@ export function UsersPage() {
   const mayCreate = session.can("users.create");
   const manage = session.can("users.update");
 
-  const resetPaging = () => setPages([""]);
+  const resetPaging = pages.reset;
   const setKind = (k: Kind) => {
     resetPaging();
     setSearch({ type: k === "all" ? undefined : k });
@@ -212,21 +213,7 @@ export function UsersPage() {
               {list.data?.totalSize === 1 ? "1 principal" : `${list.data?.totalSize ?? 0} principals`}
               {filtered && " match"}
             </span>
-            {(pages.length > 1 || list.data?.nextPageToken) && (
-              <div className="pager">
-                <button type="button" className="button button-small" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
-                  Previous
-                </button>
-                <button
-                  type="button"
-                  className="button button-small"
-                  disabled={!list.data?.nextPageToken}
-                  onClick={() => list.data?.nextPageToken && setPages((p) => [...p, list.data!.nextPageToken])}
-                >
-                  Next
-                </button>
-              </div>
-            )}
+            <Pager pages={pages} nextPageToken={list.data?.nextPageToken} />
           </div>
         </div>
       )}

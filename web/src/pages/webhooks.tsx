@@ -4,6 +4,7 @@ import { ActionDialog } from "../components/action-dialog.tsx";
 import { DeleteButton } from "../components/delete-button.tsx";
 import { Icon } from "../components/icons.tsx";
 import { ListStatus } from "../components/list-status.tsx";
+import { Pager, usePageTokens } from "../components/pager.tsx";
 import { ResourceCard } from "../components/resource-card.tsx";
 import { SecretDialog } from "../components/secret-dialog.tsx";
 import { TableHead } from "../components/table-head.tsx";
@@ -178,14 +179,26 @@ function DeleteDialog({ webhook, onClose, onDeleted }: { webhook: Webhook; onClo
   );
 }
 
-/** A webhook's delivery log, newest first: each event, its state and every attempt's response code, with redelivery. */
+const DELIVERY_PAGE_SIZE = 20;
+
+/**
+ * A webhook's delivery log, newest first, a page at a time (or its failed deliveries only): each
+ * event, its state and every attempt's response code, with redelivery.
+ */
 function DeliveryLog({ webhook }: { webhook: Webhook }) {
   const { accountId } = useSession();
   const toast = useToast();
   const id = lastSegment(webhook.name);
+  const pages = usePageTokens();
+  const [failedOnly, setFailedOnly] = useState(false);
+  const filter = failedOnly ? 'state="FAILED"' : undefined;
   const log = useLoad(
-    () => api<{ webhookDeliveries?: WebhookDelivery[] }>("GET", `/v1/accounts/${accountId}/webhooks/${id}/deliveries${query({ pageSize: 50 })}`),
-    `deliveries-${id}`,
+    () =>
+      api<{ webhookDeliveries?: WebhookDelivery[]; nextPageToken: string; totalSize: number }>(
+        "GET",
+        `/v1/accounts/${accountId}/webhooks/${id}/deliveries${query({ pageSize: DELIVERY_PAGE_SIZE, filter, pageToken: pages.pageToken })}`,
+      ),
+    `deliveries-${id}|${filter ?? ""}|${pages.pageToken}`,
   );
   const action = useAction();
   const redeliver = (d: WebhookDelivery) =>
@@ -199,12 +212,25 @@ function DeliveryLog({ webhook }: { webhook: Webhook }) {
     <section aria-labelledby={`log-${id}`} className="webhook-log">
       <div className="section-head">
         <h3 id={`log-${id}`}>Delivery log</h3>
-        <button type="button" className="button button-small" onClick={log.reload}>
-          Refresh
-        </button>
+        <div className="row-actions">
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={failedOnly}
+              onChange={(e) => {
+                pages.reset();
+                setFailedOnly(e.target.checked);
+              }}
+            />
+            Failed only
+          </label>
+          <button type="button" className="button button-small" onClick={log.reload}>
+            Refresh
+          </button>
+        </div>
       </div>
       <ListStatus list={log} count={rows.length} what="deliveries" error={action.error}>
-        <p className="muted">Nothing sent yet.</p>
+        <p className="muted">{failedOnly ? "No delivery has failed." : "Nothing sent yet."}</p>
       </ListStatus>
       {rows.length > 0 && (
         <div className="card table-card" aria-busy={log.loading}>
@@ -248,6 +274,10 @@ function DeliveryLog({ webhook }: { webhook: Webhook }) {
               ))}
             </tbody>
           </table>
+          <div className="table-footer">
+            <span className="muted">{log.data?.totalSize === 1 ? "1 delivery" : `${log.data?.totalSize ?? 0} deliveries`}</span>
+            <Pager pages={pages} nextPageToken={log.data?.nextPageToken} labels={["Newer", "Older"]} />
+          </div>
         </div>
       )}
     </section>

@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { setQuotaMax } from "../src/service/quotas.ts";
+import { createSigninLink } from "../src/service/signin-links.ts";
+import { human } from "./support/fixtures.ts";
+import { setQuota } from "./support/platform.ts";
+import { startHearth, type TestHearth } from "./support/hearth.ts";
+import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
+import { startReceiver } from "./support/webhook-receiver.ts";
+import { until } from "./support/until.ts";
+
+const A = "/v1/accounts/my-account";
+
+/**
+ * Lists longer than a page in the console, in headless Chromium against a real Hearth: a service
+ * account's API keys, the datasets page and a webhook's delivery log each go forward and back a
+ * page at a time, and the delivery log narrows to its failed deliveries; axe at each step.
+ */
+describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
+  let h: TestHearth;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let blocked: () => Promise<string[]>;
+
+  async function check(name: string): Promise<void> {
+    await page.waitForLoadState("networkidle");
+    await screenshot(page, name);
+    const violations = await seriousViolations(page);
+    assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
+    assert.deepEqual(await blocked(), [], `${name}: the content security policy blocked something`);
+  }
+
+  /** The rows of the table captioned `caption`, without its header row. */
+  const bodyRows = (caption: string) => page.getByRole("table", { name: caption }).locator("tbody tr");
+
+  before(async () => {
+    ensureConsoleBuilt();
+    h = await startHearth("sqlite", { HEARTH_ALLOW_PRIVATE_NETWORKS: "true", HEARTH_WEBHOOK_POLL_MS: "20", HEARTH_WEBHOOK_RETRY_BASE_MS: "20" });
+    base = await h.listen();
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, reducedMotion: "reduce" });
+    page = await context.newPage();
+    blocked = await watchCsp(page);
+    await page.goto((await createSigninLink(h.deps, h.accountId, "admin@example.com", base)).url);
+    await page.getByRole("heading", { level: 1, name: "Users" }).waitFor();
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  test("a service account's 51 API keys: 50 on the first page, the last on the next, and back", async () => {
+    // The default quota is 10 keys a principal; an account whose operator raised it needs the pages.
+    await setQuotaMax(h.deps.store, h.accountId, "api-keys-per-user", 100);
+    await setQuota(h, h.accountId, "api-keys-per-user", 100, h.adminKey);
+    assert.equal((await h.call("POST", `${A}/users?userId=many-keys`, { body: { serviceAccount: true, role: "user" } })).status, 200);
+    for (let i = 0; i < 51; i++) {
+      const made = await h.call("POST", `${A}/users/many-keys/apiKeys`, { body: { apiKey: { displayName: `key ${String(i).padStart(2, "0")}` } } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+    }
+    await page.goto(`${base}/account/users/many-keys`);
+    const keys = bodyRows("API keys of many-keys@my-account.sa.hearth.local");
+    await page.getByText("51 keys").waitFor();
+    assert.equal(await keys.count(), 50);
+    await check("paging-01-keys-first-page");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.waitForLoadState("networkidle");
+    assert.equal(await keys.count(), 1);
+    assert.ok(await page.getByRole("button", { name: "Next" }).isDisabled());
+    await page.getByRole("button", { name: "Previous" }).click();
+    await page.waitForLoadState("networkidle");
+    assert.equal(await keys.count(), 50);
+  });
+
+  test("the datasets page goes to the next page and back (it had no way back)", async () => {
+    for (let i = 0; i < 51; i++) {
+      const made = await h.call("POST", `${A}/datasets?datasetId=set-${String(i).padStart(2, "0")}`, { body: { dataset: { displayName: `set ${i}` } } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+    }
+    await page.goto(`${base}/account/datasets`);
+    await page.getByText("51 datasets").waitFor();
+    const rows = page.locator("table tbody tr");
+    assert.equal(await rows.count(), 50);
+    assert.ok(await page.getByRole("button", { name: "Previous" }).isDisabled());
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.waitForLoadState("networkidle");
+    assert.equal(await rows.count(), 1);
+    await check("paging-02-datasets-second-page");
+    await page.getByRole("button", { name: "Previous" }).click();
+    await page.waitForLoadState("networkidle");
+    assert.equal(await rows.count(), 50);
+  });
+
+  test("a webhook's delivery log pages 20 at a time, and 'Failed only' shows the failed delivery", async () => {
+    let answer = 200;
+    const receiver = await startReceiver(() => answer);
+    try {
+      const made = await h.call("POST", `${A}/webhooks?webhookId=bulk`, { body: { displayName: "Bulk", url: receiver.url, events: ["principal.created"] } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      for (let i = 0; i < 21; i++) await human(h, `bulk-${i}@example.com`, "user");
+      await receiver.waitFor(21);
+      // One more that the receiver refuses; disabling the webhook fails it for good.
+      answer = 500;
+      await human(h, "bulk-failed@example.com", "user");
+      await receiver.waitFor(22);
+      assert.equal((await h.call("PATCH", `${A}/webhooks/bulk?updateMask=state`, { body: { state: "DISABLED" } })).status, 200);
+      await until("the refused delivery to fail", async () => {
+        const failed = await h.call("GET", `${A}/webhooks/bulk/deliveries?filter=${encodeURIComponent('state="FAILED"')}`);
+        return failed.body.webhookDeliveries?.length === 1 ? true : undefined;
+      });
+
+      await page.goto(`${base}/account/webhooks?webhook=bulk`);
+      const log = bodyRows("Deliveries to Bulk");
+      await page.getByText("22 deliveries").waitFor();
+      assert.equal(await log.count(), 20);
+      await page.getByRole("button", { name: "Older" }).click();
+      await page.waitForLoadState("networkidle");
+      assert.equal(await log.count(), 2);
+      await check("paging-03-delivery-log-older");
+      await page.getByRole("button", { name: "Newer" }).click();
+      await page.waitForLoadState("networkidle");
+      assert.equal(await log.count(), 20);
+
+      await page.getByRole("checkbox", { name: "Failed only" }).check();
+      await page.getByText("1 delivery", { exact: true }).waitFor();
+      assert.equal(await log.count(), 1);
+      assert.match(await log.first().innerText(), /FAILED/);
+      assert.equal(await page.getByRole("button", { name: "Older" }).count(), 0, "one page: no pager");
+      await check("paging-04-delivery-log-failed");
+    } finally {
+      await receiver.close();
+    }
+  });
+});
