@@ -198,6 +198,33 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(empty.body.usage, []);
     });
 
+    test("a usage report out of bounds (1e308, negative, fractional, a string) is not believed: the call is metered at its estimate and the account keeps working", async () => {
+      const acct = await account(h, "huge-usage", { worker: "user" });
+      const key = acct.keys.worker!;
+      const reports = [
+        '{"prompt_tokens":1e308,"completion_tokens":1e308,"total_tokens":1}',
+        '{"prompt_tokens":-5,"completion_tokens":7}',
+        '{"prompt_tokens":2.5,"completion_tokens":7}',
+        '{"prompt_tokens":"11","completion_tokens":7}',
+        '{"prompt_tokens":100000001,"completion_tokens":0}',
+      ];
+      for (const report of reports) {
+        assert.equal((await infer(h, key, chat(PUBLIC, `usage ${report}`))).status, 200, report);
+        assert.equal((await sseData(await infer(h, key, chat(PUBLIC, `usage ${report}`, { stream: true })))).at(-1), "[DONE]", report);
+      }
+      const since = new Date(Date.now() - 86_400_000).toISOString();
+      const usage = await until("the calls to be metered", async () => {
+        const res = await h.call("GET", `/v1/accounts/huge-usage/billingUsage?startTime=${since}`, { key: acct.admin });
+        return res.body.usage?.[0]?.requestCount === 2 * reports.length ? res.body.usage[0] : undefined;
+      });
+      assert.ok(Number.isSafeInteger(usage.promptTokens) && usage.promptTokens > 0 && usage.promptTokens < 1000, JSON.stringify(usage));
+      assert.ok(Number.isSafeInteger(usage.completionTokens) && usage.completionTokens < 1000, JSON.stringify(usage));
+      assert.ok(Number.isFinite(usage.costUsd), JSON.stringify(usage));
+      const spend = await h.call("GET", "/v1/accounts/huge-usage/quotas/monthly-spend-usd", { key: acct.admin });
+      assert.ok(Number.isFinite(spend.body.usage), JSON.stringify(spend.body));
+      assert.equal((await infer(h, key, chat(PUBLIC))).status, 200, "the account is not blocked by what a backend claimed");
+    });
+
     test("an upstream that hangs gets a time-out error, not a hang; a failing one a clear 502", async () => {
       const started = Date.now();
       const hung = await infer(h, bot.key, chat(PUBLIC, "please hang"));
@@ -253,6 +280,27 @@ for (const dialect of DIALECTS) {
           param: null,
         });
       }
+    });
+
+    test("a stream ends at [DONE] or at an error object: nothing a backend sends after either reaches the client", async () => {
+      const error = '{"error":{"message":"busy","type":"server_error"}}';
+      for (const [middle, last] of [
+        ["[DONE]", "[DONE]"],
+        ["[DONE] ", "[DONE]"],
+        [error, error],
+      ] as const) {
+        const events = await sseData(await infer(h, bot.key, chat(PUBLIC, `garbled ${middle}`, { stream: true })));
+        assert.equal(events.length, 2, `${middle}: ${JSON.stringify(events)}`);
+        assert.equal(JSON.parse(events[0]!).choices[0].delta.content, "before");
+        assert.equal(events[1], last);
+      }
+    });
+
+    test("a backend that answers a streamed request with plain JSON is a 502 naming what it sent, not an empty stream", async () => {
+      const res = await infer(h, bot.key, chat(PUBLIC, "unstreamed", { stream: true }));
+      assert.equal(res.status, 502);
+      assert.equal(((await res.json()) as any).error.message, 'backend "local" answered a streamed request with application/json, not text/event-stream');
+      assert.equal((await infer(h, bot.key, chat(PUBLIC, "unstreamed"))).status, 200, "unasked, plain JSON is the answer");
     });
 
     test("a backend's event:, id: and retry: fields are dropped; its keep-alive comment is forwarded without its credential", async () => {

@@ -122,6 +122,13 @@ async function forwardInference(deps: Deps, ctx: Ctx, body: Body, admitted: Admi
   const eventStream = call.response.contentType.startsWith("text/event-stream");
   if (call.response.ok && stream && eventStream) return relayStream(c, call, streamOptions.include_usage === true);
   try {
+    // A client that asked for a stream reads events only: an SDK given a JSON answer yields nothing, and says nothing.
+    if (call.response.ok && stream) {
+      throw new UpstreamError(
+        502,
+        `backend "${target.backend.name}" answered a streamed request with ${call.response.contentType.slice(0, 100) || "no content type"}, not text/event-stream`,
+      );
+    }
     return call.response.ok ? await relayJson(c, call) : await relayError(c, call);
   } finally {
     call.done();

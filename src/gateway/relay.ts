@@ -150,6 +150,8 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
     if (call.aborted() === "client") return void (await endCall(c, { promptTokens: c.promptEstimate, completionTokens: 0 }));
     throw failure(call, c.target.backend.name, error);
   }
+  // RFC 8259 §8.1: a parser may ignore a byte order mark; the stream's decoder drops it too.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const json = objectOrUndefined(text);
   if (json === undefined) throw new UpstreamError(502, `backend "${c.target.backend.name}" sent a response that is not a JSON object`);
   // An embedding has no completion: only its prompt is estimated when the backend reports no usage.
@@ -223,37 +225,42 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
   let usage: TokenUsage | undefined;
   let streamedChars = 0;
   // The events completed by one upstream chunk go out in one write, as they came in one read; those
-  // before a faulty event go out before the error event that ends the stream.
-  const forward = async (events: SseEvent[]) => {
+  // before a faulty event go out before the error event that ends the stream. True once the stream
+  // has ended: at `[DONE]` (read as the OpenAI SDKs read it: data that starts with it) or an error
+  // object, after which a backend's further events are not relayed.
+  const forward = async (events: SseEvent[]): Promise<boolean> => {
     let relayed = "";
     try {
       for (const event of events) {
         const data = event.data;
         if (data === undefined) relayed += relayedComments(event, backend.apiKey);
-        else if (data === "[DONE]") relayed += "data: [DONE]\n\n";
-        else {
+        else if (data.startsWith("[DONE]")) {
+          relayed += "data: [DONE]\n\n";
+          return true;
+        } else {
           streamedChars += data.length;
           // Every chunk is parsed (about 0.7 µs for a typical one) so that none but a JSON object reaches the client.
           const json = objectOrUndefined(data);
           if (json === undefined) throw new UpstreamError(502, `backend "${backend.name}" sent a stream event that is not a JSON object`);
-          const u = usageOf(json);
-          if (u) {
-            usage = u;
-            if (!clientWantsUsage && Array.isArray(json.choices) && json.choices.length === 0) continue;
-          }
+          usage = usageOf(json) ?? usage;
+          // The usage-only chunk Hearth asked for on the client's behalf (a believable report or not).
+          if (!clientWantsUsage && json.usage && Array.isArray(json.choices) && json.choices.length === 0) continue;
           relayed += `data: ${relayedObject(c, data, json, true)}\n\n`;
+          if ("error" in json) return true;
         }
       }
+      return false;
     } finally {
       if (relayed !== "") await write(relayed);
     }
   };
   try {
+    let ended = false;
     for await (const chunk of call.response.body) {
       call.touch();
-      await forward(splitter.push(chunk));
+      if ((ended = await forward(splitter.push(chunk)))) break;
     }
-    await forward(splitter.finish());
+    if (!ended) await forward(splitter.finish());
   } catch (error) {
     if (call.aborted() === "timeout") {
       await write(sseError(`backend "${c.target.backend.name}" fell silent for ${call.timeoutMs} ms mid-stream`, "timeout_error", "upstream_timeout"));

@@ -14,7 +14,8 @@ import { join } from "node:path";
  * plus "-200" for a successful answer) repeats the key in encoded spellings (`encodedSpellings`).
  * "overloaded" answers 429 with `retry-after` and `retry-after-ms` (`RETRY_AFTER`); "overloaded-once"
  * does so the first time it sees that exact prompt only. "unnamed" leaves `model` out of its answer and
- * of every stream chunk, as some servers do. "garbled <text>" answers `<text>` as its whole body, or
+ * of every stream chunk, as some servers do. "usage {…}" reports that object as its usage. "unstreamed"
+ * answers plain JSON even when asked for a stream. "garbled <text>" answers `<text>` as its whole body, or
  * with `stream: true` sends it as the data of the second of three events (`GARBLED`). "fielded" adds
  * `event:`, `id:` and `retry:` fields and a comment to every stream event, and sends a comment-only
  * keep-alive first. `/v1/embeddings` answers one small vector per input.
@@ -145,6 +146,9 @@ export async function startUpstream(): Promise<FakeUpstream> {
       else res.writeHead(200, { "content-type": "text/event-stream" }).end(`${good("before")}data: ${garbled}\n\n${good("after")}data: [DONE]\n\n`);
       return;
     }
+    // "usage {…}": the usage reported is that object, whatever it holds.
+    const reported = /^usage (\{.*\})$/s.exec(text)?.[1];
+    const reportedUsage: unknown = reported === undefined ? undefined : JSON.parse(reported);
     const chat = path === "/v1/chat/completions";
     // The last piece says why the stream ended, as a real server's does.
     const named = text.includes("unnamed") ? {} : { model: body.model };
@@ -154,7 +158,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
         ? { id: "c1", object: "chat.completion.chunk", ...named, choices: [{ index: 0, delta: { content }, finish_reason }] }
         : { id: "c1", object: "text_completion", ...named, choices: [{ index: 0, text: content, finish_reason }] };
     };
-    if (body.stream) {
+    if (body.stream && !text.includes("unstreamed")) {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       const words = text.includes("slow") ? Array.from({ length: 500 }, (_, i) => `w${i} `) : ["Hello", ", ", "world"];
       const fields = text.includes("fielded") ? `event: thread.message.delta\nid: 7\nretry: 1\n: ${UPSTREAM_SECRET}\n` : "";
@@ -166,7 +170,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
         if (text.includes("slow")) await new Promise((r) => setTimeout(r, 20));
       }
       if (body.stream_options?.include_usage)
-        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", ...named, choices: [], usage: USAGE })}\n\n`);
+        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", ...named, choices: [], usage: reportedUsage ?? USAGE })}\n\n`);
       res.end("data: [DONE]\n\n");
       return;
     }
@@ -178,7 +182,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
     const usage =
       typeof max === "number" && max < USAGE.completion_tokens ? { ...USAGE, completion_tokens: max, total_tokens: USAGE.prompt_tokens + max } : USAGE;
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", ...named, choices: [choice], usage }));
+    res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", ...named, choices: [choice], usage: reportedUsage ?? usage }));
   });
   server.keepAliveTimeout = 1000;
   server.listen(0, "127.0.0.1");

@@ -71,7 +71,8 @@ function usageSentence(raw: string, path: string): string {
   if (invalidArgument) text = `invalid ${invalidArgument[2]} '${invalidArgument[1]}': ${invalidArgument[3]}`;
   text = text
     .replace(/Allowed choices are/, "allowed choices are")
-    .replace(/\.\s+(\S)/g, (_m, c: string) => `; ${c.toLowerCase()}`)
+    // Sentences joined into one line; an abbreviation ("e.g. 0s") is not a sentence end.
+    .replace(/(?<!\b(?:e\.g|i\.e))\.\s+(\S)/g, (_m, c: string) => `; ${c.toLowerCase()}`)
     .replace(/[.\s]+$/, "");
   return `${text}; see '${path} --help'`;
 }
