@@ -55,3 +55,13 @@ test("error text loses bearer-looking tokens also when percent-, base64- or hex-
   assert.equal(redactUpstreamText(`saw ${Buffer.from("Bearer abcdefgh").toString("hex")} here`, undefined), "saw [redacted] here");
   assert.equal(redactUpstreamText("request 0123456789abcdef0123456789abcdef failed", undefined), "request 0123456789abcdef0123456789abcdef failed");
 });
+
+test("the key without its kind prefix (sk-, sk-proj-, fw_) is removed too, in its spellings; a short remainder is not searched for", () => {
+  const key = "sk-backend-SECRET-KEY-12345";
+  for (const spelling of ["backend-SECRET-KEY-12345", Buffer.from("backend-SECRET-KEY-12345").toString("base64"), "backend-\\u0053ECRET-KEY-12345"]) {
+    assert.equal(redactKey(`: token=${spelling} end`, key), ": token=[redacted] end", spelling);
+  }
+  assert.equal(redactKey("x sk-proj-AAAABBBBCCCCDDDDEEEE y AAAABBBBCCCCDDDDEEEE z", "sk-proj-AAAABBBBCCCCDDDDEEEE"), "x [redacted] y [redacted] z");
+  assert.equal(redactKey("id fw_0123456789abcdef01 was", "fw_0123456789abcdef01"), "id [redacted] was");
+  assert.equal(redactKey("an answer about 12345678 and sk-", "sk-12345678"), "an answer about 12345678 and sk-", "8 characters are not secret enough to hunt");
+});

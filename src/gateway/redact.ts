@@ -6,7 +6,8 @@
  * backend's own key is searched for in every spelling a reader decodes without effort: raw,
  * JSON string escapes (`\u0073`, `\/`), percent-encoding (either case of hex digit), hex, and
  * base64 / base64url at each of the three byte alignments (so `Bearer <key>` and `Basic
- * base64(user:<key>)` are caught too).
+ * base64(user:<key>)` are caught too). The key's secret part without its kind prefix (`sk-`,
+ * `sk-proj-`, `fw_`) is searched for the same way.
  */
 
 /** What a removed credential reads as. */
@@ -56,14 +57,25 @@ function charPattern(c: string): string {
   return `(?:${literal}|%${anyCase}|\\\\u00${anyCase}${c === "/" ? "|\\\\/" : ""})`;
 }
 
+// A key's public kind before its secret part: `sk-`, `sk-proj-`, `fw_`, `gsk_`, `xai-`.
+const KIND_PREFIX = /^[a-z]{2,4}[-_](?:proj[-_])?/;
+
+/** The spellings of `secret` found with a substring test: itself, its hex in both cases, its base64 and base64url cores. */
+function literalSpellings(secret: string): string[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const hex = bytes.toString("hex");
+  const cores = [0, 1, 2].map((offset) => base64Core(bytes, offset));
+  const urlCores = cores.map((core) => core.replace(/\+/g, "-").replace(/\//g, "_"));
+  return [secret, hex, hex.toUpperCase(), ...cores, ...urlCores];
+}
+
 function searchFor(apiKey: string): KeySearch {
   let search = searches.get(apiKey);
   if (!search) {
-    const bytes = Buffer.from(apiKey, "utf8");
-    const hex = bytes.toString("hex");
-    const cores = [0, 1, 2].map((offset) => base64Core(bytes, offset));
-    const urlCores = cores.map((core) => core.replace(/\+/g, "-").replace(/\//g, "_"));
-    const literals = [...new Set([apiKey, hex, hex.toUpperCase(), ...cores, ...urlCores])].filter((s) => s.length >= 8);
+    // The key without its kind prefix is as secret as the key: searched for when 16 characters or more remain.
+    const secretPart = apiKey.replace(KIND_PREFIX, "");
+    const parts = secretPart !== apiKey && secretPart.length >= 16 ? [apiKey, secretPart] : [apiKey];
+    const literals = [...new Set(parts.flatMap(literalSpellings))].filter((s) => s.length >= 8);
     const escaped = new RegExp(literals.map((s) => [...s].map(charPattern).join("")).join("|"), "g");
     search = { literals, escaped };
     searches.set(apiKey, search);
