@@ -48,6 +48,12 @@ for (const dialect of DIALECTS) {
         400,
         /role "custom"/,
       ],
+      [
+        "a JSON null body",
+        () => h.call("POST", `${A}/users?userId=x`, { body: "null", headers: { "content-type": "application/json" } }),
+        400,
+        /invalid request body: .*null/,
+      ],
       ["a wrongly typed field", () => h.call("POST", `${A}/users?userId=x`, { body: { serviceAccount: "yes" } }), 400, /field "serviceAccount"/],
       ["a service account without userId", () => h.call("POST", `${A}/users`, { body: { serviceAccount: true } }), 400, /userId is required/],
       ["a human without email", () => h.call("POST", `${A}/users`, { body: { role: "user" } }), 400, /email is required/],

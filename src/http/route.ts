@@ -85,10 +85,16 @@ function namedParams(params: unknown, name: string | undefined): unknown {
   return { ...others, [name]: rest };
 }
 
+/**
+ * `value` checked against `schema`; nothing at all (no body) reads as `{}`, while a JSON `null` is
+ * a value, refused where an object is expected ("invalid request body: expected object, received null").
+ * @throws INVALID_ARGUMENT naming the field and `where` (`path`, `query parameter`, `request body`).
+ */
 function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> {
   if (!schema) return undefined as z.output<S>;
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw invalidArgument(describeIssue(where, result.error, value ?? {}));
+  const given = value === undefined ? {} : value;
+  const result = schema.safeParse(given);
+  if (!result.success) throw invalidArgument(describeIssue(where, result.error, given));
   return result.data;
 }
 
@@ -119,7 +125,7 @@ export class Router {
         void reply.header("connection", "close");
         throw invalidArgument("send the request body as JSON (Content-Type: application/json)");
       }
-      const body = spec.body ? parse(spec.body, normalizeBody(spec.body, request.body ?? {}), "request body") : (undefined as z.output<B>);
+      const body = spec.body ? parse(spec.body, normalizeBody(spec.body, request.body), "request body") : (undefined as z.output<B>);
       const result = await spec.handler({ deps, ctx, params, query, body, request, reply });
       // A successful read of users, API keys or the audit log: a data-access entry, when the account has them on.
       if (auth && DATA_ACCESS_READS.has(spec.operationId))
