@@ -15,6 +15,7 @@ import { admit, InferenceRefusal, reservationNano, reservedTokens, resolveTarget
 import { countRateRefusal } from "./rate-refusals.ts";
 import { requireAllowedModel } from "./key-restrictions.ts";
 import { estimateTokens } from "./meter.ts";
+import { redactUpstreamText } from "./redact.ts";
 import { endCall, relayError, relayJson, relayStream, type Relayed } from "./relay.ts";
 import { postUpstream, UpstreamError, type UpstreamCall } from "./upstream.ts";
 
@@ -126,7 +127,7 @@ async function forwardInference(deps: Deps, ctx: Ctx, body: Body, admitted: Admi
     if (call.response.ok && stream) {
       throw new UpstreamError(
         502,
-        `backend "${target.backend.name}" answered a streamed request with ${call.response.contentType.slice(0, 100) || "no content type"}, not text/event-stream`,
+        `backend "${target.backend.name}" answered a streamed request with ${redactUpstreamText(call.response.contentType.slice(0, 100), target.backend.apiKey) || "no content type"}, not text/event-stream`,
       );
     }
     return call.response.ok ? await relayJson(c, call) : await relayError(c, call);
