@@ -4,8 +4,8 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { setQuotaMax } from "../src/service/quotas.ts";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { human } from "./support/fixtures.ts";
-import { setQuota } from "./support/platform.ts";
-import { startHearth, type TestHearth } from "./support/hearth.ts";
+import { setQuota, startPlatform } from "./support/platform.ts";
+import type { TestHearth } from "./support/hearth.ts";
 import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
 import { startReceiver } from "./support/webhook-receiver.ts";
 import { until } from "./support/until.ts";
@@ -15,10 +15,12 @@ const A = "/v1/accounts/my-account";
 /**
  * Lists longer than a page in the console, in headless Chromium against a real Hearth: a service
  * account's API keys, the datasets page and a webhook's delivery log each go forward and back a
- * page at a time, and the delivery log narrows to its failed deliveries; axe at each step.
+ * page at a time, a changed query starts again on its first page, and the delivery log narrows to
+ * its failed deliveries; axe at each step.
  */
 describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
   let h: TestHearth;
+  let stop: () => Promise<void>;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -40,8 +42,13 @@ describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
 
   before(async () => {
     ensureConsoleBuilt();
-    h = await startHearth("sqlite", { HEARTH_ALLOW_PRIVATE_NETWORKS: "true", HEARTH_WEBHOOK_POLL_MS: "20", HEARTH_WEBHOOK_RETRY_BASE_MS: "20" });
-    base = await h.listen();
+    // A platform (a backend and public models on loopback) for the deployments to run.
+    ({ h, stop } = await startPlatform(
+      "sqlite",
+      {},
+      { HEARTH_ALLOW_PRIVATE_NETWORKS: "true", HEARTH_WEBHOOK_POLL_MS: "20", HEARTH_WEBHOOK_RETRY_BASE_MS: "20" },
+    ));
+    base = h.baseUrl;
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, reducedMotion: "reduce" });
     page = await context.newPage();
@@ -51,7 +58,7 @@ describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
   });
   after(async () => {
     await browser?.close();
-    await h?.stop();
+    await stop?.();
   });
 
   test("a service account's 51 API keys: 50 on the first page, the last on the next, and back", async () => {
@@ -90,6 +97,26 @@ describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
     await check("paging-02-datasets-second-page");
     await page.getByRole("button", { name: "Previous" }).click();
     await rowCount(rows, 50);
+  });
+
+  test("on the deployments page's second page, 'Show deleted' goes back to the first page: a page token belongs to its query", async () => {
+    await setQuotaMax(h.deps.store, h.accountId, "deployments", 100);
+    await setQuota(h, h.accountId, "deployments", 100, h.adminKey);
+    for (let i = 0; i < 51; i++) {
+      const made = await h.call("POST", `${A}/deployments?deploymentId=dep-${String(i).padStart(2, "0")}`, {
+        body: { baseModel: "accounts/fireworks/models/tiny-public" },
+      });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+    }
+    await page.goto(`${base}/account/deployments`);
+    const rows = page.locator("table tbody tr");
+    await page.getByText("51 deployments").waitFor();
+    await page.getByRole("button", { name: "Next" }).click();
+    await rowCount(rows, 1);
+    await page.getByRole("checkbox", { name: "Show deleted" }).check();
+    await rowCount(rows, 50);
+    assert.ok(await page.getByRole("button", { name: "Previous" }).isDisabled(), "on the first page");
+    assert.equal(await page.getByRole("alert").count(), 0, "no refusal of a page token from the other query");
   });
 
   test("a webhook's delivery log pages 20 at a time, and 'Failed only' shows the failed delivery", async () => {

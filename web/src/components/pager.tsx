@@ -7,22 +7,26 @@ export interface PageTokens {
   pageToken: string;
   /** How many pages lie before the one shown (0 on the first). */
   index: number;
-  /** Back to the first page (when the filter or order changes: a token belongs to its query). */
-  reset: () => void;
   previous: () => void;
   /** On to the page of `nextPageToken` (the answer's); nothing when it is "" (the last page). */
   next: (nextPageToken: string) => void;
 }
 
-export function usePageTokens(): PageTokens {
-  const [pages, setPages] = useState<string[]>([""]);
+/**
+ * The page tokens of a list loaded with `query` (its filter, order and other parameters, as one
+ * string). A page token belongs to the query it was issued for (AIP-158): when `query` changes, the
+ * list is back on its first page, whatever changed it.
+ */
+export function usePageTokens(query: string): PageTokens {
+  const [walked, setWalked] = useState<{ query: string; pages: string[] }>({ query, pages: [""] });
+  const pages = walked.query === query ? walked.pages : [""];
+  const update = (change: (pages: string[]) => string[]) => setWalked((w) => ({ query, pages: change(w.query === query ? w.pages : [""]) }));
   return {
     pageToken: pages.at(-1) ?? "",
     index: pages.length - 1,
-    reset: () => setPages([""]),
-    previous: () => setPages((p) => (p.length > 1 ? p.slice(0, -1) : p)),
+    previous: () => update((p) => (p.length > 1 ? p.slice(0, -1) : p)),
     next: (nextPageToken) => {
-      if (nextPageToken) setPages((p) => [...p, nextPageToken]);
+      if (nextPageToken) update((p) => [...p, nextPageToken]);
     },
   };
 }

@@ -360,7 +360,7 @@ export function ApiKeysSection({ user, offerFirstKey }: { user: User; offerFirst
   const mayAct = mayDelete || mayDisable || mayRotate;
   const toast = useToast();
   const enabling = useAction();
-  const pages = usePageTokens();
+  const pages = usePageTokens(id);
   const list = useLoad(
     () =>
       api<{ apiKeys?: ApiKey[]; nextPageToken: string; totalSize: number }>(

@@ -204,12 +204,12 @@ export function AuditLogPage() {
   const { search } = useLocation();
   const applied = readFilters(search);
   const [form, setForm] = useState<Filters>(applied);
-  const pages = usePageTokens();
   const [open, setOpen] = useState<AuditLog>();
   // The window of a preset range moves with time: it is fixed when the filters are applied.
   const [appliedAt, setAppliedAt] = useState(() => Date.now());
-  const pageToken = pages.pageToken;
   const params = request(applied, appliedAt);
+  const pages = usePageTokens(JSON.stringify(params));
+  const pageToken = pages.pageToken;
   const list = useLoad(
     () =>
       api<{ auditLogs?: AuditLog[]; nextPageToken: string; totalSize: number }>(
@@ -226,7 +226,6 @@ export function AuditLogPage() {
     const f = { ...form };
     if (f.range === "custom" && !f.from) f.from = toLocalInput(new Date(Date.now() - 7 * 24 * HOUR));
     setForm(f);
-    pages.reset();
     setAppliedAt(Date.now());
     setSearch({
       range: f.range,
@@ -240,7 +239,6 @@ export function AuditLogPage() {
   const reset = () => {
     const f = readFilters(new URLSearchParams());
     setForm(f);
-    pages.reset();
     setAppliedAt(Date.now());
     setSearch({ range: undefined, from: undefined, to: undefined, principal: undefined, resource: undefined, method: undefined });
   };

@@ -37,7 +37,7 @@ export interface PlatformList<T, D> {
   filter: string;
   list: Loaded<ListAnswer<T>>;
   items: T[];
-  /** The pages walked so far; back to the first whenever the filter changes. */
+  /** The pages walked so far; back on the first whenever the filter or a parameter changes. */
   pages: PageTokens;
   dialog: D | undefined;
   setDialog: (dialog: D | undefined) => void;
@@ -61,9 +61,9 @@ export function usePlatformList<T, D>(
   const [text, setText] = useState(search.get("q") ?? "");
   const q = useDebounced(text, 250);
   const state = states?.find((s) => s === search.get("state")) ?? "";
-  const pages = usePageTokens();
-  const pageToken = pages.pageToken;
   const filter = [...textFilter(idField, q), ...(state ? [`state=${filterString(state)}`] : []), ...clauses].join(" AND ");
+  const pages = usePageTokens([filter, ...Object.values(params)].join("|"));
+  const pageToken = pages.pageToken;
   const list = useLoad(
     () => api<ListAnswer<T>>("GET", `/v1/accounts/${session.accountId}/${kind}${query({ pageSize: PAGE_SIZE, filter, pageToken, ...params })}`),
     [filter, pageToken, ...Object.values(params)].join("|"),
@@ -74,7 +74,6 @@ export function usePlatformList<T, D>(
     text,
     onSearch: (value) => {
       setText(value);
-      pages.reset();
       setSearch({ q: value });
     },
     states,
@@ -162,10 +161,7 @@ export function PlatformListPage<T extends Listed, D>({
             anyLabel="Any state"
             options={page.states}
             value={page.state}
-            onChange={(value) => {
-              page.pages.reset();
-              setSearch({ state: value });
-            }}
+            onChange={(value) => setSearch({ state: value })}
           />
         )}
         {filters}

@@ -27,7 +27,7 @@ export function UnusedKeysPage() {
   const { search } = useLocation();
   const given = Number(search.get("days"));
   const days = THRESHOLDS.find((d) => d === given) ?? DEFAULT_DAYS;
-  const pages = usePageTokens();
+  const pages = usePageTokens(String(days));
   const pageToken = pages.pageToken;
   const list = useLoad(
     () =>
@@ -72,14 +72,7 @@ export function UnusedKeysPage() {
       <div className="toolbar">
         <div className="select-field">
           <label htmlFor="unused-days">Unused for more than</label>
-          <select
-            id="unused-days"
-            value={days}
-            onChange={(e) => {
-              pages.reset();
-              setSearch({ days: e.target.value === String(DEFAULT_DAYS) ? undefined : e.target.value });
-            }}
-          >
+          <select id="unused-days" value={days} onChange={(e) => setSearch({ days: e.target.value === String(DEFAULT_DAYS) ? undefined : e.target.value })}>
             {THRESHOLDS.map((d) => (
               <option key={d} value={d}>
                 {d} days

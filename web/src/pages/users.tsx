@@ -44,9 +44,9 @@ export function UsersPage() {
   const role = ROLES.find((r) => r === search.get("role")) ?? "";
   const [text, setText] = useState(search.get("q") ?? "");
   const q = useDebounced(text, 250);
-  const pages = usePageTokens();
-  const pageToken = pages.pageToken;
   const filter = listFilter(kind, role, q);
+  const pages = usePageTokens(filter);
+  const pageToken = pages.pageToken;
   const list = useLoad(
     () =>
       api<{ users?: User[]; nextPageToken: string; totalSize: number }>(
@@ -59,9 +59,7 @@ export function UsersPage() {
   const mayCreate = session.can("users.create");
   const manage = session.can("users.update");
 
-  const resetPaging = pages.reset;
   const setKind = (k: Kind) => {
-    resetPaging();
     setSearch({ type: k === "all" ? undefined : k });
   };
   const users = list.data?.users ?? [];
@@ -100,28 +98,16 @@ export function UsersPage() {
           value={text}
           onChange={(value) => {
             setText(value);
-            resetPaging();
             setSearch({ q: value });
           }}
         />
-        <SelectFilter
-          id="role-filter"
-          label="Role"
-          anyLabel="Any role"
-          options={ROLES}
-          value={role}
-          onChange={(value) => {
-            resetPaging();
-            setSearch({ role: value });
-          }}
-        />
+        <SelectFilter id="role-filter" label="Role" anyLabel="Any role" options={ROLES} value={role} onChange={(value) => setSearch({ role: value })} />
         {(kind !== "all" || role || text) && (
           <button
             type="button"
             className="button button-small button-quiet"
             onClick={() => {
               setText("");
-              resetPaging();
               setSearch({ type: undefined, role: undefined, q: undefined });
             }}
           >

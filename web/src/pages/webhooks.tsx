@@ -189,9 +189,9 @@ function DeliveryLog({ webhook }: { webhook: Webhook }) {
   const { accountId } = useSession();
   const toast = useToast();
   const id = lastSegment(webhook.name);
-  const pages = usePageTokens();
   const [failedOnly, setFailedOnly] = useState(false);
   const filter = failedOnly ? 'state="FAILED"' : undefined;
+  const pages = usePageTokens(filter ?? "");
   const log = useLoad(
     () =>
       api<{ webhookDeliveries?: WebhookDelivery[]; nextPageToken: string; totalSize: number }>(
@@ -214,14 +214,7 @@ function DeliveryLog({ webhook }: { webhook: Webhook }) {
         <h3 id={`log-${id}`}>Delivery log</h3>
         <div className="row-actions">
           <label className="check">
-            <input
-              type="checkbox"
-              checked={failedOnly}
-              onChange={(e) => {
-                pages.reset();
-                setFailedOnly(e.target.checked);
-              }}
-            />
+            <input type="checkbox" checked={failedOnly} onChange={(e) => setFailedOnly(e.target.checked)} />
             Failed only
           </label>
           <button type="button" className="button button-small" onClick={log.reload}>
