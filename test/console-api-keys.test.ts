@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
-import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
+import { checkPage, ensureConsoleBuilt, launchChromium, watchCsp } from "./support/console.ts";
 
 const A = "/v1/accounts/my-account";
 const SA = "key-bot";
@@ -24,13 +24,7 @@ describe("API keys in the console", { timeout: 300_000 }, () => {
   let blocked: () => Promise<string[]>;
   let secret = "";
 
-  async function check(name: string): Promise<void> {
-    await page.waitForLoadState("networkidle");
-    await screenshot(page, name);
-    const violations = await seriousViolations(page);
-    assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(await blocked(), [], `${name}: the content security policy blocked something`);
-  }
+  const check = (name: string) => checkPage(page, blocked, name);
 
   const row = (text: string) => page.getByRole("row").filter({ hasText: text });
   const keysOf = async () => (await h.call("GET", `${A}/users/${SA}/apiKeys`)).body.apiKeys as any[];

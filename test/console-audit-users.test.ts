@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
-import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
+import { checkPage, ensureConsoleBuilt, launchChromium, watchCsp } from "./support/console.ts";
 
 const A = "/v1/accounts/my-account";
 const SA = "release-deployer-production";
@@ -31,13 +31,7 @@ describe("console users table and audit log readability in a browser", { timeout
   let page: Page;
   let blocked: () => Promise<string[]>;
 
-  async function check(name: string): Promise<void> {
-    await page.waitForLoadState("networkidle");
-    await screenshot(page, name);
-    const violations = await seriousViolations(page);
-    assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(await blocked(), [], `${name}: the content security policy blocked something`);
-  }
+  const check = (name: string) => checkPage(page, blocked, name);
   const row = (text: string) => page.getByRole("row").filter({ hasText: text });
 
   before(async () => {

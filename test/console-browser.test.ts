@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { human } from "./support/fixtures.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
-import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
+import { checkPage, ensureConsoleBuilt, launchChromium, watchCsp } from "./support/console.ts";
 
 const A = "/v1/accounts/my-account";
 const SA = "ci-bot";
@@ -47,13 +47,7 @@ describe("web console in a browser", { timeout: 300_000 }, () => {
   }
 
   /** Screenshot for people to look at; no serious or critical accessibility violation; nothing blocked by the CSP. */
-  async function check(visit: Visit, name: string): Promise<void> {
-    await visit.page.waitForLoadState("networkidle");
-    await screenshot(visit.page, name);
-    const violations = await seriousViolations(visit.page);
-    assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(await visit.blocked(), [], `${name}: the content security policy blocked something`);
-  }
+  const check = (visit: Visit, name: string) => checkPage(visit.page, visit.blocked, name);
 
   const row = (page: Page, text: string) => page.getByRole("row").filter({ hasText: text });
   const nav = (page: Page, name: string) => page.getByRole("navigation", { name: "Console" }).getByRole("link", { name, exact: true });

@@ -6,7 +6,7 @@ import { createSigninLink } from "../src/service/signin-links.ts";
 import { human } from "./support/fixtures.ts";
 import { setQuota, startPlatform } from "./support/platform.ts";
 import type { TestHearth } from "./support/hearth.ts";
-import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
+import { checkPage, ensureConsoleBuilt, launchChromium, watchCsp } from "./support/console.ts";
 import { startReceiver } from "./support/webhook-receiver.ts";
 import { until } from "./support/until.ts";
 
@@ -26,13 +26,7 @@ describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
   let page: Page;
   let blocked: () => Promise<string[]>;
 
-  async function check(name: string): Promise<void> {
-    await page.waitForLoadState("networkidle");
-    await screenshot(page, name);
-    const violations = await seriousViolations(page);
-    assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(await blocked(), [], `${name}: the content security policy blocked something`);
-  }
+  const check = (name: string) => checkPage(page, blocked, name);
 
   /** Waits for `rows` to number `n`: a page's rows are replaced when its answer arrives, after the click. */
   const rowCount = (rows: Locator, n: number) => until(`${n} rows`, async () => ((await rows.count()) === n ? true : undefined), 10_000);

@@ -8,7 +8,7 @@ import { createSigninLink } from "../src/service/signin-links.ts";
 import { human } from "./support/fixtures.ts";
 import type { TestHearth } from "./support/hearth.ts";
 import { startPlatform } from "./support/platform.ts";
-import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
+import { checkPage, ensureConsoleBuilt, launchChromium, screenshot, watchCsp } from "./support/console.ts";
 
 const A = "/v1/accounts/my-account";
 const GOOD = '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}]}\n{"messages":[{"role":"user","content":"Bye"}]}\n';
@@ -41,13 +41,7 @@ describe("console models, deployments and datasets pages in a browser", { timeou
     return { context, page, blocked };
   }
 
-  async function check(visit: Visit, name: string): Promise<void> {
-    await visit.page.waitForLoadState("networkidle");
-    await screenshot(visit.page, name);
-    const violations = await seriousViolations(visit.page);
-    assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(await visit.blocked(), [], `${name}: the content security policy blocked something`);
-  }
+  const check = (visit: Visit, name: string) => checkPage(visit.page, visit.blocked, name);
 
   const row = (page: Page, text: string) => page.getByRole("row").filter({ hasText: text });
   const open = async (page: Page, name: string) => {

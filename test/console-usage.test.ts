@@ -7,7 +7,7 @@ import { serviceAccountWithKey } from "./support/fixtures.ts";
 import type { TestHearth } from "./support/hearth.ts";
 import { chat, infer, startPlatform } from "./support/platform.ts";
 import { until } from "./support/until.ts";
-import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
+import { checkPage, ensureConsoleBuilt, launchChromium, watchCsp } from "./support/console.ts";
 
 const A = "/v1/accounts/my-account";
 const BOT = "bot@my-account.sa.hearth.local";
@@ -33,13 +33,7 @@ describe("console usage dashboard in a browser", { timeout: 240_000 }, () => {
         .slice(0, 2),
     );
 
-  async function check(name: string): Promise<void> {
-    await page.waitForLoadState("networkidle");
-    await screenshot(page, name);
-    const violations = await seriousViolations(page);
-    assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(await blocked(), [], `${name}: the content security policy blocked something`);
-  }
+  const check = (name: string) => checkPage(page, blocked, name);
 
   before(async () => {
     ensureConsoleBuilt();

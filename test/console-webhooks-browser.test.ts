@@ -5,7 +5,7 @@ import { Webhook } from "standardwebhooks";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { human } from "./support/fixtures.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
-import { describeViolations, ensureConsoleBuilt, launchChromium, screenshot, seriousViolations, watchCsp } from "./support/console.ts";
+import { checkPage, ensureConsoleBuilt, launchChromium, watchCsp } from "./support/console.ts";
 import { startReceiver } from "./support/webhook-receiver.ts";
 
 /**
@@ -22,13 +22,7 @@ describe("console: webhooks page in a browser", { timeout: 300_000 }, () => {
   let blocked: () => Promise<string[]>;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
-  async function check(name: string): Promise<void> {
-    await page.waitForLoadState("networkidle");
-    await screenshot(page, name);
-    const violations = await seriousViolations(page);
-    assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
-    assert.deepEqual(await blocked(), [], `${name}: the content security policy blocked something`);
-  }
+  const check = (name: string) => checkPage(page, blocked, name);
 
   before(async () => {
     ensureConsoleBuilt();

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -93,4 +94,17 @@ export function describeViolations(violations: AxeViolation[]): string {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * The check at each step of a browser test: once the page has settled (network idle), a screenshot
+ * named `name`, no serious or critical axe violation, and nothing the content security policy
+ * blocked (`blocked`, from `watchCsp`). Throws an assertion error naming the step.
+ */
+export async function checkPage(page: Page, blocked: () => Promise<string[]>, name: string): Promise<void> {
+  await page.waitForLoadState("networkidle");
+  await screenshot(page, name);
+  const violations = await seriousViolations(page);
+  assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
+  assert.deepEqual(await blocked(), [], `${name}: the content security policy blocked something`);
 }
