@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { api, lastSegment, query, type ApiKey, type KeyPolicy, type User } from "../api.ts";
+import { ChoiceField } from "../components/choice-field.tsx";
 import { ActionDialog } from "../components/action-dialog.tsx";
 import { DeleteButton } from "../components/delete-button.tsx";
 import { Icon } from "../components/icons.tsx";
@@ -319,16 +320,7 @@ function RotateKeyDialog({
         A new key replaces <code>{apiKey.prefix}…</code>: same owner, name and restrictions, and a new secret, shown once. Give the old one time to be replaced
         where it is used.
       </p>
-      <div className="field">
-        <label htmlFor="key-grace">Old key keeps working for</label>
-        <select id="key-grace" value={grace} onChange={(e) => setGrace(e.target.value)}>
-          {GRACE.map((g) => (
-            <option key={g.value} value={g.value}>
-              {g.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField id="key-grace" label="Old key keeps working for" value={grace} choices={GRACE} onChange={setGrace} />
     </ActionDialog>
   );
 }

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { api, filterString, query, type AuditLog } from "../api.ts";
+import { ChoiceField } from "../components/choice-field.tsx";
 import { Dialog } from "../components/dialog.tsx";
 import { Icon } from "../components/icons.tsx";
 import { Pager, usePageTokens } from "../components/pager.tsx";
@@ -257,16 +258,7 @@ export function AuditLogPage() {
         }
       />
       <form className="card filters" onSubmit={apply} aria-label="Audit log filters">
-        <div className="field">
-          <label htmlFor="audit-range">Time range</label>
-          <select id="audit-range" value={form.range} onChange={set("range")}>
-            {RANGES.map((r) => (
-              <option key={r.value} value={r.value}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChoiceField id="audit-range" label="Time range" value={form.range} choices={RANGES} onChange={(range) => setForm((f) => ({ ...f, range }))} />
         {form.range === "custom" && (
           <>
             <div className="field">

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { api, query, type ApiKey } from "../api.ts";
+import { ChoiceField } from "../components/choice-field.tsx";
 import { Pager, usePageTokens } from "../components/pager.tsx";
 import { TableHead } from "../components/table-head.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader, Time } from "../components/ui.tsx";
@@ -70,16 +71,14 @@ export function UnusedKeysPage() {
         description="API keys that have not authenticated for longer than the period chosen; a key never used counts from its creation. Disable the ones nobody needs: a disabled key can be enabled again."
       />
       <div className="toolbar">
-        <div className="select-field">
-          <label htmlFor="unused-days">Unused for more than</label>
-          <select id="unused-days" value={days} onChange={(e) => setSearch({ days: e.target.value === String(DEFAULT_DAYS) ? undefined : e.target.value })}>
-            {THRESHOLDS.map((d) => (
-              <option key={d} value={d}>
-                {d} days
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChoiceField
+          id="unused-days"
+          label="Unused for more than"
+          className="select-field"
+          value={String(days)}
+          choices={THRESHOLDS.map((d) => ({ value: String(d), label: `${d} days` }))}
+          onChange={(value) => setSearch({ days: value === String(DEFAULT_DAYS) ? undefined : value })}
+        />
       </div>
 
       <ErrorNotice error={list.error ?? action.error} onRetry={list.error ? list.reload : action.clear} />

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api, query, type BillingUsage, type Quota } from "../api.ts";
+import { ChoiceField } from "../components/choice-field.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader } from "../components/ui.tsx";
 import { formatNumber, formatUsd } from "../format.ts";
 import { useLoad, useTitle } from "../hooks.ts";
@@ -168,16 +169,14 @@ export function UsagePage() {
         description="Metered inference of the account per UTC day: requests, tokens and spend, from the same meter the quotas and billing use."
       />
       <div className="toolbar usage-toolbar">
-        <div className="select-field">
-          <label htmlFor="usage-range">Range</label>
-          <select id="usage-range" value={range} onChange={(e) => setSearch({ range: e.target.value, from: undefined, to: undefined })}>
-            {RANGES.map((r) => (
-              <option key={r.value} value={r.value}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChoiceField
+          id="usage-range"
+          label="Range"
+          className="select-field"
+          value={range}
+          choices={RANGES}
+          onChange={(value) => setSearch({ range: value, from: undefined, to: undefined })}
+        />
         <div className="segmented" role="group" aria-label="Measure">
           {METRICS.map((m) => (
             <button

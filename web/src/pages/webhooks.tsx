@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { api, lastSegment, query, type Webhook, type WebhookDelivery } from "../api.ts";
+import { ChoiceField } from "../components/choice-field.tsx";
 import { ActionDialog } from "../components/action-dialog.tsx";
 import { DeleteButton } from "../components/delete-button.tsx";
 import { Icon } from "../components/icons.tsx";
@@ -149,16 +150,7 @@ function RotateSecretDialog({ webhook, onClose, onRotated }: { webhook: Webhook;
       <p className="dialog-text">
         A new secret, shown once, signs every delivery from now on. Until your receiver has it, deliveries are signed with the old secret as well.
       </p>
-      <div className="field">
-        <label htmlFor="webhook-grace">Old secret also signs for</label>
-        <select id="webhook-grace" value={grace} onChange={(e) => setGrace(e.target.value)}>
-          {GRACE.map((g) => (
-            <option key={g.value} value={g.value}>
-              {g.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField id="webhook-grace" label="Old secret also signs for" value={grace} choices={GRACE} onChange={setGrace} />
     </ActionDialog>
   );
 }
