@@ -15,6 +15,9 @@ const STATUS_HTTP = {
   ALREADY_EXISTS: 409,
   ABORTED: 409,
   RESOURCE_EXHAUSTED: 429,
+  // google.rpc has no code for a method a path does not take; Hearth answers it as grpc-gateway's
+  // routing does (UNIMPLEMENTED) with HTTP's own status for it, 405 (RFC 9110 §15.5.6).
+  UNIMPLEMENTED: 405,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 } as const;
@@ -61,6 +64,12 @@ export const failedPrecondition = (message: string): ApiError => new ApiError("F
 export const notFound = (message: string): ApiError => new ApiError("NOT_FOUND", message);
 /** A concurrency conflict (AIP-193 ABORTED, 409): another change won; the caller may retry. */
 export const aborted = (message: string): ApiError => new ApiError("ABORTED", message);
+/**
+ * A path Hearth serves, asked with a method it does not take: 405 with `Allow` (RFC 9110 §15.5.6),
+ * e.g. "GET is not allowed on /v1/accounts/a/webhooks/w1:rotateSecret; it takes POST".
+ */
+export const methodNotAllowed = (method: string, path: string, allowed: string[]): ApiError =>
+  new ApiError("UNIMPLEMENTED", `${method} is not allowed on ${path}; it takes ${allowed.join(", ")}`, { allow: allowed.join(", ") });
 export const alreadyExists = (message: string): ApiError => new ApiError("ALREADY_EXISTS", message);
 export const permissionDenied = (message: string): ApiError => new ApiError("PERMISSION_DENIED", message);
 export const resourceExhausted = (message: string, headers: Record<string, string> = {}): ApiError => new ApiError("RESOURCE_EXHAUSTED", message, headers);

@@ -26,6 +26,7 @@ const BY_STATUS: Partial<Record<StatusName, [type: string, code: string]>> = {
   ALREADY_EXISTS: ["invalid_request_error", "already_exists"],
   ABORTED: ["invalid_request_error", "aborted"],
   RESOURCE_EXHAUSTED: ["rate_limit_error", "rate_limit_exceeded"],
+  UNIMPLEMENTED: ["invalid_request_error", "method_not_allowed"],
   UNAVAILABLE: ["server_error", "unavailable"],
 };
 

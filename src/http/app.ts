@@ -10,6 +10,7 @@ import { drainOnClose } from "./drain.ts";
 import { REQUEST_ID } from "./fast-path-request.ts";
 import { fastPathServer, type FastPathState } from "./fast-path-server.ts";
 import { Router } from "./route.ts";
+import { AllowedMethods } from "./allowed-methods.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { auditLogRoutes } from "./routes/audit-logs.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
@@ -142,9 +143,10 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   });
 
   app.setErrorHandler(errorHandler(deps.config.bodyLimit));
-  app.setNotFoundHandler(notFoundHandler);
+  const allowedMethods = new AllowedMethods(app);
+  app.setNotFoundHandler(notFoundHandler(allowedMethods));
 
-  const router = new Router(app, deps);
+  const router = new Router(app, deps, allowedMethods);
   serviceRoutes(router, installMetrics(app, deps));
   accountRoutes(router);
   auditLogRoutes(router);

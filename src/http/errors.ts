@@ -1,8 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError, invalidArgument, notFound } from "../domain/errors.ts";
+import { ApiError, invalidArgument, methodNotAllowed, notFound } from "../domain/errors.ts";
 import { openAiError } from "../gateway/openai-error.ts";
 import { InferenceRefusal } from "../gateway/inference.ts";
 import { UpstreamError } from "../gateway/upstream.ts";
+import type { AllowedMethods } from "./allowed-methods.ts";
 import { pageHeaders } from "./console.ts";
 import { signInErrorPage, wantsSignInPage } from "./sign-in-error-page.ts";
 
@@ -53,16 +54,22 @@ export function errorHandler(bodyLimit: number) {
 }
 
 /**
- * The answer to a path no route declares: 404 naming it. Under `/inference/`, the mount only
+ * The answer to a request no route takes: 405 with `Allow` when routes declare its path for other
+ * methods (RFC 9110 §15.5.6), else 404 naming it. Under `/inference/`, the mount only
  * OpenAI-compatible clients use (their base URL), in OpenAI's shape, so a client asking for an
  * endpoint Hearth does not serve reads a `not_found_error` it understands; elsewhere google.rpc.
  */
-export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
-  const message = `no route for ${request.method} ${request.url.split("?")[0]}`;
-  if (request.url.startsWith("/inference/")) {
-    const error = new InferenceRefusal("NOT_FOUND", message, "not_found_error", "unknown_url");
-    writeError(error, error, request, reply, "openai");
-  } else writeError(notFound(message), undefined, request, reply, "google-rpc");
+export function notFoundHandler(allowedMethods: AllowedMethods) {
+  return (request: FastifyRequest, reply: FastifyReply): void => {
+    const path = request.url.split("?")[0]!;
+    const allowed = allowedMethods.at(path);
+    const openai = request.url.startsWith("/inference/");
+    if (allowed.length > 0) writeError(methodNotAllowed(request.method, path, allowed), undefined, request, reply, openai ? "openai" : "google-rpc");
+    else if (openai) {
+      const error = new InferenceRefusal("NOT_FOUND", `no route for ${request.method} ${path}`, "not_found_error", "unknown_url");
+      writeError(error, error, request, reply, "openai");
+    } else writeError(notFound(`no route for ${request.method} ${path}`), undefined, request, reply, "google-rpc");
+  };
 }
 
 function writeError(known: ApiError | UpstreamError | undefined, error: unknown, request: FastifyRequest, reply: FastifyReply, format: ErrorFormat): void {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { z } from "zod";
-import { invalidArgument } from "../domain/errors.ts";
+import { invalidArgument, methodNotAllowed } from "../domain/errors.ts";
+import type { AllowedMethods } from "./allowed-methods.ts";
 import { describeIssue } from "../domain/describe-issue.ts";
 import type { Ctx } from "../service/context.ts";
 import { authenticateRequest } from "./auth.ts";
@@ -102,10 +103,12 @@ export class Router {
   readonly routes: RegisteredRoute[] = [];
   private readonly app: FastifyInstance;
   private readonly deps: Deps;
+  private readonly allowedMethods: AllowedMethods;
 
-  constructor(app: FastifyInstance, deps: Deps) {
+  constructor(app: FastifyInstance, deps: Deps, allowedMethods: AllowedMethods) {
     this.app = app;
     this.deps = deps;
+    this.allowedMethods = allowedMethods;
   }
 
   add<P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, B extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<P, Q, B>): void {
@@ -113,6 +116,7 @@ export class Router {
     const errorFormat = spec.errorFormat ?? "google-rpc";
     this.routes.push({ ...spec, auth, errorFormat });
     const deps = this.deps;
+    const allowedMethods = this.allowedMethods;
     const multiSegment = MULTI_SEGMENT.exec(spec.url)?.[1];
     const serve = async (ctx: Ctx, request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       // A route that reads a stream names the types it takes itself.
@@ -147,6 +151,11 @@ export class Router {
       // Read by the one error handler, which writes this route's errors in its declared format.
       config: { errorFormat, rawBody: spec.rawBody === true },
       handler: async (request, reply) => {
+        // `GET …/webhooks/w1:rotateSecret` reaches GetWebhook with the id `w1:rotateSecret`: it asks
+        // for a custom method with a method that method does not take, refused before any credential, as a 404 would be.
+        const path = request.url.split("?")[0]!;
+        const allowed = allowedMethods.customMethodAsked(request.method, path);
+        if (allowed) throw methodNotAllowed(request.method, path, allowed);
         if (!auth) return serve(undefined as unknown as Ctx, request, reply);
         // The credential is checked first: with a bad credential and a bad body, the credential's
         // refusal wins (audited per address as an unauthenticated attempt, see failedAuthentication).

@@ -32,6 +32,7 @@ const ADVICE: Readonly<Record<string, string>> = {
   ALREADY_EXISTS: "choose another id, or use the existing resource",
   ABORTED: "another change got there first; run the command again",
   RESOURCE_EXHAUSTED: "a quota or rate limit was reached; see 'firectl quota list' or ask an admin to raise it",
+  UNIMPLEMENTED: "this server does not take that request; check that firectl and the server are of the same version",
   INTERNAL: "the server failed; try again later or ask the operator to check its logs",
   UNAVAILABLE: "the server is not ready; try again later",
 };
