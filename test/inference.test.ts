@@ -296,6 +296,29 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("a stream the backend ends without [DONE]: after every choice finished it gets [DONE], before that an error event; both are metered", async () => {
+      const acct = await account(h, "undone-acct", { worker: "user" });
+      const whole = await sseData(await infer(h, acct.keys.worker!, chat(PUBLIC, "no-done", { stream: true })));
+      assert.deepEqual(
+        whole.slice(0, -1).map((e) => JSON.parse(e).choices[0].finish_reason),
+        [null, null, "stop"],
+      );
+      assert.equal(whole.at(-1), "[DONE]");
+      const cut = await sseData(await infer(h, acct.keys.worker!, chat(PUBLIC, "cut-short", { stream: true })));
+      assert.equal(cut.length, 2, JSON.stringify(cut));
+      assert.equal(JSON.parse(cut[0]!).choices[0].delta.content, "Hello");
+      assert.deepEqual(JSON.parse(cut[1]!).error, {
+        message: 'backend "local" ended the stream before its answer was complete',
+        type: "upstream_error",
+        code: "upstream_error",
+        param: null,
+      });
+      const since = new Date(Date.now() - 86_400_000).toISOString();
+      const metered = async () =>
+        (await h.call("GET", `/v1/accounts/undone-acct/billingUsage?startTime=${since}`, { key: acct.admin })).body.total?.requestCount;
+      await until("both calls metered", async () => ((await metered()) === 2 ? true : undefined));
+    });
+
     test("a backend that answers a streamed request with plain JSON is a 502 naming what it sent, not an empty stream", async () => {
       const res = await infer(h, bot.key, chat(PUBLIC, "unstreamed", { stream: true }));
       assert.equal(res.status, 502);

@@ -137,6 +137,27 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(new Set(chunks.map((c) => c.model)), new Set([PUBLIC]));
     });
 
+    test("a backend that ends its stream without [DONE]: a whole answer ends as OpenAI's does, a cut-short one is an APIError, not a silent end", async () => {
+      const stream = async (content: string) => {
+        const contents: string[] = [];
+        try {
+          for await (const chunk of await openai().chat.completions.create({ model: PUBLIC, messages: [{ role: "user", content }], stream: true })) {
+            contents.push(chunk.choices[0]!.delta.content ?? "");
+          }
+          return { contents, ended: undefined };
+        } catch (error) {
+          return { contents, ended: error };
+        }
+      };
+      const whole = await stream("no-done");
+      assert.equal(whole.ended, undefined, "no error");
+      assert.deepEqual(whole.contents, ["Hello", ", ", "world"]);
+      const cut = await stream("cut-short");
+      assert.deepEqual(cut.contents, ["Hello"]);
+      assert.ok(cut.ended instanceof OpenAI.APIError, `the SDK reports the cut: ${String(cut.ended)}`);
+      assert.equal(cut.ended.message, 'backend "local" ended the stream before its answer was complete');
+    });
+
     test("embeddings are metered like chat, per key and model", async () => {
       const acct = await account(h, "embed-acct", { embedder: "user" });
       const client = new OpenAI({ apiKey: acct.keys.embedder!, baseURL: `${h.baseUrl}/inference/v1`, maxRetries: 0 });

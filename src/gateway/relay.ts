@@ -214,6 +214,21 @@ function relayedComments(event: SseEvent, apiKey: string | undefined): string {
   return comments.length === 0 ? "" : `${comments.map((line) => redactUpstreamText(line, apiKey)).join("\n")}\n\n`;
 }
 
+/**
+ * Records the choices of a stream chunk (`choices[].index`, OpenAI's chat and completions chunks):
+ * each in `begun`, and in `finished` once a chunk gives its `finish_reason`.
+ */
+function noteChoices(json: Record<string, unknown>, begun: Set<number>, finished: Set<number>): void {
+  if (!Array.isArray(json.choices)) return;
+  for (const choice of json.choices as unknown[]) {
+    if (choice === null || typeof choice !== "object") continue;
+    const { index, finish_reason } = choice as { index?: unknown; finish_reason?: unknown };
+    const i = typeof index === "number" ? index : 0;
+    begun.add(i);
+    if (typeof finish_reason === "string" && finish_reason !== "") finished.add(i);
+  }
+}
+
 async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWantsUsage: boolean): Promise<void> {
   const clientGone = c.exchange.clientGone;
   const write = async (text: string) => {
@@ -224,6 +239,10 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
   const backend = c.target.backend;
   let usage: TokenUsage | undefined;
   let streamedChars = 0;
+  // The choices a chunk began and those a chunk finished (`finish_reason`): a stream the backend
+  // ends without `[DONE]` is complete when every choice begun has finished.
+  const begun = new Set<number>();
+  const finished = new Set<number>();
   // The events completed by one upstream chunk go out in one write, as they came in one read; those
   // before a faulty event go out before the error event that ends the stream. True once the stream
   // has ended: at `[DONE]` (read as the OpenAI SDKs read it: data that starts with it) or an error
@@ -243,6 +262,7 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
           const json = objectOrUndefined(data);
           if (json === undefined) throw new UpstreamError(502, `backend "${backend.name}" sent a stream event that is not a JSON object`);
           usage = usageOf(json) ?? usage;
+          noteChoices(json, begun, finished);
           // The usage-only chunk Hearth asked for on the client's behalf (a believable report or not).
           if (!clientWantsUsage && json.usage && Array.isArray(json.choices) && json.choices.length === 0) continue;
           relayed += `data: ${relayedObject(c, data, json, true)}\n\n`;
@@ -260,7 +280,15 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
       call.touch();
       if ((ended = await forward(splitter.push(chunk)))) break;
     }
-    if (!ended) await forward(splitter.finish());
+    if (!ended) ended = await forward(splitter.finish());
+    // Some OpenAI-compatible servers end a stream without `[DONE]`. The OpenAI SDKs then stop
+    // reading without an error, so a client could not tell a cut-short answer from a whole one:
+    // a whole one gets the `[DONE]` OpenAI sends, any other the error event below.
+    if (!ended) {
+      if (begun.size === 0 || finished.size < begun.size)
+        throw new UpstreamError(502, `backend "${backend.name}" ended the stream before its answer was complete`);
+      await write("data: [DONE]\n\n");
+    }
   } catch (error) {
     if (call.aborted() === "timeout") {
       await write(sseError(`backend "${c.target.backend.name}" fell silent for ${call.timeoutMs} ms mid-stream`, "timeout_error", "upstream_timeout"));

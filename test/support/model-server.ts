@@ -15,7 +15,8 @@ import { join } from "node:path";
  * "overloaded" answers 429 with `retry-after` and `retry-after-ms` (`RETRY_AFTER`); "overloaded-once"
  * does so the first time it sees that exact prompt only. "unnamed" leaves `model` out of its answer and
  * of every stream chunk, as some servers do. "usage {…}" reports that object as its usage. "unstreamed"
- * answers plain JSON even when asked for a stream. "garbled <text>" answers `<text>` as its whole body, or
+ * answers plain JSON even when asked for a stream; "no-done" ends a whole stream without `[DONE]`,
+ * "cut-short" ends it cleanly after its first chunk. "garbled <text>" answers `<text>` as its whole body, or
  * with `stream: true` sends it as the data of the second of three events (`GARBLED`). "fielded" adds
  * `event:`, `id:` and `retry:` fields and a comment to every stream event, and sends a comment-only
  * keep-alive first. `/v1/embeddings` answers one small vector per input.
@@ -166,12 +167,13 @@ export async function startUpstream(): Promise<FakeUpstream> {
       for (const [i, w] of words.entries()) {
         if (res.destroyed) return;
         if (text.includes("stall") && w !== words[0]) return; // one chunk, then silence
+        if (text.includes("cut-short") && w !== words[0]) return void res.end(); // one chunk, then a clean end
         res.write(`${fields}data: ${JSON.stringify(piece(w, i === words.length - 1))}\n\n`);
         if (text.includes("slow")) await new Promise((r) => setTimeout(r, 20));
       }
       if (body.stream_options?.include_usage)
         res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", ...named, choices: [], usage: reportedUsage ?? USAGE })}\n\n`);
-      res.end("data: [DONE]\n\n");
+      res.end(text.includes("no-done") ? undefined : "data: [DONE]\n\n");
       return;
     }
     const choice = chat
