@@ -16,7 +16,7 @@ const A = "/v1/accounts/my-account";
  * Lists longer than a page in the console, in headless Chromium against a real Hearth: a service
  * account's API keys, the datasets page and a webhook's delivery log each go forward and back a
  * page at a time, a changed query starts again on its first page, and the delivery log narrows to
- * its failed deliveries; axe at each step.
+ * its failed deliveries; the deployment dialog suggests models from past the first 200; axe at each step.
  */
 describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
   let h: TestHearth;
@@ -111,6 +111,33 @@ describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
     await rowCount(rows, 50);
     assert.ok(await page.getByRole("button", { name: "Previous" }).isDisabled(), "on the first page");
     assert.equal(await page.getByRole("alert").count(), 0, "no refusal of a page token from the other query");
+  });
+
+  test("the deployment dialog suggests the account's models matching what is typed, past the first 200 (it listed only those)", async () => {
+    for (let i = 0; i < 205; i++) {
+      const made = await h.call("POST", `${A}/models?modelId=model-${String(i).padStart(3, "0")}`, {
+        body: { model: { backend: "local", displayName: `Model ${i}` } },
+      });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+    }
+    await page.goto(`${base}/account/deployments`);
+    await page.getByRole("button", { name: "Create deployment" }).click();
+    const field = page.getByRole("dialog", { name: "Create deployment" }).getByLabel("Base model");
+    const suggested = page.locator("#deployment-models option");
+    // Read at once: the options are replaced as answers arrive.
+    const values = () => suggested.evaluateAll((options) => options.map((o) => o.getAttribute("value") ?? ""));
+    await field.fill("model-204");
+    await until("model-204 to be suggested", async () => ((await values()).includes(`${A.slice(4)}/models/model-204`) ? true : undefined));
+    // A full name being typed matches by its last segment; a display name matches too.
+    await field.fill(`${A.slice(4)}/models/model-20`);
+    await until("model-200 … model-204 to be suggested", async () => {
+      const shown = await values();
+      return shown.length === 5 && shown[0] === `${A.slice(4)}/models/model-200` ? true : undefined;
+    });
+    await field.fill("Model 203");
+    await until("the model named Model 203", async () => ((await values()).join() === `${A.slice(4)}/models/model-203` ? true : undefined));
+    await check("paging-05-deployment-model-suggestions");
+    await page.keyboard.press("Escape");
   });
 
   test("a webhook's delivery log pages 20 at a time, and 'Failed only' shows the failed delivery", async () => {

@@ -5,12 +5,15 @@ import { api, lastSegment, query } from "../api.ts";
 import { ActionDialog } from "../components/action-dialog.tsx";
 import { DisplayNameField, TextField } from "../components/text-field.tsx";
 import { ResourcePath, Time } from "../components/ui.tsx";
-import { useAction, useLoad, useTitle } from "../hooks.ts";
+import { useAction, useDebounced, useLoad, useTitle } from "../hooks.ts";
 import { ID_INPUT_PATTERN } from "../ids.ts";
 import { setSearch, useLocation } from "../router.tsx";
 import { useSession, useToast } from "../session.tsx";
-import { DeleteDialog, EditDeleteButtons, StateBadge } from "./platform-common.tsx";
+import { DeleteDialog, EditDeleteButtons, StateBadge, textFilter } from "./platform-common.tsx";
 import { PlatformListPage, usePlatformList } from "./platform-list.tsx";
+
+/** How many models the base-model field suggests for what is typed. */
+const SUGGESTIONS = 20;
 
 /** The states a list can be filtered by (DELETED ones show with "Show deleted"). */
 const STATES = ["CREATING", "READY", "FAILED"] as const;
@@ -22,9 +25,16 @@ type Dialog =
 function DeploymentDialog({ deployment, onClose, onSaved }: { deployment?: Deployment; onClose: () => void; onSaved: () => void }) {
   const session = useSession();
   const toast = useToast();
-  const models = useLoad(() => api<{ models?: Model[] }>("GET", `/v1/accounts/${session.accountId}/models${query({ pageSize: 200 })}`), "models");
   const [id, setId] = useState("");
   const [baseModel, setBaseModel] = useState(deployment?.baseModel ?? "");
+  // Suggestions: the account's models whose id or display name holds what is typed (its last
+  // segment, so a full name being typed still matches), 20 at a time, however many models there are.
+  const typed = lastSegment(useDebounced(baseModel, 250).trim());
+  const modelFilter = textFilter("model_id", typed).join("");
+  const models = useLoad(
+    () => api<{ models?: Model[] }>("GET", `/v1/accounts/${session.accountId}/models${query({ pageSize: SUGGESTIONS, filter: modelFilter })}`),
+    `models|${modelFilter}`,
+  );
   const [displayName, setDisplayName] = useState(deployment?.displayName ?? "");
   const [description, setDescription] = useState(deployment?.description ?? "");
   const [minReplicas, setMinReplicas] = useState(String(deployment?.minReplicaCount ?? 0));
@@ -83,6 +93,7 @@ function DeploymentDialog({ deployment, onClose, onSaved }: { deployment?: Deplo
             <option key={m.name} value={m.name} />
           ))}
         </datalist>
+        <p className="hint">Suggests this account's models whose ID or name holds what you type.</p>
       </div>
       <DisplayNameField id="deployment-name" value={displayName} onChange={setDisplayName} />
       <TextField
