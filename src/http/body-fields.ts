@@ -82,3 +82,35 @@ export function normalizeBody(schema: z.ZodType, value: unknown, path = ""): unk
   }
   return out;
 }
+
+/**
+ * The query parameters with proto names turned into JSON names (`page_size` ≡ `pageSize`, as
+ * gRPC transcoding accepts both), checked against the parameters `schema` declares: one it does
+ * not declare is a 400 naming it, never ignored (`?validateOnly=true` on a method without it would
+ * otherwise do the very thing asked not to be done). A route without a query schema declares none;
+ * one whose schema is a loose object (`z.looseObject`: a redirect back from an identity provider,
+ * which adds parameters of its own) reads every parameter itself.
+ *
+ * @throws ApiError INVALID_ARGUMENT `unknown query parameter "x" (parameters: a, b)`, or a parameter given under both names.
+ */
+export function normalizeQuery(schema: z.ZodType | undefined, query: unknown): unknown {
+  const given = (query ?? {}) as Record<string, unknown>;
+  const inner = schema ? unwrap(schema) : undefined;
+  const def = inner ? defOf(inner) : undefined;
+  if (def && def.type !== "object") return query;
+  const shape = inner && def ? ((inner as z.ZodObject).shape as Record<string, z.ZodType>) : {};
+  if (def?.catchall !== undefined && defOf(def.catchall).type !== "never") return query;
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const key = Object.hasOwn(shape, name) ? name : jsonName(name);
+    if (!Object.hasOwn(shape, key)) {
+      const known = Object.keys(shape);
+      throw invalidArgument(
+        `unknown query parameter ${quoted(name.slice(0, 100))} (${known.length > 0 ? `parameters: ${known.join(", ")}` : "this method takes none"})`,
+      );
+    }
+    if (Object.hasOwn(out, key)) throw invalidArgument(`query parameter "${key}" is given twice (as "${key}" and as its proto name)`);
+    out[key] = value;
+  }
+  return out;
+}

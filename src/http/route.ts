@@ -9,7 +9,7 @@ import { authenticateRequest } from "./auth.ts";
 import { auditDataAccess, auditRefused } from "../service/audit.ts";
 import { requireSameAccount } from "../service/permissions.ts";
 import { requireAllowedNetwork } from "../domain/api-key-restrictions.ts";
-import { normalizeBody } from "./body-fields.ts";
+import { normalizeBody, normalizeQuery } from "./body-fields.ts";
 import { MalformedBody } from "./malformed-body.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
 import type { ErrorFormat } from "./errors.ts";
@@ -122,7 +122,7 @@ export class Router {
       // A route that reads a stream names the types it takes itself.
       if (request.body instanceof MalformedBody && !spec.streamedBody) throw invalidArgument(request.body.message);
       const params = parse(spec.params, namedParams(request.params, multiSegment), "path");
-      const query = parse(spec.query, request.query, "query parameter");
+      const query = parse(spec.query, normalizeQuery(spec.query, request.query), "query parameter");
       // A streamed body (an upload content type) reaches only the routes that read streams.
       if (spec.body && request.body instanceof Readable) {
         // The stream is not read: close the connection rather than drain it.

@@ -59,44 +59,44 @@ const PAGE_SIZE = "must be a whole number from 0 (the default) upward; above 200
  * AIP-158 list parameters; `pageSize` 0 or absent means the default, above 200 is coerced to 200.
  * `readMask` (AIP-157) is accepted only by a list that names its resources' fields in
  * `options.readMask`, and parses to the lowerCamel field names (`undefined`: every field) for
- * `applyReadMask`; any other list refuses a `readMask` (400 naming it) rather than ignoring it.
+ * `applyReadMask`; any other list refuses a `readMask` as an unknown parameter rather than ignoring it.
  */
 export function listQuery<const E extends z.ZodRawShape = {}>(defaultPageSize: number, options: { readMask?: readonly string[]; extra?: E } = {}) {
   const known = options.readMask;
   const extra = options.extra ?? ({} as E);
   return z
-    .looseObject({
+    .object({
       // One sentence for every bad value (zod's own would read "expected number, received NaN").
       pageSize: z.coerce.number({ error: PAGE_SIZE }).int({ error: PAGE_SIZE }).min(0, { error: PAGE_SIZE }).optional(),
       pageToken: z.string().max(2048).optional(),
       filter: z.string().optional(),
       orderBy: z.string().max(256).optional(),
-      // Listed (and documented) only where supported; elsewhere it reaches the refusal below.
+      // Declared (and documented) only where supported; elsewhere it is an unknown parameter, refused.
       ...(known ? { readMask: readMaskParam(known) } : {}),
       // A list's own parameters (audit time range, showDeleted) in the same object: an intersection
       // with a second object would fail to merge a transformed value when either side is refused.
       ...extra,
     })
-    .superRefine((q, ctx) => {
-      if (!known && q.readMask !== undefined) ctx.addIssue({ code: "custom", path: ["readMask"], message: "this list does not support readMask" });
-    })
-    .transform((q) => ({
-      ...(Object.fromEntries(Object.keys(extra).map((k) => [k, (q as Record<string, unknown>)[k]])) as { [K in keyof E]: z.output<E[K]> }),
-      pageSize: !q.pageSize ? defaultPageSize : Math.min(q.pageSize as number, MAX_PAGE_SIZE),
-      pageToken: q.pageToken as string | undefined,
-      filter: q.filter as string | undefined,
-      orderBy: q.orderBy as string | undefined,
-      readMask: q.readMask as string[] | undefined,
-    }));
+    .transform((parsed) => {
+      const q = parsed as Record<string, unknown>;
+      return {
+        ...(Object.fromEntries(Object.keys(extra).map((k) => [k, q[k]])) as { [K in keyof E]: z.output<E[K]> }),
+        pageSize: !q.pageSize ? defaultPageSize : Math.min(q.pageSize as number, MAX_PAGE_SIZE),
+        pageToken: q.pageToken as string | undefined,
+        filter: q.filter as string | undefined,
+        orderBy: q.orderBy as string | undefined,
+        readMask: q.readMask as string[] | undefined,
+      };
+    });
 }
 
 /**
- * The query of a list that neither pages nor accepts `readMask` (AIP-157): a `readMask` sent is
- * refused (400 naming it) rather than silently ignored; other parameters are ignored as before.
+ * The query of a route that takes any parameter: it reads what it needs itself (an identity
+ * provider's redirect back, which adds parameters of its own) or nothing at all (a probe: a load
+ * balancer's health check, a gateway's key check, which Caddy's forward_auth sends with the
+ * client's own query string). Every other route refuses a parameter it does not declare (`normalizeQuery`).
  */
-export const noReadMaskQuery = z.looseObject({}).superRefine((q, ctx) => {
-  if (q.readMask !== undefined) ctx.addIssue({ code: "custom", path: ["readMask"], message: "this list does not support readMask" });
-});
+export const anyQuery = z.looseObject({});
 
 /** The store's list request from the list parameters; page tokens are signed with the server's page-token key. */
 export function listRequest(

@@ -13,7 +13,7 @@ import type { Ctx, Deps } from "./context.ts";
 import { checkBackend } from "./models.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
 import { deploymentView } from "./platform-views.ts";
-import { reserve } from "./quotas.ts";
+import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
 import { isCreator } from "../domain/roles.ts";
 
@@ -94,15 +94,29 @@ async function probe(deps: Deps, row: DeploymentRow): Promise<DeploymentRow> {
 }
 
 /**
- * Creates a deployment (quota "deployments", counted under the account lock), then probes its
- * backend outside the transaction: the answer is READY, or FAILED with the reason in status.message.
+ * CreateDeployment (Fireworks' `POST /v1/accounts/{a}/deployments?deploymentId=`): a deployment of
+ * `input.baseModel` (quota "deployments", counted under the account lock), then its backend probed
+ * outside the transaction: the answer is READY, or FAILED with the reason in status.message.
  * Without a `deploymentId`, one is generated (`deployment-` and 10 hex digits). An id stays taken
- * while its deployment is deleted, until purged.
+ * while its deployment is deleted, until purged. With `validateOnly`
+ * (the SDK's `validate_only`: "will not create the deployment, but will return the deployment that
+ * would be created"), every check runs (role, id, model, backend, replica bounds, an existing
+ * deployment, the `deployments` quota) and nothing is stored: the answer is the deployment as it
+ * would be created, CREATING and not probed; a refusal is audited, a success is not (nothing changed).
+ *
+ * @throws INVALID_ARGUMENT, NOT_FOUND (model), ALREADY_EXISTS, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
  */
-export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string | undefined, input: DeploymentInput) {
+export async function createDeployment(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  deploymentId: string | undefined,
+  input: DeploymentInput,
+  validateOnly = false,
+) {
   const generatedId = `deployment-${randomBytes(5).toString("hex")}`;
   const op = { method: "CreateDeployment", resource: deploymentName(accountId, deploymentId || generatedId), payload: input };
-  const created = await audited(deps, ctx, op, async (trx) => {
+  const plan = async (trx: Db): Promise<DeploymentRow> => {
     authorize(ctx, "deployments.create");
     // Fireworks: "If not specified, a random ID is generated."
     const id = deploymentId === undefined || deploymentId === "" ? generatedId : checkId(deploymentId, "deploymentId");
@@ -110,13 +124,8 @@ export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     const model = await resolveModel(deps, trx, accountId, input.baseModel);
     const backend = checkBackend(deps, input.backend || model.backend);
     const bounds = replicaBounds(input.minReplicaCount, input.maxReplicaCount ?? undefined);
-    await purgeExpired(deps, trx, accountId);
-    const existing = await deployments.getDeployment(trx, accountId, id);
-    if (existing && existing.delete_time !== null)
-      throw alreadyExists(`deployment "${deploymentName(accountId, id)}" is deleted but not yet purged: undelete it, or purge it with ?hard=true`);
-    await reserve(deps, trx, accountId, "deployments", 1);
     const now = Date.now();
-    const row: DeploymentRow = {
+    return {
       account_id: accountId,
       id,
       display_name: checkDisplayName(input.displayName ?? ""),
@@ -138,6 +147,30 @@ export async function createDeployment(deps: Deps, ctx: Ctx, accountId: string, 
       annotations: JSON.stringify(input.annotations ?? {}),
       delete_time: null,
     };
+  };
+  /** An existing deployment of that id: refused, as the insert would be. */
+  const refuseExisting = (existing: DeploymentRow | undefined, id: string) => {
+    if (existing && existing.delete_time !== null)
+      throw alreadyExists(`deployment "${deploymentName(accountId, id)}" is deleted but not yet purged: undelete it, or purge it with ?hard=true`);
+    if (existing) throw alreadyExists(`deployment "${id}" already exists`);
+  };
+  if (validateOnly) {
+    return auditRefusals(ctx, op, async () => {
+      const db = deps.store.db;
+      const row = await plan(db);
+      const existing = await deployments.getDeployment(db, accountId, row.id);
+      // One deleted longer ago than the retention would be purged by the create.
+      if (!(existing?.delete_time != null && existing.delete_time < Date.now() - deps.config.deletedRetentionDays * DAY_MS)) refuseExisting(existing, row.id);
+      checkQuotaRoom(await readQuotaUse(deps, db, accountId, "deployments"), 1);
+      return view(deps, row);
+    });
+  }
+  const created = await audited(deps, ctx, op, async (trx) => {
+    const row = await plan(trx);
+    await purgeExpired(deps, trx, accountId);
+    const existing = await deployments.getDeployment(trx, accountId, row.id);
+    if (existing && existing.delete_time !== null) refuseExisting(existing, row.id);
+    await reserve(deps, trx, accountId, "deployments", 1);
     await deployments.insertDeployment(trx, row);
     return row;
   });

@@ -124,7 +124,10 @@ export function deploymentRoutes(router: Router): void {
     tag: "Deployments",
     response: deployment,
     params: accountParams,
-    query: z.object({ deploymentId: example(newId("deploymentId"), "my-deployment").optional() }),
+    query: z.object({
+      deploymentId: example(newId("deploymentId"), "my-deployment").optional(),
+      validateOnly: flag("validateOnly", "check the request and return the deployment that would be created, without creating it"),
+    }),
     body: example(deploymentFields, {
       displayName: "My deployment",
       baseModel: "accounts/my-account/models/my-model",
@@ -132,7 +135,7 @@ export function deploymentRoutes(router: Router): void {
       maxReplicaCount: 2,
       acceleratorType: "NVIDIA_H100_80GB",
     }),
-    handler: ({ deps, ctx, params, query, body }) => deployments.createDeployment(deps, ctx, params.accountId, query.deploymentId, body),
+    handler: ({ deps, ctx, params, query, body }) => deployments.createDeployment(deps, ctx, params.accountId, query.deploymentId, body, query.validateOnly),
   });
 
   router.add({

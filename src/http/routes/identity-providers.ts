@@ -2,7 +2,7 @@ import { z } from "zod";
 import * as idps from "../../service/identity-providers.ts";
 import type { Router } from "../route.ts";
 import { FIELD_RULES } from "../../domain/field-rules.ts";
-import { accountParams, displayName, id, newId, noReadMaskQuery, plainText } from "../schemas.ts";
+import { accountParams, displayName, id, newId, plainText } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -75,7 +75,6 @@ export function identityProviderRoutes(router: Router): void {
     tag: "Sign-in",
     response: identityProviderList,
     params: accountParams,
-    query: noReadMaskQuery,
     handler: ({ deps, ctx, params }) => idps.listIdentityProviders(deps, ctx, params.accountId),
   });
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import * as presets from "../../service/permission-presets.ts";
 import type { Router } from "../route.ts";
-import { accountParams, displayName, id, newId, noReadMaskQuery } from "../schemas.ts";
+import { accountParams, displayName, id, newId } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -33,7 +33,6 @@ export function permissionPresetRoutes(router: Router): void {
     tag: "Users",
     response: permissionPresetList,
     params: accountParams,
-    query: noReadMaskQuery,
     handler: ({ deps, ctx, params }) => presets.listPermissionPresets(deps, ctx, params.accountId),
   });
 

@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import { sql } from "kysely";
 import type { Router } from "../route.ts";
 import { openApiDocument } from "../openapi.ts";
+import { anyQuery } from "../schemas.ts";
 import { verifiedKey } from "../resources/api-key.ts";
 import { principalHeaders, verifiedKeyOf } from "../verify-fast-path.ts";
 import { health, metricsText, openApiDocumentSchema, readiness } from "../resources/operations.ts";
@@ -16,6 +17,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
       "200 with x-fireworks-account-id (and x-hearth-* principal headers) for a valid key, 401 otherwise; usable as an nginx auth_request or Envoy ext_authz check",
     tag: "API keys",
     response: verifiedKey,
+    query: anyQuery,
     // A valid, unrestricted key's answer usually comes from the fast path in front of the framework
     // (src/http/verify-fast-path.ts), with the same status, headers and body; this route answers the rest.
     handler: async ({ ctx, reply }) => {
@@ -32,6 +34,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     tag: "Operations",
     response: health,
     auth: false,
+    query: anyQuery,
     handler: async () => ({ status: "ok" }),
   });
 
@@ -43,6 +46,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     tag: "Operations",
     response: readiness,
     auth: false,
+    query: anyQuery,
     handler: async ({ deps, reply }) => {
       const store = await sql`select 1 as one`.execute(deps.store.db).then(
         () => true,
@@ -63,6 +67,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     response: metricsText,
     responseType: "text/plain",
     auth: false,
+    query: anyQuery,
     handler: async ({ reply }) => {
       void reply.type(metrics.contentType);
       return metrics.metrics();
@@ -77,6 +82,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     tag: "Operations",
     response: openApiDocumentSchema,
     auth: false,
+    query: anyQuery,
     handler: async () => openApiDocument(router.routes),
   });
 }

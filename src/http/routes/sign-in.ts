@@ -15,7 +15,7 @@ import { signedIn } from "../account-switch.ts";
 import { requestMeta } from "../request-meta.ts";
 import { failedAuthentication } from "../auth-failures.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, userParams } from "../schemas.ts";
+import { accountParams, anyQuery, id, userParams } from "../schemas.ts";
 import { requireCsrfProof, requestOrigin, sessionOfRequest, sessionPrincipal } from "../session-auth.ts";
 import { crossSiteStart } from "../sign-in-start.ts";
 import { empty } from "../resources/common.ts";
@@ -90,6 +90,7 @@ export function signInRoutes(router: Router): void {
     response: accountSwitchPage,
     responseType: "text/html",
     auth: false,
+    query: anyQuery,
     handler: async ({ deps, request, reply }) => {
       const callback = new URL(request.url, "http://hearth.invalid").searchParams;
       // The login state is single-use whatever the outcome.

@@ -2,7 +2,7 @@ import { z } from "zod";
 import * as webhooks from "../../service/webhooks.ts";
 import { WEBHOOK_EVENT_TYPES } from "../../domain/webhook-event-types.ts";
 import type { Router } from "../route.ts";
-import { accountParams, displayName, duration, id, listQuery, listRequest, newId, noReadMaskQuery, plainText } from "../schemas.ts";
+import { accountParams, displayName, duration, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -66,7 +66,6 @@ export function webhookRoutes(router: Router): void {
     tag: "Webhooks",
     response: webhookList,
     params: accountParams,
-    query: noReadMaskQuery,
     handler: ({ deps, ctx, params }) => webhooks.listWebhooks(deps, ctx, params.accountId),
   });
 
