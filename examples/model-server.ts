@@ -59,9 +59,11 @@ function answer(path: string, body: Record<string, unknown>, res: ServerResponse
     return;
   }
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-  const chunk = (delta: object, extra: object = {}) =>
-    `data: ${JSON.stringify({ id: "chatcmpl-example", object: "chat.completion.chunk", created, model: MODEL, choices: [{ index: 0, delta }], ...extra })}\n\n`;
+  // As OpenAI streams: finish_reason null on every piece, then an empty delta that says why it ended.
+  const chunk = (delta: object, finish_reason: string | null = null) =>
+    `data: ${JSON.stringify({ id: "chatcmpl-example", object: "chat.completion.chunk", created, model: MODEL, choices: [{ index: 0, delta, finish_reason }] })}\n\n`;
   for (const word of text.split(/(?<= )/)) res.write(chunk({ content: word }));
+  res.write(chunk({}, "stop"));
   const options = body.stream_options as { include_usage?: boolean } | undefined;
   if (options?.include_usage)
     res.write(

@@ -97,6 +97,20 @@ test("the README's five-minute tour works as written", { timeout: 240_000 }, asy
     );
     assert.match(output, /Total: 1 requests/, "the call is metered");
 
+    // A streamed call through Hearth ends as OpenAI's do: the last piece says why, then [DONE].
+    const adminKey = readFileSync(join(dataDir, "admin-api-key"), "utf8").trim();
+    const streamed = await fetch(`http://127.0.0.1:${hearthPort}/inference/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "accounts/fireworks/models/example-chat", messages: [{ role: "user", content: "Hi" }], stream: true }),
+    });
+    const events = (await streamed.text())
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: "))
+      .map((e) => e.slice(6));
+    assert.equal(events.at(-1), "[DONE]");
+    assert.equal(JSON.parse(events.at(-2)!).choices[0].finish_reason, "stop", events.join("\n"));
+
     // The console page the tour names is served.
     const usagePage = await fetch(`http://127.0.0.1:${hearthPort}/account/usage`);
     assert.equal(usagePage.status, 200);
