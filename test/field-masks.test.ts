@@ -234,7 +234,7 @@ for (const dialect of DIALECTS) {
         for (const path of [`${A}/auditLogs`, `${A}/identityProviders`]) {
           const res = await http("GET", `${path}?readMask=name`);
           assert.equal(res.status, 400, path);
-          assert.match(res.body.error.message, /unknown query parameter "readMask" \(parameters: pageSize, pageToken, filter, orderBy/);
+          assert.match(res.body.error.message, /^unknown query parameter "readMask" \(/);
           await ok("GET", path);
         }
       });

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkReplicaCount, clampReplicaCount, replicaBounds } from "../domain/deployment-spec.ts";
+import { applyAutoscalingPatch, type AutoscalingPolicy, type LoadTargetKey } from "../domain/autoscaling-policy.ts";
 import { checkId, isValidId } from "../domain/ids.ts";
 import { collectionName, deploymentName, modelName, parseModelName } from "../domain/resource-names.ts";
 import * as deployments from "../store/deployments.ts";
@@ -35,6 +36,28 @@ export interface DeploymentInput {
   /** Accelerators per replica; 0 clears it. */
   acceleratorCount?: number | undefined;
   deploymentShape?: string | undefined;
+  /** Windows in milliseconds; a field null (cleared by an update mask) is back to its default. */
+  autoscalingPolicy?:
+    | {
+        scaleUpWindow?: number | null | undefined;
+        scaleDownWindow?: number | null | undefined;
+        scaleToZeroWindow?: number | null | undefined;
+        loadTargets?: Partial<Record<LoadTargetKey, number>> | null | undefined;
+      }
+    | undefined;
+}
+
+/** The policy `input` asks for, applied to `current` (a create's: `{}`) and checked, as stored JSON. */
+function autoscalingPolicyOf(current: string, input: DeploymentInput["autoscalingPolicy"]): string {
+  const asked = input ?? {};
+  return JSON.stringify(
+    applyAutoscalingPatch(JSON.parse(current) as AutoscalingPolicy, {
+      scaleUpWindowMs: asked.scaleUpWindow,
+      scaleDownWindowMs: asked.scaleDownWindow,
+      scaleToZeroWindowMs: asked.scaleToZeroWindow,
+      loadTargets: asked.loadTargets,
+    }),
+  );
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -62,10 +85,23 @@ function checkLive(row: DeploymentRow): void {
 }
 
 /** The model a deployment serves, by full name, and the backend it lives on. */
+/**
+ * The model a deployment serves, by name (`accounts/{a}/models/{m}`: this account's or the public
+ * account's) or by bare id: this account's model of that id, else the public model of that id, as
+ * Fireworks' examples deploy `falcon-7b` for `accounts/fireworks/models/falcon-7b`.
+ * @throws INVALID_ARGUMENT (not a model name), NOT_FOUND naming where it was looked for.
+ */
 async function resolveModel(deps: Deps, db: Db, accountId: string, text: string): Promise<{ name: string; backend: string }> {
-  const ref = isValidId(text) ? { accountId, modelId: text } : parseModelName(text);
-  if (!ref) throw invalidArgument(`invalid baseModel ${JSON.stringify(text)}: use accounts/{account}/models/{model}`);
   const { publicAccountId, publicModels } = deps.config.platform;
+  if (isValidId(text)) {
+    const own = await getModel(db, accountId, text);
+    if (own) return { name: modelName(accountId, text), backend: own.backend };
+    const shared = publicModels.get(text);
+    if (shared) return { name: modelName(publicAccountId, text), backend: shared.backend };
+    throw notFound(`model "${text}" not found: neither ${modelName(accountId, text)} nor ${modelName(publicAccountId, text)} exists`);
+  }
+  const ref = parseModelName(text);
+  if (!ref) throw invalidArgument(`invalid baseModel ${JSON.stringify(text)}: use accounts/{account}/models/{model}`);
   const name = modelName(ref.accountId, ref.modelId);
   if (ref.accountId === publicAccountId) {
     const m = publicModels.get(ref.modelId);
@@ -145,6 +181,7 @@ export async function createDeployment(
       deployment_shape: input.deploymentShape ?? "",
       description: input.description ?? "",
       annotations: JSON.stringify(input.annotations ?? {}),
+      autoscaling_policy: autoscalingPolicyOf("{}", input.autoscalingPolicy),
       delete_time: null,
     };
   };
@@ -226,6 +263,7 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     if (input.acceleratorType !== undefined) patch.accelerator_type = input.acceleratorType;
     if (input.acceleratorCount !== undefined) patch.accelerator_count = input.acceleratorCount;
     if (input.deploymentShape !== undefined) patch.deployment_shape = input.deploymentShape;
+    if (input.autoscalingPolicy !== undefined) patch.autoscaling_policy = autoscalingPolicyOf(row.autoscaling_policy, input.autoscalingPolicy);
     if (input.minReplicaCount !== undefined || input.maxReplicaCount !== undefined) {
       const min = input.minReplicaCount ?? row.min_replica_count;
       const bounds = replicaBounds(min, input.maxReplicaCount === null ? undefined : (input.maxReplicaCount ?? row.max_replica_count));

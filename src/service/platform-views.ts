@@ -1,5 +1,6 @@
 import { datasetName, deploymentName, modelName } from "../domain/resource-names.ts";
-import { formatTimestamp } from "../domain/time.ts";
+import { formatDuration, formatTimestamp } from "../domain/time.ts";
+import { AUTOSCALING_DEFAULTS, type AutoscalingPolicy } from "../domain/autoscaling-policy.ts";
 import type { PublicModel } from "../platform-config.ts";
 import type { DatasetRow, DeploymentRow, ModelRow } from "../store/platform-rows.ts";
 
@@ -46,6 +47,16 @@ export function publicModelView(publicAccountId: string, m: PublicModel & { back
 }
 
 /** A deployment; a deleted one carries deleteTime and purgeTime (deleteTime + `retentionDays`). */
+/** A policy as Fireworks reports it: every field, the unset ones at their defaults, windows as protobuf Durations. */
+function autoscalingPolicyView(policy: AutoscalingPolicy): Deployment["autoscalingPolicy"] {
+  return {
+    scaleUpWindow: formatDuration(policy.scaleUpWindowMs ?? AUTOSCALING_DEFAULTS.scaleUpWindowMs),
+    scaleDownWindow: formatDuration(policy.scaleDownWindowMs ?? AUTOSCALING_DEFAULTS.scaleDownWindowMs),
+    scaleToZeroWindow: formatDuration(policy.scaleToZeroWindowMs ?? AUTOSCALING_DEFAULTS.scaleToZeroWindowMs),
+    loadTargets: { ...(policy.loadTargets ?? AUTOSCALING_DEFAULTS.loadTargets) },
+  };
+}
+
 export function deploymentView(row: DeploymentRow, retentionDays: number): Deployment {
   return {
     name: deploymentName(row.account_id, row.id),
@@ -59,6 +70,7 @@ export function deploymentView(row: DeploymentRow, retentionDays: number): Deplo
     updateTime: formatTimestamp(row.update_time),
     description: row.description,
     annotations: JSON.parse(row.annotations) as Record<string, string>,
+    autoscalingPolicy: autoscalingPolicyView(JSON.parse(row.autoscaling_policy) as AutoscalingPolicy),
     minReplicaCount: row.min_replica_count,
     maxReplicaCount: row.max_replica_count,
     replicaCount: row.replica_count,

@@ -643,6 +643,15 @@ const MIGRATIONS: Migration[] = [
       `alter table webhooks add column previous_secret_expire_time bigint`,
     ],
   },
+  {
+    version: 28,
+    name: "deployment autoscaling policy",
+    statements: [
+      // Fireworks' Deployment.autoscalingPolicy as set (JSON of domain/autoscaling-policy.ts's
+      // AutoscalingPolicy, windows in ms); '{}' is every field at its default.
+      `alter table deployments add column autoscaling_policy text not null default '{}'`,
+    ],
+  },
 ];
 
 /**

@@ -47,6 +47,8 @@ export interface DeploymentRow {
   description: string;
   /** JSON object of string → string. */
   annotations: string;
+  /** JSON of the AutoscalingPolicy as set (domain/autoscaling-policy.ts); `{}`: every field at its default. */
+  autoscaling_policy: string;
   /** Epoch ms of the soft delete (state DELETING or DELETED); null while live. */
   delete_time: number | null;
 }

@@ -20,6 +20,13 @@ export const deployment = z
     updateTime: timestamp,
     description: z.string(),
     annotations: z.record(z.string(), z.string()),
+    /** How the platform's scheduler scales it (desired state): every field, unset ones at Fireworks' defaults. */
+    autoscalingPolicy: z.object({
+      scaleUpWindow: z.string().meta({ examples: ["30s"] }),
+      scaleDownWindow: z.string().meta({ examples: ["600s"] }),
+      scaleToZeroWindow: z.string().meta({ examples: ["3600s"] }),
+      loadTargets: z.record(z.string(), z.number()).meta({ examples: [{ default: 0.8 }] }),
+    }),
     /** Desired state (Hearth runs no GPU): the bounds `:scale` keeps `replicaCount` within. */
     minReplicaCount: z.int().meta({ examples: [0] }),
     maxReplicaCount: z.int().meta({ examples: [2] }),

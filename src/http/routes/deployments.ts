@@ -1,7 +1,8 @@
 import { z } from "zod";
 import * as deployments from "../../service/deployments.ts";
 import type { Router } from "../route.ts";
-import { accountParams, displayName, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
+import { accountParams, displayName, duration, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
+import { LOAD_TARGET_KEYS } from "../../domain/autoscaling-policy.ts";
 import { ACCELERATOR_TYPES, MAX_INT32 } from "../../domain/deployment-spec.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
@@ -47,6 +48,20 @@ const deploymentFields = z.object({
     .optional(),
   minReplicaCount: count("minReplicaCount").optional(),
   maxReplicaCount: count("maxReplicaCount").nullable().optional(),
+  // Fireworks' AutoscalingPolicy; its rules (the scale-to-zero minimum, the targets' ranges) are checked by the service.
+  autoscalingPolicy: z
+    .object({
+      scaleUpWindow: duration("autoscalingPolicy.scaleUpWindow").optional(),
+      scaleDownWindow: duration("autoscalingPolicy.scaleDownWindow").optional(),
+      scaleToZeroWindow: duration("autoscalingPolicy.scaleToZeroWindow").optional(),
+      loadTargets: z
+        .partialRecord(z.enum(LOAD_TARGET_KEYS), z.number(), {
+          // zod reports a key outside the enum as unrecognized_keys, which its issue type for records leaves out.
+          error: (issue) => ((issue.code as string) === "unrecognized_keys" ? `the keys are ${LOAD_TARGET_KEYS.join(", ")}` : undefined),
+        })
+        .optional(),
+    })
+    .optional(),
   acceleratorType: z
     .enum(["", "ACCELERATOR_TYPE_UNSPECIFIED", ...ACCELERATOR_TYPES], { error: `acceleratorType must be one of ${ACCELERATOR_TYPES.join(", ")}` })
     .transform((v) => (v === "ACCELERATOR_TYPE_UNSPECIFIED" ? "" : v))
@@ -72,6 +87,7 @@ const DEPLOYMENT_FIELDS = fieldNames<Awaited<ReturnType<typeof deployments.getDe
   updateTime: true,
   description: true,
   annotations: true,
+  autoscalingPolicy: true,
   minReplicaCount: true,
   maxReplicaCount: true,
   replicaCount: true,
@@ -92,6 +108,11 @@ const DEPLOYMENT_UPDATE: UpdateMaskSpec = {
     annotations: { clear: {} },
     minReplicaCount: { clear: 0 },
     maxReplicaCount: { clear: null },
+    // null: back to Fireworks' default.
+    "autoscalingPolicy.scaleUpWindow": { clear: null },
+    "autoscalingPolicy.scaleDownWindow": { clear: null },
+    "autoscalingPolicy.scaleToZeroWindow": { clear: null },
+    "autoscalingPolicy.loadTargets": { clear: null },
     acceleratorType: { clear: "" },
     acceleratorCount: { clear: 0 },
     deploymentShape: { clear: "" },

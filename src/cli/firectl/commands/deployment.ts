@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ACCELERATOR_TYPES, MAX_INT32 } from "../../../domain/deployment-spec.ts";
+import { LOAD_TARGET_KEYS } from "../../../domain/autoscaling-policy.ts";
+import { parseDuration, parseList } from "../parsers.ts";
 import type { Deployment } from "../../../http/resources/deployment.ts";
 import { runs } from "../context.ts";
 import { usageError } from "../errors.ts";
@@ -21,6 +23,23 @@ function parseInt32(value: string): number {
 function parseAcceleratorType(value: string): string {
   if (!(ACCELERATOR_TYPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${ACCELERATOR_TYPES.join(", ")}`);
   return value;
+}
+
+/**
+ * `--load-targets key=value[,key=value…]` (Fireworks' "Autoscaling" page): each key one of
+ * LOAD_TARGET_KEYS, each value a number; the server checks their ranges.
+ */
+function parseLoadTargets(value: string): Record<string, number> {
+  const targets: Record<string, number> = {};
+  for (const pair of parseList(value)) {
+    const at = pair.indexOf("=");
+    const key = pair.slice(0, at);
+    const n = Number(pair.slice(at + 1));
+    if (at < 1 || !(LOAD_TARGET_KEYS as readonly string[]).includes(key) || pair.slice(at + 1).trim() === "" || !Number.isFinite(n))
+      throw new InvalidArgumentError(`expected key=number pairs separated by commas, keys among ${LOAD_TARGET_KEYS.join(", ")} (e.g. default=0.8)`);
+    targets[key] = n;
+  }
+  return targets;
 }
 
 /** `KEY=VALUE` (repeatable `--annotation`), collected into one object. */
@@ -46,6 +65,15 @@ function deploymentFields(d: Deployment): string {
     ["Accelerator Type", d.acceleratorType ?? ""],
     ["Accelerator Count", d.acceleratorCount === undefined ? "" : String(d.acceleratorCount)],
     ["Deployment Shape", d.deploymentShape ?? ""],
+    ["Scale Up Window", d.autoscalingPolicy?.scaleUpWindow ?? ""],
+    ["Scale Down Window", d.autoscalingPolicy?.scaleDownWindow ?? ""],
+    ["Scale To Zero Window", d.autoscalingPolicy?.scaleToZeroWindow ?? ""],
+    [
+      "Load Targets",
+      Object.entries(d.autoscalingPolicy?.loadTargets ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(","),
+    ],
     ["Annotations", annotations.join(", ")],
     ["Created By", d.createdBy ?? ""],
     ["Create Time", localTime(d.createTime)],
@@ -76,6 +104,10 @@ interface Flags {
   acceleratorCount?: number;
   deploymentShape?: string;
   annotation?: Record<string, string>;
+  scaleUpWindow?: string;
+  scaleDownWindow?: string;
+  scaleToZeroWindow?: string;
+  loadTargets?: Record<string, number>;
 }
 
 /** The flags create and update share, named as Fireworks' firectl names them. */
@@ -89,7 +121,17 @@ const withFlags = (command: Command): Command =>
     .addOption(new Option("--accelerator-type <type>", `accelerator per replica: ${ACCELERATOR_TYPES.join(", ")}`).argParser(parseAcceleratorType))
     .addOption(new Option("--accelerator-count <n>", "number of accelerators per replica").argParser(parseInt32))
     .option("--deployment-shape <shape>", "deployment shape, e.g. accounts/fireworks/deploymentShapes/my-shape")
-    .addOption(new Option("--annotation <key=value>", "annotation (repeatable)").argParser(collectAnnotation));
+    .addOption(new Option("--annotation <key=value>", "annotation (repeatable)").argParser(collectAnnotation))
+    .addOption(new Option("--scale-up-window <duration>", "wait after more load before scaling up, e.g. 30s (default 30s)").argParser(parseDuration))
+    .addOption(new Option("--scale-down-window <duration>", "wait after less load before scaling down, e.g. 10m (default 10m)").argParser(parseDuration))
+    .addOption(
+      new Option("--scale-to-zero-window <duration>", "idle time before scaling to zero when min replicas is 0, at least 5m (default 1h)").argParser(
+        parseDuration,
+      ),
+    )
+    .addOption(
+      new Option("--load-targets <key=value,...>", `scaling thresholds: ${LOAD_TARGET_KEYS.join(", ")} (default default=0.8)`).argParser(parseLoadTargets),
+    );
 
 /** The request body fields the flags set (undefined: not given). */
 const bodyOf = (o: Flags) => ({
@@ -102,6 +144,10 @@ const bodyOf = (o: Flags) => ({
   acceleratorCount: o.acceleratorCount,
   deploymentShape: o.deploymentShape,
   annotations: o.annotation,
+  autoscalingPolicy:
+    (o.scaleUpWindow ?? o.scaleDownWindow ?? o.scaleToZeroWindow ?? o.loadTargets)
+      ? { scaleUpWindow: o.scaleUpWindow, scaleDownWindow: o.scaleDownWindow, scaleToZeroWindow: o.scaleToZeroWindow, loadTargets: o.loadTargets }
+      : undefined,
 });
 
 const create: Verb = {
@@ -111,12 +157,13 @@ const create: Verb = {
   examples: [
     "firectl deployment create accounts/my-account/models/my-llama --deployment-id my-dep",
     "firectl deployment create accounts/fireworks/models/llama-v3p1-8b-instruct --min-replica-count 0 --max-replica-count 2 --accelerator-type NVIDIA_H100_80GB",
+    "firectl deployment create llama-v3p1-8b-instruct --min-replica-count 0 --max-replica-count 3 --scale-to-zero-window 1h --load-targets concurrent_requests=5",
   ],
   define: (command) =>
     runs<Flags>(
       withFlags(
         command
-          .argument("<model>", "model id or name to deploy")
+          .argument("<model>", "model name, or an id: this account's model of that id, else the public model")
           .option("--deployment-id <id>", "id of the new deployment (generated by the server when absent)"),
       ),
       async (ctx, [model], o) => {
