@@ -68,11 +68,15 @@ export function modelAllowed(allowedModels: readonly string[], names: readonly s
 /**
  * Checks one `allowedCidrs` entry, an IPv4 or IPv6 network in CIDR notation (RFC 4632, RFC 4291
  * §2.3); a bare address stands for itself (`/32`, `/128`). Returned in canonical form.
- * @throws INVALID_ARGUMENT naming the entry: not a network, or host bits set (naming the network meant).
+ * An IPv4-mapped network (`::ffff:203.0.113.0/120`) is kept as the IPv4 network it carries.
+ * @throws INVALID_ARGUMENT naming the entry: not a network, a zone index, a prefix length with
+ *   leading zeros, or host bits set (naming the network meant).
  */
 export function checkCidr(entry: string): string {
   const text = entry.includes("/") ? entry : `${entry}/${ipaddr.IPv6.isValid(entry) ? 128 : 32}`;
   const bad = (why: string) => invalidArgument(`invalid allowedCidrs entry ${quoted(entry.slice(0, 100))}: ${why}`);
+  if (entry.includes("%")) throw bad("a zone index (%…) names an interface of one host, not a network; leave it out");
+  if (!/\/(0|[1-9][0-9]{0,2})$/.test(text)) throw bad("the prefix length is a number from 0 to 32 (IPv4) or 128 (IPv6), without leading zeros");
   let address: ipaddr.IPv4 | ipaddr.IPv6;
   let prefix: number;
   try {
@@ -81,6 +85,12 @@ export function checkCidr(entry: string): string {
     [address, prefix] = ipaddr.parseCIDR(text);
   } catch {
     throw bad("expected an IPv4 or IPv6 network such as 203.0.113.0/24 or 2001:db8::/32");
+  }
+  // A client is matched by the IPv4 address an IPv4-mapped one carries (`addressAllowed`), so a
+  // mapped network is kept as the IPv4 network it is (it would otherwise match no client).
+  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    if (prefix < 96) throw bad("an IPv4-mapped network (::ffff:a.b.c.d) needs a prefix of at least 96; write the IPv4 network instead");
+    return checkCidr(`${(address as ipaddr.IPv6).toIPv4Address().toString()}/${prefix - 96}`);
   }
   const network = address.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
   if (network.toString() !== address.toString()) throw bad(`host bits are set; the network is ${network.toString()}/${prefix}`);

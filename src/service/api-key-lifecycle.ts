@@ -7,8 +7,9 @@
 import { failedPrecondition, invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
 import { generateKey, newKeyId, rawDigestOf } from "../domain/api-key-format.ts";
 import { apiKeyName } from "../domain/resource-names.ts";
-import { formatDuration, formatTimestamp } from "../domain/time.ts";
+import { formatDuration, formatTimestamp, writableTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
+import { countActingAdmins } from "../store/users.ts";
 import * as keys from "../store/api-keys.ts";
 import type { ApiKeyRow, UserRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
@@ -20,7 +21,7 @@ import { requireGrantable } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
-import { requireRotatableThroughActingKey, requireScopesGrantable, requireWithinActingKey } from "./api-key-restrictions.ts";
+import { requireRotatableThroughActingKey, requireScopesGrantable, requireWithinActingKey, withinActingKeyExpiry } from "./api-key-restrictions.ts";
 import { apiKeyView, type ApiKey } from "./views.ts";
 import { enqueueWebhookEvent } from "./webhook-events.ts";
 import type { DisableReason } from "../domain/api-key-state.ts";
@@ -94,8 +95,15 @@ export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, use
   const view = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
-    await keepAnActingAdminKey(trx, owner, keyId, deps.clock.now());
+    const now = deps.clock.now();
+    await keepAnActingAdminKey(trx, owner, keyId, now);
+    const couldAct = await countActingAdmins(trx, accountId, now);
     const others = await disableApiKeyRow(trx, row, reason);
+    // The keys made through it go too: not when that leaves no admin who can act (rolled back).
+    if (others.length > 0 && couldAct > 0 && (await countActingAdmins(trx, accountId, now)) === 0)
+      throw failedPrecondition(
+        `disabling API key "${keyId}" as ${reason} also disables the keys made through it, among them the last live key of the account's last admin who can act; first make another user an admin who can act (a human, or a service account with an unexpired API key)`,
+      );
     await enqueueWebhookEvent(trx, accountId, "api_key.disabled", { apiKey: op.resource, disableReason: reason }, deps.clock.now());
     if (others.length > 0) op.payload = { ...op.payload, alsoDisabled: await announceDisabled(trx, others, reason, deps.clock.now()) };
     disabled.push(...others.map((k) => k.id));
@@ -108,13 +116,19 @@ export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, use
 /**
  * EnableApiKey: a disabled key authenticates again. An unexpired key counts toward
  * "api-keys-per-user" again, so enabling is refused at that limit. Enabling an enabled key is a no-op.
- * @throws NOT_FOUND (user, key); RESOURCE_EXHAUSTED (429) at "api-keys-per-user".
+ * A key disabled as `EXPOSED` or `COMPROMISED` is enabled only with `apiKeys.disableOthers` (an admin),
+ * whoever owns it.
+ * @throws NOT_FOUND (user, key); PERMISSION_DENIED; RESOURCE_EXHAUSTED (429) at "api-keys-per-user".
  */
 export async function enableApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<ApiKey> {
   const op = { method: "EnableApiKey", resource: apiKeyName(accountId, userId, keyId) };
   const view = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
+    // A secret that may be in other hands is trusted again only by an admin: otherwise whoever
+    // holds it (or a key made through it) could undo the leak response.
+    if (row.state === "DISABLED" && SPREADING.has(row.disable_reason as DisableReason))
+      authorize(ctx, "apiKeys.disableOthers", `enable a key disabled as ${row.disable_reason}`);
     if (row.state === "DISABLED") {
       const live = row.expire_time === null || row.expire_time > deps.clock.now();
       if (live) await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
@@ -170,12 +184,11 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     }
     if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");
     const lifetime = row.expire_time === null ? undefined : row.expire_time - row.create_time;
-    const expireTime = await keyExpiry(
+    const expireTime = await withinActingKeyExpiry(
       trx,
-      accountId,
-      now,
-      owner.service_account !== 1,
-      input.expireTime ?? (lifetime === undefined ? undefined : now + lifetime),
+      ctx,
+      await keyExpiry(trx, accountId, now, owner.service_account !== 1, input.expireTime ?? (lifetime === undefined ? undefined : now + lifetime)),
+      input.expireTime !== undefined,
     );
     if (row.state === "DISABLED") await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
     const material = generateKey(deps.config.keyPrefix);
@@ -199,13 +212,15 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       successor_key_id: "",
       // Its own rpm, tpm and monthly spend go on being counted with the old key's: a rotation is not a fresh budget.
       limits_key_id: row.limits_key_id || row.id,
-      // It takes the old key's place: made through the same key, not through the old one (an old key
-      // reported leaked after its rotation must not take its replacement along).
-      parent_key_id: row.parent_key_id,
+      // Made through the key that made this request, as a created key is: when that is the old key
+      // itself (or a sibling), whoever holds it made the successor, and a leak report of it takes the
+      // successor along. Rotated in a session, it takes the old key's place: made through the same
+      // key (an old key reported leaked after an admin rotated it does not take its replacement along).
+      parent_key_id: ctx.principal.apiKeyId || row.parent_key_id,
       ...(restrictions as typeof keys.NO_RESTRICTIONS),
     };
     await keys.insertApiKey(trx, successor);
-    const graceEnd = Math.min(now + input.gracePeriod, row.expire_time ?? Infinity);
+    const graceEnd = Math.min(writableTimestamp(now + input.gracePeriod, "the old key's end (now + gracePeriod)"), row.expire_time ?? Infinity);
     await keys.markRotated(trx, keyId, successor.id, graceEnd);
     const successorName = apiKeyName(accountId, userId, successor.id);
     op.payload = { ...payload, successor: successorName };

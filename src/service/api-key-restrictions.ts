@@ -15,6 +15,7 @@ import {
 import { quoted } from "../domain/display-text.ts";
 import { invalidArgument, permissionDenied } from "../domain/errors.ts";
 import { NANO_PER_USD } from "../domain/pricing.ts";
+import { formatTimestamp } from "../domain/time.ts";
 import { limitsKeyOf, type Principal } from "../domain/principal.ts";
 import type { NO_RESTRICTIONS } from "../store/api-keys.ts";
 import type { UserRow } from "../store/schema.ts";
@@ -82,7 +83,10 @@ export function restrictionColumns(input: RestrictionsInput): Partial<Restrictio
     if (!Number.isFinite(usd) || usd < 0 || usd > MAX_MONTHLY_SPEND_USD) {
       throw invalidArgument(`monthlySpendUsd must be between 0 (no per-key limit) and ${MAX_MONTHLY_SPEND_USD}, got ${usd}`);
     }
-    out.monthly_spend_nanos = usd === 0 ? null : Math.round(usd * NANO_PER_USD);
+    // A positive amount below half a nano-dollar would round to 0, which means "no limit": refused.
+    const nanos = Math.round(usd * NANO_PER_USD);
+    if (usd > 0 && nanos === 0) throw invalidArgument(`monthlySpendUsd must be 0 (no per-key limit) or at least 0.000000001 (one nano-dollar), got ${usd}`);
+    out.monthly_spend_nanos = usd === 0 ? null : nanos;
   }
   return out;
 }
@@ -189,4 +193,23 @@ export function requireRotatableThroughActingKey(ctx: Ctx, row: { id: string; li
       `this API key has its own rpm, tpm or monthlySpendUsd, so it may rotate only keys that share its counters (made or rotated through it); API key "${row.id}" does not`,
     );
   }
+}
+
+/**
+ * The expiry (epoch ms; null: never) of a key made or rotated through the caller's key: a key never
+ * outlives the key it is made through (a short-lived key must not mint a lasting one). `expireTime`
+ * is the one chosen so far; unless the request named it (`requested`), a later one is brought back
+ * to the acting key's, as an unset restriction is inherited. Without an acting key (a session), as chosen.
+ * @throws PERMISSION_DENIED when the request names an expiry after the acting key's, or none while it has one.
+ */
+export async function withinActingKeyExpiry(db: Db, ctx: Ctx, expireTime: number | null, requested: boolean): Promise<number | null> {
+  if (!ctx.principal.apiKeyId) return expireTime;
+  const acting = await db.selectFrom("api_keys").select("expire_time").where("id", "=", ctx.principal.apiKeyId).executeTakeFirst();
+  const limit = acting?.expire_time ?? null;
+  if (limit === null || (expireTime !== null && expireTime <= limit)) return expireTime;
+  if (requested)
+    throw permissionDenied(
+      `expireTime ${expireTime === null ? "(none)" : formatTimestamp(expireTime)} is after the expiry of the API key making this request (${formatTimestamp(limit)}); a key never outlives the key it is made or rotated through`,
+    );
+  return limit;
 }

@@ -24,6 +24,7 @@ import {
   requireWithinActingKey,
   restrictionColumns,
   type RestrictionsInput,
+  withinActingKeyExpiry,
 } from "./api-key-restrictions.ts";
 
 export interface CreateApiKeyInput extends RestrictionsInput {
@@ -63,7 +64,12 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     const displayName = checkDisplayName(input.displayName?.trim() || "default");
     const now = deps.clock.now();
     if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");
-    const expireTime = await keyExpiry(trx, accountId, now, owner.service_account !== 1, input.expireTime);
+    const expireTime = await withinActingKeyExpiry(
+      trx,
+      ctx,
+      await keyExpiry(trx, accountId, now, owner.service_account !== 1, input.expireTime),
+      input.expireTime !== undefined,
+    );
     await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
     const material = generateKey(deps.config.keyPrefix);
     const row: ApiKeyRow = {

@@ -6,7 +6,8 @@
  */
 import { invalidArgument } from "../domain/errors.ts";
 import { keyPolicyName } from "../domain/resource-names.ts";
-import { formatDuration, formatTimestamp } from "../domain/time.ts";
+import { formatDuration, formatTimestamp, writableTimestamp } from "../domain/time.ts";
+import { lockAccount } from "../store/accounts.ts";
 import type { KeyPolicy } from "../http/resources/key-policy.ts";
 import { getKeyPolicy as readKeyPolicy, putKeyPolicy } from "../store/key-policies.ts";
 import type { KeyPolicyRow } from "../store/schema.ts";
@@ -55,6 +56,9 @@ export async function updateKeyPolicy(deps: Deps, ctx: Ctx, accountId: string, p
   const payload = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, typeof v === "number" ? formatDuration(v) : v]));
   return audited(deps, ctx, { method: "UpdateKeyPolicy", resource: keyPolicyName(accountId), payload }, async (trx) => {
     authorize(ctx, "keyPolicy.update");
+    // The whole row is written back: edits of different fields must not overwrite each other
+    // (PostgreSQL runs transactions side by side), and a create reading the policy waits too.
+    await lockAccount(deps.store, trx, accountId);
     const row = { ...((await readKeyPolicy(trx, accountId)) ?? noPolicy(accountId)) };
     for (const field of ["maxKeyLifetime", "defaultKeyLifetime"] as const) {
       if (patch[field] === 0) throw invalidArgument(`${field} must be longer than 0s; to remove the limit, name it in updateMask without a value`);
@@ -84,7 +88,8 @@ export async function updateKeyPolicy(deps: Deps, ctx: Ctx, accountId: string, p
  */
 export async function keyExpiry(db: Db, accountId: string, now: number, humanOwner: boolean, requested: number | undefined): Promise<number | null> {
   const policy = (await readKeyPolicy(db, accountId)) ?? noPolicy(accountId);
-  const expire = requested ?? (policy.default_key_lifetime === null ? null : now + policy.default_key_lifetime);
+  const expire =
+    requested ?? (policy.default_key_lifetime === null ? null : writableTimestamp(now + policy.default_key_lifetime, "the key policy's default expiry"));
   const max = policy.max_key_lifetime;
   if (expire === null && max !== null) {
     throw invalidArgument(
