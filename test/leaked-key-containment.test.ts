@@ -58,6 +58,33 @@ for (const dialect of DIALECTS) {
       assert.equal(await works(byAdmin.body.key), true);
     });
 
+    test("a key deleted before its leak is reported still takes the keys made through it, and the report is recorded", async () => {
+      const leaked = await serviceAccountWithKey(h, "deleter", "user");
+      const child = await h.call("POST", keysOf("deleter"), { key: leaked.key, body: { apiKey: { displayName: "child" } } });
+      assert.equal(child.status, 200);
+      const grandchild = await h.call("POST", keysOf("deleter"), { key: child.body.key, body: { apiKey: { displayName: "grandchild" } } });
+      assert.equal((await h.call("DELETE", `${keysOf("deleter")}/${leaked.keyId}`, { key: leaked.key })).status, 200);
+      assert.ok(await works(child.body.key));
+      await reportLeak(leaked.key);
+      assert.equal(await works(child.body.key), false);
+      assert.equal(await works(grandchild.body.key), false);
+      const entry = (await auditEntries(h, `method="ReportApiKeyLeak" AND resource="${keysOf("deleter").slice(4)}/${leaked.keyId}"`))[0];
+      assert.equal(entry?.payload.deleted, true, JSON.stringify(entry));
+      assert.equal(entry.payload.alsoDisabled.length, 2);
+      // So with the owner deleted: its keys' tombstones reach a key made through them for another principal.
+      const owner = await serviceAccountWithKey(h, "gone-owner", "admin");
+      await serviceAccountWithKey(h, "other-bot", "user");
+      const minted = await h.call("POST", keysOf("other-bot"), { key: owner.key, body: { apiKey: { displayName: "minted" } } });
+      assert.equal(minted.status, 200, JSON.stringify(minted.body));
+      assert.equal((await h.call("DELETE", `${A}/users/gone-owner`)).status, 200);
+      await reportLeak(owner.key);
+      assert.equal(await works(minted.body.key), false);
+      // A deleted key that made nothing leaves nothing to act on: the answer is the same.
+      const plain = await serviceAccountWithKey(h, "plain-deleted", "user");
+      assert.equal((await h.call("DELETE", `${keysOf("plain-deleted")}/${plain.keyId}`)).status, 200);
+      await reportLeak(plain.key);
+    });
+
     test("a key disabled as EXPOSED or COMPROMISED is enabled again only by an admin, not by its owner's keys", async () => {
       const owner = await serviceAccountWithKey(h, "reenable", "user");
       const second = await h.call("POST", keysOf("reenable"), { body: { apiKey: { displayName: "second" } } });

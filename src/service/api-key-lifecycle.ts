@@ -43,9 +43,16 @@ const SPREADING: ReadonlySet<DisableReason> = new Set(["EXPOSED", "COMPROMISED"]
  */
 export async function disableApiKeyRow(trx: Db, row: ApiKeyRow, reason: DisableReason): Promise<ApiKeyRow[]> {
   await keys.setApiKeyState(trx, row.id, "DISABLED", reason);
+  return SPREADING.has(reason) ? disableMadeThrough(trx, row.id, reason) : [];
+}
+
+/**
+ * Disables with `reason` every enabled key made through key `parentId` (and through those, at any
+ * depth; `parent_key_id`), which may itself be deleted (a tombstone's id). Returns them.
+ */
+export async function disableMadeThrough(trx: Db, parentId: string, reason: DisableReason): Promise<ApiKeyRow[]> {
   const alsoDisabled: ApiKeyRow[] = [];
-  if (!SPREADING.has(reason)) return alsoDisabled;
-  for (let parents = [row.id]; parents.length > 0;) {
+  for (let parents = [parentId]; parents.length > 0;) {
     const made = await keys.keysMadeThrough(trx, parents);
     for (const key of made) {
       if (key.state !== "ENABLED") continue;

@@ -179,7 +179,7 @@ export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     const row = await keys.getApiKey(trx, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
     await keepAnActingAdminKey(trx, await getUserRow(trx, accountId, userId), keyId);
-    await keys.deleteApiKey(trx, keyId);
+    await keys.deleteApiKey(trx, keyId, deps.clock.now());
   });
   await deps.cluster.invalidator.key(keyId);
 }

@@ -3,8 +3,9 @@ import { digestKey, hasValidChecksum } from "../domain/api-key-format.ts";
 import { unauthenticated } from "../domain/errors.ts";
 import { apiKeyName } from "../domain/resource-names.ts";
 import type { LeakReportConfig } from "../leak-report-config.ts";
-import { findKeyByDigest } from "../store/api-keys.ts";
-import { announceDisabled, disableApiKeyRow } from "./api-key-lifecycle.ts";
+import { findKeyByDigest, findTombstone } from "../store/api-keys.ts";
+import type { Db } from "../store/store.ts";
+import { announceDisabled, disableApiKeyRow, disableMadeThrough } from "./api-key-lifecycle.ts";
 import { writeAudit } from "./audit.ts";
 import type { Deps, RequestMeta } from "./context.ts";
 import { enqueueWebhookEvent } from "./webhook-events.ts";
@@ -98,7 +99,7 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findin
     const digest = digestKey(finding.token);
     const keyIds = await deps.store.db.transaction().execute(async (trx) => {
       const row = await findKeyByDigest(trx, digest);
-      if (!row) return undefined;
+      if (!row) return actOnDeletedKey(deps, trx, reporter, finding, digest, meta);
       const wasEnabled = row.state === "ENABLED";
       const others = await disableApiKeyRow(trx, row, "EXPOSED");
       const name = apiKeyName(row.account_id, row.user_id, row.id);
@@ -107,7 +108,7 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findin
       await enqueueWebhookEvent(trx, row.account_id, "api_key.leaked", { apiKey: name, disableReason: "EXPOSED", ...found }, now);
       if (wasEnabled) await enqueueWebhookEvent(trx, row.account_id, "api_key.disabled", { apiKey: name, disableReason: "EXPOSED" }, now);
       const alsoDisabled = await announceDisabled(trx, others, "EXPOSED", now);
-      const reportedBy = reporter.via === "signature" ? { keyIdentifier: reporter.keyIdentifier } : { sharedSecret: true };
+      const reportedBy = reportedByOf(reporter);
       await writeAudit(
         trx,
         { accountId: row.account_id, email: LEAK_REPORTER_PRINCIPAL, apiKeyId: "", meta },
@@ -122,4 +123,35 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findin
     });
     for (const id of keyIds ?? []) await deps.cluster.invalidator.key(id);
   }
+}
+
+/** How a reporter is named in an entry's payload. */
+const reportedByOf = (reporter: LeakReporter) => (reporter.via === "signature" ? { keyIdentifier: reporter.keyIdentifier } : { sharedSecret: true });
+
+/**
+ * A reported token that is no live key but the secret of a deleted one that had keys made through
+ * it (a tombstone): whoever holds it may hold those too, so they are disabled (`EXPOSED`), and the
+ * report is announced (`api_key.leaked`) and audited in its account, naming the deleted key
+ * (`deleted: true`). Returns the disabled keys' ids; undefined when the token is no tombstone either.
+ */
+async function actOnDeletedKey(deps: Deps, trx: Db, reporter: LeakReporter, finding: LeakFinding, digest: string, meta: RequestMeta) {
+  const tomb = await findTombstone(trx, digest);
+  if (!tomb) return undefined;
+  const others = await disableMadeThrough(trx, tomb.id, "EXPOSED");
+  const name = apiKeyName(tomb.account_id, tomb.user_id, tomb.id);
+  const found = { url: finding.url, source: finding.source, type: finding.type };
+  const now = deps.clock.now();
+  await enqueueWebhookEvent(trx, tomb.account_id, "api_key.leaked", { apiKey: name, disableReason: "EXPOSED", deleted: true, ...found }, now);
+  const alsoDisabled = await announceDisabled(trx, others, "EXPOSED", now);
+  await writeAudit(
+    trx,
+    { accountId: tomb.account_id, email: LEAK_REPORTER_PRINCIPAL, apiKeyId: "", meta },
+    {
+      method: "ReportApiKeyLeak",
+      resource: name,
+      isAdminAction: true,
+      payload: { ...found, deleted: true, reportedBy: reportedByOf(reporter), ...(alsoDisabled.length > 0 ? { alsoDisabled } : {}) },
+    },
+  );
+  return others.map((k) => k.id);
 }

@@ -233,7 +233,7 @@ export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId
     await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, ABOVE);
     await lockAccount(deps.store, trx, accountId);
     await keepAnActingAdmin(trx, row, null);
-    await users.deleteUser(trx, accountId, userId);
+    await users.deleteUser(trx, accountId, userId, deps.clock.now());
     await enqueueWebhookEvent(trx, accountId, "principal.deleted", principalData(row));
   });
   await deps.cluster.invalidator.user(accountId, userId);

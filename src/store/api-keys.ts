@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { ApiKeyRow, UserRow } from "./schema.ts";
+import type { ApiKeyRow, ApiKeyTombstoneRow, UserRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
@@ -30,8 +30,40 @@ export function getApiKey(db: Db, accountId: string, userId: string, keyId: stri
   return db.selectFrom("api_keys").selectAll().where("account_id", "=", accountId).where("user_id", "=", userId).where("id", "=", keyId).executeTakeFirst();
 }
 
-export async function deleteApiKey(db: Db, keyId: string): Promise<void> {
+export async function deleteApiKey(db: Db, keyId: string, now: number): Promise<void> {
+  await tombstoneParents(db, now, { keyId });
   await db.deleteFrom("api_keys").where("id", "=", keyId).execute();
+}
+
+/** Deletes every key of a user (with the user), leaving tombstones as `deleteApiKey` does. */
+export async function deleteUserApiKeys(db: Db, accountId: string, userId: string, now: number): Promise<void> {
+  await tombstoneParents(db, now, { accountId, userId });
+  await db.deleteFrom("api_keys").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
+}
+
+/**
+ * Before keys are deleted (one by id, or a user's): each of them that has keys made through it
+ * leaves a tombstone (its digest, id, account, owner; `now` epoch ms), so that a leak report of its
+ * secret arriving after the deletion still disables those keys (`findTombstone`). Others leave nothing.
+ */
+async function tombstoneParents(db: Db, now: number, which: { keyId: string } | { accountId: string; userId: string }): Promise<void> {
+  let keys = db
+    .selectFrom("api_keys as k")
+    .select(["k.digest", "k.id", "k.account_id", "k.user_id"])
+    .where((eb) => eb.exists(eb.selectFrom("api_keys as c").select("c.id").whereRef("c.parent_key_id", "=", "k.id")));
+  keys = "keyId" in which ? keys.where("k.id", "=", which.keyId) : keys.where("k.account_id", "=", which.accountId).where("k.user_id", "=", which.userId);
+  const parents = await keys.execute();
+  if (parents.length === 0) return;
+  await db
+    .insertInto("api_key_tombstones")
+    .values(parents.map((p) => ({ ...p, delete_time: now })))
+    .onConflict((oc) => oc.column("digest").doNothing())
+    .execute();
+}
+
+/** The tombstone of a deleted key with this digest (hex), if it had keys made through it. */
+export function findTombstone(db: Db, digest: string): Promise<ApiKeyTombstoneRow | undefined> {
+  return db.selectFrom("api_key_tombstones").selectAll().where("digest", "=", digest).executeTakeFirst();
 }
 
 /**

@@ -652,6 +652,21 @@ const MIGRATIONS: Migration[] = [
       `alter table deployments add column autoscaling_policy text not null default '{}'`,
     ],
   },
+  {
+    version: 29,
+    name: "api key tombstones",
+    statements: [
+      // A deleted key that had keys made through it (parent_key_id): its digest, so that a leak
+      // report of its secret still disables those keys and is recorded in its account.
+      `create table api_key_tombstones (
+        digest text primary key,
+        id {id} not null,
+        account_id {id} not null,
+        user_id {id} not null,
+        delete_time bigint not null
+      )`,
+    ],
+  },
 ];
 
 /**

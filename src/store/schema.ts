@@ -48,6 +48,17 @@ export interface PermissionPresetRow {
   update_time: number;
 }
 
+/** A deleted key that had keys made through it (migration 29): what a leak report of its secret needs. */
+export interface ApiKeyTombstoneRow {
+  /** The deleted key's digest (hex SHA-256 of its secret), as `api_keys.digest` held it. */
+  digest: string;
+  id: string;
+  account_id: string;
+  user_id: string;
+  /** Epoch ms. */
+  delete_time: number;
+}
+
 export interface ApiKeyRow {
   id: string;
   account_id: string;
@@ -375,6 +386,7 @@ export interface Schema {
   };
   users: UserRow & Folded<"display_name">;
   api_keys: ApiKeyRow & Folded<"display_name">;
+  api_key_tombstones: ApiKeyTombstoneRow;
   audit_logs: AuditLogRow & Folded<"message" | "status_message"> & AuditChainColumns;
   audit_chain_heads: AuditChainHeadRow;
   audit_checkpoints: AuditCheckpointRow;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { nameField } from "./filter-sql.ts";
 import type { UserRow } from "./schema.ts";
+import { deleteUserApiKeys } from "./api-keys.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
@@ -84,8 +85,8 @@ export async function setLastSignIn(db: Db, accountId: string, userId: string, t
   await db.updateTable("users").set({ last_sign_in_time: time }).where("account_id", "=", accountId).where("id", "=", userId).execute();
 }
 
-export async function deleteUser(db: Db, accountId: string, userId: string): Promise<void> {
-  await db.deleteFrom("api_keys").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
+export async function deleteUser(db: Db, accountId: string, userId: string, now: number): Promise<void> {
+  await deleteUserApiKeys(db, accountId, userId, now);
   await db.deleteFrom("users").where("account_id", "=", accountId).where("id", "=", userId).execute();
 }
 
