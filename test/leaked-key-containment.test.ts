@@ -18,7 +18,8 @@ for (const dialect of DIALECTS) {
   describe(`containing a leaked key (${dialect})`, () => {
     let h: TestHearth;
     before(async () => {
-      h = await startHearth(dialect, { HEARTH_LEAK_REPORT_SECRET: SECRET });
+      // A short window: refused attempts are audited one by one again soon after earlier tests' refusals.
+      h = await startHearth(dialect, { HEARTH_LEAK_REPORT_SECRET: SECRET, HEARTH_AUTH_FAILURE_WINDOW_MS: "100" });
       await h.listen();
     });
     after(() => h.stop());
@@ -83,6 +84,34 @@ for (const dialect of DIALECTS) {
       const plain = await serviceAccountWithKey(h, "plain-deleted", "user");
       assert.equal((await h.call("DELETE", `${keysOf("plain-deleted")}/${plain.keyId}`)).status, 200);
       await reportLeak(plain.key);
+    });
+
+    test("a reported key used at a gateway's /verifyApiKey or on inference is refused and audited in its account, with its owner and id", async () => {
+      const used = await serviceAccountWithKey(h, "still-used", "user");
+      await reportLeak(used.key);
+      const before = (await auditEntries(h, 'principal="still-used@my-account.sa.hearth.local"')).length;
+      await new Promise((r) => setTimeout(r, 150)); // a fresh window of refusals from this address
+      assert.equal((await fetch(`${h.baseUrl}/verifyApiKey`, { headers: { authorization: `Bearer ${used.key}` } })).status, 401);
+      const inference = await fetch(`${h.baseUrl}/inference/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${used.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "accounts/fireworks/models/x", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(inference.status, 401);
+      const entries = await auditEntries(h, 'principal="still-used@my-account.sa.hearth.local"');
+      assert.equal(entries.length, before + 2, JSON.stringify(entries.slice(0, 2)));
+      for (const entry of entries.slice(0, 2)) {
+        assert.equal(entry.status.code, "UNAUTHENTICATED");
+        assert.match(entry.status.message, /the API key is disabled \(reason EXPOSED/);
+        assert.equal(entry.apiKeyId, used.keyId);
+      }
+      assert.deepEqual(
+        entries
+          .slice(0, 2)
+          .map((e: { method: string }) => e.method)
+          .sort(),
+        ["CreateChatCompletion", "VerifyApiKey"],
+      );
     });
 
     test("a key disabled as EXPOSED or COMPROMISED is enabled again only by an admin, not by its owner's keys", async () => {

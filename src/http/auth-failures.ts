@@ -4,6 +4,7 @@ import { getAccount } from "../store/accounts.ts";
 import { auditUnauthenticated } from "../service/audit.ts";
 import type { Deps } from "../service/context.ts";
 import { SignInRefusal } from "../service/sign-in.ts";
+import { KeyRefusal } from "../service/authenticate.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
 import { identityProviderName } from "../domain/resource-names.ts";
 
@@ -34,11 +35,14 @@ export interface FailedAttempt {
  * the error itself (held back by up to 2 s once the address is past the slow threshold), or, once
  * the address is past the block threshold, RESOURCE_EXHAUSTED (429) with `Retry-After` in seconds
  * (that attempt is not counted again). The first refusals on an existing account per address and
- * window are audited one by one, the rest in one summary entry. A `SignInRefusal` (a service account's
+ * window are audited one by one, the rest in one summary entry; the account is the one a refused
+ * real key belongs to (`KeyRefusal`: expired or disabled, on any path), else the one the path names. A `SignInRefusal` (a service account's
  * sign-in, a federation policy refusal) is counted but not written: its sign-in path wrote its one entry, naming the principal.
  */
 export async function failedAuthentication(deps: Deps, request: FastifyRequest, attempt: FailedAttempt, error: ApiError): Promise<ApiError> {
-  const { accountId } = attempt;
+  // A real key that may not act (expired, disabled) is audited in its own account, with its owner and id.
+  const key = error instanceof KeyRefusal ? error : undefined;
+  const accountId = key?.accountId ?? attempt.accountId;
   const onAccount = accountId !== undefined && (await getAccount(deps.store.db, accountId)) ? accountId : undefined;
   // Checked and counted in one synchronous step, so concurrent failures cannot slip past the limit.
   const retryAfter = deps.authThrottle.blockedFor(request.ip);
@@ -46,7 +50,7 @@ export async function failedAuthentication(deps: Deps, request: FastifyRequest, 
   const { audit, delayMs } = deps.authThrottle.fail(request.ip, onAccount);
   if (audit && onAccount && !(error instanceof SignInRefusal)) {
     const resource = attempt.resource ?? auditedResource(request);
-    await auditUnauthenticated(deps, onAccount, requestMeta(request), { method: attempt.operationId, resource, isAdminAction: false }, error);
+    await auditUnauthenticated(deps, onAccount, requestMeta(request), { method: attempt.operationId, resource, isAdminAction: false }, error, key);
   }
   if (delayMs > 0) await sleep(delayMs);
   return error;

@@ -170,8 +170,15 @@ export async function auditDataAccess(deps: Deps, ctx: Ctx, op: Operation): Prom
 }
 
 /** Records an attempt on an account by someone who could not be authenticated. */
-export async function auditUnauthenticated(deps: Deps, accountId: string, meta: RequestMeta, op: UncheckedOperation, error: ApiError): Promise<void> {
-  await writeAudit(deps.store.db, { accountId, email: "", apiKeyId: "", meta }, op, error);
+export async function auditUnauthenticated(
+  deps: Deps,
+  accountId: string,
+  meta: RequestMeta,
+  op: UncheckedOperation,
+  error: ApiError,
+  key: { email: string; apiKeyId: string } = { email: "", apiKeyId: "" },
+): Promise<void> {
+  await writeAudit(deps.store.db, { accountId, email: key.email, apiKeyId: key.apiKeyId, meta }, op, error);
 }
 
 /** One entry standing for the refused attempts from an address that were not audited one by one. */

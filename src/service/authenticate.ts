@@ -1,5 +1,5 @@
 import { digestsEqual, hasValidChecksum, hexDigestOf, rawDigestKey } from "../domain/api-key-format.ts";
-import { unauthenticated } from "../domain/errors.ts";
+import { ApiError, unauthenticated } from "../domain/errors.ts";
 import { findKeyByDigest } from "../store/api-keys.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Deps, RequestMeta } from "./context.ts";
@@ -10,8 +10,29 @@ import { describeDisableReason } from "../domain/api-key-state.ts";
 
 const malformed = () => unauthenticated("the API key is malformed (bad format or checksum); check that it was copied whole");
 const notValid = () => unauthenticated("the API key is not valid");
-const expired = () => unauthenticated("the API key has expired");
-const disabled = (reason: string) => unauthenticated(`the API key is disabled (${describeDisableReason(reason)}); use another key, or have it enabled again`);
+/**
+ * The refusal of a real key that may not act (expired or disabled): it names the key's account and
+ * principal, so the attempt is audited there, with the owner's email and the key, whatever path it
+ * came by (a gateway's /verifyApiKey, inference, another account's path): after a leak, those are
+ * the attempts the account's admins need to see.
+ */
+export class KeyRefusal extends ApiError {
+  readonly accountId: string;
+  readonly email: string;
+  readonly apiKeyId: string;
+
+  constructor(message: string, key: { accountId: string; email: string; apiKeyId: string }) {
+    super("UNAUTHENTICATED", message, { "www-authenticate": 'Bearer realm="hearth"' });
+    this.accountId = key.accountId;
+    this.email = key.email;
+    this.apiKeyId = key.apiKeyId;
+  }
+}
+
+type KeyOf = ConstructorParameters<typeof KeyRefusal>[1];
+const expired = (key: KeyOf) => new KeyRefusal("the API key has expired", key);
+const disabled = (reason: string, key: KeyOf) =>
+  new KeyRefusal(`the API key is disabled (${describeDisableReason(reason)}); use another key, or have it enabled again`, key);
 
 /** Distinct account ids and roles seen (at most `SHARED_MAX`), so that cached principals share one copy of each. */
 const sharedValues = new Map<string, string>();
@@ -61,8 +82,8 @@ export async function authenticateApiKey(deps: Deps, key: string, meta?: Request
   const cache = deps.keyCache;
   const cached = cache.get(raw, now);
   if (cached) {
-    if (cached.disabledFor !== undefined) throw disabled(cached.disabledFor);
-    if (cached.expireTime !== null && cached.expireTime <= now) throw expired();
+    if (cached.disabledFor !== undefined) throw disabled(cached.disabledFor, cached.principal);
+    if (cached.expireTime !== null && cached.expireTime <= now) throw expired(cached.principal);
     noteUse(deps, cached.principal, now, meta);
     return cached.principal;
   }
@@ -91,8 +112,8 @@ export async function authenticateApiKey(deps: Deps, key: string, meta?: Request
   Object.freeze(principal);
   const disabledFor = row.state === "DISABLED" ? row.disable_reason : undefined;
   cache.set(raw, { principal, expireTime: row.expire_time, disabledFor, cachedAt: now }, epoch);
-  if (disabledFor !== undefined) throw disabled(disabledFor);
-  if (row.expire_time !== null && row.expire_time <= now) throw expired();
+  if (disabledFor !== undefined) throw disabled(disabledFor, principal);
+  if (row.expire_time !== null && row.expire_time <= now) throw expired(principal);
   noteUse(deps, principal, now, meta);
   return principal;
 }
