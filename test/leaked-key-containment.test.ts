@@ -114,6 +114,20 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    test("a token repeated 300 times in one report is acted on once; a finding's control and bidi characters are stored escaped", async () => {
+      const many = await serviceAccountWithKey(h, "many-copies", "user");
+      const url = "https://github.com/octo/repo/blob/main/\u202egpj.exe\u0007\r\nFAKE LOG LINE";
+      const res = await fetch(`${h.baseUrl}/v1/apiKeys:reportLeak`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-hearth-leak-report-secret": SECRET },
+        body: JSON.stringify(Array.from({ length: 300 }, () => ({ token: many.key, type: "hearth_api_key", url, source: "content" }))),
+      });
+      assert.equal(res.status, 200);
+      const entries = await auditEntries(h, `method="ReportApiKeyLeak" AND resource="${keysOf("many-copies").slice(4)}/${many.keyId}"`);
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0].payload.url, "https://github.com/octo/repo/blob/main/\\u202egpj.exe\\u0007\\u000d\\u000aFAKE LOG LINE");
+    });
+
     test("a key disabled as EXPOSED or COMPROMISED is enabled again only by an admin, not by its owner's keys", async () => {
       const owner = await serviceAccountWithKey(h, "reenable", "user");
       const second = await h.call("POST", keysOf("reenable"), { body: { apiKey: { displayName: "second" } } });

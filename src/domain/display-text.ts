@@ -48,3 +48,14 @@ export function refusedCharacter(text: string): string | undefined {
 export function quoted(text: string): string {
   return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/**
+ * `text` with every character `refusedCharacter` would name written as `\uXXXX` (as JSON escapes
+ * it), for text Hearth must keep but did not choose: a secret scanner's URL of where a key was found.
+ * Stored and shown, it then can neither rewrite a terminal nor reorder what is read.
+ */
+export function escapeRefused(text: string): string {
+  return text.replace(REFUSED, (char, index: number) =>
+    allowedInContext(text, char, index) ? char : [...Array(char.length).keys()].map((i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`).join(""),
+  );
+}

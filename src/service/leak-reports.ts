@@ -89,14 +89,19 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
  * principal "secret-scanner". The keys made through it are disabled with it (`disableApiKeyRow`),
  * each with its `api_key.disabled`; the entry names them (`alsoDisabled`). Each disabled key's
  * cache entry is invalidated on every process after the commit, so its next request is refused.
- * Anything else is ignored; the caller answers the same
- * whatever was found, so a report cannot tell which tokens are real.
+ * Anything else is ignored, and a token repeated in the report is acted on once; the caller answers
+ * the same whatever was found (the answer does not tell which tokens are real).
  * @throws UNAVAILABLE (503) when an audit entry cannot be written (that key's change is rolled back).
  */
 export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findings: readonly LeakFinding[], meta: RequestMeta): Promise<void> {
+  // A token found in several places is acted on once per report (its first finding): 300 copies of
+  // one key would otherwise write 300 entries and events.
+  const seen = new Set<string>();
   for (const finding of findings) {
     if (!hasValidChecksum(finding.token)) continue;
     const digest = digestKey(finding.token);
+    if (seen.has(digest)) continue;
+    seen.add(digest);
     const keyIds = await deps.store.db.transaction().execute(async (trx) => {
       const row = await findKeyByDigest(trx, digest);
       if (!row) return actOnDeletedKey(deps, trx, reporter, finding, digest, meta);

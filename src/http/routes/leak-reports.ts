@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { invalidArgument } from "../../domain/errors.ts";
 import { describeIssue } from "../../domain/describe-issue.ts";
+import { escapeRefused } from "../../domain/display-text.ts";
 import { ApiError } from "../../domain/errors.ts";
 import { actOnLeakReport, verifyLeakReport } from "../../service/leak-reports.ts";
 import { failedAuthentication } from "../auth-failures.ts";
@@ -12,6 +13,9 @@ import type { Router } from "../route.ts";
 /** The most findings one report may carry; a scanner with more sends several reports. */
 const MAX_FINDINGS = 1000;
 
+/** A finding's text kept as sent but with control, bidi and invisible characters escaped (`escapeRefused`): refusing it would leave the key enabled. */
+const foundText = (max: number) => z.string().max(max).transform(escapeRefused);
+
 /**
  * GitHub's secret-scanning partner format: a JSON array of `{token, type, url, source}`. Fields
  * beyond these are ignored rather than refused: the format is GitHub's, and a report refused for a
@@ -21,9 +25,9 @@ const leakReport = z
   .array(
     z.object({
       token: z.string().min(1).max(1024),
-      type: z.string().max(256).default(""),
-      url: z.string().min(1).max(2048),
-      source: z.string().max(256).default(""),
+      type: foundText(256).default(""),
+      url: foundText(2048).pipe(z.string().min(1)),
+      source: foundText(256).default(""),
     }),
   )
   .max(MAX_FINDINGS)
