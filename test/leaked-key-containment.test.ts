@@ -228,6 +228,12 @@ for (const dialect of DIALECTS) {
 
     test("a grace period or default lifetime that would end after 9999-12-31 is refused, never written as +012027-…", async () => {
       const forever = await serviceAccountWithKey(h, "forever", "user");
+      // A part below a millisecond cannot be counted: refused, not dropped ("0.0001s" was a grace of none).
+      for (const gracePeriod of ["0.0001s", "604800.000000001s"]) {
+        const sub = await h.call("POST", `${keysOf("forever")}/${forever.keyId}:rotate`, { body: { gracePeriod } });
+        assert.equal(sub.status, 400, gracePeriod);
+        assert.match(sub.body.error.message, /counted in whole milliseconds/);
+      }
       const grace = await h.call("POST", `${keysOf("forever")}/${forever.keyId}:rotate`, { body: { gracePeriod: "315576000000s" } });
       assert.equal(grace.status, 400, JSON.stringify(grace.body));
       assert.match(grace.body.error.message, /after 9999-12-31T23:59:59Z/);

@@ -22,11 +22,16 @@ export function writableTimestamp(ms: number, what: string): number {
 }
 
 /**
- * Parses a protobuf Duration's JSON form (`"86400s"`, `"1.5s"`) to milliseconds (fractions below a
- * millisecond are dropped); INVALID_ARGUMENT naming `what` otherwise (`FIELD_RULES.duration`).
+ * Parses a protobuf Duration's JSON form (`"86400s"`, `"1.5s"`, `"1.500000000s"`) to milliseconds;
+ * INVALID_ARGUMENT naming `what` otherwise (`FIELD_RULES.duration`), and for a part below a
+ * millisecond, which Hearth cannot count (dropping it made `"0.0001s"` a grace period of none).
  */
 export function parseDuration(value: string, what: string): number {
-  return Math.floor(Number(checkField(FIELD_RULES.duration, what, value).slice(0, -1)) * 1000);
+  const seconds = checkField(FIELD_RULES.duration, what, value).slice(0, -1);
+  const fraction = seconds.split(".")[1] ?? "";
+  if (/[1-9]/.test(fraction.slice(3)))
+    throw invalidArgument(`${what} is counted in whole milliseconds: give at most 3 decimal places, not ${JSON.stringify(value)}`);
+  return Math.round(Number(seconds) * 1000);
 }
 
 /** A length of time in milliseconds as a protobuf Duration's JSON form: `86400s`, `1.5s`. */
