@@ -147,6 +147,17 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("POST", `${keysOf("reenable")}/${owner.keyId}:enable`, { key: second.body.key, body: {} })).status, 200);
     });
 
+    test("an API key's expireTime is immutable: sent back unchanged it is accepted, changed it is refused, not ignored", async () => {
+      const fixed = await serviceAccountWithKey(h, "fixed-expiry", "user");
+      const read = (await h.call("GET", `${keysOf("fixed-expiry")}/${fixed.keyId}`)).body;
+      const same = await h.call("PATCH", `${keysOf("fixed-expiry")}/${fixed.keyId}`, { body: { ...read, displayName: "renamed" } });
+      assert.equal(same.status, 200, JSON.stringify(same.body));
+      const changed = await h.call("PATCH", `${keysOf("fixed-expiry")}/${fixed.keyId}`, { body: { expireTime: "2099-01-01T00:00:00Z" } });
+      assert.equal(changed.status, 400, JSON.stringify(changed.body));
+      assert.match(changed.body.error.message, /expireTime cannot be changed \(the key's is none\); rotate the key/);
+      assert.equal((await h.call("GET", `${keysOf("fixed-expiry")}/${fixed.keyId}`)).body.expireTime, read.expireTime);
+    });
+
     test("a key never outlives the key it is made or rotated through", async () => {
       const soon = new Date(Date.now() + 5 * 60_000).toISOString();
       await serviceAccountWithKey(h, "short", "user");

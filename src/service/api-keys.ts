@@ -1,4 +1,5 @@
 import { invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
+import { formatTimestamp } from "../domain/time.ts";
 import { generateKey, newKeyId, rawDigestOf } from "../domain/api-key-format.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
 import { lockAccount } from "../store/accounts.ts";
@@ -145,7 +146,15 @@ export interface UpdateApiKeyInput extends RestrictionsInput {
  * every process, so the change holds from its next request.
  * @throws INVALID_ARGUMENT naming the field and value; PERMISSION_DENIED naming the action or scopes; NOT_FOUND.
  */
-export async function updateApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string, input: UpdateApiKeyInput): Promise<ApiKey> {
+export async function updateApiKey(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  userId: string,
+  keyId: string,
+  input: UpdateApiKeyInput,
+  immutable: { expireTime?: number | null | undefined } = {},
+): Promise<ApiKey> {
   const op = { method: "UpdateApiKey", resource: apiKeyName(accountId, userId, keyId), payload: input };
   const updated = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.update" : "apiKeys.updateOthers");
@@ -153,6 +162,11 @@ export async function updateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     const owner = await getUserRow(trx, accountId, userId);
     const row = await keys.getApiKey(trx, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
+    // Set at creation (AIP-203 IMMUTABLE): sent back unchanged it is fine; changed, it is refused, not ignored.
+    if (immutable.expireTime !== undefined && immutable.expireTime !== row.expire_time) {
+      const stored = row.expire_time === null ? "none" : formatTimestamp(row.expire_time);
+      throw invalidArgument(`expireTime cannot be changed (the key's is ${stored}); rotate the key with the expireTime you want instead`);
+    }
     const columns = restrictionColumns(input);
     requireWithinActingKey(ctx, columns);
     if (columns.scopes !== undefined) {

@@ -76,10 +76,12 @@ const API_KEY_UPDATE = {
 
 /**
  * UpdateApiKey's body: the ApiKey (AIP-134). A client may send back the whole key it read: every
- * field that is not updatable (and the create response's `key`) is output-only here, ignored.
+ * field that is not updatable (and the create response's `key`) is output-only here, ignored —
+ * except `expireTime`, set at creation (AIP-203 IMMUTABLE): accepted unchanged, refused when it differs.
  */
 const updateBody = z.object({
   ...outputOnlyFields("key", ...API_KEY_FIELDS.filter((f) => !Object.hasOwn(API_KEY_UPDATE.updatable, f))),
+  expireTime: timestamp("expireTime").nullable().optional(),
   displayName: displayName().optional(),
   ...restrictionFields,
   updateMask: z.string().optional(),
@@ -147,7 +149,9 @@ export function apiKeyRoutes(router: Router): void {
     query: updateMaskQuery,
     body: example(updateBody, { scopes: ["models.list", "inference.run"], allowedCidrs: ["203.0.113.0/24"], rpm: 60 }),
     handler: ({ deps, ctx, params, query, body }) =>
-      keys.updateApiKey(deps, ctx, params.accountId, params.userId, params.keyId, applyUpdateMask(API_KEY_UPDATE, body, query.updateMask ?? body.updateMask)),
+      keys.updateApiKey(deps, ctx, params.accountId, params.userId, params.keyId, applyUpdateMask(API_KEY_UPDATE, body, query.updateMask ?? body.updateMask), {
+        expireTime: body.expireTime,
+      }),
   });
 
   router.add({
