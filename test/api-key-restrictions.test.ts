@@ -203,6 +203,11 @@ for (const dialect of DIALECTS) {
       const embedded = await infer(h, key, { model: EMBED, input: "hello" }, "/inference/v1/embeddings");
       assert.equal(embedded.status, 200);
       await embedded.arrayBuffer();
+      // A model outside the list on the wrong endpoint: the 403, not the 400 that would tell its kind
+      // ("…is not an embedding model (kind HF_BASE_MODEL)", found by attacking this wave's work).
+      const wrongEndpoint = await infer(h, key, { model: TINY, input: "hello" }, "/inference/v1/embeddings");
+      assert.equal(wrongEndpoint.status, 403);
+      assert.doesNotMatch(await wrongEndpoint.text(), /kind/);
 
       const list = await h.call("GET", "/inference/v1/models", { key });
       assert.deepEqual(

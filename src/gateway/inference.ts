@@ -8,6 +8,7 @@ import { accountScope, keyScope, type SpendDecision, type SpendReservation, type
 import type { RateDecision } from "../domain/sliding-window.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import { authorize } from "../service/permissions.ts";
+import { requireAllowedModel } from "./key-restrictions.ts";
 import { crossesQuotaThreshold, noteQuotaUse } from "../service/quota-thresholds.ts";
 
 /**
@@ -120,19 +121,24 @@ export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown, path: I
   if (!known) publicTargets.set(platform, (known = new Map()));
   const cached = known.get(text);
   if (cached) {
-    requireKindFits(cached.model, cached.kind, path);
+    requireKindFits(ctx.principal, text, cached.model, cached.kind, path);
     return cached;
   }
   const parsed = parseInferenceModel(text);
-  const target = await targetOf(deps, ctx.principal, parsed, path);
+  const target = await targetOf(deps, ctx.principal, parsed, path, text);
   if (!parsed.deployment && parsed.model!.accountId === platform.publicAccountId) known.set(text, Object.freeze(target));
   return target;
 }
 
-/** The model's kind must fit the endpoint (see `resolveTarget`); throws 400 naming the endpoint to use. */
-function requireKindFits(model: string, kind: ModelKind, path: InferencePath): void {
+/**
+ * The model's kind must fit the endpoint (see `resolveTarget`); throws 400 naming the endpoint to
+ * use — to a key that may call the model (`requested`: the request's `model`): to any other, the
+ * kind of a model outside its allowedModels is not told (403, `requireAllowedModel`).
+ */
+function requireKindFits(principal: Principal, requested: string, model: string, kind: ModelKind, path: InferencePath): void {
   const embeds = kind === "EMBEDDING_MODEL";
   if (embeds === (path === "/embeddings")) return;
+  requireAllowedModel(principal, model, requested);
   throw invalidArgument(
     embeds
       ? `model "${model}" is an embedding model (kind EMBEDDING_MODEL): use /embeddings`
@@ -141,7 +147,7 @@ function requireKindFits(model: string, kind: ModelKind, path: InferencePath): v
 }
 
 /** Where a parsed `model` goes for `path`: see `resolveTarget`. */
-async function targetOf(deps: Deps, principal: Principal, target: InferenceTarget, path: InferencePath): Promise<Target> {
+async function targetOf(deps: Deps, principal: Principal, target: InferenceTarget, path: InferencePath, requested: string): Promise<Target> {
   let info: ModelInfo;
   let backendName: string;
   if (target.deployment) {
@@ -149,10 +155,15 @@ async function targetOf(deps: Deps, principal: Principal, target: InferenceTarge
     const name = deploymentName(accountId, deploymentId);
     const row = accountId === principal.accountId ? await deps.inferenceCache.deployment(deps.store.db, accountId, deploymentId) : undefined;
     if (!row) throw notFound(`deployment "${name}" not found`);
+    // What the deployment serves and why it is down are told only to a key that may call it.
     if (target.model && modelName(target.model.accountId, target.model.modelId) !== row.model) {
+      requireAllowedModel(principal, row.model, requested);
       throw invalidArgument(`deployment "${name}" serves ${row.model}, not ${modelName(target.model.accountId, target.model.modelId)}`);
     }
-    if (row.state !== "READY") throw failedPrecondition(`deployment "${name}" is ${row.state}${row.status_message ? `: ${row.status_message}` : ""}`);
+    if (row.state !== "READY") {
+      requireAllowedModel(principal, row.model, requested);
+      throw failedPrecondition(`deployment "${name}" is ${row.state}${row.status_message ? `: ${row.status_message}` : ""}`);
+    }
     const ref = parseInferenceModel(row.model).model!;
     info = await lookupModel(deps, principal, ref);
     backendName = row.backend;
@@ -160,7 +171,7 @@ async function targetOf(deps: Deps, principal: Principal, target: InferenceTarge
     info = await lookupModel(deps, principal, target.model!);
     backendName = info.backend;
   }
-  requireKindFits(info.name, info.kind, path);
+  requireKindFits(principal, requested, info.name, info.kind, path);
   const backend = deps.config.platform.backends.get(backendName);
   if (!backend) throw failedPrecondition(`backend "${backendName}" of model "${info.name}" is not configured on this server`);
   return { model: info.name, kind: info.kind, backend, upstreamModel: info.upstreamModel, prices: info, maxCostPerRequestUsd: info.maxCostPerRequestUsd };
