@@ -128,6 +128,27 @@ for (const dialect of DIALECTS) {
       assert.equal(entries[0].payload.url, "https://github.com/octo/repo/blob/main/\\u202egpj.exe\\u0007\\u000d\\u000aFAKE LOG LINE");
     });
 
+    test("a key sent as x-request-id is not taken as the request's id (it would be logged with every line), on the fast path and the framework's", async () => {
+      const { key } = await serviceAccountWithKey(h, "pasted", "user");
+      for (const [path, init] of [
+        ["/verifyApiKey", { headers: { authorization: `Bearer ${key}`, "x-request-id": key } }],
+        [`${A}/users/pasted`, { headers: { authorization: `Bearer ${h.adminKey}`, "x-request-id": key } }],
+      ] as const) {
+        const res = await fetch(`${h.baseUrl}${path}`, init);
+        assert.equal(res.status, 200, path);
+        const id = res.headers.get("x-request-id") ?? "";
+        assert.notEqual(id, key, path);
+        assert.match(id, /^[0-9a-f-]{36}$/, path);
+      }
+      assert.equal(
+        h.logs.some((line) => line.includes(key)),
+        false,
+        "the key is in no log line",
+      );
+      const ordinary = await fetch(`${h.baseUrl}/verifyApiKey`, { headers: { authorization: `Bearer ${key}`, "x-request-id": "trace_0042.a-b" } });
+      assert.equal(ordinary.headers.get("x-request-id"), "trace_0042.a-b", "an ordinary id is kept");
+    });
+
     test("a key disabled as EXPOSED or COMPROMISED is enabled again only by an admin, not by its owner's keys", async () => {
       const owner = await serviceAccountWithKey(h, "reenable", "user");
       const second = await h.call("POST", keysOf("reenable"), { body: { apiKey: { displayName: "second" } } });

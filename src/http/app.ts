@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import pino from "pino";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { MalformedBody } from "./malformed-body.ts";
@@ -7,7 +6,7 @@ import type { Deps } from "../service/context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
-import { REQUEST_ID } from "./fast-path-request.ts";
+import { requestIdOf } from "./fast-path-request.ts";
 import { fastPathServer, type FastPathState } from "./fast-path-server.ts";
 import { Router } from "./route.ts";
 import { AllowedMethods } from "./allowed-methods.ts";
@@ -61,10 +60,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     // Fastify accepts each form of the setting; the cast only steers overload resolution.
     trustProxy: deps.config.trustProxy as boolean,
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers["x-request-id"];
-      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: (req) => requestIdOf(req.headers["x-request-id"]),
     routerOptions: { ignoreTrailingSlash: true },
     ...serverOptions(deps.config),
     // A valid key's GET /verifyApiKey and admitted inference calls are answered in front of the framework (a gateway sends them per request).

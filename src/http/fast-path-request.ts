@@ -6,10 +6,20 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isApiKeyShaped } from "../domain/sign-in.ts";
+import { withoutKeys } from "../domain/key-shapes.ts";
 import type { Deps, RequestMeta } from "../service/context.ts";
 
 /** A client's `x-request-id` that is echoed (and logged, audited) as the request's id; any other is replaced by a UUID. */
-export const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The request's id: the client's `x-request-id` when it is 1–64 of `[A-Za-z0-9._-]` and not
+ * key-shaped (a key pasted there would be logged with every line of the request, `withoutKeys`),
+ * else a new UUID.
+ */
+export function requestIdOf(given: unknown): string {
+  return typeof given === "string" && REQUEST_ID.test(given) && withoutKeys(given) === given ? given : randomUUID();
+}
 
 // RFC 6750 b64token, as src/http/auth.ts reads it; anything else goes the framework's way.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -46,7 +56,7 @@ export function keyedRequest(req: IncomingMessage, deps: Deps): KeyedRequest | u
   const ip = clientIp(req, deps.config.trustProxy);
   if (ip === undefined) return undefined;
   const given = req.headers["x-request-id"];
-  const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+  const requestId = requestIdOf(given);
   const ua = req.headers["user-agent"];
   return { token, meta: { userAgent: typeof ua === "string" ? ua : "", clientIp: ip, requestId } };
 }
