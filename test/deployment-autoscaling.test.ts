@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { startPlatform } from "./support/platform.ts";
@@ -80,6 +83,53 @@ for (const dialect of DIALECTS) {
         assert.match(res.body.error.message, message, JSON.stringify(policy));
       }
       assert.deepEqual((await h.call("GET", `${A}/deployments/plain`)).body.autoscalingPolicy, DEFAULTS);
+    });
+
+    test("firectl: Fireworks' --wait and --wait-timeout, --file with flags on top, and dataset create --quiet", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "firectl-file-"));
+      try {
+        const file = join(dir, "deployment-config.json");
+        writeFileSync(
+          file,
+          JSON.stringify({ displayName: "from file", maxReplicaCount: 4, autoscalingPolicy: { scaleUpWindow: "45s", scaleDownWindow: "900s" } }),
+        );
+        const made = ok(
+          await shell.run(
+            `firectl deployment create tiny-public --deployment-id from-file --file=${file} --scale-down-window 20m --wait --wait-timeout 1h0m0s`,
+          ),
+        );
+        assert.equal(field(made, "State"), "READY");
+        assert.equal(field(made, "Display Name"), "from file");
+        assert.equal(field(made, "Max Replica Count"), "4");
+        assert.equal(field(made, "Scale Up Window"), "45s", "from the file");
+        assert.equal(field(made, "Scale Down Window"), "1200s", "the flag wins");
+        writeFileSync(file, JSON.stringify({ description: "updated from a file" }));
+        assert.equal(field(ok(await shell.run(`firectl deployment update from-file --file ${file}`)), "Description"), "updated from a file");
+        writeFileSync(file, "[1,2]");
+        const notObject = await shell.run(`firectl deployment update from-file --file ${file}`);
+        assert.equal(notObject.code, 2);
+        assert.match(notObject.stderr, /expected a JSON object of Deployment fields/);
+
+        // A deployment that ends FAILED: --wait says so and exits 1.
+        assert.equal((await h.call("POST", `${A}/models?modelId=far`, { body: { model: { backend: "nowhere" } } })).status, 200);
+        const failed = await shell.run("firectl deployment create far --deployment-id far-dep --wait");
+        assert.equal(failed.code, 1);
+        assert.match(failed.stderr, /deployment accounts\/my-account\/deployments\/far-dep is FAILED: /);
+        assert.match(ok(await shell.run("firectl deployment delete far-dep --wait")), /Deleted deployment accounts\/my-account\/deployments\/far-dep/);
+        assert.equal((await h.call("GET", `${A}/deployments/far-dep`)).body.state, "DELETED");
+        const back = await shell.run("firectl deployment undelete far-dep --wait --wait-timeout 5m");
+        assert.equal(back.code, 1, "undeleted, it is FAILED again");
+        assert.match(back.stderr, /is FAILED/);
+
+        const data = join(dir, "train.jsonl");
+        writeFileSync(data, '{"messages":[{"role":"user","content":"Hi"}]}\n');
+        assert.equal(field(ok(await shell.run(`firectl dataset create quiet-set ${data} --quiet`)), "State"), "READY");
+        const external = await shell.run("firectl dataset create ext-set --external-url gs://bucket/obj");
+        assert.equal(external.code, 2);
+        assert.match(external.stderr, /--external-url is not served: Hearth stores a dataset's file itself/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test("firectl: the Autoscaling page's commands create and update the policy; a bare public model id deploys", async () => {

@@ -92,12 +92,12 @@ export class Context {
   }
 
   /** Sends a request (or, under `--dry-run`, prints it) and hands the answer to `show`. */
-  async call<T>(request: ApiRequest, show: (result: T) => void): Promise<void> {
+  async call<T>(request: ApiRequest, show: (result: T) => void | Promise<void>): Promise<void> {
     if (this.dryRun) {
       this.out(this.describe(request));
       return;
     }
-    show(await this.send<T>(request));
+    await show(await this.send<T>(request));
   }
 
   /** Sends a request; never under `--dry-run` (callers go through `call` or check `dryRun`). */

@@ -66,9 +66,14 @@ export function parseList(value: string): string[] {
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
-/** A length of time: a whole number with a unit, `30s`, `15m`, `24h` or `90d`; returns the API's protobuf Duration, e.g. `86400s`. */
+/**
+ * A length of time: whole numbers with units, `30s`, `15m`, `24h`, `90d`, or several in that order
+ * as Go prints durations (`1h0m0s`, `1h30m`: Fireworks' firectl shows its defaults so); returns the
+ * API's protobuf Duration, e.g. `86400s`.
+ */
 export function parseDuration(value: string): string {
-  const m = /^(\d{1,9})([smhd])$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError("expected a whole number with a unit: s, m, h or d (e.g. 0s, 24h, 90d)");
-  return `${Number(m[1]) * UNIT_SECONDS[m[2]!]!}s`;
+  const m = /^(?:(\d{1,9})d)?(?:(\d{1,9})h)?(?:(\d{1,9})m)?(?:(\d{1,9})s)?$/.exec(value.trim());
+  if (!m || value.trim() === "") throw new InvalidArgumentError("expected whole numbers with units s, m, h or d (e.g. 0s, 24h, 90d, 1h30m)");
+  const [d, h, min, sec] = m.slice(1).map((part) => Number(part ?? 0));
+  return `${d! * UNIT_SECONDS.d! + h! * UNIT_SECONDS.h! + min! * UNIT_SECONDS.m! + sec!}s`;
 }

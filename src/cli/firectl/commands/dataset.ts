@@ -56,13 +56,18 @@ const create: Verb = {
     "firectl dataset create my-prompts prompts.jsonl --format completion",
   ],
   define: (command) =>
-    runs<{ displayName?: string; format?: string }>(
+    runs<{ displayName?: string; format?: string; quiet?: boolean; externalUrl?: string }>(
       command
         .argument("<dataset-id>", "id of the new dataset")
-        .argument("<file>", "the JSONL file")
+        .argument("[file]", "the JSONL file")
         .option("--display-name <name>", "display name (under 64 characters)")
-        .option("--format <format>", 'what each line holds: chat ({"messages": [...]}, the default) or completion ({"prompt", "completion"})'),
-      async (ctx, [id = "", file = ""], o) => {
+        .option("--format <format>", 'what each line holds: chat ({"messages": [...]}, the default) or completion ({"prompt", "completion"})')
+        .option("--quiet", "accepted for Fireworks scripts: this firectl prints no upload progress bar")
+        .option("--external-url <url>", "not served: Hearth keeps a dataset's file itself (give FILE)"),
+      async (ctx, [id = "", file], o) => {
+        if (o.externalUrl !== undefined)
+          throw usageError("--external-url is not served: Hearth stores a dataset's file itself; give the JSONL file instead (firectl dataset create ID FILE)");
+        if (file === undefined) throw usageError("missing the JSONL file: firectl dataset create ID FILE");
         const format = o.format?.toUpperCase();
         if (format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(format)) {
           throw usageError(`--format takes ${DATASET_FORMATS.map((f) => f.toLowerCase()).join(" or ")}, not ${JSON.stringify(o.format)}`);

@@ -1,10 +1,11 @@
+import { readFileSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ACCELERATOR_TYPES, MAX_INT32 } from "../../../domain/deployment-spec.ts";
 import { LOAD_TARGET_KEYS } from "../../../domain/autoscaling-policy.ts";
 import { parseDuration, parseList } from "../parsers.ts";
 import type { Deployment } from "../../../http/resources/deployment.ts";
-import { runs } from "../context.ts";
-import { usageError } from "../errors.ts";
+import { runs, type Context } from "../context.ts";
+import { apiFailure, CliError, usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { deploymentRef, paths } from "../names.ts";
@@ -41,6 +42,73 @@ function parseLoadTargets(value: string): Record<string, number> {
   }
   return targets;
 }
+
+/** A JSON file of Deployment fields (`--file`, Fireworks' "deployment-config.json"): an object, read whole. */
+function readDeploymentFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw usageError(`--file ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw usageError(`--file ${path}: not JSON (${(error as Error).message})`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw usageError(`--file ${path}: expected a JSON object of Deployment fields`);
+  return value as Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** The body from `--file` (if any) with the flags given on top (an `autoscalingPolicy` merged field by field). */
+function withFile(file: string | undefined, flags: Record<string, unknown>): Record<string, unknown> {
+  const body = file ? readDeploymentFile(file) : {};
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    const given = body[key];
+    body[key] = isObject(value) && isObject(given) ? { ...given, ...Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) } : value;
+  }
+  return body;
+}
+
+/** States a deployment passes through on its way to READY, FAILED or DELETED. */
+const PASSING = new Set(["CREATING", "UPDATING", "DELETING", "STATE_UNSPECIFIED"]);
+const POLL_MS = 1000;
+
+/**
+ * `--wait`: polls the deployment (each second) until it leaves its passing states or, for a
+ * deletion, is DELETED or gone, within `timeout` (a protobuf Duration, Fireworks' default 1h);
+ * a deployment that ends FAILED is an API failure naming its reason.
+ * @throws CliError (exit 1) on FAILED or when the time runs out.
+ */
+async function waitFor(ctx: Context, accountId: string, id: string, timeout: string, deleting: boolean): Promise<Deployment | undefined> {
+  const deadline = Date.now() + Number(timeout.slice(0, -1)) * 1000;
+  for (;;) {
+    let d: Deployment | undefined;
+    try {
+      d = await ctx.send<Deployment>({ method: "GET", path: paths.deployment(accountId, id) });
+    } catch (error) {
+      if (deleting && error instanceof CliError && /NOT_FOUND/.test(error.message)) return undefined;
+      throw error;
+    }
+    const state = d.state ?? "";
+    if (deleting ? state === "DELETED" : !PASSING.has(state)) {
+      if (state === "FAILED") throw apiFailure(`deployment ${d.name} is FAILED: ${d.status?.message ?? ""}`);
+      return d;
+    }
+    if (Date.now() >= deadline) throw apiFailure(`deployment ${d.name} is still ${state} after --wait-timeout ${timeout}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** `--wait` and `--wait-timeout`, as Fireworks' firectl names them. */
+const withWait = (command: Command, what: string): Command =>
+  command
+    .option("--wait", `wait until the deployment ${what}`)
+    .addOption(new Option("--wait-timeout <duration>", "how long --wait waits, e.g. 30m (default 1h0m0s)").argParser(parseDuration).default("3600s"));
 
 /** `KEY=VALUE` (repeatable `--annotation`), collected into one object. */
 function collectAnnotation(value: string, previous: Record<string, string> | undefined): Record<string, string> {
@@ -92,7 +160,13 @@ const COLUMNS: ReadonlyArray<Column<Deployment>> = [
   ["CREATED BY", (d) => d.createdBy ?? ""],
 ];
 
+interface WaitFlags {
+  wait?: boolean;
+  waitTimeout: string;
+}
+
 interface Flags {
+  file?: string;
   deploymentId?: string;
   displayName?: string;
   description?: string;
@@ -113,6 +187,7 @@ interface Flags {
 /** The flags create and update share, named as Fireworks' firectl names them. */
 const withFlags = (command: Command): Command =>
   command
+    .option("--file <path>", "a JSON file of Deployment fields (as the REST API names them); flags given too take precedence")
     .option("--display-name <name>", "display name (under 64 characters)")
     .option("--description <text>", "description of the deployment")
     .option("--backend <name>", "backend to serve it on (default: the model's own)")
@@ -160,16 +235,22 @@ const create: Verb = {
     "firectl deployment create llama-v3p1-8b-instruct --min-replica-count 0 --max-replica-count 3 --scale-to-zero-window 1h --load-targets concurrent_requests=5",
   ],
   define: (command) =>
-    runs<Flags>(
-      withFlags(
-        command
-          .argument("<model>", "model name, or an id: this account's model of that id, else the public model")
-          .option("--deployment-id <id>", "id of the new deployment (generated by the server when absent)"),
+    runs<Flags & WaitFlags>(
+      withWait(
+        withFlags(
+          command
+            .argument("<model>", "model name, or an id: this account's model of that id, else the public model")
+            .option("--deployment-id <id>", "id of the new deployment (generated by the server when absent)"),
+        ),
+        "is READY (FAILED: exit 1)",
       ),
       async (ctx, [model], o) => {
-        const body = { baseModel: model, ...bodyOf(o) };
-        const request = { method: "POST", path: paths.deployments(await ctx.accountId()), query: { deploymentId: o.deploymentId }, body } as const;
-        await ctx.call<Deployment>(request, (d) => ctx.show(d, deploymentFields));
+        const body = withFile(o.file, { ...bodyOf(o), baseModel: model });
+        const accountId = await ctx.accountId();
+        const request = { method: "POST", path: paths.deployments(accountId), query: { deploymentId: o.deploymentId }, body } as const;
+        await ctx.call<Deployment>(request, async (d) =>
+          ctx.show(o.wait ? ((await waitFor(ctx, accountId, idOf(d.name), o.waitTimeout, false)) ?? d) : d, deploymentFields),
+        );
       },
     ),
 };
@@ -212,9 +293,8 @@ const update: Verb = {
     runs<Flags>(
       withFlags(command.argument("<deployment>", "deployment id or name").option("--base-model <model>", "model to serve instead")),
       async (ctx, [value], o) => {
-        const patch = { ...bodyOf(o), baseModel: o.baseModel };
-        if (Object.values(patch).every((v) => v === undefined))
-          throw usageError("nothing to update: pass at least one flag; see 'firectl deployment update --help'");
+        const patch = withFile(o.file, { ...bodyOf(o), baseModel: o.baseModel });
+        if (Object.keys(patch).length === 0) throw usageError("nothing to update: pass at least one flag or --file; see 'firectl deployment update --help'");
         const ref = deploymentRef(value ?? "");
         await ctx.call<Deployment>({ method: "PATCH", path: paths.deployment(await ctx.accountId(ref), ref.id), body: patch }, (d) =>
           ctx.show(d, deploymentFields),
@@ -229,18 +309,22 @@ const remove: Verb = {
   summary: `delete a deployment (its creator, or a user or admin): restorable with 'firectl deployment undelete' until purged; --hard purges it at once`,
   examples: ["firectl deployment delete my-dep", "firectl deployment delete my-dep --hard"],
   define: (command) =>
-    runs<{ hard?: boolean; ignoreChecks?: boolean }>(
-      command
-        .argument("<deployment>", "deployment id or name")
-        .option("--hard", "purge the deployment at once (no undelete)")
-        .option("--ignore-checks", "accepted for Fireworks scripts; Hearth has no in-use check to skip"),
+    runs<{ hard?: boolean; ignoreChecks?: boolean } & WaitFlags>(
+      withWait(
+        command
+          .argument("<deployment>", "deployment id or name")
+          .option("--hard", "purge the deployment at once (no undelete)")
+          .option("--ignore-checks", "accepted for Fireworks scripts; Hearth has no in-use check to skip"),
+        "is deleted",
+      ),
       async (ctx, [value], o) => {
         const ref = deploymentRef(value ?? "");
         const accountId = await ctx.accountId(ref);
         const query = o.hard ? { hard: "true" } : {};
-        await ctx.call({ method: "DELETE", path: paths.deployment(accountId, ref.id), query }, (answer) =>
-          ctx.show(answer, () => `Deleted deployment ${deploymentName(accountId, ref.id)}${o.hard ? " for good" : ""}.\n`),
-        );
+        await ctx.call({ method: "DELETE", path: paths.deployment(accountId, ref.id), query }, async (answer) => {
+          if (o.wait) await waitFor(ctx, accountId, ref.id, o.waitTimeout, true);
+          ctx.show(answer, () => `Deleted deployment ${deploymentName(accountId, ref.id)}${o.hard ? " for good" : ""}.\n`);
+        });
       },
     ),
 };
@@ -269,10 +353,13 @@ const undelete: Verb = {
   summary: "restore a deleted deployment before it is purged (quota: deployments)",
   examples: ["firectl deployment undelete my-dep"],
   define: (command) =>
-    runs(command.argument("<deployment>", "deployment id or name"), async (ctx, [value]) => {
+    runs<WaitFlags>(withWait(command.argument("<deployment>", "deployment id or name"), "is READY again (FAILED: exit 1)"), async (ctx, [value], o) => {
       const ref = deploymentRef(value ?? "");
-      const path = `${paths.deployment(await ctx.accountId(ref), ref.id)}:undelete`;
-      await ctx.call<Deployment>({ method: "POST", path, body: {} }, (d) => ctx.show(d, deploymentFields));
+      const accountId = await ctx.accountId(ref);
+      const path = `${paths.deployment(accountId, ref.id)}:undelete`;
+      await ctx.call<Deployment>({ method: "POST", path, body: {} }, async (d) =>
+        ctx.show(o.wait ? ((await waitFor(ctx, accountId, ref.id, o.waitTimeout, false)) ?? d) : d, deploymentFields),
+      );
     }),
 };
 
