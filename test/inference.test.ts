@@ -313,10 +313,13 @@ for (const dialect of DIALECTS) {
         code: "upstream_error",
         param: null,
       });
+      // More content after the finish: the answer was not whole (found by attacking this change).
+      const reopened = await sseData(await infer(h, acct.keys.worker!, chat(PUBLIC, "no-done-reopened", { stream: true })));
+      assert.match(JSON.parse(reopened.at(-1)!).error.message, /ended the stream before its answer was complete/);
       const since = new Date(Date.now() - 86_400_000).toISOString();
       const metered = async () =>
         (await h.call("GET", `/v1/accounts/undone-acct/billingUsage?startTime=${since}`, { key: acct.admin })).body.total?.requestCount;
-      await until("both calls metered", async () => ((await metered()) === 2 ? true : undefined));
+      await until("the calls metered", async () => ((await metered()) === 3 ? true : undefined));
     });
 
     test("a backend that answers a streamed request with plain JSON is a 502 naming what it sent, not an empty stream", async () => {

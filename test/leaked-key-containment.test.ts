@@ -80,6 +80,21 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("DELETE", `${A}/users/gone-owner`)).status, 200);
       await reportLeak(owner.key);
       assert.equal(await works(minted.body.key), false);
+      // A chain cut in the middle (found by attacking this change): L → M → N, M deleted, then L reported;
+      // and the same with L deleted too before the report.
+      for (const deleteLeaked of [false, true]) {
+        const user = `chain-${deleteLeaked ? "b" : "a"}`;
+        const l = await serviceAccountWithKey(h, user, "admin");
+        const m = await h.call("POST", keysOf(user), { key: l.key, body: { apiKey: { displayName: "m" } } });
+        const n = await h.call("POST", keysOf(user), { key: m.body.key, body: { apiKey: { displayName: "n" } } });
+        assert.equal((await h.call("DELETE", `${keysOf(user)}/${m.body.keyId}`, { key: l.key })).status, 200);
+        if (deleteLeaked) assert.equal((await h.call("DELETE", `${keysOf(user)}/${l.keyId}`, { key: l.key })).status, 200);
+        assert.ok(await works(n.body.key));
+        await reportLeak(l.key);
+        assert.equal(await works(n.body.key), false, `${user}: the key below the deleted one goes too`);
+        const [report] = await auditEntries(h, `method="ReportApiKeyLeak" AND resource="${keysOf(user).slice(4)}/${l.keyId}"`);
+        assert.ok(report, `${user}: the report is recorded`);
+      }
       // A deleted key that made nothing leaves nothing to act on: the answer is the same.
       const plain = await serviceAccountWithKey(h, "plain-deleted", "user");
       assert.equal((await h.call("DELETE", `${keysOf("plain-deleted")}/${plain.keyId}`)).status, 200);
@@ -116,7 +131,7 @@ for (const dialect of DIALECTS) {
 
     test("a token repeated 300 times in one report is acted on once; a finding's control and bidi characters are stored escaped", async () => {
       const many = await serviceAccountWithKey(h, "many-copies", "user");
-      const url = "https://github.com/octo/repo/blob/main/\u202egpj.exe\u0007\r\nFAKE LOG LINE";
+      const url = "https://github.com/octo/repo/blob/main/\u202egpj.exe\u0007\r\nFAKE LOG LINE\ud800";
       const res = await fetch(`${h.baseUrl}/v1/apiKeys:reportLeak`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-hearth-leak-report-secret": SECRET },
@@ -125,7 +140,7 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 200);
       const entries = await auditEntries(h, `method="ReportApiKeyLeak" AND resource="${keysOf("many-copies").slice(4)}/${many.keyId}"`);
       assert.equal(entries.length, 1);
-      assert.equal(entries[0].payload.url, "https://github.com/octo/repo/blob/main/\\u202egpj.exe\\u0007\\u000d\\u000aFAKE LOG LINE");
+      assert.equal(entries[0].payload.url, "https://github.com/octo/repo/blob/main/\\u202egpj.exe\\u0007\\u000d\\u000aFAKE LOG LINE\\ud800");
     });
 
     test("a key sent as x-request-id is not taken as the request's id (it would be logged with every line), on the fast path and the framework's", async () => {
@@ -140,6 +155,8 @@ for (const dialect of DIALECTS) {
         assert.notEqual(id, key, path);
         assert.match(id, /^[0-9a-f-]{36}$/, path);
       }
+      // Nor a key a client put in a path (the access log wrote it as sent).
+      assert.equal((await fetch(`${h.baseUrl}${A}/users/${key}`, { method: "POST" })).status, 405);
       assert.equal(
         h.logs.some((line) => line.includes(key)),
         false,

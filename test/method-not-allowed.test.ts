@@ -39,6 +39,12 @@ describe("a method a path does not take", () => {
       assert.equal(res.body.error.code, 405);
       assert.equal(res.body.error.message, `GET is not allowed on ${A}/webhooks/w1:rotateSecret; it takes POST`);
     }
+    // The colon percent-encoded, or a trailing slash, as the router reads them (found by attacking this change).
+    for (const path of [`${A}/webhooks/w1%3ArotateSecret`, `${A}/webhooks/w1%3arotateSecret`, `${A}/webhooks/w1:rotateSecret/`]) {
+      const res = await send("GET", path);
+      assert.equal(res.status, 405, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.allow, "POST", path);
+    }
     // The custom method itself is still reached, and an id still cannot hold a colon.
     assert.equal((await send("POST", `${A}/webhooks/w1:rotateSecret`, { body: {} })).status, 404);
     assert.equal((await send("GET", `${A}/webhooks/w1:nothing`)).status, 400);

@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { auditEntries, serviceAccountWithKey } from "./support/fixtures.ts";
 import { setQuota, startPlatform } from "./support/platform.ts";
+import { createSigninLink } from "../src/service/signin-links.ts";
 
 /**
  * Query parameters are as strict as bodies: one a method does not declare is a 400 naming it,
@@ -118,10 +119,27 @@ for (const dialect of DIALECTS) {
       assert.match(both.body.error.message, /query parameter "pageSize" is given twice/);
     });
 
-    test("probes and the identity provider's redirect take any parameter", async () => {
+    test("probes, the OpenAI-compatible routes, the audit keys and sign-in links take any parameter", async () => {
       assert.equal((await h.call("GET", "/healthz?t=1", { key: null })).status, 200);
       assert.equal((await h.call("GET", "/verifyApiKey?from=caddy")).status, 200);
       assert.equal((await h.call("GET", "/openapi.json?v=2", { key: null })).status, 200);
+      assert.equal((await h.call("GET", "/.well-known/hearth-audit-keys?x=1", { key: null })).status, 200);
+      // Azure-style clients add api-version (found by attacking this change: it was a 400).
+      const chat = await h.call("POST", "/inference/v1/chat/completions?api-version=2024-06-01", {
+        body: { model: MODEL, messages: [{ role: "user", content: "hi" }] },
+      });
+      assert.equal(chat.status, 200, JSON.stringify(chat.body));
+      assert.equal((await h.call("GET", "/inference/v1/models?limit=1")).status, 200);
+      // A sign-in link a mail client or tracker added parameters to still signs in.
+      const link = await createSigninLink(h.deps, h.accountId, "admin@example.com", h.baseUrl);
+      const signIn = await fetch(`${link.url}?utm_source=mail&utm_campaign=x`, { redirect: "manual" });
+      assert.ok([302, 303].includes(signIn.status), `status ${signIn.status}: ${await signIn.text()}`);
+    });
+
+    test("a parameter given twice is a 400 saying so", async () => {
+      const res = await h.call("GET", `${A}/users?pageSize=1&pageSize=2`);
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.message, 'query parameter "pageSize" is given 2 times; give it once');
     });
   });
 }

@@ -9,8 +9,9 @@
 // C0 controls (tab and newline included: a one-line value has no use for them), DEL, C1 controls,
 // every format character (Cf: the bidi embeddings, overrides, isolates and marks, zero-width
 // spaces, the BOM, soft hyphens), line and paragraph separators, and the Hangul fillers that draw
-// nothing (Unicode UTS #39 §3.1 lists all of these as never allowed in identifiers).
-const REFUSED = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/gu;
+// nothing (Unicode UTS #39 §3.1 lists all of these as never allowed in identifiers); and a lone
+// surrogate, half of a character, which no text means.
+const REFUSED = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/gu;
 
 // Format characters that belong to visible text in context: the zero-width joiner and non-joiner
 // between two visible characters (emoji sequences like 👩‍👧, Persian and Indic words), and the

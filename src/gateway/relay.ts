@@ -223,9 +223,13 @@ function noteChoices(json: Record<string, unknown>, begun: Set<number>, finished
   for (const choice of json.choices as unknown[]) {
     if (choice === null || typeof choice !== "object") continue;
     const { index, finish_reason } = choice as { index?: unknown; finish_reason?: unknown };
-    const i = typeof index === "number" ? index : 0;
+    // No index is choice 0 (a server streaming one choice may leave it out); an index that is not a
+    // whole number names no choice that can finish: such a stream never reads as whole.
+    const i = index === undefined ? 0 : Number.isInteger(index) && (index as number) >= 0 ? (index as number) : -1;
     begun.add(i);
-    if (typeof finish_reason === "string" && finish_reason !== "") finished.add(i);
+    // A chunk after a choice's finish_reason (more content) makes it unfinished again.
+    if (i >= 0 && typeof finish_reason === "string" && finish_reason !== "") finished.add(i);
+    else finished.delete(i);
   }
 }
 

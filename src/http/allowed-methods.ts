@@ -56,8 +56,10 @@ export class AllowedMethods {
    * first, so paths without a colon in their last segment cost one string search.
    */
   customMethodAsked(method: string, path: string): string[] | undefined {
-    if (path.lastIndexOf(":") < path.lastIndexOf("/")) return undefined;
-    const allowed = this.at(path);
+    // The router decodes `%3A` in a parameter and ignores a trailing slash: so does this check.
+    const bare = (path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path).replace(/%3a/gi, ":");
+    if (bare.lastIndexOf(":") < bare.lastIndexOf("/")) return undefined;
+    const allowed = this.at(bare);
     return allowed.length > 0 && !allowed.includes(method) ? allowed : undefined;
   }
 }

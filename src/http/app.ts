@@ -7,6 +7,7 @@ import { errorHandler, notFoundHandler } from "./errors.ts";
 import { parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { requestIdOf } from "./fast-path-request.ts";
+import { withoutKeys } from "../domain/key-shapes.ts";
 import { fastPathServer, type FastPathState } from "./fast-path-server.ts";
 import { Router } from "./route.ts";
 import { AllowedMethods } from "./allowed-methods.ts";
@@ -119,7 +120,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
       {
         method: request.method,
         // A one-time sign-in link carries its secret in the path: log the route, not the token.
-        path: path.replace(/^\/auth\/link\/.*/, "/auth/link/[REDACTED]"),
+        // So is a key a client put in a path (`withoutKeys`).
+        path: withoutKeys(path.replace(/^\/auth\/link\/.*/, "/auth/link/[REDACTED]")),
         status,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         ...(clientClosed ? { clientClosed } : {}),

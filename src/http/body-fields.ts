@@ -110,6 +110,7 @@ export function normalizeQuery(schema: z.ZodType | undefined, query: unknown): u
       );
     }
     if (Object.hasOwn(out, key)) throw invalidArgument(`query parameter "${key}" is given twice (as "${key}" and as its proto name)`);
+    if (Array.isArray(value)) throw invalidArgument(`query parameter "${key}" is given ${value.length} times; give it once`);
     out[key] = value;
   }
   return out;

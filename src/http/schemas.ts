@@ -94,7 +94,9 @@ export function listQuery<const E extends z.ZodRawShape = {}>(defaultPageSize: n
  * The query of a route that takes any parameter: it reads what it needs itself (an identity
  * provider's redirect back, which adds parameters of its own) or nothing at all (a probe: a load
  * balancer's health check, a gateway's key check, which Caddy's forward_auth sends with the
- * client's own query string). Every other route refuses a parameter it does not declare (`normalizeQuery`).
+ * client's own query string; the OpenAI-compatible routes, whose clients may add their own, such as
+ * Azure's `api-version`; the public audit keys). Every other route refuses a parameter it does not
+ * declare (`normalizeQuery`).
  */
 export const anyQuery = z.looseObject({});
 

@@ -48,7 +48,8 @@ export async function disableApiKeyRow(trx: Db, row: ApiKeyRow, reason: DisableR
 
 /**
  * Disables with `reason` every enabled key made through key `parentId` (and through those, at any
- * depth; `parent_key_id`), which may itself be deleted (a tombstone's id). Returns them.
+ * depth; `parent_key_id`), through deleted keys as well (their tombstones keep the link); `parentId`
+ * may itself be deleted (a tombstone's id). Returns them.
  */
 export async function disableMadeThrough(trx: Db, parentId: string, reason: DisableReason): Promise<ApiKeyRow[]> {
   const alsoDisabled: ApiKeyRow[] = [];
@@ -59,7 +60,8 @@ export async function disableMadeThrough(trx: Db, parentId: string, reason: Disa
       await keys.setApiKeyState(trx, key.id, "DISABLED", reason);
       alsoDisabled.push(key);
     }
-    parents = made.map((k) => k.id);
+    // Through deleted keys too: deleting a key in the middle of a chain does not cut what is below it.
+    parents = [...made.map((k) => k.id), ...(await keys.tombstonesMadeThrough(trx, parents))];
   }
   return alsoDisabled;
 }

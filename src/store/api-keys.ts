@@ -43,14 +43,20 @@ export async function deleteUserApiKeys(db: Db, accountId: string, userId: strin
 
 /**
  * Before keys are deleted (one by id, or a user's): each of them that has keys made through it
- * leaves a tombstone (its digest, id, account, owner; `now` epoch ms), so that a leak report of its
- * secret arriving after the deletion still disables those keys (`findTombstone`). Others leave nothing.
+ * (live, or deleted and tombstoned themselves) leaves a tombstone (its digest, id, account, owner,
+ * parent; `now` epoch ms), so that a leak report of its secret, or of a key above it, arriving
+ * after the deletion still reaches those keys (`findTombstone`, `tombstonesMadeThrough`). Others leave nothing.
  */
 async function tombstoneParents(db: Db, now: number, which: { keyId: string } | { accountId: string; userId: string }): Promise<void> {
   let keys = db
     .selectFrom("api_keys as k")
-    .select(["k.digest", "k.id", "k.account_id", "k.user_id"])
-    .where((eb) => eb.exists(eb.selectFrom("api_keys as c").select("c.id").whereRef("c.parent_key_id", "=", "k.id")));
+    .select(["k.digest", "k.id", "k.account_id", "k.user_id", "k.parent_key_id"])
+    .where((eb) =>
+      eb.or([
+        eb.exists(eb.selectFrom("api_keys as c").select("c.id").whereRef("c.parent_key_id", "=", "k.id")),
+        eb.exists(eb.selectFrom("api_key_tombstones as t").select("t.id").whereRef("t.parent_key_id", "=", "k.id")),
+      ]),
+    );
   keys = "keyId" in which ? keys.where("k.id", "=", which.keyId) : keys.where("k.account_id", "=", which.accountId).where("k.user_id", "=", which.userId);
   const parents = await keys.execute();
   if (parents.length === 0) return;
@@ -59,6 +65,12 @@ async function tombstoneParents(db: Db, now: number, which: { keyId: string } | 
     .values(parents.map((p) => ({ ...p, delete_time: now })))
     .onConflict((oc) => oc.column("digest").doNothing())
     .execute();
+}
+
+/** The ids of deleted (tombstoned) keys made through any of `parentIds`: links of a chain a deletion cut. */
+export async function tombstonesMadeThrough(db: Db, parentIds: readonly string[]): Promise<string[]> {
+  if (parentIds.length === 0) return [];
+  return (await db.selectFrom("api_key_tombstones").select("id").where("parent_key_id", "in", parentIds).execute()).map((r) => r.id);
 }
 
 /** The tombstone of a deleted key with this digest (hex), if it had keys made through it. */

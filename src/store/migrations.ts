@@ -656,15 +656,18 @@ const MIGRATIONS: Migration[] = [
     version: 29,
     name: "api key tombstones",
     statements: [
-      // A deleted key that had keys made through it (parent_key_id): its digest, so that a leak
-      // report of its secret still disables those keys and is recorded in its account.
+      // A deleted key that had keys made through it (parent_key_id, live or themselves deleted): its
+      // digest, so that a leak report of its secret still disables those keys and is recorded in its
+      // account, and its own parent, so that a report of a key above it still reaches them.
       `create table api_key_tombstones (
         digest text primary key,
         id {id} not null,
         account_id {id} not null,
         user_id {id} not null,
+        parent_key_id {id} not null default '',
         delete_time bigint not null
       )`,
+      `create index api_key_tombstones_parent on api_key_tombstones (parent_key_id) where parent_key_id <> ''`,
     ],
   },
 ];

@@ -55,6 +55,8 @@ export interface ApiKeyTombstoneRow {
   id: string;
   account_id: string;
   user_id: string;
+  /** The key it was made through ("" for none), as `api_keys.parent_key_id` held it. */
+  parent_key_id: string;
   /** Epoch ms. */
   delete_time: number;
 }

@@ -15,7 +15,7 @@ import { join } from "node:path";
  * "overloaded" answers 429 with `retry-after` and `retry-after-ms` (`RETRY_AFTER`); "overloaded-once"
  * does so the first time it sees that exact prompt only. "unnamed" leaves `model` out of its answer and
  * of every stream chunk, as some servers do. "usage {…}" reports that object as its usage. "unstreamed"
- * answers plain JSON even when asked for a stream; "no-done" ends a whole stream without `[DONE]`,
+ * answers plain JSON even when asked for a stream; "no-done" ends a whole stream without `[DONE]` ("no-done-reopened": with one more piece after the finish),
  * "cut-short" ends it cleanly after its first chunk. "garbled <text>" answers `<text>` as its whole body, or
  * with `stream: true` sends it as the data of the second of three events (`GARBLED`). "fielded" adds
  * `event:`, `id:` and `retry:` fields and a comment to every stream event, and sends a comment-only
@@ -173,6 +173,8 @@ export async function startUpstream(): Promise<FakeUpstream> {
       }
       if (body.stream_options?.include_usage)
         res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", ...named, choices: [], usage: reportedUsage ?? USAGE })}\n\n`);
+      // "no-done-reopened": after the finish, one more piece of the same choice, unfinished.
+      if (text.includes("no-done-reopened")) res.write(`data: ${JSON.stringify(piece("more"))}\n\n`);
       res.end(text.includes("no-done") ? undefined : "data: [DONE]\n\n");
       return;
     }

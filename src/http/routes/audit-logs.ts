@@ -9,7 +9,7 @@ import { auditKeySet, auditLogExport, auditSettings, auditSink, auditSinkList, a
 import { createAuditSink, deleteAuditSink, getAuditSink, listAuditSinks } from "../../service/audit-sinks.ts";
 import { empty } from "../resources/common.ts";
 import type { Router } from "../route.ts";
-import { accountParams, id, newId, timestamp } from "../schemas.ts";
+import { accountParams, anyQuery, id, newId, timestamp } from "../schemas.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 
 const range = {
@@ -153,6 +153,7 @@ export function auditLogRoutes(router: Router): void {
     tag: "Audit log",
     response: auditKeySet,
     auth: false,
+    query: anyQuery,
     handler: async ({ deps, reply }) => {
       void reply.header("cache-control", "public, max-age=300");
       return { keys: await auditPublicKeys(deps.store, deps.config) };

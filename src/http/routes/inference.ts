@@ -4,6 +4,7 @@ import { gatewayExchange } from "../../gateway/exchange.ts";
 import { INFERENCE_MOUNTS, INFERENCE_OPERATIONS } from "../../gateway/inference-routes.ts";
 import { proxyInference } from "../../gateway/proxy.ts";
 import type { Router } from "../route.ts";
+import { anyQuery } from "../schemas.ts";
 import {
   chatCompletion,
   chatCompletionRequestExample,
@@ -50,6 +51,8 @@ function mountInference(router: Router, mount: (typeof INFERENCE_MOUNTS)[number]
       summary,
       tag: "Inference",
       errorFormat: "openai",
+      // OpenAI-compatible clients may add parameters of their own (Azure's api-version): read none, refuse none.
+      query: anyQuery,
       response,
       body: inferenceRequestBody.meta({ examples: [requestExample] }),
       handler: async ({ deps, ctx, body, request, reply }) => {
@@ -70,6 +73,7 @@ function mountInference(router: Router, mount: (typeof INFERENCE_MOUNTS)[number]
     summary: "The models this key may run inference on (OpenAI's model list)",
     tag: "Inference",
     errorFormat: "openai",
+    query: anyQuery,
     response: openAiModelList,
     handler: ({ deps, ctx }) => listInferenceModels(deps, ctx),
   });
@@ -80,6 +84,7 @@ function mountInference(router: Router, mount: (typeof INFERENCE_MOUNTS)[number]
     summary: "One model this key may run inference on (OpenAI's model object)",
     tag: "Inference",
     errorFormat: "openai",
+    query: anyQuery,
     params: modelParam,
     response: openAiModel,
     handler: ({ deps, ctx, params }) => getInferenceModel(deps, ctx, params.model),

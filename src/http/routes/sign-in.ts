@@ -71,7 +71,8 @@ export function signInRoutes(router: Router): void {
     redirect: true,
     auth: false,
     params: providerParams,
-    query: z.object({ next: z.string().max(1024).optional() }),
+    // A link in a mail may come back with a tracker's parameters (utm_source…): only `next` is read.
+    query: z.looseObject({ next: z.string().max(1024).optional() }),
     handler: async ({ deps, params, query, request, reply }) => {
       const refusal = crossSiteStart(request, deps.config.publicUrl);
       if (refusal) throw await failedAuthentication(deps, request, { operationId: "StartOidcSignIn", accountId: params.accountId }, refusal);
@@ -126,7 +127,8 @@ export function signInRoutes(router: Router): void {
     responseType: "text/html",
     auth: false,
     params: z.object({ token: z.string().max(128) }),
-    query: z.object({ next: z.string().max(1024).optional() }),
+    // A link in a mail may come back with a tracker's parameters (utm_source…): only `next` is read.
+    query: z.looseObject({ next: z.string().max(1024).optional() }),
     handler: async ({ deps, params, query, request, reply }) => {
       void reply.header("referrer-policy", "no-referrer");
       let session: NewSession;
