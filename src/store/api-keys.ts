@@ -53,8 +53,9 @@ async function tombstoneParents(db: Db, now: number, which: { keyId: string } | 
     .select(["k.digest", "k.id", "k.account_id", "k.user_id", "k.parent_key_id"])
     .where((eb) =>
       eb.or([
-        eb.exists(eb.selectFrom("api_keys as c").select("c.id").whereRef("c.parent_key_id", "=", "k.id")),
-        eb.exists(eb.selectFrom("api_key_tombstones as t").select("t.id").whereRef("t.parent_key_id", "=", "k.id")),
+        // `<> ''` (a literal) lets SQLite use the partial indexes on parent_key_id (without it, each key scans the table).
+        eb.exists(eb.selectFrom("api_keys as c").select("c.id").whereRef("c.parent_key_id", "=", "k.id").where("c.parent_key_id", "<>", sql.lit(""))),
+        eb.exists(eb.selectFrom("api_key_tombstones as t").select("t.id").whereRef("t.parent_key_id", "=", "k.id").where("t.parent_key_id", "<>", sql.lit(""))),
       ]),
     );
   keys = "keyId" in which ? keys.where("k.id", "=", which.keyId) : keys.where("k.account_id", "=", which.accountId).where("k.user_id", "=", which.userId);
@@ -70,7 +71,9 @@ async function tombstoneParents(db: Db, now: number, which: { keyId: string } | 
 /** The ids of deleted (tombstoned) keys made through any of `parentIds`: links of a chain a deletion cut. */
 export async function tombstonesMadeThrough(db: Db, parentIds: readonly string[]): Promise<string[]> {
   if (parentIds.length === 0) return [];
-  return (await db.selectFrom("api_key_tombstones").select("id").where("parent_key_id", "in", parentIds).execute()).map((r) => r.id);
+  return (
+    await db.selectFrom("api_key_tombstones").select("id").where("parent_key_id", "in", parentIds).where("parent_key_id", "<>", sql.lit("")).execute()
+  ).map((r) => r.id);
 }
 
 /** The tombstone of a deleted key with this digest (hex), if it had keys made through it. */
@@ -189,7 +192,8 @@ export async function setApiKeyRestrictions(db: Db, keyId: string, columns: Part
 /** The keys made through any of `parentIds` (their `parent_key_id`), whatever their state. */
 export function keysMadeThrough(db: Db, parentIds: readonly string[]): Promise<ApiKeyRow[]> {
   if (parentIds.length === 0) return Promise.resolve([]);
-  return db.selectFrom("api_keys").selectAll().where("parent_key_id", "in", parentIds).execute();
+  // `<> ''` (a literal) lets SQLite use the partial index api_keys_parent_key_id (an IN list alone does not imply it: a full scan).
+  return db.selectFrom("api_keys").selectAll().where("parent_key_id", "in", parentIds).where("parent_key_id", "<>", sql.lit("")).execute();
 }
 
 /** Sets a key's state and disable reason (`reason` empty when enabling); returns whether the key exists. */
