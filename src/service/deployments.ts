@@ -84,7 +84,6 @@ function checkLive(row: DeploymentRow): void {
     throw failedPrecondition(`deployment "${deploymentName(row.account_id, row.id)}" is ${row.state}; undelete it first (:undelete)`);
 }
 
-/** The model a deployment serves, by full name, and the backend it lives on. */
 /**
  * The model a deployment serves, by name (`accounts/{a}/models/{m}`: this account's or the public
  * account's) or by bare id: this account's model of that id, else the public model of that id, as

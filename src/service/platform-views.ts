@@ -46,7 +46,6 @@ export function publicModelView(publicAccountId: string, m: PublicModel & { back
   };
 }
 
-/** A deployment; a deleted one carries deleteTime and purgeTime (deleteTime + `retentionDays`). */
 /** A policy as Fireworks reports it: every field, the unset ones at their defaults, windows as protobuf Durations. */
 function autoscalingPolicyView(policy: AutoscalingPolicy): Deployment["autoscalingPolicy"] {
   return {
@@ -57,6 +56,7 @@ function autoscalingPolicyView(policy: AutoscalingPolicy): Deployment["autoscali
   };
 }
 
+/** A deployment; a deleted one carries deleteTime and purgeTime (deleteTime + `retentionDays`). */
 export function deploymentView(row: DeploymentRow, retentionDays: number): Deployment {
   return {
     name: deploymentName(row.account_id, row.id),

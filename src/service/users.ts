@@ -156,13 +156,13 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
   });
 }
 
-/** One user; also its read-only `identityBindings` (the identity-provider subjects it signs in as). */
 /** A user with its key count and last activity (`apiKeyCount`, `lastActiveTime`), as get and list answer. */
 function withActivity(user: User, activity: UserActivity | undefined): User {
   if (!activity) return user;
   return { ...user, apiKeyCount: activity.apiKeyCount, ...(activity.lastActive !== undefined && { lastActiveTime: formatTimestamp(activity.lastActive) }) };
 }
 
+/** One user; also its read-only `identityBindings` (the identity-provider subjects it signs in as). */
 export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<User & { identityBindings: IdentityBinding[] }> {
   const op = { method: "GetUser", resource: userName(accountId, userId) };
   return auditRefusals(ctx, op, async () => {

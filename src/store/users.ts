@@ -79,12 +79,12 @@ export async function updateUser(db: Db, accountId: string, userId: string, patc
     .execute();
 }
 
-/** Deletes a user and its API keys. */
 /** Records `time` (epoch ms) as the user's last sign-in. */
 export async function setLastSignIn(db: Db, accountId: string, userId: string, time: number): Promise<void> {
   await db.updateTable("users").set({ last_sign_in_time: time }).where("account_id", "=", accountId).where("id", "=", userId).execute();
 }
 
+/** Deletes a user and its API keys (leaving the tombstones `deleteUserApiKeys` leaves; `now` epoch ms). */
 export async function deleteUser(db: Db, accountId: string, userId: string, now: number): Promise<void> {
   await deleteUserApiKeys(db, accountId, userId, now);
   await db.deleteFrom("users").where("account_id", "=", accountId).where("id", "=", userId).execute();
