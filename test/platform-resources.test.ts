@@ -186,6 +186,26 @@ for (const dialect of DIALECTS) {
       assert.equal(foreign.status, 403);
     });
 
+    test("the body Fireworks' SDK and scripts send creates a dataset (userUploaded, exampleCount); a dataset read back whole updates it", async () => {
+      // Found by a newcomer: {"dataset":{"userUploaded":{}}} was refused as an unknown field.
+      const made = await h.call("POST", `${A}/datasets`, {
+        body: { datasetId: "sdk-ds", dataset: { userUploaded: {}, exampleCount: "2", displayName: "SDK" } },
+      });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      assert.deepEqual(made.body.userUploaded, {});
+      assert.equal(made.body.exampleCount, "0", "counted at upload, not taken from the request");
+      const bad = await h.call("POST", `${A}/datasets?datasetId=bad-ds`, { body: { dataset: { userUploaded: { bucket: "x" } } } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, /unknown field "bucket" in dataset\.userUploaded/);
+      const external = await h.call("POST", `${A}/datasets?datasetId=ext-ds`, { body: { dataset: { externalUrl: "gs://bucket/obj" } } });
+      assert.equal(external.status, 400);
+      assert.match(external.body.error.message, /unknown field "externalUrl"/);
+      const read = (await h.call("GET", `${A}/datasets/sdk-ds`)).body;
+      const renamed = await h.call("PATCH", `${A}/datasets/sdk-ds`, { body: { ...read, displayName: "SDK v2" } });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+      assert.equal(renamed.body.displayName, "SDK v2");
+    });
+
     test("a bad JSONL line is refused naming the line, and nothing is stored", async () => {
       await h.call("POST", `${A}/datasets?datasetId=bad`, { key: maker, body: {} });
       const big = JSON.stringify({ messages: [{ role: "user", content: "x".repeat(40_000) }] });

@@ -92,6 +92,7 @@ export function datasetView(row: DatasetRow): Dataset {
     status: { code: "OK", message: row.state === "UPLOADING" ? "waiting for an upload" : "" },
     exampleCount: String(row.example_count),
     sizeBytes: String(row.size_bytes),
+    userUploaded: {},
     createdBy: row.created_by,
     createTime: formatTimestamp(row.create_time),
     updateTime: formatTimestamp(row.update_time),

@@ -17,6 +17,8 @@ export const dataset = z
     status,
     exampleCount: z.string().meta({ examples: ["1"] }),
     sizeBytes: z.string().meta({ examples: ["61"] }),
+    /** Fireworks' source of the dataset's data: always a file the user uploads (`{}`). */
+    userUploaded: z.object({}),
     createdBy: z.string(),
     createTime: timestamp,
     updateTime: timestamp,

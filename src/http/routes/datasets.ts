@@ -11,6 +11,7 @@ import type { Router } from "../route.ts";
 import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { outputOnlyFields } from "../body-fields.ts";
 import { empty, example } from "../resources/common.ts";
 import { dataset, datasetContent, datasetList, datasetUpload, signedUrls } from "../resources/dataset.ts";
 import { ApiError } from "../../domain/errors.ts";
@@ -22,8 +23,17 @@ import { requestOrigin } from "../session-auth.ts";
 
 const datasetParams = accountParams.extend({ datasetId: example(id("dataset id"), "my-dataset") });
 const datasetFields = z.object({ displayName: displayName().optional() });
-/** At creation only: what each line will hold, checked at upload (CHAT when not given, as on Fireworks). */
-const newDatasetFields = datasetFields.extend({ format: z.enum(DATASET_FORMATS).optional() });
+/**
+ * At creation only: what each line will hold, checked at upload (CHAT when not given, as on
+ * Fireworks), and Fireworks' source `userUploaded` (`{}`: a file the user uploads with :upload, the
+ * one source Hearth serves; the SDK's scripts send it). `exampleCount` is counted at upload:
+ * accepted and ignored, as output-only fields are.
+ */
+const newDatasetFields = datasetFields.extend({
+  format: z.enum(DATASET_FORMATS).optional(),
+  userUploaded: z.object({}).optional().describe("The dataset's source: a file uploaded with :upload ({}), the only source Hearth serves"),
+  ...outputOnlyFields("exampleCount"),
+});
 
 /** A dataset's fields, for `readMask` (AIP-157). */
 const DATASET_FIELDS = fieldNames<Awaited<ReturnType<typeof datasets.getDataset>>>()({
@@ -34,6 +44,7 @@ const DATASET_FIELDS = fieldNames<Awaited<ReturnType<typeof datasets.getDataset>
   status: true,
   exampleCount: true,
   sizeBytes: true,
+  userUploaded: true,
   createdBy: true,
   createTime: true,
   updateTime: true,
@@ -149,8 +160,10 @@ export function datasetRoutes(router: Router): void {
       format: "CHAT",
     }),
     handler: ({ deps, ctx, params, query, body }) => {
-      const { datasetId, dataset, ...flat } = body;
-      return datasets.createDataset(deps, ctx, params.accountId, query.datasetId ?? datasetId, { ...flat, ...dataset });
+      // `userUploaded` names the one source there is: nothing to pass on.
+      const { datasetId, dataset, userUploaded: _flat, ...flat } = body;
+      const { userUploaded: _nested, ...nested } = dataset ?? {};
+      return datasets.createDataset(deps, ctx, params.accountId, query.datasetId ?? datasetId, { ...flat, ...nested });
     },
   });
 
@@ -175,7 +188,14 @@ export function datasetRoutes(router: Router): void {
     response: dataset,
     params: datasetParams,
     query: updateMaskQuery,
-    body: example(datasetFields.extend({ updateMask: z.string().optional() }), { displayName: "Greetings v2" }),
+    // A client may send back the whole dataset it read: the fields it cannot change are output-only here.
+    body: example(
+      datasetFields.extend({
+        ...outputOnlyFields(...DATASET_FIELDS.filter((f) => f !== "displayName")),
+        updateMask: z.string().optional(),
+      }),
+      { displayName: "Greetings v2" },
+    ),
     handler: ({ deps, ctx, params, query, body }) =>
       datasets.updateDataset(deps, ctx, params.accountId, params.datasetId, applyUpdateMask(DATASET_UPDATE, body, query.updateMask ?? body.updateMask)),
   });
