@@ -1,3 +1,5 @@
+import { isJsonObject } from "./json-object.ts";
+
 /**
  * What one line of a dataset holds, by the dataset's `format` (Fireworks' Dataset.format; Hearth
  * takes CHAT, the default, and COMPLETION). The rules are Fireworks' supervised fine-tuning
@@ -11,8 +13,6 @@ export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 const CHAT_ROLES = ["system", "user", "assistant"];
 
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
-
 const shown = (value: unknown): string => {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
@@ -22,7 +22,7 @@ function chatProblem(line: Record<string, unknown>): string | undefined {
   const messages = line.messages;
   if (!Array.isArray(messages) || messages.length === 0) return `it needs "messages", a non-empty array of {"role", "content"} objects`;
   for (const [i, message] of messages.entries()) {
-    if (!isObject(message)) return `messages[${i}] is not an object`;
+    if (!isJsonObject(message)) return `messages[${i}] is not an object`;
     if (typeof message.role !== "string" || !CHAT_ROLES.includes(message.role)) {
       return `messages[${i}].role is ${shown(message.role)}: use ${CHAT_ROLES.join(", ")}`;
     }

@@ -1,5 +1,6 @@
 import { exampleProblem, type DatasetFormat } from "./dataset-format.ts";
 import { invalidArgument } from "./errors.ts";
+import { isJsonObject } from "./json-object.ts";
 
 /**
  * Validates JSONL as it streams in: every non-blank line must be a JSON object, and, given a
@@ -70,10 +71,10 @@ export class JsonlValidator {
     } catch (error) {
       throw invalidArgument(`line ${this.lineNumber} is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
     }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    if (!isJsonObject(value)) {
       throw invalidArgument(`line ${this.lineNumber} is not a JSON object`);
     }
-    const problem = this.format && exampleProblem(this.format, value as Record<string, unknown>);
+    const problem = this.format && exampleProblem(this.format, value);
     if (problem) throw invalidArgument(`line ${this.lineNumber} is not a ${this.format} example: ${problem}`);
     this.examples += 1;
     return `${body}\n`;

@@ -17,6 +17,7 @@ import { redactKey, redactUpstreamJson, redactUpstreamText } from "./redact.ts";
 import { namedAsRequested } from "./requested-model.ts";
 import { SseSplitter, sseError, type SseEvent } from "./sse.ts";
 import { UpstreamError, type UpstreamCall } from "./upstream.ts";
+import { isJsonObject } from "../domain/json-object.ts";
 
 /** One admitted inference request whose backend call has begun. */
 export interface Relayed {
@@ -170,7 +171,7 @@ function objectOrUndefined(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-  return json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+  return isJsonObject(json) ? json : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { invalidArgument } from "../domain/errors.ts";
 import { quoted } from "../domain/display-text.ts";
+import { isJsonObject } from "../domain/json-object.ts";
 
 /**
  * @module Strict request bodies with protobuf JSON names and AIP-203 field behaviour, for every
@@ -64,7 +65,7 @@ export function normalizeBody(schema: z.ZodType, value: unknown, path = ""): unk
   const inner = unwrap(schema);
   const def = defOf(inner);
   if (def.type === "array" && def.element && Array.isArray(value)) return value.map((v, i) => normalizeBody(def.element!, v, `${path}[${i}]`));
-  if (def.type !== "object" || value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  if (def.type !== "object" || !isJsonObject(value)) return value;
   const shape = (inner as z.ZodObject).shape as Record<string, z.ZodType>;
   const loose = def.catchall !== undefined && defOf(def.catchall).type !== "never";
   const out: Record<string, unknown> = {};

@@ -23,6 +23,7 @@ import { keyedRequest, type KeyedRequest } from "./fast-path-request.ts";
 import { parseJsonBody, SECURITY_HEADERS } from "./hardening.ts";
 import { inferenceRequestBody } from "./routes/inference.ts";
 import { countFastPathAnswer } from "./metrics.ts";
+import { isJsonObject } from "../domain/json-object.ts";
 
 // A JSON body in UTF-8, as the app's JSON parser reads it; any other Content-Type is the framework's to refuse.
 const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
@@ -78,7 +79,7 @@ function readBody(req: IncomingMessage, length: number): Promise<{ body: Buffer;
 function jsonObject(body: Buffer): Record<string, unknown> | undefined {
   try {
     const value = parseJsonBody(body.toString("utf8"));
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return isJsonObject(value) ? value : undefined;
   } catch {
     return undefined;
   }

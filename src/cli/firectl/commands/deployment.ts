@@ -11,6 +11,7 @@ import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { deploymentRef, paths } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, type Column } from "../output.ts";
 import { deploymentName } from "../../../domain/resource-names.ts";
+import { isJsonObject } from "../../../domain/json-object.ts";
 
 /** `firectl deployment …`: a model bound to a backend; READY once the backend answers. */
 export const deploymentNoun: Noun = { name: "deployment", aliases: ["deployments"], description: "deployments: a model on a backend" };
@@ -57,11 +58,9 @@ function readDeploymentFile(path: string): Record<string, unknown> {
   } catch (error) {
     throw usageError(`--file ${path}: not JSON (${(error as Error).message})`);
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw usageError(`--file ${path}: expected a JSON object of Deployment fields`);
-  return value as Record<string, unknown>;
+  if (!isJsonObject(value)) throw usageError(`--file ${path}: expected a JSON object of Deployment fields`);
+  return value;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** The body from `--file` (if any) with the flags given on top (an `autoscalingPolicy` merged field by field). */
 function withFile(file: string | undefined, flags: Record<string, unknown>): Record<string, unknown> {
@@ -69,7 +68,8 @@ function withFile(file: string | undefined, flags: Record<string, unknown>): Rec
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined) continue;
     const given = body[key];
-    body[key] = isObject(value) && isObject(given) ? { ...given, ...Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) } : value;
+    body[key] =
+      isJsonObject(value) && isJsonObject(given) ? { ...given, ...Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) } : value;
   }
   return body;
 }
