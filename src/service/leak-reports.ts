@@ -5,6 +5,7 @@ import { apiKeyName } from "../domain/resource-names.ts";
 import type { LeakReportConfig } from "../leak-report-config.ts";
 import { findKeyByDigest, findTombstone } from "../store/api-keys.ts";
 import type { Db } from "../store/store.ts";
+import type { ApiKeyRow } from "../store/schema.ts";
 import { announceDisabled, disableApiKeyRow, disableMadeThrough } from "./api-key-lifecycle.ts";
 import { writeAudit } from "./audit.ts";
 import type { Deps, RequestMeta } from "./context.ts";
@@ -107,31 +108,53 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findin
       if (!row) return actOnDeletedKey(deps, trx, reporter, finding, digest, meta);
       const wasEnabled = row.state === "ENABLED";
       const others = await disableApiKeyRow(trx, row, "EXPOSED");
-      const name = apiKeyName(row.account_id, row.user_id, row.id);
-      const found = { url: finding.url, source: finding.source, type: finding.type };
-      const now = deps.clock.now();
-      await enqueueWebhookEvent(trx, row.account_id, "api_key.leaked", { apiKey: name, disableReason: "EXPOSED", ...found }, now);
-      if (wasEnabled) await enqueueWebhookEvent(trx, row.account_id, "api_key.disabled", { apiKey: name, disableReason: "EXPOSED" }, now);
-      const alsoDisabled = await announceDisabled(trx, others, "EXPOSED", now);
-      const reportedBy = reportedByOf(reporter);
-      await writeAudit(
-        trx,
-        { accountId: row.account_id, email: LEAK_REPORTER_PRINCIPAL, apiKeyId: "", meta },
-        {
-          method: "ReportApiKeyLeak",
-          resource: name,
-          isAdminAction: true,
-          payload: { ...found, disableReason: "EXPOSED", reportedBy, ...(alsoDisabled.length > 0 ? { alsoDisabled } : {}) },
-        },
-      );
+      await recordReport(deps, trx, { reporter, finding, meta }, row, others, { wasEnabled });
       return [row.id, ...others.map((k) => k.id)];
     });
     for (const id of keyIds ?? []) await deps.cluster.invalidator.key(id);
   }
 }
 
-/** How a reporter is named in an entry's payload. */
-const reportedByOf = (reporter: LeakReporter) => (reporter.via === "signature" ? { keyIdentifier: reporter.keyIdentifier } : { sharedSecret: true });
+/** What a report is and where it came from. */
+interface Report {
+  reporter: LeakReporter;
+  finding: LeakFinding;
+  meta: RequestMeta;
+}
+
+/**
+ * Announces and audits one reported key (`key`, live or deleted), in `trx`: `api_key.leaked`
+ * (with `deleted: true` for a deleted key), `api_key.disabled` for the key when it was enabled
+ * and for each of `others` (the keys made through it, disabled with it), and the `ReportApiKeyLeak`
+ * entry in its account, as principal "secret-scanner", naming them (`alsoDisabled`).
+ */
+async function recordReport(
+  deps: Deps,
+  trx: Db,
+  { reporter, finding, meta }: Report,
+  key: { account_id: string; user_id: string; id: string },
+  others: readonly ApiKeyRow[],
+  how: { wasEnabled: boolean } | { deleted: true },
+): Promise<void> {
+  const name = apiKeyName(key.account_id, key.user_id, key.id);
+  const found = { url: finding.url, source: finding.source, type: finding.type };
+  const deleted = "deleted" in how;
+  const now = deps.clock.now();
+  await enqueueWebhookEvent(trx, key.account_id, "api_key.leaked", { apiKey: name, disableReason: "EXPOSED", ...(deleted ? { deleted } : {}), ...found }, now);
+  if (!deleted && how.wasEnabled) await enqueueWebhookEvent(trx, key.account_id, "api_key.disabled", { apiKey: name, disableReason: "EXPOSED" }, now);
+  const alsoDisabled = await announceDisabled(trx, others, "EXPOSED", now);
+  const reportedBy = reporter.via === "signature" ? { keyIdentifier: reporter.keyIdentifier } : { sharedSecret: true };
+  await writeAudit(
+    trx,
+    { accountId: key.account_id, email: LEAK_REPORTER_PRINCIPAL, apiKeyId: "", meta },
+    {
+      method: "ReportApiKeyLeak",
+      resource: name,
+      isAdminAction: true,
+      payload: { ...found, ...(deleted ? { deleted } : { disableReason: "EXPOSED" }), reportedBy, ...(alsoDisabled.length > 0 ? { alsoDisabled } : {}) },
+    },
+  );
+}
 
 /**
  * A reported token that is no live key but the secret of a deleted one that had keys made through
@@ -143,20 +166,6 @@ async function actOnDeletedKey(deps: Deps, trx: Db, reporter: LeakReporter, find
   const tomb = await findTombstone(trx, digest);
   if (!tomb) return undefined;
   const others = await disableMadeThrough(trx, tomb.id, "EXPOSED");
-  const name = apiKeyName(tomb.account_id, tomb.user_id, tomb.id);
-  const found = { url: finding.url, source: finding.source, type: finding.type };
-  const now = deps.clock.now();
-  await enqueueWebhookEvent(trx, tomb.account_id, "api_key.leaked", { apiKey: name, disableReason: "EXPOSED", deleted: true, ...found }, now);
-  const alsoDisabled = await announceDisabled(trx, others, "EXPOSED", now);
-  await writeAudit(
-    trx,
-    { accountId: tomb.account_id, email: LEAK_REPORTER_PRINCIPAL, apiKeyId: "", meta },
-    {
-      method: "ReportApiKeyLeak",
-      resource: name,
-      isAdminAction: true,
-      payload: { ...found, deleted: true, reportedBy: reportedByOf(reporter), ...(alsoDisabled.length > 0 ? { alsoDisabled } : {}) },
-    },
-  );
+  await recordReport(deps, trx, { reporter, finding, meta }, tomb, others, { deleted: true });
   return others.map((k) => k.id);
 }
