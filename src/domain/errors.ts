@@ -73,4 +73,6 @@ export const methodNotAllowed = (method: string, path: string, allowed: string[]
 export const alreadyExists = (message: string): ApiError => new ApiError("ALREADY_EXISTS", message);
 export const permissionDenied = (message: string): ApiError => new ApiError("PERMISSION_DENIED", message);
 export const resourceExhausted = (message: string, headers: Record<string, string> = {}): ApiError => new ApiError("RESOURCE_EXHAUSTED", message, headers);
-export const unauthenticated = (message: string): ApiError => new ApiError("UNAUTHENTICATED", message, { "www-authenticate": 'Bearer realm="hearth"' });
+/** The challenge every 401 carries (RFC 6750 §3). */
+export const BEARER_CHALLENGE: Readonly<Record<string, string>> = Object.freeze({ "www-authenticate": 'Bearer realm="hearth"' });
+export const unauthenticated = (message: string): ApiError => new ApiError("UNAUTHENTICATED", message, { ...BEARER_CHALLENGE });

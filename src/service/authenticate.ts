@@ -1,5 +1,5 @@
 import { digestsEqual, hasValidChecksum, hexDigestOf, rawDigestKey } from "../domain/api-key-format.ts";
-import { ApiError, unauthenticated } from "../domain/errors.ts";
+import { ApiError, BEARER_CHALLENGE, unauthenticated } from "../domain/errors.ts";
 import { findKeyByDigest } from "../store/api-keys.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Deps, RequestMeta } from "./context.ts";
@@ -22,7 +22,7 @@ export class KeyRefusal extends ApiError {
   readonly apiKeyId: string;
 
   constructor(message: string, key: { accountId: string; email: string; apiKeyId: string }) {
-    super("UNAUTHENTICATED", message, { "www-authenticate": 'Bearer realm="hearth"' });
+    super("UNAUTHENTICATED", message, { ...BEARER_CHALLENGE });
     this.accountId = key.accountId;
     this.email = key.email;
     this.apiKeyId = key.apiKeyId;
