@@ -17,7 +17,7 @@ import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { checkOutboundTarget } from "./outbound-fetch.ts";
-import { authorize } from "./permissions.ts";
+import { authorize, requireHoldsEvery } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 import { checkRole } from "./users.ts";
 import type { IdentityProvider } from "../http/resources/identity-provider.ts";
@@ -49,6 +49,20 @@ function identityProviderView(row: IdentityProviderRow): IdentityProvider {
     createTime: formatTimestamp(row.create_time),
     updateTime: formatTimestamp(row.update_time),
   };
+}
+
+/** Why setting who a provider admits is an admin's act (docs/roles.md, the escalation rule). */
+const ADMITS_ANYONE = "a provider signs in as any human of the account its tenant domains admit, admins included, and creates users with its jitDefaultRole";
+
+/**
+ * Who a provider admits (its issuer and client, tenant domains, email trust and JIT provisioning)
+ * is set only by a principal holding every action: otherwise a custom role holding
+ * `identityProviders.update` or `.create` could point a provider at an issuer it controls, or give
+ * new users role admin, and sign in as an admin.
+ * @throws PERMISSION_DENIED (see `requireHoldsEvery`).
+ */
+function requireMayAdmit(ctx: Ctx, id: string): void {
+  requireHoldsEvery(ctx, `set who identity provider "${id}" signs in`, ADMITS_ANYONE);
 }
 
 const sealContext = (accountId: string, id: string): string => `identity-provider:${accountId}/${id}`;
@@ -123,6 +137,7 @@ export async function createIdentityProvider(
   const op = { method: "CreateIdentityProvider", resource: identityProviderName(accountId, id), payload: auditPayload(input) };
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "identityProviders.create");
+    requireMayAdmit(ctx, id);
     checkId(id, "identityProviderId");
     // A private address is named as such before any spelling is judged.
     checkOutboundTarget(deps, "oidcConfig.issuerUrl", input.oidcConfig?.issuerUrl ?? "");
@@ -197,6 +212,9 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     const issuerUrl = patch.issuer_url ?? row.issuer_url;
     const clientId = patch.client_id ?? row.client_id;
     const newPair = issuerUrl !== row.issuer_url || clientId !== row.client_id;
+    // A PATCH sending back the provider it read, unchanged, needs nothing more than identityProviders.update.
+    const admits = ["tenant_domains", "enable_jit", "jit_default_role", "trust_email_without_verified_claim"] as const;
+    if (newPair || admits.some((field) => patch[field] !== undefined && patch[field] !== row[field])) requireMayAdmit(ctx, id);
     if (newPair && row.state === "READY") await checkPairFree(trx, accountId, id, issuerUrl, clientId);
     patch.update_time = Date.now();
     await idps.updateIdentityProvider(trx, accountId, id, patch);

@@ -4,7 +4,7 @@
  * own key or a service account's, a model it created or another's) and calls `authorize`.
  */
 import { notFound, permissionDenied } from "../domain/errors.ts";
-import { can, describeAction, isAction, type Action } from "../domain/actions.ts";
+import { ACTION_NAMES, can, describeAction, isAction, type Action } from "../domain/actions.ts";
 import type { Principal } from "../domain/principal.ts";
 import { CUSTOM_ROLE } from "../domain/roles.ts";
 import type { Ctx } from "./context.ts";
@@ -60,6 +60,22 @@ export function requireHoldsAll(ctx: Ctx, actions: Iterable<string>, what: strin
   }
   const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
   throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}: it does not hold ${missing.join(", ")}`);
+}
+
+/**
+ * For an act that lets its author become anyone of the account, admins included (who an identity
+ * provider signs in): only a principal holding every action may take it, through an API key whose
+ * scopes (if any) hold every action too. The escalation rule of `requireHoldsAll`, without listing
+ * the dozens of actions a custom role lacks.
+ * @param what completes the refusal "role X cannot …", e.g. `change who identity provider "corp" signs in`.
+ * @throws PERMISSION_DENIED naming the caller's role (or its key's scopes) and why.
+ */
+export function requireHoldsEvery(ctx: Ctx, what: string, why: string): void {
+  if (ACTION_NAMES.every((a) => holds(ctx.principal, a))) return;
+  if (ACTION_NAMES.every((a) => roleHolds(ctx.principal, a)))
+    throw permissionDenied(`this API key cannot ${what}: ${why}, and its scopes do not hold every action`);
+  const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
+  throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}: ${why}, so only a principal holding every action (an admin) may`);
 }
 
 /**
