@@ -12,7 +12,8 @@ const A = "/v1/accounts/my-account";
  * itself an admin two ways: `PATCH {"jitDefaultRole": "admin", "enableJitUserProvisioning": true}`
  * and signing in a new email of the domain, or re-pointing `oidcConfig` at an issuer it controls
  * (which also dropped the real admin's binding) and signing in as that admin; creating a second
- * provider for the same domain did the same.
+ * provider for the same domain did the same. Removing a principal's bindings, or ending its
+ * sessions, is acting on it: refused, as changing its role is, on a principal holding more.
  */
 for (const dialect of DIALECTS) {
   describe(`identity providers and the escalation rule (${dialect})`, () => {
@@ -23,7 +24,10 @@ for (const dialect of DIALECTS) {
       h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
       const preset = await h.call("POST", `${A}/permissionPresets?permissionPresetId=idp-manager`, {
         body: {
-          actions: ["identityProviders.list", "identityProviders.get", "identityProviders.create", "identityProviders.update", "identityProviders.delete"],
+          actions: [
+            ...["identityProviders.list", "identityProviders.get", "identityProviders.create", "identityProviders.update", "identityProviders.delete"],
+            ...["users.unbindIdentity", "users.revokeSessions"],
+          ],
         },
       });
       assert.equal(preset.status, 200, JSON.stringify(preset.body));
@@ -88,6 +92,20 @@ for (const dialect of DIALECTS) {
       assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
       assert.equal(renamed.body.displayName, "Corp SSO");
       assert.deepEqual(renamed.body.tenantDomains, ["corp.example"]);
+    });
+
+    test("nor does it unbind or sign out a principal holding actions it does not; one holding no more, it may", async () => {
+      const unbind = await h.call("POST", `${A}/users/admin-example-com:unbindIdentity`, { key: idpManager, body: {} });
+      assert.equal(unbind.status, 403, JSON.stringify(unbind.body));
+      assert.match(unbind.body.error.message, /cannot remove the identity bindings of a principal with role "admin"/);
+      const revoke = await h.call("POST", `${A}/users/admin-example-com:revokeSessions`, { key: idpManager });
+      assert.equal(revoke.status, 403, JSON.stringify(revoke.body));
+      assert.match(revoke.body.error.message, /cannot revoke the sessions of a principal with role "admin"/);
+      const peer = await h.call("POST", `${A}/users`, { body: { email: "peer@corp.example", permissionPreset: "idp-manager" } });
+      assert.equal(peer.status, 200, JSON.stringify(peer.body));
+      const revokedPeer = await h.call("POST", `${A}/users/peer-corp-example:revokeSessions`, { key: idpManager });
+      assert.deepEqual([revokedPeer.status, revokedPeer.body], [200, { revokedSessions: 0 }]);
+      assert.equal((await h.call("POST", `${A}/users/peer-corp-example:unbindIdentity`, { key: idpManager, body: {} })).status, 404, "no binding to remove");
     });
 
     test("an admin changes who it signs in", async () => {

@@ -3,6 +3,7 @@ import { deleteUserBindings } from "../store/identity-bindings.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
+import { requireGrantable } from "./permission-presets.ts";
 import { getUserRow, identityBindingsOf, type IdentityBinding } from "./users.ts";
 import { userView, type User } from "./views.ts";
 import { collectionName, idFromName, userName } from "../domain/resource-names.ts";
@@ -13,7 +14,7 @@ function providerId(accountId: string, value: string): string {
 }
 
 /**
- * Admin only: forgets a user's binding to a provider's subject (all of them without
+ * Admin only (and never of a principal holding actions the caller does not): forgets a user's binding to a provider's subject (all of them without
  * `identityProvider`), for when a provider re-issued its subjects. The next allowed sign-in binds
  * the user again (issue 13).
  * @throws NOT_FOUND when the user has no such binding.
@@ -29,6 +30,8 @@ export async function unbindIdentity(
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.unbindIdentity");
     const row = await getUserRow(trx, accountId, userId);
+    // Unbound, a user is bound afresh by the next sign-in its providers allow: a step toward signing in as it.
+    await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, "remove the identity bindings of a principal with");
     const idpId = identityProvider ? providerId(accountId, identityProvider) : undefined;
     const removed = await deleteUserBindings(trx, accountId, userId, idpId);
     if (removed === 0) {

@@ -8,6 +8,7 @@ import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import { auditSignIn, humanPrincipal, recordSignIn, refuseServiceAccount, type SignInDeps, type SignInUser } from "./sign-in.ts";
 import { getUserRow } from "./users.ts";
+import { requireGrantable } from "./permission-presets.ts";
 import { userName } from "../domain/resource-names.ts";
 
 /**
@@ -92,7 +93,8 @@ export async function revokeSessions(deps: Deps, ctx: Ctx, accountId: string, us
   const op = { method: "RevokeSessions", resource: userName(accountId, userId) };
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.revokeSessions");
-    await getUserRow(trx, accountId, userId);
+    const row = await getUserRow(trx, accountId, userId);
+    await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, "revoke the sessions of a principal with");
     return { revokedSessions: await sessions.deleteUserSessions(trx, accountId, userId) };
   });
 }
