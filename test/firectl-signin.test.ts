@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseAuthIni } from "../src/cli/firectl/config.ts";
+import { seal } from "../src/domain/secret-box.ts";
+import { serverKey } from "../src/service/server-key.ts";
 import { SERVICE_ACCOUNT_SIGN_IN } from "../src/domain/sign-in.ts";
 import { Browser, followSignIn } from "./support/browser.ts";
 import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
@@ -144,11 +146,55 @@ for (const dialect of DIALECTS) {
       const refreshes = await auditEntries(h, 'message="SignIn" AND email="alice@corp.example"');
       assert.ok(refreshes.some((e) => e.payload.via === "oidc-refresh" && e.status.code === "OK"));
 
-      // A refresh token the provider does not know is refused with a sentence, exit 1.
+      // firectl holds the provider's refresh token only sealed by Hearth, for this provider.
+      assert.doesNotMatch(renewed.refresh_token!, /^[\w-]+\.[\w-]+\.[\w-]+$/, "not the provider's token");
       writeFileSync(path, readFileSync(path, "utf8").replace(renewed.id_token!, expired).replace(renewed.refresh_token!, "not-a-refresh-token"));
-      const refused = await firectl(home, ["whoami"]);
-      assert.equal(refused.code, 1);
-      assert.match(refused.stderr, /refused the refresh token/);
+      const forged = await firectl(home, ["whoami"]);
+      assert.equal(forged.code, 1);
+      assert.match(forged.stderr, /the refresh token is not valid for this identity provider; run 'firectl signin' again/);
+      // A refresh token the provider does not know (sealed as Hearth would) is refused with the provider's sentence, exit 1.
+      const unknown = seal(
+        serverKey(h.deps.config),
+        JSON.stringify({ refreshToken: "not-a-refresh-token", userId: "alice-corp-example", signInTime: Date.now() }),
+        "cli-refresh:my-account/corp",
+      );
+      writeFileSync(path, readFileSync(path, "utf8").replace("not-a-refresh-token", unknown));
+      const refused2 = await firectl(home, ["whoami"]);
+      assert.equal(refused2.code, 1);
+      assert.match(refused2.stderr, /refused the refresh token/);
+    });
+
+    test("an admin's :revokeSessions ends firectl sign-ins: the stored ID token and its refresh are refused, a new sign-in works", async () => {
+      const home = newHome();
+      await human(h, "rita@corp.example", "admin");
+      assert.equal((await cliSignIn(home, "rita@corp.example")).code, 0);
+      const signedIn = profile(home);
+      assert.equal((await h.call("GET", `${A}/users`, { key: signedIn.id_token! })).status, 200);
+      const revoked = await h.call("POST", `${A}/users/rita-corp-example:revokeSessions`);
+      assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+
+      const withToken = await h.call("POST", `${A}/users`, { key: signedIn.id_token!, body: { email: "backdoor@corp.example", role: "admin" } });
+      assert.equal(withToken.status, 401, JSON.stringify(withToken.body));
+      assert.match(withToken.body.error.message, /an admin revoked the sign-ins of "rita@corp.example" after this ID token was issued/);
+      const refresh = await fetch(`${h.baseUrl}/auth/cli/refresh`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ accountId: "my-account", identityProviderId: "corp", refreshToken: signedIn.refresh_token }),
+      });
+      assert.equal(refresh.status, 401);
+      assert.match(((await refresh.json()) as any).error.message, /an admin revoked the sign-ins of "rita@corp.example" after this firectl sign-in/);
+      // firectl: the stored ID token is refused by the server; it says to sign in again.
+      const after = await firectl(home, ["user", "list"]);
+      assert.notEqual(after.code, 0);
+      assert.match(after.stderr, /revoked the sign-ins/);
+      assert.equal((await h.call("GET", `${A}/users/backdoor-corp-example`)).status, 404);
+      const refusals = await auditEntries(h, 'message="SignIn" AND email="rita@corp.example"');
+      assert.ok(refusals.some((e) => e.status.code === "UNAUTHENTICATED" && /revoked the sign-ins/.test(e.status.message)));
+
+      // Signing in again (a later second than the revocation) works.
+      await new Promise((r) => setTimeout(r, 1_100));
+      assert.equal((await cliSignIn(home, "rita@corp.example")).code, 0);
+      assert.equal(field(ok(await firectl(home, ["whoami"])), "Email"), "rita@corp.example");
     });
 
     test("a service account cannot sign in from the command line; the refusal is audited and its API key keeps working", async () => {

@@ -5,6 +5,7 @@ import { digestToken, isTokenShaped, newToken, pkceChallenge, tokensEqual } from
 import { formatTimestamp } from "../domain/time.ts";
 import { deleteExpiredCliGrants, insertCliGrant, takeCliGrant } from "../store/cli-grants.ts";
 import { getUser } from "../store/users.ts";
+import type { UserRow } from "../store/schema.ts";
 import type { RequestMeta } from "./context.ts";
 import { oidcConfiguration } from "./oidc-discovery.ts";
 import { providerRefusal, providerRow, userForTokens, verifyOidcLogin, type LoginState } from "./oidc-login.ts";
@@ -26,27 +27,58 @@ const GRANT_CONTEXT = "cli-grant";
 
 interface SealedTokens {
   idToken: string;
+  /** The provider's refresh token, which firectl only ever sees sealed (`sealRefresh`). */
   refreshToken?: string;
   expires: number;
+  /** When the browser sign-in behind these tokens finished (epoch ms); kept across refreshes. */
+  signInTime: number;
+}
+
+/**
+ * What firectl holds as its refresh token: the provider's, sealed with the server key for this
+ * provider, with the user and the time of the browser sign-in it descends from, so that an admin's
+ * `:revokeSessions` (or the user's deletion) ends it too. Format: `secret-box.ts`'s, opaque to firectl.
+ */
+interface RefreshEnvelope {
+  refreshToken: string;
+  userId: string;
+  signInTime: number;
+}
+
+const refreshContext = (accountId: string, idpId: string): string => `cli-refresh:${accountId}/${idpId}`;
+
+function sealRefresh(deps: SignInDeps, accountId: string, idpId: string, envelope: RefreshEnvelope): string {
+  return seal(serverKey(deps.config), JSON.stringify(envelope), refreshContext(accountId, idpId));
+}
+
+const badRefresh = (): ApiError => unauthenticated("the refresh token is not valid for this identity provider; run 'firectl signin' again");
+
+/** @throws UNAUTHENTICATED when `token` is not a refresh token Hearth sealed for this provider. */
+function openRefresh(deps: SignInDeps, accountId: string, idpId: string, token: string): RefreshEnvelope {
+  const text = open(serverKey(deps.config), token, refreshContext(accountId, idpId));
+  if (text === undefined) throw badRefresh();
+  return JSON.parse(text) as RefreshEnvelope;
 }
 
 type Tokens = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
 
-function tokensOf(tokens: Tokens, previousRefreshToken?: string): SealedTokens {
+function tokensOf(tokens: Tokens, signInTime: number, previousRefreshToken?: string): SealedTokens {
   const exp = tokens.claims()?.exp;
   if (!tokens.id_token || exp === undefined) throw unauthenticated("the identity provider returned no ID token; run 'firectl signin' again");
   const refreshToken = tokens.refresh_token ?? previousRefreshToken;
-  return { idToken: tokens.id_token, ...(refreshToken ? { refreshToken } : {}), expires: exp * 1000 };
+  return { idToken: tokens.id_token, ...(refreshToken ? { refreshToken } : {}), expires: exp * 1000, signInTime };
 }
 
-function credentials(accountId: string, idpId: string, user: { id: string; email: string }, sealed: SealedTokens): CliCredentials {
+function credentials(deps: SignInDeps, accountId: string, idpId: string, user: { id: string; email: string }, sealed: SealedTokens): CliCredentials {
+  const refresh =
+    sealed.refreshToken && sealRefresh(deps, accountId, idpId, { refreshToken: sealed.refreshToken, userId: user.id, signInTime: sealed.signInTime });
   return {
     accountId,
     identityProviderId: idpId,
     user: userName(accountId, user.id),
     email: user.email,
     idToken: sealed.idToken,
-    ...(sealed.refreshToken ? { refreshToken: sealed.refreshToken } : {}),
+    ...(refresh ? { refreshToken: refresh } : {}),
     expireTime: formatTimestamp(sealed.expires),
   };
 }
@@ -60,7 +92,7 @@ export async function finishCliLogin(deps: SignInDeps, login: LoginState, callba
     const { row, user, tokens } = await verifyOidcLogin(deps, login, callback, meta);
     const code = newToken();
     const now = Date.now();
-    const sealed = seal(serverKey(deps.config), JSON.stringify(tokensOf(tokens)), GRANT_CONTEXT);
+    const sealed = seal(serverKey(deps.config), JSON.stringify(tokensOf(tokens, now)), GRANT_CONTEXT);
     await deps.store.db.transaction().execute(async (trx) => {
       await deleteExpiredCliGrants(trx, now);
       await insertCliGrant(trx, {
@@ -97,7 +129,7 @@ export async function redeemCliGrant(deps: SignInDeps, code: string, verifier: s
   const user = await getUser(deps.store.db, grant.account_id, grant.user_id);
   const text = open(serverKey(deps.config), grant.tokens, GRANT_CONTEXT);
   if (!user || text === undefined) throw badCode();
-  return credentials(grant.account_id, grant.identity_provider_id, user, JSON.parse(text) as SealedTokens);
+  return credentials(deps, grant.account_id, grant.identity_provider_id, user, JSON.parse(text) as SealedTokens);
 }
 
 /**
@@ -106,18 +138,33 @@ export async function redeemCliGrant(deps: SignInDeps, code: string, verifier: s
  * service account since, or another subject, is refused; the renewal is audited like a sign-in.
  */
 export async function refreshCliSignIn(deps: SignInDeps, accountId: string, idpId: string, refreshToken: string, meta: RequestMeta): Promise<CliCredentials> {
+  const envelope = openRefresh(deps, accountId, idpId, refreshToken);
+  checkSignInLives(await getUser(deps.store.db, accountId, envelope.userId), envelope.signInTime);
   const row = await providerRow(deps, accountId, idpId);
   const config = await oidcConfiguration(deps, row);
   let tokens: Tokens;
   try {
-    tokens = await client.refreshTokenGrant(config, refreshToken);
+    tokens = await client.refreshTokenGrant(config, envelope.refreshToken);
   } catch (error) {
     throw providerRefusal(error, "the refresh token (run 'firectl signin' again)");
   }
-  const sealed = tokensOf(tokens, refreshToken);
-  // The same rules as any sign-in: the renewed token must still name the bound human.
+  const sealed = tokensOf(tokens, envelope.signInTime, envelope.refreshToken);
+  // The same rules as any sign-in: the renewed token must still name the bound human, the same one.
   const user = await userForTokens(deps, row, config, tokens, "oidc-refresh", meta);
+  if (user.id !== envelope.userId) throw unauthenticated("the refreshed sign-in names another user than the one who signed in; run 'firectl signin' again");
   await auditSignIn(deps.store.db, user, "oidc-refresh", meta, { identityProvider: row.id, client: "firectl" });
   await recordSignIn(deps, deps.store.db, user);
-  return credentials(accountId, idpId, user, sealed);
+  return credentials(deps, accountId, idpId, user, sealed);
+}
+
+/**
+ * A firectl sign-in made at `signInTime` (epoch ms) lives while its user does and no admin has
+ * revoked the user's sessions since.
+ * @throws UNAUTHENTICATED saying which.
+ */
+function checkSignInLives(user: UserRow | undefined, signInTime: number): void {
+  if (!user) throw unauthenticated("the user who signed in no longer exists; run 'firectl signin' again");
+  if (signInTime <= (user.sessions_revoke_time ?? 0)) {
+    throw unauthenticated(`an admin revoked the sign-ins of "${user.email}" after this firectl sign-in; run 'firectl signin' again`);
+  }
 }

@@ -23,6 +23,7 @@ import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
  *   HEARTH_OIDC_MAX_TOKEN_LIFETIME_S (OIDC Core §2, §3.1.3.7);
  * - `email_verified` must be the boolean `true` (a missing claim only where the provider is set to
  *   `trustEmailWithoutVerifiedClaim`), and the email must pass the same check as `POST /users`;
+ * - an ID token issued before an admin revoked the user's sessions is refused;
  * - an existing user is matched only when already bound to this provider's `(iss, sub)`, or, on the
  *   first sign-in, when the email's domain is one of the provider's tenant domains (none: the domain
  *   of the account's email); that first sign-in binds the user, and a later token with the same
@@ -106,6 +107,18 @@ const outsideTenant = (row: IdentityProviderRow, email: string): ApiError =>
 async function tenantAllows(db: Db, row: IdentityProviderRow, email: string): Promise<boolean> {
   const account = await getAccount(db, row.account_id);
   return account !== undefined && domainAllowed(email, JSON.parse(row.tenant_domains) as string[], account.email);
+}
+
+/**
+ * An ID token issued when or before an admin revoked the user's sessions (`:revokeSessions`) no
+ * longer signs it in: `iat` is in seconds, so one issued in the same second is refused too.
+ * @throws UNAUTHENTICATED saying so.
+ */
+function checkNotRevoked(user: UserRow, iat: number): void {
+  const revoked = user.sessions_revoke_time ?? 0;
+  if (iat * 1000 <= revoked) {
+    throw unauthenticated(`an admin revoked the sign-ins of "${user.email}" after this ID token was issued; sign in again ('firectl signin' or the console)`);
+  }
 }
 
 /** Binds `user` to the token's `(iss, sub)` at this provider and audits it, in `trx`. */
@@ -201,7 +214,10 @@ export async function userForClaims(deps: SignInDeps, row: IdentityProviderRow, 
     const existing = await getUserByEmail(deps.store.db, row.account_id, email);
     userId = existing?.id;
     if (existing?.service_account === 1) throw await refuseServiceAccount(deps, existing, via, meta);
-    if (existing) return await matchExisting(deps, row, existing, claims.iss, claims.sub, meta);
+    if (existing) {
+      checkNotRevoked(existing, claims.iat as number);
+      return await matchExisting(deps, row, existing, claims.iss, claims.sub, meta);
+    }
     return await provisionUser(deps, row, email, claims.iss, claims.sub, meta);
   } catch (error) {
     if (!(error instanceof ApiError) || error instanceof SignInRefusal) throw error;

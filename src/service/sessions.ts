@@ -8,6 +8,7 @@ import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import { auditSignIn, humanPrincipal, recordSignIn, refuseServiceAccount, type SignInDeps, type SignInUser } from "./sign-in.ts";
 import { getUserRow } from "./users.ts";
+import { setSessionsRevokeTime } from "../store/users.ts";
 import { requireGrantable } from "./permission-presets.ts";
 import { userName } from "../domain/resource-names.ts";
 
@@ -88,13 +89,19 @@ export async function endSession(deps: SignInDeps, token: string, meta: RequestM
   });
 }
 
-/** Admin: ends every session of a user (their API keys are untouched). */
+/**
+ * Admin: ends every sign-in of a user: its console sessions, and the ID tokens and firectl sign-ins
+ * made until now (`sessions_revoke_time`, checked by `userForClaims` and `refreshCliSignIn`). Its
+ * API keys are untouched.
+ * @returns how many console sessions ended.
+ */
 export async function revokeSessions(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<{ revokedSessions: number }> {
   const op = { method: "RevokeSessions", resource: userName(accountId, userId) };
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.revokeSessions");
     const row = await getUserRow(trx, accountId, userId);
     await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, "revoke the sessions of a principal with");
+    await setSessionsRevokeTime(trx, accountId, userId, Date.now());
     return { revokedSessions: await sessions.deleteUserSessions(trx, accountId, userId) };
   });
 }

@@ -670,6 +670,15 @@ const MIGRATIONS: Migration[] = [
       `create index api_key_tombstones_parent on api_key_tombstones (parent_key_id) where parent_key_id <> ''`,
     ],
   },
+  {
+    version: 30,
+    name: "user sessions revoke time",
+    statements: [
+      // When an admin last revoked the user's sessions (epoch ms; 0: never): an ID token issued then
+      // or before, and a firectl sign-in made then or before, no longer authenticate or refresh.
+      `alter table users add column sessions_revoke_time bigint not null default 0`,
+    ],
+  },
 ];
 
 /**

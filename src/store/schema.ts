@@ -35,6 +35,12 @@ export interface UserRow {
    * accounts: always). Optional: rows are inserted without it.
    */
   last_sign_in_time?: number | null;
+  /**
+   * When an admin last revoked the user's sessions (epoch ms, 0: never, `:revokeSessions`): ID
+   * tokens issued then or before, and firectl sign-ins made then or before, are refused. Optional:
+   * rows are inserted without it.
+   */
+  sessions_revoke_time?: number;
 }
 
 /** A permission preset (`accounts/{account_id}/permissionPresets/{id}`): the actions of a custom role. */

@@ -84,6 +84,11 @@ export async function setLastSignIn(db: Db, accountId: string, userId: string, t
   await db.updateTable("users").set({ last_sign_in_time: time }).where("account_id", "=", accountId).where("id", "=", userId).execute();
 }
 
+/** Records that an admin revoked the user's sessions at `time` (epoch ms): sign-ins made then or before end. */
+export async function setSessionsRevokeTime(db: Db, accountId: string, userId: string, time: number): Promise<void> {
+  await db.updateTable("users").set({ sessions_revoke_time: time }).where("account_id", "=", accountId).where("id", "=", userId).execute();
+}
+
 /** Deletes a user and its API keys (leaving the tombstones `deleteUserApiKeys` leaves; `now` epoch ms). */
 export async function deleteUser(db: Db, accountId: string, userId: string, now: number): Promise<void> {
   await deleteUserApiKeys(db, accountId, userId, now);

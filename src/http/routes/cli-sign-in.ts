@@ -64,11 +64,11 @@ export function cliSignInRoutes(router: Router): void {
     url: "/auth/cli/refresh",
     operationId: "RefreshCliSignIn",
     summary:
-      "firectl trades the identity provider's refresh token for a new ID token (Hearth holds the client secret); the token must still name a human of the account",
+      "firectl trades its refresh token (the identity provider's, sealed by Hearth) for a new ID token (Hearth holds the client secret); the token must still name the same human of the account, whose sessions no admin has revoked since",
     tag: "Sign-in",
     response: cliCredentials,
     auth: false,
-    body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(4096) }),
+    body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(8192) }),
     handler: async ({ deps, body, request, reply }) => {
       void reply.header("cache-control", "no-store");
       // Junk refresh tokens would each cost a call to the provider with Hearth's client secret.
