@@ -328,6 +328,10 @@ describe("web console in a browser", { timeout: 300_000 }, () => {
     await page.getByRole("heading", { level: 2, name: "Corp SSO" }).waitFor();
     await page.getByRole("button", { name: "Add identity provider" }).waitFor();
     assert.doesNotMatch(await page.content(), /s3cret/);
+    // Each provider shows its own redirect URI to register with it.
+    const redirectUris = await page.locator('[id^="redirect-uri-"]').allTextContents();
+    assert.ok(redirectUris.length > 0);
+    for (const uri of redirectUris) assert.match(uri, /^http:\/\/127\.0\.0\.1:\d+\/auth\/oidc\/callback\/my-account\/[a-z][a-z0-9-]*$/);
     await check(admin, "11-identity-providers-admin");
   });
 

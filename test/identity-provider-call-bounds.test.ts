@@ -108,7 +108,7 @@ for (const dialect of DIALECTS) {
         const cookie = String(start.headers["set-cookie"]).split(";")[0]!;
         const replies: Array<{ status: number; message: string }> = [];
         for (let i = 0; i < 10; i++) {
-          const res = await h.call("GET", `/auth/oidc/callback?code=guess-${i}&state=${state}`, { key: null, headers: { cookie } });
+          const res = await h.call("GET", `/auth/oidc/callback/evil/reflect?code=guess-${i}&state=${state}`, { key: null, headers: { cookie } });
           replies.push({ status: res.status, message: res.body.error?.message });
         }
         assert.equal(issuer.count("/token"), 1, issuer.requests.join(", "));

@@ -9,7 +9,7 @@ import { openStore } from "../src/store/store.ts";
 import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
 import { auditEntries, human, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
 import { DIALECTS, freshDatabase, type TestHearth } from "./support/hearth.ts";
-import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
+import { isHearthCallback, startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 import { hearth } from "./support/process.ts";
 
 /**
@@ -28,13 +28,7 @@ for (const dialect of DIALECTS) {
 
     async function webSignIn(login: string) {
       const browser = new Browser();
-      const callback = await followSignIn(
-        browser,
-        `${h.baseUrl}/auth/oidc/my-account/corp/start`,
-        login,
-        (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
-        FROM_HEARTH_PAGE,
-      );
+      const callback = await followSignIn(browser, `${h.baseUrl}/auth/oidc/my-account/corp/start`, login, isHearthCallback(h), FROM_HEARTH_PAGE);
       const res = await browser.request(callback);
       return { browser, res, body: res.headers.get("content-type")?.startsWith("application/json") ? ((await res.json()) as any) : undefined };
     }

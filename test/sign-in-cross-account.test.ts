@@ -5,7 +5,14 @@ import { CONSOLE_CSP } from "../src/http/console.ts";
 import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
 import { human, otherAccount } from "./support/fixtures.ts";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
-import { createIdentityProvider, startHearthWithIdentityProvider, startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
+import {
+  createIdentityProvider,
+  hearthCallback,
+  isHearthCallback,
+  startHearthWithIdentityProvider,
+  startIssuer,
+  type TestIssuer,
+} from "./support/oidc-issuer.ts";
 
 const B = "other-account";
 const B_START = `/auth/oidc/${B}/b-sso/start`;
@@ -44,13 +51,7 @@ for (const dialect of DIALECTS) {
     /** Runs B's sign-in (started the legitimate way) in `browser` up to Hearth's callback; returns its response. */
     async function signInToB(browser: Browser): Promise<Response> {
       const start = `${h.baseUrl}${B_START}?next=${encodeURIComponent("/account/users")}`;
-      const callback = await followSignIn(
-        browser,
-        start,
-        "mallory@evil.example",
-        (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
-        FROM_HEARTH_PAGE,
-      );
+      const callback = await followSignIn(browser, start, "mallory@evil.example", isHearthCallback(h), FROM_HEARTH_PAGE);
       return browser.request(callback, { headers: { accept: "text/html" } });
     }
 
@@ -64,7 +65,7 @@ for (const dialect of DIALECTS) {
 
     before(async () => {
       ({ h, issuer: issuerA } = await startHearthWithIdentityProvider(dialect, { displayName: "Corp SSO", tenantDomains: ["corp.example"] }));
-      issuerB = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
+      issuerB = await startIssuer({ redirectUris: [hearthCallback(h, B, "b-sso")] });
       await human(h, "alice@corp.example", "user");
       // Account B belongs to the attacker, whose provider approves anyone of its domain silently.
       const bAdmin = await otherAccount(h, B);

@@ -4,7 +4,7 @@ import { createSigninLink } from "../src/service/signin-links.ts";
 import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
 import { human } from "./support/fixtures.ts";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
-import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
+import { isHearthCallback, startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 
 /** Issue 13, item 3: each of these answered `302 Location: //evil.example/...` after sign-in. */
 const REPRODUCTIONS = ["/.//evil.example/phish", "/..//evil.example", "/%2e//evil.example"];
@@ -67,20 +67,14 @@ for (const dialect of DIALECTS) {
       for (const next of [...REPRODUCTIONS, "/%5Cevil.example", "/\t/evil.example"]) {
         const browser = new Browser();
         const start = `${h.baseUrl}/auth/oidc/my-account/corp/start?next=${encodeURIComponent(next)}`;
-        const callback = await followSignIn(
-          browser,
-          start,
-          "alice@corp.example",
-          (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback",
-          FROM_HEARTH_PAGE,
-        );
+        const callback = await followSignIn(browser, start, "alice@corp.example", isHearthCallback(h), FROM_HEARTH_PAGE);
         const res = await browser.request(callback);
         assert.equal(res.status, 302, await res.text());
         assert.equal(res.headers.get("location"), "/", JSON.stringify(next));
       }
       const browser = new Browser();
       const start = `${h.baseUrl}/auth/oidc/my-account/corp/start?next=${encodeURIComponent("/account/users")}`;
-      const callback = await followSignIn(browser, start, "alice@corp.example", (u) => u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+      const callback = await followSignIn(browser, start, "alice@corp.example", isHearthCallback(h), FROM_HEARTH_PAGE);
       assert.equal((await browser.request(callback)).headers.get("location"), "/account/users");
     });
   });

@@ -6,7 +6,7 @@ import { startSession } from "../src/service/sessions.ts";
 import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
 import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startIssuer, TEST_CLIENT_REDIRECT, type TestIssuer } from "./support/oidc-issuer.ts";
+import { hearthCallback, isHearthCallback, startIssuer, TEST_CLIENT_REDIRECT, type TestIssuer } from "./support/oidc-issuer.ts";
 
 const A = "/v1/accounts/my-account";
 const SA_EMAIL = "ci-bot@my-account.sa.hearth.local";
@@ -42,7 +42,7 @@ for (const dialect of DIALECTS) {
     async function webSignIn(login: string, next = "/account/users") {
       const browser = new Browser();
       const start = `${h.baseUrl}/auth/oidc/my-account/corp/start?next=${encodeURIComponent(next)}`;
-      const callback = await followSignIn(browser, start, login, (u) => u.origin === h.baseUrl && u.pathname === "/auth/oidc/callback", FROM_HEARTH_PAGE);
+      const callback = await followSignIn(browser, start, login, isHearthCallback(h), FROM_HEARTH_PAGE);
       const res = await browser.request(callback);
       return { browser, res };
     }
@@ -51,7 +51,7 @@ for (const dialect of DIALECTS) {
       // The test issuer listens on loopback: the operator switch lets Hearth reach it.
       h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
       await h.listen();
-      issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
+      issuer = await startIssuer({ redirectUris: [hearthCallback(h)] });
       otherIssuer = await startIssuer({ redirectUris: [] });
       const created = await h.call("POST", `${A}/identityProviders?identityProviderId=corp`, {
         body: {
@@ -182,7 +182,7 @@ for (const dialect of DIALECTS) {
         inBrowser,
         `${h.baseUrl}/auth/oidc/my-account/corp/start`,
         "stranger@elsewhere.example",
-        (u) => u.pathname === "/auth/oidc/callback",
+        isHearthCallback(h),
         FROM_HEARTH_PAGE,
       );
       const page = await inBrowser.request(back, { headers: { accept: "text/html,application/xhtml+xml" } });

@@ -12,7 +12,7 @@ import { otherAccount } from "../support/fixtures.ts";
 import { anyFilter, fromSchema, junk, mutateBody, mutated, validFilter } from "../support/fuzz.ts";
 import { DIALECTS, type TestHearth } from "../support/hearth.ts";
 import { startPlatform, upload } from "../support/platform.ts";
-import { startIssuer, type TestIssuer } from "../support/oidc-issuer.ts";
+import { hearthCallback, startIssuer, type TestIssuer } from "../support/oidc-issuer.ts";
 import { guardNetwork, report } from "../support/reliability.ts";
 
 /**
@@ -174,7 +174,7 @@ for (const dialect of DIALECTS) {
       // The test issuer listens on loopback: the operator switch lets Hearth reach it.
       ({ h, stop } = await startPlatform(dialect, {}, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" }));
       issuer = await startIssuer({
-        redirectUris: [`${h.baseUrl}/auth/oidc/callback`, "http://localhost:80/auth/oidc/callback", "http://localhost/auth/oidc/callback"],
+        redirectUris: [hearthCallback(h), "http://localhost:80/auth/oidc/callback/my-account/corp", "http://localhost/auth/oidc/callback/my-account/corp"],
       });
       const doc = (await h.call("GET", "/openapi.json", { key: null })).body;
       ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import Provider from "oidc-provider";
 import type { Dialect } from "../../src/store/store.ts";
 import { startHearth, type TestHearth } from "./hearth.ts";
+import { callbackPath } from "../../src/http/routes/sign-in.ts";
 
 /**
  * A real OpenID Provider (the `oidc-provider` package) on loopback, for sign-in tests. Any login
@@ -26,12 +27,24 @@ export interface TestIssuer {
 
 export const TEST_CLIENT_REDIRECT = "http://127.0.0.1:9/test-client/callback";
 
+/** Hearth's redirect URI for identity provider `identityProviderId` of `accountId` at `h`: each provider has its own. */
+export const hearthCallback = (h: { baseUrl: string }, accountId = "my-account", identityProviderId = "corp"): string =>
+  `${h.baseUrl}${callbackPath(accountId, identityProviderId)}`;
+
+/** Whether `u` is one of Hearth's OIDC redirect URIs at `h`: where a browser following a sign-in stops. */
+export const isHearthCallback =
+  (h: { baseUrl: string }) =>
+  (u: URL): boolean =>
+    u.origin === h.baseUrl && u.pathname.startsWith("/auth/oidc/callback/");
+
 /** `tls`: serve over https with this key and certificate (PEM), for tests where Hearth must not use plain http. */
 export async function startIssuer(options: {
   redirectUris: string[];
   clientId?: string;
   clientSecret?: string;
   tls?: { key: string; cert: string };
+  /** Like the many providers that do not implement RFC 9207: no `iss` in the authorization response, nor in discovery. */
+  withoutIssParameter?: boolean;
 }): Promise<TestIssuer> {
   const clientId = options.clientId ?? "hearth-console";
   const clientSecret = options.clientSecret ?? "issuer-client-secret-3f9a1c77e2";
@@ -69,6 +82,7 @@ export async function startIssuer(options: {
   const handle = provider.callback();
   server.on("request", (req, res) => {
     if (req.method === "POST" && req.url?.split("?")[0] === "/token") tokenRequests++;
+    if (options.withoutIssParameter) withoutIss(req.url ?? "", res);
     return handle(req, res);
   });
   return {
@@ -140,8 +154,31 @@ export async function startHearthWithIdentityProvider(
 ): Promise<{ h: TestHearth; issuer: TestIssuer; provider: any }> {
   const h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true", ...env });
   await h.listen();
-  const issuer = await startIssuer({ redirectUris: [`${h.baseUrl}/auth/oidc/callback`] });
+  const issuer = await startIssuer({ redirectUris: [hearthCallback(h)] });
   return { h, issuer, provider: await createIdentityProvider(h, issuer, fields) };
+}
+
+/** Rewrites `res` as a provider without RFC 9207 would write it: `iss` dropped from redirects and from discovery. */
+function withoutIss(url: string, res: ServerResponse): void {
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name: string, value: number | string | readonly string[]) => {
+    const lower = name.toLowerCase();
+    if (lower === "content-length" && url.startsWith("/.well-known/")) return res;
+    if (lower === "location" && typeof value === "string" && value.includes("iss=")) {
+      const to = new URL(value);
+      to.searchParams.delete("iss");
+      return setHeader(name, to.href);
+    }
+    return setHeader(name, value);
+  };
+  if (!url.startsWith("/.well-known/openid-configuration")) return;
+  const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+  res.end = ((chunk?: unknown) => {
+    if (chunk === undefined || chunk === null) return end(chunk);
+    const doc = JSON.parse(String(chunk)) as Record<string, unknown>;
+    delete doc.authorization_response_iss_parameter_supported;
+    return end(JSON.stringify(doc));
+  }) as typeof res.end;
 }
 
 async function mint(key: CryptoKey, kid: string, claims: Record<string, unknown>): Promise<string> {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ACTION_NAMES } from "../../domain/actions.ts";
-import { ApiError } from "../../domain/errors.ts";
+import { ApiError, unauthenticated } from "../../domain/errors.ts";
 import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN, SESSION_COOKIE } from "../../domain/sign-in.ts";
 import { auditRefused } from "../../service/audit.ts";
 import type { Deps } from "../../service/context.ts";
@@ -33,8 +33,15 @@ function secure(deps: Deps, request: FastifyRequest): boolean {
 export const providerParams = accountParams.extend({ identityProviderId: id("identity provider id") });
 
 /**
+ * The redirect URI of one provider, `{origin}/auth/oidc/callback/{account}/{provider}`: each has its
+ * own, so that a browser the provider sends back is known to come from it (RFC 9700 §4.4.2, the
+ * defence against mix-up attacks that does not depend on the provider sending `iss`, RFC 9207).
+ */
+export const callbackPath = (accountId: string, identityProviderId: string): string => `/auth/oidc/callback/${accountId}/${identityProviderId}`;
+
+/**
  * Sends the browser to the identity provider, keeping the sign-in's state in the login cookie; the
- * provider returns to /auth/oidc/callback whether the sign-in is the console's or firectl's.
+ * provider returns to its own `callbackPath` whether the sign-in is the console's or firectl's.
  */
 export async function redirectToProvider(
   deps: Deps,
@@ -44,7 +51,7 @@ export async function redirectToProvider(
   next: string | undefined,
   cli?: CliRequest,
 ): Promise<FastifyReply> {
-  const redirectUri = `${requestOrigin(request, deps.config.publicUrl)}/auth/oidc/callback`;
+  const redirectUri = `${requestOrigin(request, deps.config.publicUrl)}${callbackPath(params.accountId, params.identityProviderId)}`;
   let start;
   try {
     start = await beginOidcLogin(deps, params.accountId, params.identityProviderId, redirectUri, next, cli);
@@ -57,6 +64,13 @@ export async function redirectToProvider(
   setCookie(reply, LOGIN_COOKIE, start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
   void reply.header("cache-control", "no-store");
   return reply.redirect(start.authorizationUrl, 302);
+}
+
+/** The refusal of a browser returning to another provider's redirect URI than its sign-in's. */
+function providerMixUp(login: LoginState, params: { accountId: string; identityProviderId: string }): ApiError {
+  return unauthenticated(
+    `this sign-in began with identity provider "${login.idpId}" of account "${login.accountId}", but the browser came back to the address of "${params.identityProviderId}" of account "${params.accountId}"; start the sign-in again`,
+  );
 }
 
 /** Browser sign-in: OIDC, one-time links, the session itself, sign-out; and the admin's revocation. */
@@ -82,23 +96,27 @@ export function signInRoutes(router: Router): void {
 
   router.add({
     method: "GET",
-    url: "/auth/oidc/callback",
+    url: "/auth/oidc/callback/{accountId}/{identityProviderId}",
     operationId: "FinishOidcSignIn",
     summary:
-      "Where the identity provider sends the browser back: checks state, nonce, PKCE and issuer, then starts a session (or, for firectl, sends a one-time code to its loopback listener)",
+      "Where an identity provider sends the browser back (each provider its own address): checks that the sign-in began with this provider, then state, nonce, PKCE and issuer, then starts a session (or, for firectl, sends a one-time code to its loopback listener)",
     tag: "Sign-in",
     redirect: true,
     response: accountSwitchPage,
     responseType: "text/html",
     auth: false,
+    params: providerParams,
     query: anyQuery,
-    handler: async ({ deps, request, reply }) => {
+    handler: async ({ deps, params, request, reply }) => {
       const callback = new URL(request.url, "http://hearth.invalid").searchParams;
       // The login state is single-use whatever the outcome.
       setCookie(reply, LOGIN_COOKIE, "", { path: LOGIN_COOKIE_PATH, maxAge: 0, secure: secure(deps, request) });
       let login: LoginState | undefined;
       try {
         login = readLoginState(deps, readCookie(request, LOGIN_COOKIE));
+        // A browser sent back by another provider than the one its sign-in began with: a mix-up
+        // (another account's provider relaying this one's code), refused before any code is traded.
+        if (login.accountId !== params.accountId || login.idpId !== params.identityProviderId) throw providerMixUp(login, params);
         // A client that keeps the cookie cannot replay it: each state is claimed once in the store.
         await claimLoginState(deps, login);
         if (login.cli) {
@@ -110,7 +128,7 @@ export function signInRoutes(router: Router): void {
       } catch (error) {
         // A failed callback may have cost a call to the provider's token endpoint: it counts against the address.
         if (!(error instanceof ApiError)) throw error;
-        const resource = login ? identityProviderName(login.accountId, login.idpId) : "auth/oidc/callback";
+        const resource = login ? identityProviderName(login.accountId, login.idpId) : identityProviderName(params.accountId, params.identityProviderId);
         throw await failedAuthentication(deps, request, { operationId: "FinishOidcSignIn", accountId: login?.accountId, resource }, error);
       }
     },

@@ -175,7 +175,8 @@ export function IdentityProvidersPage() {
   const mayCreate = session.can("identityProviders.create");
   const manage = session.can("identityProviders.update");
   const providers = list.data?.identityProviders ?? [];
-  const callback = `${window.location.origin}/auth/oidc/callback`;
+  /** Each provider's own redirect URI (a shared one would let another account's provider relay this one's codes). */
+  const callback = (id: string) => `${window.location.origin}/auth/oidc/callback/${session.accountId}/${id}`;
   const done = () => {
     setDialog(undefined);
     list.reload();
@@ -195,9 +196,8 @@ export function IdentityProvidersPage() {
       />
       <div className="card callout">
         <p>
-          Register this redirect URI with each provider: <code id="redirect-uri">{callback}</code>
+          Register each provider's own redirect URI with it: <code id="redirect-uri">{callback("PROVIDER_ID")}</code>, shown on its card below.
         </p>
-        <CopyButton text={callback} label="Copy URI" />
       </div>
       <ListStatus list={list} count={providers.length} what="identity providers">
         <Empty icon="shield" title="No identity provider yet">
@@ -237,6 +237,12 @@ export function IdentityProvidersPage() {
                 <div>
                   <dt>Client ID</dt>
                   <dd className="mono">{idp.oidcConfig.clientId}</dd>
+                </div>
+                <div>
+                  <dt>Redirect URI</dt>
+                  <dd className="mono">
+                    <span id={`redirect-uri-${id}`}>{callback(id)}</span> <CopyButton text={callback(id)} label="Copy URI" />
+                  </dd>
                 </div>
                 <div>
                   <dt>Tenant domains</dt>
