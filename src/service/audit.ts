@@ -23,14 +23,42 @@ export interface UncheckedOperation extends Operation {
 
 const SECRET_FIELDS = /^(key|secret|clientsecret|client_secret|password|token|apikey|api_key|authorization)$/i;
 
-/** A copy of `value` with every secret-looking field replaced. */
+/** The longest string an entry keeps (characters; a payload's value or the status message), and the longest payload (characters of JSON). */
+const MAX_TEXT = 4096;
+const MAX_PAYLOAD = 65_536;
+
+/** URL credentials (`https://user:password@host`, RFC 3986 §3.2.1) anywhere in a text. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi;
+
+/**
+ * Text as an entry keeps it: a URL's credentials replaced by `[REDACTED]` (a refused webhook URL
+ * `https://user:pass@…` once left its password in the log), and at most MAX_TEXT characters, with
+ * how many were cut (a refused request carrying a megabyte in one field once wrote a megabyte).
+ */
+function scrubbed(text: string): string {
+  const clean = text.replace(URL_USERINFO, "$1[REDACTED]@");
+  return clean.length <= MAX_TEXT ? clean : `${clean.slice(0, MAX_TEXT)}…[TRUNCATED ${clean.length - MAX_TEXT} characters]`;
+}
+
+/** A copy of `value` with every secret-looking field replaced, texts scrubbed, and at most 100 items or fields per level, 8 levels deep. */
 function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return "[TRUNCATED]";
+  if (typeof value === "string") return scrubbed(value);
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.test(k) ? "[REDACTED]" : redact(v, depth + 1)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .slice(0, 100)
+        .map(([k, v]) => [scrubbed(k), SECRET_FIELDS.test(k) ? "[REDACTED]" : redact(v, depth + 1)]),
+    );
   }
   return value;
+}
+
+/** The stored payload: `redact`ed, and replaced by a note of its size when its JSON is longer than MAX_PAYLOAD characters. */
+function storedPayload(payload: unknown): string {
+  const json = JSON.stringify(redact(payload ?? {}));
+  return json.length <= MAX_PAYLOAD ? json : JSON.stringify({ "[TRUNCATED]": `a payload of ${json.length} characters` });
 }
 
 interface Actor {
@@ -91,8 +119,8 @@ export function auditRow(actor: Actor, op: UncheckedOperation, error?: unknown):
     resource: storable(op.resource),
     message: storable(op.method),
     status_code: status.code,
-    status_message: storable(status.message),
-    payload: JSON.stringify(redact(op.payload ?? {})),
+    status_message: storable(scrubbed(status.message)),
+    payload: storedPayload(op.payload),
     is_admin_action: op.isAdminAction ? 1 : 0,
     user_agent: storable(actor.meta.userAgent.slice(0, 512)),
     client_ip: storable(actor.meta.clientIp),
