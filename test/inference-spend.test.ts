@@ -117,6 +117,46 @@ for (const dialect of DIALECTS) {
       assert.equal((await first).status, 200);
     });
 
+    test("best_of and the larger of max_tokens and max_completion_tokens count: best_of 3 × max_tokens 2 holds $6 although max_completion_tokens is 1", async () => {
+      const acct = await account(h, "bound-acct", { spender: "user" });
+      const model = await dollarModel(h, "bound-acct", acct.admin);
+      await setQuota(h, "bound-acct", "monthly-spend-usd", 5, acct.admin);
+      const before = up.requests.length;
+      const first = infer(h, acct.keys.spender!, { model, prompt: "late", best_of: 3, max_tokens: 2, max_completion_tokens: 1 }, "/inference/v1/completions");
+      await until("the request at the backend", async () => (up.requests.length > before ? true : undefined), 5_000);
+      const second = await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }));
+      const refused = (await second.json()) as any;
+      assert.equal(second.status, 402, JSON.stringify(refused));
+      assert.match(refused.error.message, /\$6\.000000 reserved by calls in flight/, "$1 before: one choice of max_completion_tokens");
+      assert.equal((await first).status, 200);
+    });
+
+    test("n, best_of, max_tokens and max_completion_tokens that are not whole numbers ≥ 1 are refused, naming the field, before the backend", async () => {
+      const acct = await account(h, "count-acct", { spender: "user" });
+      const model = await dollarModel(h, "count-acct", acct.admin);
+      const before = up.requests.length;
+      const cases: Array<[Record<string, unknown>, RegExp]> = [
+        [{ n: "50", max_tokens: 1 }, /field "n": n must be a whole number/],
+        [{ n: 0, max_tokens: 1 }, /"n": n must be at least 1/],
+        [{ max_tokens: 1.5 }, /"max_tokens": max_tokens must be a whole number/],
+        [{ max_completion_tokens: "9" }, /"max_completion_tokens": max_completion_tokens must be a whole number/],
+        [{ best_of: -2, max_tokens: 1 }, /"best_of": best_of must be at least 1/],
+      ];
+      for (const [extra, message] of cases) {
+        const res = await infer(h, acct.keys.spender!, chat(model, "hi", extra));
+        const body = (await res.json()) as any;
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.match(body.error.message, message);
+        assert.equal(body.error.type, "invalid_request_error");
+      }
+      assert.equal(up.requests.length, before, "nothing reached the backend");
+      assert.equal(
+        (await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1, n: null, max_completion_tokens: null }))).status,
+        200,
+        "null is unset",
+      );
+    });
+
     test("a max_tokens whose cost overflows any counter is admitted like a large one, never a 500", async () => {
       const acct = await account(h, "overflow-acct", { spender: "user" });
       const model = await dollarModel(h, "overflow-acct", acct.admin);

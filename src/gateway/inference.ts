@@ -191,20 +191,33 @@ const DEFAULT_MAX_COST_PER_REQUEST_USD = 1;
 /** A reservation lapses this long after the backend's time-out, when its process died before settling it. */
 const RESERVATION_GRACE_MS = 60_000;
 
+const wholeCount = (value: unknown): number | undefined => (typeof value === "number" && Number.isInteger(value) && value > 0 ? value : undefined);
+
+/**
+ * What a call may generate, as its body asks: `choices`, the larger of OpenAI's `n` and the legacy
+ * completions' `best_of` (every candidate is generated and billed; default 1), and `maxTokens` per
+ * choice, the larger of `max_tokens` and `max_completion_tokens` when both are sent (a backend may
+ * read either: the legacy completions API knows only `max_tokens`), undefined when neither is.
+ * The gateway has refused values that are not whole numbers ≥ 1 before (proxy.ts).
+ */
+function outputBound(body: Record<string, unknown>): { choices: number; maxTokens: number | undefined } {
+  const choices = Math.max(wholeCount(body.n) ?? 1, wholeCount(body.best_of) ?? 1);
+  const limits = [wholeCount(body.max_tokens), wholeCount(body.max_completion_tokens)].filter((v) => v !== undefined);
+  return { choices, maxTokens: limits.length ? Math.max(...limits) : undefined };
+}
+
 /**
  * The upper bound of a call's cost that admission reserves, nano-dollars: the prompt estimate at
- * the input price plus `max_tokens` (or `max_completion_tokens`) at the output price; without
- * either, the model's `maxCostPerRequestUsd`, else $1. Either is for each of the `n` choices asked
- * for (OpenAI's `n`, default 1: every choice is generated and billed). An embedding produces no tokens: it
- * reserves its `input` at one token per UTF-8 byte of its JSON (no byte-level tokenizer makes
- * more). A free model reserves nothing.
+ * the input price plus `outputBound`'s tokens at the output price; without a token limit, the
+ * model's `maxCostPerRequestUsd`, else $1. Either is for each choice asked for. An embedding
+ * produces no tokens: it reserves its `input` at one token per UTF-8 byte of its JSON (no
+ * byte-level tokenizer makes more). A free model reserves nothing.
  */
 export function reservationNano(target: Target, promptTokens: number, body: Record<string, unknown>): number {
   if (target.prices.inputPricePerMillionTokens === 0 && target.prices.outputPricePerMillionTokens === 0) return 0;
   if (target.kind === "EMBEDDING_MODEL") return costNano(target.prices, Buffer.byteLength(JSON.stringify(body.input ?? "")), 0);
-  const choices = typeof body.n === "number" && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
-  const max = body.max_completion_tokens ?? body.max_tokens;
-  if (typeof max === "number" && Number.isInteger(max) && max > 0) return costNano(target.prices, promptTokens, max * choices);
+  const { choices, maxTokens } = outputBound(body);
+  if (maxTokens !== undefined) return costNano(target.prices, promptTokens, maxTokens * choices);
   return Math.round((target.maxCostPerRequestUsd ?? DEFAULT_MAX_COST_PER_REQUEST_USD) * NANO_PER_USD) * choices;
 }
 
@@ -216,15 +229,12 @@ const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
 /**
  * The tokens a call holds against its key's `tpm` until it ends: the prompt estimate plus
- * `max_tokens` (or `max_completion_tokens`, else `DEFAULT_MAX_OUTPUT_TOKENS`) for each of the `n`
- * choices; an embedding, its prompt alone.
+ * `outputBound`'s tokens (else `DEFAULT_MAX_OUTPUT_TOKENS`) for each choice; an embedding, its prompt alone.
  */
 export function reservedTokens(target: Target, promptTokens: number, body: Record<string, unknown>): number {
   if (target.kind === "EMBEDDING_MODEL") return promptTokens;
-  const choices = typeof body.n === "number" && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
-  const max = body.max_completion_tokens ?? body.max_tokens;
-  const output = typeof max === "number" && Number.isInteger(max) && max > 0 ? max : DEFAULT_MAX_OUTPUT_TOKENS;
-  return promptTokens + output * choices;
+  const { choices, maxTokens } = outputBound(body);
+  return promptTokens + (maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS) * choices;
 }
 
 /** Tokens a call took from its key's `tpm` window, to reconcile with what it used when it ends. */

@@ -19,8 +19,26 @@ import { redactUpstreamText } from "./redact.ts";
 import { endCall, relayError, relayJson, relayStream, type Relayed } from "./relay.ts";
 import { postUpstream, UpstreamError, type UpstreamCall } from "./upstream.ts";
 
-const chatSchema = z.looseObject({ messages: z.array(z.unknown()).min(1, "messages must not be empty"), stream: z.boolean().optional() });
-const completionSchema = z.looseObject({ prompt: z.union([z.string(), z.array(z.unknown())]), stream: z.boolean().optional() });
+/**
+ * The fields a call's reservation is taken from (`reservedTokens`, `reservationNano`): whole numbers
+ * or null, as OpenAI's API takes them. A backend that reads `"n": "50"` as 50 (pydantic's lax mode)
+ * once generated 50 choices on a reservation for one.
+ */
+const positiveCount = (field: string) =>
+  z
+    .number({ error: `${field} must be a whole number` })
+    .int(`${field} must be a whole number`)
+    .min(1, `${field} must be at least 1`)
+    .nullable()
+    .optional();
+const outputFields = {
+  n: positiveCount("n"),
+  best_of: positiveCount("best_of"),
+  max_tokens: positiveCount("max_tokens"),
+  max_completion_tokens: positiveCount("max_completion_tokens"),
+};
+const chatSchema = z.looseObject({ messages: z.array(z.unknown()).min(1, "messages must not be empty"), stream: z.boolean().optional(), ...outputFields });
+const completionSchema = z.looseObject({ prompt: z.union([z.string(), z.array(z.unknown())]), stream: z.boolean().optional(), ...outputFields });
 // OpenAI's embeddings input: a string, or an array of strings or of token arrays.
 const embeddingSchema = z.looseObject({ input: z.union([z.string(), z.array(z.unknown()).min(1, "input must not be empty")]) });
 
