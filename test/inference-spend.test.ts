@@ -189,6 +189,28 @@ for (const dialect of DIALECTS) {
       assert.equal(attempts, 1, "a 402 is not retried");
     });
 
+    test("without usage from the backend, the completion is estimated from the text generated, not the JSON around it", async () => {
+      const acct = await account(h, "estimate-acct", { caller: "user" });
+      const model = await dollarModel(h, "estimate-acct", acct.admin);
+      // Answered whole, with a usage object that counts nothing ("usage {}"): "Hello, world" is 12 characters, 3 tokens.
+      const whole = await infer(h, acct.keys.caller!, chat(model, "usage {}", { max_tokens: 100 }));
+      assert.equal(whole.status, 200, await whole.text());
+      await until("metered", async () => ((await totalUsd(h, "estimate-acct", acct.admin)).total.requestCount === 1 ? true : undefined), 5_000);
+      assert.equal((await totalUsd(h, "estimate-acct", acct.admin)).total.completionTokens, 3, "about 50 when the whole JSON counted");
+
+      // A stream of 500 words ("w0 ", "w1 ", …) the client leaves after some: the words it got, not their chunks' JSON.
+      const controller = new AbortController();
+      const res = await infer(h, acct.keys.caller!, chat(model, "slow", { stream: true, max_tokens: 1000 }), undefined, controller.signal);
+      const reader = res.body!.getReader();
+      let received = "";
+      while ((received.match(/"content":"w\d+ "/g) ?? []).length < 40) received += new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+      await until("metered", async () => ((await totalUsd(h, "estimate-acct", acct.admin)).total.requestCount === 2 ? true : undefined), 5_000);
+      const streamed = (await totalUsd(h, "estimate-acct", acct.admin)).total.completionTokens - 3;
+      // 40 to 120 words of 3 to 5 characters before the abort took effect: at most 150 tokens; each chunk's JSON alone is about 35 tokens.
+      assert.ok(streamed >= 10 && streamed <= 150, `${streamed} completion tokens metered`);
+    });
+
     test("a client gone before the backend's headers is metered at the prompt estimate, streamed or not; every request has exactly one access-log line", async () => {
       const acct = await account(h, "gone-acct", { caller: "user" });
       /** Sends one call; `abortWhen` (checked every 10 ms) makes the client go away. Resolves with the status, 0 when gone. */

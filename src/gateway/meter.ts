@@ -36,3 +36,40 @@ export function usageOf(value: unknown): TokenUsage | undefined {
  * cut short: metering something is better than letting a disconnect make a request free.
  */
 export const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
+
+const textLength = (value: unknown): number => (typeof value === "string" ? value.length : 0);
+
+/** A message's or delta's content: a string, or OpenAI's array of parts (`{type: "text", text}`). */
+function contentLength(content: unknown): number {
+  if (typeof content === "string") return content.length;
+  if (!Array.isArray(content)) return 0;
+  return content.reduce((n: number, part: unknown) => n + textLength((part as { text?: unknown } | null)?.text), 0);
+}
+
+/** A chat message's or delta's generated text: content, reasoning, refusal and tool-call (or legacy function-call) arguments. */
+function messageLength(message: unknown): number {
+  if (!message || typeof message !== "object") return 0;
+  const m = message as Record<string, unknown>;
+  let n = contentLength(m.content) + textLength(m.reasoning_content) + textLength(m.refusal);
+  n += textLength((m.function_call as { arguments?: unknown } | null)?.arguments);
+  if (Array.isArray(m.tool_calls))
+    for (const call of m.tool_calls) n += textLength((call as { function?: { arguments?: unknown } } | null)?.function?.arguments);
+  return n;
+}
+
+/**
+ * The characters of text a model generated in an OpenAI-style answer or stream chunk, what a
+ * completion's estimate is taken from when the backend reports no usage: each choice's `text`
+ * (completions) or its `message`'s or `delta`'s generated text (chat). Not the JSON around it:
+ * counting a chunk's whole JSON once metered a cut-off stream at about 33 times the tokens it carried.
+ */
+export function generatedChars(json: Record<string, unknown>): number {
+  if (!Array.isArray(json.choices)) return 0;
+  let n = 0;
+  for (const choice of json.choices) {
+    if (!choice || typeof choice !== "object") continue;
+    const c = choice as Record<string, unknown>;
+    n += textLength(c.text) + messageLength(c.message) + messageLength(c.delta);
+  }
+  return n;
+}

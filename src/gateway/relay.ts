@@ -11,7 +11,7 @@ import { limitsKeyOf } from "../domain/principal.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import type { GatewayExchange } from "./exchange.ts";
 import type { Admission, InferencePath, Target } from "./inference.ts";
-import { estimateTokens, usageOf, type TokenUsage } from "./meter.ts";
+import { estimateTokens, generatedChars, usageOf, type TokenUsage } from "./meter.ts";
 import { openAiErrorBody } from "./openai-error.ts";
 import { redactKey, redactUpstreamJson, redactUpstreamText } from "./redact.ts";
 import { namedAsRequested } from "./requested-model.ts";
@@ -156,7 +156,7 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
   const json = objectOrUndefined(text);
   if (json === undefined) throw new UpstreamError(502, `backend "${c.target.backend.name}" sent a response that is not a JSON object`);
   // An embedding has no completion: only its prompt is estimated when the backend reports no usage.
-  const estimate = { promptTokens: c.promptEstimate, completionTokens: c.path === "/embeddings" ? 0 : estimateTokens(text.length) };
+  const estimate = { promptTokens: c.promptEstimate, completionTokens: c.path === "/embeddings" ? 0 : estimateTokens(generatedChars(json)) };
   await endCall(c, usageOf(json) ?? estimate);
   c.exchange.status = 200;
   c.exchange.headers["content-type"] = "application/json; charset=utf-8";
@@ -262,10 +262,10 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
           relayed += "data: [DONE]\n\n";
           return true;
         } else {
-          streamedChars += data.length;
           // Every chunk is parsed (about 0.7 µs for a typical one) so that none but a JSON object reaches the client.
           const json = objectOrUndefined(data);
           if (json === undefined) throw new UpstreamError(502, `backend "${backend.name}" sent a stream event that is not a JSON object`);
+          streamedChars += generatedChars(json);
           usage = usageOf(json) ?? usage;
           noteChoices(json, begun, finished);
           // The usage-only chunk Hearth asked for on the client's behalf (a believable report or not).
