@@ -137,6 +137,14 @@ export class MemorySpendLedger implements SpendLedger {
     this.drop(reservation);
   }
 
+  async renew(reservation: SpendReservation, expireTime: number): Promise<void> {
+    for (const scope of reservation.scopes) {
+      const held = this.counters.get(`${scope}|${reservation.month}`)?.held.get(reservation.id);
+      // `nextExpiry` may now be early: the recount it triggers finds the later expiry.
+      if (held) held.expireTime = Math.max(held.expireTime, expireTime);
+    }
+  }
+
   private drop(reservation: SpendReservation): void {
     for (const scope of reservation.scopes) {
       const c = this.counters.get(`${scope}|${reservation.month}`);

@@ -143,4 +143,8 @@ export class PgSpendLedger implements SpendLedger {
   async release(reservation: SpendReservation): Promise<void> {
     await this.dropHolds(this.store.db, { ids: [reservation.id] });
   }
+
+  async renew(reservation: SpendReservation, expireTime: number): Promise<void> {
+    await sql`update spend_holds set expire_time = ${expireTime} where id = ${reservation.id} and expire_time < ${expireTime}`.execute(this.store.db);
+  }
 }

@@ -71,6 +71,18 @@ end
 return 1
 `;
 
+// KEYS: reservation sets. ARGV: the member, its new expiry, how long the sets must live (ms). Only
+// a member still held is moved (XX), so a settled or lapsed reservation stays gone.
+const RENEW = `
+for i = 1, #KEYS do
+  if redis.call('ZSCORE', KEYS[i], ARGV[1]) then
+    redis.call('ZADD', KEYS[i], 'XX', 'GT', ARGV[2], ARGV[1])
+    if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+  end
+end
+return 1
+`;
+
 const counterKey = (scope: string, month: string) => `hearth:spend:${scope}:${month}`;
 const heldKey = (scope: string) => `hearth:spend-held:${scope}`;
 const member = (r: SpendReservation) => `${r.id}:${r.amountNano}`;
@@ -141,5 +153,9 @@ export class RedisSpendLedger implements SpendLedger {
 
   async release(reservation: SpendReservation): Promise<void> {
     await Promise.all(reservation.scopes.map((scope) => this.client.zRem(heldKey(scope), member(reservation))));
+  }
+  async renew(reservation: SpendReservation, expireTime: number): Promise<void> {
+    const keep = String(Math.max(1, expireTime - Date.now()));
+    await this.client.eval(RENEW, { keys: reservation.scopes.map(heldKey), arguments: [member(reservation), String(expireTime), keep] });
   }
 }

@@ -89,6 +89,12 @@ export interface SpendLedger {
   grow(reservation: SpendReservation, amountNano: number): Promise<void>;
   /** The call failed before costing anything: the reservation goes. */
   release(reservation: SpendReservation): Promise<void>;
+  /**
+   * The call is still alive (its backend keeps sending): its reservation now lapses at `expireTime`
+   * (epoch ms) instead, so a long stream keeps its spend held. A reservation already settled,
+   * released or lapsed stays gone.
+   */
+  renew(reservation: SpendReservation, expireTime: number): Promise<void>;
 }
 
 /**

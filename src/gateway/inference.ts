@@ -4,7 +4,7 @@ import { deploymentName, modelName, parseInferenceModel, type InferenceTarget, t
 import type { ModelKind } from "../domain/model-kind.ts";
 import type { Backend } from "../platform-config.ts";
 import { limitsKeyOf, type Principal } from "../domain/principal.ts";
-import { accountScope, keyScope, type SpendDecision, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
+import { accountScope, keyScope, type SpendDecision, type SpendLedger, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
 import type { RateDecision } from "../domain/sliding-window.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import { authorize } from "../service/permissions.ts";
@@ -250,6 +250,26 @@ export interface Admission {
   headers: Record<string, string>;
   reservation: SpendReservation;
   tokens: TokenHold | undefined;
+  /** How long the reservation lives past the call's last sign of life (the backend's time-out plus RESERVATION_GRACE_MS), ms. */
+  holdMs: number;
+  /** When `keepHeld` next renews the reservation (epoch ms). */
+  renewAt: number;
+}
+
+/**
+ * A living call keeps its spend held: called at each sign of life (a chunk from the backend),
+ * it renews the reservation's expiry to `holdMs` from `now` once half of `holdMs` has passed since
+ * the last renewal, so a stream that outlives its backend's time-out plus a minute never lets its
+ * reservation lapse (and admit calls past the limit), while renewals cost one ledger call per half
+ * `holdMs`. A failed renewal is logged by the caller's `onError` and tried again at the next sign.
+ */
+export function keepHeld(ledger: SpendLedger, admission: Admission, now: number, onError: (error: unknown) => void): void {
+  if (now < admission.renewAt) return;
+  admission.renewAt = now + admission.holdMs / 2;
+  ledger.renew(admission.reservation, now + admission.holdMs).catch((error: unknown) => {
+    admission.renewAt = now;
+    onError(error);
+  });
 }
 
 const usd = (nano: number) => `$${usdFromNano(nano).toFixed(6)}`;
@@ -286,12 +306,13 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
   // A call reserving more than the whole window could never run: it holds the window instead.
   if (limits.tpm !== undefined) rates.push({ key: `tpm:${counted}`, limit: limits.tpm, amount: Math.min(tokens, limits.tpm), name: "tpm" });
   const ledger = deps.cluster.spendLedger;
+  const holdMs = target.backend.timeoutMs + RESERVATION_GRACE_MS;
   const request = {
     scopes,
     // Capped so that every ledger stores it (PostgreSQL's bigint): any larger amount holds the whole budget all the same.
     amountNano: Math.min(amountNano, Number.MAX_SAFE_INTEGER),
     month,
-    expireTime: now + target.backend.timeoutMs + RESERVATION_GRACE_MS,
+    expireTime: now + holdMs,
     now,
   };
   // One array of calls, awaited at once: the spend decision first, then the rates' in `rates` order.
@@ -352,5 +373,7 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
     headers: rateHeaders(shown.limit, shown.remaining, false),
     reservation: spend.reservation,
     tokens: tpm ? { key: tpm.key, tokens: tpm.amount, at: now } : undefined,
+    holdMs,
+    renewAt: now + holdMs / 2,
   };
 }

@@ -10,7 +10,7 @@ import { costNano, utcDay } from "../domain/pricing.ts";
 import { limitsKeyOf } from "../domain/principal.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import type { GatewayExchange } from "./exchange.ts";
-import type { Admission, InferencePath, Target } from "./inference.ts";
+import { keepHeld, type Admission, type InferencePath, type Target } from "./inference.ts";
 import { estimateTokens, generatedChars, usageOf, type TokenUsage } from "./meter.ts";
 import { openAiErrorBody } from "./openai-error.ts";
 import { redactKey, redactUpstreamJson, redactUpstreamText } from "./redact.ts";
@@ -36,17 +36,23 @@ export interface Relayed {
   ended?: boolean;
 }
 
+/** The backend sent something: the idle time-out restarts, and the call's spend stays held (`keepHeld`). */
+function alive(c: Relayed, call: UpstreamCall): void {
+  call.touch();
+  keepHeld(c.deps.cluster.spendLedger, c.admission, Date.now(), (error) => c.exchange.logError(error, "renewing a spend reservation failed"));
+}
+
 /**
- * Reads the rest of an upstream body as UTF-8; every chunk restarts the idle time-out. Rejects when
+ * Reads the rest of an upstream body as UTF-8; every chunk is a sign of life (`alive`). Rejects when
  * the body breaks off (an error, or the response closed before its end). Read through listeners
  * rather than an async iterator: a few objects fewer on every call.
  */
-function readAll(call: UpstreamCall): Promise<string> {
+function readAll(c: Relayed, call: UpstreamCall): Promise<string> {
   const body = call.response.body;
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     body.on("data", (chunk: Buffer) => {
-      call.touch();
+      alive(c, call);
       parts.push(chunk);
     });
     body.once("end", () => resolve((parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString("utf8")));
@@ -111,7 +117,7 @@ export async function endCall(c: Relayed, usage?: TokenUsage): Promise<void> {
  */
 export async function relayError(c: Relayed, call: UpstreamCall): Promise<unknown> {
   const status = call.response.status;
-  const text = await readAll(call).catch(() => "");
+  const text = await readAll(c, call).catch(() => "");
   let upstreamMessage = "";
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
@@ -146,7 +152,7 @@ export async function relayError(c: Relayed, call: UpstreamCall): Promise<unknow
 export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown> {
   let text: string;
   try {
-    text = await readAll(call);
+    text = await readAll(c, call);
   } catch (error) {
     if (call.aborted() === "client") return void (await endCall(c, { promptTokens: c.promptEstimate, completionTokens: 0 }));
     throw failure(call, c.target.backend.name, error);
@@ -282,7 +288,7 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
   try {
     let ended = false;
     for await (const chunk of call.response.body) {
-      call.touch();
+      alive(c, call);
       if ((ended = await forward(splitter.push(chunk)))) break;
     }
     if (!ended) ended = await forward(splitter.finish());
