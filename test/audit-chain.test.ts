@@ -156,6 +156,30 @@ for (const dialect of DIALECTS) {
       assert.equal((await verify()).verified, true);
     });
 
+    test("the tail cut and the head moved back, past a signed checkpoint, shows as missing", async () => {
+      const rows = await chain();
+      const signed = await db()
+        .selectFrom("audit_checkpoints")
+        .selectAll()
+        .where("account_id", "=", "my-account")
+        .where("signature", "!=", "")
+        .orderBy("seq", "desc")
+        .executeTakeFirstOrThrow();
+      const head = await db().selectFrom("audit_chain_heads").selectAll().where("account_id", "=", "my-account").executeTakeFirstOrThrow();
+      const keep = rows.find((r) => r.seq === signed.seq - 3)!;
+      const cut = rows.filter((r) => r.seq > keep.seq);
+      await db().deleteFrom("audit_logs").where("account_id", "=", "my-account").where("seq", ">", keep.seq).execute();
+      await db().updateTable("audit_chain_heads").set({ seq: keep.seq, hash: keep.hash }).where("account_id", "=", "my-account").execute();
+      const report = await verify();
+      assert.equal(report.verified, false, "verified before: the walk stopped at the moved head");
+      assert.equal(report.brokenLink.problem, "MISSING");
+      assert.equal(report.brokenLink.entryId, keep.id);
+      assert.match(report.brokenLink.detail, new RegExp(`entries after it are missing \\(the chain holds ${Math.max(signed.seq, head.seq)}\\)`));
+      await db().updateTable("audit_chain_heads").set({ seq: head.seq, hash: head.hash }).where("account_id", "=", "my-account").execute();
+      for (const row of cut) await restore(row);
+      assert.equal((await verify()).verified, true);
+    });
+
     test("a verify of a time range starts at the checkpoint before it", async () => {
       const rows = await chain();
       const from = new Date(rows.at(-1)!.timestamp).toISOString();

@@ -137,6 +137,64 @@ for (const dialect of DIALECTS) {
       assert.match(forged.stdout, /BAD_CHECKPOINT/);
     });
 
+    test("only a file the server sealed verifies: one cut short, added to, relabelled or made up is refused with the server's keys", async () => {
+      const keys = join(dir, "keys.json");
+      const res = await get(`${A}/auditLogs:export?startTime=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`);
+      const lines = (await res.text()).trimEnd().split("\n");
+      const seal = JSON.parse(lines.at(-1)!);
+      assert.deepEqual([seal.type, seal.account, seal.filtered], ["seal", "my-account", false]);
+      const check = async (name: string, text: string) => {
+        const file = join(dir, `${name}.jsonl`);
+        writeFileSync(file, text);
+        return hearth(["audit", "verify", "--file", file, "--public-key", keys], h.env);
+      };
+      const whole = await check("whole", `${lines.join("\n")}\n`);
+      assert.equal(whole.code, 0, whole.stdout + whole.stderr);
+      assert.match(whole.stdout, /sealed by audit key/);
+
+      const entries = lines.filter((l) => JSON.parse(l).type === "entry");
+      const lastEntry = lines.lastIndexOf(entries.at(-1)!);
+      const cases: Array<[string, string, RegExp]> = [
+        // Cut short at the end: no seal.
+        ["cut", lines.slice(0, -1).join("\n"), /UNSEALED: the file ends without its signed seal/],
+        // The last entry dropped, the seal kept: it vouches for one more.
+        ["dropped", [...lines.slice(0, lastEntry), ...lines.slice(lastEntry + 1)].join("\n"), /BAD_SEAL: the seal vouches for \d+ entries/],
+        // Relabelled as filtered, so that entries are checked one by one: the seal says otherwise.
+        [
+          "relabelled",
+          [lines[0]!.replace('"filtered":false', '"filtered":true'), ...lines.slice(1)].join("\n"),
+          /BAD_SEAL: the seal names another account or kind of export/,
+        ],
+        // A line after the seal.
+        ["appended", [...lines, entries.at(-1)!].join("\n"), /BAD_SEAL: the file goes on after its seal/],
+        // A seal whose digest was changed (its signature no longer holds).
+        [
+          "reseal",
+          [...lines.slice(0, -1), JSON.stringify({ ...seal, digest: "A".repeat(43) })].join("\n"),
+          /BAD_SEAL: the seal is not signed by a published key/,
+        ],
+      ];
+      for (const [name, text, expected] of cases) {
+        const run = await check(name, text);
+        assert.equal(run.code, 1, `${name}: ${run.stdout}`);
+        assert.match(run.stdout, expected, name);
+      }
+
+      // A file made up from nothing, with the server's public keys in its header: entries hash as they should, but nothing signed them.
+      const { entryHash, GENESIS_HASH } = await import("../src/domain/audit-chain.ts");
+      const header = JSON.parse(lines[0]!);
+      const entry = { ...JSON.parse(entries[0]!).entry, id: "forged-1", principal: "ceo@example.com" };
+      for (const filtered of [true, false]) {
+        const made = [
+          JSON.stringify({ ...header, filtered, anchor: null }),
+          JSON.stringify({ type: "entry", seq: 1, prevHash: GENESIS_HASH, hash: entryHash(GENESIS_HASH, entry), entry }),
+        ].join("\n");
+        const run = await check(`made-up-${filtered}`, made);
+        assert.equal(run.code, 1, run.stdout);
+        assert.match(run.stdout, /UNSEALED/);
+      }
+    });
+
     test("a filtered export carries each entry's hash; CSV has a header row and quoted fields", async () => {
       const filtered = await (await get(`${A}/auditLogs:export?filter=${encodeURIComponent('method="CreateUser"')}`)).text();
       const lines = filtered
@@ -145,8 +203,9 @@ for (const dialect of DIALECTS) {
         .map((l) => JSON.parse(l));
       assert.equal(lines[0].filtered, true);
       assert.equal(lines[0].anchor, null);
-      assert.equal(lines.length, 4, "the header and the three CreateUser entries");
-      for (const line of lines.slice(1)) {
+      assert.equal(lines.length, 5, "the header, the three CreateUser entries and the seal");
+      assert.deepEqual([lines[4].type, lines[4].filtered, lines[4].entries], ["seal", true, 3]);
+      for (const line of lines.slice(1, 4)) {
         assert.equal(line.entry.method, "CreateUser");
         assert.match(line.hash, /^[0-9a-f]{64}$/);
       }
@@ -154,7 +213,8 @@ for (const dialect of DIALECTS) {
       writeFileSync(file, filtered);
       const run = await hearth(["audit", "verify", "--file", file], h.env);
       assert.equal(run.code, 0, run.stdout + run.stderr);
-      assert.match(run.stdout, /^verified: 3 entries/);
+      assert.match(run.stdout, /^verified \(a filtered export: each entry against its own hash, not a contiguous chain\): 3 entries/);
+      assert.match(run.stdout, /sealed by audit key \S+ at \S+: the file is exactly what the server exported/);
 
       const csv = await get(`${A}/auditLogs:export?format=csv&filter=${encodeURIComponent('method="CreateUser"')}`);
       assert.match(csv.headers.get("content-type") ?? "", /^text\/csv/);
@@ -181,9 +241,10 @@ for (const dialect of DIALECTS) {
         .map((l) => JSON.parse(l));
       assert.equal(mine[0].filtered, true);
       assert.deepEqual(
-        mine.slice(1).map((l) => `${l.entry.method} ${l.entry.principal}`),
+        mine.slice(1, -1).map((l) => `${l.entry.method} ${l.entry.principal}`),
         ["CreateApiKey exporter@my-account.sa.hearth.local"],
       );
+      assert.deepEqual([mine.at(-1).type, mine.at(-1).entries], ["seal", 1]);
 
       const firectl = firectlAt(dir, base, h.adminKey);
       const out = ok(await firectl(["audit-logs", "export", "--format", "jsonl", "--filter", 'method="CreateApiKey"']));
@@ -192,8 +253,9 @@ for (const dialect of DIALECTS) {
         .split("\n")
         .map((l) => JSON.parse(l));
       assert.equal(lines[0].type, "header");
-      assert.ok(lines.slice(1).every((l) => l.entry.method === "CreateApiKey"));
-      assert.ok(lines.length >= 3);
+      assert.equal(lines.at(-1).type, "seal");
+      assert.ok(lines.slice(1, -1).every((l) => l.entry.method === "CreateApiKey"));
+      assert.ok(lines.length >= 4);
       const refused = await firectlAt(dir, base, key)(["audit-logs", "export", "--format", "csv", "--filter", "nope=1"]);
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /INVALID_ARGUMENT/);

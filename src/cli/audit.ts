@@ -19,9 +19,12 @@ function keysFromFile(file: string) {
 
 function print(report: VerifyReport): void {
   if (report.verified) {
+    const seal = report.seal;
+    const kind = seal?.filtered ? " (a filtered export: each entry against its own hash, not a contiguous chain)" : "";
     console.log(
-      `verified: ${report.entriesVerified} entries, ${report.checkpointsVerified} signed checkpoints; last entry ${report.lastEntryId || "(none)"} hash ${report.lastHash}`,
+      `verified${kind}: ${report.entriesVerified} entries, ${report.checkpointsVerified} signed checkpoints; last entry ${report.lastEntryId || "(none)"} hash ${report.lastHash}`,
     );
+    if (seal) console.log(`sealed by audit key ${seal.keyId} at ${seal.time}: the file is exactly what the server exported`);
     return;
   }
   const b = report.brokenLink!;

@@ -124,7 +124,7 @@ export interface ChainLink {
 }
 
 /** What differs at the first broken link. */
-type ChainProblem = "EDITED" | "MISSING" | "REORDERED" | "INSERTED" | "BAD_CHECKPOINT";
+type ChainProblem = "EDITED" | "MISSING" | "REORDERED" | "INSERTED" | "BAD_CHECKPOINT" | "UNSEALED" | "BAD_SEAL";
 
 export interface BrokenLink {
   /** The entry at which the chain breaks (for MISSING: the first entry after the gap). */

@@ -2,7 +2,7 @@
  * @module ExportAuditLogs (`GET …/auditLogs:export?format=jsonl|csv`): the audit log streamed in
  * chunks read by keyset, so memory stays constant for millions of entries (docs/audit-log.md).
  */
-import { EXPORT_FORMAT, type ExportHeader } from "../domain/audit-export.ts";
+import { EXPORT_FORMAT, ExportDigest, type ExportHeader } from "../domain/audit-export.ts";
 import { invalidArgument } from "../domain/errors.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { chainRows, checkpointBefore, checkpointsBetween, chainedEntry, seqRange, type ChainedRow } from "../store/audit-chain.ts";
@@ -11,7 +11,7 @@ import type { AuditCheckpointRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import { auditRefusals } from "./audit.ts";
 import { ownEntries, type AuditQuery } from "./audit-logs.ts";
-import { auditPublicKeys, checkpointOf, signPendingCheckpoints } from "./audit-signing.ts";
+import { auditPublicKeys, checkpointOf, sealExport, signPendingCheckpoints } from "./audit-signing.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize, holds } from "./permissions.ts";
 
@@ -128,7 +128,12 @@ export async function exportAuditLogs(deps: Deps, ctx: Ctx, accountId: string, q
     return {
       contentType: "application/jsonl; charset=utf-8",
       filename,
-      body: lines(`${JSON.stringify(header)}\n`, rows, entryLine),
+      body: lines(
+        `${JSON.stringify(header)}\n`,
+        rows,
+        entryLine,
+        sealerOf(deps, accountId, true, (row) => row.hash),
+      ),
     };
   });
 }
@@ -155,20 +160,52 @@ const PIECE_CHARS = 16 * 1024;
  */
 const ROWS_PER_READ = 200;
 
-/** An export's body: `first`, then each row as `render` writes it, joined into pieces of about `PIECE_CHARS` characters. */
-async function* lines<T>(first: string, rows: AsyncIterable<T[]> | Iterable<T[]>, render: (row: T) => string): AsyncGenerator<string> {
+/**
+ * What seals a JSON Lines export: the running digest of what was written, the hash of a row's
+ * entry line, and the seal's line once every other line is out (signed with the audit key).
+ */
+interface Sealer<T> {
+  digest: ExportDigest;
+  hashOf: (row: T) => string;
+  seal: (digest: ExportDigest) => Promise<string>;
+}
+
+/**
+ * An export's body: `first`, then each row as `render` writes it, joined into pieces of about
+ * `PIECE_CHARS` characters; with `sealer`, every piece goes into its digest and the seal's line ends it.
+ */
+async function* lines<T>(first: string, rows: AsyncIterable<T[]> | Iterable<T[]>, render: (row: T) => string, sealer?: Sealer<T>): AsyncGenerator<string> {
+  sealer?.digest.text(first);
   yield first;
   let text = "";
   for await (const chunk of rows) {
     for (const row of chunk) {
       text += render(row);
+      sealer?.digest.entry(sealer.hashOf(row));
       if (text.length >= PIECE_CHARS) {
+        sealer?.digest.text(text);
         yield text;
         text = "";
       }
     }
   }
-  if (text !== "") yield text;
+  if (text !== "") {
+    sealer?.digest.text(text);
+    yield text;
+  }
+  if (sealer) yield await sealer.seal(sealer.digest);
+}
+
+/** The sealer of a JSON Lines export of `accountId` (see `ExportSeal`). */
+function sealerOf<T>(deps: Deps, accountId: string, filtered: boolean, hashOf: (row: T) => string): Sealer<T> {
+  return {
+    digest: new ExportDigest(),
+    hashOf,
+    seal: async (d) => {
+      const fields = { account: accountId, filtered, entries: d.entries, lastHash: d.lastHash, digest: d.digest(), time: formatTimestamp(Date.now()) };
+      return `${JSON.stringify(await sealExport(deps.store, deps.config, fields))}\n`;
+    },
+  };
 }
 
 /** Each chunk of `rows` with the signed checkpoint taken at each row's position, if there is one (one read per chunk). */
@@ -197,7 +234,10 @@ async function chainExport(deps: Deps, accountId: string, query: ExportQuery): P
     publicKeys: await auditPublicKeys(deps.store, deps.config),
   };
   const rows = positions ? withCheckpoints(db, accountId, chainRows(db, accountId, anchorRow?.seq ?? 0, positions.last, ROWS_PER_READ)) : [];
-  return lines(`${JSON.stringify(header)}\n`, rows, ([row, checkpoint]) =>
-    checkpoint ? `${entryLine(row)}${JSON.stringify({ type: "checkpoint", ...checkpointOf(checkpoint) })}\n` : entryLine(row),
+  return lines(
+    `${JSON.stringify(header)}\n`,
+    rows,
+    ([row, checkpoint]) => (checkpoint ? `${entryLine(row)}${JSON.stringify({ type: "checkpoint", ...checkpointOf(checkpoint) })}\n` : entryLine(row)),
+    sealerOf(deps, accountId, false, ([row]) => row.hash),
   );
 }

@@ -6,6 +6,7 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
 import type { Config } from "../config.ts";
 import { signCheckpoint, type AuditPublicKey, type SignedCheckpoint } from "../domain/audit-chain.ts";
+import { signSeal, type ExportSeal, type SealFields } from "../domain/audit-export.ts";
 import { open, seal } from "../domain/secret-box.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { activeSigningKey, allSigningKeys, checkpointIdleChains, insertSigningKey, setCheckpointSignature, unsignedCheckpoints } from "../store/audit-chain.ts";
@@ -67,6 +68,12 @@ export async function auditPublicKeys(store: Store, config: Config): Promise<Aud
     createTime: formatTimestamp(k.create_time),
     ...(k.retire_time !== null ? { retireTime: formatTimestamp(k.retire_time) } : {}),
   }));
+}
+
+/** An export's seal (domain/audit-export.ts), signed with the active audit signing key. */
+export async function sealExport(store: Store, config: Config, fields: SealFields): Promise<ExportSeal> {
+  const signer = await activeSigner(store, config);
+  return signSeal(fields, signer.keyId, signer.privateKey);
 }
 
 /** A stored checkpoint as signed and exported: count = its position in the chain. */

@@ -21,8 +21,9 @@ export interface VerifyRange {
 
 /**
  * Recomputes the account's chain over the range: from the last signed checkpoint before its first
- * entry (or the chain's start) to its last entry (to the chain's head when no `endTime`, so a
- * deleted last entry shows), checking each signed checkpoint met on the way. Pending checkpoints
+ * entry (or the chain's start) to its last entry (without `endTime`, to the chain's head or its last
+ * signed checkpoint, whichever is further, so deleted last entries show), checking each signed
+ * checkpoint met on the way. Pending checkpoints
  * are signed first. Reports the first broken link, or how many entries held.
  * @throws INVALID_ARGUMENT when startTime is not before endTime.
  */
@@ -47,7 +48,10 @@ export async function verifyAccountChain(store: Store, config: Config, accountId
   const found = await seqRange(db, accountId, range.startTime, range.endTime);
   if (!found && (range.startTime !== undefined || range.endTime !== undefined)) return done(undefined);
   const first = found?.first ?? head.seq + 1;
-  const upTo = range.endTime === undefined ? Math.max(head.seq, found?.last ?? 0) : found!.last;
+  // Without an end, also to the last signed checkpoint: one past the last entry vouches for entries
+  // that were removed with the head moved back (the tail cut), which show as missing.
+  const lastSigned = range.endTime === undefined ? await checkpointBefore(db, accountId, Number.MAX_SAFE_INTEGER) : undefined;
+  const upTo = range.endTime === undefined ? Math.max(head.seq, found?.last ?? 0, lastSigned?.seq ?? 0) : found!.last;
   const anchorRow = await checkpointBefore(db, accountId, first);
   if (anchorRow && !checkpointValid(checkpointOf(anchorRow), keys)) {
     return done(undefined, {

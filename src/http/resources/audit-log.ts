@@ -45,7 +45,7 @@ export const auditLogExport = z.string().meta({ description: "JSON Lines (format
 const brokenLink = z
   .object({
     entryId: z.string(),
-    problem: z.enum(["EDITED", "MISSING", "REORDERED", "INSERTED", "BAD_CHECKPOINT"]),
+    problem: z.enum(["EDITED", "MISSING", "REORDERED", "INSERTED", "BAD_CHECKPOINT", "UNSEALED", "BAD_SEAL"]),
     detail: z.string(),
   })
   .meta({ id: "AuditChainBrokenLink" });
