@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { generateKey } from "../src/domain/api-key-format.ts";
 import { createSigninLink } from "../src/service/signin-links.ts";
-import { auditEntries } from "./support/fixtures.ts";
+import { auditEntries, human } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
-import { startHearthWithIdentityProvider, startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
+import { sealedRefreshToken, startHearthWithIdentityProvider, startIssuer, type TestIssuer } from "./support/oidc-issuer.ts";
 import { chat, infer, startPlatform } from "./support/platform.ts";
 
 const A = "/v1/accounts/my-account";
@@ -83,8 +83,10 @@ for (const dialect of DIALECTS) {
     });
 
     test("unthrottled refresh: 60 junk POST /auth/cli/refresh make at most 50 calls to the provider's token endpoint; the rest get 429", async () => {
+      // Sealed as Hearth seals firectl's (an unsealed one never reaches the provider), but unknown to the provider.
+      await human(h, "alice@corp.example", "user");
       const before = issuer.tokenRequests();
-      const body = { accountId: "my-account", identityProviderId: "corp", refreshToken: "junk-refresh-token" };
+      const body = { accountId: "my-account", identityProviderId: "corp", refreshToken: sealedRefreshToken(h, "alice-corp-example", "junk-refresh-token") };
       const results = await Promise.all(Array.from({ length: 60 }, () => h.call("POST", "/auth/cli/refresh", { key: null, body })));
       const statuses = results.map((r) => r.status);
       const calls = issuer.tokenRequests() - before;

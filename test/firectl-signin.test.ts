@@ -7,13 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseAuthIni } from "../src/cli/firectl/config.ts";
-import { seal } from "../src/domain/secret-box.ts";
-import { serverKey } from "../src/service/server-key.ts";
 import { SERVICE_ACCOUNT_SIGN_IN } from "../src/domain/sign-in.ts";
 import { Browser, followSignIn } from "./support/browser.ts";
 import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
-import { startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
+import { sealedRefreshToken, startHearthWithIdentityProvider, type TestIssuer } from "./support/oidc-issuer.ts";
 import { field, FIRECTL_LAUNCHER, ok, runProcess, type Run } from "./support/run.ts";
 
 const A = "/v1/accounts/my-account";
@@ -153,11 +151,7 @@ for (const dialect of DIALECTS) {
       assert.equal(forged.code, 1);
       assert.match(forged.stderr, /the refresh token is not valid for this identity provider; run 'firectl signin' again/);
       // A refresh token the provider does not know (sealed as Hearth would) is refused with the provider's sentence, exit 1.
-      const unknown = seal(
-        serverKey(h.deps.config),
-        JSON.stringify({ refreshToken: "not-a-refresh-token", userId: "alice-corp-example", signInTime: Date.now() }),
-        "cli-refresh:my-account/corp",
-      );
+      const unknown = sealedRefreshToken(h, "alice-corp-example", "not-a-refresh-token");
       writeFileSync(path, readFileSync(path, "utf8").replace("not-a-refresh-token", unknown));
       const refused2 = await firectl(home, ["whoami"]);
       assert.equal(refused2.code, 1);
