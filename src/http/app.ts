@@ -4,6 +4,7 @@ import { MalformedBody } from "./malformed-body.ts";
 import { keepRawJsonBody } from "./raw-body.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
+import { auditFrameworkRefusal } from "./framework-refusals.ts";
 import { parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { requestIdOf } from "./fast-path-request.ts";
@@ -140,7 +141,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     done();
   });
 
-  app.setErrorHandler(errorHandler(deps.config.bodyLimit));
+  app.setErrorHandler(errorHandler(deps.config.bodyLimit, (request, refusal) => auditFrameworkRefusal(deps, request, refusal)));
   const allowedMethods = new AllowedMethods(app);
   app.setNotFoundHandler(notFoundHandler(allowedMethods));
 

@@ -41,14 +41,17 @@ const formatOf = (request: FastifyRequest): ErrorFormat =>
   (request.routeOptions.config as { errorFormat?: ErrorFormat } | undefined)?.errorFormat ?? "google-rpc";
 
 /**
- * The one error handler: any error becomes an ApiError (Fastify's refusals a 400, anything
- * unexpected a bare 500 whose detail goes only to the log), then is written in the route's
+ * The one error handler: any error becomes an ApiError (Fastify's refusals a 400, passed through
+ * `onFrameworkRefusal` to be audited; anything unexpected a bare 500 whose detail goes only to the
+ * log), then is written in the route's
  * format (a page, for a person's browser sign-in); a backend's failure (502, 504) only arises,
  * and is only written, on the OpenAI-compatible routes.
  */
-export function errorHandler(bodyLimit: number) {
-  return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
-    const known = error instanceof ApiError || error instanceof UpstreamError ? error : frameworkError(error as FastifyError, bodyLimit);
+export function errorHandler(bodyLimit: number, onFrameworkRefusal: (request: FastifyRequest, refusal: ApiError) => Promise<ApiError>) {
+  return async (error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    let known = error instanceof ApiError || error instanceof UpstreamError ? error : frameworkError(error as FastifyError, bodyLimit);
+    // Fastify refused it before any handler ran: audited (and its credential checked) as a route's refusal would be.
+    if (known instanceof ApiError && !(error instanceof ApiError)) known = await onFrameworkRefusal(request, known);
     writeError(known, error, request, reply, formatOf(request));
   };
 }

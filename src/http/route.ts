@@ -149,7 +149,7 @@ export class Router {
       method: spec.method,
       url,
       // Read by the one error handler, which writes this route's errors in its declared format.
-      config: { errorFormat, rawBody: spec.rawBody === true },
+      config: { errorFormat, rawBody: spec.rawBody === true, operationId: spec.operationId, auth },
       handler: async (request, reply) => {
         // `GET …/webhooks/w1:rotateSecret` reaches GetWebhook with the id `w1:rotateSecret`: it asks
         // for a custom method with a method that method does not take, refused before any credential, as a 404 would be.
