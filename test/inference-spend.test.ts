@@ -294,6 +294,13 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 2; i++) assert.equal((await infer(h, acct.keys.flooder!, chat(PUBLIC))).status, 200);
       for (let i = 0; i < 12; i++) assert.equal((await infer(h, acct.keys.flooder!, chat(PUBLIC))).status, 429);
       for (let i = 0; i < 2; i++) assert.equal((await infer(h, acct.keys.other!, chat(PUBLIC))).status, 429);
+      // A key's own rpm: its refusals are summed under that limit, not the account's quota.
+      const limited = await account(h, "keyrpm-acct", {});
+      assert.equal((await h.call("POST", "/v1/accounts/keyrpm-acct/users?userId=paced", { key: limited.admin, body: { serviceAccount: true } })).status, 200);
+      const paced = await h.call("POST", "/v1/accounts/keyrpm-acct/users/paced/apiKeys", { key: limited.admin, body: { apiKey: { rpm: 1 } } });
+      assert.equal(paced.status, 200, JSON.stringify(paced.body));
+      assert.equal((await infer(h, paced.body.key, chat(PUBLIC))).status, 200);
+      for (let i = 0; i < 7; i++) assert.equal((await infer(h, paced.body.key, chat(PUBLIC))).status, 429);
       const filter = encodeURIComponent('status:"RESOURCE_EXHAUSTED"');
       const listed = await h.call("GET", `/v1/accounts/flood-acct/auditLogs?pageSize=200&filter=${filter}`, { key: acct.admin });
       const byPrincipal = (email: string) => listed.body.auditLogs.filter((e: any) => e.principal === email && e.method === "CreateChatCompletion");
@@ -317,6 +324,16 @@ for (const dialect of DIALECTS) {
           String(row.status_message),
           /^RESOURCE_EXHAUSTED: 9 more inference requests refused by quota "serverless-inference-rpm" in the minute from /,
         );
+        assert.deepEqual(JSON.parse(row.payload).clientIps, ["127.0.0.1"], "the addresses of the refusals it stands for");
+        assert.deepEqual([row.user_agent, row.client_ip], ["", ""], "not one request's");
+        const [keyLimit] = await store.db
+          .selectFrom("audit_logs")
+          .selectAll()
+          .where("account_id", "=", "keyrpm-acct")
+          .where("method", "=", "RateLimitedInferenceRequests")
+          .execute();
+        assert.match(String(keyLimit!.status_message), /^RESOURCE_EXHAUSTED: 4 more inference requests refused by API key limit "rpm" in the minute from /);
+        assert.equal(JSON.parse(keyLimit!.payload).limit, 'API key limit "rpm"');
       } finally {
         await store.close();
       }

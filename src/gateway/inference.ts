@@ -33,6 +33,16 @@ export class InferenceRefusal extends ApiError {
   }
 }
 
+/** A 429 `rate_limit_exceeded`: `limit` names the window that refused, as the message does (`quota "serverless-inference-rpm"`, `API key limit "rpm"` or `"tpm"`). */
+export class RateRefusal extends InferenceRefusal {
+  readonly limit: string;
+
+  constructor(limit: string, message: string, headers: Record<string, string>) {
+    super("RESOURCE_EXHAUSTED", message, "rate_limit_error", "rate_limit_exceeded", headers);
+    this.limit = limit;
+  }
+}
+
 /** The OpenAI-compatible endpoints the gateway proxies, as paths under the backend's `baseUrl`. */
 export type InferencePath = "/chat/completions" | "/completions" | "/embeddings";
 
@@ -356,7 +366,7 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
         : rate.name === "rpm"
           ? `API key limit "rpm" exceeded: the key may send ${rate.limit} inference requests per minute`
           : `API key limit "tpm" exceeded: the key may use ${rate.limit} tokens per minute and this request reserves ${rate.amount}`;
-    throw new InferenceRefusal("RESOURCE_EXHAUSTED", message, "rate_limit_error", "rate_limit_exceeded", {
+    throw new RateRefusal(rate.name === "serverless-inference-rpm" ? `quota "serverless-inference-rpm"` : `API key limit "${rate.name}"`, message, {
       ...rateHeaders(rate.amount === 1 ? rate.limit : quotas.rpm, 0, true),
       "retry-after": String(Math.ceil(decision.retryAfterMs / 1000)),
     });

@@ -11,7 +11,7 @@ import { auditRefusals } from "../service/audit.ts";
 import type { Ctx, Deps, Operation } from "../service/context.ts";
 import type { GatewayExchange } from "./exchange.ts";
 import { INFERENCE_OPERATIONS } from "./inference-routes.ts";
-import { admit, InferenceRefusal, reservationNano, reservedTokens, resolveTarget, type Admission, type InferencePath, type Target } from "./inference.ts";
+import { admit, RateRefusal, reservationNano, reservedTokens, resolveTarget, type Admission, type InferencePath, type Target } from "./inference.ts";
 import { countRateRefusal } from "./rate-refusals.ts";
 import { requireAllowedModel } from "./key-restrictions.ts";
 import { estimateTokens } from "./meter.ts";
@@ -96,7 +96,7 @@ export async function proxyInference(deps: Deps, ctx: Ctx, body: Body, exchange:
   const op = inferenceOperation(body, path);
   const admitted = await auditRefusals(ctx, op, () =>
     admitInference(deps, ctx, body, path).catch((error: unknown) => {
-      if (error instanceof InferenceRefusal && error.openaiCode === "rate_limit_exceeded") countRateRefusal(deps.store, ctx, op.method);
+      if (error instanceof RateRefusal) countRateRefusal(deps.store, ctx, op.method, error.limit);
       throw error;
     }),
   );

@@ -6,22 +6,30 @@ import type { Store } from "../store/store.ts";
 import { accountName } from "../domain/resource-names.ts";
 
 /**
- * @module Inference requests refused by `serverless-inference-rpm` are audited in aggregate, as
- * failed authentications are per address (`auth-throttle.ts`): a client retrying in a tight loop
- * would otherwise write an entry per attempt. Per API key and minute (UTC), the first
- * `AUDITED_ONE_BY_ONE` refusals are audited one by one; the rest are counted and written as one
- * summary entry (`RateLimitedInferenceRequests`) when the minute has ended, or when the process stops.
+ * @module Inference requests refused by a rate limit (the account's `serverless-inference-rpm`, a
+ * key's `rpm` or `tpm`) are audited in aggregate, as failed authentications are per address
+ * (`auth-throttle.ts`): a client retrying in a tight loop would otherwise write an entry per
+ * attempt. Per API key, limit and minute (UTC), the first `AUDITED_ONE_BY_ONE` refusals are audited
+ * one by one; the rest are counted and written as one summary entry (`RateLimitedInferenceRequests`,
+ * naming the limit, with the distinct client addresses in its payload rather than one request's
+ * address and user agent) when the minute has ended, or when the process stops.
  */
 
-/** Refusals per key and minute audited one by one. */
+/** Refusals per key, limit and minute audited one by one. */
 const AUDITED_ONE_BY_ONE = 3;
+/** Distinct client addresses a summary lists. */
+const ADDRESSES_LISTED = 20;
 const SWEEP_MS = 5_000;
 
 interface Tally {
   ctx: Ctx;
   operation: string;
+  /** The window that refused, as its refusal names it. */
+  limit: string;
   audited: number;
   suppressed: number;
+  /** The addresses the summarised refusals came from (at most ADDRESSES_LISTED). */
+  clientIps: Set<string>;
 }
 
 class RateRefusals {
@@ -36,17 +44,18 @@ class RateRefusals {
   }
 
   /** Counts a refusal; true when it is audited one by one, false when a summary will stand for it. */
-  count(ctx: Ctx, operation: string, now: number): boolean {
+  count(ctx: Ctx, operation: string, limit: string, now: number): boolean {
     if (windowStart(now) !== this.minute) void this.flush(now);
     const p = ctx.principal;
-    const key = JSON.stringify([p.accountId, p.apiKeyId, p.email]);
+    const key = JSON.stringify([p.accountId, p.apiKeyId, p.email, limit]);
     let t = this.tallies.get(key);
-    if (!t) this.tallies.set(key, (t = { ctx, operation, audited: 0, suppressed: 0 }));
+    if (!t) this.tallies.set(key, (t = { ctx, operation, limit, audited: 0, suppressed: 0, clientIps: new Set() }));
     if (t.audited < AUDITED_ONE_BY_ONE) {
       t.audited++;
       return true;
     }
     t.suppressed++;
+    if (t.clientIps.size < ADDRESSES_LISTED) t.clientIps.add(ctx.meta.clientIp);
     return false;
   }
 
@@ -64,11 +73,11 @@ class RateRefusals {
         method: "RateLimitedInferenceRequests",
         resource: accountName(p.accountId),
         isAdminAction: false,
-        payload: { operation: t.operation, refusals: t.suppressed, minute: new Date(minute).toISOString() },
+        payload: { operation: t.operation, limit: t.limit, refusals: t.suppressed, minute: new Date(minute).toISOString(), clientIps: [...t.clientIps] },
       };
       const error = new ApiError(
         "RESOURCE_EXHAUSTED",
-        `${t.suppressed} more inference requests refused by quota "serverless-inference-rpm" in the minute from ${new Date(minute).toISOString()}`,
+        `${t.suppressed} more inference requests refused by ${t.limit} in the minute from ${new Date(minute).toISOString()}`,
       );
       // Nobody waits for this entry: a failed write is reported in the process log (by writeAudit).
       await writeAudit(
@@ -79,7 +88,8 @@ class RateRefusals {
           principalUid: p.uid,
           apiKeyId: p.apiKeyId,
           principalType: p.serviceAccount ? "SERVICE_ACCOUNT" : "USER",
-          meta: t.ctx.meta,
+          // Many requests: no one request's address, user agent or id (the addresses are in the payload).
+          meta: { userAgent: "", clientIp: "", authentication: t.ctx.meta.authentication },
         },
         op,
         error,
@@ -96,13 +106,13 @@ class RateRefusals {
 const tallies = new WeakMap<Store, RateRefusals>();
 
 /**
- * Counts an RPM refusal of this request; when a summary entry will stand for it, marks the request
+ * Counts a rate-limit refusal of this request by `limit` (as the refusal names it); when a summary entry will stand for it, marks the request
  * so the router writes no entry of its own (`ctx.summarised`).
  */
-export function countRateRefusal(store: Store, ctx: Ctx, operation: string, now = Date.now()): void {
+export function countRateRefusal(store: Store, ctx: Ctx, operation: string, limit: string, now = Date.now()): void {
   let t = tallies.get(store);
   if (!t) tallies.set(store, (t = new RateRefusals(store)));
-  if (!t.count(ctx, operation, now)) ctx.summarised = true;
+  if (!t.count(ctx, operation, limit, now)) ctx.summarised = true;
 }
 
 /** Writes every pending summary (at shutdown, before the store closes). */
