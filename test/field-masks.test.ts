@@ -62,6 +62,35 @@ for (const dialect of DIALECTS) {
     });
     after(() => stop());
 
+    test("every PATCH takes back the resource its GET answered, output-only fields and all (AIP-134, AIP-203)", async () => {
+      await ok("POST", `${A}/permissionPresets?permissionPresetId=pp`, { displayName: "Preset", actions: ["models.list"] });
+      await ok("POST", `${A}/webhooks?webhookId=wh`, { url: "https://hooks.example.com/in", events: ["api_key.leaked"] });
+      const key = (await ok("GET", `${A}/users/x/apiKeys`)).apiKeys[0].name;
+      const resources = [
+        `${A}/users/x`,
+        `/v1/${key}`,
+        `${A}/models/m1`,
+        `${A}/deployments/d1`,
+        `${A}/datasets/ds1`,
+        `${A}/identityProviders/okta`,
+        `${A}/permissionPresets/pp`,
+        `${A}/webhooks/wh`,
+        `${A}/quotas/serverless-inference-rpm`,
+        `${A}/keyPolicy`,
+        `${A}/auditSettings`,
+      ];
+      const refusedPaths: string[] = [];
+      for (const path of resources) {
+        const read = await ok("GET", path);
+        const res = await http("PATCH", path, read);
+        if (res.status !== 200) refusedPaths.push(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+        else
+          for (const field of Object.keys(res.body).filter((f) => f !== "updateTime"))
+            assert.deepEqual(res.body[field], read[field], `${path}: ${field} is unchanged`);
+      }
+      assert.deepEqual(refusedPaths, []);
+    });
+
     describe("updateMask", () => {
       test("reproductions: users/x?updateMask=email is 400 naming email as not updatable; ?updateMask=bogus is 400 naming it", async () => {
         await refused(

@@ -34,6 +34,21 @@ export function outputOnlyFields<const K extends string>(...names: K[]): Record<
   return Object.fromEntries(names.map((n) => [n, outputOnly()])) as Record<K, ReturnType<typeof outputOnly>>;
 }
 
+/**
+ * An update's body that also takes back the resource its get answered (AIP-134: the request holds
+ * the resource): every field of `response` that `body` does not declare is output only there
+ * (AIP-203), accepted and ignored. Both must be objects; otherwise `body` is returned as it is.
+ * The body's own metadata (its OpenAPI examples) is kept.
+ */
+export function withResourceFields<B extends z.ZodType>(body: B, response: z.ZodType | undefined): B {
+  if (!(body instanceof z.ZodObject) || !(response instanceof z.ZodObject)) return body;
+  const missing = Object.keys(response.shape).filter((field) => !(field in body.shape));
+  if (missing.length === 0) return body;
+  const extended = body.extend(outputOnlyFields(...missing));
+  const meta = z.globalRegistry.get(body);
+  return (meta ? extended.meta(meta) : extended) as unknown as B;
+}
+
 /** protojson's JSON name of a proto field name: `expire_time` → `expireTime`. */
 const jsonName = (field: string): string => field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 

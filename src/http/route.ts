@@ -9,7 +9,7 @@ import { authenticateRequest } from "./auth.ts";
 import { auditDataAccess, auditRefused } from "../service/audit.ts";
 import { requireSameAccount } from "../service/permissions.ts";
 import { requireAllowedNetwork } from "../domain/api-key-restrictions.ts";
-import { normalizeBody, normalizeQuery } from "./body-fields.ts";
+import { normalizeBody, normalizeQuery, withResourceFields } from "./body-fields.ts";
 import { MalformedBody } from "./malformed-body.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
 import type { ErrorFormat } from "./errors.ts";
@@ -111,7 +111,10 @@ export class Router {
     this.allowedMethods = allowedMethods;
   }
 
-  add<P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, B extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<P, Q, B>): void {
+  add<P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, B extends z.ZodType = z.ZodUndefined>(declared: RouteSpec<P, Q, B>): void {
+    // A standard update (not a custom method) takes back the resource it answers, output-only fields and all.
+    const update = declared.method === "PATCH" && !/:[a-z]\w*$/.test(declared.url) && declared.body !== undefined;
+    const spec = update ? { ...declared, body: withResourceFields(declared.body!, declared.response) } : declared;
     const auth = spec.auth !== false;
     const errorFormat = spec.errorFormat ?? "google-rpc";
     this.routes.push({ ...spec, auth, errorFormat });
