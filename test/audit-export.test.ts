@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import { createAccount } from "../src/service/accounts.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 import { appendChainedEntries } from "./support/audit-entries.ts";
@@ -138,11 +139,23 @@ for (const dialect of DIALECTS) {
     });
 
     test("only a file the server sealed verifies: one cut short, added to, relabelled or made up is refused with the server's keys", async () => {
-      const keys = join(dir, "keys.json");
-      const res = await get(`${A}/auditLogs:export?startTime=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`);
+      const keys = join(dir, "sealed-keys.json");
+      writeFileSync(keys, await (await fetch(`${base}/.well-known/hearth-audit-keys`)).text());
+      // An account of a few entries: its whole chain is a short file.
+      const admin = (await createAccount(h.deps.store, h.deps.config, "sealed-acct", "admin@sealed.example")).apiKey;
+      for (let i = 0; i < 3; i++)
+        await fetch(`${base}/v1/accounts/sealed-acct/users?userId=u${i}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+          body: '{"serviceAccount":true}',
+        });
+      const res = await get("/v1/accounts/sealed-acct/auditLogs:export", admin);
       const lines = (await res.text()).trimEnd().split("\n");
       const seal = JSON.parse(lines.at(-1)!);
-      assert.deepEqual([seal.type, seal.account, seal.filtered], ["seal", "my-account", false]);
+      assert.deepEqual(
+        [seal.type, seal.account, seal.filtered, seal.entries],
+        ["seal", "sealed-acct", false, lines.filter((l) => JSON.parse(l).type === "entry").length],
+      );
       const check = async (name: string, text: string) => {
         const file = join(dir, `${name}.jsonl`);
         writeFileSync(file, text);
