@@ -7,7 +7,6 @@ import { limitsKeyOf, type Principal } from "../domain/principal.ts";
 import { accountScope, keyScope, type SpendDecision, type SpendLedger, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
 import type { RateDecision } from "../domain/sliding-window.ts";
 import type { Ctx, Deps } from "../service/context.ts";
-import { authorize } from "../service/permissions.ts";
 import { requireAllowedModel } from "./key-restrictions.ts";
 import { crossesQuotaThreshold, noteQuotaUse } from "../service/quota-thresholds.ts";
 
@@ -115,12 +114,11 @@ const publicTargets = new WeakMap<Deps["config"]["platform"], Map<string, Target
 
 /**
  * Resolves an inference request's `model` (a model, `model#deployment`, or a deployment) to a
- * backend, the upstream model name and the prices. The principal must be allowed to run inference,
- * and the model's kind must fit `path`: `/embeddings` takes an `EMBEDDING_MODEL` only, the
+ * backend, the upstream model name and the prices (the caller has checked that the principal may
+ * run inference). The model's kind must fit `path`: `/embeddings` takes an `EMBEDDING_MODEL` only, the
  * completions endpoints every other kind (400 otherwise, naming the endpoint to use).
  */
 export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown, path: InferencePath): Promise<Target> {
-  authorize(ctx, "inference.run");
   if (text === undefined || text === "") throw invalidArgument("model is required, e.g. accounts/my-account/models/my-model");
   if (typeof text !== "string") {
     const given = text === null ? "null" : Array.isArray(text) ? "an array" : `a ${typeof text}`;

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { describeIssue } from "../domain/describe-issue.ts";
 import { invalidArgument } from "../domain/errors.ts";
 import { auditRefusals } from "../service/audit.ts";
+import { authorize } from "../service/permissions.ts";
 import type { Ctx, Deps, Operation } from "../service/context.ts";
 import type { GatewayExchange } from "./exchange.ts";
 import { INFERENCE_OPERATIONS } from "./inference-routes.ts";
@@ -70,6 +71,8 @@ interface AdmittedCall {
  * 404, 412) or a limit (402, 429) throw an ApiError (an `InferenceRefusal` for a limit).
  */
 async function admitInference(deps: Deps, ctx: Ctx, body: Body, path: InferencePath): Promise<AdmittedCall> {
+  // Permission first: a principal that may not run inference learns nothing from the body's checks.
+  authorize(ctx, "inference.run");
   checkBody(body, path);
   const target = await resolveTarget(deps, ctx, body.model, path);
   requireAllowedModel(ctx.principal, target.model, String(body.model));

@@ -115,7 +115,12 @@ export function openApiDocument(routes: readonly RegisteredRoute[]) {
     };
     if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: toSchema(r.body) } } };
     if (r.streamedBody) op.requestBody = { required: true, content: r.streamedBody };
-    if (r.auth) op.security = [{ bearer: [] }];
+    if (r.auth) {
+      op.security = [{ bearer: [] }];
+      // The actions of which the caller must hold one (docs/roles.md), checked before the request is read.
+      op["x-hearth-actions"] = r.actions;
+      if (r.actions.length > 0) op.description = `Needs one of the actions: ${r.actions.join(", ")}.`;
+    }
     // A multi-segment variable (`{model=**}`, AIP-127) is one path parameter in OpenAPI.
     (paths[r.url.replace(/\{(\w+)=\*\*\}/g, "{$1}")] ??= {})[r.method.toLowerCase()] = op;
   }

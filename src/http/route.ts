@@ -7,7 +7,8 @@ import { describeIssue } from "../domain/describe-issue.ts";
 import type { Ctx } from "../service/context.ts";
 import { authenticateRequest } from "./auth.ts";
 import { auditDataAccess, auditRefused } from "../service/audit.ts";
-import { requireSameAccount } from "../service/permissions.ts";
+import { authorize, holds, requireSameAccount } from "../service/permissions.ts";
+import type { Action } from "../domain/actions.ts";
 import { requireAllowedNetwork } from "../domain/api-key-restrictions.ts";
 import { normalizeBody, normalizeQuery, withResourceFields } from "./body-fields.ts";
 import { MalformedBody } from "./malformed-body.ts";
@@ -42,6 +43,15 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   /** Default true: a Bearer credential is required and its account must match the path's. */
   auth?: boolean;
+  /**
+   * With a credential (required then): the actions of which the caller must hold at least one for
+   * this method to be possible, e.g. a principal's own variant and the one over others'
+   * (`apiKeys.create`, `apiKeys.createForServiceAccount`); none for methods every principal may call
+   * (its session, `/verifyApiKey`). Checked after the credential and the path's account and before
+   * the request is read, so a principal that could never be allowed gets its 403 before any 400
+   * about its request (GCP IAM checks permission first). The service still checks the exact action.
+   */
+  actions?: readonly Action[];
   /** A body the handler reads as a stream (an upload): its OpenAPI request body, by content type. */
   streamedBody?: Record<string, unknown>;
   /** How its errors are written; default `google-rpc` (see `ErrorFormat`). The OpenAI-compatible routes declare `openai`. */
@@ -66,6 +76,8 @@ export interface RegisteredRoute extends ResponseSpec {
   summary: string;
   tag: string;
   auth: boolean;
+  /** See `RouteSpec.actions`; empty without a credential. */
+  actions: readonly Action[];
   streamedBody?: Record<string, unknown>;
   errorFormat: ErrorFormat;
   params?: z.ZodType;
@@ -116,8 +128,10 @@ export class Router {
     const update = declared.method === "PATCH" && !/:[a-z]\w*$/.test(declared.url) && declared.body !== undefined;
     const spec = update ? { ...declared, body: withResourceFields(declared.body!, declared.response) } : declared;
     const auth = spec.auth !== false;
+    if (auth && spec.actions === undefined) throw new Error(`route ${spec.operationId} takes a credential but declares no actions`);
+    const actions = spec.actions ?? [];
     const errorFormat = spec.errorFormat ?? "google-rpc";
-    this.routes.push({ ...spec, auth, errorFormat });
+    this.routes.push({ ...spec, auth, actions, errorFormat });
     const deps = this.deps;
     const allowedMethods = this.allowedMethods;
     const multiSegment = MULTI_SEGMENT.exec(spec.url)?.[1];
@@ -169,6 +183,8 @@ export class Router {
           requireAllowedNetwork(ctx.principal.restrictions, ctx.meta.clientIp);
           requireCsrfProof(deps.config.publicUrl, request);
           if (accountId !== undefined) requireSameAccount(ctx.principal, accountId);
+          // Permission before the request is read: refused as the first declared action names it.
+          if (actions.length > 0 && !actions.some((a) => holds(ctx.principal, a))) authorize(ctx, actions[0]!);
           return await serve(ctx, request, reply);
         } catch (error) {
           // Every refusal of an authenticated request is one entry, in the caller's own account.

@@ -30,6 +30,7 @@ export function apiKeyLifecycleRoutes(router: Router): void {
     method: "POST",
     url: "/v1/accounts/{accountId}/users/{userId}/apiKeys/{keyId}:disable",
     operationId: "DisableApiKey",
+    actions: ["apiKeys.disable", "apiKeys.disableOthers"],
     summary: "Disable an API key with a reason: every process refuses it from its next request, naming the reason, until it is enabled",
     tag: "API keys",
     response: apiKey,
@@ -42,6 +43,7 @@ export function apiKeyLifecycleRoutes(router: Router): void {
     method: "POST",
     url: "/v1/accounts/{accountId}/users/{userId}/apiKeys/{keyId}:enable",
     operationId: "EnableApiKey",
+    actions: ["apiKeys.disable", "apiKeys.disableOthers"],
     summary: "Enable a disabled API key (it counts toward api-keys-per-user again)",
     tag: "API keys",
     response: apiKey,
@@ -54,6 +56,7 @@ export function apiKeyLifecycleRoutes(router: Router): void {
     method: "POST",
     url: "/v1/accounts/{accountId}/users/{userId}/apiKeys/{keyId}:rotate",
     operationId: "RotateApiKey",
+    actions: ["apiKeys.rotate", "apiKeys.rotateForServiceAccount"],
     summary:
       "Rotate an API key: a new key with the same owner, display name and restrictions (its secret `key` in this response only); the old key expires after `gracePeriod`",
     tag: "API keys",

@@ -25,6 +25,7 @@ export function billingRoutes(router: Router): void {
     method: "GET",
     url: "/v1/accounts/{accountId}/billingUsage",
     operationId: "GetBillingUsage",
+    actions: ["billingUsage.get"],
     summary: "Metered inference usage (requests, tokens, cost) over whole UTC days, grouped by day, model, principal and/or key",
     tag: "Billing",
     response: billingUsageSchema,

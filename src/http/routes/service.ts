@@ -13,6 +13,7 @@ export function serviceRoutes(router: Router, metrics: Registry): void {
     method: "GET",
     url: "/verifyApiKey",
     operationId: "VerifyApiKey",
+    actions: [],
     summary:
       "200 with x-fireworks-account-id (and x-hearth-* principal headers) for a valid key, 401 otherwise; usable as an nginx auth_request or Envoy ext_authz check",
     tag: "API keys",
