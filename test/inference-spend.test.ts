@@ -131,6 +131,20 @@ for (const dialect of DIALECTS) {
       assert.equal((await first).status, 200);
     });
 
+    test("a completions batch reserves for each of its prompts: three prompts × max_tokens 1 hold $3", async () => {
+      const acct = await account(h, "batch-acct", { spender: "user" });
+      const model = await dollarModel(h, "batch-acct", acct.admin);
+      await setQuota(h, "batch-acct", "monthly-spend-usd", 3, acct.admin);
+      const before = up.requests.length;
+      const first = infer(h, acct.keys.spender!, { model, prompt: ["late", "late", "late"], max_tokens: 1 }, "/inference/v1/completions");
+      await until("the request at the backend", async () => (up.requests.length > before ? true : undefined), 5_000);
+      const second = await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }));
+      const refused = (await second.json()) as any;
+      assert.equal(second.status, 402, JSON.stringify(refused));
+      assert.match(refused.error.message, /\$3\.000000 reserved by calls in flight/, "$1 before: the batch counted as one prompt");
+      assert.equal((await first).status, 200);
+    });
+
     test("n, best_of, max_tokens and max_completion_tokens that are not whole numbers ≥ 1 are refused, naming the field, before the backend", async () => {
       const acct = await account(h, "count-acct", { spender: "user" });
       const model = await dollarModel(h, "count-acct", acct.admin);

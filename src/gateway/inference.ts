@@ -202,14 +202,25 @@ const RESERVATION_GRACE_MS = 60_000;
 const wholeCount = (value: unknown): number | undefined => (typeof value === "number" && Number.isInteger(value) && value > 0 ? value : undefined);
 
 /**
+ * How many prompts a completions `prompt` holds: OpenAI's legacy API takes a batch, an array of
+ * strings or of token arrays, and answers each (a flat array of token ids is one prompt). Chat
+ * has none: one.
+ */
+function promptCount(prompt: unknown): number {
+  if (!Array.isArray(prompt) || prompt.length === 0 || prompt.every((p) => typeof p === "number")) return 1;
+  return prompt.length;
+}
+
+/**
  * What a call may generate, as its body asks: `choices`, the larger of OpenAI's `n` and the legacy
- * completions' `best_of` (every candidate is generated and billed; default 1), and `maxTokens` per
+ * completions' `best_of` (every candidate is generated and billed; default 1) for each prompt of a
+ * completions batch (`promptCount`), and `maxTokens` per
  * choice, the larger of `max_tokens` and `max_completion_tokens` when both are sent (a backend may
  * read either: the legacy completions API knows only `max_tokens`), undefined when neither is.
  * The gateway has refused values that are not whole numbers ≥ 1 before (proxy.ts).
  */
 function outputBound(body: Record<string, unknown>): { choices: number; maxTokens: number | undefined } {
-  const choices = Math.max(wholeCount(body.n) ?? 1, wholeCount(body.best_of) ?? 1);
+  const choices = Math.max(wholeCount(body.n) ?? 1, wholeCount(body.best_of) ?? 1) * promptCount(body.prompt);
   const limits = [wholeCount(body.max_tokens), wholeCount(body.max_completion_tokens)].filter((v) => v !== undefined);
   return { choices, maxTokens: limits.length ? Math.max(...limits) : undefined };
 }
@@ -265,15 +276,22 @@ export interface Admission {
 }
 
 /**
+ * How often a living call renews its reservation, at most: less than RESERVATION_GRACE_MS, so that
+ * however a backend spaces its chunks (up to its time-out apart, else the call ends), a renewal
+ * comes before the hold lapses (`holdMs` = time-out + grace after the last renewal).
+ */
+const RENEW_EVERY_MS = RESERVATION_GRACE_MS / 2;
+
+/**
  * A living call keeps its spend held: called at each sign of life (a chunk from the backend),
- * it renews the reservation's expiry to `holdMs` from `now` once half of `holdMs` has passed since
+ * it renews the reservation's expiry to `holdMs` from `now` once RENEW_EVERY_MS has passed since
  * the last renewal, so a stream that outlives its backend's time-out plus a minute never lets its
- * reservation lapse (and admit calls past the limit), while renewals cost one ledger call per half
- * `holdMs`. A failed renewal is logged by the caller's `onError` and tried again at the next sign.
+ * reservation lapse (and admit calls past the limit), while renewals cost one ledger call per
+ * RENEW_EVERY_MS. A failed renewal is logged by the caller's `onError` and tried again at the next sign.
  */
 export function keepHeld(ledger: SpendLedger, admission: Admission, now: number, onError: (error: unknown) => void): void {
   if (now < admission.renewAt) return;
-  admission.renewAt = now + admission.holdMs / 2;
+  admission.renewAt = now + RENEW_EVERY_MS;
   ledger.renew(admission.reservation, now + admission.holdMs).catch((error: unknown) => {
     admission.renewAt = now;
     onError(error);
@@ -382,6 +400,6 @@ export async function admit(deps: Deps, principal: Principal, target: Target, am
     reservation: spend.reservation,
     tokens: tpm ? { key: tpm.key, tokens: tpm.amount, at: now } : undefined,
     holdMs,
-    renewAt: now + holdMs / 2,
+    renewAt: now + RENEW_EVERY_MS,
   };
 }

@@ -46,11 +46,11 @@ function contentLength(content: unknown): number {
   return content.reduce((n: number, part: unknown) => n + textLength((part as { text?: unknown } | null)?.text), 0);
 }
 
-/** A chat message's or delta's generated text: content, reasoning, refusal and tool-call (or legacy function-call) arguments. */
+/** A chat message's or delta's generated text: content, reasoning (`reasoning_content`, or `reasoning` as vLLM, Ollama and OpenRouter name it), refusal and tool-call (or legacy function-call) arguments. */
 function messageLength(message: unknown): number {
   if (!message || typeof message !== "object") return 0;
   const m = message as Record<string, unknown>;
-  let n = contentLength(m.content) + textLength(m.reasoning_content) + textLength(m.refusal);
+  let n = contentLength(m.content) + textLength(m.reasoning_content) + textLength(m.reasoning) + textLength(m.refusal);
   n += textLength((m.function_call as { arguments?: unknown } | null)?.arguments);
   if (Array.isArray(m.tool_calls))
     for (const call of m.tool_calls) n += textLength((call as { function?: { arguments?: unknown } } | null)?.function?.arguments);

@@ -250,6 +250,8 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
   const backend = c.target.backend;
   let usage: TokenUsage | undefined;
   let streamedChars = 0;
+  // A backend sends at least one token a chunk: text of few characters a token (CJK) is not metered below that.
+  let generatedChunks = 0;
   // The choices a chunk began and those a chunk finished (`finish_reason`): a stream the backend
   // ends without `[DONE]` is complete when every choice begun has finished.
   const begun = new Set<number>();
@@ -271,7 +273,9 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
           // Every chunk is parsed (about 0.7 µs for a typical one) so that none but a JSON object reaches the client.
           const json = objectOrUndefined(data);
           if (json === undefined) throw new UpstreamError(502, `backend "${backend.name}" sent a stream event that is not a JSON object`);
-          streamedChars += generatedChars(json);
+          const generated = generatedChars(json);
+          streamedChars += generated;
+          if (generated > 0) generatedChunks++;
           usage = usageOf(json) ?? usage;
           noteChoices(json, begun, finished);
           // The usage-only chunk Hearth asked for on the client's behalf (a believable report or not).
@@ -308,6 +312,6 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
       await write(sseError(e.message, "upstream_error", e.code));
     }
   }
-  await endCall(c, usage ?? { promptTokens: c.promptEstimate, completionTokens: estimateTokens(streamedChars) });
+  await endCall(c, usage ?? { promptTokens: c.promptEstimate, completionTokens: Math.max(estimateTokens(streamedChars), generatedChunks) });
   out.end();
 }
