@@ -28,10 +28,19 @@ function issuerClaim(token: string): string {
   }
 }
 
+/** An id a create names (AIP-122's resource id shape, bounded), or undefined. */
+const CREATE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 /**
  * The resource a refused request is audited on when no service named one: its path without the
- * query string and without the API's prefix (`/v1/`, `/inference/v1/`), e.g. `accounts/a/users/u`.
+ * query string and without the API's prefix (`/v1/`, `/inference/v1/`), e.g. `accounts/a/users/u`;
+ * for a create that names the new resource's id (AIP-133's `{resource}Id`, e.g. `POST …/users?userId=u`),
+ * that resource, as the service would have named it.
  */
 export function auditedResource(request: FastifyRequest): string {
-  return request.url.split("?")[0]!.replace(/^\/(v1|inference\/v1)\//, "");
+  const path = request.url.split("?")[0]!.replace(/^\/(v1|inference\/v1)\//, "");
+  if (request.method !== "POST") return path;
+  const collection = /\/([a-z][A-Za-z]*)s$/.exec(path)?.[1];
+  const id = collection && (request.query as Record<string, unknown> | undefined)?.[`${collection}Id`];
+  return typeof id === "string" && CREATE_ID.test(id) ? `${path}/${id}` : path;
 }

@@ -25,6 +25,8 @@ const SECRET_FIELDS = /^(key|secret|clientsecret|client_secret|password|token|ap
 
 /** The longest string an entry keeps (characters; a payload's value or the status message), and the longest payload (characters of JSON). */
 const MAX_TEXT = 4096;
+/** The longest resource name an entry keeps (characters): a path may be as long as a request line. */
+const MAX_RESOURCE = 1024;
 const MAX_PAYLOAD = 65_536;
 
 /** URL credentials (`https://user:password@host`, RFC 3986 §3.2.1) anywhere in a text. */
@@ -35,9 +37,9 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi;
  * `https://user:pass@…` once left its password in the log), and at most MAX_TEXT characters, with
  * how many were cut (a refused request carrying a megabyte in one field once wrote a megabyte).
  */
-function scrubbed(text: string): string {
+function scrubbed(text: string, max = MAX_TEXT): string {
   const clean = text.replace(URL_USERINFO, "$1[REDACTED]@");
-  return clean.length <= MAX_TEXT ? clean : `${clean.slice(0, MAX_TEXT)}…[TRUNCATED ${clean.length - MAX_TEXT} characters]`;
+  return clean.length <= max ? clean : `${clean.slice(0, max)}…[TRUNCATED ${clean.length - max} characters]`;
 }
 
 /** A copy of `value` with every secret-looking field replaced, texts scrubbed, and at most 100 items or fields per level, 8 levels deep. */
@@ -116,7 +118,7 @@ export function auditRow(actor: Actor, op: UncheckedOperation, error?: unknown):
     principal: storable(actor.email),
     principal_uid: actor.principalUid ?? "",
     method: storable(op.method),
-    resource: storable(op.resource),
+    resource: storable(scrubbed(op.resource, MAX_RESOURCE)),
     message: storable(op.method),
     status_code: status.code,
     status_message: storable(scrubbed(status.message)),
