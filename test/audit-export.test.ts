@@ -149,6 +149,13 @@ for (const dialect of DIALECTS) {
           headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
           body: '{"serviceAccount":true}',
         });
+      // A refused inference call whose model holds a line separator (U+2028), kept in its entry's payload: readline would end a line there.
+      const separated = await fetch(`${base}/inference/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "no-such\u2028model", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.ok(separated.status >= 400);
       const res = await get("/v1/accounts/sealed-acct/auditLogs:export", admin);
       const lines = (await res.text()).trimEnd().split("\n");
       const seal = JSON.parse(lines.at(-1)!);
@@ -161,6 +168,7 @@ for (const dialect of DIALECTS) {
         writeFileSync(file, text);
         return hearth(["audit", "verify", "--file", file, "--public-key", keys], h.env);
       };
+      assert.ok(lines.some((l) => l.includes("no-such\\u2028model")) && !lines.some((l) => l.includes("\u2028")), "written escaped");
       const whole = await check("whole", `${lines.join("\n")}\n`);
       assert.equal(whole.code, 0, whole.stdout + whole.stderr);
       assert.match(whole.stdout, /sealed by audit key/);

@@ -1,5 +1,4 @@
 import { createReadStream, readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import type { Config } from "../config.ts";
 import { publicKeyMap } from "../domain/audit-chain.ts";
@@ -9,7 +8,19 @@ import { rotateAuditSigningKey } from "../service/audit-signing.ts";
 import { verifyAccountChain } from "../service/audit-verify.ts";
 import { openStore, type Store } from "../store/store.ts";
 
-const linesOf = (file: string): AsyncIterable<string> => createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+/**
+ * The lines of a file, split at line feeds only: readline also ends a line at U+2028 and U+2029,
+ * which a JSON string may hold (an audited request may carry them), and would cut such a line in two.
+ */
+async function* linesOf(file: string): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of createReadStream(file, { encoding: "utf8" })) {
+    const parts = (rest + (chunk as string)).split("\n");
+    rest = parts.pop()!;
+    yield* parts;
+  }
+  if (rest !== "") yield rest;
+}
 
 /** Public keys from a file: the JSON of `/.well-known/hearth-audit-keys` (`{"keys": [...]}`) or one JWK. */
 function keysFromFile(file: string) {

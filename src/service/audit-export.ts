@@ -175,24 +175,27 @@ interface Sealer<T> {
  * `PIECE_CHARS` characters; with `sealer`, every piece goes into its digest and the seal's line ends it.
  */
 async function* lines<T>(first: string, rows: AsyncIterable<T[]> | Iterable<T[]>, render: (row: T) => string, sealer?: Sealer<T>): AsyncGenerator<string> {
-  sealer?.digest.text(first);
-  yield first;
+  // JSON Lines: U+2028 and U+2029 (valid raw in a JSON string) written escaped, so no reader that
+  // also ends lines at them (readline, JavaScript before ES2019) cuts an entry in two.
+  const out = (piece: string): string => {
+    if (!sealer) return piece;
+    const escaped = piece.replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    sealer.digest.text(escaped);
+    return escaped;
+  };
+  yield out(first);
   let text = "";
   for await (const chunk of rows) {
     for (const row of chunk) {
       text += render(row);
       sealer?.digest.entry(sealer.hashOf(row));
       if (text.length >= PIECE_CHARS) {
-        sealer?.digest.text(text);
-        yield text;
+        yield out(text);
         text = "";
       }
     }
   }
-  if (text !== "") {
-    sealer?.digest.text(text);
-    yield text;
-  }
+  if (text !== "") yield out(text);
   if (sealer) yield await sealer.seal(sealer.digest);
 }
 
