@@ -30,17 +30,27 @@ for (const dialect of DIALECTS) {
     });
     after(() => stop());
 
-    test("a refused webhook URL's password is in no entry", async () => {
-      const res = await h.call("POST", "/v1/accounts/bounded/webhooks?webhookId=leaky", {
-        key: admin,
-        body: { url: "https://hook-user:PASSWORDSECRET@hooks.example.com/in", events: ["api_key.created"] },
-      });
-      assert.equal(res.status, 400, JSON.stringify(res.body));
-      const [entry] = await entries('method="CreateWebhook"');
-      assert.equal(entry.status.code, "INVALID_ARGUMENT");
-      const stored = JSON.stringify(entry);
-      assert.doesNotMatch(stored, /PASSWORDSECRET/);
-      assert.match(entry.payload.url, /^https:\/\/\[REDACTED\]@hooks\.example\.com\/in$/);
+    test("a refused webhook URL's password is in no entry, however the URL is spelt", async () => {
+      const urls = [
+        "https://hook-user:PASSWORDSECRET@hooks.example.com/in",
+        "https://hook-user:PASS@WORDSECRET@hooks.example.com/in",
+        "https://hook-user:PASS WORDSECRET@hooks.example.com/in",
+        "https:\\\\hook-user:PASSWORDSECRET@hooks.example.com/in",
+        "https:hook-user:PASSWORDSECRET@hooks.example.com/in",
+        'https://hook-user:PASS"WORDSECRET@hooks.example.com/in',
+        "HTTPS://hook-user:PASSWORDSECRET@hooks.example.com/in",
+      ];
+      for (const url of urls) {
+        const res = await h.call("POST", "/v1/accounts/bounded/webhooks?webhookId=leaky", { key: admin, body: { url, events: ["api_key.leaked"] } });
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+      }
+      const refused = await entries('method="CreateWebhook"');
+      assert.equal(refused.length, urls.length);
+      for (const entry of refused) {
+        assert.equal(entry.status.code, "INVALID_ARGUMENT");
+        assert.doesNotMatch(JSON.stringify(entry), /WORDSECRET/, JSON.stringify(entry));
+      }
+      assert.ok(refused.some((e) => /^https:\/\/\[REDACTED\]@hooks\.example\.com\/in$/.test(e.payload.url)));
     });
 
     test("a megabyte in a refused inference body is not a megabyte in the log", async () => {

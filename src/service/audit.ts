@@ -29,8 +29,13 @@ const MAX_TEXT = 4096;
 const MAX_RESOURCE = 1024;
 const MAX_PAYLOAD = 65_536;
 
-/** URL credentials (`https://user:password@host`, RFC 3986 §3.2.1) anywhere in a text. */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi;
+/**
+ * URL credentials (`https://user:password@host`, RFC 3986 §3.2.1) anywhere in a text, spelt as a
+ * WHATWG URL parser takes them: after `scheme:` and any slashes or backslashes, everything up to
+ * the last `@` before the path (a password may hold `@`, spaces, quotes or a quoting backslash; `https:user@host` and
+ * `https:\\user@host` are URLs too). Any scheme written with `//`, and the special schemes without.
+ */
+const URL_USERINFO = /\b((?:[a-z][a-z0-9+.-]*:[\\/]{2}|(?:https?|wss?|ftp):[\\/]*))[^/?#\n]*@/gi;
 
 /**
  * Text as an entry keeps it: a URL's credentials replaced by `[REDACTED]` (a refused webhook URL
