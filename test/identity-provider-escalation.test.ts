@@ -105,6 +105,13 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("POST", `${A}/users/peer-corp-example:unbindIdentity`, { key: idpManager, body: {} })).status, 404, "no binding to remove");
     });
 
+    test("nor does it delete a provider, which signs out and unbinds everyone signing in through it", async () => {
+      const res = await h.call("DELETE", `${A}/identityProviders/corp`, { key: idpManager });
+      assert.equal(res.status, 403, JSON.stringify(res.body));
+      assert.match(res.body.error.message, /cannot delete identity provider "corp": it signs out and unbinds everyone/);
+      assert.equal((await h.call("GET", `${A}/identityProviders/corp`)).status, 200);
+    });
+
     test("an admin changes who it signs in", async () => {
       const res = await h.call("PATCH", `${A}/identityProviders/corp`, { body: { enableJitUserProvisioning: true, jitDefaultRole: "contributor" } });
       assert.equal(res.status, 200, JSON.stringify(res.body));

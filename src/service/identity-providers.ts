@@ -224,11 +224,16 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
   });
 }
 
-/** Deletes a provider; the sessions that began through it end with it. */
+/**
+ * Deletes a provider; the sessions that began through it, and its bindings, end with it. That
+ * signs out and unbinds everyone who signs in through it, admins included, so, like changing who
+ * it signs in, it needs every action (a custom role may not unbind or sign out an admin directly).
+ */
 export async function deleteIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
   const op = { method: "DeleteIdentityProvider", resource: identityProviderName(accountId, id) };
   await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "identityProviders.delete");
+    requireHoldsEvery(ctx, `delete identity provider "${id}"`, "it signs out and unbinds everyone who signs in through it, admins included");
     await getRow(trx, accountId, id);
     await idps.deleteIdentityProvider(trx, accountId, id);
     await deleteSessionsVia(trx, accountId, `oidc:${id}`);
