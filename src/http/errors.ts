@@ -42,10 +42,10 @@ const formatOf = (request: FastifyRequest): ErrorFormat =>
 
 /**
  * The one error handler: any error becomes an ApiError (Fastify's refusals a 400, passed through
- * `onFrameworkRefusal` to be audited; anything unexpected a bare 500 whose detail goes only to the
- * log), then is written in the route's
- * format (a page, for a person's browser sign-in); a backend's failure (502, 504) only arises,
- * and is only written, on the OpenAI-compatible routes.
+ * `onFrameworkRefusal` to be audited, which may answer the credential's refusal instead; anything
+ * unexpected a bare 500 whose detail goes only to the log), then is written in the route's format
+ * (a page, for a person's browser sign-in); a backend's failure (502, 504) only arises, and is only
+ * written, on the OpenAI-compatible routes.
  */
 export function errorHandler(bodyLimit: number, onFrameworkRefusal: (request: FastifyRequest, refusal: ApiError) => Promise<ApiError>) {
   return async (error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> => {

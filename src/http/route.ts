@@ -165,7 +165,8 @@ export class Router {
     this.app.route({
       method: spec.method,
       url,
-      // Read by the one error handler, which writes this route's errors in its declared format.
+      // Read by the one error handler: the format of this route's errors, and for the audit of the
+      // framework's refusals (framework-refusals.ts), its operation and whether it takes a credential.
       config: { errorFormat, rawBody: spec.rawBody === true, operationId: spec.operationId, auth },
       handler: async (request, reply) => {
         // `GET …/webhooks/w1:rotateSecret` reaches GetWebhook with the id `w1:rotateSecret`: it asks

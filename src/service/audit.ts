@@ -23,10 +23,11 @@ export interface UncheckedOperation extends Operation {
 
 const SECRET_FIELDS = /^(key|secret|clientsecret|client_secret|password|token|apikey|api_key|authorization)$/i;
 
-/** The longest string an entry keeps (characters; a payload's value or the status message), and the longest payload (characters of JSON). */
+/** The longest string an entry keeps (characters): a payload's value, or the status message. */
 const MAX_TEXT = 4096;
 /** The longest resource name an entry keeps (characters): a path may be as long as a request line. */
 const MAX_RESOURCE = 1024;
+/** The longest payload an entry keeps (characters of JSON). */
 const MAX_PAYLOAD = 65_536;
 
 /**
