@@ -111,6 +111,31 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where
   return result.data;
 }
 
+/**
+ * The checks of an authenticated request's caller, before its request is read, in this order: the
+ * credential (with a bad credential and a bad body, the credential's refusal wins; audited per
+ * address as an unauthenticated attempt, see failedAuthentication), the networks its key is limited
+ * to, the CSRF proof of a session, the path's account, and holding one of the route's `actions`
+ * (refused as the first names it). Used by the router and by the audit of the framework's refusals.
+ * @returns the request's context.
+ * @throws the refusal (UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND), audited once, in the caller's account when there is a caller.
+ */
+export async function admitCaller(deps: Deps, request: FastifyRequest, operationId: string, actions: readonly Action[]): Promise<Ctx> {
+  const ctx: Ctx = { principal: await authenticateRequest(deps, request, operationId), meta: requestMeta(request), checked: [] };
+  try {
+    // A key limited to networks: refused (and audited with the address) before any work or quota.
+    requireAllowedNetwork(ctx.principal.restrictions, ctx.meta.clientIp);
+    requireCsrfProof(deps.config.publicUrl, request);
+    const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
+    if (accountId !== undefined) requireSameAccount(ctx.principal, accountId);
+    if (actions.length > 0 && !actions.some((a) => holds(ctx.principal, a))) authorize(ctx, actions[0]!);
+    return ctx;
+  } catch (error) {
+    await auditRefused(deps, ctx, { method: operationId, resource: auditedResource(request) }, error);
+    throw error;
+  }
+}
+
 export class Router {
   readonly routes: RegisteredRoute[] = [];
   private readonly app: FastifyInstance;
@@ -167,7 +192,7 @@ export class Router {
       url,
       // Read by the one error handler: the format of this route's errors, and for the audit of the
       // framework's refusals (framework-refusals.ts), its operation and whether it takes a credential.
-      config: { errorFormat, rawBody: spec.rawBody === true, operationId: spec.operationId, auth },
+      config: { errorFormat, rawBody: spec.rawBody === true, operationId: spec.operationId, auth, actions },
       handler: async (request, reply) => {
         // `GET …/webhooks/w1:rotateSecret` reaches GetWebhook with the id `w1:rotateSecret`: it asks
         // for a custom method with a method that method does not take, refused before any credential, as a 404 would be.
@@ -175,17 +200,8 @@ export class Router {
         const allowed = allowedMethods.customMethodAsked(request.method, path);
         if (allowed) throw methodNotAllowed(request.method, path, allowed);
         if (!auth) return serve(undefined as unknown as Ctx, request, reply);
-        // The credential is checked first: with a bad credential and a bad body, the credential's
-        // refusal wins (audited per address as an unauthenticated attempt, see failedAuthentication).
-        const ctx: Ctx = { principal: await authenticateRequest(deps, request, spec.operationId), meta: requestMeta(request), checked: [] };
+        const ctx = await admitCaller(deps, request, spec.operationId, actions);
         try {
-          const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
-          // A key limited to networks: refused (and audited with the address) before any work or quota.
-          requireAllowedNetwork(ctx.principal.restrictions, ctx.meta.clientIp);
-          requireCsrfProof(deps.config.publicUrl, request);
-          if (accountId !== undefined) requireSameAccount(ctx.principal, accountId);
-          // Permission before the request is read: refused as the first declared action names it.
-          if (actions.length > 0 && !actions.some((a) => holds(ctx.principal, a))) authorize(ctx, actions[0]!);
           return await serve(ctx, request, reply);
         } catch (error) {
           // Every refusal of an authenticated request is one entry, in the caller's own account.
