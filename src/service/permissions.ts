@@ -25,6 +25,12 @@ function roleHolds(principal: Principal, action: Action): boolean {
   return can(principal.role, action);
 }
 
+/** How a refusal names the caller's role: `role "user"`, or `role "custom" (permission preset "p")`. */
+function roleOf(principal: Principal): string {
+  const preset = principal.role === CUSTOM_ROLE ? ` (permission preset "${principal.permissionPreset?.id ?? ""}")` : "";
+  return `role "${principal.role}"${preset}`;
+}
+
 /** Whether the principal's API key allows `action`: a key without scopes allows what its owner's role does. */
 const inScopes = (principal: Principal, action: Action): boolean => principal.restrictions?.scopes?.includes(action) ?? true;
 
@@ -39,8 +45,7 @@ export function authorize(ctx: Ctx, action: Action, what: string = describeActio
   ctx.checked.push(action);
   if (holds(ctx.principal, action)) return;
   if (roleHolds(ctx.principal, action)) throw permissionDenied(`this API key's scopes do not include "${action}", needed to ${what}`);
-  const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
-  throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}`);
+  throw permissionDenied(`${roleOf(ctx.principal)} cannot ${what}`);
 }
 
 /**
@@ -58,8 +63,7 @@ export function requireHoldsAll(ctx: Ctx, actions: Iterable<string>, what: strin
   if (missing.every((a) => roleHolds(ctx.principal, a as Action))) {
     throw permissionDenied(`this API key cannot ${what}: its scopes do not include ${missing.join(", ")}`);
   }
-  const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
-  throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}: it does not hold ${missing.join(", ")}`);
+  throw permissionDenied(`${roleOf(ctx.principal)} cannot ${what}: it does not hold ${missing.join(", ")}`);
 }
 
 /**
@@ -74,8 +78,7 @@ export function requireHoldsEvery(ctx: Ctx, what: string, why: string): void {
   if (ACTION_NAMES.every((a) => holds(ctx.principal, a))) return;
   if (ACTION_NAMES.every((a) => roleHolds(ctx.principal, a)))
     throw permissionDenied(`this API key cannot ${what}: ${why}, and its scopes do not hold every action`);
-  const preset = ctx.principal.role === CUSTOM_ROLE ? ` (permission preset "${ctx.principal.permissionPreset?.id ?? ""}")` : "";
-  throw permissionDenied(`role "${ctx.principal.role}"${preset} cannot ${what}: ${why}, so only a principal holding every action (an admin) may`);
+  throw permissionDenied(`${roleOf(ctx.principal)} cannot ${what}: ${why}, so only a principal holding every action (an admin) may`);
 }
 
 /**
