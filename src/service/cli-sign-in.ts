@@ -39,7 +39,7 @@ interface SealedTokens {
  * provider, with the user and the time of the browser sign-in it descends from, so that an admin's
  * `:revokeSessions` (or the user's deletion) ends it too. Format: `secret-box.ts`'s, opaque to firectl.
  */
-interface RefreshEnvelope {
+export interface RefreshEnvelope {
   refreshToken: string;
   userId: string;
   signInTime: number;
@@ -47,7 +47,8 @@ interface RefreshEnvelope {
 
 const refreshContext = (accountId: string, idpId: string): string => `cli-refresh:${accountId}/${idpId}`;
 
-function sealRefresh(deps: SignInDeps, accountId: string, idpId: string, envelope: RefreshEnvelope): string {
+/** firectl's refresh token for `envelope` (see `RefreshEnvelope`). */
+export function sealRefresh(deps: SignInDeps, accountId: string, idpId: string, envelope: RefreshEnvelope): string {
   return seal(serverKey(deps.config), JSON.stringify(envelope), refreshContext(accountId, idpId));
 }
 

@@ -7,8 +7,7 @@ import Provider from "oidc-provider";
 import type { Dialect } from "../../src/store/store.ts";
 import { startHearth, type TestHearth } from "./hearth.ts";
 import { callbackPath } from "../../src/http/routes/sign-in.ts";
-import { seal } from "../../src/domain/secret-box.ts";
-import { serverKey } from "../../src/service/server-key.ts";
+import { sealRefresh } from "../../src/service/cli-sign-in.ts";
 
 /**
  * A real OpenID Provider (the `oidc-provider` package) on loopback, for sign-in tests. Any login
@@ -35,7 +34,7 @@ export const TEST_CLIENT_REDIRECT = "http://127.0.0.1:9/test-client/callback";
  * when the provider does not know it.
  */
 export function sealedRefreshToken(h: TestHearth, userId: string, refreshToken: string, accountId = "my-account", identityProviderId = "corp"): string {
-  return seal(serverKey(h.deps.config), JSON.stringify({ refreshToken, userId, signInTime: Date.now() }), `cli-refresh:${accountId}/${identityProviderId}`);
+  return sealRefresh(h.deps, accountId, identityProviderId, { refreshToken, userId, signInTime: Date.now() });
 }
 
 /** Hearth's redirect URI for identity provider `identityProviderId` of `accountId` at `h`: each provider has its own. */
