@@ -103,47 +103,54 @@ for (const dialect of DIALECTS) {
       assert.equal((await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }))).status, 200);
     });
 
-    test("a call asking for n choices reserves n times max_tokens: a $3 call in flight refuses a second against a $2 limit", async () => {
-      const acct = await account(h, "choices-acct", { spender: "user" });
-      const model = await dollarModel(h, "choices-acct", acct.admin);
-      await setQuota(h, "choices-acct", "monthly-spend-usd", 2, acct.admin);
+    /**
+     * In a fresh account with monthly-spend-usd `limitUsd` and the $1-a-token model, sends `first`
+     * (to `path`; it asks the backend to answer late), and while it is at the backend a $1 chat call:
+     * asserts that call is refused with 402 naming `heldUsd` reserved, and that `first` succeeds.
+     */
+    async function heldWhileInFlight(
+      accountId: string,
+      limitUsd: number,
+      first: (model: string) => Record<string, unknown>,
+      path: string,
+      heldUsd: number,
+      why?: string,
+    ) {
+      const acct = await account(h, accountId, { spender: "user" });
+      const model = await dollarModel(h, accountId, acct.admin);
+      await setQuota(h, accountId, "monthly-spend-usd", limitUsd, acct.admin);
       const before = up.requests.length;
-      const first = infer(h, acct.keys.spender!, chat(model, "late", { max_tokens: 1, n: 3 }));
+      const inFlight = infer(h, acct.keys.spender!, first(model), path);
       await until("the request at the backend", async () => (up.requests.length > before ? true : undefined), 5_000);
       const second = await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }));
       const refused = (await second.json()) as any;
       assert.equal(second.status, 402, JSON.stringify(refused));
-      assert.match(refused.error.message, /\$3\.000000 reserved by calls in flight/);
-      assert.equal((await first).status, 200);
-    });
+      assert.match(refused.error.message, new RegExp(`\\$${heldUsd}\\.000000 reserved by calls in flight`), why);
+      assert.equal((await inFlight).status, 200);
+    }
 
-    test("best_of and the larger of max_tokens and max_completion_tokens count: best_of 3 × max_tokens 2 holds $6 although max_completion_tokens is 1", async () => {
-      const acct = await account(h, "bound-acct", { spender: "user" });
-      const model = await dollarModel(h, "bound-acct", acct.admin);
-      await setQuota(h, "bound-acct", "monthly-spend-usd", 5, acct.admin);
-      const before = up.requests.length;
-      const first = infer(h, acct.keys.spender!, { model, prompt: "late", best_of: 3, max_tokens: 2, max_completion_tokens: 1 }, "/inference/v1/completions");
-      await until("the request at the backend", async () => (up.requests.length > before ? true : undefined), 5_000);
-      const second = await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }));
-      const refused = (await second.json()) as any;
-      assert.equal(second.status, 402, JSON.stringify(refused));
-      assert.match(refused.error.message, /\$6\.000000 reserved by calls in flight/, "$1 before: one choice of max_completion_tokens");
-      assert.equal((await first).status, 200);
-    });
+    test("a call asking for n choices reserves n times max_tokens: a $3 call in flight refuses a second against a $2 limit", () =>
+      heldWhileInFlight("choices-acct", 2, (model) => chat(model, "late", { max_tokens: 1, n: 3 }), "/inference/v1/chat/completions", 3));
 
-    test("a completions batch reserves for each of its prompts: three prompts × max_tokens 1 hold $3", async () => {
-      const acct = await account(h, "batch-acct", { spender: "user" });
-      const model = await dollarModel(h, "batch-acct", acct.admin);
-      await setQuota(h, "batch-acct", "monthly-spend-usd", 3, acct.admin);
-      const before = up.requests.length;
-      const first = infer(h, acct.keys.spender!, { model, prompt: ["late", "late", "late"], max_tokens: 1 }, "/inference/v1/completions");
-      await until("the request at the backend", async () => (up.requests.length > before ? true : undefined), 5_000);
-      const second = await infer(h, acct.keys.spender!, chat(model, "hi", { max_tokens: 1 }));
-      const refused = (await second.json()) as any;
-      assert.equal(second.status, 402, JSON.stringify(refused));
-      assert.match(refused.error.message, /\$3\.000000 reserved by calls in flight/, "$1 before: the batch counted as one prompt");
-      assert.equal((await first).status, 200);
-    });
+    test("best_of and the larger of max_tokens and max_completion_tokens count: best_of 3 × max_tokens 2 holds $6 although max_completion_tokens is 1", () =>
+      heldWhileInFlight(
+        "bound-acct",
+        5,
+        (model) => ({ model, prompt: "late", best_of: 3, max_tokens: 2, max_completion_tokens: 1 }),
+        "/inference/v1/completions",
+        6,
+        "$1 before: one choice of max_completion_tokens",
+      ));
+
+    test("a completions batch reserves for each of its prompts: three prompts × max_tokens 1 hold $3", () =>
+      heldWhileInFlight(
+        "batch-acct",
+        3,
+        (model) => ({ model, prompt: ["late", "late", "late"], max_tokens: 1 }),
+        "/inference/v1/completions",
+        3,
+        "$1 before: the batch counted as one prompt",
+      ));
 
     test("n, best_of, max_tokens and max_completion_tokens that are not whole numbers ≥ 1 are refused, naming the field, before the backend", async () => {
       const acct = await account(h, "count-acct", { spender: "user" });
