@@ -162,14 +162,18 @@ function withActivity(user: User, activity: UserActivity | undefined): User {
   return { ...user, apiKeyCount: activity.apiKeyCount, ...(activity.lastActive !== undefined && { lastActiveTime: formatTimestamp(activity.lastActive) }) };
 }
 
+/** The whole User resource of `row`, as GetUser and UpdateUser answer it: with `apiKeyCount`, `lastActiveTime` and `identityBindings` (AIP-134: an update returns the resource). */
+async function userResource(db: Db, row: UserRow): Promise<User & { identityBindings: IdentityBinding[] }> {
+  const activity = await userActivity(db, row.account_id, [row.id]);
+  return { ...withActivity(userView(row), activity.get(row.id)), identityBindings: await identityBindingsOf(db, row.account_id, row.id) };
+}
+
 /** One user; also its read-only `identityBindings` (the identity-provider subjects it signs in as). */
 export async function getUser(deps: Deps, ctx: Ctx, accountId: string, userId: string): Promise<User & { identityBindings: IdentityBinding[] }> {
   const op = { method: "GetUser", resource: userName(accountId, userId) };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "users.get");
-    const row = await getUserRow(deps.store.db, accountId, userId);
-    const activity = await userActivity(deps.store.db, accountId, [userId]);
-    return { ...withActivity(userView(row), activity.get(userId)), identityBindings: await identityBindingsOf(deps.store.db, accountId, userId) };
+    return userResource(deps.store.db, await getUserRow(deps.store.db, accountId, userId));
   });
 }
 
@@ -194,7 +198,7 @@ export async function updateUser(
   userId: string,
   input: UpdateUserInput,
   immutable: UserImmutableFields = {},
-): Promise<User> {
+): Promise<User & { identityBindings: IdentityBinding[] }> {
   const op = { method: "UpdateUser", resource: userName(accountId, userId), payload: input };
   const user = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.update");
@@ -217,7 +221,7 @@ export async function updateUser(
     if (updated.role !== row.role || updated.permission_preset !== row.permission_preset) {
       await enqueueWebhookEvent(trx, accountId, "principal.role_changed", { ...principalData(updated), previousRole: row.role });
     }
-    return userView(updated);
+    return userResource(trx, updated);
   });
   // After the commit, before the response: the next request with any of its keys sees the new role.
   if (input.role !== undefined || input.permissionPreset !== undefined) await deps.cluster.invalidator.user(accountId, userId);
