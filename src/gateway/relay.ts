@@ -289,9 +289,11 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
       if (relayed !== "") await write(relayed);
     }
   };
+  const body = call.response.body;
+  let ended = false;
   try {
-    let ended = false;
-    for await (const chunk of call.response.body) {
+    // Not destroyed when the loop stops at the answer's end: its socket can go back to the pool (`drain`).
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       alive(c, call);
       if ((ended = await forward(splitter.push(chunk)))) break;
     }
@@ -305,6 +307,8 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
       await write("data: [DONE]\n\n");
     }
   } catch (error) {
+    // Nothing more is read from a backend that broke the stream: its socket is not reused.
+    body.destroy();
     if (call.aborted() === "timeout") {
       await write(sseError(`backend "${c.target.backend.name}" fell silent for ${call.timeoutMs} ms mid-stream`, "timeout_error", "upstream_timeout"));
     } else if (call.aborted() !== "client") {
@@ -312,6 +316,24 @@ async function pump(c: Relayed, call: UpstreamCall, out: PassThrough, clientWant
       await write(sseError(e.message, "upstream_error", e.code));
     }
   }
+  if (ended) drain(body);
   await endCall(c, usage ?? { promptTokens: c.promptEstimate, completionTokens: Math.max(estimateTokens(streamedChars), generatedChunks) });
   out.end();
+}
+
+/** How long a backend may go on sending after its stream's end (`[DONE]`, an error event) before its socket is closed, in milliseconds. */
+const DRAIN_MS = 1000;
+
+/**
+ * Reads and drops what a backend sends after its stream's end (usually only the chunked body's
+ * terminator, already on its way), so that the response completes and its keep-alive socket goes back
+ * to the pool instead of being closed: a closed socket costs the next call a new connection. A
+ * backend still sending `DRAIN_MS` later loses the socket.
+ */
+function drain(body: UpstreamCall["response"]["body"]): void {
+  if (body.complete || body.destroyed) return;
+  const timer = setTimeout(() => body.destroy(), DRAIN_MS).unref();
+  body.once("close", () => clearTimeout(timer));
+  body.on("error", () => undefined);
+  body.resume();
 }

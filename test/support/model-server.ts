@@ -19,7 +19,8 @@ import { join } from "node:path";
  * "cut-short" ends it cleanly after its first chunk. "garbled <text>" answers `<text>` as its whole body, or
  * with `stream: true` sends it as the data of the second of three events (`GARBLED`). "fielded" adds
  * `event:`, `id:` and `retry:` fields and a comment to every stream event, and sends a comment-only
- * keep-alive first. `/v1/embeddings` answers one small vector per input.
+ * keep-alive first. "chatty" goes on sending comments every 50 ms for ten seconds after its `[DONE]`.
+ * `/v1/embeddings` answers one small vector per input.
  */
 export interface FakeUpstream {
   baseUrl: string;
@@ -29,6 +30,8 @@ export interface FakeUpstream {
   cancelled: number;
   /** Requests still open. */
   open: number;
+  /** TCP connections it accepted (a client that keeps its connections alive opens few). */
+  connections: number;
   /** When set, GET /v1/models answers this status; 0: it never answers (a backend that hangs). */
   modelsStatus: number;
   close(): Promise<void>;
@@ -49,7 +52,7 @@ function promptText(body: any): string {
 }
 
 export async function startUpstream(): Promise<FakeUpstream> {
-  const state: FakeUpstream = { baseUrl: "", requests: [], cancelled: 0, open: 0, modelsStatus: 200, close: async () => undefined };
+  const state: FakeUpstream = { baseUrl: "", requests: [], cancelled: 0, open: 0, connections: 0, modelsStatus: 200, close: async () => undefined };
   const refusedOnce = new Set<string>();
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     state.open += 1;
@@ -175,6 +178,14 @@ export async function startUpstream(): Promise<FakeUpstream> {
         res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", ...named, choices: [], usage: reportedUsage ?? USAGE })}\n\n`);
       // "no-done-reopened": after the finish, one more piece of the same choice, unfinished.
       if (text.includes("no-done-reopened")) res.write(`data: ${JSON.stringify(piece("more"))}\n\n`);
+      if (text.includes("chatty")) {
+        res.write("data: [DONE]\n\n");
+        for (let i = 0; i < 200 && !res.destroyed; i++) {
+          res.write(": still here\n\n");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return void res.end();
+      }
       res.end(text.includes("no-done") ? undefined : "data: [DONE]\n\n");
       return;
     }
@@ -188,7 +199,9 @@ export async function startUpstream(): Promise<FakeUpstream> {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", ...named, choices: [choice], usage: reportedUsage ?? usage }));
   });
-  server.keepAliveTimeout = 1000;
+  server.on("connection", () => (state.connections += 1));
+  // Long enough for a client to keep its sockets: Node's agent keeps one for the Keep-Alive hint less a second.
+  server.keepAliveTimeout = 5000;
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const port = (server.address() as { port: number }).port;
