@@ -246,6 +246,64 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("reproduction: rotating each successor with a 100-year grace period no longer keeps 18 live keys under a limit of 10; one key in its grace period at a time may go over", async () => {
+      const bot = await botWithKey();
+      assert.equal((await h.call("PATCH", `${A}/quotas/api-keys-per-user`, { body: { value: "2" } })).status, 200);
+      try {
+        assert.equal((await h.call("POST", bot.keys, { body: { apiKey: {} } })).status, 200, "two of two");
+        const first = await h.call("POST", `${bot.keys}/${bot.keyId}:rotate`, { body: { gracePeriod: "3153600000s" } });
+        assert.equal(first.status, 200, "one key in its grace period may go over the limit");
+        const again = await h.call("POST", `${bot.keys}/${first.body.keyId}:rotate`, { body: { gracePeriod: "3153600000s" } });
+        assert.equal(again.status, 429, JSON.stringify(again.body));
+        assert.match(again.body.error.message, /api-keys-per-user/);
+        assert.equal(Number((await h.call("GET", `${A}/quotas/api-keys-per-user`)).body.usage), 3, "the refused rotation made nothing");
+        // Without a grace period the rotation takes the old key's place exactly: no room needed.
+        const now = await h.call("POST", `${bot.keys}/${first.body.keyId}:rotate`, { body: { gracePeriod: "0s" } });
+        assert.equal(now.status, 200, JSON.stringify(now.body));
+        assert.equal((await verify(first.body.key)).status, 401);
+        assert.equal((await verify(now.body.key)).status, 200);
+      } finally {
+        await h.call("PATCH", `${A}/quotas/api-keys-per-user`, { body: { value: "10" } });
+      }
+    });
+
+    test("reproduction: a key disabled as EXPOSED cannot be re-enabled by its owner through a change of reason to OTHER; a cascade takes keys disabled as OTHER along", async () => {
+      const owner = await botWithKey("user");
+      const second = (await h.call("POST", owner.keys, { key: owner.key, body: { apiKey: { displayName: "second" } } })).body;
+      const exposed = (await h.call("POST", owner.keys, { key: owner.key, body: { apiKey: { displayName: "exposed" } } })).body;
+      assert.equal((await h.call("POST", `${owner.keys}/${exposed.keyId}:disable`, { body: { disableReason: "EXPOSED" } })).status, 200);
+      const downgrade = await h.call("POST", `${owner.keys}/${exposed.keyId}:disable`, { key: second.key, body: { disableReason: "OTHER" } });
+      assert.equal(downgrade.status, 403, JSON.stringify(downgrade.body));
+      assert.match(downgrade.body.error.message, /change the reason of a key disabled as EXPOSED to OTHER/);
+      assert.equal((await h.call("POST", `${owner.keys}/${exposed.keyId}:enable`, { key: second.key, body: {} })).status, 403);
+      assert.equal((await h.call("GET", `${owner.keys}/${exposed.keyId}`)).body.disableReason, "EXPOSED");
+      assert.equal((await verify(exposed.key)).status, 401, "the exposed secret stays refused");
+      // The owner may still call it COMPROMISED, which only an admin undoes as well.
+      assert.equal((await h.call("POST", `${owner.keys}/${exposed.keyId}:disable`, { key: second.key, body: { disableReason: "COMPROMISED" } })).status, 200);
+      const refusals = (
+        await h.call(
+          "GET",
+          `${A}/auditLogs?filter=${encodeURIComponent(`method="DisableApiKey" AND resource="${exposed.name}" AND status:"PERMISSION_DENIED"`)}`,
+        )
+      ).body.auditLogs;
+      assert.equal(refusals.length, 1, "the refusal is audited");
+
+      // A key made through a leaked one, disabled as OTHER beforehand, is taken along as EXPOSED.
+      const parent = await botWithKey("user");
+      const child = (await h.call("POST", parent.keys, { key: parent.key, body: { apiKey: { displayName: "child" } } })).body;
+      assert.equal((await h.call("POST", `${parent.keys}/${child.keyId}:disable`, { key: parent.key, body: { disableReason: "OTHER" } })).status, 200);
+      const off = await h.call("POST", `${parent.keys}/${parent.keyId}:disable`, { body: { disableReason: "EXPOSED" } });
+      assert.equal(off.status, 200);
+      assert.equal((await h.call("GET", `${parent.keys}/${child.keyId}`)).body.disableReason, "EXPOSED");
+      const entry = (
+        await h.call(
+          "GET",
+          `${A}/auditLogs?filter=${encodeURIComponent(`method="DisableApiKey" AND resource="${A.slice(4)}/users/${parent.userId}/apiKeys/${parent.keyId}"`)}`,
+        )
+      ).body.auditLogs[0];
+      assert.deepEqual(entry.payload.alsoDisabled, [child.name]);
+    });
+
     test("lastUsedIp and lastUsedUserAgent are written behind with lastUsed", async () => {
       const bot = await botWithKey();
       assert.equal((await h.call("GET", "/verifyApiKey", { key: bot.key, headers: { "user-agent": "deploy-bot/1.2" } })).status, 200);

@@ -47,16 +47,18 @@ export async function disableApiKeyRow(trx: Db, row: ApiKeyRow, reason: DisableR
 }
 
 /**
- * Disables with `reason` every enabled key made through key `parentId` (and through those, at any
- * depth; `parent_key_id`), through deleted keys as well (their tombstones keep the link); `parentId`
- * may itself be deleted (a tombstone's id). Returns them.
+ * Disables with `reason` (EXPOSED or COMPROMISED) every key made through key `parentId` (and through
+ * those, at any depth; `parent_key_id`), through deleted keys as well (their tombstones keep the
+ * link); `parentId` may itself be deleted (a tombstone's id). A key already disabled for another
+ * reason (UNUSED, OTHER) takes `reason` too, so that its owner can no longer enable it. Returns them.
  */
 export async function disableMadeThrough(trx: Db, parentId: string, reason: DisableReason): Promise<ApiKeyRow[]> {
   const alsoDisabled: ApiKeyRow[] = [];
   for (let parents = [parentId]; parents.length > 0;) {
     const made = await keys.keysMadeThrough(trx, parents);
     for (const key of made) {
-      if (key.state !== "ENABLED") continue;
+      // One already disabled for a reason its owner may undo (UNUSED, OTHER) takes this one, which only an admin may.
+      if (key.state === "DISABLED" && SPREADING.has(key.disable_reason as DisableReason)) continue;
       await keys.setApiKeyState(trx, key.id, "DISABLED", reason);
       alsoDisabled.push(key);
     }
@@ -89,7 +91,8 @@ async function lockedKey(deps: Deps, trx: Db, accountId: string, userId: string,
 /**
  * DisableApiKey: the key is refused on its next request on every process, with a sentence naming
  * `reason`, until enabled. Its own key needs `apiKeys.disable`, another principal's
- * `apiKeys.disableOthers`. Disabling a disabled key changes its reason. Queues `api_key.disabled`.
+ * `apiKeys.disableOthers`. Disabling a disabled key changes its reason; from EXPOSED or COMPROMISED to
+ * another, only with `apiKeys.disableOthers` (as enabling it). Queues `api_key.disabled`.
  * With `EXPOSED` or `COMPROMISED` the keys made through it go too (`disableApiKeyRow`): each gets
  * its `api_key.disabled`, and the entry's payload names them (`alsoDisabled`).
  * @throws NOT_FOUND (user, key); FAILED_PRECONDITION when it is the last live key of the account's last acting admin.
@@ -104,6 +107,10 @@ export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, use
   const view = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
+    // Only an admin enables a key disabled as EXPOSED or COMPROMISED: nor may anyone else first
+    // change that reason to one its owner can undo.
+    if (row.state === "DISABLED" && SPREADING.has(row.disable_reason as DisableReason) && !SPREADING.has(reason))
+      authorize(ctx, "apiKeys.disableOthers", `change the reason of a key disabled as ${row.disable_reason} to ${reason}`);
     const now = deps.clock.now();
     await keepAnActingAdminKey(trx, owner, keyId, now);
     const couldAct = await countActingAdmins(trx, accountId, now);
@@ -160,8 +167,9 @@ export interface RotateApiKeyInput {
  * RotateApiKey (Stripe's "roll key"): creates a successor with the old key's owner, display name,
  * annotations and restrictions, whose secret is in this response only, and sets the old key's
  * `expireTime` to now + `gracePeriod` (never later than it already was). The successor takes the old
- * key's place under "api-keys-per-user" (no room is needed; the old key counts until it expires);
- * rotating a disabled key needs room, as creating does. A key is rotated once: its successor is
+ * key's place under "api-keys-per-user" (no room is needed; the old key counts until it expires),
+ * except that while another of the principal's keys is in its grace period, a rotation that leaves
+ * the old key working needs room; so does rotating a disabled key, as creating does. A key is rotated once: its successor is
  * rotated next. The successor's expiry must keep to the account's key policy. Its own key needs
  * `apiKeys.rotate`; a service account's `apiKeys.rotateForServiceAccount` (and its role, as for
  * creating one); nobody rotates another human's key. Through a restricted key, the old key's
@@ -199,7 +207,12 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       await keyExpiry(trx, accountId, now, owner.service_account !== 1, input.expireTime ?? (lifetime === undefined ? undefined : now + lifetime)),
       input.expireTime !== undefined,
     );
-    if (row.state === "DISABLED") await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
+    // The successor takes the old key's place. Left working for a grace period, the old key counts
+    // until it ends: one such key at a time may go over the limit, or rotating again and again
+    // would mint live keys without end.
+    const graceEnd = Math.min(writableTimestamp(now + input.gracePeriod, "the old key's end (now + gracePeriod)"), row.expire_time ?? Infinity);
+    if (row.state === "DISABLED" || (graceEnd > now && (await keys.hasKeyInGrace(trx, accountId, userId, now))))
+      await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
     const material = generateKey(deps.config.keyPrefix);
     // The old key's owner, name, annotations and every restriction column; a new identity, secret, life and use.
     const restrictions = Object.fromEntries(Object.keys(keys.NO_RESTRICTIONS).map((c) => [c, row[c as keyof typeof keys.NO_RESTRICTIONS]]));
@@ -229,7 +242,6 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       ...(restrictions as typeof keys.NO_RESTRICTIONS),
     };
     await keys.insertApiKey(trx, successor);
-    const graceEnd = Math.min(writableTimestamp(now + input.gracePeriod, "the old key's end (now + gracePeriod)"), row.expire_time ?? Infinity);
     await keys.markRotated(trx, keyId, successor.id, graceEnd);
     const successorName = apiKeyName(accountId, userId, successor.id);
     op.payload = { ...payload, successor: successorName };

@@ -98,6 +98,20 @@ export async function countApiKeys(db: Db, accountId: string, userId: string, no
   return Number(r.n);
 }
 
+/** Whether the principal has a rotated key still usable at `now` (epoch ms): one in its rotation's grace period. */
+export async function hasKeyInGrace(db: Db, accountId: string, userId: string, now: number): Promise<boolean> {
+  const r = await db
+    .selectFrom("api_keys")
+    .select("id")
+    .where("account_id", "=", accountId)
+    .where("user_id", "=", userId)
+    .where("state", "=", "ENABLED")
+    .where("successor_key_id", "!=", "")
+    .where("expire_time", ">", now)
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
 /** The most keys usable at `now` (epoch ms; enabled, unexpired) that any one principal of the account holds (usage of the per-user quota). */
 export async function maxApiKeysPerUser(db: Db, accountId: string, now: number): Promise<number> {
   const r = await db
