@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { classifyAddress } from "../src/domain/network-address.ts";
 import type { ResolvedAddress } from "../src/service/outbound-fetch.ts";
-import { human } from "./support/fixtures.ts";
+import { human, otherAccount } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 import { until } from "./support/until.ts";
 
@@ -32,9 +32,14 @@ for (const dialect of DIALECTS) {
   describe(`webhook private addresses (${dialect})`, () => {
     let h: TestHearth;
     const lookups: string[] = [];
+    // *.gated.test answers (an address counted public) once the test opens the gate; never.test never answers.
+    let openGate = () => {};
+    const gate = new Promise<void>((r) => (openGate = r));
     before(async () => {
       const lookup = async (hostname: string): Promise<ResolvedAddress[]> => {
         lookups.push(hostname);
+        if (hostname.endsWith(".gated.test")) return gate.then(() => [{ address: "127.0.0.1", family: 4 }]);
+        if (hostname === "never.test") await new Promise(() => {});
         if (hostname === "internal.test") return [{ address: "10.0.0.5", family: 4 }];
         if (hostname === "metadata.test") return [{ address: "169.254.169.254", family: 4 }];
         // rebind.test answers public when the webhook is created, then a private address.
@@ -69,6 +74,22 @@ for (const dialect of DIALECTS) {
       assert.equal(plainHttp.status, 400);
       assert.match(plainHttp.body.error.message, /https/);
       assert.equal((await h.call("GET", `${A}/webhooks`)).body.webhooks.length, 0);
+    });
+
+    test("reproduction: webhooks whose name server is slow to answer no longer stall another account's changes; a name that never resolves is accepted after the lookup's time limit", async () => {
+      const slow = [1, 2, 3].map((i) =>
+        h.call("POST", `${A}/webhooks?webhookId=slow-${i}`, { body: { url: `https://h${i}.gated.test/hook`, events: ["principal.created"] } }),
+      );
+      await until("the lookups to start", async () => (lookups.filter((l) => l.endsWith("gated.test")).length === 3 ? true : undefined));
+      const other = await otherAccount(h, `slow-dns-${dialect}`);
+      const change = h.call("POST", `/v1/accounts/slow-dns-${dialect}/users`, { key: other, body: { email: "bystander@example.com", role: "user" } });
+      // Before, the three lookups ran inside the changes' transaction: the bystander waited for the gate.
+      const first = await Promise.race([change.then((r) => r.status), new Promise((r) => setTimeout(() => r("stalled"), 5_000))]);
+      openGate();
+      assert.equal(first, 200);
+      for (const res of await Promise.all(slow)) assert.equal(res.status, 200, JSON.stringify(res.body));
+      const never = await h.call("POST", `${A}/webhooks?webhookId=never`, { body: { url: "https://never.test/hook", events: ["principal.created"] } });
+      assert.equal(never.status, 200, JSON.stringify(never.body));
     });
 
     test("a delivery to a name that now resolves to a private address is refused without connecting", async () => {

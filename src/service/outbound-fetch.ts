@@ -40,7 +40,8 @@ export interface OutboundFetch {
   /**
    * Why this fetch would refuse `url` (scheme, literal address, or a host name none of whose DNS
    * answers it may reach), or undefined: a check when the URL is configured, the fetch checking again
-   * when it connects. A name that does not resolve now passes (DNS may come later).
+   * when it connects. A name that does not resolve now, or not within 3 s (`LOOKUP_TIMEOUT_MS`), passes
+   * (DNS may come later).
    */
   problem(url: string): Promise<string | undefined>;
   /** Closes the kept-alive connections. */
@@ -65,6 +66,8 @@ export function isOutboundFailure(error: unknown): boolean {
 }
 
 const TIMEOUT_MS = 10_000;
+/** The longest `problem` waits for a host name's addresses, in milliseconds. */
+const LOOKUP_TIMEOUT_MS = 3_000;
 /** Discovery documents and key sets are a few kilobytes; a larger answer is refused, not buffered. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -130,7 +133,10 @@ export function createOutboundFetch(allowPrivate: boolean, network: NetworkOptio
     }
     const literal = outboundUrlProblem(target, allowPrivate, classify);
     if (literal || allowPrivate || parseAddress(target.hostname) !== undefined) return literal;
-    const answers = await resolve(target.hostname).catch(() => []);
+    // A name that does not resolve in time is taken as one that does not resolve: each use checks again.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<ResolvedAddress[]>((settle) => (timer = setTimeout(() => settle([]), LOOKUP_TIMEOUT_MS).unref()));
+    const answers = await Promise.race([resolve(target.hostname).catch(() => []), late]).finally(() => clearTimeout(timer));
     const reachable = answers.filter((a) => classify(a.address) === "public");
     return answers.length > 0 && reachable.length === 0
       ? `${target.hostname} resolves to no address Hearth may reach; Hearth reaches only public addresses unless its operator sets HEARTH_ALLOW_PRIVATE_NETWORKS=true`

@@ -16,10 +16,11 @@ import type { ListRequest } from "../store/list.ts";
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import * as store from "../store/webhooks.ts";
+import { sinksThroughWebhook } from "../store/audit-sinks.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { outboundOf } from "./outbound-fetch.ts";
-import { authorize } from "./permissions.ts";
+import { authorize, requireHoldsAll } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 import type { Webhook, WebhookDelivery } from "../http/resources/webhook.ts";
 
@@ -60,13 +61,25 @@ const newSigningSecret = (): string => `whsec_${randomBytes(32).toString("base64
 const MAX_URL_LENGTH = 2048;
 
 /**
+ * Where a webhook URL may not be reached (`OutboundFetch.problem`: its host name is resolved, within
+ * a bounded time), or undefined; for `checkUrl`. Run before the change's transaction opens: a name
+ * server that is slow to answer must not hold a connection, or on SQLite the one writer, that every
+ * other change of every account waits for.
+ */
+function reachProblem(deps: Deps, value: string | undefined): Promise<string | undefined> {
+  if (value === undefined || value.length > MAX_URL_LENGTH) return Promise.resolve(undefined);
+  return outboundOf(deps).problem(value);
+}
+
+/**
  * A webhook URL: an absolute http(s) URL without credentials or fragment, at most 2048 characters,
  * that the outbound fetch may reach — https to a public address, or (when the operator set
- * HEARTH_ALLOW_PRIVATE_NETWORKS=true) also http and private addresses. A host name is resolved now
- * and refused when it resolves only to addresses Hearth may not reach; it is checked again at each delivery.
+ * HEARTH_ALLOW_PRIVATE_NETWORKS=true) also http and private addresses. A host name is resolved
+ * (`reachProblem`, whose answer is `problem`) and refused when it resolves only to addresses Hearth
+ * may not reach; it is checked again at each delivery.
  * @throws INVALID_ARGUMENT naming `url`.
  */
-async function checkUrl(deps: Deps, value: string): Promise<string> {
+function checkUrl(value: string, problem: string | undefined): string {
   checkField(FIELD_RULES.plainText, "url", value);
   let url: URL;
   try {
@@ -78,9 +91,23 @@ async function checkUrl(deps: Deps, value: string): Promise<string> {
     throw invalidArgument(`invalid url ${JSON.stringify(value)}: expected an https URL without credentials or fragment`);
   }
   if (value.length > MAX_URL_LENGTH) throw invalidArgument(`invalid url: must be at most ${MAX_URL_LENGTH} characters`);
-  const problem = await outboundOf(deps).problem(value);
   if (problem) throw invalidArgument(`invalid url ${JSON.stringify(value)}: ${problem}`);
   return value;
+}
+
+/**
+ * A webhook an audit sink streams the log through carries every entry of the account: redirecting
+ * it, switching it off or taking its secret (a new one, by rotating) needs the rights of the sink
+ * itself — reading the whole log and changing the audit settings (`auditLogs.listAll`,
+ * `auditSettings.update`) — or a principal that may not read the log could point it at itself
+ * (no escalation, `requireHoldsAll`). Checks nothing for a webhook no sink uses.
+ * @throws PERMISSION_DENIED naming the sinks and the missing actions.
+ */
+async function requireSinkRights(trx: Db, ctx: Ctx, accountId: string, id: string, what: string): Promise<void> {
+  const sinks = await sinksThroughWebhook(trx, accountId, id);
+  if (sinks.length === 0) return;
+  const named = sinks.map((s) => `"${s}"`).join(", ");
+  requireHoldsAll(ctx, ["auditLogs.listAll", "auditSettings.update"], `${what}: audit sink ${named} streams the audit log through it`);
 }
 
 /**
@@ -111,6 +138,7 @@ async function getRow(db: Db, accountId: string, id: string): Promise<WebhookRow
 export async function createWebhook(deps: Deps, ctx: Ctx, accountId: string, requestedId: string | undefined, input: WebhookInput): Promise<Webhook> {
   const id = requestedId ?? `webhook-${randomBytes(4).toString("hex")}`;
   const op = { method: "CreateWebhook", resource: webhookName(accountId, id), payload: input };
+  const problem = await reachProblem(deps, input.url);
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "webhooks.create");
     checkId(id, "webhookId");
@@ -121,7 +149,7 @@ export async function createWebhook(deps: Deps, ctx: Ctx, accountId: string, req
       account_id: accountId,
       id,
       display_name: checkDisplayName(input.displayName?.trim() || id),
-      url: await checkUrl(deps, input.url),
+      url: checkUrl(input.url, problem),
       events: checkEvents(input.events ?? []),
       state: input.state ?? "ENABLED",
       secret: seal(serverKey(deps.config), signingSecret, secretContext(accountId, id)),
@@ -154,12 +182,15 @@ export async function listWebhooks(deps: Deps, ctx: Ctx, accountId: string): Pro
 /** UpdateWebhook (AIP-134): the fields given; events already written keep going to the URL in force when each is sent. */
 export async function updateWebhook(deps: Deps, ctx: Ctx, accountId: string, id: string, input: WebhookInput): Promise<Webhook> {
   const op = { method: "UpdateWebhook", resource: webhookName(accountId, id), payload: input };
+  const problem = await reachProblem(deps, input.url);
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "webhooks.update");
     const row = await getRow(trx, accountId, id);
+    if ((input.url !== undefined && input.url !== row.url) || (input.state !== undefined && input.state !== row.state))
+      await requireSinkRights(trx, ctx, accountId, id, "change where this webhook sends or whether it does");
     const patch: store.WebhookPatch = { update_time: deps.clock.now() };
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
-    if (input.url !== undefined) patch.url = await checkUrl(deps, input.url);
+    if (input.url !== undefined) patch.url = checkUrl(input.url, problem);
     if (input.events !== undefined) patch.events = checkEvents(input.events);
     if (input.state !== undefined) patch.state = input.state;
     await store.updateWebhook(trx, accountId, id, patch);
@@ -190,6 +221,7 @@ export async function rotateWebhookSecret(deps: Deps, ctx: Ctx, accountId: strin
       throw invalidArgument(`gracePeriod must be at most ${formatDuration(MAX_SECRET_GRACE_MS)} (7 days): the old secret stops signing by then`);
     }
     const row = await getRow(trx, accountId, id);
+    await requireSinkRights(trx, ctx, accountId, id, "rotate this webhook's signing secret");
     const key = serverKey(deps.config);
     const now = deps.clock.now();
     // A secret that no longer opens (the server key changed) signs nothing: there is nothing to keep.
@@ -209,11 +241,19 @@ export async function rotateWebhookSecret(deps: Deps, ctx: Ctx, accountId: strin
   });
 }
 
-/** DeleteWebhook: the webhook and its delivery log; its pending deliveries are never sent. */
+/**
+ * DeleteWebhook: the webhook and its delivery log; its pending deliveries are never sent. A webhook an
+ * audit sink streams through is not deleted while the sink is there: a webhook created later under
+ * its id would take the stream.
+ * @throws NOT_FOUND; FAILED_PRECONDITION naming the sinks.
+ */
 export async function deleteWebhook(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
   await audited(deps, ctx, { method: "DeleteWebhook", resource: webhookName(accountId, id) }, async (trx) => {
     authorize(ctx, "webhooks.delete");
     await getRow(trx, accountId, id);
+    const sinks = await sinksThroughWebhook(trx, accountId, id);
+    if (sinks.length > 0)
+      throw failedPrecondition(`audit sink ${sinks.map((s) => `"${s}"`).join(", ")} streams the audit log through webhook "${id}": delete the sink first`);
     await store.deleteWebhook(trx, accountId, id);
   });
 }

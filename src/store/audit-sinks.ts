@@ -17,6 +17,12 @@ export function listAuditSinks(db: Db, accountId: string): Promise<AuditSinkRow[
   return db.selectFrom("audit_sinks").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
 }
 
+/** The ids of the account's sinks that stream through webhook `webhookId` (type WEBHOOK). */
+export async function sinksThroughWebhook(db: Db, accountId: string, webhookId: string): Promise<string[]> {
+  const rows = await db.selectFrom("audit_sinks").select("id").where("account_id", "=", accountId).where("webhook_id", "=", webhookId).orderBy("id").execute();
+  return rows.map((r) => r.id);
+}
+
 /** Deletes a sink; false when there was none. */
 export async function deleteAuditSink(db: Db, accountId: string, id: string): Promise<boolean> {
   const r = await db.deleteFrom("audit_sinks").where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
