@@ -191,14 +191,47 @@ for (const dialect of DIALECTS) {
       assert.equal(switched.headers.get("location"), "/account/users");
       assert.deepEqual(await whoIs(h, browser), { accountId: B, email: `admin@${B}.example` });
 
-      // Same account, another user: no question (the brief is about accounts); a fresh browser: no question.
-      const same = await aliceInA();
-      const carol = await createSigninLink(h.deps, "my-account", "carol@corp.example", h.baseUrl);
-      assert.equal((await same.request(carol.url)).status, 302);
+      // A fresh browser: no question.
       const fresh = new Browser();
       const link = await createSigninLink(h.deps, B, `admin@${B}.example`, h.baseUrl);
       assert.equal((await fresh.request(link.url)).status, 302);
       assert.deepEqual(await whoIs(h, fresh), { accountId: B, email: `admin@${B}.example` });
+    });
+
+    test("reproduction: a colleague's link opened over a session in the same account asks too, naming both emails, instead of silently making you them", async () => {
+      await human(h, "dave@corp.example", "user");
+      const browser = await aliceInA();
+      const dave = await createSigninLink(h.deps, "my-account", "dave@corp.example", h.baseUrl);
+      const res = await browser.request(dave.url, { headers: { accept: "text/html" } });
+      assert.equal(res.status, 200, "asked, not entered");
+      const html = await res.text();
+      assert.match(html, /<button type="submit" name="choice" value="switch">Switch to my-account as dave@corp\.example<\/button>/);
+      assert.match(html, /<button type="submit" name="choice" value="stay">Stay in my-account as alice@corp\.example<\/button>/);
+      assert.deepEqual(await whoIs(h, browser), { accountId: "my-account", email: "alice@corp.example" });
+      assert.equal((await answer(browser, formToken(html), "stay")).status, 303);
+      assert.deepEqual(await whoIs(h, browser), { accountId: "my-account", email: "alice@corp.example" });
+    });
+
+    test("reproduction: signing in again as the same person ends the session the browser had, rather than leaving it valid", async () => {
+      const browser = await aliceInA();
+      const before = browser.cookie(h.baseUrl, "hearth_session")!;
+      const again = await createSigninLink(h.deps, "my-account", "alice@corp.example", h.baseUrl);
+      assert.equal((await browser.request(again.url)).status, 302, "the same person: no question");
+      assert.notEqual(browser.cookie(h.baseUrl, "hearth_session"), before);
+      assert.deepEqual(await whoIs(h, browser), { accountId: "my-account", email: "alice@corp.example" });
+      const old = await fetch(`${h.baseUrl}/auth/session`, { headers: { cookie: `hearth_session=${before}` } });
+      assert.equal(old.status, 401, "the replaced session ended");
+    });
+
+    test("reproduction: a refused answer to the switch page (a forged token) is audited in the account of the browser's session", async () => {
+      const browser = await aliceInA();
+      await signInToB(browser);
+      const forged = await answer(browser, "y".repeat(43), "switch");
+      assert.equal(forged.status, 403);
+      const entries = (await h.call("GET", `/v1/accounts/my-account/auditLogs?filter=${encodeURIComponent('method="SwitchAccount"')}`)).body.auditLogs;
+      assert.ok(entries.length >= 1, "the refusal is audited");
+      assert.equal(entries[0].principal, "alice@corp.example");
+      assert.equal(entries[0].status.code, "PERMISSION_DENIED");
     });
   });
 }

@@ -49,6 +49,25 @@ for (const dialect of DIALECTS) {
       assert.equal(sessionCookie(again), undefined);
     });
 
+    test("reproduction: a link made before an admin's :revokeSessions no longer signs in (it did, with a fresh session); a link made after does", async () => {
+      await human(h, "carol@example.com", "user");
+      const before = await createSigninLink(h.deps, "my-account", "carol@example.com");
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await h.call("POST", `${A}/users/carol-example-com:revokeSessions`, { body: {} })).status, 200);
+      const refused = await h.call("GET", pathOf(before.url), { key: null });
+      assert.equal(refused.status, 401, JSON.stringify(refused.body));
+      assert.match(refused.body.error.message, /made before the user's sessions were revoked/);
+      assert.equal(sessionCookie(refused), undefined);
+      const entries = (await h.call("GET", `${A}/auditLogs?filter=${encodeURIComponent('method="SignIn" AND status:"UNAUTHENTICATED"')}`)).body.auditLogs;
+      assert.ok(
+        entries.some((e: any) => e.principal === "carol@example.com"),
+        "the refused sign-in is audited",
+      );
+      await new Promise((r) => setTimeout(r, 5));
+      const after = await createSigninLink(h.deps, "my-account", "carol@example.com");
+      assert.equal((await h.call("GET", pathOf(after.url), { key: null })).status, 302);
+    });
+
     test("two visits racing for one link: exactly one signs in", async () => {
       const link = await createSigninLink(h.deps, "my-account", "bob@example.com");
       const results = await Promise.all([1, 2, 3].map(() => h.call("GET", pathOf(link.url), { key: null })));

@@ -7,8 +7,8 @@ export interface SignedInAs {
 }
 
 /**
- * The question a browser already signed in to one account gets when a sign-in to another account
- * finishes: both accounts named, and two buttons of one form that POSTs to /auth/switch with the
+ * The question a browser already signed in gets when a sign-in as someone else (another account, or
+ * another principal of the same account) finishes: both named, and two buttons of one form that POSTs to /auth/switch with the
  * form's one-time token. No script and no style, so the console's content security policy holds;
  * every interpolated value is escaped.
  *
@@ -17,6 +17,8 @@ export interface SignedInAs {
  * @param token the CSRF token the form must send back (RFC 6749 §10.12's "state" idea, for a POST)
  */
 export function accountSwitchPage(current: SignedInAs, incoming: SignedInAs, token: string): string {
+  // Two principals of one account are told apart by their emails.
+  const label = (who: SignedInAs) => (current.accountId === incoming.accountId ? `${who.accountId} as ${who.email}` : who.accountId);
   const from = `<strong>${escapeHtml(current.accountId)}</strong> as <strong>${escapeHtml(current.email)}</strong>`;
   const to = `<strong>${escapeHtml(incoming.accountId)}</strong> as <strong>${escapeHtml(incoming.email)}</strong>`;
   return [
@@ -28,8 +30,8 @@ export function accountSwitchPage(current: SignedInAs, incoming: SignedInAs, tok
     "<p>If you did not mean to sign in to that account, stay: someone may be trying to have you work in their account.</p>",
     '<form method="post" action="/auth/switch">',
     `<input type="hidden" name="token" value="${escapeHtml(token)}">`,
-    `<button type="submit" name="choice" value="switch">Switch to ${escapeHtml(incoming.accountId)}</button> `,
-    `<button type="submit" name="choice" value="stay">Stay in ${escapeHtml(current.accountId)}</button>`,
+    `<button type="submit" name="choice" value="switch">Switch to ${escapeHtml(label(incoming))}</button> `,
+    `<button type="submit" name="choice" value="stay">Stay in ${escapeHtml(label(current))}</button>`,
     "</form></main></body></html>",
   ].join("");
 }

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { invalidArgument, permissionDenied } from "../domain/errors.ts";
+import { ApiError, invalidArgument, permissionDenied } from "../domain/errors.ts";
+import type { Principal } from "../domain/principal.ts";
 import { open, seal } from "../domain/secret-box.ts";
 import { newToken, safeNextPath, SESSION_COOKIE, tokensEqual } from "../domain/sign-in.ts";
 import type { Deps } from "../service/context.ts";
+import { auditRefused } from "../service/audit.ts";
 import { serverKey } from "../service/server-key.ts";
 import { authenticateSession, endSession, type NewSession } from "../service/sessions.ts";
 import { accountSwitchPage, type SignedInAs } from "./account-switch-page.ts";
@@ -14,8 +16,8 @@ import { requestOrigin } from "./session-auth.ts";
 
 /**
  * @module Finishing a browser sign-in (identity provider or one-time link) without silently
- * replacing a session in another account: login CSRF would otherwise put a signed-in person into
- * an attacker's account. The browser is asked instead; the new sign-in waits, sealed in a cookie
+ * replacing a session as someone else: login CSRF would otherwise put a signed-in person into an
+ * attacker's account, or have them work as a colleague who sent them a link. The browser is asked instead; the new sign-in waits, sealed in a cookie
  * only POST /auth/switch reads, for at most 10 minutes.
  */
 const SWITCH_COOKIE = "hearth_switch";
@@ -37,18 +39,19 @@ function secure(deps: Deps, request: FastifyRequest): boolean {
   return overHttps(request, deps.config.publicUrl);
 }
 
-/** Who this browser's current session belongs to, when it has one that is still good. */
-async function currentSession(deps: Deps, request: FastifyRequest): Promise<SignedInAs | undefined> {
+/** This browser's current session, when it has one that is still good: its token and principal. */
+async function currentSession(deps: Deps, request: FastifyRequest): Promise<{ token: string; principal: Principal } | undefined> {
   const token = readCookie(request, SESSION_COOKIE);
   if (!token) return undefined;
   try {
-    const { principal } = await authenticateSession(deps, token, requestMeta(request));
-    return { accountId: principal.accountId, email: principal.email };
+    return { token, principal: (await authenticateSession(deps, token, requestMeta(request))).principal };
   } catch {
     // An ended or refused session is nothing to keep.
     return undefined;
   }
 }
+
+const signedInAs = (p: Principal): SignedInAs => ({ accountId: p.accountId, email: p.email });
 
 /** Sets the session cookie and sends the browser on; the URL that carried a secret is not passed on as Referer. */
 function enter(
@@ -66,15 +69,21 @@ function enter(
 
 /**
  * The end of a browser sign-in that verified: the new session takes effect, unless this browser is
- * signed in to another account, in which case it gets a page naming both accounts with "Switch"
- * and "Stay" (and the new session waits for the answer).
+ * signed in as someone else (another account, or another principal of the same one: a link sent by a
+ * colleague would otherwise have you work as them), in which case it gets a page naming both with
+ * "Switch" and "Stay" (and the new session waits for the answer). A browser signing in again as the
+ * same principal has its old session ended: one browser, one session.
  *
  * @param next an already checked same-origin path (safeNextPath)
  */
 export async function signedIn(deps: Deps, request: FastifyRequest, reply: FastifyReply, session: NewSession, next: string): Promise<FastifyReply> {
   const current = await currentSession(deps, request);
-  const incoming = current && (await authenticateSession(deps, session.token, requestMeta(request))).principal;
-  if (!current || !incoming || incoming.accountId === current.accountId) return enter(deps, request, reply, session, next, 302);
+  if (!current) return enter(deps, request, reply, session, next, 302);
+  const incoming = (await authenticateSession(deps, session.token, requestMeta(request))).principal;
+  if (incoming.accountId === current.principal.accountId && incoming.userId === current.principal.userId) {
+    await endSession(deps, current.token, requestMeta(request));
+    return enter(deps, request, reply, session, next, 302);
+  }
   const pending: PendingSwitch = { session: session.token, maxAgeSeconds: session.maxAgeSeconds, token: newToken(), next, expires: Date.now() + SWITCH_TTL_MS };
   setCookie(reply, SWITCH_COOKIE, seal(serverKey(deps.config), JSON.stringify(pending), SWITCH_CONTEXT), {
     path: SWITCH_PATH,
@@ -84,7 +93,7 @@ export async function signedIn(deps: Deps, request: FastifyRequest, reply: Fasti
   return reply
     .headers({ "content-security-policy": CONSOLE_CSP, "cache-control": "no-store", "referrer-policy": "no-referrer" })
     .type("text/html; charset=utf-8")
-    .send(accountSwitchPage(current, { accountId: incoming.accountId, email: incoming.email }, pending.token));
+    .send(accountSwitchPage(signedInAs(current.principal), signedInAs(incoming), pending.token));
 }
 
 const switchForm = z.object({
@@ -105,30 +114,45 @@ export function accountSwitchRoutes(app: FastifyInstance, deps: Deps): void {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
     scope.post(SWITCH_PATH, async (request, reply) => {
-      const parsed = switchForm.safeParse(request.body ?? {});
-      if (!parsed.success) throw invalidArgument(`invalid form: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"} ${i.message}`).join("; ")}`);
-      const origin = request.headers.origin;
-      const own = new Set([requestOrigin(request, undefined), ...(deps.config.publicUrl ? [deps.config.publicUrl] : [])]);
-      if (typeof origin === "string" && origin !== "" && !own.has(origin))
-        throw permissionDenied(`cross-site request refused: origin ${JSON.stringify(origin)} is not Hearth's`);
-      const cookie = readCookie(request, SWITCH_COOKIE);
-      const text = cookie ? open(serverKey(deps.config), cookie, SWITCH_CONTEXT) : undefined;
-      const pending = text === undefined ? undefined : (JSON.parse(text) as PendingSwitch);
-      // Used up whatever the outcome.
-      setCookie(reply, SWITCH_COOKIE, "", { path: SWITCH_PATH, maxAge: 0, secure: secure(deps, request) });
-      if (!pending || pending.expires <= Date.now())
-        throw invalidArgument("no account switch is waiting in this browser (it was answered already or took longer than 10 minutes); sign in again");
-      if (!tokensEqual(parsed.data.token, pending.token))
-        throw permissionDenied("the account switch form does not belong to this browser's sign-in; sign in again");
-      const meta = requestMeta(request);
-      void reply.header("cache-control", "no-store");
-      if (parsed.data.choice === "stay") {
-        await endSession(deps, pending.session, meta);
-        return reply.redirect("/", 303);
+      try {
+        return await answerSwitch(deps, request, reply);
+      } catch (refusal) {
+        // Outside the router, so recorded here: in the account of the session this browser still has.
+        const current = refusal instanceof ApiError ? await currentSession(deps, request) : undefined;
+        if (current) await auditRefused(deps, { principal: current.principal, meta: requestMeta(request), checked: [] }, SWITCH_OPERATION, refusal as ApiError);
+        throw refusal;
       }
-      const old = readCookie(request, SESSION_COOKIE);
-      if (old) await endSession(deps, old, meta);
-      return enter(deps, request, reply, { token: pending.session, maxAgeSeconds: pending.maxAgeSeconds }, safeNextPath(pending.next), 303);
     });
   });
+}
+
+/** How a refused answer of the switch page is audited. */
+const SWITCH_OPERATION = { method: "SwitchAccount", resource: "auth/switch" };
+
+/** The switch page's answer (see `accountSwitchRoutes`). @throws INVALID_ARGUMENT, PERMISSION_DENIED */
+async function answerSwitch(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const parsed = switchForm.safeParse(request.body ?? {});
+  if (!parsed.success) throw invalidArgument(`invalid form: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"} ${i.message}`).join("; ")}`);
+  const origin = request.headers.origin;
+  const own = new Set([requestOrigin(request, undefined), ...(deps.config.publicUrl ? [deps.config.publicUrl] : [])]);
+  if (typeof origin === "string" && origin !== "" && !own.has(origin))
+    throw permissionDenied(`cross-site request refused: origin ${JSON.stringify(origin)} is not Hearth's`);
+  const cookie = readCookie(request, SWITCH_COOKIE);
+  const text = cookie ? open(serverKey(deps.config), cookie, SWITCH_CONTEXT) : undefined;
+  const pending = text === undefined ? undefined : (JSON.parse(text) as PendingSwitch);
+  // Used up whatever the outcome.
+  setCookie(reply, SWITCH_COOKIE, "", { path: SWITCH_PATH, maxAge: 0, secure: secure(deps, request) });
+  if (!pending || pending.expires <= Date.now())
+    throw invalidArgument("no account switch is waiting in this browser (it was answered already or took longer than 10 minutes); sign in again");
+  if (!tokensEqual(parsed.data.token, pending.token))
+    throw permissionDenied("the account switch form does not belong to this browser's sign-in; sign in again");
+  const meta = requestMeta(request);
+  void reply.header("cache-control", "no-store");
+  if (parsed.data.choice === "stay") {
+    await endSession(deps, pending.session, meta);
+    return reply.redirect("/", 303);
+  }
+  const old = readCookie(request, SESSION_COOKIE);
+  if (old) await endSession(deps, old, meta);
+  return enter(deps, request, reply, { token: pending.session, maxAgeSeconds: pending.maxAgeSeconds }, safeNextPath(pending.next), 303);
 }

@@ -90,8 +90,9 @@ export async function endSession(deps: SignInDeps, token: string, meta: RequestM
 }
 
 /**
- * Admin: ends every sign-in of a user: its console sessions, and the ID tokens and firectl sign-ins
- * made until now (`sessions_revoke_time`, checked by `userForClaims` and `refreshCliSignIn`). Its
+ * Admin: ends every sign-in of a user: its console sessions, and the ID tokens, firectl sign-ins and
+ * sign-in links made until now (`sessions_revoke_time`, checked by `userForClaims`, `refreshCliSignIn`
+ * and `redeemSigninLink`). Its
  * API keys are untouched.
  * @returns how many console sessions ended.
  */

@@ -85,6 +85,12 @@ export async function redeemSigninLink(deps: SignInDeps, token: string, meta: Re
   if (link.expire_time <= now) throw unauthenticated("this sign-in link has expired; ask for a new one");
   const user = { ...link, id: link.user_id };
   if (link.service_account === 1) throw await refuseServiceAccount(deps, user, "link", meta);
+  // A link made before an admin ended the user's sign-ins (`revokeSessions`) is one of them.
+  if (link.create_time <= (link.sessions_revoke_time ?? 0)) {
+    const error = unauthenticated("this sign-in link was made before the user's sessions were revoked; ask for a new one");
+    await auditSignIn(db, user, "link", meta, {}, error);
+    throw error;
+  }
   if (await accountEnforcesSso(db, link.account_id)) {
     const error = enforcedSso(link.account_id);
     await auditSignIn(db, user, "link", meta, {}, error);

@@ -5,14 +5,14 @@ export async function insertSigninLink(db: Db, row: SigninLinkRow): Promise<void
   await db.insertInto("signin_links").values(row).execute();
 }
 
-export type LinkWithUser = SigninLinkRow & Pick<UserRow, "uid" | "email" | "role" | "service_account">;
+export type LinkWithUser = SigninLinkRow & Pick<UserRow, "uid" | "email" | "role" | "service_account" | "sessions_revoke_time">;
 
 export function findSigninLink(db: Db, digest: string): Promise<LinkWithUser | undefined> {
   return db
     .selectFrom("signin_links")
     .innerJoin("users", (j) => j.onRef("users.account_id", "=", "signin_links.account_id").onRef("users.id", "=", "signin_links.user_id"))
     .selectAll("signin_links")
-    .select(["users.uid", "users.email", "users.role", "users.service_account"])
+    .select(["users.uid", "users.email", "users.role", "users.service_account", "users.sessions_revoke_time"])
     .where("signin_links.digest", "=", digest)
     .executeTakeFirst();
 }
