@@ -45,6 +45,32 @@ for (const dialect of DIALECTS) {
       assert.match(run.stderr, /^hearth: invalid account id "a--b-": .*\(AIP-122\)/);
     });
 
+    test("reproduction: `hearth account create fireworks` (the public models' account) is refused; it made an account whose own models the catalogue shadowed", async () => {
+      const run = await hearth(["account", "create", "fireworks", "--admin-email", "ops@acme.example"], h.env);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /^hearth: account id "fireworks" is the public models' account \(publicAccountId in HEARTH_CONFIG\); choose another/);
+    });
+
+    test('reproduction: stored text people read refuses control, bidi and lone-surrogate characters (upstreamModel "a\\ud800" was stored and read back as "a\\uFFFD")', async () => {
+      const cases: Array<[string, string, Record<string, unknown>]> = [
+        ["upstreamModel", `${A}/models?modelId=odd-1`, { backend: "local", upstreamModel: "a\ud800" }],
+        ["upstreamModel", `${A}/models?modelId=odd-2`, { backend: "local", upstreamModel: "tiny\u202e" }],
+        [
+          "oidcConfig.clientId",
+          `${A}/identityProviders?identityProviderId=odd`,
+          { oidcConfig: { issuerUrl: "https://login.example.com", clientId: "c\u0007" } },
+        ],
+        ["displayName", `${A}/auditSinks?auditSinkId=odd-1`, { type: "WEBHOOK", displayName: "SIEM\u202e", webhook: "accounts/my-account/webhooks/x" }],
+        ["url", `${A}/auditSinks?auditSinkId=odd-2`, { type: "SPLUNK_HEC", url: "https://splunk.example.com/\u0007", hecToken: "t" }],
+      ];
+      for (const [field, url, body] of cases) {
+        const res = await h.call("POST", url, { body });
+        assert.equal(res.status, 400, `${url}: ${JSON.stringify(res.body)}`);
+        assert.ok(res.body.error.message.includes(field), `${field}: ${res.body.error.message}`);
+      }
+      assert.equal((await h.call("GET", `${A}/models/odd-1`)).status, 404, "nothing was stored");
+    });
+
     test("ids with inner hyphens, 63 characters or one letter are accepted", async () => {
       for (const ok of ["a--b", "b", `c${"0".repeat(62)}`]) {
         const res = await h.call("POST", `${A}/users?userId=${ok}`, { body: { serviceAccount: true, role: "user" } });

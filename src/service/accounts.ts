@@ -1,4 +1,4 @@
-import { notFound } from "../domain/errors.ts";
+import { invalidArgument, notFound } from "../domain/errors.ts";
 import { checkEmail, checkId, idFromEmail } from "../domain/ids.ts";
 import { getAccount as getRow, insertAccount, listAccountPage } from "../store/accounts.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -52,9 +52,18 @@ export async function serviceAccountDomain(deps: Deps, db: Db, accountId: string
  * Operator action: creates an account with its default quotas, a human admin and that admin's
  * first API key (prefix HEARTH_KEY_PREFIX), all in one transaction with their audit entries. The
  * account keeps HEARTH_SA_DOMAIN as its service-account domain.
+ * @throws INVALID_ARGUMENT for a bad id or email, or the id of the public models' account (`config.platform.publicAccountId`).
  */
-export async function createAccount(store: Store, config: Pick<Config, "keyPrefix" | "saDomain">, accountId: string, adminEmail: string): Promise<NewAccount> {
+export async function createAccount(
+  store: Store,
+  config: Pick<Config, "keyPrefix" | "saDomain"> & { platform?: Pick<Config["platform"], "publicAccountId"> },
+  accountId: string,
+  adminEmail: string,
+): Promise<NewAccount> {
   checkId(accountId, "account id");
+  // The public models' account is the operator's catalogue: an account of that id would have its own models shadowed by it.
+  if (accountId === config.platform?.publicAccountId)
+    throw invalidArgument(`account id "${accountId}" is the public models' account (publicAccountId in HEARTH_CONFIG); choose another`);
   const email = checkEmail(adminEmail, "admin email");
   const adminUserId = idFromEmail(email);
   const material = generateKey(config.keyPrefix);

@@ -9,7 +9,7 @@ import { auditKeySet, auditLogExport, auditSettings, auditSink, auditSinkList, a
 import { createAuditSink, deleteAuditSink, getAuditSink, listAuditSinks } from "../../service/audit-sinks.ts";
 import { empty } from "../resources/common.ts";
 import type { Router } from "../route.ts";
-import { accountParams, anyQuery, id, newId, timestamp } from "../schemas.ts";
+import { accountParams, anyQuery, displayName, id, newId, plainText, timestamp } from "../schemas.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 
 const range = {
@@ -103,10 +103,10 @@ export function auditLogRoutes(router: Router): void {
     query: z.object({ auditSinkId: example(newId("auditSinkId"), "siem").optional() }),
     body: example(
       z.object({
-        displayName: z.string().max(200).optional(),
+        displayName: displayName().optional(),
         type: z.enum(["WEBHOOK", "SPLUNK_HEC"], { error: "must be WEBHOOK or SPLUNK_HEC" }),
         webhook: z.string().max(300).optional(),
-        url: z.string().max(2048).optional(),
+        url: plainText().max(2048).optional(),
         hecToken: z.string().min(1).max(512).optional(),
       }),
       { displayName: "SIEM", type: "WEBHOOK", webhook: "accounts/my-account/webhooks/alerts" },

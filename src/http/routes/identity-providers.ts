@@ -14,7 +14,7 @@ const oidcConfig = z.object({
   issuerUrl: plainText()
     .meta({ ...FIELD_RULES.issuerUrl.schema })
     .optional(),
-  clientId: z.string().optional(),
+  clientId: plainText().optional(),
   /** Write-only: stored sealed, never returned. */
   clientSecret: z.string().optional(),
 });

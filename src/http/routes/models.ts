@@ -13,7 +13,7 @@ const modelFields = z.object({
   displayName: displayName().optional(),
   description: plainText().optional(),
   backend: z.string().optional(),
-  upstreamModel: z.string().max(256).optional(),
+  upstreamModel: plainText().max(256).optional(),
   inputPricePerMillionTokens: z.number().optional(),
   outputPricePerMillionTokens: z.number().optional(),
 });
