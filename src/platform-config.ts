@@ -41,6 +41,8 @@ const backend = z
       .optional(),
     timeoutMs: z.number().int().min(100).max(3_600_000).default(120_000),
     models: z.array(publicModel).default([]),
+    /** The upstream model names an account's own models may name on this backend: `*` any run of characters, `{account}` the account's id. */
+    accountUpstreamModels: z.array(z.string().min(1).max(256)).min(1).default(["*"]),
   })
   .refine((b) => !(b.apiKey && b.apiKeyEnv), "give apiKey or apiKeyEnv, not both");
 
@@ -84,6 +86,37 @@ export interface Backend {
   readonly apiKey: string | undefined;
   readonly timeoutMs: number;
   readonly models: readonly PublicModel[];
+  /** The patterns of `accountUpstreamModels`, as written (`mayServeAccountModel` applies them). */
+  readonly accountUpstreamModels: readonly string[];
+}
+
+/** Each backend's patterns compiled per account, on first use. */
+const compiledPatterns = new WeakMap<Backend, Map<string, RegExp[]>>();
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** One `accountUpstreamModels` pattern for `accountId`, as a whole-string regular expression. */
+const patternFor = (pattern: string, accountId: string): RegExp =>
+  new RegExp(
+    `^${pattern
+      .split("{account}")
+      .map((part) => part.split("*").map(escapeRegExp).join("[\\s\\S]*"))
+      .join(escapeRegExp(accountId))}$`,
+  );
+
+/**
+ * Whether an account's own model may name `upstreamModel` on `backend`: it matches one of the
+ * backend's `accountUpstreamModels` patterns (`*`: any run of characters; `{account}`: `accountId`).
+ * With `["{account}/*"]` an operator keeps each account to its own namespace, so that no account
+ * names a public model's upstream (at a price of its own) or another account's.
+ */
+export function mayServeAccountModel(backend: Backend, accountId: string, upstreamModel: string): boolean {
+  if (backend.accountUpstreamModels.length === 1 && backend.accountUpstreamModels[0] === "*") return true;
+  let byAccount = compiledPatterns.get(backend);
+  if (!byAccount) compiledPatterns.set(backend, (byAccount = new Map()));
+  let patterns = byAccount.get(accountId);
+  if (!patterns) byAccount.set(accountId, (patterns = backend.accountUpstreamModels.map((p) => patternFor(p, accountId))));
+  return patterns.some((pattern) => pattern.test(upstreamModel));
 }
 
 export interface PlatformConfig {
@@ -142,7 +175,14 @@ export function parsePlatformConfig(text: string, env: NodeJS.ProcessEnv = proce
     }
     backends.set(
       b.name,
-      Object.freeze({ name: b.name, baseUrl: b.baseUrl.replace(/\/+$/, ""), apiKey, timeoutMs: b.timeoutMs, models: Object.freeze(models) }),
+      Object.freeze({
+        name: b.name,
+        baseUrl: b.baseUrl.replace(/\/+$/, ""),
+        apiKey,
+        timeoutMs: b.timeoutMs,
+        models: Object.freeze(models),
+        accountUpstreamModels: Object.freeze(b.accountUpstreamModels),
+      }),
     );
   }
   return Object.freeze({

@@ -2,7 +2,7 @@ import { ApiError, failedPrecondition, invalidArgument, notFound, type StatusNam
 import { costNano, monthStartDay, NANO_PER_USD, usdFromNano, type Prices } from "../domain/pricing.ts";
 import { deploymentName, modelName, parseInferenceModel, type InferenceTarget, type ModelRef } from "../domain/resource-names.ts";
 import type { ModelKind } from "../domain/model-kind.ts";
-import type { Backend } from "../platform-config.ts";
+import { mayServeAccountModel, type Backend } from "../platform-config.ts";
 import { limitsKeyOf, type Principal } from "../domain/principal.ts";
 import { accountScope, keyScope, type SpendDecision, type SpendLedger, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
 import type { RateDecision } from "../domain/sliding-window.ts";
@@ -90,6 +90,10 @@ export async function lookupModel(deps: Deps, principal: Principal, ref: ModelRe
       };
   } else if (ref.accountId === principal.accountId) {
     const row = await deps.inferenceCache.model(deps.store.db, ref.accountId, ref.modelId);
+    const backend = row && deps.config.platform.backends.get(row.backend);
+    // Made before the operator narrowed the backend's accountUpstreamModels: not served.
+    if (backend && !mayServeAccountModel(backend, ref.accountId, row.upstream_model))
+      throw failedPrecondition(`model "${name}" names upstream model "${row.upstream_model}", which backend "${row.backend}" no longer serves to this account`);
     if (row)
       return {
         name,

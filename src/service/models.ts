@@ -11,6 +11,7 @@ import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import { modelView, publicModelView, type Model } from "./platform-views.ts";
 import { isCreator } from "../domain/roles.ts";
+import { mayServeAccountModel } from "../platform-config.ts";
 
 export interface ModelInput {
   displayName?: string | undefined;
@@ -30,6 +31,20 @@ export function checkBackend(deps: Deps, name: string): string {
     );
   }
   return name;
+}
+
+/**
+ * The upstream model an account's own model names on `backendName` (`requested`, else the model's id):
+ * one the backend's `accountUpstreamModels` allow for the account (`mayServeAccountModel`).
+ * @throws INVALID_ARGUMENT naming the backend's patterns.
+ */
+function checkUpstreamModel(deps: Deps, accountId: string, backendName: string, upstreamModel: string): string {
+  const backend = deps.config.platform.backends.get(backendName)!;
+  if (!mayServeAccountModel(backend, accountId, upstreamModel)) {
+    const patterns = backend.accountUpstreamModels.map((p) => JSON.stringify(p.replaceAll("{account}", accountId))).join(", ");
+    throw invalidArgument(`invalid upstreamModel ${JSON.stringify(upstreamModel)}: backend "${backendName}" serves this account's models only as ${patterns}`);
+  }
+  return upstreamModel;
 }
 
 function checkPrice(value: number | undefined, what: string): number | undefined {
@@ -59,7 +74,7 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
       display_name: checkDisplayName(input.displayName ?? ""),
       description: (input.description ?? "").slice(0, 1000),
       backend: checkBackend(deps, input.backend),
-      upstream_model: input.upstreamModel || id,
+      upstream_model: checkUpstreamModel(deps, accountId, input.backend, input.upstreamModel || id),
       input_price: checkPrice(input.inputPricePerMillionTokens, "inputPricePerMillionTokens") ?? 0,
       output_price: checkPrice(input.outputPricePerMillionTokens, "outputPricePerMillionTokens") ?? 0,
       created_by: ctx.principal.email,
@@ -105,6 +120,8 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
     if (input.upstreamModel !== undefined) patch.upstream_model = input.upstreamModel || row.id;
     if (input.inputPricePerMillionTokens !== undefined) patch.input_price = checkPrice(input.inputPricePerMillionTokens, "inputPricePerMillionTokens")!;
     if (input.outputPricePerMillionTokens !== undefined) patch.output_price = checkPrice(input.outputPricePerMillionTokens, "outputPricePerMillionTokens")!;
+    if (patch.backend !== undefined || patch.upstream_model !== undefined)
+      checkUpstreamModel(deps, accountId, patch.backend ?? row.backend, patch.upstream_model ?? row.upstream_model);
     const updated: ModelRow = { ...row, ...patch, update_time: Date.now() };
     await models.updateModel(trx, accountId, modelId, { ...patch, update_time: updated.update_time });
     return modelView(updated);
