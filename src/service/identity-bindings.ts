@@ -4,8 +4,8 @@ import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
 import { requireGrantable } from "./permission-presets.ts";
-import { getUserRow, identityBindingsOf, type IdentityBinding } from "./users.ts";
-import { userView, type User } from "./views.ts";
+import { getUserRow, userResource, type IdentityBinding } from "./users.ts";
+import type { User } from "./views.ts";
 import { collectionName, idFromName, userName } from "../domain/resource-names.ts";
 
 /** The provider id from an id or `accounts/{a}/identityProviders/{id}`. */
@@ -37,6 +37,6 @@ export async function unbindIdentity(
     if (removed === 0) {
       throw notFound(idpId ? `user "${userId}" is not bound to identity provider "${idpId}"` : `user "${userId}" has no identity bindings`);
     }
-    return { ...userView(row), identityBindings: await identityBindingsOf(trx, accountId, userId) };
+    return userResource(trx, row);
   });
 }

@@ -162,8 +162,8 @@ function withActivity(user: User, activity: UserActivity | undefined): User {
   return { ...user, apiKeyCount: activity.apiKeyCount, ...(activity.lastActive !== undefined && { lastActiveTime: formatTimestamp(activity.lastActive) }) };
 }
 
-/** The whole User resource of `row`, as GetUser and UpdateUser answer it: with `apiKeyCount`, `lastActiveTime` and `identityBindings` (AIP-134: an update returns the resource). */
-async function userResource(db: Db, row: UserRow): Promise<User & { identityBindings: IdentityBinding[] }> {
+/** The whole User resource of `row`, as GetUser, UpdateUser and UnbindIdentity answer it: with `apiKeyCount`, `lastActiveTime` and `identityBindings` (AIP-134: an update returns the resource). */
+export async function userResource(db: Db, row: UserRow): Promise<User & { identityBindings: IdentityBinding[] }> {
   const activity = await userActivity(db, row.account_id, [row.id]);
   return { ...withActivity(userView(row), activity.get(row.id)), identityBindings: await identityBindingsOf(db, row.account_id, row.id) };
 }

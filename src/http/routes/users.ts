@@ -111,7 +111,7 @@ export function userRoutes(router: Router): void {
     actions: ["users.update"],
     summary: "Update a user's display name or role (admin)",
     tag: "Users",
-    response: user,
+    response: userWithBindings,
     params: userParams,
     query: updateMaskQuery,
     body: example(updateBody, { displayName: "CI bot (nightly)", role: "contributor" }),
