@@ -165,14 +165,46 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 200, "the key still works");
     });
 
+    test("one odd finding does not stop the report: over-long text is cut short and marked, a finding without a token is skipped, every key is disabled", async () => {
+      const first = await serviceAccountWithKey(h, "leaky-odd-1");
+      const second = await serviceAccountWithKey(h, "leaky-odd-2");
+      const longUrl = `https://example.com/${"a".repeat(6327)}`;
+      assert.equal(longUrl.length, 6347);
+      const body = JSON.stringify([
+        { token: generateKey("hk_").key, type: "hearth_api_key", url: longUrl, source: "content" }, // made up, with a 6347-character url
+        { token: first.key, type: "hearth_api_key", url: "https://github.com/octo/repo/blob/1/.env", source: "content" },
+        { url: "https://example.com/no-token" },
+        { token: 42, url: "https://example.com/not-a-string" },
+        "not an object",
+        null,
+        { token: second.key, type: "t".repeat(300), url: `https://example.com/x${"\u202e".repeat(3000)}` },
+      ]);
+      const res = await report(h, body, signed(scanner.privateKey, body));
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(JSON.parse(res.text), []);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key: first.key })).status, 401, "the real key beside the odd findings is disabled");
+      assert.equal((await h.call("GET", "/verifyApiKey", { key: second.key })).status, 401, "so is the one whose own text was too long");
+
+      const [plain] = await auditEntries(h, `method = "ReportApiKeyLeak" AND resource : "leaky-odd-1"`);
+      assert.equal(plain!.payload.url, "https://github.com/octo/repo/blob/1/.env");
+      assert.equal(plain!.payload.truncated, undefined);
+      const [cut] = await auditEntries(h, `method = "ReportApiKeyLeak" AND resource : "leaky-odd-2"`);
+      assert.deepEqual(cut!.payload.truncated, ["url", "type"]);
+      assert.equal(cut!.payload.type, "t".repeat(256));
+      assert.equal(cut!.payload.source, "");
+      const url = cut!.payload.url as string;
+      assert.ok(url.length <= 2048 && url.length > 2000, `${url.length} characters kept`);
+      assert.match(url, /^https:\/\/example\.com\/x(\\u202e)+$/, "escaped, and cut between escapes, never inside one");
+    });
+
     test("a malformed or oversized report is a 400 naming the problem, once verified", async () => {
       const secret = { "x-hearth-leak-report-secret": SECRET };
       const bad = await report(h, "[{", secret);
       assert.equal(bad.status, 400);
       assert.match(bad.text, /malformed JSON/);
-      const noUrl = await report(h, JSON.stringify([{ token: "hk_x" }]), secret);
-      assert.equal(noUrl.status, 400);
-      assert.match(noUrl.text, /url/);
+      const notArray = await report(h, JSON.stringify({ token: "hk_x", url: "u" }), secret);
+      assert.equal(notArray.status, 400);
+      assert.match(notArray.text, /array/);
       const tooMany = await report(h, JSON.stringify(Array.from({ length: 1001 }, () => ({ token: "t", url: "u" }))), secret);
       assert.equal(tooMany.status, 400);
       assert.equal((await report(h, "[{", {})).status, 401, "an unsigned malformed body is refused as unsigned");

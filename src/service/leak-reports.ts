@@ -27,6 +27,8 @@ export interface LeakFinding {
   url: string;
   /** What kind of place that is (`content`, `commit`, `npm`…). */
   source: string;
+  /** Which of `url`, `type` and `source` were cut short, being longer than Hearth keeps; absent when none. */
+  truncated?: readonly ("url" | "type" | "source")[];
 }
 
 /** Who sent a report that verified: a signing key (its identifier) or the shared secret. */
@@ -126,7 +128,8 @@ interface Report {
  * Announces and audits one reported key (`key`, live or deleted), in `trx`: `api_key.leaked`
  * (with `deleted: true` for a deleted key), `api_key.disabled` for the key when it was enabled
  * and for each of `others` (the keys made through it, disabled with it), and the `ReportApiKeyLeak`
- * entry in its account, as principal "secret-scanner", naming them (`alsoDisabled`).
+ * entry in its account, as principal "secret-scanner", naming them (`alsoDisabled`) and the
+ * finding's fields that were cut short (`truncated`).
  */
 async function recordReport(
   deps: Deps,
@@ -151,7 +154,13 @@ async function recordReport(
       method: "ReportApiKeyLeak",
       resource: name,
       isAdminAction: true,
-      payload: { ...found, ...(deleted ? { deleted } : { disableReason: "EXPOSED" }), reportedBy, ...(alsoDisabled.length > 0 ? { alsoDisabled } : {}) },
+      payload: {
+        ...found,
+        ...(finding.truncated ? { truncated: finding.truncated } : {}),
+        ...(deleted ? { deleted } : { disableReason: "EXPOSED" }),
+        reportedBy,
+        ...(alsoDisabled.length > 0 ? { alsoDisabled } : {}),
+      },
     },
   );
 }

@@ -3,7 +3,7 @@ import { invalidArgument } from "../../domain/errors.ts";
 import { describeIssue } from "../../domain/describe-issue.ts";
 import { escapeRefused } from "../../domain/display-text.ts";
 import { ApiError } from "../../domain/errors.ts";
-import { actOnLeakReport, verifyLeakReport } from "../../service/leak-reports.ts";
+import { actOnLeakReport, verifyLeakReport, type LeakFinding } from "../../service/leak-reports.ts";
 import { failedAuthentication } from "../auth-failures.ts";
 import { MalformedBody } from "../malformed-body.ts";
 import { rawJsonBody } from "../raw-body.ts";
@@ -13,21 +13,53 @@ import type { Router } from "../route.ts";
 /** The most findings one report may carry; a scanner with more sends several reports. */
 const MAX_FINDINGS = 1000;
 
-/** A finding's text kept as sent but with control, bidi and invisible characters escaped (`escapeRefused`): refusing it would leave the key enabled. */
-const foundText = (max: number) => z.string().max(max).transform(escapeRefused);
+/** The most UTF-16 code units of a finding's `url`, `type` and `source` kept (after escaping); the rest is cut off. */
+const MAX_FOUND_TEXT = { url: 2048, type: 256, source: 256 } as const;
+
+/** A cut that ends inside a `\uXXXX` escape, or after the first half of a surrogate pair. */
+const PARTIAL_END = /(?:\\(?:u[0-9a-f]{0,3})?|[\ud800-\udbff])$/;
 
 /**
- * GitHub's secret-scanning partner format: a JSON array of `{token, type, url, source}`. Fields
- * beyond these are ignored rather than refused: the format is GitHub's, and a report refused for a
- * field GitHub adds one day would leave its keys enabled.
+ * A finding's text as kept: not a string reads as "", control, bidi and invisible characters are
+ * escaped (`escapeRefused`), and the result is cut to at most `max` UTF-16 code
+ * units, never inside an escape or a character. `truncated` says whether anything was cut.
+ */
+function foundText(value: unknown, max: number): { text: string; truncated: boolean } {
+  const text = typeof value === "string" ? escapeRefused(value) : "";
+  if (text.length <= max) return { text, truncated: false };
+  return { text: text.slice(0, max).replace(PARTIAL_END, ""), truncated: true };
+}
+
+/**
+ * The findings of a report that can be acted on, in order: each object whose `token` is a
+ * non-empty string, with its `url`, `type` and `source` read by `foundText` (the names of those
+ * cut short in `truncated`). Anything else in the array (not an object, no token) is skipped,
+ * never refused: refusing the report would leave its other keys enabled.
+ */
+function readFindings(values: readonly unknown[]): LeakFinding[] {
+  const findings: LeakFinding[] = [];
+  for (const value of values) {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) continue;
+    const { token, url, type, source } = value as Record<string, unknown>;
+    if (typeof token !== "string" || token === "") continue;
+    const texts = { url: foundText(url, MAX_FOUND_TEXT.url), type: foundText(type, MAX_FOUND_TEXT.type), source: foundText(source, MAX_FOUND_TEXT.source) };
+    const truncated = (["url", "type", "source"] as const).filter((field) => texts[field].truncated);
+    findings.push({ token, url: texts.url.text, type: texts.type.text, source: texts.source.text, ...(truncated.length > 0 ? { truncated } : {}) });
+  }
+  return findings;
+}
+
+/**
+ * GitHub's secret-scanning partner format: a JSON array of `{token, type, url, source}`. Only the
+ * array itself is checked here (at most MAX_FINDINGS); each finding is read by `readFindings`,
+ * which never refuses one: a report refused for one odd finding would leave every key in it
+ * enabled. Fields beyond the four are ignored: the format is GitHub's.
  */
 const leakReport = z
   .array(
-    z.object({
-      token: z.string().min(1).max(1024),
-      type: foundText(256).default(""),
-      url: foundText(2048).pipe(z.string().min(1)),
-      source: foundText(256).default(""),
+    z.unknown().meta({
+      description:
+        "a finding: {token, type, url, source}; one without a string token is skipped, and a url over 2048 or a type or source over 256 characters is cut short",
     }),
   )
   .max(MAX_FINDINGS)
@@ -69,10 +101,10 @@ export function leakReportRoutes(router: Router): void {
       }
       const body = request.body;
       if (body instanceof MalformedBody) throw invalidArgument(body.message);
-      if (body === undefined) throw invalidArgument("the request body must be a JSON array of {token, type, url, source}");
+      if (!Array.isArray(body)) throw invalidArgument("the request body must be a JSON array of {token, type, url, source}");
       const parsed = leakReport.safeParse(body);
       if (!parsed.success) throw invalidArgument(describeIssue("request body", parsed.error, body));
-      await actOnLeakReport(deps, reporter, parsed.data, requestMeta(request));
+      await actOnLeakReport(deps, reporter, readFindings(parsed.data), requestMeta(request));
       void reply.header("cache-control", "no-store");
       return [];
     },
