@@ -197,6 +197,19 @@ for (const dialect of DIALECTS) {
       assert.match(url, /^https:\/\/example\.com\/x(\\u202e)+$/, "escaped, and cut between escapes, never inside one");
     });
 
+    test("a NUL in a report is escaped like any control character: the credential is checked first and the key is disabled", async () => {
+      const { key, keyId } = await serviceAccountWithKey(h, "leaky-nul");
+      const body = findings({ token: key, url: "https://example.com/a\u0000b" });
+      assert.ok(body.includes("\\u0000"));
+      assert.equal((await report(h, body, {})).status, 401, "without a credential: 401, as for any other body");
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 200);
+      const res = await report(h, body, signed(scanner.privateKey, body));
+      assert.equal(res.status, 200, res.text);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401);
+      const [entry] = await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "accounts/${h.accountId}/users/leaky-nul/apiKeys/${keyId}"`);
+      assert.equal(entry!.payload.url, "https://example.com/a\\u0000b", "kept as the six characters \\u0000");
+    });
+
     test("a malformed or oversized report is a 400 naming the problem, once verified", async () => {
       const secret = { "x-hearth-leak-report-secret": SECRET };
       const bad = await report(h, "[{", secret);
@@ -208,6 +221,24 @@ for (const dialect of DIALECTS) {
       const tooMany = await report(h, JSON.stringify(Array.from({ length: 1001 }, () => ({ token: "t", url: "u" }))), secret);
       assert.equal(tooMany.status, 400);
       assert.equal((await report(h, "[{", {})).status, 401, "an unsigned malformed body is refused as unsigned");
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`leak reports with a wrong credential count as failed authentications (${dialect})`, () => {
+    let h: TestHearth;
+    before(async () => {
+      h = await startHearth(dialect, { HEARTH_LEAK_REPORT_SECRET: SECRET, HEARTH_AUTH_FAILURES_SLOW: "100", HEARTH_AUTH_FAILURES_BLOCK: "4" });
+      await h.listen();
+    });
+    after(() => h.stop());
+
+    test("a report holding a NUL with a wrong secret is a 401 counted like any other, then a 429", async () => {
+      const body = findings({ token: generateKey("hk_").key, url: "https://example.com/\u0000" });
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await report(h, body, { "x-hearth-leak-report-secret": `${SECRET}x` })).status);
+      assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429, 429, 429]);
     });
   });
 }

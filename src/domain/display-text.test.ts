@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { refusedCharacter } from "./display-text.ts";
+import { escapeRefused, refusedCharacter } from "./display-text.ts";
 
 test("control, bidi and zero-width characters are found, ordinary text of any script is not", () => {
   const cases: Array<[string, string | undefined]> = [
@@ -26,4 +26,10 @@ test("control, bidi and zero-width characters are found, ordinary text of any sc
     ["\u0646\u0645\u200c\u0627\u06cc", undefined],
   ];
   for (const [text, want] of cases) assert.equal(refusedCharacter(text), want, JSON.stringify(text));
+});
+
+test("escapeRefused writes what refusedCharacter finds as \\uXXXX, NUL included, and keeps the rest", () => {
+  assert.equal(escapeRefused("a\u0000b"), "a\\u0000b");
+  assert.equal(escapeRefused("gpj\u202eexe\u001b[2J"), "gpj\\u202eexe\\u001b[2J");
+  assert.equal(escapeRefused("Zoë 👩‍👧 \ud800"), "Zoë 👩‍👧 \\ud800");
 });

@@ -83,17 +83,22 @@ function containsNul(value: unknown): boolean {
   return false;
 }
 
+/** True for a route whose JSON body may hold U+0000 (`RouteSpec.nulInBody`). */
+const takesNul = (request: FastifyRequest): boolean => (request.routeOptions.config as { nulInBody?: boolean } | undefined)?.nulInBody === true;
+
 /**
  * PostgreSQL text cannot hold U+0000 (SQLite can), so a NUL reaching the store was a 500 on one
  * dialect and stored on the other. No Hearth value has a use for it: a URL or JSON body carrying
- * one is refused at the edge, on both. Inference bodies (both mounts) are passed upstream, never stored: exempt.
+ * one is refused at the edge, on both. Exempt: inference bodies (both mounts), passed upstream and
+ * never stored, and the routes that declare `nulInBody` (a leak report: its credential is checked
+ * first, and its text is stored escaped, U+0000 as `\u0000`; refusing it would leave its keys enabled).
  */
 export function refuseNul(app: FastifyInstance): void {
   app.addHook("onRequest", (request, _reply, done) => {
     done(/%00/i.test(request.url) ? invalidArgument("the URL must not contain the NUL character (%00)") : undefined);
   });
   app.addHook("preValidation", (request, _reply, done) => {
-    const nul = inferenceEndpoint(request.routeOptions.url ?? "") === undefined && containsNul(request.body);
+    const nul = inferenceEndpoint(request.routeOptions.url ?? "") === undefined && !takesNul(request) && containsNul(request.body);
     done(nul ? invalidArgument("the request body must not contain the NUL character (\\u0000)") : undefined);
   });
 }

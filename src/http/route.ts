@@ -58,6 +58,11 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   errorFormat?: ErrorFormat;
   /** The handler also reads the JSON body's exact text (`rawJsonBody`): a signature over the bytes sent. */
   rawBody?: boolean;
+  /**
+   * The JSON body may hold U+0000: the handler escapes it or never stores it, so `refuseNul` lets it
+   * through and the handler's own checks (a credential first) come before any refusal.
+   */
+  nulInBody?: boolean;
   handler: (input: {
     deps: Deps;
     ctx: Ctx;
@@ -192,7 +197,7 @@ export class Router {
       url,
       // Read by the one error handler: the format of this route's errors, and for the audit of the
       // framework's refusals (framework-refusals.ts), its operation and whether it takes a credential.
-      config: { errorFormat, rawBody: spec.rawBody === true, operationId: spec.operationId, auth, actions },
+      config: { errorFormat, rawBody: spec.rawBody === true, nulInBody: spec.nulInBody === true, operationId: spec.operationId, auth, actions },
       handler: async (request, reply) => {
         // `GET …/webhooks/w1:rotateSecret` reaches GetWebhook with the id `w1:rotateSecret`: it asks
         // for a custom method with a method that method does not take, refused before any credential, as a 404 would be.

@@ -21,7 +21,7 @@ const PARTIAL_END = /(?:\\(?:u[0-9a-f]{0,3})?|[\ud800-\udbff])$/;
 
 /**
  * A finding's text as kept: not a string reads as "", control, bidi and invisible characters are
- * escaped (`escapeRefused`), and the result is cut to at most `max` UTF-16 code
+ * escaped (`escapeRefused`, U+0000 as `\u0000`), and the result is cut to at most `max` UTF-16 code
  * units, never inside an escape or a character. `truncated` says whether anything was cut.
  */
 function foundText(value: unknown, max: number): { text: string; truncated: boolean } {
@@ -81,6 +81,7 @@ export function leakReportRoutes(router: Router): void {
     response: z.array(z.never()).max(0),
     auth: false,
     rawBody: true,
+    nulInBody: true,
     streamedBody: { "application/json": { schema: z.toJSONSchema(leakReport, { io: "input", target: "draft-2020-12" }) } },
     handler: async ({ deps, request, reply }) => {
       const text = rawJsonBody(request);
