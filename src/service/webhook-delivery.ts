@@ -5,7 +5,8 @@
  * for another), POSTs each event through the outbound fetch — which refuses private and loopback
  * addresses unless the operator allows them — signed per Standard Webhooks, and records the attempt.
  * A 2xx answer is success; anything else is retried with exponential backoff (`retryBaseMs`, doubled
- * per attempt, at most 6 hours apart) until a day after the first attempt, then FAILED. Delivery is
+ * per attempt, at most 6 hours apart) until a day after the first attempt, then FAILED; a redelivery
+ * by hand starts that schedule afresh (`backoff_attempt_count`, its deadline). Delivery is
  * at least once: a process that dies between the receiver's answer and the record sends again.
  *
  * The same loop runs the scans that write events: api_key.expiring/expired and the month's spend
@@ -77,7 +78,8 @@ export function startWebhookDelivery(deps: Deps, log: WorkerLog): () => Promise<
     const deadline = delivery.deadline_time || attemptTime + RETRY_WINDOW_MS;
     const attempt = delivery.attempt_count + 1;
     const failed = (responseCode: number, error: string, durationMs: number, final = false): AttemptOutcome => {
-      const next = final ? null : nextAttemptTime(attemptTime, attempt, deps.config.webhooks.retryBaseMs, deadline);
+      // Backoff counts this round's attempts only: a redelivery starts again from the base delay.
+      const next = final ? null : nextAttemptTime(attemptTime, delivery.backoff_attempt_count + 1, deps.config.webhooks.retryBaseMs, deadline);
       return { attemptTime, responseCode, error, durationMs, state: next === null ? "FAILED" : "PENDING", nextAttemptTime: next, deadlineTime: deadline };
     };
     let outcome: AttemptOutcome;

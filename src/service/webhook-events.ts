@@ -39,6 +39,7 @@ export async function enqueueWebhookEvent(
       event_id: id,
       state: "PENDING",
       attempt_count: 0,
+      backoff_attempt_count: 0,
       next_attempt_time: now,
       deadline_time: 0,
       lease_owner: "",

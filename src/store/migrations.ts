@@ -679,6 +679,18 @@ const MIGRATIONS: Migration[] = [
       `alter table users add column sessions_revoke_time bigint not null default 0`,
     ],
   },
+  {
+    version: 31,
+    name: "webhook delivery backoff count",
+    statements: [
+      // The attempts since the delivery was queued or last redelivered by hand: what its backoff
+      // doubles on, so that a redelivery is retried like a new delivery. attempt_count stays the
+      // total, which numbers the attempts in the log. A delivery in its first round has made all
+      // its attempts in it.
+      `alter table webhook_deliveries add column backoff_attempt_count integer not null default 0`,
+      `update webhook_deliveries set backoff_attempt_count = attempt_count`,
+    ],
+  },
 ];
 
 /**

@@ -323,7 +323,10 @@ export interface WebhookDeliveryRow {
   event_id: string;
   /** `PENDING`, `SUCCEEDED` or `FAILED` (retries ran out). */
   state: string;
+  /** Every attempt made, redeliveries included (the attempts in its log). */
   attempt_count: number;
+  /** The attempts since the delivery was queued or last redelivered by hand: what its backoff doubles on. */
+  backoff_attempt_count: number;
   /** When the next attempt is due; null once the delivery is no longer pending. */
   next_attempt_time: number | null;
   /** Retries stop after this time (a day after the delivery began or was redelivered). */

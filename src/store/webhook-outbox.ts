@@ -20,7 +20,10 @@ export interface ClaimedDelivery {
   account_id: string;
   webhook_id: string;
   event_id: string;
+  /** Every attempt made so far, redeliveries included. */
   attempt_count: number;
+  /** The attempts since the delivery was queued or last redelivered: what its backoff doubles on. */
+  backoff_attempt_count: number;
   deadline_time: number;
   create_time: number;
 }
@@ -48,7 +51,7 @@ export async function claimDueDeliveries(db: Db, dialect: Dialect, owner: string
     )
     .where("state", "=", "PENDING")
     .where("lease_expire_time", "<", now)
-    .returning(["id", "account_id", "webhook_id", "event_id", "attempt_count", "deadline_time", "create_time"])
+    .returning(["id", "account_id", "webhook_id", "event_id", "attempt_count", "backoff_attempt_count", "deadline_time", "create_time"])
     .execute();
 }
 
@@ -64,8 +67,9 @@ export interface AttemptOutcome {
 }
 
 /**
- * Records an attempt of a delivery `owner` holds the lease of, and releases the lease, in one
- * transaction; nothing is written when the lease was lost (another process then owns the row).
+ * Records an attempt of a delivery `owner` holds the lease of (counted in `attempt_count` and
+ * `backoff_attempt_count`), and releases the lease, in one transaction; nothing is written when
+ * the lease was lost (another process then owns the row).
  */
 export async function finishAttempt(db: Kysely<Schema>, id: string, owner: string, outcome: AttemptOutcome): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -73,6 +77,7 @@ export async function finishAttempt(db: Kysely<Schema>, id: string, owner: strin
       .updateTable("webhook_deliveries")
       .set((eb) => ({
         attempt_count: eb("attempt_count", "+", 1),
+        backoff_attempt_count: eb("backoff_attempt_count", "+", 1),
         state: outcome.state,
         next_attempt_time: outcome.nextAttemptTime,
         deadline_time: outcome.deadlineTime,

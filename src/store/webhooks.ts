@@ -92,13 +92,15 @@ export function getDelivery(db: Db, accountId: string, webhookId: string, id: st
 }
 
 /**
- * Makes a delivery PENDING again, due at `now`, its retry window begun afresh (a redelivery by hand).
+ * Makes a delivery PENDING again, due at `now`, its retry window and backoff begun afresh (a
+ * redelivery by hand: its deadline is set by its next attempt, and its retries start again from the
+ * base delay); `attempt_count` keeps counting, so the log's attempt numbers go on.
  * A lease held on it stays: an attempt in flight finishes first.
  */
 export async function requeueDelivery(db: Db, id: string, now: number): Promise<void> {
   await db
     .updateTable("webhook_deliveries")
-    .set({ state: "PENDING", next_attempt_time: now, deadline_time: 0, update_time: now })
+    .set({ state: "PENDING", next_attempt_time: now, deadline_time: 0, backoff_attempt_count: 0, update_time: now })
     .where("id", "=", id)
     .execute();
 }
