@@ -1,9 +1,14 @@
 /**
  * @module The webhook delivery worker (docs/webhooks.md), one per process, started by `createHearth`.
- * Every `config.webhooks.pollMs` it claims due deliveries with a lease (store/webhook-outbox.ts: in a
- * cluster each is taken by one process; a lease that lapses, because its process died, frees the row
- * for another), POSTs each event through the outbound fetch — which refuses private and loopback
- * addresses unless the operator allows them — signed per Standard Webhooks, and records the attempt.
+ * Every `config.webhooks.pollMs`, and whenever an attempt ends, it claims due deliveries with a
+ * lease (store/webhook-outbox.ts: in a cluster each is taken by one process; a lease that lapses,
+ * because its process died, frees the row for another), POSTs each event through the outbound
+ * fetch — which refuses private and loopback addresses unless the operator allows them — signed per
+ * Standard Webhooks, and records the attempt. Claims are fair: one delivery per webhook at a time,
+ * at most PER_ACCOUNT per account, in rounds across accounts, at most MAX_IN_FLIGHT per process; an
+ * attempt runs on its own (a claim never waits for another's), so one account's slow receiver holds
+ * back neither another account's deliveries nor the scans below, and each lease covers one attempt
+ * (at most ATTEMPT_TIMEOUT_MS), well within LEASE_MS.
  * A 2xx answer is success; anything else is retried with exponential backoff (`retryBaseMs`, doubled
  * per attempt, at most 6 hours apart) until a day after the first attempt, then FAILED; a redelivery
  * by hand starts that schedule afresh (`backoff_attempt_count`, its deadline). Delivery is
@@ -36,8 +41,12 @@ import { scanKeyExpiry, scanMonthlySpend } from "./webhook-notices.ts";
 const SECOND = 1000;
 /** Longer than an attempt can take (the outbound fetch's 10 s connect and header timeouts, the 15 s limit below). */
 const LEASE_MS = 60 * SECOND;
+/** The longest one attempt runs, connecting and sending included; a lease holds one attempt. */
 const ATTEMPT_TIMEOUT_MS = 15 * SECOND;
-const BATCH = 20;
+/** Attempts one process runs at once. */
+const MAX_IN_FLIGHT = 32;
+/** Deliveries of one account attempted at once, across processes: an account's fan-out or slow receivers take no more. */
+const PER_ACCOUNT = 4;
 /** The delivery log keeps events (with their deliveries and attempts) this long once none is pending: 30 days. */
 const LOG_RETENTION_MS = 30 * 24 * 3600 * SECOND;
 const PRUNE_BATCH = 1000;
@@ -69,7 +78,6 @@ export function startWebhookDelivery(deps: Deps, log: WorkerLog): () => Promise<
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   const stopping = new AbortController();
   let lastScan = Number.NEGATIVE_INFINITY;
-  let running: Promise<void> | undefined;
 
   const deliver = async (delivery: ClaimedDelivery): Promise<void> => {
     const target = await deliveryTarget(deps.store.db, delivery);
@@ -126,38 +134,75 @@ export function startWebhookDelivery(deps: Deps, log: WorkerLog): () => Promise<
     await finishAttempt(deps.store.db, delivery.id, owner, outcome);
   };
 
-  const tick = async (): Promise<void> => {
+  /** Attempts in flight on this process, by delivery id. */
+  const inFlight = new Map<string, Promise<void>>();
+  /** Starts an attempt of a claimed delivery, tracked in `inFlight` until it is recorded. */
+  const start = (d: ClaimedDelivery): void => {
+    const done = deliver(d)
+      .catch((error: unknown) => log.error(error, `webhook delivery ${d.id} failed`))
+      .finally(() => {
+        inFlight.delete(d.id);
+        wake(); // the webhook's next delivery, or another account's, may be waiting for this one
+      });
+    inFlight.set(d.id, done);
+  };
+
+  /** Claims what is due, fairly, up to the room left, and starts each attempt without waiting for it. */
+  const claim = async (): Promise<void> => {
+    const room = MAX_IN_FLIGHT - inFlight.size;
+    if (room <= 0) return;
     const now = deps.clock.now();
-    const claimed = await claimDueDeliveries(deps.store.db, deps.store.dialect, owner, now, now + LEASE_MS, BATCH);
-    // Best-effort order: one webhook's deliveries one after the other, oldest first; webhooks in parallel.
-    const byWebhook = Map.groupBy(
-      claimed.sort((a, b) => a.create_time - b.create_time),
-      (d) => `${d.account_id}/${d.webhook_id}`,
-    );
-    await Promise.all(
-      [...byWebhook.values()].map(async (group) => {
-        for (const d of group) await deliver(d).catch((error: unknown) => log.error(error, `webhook delivery ${d.id} failed`));
-      }),
-    );
-    if (now - lastScan >= SCAN_EVERY_MS && !stopping.signal.aborted) {
-      lastScan = now;
+    const claimed = await claimDueDeliveries(deps.store.db, deps.store.dialect, owner, now, now + LEASE_MS, { limit: room, perAccount: PER_ACCOUNT });
+    // A delivery still in flight here whose lease lapsed (the clock moved on) is claimed again by
+    // this same owner: the attempt in flight records it, so it is not sent a second time.
+    for (const d of claimed) if (!inFlight.has(d.id)) start(d);
+  };
+
+  let claiming: Promise<void> | undefined;
+  let claimAgain = false;
+  /** Runs a claim now, or once the one running ends (wakes while one runs make one more, not one each). */
+  const wake = (): void => {
+    if (stopping.signal.aborted) return;
+    if (claiming) {
+      claimAgain = true;
+      return;
+    }
+    claiming = claim()
+      .catch((error: unknown) => log.error(error, "webhook delivery failed"))
+      .finally(() => {
+        claiming = undefined;
+        if (claimAgain) {
+          claimAgain = false;
+          wake();
+        }
+      });
+  };
+
+  let scanning: Promise<void> | undefined;
+  /** The lifecycle scans, every SCAN_EVERY_MS, each run on its own so that no delivery waits for them. */
+  const scan = (): void => {
+    const now = deps.clock.now();
+    if (scanning || stopping.signal.aborted || now - lastScan < SCAN_EVERY_MS) return;
+    lastScan = now;
+    scanning = (async () => {
       await scanKeyExpiry(deps, now);
       await scanMonthlySpend(deps);
       await pruneEvents(deps.store.db, now - LOG_RETENTION_MS, PRUNE_BATCH);
-    }
+    })()
+      .catch((error: unknown) => log.error(error, "webhook notice scan failed"))
+      .finally(() => (scanning = undefined));
   };
 
   const timer = setInterval(() => {
-    if (running || stopping.signal.aborted) return;
-    running = tick()
-      .catch((error: unknown) => log.error(error, "webhook delivery failed"))
-      .finally(() => (running = undefined));
+    wake();
+    scan();
   }, deps.config.webhooks.pollMs);
   timer.unref();
   return async () => {
     clearInterval(timer);
     stopping.abort();
-    await running;
+    await claiming;
+    await Promise.all([...inFlight.values(), scanning]);
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Db } from "./store.ts";
 import type { Dialect, Schema, WebhookDeliveryRow, WebhookEventRow, WebhookRow } from "./schema.ts";
 
@@ -28,13 +28,63 @@ export interface ClaimedDelivery {
   create_time: number;
 }
 
+/** How many deliveries a claim may take, in all and per account. */
+export interface ClaimLimits {
+  /** The most deliveries taken. */
+  limit: number;
+  /** The most deliveries of one account under a live lease at once, those already held (by any process) included. */
+  perAccount: number;
+}
+
 /**
- * Claims up to `limit` due PENDING deliveries whose lease is free or lapsed: sets their lease to
- * `owner` until `leaseUntil`, in one statement. On PostgreSQL the candidates are locked with
- * `FOR UPDATE SKIP LOCKED`, so processes claiming at once take disjoint rows (and a row another
- * claimed meanwhile is re-checked against the lease and dropped); SQLite runs one writer at a time.
+ * The ids of the due deliveries to claim next, fairly: due PENDING deliveries with a free or lapsed
+ * lease; of each webhook only its oldest due one, and none while another of that webhook is under a
+ * live lease (a webhook's deliveries go one at a time, oldest first, across processes); of each
+ * account at most `perAccount` under a live lease; and in rounds across accounts — every account's
+ * oldest before any account's second — oldest first within a round. One account's backlog or slow
+ * receiver thus never holds back another account's deliveries.
  */
-export async function claimDueDeliveries(db: Db, dialect: Dialect, owner: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+async function fairCandidates(db: Db, now: number, { limit, perAccount }: ClaimLimits): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    with leased as (
+      select account_id, webhook_id from webhook_deliveries where state = 'PENDING' and lease_expire_time >= ${now}
+    ),
+    due as (
+      select d.id, d.account_id, d.next_attempt_time,
+        row_number() over (partition by d.account_id, d.webhook_id order by d.next_attempt_time, d.id) as in_webhook
+      from webhook_deliveries d
+      where d.state = 'PENDING' and d.next_attempt_time <= ${now} and d.lease_expire_time < ${now}
+        and not exists (select 1 from leased l where l.account_id = d.account_id and l.webhook_id = d.webhook_id)
+    ),
+    heads as (
+      select id, account_id, next_attempt_time,
+        row_number() over (partition by account_id order by next_attempt_time, id) as in_account
+      from due where in_webhook = 1
+    )
+    select h.id from heads h
+    where h.in_account + (select count(*) from leased l where l.account_id = h.account_id) <= ${perAccount}
+    order by h.in_account, h.next_attempt_time, h.id
+    limit ${limit}`.execute(db);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Claims due deliveries chosen by `fairCandidates` (at most `limits.limit`, `limits.perAccount`
+ * per account): sets their lease to `owner` until `leaseUntil` (epoch ms). Each is re-checked as
+ * it is claimed (still PENDING, due, its lease free), so a delivery another process claimed
+ * meanwhile is dropped; on PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so
+ * processes claiming at once take disjoint rows; SQLite runs one writer at a time.
+ */
+export async function claimDueDeliveries(
+  db: Db,
+  dialect: Dialect,
+  owner: string,
+  now: number,
+  leaseUntil: number,
+  limits: ClaimLimits,
+): Promise<ClaimedDelivery[]> {
+  const ids = await fairCandidates(db, now, limits);
+  if (ids.length === 0) return [];
   return db
     .updateTable("webhook_deliveries")
     .set({ lease_owner: owner, lease_expire_time: leaseUntil })
@@ -42,11 +92,10 @@ export async function claimDueDeliveries(db: Db, dialect: Dialect, owner: string
       eb
         .selectFrom("webhook_deliveries")
         .select("id")
+        .where("id", "in", ids)
         .where("state", "=", "PENDING")
         .where("next_attempt_time", "<=", now)
         .where("lease_expire_time", "<", now)
-        .orderBy("next_attempt_time")
-        .limit(limit)
         .$if(dialect === "postgres", (q) => q.forUpdate().skipLocked()),
     )
     .where("state", "=", "PENDING")
