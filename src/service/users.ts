@@ -93,7 +93,7 @@ async function roleAndPreset(
 export type { IdentityBinding };
 
 /** The user's bindings, as shown on the User resource (`identityBindings`). */
-export async function identityBindingsOf(db: Db, accountId: string, userId: string): Promise<IdentityBinding[]> {
+async function identityBindingsOf(db: Db, accountId: string, userId: string): Promise<IdentityBinding[]> {
   const rows = await listUserBindings(db, accountId, userId);
   return rows.map((r) => ({
     identityProvider: identityProviderName(r.account_id, r.identity_provider_id),

@@ -6,7 +6,7 @@ import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 
 /** The most webhooks one account holds: an event is delivered to each webhook subscribed to it, so this bounds its fan-out. */
-export const MAX_WEBHOOKS_PER_ACCOUNT = 20;
+const MAX_WEBHOOKS_PER_ACCOUNT = 20;
 
 /**
  * Inserts a webhook unless its account already holds MAX_WEBHOOKS_PER_ACCOUNT. On PostgreSQL the
