@@ -87,3 +87,22 @@ for (const subject of subjects) {
     });
   });
 }
+
+if (DIALECTS.includes("postgres")) {
+  test("Redis: a script flushed from Redis' cache (a restart, SCRIPT FLUSH) is sent again, and its call still counts", async () => {
+    const client: RedisClient = newRedisClient("redis://127.0.0.1:6379");
+    await client.connect();
+    try {
+      const limiter = new RedisRateLimiter(client);
+      const k = `test-${randomBytes(6).toString("hex")}`;
+      assert.ok((await limiter.take(k, 2)).allowed);
+      await client.scriptFlush();
+      const second = await limiter.take(k, 2);
+      assert.deepEqual([second.allowed, second.remaining], [true, 0]);
+      assert.equal((await limiter.take(k, 2)).allowed, false);
+      assert.equal(await limiter.used(k), 2);
+    } finally {
+      await client.close();
+    }
+  });
+}

@@ -11,7 +11,7 @@ import {
 } from "../domain/spend-ledger.ts";
 import type { Store } from "../store/store.ts";
 import { spendByAccountSince, spendByKeySince } from "../store/usage.ts";
-import type { RedisClient } from "./redis-client.ts";
+import { RedisScript, type RedisClient } from "./redis-client.ts";
 import { writeMeteredUsage } from "./metered-usage.ts";
 import { scopeSpendOf, scopesOf } from "./spend-scopes.ts";
 
@@ -22,7 +22,7 @@ const COUNTER_TTL_MS = 40 * 86_400_000;
 // "id:amount", score its expiry). ARGV: now, amount, expiry, id, then each scope's limit.
 // Returns {0, i} when scope i has no counter (seed it and retry), {1} when admitted, else
 // {2, i, spent, reserved} for the scope i that refused. Nothing is held unless every scope has room.
-const RESERVE = `
+const RESERVE = new RedisScript(`
 local n = #KEYS / 2
 for i = 1, n do
   if redis.call('EXISTS', KEYS[2 * i - 1]) == 0 then return {0, i} end
@@ -40,27 +40,35 @@ for i = 1, n do
   if redis.call('PTTL', KEYS[2 * i]) < keep then redis.call('PEXPIRE', KEYS[2 * i], keep) end
 end
 return {1}
-`;
+`);
 
 // KEYS: a counter. ARGV: the store's spend. Sets it only when missing (a concurrent seed wins).
-const SEED = `return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ${COUNTER_TTL_MS})`;
+const SEED = new RedisScript(`return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ${COUNTER_TTL_MS})`);
 
-// KEYS: counters to add the cost to, then reservation sets. ARGV: cost, member, number of counters.
+// Settles a batch of calls. KEYS: per call, the counters to add its cost to, then its reservation
+// sets. ARGV: per call, four values: cost, reservation member, number of counters, number of sets.
 // A missing counter is left missing: its seed reads the store, which already holds this cost.
-const SETTLE = `
-local counters = tonumber(ARGV[3])
-for i = 1, #KEYS do
-  if i <= counters then
-    if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[1]) end
-  else
-    redis.call('ZREM', KEYS[i], ARGV[2])
+const SETTLE = new RedisScript(`
+local k = 1
+for a = 1, #ARGV, 4 do
+  local cost, member = ARGV[a], ARGV[a + 1]
+  for i = 1, tonumber(ARGV[a + 2]) do
+    if redis.call('EXISTS', KEYS[k]) == 1 then redis.call('INCRBY', KEYS[k], cost) end
+    k = k + 1
+  end
+  for i = 1, tonumber(ARGV[a + 3]) do
+    redis.call('ZREM', KEYS[k], member)
+    k = k + 1
   end
 end
 return 1
-`;
+`);
+
+/** Calls settled by one run of SETTLE: a batch of many runs as a few scripts, none holding Redis long. */
+const SETTLE_CHUNK = 256;
 
 // KEYS: reservation sets. ARGV: the member now, the member grown. The expiry (score) is kept.
-const GROW = `
+const GROW = new RedisScript(`
 for i = 1, #KEYS do
   local expiry = redis.call('ZSCORE', KEYS[i], ARGV[1])
   if expiry then
@@ -69,11 +77,11 @@ for i = 1, #KEYS do
   end
 end
 return 1
-`;
+`);
 
 // KEYS: reservation sets. ARGV: the member, its new expiry, how long the sets must live (ms). Only
 // a member still held is moved (XX), so a settled or lapsed reservation stays gone.
-const RENEW = `
+const RENEW = new RedisScript(`
 for i = 1, #KEYS do
   if redis.call('ZSCORE', KEYS[i], ARGV[1]) then
     redis.call('ZADD', KEYS[i], 'XX', 'GT', ARGV[2], ARGV[1])
@@ -81,7 +89,7 @@ for i = 1, #KEYS do
   end
 end
 return 1
-`;
+`);
 
 const counterKey = (scope: string, month: string) => `hearth:spend:${scope}:${month}`;
 const heldKey = (scope: string) => `hearth:spend-held:${scope}`;
@@ -118,37 +126,40 @@ export class RedisSpendLedger implements SpendLedger {
     const keys = r.scopes.flatMap((s) => [counterKey(s.scope, r.month), heldKey(s.scope)]);
     const args = [String(r.now), String(r.amountNano), String(r.expireTime), id, ...r.scopes.map((s) => String(s.limitNano))];
     for (let attempt = 1; ; attempt++) {
-      const answer = (await this.client.eval(RESERVE, { keys, arguments: args })) as [number, number?, string?, string?];
+      const answer = (await RESERVE.run(this.client, keys, args)) as [number, number?, string?, string?];
       if (answer[0] === 1) return { allowed: true, reservation: { id, scopes: r.scopes.map((s) => s.scope), amountNano: r.amountNano, month: r.month } };
       const s = r.scopes[answer[1]! - 1]!;
       if (answer[0] === 2) return { allowed: false, scope: s.scope, limitNano: s.limitNano, spentNano: Number(answer[2]), reservedNano: Number(answer[3]) };
       if (attempt > r.scopes.length + 1) throw new Error(`the spend counter of ${s.scope} keeps disappearing from Redis (evicted?)`);
-      await this.client.eval(SEED, { keys: [counterKey(s.scope, r.month)], arguments: [String(await scopeSpendOf(this.store.db, s.scope, r.month))] });
+      await SEED.run(this.client, [counterKey(s.scope, r.month)], [String(await scopeSpendOf(this.store.db, s.scope, r.month))]);
     }
   }
 
   async commit(calls: MeteredCall[]): Promise<void> {
     await writeMeteredUsage(this.store, calls);
-    // One script per call, all sent at once (node-redis pipelines them). The usage is stored: a
-    // failure here must not fail the commit (it would be written again). The counters miss these
-    // costs until the next start rebuilds them; the reservations lapse.
-    await Promise.allSettled(
-      calls.map((call) => {
+    // One script per chunk of calls, all sent at once (node-redis pipelines them). The usage is
+    // stored: a failure here must not fail the commit (it would be written again). The counters miss
+    // these costs until the next start rebuilds them; the reservations lapse.
+    const runs: Array<Promise<unknown>> = [];
+    for (let from = 0; from < calls.length; from += SETTLE_CHUNK) {
+      const keys: string[] = [];
+      const args: string[] = [];
+      for (const call of calls.slice(from, from + SETTLE_CHUNK)) {
         const month = monthStartDay(Date.parse(call.day));
         const counters = scopesOf(call).map((scope) => counterKey(scope, month));
         const held = call.reservation ? call.reservation.scopes.map(heldKey) : [];
-        return this.client.eval(SETTLE, {
-          keys: [...counters, ...held],
-          arguments: [String(call.costNano), call.reservation ? member(call.reservation) : "", String(counters.length)],
-        });
-      }),
-    );
+        keys.push(...counters, ...held);
+        args.push(String(call.costNano), call.reservation ? member(call.reservation) : "", String(counters.length), String(held.length));
+      }
+      runs.push(SETTLE.run(this.client, keys, args));
+    }
+    await Promise.allSettled(runs);
   }
 
   async grow(reservation: SpendReservation, amountNano: number): Promise<void> {
     const before = member(reservation);
     reservation.amountNano = amountNano;
-    await this.client.eval(GROW, { keys: reservation.scopes.map(heldKey), arguments: [before, member(reservation)] });
+    await GROW.run(this.client, reservation.scopes.map(heldKey), [before, member(reservation)]);
   }
 
   async release(reservation: SpendReservation): Promise<void> {
@@ -156,6 +167,6 @@ export class RedisSpendLedger implements SpendLedger {
   }
   async renew(reservation: SpendReservation, expireTime: number): Promise<void> {
     const keep = String(Math.max(1, expireTime - Date.now()));
-    await this.client.eval(RENEW, { keys: reservation.scopes.map(heldKey), arguments: [member(reservation), String(expireTime), keep] });
+    await RENEW.run(this.client, reservation.scopes.map(heldKey), [member(reservation), String(expireTime), keep]);
   }
 }
