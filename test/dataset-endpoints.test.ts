@@ -183,6 +183,10 @@ for (const dialect of DIALECTS) {
       const two = await http(h, "POST", `${A}/datasets/${id}:getUploadEndpoint`, { body: { filenameToSize: { "a.jsonl": "1", "b.jsonl": "1" } } });
       assert.equal(two.status, 400);
       assert.match(two.body.error.message, /names 2 files/);
+      // A lone surrogate (sent as the JSON escape "\ud800") could not be put in a URL: it was a 500.
+      const lone = await http(h, "POST", `${A}/datasets/${id}:getUploadEndpoint`, { body: { filenameToSize: { "a\ud800.jsonl": "1" } } });
+      assert.equal(lone.status, 400, JSON.stringify(lone.body));
+      assert.match(lone.body.error.message, /well-formed Unicode/);
     });
 
     test(":validateUpload names the first bad line and leaves the dataset UPLOADING; a fixed file PUT again is accepted", async () => {

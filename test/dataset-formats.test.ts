@@ -147,6 +147,12 @@ for (const dialect of DIALECTS) {
       ["CHAT", COMPLETION, 'line 1 is not a CHAT example: it needs "messages", a non-empty array of {"role", "content"} objects'],
       ["COMPLETION", `${COMPLETION}${CHAT}`, 'line 2 is not a COMPLETION example: it needs "prompt", a string'],
       ["COMPLETION", `{"prompt":"a","completion":4}\n`, 'line 1 is not a COMPLETION example: it needs "completion", a string, not 4'],
+      // A value nested deeper than JSON.stringify can write out was a 500.
+      [
+        "COMPLETION",
+        `{"prompt":"a","completion":${"[".repeat(200_000)}${"]".repeat(200_000)}}\n`,
+        'line 1 is not a COMPLETION example: it needs "completion", a string, not an array nested too deep to quote',
+      ],
     ];
     for (const [format, body, message] of REFUSED) {
       test(`${format}: ${JSON.stringify(body.slice(0, 60))}… is refused: ${message}`, async () => {

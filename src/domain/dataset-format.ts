@@ -13,8 +13,17 @@ export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 const CHAT_ROLES = ["system", "user", "assistant"];
 
+/**
+ * A short quote of a wrong value for an error message: the value as JSON, cut at 40 characters; a
+ * value nested too deep to write out (JSON.stringify's RangeError) is named by its kind.
+ */
 const shown = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Array.isArray(value) ? "an array nested too deep to quote" : "an object nested too deep to quote";
+  }
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 };
 

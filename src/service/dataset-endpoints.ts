@@ -30,8 +30,10 @@ export interface SignedUrls {
 const FILENAME = /^[^/\\\u0000-\u001f\u007f]{1,255}$/;
 
 function checkFilename(filename: string): string {
-  if (!FILENAME.test(filename) || filename === "." || filename === "..") {
-    throw invalidArgument(`file name ${JSON.stringify(filename.slice(0, 300))} must be 1-255 characters without "/", "\\" or control characters`);
+  if (!FILENAME.test(filename) || filename === "." || filename === ".." || !filename.isWellFormed()) {
+    throw invalidArgument(
+      `file name ${JSON.stringify(filename.slice(0, 300))} must be 1-255 characters of well-formed Unicode (no lone surrogate) without "/", "\\" or control characters`,
+    );
   }
   return filename;
 }
