@@ -15,6 +15,9 @@ const STATUS_HTTP = {
   ALREADY_EXISTS: 409,
   ABORTED: 409,
   RESOURCE_EXHAUSTED: 429,
+  // The client went away before its request was complete: google.rpc CANCELLED, whose HTTP mapping
+  // (499, "Client Closed Request") nginx introduced; nobody reads the answer, the audit log does.
+  CANCELLED: 499,
   // google.rpc has no code for a method a path does not take; Hearth answers it as grpc-gateway's
   // routing does (UNIMPLEMENTED) with HTTP's own status for it, 405 (RFC 9110 §15.5.6).
   UNIMPLEMENTED: 405,
@@ -62,6 +65,8 @@ export class ApiError extends Error {
 export const invalidArgument = (message: string): ApiError => new ApiError("INVALID_ARGUMENT", message);
 export const failedPrecondition = (message: string): ApiError => new ApiError("FAILED_PRECONDITION", message);
 export const notFound = (message: string): ApiError => new ApiError("NOT_FOUND", message);
+/** The client closed the connection before its request was complete (CANCELLED, 499). */
+export const cancelled = (message: string): ApiError => new ApiError("CANCELLED", message);
 /** A concurrency conflict (AIP-193 ABORTED, 409): another change won; the caller may retry. */
 export const aborted = (message: string): ApiError => new ApiError("ABORTED", message);
 /**

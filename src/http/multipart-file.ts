@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import { Busboy, type BusboyHeaders } from "@fastify/busboy";
-import { invalidArgument } from "../domain/errors.ts";
+import { ApiError, invalidArgument } from "../domain/errors.ts";
+import { clientGone } from "./client-body.ts";
 
 /**
  * The `file` part of a `multipart/form-data` body (how Fireworks' `:upload` and `curl -F
@@ -11,7 +12,9 @@ import { invalidArgument } from "../domain/errors.ts";
  */
 const FIELD = "file";
 
-const malformed = (error: unknown): Error => invalidArgument(`malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`);
+/** A parse failure as the client's error; a body the client cut off (CANCELLED) stays that. */
+const malformed = (error: unknown): Error =>
+  error instanceof ApiError ? error : invalidArgument(`malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`);
 
 export function multipartFile(headers: IncomingHttpHeaders, body: Readable): Promise<AsyncIterable<Buffer>> {
   return new Promise((resolve, reject) => {
@@ -55,7 +58,7 @@ export function multipartFile(headers: IncomingHttpHeaders, body: Readable): Pro
       () => found || reject(invalidArgument(`the multipart/form-data body has no file field named "${FIELD}"`)),
       (error: unknown) => found || reject(error),
     );
-    body.on("error", (error) => parser.destroy(error));
+    body.on("error", (error) => parser.destroy(clientGone(error) as Error));
     body.pipe(parser);
   });
 }

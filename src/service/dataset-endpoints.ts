@@ -1,15 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { failedPrecondition, invalidArgument } from "../domain/errors.ts";
+import type { Transaction } from "kysely";
+import { aborted, failedPrecondition, invalidArgument } from "../domain/errors.ts";
 import { datasetName } from "../domain/resource-names.ts";
 import { isCreator } from "../domain/roles.ts";
 import { checkGrant, signGrant, type SignedGrant } from "../domain/signed-url.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as datasets from "../store/datasets.ts";
 import type { DatasetRow } from "../store/platform-rows.ts";
+import type { Schema } from "../store/schema.ts";
 import { audited, auditRefusals, writeAudit } from "./audit.ts";
 import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { chunkWriter, uploadDataset } from "./dataset-upload.ts";
-import { getDatasetRow } from "./datasets.ts";
+import { datasetFile, getDatasetRow, type DatasetFile } from "./datasets.ts";
 import { authorize } from "./permissions.ts";
 import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
 import { signedUrlKey } from "./server-key.ts";
@@ -123,17 +125,48 @@ export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revis
 /**
  * The PUT to a signed upload URL (checked by `checkSignedUrl` first): the body, at most the size
  * signed into the URL and UTF-8 text, is stored as chunks of a fresh upload id, which becomes the
- * dataset's pending file (a PUT again replaces it). Its bytes count against "dataset-storage-bytes"
- * from then on (the dataset's `sizeBytes`), so unvalidated files cannot store more than the quota;
- * it is not validated: `:validateUpload` does that. The PUT is audited in the dataset's account,
- * without a principal (the URL authorized it).
+ * dataset's pending file (a PUT again replaces it, and only that replaced file's chunks are
+ * deleted, so an `:upload` streaming meanwhile keeps its own). Its bytes count against
+ * "dataset-storage-bytes" from then on (the dataset's `sizeBytes`), so unvalidated files cannot
+ * store more than the quota; it is not validated: `:validateUpload` does that. The PUT, and any
+ * refusal of it, is audited in the dataset's account without a principal (the URL authorized it).
+ * @throws INVALID_ARGUMENT (400) for a body larger than signed, not UTF-8 (a truncated character at
+ * its end included) or holding NUL; FAILED_PRECONDITION (400) when the dataset is not UPLOADING;
+ * ABORTED (409) when the dataset was deleted and created again while the body arrived (the URL was
+ * for the one deleted); CANCELLED (499) when the client went away first.
  */
 export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: SignedGrant, body: AsyncIterable<Buffer>, contentLength: number | undefined) {
+  const { accountId, datasetId, filename } = grant;
+  const actor = { accountId, email: "", apiKeyId: "", meta };
+  const op = {
+    method: "UploadDatasetFile",
+    resource: datasetName(accountId, datasetId),
+    payload: { filename, sizeBytes: contentLength ?? null },
+    isAdminAction: false,
+  };
+  try {
+    await storeSignedFile(deps, grant, body, contentLength, (trx, sizeBytes) => writeAudit(trx, actor, { ...op, payload: { filename, sizeBytes } }));
+    return {};
+  } catch (error) {
+    await writeAudit(deps.store.db, actor, op, error);
+    throw error;
+  }
+}
+
+/** `putSignedFile`'s work: stores the body, then, in one transaction with `audit`, makes it the pending file; resolves with its size in bytes. */
+async function storeSignedFile(
+  deps: Deps,
+  grant: SignedGrant,
+  body: AsyncIterable<Buffer>,
+  contentLength: number | undefined,
+  audit: (trx: Transaction<Schema>, sizeBytes: number) => Promise<void>,
+): Promise<number> {
   const { accountId, datasetId, filename } = grant;
   const declared = grant.size ?? 0;
   const db = deps.store.db;
   const resource = datasetName(accountId, datasetId);
   const tooLarge = () => invalidArgument(`the body is larger than the ${declared} bytes declared for "${filename}" at :getUploadEndpoint`);
+  const notText = () => invalidArgument(`"${filename}" is not UTF-8 text: a dataset is JSONL`);
   const row = await getDatasetRow(db, accountId, datasetId);
   if (row.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" is ${row.state}: its content cannot be replaced; create a new dataset`);
   if (contentLength !== undefined && contentLength > declared) throw tooLarge();
@@ -150,26 +183,34 @@ export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: Signed
       try {
         text = decoder.decode(piece, { stream: true });
       } catch {
-        throw invalidArgument(`"${filename}" is not UTF-8 text: a dataset is JSONL`);
+        throw notText();
       }
       await chunks.append(text);
     }
+    // The end of the input: a character cut short there is not UTF-8 either.
+    try {
+      await chunks.append(decoder.decode());
+    } catch {
+      throw notText();
+    }
     await chunks.flush();
-    const op = { method: "UploadDatasetFile", resource, payload: { filename, sizeBytes: received }, isAdminAction: false };
     await deps.store.db.transaction().execute(async (trx) => {
       await lockAccount(deps.store, trx, accountId);
       const current = await getDatasetRow(trx, accountId, datasetId);
+      if (String(current.create_time) !== grant.revision) {
+        throw aborted(`dataset "${resource}" was deleted and created again while the file arrived: get a new URL from :getUploadEndpoint`);
+      }
       if (current.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" was completed by another upload meanwhile`);
       await reserve(deps, trx, accountId, "dataset-storage-bytes", received - current.size_bytes);
       await datasets.updateDataset(trx, accountId, datasetId, { upload_id: uploadId, size_bytes: received, update_time: Date.now() });
-      await datasets.deleteChunks(trx, accountId, datasetId, { except: uploadId });
-      await writeAudit(trx, { accountId, email: "", apiKeyId: "", meta }, op);
+      if (current.upload_id !== "") await datasets.deleteChunks(trx, accountId, datasetId, { only: current.upload_id });
+      await audit(trx, received);
     });
   } catch (error) {
     await datasets.deleteChunks(db, accountId, datasetId, { only: uploadId }).catch(() => undefined);
     throw error;
   }
-  return {};
+  return received;
 }
 
 async function* asBuffers(text: AsyncIterable<string>): AsyncGenerator<Buffer> {
@@ -194,14 +235,17 @@ export async function validateUpload(deps: Deps, ctx: Ctx, accountId: string, da
   });
   if (row.state === "READY") return {};
   const file = asBuffers(datasets.readChunks(deps.store.db, accountId, datasetId, row.upload_id));
-  await uploadDataset(deps, ctx, accountId, datasetId, file, undefined, "ValidateDatasetUpload");
+  await uploadDataset(deps, ctx, accountId, datasetId, file, undefined, "ValidateDatasetUpload", row.upload_id);
   return {};
 }
 
-/** The GET of a signed download URL (checked by `checkSignedUrl` first): the JSONL of the upload the URL was issued for, chunk by chunk. */
-export async function readSignedFile(deps: Deps, grant: SignedGrant): Promise<AsyncGenerator<string>> {
+/**
+ * The GET of a signed download URL (checked by `checkSignedUrl` first, which bound it to the upload
+ * it was issued for): that JSONL, chunk by chunk (see `DatasetFile`).
+ */
+export async function readSignedFile(deps: Deps, grant: SignedGrant): Promise<DatasetFile> {
   const row = await getDatasetRow(deps.store.db, grant.accountId, grant.datasetId);
   const resource = datasetName(grant.accountId, grant.datasetId);
   if (row.state !== "READY") throw failedPrecondition(`dataset "${resource}" has no content yet (state ${row.state})`);
-  return datasets.readChunks(deps.store.db, grant.accountId, grant.datasetId, grant.revision);
+  return datasetFile(deps.store.db, row);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { failedPrecondition, invalidArgument } from "../domain/errors.ts";
+import { aborted, failedPrecondition, invalidArgument } from "../domain/errors.ts";
 import { JsonlValidator } from "../domain/jsonl.ts";
 import { datasetName } from "../domain/resource-names.ts";
 import { lockAccount } from "../store/accounts.ts";
@@ -48,11 +48,16 @@ function tooLarge(limit: number): Error {
  * lock, checks the "dataset-storage-bytes" quota against what is stored now and marks the dataset
  * READY. A refused upload (bad line, too large, over quota, client gone) deletes its chunks, so it
  * stores nothing; concurrent uploads cannot together overshoot the quota. `method` names the
- * operation audited (`:validateUpload` feeds the file PUT to a signed URL through here).
+ * operation audited (`:validateUpload` feeds the file PUT to a signed URL through here, naming its
+ * upload id as `validated`).
+ * @throws ABORTED (409) when, while the body arrived, the dataset was deleted and created again
+ * under its id, or the `validated` file was replaced by another PUT; the usual refusals otherwise.
  */
 interface Staged {
   examples: number;
   size: number;
+  /** The dataset's create_time when the upload began (ms): a dataset created again since is another dataset. */
+  createTime: number;
 }
 
 export async function uploadDataset(
@@ -63,6 +68,7 @@ export async function uploadDataset(
   body: AsyncIterable<Buffer>,
   contentLength: number | undefined,
   method = "UploadDataset",
+  validated?: string,
 ) {
   const resource = datasetName(accountId, datasetId);
   const op = { method, resource, payload: { contentLength: contentLength ?? null } };
@@ -81,7 +87,11 @@ export async function uploadDataset(
       // Locked before the dataset is read, so an upload that completed it meanwhile is seen; `reserve` then counts under the same lock.
       await lockAccount(deps.store, trx, accountId);
       const current = await getDatasetRow(trx, accountId, datasetId);
+      if (current.create_time !== staged.createTime) throw aborted(`dataset "${resource}" was deleted and created again while the upload arrived`);
       if (current.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" was completed by another upload meanwhile`);
+      if (validated !== undefined && current.upload_id !== validated) {
+        throw aborted(`the file of dataset "${resource}" was replaced by another PUT while it was validated: validate again`);
+      }
       // A file PUT to a signed URL counts already (its size_bytes): this upload replaces it.
       await reserve(deps, trx, accountId, "dataset-storage-bytes", staged.size - current.size_bytes);
       const now = Date.now();
@@ -139,5 +149,5 @@ async function stage(
   await take(validator.finish());
   if (validator.examples === 0) throw invalidArgument("the upload holds no examples: send one JSON object per line");
   await chunks.flush();
-  return { examples: validator.examples, size };
+  return { examples: validator.examples, size, createTime: row.create_time };
 }

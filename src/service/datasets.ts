@@ -1,4 +1,4 @@
-import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { aborted, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
 import type { DatasetFormat } from "../domain/dataset-format.ts";
 import { collectionName, datasetName } from "../domain/resource-names.ts";
@@ -96,13 +96,37 @@ export async function deleteDataset(deps: Deps, ctx: Ctx, accountId: string, dat
   });
 }
 
+/**
+ * A READY dataset's file as it streams from the store: `sizeBytes` (its length in bytes, for
+ * Content-Length) and its `chunks`, which end in ABORTED (409) rather than end early when the dataset
+ * is deleted while it is read, so a cut download never looks complete.
+ */
+export interface DatasetFile {
+  sizeBytes: number;
+  chunks: AsyncGenerator<string>;
+}
+
+/** The chunks of `row`'s upload, checked to add up to its `size_bytes` (see `DatasetFile`). */
+export function datasetFile(db: Db, row: DatasetRow): DatasetFile {
+  const resource = datasetName(row.account_id, row.id);
+  async function* chunks(): AsyncGenerator<string> {
+    let sent = 0;
+    for await (const chunk of datasets.readChunks(db, row.account_id, row.id, row.upload_id)) {
+      sent += Buffer.byteLength(chunk);
+      yield chunk;
+    }
+    if (sent !== row.size_bytes) throw aborted(`dataset "${resource}" was deleted while it was being read: ${sent} of its ${row.size_bytes} bytes were sent`);
+  }
+  return { sizeBytes: row.size_bytes, chunks: chunks() };
+}
+
 /** The JSONL of a READY dataset, chunk by chunk, from the store (any Hearth process can serve it). */
-export async function readDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<AsyncGenerator<string>> {
+export async function readDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<DatasetFile> {
   const op = { method: "DownloadDataset", resource: datasetName(accountId, datasetId) };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "datasets.download");
     const row = await getDatasetRow(deps.store.db, accountId, datasetId);
     if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" has no content yet (state ${row.state})`);
-    return datasets.readChunks(deps.store.db, accountId, datasetId, row.upload_id);
+    return datasetFile(deps.store.db, row);
   });
 }

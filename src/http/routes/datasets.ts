@@ -5,8 +5,10 @@ import { z } from "zod";
 import { DATASET_FORMATS } from "../../domain/dataset-format.ts";
 import { invalidArgument } from "../../domain/errors.ts";
 import { uploadDataset } from "../../service/dataset-upload.ts";
+import { clientBytes } from "../client-body.ts";
 import { multipartFile } from "../multipart-file.ts";
 import * as datasets from "../../service/datasets.ts";
+import type { DatasetFile } from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
 import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
@@ -129,6 +131,13 @@ async function closingOnRefusal<T>(reply: FastifyReply, read: () => Promise<T>):
   }
 }
 
+/** Answers a dataset's JSONL with its length (Content-Length), so a download cut short is seen as cut, never as complete. */
+function sendDatasetFile(reply: FastifyReply, file: DatasetFile): Readable {
+  void reply.header("content-type", "application/jsonl; charset=utf-8");
+  void reply.header("content-length", String(file.sizeBytes));
+  return Readable.from(file.chunks);
+}
+
 export function datasetRoutes(router: Router): void {
   router.add({
     method: "GET",
@@ -242,7 +251,7 @@ export function datasetRoutes(router: Router): void {
       }
       const form = (request.headers["content-type"] ?? "").toLowerCase().startsWith(MULTIPART);
       return closingOnRefusal(reply, async () => {
-        const file = form ? await multipartFile(request.headers, body) : body;
+        const file = form ? await multipartFile(request.headers, body) : clientBytes(body);
         // A form's length is not the file's: the upload then counts the bytes itself.
         const uploaded = await uploadDataset(deps, ctx, params.accountId, params.datasetId, file, form ? undefined : declaredLength(request));
         return uploadAnswer(uploaded, params.datasetId);
@@ -261,9 +270,7 @@ export function datasetRoutes(router: Router): void {
     responseType: "application/jsonl",
     params: datasetParams,
     handler: async ({ deps, ctx, params, reply }) => {
-      const chunks = await datasets.readDataset(deps, ctx, params.accountId, params.datasetId);
-      void reply.header("content-type", "application/jsonl; charset=utf-8");
-      return Readable.from(chunks);
+      return sendDatasetFile(reply, await datasets.readDataset(deps, ctx, params.accountId, params.datasetId));
     },
   });
 
@@ -343,7 +350,7 @@ export function datasetRoutes(router: Router): void {
         // A PUT without a Content-Type (`curl -T`, Python's requests.put) is the raw file too: Fastify left it unread.
         const file = body instanceof Readable ? body : request.headers["content-type"] === undefined ? request.raw : undefined;
         if (!file) throw invalidArgument(`send the file as the raw body, without a Content-Type or with ${UPLOAD_CONTENT_TYPES.join(", ")}`);
-        return putSignedFile(deps, requestMeta(request), grant, file, declaredLength(request));
+        return putSignedFile(deps, requestMeta(request), grant, clientBytes(file), declaredLength(request));
       });
     },
   });
@@ -361,9 +368,7 @@ export function datasetRoutes(router: Router): void {
     query: signedQuery,
     handler: async ({ deps, params, query, request, reply }) => {
       const grant = await signedGrant(deps, request, "GetSignedDatasetFile", { kind: "download", ...params, expires: Number(query.expires) }, query.signature);
-      const chunks = await readSignedFile(deps, grant);
-      void reply.header("content-type", "application/jsonl; charset=utf-8");
-      return Readable.from(chunks);
+      return sendDatasetFile(reply, await readSignedFile(deps, grant));
     },
   });
 }
