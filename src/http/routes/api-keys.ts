@@ -8,6 +8,7 @@ import { empty, example } from "../resources/common.ts";
 import { apiKey, apiKeyList } from "../resources/api-key.ts";
 import { outputOnlyFields } from "../body-fields.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { sameValue } from "../same-value.ts";
 
 const keyParams = userParams.extend({ keyId: example(id("key id"), "a1b2c3d4e5f6g7h8") });
 
@@ -153,9 +154,17 @@ export function apiKeyRoutes(router: Router): void {
     query: updateMaskQuery,
     body: example(updateBody, { scopes: ["models.list", "inference.run"], allowedCidrs: ["203.0.113.0/24"], rpm: 60 }),
     handler: ({ deps, ctx, params, query, body }) =>
-      keys.updateApiKey(deps, ctx, params.accountId, params.userId, params.keyId, applyUpdateMask(API_KEY_UPDATE, body, query.updateMask ?? body.updateMask), {
-        expireTime: body.expireTime,
-      }),
+      keys.updateApiKey(
+        deps,
+        ctx,
+        params.accountId,
+        params.userId,
+        params.keyId,
+        applyUpdateMask(API_KEY_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
+        {
+          expireTime: body.expireTime,
+        },
+      ),
   });
 
   router.add({

@@ -22,6 +22,7 @@ import { checkSignedUrl, getDownloadEndpoint, getUploadEndpoint, putSignedFile, 
 import { failedAuthentication } from "../auth-failures.ts";
 import { requestMeta } from "../request-meta.ts";
 import { requestOrigin } from "../session-auth.ts";
+import { mergeNested, sameValue } from "../same-value.ts";
 
 const datasetParams = accountParams.extend({ datasetId: example(id("dataset id"), "my-dataset") });
 const datasetFields = z.object({ displayName: displayName().optional() });
@@ -174,7 +175,8 @@ export function datasetRoutes(router: Router): void {
       // `userUploaded` names the one source there is: nothing to pass on.
       const { datasetId, dataset, userUploaded: _flat, ...flat } = body;
       const { userUploaded: _nested, ...nested } = dataset ?? {};
-      return datasets.createDataset(deps, ctx, params.accountId, query.datasetId ?? datasetId, { ...flat, ...nested });
+      const id = sameValue("datasetId", { "the query": query.datasetId, "the body": datasetId });
+      return datasets.createDataset(deps, ctx, params.accountId, id, mergeNested(flat, nested, "dataset"));
     },
   });
 
@@ -210,7 +212,13 @@ export function datasetRoutes(router: Router): void {
       { displayName: "Greetings v2" },
     ),
     handler: ({ deps, ctx, params, query, body }) =>
-      datasets.updateDataset(deps, ctx, params.accountId, params.datasetId, applyUpdateMask(DATASET_UPDATE, body, query.updateMask ?? body.updateMask)),
+      datasets.updateDataset(
+        deps,
+        ctx,
+        params.accountId,
+        params.datasetId,
+        applyUpdateMask(DATASET_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
+      ),
   });
 
   router.add({

@@ -8,6 +8,7 @@ import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../re
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { deployment, deploymentList } from "../resources/deployment.ts";
+import { sameValue } from "../same-value.ts";
 
 const deploymentParams = accountParams.extend({ deploymentId: example(id("deployment id"), "my-deployment") });
 
@@ -192,7 +193,7 @@ export function deploymentRoutes(router: Router): void {
         ctx,
         params.accountId,
         params.deploymentId,
-        applyUpdateMask(DEPLOYMENT_UPDATE, body, query.updateMask ?? body.updateMask),
+        applyUpdateMask(DEPLOYMENT_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
       ),
   });
 

@@ -7,6 +7,7 @@ import { fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { identityProvider, identityProviderList } from "../resources/identity-provider.ts";
+import { sameValue } from "../same-value.ts";
 
 const idpParams = accountParams.extend({ identityProviderId: example(id("identity provider id"), "corp-sso") });
 
@@ -123,7 +124,13 @@ export function identityProviderRoutes(router: Router): void {
     query: updateMaskQuery,
     body: example(updateBody, { displayName: "Corp SSO (Europe)" }),
     handler: ({ deps, ctx, params, query, body: b }) =>
-      idps.updateIdentityProvider(deps, ctx, params.accountId, params.identityProviderId, applyUpdateMask(IDP_UPDATE, b, query.updateMask ?? b.updateMask)),
+      idps.updateIdentityProvider(
+        deps,
+        ctx,
+        params.accountId,
+        params.identityProviderId,
+        applyUpdateMask(IDP_UPDATE, b, sameValue("updateMask", { "the query": query.updateMask, "the body": b.updateMask })),
+      ),
   });
 
   router.add({

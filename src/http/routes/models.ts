@@ -6,6 +6,7 @@ import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../re
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { model, modelList } from "../resources/model.ts";
+import { mergeNested, sameValue } from "../same-value.ts";
 
 const modelParams = accountParams.extend({ modelId: example(id("model id"), "my-model") });
 
@@ -114,7 +115,8 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     }),
     handler: ({ deps, ctx, params, query, body }) => {
       const { modelId, model, ...flat } = body;
-      return models.createModel(deps, ctx, params.accountId, query.modelId ?? modelId, { ...flat, ...model });
+      const id = sameValue("modelId", { "the query": query.modelId, "the body": modelId });
+      return models.createModel(deps, ctx, params.accountId, id, mergeNested(flat, model, "model"));
     },
   });
 
@@ -143,7 +145,13 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     query: updateMaskQuery,
     body: example(modelFields.extend({ updateMask: z.string().optional() }), { description: "A small model for trying things out" }),
     handler: ({ deps, ctx, params, query, body }) =>
-      models.updateModel(deps, ctx, params.accountId, params.modelId, applyUpdateMask(MODEL_UPDATE, body, query.updateMask ?? body.updateMask)),
+      models.updateModel(
+        deps,
+        ctx,
+        params.accountId,
+        params.modelId,
+        applyUpdateMask(MODEL_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
+      ),
   });
 
   router.add({

@@ -6,6 +6,7 @@ import { fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { permissionPreset, permissionPresetList } from "../resources/permission-preset.ts";
+import { sameValue } from "../same-value.ts";
 
 const presetParams = accountParams.extend({ permissionPresetId: example(id("permission preset id"), "agent") });
 
@@ -80,7 +81,7 @@ export function permissionPresetRoutes(router: Router): void {
         ctx,
         params.accountId,
         params.permissionPresetId,
-        applyUpdateMask(PRESET_UPDATE, b, query.updateMask ?? b.updateMask),
+        applyUpdateMask(PRESET_UPDATE, b, sameValue("updateMask", { "the query": query.updateMask, "the body": b.updateMask })),
       ),
   });
 

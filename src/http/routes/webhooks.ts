@@ -7,6 +7,7 @@ import { fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { webhook, webhookDelivery, webhookDeliveryList, webhookList, type Webhook } from "../resources/webhook.ts";
+import { sameValue } from "../same-value.ts";
 
 const webhookParams = accountParams.extend({ webhookId: example(id("webhook id"), "alerts") });
 const deliveryParams = webhookParams.extend({
@@ -108,7 +109,13 @@ export function webhookRoutes(router: Router): void {
     query: updateMaskQuery,
     body: example(updateBody, { state: "DISABLED" }),
     handler: ({ deps, ctx, params, query, body: b }) =>
-      webhooks.updateWebhook(deps, ctx, params.accountId, params.webhookId, applyUpdateMask(WEBHOOK_UPDATE, b, query.updateMask ?? b.updateMask)),
+      webhooks.updateWebhook(
+        deps,
+        ctx,
+        params.accountId,
+        params.webhookId,
+        applyUpdateMask(WEBHOOK_UPDATE, b, sameValue("updateMask", { "the query": query.updateMask, "the body": b.updateMask })),
+      ),
   });
 
   router.add({
