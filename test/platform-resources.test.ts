@@ -314,6 +314,27 @@ for (const dialect of DIALECTS) {
       const noBoundary = await send("form-cut", "x", { "content-type": "multipart/form-data" });
       assert.equal(noBoundary.status, 400);
       assert.match(((await noBoundary.json()) as any).error.message, /^malformed multipart\/form-data body/);
+      // Parts beside the file are skipped unread, but the form is bounded all the same (the upload
+      // limit and 4 MiB of form), whether its length is declared or it streams without one.
+      const huge = `--b0undary\r\nContent-Disposition: form-data; name="notes"; filename="n.txt"\r\n\r\n${"x".repeat(MAX_UPLOAD + 4 * 1024 * 1024 + 1)}\r\n--b0undary--\r\n`;
+      const formType = { "content-type": "multipart/form-data; boundary=b0undary" };
+      const declared = await send("form-cut", huge, formType);
+      assert.equal(declared.status, 400);
+      assert.match(((await declared.json()) as any).error.message, /^the multipart\/form-data body is larger than \d+ bytes/);
+      const bytes = new TextEncoder().encode(huge);
+      const streamed = await fetch(`${h.baseUrl}${A}/datasets/form-cut:upload`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${maker}`, ...formType },
+        body: new ReadableStream({
+          start(controller) {
+            for (let at = 0; at < bytes.length; at += 64 * 1024) controller.enqueue(bytes.subarray(at, at + 64 * 1024));
+            controller.close();
+          },
+        }),
+        duplex: "half",
+      } as RequestInit);
+      assert.equal(streamed.status, 400);
+      assert.match(((await streamed.json()) as any).error.message, /^the multipart\/form-data body is larger than \d+ bytes/);
 
       // /openapi.json describes both ways of sending the file.
       const upload = (await h.call("GET", "/openapi.json", { key: null })).body.paths["/v1/accounts/{accountId}/datasets/{datasetId}:upload"].post;

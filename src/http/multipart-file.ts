@@ -8,7 +8,8 @@ import { clientGone } from "./client-body.ts";
  * The `file` part of a `multipart/form-data` body (how Fireworks' `:upload` and `curl -F
  * file=@data.jsonl` send a dataset), streamed. The stream it yields ends only once the whole form
  * has been parsed, so a body cut short or malformed after the file fails the upload instead of
- * storing a truncated file.
+ * storing a truncated file. The whole form is bounded too (`maxBytes`, in bytes): the file is
+ * counted by the upload, but parts beside it are skipped unread, and must not stream forever.
  */
 const FIELD = "file";
 
@@ -16,7 +17,19 @@ const FIELD = "file";
 const malformed = (error: unknown): Error =>
   error instanceof ApiError ? error : invalidArgument(`malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`);
 
-export function multipartFile(headers: IncomingHttpHeaders, body: Readable): Promise<AsyncIterable<Buffer>> {
+/** Bytes a form may hold beside its file: its other fields and part headers (32 fields of at most 64 KiB, and some). */
+export const FORM_OVERHEAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The `file` part of `body`, a form of at most `maxBytes` bytes in all.
+ * @throws INVALID_ARGUMENT (400) for a malformed form, one without a `file` field, or one larger
+ * than `maxBytes` (by its Content-Length at once, else once that many bytes arrived).
+ */
+export function multipartFile(headers: IncomingHttpHeaders, body: Readable, maxBytes: number): Promise<AsyncIterable<Buffer>> {
+  const tooLarge = () =>
+    invalidArgument(`the multipart/form-data body is larger than ${maxBytes} bytes (the per-upload limit and ${FORM_OVERHEAD_BYTES} bytes of form)`);
+  const length = Number(headers["content-length"]);
+  if (Number.isFinite(length) && length > maxBytes) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     let parser;
     try {
@@ -26,6 +39,7 @@ export function multipartFile(headers: IncomingHttpHeaders, body: Readable): Pro
       return;
     }
     let found = false;
+    let file: Readable | undefined;
     const finished = new Promise<void>((done, fail) => {
       parser.on("finish", done);
       parser.on("error", (error: unknown) => fail(malformed(error)));
@@ -40,6 +54,7 @@ export function multipartFile(headers: IncomingHttpHeaders, body: Readable): Pro
         return;
       }
       found = true;
+      file = stream;
       // busboy emits a cut-short part's error on the stream without destroying it, possibly before
       // anyone reads it: destroying it keeps the error for the reader (and never leaves it unhandled).
       stream.on("error", (error) => stream.destroy(error));
@@ -59,6 +74,15 @@ export function multipartFile(headers: IncomingHttpHeaders, body: Readable): Pro
       (error: unknown) => found || reject(error),
     );
     body.on("error", (error) => parser.destroy(clientGone(error) as Error));
+    let received = 0;
+    body.on("data", (piece: Buffer) => {
+      received += piece.length;
+      if (received > maxBytes) {
+        body.unpipe(parser);
+        file?.destroy(tooLarge());
+        parser.destroy(tooLarge());
+      }
+    });
     body.pipe(parser);
   });
 }

@@ -6,7 +6,7 @@ import { DATASET_FORMATS } from "../../domain/dataset-format.ts";
 import { invalidArgument } from "../../domain/errors.ts";
 import { uploadDataset } from "../../service/dataset-upload.ts";
 import { clientBytes } from "../client-body.ts";
-import { multipartFile } from "../multipart-file.ts";
+import { FORM_OVERHEAD_BYTES, multipartFile } from "../multipart-file.ts";
 import * as datasets from "../../service/datasets.ts";
 import type { DatasetFile } from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
@@ -259,7 +259,8 @@ export function datasetRoutes(router: Router): void {
       }
       const form = (request.headers["content-type"] ?? "").toLowerCase().startsWith(MULTIPART);
       return closingOnRefusal(reply, async () => {
-        const file = form ? await multipartFile(request.headers, body) : clientBytes(body);
+        const formLimit = deps.config.platform.maxUploadBytes + FORM_OVERHEAD_BYTES;
+        const file = form ? await multipartFile(request.headers, body, formLimit) : clientBytes(body);
         // A form's length is not the file's: the upload then counts the bytes itself.
         const uploaded = await uploadDataset(deps, ctx, params.accountId, params.datasetId, file, form ? undefined : declaredLength(request));
         return uploadAnswer(uploaded, params.datasetId);
