@@ -79,8 +79,10 @@ for (const dialect of DIALECTS) {
       const parsed = new URL(url);
       assert.equal(parsed.origin, h.baseUrl);
       assert.equal(parsed.pathname, `${A}/datasets/${id}/files/train.jsonl`);
-      assert.deepEqual([...parsed.searchParams.keys()], ["size", "expires", "signature"]);
-      assert.ok(!url.includes(h.adminKey) && !url.includes("fw_") && !url.includes("key"), url);
+      assert.deepEqual([...parsed.searchParams.keys()], ["size", "expires", "signer", "signature"]);
+      // The signer is named by its key's id, never by the key itself.
+      assert.match(parsed.searchParams.get("signer")!, /^key:[\w-]+$/);
+      assert.ok(!url.includes(h.adminKey) && !url.includes("fw_"), url);
       const expires = Number(parsed.searchParams.get("expires"));
       assert.ok(Math.abs(expires - (Date.now() / 1000 + 3600)) < 60, "expires an hour from now, in Unix seconds");
 

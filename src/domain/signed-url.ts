@@ -5,7 +5,9 @@ import { permissionDenied } from "./errors.ts";
  * @module Signed URLs: a URL that itself authorizes one kind of request, like Fireworks'
  * (cloud storage) signed upload and download URLs. The query carries `expires` (Unix seconds) and
  * `signature`, base64url HMAC-SHA256 over the request's kind, account, dataset, file name, declared
- * size and expiry (RFC 2104), so changing any of them voids it. No credential is ever put in a URL.
+ * size, expiry and signer (RFC 2104), so changing any of them voids it. No credential is ever put in
+ * a URL. Like a cloud store's presigned URL, it acts for the principal that asked for it (`signer`),
+ * and only as long as that principal may still do what it grants.
  */
 
 /** What a signed URL lets its holder do: PUT one file (`upload`, at most `size` bytes) or GET it (`download`). */
@@ -19,6 +21,11 @@ export interface SignedGrant {
   /** When the URL stops working, in Unix seconds. */
   expires: number;
   /**
+   * Who asked for the URL: `key:ID` (an API key's id) or `user:UID` (a signed-in person's AIP-148
+   * uid). Carried in the URL (`signer=`): ids, not credentials.
+   */
+  signer: string;
+  /**
    * What the URL was issued for, read from the store again when it is used (never carried in the
    * URL): the dataset's create time for an upload, its stored upload id for a download. A dataset
    * deleted and re-created under the same id, or given new content, voids the URLs issued before.
@@ -27,15 +34,16 @@ export interface SignedGrant {
 }
 
 function mac(key: Buffer, grant: SignedGrant): Buffer {
-  const fields = [grant.kind, grant.accountId, grant.datasetId, grant.filename, String(grant.size ?? ""), String(grant.expires), grant.revision];
+  const fields = [grant.kind, grant.accountId, grant.datasetId, grant.filename, String(grant.size ?? ""), String(grant.expires), grant.signer, grant.revision];
   return createHmac("sha256", key).update(JSON.stringify(fields)).digest();
 }
 
-/** The query string (without `?`) that authorizes `grant`: `[size=N&]expires=S&signature=B64URL`. */
+/** The query string (without `?`) that authorizes `grant`: `[size=N&]expires=S&signer=ID&signature=B64URL`. */
 export function signGrant(key: Buffer, grant: SignedGrant): string {
   const query = new URLSearchParams();
   if (grant.size !== undefined) query.set("size", String(grant.size));
   query.set("expires", String(grant.expires));
+  query.set("signer", grant.signer);
   query.set("signature", mac(key, grant).toString("base64url"));
   return query.toString();
 }

@@ -1,6 +1,7 @@
 import { digestsEqual, hasValidChecksum, hexDigestOf, rawDigestKey } from "../domain/api-key-format.ts";
 import { ApiError, BEARER_CHALLENGE, unauthenticated } from "../domain/errors.ts";
-import { findKeyByDigest } from "../store/api-keys.ts";
+import { findKeyByDigest, type KeyWithOwner } from "../store/api-keys.ts";
+import type { Db } from "../store/store.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Deps, RequestMeta } from "./context.ts";
 import { withPresetActions } from "./permission-presets.ts";
@@ -67,6 +68,27 @@ function noteUse(deps: Deps, principal: Principal, now: number, meta: RequestMet
 }
 
 /**
+ * The principal a key (read with its owner) acts for, frozen. A custom role's preset is read with
+ * the key, so a cached principal carries its actions; a preset edit invalidates its holders' keys
+ * on every process (service/permission-presets.ts). Whether the key may act now (state, expiry) is
+ * the caller's check.
+ */
+export async function keyPrincipal(db: Db, row: KeyWithOwner): Promise<Principal> {
+  const principal = await withPresetActions(db, {
+    accountId: shared(row.account_id),
+    userId: row.user_id,
+    uid: row.uid,
+    email: row.email,
+    role: shared(row.role) as Principal["role"],
+    serviceAccount: row.service_account === 1,
+    apiKeyId: row.id,
+    ...(row.limits_key_id ? { limitsKeyId: row.limits_key_id } : {}),
+    ...withRestrictions(row),
+  });
+  return Object.freeze(principal);
+}
+
+/**
  * Resolves an API key to the principal it acts for. The checksum is checked before any lookup;
  * then one SHA-256, a cache lookup, and only on a miss one indexed query (the stored digest then
  * compared in constant time). An expired key (at `deps.clock.now()`), a disabled key (with a
@@ -96,20 +118,7 @@ export async function authenticateApiKey(deps: Deps, key: string, meta?: Request
     cache.setMissing(raw, now, epoch);
     throw notValid();
   }
-  // A custom role's preset is read with the key, so the cached principal carries its actions; a
-  // preset edit invalidates its holders' keys on every process (service/permission-presets.ts).
-  const principal = await withPresetActions(deps.store.db, {
-    accountId: shared(row.account_id),
-    userId: row.user_id,
-    uid: row.uid,
-    email: row.email,
-    role: shared(row.role) as Principal["role"],
-    serviceAccount: row.service_account === 1,
-    apiKeyId: row.id,
-    ...(row.limits_key_id ? { limitsKeyId: row.limits_key_id } : {}),
-    ...withRestrictions(row),
-  });
-  Object.freeze(principal);
+  const principal = await keyPrincipal(deps.store.db, row);
   const disabledFor = row.state === "DISABLED" ? row.disable_reason : undefined;
   cache.set(raw, { principal, expireTime: row.expire_time, disabledFor, cachedAt: now }, epoch);
   if (disabledFor !== undefined) throw disabled(disabledFor, principal);

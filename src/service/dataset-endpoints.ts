@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Transaction } from "kysely";
-import { aborted, failedPrecondition, invalidArgument } from "../domain/errors.ts";
+import { aborted, failedPrecondition, invalidArgument, permissionDenied } from "../domain/errors.ts";
 import { datasetName } from "../domain/resource-names.ts";
 import { isCreator } from "../domain/roles.ts";
 import { checkGrant, signGrant, type SignedGrant } from "../domain/signed-url.ts";
@@ -12,7 +12,8 @@ import { audited, auditRefusals, writeAudit } from "./audit.ts";
 import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { chunkWriter, uploadDataset } from "./dataset-upload.ts";
 import { datasetFile, getDatasetRow, type DatasetFile } from "./datasets.ts";
-import { authorize } from "./permissions.ts";
+import { authorize, holds } from "./permissions.ts";
+import { signerOf, signerPrincipal } from "./url-signer.ts";
 import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
 import { signedUrlKey } from "./server-key.ts";
 
@@ -85,7 +86,16 @@ export async function getUploadEndpoint(
     // A file PUT before counts already (its size_bytes); this one replaces it.
     const storage = await readQuotaUse(deps, trx, accountId, "dataset-storage-bytes");
     checkQuotaRoom({ ...storage, used: storage.used - row.size_bytes }, size);
-    const grant: SignedGrant = { kind: "upload", accountId, datasetId, filename, size, expires: expiry(deps), revision: revisionOf("upload", row) };
+    const grant: SignedGrant = {
+      kind: "upload",
+      accountId,
+      datasetId,
+      filename,
+      size,
+      expires: expiry(deps),
+      signer: signerOf(ctx.principal),
+      revision: revisionOf("upload", row),
+    };
     return { filenameToSignedUrls: { [filename]: `${fileUrl(origin, accountId, datasetId, filename)}?${signGrant(signedUrlKey(deps.config), grant)}` } };
   });
 }
@@ -101,7 +111,15 @@ export async function getDownloadEndpoint(deps: Deps, ctx: Ctx, accountId: strin
     const row = await getDatasetRow(deps.store.db, accountId, datasetId);
     if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" has no content yet (state ${row.state})`);
     const filename = `${datasetId}.jsonl`;
-    const grant: SignedGrant = { kind: "download", accountId, datasetId, filename, expires: expiry(deps), revision: revisionOf("download", row) };
+    const grant: SignedGrant = {
+      kind: "download",
+      accountId,
+      datasetId,
+      filename,
+      expires: expiry(deps),
+      signer: signerOf(ctx.principal),
+      revision: revisionOf("download", row),
+    };
     return { filenameToSignedUrls: { [filename]: `${fileUrl(origin, accountId, datasetId, filename)}?${signGrant(signedUrlKey(deps.config), grant)}` } };
   });
 }
@@ -112,13 +130,21 @@ const revisionOf = (kind: SignedGrant["kind"], row: { create_time: number; uploa
 
 /**
  * Checks a signed URL's `signature` for `grant` as the store holds the dataset now (its revision),
- * then its expiry, in constant time. A dataset that no longer exists matches no signature.
- * @throws PERMISSION_DENIED (403), see `checkGrant`.
+ * then its expiry, in constant time; then that its signer may still do what it grants, as it
+ * stands now (`signerPrincipal`): upload to this dataset (its own, or others'), or download it. A
+ * dataset that no longer exists matches no signature.
+ * @throws PERMISSION_DENIED (403), see `checkGrant` and `signerPrincipal`, or naming the action the
+ * signer no longer holds.
  */
 export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revision">, signature: string | undefined): Promise<SignedGrant> {
   const row = await datasets.getDataset(deps.store.db, grant.accountId, grant.datasetId);
   const bound = { ...grant, revision: row ? revisionOf(grant.kind, row) : "" };
-  checkGrant(signedUrlKey(deps.config), bound, signature, Date.now());
+  const now = Date.now();
+  checkGrant(signedUrlKey(deps.config), bound, signature, now);
+  const signer = await signerPrincipal(deps, grant.accountId, grant.signer, now);
+  // `row` exists: a dataset that does not matched no signature above.
+  const action = grant.kind === "download" ? "datasets.download" : isCreator(signer.uid, row!.creator_uid) ? "datasets.manageOwn" : "datasets.manageOthers";
+  if (!holds(signer, action)) throw permissionDenied(`the principal that asked for this URL (${signer.email}) no longer holds "${action}": ask for a new URL`);
   return bound;
 }
 

@@ -15,6 +15,11 @@ export function getUser(db: Db, accountId: string, userId: string): Promise<User
   return db.selectFrom("users").selectAll().where("account_id", "=", accountId).where("id", "=", userId).executeTakeFirst();
 }
 
+/** The user of `accountId` with this AIP-148 uid (never reused: a user deleted and created again under its id has another). */
+export function getUserByUid(db: Db, accountId: string, uid: string): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("account_id", "=", accountId).where("uid", "=", uid).executeTakeFirst();
+}
+
 export function getUserByEmail(db: Db, accountId: string, email: string): Promise<UserRow | undefined> {
   return db.selectFrom("users").selectAll().where("account_id", "=", accountId).where("email", "=", email).executeTakeFirst();
 }

@@ -94,6 +94,7 @@ const fileParams = datasetParams.extend({ filename: example(z.string().min(1).ma
 const signedQuery = z.object({
   size: example(z.string().max(20), "120").optional(),
   expires: example(z.string().max(20), "1764810000").optional(),
+  signer: example(z.string().max(200), "key:key-1a2b3c4d").optional(),
   signature: example(z.string().max(100), "c2lnbmF0dXJl").optional(),
 });
 
@@ -353,7 +354,7 @@ export function datasetRoutes(router: Router): void {
           deps,
           request,
           "PutSignedDatasetFile",
-          { kind: "upload", ...params, size: Number(query.size), expires: Number(query.expires) },
+          { kind: "upload", ...params, size: Number(query.size), expires: Number(query.expires), signer: query.signer ?? "" },
           query.signature,
         );
         // A PUT without a Content-Type (`curl -T`, Python's requests.put) is the raw file too: Fastify left it unread.
@@ -376,7 +377,13 @@ export function datasetRoutes(router: Router): void {
     params: fileParams,
     query: signedQuery,
     handler: async ({ deps, params, query, request, reply }) => {
-      const grant = await signedGrant(deps, request, "GetSignedDatasetFile", { kind: "download", ...params, expires: Number(query.expires) }, query.signature);
+      const grant = await signedGrant(
+        deps,
+        request,
+        "GetSignedDatasetFile",
+        { kind: "download", ...params, expires: Number(query.expires), signer: query.signer ?? "" },
+        query.signature,
+      );
       return sendDatasetFile(reply, await readSignedFile(deps, grant));
     },
   });

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { auditEntries, serviceAccountWithKey } from "./support/fixtures.ts";
+import { startPlatform } from "./support/platform.ts";
+
+/**
+ * A signed dataset URL acts for the principal that asked for it, as it stands when the URL is used:
+ * its key disabled, deleted or its owner's role lowered, the URL is refused 403 (audited in the
+ * dataset's account) even before it expires; the key enabled again, the URL works again. (It used to
+ * outlive its signer for its whole lifetime.)
+ */
+const A = "/v1/accounts/my-account";
+const LINE = '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo"}]}\n';
+
+for (const dialect of DIALECTS) {
+  describe(`signed dataset URLs follow their signer (${dialect})`, () => {
+    let h: TestHearth;
+    let stop: () => Promise<void>;
+    before(async () => {
+      ({ h, stop } = await startPlatform(dialect));
+    });
+    after(() => stop());
+
+    const as = async (key: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${h.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const put = async (url: string) => {
+      const res = await fetch(url, { method: "PUT", body: LINE, headers: { "content-type": "application/octet-stream" } });
+      return { status: res.status, text: await res.text() };
+    };
+
+    test("an upload URL stops working while its key is disabled, works again once it is enabled, and stops for good when the key is deleted", async () => {
+      const bot = await serviceAccountWithKey(h, "signer-bot", "contributor");
+      const keys = `${A}/users/signer-bot/apiKeys`;
+      assert.equal((await as(bot.key, "POST", `${A}/datasets?datasetId=signed-1`, {})).status, 200);
+      const signed = await as(bot.key, "POST", `${A}/datasets/signed-1:getUploadEndpoint`, { filenameToSize: { "train.jsonl": String(LINE.length) } });
+      assert.equal(signed.status, 200, JSON.stringify(signed.body));
+      const url: string = signed.body.filenameToSignedUrls["train.jsonl"];
+      assert.equal(new URL(url).searchParams.get("signer"), `key:${bot.keyId}`);
+
+      assert.equal((await h.call("POST", `${keys}/${bot.keyId}:disable`, { body: { disableReason: "UNUSED" } })).status, 200);
+      const refused = await put(url);
+      assert.equal(refused.status, 403, refused.text);
+      assert.match(JSON.parse(refused.text).error.message, /the API key that asked for this URL is disabled/);
+      assert.equal((await h.call("GET", `${A}/datasets/signed-1`)).body.sizeBytes, "0", "nothing stored");
+
+      assert.equal((await h.call("POST", `${keys}/${bot.keyId}:enable`, { body: {} })).status, 200);
+      assert.equal((await put(url)).status, 200, "the key enabled again, its URL works again");
+
+      assert.equal((await h.call("DELETE", `${keys}/${bot.keyId}`)).status, 200);
+      const gone = await put(url);
+      assert.equal(gone.status, 403);
+      assert.match(JSON.parse(gone.text).error.message, /the API key that asked for this URL no longer exists/);
+      const audited = await auditEntries(h, 'method="PutSignedDatasetFile" AND status:"PERMISSION_DENIED"');
+      assert.ok(audited.length >= 2, "each refusal is audited in the dataset's account");
+    });
+
+    test("an upload URL stops working once its signer's role no longer lets it upload; a download URL outlives no deleted signer", async () => {
+      const bot = await serviceAccountWithKey(h, "signer-demoted", "contributor");
+      assert.equal((await as(bot.key, "POST", `${A}/datasets?datasetId=signed-2`, {})).status, 200);
+      const signed = await as(bot.key, "POST", `${A}/datasets/signed-2:getUploadEndpoint`, { filenameToSize: { "train.jsonl": String(LINE.length) } });
+      const url: string = signed.body.filenameToSignedUrls["train.jsonl"];
+      assert.equal((await h.call("PATCH", `${A}/users/signer-demoted`, { body: { role: "inference-user" } })).status, 200);
+      const refused = await put(url);
+      assert.equal(refused.status, 403, refused.text);
+      assert.match(JSON.parse(refused.text).error.message, /no longer holds "datasets.manageOwn"/);
+      assert.equal((await h.call("PATCH", `${A}/users/signer-demoted`, { body: { role: "contributor" } })).status, 200);
+      assert.equal((await put(url)).status, 200);
+      assert.equal((await as(bot.key, "POST", `${A}/datasets/signed-2:validateUpload`, {})).status, 200);
+
+      const download = await as(bot.key, "GET", `${A}/datasets/signed-2:getDownloadEndpoint`);
+      const downloadUrl: string = download.body.filenameToSignedUrls["signed-2.jsonl"];
+      assert.equal(await (await fetch(downloadUrl)).text(), LINE);
+      assert.equal((await h.call("DELETE", `${A}/users/signer-demoted`)).status, 200);
+      const after = await fetch(downloadUrl);
+      assert.equal(after.status, 403);
+      assert.match(((await after.json()) as any).error.message, /no longer exists/);
+    });
+
+    test("a URL whose signer was changed in its query is refused: the signer is signed", async () => {
+      const signed = await h.call("POST", `${A}/datasets?datasetId=signed-3`, { body: {} });
+      assert.equal(signed.status, 200);
+      const made = await as(h.adminKey, "POST", `${A}/datasets/signed-3:getUploadEndpoint`, { filenameToSize: { "train.jsonl": String(LINE.length) } });
+      const url = new URL(made.body.filenameToSignedUrls["train.jsonl"]);
+      url.searchParams.set("signer", "key:someone-else");
+      const res = await put(url.toString());
+      assert.equal(res.status, 403);
+      assert.match(JSON.parse(res.text).error.message, /signature does not match/);
+    });
+  });
+}
