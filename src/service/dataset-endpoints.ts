@@ -179,14 +179,14 @@ export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: Signed
   }
 }
 
-/** `putSignedFile`'s work: stores the body, then, in one transaction with `audit`, makes it the pending file; resolves with its size in bytes. */
+/** `putSignedFile`'s work: stores the body, then, in one transaction with `audit` (given its size in bytes), makes it the pending file. */
 async function storeSignedFile(
   deps: Deps,
   grant: SignedGrant,
   body: AsyncIterable<Buffer>,
   contentLength: number | undefined,
   audit: (trx: Transaction<Schema>, sizeBytes: number) => Promise<void>,
-): Promise<number> {
+): Promise<void> {
   const { accountId, datasetId, filename } = grant;
   const declared = grant.size ?? 0;
   const db = deps.store.db;
@@ -236,7 +236,6 @@ async function storeSignedFile(
     await datasets.deleteChunks(db, accountId, datasetId, { only: uploadId }).catch(() => undefined);
     throw error;
   }
-  return received;
 }
 
 async function* asBuffers(text: AsyncIterable<string>): AsyncGenerator<Buffer> {
