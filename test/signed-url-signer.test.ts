@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
-import { auditEntries, serviceAccountWithKey } from "./support/fixtures.ts";
+import { createSigninLink } from "../src/service/signin-links.ts";
+import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
 import { startPlatform } from "./support/platform.ts";
 
 /**
@@ -81,6 +82,31 @@ for (const dialect of DIALECTS) {
       const after = await fetch(downloadUrl);
       assert.equal(after.status, 403);
       assert.match(((await after.json()) as any).error.message, /no longer exists/);
+    });
+
+    test("a URL a signed-in person asked for names that person, and stops working once the person is deleted", async () => {
+      await human(h, "dana@example.com", "contributor");
+      const link = await createSigninLink(h.deps, "my-account", "dana@example.com");
+      const signIn = await h.call("GET", new URL(link.url).pathname, { key: null });
+      const cookie = String([signIn.headers["set-cookie"]].flat().find((l) => String(l).startsWith("hearth_session="))).split(";")[0]!;
+      const session = await h.call("GET", "/auth/session", { key: null, headers: { cookie } });
+      const asDana = { key: null, headers: { cookie, "x-csrf-token": session.body.csrfToken } };
+      assert.equal((await h.call("POST", `${A}/datasets?datasetId=signed-4`, { ...asDana, body: {} })).status, 200);
+      const made = await h.call("POST", `${A}/datasets/signed-4:getUploadEndpoint`, {
+        ...asDana,
+        body: { filenameToSize: { "train.jsonl": String(LINE.length) } },
+      });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const url = new URL(made.body.filenameToSignedUrls["train.jsonl"]);
+      const dana = await h.call("GET", `${A}/users/dana-example-com`);
+      assert.equal(url.searchParams.get("signer"), `user:${dana.body.uid}`);
+      const signedPath = `${url.pathname}${url.search}`;
+      const putAt = (path: string) => h.call("PUT", path, { key: null, body: LINE, headers: { "content-type": "application/octet-stream" } });
+      assert.equal((await putAt(signedPath)).status, 200);
+      assert.equal((await h.call("DELETE", `${A}/users/dana-example-com`)).status, 200);
+      const refused = await putAt(signedPath);
+      assert.equal(refused.status, 403);
+      assert.match(refused.body.error.message, /the user that asked for this URL no longer exists/);
     });
 
     test("a URL whose signer was changed in its query is refused: the signer is signed", async () => {
