@@ -79,7 +79,7 @@ for (const dialect of DIALECTS) {
       const parsed = new URL(url);
       assert.equal(parsed.origin, h.baseUrl);
       assert.equal(parsed.pathname, `${A}/datasets/${id}/files/train.jsonl`);
-      assert.deepEqual([...parsed.searchParams.keys()], ["size", "expires", "signer", "signature"]);
+      assert.deepEqual([...parsed.searchParams.keys()], ["size", "issued", "expires", "signer", "signature"]);
       // The signer is named by its key's id, never by the key itself.
       assert.match(parsed.searchParams.get("signer")!, /^key:[\w-]+$/);
       assert.ok(!url.includes(h.adminKey) && !url.includes("fw_"), url);

@@ -158,6 +158,69 @@ for (const dialect of DIALECTS) {
       assert.equal(await chunkCount(id), 0, "the cut upload's chunks are deleted");
     });
 
+    test("a multipart :upload the client cuts off is audited as CANCELLED too, and stores nothing (it used to hang for ever)", async () => {
+      const id = await dataset();
+      const upload = streaming(`${h.baseUrl}${A}/datasets/${id}:upload`, "POST", {
+        authorization: `Bearer ${h.adminKey}`,
+        "content-type": "multipart/form-data; boundary=XYZ",
+        "content-length": "1000000",
+      });
+      upload.answer.catch(() => undefined);
+      upload.req.write(
+        `--XYZ\r\nContent-Disposition: form-data; name="file"; filename="train.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n${chatLine(300_000)}`,
+      );
+      await until(async () => (await chunkCount(id)) >= 1, "the upload to store a chunk");
+      upload.req.destroy();
+      const filter = `method="UploadDataset" AND resource="accounts/my-account/datasets/${id}"`;
+      await until(async () => (await auditEntries(h, filter)).length === 1, "the cut upload's audit entry");
+      assert.equal((await auditEntries(h, filter))[0].status.code, "CANCELLED");
+      assert.equal(await chunkCount(id), 0, "the cut upload's chunks are deleted");
+    });
+
+    test("a signed PUT whose signer's key is deleted while the body arrives is refused as it lands, and stores nothing", async () => {
+      const bot = await h.call("POST", `${A}/users?userId=race-bot`, { body: { serviceAccount: true, role: "contributor" } });
+      assert.equal(bot.status, 200);
+      const key = await h.call("POST", `${A}/users/race-bot/apiKeys`, { body: { apiKey: {} } });
+      const id = `race-${++n}`;
+      const headers = { authorization: `Bearer ${key.body.key}`, "content-type": "application/json" };
+      assert.equal((await fetch(`${h.baseUrl}${A}/datasets?datasetId=${id}`, { method: "POST", headers, body: "{}" })).status, 200);
+      const line = chatLine(400_000);
+      const signed = await fetch(`${h.baseUrl}${A}/datasets/${id}:getUploadEndpoint`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ filenameToSize: { "train.jsonl": String(line.length) } }),
+      });
+      const url = ((await signed.json()) as any).filenameToSignedUrls["train.jsonl"];
+      const put = streaming(url, "PUT", { "content-type": "application/octet-stream", "content-length": String(line.length) });
+      put.req.write(line.slice(0, 300_000));
+      await until(async () => (await chunkCount(id)) >= 1, "the PUT to store its first chunk");
+      assert.equal((await call("DELETE", `${A}/users/race-bot/apiKeys/${key.body.keyId}`)).status, 200);
+      put.req.end(line.slice(300_000));
+      const answer = await put.answer;
+      assert.equal(answer.status, 403, answer.text);
+      assert.match(JSON.parse(answer.text).error.message, /the API key that asked for this URL no longer exists/);
+      assert.equal((await call("GET", `${A}/datasets/${id}`)).body.sizeBytes, "0");
+      assert.equal(await chunkCount(id), 0);
+    });
+
+    test("a form PUT to a signed URL is refused (its boundaries would be stored as the file), and the refusal is audited", async () => {
+      const id = await dataset();
+      const form = new FormData();
+      form.append("file", new Blob([chatLine(100)], { type: "application/jsonl" }), "train.jsonl");
+      const encoded = new Response(form);
+      const bytes = Buffer.from(await encoded.arrayBuffer());
+      const put = await fetch(await uploadUrl(id, bytes.length), {
+        method: "PUT",
+        body: bytes,
+        headers: { "content-type": encoded.headers.get("content-type")! },
+      });
+      assert.equal(put.status, 400);
+      assert.match(((await put.json()) as any).error.message, /not as a form/);
+      assert.equal((await call("GET", `${A}/datasets/${id}`)).body.sizeBytes, "0");
+      const refused = await auditEntries(h, `method="UploadDatasetFile" AND resource="accounts/my-account/datasets/${id}" AND status:"INVALID_ARGUMENT"`);
+      assert.equal(refused.length, 1);
+    });
+
     test("a download cut by the dataset's deletion fails instead of ending as if complete", async () => {
       const id = await dataset();
       const lines = Array.from({ length: 250 }, () => chatLine(100_000)).join("");

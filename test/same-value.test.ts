@@ -71,6 +71,20 @@ for (const dialect of DIALECTS) {
       const agreed = await h.call("PATCH", `${A}/datasets/mask?updateMask=displayName`, { body: { displayName: "After", updateMask: "displayName" } });
       assert.equal(agreed.status, 200, JSON.stringify(agreed.body));
       assert.equal(agreed.body.displayName, "After");
+      // The same paths in another order or spelling are the same mask.
+      for (const [query, body] of [
+        ["display_name", "displayName"],
+        ["displayName", "displayName "],
+      ]) {
+        const same = await h.call("PATCH", `${A}/datasets/mask?updateMask=${query}`, { body: { displayName: `Again ${query}`, updateMask: body } });
+        assert.equal(same.status, 200, `${query} ≡ ${body}: ${JSON.stringify(same.body)}`);
+      }
+      const models = await h.call("POST", `${A}/models?modelId=masked`, { body: { backend: "local", upstreamModel: "tiny-upstream" } });
+      assert.equal(models.status, 200, JSON.stringify(models.body));
+      const reordered = await h.call("PATCH", `${A}/models/masked?updateMask=displayName,description`, {
+        body: { displayName: "M", description: "d", updateMask: "description,display_name" },
+      });
+      assert.equal(reordered.status, 200, JSON.stringify(reordered.body));
     });
   });
 }

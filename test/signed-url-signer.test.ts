@@ -71,6 +71,7 @@ for (const dialect of DIALECTS) {
       const refused = await put(url);
       assert.equal(refused.status, 403, refused.text);
       assert.match(JSON.parse(refused.text).error.message, /no longer holds "datasets.manageOwn"/);
+      assert.ok(!refused.text.includes("signer-demoted@"), "whoever holds the URL is not told the signer's email");
       assert.equal((await h.call("PATCH", `${A}/users/signer-demoted`, { body: { role: "contributor" } })).status, 200);
       assert.equal((await put(url)).status, 200);
       assert.equal((await as(bot.key, "POST", `${A}/datasets/signed-2:validateUpload`, {})).status, 200);
@@ -103,10 +104,30 @@ for (const dialect of DIALECTS) {
       const signedPath = `${url.pathname}${url.search}`;
       const putAt = (path: string) => h.call("PUT", path, { key: null, body: LINE, headers: { "content-type": "application/octet-stream" } });
       assert.equal((await putAt(signedPath)).status, 200);
+      // An admin's :revokeSessions (a compromised account) ends the URLs the person asked for before it.
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await h.call("POST", `${A}/users/dana-example-com:revokeSessions`, { body: {} })).status, 200);
+      const revoked = await putAt(signedPath);
+      assert.equal(revoked.status, 403);
+      assert.match(revoked.body.error.message, /the user that asked for this URL had its sessions revoked since it was made/);
       assert.equal((await h.call("DELETE", `${A}/users/dana-example-com`)).status, 200);
       const refused = await putAt(signedPath);
       assert.equal(refused.status, 403);
       assert.match(refused.body.error.message, /the user that asked for this URL no longer exists/);
+    });
+
+    test("a key's allowedCidrs bind the URLs it asked for: a URL is refused from an address its key does not allow", async () => {
+      const bot = await serviceAccountWithKey(h, "signer-fenced", "contributor");
+      assert.equal((await as(bot.key, "POST", `${A}/datasets?datasetId=signed-5`, {})).status, 200);
+      const signed = await as(bot.key, "POST", `${A}/datasets/signed-5:getUploadEndpoint`, { filenameToSize: { "train.jsonl": String(LINE.length) } });
+      const url: string = signed.body.filenameToSignedUrls["train.jsonl"];
+      const fenced = await h.call("PATCH", `${A}/users/signer-fenced/apiKeys/${bot.keyId}`, { body: { allowedCidrs: ["203.0.113.0/24"] } });
+      assert.equal(fenced.status, 200, JSON.stringify(fenced.body));
+      const refused = await put(url);
+      assert.equal(refused.status, 403, refused.text);
+      assert.match(JSON.parse(refused.text).error.message, /does not allow requests from 127\.0\.0\.1/);
+      assert.equal((await h.call("PATCH", `${A}/users/signer-fenced/apiKeys/${bot.keyId}`, { body: { allowedCidrs: ["127.0.0.0/8"] } })).status, 200);
+      assert.equal((await put(url)).status, 200);
     });
 
     test("a URL whose signer was changed in its query is refused: the signer is signed", async () => {

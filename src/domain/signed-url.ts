@@ -5,7 +5,7 @@ import { permissionDenied } from "./errors.ts";
  * @module Signed URLs: a URL that itself authorizes one kind of request, like Fireworks'
  * (cloud storage) signed upload and download URLs. The query carries `expires` (Unix seconds) and
  * `signature`, base64url HMAC-SHA256 over the request's kind, account, dataset, file name, declared
- * size, expiry and signer (RFC 2104), so changing any of them voids it. No credential is ever put in
+ * size, issue time, expiry and signer (RFC 2104), so changing any of them voids it. No credential is ever put in
  * a URL. Like a cloud store's presigned URL, it acts for the principal that asked for it (`signer`),
  * and only as long as that principal may still do what it grants.
  */
@@ -18,6 +18,8 @@ export interface SignedGrant {
   filename: string;
   /** Upload only: the declared size in bytes, the most the PUT may send. */
   size?: number | undefined;
+  /** When the URL was made, in Unix seconds: a signer whose sessions were revoked since no longer backs it. */
+  issued: number;
   /** When the URL stops working, in Unix seconds. */
   expires: number;
   /**
@@ -34,14 +36,25 @@ export interface SignedGrant {
 }
 
 function mac(key: Buffer, grant: SignedGrant): Buffer {
-  const fields = [grant.kind, grant.accountId, grant.datasetId, grant.filename, String(grant.size ?? ""), String(grant.expires), grant.signer, grant.revision];
+  const fields = [
+    grant.kind,
+    grant.accountId,
+    grant.datasetId,
+    grant.filename,
+    String(grant.size ?? ""),
+    String(grant.issued),
+    String(grant.expires),
+    grant.signer,
+    grant.revision,
+  ];
   return createHmac("sha256", key).update(JSON.stringify(fields)).digest();
 }
 
-/** The query string (without `?`) that authorizes `grant`: `[size=N&]expires=S&signer=ID&signature=B64URL`. */
+/** The query string (without `?`) that authorizes `grant`: `[size=N&]issued=S&expires=S&signer=ID&signature=B64URL`. */
 export function signGrant(key: Buffer, grant: SignedGrant): string {
   const query = new URLSearchParams();
   if (grant.size !== undefined) query.set("size", String(grant.size));
+  query.set("issued", String(grant.issued));
   query.set("expires", String(grant.expires));
   query.set("signer", grant.signer);
   query.set("signature", mac(key, grant).toString("base64url"));

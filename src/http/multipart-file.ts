@@ -73,14 +73,19 @@ export function multipartFile(headers: IncomingHttpHeaders, body: Readable, maxB
       () => found || reject(invalidArgument(`the multipart/form-data body has no file field named "${FIELD}"`)),
       (error: unknown) => found || reject(error),
     );
-    body.on("error", (error) => parser.destroy(clientGone(error) as Error));
+    // The file stream busboy handed out is not ended by the parser's destruction: it is failed too,
+    // or an upload reading it would wait for ever (a client gone, a form too large).
+    const fail = (error: Error) => {
+      file?.destroy(error);
+      parser.destroy(error);
+    };
+    body.on("error", (error) => fail(clientGone(error) as Error));
     let received = 0;
     body.on("data", (piece: Buffer) => {
       received += piece.length;
       if (received > maxBytes) {
         body.unpipe(parser);
-        file?.destroy(tooLarge());
-        parser.destroy(tooLarge());
+        fail(tooLarge());
       }
     });
     body.pipe(parser);

@@ -10,14 +10,15 @@ import { invalidArgument } from "../domain/errors.ts";
 
 /**
  * The value `name` has in whichever of `places` (place description → value, undefined where absent)
- * give it.
- * @throws INVALID_ARGUMENT (400) naming both places when two give different values.
+ * give it; `meaning` maps a value to what it means, for values written in several ways (an
+ * updateMask's paths in any order and spelling), default the value itself.
+ * @throws INVALID_ARGUMENT (400) naming both places when two give values of different meaning.
  */
-export function sameValue<T>(name: string, places: Record<string, T | undefined>): T | undefined {
+export function sameValue<T>(name: string, places: Record<string, T | undefined>, meaning: (value: T) => unknown = (v) => v): T | undefined {
   let found: [place: string, value: T] | undefined;
   for (const [place, value] of Object.entries(places)) {
     if (value === undefined) continue;
-    if (found && !isDeepStrictEqual(found[1], value)) {
+    if (found && !isDeepStrictEqual(meaning(found[1]), meaning(value))) {
       throw invalidArgument(`${name} is given twice with different values, in ${found[0]} and in ${place}: give it once`);
     }
     found ??= [place, value];

@@ -4,9 +4,26 @@
  */
 import { z } from "zod";
 import { invalidArgument } from "../domain/errors.ts";
+import { sameValue } from "./same-value.ts";
 
 /** protojson's JSON name of a proto field name: `display_name` → `displayName`. */
 const camel = (segment: string): string => segment.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** The paths a mask names, as `applyUpdateMask` reads them (trimmed, lowerCamel), in order: the mask's meaning. */
+const maskPaths = (mask: string): string[] =>
+  mask
+    .split(",")
+    .map((p) => p.trim().split(".").map(camel).join("."))
+    .sort();
+
+/**
+ * The request's `updateMask`, given in the query, the body, or both when they name the same paths
+ * (in any order or spelling: `display_name` ≡ `displayName`).
+ * @throws INVALID_ARGUMENT (400) naming both places when they name different paths (see `sameValue`).
+ */
+export function updateMaskOf(query: string | undefined, body: string | undefined): string | undefined {
+  return sameValue("updateMask", { "the query": query, "the body": body }, maskPaths);
+}
 
 /**
  * What a field named in a mask becomes when the body does not carry it:

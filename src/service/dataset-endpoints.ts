@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Transaction } from "kysely";
-import { aborted, failedPrecondition, invalidArgument, permissionDenied } from "../domain/errors.ts";
+import { aborted, ApiError, failedPrecondition, invalidArgument, permissionDenied } from "../domain/errors.ts";
 import { datasetName } from "../domain/resource-names.ts";
 import { isCreator } from "../domain/roles.ts";
 import { checkGrant, signGrant, type SignedGrant } from "../domain/signed-url.ts";
@@ -8,6 +8,7 @@ import { lockAccount } from "../store/accounts.ts";
 import * as datasets from "../store/datasets.ts";
 import type { DatasetRow } from "../store/platform-rows.ts";
 import type { Schema } from "../store/schema.ts";
+import type { Db } from "../store/store.ts";
 import { audited, auditRefusals, writeAudit } from "./audit.ts";
 import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { chunkWriter, uploadDataset } from "./dataset-upload.ts";
@@ -50,7 +51,11 @@ function authorizeUpload(ctx: Ctx, row: DatasetRow): void {
   authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "upload to datasets" : "upload to datasets created by others");
 }
 
-const expiry = (deps: Deps): number => Math.floor(Date.now() / 1000) + deps.config.signedUrlTtlSeconds;
+/** A URL made now: `issued` now and `expires` HEARTH_SIGNED_URL_TTL_SECONDS later, in Unix seconds. */
+function lifetime(deps: Deps): { issued: number; expires: number } {
+  const issued = Math.floor(Date.now() / 1000);
+  return { issued, expires: issued + deps.config.signedUrlTtlSeconds };
+}
 
 /**
  * `:getUploadEndpoint`: one signed PUT URL for the dataset's file, valid for
@@ -92,7 +97,7 @@ export async function getUploadEndpoint(
       datasetId,
       filename,
       size,
-      expires: expiry(deps),
+      ...lifetime(deps),
       signer: signerOf(ctx.principal),
       revision: revisionOf("upload", row),
     };
@@ -116,7 +121,7 @@ export async function getDownloadEndpoint(deps: Deps, ctx: Ctx, accountId: strin
       accountId,
       datasetId,
       filename,
-      expires: expiry(deps),
+      ...lifetime(deps),
       signer: signerOf(ctx.principal),
       revision: revisionOf("download", row),
     };
@@ -130,22 +135,29 @@ const revisionOf = (kind: SignedGrant["kind"], row: { create_time: number; uploa
 
 /**
  * Checks a signed URL's `signature` for `grant` as the store holds the dataset now (its revision),
- * then its expiry, in constant time; then that its signer may still do what it grants, as it
- * stands now (`signerPrincipal`): upload to this dataset (its own, or others'), or download it. A
- * dataset that no longer exists matches no signature.
- * @throws PERMISSION_DENIED (403), see `checkGrant` and `signerPrincipal`, or naming the action the
- * signer no longer holds.
+ * then its expiry, in constant time; then its signer (`checkSigner`). A dataset that no longer
+ * exists matches no signature.
+ * @param clientIp the address the URL is used from.
+ * @throws PERMISSION_DENIED (403), see `checkGrant` and `checkSigner`.
  */
-export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revision">, signature: string | undefined): Promise<SignedGrant> {
+export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revision">, signature: string | undefined, clientIp: string): Promise<SignedGrant> {
   const row = await datasets.getDataset(deps.store.db, grant.accountId, grant.datasetId);
   const bound = { ...grant, revision: row ? revisionOf(grant.kind, row) : "" };
-  const now = Date.now();
-  checkGrant(signedUrlKey(deps.config), bound, signature, now);
-  const signer = await signerPrincipal(deps, grant.accountId, grant.signer, now);
+  checkGrant(signedUrlKey(deps.config), bound, signature, Date.now());
   // `row` exists: a dataset that does not matched no signature above.
-  const action = grant.kind === "download" ? "datasets.download" : isCreator(signer.uid, row!.creator_uid) ? "datasets.manageOwn" : "datasets.manageOthers";
-  if (!holds(signer, action)) throw permissionDenied(`the principal that asked for this URL (${signer.email}) no longer holds "${action}": ask for a new URL`);
+  await checkSigner(deps, deps.store.db, bound, row!, clientIp);
   return bound;
+}
+
+/**
+ * That the grant's signer may still do what it grants, as it stands now in `db`
+ * (`signerPrincipal`): upload to this dataset (`row`: its own, or others'), or download it.
+ * @throws PERMISSION_DENIED (403), see `signerPrincipal`, or naming the action the signer no longer holds.
+ */
+async function checkSigner(deps: Deps, db: Db, grant: SignedGrant, row: DatasetRow, clientIp: string): Promise<void> {
+  const signer = await signerPrincipal(deps, db, grant, clientIp);
+  const action = grant.kind === "download" ? "datasets.download" : isCreator(signer.uid, row.creator_uid) ? "datasets.manageOwn" : "datasets.manageOthers";
+  if (!holds(signer, action)) throw permissionDenied(`the principal that asked for this URL no longer holds "${action}": ask for a new URL`);
 }
 
 /**
@@ -159,9 +171,17 @@ export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revis
  * @throws INVALID_ARGUMENT (400) for a body larger than signed, not UTF-8 (a truncated character at
  * its end included) or holding NUL; FAILED_PRECONDITION (400) when the dataset is not UPLOADING;
  * ABORTED (409) when the dataset was deleted and created again while the body arrived (the URL was
- * for the one deleted); CANCELLED (499) when the client went away first.
+ * for the one deleted); CANCELLED (499) when the client went away first. `body` is the route's
+ * refusal of the request's body (a form, another Content-Type) when it is an ApiError: thrown, and
+ * audited, here.
  */
-export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: SignedGrant, body: AsyncIterable<Buffer>, contentLength: number | undefined) {
+export async function putSignedFile(
+  deps: Deps,
+  meta: RequestMeta,
+  grant: SignedGrant,
+  body: AsyncIterable<Buffer> | ApiError,
+  contentLength: number | undefined,
+) {
   const { accountId, datasetId, filename } = grant;
   const actor = { accountId, email: "", apiKeyId: "", meta };
   const op = {
@@ -171,7 +191,10 @@ export async function putSignedFile(deps: Deps, meta: RequestMeta, grant: Signed
     isAdminAction: false,
   };
   try {
-    await storeSignedFile(deps, grant, body, contentLength, (trx, sizeBytes) => writeAudit(trx, actor, { ...op, payload: { filename, sizeBytes } }));
+    if (body instanceof ApiError) throw body;
+    await storeSignedFile(deps, grant, body, contentLength, meta.clientIp, (trx, sizeBytes) =>
+      writeAudit(trx, actor, { ...op, payload: { filename, sizeBytes } }),
+    );
     return {};
   } catch (error) {
     await writeAudit(deps.store.db, actor, op, error);
@@ -185,6 +208,7 @@ async function storeSignedFile(
   grant: SignedGrant,
   body: AsyncIterable<Buffer>,
   contentLength: number | undefined,
+  clientIp: string,
   audit: (trx: Transaction<Schema>, sizeBytes: number) => Promise<void>,
 ): Promise<void> {
   const { accountId, datasetId, filename } = grant;
@@ -227,6 +251,8 @@ async function storeSignedFile(
         throw aborted(`dataset "${resource}" was deleted and created again while the file arrived: get a new URL from :getUploadEndpoint`);
       }
       if (current.state !== "UPLOADING") throw failedPrecondition(`dataset "${resource}" was completed by another upload meanwhile`);
+      // The signer may have lost its rights while the body arrived (a long upload): checked again as the file lands.
+      await checkSigner(deps, trx, grant, current, clientIp);
       await reserve(deps, trx, accountId, "dataset-storage-bytes", received - current.size_bytes);
       await datasets.updateDataset(trx, accountId, datasetId, { upload_id: uploadId, size_bytes: received, update_time: Date.now() });
       if (current.upload_id !== "") await datasets.deleteChunks(trx, accountId, datasetId, { only: current.upload_id });

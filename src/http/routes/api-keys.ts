@@ -7,8 +7,7 @@ import type { ApiKey } from "../../service/views.ts";
 import { empty, example } from "../resources/common.ts";
 import { apiKey, apiKeyList } from "../resources/api-key.ts";
 import { outputOnlyFields } from "../body-fields.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
-import { sameValue } from "../same-value.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 
 const keyParams = userParams.extend({ keyId: example(id("key id"), "a1b2c3d4e5f6g7h8") });
 
@@ -160,7 +159,7 @@ export function apiKeyRoutes(router: Router): void {
         params.accountId,
         params.userId,
         params.keyId,
-        applyUpdateMask(API_KEY_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
+        applyUpdateMask(API_KEY_UPDATE, body, updateMaskOf(query.updateMask, body.updateMask)),
         {
           expireTime: body.expireTime,
         },

@@ -12,7 +12,7 @@ import type { DatasetFile } from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
 import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { outputOnlyFields } from "../body-fields.ts";
 import { empty, example } from "../resources/common.ts";
 import { dataset, datasetContent, datasetList, datasetUpload, signedUrls } from "../resources/dataset.ts";
@@ -93,6 +93,7 @@ const fileParams = datasetParams.extend({ filename: example(z.string().min(1).ma
 /** A signed URL's query: the values `:getUploadEndpoint` or `:getDownloadEndpoint` signed (checked by the handler, 403 when they do not match). */
 const signedQuery = z.object({
   size: example(z.string().max(20), "120").optional(),
+  issued: example(z.string().max(20), "1764806400").optional(),
   expires: example(z.string().max(20), "1764810000").optional(),
   signer: example(z.string().max(200), "key:key-1a2b3c4d").optional(),
   signature: example(z.string().max(100), "c2lnbmF0dXJl").optional(),
@@ -110,7 +111,7 @@ async function signedGrant(
   signature: string | undefined,
 ): Promise<SignedGrant> {
   try {
-    return await checkSignedUrl(deps, grant, signature);
+    return await checkSignedUrl(deps, grant, signature, requestMeta(request).clientIp);
   } catch (error) {
     if (error instanceof ApiError) throw await failedAuthentication(deps, request, { operationId, accountId: grant.accountId }, error);
     throw error;
@@ -218,7 +219,7 @@ export function datasetRoutes(router: Router): void {
         ctx,
         params.accountId,
         params.datasetId,
-        applyUpdateMask(DATASET_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
+        applyUpdateMask(DATASET_UPDATE, body, updateMaskOf(query.updateMask, body.updateMask)),
       ),
   });
 
@@ -354,13 +355,18 @@ export function datasetRoutes(router: Router): void {
           deps,
           request,
           "PutSignedDatasetFile",
-          { kind: "upload", ...params, size: Number(query.size), expires: Number(query.expires), signer: query.signer ?? "" },
+          { kind: "upload", ...params, size: Number(query.size), issued: Number(query.issued), expires: Number(query.expires), signer: query.signer ?? "" },
           query.signature,
         );
         // A PUT without a Content-Type (`curl -T`, Python's requests.put) is the raw file too: Fastify left it unread.
-        const file = body instanceof Readable ? body : request.headers["content-type"] === undefined ? request.raw : undefined;
-        if (!file) throw invalidArgument(`send the file as the raw body, without a Content-Type or with ${UPLOAD_CONTENT_TYPES.join(", ")}`);
-        return putSignedFile(deps, requestMeta(request), grant, clientBytes(file), declaredLength(request));
+        // A form is not: its boundaries would be stored as the file. A refusal is audited as the PUT.
+        const type = request.headers["content-type"];
+        const form = (type ?? "").toLowerCase().startsWith(MULTIPART);
+        const file = form ? undefined : body instanceof Readable ? body : type === undefined ? request.raw : undefined;
+        const refusal = invalidArgument(
+          `send the file as the raw body, without a Content-Type or with ${UPLOAD_CONTENT_TYPES.join(", ")}${form ? " (not as a form)" : ""}`,
+        );
+        return putSignedFile(deps, requestMeta(request), grant, file ? clientBytes(file) : refusal, declaredLength(request));
       });
     },
   });
@@ -381,7 +387,7 @@ export function datasetRoutes(router: Router): void {
         deps,
         request,
         "GetSignedDatasetFile",
-        { kind: "download", ...params, expires: Number(query.expires), signer: query.signer ?? "" },
+        { kind: "download", ...params, issued: Number(query.issued), expires: Number(query.expires), signer: query.signer ?? "" },
         query.signature,
       );
       return sendDatasetFile(reply, await readSignedFile(deps, grant));

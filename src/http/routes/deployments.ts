@@ -5,10 +5,9 @@ import { accountParams, displayName, duration, id, listQuery, listRequest, newId
 import { LOAD_TARGET_KEYS } from "../../domain/autoscaling-policy.ts";
 import { ACCELERATOR_TYPES, MAX_INT32 } from "../../domain/deployment-spec.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { deployment, deploymentList } from "../resources/deployment.ts";
-import { sameValue } from "../same-value.ts";
 
 const deploymentParams = accountParams.extend({ deploymentId: example(id("deployment id"), "my-deployment") });
 
@@ -193,7 +192,7 @@ export function deploymentRoutes(router: Router): void {
         ctx,
         params.accountId,
         params.deploymentId,
-        applyUpdateMask(DEPLOYMENT_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
+        applyUpdateMask(DEPLOYMENT_UPDATE, body, updateMaskOf(query.updateMask, body.updateMask)),
       ),
   });
 

@@ -4,10 +4,9 @@ import type { Router } from "../route.ts";
 import { FIELD_RULES } from "../../domain/field-rules.ts";
 import { accountParams, displayName, id, newId, plainText } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { identityProvider, identityProviderList } from "../resources/identity-provider.ts";
-import { sameValue } from "../same-value.ts";
 
 const idpParams = accountParams.extend({ identityProviderId: example(id("identity provider id"), "corp-sso") });
 
@@ -129,7 +128,7 @@ export function identityProviderRoutes(router: Router): void {
         ctx,
         params.accountId,
         params.identityProviderId,
-        applyUpdateMask(IDP_UPDATE, b, sameValue("updateMask", { "the query": query.updateMask, "the body": b.updateMask })),
+        applyUpdateMask(IDP_UPDATE, b, updateMaskOf(query.updateMask, b.updateMask)),
       ),
   });
 

@@ -3,10 +3,9 @@ import { getKeyPolicy, updateKeyPolicy, type KeyPolicyPatch } from "../../servic
 import type { Router } from "../route.ts";
 import { accountParams, duration } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { example } from "../resources/common.ts";
 import { keyPolicy, type KeyPolicy } from "../resources/key-policy.ts";
-import { sameValue } from "../same-value.ts";
 
 /** `updateMask` (AIP-134): a lifetime named without a value is removed (no limit, no default). */
 const KEY_POLICY_UPDATE: UpdateMaskSpec = {
@@ -48,11 +47,6 @@ export function keyPolicyRoutes(router: Router): void {
     query: updateMaskQuery,
     body: example(updateBody, { defaultKeyLifetime: "7776000s", requireExpiryForHumanKeys: true }),
     handler: ({ deps, ctx, params, query, body }) =>
-      updateKeyPolicy(
-        deps,
-        ctx,
-        params.accountId,
-        applyUpdateMask<KeyPolicyPatch>(KEY_POLICY_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
-      ),
+      updateKeyPolicy(deps, ctx, params.accountId, applyUpdateMask<KeyPolicyPatch>(KEY_POLICY_UPDATE, body, updateMaskOf(query.updateMask, body.updateMask))),
   });
 }

@@ -3,7 +3,7 @@ import * as models from "../../service/models.ts";
 import type { Router } from "../route.ts";
 import { accountParams, displayName, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { model, modelList } from "../resources/model.ts";
 import { mergeNested, sameValue } from "../same-value.ts";
@@ -145,13 +145,7 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     query: updateMaskQuery,
     body: example(modelFields.extend({ updateMask: z.string().optional() }), { description: "A small model for trying things out" }),
     handler: ({ deps, ctx, params, query, body }) =>
-      models.updateModel(
-        deps,
-        ctx,
-        params.accountId,
-        params.modelId,
-        applyUpdateMask(MODEL_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
-      ),
+      models.updateModel(deps, ctx, params.accountId, params.modelId, applyUpdateMask(MODEL_UPDATE, body, updateMaskOf(query.updateMask, body.updateMask))),
   });
 
   router.add({

@@ -3,10 +3,9 @@ import * as presets from "../../service/permission-presets.ts";
 import type { Router } from "../route.ts";
 import { accountParams, displayName, id, newId } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { permissionPreset, permissionPresetList } from "../resources/permission-preset.ts";
-import { sameValue } from "../same-value.ts";
 
 const presetParams = accountParams.extend({ permissionPresetId: example(id("permission preset id"), "agent") });
 
@@ -81,7 +80,7 @@ export function permissionPresetRoutes(router: Router): void {
         ctx,
         params.accountId,
         params.permissionPresetId,
-        applyUpdateMask(PRESET_UPDATE, b, sameValue("updateMask", { "the query": query.updateMask, "the body": b.updateMask })),
+        applyUpdateMask(PRESET_UPDATE, b, updateMaskOf(query.updateMask, b.updateMask)),
       ),
   });
 

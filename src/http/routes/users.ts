@@ -6,10 +6,9 @@ import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../re
 import { FIELD_RULES } from "../../domain/field-rules.ts";
 import { accountParams, displayName, listQuery, listRequest, newId, ruled, userParams } from "../schemas.ts";
 import { outputOnlyFields } from "../body-fields.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { user, userList, userWithBindings } from "../resources/user.ts";
-import { sameValue } from "../same-value.ts";
 
 /** A user's fields, for `readMask` (AIP-157). */
 const USER_FIELDS = fieldNames<Awaited<ReturnType<typeof users.getUser>>>()({
@@ -117,17 +116,10 @@ export function userRoutes(router: Router): void {
     query: updateMaskQuery,
     body: example(updateBody, { displayName: "CI bot (nightly)", role: "contributor" }),
     handler: ({ deps, ctx, params, query, body }) =>
-      users.updateUser(
-        deps,
-        ctx,
-        params.accountId,
-        params.userId,
-        applyUpdateMask(USER_UPDATE, body, sameValue("updateMask", { "the query": query.updateMask, "the body": body.updateMask })),
-        {
-          email: body.email,
-          serviceAccount: body.serviceAccount,
-        },
-      ),
+      users.updateUser(deps, ctx, params.accountId, params.userId, applyUpdateMask(USER_UPDATE, body, updateMaskOf(query.updateMask, body.updateMask)), {
+        email: body.email,
+        serviceAccount: body.serviceAccount,
+      }),
   });
 
   router.add({

@@ -4,10 +4,9 @@ import { WEBHOOK_EVENT_TYPES } from "../../domain/webhook-event-types.ts";
 import type { Router } from "../route.ts";
 import { accountParams, displayName, duration, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
 import { fieldNames } from "../read-mask.ts";
-import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
+import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { webhook, webhookDelivery, webhookDeliveryList, webhookList, type Webhook } from "../resources/webhook.ts";
-import { sameValue } from "../same-value.ts";
 
 const webhookParams = accountParams.extend({ webhookId: example(id("webhook id"), "alerts") });
 const deliveryParams = webhookParams.extend({
@@ -109,13 +108,7 @@ export function webhookRoutes(router: Router): void {
     query: updateMaskQuery,
     body: example(updateBody, { state: "DISABLED" }),
     handler: ({ deps, ctx, params, query, body: b }) =>
-      webhooks.updateWebhook(
-        deps,
-        ctx,
-        params.accountId,
-        params.webhookId,
-        applyUpdateMask(WEBHOOK_UPDATE, b, sameValue("updateMask", { "the query": query.updateMask, "the body": b.updateMask })),
-      ),
+      webhooks.updateWebhook(deps, ctx, params.accountId, params.webhookId, applyUpdateMask(WEBHOOK_UPDATE, b, updateMaskOf(query.updateMask, b.updateMask))),
   });
 
   router.add({
