@@ -9,11 +9,14 @@ import { sameValue } from "./same-value.ts";
 /** protojson's JSON name of a proto field name: `display_name` → `displayName`. */
 const camel = (segment: string): string => segment.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-/** The paths a mask names, as `applyUpdateMask` reads them (trimmed, lowerCamel), in order: the mask's meaning. */
+/** A field path as a mask names it, read as protojson does: each segment lowerCamel (`oidc_config.issuer_url` → `oidcConfig.issuerUrl`). */
+const pathOf = (name: string): string => name.split(".").map(camel).join(".");
+
+/** The paths a mask names, trimmed and lowerCamel, sorted: what the mask means, however written. */
 const maskPaths = (mask: string): string[] =>
   mask
     .split(",")
-    .map((p) => p.trim().split(".").map(camel).join("."))
+    .map((p) => pathOf(p.trim()))
     .sort();
 
 /**
@@ -118,7 +121,7 @@ export function applyUpdateMask<Patch extends object>(spec: UpdateMaskSpec, body
       for (const path of paths) selected.set(path, false);
       continue;
     }
-    const path = name.split(".").map(camel).join(".");
+    const path = pathOf(name);
     const below = paths.filter((p) => p.startsWith(`${path}.`));
     if (Object.hasOwn(spec.updatable, path)) selected.set(path, true);
     else if (below.length > 0) for (const p of below) selected.set(p, selected.get(p) ?? false);
