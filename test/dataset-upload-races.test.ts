@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { auditEntries } from "./support/fixtures.ts";
 import { startPlatform } from "./support/platform.ts";
+import { until } from "./support/until.ts";
 
 /**
  * A dataset's upload and download while something else happens to it: bodies that stream in over
@@ -33,15 +34,6 @@ function streaming(url: string, method: string, headers: Record<string, string>)
     req.on("error", reject);
   });
   return { req, answer };
-}
-
-/** Resolves once `check` holds, polling every 20 ms for at most 10 s. */
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 for (const dialect of DIALECTS) {
@@ -82,7 +74,7 @@ for (const dialect of DIALECTS) {
       const line = chatLine(400_000);
       const put = streaming(await uploadUrl(id, line.length), "PUT", { "content-type": "application/octet-stream", "content-length": String(line.length) });
       put.req.write(line.slice(0, 300_000));
-      await until(async () => (await chunkCount(id)) >= 1, "the PUT to store its first chunk");
+      await until("the PUT to store its first chunk", async () => (await chunkCount(id)) >= 1 || undefined);
       assert.equal((await call("DELETE", `${A}/datasets/${id}`)).status, 200);
       await dataset(id);
       put.req.end(line.slice(300_000));
@@ -105,7 +97,7 @@ for (const dialect of DIALECTS) {
         "content-length": String(lines.length),
       });
       upload.req.write(lines.slice(0, 700_000));
-      await until(async () => (await chunkCount(id)) >= 2, "the upload to store its first chunks");
+      await until("the upload to store its first chunks", async () => (await chunkCount(id)) >= 2 || undefined);
       const small = chatLine(120);
       const put = await fetch(await uploadUrl(id, 120), { method: "PUT", body: small, headers: { "content-type": "application/octet-stream" } });
       assert.equal(put.status, 200, await put.text());
@@ -148,10 +140,10 @@ for (const dialect of DIALECTS) {
       });
       upload.answer.catch(() => undefined);
       upload.req.write(chatLine(300_000));
-      await until(async () => (await chunkCount(id)) >= 1, "the upload to store a chunk");
+      await until("the upload to store a chunk", async () => (await chunkCount(id)) >= 1 || undefined);
       upload.req.destroy();
       const filter = `method="UploadDataset" AND resource="accounts/my-account/datasets/${id}"`;
-      await until(async () => (await auditEntries(h, filter)).length === 1, "the cut upload's audit entry");
+      await until("the cut upload's audit entry", async () => (await auditEntries(h, filter)).length === 1 || undefined);
       const [entry] = await auditEntries(h, filter);
       assert.equal(entry.status.code, "CANCELLED", JSON.stringify(entry));
       assert.equal((await call("GET", `${A}/datasets/${id}`)).body.state, "UPLOADING");
@@ -169,10 +161,10 @@ for (const dialect of DIALECTS) {
       upload.req.write(
         `--XYZ\r\nContent-Disposition: form-data; name="file"; filename="train.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n${chatLine(300_000)}`,
       );
-      await until(async () => (await chunkCount(id)) >= 1, "the upload to store a chunk");
+      await until("the upload to store a chunk", async () => (await chunkCount(id)) >= 1 || undefined);
       upload.req.destroy();
       const filter = `method="UploadDataset" AND resource="accounts/my-account/datasets/${id}"`;
-      await until(async () => (await auditEntries(h, filter)).length === 1, "the cut upload's audit entry");
+      await until("the cut upload's audit entry", async () => (await auditEntries(h, filter)).length === 1 || undefined);
       assert.equal((await auditEntries(h, filter))[0].status.code, "CANCELLED");
       assert.equal(await chunkCount(id), 0, "the cut upload's chunks are deleted");
     });
@@ -193,7 +185,7 @@ for (const dialect of DIALECTS) {
       const url = ((await signed.json()) as any).filenameToSignedUrls["train.jsonl"];
       const put = streaming(url, "PUT", { "content-type": "application/octet-stream", "content-length": String(line.length) });
       put.req.write(line.slice(0, 300_000));
-      await until(async () => (await chunkCount(id)) >= 1, "the PUT to store its first chunk");
+      await until("the PUT to store its first chunk", async () => (await chunkCount(id)) >= 1 || undefined);
       assert.equal((await call("DELETE", `${A}/users/race-bot/apiKeys/${key.body.keyId}`)).status, 200);
       put.req.end(line.slice(300_000));
       const answer = await put.answer;

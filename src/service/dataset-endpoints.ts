@@ -12,7 +12,7 @@ import type { Db } from "../store/store.ts";
 import { audited, auditRefusals, writeAudit } from "./audit.ts";
 import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { chunkWriter, uploadDataset } from "./dataset-upload.ts";
-import { datasetFile, getDatasetRow, type DatasetFile } from "./datasets.ts";
+import { datasetFile, getDatasetRow, requireReady, type DatasetFile } from "./datasets.ts";
 import { authorize, holds } from "./permissions.ts";
 import { signerOf, signerPrincipal } from "./url-signer.ts";
 import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
@@ -114,7 +114,7 @@ export async function getDownloadEndpoint(deps: Deps, ctx: Ctx, accountId: strin
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "datasets.download");
     const row = await getDatasetRow(deps.store.db, accountId, datasetId);
-    if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" has no content yet (state ${row.state})`);
+    requireReady(row);
     const filename = `${datasetId}.jsonl`;
     const grant: SignedGrant = {
       kind: "download",
@@ -295,8 +295,5 @@ export async function validateUpload(deps: Deps, ctx: Ctx, accountId: string, da
  * it was issued for): that JSONL, chunk by chunk (see `DatasetFile`).
  */
 export async function readSignedFile(deps: Deps, grant: SignedGrant): Promise<DatasetFile> {
-  const row = await getDatasetRow(deps.store.db, grant.accountId, grant.datasetId);
-  const resource = datasetName(grant.accountId, grant.datasetId);
-  if (row.state !== "READY") throw failedPrecondition(`dataset "${resource}" has no content yet (state ${row.state})`);
-  return datasetFile(deps.store.db, row);
+  return datasetFile(deps.store.db, await getDatasetRow(deps.store.db, grant.accountId, grant.datasetId));
 }

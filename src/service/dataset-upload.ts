@@ -42,6 +42,13 @@ function tooLarge(limit: number): Error {
   return invalidArgument(`the upload is larger than the per-upload limit of ${limit} bytes`);
 }
 
+interface Staged {
+  examples: number;
+  size: number;
+  /** The dataset's create_time when the upload began (ms): a dataset created again since is another dataset. */
+  createTime: number;
+}
+
 /**
  * Uploads a dataset's JSONL. The body streams through a line-by-line validator into chunk rows
  * tagged with a fresh upload id; nothing is visible until one transaction, holding the account
@@ -53,13 +60,6 @@ function tooLarge(limit: number): Error {
  * @throws ABORTED (409) when, while the body arrived, the dataset was deleted and created again
  * under its id, or the `validated` file was replaced by another PUT; the usual refusals otherwise.
  */
-interface Staged {
-  examples: number;
-  size: number;
-  /** The dataset's create_time when the upload began (ms): a dataset created again since is another dataset. */
-  createTime: number;
-}
-
 export async function uploadDataset(
   deps: Deps,
   ctx: Ctx,

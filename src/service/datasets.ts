@@ -106,8 +106,20 @@ export interface DatasetFile {
   chunks: AsyncGenerator<string>;
 }
 
-/** The chunks of `row`'s upload, checked to add up to its `size_bytes` (see `DatasetFile`). */
+/**
+ * That `row` is READY: only then has it content to download.
+ * @throws FAILED_PRECONDITION (400) naming its state otherwise.
+ */
+export function requireReady(row: DatasetRow): void {
+  if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(row.account_id, row.id)}" has no content yet (state ${row.state})`);
+}
+
+/**
+ * The chunks of READY `row`'s upload, checked to add up to its `size_bytes` (see `DatasetFile`).
+ * @throws FAILED_PRECONDITION (400) when `row` is not READY (`requireReady`).
+ */
 export function datasetFile(db: Db, row: DatasetRow): DatasetFile {
+  requireReady(row);
   const resource = datasetName(row.account_id, row.id);
   async function* chunks(): AsyncGenerator<string> {
     let sent = 0;
@@ -125,8 +137,6 @@ export async function readDataset(deps: Deps, ctx: Ctx, accountId: string, datas
   const op = { method: "DownloadDataset", resource: datasetName(accountId, datasetId) };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "datasets.download");
-    const row = await getDatasetRow(deps.store.db, accountId, datasetId);
-    if (row.state !== "READY") throw failedPrecondition(`dataset "${datasetName(accountId, datasetId)}" has no content yet (state ${row.state})`);
-    return datasetFile(deps.store.db, row);
+    return datasetFile(deps.store.db, await getDatasetRow(deps.store.db, accountId, datasetId));
   });
 }

@@ -132,27 +132,22 @@ export async function maxApiKeysPerUser(db: Db, accountId: string, now: number):
 
 export type KeyWithOwner = ApiKeyRow & Pick<UserRow, "uid" | "email" | "role" | "service_account">;
 
-/** The key with this id in `accountId` and its owner, in one indexed lookup (for a grant the key signed: see service/signed-url-signer.ts). */
-export function findKeyById(db: Db, accountId: string, keyId: string): Promise<KeyWithOwner | undefined> {
-  return db
+/** Keys joined with their owners' uid, email, role and service_account (a `KeyWithOwner` each), to narrow with `where`. */
+const keysWithOwners = (db: Db) =>
+  db
     .selectFrom("api_keys")
     .innerJoin("users", (j) => j.onRef("users.account_id", "=", "api_keys.account_id").onRef("users.id", "=", "api_keys.user_id"))
     .selectAll("api_keys")
-    .select(["users.uid", "users.email", "users.role", "users.service_account"])
-    .where("api_keys.account_id", "=", accountId)
-    .where("api_keys.id", "=", keyId)
-    .executeTakeFirst();
+    .select(["users.uid", "users.email", "users.role", "users.service_account"]);
+
+/** The key with this id in `accountId` and its owner, in one indexed lookup (for a URL the key signed: see service/url-signer.ts). */
+export function findKeyById(db: Db, accountId: string, keyId: string): Promise<KeyWithOwner | undefined> {
+  return keysWithOwners(db).where("api_keys.account_id", "=", accountId).where("api_keys.id", "=", keyId).executeTakeFirst();
 }
 
 /** The key with this digest and its owner, in one indexed lookup. */
 export function findKeyByDigest(db: Db, digest: string): Promise<KeyWithOwner | undefined> {
-  return db
-    .selectFrom("api_keys")
-    .innerJoin("users", (j) => j.onRef("users.account_id", "=", "api_keys.account_id").onRef("users.id", "=", "api_keys.user_id"))
-    .selectAll("api_keys")
-    .select(["users.uid", "users.email", "users.role", "users.service_account"])
-    .where("api_keys.digest", "=", digest)
-    .executeTakeFirst();
+  return keysWithOwners(db).where("api_keys.digest", "=", digest).executeTakeFirst();
 }
 
 /** A key's newest use: when (epoch ms), and the client's address and User-Agent ("" when unknown). */
