@@ -15,8 +15,14 @@ export const DEPS_DIR = fileURLToPath(new URL("./.deps/", import.meta.url));
 /** The directory of an installed package in bench/.deps. */
 export const depDir = (name: string): string => join(DEPS_DIR, "node_modules", name);
 
-/** True when the pinned packages (`name@version`) are there, installing them if needed; otherwise why not. */
-export async function ensureDeps(packages: readonly string[], what: string): Promise<true | string> {
+/**
+ * True when the pinned packages (`name@version`) are there, installing them if needed; otherwise why
+ * not. `overrides` pins a transitive dependency (npm's `overrides`, name → exact version) for every
+ * package installed here: it is written into bench/.deps/package.json, and an install made without
+ * it is redone.
+ */
+export async function ensureDeps(packages: readonly string[], what: string, overrides: Record<string, string> = {}): Promise<true | string> {
+  const manifest = join(DEPS_DIR, "package.json");
   const have = (name: string, version: string) => {
     const file = join(depDir(name), "package.json");
     return existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version === version;
@@ -25,12 +31,13 @@ export async function ensureDeps(packages: readonly string[], what: string): Pro
     const at = spec.lastIndexOf("@");
     return !have(spec.slice(0, at), spec.slice(at + 1));
   });
-  if (missing.length === 0) return true;
+  const written = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as { overrides?: Record<string, string> }) : {};
+  const overridden = Object.entries(overrides).every(([name, version]) => written.overrides?.[name] === version && have(name, version));
+  if (missing.length === 0 && overridden) return true;
   log(`installing ${packages.join(" ")} into bench/.deps (once)`);
   mkdirSync(DEPS_DIR, { recursive: true });
   // Its own package.json, so npm installs here and never touches the repository's.
-  const manifest = join(DEPS_DIR, "package.json");
-  if (!existsSync(manifest)) writeFileSync(manifest, JSON.stringify({ private: true, name: "hearth-bench-deps" }));
+  writeFileSync(manifest, JSON.stringify({ private: true, name: "hearth-bench-deps", ...written, overrides: { ...written.overrides, ...overrides } }));
   try {
     await promisify(execFile)("npm", ["install", "--prefix", DEPS_DIR, "--no-audit", "--no-fund", "--save-exact", ...packages], { timeout: 240_000 });
     return true;

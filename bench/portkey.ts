@@ -8,10 +8,17 @@ import { serveScript, type Child } from "./processes.ts";
  * (its open-source server has none), routed per request by headers to an OpenAI-compatible host.
  */
 const PACKAGE = "@portkey-ai/gateway@1.15.2";
+/**
+ * Portkey builds a streamed answer as `new Response(stream, upstreamResponse)` and then appends
+ * headers to it. From @hono/node-server 1.14.2 on (Portkey asks for ^1.3.3, so npm picks the newest),
+ * such a Response hands back the upstream's own Headers, which fetch made immutable: every streamed
+ * call answered 500 ("TypeError: immutable"). 1.14.1 is the last release that copies them.
+ */
+const OVERRIDES = { "@hono/node-server": "1.14.1" };
 
 /** Portkey running on a free port, or why it could not be started. */
 export async function servePortkey(dir: string): Promise<Child | string> {
-  const installed = await ensureDeps([PACKAGE], "Portkey's gateway");
+  const installed = await ensureDeps([PACKAGE], "Portkey's gateway", OVERRIDES);
   if (installed !== true) return installed;
   const script = join(depDir("@portkey-ai/gateway"), "build", "start-server.js");
   return serveScript("portkey", (port) => [script, `--port=${port}`, "--headless"], dir, "Ready for connections", DEPS_DIR);
