@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { sql } from "kysely";
 import { setQuotaMax } from "../src/service/quotas.ts";
-import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+import { migrate } from "../src/store/migrations.ts";
+import { openStore } from "../src/store/store.ts";
+import { DIALECTS, freshDatabase, startHearth, type TestHearth } from "./support/hearth.ts";
 
 const A = "/v1/accounts/my-account";
 
@@ -25,12 +28,14 @@ for (const dialect of DIALECTS) {
         "monthly-spend-usd",
         "serverless-inference-rpm",
         "service-accounts",
+        "webhooks",
       ]);
       assert.equal(byId["service-accounts"].value, "100");
       assert.equal(byId["api-keys-per-user"].maxValue, "10");
       assert.equal(byId["dataset-storage-bytes"].value, String(10 * 1024 ** 3));
       assert.equal(byId["serverless-inference-rpm"].value, "6000");
       assert.equal(byId["api-keys-per-user"].usage, 1, "the admin's bootstrap key");
+      assert.deepEqual([byId.webhooks.value, byId.webhooks.maxValue, byId.webhooks.usage], ["20", "20", 0]);
     });
 
     test("service-accounts is enforced: RESOURCE_EXHAUSTED names the quota; usage is counted from the store", async () => {
@@ -102,5 +107,34 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("PATCH", `${A}/quotas/deployments`, { body: { value: 5 } })).status, 400);
       assert.equal((await h.call("PATCH", `${A}/quotas/deployments`, { body: { value: 3 } })).status, 200);
     });
+  });
+
+  test(`migration 32 gives every account stored before it the quota "webhooks" at 20, and keeps a row already there (${dialect})`, async () => {
+    const db = await freshDatabase(dialect);
+    const store = await openStore({ databaseUrl: db.env.DATABASE_URL, dataDir: db.env.HEARTH_DATA_DIR, migrate: false });
+    try {
+      await migrate(store.db, store.dialect, 31);
+      for (const id of ["acme", "other"])
+        await sql`insert into accounts (id, display_name, email, state, create_time, update_time) values (${id}, ${id}, ${`admin@${id}.example`}, 'READY', 1, 1)`.execute(
+          store.db,
+        );
+      await sql`insert into quotas (account_id, id, value, max_value, update_time) values ('other', 'webhooks', 5, 8, 1)`.execute(store.db);
+      await migrate(store.db, store.dialect);
+      const rows = await sql<{
+        account_id: string;
+        value: number;
+        max_value: number;
+      }>`select account_id, value, max_value from quotas where id = 'webhooks' order by account_id`.execute(store.db);
+      assert.deepEqual(
+        rows.rows.map((r) => [r.account_id, Number(r.value), Number(r.max_value)]),
+        [
+          ["acme", 20, 20],
+          ["other", 5, 8],
+        ],
+      );
+    } finally {
+      await store.close();
+      await db.drop();
+    }
   });
 }

@@ -120,19 +120,39 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    test("an account holds at most 20 webhooks: the 21st is refused with a 429 naming the limit, and deleting one makes room", async () => {
+    test('an account holds at most 20 webhooks (the quota "webhooks"): the 21st is refused with a 429 naming the quota, deleting one makes room, an admin may lower it, only the operator raise it', async () => {
       const admin = await otherAccount(h, "fan-out");
       const create = (id: string) =>
         api("POST", `/v1/accounts/fan-out/webhooks?webhookId=${id}`, admin, { url: "http://127.0.0.1:9/hook", events: ["principal.created"] });
+      const quota = async () => (await api("GET", "/v1/accounts/fan-out/quotas/webhooks", admin)).body;
+      assert.deepEqual(await quota(), {
+        name: "accounts/fan-out/quotas/webhooks",
+        value: "20",
+        maxValue: "20",
+        usage: 0,
+        updateTime: (await quota()).updateTime,
+      });
       for (let i = 1; i <= 20; i++) assert.equal((await create(`hook-${i}`)).status, 200, `webhook ${i}`);
+      assert.equal((await quota()).usage, 20);
       const refused = await create("hook-21");
       assert.equal(refused.status, 429, JSON.stringify(refused.body));
       assert.equal(refused.body.error.status, "RESOURCE_EXHAUSTED");
-      assert.match(refused.body.error.message, /accounts\/fan-out holds 20 webhooks, the most an account may hold \(20\): delete one first/);
+      assert.equal(refused.body.error.message, 'quota "webhooks" exceeded: 20 of 20 in use, this request needs 1 more');
       const listed = await api("GET", "/v1/accounts/fan-out/webhooks", admin);
       assert.equal(listed.body.webhooks.length, 20);
+      const audited = await api(
+        "GET",
+        `/v1/accounts/fan-out/auditLogs?filter=${encodeURIComponent('method="CreateWebhook" AND status:"RESOURCE_EXHAUSTED"')}`,
+        admin,
+      );
+      assert.equal(audited.body.auditLogs.length, 1, "the refusal is audited");
       assert.equal((await api("DELETE", "/v1/accounts/fan-out/webhooks/hook-1", admin)).status, 200);
       assert.equal((await create("hook-21")).status, 200);
+      // An admin may hold the account to fewer; raising it above the operator's maximum is refused.
+      assert.equal((await api("PATCH", "/v1/accounts/fan-out/quotas/webhooks", admin, { value: "21" })).status, 400);
+      for (let i = 2; i <= 18; i++) assert.equal((await api("DELETE", `/v1/accounts/fan-out/webhooks/hook-${i}`, admin)).status, 200);
+      assert.equal((await api("PATCH", "/v1/accounts/fan-out/quotas/webhooks", admin, { value: "3" })).status, 200);
+      assert.equal((await create("extra")).status, 429, "3 of 3 held");
       // Another account's webhooks are not counted.
       const mine = await api("POST", `/v1/accounts/${h.accountId}/webhooks?webhookId=own`, h.adminKey, {
         url: "http://127.0.0.1:9/hook",

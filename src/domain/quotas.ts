@@ -7,6 +7,8 @@ export const QUOTA_DEFAULTS = {
   "dataset-storage-bytes": 10 * 1024 ** 3,
   "service-accounts": 100,
   "api-keys-per-user": 10,
+  // An event is delivered to every webhook subscribed to it: this bounds an account's fan-out.
+  webhooks: 20,
 } as const satisfies Record<string, number>;
 
 export type QuotaId = keyof typeof QUOTA_DEFAULTS;

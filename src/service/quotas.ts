@@ -3,6 +3,7 @@ import { isQuotaId, QUOTA_DEFAULTS, QUOTA_IDS, type QuotaId } from "../domain/qu
 import * as quotas from "../store/quotas.ts";
 import { countServiceAccounts } from "../store/users.ts";
 import { countApiKeys, maxApiKeysPerUser } from "../store/api-keys.ts";
+import { countWebhooks } from "../store/webhooks.ts";
 import { lockAccount } from "../store/accounts.ts";
 import type { Db, Store } from "../store/store.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -26,6 +27,7 @@ function checkQuotaId(id: string): QuotaId {
  * the transaction of every change (so it cannot drift). The platform quotas (deployments,
  * datasets, spend, rpm) are counted in platform-usage.ts. "service-accounts" is the account's
  * count kept by triggers (`countServiceAccounts`: one row read, however many there are).
+ * "webhooks" counts the account's webhooks (an account holds a handful).
  * "api-keys-per-user" counts the usable keys (enabled, not expired at `deps.clock.now()`) of
  * `userId`, or without it the most any one principal holds.
  */
@@ -35,6 +37,8 @@ async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?
   switch (id) {
     case "service-accounts":
       return countServiceAccounts(db, accountId);
+    case "webhooks":
+      return countWebhooks(db, accountId);
     case "api-keys-per-user":
       return userId === undefined ? maxApiKeysPerUser(db, accountId, deps.clock.now()) : countApiKeys(db, accountId, userId, deps.clock.now());
     default:

@@ -20,6 +20,7 @@ import { sinksThroughWebhook } from "../store/audit-sinks.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { outboundOf } from "./outbound-fetch.ts";
+import { reserve } from "./quotas.ts";
 import { authorize, requireHoldsAll } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 import type { Webhook, WebhookDelivery } from "../http/resources/webhook.ts";
@@ -133,7 +134,8 @@ async function getRow(db: Db, accountId: string, id: string): Promise<WebhookRow
  * CreateWebhook: a webhook with a new signing secret (`whsec_` + base64 of 32 random bytes, the
  * Standard Webhooks format), returned in `signingSecret` this once and stored sealed. Without
  * `requestedId` the id is generated (`webhook-` and 8 hex digits). State defaults to ENABLED.
- * @throws INVALID_ARGUMENT (id, url, events, displayName), ALREADY_EXISTS.
+ * Each webhook takes one unit of the account's "webhooks" quota (default and maximum 20).
+ * @throws INVALID_ARGUMENT (id, url, events, displayName), ALREADY_EXISTS, RESOURCE_EXHAUSTED (the quota).
  */
 export async function createWebhook(deps: Deps, ctx: Ctx, accountId: string, requestedId: string | undefined, input: WebhookInput): Promise<Webhook> {
   const id = requestedId ?? `webhook-${randomBytes(4).toString("hex")}`;
@@ -158,6 +160,7 @@ export async function createWebhook(deps: Deps, ctx: Ctx, accountId: string, req
       create_time: now,
       update_time: now,
     };
+    await reserve(deps, trx, accountId, "webhooks", 1);
     await store.insertWebhook(trx, row);
     return { ...webhookView(row, now), signingSecret };
   });

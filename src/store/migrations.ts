@@ -691,6 +691,18 @@ const MIGRATIONS: Migration[] = [
       `update webhook_deliveries set backoff_attempt_count = attempt_count`,
     ],
   },
+  {
+    version: 32,
+    name: "webhooks quota",
+    statements: [],
+    // The fixed cap of 20 webhooks an account held became the quota "webhooks" (default and
+    // maximum 20, as before): every account created before gets its row.
+    fill: async (db) => {
+      await sql`insert into quotas (account_id, id, value, max_value, update_time)
+        select a.id, 'webhooks', 20, 20, ${Date.now()} from accounts a
+        where not exists (select 1 from quotas q where q.account_id = a.id and q.id = 'webhooks')`.execute(db);
+    },
+  },
 ];
 
 /**

@@ -1,35 +1,24 @@
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEventRow, WebhookRow } from "./schema.ts";
 import type { Db } from "./store.ts";
-import { SqliteAdapter } from "kysely";
-import { resourceExhausted } from "../domain/errors.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 
-/** The most webhooks one account holds: an event is delivered to each webhook subscribed to it, so this bounds its fan-out. */
-const MAX_WEBHOOKS_PER_ACCOUNT = 20;
-
 /**
- * Inserts a webhook unless its account already holds MAX_WEBHOOKS_PER_ACCOUNT. On PostgreSQL the
- * account's row is locked first, so concurrent creates in one account count one after the other
- * and cannot overshoot (SQLite runs one transaction at a time); call it in a transaction.
- * @throws RESOURCE_EXHAUSTED (429) when the account holds the most webhooks it may; ALREADY_EXISTS
- * (409) when the id is taken.
+ * Inserts a webhook; the caller has reserved the account's "webhooks" quota in the same transaction.
+ * @throws ALREADY_EXISTS (409) when the id is taken.
  */
 export async function insertWebhook(db: Db, row: WebhookRow): Promise<void> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
-    await db.selectFrom("accounts").select("id").where("id", "=", row.account_id).forUpdate().execute();
-  }
+  await insertUnique(() => db.insertInto("webhooks").values(row).execute(), `webhook "${row.id}" already exists`);
+}
+
+/** How many webhooks the account holds (the "webhooks" quota's usage). */
+export async function countWebhooks(db: Db, accountId: string): Promise<number> {
   const { held } = await db
     .selectFrom("webhooks")
     .select((eb) => eb.fn.countAll<number | string>().as("held"))
-    .where("account_id", "=", row.account_id)
+    .where("account_id", "=", accountId)
     .executeTakeFirstOrThrow();
-  if (Number(held) >= MAX_WEBHOOKS_PER_ACCOUNT) {
-    throw resourceExhausted(
-      `accounts/${row.account_id} holds ${Number(held)} webhooks, the most an account may hold (${MAX_WEBHOOKS_PER_ACCOUNT}): delete one first, or subscribe an existing one to more events`,
-    );
-  }
-  await insertUnique(() => db.insertInto("webhooks").values(row).execute(), `webhook "${row.id}" already exists`);
+  return Number(held);
 }
 
 export function getWebhook(db: Db, accountId: string, id: string): Promise<WebhookRow | undefined> {
