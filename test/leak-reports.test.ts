@@ -107,6 +107,32 @@ for (const dialect of DIALECTS) {
       assert.ok(!delivered.body.includes(key), "the event carries no secret");
     });
 
+    test("a signed report sent again is not acted on again: a key an admin re-enabled stays enabled; a new report still disables it", async () => {
+      const { key, keyId } = await serviceAccountWithKey(h, "leaky-replayed");
+      const keyPath = `/v1/accounts/${h.accountId}/users/leaky-replayed/apiKeys/${keyId}`;
+      const body = findings({ token: key, url: "https://github.com/octo/public-repo/blob/def456/config.yml" });
+      const headers = signed(scanner.privateKey, body);
+      assert.equal((await report(h, body, headers)).status, 200);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401);
+      // The admin judges the finding harmless (a revoked fixture, say) and enables the key again.
+      assert.equal((await h.call("POST", `${keyPath}:enable`, { body: {} })).status, 200);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 200);
+
+      // Whoever captured the signed report sends it again, byte for byte: the same answer, no effect.
+      const replayed = await report(h, body, headers);
+      assert.equal(replayed.status, 200, replayed.text);
+      assert.deepEqual(JSON.parse(replayed.text), []);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 200, "the re-enabled key still works");
+      assert.equal((await h.call("GET", keyPath)).body.state, "ENABLED");
+      assert.equal((await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "${keyPath.slice(4)}"`)).length, 1, "one entry: the first report's");
+
+      // A new finding of the same key (another place, so another body) is acted on.
+      const again = findings({ token: key, url: "https://github.com/octo/public-repo/blob/0a1b2c/config.yml" });
+      assert.equal((await report(h, again, signed(scanner.privateKey, again))).status, 200);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401);
+      assert.equal((await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "${keyPath.slice(4)}"`)).length, 2);
+    });
+
     test("a report with the shared secret disables the key too, and the keys made through it, which the leak's finder may hold", async () => {
       const { key } = await serviceAccountWithKey(h, "leaky-secret");
       const minted = await h.call("POST", `/v1/accounts/${h.accountId}/users/leaky-secret/apiKeys`, { key, body: { apiKey: { displayName: "minted" } } });

@@ -4,6 +4,7 @@ import { unauthenticated } from "../domain/errors.ts";
 import { apiKeyName } from "../domain/resource-names.ts";
 import type { LeakReportConfig } from "../leak-report-config.ts";
 import { findKeyByDigest, findTombstone } from "../store/api-keys.ts";
+import { leakReportActedOn, recordLeakReport } from "../store/leak-reports.ts";
 import type { Db } from "../store/store.ts";
 import type { ApiKeyRow } from "../store/schema.ts";
 import { announceDisabled, disableApiKeyRow, disableMadeThrough } from "./api-key-lifecycle.ts";
@@ -94,9 +95,18 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
  * cache entry is invalidated on every process after the commit, so its next request is refused.
  * Anything else is ignored, and a token repeated in the report is acted on once; the caller answers
  * the same whatever was found (the answer does not tell which tokens are real).
+ *
+ * A report is acted on once: GitHub's signature covers only the body (no nonce, no time), so whoever
+ * captured a signed report could send it again, after an admin re-enabled a key judged safe, to
+ * disable it anew. Once every finding is handled the body's SHA-256 is stored; the same body again
+ * changes nothing and gets the same answer. A report that failed part way is not recorded, so the
+ * scanner's retry is acted on.
+ * @param body the report's exact text, as verified (`verifyLeakReport`).
  * @throws UNAVAILABLE (503) when an audit entry cannot be written (that key's change is rolled back).
  */
-export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findings: readonly LeakFinding[], meta: RequestMeta): Promise<void> {
+export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, body: string, findings: readonly LeakFinding[], meta: RequestMeta): Promise<void> {
+  const reportDigest = sha256(Buffer.from(body, "utf8")).toString("hex");
+  if (await leakReportActedOn(deps.store.db, reportDigest)) return;
   // A token found in several places is acted on once per report (its first finding): 300 copies of
   // one key would otherwise write 300 entries and events.
   const seen = new Set<string>();
@@ -115,6 +125,7 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, findin
     });
     for (const id of keyIds ?? []) await deps.cluster.invalidator.key(id);
   }
+  await recordLeakReport(deps.store.db, reportDigest, deps.clock.now());
 }
 
 /** What a report is and where it came from. */

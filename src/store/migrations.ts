@@ -703,6 +703,17 @@ const MIGRATIONS: Migration[] = [
         where not exists (select 1 from quotas q where q.account_id = a.id and q.id = 'webhooks')`.execute(db);
     },
   },
+  {
+    version: 33,
+    name: "leak reports acted on",
+    statements: [
+      // The digests of the leak reports acted on: GitHub's signed format has no nonce or time, so a
+      // captured report could otherwise be sent again to disable a key an admin re-enabled.
+      `create table leak_reports (
+        digest text primary key,
+        receive_time bigint not null)`,
+    ],
+  },
 ];
 
 /**

@@ -54,6 +54,14 @@ export interface PermissionPresetRow {
   update_time: number;
 }
 
+/** A leak report Hearth acted on (migration 33), so that the same report sent again is not acted on twice. */
+interface LeakReportRow {
+  /** Hex SHA-256 of the report's body, byte for byte (what GitHub's signature covers). */
+  digest: string;
+  /** When it was acted on, epoch ms. */
+  receive_time: number;
+}
+
 /** A deleted key that had keys made through it (migration 29): what a leak report of its secret needs. */
 export interface ApiKeyTombstoneRow {
   /** The deleted key's digest (hex SHA-256 of its secret), as `api_keys.digest` held it. */
@@ -398,6 +406,7 @@ export interface Schema {
   users: UserRow & Folded<"display_name">;
   api_keys: ApiKeyRow & Folded<"display_name">;
   api_key_tombstones: ApiKeyTombstoneRow;
+  leak_reports: LeakReportRow;
   audit_logs: AuditLogRow & Folded<"message" | "status_message"> & AuditChainColumns;
   audit_chain_heads: AuditChainHeadRow;
   audit_checkpoints: AuditCheckpointRow;

@@ -105,7 +105,7 @@ export function leakReportRoutes(router: Router): void {
       if (!Array.isArray(body)) throw invalidArgument("the request body must be a JSON array of {token, type, url, source}");
       const parsed = leakReport.safeParse(body);
       if (!parsed.success) throw invalidArgument(describeIssue("request body", parsed.error, body));
-      await actOnLeakReport(deps, reporter, readFindings(parsed.data), requestMeta(request));
+      await actOnLeakReport(deps, reporter, text ?? "", readFindings(parsed.data), requestMeta(request));
       void reply.header("cache-control", "no-store");
       return [];
     },
