@@ -36,7 +36,8 @@ for (const dialect of DIALECTS) {
       );
 
     before(async () => {
-      ({ h, stop } = await startPlatform(dialect));
+      // The quota burst of webhooks points them at loopback: the operator's switch allows it.
+      ({ h, stop } = await startPlatform(dialect, {}, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" }));
       assert.equal((await call("POST", `${A}/users?userId=quota-owner`, { body: { serviceAccount: true } })).status, 200);
     });
     after(() => stop());
@@ -210,6 +211,12 @@ for (const dialect of DIALECTS) {
         (i: number) => call("POST", `${A}/deployments?deploymentId=quota-dep-${i}`, { body: { baseModel: "accounts/fireworks/models/tiny-public" } }),
       ],
       ["datasets", 3, 20, (i: number) => call("POST", `${A}/datasets?datasetId=quota-ds-${i}`, { body: {} })],
+      [
+        "webhooks",
+        3,
+        15,
+        (i: number) => call("POST", `${A}/webhooks?webhookId=quota-wh-${i}`, { body: { url: "http://127.0.0.1:9/hook", events: ["api_key.leaked"] } }),
+      ],
     ] as const) {
       test(`quota "${quota}" holds under ${burst} concurrent creates`, async () => {
         // Per-user keys count for one owner (which has none yet); the other quotas count the account.
