@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { sql } from "kysely";
 import { generateKey } from "../src/domain/api-key-format.ts";
 import { loadConfig } from "../src/config.ts";
 import { Webhook } from "standardwebhooks";
@@ -131,6 +132,47 @@ for (const dialect of DIALECTS) {
       assert.equal((await report(h, again, signed(scanner.privateKey, again))).status, 200);
       assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401);
       assert.equal((await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "${keyPath.slice(4)}"`)).length, 2);
+    });
+
+    test("the same report sent several times at once is acted on once: the others are answered 503 until it is done, then 200 and nothing", async () => {
+      const { key, keyId } = await serviceAccountWithKey(h, "leaky-burst");
+      const resource = `accounts/${h.accountId}/users/leaky-burst/apiKeys/${keyId}`;
+      const body = findings({ token: key, url: "https://github.com/octo/public-repo/blob/b0b0b0/burst.env" });
+      const headers = signed(scanner.privateKey, body);
+      const answers = await Promise.all(Array.from({ length: 6 }, () => report(h, body, headers)));
+      assert.ok(
+        answers.every((a) => a.status === 200 || a.status === 503),
+        answers.map((a) => a.status).join(","),
+      );
+      assert.ok(answers.some((a) => a.status === 200));
+      assert.equal((await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "${resource}"`)).length, 1, "acted on once");
+      const again = await report(h, body, headers);
+      assert.equal(again.status, 200, again.text);
+      assert.equal((await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "${resource}"`)).length, 1);
+    });
+
+    test("a report that fails part way gives up its claim: the scanner's retry is acted on", async () => {
+      const { key } = await serviceAccountWithKey(h, "leaky-retried");
+      const body = findings({ token: key, url: "https://github.com/octo/public-repo/blob/c1c1c1/retry.env" });
+      const headers = signed(scanner.privateKey, body);
+      const db = h.deps.store.db;
+      if (dialect === "sqlite") {
+        await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs BEGIN SELECT RAISE(ABORT, 'audit log is read-only'); END`.execute(db);
+      } else {
+        await sql`CREATE FUNCTION audit_read_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit log is read-only'; END $$ LANGUAGE plpgsql`.execute(db);
+        await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs FOR EACH ROW EXECUTE FUNCTION audit_read_only()`.execute(db);
+      }
+      try {
+        const failed = await report(h, body, headers);
+        assert.equal(failed.status, 503, failed.text);
+      } finally {
+        await sql`DROP TRIGGER audit_read_only${sql.raw(dialect === "sqlite" ? "" : " ON audit_logs")}`.execute(db);
+        if (dialect === "postgres") await sql`DROP FUNCTION audit_read_only()`.execute(db);
+      }
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 200, "nothing was changed");
+      const retried = await report(h, body, headers);
+      assert.equal(retried.status, 200, retried.text);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401, "the retry disabled it");
     });
 
     test("a report with the shared secret disables the key too, and the keys made through it, which the leak's finder may hold", async () => {

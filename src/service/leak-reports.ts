@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual, verify } from "node:crypto";
 import { digestKey, hasValidChecksum } from "../domain/api-key-format.ts";
-import { unauthenticated } from "../domain/errors.ts";
+import { ApiError, unauthenticated } from "../domain/errors.ts";
 import { apiKeyName } from "../domain/resource-names.ts";
 import type { LeakReportConfig } from "../leak-report-config.ts";
 import { findKeyByDigest, findTombstone } from "../store/api-keys.ts";
-import { leakReportActedOn, recordLeakReport } from "../store/leak-reports.ts";
+import { claimLeakReport, finishLeakReport, releaseLeakReport } from "../store/leak-reports.ts";
 import type { Db } from "../store/store.ts";
 import type { ApiKeyRow } from "../store/schema.ts";
 import { announceDisabled, disableApiKeyRow, disableMadeThrough } from "./api-key-lifecycle.ts";
@@ -99,14 +99,34 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
  * A report is acted on once: GitHub's signature covers only the body (no nonce, no time), so whoever
  * captured a signed report could send it again, after an admin re-enabled a key judged safe, to
  * disable it anew. Once every finding is handled the body's SHA-256 is stored; the same body again
- * changes nothing and gets the same answer. A report that failed part way is not recorded, so the
- * scanner's retry is acted on.
+ * changes nothing and gets the same answer. The report is claimed before any finding is acted on
+ * (`claimLeakReport`), so the same report sent again while the first is still being acted on (a
+ * captured report replayed at once, or a scanner's retry after a timeout) is answered 503 and acts
+ * on nothing; a report that failed part way gives up its claim, so the scanner's retry is acted on
+ * (and one whose process died is taken over once its claim lapses, REPORT_CLAIM_MS).
  * @param body the report's exact text, as verified (`verifyLeakReport`).
- * @throws UNAVAILABLE (503) when an audit entry cannot be written (that key's change is rolled back).
+ * @throws UNAVAILABLE (503) when an audit entry cannot be written (that key's change is rolled back),
+ * or when another request is acting on the same report.
  */
 export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, body: string, findings: readonly LeakFinding[], meta: RequestMeta): Promise<void> {
   const reportDigest = sha256(Buffer.from(body, "utf8")).toString("hex");
-  if (await leakReportActedOn(deps.store.db, reportDigest)) return;
+  const claimTime = deps.clock.now();
+  const claim = await claimLeakReport(deps.store.db, reportDigest, claimTime, REPORT_CLAIM_MS);
+  if (claim === "done") return;
+  if (claim === "busy") throw new ApiError("UNAVAILABLE", "this report is being acted on by another request; send it again later");
+  try {
+    await actOnFindings(deps, reporter, findings, meta);
+  } catch (error) {
+    await releaseLeakReport(deps.store.db, reportDigest, claimTime).catch(() => undefined);
+    throw error;
+  }
+  await finishLeakReport(deps.store.db, reportDigest, claimTime);
+}
+
+/** How long a request acting on a report holds it: another request with the same report waits it out (503) unless it ends first. */
+const REPORT_CLAIM_MS = 10 * 60 * 1000;
+
+async function actOnFindings(deps: Deps, reporter: LeakReporter, findings: readonly LeakFinding[], meta: RequestMeta): Promise<void> {
   // A token found in several places is acted on once per report (its first finding): 300 copies of
   // one key would otherwise write 300 entries and events.
   const seen = new Set<string>();
@@ -125,7 +145,6 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, body: 
     });
     for (const id of keyIds ?? []) await deps.cluster.invalidator.key(id);
   }
-  await recordLeakReport(deps.store.db, reportDigest, deps.clock.now());
 }
 
 /** What a report is and where it came from. */

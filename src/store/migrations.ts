@@ -714,6 +714,16 @@ const MIGRATIONS: Migration[] = [
         receive_time bigint not null)`,
     ],
   },
+  {
+    version: 34,
+    name: "leak report claims",
+    statements: [
+      // A report is claimed before it is acted on (until claim_expire_time; null once acted on), so
+      // that two requests carrying the same report at once do not both act on it. The rows of
+      // migration 33 were acted on: null.
+      `alter table leak_reports add column claim_expire_time bigint`,
+    ],
+  },
 ];
 
 /**

@@ -58,8 +58,10 @@ export interface PermissionPresetRow {
 interface LeakReportRow {
   /** Hex SHA-256 of the report's body, byte for byte (what GitHub's signature covers). */
   digest: string;
-  /** When it was acted on, epoch ms. */
+  /** When it was claimed for acting on, epoch ms (with the claim's end, the claim's identity). */
   receive_time: number;
+  /** Until when a request acting on it holds it (epoch ms); null once every finding was acted on. */
+  claim_expire_time: number | null;
 }
 
 /** A deleted key that had keys made through it (migration 29): what a leak report of its secret needs. */
