@@ -190,6 +190,18 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(entry.payload.alsoDisabled, [minted.body.name]);
     });
 
+    test("a report with the shared secret is acted on each time it comes: a scanner's next finding of a re-enabled key may have the same body", async () => {
+      const { key, keyId } = await serviceAccountWithKey(h, "leaky-secret-again");
+      const keyPath = `/v1/accounts/${h.accountId}/users/leaky-secret-again/apiKeys/${keyId}`;
+      const body = JSON.stringify([{ token: key, type: "hearth_api_key" }]);
+      assert.equal((await report(h, body, { "x-hearth-leak-report-secret": SECRET })).status, 200);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401);
+      assert.equal((await h.call("POST", `${keyPath}:enable`, { body: {} })).status, 200);
+      assert.equal((await report(h, body, { "x-hearth-leak-report-secret": SECRET })).status, 200);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 401, "found again, disabled again");
+      assert.equal((await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "${keyPath.slice(4)}"`)).length, 2);
+    });
+
     test("a leaked key of another account is audited in that account", async () => {
       const otherAdmin = await otherAccount(h, "leak-other");
       const sa = await h.call("POST", `/v1/accounts/leak-other/users?userId=robot`, { key: otherAdmin, body: { serviceAccount: true } });

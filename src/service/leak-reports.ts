@@ -96,10 +96,11 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
  * Anything else is ignored, and a token repeated in the report is acted on once; the caller answers
  * the same whatever was found (the answer does not tell which tokens are real).
  *
- * A report is acted on once: GitHub's signature covers only the body (no nonce, no time), so whoever
- * captured a signed report could send it again, after an admin re-enabled a key judged safe, to
- * disable it anew. Once every finding is handled the body's SHA-256 is stored; the same body again
- * changes nothing and gets the same answer. The report is claimed before any finding is acted on
+ * A signed report is acted on once: GitHub's signature covers only the body (no nonce, no time), so
+ * whoever captured a signed report could send it again, after an admin re-enabled a key judged safe,
+ * to disable it anew. Once every finding is handled the body's SHA-256 is stored; the same body again
+ * changes nothing and gets the same answer. (A report with the shared secret is acted on each time:
+ * its credential is in the request, so a replay of it is no weaker than a new report.) The report is claimed before any finding is acted on
  * (`claimLeakReport`), so the same report sent again while the first is still being acted on (a
  * captured report replayed at once, or a scanner's retry after a timeout) is answered 503 and acts
  * on nothing; a report that failed part way gives up its claim, so the scanner's retry is acted on
@@ -109,6 +110,10 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
  * or when another request is acting on the same report.
  */
 export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, body: string, findings: readonly LeakFinding[], meta: RequestMeta): Promise<void> {
+  // The shared secret travels with its report: whoever could send one again could send any report,
+  // so remembering it protects nothing, and would swallow the scanner's next finding of a key an
+  // admin re-enabled whenever its body came out the same (a scanner that sends no url, say).
+  if (reporter.via === "secret") return actOnFindings(deps, reporter, findings, meta);
   const reportDigest = sha256(Buffer.from(body, "utf8")).toString("hex");
   const claimTime = deps.clock.now();
   const claim = await claimLeakReport(deps.store.db, reportDigest, claimTime, REPORT_CLAIM_MS);
