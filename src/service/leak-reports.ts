@@ -86,6 +86,9 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
   throw unauthenticated("sign the leak report (Github-Public-Key-Signature, Github-Public-Key-Identifier) or send x-hearth-leak-report-secret");
 }
 
+/** How long a request acting on a report holds it: another request with the same report waits it out (503) unless it ends first. */
+const REPORT_CLAIM_MS = 10 * 60 * 1000;
+
 /**
  * Acts on each finding: a token that is a Hearth key (valid checksum, a stored digest) is disabled
  * with reason `EXPOSED`, and in the same transaction `api_key.leaked` (and `api_key.disabled`, when
@@ -100,11 +103,12 @@ export function verifyLeakReport(config: LeakReportConfig, credentials: LeakRepo
  * whoever captured a signed report could send it again, after an admin re-enabled a key judged safe,
  * to disable it anew. Once every finding is handled the body's SHA-256 is stored; the same body again
  * changes nothing and gets the same answer. (A report with the shared secret is acted on each time:
- * its credential is in the request, so a replay of it is no weaker than a new report.) The report is claimed before any finding is acted on
- * (`claimLeakReport`), so the same report sent again while the first is still being acted on (a
- * captured report replayed at once, or a scanner's retry after a timeout) is answered 503 and acts
- * on nothing; a report that failed part way gives up its claim, so the scanner's retry is acted on
- * (and one whose process died is taken over once its claim lapses, REPORT_CLAIM_MS).
+ * its credential is in the request, so a replay of it is no weaker than a new report.) The report
+ * is claimed before any finding is acted on (`claimLeakReport`), so the same report sent again while
+ * the first is still being acted on (a captured report replayed at once, or a scanner's retry after
+ * a timeout) is answered 503 and acts on nothing; a report that failed part way gives up its claim,
+ * so the scanner's retry is acted on (and one whose process died is taken over once its claim
+ * lapses, REPORT_CLAIM_MS).
  * @param body the report's exact text, as verified (`verifyLeakReport`).
  * @throws UNAVAILABLE (503) when an audit entry cannot be written (that key's change is rolled back),
  * or when another request is acting on the same report.
@@ -127,9 +131,6 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, body: 
   }
   await finishLeakReport(deps.store.db, reportDigest, claimTime);
 }
-
-/** How long a request acting on a report holds it: another request with the same report waits it out (503) unless it ends first. */
-const REPORT_CLAIM_MS = 10 * 60 * 1000;
 
 async function actOnFindings(deps: Deps, reporter: LeakReporter, findings: readonly LeakFinding[], meta: RequestMeta): Promise<void> {
   // A token found in several places is acted on once per report (its first finding): 300 copies of

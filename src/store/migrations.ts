@@ -707,21 +707,14 @@ const MIGRATIONS: Migration[] = [
     version: 33,
     name: "leak reports acted on",
     statements: [
-      // The digests of the leak reports acted on: GitHub's signed format has no nonce or time, so a
-      // captured report could otherwise be sent again to disable a key an admin re-enabled.
+      // The digests of the signed leak reports acted on: GitHub's signed format has no nonce or
+      // time, so a captured report could otherwise be sent again to disable a key an admin
+      // re-enabled. A report is claimed before it is acted on (until claim_expire_time; null once
+      // acted on), so that two requests carrying the same report at once do not both act on it.
       `create table leak_reports (
         digest text primary key,
-        receive_time bigint not null)`,
-    ],
-  },
-  {
-    version: 34,
-    name: "leak report claims",
-    statements: [
-      // A report is claimed before it is acted on (until claim_expire_time; null once acted on), so
-      // that two requests carrying the same report at once do not both act on it. The rows of
-      // migration 33 were acted on: null.
-      `alter table leak_reports add column claim_expire_time bigint`,
+        receive_time bigint not null,
+        claim_expire_time bigint)`,
     ],
   },
 ];

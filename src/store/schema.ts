@@ -54,7 +54,7 @@ export interface PermissionPresetRow {
   update_time: number;
 }
 
-/** A leak report Hearth acted on (migration 33), so that the same report sent again is not acted on twice. */
+/** A signed leak report Hearth acted on or is acting on (migration 33), so that the same report sent again is not acted on twice. */
 interface LeakReportRow {
   /** Hex SHA-256 of the report's body, byte for byte (what GitHub's signature covers). */
   digest: string;
