@@ -159,5 +159,28 @@ for (const dialect of DIALECTS) {
         await hec.close();
       }
     });
+
+    test('an account holds at most 5 audit sinks (the quota "audit-sinks"), each sent the whole stream: the 6th is a 429 naming the quota, and audited', async () => {
+      const h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
+      try {
+        const quota = async () => (await h.call("GET", `${A}/quotas/audit-sinks`)).body;
+        assert.deepEqual([(await quota()).value, (await quota()).maxValue, (await quota()).usage], ["5", "5", 0]);
+        const create = (id: string) =>
+          h.call("POST", `${A}/auditSinks?auditSinkId=${id}`, { body: { type: "SPLUNK_HEC", url: "http://127.0.0.1:9/services/collector", hecToken: "t" } });
+        for (let i = 1; i <= 5; i++) assert.equal((await create(`sink-${i}`)).status, 200, `sink ${i}`);
+        assert.equal((await quota()).usage, 5);
+        const refused = await create("sink-6");
+        assert.equal(refused.status, 429, JSON.stringify(refused.body));
+        assert.equal(refused.body.error.message, 'quota "audit-sinks" exceeded: 5 of 5 in use, this request needs 1 more');
+        assert.equal((await h.call("GET", `${A}/auditSinks`)).body.auditSinks.length, 5, "nothing stored");
+        const audited = await h.call("GET", `${A}/auditLogs?filter=${encodeURIComponent('method="CreateAuditSink" AND status:"RESOURCE_EXHAUSTED"')}`);
+        assert.equal(audited.body.auditLogs.length, 1);
+        assert.equal((await h.call("DELETE", `${A}/auditSinks/sink-1`)).status, 200);
+        assert.equal((await create("sink-6")).status, 200, "deleting one makes room");
+        assert.equal((await h.call("PATCH", `${A}/quotas/audit-sinks`, { body: { value: "6" } })).status, 400, "above the operator's maximum");
+      } finally {
+        await h.stop();
+      }
+    });
   });
 }

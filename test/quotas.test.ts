@@ -22,6 +22,7 @@ for (const dialect of DIALECTS) {
       const byId = Object.fromEntries(res.body.quotas.map((q: any) => [q.name.split("/").pop(), q]));
       assert.deepEqual(Object.keys(byId).sort(), [
         "api-keys-per-user",
+        "audit-sinks",
         "dataset-storage-bytes",
         "datasets",
         "deployments",
@@ -36,6 +37,7 @@ for (const dialect of DIALECTS) {
       assert.equal(byId["serverless-inference-rpm"].value, "6000");
       assert.equal(byId["api-keys-per-user"].usage, 1, "the admin's bootstrap key");
       assert.deepEqual([byId.webhooks.value, byId.webhooks.maxValue, byId.webhooks.usage], ["20", "20", 0]);
+      assert.deepEqual([byId["audit-sinks"].value, byId["audit-sinks"].maxValue, byId["audit-sinks"].usage], ["5", "5", 0]);
     });
 
     test("service-accounts is enforced: RESOURCE_EXHAUSTED names the quota; usage is counted from the store", async () => {
@@ -109,7 +111,7 @@ for (const dialect of DIALECTS) {
     });
   });
 
-  test(`migration 32 gives every account stored before it the quota "webhooks" at 20, and keeps a row already there (${dialect})`, async () => {
+  test(`migration 32 gives every account stored before it the quotas "webhooks" at 20 and "audit-sinks" at 5, and keeps a row already there (${dialect})`, async () => {
     const db = await freshDatabase(dialect);
     const store = await openStore({ databaseUrl: db.env.DATABASE_URL, dataDir: db.env.HEARTH_DATA_DIR, migrate: false });
     try {
@@ -130,6 +132,18 @@ for (const dialect of DIALECTS) {
         [
           ["acme", 20, 20],
           ["other", 5, 8],
+        ],
+      );
+      const sinks = await sql<{
+        account_id: string;
+        value: number;
+        max_value: number;
+      }>`select account_id, value, max_value from quotas where id = 'audit-sinks' order by account_id`.execute(store.db);
+      assert.deepEqual(
+        sinks.rows.map((r) => [r.account_id, Number(r.value), Number(r.max_value)]),
+        [
+          ["acme", 5, 5],
+          ["other", 5, 5],
         ],
       );
     } finally {

@@ -9,6 +9,8 @@ export const QUOTA_DEFAULTS = {
   "api-keys-per-user": 10,
   // An event is delivered to every webhook subscribed to it: this bounds an account's fan-out.
   webhooks: 20,
+  // Each audit sink is sent the account's whole audit stream: this bounds that fan-out too.
+  "audit-sinks": 5,
 } as const satisfies Record<string, number>;
 
 export type QuotaId = keyof typeof QUOTA_DEFAULTS;

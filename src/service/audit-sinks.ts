@@ -15,6 +15,7 @@ import { getWebhook } from "../store/webhooks.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { checkOutboundTarget } from "./outbound-fetch.ts";
+import { reserve } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 
@@ -68,7 +69,8 @@ const view = (row: AuditSinkRow): AuditSinkView => ({
  * in chain order, at least once.
  * @throws INVALID_ARGUMENT naming a missing or bad field (a WEBHOOK sink's `webhook` must be one of
  * the account's webhooks; a SPLUNK_HEC sink needs `url` — public unless HEARTH_ALLOW_PRIVATE_NETWORKS — and `hecToken`);
- * ALREADY_EXISTS for a taken id.
+ * ALREADY_EXISTS for a taken id; RESOURCE_EXHAUSTED when the account's "audit-sinks" quota (default
+ * and maximum 5: each sink is sent the whole stream) is used up.
  */
 export async function createAuditSink(deps: Deps, ctx: Ctx, accountId: string, sinkId: string | undefined, input: AuditSinkInput): Promise<AuditSinkView> {
   authorize(ctx, "auditSettings.update");
@@ -110,6 +112,7 @@ export async function createAuditSink(deps: Deps, ctx: Ctx, accountId: string, s
       create_time: now,
       update_time: now,
     };
+    await reserve(deps, trx, accountId, "audit-sinks", 1);
     await insertUnique(() => insertAuditSink(trx, row), `audit sink "${id}" already exists`);
     return view(row);
   });

@@ -4,6 +4,7 @@ import * as quotas from "../store/quotas.ts";
 import { countServiceAccounts } from "../store/users.ts";
 import { countApiKeys, maxApiKeysPerUser } from "../store/api-keys.ts";
 import { countWebhooks } from "../store/webhooks.ts";
+import { countAuditSinks } from "../store/audit-sinks.ts";
 import { lockAccount } from "../store/accounts.ts";
 import type { Db, Store } from "../store/store.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -27,7 +28,7 @@ function checkQuotaId(id: string): QuotaId {
  * the transaction of every change (so it cannot drift). The platform quotas (deployments,
  * datasets, spend, rpm) are counted in platform-usage.ts. "service-accounts" is the account's
  * count kept by triggers (`countServiceAccounts`: one row read, however many there are).
- * "webhooks" counts the account's webhooks (an account holds a handful).
+ * "webhooks" and "audit-sinks" count the account's webhooks and audit sinks (a handful each).
  * "api-keys-per-user" counts the usable keys (enabled, not expired at `deps.clock.now()`) of
  * `userId`, or without it the most any one principal holds.
  */
@@ -39,6 +40,8 @@ async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?
       return countServiceAccounts(db, accountId);
     case "webhooks":
       return countWebhooks(db, accountId);
+    case "audit-sinks":
+      return countAuditSinks(db, accountId);
     case "api-keys-per-user":
       return userId === undefined ? maxApiKeysPerUser(db, accountId, deps.clock.now()) : countApiKeys(db, accountId, userId, deps.clock.now());
     default:

@@ -693,14 +693,20 @@ const MIGRATIONS: Migration[] = [
   },
   {
     version: 32,
-    name: "webhooks quota",
+    name: "webhooks and audit sinks quotas",
     statements: [],
     // The fixed cap of 20 webhooks an account held became the quota "webhooks" (default and
-    // maximum 20, as before): every account created before gets its row.
+    // maximum 20, as before), and audit sinks, unbounded before, are held to the quota
+    // "audit-sinks" (default and maximum 5): every account created before gets both rows.
     fill: async (db) => {
-      await sql`insert into quotas (account_id, id, value, max_value, update_time)
-        select a.id, 'webhooks', 20, 20, ${Date.now()} from accounts a
-        where not exists (select 1 from quotas q where q.account_id = a.id and q.id = 'webhooks')`.execute(db);
+      for (const [id, value] of [
+        ["webhooks", 20],
+        ["audit-sinks", 5],
+      ] as const) {
+        await sql`insert into quotas (account_id, id, value, max_value, update_time)
+          select a.id, ${id}, ${value}, ${value}, ${Date.now()} from accounts a
+          where not exists (select 1 from quotas q where q.account_id = a.id and q.id = ${id})`.execute(db);
+      }
     },
   },
   {

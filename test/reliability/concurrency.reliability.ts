@@ -36,7 +36,7 @@ for (const dialect of DIALECTS) {
       );
 
     before(async () => {
-      // The quota burst of webhooks points them at loopback: the operator's switch allows it.
+      // The quota bursts of webhooks and audit sinks point them at loopback: the operator's switch allows it.
       ({ h, stop } = await startPlatform(dialect, {}, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" }));
       assert.equal((await call("POST", `${A}/users?userId=quota-owner`, { body: { serviceAccount: true } })).status, 200);
     });
@@ -216,6 +216,13 @@ for (const dialect of DIALECTS) {
         3,
         15,
         (i: number) => call("POST", `${A}/webhooks?webhookId=quota-wh-${i}`, { body: { url: "http://127.0.0.1:9/hook", events: ["api_key.leaked"] } }),
+      ],
+      [
+        "audit-sinks",
+        2,
+        10,
+        (i: number) =>
+          call("POST", `${A}/auditSinks?auditSinkId=quota-sink-${i}`, { body: { type: "SPLUNK_HEC", url: "http://127.0.0.1:9/collector", hecToken: "t" } }),
       ],
     ] as const) {
       test(`quota "${quota}" holds under ${burst} concurrent creates`, async () => {

@@ -21,6 +21,7 @@ const INFO: Readonly<Record<string, QuotaInfo>> = {
   "service-accounts": { label: "Service accounts", about: "Service accounts of the account.", format: formatNumber },
   "api-keys-per-user": { label: "API keys per principal", about: "Usage is the most keys any one principal has.", format: formatNumber },
   webhooks: { label: "Webhooks", about: "Webhooks of the account: every event goes to each one subscribed.", format: formatNumber },
+  "audit-sinks": { label: "Audit sinks", about: "Live streams of the audit log: each is sent every entry.", format: formatNumber },
 };
 
 const infoOf = (id: string): QuotaInfo => INFO[id] ?? { label: id, about: "", format: formatNumber };
