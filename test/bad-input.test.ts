@@ -118,6 +118,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await counts(h), before);
     });
 
+    test("a human user's clash names what clashed: the id, or the email under another id; the service-account count is unchanged", async () => {
+      const first = await h.call("POST", `${A}/users?userId=ada`, { body: { email: "ada@example.com", role: "user" } });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      const quota = async () => (await h.call("GET", `${A}/quotas/service-accounts`)).body.usage;
+      const usage = await quota();
+      const before = await counts(h);
+      const sameId = await h.call("POST", `${A}/users?userId=ada`, { body: { email: "other@example.com", role: "user" } });
+      assert.equal(sameId.status, 409);
+      assert.equal(sameId.body.error.message, 'user "ada" already exists');
+      const sameEmail = await h.call("POST", `${A}/users?userId=ada-2`, { body: { email: "ada@example.com", role: "user" } });
+      assert.equal(sameEmail.status, 409);
+      assert.equal(sameEmail.body.error.message, 'a user with email "ada@example.com" already exists');
+      // A service account whose id is taken by a human: refused, and the kept count does not move.
+      const saOverHuman = await h.call("POST", `${A}/users?userId=ada`, { body: { serviceAccount: true } });
+      assert.equal(saOverHuman.status, 409);
+      assert.deepEqual(await counts(h), before, "nothing stored, no successful audit entry");
+      assert.equal(await quota(), usage);
+    });
+
     test("the last admin cannot be demoted or deleted", async () => {
       const demote = await h.call("PATCH", `${A}/users/admin-example-com`, { body: { role: "user" } });
       assert.equal(demote.status, 400);
