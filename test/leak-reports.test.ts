@@ -32,9 +32,13 @@ interface Finding {
 }
 
 /** Sends a report over a real connection, signed like GitHub's scanner (or with `headers` instead). */
-async function report(h: TestHearth, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; contentType: string | null }> {
+async function report(
+  h: TestHearth,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; contentType: string | null; retryAfter: string | null }> {
   const res = await fetch(`${h.baseUrl}/v1/apiKeys:reportLeak`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
-  return { status: res.status, text: await res.text(), contentType: res.headers.get("content-type") };
+  return { status: res.status, text: await res.text(), contentType: res.headers.get("content-type"), retryAfter: res.headers.get("retry-after") };
 }
 
 const signed = (privateKey: KeyObject, body: string, keyIdentifier = KEY_ID): Record<string, string> => ({
@@ -145,6 +149,7 @@ for (const dialect of DIALECTS) {
         answers.map((a) => a.status).join(","),
       );
       assert.ok(answers.some((a) => a.status === 200));
+      for (const busy of answers.filter((a) => a.status === 503)) assert.equal(busy.retryAfter, "5", "a copy in flight is told when to come back");
       assert.equal((await auditEntries(h, `method = "ReportApiKeyLeak" AND resource = "${resource}"`)).length, 1, "acted on once");
       const again = await report(h, body, headers);
       assert.equal(again.status, 200, again.text);

@@ -122,7 +122,7 @@ export async function actOnLeakReport(deps: Deps, reporter: LeakReporter, body: 
   const claimTime = deps.clock.now();
   const claim = await claimLeakReport(deps.store.db, reportDigest, claimTime, REPORT_CLAIM_MS);
   if (claim === "done") return;
-  if (claim === "busy") throw new ApiError("UNAVAILABLE", "this report is being acted on by another request; send it again later");
+  if (claim === "busy") throw new ApiError("UNAVAILABLE", "this report is being acted on by another request; send it again later", { "retry-after": "5" });
   try {
     await actOnFindings(deps, reporter, findings, meta);
   } catch (error) {
