@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { sql } from "kysely";
+import { blockAuditWrites } from "./support/audit-entries.ts";
 import { generateKey } from "../src/domain/api-key-format.ts";
 import { loadConfig } from "../src/config.ts";
 import { Webhook } from "standardwebhooks";
@@ -160,19 +160,12 @@ for (const dialect of DIALECTS) {
       const { key } = await serviceAccountWithKey(h, "leaky-retried");
       const body = findings({ token: key, url: "https://github.com/octo/public-repo/blob/c1c1c1/retry.env" });
       const headers = signed(scanner.privateKey, body);
-      const db = h.deps.store.db;
-      if (dialect === "sqlite") {
-        await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs BEGIN SELECT RAISE(ABORT, 'audit log is read-only'); END`.execute(db);
-      } else {
-        await sql`CREATE FUNCTION audit_read_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit log is read-only'; END $$ LANGUAGE plpgsql`.execute(db);
-        await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs FOR EACH ROW EXECUTE FUNCTION audit_read_only()`.execute(db);
-      }
+      const unblock = await blockAuditWrites(h.deps.store);
       try {
         const failed = await report(h, body, headers);
         assert.equal(failed.status, 503, failed.text);
       } finally {
-        await sql`DROP TRIGGER audit_read_only${sql.raw(dialect === "sqlite" ? "" : " ON audit_logs")}`.execute(db);
-        if (dialect === "postgres") await sql`DROP FUNCTION audit_read_only()`.execute(db);
+        await unblock();
       }
       assert.equal((await h.call("GET", "/verifyApiKey", { key })).status, 200, "nothing was changed");
       const retried = await report(h, body, headers);

@@ -122,30 +122,22 @@ for (const dialect of DIALECTS) {
         );
       await sql`insert into quotas (account_id, id, value, max_value, update_time) values ('other', 'webhooks', 5, 8, 1)`.execute(store.db);
       await migrate(store.db, store.dialect);
-      const rows = await sql<{
-        account_id: string;
-        value: number;
-        max_value: number;
-      }>`select account_id, value, max_value from quotas where id = 'webhooks' order by account_id`.execute(store.db);
-      assert.deepEqual(
-        rows.rows.map((r) => [r.account_id, Number(r.value), Number(r.max_value)]),
-        [
-          ["acme", 20, 20],
-          ["other", 5, 8],
-        ],
-      );
-      const sinks = await sql<{
-        account_id: string;
-        value: number;
-        max_value: number;
-      }>`select account_id, value, max_value from quotas where id = 'audit-sinks' order by account_id`.execute(store.db);
-      assert.deepEqual(
-        sinks.rows.map((r) => [r.account_id, Number(r.value), Number(r.max_value)]),
-        [
-          ["acme", 5, 5],
-          ["other", 5, 5],
-        ],
-      );
+      const rows = async (quotaId: string) =>
+        (
+          await sql<{
+            account_id: string;
+            value: number;
+            max_value: number;
+          }>`select account_id, value, max_value from quotas where id = ${quotaId} order by account_id`.execute(store.db)
+        ).rows.map((r) => [r.account_id, Number(r.value), Number(r.max_value)]);
+      assert.deepEqual(await rows("webhooks"), [
+        ["acme", 20, 20],
+        ["other", 5, 8],
+      ]);
+      assert.deepEqual(await rows("audit-sinks"), [
+        ["acme", 5, 5],
+        ["other", 5, 5],
+      ]);
     } finally {
       await store.close();
       await db.drop();

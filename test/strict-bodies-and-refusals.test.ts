@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { sql } from "kysely";
+import { blockAuditWrites } from "./support/audit-entries.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { auditEntries, human, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
@@ -225,13 +225,7 @@ for (const dialect of DIALECTS) {
     });
 
     test("when the audit log cannot be written, the change is rolled back and the answer is 503", async () => {
-      const db = h.deps.store.db;
-      if (dialect === "sqlite") {
-        await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs BEGIN SELECT RAISE(ABORT, 'audit log is read-only'); END`.execute(db);
-      } else {
-        await sql`CREATE FUNCTION audit_read_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit log is read-only'; END $$ LANGUAGE plpgsql`.execute(db);
-        await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs FOR EACH ROW EXECUTE FUNCTION audit_read_only()`.execute(db);
-      }
+      const unblock = await blockAuditWrites(h.deps.store);
       try {
         const res = await h.call("POST", `${A}/users?userId=rolled-back`, { body: { serviceAccount: true, role: "user" } });
         assert.equal(res.status, 503, JSON.stringify(res.body));
@@ -240,7 +234,7 @@ for (const dialect of DIALECTS) {
         const refused = await h.call("PATCH", X, { body: { rol: "admin" } });
         assert.equal(refused.status, 503, "an unrecordable refusal is not answered as if it were recorded");
       } finally {
-        await sql`DROP TRIGGER audit_read_only${sql.raw(dialect === "sqlite" ? "" : " ON audit_logs")}`.execute(db);
+        await unblock();
       }
       assert.equal((await h.call("GET", `${A}/users/rolled-back`)).status, 404, "the change was rolled back with its entry");
     });

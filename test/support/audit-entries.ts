@@ -3,7 +3,7 @@ import { entryHash, GENESIS_HASH } from "../../src/domain/audit-chain.ts";
 import { CHECKPOINT_EVERY, chainedEntry, type NewAuditEntry } from "../../src/store/audit-chain.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { AuditCheckpointRow, Schema } from "../../src/store/schema.ts";
-import type { Insertable } from "kysely";
+import { sql, type Insertable } from "kysely";
 
 /**
  * Appends `count` entries to an account's audit chain by SQL in batches of 1,000 (far faster than
@@ -71,4 +71,23 @@ export async function appendChainedEntries(store: Store, accountId: string, coun
     .values({ ...head, seq, hash, checkpoint_seq: seq - (seq % CHECKPOINT_EVERY) })
     .onConflict((oc) => oc.column("account_id").doUpdateSet({ seq, hash, checkpoint_seq: seq - (seq % CHECKPOINT_EVERY) }))
     .execute();
+}
+
+/**
+ * Makes every audit write fail (a trigger on `audit_logs` that raises), as a full disk or a revoked
+ * grant would, until the returned function is called: for tests of what a change does when its
+ * entry cannot be written.
+ */
+export async function blockAuditWrites(store: Store): Promise<() => Promise<void>> {
+  const db = store.db;
+  if (store.dialect === "sqlite") {
+    await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs BEGIN SELECT RAISE(ABORT, 'audit log is read-only'); END`.execute(db);
+    return async () => void (await sql`DROP TRIGGER audit_read_only`.execute(db));
+  }
+  await sql`CREATE FUNCTION audit_read_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit log is read-only'; END $$ LANGUAGE plpgsql`.execute(db);
+  await sql`CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_logs FOR EACH ROW EXECUTE FUNCTION audit_read_only()`.execute(db);
+  return async () => {
+    await sql`DROP TRIGGER audit_read_only ON audit_logs`.execute(db);
+    await sql`DROP FUNCTION audit_read_only()`.execute(db);
+  };
 }
