@@ -185,29 +185,35 @@ for (const dialect of DIALECTS) {
       assert.equal(saScoped.status, 200, JSON.stringify(saScoped.body));
     });
 
-    test("allowedModels: a model outside the list is refused on every OpenAI-compatible route, naming it; the model list shows only allowed ones", async () => {
+    test("allowedModels: a model outside the list is refused on every OpenAI-compatible route as a missing model is; the model list shows only allowed ones", async () => {
       await serviceAccountWithKey(h, "sa-models", "user");
       const { key } = await keyWith(h, "sa-models", { allowedModels: [EMBED] });
       const before = up.requests.length;
+      const refusal = (model: string) => ({
+        error: {
+          message: `model "${model}" does not exist, or is not among this API key's allowedModels`,
+          type: "not_found_error",
+          code: "model_not_found",
+          param: null,
+        },
+      });
       for (const mount of ["/inference/v1", "/v1"]) {
         const res = await infer(h, key, chat(TINY), `${mount}/chat/completions`);
-        assert.equal(res.status, 403);
-        const body = (await res.json()) as any;
-        assert.equal(body.error.type, "permission_error");
-        assert.match(body.error.message, /this API key may not call model "accounts\/fireworks\/models\/tiny-public": it is not among the key's allowedModels/);
+        assert.equal(res.status, 404);
+        assert.deepEqual(await res.json(), refusal(TINY));
       }
       const completion = await infer(h, key, { model: TINY, prompt: "hi" }, "/inference/v1/completions");
-      assert.equal(completion.status, 403);
+      assert.equal(completion.status, 404);
       await completion.arrayBuffer();
       assert.equal(up.requests.length, before, "nothing reached the backend");
       const embedded = await infer(h, key, { model: EMBED, input: "hello" }, "/inference/v1/embeddings");
       assert.equal(embedded.status, 200);
       await embedded.arrayBuffer();
-      // A model outside the list on the wrong endpoint: the 403, not the 400 that would tell its kind
-      // ("…is not an embedding model (kind HF_BASE_MODEL)", found by attacking this wave's work).
+      // A model outside the list on the wrong endpoint: the same 404, not the 400 that would tell its
+      // kind ("…is not an embedding model (kind HF_BASE_MODEL)", found by attacking this wave's work).
       const wrongEndpoint = await infer(h, key, { model: TINY, input: "hello" }, "/inference/v1/embeddings");
-      assert.equal(wrongEndpoint.status, 403);
-      assert.doesNotMatch(await wrongEndpoint.text(), /kind/);
+      assert.equal(wrongEndpoint.status, 404);
+      assert.deepEqual(await wrongEndpoint.json(), refusal(TINY));
 
       const list = await h.call("GET", "/inference/v1/models", { key });
       assert.deepEqual(
@@ -215,15 +221,71 @@ for (const dialect of DIALECTS) {
         [EMBED],
       );
       const one = await h.call("GET", `/inference/v1/models/${TINY}`, { key });
-      assert.equal(one.status, 403);
-      assert.match(one.body.error.message, /allowedModels/);
+      assert.equal(one.status, 404);
+      assert.deepEqual(one.body, refusal(TINY));
 
       const pattern = await keyWith(h, "sa-models", { allowedModels: ["accounts/fireworks/models/*"] });
       const ok = await infer(h, pattern.key, chat(TINY));
       assert.equal(ok.status, 200);
       await ok.arrayBuffer();
-      const [entry] = await auditEntries(h, 'method="CreateChatCompletion" AND status:"PERMISSION_DENIED"');
+      const [entry] = await auditEntries(h, 'method="CreateChatCompletion" AND status:"NOT_FOUND" AND status:"allowedModels"');
       assert.ok(entry, "the refusal is audited");
+    });
+
+    test("allowedModels: a restricted key cannot tell a model it may not call from one that does not exist, on any route", async () => {
+      await serviceAccountWithKey(h, "sa-probe", "user");
+      assert.equal((await h.call("POST", `${A}/models?modelId=probe-secret`, { body: { backend: "local", upstreamModel: "tiny-upstream" } })).status, 200);
+      for (const [id, backend, state] of [
+        ["probe-ready", "local", "READY"],
+        ["probe-down", "nowhere", "FAILED"],
+      ] as const) {
+        const dep = await h.call("POST", `${A}/deployments?deploymentId=${id}`, { body: { baseModel: `${A.slice(4)}/models/probe-secret`, backend } });
+        assert.equal(dep.status, 200, JSON.stringify(dep.body));
+        assert.equal(dep.body.state, state);
+      }
+      const { key } = await keyWith(h, "sa-probe", { allowedModels: [EMBED] });
+      const before = up.requests.length;
+      const answer = async (path: string, model: string, body: Record<string, unknown>) => {
+        const res = await infer(h, key, { model, ...body }, path);
+        const text = (await res.text()).replaceAll(model, "MODEL");
+        return `${res.status} ${text}`;
+      };
+      // Each pair: something that exists (a public model, the account's model, a deployment up or
+      // down, a model#deployment), and a name of the same shape that does not.
+      const pairs = [
+        [TINY, "accounts/fireworks/models/no-such-model"],
+        [`${A.slice(4)}/models/probe-secret`, `${A.slice(4)}/models/no-such-model`],
+        [`${A.slice(4)}/deployments/probe-ready`, `${A.slice(4)}/deployments/no-such-deployment`],
+        [`${A.slice(4)}/deployments/probe-down`, `${A.slice(4)}/deployments/no-such-deployment`],
+        [`${A.slice(4)}/models/probe-secret#${A.slice(4)}/deployments/probe-ready`, `${A.slice(4)}/models/probe-secret#${A.slice(4)}/deployments/no-such`],
+        [`${EMBED}#${A.slice(4)}/deployments/probe-ready`, `${EMBED}#${A.slice(4)}/deployments/no-such-deployment`],
+      ];
+      for (const [path, body] of [
+        ["/inference/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }],
+        ["/inference/v1/completions", { prompt: "hi" }],
+        ["/inference/v1/embeddings", { input: "hi" }],
+      ] as const) {
+        for (const [existing, missing] of pairs) {
+          const seen = await answer(path, existing!, body);
+          assert.match(seen, /^404 /, `${path} ${existing}`);
+          assert.equal(seen, await answer(path, missing!, body), `${path}: ${existing} answers as ${missing}`);
+        }
+      }
+      assert.equal(up.requests.length, before, "nothing reached the backend");
+      const get = async (model: string) => {
+        const res = await h.call("GET", `/inference/v1/models/${model}`, { key });
+        return `${res.status} ${JSON.stringify(res.body).replaceAll(model, "MODEL")}`;
+      };
+      assert.equal(await get(`${A.slice(4)}/models/probe-secret`), await get(`${A.slice(4)}/models/no-such-model`));
+      assert.match(await get(`${A.slice(4)}/models/probe-secret`), /^404 /);
+      // An unrestricted key of the same account still learns what is wrong.
+      const open = await keyWith(h, "sa-probe", {});
+      const down = await infer(h, open.key, chat(`${A.slice(4)}/deployments/probe-down`));
+      assert.equal(down.status, 400);
+      assert.match(((await down.json()) as any).error.message, /deployment "accounts\/my-account\/deployments\/probe-down" is /);
+      const absent = await infer(h, open.key, chat(`${A.slice(4)}/models/no-such-model`));
+      assert.equal(absent.status, 404);
+      assert.match(((await absent.json()) as any).error.message, /^model "accounts\/my-account\/models\/no-such-model" not found$/);
     });
 
     test("allowedModels names deployments too: a deployment matches by its own name or by the model it serves", async () => {
@@ -239,8 +301,8 @@ for (const dialect of DIALECTS) {
       await allowed.arrayBuffer();
       for (const model of ["accounts/my-account/deployments/dep-b", "accounts/my-account/models/served"]) {
         const refused = await infer(h, byDeployment.key, chat(model));
-        assert.equal(refused.status, 403, model);
-        assert.match(((await refused.json()) as any).error.message, /not among the key's allowedModels/);
+        assert.equal(refused.status, 404, model);
+        assert.match(((await refused.json()) as any).error.message, /is not among this API key's allowedModels/);
       }
       const byModel = await keyWith(h, "sa-deployments", { allowedModels: ["accounts/my-account/models/served"] });
       const served = await infer(h, byModel.key, chat("accounts/my-account/deployments/dep-b"));

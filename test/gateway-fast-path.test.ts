@@ -122,10 +122,12 @@ for (const dialect of DIALECTS) {
       const limited = await h.call("POST", `${A}/users/bot/apiKeys`, { body: { apiKey: { allowedModels: ["accounts/my-account/models/*"] } } });
       assert.equal(limited.status, 200, JSON.stringify(limited.body));
       const denied = await infer(h, limited.body.key, chat(PUBLIC));
-      assert.equal(denied.status, 403);
+      assert.equal(denied.status, 404, "a model outside allowedModels reads as a missing one");
       await denied.arrayBuffer();
       const entries = await auditEntries(h, `message="CreateChatCompletion" AND status:"PERMISSION_DENIED"`);
-      assert.equal(entries.length, 2, "the network and the model refusals, once each");
+      assert.equal(entries.length, 1, "the network refusal, once");
+      const missing = await auditEntries(h, `message="CreateChatCompletion" AND status:"NOT_FOUND" AND status:"allowedModels"`);
+      assert.equal(missing.length, 1, "the model refusal, once");
     });
 
     test("a limit refusal and an admitted call are each counted, timed and logged once", async () => {

@@ -7,7 +7,7 @@ import { limitsKeyOf, type Principal } from "../domain/principal.ts";
 import { accountScope, keyScope, type SpendDecision, type SpendLedger, type SpendReservation, type SpendScope } from "../domain/spend-ledger.ts";
 import type { RateDecision } from "../domain/sliding-window.ts";
 import type { Ctx, Deps } from "../service/context.ts";
-import { requireAllowedModel } from "./key-restrictions.ts";
+import { checkNamedModel, refuseUnlessNamed, requireAllowedModel } from "./key-restrictions.ts";
 import { crossesQuotaThreshold, noteQuotaUse } from "../service/quota-thresholds.ts";
 
 /**
@@ -145,7 +145,7 @@ export async function resolveTarget(deps: Deps, ctx: Ctx, text: unknown, path: I
 /**
  * The model's kind must fit the endpoint (see `resolveTarget`); throws 400 naming the endpoint to
  * use — to a key that may call the model (`requested`: the request's `model`): to any other, the
- * kind of a model outside its allowedModels is not told (403, `requireAllowedModel`).
+ * kind of a model outside its allowedModels is not told (404, `requireAllowedModel`).
  */
 function requireKindFits(principal: Principal, requested: string, model: string, kind: ModelKind, path: InferencePath): void {
   const embeds = kind === "EMBEDDING_MODEL";
@@ -160,20 +160,21 @@ function requireKindFits(principal: Principal, requested: string, model: string,
 
 /** Where a parsed `model` goes for `path`: see `resolveTarget`. */
 async function targetOf(deps: Deps, principal: Principal, target: InferenceTarget, path: InferencePath, requested: string): Promise<Target> {
+  // A key limited to allowedModels is refused a model it may not call before anything is read.
+  const named = checkNamedModel(principal, target, requested);
   let info: ModelInfo;
   let backendName: string;
   if (target.deployment) {
     const { accountId, deploymentId } = target.deployment;
     const name = deploymentName(accountId, deploymentId);
     const row = accountId === principal.accountId ? await deps.inferenceCache.deployment(deps.store.db, accountId, deploymentId) : undefined;
-    if (!row) throw notFound(`deployment "${name}" not found`);
+    if (!row) throw refuseUnlessNamed(named, requested, notFound(`deployment "${name}" not found`));
     // What the deployment serves and why it is down are told only to a key that may call it.
+    requireAllowedModel(principal, row.model, requested);
     if (target.model && modelName(target.model.accountId, target.model.modelId) !== row.model) {
-      requireAllowedModel(principal, row.model, requested);
       throw invalidArgument(`deployment "${name}" serves ${row.model}, not ${modelName(target.model.accountId, target.model.modelId)}`);
     }
     if (row.state !== "READY") {
-      requireAllowedModel(principal, row.model, requested);
       throw failedPrecondition(`deployment "${name}" is ${row.state}${row.status_message ? `: ${row.status_message}` : ""}`);
     }
     const ref = parseInferenceModel(row.model).model!;

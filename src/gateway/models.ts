@@ -39,13 +39,14 @@ export async function listInferenceModels(deps: Deps, ctx: Ctx): Promise<{ objec
 
 /**
  * One model the principal may run, by its name; any other name (another account's model too) is 404
- * `model_not_found`, and a model outside the key's `allowedModels` 403 naming the restriction.
+ * `model_not_found`, and so is a model outside the key's `allowedModels`, checked before the
+ * model is looked up, so that the answer is the same whether it exists or not.
  */
 export async function getInferenceModel(deps: Deps, ctx: Ctx, name: string): Promise<OpenAiModel> {
   authorize(ctx, "inference.run");
   const ref = parseModelName(name);
   if (!ref) throw notFound(`model ${JSON.stringify(name.slice(0, 300))} not found: models are named accounts/{account}/models/{model}`);
+  requireAllowedModel(ctx.principal, modelName(ref.accountId, ref.modelId), name);
   const info = await lookupModel(deps, ctx.principal, ref);
-  requireAllowedModel(ctx.principal, info.name, info.name);
   return view(ref.accountId, ref.modelId, info.createTime);
 }
