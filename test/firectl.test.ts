@@ -13,6 +13,7 @@ import type { ApiKey } from "../src/http/resources/api-key.ts";
 import type { Quota } from "../src/http/resources/quota.ts";
 import type { User } from "../src/http/resources/user.ts";
 import type { Command } from "commander";
+import { serviceAccountWithKey } from "./support/fixtures.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
 import { field, FIRECTL_LAUNCHER as LAUNCHER, firstColumn, ok, runProcess, type Run } from "./support/run.ts";
 
@@ -74,15 +75,6 @@ function fails(run: Run, code: number, pattern: RegExp): void {
 
 const secretOf = (stdout: string): string => /^API key: (\S+)$/m.exec(stdout)?.[1] ?? "";
 
-/** An extra service account and its key, made directly through the API. */
-async function serviceAccountWithKey(id: string, role: string): Promise<string> {
-  const created = await h.call("POST", `/v1/accounts/my-account/users?userId=${id}`, { body: { serviceAccount: true, role } });
-  assert.equal(created.status, 200, JSON.stringify(created.body));
-  const key = await h.call("POST", `/v1/accounts/my-account/users/${id}/apiKeys`, { body: { apiKey: { displayName: "test" } } });
-  assert.equal(key.status, 200, JSON.stringify(key.body));
-  return key.body.key as string;
-}
-
 before(async () => {
   // Key uses are written only at shutdown here, so a user's lastActiveTime (the newest written use
   // of its keys) cannot move between firectl's request and the API request a test compares it with.
@@ -137,7 +129,7 @@ describe("firectl: the documented service-account commands", () => {
   });
 
   test("a non-admin key is refused creating a key for a service account, with the reason on stderr", async () => {
-    const userKey = await serviceAccountWithKey("ci-bot", "user");
+    const userKey = (await serviceAccountWithKey(h, "ci-bot", "user")).key;
     const before = await h.call("GET", "/v1/accounts/my-account/users/my-service-account/apiKeys");
     const run = await shell('firectl api-key create --service-account "my-service-account"', { env: { FIREWORKS_API_KEY: userKey } });
     fails(run, 1, /role "user" cannot create API keys for service accounts \(PERMISSION_DENIED\)/);
@@ -214,6 +206,37 @@ describe("firectl: output", () => {
     assert.ok(owners.has("admin@example.com") && owners.has(SA_EMAIL), "--all-users lists every principal's keys");
     ok(await firectl(["api-key", "delete", `accounts/my-account/users/my-service-account/apiKeys/${saKey.keyId}`]));
     assert.equal((await h.call("GET", "/verifyApiKey", { key: saKey.key })).status, 401);
+  });
+
+  test("api-key get, disable and delete KEY_ID, as Fireworks documents them, find a service account's key for an admin; to others it does not exist", async () => {
+    const saKey: ApiKey = JSON.parse(ok(await firectl(["api-key", "create", "--service-account", "my-service-account", "-o", "json"])));
+    const other = await serviceAccountWithKey(h, "sa-bystander", "user");
+    // Over HTTP: users/- finds the key whoever holds it, for its holder and an admin only.
+    const byId = `/v1/accounts/my-account/users/-/apiKeys/${saKey.keyId}`;
+    const found = await h.call("GET", byId);
+    assert.equal(found.status, 200, JSON.stringify(found.body));
+    assert.equal(found.body.name, `accounts/my-account/users/my-service-account/apiKeys/${saKey.keyId}`);
+    const own = await h.call("GET", `/v1/accounts/my-account/users/-/apiKeys/${other.keyId}`, { key: other.key });
+    assert.equal(own.status, 200, "the holder finds its own key");
+    const probed = await h.call("GET", byId, { key: other.key });
+    const missing = await h.call("GET", "/v1/accounts/my-account/users/-/apiKeys/no-such-key", { key: other.key });
+    assert.equal(probed.status, 404);
+    assert.equal(probed.body.error.message, `API key "${saKey.keyId}" not found`);
+    assert.equal(missing.body.error.message, 'API key "no-such-key" not found', "another's key reads as a missing one");
+
+    assert.equal(field(ok(await firectl(["api-key", "get", saKey.keyId])), "Owner"), SA_EMAIL);
+    assert.match(ok(await firectl(["api-key", "disable", saKey.keyId, "--reason", "UNUSED"])), /DISABLED/);
+    assert.equal(field(ok(await firectl(["api-key", "enable", saKey.keyId])), "State"), "ENABLED");
+    fails(await firectl(["api-key", "delete", saKey.keyId], { env: { FIREWORKS_API_KEY: other.key } }), 1, /^firectl: API key "[^"]+" not found \(NOT_FOUND\)/);
+    assert.equal((await h.call("GET", "/verifyApiKey", { key: saKey.key })).status, 200, "a non-admin deleted nothing");
+    assert.match(ok(await firectl(["api-key", "delete", saKey.keyId])), /^Deleted API key \S+ of accounts\/my-account\/users\/my-service-account;/);
+    assert.equal((await h.call("GET", "/verifyApiKey", { key: saKey.key })).status, 401);
+    fails(await firectl(["api-key", "delete", saKey.keyId]), 1, /^firectl: API key "[^"]+" not found \(NOT_FOUND\)/);
+    // The holder's own key, by its id alone, as before.
+    assert.match(
+      ok(await firectl(["api-key", "delete", other.keyId], { env: { FIREWORKS_API_KEY: other.key } })),
+      /of accounts\/my-account\/users\/sa-bystander;/,
+    );
   });
 
   test("quota update --value changes the quota, and quota list shows it", async () => {
@@ -293,7 +316,7 @@ describe("firectl: --dry-run", () => {
 describe("firectl: configuration", () => {
   let otherKey = "";
   before(async () => {
-    otherKey = await serviceAccountWithKey("precedence-sa", "inference-user");
+    otherKey = (await serviceAccountWithKey(h, "precedence-sa", "inference-user")).key;
   });
 
   const emailOf = (run: Run): string | undefined => field(ok(run), "Email");

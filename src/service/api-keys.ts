@@ -10,7 +10,7 @@ import { keepAnActingAdminKey } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { requireGrantable } from "./permission-presets.ts";
-import { authorize } from "./permissions.ts";
+import { authorize, holds } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { atUsageTime } from "./usage-time.ts";
 import { keyExpiry } from "./key-policy.ts";
@@ -122,12 +122,26 @@ export async function listApiKeys(deps: Deps, ctx: Ctx, accountId: string, userI
   });
 }
 
+/**
+ * GetApiKey. With `userId` "-" (AIP-159's unique resource lookup: key ids are unique) the key is
+ * found whoever holds it, and answered under its owner's name; another principal's key is then
+ * shown only to a caller holding `apiKeys.getOthers`, and to any other is the same 404 as a
+ * missing key, so that other principals' key ids cannot be probed.
+ * @throws NOT_FOUND (no such key, or owner), PERMISSION_DENIED (another principal's key, named by its owner, without `apiKeys.getOthers`).
+ */
 export async function getApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<ApiKey> {
   const op = { method: "GetApiKey", resource: apiKeyName(accountId, userId, keyId) };
   return auditRefusals(ctx, op, async () => {
+    const db = deps.store.db;
+    if (userId === "-") {
+      const row = await keys.getApiKey(db, accountId, undefined, keyId);
+      if (row?.user_id === ctx.principal.userId) authorize(ctx, "apiKeys.get");
+      else if (!row || !holds(ctx.principal, "apiKeys.getOthers")) throw notFound(`API key "${keyId}" not found`);
+      return view(deps, row, (await getUserRow(db, accountId, row.user_id)).email);
+    }
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.get" : "apiKeys.getOthers");
-    const owner = await getUserRow(deps.store.db, accountId, userId);
-    const row = await keys.getApiKey(deps.store.db, accountId, userId, keyId);
+    const owner = await getUserRow(db, accountId, userId);
+    const row = await keys.getApiKey(db, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
     return view(deps, row, owner.email);
   });

@@ -26,8 +26,11 @@ export async function insertApiKey(db: Db, row: ApiKeyRow): Promise<void> {
   );
 }
 
-export function getApiKey(db: Db, accountId: string, userId: string, keyId: string): Promise<ApiKeyRow | undefined> {
-  return db.selectFrom("api_keys").selectAll().where("account_id", "=", accountId).where("user_id", "=", userId).where("id", "=", keyId).executeTakeFirst();
+/** One key of the account by its id: `userId`'s, or with `userId` undefined whoever's it is (key ids are unique). */
+export function getApiKey(db: Db, accountId: string, userId: string | undefined, keyId: string): Promise<ApiKeyRow | undefined> {
+  let query = db.selectFrom("api_keys").selectAll().where("account_id", "=", accountId).where("id", "=", keyId);
+  if (userId !== undefined) query = query.where("user_id", "=", userId);
+  return query.executeTakeFirst();
 }
 
 export async function deleteApiKey(db: Db, keyId: string, now: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { pipeline } from "node:stream/promises";
-import { apiFailure } from "./errors.ts";
+import { apiFailure, type CliError } from "./errors.ts";
 
 /**
  * The HTTP client: builds requests against the API base, sends them with the bearer key and turns
@@ -145,7 +145,7 @@ export class HearthClient {
         `${this.base} answered ${request.method} ${request.path} with HTTP ${answer.status} and no JSON; check that --api-base / FIREWORKS_API_BASE points at Hearth`,
       );
     }
-    if (answer.status < 200 || answer.status > 299) throw apiFailure(this.#describeError(answer.status, parsed as ApiErrorBody));
+    if (answer.status < 200 || answer.status > 299) throw this.#failure(answer.status, parsed as ApiErrorBody);
     return parsed as T;
   }
 
@@ -175,17 +175,18 @@ export class HearthClient {
       } catch {
         // Not Hearth's error body: the status alone.
       }
-      throw apiFailure(this.#describeError(status, body));
+      throw this.#failure(status, body);
     }
     // The body may take longer than one request's timeout: only an idle connection times out.
     res.socket.setTimeout(TIMEOUT_MS);
     await pipeline(res, sink, { end: false });
   }
 
-  #describeError(httpStatus: number, body: ApiErrorBody): string {
+  /** The CliError of an answer that is not a success: the server's message, its status and what to do about it. */
+  #failure(httpStatus: number, body: ApiErrorBody): CliError {
     const status = body.error?.status ?? `HTTP ${httpStatus}`;
     const message = body.error?.message?.trim() || `request failed with HTTP ${httpStatus}`;
     const advice = ADVICE[status] ?? (httpStatus >= 500 ? ADVICE.INTERNAL : undefined);
-    return `${message} (${status})${advice ? `; ${advice}` : ""}`;
+    return apiFailure(`${message} (${status})${advice ? `; ${advice}` : ""}`, body.error?.status);
   }
 }

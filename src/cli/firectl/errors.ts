@@ -10,13 +10,17 @@ export const EXIT_USAGE = 2;
 
 export class CliError extends Error {
   readonly exitCode: number;
+  /** The google.rpc status name (`NOT_FOUND`, …) the API answered with, when the API answered. */
+  readonly status: string | undefined;
 
-  constructor(message: string, exitCode: number) {
+  constructor(message: string, exitCode: number, status?: string) {
     super(message);
     this.name = "CliError";
     this.exitCode = exitCode;
+    this.status = status;
   }
 }
 
 export const usageError = (message: string): CliError => new CliError(message, EXIT_USAGE);
-export const apiFailure = (message: string): CliError => new CliError(message, EXIT_API);
+/** A request that failed: the server could not be reached, or answered `status` (a google.rpc name). */
+export const apiFailure = (message: string, status?: string): CliError => new CliError(message, EXIT_API, status);

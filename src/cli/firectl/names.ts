@@ -27,6 +27,7 @@ export const paths = {
   user: (a: string, u: string) => v1(userName(seg(a), seg(u))),
   /** `u` may be `-`: every principal's keys (AIP-159). */
   apiKeys: (a: string, u: string) => `${v1(userName(seg(a), u === "-" ? "-" : seg(u)))}/apiKeys`,
+  /** `u` may be `-`: the key by its id, whoever holds it (AIP-159). */
   apiKey: (a: string, u: string, k: string) => v1(apiKeyName(seg(a), seg(u), seg(k))),
   deleteApiKey: (a: string, u: string) => `${v1(userName(seg(a), seg(u)))}/apiKeys:delete`,
   keyPolicy: (a: string) => v1(keyPolicyName(seg(a))),

@@ -132,10 +132,10 @@ export function apiKeyRoutes(router: Router): void {
     url: "/v1/accounts/{accountId}/users/{userId}/apiKeys/{keyId}",
     operationId: "GetApiKey",
     actions: ["apiKeys.get", "apiKeys.getOthers"],
-    summary: "Get an API key's metadata",
+    summary: "Get an API key's metadata; user `-` finds the key by its id whoever holds it (AIP-159), answered under its owner's name",
     tag: "API keys",
     response: apiKey,
-    params: keyParams,
+    params: keyParams.extend({ userId: z.union([z.literal("-"), id("user id")]) }),
     query: readMaskQuery(API_KEY_FIELDS),
     handler: async ({ deps, ctx, params, query }) =>
       applyReadMaskTo(await keys.getApiKey(deps, ctx, params.accountId, params.userId, params.keyId), query.readMask),

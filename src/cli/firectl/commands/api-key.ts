@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import type { ApiKey } from "../../../http/resources/api-key.ts";
 import { runs, type Context } from "../context.ts";
-import { usageError } from "../errors.ts";
+import { CliError, usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { unusedFilter, withUnusedFlag } from "../unused.ts";
@@ -99,8 +99,9 @@ const KEY_COLUMNS: ReadonlyArray<Column<ApiKey>> = [
 export const ONCE = "Store this key now: it is shown only this once and cannot be shown again.";
 
 /**
- * Whose keys a command acts on: the user a full key name carries, else `--service-account`, else
- * the caller (asked of `GET /verifyApiKey`).
+ * Whose keys a command acts on: the user a full key name carries, else `--service-account`, else,
+ * for a command on one key given by its id, whoever holds it (`keyHolder`), else the caller (asked
+ * of `GET /verifyApiKey`).
  */
 export async function owner(ctx: Context, serviceAccount: string | undefined, key?: Ref): Promise<{ accountId: string; userId: string }> {
   const sa = serviceAccount === undefined ? undefined : userRef(serviceAccount);
@@ -108,8 +109,26 @@ export async function owner(ctx: Context, serviceAccount: string | undefined, ke
     throw usageError(`the key name belongs to user "${key.userId}" but --service-account names "${sa.id}"; give one of them`);
   }
   const accountId = await ctx.accountId(key?.accountId !== undefined ? key : sa);
-  const userId = key?.userId ?? sa?.id ?? (await ctx.caller()).userId;
+  const userId = key?.userId ?? sa?.id ?? (key ? await keyHolder(ctx, accountId, key.id) : (await ctx.caller()).userId);
   return { accountId, userId };
+}
+
+/**
+ * The principal holding key `keyId`, as `GET …/users/-/apiKeys/{keyId}` finds it (AIP-159), so that
+ * `firectl api-key delete KEY_ID`, as Fireworks documents it, works on a service account's key as
+ * on the caller's own. The caller when the lookup is refused (a key scoped without `apiKeys.get`
+ * may still hold the action it is used for) and under `--dry-run`.
+ * @throws CliError (exit 1) when no principal holds the key: `API key "…" not found (NOT_FOUND)`.
+ */
+async function keyHolder(ctx: Context, accountId: string, keyId: string): Promise<string> {
+  if (ctx.dryRun) return (await ctx.caller()).userId;
+  try {
+    const key = await ctx.send<ApiKey>({ method: "GET", path: paths.apiKey(accountId, "-", keyId) });
+    return apiKeyRef(key.name ?? "").userId ?? (await ctx.caller()).userId;
+  } catch (error) {
+    if (error instanceof CliError && error.status === "PERMISSION_DENIED") return (await ctx.caller()).userId;
+    throw error;
+  }
 }
 
 interface CreateOptions extends RestrictionFlags {
@@ -230,7 +249,7 @@ const update: Verb = {
 const remove: Verb = {
   noun: "api-key",
   verb: "delete",
-  summary: "delete (revoke) an API key: yours, or with --service-account another principal's (admin)",
+  summary: "delete (revoke) an API key, yours or (admin) any principal's: found by its id, or named with --service-account",
   examples: ["firectl api-key delete KEY_ID", 'firectl api-key delete KEY_ID --service-account "my-service-account"'],
   define: (command) =>
     runs<KeyOptions>(command.argument("<key>", "key id or name").option("--service-account <id>", SA_HELP), async (ctx, [value], o) => {

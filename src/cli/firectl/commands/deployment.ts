@@ -91,7 +91,7 @@ async function waitFor(ctx: Context, accountId: string, id: string, timeout: str
     try {
       d = await ctx.send<Deployment>({ method: "GET", path: paths.deployment(accountId, id) });
     } catch (error) {
-      if (deleting && error instanceof CliError && /NOT_FOUND/.test(error.message)) return undefined;
+      if (deleting && error instanceof CliError && error.status === "NOT_FOUND") return undefined;
       throw error;
     }
     const state = d.state ?? "";
