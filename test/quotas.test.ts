@@ -5,6 +5,7 @@ import { setQuotaMax } from "../src/service/quotas.ts";
 import { migrate } from "../src/store/migrations.ts";
 import { openStore } from "../src/store/store.ts";
 import { DIALECTS, freshDatabase, startHearth, type TestHearth } from "./support/hearth.ts";
+import { startPlatform } from "./support/platform.ts";
 
 const A = "/v1/accounts/my-account";
 
@@ -26,7 +27,10 @@ for (const dialect of DIALECTS) {
         "dataset-storage-bytes",
         "datasets",
         "deployments",
+        "identity-providers",
+        "models",
         "monthly-spend-usd",
+        "permission-presets",
         "serverless-inference-rpm",
         "service-accounts",
         "webhooks",
@@ -38,6 +42,9 @@ for (const dialect of DIALECTS) {
       assert.equal(byId["api-keys-per-user"].usage, 1, "the admin's bootstrap key");
       assert.deepEqual([byId.webhooks.value, byId.webhooks.maxValue, byId.webhooks.usage], ["20", "20", 0]);
       assert.deepEqual([byId["audit-sinks"].value, byId["audit-sinks"].maxValue, byId["audit-sinks"].usage], ["5", "5", 0]);
+      assert.deepEqual([byId.models.value, byId.models.maxValue, byId.models.usage], ["100", "100", 0]);
+      assert.deepEqual([byId["identity-providers"].value, byId["identity-providers"].maxValue, byId["identity-providers"].usage], ["20", "20", 0]);
+      assert.deepEqual([byId["permission-presets"].value, byId["permission-presets"].maxValue, byId["permission-presets"].usage], ["100", "100", 0]);
     });
 
     test("service-accounts is enforced: RESOURCE_EXHAUSTED names the quota; usage is counted from the store", async () => {
@@ -111,7 +118,60 @@ for (const dialect of DIALECTS) {
     });
   });
 
-  test(`migration 32 gives every account stored before it the quotas "webhooks" at 20 and "audit-sinks" at 5, and keeps a row already there (${dialect})`, async () => {
+  describe(`quotas on what else an account creates (${dialect})`, () => {
+    let h: TestHearth;
+    let stop: () => Promise<void>;
+    before(async () => {
+      ({ h, stop } = await startPlatform(dialect));
+    });
+    after(() => stop());
+
+    test("models, identity providers and permission presets are held to their quotas: the refusal is audited, nothing is stored, a deletion makes room", async () => {
+      const kinds = [
+        {
+          quota: "models",
+          create: (id: string) => h.call("POST", `${A}/models?modelId=${id}`, { body: { backend: "local", upstreamModel: id } }),
+          path: (id: string) => `${A}/models/${id}`,
+          method: "CreateModel",
+        },
+        {
+          quota: "identity-providers",
+          create: (id: string) =>
+            h.call("POST", `${A}/identityProviders?identityProviderId=${id}`, {
+              body: { displayName: id, oidcConfig: { issuerUrl: `https://login.${id}.example`, clientId: id } },
+            }),
+          path: (id: string) => `${A}/identityProviders/${id}`,
+          method: "CreateIdentityProvider",
+        },
+        {
+          quota: "permission-presets",
+          create: (id: string) => h.call("POST", `${A}/permissionPresets?permissionPresetId=${id}`, { body: { actions: ["models.list"] } }),
+          path: (id: string) => `${A}/permissionPresets/${id}`,
+          method: "CreatePermissionPreset",
+        },
+      ];
+      for (const kind of kinds) {
+        const set = await h.call("PATCH", `${A}/quotas/${kind.quota}`, { body: { value: "2" } });
+        assert.equal(set.status, 200, JSON.stringify(set.body));
+        for (const id of ["qa", "qb"]) {
+          const made = await kind.create(`${kind.quota}-${id}`);
+          assert.equal(made.status, 200, `${kind.quota}: ${JSON.stringify(made.body)}`);
+        }
+        const third = await kind.create(`${kind.quota}-qc`);
+        assert.equal(third.status, 429, kind.quota);
+        assert.equal(third.body.error.message, `quota "${kind.quota}" exceeded: 2 of 2 in use, this request needs 1 more`);
+        assert.equal((await h.call("GET", kind.path(`${kind.quota}-qc`))).status, 404, "nothing stored");
+        assert.equal((await h.call("GET", `${A}/quotas/${kind.quota}`)).body.usage, 2);
+        const audited = await h.call("GET", `${A}/auditLogs?filter=${encodeURIComponent(`method="${kind.method}" AND status:"RESOURCE_EXHAUSTED"`)}`);
+        assert.equal(audited.body.auditLogs.length, 1, `${kind.quota}: the refusal is audited`);
+        assert.equal((await h.call("DELETE", kind.path(`${kind.quota}-qa`))).status, 200);
+        assert.equal((await kind.create(`${kind.quota}-qc`)).status, 200, `${kind.quota}: a deletion makes room`);
+        assert.equal((await h.call("PATCH", `${A}/quotas/${kind.quota}`, { body: { value: "101" } })).status, 400, "above the maximum");
+      }
+    });
+  });
+
+  test(`migrations 32 and 34 give every account stored before them the quotas added since (webhooks 20, audit-sinks 5, models 100, identity-providers 20, permission-presets 100), and keep a row already there (${dialect})`, async () => {
     const db = await freshDatabase(dialect);
     const store = await openStore({ databaseUrl: db.env.DATABASE_URL, dataDir: db.env.HEARTH_DATA_DIR, migrate: false });
     try {
@@ -121,6 +181,8 @@ for (const dialect of DIALECTS) {
           store.db,
         );
       await sql`insert into quotas (account_id, id, value, max_value, update_time) values ('other', 'webhooks', 5, 8, 1)`.execute(store.db);
+      await migrate(store.db, store.dialect, 33);
+      await sql`insert into quotas (account_id, id, value, max_value, update_time) values ('other', 'models', 7, 9, 1)`.execute(store.db);
       await migrate(store.db, store.dialect);
       const rows = async (quotaId: string) =>
         (
@@ -138,6 +200,18 @@ for (const dialect of DIALECTS) {
         ["acme", 5, 5],
         ["other", 5, 5],
       ]);
+      assert.deepEqual(await rows("models"), [
+        ["acme", 100, 100],
+        ["other", 7, 9],
+      ]);
+      for (const [id, value] of [
+        ["identity-providers", 20],
+        ["permission-presets", 100],
+      ] as const)
+        assert.deepEqual(await rows(id), [
+          ["acme", value, value],
+          ["other", value, value],
+        ]);
     } finally {
       await store.close();
       await db.drop();

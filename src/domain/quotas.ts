@@ -11,6 +11,11 @@ export const QUOTA_DEFAULTS = {
   webhooks: 20,
   // Each audit sink is sent the account's whole audit stream: this bounds that fan-out too.
   "audit-sinks": 5,
+  // What else an account can create is bounded too, so that no credential can fill the store:
+  // models (served by the operator's backends), OIDC identity providers and permission presets.
+  models: 100,
+  "identity-providers": 20,
+  "permission-presets": 100,
 } as const satisfies Record<string, number>;
 
 export type QuotaId = keyof typeof QUOTA_DEFAULTS;

@@ -18,6 +18,7 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { checkOutboundTarget } from "./outbound-fetch.ts";
 import { authorize, requireHoldsEvery } from "./permissions.ts";
+import { reserve } from "./quotas.ts";
 import { serverKey } from "./server-key.ts";
 import { checkRole } from "./users.ts";
 import type { IdentityProvider } from "../http/resources/identity-provider.ts";
@@ -163,6 +164,7 @@ export async function createIdentityProvider(
       update_time: now,
     };
     await checkPairFree(trx, accountId, id, issuerUrl, clientId);
+    await reserve(deps, trx, accountId, "identity-providers", 1);
     await idps.insertIdentityProvider(trx, row);
     return identityProviderView(row);
   });

@@ -1,7 +1,8 @@
 /**
  * @module The `quota.threshold` webhook event: a quota's usage reaching 80 % and 100 % of its value.
  * Item quotas (service accounts, deployments, datasets, storage, keys per user, webhooks, audit
- * sinks) are checked as a reservation takes units (`reserve`, in its transaction);
+ * sinks, models, identity providers, permission presets) are checked as a reservation takes units
+ * (`reserve`, in its transaction);
  * `serverless-inference-rpm` as inference admission counts a request; `monthly-spend-usd` by the
  * delivery worker's periodic scan (the month's metered spend). A threshold is noticed when usage
  * crosses it, at most once an hour per quota and threshold (a per-minute window crosses it again

@@ -5,6 +5,9 @@ import { countServiceAccounts } from "../store/users.ts";
 import { countApiKeys, maxApiKeysPerUser } from "../store/api-keys.ts";
 import { countWebhooks } from "../store/webhooks.ts";
 import { countAuditSinks } from "../store/audit-sinks.ts";
+import { countModels } from "../store/models.ts";
+import { countIdentityProviders } from "../store/identity-providers.ts";
+import { countPermissionPresets } from "../store/permission-presets.ts";
 import { lockAccount } from "../store/accounts.ts";
 import type { Db, Store } from "../store/store.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -12,10 +15,23 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps, Operation } from "./context.ts";
 import { operatorChange } from "./operator-audit.ts";
 import { authorize } from "./permissions.ts";
-import { quotaView } from "./views.ts";
 import { platformUsage } from "./platform-usage.ts";
 import { noteQuotaUse } from "./quota-thresholds.ts";
 import { collectionName, quotaName } from "../domain/resource-names.ts";
+import { formatTimestamp } from "../domain/time.ts";
+import type { QuotaRow } from "../store/schema.ts";
+import type { Quota } from "../http/resources/quota.ts";
+
+/** A quota as the API answers it: `value` and `maxValue` as strings (int64 in JSON), `usage` in the quota's units. */
+function quotaView(row: QuotaRow, usage: number): Quota {
+  return {
+    name: quotaName(row.account_id, row.id),
+    value: String(row.value),
+    maxValue: String(row.max_value),
+    usage,
+    updateTime: formatTimestamp(row.update_time),
+  };
+}
 
 function checkQuotaId(id: string): QuotaId {
   if (!isQuotaId(id)) throw notFound(`quota "${id}" not found (quotas: ${QUOTA_IDS.join(", ")})`);
@@ -28,7 +44,8 @@ function checkQuotaId(id: string): QuotaId {
  * the transaction of every change (so it cannot drift). The platform quotas (deployments,
  * datasets, spend, rpm) are counted in platform-usage.ts. "service-accounts" is the account's
  * count kept by triggers (`countServiceAccounts`: one row read, however many there are).
- * "webhooks" and "audit-sinks" count the account's webhooks and audit sinks (a handful each).
+ * "webhooks", "audit-sinks", "models", "identity-providers" and "permission-presets" count the
+ * account's rows of each (at most a few hundred: the quota bounds them).
  * "api-keys-per-user" counts the usable keys (enabled, not expired at `deps.clock.now()`) of
  * `userId`, or without it the most any one principal holds.
  */
@@ -42,6 +59,12 @@ async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?
       return countWebhooks(db, accountId);
     case "audit-sinks":
       return countAuditSinks(db, accountId);
+    case "models":
+      return countModels(db, accountId);
+    case "identity-providers":
+      return countIdentityProviders(db, accountId);
+    case "permission-presets":
+      return countPermissionPresets(db, accountId);
     case "api-keys-per-user":
       return userId === undefined ? maxApiKeysPerUser(db, accountId, deps.clock.now()) : countApiKeys(db, accountId, userId, deps.clock.now());
     default:

@@ -2,13 +2,12 @@
  * @module The API's JSON shapes, built from store rows.
  */
 import { formatTimestamp } from "../domain/time.ts";
-import type { AccountRow, ApiKeyRow, AuditLogRow, QuotaRow, UserRow } from "../store/schema.ts";
+import type { AccountRow, ApiKeyRow, AuditLogRow, UserRow } from "../store/schema.ts";
 import type { Account } from "../http/resources/account.ts";
 import type { ApiKey } from "../http/resources/api-key.ts";
 import type { AuditLog } from "../http/resources/audit-log.ts";
-import type { Quota } from "../http/resources/quota.ts";
 import type { User } from "../http/resources/user.ts";
-import { accountName, apiKeyName, auditLogName, quotaName, userName } from "../domain/resource-names.ts";
+import { accountName, apiKeyName, auditLogName, userName } from "../domain/resource-names.ts";
 import type { LastUse } from "../store/api-keys.ts";
 import type { DisableReason } from "../domain/api-key-state.ts";
 import { restrictionsOf } from "./api-key-restrictions.ts";
@@ -69,16 +68,6 @@ export function accountView(row: AccountRow): Account {
     status: { code: "OK", message: "" },
     suspendState: "UNSUSPENDED",
     createTime: formatTimestamp(row.create_time),
-    updateTime: formatTimestamp(row.update_time),
-  };
-}
-
-export function quotaView(row: QuotaRow, usage: number): Quota {
-  return {
-    name: quotaName(row.account_id, row.id),
-    value: String(row.value),
-    maxValue: String(row.max_value),
-    usage,
     updateTime: formatTimestamp(row.update_time),
   };
 }

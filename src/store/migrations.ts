@@ -698,16 +698,11 @@ const MIGRATIONS: Migration[] = [
     // The fixed cap of 20 webhooks an account held became the quota "webhooks" (default and
     // maximum 20, as before), and audit sinks, unbounded before, are held to the quota
     // "audit-sinks" (default and maximum 5): every account created before gets both rows.
-    fill: async (db) => {
-      for (const [id, value] of [
+    fill: (db) =>
+      fillQuotaRows(db, [
         ["webhooks", 20],
         ["audit-sinks", 5],
-      ] as const) {
-        await sql`insert into quotas (account_id, id, value, max_value, update_time)
-          select a.id, ${id}, ${value}, ${value}, ${Date.now()} from accounts a
-          where not exists (select 1 from quotas q where q.account_id = a.id and q.id = ${id})`.execute(db);
-      }
-    },
+      ]),
   },
   {
     version: 33,
@@ -723,7 +718,33 @@ const MIGRATIONS: Migration[] = [
         claim_expire_time bigint)`,
     ],
   },
+  {
+    version: 34,
+    name: "models, identity providers and permission presets quotas",
+    statements: [],
+    // Models, identity providers and permission presets were unbounded: each is now held to its
+    // quota (default and maximum 100, 20 and 100); every account created before gets the rows.
+    fill: (db) =>
+      fillQuotaRows(db, [
+        ["models", 100],
+        ["identity-providers", 20],
+        ["permission-presets", 100],
+      ]),
+  },
 ];
+
+/**
+ * Gives every stored account a row for each `[quota id, value]` (as value and maximum), for a quota
+ * added after accounts were created; a row already there is kept. The values are the migration's
+ * own, not today's defaults, so that a migration always does what it did.
+ */
+async function fillQuotaRows(db: Kysely<Schema>, quotas: ReadonlyArray<readonly [string, number]>): Promise<void> {
+  for (const [id, value] of quotas) {
+    await sql`insert into quotas (account_id, id, value, max_value, update_time)
+      select a.id, ${id}, ${value}, ${value}, ${Date.now()} from accounts a
+      where not exists (select 1 from quotas q where q.account_id = a.id and q.id = ${id})`.execute(db);
+  }
+}
 
 /**
  * Triggers that keep `accounts.service_account_count` equal to the account's users with

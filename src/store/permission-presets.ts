@@ -15,6 +15,16 @@ export function listPermissionPresets(db: Db, accountId: string): Promise<Permis
   return db.selectFrom("permission_presets").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
 }
 
+/** How many permission presets the account holds (the "permission-presets" quota's usage). */
+export async function countPermissionPresets(db: Db, accountId: string): Promise<number> {
+  const { held } = await db
+    .selectFrom("permission_presets")
+    .select((eb) => eb.fn.countAll<number | string>().as("held"))
+    .where("account_id", "=", accountId)
+    .executeTakeFirstOrThrow();
+  return Number(held);
+}
+
 export type PermissionPresetPatch = Partial<Pick<PermissionPresetRow, "display_name" | "actions">> & { update_time: number };
 
 export async function updatePermissionPreset(db: Db, accountId: string, id: string, patch: PermissionPresetPatch): Promise<void> {

@@ -224,6 +224,22 @@ for (const dialect of DIALECTS) {
         (i: number) =>
           call("POST", `${A}/auditSinks?auditSinkId=quota-sink-${i}`, { body: { type: "SPLUNK_HEC", url: "http://127.0.0.1:9/collector", hecToken: "t" } }),
       ],
+      ["models", 3, 15, (i: number) => call("POST", `${A}/models?modelId=quota-model-${i}`, { body: { backend: "local", upstreamModel: "tiny-upstream" } })],
+      [
+        "identity-providers",
+        2,
+        10,
+        (i: number) =>
+          call("POST", `${A}/identityProviders?identityProviderId=quota-idp-${i}`, {
+            body: { oidcConfig: { issuerUrl: `https://login.quota-${i}.example`, clientId: "c" } },
+          }),
+      ],
+      [
+        "permission-presets",
+        3,
+        15,
+        (i: number) => call("POST", `${A}/permissionPresets?permissionPresetId=quota-preset-${i}`, { body: { actions: ["models.list"] } }),
+      ],
     ] as const) {
       test(`quota "${quota}" holds under ${burst} concurrent creates`, async () => {
         // Per-user keys count for one owner (which has none yet); the other quotas count the account.

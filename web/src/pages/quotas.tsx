@@ -22,6 +22,9 @@ const INFO: Readonly<Record<string, QuotaInfo>> = {
   "api-keys-per-user": { label: "API keys per principal", about: "Usage is the most keys any one principal has.", format: formatNumber },
   webhooks: { label: "Webhooks", about: "Webhooks of the account: every event goes to each one subscribed.", format: formatNumber },
   "audit-sinks": { label: "Audit sinks", about: "Live streams of the audit log: each is sent every entry.", format: formatNumber },
+  models: { label: "Models", about: "The account's own models (public models do not count).", format: formatNumber },
+  "identity-providers": { label: "Identity providers", about: "OIDC identity providers people sign in with.", format: formatNumber },
+  "permission-presets": { label: "Permission presets", about: "The action sets of the custom role.", format: formatNumber },
 };
 
 const infoOf = (id: string): QuotaInfo => INFO[id] ?? { label: id, about: "", format: formatNumber };
