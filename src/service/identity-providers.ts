@@ -19,6 +19,7 @@ import type { Ctx, Deps } from "./context.ts";
 import { checkOutboundTarget } from "./outbound-fetch.ts";
 import { authorize, requireHoldsEvery } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
+import type { ListRequest } from "../store/list.ts";
 import { serverKey } from "./server-key.ts";
 import { checkRole } from "./users.ts";
 import type { IdentityProvider } from "../http/resources/identity-provider.ts";
@@ -170,12 +171,13 @@ export async function createIdentityProvider(
   });
 }
 
-export async function listIdentityProviders(deps: Deps, ctx: Ctx, accountId: string) {
+/** ListIdentityProviders: one page (AIP-158) of the account's providers matching `req.filter` (AIP-160), as Fireworks' list takes it. */
+export async function listIdentityProviders(deps: Deps, ctx: Ctx, accountId: string, req: ListRequest) {
   const op = { method: "ListIdentityProviders", resource: collectionName(accountId, "identityProviders") };
   return auditRefusals(ctx, op, async () => {
     authorize(ctx, "identityProviders.list");
-    const rows = await idps.listIdentityProviders(deps.store.db, accountId);
-    return { identityProviders: rows.map(identityProviderView), nextPageToken: "", totalSize: rows.length };
+    const page = await idps.listIdentityProviderPage(deps.store.db, accountId, req);
+    return { identityProviders: page.rows.map(identityProviderView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 

@@ -23,6 +23,7 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize, requireHoldsAll } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
+import type { ListRequest } from "../store/list.ts";
 import type { PermissionPreset } from "../http/resources/permission-preset.ts";
 
 export type { PermissionPreset };
@@ -146,15 +147,17 @@ export async function getPermissionPreset(deps: Deps, ctx: Ctx, accountId: strin
   });
 }
 
+/** ListPermissionPresets: one page (AIP-158) of the account's presets matching `req.filter` (AIP-160). */
 export async function listPermissionPresets(
   deps: Deps,
   ctx: Ctx,
   accountId: string,
+  req: ListRequest,
 ): Promise<{ permissionPresets: PermissionPreset[]; nextPageToken: string; totalSize: number }> {
   return auditRefusals(ctx, { method: "ListPermissionPresets", resource: collectionName(accountId, "permissionPresets") }, async () => {
     authorize(ctx, "permissionPresets.list");
-    const rows = await presets.listPermissionPresets(deps.store.db, accountId);
-    return { permissionPresets: rows.map(presetView), nextPageToken: "", totalSize: rows.length };
+    const page = await presets.listPermissionPresetPage(deps.store.db, accountId, req);
+    return { permissionPresets: page.rows.map(presetView), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 

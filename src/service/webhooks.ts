@@ -173,12 +173,18 @@ export async function getWebhook(deps: Deps, ctx: Ctx, accountId: string, id: st
   });
 }
 
-export async function listWebhooks(deps: Deps, ctx: Ctx, accountId: string): Promise<{ webhooks: Webhook[]; nextPageToken: string; totalSize: number }> {
+/** ListWebhooks: one page (AIP-158) of the account's webhooks matching `req.filter` (AIP-160). */
+export async function listWebhooks(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  req: ListRequest,
+): Promise<{ webhooks: Webhook[]; nextPageToken: string; totalSize: number }> {
   return auditRefusals(ctx, { method: "ListWebhooks", resource: collectionName(accountId, "webhooks") }, async () => {
     authorize(ctx, "webhooks.list");
-    const rows = await store.listWebhooks(deps.store.db, accountId);
+    const page = await store.listWebhookPage(deps.store.db, accountId, req);
     const now = deps.clock.now();
-    return { webhooks: rows.map((row) => webhookView(row, now)), nextPageToken: "", totalSize: rows.length };
+    return { webhooks: page.rows.map((row) => webhookView(row, now)), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
   });
 }
 

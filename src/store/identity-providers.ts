@@ -2,6 +2,9 @@ import { issuerKey } from "../domain/issuer-identifier.ts";
 import type { IdentityProviderRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { writeUnique, type UniqueIndex } from "./errors.ts";
+import { nameField } from "./filter-sql.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { collectionName } from "../domain/resource-names.ts";
 
 /**
  * The one fact a refused registration reveals: the pair is taken (never by which account).
@@ -39,8 +42,27 @@ export function getIdentityProvider(db: Db, accountId: string, id: string): Prom
   return db.selectFrom("identity_providers").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
 }
 
+/** Every provider of the account, by id (what sign-in offers; at most the "identity-providers" quota). */
 export function listIdentityProviders(db: Db, accountId: string): Promise<IdentityProviderRow[]> {
   return db.selectFrom("identity_providers").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
+}
+
+const identityProvidersTable = (accountId: string): ListTable => ({
+  fields: {
+    name: nameField(collectionName(accountId, "identityProviders")),
+    display_name: { column: "display_name", type: "string" },
+    state: { column: "state", type: "enum", values: ["READY", "DISABLED"] },
+    create_time: { column: "create_time", type: "timestamp" },
+    update_time: { column: "update_time", type: "timestamp" },
+  },
+  order: { name: "id", display_name: "display_name", create_time: "create_time", update_time: "update_time" },
+  defaultOrderBy: "name",
+  idColumn: "id",
+});
+
+/** One page (AIP-158) of the account's providers matching `req.filter` (AIP-160: name, display_name, state, create_time, update_time). */
+export function listIdentityProviderPage(db: Db, accountId: string, req: ListRequest): Promise<ListResult<IdentityProviderRow>> {
+  return listPage<IdentityProviderRow>(db.selectFrom("identity_providers").where("account_id", "=", accountId), identityProvidersTable(accountId), req);
 }
 
 /** Identity providers with this issuer, in one account or (without `accountId`) in every account. */

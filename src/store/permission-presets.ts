@@ -1,6 +1,9 @@
 import type { PermissionPresetRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
+import { nameField } from "./filter-sql.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { collectionName } from "../domain/resource-names.ts";
 
 export async function insertPermissionPreset(db: Db, row: PermissionPresetRow): Promise<void> {
   await insertUnique(() => db.insertInto("permission_presets").values(row).execute(), `permission preset "${row.id}" already exists`);
@@ -10,9 +13,21 @@ export function getPermissionPreset(db: Db, accountId: string, id: string): Prom
   return db.selectFrom("permission_presets").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
 }
 
-/** Every preset of the account, by id (an account holds a handful: one page). */
-export function listPermissionPresets(db: Db, accountId: string): Promise<PermissionPresetRow[]> {
-  return db.selectFrom("permission_presets").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
+const presetsTable = (accountId: string): ListTable => ({
+  fields: {
+    name: nameField(collectionName(accountId, "permissionPresets")),
+    display_name: { column: "display_name", type: "string" },
+    create_time: { column: "create_time", type: "timestamp" },
+    update_time: { column: "update_time", type: "timestamp" },
+  },
+  order: { name: "id", display_name: "display_name", create_time: "create_time", update_time: "update_time" },
+  defaultOrderBy: "name",
+  idColumn: "id",
+});
+
+/** One page (AIP-158) of the account's presets matching `req.filter` (AIP-160: name, display_name, create_time, update_time). */
+export function listPermissionPresetPage(db: Db, accountId: string, req: ListRequest): Promise<ListResult<PermissionPresetRow>> {
+  return listPage<PermissionPresetRow>(db.selectFrom("permission_presets").where("account_id", "=", accountId), presetsTable(accountId), req);
 }
 
 /** How many permission presets the account holds (the "permission-presets" quota's usage). */

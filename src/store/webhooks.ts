@@ -2,6 +2,8 @@ import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEventRow, WebhookRow
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { nameField } from "./filter-sql.ts";
+import { collectionName } from "../domain/resource-names.ts";
 
 /**
  * Inserts a webhook; the caller has reserved the account's "webhooks" quota in the same transaction.
@@ -25,9 +27,23 @@ export function getWebhook(db: Db, accountId: string, id: string): Promise<Webho
   return db.selectFrom("webhooks").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
 }
 
-/** Every webhook of the account, by id (an account holds a handful: one page). */
-export function listWebhooks(db: Db, accountId: string): Promise<WebhookRow[]> {
-  return db.selectFrom("webhooks").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
+const webhooksTable = (accountId: string): ListTable => ({
+  fields: {
+    name: nameField(collectionName(accountId, "webhooks")),
+    display_name: { column: "display_name", type: "string" },
+    url: { column: "url", type: "string" },
+    state: { column: "state", type: "enum", values: ["ENABLED", "DISABLED"] },
+    create_time: { column: "create_time", type: "timestamp" },
+    update_time: { column: "update_time", type: "timestamp" },
+  },
+  order: { name: "id", display_name: "display_name", create_time: "create_time", update_time: "update_time" },
+  defaultOrderBy: "name",
+  idColumn: "id",
+});
+
+/** One page (AIP-158) of the account's webhooks matching `req.filter` (AIP-160: name, display_name, url, state, create_time, update_time). */
+export function listWebhookPage(db: Db, accountId: string, req: ListRequest): Promise<ListResult<WebhookRow>> {
+  return listPage<WebhookRow>(db.selectFrom("webhooks").where("account_id", "=", accountId), webhooksTable(accountId), req);
 }
 
 export type WebhookPatch = Partial<

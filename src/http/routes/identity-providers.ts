@@ -2,8 +2,8 @@ import { z } from "zod";
 import * as idps from "../../service/identity-providers.ts";
 import type { Router } from "../route.ts";
 import { FIELD_RULES } from "../../domain/field-rules.ts";
-import { accountParams, displayName, id, newId, plainText } from "../schemas.ts";
-import { fieldNames } from "../read-mask.ts";
+import { accountParams, displayName, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
+import { applyReadMask, fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { identityProvider, identityProviderList } from "../resources/identity-provider.ts";
@@ -76,7 +76,11 @@ export function identityProviderRoutes(router: Router): void {
     tag: "Sign-in",
     response: identityProviderList,
     params: accountParams,
-    handler: ({ deps, ctx, params }) => idps.listIdentityProviders(deps, ctx, params.accountId),
+    query: listQuery(100, { readMask: IDP_UPDATE.fields }),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await idps.listIdentityProviders(deps, ctx, params.accountId, listRequest(query, deps.config));
+      return { ...page, identityProviders: applyReadMask(page.identityProviders, query.readMask) };
+    },
   });
 
   router.add({

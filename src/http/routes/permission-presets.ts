@@ -1,8 +1,8 @@
 import { z } from "zod";
 import * as presets from "../../service/permission-presets.ts";
 import type { Router } from "../route.ts";
-import { accountParams, displayName, id, newId } from "../schemas.ts";
-import { fieldNames } from "../read-mask.ts";
+import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
+import { applyReadMask, fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { permissionPreset, permissionPresetList } from "../resources/permission-preset.ts";
@@ -34,7 +34,11 @@ export function permissionPresetRoutes(router: Router): void {
     tag: "Users",
     response: permissionPresetList,
     params: accountParams,
-    handler: ({ deps, ctx, params }) => presets.listPermissionPresets(deps, ctx, params.accountId),
+    query: listQuery(100, { readMask: PRESET_UPDATE.fields }),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await presets.listPermissionPresets(deps, ctx, params.accountId, listRequest(query, deps.config));
+      return { ...page, permissionPresets: applyReadMask(page.permissionPresets, query.readMask) };
+    },
   });
 
   router.add({

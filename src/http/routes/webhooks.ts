@@ -3,7 +3,7 @@ import * as webhooks from "../../service/webhooks.ts";
 import { WEBHOOK_EVENT_TYPES } from "../../domain/webhook-event-types.ts";
 import type { Router } from "../route.ts";
 import { accountParams, displayName, duration, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
-import { fieldNames } from "../read-mask.ts";
+import { applyReadMask, fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { webhook, webhookDelivery, webhookDeliveryList, webhookList, type Webhook } from "../resources/webhook.ts";
@@ -67,7 +67,11 @@ export function webhookRoutes(router: Router): void {
     tag: "Webhooks",
     response: webhookList,
     params: accountParams,
-    handler: ({ deps, ctx, params }) => webhooks.listWebhooks(deps, ctx, params.accountId),
+    query: listQuery(100, { readMask: WEBHOOK_UPDATE.fields }),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await webhooks.listWebhooks(deps, ctx, params.accountId, listRequest(query, deps.config));
+      return { ...page, webhooks: applyReadMask(page.webhooks, query.readMask) };
+    },
   });
 
   router.add({

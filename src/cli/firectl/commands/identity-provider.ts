@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { IdentityProvider } from "../../../http/resources/identity-provider.ts";
 import { runs, type Context } from "../context.ts";
+import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { identityProviderRef, paths } from "../names.ts";
@@ -147,15 +148,15 @@ const get: Verb = {
     }),
 };
 
-const list: Verb = {
+const listVerb: Verb = {
   noun: "identity-provider",
   verb: "list",
   summary: "list the account's identity providers",
-  examples: ["firectl identity-provider list"],
+  examples: ["firectl identity-provider list", "firectl identity-provider list --filter 'state=DISABLED'"],
   define: (command) =>
-    runs(command, async (ctx) => {
-      await ctx.call<{ identityProviders?: IdentityProvider[] }>({ method: "GET", path: paths.identityProviders(await ctx.accountId()) }, (page) =>
-        ctx.show(page, (p) => renderTable(COLUMNS, p.identityProviders ?? [])),
+    runs<ListFlags>(withListFlags(command, "'state=DISABLED'"), async (ctx, _args, flags) => {
+      await list<IdentityProvider>(ctx, { method: "GET", path: paths.identityProviders(await ctx.accountId()) }, "identityProviders", flags, (providers) =>
+        renderTable(COLUMNS, providers),
       );
     }),
 };
@@ -197,4 +198,4 @@ const remove: Verb = {
     }),
 };
 
-export const identityProviderVerbs: Verb[] = [create, get, list, update, remove];
+export const identityProviderVerbs: Verb[] = [create, get, listVerb, update, remove];

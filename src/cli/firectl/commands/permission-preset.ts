@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { PermissionPreset } from "../../../http/resources/permission-preset.ts";
 import { runs } from "../context.ts";
+import { list, withListFlags, type ListFlags } from "../listing.ts";
 import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { paths, permissionPresetRef } from "../names.ts";
@@ -80,15 +81,15 @@ const get: Verb = {
     }),
 };
 
-const list: Verb = {
+const listVerb: Verb = {
   noun: "permission-preset",
   verb: "list",
   summary: "list the account's permission presets",
-  examples: ["firectl permission-preset list"],
+  examples: ["firectl permission-preset list", "firectl permission-preset list --order-by 'create_time desc'"],
   define: (command) =>
-    runs(command, async (ctx) => {
-      await ctx.call<{ permissionPresets?: PermissionPreset[] }>({ method: "GET", path: paths.permissionPresets(await ctx.accountId()) }, (page) =>
-        ctx.show(page, (p) => renderTable(COLUMNS, p.permissionPresets ?? [])),
+    runs<ListFlags>(withListFlags(command, "'display_name=\"Agent\"'"), async (ctx, _args, flags) => {
+      await list<PermissionPreset>(ctx, { method: "GET", path: paths.permissionPresets(await ctx.accountId()) }, "permissionPresets", flags, (presets) =>
+        renderTable(COLUMNS, presets),
       );
     }),
 };
@@ -126,4 +127,4 @@ const remove: Verb = {
     }),
 };
 
-export const permissionPresetVerbs: Verb[] = [create, get, list, update, remove];
+export const permissionPresetVerbs: Verb[] = [create, get, listVerb, update, remove];

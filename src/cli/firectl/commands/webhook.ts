@@ -103,12 +103,10 @@ const listVerb: Verb = {
   noun: "webhook",
   verb: "list",
   summary: "list the account's webhooks (admin)",
-  examples: ["firectl webhook list"],
+  examples: ["firectl webhook list", "firectl webhook list --filter 'state=DISABLED'"],
   define: (command) =>
-    runs(command, async (ctx) => {
-      await ctx.call<{ webhooks?: Webhook[] }>({ method: "GET", path: paths.webhooks(await ctx.accountId()) }, (page) =>
-        ctx.show(page, (p) => renderTable(COLUMNS, p.webhooks ?? [])),
-      );
+    runs<ListFlags>(withListFlags(command, "'state=DISABLED'"), async (ctx, _args, flags) => {
+      await list<Webhook>(ctx, { method: "GET", path: paths.webhooks(await ctx.accountId()) }, "webhooks", flags, (webhooks) => renderTable(COLUMNS, webhooks));
     }),
 };
 
