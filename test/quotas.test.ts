@@ -33,6 +33,7 @@ for (const dialect of DIALECTS) {
         "permission-presets",
         "serverless-inference-rpm",
         "service-accounts",
+        "users",
         "webhooks",
       ]);
       assert.equal(byId["service-accounts"].value, "100");
@@ -42,6 +43,7 @@ for (const dialect of DIALECTS) {
       assert.equal(byId["api-keys-per-user"].usage, 1, "the admin's bootstrap key");
       assert.deepEqual([byId.webhooks.value, byId.webhooks.maxValue, byId.webhooks.usage], ["20", "20", 0]);
       assert.deepEqual([byId["audit-sinks"].value, byId["audit-sinks"].maxValue, byId["audit-sinks"].usage], ["5", "5", 0]);
+      assert.deepEqual([byId.users.value, byId.users.maxValue, byId.users.usage], ["1000", "1000", 1], "the bootstrap admin");
       assert.deepEqual([byId.models.value, byId.models.maxValue, byId.models.usage], ["100", "100", 0]);
       assert.deepEqual([byId["identity-providers"].value, byId["identity-providers"].maxValue, byId["identity-providers"].usage], ["20", "20", 0]);
       assert.deepEqual([byId["permission-presets"].value, byId["permission-presets"].maxValue, byId["permission-presets"].usage], ["100", "100", 0]);
@@ -58,8 +60,16 @@ for (const dialect of DIALECTS) {
       assert.equal(third.body.error.message, 'quota "service-accounts" exceeded: 2 of 2 in use, this request needs 1 more');
       assert.equal((await h.call("GET", `${A}/users/q3`)).status, 404);
       assert.equal((await h.call("GET", `${A}/quotas/service-accounts`)).body.usage, 2);
-      // Humans do not count against service-accounts.
+      // Humans do not count against service-accounts, but against users.
+      assert.equal((await h.call("GET", `${A}/quotas/users`)).body.usage, 1);
       assert.equal((await h.call("POST", `${A}/users`, { body: { email: "hum@example.com", role: "user" } })).status, 200);
+      assert.equal((await h.call("GET", `${A}/quotas/users`)).body.usage, 2);
+      assert.equal((await h.call("PATCH", `${A}/quotas/users`, { body: { value: "2" } })).status, 200);
+      const human = await h.call("POST", `${A}/users`, { body: { email: "hum2@example.com", role: "user" } });
+      assert.equal(human.status, 429);
+      assert.equal(human.body.error.message, 'quota "users" exceeded: 2 of 2 in use, this request needs 1 more');
+      await h.call("DELETE", `${A}/users/hum-example-com`);
+      assert.equal((await h.call("POST", `${A}/users`, { body: { email: "hum2@example.com", role: "user" } })).status, 200, "a deletion makes room");
       // Deleting one frees its place.
       await h.call("DELETE", `${A}/users/q1`);
       assert.equal((await h.call("POST", `${A}/users?userId=q3`, { body: { serviceAccount: true } })).status, 200);
@@ -171,7 +181,7 @@ for (const dialect of DIALECTS) {
     });
   });
 
-  test(`migrations 32 and 34 give every account stored before them the quotas added since (webhooks 20, audit-sinks 5, models 100, identity-providers 20, permission-presets 100), and keep a row already there (${dialect})`, async () => {
+  test(`migrations 32 and 34 give every account stored before them the quotas added since (webhooks 20, audit-sinks 5, users 1000, models 100, identity-providers 20, permission-presets 100), and keep a row already there (${dialect})`, async () => {
     const db = await freshDatabase(dialect);
     const store = await openStore({ databaseUrl: db.env.DATABASE_URL, dataDir: db.env.HEARTH_DATA_DIR, migrate: false });
     try {
@@ -205,6 +215,7 @@ for (const dialect of DIALECTS) {
         ["other", 7, 9],
       ]);
       for (const [id, value] of [
+        ["users", 1000],
         ["identity-providers", 20],
         ["permission-presets", 100],
       ] as const)

@@ -210,6 +210,30 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", `${A}/users/token-stranger-elsewhere-example`)).status, 404);
     });
 
+    test("just-in-time provisioning counts against the users quota: when it is full, a first sign-in is refused with the quota's message, audited, and creates nobody", async () => {
+      const used = (await h.call("GET", `${A}/quotas/users`)).body.usage as number;
+      assert.equal((await h.call("PATCH", `${A}/quotas/users`, { body: { value: used } })).status, 200);
+      try {
+        const token = await issuer.mint({ sub: "full-1", email: "quota-newbie@corp.example", email_verified: true });
+        const refused = await h.call("GET", "/verifyApiKey", { key: token });
+        assert.equal(refused.status, 429, JSON.stringify(refused.body));
+        assert.equal(refused.body.error.message, `quota "users" exceeded: ${used} of ${used} in use, this request needs 1 more`);
+        const { res } = await webSignIn("quota-web@corp.example", "/");
+        assert.equal(res.status, 429);
+        for (const id of ["quota-newbie-corp-example", "quota-web-corp-example"]) assert.equal((await h.call("GET", `${A}/users/${id}`)).status, 404, id);
+        const entries = await auditEntries(h, 'message="SignIn" AND status:"RESOURCE_EXHAUSTED"');
+        assert.equal(entries.length, 2, "each refused sign-in is audited");
+        // An admin's human create is refused the same way; a service account is not a user.
+        const byAdmin = await h.call("POST", `${A}/users`, { body: { email: "quota-admin-made@corp.example", role: "user" } });
+        assert.equal(byAdmin.status, 429);
+        assert.equal((await h.call("POST", `${A}/users?userId=quota-sa`, { body: { serviceAccount: true } })).status, 200);
+      } finally {
+        assert.equal((await h.call("PATCH", `${A}/quotas/users`, { body: { value: 1000 } })).status, 200);
+      }
+      const token = await issuer.mint({ sub: "full-2", email: "quota-newbie@corp.example", email_verified: true });
+      assert.equal((await h.call("GET", "/verifyApiKey", { key: token })).status, 200, "room again: provisioned");
+    });
+
     test("an email the identity provider has not verified is refused", async () => {
       const { res } = await webSignIn("unverified-bob@corp.example");
       assert.equal(res.status, 403);

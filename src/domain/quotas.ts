@@ -6,6 +6,8 @@ export const QUOTA_DEFAULTS = {
   datasets: 100,
   "dataset-storage-bytes": 10 * 1024 ** 3,
   "service-accounts": 100,
+  // Human users (service accounts have their own quota), however created: by an admin or on first sign-in.
+  users: 1000,
   "api-keys-per-user": 10,
   // An event is delivered to every webhook subscribed to it: this bounds an account's fan-out.
   webhooks: 20,

@@ -12,6 +12,8 @@ import type { RequestMeta } from "./context.ts";
 import { enqueueSignInRefused, refuseServiceAccount, SignInRefusal, type SignInDeps, type SignInVia } from "./sign-in.ts";
 import { collectionName, userName } from "../domain/resource-names.ts";
 import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
+import { reserve } from "./quotas.ts";
+import { systemClock } from "../domain/clock.ts";
 
 /**
  * @module The one way verified OIDC claims become a human of an account, shared by the browser
@@ -179,6 +181,8 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
   };
   try {
     return await db.transaction().execute(async (trx) => {
+      // Counted against the account's "users" quota, as a user an admin creates is.
+      await reserve({ store: deps.store, clock: deps.clock ?? systemClock }, trx, row.account_id, "users", 1);
       const user = await insertUser(trx, fields);
       const actor = { accountId: row.account_id, email, principalUid: user.uid, apiKeyId: "", meta };
       const payload = { email, role: user.role, jitUserProvisioning: true, identityProvider: row.id };

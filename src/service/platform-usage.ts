@@ -4,13 +4,13 @@ import { datasetTotals } from "../store/datasets.ts";
 import { countDeployments } from "../store/deployments.ts";
 import type { Db } from "../store/store.ts";
 import { spendSince } from "../store/usage.ts";
-import type { Deps } from "./context.ts";
 
 /**
- * Usage of the platform quotas, computed from the store (counts, stored bytes, metered spend) or
- * the rate limiter (requests over the last minute); undefined for quotas this module does not own.
+ * Usage of the platform quotas, computed from the store (counts, stored bytes, metered spend in
+ * USD); undefined for quotas this module does not own ("serverless-inference-rpm" is the rate
+ * limiter's).
  */
-export async function platformUsage(deps: Deps, db: Db, accountId: string, id: QuotaId): Promise<number | undefined> {
+export async function platformUsage(db: Db, accountId: string, id: QuotaId): Promise<number | undefined> {
   switch (id) {
     case "deployments":
       return countDeployments(db, accountId);
@@ -20,8 +20,6 @@ export async function platformUsage(deps: Deps, db: Db, accountId: string, id: Q
       return (await datasetTotals(db, accountId)).bytes;
     case "monthly-spend-usd":
       return Math.round(usdFromNano(await spendSince(db, accountId, monthStartDay(Date.now()))) * 1e6) / 1e6;
-    case "serverless-inference-rpm":
-      return deps.rateLimiter.used(accountId);
     default:
       return undefined;
   }

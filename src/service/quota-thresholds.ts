@@ -1,7 +1,7 @@
 /**
  * @module The `quota.threshold` webhook event: a quota's usage reaching 80 % and 100 % of its value.
- * Item quotas (service accounts, deployments, datasets, storage, keys per user, webhooks, audit
- * sinks, models, identity providers, permission presets) are checked as a reservation takes units
+ * Item quotas (users, service accounts, deployments, datasets, storage, keys per user, webhooks,
+ * audit sinks, models, identity providers, permission presets) are checked as a reservation takes units
  * (`reserve`, in its transaction);
  * `serverless-inference-rpm` as inference admission counts a request; `monthly-spend-usd` by the
  * delivery worker's periodic scan (the month's metered spend). A threshold is noticed when usage
@@ -21,7 +21,7 @@ const THRESHOLDS = [80, 100] as const;
 const HOUR = 3600 * 1000;
 
 /** When this process (this server: `deps`) last noticed (account, quota, threshold): spares the store a write per inference request. */
-const noticed = new WeakMap<Deps, Map<string, number>>();
+const noticed = new WeakMap<object, Map<string, number>>();
 
 /**
  * Whether usage going from `before` to `after` units of `value` crosses a threshold (`before < t %
@@ -45,7 +45,15 @@ function crosses(threshold: number, before: number, after: number, value: number
  * `threshold` percent, `used`, `value`) unless it was sent within the hour (within the month for
  * `monthly-spend-usd`). Runs in `db`, the caller's transaction when there is one.
  */
-export async function noteQuotaUse(deps: Deps, db: Db, accountId: string, quotaId: QuotaId, before: number, after: number, value: number): Promise<void> {
+export async function noteQuotaUse(
+  deps: Pick<Deps, "store" | "clock">,
+  db: Db,
+  accountId: string,
+  quotaId: QuotaId,
+  before: number,
+  after: number,
+  value: number,
+): Promise<void> {
   if (value <= 0) return;
   const now = deps.clock.now();
   let recent = noticed.get(deps);

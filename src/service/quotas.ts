@@ -1,7 +1,7 @@
 import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
 import { isQuotaId, QUOTA_DEFAULTS, QUOTA_IDS, type QuotaId } from "../domain/quotas.ts";
 import * as quotas from "../store/quotas.ts";
-import { countServiceAccounts } from "../store/users.ts";
+import { countHumanUsers, countServiceAccounts } from "../store/users.ts";
 import { countApiKeys, maxApiKeysPerUser } from "../store/api-keys.ts";
 import { countWebhooks } from "../store/webhooks.ts";
 import { countAuditSinks } from "../store/audit-sinks.ts";
@@ -38,23 +38,40 @@ function checkQuotaId(id: string): QuotaId {
   return id;
 }
 
+/** The quotas a create or upload reserves units of (`reserve`): every one but the metered ones. */
+type ItemQuotaId = Exclude<QuotaId, "serverless-inference-rpm" | "monthly-spend-usd">;
+
+/** What reserving a quota needs of the server's dependencies (sign-in provisions users with no more). */
+type ReserveDeps = Pick<Deps, "store" | "clock">;
+
 /**
  * Current use of one quota, in its units (items; bytes for "dataset-storage-bytes"; USD, requests
- * per minute for the metered ones), computed from the store or the meter, or kept by the store in
- * the transaction of every change (so it cannot drift). The platform quotas (deployments,
- * datasets, spend, rpm) are counted in platform-usage.ts. "service-accounts" is the account's
- * count kept by triggers (`countServiceAccounts`: one row read, however many there are).
- * "webhooks", "audit-sinks", "models", "identity-providers" and "permission-presets" count the
- * account's rows of each (at most a few hundred: the quota bounds them).
- * "api-keys-per-user" counts the usable keys (enabled, not expired at `deps.clock.now()`) of
- * `userId`, or without it the most any one principal holds.
+ * per minute for the metered ones): the rate limiter's window for "serverless-inference-rpm", else
+ * `storedUsage`.
  */
 async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?: string): Promise<number> {
-  const platform = await platformUsage(deps, db, accountId, id);
+  if (id === "serverless-inference-rpm") return deps.rateLimiter.used(accountId);
+  return storedUsage(db, accountId, id, deps.clock.now(), userId);
+}
+
+/**
+ * Use of a quota counted from the store, or kept by the store in the transaction of every change
+ * (so it cannot drift). The platform quotas (deployments, datasets, storage, spend) are counted in
+ * platform-usage.ts. "service-accounts" is the account's count kept by triggers
+ * (`countServiceAccounts`: one row read, however many there are); "users" counts the account's
+ * humans (an index range). "webhooks", "audit-sinks", "models", "identity-providers" and
+ * "permission-presets" count the account's rows of each (at most a few hundred: the quota bounds
+ * them). "api-keys-per-user" counts the usable keys (enabled, not expired at `now`, epoch ms) of
+ * `userId`, or without it the most any one principal holds.
+ */
+async function storedUsage(db: Db, accountId: string, id: Exclude<QuotaId, "serverless-inference-rpm">, now: number, userId?: string): Promise<number> {
+  const platform = await platformUsage(db, accountId, id);
   if (platform !== undefined) return platform;
   switch (id) {
     case "service-accounts":
       return countServiceAccounts(db, accountId);
+    case "users":
+      return countHumanUsers(db, accountId);
     case "webhooks":
       return countWebhooks(db, accountId);
     case "audit-sinks":
@@ -66,7 +83,7 @@ async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?
     case "permission-presets":
       return countPermissionPresets(db, accountId);
     case "api-keys-per-user":
-      return userId === undefined ? maxApiKeysPerUser(db, accountId, deps.clock.now()) : countApiKeys(db, accountId, userId, deps.clock.now());
+      return userId === undefined ? maxApiKeysPerUser(db, accountId, now) : countApiKeys(db, accountId, userId, now);
     default:
       return 0;
   }
@@ -109,9 +126,11 @@ export function checkQuotaRoom(use: QuotaUse, amount: number): void {
  * @param userId the principal a per-user quota ("api-keys-per-user") is counted for.
  * @throws RESOURCE_EXHAUSTED (429), see `checkQuotaRoom`.
  */
-export async function reserve(deps: Deps, trx: Db, accountId: string, id: QuotaId, amount: number, userId?: string): Promise<void> {
+export async function reserve(deps: ReserveDeps, trx: Db, accountId: string, id: ItemQuotaId, amount: number, userId?: string): Promise<void> {
   await lockAccount(deps.store, trx, accountId);
-  const use = await readQuotaUse(deps, trx, accountId, id, userId);
+  const row = await quotas.getQuota(trx, accountId, id);
+  if (!row) throw notFound(`quota "${id}" not found`);
+  const use = { id, value: row.value, used: await storedUsage(trx, accountId, id, deps.clock.now(), userId) };
   checkQuotaRoom(use, amount);
   await noteQuotaUse(deps, trx, accountId, id, use.used, use.used + amount, use.value);
 }

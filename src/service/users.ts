@@ -134,9 +134,7 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
     if (input.permissionPreset || input.role === CUSTOM_ROLE) await lockAccount(deps.store, trx, accountId);
     const { role, permission_preset } = await roleAndPreset(trx, ctx, accountId, input, { role: "user", permission_preset: "" });
     const displayName = checkDisplayName(input.displayName ?? "");
-    if (serviceAccount) {
-      await reserve(deps, trx, accountId, "service-accounts", 1);
-    }
+    await reserve(deps, trx, accountId, serviceAccount ? "service-accounts" : "users", 1);
     const now = Date.now();
     const fields: Omit<UserRow, "uid"> = {
       account_id: accountId,

@@ -720,12 +720,14 @@ const MIGRATIONS: Migration[] = [
   },
   {
     version: 34,
-    name: "models, identity providers and permission presets quotas",
+    name: "users, models, identity providers and permission presets quotas",
     statements: [],
-    // Models, identity providers and permission presets were unbounded: each is now held to its
-    // quota (default and maximum 100, 20 and 100); every account created before gets the rows.
+    // Human users, models, identity providers and permission presets were unbounded: each is now
+    // held to its quota (default and maximum 1000, 100, 20 and 100); every account created before
+    // gets the rows.
     fill: (db) =>
       fillQuotaRows(db, [
+        ["users", 1000],
         ["models", 100],
         ["identity-providers", 20],
         ["permission-presets", 100],

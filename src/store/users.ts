@@ -100,6 +100,17 @@ export async function deleteUser(db: Db, accountId: string, userId: string, now:
   await db.deleteFrom("users").where("account_id", "=", accountId).where("id", "=", userId).execute();
 }
 
+/** How many human users (not service accounts) the account holds (the "users" quota's usage; index users_service_account). */
+export async function countHumanUsers(db: Db, accountId: string): Promise<number> {
+  const { held } = await db
+    .selectFrom("users")
+    .select((eb) => eb.fn.countAll<number | string>().as("held"))
+    .where("account_id", "=", accountId)
+    .where("service_account", "=", 0)
+    .executeTakeFirstOrThrow();
+  return Number(held);
+}
+
 /**
  * How many service accounts the account holds: `accounts.service_account_count`, which triggers on
  * users keep in the same transaction as every change (migration 26), so a quota check reads one

@@ -19,6 +19,7 @@ const INFO: Readonly<Record<string, QuotaInfo>> = {
   datasets: { label: "Datasets", about: "Datasets that exist now.", format: formatNumber },
   "dataset-storage-bytes": { label: "Dataset storage", about: "Bytes of every uploaded dataset.", format: formatBytes },
   "service-accounts": { label: "Service accounts", about: "Service accounts of the account.", format: formatNumber },
+  users: { label: "Users", about: "People of the account, added by an admin or on first sign-in.", format: formatNumber },
   "api-keys-per-user": { label: "API keys per principal", about: "Usage is the most keys any one principal has.", format: formatNumber },
   webhooks: { label: "Webhooks", about: "Webhooks of the account: every event goes to each one subscribed.", format: formatNumber },
   "audit-sinks": { label: "Audit sinks", about: "Live streams of the audit log: each is sent every entry.", format: formatNumber },
