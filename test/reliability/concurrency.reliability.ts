@@ -203,6 +203,7 @@ for (const dialect of DIALECTS) {
 
     for (const [quota, limit, burst, create] of [
       ["service-accounts", 5, 30, (i: number) => call("POST", `${A}/users?userId=quota-sa-${i}`, { body: { serviceAccount: true } })],
+      ["users", 3, 15, (i: number) => call("POST", `${A}/users`, { body: { email: `quota-human-${i}@example.com`, role: "user" } })],
       ["api-keys-per-user", 3, 20, () => call("POST", `${A}/users/quota-owner/apiKeys`, { body: { apiKey: {} } })],
       [
         "deployments",
