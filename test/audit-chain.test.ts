@@ -305,6 +305,23 @@ for (const dialect of DIALECTS) {
       assert.equal((await reads()).length, 3, "off again");
       assert.equal((await verify()).verified, true);
     });
+
+    test("an admin's read of another principal's key by users/- is audited as the admin action it is by its owner's name", async () => {
+      const { keyId } = await serviceAccountWithKey(h, "frank", "user");
+      assert.equal((await h.call("PATCH", `${A}/auditSettings?updateMask=dataAccessLogs`, { body: { dataAccessLogs: true } })).status, 200);
+      for (const user of ["frank", "-"]) assert.equal((await h.call("GET", `${A}/users/${user}/apiKeys/${keyId}`)).status, 200, user);
+      await h.call("PATCH", `${A}/auditSettings`, { body: { dataAccessLogs: false } });
+      const entries = await db()
+        .selectFrom("audit_logs")
+        .select(["resource", "is_admin_action"])
+        .where("method", "=", "GetApiKey")
+        .where("resource", "like", `%/apiKeys/${keyId}`)
+        .execute();
+      assert.deepEqual(entries.map((e) => `${e.resource} ${Number(e.is_admin_action)}`).sort(), [
+        `accounts/my-account/users/-/apiKeys/${keyId} 1`,
+        `accounts/my-account/users/frank/apiKeys/${keyId} 1`,
+      ]);
+    });
   });
 }
 

@@ -137,6 +137,8 @@ export async function getApiKey(deps: Deps, ctx: Ctx, accountId: string, userId:
       const row = await keys.getApiKey(db, accountId, undefined, keyId);
       if (row?.user_id === ctx.principal.userId) authorize(ctx, "apiKeys.get");
       else if (!row || !holds(ctx.principal, "apiKeys.getOthers")) throw notFound(`API key "${keyId}" not found`);
+      // Checked once held, so that reading another principal's key is audited as the admin action it is, as by its owner's name.
+      else authorize(ctx, "apiKeys.getOthers");
       return view(deps, row, (await getUserRow(db, accountId, row.user_id)).email);
     }
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.get" : "apiKeys.getOthers");
