@@ -16,18 +16,21 @@ const LISTS = [
     collection: "identityProviders",
     create: (i: number) => ({
       path: `${A}/identityProviders?identityProviderId=idp-${i}`,
-      body: { displayName: `Provider ${i}`, oidcConfig: { issuerUrl: `https://login-${i}.corp.example`, clientId: `c${i}` } },
+      body: { displayName: `Élan provider ${i}`, oidcConfig: { issuerUrl: `https://login-${i}.corp.example`, clientId: `c${i}` } },
     }),
   },
   {
     collection: "permissionPresets",
-    create: (i: number) => ({ path: `${A}/permissionPresets?permissionPresetId=preset-${i}`, body: { displayName: `Preset ${i}`, actions: ["models.list"] } }),
+    create: (i: number) => ({
+      path: `${A}/permissionPresets?permissionPresetId=preset-${i}`,
+      body: { displayName: `Élan preset ${i}`, actions: ["models.list"] },
+    }),
   },
   {
     collection: "webhooks",
     create: (i: number) => ({
       path: `${A}/webhooks?webhookId=hook-${i}`,
-      body: { displayName: `Hook ${i}`, url: `https://hooks-${i}.example/hearth`, events: ["api_key.leaked"] },
+      body: { displayName: `Élan hook ${i}`, url: `https://hooks-${i}.example/hearth`, events: ["api_key.leaked"] },
     }),
   },
 ] as const;
@@ -79,6 +82,17 @@ for (const dialect of DIALECTS) {
         assert.equal(one.status, 200, JSON.stringify(one.body));
         assert.equal(one.body[collection].length, 1);
         assert.match(one.body[collection][0].name, /-3$/);
+
+        // `:` on display_name folds case (and scripts) as on every other list.
+        const folded = await h.call(
+          "GET",
+          `${url}?filter=${encodeURIComponent(`display_name:"${newest.body[collection][0].displayName.replace(/5$/, "4").toUpperCase()}"`)}`,
+        );
+        assert.equal(folded.status, 200, JSON.stringify(folded.body));
+        assert.deepEqual(
+          folded.body[collection].map((r: { name: string }) => r.name.split("-").pop()),
+          ["4"],
+        );
 
         const badFilter = await h.call("GET", `${url}?filter=${encodeURIComponent("colour=red")}`);
         assert.equal(badFilter.status, 400);

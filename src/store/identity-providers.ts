@@ -3,6 +3,7 @@ import type { IdentityProviderRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { writeUnique, type UniqueIndex } from "./errors.ts";
 import { nameField } from "./filter-sql.ts";
+import { withFolded } from "./folded-columns.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 import { collectionName } from "../domain/resource-names.ts";
 
@@ -19,7 +20,15 @@ const PAIR_INDEX: UniqueIndex = {
 };
 
 export async function insertIdentityProvider(db: Db, row: IdentityProviderRow): Promise<void> {
-  await writeUnique(() => db.insertInto("identity_providers").values(row).execute(), `identity provider "${row.id}" already exists`, [PAIR_INDEX]);
+  await writeUnique(
+    () =>
+      db
+        .insertInto("identity_providers")
+        .values(withFolded(row, ["display_name"]))
+        .execute(),
+    `identity provider "${row.id}" already exists`,
+    [PAIR_INDEX],
+  );
 }
 
 /** The READY provider holding `(issuerUrl, clientId)` in any account, whatever the issuer's spelling (issuerKey). */
@@ -50,7 +59,7 @@ export function listIdentityProviders(db: Db, accountId: string): Promise<Identi
 const identityProvidersTable = (accountId: string): ListTable => ({
   fields: {
     name: nameField(collectionName(accountId, "identityProviders")),
-    display_name: { column: "display_name", type: "string" },
+    display_name: { column: "display_name", type: "string", folded: true },
     state: { column: "state", type: "enum", values: ["READY", "DISABLED"] },
     create_time: { column: "create_time", type: "timestamp" },
     update_time: { column: "update_time", type: "timestamp" },
@@ -86,7 +95,13 @@ export type IdentityProviderPatch = Partial<Omit<IdentityProviderRow, "account_i
 
 export async function updateIdentityProvider(db: Db, accountId: string, id: string, patch: IdentityProviderPatch): Promise<void> {
   await writeUnique(
-    () => db.updateTable("identity_providers").set(patch).where("account_id", "=", accountId).where("id", "=", id).execute(),
+    () =>
+      db
+        .updateTable("identity_providers")
+        .set(withFolded(patch, ["display_name"]))
+        .where("account_id", "=", accountId)
+        .where("id", "=", id)
+        .execute(),
     `identity provider "${id}" conflicts with another one`,
     [PAIR_INDEX],
   );

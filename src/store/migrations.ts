@@ -733,6 +733,21 @@ const MIGRATIONS: Migration[] = [
         ["permission-presets", 100],
       ]),
   },
+  {
+    version: 35,
+    name: "identity providers, permission presets and webhooks display names folded",
+    statements: [
+      // Their lists now filter on display_name as every other list does (migration 12): a filter's
+      // ':' compares foldCase() forms, so it matches alike in every script on both dialects.
+      `alter table identity_providers add column display_name_folded {id} not null default ''`,
+      `alter table permission_presets add column display_name_folded {id} not null default ''`,
+      `alter table webhooks add column display_name_folded {id} not null default ''`,
+    ],
+    fill: async (db) => {
+      for (const table of ["identity_providers", "permission_presets", "webhooks"] as const)
+        await fillFolded(db, table, ["account_id", "id"], ["display_name"]);
+    },
+  },
 ];
 
 /**

@@ -2,11 +2,19 @@ import type { PermissionPresetRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { nameField } from "./filter-sql.ts";
+import { withFolded } from "./folded-columns.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 import { collectionName } from "../domain/resource-names.ts";
 
 export async function insertPermissionPreset(db: Db, row: PermissionPresetRow): Promise<void> {
-  await insertUnique(() => db.insertInto("permission_presets").values(row).execute(), `permission preset "${row.id}" already exists`);
+  await insertUnique(
+    () =>
+      db
+        .insertInto("permission_presets")
+        .values(withFolded(row, ["display_name"]))
+        .execute(),
+    `permission preset "${row.id}" already exists`,
+  );
 }
 
 export function getPermissionPreset(db: Db, accountId: string, id: string): Promise<PermissionPresetRow | undefined> {
@@ -16,7 +24,7 @@ export function getPermissionPreset(db: Db, accountId: string, id: string): Prom
 const presetsTable = (accountId: string): ListTable => ({
   fields: {
     name: nameField(collectionName(accountId, "permissionPresets")),
-    display_name: { column: "display_name", type: "string" },
+    display_name: { column: "display_name", type: "string", folded: true },
     create_time: { column: "create_time", type: "timestamp" },
     update_time: { column: "update_time", type: "timestamp" },
   },
@@ -43,7 +51,12 @@ export async function countPermissionPresets(db: Db, accountId: string): Promise
 export type PermissionPresetPatch = Partial<Pick<PermissionPresetRow, "display_name" | "actions">> & { update_time: number };
 
 export async function updatePermissionPreset(db: Db, accountId: string, id: string, patch: PermissionPresetPatch): Promise<void> {
-  await db.updateTable("permission_presets").set(patch).where("account_id", "=", accountId).where("id", "=", id).execute();
+  await db
+    .updateTable("permission_presets")
+    .set(withFolded(patch, ["display_name"]))
+    .where("account_id", "=", accountId)
+    .where("id", "=", id)
+    .execute();
 }
 
 export async function deletePermissionPreset(db: Db, accountId: string, id: string): Promise<void> {

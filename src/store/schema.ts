@@ -416,8 +416,8 @@ export interface Schema {
   audit_sinks: AuditSinkRow;
   quotas: QuotaRow;
   key_policies: KeyPolicyRow;
-  identity_providers: IdentityProviderRow;
-  permission_presets: PermissionPresetRow;
+  identity_providers: IdentityProviderRow & Folded<"display_name">;
+  permission_presets: PermissionPresetRow & Folded<"display_name">;
   sessions: SessionRow;
   signin_links: SigninLinkRow;
   cli_grants: CliGrantRow;
@@ -425,7 +425,7 @@ export interface Schema {
   identity_bindings: IdentityBindingRow;
   schema_migrations: SchemaMigrationRow;
   server_settings: ServerSettingRow;
-  webhooks: WebhookRow;
+  webhooks: WebhookRow & Folded<"display_name">;
   webhook_events: WebhookEventRow;
   webhook_deliveries: WebhookDeliveryRow;
   webhook_attempts: WebhookAttemptRow;

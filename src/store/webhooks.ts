@@ -3,6 +3,7 @@ import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
 import { nameField } from "./filter-sql.ts";
+import { withFolded } from "./folded-columns.ts";
 import { collectionName } from "../domain/resource-names.ts";
 
 /**
@@ -10,7 +11,14 @@ import { collectionName } from "../domain/resource-names.ts";
  * @throws ALREADY_EXISTS (409) when the id is taken.
  */
 export async function insertWebhook(db: Db, row: WebhookRow): Promise<void> {
-  await insertUnique(() => db.insertInto("webhooks").values(row).execute(), `webhook "${row.id}" already exists`);
+  await insertUnique(
+    () =>
+      db
+        .insertInto("webhooks")
+        .values(withFolded(row, ["display_name"]))
+        .execute(),
+    `webhook "${row.id}" already exists`,
+  );
 }
 
 /** How many webhooks the account holds (the "webhooks" quota's usage). */
@@ -30,7 +38,7 @@ export function getWebhook(db: Db, accountId: string, id: string): Promise<Webho
 const webhooksTable = (accountId: string): ListTable => ({
   fields: {
     name: nameField(collectionName(accountId, "webhooks")),
-    display_name: { column: "display_name", type: "string" },
+    display_name: { column: "display_name", type: "string", folded: true },
     url: { column: "url", type: "string" },
     state: { column: "state", type: "enum", values: ["ENABLED", "DISABLED"] },
     create_time: { column: "create_time", type: "timestamp" },
@@ -53,7 +61,12 @@ export type WebhookPatch = Partial<
 };
 
 export async function updateWebhook(db: Db, accountId: string, id: string, patch: WebhookPatch): Promise<void> {
-  await db.updateTable("webhooks").set(patch).where("account_id", "=", accountId).where("id", "=", id).execute();
+  await db
+    .updateTable("webhooks")
+    .set(withFolded(patch, ["display_name"]))
+    .where("account_id", "=", accountId)
+    .where("id", "=", id)
+    .execute();
 }
 
 /**
@@ -63,7 +76,7 @@ export async function updateWebhook(db: Db, accountId: string, id: string, patch
 export async function replaceWebhookSecret(db: Db, accountId: string, id: string, current: string, patch: WebhookPatch): Promise<boolean> {
   const result = await db
     .updateTable("webhooks")
-    .set(patch)
+    .set(withFolded(patch, ["display_name"]))
     .where("account_id", "=", accountId)
     .where("id", "=", id)
     .where("secret", "=", current)
