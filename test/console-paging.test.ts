@@ -114,6 +114,8 @@ describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
   });
 
   test("the deployment dialog suggests the account's models matching what is typed, past the first 200 (it listed only those)", async () => {
+    // More models than the default quota of 100: raised as an operator would.
+    await setQuotaMax(h.deps.store, "my-account", "models", 300);
     for (let i = 0; i < 205; i++) {
       const made = await h.call("POST", `${A}/models?modelId=model-${String(i).padStart(3, "0")}`, {
         body: { model: { backend: "local", displayName: `Model ${i}` } },
