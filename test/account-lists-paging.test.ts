@@ -4,7 +4,7 @@ import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 import { firectlShell, firstColumn, ok } from "./support/run.ts";
 
 /**
- * The lists of identity providers, permission presets and webhooks page, filter, order and mask
+ * The lists of identity providers, permission presets, webhooks and audit sinks page, filter, order and mask
  * like every other list (AIP-132, AIP-157, AIP-158, AIP-160), as Fireworks' SDK sends
  * ListIdentityProviders (`filter`, `orderBy`, `pageSize`, `pageToken`, `readMask`): they answered
  * one page and refused those parameters as unknown.
@@ -36,7 +36,7 @@ const LISTS = [
 ] as const;
 
 for (const dialect of DIALECTS) {
-  describe(`identity providers, permission presets and webhooks page like every list (${dialect})`, () => {
+  describe(`identity providers, permission presets, webhooks and audit sinks page like every list (${dialect})`, () => {
     let h: TestHearth;
     const sh = firectlShell(() => ({ baseUrl: h.baseUrl, key: h.adminKey }));
     before(async () => {
@@ -102,6 +102,36 @@ for (const dialect of DIALECTS) {
         assert.match(unknown.body.error.message, /^unknown query parameter "page_size_x" \(parameters: pageSize, pageToken, filter, orderBy, readMask\)$/);
       });
     }
+
+    test("auditSinks: pageSize and pageToken walk every sink once; filter on type, readMask and orderBy apply", async () => {
+      const made: string[] = [];
+      for (let i = 1; i <= 5; i++) {
+        const body =
+          i % 2
+            ? { type: "SPLUNK_HEC", url: `https://splunk-${i}.example/services/collector/event`, hecToken: "t" }
+            : { type: "WEBHOOK", webhook: `${A.slice(4)}/webhooks/hook-${i}` };
+        const res = await h.call("POST", `${A}/auditSinks?auditSinkId=sink-${i}`, { body });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        made.push(`sink-${i}`);
+      }
+      const ids: string[] = [];
+      let token = "";
+      do {
+        const page = await h.call("GET", `${A}/auditSinks?pageSize=2&readMask=name,type${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`);
+        assert.equal(page.status, 200, JSON.stringify(page.body));
+        assert.equal(page.body.totalSize, 5);
+        for (const sink of page.body.auditSinks) assert.deepEqual(Object.keys(sink).sort(), ["name", "type"]);
+        ids.push(...page.body.auditSinks.map((s: { name: string }) => s.name.split("/").pop()));
+        token = page.body.nextPageToken;
+      } while (token);
+      assert.deepEqual(ids, made);
+      const webhooks = await h.call("GET", `${A}/auditSinks?filter=${encodeURIComponent("type=WEBHOOK")}&orderBy=${encodeURIComponent("create_time desc")}`);
+      assert.deepEqual(
+        webhooks.body.auditSinks.map((s: { name: string }) => s.name.split("/").pop()),
+        ["sink-4", "sink-2"],
+      );
+      assert.equal((await h.call("GET", `${A}/auditSinks?filter=${encodeURIComponent("url=x")}`)).status, 400, "not a filter field");
+    });
 
     test("firectl lists them whole, or one page with --page-size", async () => {
       for (const [noun, prefix] of [

@@ -13,7 +13,8 @@ import { isValidId } from "./ids.ts";
 export const accountName = (accountId: string): string => `accounts/${accountId}`;
 
 /** The collections under an account, by their names in the REST API. */
-export type Collection = "users" | "models" | "deployments" | "datasets" | "identityProviders" | "quotas" | "auditLogs" | "permissionPresets" | "webhooks";
+export type Collection =
+  "users" | "models" | "deployments" | "datasets" | "identityProviders" | "quotas" | "auditLogs" | "auditSinks" | "permissionPresets" | "webhooks";
 
 /** A collection's name, the parent in List calls: `accounts/{account}/{collection}`. */
 export const collectionName = (accountId: string, collection: Collection): string => `${accountName(accountId)}/${collection}`;

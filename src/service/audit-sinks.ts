@@ -5,12 +5,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { invalidArgument, notFound } from "../domain/errors.ts";
-import { accountName, webhookName } from "../domain/resource-names.ts";
+import { collectionName, webhookName } from "../domain/resource-names.ts";
 import { seal } from "../domain/secret-box.ts";
 import { formatTimestamp } from "../domain/time.ts";
-import { deleteAuditSink as deleteRow, getAuditSink as getRow, insertAuditSink, listAuditSinks as listRows } from "../store/audit-sinks.ts";
+import { deleteAuditSink as deleteRow, getAuditSink as getRow, insertAuditSink, listAuditSinkPage as listSinkPage } from "../store/audit-sinks.ts";
 import { insertUnique } from "../store/errors.ts";
 import type { AuditSinkRow } from "../store/schema.ts";
+import type { ListRequest } from "../store/list.ts";
 import { getWebhook } from "../store/webhooks.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
@@ -22,7 +23,7 @@ import { serverKey } from "./server-key.ts";
 /** The sealing context of a sink's HEC token: a sealed value copied to another sink does not open. */
 export const sinkTokenContext = (accountId: string, id: string): string => `audit-sink-token:${accountId}/${id}`;
 
-const sinkName = (accountId: string, id: string): string => `${accountName(accountId)}/auditSinks/${id}`;
+const sinkName = (accountId: string, id: string): string => `${collectionName(accountId, "auditSinks")}/${id}`;
 
 export interface AuditSinkInput {
   displayName?: string | undefined;
@@ -82,7 +83,7 @@ export async function createAuditSink(deps: Deps, ctx: Ctx, accountId: string, s
     let token = "";
     if (input.type === "WEBHOOK") {
       if (input.url !== undefined || hecToken !== undefined) throw invalidArgument("a WEBHOOK sink takes webhook, not url or hecToken");
-      const prefix = `${accountName(accountId)}/webhooks/`;
+      const prefix = `${collectionName(accountId, "webhooks")}/`;
       if (!input.webhook?.startsWith(prefix)) throw invalidArgument(`webhook must name one of the account's webhooks: ${prefix}{webhook}`);
       webhookId = input.webhook.slice(prefix.length);
       if (!(await getWebhook(trx, accountId, webhookId))) throw invalidArgument(`webhook "${input.webhook}" not found`);
@@ -126,10 +127,16 @@ export async function getAuditSink(deps: Deps, ctx: Ctx, accountId: string, id: 
   return view(row);
 }
 
-/** ListAuditSinks (admins): all of them (an account has a handful). */
-export async function listAuditSinks(deps: Deps, ctx: Ctx, accountId: string): Promise<{ auditSinks: AuditSinkView[] }> {
+/** ListAuditSinks (admins): one page (AIP-158) of the account's sinks matching `req.filter` (AIP-160). */
+export async function listAuditSinks(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  req: ListRequest,
+): Promise<{ auditSinks: AuditSinkView[]; nextPageToken: string; totalSize: number }> {
   authorize(ctx, "auditLogs.listAll");
-  return { auditSinks: (await listRows(deps.store.db, accountId)).map(view) };
+  const page = await listSinkPage(deps.store.db, accountId, req);
+  return { auditSinks: page.rows.map(view), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
 }
 
 /** DeleteAuditSink (admins, audited): its stream stops. @throws NOT_FOUND */

@@ -3,6 +3,9 @@
  */
 import type { AuditSinkRow } from "./schema.ts";
 import type { Db } from "./store.ts";
+import { nameField } from "./filter-sql.ts";
+import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
+import { collectionName } from "../domain/resource-names.ts";
 
 export async function insertAuditSink(db: Db, row: AuditSinkRow): Promise<void> {
   await db.insertInto("audit_sinks").values(row).execute();
@@ -22,9 +25,21 @@ export function getAuditSink(db: Db, accountId: string, id: string): Promise<Aud
   return db.selectFrom("audit_sinks").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
 }
 
-/** The account's sinks by id (an account has a handful). */
-export function listAuditSinks(db: Db, accountId: string): Promise<AuditSinkRow[]> {
-  return db.selectFrom("audit_sinks").selectAll().where("account_id", "=", accountId).orderBy("id").execute();
+const sinksTable = (accountId: string): ListTable => ({
+  fields: {
+    name: nameField(collectionName(accountId, "auditSinks")),
+    type: { column: "type", type: "enum", values: ["WEBHOOK", "SPLUNK_HEC"] },
+    create_time: { column: "create_time", type: "timestamp" },
+    update_time: { column: "update_time", type: "timestamp" },
+  },
+  order: { name: "id", create_time: "create_time", update_time: "update_time" },
+  defaultOrderBy: "name",
+  idColumn: "id",
+});
+
+/** One page (AIP-158) of the account's sinks matching `req.filter` (AIP-160: name, type, create_time, update_time). */
+export function listAuditSinkPage(db: Db, accountId: string, req: ListRequest): Promise<ListResult<AuditSinkRow>> {
+  return listPage<AuditSinkRow>(db.selectFrom("audit_sinks").where("account_id", "=", accountId), sinksTable(accountId), req);
 }
 
 /** The ids of the account's sinks that stream through webhook `webhookId` (type WEBHOOK). */

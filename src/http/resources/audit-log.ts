@@ -109,4 +109,4 @@ export const auditSink = z
   })
   .meta({ id: "AuditSink" });
 
-export const auditSinkList = z.object({ auditSinks: z.array(auditSink) }).meta({ id: "ListAuditSinksResponse" });
+export const auditSinkList = listPage("auditSinks", auditSink).meta({ id: "ListAuditSinksResponse" });

@@ -6,10 +6,11 @@ import { auditPublicKeys } from "../../service/audit-signing.ts";
 import { verifyAuditLogs } from "../../service/audit-verify.ts";
 import { example } from "../resources/common.ts";
 import { auditKeySet, auditLogExport, auditSettings, auditSink, auditSinkList, auditVerifyReport } from "../resources/audit-log.ts";
-import { createAuditSink, deleteAuditSink, getAuditSink, listAuditSinks } from "../../service/audit-sinks.ts";
+import { createAuditSink, deleteAuditSink, getAuditSink, listAuditSinks, type AuditSinkView } from "../../service/audit-sinks.ts";
 import { empty } from "../resources/common.ts";
 import type { Router } from "../route.ts";
-import { accountParams, anyQuery, displayName, id, newId, plainText, timestamp } from "../schemas.ts";
+import { accountParams, anyQuery, displayName, id, listQuery, listRequest, newId, plainText, timestamp } from "../schemas.ts";
+import { applyReadMask, fieldNames } from "../read-mask.ts";
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 
 const range = {
@@ -22,6 +23,20 @@ const sinkParams = accountParams.extend({ auditSinkId: example(id("audit sink id
 const AUDIT_SETTINGS_UPDATE: UpdateMaskSpec = { updatable: { dataAccessLogs: { clear: false } }, fields: ["name", "dataAccessLogs"] };
 
 /** The audit log's export, verification, settings and published signing keys (docs/audit-log.md). */
+
+/** An audit sink's fields, for a list's `readMask` (AIP-157). */
+const SINK_FIELDS = fieldNames<AuditSinkView>()({
+  name: true,
+  displayName: true,
+  type: true,
+  webhook: true,
+  url: true,
+  deliveredCount: true,
+  lastError: true,
+  nextAttemptTime: true,
+  createTime: true,
+  updateTime: true,
+});
 export function auditLogRoutes(router: Router): void {
   router.add({
     method: "GET",
@@ -123,7 +138,11 @@ export function auditLogRoutes(router: Router): void {
     tag: "Audit log",
     response: auditSinkList,
     params: accountParams,
-    handler: ({ deps, ctx, params }) => listAuditSinks(deps, ctx, params.accountId),
+    query: listQuery(100, { readMask: SINK_FIELDS }),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await listAuditSinks(deps, ctx, params.accountId, listRequest(query, deps.config));
+      return { ...page, auditSinks: applyReadMask(page.auditSinks, query.readMask) };
+    },
   });
 
   router.add({
