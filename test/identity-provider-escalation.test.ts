@@ -83,6 +83,42 @@ for (const dialect of DIALECTS) {
       assert.match(res.body.error.message, /^this API key cannot set who identity provider "corp" signs in: .*its scopes do not hold every action/);
     });
 
+    test("an admin's unscoped key limited to networks, models or spend cannot set up sign-in either: the sessions would shed its limits", async () => {
+      for (const restriction of [
+        { allowedCidrs: ["127.0.0.0/8", "::1/128"] },
+        { rpm: 5 },
+        { monthlySpendUsd: 1 },
+        { allowedModels: ["accounts/fireworks/models/*"] },
+      ]) {
+        const made = await h.call("POST", `${A}/users/admin-example-com/apiKeys`, { body: { apiKey: restriction } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        const key = made.body.key;
+        const field = Object.keys(restriction)[0]!;
+        const created = await h.call("POST", `${A}/identityProviders?identityProviderId=shed-${field.toLowerCase()}`, {
+          key,
+          body: {
+            oidcConfig: { issuerUrl: "https://evil.example/oidc", clientId: `shed-${field}` },
+            tenantDomains: ["corp.example"],
+            enableJitUserProvisioning: true,
+          },
+        });
+        assert.equal(created.status, 403, `${field}: ${JSON.stringify(created.body)}`);
+        assert.match(
+          created.body.error.message,
+          new RegExp(
+            `^this API key cannot set who identity provider "shed-${field.toLowerCase()}" signs in: .*, so a session signed in through it would shed the key's ${field}; use an unrestricted key or a console session$`,
+          ),
+        );
+        const repoint = await h.call("PATCH", `${A}/identityProviders/corp`, { key, body: { oidcConfig: { issuerUrl: "https://evil.example/oidc" } } });
+        assert.equal(repoint.status, 403, field);
+        assert.equal((await h.call("GET", `${A}/identityProviders/shed-${field.toLowerCase()}`)).status, 404, "nothing stored");
+        // What does not change who signs in stays open to it.
+        assert.equal((await h.call("GET", `${A}/identityProviders/corp`, { key })).status, 200, field);
+      }
+      const [entry] = await auditEntries(h, 'method="CreateIdentityProvider" AND status:"would shed"');
+      assert.ok(entry, "the refusal is audited");
+    });
+
     test("it may still rename the provider, also sending back the whole provider it read", async () => {
       const read = await h.call("GET", `${A}/identityProviders/corp`, { key: idpManager });
       const renamed = await h.call("PATCH", `${A}/identityProviders/corp`, { key: idpManager, body: { ...read.body, displayName: "Corp SSO" } });

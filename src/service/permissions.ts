@@ -66,16 +66,28 @@ export function requireHoldsAll(ctx: Ctx, actions: Iterable<string>, what: strin
   throw permissionDenied(`${roleOf(ctx.principal)} cannot ${what}: it does not hold ${missing.join(", ")}`);
 }
 
+/** The restrictions an API key carries besides `scopes`, which no session it made possible would carry. */
+const SESSION_FREE_RESTRICTIONS = ["allowedCidrs", "allowedModels", "rpm", "tpm", "monthlySpendUsd"] as const;
+
 /**
  * For an act that lets its author become anyone of the account, admins included (who an identity
  * provider signs in): only a principal holding every action may take it, through an API key whose
- * scopes (if any) hold every action too. The escalation rule of `requireHoldsAll`, without listing
- * the dozens of actions a custom role lacks.
+ * scopes (if any) hold every action too, and that carries no other restriction (networks, models,
+ * limits): a session signed in through the provider it set up would not carry them, so the key
+ * could shed them (docs/key-policies.md: a key never does more than the key it acts through). The
+ * escalation rule of `requireHoldsAll`, without listing the dozens of actions a custom role lacks.
  * @param what completes the refusal "role X cannot …", e.g. `change who identity provider "corp" signs in`.
- * @throws PERMISSION_DENIED naming the caller's role (or its key's scopes) and why.
+ * @throws PERMISSION_DENIED naming the caller's role (or its key's scopes or restrictions) and why.
  */
 export function requireHoldsEvery(ctx: Ctx, what: string, why: string): void {
-  if (ACTION_NAMES.every((a) => holds(ctx.principal, a))) return;
+  if (ACTION_NAMES.every((a) => holds(ctx.principal, a))) {
+    const restrictions = ctx.principal.restrictions ?? {};
+    const carried = SESSION_FREE_RESTRICTIONS.filter((r) => restrictions[r] !== undefined);
+    if (carried.length === 0) return;
+    throw permissionDenied(
+      `this API key cannot ${what}: ${why}, so a session signed in through it would shed the key's ${carried.join(", ")}; use an unrestricted key or a console session`,
+    );
+  }
   if (ACTION_NAMES.every((a) => roleHolds(ctx.principal, a)))
     throw permissionDenied(`this API key cannot ${what}: ${why}, and its scopes do not hold every action`);
   throw permissionDenied(`${roleOf(ctx.principal)} cannot ${what}: ${why}, so only a principal holding every action (an admin) may`);
