@@ -234,6 +234,29 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", "/verifyApiKey", { key: token })).status, 200, "room again: provisioned");
     });
 
+    test("with one unit of the users quota left, a newcomer's first sign-ins racing (several tabs) all sign in as the one user created; a full quota never refuses an existing user", async () => {
+      const used = (await h.call("GET", `${A}/quotas/users`)).body.usage as number;
+      assert.equal((await h.call("PATCH", `${A}/quotas/users`, { body: { value: used + 1 } })).status, 200);
+      try {
+        const tokens = await Promise.all(
+          [1, 2, 3, 4].map((i) => issuer.mint({ sub: "tabs-1", email: "quota-tabs@corp.example", email_verified: true, nonce: `tab-${i}` })),
+        );
+        const answers = await Promise.all(tokens.map((key) => h.call("GET", "/verifyApiKey", { key })));
+        for (const answer of answers) {
+          assert.equal(answer.status, 200, JSON.stringify(answer.body));
+          assert.equal(answer.body.userId, "quota-tabs-corp-example");
+        }
+        assert.equal((await h.call("GET", `${A}/quotas/users`)).body.usage, used + 1, "one user created");
+        // Full now: another newcomer is refused, the existing humans still sign in.
+        const newcomer = await issuer.mint({ sub: "tabs-2", email: "quota-tabs-late@corp.example", email_verified: true });
+        assert.equal((await h.call("GET", "/verifyApiKey", { key: newcomer })).status, 429);
+        const again = await issuer.mint({ sub: "tabs-1", email: "quota-tabs@corp.example", email_verified: true });
+        assert.equal((await h.call("GET", "/verifyApiKey", { key: again })).status, 200);
+      } finally {
+        assert.equal((await h.call("PATCH", `${A}/quotas/users`, { body: { value: 1000 } })).status, 200);
+      }
+    });
+
     test("an email the identity provider has not verified is refused", async () => {
       const { res } = await webSignIn("unverified-bob@corp.example");
       assert.equal(res.status, 403);

@@ -192,8 +192,11 @@ async function provisionUser(deps: SignInDeps, row: IdentityProviderRow, email: 
       return user;
     });
   } catch (error) {
-    // Two first sign-ins racing (two tabs): the one that lost finds the user the other created.
-    const created = error instanceof ApiError && error.status === "ALREADY_EXISTS" ? await getUserByEmail(db, row.account_id, email) : undefined;
+    // Two first sign-ins racing (two tabs): the one that lost finds the user the other created. With
+    // the last unit of the "users" quota, the loser waited on the account lock and then counted the
+    // winner's user, so its refusal is the quota's: the newcomer exists now and signs in as it.
+    const raced = error instanceof ApiError && (error.status === "ALREADY_EXISTS" || error.status === "RESOURCE_EXHAUSTED");
+    const created = raced ? await getUserByEmail(db, row.account_id, email) : undefined;
     if (!created || created.service_account === 1) throw error;
     return matchExisting(deps, row, created, iss, sub, meta);
   }
