@@ -3,11 +3,6 @@ import { isQuotaId, QUOTA_DEFAULTS, QUOTA_IDS, type QuotaId } from "../domain/qu
 import * as quotas from "../store/quotas.ts";
 import { countHumanUsers, countServiceAccounts } from "../store/users.ts";
 import { countApiKeys, maxApiKeysPerUser } from "../store/api-keys.ts";
-import { countWebhooks } from "../store/webhooks.ts";
-import { countAuditSinks } from "../store/audit-sinks.ts";
-import { countModels } from "../store/models.ts";
-import { countIdentityProviders } from "../store/identity-providers.ts";
-import { countPermissionPresets } from "../store/permission-presets.ts";
 import { lockAccount } from "../store/accounts.ts";
 import type { Db, Store } from "../store/store.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -60,28 +55,17 @@ async function usage(deps: Deps, db: Db, accountId: string, id: QuotaId, userId?
  * platform-usage.ts. "service-accounts" is the account's count kept by triggers
  * (`countServiceAccounts`: one row read, however many there are); "users" counts the account's
  * humans (an index range). "webhooks", "audit-sinks", "models", "identity-providers" and
- * "permission-presets" count the account's rows of each (at most a few hundred: the quota bounds
- * them). "api-keys-per-user" counts the usable keys (enabled, not expired at `now`, epoch ms) of
+ * "permission-presets" count the account's rows of each (store/quotas.ts `countedRows`). "api-keys-per-user" counts the usable keys (enabled, not expired at `now`, epoch ms) of
  * `userId`, or without it the most any one principal holds.
  */
 async function storedUsage(db: Db, accountId: string, id: Exclude<QuotaId, "serverless-inference-rpm">, now: number, userId?: string): Promise<number> {
-  const platform = await platformUsage(db, accountId, id);
-  if (platform !== undefined) return platform;
+  const counted = (await platformUsage(db, accountId, id)) ?? (await quotas.countedRows(db, accountId, id));
+  if (counted !== undefined) return counted;
   switch (id) {
     case "service-accounts":
       return countServiceAccounts(db, accountId);
     case "users":
       return countHumanUsers(db, accountId);
-    case "webhooks":
-      return countWebhooks(db, accountId);
-    case "audit-sinks":
-      return countAuditSinks(db, accountId);
-    case "models":
-      return countModels(db, accountId);
-    case "identity-providers":
-      return countIdentityProviders(db, accountId);
-    case "permission-presets":
-      return countPermissionPresets(db, accountId);
     case "api-keys-per-user":
       return userId === undefined ? maxApiKeysPerUser(db, accountId, now) : countApiKeys(db, accountId, userId, now);
     default:

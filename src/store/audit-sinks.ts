@@ -11,16 +11,6 @@ export async function insertAuditSink(db: Db, row: AuditSinkRow): Promise<void> 
   await db.insertInto("audit_sinks").values(row).execute();
 }
 
-/** How many audit sinks the account holds (the "audit-sinks" quota's usage). */
-export async function countAuditSinks(db: Db, accountId: string): Promise<number> {
-  const { held } = await db
-    .selectFrom("audit_sinks")
-    .select((eb) => eb.fn.countAll<number | string>().as("held"))
-    .where("account_id", "=", accountId)
-    .executeTakeFirstOrThrow();
-  return Number(held);
-}
-
 export function getAuditSink(db: Db, accountId: string, id: string): Promise<AuditSinkRow | undefined> {
   return db.selectFrom("audit_sinks").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
 }

@@ -81,16 +81,6 @@ export function identityProvidersByIssuer(db: Db, issuerUrl: string, accountId?:
   return q.orderBy("account_id").orderBy("id").execute();
 }
 
-/** How many identity providers the account holds (the "identity-providers" quota's usage). */
-export async function countIdentityProviders(db: Db, accountId: string): Promise<number> {
-  const { held } = await db
-    .selectFrom("identity_providers")
-    .select((eb) => eb.fn.countAll<number | string>().as("held"))
-    .where("account_id", "=", accountId)
-    .executeTakeFirstOrThrow();
-  return Number(held);
-}
-
 export type IdentityProviderPatch = Partial<Omit<IdentityProviderRow, "account_id" | "id" | "create_time">>;
 
 export async function updateIdentityProvider(db: Db, accountId: string, id: string, patch: IdentityProviderPatch): Promise<void> {

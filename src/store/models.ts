@@ -21,16 +21,6 @@ export async function insertModel(db: Db, row: ModelRow): Promise<void> {
   );
 }
 
-/** How many models the account holds (the "models" quota's usage). */
-export async function countModels(db: Db, accountId: string): Promise<number> {
-  const { held } = await db
-    .selectFrom("models")
-    .select((eb) => eb.fn.countAll<number | string>().as("held"))
-    .where("account_id", "=", accountId)
-    .executeTakeFirstOrThrow();
-  return Number(held);
-}
-
 export type ModelPatch = Partial<Pick<ModelRow, "display_name" | "description" | "backend" | "upstream_model" | "input_price" | "output_price">>;
 
 export async function updateModel(db: Db, accountId: string, modelId: string, patch: ModelPatch & { update_time: number }): Promise<void> {

@@ -38,16 +38,6 @@ export function listPermissionPresetPage(db: Db, accountId: string, req: ListReq
   return listPage<PermissionPresetRow>(db.selectFrom("permission_presets").where("account_id", "=", accountId), presetsTable(accountId), req);
 }
 
-/** How many permission presets the account holds (the "permission-presets" quota's usage). */
-export async function countPermissionPresets(db: Db, accountId: string): Promise<number> {
-  const { held } = await db
-    .selectFrom("permission_presets")
-    .select((eb) => eb.fn.countAll<number | string>().as("held"))
-    .where("account_id", "=", accountId)
-    .executeTakeFirstOrThrow();
-  return Number(held);
-}
-
 export type PermissionPresetPatch = Partial<Pick<PermissionPresetRow, "display_name" | "actions">> & { update_time: number };
 
 export async function updatePermissionPreset(db: Db, accountId: string, id: string, patch: PermissionPresetPatch): Promise<void> {

@@ -1,4 +1,4 @@
-import type { QuotaRow } from "./schema.ts";
+import type { QuotaRow, Schema } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { QUOTA_DEFAULTS, QUOTA_IDS, type QuotaId } from "../domain/quotas.ts";
 import { collectionName } from "../domain/resource-names.ts";
@@ -43,4 +43,28 @@ export async function setQuota(db: Db, accountId: string, id: QuotaId, patch: Pa
     .where("account_id", "=", accountId)
     .where("id", "=", id)
     .execute();
+}
+
+/**
+ * The quotas whose usage is the number of the account's rows in one table, and that table (a few
+ * hundred rows at most: the quota bounds them).
+ */
+const COUNTED_ROWS: Partial<Record<QuotaId, "webhooks" | "audit_sinks" | "models" | "identity_providers" | "permission_presets">> = {
+  webhooks: "webhooks",
+  "audit-sinks": "audit_sinks",
+  models: "models",
+  "identity-providers": "identity_providers",
+  "permission-presets": "permission_presets",
+} satisfies Partial<Record<QuotaId, keyof Schema>>;
+
+/** Usage of quota `id` counted as the account's rows of its table (`COUNTED_ROWS`); undefined for any other quota. */
+export async function countedRows(db: Db, accountId: string, id: QuotaId): Promise<number | undefined> {
+  const table = COUNTED_ROWS[id];
+  if (!table) return undefined;
+  const { held } = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number | string>().as("held"))
+    .where("account_id", "=", accountId)
+    .executeTakeFirstOrThrow();
+  return Number(held);
 }

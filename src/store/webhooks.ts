@@ -21,16 +21,6 @@ export async function insertWebhook(db: Db, row: WebhookRow): Promise<void> {
   );
 }
 
-/** How many webhooks the account holds (the "webhooks" quota's usage). */
-export async function countWebhooks(db: Db, accountId: string): Promise<number> {
-  const { held } = await db
-    .selectFrom("webhooks")
-    .select((eb) => eb.fn.countAll<number | string>().as("held"))
-    .where("account_id", "=", accountId)
-    .executeTakeFirstOrThrow();
-  return Number(held);
-}
-
 export function getWebhook(db: Db, accountId: string, id: string): Promise<WebhookRow | undefined> {
   return db.selectFrom("webhooks").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
 }
