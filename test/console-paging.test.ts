@@ -16,7 +16,9 @@ const A = "/v1/accounts/my-account";
  * Lists longer than a page in the console, in headless Chromium against a real Hearth: a service
  * account's API keys, the datasets page and a webhook's delivery log each go forward and back a
  * page at a time, a changed query starts again on its first page, and the delivery log narrows to
- * its failed deliveries; the deployment dialog suggests models from past the first 200; axe at each step.
+ * its failed deliveries; the deployment dialog suggests models from past the first 200; the identity
+ * provider and webhook cards and the role dialog's permission presets show every one, past a page;
+ * axe at each step.
  */
 describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
   let h: TestHearth;
@@ -179,5 +181,41 @@ describe("console: paged lists in a browser", { timeout: 300_000 }, () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  test("identity providers, webhooks and permission presets past one page (201 each): the console shows every one", async () => {
+    // Above their default quotas (20, 20, 100), raised as an operator would: the console listed the first 100.
+    const n = 201;
+    for (const [quota, path, body] of [
+      [
+        "identity-providers",
+        "identityProviders?identityProviderId",
+        (id: string) => ({ displayName: id, oidcConfig: { issuerUrl: "https://login.example.com", clientId: id } }),
+      ],
+      ["webhooks", "webhooks?webhookId", (id: string) => ({ displayName: id, url: "https://hooks.example.com/in", events: ["principal.created"] })],
+      ["permission-presets", "permissionPresets?permissionPresetId", (id: string) => ({ displayName: id, actions: ["models.list"] })],
+    ] as const) {
+      await setQuotaMax(h.deps.store, h.accountId, quota, n);
+      for (let i = 0; i < n; i++) {
+        const id = `many-${String(i).padStart(3, "0")}`;
+        const made = await h.call("POST", `${A}/${path}=${id}`, { body: body(id) });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+      }
+    }
+    const cards = page.locator("main article.card");
+    for (const where of ["identity-providers", "webhooks"]) {
+      await page.goto(`${base}/account/${where}`);
+      await page.getByRole("heading", { level: 2, name: "many-200" }).waitFor();
+      assert.equal(await cards.filter({ has: page.getByRole("heading", { level: 2, name: /^many-\d{3}$/ }) }).count(), n, where);
+    }
+    await check("paging-06-webhooks-past-one-page");
+    await page.goto(`${base}/account/users`);
+    await page.getByRole("button", { name: "Change role of admin@example.com" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("radio", { name: /custom/ }).check();
+    const presets = dialog.getByLabel("Permission preset").locator("option");
+    await until(`${n} presets to be offered`, async () => ((await presets.count()) === n ? true : undefined));
+    assert.equal(await presets.last().getAttribute("value"), "many-200");
+    await page.keyboard.press("Escape");
   });
 });

@@ -90,6 +90,26 @@ export async function api<T>(method: "GET" | "POST" | "PATCH" | "DELETE", path: 
   return data as T;
 }
 
+/** The page size `listAll` asks for: the API's largest (AIP-158; src/http/schemas.ts). */
+const WHOLE_LIST_PAGE = 200;
+
+/**
+ * Every item of an AIP-158 list at `path` (the items under `field`), page after page until the
+ * answer's `nextPageToken` is empty. For lists a quota bounds (identity providers, webhooks,
+ * permission presets): an operator may raise those quotas above one page.
+ * @throws ApiError as `api` does, for any page.
+ */
+export async function listAll<T>(path: string, field: string): Promise<T[]> {
+  const items: T[] = [];
+  let pageToken = "";
+  do {
+    const page = await api<Record<string, unknown> & { nextPageToken?: string }>("GET", `${path}${query({ pageSize: WHOLE_LIST_PAGE, pageToken })}`);
+    items.push(...((page[field] as T[] | undefined) ?? []));
+    pageToken = page.nextPageToken ?? "";
+  } while (pageToken !== "");
+  return items;
+}
+
 /** `accounts/a/users/u` → `u` */
 export const lastSegment = (name: string): string => name.slice(name.lastIndexOf("/") + 1);
 

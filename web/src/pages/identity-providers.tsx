@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api, lastSegment, query, type IdentityProvider } from "../api.ts";
+import { api, listAll, lastSegment, query, type IdentityProvider } from "../api.ts";
 import { ActionDialog } from "../components/action-dialog.tsx";
 import { CopyButton } from "../components/copy-button.tsx";
 import { DeleteButton } from "../components/delete-button.tsx";
@@ -170,11 +170,11 @@ function DeleteProviderDialog({ idp, onClose, onDeleted }: { idp: IdentityProvid
 export function IdentityProvidersPage() {
   useTitle("Identity providers");
   const session = useSession();
-  const list = useLoad(() => api<{ identityProviders?: IdentityProvider[] }>("GET", `/v1/accounts/${session.accountId}/identityProviders`), "idps");
+  const list = useLoad(() => listAll<IdentityProvider>(`/v1/accounts/${session.accountId}/identityProviders`, "identityProviders"), "idps");
   const [dialog, setDialog] = useState<{ kind: "add" } | { kind: "edit" | "delete"; idp: IdentityProvider }>();
   const mayCreate = session.can("identityProviders.create");
   const manage = session.can("identityProviders.update");
-  const providers = list.data?.identityProviders ?? [];
+  const providers = list.data ?? [];
   /** Each provider's own redirect URI (a shared one would let another account's provider relay this one's codes). */
   const callback = (id: string) => `${window.location.origin}/auth/oidc/callback/${session.accountId}/${id}`;
   const done = () => {

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api, lastSegment, query, type ApiKey, type PermissionPreset, type User } from "../api.ts";
+import { api, listAll, lastSegment, query, type ApiKey, type PermissionPreset, type User } from "../api.ts";
 import { ActionDialog } from "../components/action-dialog.tsx";
 import { FormDialog } from "../components/dialog.tsx";
 import { DisplayNameField, IdField, TextField } from "../components/text-field.tsx";
@@ -24,8 +24,8 @@ const roleBody = (choice: RoleChoice) => ({ role: choice.role, ...(choice.role =
  */
 function RoleField({ value, onChange, legend = "Role" }: { value: RoleChoice; onChange: (choice: RoleChoice) => void; legend?: string }) {
   const { accountId } = useSession();
-  const loaded = useLoad(() => api<{ permissionPresets?: PermissionPreset[] }>("GET", `${A(accountId)}/permissionPresets`), accountId);
-  const presets = loaded.data?.permissionPresets ?? [];
+  const loaded = useLoad(() => listAll<PermissionPreset>(`${A(accountId)}/permissionPresets`, "permissionPresets"), accountId);
+  const presets = loaded.data ?? [];
   const roles: PrincipalRole[] = presets.length > 0 || value.role === CUSTOM_ROLE ? [...ROLES, CUSTOM_ROLE] : [...ROLES];
   const chosen = presets.find((p) => lastSegment(p.name) === value.permissionPreset);
   const pick = (role: PrincipalRole) =>

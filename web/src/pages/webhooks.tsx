@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api, lastSegment, query, type Webhook, type WebhookDelivery } from "../api.ts";
+import { api, listAll, lastSegment, query, type Webhook, type WebhookDelivery } from "../api.ts";
 import { ChoiceField } from "../components/choice-field.tsx";
 import { ActionDialog } from "../components/action-dialog.tsx";
 import { DeleteButton } from "../components/delete-button.tsx";
@@ -275,10 +275,10 @@ export function WebhooksPage() {
   const toast = useToast();
   const { search } = useLocation();
   const shown = search.get("webhook") ?? "";
-  const list = useLoad(() => api<{ webhooks?: Webhook[] }>("GET", `/v1/accounts/${session.accountId}/webhooks`), "webhooks");
+  const list = useLoad(() => listAll<Webhook>(`/v1/accounts/${session.accountId}/webhooks`, "webhooks"), "webhooks");
   const [dialog, setDialog] = useState<{ kind: "add" } | { kind: "edit" | "rotate" | "delete" | "secret"; webhook: Webhook }>();
   const action = useAction();
-  const webhooks = list.data?.webhooks ?? [];
+  const webhooks = list.data ?? [];
   const done = () => {
     setDialog(undefined);
     list.reload();
