@@ -179,6 +179,82 @@ for (const dialect of DIALECTS) {
         assert.equal((await h.call("PATCH", `${A}/quotas/${kind.quota}`, { body: { value: "101" } })).status, 400, "above the maximum");
       }
     });
+
+    test("a create whose resource exists is ALREADY_EXISTS (409) at a full quota, not RESOURCE_EXHAUSTED: a retried create that landed says so", async () => {
+      const kinds: { quota: string; first: [string, unknown]; again: [string, unknown][]; fresh: [string, unknown] }[] = [
+        {
+          quota: "service-accounts",
+          first: ["users?userId=sa-full", { serviceAccount: true }],
+          again: [["users?userId=sa-full", { serviceAccount: true }]],
+          fresh: ["users?userId=sa-other", { serviceAccount: true }],
+        },
+        {
+          quota: "users",
+          first: ["users?userId=full-human", { email: "full-human@example.com", role: "user" }],
+          // The same id, and the same email under another id.
+          again: [
+            ["users?userId=full-human", { email: "someone-else@example.com", role: "user" }],
+            ["users?userId=other-id", { email: "full-human@example.com", role: "user" }],
+          ],
+          fresh: ["users?userId=newcomer", { email: "newcomer@example.com", role: "user" }],
+        },
+        {
+          quota: "models",
+          first: ["models?modelId=full-m", { backend: "local" }],
+          again: [["models?modelId=full-m", { backend: "local" }]],
+          fresh: ["models?modelId=full-n", { backend: "local" }],
+        },
+        {
+          quota: "identity-providers",
+          first: ["identityProviders?identityProviderId=full-idp", { oidcConfig: { issuerUrl: "https://login.full.example", clientId: "a" } }],
+          again: [["identityProviders?identityProviderId=full-idp", { oidcConfig: { issuerUrl: "https://login.other.example", clientId: "b" } }]],
+          fresh: ["identityProviders?identityProviderId=full-idp2", { oidcConfig: { issuerUrl: "https://login.third.example", clientId: "c" } }],
+        },
+        {
+          quota: "permission-presets",
+          first: ["permissionPresets?permissionPresetId=full-p", { actions: ["models.list"] }],
+          again: [["permissionPresets?permissionPresetId=full-p", { actions: ["models.get"] }]],
+          fresh: ["permissionPresets?permissionPresetId=full-q", { actions: ["models.list"] }],
+        },
+        {
+          quota: "webhooks",
+          first: ["webhooks?webhookId=full-w", { url: "https://hooks.example.com/a", events: ["principal.created"] }],
+          again: [["webhooks?webhookId=full-w", { url: "https://hooks.example.com/b", events: ["principal.created"] }]],
+          fresh: ["webhooks?webhookId=full-x", { url: "https://hooks.example.com/c", events: ["principal.created"] }],
+        },
+        {
+          quota: "audit-sinks",
+          first: ["auditSinks?auditSinkId=full-s", { type: "WEBHOOK", webhook: "accounts/my-account/webhooks/full-w" }],
+          again: [["auditSinks?auditSinkId=full-s", { type: "WEBHOOK", webhook: "accounts/my-account/webhooks/full-w" }]],
+          fresh: ["auditSinks?auditSinkId=full-t", { type: "WEBHOOK", webhook: "accounts/my-account/webhooks/full-w" }],
+        },
+        { quota: "datasets", first: ["datasets?datasetId=full-d", {}], again: [["datasets?datasetId=full-d", {}]], fresh: ["datasets?datasetId=full-e", {}] },
+        {
+          quota: "deployments",
+          first: ["deployments?deploymentId=full-dep", { baseModel: "accounts/fireworks/models/tiny-public" }],
+          again: [["deployments?deploymentId=full-dep", { baseModel: "accounts/fireworks/models/tiny-public" }]],
+          fresh: ["deployments?deploymentId=full-dep2", { baseModel: "accounts/fireworks/models/tiny-public" }],
+        },
+      ];
+      for (const kind of kinds) {
+        // Room for the first (an earlier test may have lowered the quota).
+        const { maxValue } = (await h.call("GET", `${A}/quotas/${kind.quota}`)).body;
+        assert.equal((await h.call("PATCH", `${A}/quotas/${kind.quota}`, { body: { value: maxValue } })).status, 200, kind.quota);
+        const made = await h.call("POST", `${A}/${kind.first[0]}`, { body: kind.first[1] });
+        assert.equal(made.status, 200, `${kind.quota}: ${JSON.stringify(made.body)}`);
+        const usage = (await h.call("GET", `${A}/quotas/${kind.quota}`)).body.usage;
+        assert.equal((await h.call("PATCH", `${A}/quotas/${kind.quota}`, { body: { value: String(usage) } })).status, 200, kind.quota);
+        for (const [path, body] of kind.again) {
+          const again = await h.call("POST", `${A}/${path}`, { body });
+          assert.equal(again.status, 409, `${kind.quota} ${path}: ${JSON.stringify(again.body)}`);
+          assert.equal(again.body.error.status, "ALREADY_EXISTS");
+        }
+        const fresh = await h.call("POST", `${A}/${kind.fresh[0]}`, { body: kind.fresh[1] });
+        assert.equal(fresh.status, 429, `${kind.quota}: ${JSON.stringify(fresh.body)}`);
+        assert.match(fresh.body.error.message, new RegExp(`^quota "${kind.quota}" exceeded`));
+        assert.equal((await h.call("GET", `${A}/quotas/${kind.quota}`)).body.usage, usage, `${kind.quota}: nothing stored`);
+      }
+    });
   });
 
   test(`migrations 32 and 34 give every account stored before them the quotas added since (webhooks 20, audit-sinks 5, users 1000, models 100, identity-providers 20, permission-presets 100), and keep a row already there (${dialect})`, async () => {

@@ -16,7 +16,7 @@ import { getWebhook } from "../store/webhooks.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { checkOutboundTarget } from "./outbound-fetch.ts";
-import { reserve } from "./quotas.ts";
+import { createWithinQuota } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 
@@ -113,8 +113,7 @@ export async function createAuditSink(deps: Deps, ctx: Ctx, accountId: string, s
       create_time: now,
       update_time: now,
     };
-    await reserve(deps, trx, accountId, "audit-sinks", 1);
-    await insertUnique(() => insertAuditSink(trx, row), `audit sink "${id}" already exists`);
+    await createWithinQuota(deps, trx, accountId, "audit-sinks", () => insertUnique(() => insertAuditSink(trx, row), `audit sink "${id}" already exists`));
     return view(row);
   });
 }

@@ -10,7 +10,7 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
 import { datasetView } from "./platform-views.ts";
-import { reserve } from "./quotas.ts";
+import { createWithinQuota } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
 import { isCreator } from "../domain/roles.ts";
 
@@ -33,7 +33,6 @@ export async function createDataset(deps: Deps, ctx: Ctx, accountId: string, dat
     authorize(ctx, "datasets.create");
     if (!datasetId) throw invalidArgument("datasetId is required (?datasetId=ID)");
     const id = checkId(datasetId, "datasetId");
-    await reserve(deps, trx, accountId, "datasets", 1);
     const now = Date.now();
     const row: DatasetRow = {
       account_id: accountId,
@@ -49,7 +48,7 @@ export async function createDataset(deps: Deps, ctx: Ctx, accountId: string, dat
       create_time: now,
       update_time: now,
     };
-    await datasets.insertDataset(trx, row);
+    await createWithinQuota(deps, trx, accountId, "datasets", () => datasets.insertDataset(trx, row));
     return datasetView(row);
   });
 }

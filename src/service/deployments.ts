@@ -205,7 +205,7 @@ export async function createDeployment(
     const row = await plan(trx);
     await purgeExpired(deps, trx, accountId);
     const existing = await deployments.getDeployment(trx, accountId, row.id);
-    if (existing && existing.delete_time !== null) refuseExisting(existing, row.id);
+    refuseExisting(existing, row.id);
     await reserve(deps, trx, accountId, "deployments", 1);
     await deployments.insertDeployment(trx, row);
     return row;

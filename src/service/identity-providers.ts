@@ -18,7 +18,7 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { checkOutboundTarget } from "./outbound-fetch.ts";
 import { authorize, requireHoldsEvery } from "./permissions.ts";
-import { reserve } from "./quotas.ts";
+import { createWithinQuota } from "./quotas.ts";
 import type { ListRequest } from "../store/list.ts";
 import { serverKey } from "./server-key.ts";
 import { checkRole } from "./users.ts";
@@ -165,8 +165,7 @@ export async function createIdentityProvider(
       update_time: now,
     };
     await checkPairFree(trx, accountId, id, issuerUrl, clientId);
-    await reserve(deps, trx, accountId, "identity-providers", 1);
-    await idps.insertIdentityProvider(trx, row);
+    await createWithinQuota(deps, trx, accountId, "identity-providers", () => idps.insertIdentityProvider(trx, row));
     return identityProviderView(row);
   });
 }

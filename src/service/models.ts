@@ -9,7 +9,7 @@ import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
-import { reserve } from "./quotas.ts";
+import { createWithinQuota } from "./quotas.ts";
 import { modelView, publicModelView, type Model } from "./platform-views.ts";
 import { isCreator } from "../domain/roles.ts";
 import { mayServeAccountModel } from "../platform-config.ts";
@@ -83,8 +83,7 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
       create_time: now,
       update_time: now,
     };
-    await reserve(deps, trx, accountId, "models", 1);
-    await models.insertModel(trx, row);
+    await createWithinQuota(deps, trx, accountId, "models", () => models.insertModel(trx, row));
     return modelView(row);
   });
   // The gateway may hold this id as missing.

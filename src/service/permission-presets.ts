@@ -22,7 +22,7 @@ import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize, requireHoldsAll } from "./permissions.ts";
-import { reserve } from "./quotas.ts";
+import { createWithinQuota } from "./quotas.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { PermissionPreset } from "../http/resources/permission-preset.ts";
 
@@ -134,8 +134,7 @@ export async function createPermissionPreset(
       create_time: now,
       update_time: now,
     };
-    await reserve(deps, trx, accountId, "permission-presets", 1);
-    await presets.insertPermissionPreset(trx, row);
+    await createWithinQuota(deps, trx, accountId, "permission-presets", () => presets.insertPermissionPreset(trx, row));
     return presetView(row);
   });
 }

@@ -1,4 +1,4 @@
-import { invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
+import { ApiError, invalidArgument, notFound, resourceExhausted } from "../domain/errors.ts";
 import { isQuotaId, QUOTA_DEFAULTS, QUOTA_IDS, type QuotaId } from "../domain/quotas.ts";
 import * as quotas from "../store/quotas.ts";
 import { countHumanUsers, countServiceAccounts } from "../store/users.ts";
@@ -117,6 +117,26 @@ export async function reserve(deps: ReserveDeps, trx: Db, accountId: string, id:
   const use = { id, value: row.value, used: await storedUsage(trx, accountId, id, deps.clock.now(), userId) };
   checkQuotaRoom(use, amount);
   await noteQuotaUse(deps, trx, accountId, id, use.used, use.used + amount, use.value);
+}
+
+/**
+ * Creates one resource counted by quota `id`: reserves its unit (`reserve`), then runs `insert`
+ * (which raises ALREADY_EXISTS for a taken id or name). When the quota is full, `insert` is still
+ * tried before the refusal, in the transaction the refusal rolls back: a create whose resource
+ * exists is answered ALREADY_EXISTS (409) whatever the quota's use, so that a client retrying a
+ * create that did land learns that it did (AIP-133), not that the quota is full.
+ * @returns what `insert` returns.
+ * @throws ALREADY_EXISTS (409) from `insert`; RESOURCE_EXHAUSTED (429), see `checkQuotaRoom`.
+ */
+export async function createWithinQuota<T>(deps: ReserveDeps, trx: Db, accountId: string, id: ItemQuotaId, insert: () => Promise<T>): Promise<T> {
+  try {
+    await reserve(deps, trx, accountId, id, 1);
+  } catch (refusal) {
+    if (!(refusal instanceof ApiError && refusal.status === "RESOURCE_EXHAUSTED")) throw refusal;
+    await insert();
+    throw refusal;
+  }
+  return insert();
 }
 
 /** ListQuotas: one page (AIP-158) of the account's quotas matching `req.filter` (AIP-160), by name, each with its usage. */

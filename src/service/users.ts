@@ -18,7 +18,7 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { presetToHold, requireGrantable } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
-import { reserve } from "./quotas.ts";
+import { createWithinQuota } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
 import type { IdentityBinding } from "../http/resources/user.ts";
 import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
@@ -134,7 +134,6 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
     if (input.permissionPreset || input.role === CUSTOM_ROLE) await lockAccount(deps.store, trx, accountId);
     const { role, permission_preset } = await roleAndPreset(trx, ctx, accountId, input, { role: "user", permission_preset: "" });
     const displayName = checkDisplayName(input.displayName ?? "");
-    await reserve(deps, trx, accountId, serviceAccount ? "service-accounts" : "users", 1);
     const now = Date.now();
     const fields: Omit<UserRow, "uid"> = {
       account_id: accountId,
@@ -148,7 +147,7 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
       create_time: now,
       update_time: now,
     };
-    const created = await users.insertUser(trx, fields);
+    const created = await createWithinQuota(deps, trx, accountId, serviceAccount ? "service-accounts" : "users", () => users.insertUser(trx, fields));
     await enqueueWebhookEvent(trx, accountId, "principal.created", principalData(created));
     return userView(created);
   });

@@ -20,7 +20,7 @@ import { sinksThroughWebhook } from "../store/audit-sinks.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { outboundOf } from "./outbound-fetch.ts";
-import { reserve } from "./quotas.ts";
+import { createWithinQuota } from "./quotas.ts";
 import { authorize, requireHoldsAll } from "./permissions.ts";
 import { serverKey } from "./server-key.ts";
 import type { Webhook, WebhookDelivery } from "../http/resources/webhook.ts";
@@ -160,8 +160,7 @@ export async function createWebhook(deps: Deps, ctx: Ctx, accountId: string, req
       create_time: now,
       update_time: now,
     };
-    await reserve(deps, trx, accountId, "webhooks", 1);
-    await store.insertWebhook(trx, row);
+    await createWithinQuota(deps, trx, accountId, "webhooks", () => store.insertWebhook(trx, row));
     return { ...webhookView(row, now), signingSecret };
   });
 }
