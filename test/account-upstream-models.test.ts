@@ -94,5 +94,46 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(up.requests.length, sent, "nothing reached the backend");
     });
+
+    test("reproduction: a deployment cannot run an account's model on a backend whose accountUpstreamModels refuse its upstream name", async () => {
+      // $0 on a backend without the setting, then deployed onto the one that keeps accounts to their namespace.
+      const loose = await h.call("POST", `${A}/models?modelId=free-pricey`, {
+        key: contributor,
+        body: { backend: "open", upstreamModel: "pricey-upstream", inputPricePerMillionTokens: 0, outputPricePerMillionTokens: 0 },
+      });
+      assert.equal(loose.status, 200, JSON.stringify(loose.body));
+      const refusal = `invalid backend "scoped" for accounts/my-account/models/free-pricey, whose upstreamModel is "pricey-upstream": backend "scoped" serves this account's models only as "my-account/*"`;
+      for (const baseModel of ["accounts/my-account/models/free-pricey", "free-pricey"]) {
+        const dep = await h.call("POST", `${A}/deployments?deploymentId=d1`, { key: contributor, body: { baseModel, backend: "scoped" } });
+        assert.equal(dep.status, 400, JSON.stringify(dep.body));
+        assert.equal(dep.body.error.message, refusal);
+      }
+      // On its own backend it deploys; moving it to the narrow backend is refused the same way.
+      const onOpen = await h.call("POST", `${A}/deployments?deploymentId=d2`, { key: contributor, body: { baseModel: "free-pricey" } });
+      assert.equal(onOpen.status, 200, JSON.stringify(onOpen.body));
+      const moved = await h.call("PATCH", `${A}/deployments/d2?updateMask=backend`, { key: contributor, body: { backend: "scoped" } });
+      assert.equal(moved.status, 400, JSON.stringify(moved.body));
+      assert.equal(moved.body.error.message, refusal);
+      assert.equal((await h.call("GET", `${A}/deployments/d2`)).body.backend, "open", "nothing changed");
+
+      // A deployment made while the model's upstream was in the namespace, then the model re-pointed
+      // on its own backend: the gateway refuses the deployment before anything reaches the backend.
+      const ns = await h.call("POST", `${A}/models?modelId=ns`, { key: contributor, body: { backend: "open", upstreamModel: "my-account/ns-1" } });
+      assert.equal(ns.status, 200, JSON.stringify(ns.body));
+      const d3 = await h.call("POST", `${A}/deployments?deploymentId=d3`, { key: contributor, body: { baseModel: "ns", backend: "scoped" } });
+      assert.equal(d3.status, 200, JSON.stringify(d3.body));
+      assert.equal((await infer(h, contributor, chat("accounts/my-account/deployments/d3"))).status, 200);
+      assert.equal(up.requests.at(-1)!.body.model, "my-account/ns-1");
+      const repointed = await h.call("PATCH", `${A}/models/ns?updateMask=upstreamModel,inputPricePerMillionTokens`, {
+        key: contributor,
+        body: { upstreamModel: "pricey-upstream", inputPricePerMillionTokens: 0 },
+      });
+      assert.equal(repointed.status, 200, "allowed on the model's own backend");
+      const sent = up.requests.length;
+      const res = await infer(h, contributor, chat("accounts/my-account/deployments/d3"));
+      assert.equal(res.status, 400);
+      assert.match(((await res.json()) as any).error.message, /on backend "scoped", which does not serve it to this account/);
+      assert.equal(up.requests.length, sent, "nothing reached the backend");
+    });
   });
 }

@@ -11,7 +11,7 @@ import type { DeploymentRow } from "../store/platform-rows.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { checkBackend } from "./models.ts";
+import { checkBackend, unservedUpstreamModel } from "./models.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
 import { deploymentView } from "./platform-views.ts";
 import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
@@ -84,17 +84,24 @@ function checkLive(row: DeploymentRow): void {
     throw failedPrecondition(`deployment "${deploymentName(row.account_id, row.id)}" is ${row.state}; undelete it first (:undelete)`);
 }
 
+/** A deployment's model: its name, its own backend and, for the account's own model, the upstream model it names. */
+interface DeployedModel {
+  name: string;
+  backend: string;
+  upstreamModel?: string;
+}
+
 /**
  * The model a deployment serves, by name (`accounts/{a}/models/{m}`: this account's or the public
  * account's) or by bare id: this account's model of that id, else the public model of that id, as
  * Fireworks' examples deploy `falcon-7b` for `accounts/fireworks/models/falcon-7b`.
  * @throws INVALID_ARGUMENT (not a model name), NOT_FOUND naming where it was looked for.
  */
-async function resolveModel(deps: Deps, db: Db, accountId: string, text: string): Promise<{ name: string; backend: string }> {
+async function resolveModel(deps: Deps, db: Db, accountId: string, text: string): Promise<DeployedModel> {
   const { publicAccountId, publicModels } = deps.config.platform;
   if (isValidId(text)) {
     const own = await getModel(db, accountId, text);
-    if (own) return { name: modelName(accountId, text), backend: own.backend };
+    if (own) return { name: modelName(accountId, text), backend: own.backend, upstreamModel: own.upstream_model };
     const shared = publicModels.get(text);
     if (shared) return { name: modelName(publicAccountId, text), backend: shared.backend };
     throw notFound(`model "${text}" not found: neither ${modelName(accountId, text)} nor ${modelName(publicAccountId, text)} exists`);
@@ -107,9 +114,23 @@ async function resolveModel(deps: Deps, db: Db, accountId: string, text: string)
     if (m) return { name, backend: m.backend };
   } else if (ref.accountId === accountId) {
     const row = await getModel(db, accountId, ref.modelId);
-    if (row) return { name, backend: row.backend };
+    if (row) return { name, backend: row.backend, upstreamModel: row.upstream_model };
   }
   throw notFound(`model "${name}" not found`);
+}
+
+/**
+ * `backendName` (checked: configured) when it may serve `model`: an account's own model runs on
+ * another backend than its own only where that backend's `accountUpstreamModels` allow its upstream
+ * model for the account, as on its own (src/service/models.ts). A public model runs anywhere, at its
+ * own prices.
+ * @throws INVALID_ARGUMENT naming the backend and its rule.
+ */
+function checkDeploymentBackend(deps: Deps, accountId: string, model: DeployedModel, backendName: string): string {
+  checkBackend(deps, backendName);
+  const unserved = model.upstreamModel === undefined ? undefined : unservedUpstreamModel(deps, accountId, backendName, model.upstreamModel);
+  if (unserved) throw invalidArgument(`invalid backend "${backendName}" for ${model.name}, whose upstreamModel is ${JSON.stringify(model.upstreamModel)}: ${unserved}`);
+  return backendName;
 }
 
 async function getDeploymentRow(db: Db, accountId: string, deploymentId: string): Promise<DeploymentRow> {
@@ -157,7 +178,7 @@ export async function createDeployment(
     const id = deploymentId === undefined || deploymentId === "" ? generatedId : checkId(deploymentId, "deploymentId");
     if (!input.baseModel) throw invalidArgument("baseModel is required, e.g. accounts/my-account/models/my-model");
     const model = await resolveModel(deps, trx, accountId, input.baseModel);
-    const backend = checkBackend(deps, input.backend || model.backend);
+    const backend = checkDeploymentBackend(deps, accountId, model, input.backend || model.backend);
     const bounds = replicaBounds(input.minReplicaCount, input.maxReplicaCount ?? undefined);
     const now = Date.now();
     return {
@@ -249,14 +270,16 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     checkLive(row);
     const patch: deployments.DeploymentPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
-    if (input.baseModel !== undefined) {
-      const model = await resolveModel(deps, trx, accountId, input.baseModel);
-      patch.model = model.name;
-      if (input.backend === undefined && model.name !== row.model) patch.backend = model.backend;
+    if (input.baseModel !== undefined || input.backend !== undefined) {
+      const model = await resolveModel(deps, trx, accountId, input.baseModel ?? row.model);
+      if (input.baseModel !== undefined) {
+        patch.model = model.name;
+        if (input.backend === undefined && model.name !== row.model) patch.backend = model.backend;
+      }
+      // An empty backend (cleared by an update mask) is the model's own, as at creation.
+      if (input.backend !== undefined) patch.backend = input.backend === "" ? model.backend : input.backend;
+      checkDeploymentBackend(deps, accountId, model, patch.backend ?? row.backend);
     }
-    // An empty backend (cleared by an update mask) is the model's own, as at creation.
-    if (input.backend === "") patch.backend = checkBackend(deps, (await resolveModel(deps, trx, accountId, patch.model ?? row.model)).backend);
-    else if (input.backend !== undefined) patch.backend = checkBackend(deps, input.backend);
     if (input.description !== undefined) patch.description = input.description;
     if (input.annotations !== undefined) patch.annotations = JSON.stringify(input.annotations);
     if (input.acceleratorType !== undefined) patch.accelerator_type = input.acceleratorType;

@@ -35,16 +35,26 @@ export function checkBackend(deps: Deps, name: string): string {
 }
 
 /**
+ * Why backend `backendName` (configured) may not serve an account's own model naming `upstreamModel`
+ * — `backend "b" serves this account's models only as "acme/*"`, its `accountUpstreamModels` for
+ * the account — or undefined when it may (`mayServeAccountModel`). The rule holds on whichever
+ * backend serves the model: its own, or a deployment's.
+ */
+export function unservedUpstreamModel(deps: Deps, accountId: string, backendName: string, upstreamModel: string): string | undefined {
+  const backend = deps.config.platform.backends.get(backendName)!;
+  if (mayServeAccountModel(backend, accountId, upstreamModel)) return undefined;
+  const patterns = backend.accountUpstreamModels.map((p) => JSON.stringify(p.replaceAll("{account}", accountId))).join(", ");
+  return `backend "${backendName}" serves this account's models only as ${patterns}`;
+}
+
+/**
  * The upstream model an account's own model names on `backendName` (`requested`, else the model's id):
- * one the backend's `accountUpstreamModels` allow for the account (`mayServeAccountModel`).
+ * one the backend's `accountUpstreamModels` allow for the account (`unservedUpstreamModel`).
  * @throws INVALID_ARGUMENT naming the backend's patterns.
  */
 function checkUpstreamModel(deps: Deps, accountId: string, backendName: string, upstreamModel: string): string {
-  const backend = deps.config.platform.backends.get(backendName)!;
-  if (!mayServeAccountModel(backend, accountId, upstreamModel)) {
-    const patterns = backend.accountUpstreamModels.map((p) => JSON.stringify(p.replaceAll("{account}", accountId))).join(", ");
-    throw invalidArgument(`invalid upstreamModel ${JSON.stringify(upstreamModel)}: backend "${backendName}" serves this account's models only as ${patterns}`);
-  }
+  const unserved = unservedUpstreamModel(deps, accountId, backendName, upstreamModel);
+  if (unserved) throw invalidArgument(`invalid upstreamModel ${JSON.stringify(upstreamModel)}: ${unserved}`);
   return upstreamModel;
 }
 
