@@ -111,6 +111,64 @@ for (const dialect of DIALECTS) {
       assert.equal(raised.status, 200, JSON.stringify(raised.body));
     });
 
+    test("reproduction: an editor of presets cannot strip a more powerful holder of its actions, nor narrow a service account's preset to mint it a key", async () => {
+      const ops = ["users.list", "users.get", "users.create", "users.update", "users.delete", "models.list", "models.create", "apiKeys.create", "apiKeys.list"];
+      const presetsMade = {
+        ops: [...ops, "permissionPresets.update", "permissionPresets.get"],
+        helper: ["permissionPresets.update", "permissionPresets.get", "models.list"],
+        buildp: ["datasets.create", "datasets.manageOwn", "datasets.list", "datasets.get", "users.list"],
+        mallp: ["permissionPresets.update", "apiKeys.createForServiceAccount", "datasets.manageOwn", "datasets.get"],
+      };
+      for (const [id, actions] of Object.entries(presetsMade)) {
+        const made = await h.call("POST", `${A}/permissionPresets?permissionPresetId=${id}`, { body: { actions } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+      }
+      const holder = async (userId: string, preset: string) => {
+        const { key } = await serviceAccountWithKey(h, userId, "user");
+        assert.equal((await h.call("PATCH", `${A}/users/${userId}`, { body: { permissionPreset: preset } })).status, 200);
+        return key;
+      };
+      const bob = await holder("bob", "ops");
+      const mallory = await holder("mallory", "helper");
+      const builder = await holder("builder", "buildp");
+      const mallory2 = await holder("mallory2", "mallp");
+
+      // Demotion: mallory may not change bob's role, nor empty bob's preset instead.
+      assert.equal((await h.call("PATCH", `${A}/users/bob`, { key: mallory, body: { permissionPreset: "helper" } })).status, 403);
+      const stripped = await h.call("PATCH", `${A}/permissionPresets/ops`, { key: mallory, body: { actions: ["models.list"] } });
+      assert.equal(stripped.status, 403, JSON.stringify(stripped.body));
+      assert.match(stripped.body.error.message, /cannot change permission preset "ops": it does not hold .*users\.list/);
+      assert.equal((await h.call("GET", `${A}/users`, { key: bob })).status, 200, "bob keeps his actions");
+
+      // Takeover: narrowing builder's preset to within mallory2's own, then minting builder a key.
+      const made = await h.call("POST", `${A}/datasets?datasetId=builder-data`, { key: builder, body: {} });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      assert.equal((await h.call("DELETE", `${A}/datasets/builder-data`, { key: mallory2 })).status, 403);
+      assert.equal((await h.call("POST", `${A}/users/builder/apiKeys`, { key: mallory2, body: {} })).status, 403);
+      const narrowed = await h.call("PATCH", `${A}/permissionPresets/buildp`, { key: mallory2, body: { actions: ["datasets.manageOwn", "datasets.get"] } });
+      assert.equal(narrowed.status, 403, JSON.stringify(narrowed.body));
+      assert.match(narrowed.body.error.message, /does not hold datasets\.create, datasets\.list, users\.list/);
+      assert.equal((await h.call("POST", `${A}/users/builder/apiKeys`, { key: mallory2, body: {} })).status, 403);
+      assert.deepEqual((await h.call("GET", `${A}/permissionPresets/buildp`)).body.actions, [...presetsMade.buildp].sort());
+      assert.equal((await h.call("GET", `${A}/datasets/builder-data`)).status, 200, "the dataset stays");
+
+      // A preset it holds all of, it may still edit; a rename needs no more than permissionPresets.update.
+      assert.equal(
+        (await h.call("PATCH", `${A}/permissionPresets/helper`, { key: mallory, body: { actions: ["permissionPresets.update", "permissionPresets.get"] } }))
+          .status,
+        200,
+      );
+      assert.equal(
+        (await h.call("PATCH", `${A}/permissionPresets/ops?updateMask=displayName`, { key: mallory, body: { displayName: "Operations" } })).status,
+        200,
+      );
+      const refusals = await auditEntries(h, `method="UpdatePermissionPreset"`);
+      assert.ok(refusals.filter((e: any) => e.status.code === "PERMISSION_DENIED").length >= 2, "the refusals are audited");
+      for (const id of ["bob", "mallory", "builder", "mallory2"]) assert.equal((await h.call("DELETE", `${A}/users/${id}`)).status, 200);
+      await h.call("DELETE", `${A}/datasets/builder-data`);
+      for (const id of Object.keys(presetsMade)) assert.equal((await h.call("DELETE", `${A}/permissionPresets/${id}`)).status, 200);
+    });
+
     test("a human user gets role custom with an existing preset; custom without one, or a preset with a built-in role, is refused", async () => {
       assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=human-set`, { body: { actions: ["models.list"] } })).status, 200);
       const res = await h.call("POST", `${A}/users`, { body: { email: "carol@example.com", role: "custom", permissionPreset: "human-set" } });

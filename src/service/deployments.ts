@@ -129,7 +129,8 @@ async function resolveModel(deps: Deps, db: Db, accountId: string, text: string)
 function checkDeploymentBackend(deps: Deps, accountId: string, model: DeployedModel, backendName: string): string {
   checkBackend(deps, backendName);
   const unserved = model.upstreamModel === undefined ? undefined : unservedUpstreamModel(deps, accountId, backendName, model.upstreamModel);
-  if (unserved) throw invalidArgument(`invalid backend "${backendName}" for ${model.name}, whose upstreamModel is ${JSON.stringify(model.upstreamModel)}: ${unserved}`);
+  if (unserved)
+    throw invalidArgument(`invalid backend "${backendName}" for ${model.name}, whose upstreamModel is ${JSON.stringify(model.upstreamModel)}: ${unserved}`);
   return backendName;
 }
 

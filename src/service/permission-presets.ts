@@ -160,7 +160,15 @@ export async function listPermissionPresets(
   });
 }
 
-/** Updates a preset; every holder's next request (any process) is checked against the new actions. */
+/**
+ * Updates a preset; every holder's next request (any process) is checked against the new actions.
+ * A change of `actions` changes the role of everyone holding the preset, so, as for a role change
+ * (`requireGrantable`), the editor must hold every action the preset holds now as well as every one
+ * it is given (Kubernetes RBAC's escalation rule): otherwise an editor could strip a more powerful
+ * holder of its actions, or narrow a service account's preset to within its own and then mint that
+ * account a key.
+ * @throws PERMISSION_DENIED naming the actions the editor does not hold.
+ */
 export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: string, id: string, input: PermissionPresetInput): Promise<PermissionPreset> {
   const op = { method: "UpdatePermissionPreset", resource: permissionPresetName(accountId, id), payload: input };
   let holders: string[] = [];
@@ -170,7 +178,10 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
     const row = await getRow(trx, accountId, id);
     const patch: presets.PermissionPresetPatch = { update_time: Date.now() };
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
-    if (input.actions !== undefined) patch.actions = checkActions(ctx, input.actions);
+    if (input.actions !== undefined) {
+      requireHoldsAll(ctx, JSON.parse(row.actions) as string[], `change permission preset "${id}"`);
+      patch.actions = checkActions(ctx, input.actions);
+    }
     await presets.updatePermissionPreset(trx, accountId, id, patch);
     holders = await presets.presetHolders(trx, accountId, id);
     return presetView({ ...row, ...patch });
