@@ -66,6 +66,38 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("PATCH", `${A}/webhooks/siem?updateMask=url`, { body: { url: "http://127.0.0.1:9/siem-2" } })).status, 200, "an admin may");
     });
 
+    test("reproduction: auditSettings.update alone cannot create a sink, which would stream the log it may not read", async () => {
+      const preset = await h.call("POST", `${A}/permissionPresets?permissionPresetId=audit-cfg`, {
+        body: { actions: ["auditSettings.update", "accounts.get"] },
+      });
+      assert.equal(preset.status, 200, JSON.stringify(preset.body));
+      const auditBot = (await serviceAccountWithKey(h, "audit-bot", "user")).key;
+      assert.equal((await h.call("PATCH", `${A}/users/audit-bot`, { body: { permissionPreset: "audit-cfg" } })).status, 200);
+      const scoped = await h.call("POST", `${A}/users/admin-example-com/apiKeys`, { body: { apiKey: { scopes: ["auditSettings.update"] } } });
+      assert.equal(scoped.status, 200, JSON.stringify(scoped.body));
+      const hec = { type: "SPLUNK_HEC", url: "http://127.0.0.1:9/services/collector/event", hecToken: "x" };
+      for (const [who, key, refusal] of [
+        [
+          "the custom role",
+          auditBot,
+          /^role "custom" \(permission preset "audit-cfg"\) cannot create an audit sink, which sends the whole audit log to its receiver$/,
+        ],
+        ["the scoped admin key", scoped.body.key, /^this API key's scopes do not include "auditLogs\.listAll", needed to create an audit sink/],
+      ] as const) {
+        assert.equal((await h.call("GET", `${A}/auditLogs`, { key })).status, 403, `${who} may not read the log`);
+        for (const [id, body] of [
+          ["mine", hec],
+          ["mine-2", { type: "WEBHOOK", webhook: "accounts/my-account/webhooks/plain" }],
+        ] as const) {
+          const res = await h.call("POST", `${A}/auditSinks?auditSinkId=${id}`, { key, body });
+          assert.equal(res.status, 403, `${who}: ${JSON.stringify(res.body)}`);
+          assert.match(res.body.error.message, refusal);
+          assert.equal((await h.call("GET", `${A}/auditSinks/${id}`)).status, 404, "nothing stored");
+        }
+      }
+      assert.equal((await auditEntries(h, `method="CreateAuditSink" AND status:"PERMISSION_DENIED"`)).length, 4, "each refusal is audited");
+    });
+
     test("reproduction: the sink's webhook cannot be deleted and created again under its id while the sink exists, by anyone", async () => {
       for (const key of [scopedAdminKey, undefined]) {
         const res = await h.call("DELETE", `${A}/webhooks/siem`, key ? { key } : {});

@@ -67,14 +67,17 @@ const view = (row: AuditSinkRow): AuditSinkView => ({
 
 /**
  * CreateAuditSink (admins, audited): streams every retained entry of the account from the first on,
- * in chain order, at least once.
+ * in chain order, at least once. It needs the sink's own rights, `auditSettings.update` and
+ * `auditLogs.listAll` (reading the whole log): a principal, or a key scoped to the settings, that may
+ * not read the log must not be able to send it to a receiver of its choice.
  * @throws INVALID_ARGUMENT naming a missing or bad field (a WEBHOOK sink's `webhook` must be one of
  * the account's webhooks; a SPLUNK_HEC sink needs `url` — public unless HEARTH_ALLOW_PRIVATE_NETWORKS — and `hecToken`);
  * ALREADY_EXISTS for a taken id; RESOURCE_EXHAUSTED when the account's "audit-sinks" quota (default
- * and maximum 5: each sink is sent the whole stream) is used up.
+ * and maximum 5: each sink is sent the whole stream) is used up; PERMISSION_DENIED naming the action missing.
  */
 export async function createAuditSink(deps: Deps, ctx: Ctx, accountId: string, sinkId: string | undefined, input: AuditSinkInput): Promise<AuditSinkView> {
   authorize(ctx, "auditSettings.update");
+  authorize(ctx, "auditLogs.listAll", "create an audit sink, which sends the whole audit log to its receiver");
   const id = sinkId ?? `sink-${randomBytes(4).toString("hex")}`;
   const { hecToken, ...shown } = input;
   return audited(deps, ctx, { method: "CreateAuditSink", resource: sinkName(accountId, id), payload: shown }, async (trx) => {
