@@ -112,7 +112,13 @@ for (const dialect of DIALECTS) {
       assert.equal(asUpload.status, 403, "a download URL does not authorize a PUT");
       const audited = await auditEntries(h, `method="ValidateDatasetUpload" AND resource="accounts/my-account/datasets/${id}"`);
       assert.equal(audited.length, 1);
-      assert.equal((await auditEntries(h, `method="UploadDatasetFile" AND resource="accounts/my-account/datasets/${id}"`)).length, 1);
+      const uploaded = await auditEntries(h, `method="UploadDatasetFile" AND resource="accounts/my-account/datasets/${id}"`);
+      assert.equal(uploaded.length, 1);
+      // The PUT carried no key: it is the act of the URL's signer, the admin's key (it was audited with no principal).
+      const signerKey = parsed.searchParams.get("signer")!.slice("key:".length);
+      assert.deepEqual([uploaded[0].email, uploaded[0].apiKeyId], ["admin@example.com", signerKey]);
+      assert.equal(uploaded[0].principal, "admin@example.com");
+      assert.notEqual(uploaded[0].principalUid, "");
     });
 
     test("a signed URL is bound to the dataset it was issued for: deleted and re-created under the same id, the old URLs are refused", async () => {

@@ -85,6 +85,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([fresh.state, fresh.sizeBytes], ["UPLOADING", "0"], "the new dataset holds nothing of the old URL's file");
       const refused = await auditEntries(h, `method="UploadDatasetFile" AND resource="accounts/my-account/datasets/${id}" AND status:"ABORTED"`);
       assert.equal(refused.length, 1, "the refused PUT is audited");
+      assert.equal(refused[0].email, "admin@example.com", "as the act of the URL's signer");
     });
 
     test("a signed PUT landing while an :upload streams leaves that upload whole: the dataset becomes READY with every byte sent", async () => {
@@ -120,7 +121,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await call("GET", `${A}/datasets/${id}`)).body.sizeBytes, "0");
       const refused = await auditEntries(h, `method="UploadDatasetFile" AND resource="accounts/my-account/datasets/${id}" AND status:"INVALID_ARGUMENT"`);
       assert.equal(refused.length, 1);
-      assert.equal(refused[0].principal, "", "no principal: the URL authorized it");
+      assert.equal(refused[0].principal, "admin@example.com", "the URL's signer");
     });
 
     test("a signed PUT larger than signed is refused and audited in the dataset's account", async () => {

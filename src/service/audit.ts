@@ -9,6 +9,7 @@ import { dataAccessAudited } from "../store/audit-settings.ts";
 import type { Schema } from "../store/schema.ts";
 import type { Ctx, Deps, Operation, RequestMeta } from "./context.ts";
 import { accountName } from "../domain/resource-names.ts";
+import type { Principal } from "../domain/principal.ts";
 
 export type { Operation } from "./context.ts";
 
@@ -139,14 +140,17 @@ export function auditRow(actor: Actor, op: UncheckedOperation, error?: unknown):
   };
 }
 
-const actorOf = (ctx: Ctx): Actor => ({
-  accountId: ctx.principal.accountId,
-  email: ctx.principal.email,
-  principalUid: ctx.principal.uid,
-  apiKeyId: ctx.principal.apiKeyId,
-  principalType: ctx.principal.serviceAccount ? "SERVICE_ACCOUNT" : "USER",
-  meta: ctx.meta,
+/** The actor of an entry for `principal`, in the request `meta`: its email, uid, API key and type. */
+export const principalActor = (principal: Principal, meta: RequestMeta): Actor => ({
+  accountId: principal.accountId,
+  email: principal.email,
+  principalUid: principal.uid,
+  apiKeyId: principal.apiKeyId,
+  principalType: principal.serviceAccount ? "SERVICE_ACCOUNT" : "USER",
+  meta,
 });
+
+const actorOf = (ctx: Ctx): Actor => principalActor(ctx.principal, ctx.meta);
 
 /** An admin action is one for which an admin action was checked (allowed or refused): see `authorize`. */
 const checkedOperation = (ctx: Ctx, op: Operation): UncheckedOperation => ({ ...op, isAdminAction: ctx.checked.some(isAdminAction) });

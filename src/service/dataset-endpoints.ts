@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Transaction } from "kysely";
 import { aborted, ApiError, failedPrecondition, invalidArgument, permissionDenied } from "../domain/errors.ts";
 import { datasetName } from "../domain/resource-names.ts";
+import type { Principal } from "../domain/principal.ts";
 import { isCreator } from "../domain/roles.ts";
 import { checkGrant, signGrant, type SignedGrant } from "../domain/signed-url.ts";
 import { lockAccount } from "../store/accounts.ts";
@@ -9,7 +10,7 @@ import * as datasets from "../store/datasets.ts";
 import type { DatasetRow } from "../store/platform-rows.ts";
 import type { Schema } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
-import { audited, auditRefusals, writeAudit } from "./audit.ts";
+import { audited, auditRefusals, principalActor, writeAudit } from "./audit.ts";
 import type { Ctx, Deps, RequestMeta } from "./context.ts";
 import { chunkWriter, uploadDataset } from "./dataset-upload.ts";
 import { datasetFile, getDatasetRow, requireReady, type DatasetFile } from "./datasets.ts";
@@ -133,6 +134,12 @@ export async function getDownloadEndpoint(deps: Deps, ctx: Ctx, accountId: strin
 const revisionOf = (kind: SignedGrant["kind"], row: { create_time: number; upload_id: string }): string =>
   kind === "upload" ? String(row.create_time) : row.upload_id;
 
+/** A signed URL that checked out: what it grants, and the principal it acts for (its signer, as it stands now). */
+export interface SignedUse {
+  grant: SignedGrant;
+  signer: Principal;
+}
+
 /**
  * Checks a signed URL's `signature` for `grant` as the store holds the dataset now (its revision),
  * then its expiry, in constant time; then its signer (`checkSigner`). A dataset that no longer
@@ -140,24 +147,25 @@ const revisionOf = (kind: SignedGrant["kind"], row: { create_time: number; uploa
  * @param clientIp the address the URL is used from.
  * @throws PERMISSION_DENIED (403), see `checkGrant` and `checkSigner`.
  */
-export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revision">, signature: string | undefined, clientIp: string): Promise<SignedGrant> {
+export async function checkSignedUrl(deps: Deps, grant: Omit<SignedGrant, "revision">, signature: string | undefined, clientIp: string): Promise<SignedUse> {
   const row = await datasets.getDataset(deps.store.db, grant.accountId, grant.datasetId);
   const bound = { ...grant, revision: row ? revisionOf(grant.kind, row) : "" };
   checkGrant(signedUrlKey(deps.config), bound, signature, Date.now());
   // `row` exists: a dataset that does not matched no signature above.
-  await checkSigner(deps, deps.store.db, bound, row!, clientIp);
-  return bound;
+  return { grant: bound, signer: await checkSigner(deps, deps.store.db, bound, row!, clientIp) };
 }
 
 /**
  * That the grant's signer may still do what it grants, as it stands now in `db`
  * (`signerPrincipal`): upload to this dataset (`row`: its own, or others'), or download it.
+ * @returns the signer.
  * @throws PERMISSION_DENIED (403), see `signerPrincipal`, or naming the action the signer no longer holds.
  */
-async function checkSigner(deps: Deps, db: Db, grant: SignedGrant, row: DatasetRow, clientIp: string): Promise<void> {
+async function checkSigner(deps: Deps, db: Db, grant: SignedGrant, row: DatasetRow, clientIp: string): Promise<Principal> {
   const signer = await signerPrincipal(deps, db, grant, clientIp);
   const action = grant.kind === "download" ? "datasets.download" : isCreator(signer.uid, row.creator_uid) ? "datasets.manageOwn" : "datasets.manageOthers";
   if (!holds(signer, action)) throw permissionDenied(`the principal that asked for this URL no longer holds "${action}": ask for a new URL`);
+  return signer;
 }
 
 /**
@@ -167,7 +175,8 @@ async function checkSigner(deps: Deps, db: Db, grant: SignedGrant, row: DatasetR
  * deleted, so an `:upload` streaming meanwhile keeps its own). Its bytes count against
  * "dataset-storage-bytes" from then on (the dataset's `sizeBytes`), so unvalidated files cannot
  * store more than the quota; it is not validated: `:validateUpload` does that. The PUT, and any
- * refusal of it, is audited in the dataset's account without a principal (the URL authorized it).
+ * refusal of it, is audited in the dataset's account as the URL's signer's act (its email, uid and
+ * API key), as a cloud store logs a presigned request as its signer's.
  * @throws INVALID_ARGUMENT (400) for a body larger than signed, not UTF-8 (a truncated character at
  * its end included) or holding NUL; FAILED_PRECONDITION (400) when the dataset is not UPLOADING;
  * ABORTED (409) when the dataset was deleted and created again while the body arrived (the URL was
@@ -178,12 +187,12 @@ async function checkSigner(deps: Deps, db: Db, grant: SignedGrant, row: DatasetR
 export async function putSignedFile(
   deps: Deps,
   meta: RequestMeta,
-  grant: SignedGrant,
+  { grant, signer }: SignedUse,
   body: AsyncIterable<Buffer> | ApiError,
   contentLength: number | undefined,
 ) {
   const { accountId, datasetId, filename } = grant;
-  const actor = { accountId, email: "", apiKeyId: "", meta };
+  const actor = principalActor(signer, meta);
   const op = {
     method: "UploadDatasetFile",
     resource: datasetName(accountId, datasetId),

@@ -18,7 +18,15 @@ import { empty, example } from "../resources/common.ts";
 import { dataset, datasetContent, datasetList, datasetUpload, signedUrls } from "../resources/dataset.ts";
 import { ApiError } from "../../domain/errors.ts";
 import type { SignedGrant } from "../../domain/signed-url.ts";
-import { checkSignedUrl, getDownloadEndpoint, getUploadEndpoint, putSignedFile, readSignedFile, validateUpload } from "../../service/dataset-endpoints.ts";
+import {
+  checkSignedUrl,
+  getDownloadEndpoint,
+  getUploadEndpoint,
+  putSignedFile,
+  readSignedFile,
+  validateUpload,
+  type SignedUse,
+} from "../../service/dataset-endpoints.ts";
 import { failedAuthentication } from "../auth-failures.ts";
 import { requestMeta } from "../request-meta.ts";
 import { requestOrigin } from "../session-auth.ts";
@@ -109,7 +117,7 @@ async function signedGrant(
   operationId: string,
   grant: Omit<SignedGrant, "revision">,
   signature: string | undefined,
-): Promise<SignedGrant> {
+): Promise<SignedUse> {
   try {
     return await checkSignedUrl(deps, grant, signature, requestMeta(request).clientIp);
   } catch (error) {
@@ -351,7 +359,7 @@ export function datasetRoutes(router: Router): void {
     handler: async ({ deps, params, query, request, reply }) => {
       const body = request.body;
       return closingOnRefusal(reply, async () => {
-        const grant = await signedGrant(
+        const use = await signedGrant(
           deps,
           request,
           "PutSignedDatasetFile",
@@ -366,7 +374,7 @@ export function datasetRoutes(router: Router): void {
         const refusal = invalidArgument(
           `send the file as the raw body, without a Content-Type or with ${UPLOAD_CONTENT_TYPES.join(", ")}${form ? " (not as a form)" : ""}`,
         );
-        return putSignedFile(deps, requestMeta(request), grant, file ? clientBytes(file) : refusal, declaredLength(request));
+        return putSignedFile(deps, requestMeta(request), use, file ? clientBytes(file) : refusal, declaredLength(request));
       });
     },
   });
@@ -383,7 +391,7 @@ export function datasetRoutes(router: Router): void {
     params: fileParams,
     query: signedQuery,
     handler: async ({ deps, params, query, request, reply }) => {
-      const grant = await signedGrant(
+      const { grant } = await signedGrant(
         deps,
         request,
         "GetSignedDatasetFile",
