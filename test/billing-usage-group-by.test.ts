@@ -48,6 +48,43 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(empty.usage, []);
     });
 
+    test("reproduction: a principal that may not see others' API keys gets its own keys by id and the others' summed without ids", async () => {
+      const viewer = await serviceAccountWithKey(h, "viewer-bot", "inference-user");
+      assert.equal((await infer(h, viewer.key, chat(PUBLIC))).status, 200);
+      const adminRows = (await usage("?groupBy=principal,apiKey")).usage;
+      const adminKeyId = adminRows.find((u) => u.principal === "admin@example.com")!.apiKeyId!;
+      assert.equal((await h.call("GET", `${A}/users/-/apiKeys/${adminKeyId}`, { key: viewer.key })).status, 404, "not probeable by id");
+      const seen = async (query: string) => {
+        const res = await h.call("GET", `${A}/billingUsage${query}`, { key: viewer.key });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return res.body as BillingUsage;
+      };
+      for (const query of ["", "?groupBy=apiKey", "?groupBy=principal,apiKey", "?groupBy=day,apiKey"]) {
+        const got = await seen(query);
+        const text = JSON.stringify(got);
+        assert.ok(!text.includes(adminKeyId), `${query}: the admin's key id is not shown: ${text}`);
+        assert.ok(text.includes(viewer.keyId), `${query}: its own key id is`);
+        assert.equal(got.total.requestCount, 4, `${query}: every call still counts`);
+        const mine = got.usage.filter((u) => u.apiKeyId === viewer.keyId);
+        assert.equal(mine.length, 1);
+        assert.equal(mine[0]!.requestCount, 1);
+        const others = got.usage.filter((u) => u.apiKeyId === undefined);
+        assert.equal(
+          others.reduce((n, u) => n + u.requestCount, 0),
+          3,
+          `${query}: the others' calls, summed`,
+        );
+      }
+      // Grouped by principal too, each other principal keeps its row, without its keys.
+      const byPrincipal = (await seen("?groupBy=principal,apiKey")).usage.map((u) => [u.principal, u.apiKeyId, u.requestCount]);
+      assert.deepEqual(byPrincipal, [
+        ["admin@example.com", undefined, 1],
+        ["bot@my-account.sa.hearth.local", undefined, 2],
+        ["viewer-bot@my-account.sa.hearth.local", viewer.keyId, 1],
+      ]);
+      assert.equal((await seen("?groupBy=apiKey")).usage.length, 2, "one row for its key, one for everyone else's");
+    });
+
     test("an unknown or repeated dimension is a 400 naming groupBy", async () => {
       for (const groupBy of ["week", "day,day", "", "Model"]) {
         const res = await h.call("GET", `${A}/billingUsage?groupBy=${groupBy}`, { key: h.adminKey });

@@ -1,10 +1,10 @@
 import { invalidArgument } from "../domain/errors.ts";
 import { usdFromNano, utcDay } from "../domain/pricing.ts";
 import { formatTimestamp } from "../domain/time.ts";
-import { usageByGroup, type UsageDimension } from "../store/usage.ts";
+import { usageByGroup, type UsageDimension, type UsageGroup } from "../store/usage.ts";
 import { auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { authorize } from "./permissions.ts";
+import { authorize, holds } from "./permissions.ts";
 import type { BillingUsage } from "../http/resources/billing-usage.ts";
 import { billingUsageName } from "../domain/resource-names.ts";
 
@@ -27,11 +27,37 @@ const COLUMN: Readonly<Record<BillingUsageDimension, UsageDimension>> = { day: "
 const MAX_RANGE_DAYS = 400;
 
 /**
+ * `groups` (grouped by `dimensions`, `principal` among them) as a caller who may not see other
+ * principals' API keys (`apiKeys.listOthers`) gets them: the rows of every other principal's keys
+ * summed into one row without `api_key_id`, and without `principal` too unless `keepPrincipal`
+ * (the caller did not group by it). Key ids stay unprobeable, as `GET …/users/-/apiKeys/{id}` keeps them.
+ */
+function withOthersKeysSummed(groups: UsageGroup[], me: string, keepPrincipal: boolean): UsageGroup[] {
+  const summed = new Map<string, UsageGroup>();
+  for (const g of groups) {
+    const { requests, prompt_tokens, completion_tokens, spend_nano, ...dims } = g;
+    if (dims.principal !== me) delete dims.api_key_id;
+    if (!keepPrincipal) delete dims.principal;
+    const key = JSON.stringify([dims.day, dims.model, dims.principal, dims.api_key_id]);
+    const row = summed.get(key);
+    if (!row) summed.set(key, { ...dims, requests, prompt_tokens, completion_tokens, spend_nano });
+    else {
+      row.requests += requests;
+      row.prompt_tokens += prompt_tokens;
+      row.completion_tokens += completion_tokens;
+      row.spend_nano += spend_nano;
+    }
+  }
+  return [...summed.values()];
+}
+
+/**
  * Metered inference usage of the account grouped by `query.groupBy` (default model, principal and
  * key; `day` splits by UTC day). It is read from daily aggregate rows, so the range is widened to
  * whole UTC days: every day that overlaps [startTime, endTime) counts in full. A row carries only
- * the fields it is grouped by. Refuses (INVALID_ARGUMENT) a range that is empty or spans more than
- * 400 days.
+ * the fields it is grouped by; to a caller without `apiKeys.listOthers`, other principals' keys are
+ * not told apart (`withOthersKeysSummed`). Refuses (INVALID_ARGUMENT) a range that is empty or spans
+ * more than 400 days.
  */
 export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, query: UsageQuery): Promise<BillingUsage> {
   const op = { method: "GetBillingUsage", resource: billingUsageName(accountId) };
@@ -48,13 +74,11 @@ export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, quer
     const groupBy = query.groupBy ?? DEFAULT_GROUP_BY;
     // Calls this process metered are written behind their responses: read them here once written.
     await deps.cluster.meter.flush();
-    const groups = await usageByGroup(
-      deps.store.db,
-      accountId,
-      fromDay,
-      toDay,
-      groupBy.map((d) => COLUMN[d]),
-    );
+    const hideKeys = groupBy.includes("apiKey") && !holds(ctx.principal, "apiKeys.listOthers");
+    const dimensions = groupBy.map((d) => COLUMN[d]);
+    if (hideKeys && !dimensions.includes("principal")) dimensions.push("principal");
+    const grouped = await usageByGroup(deps.store.db, accountId, fromDay, toDay, dimensions);
+    const groups = hideKeys ? withOthersKeysSummed(grouped, ctx.principal.email, groupBy.includes("principal")) : grouped;
     const total = { requests: 0, promptTokens: 0, completionTokens: 0, spendNano: 0 };
     const usage = groups.map((g) => {
       total.requests += g.requests;
