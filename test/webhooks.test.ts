@@ -139,6 +139,46 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("editing a permission preset's actions sends principal.role_changed for each holder, with the actions before and after; a rename sends none", async () => {
+      const receiver = await startReceiver();
+      try {
+        const made = await h.call("POST", `${A}/webhooks?webhookId=presets`, { body: { url: receiver.url, events: ["principal.role_changed"] } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        const secret = made.body.signingSecret;
+        assert.equal(
+          (await h.call("POST", `${A}/permissionPresets?permissionPresetId=watched`, { body: { actions: ["models.list", "users.list"] } })).status,
+          200,
+        );
+        for (const id of ["holder-a", "holder-b"]) {
+          await serviceAccountWithKey(h, id, "user");
+          assert.equal((await h.call("PATCH", `${A}/users/${id}`, { body: { permissionPreset: "watched" } })).status, 200);
+        }
+        await receiver.waitFor(2);
+        receiver.received.length = 0;
+        assert.equal((await h.call("PATCH", `${A}/permissionPresets/watched?updateMask=displayName`, { body: { displayName: "Watched" } })).status, 200);
+        assert.equal((await h.call("PATCH", `${A}/permissionPresets/watched?updateMask=actions`, { body: { actions: ["models.list"] } })).status, 200);
+        await receiver.waitFor(2);
+        const bodies = receiver.received.map((r) => verified(secret, r)).sort((a, b) => a.data.principal.localeCompare(b.data.principal));
+        assert.deepEqual(
+          bodies.map((b) => [b.type, b.data.principal, b.data.role, b.data.permissionPreset, b.data.previousRole, b.data.previousActions, b.data.actions]),
+          ["holder-a", "holder-b"].map((id) => [
+            "principal.role_changed",
+            `accounts/my-account/users/${id}`,
+            "custom",
+            "watched",
+            "custom",
+            ["models.list", "users.list"],
+            ["models.list"],
+          ]),
+        );
+        for (const id of ["holder-a", "holder-b"]) assert.equal((await h.call("DELETE", `${A}/users/${id}`)).status, 200);
+        assert.equal((await h.call("DELETE", `${A}/webhooks/presets`)).status, 200);
+        assert.equal(receiver.received.length, 2, "the rename sent nothing");
+      } finally {
+        await receiver.close();
+      }
+    });
+
     test("rotating the secret: for the grace period deliveries carry the new and the old signature, then the new one only", async () => {
       const receiver = await startReceiver();
       const base = `${A}/webhooks/rotating`;

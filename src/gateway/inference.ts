@@ -184,7 +184,9 @@ async function targetOf(deps: Deps, principal: Principal, target: InferenceTarge
     // hold too (a model may have been re-pointed, or the backend narrowed, since the deployment).
     const runsOn = deps.config.platform.backends.get(backendName);
     if (runsOn && ref.accountId !== deps.config.platform.publicAccountId && !mayServeAccountModel(runsOn, ref.accountId, info.upstreamModel))
-      throw failedPrecondition(`deployment "${name}" runs ${info.name} (upstream model "${info.upstreamModel}") on backend "${backendName}", which does not serve it to this account`);
+      throw failedPrecondition(
+        `deployment "${name}" runs ${info.name} (upstream model "${info.upstreamModel}") on backend "${backendName}", which does not serve it to this account`,
+      );
   } else {
     info = await lookupModel(deps, principal, target.model!);
     backendName = info.backend;

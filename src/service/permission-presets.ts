@@ -23,6 +23,7 @@ import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize, requireHoldsAll } from "./permissions.ts";
 import { createWithinQuota } from "./quotas.ts";
+import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { PermissionPreset } from "../http/resources/permission-preset.ts";
 
@@ -183,7 +184,13 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
       patch.actions = checkActions(ctx, input.actions);
     }
     await presets.updatePermissionPreset(trx, accountId, id, patch);
-    holders = await presets.presetHolders(trx, accountId, id);
+    const holding = await presets.presetHolders(trx, accountId, id);
+    holders = holding.map((h) => h.id);
+    // What its holders may do changed: for each, as for a change of role (docs/webhooks.md).
+    if (patch.actions !== undefined && patch.actions !== row.actions) {
+      const change = { previousRole: CUSTOM_ROLE, previousActions: JSON.parse(row.actions) as string[], actions: JSON.parse(patch.actions) as string[] };
+      for (const holder of holding) await enqueueWebhookEvent(trx, accountId, "principal.role_changed", { ...principalData(holder), ...change });
+    }
     return presetView({ ...row, ...patch });
   });
   // After the commit, before the response: as for a role change, the holders' keys are looked up afresh.

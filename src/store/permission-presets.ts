@@ -1,4 +1,4 @@
-import type { PermissionPresetRow } from "./schema.ts";
+import type { PermissionPresetRow, UserRow } from "./schema.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
 import { nameField } from "./filter-sql.ts";
@@ -53,17 +53,19 @@ export async function deletePermissionPreset(db: Db, accountId: string, id: stri
   await db.deleteFrom("permission_presets").where("account_id", "=", accountId).where("id", "=", id).execute();
 }
 
-/** Ids of the account's users and service accounts holding preset `id` (role `custom`). */
-export async function presetHolders(db: Db, accountId: string, id: string): Promise<string[]> {
-  const rows = await db
+/** A principal holding a preset, as its webhook events name it. */
+export type PresetHolder = Pick<UserRow, "account_id" | "id" | "email" | "role" | "permission_preset" | "service_account">;
+
+/** The account's users and service accounts holding preset `id` (role `custom`), by id. */
+export async function presetHolders(db: Db, accountId: string, id: string): Promise<PresetHolder[]> {
+  return db
     .selectFrom("users")
-    .select("id")
+    .select(["account_id", "id", "email", "role", "permission_preset", "service_account"])
     .where("account_id", "=", accountId)
     .where("role", "=", "custom")
     .where("permission_preset", "=", id)
     .orderBy("id")
     .execute();
-  return rows.map((r) => r.id);
 }
 
 /** The actions (JSON array) of the preset held by user `userId`, or undefined when it holds none that exists. */
