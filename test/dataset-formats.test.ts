@@ -135,14 +135,55 @@ for (const dialect of DIALECTS) {
       [
         "CHAT",
         `{"messages":[{"role":"user","content":"a"},{"role":"bot","content":"b"}]}\n`,
-        'line 1 is not a CHAT example: messages[1].role is "bot": use system, user, assistant',
+        'line 1 is not a CHAT example: messages[1].role is "bot": use system, user, assistant, tool',
       ],
       [
         "CHAT",
         `${CHAT}${CHAT}{"messages":[{"role":"user","content":["a"]}]}\n`,
-        'line 3 is not a CHAT example: messages[0].content must be a string, not ["a"]',
+        'line 3 is not a CHAT example: messages[0].content[0] must be a content part with type text or image_url, not "a"',
       ],
-      ["CHAT", `{"messages":[{"content":"a"}]}\n`, "line 1 is not a CHAT example: messages[0].role is undefined: use system, user, assistant"],
+      ["CHAT", `{"messages":[{"content":"a"}]}\n`, "line 1 is not a CHAT example: messages[0].role is undefined: use system, user, assistant, tool"],
+      [
+        "CHAT",
+        `{"messages":[{"role":"user","content":4}]}\n`,
+        "line 1 is not a CHAT example: messages[0].content must be a string or an array of content parts, not 4",
+      ],
+      [
+        "CHAT",
+        `{"messages":[{"role":"user","content":null}]}\n`,
+        "line 1 is not a CHAT example: messages[0].content must be a string or an array of content parts, not null",
+      ],
+      [
+        "CHAT",
+        `{"messages":[{"role":"user","content":"a","tool_calls":[]}]}\n`,
+        "line 1 is not a CHAT example: messages[0] has tool_calls, which only an assistant message may have",
+      ],
+      [
+        "CHAT",
+        `{"messages":[{"role":"assistant","content":null,"tool_calls":[{"type":"function","function":{"name":"f","arguments":{}}}]}]}\n`,
+        "line 1 is not a CHAT example: messages[0].tool_calls[0].function.arguments must be a string (JSON text)",
+      ],
+      [
+        "CHAT",
+        `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":"http://x"}]}]}\n`,
+        'line 1 is not a CHAT example: messages[0].content[0].image_url must be {"url": "…"}',
+      ],
+      [
+        "CHAT",
+        `{"messages":[{"role":"assistant","content":"a","weight":-1}]}\n`,
+        "line 1 is not a CHAT example: messages[0].weight must be a number ≥ 0, not -1",
+      ],
+      ["CHAT", `{"messages":[{"role":"user","content":"a"}],"weight":"x"}\n`, 'line 1 is not a CHAT example: "weight" must be a number ≥ 0, not "x"'],
+      [
+        "CHAT",
+        `{"input":{"messages":[{"role":"user","content":"a"}]},"preferred_output":[{"role":"user","content":"b"}],"non_preferred_output":[{"role":"assistant","content":"c"}]}\n`,
+        "line 1 is not a CHAT example: preferred_output[0].role must be assistant",
+      ],
+      [
+        "CHAT",
+        `{"input":{"messages":[{"role":"user","content":"a"}]},"preferred_output":[{"role":"assistant","content":"b"}]}\n`,
+        "line 1 is not a CHAT example: non_preferred_output must be a non-empty array of messages",
+      ],
       ["CHAT", `{"messages":["hi"]}\n`, "line 1 is not a CHAT example: messages[0] is not an object"],
       ["CHAT", COMPLETION, 'line 1 is not a CHAT example: it needs "messages", a non-empty array of {"role", "content"} objects'],
       ["COMPLETION", `${COMPLETION}${CHAT}`, 'line 2 is not a COMPLETION example: it needs "prompt", a string'],
@@ -167,6 +208,48 @@ for (const dialect of DIALECTS) {
 
     test("lines of the dataset's format are taken, their other fields kept", async () => {
       const chat = '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo","weight":0}],"tools":[]}\n';
+      // OpenAI's fine-tuning lines as Fireworks takes them unchanged: tool calls and their results,
+      // vision parts, thinking traces and weights; and DPO preference pairs.
+      const openAi = [
+        {
+          messages: [
+            { role: "system", content: "You call tools." },
+            { role: "user", content: "Weather in Paris?" },
+            {
+              role: "assistant",
+              content: null,
+              tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } }],
+            },
+            { role: "tool", tool_call_id: "call_1", content: "18C" },
+            { role: "assistant", content: "18C and sunny.", reasoning_content: "The tool said 18C.", weight: 1 },
+          ],
+          tools: [{ type: "function", function: { name: "weather", parameters: { type: "object" } } }],
+          weight: 0.5,
+        },
+        {
+          messages: [
+            {
+              role: "user",
+              content: [
+                { type: "text", text: "What is this?" },
+                { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+              ],
+            },
+            { role: "assistant", content: "A pixel." },
+          ],
+        },
+        {
+          input: { messages: [{ role: "user", content: "Say hi" }] },
+          preferred_output: [{ role: "assistant", content: "Hi!" }],
+          non_preferred_output: [{ role: "assistant", content: "No." }],
+        },
+      ]
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join("");
+      const openAiSet = await dataset({ format: "CHAT" });
+      const taken = await upload(h, h.adminKey, "my-account", openAiSet, openAi);
+      assert.equal(taken.status, 200, await taken.clone().text());
+      assert.equal(((await taken.json()) as any).exampleCount, "3");
       for (const [format, body] of [
         ["CHAT", chat],
         ["COMPLETION", `${COMPLETION}{"prompt":"","completion":"","id":7}\n`],
