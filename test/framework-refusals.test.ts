@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { auditEntries } from "./support/fixtures.ts";
+import { randomUUID } from "node:crypto";
+import { generateKey } from "../src/domain/api-key-format.ts";
+import { createSigninLink } from "../src/service/signin-links.ts";
+import { auditEntries, mistyped } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 
 /**
@@ -9,8 +12,17 @@ import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
  * not for those the framework makes before a route runs: a body over the limit (declared or
  * chunked), on the control plane or the inference gateway, was answered 400 and left no entry. Now
  * it is audited in the caller's account; with a bad credential, the credential's refusal wins.
+ *
+ * Nor for the refusals made before routing: no route (404), a method the path does not take (405),
+ * a URL holding NUL or not percent-encoded UTF-8 (400) were answered and left no entry, with a valid
+ * admin key. Now each is one entry in the caller's own account (whatever account the path names),
+ * and is answered the same whatever the credential; a credential that does not authenticate writes
+ * no entry anywhere.
  */
 const LIMIT = 4096;
+const A = "/v1/accounts/my-account";
+/** The operation a refusal is audited as when no route took the request. */
+const UNROUTED = "UnroutedRequest";
 
 /** A raw POST (chunked when `chunked`), so that the body may exceed what the server takes. */
 function post(h: TestHearth, path: string, key: string | undefined, body: string, chunked = false): Promise<{ status: number; text: string }> {
@@ -77,9 +89,183 @@ for (const dialect of DIALECTS) {
       assert.equal(entry.status.code, "NOT_FOUND");
     });
 
+    /** The entries, in any account, of the request sent with `x-request-id: requestId`. */
+    const entriesOf = (requestId: string) =>
+      h.deps.store.db
+        .selectFrom("audit_logs")
+        .select(["account_id", "principal", "method", "resource", "status_code", "status_message", "authentication"])
+        .where("request_id", "=", requestId)
+        .execute();
+
+    /** Refused before any route's checks, with a valid admin key: the first six are the reproductions, which left no entry. */
+    const EARLY: Array<{ method: string; path: string; status: number; message: RegExp; operation: string; resource: string; body?: unknown }> = [
+      {
+        method: "PUT",
+        path: `${A}/users`,
+        status: 405,
+        message: /PUT is not allowed on \/v1\/accounts\/my-account\/users; it takes GET, HEAD, POST/,
+        operation: UNROUTED,
+        resource: "accounts/my-account/users",
+      },
+      { method: "PUT", path: `${A}/users/sa9`, status: 405, message: /PUT is not allowed/, operation: UNROUTED, resource: "accounts/my-account/users/sa9" },
+      {
+        method: "GET",
+        path: `${A}/users?filter=%00`,
+        status: 400,
+        message: /the URL must not contain the NUL character/,
+        operation: "ListUsers",
+        resource: "accounts/my-account/users",
+      },
+      {
+        method: "DELETE",
+        path: `${A}/users/sa9%00`,
+        status: 400,
+        message: /the URL must not contain the NUL character/,
+        operation: "DeleteUser",
+        resource: "accounts/my-account/users/sa9%00",
+      },
+      {
+        method: "GET",
+        path: `${A}/users/%ff`,
+        status: 400,
+        message: /the path is not valid percent-encoded UTF-8/,
+        operation: UNROUTED,
+        resource: "accounts/my-account/users/%ff",
+      },
+      {
+        method: "GET",
+        path: `${A}/bogusCollection`,
+        status: 404,
+        message: /no route for GET \/v1\/accounts\/my-account\/bogusCollection/,
+        operation: UNROUTED,
+        resource: "accounts/my-account/bogusCollection",
+      },
+      // The same family: a path segment over 100 characters, a NUL in a JSON body, a custom method
+      // asked with another method (reaching GetWebhook's route first), and the OpenAI mount's 404.
+      {
+        method: "GET",
+        path: `${A}/users/${"x".repeat(101)}`,
+        status: 400,
+        message: /a path segment is longer than 100 characters/,
+        operation: UNROUTED,
+        resource: `accounts/my-account/users/${"x".repeat(101)}`,
+      },
+      {
+        method: "POST",
+        path: `${A}/users`,
+        status: 400,
+        message: /the request body must not contain the NUL character/,
+        operation: "CreateUser",
+        resource: "accounts/my-account/users",
+        body: { serviceAccount: true, displayName: "a\u0000b" },
+      },
+      {
+        method: "GET",
+        path: `${A}/webhooks/w1:rotateSecret`,
+        status: 405,
+        message: /GET is not allowed on .*; it takes POST/,
+        operation: "GetWebhook",
+        resource: "accounts/my-account/webhooks/w1:rotateSecret",
+      },
+      { method: "GET", path: "/inference/v1/bogus", status: 404, message: /no route for GET \/inference\/v1\/bogus/, operation: UNROUTED, resource: "bogus" },
+    ];
+
+    test("refusals before routing, with a valid key: answered as before, one entry each in the caller's account", async () => {
+      for (const { method, path, status, message, operation, resource, body } of EARLY) {
+        const requestId = randomUUID();
+        const res = await h.call(method, path, { headers: { "x-request-id": requestId }, ...(body ? { body } : {}) });
+        assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.error.message, message, `${method} ${path}`);
+        const entries = await entriesOf(requestId);
+        assert.equal(entries.length, 1, `${method} ${path}: one entry`);
+        const [entry] = entries;
+        assert.equal(entry!.account_id, "my-account");
+        assert.equal(entry!.principal, "admin@example.com");
+        assert.equal(entry!.status_code, status, `${method} ${path}`);
+        assert.match(entry!.status_message, message);
+        assert.equal(entry!.method, operation, `${method} ${path}`);
+        assert.equal(entry!.resource, resource);
+        assert.match(entry!.authentication, /^apiKey:/);
+      }
+      // Over a socket too: the router's refusal of a URL it cannot decode is answered outside Fastify's request cycle.
+      const requestId = randomUUID();
+      const res = await fetch(new URL(`${A}/users/%ff`, h.baseUrl), { headers: { authorization: `Bearer ${h.adminKey}`, "x-request-id": requestId } });
+      assert.equal(res.status, 400, await res.text());
+      assert.equal(res.headers.get("x-request-id"), requestId);
+      assert.equal((await entriesOf(requestId)).length, 1);
+    });
+
+    test("with a bad key or none, the same answers and no entry anywhere", async () => {
+      for (const key of [mistyped(h.adminKey), generateKey().key, "hearth_not_a_key", null]) {
+        for (const { method, path, status, body } of EARLY) {
+          const requestId = randomUUID();
+          const res = await h.call(method, path, { key, headers: { "x-request-id": requestId }, ...(body ? { body } : {}) });
+          assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
+          assert.deepEqual(await entriesOf(requestId), [], `${method} ${path} with ${key === null ? "no key" : "a bad key"}`);
+        }
+      }
+    });
+
+    test("a path naming another account, or no valid account, is audited only in the caller's own", async () => {
+      for (const path of [
+        "/v1/accounts/someone-else/users",
+        "/v1/accounts/someone-else/bogus",
+        "/v1/accounts/%ff/users",
+        "/v1/accounts/%00/users",
+        "/v1/accounts//users/x/y",
+      ]) {
+        const requestId = randomUUID();
+        const res = await h.call("PUT", path, { headers: { "x-request-id": requestId } });
+        assert.ok([400, 404, 405].includes(res.status), `${path}: ${res.status} ${JSON.stringify(res.body)}`);
+        const entries = await entriesOf(requestId);
+        assert.deepEqual(
+          entries.map((e) => [e.account_id, e.principal, e.status_code]),
+          [["my-account", "admin@example.com", res.status]],
+          path,
+        );
+      }
+    });
+
+    test("a console session's refusals before routing are audited as its user's; an ended session's are not", async () => {
+      const link = await createSigninLink(h.deps, "my-account", "admin@example.com");
+      const redeemed = await h.call("GET", new URL(link.url).pathname, { key: null });
+      assert.equal(redeemed.status, 302);
+      const cookie = String(redeemed.headers["set-cookie"]).split(";")[0]!;
+      for (const [session, audited] of [
+        [cookie, 1],
+        [`hearth_session=${"x".repeat(43)}`, 0],
+      ] as const) {
+        const requestId = randomUUID();
+        const res = await h.call("GET", `${A}/bogusCollection`, { key: null, headers: { cookie: session, "x-request-id": requestId } });
+        assert.equal(res.status, 404);
+        const entries = await entriesOf(requestId);
+        assert.equal(entries.length, audited);
+        if (audited) assert.deepEqual([entries[0]!.principal, entries[0]!.authentication], ["admin@example.com", "session"]);
+      }
+    });
+
     test("a route that takes no credential still answers the framework's 400", async () => {
       const res = await post(h, "/auth/cli/refresh", undefined, JSON.stringify({ refreshToken: "x".repeat(LIMIT * 2) }));
       assert.equal(res.status, 400, res.text);
     });
   });
 }
+
+describe("a bad credential on a refusal before routing costs what it costs on a route", () => {
+  let h: TestHearth;
+  before(async () => {
+    h = await startHearth("sqlite", { HEARTH_AUTH_FAILURES_SLOW: "10", HEARTH_AUTH_FAILURES_BLOCK: "3" });
+  });
+  after(() => h.stop());
+
+  test("it is counted against its address (no cheaper key guessing), audited nowhere; a valid key is still served and audited", async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await h.call("GET", `${A}/bogusCollection`, { key: generateKey().key })).status, 404);
+    const blocked = await h.call("GET", `${A}/users`, { key: generateKey().key });
+    assert.equal(blocked.status, 429, "the three refusals before routing counted as failed authentications");
+    assert.equal((await h.call("GET", `${A}/bogusCollection`, { key: generateKey().key })).status, 404, "the routing refusal is answered still");
+    assert.deepEqual(await auditEntries(h, 'status:"UNAUTHENTICATED"'), []);
+    assert.equal((await h.call("GET", `${A}/bogusCollection`)).status, 404);
+    assert.equal((await auditEntries(h, `method="${UNROUTED}"`)).length, 1);
+    assert.equal((await h.call("GET", `${A}/users`)).status, 200);
+  });
+});

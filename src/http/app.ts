@@ -5,6 +5,8 @@ import { keepRawJsonBody } from "./raw-body.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { auditFrameworkRefusal } from "./framework-refusals.ts";
+import { auditEdgeRefusal } from "./edge-refusals.ts";
+import type { ApiError } from "../domain/errors.ts";
 import { parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { requestIdOf } from "./fast-path-request.ts";
@@ -55,6 +57,8 @@ const QUIET_PATHS = new Set(["/verifyApiKey", "/healthz", "/readyz", "/metrics"]
 /** Builds the HTTP application: every route, the one error handler, one log line per request. */
 export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
   const fastPath: FastPathState = {};
+  // Refusals made before any route checks the request, audited in the caller's account.
+  const onEdgeRefusal = (request: FastifyRequest, refusal: ApiError) => auditEdgeRefusal(deps, request, refusal);
   const app = Fastify({
     logger: deps.config.logLevel === "silent" ? false : { level: deps.config.logLevel, stream: options.logStream ?? stdoutLog() },
     logController: new LogController({ disableRequestLogging: true }),
@@ -64,7 +68,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     requestIdHeader: false,
     genReqId: (req) => requestIdOf(req.headers["x-request-id"]),
     routerOptions: { ignoreTrailingSlash: true },
-    ...serverOptions(deps.config),
+    ...serverOptions(deps.config, onEdgeRefusal),
     // A valid key's GET /verifyApiKey and admitted inference calls are answered in front of the framework (a gateway sends them per request).
     serverFactory: fastPathServer(deps, fastPath),
   });
@@ -101,7 +105,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     done();
   });
   securityHeaders(app);
-  refuseNul(app);
+  refuseNul(app, onEdgeRefusal);
   // One structured line per request; only the path is logged (no query string, no headers). A
   // successful key check or probe (a gateway's auth_request, a load balancer's health check: one per
   // proxied request or every few seconds) is logged at debug; its refusals stay at info. A request
@@ -143,7 +147,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
 
   app.setErrorHandler(errorHandler(deps.config.bodyLimit, (request, refusal) => auditFrameworkRefusal(deps, request, refusal)));
   const allowedMethods = new AllowedMethods(app);
-  app.setNotFoundHandler(notFoundHandler(allowedMethods));
+  app.setNotFoundHandler(notFoundHandler(allowedMethods, onEdgeRefusal));
 
   const router = new Router(app, deps, allowedMethods);
   serviceRoutes(router, installMetrics(app, deps));

@@ -3,10 +3,11 @@ import { ApiError, invalidArgument, unauthenticated } from "../domain/errors.ts"
 import { authenticateApiKey } from "../service/authenticate.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Deps } from "../service/context.ts";
-import { isApiKeyShaped } from "../domain/sign-in.ts";
+import { isApiKeyShaped, SESSION_COOKIE } from "../domain/sign-in.ts";
 import { authenticateOidcToken } from "../service/oidc-token.ts";
 import { withPresetActions } from "../service/permission-presets.ts";
-import { failedAuthentication } from "./auth-failures.ts";
+import { failedAuthentication, type FailedAttempt } from "./auth-failures.ts";
+import { readCookie } from "./cookies.ts";
 import { requestMeta } from "./request-meta.ts";
 import { sessionPrincipal } from "./session-auth.ts";
 
@@ -45,13 +46,41 @@ async function principalOf(deps: Deps, request: FastifyRequest, accountId: strin
  */
 export async function authenticateRequest(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal> {
   const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
-  let principal: Principal;
+  return authenticate(deps, request, { operationId, accountId });
+}
+
+/**
+ * The principal of a request refused before any route checked it (no route, a method its path
+ * does not take, a URL or body refused at the edge: edge-refusals.ts), so that the refusal is
+ * audited in the caller's own account; undefined when the request carries no credential (nothing
+ * is checked or counted) or one that does not authenticate. Such a credential is a failed
+ * authentication like any other (counted and slowed per address: see failedAuthentication),
+ * audited in no account the path names (a refused real key in its own, as on every path); the
+ * caller answers its refusal whatever the credential.
+ */
+export async function authenticateIfCredentialed(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal | undefined> {
+  const header = request.headers.authorization;
+  const cookie = readCookie(request, SESSION_COOKIE);
+  if ((header === undefined || header === "") && (cookie === undefined || cookie === "")) return undefined;
   try {
-    // A custom role's preset actions (an API key's principal already carries them, from its cache).
-    principal = await withPresetActions(deps.store.db, await principalOf(deps, request, accountId));
+    return await authenticate(deps, request, { operationId });
   } catch (error) {
-    if (error instanceof ApiError) throw await failedAuthentication(deps, request, { operationId, accountId }, error);
+    if (error instanceof ApiError) return undefined;
     throw error;
   }
-  return principal;
+}
+
+/**
+ * The request's principal, with a custom role's preset actions (an API key's principal already
+ * carries them, from its cache). A credential's refusal is recorded as `attempt` (failedAuthentication).
+ * @throws UNAUTHENTICATED (401), INVALID_ARGUMENT (400, a malformed Authorization header), or
+ * RESOURCE_EXHAUSTED (429) once the address is past the block threshold.
+ */
+async function authenticate(deps: Deps, request: FastifyRequest, attempt: FailedAttempt): Promise<Principal> {
+  try {
+    return await withPresetActions(deps.store.db, await principalOf(deps, request, attempt.accountId));
+  } catch (error) {
+    if (error instanceof ApiError) throw await failedAuthentication(deps, request, attempt, error);
+    throw error;
+  }
 }

@@ -58,20 +58,24 @@ export function errorHandler(bodyLimit: number, onFrameworkRefusal: (request: Fa
 
 /**
  * The answer to a request no route takes: 405 with `Allow` when routes declare its path for other
- * methods (RFC 9110 §15.5.6), else 404 naming it. Under `/inference/`, the mount only
- * OpenAI-compatible clients use (their base URL), in OpenAI's shape, so a client asking for an
- * endpoint Hearth does not serve reads a `not_found_error` it understands; elsewhere google.rpc.
+ * methods (RFC 9110 §15.5.6), else 404 naming it; passed through `onEdgeRefusal` to be audited
+ * in the caller's account, which may answer the audit's failure instead. Under `/inference/`, the
+ * mount only OpenAI-compatible clients use (their base URL), in OpenAI's shape, so a client asking
+ * for an endpoint Hearth does not serve reads a `not_found_error` it understands; elsewhere google.rpc.
  */
-export function notFoundHandler(allowedMethods: AllowedMethods) {
-  return (request: FastifyRequest, reply: FastifyReply): void => {
+export function notFoundHandler(allowedMethods: AllowedMethods, onEdgeRefusal: (request: FastifyRequest, refusal: ApiError) => Promise<ApiError>) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const path = request.url.split("?")[0]!;
     const allowed = allowedMethods.at(path);
     const openai = request.url.startsWith("/inference/");
-    if (allowed.length > 0) writeError(methodNotAllowed(request.method, path, allowed), undefined, request, reply, openai ? "openai" : "google-rpc");
-    else if (openai) {
-      const error = new InferenceRefusal("NOT_FOUND", `no route for ${request.method} ${path}`, "not_found_error", "unknown_url");
-      writeError(error, error, request, reply, "openai");
-    } else writeError(notFound(`no route for ${request.method} ${path}`), undefined, request, reply, "google-rpc");
+    const refusal =
+      allowed.length > 0
+        ? methodNotAllowed(request.method, path, allowed)
+        : openai
+          ? new InferenceRefusal("NOT_FOUND", `no route for ${request.method} ${path}`, "not_found_error", "unknown_url")
+          : notFound(`no route for ${request.method} ${path}`);
+    const answer = await onEdgeRefusal(request, refusal);
+    writeError(answer, answer, request, reply, openai ? "openai" : "google-rpc");
   };
 }
 

@@ -1,7 +1,7 @@
 import type { ServerOptions } from "node:http";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config.ts";
-import { invalidArgument } from "../domain/errors.ts";
+import { ApiError, invalidArgument } from "../domain/errors.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
 import { inferenceEndpoint } from "../gateway/inference-routes.ts";
 
@@ -11,33 +11,51 @@ import { inferenceEndpoint } from "../gateway/inference-routes.ts";
  * shows.
  */
 
+/** Audits a refusal made before any route checked the request and gives the error to answer with (edge-refusals.ts). */
+type EdgeRefusal = (request: FastifyRequest, refusal: ApiError) => Promise<ApiError>;
+
 /**
  * URLs the router itself refuses (a path segment over 100 characters, malformed percent-encoding)
- * get Hearth's error shape, not Fastify's, and do not echo the path (it may carry a link token).
+ * get Hearth's error shape, not Fastify's, and do not echo the path (it may carry a link token);
+ * passed through `onEdgeRefusal` first, to be audited in the caller's account. Fastify builds this
+ * request without the proxy trust setting (HEARTH_TRUST_PROXY): its address is the connection's peer.
  */
-function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const message =
-    error.code === "FST_ERR_MAX_PARAM_LENGTH"
-      ? "invalid URL: a path segment is longer than 100 characters"
-      : error.code === "FST_ERR_BAD_URL"
-        ? "invalid URL: the path is not valid percent-encoded UTF-8"
-        : "invalid request: it could not be routed";
-  // Refused before routing, so before the hook that echoes the request id: set it here too.
-  void reply.status(400).header("x-request-id", request.id).send(invalidArgument(message).toJSON(request.id));
+function frameworkErrors(onEdgeRefusal: EdgeRefusal) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const message =
+      error.code === "FST_ERR_MAX_PARAM_LENGTH"
+        ? "invalid URL: a path segment is longer than 100 characters"
+        : error.code === "FST_ERR_BAD_URL"
+          ? "invalid URL: the path is not valid percent-encoded UTF-8"
+          : "invalid request: it could not be routed";
+    // Nothing waits on this handler: an unexpected failure of the audit is logged and answered 500 here.
+    void onEdgeRefusal(request, invalidArgument(message))
+      .catch((cause: unknown) => {
+        request.log.error({ err: cause }, "unhandled error");
+        return new ApiError("INTERNAL", "internal error");
+      })
+      .then((answer) => {
+        // Refused before routing, so before the hook that echoes the request id: set it here too.
+        void reply.status(answer.httpCode).headers(answer.headers).header("x-request-id", request.id).send(answer.toJSON(request.id));
+      });
+  };
 }
 
 /**
  * Server options. Fastify's defaults wait forever for a request body (`requestTimeout` 0) and
  * check Node's header time-out only every 30 s. Here a client must send its headers within
  * `headersMs` and its whole request within `requestMs`, checked often enough that a limit of a
- * second or two is kept.
+ * second or two is kept. The URLs the router refuses are audited by `onEdgeRefusal`.
  */
-export function serverOptions(config: Config): {
+export function serverOptions(
+  config: Config,
+  onEdgeRefusal: EdgeRefusal,
+): {
   requestTimeout: number;
   keepAliveTimeout: number;
   connectionTimeout: number;
   http: ServerOptions;
-  frameworkErrors: typeof frameworkErrors;
+  frameworkErrors: ReturnType<typeof frameworkErrors>;
 } {
   const { headersMs, requestMs, keepAliveMs, connectionMs } = config.timeouts;
   return {
@@ -45,7 +63,7 @@ export function serverOptions(config: Config): {
     keepAliveTimeout: keepAliveMs,
     connectionTimeout: connectionMs,
     http: { headersTimeout: headersMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersMs / 4))) },
-    frameworkErrors,
+    frameworkErrors: frameworkErrors(onEdgeRefusal),
   };
 }
 
@@ -89,17 +107,22 @@ const takesNul = (request: FastifyRequest): boolean => (request.routeOptions.con
 /**
  * PostgreSQL text cannot hold U+0000 (SQLite can), so a NUL reaching the store was a 500 on one
  * dialect and stored on the other. No Hearth value has a use for it: a URL or JSON body carrying
- * one is refused at the edge, on both. Exempt: inference bodies (both mounts), passed upstream and
- * never stored, and the routes that declare `nulInBody` (a leak report: its credential is checked
- * first, and its text is stored escaped, U+0000 as `\u0000`; refusing it would leave its keys enabled).
+ * one is refused at the edge, on both, whatever its credential, and audited in the caller's
+ * account when it has one (`onEdgeRefusal`, edge-refusals.ts). Exempt: inference bodies (both
+ * mounts), passed upstream and never stored, and the routes that declare `nulInBody` (a leak
+ * report: its credential is checked first, and its text is stored escaped, U+0000 as `\u0000`;
+ * refusing it would leave its keys enabled).
  */
-export function refuseNul(app: FastifyInstance): void {
+export function refuseNul(app: FastifyInstance, onEdgeRefusal: EdgeRefusal): void {
+  // Callback hooks: a request without NUL pays no promise.
   app.addHook("onRequest", (request, _reply, done) => {
-    done(/%00/i.test(request.url) ? invalidArgument("the URL must not contain the NUL character (%00)") : undefined);
+    if (!/%00/i.test(request.url)) return done();
+    onEdgeRefusal(request, invalidArgument("the URL must not contain the NUL character (%00)")).then(done, done);
   });
   app.addHook("preValidation", (request, _reply, done) => {
     const nul = inferenceEndpoint(request.routeOptions.url ?? "") === undefined && !takesNul(request) && containsNul(request.body);
-    done(nul ? invalidArgument("the request body must not contain the NUL character (\\u0000)") : undefined);
+    if (!nul) return done();
+    onEdgeRefusal(request, invalidArgument("the request body must not contain the NUL character (\\u0000)")).then(done, done);
   });
 }
 

@@ -15,6 +15,7 @@ import { MalformedBody } from "./malformed-body.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
 import type { ErrorFormat } from "./errors.ts";
 import { requireCsrfProof } from "./session-auth.ts";
+import { auditEdgeRefusal } from "./edge-refusals.ts";
 import type { Deps } from "../service/context.ts";
 
 /** What a route answers, as `/openapi.json` declares it. */
@@ -200,10 +201,11 @@ export class Router {
       config: { errorFormat, rawBody: spec.rawBody === true, nulInBody: spec.nulInBody === true, operationId: spec.operationId, auth, actions },
       handler: async (request, reply) => {
         // `GET …/webhooks/w1:rotateSecret` reaches GetWebhook with the id `w1:rotateSecret`: it asks
-        // for a custom method with a method that method does not take, refused before any credential, as a 404 would be.
+        // for a custom method with a method that method does not take, refused before any credential
+        // and audited as a 405 of the not-found handler is (edge-refusals.ts).
         const path = request.url.split("?")[0]!;
         const allowed = allowedMethods.customMethodAsked(request.method, path);
-        if (allowed) throw methodNotAllowed(request.method, path, allowed);
+        if (allowed) throw await auditEdgeRefusal(deps, request, methodNotAllowed(request.method, path, allowed));
         if (!auth) return serve(undefined as unknown as Ctx, request, reply);
         const ctx = await admitCaller(deps, request, spec.operationId, actions);
         try {
