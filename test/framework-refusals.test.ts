@@ -251,10 +251,11 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe("a bad credential on a refusal before routing costs what it costs on a route", () => {
+describe("refusals before routing: a bad credential's cost, and the client's address behind a proxy", () => {
   let h: TestHearth;
   before(async () => {
-    h = await startHearth("sqlite", { HEARTH_AUTH_FAILURES_SLOW: "10", HEARTH_AUTH_FAILURES_BLOCK: "3" });
+    h = await startHearth("sqlite", { HEARTH_AUTH_FAILURES_SLOW: "10", HEARTH_AUTH_FAILURES_BLOCK: "3", HEARTH_TRUST_PROXY: "true" });
+    await h.listen();
   });
   after(() => h.stop());
 
@@ -267,5 +268,21 @@ describe("a bad credential on a refusal before routing costs what it costs on a 
     assert.equal((await h.call("GET", `${A}/bogusCollection`)).status, 404);
     assert.equal((await auditEntries(h, `method="${UNROUTED}"`)).length, 1);
     assert.equal((await h.call("GET", `${A}/users`)).status, 200);
+  });
+
+  test("a URL the router cannot decode is audited with the forwarded client address, as a routed request is", async () => {
+    for (const path of [`${A}/users/%ff`, `${A}/bogusCollection`]) {
+      const requestId = randomUUID();
+      const res = await fetch(new URL(path, h.baseUrl), {
+        headers: { authorization: `Bearer ${h.adminKey}`, "x-request-id": requestId, "x-forwarded-for": "203.0.113.7" },
+      });
+      assert.ok([400, 404].includes(res.status), await res.text());
+      const rows = await h.deps.store.db.selectFrom("audit_logs").select("client_ip").where("request_id", "=", requestId).execute();
+      assert.deepEqual(
+        rows.map((r) => r.client_ip),
+        ["203.0.113.7"],
+        path,
+      );
+    }
   });
 });

@@ -1,4 +1,5 @@
-import type { ServerOptions } from "node:http";
+import type { IncomingMessage, ServerOptions } from "node:http";
+import proxyAddr from "@fastify/proxy-addr";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config.ts";
 import { ApiError, invalidArgument } from "../domain/errors.ts";
@@ -11,17 +12,31 @@ import { inferenceEndpoint } from "../gateway/inference-routes.ts";
  * shows.
  */
 
+/**
+ * The client's address as Fastify reads it for a routed request (HEARTH_TRUST_PROXY), or undefined
+ * when no proxy is trusted. Fastify builds the request it hands `frameworkErrors` without its proxy
+ * trust: its `ip` is the connection's peer, which behind a proxy would have the refusal audited,
+ * and a failed credential counted, as the proxy's.
+ */
+function trustedClientIp(trustProxy: Config["trustProxy"]): ((req: IncomingMessage) => string) | undefined {
+  if (trustProxy === false) return undefined;
+  const trust =
+    trustProxy === true ? () => true : typeof trustProxy === "number" ? (_addr: string, hop: number) => hop < trustProxy : proxyAddr.compile(trustProxy);
+  return (req) => proxyAddr(req, trust);
+}
+
 /** Audits a refusal made before any route checked the request and gives the error to answer with (edge-refusals.ts). */
 type EdgeRefusal = (request: FastifyRequest, refusal: ApiError) => Promise<ApiError>;
 
 /**
  * URLs the router itself refuses (a path segment over 100 characters, malformed percent-encoding)
  * get Hearth's error shape, not Fastify's, and do not echo the path (it may carry a link token);
- * passed through `onEdgeRefusal` first, to be audited in the caller's account. Fastify builds this
- * request without the proxy trust setting (HEARTH_TRUST_PROXY): its address is the connection's peer.
+ * passed through `onEdgeRefusal` first, to be audited in the caller's account, with the client's
+ * address as a route reads it (`clientIp`, see `trustedClientIp`).
  */
-function frameworkErrors(onEdgeRefusal: EdgeRefusal) {
+function frameworkErrors(onEdgeRefusal: EdgeRefusal, clientIp: ((req: IncomingMessage) => string) | undefined) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    if (clientIp) Object.defineProperty(request, "ip", { value: clientIp(request.raw) });
     const message =
       error.code === "FST_ERR_MAX_PARAM_LENGTH"
         ? "invalid URL: a path segment is longer than 100 characters"
@@ -63,7 +78,7 @@ export function serverOptions(
     keepAliveTimeout: keepAliveMs,
     connectionTimeout: connectionMs,
     http: { headersTimeout: headersMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersMs / 4))) },
-    frameworkErrors: frameworkErrors(onEdgeRefusal),
+    frameworkErrors: frameworkErrors(onEdgeRefusal, trustedClientIp(config.trustProxy)),
   };
 }
 
