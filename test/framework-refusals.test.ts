@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { randomUUID } from "node:crypto";
 import { generateKey } from "../src/domain/api-key-format.ts";
 import { createSigninLink } from "../src/service/signin-links.ts";
-import { auditEntries, mistyped } from "./support/fixtures.ts";
+import { auditEntries, mistyped, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 
 /**
@@ -224,6 +224,34 @@ for (const dialect of DIALECTS) {
           path,
         );
       }
+    });
+
+    test("another account's valid key, on a path naming this account: audited in its own account, never in this one", async () => {
+      const otherKey = await otherAccount(h, "other-account");
+      for (const { method, path, status, body } of EARLY) {
+        const requestId = randomUUID();
+        const res = await h.call(method, path, { key: otherKey, headers: { "x-request-id": requestId }, ...(body ? { body } : {}) });
+        assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
+        assert.deepEqual(
+          (await entriesOf(requestId)).map((e) => [e.account_id, e.principal, e.status_code]),
+          [["other-account", "admin@other-account.example", status]],
+          `${method} ${path}`,
+        );
+      }
+    });
+
+    test("a disabled key's refusal is recorded in its own account, as on every path: its 401, not the routing refusal", async () => {
+      const { key, keyId } = await serviceAccountWithKey(h, "early-disabled");
+      const disabled = await h.call("POST", `${A}/users/early-disabled/apiKeys/${keyId}:disable`, { body: { disableReason: "UNUSED" } });
+      assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+      const requestId = randomUUID();
+      assert.equal((await h.call("PUT", `${A}/users`, { key, headers: { "x-request-id": requestId } })).status, 405);
+      const entries = await entriesOf(requestId);
+      assert.deepEqual(
+        entries.map((e) => [e.account_id, e.method, e.status_code]),
+        [["my-account", UNROUTED, 401]],
+      );
+      assert.match(entries[0]!.status_message, /the API key is disabled/);
     });
 
     test("a console session's refusals before routing are audited as its user's; an ended session's are not", async () => {

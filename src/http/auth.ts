@@ -44,7 +44,7 @@ async function principalOf(deps: Deps, request: FastifyRequest, accountId: strin
  * attempt on an existing account is audited there (in aggregate past the first few); repeated
  * failures from one address are slowed, then answered 429 (see failedAuthentication).
  */
-export async function authenticateRequest(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal> {
+export function authenticateRequest(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal> {
   const accountId = (request.params as { accountId?: string } | undefined)?.accountId;
   return authenticate(deps, request, { operationId, accountId });
 }
