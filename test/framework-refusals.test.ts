@@ -270,6 +270,12 @@ for (const dialect of DIALECTS) {
         assert.equal(entries.length, audited);
         if (audited) assert.deepEqual([entries[0]!.principal, entries[0]!.authentication], ["admin@example.com", "session"]);
       }
+      // What a browser asks of the console's origin on its own, outside the API's mounts, is no account's operation.
+      for (const path of ["/favicon.ico", "/apple-touch-icon.png"]) {
+        const requestId = randomUUID();
+        assert.equal((await h.call("GET", path, { key: null, headers: { cookie, "x-request-id": requestId } })).status, 404);
+        assert.equal((await entriesOf(requestId)).length, 0, path);
+      }
     });
 
     test("a route that takes no credential still answers the framework's 400", async () => {

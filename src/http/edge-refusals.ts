@@ -19,6 +19,13 @@ import { auditedResource, requestMeta } from "./request-meta.ts";
 /** The audited operation of a request no route took (its resource is the path; its status message names the method). */
 const UNROUTED = "UnroutedRequest";
 
+/**
+ * The mounts of the API (Hearth's and the OpenAI-compatible one): a request no route took is
+ * audited only under them, so that what a browser asks of the console's origin on its own
+ * (`/favicon.ico`, `/apple-touch-icon.png`) with a session cookie is not an entry each time.
+ */
+const API_MOUNTS = ["/v1/", "/inference/"];
+
 /** What the router puts in a route's Fastify config (see `Router.add`); a request no route took has none of it. */
 interface RouteConfig {
   operationId?: string;
@@ -28,13 +35,14 @@ interface RouteConfig {
 /**
  * Audits `refusal`, made at the edge before any route checked `request`, in the account of the
  * request's principal when it has one, as the operation of the route the router matched
- * (`UnroutedRequest` when none did). A route that takes no credential (`auth: false`) records none
- * of its refusals, nor this one.
+ * (`UnroutedRequest` when none did, under the API's mounts only). A route that takes no credential
+ * (`auth: false`) records none of its refusals, nor this one.
  * @returns the error to answer with: `refusal`, or UNAVAILABLE (503) when its entry cannot be written.
  */
 export async function auditEdgeRefusal(deps: Deps, request: FastifyRequest, refusal: ApiError): Promise<ApiError> {
   const config = request.routeOptions.config as RouteConfig | undefined;
   if (config?.auth === false) return refusal;
+  if (config?.operationId === undefined && !API_MOUNTS.some((mount) => request.url.startsWith(mount))) return refusal;
   const operationId = config?.operationId ?? UNROUTED;
   const principal = await authenticateIfCredentialed(deps, request, operationId);
   if (!principal) return refusal;
