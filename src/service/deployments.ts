@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { alreadyExists, ApiError, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkReplicaCount, clampReplicaCount, replicaBounds } from "../domain/deployment-spec.ts";
 import { applyAutoscalingPatch, type AutoscalingPolicy, type LoadTargetKey } from "../domain/autoscaling-policy.ts";
+import { applyDeploymentOptions, DEPLOYMENT_OPTION_FIELDS, type DeploymentOptions, type DeploymentOptionsPatch } from "../domain/deployment-options.ts";
 import { checkId, isValidId } from "../domain/ids.ts";
 import { collectionName, deploymentName, modelName, parseModelName } from "../domain/resource-names.ts";
 import * as deployments from "../store/deployments.ts";
@@ -18,8 +19,11 @@ import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
 import { authorize } from "./permissions.ts";
 import { isCreator } from "../domain/roles.ts";
 
-/** A deployment's writable fields (Fireworks' Deployment names); absent: unchanged (update) or the default (create). */
-export interface DeploymentInput {
+/**
+ * A deployment's writable fields (Fireworks' Deployment names); absent: unchanged (update) or the
+ * default (create). The serving options (DeploymentOptionsPatch): an unset value clears one.
+ */
+export interface DeploymentInput extends DeploymentOptionsPatch {
   displayName?: string | undefined;
   /** `accounts/{a}/models/{m}` (this account's or a public model), or a model id of this account. */
   baseModel?: string | undefined;
@@ -58,6 +62,27 @@ function autoscalingPolicyOf(current: string, input: DeploymentInput["autoscalin
       loadTargets: asked.loadTargets,
     }),
   );
+}
+
+/**
+ * The serving options `input` asks for, applied to `current` (stored JSON; a create's: `{}`) and
+ * checked (domain/deployment-options.ts), as stored JSON. A draftModel is resolved as baseModel is
+ * (an id: this account's model of that id, else the public one; firectl's `--draft-model` doc).
+ * @throws INVALID_ARGUMENT, NOT_FOUND, each naming draftModel for the draft model.
+ */
+async function servingOptionsOf(deps: Deps, db: Db, accountId: string, current: string, input: DeploymentInput): Promise<string> {
+  const patch: Record<string, unknown> = Object.fromEntries(DEPLOYMENT_OPTION_FIELDS.map((field) => [field, input[field]]));
+  const draft = input.draftModel;
+  if (draft) {
+    if (!isValidId(draft) && !parseModelName(draft))
+      throw invalidArgument(`invalid draftModel ${JSON.stringify(draft)}: use a model id or accounts/{account}/models/{model}`);
+    patch.draftModel = (
+      await resolveModel(deps, db, accountId, draft).catch((error: unknown) => {
+        throw error instanceof ApiError ? new ApiError(error.status, `draftModel ${JSON.stringify(draft)}: ${error.message}`) : error;
+      })
+    ).name;
+  }
+  return JSON.stringify(applyDeploymentOptions(JSON.parse(current) as DeploymentOptions, patch as DeploymentOptionsPatch));
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -203,6 +228,7 @@ export async function createDeployment(
       description: input.description ?? "",
       annotations: JSON.stringify(input.annotations ?? {}),
       autoscaling_policy: autoscalingPolicyOf("{}", input.autoscalingPolicy),
+      serving_options: await servingOptionsOf(deps, trx, accountId, "{}", input),
       delete_time: null,
     };
   };
@@ -287,6 +313,8 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     if (input.acceleratorCount !== undefined) patch.accelerator_count = input.acceleratorCount;
     if (input.deploymentShape !== undefined) patch.deployment_shape = input.deploymentShape;
     if (input.autoscalingPolicy !== undefined) patch.autoscaling_policy = autoscalingPolicyOf(row.autoscaling_policy, input.autoscalingPolicy);
+    if (DEPLOYMENT_OPTION_FIELDS.some((field) => input[field] !== undefined))
+      patch.serving_options = await servingOptionsOf(deps, trx, accountId, row.serving_options, input);
     if (input.minReplicaCount !== undefined || input.maxReplicaCount !== undefined) {
       const min = input.minReplicaCount ?? row.min_replica_count;
       const bounds = replicaBounds(min, input.maxReplicaCount === null ? undefined : (input.maxReplicaCount ?? row.max_replica_count));

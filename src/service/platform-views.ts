@@ -1,6 +1,7 @@
 import { datasetName, deploymentName, modelName } from "../domain/resource-names.ts";
 import { formatDuration, formatTimestamp } from "../domain/time.ts";
 import { AUTOSCALING_DEFAULTS, type AutoscalingPolicy } from "../domain/autoscaling-policy.ts";
+import type { DeploymentOptions } from "../domain/deployment-options.ts";
 import type { PublicModel } from "../platform-config.ts";
 import type { DatasetRow, DeploymentRow, ModelRow } from "../store/platform-rows.ts";
 
@@ -77,6 +78,7 @@ export function deploymentView(row: DeploymentRow, retentionDays: number): Deplo
     ...(row.accelerator_type ? { acceleratorType: row.accelerator_type } : {}),
     ...(row.accelerator_count ? { acceleratorCount: row.accelerator_count } : {}),
     ...(row.deployment_shape ? { deploymentShape: row.deployment_shape } : {}),
+    ...(JSON.parse(row.serving_options) as DeploymentOptions),
     ...(row.delete_time === null
       ? {}
       : { deleteTime: formatTimestamp(row.delete_time), purgeTime: formatTimestamp(row.delete_time + retentionDays * 24 * 3600 * 1000) }),

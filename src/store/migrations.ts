@@ -748,6 +748,16 @@ const MIGRATIONS: Migration[] = [
         await fillFolded(db, table, ["account_id", "id"], ["display_name"]);
     },
   },
+  {
+    version: 36,
+    name: "deployment serving options",
+    statements: [
+      // Fireworks' other Deployment fields of desired state (precision, placement, enableAddons,
+      // speculative decoding, …) as set: JSON of domain/deployment-options.ts's DeploymentOptions,
+      // under Fireworks' names; '{}' is none set.
+      `alter table deployments add column serving_options text not null default '{}'`,
+    ],
+  },
 ];
 
 /**

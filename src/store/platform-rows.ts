@@ -49,6 +49,8 @@ export interface DeploymentRow {
   annotations: string;
   /** JSON of the AutoscalingPolicy as set (domain/autoscaling-policy.ts); `{}`: every field at its default. */
   autoscaling_policy: string;
+  /** JSON of the serving options as set (domain/deployment-options.ts), Fireworks' names; `{}`: none. */
+  serving_options: string;
   /** Epoch ms of the soft delete (state DELETING or DELETED); null while live. */
   delete_time: number | null;
 }

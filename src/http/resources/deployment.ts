@@ -40,6 +40,30 @@ export const deployment = z
     /** Accelerators per replica; absent when unspecified. */
     acceleratorCount: z.int().optional(),
     deploymentShape: z.string().optional(),
+    // Serving options (domain/deployment-options.ts): desired state, each absent when unset.
+    precision: z
+      .string()
+      .optional()
+      .meta({ examples: ["FP8"] }),
+    /** Where it must run: one of region, multiRegion, regions; absent: the GLOBAL multi-region. */
+    placement: z
+      .object({ region: z.string().optional(), multiRegion: z.string().optional(), regions: z.array(z.string()).optional() })
+      .optional()
+      .meta({ examples: [{ multiRegion: "US" }] }),
+    enableAddons: z.boolean().optional(),
+    enableHotReloadLatestAddon: z.boolean().optional(),
+    /** The draft model's resource name (speculative decoding). */
+    draftModel: z.string().optional(),
+    draftTokenCount: z.int().optional(),
+    ngramSpeculationLength: z.int().optional(),
+    enableSessionAffinity: z.boolean().optional(),
+    autoTune: z.object({ longPrompt: z.boolean().optional() }).optional(),
+    disableDeploymentSizeValidation: z.boolean().optional(),
+    enableMtp: z.boolean().optional(),
+    enableHotLoad: z.boolean().optional(),
+    hotLoadBucketType: z.string().optional(),
+    hotLoadBucketUrl: z.string().optional(),
+    maxContextLength: z.int().optional(),
     /** When it was deleted; only on a deleted deployment. */
     deleteTime: timestamp.optional(),
     /** When a deleted deployment is purged for good (deleteTime + HEARTH_DELETED_RETENTION_DAYS). */

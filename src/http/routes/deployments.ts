@@ -2,8 +2,11 @@ import { z } from "zod";
 import * as deployments from "../../service/deployments.ts";
 import type { Router } from "../route.ts";
 import { accountParams, displayName, duration, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
+import { FIELD_RULES, refusal } from "../../domain/field-rules.ts";
+import { WHOLE_SENTENCE } from "../../domain/describe-issue.ts";
 import { LOAD_TARGET_KEYS } from "../../domain/autoscaling-policy.ts";
 import { ACCELERATOR_TYPES, MAX_INT32 } from "../../domain/deployment-spec.ts";
+import { DEPLOYMENT_OPTION_FIELDS, HOT_LOAD_BUCKET_TYPES, MULTI_REGIONS, PRECISIONS, REGIONS } from "../../domain/deployment-options.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
@@ -24,6 +27,28 @@ const count = (what: string) =>
     .int({ error: `${what} must be a whole number` })
     .min(0, { error: `${what} must not be negative` })
     .max(MAX_INT32);
+
+/**
+ * Why `expireTime` is refused: Fireworks deletes a deployment at its expireTime (SDK
+ * `types/deployment.py`: "The time at which this deployment will automatically be deleted";
+ * firectl's `--expire-time`). Hearth deletes a deployment only when asked and purges deleted ones
+ * lazily, when next read: no timer could delete a live one, and a deployment kept past the time a
+ * script set would go on serving and counting toward the quota. So it refuses the field rather
+ * than store it as if honoured. (The newest SDK marks the field deprecated and no longer deleting;
+ * were Fireworks to drop the deletion everywhere, accepting and ignoring it would match.)
+ */
+const NO_EXPIRY =
+  "Hearth does not expire deployments (Fireworks deletes one at its expireTime): leave expireTime unset and delete the deployment when done (DELETE, or firectl deployment delete)";
+
+/** A boolean body field. */
+const bool = (what: string) => z.boolean({ error: `${what} must be true or false` });
+
+/** A Fireworks enum field: one of `values`, or `unspecified` or "" (unset), read as "". */
+const fireworksEnum = (what: string, values: readonly string[], unspecified: string) =>
+  z
+    .enum(["", unspecified, ...values], { error: `${what} must be one of ${values.join(", ")}` })
+    .transform((v) => (v === unspecified ? "" : v))
+    .meta({ description: `one of ${values.join(", ")}` });
 
 /** An annotation key (AIP-128, as Kubernetes): an optional DNS-subdomain prefix and `/`, then up to 63 letters, digits, `-`, `_`, `.`. */
 const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
@@ -62,17 +87,63 @@ const deploymentFields = z.object({
         .optional(),
     })
     .optional(),
-  acceleratorType: z
-    .enum(["", "ACCELERATOR_TYPE_UNSPECIFIED", ...ACCELERATOR_TYPES], { error: `acceleratorType must be one of ${ACCELERATOR_TYPES.join(", ")}` })
-    .transform((v) => (v === "ACCELERATOR_TYPE_UNSPECIFIED" ? "" : v))
-    .optional(),
+  acceleratorType: fireworksEnum("acceleratorType", ACCELERATOR_TYPES, "ACCELERATOR_TYPE_UNSPECIFIED").optional(),
   acceleratorCount: count("acceleratorCount").optional(),
   deploymentShape: z
     .string()
     .regex(DEPLOYMENT_SHAPE, { error: "deploymentShape is a shape id or accounts/{account}/deploymentShapes/{shape}[/versions/{version}]" })
     .or(z.literal(""))
     .optional(),
+  // Serving options (domain/deployment-options.ts): Fireworks' enums and int32 bounds here, the rules across fields in the service.
+  precision: fireworksEnum("precision", PRECISIONS, "PRECISION_UNSPECIFIED").optional(),
+  placement: z
+    .object({
+      region: fireworksEnum("placement.region", REGIONS, "REGION_UNSPECIFIED").optional(),
+      multiRegion: fireworksEnum("placement.multiRegion", MULTI_REGIONS, "MULTI_REGION_UNSPECIFIED").optional(),
+      regions: z
+        .array(fireworksEnum("placement.regions", REGIONS, "REGION_UNSPECIFIED"))
+        .max(REGIONS.length)
+        .optional(),
+    })
+    .nullable()
+    .optional(),
+  enableAddons: bool("enableAddons").optional(),
+  enableHotReloadLatestAddon: bool("enableHotReloadLatestAddon").optional(),
+  draftModel: z.string().max(300).optional(),
+  draftTokenCount: count("draftTokenCount").optional(),
+  ngramSpeculationLength: count("ngramSpeculationLength").optional(),
+  enableSessionAffinity: bool("enableSessionAffinity").optional(),
+  autoTune: z
+    .object({ longPrompt: bool("autoTune.longPrompt").optional() })
+    .nullable()
+    .optional(),
+  disableDeploymentSizeValidation: bool("disableDeploymentSizeValidation").optional(),
+  enableMtp: bool("enableMtp").optional(),
+  enableHotLoad: bool("enableHotLoad").optional(),
+  hotLoadBucketType: fireworksEnum("hotLoadBucketType", HOT_LOAD_BUCKET_TYPES, "BUCKET_TYPE_UNSPECIFIED").optional(),
+  hotLoadBucketUrl: plainText().max(2048).optional(),
+  maxContextLength: count("maxContextLength").optional(),
+  // Fields of Fireworks' Deployment that Hearth cannot honour: accepted unset, refused set, never stored as if honoured.
+  expireTime: z
+    .string()
+    .superRefine((value, ctx) => {
+      if (value === "") return;
+      const message = refusal(FIELD_RULES.timestamp, "expireTime", value) ?? NO_EXPIRY;
+      ctx.addIssue({ code: "custom", message, params: { [WHOLE_SENTENCE]: true } });
+    })
+    .meta({ description: "refused when set: Hearth does not expire deployments" })
+    .optional(),
+  directRouteType: fireworksEnum("directRouteType", ["INTERNET", "GCP_PRIVATE_SERVICE_CONNECT", "AWS_PRIVATELINK"], "DIRECT_ROUTE_TYPE_UNSPECIFIED")
+    .refine((v) => v === "", { error: "Hearth serves deployments only through its gateway: direct routes (directRouteType) are not offered" })
+    .optional(),
+  directRouteApiKeys: z
+    .array(z.string())
+    .max(0, { error: "Hearth serves deployments only through its gateway: direct routes (directRouteApiKeys) are not offered" })
+    .optional(),
 });
+
+/** The update mask's clearing of each serving option: back to unset. */
+const OPTION_CLEARING = Object.fromEntries(DEPLOYMENT_OPTION_FIELDS.map((field) => [field === "autoTune" ? "autoTune.longPrompt" : field, { clear: null }]));
 
 /** A deployment's fields, for `readMask` (AIP-157). */
 const DEPLOYMENT_FIELDS = fieldNames<Awaited<ReturnType<typeof deployments.getDeployment>>>()({
@@ -94,6 +165,21 @@ const DEPLOYMENT_FIELDS = fieldNames<Awaited<ReturnType<typeof deployments.getDe
   acceleratorType: true,
   acceleratorCount: true,
   deploymentShape: true,
+  precision: true,
+  placement: true,
+  enableAddons: true,
+  enableHotReloadLatestAddon: true,
+  draftModel: true,
+  draftTokenCount: true,
+  ngramSpeculationLength: true,
+  enableSessionAffinity: true,
+  autoTune: true,
+  disableDeploymentSizeValidation: true,
+  enableMtp: true,
+  enableHotLoad: true,
+  hotLoadBucketType: true,
+  hotLoadBucketUrl: true,
+  maxContextLength: true,
   deleteTime: true,
   purgeTime: true,
 });
@@ -116,6 +202,7 @@ const DEPLOYMENT_UPDATE: UpdateMaskSpec = {
     acceleratorType: { clear: "" },
     acceleratorCount: { clear: 0 },
     deploymentShape: { clear: "" },
+    ...OPTION_CLEARING,
   },
   fields: DEPLOYMENT_FIELDS,
 };
@@ -150,6 +237,10 @@ export function deploymentRoutes(router: Router): void {
     query: z.object({
       deploymentId: example(newId("deploymentId"), "my-deployment").optional(),
       validateOnly: flag("validateOnly", "check the request and return the deployment that would be created, without creating it"),
+      disableSpeculativeDecoding: flag(
+        "disableSpeculativeDecoding",
+        "accepted for Fireworks clients: it turns off the speculative decoding a base model brings by default, and Hearth's models bring none",
+      ),
     }),
     body: example(deploymentFields, {
       displayName: "My deployment",
