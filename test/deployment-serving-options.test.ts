@@ -5,13 +5,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
 import { startUpstream, UPSTREAM_SECRET, writePlatformConfig, type FakeUpstream } from "./support/model-server.ts";
+import { field, firectlShell, ok, type FirectlShell } from "./support/run.ts";
 
 /**
  * Fireworks' Deployment fields beyond replicas and accelerators (precision, placement,
- * enableAddons, speculative decoding, …) over REST as the Python SDK sends them: stored, shown
- * under Fireworks' names, changed and cleared by an update mask, read by a read mask, checked by
- * Fireworks' enums and rules; expireTime and direct routes, which Hearth cannot honour, refused
- * with a sentence that says so. Found by a review: each field was refused as unknown.
+ * enableAddons, speculative decoding, …) over REST as the Python SDK sends them, and firectl's
+ * flags for them as Fireworks' guides type them (`--region GLOBAL`, `--enable-addons`, …):
+ * stored, shown under Fireworks' names, changed and cleared by an update mask, read by a read
+ * mask, checked by Fireworks' enums and rules; expireTime and direct routes, which Hearth cannot
+ * honour, refused with a sentence that says so. Found by a review: each field was refused as
+ * unknown, and each flag as an unknown option.
  */
 const A = "/v1/accounts/my-account";
 const MODEL = "accounts/fireworks/models/example-chat";
@@ -20,6 +23,7 @@ for (const dialect of DIALECTS) {
   describe(`deployment serving options (${dialect})`, () => {
     let h: TestHearth;
     let up: FakeUpstream;
+    let shell: FirectlShell;
     before(async () => {
       up = await startUpstream();
       const backend = { name: "local", baseUrl: up.baseUrl, apiKey: UPSTREAM_SECRET, timeoutMs: 1500 };
@@ -30,8 +34,10 @@ for (const dialect of DIALECTS) {
       const config = writePlatformConfig(mkdtempSync(join(tmpdir(), "hearth-platform-")), up, { backends: [{ ...backend, models }] });
       h = await startHearth(dialect, { HEARTH_CONFIG: config });
       await h.listen();
+      shell = firectlShell(() => ({ baseUrl: h.baseUrl, key: h.adminKey }));
     });
     after(async () => {
+      shell.close();
       await h.stop();
       await up.close();
     });
@@ -160,6 +166,44 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(validated.status, 200, JSON.stringify(validated.body));
       assert.deepEqual(validated.body.placement, { regions: ["US_IOWA_1", "EU_FRANKFURT_1"] });
+    });
+
+    test("firectl: the reviewer's create --region GLOBAL, and the guides' flags, create and update the fields", async () => {
+      const global = ok(await shell.run(`firectl deployment create ${MODEL} --region GLOBAL --deployment-id fw-global`));
+      assert.equal(field(global, "Placement"), "GLOBAL");
+      assert.deepEqual((await h.call("GET", `${A}/deployments/fw-global`)).body.placement, { multiRegion: "GLOBAL" });
+
+      const made = ok(
+        await shell.run(
+          `firectl deployment create ${MODEL} --deployment-id fw-lora --enable-addons --precision FP8 --region US_IOWA_1 --disable-speculative-decoding --long-prompt --enable-session-affinity`,
+        ),
+      );
+      assert.equal(field(made, "Precision"), "FP8");
+      assert.equal(field(made, "Placement"), "US_IOWA_1");
+      assert.equal(field(made, "Enable Addons"), "true");
+      assert.equal(field(made, "Long Prompt"), "true");
+      assert.equal(field(made, "Enable Session Affinity"), "true");
+
+      const drafted = ok(await shell.run("firectl deployment update fw-lora --draft-model example-draft --draft-token-count 4 --enable-addons=false"));
+      assert.equal(field(drafted, "Draft Model"), "accounts/fireworks/models/example-draft");
+      assert.equal(field(drafted, "Draft Token Count"), "4");
+      assert.equal(field(drafted, "Enable Addons"), "false");
+      assert.equal(field(drafted, "Precision"), "FP8", "the rest stays");
+      const json = JSON.parse(ok(await shell.run("firectl deployment get fw-lora -o json")));
+      assert.deepEqual([json.placement, json.autoTune, json.draftTokenCount], [{ region: "US_IOWA_1" }, { longPrompt: true }, 4]);
+
+      const expiring = await shell.run(`firectl deployment create ${MODEL} --deployment-id fw-expiring --expire-time "2099-01-31 18:00:00"`);
+      assert.equal(expiring.code, 1, expiring.stderr);
+      assert.match(expiring.stderr, /Hearth does not expire deployments/);
+      const badRegion = await shell.run(`firectl deployment create ${MODEL} --region MARS`);
+      assert.equal(badRegion.code, 2);
+      assert.match(badRegion.stderr, /--region.*use a multi-region \(GLOBAL, US, EUROPE, APAC\) or a region/);
+      const badPrecision = await shell.run(`firectl deployment create ${MODEL} --precision FP7`);
+      assert.equal(badPrecision.code, 2);
+      assert.match(badPrecision.stderr, /--precision.*use one of FP16, FP8/);
+      const ngram = await shell.run("firectl deployment update fw-lora --ngram-speculation-length 3");
+      assert.equal(ngram.code, 1);
+      assert.match(ngram.stderr, /draftModel and ngramSpeculationLength cannot be used together/);
     });
   });
 }

@@ -18,6 +18,13 @@ export function parseUserRole(value: string): string {
   return value;
 }
 
+/** A Go-style boolean flag declared `--flag [bool]`: alone it means true; `--flag=false` turns it off. */
+export function parseBool(value: string | undefined): boolean {
+  if (value === undefined || value === "true") return true;
+  if (value === "false") return false;
+  throw new InvalidArgumentError("use true or false");
+}
+
 /** A page size: a positive integer (the server caps it at 200). */
 export function parsePageSize(value: string): number {
   if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("expected a positive integer");

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ACCELERATOR_TYPES, MAX_INT32 } from "../../../domain/deployment-spec.ts";
 import { LOAD_TARGET_KEYS } from "../../../domain/autoscaling-policy.ts";
-import { parseDuration, parseList } from "../parsers.ts";
+import { MULTI_REGIONS, PRECISIONS, REGIONS } from "../../../domain/deployment-options.ts";
+import { parseBool, parseDuration, parseList, parseTime } from "../parsers.ts";
 import type { Deployment } from "../../../http/resources/deployment.ts";
 import { runs, type Context } from "../context.ts";
 import { apiFailure, CliError, usageError } from "../errors.ts";
@@ -25,6 +26,21 @@ function parseInt32(value: string): number {
 function parseAcceleratorType(value: string): string {
   if (!(ACCELERATOR_TYPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${ACCELERATOR_TYPES.join(", ")}`);
   return value;
+}
+
+function parsePrecision(value: string): string {
+  if (!(PRECISIONS as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${PRECISIONS.join(", ")}`);
+  return value;
+}
+
+/**
+ * `--region`, as Fireworks' "Regions" page writes it: a multi-region (GLOBAL, US, EUROPE, APAC) or
+ * one region (e.g. US_IOWA_1); returns the Deployment's `placement`.
+ */
+function parseRegion(value: string): { multiRegion: string } | { region: string } {
+  if ((MULTI_REGIONS as readonly string[]).includes(value)) return { multiRegion: value };
+  if ((REGIONS as readonly string[]).includes(value)) return { region: value };
+  throw new InvalidArgumentError(`use a multi-region (${MULTI_REGIONS.join(", ")}) or a region (${REGIONS.join(", ")})`);
 }
 
 /**
@@ -133,6 +149,19 @@ function deploymentFields(d: Deployment): string {
     ["Accelerator Type", d.acceleratorType ?? ""],
     ["Accelerator Count", d.acceleratorCount === undefined ? "" : String(d.acceleratorCount)],
     ["Deployment Shape", d.deploymentShape ?? ""],
+    ["Precision", d.precision ?? ""],
+    [
+      "Placement",
+      Object.values(d.placement ?? {})
+        .flat()
+        .join(","),
+    ],
+    ["Enable Addons", String(d.enableAddons ?? false)],
+    ["Draft Model", d.draftModel ?? ""],
+    ["Draft Token Count", d.draftTokenCount === undefined ? "" : String(d.draftTokenCount)],
+    ["Ngram Speculation Length", d.ngramSpeculationLength === undefined ? "" : String(d.ngramSpeculationLength)],
+    ["Enable Session Affinity", String(d.enableSessionAffinity ?? false)],
+    ["Long Prompt", String(d.autoTune?.longPrompt ?? false)],
     ["Scale Up Window", d.autoscalingPolicy?.scaleUpWindow ?? ""],
     ["Scale Down Window", d.autoscalingPolicy?.scaleDownWindow ?? ""],
     ["Scale To Zero Window", d.autoscalingPolicy?.scaleToZeroWindow ?? ""],
@@ -182,6 +211,15 @@ interface Flags {
   scaleDownWindow?: string;
   scaleToZeroWindow?: string;
   loadTargets?: Record<string, number>;
+  precision?: string;
+  region?: { multiRegion: string } | { region: string };
+  enableAddons?: boolean;
+  draftModel?: string;
+  draftTokenCount?: number;
+  ngramSpeculationLength?: number;
+  enableSessionAffinity?: boolean;
+  longPrompt?: boolean;
+  expireTime?: string;
 }
 
 /** The flags create and update share, named as Fireworks' firectl names them. */
@@ -206,6 +244,25 @@ const withFlags = (command: Command): Command =>
     )
     .addOption(
       new Option("--load-targets <key=value,...>", `scaling thresholds: ${LOAD_TARGET_KEYS.join(", ")} (default default=0.8)`).argParser(parseLoadTargets),
+    )
+    // Serving options (desired state, stored and shown; Hearth runs no GPU).
+    .addOption(new Option("--precision <precision>", `precision to serve the model in: ${PRECISIONS.join(", ")}`).argParser(parsePrecision))
+    .addOption(
+      new Option("--region <region>", "where it must run: GLOBAL (the default), US, EUROPE, APAC, or a region such as US_IOWA_1").argParser(parseRegion),
+    )
+    .addOption(new Option("--enable-addons [bool]", "allow PEFT add-ons (LoRA) on the deployment").argParser(parseBool))
+    .option("--draft-model <model>", "draft model for speculative decoding: a model id of this account (else the public one) or a full name")
+    .addOption(
+      new Option("--draft-token-count <n>", "tokens per speculative step (required with --draft-model or --ngram-speculation-length)").argParser(parseInt32),
+    )
+    .addOption(new Option("--ngram-speculation-length <n>", "n-gram speculation from the input instead of a draft model").argParser(parseInt32))
+    .addOption(new Option("--enable-session-affinity [bool]", "sticky routing by the request's user field").argParser(parseBool))
+    .addOption(new Option("--long-prompt [bool]", "optimize for long prompts (autoTune.longPrompt)").argParser(parseBool))
+    .addOption(
+      new Option(
+        "--expire-time <time>",
+        'when Fireworks would delete the deployment, "YYYY-MM-DD[ HH:MM:SS]": refused, Hearth does not expire deployments',
+      ).argParser(parseTime),
     );
 
 /** The request body fields the flags set (undefined: not given). */
@@ -223,6 +280,15 @@ const bodyOf = (o: Flags) => ({
     (o.scaleUpWindow ?? o.scaleDownWindow ?? o.scaleToZeroWindow ?? o.loadTargets)
       ? { scaleUpWindow: o.scaleUpWindow, scaleDownWindow: o.scaleDownWindow, scaleToZeroWindow: o.scaleToZeroWindow, loadTargets: o.loadTargets }
       : undefined,
+  precision: o.precision,
+  placement: o.region,
+  enableAddons: o.enableAddons,
+  draftModel: o.draftModel,
+  draftTokenCount: o.draftTokenCount,
+  ngramSpeculationLength: o.ngramSpeculationLength,
+  enableSessionAffinity: o.enableSessionAffinity,
+  autoTune: o.longPrompt === undefined ? undefined : { longPrompt: o.longPrompt },
+  expireTime: o.expireTime,
 });
 
 const create: Verb = {
@@ -233,21 +299,24 @@ const create: Verb = {
     "firectl deployment create accounts/my-account/models/my-llama --deployment-id my-dep",
     "firectl deployment create accounts/fireworks/models/llama-v3p1-8b-instruct --min-replica-count 0 --max-replica-count 2 --accelerator-type NVIDIA_H100_80GB",
     "firectl deployment create llama-v3p1-8b-instruct --min-replica-count 0 --max-replica-count 3 --scale-to-zero-window 1h --load-targets concurrent_requests=5",
+    "firectl deployment create accounts/fireworks/models/llama-v3p1-8b-instruct --region US --precision FP8 --enable-addons",
   ],
   define: (command) =>
-    runs<Flags & WaitFlags>(
+    runs<Flags & WaitFlags & { disableSpeculativeDecoding?: boolean }>(
       withWait(
         withFlags(
           command
             .argument("<model>", "model name, or an id: this account's model of that id, else the public model")
-            .option("--deployment-id <id>", "id of the new deployment (generated by the server when absent)"),
+            .option("--deployment-id <id>", "id of the new deployment (generated by the server when absent)")
+            .option("--disable-speculative-decoding", "no speculative decoding from the base model's defaults (Hearth's models bring none)"),
         ),
         "is READY (FAILED: exit 1)",
       ),
       async (ctx, [model], o) => {
         const body = withFile(o.file, { ...bodyOf(o), baseModel: model });
         const accountId = await ctx.accountId();
-        const request = { method: "POST", path: paths.deployments(accountId), query: { deploymentId: o.deploymentId }, body } as const;
+        const query = { deploymentId: o.deploymentId, ...(o.disableSpeculativeDecoding ? { disableSpeculativeDecoding: "true" } : {}) };
+        const request = { method: "POST", path: paths.deployments(accountId), query, body } as const;
         await ctx.call<Deployment>(request, async (d) =>
           ctx.show(o.wait ? ((await waitFor(ctx, accountId, idOf(d.name), o.waitTimeout, false)) ?? d) : d, deploymentFields),
         );

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
 import type { IdentityProvider } from "../../../http/resources/identity-provider.ts";
 import { runs, type Context } from "../context.ts";
 import { list, withListFlags, type ListFlags } from "../listing.ts";
@@ -6,7 +6,7 @@ import { usageError } from "../errors.ts";
 import type { Noun, Verb } from "../grammar.ts";
 import { identityProviderRef, paths } from "../names.ts";
 import { idOf, localTime, renderFields, renderTable, yesNo, type Column } from "../output.ts";
-import { parseRole } from "../parsers.ts";
+import { parseBool, parseRole } from "../parsers.ts";
 import { identityProviderName } from "../../../domain/resource-names.ts";
 
 /** `firectl identity-provider …`: the account's OIDC identity providers for human sign-in. */
@@ -41,13 +41,6 @@ const COLUMNS: ReadonlyArray<Column<IdentityProvider>> = [
   ["JIT", (i) => yesNo(i.enableJitUserProvisioning)],
   ["ENFORCE SSO", (i) => yesNo(i.enforceSso)],
 ];
-
-/** `--enforce-sso` alone means true; `--enforce-sso=false` turns it off (Go flag style). */
-function parseBool(value: string | undefined): boolean {
-  if (value === undefined || value === "true") return true;
-  if (value === "false") return false;
-  throw new InvalidArgumentError("use true or false");
-}
 
 interface Flags {
   identityProviderId?: string;
