@@ -204,6 +204,23 @@ for (const dialect of DIALECTS) {
       const ngram = await shell.run("firectl deployment update fw-lora --ngram-speculation-length 3");
       assert.equal(ngram.code, 1);
       assert.match(ngram.stderr, /draftModel and ngramSpeculationLength cannot be used together/);
+
+      // A deployment read back as JSON is a deployment-config.json for another: its output-only
+      // fields (name, state, createTime, …) are ignored, as AIP-133 and AIP-203 say (it was a 400).
+      const file = join(mkdtempSync(join(tmpdir(), "hearth-deployment-file-")), "fw-lora.json");
+      ok(await shell.run(`firectl deployment get fw-lora -o json > ${file}`));
+      const copy = ok(await shell.run(`firectl deployment create ${MODEL} --file ${file} --deployment-id fw-copy`));
+      assert.equal(field(copy, "Name"), "accounts/my-account/deployments/fw-copy");
+      assert.equal(field(copy, "Draft Model"), "accounts/fireworks/models/example-draft");
+      assert.equal(field(copy, "Precision"), "FP8");
+      const read = (await h.call("GET", `${A}/deployments/fw-lora`)).body;
+      const again = await h.call("POST", `${A}/deployments?deploymentId=fw-copy-2`, { body: read });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual([again.body.name, again.body.placement], ["accounts/my-account/deployments/fw-copy-2", read.placement]);
+      assert.notEqual(again.body.createTime, read.createTime);
+      const unknown = await h.call("POST", `${A}/deployments?deploymentId=fw-copy-3`, { body: { ...read, precison: "FP8" } });
+      assert.equal(unknown.status, 400, "a field the resource does not have is still refused");
+      assert.match(unknown.body.error.message, /unknown field "precison"/);
     });
   });
 }

@@ -49,6 +49,19 @@ export function withResourceFields<B extends z.ZodType>(body: B, response: z.Zod
   return (meta ? extended.meta(meta) : extended) as unknown as B;
 }
 
+/**
+ * Whether a create's `body` is the resource `response` answers with (Fireworks' CreateDeployment,
+ * CreateUser: AIP-133's resource as the body), rather than a wrapper of it (`{"apiKey": {…}}`,
+ * `{"datasetId", "dataset"}`): both objects, and most fields the body declares are the resource's
+ * (a create may take a few of its own, such as `disableSpeculativeDecoding`). Such a body may carry
+ * back the resource's output-only fields (`withResourceFields`).
+ */
+export function isResourceBody(body: z.ZodType, response: z.ZodType | undefined): boolean {
+  if (!(body instanceof z.ZodObject) || !(response instanceof z.ZodObject)) return false;
+  const fields = Object.keys(body.shape);
+  return fields.filter((field) => field in response.shape).length * 2 > fields.length;
+}
+
 /** protojson's JSON name of a proto field name: `expire_time` → `expireTime`. */
 const jsonName = (field: string): string => field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 

@@ -10,7 +10,7 @@ import { auditDataAccess, auditRefused } from "../service/audit.ts";
 import { authorize, holds, requireSameAccount } from "../service/permissions.ts";
 import type { Action } from "../domain/actions.ts";
 import { requireAllowedNetwork } from "../domain/api-key-restrictions.ts";
-import { normalizeBody, normalizeQuery, withResourceFields } from "./body-fields.ts";
+import { isResourceBody, normalizeBody, normalizeQuery, withResourceFields } from "./body-fields.ts";
 import { MalformedBody } from "./malformed-body.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
 import type { ErrorFormat } from "./errors.ts";
@@ -155,9 +155,13 @@ export class Router {
   }
 
   add<P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, B extends z.ZodType = z.ZodUndefined>(declared: RouteSpec<P, Q, B>): void {
-    // A standard update (not a custom method) takes back the resource it answers, output-only fields and all.
-    const update = declared.method === "PATCH" && !/:[a-z]\w*$/.test(declared.url) && declared.body !== undefined;
-    const spec = update ? { ...declared, body: withResourceFields(declared.body!, declared.response) } : declared;
+    // A standard update, and a standard create whose body is the resource it answers (AIP-133; not a
+    // custom method), take back a resource read before (`firectl … get -o json` then `create
+    // --file`), output-only fields and all.
+    const standard = !/:[a-z]\w*$/.test(declared.url) && declared.body !== undefined;
+    const create = declared.method === "POST" && declared.operationId.startsWith("Create");
+    const takesResource = standard && (declared.method === "PATCH" || (create && isResourceBody(declared.body!, declared.response)));
+    const spec = takesResource ? { ...declared, body: withResourceFields(declared.body!, declared.response) } : declared;
     const auth = spec.auth !== false;
     if (auth && spec.actions === undefined) throw new Error(`route ${spec.operationId} takes a credential but declares no actions`);
     const actions = spec.actions ?? [];
