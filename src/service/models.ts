@@ -4,6 +4,7 @@ import { checkDisplayName } from "../domain/field-rules.ts";
 import { collectionName, modelName } from "../domain/resource-names.ts";
 import type { ListRequest } from "../store/list.ts";
 import * as models from "../store/models.ts";
+import { listPublicModelIds } from "../store/public-models.ts";
 import type { ModelRow } from "../store/platform-rows.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
@@ -155,12 +156,21 @@ export async function deleteModel(deps: Deps, ctx: Ctx, accountId: string, model
   await deps.cluster.invalidator.account(accountId);
 }
 
-/** The operator's public catalogue: visible to every principal of every account. */
-export async function listPublicModels(deps: Deps, ctx: Ctx) {
+/**
+ * ListPublicModels: one page (AIP-158) of the operator's public catalogue (HEARTH_CONFIG), visible
+ * to every principal of every account, matching `req.filter` (AIP-160) on the fields an account's
+ * model list has where a public model has them (store/public-models.ts).
+ * @throws INVALID_ARGUMENT for a bad filter, orderBy or pageToken.
+ */
+export async function listPublicModels(deps: Deps, ctx: Ctx, req: ListRequest) {
   authorize(ctx, "models.list");
   const { publicAccountId, publicModels } = deps.config.platform;
-  const all = [...publicModels.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((m) => publicModelView(publicAccountId, m));
-  return { models: all, nextPageToken: "", totalSize: all.length };
+  const page = await listPublicModelIds(publicAccountId, publicModels, req);
+  return {
+    models: page.rows.map((id) => publicModelView(publicAccountId, publicModels.get(id)!)),
+    nextPageToken: page.nextPageToken,
+    totalSize: page.totalSize,
+  };
 }
 
 export async function getPublicModel(deps: Deps, ctx: Ctx, modelId: string): Promise<Model> {

@@ -1,4 +1,4 @@
-import { nameField } from "./filter-sql.ts";
+import { nameField, type FieldTable } from "./filter-sql.ts";
 import type { ModelRow } from "./platform-rows.ts";
 import type { Db } from "./store.ts";
 import { insertUnique } from "./errors.ts";
@@ -36,14 +36,25 @@ export async function deleteModel(db: Db, accountId: string, modelId: string): P
   await db.deleteFrom("models").where("account_id", "=", accountId).where("id", "=", modelId).execute();
 }
 
+/**
+ * The filter fields (AIP-160) every model has, an account's or the public catalogue's
+ * (store/public-models.ts): `name` (an id or `accounts/{accountId}/models/{id}`), `model_id`,
+ * `display_name` (`:` folds any script), `backend` and `upstream_model`.
+ */
+export function modelFilterFields(accountId: string): FieldTable {
+  return {
+    name: nameField(collectionName(accountId, "models")),
+    model_id: { column: "id", type: "string" },
+    display_name: { column: "display_name", type: "string", folded: true },
+    backend: { column: "backend", type: "string" },
+    upstream_model: { column: "upstream_model", type: "string" },
+  };
+}
+
 function modelsTable(accountId: string): ListTable {
   return {
     fields: {
-      name: nameField(collectionName(accountId, "models")),
-      model_id: { column: "id", type: "string" },
-      display_name: { column: "display_name", type: "string", folded: true },
-      backend: { column: "backend", type: "string" },
-      upstream_model: { column: "upstream_model", type: "string" },
+      ...modelFilterFields(accountId),
       created_by: { column: "created_by", type: "string", normalize: (v) => v.toLowerCase() },
       create_time: { column: "create_time", type: "timestamp" },
       update_time: { column: "update_time", type: "timestamp" },

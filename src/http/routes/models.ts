@@ -60,9 +60,9 @@ export function modelRoutes(router: Router, publicAccountId: string): void {
     summary: "List the public models every account may use (declared by the operator in HEARTH_CONFIG)",
     tag: "Models",
     response: modelList,
-    query: readMaskQuery(MODEL_FIELDS),
+    query: listQuery(50, { readMask: MODEL_FIELDS }),
     handler: async ({ deps, ctx, query }) => {
-      const page = await models.listPublicModels(deps, ctx);
+      const page = await models.listPublicModels(deps, ctx, listRequest(query, deps.config));
       return { ...page, models: applyReadMask(page.models, query.readMask) };
     },
   });
