@@ -43,6 +43,22 @@ export const plainText = () =>
 /** A display name: plain text shorter than 64 characters (`maxLength` 63 in `/openapi.json`). */
 export const displayName = () => plainText().max(DISPLAY_NAME_MAX, { error: FIELD_MESSAGES.displayName });
 
+/** An annotation key (AIP-128, as Kubernetes): an optional DNS-subdomain prefix and `/`, then up to 63 letters, digits, `-`, `_`, `.`. */
+const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * A resource's `annotations` (AIP-128; Fireworks' deployments and API keys): a string→string map of
+ * at most 64 entries, each key an `ANNOTATION_KEY`, each value plain text of at most 1024 characters.
+ * Beyond these bounds, a 400 naming the field (and the key).
+ */
+export const annotations = () =>
+  z.record(z.string(), plainText().max(1024)).superRefine((a, ctx) => {
+    const keys = Object.keys(a);
+    if (keys.length > 64) ctx.addIssue({ code: "custom", message: "at most 64 annotations" });
+    for (const key of keys.filter((k) => !ANNOTATION_KEY.test(k)))
+      ctx.addIssue({ code: "custom", path: [key], message: "annotation keys are up to 63 letters, digits, '-', '_' and '.', with an optional 'prefix/'" });
+  });
+
 export const accountParams = z.object({ accountId: example(id("account id"), "my-account") });
 export const userParams = accountParams.extend({ userId: example(id("user id"), "ci-bot") });
 

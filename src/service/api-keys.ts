@@ -32,6 +32,8 @@ export interface CreateApiKeyInput extends RestrictionsInput {
   displayName?: string | undefined;
   /** Epoch milliseconds. */
   expireTime?: number | undefined;
+  /** Fireworks' key annotations (bounded by the route, `annotations` in http/schemas.ts); stored as JSON. */
+  annotations?: Record<string, string> | undefined;
 }
 
 /**
@@ -43,7 +45,8 @@ export interface CreateApiKeyInput extends RestrictionsInput {
  * scopes (`requireScopesGrantable`). Through a restricted key, every other restriction left unset is
  * that key's, and none may be wider than it (`requireWithinActingKey`). The expiry keeps to the
  * account's key policy (`keyExpiry`: without `expireTime` the policy's default lifetime applies; a
- * breach is INVALID_ARGUMENT naming the rule).
+ * breach is INVALID_ARGUMENT naming the rule). `annotations` (Fireworks' Create API Key) are kept as
+ * given and answered by every get and list; they cannot be changed afterwards (`updateApiKey`).
  */
 export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, input: CreateApiKeyInput): Promise<ApiKey> {
   const self = userId === ctx.principal.userId;
@@ -83,7 +86,7 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
       create_time: now,
       expire_time: expireTime,
       last_used: null,
-      annotations: "{}",
+      annotations: JSON.stringify(input.annotations ?? {}),
       state: "ENABLED",
       disable_reason: "",
       last_used_ip: "",
@@ -101,6 +104,12 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
 
 function view(deps: Deps, row: ApiKeyRow, email: string): ApiKey {
   return apiKeyView(row, email, deps.lastUsed.peek(row.id));
+}
+
+/** Whether two annotation maps hold the same entries, in whatever order. */
+function sameAnnotations(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 /** Lists one principal's keys, or with `userId` "-" (AIP-159) every key of the account (admin). */
@@ -159,7 +168,9 @@ export interface UpdateApiKeyInput extends RestrictionsInput {
  * `apiKeys.update`, another principal's with `apiKeys.updateOthers`. New scopes stay within the
  * owner's current role and the caller's own key's scopes, every other restriction set within the
  * caller's own key's (`requireWithinActingKey`); the key's cached principal is dropped on
- * every process, so the change holds from its next request.
+ * every process, so the change holds from its next request. `immutable` holds what the body sent
+ * of the fields set at creation (`expireTime`, `annotations`: Fireworks updates neither): the
+ * key's own values are accepted, others refused.
  * @throws INVALID_ARGUMENT naming the field and value; PERMISSION_DENIED naming the action or scopes; NOT_FOUND.
  */
 export async function updateApiKey(
@@ -169,7 +180,7 @@ export async function updateApiKey(
   userId: string,
   keyId: string,
   input: UpdateApiKeyInput,
-  immutable: { expireTime?: number | null | undefined } = {},
+  immutable: { expireTime?: number | null | undefined; annotations?: Record<string, string> | undefined } = {},
 ): Promise<ApiKey> {
   const op = { method: "UpdateApiKey", resource: apiKeyName(accountId, userId, keyId), payload: input };
   const updated = await audited(deps, ctx, op, async (trx) => {
@@ -182,6 +193,9 @@ export async function updateApiKey(
     if (immutable.expireTime !== undefined && immutable.expireTime !== row.expire_time) {
       const stored = row.expire_time === null ? "none" : formatTimestamp(row.expire_time);
       throw invalidArgument(`expireTime cannot be changed (the key's is ${stored}); rotate the key with the expireTime you want instead`);
+    }
+    if (immutable.annotations !== undefined && !sameAnnotations(immutable.annotations, JSON.parse(row.annotations) as Record<string, string>)) {
+      throw invalidArgument(`annotations cannot be changed (the key's are ${row.annotations}); create a key with the annotations you want instead`);
     }
     const columns = restrictionColumns(input);
     requireWithinActingKey(ctx, columns);

@@ -43,6 +43,7 @@ export const apiKey = z
     /** Spend per calendar month of this key, US dollars, inside the account's; absent: only the account's. */
     monthlySpendUsd: z.number().optional(),
     secure: z.literal(true),
+    /** Fireworks' key annotations, as given at creation (they are never changed afterwards). */
     annotations: z.record(z.string(), z.string()),
   })
   .meta({ id: "ApiKey" });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import * as keys from "../../service/api-keys.ts";
 import type { Router } from "../route.ts";
-import { displayName, id, listQuery, listRequest, timestamp, userParams } from "../schemas.ts";
+import { annotations, displayName, id, listQuery, listRequest, timestamp, userParams } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import type { ApiKey } from "../../service/views.ts";
 import { empty, example } from "../resources/common.ts";
@@ -55,6 +55,8 @@ const createBody = z.object({
     .object({
       displayName: displayName().optional(),
       expireTime: timestamp("expireTime").optional(),
+      /** Fireworks' Create API Key `annotations`; set at creation only (Fireworks has no update of a key). */
+      annotations: annotations().optional(),
       ...restrictionFields,
     })
     .default({}),
@@ -77,11 +79,13 @@ const API_KEY_UPDATE = {
 /**
  * UpdateApiKey's body: the ApiKey (AIP-134). A client may send back the whole key it read: every
  * field that is not updatable (and the create response's `key`) is output-only here, ignored —
- * except `expireTime`, set at creation (AIP-203 IMMUTABLE): accepted unchanged, refused when it differs.
+ * except `expireTime` and `annotations`, set at creation (AIP-203 IMMUTABLE): accepted unchanged,
+ * refused when they differ.
  */
 const updateBody = z.object({
   ...outputOnlyFields("key", ...API_KEY_FIELDS.filter((f) => !Object.hasOwn(API_KEY_UPDATE.updatable, f))),
   expireTime: timestamp("expireTime").nullable().optional(),
+  annotations: annotations().optional(),
   displayName: displayName().optional(),
   ...restrictionFields,
   updateMask: z.string().optional(),
@@ -162,6 +166,7 @@ export function apiKeyRoutes(router: Router): void {
         applyUpdateMask(API_KEY_UPDATE, body, updateMaskOf(query.updateMask, body.updateMask)),
         {
           expireTime: body.expireTime,
+          annotations: body.annotations,
         },
       ),
   });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import * as deployments from "../../service/deployments.ts";
 import type { Router } from "../route.ts";
-import { accountParams, displayName, duration, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
+import { accountParams, annotations, displayName, duration, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
 import { FIELD_RULES, refusal } from "../../domain/field-rules.ts";
 import { WHOLE_SENTENCE } from "../../domain/describe-issue.ts";
 import { LOAD_TARGET_KEYS } from "../../domain/autoscaling-policy.ts";
@@ -50,9 +50,6 @@ const fireworksEnum = (what: string, values: readonly string[], unspecified: str
     .transform((v) => (v === unspecified ? "" : v))
     .meta({ description: `one of ${values.join(", ")}` });
 
-/** An annotation key (AIP-128, as Kubernetes): an optional DNS-subdomain prefix and `/`, then up to 63 letters, digits, `-`, `_`, `.`. */
-const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
-
 /** A deployment shape: its id, or `accounts/{a}/deploymentShapes/{s}` with an optional `/versions/{v}` (Fireworks' Deployment.deploymentShape). */
 const DEPLOYMENT_SHAPE =
   /^([a-z][a-z0-9-]{0,62}|accounts\/[a-z][a-z0-9-]{0,62}\/deploymentShapes\/[a-z][a-z0-9-]{0,62}(\/versions\/[a-z0-9][a-z0-9-]{0,62})?)$/;
@@ -62,15 +59,7 @@ const deploymentFields = z.object({
   baseModel: z.string().max(300).optional(),
   backend: z.string().optional(),
   description: plainText().max(1000).optional(),
-  annotations: z
-    .record(z.string(), plainText().max(1024))
-    .superRefine((a, ctx) => {
-      const keys = Object.keys(a);
-      if (keys.length > 64) ctx.addIssue({ code: "custom", message: "at most 64 annotations" });
-      for (const key of keys.filter((k) => !ANNOTATION_KEY.test(k)))
-        ctx.addIssue({ code: "custom", path: [key], message: "annotation keys are up to 63 letters, digits, '-', '_' and '.', with an optional 'prefix/'" });
-    })
-    .optional(),
+  annotations: annotations().optional(),
   minReplicaCount: count("minReplicaCount").optional(),
   maxReplicaCount: count("maxReplicaCount").nullable().optional(),
   // Fireworks' AutoscalingPolicy; its rules (the scale-to-zero minimum, the targets' ranges) are checked by the service.
