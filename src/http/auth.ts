@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { ApiError, invalidArgument, unauthenticated } from "../domain/errors.ts";
+import { ApiError, unauthenticated } from "../domain/errors.ts";
 import { authenticateApiKey } from "../service/authenticate.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Deps } from "../service/context.ts";
@@ -8,34 +8,24 @@ import { authenticateOidcToken } from "../service/oidc-token.ts";
 import { withPresetActions } from "../service/permission-presets.ts";
 import { failedAuthentication, type FailedAttempt } from "./auth-failures.ts";
 import { readCookie } from "./cookies.ts";
+import { credentialOf } from "./credential-headers.ts";
 import { requestMeta } from "./request-meta.ts";
 import { sessionPrincipal } from "./session-auth.ts";
 
-// RFC 6750 b64token; the scheme name is case-insensitive.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-/** The credential of a request: undefined when there is none, 400 when the header is malformed. */
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (header === undefined || header === "") return undefined;
-  const match = BEARER.exec(header);
-  if (!match) throw invalidArgument("malformed Authorization header: expected 'Bearer <API key>'");
-  return match[1];
-}
-
 /**
- * Who is calling: a Bearer API key; a Bearer OIDC ID token of a human (anything that is not shaped
- * like a Hearth key, e.g. a JWT); or, without a Bearer header, a browser session cookie.
+ * Who is calling: an API key, as `Authorization: Bearer` or `x-api-key` (`credentialOf`); a Bearer
+ * OIDC ID token of a human (anything in `Authorization` that is not shaped like a Hearth key, e.g. a
+ * JWT; `x-api-key` takes API keys only); or, without either header, a browser session cookie.
  */
 async function principalOf(deps: Deps, request: FastifyRequest, accountId: string | undefined): Promise<Principal> {
-  const token = bearerToken(request);
-  if (token !== undefined) {
-    if (isApiKeyShaped(token)) return authenticateApiKey(deps, token, requestMeta(request));
-    return authenticateOidcToken(deps, token, accountId, requestMeta(request));
+  const credential = credentialOf(request.headers);
+  if (credential !== undefined) {
+    if (credential.header === "x-api-key" || isApiKeyShaped(credential.token)) return authenticateApiKey(deps, credential.token, requestMeta(request));
+    return authenticateOidcToken(deps, credential.token, accountId, requestMeta(request));
   }
   const session = await sessionPrincipal(deps, request, requestMeta(request));
   if (session) return session.principal;
-  throw unauthenticated("missing credentials: send 'Authorization: Bearer <API key>'");
+  throw unauthenticated("missing credentials: send 'Authorization: Bearer <API key>' or 'x-api-key: <API key>'");
 }
 
 /**
@@ -59,9 +49,8 @@ export function authenticateRequest(deps: Deps, request: FastifyRequest, operati
  * caller answers its refusal whatever the credential.
  */
 export async function authenticateIfCredentialed(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal | undefined> {
-  const header = request.headers.authorization;
-  const cookie = readCookie(request, SESSION_COOKIE);
-  if ((header === undefined || header === "") && (cookie === undefined || cookie === "")) return undefined;
+  const given = (value: string | string[] | undefined) => value !== undefined && value !== "";
+  if (!given(request.headers.authorization) && !given(request.headers["x-api-key"]) && !given(readCookie(request, SESSION_COOKIE))) return undefined;
   try {
     return await authenticate(deps, request, { operationId });
   } catch (error) {

@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import { isApiKeyShaped } from "../domain/sign-in.ts";
 import { withoutKeys } from "../domain/key-shapes.ts";
 import type { Deps, RequestMeta } from "../service/context.ts";
+import { credentialOf, type RequestCredential } from "./credential-headers.ts";
 
 /** A client's `x-request-id` that is echoed (and logged, audited) as the request's id; any other is replaced by a UUID. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -20,9 +21,6 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function requestIdOf(given: unknown): string {
   return typeof given === "string" && REQUEST_ID.test(given) && withoutKeys(given) === given ? given : randomUUID();
 }
-
-// RFC 6750 b64token, as src/http/auth.ts reads it; anything else goes the framework's way.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /**
  * The client's address as the framework would give it: the socket's peer, or with
@@ -39,7 +37,7 @@ function clientIp(req: IncomingMessage, trustProxy: Deps["config"]["trustProxy"]
   return forwarded.split(",")[0]!.replace(/^[ \t]+|[ \t]+$/g, "");
 }
 
-/** A request a fast path can authenticate: its API key (a Bearer token shaped like one) and its audit metadata. */
+/** A request a fast path can authenticate: its API key (`Authorization: Bearer` or `x-api-key`) and its audit metadata. */
 export interface KeyedRequest {
   token: string;
   meta: RequestMeta & { requestId: string };
@@ -47,11 +45,18 @@ export interface KeyedRequest {
 
 /**
  * The request's API key and metadata (user agent, client address, request id: the client's
- * `x-request-id` when well-formed, else a new UUID), or undefined when the request has no Bearer
- * API key or its client address needs the framework's proxy-trust rules.
+ * `x-request-id` when well-formed, else a new UUID), or undefined when the request has no API key
+ * (read by `credentialOf`, as the framework route reads it: malformed or conflicting credential
+ * headers are the framework's to refuse) or its client address needs the framework's proxy-trust rules.
  */
 export function keyedRequest(req: IncomingMessage, deps: Deps): KeyedRequest | undefined {
-  const token = BEARER.exec(req.headers.authorization ?? "")?.[1];
+  let credential: RequestCredential | undefined;
+  try {
+    credential = credentialOf(req.headers);
+  } catch {
+    return undefined;
+  }
+  const token = credential?.token;
   if (token === undefined || !isApiKeyShaped(token)) return undefined;
   const ip = clientIp(req, deps.config.trustProxy);
   if (ip === undefined) return undefined;

@@ -111,7 +111,7 @@ function writeAnswer(res: ServerResponse, requestId: string, exchange: GatewayEx
 
 /**
  * Serves a `POST` to one of the inference routes when it carries a JSON body of a declared length
- * within the body limit and a Bearer API key: returns false (leaving the request untouched) for
+ * within the body limit and an API key (`Authorization: Bearer` or `x-api-key`): returns false (leaving the request untouched) for
  * anything else. Once the body has arrived, a body that is not a JSON object or that the route's
  * declared schema refuses (`inferenceRequestBody`), a key the cache's process refuses, and a
  * client address its key does not allow go to `fallback` — the framework route, with the body

@@ -116,7 +116,8 @@ export function openApiDocument(routes: readonly RegisteredRoute[]) {
     if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: toSchema(r.body) } } };
     if (r.streamedBody) op.requestBody = { required: true, content: r.streamedBody };
     if (r.auth) {
-      op.security = [{ bearer: [] }];
+      // Either header (src/http/credential-headers.ts): OpenAPI's list of alternatives.
+      op.security = [{ bearer: [] }, { apiKeyHeader: [] }];
       // The actions of which the caller must hold one (docs/roles.md), checked before the request is read.
       op["x-hearth-actions"] = r.actions;
       if (r.actions.length > 0) op.description = `Needs one of the actions: ${r.actions.join(", ")}.`;
@@ -127,7 +128,13 @@ export function openApiDocument(routes: readonly RegisteredRoute[]) {
   return {
     openapi: "3.1.0",
     info: { title: "Hearth", version: "1", description: "Account and access control plane: users, service accounts, roles, API keys, audit log, quotas." },
-    components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key" } } },
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "An API key (or a human's OIDC ID token)" },
+        apiKeyHeader: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key, as Fireworks' REST guides send it" },
+      },
+    },
     paths,
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { RequestMeta } from "../service/context.ts";
 import { isApiKeyShaped } from "../domain/sign-in.ts";
+import { credentialOf, type RequestCredential } from "./credential-headers.ts";
 
 /** What the audit log records of the client behind a request: its User-Agent ("" when absent) and address. */
 export function requestMeta(request: FastifyRequest): RequestMeta {
@@ -10,11 +11,20 @@ export function requestMeta(request: FastifyRequest): RequestMeta {
 
 /**
  * How a request authenticates when not with an API key (whose id the audit entry takes from the
- * principal): `oidc:<issuer>` for a Bearer ID token (its `iss` claim), `session` for a cookie.
+ * principal): `oidc:<issuer>` for a Bearer ID token (its `iss` claim), `session` for a cookie sent
+ * without either credential header (`credentialOf`; with one, the cookie is not what authenticates).
  */
 function authenticationOf(request: FastifyRequest): string | undefined {
-  const token = /^Bearer +(\S+)/i.exec(request.headers.authorization ?? "")?.[1];
-  if (token !== undefined) return isApiKeyShaped(token) ? undefined : `oidc:${issuerClaim(token)}`;
+  let credential: RequestCredential | undefined;
+  try {
+    credential = credentialOf(request.headers);
+  } catch {
+    // Malformed or conflicting headers: refused by `authenticateRequest`, never by a session.
+    return undefined;
+  }
+  if (credential !== undefined) {
+    return credential.header === "x-api-key" || isApiKeyShaped(credential.token) ? undefined : `oidc:${issuerClaim(credential.token)}`;
+  }
   return request.headers.cookie ? "session" : undefined;
 }
 

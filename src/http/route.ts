@@ -42,7 +42,7 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   params?: P;
   query?: Q;
   body?: B;
-  /** Default true: a Bearer credential is required and its account must match the path's. */
+  /** Default true: a credential (Bearer, `x-api-key` or session) is required and its account must match the path's. */
   auth?: boolean;
   /**
    * With a credential (required then): the actions of which the caller must hold at least one for

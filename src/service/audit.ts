@@ -22,7 +22,7 @@ export interface UncheckedOperation extends Operation {
   isAdminAction: boolean;
 }
 
-const SECRET_FIELDS = /^(key|secret|clientsecret|client_secret|password|token|apikey|api_key|authorization)$/i;
+const SECRET_FIELDS = /^(key|secret|clientsecret|client_secret|password|token|apikey|api_key|x-api-key|x_api_key|authorization)$/i;
 
 /** The longest string an entry keeps (characters): a payload's value, or the status message. */
 const MAX_TEXT = 4096;

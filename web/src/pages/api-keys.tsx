@@ -222,7 +222,7 @@ function NewKeyDialog({ apiKey, replaced, onClose }: { apiKey: ApiKey; replaced?
       onClose={onClose}
     >
       <p className="hint">
-        Use it as <code>Authorization: Bearer &lt;key&gt;</code>, or with <code>firectl set-api-key</code>.
+        Use it as <code>Authorization: Bearer &lt;key&gt;</code> or <code>x-api-key: &lt;key&gt;</code>, or with <code>firectl set-api-key</code>.
         {apiKey.expireTime ? ` It expires on ${formatDate(apiKey.expireTime)}.` : " It does not expire."}
       </p>
     </SecretDialog>
