@@ -270,6 +270,11 @@ for (const dialect of DIALECTS) {
         assert.equal(entries.length, audited);
         if (audited) assert.deepEqual([entries[0]!.principal, entries[0]!.authentication], ["admin@example.com", "session"]);
       }
+      // An API key in x-api-key (as Fireworks' REST guide sends it) is a credential here too.
+      const viaHeader = randomUUID();
+      const keyed = await h.call("GET", `${A}/bogusCollection`, { key: null, headers: { "x-api-key": h.adminKey, "x-request-id": viaHeader } });
+      assert.equal(keyed.status, 404);
+      assert.equal((await entriesOf(viaHeader)).length, 1, "x-api-key");
       // What a browser asks of the console's origin on its own, outside the API's mounts, is no account's operation.
       for (const path of ["/favicon.ico", "/apple-touch-icon.png"]) {
         const requestId = randomUUID();
