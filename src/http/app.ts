@@ -11,6 +11,7 @@ import { parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hard
 import { drainOnClose } from "./drain.ts";
 import { requestIdOf } from "./fast-path-request.ts";
 import { withoutKeys } from "../domain/key-shapes.ts";
+import { strictUtf8 } from "../domain/utf8.ts";
 import { fastPathServer, type FastPathState } from "./fast-path-server.ts";
 import { Router } from "./route.ts";
 import { AllowedMethods } from "./allowed-methods.ts";
@@ -82,10 +83,18 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   drainOnClose(app);
 
   // JSON bodies: an empty body is no body (DELETE with a Content-Type), a bad one names the problem.
+  // Read as bytes and decoded strictly (`strictUtf8`): a lenient decoder would store U+FFFD for bytes
+  // that are not UTF-8.
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
-    keepRawJsonBody(req, body as string);
-    const text = (body as string).trim();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    let raw: string;
+    try {
+      raw = strictUtf8(body as Buffer);
+    } catch (error) {
+      return done(null, new MalformedBody(`request body is ${(error as Error).message}`));
+    }
+    keepRawJsonBody(req, raw);
+    const text = raw.trim();
     if (text === "") return done(null, undefined);
     try {
       done(null, parseJsonBody(text));

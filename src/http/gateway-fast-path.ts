@@ -24,6 +24,7 @@ import { parseJsonBody, SECURITY_HEADERS } from "./hardening.ts";
 import { inferenceRequestBody } from "./routes/inference.ts";
 import { countFastPathAnswer } from "./metrics.ts";
 import { isJsonObject } from "../domain/json-object.ts";
+import { strictUtf8 } from "../domain/utf8.ts";
 
 // A JSON body in UTF-8, as the app's JSON parser reads it; any other Content-Type is the framework's to refuse.
 const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
@@ -75,10 +76,10 @@ function readBody(req: IncomingMessage, length: number): Promise<{ body: Buffer;
   });
 }
 
-/** The parsed JSON object of a body, or undefined when it is not one (the framework then says why). */
+/** The parsed JSON object of a body, or undefined when it is not one or not UTF-8 (the framework then says why). */
 function jsonObject(body: Buffer): Record<string, unknown> | undefined {
   try {
-    const value = parseJsonBody(body.toString("utf8"));
+    const value = parseJsonBody(strictUtf8(body));
     return isJsonObject(value) ? value : undefined;
   } catch {
     return undefined;
