@@ -7,6 +7,7 @@
  */
 import { invalidArgument } from "./errors.ts";
 import { emailFault, type EmailFault } from "./email-address.ts";
+import { readTimestamp, type TimestampFault } from "./rfc3339.ts";
 import { codePoint, quoted, refusedCharacter } from "./display-text.ts";
 import { canonicalIssuer } from "./issuer-identifier.ts";
 import { isLoopbackHost } from "./sign-in.ts";
@@ -37,8 +38,6 @@ export interface FieldRule {
 const NEW_ID = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** An id as earlier versions stored it (a trailing `-` allowed), for naming existing resources. */
 const STORED_ID = /^[a-z][a-z0-9-]{0,62}$/;
-/** RFC 3339 §5.6 `date-time` (`T` and `Z` in either case), checked for a real date by `Date.parse` too. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 /**
  * A non-negative protobuf Duration in its JSON form (google.protobuf.Duration): whole seconds with up
  * to nine fractional digits and the suffix `s`, at most 315576000000s (10000 years), e.g. `86400s`.
@@ -57,6 +56,14 @@ export const FIELD_MESSAGES = {
   role: `use one of ${ROLES.join(", ")} or ${CUSTOM_ROLE} (with a permissionPreset)`,
   builtInRole: `use one of ${ROLES.join(", ")}`,
   timestamp: "expected an RFC 3339 timestamp like 2026-01-31T12:00:00Z",
+  timestampDate: (date: string, days: number | undefined) =>
+    `${date} is not a date: ${days === undefined ? "months run from 01 to 12" : `that month has ${days} days`} (RFC 3339 §5.7)`,
+  timestampTime: (time: string) => `${time} is not a time of day: hours run from 00 to 23, minutes and seconds from 00 to 59 (RFC 3339 §5.7)`,
+  timestampOffset: (offset: string) => `${offset} is not an offset: its hours run from 00 to 23, its minutes from 00 to 59 (RFC 3339 §5.6)`,
+  timestampRange: (after: boolean) =>
+    after
+      ? "in UTC it is after 9999-12-31T23:59:59Z, the last time RFC 3339 can write"
+      : "in UTC it is before 0000-01-01T00:00:00Z, the first time RFC 3339 can write",
   duration: 'expected a protobuf Duration in seconds like "86400s" (0 to 315576000000 seconds)',
   url: "expected an https URL",
   urlParts: "expected an https URL without query or fragment",
@@ -110,6 +117,25 @@ function emailProblem(value: string): string | undefined {
   }
 }
 
+/** The sentence of a timestamp's fault (see `rfc3339.ts`). */
+function timestampProblem(value: string): string | undefined {
+  const read = readTimestamp(value);
+  if ("ms" in read) return undefined;
+  const fault: TimestampFault = read.fault;
+  switch (fault.kind) {
+    case "shape":
+      return FIELD_MESSAGES.timestamp;
+    case "date":
+      return FIELD_MESSAGES.timestampDate(fault.date, fault.days);
+    case "time":
+      return FIELD_MESSAGES.timestampTime(fault.time);
+    case "offset":
+      return FIELD_MESSAGES.timestampOffset(fault.offset);
+    case "range":
+      return FIELD_MESSAGES.timestampRange(fault.after);
+  }
+}
+
 const byPattern = (pattern: RegExp, message: string) => (value: string) => (pattern.test(value) ? undefined : message);
 
 /** The rules, by the kind of field they govern. */
@@ -129,11 +155,8 @@ export const FIELD_RULES = {
   },
   /** An identity provider's issuer URL (`oidcConfig.issuerUrl`); see `issuerUrlProblem`. */
   issuerUrl: { problem: issuerUrlProblem, schema: { maxLength: 512, pattern: "^https?://", format: "uri" } },
-  /** A point in time (RFC 3339), e.g. `expireTime`, `startTime`. */
-  timestamp: {
-    problem: (v: string) => (RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : FIELD_MESSAGES.timestamp),
-    schema: { format: "date-time" },
-  },
+  /** A point in time (RFC 3339), e.g. `expireTime`, `startTime`; see `readTimestamp`. */
+  timestamp: { problem: timestampProblem, schema: { format: "date-time" } },
   /** A length of time (protobuf Duration JSON), e.g. `gracePeriod`, `maxKeyLifetime`. */
   duration: {
     problem: (v: string) => {

@@ -1,15 +1,21 @@
 import { invalidArgument } from "./errors.ts";
-import { checkField, FIELD_RULES } from "./field-rules.ts";
+import { checkField, FIELD_RULES, refusal } from "./field-rules.ts";
+import { LATEST_TIMESTAMP_MS, readTimestamp } from "./rfc3339.ts";
 
-/** Parses an RFC 3339 timestamp to epoch milliseconds; INVALID_ARGUMENT naming `what` otherwise (`FIELD_RULES.timestamp`). */
+/**
+ * Parses an RFC 3339 timestamp to epoch milliseconds (`readTimestamp`: every field must exist, and
+ * the instant lie within 0000-01-01 … 9999-12-31 in UTC).
+ * @throws INVALID_ARGUMENT naming `what` and the fault otherwise (`FIELD_RULES.timestamp`), e.g.
+ *   `invalid expireTime "2027-02-30T00:00:00Z": 2027-02-30 is not a date: that month has 28 days (RFC 3339 §5.7)`.
+ */
 export function parseTimestamp(value: string, what: string): number {
-  return Date.parse(checkField(FIELD_RULES.timestamp, what, value));
+  const read = readTimestamp(value);
+  if ("ms" in read) return read.ms;
+  // The rule words readTimestamp's fault, so there is a refusal.
+  throw invalidArgument(refusal(FIELD_RULES.timestamp, what, value)!);
 }
 
 export const formatTimestamp = (ms: number): string => new Date(ms).toISOString();
-
-/** The last instant RFC 3339 can write (its years have four digits): 9999-12-31T23:59:59.999Z, epoch ms. */
-const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * `ms` (epoch milliseconds), when a timestamp computed from it (now + a duration) can be written

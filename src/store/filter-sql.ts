@@ -1,6 +1,7 @@
 import { sql, type RawBuilder, type SqlBool } from "kysely";
 import { invalidArgument } from "../domain/errors.ts";
 import type { FilterExpr, FilterValue } from "../domain/filter.ts";
+import { FIELD_MESSAGES, FIELD_RULES } from "../domain/field-rules.ts";
 import { parseTimestamp } from "../domain/time.ts";
 import { foldCase } from "../domain/case-folding.ts";
 
@@ -51,7 +52,10 @@ function literal(spec: FieldSpec, field: string, value: FilterValue): string | n
       try {
         return parseTimestamp(value.text, "timestamp");
       } catch {
-        return fail(`field '${field}' takes an RFC 3339 timestamp, not ${JSON.stringify(value.text)}`, value.pos);
+        // A date-time in shape whose date, time or instant does not exist says which.
+        const problem = FIELD_RULES.timestamp.problem(value.text);
+        const why = problem === FIELD_MESSAGES.timestamp ? "" : ` (${problem})`;
+        return fail(`field '${field}' takes an RFC 3339 timestamp, not ${JSON.stringify(value.text)}${why}`, value.pos);
       }
     }
     case "enum": {

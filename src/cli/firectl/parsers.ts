@@ -1,5 +1,8 @@
 import { InvalidArgumentError } from "commander";
+import { FIELD_MESSAGES, FIELD_RULES } from "../../domain/field-rules.ts";
+import { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS, readTimestamp } from "../../domain/rfc3339.ts";
 import { CUSTOM_ROLE, ROLES } from "../../domain/roles.ts";
+import { formatTimestamp } from "../../domain/time.ts";
 
 /**
  * Parsers for flag values. They throw commander's InvalidArgumentError, which `main.ts` turns into
@@ -38,15 +41,19 @@ export function parseCount(value: string): number {
 }
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 
 /**
  * `YYYY-MM-DD[ HH:MM[:SS]]` in local time (the form Fireworks' firectl takes), or an RFC 3339 time
- * with a zone; returns RFC 3339 in UTC, which is what the API takes.
+ * with a zone, read as the API reads it (`readTimestamp`); returns RFC 3339 in UTC, which is what
+ * the API takes. A date or time that does not exist (2026-02-30, 24:00) is refused, not rolled
+ * over, and so is an instant after 9999-12-31 or before 0000-01-01 in UTC.
  */
 export function parseTime(value: string): string {
   const trimmed = value.trim();
-  if (RFC3339.test(trimmed) && !Number.isNaN(Date.parse(trimmed))) return new Date(trimmed).toISOString();
+  const read = readTimestamp(trimmed);
+  if ("ms" in read) return formatTimestamp(read.ms);
+  // RFC 3339 in shape, with a field that does not exist: the API's words for it.
+  if (read.fault.kind !== "shape") throw new InvalidArgumentError(FIELD_RULES.timestamp.problem(trimmed)!);
   const m = LOCAL.exec(trimmed);
   const fail = () => new InvalidArgumentError('expected "YYYY-MM-DD[ HH:MM:SS]" in local time, or an RFC 3339 time like 2026-01-31T12:00:00Z');
   if (!m) throw fail();
@@ -54,7 +61,9 @@ export function parseTime(value: string): string {
   const date = new Date(y, mo - 1, d, h, mi, s);
   // Date rolls 2026-02-30 over to March; a rolled-over date was not a real one.
   if (date.getFullYear() !== y || date.getMonth() !== mo - 1 || date.getDate() !== d || h > 23 || mi > 59 || s > 59) throw fail();
-  return date.toISOString();
+  const ms = date.getTime();
+  if (ms > LATEST_TIMESTAMP_MS || ms < EARLIEST_TIMESTAMP_MS) throw new InvalidArgumentError(FIELD_MESSAGES.timestampRange(ms > LATEST_TIMESTAMP_MS));
+  return formatTimestamp(ms);
 }
 
 /** An amount of US dollars: a non-negative decimal number. */
