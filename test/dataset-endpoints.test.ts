@@ -176,6 +176,27 @@ for (const dialect of DIALECTS) {
       assert.match(validate.body.error.message, /nothing was uploaded/);
     });
 
+    test("a signed URL's numbers are decimal digits as signed: another spelling of the same number (0x78 for 120) is a 400 naming it; nothing is stored", async () => {
+      const id = await dataset();
+      const url = new URL(await uploadUrl(id));
+      const spellings: Array<[string, string]> = [
+        ["size", "0x78"],
+        ["size", "1.2e2"],
+        ["size", " 120"],
+        ["expires", `${url.searchParams.get("expires")}.0`],
+        ["issued", `0x${Number(url.searchParams.get("issued")).toString(16)}`],
+      ];
+      for (const [name, value] of spellings) {
+        const respelled = new URL(url);
+        respelled.searchParams.set(name, value);
+        const res = await put(respelled.toString(), train());
+        assert.equal(res.status, 400, `${name}=${value}: ${res.text}`);
+        assert.match(JSON.parse(res.text).error.message, new RegExp(`"${name}".*must be a whole number in decimal digits`), `${name}=${value}`);
+      }
+      const validate = await http(h, "POST", `${A}/datasets/${id}:validateUpload`, { body: {} });
+      assert.match(validate.body.error.message, /nothing was uploaded/);
+    });
+
     test("a PUT of more than the declared size is refused and stores nothing; the size must be a number of bytes", async () => {
       const id = await dataset();
       const url = await uploadUrl(id, "119");

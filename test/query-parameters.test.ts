@@ -136,6 +136,26 @@ for (const dialect of DIALECTS) {
       assert.ok([302, 303].includes(signIn.status), `status ${signIn.status}: ${await signIn.text()}`);
     });
 
+    test("pageSize takes decimal digits only (AIP-158): 0x1, 0b1, 1e0, ' 1' and 1.0 are 400s naming it and audited; any digits above 200 count as 200", async () => {
+      const entries = (await auditEntries(h, 'method="ListUsers" AND status:"INVALID_ARGUMENT"')).length;
+      const forms = ["0x1", "0b1", "1e0", "%201", "1%20", "1.0", "+1", "-0", "", "Infinity"];
+      for (const form of forms) {
+        const res = await h.call("GET", `${A}/users?pageSize=${form}`);
+        assert.equal(res.status, 400, `pageSize=${form}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.error.message, /pageSize.*must be a whole number in decimal digits, 0 \(the default\) or more; above 200 counts as 200/, form);
+      }
+      assert.equal((await auditEntries(h, 'method="ListUsers" AND status:"INVALID_ARGUMENT"')).length, entries + forms.length);
+      const all = (await h.call("GET", `${A}/users?pageSize=200`)).body.users.length;
+      for (const digits of ["201", "9999999999999999999999", "9".repeat(400)]) {
+        const res = await h.call("GET", `${A}/users?pageSize=${digits}`);
+        assert.equal(res.status, 200, `${digits}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.users.length, all);
+      }
+      const one = await h.call("GET", `${A}/users?pageSize=01`);
+      assert.equal(one.status, 200, JSON.stringify(one.body));
+      assert.equal(one.body.users.length, 1);
+    });
+
     test("a parameter given twice is a 400 saying so", async () => {
       const res = await h.call("GET", `${A}/users?pageSize=1&pageSize=2`);
       assert.equal(res.status, 400);

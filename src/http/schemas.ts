@@ -68,11 +68,27 @@ export const timestamp = (what: string) => ruled(FIELD_RULES.timestamp, what).tr
 /** A protobuf Duration in JSON form (`"86400s"`), parsed to milliseconds. */
 export const duration = (what: string) => ruled(FIELD_RULES.duration, what).transform((value) => parseDuration(value, what));
 
+/**
+ * Decimal digits: the one spelling of a whole number a query parameter takes. `Number()` (and
+ * `z.coerce.number`) would also read `0x1`, `0b1`, `1e0`, ` 1` and `1.0`.
+ */
+export const DECIMAL_DIGITS = /^\d+$/;
+
 const MAX_PAGE_SIZE = 200;
-const PAGE_SIZE = "must be a whole number from 0 (the default) upward; above 200 counts as 200";
+const PAGE_SIZE = `must be a whole number in decimal digits, 0 (the default) or more; above ${MAX_PAGE_SIZE} counts as ${MAX_PAGE_SIZE}`;
 
 /**
- * AIP-158 list parameters; `pageSize` 0 or absent means the default, above 200 is coerced to 200.
+ * `pageSize` (AIP-158): decimal digits only; any number of them above MAX_PAGE_SIZE counts as
+ * MAX_PAGE_SIZE (`9999999999999999999999` too, past what a double holds exactly).
+ */
+const pageSize = z.preprocess(
+  (value) => (typeof value === "string" && DECIMAL_DIGITS.test(value) ? Math.min(Number(value), MAX_PAGE_SIZE) : value),
+  // One sentence for every bad value (zod's own would read "expected number, received string").
+  z.number({ error: PAGE_SIZE }).int({ error: PAGE_SIZE }).min(0, { error: PAGE_SIZE }),
+);
+
+/**
+ * AIP-158 list parameters; `pageSize` (decimal digits) 0 or absent means the default, above 200 counts as 200.
  * `readMask` (AIP-157) is accepted only by a list that names its resources' fields in
  * `options.readMask`, and parses to the lowerCamel field names (`undefined`: every field) for
  * `applyReadMask`; any other list refuses a `readMask` as an unknown parameter rather than ignoring it.
@@ -82,8 +98,7 @@ export function listQuery<const E extends z.ZodRawShape = {}>(defaultPageSize: n
   const extra = options.extra ?? ({} as E);
   return z
     .object({
-      // One sentence for every bad value (zod's own would read "expected number, received NaN").
-      pageSize: z.coerce.number({ error: PAGE_SIZE }).int({ error: PAGE_SIZE }).min(0, { error: PAGE_SIZE }).optional(),
+      pageSize: pageSize.optional(),
       pageToken: z.string().max(2048).optional(),
       filter: z.string().optional(),
       orderBy: z.string().max(256).optional(),
@@ -97,7 +112,7 @@ export function listQuery<const E extends z.ZodRawShape = {}>(defaultPageSize: n
       const q = parsed as Record<string, unknown>;
       return {
         ...(Object.fromEntries(Object.keys(extra).map((k) => [k, q[k]])) as { [K in keyof E]: z.output<E[K]> }),
-        pageSize: !q.pageSize ? defaultPageSize : Math.min(q.pageSize as number, MAX_PAGE_SIZE),
+        pageSize: !q.pageSize ? defaultPageSize : (q.pageSize as number),
         pageToken: q.pageToken as string | undefined,
         filter: q.filter as string | undefined,
         orderBy: q.orderBy as string | undefined,

@@ -10,7 +10,7 @@ import { FORM_OVERHEAD_BYTES, multipartFile } from "../multipart-file.ts";
 import * as datasets from "../../service/datasets.ts";
 import type { DatasetFile } from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
-import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
+import { accountParams, DECIMAL_DIGITS, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { outputOnlyFields } from "../body-fields.ts";
@@ -98,11 +98,14 @@ function uploadAnswer(uploaded: Awaited<ReturnType<typeof uploadDataset>>, datas
 
 const fileParams = datasetParams.extend({ filename: example(z.string().min(1).max(255), "train.jsonl") });
 
+/** A whole number of a signed URL, in decimal digits as it was signed (`0x78` is not 120). */
+const signedNumber = (sample: string) => example(z.string().max(20).regex(DECIMAL_DIGITS, "must be a whole number in decimal digits"), sample);
+
 /** A signed URL's query: the values `:getUploadEndpoint` or `:getDownloadEndpoint` signed (checked by the handler, 403 when they do not match). */
 const signedQuery = z.object({
-  size: example(z.string().max(20), "120").optional(),
-  issued: example(z.string().max(20), "1764806400").optional(),
-  expires: example(z.string().max(20), "1764810000").optional(),
+  size: signedNumber("120").optional(),
+  issued: signedNumber("1764806400").optional(),
+  expires: signedNumber("1764810000").optional(),
   signer: example(z.string().max(200), "key:key-1a2b3c4d").optional(),
   signature: example(z.string().max(100), "c2lnbmF0dXJl").optional(),
 });
