@@ -426,5 +426,43 @@ for (const dialect of DIALECTS) {
       );
       assert.ok(messages.includes('INVALID_ARGUMENT: missing request body field "model"'), JSON.stringify(messages));
     });
+
+    test("an empty prompt (prompt: [], or an empty token array in a batch) is a 400 naming it on both paths, as messages: [] and input: [] are; nothing is forwarded or billed", async () => {
+      const acct = await account(h, "empty-prompt", { worker: "user" });
+      const key = acct.keys.worker!;
+      const calls = up.requests.length;
+      const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+        ["/completions", { model: PUBLIC, prompt: [] }, /prompt must not be empty/],
+        ["/completions", { model: PUBLIC, prompt: [[]] }, /prompt must not hold an empty token array/],
+        ["/completions", { model: PUBLIC, prompt: [[1, 2], []] }, /prompt must not hold an empty token array/],
+        ["/embeddings", { model: PUBLIC, input: [] }, /input must not be empty/],
+        ["/embeddings", { model: PUBLIC, input: [[]] }, /input must not hold an empty token array/],
+        ["/chat/completions", { model: PUBLIC, messages: [] }, /messages must not be empty/],
+      ];
+      // The route's URL is answered in front of the framework; with a trailing slash, by the framework route.
+      for (const [path, body, message] of cases) {
+        for (const url of [`/inference/v1${path}`, `/inference/v1${path}/`]) {
+          const res = await infer(h, key, body, url);
+          const answer = (await res.json()) as any;
+          assert.equal(res.status, 400, `${url} ${JSON.stringify(body)}: ${JSON.stringify(answer)}`);
+          assert.equal(answer.error.type, "invalid_request_error");
+          assert.match(answer.error.message, message, `${url} ${JSON.stringify(body)}`);
+        }
+      }
+      assert.equal(up.requests.length, calls, "nothing was forwarded");
+      const refused = await h.call(
+        "GET",
+        `/v1/accounts/empty-prompt/auditLogs?pageSize=50&filter=${encodeURIComponent('message="CreateCompletion" AND status:"INVALID_ARGUMENT"')}`,
+        {
+          key: acct.admin,
+        },
+      );
+      assert.equal(refused.body.auditLogs.length, 6, "each refusal is audited");
+      const usage = await h.call("GET", "/v1/accounts/empty-prompt/billingUsage", { key: acct.admin });
+      assert.deepEqual(usage.body.usage, [], "nothing billed");
+      // A string prompt, even an empty one, and a batch of strings still run.
+      assert.equal((await infer(h, key, { model: PUBLIC, prompt: "" }, "/inference/v1/completions")).status, 200);
+      assert.equal((await infer(h, key, { model: PUBLIC, prompt: ["a", "b"] }, "/inference/v1/completions")).status, 200);
+    });
   });
 }

@@ -38,10 +38,19 @@ const outputFields = {
   max_tokens: positiveCount("max_tokens"),
   max_completion_tokens: positiveCount("max_completion_tokens"),
 };
+/**
+ * A completions `prompt` or an embeddings `input` given as an array (OpenAI: strings, token ids, or
+ * arrays of token ids, a batch): neither it nor a token array in it may be empty, as chat's
+ * `messages` may not. An empty prompt was sent on and billed for nothing.
+ */
+const promptArray = (field: string) =>
+  z
+    .array(z.unknown())
+    .min(1, `${field} must not be empty`)
+    .refine((items) => !items.some((item) => Array.isArray(item) && item.length === 0), `${field} must not hold an empty token array`);
 const chatSchema = z.looseObject({ messages: z.array(z.unknown()).min(1, "messages must not be empty"), stream: z.boolean().optional(), ...outputFields });
-const completionSchema = z.looseObject({ prompt: z.union([z.string(), z.array(z.unknown())]), stream: z.boolean().optional(), ...outputFields });
-// OpenAI's embeddings input: a string, or an array of strings or of token arrays.
-const embeddingSchema = z.looseObject({ input: z.union([z.string(), z.array(z.unknown()).min(1, "input must not be empty")]) });
+const completionSchema = z.looseObject({ prompt: z.union([z.string(), promptArray("prompt")]), stream: z.boolean().optional(), ...outputFields });
+const embeddingSchema = z.looseObject({ input: z.union([z.string(), promptArray("input")]) });
 
 const SCHEMAS: Record<InferencePath, z.ZodType> = { "/chat/completions": chatSchema, "/completions": completionSchema, "/embeddings": embeddingSchema };
 
