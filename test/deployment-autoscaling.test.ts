@@ -148,6 +148,11 @@ for (const dialect of DIALECTS) {
       const bad = await shell.run("firectl deployment update fw-scaled --load-targets gpu=1");
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--load-targets.*keys among default, tokens_generated_per_second/);
+      for (const spelling of ["0x1", "1e0", "Infinity"]) {
+        const respelled = await shell.run(`firectl deployment update fw-scaled --load-targets default=${spelling}`);
+        assert.equal(respelled.code, 2, spelling);
+        assert.match(respelled.stderr, /--load-targets.*expected key=number pairs/, spelling);
+      }
       const short = await shell.run("firectl deployment update fw-scaled --scale-to-zero-window 1m");
       assert.equal(short.code, 1);
       assert.match(short.stderr, /scaleToZeroWindow must be at least 300s/);

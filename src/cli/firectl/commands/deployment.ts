@@ -43,19 +43,22 @@ function parseRegion(value: string): { multiRegion: string } | { region: string 
   throw new InvalidArgumentError(`use a multi-region (${MULTI_REGIONS.join(", ")}) or a region (${REGIONS.join(", ")})`);
 }
 
+/** A decimal number as people write one (`0.8`, `5`, `-1`): `Number()` would also read `0x1`, `1e0` or ` 1`. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /**
  * `--load-targets key=value[,key=value…]` (Fireworks' "Autoscaling" page): each key one of
- * LOAD_TARGET_KEYS, each value a number; the server checks their ranges.
+ * LOAD_TARGET_KEYS, each value a decimal number; the server checks their ranges.
  */
 function parseLoadTargets(value: string): Record<string, number> {
   const targets: Record<string, number> = {};
   for (const pair of parseList(value)) {
     const at = pair.indexOf("=");
     const key = pair.slice(0, at);
-    const n = Number(pair.slice(at + 1));
-    if (at < 1 || !(LOAD_TARGET_KEYS as readonly string[]).includes(key) || pair.slice(at + 1).trim() === "" || !Number.isFinite(n))
+    const number = pair.slice(at + 1);
+    if (at < 1 || !(LOAD_TARGET_KEYS as readonly string[]).includes(key) || !DECIMAL.test(number))
       throw new InvalidArgumentError(`expected key=number pairs separated by commas, keys among ${LOAD_TARGET_KEYS.join(", ")} (e.g. default=0.8)`);
-    targets[key] = n;
+    targets[key] = Number(number);
   }
   return targets;
 }
