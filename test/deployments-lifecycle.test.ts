@@ -160,6 +160,23 @@ for (const dialect of DIALECTS) {
       assert.equal((await call("DELETE", `${A}/deployments/d?hard=true`)).status, 200);
     });
 
+    test("regression: :undelete takes no body: a field in one (validateOnly, bogus) is refused and the deployment stays DELETED; {} or none undeletes", async () => {
+      assert.equal((await call("POST", `${A}/deployments?deploymentId=d2`, ISSUE_BODY)).status, 200);
+      assert.equal((await call("DELETE", `${A}/deployments/d2`)).status, 200);
+      const refused = await call("POST", `${A}/deployments/d2:undelete`, { bogus: 1, validateOnly: true });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.match(refused.body.error.message, /^unknown field "bogus" in the request body \(it takes none\)/);
+      const validateOnly = await call("POST", `${A}/deployments/d2:undelete`, { validateOnly: true });
+      assert.equal(validateOnly.status, 400);
+      assert.match(validateOnly.body.error.message, /unknown field "validateOnly" in the request body/);
+      assert.equal((await call("POST", `${A}/deployments/d2:undelete`, [])).status, 400);
+      assert.equal((await call("GET", `${A}/deployments/d2`)).body.state, "DELETED");
+      const restored = await h.call("POST", `${A}/deployments/d2:undelete`, { key: admin });
+      assert.equal(restored.status, 200, JSON.stringify(restored.body));
+      assert.equal(restored.body.state, "READY");
+      assert.equal((await call("DELETE", `${A}/deployments/d2?hard=true`, {})).status, 200);
+    });
+
     test("a deployment deleted longer ago than HEARTH_DELETED_RETENTION_DAYS (7) is purged: gone, not undeletable, its id free", async () => {
       assert.equal((await call("POST", `${A}/deployments?deploymentId=old`, ISSUE_BODY)).status, 200);
       assert.equal((await call("DELETE", `${A}/deployments/old`)).status, 200);

@@ -154,6 +154,25 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("regression: a method that takes no body refuses one holding a field (audited once) and changes nothing; none, an empty one or {} is served", async () => {
+      assert.equal((await h.call("POST", `${A}/users?userId=sa1`, { body: { serviceAccount: true, role: "user" } })).status, 200);
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=p7`, { body: { actions: ["models.list"] } })).status, 200);
+      const revoke = await auditedOnce("RevokeSessions", 400, () => h.call("POST", `${A}/users/sa1:revokeSessions`, { body: { x: 1 } }));
+      assert.equal(revoke.res.body.error.message, 'unknown field "x" in the request body (it takes none)');
+      const remove = await auditedOnce("DeletePermissionPreset", 400, () => h.call("DELETE", `${A}/permissionPresets/p7`, { body: { force: true } }));
+      assert.match(remove.res.body.error.message, /unknown field "force" in the request body/);
+      const notObject = await auditedOnce("DeletePermissionPreset", 400, () => h.call("DELETE", `${A}/permissionPresets/p7`, { body: ["p7"] }));
+      assert.match(notObject.res.body.error.message, /invalid request body: .*expected object, received array/);
+      const upload = await h.call("DELETE", `${A}/permissionPresets/p7`, { body: "{}", headers: { "content-type": "application/jsonl" } });
+      assert.equal(upload.status, 400);
+      assert.equal((await h.call("GET", `${A}/permissionPresets/p7`)).status, 200, "a refused delete deletes nothing");
+      // No body, an empty one with a JSON Content-Type, and `{}` (Google's clients on a custom method).
+      assert.equal((await h.call("POST", `${A}/users/sa1:revokeSessions`)).status, 200);
+      assert.equal((await h.call("POST", `${A}/users/sa1:revokeSessions`, { body: "", headers: { "content-type": "application/json" } })).status, 200);
+      assert.equal((await h.call("POST", `${A}/users/sa1:revokeSessions`, { body: {} })).status, 200);
+      assert.equal((await h.call("DELETE", `${A}/permissionPresets/p7`, { body: "", headers: { "content-type": "application/json" } })).status, 200);
+    });
+
     test("a bad credential wins over a bad body (401), and another account's 404 is written in the caller's own account", async () => {
       const res = await h.call("PATCH", X, { key: "hk_notakey", body: '{"role": ', headers: { "content-type": "application/json" } });
       assert.equal(res.status, 401);

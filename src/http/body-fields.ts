@@ -102,7 +102,12 @@ export function normalizeBody(schema: z.ZodType, value: unknown, path = ""): unk
     const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (!field) {
       if (loose) out[given] = v;
-      else throw invalidArgument(`unknown field ${quoted(given.slice(0, 100))} in ${label(path)} (fields: ${Object.keys(shape).join(", ")})`);
+      else {
+        const known = Object.keys(shape);
+        throw invalidArgument(
+          `unknown field ${quoted(given.slice(0, 100))} in ${label(path)} (${known.length > 0 ? `fields: ${known.join(", ")}` : "it takes none"})`,
+        );
+      }
       continue;
     }
     if (Object.hasOwn(out, key)) throw invalidArgument(`field "${key}" is given twice in ${label(path)} (as "${key}" and as its proto name)`);

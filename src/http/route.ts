@@ -41,6 +41,7 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   tag: string;
   params?: P;
   query?: Q;
+  /** The JSON body. Without one (and no `streamedBody`) the route takes none: no body, an empty one or `{}`; any field is a 400 naming it. */
   body?: B;
   /** Default true: a credential (Bearer, `x-api-key` or session) is required and its account must match the path's. */
   auth?: boolean;
@@ -93,6 +94,9 @@ export interface RegisteredRoute extends ResponseSpec {
 
 /** The reads recorded as data-access entries when an account switches them on (`auditSettings.dataAccessLogs`, docs/audit-log.md). */
 const DATA_ACCESS_READS = new Set(["ListUsers", "GetUser", "ListApiKeys", "GetApiKey", "ListAuditLogs", "ExportAuditLogs", "VerifyAuditLogs"]);
+
+/** The body of a route that declares none: nothing, or an empty JSON object. */
+const NO_BODY = z.object({});
 
 /** AIP-127's multi-segment variable at the end of a path (`{model=**}`: a name holding slashes), Fastify's wildcard. */
 const MULTI_SEGMENT = /\{(\w+)=\*\*\}$/;
@@ -176,11 +180,15 @@ export class Router {
       const params = parse(spec.params, namedParams(request.params, multiSegment), "path");
       const query = parse(spec.query, normalizeQuery(spec.query, request.query), "query parameter");
       // A streamed body (an upload content type) reaches only the routes that read streams.
-      if (spec.body && request.body instanceof Readable) {
+      if (!spec.streamedBody && request.body instanceof Readable) {
         // The stream is not read: close the connection rather than drain it.
         void reply.header("connection", "close");
-        throw invalidArgument("send the request body as JSON (Content-Type: application/json)");
+        throw invalidArgument(spec.body ? "send the request body as JSON (Content-Type: application/json)" : "this method takes no request body");
       }
+      // A route declaring no body takes none, or `{}` (what Google's clients send to a custom
+      // method); any field in it is refused as unknown, never dropped (`{"validateOnly": true}` on
+      // :undelete would otherwise undelete).
+      if (!spec.body && !spec.streamedBody) parse(NO_BODY, normalizeBody(NO_BODY, request.body), "request body");
       const body = spec.body ? parse(spec.body, normalizeBody(spec.body, request.body), "request body") : (undefined as z.output<B>);
       const result = await spec.handler({ deps, ctx, params, query, body, request, reply });
       // A successful read of users, API keys or the audit log: a data-access entry, when the account has them on.
