@@ -216,6 +216,24 @@ for (const dialect of DIALECTS) {
         await refused("PATCH", `${s}?updateMask=size_bytes`, {}, /field "size_bytes" cannot be updated \(updatable: displayName\)/);
       });
 
+      test("regression: a dataset's format and userUploaded, set at creation, are refused when changed (never ignored) and accepted unchanged", async () => {
+        const s = `${A}/datasets/ds2`;
+        const made = await ok("POST", `${A}/datasets?datasetId=ds2`, { displayName: "Data two", format: "CHAT", userUploaded: {} });
+        await refused("PATCH", s, { format: "COMPLETION" }, /^field "format" is immutable: it cannot be changed from "CHAT"$/);
+        await refused("PATCH", s, { format: "COMPLETION", displayName: "Renamed" }, /field "format" is immutable/);
+        await refused("PATCH", s, { format: "NOT_A_FORMAT", userUploaded: "x" }, /format/);
+        await refused("PATCH", s, { userUploaded: "x" }, /userUploaded/);
+        await refused("PATCH", s, { userUploaded: { bucket: "b" } }, /unknown field "bucket" in userUploaded/);
+        await refused("PATCH", `${s}?updateMask=format`, { format: "COMPLETION" }, /field "format" cannot be updated \(updatable: displayName\)/);
+        const after = await ok("GET", s);
+        assert.deepEqual([after.format, after.displayName, after.updateTime], ["CHAT", "Data two", made.updateTime], "a refused PATCH changes nothing");
+        // The dataset read back, as a client sends it: the immutable fields unchanged, the output-only ones ignored.
+        const renamed = await ok("PATCH", s, { ...after, displayName: "Data two (renamed)" });
+        assert.deepEqual([renamed.format, renamed.displayName], ["CHAT", "Data two (renamed)"]);
+        assert.equal((await ok("PATCH", s, { format: "CHAT", userUploaded: {} })).format, "CHAT");
+        await ok("DELETE", s);
+      });
+
       test("quotas: value is required and is the only updatable field", async () => {
         const q = `${A}/quotas/deployments`;
         assert.equal((await ok("PATCH", `${q}?updateMask=value`, { value: 3 })).value, "3");

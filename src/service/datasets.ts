@@ -70,12 +70,26 @@ export async function listDatasets(deps: Deps, ctx: Ctx, accountId: string, req:
   });
 }
 
-export async function updateDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string, input: DatasetInput) {
+/**
+ * Renames a dataset (`input.displayName`). `immutable` holds the fields set at creation that the
+ * request sent back (AIP-203 IMMUTABLE): accepted unchanged, refused when they differ.
+ * @throws INVALID_ARGUMENT `field "format" is immutable: it cannot be changed from "CHAT"`; NOT_FOUND; PERMISSION_DENIED.
+ */
+export async function updateDataset(
+  deps: Deps,
+  ctx: Ctx,
+  accountId: string,
+  datasetId: string,
+  input: Pick<DatasetInput, "displayName">,
+  immutable: Pick<DatasetInput, "format"> = {},
+) {
   const op = { method: "UpdateDataset", resource: datasetName(accountId, datasetId), payload: input };
   return audited(deps, ctx, op, async (trx) => {
     const row = await getDatasetRow(trx, accountId, datasetId);
     const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "update datasets" : "update datasets created by others");
+    if (immutable.format !== undefined && immutable.format !== row.format)
+      throw invalidArgument(`field "format" is immutable: it cannot be changed from ${JSON.stringify(row.format)}`);
     const patch: datasets.DatasetPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
     const next: DatasetRow = { ...row, ...patch, update_time: Date.now() };

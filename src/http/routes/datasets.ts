@@ -216,21 +216,26 @@ export function datasetRoutes(router: Router): void {
     response: dataset,
     params: datasetParams,
     query: updateMaskQuery,
-    // A client may send back the whole dataset it read: the fields it cannot change are output-only here.
+    // A client may send back the whole dataset it read: the fields set at creation (AIP-203
+    // IMMUTABLE) are accepted only unchanged, the others are output-only here.
     body: example(
       datasetFields.extend({
-        ...outputOnlyFields(...DATASET_FIELDS.filter((f) => f !== "displayName")),
+        ...outputOnlyFields(...DATASET_FIELDS.filter((f) => !["displayName", "format", "userUploaded"].includes(f))),
+        format: z.enum(DATASET_FORMATS).optional().describe("Immutable: accepted only unchanged"),
+        userUploaded: z.object({}).optional().describe("Immutable: accepted only unchanged ({})"),
         updateMask: z.string().optional(),
       }),
       { displayName: "Greetings v2" },
     ),
     handler: ({ deps, ctx, params, query, body }) =>
+      // `userUploaded` has one value, `{}`, the only one its schema takes: sent, it is unchanged.
       datasets.updateDataset(
         deps,
         ctx,
         params.accountId,
         params.datasetId,
         applyUpdateMask(DATASET_UPDATE, body, updateMaskOf(query.updateMask, body.updateMask)),
+        { format: body.format },
       ),
   });
 
