@@ -278,6 +278,64 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    test("regression: a multipart :upload with a second file part or a form field it does not take is refused and stores nothing", async () => {
+      const send = (form: FormData) =>
+        fetch(`${h.baseUrl}${A}/datasets/ds5:upload`, { method: "POST", headers: { authorization: `Bearer ${maker}` }, body: form });
+      const a = `${CHAT_LINE}\n`;
+      const b = `${CHAT_LINE}\n${CHAT_LINE}\n`;
+      const file = (text: string, name: string) => new File([text], name, { type: "application/jsonl" });
+      const refusedUploads = async () => (await auditEntries(h, 'method="UploadDataset" AND status:"INVALID_ARGUMENT"')).length;
+      assert.equal((await h.call("POST", `${A}/datasets?datasetId=ds5`, { key: maker, body: {} })).status, 200);
+      const before = (await h.call("GET", `${A}/datasets/ds5`, { key: maker })).body;
+      const refusedBefore = await refusedUploads();
+
+      const refusals: Array<[string, (form: FormData) => void, RegExp]> = [
+        [
+          "two files",
+          (f) => (f.append("file", file(a, "a.jsonl")), f.append("file", file(b, "b.jsonl"))),
+          /^the multipart\/form-data body has more than one file part "file"/,
+        ],
+        [
+          "a field after the file",
+          (f) => (f.append("file", file(a, "a.jsonl")), f.append("bogus", "1")),
+          /^unknown form field "bogus" in the multipart\/form-data body \(fields: file, purpose\)$/,
+        ],
+        ["a field before the file", (f) => (f.append("bogus", "1"), f.append("file", file(a, "a.jsonl"))), /^unknown form field "bogus"/],
+        ["a file under another name", (f) => (f.append("file", file(a, "a.jsonl")), f.append("extra", file(b, "c.jsonl"))), /^unknown form field "extra"/],
+        [
+          "another purpose",
+          (f) => (f.append("purpose", "batch"), f.append("file", file(a, "a.jsonl"))),
+          /^form field "purpose" must be "fine-tune", not "batch"$/,
+        ],
+        [
+          "purpose twice",
+          (f) => (f.append("purpose", "fine-tune"), f.append("purpose", "fine-tune"), f.append("file", file(a, "a.jsonl"))),
+          /given more than once/,
+        ],
+        ["the file as text", (f) => f.append("file", a), /^form field "file" must be a file part/],
+      ];
+      for (const [what, build, message] of refusals) {
+        const form = new FormData();
+        build(form);
+        const res = await send(form);
+        assert.equal(res.status, 400, `${what}: ${await res.clone().text()}`);
+        assert.match(((await res.json()) as any).error.message, message, what);
+        const now = (await h.call("GET", `${A}/datasets/ds5`, { key: maker })).body;
+        assert.deepEqual([now.state, now.exampleCount, now.sizeBytes, now.updateTime], ["UPLOADING", "0", "0", before.updateTime], `${what} changes nothing`);
+        assert.equal(await chunkRows("ds5"), 0, `${what} stores nothing`);
+      }
+      assert.equal(await refusedUploads(), refusedBefore + refusals.length, "each refusal is audited once");
+      // The form OpenAI-style clients send: the file and purpose "fine-tune".
+      const openai = new FormData();
+      openai.append("purpose", "fine-tune");
+      openai.append("file", file(a, "a.jsonl"));
+      const stored = await send(openai);
+      assert.equal(stored.status, 200, await stored.clone().text());
+      assert.equal(((await stored.json()) as Dataset).exampleCount, "1");
+      const download = await fetch(`${h.baseUrl}${A}/datasets/ds5:download`, { headers: { authorization: `Bearer ${maker}` } });
+      assert.equal(await download.text(), a);
+    });
+
     test("the multipart form upload Fireworks documents (curl -F file=@train.jsonl) works; a form without the file, or cut short, stores nothing", async () => {
       const send = (id: string, body: RequestInit["body"], headers: Record<string, string> = {}) =>
         fetch(`${h.baseUrl}${A}/datasets/${id}:upload`, { method: "POST", headers: { authorization: `Bearer ${maker}`, ...headers }, body });
@@ -314,8 +372,8 @@ for (const dialect of DIALECTS) {
       const noBoundary = await send("form-cut", "x", { "content-type": "multipart/form-data" });
       assert.equal(noBoundary.status, 400);
       assert.match(((await noBoundary.json()) as any).error.message, /^malformed multipart\/form-data body/);
-      // Parts beside the file are skipped unread, but the form is bounded all the same (the upload
-      // limit and 4 MiB of form), whether its length is declared or it streams without one.
+      // A part beside the file is refused once the form is read, which is bounded all the same (the
+      // upload limit and 4 MiB of form), whether its length is declared or it streams without one.
       const huge = `--b0undary\r\nContent-Disposition: form-data; name="notes"; filename="n.txt"\r\n\r\n${"x".repeat(MAX_UPLOAD + 4 * 1024 * 1024 + 1)}\r\n--b0undary--\r\n`;
       const formType = { "content-type": "multipart/form-data; boundary=b0undary" };
       const declared = await send("form-cut", huge, formType);

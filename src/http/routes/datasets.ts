@@ -72,6 +72,12 @@ const UPLOAD_CONTENT_TYPES = ["application/jsonl", "application/x-ndjson", "appl
 
 const MULTIPART = "multipart/form-data";
 
+/**
+ * The text fields an upload form may hold beside its `file`, with the values each takes: `purpose`,
+ * which OpenAI-style file clients send and the answer echoes (`"fine-tune"`, the only one served).
+ */
+const UPLOAD_FORM_FIELDS = { purpose: ["fine-tune"] } as const;
+
 /** One example of chat fine-tuning data, as a line of JSONL. */
 const JSONL_EXAMPLE = '{"messages":[{"role":"user","content":"Hello"},{"role":"assistant","content":"Hi! How can I help?"}]}\n';
 
@@ -260,13 +266,20 @@ export function datasetRoutes(router: Router): void {
     operationId: "UploadDataset",
     actions: ["datasets.manageOwn", "datasets.manageOthers"],
     summary:
-      "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl) or as the `file` field of a multipart/form-data body, streamed and validated line by line against the dataset's format; the dataset becomes READY (quota: dataset-storage-bytes)",
+      "Upload the dataset's JSONL as the raw body (Content-Type: application/jsonl) or as the one `file` part of a multipart/form-data body (beside it only `purpose`: `fine-tune`), streamed and validated line by line against the dataset's format; the dataset becomes READY (quota: dataset-storage-bytes)",
     tag: "Datasets",
     response: datasetUpload,
     params: datasetParams,
     streamedBody: {
       ...Object.fromEntries(UPLOAD_CONTENT_TYPES.map((type) => [type, { schema: { type: "string", format: "binary", examples: [JSONL_EXAMPLE] } }])),
-      [MULTIPART]: { schema: { type: "object", required: ["file"], properties: { file: { type: "string", format: "binary" } } } },
+      [MULTIPART]: {
+        schema: {
+          type: "object",
+          required: ["file"],
+          properties: { file: { type: "string", format: "binary" }, purpose: { type: "string", enum: UPLOAD_FORM_FIELDS.purpose } },
+          additionalProperties: false,
+        },
+      },
     },
     handler: async ({ deps, ctx, params, request, reply }) => {
       const body = request.body;
@@ -278,7 +291,7 @@ export function datasetRoutes(router: Router): void {
       const form = (request.headers["content-type"] ?? "").toLowerCase().startsWith(MULTIPART);
       return closingOnRefusal(reply, async () => {
         const formLimit = deps.config.platform.maxUploadBytes + FORM_OVERHEAD_BYTES;
-        const file = form ? await multipartFile(request.headers, body, formLimit) : clientBytes(body);
+        const file = form ? await multipartFile(request.headers, body, formLimit, UPLOAD_FORM_FIELDS) : clientBytes(body);
         // A form's length is not the file's: the upload then counts the bytes itself.
         const uploaded = await uploadDataset(deps, ctx, params.accountId, params.datasetId, file, form ? undefined : declaredLength(request));
         return uploadAnswer(uploaded, params.datasetId);
