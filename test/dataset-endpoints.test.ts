@@ -121,6 +121,40 @@ for (const dialect of DIALECTS) {
       assert.notEqual(uploaded[0].principalUid, "");
     });
 
+    test("regression: readMask of :getUploadEndpoint (body) and :getDownloadEndpoint (query) is checked and applied; downloadLineage=true is refused, not ignored", async () => {
+      const id = await dataset();
+      const endpoint = `${A}/datasets/${id}:getUploadEndpoint`;
+      const refusedUpload = await http(h, "POST", endpoint, { body: { filenameToSize: { "a.jsonl": 10 }, readMask: "bogus" } });
+      assert.equal(refusedUpload.status, 400, JSON.stringify(refusedUpload.body));
+      assert.match(refusedUpload.body.error.message, /"readMask": unknown field "bogus" \(fields: filenameToSignedUrls\)/);
+      for (const readMask of ["filename_to_signed_urls", "filenameToSignedUrls", "*", ""]) {
+        const res = await http(h, "POST", endpoint, { body: { filenameToSize: { "train.jsonl": "120" }, readMask } });
+        assert.equal(res.status, 200, `${readMask}: ${JSON.stringify(res.body)}`);
+        assert.deepEqual(Object.keys(res.body), ["filenameToSignedUrls"], readMask);
+      }
+      assert.equal((await put(await uploadUrl(id), train())).status, 200);
+      assert.equal((await http(h, "POST", `${A}/datasets/${id}:validateUpload`, { body: {} })).status, 200);
+
+      const download = `${A}/datasets/${id}:getDownloadEndpoint`;
+      const refusedBefore = (await auditEntries(h, `method="GetDatasetDownloadEndpoint" AND status:"INVALID_ARGUMENT"`)).length;
+      const both = await http(h, "GET", `${download}?readMask=bogus&downloadLineage=true`);
+      assert.equal(both.status, 400, JSON.stringify(both.body));
+      const mask = await http(h, "GET", `${download}?readMask=bogus`);
+      assert.equal(mask.status, 400);
+      assert.match(mask.body.error.message, /"readMask": unknown field "bogus" \(fields: filenameToSignedUrls\)/);
+      const lineage = await http(h, "GET", `${download}?downloadLineage=true`);
+      assert.equal(lineage.status, 400);
+      assert.match(lineage.body.error.message, /downloadLineage=true is not served: a Hearth dataset has no lineage/);
+      const notBoolean = await http(h, "GET", `${download}?downloadLineage=yes`);
+      assert.equal(notBoolean.status, 400);
+      assert.match(notBoolean.body.error.message, /downloadLineage must be true or false/);
+      assert.equal((await auditEntries(h, `method="GetDatasetDownloadEndpoint" AND status:"INVALID_ARGUMENT"`)).length, refusedBefore + 4);
+      const served = await http(h, "GET", `${download}?downloadLineage=false&read_mask=filename_to_signed_urls`);
+      assert.equal(served.status, 200, JSON.stringify(served.body));
+      assert.deepEqual(Object.keys(served.body.filenameToSignedUrls), [`${id}.jsonl`]);
+      assert.equal((await curl(served.body.filenameToSignedUrls[`${id}.jsonl`])).text, chatLine(120));
+    });
+
     test("a signed URL is bound to the dataset it was issued for: deleted and re-created under the same id, the old URLs are refused", async () => {
       const id = await dataset();
       const staleUpload = await uploadUrl(id);

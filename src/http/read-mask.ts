@@ -1,5 +1,5 @@
 /**
- * @module `readMask` (AIP-157 partial responses) for the lists and gets that accept it: the mask
+ * @module `readMask` (AIP-157 partial responses) for the lists, gets and other reads that accept it: the mask
  * is parsed and checked by the route's query schema (`readMaskParam`), then `applyReadMask` keeps
  * only the named fields of each resource.
  */
@@ -51,15 +51,15 @@ export function readMaskParam(known: readonly string[]) {
 export const readMaskQuery = (known: readonly string[]) => z.object({ readMask: readMaskParam(known) });
 
 /**
- * Keeps only the `fields` (parsed by `readMaskParam`) of each resource, and always its `name`;
- * `fields` undefined keeps everything. A named field the resource does not carry (an optional one
- * that is unset) is left out.
+ * Keeps only the `fields` (parsed by `readMaskParam`) of each resource, and always its `name` (a
+ * response that is not a resource, such as `:getUploadEndpoint`'s, has none); `fields` undefined
+ * keeps everything. A named field the resource does not carry (an optional one that is unset) is left out.
  */
 export function applyReadMask<T extends object>(items: readonly T[], fields: readonly string[] | undefined): Partial<T>[] {
   if (!fields) return [...items];
   return items.map((item) => {
     const source = item as Record<string, unknown>;
-    const out: Record<string, unknown> = { name: source.name };
+    const out: Record<string, unknown> = Object.hasOwn(source, "name") ? { name: source.name } : {};
     for (const f of fields) if (Object.hasOwn(source, f)) out[f] = source[f];
     return out as Partial<T>;
   });

@@ -11,7 +11,7 @@ import * as datasets from "../../service/datasets.ts";
 import type { DatasetFile } from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
 import { accountParams, DECIMAL_DIGITS, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
-import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
+import { applyReadMask, applyReadMaskTo, fieldNames, readMaskParam, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { outputOnlyFields } from "../body-fields.ts";
 import { empty, example } from "../resources/common.ts";
@@ -60,6 +60,9 @@ const DATASET_FIELDS = fieldNames<Awaited<ReturnType<typeof datasets.getDataset>
   createTime: true,
   updateTime: true,
 });
+
+/** The fields of `:getUploadEndpoint`'s and `:getDownloadEndpoint`'s answer, for their `readMask` (AIP-157). */
+const SIGNED_URLS_FIELDS = fieldNames<z.output<typeof signedUrls>>()({ filenameToSignedUrls: true });
 
 /** `updateMask` (AIP-134): only the display name changes; cleared, it is empty. */
 const DATASET_UPDATE: UpdateMaskSpec = { updatable: { displayName: { clear: "" } }, fields: DATASET_FIELDS };
@@ -327,13 +330,14 @@ export function datasetRoutes(router: Router): void {
     body: example(
       z.object({
         filenameToSize: z.record(z.string(), z.union([z.string().max(20), z.number().int()])),
-        readMask: z.string().max(1000).optional(),
+        readMask: readMaskParam(SIGNED_URLS_FIELDS),
       }),
       { filenameToSize: { "train.jsonl": "120" } },
     ),
-    handler: ({ deps, ctx, params, body, request }) => {
+    handler: async ({ deps, ctx, params, body, request }) => {
       const sizes = Object.fromEntries(Object.entries(body.filenameToSize).map(([name, size]) => [name, String(size)]));
-      return getUploadEndpoint(deps, ctx, params.accountId, params.datasetId, sizes, requestOrigin(request, deps.config.publicUrl));
+      const urls = await getUploadEndpoint(deps, ctx, params.accountId, params.datasetId, sizes, requestOrigin(request, deps.config.publicUrl));
+      return applyReadMaskTo(urls, body.readMask);
     },
   });
 
@@ -360,9 +364,18 @@ export function datasetRoutes(router: Router): void {
     tag: "Datasets",
     response: signedUrls,
     params: datasetParams,
-    query: z.object({ downloadLineage: z.enum(["true", "false"]).optional(), readMask: z.string().max(1000).optional() }),
-    handler: ({ deps, ctx, params, request }) =>
-      getDownloadEndpoint(deps, ctx, params.accountId, params.datasetId, requestOrigin(request, deps.config.publicUrl)),
+    query: z.object({
+      // Fireworks signs the URLs of every dataset of the lineage chain; a Hearth dataset has none (it
+      // holds the one file uploaded to it), so only the dataset itself (false) can be served.
+      downloadLineage: z
+        .enum(["true", "false"], { error: "downloadLineage must be true or false" })
+        .optional()
+        .refine((v) => v !== "true", "downloadLineage=true is not served: a Hearth dataset has no lineage (it holds one uploaded file); omit it or send false")
+        .meta({ description: "Fireworks' whole lineage chain: only false (the default) is served, as a Hearth dataset has no lineage" }),
+      readMask: readMaskParam(SIGNED_URLS_FIELDS),
+    }),
+    handler: async ({ deps, ctx, params, query, request }) =>
+      applyReadMaskTo(await getDownloadEndpoint(deps, ctx, params.accountId, params.datasetId, requestOrigin(request, deps.config.publicUrl)), query.readMask),
   });
 
   router.add({
