@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { callJson } from "./support/cluster-modes.ts";
 import { DIALECTS, freshDatabase, startHearth, type TestHearth } from "./support/hearth.ts";
-import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
+import { auditEntries, human, otherAccount, serviceAccountWithKey } from "./support/fixtures.ts";
+import { field, firectlShell, ok } from "./support/run.ts";
 import { serve, type Served } from "./support/process.ts";
 import { createSigninLink } from "../src/service/signin-links.ts";
 
@@ -183,6 +184,43 @@ for (const dialect of DIALECTS) {
       const mixed = await h.call("POST", `${A}/users`, { body: { email: "fay@example.com", role: "user", permissionPreset: "human-set" } });
       assert.equal(mixed.status, 400);
       assert.match(mixed.body.error.message, /permissionPreset goes only with role "custom"/);
+    });
+
+    test("regression: a preset named by its full resource name is given, over HTTP and by firectl; another account's preset name is refused as such", async () => {
+      const P2 = "accounts/my-account/permissionPresets/p2";
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=p2`, { body: { actions: ["models.list"] } })).status, 200);
+      const sa2 = await h.call("POST", `${A}/users?userId=sa2`, { body: { serviceAccount: true, role: "custom", permissionPreset: P2 } });
+      assert.equal(sa2.status, 200, JSON.stringify(sa2.body));
+      assert.deepEqual([sa2.body.role, sa2.body.permissionPreset], ["custom", "p2"]);
+      const shell = firectlShell(() => ({ baseUrl: h.baseUrl, key: h.adminKey }));
+      try {
+        await h.listen();
+        const sa3 = ok(await shell.run(`firectl user create --user-id sa3 --service-account --permission-preset ${P2}`));
+        assert.deepEqual([field(sa3, "Role"), field(sa3, "Permission Preset")], ["custom", "p2"]);
+        const moved = ok(await shell.run(`firectl user update sa3 --permission-preset ${P2}`));
+        assert.equal(field(moved, "Permission Preset"), "p2");
+      } finally {
+        shell.close();
+      }
+      const patched = await h.call("PATCH", `${A}/users/sa2`, { body: { permissionPreset: P2 } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.equal(patched.body.permissionPreset, "p2");
+
+      await otherAccount(h, "preset-elsewhere");
+      const refusals: Array<[string, RegExp]> = [
+        [
+          "accounts/preset-elsewhere/permissionPresets/p2",
+          /^invalid permissionPreset "accounts\/preset-elsewhere\/permissionPresets\/p2": it is another account's permissionPreset; expected an id or a name like accounts\/my-account\/permissionPresets\/ID$/,
+        ],
+        ["accounts/my-account/permissionPresets/nope", /^permissionPreset "nope" not found: create it first$/],
+        ["accounts/my-account/models/p2", /^invalid permissionPreset "accounts\/my-account\/models\/p2": expected an id or a name like/],
+      ];
+      for (const [preset, message] of refusals) {
+        const res = await h.call("POST", `${A}/users?userId=sa4`, { body: { serviceAccount: true, role: "custom", permissionPreset: preset } });
+        assert.equal(res.status, 400, preset);
+        assert.match(res.body.error.message, message, preset);
+      }
+      assert.equal((await h.call("GET", `${A}/users/sa4`)).status, 404, "nothing is created");
     });
 
     test("a signed-in human with role custom is checked against the preset, which an edit changes at once", async () => {

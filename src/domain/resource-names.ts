@@ -60,12 +60,16 @@ export function matchName(name: string, pattern: string): string[] | undefined {
 /**
  * Accepts an id or a full resource name and returns the id.
  * `collection` is the path before the id, e.g. `collectionName("my-account", "users")`.
+ * @throws INVALID_ARGUMENT for an invalid id, or any other name: one of another account's
+ * collection (`accounts/other/users/bob`) is refused as such, never looked up.
  */
 export function idFromName(value: string, collection: string, what: string): string {
   const prefix = `${collection}/`;
   if (value.startsWith(prefix)) return checkField(FIELD_RULES.storedId, what, value.slice(prefix.length));
   if (value.includes("/")) {
-    throw invalidArgument(`invalid ${what} ${quoted(value)}: expected an id or a name like ${prefix}ID`);
+    const elsewhere = matchName(value, `${collection.replace(/^accounts\/[^/]+/, "accounts/*")}/*`) !== undefined;
+    const why = elsewhere ? `it is another account's ${what}; expected` : "expected";
+    throw invalidArgument(`invalid ${what} ${quoted(value)}: ${why} an id or a name like ${prefix}ID`);
   }
   return checkField(FIELD_RULES.storedId, what, value);
 }

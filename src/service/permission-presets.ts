@@ -12,7 +12,7 @@ import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.
 import { checkId } from "../domain/ids.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
 import type { Principal } from "../domain/principal.ts";
-import { collectionName, permissionPresetName } from "../domain/resource-names.ts";
+import { collectionName, idFromName, permissionPresetName } from "../domain/resource-names.ts";
 import { CUSTOM_ROLE } from "../domain/roles.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
@@ -69,11 +69,15 @@ async function getRow(db: Db, accountId: string, id: string): Promise<Permission
 }
 
 /**
- * The preset id a user with role `custom` is given: an existing preset of the account.
- * @throws INVALID_ARGUMENT when `id` is empty or names no preset of the account.
+ * The preset id a user with role `custom` is given: an existing preset of the account, named by
+ * its id (`p2`) or its full resource name (`accounts/my-account/permissionPresets/p2`, AIP-122).
+ * Another account's preset is refused by its name, never looked up (see `idFromName`).
+ * @throws INVALID_ARGUMENT when `preset` is empty, names another account's preset, is neither an
+ * id nor a preset's name, or names no preset of the account.
  */
-export async function presetToHold(db: Db, accountId: string, id: string | undefined): Promise<string> {
-  if (!id) throw invalidArgument(`role "${CUSTOM_ROLE}" needs a permissionPreset: the id of one of the account's permission presets`);
+export async function presetToHold(db: Db, accountId: string, preset: string | undefined): Promise<string> {
+  if (!preset) throw invalidArgument(`role "${CUSTOM_ROLE}" needs a permissionPreset: the id of one of the account's permission presets`);
+  const id = idFromName(preset, collectionName(accountId, "permissionPresets"), "permissionPreset");
   if (!(await presets.getPermissionPreset(db, accountId, id))) throw invalidArgument(`permissionPreset "${id}" not found: create it first`);
   return id;
 }

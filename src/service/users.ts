@@ -28,7 +28,7 @@ export interface CreateUserInput {
   displayName?: string | undefined;
   email?: string | undefined;
   role?: string | undefined;
-  /** With role `custom` (implied when only this is given): the id of a permission preset of the account. */
+  /** With role `custom` (implied when only this is given): a permission preset of the account, by id or full name. */
   permissionPreset?: string | undefined;
   serviceAccount?: boolean | undefined;
 }

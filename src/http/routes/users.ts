@@ -38,7 +38,7 @@ const userBody = z.object({
   displayName: displayName().optional(),
   email: ruled(FIELD_RULES.email, "email").optional(),
   role: ruled(FIELD_RULES.role, "role").optional(),
-  /** With role `custom` (implied when only this is given): the id of one of the account's permission presets. */
+  /** With role `custom` (implied when only this is given): one of the account's permission presets, by id or full name. */
   permissionPreset: z.string().optional(),
   serviceAccount: z.boolean().optional(),
 });

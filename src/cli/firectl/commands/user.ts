@@ -14,7 +14,7 @@ import { userName } from "../../../domain/resource-names.ts";
 export const userNoun: Noun = { name: "user", aliases: ["users"], description: "users and service accounts of the account" };
 
 const ROLE_HELP = "role: inference-user, contributor, user, admin, or custom (with --permission-preset)";
-const PRESET_HELP = "id of a permission preset of the account (role custom, set automatically)";
+const PRESET_HELP = "a permission preset of the account, by id or full name (role custom, set automatically)";
 
 function userFields(user: User): string {
   return renderFields([
