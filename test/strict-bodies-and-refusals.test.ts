@@ -163,6 +163,8 @@ for (const dialect of DIALECTS) {
       assert.match(remove.res.body.error.message, /unknown field "force" in the request body/);
       const notObject = await auditedOnce("DeletePermissionPreset", 400, () => h.call("DELETE", `${A}/permissionPresets/p7`, { body: ["p7"] }));
       assert.match(notObject.res.body.error.message, /invalid request body: .*expected object, received array/);
+      const get = await auditedOnce("GetPermissionPreset", 400, () => h.call("GET", `${A}/permissionPresets/p7`, { body: { readMask: "name" } }));
+      assert.equal(get.res.body.error.message, "a GET takes no request body: send its parameters in the query");
       const upload = await h.call("DELETE", `${A}/permissionPresets/p7`, { body: "{}", headers: { "content-type": "application/jsonl" } });
       assert.equal(upload.status, 400);
       assert.equal((await h.call("GET", `${A}/permissionPresets/p7`)).status, 200, "a refused delete deletes nothing");

@@ -95,6 +95,10 @@ export interface RegisteredRoute extends ResponseSpec {
 /** The reads recorded as data-access entries when an account switches them on (`auditSettings.dataAccessLogs`, docs/audit-log.md). */
 const DATA_ACCESS_READS = new Set(["ListUsers", "GetUser", "ListApiKeys", "GetApiKey", "ListAuditLogs", "ExportAuditLogs", "VerifyAuditLogs"]);
 
+/** Whether the request declares content: a non-zero Content-Length, or a chunked body. */
+const hasContent = (request: FastifyRequest): boolean =>
+  request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"] ?? 0) > 0;
+
 /** The body of a route that declares none: nothing, or an empty JSON object. */
 const NO_BODY = z.object({});
 
@@ -189,6 +193,11 @@ export class Router {
       // method); any field in it is refused as unknown, never dropped (`{"validateOnly": true}` on
       // :undelete would otherwise undelete).
       if (!spec.body && !spec.streamedBody) parse(NO_BODY, normalizeBody(NO_BODY, request.body), "request body");
+      // A GET's body is never parsed (it has no meaning, RFC 9110 §9.3.1): one with content is refused, not ignored.
+      if (request.method === "GET" && hasContent(request)) {
+        void reply.header("connection", "close");
+        throw invalidArgument("a GET takes no request body: send its parameters in the query");
+      }
       const body = spec.body ? parse(spec.body, normalizeBody(spec.body, request.body), "request body") : (undefined as z.output<B>);
       const result = await spec.handler({ deps, ctx, params, query, body, request, reply });
       // A successful read of users, API keys or the audit log: a data-access entry, when the account has them on.
