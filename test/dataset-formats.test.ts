@@ -11,7 +11,7 @@ import { startPlatform, upload } from "./support/platform.ts";
 
 /**
  * A dataset's upload as people send it: curl (a real process) with its default and other Content-Types,
- * and the lines checked against the dataset's `format` (Fireworks' CHAT or COMPLETION).
+ * and the lines checked against the dataset's `format` (Fireworks' CHAT, COMPLETION or RL; by default the first line's).
  */
 const A = "/v1/accounts/my-account";
 const CHAT = '{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}]}\n';
@@ -119,13 +119,45 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", `${A}/datasets/via-form`)).status, 404);
     });
 
-    test("a dataset's format is CHAT unless created as COMPLETION; another value is refused naming both", async () => {
-      assert.equal((await h.call("GET", `${A}/datasets/${await dataset()}`)).body.format, "CHAT");
+    test("reproduction: a dataset created without a format takes the format of its first example, as Fireworks' FORMAT_UNSPECIFIED; RL is a format", async () => {
+      const unset = await dataset();
+      assert.equal((await h.call("GET", `${A}/datasets/${unset}`)).body.format, "FORMAT_UNSPECIFIED");
+      // A completion file with no --format, as Fireworks' firectl uploads one (it was refused as not CHAT).
+      const completions = await upload(h, h.adminKey, "my-account", unset, COMPLETION.repeat(3));
+      assert.equal(completions.status, 200, await completions.clone().text());
+      assert.deepEqual([((await completions.json()) as any).format, (await h.call("GET", `${A}/datasets/${unset}`)).body.format], ["COMPLETION", "COMPLETION"]);
+      const chats = await dataset({ dataset: { format: "FORMAT_UNSPECIFIED", userUploaded: {} } });
+      assert.equal((await upload(h, h.adminKey, "my-account", chats, CHAT)).status, 200);
+      assert.equal((await h.call("GET", `${A}/datasets/${chats}`)).body.format, "CHAT");
+      // Every line is held to the format the first one showed; a first line of no format is named.
+      const mixed = await dataset();
+      const refused = await upload(h, h.adminKey, "my-account", mixed, `${CHAT}${COMPLETION}`);
+      assert.equal(refused.status, 400);
+      assert.equal(
+        ((await refused.json()) as any).error.message,
+        'line 2 is not a CHAT example: it needs "messages", a non-empty array of {"role", "content"} objects',
+      );
+      const neither = await upload(h, h.adminKey, "my-account", mixed, '{"text":"a"}\n');
+      assert.match(
+        ((await neither.json()) as any).error.message,
+        /^line 1 is an example of no format: it needs "messages" \(CHAT\) or "prompt" and "completion" \(COMPLETION\)/,
+      );
+      assert.equal((await h.call("GET", `${A}/datasets/${mixed}`)).body.format, "FORMAT_UNSPECIFIED", "a refused upload sets nothing");
+      // RL: the prompt's messages, and whatever the evaluator reads.
+      const rl = await dataset({ dataset: { format: "RL" } });
+      const rlLine = '{"messages":[{"role":"user","content":"2+2?"}],"ground_truth":"4"}\n';
+      assert.equal((await upload(h, h.adminKey, "my-account", rl, rlLine)).status, 200);
+      assert.equal((await h.call("GET", `${A}/datasets/${rl}`)).body.format, "RL");
+      const rlBad = await upload(h, h.adminKey, "my-account", await dataset({ format: "RL" }), COMPLETION);
+      assert.equal(
+        ((await rlBad.json()) as any).error.message,
+        'line 1 is not a RL example: it needs "messages", a non-empty array of {"role", "content"} objects',
+      );
       assert.equal((await h.call("GET", `${A}/datasets/${await dataset({ dataset: { format: "COMPLETION" } })}`)).body.format, "COMPLETION");
-      const bad = await h.call("POST", `${A}/datasets?datasetId=rl-data`, { body: { format: "RL" } });
+      const bad = await h.call("POST", `${A}/datasets?datasetId=bad-format`, { body: { format: "TEXT" } });
       assert.equal(bad.status, 400);
       assert.match(bad.body.error.message, /format/);
-      assert.match(bad.body.error.message, /CHAT.*COMPLETION/);
+      assert.match(bad.body.error.message, /FORMAT_UNSPECIFIED.*CHAT.*COMPLETION.*RL/);
     });
 
     /** Lines that are JSON objects but not examples of the format → the refusal naming the first of them. */

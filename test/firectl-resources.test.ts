@@ -79,10 +79,14 @@ describe("firectl: models, deployments, datasets and billing", () => {
     const mismatch = await firectl(["dataset", "create", "pairs-bad", good, "--format", "completion"], botKey);
     assert.equal(mismatch.code, 1);
     assert.match(mismatch.stderr, /^firectl: line 1 is not a COMPLETION example: it needs "prompt", a string \(INVALID_ARGUMENT\)\n$/);
-    const unknown = await firectl(["dataset", "create", "x", pairs, "--format", "rl"], botKey);
+    const unknown = await firectl(["dataset", "create", "x", pairs, "--format", "text"], botKey);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /--format takes chat or completion, not "rl"/);
+    assert.match(unknown.stderr, /--format takes chat, completion, rl, not "text"/);
     ok(await firectl(["dataset", "delete", "pairs"], botKey));
+    // Without --format, as Fireworks' firectl uploads a file: its first line says what it holds (it was refused as not CHAT).
+    const inferred = ok(await firectl(["dataset", "create", "pairs-2", pairs], botKey));
+    assert.deepEqual([field(inferred, "State"), field(inferred, "Format")], ["READY", "COMPLETION"]);
+    ok(await firectl(["dataset", "delete", "pairs-2"], botKey));
 
     const missing = await firectl(["dataset", "create", "x", join(dir, "absent.jsonl")], botKey);
     assert.equal(missing.code, 2);

@@ -1,18 +1,24 @@
 import { isJsonObject } from "./json-object.ts";
 
 /**
- * What one line of a dataset holds, by the dataset's `format` (Fireworks' Dataset.format; Hearth
- * takes CHAT, the default, and COMPLETION). The rules are Fireworks' fine-tuning dataset rules
+ * What one line of a dataset holds, by the dataset's `format` (Fireworks' Dataset.format, its enum
+ * FORMAT_UNSPECIFIED, CHAT, COMPLETION, RL). FORMAT_UNSPECIFIED, the default, takes the format of
+ * the first example uploaded (`formatOfExample`) and holds every line to it. The rules are
+ * Fireworks' fine-tuning dataset rules
  * (docs.fireworks.ai: "Fine-tuning models", "DPO fine-tuning", and "OpenAI compatibility: training
  * compatibility", which takes OpenAI's supervised fine-tuning format unchanged):
  * - CHAT: `{"messages": [message, …]}`, at least one message (`chatMessageProblem`), optionally with
  *   `tools` (an array) and a per-sample `weight` (a number ≥ 0); or a preference pair for DPO,
  *   `{"input": {"messages": […]}, "preferred_output": [assistant message, …], "non_preferred_output": […]}`;
- * - COMPLETION: `{"prompt": "…", "completion": "…"}`.
+ * - COMPLETION: `{"prompt": "…", "completion": "…"}`;
+ * - RL (reinforcement fine-tuning): `{"messages": […]}`, the prompt's messages, with whatever the
+ *   evaluator reads (a ground truth, …) as other fields.
  * Other fields of a line are kept as they are.
  */
-export const DATASET_FORMATS = ["CHAT", "COMPLETION"] as const;
+export const DATASET_FORMATS = ["FORMAT_UNSPECIFIED", "CHAT", "COMPLETION", "RL"] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
+/** The formats a dataset's lines are held to: every one but FORMAT_UNSPECIFIED. */
+export type ExampleFormat = Exclude<DatasetFormat, "FORMAT_UNSPECIFIED">;
 
 const CHAT_ROLES = ["system", "user", "assistant", "tool"];
 /** The content part types of OpenAI's chat messages that fine-tuning takes (text, and images for vision). */
@@ -124,6 +130,16 @@ function completionProblem(line: Record<string, unknown>): string | undefined {
 }
 
 /** Why `line` (one parsed JSON object) is not an example of `format`, or undefined when it is. */
-export function exampleProblem(format: DatasetFormat, line: Record<string, unknown>): string | undefined {
-  return format === "CHAT" ? chatProblem(line) : completionProblem(line);
+export function exampleProblem(format: ExampleFormat, line: Record<string, unknown>): string | undefined {
+  if (format === "COMPLETION") return completionProblem(line);
+  return format === "CHAT" ? chatProblem(line) : messagesProblem("messages", line.messages);
+}
+
+/**
+ * The format the first example of a FORMAT_UNSPECIFIED dataset shows: CHAT for `messages` (or a
+ * DPO pair's `input`), COMPLETION for `prompt`; undefined for a line that is neither.
+ */
+export function formatOfExample(line: Record<string, unknown>): ExampleFormat | undefined {
+  if ("messages" in line || "input" in line) return "CHAT";
+  return "prompt" in line ? "COMPLETION" : undefined;
 }

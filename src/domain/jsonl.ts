@@ -1,4 +1,4 @@
-import { exampleProblem, type DatasetFormat } from "./dataset-format.ts";
+import { exampleProblem, formatOfExample, type DatasetFormat } from "./dataset-format.ts";
 import { invalidArgument } from "./errors.ts";
 import { isJsonObject } from "./json-object.ts";
 
@@ -16,7 +16,8 @@ export class JsonlValidator {
   private pendingBytes = 0;
   private readonly decoder = new TextDecoder("utf-8", { fatal: true });
   private readonly maxLineBytes: number;
-  private readonly format: DatasetFormat | undefined;
+  /** The format lines are held to: FORMAT_UNSPECIFIED until the first example shows one (`formatOfExample`). */
+  format: DatasetFormat | undefined;
 
   /** `maxLineBytes`: the longest line taken, in bytes. */
   constructor(options: { format?: DatasetFormat; maxLineBytes?: number } = {}) {
@@ -73,6 +74,14 @@ export class JsonlValidator {
     }
     if (!isJsonObject(value)) {
       throw invalidArgument(`line ${this.lineNumber} is not a JSON object`);
+    }
+    if (this.format === "FORMAT_UNSPECIFIED") {
+      this.format = formatOfExample(value);
+      if (!this.format) {
+        throw invalidArgument(
+          `line ${this.lineNumber} is an example of no format: it needs "messages" (CHAT) or "prompt" and "completion" (COMPLETION); or create the dataset with its format`,
+        );
+      }
     }
     const problem = this.format && exampleProblem(this.format, value);
     if (problem) throw invalidArgument(`line ${this.lineNumber} is not a ${this.format} example: ${problem}`);

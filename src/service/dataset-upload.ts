@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { aborted, failedPrecondition, invalidArgument } from "../domain/errors.ts";
 import { JsonlValidator } from "../domain/jsonl.ts";
+import type { DatasetFormat } from "../domain/dataset-format.ts";
 import { datasetName } from "../domain/resource-names.ts";
 import { lockAccount } from "../store/accounts.ts";
 import * as datasets from "../store/datasets.ts";
@@ -44,6 +45,8 @@ function tooLarge(limit: number): Error {
 
 interface Staged {
   examples: number;
+  /** The format the lines were held to: the dataset's, or the one its first example showed when it had none. */
+  format: DatasetFormat;
   size: number;
   /** The dataset's create_time when the upload began (ms): a dataset created again since is another dataset. */
   createTime: number;
@@ -95,7 +98,7 @@ export async function uploadDataset(
       // A file PUT to a signed URL counts already (its size_bytes): this upload replaces it.
       await reserve(deps, trx, accountId, "dataset-storage-bytes", staged.size - current.size_bytes);
       const now = Date.now();
-      const patch = { state: "READY", example_count: staged.examples, size_bytes: staged.size, upload_id: uploadId, update_time: now };
+      const patch = { state: "READY", format: staged.format, example_count: staged.examples, size_bytes: staged.size, upload_id: uploadId, update_time: now };
       await datasets.updateDataset(trx, accountId, datasetId, patch);
       // Chunks of uploads abandoned earlier (a process that died mid-upload) go now.
       await datasets.deleteChunks(trx, accountId, datasetId, { except: uploadId });
@@ -149,5 +152,5 @@ async function stage(
   await take(validator.finish());
   if (validator.examples === 0) throw invalidArgument("the upload holds no examples: send one JSON object per line");
   await chunks.flush();
-  return { examples: validator.examples, size, createTime: row.create_time };
+  return { examples: validator.examples, format: validator.format ?? row.format, size, createTime: row.create_time };
 }

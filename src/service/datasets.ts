@@ -39,7 +39,7 @@ export async function createDataset(deps: Deps, ctx: Ctx, accountId: string, dat
       id,
       display_name: checkDisplayName(input.displayName ?? ""),
       state: "UPLOADING",
-      format: input.format ?? "CHAT",
+      format: input.format ?? "FORMAT_UNSPECIFIED",
       example_count: 0,
       size_bytes: 0,
       upload_id: "",

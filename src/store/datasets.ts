@@ -23,7 +23,7 @@ export async function insertDataset(db: Db, row: DatasetRow): Promise<void> {
   );
 }
 
-export type DatasetPatch = Partial<Pick<DatasetRow, "display_name" | "state" | "example_count" | "size_bytes" | "upload_id">>;
+export type DatasetPatch = Partial<Pick<DatasetRow, "display_name" | "state" | "format" | "example_count" | "size_bytes" | "upload_id">>;
 
 export async function updateDataset(db: Db, accountId: string, datasetId: string, patch: DatasetPatch & { update_time: number }): Promise<void> {
   await db

@@ -35,8 +35,8 @@ import { mergeNested, sameValue } from "../same-value.ts";
 const datasetParams = accountParams.extend({ datasetId: example(id("dataset id"), "my-dataset") });
 const datasetFields = z.object({ displayName: displayName().optional() });
 /**
- * At creation only: what each line will hold, checked at upload (CHAT when not given, as on
- * Fireworks), and Fireworks' source `userUploaded` (`{}`: a file the user uploads with :upload, the
+ * At creation only: what each line will hold, checked at upload (FORMAT_UNSPECIFIED when not
+ * given, as on Fireworks: the first example uploaded then sets it), and Fireworks' source `userUploaded` (`{}`: a file the user uploads with :upload, the
  * one source Hearth serves; the SDK's scripts send it). `exampleCount` is counted at upload:
  * accepted and ignored, as output-only fields are.
  */
@@ -184,7 +184,7 @@ export function datasetRoutes(router: Router): void {
     operationId: "CreateDataset",
     actions: ["datasets.create"],
     summary:
-      "Create an empty dataset (state UPLOADING) whose lines are of a `format` (CHAT, the default, or COMPLETION); upload its JSONL with :upload (quota: datasets)",
+      "Create an empty dataset (state UPLOADING) whose lines are of a `format` (CHAT, COMPLETION or RL; FORMAT_UNSPECIFIED, the default, takes the format of the first example uploaded); upload its JSONL with :upload (quota: datasets)",
     tag: "Datasets",
     response: dataset,
     params: accountParams,

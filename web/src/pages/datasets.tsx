@@ -16,6 +16,14 @@ import { PlatformListPage, usePlatformList } from "./platform-list.tsx";
 
 const STATES = ["UPLOADING", "READY"] as const;
 
+/** What each format's lines hold, as the format field offers it. */
+const FORMAT_LABELS: Record<(typeof DATASET_FORMATS)[number], string> = {
+  FORMAT_UNSPECIFIED: "What the file's first line holds",
+  CHAT: 'CHAT: {"messages": […]}',
+  COMPLETION: 'COMPLETION: {"prompt", "completion"}',
+  RL: 'RL: {"messages": […]} and what the evaluator reads',
+};
+
 type Dialog = { kind: "create" } | { kind: "upload"; dataset: Dataset } | { kind: "rename"; dataset: Dataset } | { kind: "delete"; dataset: Dataset };
 
 /** The line an upload refusal names (`line 3 is not valid JSON: …`), read from the file the person chose. */
@@ -107,7 +115,7 @@ function CreateDatasetDialog({ onClose, onSaved }: { onClose: () => void; onSave
   const up = useUpload();
   const [id, setId] = useState("");
   const [displayName, setDisplayName] = useState("");
-  const [format, setFormat] = useState<(typeof DATASET_FORMATS)[number]>("CHAT");
+  const [format, setFormat] = useState<(typeof DATASET_FORMATS)[number]>("FORMAT_UNSPECIFIED");
   const [created, setCreated] = useState<Dataset>();
   const save = () =>
     up.action.run(async () => {
@@ -146,7 +154,7 @@ function CreateDatasetDialog({ onClose, onSaved }: { onClose: () => void; onSave
           <select id="dataset-format" value={format} onChange={(e) => setFormat(e.target.value as typeof format)} disabled={!!created}>
             {DATASET_FORMATS.map((f) => (
               <option key={f} value={f}>
-                {f === "CHAT" ? 'CHAT: {"messages": […]}' : 'COMPLETION: {"prompt", "completion"}'}
+                {FORMAT_LABELS[f]}
               </option>
             ))}
           </select>
@@ -219,7 +227,7 @@ export function DatasetsPage() {
     <PlatformListPage
       page={page}
       title="Datasets"
-      description="JSONL fine-tuning data: each upload is checked line by line against the dataset's format (CHAT or COMPLETION) and counts against the dataset-storage-bytes quota."
+      description="JSONL fine-tuning data: each upload is checked line by line against the dataset's format (CHAT, COMPLETION or RL; by default the format of its first line) and counts against the dataset-storage-bytes quota."
       noun="dataset"
       plural="datasets"
       create={session.can("datasets.create") && { label: "Create dataset", onClick: () => setDialog({ kind: "create" }) }}

@@ -61,7 +61,10 @@ const create: Verb = {
         .argument("<dataset-id>", "id of the new dataset")
         .argument("[file]", "the JSONL file")
         .option("--display-name <name>", "display name (under 64 characters)")
-        .option("--format <format>", 'what each line holds: chat ({"messages": [...]}, the default) or completion ({"prompt", "completion"})')
+        .option(
+          "--format <format>",
+          'what each line holds: chat ({"messages": [...]}), completion ({"prompt", "completion"}) or rl; by default, what the file\'s first line holds',
+        )
         .option("--quiet", "accepted for Fireworks scripts: this firectl prints no upload progress bar")
         .option("--external-url <url>", "not served: Hearth keeps a dataset's file itself (give FILE)"),
       async (ctx, [id = "", file], o) => {
@@ -69,8 +72,9 @@ const create: Verb = {
           throw usageError("--external-url is not served: Hearth stores a dataset's file itself; give the JSONL file instead (firectl dataset create ID FILE)");
         if (file === undefined) throw usageError("missing the JSONL file: firectl dataset create ID FILE");
         const format = o.format?.toUpperCase();
-        if (format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(format)) {
-          throw usageError(`--format takes ${DATASET_FORMATS.map((f) => f.toLowerCase()).join(" or ")}, not ${JSON.stringify(o.format)}`);
+        const named = DATASET_FORMATS.filter((f) => f !== "FORMAT_UNSPECIFIED");
+        if (format !== undefined && !(named as readonly string[]).includes(format)) {
+          throw usageError(`--format takes ${named.map((f) => f.toLowerCase()).join(", ")}, not ${JSON.stringify(o.format)}`);
         }
         const size = fileSize(file);
         const accountId = await ctx.accountId();
