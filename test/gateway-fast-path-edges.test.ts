@@ -100,11 +100,27 @@ describe("inference fast path and framework route alike at the edges", () => {
         await sleep(50);
       }
       used[label] = await h.deps.rateLimiter.used(`cut-${label}`);
+      // Each broken-off request is audited, without the address its closed socket no longer has (its entry failed to be written).
+      const entries = await h.call(
+        "GET",
+        `/v1/accounts/cut-${label}/auditLogs?pageSize=50&filter=${encodeURIComponent('status:"INVALID_ARGUMENT" OR status:"CANCELLED"')}`,
+        { key: acct.admin },
+      );
+      used[`${label} refusals audited`] = entries.body.auditLogs?.length ?? -1;
       used[`${label} upstream calls`] = up.requests.length - calls;
       const next = await post(h, path, acct.keys.caller!, body);
       used[`${label} next`] = next.status;
     }
-    assert.deepEqual(used, { framework: 0, "framework upstream calls": 0, "framework next": 200, fast: 0, "fast upstream calls": 0, "fast next": 200 });
+    assert.deepEqual(used, {
+      framework: 0,
+      "framework refusals audited": 3,
+      "framework upstream calls": 0,
+      "framework next": 200,
+      fast: 0,
+      "fast refusals audited": 3,
+      "fast upstream calls": 0,
+      "fast next": 200,
+    });
   });
 
   test("a member named __proto__, in any spelling, is refused with 400 on both and on the control plane; nothing reaches the backend", async () => {

@@ -3,10 +3,14 @@ import type { RequestMeta } from "../service/context.ts";
 import { isApiKeyShaped } from "../domain/sign-in.ts";
 import { credentialOf, type RequestCredential } from "./credential-headers.ts";
 
-/** What the audit log records of the client behind a request: its User-Agent ("" when absent) and address. */
+/**
+ * What the audit log records of the client behind a request: its User-Agent ("" when absent) and
+ * address ("" once the client has gone away before anything read it: a closed socket has none, and
+ * the entry of its refusal failed to be written).
+ */
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const ua = request.headers["user-agent"];
-  return { userAgent: typeof ua === "string" ? ua : "", clientIp: request.ip, requestId: request.id, authentication: authenticationOf(request) };
+  return { userAgent: typeof ua === "string" ? ua : "", clientIp: request.ip ?? "", requestId: request.id, authentication: authenticationOf(request) };
 }
 
 /**
