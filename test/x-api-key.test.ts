@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { keyedRequest } from "../src/http/fast-path-request.ts";
 import { createSigninLink } from "../src/service/signin-links.ts";
@@ -82,6 +83,35 @@ for (const dialect of DIALECTS) {
       assert.equal(((await res.json()) as { error: { message: string } }).error.message, "malformed x-api-key header: expected the API key alone, once");
     });
 
+    test("reproduction: Authorization given twice is a 400 on every path, not the first one silently (Node keeps only the first)", async () => {
+      const raw = (method: string, path: string, body = "") =>
+        new Promise<string>((resolve, reject) => {
+          const url = new URL(h.baseUrl);
+          const socket = connect(Number(url.port), url.hostname, () => {
+            socket.write(
+              `${method} ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${h.adminKey}\r\nAuthorization: Bearer ${bot.key}\r\n` +
+                `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+            );
+          });
+          let text = "";
+          socket.on("data", (chunk) => (text += chunk));
+          socket.on("end", () => resolve(text));
+          socket.on("error", reject);
+        });
+      const created = await raw("POST", `${A}/users?userId=twice`, JSON.stringify({ serviceAccount: true }));
+      assert.match(created, /^HTTP\/1\.1 400/);
+      assert.match(created, /repeated Authorization header: send one credential/);
+      assert.equal((await h.call("GET", `${A}/users/twice`)).status, 404, "nothing was created as the first key");
+      for (const [method, path, body] of [
+        ["POST", "/inference/v1/chat/completions", JSON.stringify(chat("accounts/fireworks/models/tiny-public"))],
+        ["GET", "/verifyApiKey", ""],
+      ] as const) {
+        const answer = await raw(method, path, body);
+        assert.match(answer, /^HTTP\/1\.1 400/, `${path}: ${answer.slice(0, 200)}`);
+        assert.match(answer, /repeated Authorization header/);
+      }
+    });
+
     test("/verifyApiKey takes x-api-key, on its fast path and through the framework", async () => {
       const fast = await http("/verifyApiKey", { "x-api-key": bot.key });
       assert.equal(fast.status, 200, await fast.clone().text());
@@ -90,7 +120,8 @@ for (const dialect of DIALECTS) {
     });
 
     test("the fast paths read the key from x-api-key as the framework does, and leave conflicting headers to it", () => {
-      const request = (headers: Record<string, string>) => ({ headers, socket: { remoteAddress: "127.0.0.1" } }) as unknown as IncomingMessage;
+      const request = (headers: Record<string, string>) =>
+        ({ headers, rawHeaders: Object.entries(headers).flat(), socket: { remoteAddress: "127.0.0.1" } }) as unknown as IncomingMessage;
       assert.equal(keyedRequest(request({ "x-api-key": bot.key }), h.deps)?.token, bot.key);
       assert.equal(keyedRequest(request({ authorization: `Bearer ${bot.key}` }), h.deps)?.token, bot.key);
       assert.equal(keyedRequest(request({ authorization: `Bearer ${h.adminKey}`, "x-api-key": bot.key }), h.deps), undefined);

@@ -18,7 +18,7 @@ import { sessionPrincipal } from "./session-auth.ts";
  * JWT; `x-api-key` takes API keys only); or, without either header, a browser session cookie.
  */
 async function principalOf(deps: Deps, request: FastifyRequest, accountId: string | undefined): Promise<Principal> {
-  const credential = credentialOf(request.headers);
+  const credential = credentialOf(request.raw);
   if (credential !== undefined) {
     if (credential.header === "x-api-key" || isApiKeyShaped(credential.token)) return authenticateApiKey(deps, credential.token, requestMeta(request));
     return authenticateOidcToken(deps, credential.token, accountId, requestMeta(request));

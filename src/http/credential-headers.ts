@@ -6,6 +6,13 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 // The same token syntax, alone (an `x-api-key` value), spaces around it allowed.
 const BARE_TOKEN = /^ *([A-Za-z0-9\-._~+/]+=*) *$/;
 
+/** How many Authorization headers `rawHeaders` (name, value, name, value, …) holds. */
+function authorizationCount(rawHeaders: string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === "authorization") count++;
+  return count;
+}
+
 /** The credential a request sends, and in which header. */
 export interface RequestCredential {
   token: string;
@@ -19,10 +26,13 @@ export interface RequestCredential {
  * via REST API" guide sends it. Undefined when neither header is given (or both are empty). Both
  * with the same token are that token; with different ones the request is refused, never resolved
  * by picking one (a proxy or client that adds its own would otherwise decide who the caller is).
- * @throws INVALID_ARGUMENT naming the header that is malformed, or both when they differ.
+ * @throws INVALID_ARGUMENT naming the header that is malformed or repeated, or both when they differ.
  */
-export function credentialOf(headers: IncomingHttpHeaders): RequestCredential | undefined {
+export function credentialOf({ headers, rawHeaders }: { headers: IncomingHttpHeaders; rawHeaders: string[] }): RequestCredential | undefined {
   const authorization = headers.authorization;
+  // Node keeps the first of repeated Authorization headers and drops the rest: read them all, so
+  // that a second one (a proxy's, a client's) is refused rather than silently outranked.
+  if (authorizationCount(rawHeaders) > 1) throw invalidArgument("repeated Authorization header: send one credential");
   let bearer: string | undefined;
   if (authorization !== undefined && authorization !== "") {
     bearer = BEARER.exec(authorization)?.[1];

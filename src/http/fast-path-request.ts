@@ -52,7 +52,7 @@ export interface KeyedRequest {
 export function keyedRequest(req: IncomingMessage, deps: Deps): KeyedRequest | undefined {
   let credential: RequestCredential | undefined;
   try {
-    credential = credentialOf(req.headers);
+    credential = credentialOf(req);
   } catch {
     return undefined;
   }

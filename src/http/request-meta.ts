@@ -21,7 +21,7 @@ export function requestMeta(request: FastifyRequest): RequestMeta {
 function authenticationOf(request: FastifyRequest): string | undefined {
   let credential: RequestCredential | undefined;
   try {
-    credential = credentialOf(request.headers);
+    credential = credentialOf(request.raw);
   } catch {
     // Malformed or conflicting headers: refused by `authenticateRequest`, never by a session.
     return undefined;
