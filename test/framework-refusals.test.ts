@@ -275,6 +275,15 @@ for (const dialect of DIALECTS) {
       const keyed = await h.call("GET", `${A}/bogusCollection`, { key: null, headers: { "x-api-key": h.adminKey, "x-request-id": viaHeader } });
       assert.equal(keyed.status, 404);
       assert.equal((await entriesOf(viaHeader)).length, 1, "x-api-key");
+      // A key pasted into the path (a mis-built base URL, a key where its id belongs) is not kept in the entry.
+      for (const path of [`/v1/${h.adminKey}`, `/inference/v1/${h.adminKey}`, `${A}/users/admin-example-com/apiKeys/${h.adminKey}`]) {
+        const requestId = randomUUID();
+        await h.call("GET", path, { key: null, headers: { "x-api-key": h.adminKey, "x-request-id": requestId } });
+        const [entry] = await entriesOf(requestId);
+        assert.ok(entry, path);
+        assert.ok(!JSON.stringify(entry).includes(h.adminKey.slice(4)), `${path}: ${JSON.stringify(entry)}`);
+        assert.match(entry.resource, /hk_\[redacted\]/);
+      }
       // What a browser asks of the console's origin on its own, outside the API's mounts, is no account's operation.
       for (const path of ["/favicon.ico", "/apple-touch-icon.png"]) {
         const requestId = randomUUID();

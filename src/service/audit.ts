@@ -10,6 +10,7 @@ import type { Schema } from "../store/schema.ts";
 import type { Ctx, Deps, Operation, RequestMeta } from "./context.ts";
 import { accountName } from "../domain/resource-names.ts";
 import type { Principal } from "../domain/principal.ts";
+import { withoutKeys } from "../domain/key-shapes.ts";
 
 export type { Operation } from "./context.ts";
 
@@ -41,11 +42,13 @@ const URL_USERINFO = /\b((?:[a-z][a-z0-9+.-]*:[\\/]{2}|(?:https?|wss?|ftp):[\\/]
 
 /**
  * Text as an entry keeps it: a URL's credentials replaced by `[REDACTED]` (a refused webhook URL
- * `https://user:pass@…` once left its password in the log), and at most MAX_TEXT characters, with
+ * `https://user:pass@…` once left its password in the log), anything shaped like a Hearth API key
+ * too (`withoutKeys`: a key pasted into a URL path or a field, such as a mis-built base URL or a
+ * key where its id belongs, was kept whole in the resource), and at most MAX_TEXT characters, with
  * how many were cut (a refused request carrying a megabyte in one field once wrote a megabyte).
  */
 function scrubbed(text: string, max = MAX_TEXT): string {
-  const clean = text.replace(URL_USERINFO, "$1[REDACTED]@");
+  const clean = withoutKeys(text.replace(URL_USERINFO, "$1[REDACTED]@"));
   return clean.length <= max ? clean : `${clean.slice(0, max)}…[TRUNCATED ${clean.length - max} characters]`;
 }
 
