@@ -67,13 +67,22 @@ for (const dialect of DIALECTS) {
       assert.equal(doc.body.openapi, "3.1.0");
       const createUser = doc.body.paths["/v1/accounts/{accountId}/users"].post;
       assert.equal(createUser.operationId, "CreateUser");
-      assert.deepEqual(Object.keys(createUser.requestBody.content["application/json"].schema.properties).sort(), [
-        "displayName",
-        "email",
-        "permissionPreset",
-        "role",
-        "serviceAccount",
-      ]);
+      // What a create takes; the User's output-only fields are accepted back and ignored (AIP-203), marked readOnly.
+      const properties = Object.entries<any>(createUser.requestBody.content["application/json"].schema.properties);
+      assert.deepEqual(
+        properties
+          .filter(([, p]) => !p.readOnly)
+          .map(([name]) => name)
+          .sort(),
+        ["displayName", "email", "permissionPreset", "role", "serviceAccount"],
+      );
+      assert.deepEqual(
+        properties
+          .filter(([, p]) => p.readOnly)
+          .map(([name]) => name)
+          .sort(),
+        ["apiKeyCount", "createTime", "lastActiveTime", "name", "state", "status", "uid", "updateTime"],
+      );
       assert.equal(await s.stop(), 0);
     });
 

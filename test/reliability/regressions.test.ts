@@ -48,7 +48,7 @@ for (const dialect of DIALECTS) {
         assert.equal(res.status, 400);
         assert.equal(
           res.body.error.message,
-          'invalid query parameter field "pageSize": must be a whole number from 0 (the default) upward; above 200 counts as 200',
+          'invalid query parameter field "pageSize": must be a whole number in decimal digits, 0 (the default) or more; above 200 counts as 200',
         );
       }
     });
