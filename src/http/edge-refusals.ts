@@ -15,6 +15,7 @@ import { auditRefused } from "../service/audit.ts";
 import type { Deps } from "../service/context.ts";
 import { authenticateIfCredentialed } from "./auth.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
+import { routeConfig } from "./route-config.ts";
 
 /** The audited operation of a request no route took (its resource is the path; its status message names the method). */
 const UNROUTED = "UnroutedRequest";
@@ -26,12 +27,6 @@ const UNROUTED = "UnroutedRequest";
  */
 const API_MOUNTS = ["/v1/", "/inference/"];
 
-/** What the router puts in a route's Fastify config (see `Router.add`); a request no route took has none of it. */
-interface RouteConfig {
-  operationId?: string;
-  auth?: boolean;
-}
-
 /**
  * Audits `refusal`, made at the edge before any route checked `request`, in the account of the
  * request's principal when it has one, as the operation of the route the router matched
@@ -40,10 +35,10 @@ interface RouteConfig {
  * @returns the error to answer with: `refusal`, or UNAVAILABLE (503) when its entry cannot be written.
  */
 export async function auditEdgeRefusal(deps: Deps, request: FastifyRequest, refusal: ApiError): Promise<ApiError> {
-  const config = request.routeOptions.config as RouteConfig | undefined;
-  if (config?.auth === false) return refusal;
-  if (config?.operationId === undefined && !API_MOUNTS.some((mount) => request.url.startsWith(mount))) return refusal;
-  const operationId = config?.operationId ?? UNROUTED;
+  const config = routeConfig(request);
+  if (config.auth === false) return refusal;
+  if (config.operationId === undefined && !API_MOUNTS.some((mount) => request.url.startsWith(mount))) return refusal;
+  const operationId = config.operationId ?? UNROUTED;
   const principal = await authenticateIfCredentialed(deps, request, operationId);
   if (!principal) return refusal;
   try {

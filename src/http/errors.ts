@@ -6,6 +6,7 @@ import { UpstreamError } from "../gateway/upstream.ts";
 import type { AllowedMethods } from "./allowed-methods.ts";
 import { pageHeaders } from "./console.ts";
 import { signInErrorPage, wantsSignInPage } from "./sign-in-error-page.ts";
+import { routeConfig, type ErrorFormat } from "./route-config.ts";
 
 /**
  * Fastify's own refusals of a request, as the message a client should read. (Malformed JSON never
@@ -27,18 +28,9 @@ function frameworkError(error: FastifyError, bodyLimit: number): ApiError | unde
   }
 }
 
-/**
- * How a route writes its errors, as its declaration says (`RouteSpec.errorFormat`), whatever its
- * path: `google-rpc` is `{"error": {"code", "status", "message", "details"}}` (AIP-193) with the
- * request id in a google.rpc.RequestInfo; `openai` is OpenAI's `{"error": {"message", "type",
- * "code", "param"}}` (see `openAiError`), for the OpenAI-compatible routes.
- */
-export type ErrorFormat = "google-rpc" | "openai";
-
 const internalError = (): ApiError => new ApiError("INTERNAL", "internal error");
 
-const formatOf = (request: FastifyRequest): ErrorFormat =>
-  (request.routeOptions.config as { errorFormat?: ErrorFormat } | undefined)?.errorFormat ?? "google-rpc";
+const formatOf = (request: FastifyRequest): ErrorFormat => routeConfig(request).errorFormat ?? "google-rpc";
 
 /**
  * The one error handler: any error becomes an ApiError (Fastify's refusals a 400, passed through

@@ -6,20 +6,12 @@
  * refusal wins over the body's.
  */
 import type { FastifyRequest } from "fastify";
-import type { Action } from "../domain/actions.ts";
 import { ApiError } from "../domain/errors.ts";
 import { auditRefused } from "../service/audit.ts";
 import type { Ctx, Deps } from "../service/context.ts";
 import { auditedResource } from "./request-meta.ts";
 import { admitCaller } from "./route.ts";
-
-/** What the router puts in a route's Fastify config (see `Router.add`). */
-interface RouteConfig {
-  errorFormat?: string;
-  operationId?: string;
-  auth?: boolean;
-  actions?: readonly Action[];
-}
+import { routeConfig } from "./route-config.ts";
 
 /**
  * Audits `refusal`, a framework refusal of `request`, when its route takes a credential: the
@@ -29,8 +21,8 @@ interface RouteConfig {
  * @returns the error to answer with.
  */
 export async function auditFrameworkRefusal(deps: Deps, request: FastifyRequest, refusal: ApiError): Promise<ApiError> {
-  const config = request.routeOptions.config as RouteConfig | undefined;
-  if (!config?.operationId || config.auth === false) return refusal;
+  const config = routeConfig(request);
+  if (!config.operationId || config.auth === false) return refusal;
   let ctx: Ctx;
   try {
     ctx = await admitCaller(deps, request, config.operationId, config.actions ?? []);

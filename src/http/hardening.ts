@@ -5,6 +5,7 @@ import type { Config } from "../config.ts";
 import { ApiError, invalidArgument } from "../domain/errors.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
 import { inferenceEndpoint } from "../gateway/inference-routes.ts";
+import { routeConfig } from "./route-config.ts";
 
 /**
  * What keeps hostile or merely slow clients from holding the server: time limits on sending a
@@ -117,7 +118,7 @@ function containsNul(value: unknown): boolean {
 }
 
 /** True for a route whose JSON body may hold U+0000 (`RouteSpec.nulInBody`). */
-const takesNul = (request: FastifyRequest): boolean => (request.routeOptions.config as { nulInBody?: boolean } | undefined)?.nulInBody === true;
+const takesNul = (request: FastifyRequest): boolean => routeConfig(request).nulInBody === true;
 
 /**
  * PostgreSQL text cannot hold U+0000 (SQLite can), so a NUL reaching the store was a 500 on one

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import { routeConfig } from "./route-config.ts";
 
 /**
  * @module The exact text of a JSON body, kept for the routes that declare `rawBody` (a signature is
@@ -9,7 +10,7 @@ const texts = new WeakMap<object, string>();
 
 /** Called by the JSON body parser: keeps `text` when the request's route declared `rawBody`. */
 export function keepRawJsonBody(request: FastifyRequest, text: string): void {
-  if ((request.routeOptions.config as { rawBody?: boolean } | undefined)?.rawBody) texts.set(request, text);
+  if (routeConfig(request).rawBody) texts.set(request, text);
 }
 
 /** The JSON body's text as received, or undefined (no body, another content type, or a route without `rawBody`). */

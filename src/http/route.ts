@@ -13,7 +13,7 @@ import { requireAllowedNetwork } from "../domain/api-key-restrictions.ts";
 import { isResourceBody, normalizeBody, normalizeQuery, withResourceFields } from "./body-fields.ts";
 import { MalformedBody } from "./malformed-body.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
-import type { ErrorFormat } from "./errors.ts";
+import type { ErrorFormat, RouteConfig } from "./route-config.ts";
 import { requireCsrfProof } from "./session-auth.ts";
 import { auditEdgeRefusal } from "./edge-refusals.ts";
 import type { Deps } from "../service/context.ts";
@@ -219,7 +219,14 @@ export class Router {
       url,
       // Read by the one error handler: the format of this route's errors, and for the audit of the
       // framework's refusals (framework-refusals.ts), its operation and whether it takes a credential.
-      config: { errorFormat, rawBody: spec.rawBody === true, nulInBody: spec.nulInBody === true, operationId: spec.operationId, auth, actions },
+      config: {
+        errorFormat,
+        rawBody: spec.rawBody === true,
+        nulInBody: spec.nulInBody === true,
+        operationId: spec.operationId,
+        auth,
+        actions,
+      } satisfies RouteConfig,
       handler: async (request, reply) => {
         // `GET …/webhooks/w1:rotateSecret` reaches GetWebhook with the id `w1:rotateSecret`: it asks
         // for a custom method with a method that method does not take, refused before any credential
