@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DISPLAY_NAME_MAX, FIELD_MESSAGES, FIELD_RULES, refusal, type FieldRule } from "../domain/field-rules.ts";
 import { WHOLE_SENTENCE } from "../domain/describe-issue.ts";
-import { parseDuration, parseTimestamp } from "../domain/time.ts";
+import { parseDuration } from "../domain/time.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { Config } from "../config.ts";
 import { pageTokenKey } from "../service/server-key.ts";
@@ -62,8 +62,9 @@ export const annotations = () =>
 export const accountParams = z.object({ accountId: example(id("account id"), "my-account") });
 export const userParams = accountParams.extend({ userId: example(id("user id"), "ci-bot") });
 
-/** An RFC 3339 timestamp (`format: date-time` in `/openapi.json`), parsed to epoch milliseconds (`parseTimestamp`). */
-export const timestamp = (what: string) => ruled(FIELD_RULES.timestamp, what).transform((value) => parseTimestamp(value, what));
+/** An RFC 3339 timestamp (`format: date-time` in `/openapi.json`), parsed to epoch milliseconds. */
+// The rule has read the value (`readTimestamp`): every field exists, so Date.parse gives its instant exactly.
+export const timestamp = (what: string) => ruled(FIELD_RULES.timestamp, what).transform((value) => Date.parse(value));
 
 /** A protobuf Duration in JSON form (`"86400s"`), parsed to milliseconds. */
 export const duration = (what: string) => ruled(FIELD_RULES.duration, what).transform((value) => parseDuration(value, what));
