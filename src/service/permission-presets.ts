@@ -21,7 +21,7 @@ import type { PermissionPresetRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { authorize, requireHoldsAll } from "./permissions.ts";
+import { authorize, requireHoldsAll, requireNoActionsGained } from "./permissions.ts";
 import { createWithinQuota } from "./quotas.ts";
 import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -187,8 +187,12 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
       requireHoldsAll(ctx, JSON.parse(row.actions) as string[], `change permission preset "${id}"`);
       patch.actions = checkActions(ctx, input.actions);
     }
-    await presets.updatePermissionPreset(trx, accountId, id, patch);
     const holding = await presets.presetHolders(trx, accountId, id);
+    if (patch.actions !== undefined && holding.length > 0) {
+      const who = holding.length === 1 ? "the principal holding it" : `the ${holding.length} principals holding it`;
+      requireNoActionsGained(ctx, JSON.parse(row.actions) as string[], JSON.parse(patch.actions) as string[], `permission preset "${id}"`, who);
+    }
+    await presets.updatePermissionPreset(trx, accountId, id, patch);
     holders = holding.map((h) => h.id);
     // What its holders may do changed: for each, as for a change of role (docs/webhooks.md).
     if (patch.actions !== undefined && patch.actions !== row.actions) {

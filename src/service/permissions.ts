@@ -70,24 +70,55 @@ export function requireHoldsAll(ctx: Ctx, actions: Iterable<string>, what: strin
 const SESSION_FREE_RESTRICTIONS = ["allowedCidrs", "allowedModels", "rpm", "tpm", "monthlySpendUsd"] as const;
 
 /**
+ * For an act that gives actions to credentials not made through the caller's API key (a human's
+ * sessions and ID tokens, a principal's existing keys, whoever an identity provider signs in):
+ * refused through a key carrying `allowedCidrs`, `allowedModels`, `rpm`, `tpm` or `monthlySpendUsd`,
+ * since those credentials would not carry them and the key could shed them that way
+ * (docs/key-policies.md: a key never does more than the key it acts through). A key's expiry and
+ * scopes are not shed this way: scopes are checked by `requireHoldsAll`, and an expiry bounds how
+ * long the credential lives, not what its holder may give. Console sessions, ID tokens and keys
+ * without those restrictions pass.
+ * @param what completes the refusal "this API key cannot …", e.g. `create human user "ann"`.
+ * @param shed completes "…, so X would shed the key's allowedCidrs", e.g. `a session signed in through it`.
+ * @throws PERMISSION_DENIED naming the restrictions the key carries and why.
+ */
+export function requireUnrestrictedKey(ctx: Ctx, what: string, shed: string): void {
+  const restrictions = ctx.principal.restrictions ?? {};
+  const carried = SESSION_FREE_RESTRICTIONS.filter((r) => restrictions[r] !== undefined);
+  if (carried.length === 0) return;
+  throw permissionDenied(`this API key cannot ${what}, so ${shed} would shed the key's ${carried.join(", ")}; use an unrestricted key or a console session`);
+}
+
+/**
+ * A change of role (a principal's, or a permission preset's actions) that gives principals actions
+ * they do not hold now: refused through a restricted API key (`requireUnrestrictedKey`), since they
+ * take those actions with their own sessions and keys, not made through it. A narrowing passes.
+ * @param before the action names held now; `after` those held after the change.
+ * @param whom how the refusal names who gains them, e.g. `user "ann"`.
+ * @param shed who would shed the key's restrictions, e.g. `its sessions and API keys`.
+ * @throws PERMISSION_DENIED naming (the first three of) the actions gained and the key's restrictions.
+ */
+export function requireNoActionsGained(ctx: Ctx, before: Iterable<string>, after: Iterable<string>, whom: string, shed: string): void {
+  if (ctx.principal.restrictions === undefined) return;
+  const held = new Set(before);
+  const gained = [...after].filter((a) => !held.has(a));
+  if (gained.length === 0) return;
+  const named = gained.length > 3 ? `${gained.slice(0, 3).join(", ")} and ${gained.length - 3} more` : gained.join(", ");
+  requireUnrestrictedKey(ctx, `give ${whom} actions it does not hold now (${named})`, shed);
+}
+
+/**
  * For an act that lets its author become anyone of the account, admins included (who an identity
  * provider signs in): only a principal holding every action may take it, through an API key whose
- * scopes (if any) hold every action too, and that carries no other restriction (networks, models,
- * limits): a session signed in through the provider it set up would not carry them, so the key
- * could shed them (docs/key-policies.md: a key never does more than the key it acts through). The
- * escalation rule of `requireHoldsAll`, without listing the dozens of actions a custom role lacks.
+ * scopes (if any) hold every action too, and that carries no other restriction
+ * (`requireUnrestrictedKey`: a session signed in through the provider it set up would not carry
+ * them). The escalation rule of `requireHoldsAll`, without listing the dozens of actions a custom
+ * role lacks.
  * @param what completes the refusal "role X cannot …", e.g. `change who identity provider "corp" signs in`.
  * @throws PERMISSION_DENIED naming the caller's role (or its key's scopes or restrictions) and why.
  */
 export function requireHoldsEvery(ctx: Ctx, what: string, why: string): void {
-  if (ACTION_NAMES.every((a) => holds(ctx.principal, a))) {
-    const restrictions = ctx.principal.restrictions ?? {};
-    const carried = SESSION_FREE_RESTRICTIONS.filter((r) => restrictions[r] !== undefined);
-    if (carried.length === 0) return;
-    throw permissionDenied(
-      `this API key cannot ${what}: ${why}, so a session signed in through it would shed the key's ${carried.join(", ")}; use an unrestricted key or a console session`,
-    );
-  }
+  if (ACTION_NAMES.every((a) => holds(ctx.principal, a))) return requireUnrestrictedKey(ctx, `${what}: ${why}`, "a session signed in through it");
   if (ACTION_NAMES.every((a) => roleHolds(ctx.principal, a)))
     throw permissionDenied(`this API key cannot ${what}: ${why}, and its scopes do not hold every action`);
   throw permissionDenied(`${roleOf(ctx.principal)} cannot ${what}: ${why}, so only a principal holding every action (an admin) may`);

@@ -16,8 +16,8 @@ import { keepAnActingAdmin } from "./acting-admins.ts";
 import { serviceAccountDomain } from "./accounts.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { presetToHold, requireGrantable } from "./permission-presets.ts";
-import { authorize } from "./permissions.ts";
+import { presetToHold, requireGrantable, roleActions } from "./permission-presets.ts";
+import { authorize, requireNoActionsGained, requireUnrestrictedKey } from "./permissions.ts";
 import { createWithinQuota } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
 import type { IdentityBinding } from "../http/resources/user.ts";
@@ -128,6 +128,9 @@ export async function createUser(deps: Deps, ctx: Ctx, accountId: string, input:
       if (!input.email) throw invalidArgument("email is required for a human user");
       email = checkEmail(input.email);
       userId = input.userId ? checkId(input.userId, "userId") : idFromEmail(email);
+      // A service account acts only through keys, and one made through this key inherits its
+      // restrictions; a human signs in without them.
+      requireUnrestrictedKey(ctx, `create human user "${userId}"`, "its sessions");
     }
     if (!serviceAccount && !input.role && !input.permissionPreset) throw invalidArgument("role is required: use one of " + ROLES.join(", "));
     // Locked so that a preset given here cannot be deleted before the user is stored.
@@ -209,6 +212,12 @@ export async function updateUser(
     if (input.role !== undefined || input.permissionPreset !== undefined) {
       await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, ABOVE);
       const next = await roleAndPreset(trx, ctx, accountId, input, row);
+      if (ctx.principal.restrictions !== undefined) {
+        const before = await roleActions(trx, accountId, row.role, row.permission_preset);
+        const after = await roleActions(trx, accountId, next.role, next.permission_preset);
+        const whom = `${row.service_account === 1 ? "service account" : "user"} "${userId}"`;
+        requireNoActionsGained(ctx, before, after, whom, row.service_account === 1 ? "its existing API keys" : "its sessions and API keys");
+      }
       patch.role = next.role;
       patch.permission_preset = next.permission_preset;
       await keepAnActingAdmin(trx, row, patch.role);

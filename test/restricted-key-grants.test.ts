@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { auditEntries, human, serviceAccountWithKey } from "./support/fixtures.ts";
+import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+
+const A = "/v1/accounts/my-account";
+
+/**
+ * A key never does more than the key it acts through (docs/key-policies.md). An admin's key limited
+ * to the loopback network once created a human admin, or promoted a human or a service account to
+ * admin, and the human's sessions (or the account's own, older key) then acted as admin from any
+ * network, with no rpm or spend limit: the key's limits were shed. Through such a key, no human is
+ * created and nobody gains an action; narrowing, and creating a service account, stay open to it.
+ */
+for (const dialect of DIALECTS) {
+  describe(`a restricted key gives nobody actions that would shed its limits (${dialect})`, () => {
+    let h: TestHearth;
+    let limited: Record<string, string>;
+    before(async () => {
+      h = await startHearth(dialect);
+      limited = {};
+      for (const restriction of [
+        { allowedCidrs: ["127.0.0.0/8", "::1/128"] },
+        { allowedModels: ["accounts/fireworks/models/*"] },
+        { rpm: 1000 },
+        { tpm: 100000 },
+        { monthlySpendUsd: 5 },
+      ]) {
+        const made = await h.call("POST", `${A}/users/admin-example-com/apiKeys`, { body: { apiKey: restriction } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        limited[Object.keys(restriction)[0]!] = made.body.key;
+      }
+      await human(h, "bob@example.com", "user");
+      await serviceAccountWithKey(h, "ci-bot", "inference-user");
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=readers`, { body: { actions: ["users.list", "users.get"] } })).status, 200);
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=unheld`, { body: { actions: ["users.list"] } })).status, 200);
+      await human(h, "carol@example.com", "inference-user");
+      assert.equal((await h.call("PATCH", `${A}/users/carol-example-com`, { body: { permissionPreset: "readers" } })).status, 200);
+    });
+    after(() => h.stop());
+
+    test("no human user is created through it, whatever the role; the refusal is audited and nothing is stored", async () => {
+      for (const [field, key] of Object.entries(limited)) {
+        for (const role of ["admin", "inference-user"]) {
+          const email = `mallory-${role}-${field.toLowerCase()}@example.com`;
+          const res = await h.call("POST", `${A}/users`, { key, body: { email, role } });
+          assert.equal(res.status, 403, `${field} ${role}: ${JSON.stringify(res.body)}`);
+          assert.equal(
+            res.body.error.message,
+            `this API key cannot create human user "${email.replace("@", "-").replace(".", "-")}", so its sessions would shed the key's ${field}; use an unrestricted key or a console session`,
+          );
+        }
+      }
+      const listed = await h.call("GET", `${A}/users?filter=${encodeURIComponent('email:"mallory"')}`);
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      assert.deepEqual(listed.body.users ?? [], []);
+      const entries = await auditEntries(h, 'method="CreateUser" AND status:"would shed"');
+      assert.equal(entries.length, 10);
+      assert.ok(entries.every((e) => e.principal === "admin@example.com" && e.status.code === "PERMISSION_DENIED"));
+    });
+
+    test("it creates a service account, with any role it holds: its keys made through this key inherit the limits", async () => {
+      const sa = await h.call("POST", `${A}/users?userId=deployer`, { key: limited.allowedCidrs, body: { serviceAccount: true, role: "admin" } });
+      assert.equal(sa.status, 200, JSON.stringify(sa.body));
+      const key = await h.call("POST", `${A}/users/deployer/apiKeys`, { key: limited.allowedCidrs, body: { apiKey: {} } });
+      assert.equal(key.status, 200, JSON.stringify(key.body));
+      assert.deepEqual(key.body.allowedCidrs, ["127.0.0.0/8", "::1/128"]);
+    });
+
+    test("it promotes nobody: a human's or a service account's role is not widened, a narrowing is allowed", async () => {
+      const promote = await h.call("PATCH", `${A}/users/bob-example-com`, { key: limited.monthlySpendUsd, body: { role: "admin" } });
+      assert.equal(promote.status, 403, JSON.stringify(promote.body));
+      assert.match(
+        promote.body.error.message,
+        /^this API key cannot give user "bob-example-com" actions it does not hold now \([a-zA-Z.]+, [a-zA-Z.]+, [a-zA-Z.]+ and \d+ more\), so its sessions and API keys would shed the key's monthlySpendUsd; use an unrestricted key or a console session$/,
+      );
+      const sa = await h.call("PATCH", `${A}/users/ci-bot`, { key: limited.allowedCidrs, body: { role: "user" } });
+      assert.equal(sa.status, 403, JSON.stringify(sa.body));
+      assert.match(
+        sa.body.error.message,
+        /^this API key cannot give service account "ci-bot" actions .* so its existing API keys would shed the key's allowedCidrs;/,
+      );
+      for (const [id, role] of [
+        ["bob-example-com", "user"],
+        ["ci-bot", "inference-user"],
+      ]) {
+        assert.equal((await h.call("GET", `${A}/users/${id}`)).body.role, role, `${id} keeps its role`);
+      }
+      const demote = await h.call("PATCH", `${A}/users/bob-example-com`, { key: limited.allowedCidrs, body: { role: "inference-user" } });
+      assert.equal(demote.status, 200, JSON.stringify(demote.body));
+      assert.equal(demote.body.role, "inference-user");
+      const [entry] = await auditEntries(h, 'method="UpdateUser" AND resource:"ci-bot" AND status:"would shed"');
+      assert.equal(entry.principal, "admin@example.com");
+    });
+
+    test("a preset somebody holds gains no action through it; one nobody holds, or a narrowing, may change", async () => {
+      const widen = await h.call("PATCH", `${A}/permissionPresets/readers`, {
+        key: limited.rpm,
+        body: { actions: ["users.list", "users.get", "users.create"] },
+      });
+      assert.equal(widen.status, 403, JSON.stringify(widen.body));
+      assert.equal(
+        widen.body.error.message,
+        `this API key cannot give permission preset "readers" actions it does not hold now (users.create), so the principal holding it would shed the key's rpm; use an unrestricted key or a console session`,
+      );
+      assert.deepEqual((await h.call("GET", `${A}/permissionPresets/readers`)).body.actions, ["users.get", "users.list"]);
+      const narrow = await h.call("PATCH", `${A}/permissionPresets/readers`, { key: limited.rpm, body: { actions: ["users.list"] } });
+      assert.equal(narrow.status, 200, JSON.stringify(narrow.body));
+      const unheld = await h.call("PATCH", `${A}/permissionPresets/unheld`, { key: limited.rpm, body: { actions: ["users.list", "users.create"] } });
+      assert.equal(unheld.status, 200, JSON.stringify(unheld.body));
+    });
+
+    test("a key with only an expiry, or a console-free unrestricted key, still creates and promotes humans", async () => {
+      const expiring = await h.call("POST", `${A}/users/admin-example-com/apiKeys`, {
+        body: { apiKey: { expireTime: new Date(Date.now() + 3_600_000).toISOString() } },
+      });
+      assert.equal(expiring.status, 200, JSON.stringify(expiring.body));
+      const made = await h.call("POST", `${A}/users`, { key: expiring.body.key, body: { email: "dave@example.com", role: "user" } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const promoted = await h.call("PATCH", `${A}/users/dave-example-com`, { key: expiring.body.key, body: { role: "admin" } });
+      assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
+    });
+  });
+}
