@@ -110,6 +110,48 @@ for (const dialect of DIALECTS) {
       assert.equal(unheld.status, 200, JSON.stringify(unheld.body));
     });
 
+    test("it enables no disabled key wider than itself: whoever holds that secret would act beyond its limits", async () => {
+      // An old, unrestricted key of a service account, disabled as unused; its secret is still out there.
+      const old = await serviceAccountWithKey(h, "old-bot", "admin");
+      const disabled = await h.call("POST", `${A}/users/old-bot/apiKeys/${old.keyId}:disable`, { body: { disableReason: "UNUSED" } });
+      assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+      const enable = (key: string, keyId = old.keyId) => h.call("POST", `${A}/users/old-bot/apiKeys/${keyId}:enable`, { key, body: {} });
+      const byNetwork = await enable(limited.allowedCidrs!);
+      assert.equal(byNetwork.status, 403, JSON.stringify(byNetwork.body));
+      assert.equal(
+        byNetwork.body.error.message,
+        "allowedCidrs unrestricted would go beyond this API key's own allowedCidrs 127.0.0.0/8, ::1/128: a key that a restricted key creates, changes, rotates or enables stays within its restrictions",
+      );
+      const scoped = await h.call("POST", `${A}/users/admin-example-com/apiKeys`, { body: { apiKey: { scopes: ["apiKeys.disableOthers"] } } });
+      const byScopes = await enable(scoped.body.key);
+      assert.equal(byScopes.status, 403, JSON.stringify(byScopes.body));
+      assert.match(
+        byScopes.body.error.message,
+        /^this API key is limited to scopes apiKeys\.disableOthers: a key it creates or changes must set scopes within them$/,
+      );
+      const bySpend = await enable(limited.monthlySpendUsd!);
+      assert.equal(bySpend.status, 403, JSON.stringify(bySpend.body));
+      assert.match(bySpend.body.error.message, /^monthlySpendUsd unlimited would go beyond this API key's own monthlySpendUsd 5:/);
+      assert.equal((await h.call("GET", `${A}/users/old-bot/apiKeys/${old.keyId}`)).body.state, "DISABLED");
+      const [entry] = await auditEntries(h, `method="EnableApiKey" AND resource:"${old.keyId}"`);
+      assert.equal(entry.status.code, "PERMISSION_DENIED");
+      // A key made through the limited key, disabled, is enabled through it again.
+      const child = await h.call("POST", `${A}/users/old-bot/apiKeys`, { key: limited.monthlySpendUsd, body: { apiKey: {} } });
+      assert.equal(child.status, 200, JSON.stringify(child.body));
+      assert.equal((await h.call("POST", `${A}/users/old-bot/apiKeys/${child.body.keyId}:disable`, { body: { disableReason: "OTHER" } })).status, 200);
+      const again = await enable(limited.monthlySpendUsd!, child.body.keyId);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.state, "ENABLED");
+      // A key with the same spend limit but counters of its own is a budget beside the acting key's.
+      const sibling = await h.call("POST", `${A}/users/old-bot/apiKeys`, { body: { apiKey: { monthlySpendUsd: 5 } } });
+      assert.equal((await h.call("POST", `${A}/users/old-bot/apiKeys/${sibling.body.keyId}:disable`, { body: { disableReason: "OTHER" } })).status, 200);
+      const separate = await enable(limited.monthlySpendUsd!, sibling.body.keyId);
+      assert.equal(separate.status, 403, JSON.stringify(separate.body));
+      assert.match(separate.body.error.message, /so it may enable only keys that share its counters/);
+      // An admin's console session or unrestricted key enables it.
+      assert.equal((await enable(h.adminKey)).status, 200);
+    });
+
     test("a key with only an expiry, or a console-free unrestricted key, still creates and promotes humans", async () => {
       const expiring = await h.call("POST", `${A}/users/admin-example-com/apiKeys`, {
         body: { apiKey: { expireTime: new Date(Date.now() + 3_600_000).toISOString() } },

@@ -162,7 +162,7 @@ function listed(values: readonly string[]): string {
 
 const beyondActingKey = (field: string, requested: string, limit: string) =>
   permissionDenied(
-    `${field} ${requested} would go beyond this API key's own ${field} ${limit}: a key that a restricted key creates, changes or rotates stays within its restrictions`,
+    `${field} ${requested} would go beyond this API key's own ${field} ${limit}: a key that a restricted key creates, changes, rotates or enables stays within its restrictions`,
   );
 
 /**

@@ -21,7 +21,7 @@ import { requireGrantable } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
-import { requireRotatableThroughActingKey, requireScopesGrantable, requireWithinActingKey, withinActingKeyExpiry } from "./api-key-restrictions.ts";
+import { requireSharesActingKeyCounters, requireScopesGrantable, requireWithinActingKey, withinActingKeyExpiry } from "./api-key-restrictions.ts";
 import { apiKeyView, type ApiKey } from "./views.ts";
 import { enqueueWebhookEvent } from "./webhook-events.ts";
 import type { DisableReason } from "../domain/api-key-state.ts";
@@ -133,7 +133,8 @@ export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, use
  * EnableApiKey: a disabled key authenticates again. An unexpired key counts toward
  * "api-keys-per-user" again, so enabling is refused at that limit. Enabling an enabled key is a no-op.
  * A key disabled as `EXPOSED` or `COMPROMISED` is enabled only with `apiKeys.disableOthers` (an admin),
- * whoever owns it.
+ * whoever owns it. Through a restricted key, only a key within it is enabled: scopes it holds, no
+ * wider networks, models or limits, and counters it shares (as for rotating through it).
  * @throws NOT_FOUND (user, key); PERMISSION_DENIED; RESOURCE_EXHAUSTED (429) at "api-keys-per-user".
  */
 export async function enableApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string): Promise<ApiKey> {
@@ -145,6 +146,13 @@ export async function enableApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     // holds it (or a key made through it) could undo the leak response.
     if (row.state === "DISABLED" && SPREADING.has(row.disable_reason as DisableReason))
       authorize(ctx, "apiKeys.disableOthers", `enable a key disabled as ${row.disable_reason}`);
+    if (row.state === "DISABLED" && ctx.principal.restrictions !== undefined) {
+      // A restricted key never brings back a secret wider than itself, as it never makes or rotates
+      // to one: whoever holds that secret (the caller, perhaps) would shed the acting key's limits.
+      await requireScopesGrantable(trx, ctx, owner, row.scopes);
+      requireWithinActingKey(ctx, row);
+      requireSharesActingKeyCounters(ctx, row, "enable");
+    }
     if (row.state === "DISABLED") {
       const live = row.expire_time === null || row.expire_time > deps.clock.now();
       if (live) await reserve(deps, trx, accountId, "api-keys-per-user", 1, userId);
@@ -192,7 +200,7 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     await requireScopesGrantable(trx, ctx, owner, row.scopes);
     // Its other restrictions too: a restricted key never rotates to a secret wider than itself.
     requireWithinActingKey(ctx, row);
-    requireRotatableThroughActingKey(ctx, row);
+    requireSharesActingKeyCounters(ctx, row, "rotate");
     if (!self && row.scopes === null) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
     const now = deps.clock.now();
     if (row.expire_time !== null && row.expire_time <= now) throw failedPrecondition(`API key "${keyId}" has expired; create a new key instead`);

@@ -181,16 +181,18 @@ export function limitsOfActingKey(acting: Principal): string {
 }
 
 /**
- * Refuses, through a key with per-key limits, the rotation of a key that does not share its
- * counters: the successor's secret goes to the caller and would count on its own, a budget beside
- * the acting key's. Keys made or rotated through the acting key share them and may be rotated.
+ * Refuses, through a key with per-key limits, rotating or enabling a key that does not share its
+ * counters: the key would count on its own, a budget beside the acting key's (a rotated key's
+ * successor secret goes to the caller; an enabled one may be in the caller's hands). Keys made or
+ * rotated through the acting key share them and pass.
+ * @param verb how the refusal names the act: `rotate` or `enable`.
  * @throws PERMISSION_DENIED naming the key.
  */
-export function requireRotatableThroughActingKey(ctx: Ctx, row: { id: string; limits_key_id: string }): void {
+export function requireSharesActingKeyCounters(ctx: Ctx, row: { id: string; limits_key_id: string }, verb: "rotate" | "enable"): void {
   const acting = limitsOfActingKey(ctx.principal);
   if (acting !== "" && (row.limits_key_id || row.id) !== acting) {
     throw permissionDenied(
-      `this API key has its own rpm, tpm or monthlySpendUsd, so it may rotate only keys that share its counters (made or rotated through it); API key "${row.id}" does not`,
+      `this API key has its own rpm, tpm or monthlySpendUsd, so it may ${verb} only keys that share its counters (made or rotated through it); API key "${row.id}" does not`,
     );
   }
 }
