@@ -162,6 +162,37 @@ describe("console models, deployments and datasets pages in a browser", { timeou
     await broken.filter({ hasText: "FAILED" }).waitFor();
     assert.notEqual((await h.call("GET", `${A}/deployments/broken`)).body.state, "DELETED");
     await check(admin, "platform-04-deployments-restored");
+
+    // Serving options set through the API (firectl's --precision, --region, ...) show in the row,
+    // and editing the deployment in the console keeps them.
+    const tuned = await h.call("POST", `${A}/deployments?deploymentId=tuned`, {
+      body: {
+        baseModel: "accounts/my-account/models/tiny",
+        precision: "FP8",
+        placement: { multiRegion: "US" },
+        enableAddons: true,
+        draftModel: "accounts/my-account/models/tiny",
+        draftTokenCount: 4,
+        autoTune: { longPrompt: true },
+        maxContextLength: 32768,
+      },
+    });
+    assert.equal(tuned.status, 200, JSON.stringify(tuned.body));
+    await page.reload();
+    const tunedRow = row(page, "accounts/my-account/deployments/tuned");
+    await tunedRow.waitFor();
+    assert.equal(await tunedRow.getByTitle("Serving options").innerText(), "FP8 · US · add-ons · draft tiny × 4 tokens · long prompt · 32,768-token context");
+    assert.equal(await dep.getByTitle("Serving options").count(), 0, "a deployment with none shows none");
+    await tunedRow.getByRole("button", { name: "Edit deployment tuned" }).click();
+    const editTuned = page.getByRole("dialog", { name: "Edit deployment tuned" });
+    await editTuned.getByLabel("Display name").fill("Tuned");
+    await editTuned.getByRole("button", { name: "Save" }).click();
+    await editTuned.waitFor({ state: "detached" });
+    const kept = (await h.call("GET", `${A}/deployments/tuned`)).body;
+    assert.deepEqual(
+      [kept.displayName, kept.precision, kept.placement, kept.draftTokenCount, kept.maxContextLength],
+      ["Tuned", "FP8", { multiRegion: "US" }, 4, 32768],
+    );
   });
 
   test("a dataset upload shows its progress; a refused one names and shows the first invalid line; the good file uploads, downloads, is renamed and is deleted", async () => {

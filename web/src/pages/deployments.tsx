@@ -133,6 +133,28 @@ function DeploymentDialog({ deployment, onClose, onSaved }: { deployment?: Deplo
   );
 }
 
+/**
+ * A deployment's serving options as short labels, in Fireworks' words (domain/deployment-options.ts):
+ * precision, placement, add-ons, speculative decoding, session affinity, long-prompt tuning, hot
+ * load, multi-token prediction and the longest context; nothing for an option left unset.
+ */
+function servingLabels(d: Deployment): string[] {
+  const labels: string[] = [];
+  if (d.precision) labels.push(d.precision);
+  const place = d.placement;
+  const where = place?.multiRegion ?? place?.region ?? place?.regions?.join(" or ");
+  if (where) labels.push(where);
+  if (d.enableAddons) labels.push(d.enableHotReloadLatestAddon ? "add-ons (hot reload)" : "add-ons");
+  if (d.draftModel) labels.push(`draft ${lastSegment(d.draftModel)}${d.draftTokenCount ? ` × ${d.draftTokenCount} tokens` : ""}`);
+  else if (d.ngramSpeculationLength) labels.push(`n-gram speculation ${d.ngramSpeculationLength}`);
+  if (d.enableSessionAffinity) labels.push("session affinity");
+  if (d.autoTune?.longPrompt) labels.push("long prompt");
+  if (d.enableHotLoad) labels.push("hot load");
+  if (d.enableMtp) labels.push("MTP");
+  if (d.maxContextLength) labels.push(`${d.maxContextLength.toLocaleString("en-US")}-token context`);
+  return labels;
+}
+
 /** Sets the replica count a deployment asks for (`:scale`), within its bounds. */
 function ScaleDialog({ deployment, onClose, onSaved }: { deployment: Deployment; onClose: () => void; onSaved: () => void }) {
   const toast = useToast();
@@ -169,7 +191,7 @@ function ScaleDialog({ deployment, onClose, onSaved }: { deployment: Deployment;
   );
 }
 
-/** `/account/deployments`: deployments with state, failure reason, replica settings and scale; create, edit, scale, delete and restore as the role allows. */
+/** `/account/deployments`: deployments with state, failure reason, replica settings, serving options and scale; create, edit, scale, delete and restore as the role allows. */
 export function DeploymentsPage() {
   useTitle("Deployments");
   const session = useSession();
@@ -210,6 +232,7 @@ export function DeploymentsPage() {
       columns={["Deployment", "State", "Base model", "Replicas", "Updated"]}
       row={(d, id, change) => {
         const deleted = d.state === "DELETED";
+        const serving = servingLabels(d).join(" · ");
         return (
           <>
             <td data-label="State">
@@ -231,6 +254,11 @@ export function DeploymentsPage() {
                 ({d.minReplicaCount}–{d.maxReplicaCount})
               </span>
               {d.acceleratorType && <span className="key-id">{`${d.acceleratorCount ?? 1} × ${d.acceleratorType}`}</span>}
+              {serving && (
+                <span className="key-id" title="Serving options">
+                  {serving}
+                </span>
+              )}
             </td>
             <td data-label="Updated" className="nowrap">
               <Time iso={d.updateTime} />
