@@ -3,6 +3,7 @@ import { KEY_PREFIX_SYNTAX } from "./domain/api-key-format.ts";
 import { FIELD_MESSAGES } from "./domain/field-rules.ts";
 import { checkEmail, isValidId } from "./domain/ids.ts";
 import { parseSecretKey } from "./domain/secret-box.ts";
+import { DECIMAL_DIGITS, wholeNumber } from "./domain/whole-number.ts";
 import { loadPlatformConfig, type PlatformConfig } from "./platform-config.ts";
 import { loadLeakReportConfig, type LeakReportConfig } from "./leak-report-config.ts";
 
@@ -10,13 +11,13 @@ import { loadLeakReportConfig, type LeakReportConfig } from "./leak-report-confi
  * A whole-number setting from `min` to `max`, written in decimal digits: `z.coerce.number` also
  * took `0x1F90`, `1e3`, ` 80` and `1.0`, reading another spelling (or a typo) as some number.
  */
-const wholeNumber = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
-  z.string().regex(/^\d+$/, "must be a whole number in decimal digits").transform(Number).pipe(z.number().int().min(min).max(max));
+const wholeNumberSetting = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
+  z.string().regex(DECIMAL_DIGITS, "must be a whole number in decimal digits").transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** Configuration, parsed once from the environment into a frozen object; an unsafe value stops start-up. */
 const schema = z.object({
   HEARTH_HOST: z.string().min(1).default("127.0.0.1"),
-  HEARTH_PORT: wholeNumber(0, 65535).default(8080),
+  HEARTH_PORT: wholeNumberSetting(0, 65535).default(8080),
   HEARTH_DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z
     .string()
@@ -39,8 +40,8 @@ const schema = z.object({
     .default("sa.hearth.local"),
   HEARTH_KEY_PREFIX: z.string().regex(KEY_PREFIX_SYNTAX, "must be 1-8 lowercase letters/digits, the first a letter, followed by '_'").default("hk_"),
   HEARTH_LOG_LEVEL: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
-  HEARTH_BODY_LIMIT: wholeNumber(1024).default(1024 * 1024),
-  HEARTH_LAST_USED_FLUSH_MS: wholeNumber(10).default(1000),
+  HEARTH_BODY_LIMIT: wholeNumberSetting(1024).default(1024 * 1024),
+  HEARTH_LAST_USED_FLUSH_MS: wholeNumberSetting(10).default(1000),
   HEARTH_SECRET_KEY: z
     .string()
     .refine((v) => parseSecretKey(v) !== undefined, "must be 32 bytes written as 64 hex characters or base64")
@@ -49,23 +50,23 @@ const schema = z.object({
     .url({ protocol: /^https?$/ })
     .refine((v) => new URL(v).pathname === "/" && !new URL(v).search, "must be an origin like https://hearth.example.com (no path)")
     .optional(),
-  HEARTH_SESSION_IDLE_MINUTES: wholeNumber(1).default(60),
-  HEARTH_SESSION_MAX_HOURS: wholeNumber(1).default(12),
-  HEARTH_HEADERS_TIMEOUT_MS: wholeNumber(100, 300_000).default(20_000),
-  HEARTH_REQUEST_TIMEOUT_MS: wholeNumber(100).default(120_000),
-  HEARTH_KEEP_ALIVE_TIMEOUT_MS: wholeNumber(100).default(72_000),
-  HEARTH_CONNECTION_TIMEOUT_MS: wholeNumber(0).default(0),
+  HEARTH_SESSION_IDLE_MINUTES: wholeNumberSetting(1).default(60),
+  HEARTH_SESSION_MAX_HOURS: wholeNumberSetting(1).default(12),
+  HEARTH_HEADERS_TIMEOUT_MS: wholeNumberSetting(100, 300_000).default(20_000),
+  HEARTH_REQUEST_TIMEOUT_MS: wholeNumberSetting(100).default(120_000),
+  HEARTH_KEEP_ALIVE_TIMEOUT_MS: wholeNumberSetting(100).default(72_000),
+  HEARTH_CONNECTION_TIMEOUT_MS: wholeNumberSetting(0).default(0),
   HEARTH_CONFIG: z.string().optional(),
-  HEARTH_KEY_CACHE_SIZE: wholeNumber(0).default(100_000),
-  HEARTH_KEY_CACHE_TTL_MS: wholeNumber(0, 600_000).default(30_000),
-  HEARTH_NEGATIVE_CACHE_SIZE: wholeNumber(0).default(10_000),
-  HEARTH_NEGATIVE_CACHE_TTL_MS: wholeNumber(0, 60_000).default(5_000),
-  HEARTH_AUTH_FAILURES_SLOW: wholeNumber(1).default(10),
-  HEARTH_AUTH_FAILURES_BLOCK: wholeNumber(1).default(50),
-  HEARTH_AUTH_FAILURE_WINDOW_MS: wholeNumber(100).default(60_000),
-  HEARTH_AUDIT_RETENTION_DAYS: wholeNumber(0).default(400),
-  HEARTH_DELETED_RETENTION_DAYS: wholeNumber(0, 3650).default(7),
-  HEARTH_SIGNED_URL_TTL_SECONDS: wholeNumber(1, 604_800).default(3600),
+  HEARTH_KEY_CACHE_SIZE: wholeNumberSetting(0).default(100_000),
+  HEARTH_KEY_CACHE_TTL_MS: wholeNumberSetting(0, 600_000).default(30_000),
+  HEARTH_NEGATIVE_CACHE_SIZE: wholeNumberSetting(0).default(10_000),
+  HEARTH_NEGATIVE_CACHE_TTL_MS: wholeNumberSetting(0, 60_000).default(5_000),
+  HEARTH_AUTH_FAILURES_SLOW: wholeNumberSetting(1).default(10),
+  HEARTH_AUTH_FAILURES_BLOCK: wholeNumberSetting(1).default(50),
+  HEARTH_AUTH_FAILURE_WINDOW_MS: wholeNumberSetting(100).default(60_000),
+  HEARTH_AUDIT_RETENTION_DAYS: wholeNumberSetting(0).default(400),
+  HEARTH_DELETED_RETENTION_DAYS: wholeNumberSetting(0, 3650).default(7),
+  HEARTH_SIGNED_URL_TTL_SECONDS: wholeNumberSetting(1, 604_800).default(3600),
   HEARTH_TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/, "must be true, false, a hop count, or comma-separated proxy addresses/CIDRs")
@@ -77,9 +78,9 @@ const schema = z.object({
   HEARTH_ALLOW_PRIVATE_NETWORKS: z.enum(["true", "false"], "must be true or false").default("false"),
   HEARTH_LEAK_REPORT_PUBLIC_KEYS: z.string().optional(),
   HEARTH_LEAK_REPORT_SECRET: z.string().optional(),
-  HEARTH_WEBHOOK_POLL_MS: wholeNumber(10, 60_000).default(1000),
-  HEARTH_WEBHOOK_RETRY_BASE_MS: wholeNumber(1, 3_600_000).default(30_000),
-  HEARTH_OIDC_MAX_TOKEN_LIFETIME_S: wholeNumber(60, 30 * 86400).default(86400),
+  HEARTH_WEBHOOK_POLL_MS: wholeNumberSetting(10, 60_000).default(1000),
+  HEARTH_WEBHOOK_RETRY_BASE_MS: wholeNumberSetting(1, 3_600_000).default(30_000),
+  HEARTH_OIDC_MAX_TOKEN_LIFETIME_S: wholeNumberSetting(60, 30 * 86400).default(86400),
 });
 
 export interface Config {
@@ -144,7 +145,8 @@ export class ConfigError extends Error {}
 function parseTrustProxy(value: string | undefined): boolean | number | string[] {
   if (value === undefined || value === "false") return false;
   if (value === "true") return true;
-  if (/^\d+$/.test(value)) return Number(value);
+  const hops = wholeNumber(value);
+  if (hops !== undefined) return hops;
   return value.split(",");
 }
 

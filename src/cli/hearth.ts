@@ -2,7 +2,7 @@
 /**
  * @module `hearth`: the server and operator CLI (docs/operations.md). Operator commands act on the store directly.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { loadConfig, ConfigError, type Config } from "../config.ts";
 import { ApiError } from "../domain/errors.ts";
 import { createAccount } from "../service/accounts.ts";
@@ -17,6 +17,7 @@ import { migrate } from "../store/migrations.ts";
 import { openStore, type Store } from "../store/store.ts";
 import { backupCommands } from "./backup.ts";
 import { auditCommands } from "./audit.ts";
+import { parseCount } from "./firectl/parsers.ts";
 
 async function withStore<T>(config: Config, run: (store: Store) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: options.migrate });
@@ -25,11 +26,6 @@ async function withStore<T>(config: Config, run: (store: Store) => Promise<T>, o
   } finally {
     await store.close();
   }
-}
-
-function positiveInt(value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError("expected a non-negative integer");
-  return Number(value);
 }
 
 async function serve(config: Config): Promise<void> {
@@ -97,7 +93,7 @@ function hearthProgram(): Command {
     .description("operator quota commands")
     .command("set <accountId> <quotaId>")
     .description("set a quota's maximum (the ceiling an admin's value must stay under)")
-    .requiredOption("--max <n>", "the new maximum", positiveInt)
+    .requiredOption("--max <n>", "the new maximum", parseCount)
     .addHelpText("after", "\nExample:\n  hearth account quota set my-account service-accounts --max 500")
     .action(async (accountId: string, quotaId: string, opts: { max: number }) => {
       const config = loadConfig();

@@ -25,10 +25,10 @@ import { inferenceRequestBody } from "./routes/inference.ts";
 import { countFastPathAnswer } from "./metrics.ts";
 import { isJsonObject } from "../domain/json-object.ts";
 import { strictUtf8 } from "../domain/utf8.ts";
+import { wholeNumber } from "../domain/whole-number.ts";
 
 // A JSON body in UTF-8, as the app's JSON parser reads it; any other Content-Type is the framework's to refuse.
 const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
-const LENGTH = /^\d{1,10}$/;
 
 /** Hands a request the fast path will not answer to the framework (its handler). */
 export type Fallback = (req: IncomingMessage, res: ServerResponse) => void;
@@ -126,10 +126,11 @@ export function answerInferenceFast(deps: Deps, log: FastifyBaseLogger | undefin
   const type = req.headers["content-type"];
   const length = req.headers["content-length"];
   if (path === undefined || typeof type !== "string" || !JSON_TYPE.test(type)) return false;
-  if (length === undefined || !LENGTH.test(length) || Number(length) > deps.config.bodyLimit || req.headers["transfer-encoding"] !== undefined) return false;
+  const size = length === undefined ? undefined : wholeNumber(length, 0, deps.config.bodyLimit);
+  if (size === undefined || req.headers["transfer-encoding"] !== undefined) return false;
   const keyed = keyedRequest(req, deps);
   if (keyed === undefined) return false;
-  serve(deps, log, req, res, fallback, path, keyed, Number(length)).catch((error: unknown) => {
+  serve(deps, log, req, res, fallback, path, keyed, size).catch((error: unknown) => {
     log?.error({ reqId: keyed.meta.requestId, err: error }, "unhandled error");
     res.destroy();
   });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DISPLAY_NAME_MAX, FIELD_MESSAGES, FIELD_RULES, refusal, type FieldRule } from "../domain/field-rules.ts";
 import { WHOLE_SENTENCE } from "../domain/describe-issue.ts";
 import { parseDuration } from "../domain/time.ts";
+import { DECIMAL_DIGITS } from "../domain/whole-number.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { Config } from "../config.ts";
 import { pageTokenKey } from "../service/server-key.ts";
@@ -68,12 +69,6 @@ export const timestamp = (what: string) => ruled(FIELD_RULES.timestamp, what).tr
 
 /** A protobuf Duration in JSON form (`"86400s"`), parsed to milliseconds. */
 export const duration = (what: string) => ruled(FIELD_RULES.duration, what).transform((value) => parseDuration(value, what));
-
-/**
- * Decimal digits: the one spelling of a whole number a query parameter takes. `Number()` (and
- * `z.coerce.number`) would also read `0x1`, `0b1`, `1e0`, ` 1` and `1.0`.
- */
-export const DECIMAL_DIGITS = /^\d+$/;
 
 const MAX_PAGE_SIZE = 200;
 const PAGE_SIZE = `must be a whole number in decimal digits, 0 (the default) or more; above ${MAX_PAGE_SIZE} counts as ${MAX_PAGE_SIZE}`;

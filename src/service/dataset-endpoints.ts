@@ -18,6 +18,7 @@ import { authorize, holds } from "./permissions.ts";
 import { signerOf, signerPrincipal } from "./url-signer.ts";
 import { checkQuotaRoom, readQuotaUse, reserve } from "./quotas.ts";
 import { signedUrlKey } from "./server-key.ts";
+import { wholeNumber } from "../domain/whole-number.ts";
 
 /**
  * @module Fireworks' three-step dataset upload and its download endpoint: `:getUploadEndpoint`
@@ -85,10 +86,10 @@ export async function getUploadEndpoint(
     const [[name, sizeText]] = entries as [[string, string]];
     const filename = checkFilename(name);
     const max = deps.config.platform.maxUploadBytes;
-    if (!/^\d{1,16}$/.test(sizeText) || Number(sizeText) < 1 || Number(sizeText) > max) {
+    const size = wholeNumber(sizeText, 1, max);
+    if (size === undefined) {
       throw invalidArgument(`filenameToSize["${filename}"] is ${JSON.stringify(sizeText)}: give the file's size in bytes, 1 to ${max}, as a decimal string`);
     }
-    const size = Number(sizeText);
     // A file PUT before counts already (its size_bytes); this one replaces it.
     const storage = await readQuotaUse(deps, trx, accountId, "dataset-storage-bytes");
     checkQuotaRoom({ ...storage, used: storage.used - row.size_bytes }, size);

@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import type { ApiRequest } from "./client.ts";
 import type { Context } from "./context.ts";
 import { parsePageSize } from "./parsers.ts";
+import { wholeNumber } from "../../domain/whole-number.ts";
 
 /**
  * The list flags and paging. By default a list follows `nextPageToken` and prints everything; with
@@ -58,7 +59,7 @@ export async function list<T>(ctx: Context, request: ApiRequest, field: string, 
     pageSize: onePage ? flags.pageSize : FOLLOW_PAGE_SIZE,
     pageToken: flags.pageToken,
   };
-  const pageNumber = flags.pageToken !== undefined && /^\d+$/.test(flags.pageToken) ? Number(flags.pageToken) : undefined;
+  const pageNumber = flags.pageToken === undefined ? undefined : wholeNumber(flags.pageToken);
   if (pageNumber !== undefined) query.pageToken = undefined;
   if (ctx.dryRun) {
     ctx.out(ctx.describe({ ...request, query }));

@@ -3,6 +3,8 @@ import { FIELD_MESSAGES, FIELD_RULES } from "../../domain/field-rules.ts";
 import { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS, readTimestamp } from "../../domain/rfc3339.ts";
 import { CUSTOM_ROLE, ROLES } from "../../domain/roles.ts";
 import { formatTimestamp } from "../../domain/time.ts";
+import { MAX_INT32 } from "../../domain/deployment-spec.ts";
+import { wholeNumber } from "../../domain/whole-number.ts";
 
 /**
  * Parsers for flag values. They throw commander's InvalidArgumentError, which `main.ts` turns into
@@ -30,14 +32,23 @@ export function parseBool(value: string | undefined): boolean {
 
 /** A page size: a positive integer (the server caps it at 200). */
 export function parsePageSize(value: string): number {
-  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError("expected a positive integer");
-  return Number(value);
+  const size = wholeNumber(value, 1, 999_999_999);
+  if (size === undefined) throw new InvalidArgumentError("expected a positive integer");
+  return size;
 }
 
 /** A quota value: a non-negative integer. */
 export function parseCount(value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError("expected a non-negative integer");
-  return Number(value);
+  const count = wholeNumber(value, 0, 999_999_999_999_999);
+  if (count === undefined) throw new InvalidArgumentError("expected a non-negative integer");
+  return count;
+}
+
+/** An int32 flag (Fireworks' firectl declares its counts as int32): a non-negative whole number. */
+export function parseInt32(value: string): number {
+  const n = wholeNumber(value, 0, MAX_INT32);
+  if (n === undefined) throw new InvalidArgumentError("expected a non-negative integer");
+  return n;
 }
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;

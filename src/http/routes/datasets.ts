@@ -10,7 +10,8 @@ import { FORM_OVERHEAD_BYTES, multipartFile } from "../multipart-file.ts";
 import * as datasets from "../../service/datasets.ts";
 import type { DatasetFile } from "../../service/datasets.ts";
 import type { Router } from "../route.ts";
-import { accountParams, DECIMAL_DIGITS, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
+import { accountParams, displayName, id, listQuery, listRequest, newId } from "../schemas.ts";
+import { DECIMAL_DIGITS, wholeNumber } from "../../domain/whole-number.ts";
 import { applyReadMask, applyReadMaskTo, fieldNames, readMaskParam, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { outputOnlyFields } from "../body-fields.ts";
@@ -141,7 +142,7 @@ async function signedGrant(
 /** The request's Content-Length in bytes, when it sent a well-formed one. */
 function declaredLength(request: FastifyRequest): number | undefined {
   const length = request.headers["content-length"];
-  return length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+  return length === undefined ? undefined : wholeNumber(length);
 }
 
 /** Reads a request body with `read`; on a refusal the rest of the body is not read: the connection closes instead of draining it. */

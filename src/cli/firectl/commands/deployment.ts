@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { ACCELERATOR_TYPES, MAX_INT32 } from "../../../domain/deployment-spec.ts";
+import { ACCELERATOR_TYPES } from "../../../domain/deployment-spec.ts";
 import { LOAD_TARGET_KEYS } from "../../../domain/autoscaling-policy.ts";
 import { MULTI_REGIONS, PRECISIONS, REGIONS } from "../../../domain/deployment-options.ts";
-import { parseBool, parseDuration, parseList, parseTime } from "../parsers.ts";
+import { parseBool, parseDuration, parseInt32, parseList, parseTime } from "../parsers.ts";
 import type { Deployment } from "../../../http/resources/deployment.ts";
 import { runs, type Context } from "../context.ts";
 import { apiFailure, CliError, usageError } from "../errors.ts";
@@ -16,12 +16,6 @@ import { isJsonObject } from "../../../domain/json-object.ts";
 
 /** `firectl deployment …`: a model bound to a backend; READY once the backend answers. */
 export const deploymentNoun: Noun = { name: "deployment", aliases: ["deployments"], description: "deployments: a model on a backend" };
-
-/** An int32 flag (Fireworks' firectl declares its counts as int32): a non-negative whole number. */
-function parseInt32(value: string): number {
-  if (!/^\d{1,10}$/.test(value) || Number(value) > MAX_INT32) throw new InvalidArgumentError("expected a non-negative integer");
-  return Number(value);
-}
 
 function parseAcceleratorType(value: string): string {
   if (!(ACCELERATOR_TYPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${ACCELERATOR_TYPES.join(", ")}`);

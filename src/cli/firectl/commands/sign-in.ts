@@ -2,14 +2,15 @@ import { Option, type Command } from "commander";
 import { resolveSettings, type GlobalFlags } from "../config.ts";
 import { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
+import { wholeNumber } from "../../../domain/whole-number.ts";
 import { renderFields } from "../output.ts";
 import { printOut } from "../terminal.ts";
 import { forgetSignIn, saveSignIn, signIn } from "../sign-in.ts";
 
 /** `firectl signin` and `firectl signout`: a human's identity-provider sign-in stored in the profile file. */
 const parsePort = (value: string): number => {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw usageError(`invalid --port '${value}': use 0 (any free port) to 65535`);
+  const port = wholeNumber(value, 0, 65535);
+  if (port === undefined) throw usageError(`invalid --port '${value}': use 0 (any free port) to 65535`);
   return port;
 };
 
