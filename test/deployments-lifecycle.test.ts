@@ -192,6 +192,52 @@ for (const dialect of DIALECTS) {
       assert.equal((await call("POST", `${A}/deployments?deploymentId=old`, ISSUE_BODY)).status, 200);
       assert.equal((await call("DELETE", `${A}/deployments/old?hard=true`)).status, 200);
     });
+
+    test("regression: a deployment deleted while its readiness probe runs stays DELETED: the probe's READY does not bring it back to serve outside the quota", async () => {
+      const real = h.deps.probeBackend;
+      /** Holds every probe until `release` is called; `started` resolves when one is waiting. */
+      const holdProbes = () => {
+        let release!: () => void;
+        let started!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        const waiting = new Promise<void>((r) => (started = r));
+        h.deps.probeBackend = async (backend, timeoutMs) => {
+          started();
+          await gate;
+          return real(backend, timeoutMs);
+        };
+        return { release, waiting };
+      };
+      try {
+        // A create whose probe answers after a delete committed.
+        let held = holdProbes();
+        const creating = call("POST", `${A}/deployments?deploymentId=racing`, ISSUE_BODY);
+        await held.waiting;
+        assert.equal((await call("DELETE", `${A}/deployments/racing`)).status, 200);
+        held.release();
+        const created = await creating;
+        assert.equal(created.status, 200, JSON.stringify(created.body));
+        assert.equal(created.body.state, "DELETED");
+        assert.equal((await call("GET", `${A}/deployments/racing`)).body.state, "DELETED");
+        assert.equal(await usage(), 0);
+        const refused = await infer(h, admin, chat("accounts/a/deployments/racing"));
+        assert.equal(refused.status, 400);
+        assert.match(((await refused.json()) as { error: { message: string } }).error.message, /is DELETED/);
+
+        // An undelete whose probe answers after the deployment was deleted again.
+        held = holdProbes();
+        const undeleting = call("POST", `${A}/deployments/racing:undelete`, {});
+        await held.waiting;
+        assert.equal((await call("DELETE", `${A}/deployments/racing`)).status, 200);
+        held.release();
+        assert.equal((await undeleting).status, 200);
+        assert.equal((await call("GET", `${A}/deployments/racing`)).body.state, "DELETED");
+        assert.equal(await usage(), 0);
+      } finally {
+        h.deps.probeBackend = real;
+      }
+      assert.equal((await call("DELETE", `${A}/deployments/racing?hard=true`)).status, 200);
+    });
   });
 }
 

@@ -165,14 +165,19 @@ async function getDeploymentRow(db: Db, accountId: string, deploymentId: string)
   return row;
 }
 
-/** Probes the deployment's backend and records READY, or FAILED with the reason. */
+/**
+ * Probes the deployment's backend and records READY, or FAILED with the reason, unless the
+ * deployment was deleted or moved to another model or backend while the probe ran (outside any
+ * transaction): that change wins, and the deployment is answered as it is now.
+ */
 async function probe(deps: Deps, row: DeploymentRow): Promise<DeploymentRow> {
   const backend = deps.config.platform.backends.get(row.backend);
   const failure = backend ? await deps.probeBackend(backend, deps.config.platform.probeTimeoutMs) : `backend "${row.backend}" is no longer configured`;
   const patch = { state: failure ? "FAILED" : "READY", status_message: failure ?? "", update_time: Date.now() };
-  await deployments.updateDeployment(deps.store.db, row.account_id, row.id, patch);
+  const recorded = await deployments.recordProbe(deps.store.db, row, patch);
   await deps.cluster.invalidator.account(row.account_id);
-  return { ...row, ...patch };
+  if (recorded) return { ...row, ...patch };
+  return (await deployments.getDeployment(deps.store.db, row.account_id, row.id)) ?? row;
 }
 
 /**
@@ -354,21 +359,21 @@ export async function scaleDeployment(deps: Deps, ctx: Ctx, accountId: string, d
  */
 export async function deleteDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string, hard = false): Promise<void> {
   const op = { method: "DeleteDeployment", resource: deploymentName(accountId, deploymentId), payload: { hard } };
-  const soft = await audited(deps, ctx, op, async (trx) => {
+  const deleteTime = await audited(deps, ctx, op, async (trx) => {
     const row = await getDeploymentRow(trx, accountId, deploymentId);
     authorizeChange(ctx, row, "delete");
     if (hard) {
       await deployments.deleteDeployment(trx, accountId, deploymentId);
-      return false;
+      return undefined;
     }
     if (row.delete_time !== null)
       throw failedPrecondition(`deployment "${deploymentName(accountId, deploymentId)}" is already deleted; purge it with ?hard=true`);
     const now = Date.now();
     await deployments.updateDeployment(trx, accountId, deploymentId, { state: "DELETING", status_message: "", delete_time: now, update_time: now });
-    return true;
+    return now;
   });
-  // No replica runs here, so nothing remains to release: the deletion completes at once.
-  if (soft) await deployments.updateDeployment(deps.store.db, accountId, deploymentId, { state: "DELETED", update_time: Date.now() });
+  // No replica runs here, so nothing remains to release: the deletion completes at once (unless undeleted meanwhile).
+  if (deleteTime !== undefined) await deployments.completeDeletion(deps.store.db, accountId, deploymentId, deleteTime, Date.now());
   await deps.cluster.invalidator.account(accountId);
 }
 

@@ -35,6 +35,42 @@ export async function updateDeployment(db: Db, accountId: string, deploymentId: 
     .execute();
 }
 
+/**
+ * Records a probe's answer (`patch`: state, status message) on the deployment `probed`, only while it
+ * is still that deployment: not deleted, and serving the same model on the same backend. A deletion
+ * or an update that committed while the probe ran wins. Returns whether it was recorded.
+ */
+export async function recordProbe(
+  db: Db,
+  probed: Pick<DeploymentRow, "account_id" | "id" | "model" | "backend">,
+  patch: DeploymentPatch & { update_time: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable("deployments")
+    .set(withFolded(patch, ["display_name"]))
+    .where("account_id", "=", probed.account_id)
+    .where("id", "=", probed.id)
+    .where("delete_time", "is", null)
+    .where("model", "=", probed.model)
+    .where("backend", "=", probed.backend)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Completes a soft deletion (DELETING to DELETED) made at `deleteTime`, unless the deployment was
+ * undeleted (or deleted again) since.
+ */
+export async function completeDeletion(db: Db, accountId: string, deploymentId: string, deleteTime: number, updateTime: number): Promise<void> {
+  await db
+    .updateTable("deployments")
+    .set({ state: "DELETED", update_time: updateTime })
+    .where("account_id", "=", accountId)
+    .where("id", "=", deploymentId)
+    .where("delete_time", "=", deleteTime)
+    .execute();
+}
+
 /** Removes a deployment row for good (a hard delete, or a purge). */
 export async function deleteDeployment(db: Db, accountId: string, deploymentId: string): Promise<void> {
   await db.deleteFrom("deployments").where("account_id", "=", accountId).where("id", "=", deploymentId).execute();
