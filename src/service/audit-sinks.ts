@@ -13,6 +13,7 @@ import { insertUnique } from "../store/errors.ts";
 import type { AuditSinkRow } from "../store/schema.ts";
 import type { ListRequest } from "../store/list.ts";
 import { getWebhook } from "../store/webhooks.ts";
+import { lockAccount } from "../store/accounts.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { checkOutboundTarget } from "./outbound-fetch.ts";
@@ -89,6 +90,9 @@ export async function createAuditSink(deps: Deps, ctx: Ctx, accountId: string, s
       const prefix = `${collectionName(accountId, "webhooks")}/`;
       if (!input.webhook?.startsWith(prefix)) throw invalidArgument(`webhook must name one of the account's webhooks: ${prefix}{webhook}`);
       webhookId = input.webhook.slice(prefix.length);
+      // Locked before the webhook is read, as its deletion locks before it counts the sinks through it:
+      // a sink never streams through a webhook deleted meanwhile (which a webhook made later under its id would take over).
+      await lockAccount(deps.store, trx, accountId);
       if (!(await getWebhook(trx, accountId, webhookId))) throw invalidArgument(`webhook "${input.webhook}" not found`);
     } else {
       if (input.webhook !== undefined) throw invalidArgument("a SPLUNK_HEC sink takes url and hecToken, not webhook");

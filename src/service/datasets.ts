@@ -3,6 +3,7 @@ import { checkId } from "../domain/ids.ts";
 import type { DatasetFormat } from "../domain/dataset-format.ts";
 import { collectionName, datasetName } from "../domain/resource-names.ts";
 import * as datasets from "../store/datasets.ts";
+import { lockAccount } from "../store/accounts.ts";
 import type { ListRequest } from "../store/list.ts";
 import type { DatasetRow } from "../store/platform-rows.ts";
 import type { Db } from "../store/store.ts";
@@ -85,6 +86,8 @@ export async function updateDataset(
 ) {
   const op = { method: "UpdateDataset", resource: datasetName(accountId, datasetId), payload: input };
   return audited(deps, ctx, op, async (trx) => {
+    // Locked before the row is read (as a create reserving quota locks): a concurrent deletion is then a 404, never a success that changed nothing.
+    await lockAccount(deps.store, trx, accountId);
     const row = await getDatasetRow(trx, accountId, datasetId);
     const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "update datasets" : "update datasets created by others");
@@ -102,6 +105,7 @@ export async function updateDataset(
 export async function deleteDataset(deps: Deps, ctx: Ctx, accountId: string, datasetId: string): Promise<void> {
   const op = { method: "DeleteDataset", resource: datasetName(accountId, datasetId) };
   await audited(deps, ctx, op, async (trx) => {
+    await lockAccount(deps.store, trx, accountId);
     const row = await getDatasetRow(trx, accountId, datasetId);
     const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "datasets.manageOwn" : "datasets.manageOthers", own ? "delete datasets" : "delete datasets created by others");

@@ -6,6 +6,7 @@ import { applyDeploymentOptions, DEPLOYMENT_OPTION_FIELDS, type DeploymentOption
 import { checkId, isValidId } from "../domain/ids.ts";
 import { collectionName, deploymentName, modelName, parseModelName } from "../domain/resource-names.ts";
 import * as deployments from "../store/deployments.ts";
+import { lockAccount } from "../store/accounts.ts";
 import type { ListRequest } from "../store/list.ts";
 import { getModel } from "../store/models.ts";
 import type { DeploymentRow } from "../store/platform-rows.ts";
@@ -255,6 +256,9 @@ export async function createDeployment(
     });
   }
   const created = await audited(deps, ctx, op, async (trx) => {
+    // Locked before the model is read, as a model's deletion locks before it counts its deployments:
+    // no deployment of a model deleted meanwhile (which a model made later under its id would take over).
+    await lockAccount(deps.store, trx, accountId);
     const row = await plan(trx);
     await purgeExpired(deps, trx, accountId);
     const existing = await deployments.getDeployment(trx, accountId, row.id);
@@ -297,6 +301,8 @@ export async function listDeployments(deps: Deps, ctx: Ctx, accountId: string, r
 export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string, input: DeploymentInput) {
   const op = { method: "UpdateDeployment", resource: deploymentName(accountId, deploymentId), payload: input };
   const updated = await audited(deps, ctx, op, async (trx) => {
+    // Locked before the row is read (as a create reserving quota locks): a concurrent deletion is then a 404, never a success that changed nothing.
+    await lockAccount(deps.store, trx, accountId);
     const row = await getDeploymentRow(trx, accountId, deploymentId);
     authorizeChange(ctx, row, "update");
     checkLive(row);
@@ -342,6 +348,7 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
 export async function scaleDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string, replicaCount: number) {
   const op = { method: "ScaleDeployment", resource: deploymentName(accountId, deploymentId), payload: { replicaCount } };
   return audited(deps, ctx, op, async (trx) => {
+    await lockAccount(deps.store, trx, accountId);
     const row = await getDeploymentRow(trx, accountId, deploymentId);
     authorizeChange(ctx, row, "scale");
     checkLive(row);
@@ -360,6 +367,7 @@ export async function scaleDeployment(deps: Deps, ctx: Ctx, accountId: string, d
 export async function deleteDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string, hard = false): Promise<void> {
   const op = { method: "DeleteDeployment", resource: deploymentName(accountId, deploymentId), payload: { hard } };
   const deleteTime = await audited(deps, ctx, op, async (trx) => {
+    await lockAccount(deps.store, trx, accountId);
     const row = await getDeploymentRow(trx, accountId, deploymentId);
     authorizeChange(ctx, row, "delete");
     if (hard) {
@@ -385,6 +393,7 @@ export async function deleteDeployment(deps: Deps, ctx: Ctx, accountId: string, 
 export async function undeleteDeployment(deps: Deps, ctx: Ctx, accountId: string, deploymentId: string) {
   const op = { method: "UndeleteDeployment", resource: deploymentName(accountId, deploymentId) };
   const restored = await audited(deps, ctx, op, async (trx) => {
+    await lockAccount(deps.store, trx, accountId);
     await purgeExpired(deps, trx, accountId);
     const row = await getDeploymentRow(trx, accountId, deploymentId);
     authorizeChange(ctx, row, "undelete");

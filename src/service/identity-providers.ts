@@ -11,6 +11,7 @@ import { open, seal } from "../domain/secret-box.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { deleteProviderBindings } from "../store/identity-bindings.ts";
 import * as idps from "../store/identity-providers.ts";
+import { lockAccount } from "../store/accounts.ts";
 import { deleteSessionsVia } from "../store/sessions.ts";
 import type { IdentityProviderRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
@@ -193,6 +194,8 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
   const op = { method: "UpdateIdentityProvider", resource: identityProviderName(accountId, id), payload: auditPayload(input) };
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "identityProviders.update");
+    // Locked before the row is read (as a create reserving quota locks): a concurrent deletion is then a 404, never a success that changed nothing.
+    await lockAccount(deps.store, trx, accountId);
     const row = await getRow(trx, accountId, id);
     const patch: idps.IdentityProviderPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
@@ -237,6 +240,7 @@ export async function deleteIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
   await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "identityProviders.delete");
     requireHoldsEvery(ctx, `delete identity provider "${id}"`, "it signs out and unbinds everyone who signs in through it, admins included");
+    await lockAccount(deps.store, trx, accountId);
     await getRow(trx, accountId, id);
     await idps.deleteIdentityProvider(trx, accountId, id);
     await deleteSessionsVia(trx, accountId, `oidc:${id}`);

@@ -4,6 +4,7 @@ import { checkDisplayName } from "../domain/field-rules.ts";
 import { collectionName, modelName } from "../domain/resource-names.ts";
 import type { ListRequest } from "../store/list.ts";
 import * as models from "../store/models.ts";
+import { lockAccount } from "../store/accounts.ts";
 import { listPublicModelIds } from "../store/public-models.ts";
 import type { ModelRow } from "../store/platform-rows.ts";
 import type { Db } from "../store/store.ts";
@@ -122,6 +123,8 @@ export async function listModels(deps: Deps, ctx: Ctx, accountId: string, req: L
 export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string, input: ModelInput): Promise<Model> {
   const op = { method: "UpdateModel", resource: modelName(accountId, modelId), payload: input };
   const updated = await audited(deps, ctx, op, async (trx) => {
+    // Locked before the row is read (as a create reserving quota locks): a concurrent deletion is then a 404, never a success that changed nothing.
+    await lockAccount(deps.store, trx, accountId);
     const row = await getModelRow(trx, accountId, modelId);
     const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "models.manageOwn" : "models.manageOthers", own ? "update models" : "update models created by others");
@@ -146,6 +149,8 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
 export async function deleteModel(deps: Deps, ctx: Ctx, accountId: string, modelId: string): Promise<void> {
   const op = { method: "DeleteModel", resource: modelName(accountId, modelId) };
   await audited(deps, ctx, op, async (trx) => {
+    // Locked before the deployments using it are counted: one created meanwhile (which locks before it reads the model) is seen.
+    await lockAccount(deps.store, trx, accountId);
     const row = await getModelRow(trx, accountId, modelId);
     const own = isCreator(ctx.principal.uid, row.creator_uid);
     authorize(ctx, own ? "models.manageOwn" : "models.manageOthers", own ? "delete models" : "delete models created by others");

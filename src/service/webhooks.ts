@@ -16,6 +16,7 @@ import type { ListRequest } from "../store/list.ts";
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import * as store from "../store/webhooks.ts";
+import { lockAccount } from "../store/accounts.ts";
 import { sinksThroughWebhook } from "../store/audit-sinks.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
@@ -193,6 +194,8 @@ export async function updateWebhook(deps: Deps, ctx: Ctx, accountId: string, id:
   const problem = await reachProblem(deps, input.url);
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "webhooks.update");
+    // Locked before the row is read (as a create reserving quota locks): a concurrent deletion is then a 404, never a success that changed nothing.
+    await lockAccount(deps.store, trx, accountId);
     const row = await getRow(trx, accountId, id);
     if ((input.url !== undefined && input.url !== row.url) || (input.state !== undefined && input.state !== row.state))
       await requireSinkRights(trx, ctx, accountId, id, "change where this webhook sends or whether it does");
@@ -228,6 +231,7 @@ export async function rotateWebhookSecret(deps: Deps, ctx: Ctx, accountId: strin
     if (gracePeriodMs > MAX_SECRET_GRACE_MS) {
       throw invalidArgument(`gracePeriod must be at most ${formatDuration(MAX_SECRET_GRACE_MS)} (7 days): the old secret stops signing by then`);
     }
+    await lockAccount(deps.store, trx, accountId);
     const row = await getRow(trx, accountId, id);
     await requireSinkRights(trx, ctx, accountId, id, "rotate this webhook's signing secret");
     const key = serverKey(deps.config);
@@ -258,6 +262,8 @@ export async function rotateWebhookSecret(deps: Deps, ctx: Ctx, accountId: strin
 export async function deleteWebhook(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
   await audited(deps, ctx, { method: "DeleteWebhook", resource: webhookName(accountId, id) }, async (trx) => {
     authorize(ctx, "webhooks.delete");
+    // Locked before the sinks are counted: a sink created meanwhile (which locks before it reads the webhook) is seen.
+    await lockAccount(deps.store, trx, accountId);
     await getRow(trx, accountId, id);
     const sinks = await sinksThroughWebhook(trx, accountId, id);
     if (sinks.length > 0)

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { startPlatform } from "./support/platform.ts";
+import { until } from "./support/until.ts";
+
+/**
+ * A change racing a deletion of the same resource, or of the resource it names, on PostgreSQL's READ
+ * COMMITTED: the one that commits second sees the first. An update landing after a delete is a 404
+ * (never a 200, audited as done, that changed nothing); a deployment or audit sink is never left
+ * naming a model or webhook deleted meanwhile. On SQLite writes run one at a time, so each pair runs
+ * in the same order without the lock that holds the first one open on PostgreSQL.
+ */
+const A = "/v1/accounts/my-account";
+
+for (const dialect of DIALECTS) {
+  describe(`a change racing a deletion (${dialect})`, () => {
+    let h: TestHearth;
+    let stop: () => Promise<void>;
+    before(async () => {
+      ({ h, stop } = await startPlatform(dialect));
+    });
+    after(() => stop());
+
+    /** How many connections to the test database wait for a lock (PostgreSQL). */
+    async function waiting(client: pg.Client): Promise<number> {
+      const r = await client.query("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+      return (r.rows[0] as { n: number }).n;
+    }
+
+    /**
+     * Runs `first`, then `second`, while a row that `first` needs is held by another connection
+     * (`lock`: a statement taking it), so that `first` is still open when `second` reads; then lets
+     * both finish. On SQLite, one after the other.
+     */
+    async function heldOpen<T, U>(lock: string, first: () => Promise<T>, second: () => Promise<U>): Promise<[T, U]> {
+      if (h.dialect === "sqlite") return [await first(), await second()];
+      const client = new pg.Client({ connectionString: h.env.DATABASE_URL });
+      await client.connect();
+      try {
+        await client.query("begin");
+        await client.query(lock, [h.accountId]);
+        const one = first();
+        await until("the first request to wait for a lock", async () => ((await waiting(client)) >= 1 ? true : undefined));
+        const two = second();
+        // `second` either waits for a lock too, or has run to its end without one.
+        let done = false;
+        void two.finally(() => (done = true));
+        await until("the second request to end or wait", async () => (done || (await waiting(client)) >= 2 ? true : undefined));
+        await client.query("commit");
+        return [await one, await two];
+      } finally {
+        await client.end();
+      }
+    }
+
+    const entries = async (method: string, resource: string) =>
+      (await h.call("GET", `${A}/auditLogs?pageSize=50&filter=${encodeURIComponent(`method="${method}" AND resource="${resource}"`)}`)).body
+        .auditLogs as Array<{
+        status: { code: string };
+      }>;
+
+    test("an update that reads a resource before a deletion commits, and writes after, is a 404, audited as such", async () => {
+      const kinds: Array<[string, string, unknown, string, number]> = [
+        ["webhooks", "webhookId", { url: "https://hooks.example.com/x", events: ["api_key.disabled"] }, "NOT_FOUND", 404],
+        ["models", "modelId", { backend: "local" }, "NOT_FOUND", 404],
+        ["datasets", "datasetId", {}, "NOT_FOUND", 404],
+        // A deleted deployment takes no change but undelete.
+        ["deployments", "deploymentId", { baseModel: "accounts/fireworks/models/tiny-public" }, "FAILED_PRECONDITION", 400],
+      ];
+      for (const [collection, param, body, status, code] of kinds) {
+        const item = `${A}/${collection}/raced`;
+        const created = await h.call("POST", `${A}/${collection}?${param}=raced`, { body });
+        assert.equal(created.status, 200, JSON.stringify(created.body));
+        // The deletion is held open at its audit entry, after it removed the row.
+        const [deleted, updated] = await heldOpen(
+          "select * from audit_chain_heads where account_id = $1 for update",
+          () => h.call("DELETE", item),
+          () => h.call("PATCH", `${item}?updateMask=displayName`, { body: { displayName: "renamed" } }),
+        );
+        assert.equal(deleted.status, 200, `${collection}: ${JSON.stringify(deleted.body)}`);
+        assert.equal(updated.status, code, `${collection}: ${JSON.stringify(updated.body)}`);
+        const resource = item.slice("/v1/".length);
+        const method = `Update${{ webhooks: "Webhook", models: "Model", datasets: "Dataset", deployments: "Deployment" }[collection]}`;
+        assert.deepEqual(
+          (await entries(method, resource)).map((e) => e.status.code),
+          [status],
+          `${collection}: the update is audited as refused, never as done`,
+        );
+        if (collection === "deployments") {
+          const got = await h.call("GET", item);
+          assert.equal(got.body.state, "DELETED");
+          assert.equal(got.body.displayName, "");
+          assert.equal((await h.call("DELETE", `${item}?hard=true`)).status, 200);
+        } else assert.equal((await h.call("GET", item)).status, 404);
+      }
+    });
+
+    test("a webhook is not deleted under an audit sink created meanwhile: a webhook made later under its id never takes the stream", async () => {
+      assert.equal(
+        (await h.call("POST", `${A}/webhooks?webhookId=siem`, { body: { url: "https://hooks.example.com/a", events: ["api_key.disabled"] } })).status,
+        200,
+      );
+      const [sink, deleted] = await heldOpen(
+        "select id from accounts where id = $1 for update",
+        () => h.call("POST", `${A}/auditSinks?auditSinkId=s1`, { body: { type: "WEBHOOK", webhook: `${A.slice(4)}/webhooks/siem` } }),
+        () => h.call("DELETE", `${A}/webhooks/siem`),
+      );
+      assert.equal(sink.status, 200, JSON.stringify(sink.body));
+      assert.equal(deleted.status, 400, JSON.stringify(deleted.body));
+      assert.match(deleted.body.error.message, /audit sink "s1" streams the audit log through webhook "siem": delete the sink first/);
+      assert.equal((await h.call("GET", `${A}/webhooks/siem`)).status, 200);
+      assert.equal((await h.call("DELETE", `${A}/auditSinks/s1`)).status, 200);
+      assert.equal((await h.call("DELETE", `${A}/webhooks/siem`)).status, 200);
+    });
+
+    test("a model is not deleted under a deployment created meanwhile", async () => {
+      assert.equal((await h.call("POST", `${A}/models?modelId=m1`, { body: { backend: "local" } })).status, 200);
+      const [deployment, deleted] = await heldOpen(
+        "select id from accounts where id = $1 for update",
+        () => h.call("POST", `${A}/deployments?deploymentId=d1`, { body: { baseModel: `${A.slice(4)}/models/m1` } }),
+        () => h.call("DELETE", `${A}/models/m1`),
+      );
+      assert.equal(deployment.status, 200, JSON.stringify(deployment.body));
+      assert.equal(deleted.status, 400, JSON.stringify(deleted.body));
+      assert.match(deleted.body.error.message, /is used by 1 deployment\(s\); delete them first/);
+      assert.equal((await h.call("GET", `${A}/models/m1`)).status, 200);
+      assert.equal((await h.call("DELETE", `${A}/deployments/d1?hard=true`)).status, 200);
+      assert.equal((await h.call("DELETE", `${A}/models/m1`)).status, 200);
+    });
+  });
+}
