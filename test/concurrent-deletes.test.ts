@@ -4,6 +4,7 @@ import pg from "pg";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { startPlatform } from "./support/platform.ts";
 import { until } from "./support/until.ts";
+import { serviceAccountWithKey } from "./support/fixtures.ts";
 
 /**
  * A change racing a deletion of the same resource, or of the resource it names, on PostgreSQL's READ
@@ -113,6 +114,22 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", `${A}/webhooks/siem`)).status, 200);
       assert.equal((await h.call("DELETE", `${A}/auditSinks/s1`)).status, 200);
       assert.equal((await h.call("DELETE", `${A}/webhooks/siem`)).status, 200);
+    });
+
+    test("a change that queues a webhook event while that webhook is deleted succeeds, not 500 on the deliveries' foreign key", async () => {
+      const bot = await serviceAccountWithKey(h, "raced-bot", "user");
+      assert.equal(
+        (await h.call("POST", `${A}/webhooks?webhookId=alerts`, { body: { url: "https://hooks.example.com/a", events: ["api_key.disabled"] } })).status,
+        200,
+      );
+      const [deleted, disabled] = await heldOpen(
+        "select * from audit_chain_heads where account_id = $1 for update",
+        () => h.call("DELETE", `${A}/webhooks/alerts`),
+        () => h.call("POST", `${A}/users/raced-bot/apiKeys/${bot.keyId}:disable`, { body: { disableReason: "OTHER" } }),
+      );
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+      assert.equal(disabled.body.state, "DISABLED");
     });
 
     test("a model is not deleted under a deployment created meanwhile", async () => {
