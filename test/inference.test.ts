@@ -252,6 +252,25 @@ for (const dialect of DIALECTS) {
       const failed = await infer(h, bot.key, chat(PUBLIC, "fail"));
       assert.equal(failed.status, 502);
       assert.equal(((await failed.json()) as any).error.message, 'backend "local" answered 500: the GPU caught fire');
+      // Audited as answered (502, 504 and the sentence), not as an internal error of Hearth's.
+      const entries = await h.deps.store.db
+        .selectFrom("audit_logs")
+        .select(["status_code", "status_message"])
+        .where("account_id", "=", h.accountId)
+        .where("method", "=", "CreateChatCompletion")
+        .orderBy("seq", "desc")
+        .limit(3)
+        .execute();
+      assert.deepEqual(
+        entries.map((e) => [e.status_code, e.status_message]),
+        [
+          [502, 'UNAVAILABLE: backend "local" answered 500: the GPU caught fire'],
+          [504, 'DEADLINE_EXCEEDED: backend "local" did not answer within 1500 ms'],
+          [504, 'DEADLINE_EXCEEDED: backend "local" did not answer within 1500 ms'],
+        ],
+      );
+      const [entry] = await auditEntries(h, 'method="CreateChatCompletion"');
+      assert.equal(entry.status.code, "UNAVAILABLE");
     });
 
     test("a backend answer that is not a JSON object is a 502, and mid-stream an error event after the good chunks", async () => {

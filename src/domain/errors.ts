@@ -81,3 +81,22 @@ export const resourceExhausted = (message: string, headers: Record<string, strin
 /** The challenge every 401 carries (RFC 6750 §3). */
 export const BEARER_CHALLENGE: Readonly<Record<string, string>> = Object.freeze({ "www-authenticate": 'Bearer realm="hearth"' });
 export const unauthenticated = (message: string): ApiError => new ApiError("UNAUTHENTICATED", message, { ...BEARER_CHALLENGE });
+
+/**
+ * A backend's failure that a request ends with (the gateway's UpstreamError): 502, or 504 when the
+ * backend did not answer in time. Not an internal error of Hearth's: its refusal's audit entry
+ * records this status and sentence, under the google.rpc name `status` (UNAVAILABLE, DEADLINE_EXCEEDED).
+ */
+export class BackendFailure extends Error {
+  readonly httpStatus: 502 | 504;
+
+  constructor(httpStatus: 502 | 504, message: string) {
+    super(message);
+    this.name = "BackendFailure";
+    this.httpStatus = httpStatus;
+  }
+
+  get status(): "UNAVAILABLE" | "DEADLINE_EXCEEDED" {
+    return this.httpStatus === 504 ? "DEADLINE_EXCEEDED" : "UNAVAILABLE";
+  }
+}

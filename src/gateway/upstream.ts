@@ -1,20 +1,19 @@
 import http from "node:http";
 import https from "node:https";
 import { urlToHttpOptions } from "node:url";
+import { BackendFailure } from "../domain/errors.ts";
 import type { Backend } from "../platform-config.ts";
 
 /**
  * Calls to OpenAI-compatible backends. The backend credential is added here and nowhere else;
  * errors name the backend and what went wrong, never the credential or the upstream headers.
  */
-export class UpstreamError extends Error {
-  readonly httpStatus: 502 | 504;
+export class UpstreamError extends BackendFailure {
   readonly code: "upstream_error" | "upstream_timeout";
 
   constructor(httpStatus: 502 | 504, message: string) {
-    super(message);
+    super(httpStatus, message);
     this.name = "UpstreamError";
-    this.httpStatus = httpStatus;
     this.code = httpStatus === 504 ? "upstream_timeout" : "upstream_error";
   }
 }

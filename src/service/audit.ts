@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isAdminAction } from "../domain/actions.ts";
-import { ApiError } from "../domain/errors.ts";
+import { ApiError, BackendFailure } from "../domain/errors.ts";
 import type { Db } from "../store/store.ts";
 import type { Transaction } from "kysely";
 import { appendAuditLog, type NewAuditEntry } from "../store/audit-chain.ts";
@@ -90,6 +90,8 @@ const authenticationOf = (actor: Actor): string => (actor.apiKeyId ? `apiKey:${a
 function statusOf(error: unknown): { code: number; message: string } {
   if (error === undefined) return { code: 0, message: "" };
   if (error instanceof ApiError) return { code: error.httpCode, message: `${error.status}: ${error.message}` };
+  // A backend's failure (502, 504) is answered with its status and sentence: recorded as answered, not as an internal error.
+  if (error instanceof BackendFailure) return { code: error.httpStatus, message: `${error.status}: ${error.message}` };
   return { code: 500, message: "INTERNAL: internal error" };
 }
 
