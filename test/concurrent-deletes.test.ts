@@ -14,13 +14,15 @@ import { serviceAccountWithKey } from "./support/fixtures.ts";
  * in the same order without the lock that holds the first one open on PostgreSQL.
  */
 const A = "/v1/accounts/my-account";
+/** The operator's shared secret for leak reports (HEARTH_LEAK_REPORT_SECRET). */
+const LEAK_SECRET = "a-shared-secret-of-at-least-32-characters";
 
 for (const dialect of DIALECTS) {
   describe(`a change racing a deletion (${dialect})`, () => {
     let h: TestHearth;
     let stop: () => Promise<void>;
     before(async () => {
-      ({ h, stop } = await startPlatform(dialect));
+      ({ h, stop } = await startPlatform(dialect, {}, { HEARTH_LEAK_REPORT_SECRET: LEAK_SECRET }));
     });
     after(() => stop());
 
@@ -130,6 +132,30 @@ for (const dialect of DIALECTS) {
       assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
       assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
       assert.equal(disabled.body.state, "DISABLED");
+    });
+
+    test("a leak report that queues its events while a subscribed webhook is deleted still disables the key (it held no account lock)", async () => {
+      const bot = await serviceAccountWithKey(h, "leaked-bot", "user");
+      assert.equal(
+        (await h.call("POST", `${A}/webhooks?webhookId=leaks`, { body: { url: "https://hooks.example.com/a", events: ["api_key.leaked"] } })).status,
+        200,
+      );
+      const report = JSON.stringify([{ type: "hearth_api_key", source: "content", token: bot.key, url: "https://gitlab.example/snippets/7" }]);
+      const [deleted, reported] = await heldOpen(
+        "select * from audit_chain_heads where account_id = $1 for update",
+        () => h.call("DELETE", `${A}/webhooks/leaks`),
+        async () => {
+          const res = await fetch(`${h.baseUrl}/v1/apiKeys:reportLeak`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-hearth-leak-report-secret": LEAK_SECRET },
+            body: report,
+          });
+          return { status: res.status, text: await res.text() };
+        },
+      );
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      assert.equal(reported.status, 200, reported.text);
+      assert.equal((await h.call("GET", "/verifyApiKey", { key: bot.key })).status, 401, "the leaked key is disabled");
     });
 
     test("a model is not deleted under a deployment created meanwhile", async () => {

@@ -1,10 +1,21 @@
-import { sql, type Kysely } from "kysely";
+import { sql, SqliteAdapter, type Kysely } from "kysely";
 import type { Db } from "./store.ts";
 import type { Dialect, Schema, WebhookDeliveryRow, WebhookEventRow, WebhookRow } from "./schema.ts";
 
-/** The account's ENABLED webhooks subscribed to `type` (ids). Events are matched here, in the caller's transaction. */
+/**
+ * The account's ENABLED webhooks subscribed to `type` (ids). Events are matched here, in the caller's
+ * transaction. On PostgreSQL the rows are locked against deletion (FOR KEY SHARE) until it commits: a
+ * webhook deleted meanwhile is waited for and left out, rather than failing the deliveries' foreign
+ * key (a 500 for the change that queued the event, a leak report's disable among them).
+ */
 export async function subscribedWebhooks(db: Db, accountId: string, type: string): Promise<string[]> {
-  const rows = await db.selectFrom("webhooks").select(["id", "events"]).where("account_id", "=", accountId).where("state", "=", "ENABLED").execute();
+  const rows = await db
+    .selectFrom("webhooks")
+    .select(["id", "events"])
+    .where("account_id", "=", accountId)
+    .where("state", "=", "ENABLED")
+    .$if(!(db.getExecutor().adapter instanceof SqliteAdapter), (q) => q.forKeyShare())
+    .execute();
   return rows.filter((r) => (JSON.parse(r.events) as string[]).includes(type)).map((r) => r.id);
 }
 
