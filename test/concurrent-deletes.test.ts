@@ -5,6 +5,7 @@ import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { startPlatform } from "./support/platform.ts";
 import { until } from "./support/until.ts";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
+import { enqueueWebhookEvent } from "../src/service/webhook-events.ts";
 
 /**
  * A change racing a deletion of the same resource, or of the resource it names, on PostgreSQL's READ
@@ -98,6 +99,22 @@ for (const dialect of DIALECTS) {
           assert.equal((await h.call("DELETE", `${item}?hard=true`)).status, 200);
         } else assert.equal((await h.call("GET", item)).status, 404);
       }
+    });
+
+    test("a redelivery racing its webhook's deletion is a 404, not a 200 for a delivery that is gone", async () => {
+      assert.equal(
+        (await h.call("POST", `${A}/webhooks?webhookId=hook`, { body: { url: "https://hooks.example.com/a", events: ["api_key.expiring"] } })).status,
+        200,
+      );
+      await enqueueWebhookEvent(h.deps.store.db, h.accountId, "api_key.expiring", {});
+      const delivery = (await h.call("GET", `${A}/webhooks/hook/deliveries`)).body.webhookDeliveries[0].name.split("/").pop();
+      const [deleted, redelivered] = await heldOpen(
+        "select * from audit_chain_heads where account_id = $1 for update",
+        () => h.call("DELETE", `${A}/webhooks/hook`),
+        () => h.call("POST", `${A}/webhooks/hook/deliveries/${delivery}:redeliver`, { body: {} }),
+      );
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      assert.equal(redelivered.status, 404, JSON.stringify(redelivered.body));
     });
 
     test("a webhook is not deleted under an audit sink created meanwhile: a webhook made later under its id never takes the stream", async () => {

@@ -327,6 +327,7 @@ export async function redeliverWebhookDelivery(deps: Deps, ctx: Ctx, accountId: 
   const op = { method: "RedeliverWebhookDelivery", resource: webhookDeliveryName(accountId, webhookId, id) };
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "webhooks.update");
+    await lockAccount(deps.store, trx, accountId);
     const webhook = await getRow(trx, accountId, webhookId);
     const row = await store.getDelivery(trx, accountId, webhookId, id);
     if (!row) throw notFound(`delivery "${id}" not found`);
