@@ -85,6 +85,25 @@ describe("inference fast path and framework route alike at the edges", () => {
     assert.deepEqual(counts, { framework: 1, fast: 1 });
   });
 
+  test("a client that goes away while the backend thinks is audited as CANCELLED (499), not as a backend failure, on both", async () => {
+    for (const [label, path] of BOTH) {
+      const bot = await serviceAccountWithKey(h, `left-${label}`, "user");
+      const body = JSON.stringify(chat(PUBLIC, "hang"));
+      const asked = up.requests.length;
+      const s = await openConnection(h.baseUrl);
+      s.write(postHead(path, bot.key, Buffer.byteLength(body)) + body);
+      while (up.requests.length === asked) await sleep(10);
+      s.destroy();
+      let entry: any;
+      for (let i = 0; i < 200 && !entry; i++) {
+        entry = (await auditEntries(h, 'message="CreateChatCompletion"')).find((e: { apiKeyId?: string }) => e.apiKeyId === bot.keyId);
+        if (!entry) await sleep(25);
+      }
+      assert.ok(entry, `${label}: audited`);
+      assert.deepEqual([entry.status.code, entry.status.message], ["CANCELLED", "CANCELLED: the client closed the request"], label);
+    }
+  });
+
   test("a JSON object shorter than its Content-Length from a client that goes away takes nothing of the rpm quota on either", async () => {
     const used: Record<string, number> = {};
     for (const [label, path] of BOTH) {

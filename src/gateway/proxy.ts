@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { describeIssue } from "../domain/describe-issue.ts";
-import { invalidArgument } from "../domain/errors.ts";
+import { cancelled, invalidArgument } from "../domain/errors.ts";
 import { auditRefusals } from "../service/audit.ts";
 import { authorize } from "../service/permissions.ts";
 import type { Ctx, Deps, Operation } from "../service/context.ts";
@@ -121,7 +121,7 @@ export async function proxyInference(deps: Deps, ctx: Ctx, body: Body, exchange:
  * `stream: true`), which names the model as the client did; `exchange` gets its status and
  * headers (the admission's rate-limit headers first). The call is metered, or its reservation
  * released, once it ends.
- * @throws UpstreamError (502, 504) when the backend fails, times out or the client went away first.
+ * @throws UpstreamError (502, 504) when the backend fails or times out; CANCELLED (499) when the client went away first.
  */
 async function forwardInference(deps: Deps, ctx: Ctx, body: Body, admitted: AdmittedCall, exchange: GatewayExchange, path: InferencePath): Promise<unknown> {
   const { target, promptEstimate, admission } = admitted;
@@ -139,7 +139,7 @@ async function forwardInference(deps: Deps, ctx: Ctx, body: Body, admitted: Admi
   if (clientGone.aborted) {
     // Gone before the backend was asked: nothing was spent.
     await endCall(c);
-    throw new UpstreamError(502, "the client closed the request");
+    throw cancelled("the client closed the request");
   }
   let call: UpstreamCall;
   try {

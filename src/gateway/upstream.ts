@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { urlToHttpOptions } from "node:url";
-import { BackendFailure } from "../domain/errors.ts";
+import { BackendFailure, cancelled } from "../domain/errors.ts";
 import type { Backend } from "../platform-config.ts";
 
 /**
@@ -215,7 +215,7 @@ export async function postUpstream(backend: Backend, path: string, body: string,
   } catch (error) {
     done();
     if (why === "timeout") throw new UpstreamError(504, `backend "${backend.name}" did not answer within ${backend.timeoutMs} ms`);
-    if (why === "client") throw new UpstreamError(502, "the client closed the request");
+    if (why === "client") throw cancelled("the client closed the request");
     throw new UpstreamError(502, `backend "${backend.name}" is unreachable (${reasonOf(error)})`);
   }
 }
