@@ -17,6 +17,12 @@ interface ActionSpec {
   readonly roles: readonly Role[];
   /** Audit entries of operations that check this action carry `isAdminAction: true`. */
   readonly adminAction: boolean;
+  /**
+   * For an action over the acting principal's own things (its keys, its audit entries, what it
+   * created): the action over another principal's. A key of another principal acts as that
+   * principal, so what is its own there is another's to whoever makes the key (`overOthers`).
+   */
+  readonly others?: string;
 }
 
 const EVERYONE = ROLES;
@@ -36,22 +42,22 @@ const ACTIONS = [
   { name: "users.unbindIdentity", description: "remove users' identity bindings", roles: ADMIN, adminAction: true },
   { name: "users.revokeSessions", description: "revoke users' sessions", roles: ADMIN, adminAction: true },
 
-  { name: "apiKeys.list", description: "list its own API keys", roles: EVERYONE, adminAction: false },
-  { name: "apiKeys.get", description: "view its own API keys", roles: EVERYONE, adminAction: false },
-  { name: "apiKeys.create", description: "create its own API keys", roles: EVERYONE, adminAction: false },
-  { name: "apiKeys.delete", description: "delete its own API keys", roles: EVERYONE, adminAction: false },
+  { name: "apiKeys.list", description: "list its own API keys", roles: EVERYONE, adminAction: false, others: "apiKeys.listOthers" },
+  { name: "apiKeys.get", description: "view its own API keys", roles: EVERYONE, adminAction: false, others: "apiKeys.getOthers" },
+  { name: "apiKeys.create", description: "create its own API keys", roles: EVERYONE, adminAction: false, others: "apiKeys.createForServiceAccount" },
+  { name: "apiKeys.delete", description: "delete its own API keys", roles: EVERYONE, adminAction: false, others: "apiKeys.deleteOthers" },
   { name: "apiKeys.listOthers", description: "list other principals' API keys", roles: ADMIN, adminAction: true },
   { name: "apiKeys.getOthers", description: "view other principals' API keys", roles: ADMIN, adminAction: true },
   { name: "apiKeys.createForServiceAccount", description: "create API keys for service accounts", roles: ADMIN, adminAction: true },
   { name: "apiKeys.deleteOthers", description: "delete other principals' API keys", roles: ADMIN, adminAction: true },
-  { name: "apiKeys.update", description: "change its own API keys (name, restrictions)", roles: EVERYONE, adminAction: false },
+  { name: "apiKeys.update", description: "change its own API keys (name, restrictions)", roles: EVERYONE, adminAction: false, others: "apiKeys.updateOthers" },
   { name: "apiKeys.updateOthers", description: "change other principals' API keys", roles: ADMIN, adminAction: true },
-  { name: "apiKeys.disable", description: "disable or enable its own API keys", roles: EVERYONE, adminAction: false },
+  { name: "apiKeys.disable", description: "disable or enable its own API keys", roles: EVERYONE, adminAction: false, others: "apiKeys.disableOthers" },
   { name: "apiKeys.disableOthers", description: "disable or enable other principals' API keys", roles: ADMIN, adminAction: true },
-  { name: "apiKeys.rotate", description: "rotate its own API keys", roles: EVERYONE, adminAction: false },
+  { name: "apiKeys.rotate", description: "rotate its own API keys", roles: EVERYONE, adminAction: false, others: "apiKeys.rotateForServiceAccount" },
   { name: "apiKeys.rotateForServiceAccount", description: "rotate service accounts' API keys", roles: ADMIN, adminAction: true },
 
-  { name: "auditLogs.list", description: "view its own audit log entries", roles: EVERYONE, adminAction: false },
+  { name: "auditLogs.list", description: "view its own audit log entries", roles: EVERYONE, adminAction: false, others: "auditLogs.listAll" },
   { name: "auditLogs.listAll", description: "view every audit log entry of the account", roles: ADMIN, adminAction: true },
   { name: "auditSettings.update", description: "change the account's audit settings (data-access entries)", roles: ADMIN, adminAction: true },
 
@@ -83,20 +89,32 @@ const ACTIONS = [
   { name: "models.list", description: "list models", roles: EVERYONE, adminAction: false },
   { name: "models.get", description: "view models", roles: EVERYONE, adminAction: false },
   { name: "models.create", description: "create models", roles: CREATORS, adminAction: false },
-  { name: "models.manageOwn", description: "update or delete models it created", roles: CREATORS, adminAction: false },
+  { name: "models.manageOwn", description: "update or delete models it created", roles: CREATORS, adminAction: false, others: "models.manageOthers" },
   { name: "models.manageOthers", description: "update or delete models created by others", roles: MANAGERS, adminAction: false },
 
   { name: "deployments.list", description: "list deployments", roles: EVERYONE, adminAction: false },
   { name: "deployments.get", description: "view deployments", roles: EVERYONE, adminAction: false },
   { name: "deployments.create", description: "create deployments", roles: CREATORS, adminAction: false },
-  { name: "deployments.manageOwn", description: "update or delete deployments it created", roles: CREATORS, adminAction: false },
+  {
+    name: "deployments.manageOwn",
+    description: "update or delete deployments it created",
+    roles: CREATORS,
+    adminAction: false,
+    others: "deployments.manageOthers",
+  },
   { name: "deployments.manageOthers", description: "update or delete deployments created by others", roles: MANAGERS, adminAction: false },
 
   { name: "datasets.list", description: "list datasets", roles: EVERYONE, adminAction: false },
   { name: "datasets.get", description: "view datasets", roles: EVERYONE, adminAction: false },
   { name: "datasets.download", description: "download datasets", roles: EVERYONE, adminAction: false },
   { name: "datasets.create", description: "create datasets", roles: CREATORS, adminAction: false },
-  { name: "datasets.manageOwn", description: "upload to, update or delete datasets it created", roles: CREATORS, adminAction: false },
+  {
+    name: "datasets.manageOwn",
+    description: "upload to, update or delete datasets it created",
+    roles: CREATORS,
+    adminAction: false,
+    others: "datasets.manageOthers",
+  },
   { name: "datasets.manageOthers", description: "upload to, update or delete datasets created by others", roles: MANAGERS, adminAction: false },
 
   { name: "billingUsage.get", description: "view billing usage", roles: EVERYONE, adminAction: false },
@@ -131,6 +149,16 @@ export function can(role: string, action: Action): boolean {
 /** Whether `name` is an action of the vocabulary. */
 export function isAction(name: string): name is Action {
   return BY_NAME.has(name as Action);
+}
+
+/**
+ * What acting as another principal with `action` amounts to for the one who acts: the same action
+ * over others' things where `action` is over the principal's own (`datasets.manageOwn` →
+ * `datasets.manageOthers`, `apiKeys.delete` → `apiKeys.deleteOthers`, `auditLogs.list` →
+ * `auditLogs.listAll`), else `action` itself. Unknown names are returned as they are.
+ */
+export function overOthers(action: string): string {
+  return (BY_NAME.get(action as Action) as ActionSpec | undefined)?.others ?? action;
 }
 
 /** Whether taking `action` is an admin action (its audit entries carry `isAdminAction: true`). */

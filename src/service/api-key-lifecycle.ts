@@ -17,7 +17,7 @@ import { keepAnActingAdminKey } from "./acting-admins.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { keyExpiry } from "./key-policy.ts";
-import { requireGrantable } from "./permission-presets.ts";
+import { requireMayActAs } from "./permission-presets.ts";
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
@@ -201,7 +201,7 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     // Its other restrictions too: a restricted key never rotates to a secret wider than itself.
     requireWithinActingKey(ctx, row);
     requireSharesActingKeyCounters(ctx, row, "rotate");
-    if (!self && row.scopes === null) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
+    if (!self && row.scopes === null) await requireMayActAs(trx, ctx, owner);
     const now = deps.clock.now();
     if (row.expire_time !== null && row.expire_time <= now) throw failedPrecondition(`API key "${keyId}" has expired; create a new key instead`);
     if (row.successor_key_id !== "") {

@@ -3,7 +3,7 @@
  * an UpdateApiKey asks for (each refusal names the field and the value), turning it into columns and
  * back, and the rule that a key never does more than its owner nor than the key that made it.
  */
-import { ACTION_NAMES, isAction, type Action } from "../domain/actions.ts";
+import { ACTION_NAMES, isAction, overOthers, type Action } from "../domain/actions.ts";
 import {
   checkCidr,
   checkModelPattern,
@@ -146,8 +146,10 @@ export function restrictionsOf(row: RestrictionColumns): ApiKeyRestrictions | un
  * - every scope must be an action the owner's current role holds (a role downgrade later narrows
  *   the key further: its effective permissions are scopes ∩ role, see `holds`);
  * - a caller acting through a scoped key gives only scopes it holds itself, and never an unscoped key;
- * - an unscoped key of another principal (a service account) gives the caller that principal's
- *   role, which the caller checks with `requireGrantable`; a scoped one gives only its scopes.
+ * - a key of another principal (a service account) acts as that principal, so a scope over the
+ *   owner's own things is one over another's to the caller (`overOthers`: `datasets.manageOwn`
+ *   needs `datasets.manageOthers`, `apiKeys.delete` needs `apiKeys.deleteOthers`); an unscoped one
+ *   gives the caller that principal's whole role, which the caller checks with `requireMayActAs`.
  * @throws PERMISSION_DENIED naming the scopes beyond the owner's role or beyond the caller's key.
  */
 export async function requireScopesGrantable(db: Db, ctx: Ctx, owner: UserRow, scopes: string | null): Promise<void> {
@@ -167,7 +169,8 @@ export async function requireScopesGrantable(db: Db, ctx: Ctx, owner: UserRow, s
       `scopes ${beyond.join(", ")} are beyond the role "${owner.role}"${preset} of the key's owner "${owner.id}": a key never does more than its owner`,
     );
   }
-  requireHoldsAll(ctx, list, "give an API key scopes beyond its own");
+  if (owner.id === ctx.principal.userId) return requireHoldsAll(ctx, list, "give an API key scopes beyond its own");
+  requireHoldsAll(ctx, new Set(list.map(overOthers)), `give an API key of "${owner.id}", which acts as it, scopes over what is its own`);
 }
 
 /**

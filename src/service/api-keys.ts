@@ -9,7 +9,7 @@ import type { ApiKeyRow } from "../store/schema.ts";
 import { keepAnActingAdminKey } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { requireGrantable } from "./permission-presets.ts";
+import { requireMayActAs } from "./permission-presets.ts";
 import { authorize, holds } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { atUsageTime } from "./usage-time.ts";
@@ -63,8 +63,8 @@ export async function createApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     requireWithinActingKey(ctx, restrictions);
     await requireScopesGrantable(trx, ctx, owner, restrictions.scopes);
     // A key acts as its owner: minting one for a service account gives the caller that account's
-    // role (a scoped key, only its scopes: checked above).
-    if (!self && restrictions.scopes === null) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
+    // role, its own things being another's to the caller (a scoped key, only its scopes: checked above).
+    if (!self && restrictions.scopes === null) await requireMayActAs(trx, ctx, owner);
     const displayName = checkDisplayName(input.displayName?.trim() || "default");
     const now = deps.clock.now();
     if (input.expireTime !== undefined && input.expireTime <= now) throw invalidArgument("expireTime must be in the future");
@@ -201,7 +201,7 @@ export async function updateApiKey(
     requireWithinActingKey(ctx, columns);
     if (columns.scopes !== undefined) {
       await requireScopesGrantable(trx, ctx, owner, columns.scopes);
-      if (columns.scopes === null && userId !== ctx.principal.userId) await requireGrantable(trx, ctx, accountId, owner.role, owner.permission_preset);
+      if (columns.scopes === null && userId !== ctx.principal.userId) await requireMayActAs(trx, ctx, owner);
     }
     const next: ApiKeyRow = { ...row, ...columns };
     if (input.displayName !== undefined) next.display_name = checkDisplayName(input.displayName.trim() || "default");

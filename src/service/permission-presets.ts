@@ -7,7 +7,7 @@
  * holders' cached keys are invalidated like a role change); a preset in use is not deleted.
  */
 import { randomBytes } from "node:crypto";
-import { ACTION_NAMES, can, isAction } from "../domain/actions.ts";
+import { ACTION_NAMES, can, isAction, overOthers } from "../domain/actions.ts";
 import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
@@ -84,7 +84,7 @@ export async function presetToHold(db: Db, accountId: string, preset: string | u
 
 /**
  * Checks that the caller holds every action of `role` (with `presetId` for role `custom`) before
- * it gives that role, or a key of a principal with it, or changes or deletes a principal with it
+ * it gives that role, or changes or deletes a principal with it
  * (`requireHoldsAll`: no escalation, and nobody acts on a principal above them, as Kubernetes
  * RBAC's escalation rule).
  * @param verb how the refusal names the act: `give` (default) or e.g. `change or delete a principal with`.
@@ -93,6 +93,21 @@ export async function presetToHold(db: Db, accountId: string, preset: string | u
 export async function requireGrantable(db: Db, ctx: Ctx, accountId: string, role: string, presetId: string, verb = "give"): Promise<void> {
   const what = role === CUSTOM_ROLE ? `${verb} permission preset "${presetId}"` : `${verb} role "${role}"`;
   requireHoldsAll(ctx, await roleActions(db, accountId, role, presetId), what);
+}
+
+/**
+ * Checks that the caller may act as `owner` (another principal of the account) through an API key
+ * of it that carries no scopes: such a key holds every action of the owner's role, and what is the
+ * owner's own there (its keys, its audit entries, what it created) is another's to the caller, so
+ * the caller must hold each of those actions over others' (`overOthers`: `datasets.manageOwn` as
+ * `datasets.manageOthers`, `apiKeys.delete` as `apiKeys.deleteOthers`, …) — otherwise minting a
+ * service account a key would reach its resources, which the caller may not touch itself.
+ * @throws PERMISSION_DENIED naming the actions the caller lacks.
+ */
+export async function requireMayActAs(db: Db, ctx: Ctx, owner: { account_id: string; id: string; role: string; permission_preset: string }): Promise<void> {
+  const actions = await roleActions(db, owner.account_id, owner.role, owner.permission_preset);
+  const what = owner.role === CUSTOM_ROLE ? `permission preset "${owner.permission_preset}"` : `role "${owner.role}"`;
+  requireHoldsAll(ctx, new Set(actions.map(overOthers)), `act as "${owner.id}" (${what}) through an API key of it`);
 }
 
 /**

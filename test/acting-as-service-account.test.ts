@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+import { serviceAccountWithKey } from "./support/fixtures.ts";
+
+/**
+ * A key of a service account acts as that account: what is its own there (the datasets, models and
+ * deployments it created, its keys, its audit entries) is another's to whoever mints the key. So
+ * minting one (scoped or not) needs the actions over others' things, or a custom role holding only
+ * `datasets.manageOwn` and `apiKeys.createForServiceAccount` could delete another's dataset.
+ */
+for (const dialect of DIALECTS) {
+  describe(`acting as a service account through a key minted for it (${dialect})`, () => {
+    let h: TestHearth;
+    const A = "/v1/accounts/my-account";
+    before(async () => {
+      h = await startHearth(dialect);
+    });
+    after(() => h.stop());
+
+    const preset = async (id: string, actions: string[]) => {
+      const made = await h.call("POST", `${A}/permissionPresets?permissionPresetId=${id}`, { body: { actions } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+    };
+    const holder = async (userId: string, presetId: string) => {
+      const { key, keyId } = await serviceAccountWithKey(h, userId, "inference-user");
+      const given = await h.call("PATCH", `${A}/users/${userId}`, { body: { permissionPreset: presetId } });
+      assert.equal(given.status, 200, JSON.stringify(given.body));
+      return { key, keyId };
+    };
+
+    test("reproduction: a custom role holding datasets.manageOwn cannot reach another's datasets by minting that account a key", async () => {
+      const own = ["datasets.create", "datasets.get", "datasets.list", "datasets.manageOwn"];
+      await preset("buildp", own);
+      await preset("mintp", [...own, "apiKeys.createForServiceAccount", "apiKeys.rotateForServiceAccount"]);
+      const builder = await holder("builder", "buildp");
+      const minter = await holder("minter", "mintp");
+
+      const made = await h.call("POST", `${A}/datasets?datasetId=builder-data`, { key: builder.key, body: {} });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const direct = await h.call("DELETE", `${A}/datasets/builder-data`, { key: minter.key });
+      assert.equal(direct.status, 403, JSON.stringify(direct.body));
+
+      // A scoped key whose scope is over the owner's own datasets: refused, naming the action over others'.
+      const scoped = await h.call("POST", `${A}/users/builder/apiKeys`, { key: minter.key, body: { apiKey: { scopes: ["datasets.manageOwn"] } } });
+      assert.equal(scoped.status, 403, JSON.stringify(scoped.body));
+      assert.match(
+        scoped.body.error.message,
+        /cannot give an API key of "builder", which acts as it, scopes over what is its own: it does not hold datasets\.manageOthers/,
+      );
+      // An unscoped key holds the owner's whole role: refused too, though the minter holds every action of it by name.
+      const unscoped = await h.call("POST", `${A}/users/builder/apiKeys`, { key: minter.key, body: { apiKey: {} } });
+      assert.equal(unscoped.status, 403, JSON.stringify(unscoped.body));
+      assert.match(
+        unscoped.body.error.message,
+        /cannot act as "builder" \(permission preset "buildp"\) through an API key of it: it does not hold datasets\.manageOthers/,
+      );
+      // Nor by rotating a key an admin gave such a scope: its successor would go to the minter.
+      const adminMade = await h.call("POST", `${A}/users/builder/apiKeys`, { body: { apiKey: { scopes: ["datasets.manageOwn", "datasets.get"] } } });
+      assert.equal(adminMade.status, 200, JSON.stringify(adminMade.body));
+      const rotated = await h.call("POST", `${A}/users/builder/apiKeys/${adminMade.body.keyId}:rotate`, { key: minter.key, body: { gracePeriod: "0s" } });
+      assert.equal(rotated.status, 403, JSON.stringify(rotated.body));
+      assert.match(rotated.body.error.message, /does not hold datasets\.manageOthers/);
+      assert.equal((await h.call("GET", `${A}/datasets/builder-data`)).status, 200, "the dataset stays");
+
+      // A scope over nothing of the owner's own is still given, and an admin still mints any key.
+      const reader = await h.call("POST", `${A}/users/builder/apiKeys`, { key: minter.key, body: { apiKey: { scopes: ["datasets.get"] } } });
+      assert.equal(reader.status, 200, JSON.stringify(reader.body));
+      assert.equal((await h.call("DELETE", `${A}/datasets/builder-data`, { key: reader.body.key })).status, 403);
+      assert.equal((await h.call("POST", `${A}/users/builder/apiKeys`, { body: { apiKey: {} } })).status, 200);
+    });
+
+    test("reproduction: a scope over the owner's own keys needs the action over others' keys", async () => {
+      await preset("keyp", ["apiKeys.createForServiceAccount", "apiKeys.delete", "apiKeys.list"]);
+      await preset("plainp", ["apiKeys.delete", "apiKeys.list"]);
+      const minter = await holder("key-minter", "keyp");
+      const target = await holder("key-target", "plainp");
+      assert.equal((await h.call("GET", `${A}/users/key-target/apiKeys`, { key: target.key })).status, 200);
+      const minted = await h.call("POST", `${A}/users/key-target/apiKeys`, { key: minter.key, body: { apiKey: { scopes: ["apiKeys.delete"] } } });
+      assert.equal(minted.status, 403, JSON.stringify(minted.body));
+      assert.match(minted.body.error.message, /it does not hold apiKeys\.deleteOthers/);
+      assert.equal((await h.call("GET", `${A}/users/key-target/apiKeys/${target.keyId}`)).body.state, "ENABLED");
+    });
+  });
+}
