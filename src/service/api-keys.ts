@@ -9,7 +9,7 @@ import type { ApiKeyRow } from "../store/schema.ts";
 import { keepAnActingAdminKey } from "./acting-admins.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { requireMayActAs } from "./permission-presets.ts";
+import { requireMayActAs, requireMayChangeKeysOf } from "./permission-presets.ts";
 import { authorize, holds } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { atUsageTime } from "./usage-time.ts";
@@ -189,6 +189,7 @@ export async function updateApiKey(
     const owner = await getUserRow(trx, accountId, userId);
     const row = await keys.getApiKey(trx, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
+    await requireMayChangeKeysOf(trx, ctx, owner);
     // Set at creation (AIP-203 IMMUTABLE): sent back unchanged it is fine; changed, it is refused, not ignored.
     if (immutable.expireTime !== undefined && immutable.expireTime !== row.expire_time) {
       const stored = row.expire_time === null ? "none" : formatTimestamp(row.expire_time);
@@ -222,7 +223,9 @@ export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     await lockAccount(deps.store, trx, accountId);
     const row = await keys.getApiKey(trx, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
-    await keepAnActingAdminKey(trx, await getUserRow(trx, accountId, userId), keyId);
+    const owner = await getUserRow(trx, accountId, userId);
+    await requireMayChangeKeysOf(trx, ctx, owner);
+    await keepAnActingAdminKey(trx, owner, keyId);
     await keys.deleteApiKey(trx, keyId, deps.clock.now());
   });
   await deps.cluster.invalidator.key(keyId);

@@ -96,6 +96,22 @@ export async function requireGrantable(db: Db, ctx: Ctx, accountId: string, role
 }
 
 /**
+ * Changing, disabling, enabling, rotating or deleting another principal's API key is acting on
+ * that principal, as signing it out is: refused (`requireGrantable`) when `owner` holds actions the
+ * caller does not, so that a custom role holding `apiKeys.deleteOthers` or `.updateOthers` cannot
+ * take an admin's keys away or lock them to a network. Its own keys (`owner` is the caller) pass.
+ * @throws PERMISSION_DENIED naming the actions the caller lacks.
+ */
+export async function requireMayChangeKeysOf(
+  db: Db,
+  ctx: Ctx,
+  owner: { account_id: string; id: string; role: string; permission_preset: string },
+): Promise<void> {
+  if (owner.id === ctx.principal.userId) return;
+  await requireGrantable(db, ctx, owner.account_id, owner.role, owner.permission_preset, "change the API keys of a principal with");
+}
+
+/**
  * Checks that the caller may act as `owner` (another principal of the account) through an API key
  * of it that carries no scopes: such a key holds every action of the owner's role, and what is the
  * owner's own there (its keys, its audit entries, what it created) is another's to the caller, so
