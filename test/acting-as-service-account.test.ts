@@ -70,6 +70,37 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("POST", `${A}/users/builder/apiKeys`, { body: { apiKey: {} } })).status, 200);
     });
 
+    test("reproduction: one that may mint a service account's keys cannot lower its role, mint it an unscoped key and raise the role again", async () => {
+      const own = ["datasets.create", "datasets.get", "datasets.list", "datasets.manageOwn"];
+      await preset("ownerp", own);
+      await preset("tinyp", ["datasets.get"]);
+      await preset("raisep", [...own, "users.get", "users.update", "permissionPresets.update", "apiKeys.createForServiceAccount"]);
+      const owner = await holder("data-owner", "ownerp");
+      const raiser = await holder("raiser", "raisep");
+      const made = await h.call("POST", `${A}/datasets?datasetId=owner-data`, { key: owner.key, body: {} });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+
+      // Lowering it and minting for the lowered role are within the raiser's actions.
+      assert.equal((await h.call("PATCH", `${A}/users/data-owner`, { key: raiser.key, body: { permissionPreset: "tinyp" } })).status, 200);
+      const minted = await h.call("POST", `${A}/users/data-owner/apiKeys`, { key: raiser.key, body: { apiKey: {} } });
+      assert.equal(minted.status, 200, JSON.stringify(minted.body));
+      // Raising it again, by a role change or by editing the preset it now holds, would give that key datasets.manageOwn.
+      const raised = await h.call("PATCH", `${A}/users/data-owner`, { key: raiser.key, body: { permissionPreset: "ownerp" } });
+      assert.equal(raised.status, 403, JSON.stringify(raised.body));
+      assert.match(
+        raised.body.error.message,
+        /cannot give service account "data-owner", whose keys it may mint, permission preset "ownerp": it does not hold datasets\.manageOthers/,
+      );
+      const edited = await h.call("PATCH", `${A}/permissionPresets/tinyp`, { key: raiser.key, body: { actions: own } });
+      assert.equal(edited.status, 403, JSON.stringify(edited.body));
+      assert.match(edited.body.error.message, /it does not hold datasets\.manageOthers/);
+      assert.deepEqual((await h.call("GET", `${A}/permissionPresets/tinyp`)).body.actions, ["datasets.get"]);
+      assert.equal((await h.call("DELETE", `${A}/datasets/owner-data`, { key: minted.body.key })).status, 403);
+      assert.equal((await h.call("GET", `${A}/datasets/owner-data`)).status, 200, "the dataset stays");
+      // An admin still raises it (and the key it holds then acts with the role an admin gave).
+      assert.equal((await h.call("PATCH", `${A}/users/data-owner`, { body: { permissionPreset: "ownerp" } })).status, 200);
+    });
+
     test("reproduction: a scope over the owner's own keys needs the action over others' keys", async () => {
       await preset("keyp", ["apiKeys.createForServiceAccount", "apiKeys.delete", "apiKeys.list"]);
       await preset("plainp", ["apiKeys.delete", "apiKeys.list"]);

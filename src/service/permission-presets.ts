@@ -21,7 +21,7 @@ import type { PermissionPresetRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { authorize, requireHoldsAll, requireNoActionsGained } from "./permissions.ts";
+import { authorize, holds, requireHoldsAll, requireNoActionsGained } from "./permissions.ts";
 import { createWithinQuota } from "./quotas.ts";
 import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -126,6 +126,21 @@ export async function requireMayActAs(db: Db, ctx: Ctx, owner: { account_id: str
   requireHoldsAll(ctx, new Set(actions.map(overOthers)), `act as "${owner.id}" (${what}) through an API key of it`);
 }
 
+/** The actions with which a principal obtains a service account's unscoped key: a new one, or a rotated one's successor. */
+const KEY_MINTING = ["apiKeys.createForServiceAccount", "apiKeys.rotateForServiceAccount"] as const;
+
+/**
+ * The new actions of service account `sa` (a role given to it, or its preset edited), given by a
+ * caller that may obtain its keys (`KEY_MINTING`): a key it minted already acts with them, so they
+ * must be actions it could mint a key for now (`requireMayActAs`), or it could lower the account's
+ * role, mint it an unscoped key, and raise the role again. Others pass.
+ * @throws PERMISSION_DENIED naming the actions over others' things the caller lacks.
+ */
+export function requireMayGiveServiceAccount(ctx: Ctx, sa: { id: string; service_account: number }, actions: readonly string[], what: string): void {
+  if (sa.service_account !== 1 || !KEY_MINTING.some((a) => holds(ctx.principal, a))) return;
+  requireHoldsAll(ctx, new Set(actions.map(overOthers)), `give service account "${sa.id}", whose keys it may mint, ${what}`);
+}
+
 /**
  * The action names a principal with `role` holds (with `presetId` for role `custom`: its preset's
  * actions, read now; none when the preset is gone).
@@ -225,6 +240,10 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
     }
     await presets.updatePermissionPreset(trx, accountId, id, patch);
     holders = holding.map((h) => h.id);
+    if (patch.actions !== undefined) {
+      const actions = JSON.parse(patch.actions) as string[];
+      for (const holder of holding) requireMayGiveServiceAccount(ctx, holder, actions, `permission preset "${id}"`);
+    }
     // What its holders may do changed: for each, as for a change of role (docs/webhooks.md).
     if (patch.actions !== undefined && patch.actions !== row.actions) {
       const change = { previousRole: CUSTOM_ROLE, previousActions: JSON.parse(row.actions) as string[], actions: JSON.parse(patch.actions) as string[] };

@@ -16,7 +16,7 @@ import { keepAnActingAdmin } from "./acting-admins.ts";
 import { serviceAccountDomain } from "./accounts.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { presetToHold, requireGrantable, roleActions } from "./permission-presets.ts";
+import { presetToHold, requireGrantable, requireMayGiveServiceAccount, roleActions } from "./permission-presets.ts";
 import { authorize, requireNoActionsGained, requireUnrestrictedKey } from "./permissions.ts";
 import { createWithinQuota } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
@@ -212,9 +212,11 @@ export async function updateUser(
     if (input.role !== undefined || input.permissionPreset !== undefined) {
       await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, ABOVE);
       const next = await roleAndPreset(trx, ctx, accountId, input, row);
+      const after = await roleActions(trx, accountId, next.role, next.permission_preset);
+      const given = next.role === CUSTOM_ROLE ? `permission preset "${next.permission_preset}"` : `role "${next.role}"`;
+      requireMayGiveServiceAccount(ctx, row, after, given);
       if (ctx.principal.restrictions !== undefined) {
         const before = await roleActions(trx, accountId, row.role, row.permission_preset);
-        const after = await roleActions(trx, accountId, next.role, next.permission_preset);
         const whom = `${row.service_account === 1 ? "service account" : "user"} "${userId}"`;
         requireNoActionsGained(ctx, before, after, whom, row.service_account === 1 ? "its existing API keys" : "its sessions and API keys");
       }
