@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { alreadyExists, ApiError, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { alreadyExists, ApiError, failedPrecondition, invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
+import { modelAllowed } from "../domain/api-key-restrictions.ts";
 import { checkReplicaCount, clampReplicaCount, replicaBounds } from "../domain/deployment-spec.ts";
 import { applyAutoscalingPatch, type AutoscalingPolicy, type LoadTargetKey } from "../domain/autoscaling-policy.ts";
 import { applyDeploymentOptions, DEPLOYMENT_OPTION_FIELDS, type DeploymentOptions, type DeploymentOptionsPatch } from "../domain/deployment-options.ts";
@@ -146,6 +147,20 @@ async function resolveModel(deps: Deps, db: Db, accountId: string, text: string)
 }
 
 /**
+ * Through an API key limited to `allowedModels`, a deployment is made to serve only a model the key
+ * may call by the model's own name: the key calls the deployments its list names whatever they
+ * serve, so pointing one at another model would call that model (docs/key-policies.md).
+ * @throws PERMISSION_DENIED naming the model and the key's list.
+ */
+function requireKeyMayServe(ctx: Ctx, model: string): void {
+  const allowed = ctx.principal.restrictions?.allowedModels;
+  if (allowed === undefined || modelAllowed(allowed, [model])) return;
+  throw permissionDenied(
+    `${model} is not among this API key's allowedModels (${allowed.join(", ")}): a deployment made or changed through it serves only models it may call`,
+  );
+}
+
+/**
  * `backendName` (checked: configured) when it may serve `model`: an account's own model runs on
  * another backend than its own only where that backend's `accountUpstreamModels` allow its upstream
  * model for the account, as on its own (src/service/models.ts). A public model runs anywhere, at its
@@ -210,6 +225,7 @@ export async function createDeployment(
     const id = deploymentId === undefined || deploymentId === "" ? generatedId : checkId(deploymentId, "deploymentId");
     if (!input.baseModel) throw invalidArgument("baseModel is required, e.g. accounts/my-account/models/my-model");
     const model = await resolveModel(deps, trx, accountId, input.baseModel);
+    requireKeyMayServe(ctx, model.name);
     const backend = checkDeploymentBackend(deps, accountId, model, input.backend || model.backend);
     const bounds = replicaBounds(input.minReplicaCount, input.maxReplicaCount ?? undefined);
     const now = Date.now();
@@ -311,6 +327,7 @@ export async function updateDeployment(deps: Deps, ctx: Ctx, accountId: string, 
     if (input.baseModel !== undefined || input.backend !== undefined) {
       const model = await resolveModel(deps, trx, accountId, input.baseModel ?? row.model);
       if (input.baseModel !== undefined) {
+        if (model.name !== row.model) requireKeyMayServe(ctx, model.name);
         patch.model = model.name;
         if (input.backend === undefined && model.name !== row.model) patch.backend = model.backend;
       }

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { DIALECTS, type TestHearth } from "./support/hearth.ts";
+import { serviceAccountWithKey } from "./support/fixtures.ts";
+import { chat, infer, startPlatform } from "./support/platform.ts";
+
+/**
+ * A key limited to `allowedModels` calls the deployments its list names whatever model they serve,
+ * so a deployment made or changed through such a key serves only a model the key may call by name:
+ * otherwise it re-points an allowed deployment at any model and calls that model through it.
+ */
+for (const dialect of DIALECTS) {
+  describe(`allowedModels and the deployments a key makes or changes (${dialect})`, () => {
+    let h: TestHearth;
+    let stop: () => Promise<void>;
+    const A = "/v1/accounts/my-account";
+    const PUBLIC = "accounts/fireworks/models/tiny-public";
+    const CHEAP = "accounts/my-account/models/cheap";
+    before(async () => {
+      ({ h, stop } = await startPlatform(dialect));
+    });
+    after(() => stop());
+
+    test("reproduction: a key allowed one deployment cannot re-point it at a model it may not call, nor deploy one", async () => {
+      const agent = await serviceAccountWithKey(h, "agent", "user");
+      const model = await h.call("POST", `${A}/models?modelId=cheap`, { key: agent.key, body: { backend: "local", upstreamModel: "cheap" } });
+      assert.equal(model.status, 200, JSON.stringify(model.body));
+      const d1 = await h.call("POST", `${A}/deployments?deploymentId=d1`, { key: agent.key, body: { baseModel: CHEAP } });
+      assert.equal(d1.status, 200, JSON.stringify(d1.body));
+      const made = await h.call("POST", `${A}/users/agent/apiKeys`, { body: { apiKey: { allowedModels: [`accounts/my-account/deployments/d1`] } } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const key = made.body.key;
+      assert.equal((await infer(h, key, chat(PUBLIC))).status, 404, "the public model is not among its allowedModels");
+
+      const repointed = await h.call("PATCH", `${A}/deployments/d1`, { key, body: { baseModel: PUBLIC } });
+      assert.equal(repointed.status, 403, JSON.stringify(repointed.body));
+      assert.match(repointed.body.error.message, /tiny-public is not among this API key's allowedModels \(accounts\/my-account\/deployments\/d1\)/);
+      assert.equal((await h.call("GET", `${A}/deployments/d1`)).body.baseModel, CHEAP);
+      const res = await infer(h, key, chat("accounts/my-account/deployments/d1"));
+      assert.equal(res.status, 200, await res.text());
+
+      const everyDeployment = await h.call("POST", `${A}/users/agent/apiKeys`, { body: { apiKey: { allowedModels: ["accounts/my-account/deployments/*"] } } });
+      const deployed = await h.call("POST", `${A}/deployments?deploymentId=d2`, { key: everyDeployment.body.key, body: { baseModel: PUBLIC } });
+      assert.equal(deployed.status, 403, JSON.stringify(deployed.body));
+      assert.equal((await h.call("GET", `${A}/deployments/d2`)).status, 404);
+
+      // A model the key may call it still deploys, and keys without allowedModels re-point freely.
+      const withModel = await h.call("POST", `${A}/users/agent/apiKeys`, {
+        body: { apiKey: { allowedModels: [CHEAP, "accounts/my-account/deployments/*"] } },
+      });
+      assert.equal((await h.call("POST", `${A}/deployments?deploymentId=d3`, { key: withModel.body.key, body: { baseModel: CHEAP } })).status, 200);
+      assert.equal((await h.call("PATCH", `${A}/deployments/d1`, { key: withModel.body.key, body: { displayName: "renamed" } })).status, 200);
+      assert.equal((await h.call("PATCH", `${A}/deployments/d1`, { key: agent.key, body: { baseModel: PUBLIC } })).status, 200);
+    });
+  });
+}
