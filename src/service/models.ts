@@ -1,4 +1,4 @@
-import { failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
+import { failedPrecondition, invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
 import { collectionName, modelName } from "../domain/resource-names.ts";
@@ -67,6 +67,23 @@ function checkPrice(value: number | undefined, what: string): number | undefined
   return value;
 }
 
+/**
+ * Through an API key with a `monthlySpendUsd` (its own or one it shares), a model's prices are not
+ * the key's to choose: they decide what that limit counts, so a model the key priced, or a price it
+ * lowered, would let it spend past the limit it was given (docs/key-policies.md: a key never does
+ * more than the key it acts through). Raising a price is allowed; so is anything through a key
+ * without one, or a console session.
+ * @param change what the refusal names, e.g. `create models` or `lower inputPricePerMillionTokens of model "m" from 2 to 0`.
+ * @throws PERMISSION_DENIED naming the key's limit.
+ */
+function requireNotPricedBySpendLimitedKey(ctx: Ctx, change: string): void {
+  const limit = ctx.principal.restrictions?.monthlySpendUsd;
+  if (limit === undefined) return;
+  throw permissionDenied(
+    `this API key has a monthlySpendUsd of ${limit}, so it cannot ${change}: a model's prices decide what that limit counts; use a key without one or a console session`,
+  );
+}
+
 async function getModelRow(db: Db, accountId: string, modelId: string): Promise<ModelRow> {
   const row = await models.getModel(db, accountId, modelId);
   if (!row) throw notFound(`model "${modelName(accountId, modelId)}" not found`);
@@ -77,6 +94,7 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
   const op = { method: "CreateModel", resource: modelName(accountId, modelId ?? ""), payload: input };
   const created = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "models.create");
+    requireNotPricedBySpendLimitedKey(ctx, "create models");
     if (!modelId) throw invalidArgument("modelId is required (?modelId=ID)");
     const id = checkId(modelId, "modelId");
     if (!input.backend) throw invalidArgument("backend is required: the name of a backend declared in HEARTH_CONFIG");
@@ -135,6 +153,12 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
     if (input.upstreamModel !== undefined) patch.upstream_model = input.upstreamModel || row.id;
     if (input.inputPricePerMillionTokens !== undefined) patch.input_price = checkPrice(input.inputPricePerMillionTokens, "inputPricePerMillionTokens")!;
     if (input.outputPricePerMillionTokens !== undefined) patch.output_price = checkPrice(input.outputPricePerMillionTokens, "outputPricePerMillionTokens")!;
+    for (const [field, from, to] of [
+      ["inputPricePerMillionTokens", row.input_price, patch.input_price],
+      ["outputPricePerMillionTokens", row.output_price, patch.output_price],
+    ] as const) {
+      if (to !== undefined && to < from) requireNotPricedBySpendLimitedKey(ctx, `lower ${field} of model "${modelId}" from ${from} to ${to}`);
+    }
     if (patch.backend !== undefined || patch.upstream_model !== undefined)
       checkUpstreamModel(deps, accountId, patch.backend ?? row.backend, patch.upstream_model ?? row.upstream_model);
     const updated: ModelRow = { ...row, ...patch, update_time: Date.now() };
