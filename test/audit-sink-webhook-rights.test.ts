@@ -96,6 +96,14 @@ for (const dialect of DIALECTS) {
         }
       }
       assert.equal((await auditEntries(h, `method="CreateAuditSink" AND status:"PERMISSION_DENIED"`)).length, 4, "each refusal is audited");
+      // Nor may it stop the stream others keep: deleting a sink needs auditLogs.listAll as well.
+      for (const key of [auditBot, scoped.body.key]) {
+        const deleted = await h.call("DELETE", `${A}/auditSinks/to-siem`, { key });
+        assert.equal(deleted.status, 403, JSON.stringify(deleted.body));
+        assert.match(deleted.body.error.message, /delete an audit sink, which stops sending the audit log to its receiver/);
+      }
+      assert.equal((await h.call("GET", `${A}/auditSinks/to-siem`)).status, 200, "the sink still streams");
+      assert.equal((await auditEntries(h, `method="DeleteAuditSink" AND status:"PERMISSION_DENIED"`)).length, 2, "each refusal is audited");
     });
 
     test("reproduction: the sink's webhook cannot be deleted and created again under its id while the sink exists, by anyone", async () => {

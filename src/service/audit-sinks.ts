@@ -145,9 +145,16 @@ export async function listAuditSinks(
   return { auditSinks: page.rows.map(view), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
 }
 
-/** DeleteAuditSink (admins, audited): its stream stops. @throws NOT_FOUND */
+/**
+ * DeleteAuditSink (admins, audited): its stream stops. As creating one, it needs `auditLogs.listAll`
+ * besides `auditSettings.update`: whoever may not read the whole log may not stop the copy of it that
+ * others keep outside Hearth (a custom role holding only `auditSettings.update` could otherwise
+ * blind the receiver before acting).
+ * @throws NOT_FOUND; PERMISSION_DENIED.
+ */
 export async function deleteAuditSink(deps: Deps, ctx: Ctx, accountId: string, id: string): Promise<void> {
   authorize(ctx, "auditSettings.update");
+  authorize(ctx, "auditLogs.listAll", "delete an audit sink, which stops sending the audit log to its receiver");
   await audited(deps, ctx, { method: "DeleteAuditSink", resource: sinkName(accountId, id) }, async (trx) => {
     if (!(await deleteRow(trx, accountId, id))) throw notFound(`audit sink "${id}" not found`);
   });
