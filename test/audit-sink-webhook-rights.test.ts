@@ -104,6 +104,13 @@ for (const dialect of DIALECTS) {
       }
       assert.equal((await h.call("GET", `${A}/auditSinks/to-siem`)).status, 200, "the sink still streams");
       assert.equal((await auditEntries(h, `method="DeleteAuditSink" AND status:"PERMISSION_DENIED"`)).length, 2, "each refusal is audited");
+      // Nor make the log record less: data-access entries are switched on by it, and off only with auditLogs.listAll.
+      assert.equal((await h.call("PATCH", `${A}/auditSettings`, { key: auditBot, body: { dataAccessLogs: true } })).status, 200);
+      const off = await h.call("PATCH", `${A}/auditSettings`, { key: auditBot, body: { dataAccessLogs: false } });
+      assert.equal(off.status, 403, JSON.stringify(off.body));
+      assert.match(off.body.error.message, /cannot switch data-access audit entries off, which would leave its reads unrecorded$/);
+      assert.equal((await h.call("GET", `${A}/auditSettings`)).body.dataAccessLogs, true);
+      assert.equal((await h.call("PATCH", `${A}/auditSettings`, { body: { dataAccessLogs: false } })).status, 200, "an admin switches them off");
     });
 
     test("reproduction: the sink's webhook cannot be deleted and created again under its id while the sink exists, by anyone", async () => {

@@ -26,7 +26,9 @@ export async function getAuditSettings(deps: Deps, ctx: Ctx, accountId: string):
 
 /**
  * UpdateAuditSettings (AIP-134): sets `dataAccessLogs` when given; audited as an admin action.
- * @throws PERMISSION_DENIED without `auditSettings.update`; NOT_FOUND for an unknown account.
+ * Switching data-access entries off also needs `auditLogs.listAll`, as deleting an audit sink does:
+ * one that may not read the whole log may not make it record less (before reading, unrecorded).
+ * @throws PERMISSION_DENIED without `auditSettings.update` (or `auditLogs.listAll` to switch off); NOT_FOUND for an unknown account.
  */
 export async function updateAuditSettings(
   deps: Deps,
@@ -35,6 +37,7 @@ export async function updateAuditSettings(
   patch: { dataAccessLogs?: boolean | undefined },
 ): Promise<AuditSettingsView> {
   authorize(ctx, "auditSettings.update");
+  if (patch.dataAccessLogs === false) authorize(ctx, "auditLogs.listAll", "switch data-access audit entries off, which would leave its reads unrecorded");
   const name = `${accountName(accountId)}/auditSettings`;
   return audited(deps, ctx, { method: "UpdateAuditSettings", resource: name, payload: patch }, async (trx) => {
     if (patch.dataAccessLogs !== undefined && !(await setDataAccessAudited(trx, accountId, patch.dataAccessLogs)))
