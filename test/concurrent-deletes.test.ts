@@ -6,6 +6,7 @@ import { startPlatform } from "./support/platform.ts";
 import { until } from "./support/until.ts";
 import { serviceAccountWithKey } from "./support/fixtures.ts";
 import { enqueueWebhookEvent } from "../src/service/webhook-events.ts";
+import { ACTION_NAMES, can } from "../src/domain/actions.ts";
 
 /**
  * A change racing a deletion of the same resource, or of the resource it names, on PostgreSQL's READ
@@ -173,6 +174,35 @@ for (const dialect of DIALECTS) {
       assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
       assert.equal(reported.status, 200, reported.text);
       assert.equal((await h.call("GET", "/verifyApiKey", { key: bot.key })).status, 401, "the leaked key is disabled");
+    });
+
+    test("a principal promoted while a custom role's deletion or sign-out of it waits is judged on its new role", async () => {
+      // A custom role holding every action of role "user", and the acts on principals it may then take on users.
+      const actions = [...ACTION_NAMES.filter((a) => can("user", a)), "users.delete", "users.revokeSessions"];
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=user-keeper`, { body: { actions } })).status, 200);
+      const keeper = await serviceAccountWithKey(h, "keeper", "user");
+      assert.equal((await h.call("PATCH", `${A}/users/keeper`, { body: { permissionPreset: "user-keeper" } })).status, 200);
+      for (const [email, act] of [
+        ["ted@example.com", (id: string) => h.call("DELETE", `${A}/users/${id}`, { key: keeper.key })],
+        ["una@example.com", (id: string) => h.call("POST", `${A}/users/${id}:revokeSessions`, { key: keeper.key, body: {} })],
+      ] as const) {
+        const made = await h.call("POST", `${A}/users`, { body: { email, role: "user" } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        const id = made.body.name.split("/").pop() as string;
+        // The promotion is held open at its audit entry, after it changed the role.
+        const [promoted, acted] = await heldOpen(
+          "select * from audit_chain_heads where account_id = $1 for update",
+          () => h.call("PATCH", `${A}/users/${id}`, { body: { role: "admin" } }),
+          () => act(id),
+        );
+        assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
+        assert.equal(acted.status, 403, `${id}: ${JSON.stringify(acted.body)}`);
+        assert.match(
+          acted.body.error.message,
+          /^role "custom" \(permission preset "user-keeper"\) cannot (change the role of, or delete, a principal with|revoke the sessions of a principal with) role "admin"/,
+        );
+        assert.equal((await h.call("GET", `${A}/users/${id}`)).body.role, "admin");
+      }
     });
 
     test("a model is not deleted under a deployment created meanwhile", async () => {

@@ -1,5 +1,6 @@
 import { notFound } from "../domain/errors.ts";
 import { deleteUserBindings } from "../store/identity-bindings.ts";
+import { lockAccount } from "../store/accounts.ts";
 import { audited } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize } from "./permissions.ts";
@@ -29,6 +30,8 @@ export async function unbindIdentity(
   const op = { method: "UnbindIdentity", resource: userName(accountId, userId), payload: { identityProvider: identityProvider ?? null } };
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.unbindIdentity");
+    // Locked before the role is read and judged, as every act on a principal's rank is (updateUser).
+    await lockAccount(deps.store, trx, accountId);
     const row = await getUserRow(trx, accountId, userId);
     // Unbound, a user is bound afresh by the next sign-in its providers allow: a step toward signing in as it.
     await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, "remove the identity bindings of a principal with");

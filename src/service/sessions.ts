@@ -1,6 +1,7 @@
 import { unauthenticated } from "../domain/errors.ts";
 import { digestToken, isTokenShaped, newToken } from "../domain/sign-in.ts";
 import * as sessions from "../store/sessions.ts";
+import { lockAccount } from "../store/accounts.ts";
 import type { Db } from "../store/store.ts";
 import { audited } from "./audit.ts";
 import type { Principal } from "../domain/principal.ts";
@@ -100,6 +101,8 @@ export async function revokeSessions(deps: Deps, ctx: Ctx, accountId: string, us
   const op = { method: "RevokeSessions", resource: userName(accountId, userId) };
   return audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.revokeSessions");
+    // Locked before the role is read and judged, as every act on a principal's rank is (updateUser).
+    await lockAccount(deps.store, trx, accountId);
     const row = await getUserRow(trx, accountId, userId);
     await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, "revoke the sessions of a principal with");
     await setSessionsRevokeTime(trx, accountId, userId, Date.now());

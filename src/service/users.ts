@@ -241,9 +241,11 @@ export async function deleteUser(deps: Deps, ctx: Ctx, accountId: string, userId
   const op = { method: "DeleteUser", resource: userName(accountId, userId) };
   await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "users.delete");
+    // Locked before the row is read, as updateUser does: a role change committing in between would
+    // otherwise be judged on the role read before it (a principal promoted above the caller deleted).
+    await lockAccount(deps.store, trx, accountId);
     const row = await getUserRow(trx, accountId, userId);
     await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, ABOVE);
-    await lockAccount(deps.store, trx, accountId);
     await keepAnActingAdmin(trx, row, null);
     await users.deleteUser(trx, accountId, userId, deps.clock.now());
     await enqueueWebhookEvent(trx, accountId, "principal.deleted", principalData(row));
