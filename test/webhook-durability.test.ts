@@ -121,10 +121,11 @@ for (const dialect of DIALECTS) {
       await receiver.waitFor(3);
       assert.equal(events()[2].type, "api_key.expired");
 
-      // Later scans send nothing more: another event (a key created now and expiring at once) marks the point.
+      // Later scans send nothing more: another event (a key created now, expiring within two days) marks
+      // the point. Its notice is the 7-day one, and daysLeft says the whole days it has left, rounded up.
       clock.advance(DAY);
       const marker = await call(hearth, adminKey, "POST", `${A}/users/nightly/apiKeys`, {
-        apiKey: { expireTime: new Date(clock.now() + 3600 * 1000).toISOString() },
+        apiKey: { expireTime: new Date(clock.now() + 2 * DAY - 3600 * 1000).toISOString() },
       });
       assert.equal(marker.status, 200);
       clock.advance(60 * 1000);
@@ -135,7 +136,7 @@ for (const dialect of DIALECTS) {
           ["api_key.expiring", key.body.keyId, 7],
           ["api_key.expiring", key.body.keyId, 1],
           ["api_key.expired", key.body.keyId, undefined],
-          ["api_key.expiring", marker.body.keyId, 1],
+          ["api_key.expiring", marker.body.keyId, 2],
         ],
       );
 

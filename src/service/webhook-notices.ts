@@ -19,16 +19,17 @@ const SCAN_LIMIT = 500;
 
 /** The notices, by how far before (or after) expireTime they fall due: a key expiring within (after, before] of now gets `notice`. */
 const NOTICES = [
-  { notice: "api_key.expiring:7d", after: DAY, before: 7 * DAY, daysLeft: 7 },
-  { notice: "api_key.expiring:1d", after: 0, before: DAY, daysLeft: 1 },
+  { notice: "api_key.expiring:7d", after: DAY, before: 7 * DAY, expiring: true },
+  { notice: "api_key.expiring:1d", after: 0, before: DAY, expiring: true },
   // An expired key is noticed within a week of its expiry (a key expired long before this feature is not announced now).
-  { notice: "api_key.expired", after: -7 * DAY, before: 0, daysLeft: 0 },
+  { notice: "api_key.expired", after: -7 * DAY, before: 0, expiring: false },
 ] as const;
 
 /**
  * Writes the due key-expiry events at `now` (epoch milliseconds, `deps.clock`): `api_key.expiring`
- * (`data.daysLeft` 7 or 1) when a key's expireTime is within 7 days (but more than 1) or within 1
- * day, `api_key.expired` once it passed. Data: `apiKey`, `principal` (resource names), `displayName`, `expireTime`.
+ * when a key's expireTime is within 7 days (but more than 1) and again within 1 day, with
+ * `data.daysLeft` the whole days it has left, rounded up (7 for 6 days and an hour, 1 for an hour; a
+ * key made with 2 days to live gets 2), and `api_key.expired` once it passed. Data: `apiKey`, `principal` (resource names), `displayName`, `expireTime`.
  */
 export async function scanKeyExpiry(deps: Deps, now: number): Promise<void> {
   for (const n of NOTICES) {
@@ -41,9 +42,9 @@ export async function scanKeyExpiry(deps: Deps, now: number): Promise<void> {
           principal: userName(key.account_id, key.user_id),
           displayName: key.display_name,
           expireTime: formatTimestamp(key.expire_time!),
-          ...(n.daysLeft > 0 ? { daysLeft: n.daysLeft } : {}),
+          ...(n.expiring ? { daysLeft: Math.max(1, Math.ceil((key.expire_time! - now) / DAY)) } : {}),
         };
-        await enqueueWebhookEvent(trx, key.account_id, n.daysLeft > 0 ? "api_key.expiring" : "api_key.expired", data, now);
+        await enqueueWebhookEvent(trx, key.account_id, n.expiring ? "api_key.expiring" : "api_key.expired", data, now);
       });
     }
   }
