@@ -160,6 +160,44 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("during its webhook's secret rotation, a sink's batches verify with the replaced secret as with the new one", async () => {
+      const clock = new ManualClock();
+      const hook = await receiver();
+      hook.down = false;
+      const h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" }, { clock });
+      try {
+        const made = await h.call("POST", `${A}/webhooks?webhookId=siem`, { body: { url: hook.url, events: ["principal.created"] } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        const rotated = await h.call("POST", `${A}/webhooks/siem:rotateSecret`, { body: { gracePeriod: "3600s" } });
+        assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+        const [before, after] = [made.body.signingSecret as string, rotated.body.signingSecret as string];
+        const sunk = await h.call("POST", `${A}/auditSinks?auditSinkId=hook`, { body: { type: "WEBHOOK", webhook: "accounts/my-account/webhooks/siem" } });
+        assert.equal(sunk.status, 200, JSON.stringify(sunk.body));
+        const batches = () => hook.requests.filter((r) => r.status === 200 && webhookSeqs(r.body).length > 0);
+        await until("a batch delivered", async () => {
+          clock.advance(1_000);
+          return batches().length > 0 ? true : undefined;
+        });
+        for (const secret of [before, after]) {
+          assert.doesNotThrow(() => new Webhook(secret).verify(batches()[0]!.body, batches()[0]!.headers), "either secret verifies the batch");
+        }
+        // Once the grace period is over, only the new secret signs.
+        clock.advance(3_601_000);
+        const seen = batches().length;
+        assert.equal((await h.call("POST", `${A}/users?userId=later`, { body: { serviceAccount: true } })).status, 200);
+        await until("a later batch delivered", async () => {
+          clock.advance(1_000);
+          return batches().length > seen ? true : undefined;
+        });
+        const later = batches().at(-1)!;
+        assert.doesNotThrow(() => new Webhook(after).verify(later.body, later.headers));
+        assert.throws(() => new Webhook(before).verify(later.body, later.headers), "the replaced secret no longer signs");
+      } finally {
+        await h.stop();
+        await hook.close();
+      }
+    });
+
     test('an account holds at most 5 audit sinks (the quota "audit-sinks"), each sent the whole stream: the 6th is a 429 naming the quota, and audited', async () => {
       const h = await startHearth(dialect, { HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
       try {

@@ -5,7 +5,6 @@
  * A failed batch is retried after 1 s, doubling up to 60 s (docs/audit-log.md).
  */
 import { randomUUID } from "node:crypto";
-import { Webhook } from "standardwebhooks";
 import { open } from "../domain/secret-box.ts";
 import { chainRows, linkOf, type ChainedRow } from "../store/audit-chain.ts";
 import { leaseDueSinks, recordSinkOutcome } from "../store/audit-sinks.ts";
@@ -15,7 +14,7 @@ import { sinkTokenContext } from "./audit-sinks.ts";
 import type { Deps } from "./context.ts";
 import { outboundOf } from "./outbound-fetch.ts";
 import { serverKey } from "./server-key.ts";
-import { secretContext } from "./webhooks.ts";
+import { secretContext, webhookSignature } from "./webhooks.ts";
 
 /** Entries per batch (one request). */
 const BATCH = 100;
@@ -45,7 +44,8 @@ async function request(deps: Deps, sink: AuditSinkRow, rows: ChainedRow[]): Prom
       "content-type": "application/json",
       "webhook-id": id,
       "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
-      "webhook-signature": new Webhook(secret).sign(id, sentAt, body),
+      // With the replaced secret too during a rotation's grace period, as every delivery is signed.
+      "webhook-signature": webhookSignature(deps.config, sink.account_id, sink.webhook_id, webhook, secret, { id, sentAt, body }, deps.clock.now()),
     };
     return { url: webhook.url, init: { method: "POST", headers, body } };
   }

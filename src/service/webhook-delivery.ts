@@ -19,7 +19,6 @@
  */
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { Webhook } from "standardwebhooks";
 import { open } from "../domain/secret-box.ts";
 import { nextAttemptTime, RETRY_WINDOW_MS } from "../domain/webhook-backoff.ts";
 import {
@@ -35,7 +34,7 @@ import {
 import type { Deps } from "./context.ts";
 import { isOutboundFailure, outboundOf } from "./outbound-fetch.ts";
 import { serverKey } from "./server-key.ts";
-import { previousSecretContext, previousSecretExpiry, secretContext } from "./webhooks.ts";
+import { secretContext, webhookSignature } from "./webhooks.ts";
 import { scanKeyExpiry, scanMonthlySpend } from "./webhook-notices.ts";
 
 const SECOND = 1000;
@@ -60,17 +59,6 @@ const NO_RESPONSE = "no response: the URL could not be reached or did not answer
 export interface WorkerLog {
   warn(message: string): void;
   error(error: unknown, message: string): void;
-}
-
-/**
- * The secrets a delivery is signed with at `now` (epoch ms): the webhook's, then, during a
- * rotation's grace period, the one it replaced. Standard Webhooks' `webhook-signature` is a
- * space-separated list, and a receiver accepts any signature that matches.
- */
-function signingSecretsOf(deps: Deps, delivery: ClaimedDelivery, target: DeliveryTarget, secret: string, now: number): string[] {
-  if (previousSecretExpiry(target, now) === undefined) return [secret];
-  const previous = open(serverKey(deps.config), target.previous_secret, previousSecretContext(delivery.account_id, delivery.webhook_id));
-  return previous === undefined ? [secret] : [secret, previous];
 }
 
 /** Starts the worker; the returned function stops it, abandoning (not recording) attempts in flight, and resolves once it has. */
@@ -105,9 +93,15 @@ export function startWebhookDelivery(deps: Deps, log: WorkerLog): () => Promise<
         "user-agent": "Hearth-Webhooks/1",
         "webhook-id": delivery.event_id,
         "webhook-timestamp": String(sentAt.getTime() / SECOND),
-        "webhook-signature": signingSecretsOf(deps, delivery, target, secret, attemptTime)
-          .map((s) => new Webhook(s).sign(delivery.event_id, sentAt, target.data))
-          .join(" "),
+        "webhook-signature": webhookSignature(
+          deps.config,
+          delivery.account_id,
+          delivery.webhook_id,
+          target,
+          secret,
+          { id: delivery.event_id, sentAt, body: target.data },
+          attemptTime,
+        ),
       };
       try {
         const response = await outboundOf(deps)(target.url, {

@@ -5,6 +5,7 @@
  * events are written by `enqueueWebhookEvent` and sent by the delivery worker (webhook-delivery.ts).
  */
 import { randomBytes } from "node:crypto";
+import { Webhook as StandardWebhook } from "standardwebhooks";
 import { aborted, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
 import { checkDisplayName, checkField, FIELD_RULES } from "../domain/field-rules.ts";
 import { checkId } from "../domain/ids.ts";
@@ -37,11 +38,33 @@ export interface WebhookInput {
 export const secretContext = (accountId: string, id: string): string => `webhook-secret:${accountId}/${id}`;
 
 /** The sealing context of the secret a rotation replaced: a sealed value copied into `secret` does not open there. */
-export const previousSecretContext = (accountId: string, id: string): string => `webhook-previous-secret:${accountId}/${id}`;
+const previousSecretContext = (accountId: string, id: string): string => `webhook-previous-secret:${accountId}/${id}`;
 
 /** Until when a rotated-out secret still signs, when it does at `now` (epoch ms); undefined otherwise. */
-export const previousSecretExpiry = (row: Pick<WebhookRow, "previous_secret_expire_time">, now: number): number | undefined =>
+const previousSecretExpiry = (row: Pick<WebhookRow, "previous_secret_expire_time">, now: number): number | undefined =>
   row.previous_secret_expire_time !== null && now < row.previous_secret_expire_time ? row.previous_secret_expire_time : undefined;
+
+/**
+ * The `webhook-signature` header of a message sent through webhook `webhookId` of `accountId`, as
+ * Standard Webhooks specifies (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`, the
+ * timestamp in whole seconds): signed with the webhook's `secret` and, during a rotation's grace
+ * period at `now` (epoch ms), with the secret it replaced too, as a space-separated list of which a
+ * receiver accepts any match — so a receiver that has not yet deployed the new secret drops nothing,
+ * whether the message is an event's delivery or an audit sink's batch.
+ */
+export function webhookSignature(
+  config: Deps["config"],
+  accountId: string,
+  webhookId: string,
+  row: Pick<WebhookRow, "previous_secret" | "previous_secret_expire_time">,
+  secret: string,
+  message: { id: string; sentAt: Date; body: string },
+  now: number,
+): string {
+  const previous =
+    previousSecretExpiry(row, now) === undefined ? undefined : open(serverKey(config), row.previous_secret, previousSecretContext(accountId, webhookId));
+  return [secret, ...(previous === undefined ? [] : [previous])].map((s) => new StandardWebhook(s).sign(message.id, message.sentAt, message.body)).join(" ");
+}
 
 function webhookView(row: WebhookRow, now: number): Webhook {
   const previousUntil = previousSecretExpiry(row, now);
