@@ -39,6 +39,7 @@ export async function createServiceAccounts(options: BenchOptions, size: Sizes):
     bare = await serveBare(
       [await cannedFrom("POST", "^/v1/accounts/[^/]+/users$", probeUser), await cannedFrom("POST", "^/v1/accounts/[^/]+/users/[^/]+/apiKeys$", probeKey)],
       s.dataDir,
+      { profile: options.profile },
     );
 
     let serial = 0;

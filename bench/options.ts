@@ -3,7 +3,7 @@ export interface BenchOptions {
   /** Item numbers to run (1–7), in order. */
   only: number[];
   quick: boolean;
-  /** Write a CPU profile of each `hearth serve` child (and of item 7's bare proxy) into bench/.data/profiles. */
+  /** Write a CPU profile of each `hearth serve` child and of the baselines it is compared with (the bare servers of items 1 and 4, item 7's bare proxy) into bench/.data/profiles. */
   profile: boolean;
 }
 
@@ -15,7 +15,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only 1,2,...] [--profile]
   --only LIST  run only these items: 1 verify over HTTP, 2 verify in-process, 3 user list,
                4 create service account + key, 5 better-auth comparison, 6 server memory,
                7 inference gateway vs a bare forwarding proxy and Portkey, 9 audit hash chain cost and export memory
-  --profile    run each hearth serve child and item 7's bare proxy with --cpu-prof (profiles in bench/.data/profiles)`;
+  --profile    run each hearth serve child and its baseline (the bare servers of items 1 and 4, item 7's bare
+               proxy) with --cpu-prof (profiles in bench/.data/profiles)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = { only: [...ITEMS], quick: false, profile: false };

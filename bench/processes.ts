@@ -108,13 +108,13 @@ export async function serveHearth(env: Record<string, string> & { HEARTH_DATA_DI
   return start("hearth-serve", [...nodeArgs, "--max-semi-space-size=8", HEARTH_CLI, "serve"], fullEnv, "Hearth listening", env.HEARTH_DATA_DIR, port);
 }
 
-/** Runs the bare `node:http` baseline answering `routes`. */
-export async function serveBare(routes: CannedRoute[], dir: string): Promise<Child> {
+/** Runs the bare `node:http` baseline answering `routes` (with a CPU profile under `--profile`, as Hearth's). */
+export async function serveBare(routes: CannedRoute[], dir: string, options: { profile?: boolean } = {}): Promise<Child> {
   const port = await freePort();
   mkdirSync(dir, { recursive: true });
   const routesFile = join(dir, "bare-routes.json");
   writeFileSync(routesFile, JSON.stringify(routes));
-  return start("bare-server", [BARE_SERVER, routesFile, String(port)], cleanEnv(), "bare listening", dir, port);
+  return start("bare-server", [...profileArgs(options.profile), BARE_SERVER, routesFile, String(port)], cleanEnv(), "bare listening", dir, port);
 }
 
 /**

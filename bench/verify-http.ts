@@ -27,7 +27,7 @@ export async function verifyHttp(options: BenchOptions, size: Sizes): Promise<Ro
     hearth = await serveHearth(s.env, { profile: options.profile });
     const real = await fetch(`${hearth.baseUrl}/verifyApiKey`, { headers: { authorization: `Bearer ${keys[0]}` } });
     if (real.status !== 200) throw new Error(`GET /verifyApiKey answered ${real.status}: ${await real.text()}`);
-    bare = await serveBare([await cannedFrom("GET", "^/verifyApiKey$", real)], s.dataDir);
+    bare = await serveBare([await cannedFrom("GET", "^/verifyApiKey$", real)], s.dataDir, { profile: options.profile });
 
     const run = (child: Child, seconds: number) =>
       load({ url: child.baseUrl, connections: CONNECTIONS, seconds, requests: rotatingBearer("/verifyApiKey", keys), server: child });
