@@ -111,5 +111,28 @@ for (const dialect of DIALECTS) {
       );
       assert.deepEqual(entries.body.auditLogs.map((e: any) => e.status.code).sort(), ["ALREADY_EXISTS", "OK"]);
     });
+
+    test("filters select on status.code by its google.rpc name, OK included; a name that is not one is a 400 listing them", async () => {
+      const list = (filter: string) =>
+        h.call("GET", `${A}/auditLogs?pageSize=200&filter=${encodeURIComponent(`resource="accounts/my-account/users/sa-0" AND ${filter}`)}`);
+      const codes = async (filter: string) => {
+        const res = await list(filter);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return res.body.auditLogs.map((e: any) => e.status.code).sort();
+      };
+      assert.deepEqual(await codes('status.code="ALREADY_EXISTS"'), ["ALREADY_EXISTS"]);
+      assert.deepEqual(await codes("status.code:ALREADY_EXISTS"), ["ALREADY_EXISTS"]);
+      assert.deepEqual(await codes('status.code="OK"'), ["OK"]);
+      assert.deepEqual(await codes('status.code!="OK"'), ["ALREADY_EXISTS"]);
+      assert.deepEqual(await codes('status.code="PERMISSION_DENIED"'), []);
+      // `_` is a name's letter, not a LIKE wildcard: ALREADY_EXISTS is not matched by a look-alike.
+      assert.deepEqual(await codes('NOT status.code="ALREADY_EXISTS"'), ["OK"]);
+      const unknown = await list('status.code="DENIED"');
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.body.error.message, /field 'status\.code' takes one of OK, INVALID_ARGUMENT, .*, DEADLINE_EXCEEDED, not "DENIED"/);
+      const ordered = await list('status.code>"A"');
+      assert.equal(ordered.status, 400);
+      assert.match(ordered.body.error.message, /'>' does not apply to field 'status\.code': use =, != or :/);
+    });
   });
 }

@@ -27,6 +27,12 @@ const STATUS_HTTP = {
 
 export type StatusName = keyof typeof STATUS_HTTP;
 
+/**
+ * Every status an audit entry may record, by its google.rpc name: `OK` for a success, each code an
+ * ApiError carries, and DEADLINE_EXCEEDED for a backend that did not answer in time (`BackendFailure`).
+ */
+export const AUDITED_STATUS_NAMES: readonly string[] = ["OK", ...Object.keys(STATUS_HTTP), "DEADLINE_EXCEEDED"];
+
 const REQUEST_INFO = "type.googleapis.com/google.rpc.RequestInfo";
 
 /** google.rpc.RequestInfo, as an error's `details` entry: which request failed. */

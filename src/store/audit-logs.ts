@@ -1,6 +1,7 @@
 import type { AuditLogRow } from "./schema.ts";
 import type { ChainedRow } from "./audit-chain.ts";
 import { parseFilter } from "../domain/filter.ts";
+import { AUDITED_STATUS_NAMES } from "../domain/errors.ts";
 import { compileFilter } from "./filter-sql.ts";
 import type { Db } from "./store.ts";
 import { listPage, type ListRequest, type ListResult, type ListTable } from "./list.ts";
@@ -27,6 +28,8 @@ const auditTable: ListTable = {
     is_admin_action: { column: "is_admin_action", type: "boolean" },
     api_key_id: { column: "api_key_id", type: "string" },
     status: { column: "status_message", type: "string", folded: true },
+    // AIP-160 traversal of the entry's `status.code`, by google.rpc name (`status.code = "PERMISSION_DENIED"`, `"OK"`).
+    "status.code": { column: "status_message", type: "status_name", values: AUDITED_STATUS_NAMES },
   },
   order: { timestamp: "timestamp" },
   defaultOrderBy: "timestamp desc",

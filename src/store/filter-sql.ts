@@ -12,7 +12,11 @@ export interface FieldSpec {
    * `elapsed_days`: the days (fractional) from the latest of `column` and `since` (epoch ms) to the
    * request's time, compared with <, <=, > or >= and a whole number of days (`unused_days>90`).
    */
-  type: "string" | "boolean" | "timestamp" | "enum" | "elapsed_days";
+  /**
+   * `status_name`: a google.rpc status name (one of `values`) compared with `=`, `!=` or `:`, over a
+   * `column` holding `NAME: sentence`, or "" for OK (an audit entry's `status_message`).
+   */
+  type: "string" | "boolean" | "timestamp" | "enum" | "elapsed_days" | "status_name";
   /** Allowed values of an enum field. */
   values?: readonly string[];
   /** Rewrites a value before comparison (e.g. a full resource name to its id). */
@@ -69,6 +73,10 @@ function literal(spec: FieldSpec, field: string, value: FilterValue): string | n
       return spec.normalize ? spec.normalize(value.text) : value.text;
     case "elapsed_days":
       return fail(`field '${field}' is compared with <, <=, > or >=`, value.pos);
+    case "status_name":
+      if (!spec.values?.includes(value.text))
+        return fail(`field '${field}' takes one of ${spec.values?.join(", ")}, not ${JSON.stringify(value.text)}`, value.pos);
+      return value.text;
   }
 }
 
@@ -99,6 +107,15 @@ function elapsedDays(spec: FieldSpec, expr: Extract<FilterExpr, { kind: "compare
   }
 }
 
+/** `field = NAME` (or `:`, `!=`) for a `status_name` field: the column starts with `NAME: `, or is "" for OK. */
+function statusName(spec: FieldSpec, expr: Extract<FilterExpr, { kind: "compare" }>): RawBuilder<SqlBool> {
+  if (expr.op !== "=" && expr.op !== "!=" && expr.op !== ":") fail(`'${expr.op}' does not apply to field '${expr.field}': use =, != or :`, expr.fieldPos);
+  const name = literal(spec, expr.field, expr.value) as string;
+  const column = sql.ref(spec.column);
+  const match = name === "OK" ? sql<SqlBool>`(${column} = '')` : sql<SqlBool>`(${column} like ${`${escapeLike(name)}: %`} escape '\\')`;
+  return expr.op === "!=" ? sql<SqlBool>`(not ${match})` : match;
+}
+
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 const lowerAscii = (text: string): string => text.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 
@@ -121,6 +138,7 @@ export function compileFilter(expr: FilterExpr, fields: FieldTable, now: () => n
         fail(`unknown field '${expr.field}' (known fields: ${Object.keys(fields).join(", ")})`, expr.fieldPos);
       }
       if (spec.type === "elapsed_days") return elapsedDays(spec, expr, now());
+      if (spec.type === "status_name") return statusName(spec, expr);
       const column = sql.ref(spec.column);
       if (expr.op === ":") {
         if (spec.type === "string") {
