@@ -16,6 +16,9 @@ test("another spelling of a number (hex, binary, exponent, a space, a fraction) 
   assert.throws(() => loadConfig({ HEARTH_BODY_LIMIT: "1e6" }), {
     message: /^invalid configuration: HEARTH_BODY_LIMIT must be a whole number in decimal digits$/,
   });
-  assert.throws(() => loadConfig({ HEARTH_PORT: "99999" }), { message: /^invalid configuration: HEARTH_PORT Too big/ });
-  assert.throws(() => loadConfig({ HEARTH_BODY_LIMIT: "1000" }), { message: /^invalid configuration: HEARTH_BODY_LIMIT Too small/ });
+  assert.throws(() => loadConfig({ HEARTH_PORT: "99999" }), { message: /^invalid configuration: HEARTH_PORT must be at most 65535$/ });
+  assert.throws(() => loadConfig({ HEARTH_BODY_LIMIT: "1000" }), { message: /^invalid configuration: HEARTH_BODY_LIMIT must be at least 1024$/ });
+  assert.throws(() => loadConfig({ HEARTH_LOG_LEVEL: "loud" }), {
+    message: /^invalid configuration: HEARTH_LOG_LEVEL must be one of "silent", "error", "warn", "info", "debug"$/,
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import "./domain/zod-messages.ts";
 import { KEY_PREFIX_SYNTAX } from "./domain/api-key-format.ts";
 import { FIELD_MESSAGES } from "./domain/field-rules.ts";
 import { checkEmail, isValidId } from "./domain/ids.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import "../domain/zod-messages.ts";
 import { DISPLAY_NAME_MAX, FIELD_MESSAGES, FIELD_RULES, refusal, type FieldRule } from "../domain/field-rules.ts";
 import { WHOLE_SENTENCE } from "../domain/describe-issue.ts";
 import { parseDuration } from "../domain/time.ts";
