@@ -130,5 +130,14 @@ describe("firectl: models, deployments, datasets and billing", () => {
     const refused = await h.call("GET", "/v1/accounts/my-account/billingUsage?groupBy=day,week", { key: h.adminKey });
     assert.equal(refused.status, 400);
     assert.match(JSON.stringify(refused.body), /groupBy/);
+    // firectl refuses it before asking, as a bad flag value (exit 2), naming the flag.
+    for (const value of ["week", "day,day", "day,"]) {
+      const local = await firectl(["billing", "get-usage", "--group-by", value]);
+      assert.equal(local.code, 2, `${value}: ${local.stderr}`);
+      assert.match(
+        local.stderr,
+        /^firectl: invalid --group-by '.*': use distinct values of day, model, principal, apiKey, comma-separated; see 'firectl billing get-usage --help'$/m,
+      );
+    }
   });
 });

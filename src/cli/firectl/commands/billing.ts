@@ -1,4 +1,5 @@
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { BILLING_USAGE_DIMENSIONS } from "../../../service/billing-usage.ts";
 import type { BillingUsage } from "../../../http/resources/billing-usage.ts";
 import { runs } from "../context.ts";
 import { paths } from "../names.ts";
@@ -23,6 +24,16 @@ const COUNT_COLUMNS: ReadonlyArray<Column<UsageRow>> = [
   ["COST USD", (u) => u.costUsd.toFixed(6)],
 ];
 
+/** `--group-by`: distinct dimensions, comma-separated, checked here as the server checks `groupBy` (exit 2, naming the flag). */
+function parseGroupBy(value: string): string {
+  const names = value.split(",").map((n) => n.trim());
+  const known = BILLING_USAGE_DIMENSIONS as readonly string[];
+  if (names.some((n) => !known.includes(n)) || new Set(names).size !== names.length) {
+    throw new InvalidArgumentError(`use distinct values of ${BILLING_USAGE_DIMENSIONS.join(", ")}, comma-separated`);
+  }
+  return names.join(",");
+}
+
 function render(u: BillingUsage): string {
   const t = u.total;
   const grouped = GROUP_COLUMNS.filter(([field]) => u.usage.some((row) => row[field] !== undefined)).map(([, column]) => column);
@@ -41,7 +52,9 @@ export function defineBilling(program: Command): void {
       .description("inference usage (requests, tokens, cost) by model, principal and API key, or by --group-by")
       .addOption(new Option("--start-time <time>", '"YYYY-MM-DD[ HH:MM:SS]" in local time (default: the start of this month)').argParser(parseTime))
       .addOption(new Option("--end-time <time>", '"YYYY-MM-DD[ HH:MM:SS]" in local time (default: now)').argParser(parseTime))
-      .addOption(new Option("--group-by <dimensions>", "comma-separated: day (UTC), model, principal, apiKey (default: model,principal,apiKey)"))
+      .addOption(
+        new Option("--group-by <dimensions>", "comma-separated: day (UTC), model, principal, apiKey (default: model,principal,apiKey)").argParser(parseGroupBy),
+      )
       .addHelpText(
         "after",
         "\nExamples:\n  firectl billing get-usage\n  firectl billing get-usage --group-by day\n  firectl billing get-usage --group-by day,model --start-time 2026-11-01 --end-time 2026-12-01 -o json\n",
