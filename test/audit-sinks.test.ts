@@ -178,6 +178,7 @@ for (const dialect of DIALECTS) {
           clock.advance(1_000);
           return batches().length > 0 ? true : undefined;
         });
+        assert.equal(JSON.parse(batches()[0]!.body).data.account, "accounts/my-account", "the account by its resource name, as in every event");
         for (const secret of [before, after]) {
           assert.doesNotThrow(() => new Webhook(secret).verify(batches()[0]!.body, batches()[0]!.headers), "either secret verifies the batch");
         }

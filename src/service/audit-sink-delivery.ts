@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { open } from "../domain/secret-box.ts";
+import { accountName } from "../domain/resource-names.ts";
 import { chainRows, linkOf, type ChainedRow } from "../store/audit-chain.ts";
 import { leaseDueSinks, recordSinkOutcome } from "../store/audit-sinks.ts";
 import type { AuditSinkRow } from "../store/schema.ts";
@@ -39,7 +40,7 @@ async function request(deps: Deps, sink: AuditSinkRow, rows: ChainedRow[]): Prom
     const id = `audit_${sink.account_id}_${sink.id}_${entries[0]!.seq}_${entries.at(-1)!.seq}`;
     // The real time, not the service clock: receivers check it against theirs (Standard Webhooks' replay window).
     const sentAt = new Date();
-    const body = JSON.stringify({ type: "audit.entry", timestamp: sentAt.toISOString(), data: { account: sink.account_id, entries } });
+    const body = JSON.stringify({ type: "audit.entry", timestamp: sentAt.toISOString(), data: { account: accountName(sink.account_id), entries } });
     const headers = {
       "content-type": "application/json",
       "webhook-id": id,
