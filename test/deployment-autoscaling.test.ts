@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { startPlatform } from "./support/platform.ts";
@@ -16,6 +17,8 @@ import { field, firectlShell, ok, type FirectlShell } from "./support/run.ts";
  */
 const A = "/v1/accounts/my-account";
 const DEFAULTS = { scaleUpWindow: "30s", scaleDownWindow: "600s", scaleToZeroWindow: "3600s", loadTargets: { default: 0.8 } };
+/** The deployment-config.json docs/firectl.md shows, as the repository ships it. */
+const EXAMPLE_CONFIG = fileURLToPath(new URL("../examples/deployment-config.json", import.meta.url));
 
 for (const dialect of DIALECTS) {
   describe(`deployment autoscaling policy (${dialect})`, () => {
@@ -103,6 +106,12 @@ for (const dialect of DIALECTS) {
         assert.equal(field(made, "Max Replica Count"), "4");
         assert.equal(field(made, "Scale Up Window"), "45s", "from the file");
         assert.equal(field(made, "Scale Down Window"), "1200s", "the flag wins");
+        // The example file docs/firectl.md names, as shipped.
+        const example = ok(await shell.run(`firectl deployment create tiny-public --deployment-id example --file=${EXAMPLE_CONFIG} --scale-to-zero-window 1h`));
+        assert.deepEqual(
+          ["Display Name", "Max Replica Count", "Accelerator Type", "Precision", "Scale Up Window", "Scale To Zero Window"].map((name) => field(example, name)),
+          ["Llama 3.1 8B Instruct", "2", "NVIDIA_H100_80GB", "FP8", "30s", "3600s"],
+        );
         writeFileSync(file, JSON.stringify({ description: "updated from a file" }));
         assert.equal(field(ok(await shell.run(`firectl deployment update from-file --file ${file}`)), "Description"), "updated from a file");
         writeFileSync(file, "[1,2]");
