@@ -233,17 +233,16 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
       requireHoldsAll(ctx, JSON.parse(row.actions) as string[], `change permission preset "${id}"`);
       patch.actions = checkActions(ctx, input.actions);
     }
+    // An edit gives its holders the new actions: checked for each before anything is written.
     const holding = await presets.presetHolders(trx, accountId, id);
     if (patch.actions !== undefined && holding.length > 0) {
+      const actions = JSON.parse(patch.actions) as string[];
       const who = holding.length === 1 ? "the principal holding it" : `the ${holding.length} principals holding it`;
-      requireNoActionsGained(ctx, JSON.parse(row.actions) as string[], JSON.parse(patch.actions) as string[], `permission preset "${id}"`, who);
+      requireNoActionsGained(ctx, JSON.parse(row.actions) as string[], actions, `permission preset "${id}"`, who);
+      for (const holder of holding) requireMayGiveServiceAccount(ctx, holder, actions, `permission preset "${id}"`);
     }
     await presets.updatePermissionPreset(trx, accountId, id, patch);
     holders = holding.map((h) => h.id);
-    if (patch.actions !== undefined) {
-      const actions = JSON.parse(patch.actions) as string[];
-      for (const holder of holding) requireMayGiveServiceAccount(ctx, holder, actions, `permission preset "${id}"`);
-    }
     // What its holders may do changed: for each, as for a change of role (docs/webhooks.md).
     if (patch.actions !== undefined && patch.actions !== row.actions) {
       const change = { previousRole: CUSTOM_ROLE, previousActions: JSON.parse(row.actions) as string[], actions: JSON.parse(patch.actions) as string[] };
