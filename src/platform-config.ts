@@ -64,8 +64,10 @@ const fileSchema = z.strictObject({
     .strictObject({
       /** How long a deployment's readiness probe of its backend may take. */
       probeTimeoutMs: z.number().int().min(50).max(120_000).default(5_000),
+      /** How often each process probes the backends of FAILED deployments again (0: never). */
+      recheckFailedMs: z.union([z.literal(0), z.number().int().min(100).max(86_400_000)]).default(60_000),
     })
-    .default({ probeTimeoutMs: 5_000 }),
+    .default({ probeTimeoutMs: 5_000, recheckFailedMs: 60_000 }),
 });
 
 export interface PublicModel {
@@ -126,6 +128,8 @@ export interface PlatformConfig {
   readonly publicModels: ReadonlyMap<string, PublicModel & { readonly backend: string }>;
   readonly maxUploadBytes: number;
   readonly probeTimeoutMs: number;
+  /** How often FAILED deployments' backends are probed again, in milliseconds; 0: never. */
+  readonly recheckFailedMs: number;
 }
 
 class PlatformConfigError extends Error {}
@@ -191,6 +195,7 @@ export function parsePlatformConfig(text: string, env: NodeJS.ProcessEnv = proce
     publicModels,
     maxUploadBytes: file.datasets.maxUploadBytes,
     probeTimeoutMs: file.deployments.probeTimeoutMs,
+    recheckFailedMs: file.deployments.recheckFailedMs,
   });
 }
 

@@ -19,6 +19,7 @@ import { startAuditRetention } from "./service/retention.ts";
 import { startAuditSigner } from "./service/audit-signing.ts";
 import { startAuditSinkDelivery } from "./service/audit-sink-delivery.ts";
 import { startWebhookDelivery } from "./service/webhook-delivery.ts";
+import { startDeploymentRecovery } from "./service/deployment-recovery.ts";
 import { accountsWithOtherSaDomain, fillServiceAccountDomains, getAccount } from "./store/accounts.ts";
 import { disabledIdentityProviders } from "./store/identity-providers.ts";
 import { storedLookAlikeIdentities } from "./service/look-alike-identities.ts";
@@ -91,6 +92,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
   const stopRetention = startAuditRetention(store, config.auditRetentionDays, (error) => app?.log.error({ err: error }, "audit retention failed"));
   const stopSigner = startAuditSigner(store, config, (error) => app?.log.error({ err: error }, "audit checkpoint signing failed"));
   const stopSinks = startAuditSinkDelivery(deps, (error) => app?.log.error({ err: error }, "audit sink delivery failed"));
+  const stopRecovery = startDeploymentRecovery(deps, (error) => app?.log.error({ err: error }, "deployment recovery failed"));
   const log = app.log;
   const stopWebhooks = startWebhookDelivery(deps, { warn: (message) => log.warn(message), error: (error, message) => log.error({ err: error }, message) });
   let closed: Promise<void> | undefined;
@@ -103,6 +105,7 @@ export async function createHearth(config: Config, options: AppOptions & { store
         stopRetention();
         await stopSigner();
         await stopSinks();
+        await stopRecovery();
         await built.close();
         await stopWebhooks();
         await deps.authThrottle.stop();

@@ -57,6 +57,20 @@ export async function recordProbe(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Up to `limit` live deployments in state FAILED, of every account, the longest-failed first: those the recovery probes again. */
+export function failedDeployments(db: Db, limit: number): Promise<DeploymentRow[]> {
+  return db
+    .selectFrom("deployments")
+    .selectAll()
+    .where("state", "=", "FAILED")
+    .where("delete_time", "is", null)
+    .orderBy("update_time")
+    .orderBy("account_id")
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+}
+
 /**
  * Completes a soft deletion (DELETING to DELETED) made at `deleteTime`, unless the deployment was
  * undeleted (or deleted again) since.
