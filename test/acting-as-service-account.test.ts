@@ -101,6 +101,34 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("PATCH", `${A}/users/data-owner`, { body: { permissionPreset: "ownerp" } })).status, 200);
     });
 
+    test("reproduction: nor does it raise the role again through a key of its own scoped without the key-minting actions", async () => {
+      const own = ["datasets.create", "datasets.get", "datasets.list", "datasets.manageOwn"];
+      await preset("owner2p", own);
+      await preset("tiny2p", ["datasets.get"]);
+      const raising = [...own, "users.get", "users.update", "permissionPresets.update"];
+      await preset("raise2p", [...raising, "apiKeys.createForServiceAccount", "apiKeys.create"]);
+      const owner = await holder("data-owner2", "owner2p");
+      const raiser = await holder("raiser2", "raise2p");
+      assert.equal((await h.call("POST", `${A}/datasets?datasetId=owner2-data`, { key: owner.key, body: {} })).status, 200);
+      assert.equal((await h.call("PATCH", `${A}/users/data-owner2`, { key: raiser.key, body: { permissionPreset: "tiny2p" } })).status, 200);
+      const minted = await h.call("POST", `${A}/users/data-owner2/apiKeys`, { key: raiser.key, body: { apiKey: {} } });
+      assert.equal(minted.status, 200, JSON.stringify(minted.body));
+      // A key of the raiser's own, scoped to everything but apiKeys.createForServiceAccount: the raiser still mints through its other key.
+      const scoped = await h.call("POST", `${A}/users/raiser2/apiKeys`, { key: raiser.key, body: { apiKey: { scopes: raising } } });
+      assert.equal(scoped.status, 200, JSON.stringify(scoped.body));
+      const raised = await h.call("PATCH", `${A}/users/data-owner2`, { key: scoped.body.key, body: { permissionPreset: "owner2p" } });
+      assert.equal(raised.status, 403, JSON.stringify(raised.body));
+      assert.match(
+        raised.body.error.message,
+        /cannot give service account "data-owner2", whose keys it may mint, permission preset "owner2p": .*datasets\.manageOthers/,
+      );
+      const edited = await h.call("PATCH", `${A}/permissionPresets/tiny2p`, { key: scoped.body.key, body: { actions: own } });
+      assert.equal(edited.status, 403, JSON.stringify(edited.body));
+      assert.equal((await h.call("GET", `${A}/users/data-owner2`)).body.permissionPreset, "tiny2p");
+      assert.equal((await h.call("DELETE", `${A}/datasets/owner2-data`, { key: minted.body.key })).status, 403);
+      assert.equal((await h.call("GET", `${A}/datasets/owner2-data`)).status, 200, "the dataset stays");
+    });
+
     test("reproduction: a scope over the owner's own keys needs the action over others' keys", async () => {
       await preset("keyp", ["apiKeys.createForServiceAccount", "apiKeys.delete", "apiKeys.list"]);
       await preset("plainp", ["apiKeys.delete", "apiKeys.list"]);

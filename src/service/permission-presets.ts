@@ -21,7 +21,7 @@ import type { PermissionPresetRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { authorize, holds, requireHoldsAll, requireNoActionsGained } from "./permissions.ts";
+import { authorize, requireHoldsAll, requireNoActionsGained, roleHolds } from "./permissions.ts";
 import { createWithinQuota } from "./quotas.ts";
 import { enqueueWebhookEvent, principalData } from "./webhook-events.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -131,13 +131,15 @@ const KEY_MINTING = ["apiKeys.createForServiceAccount", "apiKeys.rotateForServic
 
 /**
  * The new actions of service account `sa` (a role given to it, or its preset edited), given by a
- * caller that may obtain its keys (`KEY_MINTING`): a key it minted already acts with them, so they
- * must be actions it could mint a key for now (`requireMayActAs`), or it could lower the account's
- * role, mint it an unscoped key, and raise the role again. Others pass.
+ * caller whose role may obtain its keys (`KEY_MINTING`): a key it minted already acts with them, so
+ * they must be actions it could mint a key for now (`requireMayActAs`), or it could lower the
+ * account's role, mint it an unscoped key, and raise the role again. The caller's role decides,
+ * not the scopes of the key it acts through: a key scoped without `KEY_MINTING` would otherwise
+ * raise the role again after another credential of the same principal minted the key. Others pass.
  * @throws PERMISSION_DENIED naming the actions over others' things the caller lacks.
  */
 export function requireMayGiveServiceAccount(ctx: Ctx, sa: { id: string; service_account: number }, actions: readonly string[], what: string): void {
-  if (sa.service_account !== 1 || !KEY_MINTING.some((a) => holds(ctx.principal, a))) return;
+  if (sa.service_account !== 1 || !KEY_MINTING.some((a) => roleHolds(ctx.principal, a))) return;
   requireHoldsAll(ctx, new Set(actions.map(overOthers)), `give service account "${sa.id}", whose keys it may mint, ${what}`);
 }
 

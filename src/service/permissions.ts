@@ -20,7 +20,7 @@ export function holds(principal: Principal, action: Action): boolean {
 }
 
 /** Whether the principal's role (or custom role's preset) holds `action`, whatever its API key's scopes. */
-function roleHolds(principal: Principal, action: Action): boolean {
+export function roleHolds(principal: Principal, action: Action): boolean {
   if (principal.role === CUSTOM_ROLE) return principal.permissionPreset?.actions.has(action) ?? false;
   return can(principal.role, action);
 }
