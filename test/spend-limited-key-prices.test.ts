@@ -45,6 +45,26 @@ for (const dialect of DIALECTS) {
       assert.equal((await infer(h, limited, chat("accounts/my-account/models/m1"))).status, 200, "it still calls the model");
     });
 
+    test("reproduction: it cannot move a cheap model onto what a dearer one runs on (upstreamModel, backend)", async () => {
+      const owner = await h.call("POST", `${A}/users/team-bot/apiKeys`, { body: { apiKey: {} } });
+      const cheap = await h.call("POST", `${A}/models?modelId=cheap`, {
+        key: owner.body.key,
+        body: { backend: "local", upstreamModel: "small", inputPricePerMillionTokens: 0, outputPricePerMillionTokens: 0 },
+      });
+      assert.equal(cheap.status, 200, JSON.stringify(cheap.body));
+      const moved = await h.call("PATCH", `${A}/models/cheap`, { key: limited, body: { upstreamModel: "m1" } });
+      assert.equal(moved.status, 403, JSON.stringify(moved.body));
+      assert.equal(
+        moved.body.error.message,
+        'this API key has a monthlySpendUsd of 1, so it cannot change upstreamModel of model "cheap" from "small" to "m1": a model\'s prices decide what that limit counts; use a key without one or a console session',
+      );
+      assert.equal((await h.call("GET", `${A}/models/cheap`)).body.upstreamModel, "small");
+      const same = await h.call("PATCH", `${A}/models/cheap`, { key: limited, body: { upstreamModel: "small", backend: "local", displayName: "Cheap" } });
+      assert.equal(same.status, 200, `sent back unchanged it is fine: ${JSON.stringify(same.body)}`);
+      const byAdmin = await h.call("PATCH", `${A}/models/cheap`, { body: { upstreamModel: "m1" } });
+      assert.equal(byAdmin.status, 200, JSON.stringify(byAdmin.body));
+    });
+
     test("it creates no model, nor does a key made through it; a raised price or a new name is its to set", async () => {
       const child = await h.call("POST", `${A}/users/team-bot/apiKeys`, { key: limited, body: { apiKey: {} } });
       assert.equal(child.status, 200, JSON.stringify(child.body));

@@ -71,8 +71,9 @@ function checkPrice(value: number | undefined, what: string): number | undefined
  * Through an API key with a `monthlySpendUsd` (its own or one it shares), a model's prices are not
  * the key's to choose: they decide what that limit counts, so a model the key priced, or a price it
  * lowered, would let it spend past the limit it was given (docs/key-policies.md: a key never does
- * more than the key it acts through). Raising a price is allowed; so is anything through a key
- * without one, or a console session.
+ * more than the key it acts through). So is what the model runs on (its backend and upstream model),
+ * which the prices pay for. Raising a price is allowed; so is anything through a key without one,
+ * or a console session.
  * @param change what the refusal names, e.g. `create models` or `lower inputPricePerMillionTokens of model "m" from 2 to 0`.
  * @throws PERMISSION_DENIED naming the key's limit.
  */
@@ -158,6 +159,14 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
       ["outputPricePerMillionTokens", row.output_price, patch.output_price],
     ] as const) {
       if (to !== undefined && to < from) requireNotPricedBySpendLimitedKey(ctx, `lower ${field} of model "${modelId}" from ${from} to ${to}`);
+    }
+    // What a model runs on is what its prices pay for: moving a cheap model onto another backend or
+    // upstream model lowers what that runs at as surely as lowering the price would.
+    for (const [field, from, to] of [
+      ["backend", row.backend, patch.backend],
+      ["upstreamModel", row.upstream_model, patch.upstream_model],
+    ] as const) {
+      if (to !== undefined && to !== from) requireNotPricedBySpendLimitedKey(ctx, `change ${field} of model "${modelId}" from "${from}" to "${to}"`);
     }
     if (patch.backend !== undefined || patch.upstream_model !== undefined)
       checkUpstreamModel(deps, accountId, patch.backend ?? row.backend, patch.upstream_model ?? row.upstream_model);
