@@ -129,6 +129,31 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", `${A}/datasets/owner2-data`)).status, 200, "the dataset stays");
     });
 
+    test("one that may mint its keys still sends a service account's role back unchanged, or narrows it: only the actions gained are checked", async () => {
+      const own = ["datasets.create", "datasets.get", "datasets.list", "datasets.manageOwn"];
+      await preset("owner3p", own);
+      await preset("narrow3p", ["datasets.get", "datasets.manageOwn"]);
+      await preset("mgr3p", [...own, "users.get", "users.update", "permissionPresets.update", "apiKeys.createForServiceAccount"]);
+      await holder("data-owner3", "owner3p");
+      const mgr = await holder("mgr3", "mgr3p");
+      // As the console's role dialog sends it: role and preset, unchanged.
+      const same = await h.call("PATCH", `${A}/users/data-owner3?updateMask=role,permissionPreset`, {
+        key: mgr.key,
+        body: { role: "custom", permissionPreset: "owner3p" },
+      });
+      assert.equal(same.status, 200, JSON.stringify(same.body));
+      const narrowed = await h.call("PATCH", `${A}/users/data-owner3`, { key: mgr.key, body: { permissionPreset: "narrow3p" } });
+      assert.equal(narrowed.status, 200, JSON.stringify(narrowed.body));
+      const edited = await h.call("PATCH", `${A}/permissionPresets/narrow3p`, { key: mgr.key, body: { actions: ["datasets.manageOwn"] } });
+      assert.equal(edited.status, 200, JSON.stringify(edited.body));
+      // Gaining datasets.manageOwn again is still refused (the earlier tests show why).
+      await preset("bare3p", ["datasets.get"]);
+      assert.equal((await h.call("PATCH", `${A}/users/data-owner3`, { key: mgr.key, body: { permissionPreset: "bare3p" } })).status, 200);
+      const regained = await h.call("PATCH", `${A}/users/data-owner3`, { key: mgr.key, body: { permissionPreset: "narrow3p" } });
+      assert.equal(regained.status, 403, JSON.stringify(regained.body));
+      assert.match(regained.body.error.message, /it does not hold datasets\.manageOthers$/);
+    });
+
     test("reproduction: a scope over the owner's own keys needs the action over others' keys", async () => {
       await preset("keyp", ["apiKeys.createForServiceAccount", "apiKeys.delete", "apiKeys.list"]);
       await preset("plainp", ["apiKeys.delete", "apiKeys.list"]);

@@ -135,12 +135,21 @@ const KEY_MINTING = ["apiKeys.createForServiceAccount", "apiKeys.rotateForServic
  * they must be actions it could mint a key for now (`requireMayActAs`), or it could lower the
  * account's role, mint it an unscoped key, and raise the role again. The caller's role decides,
  * not the scopes of the key it acts through: a key scoped without `KEY_MINTING` would otherwise
- * raise the role again after another credential of the same principal minted the key. Others pass.
+ * raise the role again after another credential of the same principal minted the key. Only the
+ * actions gained count (`after` less `before`): a role sent back unchanged, or narrowed, passes.
+ * Others pass.
  * @throws PERMISSION_DENIED naming the actions over others' things the caller lacks.
  */
-export function requireMayGiveServiceAccount(ctx: Ctx, sa: { id: string; service_account: number }, actions: readonly string[], what: string): void {
+export function requireMayGiveServiceAccount(
+  ctx: Ctx,
+  sa: { id: string; service_account: number },
+  before: readonly string[],
+  after: readonly string[],
+  what: string,
+): void {
   if (sa.service_account !== 1 || !KEY_MINTING.some((a) => roleHolds(ctx.principal, a))) return;
-  requireHoldsAll(ctx, new Set(actions.map(overOthers)), `give service account "${sa.id}", whose keys it may mint, ${what}`);
+  const held = new Set(before);
+  requireHoldsAll(ctx, new Set(after.filter((a) => !held.has(a)).map(overOthers)), `give service account "${sa.id}", whose keys it may mint, ${what}`);
 }
 
 /**
@@ -241,7 +250,7 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
       const actions = JSON.parse(patch.actions) as string[];
       const who = holding.length === 1 ? "the principal holding it" : `the ${holding.length} principals holding it`;
       requireNoActionsGained(ctx, JSON.parse(row.actions) as string[], actions, `permission preset "${id}"`, who);
-      for (const holder of holding) requireMayGiveServiceAccount(ctx, holder, actions, `permission preset "${id}"`);
+      for (const holder of holding) requireMayGiveServiceAccount(ctx, holder, JSON.parse(row.actions) as string[], actions, `permission preset "${id}"`);
     }
     await presets.updatePermissionPreset(trx, accountId, id, patch);
     holders = holding.map((h) => h.id);

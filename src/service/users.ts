@@ -212,11 +212,11 @@ export async function updateUser(
     if (input.role !== undefined || input.permissionPreset !== undefined) {
       await requireGrantable(trx, ctx, accountId, row.role, row.permission_preset, ABOVE);
       const next = await roleAndPreset(trx, ctx, accountId, input, row);
+      const before = await roleActions(trx, accountId, row.role, row.permission_preset);
       const after = await roleActions(trx, accountId, next.role, next.permission_preset);
       const given = next.role === CUSTOM_ROLE ? `permission preset "${next.permission_preset}"` : `role "${next.role}"`;
-      requireMayGiveServiceAccount(ctx, row, after, given);
+      requireMayGiveServiceAccount(ctx, row, before, after, given);
       if (ctx.principal.restrictions !== undefined) {
-        const before = await roleActions(trx, accountId, row.role, row.permission_preset);
         const whom = `${row.service_account === 1 ? "service account" : "user"} "${userId}"`;
         requireNoActionsGained(ctx, before, after, whom, row.service_account === 1 ? "its existing API keys" : "its sessions and API keys");
       }
