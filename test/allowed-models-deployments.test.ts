@@ -52,5 +52,31 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("PATCH", `${A}/deployments/d1`, { key: withModel.body.key, body: { displayName: "renamed" } })).status, 200);
       assert.equal((await h.call("PATCH", `${A}/deployments/d1`, { key: agent.key, body: { baseModel: PUBLIC } })).status, 200);
     });
+
+    test("reproduction: nor does it move the model its deployment serves onto the public model's upstream", async () => {
+      const agent = await serviceAccountWithKey(h, "mover", "user");
+      const model = await h.call("POST", `${A}/models?modelId=own`, { key: agent.key, body: { backend: "local", upstreamModel: "own" } });
+      assert.equal(model.status, 200, JSON.stringify(model.body));
+      const OWN = "accounts/my-account/models/own";
+      assert.equal((await h.call("POST", `${A}/deployments?deploymentId=d4`, { key: agent.key, body: { baseModel: OWN } })).status, 200);
+      for (const allowedModels of [["accounts/my-account/deployments/d4"], [OWN]]) {
+        const made = await h.call("POST", `${A}/users/mover/apiKeys`, { body: { apiKey: { allowedModels } } });
+        assert.equal(made.status, 200, JSON.stringify(made.body));
+        const moved = await h.call("PATCH", `${A}/models/own`, { key: made.body.key, body: { upstreamModel: "tiny-upstream" } });
+        assert.equal(moved.status, 403, JSON.stringify(moved.body));
+        assert.equal(
+          moved.body.error.message,
+          `this API key is limited to allowedModels (${allowedModels[0]}), so it cannot change upstreamModel of model "own" from "own" to "tiny-upstream": the models it may call would call another upstream; use a key without allowedModels or a console session`,
+        );
+        const renamed = await h.call("PATCH", `${A}/models/own`, { key: made.body.key, body: { displayName: "Own", upstreamModel: "own" } });
+        assert.equal(renamed.status, 200, `sent back unchanged it is fine: ${JSON.stringify(renamed.body)}`);
+      }
+      assert.equal((await h.call("GET", `${A}/models/own`)).body.upstreamModel, "own");
+      assert.equal(
+        (await h.call("PATCH", `${A}/models/own`, { key: agent.key, body: { upstreamModel: "tiny-upstream" } })).status,
+        200,
+        "its unrestricted key may",
+      );
+    });
   });
 }

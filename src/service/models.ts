@@ -85,6 +85,22 @@ function requireNotPricedBySpendLimitedKey(ctx: Ctx, change: string): void {
   );
 }
 
+/**
+ * Through an API key limited to `allowedModels`, what a model runs on (its backend and upstream
+ * model) is not changed: the key calls the models its list names whatever they run on, so moving one
+ * onto another upstream (a priced public model's, say) would call that, as re-pointing a deployment
+ * would (docs/key-policies.md).
+ * @param change what the refusal names, e.g. `change upstreamModel of model "m" from "a" to "b"`.
+ * @throws PERMISSION_DENIED naming the key's list.
+ */
+function requireNotMovedByModelLimitedKey(ctx: Ctx, change: string): void {
+  const allowed = ctx.principal.restrictions?.allowedModels;
+  if (allowed === undefined) return;
+  throw permissionDenied(
+    `this API key is limited to allowedModels (${allowed.join(", ")}), so it cannot ${change}: the models it may call would call another upstream; use a key without allowedModels or a console session`,
+  );
+}
+
 async function getModelRow(db: Db, accountId: string, modelId: string): Promise<ModelRow> {
   const row = await models.getModel(db, accountId, modelId);
   if (!row) throw notFound(`model "${modelName(accountId, modelId)}" not found`);
@@ -166,7 +182,9 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
       ["backend", row.backend, patch.backend],
       ["upstreamModel", row.upstream_model, patch.upstream_model],
     ] as const) {
-      if (to !== undefined && to !== from) requireNotPricedBySpendLimitedKey(ctx, `change ${field} of model "${modelId}" from "${from}" to "${to}"`);
+      if (to === undefined || to === from) continue;
+      requireNotPricedBySpendLimitedKey(ctx, `change ${field} of model "${modelId}" from "${from}" to "${to}"`);
+      requireNotMovedByModelLimitedKey(ctx, `change ${field} of model "${modelId}" from "${from}" to "${to}"`);
     }
     if (patch.backend !== undefined || patch.upstream_model !== undefined)
       checkUpstreamModel(deps, accountId, patch.backend ?? row.backend, patch.upstream_model ?? row.upstream_model);
