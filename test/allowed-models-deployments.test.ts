@@ -51,6 +51,16 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("POST", `${A}/deployments?deploymentId=d3`, { key: withModel.body.key, body: { baseModel: CHEAP } })).status, 200);
       assert.equal((await h.call("PATCH", `${A}/deployments/d1`, { key: withModel.body.key, body: { displayName: "renamed" } })).status, 200);
       assert.equal((await h.call("PATCH", `${A}/deployments/d1`, { key: agent.key, body: { baseModel: PUBLIC } })).status, 200);
+
+      // Nor does it bring back a deleted deployment of a model it may not call, and call that.
+      const old = await h.call("POST", `${A}/deployments?deploymentId=old-public`, { key: agent.key, body: { baseModel: PUBLIC } });
+      assert.equal(old.status, 200, JSON.stringify(old.body));
+      assert.equal((await h.call("DELETE", `${A}/deployments/old-public`, { key: agent.key })).status, 200);
+      const undeleted = await h.call("POST", `${A}/deployments/old-public:undelete`, { key: everyDeployment.body.key, body: {} });
+      assert.equal(undeleted.status, 403, JSON.stringify(undeleted.body));
+      assert.match(undeleted.body.error.message, /tiny-public is not among this API key's allowedModels/);
+      assert.equal((await h.call("GET", `${A}/deployments/old-public`)).body.state, "DELETED");
+      assert.equal((await h.call("POST", `${A}/deployments/old-public:undelete`, { key: agent.key, body: {} })).status, 200, "a key without allowedModels may");
     });
 
     test("reproduction: nor does it move the model its deployment serves onto the public model's upstream", async () => {

@@ -415,6 +415,8 @@ export async function undeleteDeployment(deps: Deps, ctx: Ctx, accountId: string
     const row = await getDeploymentRow(trx, accountId, deploymentId);
     authorizeChange(ctx, row, "undelete");
     if (row.delete_time === null) throw failedPrecondition(`deployment "${deploymentName(accountId, deploymentId)}" is not deleted`);
+    // Bringing one back is making it serve its model again, as a create would.
+    requireKeyMayServe(ctx, row.model);
     await resolveModel(deps, trx, accountId, row.model).catch(() => {
       throw failedPrecondition(`deployment "${deploymentName(accountId, deploymentId)}" serves ${row.model}, which no longer exists`);
     });
