@@ -88,5 +88,24 @@ for (const dialect of DIALECTS) {
         "its unrestricted key may",
       );
     });
+
+    test("reproduction: nor does it create a model on the public model's upstream, which a models/* pattern would admit", async () => {
+      const agent = await serviceAccountWithKey(h, "aliaser", "user");
+      const made = await h.call("POST", `${A}/users/aliaser/apiKeys`, { body: { apiKey: { allowedModels: ["accounts/my-account/models/*"] } } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const alias = await h.call("POST", `${A}/models?modelId=alias`, { key: made.body.key, body: { backend: "local", upstreamModel: "tiny-upstream" } });
+      assert.equal(alias.status, 403, JSON.stringify(alias.body));
+      assert.match(
+        alias.body.error.message,
+        /^this API key is limited to allowedModels \(accounts\/my-account\/models\/\*\), so it cannot create models: a model it creates runs on an upstream its list does not name;/,
+      );
+      assert.equal((await h.call("GET", `${A}/models/alias`)).status, 404);
+      assert.equal((await infer(h, made.body.key, chat("accounts/my-account/models/alias"))).status, 404);
+      assert.equal(
+        (await h.call("POST", `${A}/models?modelId=alias`, { key: agent.key, body: { backend: "local", upstreamModel: "alias" } })).status,
+        200,
+        "its unrestricted key may",
+      );
+    });
   });
 }

@@ -87,17 +87,19 @@ function requireNotPricedBySpendLimitedKey(ctx: Ctx, change: string): void {
 
 /**
  * Through an API key limited to `allowedModels`, what a model runs on (its backend and upstream
- * model) is not changed: the key calls the models its list names whatever they run on, so moving one
- * onto another upstream (a priced public model's, say) would call that, as re-pointing a deployment
- * would (docs/key-policies.md).
+ * model) is not chosen: the key calls the models its list names whatever they run on, so moving one
+ * onto another upstream (a priced public model's, say), or creating one there that a pattern of its
+ * list (`accounts/{a}/models/*`) admits, would call that, as re-pointing a deployment would
+ * (docs/key-policies.md).
  * @param change what the refusal names, e.g. `change upstreamModel of model "m" from "a" to "b"`.
+ * @param why why it is refused; default: the models it may call would call another upstream.
  * @throws PERMISSION_DENIED naming the key's list.
  */
-function requireNotMovedByModelLimitedKey(ctx: Ctx, change: string): void {
+function requireNotMovedByModelLimitedKey(ctx: Ctx, change: string, why = "the models it may call would call another upstream"): void {
   const allowed = ctx.principal.restrictions?.allowedModels;
   if (allowed === undefined) return;
   throw permissionDenied(
-    `this API key is limited to allowedModels (${allowed.join(", ")}), so it cannot ${change}: the models it may call would call another upstream; use a key without allowedModels or a console session`,
+    `this API key is limited to allowedModels (${allowed.join(", ")}), so it cannot ${change}: ${why}; use a key without allowedModels or a console session`,
   );
 }
 
@@ -112,6 +114,7 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
   const created = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "models.create");
     requireNotPricedBySpendLimitedKey(ctx, "create models");
+    requireNotMovedByModelLimitedKey(ctx, "create models", "a model it creates runs on an upstream its list does not name");
     if (!modelId) throw invalidArgument("modelId is required (?modelId=ID)");
     const id = checkId(modelId, "modelId");
     if (!input.backend) throw invalidArgument("backend is required: the name of a backend declared in HEARTH_CONFIG");
