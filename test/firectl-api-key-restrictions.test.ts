@@ -108,4 +108,41 @@ describe("firectl: API key restrictions", () => {
     assert.ok(rotatedLines.some((line) => line.startsWith("--key=")));
     assert.match(rotated.stderr, /keeps working for 0s/);
   });
+  test("a refusal by the key's own restrictions is not answered with the role's advice (an admin's key is refused so too)", async () => {
+    // An admin service account's key limited to loopback: it creates no human user, and the server's
+    // sentence says what to use instead; nothing sends the admin looking for an admin.
+    const ci = await serviceAccountWithKey(h, "ci-admin", "admin");
+    const limited = await h.call("POST", `/v1/accounts/${h.accountId}/users/ci-admin/apiKeys`, {
+      key: ci.key,
+      body: { apiKey: { displayName: "ci", allowedCidrs: ["127.0.0.0/8"] } },
+    });
+    assert.equal(limited.status, 200, JSON.stringify(limited.body));
+    const elsewhere = await h.call("POST", `/v1/accounts/${h.accountId}/users/ci-admin/apiKeys`, {
+      key: ci.key,
+      body: { apiKey: { displayName: "elsewhere", allowedCidrs: ["203.0.113.0/24"] } },
+    });
+    assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+    try {
+      key = limited.body.key;
+      const human = await sh.run("firectl user create --user-id ann --email ann@example.com");
+      assert.equal(human.code, 1);
+      assert.match(human.stderr, /so its sessions would shed the key's allowedCidrs; use an unrestricted key or a console session \(PERMISSION_DENIED\)\n$/);
+      assert.doesNotMatch(human.stderr, /needs an admin/);
+
+      key = elsewhere.body.key;
+      const outside = await sh.run("firectl user list");
+      assert.equal(outside.code, 1);
+      assert.match(outside.stderr, /outside the key's allowedCidrs \(PERMISSION_DENIED\); this API key's own scopes or restrictions refuse it/);
+      assert.doesNotMatch(outside.stderr, /needs an admin/);
+
+      // A refusal by the role keeps the role's advice.
+      const contributor = await serviceAccountWithKey(h, "builder", "contributor");
+      key = contributor.key;
+      const role = await sh.run("firectl user create --user-id bob --email bob@example.com");
+      assert.equal(role.code, 1);
+      assert.match(role.stderr, /\(PERMISSION_DENIED\); use the API key of a principal whose role allows this/);
+    } finally {
+      key = h.adminKey;
+    }
+  });
 });

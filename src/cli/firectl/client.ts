@@ -37,6 +37,23 @@ const ADVICE: Readonly<Record<string, string>> = {
   UNAVAILABLE: "the server is not ready; try again later",
 };
 
+/**
+ * A refusal by the API key itself (its scopes, networks, models or limits: the server's sentence
+ * begins "this API key"), whatever its principal's role: an admin's key is refused so too, so the
+ * role's advice would send an admin looking for an admin.
+ */
+const KEY_REFUSAL = /^this API key\b/;
+const KEY_ADVICE = "this API key's own scopes or restrictions refuse it, whatever its principal's role: use a key without them";
+
+/**
+ * What to do about a failure, appended to the server's message; none when the server's refusal of
+ * the key already says what to use instead ("…; use an unrestricted key or a console session").
+ */
+function adviceFor(status: string, httpStatus: number, message: string): string | undefined {
+  if (status === "PERMISSION_DENIED" && KEY_REFUSAL.test(message)) return /; use /.test(message) ? undefined : KEY_ADVICE;
+  return ADVICE[status] ?? (httpStatus >= 500 ? ADVICE.INTERNAL : undefined);
+}
+
 /** Masks a key for display: the format prefix (`hk_`) stays, the secret does not. */
 export function maskKey(key: string | undefined): string {
   if (!key) return "(none)";
@@ -186,7 +203,7 @@ export class HearthClient {
   #failure(httpStatus: number, body: ApiErrorBody): CliError {
     const status = body.error?.status ?? `HTTP ${httpStatus}`;
     const message = body.error?.message?.trim() || `request failed with HTTP ${httpStatus}`;
-    const advice = ADVICE[status] ?? (httpStatus >= 500 ? ADVICE.INTERNAL : undefined);
+    const advice = adviceFor(status, httpStatus, message);
     return apiFailure(`${message} (${status})${advice ? `; ${advice}` : ""}`, body.error?.status);
   }
 }
