@@ -93,6 +93,34 @@ for (const dialect of DIALECTS) {
       assert.equal(entry.principal, "admin@example.com");
     });
 
+    test("it widens a service account that has no API key (nothing of it would shed the limits, as when it creates one with that role); once it has one, no longer", async () => {
+      const made = await h.call("POST", `${A}/users?userId=builder`, { key: limited.allowedCidrs, body: { serviceAccount: true, role: "inference-user" } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      for (const [field, key] of Object.entries(limited)) {
+        const down = await h.call("PATCH", `${A}/users/builder`, { key, body: { role: "inference-user" } });
+        assert.equal(down.status, 200, `${field}: ${JSON.stringify(down.body)}`);
+        const up = await h.call("PATCH", `${A}/users/builder`, { key, body: { role: "contributor" } });
+        assert.equal(up.status, 200, `${field}: ${JSON.stringify(up.body)}`);
+        assert.equal(up.body.role, "contributor");
+      }
+      // A key made through the limited key inherits its networks; from then on the account has a
+      // key, and a widening is refused as for any service account with keys.
+      const key = await h.call("POST", `${A}/users/builder/apiKeys`, { key: limited.allowedCidrs, body: { apiKey: {} } });
+      assert.equal(key.status, 200, JSON.stringify(key.body));
+      assert.deepEqual(key.body.allowedCidrs, ["127.0.0.0/8", "::1/128"]);
+      const up = await h.call("PATCH", `${A}/users/builder`, { key: limited.allowedCidrs, body: { role: "user" } });
+      assert.equal(up.status, 403, JSON.stringify(up.body));
+      assert.match(
+        up.body.error.message,
+        /^this API key cannot give service account "builder" actions .* so its existing API keys would shed the key's allowedCidrs;/,
+      );
+      // A disabled key could be enabled again: it still counts.
+      const disabled = await h.call("POST", `${A}/users/builder/apiKeys/${key.body.keyId}:disable`, { body: { disableReason: "UNUSED" } });
+      assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+      assert.equal((await h.call("PATCH", `${A}/users/builder`, { key: limited.rpm, body: { role: "user" } })).status, 403);
+      assert.equal((await h.call("GET", `${A}/users/builder`)).body.role, "contributor");
+    });
+
     test("a preset somebody holds gains no action through it; one nobody holds, or a narrowing, may change", async () => {
       const widen = await h.call("PATCH", `${A}/permissionPresets/readers`, {
         key: limited.rpm,

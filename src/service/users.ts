@@ -8,6 +8,7 @@ import { formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
 import { listUserBindings } from "../store/identity-bindings.ts";
 import * as users from "../store/users.ts";
+import * as keys from "../store/api-keys.ts";
 import { userActivity, type UserActivity } from "../store/user-activity.ts";
 import type { Db } from "../store/store.ts";
 import type { UserRow } from "../store/schema.ts";
@@ -216,7 +217,11 @@ export async function updateUser(
       const after = await roleActions(trx, accountId, next.role, next.permission_preset);
       const given = next.role === CUSTOM_ROLE ? `permission preset "${next.permission_preset}"` : `role "${next.role}"`;
       requireMayGiveServiceAccount(ctx, row, before, after, given);
-      if (ctx.principal.restrictions !== undefined) {
+      // A service account acts only through API keys: without one that works or could work again,
+      // nothing of it sheds the key's limits, as when the key creates it with that role (keys made
+      // through this key inherit them).
+      const sheds = row.service_account !== 1 || (await keys.hasUnexpiredApiKey(trx, accountId, userId, deps.clock.now()));
+      if (ctx.principal.restrictions !== undefined && sheds) {
         const whom = `${row.service_account === 1 ? "service account" : "user"} "${userId}"`;
         requireNoActionsGained(ctx, before, after, whom, row.service_account === 1 ? "its existing API keys" : "its sessions and API keys");
       }

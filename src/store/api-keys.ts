@@ -101,6 +101,21 @@ export async function countApiKeys(db: Db, accountId: string, userId: string, no
   return Number(r.n);
 }
 
+/**
+ * Whether the principal has a key that works at `now` (epoch ms) or could work again: unexpired,
+ * enabled or disabled (a disabled key may be enabled again).
+ */
+export async function hasUnexpiredApiKey(db: Db, accountId: string, userId: string, now: number): Promise<boolean> {
+  const r = await db
+    .selectFrom("api_keys")
+    .select("id")
+    .where("account_id", "=", accountId)
+    .where("user_id", "=", userId)
+    .where((eb) => eb.or([eb("expire_time", "is", null), eb("expire_time", ">", now)]))
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
 /** Whether the principal has a rotated key still usable at `now` (epoch ms): one in its rotation's grace period. */
 export async function hasKeyInGrace(db: Db, accountId: string, userId: string, now: number): Promise<boolean> {
   const r = await db
