@@ -93,7 +93,7 @@ for (const dialect of DIALECTS) {
       assert.equal(entry.principal, "admin@example.com");
     });
 
-    test("it widens a service account that has no API key (nothing of it would shed the limits, as when it creates one with that role); once it has one, no longer", async () => {
+    test("it widens a service account that has no API key, or a preset only such accounts hold (nothing would shed the limits, as when it creates one with that role); once it has one, no longer", async () => {
       const made = await h.call("POST", `${A}/users?userId=builder`, { key: limited.allowedCidrs, body: { serviceAccount: true, role: "inference-user" } });
       assert.equal(made.status, 200, JSON.stringify(made.body));
       for (const [field, key] of Object.entries(limited)) {
@@ -119,6 +119,21 @@ for (const dialect of DIALECTS) {
       assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
       assert.equal((await h.call("PATCH", `${A}/users/builder`, { key: limited.rpm, body: { role: "user" } })).status, 403);
       assert.equal((await h.call("GET", `${A}/users/builder`)).body.role, "contributor");
+
+      // So for a preset: held only by a service account without keys, it may gain actions; once that
+      // account has a key, no longer.
+      assert.equal((await h.call("POST", `${A}/permissionPresets?permissionPresetId=bots`, { body: { actions: ["models.list"] } })).status, 200);
+      const bot = await h.call("POST", `${A}/users?userId=bot`, { body: { serviceAccount: true, permissionPreset: "bots" } });
+      assert.equal(bot.status, 200, JSON.stringify(bot.body));
+      const widened = await h.call("PATCH", `${A}/permissionPresets/bots`, { key: limited.rpm, body: { actions: ["models.list", "models.get"] } });
+      assert.equal(widened.status, 200, JSON.stringify(widened.body));
+      assert.equal((await h.call("POST", `${A}/users/bot/apiKeys`, { body: { apiKey: {} } })).status, 200);
+      const refused = await h.call("PATCH", `${A}/permissionPresets/bots`, {
+        key: limited.rpm,
+        body: { actions: ["models.list", "models.get", "datasets.list"] },
+      });
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      assert.match(refused.body.error.message, /so the principal holding it would shed the key's rpm;/);
     });
 
     test("a preset somebody holds gains no action through it; one nobody holds, or a narrowing, may change", async () => {

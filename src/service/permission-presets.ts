@@ -16,6 +16,7 @@ import { collectionName, idFromName, permissionPresetName } from "../domain/reso
 import { CUSTOM_ROLE } from "../domain/roles.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
+import * as keys from "../store/api-keys.ts";
 import * as presets from "../store/permission-presets.ts";
 import type { PermissionPresetRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
@@ -223,6 +224,16 @@ export async function listPermissionPresets(
 }
 
 /**
+ * Whether a principal gaining actions would shed the limits of a restricted API key that gave them
+ * (docs/key-policies.md): a human would, through its sessions; a service account, which acts only
+ * through API keys, only when it has one that works or could work again (keys made through the
+ * restricted key inherit its limits).
+ */
+export async function shedsKeyLimits(db: Db, accountId: string, principal: { id: string; service_account: number }, now: number): Promise<boolean> {
+  return principal.service_account !== 1 || (await keys.hasUnexpiredApiKey(db, accountId, principal.id, now));
+}
+
+/**
  * Updates a preset; every holder's next request (any process) is checked against the new actions.
  * A change of `actions` changes the role of everyone holding the preset, so, as for a role change
  * (`requireGrantable`), the editor must hold every action the preset holds now as well as every one
@@ -248,8 +259,12 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
     const holding = await presets.presetHolders(trx, accountId, id);
     if (patch.actions !== undefined && holding.length > 0) {
       const actions = JSON.parse(patch.actions) as string[];
-      const who = holding.length === 1 ? "the principal holding it" : `the ${holding.length} principals holding it`;
-      requireNoActionsGained(ctx, JSON.parse(row.actions) as string[], actions, `permission preset "${id}"`, who);
+      if (ctx.principal.restrictions !== undefined) {
+        const shedding: presets.PresetHolder[] = [];
+        for (const holder of holding) if (await shedsKeyLimits(trx, accountId, holder, deps.clock.now())) shedding.push(holder);
+        const who = shedding.length === 1 ? "the principal holding it" : `the ${shedding.length} principals holding it`;
+        if (shedding.length > 0) requireNoActionsGained(ctx, JSON.parse(row.actions) as string[], actions, `permission preset "${id}"`, who);
+      }
       for (const holder of holding) requireMayGiveServiceAccount(ctx, holder, JSON.parse(row.actions) as string[], actions, `permission preset "${id}"`);
     }
     await presets.updatePermissionPreset(trx, accountId, id, patch);

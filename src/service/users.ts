@@ -8,7 +8,6 @@ import { formatTimestamp } from "../domain/time.ts";
 import { lockAccount } from "../store/accounts.ts";
 import { listUserBindings } from "../store/identity-bindings.ts";
 import * as users from "../store/users.ts";
-import * as keys from "../store/api-keys.ts";
 import { userActivity, type UserActivity } from "../store/user-activity.ts";
 import type { Db } from "../store/store.ts";
 import type { UserRow } from "../store/schema.ts";
@@ -17,7 +16,7 @@ import { keepAnActingAdmin } from "./acting-admins.ts";
 import { serviceAccountDomain } from "./accounts.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { presetToHold, requireGrantable, requireMayGiveServiceAccount, roleActions } from "./permission-presets.ts";
+import { presetToHold, requireGrantable, requireMayGiveServiceAccount, roleActions, shedsKeyLimits } from "./permission-presets.ts";
 import { authorize, requireNoActionsGained, requireUnrestrictedKey } from "./permissions.ts";
 import { createWithinQuota } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
@@ -217,11 +216,8 @@ export async function updateUser(
       const after = await roleActions(trx, accountId, next.role, next.permission_preset);
       const given = next.role === CUSTOM_ROLE ? `permission preset "${next.permission_preset}"` : `role "${next.role}"`;
       requireMayGiveServiceAccount(ctx, row, before, after, given);
-      // A service account acts only through API keys: without one that works or could work again,
-      // nothing of it sheds the key's limits, as when the key creates it with that role (keys made
-      // through this key inherit them).
-      const sheds = row.service_account !== 1 || (await keys.hasUnexpiredApiKey(trx, accountId, userId, deps.clock.now()));
-      if (ctx.principal.restrictions !== undefined && sheds) {
+      // A service account without an API key sheds nothing, as when the key creates it with that role.
+      if (ctx.principal.restrictions !== undefined && (await shedsKeyLimits(trx, accountId, row, deps.clock.now()))) {
         const whom = `${row.service_account === 1 ? "service account" : "user"} "${userId}"`;
         requireNoActionsGained(ctx, before, after, whom, row.service_account === 1 ? "its existing API keys" : "its sessions and API keys");
       }
