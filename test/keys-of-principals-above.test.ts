@@ -39,17 +39,17 @@ for (const dialect of DIALECTS) {
       const parked = await h.call("POST", `${A}/users/root-bot/apiKeys`, { body: { apiKey: {} } });
       assert.equal((await h.call("POST", `${A}/users/root-bot/apiKeys/${parked.body.keyId}:disable`, { body: { disableReason: "OTHER" } })).status, 200);
 
-      const above = /cannot change the API keys of a principal with role "admin": it does not hold/;
-      const refused = async (method: string, path: string, body: unknown) => {
+      // Each refusal names the act refused.
+      const refused = async (act: string, method: string, path: string, body: unknown) => {
         const res = await h.call(method, `${A}${path}`, { key: ops.key, body });
         assert.equal(res.status, 403, `${method} ${path}: ${JSON.stringify(res.body)}`);
-        assert.match(res.body.error.message, above);
+        assert.match(res.body.error.message, new RegExp(`cannot ${act} the API keys of a principal with role "admin": it does not hold`));
       };
-      await refused("PATCH", `/users/${me.userId}/apiKeys/${me.keyId}?updateMask=allowedCidrs`, { allowedCidrs: ["192.0.2.0/24"] });
-      await refused("POST", `/users/root-bot/apiKeys/${root.keyId}:disable`, { disableReason: "OTHER" });
-      await refused("POST", `/users/root-bot/apiKeys/${scoped.body.keyId}:rotate`, { gracePeriod: "0s" });
-      await refused("POST", `/users/root-bot/apiKeys/${parked.body.keyId}:enable`, {});
-      await refused("DELETE", `/users/root-bot/apiKeys/${root.keyId}`, undefined);
+      await refused("change", "PATCH", `/users/${me.userId}/apiKeys/${me.keyId}?updateMask=allowedCidrs`, { allowedCidrs: ["192.0.2.0/24"] });
+      await refused("disable", "POST", `/users/root-bot/apiKeys/${root.keyId}:disable`, { disableReason: "OTHER" });
+      await refused("rotate", "POST", `/users/root-bot/apiKeys/${scoped.body.keyId}:rotate`, { gracePeriod: "0s" });
+      await refused("enable", "POST", `/users/root-bot/apiKeys/${parked.body.keyId}:enable`, {});
+      await refused("delete", "DELETE", `/users/root-bot/apiKeys/${root.keyId}`, undefined);
 
       // The admins' keys are as they were.
       assert.equal((await h.call("GET", `${A}/users`)).status, 200, "the human admin's key still works from here");

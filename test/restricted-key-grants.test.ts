@@ -171,7 +171,7 @@ for (const dialect of DIALECTS) {
       // Refused as wider than the acting key, or first as acting on a principal above the key's scopes.
       assert.match(
         byScopes.body.error.message,
-        /^this API key (is limited to scopes apiKeys\.disableOthers|cannot change the API keys of a principal with role "admin")/,
+        /^this API key (is limited to scopes apiKeys\.disableOthers|cannot enable the API keys of a principal with role "admin")/,
       );
       const bySpend = await enable(limited.monthlySpendUsd!);
       assert.equal(bySpend.status, 403, JSON.stringify(bySpend.body));

@@ -107,7 +107,7 @@ export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, use
   const view = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
-    await requireMayChangeKeysOf(trx, ctx, owner);
+    await requireMayChangeKeysOf(trx, ctx, owner, "disable");
     // Only an admin enables a key disabled as EXPOSED or COMPROMISED: nor may anyone else first
     // change that reason to one its owner can undo.
     if (row.state === "DISABLED" && SPREADING.has(row.disable_reason as DisableReason) && !SPREADING.has(reason))
@@ -143,7 +143,7 @@ export async function enableApiKey(deps: Deps, ctx: Ctx, accountId: string, user
   const view = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
-    await requireMayChangeKeysOf(trx, ctx, owner);
+    await requireMayChangeKeysOf(trx, ctx, owner, "enable");
     // A secret that may be in other hands is trusted again only by an admin: otherwise whoever
     // holds it (or a key made through it) could undo the leak response.
     if (row.state === "DISABLED" && SPREADING.has(row.disable_reason as DisableReason))
@@ -197,7 +197,7 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
   const made = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, self ? "apiKeys.rotate" : "apiKeys.rotateForServiceAccount");
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
-    await requireMayChangeKeysOf(trx, ctx, owner);
+    await requireMayChangeKeysOf(trx, ctx, owner, "rotate");
     if (!self && owner.service_account !== 1) throw permissionDenied("API keys of a human user can only be rotated by that user");
     // The successor is a new secret with the old key's scopes: granted as a create grants them.
     await requireScopesGrantable(trx, ctx, owner, row.scopes);

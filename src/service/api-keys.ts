@@ -189,7 +189,7 @@ export async function updateApiKey(
     const owner = await getUserRow(trx, accountId, userId);
     const row = await keys.getApiKey(trx, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
-    await requireMayChangeKeysOf(trx, ctx, owner);
+    await requireMayChangeKeysOf(trx, ctx, owner, "change");
     // Set at creation (AIP-203 IMMUTABLE): sent back unchanged it is fine; changed, it is refused, not ignored.
     if (immutable.expireTime !== undefined && immutable.expireTime !== row.expire_time) {
       const stored = row.expire_time === null ? "none" : formatTimestamp(row.expire_time);
@@ -224,7 +224,7 @@ export async function deleteApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     const row = await keys.getApiKey(trx, accountId, userId, keyId);
     if (!row) throw notFound(`API key "${keyId}" not found`);
     const owner = await getUserRow(trx, accountId, userId);
-    await requireMayChangeKeysOf(trx, ctx, owner);
+    await requireMayChangeKeysOf(trx, ctx, owner, "delete");
     await keepAnActingAdminKey(trx, owner, keyId);
     await keys.deleteApiKey(trx, keyId, deps.clock.now());
   });

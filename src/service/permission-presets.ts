@@ -101,15 +101,17 @@ export async function requireGrantable(db: Db, ctx: Ctx, accountId: string, role
  * that principal, as signing it out is: refused (`requireGrantable`) when `owner` holds actions the
  * caller does not, so that a custom role holding `apiKeys.deleteOthers` or `.updateOthers` cannot
  * take an admin's keys away or lock them to a network. Its own keys (`owner` is the caller) pass.
+ * @param act the act the refusal names: `cannot disable the API keys of a principal with role "admin"`.
  * @throws PERMISSION_DENIED naming the actions the caller lacks.
  */
 export async function requireMayChangeKeysOf(
   db: Db,
   ctx: Ctx,
   owner: { account_id: string; id: string; role: string; permission_preset: string },
+  act: "change" | "disable" | "enable" | "rotate" | "delete",
 ): Promise<void> {
   if (owner.id === ctx.principal.userId) return;
-  await requireGrantable(db, ctx, owner.account_id, owner.role, owner.permission_preset, "change the API keys of a principal with");
+  await requireGrantable(db, ctx, owner.account_id, owner.role, owner.permission_preset, `${act} the API keys of a principal with`);
 }
 
 /**
