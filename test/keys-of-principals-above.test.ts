@@ -51,6 +51,13 @@ for (const dialect of DIALECTS) {
       await refused("enable", "POST", `/users/root-bot/apiKeys/${parked.body.keyId}:enable`, {});
       await refused("delete", "DELETE", `/users/root-bot/apiKeys/${root.keyId}`, undefined);
 
+      // Containment is not acting on the admin: a key exposed or compromised is disabled by whoever
+      // holds apiKeys.disableOthers (as a leak report disables it), and only an admin enables it again.
+      const exposed = await h.call("POST", `${A}/users/root-bot/apiKeys/${parked.body.keyId}:disable`, { key: ops.key, body: { disableReason: "EXPOSED" } });
+      assert.equal(exposed.status, 200, JSON.stringify(exposed.body));
+      assert.equal(exposed.body.disableReason, "EXPOSED");
+      await refused("enable", "POST", `/users/root-bot/apiKeys/${parked.body.keyId}:enable`, {});
+
       // The admins' keys are as they were.
       assert.equal((await h.call("GET", `${A}/users`)).status, 200, "the human admin's key still works from here");
       assert.equal((await h.call("GET", `${A}/users`, { key: root.key })).status, 200);

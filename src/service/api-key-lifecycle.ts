@@ -94,7 +94,9 @@ async function lockedKey(deps: Deps, trx: Db, accountId: string, userId: string,
  * `apiKeys.disableOthers`. Disabling a disabled key changes its reason; from EXPOSED or COMPROMISED to
  * another, only with `apiKeys.disableOthers` (as enabling it). Queues `api_key.disabled`.
  * With `EXPOSED` or `COMPROMISED` the keys made through it go too (`disableApiKeyRow`): each gets
- * its `api_key.disabled`, and the entry's payload names them (`alsoDisabled`).
+ * its `api_key.disabled`, and the entry's payload names them (`alsoDisabled`). Those two reasons
+ * need only `apiKeys.disableOthers` on another's key, whatever its owner's role (incident response);
+ * `UNUSED` and `OTHER` on the key of a principal holding more actions are refused (`requireMayChangeKeysOf`).
  * @throws NOT_FOUND (user, key); FAILED_PRECONDITION when it is the last live key of the account's last acting admin.
  */
 export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, userId: string, keyId: string, reason: DisableReason): Promise<ApiKey> {
@@ -107,7 +109,10 @@ export async function disableApiKey(deps: Deps, ctx: Ctx, accountId: string, use
   const view = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, userId === ctx.principal.userId ? "apiKeys.disable" : "apiKeys.disableOthers");
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
-    await requireMayChangeKeysOf(trx, ctx, owner, "disable");
+    // Containment (EXPOSED, COMPROMISED) is anyone's who holds the action, whoever owns the key, as a
+    // leak report's is: it only takes power away, and only an admin undoes it. Another reason is
+    // acting on the principal, judged by rank as signing it out is.
+    if (!SPREADING.has(reason)) await requireMayChangeKeysOf(trx, ctx, owner, "disable");
     // Only an admin enables a key disabled as EXPOSED or COMPROMISED: nor may anyone else first
     // change that reason to one its owner can undo.
     if (row.state === "DISABLED" && SPREADING.has(row.disable_reason as DisableReason) && !SPREADING.has(reason))
