@@ -97,7 +97,7 @@ for (const dialect of DIALECTS) {
       assert.equal(alias.status, 403, JSON.stringify(alias.body));
       assert.match(
         alias.body.error.message,
-        /^this API key is limited to allowedModels \(accounts\/my-account\/models\/\*\), so it cannot create models: a model it creates runs on an upstream its list does not name;/,
+        /^this API key is limited to allowedModels \(accounts\/my-account\/models\/\*\), so it cannot create model "alias": its allowedModels admit the new model, which runs on an upstream the list does not name;/,
       );
       assert.equal((await h.call("GET", `${A}/models/alias`)).status, 404);
       assert.equal((await infer(h, made.body.key, chat("accounts/my-account/models/alias"))).status, 404);
@@ -106,6 +106,11 @@ for (const dialect of DIALECTS) {
         200,
         "its unrestricted key may",
       );
+      // A model its list does not admit, it may create: it can never call it.
+      const narrow = await h.call("POST", `${A}/users/aliaser/apiKeys`, { body: { apiKey: { allowedModels: ["accounts/my-account/models/alias"] } } });
+      const other = await h.call("POST", `${A}/models?modelId=other`, { key: narrow.body.key, body: { backend: "local", upstreamModel: "tiny-upstream" } });
+      assert.equal(other.status, 200, JSON.stringify(other.body));
+      assert.equal((await infer(h, narrow.body.key, chat("accounts/my-account/models/other"))).status, 404, "and cannot call it");
     });
   });
 }

@@ -1,5 +1,6 @@
 import { failedPrecondition, invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
+import { modelAllowed } from "../domain/api-key-restrictions.ts";
 import { checkDisplayName } from "../domain/field-rules.ts";
 import { collectionName, modelName } from "../domain/resource-names.ts";
 import type { ListRequest } from "../store/list.ts";
@@ -114,9 +115,12 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
   const created = await audited(deps, ctx, op, async (trx) => {
     authorize(ctx, "models.create");
     requireNotPricedBySpendLimitedKey(ctx, "create models");
-    requireNotMovedByModelLimitedKey(ctx, "create models", "a model it creates runs on an upstream its list does not name");
     if (!modelId) throw invalidArgument("modelId is required (?modelId=ID)");
     const id = checkId(modelId, "modelId");
+    // A model its list admits (by a pattern such as `accounts/{a}/models/*`) it could call at once; one it does not, never.
+    const allowed = ctx.principal.restrictions?.allowedModels;
+    if (allowed !== undefined && modelAllowed(allowed, [modelName(accountId, id)]))
+      requireNotMovedByModelLimitedKey(ctx, `create model "${id}"`, "its allowedModels admit the new model, which runs on an upstream the list does not name");
     if (!input.backend) throw invalidArgument("backend is required: the name of a backend declared in HEARTH_CONFIG");
     const now = Date.now();
     const row: ModelRow = {
