@@ -2,10 +2,11 @@
  * @module FAILED deployments recover by themselves once their backend answers again: every
  * `deployments.recheckFailedMs` of HEARTH_CONFIG (default 60 s; 0: never) each process probes the
  * backends of up to 100 FAILED deployments, each backend once, and records READY on those whose
- * backend now answers, as an update's probe would (`recordProbe`: unless the deployment was changed
+ * backend now answers, as an update's probe would (`recordProbeAnswer`: unless the deployment was changed
  * or deleted meanwhile). A backend still down leaves its deployments FAILED with their reason.
  */
-import { failedDeployments, recordProbe } from "../store/deployments.ts";
+import { failedDeployments } from "../store/deployments.ts";
+import { probeBackendNamed, recordProbeAnswer } from "./deployments.ts";
 import type { Deps } from "./context.ts";
 
 /** FAILED deployments probed per round; the next round takes the rest (longest-failed first). */
@@ -20,15 +21,11 @@ async function recheckFailedDeployments(deps: Deps): Promise<number> {
   const answers = new Map<string, Promise<string | undefined>>();
   let recovered = 0;
   for (const row of rows) {
-    const backend = deps.config.platform.backends.get(row.backend);
-    if (!backend) continue;
-    let answer = answers.get(backend.name);
-    if (!answer) answers.set(backend.name, (answer = deps.probeBackend(backend, deps.config.platform.probeTimeoutMs)));
+    let answer = answers.get(row.backend);
+    if (!answer) answers.set(row.backend, (answer = probeBackendNamed(deps, row.backend)));
+    // Still down: left FAILED with its reason as it is (no new update time a round).
     if ((await answer) !== undefined) continue;
-    if (await recordProbe(deps.store.db, row, { state: "READY", status_message: "", update_time: Date.now() })) {
-      recovered++;
-      await deps.cluster.invalidator.account(row.account_id);
-    }
+    if (await recordProbeAnswer(deps, row, undefined)) recovered++;
   }
   return recovered;
 }

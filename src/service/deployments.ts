@@ -182,18 +182,32 @@ async function getDeploymentRow(db: Db, accountId: string, deploymentId: string)
 }
 
 /**
- * Probes the deployment's backend and records READY, or FAILED with the reason, unless the
- * deployment was deleted or moved to another model or backend while the probe ran (outside any
- * transaction): that change wins, and the deployment is answered as it is now.
+ * Asks backend `backendName` whether it answers (its readiness probe, within the deployments'
+ * `probeTimeoutMs`): undefined when it does, else why not (a backend no longer configured included).
  */
-async function probe(deps: Deps, row: DeploymentRow): Promise<DeploymentRow> {
-  const backend = deps.config.platform.backends.get(row.backend);
-  const failure = backend ? await deps.probeBackend(backend, deps.config.platform.probeTimeoutMs) : `backend "${row.backend}" is no longer configured`;
+export async function probeBackendNamed(deps: Deps, backendName: string): Promise<string | undefined> {
+  const backend = deps.config.platform.backends.get(backendName);
+  return backend ? deps.probeBackend(backend, deps.config.platform.probeTimeoutMs) : `backend "${backendName}" is no longer configured`;
+}
+
+/**
+ * Records a probe's answer on deployment `row` (`failure` undefined: its backend answered): READY,
+ * or FAILED with the reason, unless the deployment was deleted or moved to another model or backend
+ * while the probe ran (outside any transaction): that change wins. Every process's gateway drops the
+ * account's cached state once it is recorded.
+ * @returns the deployment as recorded; undefined when a change made meanwhile won.
+ */
+export async function recordProbeAnswer(deps: Deps, row: DeploymentRow, failure: string | undefined): Promise<DeploymentRow | undefined> {
   const patch = { state: failure ? "FAILED" : "READY", status_message: failure ?? "", update_time: Date.now() };
-  const recorded = await deployments.recordProbe(deps.store.db, row, patch);
+  if (!(await deployments.recordProbe(deps.store.db, row, patch))) return undefined;
   await deps.cluster.invalidator.account(row.account_id);
-  if (recorded) return { ...row, ...patch };
-  return (await deployments.getDeployment(deps.store.db, row.account_id, row.id)) ?? row;
+  return { ...row, ...patch };
+}
+
+/** Probes the deployment's backend and records the answer (`recordProbeAnswer`); a change that won meanwhile is answered as it is now. */
+async function probe(deps: Deps, row: DeploymentRow): Promise<DeploymentRow> {
+  const recorded = await recordProbeAnswer(deps, row, await probeBackendNamed(deps, row.backend));
+  return recorded ?? (await deployments.getDeployment(deps.store.db, row.account_id, row.id)) ?? row;
 }
 
 /**
