@@ -21,7 +21,7 @@ import { requireMayActAs, requireMayChangeKeysOf } from "./permission-presets.ts
 import { authorize } from "./permissions.ts";
 import { reserve } from "./quotas.ts";
 import { getUserRow } from "./users.ts";
-import { requireSharesActingKeyCounters, requireScopesGrantable, requireWithinActingKey, withinActingKeyExpiry } from "./api-key-restrictions.ts";
+import { requireKeyWithinActingKey, withinActingKeyExpiry } from "./api-key-restrictions.ts";
 import { apiKeyView, type ApiKey } from "./views.ts";
 import { enqueueWebhookEvent } from "./webhook-events.ts";
 import type { DisableReason } from "../domain/api-key-state.ts";
@@ -156,9 +156,7 @@ export async function enableApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     if (row.state === "DISABLED" && ctx.principal.restrictions !== undefined) {
       // A restricted key never brings back a secret wider than itself, as it never makes or rotates
       // to one: whoever holds that secret (the caller, perhaps) would shed the acting key's limits.
-      await requireScopesGrantable(trx, ctx, owner, row.scopes);
-      requireWithinActingKey(ctx, row);
-      requireSharesActingKeyCounters(ctx, row, "enable");
+      await requireKeyWithinActingKey(trx, ctx, owner, row, "enable");
     }
     if (row.state === "DISABLED") {
       const live = row.expire_time === null || row.expire_time > deps.clock.now();
@@ -204,11 +202,9 @@ export async function rotateApiKey(deps: Deps, ctx: Ctx, accountId: string, user
     const { row, owner } = await lockedKey(deps, trx, accountId, userId, keyId);
     await requireMayChangeKeysOf(trx, ctx, owner, "rotate");
     if (!self && owner.service_account !== 1) throw permissionDenied("API keys of a human user can only be rotated by that user");
-    // The successor is a new secret with the old key's scopes: granted as a create grants them.
-    await requireScopesGrantable(trx, ctx, owner, row.scopes);
-    // Its other restrictions too: a restricted key never rotates to a secret wider than itself.
-    requireWithinActingKey(ctx, row);
-    requireSharesActingKeyCounters(ctx, row, "rotate");
+    // The successor is a new secret with the old key's scopes and restrictions: granted as a create
+    // grants them; a restricted key never rotates to a secret wider than itself.
+    await requireKeyWithinActingKey(trx, ctx, owner, row, "rotate");
     if (!self && row.scopes === null) await requireMayActAs(trx, ctx, owner);
     const now = deps.clock.now();
     if (row.expire_time !== null && row.expire_time <= now) throw failedPrecondition(`API key "${keyId}" has expired; create a new key instead`);

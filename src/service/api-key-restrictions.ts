@@ -18,7 +18,7 @@ import { NANO_PER_USD } from "../domain/pricing.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { limitsKeyOf, type Principal } from "../domain/principal.ts";
 import type { NO_RESTRICTIONS } from "../store/api-keys.ts";
-import type { UserRow } from "../store/schema.ts";
+import type { ApiKeyRow, UserRow } from "../store/schema.ts";
 import type { Db } from "../store/store.ts";
 import type { Ctx } from "./context.ts";
 import { roleActions } from "./permission-presets.ts";
@@ -191,13 +191,27 @@ export function limitsOfActingKey(acting: Principal): string {
  * @param verb how the refusal names the act: `rotate` or `enable`.
  * @throws PERMISSION_DENIED naming the key.
  */
-export function requireSharesActingKeyCounters(ctx: Ctx, row: { id: string; limits_key_id: string }, verb: "rotate" | "enable"): void {
+function requireSharesActingKeyCounters(ctx: Ctx, row: { id: string; limits_key_id: string }, verb: "rotate" | "enable"): void {
   const acting = limitsOfActingKey(ctx.principal);
   if (acting !== "" && (row.limits_key_id || row.id) !== acting) {
     throw permissionDenied(
       `this API key has its own rpm, tpm or monthlySpendUsd, so it may ${verb} only keys that share its counters (made or rotated through it); API key "${row.id}" does not`,
     );
   }
+}
+
+/**
+ * A key that the caller's key brings back (enables) or rotates to a new secret must lie within the
+ * caller's key, as one it creates does: scopes it may give (`requireScopesGrantable`), networks,
+ * models and limits no wider (`requireWithinActingKey`), and counters it shares
+ * (`requireSharesActingKeyCounters`).
+ * @param verb how a refusal of the counters names the act.
+ * @throws PERMISSION_DENIED naming what lies beyond the caller's key.
+ */
+export async function requireKeyWithinActingKey(db: Db, ctx: Ctx, owner: UserRow, row: ApiKeyRow, verb: "rotate" | "enable"): Promise<void> {
+  await requireScopesGrantable(db, ctx, owner, row.scopes);
+  requireWithinActingKey(ctx, row);
+  requireSharesActingKeyCounters(ctx, row, verb);
 }
 
 /**
