@@ -83,6 +83,9 @@ export async function presetToHold(db: Db, accountId: string, preset: string | u
   return id;
 }
 
+/** How a refusal names a role: `role "admin"`, or `permission preset "p"` for role `custom` with preset `p`. */
+export const roleLabel = (role: string, presetId: string): string => (role === CUSTOM_ROLE ? `permission preset "${presetId}"` : `role "${role}"`);
+
 /**
  * Checks that the caller holds every action of `role` (with `presetId` for role `custom`) before
  * it gives that role, or changes or deletes a principal with it
@@ -92,7 +95,7 @@ export async function presetToHold(db: Db, accountId: string, preset: string | u
  * @throws PERMISSION_DENIED naming the actions the caller lacks.
  */
 export async function requireGrantable(db: Db, ctx: Ctx, accountId: string, role: string, presetId: string, verb = "give"): Promise<void> {
-  const what = role === CUSTOM_ROLE ? `${verb} permission preset "${presetId}"` : `${verb} role "${role}"`;
+  const what = `${verb} ${roleLabel(role, presetId)}`;
   requireHoldsAll(ctx, await roleActions(db, accountId, role, presetId), what);
 }
 
@@ -125,7 +128,7 @@ export async function requireMayChangeKeysOf(
  */
 export async function requireMayActAs(db: Db, ctx: Ctx, owner: { account_id: string; id: string; role: string; permission_preset: string }): Promise<void> {
   const actions = await roleActions(db, owner.account_id, owner.role, owner.permission_preset);
-  const what = owner.role === CUSTOM_ROLE ? `permission preset "${owner.permission_preset}"` : `role "${owner.role}"`;
+  const what = roleLabel(owner.role, owner.permission_preset);
   requireHoldsAll(ctx, new Set(actions.map(overOthers)), `act as "${owner.id}" (${what}) through an API key of it`);
 }
 
@@ -251,29 +254,30 @@ export async function updatePermissionPreset(deps: Deps, ctx: Ctx, accountId: st
     authorize(ctx, "permissionPresets.update");
     await lockAccount(deps.store, trx, accountId);
     const row = await getRow(trx, accountId, id);
+    const previous = JSON.parse(row.actions) as string[];
     const patch: presets.PermissionPresetPatch = { update_time: Date.now() };
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName.trim() || id);
     if (input.actions !== undefined) {
-      requireHoldsAll(ctx, JSON.parse(row.actions) as string[], `change permission preset "${id}"`);
+      requireHoldsAll(ctx, previous, `change permission preset "${id}"`);
       patch.actions = checkActions(ctx, input.actions);
     }
+    const actions = patch.actions === undefined ? undefined : (JSON.parse(patch.actions) as string[]);
     // An edit gives its holders the new actions: checked for each before anything is written.
     const holding = await presets.presetHolders(trx, accountId, id);
-    if (patch.actions !== undefined && holding.length > 0) {
-      const actions = JSON.parse(patch.actions) as string[];
+    if (actions !== undefined && holding.length > 0) {
       if (ctx.principal.restrictions !== undefined) {
         const shedding: presets.PresetHolder[] = [];
         for (const holder of holding) if (await shedsKeyLimits(trx, accountId, holder, deps.clock.now())) shedding.push(holder);
         const who = shedding.length === 1 ? "the principal holding it" : `the ${shedding.length} principals holding it`;
-        if (shedding.length > 0) requireNoActionsGained(ctx, JSON.parse(row.actions) as string[], actions, `permission preset "${id}"`, who);
+        if (shedding.length > 0) requireNoActionsGained(ctx, previous, actions, `permission preset "${id}"`, who);
       }
-      for (const holder of holding) requireMayGiveServiceAccount(ctx, holder, JSON.parse(row.actions) as string[], actions, `permission preset "${id}"`);
+      for (const holder of holding) requireMayGiveServiceAccount(ctx, holder, previous, actions, `permission preset "${id}"`);
     }
     await presets.updatePermissionPreset(trx, accountId, id, patch);
     holders = holding.map((h) => h.id);
     // What its holders may do changed: for each, as for a change of role (docs/webhooks.md).
-    if (patch.actions !== undefined && patch.actions !== row.actions) {
-      const change = { previousRole: CUSTOM_ROLE, previousActions: JSON.parse(row.actions) as string[], actions: JSON.parse(patch.actions) as string[] };
+    if (actions !== undefined && patch.actions !== row.actions) {
+      const change = { previousRole: CUSTOM_ROLE, previousActions: previous, actions };
       for (const holder of holding) await enqueueWebhookEvent(trx, accountId, "principal.role_changed", { ...principalData(holder), ...change });
     }
     return presetView({ ...row, ...patch });

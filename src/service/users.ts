@@ -16,7 +16,7 @@ import { keepAnActingAdmin } from "./acting-admins.ts";
 import { serviceAccountDomain } from "./accounts.ts";
 import { audited, auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
-import { presetToHold, requireGrantable, requireMayGiveServiceAccount, roleActions, shedsKeyLimits } from "./permission-presets.ts";
+import { presetToHold, requireGrantable, requireMayGiveServiceAccount, roleActions, roleLabel, shedsKeyLimits } from "./permission-presets.ts";
 import { authorize, requireNoActionsGained, requireUnrestrictedKey } from "./permissions.ts";
 import { createWithinQuota } from "./quotas.ts";
 import { userView, type User } from "./views.ts";
@@ -214,8 +214,7 @@ export async function updateUser(
       const next = await roleAndPreset(trx, ctx, accountId, input, row);
       const before = await roleActions(trx, accountId, row.role, row.permission_preset);
       const after = await roleActions(trx, accountId, next.role, next.permission_preset);
-      const given = next.role === CUSTOM_ROLE ? `permission preset "${next.permission_preset}"` : `role "${next.role}"`;
-      requireMayGiveServiceAccount(ctx, row, before, after, given);
+      requireMayGiveServiceAccount(ctx, row, before, after, roleLabel(next.role, next.permission_preset));
       // A service account without an API key sheds nothing, as when the key creates it with that role.
       if (ctx.principal.restrictions !== undefined && (await shedsKeyLimits(trx, accountId, row, deps.clock.now()))) {
         const whom = `${row.service_account === 1 ? "service account" : "user"} "${userId}"`;
