@@ -5,6 +5,7 @@ import { Layout, Redirect } from "./components/layout.tsx";
 import { Empty, ErrorNotice, Loading, PageHeader } from "./components/ui.tsx";
 import { AuditLogPage } from "./pages/audit-log.tsx";
 import { IdentityProvidersPage } from "./pages/identity-providers.tsx";
+import { PermissionPresetsPage } from "./pages/permission-presets.tsx";
 import { QuotasPage } from "./pages/quotas.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { UserPage } from "./pages/user.tsx";
@@ -45,6 +46,7 @@ function Page({ path }: { path: string }) {
   if (path === "/account/unused-keys") return <UnusedKeysPage />;
   if (path === "/account/quotas") return <QuotasPage />;
   if (path === "/account/identity-providers") return <IdentityProvidersPage />;
+  if (path === "/account/permission-presets") return <PermissionPresetsPage />;
   if (path === "/account/webhooks") return <WebhooksPage />;
   if (path === "/account/usage") {
     return (

@@ -10,6 +10,7 @@ export function ActionDialog({
   title,
   submitLabel,
   danger = false,
+  wide = false,
   onClose,
   onSubmit,
   children,
@@ -17,6 +18,7 @@ export function ActionDialog({
   title: string;
   submitLabel: string;
   danger?: boolean;
+  wide?: boolean;
   onClose: () => void;
   onSubmit: () => Promise<void>;
   children: ReactNode;
@@ -27,6 +29,7 @@ export function ActionDialog({
       title={title}
       submitLabel={submitLabel}
       danger={danger}
+      wide={wide}
       busy={action.busy}
       error={action.error}
       onClose={onClose}

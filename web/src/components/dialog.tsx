@@ -67,6 +67,7 @@ export function FormDialog({
   onClose,
   onSubmit,
   danger = false,
+  wide = false,
   children,
 }: {
   title: string;
@@ -76,6 +77,8 @@ export function FormDialog({
   onClose: () => void;
   onSubmit: () => void;
   danger?: boolean;
+  /** A wider dialog, for a long form. */
+  wide?: boolean;
   children: ReactNode;
 }) {
   const submit = (event: FormEvent) => {
@@ -83,7 +86,7 @@ export function FormDialog({
     if (!busy) onSubmit();
   };
   return (
-    <Dialog title={title} onClose={onClose}>
+    <Dialog title={title} onClose={onClose} wide={wide}>
       <form onSubmit={submit} noValidate={false}>
         <div className="dialog-body">
           {children}

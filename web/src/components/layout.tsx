@@ -27,6 +27,7 @@ function navItems(userId: string): NavItem[] {
     { to: "/account/datasets", label: "Datasets", icon: "database", matches: (p) => p.startsWith("/account/datasets") },
     { to: "/account/audit-log", label: "Audit log", icon: "log", matches: (p) => p.startsWith("/account/audit-log") },
     { to: "/account/quotas", label: "Quotas", icon: "gauge", matches: (p) => p.startsWith("/account/quotas") },
+    { to: "/account/permission-presets", label: "Permission presets", icon: "shield", matches: (p) => p.startsWith("/account/permission-presets") },
     { to: "/account/identity-providers", label: "Identity providers", icon: "shield", matches: (p) => p.startsWith("/account/identity-providers") },
     { to: "/account/webhooks", label: "Webhooks", icon: "server", matches: (p) => p.startsWith("/account/webhooks"), adminOnly: true },
   ];
