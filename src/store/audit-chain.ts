@@ -2,10 +2,11 @@
  * @module The audit log's hash chain in the store: appending an entry (the one audit writer's
  * insert), checkpoints, the walk in chain order and the signing keys' rows (docs/audit-log.md).
  */
-import { sql, SqliteAdapter, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { foldCase } from "../domain/case-folding.ts";
 import { entryHash, GENESIS_HASH, type ChainedEntry, type ChainLink } from "../domain/audit-chain.ts";
 import { formatTimestamp } from "../domain/time.ts";
+import { dialectOf } from "./dialect-of.ts";
 import type { AuditCheckpointRow, AuditLogRow, AuditSigningKeyRow, Dialect, Schema } from "./schema.ts";
 
 // The store's `Db` (store.ts), spelled out here: migrations import this module, and store.ts imports them.
@@ -123,7 +124,7 @@ async function appendSqlite(trx: Transaction<Schema>, row: NewAuditEntry, entry:
 
 async function append(trx: Transaction<Schema>, row: NewAuditEntry): Promise<void> {
   const entry = chainedEntry(row);
-  if (trx.getExecutor().adapter instanceof SqliteAdapter) return appendSqlite(trx, row, entry);
+  if (dialectOf(trx) === "sqlite") return appendSqlite(trx, row, entry);
   const guess = guesses.get(row.account_id);
   // Usually this process wrote the account's last entry: the head moves from its guess in one
   // conditional UPDATE (which takes the row lock); when another process or a rolled-back

@@ -1,4 +1,5 @@
-import { sql, SqliteAdapter, type Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
+import { dialectOf } from "./dialect-of.ts";
 import type { Db } from "./store.ts";
 import type { Dialect, Schema, WebhookDeliveryRow, WebhookEventRow, WebhookRow } from "./schema.ts";
 
@@ -14,7 +15,7 @@ export async function subscribedWebhooks(db: Db, accountId: string, type: string
     .select(["id", "events"])
     .where("account_id", "=", accountId)
     .where("state", "=", "ENABLED")
-    .$if(!(db.getExecutor().adapter instanceof SqliteAdapter), (q) => q.forKeyShare())
+    .$if(dialectOf(db) === "postgres", (q) => q.forKeyShare())
     .execute();
   return rows.filter((r) => (JSON.parse(r.events) as string[]).includes(type)).map((r) => r.id);
 }
