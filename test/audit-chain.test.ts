@@ -67,6 +67,33 @@ for (const dialect of DIALECTS) {
       assert.equal((await verify()).verified, true);
     });
 
+    test("a column that repeats a hashed field (the API's message and apiKeyId, the filters' folded text) edited by SQL is named as EDITED", async () => {
+      // Regression: verify recomputed only the hashed fields, so an entry whose shown `message` or
+      // `apiKeyId` was rewritten, or hidden from filters by its folded text, verified as whole.
+      const rows = await chain();
+      const victim = rows.find((r) => r.authentication.startsWith("apiKey:"))!;
+      const edits = [
+        { message: "nothing happened here" },
+        { api_key_id: "someone-elses-key" },
+        { message_folded: "" },
+        { status_message_folded: "permission_denied: refused" },
+      ] as const;
+      for (const edit of edits) {
+        const column = Object.keys(edit)[0]!;
+        await db().updateTable("audit_logs").set(edit).where("id", "=", victim.id).execute();
+        const report = await verify();
+        assert.equal(report.verified, false, column);
+        assert.deepEqual(report.brokenLink, { entryId: victim.id, problem: "EDITED", detail: `its ${column} column no longer matches its hashed fields` });
+        assert.equal(report.entriesVerified, victim.seq - 1);
+        await db()
+          .updateTable("audit_logs")
+          .set({ [column]: victim[column as keyof typeof victim] })
+          .where("id", "=", victim.id)
+          .execute();
+      }
+      assert.equal((await verify()).verified, true);
+    });
+
     test("an entry edited with its hash recomputed is named by the next entry's link", async () => {
       const rows = await chain();
       const victim = rows[2]!;
@@ -335,10 +362,10 @@ describe("an upgrade chains the entries stored before it", () => {
     try {
       await migrate(store.db, store.dialect, 19);
       for (let i = 0; i < 1500; i++) {
-        await sql`insert into audit_logs (id, account_id, timestamp, principal, method, resource, message, status_code, status_message, payload,
+        await sql`insert into audit_logs (id, account_id, timestamp, principal, method, resource, message, message_folded, status_code, status_message, payload,
           is_admin_action, user_agent, client_ip, api_key_id, principal_uid)
           values (${`old-${String(i).padStart(4, "0")}`}, 'acme', ${1_700_000_000_000 + i}, 'admin@acme.example', 'UpdateUser', 'accounts/acme/users/x',
-          'UpdateUser', 0, '', '{"i":1}', 1, '', '', 'k1', '')`.execute(store.db);
+          'UpdateUser', 'updateuser', 0, '', '{"i":1}', 1, '', '', 'k1', '')`.execute(store.db);
       }
       await migrate(store.db, store.dialect);
       const rows = await store.db.selectFrom("audit_logs").select(["id", "seq", "authentication", "principal_type"]).orderBy("seq").execute();

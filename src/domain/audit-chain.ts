@@ -30,6 +30,9 @@ export interface ChainedEntry {
   requestId: string;
 }
 
+/** How an entry's `authentication` names the API key it was made with: `apiKey:<key id>`. */
+export const API_KEY_AUTHENTICATION = "apiKey:";
+
 /** The previous hash of an account's first entry: 32 zero bytes, as lower-case hex. */
 export const GENESIS_HASH = "0".repeat(64);
 

@@ -5,7 +5,17 @@
 import { ChainWalk, checkpointValid, GENESIS_HASH, publicKeyMap } from "../domain/audit-chain.ts";
 import type { VerifyReport } from "../domain/audit-export.ts";
 import { invalidArgument } from "../domain/errors.ts";
-import { chainHead, chainRows, checkpointBefore, checkpointsBetween, entryWithHash, linkOf, seqRange, unchainedEntry } from "../store/audit-chain.ts";
+import {
+  chainHead,
+  chainRows,
+  checkpointBefore,
+  checkpointsBetween,
+  editedRepeat,
+  entryWithHash,
+  linkOf,
+  seqRange,
+  unchainedEntry,
+} from "../store/audit-chain.ts";
 import type { Store } from "../store/store.ts";
 import type { Config } from "../config.ts";
 import { auditPublicKeys, checkpointOf, signPendingCheckpoints } from "./audit-signing.ts";
@@ -66,6 +76,8 @@ export async function verifyAccountChain(store: Store, config: Config, accountId
   const checkpoints = new Map((await checkpointsBetween(db, accountId, anchor.seq + 1, upTo)).filter((c) => c.signature !== "").map((c) => [c.seq, c]));
   for await (const rows of chainRows(db, accountId, anchor.seq, upTo)) {
     for (const row of rows) {
+      const repeat = editedRepeat(row);
+      if (repeat) return done(walk, { entryId: row.id, problem: "EDITED", detail: `its ${repeat} column no longer matches its hashed fields` });
       const broken = await walk.entry(linkOf(row));
       if (broken) return done(walk, broken);
       const c = checkpoints.get(row.seq);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isAdminAction } from "../domain/actions.ts";
+import { API_KEY_AUTHENTICATION } from "../domain/audit-chain.ts";
 import { ApiError, BackendFailure } from "../domain/errors.ts";
 import type { Db } from "../store/store.ts";
 import type { Transaction } from "kysely";
@@ -85,7 +86,7 @@ interface Actor {
 }
 
 /** How the actor authenticated, as the chain's `authentication` field: `apiKey:<id>`, else what the request carried. */
-const authenticationOf = (actor: Actor): string => (actor.apiKeyId ? `apiKey:${actor.apiKeyId}` : (actor.meta.authentication ?? ""));
+const authenticationOf = (actor: Actor): string => (actor.apiKeyId ? `${API_KEY_AUTHENTICATION}${actor.apiKeyId}` : (actor.meta.authentication ?? ""));
 
 function statusOf(error: unknown): { code: number; message: string } {
   if (error === undefined) return { code: 0, message: "" };

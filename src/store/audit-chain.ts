@@ -4,7 +4,7 @@
  */
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { foldCase } from "../domain/case-folding.ts";
-import { entryHash, GENESIS_HASH, type ChainedEntry, type ChainLink } from "../domain/audit-chain.ts";
+import { API_KEY_AUTHENTICATION, entryHash, GENESIS_HASH, type ChainedEntry, type ChainLink } from "../domain/audit-chain.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { dialectOf } from "./dialect-of.ts";
 import type { AuditCheckpointRow, AuditLogRow, AuditSigningKeyRow, Dialect, Schema } from "./schema.ts";
@@ -41,6 +41,22 @@ export function chainedEntry(row: NewAuditEntry): ChainedEntry {
     userAgent: row.user_agent,
     requestId: row.request_id,
   };
+}
+
+/**
+ * The first stored column of `row` that repeats a hashed field and no longer matches it, or
+ * undefined. These columns are written with the entry from its hashed fields: `message` (the API's
+ * `message`, the method), `api_key_id` (the API's `apiKeyId`, the key of `authentication`) and the
+ * folded text the filters search (`message_folded`, `status_message_folded`). The hash does not
+ * cover them, so a difference is an edit that the hash alone would not show.
+ */
+export function editedRepeat(row: ChainedRow): string | undefined {
+  const keyId = row.authentication.startsWith(API_KEY_AUTHENTICATION) ? row.authentication.slice(API_KEY_AUTHENTICATION.length) : "";
+  if (row.message !== row.method) return "message";
+  if (row.api_key_id !== keyId) return "api_key_id";
+  if (row.message_folded !== foldCase(row.message)) return "message_folded";
+  if (row.status_message_folded !== foldCase(row.status_message)) return "status_message_folded";
+  return undefined;
 }
 
 export const linkOf = (row: ChainedRow): ChainLink => ({ seq: row.seq, prevHash: row.prev_hash, hash: row.hash, entry: chainedEntry(row) });
