@@ -30,6 +30,8 @@ export type IdentityProvider = WithRole<IdentityProviderResource, "jitDefaultRol
 export type { PermissionPreset } from "../../src/http/resources/permission-preset.ts";
 /** The account's rules for API key lifetimes (`accounts/{a}/keyPolicy`). */
 export type { KeyPolicy } from "../../src/http/resources/key-policy.ts";
+/** The account's audit settings, an audit sink (a live stream of the log) and a verification's report. */
+export type { AuditSettings, AuditSink, AuditVerifyReport } from "../../src/http/resources/audit-log.ts";
 /** An account webhook and one event sent to it (`…/webhooks/{w}/deliveries/{d}`). */
 export type { Webhook, WebhookDelivery } from "../../src/http/resources/webhook.ts";
 

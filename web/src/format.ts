@@ -70,3 +70,9 @@ export function toLocalInput(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
+
+/** A protobuf Duration (`"7776000s"`, the key policy's lifetimes) in days; undefined when absent. */
+export const durationDays = (duration: string | undefined): number | undefined => (duration ? Number(duration.slice(0, -1)) / 86_400 : undefined);
+
+/** `days` (a whole or fractional number of days) as a protobuf Duration, `"7776000s"`. */
+export const daysDuration = (days: number): string => `${Math.round(days * 86_400)}s`;

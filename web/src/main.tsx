@@ -6,6 +6,7 @@ import { Empty, ErrorNotice, Loading, PageHeader } from "./components/ui.tsx";
 import { AuditLogPage } from "./pages/audit-log.tsx";
 import { IdentityProvidersPage } from "./pages/identity-providers.tsx";
 import { PermissionPresetsPage } from "./pages/permission-presets.tsx";
+import { SettingsPage } from "./pages/settings.tsx";
 import { QuotasPage } from "./pages/quotas.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { UserPage } from "./pages/user.tsx";
@@ -47,6 +48,7 @@ function Page({ path }: { path: string }) {
   if (path === "/account/quotas") return <QuotasPage />;
   if (path === "/account/identity-providers") return <IdentityProvidersPage />;
   if (path === "/account/permission-presets") return <PermissionPresetsPage />;
+  if (path === "/account/settings") return <SettingsPage />;
   if (path === "/account/webhooks") return <WebhooksPage />;
   if (path === "/account/usage") {
     return (

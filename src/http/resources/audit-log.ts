@@ -61,6 +61,7 @@ export const auditVerifyReport = z
     brokenLink: brokenLink.optional(),
   })
   .meta({ id: "VerifyAuditLogsResponse" });
+export type AuditVerifyReport = z.output<typeof auditVerifyReport>;
 
 /** `accounts/{a}/auditSettings` (AIP-156 singleton). */
 export const auditSettings = z
@@ -70,6 +71,7 @@ export const auditSettings = z
     dataAccessLogs: z.boolean(),
   })
   .meta({ id: "AuditSettings" });
+export type AuditSettings = z.output<typeof auditSettings>;
 
 /** `/.well-known/hearth-audit-keys`: every Ed25519 key that signs or signed checkpoints (RFC 8037 OKP JWKs). */
 export const auditKeySet = z
@@ -108,5 +110,6 @@ export const auditSink = z
     updateTime: z.string(),
   })
   .meta({ id: "AuditSink" });
+export type AuditSink = z.output<typeof auditSink>;
 
 export const auditSinkList = listPage("auditSinks", auditSink).meta({ id: "ListAuditSinksResponse" });

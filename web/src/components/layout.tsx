@@ -30,6 +30,7 @@ function navItems(userId: string): NavItem[] {
     { to: "/account/permission-presets", label: "Permission presets", icon: "shield", matches: (p) => p.startsWith("/account/permission-presets") },
     { to: "/account/identity-providers", label: "Identity providers", icon: "shield", matches: (p) => p.startsWith("/account/identity-providers") },
     { to: "/account/webhooks", label: "Webhooks", icon: "server", matches: (p) => p.startsWith("/account/webhooks"), adminOnly: true },
+    { to: "/account/settings", label: "Settings", icon: "sliders", matches: (p) => p.startsWith("/account/settings") },
   ];
 }
 

@@ -9,7 +9,7 @@ import { SecretDialog } from "../components/secret-dialog.tsx";
 import { TableHead } from "../components/table-head.tsx";
 import { TextField } from "../components/text-field.tsx";
 import { Empty, ErrorNotice, Loading, Time } from "../components/ui.tsx";
-import { formatDate } from "../format.ts";
+import { durationDays, formatDate } from "../format.ts";
 import { useAction, useLoad } from "../hooks.ts";
 import { useSession, useToast } from "../session.tsx";
 import "./api-keys.css";
@@ -34,19 +34,16 @@ function expireTime(choice: string, date: string): string | undefined {
   return undefined;
 }
 
-/** A protobuf Duration (`"7776000s"`) in days. */
-const days = (duration: string | undefined): number | undefined => (duration ? Number(duration.slice(0, -1)) / 86_400 : undefined);
-
 /**
  * The expiry choices the account's key policy allows for this owner: none longer than
  * `maxKeyLifetime`, and "Never" only when the key need not expire. "Policy default" stands for
  * `defaultKeyLifetime` (the server applies it when no expiry is sent). The server checks again.
  */
 function expiryChoices(policy: KeyPolicy | undefined, human: boolean): Array<{ value: string; label: string; days?: number }> {
-  const max = days(policy?.maxKeyLifetime);
+  const max = durationDays(policy?.maxKeyLifetime);
   const mustExpire = max !== undefined || (human && policy?.requireExpiryForHumanKeys === true);
   const fixed = EXPIRY.filter((e) => (e.days === undefined ? e.value !== "never" || !mustExpire : max === undefined || e.days <= max));
-  const byDefault = days(policy?.defaultKeyLifetime);
+  const byDefault = durationDays(policy?.defaultKeyLifetime);
   if (byDefault === undefined) return fixed;
   const label = `Policy default (${Math.round(byDefault * 10) / 10} days)`;
   return [{ value: "never", label }, ...fixed.filter((e) => e.value !== "never")];
@@ -151,7 +148,7 @@ function CreateKeyDialog({ user, onClose, onCreated }: { user: User; onClose: ()
       ? "90"
       : (choices.findLast((c) => c.days) ?? choices[0]!).value;
   const expiry = chosen !== undefined && choices.some((c) => c.value === chosen) ? chosen : fallback;
-  const maxDays = days(policy.data?.maxKeyLifetime);
+  const maxDays = durationDays(policy.data?.maxKeyLifetime);
   const latest = maxDays === undefined ? undefined : new Date(Date.now() + maxDays * DAY_MS).toISOString().slice(0, 10);
   const submit = async () => {
     const expires = expireTime(expiry, date);
