@@ -173,7 +173,11 @@ for (const dialect of DIALECTS) {
       const closedPort = await freePort();
       const open = await startBody(h, "local");
       assert.equal(
-        (await h.call("PATCH", `${A}/identityProviders/local`, { body: { oidcConfig: { issuerUrl: `http://localhost:${closedPort}/internal/x` } } })).status,
+        (
+          await h.call("PATCH", `${A}/identityProviders/local`, {
+            body: { oidcConfig: { issuerUrl: `http://localhost:${closedPort}/internal/x`, clientSecret: "s3cret-value" } },
+          })
+        ).status,
         200,
       );
       const closed = await startBody(h, "local");
@@ -187,8 +191,11 @@ for (const dialect of DIALECTS) {
         const reached = await startBody(permissive, "probe");
         assert.deepEqual(listener.requests, ["GET /internal/x/.well-known/openid-configuration"]);
         assert.equal(
-          (await permissive.call("PATCH", `${A}/identityProviders/probe`, { body: { oidcConfig: { issuerUrl: `http://127.0.0.1:${closedPort}/internal/x` } } }))
-            .status,
+          (
+            await permissive.call("PATCH", `${A}/identityProviders/probe`, {
+              body: { oidcConfig: { issuerUrl: `http://127.0.0.1:${closedPort}/internal/x`, clientSecret: "s3cret-value" } },
+            })
+          ).status,
           200,
         );
         const refused = await startBody(permissive, "probe");

@@ -80,6 +80,12 @@ export function clientSecretOf(deps: Pick<Deps, "config">, row: IdentityProvider
   return secret;
 }
 
+/** The refusal of a new `issuerUrl` sent without the client secret that goes with it. */
+const secretStaysWithIssuer = (issuerUrl: string) =>
+  invalidArgument(
+    `oidcConfig.clientSecret must be sent with a new oidcConfig.issuerUrl (or "" for a public client): the stored secret was given for ${issuerUrl} and is never sent to another issuer`,
+  );
+
 function checkClientId(value: string): string {
   if (!value.trim() || value.length > 255) throw invalidArgument("oidcConfig.clientId is required (at most 255 characters)");
   return value;
@@ -189,7 +195,11 @@ export async function getIdentityProvider(deps: Deps, ctx: Ctx, accountId: strin
   });
 }
 
-/** Changes the fields present in `input`; an empty `clientSecret` removes the secret. */
+/**
+ * Changes the fields present in `input`; an empty `clientSecret` removes the secret. A new
+ * `issuerUrl` needs `clientSecret` too when the provider holds one (the secret is never sent to
+ * another issuer than the one it was given for).
+ */
 export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: string, id: string, input: IdentityProviderInput): Promise<IdentityProvider> {
   const op = { method: "UpdateIdentityProvider", resource: identityProviderName(accountId, id), payload: auditPayload(input) };
   return audited(deps, ctx, op, async (trx) => {
@@ -221,6 +231,9 @@ export async function updateIdentityProvider(deps: Deps, ctx: Ctx, accountId: st
     // A PATCH sending back the provider it read, unchanged, needs nothing more than identityProviders.update.
     const admits = ["tenant_domains", "enable_jit", "jit_default_role", "trust_email_without_verified_claim"] as const;
     if (newPair || admits.some((field) => patch[field] !== undefined && patch[field] !== row[field])) requireMayAdmit(ctx, id);
+    // The stored secret was given for its issuer: kept across a move, the next sign-in would send it to
+    // the new issuer's token endpoint, so whoever may change the URL could read a write-only secret.
+    if (issuerUrl !== row.issuer_url && row.client_secret !== null && config?.clientSecret === undefined) throw secretStaysWithIssuer(row.issuer_url);
     if (newPair && row.state === "READY") await checkPairFree(trx, accountId, id, issuerUrl, clientId);
     patch.update_time = Date.now();
     await idps.updateIdentityProvider(trx, accountId, id, patch);
