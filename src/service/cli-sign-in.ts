@@ -32,6 +32,8 @@ interface SealedTokens {
   expires: number;
   /** When the browser sign-in behind these tokens finished (epoch ms); kept across refreshes. */
   signInTime: number;
+  /** The issuer that issued them (the provider's `issuerUrl` then); absent in grants sealed before it was recorded. */
+  issuerUrl?: string;
 }
 
 /**
@@ -43,6 +45,11 @@ export interface RefreshEnvelope {
   refreshToken: string;
   userId: string;
   signInTime: number;
+  /**
+   * The issuer of `refreshToken`, to which alone it is sent back (`refreshCliSignIn`); absent in
+   * envelopes sealed before it was recorded.
+   */
+  issuerUrl?: string;
 }
 
 const refreshContext = (accountId: string, idpId: string): string => `cli-refresh:${accountId}/${idpId}`;
@@ -63,16 +70,22 @@ function openRefresh(deps: SignInDeps, accountId: string, idpId: string, token: 
 
 type Tokens = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
 
-function tokensOf(tokens: Tokens, signInTime: number, previousRefreshToken?: string): SealedTokens {
+function tokensOf(tokens: Tokens, issuerUrl: string, signInTime: number, previousRefreshToken?: string): SealedTokens {
   const exp = tokens.claims()?.exp;
   if (!tokens.id_token || exp === undefined) throw unauthenticated("the identity provider returned no ID token; run 'firectl signin' again");
   const refreshToken = tokens.refresh_token ?? previousRefreshToken;
-  return { idToken: tokens.id_token, ...(refreshToken ? { refreshToken } : {}), expires: exp * 1000, signInTime };
+  return { idToken: tokens.id_token, ...(refreshToken ? { refreshToken } : {}), expires: exp * 1000, signInTime, issuerUrl };
 }
 
 function credentials(deps: SignInDeps, accountId: string, idpId: string, user: { id: string; email: string }, sealed: SealedTokens): CliCredentials {
   const refresh =
-    sealed.refreshToken && sealRefresh(deps, accountId, idpId, { refreshToken: sealed.refreshToken, userId: user.id, signInTime: sealed.signInTime });
+    sealed.refreshToken &&
+    sealRefresh(deps, accountId, idpId, {
+      refreshToken: sealed.refreshToken,
+      userId: user.id,
+      signInTime: sealed.signInTime,
+      ...(sealed.issuerUrl === undefined ? {} : { issuerUrl: sealed.issuerUrl }),
+    });
   return {
     accountId,
     identityProviderId: idpId,
@@ -93,7 +106,7 @@ export async function finishCliLogin(deps: SignInDeps, login: LoginState, callba
     const { row, user, tokens } = await verifyOidcLogin(deps, login, callback, meta);
     const code = newToken();
     const now = Date.now();
-    const sealed = seal(serverKey(deps.config), JSON.stringify(tokensOf(tokens, now)), GRANT_CONTEXT);
+    const sealed = seal(serverKey(deps.config), JSON.stringify(tokensOf(tokens, row.issuer_url, now)), GRANT_CONTEXT);
     await deps.store.db.transaction().execute(async (trx) => {
       await deleteExpiredCliGrants(trx, now);
       await insertCliGrant(trx, {
@@ -142,6 +155,12 @@ export async function refreshCliSignIn(deps: SignInDeps, accountId: string, idpI
   const envelope = openRefresh(deps, accountId, idpId, refreshToken);
   checkSignInLives(await getUser(deps.store.db, accountId, envelope.userId), envelope.signInTime);
   const row = await providerRow(deps, accountId, idpId);
+  // The provider's refresh token goes back only to the issuer that issued it: an admin may have moved
+  // the provider to another issuer since, which would otherwise be handed every renewing user's token.
+  // An envelope sealed before its issuer was recorded is taken while the provider has not changed since.
+  if (envelope.issuerUrl === undefined ? row.update_time > envelope.signInTime : envelope.issuerUrl !== row.issuer_url) {
+    throw unauthenticated(`identity provider "${idpId}" has changed since this firectl sign-in; run 'firectl signin' again`);
+  }
   const config = await oidcConfiguration(deps, row);
   let tokens: Tokens;
   try {
@@ -149,7 +168,7 @@ export async function refreshCliSignIn(deps: SignInDeps, accountId: string, idpI
   } catch (error) {
     throw providerRefusal(error, "the refresh token (run 'firectl signin' again)");
   }
-  const sealed = tokensOf(tokens, envelope.signInTime, envelope.refreshToken);
+  const sealed = tokensOf(tokens, row.issuer_url, envelope.signInTime, envelope.refreshToken);
   // The same rules as any sign-in: the renewed token must still name the bound human, the same one.
   const user = await userForTokens(deps, row, config, tokens, "oidc-refresh", meta);
   if (user.id !== envelope.userId) throw unauthenticated("the refreshed sign-in names another user than the one who signed in; run 'firectl signin' again");
