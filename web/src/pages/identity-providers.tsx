@@ -109,7 +109,7 @@ function ProviderDialog({ existing, onClose, onSaved }: { existing?: IdentityPro
         <TextField
           id="idp-secret"
           label="Client secret"
-          hint={existing ? "Leave empty to keep the stored secret." : "Stored sealed; never shown again."}
+          hint={existing ? "Leave empty to keep the stored secret; a new issuer URL needs that issuer's secret." : "Stored sealed; never shown again."}
           type="password"
           value={d.clientSecret}
           onChange={(e) => set("clientSecret", e.target.value)}
