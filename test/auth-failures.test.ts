@@ -71,6 +71,30 @@ for (const dialect of DIALECTS) {
     });
   });
 
+  describe(`an IPv6 client is counted by its /64 (${dialect})`, () => {
+    let h: TestHearth;
+    before(async () => {
+      h = await startHearth(dialect, { ...THROTTLE, HEARTH_TRUST_PROXY: "true" });
+    });
+    after(() => h.stop());
+
+    test("regression: 55 bad keys, each from another address of one /64, reach the block; another /64 and an IPv4 client are not blocked", async () => {
+      // Each address of the /64 was counted apart, so a client rotating addresses was never slowed or blocked.
+      const from = (address: string) => ({ "x-forwarded-for": address });
+      const spray = await Promise.all(
+        Array.from({ length: 55 }, (_, i) => h.call("GET", `${A}/users`, { key: generateKey().key, headers: from(`2001:db8:7:1::${(i + 1).toString(16)}`) })),
+      );
+      const statuses = spray.map((r) => r.status);
+      assert.equal(count(statuses, 401), 50, `statuses: ${statuses.join(",")}`);
+      assert.equal(count(statuses, 429), 5);
+      const rotated = await h.call("GET", `${A}/users`, { key: generateKey().key, headers: from("2001:db8:7:1:ffff:ffff:ffff:fffe") });
+      assert.equal(rotated.status, 429, "a fresh address of the same /64");
+      assert.equal((await h.call("GET", `${A}/users`, { headers: from("2001:db8:7:1::99") })).status, 200, "a valid key from that /64 is still served");
+      assert.equal((await h.call("GET", `${A}/users`, { key: generateKey().key, headers: from("2001:db8:7:2::1") })).status, 401, "the next /64");
+      assert.equal((await h.call("GET", `${A}/users`, { key: generateKey().key, headers: from("192.0.2.7") })).status, 401, "an IPv4 client");
+    });
+  });
+
   describe(`junk refresh tokens are throttled before Hearth asks the identity provider (${dialect})`, () => {
     let h: TestHearth;
     let issuer: TestIssuer;

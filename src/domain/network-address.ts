@@ -102,3 +102,19 @@ export function literalAddressProblem(url: URL, allowPrivate: boolean, classify:
   if (range === "public") return undefined;
   return `${url.hostname} is ${RANGE_WORDS[range] ?? `a ${range}`} address; Hearth reaches only public addresses unless its operator sets HEARTH_ALLOW_PRIVATE_NETWORKS=true`;
 }
+
+/**
+ * The key under which failed authentications from `address` are counted: an IPv4 address (or one
+ * an IPv6 address carries) as it is, any other IPv6 address as its /64 network (`2001:db8:1:2::/64`).
+ * One subscriber, site or host usually holds a whole /64 (RFC 6177, RFC 7421), so counting each of
+ * its 2^64 addresses apart would let a client rotate addresses and never be slowed. Text that is no
+ * address is returned as it is.
+ */
+export function throttledAddress(address: string): string {
+  const parsed = parseAddress(address);
+  if (!parsed || parsed.kind() === "ipv4") return address;
+  const v4 = embeddedIPv4(parsed as ipaddr.IPv6);
+  if (v4) return v4.toString();
+  const bytes = parsed.toByteArray().slice(0, 8).concat([0, 0, 0, 0, 0, 0, 0, 0]);
+  return `${ipaddr.fromByteArray(bytes).toString()}/64`;
+}

@@ -7,13 +7,14 @@ import { SignInRefusal } from "../service/sign-in.ts";
 import { KeyRefusal } from "../service/authenticate.ts";
 import { auditedResource, requestMeta } from "./request-meta.ts";
 import { identityProviderName } from "../domain/resource-names.ts";
+import { throttledAddress } from "../domain/network-address.ts";
 
 /**
  * @module What a failed authentication costs its address, on every path that checks a credential
  * (API routes, /verifyApiKey, inference, sessions, ID tokens, one-time links, firectl's code and
  * refresh). Only failures are counted, slowed and refused: the credential is checked first, and a
  * good one is served however many failures its address has (HEARTH_AUTH_FAILURES_SLOW, _BLOCK and
- * HEARTH_AUTH_FAILURE_WINDOW_MS).
+ * HEARTH_AUTH_FAILURE_WINDOW_MS). An IPv6 client is counted by its /64 (`throttledAddress`).
  */
 
 const tooMany = (retryAfter: number): ApiError =>
@@ -45,9 +46,10 @@ export async function failedAuthentication(deps: Deps, request: FastifyRequest, 
   const accountId = key?.accountId ?? attempt.accountId;
   const onAccount = accountId !== undefined && (await getAccount(deps.store.db, accountId)) ? accountId : undefined;
   // Checked and counted in one synchronous step, so concurrent failures cannot slip past the limit.
-  const retryAfter = deps.authThrottle.blockedFor(request.ip);
+  const address = throttledAddress(request.ip);
+  const retryAfter = deps.authThrottle.blockedFor(address);
   if (retryAfter > 0) return tooMany(retryAfter);
-  const { audit, delayMs } = deps.authThrottle.fail(request.ip, onAccount);
+  const { audit, delayMs } = deps.authThrottle.fail(address, onAccount);
   if (audit && onAccount && !(error instanceof SignInRefusal)) {
     const resource = attempt.resource ?? auditedResource(request);
     await auditUnauthenticated(deps, onAccount, requestMeta(request), { method: attempt.operationId, resource, isAdminAction: false }, error, key);
@@ -63,7 +65,7 @@ export async function failedAuthentication(deps: Deps, request: FastifyRequest, 
  * threshold in a window the call is not made: RESOURCE_EXHAUSTED (429) with `Retry-After`.
  */
 export async function admitProviderCall(deps: Deps, request: FastifyRequest, accountId: string, identityProviderId: string): Promise<void> {
-  const { retryAfter, delayMs } = deps.authThrottle.attempt(`${request.ip} ${identityProviderName(accountId, identityProviderId)}`);
+  const { retryAfter, delayMs } = deps.authThrottle.attempt(`${throttledAddress(request.ip)} ${identityProviderName(accountId, identityProviderId)}`);
   if (retryAfter > 0) throw tooMany(retryAfter);
   if (delayMs > 0) await sleep(delayMs);
 }
