@@ -116,6 +116,50 @@ for (const dialect of DIALECTS) {
       assert.match(after.stderr, /no sign-in is stored/);
     });
 
+    test("signout ends the sign-in at Hearth and the provider: a copy of its refresh token is refused, and the sign-out is audited", async () => {
+      // Regression: signout only deleted the profile file, so a copied refresh token kept renewing the sign-in.
+      const home = newHome();
+      assert.equal((await cliSignIn(home, "alice@corp.example")).code, 0);
+      const copy = profile(home).refresh_token!;
+      const revocations = issuer.revocations();
+      const out = ok(await firectl(home, ["signout"]));
+      assert.match(out, /Signed out: removed the sign-in from .*auth\.ini\. Hearth ended it, and the identity provider revoked its refresh token\./);
+      assert.equal(profile(home).refresh_token, undefined);
+      assert.equal(issuer.revocations(), revocations + 1, "RFC 7009 revocation at the provider");
+
+      const reused = await h.call("POST", "/auth/cli/refresh", {
+        key: null,
+        body: { accountId: "my-account", identityProviderId: "corp", refreshToken: copy },
+      });
+      assert.equal(reused.status, 401, JSON.stringify(reused.body));
+      assert.match(reused.body.error.message, /this firectl sign-in was ended with 'firectl signout'; run 'firectl signin' again/);
+      const signOuts = await auditEntries(h, 'message="SignOut" AND email="alice@corp.example"');
+      assert.ok(signOuts.some((e) => e.payload.client === "firectl" && e.payload.identityProvider === "corp" && e.status.code === "OK"));
+      // Ending it again is not an error; a junk token is refused as a bad credential.
+      const again = await h.call("POST", "/auth/cli/signout", { key: null, body: { accountId: "my-account", identityProviderId: "corp", refreshToken: copy } });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      const junk = await h.call("POST", "/auth/cli/signout", {
+        key: null,
+        body: { accountId: "my-account", identityProviderId: "corp", refreshToken: "junk" },
+      });
+      assert.equal(junk.status, 401);
+
+      // A new sign-in is another sign-in: it renews.
+      assert.equal((await cliSignIn(home, "alice@corp.example")).code, 0);
+      const fresh = await h.call("POST", "/auth/cli/refresh", {
+        key: null,
+        body: { accountId: "my-account", identityProviderId: "corp", refreshToken: profile(home).refresh_token },
+      });
+      assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+
+      // Hearth out of reach: the file is cleared all the same, and the exit code says the sign-in was not ended there.
+      const unreachable = await firectl(home, ["signout"], { FIREWORKS_API_BASE: "http://127.0.0.1:9" });
+      assert.equal(unreachable.code, 1);
+      assert.match(unreachable.stderr, /removed the sign-in from .*, but Hearth did not end it/);
+      assert.equal(profile(home).id_token, undefined);
+      assert.match(ok(await firectl(home, ["signout"])), /No sign-in is stored/);
+    });
+
     test("with the browser on another machine, pasting the address it could not load completes the sign-in", async () => {
       const home = newHome();
       const run = await cliSignIn(home, "alice@corp.example", ["my-account"], true);

@@ -21,6 +21,7 @@ const SKIPPED: Record<string, string> = {
   FinishOidcSignIn: "needs the authorization code an OpenID provider issues once a person signed in there",
   RedeemCliSignIn: "redeems a one-time code that only a sign-in completed at an OpenID provider produces",
   RefreshCliSignIn: "trades a refresh token at an OpenID provider's token endpoint",
+  SignOutCli: "takes a refresh token that only a sign-in completed at an OpenID provider produces (test/firectl-signin.test.ts)",
   ReportApiKeyLeak: "takes a report signed by a secret scanner's key or carrying the operator's shared secret, not a bearer key (test/leak-reports.test.ts)",
 };
 

@@ -4,6 +4,7 @@ import { open, seal } from "../domain/secret-box.ts";
 import { digestToken, isTokenShaped, newToken, pkceChallenge, tokensEqual } from "../domain/sign-in.ts";
 import { formatTimestamp } from "../domain/time.ts";
 import { deleteExpiredCliGrants, insertCliGrant, takeCliGrant } from "../store/cli-grants.ts";
+import { cliSignedOut } from "../store/cli-sign-outs.ts";
 import { getUser } from "../store/users.ts";
 import type { UserRow } from "../store/schema.ts";
 import type { RequestMeta } from "./context.ts";
@@ -62,7 +63,7 @@ export function sealRefresh(deps: SignInDeps, accountId: string, idpId: string, 
 const badRefresh = (): ApiError => unauthenticated("the refresh token is not valid for this identity provider; run 'firectl signin' again");
 
 /** @throws UNAUTHENTICATED when `token` is not a refresh token Hearth sealed for this provider. */
-function openRefresh(deps: SignInDeps, accountId: string, idpId: string, token: string): RefreshEnvelope {
+export function openRefresh(deps: SignInDeps, accountId: string, idpId: string, token: string): RefreshEnvelope {
   const text = open(serverKey(deps.config), token, refreshContext(accountId, idpId));
   if (text === undefined) throw badRefresh();
   return JSON.parse(text) as RefreshEnvelope;
@@ -154,6 +155,9 @@ export async function redeemCliGrant(deps: SignInDeps, code: string, verifier: s
 export async function refreshCliSignIn(deps: SignInDeps, accountId: string, idpId: string, refreshToken: string, meta: RequestMeta): Promise<CliCredentials> {
   const envelope = openRefresh(deps, accountId, idpId, refreshToken);
   checkSignInLives(await getUser(deps.store.db, accountId, envelope.userId), envelope.signInTime);
+  if (await cliSignedOut(deps.store.db, accountId, envelope.userId, envelope.signInTime)) {
+    throw unauthenticated("this firectl sign-in was ended with 'firectl signout'; run 'firectl signin' again");
+  }
   const row = await providerRow(deps, accountId, idpId);
   // The provider's refresh token goes back only to the issuer that issued it: an admin may have moved
   // the provider to another issuer since, which would otherwise be handed every renewing user's token.

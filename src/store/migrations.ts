@@ -758,6 +758,21 @@ const MIGRATIONS: Migration[] = [
       `alter table deployments add column serving_options text not null default '{}'`,
     ],
   },
+  {
+    version: 37,
+    name: "firectl sign-outs",
+    statements: [
+      // A firectl sign-in its user ended with 'firectl signout': every refresh token descending from
+      // that browser sign-in (named by its user and sign-in time) is no longer renewed.
+      `create table cli_sign_outs (
+        account_id {id} not null,
+        user_id {id} not null,
+        sign_in_time bigint not null,
+        sign_out_time bigint not null,
+        primary key (account_id, user_id, sign_in_time),
+        foreign key (account_id, user_id) references users(account_id, id) on delete cascade)`,
+    ],
+  },
 ];
 
 /**

@@ -281,6 +281,15 @@ export interface SigninLinkRow {
   used_time: number | null;
 }
 
+/** A firectl sign-in ended by its user (`firectl signout`): its refresh tokens are not renewed. */
+export interface CliSignOutRow {
+  account_id: string;
+  user_id: string;
+  /** The browser sign-in the refresh tokens descend from (epoch ms), as sealed in them. */
+  sign_in_time: number;
+  sign_out_time: number;
+}
+
 export interface CliGrantRow {
   /** SHA-256 of the one-time code. */
   digest: string;
@@ -421,6 +430,7 @@ export interface Schema {
   sessions: SessionRow;
   signin_links: SigninLinkRow;
   cli_grants: CliGrantRow;
+  cli_sign_outs: CliSignOutRow;
   used_login_states: UsedLoginStateRow;
   identity_bindings: IdentityBindingRow;
   schema_migrations: SchemaMigrationRow;

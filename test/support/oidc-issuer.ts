@@ -23,6 +23,8 @@ export interface TestIssuer {
   mint(claims: Record<string, unknown>): Promise<string>;
   /** How many requests the issuer's token endpoint has received (code and refresh grants alike). */
   tokenRequests(): number;
+  /** How many tokens the issuer's revocation endpoint (RFC 7009) has been asked to revoke. */
+  revocations(): number;
   close(): Promise<void>;
 }
 
@@ -85,13 +87,15 @@ export async function startIssuer(options: {
       accountId: sub,
       claims: async () => ({ sub, email: sub, email_verified: !sub.startsWith("unverified") }),
     }),
-    features: { devInteractions: { enabled: true } },
+    features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
   });
   let tokenRequests = 0;
+  let revocations = 0;
   const handle = provider.callback();
   server.on("request", (req, res) => {
     if (req.method === "POST" && req.url?.split("?")[0] === "/token") tokenRequests++;
+    if (req.method === "POST" && req.url?.split("?")[0] === "/token/revocation") revocations++;
     if (options.withoutIssParameter) withoutIss(req.url ?? "", res);
     return handle(req, res);
   });
@@ -101,6 +105,7 @@ export async function startIssuer(options: {
     clientSecret,
     mint: (claims) => mint(privateKey, kid, { iss: issuer, aud: clientId, ...claims }),
     tokenRequests: () => tokenRequests,
+    revocations: () => revocations,
     close: async () => {
       server.closeAllConnections();
       server.close();

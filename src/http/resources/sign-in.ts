@@ -51,5 +51,13 @@ export const cliCredentials = z
   .meta({ id: "CliCredentials" });
 export type CliCredentials = z.output<typeof cliCredentials>;
 
+/** `POST /auth/cli/signout`'s answer: the sign-in is ended at Hearth; whether the identity provider also revoked its refresh token (RFC 7009). */
+export const cliSignOut = z
+  .object({
+    revokedAtProvider: z.boolean(),
+  })
+  .meta({ id: "CliSignOut" });
+export type CliSignOut = z.output<typeof cliSignOut>;
+
 /** The account-switch page a browser sees instead of the redirect when it is signed in to another account. */
 export const accountSwitchPage = z.string().meta({ description: "An HTML page asking whether to switch accounts" });

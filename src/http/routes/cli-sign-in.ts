@@ -2,17 +2,18 @@ import { z } from "zod";
 import { ApiError } from "../../domain/errors.ts";
 import { isLoopbackRedirect, PKCE_CHALLENGE, PKCE_VERIFIER } from "../../domain/sign-in.ts";
 import { redeemCliGrant, refreshCliSignIn } from "../../service/cli-sign-in.ts";
+import { signOutCli } from "../../service/cli-sign-out.ts";
 import { requestMeta } from "../request-meta.ts";
 import { admitProviderCall, failedAuthentication } from "../auth-failures.ts";
 import type { Router } from "../route.ts";
 import { id } from "../schemas.ts";
 import { providerParams, redirectToProvider } from "./sign-in.ts";
-import { cliCredentials } from "../resources/sign-in.ts";
+import { cliCredentials, cliSignOut } from "../resources/sign-in.ts";
 import { identityProviderName } from "../../domain/resource-names.ts";
 
 const STATE = /^[A-Za-z0-9._~-]{16,128}$/;
 
-/** `firectl signin`: the browser half (start) and the two calls firectl makes itself (token, refresh). */
+/** `firectl signin` and `signout`: the browser half (start) and the calls firectl makes itself (token, refresh, signout). */
 export function cliSignInRoutes(router: Router): void {
   router.add({
     method: "GET",
@@ -79,6 +80,30 @@ export function cliSignInRoutes(router: Router): void {
         if (!(error instanceof ApiError)) throw error;
         const resource = identityProviderName(body.accountId, body.identityProviderId);
         throw await failedAuthentication(deps, request, { operationId: "RefreshCliSignIn", accountId: body.accountId, resource }, error);
+      }
+    },
+  });
+
+  router.add({
+    method: "POST",
+    url: "/auth/cli/signout",
+    operationId: "SignOutCli",
+    summary:
+      "firectl signout: ends the firectl sign-in its refresh token descends from, so no copy of that token is renewed again, and revokes the token at the identity provider where it offers revocation (RFC 7009)",
+    tag: "Sign-in",
+    response: cliSignOut,
+    auth: false,
+    body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(8192) }),
+    handler: async ({ deps, body, request, reply }) => {
+      void reply.header("cache-control", "no-store");
+      // A valid token may cost a call to the provider: counted per address and provider, as a refresh is.
+      await admitProviderCall(deps, request, body.accountId, body.identityProviderId);
+      try {
+        return await signOutCli(deps, body.accountId, body.identityProviderId, body.refreshToken, requestMeta(request));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const resource = identityProviderName(body.accountId, body.identityProviderId);
+        throw await failedAuthentication(deps, request, { operationId: "SignOutCli", accountId: body.accountId, resource }, error);
       }
     },
   });

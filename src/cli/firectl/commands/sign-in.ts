@@ -1,11 +1,12 @@
 import { Option, type Command } from "commander";
 import { resolveSettings, type GlobalFlags } from "../config.ts";
 import { Context } from "../context.ts";
-import { usageError } from "../errors.ts";
+import { apiFailure, usageError } from "../errors.ts";
 import { wholeNumber } from "../../../domain/whole-number.ts";
 import { renderFields } from "../output.ts";
 import { printOut } from "../terminal.ts";
 import { forgetSignIn, saveSignIn, signIn } from "../sign-in.ts";
+import type { CliSignOut } from "../../../http/resources/sign-in.ts";
 
 /** `firectl signin` and `firectl signout`: a human's identity-provider sign-in stored in the profile file. */
 const parsePort = (value: string): number => {
@@ -69,16 +70,54 @@ function defineSignin(program: Command): void {
 function defineSignout(program: Command): void {
   program
     .command("signout")
-    .description("remove the sign-in stored by 'firectl signin' from the profile file")
-    .addHelpText("after", "\nExamples:\n  firectl signout\n  firectl signout -p work\n")
-    .action((_options: unknown, command: Command) => {
-      const settings = resolveSettings(command.optsWithGlobals<GlobalFlags>());
-      if (settings.dryRun) {
-        printOut(`would remove the sign-in from ${settings.file}\n`);
+    .description("end the sign-in stored by 'firectl signin': Hearth stops renewing it, and it is removed from the profile file")
+    .addHelpText(
+      "after",
+      "\nHearth stops renewing the sign-in (no copy of its refresh token works again) and revokes the refresh token at the\nidentity provider where the provider offers that; the ID token expires on its own. Without a refresh token stored,\nthe sign-in is only removed from the file.\n\nExamples:\n  firectl signout\n  firectl signout -p work\n",
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = new Context(resolveSettings(command.optsWithGlobals<GlobalFlags>()));
+      const s = ctx.settings;
+      const stored = s.signIn;
+      const renewable = stored?.refreshToken && stored.accountId && stored.identityProvider ? stored : undefined;
+      const request = renewable && {
+        method: "POST" as const,
+        path: "/auth/cli/signout",
+        body: { accountId: renewable.accountId, identityProviderId: renewable.identityProvider, refreshToken: renewable.refreshToken },
+      };
+      if (ctx.dryRun) {
+        ctx.out(
+          request
+            ? `would end the sign-in at Hearth (POST ${s.apiBase.value}/auth/cli/signout) and remove it from ${s.file}\n`
+            : `would remove the sign-in from ${s.file}\n`,
+        );
+        ctx.finish();
         return;
       }
-      const had = forgetSignIn(settings);
-      printOut(had ? `Signed out: removed the sign-in from ${settings.file}.\n` : `No sign-in is stored in ${settings.file}.\n`);
+      let ended: CliSignOut | undefined;
+      let failure: unknown;
+      if (request) {
+        try {
+          ended = await ctx.client.send<CliSignOut>(request);
+        } catch (error) {
+          failure = error;
+        }
+      }
+      // Removed from the file whatever Hearth answered: the person asked to be signed out here.
+      if (!forgetSignIn(s)) return printOut(`No sign-in is stored in ${s.file}.\n`);
+      if (failure) {
+        const why = failure instanceof Error ? failure.message : String(failure);
+        throw apiFailure(
+          `removed the sign-in from ${s.file}, but Hearth did not end it (${why}); its refresh token still works until an admin revokes your sessions`,
+        );
+      }
+      const where =
+        ended === undefined
+          ? ""
+          : ended.revokedAtProvider
+            ? " Hearth ended it, and the identity provider revoked its refresh token."
+            : " Hearth ended it: its refresh token is not renewed again.";
+      printOut(`Signed out: removed the sign-in from ${s.file}.${where}\n`);
     });
 }
 
