@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
 
     test("the cookie lasts as long as the absolute timeout and is HttpOnly, SameSite=Lax, Path=/", async () => {
       const s = await signIn(h, "bob@example.com");
-      assert.match(s.setCookie, /^hearth_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/);
+      assert.match(s.setCookie, /^hearth_session=[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/; HttpOnly; SameSite=Lax$/);
       const who = await h.call("GET", "/auth/session", withSession(s));
       assert.equal(who.body.via, "session");
       const expires = Date.parse(who.body.expireTime) - Date.now();
@@ -148,6 +148,34 @@ describe("session configuration", () => {
         body: { serviceAccount: true },
       });
       assert.equal(change.status, 200, JSON.stringify(change.body));
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test("over https the session cookie is __Host-hearth_session, and a plain hearth_session (as a sibling subdomain could plant) is no session", async () => {
+    // Regression: the cookie had no __Host- prefix, so a sibling subdomain could set a session of its
+    // choosing (its attacker's) in a browser that was not signed in (login CSRF).
+    const h = await startHearth("sqlite", { HEARTH_PUBLIC_URL: "https://hearth.example.com" });
+    try {
+      const link = await createSigninLink(h.deps, "my-account", "admin@example.com");
+      const res = await h.call("GET", new URL(link.url).pathname, { key: null });
+      const set = String(res.headers["set-cookie"]);
+      assert.match(set, /^__Host-hearth_session=[\w-]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      const token = set.split(";")[0]!.split("=")[1]!;
+      assert.equal((await h.call("GET", "/auth/session", { key: null, headers: { cookie: `__Host-hearth_session=${token}` } })).status, 200);
+      const planted = await h.call("GET", "/auth/session", { key: null, headers: { cookie: `hearth_session=${token}` } });
+      assert.equal(planted.status, 401, JSON.stringify(planted.body));
+      // Signing out clears the prefixed cookie.
+      const csrf = (await h.call("GET", "/auth/session", { key: null, headers: { cookie: `__Host-hearth_session=${token}` } })).body.csrfToken;
+      const out = await h.call("POST", "/auth/signout", {
+        key: null,
+        headers: { cookie: `__Host-hearth_session=${token}`, "x-csrf-token": csrf, origin: "https://hearth.example.com" },
+      });
+      assert.match(
+        String(out.headers["set-cookie"]),
+        /^__Host-hearth_session=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/,
+      );
     } finally {
       await h.stop();
     }

@@ -137,7 +137,7 @@ for (const dialect of DIALECTS) {
       assert.equal(refused.status, 403, "signing out is a change too: it needs the CSRF proof");
       const out = await browser.request(`${h.baseUrl}/auth/signout`, { method: "POST", headers: { "x-csrf-token": csrf, origin: h.baseUrl } });
       assert.equal(out.status, 200);
-      assert.match(out.headers.getSetCookie().join("\n"), /hearth_session=; Path=\/; Max-Age=0/);
+      assert.match(out.headers.getSetCookie().join("\n"), /hearth_session=; Max-Age=0; Path=\/;/);
       const replay = await fetch(`${h.baseUrl}/auth/session`, { headers: { cookie: `hearth_session=${cookie}` } });
       assert.equal(replay.status, 401);
       const signOuts = await auditEntries(h, 'message="SignOut" AND email="alice@corp.example"');

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ApiError, invalidArgument, permissionDenied } from "../domain/errors.ts";
 import type { Principal } from "../domain/principal.ts";
 import { open, seal } from "../domain/secret-box.ts";
-import { newToken, safeNextPath, SESSION_COOKIE, tokensEqual } from "../domain/sign-in.ts";
+import { newToken, safeNextPath, tokensEqual } from "../domain/sign-in.ts";
 import type { Deps } from "../service/context.ts";
 import { auditRefused } from "../service/audit.ts";
 import { serverKey } from "../service/server-key.ts";
@@ -11,7 +11,7 @@ import { authenticateSession, endSession, type NewSession } from "../service/ses
 import { accountSwitchPage, type SignedInAs } from "./account-switch-page.ts";
 import { requestMeta } from "./request-meta.ts";
 import { CONSOLE_CSP } from "./console.ts";
-import { overHttps, readCookie, setCookie } from "./cookies.ts";
+import { overHttps, readCookie, sessionCookieName, setCookie } from "./cookies.ts";
 import { requestOrigin } from "./session-auth.ts";
 
 /**
@@ -41,7 +41,7 @@ function secure(deps: Deps, request: FastifyRequest): boolean {
 
 /** This browser's current session, when it has one that is still good: its token and principal. */
 async function currentSession(deps: Deps, request: FastifyRequest): Promise<{ token: string; principal: Principal } | undefined> {
-  const token = readCookie(request, SESSION_COOKIE);
+  const token = readCookie(request, sessionCookieName(request, deps.config.publicUrl));
   if (!token) return undefined;
   try {
     return { token, principal: (await authenticateSession(deps, token, requestMeta(request))).principal };
@@ -62,7 +62,11 @@ function enter(
   next: string,
   status: 302 | 303,
 ): FastifyReply {
-  setCookie(reply, SESSION_COOKIE, session.token, { path: "/", maxAge: session.maxAgeSeconds, secure: secure(deps, request) });
+  setCookie(reply, sessionCookieName(request, deps.config.publicUrl), session.token, {
+    path: "/",
+    maxAge: session.maxAgeSeconds,
+    secure: secure(deps, request),
+  });
   void reply.headers({ "cache-control": "no-store", "referrer-policy": "no-referrer" });
   return reply.redirect(next, status);
 }
@@ -152,7 +156,7 @@ async function answerSwitch(deps: Deps, request: FastifyRequest, reply: FastifyR
     await endSession(deps, pending.session, meta);
     return reply.redirect("/", 303);
   }
-  const old = readCookie(request, SESSION_COOKIE);
+  const old = readCookie(request, sessionCookieName(request, deps.config.publicUrl));
   if (old) await endSession(deps, old, meta);
   return enter(deps, request, reply, { token: pending.session, maxAgeSeconds: pending.maxAgeSeconds }, safeNextPath(pending.next), 303);
 }

@@ -3,11 +3,11 @@ import { ApiError, unauthenticated } from "../domain/errors.ts";
 import { authenticateApiKey } from "../service/authenticate.ts";
 import type { Principal } from "../domain/principal.ts";
 import type { Deps } from "../service/context.ts";
-import { isApiKeyShaped, SESSION_COOKIE } from "../domain/sign-in.ts";
+import { isApiKeyShaped } from "../domain/sign-in.ts";
 import { authenticateOidcToken } from "../service/oidc-token.ts";
 import { withPresetActions } from "../service/permission-presets.ts";
 import { failedAuthentication, type FailedAttempt } from "./auth-failures.ts";
-import { readCookie } from "./cookies.ts";
+import { readCookie, sessionCookieName } from "./cookies.ts";
 import { credentialOf } from "./credential-headers.ts";
 import { requestMeta } from "./request-meta.ts";
 import { sessionPrincipal } from "./session-auth.ts";
@@ -50,7 +50,12 @@ export function authenticateRequest(deps: Deps, request: FastifyRequest, operati
  */
 export async function authenticateIfCredentialed(deps: Deps, request: FastifyRequest, operationId: string): Promise<Principal | undefined> {
   const given = (value: string | string[] | undefined) => value !== undefined && value !== "";
-  if (!given(request.headers.authorization) && !given(request.headers["x-api-key"]) && !given(readCookie(request, SESSION_COOKIE))) return undefined;
+  if (
+    !given(request.headers.authorization) &&
+    !given(request.headers["x-api-key"]) &&
+    !given(readCookie(request, sessionCookieName(request, deps.config.publicUrl)))
+  )
+    return undefined;
   try {
     return await authenticate(deps, request, { operationId });
   } catch (error) {

@@ -1,22 +1,32 @@
+/**
+ * @module Cookies, read and written with the `cookie` package (RFC 6265 parsing and `Set-Cookie`
+ * serialisation, which refuses names, values and paths a header cannot carry): a well-kept
+ * library of the Express project rather than a parser of our own.
+ */
+import { parseCookie, stringifySetCookie } from "cookie";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { SESSION_COOKIE } from "../domain/sign-in.ts";
 
-/** Reads one cookie from the request (RFC 6265 `name=value` pairs; the first of a name wins). */
+/** Reads one cookie from the request (the first of a name wins; a quoted value is unquoted). */
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
   if (typeof header !== "string") return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    return value;
-  }
-  return undefined;
+  return parseCookie(header)[name];
 }
 
 /** True when the browser reached Hearth over https (directly, or as HEARTH_PUBLIC_URL says). */
 export function overHttps(request: FastifyRequest, publicUrl: string | undefined): boolean {
   return request.protocol === "https" || (publicUrl?.startsWith("https:") ?? false);
+}
+
+/**
+ * The session cookie's name: over https `__Host-hearth_session`, which a browser accepts only
+ * with `Secure`, `Path=/` and no `Domain`, from this host itself (RFC 6265bis, cookie prefixes),
+ * so that a sibling subdomain cannot plant a session of its choosing in a browser (login CSRF);
+ * `hearth_session` over plain http, where that prefix cannot be set.
+ */
+export function sessionCookieName(request: FastifyRequest, publicUrl: string | undefined): string {
+  return overHttps(request, publicUrl) ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
 }
 
 export interface CookieOptions {
@@ -28,9 +38,14 @@ export interface CookieOptions {
 
 /** Appends a `Set-Cookie`: always HttpOnly and SameSite=Lax (sent on top-level navigations only). */
 export function setCookie(reply: FastifyReply, name: string, value: string, options: CookieOptions): void {
-  const parts = [`${name}=${value}`, `Path=${options.path}`, `Max-Age=${options.maxAge}`, "HttpOnly", "SameSite=Lax"];
-  if (options.maxAge === 0) parts.push("Expires=Thu, 01 Jan 1970 00:00:00 GMT");
-  if (options.secure) parts.push("Secure");
+  const header = stringifySetCookie(name, value, {
+    path: options.path,
+    maxAge: options.maxAge,
+    ...(options.maxAge === 0 ? { expires: new Date(0) } : {}),
+    httpOnly: true,
+    sameSite: "lax",
+    secure: options.secure,
+  });
   // Fastify appends to an existing Set-Cookie rather than replacing it.
-  void reply.header("set-cookie", parts.join("; "));
+  void reply.header("set-cookie", header);
 }

@@ -1,9 +1,9 @@
 import type { FastifyRequest } from "fastify";
 import { permissionDenied, type ApiError } from "../domain/errors.ts";
-import { SESSION_COOKIE, tokensEqual } from "../domain/sign-in.ts";
+import { tokensEqual } from "../domain/sign-in.ts";
 import type { Deps, RequestMeta } from "../service/context.ts";
 import { authenticateSession, type SessionPrincipal } from "../service/sessions.ts";
-import { readCookie } from "./cookies.ts";
+import { readCookie, sessionCookieName } from "./cookies.ts";
 
 /**
  * Browser sessions at the HTTP edge: the `hearth_session` cookie resolves to a human principal, and
@@ -58,7 +58,7 @@ function csrfRefusal(request: FastifyRequest, publicUrl: string | undefined, csr
  * `requireCsrfProof`, so that its refusal is audited like any other refusal of the caller.
  */
 export async function sessionPrincipal(deps: Deps, request: FastifyRequest, meta: RequestMeta): Promise<SessionPrincipal | undefined> {
-  const token = readCookie(request, SESSION_COOKIE);
+  const token = readCookie(request, sessionCookieName(request, deps.config.publicUrl));
   if (token === undefined || token === "") return undefined;
   const session = await authenticateSession(deps, token, meta);
   sessions.set(request, session);

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ACTION_NAMES } from "../../domain/actions.ts";
 import { ApiError, unauthenticated } from "../../domain/errors.ts";
-import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN, SESSION_COOKIE } from "../../domain/sign-in.ts";
+import { safeNextPath, SERVICE_ACCOUNT_SIGN_IN } from "../../domain/sign-in.ts";
 import { auditRefused } from "../../service/audit.ts";
 import type { Deps } from "../../service/context.ts";
 import { finishCliLogin } from "../../service/cli-sign-in.ts";
@@ -10,7 +10,7 @@ import { holds } from "../../service/permissions.ts";
 import { beginOidcLogin, claimLoginState, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest, type LoginState } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
 import { redeemSigninLink } from "../../service/signin-links.ts";
-import { readCookie, overHttps, setCookie } from "../cookies.ts";
+import { readCookie, overHttps, sessionCookieName, setCookie } from "../cookies.ts";
 import { signedIn } from "../account-switch.ts";
 import { requestMeta } from "../request-meta.ts";
 import { failedAuthentication } from "../auth-failures.ts";
@@ -194,7 +194,7 @@ export function signInRoutes(router: Router): void {
     response: empty,
     auth: false,
     handler: async ({ deps, request, reply }) => {
-      const token = readCookie(request, SESSION_COOKIE);
+      const token = readCookie(request, sessionCookieName(request, deps.config.publicUrl));
       if (token) {
         try {
           const session = await sessionPrincipal(deps, request, requestMeta(request));
@@ -219,7 +219,7 @@ export function signInRoutes(router: Router): void {
           if (!gone) throw error;
         }
       }
-      setCookie(reply, SESSION_COOKIE, "", { path: "/", maxAge: 0, secure: secure(deps, request) });
+      setCookie(reply, sessionCookieName(request, deps.config.publicUrl), "", { path: "/", maxAge: 0, secure: secure(deps, request) });
       void reply.header("cache-control", "no-store");
       return {};
     },
