@@ -8,7 +8,7 @@ import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../re
 import { applyUpdateMask, updateMaskQuery, type UpdateMaskSpec } from "../update-mask.ts";
 import { example } from "../resources/common.ts";
 import { account, accountList } from "../resources/account.ts";
-import { auditLogList } from "../resources/audit-log.ts";
+import { auditLogList, type AuditLog } from "../resources/audit-log.ts";
 import { quota, quotaList } from "../resources/quota.ts";
 
 const quotaParams = accountParams.extend({ quotaId: example(z.string().max(64), "api-keys-per-user") });
@@ -27,6 +27,28 @@ const ACCOUNT_FIELDS = fieldNames<Awaited<ReturnType<typeof getAccount>>>()({
   suspendState: true,
   createTime: true,
   updateTime: true,
+});
+
+/**
+ * An audit log entry's fields, for `readMask` (AIP-157): Fireworks' ListAuditLogs takes one
+ * (fireworks_ai `AccountListAuditLogsParams.read_mask`).
+ */
+const AUDIT_LOG_FIELDS = fieldNames<AuditLog>()({
+  name: true,
+  id: true,
+  timestamp: true,
+  principal: true,
+  email: true,
+  principalUid: true,
+  method: true,
+  resource: true,
+  message: true,
+  status: true,
+  payload: true,
+  isAdminAction: true,
+  userAgent: true,
+  clientIp: true,
+  apiKeyId: true,
 });
 
 /** UpdateQuota's `allowMissing` (AIP-134): `true` creates a quota the account has no value for yet instead of NOT_FOUND. */
@@ -143,12 +165,16 @@ export function accountRoutes(router: Router): void {
     response: auditLogList,
     params: accountParams,
     query: listQuery(10, {
+      readMask: AUDIT_LOG_FIELDS,
       extra: {
         startTime: timestamp("startTime").optional(),
         endTime: timestamp("endTime").optional(),
         email: z.string().max(254).optional(),
       },
     }),
-    handler: ({ deps, ctx, params, query }) => listAuditLogs(deps, ctx, params.accountId, query, listRequest(query, deps.config)),
+    handler: async ({ deps, ctx, params, query }) => {
+      const page = await listAuditLogs(deps, ctx, params.accountId, query, listRequest(query, deps.config));
+      return { ...page, auditLogs: applyReadMask(page.auditLogs, query.readMask) };
+    },
   });
 }

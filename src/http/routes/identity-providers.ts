@@ -3,7 +3,7 @@ import * as idps from "../../service/identity-providers.ts";
 import type { Router } from "../route.ts";
 import { FIELD_RULES } from "../../domain/field-rules.ts";
 import { accountParams, displayName, id, listQuery, listRequest, newId, plainText } from "../schemas.ts";
-import { applyReadMask, fieldNames } from "../read-mask.ts";
+import { applyReadMask, applyReadMaskTo, fieldNames, readMaskQuery } from "../read-mask.ts";
 import { applyUpdateMask, type UpdateMaskSpec, updateMaskOf, updateMaskQuery } from "../update-mask.ts";
 import { empty, example } from "../resources/common.ts";
 import { identityProvider, identityProviderList } from "../resources/identity-provider.ts";
@@ -112,7 +112,10 @@ export function identityProviderRoutes(router: Router): void {
     tag: "Sign-in",
     response: identityProvider,
     params: idpParams,
-    handler: ({ deps, ctx, params }) => idps.getIdentityProvider(deps, ctx, params.accountId, params.identityProviderId),
+    // Fireworks' SDK sends `readMask` here too (fireworks_ai `IdentityProviderRetrieveParams.read_mask`).
+    query: readMaskQuery(IDP_UPDATE.fields),
+    handler: async ({ deps, ctx, params, query }) =>
+      applyReadMaskTo(await idps.getIdentityProvider(deps, ctx, params.accountId, params.identityProviderId), query.readMask),
   });
 
   router.add({
