@@ -152,7 +152,7 @@ for (const dialect of DIALECTS) {
         "$1 before: the batch counted as one prompt",
       ));
 
-    test("n, best_of, max_tokens and max_completion_tokens that are not whole numbers ≥ 1 are refused, naming the field, before the backend", async () => {
+    test("n and best_of below 1, max_tokens and max_completion_tokens below 0, and any of them not a whole number are refused, naming the field, before the backend", async () => {
       const acct = await account(h, "count-acct", { spender: "user" });
       const model = await dollarModel(h, "count-acct", acct.admin);
       const before = up.requests.length;
@@ -162,6 +162,8 @@ for (const dialect of DIALECTS) {
         [{ max_tokens: 1.5 }, /"max_tokens": max_tokens must be a whole number/],
         [{ max_completion_tokens: "9" }, /"max_completion_tokens": max_completion_tokens must be a whole number/],
         [{ best_of: -2, max_tokens: 1 }, /"best_of": best_of must be at least 1/],
+        [{ max_tokens: -1 }, /"max_tokens": max_tokens must be at least 0/],
+        [{ max_completion_tokens: -1 }, /"max_completion_tokens": max_completion_tokens must be at least 0/],
       ];
       for (const [extra, message] of cases) {
         const res = await infer(h, acct.keys.spender!, chat(model, "hi", extra));
@@ -176,6 +178,25 @@ for (const dialect of DIALECTS) {
         200,
         "null is unset",
       );
+    });
+
+    test("regression: max_tokens 0 (a prompt scored with echo, as OpenAI's legacy completions take it; Fireworks sets the field no minimum) reaches the backend and holds what a call without a limit holds", async () => {
+      const acct = await account(h, "zero-acct", { spender: "user" });
+      const client = new OpenAI({ apiKey: acct.keys.spender!, baseURL: `${h.baseUrl}/inference/v1`, maxRetries: 0 });
+      const before = up.requests.length;
+      const scored = await client.completions.create({ model: PUBLIC, prompt: "hi", max_tokens: 0, echo: true, logprobs: 1 });
+      assert.equal(scored.object, "text_completion");
+      await client.chat.completions.create({ model: PUBLIC, messages: [{ role: "user", content: "hi" }], max_completion_tokens: 0 });
+      assert.deepEqual(
+        up.requests.slice(before).map((r: any) => [r.body.max_tokens, r.body.max_completion_tokens]),
+        [
+          [0, undefined],
+          [undefined, 0],
+        ],
+        "sent on as given",
+      );
+      // The $1-a-token model declares no maxCostPerRequestUsd: a call without a limit reserves $1.
+      await heldWhileInFlight("zero-held-acct", 1, (model) => ({ model, prompt: "late", max_tokens: 0, echo: true }), "/inference/v1/completions", 1);
     });
 
     test("a max_tokens whose cost overflows any counter is admitted like a large one, never a 500", async () => {

@@ -228,8 +228,9 @@ function promptCount(prompt: unknown): number {
  * completions' `best_of` (every candidate is generated and billed; default 1) for each prompt of a
  * completions batch (`promptCount`), and `maxTokens` per
  * choice, the larger of `max_tokens` and `max_completion_tokens` when both are sent (a backend may
- * read either: the legacy completions API knows only `max_tokens`), undefined when neither is.
- * The gateway has refused values that are not whole numbers ≥ 1 before (proxy.ts).
+ * read either: the legacy completions API knows only `max_tokens`), undefined when neither is
+ * (a limit of 0 counts as none). The gateway has refused values that are not whole numbers before
+ * (proxy.ts: ≥ 1 for the choices, ≥ 0 for the token limits).
  */
 function outputBound(body: Record<string, unknown>): { choices: number; maxTokens: number | undefined } {
   const choices = Math.max(wholeCount(body.n) ?? 1, wholeCount(body.best_of) ?? 1) * promptCount(body.prompt);

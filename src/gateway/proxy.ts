@@ -25,18 +25,25 @@ import { postUpstream, UpstreamError, type UpstreamCall } from "./upstream.ts";
  * or null, as OpenAI's API takes them. A backend that reads `"n": "50"` as 50 (pydantic's lax mode)
  * once generated 50 choices on a reservation for one.
  */
-const positiveCount = (field: string) =>
+const wholeCount = (field: string, min: number) =>
   z
     .number({ error: `${field} must be a whole number` })
     .int(`${field} must be a whole number`)
-    .min(1, `${field} must be at least 1`)
+    .min(min, `${field} must be at least ${min}`)
     .nullable()
     .optional();
+/**
+ * Choices start at 1 (Fireworks' `n`: "Required range: 1 <= x <= 128"); a token limit may be 0:
+ * Fireworks' CompletionRequest sets it no minimum (fw-ai-external/python-sdk,
+ * src/fireworks/types/completion_create_params.py `max_tokens`), and OpenAI's legacy completions
+ * take `max_tokens: 0` with `echo` to score a prompt without generating. A 0 reserves as no limit
+ * does (`outputBound`), whatever a backend makes of it.
+ */
 const outputFields = {
-  n: positiveCount("n"),
-  best_of: positiveCount("best_of"),
-  max_tokens: positiveCount("max_tokens"),
-  max_completion_tokens: positiveCount("max_completion_tokens"),
+  n: wholeCount("n", 1),
+  best_of: wholeCount("best_of", 1),
+  max_tokens: wholeCount("max_tokens", 0),
+  max_completion_tokens: wholeCount("max_completion_tokens", 0),
 };
 /**
  * A completions `prompt` or an embeddings `input` given as an array (OpenAI: strings, token ids, or
