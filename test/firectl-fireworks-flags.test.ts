@@ -60,15 +60,17 @@ describe("firectl: Fireworks' defaults and flags", () => {
     assert.match(refused.stderr, /allowed choices are text, json, flag/);
   });
 
-  test("an all-digit --page-token is a page number: firectl walks to that page", async () => {
+  test("an all-digit --page-token is a page number counted from 0, as Fireworks' firectl reference counts them: firectl walks to that page", async () => {
     for (const id of ["pg-a", "pg-b", "pg-c"]) ok(await shell(`firectl user create --user-id ${id} --service-account`));
     const everyone = firstColumn(ok(await shell("firectl user list")));
     assert.ok(everyone.length >= 4, everyone.join(","));
     const pageOf = async (n: number) => firstColumn(ok(await shell(`firectl user list --page-size 2 --page-token ${n}`)).split("\n\nNext page token")[0] ?? "");
-    assert.deepEqual(await pageOf(1), everyone.slice(0, 2));
-    assert.deepEqual(await pageOf(2), everyone.slice(2, 4));
+    // Regression: pages were counted from 1, so --page-token 0 and 1 both printed the first page
+    // and a script walking pages 0 … n (as Fireworks' "a number from 0 to the total number of pages" reads) saw one twice.
+    assert.deepEqual(await pageOf(0), everyone.slice(0, 2));
+    assert.deepEqual(await pageOf(1), everyone.slice(2, 4));
     assert.deepEqual(await pageOf(99), [], "past the last page is an empty page");
-    const second = ok(await shell("firectl user list --page-size 2 --page-token 2 -o json"));
+    const second = ok(await shell("firectl user list --page-size 2 --page-token 1 -o json"));
     assert.deepEqual(
       JSON.parse(second).users.map((u: { name: string }) => u.name.split("/").pop()),
       everyone.slice(2, 4),

@@ -26,20 +26,21 @@ export function withListFlags(command: Command, filterExample: string): Command 
     .option("--filter <expr>", `AIP-160 filter, e.g. ${filterExample}`)
     .option("--order-by <fields>", 'sort order, e.g. "create_time desc"')
     .addOption(new Option("--page-size <n>", "print one page of at most n items, then the next page token").argParser(parsePageSize))
-    .option("--page-token <token>", "print the page that starts at this token; all digits: that page number (1 is the first)")
+    .option("--page-token <token>", "print the page that starts at this token; all digits: that page number (0 is the first)")
     .option("--no-paginate", "print only the first page instead of following page tokens");
 }
 
 type Page = Record<string, unknown> & { nextPageToken?: string };
 
 /**
- * Page `n` (1 is the first, as Fireworks' list docs count them) from the first `page`: follows
- * `nextPageToken` n - 1 times. The server's tokens stay opaque; past the last page the answer is an
- * empty page.
+ * Page `n` from the first `page`, counted from 0 as Fireworks' firectl reference counts them
+ * ("--page-token: The page to list. A number from 0 to the total number of pages (number of
+ * entities / page size)", e.g. docs.fireworks.ai firectl `list api-key`): follows `nextPageToken`
+ * n times. The server's tokens stay opaque; past the last page the answer is an empty page.
  */
 async function walkToPage(ctx: Context, request: ApiRequest, query: NonNullable<ApiRequest["query"]>, first: Page, field: string, n: number): Promise<Page> {
   let page = first;
-  for (let at = 1; at < Math.min(n, MAX_PAGES); at++) {
+  for (let at = 0; at < Math.min(n, MAX_PAGES); at++) {
     if (!page.nextPageToken) return { ...page, [field]: [], nextPageToken: "" };
     page = await ctx.send<Page>({ ...request, query: { ...query, pageToken: page.nextPageToken } });
   }
@@ -64,7 +65,7 @@ export async function list<T>(ctx: Context, request: ApiRequest, field: string, 
   if (ctx.dryRun) {
     ctx.out(ctx.describe({ ...request, query }));
     if (!onePage) ctx.note("(the same request would be repeated with pageToken while the answer has a nextPageToken)");
-    if (pageNumber !== undefined && pageNumber > 1) ctx.note(`(then repeated with each answer's nextPageToken until page ${pageNumber})`);
+    if (pageNumber !== undefined && pageNumber > 0) ctx.note(`(then repeated with each answer's nextPageToken until page ${pageNumber})`);
     return;
   }
   let page = await ctx.send<Page>({ ...request, query });
