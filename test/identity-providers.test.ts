@@ -40,6 +40,7 @@ for (const dialect of DIALECTS) {
         enforceSso: false,
         trustEmailWithoutVerifiedClaim: false,
         state: "READY",
+        status: { code: "OK", message: "" },
         createTime: res.body.createTime,
         updateTime: res.body.updateTime,
       });

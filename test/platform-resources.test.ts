@@ -50,6 +50,7 @@ for (const dialect of DIALECTS) {
           inputPricePerMillionTokens: 0.2,
           outputPricePerMillionTokens: 0,
           state: "READY",
+          status: { code: "OK", message: "" },
           public: false,
           createdBy: "maker@my-account.sa.hearth.local",
           createTime: undefined,

@@ -38,6 +38,9 @@ export interface IdentityProviderInput {
 /** The API shape, declared once as the response schema of `/openapi.json`. The client secret is write-only: it is never part of a response. */
 export type { IdentityProvider };
 
+/** Why a DISABLED provider refuses sign-in (its `status.message`). */
+const DISABLED_MESSAGE = "another account holds this issuer and client id: sign-in is refused until the operator releases the pair to this account";
+
 function identityProviderView(row: IdentityProviderRow): IdentityProvider {
   return {
     name: identityProviderName(row.account_id, row.id),
@@ -49,6 +52,7 @@ function identityProviderView(row: IdentityProviderRow): IdentityProvider {
     enforceSso: row.enforce_sso === 1,
     trustEmailWithoutVerifiedClaim: row.trust_email_without_verified_claim === 1,
     state: row.state === "DISABLED" ? "DISABLED" : "READY",
+    status: row.state === "DISABLED" ? { code: "FAILED_PRECONDITION", message: DISABLED_MESSAGE } : { code: "OK", message: "" },
     createTime: formatTimestamp(row.create_time),
     updateTime: formatTimestamp(row.update_time),
   };

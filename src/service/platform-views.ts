@@ -23,6 +23,7 @@ export function modelView(row: ModelRow): Model {
     inputPricePerMillionTokens: row.input_price,
     outputPricePerMillionTokens: row.output_price,
     state: "READY",
+    status: { code: "OK", message: "" },
     public: false,
     createdBy: row.created_by,
     createTime: formatTimestamp(row.create_time),
@@ -42,6 +43,7 @@ export function publicModelView(publicAccountId: string, m: PublicModel & { back
     inputPricePerMillionTokens: m.inputPricePerMillionTokens,
     outputPricePerMillionTokens: m.outputPricePerMillionTokens,
     state: "READY",
+    status: { code: "OK", message: "" },
     public: true,
     createdBy: "",
   };

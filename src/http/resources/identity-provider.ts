@@ -2,7 +2,7 @@
  * @module The IdentityProvider resource as the API returns it (its client secret is write-only).
  */
 import { z } from "zod";
-import { listPage, timestamp } from "./common.ts";
+import { listPage, status, timestamp } from "./common.ts";
 
 /** An OIDC identity provider of an account (`accounts/{accountId}/identityProviders/{id}`). */
 export const identityProvider = z
@@ -18,6 +18,11 @@ export const identityProvider = z
     trustEmailWithoutVerifiedClaim: z.boolean(),
     /** DISABLED: another account holds its issuer and client id; it refuses sign-in until the operator settles ownership. */
     state: z.enum(["READY", "DISABLED"]),
+    /**
+     * Fireworks' `IdentityProvider.status` (python-sdk gateway_identity_provider.py): OK when READY;
+     * FAILED_PRECONDITION saying why when DISABLED.
+     */
+    status,
     createTime: timestamp,
     updateTime: timestamp,
   })

@@ -3,7 +3,7 @@
  */
 import { z } from "zod";
 import { MODEL_KINDS } from "../../domain/model-kind.ts";
-import { listPage, timestamp } from "./common.ts";
+import { listPage, status, timestamp } from "./common.ts";
 
 /** A model of an account, or of the operator's public catalogue (`public: true`, no times). */
 export const model = z
@@ -20,6 +20,8 @@ export const model = z
     inputPricePerMillionTokens: z.number(),
     outputPricePerMillionTokens: z.number(),
     state: z.literal("READY"),
+    /** Fireworks' `Model.status` (python-sdk src/fireworks/types/model.py): always OK, a model has no operation that fails. */
+    status,
     public: z.boolean(),
     /** The creator's email ("" for a public model). */
     createdBy: z.string(),

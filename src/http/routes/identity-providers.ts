@@ -60,6 +60,7 @@ const IDP_UPDATE: UpdateMaskSpec = {
     enforceSso: true,
     trustEmailWithoutVerifiedClaim: true,
     state: true,
+    status: true,
     createTime: true,
     updateTime: true,
   }),

@@ -30,6 +30,7 @@ const MODEL_FIELDS = fieldNames<Awaited<ReturnType<typeof models.getModel>>>()({
   inputPricePerMillionTokens: true,
   outputPricePerMillionTokens: true,
   state: true,
+  status: true,
   public: true,
   createdBy: true,
   createTime: true,
