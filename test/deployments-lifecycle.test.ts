@@ -117,6 +117,29 @@ for (const dialect of DIALECTS) {
       assert.equal((await call("DELETE", `${A}/deployments/d?hard=true`)).status, 200);
     });
 
+    test("regression: without orderBy deployments are listed oldest first, as Fireworks' ListDeployments orders them (create_time), not by name", async () => {
+      const ids = ["zz-older", "aa-newer"];
+      const both = encodeURIComponent('deployment_id="zz-older" OR deployment_id="aa-newer"');
+      const idsOf = async (query: string) =>
+        ((await call("GET", `${A}/deployments?filter=${both}${query}`)).body.deployments as Deployment[]).map((d) => d.name.split("/").pop());
+      try {
+        for (const id of ids) {
+          assert.equal((await call("POST", `${A}/deployments?deploymentId=${id}`, ISSUE_BODY)).status, 200);
+          await new Promise((resolve) => setTimeout(resolve, 5)); // distinct create times
+        }
+        assert.deepEqual(await idsOf(""), ["zz-older", "aa-newer"]);
+        assert.deepEqual(await idsOf("&orderBy=name"), ["aa-newer", "zz-older"], "orderBy still wins");
+        const first = await call("GET", `${A}/deployments?filter=${both}&pageSize=1`);
+        assert.deepEqual(
+          await idsOf(`&pageSize=1&pageToken=${encodeURIComponent(first.body.nextPageToken)}`),
+          ["aa-newer"],
+          "the page token continues in that order",
+        );
+      } finally {
+        for (const id of ids) await call("DELETE", `${A}/deployments/${id}?hard=true`);
+      }
+    });
+
     test("delete is soft: DELETED, listed only with showDeleted, not counted, id kept, serves nothing, undeleted; hard=true purges", async () => {
       assert.equal((await call("POST", `${A}/deployments?deploymentId=d`, ISSUE_BODY)).status, 200);
       assert.equal((await infer(h, admin, chat("accounts/a/deployments/d"))).status, 200);

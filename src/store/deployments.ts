@@ -122,7 +122,9 @@ function deploymentsTable(accountId: string): ListTable {
       update_time: { column: "update_time", type: "timestamp" },
     },
     order: { name: "id", display_name: "display_name", create_time: "create_time", update_time: "update_time", state: "state" },
-    defaultOrderBy: "name",
+    // Fireworks' ListDeployments: "If not specified, the default order is by create_time"
+    // (python-sdk src/fireworks/types/deployment_list_params.py); its other lists default to name.
+    defaultOrderBy: "create_time",
     idColumn: "id",
   };
 }
