@@ -5,7 +5,7 @@ import { APICallError, embed, embedMany, generateText, streamText } from "ai";
 import OpenAI from "openai";
 import { DIALECTS, type TestHearth } from "./support/hearth.ts";
 import { account, setQuota, startPlatform } from "./support/platform.ts";
-import { embeddingOf, RETRY_AFTER, USAGE, type FakeUpstream } from "./support/model-server.ts";
+import { embeddingOf, PERFORMANCE_HEADERS, RETRY_AFTER, USAGE, type FakeUpstream } from "./support/model-server.ts";
 
 /**
  * Hearth driven by the client libraries people point at Fireworks, unchanged but for the base URL:
@@ -81,6 +81,20 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(new Set(chunks.map((c) => c.model)), new Set([OWN]));
       assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "Hello, world");
       assert.deepEqual(chunks.at(-1)!.usage, USAGE);
+    });
+
+    test("a Fireworks backend's performance headers reach the client, plain and streamed; its other headers do not", async () => {
+      // Regression: no backend response header was relayed, so Fireworks' fireworks-* headers (which its
+      // SDK's perf_metrics_in_response documents on every non-streamed answer) never reached the client.
+      const messages = [{ role: "user" as const, content: "perf-headers" }];
+      const plain = await openai().chat.completions.create({ model: OWN, messages }).withResponse();
+      const streamed = await openai().chat.completions.create({ model: OWN, messages, stream: true }).withResponse();
+      for await (const _ of streamed.data);
+      for (const { response } of [plain, streamed]) {
+        for (const [name, value] of Object.entries(PERFORMANCE_HEADERS)) assert.equal(response.headers.get(name), value, name);
+        assert.equal(response.headers.get("fireworks-api-key-id"), null);
+        assert.equal(response.headers.get("x-backend-node"), null);
+      }
     });
 
     test("a backend that names no model: the answer and every chunk still name the requested model, the rest as the backend sent it", async () => {

@@ -165,6 +165,7 @@ export async function relayJson(c: Relayed, call: UpstreamCall): Promise<unknown
   const estimate = { promptTokens: c.promptEstimate, completionTokens: c.path === "/embeddings" ? 0 : estimateTokens(generatedChars(json)) };
   await endCall(c, usageOf(json) ?? estimate);
   c.exchange.status = 200;
+  Object.assign(c.exchange.headers, call.response.performance);
   c.exchange.headers["content-type"] = "application/json; charset=utf-8";
   return relayedObject(c, text, json, false);
 }
@@ -205,7 +206,11 @@ export function relayStream(c: Relayed, call: UpstreamCall, clientWantsUsage: bo
   const out = new PassThrough();
   out.on("error", () => undefined);
   c.exchange.status = 200;
-  Object.assign(c.exchange.headers, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
+  Object.assign(c.exchange.headers, call.response.performance, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+  });
   void pump(c, call, out, clientWantsUsage).finally(() => call.done());
   return out;
 }

@@ -75,6 +75,8 @@ interface UpstreamResponse {
   contentType: string;
   /** The backend's `retry-after` (and OpenAI's `retry-after-ms`) when well-formed, to relay with a 429. */
   retryAfter: Record<string, string>;
+  /** The backend's `fireworks-*` performance headers, to relay with a 2xx answer (`performanceHeaders`). */
+  performance: Record<string, string>;
   /** The body as it arrives, in chunks of bytes. */
   body: http.IncomingMessage;
 }
@@ -84,6 +86,31 @@ const DELAY_SECONDS = /^\d{1,9}$/;
 const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 // OpenAI's SDKs read `retry-after-ms` first: milliseconds, possibly fractional.
 const DELAY_MS = /^\d{1,12}(\.\d{1,6})?$/;
+
+const PERFORMANCE_PREFIX = "fireworks-";
+// A value worth relaying is a short run of printable ASCII: numbers, durations, ids.
+const PERFORMANCE_VALUE = /^[\x20-\x7e]{1,256}$/;
+const MAX_PERFORMANCE_HEADERS = 32;
+
+/**
+ * The `fireworks-*` headers of an upstream answer (Fireworks' per-request performance headers such
+ * as `fireworks-prompt-tokens` and `fireworks-server-time-to-first-token`, which its Python SDK's
+ * `perf_metrics_in_response` documents on every non-streamed answer), so that a Fireworks backend's
+ * reach the client as they would from Fireworks itself: at most 32, each value printable ASCII of at
+ * most 256 characters; a name that mentions a key, a token's secret or authorization is not relayed.
+ */
+function performanceHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  let count = 0;
+  for (const name in headers) {
+    if (!name.startsWith(PERFORMANCE_PREFIX) || /key|secret|auth|cookie/.test(name)) continue;
+    const value = headers[name];
+    if (typeof value !== "string" || !PERFORMANCE_VALUE.test(value)) continue;
+    out[name] = value;
+    if (++count === MAX_PERFORMANCE_HEADERS) break;
+  }
+  return out;
+}
 
 /** The retry headers of an upstream answer that can be relayed as they are; anything else is dropped. */
 function retryHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
@@ -209,6 +236,7 @@ export async function postUpstream(backend: Backend, path: string, body: string,
       ok: status >= 200 && status < 300,
       contentType: String(res.headers["content-type"] ?? ""),
       retryAfter: retryHeaders(res.headers),
+      performance: performanceHeaders(res.headers),
       body: res,
     };
     return { response, timeoutMs: backend.timeoutMs, abort, aborted: () => why, touch, done };

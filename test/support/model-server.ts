@@ -20,6 +20,8 @@ import { join } from "node:path";
  * with `stream: true` sends it as the data of the second of three events (`GARBLED`). "fielded" adds
  * `event:`, `id:` and `retry:` fields and a comment to every stream event, and sends a comment-only
  * keep-alive first. "chatty" goes on sending comments every 50 ms for ten seconds after its `[DONE]`.
+ * "perf-headers" adds Fireworks' performance headers to a successful answer (`PERFORMANCE_HEADERS`),
+ * with one that names a key and one of its own that must not be relayed.
  * `/v1/embeddings` answers one small vector per input.
  */
 export interface FakeUpstream {
@@ -41,6 +43,10 @@ export const USAGE = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18
 
 /** The retry headers of an "overloaded" 429: a wait longer than the OpenAI SDK's default first backoff (0.5 s), shorter than the AI SDK's (2 s). */
 export const RETRY_AFTER = { "retry-after": "1", "retry-after-ms": "700" };
+
+/** Fireworks' per-request performance headers, as a Fireworks backend sends them ("perf-headers"). */
+export const PERFORMANCE_HEADERS = { "fireworks-prompt-tokens": "11", "fireworks-server-time-to-first-token": "0.012", "fireworks-sampling-options": "{}" };
+const NOT_RELAYED = { "fireworks-api-key-id": "backend-key-1", "x-backend-node": "gpu-7" };
 
 /** What the fake embeds each input as: its length, then two constants. */
 export const embeddingOf = (input: unknown): number[] => [String(input).length, 0.5, -0.25];
@@ -162,8 +168,9 @@ export async function startUpstream(): Promise<FakeUpstream> {
         ? { id: "c1", object: "chat.completion.chunk", ...named, choices: [{ index: 0, delta: { content }, finish_reason }] }
         : { id: "c1", object: "text_completion", ...named, choices: [{ index: 0, text: content, finish_reason }] };
     };
+    const extra = text.includes("perf-headers") ? { ...PERFORMANCE_HEADERS, ...NOT_RELAYED } : {};
     if (body.stream && !text.includes("unstreamed")) {
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...extra });
       const words = text.includes("slow") ? Array.from({ length: 500 }, (_, i) => `w${i} `) : ["Hello", ", ", "world"];
       const fields = text.includes("fielded") ? `event: thread.message.delta\nid: 7\nretry: 1\n: ${UPSTREAM_SECRET}\n` : "";
       if (fields) res.write(`: keep-alive ${UPSTREAM_SECRET}\n\n`);
@@ -196,7 +203,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
     const max = body.max_tokens ?? body.max_completion_tokens;
     const usage =
       typeof max === "number" && max < USAGE.completion_tokens ? { ...USAGE, completion_tokens: max, total_tokens: USAGE.prompt_tokens + max } : USAGE;
-    res.writeHead(200, { "content-type": "application/json" });
+    res.writeHead(200, { "content-type": "application/json", ...extra });
     res.end(JSON.stringify({ id: "c1", object: chat ? "chat.completion" : "text_completion", ...named, choices: [choice], usage: reportedUsage ?? usage }));
   });
   server.on("connection", () => (state.connections += 1));
