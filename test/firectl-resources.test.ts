@@ -136,7 +136,7 @@ describe("firectl: models, deployments, datasets and billing", () => {
       assert.equal(local.code, 2, `${value}: ${local.stderr}`);
       assert.match(
         local.stderr,
-        /^firectl: invalid --group-by '.*': use distinct values of day, model, principal, apiKey, comma-separated; see 'firectl billing get-usage --help'$/m,
+        /^firectl: invalid --group-by '.*': use distinct values of day, model, principal, apiKey, comma-separated, or Fireworks' model_name, .*\(repeated\); see 'firectl billing get-usage --help'$/m,
       );
     }
   });

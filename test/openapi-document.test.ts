@@ -45,11 +45,15 @@ for (const dialect of DIALECTS) {
           const media = Object.entries(response.content ?? {});
           assert.ok(media.length > 0, `${op.operationId} ${status} declares no content`);
           for (const [type, { schema }] of media) {
-            const full = resolveSchema(doc, schema);
-            const object = full.type === "object" || full.properties !== undefined;
-            if (!full.type && !full.$ref) bare.push(`${op.operationId} ${status} ${type}: no type`);
-            else if (object && full.properties === undefined && full.additionalProperties === undefined)
-              bare.push(`${op.operationId} ${status} ${type}: bare object`);
+            // An answer of one of several shapes (anyOf) is full when each of its shapes is.
+            const resolved = resolveSchema(doc, schema);
+            const shapes = Array.isArray(resolved.anyOf) ? (resolved.anyOf as (typeof resolved)[]).map((s) => resolveSchema(doc, s)) : [resolved];
+            for (const full of shapes) {
+              const object = full.type === "object" || full.properties !== undefined;
+              if (!full.type && !full.$ref) bare.push(`${op.operationId} ${status} ${type}: no type`);
+              else if (object && full.properties === undefined && full.additionalProperties === undefined)
+                bare.push(`${op.operationId} ${status} ${type}: bare object`);
+            }
             compile(schema);
           }
         }

@@ -126,6 +126,15 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where
 }
 
 /**
+ * `raw` query parameters read as a route's declared `query` is read (proto names accepted, an
+ * undeclared or repeated parameter a 400 naming it): for a route that picks its schema by what it is given.
+ * @throws INVALID_ARGUMENT naming the parameter.
+ */
+export function readQuery<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  return parse(schema, normalizeQuery(schema, raw), "query parameter");
+}
+
+/**
  * The checks of an authenticated request's caller, before its request is read, in this order: the
  * credential (with a bad credential and a bad body, the credential's refusal wins; audited per
  * address as an unauthenticated attempt, see failedAuthentication), the networks its key is limited

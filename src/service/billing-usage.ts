@@ -1,7 +1,9 @@
 import { invalidArgument } from "../domain/errors.ts";
 import { usdFromNano, utcDay } from "../domain/pricing.ts";
 import { formatTimestamp } from "../domain/time.ts";
-import { usageByGroup, type UsageDimension, type UsageGroup } from "../store/usage.ts";
+import { usageByGroup, type UsageDimension } from "../store/usage.ts";
+import { withOthersKeysSummed } from "./usage-visibility.ts";
+import { serverlessCosts } from "./account-usage.ts";
 import { auditRefusals } from "./audit.ts";
 import type { Ctx, Deps } from "./context.ts";
 import { authorize, holds } from "./permissions.ts";
@@ -27,36 +29,12 @@ const COLUMN: Readonly<Record<BillingUsageDimension, UsageDimension>> = { day: "
 const MAX_RANGE_DAYS = 400;
 
 /**
- * `groups` (grouped by `dimensions`, `principal` among them) as a caller who may not see other
- * principals' API keys (`apiKeys.listOthers`) gets them: the rows of every other principal's keys
- * summed into one row without `api_key_id`, and without `principal` too unless `keepPrincipal`
- * (the caller did not group by it). Key ids stay unprobeable, as `GET …/users/-/apiKeys/{id}` keeps them.
- */
-function withOthersKeysSummed(groups: UsageGroup[], me: string, keepPrincipal: boolean): UsageGroup[] {
-  const summed = new Map<string, UsageGroup>();
-  for (const g of groups) {
-    const { requests, prompt_tokens, completion_tokens, spend_nano, ...dims } = g;
-    if (dims.principal !== me) delete dims.api_key_id;
-    if (!keepPrincipal) delete dims.principal;
-    const key = JSON.stringify([dims.day, dims.model, dims.principal, dims.api_key_id]);
-    const row = summed.get(key);
-    if (!row) summed.set(key, { ...dims, requests, prompt_tokens, completion_tokens, spend_nano });
-    else {
-      row.requests += requests;
-      row.prompt_tokens += prompt_tokens;
-      row.completion_tokens += completion_tokens;
-      row.spend_nano += spend_nano;
-    }
-  }
-  return [...summed.values()];
-}
-
-/**
  * Metered inference usage of the account grouped by `query.groupBy` (default model, principal and
  * key; `day` splits by UTC day). It is read from daily aggregate rows, so the range is widened to
  * whole UTC days: every day that overlaps [startTime, endTime) counts in full. A row carries only
  * the fields it is grouped by; to a caller without `apiKeys.listOthers`, other principals' keys are
- * not told apart (`withOthersKeysSummed`). Refuses (INVALID_ARGUMENT) a range that is empty or spans
+ * not told apart (`withOthersKeysSummed`). Without `groupBy` the answer carries Fireworks'
+ * `serverlessCosts` (by day and model), `dedicatedCosts` and `trainingCosts` too. Refuses (INVALID_ARGUMENT) a range that is empty or spans
  * more than 400 days.
  */
 export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, query: UsageQuery): Promise<BillingUsage> {
@@ -97,7 +75,15 @@ export async function billingUsage(deps: Deps, ctx: Ctx, accountId: string, quer
         costUsd: usdFromNano(g.spend_nano),
       };
     });
+    // Without groupBy the answer is also Fireworks' (by model, as Fireworks' default groups
+    // serverless usage), so a script that asks for a range alone finds serverlessCosts.
+    const fireworks = query.groupBy === undefined && {
+      serverlessCosts: await serverlessCosts(deps, ctx, accountId, { fromDay, toDay }, ["model_name"], {}),
+      dedicatedCosts: [],
+      trainingCosts: [],
+    };
     return {
+      ...fireworks,
       startTime: formatTimestamp(Date.parse(`${fromDay}T00:00:00Z`)),
       endTime: formatTimestamp(Date.parse(`${toDay}T00:00:00Z`) + 86_400_000),
       usage,

@@ -245,3 +245,17 @@ export async function setApiKeyState(db: Db, keyId: string, state: "ENABLED" | "
 export async function markRotated(db: Db, keyId: string, successorId: string, expireTime: number): Promise<void> {
   await db.updateTable("api_keys").set({ successor_key_id: successorId, expire_time: expireTime }).where("id", "=", keyId).execute();
 }
+
+/** The display names of the account's keys among `keyIds` (a deleted key has none), by id: to label usage rows. */
+export async function apiKeyDisplayNames(db: Db, accountId: string, keyIds: readonly string[]): Promise<Map<string, string>> {
+  if (keyIds.length === 0) return new Map();
+  const rows = await db.selectFrom("api_keys").select(["id", "display_name"]).where("account_id", "=", accountId).where("id", "in", keyIds).execute();
+  return new Map(rows.map((r) => [r.id, r.display_name]));
+}
+
+/** The ids of the account's keys named one of `names` (display names need not be unique): to filter usage by key name. */
+export async function apiKeyIdsNamed(db: Db, accountId: string, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const rows = await db.selectFrom("api_keys").select("id").where("account_id", "=", accountId).where("display_name", "in", names).execute();
+  return rows.map((r) => r.id);
+}

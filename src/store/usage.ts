@@ -84,11 +84,22 @@ export type UsageDimension = "day" | "model" | "principal" | "api_key_id";
  */
 export type UsageGroup = Partial<Pick<UsageDailyRow, UsageDimension>> & Pick<UsageDailyRow, "requests" | "prompt_tokens" | "completion_tokens" | "spend_nano">;
 
+/** Rows kept by a usage query: for each dimension named, rows whose value is one of those given (none given: no row). */
+export type UsageWhere = Partial<Record<UsageDimension, readonly string[]>>;
+
 /**
  * Usage on UTC days in [fromDay, toDay] (`YYYY-MM-DD`), grouped by `dimensions` (none: one row
- * of totals, when there is any usage), ordered by the dimensions in the order given.
+ * of totals, when there is any usage), ordered by the dimensions in the order given, of the rows
+ * `where` keeps (default all).
  */
-export async function usageByGroup(db: Db, accountId: string, fromDay: string, toDay: string, dimensions: readonly UsageDimension[]): Promise<UsageGroup[]> {
+export async function usageByGroup(
+  db: Db,
+  accountId: string,
+  fromDay: string,
+  toDay: string,
+  dimensions: readonly UsageDimension[],
+  where: UsageWhere = {},
+): Promise<UsageGroup[]> {
   let query = db
     .selectFrom("usage_daily")
     .select((eb) => [
@@ -101,6 +112,9 @@ export async function usageByGroup(db: Db, accountId: string, fromDay: string, t
     .where("day", ">=", fromDay)
     .where("day", "<=", toDay)
     .having((eb) => eb.fn.count("requests"), ">", 0);
+  for (const [dimension, values] of Object.entries(where) as Array<[UsageDimension, readonly string[]]>) {
+    query = values.length === 0 ? query.where(sql<boolean>`1 = 0`) : query.where(dimension, "in", values);
+  }
   for (const dimension of dimensions) query = query.select(dimension).groupBy(dimension).orderBy(dimension) as unknown as typeof query;
   const rows = (await query.execute()) as Array<Record<string, number | string | null>>;
   return rows.map((r) => {

@@ -14,7 +14,8 @@ export interface ApiRequest {
   method: Method;
   /** Path below the base, starting with `/`; ids in it are already encoded. */
   path: string;
-  query?: Record<string, string | number | undefined>;
+  /** Query parameters; a list is sent as the parameter repeated (`groupBy=a&groupBy=b`). */
+  query?: Record<string, string | number | readonly string[] | undefined>;
   body?: unknown;
 }
 
@@ -119,7 +120,8 @@ export class HearthClient {
   url(request: ApiRequest): string {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(request.query ?? {})) {
-      if (value !== undefined && value !== "") params.set(name, String(value));
+      if (Array.isArray(value)) for (const item of value as readonly string[]) params.append(name, item);
+      else if (value !== undefined && value !== "") params.set(name, String(value));
     }
     const query = params.toString();
     return `${this.base}${request.path}${query ? `?${query}` : ""}`;

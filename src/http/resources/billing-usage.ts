@@ -2,6 +2,7 @@
  * @module The billing usage report as the API returns it.
  */
 import { z } from "zod";
+import { accountUsage } from "./account-usage.ts";
 import { timestamp } from "./common.ts";
 
 const tokens = {
@@ -14,7 +15,8 @@ const tokens = {
 
 /**
  * Metered inference over whole UTC days [startTime, endTime), by the request's `groupBy` (default
- * model, principal and key; a row carries only the fields it is grouped by), and in total.
+ * model, principal and key; a row carries only the fields it is grouped by), and in total. Asked
+ * without `groupBy`, Fireworks' lists too (`serverlessCosts` by day and model): see `accountUsage`.
  */
 export const billingUsage = z
   .object({
@@ -30,6 +32,7 @@ export const billingUsage = z
       }),
     ),
     total: z.object(tokens),
+    ...accountUsage.partial().shape,
   })
   .meta({ id: "BillingUsage" });
 export type BillingUsage = z.output<typeof billingUsage>;
