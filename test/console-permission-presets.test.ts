@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { ACTION_NAMES, can } from "../src/domain/actions.ts";
-import { createSigninLink } from "../src/service/signin-links.ts";
 import { human } from "./support/fixtures.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
-import { checkPage, ensureConsoleBuilt, launchChromium, watchCsp } from "./support/console.ts";
-
-interface Visit {
-  context: BrowserContext;
-  page: Page;
-  blocked: () => Promise<string[]>;
-}
+import { checkPage, ensureConsoleBuilt, launchChromium, signInToConsole, type Visit } from "./support/console.ts";
 
 const contributor = ACTION_NAMES.filter((a) => can("contributor", a));
 
@@ -26,16 +19,7 @@ describe("console: permission presets page in a browser", { timeout: 300_000 }, 
   let browser: Browser;
   let admin: Visit;
 
-  async function signIn(email: string): Promise<Visit> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
-    const page = await context.newPage();
-    const blocked = await watchCsp(page);
-    await page.goto((await createSigninLink(h.deps, h.accountId, email, h.baseUrl)).url);
-    await page.getByRole("heading", { level: 1, name: "Users" }).waitFor();
-    await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Permission presets", exact: true }).click();
-    await page.getByRole("heading", { level: 1, name: "Permission presets" }).waitFor();
-    return { context, page, blocked };
-  }
+  const signIn = (email: string): Promise<Visit> => signInToConsole(browser, h, email, "Permission presets");
 
   const preset = async (id: string) => (await h.call("GET", `/v1/accounts/${h.accountId}/permissionPresets/${id}`)).body;
 

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { createSigninLink } from "../src/service/signin-links.ts";
+import type { Browser } from "playwright-core";
 import { human } from "./support/fixtures.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
-import { checkPage, ensureConsoleBuilt, launchChromium, watchCsp } from "./support/console.ts";
+import { checkPage, ensureConsoleBuilt, launchChromium, signInToConsole, type Visit } from "./support/console.ts";
 import { startReceiver } from "./support/webhook-receiver.ts";
-
-interface Visit {
-  context: BrowserContext;
-  page: Page;
-  blocked: () => Promise<string[]>;
-}
 
 /**
  * The console's Settings page in headless Chromium: an admin sets the key policy (a refused value
@@ -27,16 +20,7 @@ describe("console: settings page in a browser", { timeout: 300_000 }, () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const A = () => `/v1/accounts/${h.accountId}`;
 
-  async function signIn(email: string): Promise<Visit> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
-    const page = await context.newPage();
-    const blocked = await watchCsp(page);
-    await page.goto((await createSigninLink(h.deps, h.accountId, email, h.baseUrl)).url);
-    await page.getByRole("heading", { level: 1, name: "Users" }).waitFor();
-    await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Settings", exact: true }).click();
-    await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
-    return { context, page, blocked };
-  }
+  const signIn = (email: string): Promise<Visit> => signInToConsole(browser, h, email, "Settings");
 
   before(async () => {
     ensureConsoleBuilt();

@@ -4,8 +4,10 @@ import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { CONSOLE_DIST } from "../../src/http/console.ts";
+import { createSigninLink } from "../../src/service/signin-links.ts";
+import type { TestHearth } from "./hearth.ts";
 
 /**
  * Browser tests of the web console: Debian's Chromium driven by playwright-core (no browser is
@@ -107,4 +109,28 @@ export async function checkPage(page: Page, blocked: () => Promise<string[]>, na
   const violations = await seriousViolations(page);
   assert.equal(violations.length, 0, `${name}:\n${describeViolations(violations)}`);
   assert.deepEqual(await blocked(), [], `${name}: the content security policy blocked something`);
+}
+
+/** A person's browser on the console: its own context and page, and what the CSP blocked there. */
+export interface Visit {
+  context: BrowserContext;
+  page: Page;
+  blocked: () => Promise<string[]>;
+}
+
+/**
+ * Signs `email` in to the console of `h` (listening) through a one-time link, in a fresh context at
+ * 1280 × 900, and opens the navigation's page `open` when given (waiting for its heading).
+ */
+export async function signInToConsole(browser: Browser, h: TestHearth, email: string, open?: string): Promise<Visit> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+  const page = await context.newPage();
+  const blocked = await watchCsp(page);
+  await page.goto((await createSigninLink(h.deps, h.accountId, email, h.baseUrl)).url);
+  await page.getByRole("heading", { level: 1, name: "Users" }).waitFor();
+  if (open) {
+    await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: open, exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: open }).waitFor();
+  }
+  return { context, page, blocked };
 }

@@ -1,4 +1,6 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import type { Deps, RequestMeta } from "../../service/context.ts";
 import { ApiError } from "../../domain/errors.ts";
 import { isLoopbackRedirect, PKCE_CHALLENGE, PKCE_VERIFIER } from "../../domain/sign-in.ts";
 import { redeemCliGrant, refreshCliSignIn } from "../../service/cli-sign-in.ts";
@@ -12,6 +14,34 @@ import { cliCredentials, cliSignOut } from "../resources/sign-in.ts";
 import { identityProviderName } from "../../domain/resource-names.ts";
 
 const STATE = /^[A-Za-z0-9._~-]{16,128}$/;
+
+/** What firectl sends with its refresh token: the account and identity provider it was sealed for. */
+const refreshTokenBody = z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(8192) });
+
+/**
+ * Runs `work` for a call that presents firectl's refresh token (a renewal, a sign-out): its answer
+ * is not cached; it is counted per address and provider before `work` may call the provider (junk
+ * tokens would each cost a call with Hearth's client secret, `admitProviderCall`); a refusal is a
+ * failed authentication, counted and audited in the account (`failedAuthentication`).
+ */
+async function presentingRefreshToken<T>(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: z.output<typeof refreshTokenBody>,
+  operationId: string,
+  work: (meta: RequestMeta) => Promise<T>,
+): Promise<T> {
+  void reply.header("cache-control", "no-store");
+  await admitProviderCall(deps, request, body.accountId, body.identityProviderId);
+  try {
+    return await work(requestMeta(request));
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const resource = identityProviderName(body.accountId, body.identityProviderId);
+    throw await failedAuthentication(deps, request, { operationId, accountId: body.accountId, resource }, error);
+  }
+}
 
 /** `firectl signin` and `signout`: the browser half (start) and the calls firectl makes itself (token, refresh, signout). */
 export function cliSignInRoutes(router: Router): void {
@@ -69,19 +99,11 @@ export function cliSignInRoutes(router: Router): void {
     tag: "Sign-in",
     response: cliCredentials,
     auth: false,
-    body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(8192) }),
-    handler: async ({ deps, body, request, reply }) => {
-      void reply.header("cache-control", "no-store");
-      // Junk refresh tokens would each cost a call to the provider with Hearth's client secret.
-      await admitProviderCall(deps, request, body.accountId, body.identityProviderId);
-      try {
-        return await refreshCliSignIn(deps, body.accountId, body.identityProviderId, body.refreshToken, requestMeta(request));
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        const resource = identityProviderName(body.accountId, body.identityProviderId);
-        throw await failedAuthentication(deps, request, { operationId: "RefreshCliSignIn", accountId: body.accountId, resource }, error);
-      }
-    },
+    body: refreshTokenBody,
+    handler: ({ deps, body, request, reply }) =>
+      presentingRefreshToken(deps, request, reply, body, "RefreshCliSignIn", (meta) =>
+        refreshCliSignIn(deps, body.accountId, body.identityProviderId, body.refreshToken, meta),
+      ),
   });
 
   router.add({
@@ -93,18 +115,10 @@ export function cliSignInRoutes(router: Router): void {
     tag: "Sign-in",
     response: cliSignOut,
     auth: false,
-    body: z.object({ accountId: id("account id"), identityProviderId: id("identity provider id"), refreshToken: z.string().min(1).max(8192) }),
-    handler: async ({ deps, body, request, reply }) => {
-      void reply.header("cache-control", "no-store");
-      // A valid token may cost a call to the provider: counted per address and provider, as a refresh is.
-      await admitProviderCall(deps, request, body.accountId, body.identityProviderId);
-      try {
-        return await signOutCli(deps, body.accountId, body.identityProviderId, body.refreshToken, requestMeta(request));
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        const resource = identityProviderName(body.accountId, body.identityProviderId);
-        throw await failedAuthentication(deps, request, { operationId: "SignOutCli", accountId: body.accountId, resource }, error);
-      }
-    },
+    body: refreshTokenBody,
+    handler: ({ deps, body, request, reply }) =>
+      presentingRefreshToken(deps, request, reply, body, "SignOutCli", (meta) =>
+        signOutCli(deps, body.accountId, body.identityProviderId, body.refreshToken, meta),
+      ),
   });
 }
