@@ -29,7 +29,7 @@ const COUNT_COLUMNS: ReadonlyArray<Column<UsageRow>> = [
 ];
 
 /** Hearth's dimensions (`day,model`, one comma-separated value) or Fireworks' (`model_name`, one a value, repeatable). */
-const HEARTH_GROUPS = `distinct values of ${BILLING_USAGE_DIMENSIONS.join(", ")}, comma-separated`;
+const OWN_GROUPS = `distinct values of ${BILLING_USAGE_DIMENSIONS.join(", ")}, comma-separated`;
 
 /**
  * `--group-by` (repeatable): a Fireworks dimension (`model_name`, `annotations.team`, …, checked by
@@ -41,7 +41,7 @@ function collectGroupBy(value: string, previous: string[] | undefined): string[]
   const names = value.split(",").map((n) => n.trim());
   const known = BILLING_USAGE_DIMENSIONS as readonly string[];
   if (names.some((n) => !known.includes(n)) || new Set(names).size !== names.length) {
-    throw new InvalidArgumentError(`use ${HEARTH_GROUPS}, or Fireworks' ${FIREWORKS_DIMENSIONS.join(", ")} (repeated)`);
+    throw new InvalidArgumentError(`use ${OWN_GROUPS}, or Fireworks' ${FIREWORKS_DIMENSIONS.join(", ")} (repeated)`);
   }
   return [...(previous ?? []), names.join(",")];
 }
