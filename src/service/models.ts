@@ -127,7 +127,7 @@ export async function createModel(deps: Deps, ctx: Ctx, accountId: string, model
       account_id: accountId,
       id,
       display_name: checkDisplayName(input.displayName ?? ""),
-      description: (input.description ?? "").slice(0, 1000),
+      description: input.description ?? "",
       backend: checkBackend(deps, input.backend),
       upstream_model: checkUpstreamModel(deps, accountId, input.backend, input.upstreamModel || id),
       input_price: checkPrice(input.inputPricePerMillionTokens, "inputPricePerMillionTokens") ?? 0,
@@ -172,7 +172,7 @@ export async function updateModel(deps: Deps, ctx: Ctx, accountId: string, model
     authorize(ctx, own ? "models.manageOwn" : "models.manageOthers", own ? "update models" : "update models created by others");
     const patch: models.ModelPatch = {};
     if (input.displayName !== undefined) patch.display_name = checkDisplayName(input.displayName);
-    if (input.description !== undefined) patch.description = input.description.slice(0, 1000);
+    if (input.description !== undefined) patch.description = input.description;
     if (input.backend !== undefined) patch.backend = checkBackend(deps, input.backend);
     if (input.upstreamModel !== undefined) patch.upstream_model = input.upstreamModel || row.id;
     if (input.inputPricePerMillionTokens !== undefined) patch.input_price = checkPrice(input.inputPricePerMillionTokens, "inputPricePerMillionTokens")!;

@@ -122,7 +122,14 @@ export function auditLogRoutes(router: Router): void {
         type: z.enum(["WEBHOOK", "SPLUNK_HEC"], { error: "must be WEBHOOK or SPLUNK_HEC" }),
         webhook: z.string().max(300).optional(),
         url: plainText().max(2048).optional(),
-        hecToken: z.string().min(1).max(512).optional(),
+        // Sent as `Authorization: Splunk <hecToken>`: a character a header cannot carry (a control,
+        // a space, anything past ASCII) would be stored and then fail every delivery.
+        hecToken: z
+          .string()
+          .min(1)
+          .max(512)
+          .regex(/^[\x21-\x7e]+$/, "must be visible ASCII characters (it is sent in the Authorization header)")
+          .optional(),
       }),
       { displayName: "SIEM", type: "WEBHOOK", webhook: "accounts/my-account/webhooks/alerts" },
     ),

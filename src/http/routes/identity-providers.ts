@@ -15,8 +15,15 @@ const oidcConfig = z.object({
     .meta({ ...FIELD_RULES.issuerUrl.schema })
     .optional(),
   clientId: plainText().optional(),
-  /** Write-only: stored sealed, never returned. */
-  clientSecret: z.string().optional(),
+  /**
+   * Write-only: stored sealed, never returned. RFC 6749 (Appendix A.2) spells a client secret in
+   * printable ASCII; another character (a lone surrogate cannot even be stored as sent) could only
+   * fail every sign-in later.
+   */
+  clientSecret: z
+    .string()
+    .regex(/^[\x20-\x7e]*$/, "must be printable ASCII characters (RFC 6749, Appendix A.2)")
+    .optional(),
 });
 
 const body = z.object({

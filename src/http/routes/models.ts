@@ -12,7 +12,7 @@ const modelParams = accountParams.extend({ modelId: example(id("model id"), "my-
 
 const modelFields = z.object({
   displayName: displayName().optional(),
-  description: plainText().optional(),
+  description: plainText().max(1000).optional(),
   backend: z.string().optional(),
   upstreamModel: plainText().max(256).optional(),
   inputPricePerMillionTokens: z.number().optional(),
