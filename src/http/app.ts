@@ -7,7 +7,7 @@ import { errorHandler, notFoundHandler } from "./errors.ts";
 import { auditFrameworkRefusal } from "./framework-refusals.ts";
 import { auditEdgeRefusal } from "./edge-refusals.ts";
 import type { ApiError } from "../domain/errors.ts";
-import { parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
+import { duplicateMemberRefusal, parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { requestIdOf } from "./fast-path-request.ts";
 import { withoutKeys } from "../domain/key-shapes.ts";
@@ -96,11 +96,14 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     keepRawJsonBody(req, raw);
     const text = raw.trim();
     if (text === "") return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, parseJsonBody(text));
+      value = parseJsonBody(text);
     } catch (error) {
-      done(null, new MalformedBody(`malformed JSON body: ${(error as Error).message}`));
+      return done(null, new MalformedBody(`malformed JSON body: ${(error as Error).message}`));
     }
+    const twice = duplicateMemberRefusal(req, text);
+    done(null, twice === undefined ? value : new MalformedBody(twice));
   });
   // Any other media type is refused by the router too, after the credential check (so audited);
   // the body is not read. A route that takes streams names its own types.

@@ -4,6 +4,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from "../config.ts";
 import { ApiError, invalidArgument } from "../domain/errors.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
+import { duplicateMember } from "../domain/json-duplicate-member.ts";
+import { quoted } from "../domain/display-text.ts";
 import { inferenceEndpoint } from "../gateway/inference-routes.ts";
 import { routeConfig } from "./route-config.ts";
 
@@ -105,6 +107,19 @@ export function parseJsonBody(text: string): unknown {
   // Only a text holding the name, or an escape that could spell it, can have such a member.
   if ((text.includes("__proto__") || text.includes("\\u")) && hasProtoMember(value)) throw new Error('a member named "__proto__" is not accepted');
   return value;
+}
+
+/**
+ * The refusal of a JSON body that names one member twice in an object (`{"role": "user", "role":
+ * "admin"}`), or undefined. `JSON.parse` keeps the last silently while a proxy or a log in front may
+ * read the first; a value given in two places is refused everywhere else too (a field under both
+ * of its names, a query parameter, a header). Exempt: inference bodies (both mounts), sent upstream
+ * serialised again from the parsed value, so the backend reads the value Hearth checked.
+ */
+export function duplicateMemberRefusal(request: FastifyRequest, text: string): string | undefined {
+  if (inferenceEndpoint(request.routeOptions.url ?? "") !== undefined) return undefined;
+  const name = duplicateMember(text);
+  return name === undefined ? undefined : `the request body gives member ${quoted(name.slice(0, 100))} twice in one object: give it once`;
 }
 
 /** True when a string (value or key) anywhere in a parsed JSON body holds U+0000. */
