@@ -1,4 +1,5 @@
-import { existsSync, renameSync, rmSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { backup, DatabaseSync } from "node:sqlite";
 import { LATEST_VERSION } from "./migrations.ts";
 import { privateFile } from "./private-files.ts";
@@ -50,7 +51,9 @@ function storeInUse(dbPath: string): boolean {
 
 /** Checks that `file` is a whole, readable Hearth store this version can run; returns its schema version. */
 function checkStoreFile(file: string): number {
+  if (file.trim() === "") throw new BackupError("give the backup file to restore, e.g. hearth restore /backups/hearth.db");
   if (!existsSync(file)) throw new BackupError(`${file} does not exist`);
+  if (statSync(file).isDirectory()) throw new BackupError(`${file} is a directory, not a backup file`);
   let db: DatabaseSync;
   try {
     db = open(file, true);
@@ -77,12 +80,25 @@ function checkStoreFile(file: string): number {
 }
 
 /**
+ * Refuses, before a page is copied, a backup target no file can be written at: no name, a directory,
+ * or a place whose directory does not exist (found after the whole copy, by the rename, they were
+ * system errors such as `EISDIR: illegal operation on a directory, rename …`).
+ */
+function checkBackupTarget(file: string): void {
+  if (file.trim() === "") throw new BackupError("give the file to write the backup to, e.g. hearth backup /backups/hearth.db");
+  if (existsSync(file) && statSync(file).isDirectory()) throw new BackupError(`${file} is a directory: give the backup file's name inside it`);
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BackupError(`cannot write ${file}: ${dir} is not an existing directory`);
+}
+
+/**
  * Copies the store at `dbPath` to `file` (written beside it first, renamed when complete, so a
  * half-written backup never carries the final name). The copy is a single file in rollback-journal
  * mode, with mode 0600. Refuses to replace an existing `file` unless `overwrite`.
  */
 export async function backupSqlite(dbPath: string, file: string, options: { overwrite?: boolean } = {}): Promise<{ pages: number; version: number }> {
   if (!existsSync(dbPath)) throw new BackupError(`there is no store at ${dbPath} (check HEARTH_DATA_DIR)`);
+  checkBackupTarget(file);
   if (existsSync(file) && !options.overwrite) throw new BackupError(`${file} already exists: choose another name or pass --force`);
   const partial = `${file}.partial`;
   rmSync(partial, { force: true });
