@@ -7,7 +7,7 @@ import { errorHandler, notFoundHandler } from "./errors.ts";
 import { auditFrameworkRefusal } from "./framework-refusals.ts";
 import { auditEdgeRefusal } from "./edge-refusals.ts";
 import type { ApiError } from "../domain/errors.ts";
-import { duplicateMemberRefusal, parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
+import { duplicateMemberRefusal, inexactNumberRefusal, parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { requestIdOf } from "./fast-path-request.ts";
 import { withoutKeys } from "../domain/key-shapes.ts";
@@ -102,8 +102,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
     } catch (error) {
       return done(null, new MalformedBody(`malformed JSON body: ${(error as Error).message}`));
     }
-    const twice = duplicateMemberRefusal(req, text);
-    done(null, twice === undefined ? value : new MalformedBody(twice));
+    const refusal = duplicateMemberRefusal(req, text) ?? inexactNumberRefusal(req, text);
+    done(null, refusal === undefined ? value : new MalformedBody(refusal));
   });
   // Any other media type is refused by the router too, after the credential check (so audited);
   // the body is not read. A route that takes streams names its own types.

@@ -21,6 +21,7 @@ import type { Ctx, Deps } from "../service/context.ts";
 import { withPresetActions } from "../service/permission-presets.ts";
 import { keyedRequest, type KeyedRequest } from "./fast-path-request.ts";
 import { parseJsonBody, SECURITY_HEADERS } from "./hardening.ts";
+import { inexactNumber } from "../domain/json-inexact-number.ts";
 import { inferenceRequestBody } from "./routes/inference.ts";
 import { countFastPathAnswer } from "./metrics.ts";
 import { isJsonObject } from "../domain/json-object.ts";
@@ -76,11 +77,15 @@ function readBody(req: IncomingMessage, length: number): Promise<{ body: Buffer;
   });
 }
 
-/** The parsed JSON object of a body, or undefined when it is not one or not UTF-8 (the framework then says why). */
+/**
+ * The parsed JSON object of a body, or undefined when it is not one, not UTF-8 or holds a number it
+ * would forward changed (`inexactNumber`): the framework then says why.
+ */
 function jsonObject(body: Buffer): Record<string, unknown> | undefined {
   try {
-    const value = parseJsonBody(strictUtf8(body));
-    return isJsonObject(value) ? value : undefined;
+    const text = strictUtf8(body);
+    const value = parseJsonBody(text);
+    return isJsonObject(value) && inexactNumber(text) === undefined ? value : undefined;
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ import type { Config } from "../config.ts";
 import { ApiError, invalidArgument } from "../domain/errors.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../domain/json-depth.ts";
 import { duplicateMember } from "../domain/json-duplicate-member.ts";
+import { inexactNumber } from "../domain/json-inexact-number.ts";
 import { quoted } from "../domain/display-text.ts";
 import { inferenceEndpoint } from "../gateway/inference-routes.ts";
 import { routeConfig } from "./route-config.ts";
@@ -120,6 +121,20 @@ export function duplicateMemberRefusal(request: FastifyRequest, text: string): s
   if (inferenceEndpoint(request.routeOptions.url ?? "") !== undefined) return undefined;
   const name = duplicateMember(text);
   return name === undefined ? undefined : `the request body gives member ${quoted(name.slice(0, 100))} twice in one object: give it once`;
+}
+
+/**
+ * The refusal of an inference body holding a number its backend would be sent changed (`inexactNumber`):
+ * the gateway serialises the parsed body again, so `"temperature": 1e309` would reach it as `null` (the
+ * backend's default) and `"seed": 18446744073709551615` as another seed. Hearth's own bodies need no
+ * such check: their numbers are checked against ranges a double holds exactly.
+ */
+export function inexactNumberRefusal(request: FastifyRequest, text: string): string | undefined {
+  if (inferenceEndpoint(request.routeOptions.url ?? "") === undefined) return undefined;
+  const literal = inexactNumber(text);
+  if (literal === undefined) return undefined;
+  const shown = literal.length > 40 ? `${literal.slice(0, 40)}…` : literal;
+  return `the request body holds the number ${shown}, which cannot be passed on as sent (JSON numbers are read as doubles): send finite numbers, and integers from -9007199254740991 to 9007199254740991`;
 }
 
 /** True when a string (value or key) anywhere in a parsed JSON body holds U+0000. */
