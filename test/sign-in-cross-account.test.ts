@@ -223,6 +223,31 @@ for (const dialect of DIALECTS) {
       assert.equal(old.status, 401, "the replaced session ended");
     });
 
+    test("regression (fuzzer): the switch page's form with a field given twice, or one it does not have, is a 400 and the browser stays where it was", async () => {
+      await human(h, "erin@corp.example", "user");
+      const browser = await aliceInA();
+      const erin = await createSigninLink(h.deps, "my-account", "erin@corp.example", h.baseUrl);
+      const token = formToken(await (await browser.request(erin.url, { headers: { accept: "text/html" } })).text());
+      // Before, the last "choice" decided silently (here: switch), and an unknown field was dropped.
+      const refusals: Array<[string, RegExp]> = [
+        [`token=${token}&choice=stay&choice=switch`, /^invalid form: field "choice" is given more than once$/],
+        [`token=${token}&token=${token}&choice=switch`, /^invalid form: field "token" is given more than once$/],
+        [`token=${token}&choice=switch&next=%2Faccount`, /^invalid form: .*"next"/],
+      ];
+      for (const [body, message] of refusals) {
+        const res = await browser.request(`${h.baseUrl}/auth/switch`, {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/x-www-form-urlencoded", origin: h.baseUrl },
+        });
+        assert.equal(res.status, 400, body);
+        assert.match(((await res.json()) as any).error.message, message);
+        assert.deepEqual(await whoIs(h, browser), { accountId: "my-account", email: "alice@corp.example" });
+      }
+      assert.equal((await answer(browser, token, "stay")).status, 303, "the page's own answer is served");
+      assert.deepEqual(await whoIs(h, browser), { accountId: "my-account", email: "alice@corp.example" });
+    });
+
     test("reproduction: a refused answer to the switch page (a forged token) is audited in the account of the browser's session", async () => {
       const browser = await aliceInA();
       await signInToB(browser);

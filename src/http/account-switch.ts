@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ApiError, invalidArgument, permissionDenied } from "../domain/errors.ts";
+import { quoted } from "../domain/display-text.ts";
 import type { Principal } from "../domain/principal.ts";
 import { open, seal } from "../domain/secret-box.ts";
 import { newToken, safeNextPath, tokensEqual } from "../domain/sign-in.ts";
@@ -100,7 +101,8 @@ export async function signedIn(deps: Deps, request: FastifyRequest, reply: Fasti
     .send(accountSwitchPage(signedInAs(current.principal), signedInAs(incoming), pending.token));
 }
 
-const switchForm = z.object({
+/** The page's form holds these two fields, each once: another field or a repeated one is refused, never dropped or decided by the last. */
+const switchForm = z.strictObject({
   token: z.string().max(64),
   choice: z.enum(["switch", "stay"], { message: 'must be "switch" or "stay"' }),
 });
@@ -115,7 +117,13 @@ const switchForm = z.object({
 export function accountSwitchRoutes(app: FastifyInstance, deps: Deps): void {
   void app.register(async (scope) => {
     scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 4096 }, (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      // A name sent twice keeps both values (an array), for the form's schema to refuse.
+      const fields = new Map<string, string | string[]>();
+      for (const [name, value] of new URLSearchParams(body as string)) {
+        const had = fields.get(name);
+        fields.set(name, had === undefined ? value : [had, value].flat());
+      }
+      done(null, Object.fromEntries(fields));
     });
     scope.post(SWITCH_PATH, async (request, reply) => {
       try {
@@ -135,7 +143,10 @@ const SWITCH_OPERATION = { method: "SwitchAccount", resource: "auth/switch" };
 
 /** The switch page's answer (see `accountSwitchRoutes`). @throws INVALID_ARGUMENT, PERMISSION_DENIED */
 async function answerSwitch(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const parsed = switchForm.safeParse(request.body ?? {});
+  const given = (request.body ?? {}) as Record<string, unknown>;
+  const repeated = Object.keys(given).find((name) => Array.isArray(given[name]));
+  if (repeated !== undefined) throw invalidArgument(`invalid form: field ${quoted(repeated.slice(0, 100))} is given more than once`);
+  const parsed = switchForm.safeParse(given);
   if (!parsed.success) throw invalidArgument(`invalid form: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"} ${i.message}`).join("; ")}`);
   const origin = request.headers.origin;
   const own = new Set([requestOrigin(request, undefined), ...(deps.config.publicUrl ? [deps.config.publicUrl] : [])]);
