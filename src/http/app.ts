@@ -7,7 +7,7 @@ import { errorHandler, notFoundHandler } from "./errors.ts";
 import { auditFrameworkRefusal } from "./framework-refusals.ts";
 import { auditEdgeRefusal } from "./edge-refusals.ts";
 import type { ApiError } from "../domain/errors.ts";
-import { duplicateMemberRefusal, inexactNumberRefusal, parseJsonBody, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
+import { duplicateMemberRefusal, inexactNumberRefusal, parseJsonBody, refuseContentEncoding, refuseNul, securityHeaders, serverOptions } from "./hardening.ts";
 import { drainOnClose } from "./drain.ts";
 import { requestIdOf } from "./fast-path-request.ts";
 import { withoutKeys } from "../domain/key-shapes.ts";
@@ -118,6 +118,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   });
   securityHeaders(app);
   refuseNul(app, onEdgeRefusal);
+  refuseContentEncoding(app, onEdgeRefusal);
   // One structured line per request; only the path is logged (no query string, no headers). A
   // successful key check or probe (a gateway's auth_request, a load balancer's health check: one per
   // proxied request or every few seconds) is logged at debug; its refusals stay at info. A request

@@ -132,7 +132,8 @@ export function answerInferenceFast(deps: Deps, log: FastifyBaseLogger | undefin
   const length = req.headers["content-length"];
   if (path === undefined || typeof type !== "string" || !JSON_TYPE.test(type)) return false;
   const size = length === undefined ? undefined : wholeNumber(length, 0, deps.config.bodyLimit);
-  if (size === undefined || req.headers["transfer-encoding"] !== undefined) return false;
+  // A compressed (or so labelled) body is the framework's to refuse.
+  if (size === undefined || req.headers["transfer-encoding"] !== undefined || req.headers["content-encoding"] !== undefined) return false;
   const keyed = keyedRequest(req, deps);
   if (keyed === undefined) return false;
   serve(deps, log, req, res, fallback, path, keyed, size).catch((error: unknown) => {

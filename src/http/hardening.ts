@@ -151,6 +151,32 @@ function containsNul(value: unknown): boolean {
 const takesNul = (request: FastifyRequest): boolean => routeConfig(request).nulInBody === true;
 
 /**
+ * The codings of a `Content-Encoding` header other than `identity` (RFC 9110 §8.4), e.g. `["gzip"]`.
+ * Hearth reads every body as sent, so such a body was taken as if uncompressed: a gzip one refused
+ * as "not valid UTF-8: byte 0x8B", and a plain body labelled `br` stored as if the label were not there.
+ */
+const encodedWith = (header: string | string[] | undefined): string[] =>
+  [header ?? []]
+    .flat()
+    .flatMap((value) => value.split(","))
+    .map((coding) => coding.trim())
+    .filter((coding) => coding !== "" && coding.toLowerCase() !== "identity");
+
+/**
+ * Refuses, at the edge and audited as the other edge refusals are, a request whose content has a
+ * coding Hearth does not decode (RFC 9110 §15.5.16 suggests 415; 400 INVALID_ARGUMENT names it,
+ * as an unsupported Content-Type is).
+ */
+export function refuseContentEncoding(app: FastifyInstance, onEdgeRefusal: EdgeRefusal): void {
+  app.addHook("onRequest", (request, _reply, done) => {
+    const codings = encodedWith(request.headers["content-encoding"]);
+    if (codings.length === 0) return done();
+    const shown = JSON.stringify(codings.join(", ").slice(0, 100));
+    onEdgeRefusal(request, invalidArgument(`unsupported Content-Encoding ${shown}: send the body uncompressed`)).then(done, done);
+  });
+}
+
+/**
  * PostgreSQL text cannot hold U+0000 (SQLite can), so a NUL reaching the store was a 500 on one
  * dialect and stored on the other. No Hearth value has a use for it: a URL or JSON body carrying
  * one is refused at the edge, on both, whatever its credential, and audited in the caller's
