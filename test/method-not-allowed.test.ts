@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { auditEntries } from "./support/fixtures.ts";
 import { startHearth, type TestHearth } from "./support/hearth.ts";
+import { openConnection, readUntilClosed, statusOf } from "./support/raw-http.ts";
 
 /**
  * A path Hearth serves, asked with a method it does not take, is 405 with `Allow` (RFC 9110
@@ -78,6 +80,24 @@ describe("a method a path does not take", () => {
     const unknown = await send("DELETE", "/v1/nothing");
     assert.equal(unknown.status, 404);
     assert.match(unknown.body.error.message, /no route for DELETE \/v1\/nothing/);
+  });
+
+  test("regression (fuzzer): CONNECT is answered like any method a path does not take, audited, and the connection closes", async () => {
+    // Node ends a CONNECT's connection without a word when nobody listens for it; before, so did Hearth.
+    const ask = async (head: string) => {
+      const s = await openConnection(base);
+      s.write(`${head}\r\n\r\nbytes a tunnel would carry`);
+      return readUntilClosed(s);
+    };
+    const refused = await ask(`CONNECT ${A}/users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.adminKey}`);
+    assert.equal(statusOf(refused), 405, refused);
+    assert.match(refused, /\r\nallow: GET, HEAD, POST\r\n/i);
+    assert.match(refused, /CONNECT is not allowed on \/v1\/accounts\/my-account\/users; it takes GET, HEAD, POST/);
+    const entries = await auditEntries(h, 'status:"CONNECT is not allowed"');
+    assert.equal(entries.length, 1, "audited in the caller's account");
+    // A proxy's authority-form target is no path Hearth has.
+    const proxy = await ask("CONNECT 127.0.0.1:5432 HTTP/1.1\r\nHost: 127.0.0.1:5432");
+    assert.equal(statusOf(proxy), 400, proxy);
   });
 
   test("under /inference/ the refusal is in OpenAI's shape", async () => {

@@ -3,7 +3,8 @@
  * Fastify's handler: `GET /verifyApiKey` (src/http/verify-fast-path.ts) and the inference routes
  * (src/http/gateway-fast-path.ts), the two requests a gateway sends on every proxied call.
  */
-import { createServer, type Server, type ServerOptions } from "node:http";
+import { createServer, ServerResponse, type Server, type ServerOptions } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyBaseLogger, FastifyServerFactory } from "fastify";
 import type { Deps } from "../service/context.ts";
 import { answerInferenceFast } from "./gateway-fast-path.ts";
@@ -30,6 +31,16 @@ export function fastPathServer(deps: Deps, state: FastPathState): FastifyServerF
       if (!enabled || state.closing || !(answerVerifyFast(deps, req, res, handler) || answerInferenceFast(deps, state.log, req, res, handler))) {
         handler(req, res);
       }
+    });
+    // Node closes a CONNECT request's connection without a word when nobody listens for it: the
+    // framework answers it instead, as any method its path does not take (405, or 404 for a target
+    // no route has), audited as those are; then the connection closes (nothing is tunnelled).
+    server.on("connect", (req, socket: Socket) => {
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket);
+      res.once("finish", () => socket.end());
+      handler(req, res);
     });
     server.keepAliveTimeout = o.keepAliveTimeout;
     server.requestTimeout = o.requestTimeout;
