@@ -1,11 +1,13 @@
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import type { Config } from "../config.ts";
 import { publicKeyMap } from "../domain/audit-chain.ts";
 import { verifyExport, type VerifyReport } from "../domain/audit-export.ts";
+import { notFound } from "../domain/errors.ts";
 import { parseTimestamp } from "../domain/time.ts";
 import { rotateAuditSigningKey } from "../service/audit-signing.ts";
 import { verifyAccountChain } from "../service/audit-verify.ts";
+import { getAccount } from "../store/accounts.ts";
 import { openStore, type Store } from "../store/store.ts";
 
 /**
@@ -22,9 +24,25 @@ async function* linesOf(file: string): AsyncGenerator<string> {
   if (rest !== "") yield rest;
 }
 
+/**
+ * `file` when it is a file that can be read; otherwise an error naming `option` and why, rather than
+ * the system's (`EISDIR: illegal operation on a directory, read`).
+ */
+function readableFile(option: string, file: string): string {
+  if (!existsSync(file)) throw new Error(`${option} ${file}: no such file`);
+  if (!statSync(file).isFile()) throw new Error(`${option} ${file}: not a file`);
+  return file;
+}
+
 /** Public keys from a file: the JSON of `/.well-known/hearth-audit-keys` (`{"keys": [...]}`) or one JWK. */
 function keysFromFile(file: string) {
-  const json = JSON.parse(readFileSync(file, "utf8")) as { keys?: { kid: string; x: string }[]; kid?: string; x?: string };
+  let json: { keys?: { kid: string; x: string }[]; kid?: string; x?: string };
+  try {
+    json = JSON.parse(readFileSync(readableFile("--public-key", file), "utf8")) as typeof json;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new Error(`--public-key ${file}: not JSON (${error.message}): give the JSON of /.well-known/hearth-audit-keys`);
+    throw error;
+  }
   return publicKeyMap(json.keys ?? [{ kid: json.kid ?? "", x: json.x ?? "" }]);
 }
 
@@ -70,7 +88,7 @@ export function auditCommands(program: Command, loadConfig: () => Config): void 
     )
     .action(async (opts: { account?: string; from?: string; to?: string; file?: string; publicKey?: string }) => {
       if (opts.file !== undefined) {
-        const file = opts.file;
+        const file = readableFile("--file", opts.file);
         print(await verifyExport(linesOf(file), () => linesOf(file), opts.publicKey !== undefined ? keysFromFile(opts.publicKey) : undefined));
         return;
       }
@@ -79,7 +97,14 @@ export function auditCommands(program: Command, loadConfig: () => Config): void 
         startTime: opts.from !== undefined ? parseTimestamp(opts.from, "--from") : undefined,
         endTime: opts.to !== undefined ? parseTimestamp(opts.to, "--to") : undefined,
       };
-      print(await withStore(config, (store) => verifyAccountChain(store, config, opts.account ?? config.accountId, range)));
+      const accountId = opts.account ?? config.accountId;
+      print(
+        await withStore(config, async (store) => {
+          // Else an account that does not exist (a misspelt id) "verifies": it has no entries to break.
+          if (!(await getAccount(store.db, accountId))) throw notFound(`account "${accountId}" not found`);
+          return verifyAccountChain(store, config, accountId, range);
+        }),
+      );
     });
   audit
     .command("rotate-key")

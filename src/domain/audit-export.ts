@@ -150,10 +150,12 @@ export async function verifyExport(lines: AsyncIterable<string>, rescan: () => A
     brokenLink,
   });
   const badSeal = (detail: string) => report({ entryId: walk ? walk.lastId : last.id, problem: "BAD_SEAL", detail });
+  let number = 0;
   for await (const line of lines) {
+    number++;
     if (line.trim() === "") continue;
     if (sealed) return badSeal("the file goes on after its seal");
-    const item = JSON.parse(line) as { type?: string; hash?: string };
+    const item = parseLine(line, number) as { type?: string; hash?: string };
     if (!header) {
       header = item as ExportHeader;
       if (header.type !== "header" || header.format !== EXPORT_FORMAT) throw new Error(`not a Hearth audit export (expected a "${EXPORT_FORMAT}" header line)`);
@@ -207,6 +209,16 @@ export async function verifyExport(lines: AsyncIterable<string>, rescan: () => A
     });
   }
   return report();
+}
+
+/** A line of an export, parsed; one that is not JSON is an error naming it (the first: the file is no export). */
+function parseLine(line: string, number: number): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (error) {
+    const where = number === 1 ? `not a Hearth audit export: its first line` : `line ${number} of the export`;
+    throw new Error(`${where} is not JSON (${(error as Error).message})`);
+  }
 }
 
 /** Why `seal` does not vouch for the lines read before it, or undefined when it does. */
