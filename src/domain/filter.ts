@@ -1,4 +1,5 @@
 import { invalidArgument } from "./errors.ts";
+import { quoted } from "./display-text.ts";
 
 /**
  * The one AIP-160 filter parser (subset) used by every list. It only builds a syntax tree; what a
@@ -100,6 +101,9 @@ function tokenize(input: string): Token[] {
   return tokens;
 }
 
+/** `text` in single quotes, escaped as `quoted` escapes it, so a bidi control in a filter cannot reorder the message. */
+const inQuotes = (text: string): string => `'${quoted(text).slice(1, -1)}'`;
+
 function describe(token: Token): string {
   switch (token.type) {
     case "end":
@@ -109,9 +113,9 @@ function describe(token: Token): string {
     case "rparen":
       return "')'";
     case "string":
-      return `string ${JSON.stringify(token.text)}`;
+      return `string ${quoted(token.text)}`;
     default:
-      return `'${token.text}'`;
+      return inQuotes(token.text);
   }
 }
 
@@ -190,7 +194,7 @@ class Parser {
     if (t.type !== "word" || ["AND", "OR", "NOT"].includes(t.text)) {
       fail(`expected a field name but found ${describe(t)}`, t.pos);
     }
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(t.text)) fail(`invalid field name '${t.text}'`, t.pos);
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(t.text)) fail(`invalid field name ${inQuotes(t.text)}`, t.pos);
     const op = this.next();
     if (op.type !== "op") fail(`expected a comparison operator after '${t.text}' but found ${describe(op)}`, op.pos);
     const value = this.next();

@@ -4,6 +4,7 @@
  * only the named fields of each resource.
  */
 import { z } from "zod";
+import { quoted } from "../domain/display-text.ts";
 
 /** protojson's JSON name of a proto field name: `service_account` → `serviceAccount`. */
 const camel = (field: string): string => field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -37,7 +38,7 @@ export function readMaskParam(known: readonly string[]) {
         const given = raw.trim();
         const field = camel(given);
         if (!known.includes(field)) {
-          ctx.addIssue({ code: "custom", message: `unknown field "${given}" (fields: ${known.join(", ")})` });
+          ctx.addIssue({ code: "custom", message: `unknown field ${quoted(given)} (fields: ${known.join(", ")})` });
           return z.NEVER;
         }
         fields.push(field);

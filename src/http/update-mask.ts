@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { invalidArgument } from "../domain/errors.ts";
+import { quoted } from "../domain/display-text.ts";
 import { sameValue } from "./same-value.ts";
 
 /** protojson's JSON name of a proto field name: `display_name` → `displayName`. */
@@ -115,9 +116,9 @@ export function applyUpdateMask<Patch extends object>(spec: UpdateMaskSpec, body
   // Each selected path, and whether the mask named it by its own path.
   const selected = new Map<string, boolean>();
   for (const name of given) {
-    if (name === "") throw invalidArgument(`invalid updateMask "${mask}": empty field path`);
+    if (name === "") throw invalidArgument(`invalid updateMask ${quoted(mask)}: empty field path`);
     if (name === "*") {
-      if (given.length > 1) throw invalidArgument(`invalid updateMask "${mask}": "*" must be the only path`);
+      if (given.length > 1) throw invalidArgument(`invalid updateMask ${quoted(mask)}: "*" must be the only path`);
       for (const path of paths) selected.set(path, false);
       continue;
     }
@@ -125,8 +126,8 @@ export function applyUpdateMask<Patch extends object>(spec: UpdateMaskSpec, body
     const below = paths.filter((p) => p.startsWith(`${path}.`));
     if (Object.hasOwn(spec.updatable, path)) selected.set(path, true);
     else if (below.length > 0) for (const p of below) selected.set(p, selected.get(p) ?? false);
-    else if (isFixed(spec, path)) throw invalidArgument(`invalid updateMask: field "${name}" cannot be updated (${updatable})`);
-    else throw invalidArgument(`invalid updateMask: unknown field "${name}" (${updatable})`);
+    else if (isFixed(spec, path)) throw invalidArgument(`invalid updateMask: field ${quoted(name)} cannot be updated (${updatable})`);
+    else throw invalidArgument(`invalid updateMask: unknown field ${quoted(name)} (${updatable})`);
   }
   const missing: string[] = [];
   for (const [path, named] of selected) {

@@ -4,6 +4,7 @@ import type { FilterExpr, FilterValue } from "../domain/filter.ts";
 import { FIELD_MESSAGES, FIELD_RULES } from "../domain/field-rules.ts";
 import { parseTimestamp } from "../domain/time.ts";
 import { foldCase } from "../domain/case-folding.ts";
+import { quoted } from "../domain/display-text.ts";
 
 /** What a filter field means: its column and how its values are read. */
 export interface FieldSpec {
@@ -51,7 +52,7 @@ function literal(spec: FieldSpec, field: string, value: FilterValue): string | n
     case "boolean":
       if (value.text === "true") return 1;
       if (value.text === "false") return 0;
-      return fail(`field '${field}' takes true or false, not ${JSON.stringify(value.text)}`, value.pos);
+      return fail(`field '${field}' takes true or false, not ${quoted(value.text)}`, value.pos);
     case "timestamp": {
       try {
         return parseTimestamp(value.text, "timestamp");
@@ -59,13 +60,13 @@ function literal(spec: FieldSpec, field: string, value: FilterValue): string | n
         // A date-time in shape whose date, time or instant does not exist says which.
         const problem = FIELD_RULES.timestamp.problem(value.text);
         const why = problem === FIELD_MESSAGES.timestamp ? "" : ` (${problem})`;
-        return fail(`field '${field}' takes an RFC 3339 timestamp, not ${JSON.stringify(value.text)}${why}`, value.pos);
+        return fail(`field '${field}' takes an RFC 3339 timestamp, not ${quoted(value.text)}${why}`, value.pos);
       }
     }
     case "enum": {
       const text = spec.normalize ? spec.normalize(value.text) : value.text;
       if (!spec.values?.includes(text)) {
-        return fail(`field '${field}' takes one of ${spec.values?.join(", ")}, not ${JSON.stringify(value.text)}`, value.pos);
+        return fail(`field '${field}' takes one of ${spec.values?.join(", ")}, not ${quoted(value.text)}`, value.pos);
       }
       return text;
     }
@@ -74,8 +75,7 @@ function literal(spec: FieldSpec, field: string, value: FilterValue): string | n
     case "elapsed_days":
       return fail(`field '${field}' is compared with <, <=, > or >=`, value.pos);
     case "status_name":
-      if (!spec.values?.includes(value.text))
-        return fail(`field '${field}' takes one of ${spec.values?.join(", ")}, not ${JSON.stringify(value.text)}`, value.pos);
+      if (!spec.values?.includes(value.text)) return fail(`field '${field}' takes one of ${spec.values?.join(", ")}, not ${quoted(value.text)}`, value.pos);
       return value.text;
   }
 }
@@ -89,7 +89,7 @@ const DAY_MS = 86_400_000;
  */
 function elapsedDays(spec: FieldSpec, expr: Extract<FilterExpr, { kind: "compare" }>, now: number): RawBuilder<SqlBool> {
   const { field, op, value } = expr;
-  if (value.quoted || !/^\d{1,6}$/.test(value.text)) fail(`field '${field}' takes a whole number of days, not ${JSON.stringify(value.text)}`, value.pos);
+  if (value.quoted || !/^\d{1,6}$/.test(value.text)) fail(`field '${field}' takes a whole number of days, not ${quoted(value.text)}`, value.pos);
   const cutoff = now - Number(value.text) * DAY_MS;
   const times: RawBuilder<unknown>[] = [sql.ref(spec.column), ...(spec.since ?? [])];
   const each = (term: (time: RawBuilder<unknown>) => RawBuilder<unknown>, joiner: string) => sql<SqlBool>`(${sql.join(times.map(term), sql.raw(joiner))})`;

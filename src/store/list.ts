@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { sql, type CompiledQuery, type RawBuilder, type SelectQueryBuilder, type SqlBool } from "kysely";
 import { invalidArgument } from "../domain/errors.ts";
+import { quoted } from "../domain/display-text.ts";
 import { parseFilter } from "../domain/filter.ts";
 import { compileFilter, type FieldTable } from "./filter-sql.ts";
 
@@ -62,9 +63,7 @@ function parseOrderBy(orderBy: string, table: ListTable): OrderTerm[] {
     const [field, direction, ...extra] = words;
     const column = field && Object.hasOwn(table.order, field) ? table.order[field] : undefined;
     if (!column || extra.length > 0 || (direction !== undefined && direction !== "asc" && direction !== "desc")) {
-      throw invalidArgument(
-        `invalid orderBy ${JSON.stringify(orderBy)}: use fields ${Object.keys(table.order).join(", ")}, each optionally followed by asc or desc`,
-      );
+      throw invalidArgument(`invalid orderBy ${quoted(orderBy)}: use fields ${Object.keys(table.order).join(", ")}, each optionally followed by asc or desc`);
     }
     terms.push({ column, desc: direction === "desc" });
   }
