@@ -39,5 +39,22 @@ for (const dialect of DIALECTS) {
       }
       for (const entry of await auditEntries(h, 'status.code="INVALID_ARGUMENT"')) assert.ok(!entry.status.message.includes(RLO), entry.status.message);
     });
+
+    test("regression: every refusal writes a control or bidi character it quotes as \\uXXXX, whichever service built the sentence", async () => {
+      // Each of these put the value in plain quotes or JSON.stringify, which leave U+202E and U+200B as they are.
+      const cases: Array<[string, string, unknown, RegExp]> = [
+        ["POST", `${A}/permissionPresets?permissionPresetId=p1`, { actions: [`models.list${RLO}`] }, /^unknown action "models\.list\\u202e" in actions/],
+        ["POST", `${A}/models?modelId=m1`, { backend: `local${RLO}` }, /^unknown backend "local\\u202e"/],
+        ["POST", `${A}/deployments?deploymentId=d1`, { baseModel: `x\u200by${RLO}` }, /^invalid baseModel "x\\u200by\\u202e": /],
+      ];
+      for (const [method, url, body, message] of cases) {
+        const res = await h.call(method, url, { body });
+        assert.equal(res.status, 400, `${url}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.error.message, message);
+        assert.doesNotMatch(res.body.error.message, /[\u202e\u200b]/);
+      }
+      const entries = await auditEntries(h, 'status.code="INVALID_ARGUMENT"');
+      for (const entry of entries) assert.doesNotMatch(entry.status.message, /[\u202e\u200b]/, "nor the audit entries");
+    });
   });
 }

@@ -3,6 +3,7 @@
  * Services throw `ApiError`; only the HTTP error handler turns it into
  * `{"error": {"code", "status", "message"}}`.
  */
+import { escapeRefused } from "./display-text.ts";
 import { withoutKeys } from "./key-shapes.ts";
 
 const STATUS_HTTP = {
@@ -46,9 +47,13 @@ export class ApiError extends Error {
   /** Extra response headers (e.g. WWW-Authenticate, rate-limit headers). */
   readonly headers: Record<string, string>;
 
-  /** `message` is kept without any API key it quotes (`withoutKeys`). */
+  /**
+   * `message` is kept without any API key it quotes (`withoutKeys`), and with every control, bidi or
+   * other invisible format character written as `\uXXXX` (`escapeRefused`): a message may quote what
+   * a client sent, and is shown (firectl, the console) and stored (the audit log) as it is.
+   */
   constructor(status: StatusName, message: string, headers: Record<string, string> = {}) {
-    super(withoutKeys(message));
+    super(escapeRefused(withoutKeys(message)));
     this.name = "ApiError";
     this.status = status;
     this.headers = headers;

@@ -115,7 +115,7 @@ export function parseInferenceModel(text: string): InferenceTarget {
   const [left = "", right, ...rest] = text.split("#");
   const bad = () =>
     invalidArgument(
-      `invalid model ${JSON.stringify(text.slice(0, 300))}: use accounts/{account}/models/{model}, ` +
+      `invalid model ${quoted(text.slice(0, 300))}: use accounts/{account}/models/{model}, ` +
         "accounts/{account}/models/{model}#accounts/{account}/deployments/{deployment} or accounts/{account}/deployments/{deployment}",
     );
   if (rest.length > 0) throw bad();

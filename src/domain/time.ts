@@ -1,3 +1,4 @@
+import { quoted } from "./display-text.ts";
 import { invalidArgument } from "./errors.ts";
 import { checkField, FIELD_RULES, refusal } from "./field-rules.ts";
 import { LATEST_TIMESTAMP_MS, readTimestamp } from "./rfc3339.ts";
@@ -35,8 +36,7 @@ export function writableTimestamp(ms: number, what: string): number {
 export function parseDuration(value: string, what: string): number {
   const seconds = checkField(FIELD_RULES.duration, what, value).slice(0, -1);
   const fraction = seconds.split(".")[1] ?? "";
-  if (/[1-9]/.test(fraction.slice(3)))
-    throw invalidArgument(`${what} is counted in whole milliseconds: give at most 3 decimal places, not ${JSON.stringify(value)}`);
+  if (/[1-9]/.test(fraction.slice(3))) throw invalidArgument(`${what} is counted in whole milliseconds: give at most 3 decimal places, not ${quoted(value)}`);
   return Math.round(Number(seconds) * 1000);
 }
 

@@ -3,6 +3,7 @@
  * `GET /models/{model}`): the operator's public models and the key's own account's, under their
  * Fireworks names (`accounts/{account}/models/{model}`).
  */
+import { quoted } from "../domain/display-text.ts";
 import { notFound } from "../domain/errors.ts";
 import { modelName, parseModelName } from "../domain/resource-names.ts";
 import type { Ctx, Deps } from "../service/context.ts";
@@ -45,7 +46,7 @@ export async function listInferenceModels(deps: Deps, ctx: Ctx): Promise<{ objec
 export async function getInferenceModel(deps: Deps, ctx: Ctx, name: string): Promise<OpenAiModel> {
   authorize(ctx, "inference.run");
   const ref = parseModelName(name);
-  if (!ref) throw notFound(`model ${JSON.stringify(name.slice(0, 300))} not found: models are named accounts/{account}/models/{model}`);
+  if (!ref) throw notFound(`model ${quoted(name.slice(0, 300))} not found: models are named accounts/{account}/models/{model}`);
   requireAllowedModel(ctx.principal, modelName(ref.accountId, ref.modelId), name);
   const info = await lookupModel(deps, ctx.principal, ref);
   return view(ref.accountId, ref.modelId, info.createTime);

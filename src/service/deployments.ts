@@ -1,3 +1,4 @@
+import { quoted } from "../domain/display-text.ts";
 import { randomBytes } from "node:crypto";
 import { alreadyExists, ApiError, failedPrecondition, invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
 import { modelAllowed } from "../domain/api-key-restrictions.ts";
@@ -77,7 +78,7 @@ async function servingOptionsOf(deps: Deps, db: Db, accountId: string, current: 
   const draft = input.draftModel;
   if (draft) {
     if (!isValidId(draft) && !parseModelName(draft))
-      throw invalidArgument(`invalid draftModel ${JSON.stringify(draft)}: use a model id or accounts/{account}/models/{model}`);
+      throw invalidArgument(`invalid draftModel ${quoted(draft)}: use a model id or accounts/{account}/models/{model}`);
     patch.draftModel = (
       await resolveModel(deps, db, accountId, draft).catch((error: unknown) => {
         throw error instanceof ApiError ? new ApiError(error.status, `draftModel ${JSON.stringify(draft)}: ${error.message}`) : error;
@@ -134,7 +135,7 @@ async function resolveModel(deps: Deps, db: Db, accountId: string, text: string)
     throw notFound(`model "${text}" not found: neither ${modelName(accountId, text)} nor ${modelName(publicAccountId, text)} exists`);
   }
   const ref = parseModelName(text);
-  if (!ref) throw invalidArgument(`invalid baseModel ${JSON.stringify(text)}: use accounts/{account}/models/{model}`);
+  if (!ref) throw invalidArgument(`invalid baseModel ${quoted(text)}: use accounts/{account}/models/{model}`);
   const name = modelName(ref.accountId, ref.modelId);
   if (ref.accountId === publicAccountId) {
     const m = publicModels.get(ref.modelId);

@@ -1,3 +1,4 @@
+import { quoted } from "../domain/display-text.ts";
 import { failedPrecondition, invalidArgument, notFound, permissionDenied } from "../domain/errors.ts";
 import { checkId } from "../domain/ids.ts";
 import { modelAllowed } from "../domain/api-key-restrictions.ts";
@@ -57,7 +58,7 @@ export function unservedUpstreamModel(deps: Deps, accountId: string, backendName
  */
 function checkUpstreamModel(deps: Deps, accountId: string, backendName: string, upstreamModel: string): string {
   const unserved = unservedUpstreamModel(deps, accountId, backendName, upstreamModel);
-  if (unserved) throw invalidArgument(`invalid upstreamModel ${JSON.stringify(upstreamModel)}: ${unserved}`);
+  if (unserved) throw invalidArgument(`invalid upstreamModel ${quoted(upstreamModel)}: ${unserved}`);
   return upstreamModel;
 }
 

@@ -5,6 +5,7 @@
  * rebinding between a check and the connection). Literal addresses, which never reach a lookup, are
  * checked on the URL. Redirects are never followed.
  */
+import { quoted } from "../domain/display-text.ts";
 import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupAddress } from "node:dns";
 import type { LookupFunction } from "node:net";
@@ -175,5 +176,5 @@ export function checkOutboundTarget(deps: { config: Config; outbound?: OutboundF
   }
   const { allowPrivate, classify } = outboundOf(deps);
   const problem = literalAddressProblem(url, allowPrivate, classify);
-  if (problem) throw invalidArgument(`invalid ${field} ${JSON.stringify(value)}: ${problem}`);
+  if (problem) throw invalidArgument(`invalid ${field} ${quoted(value)}: ${problem}`);
 }

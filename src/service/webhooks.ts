@@ -4,6 +4,7 @@
  * kept sealed with the server key. Admins manage them; every change and refusal is audited. The
  * events are written by `enqueueWebhookEvent` and sent by the delivery worker (webhook-delivery.ts).
  */
+import { quoted } from "../domain/display-text.ts";
 import { randomBytes } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { aborted, failedPrecondition, invalidArgument, notFound } from "../domain/errors.ts";
@@ -110,13 +111,13 @@ function checkUrl(value: string, problem: string | undefined): string {
   try {
     url = new URL(value);
   } catch {
-    throw invalidArgument(`invalid url ${JSON.stringify(value)}: expected an absolute https URL`);
+    throw invalidArgument(`invalid url ${quoted(value)}: expected an absolute https URL`);
   }
   if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.hash) {
-    throw invalidArgument(`invalid url ${JSON.stringify(value)}: expected an https URL without credentials or fragment`);
+    throw invalidArgument(`invalid url ${quoted(value)}: expected an https URL without credentials or fragment`);
   }
   if (value.length > MAX_URL_LENGTH) throw invalidArgument(`invalid url: must be at most ${MAX_URL_LENGTH} characters`);
-  if (problem) throw invalidArgument(`invalid url ${JSON.stringify(value)}: ${problem}`);
+  if (problem) throw invalidArgument(`invalid url ${quoted(value)}: ${problem}`);
   return value;
 }
 
