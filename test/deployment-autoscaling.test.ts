@@ -118,6 +118,12 @@ for (const dialect of DIALECTS) {
         const notObject = await shell.run(`firectl deployment update from-file --file ${file}`);
         assert.equal(notObject.code, 2);
         assert.match(notObject.stderr, /expected a JSON object of Deployment fields/);
+        // Regression (fuzzer): a field given twice was read as its last value; the server refuses such a body, and so does firectl.
+        writeFileSync(file, '{"description": "first", "autoscalingPolicy": {"scaleUpWindow": "45s", "scaleUpWindow": "60s"}}');
+        const twice = await shell.run(`firectl deployment update from-file --file ${file}`);
+        assert.equal(twice.code, 2, twice.stdout);
+        assert.match(twice.stderr, /--file .*: field "scaleUpWindow" is given twice in one object: give it once/);
+        assert.equal(field(ok(await shell.run("firectl deployment get from-file")), "Description"), "updated from a file");
 
         // A deployment that ends FAILED: --wait says so and exits 1.
         assert.equal((await h.call("POST", `${A}/models?modelId=far`, { body: { model: { backend: "nowhere" } } })).status, 200);

@@ -1,3 +1,5 @@
+import { quoted } from "../../../domain/display-text.ts";
+import { duplicateMember } from "../../../domain/json-duplicate-member.ts";
 import { readFileSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ACCELERATOR_TYPES } from "../../../domain/deployment-spec.ts";
@@ -72,6 +74,9 @@ function readDeploymentFile(path: string): Record<string, unknown> {
     throw usageError(`--file ${path}: not JSON (${(error as Error).message})`);
   }
   if (!isJsonObject(value)) throw usageError(`--file ${path}: expected a JSON object of Deployment fields`);
+  // JSON.parse keeps the last of a field given twice; the server refuses such a body, so does the file.
+  const twice = duplicateMember(text);
+  if (twice !== undefined) throw usageError(`--file ${path}: field ${quoted(twice.slice(0, 100))} is given twice in one object: give it once`);
   return value;
 }
 
