@@ -43,6 +43,11 @@ test("a bad file is refused with a sentence naming the problem (and never the cr
     [JSON.stringify({ backendz: [] }), /Unrecognized key/],
     [JSON.stringify({ backends: [{ ...backend, apiKey: "s3cret", timeoutMs: -1 }] }), /field "backends.0.timeoutMs"/],
     [JSON.stringify({ backends: [{ ...backend, models: [{ id: "e", kind: "EMBEDDING" }] }] }), /field "backends.0.models.0.kind"/],
+    // Regression (fuzzer): a field given twice was read as its last value.
+    [
+      `{"backends": [{"name": "vllm", "baseUrl": "http://127.0.0.1:8000/v1", "baseUrl": "http://10.0.0.9/v1"}]}`,
+      /^invalid HEARTH_CONFIG: the file gives field "baseUrl" twice in one object: give it once$/,
+    ],
   ];
   for (const [text, message] of cases) {
     assert.throws(

@@ -1,3 +1,5 @@
+import { quoted } from "./domain/display-text.ts";
+import { duplicateMember } from "./domain/json-duplicate-member.ts";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isValidId } from "./domain/ids.ts";
@@ -146,6 +148,9 @@ export function parsePlatformConfig(text: string, env: NodeJS.ProcessEnv = proce
   } catch (error) {
     fail(`the file is not valid JSON (${(error as Error).message})`);
   }
+  // JSON.parse keeps the last of a field given twice: a backend's baseUrl or a price would be the second silently.
+  const twice = duplicateMember(text);
+  if (twice !== undefined) fail(`the file gives field ${quoted(twice.slice(0, 100))} twice in one object: give it once`);
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
