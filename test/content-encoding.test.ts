@@ -51,6 +51,32 @@ for (const dialect of DIALECTS) {
       assert.equal(identity.body.displayName, "after");
     });
 
+    test("regression: a JSON body declared in a charset other than UTF-8 is a 400 naming it; utf-8 in any spelling passes", async () => {
+      // It was read as UTF-8 whatever it declared, so latin1 bytes were stored as other characters or refused as bad UTF-8.
+      const latin1 = Buffer.from(JSON.stringify({ displayName: "Café" }), "latin1");
+      for (const charset of ["latin1", "ISO-8859-1", '"utf-16"']) {
+        const res = await h.call("PATCH", `${A}/users/coded-bot`, { body: latin1, headers: { "content-type": `application/json; charset=${charset}` } });
+        assert.equal(res.status, 400, `${charset}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.error.message, /^unsupported charset "[^"]+" for application\/json: send the body in UTF-8 \(RFC 8259 §8\.1\)$/);
+      }
+      assert.notEqual((await h.call("GET", `${A}/users/coded-bot`)).body.displayName, "Café");
+      assert.equal((await auditEntries(h, 'method="UpdateUser" AND status:"unsupported charset"')).length, 3);
+      const inference = await fetch(`${h.baseUrl}/inference/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${bot.key}`, "content-type": "application/json; charset=latin1" },
+        body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(inference.status, 400);
+      assert.match(((await inference.json()) as any).error.message, /unsupported charset "latin1"/);
+      for (const charset of ["utf-8", "UTF-8", '"utf-8"', "utf8"]) {
+        const ok = await h.call("PATCH", `${A}/users/coded-bot`, {
+          body: Buffer.from(JSON.stringify({ displayName: `Café ${charset.replaceAll('"', "")}` }), "utf8"),
+          headers: { "content-type": `application/json; charset=${charset}` },
+        });
+        assert.equal(ok.status, 200, `${charset}: ${JSON.stringify(ok.body)}`);
+      }
+    });
+
     test("a dataset upload and an inference call (fast path and framework route) are refused the same way, and no backend is called", async () => {
       assert.equal((await h.call("POST", `${A}/datasets?datasetId=coded`, { body: {} })).status, 200);
       const line = '{"messages":[{"role":"user","content":"hi"}]}\n';

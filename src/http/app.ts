@@ -1,6 +1,7 @@
 import pino from "pino";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { MalformedBody } from "./malformed-body.ts";
+import { jsonCharsetRefusal } from "./json-charset.ts";
 import { keepRawJsonBody } from "./raw-body.ts";
 import type { Deps } from "../service/context.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
@@ -87,6 +88,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): FastifyInstance 
   // that are not UTF-8.
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const charset = jsonCharsetRefusal(req.headers["content-type"]);
+    if (charset !== undefined) return done(null, new MalformedBody(charset));
     let raw: string;
     try {
       raw = strictUtf8(body as Buffer);
