@@ -77,6 +77,24 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("regression: a charset declared twice or unreadably is refused, not read as its first (UTF-8) spelling", async () => {
+      // The parser keeps the first of a repeated parameter and drops an unclosed quote, so both passed as
+      // UTF-8: latin1 "Ã©" (bytes C3 A9, valid UTF-8) was stored as "é", a 200.
+      const latin1 = Buffer.from(JSON.stringify({ displayName: "Ã©" }), "latin1");
+      const refusals: Record<string, RegExp> = {
+        "charset=utf-8; charset=latin1": /^the charset parameter is given more than once in Content-Type/,
+        "charset=UTF-8;Charset=ISO-8859-1": /^the charset parameter is given more than once in Content-Type/,
+        'charset="latin1': /^the charset parameter of Content-Type cannot be read/,
+      };
+      for (const [parameters, message] of Object.entries(refusals)) {
+        const res = await h.call("PATCH", `${A}/users/coded-bot`, { body: latin1, headers: { "content-type": `application/json; ${parameters}` } });
+        assert.equal(res.status, 400, `${parameters}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.error.message, message);
+      }
+      assert.notEqual((await h.call("GET", `${A}/users/coded-bot`)).body.displayName, "é");
+      assert.equal((await auditEntries(h, 'method="UpdateUser" AND status:"the charset parameter"')).length, 3);
+    });
+
     test("a dataset upload and an inference call (fast path and framework route) are refused the same way, and no backend is called", async () => {
       assert.equal((await h.call("POST", `${A}/datasets?datasetId=coded`, { body: {} })).status, 200);
       const line = '{"messages":[{"role":"user","content":"hi"}]}\n';
