@@ -4,6 +4,8 @@ import { loadConfig } from "../src/config.ts";
 import { createSigninLink } from "../src/service/signin-links.ts";
 import { auditEntries, human, otherAccount } from "./support/fixtures.ts";
 import { DIALECTS, startHearth, type TestHearth } from "./support/hearth.ts";
+import { Browser, FROM_HEARTH_PAGE, followSignIn } from "./support/browser.ts";
+import { createIdentityProvider, startIssuer } from "./support/oidc-issuer.ts";
 
 const A = "/v1/accounts/my-account";
 
@@ -177,6 +179,41 @@ describe("session configuration", () => {
         /^__Host-hearth_session=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/,
       );
     } finally {
+      await h.stop();
+    }
+  });
+
+  test("over https the login cookie is __Host-hearth_oidc too, and a plain hearth_oidc (as a sibling subdomain could plant) starts no session", async () => {
+    // Regression: the sign-in's state cookie was hearth_oidc with Path=/auth/oidc, so a sibling subdomain
+    // could plant its attacker's started sign-in and send the browser to the callback with the attacker's
+    // code: the browser was signed in as the attacker (login CSRF), the session cookie's prefix notwithstanding.
+    const publicUrl = "https://hearth.example.com";
+    const h = await startHearth("sqlite", { HEARTH_PUBLIC_URL: publicUrl, HEARTH_ALLOW_PRIVATE_NETWORKS: "true" });
+    const issuer = await startIssuer({ redirectUris: [`${publicUrl}/auth/oidc/callback/my-account/corp`] });
+    try {
+      await createIdentityProvider(h, issuer, { tenantDomains: ["corp.example"] });
+      await human(h, "mallory@corp.example", "user");
+      /** A sign-in started at Hearth and answered by the provider: its login cookie and Hearth's callback path. */
+      const started = async (): Promise<{ cookie: string; callback: string }> => {
+        const start = await h.call("GET", "/auth/oidc/my-account/corp/start", { key: null, headers: FROM_HEARTH_PAGE });
+        assert.equal(start.status, 302, JSON.stringify(start.body));
+        const set = String(start.headers["set-cookie"]);
+        assert.match(set, /^__Host-hearth_oidc=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+        const atHearth = (next: URL) => next.origin === publicUrl;
+        const back = new URL(await followSignIn(new Browser(), String(start.headers.location), "mallory@corp.example", atHearth));
+        return { cookie: set.split(";")[0]!.slice("__Host-".length), callback: `${back.pathname}${back.search}` };
+      };
+      const planted = await started();
+      const refused = await h.call("GET", planted.callback, { key: null, headers: { cookie: planted.cookie } });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.match(refused.body.error.message, /no sign-in is in progress in this browser/);
+      assert.doesNotMatch(String(refused.headers["set-cookie"]), /hearth_session=[^;]/);
+      const own = await started();
+      const done = await h.call("GET", own.callback, { key: null, headers: { cookie: `__Host-${own.cookie}` } });
+      assert.equal(done.status, 302, JSON.stringify(done.body));
+      assert.match(String(done.headers["set-cookie"]), /__Host-hearth_session=[\w-]+;/);
+    } finally {
+      await issuer.close();
       await h.stop();
     }
   });

@@ -20,13 +20,18 @@ export function overHttps(request: FastifyRequest, publicUrl: string | undefined
 }
 
 /**
- * The session cookie's name: over https `__Host-hearth_session`, which a browser accepts only
- * with `Secure`, `Path=/` and no `Domain`, from this host itself (RFC 6265bis, cookie prefixes),
- * so that a sibling subdomain cannot plant a session of its choosing in a browser (login CSRF);
- * `hearth_session` over plain http, where that prefix cannot be set.
+ * A cookie's name as this request sets and reads it: over https `__Host-<name>`, which a browser
+ * accepts only with `Secure`, `Path=/` and no `Domain`, from this host itself (RFC 6265bis, cookie
+ * prefixes), so that a sibling subdomain cannot plant one of its choosing in a browser (login
+ * CSRF); `name` over plain http, where that prefix cannot be set.
  */
+export function hostCookieName(request: FastifyRequest, publicUrl: string | undefined, name: string): string {
+  return overHttps(request, publicUrl) ? `__Host-${name}` : name;
+}
+
+/** The session cookie's name: `__Host-hearth_session` over https, `hearth_session` over http (`hostCookieName`). */
 export function sessionCookieName(request: FastifyRequest, publicUrl: string | undefined): string {
-  return overHttps(request, publicUrl) ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+  return hostCookieName(request, publicUrl, SESSION_COOKIE);
 }
 
 export interface CookieOptions {

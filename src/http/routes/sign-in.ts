@@ -10,7 +10,7 @@ import { holds } from "../../service/permissions.ts";
 import { beginOidcLogin, claimLoginState, finishOidcLogin, LOGIN_COOKIE, readLoginState, type CliRequest, type LoginState } from "../../service/oidc-login.ts";
 import { endSession, revokeSessions, type NewSession } from "../../service/sessions.ts";
 import { redeemSigninLink } from "../../service/signin-links.ts";
-import { readCookie, overHttps, sessionCookieName, setCookie } from "../cookies.ts";
+import { hostCookieName, readCookie, overHttps, sessionCookieName, setCookie } from "../cookies.ts";
 import { signedIn } from "../account-switch.ts";
 import { requestMeta } from "../request-meta.ts";
 import { failedAuthentication } from "../auth-failures.ts";
@@ -23,11 +23,17 @@ import { revokedSessions } from "../resources/user.ts";
 import { accountSwitchPage, session as sessionSchema } from "../resources/sign-in.ts";
 import { identityProviderName, userName } from "../../domain/resource-names.ts";
 
-const LOGIN_COOKIE_PATH = "/auth/oidc";
-
 function secure(deps: Deps, request: FastifyRequest): boolean {
   return overHttps(request, deps.config.publicUrl);
 }
+
+/**
+ * The login cookie (a sign-in's sealed state, until its callback) is `__Host-`-prefixed over https
+ * like the session's, hence `Path=/`: a sibling subdomain could otherwise plant its attacker's
+ * started sign-in and send the browser to the callback with the attacker's code (login CSRF).
+ */
+const LOGIN_COOKIE_PATH = "/";
+const loginCookieName = (deps: Deps, request: FastifyRequest): string => hostCookieName(request, deps.config.publicUrl, LOGIN_COOKIE);
 
 /** The path of a sign-in's start: an account and one of its identity providers. */
 export const providerParams = accountParams.extend({ identityProviderId: id("identity provider id") });
@@ -61,7 +67,7 @@ export async function redirectToProvider(
     if (!(error instanceof ApiError)) throw error;
     throw await failedAuthentication(deps, request, { operationId: cli ? "StartCliSignIn" : "StartOidcSignIn", accountId: params.accountId }, error);
   }
-  setCookie(reply, LOGIN_COOKIE, start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
+  setCookie(reply, loginCookieName(deps, request), start.cookie, { path: LOGIN_COOKIE_PATH, maxAge: start.maxAgeSeconds, secure: secure(deps, request) });
   void reply.header("cache-control", "no-store");
   return reply.redirect(start.authorizationUrl, 302);
 }
@@ -110,10 +116,10 @@ export function signInRoutes(router: Router): void {
     handler: async ({ deps, params, request, reply }) => {
       const callback = new URL(request.url, "http://hearth.invalid").searchParams;
       // The login state is single-use whatever the outcome.
-      setCookie(reply, LOGIN_COOKIE, "", { path: LOGIN_COOKIE_PATH, maxAge: 0, secure: secure(deps, request) });
+      setCookie(reply, loginCookieName(deps, request), "", { path: LOGIN_COOKIE_PATH, maxAge: 0, secure: secure(deps, request) });
       let login: LoginState | undefined;
       try {
-        login = readLoginState(deps, readCookie(request, LOGIN_COOKIE));
+        login = readLoginState(deps, readCookie(request, loginCookieName(deps, request)));
         // A browser sent back by another provider than the one its sign-in began with: a mix-up
         // (another account's provider relaying this one's code), refused before any code is traded.
         if (login.accountId !== params.accountId || login.idpId !== params.identityProviderId) throw providerMixUp(login, params);
