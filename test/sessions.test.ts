@@ -218,6 +218,30 @@ describe("session configuration", () => {
     }
   });
 
+  test("over https a pending account switch is __Host-hearth_switch too, and a plain hearth_switch (as a sibling subdomain could plant) is none", async () => {
+    const h = await startHearth("sqlite", { HEARTH_PUBLIC_URL: "https://hearth.example.com" });
+    try {
+      await otherAccount(h, "acct-b");
+      const inA = await h.call("GET", new URL((await createSigninLink(h.deps, "my-account", "admin@example.com")).url).pathname, { key: null });
+      const session = String(inA.headers["set-cookie"]).split(";")[0]!;
+      const toB = await createSigninLink(h.deps, "acct-b", "admin@acct-b.example");
+      const page = await h.call("GET", new URL(toB.url).pathname, { key: null, headers: { cookie: session, accept: "text/html" } });
+      assert.equal(page.status, 200, "the switch page");
+      const set = String(page.headers["set-cookie"]);
+      assert.match(set, /^__Host-hearth_switch=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      const token = /name="token" value="([^"]+)"/.exec(String(page.body))![1]!;
+      const form = new URLSearchParams({ token, choice: "switch" }).toString();
+      const headers = { "content-type": "application/x-www-form-urlencoded", origin: "https://hearth.example.com" };
+      const plain = set.split(";")[0]!.slice("__Host-".length);
+      const planted = await h.call("POST", "/auth/switch", { key: null, body: form, headers: { ...headers, cookie: `${session}; ${plain}` } });
+      assert.equal(planted.status, 400, JSON.stringify(planted.body));
+      const chosen = await h.call("POST", "/auth/switch", { key: null, body: form, headers: { ...headers, cookie: `${session}; __Host-${plain}` } });
+      assert.equal(chosen.status, 303, JSON.stringify(chosen.body));
+    } finally {
+      await h.stop();
+    }
+  });
+
   test("unsafe sign-in settings stop start-up with a sentence naming them", () => {
     assert.throws(() => loadConfig({ HEARTH_SECRET_KEY: "too-short" }), /HEARTH_SECRET_KEY/);
     assert.throws(() => loadConfig({ HEARTH_PUBLIC_URL: "https://hearth.example.com/console" }), /HEARTH_PUBLIC_URL/);

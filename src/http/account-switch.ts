@@ -12,7 +12,7 @@ import { authenticateSession, endSession, type NewSession } from "../service/ses
 import { accountSwitchPage, type SignedInAs } from "./account-switch-page.ts";
 import { requestMeta } from "./request-meta.ts";
 import { CONSOLE_CSP } from "./console.ts";
-import { overHttps, readCookie, sessionCookieName, setCookie } from "./cookies.ts";
+import { hostCookieName, overHttps, readCookie, sessionCookieName, setCookie } from "./cookies.ts";
 import { requestOrigin } from "./session-auth.ts";
 
 /**
@@ -22,6 +22,11 @@ import { requestOrigin } from "./session-auth.ts";
  * only POST /auth/switch reads, for at most 10 minutes.
  */
 const SWITCH_COOKIE = "hearth_switch";
+/**
+ * The pending switch's cookie: `__Host-hearth_switch` over https (so `Path=/`), as the session and
+ * sign-in cookies, so that a sibling subdomain cannot plant or clobber a pending switch.
+ */
+const switchCookieName = (deps: Deps, request: FastifyRequest): string => hostCookieName(request, deps.config.publicUrl, SWITCH_COOKIE);
 const SWITCH_PATH = "/auth/switch";
 const SWITCH_CONTEXT = "account-switch";
 const SWITCH_TTL_MS = 10 * 60 * 1000;
@@ -90,8 +95,8 @@ export async function signedIn(deps: Deps, request: FastifyRequest, reply: Fasti
     return enter(deps, request, reply, session, next, 302);
   }
   const pending: PendingSwitch = { session: session.token, maxAgeSeconds: session.maxAgeSeconds, token: newToken(), next, expires: Date.now() + SWITCH_TTL_MS };
-  setCookie(reply, SWITCH_COOKIE, seal(serverKey(deps.config), JSON.stringify(pending), SWITCH_CONTEXT), {
-    path: SWITCH_PATH,
+  setCookie(reply, switchCookieName(deps, request), seal(serverKey(deps.config), JSON.stringify(pending), SWITCH_CONTEXT), {
+    path: "/",
     maxAge: SWITCH_TTL_MS / 1000,
     secure: secure(deps, request),
   });
@@ -152,11 +157,11 @@ async function answerSwitch(deps: Deps, request: FastifyRequest, reply: FastifyR
   const own = new Set([requestOrigin(request, undefined), ...(deps.config.publicUrl ? [deps.config.publicUrl] : [])]);
   if (typeof origin === "string" && origin !== "" && !own.has(origin))
     throw permissionDenied(`cross-site request refused: origin ${JSON.stringify(origin)} is not Hearth's`);
-  const cookie = readCookie(request, SWITCH_COOKIE);
+  const cookie = readCookie(request, switchCookieName(deps, request));
   const text = cookie ? open(serverKey(deps.config), cookie, SWITCH_CONTEXT) : undefined;
   const pending = text === undefined ? undefined : (JSON.parse(text) as PendingSwitch);
   // Used up whatever the outcome.
-  setCookie(reply, SWITCH_COOKIE, "", { path: SWITCH_PATH, maxAge: 0, secure: secure(deps, request) });
+  setCookie(reply, switchCookieName(deps, request), "", { path: "/", maxAge: 0, secure: secure(deps, request) });
   if (!pending || pending.expires <= Date.now())
     throw invalidArgument("no account switch is waiting in this browser (it was answered already or took longer than 10 minutes); sign in again");
   if (!tokensEqual(parsed.data.token, pending.token))
