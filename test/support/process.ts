@@ -59,7 +59,9 @@ export async function serve(env: Record<string, string>): Promise<Served> {
     output: () => text,
     baseUrl: `http://127.0.0.1:${port}`,
     async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null) return child.exitCode;
+      // A process killed by a signal has no exit code but a signal code: it has exited all the same
+      // (waiting for its exit again would wait for ever, as after a failed check between a kill and a restart).
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       const [code] = await once(child, "exit");
       return code as number | null;
